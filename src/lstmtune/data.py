@@ -1,0 +1,220 @@
+"""Load and validate a univariate series: built-in datasets by name, or any CSV.
+
+A CSV needs a date column and a value column. Both are detected when that is
+unambiguous (exactly one column parses as dates, exactly one other column is
+numeric) and are chosen explicitly otherwise. Dates may be ISO (``1901-01``,
+``1901-01-31``, ...) or the tutorial's ``Y-MM`` form (``1-01`` = 1901-01).
+
+Every problem raises :class:`~lstmtune.errors.DataError` naming the file, the
+line and the column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.errors import DataError
+
+# name -> (package file, description)
+BUILTINS: dict[str, tuple[str, str]] = {
+    "shampoo": ("shampoo-sales.csv", "Monthly shampoo sales, 1901-1903 (Makridakis, Wheelwright & Hyndman 1998)"),
+}
+
+_TUTORIAL_MONTH = re.compile(r"^\d-\d{2}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """A validated univariate series.
+
+    Attributes:
+      name: where it came from (built-in name or file path).
+      dates: ``datetime64[ns]`` array, strictly increasing, shape ``(n,)``.
+      values: float64 array of finite values, shape ``(n,)``.
+      value_name: the value column's name.
+    """
+
+    name: str
+    dates: np.ndarray
+    values: np.ndarray
+    value_name: str
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def to_pandas(self) -> pd.Series:
+        return pd.Series(self.values, index=pd.DatetimeIndex(self.dates, name="date"), name=self.value_name)
+
+
+def load(source: str | Path, *, date_column: str | None = None, value_column: str | None = None) -> Series:
+    """Load a built-in dataset by name, or a CSV file by path.
+
+    Args:
+      source: a built-in name (see :data:`BUILTINS`) or a path to a CSV file.
+      date_column: the CSV column holding dates; detected when omitted.
+      value_column: the CSV column holding values; detected when omitted.
+
+    Returns:
+      The validated :class:`Series`.
+
+    Raises:
+      DataError: the file is missing, empty or malformed; the message names the
+        file, line and column.
+    """
+    source_str = str(source)
+    if source_str in BUILTINS and not Path(source_str).exists():
+        filename, _ = BUILTINS[source_str]
+        with resources.as_file(resources.files("lstmtune.datasets") / filename) as path:
+            series = load_csv(path, date_column=date_column, value_column=value_column)
+        return dataclasses.replace(series, name=source_str)
+    return load_csv(Path(source_str), date_column=date_column, value_column=value_column)
+
+
+def load_csv(path: Path, *, date_column: str | None = None, value_column: str | None = None) -> Series:
+    """Load a CSV file of (date, value) rows. See :func:`load`."""
+    if not path.exists():
+        known = ", ".join(BUILTINS)
+        raise DataError(f"{path}: no such file (and not a built-in dataset; built-ins: {known})")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a CSV file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a readable CSV file ({err})") from None
+    if len(frame) == 0:
+        raise DataError(f"{path}: the file has a header but no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+
+    date_col = _choose_date_column(path, frame, date_column)
+    value_col = _choose_value_column(path, frame, value_column, exclude=date_col)
+    dates = _parse_dates(path, frame[date_col], date_col)
+    values = _parse_values(path, frame[value_col], value_col)
+    _check_order(path, dates, date_col)
+    return Series(name=str(path), dates=dates, values=values, value_name=value_col)
+
+
+def _line(row: int) -> int:
+    """CSV line number of data row ``row`` (0-based); line 1 is the header."""
+    return row + 2
+
+
+def _try_dates(column: pd.Series) -> np.ndarray | None:
+    """Parse a column as dates, or return None when any cell fails."""
+    text = column.str.strip()
+    if len(text) and text.map(lambda s: bool(_TUTORIAL_MONTH.match(s))).all():
+        text = "190" + text
+        parsed = pd.to_datetime(text, format="%Y-%m", errors="coerce")
+    else:
+        if text.str.fullmatch(r"[-+]?\d+(\.\d*)?").any():
+            return None  # plain numbers are values, not dates
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    if parsed.isna().any():
+        return None
+    return parsed.to_numpy(dtype="datetime64[ns]")
+
+
+def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None) -> str:
+    if requested is not None:
+        if requested not in frame.columns:
+            raise DataError(f"{path}: --date-column {requested!r} not found; columns are {list(frame.columns)}")
+        return requested
+    candidates = [c for c in frame.columns if _try_dates(frame[c]) is not None]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise DataError(
+            f"{path}: no column parses as dates (ISO such as 1901-01-31, or Y-MM such as 1-01); "
+            f"columns are {list(frame.columns)}; name one with --date-column"
+        )
+    raise DataError(f"{path}: several columns look like dates {candidates}; choose one with --date-column")
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.to_numeric(column.str.strip(), errors="coerce").notna().all()
+
+
+def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str) -> str:
+    if requested is not None:
+        if requested not in frame.columns:
+            raise DataError(f"{path}: --value-column {requested!r} not found; columns are {list(frame.columns)}")
+        if requested == exclude:
+            raise DataError(f"{path}: column {requested!r} cannot be both the date and the value column")
+        return requested
+    others = [c for c in frame.columns if c != exclude]
+    numeric = [c for c in others if _is_numeric(frame[c])]
+    if len(numeric) == 1:
+        return numeric[0]
+    if len(numeric) > 1:
+        raise DataError(f"{path}: several numeric columns {numeric}; choose one with --value-column")
+    if len(others) == 1:
+        return others[0]  # one candidate: parse it and report the bad cell precisely
+    if not others:
+        raise DataError(f"{path}: no value column besides the date column {exclude!r}")
+    raise DataError(f"{path}: no numeric column among {others}; choose one with --value-column")
+
+
+def _parse_dates(path: Path, column: pd.Series, name: str) -> np.ndarray:
+    parsed = _try_dates(column)
+    if parsed is not None:
+        return parsed
+    text = column.str.strip()
+    use_tutorial = bool(len(text)) and bool(_TUTORIAL_MONTH.match(text.iloc[0]))
+    for row, cell in enumerate(text):
+        if use_tutorial:
+            ok = bool(_TUTORIAL_MONTH.match(cell)) and not pd.isna(pd.to_datetime("190" + cell, format="%Y-%m", errors="coerce"))
+        else:
+            ok = cell != "" and not pd.isna(pd.to_datetime(cell, format="ISO8601", errors="coerce"))
+        if not ok:
+            what = "is missing" if cell == "" else f"{cell!r} is not a date"
+            raise DataError(f"{path}: line {_line(row)}, column {name!r}: {what}")
+    raise DataError(f"{path}: column {name!r} does not parse as dates")  # pragma: no cover - defensive
+
+
+def _parse_values(path: Path, column: pd.Series, name: str) -> np.ndarray:
+    text = column.str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        cell = text.iloc[row]
+        what = "is missing" if cell == "" else f"{cell!r} is not a finite number"
+        raise DataError(f"{path}: line {_line(row)}, column {name!r}: {what}")
+    return values
+
+
+def _check_order(path: Path, dates: np.ndarray, name: str) -> None:
+    steps = np.diff(dates)
+    if (steps == np.timedelta64(0)).any():
+        row = int(np.flatnonzero(steps == np.timedelta64(0))[0]) + 1
+        raise DataError(f"{path}: line {_line(row)}, column {name!r}: duplicate date {pd.Timestamp(dates[row]).date()}")
+    if (steps < np.timedelta64(0)).any():
+        row = int(np.flatnonzero(steps < np.timedelta64(0))[0]) + 1
+        raise DataError(
+            f"{path}: line {_line(row)}, column {name!r}: dates are not in increasing order "
+            f"({pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})"
+        )
+
+
+def describe_builtins() -> list[dict[str, object]]:
+    """One row per built-in dataset: name, length, first and last date, description."""
+    rows = []
+    for name, (_, description) in BUILTINS.items():
+        series = load(name)
+        rows.append(
+            {
+                "name": name,
+                "length": len(series),
+                "start": str(pd.Timestamp(series.dates[0]).date()),
+                "end": str(pd.Timestamp(series.dates[-1]).date()),
+                "description": description,
+            }
+        )
+    return rows

@@ -1,0 +1,51 @@
+"""Forecast accuracy metrics, in original units, float64.
+
+``mase`` scales by the in-sample mean absolute error of the seasonal naive
+forecast with period ``m`` on the training observations (Hyndman & Koehler 2006).
+All functions accept a leading batch axis: errors are reduced over the last axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rmse(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    err = np.asarray(forecast, dtype=np.float64) - np.asarray(actual, dtype=np.float64)
+    return np.sqrt(np.mean(err**2, axis=-1))
+
+
+def mae(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    err = np.asarray(forecast, dtype=np.float64) - np.asarray(actual, dtype=np.float64)
+    return np.mean(np.abs(err), axis=-1)
+
+
+def mape(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """Mean absolute percentage error, in percent (undefined where actual is 0)."""
+    actual = np.asarray(actual, dtype=np.float64)
+    return 100.0 * np.mean(np.abs((np.asarray(forecast) - actual) / actual), axis=-1)
+
+
+def smape(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """Symmetric MAPE in percent: mean of 2|F - A| / (|A| + |F|)."""
+    actual = np.asarray(actual, dtype=np.float64)
+    forecast = np.asarray(forecast, dtype=np.float64)
+    return 100.0 * np.mean(2.0 * np.abs(forecast - actual) / (np.abs(actual) + np.abs(forecast)), axis=-1)
+
+
+def mase(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, m: int = 1) -> np.ndarray:
+    """Mean absolute scaled error against the in-sample seasonal naive (period ``m``)."""
+    train = np.asarray(train, dtype=np.float64)
+    scale = np.mean(np.abs(train[m:] - train[:-m]))
+    return mae(actual, forecast) / scale
+
+
+def all_metrics(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, m: int = 1) -> dict[str, np.ndarray]:
+    """Every metric at once, keyed by name."""
+    return {
+        "rmse": rmse(actual, forecast),
+        "mae": mae(actual, forecast),
+        "mape": mape(actual, forecast),
+        "smape": smape(actual, forecast),
+        "mase": mase(actual, forecast, train, m),
+    }

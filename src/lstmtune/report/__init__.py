@@ -1,0 +1,1 @@
+"""Figures (matplotlib) and the HTML report (Jinja2), drawn from computed statistics."""

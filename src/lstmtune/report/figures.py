@@ -1,0 +1,137 @@
+"""Matplotlib figures. Each function takes computed data and a path, draws, saves a PNG.
+
+Statistics are computed elsewhere (:mod:`lstmtune.stats`); nothing here computes
+more than what it draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from lstmtune.fileio import atomic_path
+
+TRAIN_COLOR = "tab:blue"
+TEST_COLOR = "tab:orange"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    _pyplot().close(fig)
+
+
+def series_plot(dates: np.ndarray, values: np.ndarray, path: Path, *, title: str, test_size: int | None = None) -> None:
+    """Line plot of a series; the test part shaded when ``test_size`` is given."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(dates, values, color="black", lw=1.4, marker="o", ms=3)
+    if test_size:
+        ax.axvspan(dates[-test_size], dates[-1], color=TEST_COLOR, alpha=0.12, label=f"test ({test_size})")
+        ax.legend(loc="upper left", frameon=False)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def diagnostic_lines(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None) -> None:
+    """One train line (blue) and one test line (orange) per repeat.
+
+    Args:
+      curves: shape ``(repeats, epochs, 2)``: train and test RMSE after each epoch.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    epochs = np.arange(1, curves.shape[1] + 1)
+    for r in range(curves.shape[0]):
+        ax.plot(epochs, curves[r, :, 0], color=TRAIN_COLOR, lw=0.8, alpha=0.8, label="train" if r == 0 else None)
+        ax.plot(epochs, curves[r, :, 1], color=TEST_COLOR, lw=0.8, alpha=0.8, label="test" if r == 0 else None)
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+    _finish_curve_axes(ax, title, curves)
+    _save(fig, path)
+
+
+def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None) -> None:
+    """Median across repeats with the interquartile band, train and test."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    epochs = np.arange(1, curves.shape[1] + 1)
+    for k, (name, color) in enumerate((("train", TRAIN_COLOR), ("test", TEST_COLOR))):
+        q25, q50, q75 = np.nanpercentile(curves[:, :, k], [25, 50, 75], axis=0)
+        ax.fill_between(epochs, q25, q75, color=color, alpha=0.25, lw=0)
+        ax.plot(epochs, q50, color=color, lw=1.5, label=f"{name} median (IQR band)")
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+    _finish_curve_axes(ax, title, curves)
+    _save(fig, path)
+
+
+def _finish_curve_axes(ax, title: str, curves: np.ndarray) -> None:
+    finite = curves[np.isfinite(curves)]
+    if finite.size:
+        # Early epochs can be huge; keep the informative range in view.
+        hi = np.percentile(finite, 99)
+        ax.set_ylim(max(0.0, finite.min() * 0.9), hi * 1.1)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("RMSE (original units)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
+
+
+def box_plot(groups: Mapping[str, Sequence[float]], path: Path, *, title: str, xlabel: str, baseline: float | None = None) -> None:
+    """Box plot of final test RMSE per configuration, persistence drawn as a line."""
+    plt = _pyplot()
+    labels = list(groups)
+    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4))
+    data = [np.asarray(groups[k], dtype=float)[np.isfinite(groups[k])] for k in labels]
+    ax.boxplot(data, tick_labels=labels, medianprops={"color": "tab:green", "lw": 1.5})
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+        ax.legend(loc="upper left", frameon=False, fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test RMSE")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="y")
+    _save(fig, path)
+
+
+def median_curves(curves: Mapping[str, np.ndarray], path: Path, *, title: str, baseline: float | None = None) -> None:
+    """Median test RMSE per epoch, one line per configuration.
+
+    Args:
+      curves: label -> array ``(repeats, epochs, 2)``.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    cmap = plt.get_cmap("viridis", max(2, len(curves)))
+    all_medians = []
+    for i, (label, c) in enumerate(curves.items()):
+        med = np.nanmedian(c[:, :, 1], axis=0)
+        all_medians.append(med)
+        ax.plot(np.arange(1, len(med) + 1), med, color=cmap(i), lw=1.4, label=label)
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+    if all_medians:
+        stacked = np.concatenate(all_medians)
+        finite = stacked[np.isfinite(stacked)]
+        if finite.size:
+            ax.set_ylim(max(0.0, finite.min() * 0.9), np.percentile(finite, 99) * 1.1)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("median test RMSE")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    _save(fig, path)

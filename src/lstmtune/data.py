@@ -130,11 +130,26 @@ def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None) 
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
+        # A date column with a few bad cells (a footer line, a gap): pick it so
+        # the error names the offending line instead of giving up on detection.
+        mostly = [c for c in frame.columns if _date_fraction(frame[c]) >= 0.5]
+        if len(mostly) == 1:
+            return mostly[0]
         raise DataError(
             f"{path}: no column parses as dates (ISO such as 1901-01-31, or Y-MM such as 1-01); "
             f"columns are {list(frame.columns)}; name one with --date-column"
         )
     raise DataError(f"{path}: several columns look like dates {candidates}; choose one with --date-column")
+
+
+def _date_fraction(column: pd.Series) -> float:
+    """Share of a column's cells that parse as dates (tutorial or ISO form)."""
+    text = column.str.strip()
+    if text.str.fullmatch(r"[-+]?\d+(\.\d*)?").mean() > 0.5:
+        return 0.0
+    tutorial = text.map(lambda s: bool(_TUTORIAL_MONTH.match(s)))
+    iso = pd.to_datetime(text.where(~tutorial), format="ISO8601", errors="coerce").notna()
+    return float((tutorial | iso).mean()) if len(text) else 0.0
 
 
 def _is_numeric(column: pd.Series) -> bool:

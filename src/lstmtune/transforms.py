@@ -83,7 +83,8 @@ class MinMaxScaler(NamedTuple):
     """Per-column affine map onto ``feature_range``, as scikit-learn's MinMaxScaler.
 
     ``scaled = x * scale + min`` with ``scale = (hi - lo) / (data_max - data_min)``
-    and ``min = lo - data_min * scale``; a constant column gets ``scale = 1``.
+    and ``min = lo - data_min * scale``; a constant column's range counts as 1
+    (so ``scale = hi - lo`` and the column maps to ``lo``), as scikit-learn does.
     """
 
     scale: np.ndarray

@@ -1,0 +1,177 @@
+"""Baseline forecasts and accuracy metrics against independent numpy/pandas computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmtune import baselines, metrics
+from lstmtune.data import load
+from lstmtune.errors import LstmtuneError
+
+
+@pytest.fixture(scope="module")
+def shampoo_values():
+    return load("shampoo").values
+
+
+# --- the tutorial's reference number -----------------------------------------------
+
+
+def test_persistence_rmse_on_shampoo(shampoo_values):
+    forecast = baselines.persistence(shampoo_values, 12)
+    rmse = float(metrics.rmse(shampoo_values[-12:], forecast))
+    assert round(rmse, 3) == 136.761
+    assert abs(rmse - 136.761) < 5e-4
+
+
+def test_evaluate_all_on_shampoo(shampoo_values):
+    results = baselines.evaluate_all(shampoo_values, test_size=12, period=12)
+    assert [b.name for b in results] == ["persistence", "seasonal naive (m=12)", "training mean"]
+    persistence = results[0]
+    assert round(persistence.scores["rmse"], 3) == 136.761
+    assert set(persistence.scores) == {"rmse", "mae", "mape", "smape", "mase"}
+    assert all(isinstance(v, float) for b in results for v in b.scores.values())
+    assert np.array_equal(persistence.forecast, shampoo_values[-13:-1])
+    # independent scores, pandas
+    actual = pd.Series(shampoo_values[-12:])
+    train = pd.Series(shampoo_values[:-12])
+    naive_mae = train.diff().abs().mean()
+    for b in results:
+        f = pd.Series(b.forecast)
+        err = f - actual
+        assert math.isclose(b.scores["rmse"], math.sqrt((err**2).mean()), rel_tol=1e-12)
+        assert math.isclose(b.scores["mae"], err.abs().mean(), rel_tol=1e-12)
+        assert math.isclose(b.scores["mase"], err.abs().mean() / naive_mae, rel_tol=1e-12)
+    assert round(results[1].scores["rmse"], 3) == 240.473
+    assert round(results[2].scores["rmse"], 3) == 273.052
+
+
+def test_evaluate_all_skips_seasonal_naive_when_too_short():
+    values = np.arange(1.0, 21.0)
+    names = [b.name for b in baselines.evaluate_all(values, test_size=12, period=12)]
+    assert names == ["persistence", "training mean"]
+
+
+@pytest.mark.parametrize("test_size", [0, 36, 40])
+def test_evaluate_all_rejects_bad_test_size(shampoo_values, test_size):
+    with pytest.raises(LstmtuneError, match=f"test_size must be between 1 and 35, got {test_size}"):
+        baselines.evaluate_all(shampoo_values, test_size=test_size)
+
+
+# --- baselines --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("period", [1, 2, 3, 12])
+def test_seasonal_naive_is_values_shifted_by_period(period):
+    rng = np.random.default_rng(period)
+    values = rng.normal(100.0, 20.0, size=30)
+    test_size = 8
+    forecast = baselines.seasonal_naive(values, test_size, period)
+    expected = pd.Series(values).shift(period).iloc[-test_size:].to_numpy()
+    assert forecast.shape == (test_size,)
+    assert np.array_equal(forecast, expected)
+
+
+def test_seasonal_naive_period_1_is_persistence():
+    values = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0])
+    assert np.array_equal(baselines.seasonal_naive(values, 3, 1), baselines.persistence(values, 3))
+    assert baselines.persistence(values, 3).tolist() == [5.0, 9.0, 2.0]
+
+
+def test_seasonal_naive_too_short_raises():
+    with pytest.raises(LstmtuneError, match="seasonal period 12 needs at least 24 observations, have 20"):
+        baselines.seasonal_naive(np.arange(20.0), 12, 12)
+    with pytest.raises(LstmtuneError, match="seasonal period 0"):
+        baselines.seasonal_naive(np.arange(20.0), 5, 0)
+
+
+def test_training_mean_is_mean_of_first_observations():
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=25) * 10 + 3
+    forecast = baselines.training_mean(values, 5)
+    assert forecast.shape == (5,)
+    expected = float(np.sum(values[:20]) / 20)
+    assert np.allclose(forecast, expected, rtol=1e-12, atol=0)
+    assert np.allclose(forecast, pd.Series(values).iloc[:-5].mean(), rtol=1e-12, atol=0)
+
+
+# --- metrics ----------------------------------------------------------------------
+
+
+@pytest.fixture(params=[0, 1, 2])
+def random_case(request):
+    rng = np.random.default_rng(request.param)
+    n = 15
+    actual = rng.uniform(50.0, 500.0, size=n)
+    forecast = actual + rng.normal(0.0, 40.0, size=n)
+    train = rng.uniform(50.0, 500.0, size=30)
+    return actual, forecast, train
+
+
+def test_rmse(random_case):
+    a, f, _ = random_case
+    expected = math.sqrt(sum((fi - ai) ** 2 for ai, fi in zip(a, f)) / len(a))
+    assert math.isclose(float(metrics.rmse(a, f)), expected, rel_tol=1e-12)
+
+
+def test_mae(random_case):
+    a, f, _ = random_case
+    expected = sum(abs(fi - ai) for ai, fi in zip(a, f)) / len(a)
+    assert math.isclose(float(metrics.mae(a, f)), expected, rel_tol=1e-12)
+
+
+def test_mape(random_case):
+    a, f, _ = random_case
+    expected = 100.0 * (pd.Series(f - a).abs() / pd.Series(a).abs()).mean()
+    assert math.isclose(float(metrics.mape(a, f)), expected, rel_tol=1e-12)
+
+
+def test_smape(random_case):
+    a, f, _ = random_case
+    expected = 100.0 / len(a) * sum(2 * abs(fi - ai) / (abs(ai) + abs(fi)) for ai, fi in zip(a, f))
+    assert math.isclose(float(metrics.smape(a, f)), expected, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("m", [1, 2])
+def test_mase(random_case, m):
+    a, f, train = random_case
+    scale = pd.Series(train).diff(m).abs().mean()  # in-sample seasonal naive MAE, period m
+    expected = np.mean(np.abs(f - a)) / scale
+    assert math.isclose(float(metrics.mase(a, f, train, m=m)), expected, rel_tol=1e-12)
+
+
+def test_metrics_hand_example():
+    a = np.array([100.0, 200.0, 400.0])
+    f = np.array([110.0, 180.0, 400.0])
+    assert math.isclose(float(metrics.rmse(a, f)), math.sqrt((100 + 400 + 0) / 3))
+    assert math.isclose(float(metrics.mae(a, f)), 10.0)
+    assert math.isclose(float(metrics.mape(a, f)), 100.0 * (0.1 + 0.1 + 0.0) / 3)
+    assert math.isclose(float(metrics.smape(a, f)), 100.0 * (20 / 210 + 40 / 380) / 3)
+    train = np.array([1.0, 3.0, 2.0, 6.0])  # |diff1| = 2, 1, 4 -> 7/3; |diff2| = 1, 3 -> 2
+    assert math.isclose(float(metrics.mase(a, f, train, m=1)), 10.0 / (7 / 3))
+    assert math.isclose(float(metrics.mase(a, f, train, m=2)), 10.0 / 2.0)
+
+
+def test_metrics_reduce_over_last_axis(random_case):
+    a, f, train = random_case
+    batch = np.stack([f, a, 2 * f])
+    for name, fn in [("rmse", metrics.rmse), ("mae", metrics.mae), ("mape", metrics.mape), ("smape", metrics.smape)]:
+        out = fn(a, batch)
+        assert out.shape == (3,), name
+        assert np.allclose(out, [float(fn(a, row)) for row in batch], rtol=1e-12, atol=0), name
+        assert out[1] == 0.0, name
+    out = metrics.mase(a, batch, train)
+    assert out.shape == (3,)
+    assert out[1] == 0.0
+
+
+def test_all_metrics_keys_and_values(random_case):
+    a, f, train = random_case
+    scores = metrics.all_metrics(a, f, train, m=2)
+    assert list(scores) == ["rmse", "mae", "mape", "smape", "mase"]
+    assert float(scores["mase"]) == float(metrics.mase(a, f, train, m=2))
+    assert float(scores["rmse"]) == float(metrics.rmse(a, f))

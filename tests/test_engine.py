@@ -1,0 +1,166 @@
+"""The engine against NumPy references and against itself (population vs singles,
+checkpoints vs separate runs, recompilation, reproducibility, divergence)."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from lstmtune import data, engine, problem
+from lstmtune.models import lstm
+from lstmtune.optim import keras_adam
+
+
+@pytest.fixture(scope="module")
+def prob():
+    return problem.prepare(data.load("shampoo"), problem.Framing(trim=2), 4)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_lstm_cell_matches_numpy_reference():
+    rng = np.random.default_rng(0)
+    p = lstm.init_params(rng, features=3, units=5).lstm
+    x = rng.normal(size=(4, 3)).astype(np.float32)
+    h = rng.normal(size=(4, 5)).astype(np.float32)
+    c = rng.normal(size=(4, 5)).astype(np.float32)
+    h1, c1 = lstm.lstm_cell(p, x, h, c)
+    # Independent float64 reference, gates in Keras order i, f, c, o.
+    z = x.astype(np.float64) @ p.kernel + h @ p.recurrent_kernel + p.bias
+    u = 5
+    i, f, g, o = _sigmoid(z[:, :u]), _sigmoid(z[:, u : 2 * u]), np.tanh(z[:, 2 * u : 3 * u]), _sigmoid(z[:, 3 * u :])
+    c_ref = f * c + i * g
+    h_ref = o * np.tanh(c_ref)
+    np.testing.assert_allclose(c1, c_ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h1, h_ref, rtol=1e-5, atol=1e-6)
+
+
+def test_hard_sigmoid_is_keras2_definition():
+    x = jnp.array([-5.0, -2.5, -1.0, 0.0, 1.0, 2.5, 5.0])
+    np.testing.assert_allclose(lstm.hard_sigmoid(x), np.clip(0.2 * np.asarray(x) + 0.5, 0, 1))
+
+
+def test_init_follows_keras_initializers():
+    rng = np.random.default_rng(1)
+    p = lstm.init_params(rng, features=2, units=3)
+    rk = p.lstm.recurrent_kernel.astype(np.float64)  # (3, 12): orthonormal rows
+    np.testing.assert_allclose(rk @ rk.T, np.eye(3), atol=1e-6)
+    np.testing.assert_array_equal(p.lstm.bias, [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    assert np.abs(p.lstm.kernel).max() <= np.sqrt(6 / (2 + 12))
+    assert np.abs(p.dense.kernel).max() <= np.sqrt(6 / (3 + 1))
+    np.testing.assert_array_equal(p.dense.bias, [0.0])
+
+
+def test_keras_adam_matches_numpy_reference_and_differs_from_optax_adam():
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=6).astype(np.float32)
+    grads = [rng.normal(size=6).astype(np.float32) * 1e-3 for _ in range(3)]
+    opt = keras_adam(1e-3)
+    state = opt.init(jnp.asarray(w))
+    params = jnp.asarray(w)
+    ref = w.astype(np.float64)
+    m = np.zeros(6)
+    v = np.zeros(6)
+    for t, g in enumerate(grads, start=1):
+        upd, state = opt.update(jnp.asarray(g), state)
+        params = optax.apply_updates(params, upd)
+        alpha = 1e-3 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        m += (g - m) * 0.1
+        v += (g**2 - v) * 0.001
+        ref -= m * alpha / (np.sqrt(v) + 1e-7)
+    np.testing.assert_allclose(params, ref, rtol=1e-6)
+    # optax.adam puts epsilon elsewhere: with gradients this small it visibly differs.
+    o2 = optax.adam(1e-3, eps=1e-7)
+    s2 = o2.init(jnp.asarray(w))
+    p2 = jnp.asarray(w)
+    for g in grads:
+        u2, s2 = o2.update(jnp.asarray(g), s2)
+        p2 = optax.apply_updates(p2, u2)
+    assert np.max(np.abs(np.asarray(p2) - ref)) > 1e-7
+
+
+def test_population_equals_single_runs(prob):
+    arch = engine.Architecture(units=2, batch_size=4)
+    sched = engine.Schedule.for_checkpoints([60])
+    seeds = [11, 12, 13, 14, 15]
+    lrs = [1e-3, 2e-3, 5e-4, 1e-3, 3e-3]
+    pop = engine.train_population(prob, arch, sched, seeds=seeds, learning_rate=lrs)
+    for k, (seed, lr) in enumerate(zip(seeds, lrs)):
+        one = engine.train_population(prob, arch, sched, seeds=[seed], learning_rate=lr)
+        # Vectorisation may change float32 rounding in the last bits only.
+        np.testing.assert_allclose(pop.test_pred[k], one.test_pred[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(pop.params.lstm.kernel[k], one.params.lstm.kernel[0], rtol=1e-5, atol=1e-6)
+    # Different learning rates really were used.
+    assert not np.allclose(pop.test_pred[0], pop.test_pred[1])
+
+
+def test_checkpoints_equal_separate_runs(prob):
+    arch = engine.Architecture(units=1, batch_size=4)
+    seeds = [3, 4, 5]
+    long = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([20, 50, 100]), seeds=seeds)
+    for k, epochs in enumerate([20, 50, 100]):
+        short = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([epochs]), seeds=seeds)
+        np.testing.assert_array_equal(long.test_pred[:, k], short.test_pred[:, 0])
+        np.testing.assert_array_equal(long.train_pred[:, k], short.train_pred[:, 0])
+    assert not np.array_equal(long.test_pred[:, 0], long.test_pred[:, 2])
+
+
+def test_diagnostic_curves_end_at_checkpoint_scores(prob):
+    arch = engine.Architecture(units=1, batch_size=4)
+    res = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([30], diagnostic=True), seeds=[1, 2])
+    assert res.curves.shape == (2, 30, 2)
+    np.testing.assert_array_equal(res.eval_epochs, np.arange(1, 31))
+    for k in range(2):
+        test_rmse = np.sqrt(np.mean((prob.invert(res.test_pred[k, -1], "test") - prob.test_actual) ** 2))
+        train_rmse = np.sqrt(np.mean((prob.invert(res.train_pred[k, -1], "train") - prob.train_actual) ** 2))
+        # In-program float32 scoring vs float64 NumPy scoring of the same forecasts.
+        np.testing.assert_allclose(res.curves[k, -1], [train_rmse, test_rmse], rtol=1e-5)
+
+
+def test_same_seed_is_bit_identical_and_seeds_matter(prob):
+    arch = engine.Architecture(units=1, batch_size=2)
+    prob2 = problem.prepare(data.load("shampoo"), problem.Framing(trim=2), 2)
+    sched = engine.Schedule.for_checkpoints([40])
+    a = engine.train_population(prob2, arch, sched, seeds=[42, 43])
+    b = engine.train_population(prob2, arch, sched, seeds=[42, 43])
+    np.testing.assert_array_equal(a.test_pred, b.test_pred)
+    assert not np.array_equal(a.test_pred[0], a.test_pred[1])
+
+
+def test_no_recompilation_when_only_numbers_change(prob):
+    arch = engine.Architecture(units=1, batch_size=4)
+    sched = engine.Schedule.for_checkpoints([7])
+    engine.train_population(prob, arch, sched, seeds=[1, 2, 3], learning_rate=1e-3)
+    fn = engine.program(arch, sched)
+    before = fn._cache_size()
+    # New seeds, new learning rates, new data values of the same shape: no compile.
+    other = dataclasses.replace(prob, train_y=prob.train_y * 0.5, test_actual=prob.test_actual + 1)
+    engine.train_population(other, arch, sched, seeds=[7, 8, 9], learning_rate=[1e-2, 1e-4, 3e-3])
+    assert fn._cache_size() == before
+    # A different population size is a different shape: exactly one more program.
+    engine.train_population(prob, arch, sched, seeds=[1, 2])
+    assert fn._cache_size() == before + 1
+
+
+def test_divergence_is_reported_per_replica(prob):
+    arch = engine.Architecture(units=1, batch_size=4)
+    sched = engine.Schedule.for_checkpoints([10])
+    res = engine.train_population(prob, arch, sched, seeds=[1, 2, 3], learning_rate=[1e-3, np.inf, 1e-3])
+    assert res.diverged_epoch[1] == 1
+    assert res.diverged_epoch[0] == 0 and res.diverged_epoch[2] == 0
+    assert np.isfinite(res.test_pred[[0, 2]]).all()
+    # The healthy replicas are exactly what they are without the diverging one.
+    alone = engine.train_population(prob, arch, sched, seeds=[1, 2, 3], learning_rate=1e-3)
+    np.testing.assert_allclose(res.test_pred[[0, 2]], alone.test_pred[[0, 2]], rtol=1e-6)
+
+
+def test_schedule_validation():
+    with pytest.raises(ValueError, match="multiples"):
+        engine.Schedule((10, 25), eval_every=10)
+    s = engine.Schedule.for_checkpoints([500, 1000, 2000, 4000, 6000])
+    assert (s.eval_every, s.segments, s.epochs) == (500, 12, 6000)

@@ -20,8 +20,9 @@ from rich.table import Table
 from lstmtune.errors import LstmtuneError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Seed-aware tuning of LSTM forecasters.")
-console = Console()
-err_console = Console(stderr=True)
+# Tables need room: when output is not a terminal (pipes, CI logs) use 120 columns, not 80.
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 DataArg = Annotated[str, typer.Argument(help="Built-in dataset name (see `lstmtune datasets`) or a CSV path.")]
 DateCol = Annotated[Optional[str], typer.Option("--date-column", help="CSV column holding dates (detected if omitted).")]
@@ -102,6 +103,90 @@ def plot_series(
         raise LstmtuneError(f"--test-size must be between 0 and {len(series) - 1}, got {test_size}")
     figures.series_plot(series.dates, series.values, output, title=f"{series.name} ({series.value_name})", test_size=test_size or None)
     console.print(f"wrote {output}")
+
+
+def _summary_tables(outcome) -> None:
+    a = outcome.analysis
+    for sub in a.substudies:
+        table = Table(title=f"Study {sub.name}: final test RMSE over repeats")
+        for col in ("configuration", "n", "mean", "95% CI", "std", "min", "median", "max", "skill %", "adj. p"):
+            table.add_column(col, justify="left" if col == "configuration" else "right")
+        comps = {c.config: c for c in sub.comparison.comparisons}
+        for label, r in sub.table.iterrows():
+            c = comps.get(label)
+            mark = " (best)" if label == sub.best_label else (" ≈" if label in sub.comparison.indistinguishable else "")
+            p = "—" if c is None else ("<0.001" if c.p_adjusted < 0.001 else f"{c.p_adjusted:.3f}")
+            table.add_row(
+                f"{label}{mark}", str(int(r["count"])), f"{r['mean']:.2f}", f"{r['mean_ci_low']:.1f}–{r['mean_ci_high']:.1f}",
+                f"{r['std']:.2f}", f"{r['min']:.2f}", f"{r['50%']:.2f}", f"{r['max']:.2f}", f"{r['skill_%']:+.1f}", p,
+            )
+        console.print(table)
+        console.print(sub.comparison.sentence(), highlight=False)
+
+
+def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lstmtune import planner, study
+
+    plan = planner.plan(spec)
+    if quiet:
+        return study.run(spec, out, started=started, extra_report=extra_report)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(f"{len(plan.populations)} populations, {plan.runs} runs", total=len(plan.populations))
+
+        def tick(done, total, pop):
+            bar.update(task, completed=done, description=f"trained units={pop.arch.units} batch={pop.arch.batch_size} ({pop.size} replicas, {pop.schedule.epochs} epochs)")
+
+        return study.run(spec, out, on_population=tick, started=started, extra_report=extra_report)
+
+
+def _print_outcome(outcome) -> None:
+    from lstmtune.baselines import Baseline
+
+    r = outcome.results
+    _summary_tables(outcome)
+    console.print(baseline_table([Baseline(k, "", None, v) for k, v in r.baselines.items()], title="Baselines on the same test split"))
+    study_name, label, mean = outcome.analysis.best_overall()
+    persistence = outcome.analysis.persistence_rmse
+    console.print(
+        f"Best configuration: [bold]{label}[/] ({study_name}), mean test RMSE {mean:.2f} "
+        f"vs persistence {persistence:.3f} ({100 * (1 - mean / persistence):+.1f}% skill)",
+        highlight=False,
+    )
+    n_div = int(r.runs["diverged"].sum())
+    if n_div:
+        console.print(f"[yellow]{n_div} runs diverged[/] (NaN/inf); they are excluded from the statistics and counted in the report.")
+    console.print(f"{len(r.runs)} runs in {outcome.wall_s:.1f} s. Report: {outcome.directory / 'report.html'}", highlight=False)
+
+
+@app.command()
+@_handles_errors
+def run(
+    study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study (tutorial units study on shampoo).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<study name>).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a study: repeated training of every configuration, statistics, plots and a report."""
+    import time
+
+    started = time.perf_counter()
+    from lstmtune import spec as spec_mod
+
+    spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
+    out = out or Path("runs") / spec.name
+    outcome = _run_with_progress(spec, out, quiet, started)
+    _print_outcome(outcome)
+
+
+@app.command()
+@_handles_errors
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `lstmtune run`.")]) -> None:
+    """Regenerate report.html and the figures from a run directory's stored results."""
+    from lstmtune import study
+
+    path = study.report(run_dir)
+    console.print(f"wrote {path}")
 
 
 def main() -> None:

@@ -1,0 +1,68 @@
+"""Time the tutorial's loop in Keras 3 (run in its own process; backend from KERAS_BACKEND).
+
+For each requested (units, batch) it builds one stateful model as the tutorial does
+(set-up: build + compile + the first fit call, which compiles), then times
+``EPOCHS_SAMPLED`` further epochs of fit(epochs=1) + reset_states, and the
+walk-forward forecast (predict train, predict test). Prints JSON.
+
+Usage: KERAS_BACKEND=jax python benchmarks/keras_loop.py 1:4 1:1 ... [--epochs N] [--models M]
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import numpy as np  # noqa: E402
+from keras_reference import build_model, forecast_test, reset  # noqa: E402
+
+from lstmtune import data, problem  # noqa: E402
+
+
+def measure(units: int, batch: int, epochs: int, models: int) -> dict:
+    prob = problem.prepare(data.load("shampoo"), problem.Framing(trim=2), batch)
+    x = prob.train_x.astype(np.float32)
+    y = prob.train_y.astype(np.float32)
+    tx = prob.test_x.astype(np.float32)
+    setups, per_epoch, predicts = [], [], []
+    for _ in range(models):
+        t0 = time.perf_counter()
+        model = build_model(units, batch)
+        model.fit(x, y, epochs=1, batch_size=batch, verbose=0, shuffle=False)
+        reset(model)
+        t1 = time.perf_counter()
+        times = []
+        for _ in range(epochs):
+            s = time.perf_counter()
+            model.fit(x, y, epochs=1, batch_size=batch, verbose=0, shuffle=False)
+            reset(model)
+            times.append(time.perf_counter() - s)
+        t2 = time.perf_counter()
+        forecast_test(model, x, tx, batch)
+        t3 = time.perf_counter()
+        setups.append(t1 - t0)
+        per_epoch.append(statistics.mean(times))
+        predicts.append(t3 - t2)
+    return {
+        "units": units,
+        "batch": batch,
+        "setup_s": statistics.median(setups),
+        "epoch_s_mean": statistics.median(per_epoch),
+        "predict_s": statistics.median(predicts),
+        "epochs_sampled": epochs,
+        "models": models,
+    }
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    opts = dict(a[2:].split("=") for a in sys.argv[1:] if a.startswith("--"))
+    epochs = int(opts.get("epochs", 100))
+    models = int(opts.get("models", 2))
+    out = [measure(*map(int, a.split(":")), epochs=epochs, models=models) for a in args]
+    print(json.dumps({"backend": os.environ["KERAS_BACKEND"], "measurements": out}))

@@ -1,0 +1,306 @@
+"""From a study to populations, and from population results back to runs.
+
+A *run* is (configuration, repeat). Runs are grouped so that each compiled
+program trains as many of them as possible:
+
+- configurations that differ only in ``epochs`` form a *family*: one training
+  run per repeat, read at each epoch count (checkpoints), because a checkpoint
+  equals a separate run of that length with the same seed;
+- families that share every shape-fixing setting (units, batch size, recurrent
+  activation, lags, timesteps, differencing, trim) form one *population*; numeric
+  settings (the learning rate) are per-replica values inside it.
+
+The planner knows nothing of files or plots; an executor (local now) trains the
+populations on the engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmtune import baselines, engine, metrics
+from lstmtune.data import Series
+from lstmtune.errors import SpecError, LstmtuneError
+from lstmtune.problem import Framing, Problem, prepare
+from lstmtune.spec import Config, GridPoint, StudySpec, expand
+
+METRICS = ("rmse", "mae", "mape", "smape", "mase")
+
+
+@dataclasses.dataclass(frozen=True)
+class Replica:
+    family: str
+    repeat: int
+    seed: int
+    learning_rate: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Population:
+    """One compiled program's worth of work."""
+
+    arch: engine.Architecture
+    framing: Framing
+    schedule: engine.Schedule
+    configs: tuple[Config, ...]
+    replicas: tuple[Replica, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.replicas)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    spec: StudySpec
+    points: tuple[GridPoint, ...]
+    configs: tuple[Config, ...]
+    populations: tuple[Population, ...]
+    repeats: int  # trainings per family
+    curve_repeats: int  # of which the first curve_repeats keep per-epoch curves (0: none)
+
+    @property
+    def runs(self) -> int:
+        return len(self.configs) * self.repeats
+
+
+def seed_for(spec: StudySpec, config: Config, repeat: int) -> int:
+    """A replica's seed, from (study seed, configuration family, repeat).
+
+    ``per-config`` seeding hashes the configuration without ``epochs`` (an epoch
+    grid is checkpoints of one run); ``shared`` seeding gives repeat r the same
+    seed in every configuration, so configurations can be compared pairwise.
+    """
+    if spec.runs.seeding == "shared":
+        entropy = [spec.seed, repeat]
+    else:
+        entropy = [spec.seed, int(config.family, 16), repeat]
+    a, b = np.random.SeedSequence(entropy).generate_state(2, np.uint32)
+    return (int(a) << 31) ^ int(b)
+
+
+def framing_of(spec: StudySpec, config: Config) -> Framing:
+    t = spec.transforms
+    return Framing(
+        interval=config.interval,
+        lags=config.lags,
+        timesteps=config.timesteps,
+        test_size=spec.data.test_size,
+        trim=config.trim,
+        feature_range=tuple(t.feature_range),
+    )
+
+
+def plan(spec: StudySpec) -> Plan:
+    """Expand the grids and group the runs into populations."""
+    points = tuple(expand(spec))
+    configs = tuple(dict.fromkeys(p.config for p in points))  # unique, in order
+    mode = spec.runs.mode
+    if mode == "summary":
+        repeats, curve_repeats = spec.runs.repeats, 0
+    elif mode == "diagnostic":
+        repeats = curve_repeats = spec.runs.diagnostic_repeats
+    else:
+        repeats = max(spec.runs.repeats, spec.runs.diagnostic_repeats)
+        curve_repeats = spec.runs.diagnostic_repeats
+
+    groups: dict[tuple, list[Config]] = {}
+    for c in configs:
+        shape = (c.units, c.batch_size, c.recurrent_activation, c.interval, c.lags, c.timesteps, c.trim)
+        groups.setdefault(shape, []).append(c)
+
+    populations = []
+    for members in groups.values():
+        families: dict[str, Config] = {}
+        for c in members:
+            families.setdefault(c.family, c)
+        first = members[0]
+        replicas = tuple(
+            Replica(family=fam, repeat=r, seed=seed_for(spec, c, r), learning_rate=c.learning_rate)
+            for fam, c in families.items()
+            for r in range(repeats)
+        )
+        checkpoints = sorted({c.epochs for c in members})
+        populations.append(
+            Population(
+                arch=engine.Architecture(first.units, first.batch_size, first.recurrent_activation),
+                framing=framing_of(spec, first),
+                schedule=engine.Schedule.for_checkpoints(checkpoints, diagnostic=curve_repeats > 0),
+                configs=tuple(members),
+                replicas=replicas,
+            )
+        )
+    return Plan(spec, points, configs, tuple(populations), repeats, curve_repeats)
+
+
+def prepare_checked(series: Series, framing: Framing, batch_size: int) -> Problem:
+    """:func:`prepare`, with errors naming the study keys involved."""
+    if framing.test_size >= len(series):
+        raise SpecError(f"data.test_size = {framing.test_size} must be smaller than the series length {len(series)}")
+    try:
+        return prepare(series, framing, batch_size)
+    except LstmtuneError as err:
+        raise SpecError(f"study settings do not fit the data (data.test_size, model.batch_size, transforms.*): {err}") from None
+
+
+def validate(plan_: Plan, series: Series) -> dict[tuple, Problem]:
+    """Prepare every population's problem before any training, so bad settings fail fast."""
+    problems = {}
+    for pop in plan_.populations:
+        key = (pop.framing, pop.arch.batch_size)
+        if key not in problems:
+            problems[key] = prepare_checked(series, pop.framing, pop.arch.batch_size)
+    return problems
+
+
+class LocalExecutor:
+    """Trains populations one after another in this process."""
+
+    def run(self, population: Population, problem: Problem) -> engine.PopulationResult:
+        return engine.train_population(
+            problem,
+            population.arch,
+            population.schedule,
+            seeds=[r.seed for r in population.replicas],
+            learning_rate=[r.learning_rate for r in population.replicas],
+        )
+
+
+@dataclasses.dataclass
+class StudyResults:
+    """Everything a study produced, as plain data.
+
+    Attributes:
+      runs: one row per (config, repeat): parameters, seed, test metrics,
+        train RMSE, diverged flag and epoch.
+      curves: config key -> ``(curve_repeats, epochs, 2)`` train/test RMSE per epoch.
+      baselines: name -> scores on the test split.
+      counts: the row counts of the data pipeline per (batch size, framing).
+      timings: seconds spent per phase.
+    """
+
+    spec: StudySpec
+    points: list[GridPoint]
+    runs: pd.DataFrame
+    curves: dict[str, np.ndarray]
+    baselines: dict[str, dict[str, float]]
+    counts: list[dict[str, Any]]
+    timings: dict[str, float]
+    series: Series
+
+
+def execute(
+    plan_: Plan,
+    series: Series,
+    *,
+    executor: LocalExecutor | None = None,
+    on_population: Callable[[int, int, Population], None] | None = None,
+) -> StudyResults:
+    """Train every population and collect per-run results.
+
+    Args:
+      plan_: from :func:`plan`.
+      series: the loaded data.
+      executor: trains one population (default: :class:`LocalExecutor`).
+      on_population: called as ``(done, total, population)`` after each population.
+    """
+    executor = executor or LocalExecutor()
+    t0 = time.perf_counter()
+    problems = validate(plan_, series)
+    rows: list[dict[str, Any]] = []
+    curves: dict[str, np.ndarray] = {}
+    counts = []
+    for i, pop in enumerate(plan_.populations):
+        prob = problems[(pop.framing, pop.arch.batch_size)]
+        result = executor.run(pop, prob)
+        rows.extend(_rows(plan_, pop, prob, result, curves, series.values[: -plan_.spec.data.test_size]))
+        counts.append({"batch_size": pop.arch.batch_size, **dataclasses.asdict(prob.counts)})
+        if on_population:
+            on_population(i + 1, len(plan_.populations), pop)
+    t1 = time.perf_counter()
+    base = baselines.evaluate_all(series.values, test_size=plan_.spec.data.test_size)
+    runs = pd.DataFrame(rows)
+    return StudyResults(
+        spec=plan_.spec,
+        points=list(plan_.points),
+        runs=runs,
+        curves=curves,
+        baselines={b.name: b.scores for b in base},
+        counts=[dict(t) for t in {tuple(c.items()) for c in counts}],
+        timings={"train_s": t1 - t0},
+        series=series,
+    )
+
+
+def _rows(
+    plan_: Plan, pop: Population, prob: Problem, result: engine.PopulationResult, curves: dict, train_values: np.ndarray
+) -> list[dict]:
+    index = {(r.family, r.repeat): k for k, r in enumerate(pop.replicas)}
+    ckpt = {int(e): k for k, e in enumerate(result.checkpoints)}
+    rows = []
+    for config in pop.configs:
+        c = ckpt[config.epochs]
+        ks = [index[(config.family, r)] for r in range(plan_.repeats)]
+        test_fc = prob.invert(result.test_pred[ks, c], "test")
+        train_fc = prob.invert(result.train_pred[ks, c], "train")
+        scores = metrics.all_metrics(prob.test_actual, test_fc, train_values)
+        train_rmse = metrics.rmse(prob.train_actual, train_fc)
+        for j, r in enumerate(range(plan_.repeats)):
+            k = ks[j]
+            div = int(result.diverged_epoch[k])
+            diverged = 0 < div <= config.epochs
+            row = {"config": config.key, **config.params(), "repeat": r, "seed": pop.replicas[k].seed}
+            for m in METRICS:
+                row[f"test_{m}"] = float("nan") if diverged else float(scores[m][j])
+            row["train_rmse"] = float("nan") if diverged else float(train_rmse[j])
+            row["diverged"] = diverged
+            row["diverged_epoch"] = div if diverged else None
+            rows.append(row)
+        if plan_.curve_repeats and pop.schedule.eval_every == 1:
+            curves[config.key] = np.asarray(result.curves[ks[: plan_.curve_repeats], : config.epochs], dtype=np.float32)
+    return rows
+
+
+def run_study(spec: StudySpec, series: Series | None = None, **kwargs) -> StudyResults:
+    """Plan and execute a study (loading its data when not given)."""
+    from lstmtune.data import load
+
+    if series is None:
+        series = load(spec.data.source, date_column=spec.data.date_column, value_column=spec.data.value_column)
+    return execute(plan(spec), series, **kwargs)
+
+
+def group_scores(results: StudyResults, study: str, metric: str = "test_rmse") -> dict[str, np.ndarray]:
+    """Sub-study ``study``: label -> metric per repeat (ordered by repeat)."""
+    out = {}
+    n = len(summary_repeats(results))
+    for p in results.points:
+        if p.study != study:
+            continue
+        df = results.runs[(results.runs["config"] == p.config.key) & (results.runs["repeat"] < n)].sort_values("repeat")
+        out[p.label] = df[metric].to_numpy(dtype=float)
+    return out
+
+
+def is_paired(results: StudyResults, study: str) -> bool:
+    """True when every configuration of the sub-study used the same seed for each repeat."""
+    seeds = [
+        tuple(results.runs[results.runs["config"] == p.config.key].sort_values("repeat")["seed"])
+        for p in results.points
+        if p.study == study
+    ]
+    return len(seeds) > 1 and all(s == seeds[0] for s in seeds)
+
+
+def studies(results: StudyResults) -> list[str]:
+    return list(dict.fromkeys(p.study for p in results.points))
+
+
+def summary_repeats(results: StudyResults) -> Sequence[int]:
+    return range(results.spec.runs.repeats if results.spec.runs.mode != "diagnostic" else results.spec.runs.diagnostic_repeats)

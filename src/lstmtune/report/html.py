@@ -1,0 +1,148 @@
+"""Render a study's figures and its self-contained HTML report (Jinja2, images inlined)."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from lstmtune.analysis import Analysis, combined_table
+from lstmtune.planner import StudyResults
+from lstmtune.report import figures
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "default"
+
+
+def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict:
+    """Draw every figure into ``plots``; return their descriptions for the report."""
+    plots.mkdir(parents=True, exist_ok=True)
+    persistence = analysis.persistence_rmse
+    s = results.series
+    figures.series_plot(s.dates, s.values, plots / "series.png", title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
+    out = {"series": "series.png", "substudies": {}}
+    for sub in analysis.substudies:
+        name = _slug(sub.name)
+        entry = {"box": f"box_{name}.png", "median": None, "diagnostics": []}
+        groups = {label: _scores(results, sub.name, label) for label in sub.labels}
+        figures.box_plot(groups, plots / entry["box"], title=f"{sub.name}: final test RMSE", xlabel=", ".join(sub.varied) or "config", baseline=persistence)
+        curves = {}
+        for p in results.points:
+            if p.study != sub.name or p.config.key not in results.curves:
+                continue
+            c = results.curves[p.config.key]
+            curves[p.label] = c
+            lines = f"diag_{name}_{_slug(p.label)}.png"
+            band = f"band_{name}_{_slug(p.label)}.png"
+            figures.diagnostic_lines(c, plots / lines, title=f"{p.label}: {c.shape[0]} repeats", baseline=persistence)
+            figures.diagnostic_band(c, plots / band, title=f"{p.label}: median and IQR", baseline=persistence)
+            entry["diagnostics"].append({"label": p.label, "lines": lines, "band": band})
+        if curves:
+            entry["median"] = f"median_{name}.png"
+            figures.median_curves(curves, plots / entry["median"], title=f"{sub.name}: median test RMSE by epoch", baseline=persistence)
+        out["substudies"][sub.name] = entry
+    return out
+
+
+def _scores(results: StudyResults, study: str, label: str) -> np.ndarray:
+    from lstmtune.planner import group_scores
+
+    return group_scores(results, study)[label]
+
+
+def _inline(plots: Path, name: str | None) -> str | None:
+    if name is None:
+        return None
+    return "data:image/png;base64," + base64.b64encode((plots / name).read_bytes()).decode()
+
+
+def render(results: StudyResults, analysis: Analysis, directory: Path, *, wall_s: float | None = None, extra: dict | None = None) -> Path:
+    """Draw the figures into ``directory/plots`` and write ``directory/report.html``."""
+    from lstmtune.results_io import environment
+
+    directory = Path(directory)
+    plots = directory / "plots"
+    figs = draw_figures(results, analysis, plots)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
+    template = env.get_template("report.html")
+    table = combined_table(analysis)
+    study_name, best_label, best_mean = analysis.best_overall()
+    subs = []
+    for sub in analysis.substudies:
+        f = figs["substudies"][sub.name]
+        subs.append(
+            {
+                "name": sub.name,
+                "varied": sub.varied,
+                "paired": sub.paired,
+                "sentence": sub.comparison.sentence(),
+                "rows": _table_rows(sub),
+                "box": _inline(plots, f["box"]),
+                "median": _inline(plots, f["median"]),
+                "diagnostics": [
+                    {"label": d["label"], "lines": _inline(plots, d["lines"]), "band": _inline(plots, d["band"])} for d in f["diagnostics"]
+                ],
+            }
+        )
+    html = template.render(
+        spec=results.spec,
+        spec_toml=_spec_toml(results),
+        series=results.series,
+        n=len(results.series),
+        start=str(np.datetime_as_string(results.series.dates[0], unit="D")),
+        end=str(np.datetime_as_string(results.series.dates[-1], unit="D")),
+        counts=results.counts,
+        baselines=results.baselines,
+        series_png=_inline(plots, figs["series"]),
+        substudies=subs,
+        best={"study": study_name, "label": best_label, "mean": best_mean},
+        persistence=analysis.persistence_rmse,
+        n_runs=len(results.runs),
+        n_diverged=int(results.runs["diverged"].sum()),
+        timings=results.timings,
+        wall_s=wall_s,
+        environment=environment(),
+        extra=extra or {},
+        n_configs=len(table),
+    )
+    path = directory / "report.html"
+    path.write_text(html)
+    return path
+
+
+def _spec_toml(results: StudyResults) -> str:
+    from lstmtune.spec import dumps
+
+    return dumps(results.spec)
+
+
+def _table_rows(sub) -> list[dict]:
+    rows = []
+    comps = {c.config: c for c in sub.comparison.comparisons}
+    for label, r in sub.table.iterrows():
+        c = comps.get(label)
+        rows.append(
+            {
+                "label": label,
+                "best": label == sub.best_label,
+                "same": label in sub.comparison.indistinguishable,
+                "count": int(r["count"]),
+                "mean": r["mean"],
+                "std": r["std"],
+                "min": r["min"],
+                "q25": r["25%"],
+                "median": r["50%"],
+                "q75": r["75%"],
+                "max": r["max"],
+                "mean_ci": (r["mean_ci_low"], r["mean_ci_high"]),
+                "median_ci": (r["median_ci_low"], r["median_ci_high"]),
+                "skill": r["skill_%"],
+                "p": None if c is None else c.p_adjusted,
+                "missing": int(r["n_missing"]),
+            }
+        )
+    return rows

@@ -1,0 +1,97 @@
+"""A study's run directory: write it atomically, read it back.
+
+Layout of ``runs/<study>/``::
+
+    study.toml          the resolved study spec
+    results.csv/.parquet one row per (configuration, repeat)
+    curves.npz          per-epoch train/test RMSE of the diagnostic repeats, by config key
+    summary.csv         per sub-study and configuration: statistics, CIs, comparison
+    series.csv          the data the study ran on
+    environment.json    versions, device, timings, baselines, data counts
+    plots/*.png         figures
+    report.html         the self-contained report
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune import spec as spec_mod
+from lstmtune.data import Series
+from lstmtune.errors import LstmtuneError
+from lstmtune.planner import StudyResults
+
+
+def environment() -> dict:
+    import jax
+
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "devices": [str(d) for d in jax.devices()],
+        "versions": {p: version(p) for p in ("lstmtune", "jax", "jaxlib", "optax", "numpy", "pandas", "scipy")},
+    }
+
+
+def write(results: StudyResults, directory: Path) -> None:
+    """Write results into ``directory`` (which must exist; see fileio.atomic_dir)."""
+    directory = Path(directory)
+    (directory / "study.toml").write_text(spec_mod.dumps(results.spec))
+    results.runs.to_csv(directory / "results.csv", index=False)
+    results.runs.to_parquet(directory / "results.parquet", index=False)
+    np.savez_compressed(directory / "curves.npz", **results.curves)
+    pd.DataFrame({"date": pd.DatetimeIndex(results.series.dates).strftime("%Y-%m-%d"), results.series.value_name: results.series.values}).to_csv(
+        directory / "series.csv", index=False
+    )
+    meta = {
+        "environment": environment(),
+        "timings": results.timings,
+        "baselines": results.baselines,
+        "counts": results.counts,
+        "series_name": results.series.name,
+    }
+    (directory / "environment.json").write_text(json.dumps(meta, indent=2))
+
+
+def read(directory: Path) -> tuple[StudyResults, dict]:
+    """Load a run directory written by :func:`write`.
+
+    Raises:
+      LstmtuneError: the directory is missing or lacks one of the files.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise LstmtuneError(f"{directory}: no such run directory")
+    for name in ("study.toml", "results.parquet", "curves.npz", "environment.json", "series.csv"):
+        if not (directory / name).is_file():
+            raise LstmtuneError(f"{directory}: missing {name}; not a complete lstmtune run directory")
+    spec = spec_mod.load(directory / "study.toml")
+    runs = pd.read_parquet(directory / "results.parquet")
+    with np.load(directory / "curves.npz") as z:
+        curves = {k: z[k] for k in z.files}
+    meta = json.loads((directory / "environment.json").read_text())
+    frame = pd.read_csv(directory / "series.csv")
+    series = Series(
+        name=meta["series_name"],
+        dates=pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
+        values=frame.iloc[:, 1].to_numpy(dtype=float),
+        value_name=frame.columns[1],
+    )
+    results = StudyResults(
+        spec=spec,
+        points=spec_mod.expand(spec),
+        runs=runs,
+        curves=curves,
+        baselines=meta["baselines"],
+        counts=meta["counts"],
+        timings=meta["timings"],
+        series=series,
+    )
+    return results, meta

@@ -1,0 +1,277 @@
+"""Study specifications: a TOML file or the same thing as a Python object.
+
+A study names its data, transforms, model defaults, how many repeats, a seed, and
+one or more grids (parameter -> list of values, expanded as a cartesian product).
+Validated once, here, with pydantic: unknown keys, wrong types and impossible
+values are rejected with the key's path in the message.
+
+Example (the default study)::
+
+    name = "units"
+    seed = 1
+    [data]
+    source = "shampoo"
+    test_size = 12
+    [transforms]
+    trim = 2
+    [model]
+    batch_size = 4
+    epochs = 1000
+    [runs]
+    mode = "both"
+    repeats = 30
+    diagnostic_repeats = 10
+    [grid]
+    units = [1, 2, 3, 4, 5]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from lstmtune.errors import SpecError
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(BaseModel):
+    model_config = _STRICT
+    source: str = Field("shampoo", description="built-in dataset name or CSV path")
+    date_column: str | None = None
+    value_column: str | None = None
+    test_size: int = Field(12, ge=1, description="the last test_size observations are the test set")
+
+
+class TransformSpec(BaseModel):
+    model_config = _STRICT
+    interval: int = Field(1, ge=1, description="differencing lag")
+    lags: int = Field(1, ge=1)
+    timesteps: int = Field(1, ge=1)
+    trim: int | None = Field(None, ge=0, description="oldest training rows to drop; omitted: fewest that divide by batch_size")
+    feature_range: tuple[float, float] = (-1.0, 1.0)
+
+    @field_validator("feature_range")
+    @classmethod
+    def _ordered(cls, v):
+        if not v[0] < v[1]:
+            raise ValueError("feature_range must be [low, high] with low < high")
+        return v
+
+
+class ModelSpec(BaseModel):
+    model_config = _STRICT
+    units: int = Field(1, ge=1)
+    batch_size: int = Field(4, ge=1)
+    epochs: int = Field(1000, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    recurrent_activation: Literal["sigmoid", "hard_sigmoid"] = "sigmoid"
+
+
+class RunsSpec(BaseModel):
+    model_config = _STRICT
+    mode: Literal["summary", "diagnostic", "both"] = "both"
+    repeats: int = Field(30, ge=1, description="summary repeats per configuration")
+    diagnostic_repeats: int = Field(10, ge=1, description="repeats whose per-epoch curves are kept")
+    seeding: Literal["per-config", "shared"] = Field(
+        "per-config",
+        description="per-config: seeds derive from the configuration (epochs excluded: an epoch grid is "
+        "checkpoints of one run); shared: repeat r has the same seed in every configuration (paired comparisons)",
+    )
+
+
+GRID_KEYS = {
+    **{f: "model" for f in ModelSpec.model_fields},
+    **{f: "transforms" for f in ("interval", "lags", "timesteps", "trim")},
+}
+
+
+class StudySpec(BaseModel):
+    """A whole study. ``grids`` maps a sub-study name to its grid; ``grid`` is shorthand for one."""
+
+    model_config = _STRICT
+    name: str = Field("study", pattern=r"^[A-Za-z0-9_.-]+$")
+    seed: int = Field(0, ge=0)
+    data: DataSpec = DataSpec()
+    transforms: TransformSpec = TransformSpec()
+    model: ModelSpec = ModelSpec()
+    runs: RunsSpec = RunsSpec()
+    grid: dict[str, list[Any]] | None = None
+    grids: dict[str, dict[str, list[Any]]] | None = None
+
+    @model_validator(mode="after")
+    def _check_grids(self):
+        if self.grid is not None and self.grids is not None:
+            raise ValueError("give either grid or grids, not both")
+        for name, grid in self.all_grids().items():
+            where = "grid" if self.grid is not None else f"grids.{name}"
+            for key, values in grid.items():
+                if key not in GRID_KEYS:
+                    raise ValueError(f"{where}.{key}: unknown parameter; grid keys are {sorted(GRID_KEYS)}")
+                if not values:
+                    raise ValueError(f"{where}.{key}: empty list of values")
+                for v in values:
+                    _check_value(f"{where}.{key}", key, v, self)
+        return self
+
+    def all_grids(self) -> dict[str, dict[str, list[Any]]]:
+        if self.grids is not None:
+            return dict(self.grids)
+        return {self.name: dict(self.grid or {})}
+
+
+def _check_value(path: str, key: str, value: Any, spec: StudySpec) -> None:
+    """Validate one grid value by building the section it belongs to."""
+    section = GRID_KEYS[key]
+    base = getattr(spec, section).model_dump()
+    try:
+        {"model": ModelSpec, "transforms": TransformSpec}[section](**{**base, key: value})
+    except pydantic.ValidationError as err:
+        raise ValueError(f"{path}: value {value!r}: {err.errors()[0]['msg']}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One fully resolved configuration: everything that defines a run but its repeat."""
+
+    units: int
+    batch_size: int
+    epochs: int
+    learning_rate: float
+    recurrent_activation: str
+    interval: int
+    lags: int
+    timesteps: int
+    trim: int | None
+
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def key(self) -> str:
+        """Stable hash of the canonical parameters."""
+        return _hash(self.params())
+
+    @property
+    def family(self) -> str:
+        """Hash of everything but ``epochs``: configs of one family are checkpoints of one run."""
+        p = self.params()
+        del p["epochs"]
+        return _hash(p)
+
+
+def _hash(params: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclasses.dataclass(frozen=True)
+class GridPoint:
+    """A configuration as it appears in one sub-study, with its label there."""
+
+    study: str
+    label: str
+    varied: dict[str, Any]
+    config: Config
+
+
+def expand(spec: StudySpec) -> list[GridPoint]:
+    """Expand every grid into configurations (cartesian product, in file order)."""
+    base = {**spec.model.model_dump(), **{k: getattr(spec.transforms, k) for k in ("interval", "lags", "timesteps", "trim")}}
+    points = []
+    for study, grid in spec.all_grids().items():
+        keys = list(grid)
+        for values in itertools.product(*(grid[k] for k in keys)) if keys else [()]:
+            varied = dict(zip(keys, values))
+            label = ", ".join(f"{k}={v}" for k, v in varied.items()) or "default"
+            points.append(GridPoint(study=study, label=label, varied=varied, config=Config(**{**base, **varied})))
+    return points
+
+
+def format_errors(err: pydantic.ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{source}: {path}: {msg}")
+    return "\n".join(lines)
+
+
+def from_dict(raw: dict[str, Any], source: str = "study") -> StudySpec:
+    """Validate a study given as a dict (e.g. parsed TOML)."""
+    try:
+        return StudySpec.model_validate(raw)
+    except pydantic.ValidationError as err:
+        raise SpecError(format_errors(err, source)) from None
+
+
+def load(path: str | Path) -> StudySpec:
+    """Read and validate a study TOML file.
+
+    Raises:
+      SpecError: the file is missing, not TOML, or invalid; the message names
+        the file and the key's path.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such study file")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{path}: not valid TOML ({err})") from None
+    return from_dict(raw, str(path))
+
+
+def dumps(spec: StudySpec) -> str:
+    """The resolved spec as TOML (written beside a study's results)."""
+    return _to_toml(spec.model_dump(exclude_none=True))
+
+
+def _to_toml(d: dict[str, Any], prefix: str = "") -> str:
+    scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in d.items() if isinstance(v, dict)}
+    out = [f"{k} = {_toml_value(v)}" for k, v in scalars.items()]
+    for k, v in tables.items():
+        name = f"{prefix}{k}"
+        body = _to_toml(v, prefix=f"{name}.")
+        if any(not isinstance(x, dict) for x in v.values()) or not v:
+            out.append(f"\n[{name}]")
+        out.append(body)
+    return "\n".join(x for x in out if x) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+DEFAULT_STUDY = {
+    "name": "units",
+    "seed": 1,
+    "data": {"source": "shampoo", "test_size": 12},
+    "transforms": {"trim": 2},
+    "model": {"batch_size": 4, "epochs": 1000},
+    "runs": {"mode": "both", "repeats": 30, "diagnostic_repeats": 10},
+    "grid": {"units": [1, 2, 3, 4, 5]},
+}
+
+
+def default_study() -> StudySpec:
+    """The tutorial's units study: units 1-5, batch 4, 1000 epochs, 30 + 10 repeats."""
+    return from_dict(DEFAULT_STUDY, "default study")

@@ -1,0 +1,72 @@
+"""Run a study end to end: plan, train, analyse, write the run directory and report.
+
+The run directory is built in a temporary folder beside its destination and moved
+into place only when everything is written, so a failure or an interruption never
+leaves half-written results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lstmtune import analysis as analysis_mod
+from lstmtune import planner, results_io
+from lstmtune.data import Series, load
+from lstmtune.fileio import atomic_dir
+from lstmtune.report import html
+from lstmtune.spec import StudySpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    results: planner.StudyResults
+    analysis: analysis_mod.Analysis
+    directory: Path
+    wall_s: float
+
+
+def load_series(spec: StudySpec) -> Series:
+    return load(spec.data.source, date_column=spec.data.date_column, value_column=spec.data.value_column)
+
+
+def run(
+    spec: StudySpec,
+    out: Path,
+    *,
+    on_population: Callable[[int, int, planner.Population], None] | None = None,
+    started: float | None = None,
+    extra_report: Callable[[planner.StudyResults, analysis_mod.Analysis], dict] | None = None,
+) -> Outcome:
+    """Run ``spec`` and write everything to ``out``.
+
+    Args:
+      spec: the validated study.
+      out: the run directory to create (replaced if it exists).
+      on_population: progress callback ``(done, total, population)``.
+      started: ``time.perf_counter()`` at process start, for the reported wall time.
+      extra_report: returns extra HTML blocks for the report (used by ``reproduce``).
+    """
+    t0 = started if started is not None else time.perf_counter()
+    series = load_series(spec)
+    plan = planner.plan(spec)
+    results = planner.execute(plan, series, on_population=on_population)
+    analysis = analysis_mod.analyse(results)
+    with atomic_dir(Path(out)) as tmp:
+        results_io.write(results, tmp)
+        analysis_mod.combined_table(analysis).to_csv(tmp / "summary.csv", index_label="config")
+        extra = extra_report(results, analysis) if extra_report else None
+        wall = time.perf_counter() - t0
+        results.timings["wall_s"] = wall
+        results_io.write(results, tmp)  # again, with the wall time
+        html.render(results, analysis, tmp, wall_s=wall, extra=extra)
+    return Outcome(results, analysis, Path(out), wall)
+
+
+def report(directory: Path) -> Path:
+    """Regenerate ``report.html`` (and the figures) from a run directory's stored results."""
+    results, _ = results_io.read(directory)
+    analysis = analysis_mod.analyse(results)
+    return html.render(results, analysis, Path(directory), wall_s=results.timings.get("wall_s"))

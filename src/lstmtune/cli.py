@@ -189,6 +189,43 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written
     console.print(f"wrote {path}")
 
 
+@app.command()
+@_handles_errors
+def reproduce(
+    out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/reproduce"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run every experiment of the tutorial and compare with its published statistics."""
+    import time
+
+    started = time.perf_counter()
+    from lstmtune import reproduce as rep
+
+    holder = {}
+
+    def extra(results, analysis):
+        holder["agreements"] = rep.compare(analysis)
+        return {"tutorial": rep.html_block(holder["agreements"])}
+
+    outcome = _run_with_progress(rep.tutorial_spec(), out, quiet, started, extra_report=extra)
+    _print_outcome(outcome)
+    for a in holder["agreements"]:
+        table = Table(title=f"{a.study}: ours vs the tutorial (test RMSE, 30 repeats)")
+        for col in (a.study, "mean", "tutorial", "in our 95% CI", "std", "tutorial", "median", "tutorial"):
+            table.add_column(col, justify="right")
+        for _, r in a.table.iterrows():
+            table.add_row(
+                str(r[a.study]), f"{r['mean']:.2f}", f"{r['tutorial mean']:.2f}", "yes" if r["tutorial mean in CI"] else "no",
+                f"{r['std']:.2f}", f"{r['tutorial std']:.2f}", f"{r['median']:.2f}", f"{r['tutorial median']:.2f}",
+            )
+        console.print(table)
+        console.print(
+            f"{a.study}: best by mean ours {a.best_ours}, tutorial {a.best_tutorial} "
+            f"({'agrees' if a.best_agrees else 'differs'}); Kendall tau {a.kendall_tau:.2f}",
+            highlight=False,
+        )
+
+
 def main() -> None:
     app()
 

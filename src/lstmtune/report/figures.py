@@ -100,7 +100,9 @@ def box_plot(groups: Mapping[str, Sequence[float]], path: Path, *, title: str, x
     ax.boxplot(data, tick_labels=labels, medianprops={"color": "tab:green", "lw": 1.5})
     if baseline is not None:
         ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
-        ax.legend(loc="upper left", frameon=False, fontsize=8)
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(bottom, max(top, baseline * 1.06))  # keep the baseline and its label in view
+        ax.legend(loc="upper right", frameon=True, framealpha=0.9, fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test RMSE")
     ax.set_title(title)

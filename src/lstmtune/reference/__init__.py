@@ -1,0 +1,1 @@
+"""The tutorial's study and its published results (package data)."""

@@ -232,7 +232,7 @@ def execute(
         runs=runs,
         curves=curves,
         baselines={b.name: b.scores for b in base},
-        counts=[dict(t) for t in {tuple(c.items()) for c in counts}],
+        counts=sorted((dict(t) for t in {tuple(c.items()) for c in counts}), key=lambda c: c["batch_size"]),
         timings={"train_s": t1 - t0},
         series=series,
     )

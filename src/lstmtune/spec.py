@@ -31,6 +31,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -111,6 +112,8 @@ class StudySpec(BaseModel):
     def _check_grids(self):
         if self.grid is not None and self.grids is not None:
             raise ValueError("give either grid or grids, not both")
+        if self.grids is not None and not self.grids:
+            raise ValueError("grids: no sub-studies given")
         for name, grid in self.all_grids().items():
             where = "grid" if self.grid is not None else f"grids.{name}"
             for key, values in grid.items():
@@ -128,14 +131,15 @@ class StudySpec(BaseModel):
         return {self.name: dict(self.grid or {})}
 
 
-def _check_value(path: str, key: str, value: Any, spec: StudySpec) -> None:
-    """Validate one grid value by building the section it belongs to."""
+def _check_value(path: str, key: str, value: Any, spec: StudySpec) -> Any:
+    """Validate one grid value by building the section it belongs to; return it coerced (1.0 -> 1)."""
     section = GRID_KEYS[key]
     base = getattr(spec, section).model_dump()
     try:
-        {"model": ModelSpec, "transforms": TransformSpec}[section](**{**base, key: value})
+        built = {"model": ModelSpec, "transforms": TransformSpec}[section](**{**base, key: value})
     except pydantic.ValidationError as err:
         raise ValueError(f"{path}: value {value!r}: {err.errors()[0]['msg']}") from None
+    return getattr(built, key)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +193,7 @@ def expand(spec: StudySpec) -> list[GridPoint]:
     for study, grid in spec.all_grids().items():
         keys = list(grid)
         for values in itertools.product(*(grid[k] for k in keys)) if keys else [()]:
-            varied = dict(zip(keys, values))
+            varied = {k: _check_value(f"grids.{study}.{k}", k, v, spec) for k, v in zip(keys, values)}
             label = ", ".join(f"{k}={v}" for k, v in varied.items()) or "default"
             points.append(GridPoint(study=study, label=label, varied=varied, config=Config(**{**base, **varied})))
     return points
@@ -239,14 +243,19 @@ def dumps(spec: StudySpec) -> str:
 def _to_toml(d: dict[str, Any], prefix: str = "") -> str:
     scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
     tables = {k: v for k, v in d.items() if isinstance(v, dict)}
-    out = [f"{k} = {_toml_value(v)}" for k, v in scalars.items()]
+    out = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items()]
     for k, v in tables.items():
-        name = f"{prefix}{k}"
+        name = f"{prefix}{_toml_key(k)}"
         body = _to_toml(v, prefix=f"{name}.")
         if any(not isinstance(x, dict) for x in v.values()) or not v:
             out.append(f"\n[{name}]")
         out.append(body)
     return "\n".join(x for x in out if x) + "\n"
+
+
+def _toml_key(k: str) -> str:
+    """A bare key when TOML allows one, else quoted (sub-study names are free text)."""
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k)
 
 
 def _toml_value(v: Any) -> str:

@@ -31,11 +31,17 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict
         groups = {label: _scores(results, sub.name, label) for label in sub.labels}
         figures.box_plot(groups, plots / entry["box"], title=f"{sub.name}: final test RMSE", xlabel=", ".join(sub.varied) or "config", baseline=persistence)
         curves = {}
+        longest: dict[str, tuple[int, str]] = {}  # family -> (epochs, label): shorter ones are its prefixes
         for p in results.points:
             if p.study != sub.name or p.config.key not in results.curves:
                 continue
             c = results.curves[p.config.key]
-            curves[p.label] = c
+            fam = p.config.family
+            if fam not in longest or p.config.epochs > longest[fam][0]:
+                if fam in longest:
+                    curves.pop(longest[fam][1], None)
+                longest[fam] = (p.config.epochs, p.label)
+                curves[p.label] = c
             lines = f"diag_{name}_{_slug(p.label)}.png"
             band = f"band_{name}_{_slug(p.label)}.png"
             figures.diagnostic_lines(c, plots / lines, title=f"{p.label}: {c.shape[0]} repeats", baseline=persistence)

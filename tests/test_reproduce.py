@@ -1,0 +1,45 @@
+"""The tutorial's published numbers and study, as shipped in the package."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lstmtune import reproduce, spec
+
+TUTORIAL = Path(__file__).resolve().parents[2] / "shared" / "reference" / "lstm-tuning-tutorial.txt"
+ROWS = ("mean", "std", "min", "q25", "median", "q75", "max")
+
+
+def _published_tables(text: str) -> list[list[float]]:
+    """The three describe() tables of the tutorial: header line of labels, then count..max."""
+    tables = []
+    for line in text.splitlines():
+        if " count 30.000000" in line:
+            tables.append([float(x) for x in re.findall(r"\d+\.\d+", line)])
+    return tables
+
+
+def test_transcription_matches_the_tutorial_text():
+    assert TUTORIAL.is_file(), f"the tutorial is expected at {TUTORIAL} (../shared beside the checkout)"
+    tables = _published_tables(TUTORIAL.read_text())
+    ref = reproduce.published()
+    assert [len(ref[s]) for s in ("epochs", "batch_size", "units")] == [5, 3, 5]
+    for study, numbers in zip(("epochs", "batch_size", "units"), tables):
+        labels = list(ref[study])
+        k = len(labels)
+        assert numbers[:k] == [30.0] * k  # the count row
+        for i, row in enumerate(ROWS, start=1):
+            for j, label in enumerate(labels):
+                assert ref[study][label][row] == pytest.approx(numbers[i * k + j], abs=1e-9), (study, label, row)
+
+
+def test_tutorial_spec_has_the_three_studies():
+    s = reproduce.tutorial_spec()
+    points = spec.expand(s)
+    assert [p.study for p in points].count("epochs") == 5
+    assert {p.study for p in points} == {"epochs", "batch_size", "units"}
+    assert len(points) == 13
+    # units=1, batch 4, 1000 epochs is the same configuration in all three studies.
+    assert len({p.config for p in points}) == 11
+    assert (s.runs.repeats, s.runs.diagnostic_repeats, s.transforms.trim) == (30, 10, 2)

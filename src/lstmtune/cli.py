@@ -145,6 +145,12 @@ def _print_outcome(outcome) -> None:
     from lstmtune.baselines import Baseline
 
     r = outcome.results
+    for c in r.counts:
+        console.print(
+            f"data (batch {c['batch_size']}): {c['values']} values -> {c['differences']} differences -> {c['pairs']} pairs -> "
+            f"{c['train']} train / {c['test']} test; {c['trimmed']} oldest training rows dropped -> {c['train_used']} used",
+            highlight=False,
+        )
     _summary_tables(outcome)
     console.print(baseline_table([Baseline(k, "", None, v) for k, v in r.baselines.items()], title="Baselines on the same test split"))
     study_name, label, mean = outcome.analysis.best_overall()

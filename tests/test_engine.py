@@ -136,7 +136,7 @@ def test_no_recompilation_when_only_numbers_change(prob):
     arch = engine.Architecture(units=1, batch_size=4)
     sched = engine.Schedule.for_checkpoints([7])
     engine.train_population(prob, arch, sched, seeds=[1, 2, 3], learning_rate=1e-3)
-    fn = engine.program(arch, sched)
+    _, fn = engine.program(arch, sched)
     before = fn._cache_size()
     # New seeds, new learning rates, new data values of the same shape: no compile.
     other = dataclasses.replace(prob, train_y=prob.train_y * 0.5, test_actual=prob.test_actual + 1)
@@ -164,3 +164,17 @@ def test_schedule_validation():
         engine.Schedule((10, 25), eval_every=10)
     s = engine.Schedule.for_checkpoints([500, 1000, 2000, 4000, 6000])
     assert (s.eval_every, s.segments, s.epochs) == (500, 12, 6000)
+
+
+def test_chunked_diagnostic_run_equals_one_call(prob):
+    # Diagnostic scoring after every epoch, run as 10 calls of the compiled program,
+    # trains exactly the same networks as one uninterrupted call without scoring.
+    arch = engine.Architecture(units=1, batch_size=4)
+    diag = engine.Schedule.for_checkpoints([40], diagnostic=True)
+    assert (diag.segments, diag.chunk) == (40, 4)
+    seen = []
+    a = engine.train_population(prob, arch, diag, seeds=[5, 6], on_epochs=lambda done, total: seen.append((done, total)))
+    b = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([40]), seeds=[5, 6])
+    np.testing.assert_array_equal(a.test_pred, b.test_pred)
+    np.testing.assert_array_equal(a.params.lstm.kernel, b.params.lstm.kernel)
+    assert seen == [(4 * k, 40) for k in range(1, 11)]

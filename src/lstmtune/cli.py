@@ -133,12 +133,17 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
     if quiet:
         return study.run(spec, out, started=started, extra_report=extra_report)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task(f"{len(plan.populations)} populations, {plan.runs} runs", total=len(plan.populations))
+        task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
+        epochs = bar.add_task("epochs", total=None)
 
         def tick(done, total, pop):
-            bar.update(task, completed=done, description=f"trained units={pop.arch.units} batch={pop.arch.batch_size} ({pop.size} replicas, {pop.schedule.epochs} epochs)")
+            bar.update(task, completed=done)
 
-        return study.run(spec, out, on_population=tick, started=started, extra_report=extra_report)
+        def epoch_tick(pop, done, total):
+            desc = f"units={pop.arch.units} batch={pop.arch.batch_size}: {pop.size} replicas"
+            bar.update(epochs, completed=done, total=total, description=desc)
+
+        return study.run(spec, out, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report)
 
 
 def _print_outcome(outcome) -> None:

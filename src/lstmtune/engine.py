@@ -13,10 +13,12 @@ Read top to bottom:
                     through the B streams from a zero state, then the test inputs
                     continue those streams (test row j of a minibatch continues
                     the state of training stream j).
-5. ``train_one``    epochs in segments of ``eval_every``; after each segment the
-                    network is scored (train/test RMSE in original units) and, at
-                    checkpoint epochs, its predictions are kept.
-6. ``train_population`` ``vmap`` of ``train_one`` over replicas, under ``jit``.
+5. ``start`` / ``advance``  epochs in segments of ``eval_every``; after each
+                    segment the network is scored (train/test RMSE in original
+                    units) and, at checkpoint epochs, its predictions are kept.
+                    ``advance`` runs ``chunk`` segments per call so the host can
+                    report progress between calls.
+6. ``train_population`` ``vmap`` over replicas, ``advance`` under ``jit``.
 
 Keras semantics reproduced (``keras/src/layers/rnn/rnn.py``, ``trainers/jax``):
 with batch size B there are B state streams; row j of minibatch k continues row j
@@ -31,7 +33,7 @@ import dataclasses
 import functools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -115,6 +117,14 @@ class Schedule:
     @property
     def segments(self) -> int:
         return self.epochs // self.eval_every
+
+    @property
+    def chunk(self) -> int:
+        """Segments per call of the compiled program: about a tenth of the run, so the
+        host can report progress between calls. Results do not depend on it (the same
+        operations run in the same order; tested bitwise)."""
+        target = max(1, self.segments // 10)
+        return max(d for d in range(1, target + 1) if self.segments % d == 0)
 
     @staticmethod
     def for_checkpoints(checkpoints: Sequence[int], *, diagnostic: bool = False) -> "Schedule":
@@ -282,12 +292,20 @@ def _build(arch: Architecture, schedule: Schedule):
         checkpoint_slot[epoch // schedule.eval_every - 1] = k
     n_ckpt = len(schedule.checkpoints)
 
-    def train_one(params, hyper: Hyper, data: Data):
-        optimizer = make_optimizer(learning_rate=hyper.learning_rate)
-        opt_state = optimizer.init(params)
+    def start(params, hyper: Hyper, data: Data):
+        """A replica's training carry before its first epoch."""
+        opt_state = make_optimizer(learning_rate=hyper.learning_rate).init(params)
         n_train = data.train_x.shape[0] * B
         n_test = data.test_x.shape[0] * B
         snapshots = (jnp.zeros((n_ckpt, n_train), jnp.float32), jnp.zeros((n_ckpt, n_test), jnp.float32))
+        return params, opt_state, jnp.zeros([], jnp.int32), snapshots
+
+    # The learning rate is read from the optimizer state (inject_hyperparams), so
+    # this instance's own value is never used.
+    optimizer = make_optimizer(learning_rate=0.0)
+
+    def advance(carry, data: Data, first_segment):
+        """Train ``chunk`` segments of ``eval_every`` epochs each, scoring after each segment."""
 
         def epoch_body(carry, epoch):
             params, opt_state, diverged = carry
@@ -318,11 +336,9 @@ def _build(arch: Architecture, schedule: Schedule):
             )
             return (params, opt_state, diverged, snapshots), scores
 
-        init = (params, opt_state, jnp.zeros([], jnp.int32), snapshots)
-        (params, _, diverged, snapshots), curves = jax.lax.scan(segment_body, init, jnp.arange(schedule.segments))
-        return params, snapshots, curves, diverged
+        return jax.lax.scan(segment_body, carry, first_segment + jnp.arange(schedule.chunk))
 
-    return jax.jit(jax.vmap(train_one, in_axes=(0, 0, None)))
+    return jax.jit(jax.vmap(start, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, None, None)))
 
 
 _PROGRAMS: dict[tuple[Architecture, Schedule], object] = {}
@@ -350,6 +366,7 @@ def train_population(
     seeds: Sequence[int],
     learning_rate: Sequence[float] | float = 1e-3,
     params=None,
+    on_epochs: Callable[[int, int], None] | None = None,
 ) -> PopulationResult:
     """Train one network per seed, all at once, and score them.
 
@@ -362,6 +379,8 @@ def train_population(
       learning_rate: Adam learning rate, a scalar or one per replica.
       params: optional initial weights (a ``Params`` pytree with leading axis
         P) replacing the seeded initialisation (used to compare with Keras).
+      on_epochs: progress callback ``(epochs_done, epochs_total)``, called
+        after each call of the compiled program.
 
     Returns:
       A :class:`PopulationResult` of NumPy arrays.
@@ -375,8 +394,17 @@ def train_population(
         params = init_population(seeds, features, arch)
     lr = np.broadcast_to(np.asarray(learning_rate, dtype=np.float32), (p,)).copy()
     data = make_data(problem, arch.batch_size)
-    fn = program(arch, schedule)
-    final, (train_snap, test_snap), curves, diverged = fn(params, Hyper(learning_rate=lr), data)
+    start, advance = program(arch, schedule)
+    carry = start(params, Hyper(learning_rate=lr), data)
+    chunks = []
+    for first in range(0, schedule.segments, schedule.chunk):
+        carry, scores = advance(carry, data, first)
+        chunks.append(scores)
+        if on_epochs is not None:
+            jax.block_until_ready(scores)
+            on_epochs((first + schedule.chunk) * schedule.eval_every, schedule.epochs)
+    final, _, diverged, (train_snap, test_snap) = carry
+    curves = np.concatenate([np.asarray(c) for c in chunks], axis=1)
     n_test = len(problem.test_y)
     return PopulationResult(
         checkpoints=np.asarray(schedule.checkpoints),

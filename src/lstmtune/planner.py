@@ -162,13 +162,16 @@ def validate(plan_: Plan, series: Series) -> dict[tuple, Problem]:
 class LocalExecutor:
     """Trains populations one after another in this process."""
 
-    def run(self, population: Population, problem: Problem) -> engine.PopulationResult:
+    def run(
+        self, population: Population, problem: Problem, on_epochs: Callable[[int, int], None] | None = None
+    ) -> engine.PopulationResult:
         return engine.train_population(
             problem,
             population.arch,
             population.schedule,
             seeds=[r.seed for r in population.replicas],
             learning_rate=[r.learning_rate for r in population.replicas],
+            on_epochs=on_epochs,
         )
 
 
@@ -201,6 +204,7 @@ def execute(
     *,
     executor: LocalExecutor | None = None,
     on_population: Callable[[int, int, Population], None] | None = None,
+    on_epochs: Callable[[Population, int, int], None] | None = None,
 ) -> StudyResults:
     """Train every population and collect per-run results.
 
@@ -209,6 +213,7 @@ def execute(
       series: the loaded data.
       executor: trains one population (default: :class:`LocalExecutor`).
       on_population: called as ``(done, total, population)`` after each population.
+      on_epochs: called as ``(population, epochs_done, epochs_total)`` during training.
     """
     executor = executor or LocalExecutor()
     t0 = time.perf_counter()
@@ -218,7 +223,8 @@ def execute(
     counts = []
     for i, pop in enumerate(plan_.populations):
         prob = problems[(pop.framing, pop.arch.batch_size)]
-        result = executor.run(pop, prob)
+        progress = None if on_epochs is None else (lambda done, total, pop=pop: on_epochs(pop, done, total))
+        result = executor.run(pop, prob, progress)
         rows.extend(_rows(plan_, pop, prob, result, curves, series.values[: -plan_.spec.data.test_size]))
         counts.append({"batch_size": pop.arch.batch_size, **dataclasses.asdict(prob.counts)})
         if on_population:

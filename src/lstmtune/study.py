@@ -37,6 +37,7 @@ def run(
     out: Path,
     *,
     on_population: Callable[[int, int, planner.Population], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
     started: float | None = None,
     extra_report: Callable[[planner.StudyResults, analysis_mod.Analysis], dict] | None = None,
 ) -> Outcome:
@@ -46,13 +47,14 @@ def run(
       spec: the validated study.
       out: the run directory to create (replaced if it exists).
       on_population: progress callback ``(done, total, population)``.
+      on_epochs: progress callback ``(population, epochs_done, epochs_total)``.
       started: ``time.perf_counter()`` at process start, for the reported wall time.
       extra_report: returns extra HTML blocks for the report (used by ``reproduce``).
     """
     t0 = started if started is not None else time.perf_counter()
     series = load_series(spec)
     plan = planner.plan(spec)
-    results = planner.execute(plan, series, on_population=on_population)
+    results = planner.execute(plan, series, on_population=on_population, on_epochs=on_epochs)
     analysis = analysis_mod.analyse(results)
     with atomic_dir(Path(out)) as tmp:
         results_io.write(results, tmp)

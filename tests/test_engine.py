@@ -94,7 +94,7 @@ def test_population_equals_single_runs(prob):
         one = engine.train_population(prob, arch, sched, seeds=[seed], learning_rate=lr)
         # Vectorisation may change float32 rounding in the last bits only.
         np.testing.assert_allclose(pop.test_pred[k], one.test_pred[0], rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(pop.params.lstm.kernel[k], one.params.lstm.kernel[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(pop.params.layers[0].kernel[k], one.params.layers[0].kernel[0], rtol=1e-5, atol=1e-6)
     # Different learning rates really were used.
     assert not np.allclose(pop.test_pred[0], pop.test_pred[1])
 
@@ -176,5 +176,50 @@ def test_chunked_diagnostic_run_equals_one_call(prob):
     a = engine.train_population(prob, arch, diag, seeds=[5, 6], on_epochs=lambda done, total: seen.append((done, total)))
     b = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([40]), seeds=[5, 6])
     np.testing.assert_array_equal(a.test_pred, b.test_pred)
-    np.testing.assert_array_equal(a.params.lstm.kernel, b.params.lstm.kernel)
+    np.testing.assert_array_equal(a.params.layers[0].kernel, b.params.layers[0].kernel)
     assert seen == [(4 * k, 40) for k in range(1, 11)]
+
+
+def test_dropout_masks_statistics_and_inverted_scaling():
+    from lstmtune.models import network
+
+    key = jax.random.key(0)
+    rate = 0.2
+    m = network._masks(key, jnp.float32(rate), (4000, 5), 4, jnp.bool_(True))
+    values = np.unique(np.asarray(m))
+    np.testing.assert_allclose(values, [0.0, 1.0 / (1.0 - rate)], rtol=1e-6)  # inverted dropout
+    kept = np.mean(np.asarray(m) > 0)
+    assert abs(kept - (1 - rate)) < 0.01  # 80 000 draws: 3 sigma is about 0.004
+    np.testing.assert_allclose(np.mean(np.asarray(m)), 1.0, atol=0.02)  # expectation preserved
+    # Independent per gate when asked (Keras implementation 1), shared otherwise.
+    assert not np.array_equal(m[0], m[1])
+    shared = network._masks(key, jnp.float32(rate), (10, 5), 4, jnp.bool_(False))
+    for g in range(1, 4):
+        np.testing.assert_array_equal(shared[0], shared[g])
+    ones = network._masks(key, jnp.float32(0.0), (10, 5), 4, jnp.bool_(True))
+    np.testing.assert_array_equal(ones, 1.0)
+
+
+def test_dropout_is_training_only_reproducible_and_per_replica(prob):
+    arch = engine.Architecture(units=3, batch_size=4, dropout=True)
+    sched = engine.Schedule.for_checkpoints([30])
+    a = engine.train_population(prob, arch, sched, seeds=[1, 2], dropout=[0.3, 0.0], recurrent_dropout=[0.3, 0.0])
+    b = engine.train_population(prob, arch, sched, seeds=[1, 2], dropout=[0.3, 0.0], recurrent_dropout=[0.3, 0.0])
+    np.testing.assert_array_equal(a.test_pred, b.test_pred)  # same seed, same masks
+    plain = engine.train_population(prob, engine.Architecture(units=3, batch_size=4), sched, seeds=[1, 2])
+    # The replica at rate 0 trains like a network without dropout; the other does not.
+    np.testing.assert_allclose(a.test_pred[1], plain.test_pred[1], rtol=1e-5, atol=1e-6)
+    assert np.max(np.abs(a.test_pred[0] - plain.test_pred[0])) > 1e-3
+
+
+def test_stateless_shuffle_is_reproducible_and_changes_training(prob):
+    stateless = problem.prepare(data.load("shampoo"), problem.Framing(timesteps=3), 8)
+    sched = engine.Schedule.for_checkpoints([20])
+    shuffled = engine.Architecture(units=2, batch_size=8, stateful=False, shuffle=True)
+    a = engine.train_population(stateless, shuffled, sched, seeds=[4, 5])
+    b = engine.train_population(stateless, shuffled, sched, seeds=[4, 5])
+    np.testing.assert_array_equal(a.test_pred, b.test_pred)
+    ordered = engine.train_population(stateless, engine.Architecture(units=2, batch_size=8, stateful=False), sched, seeds=[4, 5])
+    assert np.max(np.abs(a.test_pred - ordered.test_pred)) > 1e-4
+    with pytest.raises(ValueError, match="shuffle requires stateful=False"):
+        engine.Architecture(units=2, batch_size=8, shuffle=True)

@@ -1,23 +1,26 @@
-"""Fidelity of the engine to real Keras 3 (JAX backend): same initial weights, same loop.
+"""Fidelity of the engine to real Keras 3 (TensorFlow backend; see keras_reference.py):
+same initial weights, the tutorial's loop (fit one epoch, reset states) for 20 epochs,
+then the tutorial's walk-forward test forecast.
 
-Tolerance: weights and test forecasts within 1e-5 relative (max-norm over
-each array); what we measure is far smaller (float32 rounding: the two differ
-only in how XLA fuses the same operations).
+Tolerance: 1e-5, as max-norm relative difference per weight array (floor 1e-3, so
+near-zero biases are compared absolutely), on the test forecasts and on test RMSE.
+Measured (``pytest -s`` prints them): weights within 5e-7, forecasts within 4e-7,
+test RMSE within 4e-8 for every case below, extensions included: float32 rounding
+differences between TensorFlow's and XLA's kernels, nothing more.
 """
 
 import numpy as np
 import pytest
-from keras_reference import build_model, fit_tutorial, forecast_test, set_weights, weights  # noqa: E402
+from keras_reference import build_model, fit_tutorial, flat, forecast_test, set_weights, weights
 
-from lstmtune import data, engine, metrics, problem  # noqa: E402
+from lstmtune import data, engine, metrics, problem
 
-RTOL = 1e-5
 EPOCHS = 20
 
 
 def _rel(a, b):
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-12))
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-3))
 
 
 @pytest.fixture(scope="module")
@@ -25,46 +28,79 @@ def shampoo():
     return data.load("shampoo")
 
 
+def _first(tree):
+    import jax
+
+    return jax.tree_util.tree_map(lambda a: np.asarray(a[0]), tree)
+
+
+def compare(series, arch: engine.Architecture, framing: problem.Framing, *, seed: int, epochs: int = EPOCHS, **hyper):
+    """Train one network with lstmtune and with Keras from the same weights; return differences."""
+    prob = problem.prepare(series, framing, arch.batch_size)
+    ours = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([epochs]), seeds=[seed], **hyper)
+    init = _first(engine.init_population([seed], prob.train_x.shape[2], arch))
+    model = build_model(
+        arch.units, arch.batch_size, prob.train_x.shape[1], prob.train_x.shape[2],
+        recurrent_activation=arch.recurrent_activation, cell=arch.cell, stateful=arch.stateful,
+        optimizer=arch.optimizer, nesterov=arch.nesterov, loss=arch.loss, **hyper,
+    )
+    set_weights(model, init)
+    x = prob.train_x.astype(np.float32)
+    fit_tutorial(model, x, prob.train_y.astype(np.float32), arch.batch_size, epochs)
+    keras_pred = forecast_test(model, x, prob.test_x.astype(np.float32), arch.batch_size)
+    ours_w = flat(_first(ours.params))
+    diffs = {"weights": max(_rel(a, b) for a, b in zip(ours_w, weights(model)))}
+    diffs["moved"] = min(_rel(a, b) for a, b in zip(ours_w[:2], flat(init)[:2]))
+    diffs["forecast"] = _rel(ours.test_pred[0, -1], keras_pred)
+    r_ours = metrics.rmse(prob.test_actual, prob.invert(ours.test_pred[0, -1], "test"))
+    r_keras = metrics.rmse(prob.test_actual, prob.invert(keras_pred, "test"))
+    diffs["rmse"] = abs(r_ours - r_keras) / r_keras
+    print(f"\n{arch} {hyper}: {diffs}")
+    return diffs
+
+
+def _check(d, tol):
+    assert d["weights"] < tol, d
+    assert d["forecast"] < tol, d
+    assert d["rmse"] < tol, d
+    assert d["moved"] > 1e-3, f"weights barely moved, the comparison would be vacuous: {d}"
+
+
 @pytest.mark.parametrize("units", [1, 3])
 @pytest.mark.parametrize("batch_size", [1, 2, 4])
-def test_engine_matches_keras_tutorial_loop(shampoo, units, batch_size):
-    prob = problem.prepare(shampoo, problem.Framing(trim=2), batch_size)
-    arch = engine.Architecture(units=units, batch_size=batch_size)
-    seed = 1000 * units + batch_size
-    ours = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([EPOCHS]), seeds=[seed])
-
-    init = engine.init_population([seed], prob.train_x.shape[2], arch)
-    one = type(init)(*[type(part)(*[np.asarray(a[0]) for a in part]) for part in init])
-    model = build_model(units, batch_size)
-    set_weights(model, one)
-    train_x = prob.train_x.astype(np.float32)
-    fit_tutorial(model, train_x, prob.train_y.astype(np.float32), batch_size, EPOCHS)
-    keras_pred = forecast_test(model, train_x, prob.test_x.astype(np.float32), batch_size)
-
-    ours_w = [ours.params.lstm.kernel[0], ours.params.lstm.recurrent_kernel[0], ours.params.lstm.bias[0],
-              ours.params.dense.kernel[0], ours.params.dense.bias[0]]
-    for name, a, b in zip(["kernel", "recurrent_kernel", "bias", "dense_kernel", "dense_bias"], ours_w, weights(model)):
-        assert _rel(a, b) < RTOL, f"{name}: relative difference {_rel(a, b):.2e}"
-    # The weights moved: the comparison is not between two untrained models.
-    assert _rel(ours_w[0], one.lstm.kernel) > 1e-3
-
-    assert _rel(ours.test_pred[0, -1], keras_pred) < RTOL
-    ours_rmse = metrics.rmse(prob.test_actual, prob.invert(ours.test_pred[0, -1], "test"))
-    keras_rmse = metrics.rmse(prob.test_actual, prob.invert(keras_pred, "test"))
-    assert abs(ours_rmse - keras_rmse) / keras_rmse < RTOL
+def test_tutorial_loop_matches_keras(shampoo, units, batch_size):
+    d = compare(shampoo, engine.Architecture(units, batch_size), problem.Framing(trim=2), seed=1000 * units + batch_size)
+    _check(d, 1e-5)
 
 
-def test_engine_matches_keras_with_hard_sigmoid_and_padded_test(shampoo):
-    # batch 3 does not divide the 12 test rows... it does; use test_size 10 so padding is needed.
-    prob = problem.prepare(shampoo, problem.Framing(test_size=10), 4)
-    assert len(prob.test_y) % 4 != 0
-    arch = engine.Architecture(units=2, batch_size=4, recurrent_activation="hard_sigmoid")
-    ours = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([EPOCHS]), seeds=[7])
-    init = engine.init_population([7], 1, arch)
-    one = type(init)(*[type(part)(*[np.asarray(a[0]) for a in part]) for part in init])
-    model = build_model(2, 4, recurrent_activation="hard_sigmoid")
-    set_weights(model, one)
-    fit_tutorial(model, prob.train_x.astype(np.float32), prob.train_y.astype(np.float32), 4, EPOCHS)
-    keras_pred = forecast_test(model, prob.train_x.astype(np.float32), prob.test_x.astype(np.float32), 4)
-    assert _rel(ours.params.lstm.kernel[0], weights(model)[0]) < RTOL
-    assert _rel(ours.test_pred[0, -1], keras_pred) < RTOL
+def test_hard_sigmoid_and_padded_test_match_keras(shampoo):
+    # test_size 10 is not a multiple of batch 4: the test part is padded.
+    d = compare(shampoo, engine.Architecture(2, 4, "hard_sigmoid"), problem.Framing(test_size=10), seed=7)
+    _check(d, 1e-5)
+
+
+EXTENSIONS = {
+    "stacked lstm (4, 3)": (engine.Architecture((4, 3), 4), problem.Framing(trim=2), {}),
+    "gru": (engine.Architecture(3, 2, cell="gru"), problem.Framing(trim=2), {}),
+    "stacked gru (3, 2)": (engine.Architecture((3, 2), 4, cell="gru"), problem.Framing(trim=2), {}),
+    "l1 l2": (engine.Architecture(2, 4, regularized=True), problem.Framing(trim=2), {"l1": 1e-3, "l2": 1e-3}),
+    "sgd momentum nesterov": (engine.Architecture(2, 4, optimizer="sgd", nesterov=True), problem.Framing(trim=2), {"learning_rate": 0.05, "momentum": 0.9}),
+    "sgd plain": (engine.Architecture(2, 4, optimizer="sgd"), problem.Framing(trim=2), {}),
+    "rmsprop": (engine.Architecture(2, 4, optimizer="rmsprop"), problem.Framing(trim=2), {}),
+    "adagrad": (engine.Architecture(2, 4, optimizer="adagrad"), problem.Framing(trim=2), {"learning_rate": 0.01}),
+    "adamw": (engine.Architecture(2, 4, optimizer="adamw"), problem.Framing(trim=2), {}),
+    "mae loss": (engine.Architecture(2, 4, loss="mae"), problem.Framing(trim=2), {}),
+    "huber loss": (engine.Architecture(2, 4, loss="huber"), problem.Framing(trim=2), {"huber_delta": 0.3}),
+    "lags 3 timesteps 3": (engine.Architecture(2, 4), problem.Framing(lags=3, timesteps=3), {}),
+    "batch 5 (trim 2, test padded)": (engine.Architecture(1, 5), problem.Framing(), {}),
+    "stateless, partial last batch": (engine.Architecture(2, 8, stateful=False), problem.Framing(timesteps=3), {}),
+    "dropout path at rate 0": (engine.Architecture(2, 4, dropout=True), problem.Framing(trim=2), {"dropout": 0.0, "recurrent_dropout": 0.0}),
+    "gru dropout path at rate 0": (engine.Architecture(2, 4, cell="gru", dropout=True), problem.Framing(trim=2), {"dropout": 0.0, "recurrent_dropout": 0.0}),
+}
+
+
+@pytest.mark.parametrize("name", list(EXTENSIONS))
+def test_extension_matches_keras(shampoo, name):
+    arch, framing, hyper = EXTENSIONS[name]
+    d = compare(shampoo, arch, framing, seed=abs(hash(name)) % 10_000, **hyper)
+    _check(d, 1e-5)

@@ -36,7 +36,7 @@ def test_epoch_configs_are_checkpoints_of_one_family_per_shape():
     assert p.repeats == 3 and p.curve_repeats == 0
     assert p.runs == 24
     assert len(p.populations) == 4
-    assert [(pop.arch.units, pop.arch.batch_size) for pop in p.populations] == [(1, 2), (1, 4), (2, 2), (2, 4)]
+    assert [(pop.arch.units, pop.arch.batch_size) for pop in p.populations] == [((1,), 2), ((1,), 4), ((2,), 2), ((2,), 4)]
     for pop in p.populations:
         assert pop.schedule.checkpoints == (10, 20)
         assert pop.schedule.eval_every == 10  # summary mode: scored only at checkpoint granularity
@@ -45,7 +45,7 @@ def test_epoch_configs_are_checkpoints_of_one_family_per_shape():
         assert [r.repeat for r in pop.replicas] == [0, 1, 2]
         assert len({r.family for r in pop.replicas}) == 1
         assert sorted(c.epochs for c in pop.configs) == [10, 20]
-        assert {(c.units, c.batch_size) for c in pop.configs} == {(pop.arch.units, pop.arch.batch_size)}
+        assert {(c.layers, c.batch_size) for c in pop.configs} == {(pop.arch.units, pop.arch.batch_size)}
         assert pop.framing.trim == 2 and pop.framing.test_size == 12
     # every configuration is in exactly one population
     assert sorted(c.key for pop in p.populations for c in pop.configs) == sorted(c.key for c in p.configs)
@@ -60,7 +60,7 @@ def test_learning_rates_share_one_population_as_per_replica_values():
     assert pop.arch == engine.Architecture(2, 4, "sigmoid")
     assert pop.size == 6  # 2 families x 3 repeats
     assert len({r.family for r in pop.replicas}) == 2
-    assert [r.learning_rate for r in pop.replicas] == [1e-3] * 3 + [1e-2] * 3
+    assert [r.config.learning_rate for r in pop.replicas] == [1e-3] * 3 + [1e-2] * 3
     assert [r.repeat for r in pop.replicas] == [0, 1, 2, 0, 1, 2]
     # different families get different seeds under per-config seeding
     assert len({r.seed for r in pop.replicas}) == 6
@@ -223,7 +223,7 @@ def test_one_compiled_program_per_population(shampoo):
     new = set(engine._PROGRAMS) - before
     assert len(new) == 4
     assert new == expected
-    assert {(a.units, a.batch_size) for a, _ in new} == {(1, 2), (1, 4), (2, 2), (2, 4)}
+    assert {(a.units, a.batch_size) for a, _ in new} == {((1,), 2), ((1,), 4), ((2,), 2), ((2,), 4)}
     assert {sch for _, sch in new} == {engine.Schedule((13,), 13)}
     assert len(res.runs) == 8
     # a second study with the same shapes (different seed) compiles nothing new

@@ -176,7 +176,7 @@ def test_missing_study_file_is_rejected(tmp_path):
 def test_from_dict_names_its_source():
     with pytest.raises(SpecError) as info:
         spec.from_dict({"model": {"units": 0}}, "my-source")
-    assert str(info.value).startswith("my-source: model.units:")
+    assert str(info.value).startswith("my-source: model.units")
 
 
 def test_spec_is_frozen():

@@ -140,7 +140,8 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
             bar.update(task, completed=done)
 
         def epoch_tick(pop, done, total):
-            desc = f"units={pop.arch.units} batch={pop.arch.batch_size}: {pop.size} replicas"
+            units = ",".join(map(str, pop.arch.units))
+            desc = f"{pop.arch.cell} units={units} batch={pop.arch.batch_size}: {pop.size} replicas"
             bar.update(epochs, completed=done, total=total, description=desc)
 
         return study.run(spec, out, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report)

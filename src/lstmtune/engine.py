@@ -1,18 +1,21 @@
-"""The population trainer: P independent stateful LSTMs trained as one compiled program.
+"""The population trainer: P independent recurrent forecasters trained as one compiled program.
 
 Read top to bottom:
 
 1. ``Architecture`` / ``Schedule`` are the static (shape-fixing) settings: they
    decide what gets compiled. ``Hyper`` holds the numeric ones, one value per
-   replica, so replicas with different learning rates share a program.
-2. ``train_step``   one minibatch of the tutorial's loop for one network:
-                    forward from the carried state, mean loss, one Keras-Adam step.
-3. ``train_epoch``  all minibatches in order (``lax.scan``), state reset to zero
-                    at the start of each epoch (``model.reset_states()``).
-4. ``predict``      the tutorial's walk-forward scoring: the training inputs run
-                    through the B streams from a zero state, then the test inputs
-                    continue those streams (test row j of a minibatch continues
-                    the state of training stream j).
+   replica (learning rate, momentum, dropout rates, L1/L2, Huber delta, and the
+   replica's PRNG key), so replicas with different values share a program.
+2. ``train_step``   one minibatch for one network: forward from the carried
+                    state (stateful) or from zeros (stateless), the Keras loss
+                    plus L1/L2 penalties, one Keras-optimizer step.
+3. ``train_epoch``  all minibatches in order (``lax.scan``); stateful: the state
+                    starts at zero each epoch (``model.reset_states()``);
+                    stateless: samples optionally shuffled each epoch.
+4. ``predict``      walk-forward scoring. Stateful (the tutorial's): the training
+                    inputs run through the B streams from a zero state, then the
+                    test inputs continue those streams (test row j of a minibatch
+                    continues training stream j). Stateless: each window alone.
 5. ``start`` / ``advance``  epochs in segments of ``eval_every``; after each
                     segment the network is scored (train/test RMSE in original
                     units) and, at checkpoint epochs, its predictions are kept.
@@ -20,11 +23,11 @@ Read top to bottom:
                     report progress between calls.
 6. ``train_population`` ``vmap`` over replicas, ``advance`` under ``jit``.
 
-Keras semantics reproduced (``keras/src/layers/rnn/rnn.py``, ``trainers/jax``):
+Keras semantics reproduced (``keras/src/layers/rnn/rnn.py``, ``trainers/``):
 with batch size B there are B state streams; row j of minibatch k continues row j
 of minibatch k-1; the state carried forward is the one computed by that step's
 forward pass, with the weights *before* the update; no gradient flows through
-the carried state; no shuffling.
+the carried state; no shuffling when stateful.
 """
 
 from __future__ import annotations
@@ -82,17 +85,42 @@ def _ensure_configured() -> None:
 # --------------------------------------------------------------------------- settings
 @dataclasses.dataclass(frozen=True)
 class Architecture:
-    """Shape-fixing model settings: one compiled program per distinct value.
+    """Shape-fixing (static) model settings: one compiled program per distinct value.
 
     Attributes:
-      units: LSTM units.
-      batch_size: stateful batch size = number of state streams.
+      units: units per recurrent layer, e.g. ``(1,)`` or ``(10, 10)``; an int means one layer.
+      batch_size: minibatch size; when stateful, the number of state streams.
       recurrent_activation: ``"sigmoid"`` (Keras 3) or ``"hard_sigmoid"`` (Keras 2.0).
+      cell: ``"lstm"`` or ``"gru"`` (Keras GRU, ``reset_after=True``).
+      stateful: carry state across minibatches (the tutorial); else every window
+        starts from zero state.
+      shuffle: reshuffle the samples every epoch (stateless only).
+      loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+      optimizer: ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adagrad"`` or ``"adamw"``.
+      nesterov: Nesterov momentum (sgd only).
+      dropout: compile the dropout path (some replica has a non-zero rate).
+      regularized: compile the L1/L2 penalty (some replica has a non-zero factor).
     """
 
-    units: int = 1
+    units: tuple[int, ...] | int = (1,)
     batch_size: int = 4
     recurrent_activation: str = "sigmoid"
+    cell: str = "lstm"
+    stateful: bool = True
+    shuffle: bool = False
+    loss: str = "mse"
+    optimizer: str = "adam"
+    nesterov: bool = False
+    dropout: bool = False
+    regularized: bool = False
+
+    def __post_init__(self):
+        if isinstance(self.units, int):
+            object.__setattr__(self, "units", (self.units,))
+        else:
+            object.__setattr__(self, "units", tuple(int(u) for u in self.units))
+        if self.shuffle and self.stateful:
+            raise ValueError("shuffle requires stateful=False: a stateful network's streams must stay in order")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,24 +171,35 @@ class Hyper(NamedTuple):
     """Numeric hyperparameters, one value per replica (leading axis P)."""
 
     learning_rate: np.ndarray  # (P,) float32
+    momentum: np.ndarray  # (P,) sgd / rmsprop momentum
+    dropout: np.ndarray  # (P,) input dropout rate
+    recurrent_dropout: np.ndarray  # (P,)
+    l1: np.ndarray  # (P,)
+    l2: np.ndarray  # (P,)
+    huber_delta: np.ndarray  # (P,)
+    key: np.ndarray  # (P, 2) uint32: the replica's PRNG key data (dropout, shuffling)
 
 
 class Data(NamedTuple):
-    """A problem as device arrays, minibatched for the stateful streams (float32).
+    """A problem as device arrays (float32), padded to whole minibatches.
 
-    K = training minibatches, J = test minibatches (padded), B = batch size.
+    Stateful: training rows divide by B (trimmed beforehand); the test part is
+    padded to a multiple of B. Stateless: the training part is padded too and the
+    padding is masked out of the loss (Keras's last, smaller batch).
     """
 
-    train_x: object  # (K, B, T, F)
-    train_y: object  # (K, B)
-    test_x: object  # (J, B, T, F)
+    train_x: object  # (N, T, F)
+    train_y: object  # (N,)
+    train_mask: object  # (N,) 1 for real rows
+    n_train: object  # () number of real training rows (for shuffling)
+    test_x: object  # (M, T, F)
     y_min: object  # () scaler min of the target column
     y_scale: object  # () scaler scale of the target column
-    train_prev: object  # (K*B,) observed value before each training target
-    train_actual: object  # (K*B,)
-    test_prev: object  # (J*B,) padded
-    test_actual: object  # (J*B,) padded
-    test_mask: object  # (J*B,) 1 for real test rows, 0 for padding
+    train_prev: object  # (N,) observed value before each training target
+    train_actual: object  # (N,)
+    test_prev: object  # (M,)
+    test_actual: object  # (M,)
+    test_mask: object  # (M,) 1 for real test rows, 0 for padding
 
 
 class PopulationResult(NamedTuple):
@@ -188,33 +227,35 @@ class PopulationResult(NamedTuple):
 
 
 # --------------------------------------------------------------------------- data & init
-def make_data(problem: Problem, batch_size: int) -> Data:
-    """Minibatch a problem's arrays for ``batch_size`` streams; pad the test part."""
+def make_data(problem: Problem, arch: Architecture) -> Data:
+    """Pad a problem's arrays to whole minibatches and move them to the device."""
     import jax.numpy as jnp
 
-    n = len(problem.train_y)
-    if n % batch_size:
-        raise ValueError(f"{n} training rows do not divide into batch_size {batch_size}; trim them first")
-    m = len(problem.test_y)
-    m_pad = -(-m // batch_size) * batch_size
-    pad = m_pad - m
-    t, f = problem.train_x.shape[1:]
+    B = arch.batch_size
+    n, m = len(problem.train_y), len(problem.test_y)
+    if arch.stateful and n % B:
+        raise ValueError(f"{n} training rows do not divide into batch_size {B}; trim them first")
+    n_pad = -(-n // B) * B - n
+    m_pad = -(-m // B) * B - m
 
-    def f32(a):
-        return jnp.asarray(np.asarray(a, dtype=np.float32))
+    def pad(a, k):
+        a = np.asarray(a, dtype=np.float32)
+        return np.concatenate([a, np.zeros((k,) + a.shape[1:], np.float32)]) if k else a
 
-    test_x = np.concatenate([problem.test_x, np.zeros((pad, t, f))]) if pad else problem.test_x
+    f32 = lambda a: jnp.asarray(np.asarray(a, dtype=np.float32))  # noqa: E731
     return Data(
-        train_x=f32(problem.train_x.reshape(n // batch_size, batch_size, t, f)),
-        train_y=f32(problem.train_y.reshape(n // batch_size, batch_size)),
-        test_x=f32(test_x.reshape(m_pad // batch_size, batch_size, t, f)),
+        train_x=f32(pad(problem.train_x, n_pad)),
+        train_y=f32(pad(problem.train_y, n_pad)),
+        train_mask=f32(pad(np.ones(n), n_pad)),
+        n_train=jnp.asarray(n, jnp.int32),
+        test_x=f32(pad(problem.test_x, m_pad)),
         y_min=f32(problem.scaler.min[-1]),
         y_scale=f32(problem.scaler.scale[-1]),
-        train_prev=f32(problem.train_prev),
-        train_actual=f32(problem.train_actual),
-        test_prev=f32(np.pad(problem.test_prev, (0, pad))),
-        test_actual=f32(np.pad(problem.test_actual, (0, pad))),
-        test_mask=f32(np.pad(np.ones(m), (0, pad))),
+        train_prev=f32(pad(problem.train_prev, n_pad)),
+        train_actual=f32(pad(problem.train_actual, n_pad)),
+        test_prev=f32(pad(problem.test_prev, m_pad)),
+        test_actual=f32(pad(problem.test_actual, m_pad)),
+        test_mask=f32(pad(np.ones(m), m_pad)),
     )
 
 
@@ -224,60 +265,99 @@ def init_population(seeds: Sequence[int], features: int, arch: Architecture):
     Each replica's weights depend only on its own seed, so a replica starts the
     same whichever population it is trained in.
     """
-    from lstmtune.models import lstm
-
-    nets = [lstm.init_params(np.random.default_rng(np.random.SeedSequence(int(s))), features, arch.units) for s in seeds]
     import jax
 
+    from lstmtune.models import network
+
+    nets = [network.init(np.random.default_rng(np.random.SeedSequence(int(s))), features, arch.units, arch.cell) for s in seeds]
     return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *nets)
+
+
+def replica_keys(seeds: Sequence[int]) -> np.ndarray:
+    """Raw threefry key data (P, 2) uint32 per seed, for dropout masks and shuffling."""
+    return np.stack([np.random.SeedSequence([int(s), 1]).generate_state(2, np.uint32) for s in seeds])
 
 
 # --------------------------------------------------------------------------- the program
 def _build(arch: Architecture, schedule: Schedule):
-    """Build the jitted population trainer for one (architecture, schedule)."""
+    """Build the population trainer for one (architecture, schedule): ``(start, advance)``."""
     import jax
     import jax.numpy as jnp
     import optax
 
-    from lstmtune.models import lstm
-    from lstmtune.optim import keras_adam
+    from lstmtune import optim
+    from lstmtune.models import network
 
-    B, U = arch.batch_size, arch.units
-    act = arch.recurrent_activation
-    # Hyperparameters live in the optimizer state (optax.inject_hyperparams), so
-    # under vmap each replica carries its own learning rate in one program.
-    make_optimizer = optax.inject_hyperparams(keras_adam)
+    B = arch.batch_size
+    forward = functools.partial(network.forward, cell=arch.cell, recurrent_activation=arch.recurrent_activation)
 
     def zero_state():
-        return jnp.zeros((B, U), jnp.float32), jnp.zeros((B, U), jnp.float32)
+        return network.zero_state(B, arch.units, arch.cell)
 
-    def loss_fn(params, x, y, state):
-        yhat, new_state = lstm.forward(params, x, state, act)
-        # Keras: mean over the last axis, then "sum_over_batch_size".
-        return jnp.sum(jnp.square(y - yhat)) / B, new_state
+    def pointwise_loss(y, yhat, delta):
+        # keras/src/losses/losses.py: mean over the last axis (size 1 here).
+        err = yhat - y
+        if arch.loss == "mse":
+            return jnp.square(y - yhat)
+        if arch.loss == "mae":
+            return jnp.abs(y - yhat)
+        abs_err = jnp.abs(err)
+        return jnp.where(abs_err <= delta, 0.5 * jnp.square(err), delta * abs_err - 0.5 * jnp.square(delta))
 
-    def train_step(optimizer, carry, batch):
+    def loss_fn(params, x, y, mask, state, hyper, key):
+        drop = network.Dropout(key, hyper.dropout, hyper.recurrent_dropout) if arch.dropout else None
+        yhat, new_state = forward(params, x, state, dropout=drop)
+        # Keras "sum_over_batch_size": sum over the rows actually in the batch / their number.
+        loss = jnp.sum(mask * pointwise_loss(y, yhat, hyper.huber_delta)) / jnp.sum(mask)
+        if arch.regularized:
+            loss = loss + network.penalty(params, hyper.l1, hyper.l2)
+        return loss, new_state
+
+    def train_step(optimizer, hyper, carry, batch):
         params, opt_state, state = carry
-        x, y = batch
+        x, y, mask, key = batch
+        if not arch.stateful:
+            state = zero_state()
         # The carried state is an input, not a parameter: no gradient through it.
         state = jax.tree_util.tree_map(jax.lax.stop_gradient, state)
-        (loss, new_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, state)
+        (loss, new_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, mask, state, hyper, key)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         return (params, opt_state, new_state), loss
 
-    def train_epoch(optimizer, params, opt_state, data: Data):
-        step = functools.partial(train_step, optimizer)
-        (params, opt_state, _), losses = jax.lax.scan(step, (params, opt_state, zero_state()), (data.train_x, data.train_y))
+    def batches(data: Data, hyper: Hyper, epoch):
+        """The epoch's minibatches (K, B, ...) with per-minibatch dropout keys."""
+        key = jax.random.fold_in(jax.random.wrap_key_data(hyper.key), epoch)
+        n = data.train_x.shape[0]
+        k = n // B
+        if arch.shuffle:
+            # Permute the real rows; padding rows stay at the end (Keras's last batch).
+            idx = jnp.arange(n)
+            scores = jnp.where(idx < data.n_train, jax.random.uniform(jax.random.fold_in(key, 0), (n,)), 2.0 + idx)
+            order = jnp.argsort(scores)
+            take = lambda a: a[order].reshape((k, B) + a.shape[1:])  # noqa: E731
+        else:
+            take = lambda a: a.reshape((k, B) + a.shape[1:])  # noqa: E731
+        keys = jax.random.split(jax.random.fold_in(key, 1), k)
+        return take(data.train_x), take(data.train_y), take(data.train_mask), keys
+
+    def train_epoch(optimizer, hyper, params, opt_state, data: Data, epoch):
+        step = functools.partial(train_step, optimizer, hyper)
+        (params, opt_state, _), losses = jax.lax.scan(step, (params, opt_state, zero_state()), batches(data, hyper, epoch))
         return params, opt_state, jnp.mean(losses)
 
     def predict(params, data: Data):
+        if not arch.stateful:
+            one = lambda x: forward(params, x, network.zero_state(x.shape[0], arch.units, arch.cell))[0]  # noqa: E731
+            return one(data.train_x), one(data.test_x)
+
         def step(state, x):
-            yhat, state = lstm.forward(params, x, state, act)
+            yhat, state = forward(params, x, state)
             return state, yhat
 
-        state, train_pred = jax.lax.scan(step, zero_state(), data.train_x)
-        _, test_pred = jax.lax.scan(step, state, data.test_x)
+        split = lambda a: a.reshape((a.shape[0] // B, B) + a.shape[1:])  # noqa: E731
+        state, train_pred = jax.lax.scan(step, zero_state(), split(data.train_x))
+        _, test_pred = jax.lax.scan(step, state, split(data.test_x))
         return train_pred.reshape(-1), test_pred.reshape(-1)
 
     def rmse(pred, data: Data, prev, actual, weight):
@@ -292,24 +372,32 @@ def _build(arch: Architecture, schedule: Schedule):
         checkpoint_slot[epoch // schedule.eval_every - 1] = k
     n_ckpt = len(schedule.checkpoints)
 
+    def make_optimizer(hyper: Hyper):
+        kwargs = {"learning_rate": hyper.learning_rate}
+        if arch.optimizer in ("sgd", "rmsprop"):
+            kwargs["momentum"] = hyper.momentum
+        if arch.optimizer == "sgd":
+            kwargs["nesterov"] = arch.nesterov
+        return optim.make(arch.optimizer, **kwargs)
+
     def start(params, hyper: Hyper, data: Data):
         """A replica's training carry before its first epoch."""
-        opt_state = make_optimizer(learning_rate=hyper.learning_rate).init(params)
-        n_train = data.train_x.shape[0] * B
-        n_test = data.test_x.shape[0] * B
-        snapshots = (jnp.zeros((n_ckpt, n_train), jnp.float32), jnp.zeros((n_ckpt, n_test), jnp.float32))
+        opt_state = make_optimizer(hyper).init(params)
+        snapshots = (
+            jnp.zeros((n_ckpt, data.train_x.shape[0]), jnp.float32),
+            jnp.zeros((n_ckpt, data.test_x.shape[0]), jnp.float32),
+        )
         return params, opt_state, jnp.zeros([], jnp.int32), snapshots
 
-    # The learning rate is read from the optimizer state (inject_hyperparams), so
-    # this instance's own value is never used.
-    optimizer = make_optimizer(learning_rate=0.0)
-
-    def advance(carry, data: Data, first_segment):
+    def advance(carry, hyper: Hyper, data: Data, first_segment):
         """Train ``chunk`` segments of ``eval_every`` epochs each, scoring after each segment."""
+        # Numeric hyperparameters are read from the optimizer state
+        # (optax.inject_hyperparams), so this instance's own values are not used.
+        optimizer = make_optimizer(hyper)
 
         def epoch_body(carry, epoch):
             params, opt_state, diverged = carry
-            params, opt_state, loss = train_epoch(optimizer, params, opt_state, data)
+            params, opt_state, loss = train_epoch(optimizer, hyper, params, opt_state, data, epoch)
             bad = ~(jnp.isfinite(loss) & all_finite(params))
             diverged = jnp.where((diverged == 0) & bad, epoch, diverged)
             return (params, opt_state, diverged), None
@@ -323,7 +411,7 @@ def _build(arch: Architecture, schedule: Schedule):
             train_pred, test_pred = predict(params, data)
             scores = jnp.stack(
                 [
-                    rmse(train_pred, data, data.train_prev, data.train_actual, jnp.ones_like(data.train_actual)),
+                    rmse(train_pred, data, data.train_prev, data.train_actual, data.train_mask),
                     rmse(test_pred, data, data.test_prev, data.test_actual, data.test_mask),
                 ]
             )
@@ -338,18 +426,18 @@ def _build(arch: Architecture, schedule: Schedule):
 
         return jax.lax.scan(segment_body, carry, first_segment + jnp.arange(schedule.chunk))
 
-    return jax.jit(jax.vmap(start, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, None, None)))
+    return jax.jit(jax.vmap(start, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, 0, None, None)))
 
 
 _PROGRAMS: dict[tuple[Architecture, Schedule], object] = {}
 
 
 def program(arch: Architecture, schedule: Schedule):
-    """The compiled trainer for this architecture and schedule (built once per process).
+    """The compiled ``(start, advance)`` pair for this architecture and schedule.
 
     Data shapes (rows, timesteps, features) and the population size are
     argument shapes: JAX compiles once per distinct combination, and changing
-    only numeric values (learning rates, data values, seeds) never recompiles.
+    only numeric values (hyperparameters, data values, seeds) never recompiles.
     """
     _ensure_configured()
     key = (arch, schedule)
@@ -358,26 +446,39 @@ def program(arch: Architecture, schedule: Schedule):
     return _PROGRAMS[key]
 
 
+def _per_replica(value, p: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=np.float32), (p,)).copy()
+
+
 def train_population(
     problem: Problem,
     arch: Architecture,
     schedule: Schedule,
     *,
     seeds: Sequence[int],
-    learning_rate: Sequence[float] | float = 1e-3,
+    learning_rate: Sequence[float] | float | None = None,
+    momentum: Sequence[float] | float = 0.0,
+    dropout: Sequence[float] | float = 0.0,
+    recurrent_dropout: Sequence[float] | float = 0.0,
+    l1: Sequence[float] | float = 0.0,
+    l2: Sequence[float] | float = 0.0,
+    huber_delta: Sequence[float] | float = 1.0,
     params=None,
     on_epochs: Callable[[int, int], None] | None = None,
 ) -> PopulationResult:
     """Train one network per seed, all at once, and score them.
 
     Args:
-      problem: prepared arrays (training rows must divide by the batch size).
+      problem: prepared arrays (stateful: training rows divide by the batch size).
       arch: shape-fixing settings.
       schedule: epochs, checkpoints and scoring frequency.
       seeds: one integer seed per replica; it alone decides the replica's
-        initial weights.
-      learning_rate: Adam learning rate, a scalar or one per replica.
-      params: optional initial weights (a ``Params`` pytree with leading axis
+        initial weights, dropout masks and shuffling.
+      learning_rate: a scalar or one per replica; None: the optimizer's Keras default.
+      momentum, dropout, recurrent_dropout, l1, l2, huber_delta: scalars or one
+        per replica. Non-zero dropout or L1/L2 needs ``arch.dropout`` /
+        ``arch.regularized`` (the paths are compiled only when asked for).
+      params: optional initial weights (a ``NetParams`` pytree with leading axis
         P) replacing the seeded initialisation (used to compare with Keras).
       on_epochs: progress callback ``(epochs_done, epochs_total)``, called
         after each call of the compiled program.
@@ -388,30 +489,47 @@ def train_population(
     _ensure_configured()
     import jax
 
+    from lstmtune import optim
+
     p = len(seeds)
+    if not arch.dropout and (np.any(np.asarray(dropout)) or np.any(np.asarray(recurrent_dropout))):
+        raise ValueError("dropout rates given but arch.dropout is False")
+    if not arch.regularized and (np.any(np.asarray(l1)) or np.any(np.asarray(l2))):
+        raise ValueError("l1/l2 given but arch.regularized is False")
+    if learning_rate is None:
+        learning_rate = optim.KERAS_DEFAULT_LEARNING_RATE[arch.optimizer]
     features = problem.train_x.shape[2]
     if params is None:
         params = init_population(seeds, features, arch)
-    lr = np.broadcast_to(np.asarray(learning_rate, dtype=np.float32), (p,)).copy()
-    data = make_data(problem, arch.batch_size)
+    hyper = Hyper(
+        learning_rate=_per_replica(learning_rate, p),
+        momentum=_per_replica(momentum, p),
+        dropout=_per_replica(dropout, p),
+        recurrent_dropout=_per_replica(recurrent_dropout, p),
+        l1=_per_replica(l1, p),
+        l2=_per_replica(l2, p),
+        huber_delta=_per_replica(huber_delta, p),
+        key=replica_keys(seeds),
+    )
+    data = make_data(problem, arch)
     start, advance = program(arch, schedule)
-    carry = start(params, Hyper(learning_rate=lr), data)
+    carry = start(params, hyper, data)
     chunks = []
     for first in range(0, schedule.segments, schedule.chunk):
-        carry, scores = advance(carry, data, first)
+        carry, scores = advance(carry, hyper, data, first)
         chunks.append(scores)
         if on_epochs is not None:
             jax.block_until_ready(scores)
             on_epochs((first + schedule.chunk) * schedule.eval_every, schedule.epochs)
     final, _, diverged, (train_snap, test_snap) = carry
     curves = np.concatenate([np.asarray(c) for c in chunks], axis=1)
-    n_test = len(problem.test_y)
+    n_train, n_test = len(problem.train_y), len(problem.test_y)
     return PopulationResult(
         checkpoints=np.asarray(schedule.checkpoints),
-        train_pred=np.asarray(train_snap),
+        train_pred=np.asarray(train_snap)[:, :, :n_train],
         test_pred=np.asarray(test_snap)[:, :, :n_test],
         eval_epochs=np.arange(1, schedule.segments + 1) * schedule.eval_every,
-        curves=np.asarray(curves),
+        curves=curves,
         diverged_epoch=np.asarray(diverged),
         params=jax.tree_util.tree_map(np.asarray, final),
     )

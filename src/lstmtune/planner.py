@@ -33,12 +33,16 @@ from lstmtune.spec import Config, GridPoint, StudySpec, expand
 METRICS = ("rmse", "mae", "mape", "smape", "mase")
 
 
+# Numeric settings batched per replica inside one compiled program.
+NUMERIC = ("learning_rate", "momentum", "dropout", "recurrent_dropout", "l1", "l2", "huber_delta")
+
+
 @dataclasses.dataclass(frozen=True)
 class Replica:
     family: str
     repeat: int
     seed: int
-    learning_rate: float
+    config: Config  # the family's representative (any of its epoch counts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +116,10 @@ def plan(spec: StudySpec) -> Plan:
 
     groups: dict[tuple, list[Config]] = {}
     for c in configs:
-        shape = (c.units, c.batch_size, c.recurrent_activation, c.interval, c.lags, c.timesteps, c.trim)
+        shape = (
+            c.layers, c.batch_size, c.recurrent_activation, c.cell, c.stateful, c.shuffle, c.loss,
+            c.optimizer, c.nesterov, c.interval, c.lags, c.timesteps, c.trim,
+        )
         groups.setdefault(shape, []).append(c)
 
     populations = []
@@ -122,14 +129,26 @@ def plan(spec: StudySpec) -> Plan:
             families.setdefault(c.family, c)
         first = members[0]
         replicas = tuple(
-            Replica(family=fam, repeat=r, seed=seed_for(spec, c, r), learning_rate=c.learning_rate)
+            Replica(family=fam, repeat=r, seed=seed_for(spec, c, r), config=c)
             for fam, c in families.items()
             for r in range(repeats)
         )
         checkpoints = sorted({c.epochs for c in members})
         populations.append(
             Population(
-                arch=engine.Architecture(first.units, first.batch_size, first.recurrent_activation),
+                arch=engine.Architecture(
+                    units=first.layers,
+                    batch_size=first.batch_size,
+                    recurrent_activation=first.recurrent_activation,
+                    cell=first.cell,
+                    stateful=first.stateful,
+                    shuffle=first.shuffle,
+                    loss=first.loss,
+                    optimizer=first.optimizer,
+                    nesterov=first.nesterov,
+                    dropout=any(c.dropout > 0 or c.recurrent_dropout > 0 for c in members),
+                    regularized=any(c.l1 > 0 or c.l2 > 0 for c in members),
+                ),
                 framing=framing_of(spec, first),
                 schedule=engine.Schedule.for_checkpoints(checkpoints, diagnostic=curve_repeats > 0),
                 configs=tuple(members),
@@ -153,10 +172,15 @@ def validate(plan_: Plan, series: Series) -> dict[tuple, Problem]:
     """Prepare every population's problem before any training, so bad settings fail fast."""
     problems = {}
     for pop in plan_.populations:
-        key = (pop.framing, pop.arch.batch_size)
+        key = problem_key(pop)
         if key not in problems:
-            problems[key] = prepare_checked(series, pop.framing, pop.arch.batch_size)
+            problems[key] = prepare_checked(series, pop.framing, key[1])
     return problems
+
+
+def problem_key(pop: Population) -> tuple:
+    """Stateful training rows must divide into the batch's streams; stateless ones need not."""
+    return (pop.framing, pop.arch.batch_size if pop.arch.stateful else 1)
 
 
 class LocalExecutor:
@@ -170,7 +194,7 @@ class LocalExecutor:
             population.arch,
             population.schedule,
             seeds=[r.seed for r in population.replicas],
-            learning_rate=[r.learning_rate for r in population.replicas],
+            **{name: [getattr(r.config, name) for r in population.replicas] for name in NUMERIC},
             on_epochs=on_epochs,
         )
 
@@ -222,7 +246,7 @@ def execute(
     curves: dict[str, np.ndarray] = {}
     counts = []
     for i, pop in enumerate(plan_.populations):
-        prob = problems[(pop.framing, pop.arch.batch_size)]
+        prob = problems[problem_key(pop)]
         progress = None if on_epochs is None else (lambda done, total, pop=pop: on_epochs(pop, done, total))
         result = executor.run(pop, prob, progress)
         rows.extend(_rows(plan_, pop, prob, result, curves, series.values[: -plan_.spec.data.test_size]))
@@ -232,6 +256,8 @@ def execute(
     t1 = time.perf_counter()
     base = baselines.evaluate_all(series.values, test_size=plan_.spec.data.test_size)
     runs = pd.DataFrame(rows)
+    if "units" in runs and runs["units"].map(lambda u: isinstance(u, list)).any():
+        runs["units"] = runs["units"].map(str)  # stacked layers: one column type for CSV/Parquet
     return StudyResults(
         spec=plan_.spec,
         points=list(plan_.points),

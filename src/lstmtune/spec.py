@@ -34,7 +34,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -68,13 +68,48 @@ class TransformSpec(BaseModel):
         return v
 
 
+PositiveInt = Annotated[int, Field(ge=1)]
+Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
 class ModelSpec(BaseModel):
+    """Model and training settings (Keras names and defaults)."""
+
     model_config = _STRICT
-    units: int = Field(1, ge=1)
+    units: PositiveInt | list[PositiveInt] = Field(1, description="units of one layer, or a list: one entry per stacked layer")
+    cell: Literal["lstm", "gru"] = "lstm"
     batch_size: int = Field(4, ge=1)
     epochs: int = Field(1000, ge=1)
-    learning_rate: float = Field(1e-3, gt=0)
+    stateful: bool = Field(True, description="carry state across minibatches (the tutorial); false: windows are independent")
+    shuffle: bool = Field(False, description="reshuffle samples every epoch (stateless only)")
+    optimizer: Literal["adam", "sgd", "rmsprop", "adagrad", "adamw"] = "adam"
+    learning_rate: float | None = Field(None, gt=0, description="omitted: the optimizer's Keras default (sgd 0.01, others 0.001)")
+    momentum: float = Field(0.0, ge=0.0, le=1.0, description="sgd and rmsprop")
+    nesterov: bool = Field(False, description="sgd only")
+    loss: Literal["mse", "mae", "huber"] = "mse"
+    huber_delta: float = Field(1.0, gt=0)
+    dropout: Rate = 0.0
+    recurrent_dropout: Rate = 0.0
+    l1: float = Field(0.0, ge=0.0)
+    l2: float = Field(0.0, ge=0.0)
     recurrent_activation: Literal["sigmoid", "hard_sigmoid"] = "sigmoid"
+
+    @field_validator("units")
+    @classmethod
+    def _layers(cls, v):
+        if isinstance(v, list) and not v:
+            raise ValueError("units: an empty list has no layers")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.shuffle and self.stateful:
+            raise ValueError("shuffle = true needs stateful = false (a stateful network's streams must stay in order)")
+        if self.momentum and self.optimizer not in ("sgd", "rmsprop"):
+            raise ValueError(f"momentum applies to sgd and rmsprop, not {self.optimizer}")
+        if self.nesterov and self.optimizer != "sgd":
+            raise ValueError(f"nesterov applies to sgd, not {self.optimizer}")
+        return self
 
 
 class RunsSpec(BaseModel):
@@ -123,6 +158,7 @@ class StudySpec(BaseModel):
                     raise ValueError(f"{where}.{key}: empty list of values")
                 for v in values:
                     _check_value(f"{where}.{key}", key, v, self)
+        expand(self)  # every combination must be consistent (e.g. shuffle needs stateful = false)
         return self
 
     def all_grids(self) -> dict[str, dict[str, list[Any]]]:
@@ -132,21 +168,44 @@ class StudySpec(BaseModel):
 
 
 def _check_value(path: str, key: str, value: Any, spec: StudySpec) -> Any:
-    """Validate one grid value by building the section it belongs to; return it coerced (1.0 -> 1)."""
-    section = GRID_KEYS[key]
-    base = getattr(spec, section).model_dump()
+    """Validate one grid value against its field's type and bounds; return it coerced (1.0 -> 1)."""
+    model = {"model": ModelSpec, "transforms": TransformSpec}[GRID_KEYS[key]]
+    field = model.model_fields[key]
     try:
-        built = {"model": ModelSpec, "transforms": TransformSpec}[section](**{**base, key: value})
-    except pydantic.ValidationError as err:
-        raise ValueError(f"{path}: value {value!r}: {err.errors()[0]['msg']}") from None
-    return getattr(built, key)
+        annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+        value = pydantic.TypeAdapter(annotation).validate_python(value)
+        if key == "units":
+            ModelSpec._layers(value)
+    except (pydantic.ValidationError, ValueError) as err:
+        msg = err.errors()[0]["msg"] if isinstance(err, pydantic.ValidationError) else str(err)
+        raise ValueError(f"{path}: value {value!r}: {msg}") from None
+    return value
+
+
+# Settings added after the tutorial's model; at these values they are left out of
+# the configuration's hash, so adding a feature never changes the seeds (and so the
+# results) of existing studies.
+EXTENSION_DEFAULTS: dict[str, Any] = {
+    "cell": "lstm",
+    "stateful": True,
+    "shuffle": False,
+    "optimizer": "adam",
+    "momentum": 0.0,
+    "nesterov": False,
+    "loss": "mse",
+    "huber_delta": 1.0,
+    "dropout": 0.0,
+    "recurrent_dropout": 0.0,
+    "l1": 0.0,
+    "l2": 0.0,
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     """One fully resolved configuration: everything that defines a run but its repeat."""
 
-    units: int
+    units: int | tuple[int, ...]
     batch_size: int
     epochs: int
     learning_rate: float
@@ -155,19 +214,45 @@ class Config:
     lags: int
     timesteps: int
     trim: int | None
+    cell: str = "lstm"
+    stateful: bool = True
+    shuffle: bool = False
+    optimizer: str = "adam"
+    momentum: float = 0.0
+    nesterov: bool = False
+    loss: str = "mse"
+    huber_delta: float = 1.0
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    l1: float = 0.0
+    l2: float = 0.0
 
     def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        p = dataclasses.asdict(self)
+        if isinstance(p["units"], tuple):
+            p["units"] = list(p["units"])
+        return p
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return self.units if isinstance(self.units, tuple) else (self.units,)
+
+    def _canonical(self) -> dict[str, Any]:
+        p = self.params()
+        for k, v in EXTENSION_DEFAULTS.items():
+            if p[k] == v:
+                del p[k]
+        return p
 
     @property
     def key(self) -> str:
         """Stable hash of the canonical parameters."""
-        return _hash(self.params())
+        return _hash(self._canonical())
 
     @property
     def family(self) -> str:
         """Hash of everything but ``epochs``: configs of one family are checkpoints of one run."""
-        p = self.params()
+        p = self._canonical()
         del p["epochs"]
         return _hash(p)
 
@@ -195,15 +280,32 @@ def expand(spec: StudySpec) -> list[GridPoint]:
         for values in itertools.product(*(grid[k] for k in keys)) if keys else [()]:
             varied = {k: _check_value(f"grids.{study}.{k}", k, v, spec) for k, v in zip(keys, values)}
             label = ", ".join(f"{k}={v}" for k, v in varied.items()) or "default"
-            points.append(GridPoint(study=study, label=label, varied=varied, config=Config(**{**base, **varied})))
+            points.append(GridPoint(study=study, label=label, varied=varied, config=_resolve({**base, **varied}, study, label)))
     return points
+
+
+def _resolve(params: dict[str, Any], study: str, label: str) -> Config:
+    """Check a combination's consistency and resolve defaults into a :class:`Config`."""
+    from lstmtune.optim import KERAS_DEFAULT_LEARNING_RATE
+
+    model_keys = set(ModelSpec.model_fields)
+    try:
+        ModelSpec(**{k: v for k, v in params.items() if k in model_keys})
+    except pydantic.ValidationError as err:
+        raise ValueError(f"grids.{study} ({label}): {err.errors()[0]['msg']}") from None
+    params = dict(params)
+    if isinstance(params["units"], list):
+        params["units"] = params["units"][0] if len(params["units"]) == 1 else tuple(params["units"])
+    if params["learning_rate"] is None:
+        params["learning_rate"] = KERAS_DEFAULT_LEARNING_RATE[params["optimizer"]]
+    return Config(**params)
 
 
 def format_errors(err: pydantic.ValidationError, source: str) -> str:
     lines = []
     for e in err.errors():
         path = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
+        msg = e["msg"].replace("Value error, ", "")
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
         lines.append(f"{source}: {path}: {msg}")

@@ -60,18 +60,21 @@ def orthogonal(rng: np.random.Generator, shape: tuple[int, int], gain: float = 1
     return (gain * q.reshape(shape)).astype(np.float32)
 
 
-def init_params(rng: np.random.Generator, features: int, units: int) -> Params:
-    """Draw one network's initial weights (NumPy float32 arrays)."""
+def init_layer(rng: np.random.Generator, features: int, units: int) -> LSTMParams:
+    """Draw one LSTM layer's initial weights (NumPy float32): kernel, then recurrent kernel."""
     bias = np.zeros(4 * units, dtype=np.float32)
     bias[units : 2 * units] = 1.0  # unit_forget_bias
-    return Params(
-        lstm=LSTMParams(
-            kernel=glorot_uniform(rng, (features, 4 * units)),
-            recurrent_kernel=orthogonal(rng, (units, 4 * units)),
-            bias=bias,
-        ),
-        dense=DenseParams(kernel=glorot_uniform(rng, (units, 1)), bias=np.zeros(1, dtype=np.float32)),
+    return LSTMParams(
+        kernel=glorot_uniform(rng, (features, 4 * units)),
+        recurrent_kernel=orthogonal(rng, (units, 4 * units)),
+        bias=bias,
     )
+
+
+def init_params(rng: np.random.Generator, features: int, units: int) -> Params:
+    """Draw one single-layer network's initial weights (NumPy float32 arrays)."""
+    layer = init_layer(rng, features, units)
+    return Params(lstm=layer, dense=DenseParams(kernel=glorot_uniform(rng, (units, 1)), bias=np.zeros(1, dtype=np.float32)))
 
 
 def hard_sigmoid(x: jax.Array) -> jax.Array:
@@ -103,6 +106,27 @@ def lstm_cell(
     z_i, z_f, z_c, z_o = jnp.split(z, 4, axis=-1)
     i, f, o = act(z_i), act(z_f), act(z_o)
     c = f * c + i * jnp.tanh(z_c)
+    h = o * jnp.tanh(c)
+    return h, c
+
+
+def lstm_cell_masked(
+    p: LSTMParams, x, h, c, input_masks, recurrent_masks, recurrent_activation: str = "sigmoid"
+) -> tuple[jax.Array, jax.Array]:
+    """One LSTM step with a dropout mask per gate (Keras ``implementation=1``).
+
+    Args:
+      input_masks: ``(4, batch, features)``; recurrent_masks: ``(4, batch, units)``.
+        Keras uses independent masks per gate when recurrent dropout is on and
+        one shared input mask otherwise; the caller passes them accordingly.
+    """
+    act = RECURRENT_ACTIVATIONS[recurrent_activation]
+    k = jnp.split(p.kernel, 4, axis=-1)
+    rk = jnp.split(p.recurrent_kernel, 4, axis=-1)
+    b = jnp.split(p.bias, 4)
+    pre = [(x * input_masks[g]) @ k[g] + b[g] + (h * recurrent_masks[g]) @ rk[g] for g in range(4)]
+    i, f, o = act(pre[0]), act(pre[1]), act(pre[3])
+    c = f * c + i * jnp.tanh(pre[2])
     h = o * jnp.tanh(c)
     return h, c
 

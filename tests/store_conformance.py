@@ -462,3 +462,19 @@ def _snapshot(engine) -> dict:
             sa.text("SELECT value FROM lstmtune_meta WHERE key = 'schema_version'")
         ).scalar()
     return out
+
+
+class RunningOwnersConformance:
+    """``running_owners`` lists exactly the owners of running rows (mixed into StoreConformance users)."""
+
+    def test_running_owners(self, store):
+        sid = store.open_study("owners", "x = 1\n")
+        store.add_configs(sid, [("aaaaaaaaaaaa", {"units": 1})])
+        assert store.running_owners(sid) == []
+        store.claim(sid, [("aaaaaaaaaaaa", 0, 1)], owner="host:1:a")
+        store.claim(sid, [("aaaaaaaaaaaa", 1, 2)], owner="host:2:b")
+        assert store.running_owners(sid) == ["host:1:a", "host:2:b"]
+        store.release(sid, "host:1:a")
+        assert store.running_owners(sid) == ["host:2:b"]
+        other = store.open_study("owners-2", "x = 2\n")
+        assert [(i, n) for i, n in store.studies() if n.startswith("owners")] == [(sid, "owners"), (other, "owners-2")]

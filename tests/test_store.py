@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from lstmtune.errors import LstmtuneError
 from lstmtune.store import SCHEMA_VERSION, SQLStore, Store, default_url, open_store
 from lstmtune.store.sql import metadata
-from store_conformance import StoreConformance, result
+from store_conformance import RunningOwnersConformance, StoreConformance, result
 
 POSTGRES_ENV = "LSTMTUNE_TEST_POSTGRES_URL"
 
 
-class TestSQLiteStore(StoreConformance):
+class TestSQLiteStore(StoreConformance, RunningOwnersConformance):
     @pytest.fixture
     def store_url(self, tmp_path):
         return default_url(tmp_path)
@@ -30,7 +30,7 @@ class TestSQLiteStore(StoreConformance):
         s.close()
 
 
-class TestPostgresStore(StoreConformance):
+class TestPostgresStore(StoreConformance, RunningOwnersConformance):
     """Needs a scratch database: the tests drop the lstmtune_* tables in it."""
 
     @pytest.fixture

@@ -48,7 +48,7 @@ def test_run_directory_layout(outcome):
     assert d.is_dir()
     expected = {
         "study.toml", "results.csv", "results.parquet", "curves.npz", "summary.csv",
-        "series.csv", "environment.json", "report.html", "plots",
+        "series.csv", "environment.json", "report.html", "plots", "study.db",
     }
     assert {p.name for p in d.iterdir()} == expected
     plots = {p.name for p in (d / "plots").iterdir()}
@@ -191,23 +191,26 @@ def _boom(*args, **kwargs):
     raise RuntimeError("render failed")
 
 
-def test_failed_report_leaves_no_directory(tiny_spec, tmp_path, monkeypatch):
+def test_failed_report_leaves_no_half_written_outputs(tiny_spec, tmp_path, monkeypatch):
+    # The trained runs are kept in the store (so a rerun resumes), but no derived
+    # output (table, figure, report) and no temporary folder is left behind.
     monkeypatch.setattr("lstmtune.report.html.render", _boom)
-    parent = tmp_path / "runs"
-    out = parent / "out"
+    out = tmp_path / "runs" / "out"
     with pytest.raises(RuntimeError, match="render failed"):
         study.run(tiny_spec, out)
-    assert not out.exists()
-    assert [p.name for p in parent.iterdir() if p.name.startswith(".out.")] == []
-    assert list(parent.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["study.db"]
+    monkeypatch.undo()
+    outcome = study.run(tiny_spec, out)
+    assert outcome.results.timings["populations_trained"] == 0  # resumed: nothing recomputed
+    assert (out / "report.html").is_file()
 
 
-def test_failed_rerun_keeps_the_previous_results(tiny_spec, tmp_path, monkeypatch):
+def test_failed_rerun_keeps_the_previous_outputs(tiny_spec, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "marker.txt").write_text("previous run")
+    study.run(tiny_spec, out)
+    before = (out / "report.html").read_bytes()
     monkeypatch.setattr("lstmtune.report.html.render", _boom)
     with pytest.raises(RuntimeError):
         study.run(tiny_spec, out)
-    assert [p.name for p in out.iterdir()] == ["marker.txt"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (out / "report.html").read_bytes() == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".outputs.")]

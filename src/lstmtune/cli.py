@@ -124,14 +124,14 @@ def _summary_tables(outcome) -> None:
         console.print(sub.comparison.sentence(), highlight=False)
 
 
-def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None):
+def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lstmtune import planner, study
 
     plan = planner.plan(spec)
     if quiet:
-        return study.run(spec, out, started=started, extra_report=extra_report)
+        return study.run(spec, out, storage=storage, started=started, extra_report=extra_report)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
         epochs = bar.add_task("epochs", total=None)
@@ -144,7 +144,9 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
             desc = f"{pop.arch.cell} units={units} batch={pop.arch.batch_size}: {pop.size} replicas"
             bar.update(epochs, completed=done, total=total, description=desc)
 
-        return study.run(spec, out, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report)
+        return study.run(
+            spec, out, storage=storage, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report
+        )
 
 
 def _print_outcome(outcome) -> None:
@@ -177,9 +179,15 @@ def _print_outcome(outcome) -> None:
 def run(
     study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study (tutorial units study on shampoo).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<study name>).")] = None,
+    storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL of the results store (default: RUN_DIR/study.db).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Run a study: repeated training of every configuration, statistics, plots and a report."""
+    """Run a study: repeated training of every configuration, statistics, plots and a report.
+
+    Results are stored as each population finishes: rerunning an interrupted
+    study computes only the missing runs, and several processes may run the
+    same study at once.
+    """
     import time
 
     started = time.perf_counter()
@@ -187,8 +195,43 @@ def run(
 
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     out = out or Path("runs") / spec.name
-    outcome = _run_with_progress(spec, out, quiet, started)
+    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage), out)
     _print_outcome(outcome)
+
+
+def _interruptible(fn, out: Path):
+    """Ctrl-C: finished populations are kept in the store; say so and exit 130."""
+    try:
+        return fn()
+    except KeyboardInterrupt:
+        err_console.print(f"[yellow]interrupted[/]: finished populations are saved in {out}; run the same command again to resume.")
+        raise typer.Exit(code=130) from None
+
+
+@app.command()
+@_handles_errors
+def status(
+    run_dir: Annotated[Optional[Path], typer.Argument(help="A run directory (its study.db).")] = None,
+    storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL of a results store.")] = None,
+) -> None:
+    """Show each stored study's progress: configurations and runs done, diverged, running, pending."""
+    from lstmtune.progress import study_status
+    from lstmtune.store import default_url, open_store
+
+    if storage is None:
+        if run_dir is None:
+            raise LstmtuneError("give a run directory or --storage URL")
+        if not (run_dir / "study.db").is_file():
+            raise LstmtuneError(f"{run_dir}: no study.db here; not a run directory written by `lstmtune run`")
+        storage = default_url(run_dir)
+    with open_store(storage) as store:
+        frame = study_status(store)
+    table = Table(title=f"Studies in {storage}")
+    for col in frame.columns:
+        table.add_column(col, justify="left" if col == "study" else "right")
+    for _, r in frame.iterrows():
+        table.add_row(*(str(v) for v in r))
+    console.print(table)
 
 
 @app.command()
@@ -219,7 +262,7 @@ def reproduce(
         holder["agreements"] = rep.compare(analysis)
         return {"tutorial": rep.html_block(holder["agreements"])}
 
-    outcome = _run_with_progress(rep.tutorial_spec(), out, quiet, started, extra_report=extra)
+    outcome = _interruptible(lambda: _run_with_progress(rep.tutorial_spec(), out, quiet, started, extra_report=extra), out)
     _print_outcome(outcome)
     for a in holder["agreements"]:
         table = Table(title=f"{a.study}: ours vs the tutorial (test RMSE, 30 repeats)")

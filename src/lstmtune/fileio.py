@@ -51,3 +51,27 @@ def atomic_dir(target: Path) -> Iterator[Path]:
             os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_outputs(directory: Path) -> Iterator[Path]:
+    """Yield a temporary folder inside ``directory``; on success move each entry into place.
+
+    Other files of ``directory`` (a results database, say) are left alone.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".outputs.", dir=directory))
+    try:
+        yield tmp
+        for entry in tmp.iterdir():
+            target = directory / entry.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            if entry.is_file():
+                os.chmod(entry, 0o666 & ~_umask())
+            else:
+                os.chmod(entry, 0o777 & ~_umask())
+            os.replace(entry, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -230,7 +230,10 @@ def execute(
     on_population: Callable[[int, int, Population], None] | None = None,
     on_epochs: Callable[[Population, int, int], None] | None = None,
 ) -> StudyResults:
-    """Train every population and collect per-run results.
+    """Train every population in memory and collect per-run results.
+
+    (:func:`lstmtune.runner.execute_stored` does the same against a results
+    store, with resume and concurrent workers.)
 
     Args:
       plan_: from :func:`plan`.
@@ -243,60 +246,89 @@ def execute(
     t0 = time.perf_counter()
     problems = validate(plan_, series)
     rows: list[dict[str, Any]] = []
-    curves: dict[str, np.ndarray] = {}
-    counts = []
+    run_curves: dict[tuple[str, int], np.ndarray] = {}
     for i, pop in enumerate(plan_.populations):
         prob = problems[problem_key(pop)]
         progress = None if on_epochs is None else (lambda done, total, pop=pop: on_epochs(pop, done, total))
         result = executor.run(pop, prob, progress)
-        rows.extend(_rows(plan_, pop, prob, result, curves, series.values[: -plan_.spec.data.test_size]))
-        counts.append({"batch_size": pop.arch.batch_size, **dataclasses.asdict(prob.counts)})
+        new_rows, new_curves = population_rows(plan_, pop, prob, result, series)
+        rows.extend(new_rows)
+        run_curves.update(new_curves)
         if on_population:
             on_population(i + 1, len(plan_.populations), pop)
-    t1 = time.perf_counter()
+    return assemble(plan_, series, problems, rows, run_curves, {"train_s": time.perf_counter() - t0})
+
+
+def assemble(
+    plan_: Plan,
+    series: Series,
+    problems: dict[tuple, Problem],
+    rows: Sequence[dict[str, Any]],
+    run_curves: dict[tuple[str, int], np.ndarray],
+    timings: dict[str, float],
+) -> StudyResults:
+    """Per-run rows and curves (from memory or a store) -> :class:`StudyResults`."""
     base = baselines.evaluate_all(series.values, test_size=plan_.spec.data.test_size)
-    runs = pd.DataFrame(rows)
-    if "units" in runs and runs["units"].map(lambda u: isinstance(u, list)).any():
-        runs["units"] = runs["units"].map(str)  # stacked layers: one column type for CSV/Parquet
+    wanted = {c.key for c in plan_.configs}
+    runs = pd.DataFrame([r for r in rows if r["config"] in wanted and r["repeat"] < plan_.repeats])
+    order = {c.key: i for i, c in enumerate(plan_.configs)}
+    runs = runs.sort_values(["config", "repeat"], key=lambda col: col.map(order) if col.name == "config" else col)
+    runs = runs.reset_index(drop=True)
+    if "units" in runs and runs["units"].map(lambda u: isinstance(u, (list, tuple))).any():
+        runs["units"] = runs["units"].map(lambda u: str(list(u)) if isinstance(u, (list, tuple)) else str(u))
+    curves = {}
+    if plan_.curve_repeats:
+        for c in plan_.configs:
+            per_repeat = [run_curves.get((c.key, r)) for r in range(plan_.curve_repeats)]
+            if all(x is not None for x in per_repeat):
+                curves[c.key] = np.stack(per_repeat).astype(np.float32)
+    counts = {}
+    for (framing, batch), prob in problems.items():
+        counts[(batch, framing.lags, framing.timesteps)] = {"batch_size": batch, **dataclasses.asdict(prob.counts)}
     return StudyResults(
         spec=plan_.spec,
         points=list(plan_.points),
         runs=runs,
         curves=curves,
         baselines={b.name: b.scores for b in base},
-        counts=sorted((dict(t) for t in {tuple(c.items()) for c in counts}), key=lambda c: c["batch_size"]),
-        timings={"train_s": t1 - t0},
+        counts=[counts[k] for k in sorted(counts)],
+        timings=timings,
         series=series,
     )
 
 
-def _rows(
-    plan_: Plan, pop: Population, prob: Problem, result: engine.PopulationResult, curves: dict, train_values: np.ndarray
-) -> list[dict]:
-    index = {(r.family, r.repeat): k for k, r in enumerate(pop.replicas)}
+def population_rows(
+    plan_: Plan, pop: Population, prob: Problem, result: engine.PopulationResult, series: Series
+) -> tuple[list[dict], dict[tuple[str, int], np.ndarray]]:
+    """One row per (configuration, replica) of a trained population, and its curves.
+
+    Curves ``(epochs, 2)`` are kept for repeats below ``plan_.curve_repeats``
+    when the population was scored every epoch.
+    """
+    train_values = series.values[: -plan_.spec.data.test_size]
     ckpt = {int(e): k for k, e in enumerate(result.checkpoints)}
-    rows = []
+    rows, curves = [], {}
     for config in pop.configs:
         c = ckpt[config.epochs]
-        ks = [index[(config.family, r)] for r in range(plan_.repeats)]
+        ks = [k for k, r in enumerate(pop.replicas) if r.family == config.family]
         test_fc = prob.invert(result.test_pred[ks, c], "test")
         train_fc = prob.invert(result.train_pred[ks, c], "train")
         scores = metrics.all_metrics(prob.test_actual, test_fc, train_values)
         train_rmse = metrics.rmse(prob.train_actual, train_fc)
-        for j, r in enumerate(range(plan_.repeats)):
-            k = ks[j]
+        for j, k in enumerate(ks):
+            replica = pop.replicas[k]
             div = int(result.diverged_epoch[k])
             diverged = 0 < div <= config.epochs
-            row = {"config": config.key, **config.params(), "repeat": r, "seed": pop.replicas[k].seed}
+            row = {"config": config.key, **config.params(), "repeat": replica.repeat, "seed": replica.seed}
             for m in METRICS:
                 row[f"test_{m}"] = float("nan") if diverged else float(scores[m][j])
             row["train_rmse"] = float("nan") if diverged else float(train_rmse[j])
             row["diverged"] = diverged
             row["diverged_epoch"] = div if diverged else None
             rows.append(row)
-        if plan_.curve_repeats and pop.schedule.eval_every == 1:
-            curves[config.key] = np.asarray(result.curves[ks[: plan_.curve_repeats], : config.epochs], dtype=np.float32)
-    return rows
+            if replica.repeat < plan_.curve_repeats and pop.schedule.eval_every == 1:
+                curves[(config.key, replica.repeat)] = np.asarray(result.curves[k, : config.epochs], dtype=np.float32)
+    return rows, curves
 
 
 def run_study(spec: StudySpec, series: Series | None = None, **kwargs) -> StudyResults:

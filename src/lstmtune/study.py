@@ -1,8 +1,9 @@
 """Run a study end to end: plan, train, analyse, write the run directory and report.
 
-The run directory is built in a temporary folder beside its destination and moved
-into place only when everything is written, so a failure or an interruption never
-leaves half-written results.
+Results live in a store (``study.db`` in the run directory by default), committed
+population by population. The derived outputs (tables, figures, report) are built
+in a temporary folder inside the run directory and moved into place only when all
+are written, so a failure or an interruption never leaves half-written outputs.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lstmtune import analysis as analysis_mod
-from lstmtune import planner, results_io
+from lstmtune import planner, results_io, runner
 from lstmtune.data import Series, load
-from lstmtune.fileio import atomic_dir
+from lstmtune.fileio import atomic_outputs
+from lstmtune.store import default_url, open_store
 from lstmtune.report import html
 from lstmtune.spec import StudySpec
 
@@ -36,16 +38,21 @@ def run(
     spec: StudySpec,
     out: Path,
     *,
+    storage: str | None = None,
     on_population: Callable[[int, int, planner.Population], None] | None = None,
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
     started: float | None = None,
     extra_report: Callable[[planner.StudyResults, analysis_mod.Analysis], dict] | None = None,
 ) -> Outcome:
-    """Run ``spec`` and write everything to ``out``.
+    """Run ``spec``, keeping results in a store, and write the outputs to ``out``.
+
+    Runs already in the store are not recomputed: rerunning an interrupted study
+    computes only what is missing, and several processes may run one study at once.
 
     Args:
       spec: the validated study.
-      out: the run directory to create (replaced if it exists).
+      out: the run directory (created; outputs in it are replaced).
+      storage: a SQLAlchemy URL for the results store; default: ``out/study.db`` (SQLite).
       on_population: progress callback ``(done, total, population)``.
       on_epochs: progress callback ``(population, epochs_done, epochs_total)``.
       started: ``time.perf_counter()`` at process start, for the reported wall time.
@@ -54,9 +61,13 @@ def run(
     t0 = started if started is not None else time.perf_counter()
     series = load_series(spec)
     plan = planner.plan(spec)
-    results = planner.execute(plan, series, on_population=on_population, on_epochs=on_epochs)
+    planner.validate(plan, series)  # bad settings fail here, before anything is written
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open_store(storage or default_url(out)) as store:
+        results = runner.execute_stored(plan, series, store, on_population=on_population, on_epochs=on_epochs)
     analysis = analysis_mod.analyse(results)
-    with atomic_dir(Path(out)) as tmp:
+    with atomic_outputs(out) as tmp:
         results_io.write(results, tmp)
         analysis_mod.combined_table(analysis).to_csv(tmp / "summary.csv", index_label="config")
         extra = extra_report(results, analysis) if extra_report else None
@@ -64,7 +75,7 @@ def run(
         results.timings["wall_s"] = wall
         results_io.write(results, tmp)  # again, with the wall time
         html.render(results, analysis, tmp, wall_s=wall, extra=extra)
-    return Outcome(results, analysis, Path(out), wall)
+    return Outcome(results, analysis, out, wall)
 
 
 def report(directory: Path) -> Path:

@@ -182,6 +182,14 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    def studies(self) -> list[tuple[int, str]]:
+        """Every study as ``(id, name)``, oldest first."""
+
+    @abc.abstractmethod
+    def running_owners(self, study_id: int) -> list[str]:
+        """The distinct owners holding ``"running"`` rows in a study (to find dead ones)."""
+
+    @abc.abstractmethod
     def runs(self, study_id: int, status: str | None = DONE) -> pd.DataFrame:
         """The runs of a study as a table.
 

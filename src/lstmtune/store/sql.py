@@ -241,6 +241,11 @@ class SQLStore(Store):
             raise KeyError(f"no study with id {study_id} in {self.url}")
         return text
 
+    def studies(self) -> list[tuple[int, str]]:
+        t = studies_table
+        with self._engine.connect() as conn:
+            return [(int(i), n) for i, n in conn.execute(sa.select(t.c.id, t.c.name).order_by(t.c.id))]
+
     def add_configs(self, study_id: int, configs: Sequence[tuple[str, dict[str, Any]]]) -> None:
         rows = {}
         for key, params in configs:
@@ -387,6 +392,14 @@ class SQLStore(Store):
             return int(res.rowcount)
 
     # -- reading -----------------------------------------------------------
+
+    def running_owners(self, study_id: int) -> list[str]:
+        t = runs_table
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.c.owner).where(t.c.study_id == study_id, t.c.status == RUNNING).distinct().order_by(t.c.owner)
+            )
+            return [r[0] for r in rows]
 
     def runs(self, study_id: int, status: str | None = DONE) -> pd.DataFrame:
         r, c = runs_table, configs_table

@@ -1,0 +1,211 @@
+"""Execute a plan against a results store: resumable, and safe with several workers.
+
+A run is keyed by (study, configuration, repeat). For each population the worker
+*claims* the runs still missing (an insert that only one worker can win), trains
+the replicas it claimed, and commits their results in one short transaction.
+So an interrupted study (Ctrl-C, ``kill -9``) loses at most the population in
+flight, a rerun computes only what is missing, and two processes on one study
+split the work instead of duplicating it.
+
+Claims carry a heartbeat (a background thread refreshes it). At start-up, claims
+of processes that are gone — same host and a dead pid, or a heartbeat older than
+``stale_s`` — are released, so nothing stays marked running forever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+
+from lstmtune import spec as spec_mod
+from lstmtune.data import Series
+from lstmtune.planner import (
+    METRICS,
+    LocalExecutor,
+    Plan,
+    Population,
+    StudyResults,
+    assemble,
+    population_rows,
+    problem_key,
+    validate,
+)
+from lstmtune.store import Store
+
+HEARTBEAT_S = 15.0
+STALE_S = 120.0
+
+
+def new_owner() -> str:
+    """``host:pid:random``: identifies this worker's claims."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _is_dead(owner: str) -> bool:
+    """True for an owner on this host whose process no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release_dead(store: Store, study_id: int, stale_s: float = STALE_S) -> int:
+    """Release claims of dead local processes and of workers silent for ``stale_s``."""
+    released = 0
+    for owner in store.running_owners(study_id):
+        if _is_dead(owner):
+            released += store.release(study_id, owner)
+    return released + store.cleanup_stale(study_id, stale_s)
+
+
+@contextlib.contextmanager
+def heartbeat(store: Store, owner: str, every_s: float = HEARTBEAT_S) -> Iterator[None]:
+    """Refresh ``owner``'s claims every ``every_s`` seconds while the block runs."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(every_s):
+            store.heartbeat(owner)
+
+    thread = threading.Thread(target=beat, name="lstmtune-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def open_study(store: Store, plan_: Plan) -> int:
+    """Register the study and its configurations; return the study id."""
+    study_id = store.open_study(plan_.spec.name, spec_mod.dumps(plan_.spec))
+    store.add_configs(study_id, [(c.key, c.params()) for c in plan_.configs])
+    return study_id
+
+
+def _items(pop: Population) -> list[tuple[str, int, int, str]]:
+    """(config key, repeat, seed, family) for every run a population produces."""
+    return [(c.key, r.repeat, r.seed, r.family) for r in pop.replicas for c in pop.configs if c.family == r.family]
+
+
+def execute_stored(
+    plan_: Plan,
+    series: Series,
+    store: Store,
+    *,
+    owner: str | None = None,
+    executor: LocalExecutor | None = None,
+    on_population: Callable[[int, int, Population], None] | None = None,
+    on_epochs: Callable[[Population, int, int], None] | None = None,
+    stale_s: float = STALE_S,
+    poll_s: float = 0.5,
+) -> StudyResults:
+    """Compute the runs of ``plan_`` missing from ``store``, then return all of them.
+
+    Args:
+      plan_: from :func:`lstmtune.planner.plan`.
+      series: the loaded data.
+      store: where results live; finished runs found there are not recomputed.
+      owner: this worker's id (default :func:`new_owner`).
+      executor: trains one population.
+      on_population: ``(done, total, population)`` after each population (skipped ones too).
+      on_epochs: ``(population, epochs_done, epochs_total)`` during training.
+      stale_s: claims silent for longer are considered abandoned.
+      poll_s: how often to look for runs other workers are finishing.
+
+    Returns:
+      The study's results, read back from the store.
+    """
+    executor = executor or LocalExecutor()
+    owner = owner or new_owner()
+    t0 = time.perf_counter()
+    problems = validate(plan_, series)
+    study_id = open_study(store, plan_)
+    release_dead(store, study_id, stale_s)
+    trained = 0
+    try:
+        with heartbeat(store, owner):
+            while True:
+                for i, pop in enumerate(plan_.populations):
+                    trained += _run_population(plan_, pop, problems, series, store, study_id, owner, executor, on_epochs)
+                    if on_population:
+                        on_population(i + 1, len(plan_.populations), pop)
+                if _wait_for_others(store, study_id, plan_, stale_s, poll_s):
+                    break
+                # Runs neither done nor claimed (another worker gave up): another pass.
+    except BaseException:
+        store.release(study_id, owner)  # Ctrl-C or an error: give back what is unfinished
+        raise
+    t1 = time.perf_counter()
+    frame = store.runs(study_id)
+    rows = frame.drop(columns=[c for c in ("status", "train_seconds") if c in frame]).to_dict("records")
+    for r in rows:
+        r["diverged_epoch"] = None if pd.isna(r["diverged_epoch"]) else int(r["diverged_epoch"])
+    results = assemble(plan_, series, problems, rows, store.curves(study_id), {"train_s": t1 - t0})
+    results.timings["populations_trained"] = trained
+    return results
+
+
+def _run_population(plan_, pop, problems, series, store, study_id, owner, executor, on_epochs) -> int:
+    """Claim the population's missing runs, train the replicas claimed, commit. Returns 1 if trained."""
+    done = set(zip(*_done_keys(store, study_id)))
+    wanted = [it for it in _items(pop) if (it[0], it[1]) not in done]
+    claimed = set(store.claim(study_id, [it[:3] for it in wanted], owner)) if wanted else set()
+    if not claimed:
+        return 0
+    need = {(fam, rep) for key, rep, _, fam in wanted if (key, rep) in claimed}
+    sub = dataclasses.replace(pop, replicas=tuple(r for r in pop.replicas if (r.family, r.repeat) in need))
+    prob = problems[problem_key(pop)]
+    progress = None if on_epochs is None else (lambda d, t: on_epochs(sub, d, t))
+    t_pop = time.perf_counter()
+    result = executor.run(sub, prob, progress)
+    rows, curves = population_rows(plan_, sub, prob, result, series)
+    seconds = (time.perf_counter() - t_pop) / max(1, sub.size)
+    rows = [dict(r, train_seconds=seconds) for r in rows if (r["config"], r["repeat"]) in claimed]
+    store.complete(study_id, owner, rows, {k: v for k, v in curves.items() if k in claimed})
+    return 1
+
+
+def _done_keys(store: Store, study_id: int) -> tuple[list[str], list[int]]:
+    frame = store.runs(study_id)
+    if frame.empty:
+        return [], []
+    return list(frame["config"]), [int(r) for r in frame["repeat"]]
+
+
+def _wait_for_others(store: Store, study_id: int, plan_: Plan, stale_s: float, poll_s: float) -> bool:
+    """Wait while other workers finish the plan's runs.
+
+    Returns True when every run is done, False when some are neither done nor
+    claimed by anyone (the caller then computes them itself).
+    """
+    needed = {(c.key, r) for c in plan_.configs for r in range(plan_.repeats)}
+    while True:
+        missing = needed - set(zip(*_done_keys(store, study_id)))
+        if not missing:
+            return True
+        release_dead(store, study_id, stale_s)
+        if not store.running_owners(study_id):
+            return False
+        time.sleep(poll_s)
+
+
+__all__ = ["METRICS", "execute_stored", "heartbeat", "new_owner", "open_study", "release_dead"]

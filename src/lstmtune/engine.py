@@ -57,9 +57,9 @@ def configure_jax(cache_dir: str | os.PathLike | None = None) -> None:
     Safe to call more than once; flags only take effect if JAX has not yet
     initialised its CPU backend.
     """
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_experimental_ynn_fusion_type" not in flags:
-        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_experimental_ynn_fusion_type=").strip()
+    from lstmtune import _xla
+
+    _xla.set_flags()
     import jax
 
     if cache_dir is None:

@@ -210,6 +210,47 @@ def _interruptible(fn, out: Path):
 
 @app.command()
 @_handles_errors
+def search(
+    study_file: Annotated[Path, typer.Argument(help="Study TOML file with a [search] section.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<study name>).")] = None,
+    storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL for runs and Optuna's study (default: RUN_DIR/study.db).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Search a space (grid, random, TPE, CMA-ES; optional pruning by epochs), trials trained as populations."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lstmtune import search as search_mod
+    from lstmtune import spec as spec_mod
+
+    spec = spec_mod.load(study_file)
+    out = out or Path("runs") / spec.name
+
+    def go():
+        if quiet:
+            return search_mod.run(spec, out, storage=storage)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+            task = bar.add_task("trials", total=spec.search.trials if spec.search else None)
+            return search_mod.run(spec, out, storage=storage, on_round=lambda done, total: bar.update(task, completed=done, total=total))
+
+    outcome, path = _interruptible(go, out)
+    table = Table(title=f"Search {spec.name}: best trials ({spec.search.objective} test RMSE over {spec.runs.repeats} repeats)")
+    trials = outcome.trials.dropna(subset=["value"]).sort_values("value").head(10)
+    cols = [c for c in trials.columns if c not in ("config", "state")]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for _, r in trials.iterrows():
+        table.add_row(*(f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+    console.print(table)
+    n = outcome.trials["state"].value_counts().to_dict() if len(outcome.trials) else {}
+    console.print(
+        f"{len(outcome.trials)} trials ({', '.join(f'{v} {k.lower()}' for k, v in n.items())}); {outcome.trainings} trainings "
+        f"in {outcome.wall_s:.1f} s. Report: {path}",
+        highlight=False,
+    )
+
+
+@app.command()
+@_handles_errors
 def status(
     run_dir: Annotated[Optional[Path], typer.Argument(help="A run directory (its study.db).")] = None,
     storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL of a results store.")] = None,

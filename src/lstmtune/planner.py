@@ -101,9 +101,9 @@ def framing_of(spec: StudySpec, config: Config) -> Framing:
     )
 
 
-def plan(spec: StudySpec) -> Plan:
-    """Expand the grids and group the runs into populations."""
-    points = tuple(expand(spec))
+def plan(spec: StudySpec, points: Sequence[GridPoint] | None = None) -> Plan:
+    """Group the runs of ``points`` (default: the spec's grids expanded) into populations."""
+    points = tuple(expand(spec) if points is None else points)
     configs = tuple(dict.fromkeys(p.config for p in points))  # unique, in order
     mode = spec.runs.mode
     if mode == "summary":

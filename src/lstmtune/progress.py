@@ -19,7 +19,11 @@ def study_status(store: Store) -> pd.DataFrame:
     """
     rows = []
     for study_id, name in store.studies():
-        plan = planner.plan(spec_mod.from_dict(tomllib.loads(store.spec_toml(study_id)), f"study {name!r}"))
+        spec = spec_mod.from_dict(tomllib.loads(store.spec_toml(study_id)), f"study {name!r}")
+        if spec.search is not None:
+            rows.append(_search_row(store, study_id, name))
+            continue
+        plan = planner.plan(spec)
         wanted = {(c.key, r) for c in plan.configs for r in range(plan.repeats)}
         frame = store.runs(study_id, status=None)
         keys = list(zip(frame["config"], frame["repeat"].astype(int))) if len(frame) else []
@@ -41,3 +45,19 @@ def study_status(store: Store) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _search_row(store: Store, study_id: int, name: str) -> dict:
+    """A search has no fixed plan: count what is stored (pending is unknown until trials are asked)."""
+    frame = store.runs(study_id, status=None)
+    done = frame[frame["status"] == "done"] if len(frame) else frame
+    return {
+        "study": f"{name} (search)",
+        "configs done": int(done["config"].nunique()) if len(done) else 0,
+        "configs": "-",
+        "runs done": len(done),
+        "diverged": int(done["diverged"].sum()) if len(done) else 0,
+        "running": int((frame["status"] == "running").sum()) if len(frame) else 0,
+        "pending": "-",
+        "runs": "-",
+    }

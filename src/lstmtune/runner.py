@@ -140,12 +140,14 @@ def execute_stored(
     problems = validate(plan_, series)
     study_id = open_study(store, plan_)
     release_dead(store, study_id, stale_s)
-    trained = 0
+    trained = runs_trained = 0
     try:
         with heartbeat(store, owner):
             while True:
                 for i, pop in enumerate(plan_.populations):
-                    trained += _run_population(plan_, pop, problems, series, store, study_id, owner, executor, on_epochs)
+                    n = _run_population(plan_, pop, problems, series, store, study_id, owner, executor, on_epochs)
+                    trained += n > 0
+                    runs_trained += n
                     if on_population:
                         on_population(i + 1, len(plan_.populations), pop)
                 if _wait_for_others(store, study_id, plan_, stale_s, poll_s):
@@ -161,11 +163,12 @@ def execute_stored(
         r["diverged_epoch"] = None if pd.isna(r["diverged_epoch"]) else int(r["diverged_epoch"])
     results = assemble(plan_, series, problems, rows, store.curves(study_id), {"train_s": t1 - t0})
     results.timings["populations_trained"] = trained
+    results.timings["runs_trained"] = runs_trained
     return results
 
 
 def _run_population(plan_, pop, problems, series, store, study_id, owner, executor, on_epochs) -> int:
-    """Claim the population's missing runs, train the replicas claimed, commit. Returns 1 if trained."""
+    """Claim the population's missing runs, train the replicas claimed, commit. Returns runs stored."""
     done = set(zip(*_done_keys(store, study_id)))
     wanted = [it for it in _items(pop) if (it[0], it[1]) not in done]
     claimed = set(store.claim(study_id, [it[:3] for it in wanted], owner)) if wanted else set()
@@ -181,7 +184,7 @@ def _run_population(plan_, pop, problems, series, store, study_id, owner, execut
     seconds = (time.perf_counter() - t_pop) / max(1, sub.size)
     rows = [dict(r, train_seconds=seconds) for r in rows if (r["config"], r["repeat"]) in claimed]
     store.complete(study_id, owner, rows, {k: v for k, v in curves.items() if k in claimed})
-    return 1
+    return len(rows)
 
 
 def _done_keys(store: Store, study_id: int) -> tuple[list[str], list[int]]:

@@ -130,6 +130,74 @@ GRID_KEYS = {
 }
 
 
+class ParamSpace(BaseModel):
+    """One searched parameter: an int or float range (optionally log-scaled) or a list of choices."""
+
+    model_config = _STRICT
+    type: Literal["int", "float", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = Field(None, gt=0)
+    choices: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _valid(self):
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("categorical: choices must be a non-empty list")
+            if self.low is not None or self.high is not None or self.log:
+                raise ValueError("categorical: low/high/log do not apply; give choices")
+            return self
+        if self.choices is not None:
+            raise ValueError(f"{self.type}: choices do not apply; give low and high")
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.type}: low and high are required")
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) > high ({self.high:g})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"log scale needs low > 0, got low = {self.low:g}")
+        if self.log and self.step is not None:
+            raise ValueError("log and step cannot be combined")
+        if self.type == "int" and (self.low != int(self.low) or self.high != int(self.high)):
+            raise ValueError("int: low and high must be whole numbers")
+        return self
+
+
+class SearchSpec(BaseModel):
+    """How ``lstmtune search`` explores a space (Optuna ask/tell over populations)."""
+
+    model_config = _STRICT
+    sampler: Literal["grid", "random", "tpe", "cmaes"] = "tpe"
+    trials: int | None = Field(40, ge=1, description="stop after this many trials")
+    timeout_s: float | None = Field(None, gt=0, description="stop starting new rounds after this many seconds")
+    batch: int = Field(8, ge=1, description="trials asked per round, trained together")
+    objective: Literal["mean", "median", "quantile", "mean+std"] = "mean"
+    quantile: float = Field(0.75, gt=0, lt=1)
+    k: float = Field(1.0, ge=0, description="mean + k * std")
+    pruner: Literal["none", "successive_halving", "hyperband"] = "none"
+    min_epochs: int = Field(100, ge=1, description="first rung of successive halving")
+    reduction_factor: int = Field(3, ge=2)
+    space: dict[str, ParamSpace]
+
+    @model_validator(mode="after")
+    def _space(self):
+        if not self.space:
+            raise ValueError("space: no parameters to search")
+        for name, p in self.space.items():
+            if name not in GRID_KEYS:
+                raise ValueError(f"space.{name}: unknown parameter; searchable: {sorted(GRID_KEYS)}")
+            if self.sampler == "cmaes" and p.type == "categorical":
+                raise ValueError(f"space.{name}: CMA-ES samples numbers only; use tpe or random for categorical parameters")
+            if self.sampler == "grid" and p.type == "float" and p.step is None:
+                raise ValueError(f"space.{name}: the grid sampler needs a step (or choices) for float parameters")
+        if self.pruner != "none" and "epochs" in self.space:
+            raise ValueError("space.epochs: with a pruner, epochs are the pruner's resource (set model.epochs as the maximum)")
+        if self.trials is None and self.timeout_s is None:
+            raise ValueError("give trials, timeout_s or both, or the search never stops")
+        return self
+
+
 class StudySpec(BaseModel):
     """A whole study. ``grids`` maps a sub-study name to its grid; ``grid`` is shorthand for one."""
 
@@ -142,6 +210,7 @@ class StudySpec(BaseModel):
     runs: RunsSpec = RunsSpec()
     grid: dict[str, list[Any]] | None = None
     grids: dict[str, dict[str, list[Any]]] | None = None
+    search: SearchSpec | None = None
 
     @model_validator(mode="after")
     def _check_grids(self):

@@ -91,13 +91,19 @@ def _finish_curve_axes(ax, title: str, curves: np.ndarray) -> None:
     ax.legend(loc="upper right", frameon=False, fontsize=8)
 
 
-def box_plot(groups: Mapping[str, Sequence[float]], path: Path, *, title: str, xlabel: str, baseline: float | None = None) -> None:
+def box_plot(
+    groups: Mapping[str, Sequence[float]], path: Path, *, title: str, xlabel: str, baseline: float | None = None, rotate: bool = False
+) -> None:
     """Box plot of final test RMSE per configuration, persistence drawn as a line."""
     plt = _pyplot()
     labels = list(groups)
-    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4))
+    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4 + (1.5 if rotate else 0)))
     data = [np.asarray(groups[k], dtype=float)[np.isfinite(groups[k])] for k in labels]
     ax.boxplot(data, tick_labels=labels, medianprops={"color": "tab:green", "lw": 1.5})
+    if rotate:
+        ax.tick_params(axis="x", labelrotation=25, labelsize=7)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
     if baseline is not None:
         ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
         bottom, top = ax.get_ylim()
@@ -136,4 +142,35 @@ def median_curves(curves: Mapping[str, np.ndarray], path: Path, *, title: str, b
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def search_history(numbers: np.ndarray, values: np.ndarray, path: Path, *, baseline: float | None = None) -> None:
+    """Objective of each finished trial, and the best so far."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    order = np.argsort(numbers)
+    numbers, values = np.asarray(numbers)[order], np.asarray(values, dtype=float)[order]
+    ax.scatter(numbers, values, s=14, color="tab:blue", label="trial")
+    if len(values):
+        ax.step(numbers, np.minimum.accumulate(values), where="post", color="tab:red", lw=1.5, label="best so far")
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("objective (test RMSE statistic)")
+    ax.set_title("optimisation history")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    _save(fig, path)
+
+
+def importance_bars(importances: Mapping[str, float], path: Path) -> None:
+    """Horizontal bars of parameter importances (Optuna's fANOVA), largest on top."""
+    plt = _pyplot()
+    names = list(importances)[::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.5 * len(names) + 1.5))
+    ax.barh(names, [importances[n] for n in names], color="tab:blue")
+    ax.set_xlabel("importance")
+    ax.set_title("parameter importances")
+    ax.grid(alpha=0.3, axis="x")
     _save(fig, path)

@@ -1,0 +1,355 @@
+"""Search a configuration space with Optuna's ask/tell, training each round's trials together.
+
+Each round asks Optuna for ``batch`` trials; every trial is a configuration run
+``runs.repeats`` times; all repeats of all trials of one shape form one population
+(one compiled program). A trial's value is a statistic of its repeats' test RMSE
+(mean by default; median, a quantile, or mean + k·std), so the search optimises
+expected skill, not one lucky seed.
+
+Pruning is by epochs: with successive halving a round's trials are trained to the
+first rung (``min_epochs``), the best ``1/reduction_factor`` continue to the next
+rung, and so on up to ``model.epochs``; Hyperband cycles the first rung across
+rounds. A survivor is retrained from the same seed, so its longer run extends the
+one it was judged on (checkpoints of one run are exact), at a compute cost below
+``1/(reduction_factor - 1)``.
+
+Optuna's study lives in the same database as the runs, so a search is resumable
+like any study: finished runs are reused, and Optuna keeps the trial history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmtune import planner, runner
+from lstmtune.data import Series
+from lstmtune.errors import SpecError
+from lstmtune.spec import GridPoint, SearchSpec, StudySpec, _resolve
+from lstmtune.store import Store
+
+
+def make_sampler(search: SearchSpec, seed: int):
+    import optuna
+
+    if search.sampler == "grid":
+        # The grid's points are enqueued (see run_search); Optuna's GridSampler calls
+        # study.stop() when the grid is exhausted, which ask/tell does not allow.
+        return optuna.samplers.RandomSampler(seed=seed)
+    if search.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if search.sampler == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def grid_space(search: SearchSpec) -> dict[str, list[Any]]:
+    """Every value of every parameter, for the grid sampler."""
+    out = {}
+    for name, p in search.space.items():
+        if p.type == "categorical":
+            out[name] = list(p.choices)
+        elif p.type == "int":
+            step = int(p.step or 1)
+            out[name] = list(range(int(p.low), int(p.high) + 1, step))
+        else:
+            n = int(math.floor((p.high - p.low) / p.step + 1e-9)) + 1
+            out[name] = [p.low + i * p.step for i in range(n)]
+    return out
+
+
+def suggest(trial, search: SearchSpec) -> dict[str, Any]:
+    """Draw a trial's parameters from the space."""
+    params = {}
+    for name, p in search.space.items():
+        if p.type == "categorical":
+            params[name] = trial.suggest_categorical(name, p.choices)
+        elif p.type == "int":
+            params[name] = trial.suggest_int(name, int(p.low), int(p.high), step=int(p.step or 1), log=p.log)
+        else:
+            params[name] = trial.suggest_float(name, p.low, p.high, step=p.step, log=p.log)
+    return params
+
+
+def objective(values: np.ndarray, search: SearchSpec) -> float | None:
+    """The trial's value from its repeats' test RMSE (NaN = diverged, ignored); None if none finite."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    if search.objective == "mean":
+        return float(v.mean())
+    if search.objective == "median":
+        return float(np.median(v))
+    if search.objective == "quantile":
+        return float(np.quantile(v, search.quantile))
+    return float(v.mean() + search.k * (v.std(ddof=1) if v.size > 1 else 0.0))
+
+
+def rungs(search: SearchSpec, max_epochs: int, bracket: int = 0) -> list[int]:
+    """Epoch budgets of successive halving, from ``min_epochs`` (times eta**bracket) to ``max_epochs``."""
+    if search.pruner == "none":
+        return [max_epochs]
+    first = min(max_epochs, search.min_epochs * search.reduction_factor**bracket)
+    out = []
+    e = first
+    while e < max_epochs:
+        out.append(e)
+        e *= search.reduction_factor
+    return out + [max_epochs]
+
+
+@dataclasses.dataclass
+class SearchOutcome:
+    spec: StudySpec
+    study: Any  # optuna.Study
+    trials: pd.DataFrame  # one row per finished trial: number, state, value, params, config key
+    runs: pd.DataFrame  # runs of the finished trials' configurations (at their final epochs)
+    labels: dict[str, str]  # config key -> "trial N"
+    wall_s: float
+    trainings: int  # runs trained (all rungs)
+
+
+def run_search(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    storage_url: str,
+    *,
+    on_round: Callable[[int, int | None], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+) -> SearchOutcome:
+    """Run the search declared in ``spec.search``; results go to ``store`` and Optuna's storage.
+
+    Args:
+      spec: a study with a ``[search]`` section.
+      series: the loaded data.
+      store: the results store for the runs.
+      storage_url: SQLAlchemy URL for Optuna's storage (the same database is fine).
+      on_round: called as ``(trials_finished, trials_budget)`` after each round.
+      on_epochs: engine progress, as for studies.
+    """
+    import optuna
+
+    if spec.search is None:
+        raise SpecError(f"{spec.name}: the study has no [search] section")
+    search = spec.search
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
+    study = optuna.create_study(
+        study_name=spec.name,
+        storage=storage_url,
+        sampler=make_sampler(search, spec.seed),
+        direction="minimize",
+        load_if_exists=True,
+    )
+    budget = search.trials
+    if search.sampler == "grid":
+        grid = grid_space(search)
+        combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+        budget = len(combos) if budget is None else min(budget, len(combos))
+        tried = [t.params for t in study.trials]
+        for params in combos[:budget]:
+            if params not in tried:
+                study.enqueue_trial(params, skip_if_exists=True)
+    study_id = runner.open_study(store, planner.plan(summary_spec, []))
+    base = {**spec.model.model_dump(), **{k: getattr(spec.transforms, k) for k in ("interval", "lags", "timesteps", "trim")}}
+    t0 = time.perf_counter()
+    trainings = 0
+    n_rounds = 0
+
+    def finished() -> int:
+        return sum(t.state.is_finished() for t in study.trials)
+
+    while budget is None or finished() < budget:
+        if search.timeout_s is not None and time.perf_counter() - t0 >= search.timeout_s:
+            break
+        k = search.batch if budget is None else min(search.batch, budget - finished())
+        asked = []
+        for _ in range(k):
+            trial = study.ask()
+            params = suggest(trial, search)
+            try:
+                config = _resolve({**base, **params}, "search", f"trial {trial.number}")
+            except ValueError as err:  # an inconsistent combination (e.g. momentum with adam)
+                trial.set_user_attr("error", str(err))
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                continue
+            asked.append((trial, params, config))
+        bracket = 0
+        if search.pruner == "hyperband":
+            s_max = max(0, int(math.log(max(1, spec.model.epochs // search.min_epochs), search.reduction_factor)))
+            bracket = n_rounds % (s_max + 1)
+        alive = asked
+        schedule = rungs(search, spec.model.epochs, bracket)
+        for epochs in schedule:
+            if not alive:
+                break
+            last = epochs == schedule[-1]
+            # Without a pruner each trial keeps its own epochs (which may be searched).
+            points = [
+                GridPoint("search", f"trial {t.number}", params, c if search.pruner == "none" else dataclasses.replace(c, epochs=epochs))
+                for t, params, c in alive
+            ]
+            plan = planner.plan(summary_spec, points)
+            results = runner.execute_stored(plan, series, store, on_epochs=on_epochs)
+            trainings += results.timings["runs_trained"]
+            values = []
+            for (trial, params, c), p in zip(alive, points):
+                runs = results.runs[results.runs["config"] == p.config.key]
+                values.append(objective(runs["test_rmse"].to_numpy(), search))
+            if not last:
+                for (trial, _, _), v in zip(alive, values):
+                    if v is not None:
+                        trial.report(v, step=epochs)
+            ranked = sorted(range(len(alive)), key=lambda j: (values[j] is None, values[j] if values[j] is not None else 0.0))
+            keep = set(ranked[: max(1, math.ceil(len(alive) / search.reduction_factor))]) if not last else set(range(len(alive)))
+            survivors = []
+            for j, ((trial, params, c), v) in enumerate(zip(alive, values)):
+                if v is None:
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                elif last:
+                    trial.set_user_attr("config", points[j].config.key)
+                    study.tell(trial, v)
+                elif j in keep:
+                    survivors.append((trial, params, c))
+                else:
+                    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            alive = survivors
+        n_rounds += 1
+        if on_round:
+            on_round(finished(), budget)
+        if not asked and budget is None:
+            break
+    return _outcome(spec, study, store, study_id, time.perf_counter() - t0, trainings)
+
+
+def _outcome(spec: StudySpec, study, store: Store, study_id: int, wall_s: float, trainings: int) -> SearchOutcome:
+    import optuna
+
+    rows = []
+    for t in study.trials:
+        if not t.state.is_finished():
+            continue
+        rows.append({"trial": t.number, "state": t.state.name, "value": t.value, **t.params, "config": t.user_attrs.get("config")})
+    trials = pd.DataFrame(rows)
+    all_runs = store.runs(study_id)
+    complete = trials[trials["state"] == optuna.trial.TrialState.COMPLETE.name] if len(trials) else trials
+    keys = set(complete["config"]) if len(complete) else set()
+    runs = all_runs[all_runs["config"].isin(keys) & (all_runs["repeat"] < spec.runs.repeats)].reset_index(drop=True)
+    labels = {row["config"]: f"trial {int(row['trial'])}" for _, row in complete.iterrows()}
+    return SearchOutcome(spec, study, trials, runs, labels, wall_s, trainings)
+
+
+def top_groups(outcome: SearchOutcome, k: int = 5) -> dict[str, np.ndarray]:
+    """The best ``k`` trials' test RMSE per repeat, best first, labelled with their parameters."""
+    done = outcome.trials.dropna(subset=["value"]).sort_values("value").head(k)
+    groups = {}
+    params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config")]
+    for _, row in done.iterrows():
+        runs = outcome.runs[outcome.runs["config"] == row["config"]].sort_values("repeat")
+        desc = ", ".join(f"{p}={_fmt(row[p])}" for p in params if not pd.isna(row[p]))
+        groups[f"trial {int(row['trial'])}: {desc}"] = runs["test_rmse"].to_numpy(dtype=float)
+    return groups
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def write_report(outcome: SearchOutcome, out: Path, persistence_rmse: float) -> Path:
+    """Optimisation history, parameter importances, top-k table with CIs and box plot -> ``search.html``."""
+    import base64
+
+    import jinja2
+
+    from lstmtune import stats
+    from lstmtune.report import figures
+
+    plots = out / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    trials = outcome.trials
+    complete = trials.dropna(subset=["value"]) if len(trials) else trials
+    figures.search_history(complete["trial"].to_numpy(), complete["value"].to_numpy(), plots / "history.png", baseline=persistence_rmse)
+    importances, note = _importances(outcome)
+    if importances:
+        figures.importance_bars(importances, plots / "importance.png")
+    groups = top_groups(outcome)
+    table = stats.summary_table(groups, baseline_rmse=persistence_rmse) if groups else None
+    if groups:
+        figures.box_plot(groups, plots / "box_top.png", title="best trials: test RMSE over repeats", xlabel="trial", baseline=persistence_rmse, rotate=True)
+    trials.to_csv(out / "trials.csv", index=False)
+    inline = lambda name: "data:image/png;base64," + base64.b64encode((plots / name).read_bytes()).decode()  # noqa: E731
+    env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
+    html = env.get_template("search.html").render(
+        spec=outcome.spec,
+        trials=trials,
+        n_complete=len(complete),
+        n_pruned=int((trials["state"] == "PRUNED").sum()) if len(trials) else 0,
+        n_failed=int((trials["state"] == "FAIL").sum()) if len(trials) else 0,
+        best=complete.sort_values("value").iloc[0].to_dict() if len(complete) else None,
+        history=inline("history.png"),
+        importance=inline("importance.png") if importances else None,
+        importance_note=note,
+        importances=importances,
+        table=table,
+        box=inline("box_top.png") if groups else None,
+        persistence=persistence_rmse,
+        wall_s=outcome.wall_s,
+        trainings=outcome.trainings,
+    )
+    path = out / "search.html"
+    path.write_text(html)
+    return path
+
+
+def _importances(outcome: SearchOutcome) -> tuple[dict[str, float], str | None]:
+    import optuna
+
+    try:
+        return dict(optuna.importance.get_param_importances(outcome.study)), None
+    except (RuntimeError, ValueError) as err:
+        return {}, f"parameter importances unavailable: {err}"
+
+
+def run(
+    spec: StudySpec,
+    out: Path,
+    *,
+    storage: str | None = None,
+    on_round: Callable[[int, int | None], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+) -> tuple[SearchOutcome, Path]:
+    """Run ``spec``'s search into the run directory ``out`` and write ``search.html``.
+
+    Returns:
+      The outcome and the report's path.
+    """
+    from lstmtune import baselines
+    from lstmtune.fileio import atomic_outputs
+    from lstmtune.store import default_url, open_store
+    from lstmtune.study import load_series
+
+    if spec.search is None:
+        raise SpecError(f"{spec.name}: the study file has no [search] section")
+    series = load_series(spec)
+    base = {**spec.model.model_dump(), **{k: getattr(spec.transforms, k) for k in ("interval", "lags", "timesteps", "trim")}}
+    probe = planner.plan(spec, [GridPoint("search", "base", {}, _resolve(base, "search", "base"))])
+    planner.validate(probe, series)  # data and split fit the settings: fail before writing anything
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    url = storage or default_url(out)
+    with open_store(url) as store:
+        outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)
+    persistence = baselines.evaluate_all(series.values, test_size=spec.data.test_size)[0].scores["rmse"]
+    with atomic_outputs(out) as tmp:
+        path = write_report(outcome, tmp, persistence)
+    return outcome, out / path.name

@@ -1,0 +1,136 @@
+"""Search over populations: samplers, objective, pruning by epochs, storage, bad spaces."""
+
+import optuna
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune import search, spec
+from lstmtune.cli import app
+from lstmtune.errors import SpecError
+from lstmtune.store import open_store
+
+
+def _spec(search_section, **runs):
+    return spec.from_dict(
+        {
+            "name": "s",
+            "seed": 5,
+            "transforms": {"trim": 2},
+            "model": {"batch_size": 4, "epochs": 40},
+            "runs": {"repeats": 3, **runs},
+            "search": search_section,
+        },
+        "test.toml",
+    )
+
+
+SPACE = {
+    "units": {"type": "int", "low": 1, "high": 3},
+    "learning_rate": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True},
+    "epochs": {"type": "categorical", "choices": [20, 40]},
+}
+
+
+def test_tpe_search_completes_and_stores_its_best_trial(tmp_path):
+    s = _spec({"sampler": "tpe", "trials": 6, "batch": 3, "space": SPACE})
+    outcome, report = search.run(s, tmp_path / "out")
+    assert report.is_file() and "optimisation history" in report.read_text()
+    assert len(outcome.trials) == 6 and set(outcome.trials["state"]) == {"COMPLETE"}
+    # Optuna's study is in the run's database, with the best trial.
+    url = f"sqlite:///{tmp_path / 'out' / 'study.db'}"
+    stored = optuna.load_study(study_name="s", storage=url)
+    best = stored.best_trial
+    assert best.value == pytest.approx(outcome.trials["value"].min())
+    # ... and its runs are in lstmtune's store: the objective is their mean test RMSE.
+    with open_store(url) as store:
+        runs = store.runs(dict((n, i) for i, n in store.studies())["s"])
+    mine = runs[runs["config"] == best.user_attrs["config"]]
+    assert len(mine) == 3
+    assert mine["test_rmse"].mean() == pytest.approx(best.value, rel=1e-12)
+    assert set(best.params) == {"units", "learning_rate", "epochs"}
+    assert int(mine["units"].iloc[0]) == best.params["units"] and int(mine["epochs"].iloc[0]) == best.params["epochs"]
+
+
+def test_grid_sampler_covers_the_grid_once(tmp_path):
+    s = _spec({"sampler": "grid", "trials": 100, "batch": 4, "space": {"units": {"type": "int", "low": 1, "high": 2}, "epochs": {"type": "categorical", "choices": [10, 20, 30]}}})
+    outcome, _ = search.run(s, tmp_path / "g")
+    combos = sorted(zip(outcome.trials["units"], outcome.trials["epochs"]))
+    assert combos == sorted((u, e) for u in (1, 2) for e in (10, 20, 30))
+
+
+def test_successive_halving_prunes_by_epochs(tmp_path):
+    s = spec.from_dict(
+        {
+            "name": "sh",
+            "seed": 1,
+            "transforms": {"trim": 2},
+            "model": {"batch_size": 4, "epochs": 90},
+            "runs": {"repeats": 2},
+            "search": {
+                "sampler": "random", "trials": 9, "batch": 9, "pruner": "successive_halving",
+                "min_epochs": 10, "reduction_factor": 3,
+                "space": {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True}},
+            },
+        }
+    )
+    assert search.rungs(s.search, 90) == [10, 30, 90]
+    outcome, _ = search.run(s, tmp_path / "sh")
+    states = outcome.trials["state"].value_counts().to_dict()
+    assert states == {"PRUNED": 8, "COMPLETE": 1}
+    # 9 trials x 2 repeats at 10 epochs, 3 x 2 at 30, 1 x 2 at 90.
+    assert outcome.trainings == 18 + 6 + 2
+    trials = {t.number: t for t in outcome.study.trials}
+    done = [t for t in trials.values() if t.state.name == "COMPLETE"][0]
+    assert set(done.intermediate_values) == {10, 30}
+    # The survivor was the best at each rung it passed.
+    at10 = {n: t.intermediate_values[10] for n, t in trials.items()}
+    assert min(at10, key=at10.get) in {n for n, t in trials.items() if 30 in t.intermediate_values}
+
+
+def test_search_resumes_with_a_larger_budget(tmp_path):
+    out = tmp_path / "r"
+    s = _spec({"sampler": "random", "trials": 3, "batch": 3, "space": SPACE})
+    search.run(s, out)
+    more = _spec({"sampler": "random", "trials": 5, "batch": 3, "space": SPACE})
+    outcome, _ = search.run(more, out)
+    assert len(outcome.trials) == 5
+
+
+@pytest.mark.parametrize(
+    "space, message",
+    [
+        ({"units": {"type": "int", "low": 5, "high": 1}}, "search.space.units: low (5) > high (1)"),
+        ({"learning_rate": {"type": "float", "low": 0, "high": 0.1, "log": True}}, "log scale needs low > 0"),
+        ({"cell": {"type": "categorical", "choices": []}}, "search.space.cell: categorical: choices must be a non-empty list"),
+        ({"neurons": {"type": "int", "low": 1, "high": 3}}, "space.neurons: unknown parameter"),
+        ({}, "no parameters to search"),
+    ],
+)
+def test_bad_search_spaces_are_rejected(space, message, tmp_path):
+    with pytest.raises(SpecError, match="test.toml") as info:
+        _spec({"space": space})
+    assert message in str(info.value)
+    # Through the CLI: exit 2, the message, nothing written.
+    path = tmp_path / "bad.toml"
+    lines = ["[search]", "[search.space]"] if not space else ["[search]"]
+    for name, p in space.items():
+        lines.append(f"[search.space.{name}]")
+        for k, v in p.items():
+            lines.append(f"{k} = {v!r}".replace("'", '"').replace("True", "true"))
+    path.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(app, ["search", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert message.split(": ")[-1] in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_objective_statistics():
+    import numpy as np
+
+    values = np.array([1.0, 2.0, 3.0, 10.0, np.nan])
+    mk = lambda **kw: _spec({"space": SPACE, **kw}).search  # noqa: E731
+    assert search.objective(values, mk(objective="mean")) == pytest.approx(4.0)
+    assert search.objective(values, mk(objective="median")) == pytest.approx(2.5)
+    assert search.objective(values, mk(objective="quantile", quantile=0.75)) == pytest.approx(np.quantile([1, 2, 3, 10], 0.75))
+    assert search.objective(values, mk(objective="mean+std", k=2.0)) == pytest.approx(4.0 + 2 * np.std([1, 2, 3, 10], ddof=1))
+    assert search.objective(np.array([np.nan]), mk()) is None

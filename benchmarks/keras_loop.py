@@ -5,7 +5,8 @@ For each requested (units, batch) it builds one stateful model as the tutorial d
 ``EPOCHS_SAMPLED`` further epochs of fit(epochs=1) + reset_states, and the
 walk-forward forecast (predict train, predict test). Prints JSON.
 
-Usage: KERAS_BACKEND=jax python benchmarks/keras_loop.py 1:4 1:1 ... [--epochs N] [--models M]
+Usage: KERAS_BACKEND=jax python benchmarks/keras_loop.py UNITS:BATCH[:TIMESTEPS] ... [--epochs N] [--models M]
+(UNITS may be stacked layers written 10-10.)
 """
 
 import json
@@ -24,15 +25,16 @@ from keras_reference import build_model, forecast_test, reset  # noqa: E402
 from lstmtune import data, problem  # noqa: E402
 
 
-def measure(units: int, batch: int, epochs: int, models: int) -> dict:
-    prob = problem.prepare(data.load("shampoo"), problem.Framing(trim=2), batch)
+def measure(units, batch: int, epochs: int, models: int, timesteps: int = 1) -> dict:
+    framing = problem.Framing(trim=2) if timesteps == 1 else problem.Framing(timesteps=timesteps)
+    prob = problem.prepare(data.load("shampoo"), framing, batch)
     x = prob.train_x.astype(np.float32)
     y = prob.train_y.astype(np.float32)
     tx = prob.test_x.astype(np.float32)
     setups, per_epoch, predicts = [], [], []
     for _ in range(models):
         t0 = time.perf_counter()
-        model = build_model(units, batch)
+        model = build_model(units, batch, timesteps)
         model.fit(x, y, epochs=1, batch_size=batch, verbose=0, shuffle=False)
         reset(model)
         t1 = time.perf_counter()
@@ -51,6 +53,7 @@ def measure(units: int, batch: int, epochs: int, models: int) -> dict:
     return {
         "units": units,
         "batch": batch,
+        "timesteps": timesteps,
         "setup_s": statistics.median(setups),
         "epoch_s_mean": statistics.median(per_epoch),
         "predict_s": statistics.median(predicts),
@@ -64,5 +67,10 @@ if __name__ == "__main__":
     opts = dict(a[2:].split("=") for a in sys.argv[1:] if a.startswith("--"))
     epochs = int(opts.get("epochs", 100))
     models = int(opts.get("models", 2))
-    out = [measure(*map(int, a.split(":")), epochs=epochs, models=models) for a in args]
+    out = []
+    for a in args:
+        parts = a.split(":")
+        units = tuple(int(u) for u in parts[0].split("-"))
+        units = units[0] if len(units) == 1 else units
+        out.append(measure(units, int(parts[1]), epochs=epochs, models=models, timesteps=int(parts[2]) if len(parts) > 2 else 1))
     print(json.dumps({"backend": os.environ["KERAS_BACKEND"], "measurements": out}))

@@ -70,13 +70,19 @@ print(json.dumps(sorted(ts)))
     return {"replicas": replicas, "epochs": epochs, "run_s_median": med, "us_per_replica_epoch": med / (replicas * epochs) * 1e6}
 
 
-def keras_measure(epochs: int, models: int) -> dict:
+EXTENSIONS = {  # workload name in tutorial_workload.py -> Keras shape argument
+    "stacked": "10-10:4",
+    "timesteps6": "1:4:6",
+}
+
+
+def keras_measure(epochs: int, models: int, args: list[str] | None = None) -> dict:
     shapes = sorted({(u, b) for u, b, _ in TUTORIAL})
     env = dict(os.environ, KERAS_BACKEND="jax")
-    args = [f"{u}:{b}" for u, b in shapes]
+    args = args or [f"{u}:{b}" for u, b in shapes]
     out = subprocess.run([PY, str(HERE / "keras_loop.py"), *args, f"--epochs={epochs}", f"--models={models}"], env=env, capture_output=True, text=True, check=True)
     meas = json.loads(out.stdout.strip().splitlines()[-1])["measurements"]
-    return {(m["units"], m["batch"]): m for m in meas}
+    return {(m["units"] if isinstance(m["units"], int) else tuple(m["units"]), m["batch"]): m for m in meas}
 
 
 def keras_estimate(meas: dict, configs: list[tuple[int, int, int]], repeats: int = 30) -> float:
@@ -101,6 +107,16 @@ def main() -> None:
     tutorial = lstmtune_fresh("tutorial", args.repeats)
     run_30 = lstmtune_run_only(30)
     run_3000 = lstmtune_run_only(3000)
+    extensions = {}
+    for name, arg in EXTENSIONS.items():
+        ours = lstmtune_fresh(name, args.repeats)
+        m = next(iter(keras_measure(args.keras_epochs, args.keras_models, [arg]).values()))
+        k = 30 * (m["setup_s"] + 1000 * m["epoch_s_mean"] + m["predict_s"])
+        extensions[name] = {
+            "keras_shape": arg, "lstmtune_fresh_cold_s": ours["cold_s"], "lstmtune_fresh_warm_s": ours["warm_s"],
+            "keras_estimated_s": k, "ratio_cold": k / ours["cold_s"], "ratio_warm": k / ours["warm_s"],
+            "keras_epoch_ms": m["epoch_s_mean"] * 1e3, "keras_setup_s": m["setup_s"],
+        }
     k_single = keras_estimate(keras, [(1, 4, 1000)])
     k_tutorial = keras_estimate(keras, TUTORIAL)
     k4 = keras[(1, 4)]
@@ -122,6 +138,7 @@ def main() -> None:
             "cold_all": tutorial["cold_all"], "warm_all": tutorial["warm_all"],
         },
         "scale_run_only": [run_30, run_3000],
+        "extensions_30x1000": extensions,
         "benchmark_wall_s": time.time() - t0,
     }
     (HERE / "results.json").write_text(json.dumps(result, indent=2))
@@ -131,6 +148,9 @@ def main() -> None:
     print(f"{'30 x 1000 epochs, batch 4, 1 unit':44s} {s['lstmtune_fresh_cold_s']:13.2f}s {s['lstmtune_fresh_warm_s']:13.2f}s {s['keras_estimated_s']:11.1f}s {s['ratio_cold']:10.0f}x {s['ratio_warm']:10.0f}x")
     print(f"{'tutorial summary workload (13 configs x 30)':44s} {t['lstmtune_fresh_cold_s']:13.2f}s {t['lstmtune_fresh_warm_s']:13.2f}s {t['keras_estimated_s']:11.1f}s {t['ratio_cold']:10.0f}x {t['ratio_warm']:10.0f}x")
     print(f"run-only 30 x 1000: lstmtune {s['lstmtune_run_only_s'] * 1e3:.1f} ms vs Keras {s['keras_run_only_s']:.1f} s (epochs only, no set-up)")
+    for name, e in extensions.items():
+        label = {"stacked": "2 layers x 10 units, 30 x 1000 epochs", "timesteps6": "timesteps 6, 30 x 1000 epochs"}[name]
+        print(f"{label:44s} {e['lstmtune_fresh_cold_s']:13.2f}s {e['lstmtune_fresh_warm_s']:13.2f}s {e['keras_estimated_s']:11.1f}s {e['ratio_cold']:10.0f}x {e['ratio_warm']:10.0f}x")
     for r in result["scale_run_only"]:
         print(f"run-only P={r['replicas']}: {r['run_s_median']:.3f} s for {r['epochs']} epochs = {r['us_per_replica_epoch']:.3f} us per replica-epoch")
 

@@ -31,6 +31,9 @@ WORKLOADS = {
     + [((u, 4), (1000,)) for u in (2, 3, 4, 5)],
     # 30 repeats x 1000 epochs, batch 4, 1 unit
     "single": [((1, 4), (1000,))],
+    # extensions: 30 repeats x 1000 epochs, batch 4: two stacked 10-unit layers; 1 unit with 6 timesteps
+    "stacked": [(((10, 10), 4), (1000,))],
+    "timesteps6": [((1, 4, 6), (1000,))],
 }
 
 
@@ -39,14 +42,16 @@ def main(workload: str = "tutorial") -> dict:
     jobs = WORKLOADS[workload]
     results = {}
     t_setup = time.perf_counter()
-    for (units, batch), ckpts in jobs:
-        prob = problem.prepare(series, problem.Framing(trim=2), batch)
+    for shape, ckpts in jobs:
+        units, batch, timesteps = (*shape, 1)[:3]
+        framing = problem.Framing(trim=2) if timesteps == 1 else problem.Framing(timesteps=timesteps)
+        prob = problem.prepare(series, framing, batch)
         res = engine.train_population(
             prob, engine.Architecture(units, batch), engine.Schedule.for_checkpoints(ckpts), seeds=range(REPEATS)
         )
         for k, epochs in enumerate(ckpts):
             rmse = metrics.rmse(prob.test_actual, prob.invert(res.test_pred[:, k], "test"))
-            results[f"units={units} batch={batch} epochs={epochs}"] = float(np.mean(rmse))
+            results[f"units={units} batch={batch} timesteps={timesteps} epochs={epochs}"] = float(np.mean(rmse))
     t_end = time.perf_counter()
     return {
         "workload": workload,

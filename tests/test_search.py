@@ -35,6 +35,8 @@ def test_tpe_search_completes_and_stores_its_best_trial(tmp_path):
     s = _spec({"sampler": "tpe", "trials": 6, "batch": 3, "space": SPACE})
     outcome, report = search.run(s, tmp_path / "out")
     assert report.is_file() and "optimisation history" in report.read_text()
+    assert "How the best trials train" in report.read_text()
+    assert len(list((tmp_path / "out" / "plots").glob("band_trial-*.png"))) == 3
     assert len(outcome.trials) == 6 and set(outcome.trials["state"]) == {"COMPLETE"}
     # Optuna's study is in the run's database, with the best trial.
     url = f"sqlite:///{tmp_path / 'out' / 'study.db'}"
@@ -134,3 +136,12 @@ def test_objective_statistics():
     assert search.objective(values, mk(objective="quantile", quantile=0.75)) == pytest.approx(np.quantile([1, 2, 3, 10], 0.75))
     assert search.objective(values, mk(objective="mean+std", k=2.0)) == pytest.approx(4.0 + 2 * np.std([1, 2, 3, 10], ddof=1))
     assert search.objective(np.array([np.nan]), mk()) is None
+
+
+def test_cmaes_sampler_runs_numeric_spaces(tmp_path):
+    s = _spec({"sampler": "cmaes", "trials": 4, "batch": 2, "space": {"learning_rate": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}, "units": {"type": "int", "low": 1, "high": 2}}})
+    outcome, _ = search.run(s, tmp_path / "c")
+    assert len(outcome.trials) == 4 and set(outcome.trials["state"]) == {"COMPLETE"}
+    assert all(1e-3 <= v <= 1e-2 for v in outcome.trials["learning_rate"])
+    with pytest.raises(SpecError, match="CMA-ES samples numbers only"):
+        _spec({"sampler": "cmaes", "space": {"cell": {"type": "categorical", "choices": ["lstm", "gru"]}}})

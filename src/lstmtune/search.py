@@ -265,7 +265,7 @@ def _fmt(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def write_report(outcome: SearchOutcome, out: Path, persistence_rmse: float) -> Path:
+def write_report(outcome: SearchOutcome, out: Path, persistence_rmse: float, curves: dict[str, np.ndarray] | None = None) -> Path:
     """Optimisation history, parameter importances, top-k table with CIs and box plot -> ``search.html``."""
     import base64
 
@@ -286,6 +286,11 @@ def write_report(outcome: SearchOutcome, out: Path, persistence_rmse: float) -> 
     table = stats.summary_table(groups, baseline_rmse=persistence_rmse) if groups else None
     if groups:
         figures.box_plot(groups, plots / "box_top.png", title="best trials: test RMSE over repeats", xlabel="trial", baseline=persistence_rmse, rotate=True)
+    diagnostics = []
+    for label, c in (curves or {}).items():
+        name = f"band_{label.replace(' ', '-')}.png"
+        figures.diagnostic_band(c, plots / name, title=f"{label}: median and IQR over {c.shape[0]} repeats", baseline=persistence_rmse)
+        diagnostics.append((label, name))
     trials.to_csv(out / "trials.csv", index=False)
     inline = lambda name: "data:image/png;base64," + base64.b64encode((plots / name).read_bytes()).decode()  # noqa: E731
     env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
@@ -302,6 +307,7 @@ def write_report(outcome: SearchOutcome, out: Path, persistence_rmse: float) -> 
         importances=importances,
         table=table,
         box=inline("box_top.png") if groups else None,
+        diagnostics=[(label, inline(name)) for label, name in diagnostics],
         persistence=persistence_rmse,
         wall_s=outcome.wall_s,
         trainings=outcome.trainings,
@@ -350,6 +356,28 @@ def run(
     with open_store(url) as store:
         outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)
     persistence = baselines.evaluate_all(series.values, test_size=spec.data.test_size)[0].scores["rmse"]
+    curves = diagnose_best(outcome, series)
     with atomic_outputs(out) as tmp:
-        path = write_report(outcome, tmp, persistence)
+        path = write_report(outcome, tmp, persistence, curves)
     return outcome, out / path.name
+
+
+def diagnose_best(outcome: SearchOutcome, series: Series, k: int = 3) -> dict[str, np.ndarray]:
+    """Per-epoch train/test RMSE of the best ``k`` trials (``runs.diagnostic_repeats`` repeats each).
+
+    The search itself scores trials only at their final epoch; these diagnostic runs
+    (same seeds as the trials' first repeats) show how the best ones got there.
+    """
+    spec = outcome.spec
+    best = outcome.trials.dropna(subset=["value"]).sort_values("value").head(k)
+    if best.empty:
+        return {}
+    base = {**spec.model.model_dump(), **{key: getattr(spec.transforms, key) for key in ("interval", "lags", "timesteps", "trim")}}
+    params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config")]
+    points = []
+    for _, row in best.iterrows():
+        chosen = {p: (int(row[p]) if isinstance(row[p], (np.integer,)) else row[p]) for p in params if not pd.isna(row[p])}
+        points.append(GridPoint("best", f"trial {int(row['trial'])}", chosen, _resolve({**base, **chosen}, "search", "best")))
+    diag = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "diagnostic"})})
+    results = planner.execute(planner.plan(diag, points), series)
+    return {p.label: results.curves[p.config.key] for p in points if p.config.key in results.curves}

@@ -9,6 +9,8 @@ test RMSE within 4e-8 for every case below, extensions included: float32 roundin
 differences between TensorFlow's and XLA's kernels, nothing more.
 """
 
+import zlib
+
 import numpy as np
 import pytest
 from keras_reference import build_model, fit_tutorial, flat, forecast_test, set_weights, weights
@@ -50,7 +52,7 @@ def compare(series, arch: engine.Architecture, framing: problem.Framing, *, seed
     keras_pred = forecast_test(model, x, prob.test_x.astype(np.float32), arch.batch_size)
     ours_w = flat(_first(ours.params))
     diffs = {"weights": max(_rel(a, b) for a, b in zip(ours_w, weights(model)))}
-    diffs["moved"] = min(_rel(a, b) for a, b in zip(ours_w[:2], flat(init)[:2]))
+    diffs["moved"] = max(_rel(a, b) for a, b in zip(ours_w, flat(init)))
     diffs["forecast"] = _rel(ours.test_pred[0, -1], keras_pred)
     r_ours = metrics.rmse(prob.test_actual, prob.invert(ours.test_pred[0, -1], "test"))
     r_keras = metrics.rmse(prob.test_actual, prob.invert(keras_pred, "test"))
@@ -63,7 +65,7 @@ def _check(d, tol):
     assert d["weights"] < tol, d
     assert d["forecast"] < tol, d
     assert d["rmse"] < tol, d
-    assert d["moved"] > 1e-3, f"weights barely moved, the comparison would be vacuous: {d}"
+    assert d["moved"] > 1e-2, f"weights barely moved, the comparison would be vacuous: {d}"
 
 
 @pytest.mark.parametrize("units", [1, 3])
@@ -102,5 +104,5 @@ EXTENSIONS = {
 @pytest.mark.parametrize("name", list(EXTENSIONS))
 def test_extension_matches_keras(shampoo, name):
     arch, framing, hyper = EXTENSIONS[name]
-    d = compare(shampoo, arch, framing, seed=abs(hash(name)) % 10_000, **hyper)
+    d = compare(shampoo, arch, framing, seed=zlib.crc32(name.encode()) % 10_000, **hyper)
     _check(d, 1e-5)

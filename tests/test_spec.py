@@ -3,6 +3,7 @@ bad study files with the file and the key's path in the message (library and CLI
 
 import tomllib
 
+import pydantic
 import pytest
 from typer.testing import CliRunner
 
@@ -181,7 +182,7 @@ def test_from_dict_names_its_source():
 
 def test_spec_is_frozen():
     s = spec.default_study()
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         s.seed = 5
 
 

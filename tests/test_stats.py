@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstmtune import stats
-from lstmtune.errors import LstmtuneError
 
 
 def _groups(seed: int = 0, n: int = 30) -> dict[str, np.ndarray]:

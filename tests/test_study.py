@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune import planner, results_io, spec, study
+from lstmtune import results_io, spec, study
 from lstmtune.cli import app
 from lstmtune.errors import LstmtuneError
 

@@ -33,7 +33,7 @@ import pandas as pd
 from lstmtune import planner, runner
 from lstmtune.data import Series
 from lstmtune.errors import SpecError
-from lstmtune.spec import GridPoint, SearchSpec, StudySpec, _resolve
+from lstmtune.spec import GridPoint, SearchSpec, StudySpec, base_params, resolve
 from lstmtune.store import Store
 
 
@@ -161,7 +161,7 @@ def run_search(
             if params not in tried:
                 study.enqueue_trial(params, skip_if_exists=True)
     study_id = runner.open_study(store, planner.plan(summary_spec, []))
-    base = {**spec.model.model_dump(), **{k: getattr(spec.transforms, k) for k in ("interval", "lags", "timesteps", "trim")}}
+    base = base_params(spec)
     t0 = time.perf_counter()
     trainings = 0
     n_rounds = 0
@@ -178,7 +178,7 @@ def run_search(
             trial = study.ask()
             params = suggest(trial, search)
             try:
-                config = _resolve({**base, **params}, "search", f"trial {trial.number}")
+                config = resolve({**base, **params}, "search", f"trial {trial.number}")
             except ValueError as err:  # an inconsistent combination (e.g. momentum with adam)
                 trial.set_user_attr("error", str(err))
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
@@ -347,8 +347,8 @@ def run(
     if spec.search is None:
         raise SpecError(f"{spec.name}: the study file has no [search] section")
     series = load_series(spec)
-    base = {**spec.model.model_dump(), **{k: getattr(spec.transforms, k) for k in ("interval", "lags", "timesteps", "trim")}}
-    probe = planner.plan(spec, [GridPoint("search", "base", {}, _resolve(base, "search", "base"))])
+    base = base_params(spec)
+    probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
     planner.validate(probe, series)  # data and split fit the settings: fail before writing anything
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -372,12 +372,12 @@ def diagnose_best(outcome: SearchOutcome, series: Series, k: int = 3) -> dict[st
     best = outcome.trials.dropna(subset=["value"]).sort_values("value").head(k)
     if best.empty:
         return {}
-    base = {**spec.model.model_dump(), **{key: getattr(spec.transforms, key) for key in ("interval", "lags", "timesteps", "trim")}}
+    base = base_params(spec)
     params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config")]
     points = []
     for _, row in best.iterrows():
         chosen = {p: (int(row[p]) if isinstance(row[p], (np.integer,)) else row[p]) for p in params if not pd.isna(row[p])}
-        points.append(GridPoint("best", f"trial {int(row['trial'])}", chosen, _resolve({**base, **chosen}, "search", "best")))
+        points.append(GridPoint("best", f"trial {int(row['trial'])}", chosen, resolve({**base, **chosen}, "search", "best")))
     diag = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "diagnostic"})})
     results = planner.execute(planner.plan(diag, points), series)
     return {p.label: results.curves[p.config.key] for p in points if p.config.key in results.curves}

@@ -342,18 +342,23 @@ class GridPoint:
 
 def expand(spec: StudySpec) -> list[GridPoint]:
     """Expand every grid into configurations (cartesian product, in file order)."""
-    base = {**spec.model.model_dump(), **{k: getattr(spec.transforms, k) for k in ("interval", "lags", "timesteps", "trim")}}
+    base = base_params(spec)
     points = []
     for study, grid in spec.all_grids().items():
         keys = list(grid)
         for values in itertools.product(*(grid[k] for k in keys)) if keys else [()]:
             varied = {k: _check_value(f"grids.{study}.{k}", k, v, spec) for k, v in zip(keys, values)}
             label = ", ".join(f"{k}={v}" for k, v in varied.items()) or "default"
-            points.append(GridPoint(study=study, label=label, varied=varied, config=_resolve({**base, **varied}, study, label)))
+            points.append(GridPoint(study=study, label=label, varied=varied, config=resolve({**base, **varied}, study, label)))
     return points
 
 
-def _resolve(params: dict[str, Any], study: str, label: str) -> Config:
+def base_params(spec: StudySpec) -> dict[str, Any]:
+    """The study's defaults for every configuration parameter (model and transforms)."""
+    return {**spec.model.model_dump(), **{k: getattr(spec.transforms, k) for k in ("interval", "lags", "timesteps", "trim")}}
+
+
+def resolve(params: dict[str, Any], study: str, label: str) -> Config:
     """Check a combination's consistency and resolve defaults into a :class:`Config`."""
     from lstmtune.optim import KERAS_DEFAULT_LEARNING_RATE
 

@@ -67,13 +67,12 @@ def run(
     with open_store(storage or default_url(out)) as store:
         results = runner.execute_stored(plan, series, store, on_population=on_population, on_epochs=on_epochs)
     analysis = analysis_mod.analyse(results)
+    extra = extra_report(results, analysis) if extra_report else None
+    wall = time.perf_counter() - t0  # up to the outputs: recorded in them
+    results.timings["wall_s"] = wall
     with atomic_outputs(out) as tmp:
         results_io.write(results, tmp)
         analysis_mod.combined_table(analysis).to_csv(tmp / "summary.csv", index_label="config")
-        extra = extra_report(results, analysis) if extra_report else None
-        wall = time.perf_counter() - t0
-        results.timings["wall_s"] = wall
-        results_io.write(results, tmp)  # again, with the wall time
         html.render(results, analysis, tmp, wall_s=wall, extra=extra)
     return Outcome(results, analysis, out, wall)
 

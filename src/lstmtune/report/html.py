@@ -10,7 +10,7 @@ import jinja2
 import numpy as np
 
 from lstmtune.analysis import Analysis, combined_table
-from lstmtune.planner import StudyResults
+from lstmtune.planner import StudyResults, group_scores
 from lstmtune.report import figures
 
 
@@ -28,7 +28,7 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict
     for sub in analysis.substudies:
         name = _slug(sub.name)
         entry = {"box": f"box_{name}.png", "median": None, "diagnostics": []}
-        groups = {label: _scores(results, sub.name, label) for label in sub.labels}
+        groups = group_scores(results, sub.name)
         figures.box_plot(groups, plots / entry["box"], title=f"{sub.name}: final test RMSE", xlabel=", ".join(sub.varied) or "config", baseline=persistence)
         curves = {}
         longest: dict[str, tuple[int, str]] = {}  # family -> (epochs, label): shorter ones are its prefixes
@@ -52,12 +52,6 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict
             figures.median_curves(curves, plots / entry["median"], title=f"{sub.name}: median test RMSE by epoch", baseline=persistence)
         out["substudies"][sub.name] = entry
     return out
-
-
-def _scores(results: StudyResults, study: str, label: str) -> np.ndarray:
-    from lstmtune.planner import group_scores
-
-    return group_scores(results, study)[label]
 
 
 def _inline(plots: Path, name: str | None) -> str | None:

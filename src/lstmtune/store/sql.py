@@ -14,7 +14,6 @@ locked" half-way through.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -572,27 +571,22 @@ def _chunks(seq: Sequence, n: int = _CHUNK):
         yield seq[i : i + n]
 
 
-def _float_or_none(x: Any) -> float | None:
+def _missing(x: Any) -> bool:
+    """None, NaN, pd.NA or NaT (arrays and other non-scalars are not missing)."""
     if x is None:
-        return None
+        return True
     try:
-        if pd.isna(x):
-            return None
+        return bool(pd.isna(x))
     except (TypeError, ValueError):
-        pass
-    x = float(x)
-    return None if math.isnan(x) else x
+        return False
+
+
+def _float_or_none(x: Any) -> float | None:
+    return None if _missing(x) else float(x)
 
 
 def _int_or_none(x: Any) -> int | None:
-    if x is None:
-        return None
-    try:
-        if pd.isna(x):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return int(x)
+    return None if _missing(x) else int(x)
 
 
 def _encode(arr: np.ndarray) -> dict[str, Any]:

@@ -10,3 +10,39 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+# --------------------------------------------------------------------------- reliability matrix
+# Outcomes of the reliability suite (and the fault-tolerance tests elsewhere) are kept in
+# .reliability/last_run.json, from which tools/reliability_report.py writes docs/RELIABILITY.md.
+_RELIABILITY_FILES = ("tests/reliability/", "tests/test_resume.py", "tests/test_store.py", "tests/test_evaluation.py")
+_outcomes: dict[str, dict] = {}
+
+
+def pytest_runtest_logreport(report):
+    if not report.nodeid.startswith(_RELIABILITY_FILES):
+        return
+    if report.when == "call" or report.outcome != "passed":
+        entry = _outcomes.setdefault(report.nodeid, {"outcome": report.outcome, "seconds": 0.0})
+        entry["seconds"] += report.duration
+        if report.outcome != "passed":
+            entry["outcome"] = report.outcome
+        lines = [v for k, v in getattr(report, "user_properties", []) if k == "figure"]
+        if lines:
+            entry["figures"] = lines
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _outcomes:
+        return
+    import json
+    import time
+
+    path = Path(__file__).resolve().parents[1] / ".reliability" / "last_run.json"
+    try:
+        path.parent.mkdir(exist_ok=True)
+        old = json.loads(path.read_text()) if path.is_file() else {}
+        old.update(_outcomes)  # a partial run updates the tests it ran
+        path.write_text(json.dumps({**old, "_updated": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=1, sort_keys=True))
+    except OSError:
+        pass  # a read-only checkout: the matrix is only informational

@@ -1,5 +1,6 @@
 """The tutorial's published numbers and study, as shipped in the package."""
 
+import os
 import re
 from pathlib import Path
 
@@ -21,7 +22,11 @@ def _published_tables(text: str) -> list[list[float]]:
 
 
 def test_transcription_matches_the_tutorial_text():
-    assert TUTORIAL.is_file(), f"the tutorial is expected at {TUTORIAL} (../shared beside the checkout)"
+    if not TUTORIAL.is_file():
+        # A user's clone has no ../shared beside it; CI has, and must check the transcription.
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: the tutorial is expected at {TUTORIAL} (../shared beside the checkout)")
+        pytest.skip(f"the tutorial's text is not beside this clone ({TUTORIAL}); CI checks the transcription")
     tables = _published_tables(TUTORIAL.read_text())
     ref = reproduce.published()
     assert [len(ref[s]) for s in ("epochs", "batch_size", "units")] == [5, 3, 5]

@@ -24,13 +24,15 @@ def test_default_study_is_the_tutorial_units_study():
     assert s.runs.mode == "both"
     assert s.model.batch_size == 4
     assert s.model.epochs == 1000
-    assert s.transforms.trim == 2
+    assert s.transforms.trim is None  # fewest rows that divide by the batch: 2 on the test phase, as the tutorial
     assert s.data.source == "shampoo"
     assert s.data.test_size == 12
+    ev = s.evaluation
+    assert (ev.selection, ev.validation_size, ev.refit, ev.test_all) == ("validation", 6, True, True)
     points = spec.expand(s)
     assert [p.label for p in points] == [f"units={u}" for u in range(1, 6)]
     assert {p.study for p in points} == {"units"}
-    assert all(p.config.batch_size == 4 and p.config.epochs == 1000 and p.config.trim == 2 for p in points)
+    assert all(p.config.batch_size == 4 and p.config.epochs == 1000 and p.config.trim is None for p in points)
 
 
 # --------------------------------------------------------------------------- TOML round trip

@@ -22,6 +22,8 @@ TINY = {
     "transforms": {"trim": 2},
     "model": {"batch_size": 4, "epochs": 5},
     "runs": {"mode": "both", "repeats": 3, "diagnostic_repeats": 2},
+    # the tutorial's protocol (choose and score on the test set); the honest default is tested below
+    "evaluation": {"selection": "test"},
     "grids": {"u": {"units": [1, 2]}, "e": {"epochs": [5, 10]}},
 }
 # (sub-study, label, units, epochs); units=1 @ 5 epochs is in both sub-studies (trained once)
@@ -80,7 +82,8 @@ def test_results_csv_one_row_per_config_and_repeat(outcome):
 def test_summary_csv_one_row_per_sub_study_config(outcome):
     summary = pd.read_csv(outcome.directory / "summary.csv")
     assert list(zip(summary["study"], summary["config"])) == [(s, label) for s, label, _, _ in POINTS]
-    for col in ("mean", "std", "mean_ci_low", "mean_ci_high", "skill_%", "count", "best", "indistinguishable_from_best"):
+    summary = summary.rename(columns=lambda c: c.removeprefix("test_rmse_"))
+    for col in ("mean", "std", "mean_ci_low", "mean_ci_high", "skill_%", "count", "selected", "indistinguishable_from_best"):
         assert col in summary.columns, col
     runs = outcome.results.runs
     persistence = outcome.analysis.persistence_rmse
@@ -94,8 +97,8 @@ def test_summary_csv_one_row_per_sub_study_config(outcome):
         assert row["skill_%"] == pytest.approx(100 * (1 - scores.mean() / persistence), rel=1e-9)
     # exactly one best per sub-study, and it has the lowest mean there
     for sub, frame in summary.groupby("study"):
-        assert frame["best"].sum() == 1
-        assert frame.loc[frame["best"], "mean"].iloc[0] == frame["mean"].min()
+        assert frame["selected"].sum() == 1
+        assert frame.loc[frame["selected"], "mean"].iloc[0] == frame["mean"].min()
 
 
 # --------------------------------------------------------------------------- the report
@@ -214,3 +217,40 @@ def test_failed_rerun_keeps_the_previous_outputs(tiny_spec, tmp_path, monkeypatc
         study.run(tiny_spec, out)
     assert (out / "report.html").read_bytes() == before
     assert not [p for p in out.iterdir() if p.name.startswith(".outputs.")]
+
+
+# --------------------------------------------------------------------------- the honest default
+HONEST = {**{k: v for k, v in TINY.items() if k != "evaluation"}, "name": "honest", "transforms": {}}
+
+
+def test_honest_study_selects_on_validation_and_tests_once(tmp_path):
+    s = spec.from_dict(HONEST, "honest")
+    assert s.evaluation.selection == "validation"  # the default for new studies
+    out = tmp_path / "h"
+    result = CliRunner().invoke(app, ["run", str(_write(s, tmp_path)), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    runs = pd.read_csv(out / "results.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"validation_rmse", "validation_mae", "test_rmse", "tested"} <= set(runs.columns)
+    assert {"validation_rmse_mean", "selected", "test_rmse_mean"} <= set(summary.columns)
+    for sub, frame in summary.groupby("study"):
+        assert frame["selected"].sum() == 1
+        chosen = frame[frame["selected"]].iloc[0]
+        assert chosen["validation_rmse_mean"] == frame["validation_rmse_mean"].min()
+        # only the selected configuration has test statistics
+        assert frame["test_rmse_mean"].notna().sum() == 1 and np.isfinite(chosen["test_rmse_mean"])
+        assert f"Selected on validation" in text and "(scored once" in text
+        assert f"{chosen['test_rmse_mean']:.2f} (scored once" in text
+    # one test score per configuration tested, from its own (refit) runs
+    tested = runs[runs["tested"]]
+    assert tested["test_rmse"].notna().all() and runs.loc[~runs["tested"], "test_rmse"].isna().all()
+    html = (out / "report.html").read_text()
+    assert "Selected on validation" in html and "scored each selected configuration once" in html
+    assert "Best mean test RMSE" not in html
+
+
+def _write(s, tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(spec.dumps(s))
+    return f

@@ -108,7 +108,8 @@ def plot_series(
 def _summary_tables(outcome) -> None:
     a = outcome.analysis
     for sub in a.substudies:
-        table = Table(title=f"Study {sub.name}: final test RMSE over repeats")
+        metric = "validation RMSE" if a.honest else "test RMSE"
+        table = Table(title=f"Study {escape(sub.name)}: final {metric} over repeats")
         for col in ("configuration", "n", "mean", "95% CI", "std", "min", "median", "max", "skill %", "adj. p"):
             table.add_column(col, justify="left" if col == "configuration" else "right")
         comps = {c.config: c for c in sub.comparison.comparisons}
@@ -137,7 +138,7 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
         epochs = bar.add_task("epochs", total=None)
 
         def tick(done, total, pop):
-            bar.update(task, completed=done)
+            bar.update(task, completed=done, total=total)
 
         def epoch_tick(pop, done, total):
             units = ",".join(map(str, pop.arch.units))
@@ -147,6 +148,40 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
         return study.run(
             spec, out, storage=storage, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report
         )
+
+
+def _print_selection(a, spec) -> None:
+    """The headline: what was selected on what, and its test score (scored once)."""
+    from lstmtune.report.html import selection_name
+
+    if not a.honest:
+        study_name, label, mean = a.best_overall()
+        persistence = a.persistence_rmse
+        console.print(
+            f"Best configuration: [bold]{escape(label)}[/] ({escape(study_name)}), mean test RMSE {mean:.2f} "
+            f"vs persistence {persistence:.3f} ({100 * (1 - mean / persistence):+.1f}% skill). "
+            f"[yellow]Selected and scored on the same {spec.data.test_size} test observations (the tutorial's protocol): optimistic.[/]",
+            highlight=False,
+        )
+        return
+    best_name, best_rmse = a.best_baseline
+    for t in a.tests:
+        s = t.summary
+        console.print(
+            f"Selected on {selection_name(spec)}: [bold]{escape(t.label)}[/] ({escape(t.study)}); "
+            f"test RMSE of the selected configuration: {s['mean']:.2f} (scored once; mean 95% CI "
+            f"{s['mean_ci_low']:.2f}–{s['mean_ci_high']:.2f}) vs persistence {a.test_persistence_rmse:.3f} "
+            f"({s['skill_%']:+.1f}% skill) and the best baseline, {escape(best_name)} {best_rmse:.3f} ({t.skill_vs_best_baseline:+.1f}%).",
+            highlight=False,
+        )
+        if t.test_selected:
+            console.print(
+                f"  Choosing on the test set would have picked {escape(t.test_selected[0])} (mean test RMSE "
+                f"{t.test_selected[1]:.2f}; optimism {t.optimism:.2f}), not used for selection.",
+                highlight=False,
+            )
+    if not a.tests:
+        console.print("[yellow]No configuration could be tested (every selection run diverged).[/]")
 
 
 def _print_outcome(outcome) -> None:
@@ -161,13 +196,7 @@ def _print_outcome(outcome) -> None:
         )
     _summary_tables(outcome)
     console.print(baseline_table([Baseline(k, "", None, v) for k, v in r.baselines.items()], title="Baselines on the same test split"))
-    study_name, label, mean = outcome.analysis.best_overall()
-    persistence = outcome.analysis.persistence_rmse
-    console.print(
-        f"Best configuration: [bold]{label}[/] ({study_name}), mean test RMSE {mean:.2f} "
-        f"vs persistence {persistence:.3f} ({100 * (1 - mean / persistence):+.1f}% skill)",
-        highlight=False,
-    )
+    _print_selection(outcome.analysis, r.spec)
     n_div = int(r.runs["diverged"].sum())
     if n_div:
         console.print(f"[yellow]{n_div} runs diverged[/] (NaN/inf); they are excluded from the statistics and counted in the report.")

@@ -68,6 +68,7 @@ class Plan:
     populations: tuple[Population, ...]
     repeats: int  # trainings per family
     curve_repeats: int  # of which the first curve_repeats keep per-epoch curves (0: none)
+    score_last: int | None = None  # score only the last n holdout forecasts (see evaluation.Phase)
 
     @property
     def runs(self) -> int:
@@ -210,6 +211,11 @@ class StudyResults:
       baselines: name -> scores on the test split.
       counts: the row counts of the data pipeline per (batch size, framing).
       timings: seconds spent per phase.
+      selection_metric: the ``runs`` column configurations are chosen on
+        (``validation_rmse``, or ``test_rmse`` under the tutorial's protocol).
+      selected: sub-study -> label of the configuration the protocol selected.
+      selection_baselines: name -> scores on the selection holdout (mean over
+        backtest folds); the test split's under ``selection = "test"``.
     """
 
     spec: StudySpec
@@ -220,6 +226,9 @@ class StudyResults:
     counts: list[dict[str, Any]]
     timings: dict[str, float]
     series: Series
+    selection_metric: str = "test_rmse"
+    selected: dict[str, str] = dataclasses.field(default_factory=dict)
+    selection_baselines: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
 
 
 def execute(
@@ -306,14 +315,15 @@ def population_rows(
     when the population was scored every epoch.
     """
     train_values = series.values[: -plan_.spec.data.test_size]
+    scored = slice(-plan_.score_last, None) if plan_.score_last else slice(None)
     ckpt = {int(e): k for k, e in enumerate(result.checkpoints)}
     rows, curves = [], {}
     for config in pop.configs:
         c = ckpt[config.epochs]
         ks = [k for k, r in enumerate(pop.replicas) if r.family == config.family]
-        test_fc = prob.invert(result.test_pred[ks, c], "test")
+        test_fc = prob.invert(result.test_pred[ks, c], "test")[:, scored]
         train_fc = prob.invert(result.train_pred[ks, c], "train")
-        scores = metrics.all_metrics(prob.test_actual, test_fc, train_values)
+        scores = metrics.all_metrics(prob.test_actual[scored], test_fc, train_values)
         train_rmse = metrics.rmse(prob.train_actual, train_fc)
         for j, k in enumerate(ks):
             replica = pop.replicas[k]
@@ -340,8 +350,9 @@ def run_study(spec: StudySpec, series: Series | None = None, **kwargs) -> StudyR
     return execute(plan(spec), series, **kwargs)
 
 
-def group_scores(results: StudyResults, study: str, metric: str = "test_rmse") -> dict[str, np.ndarray]:
-    """Sub-study ``study``: label -> metric per repeat (ordered by repeat)."""
+def group_scores(results: StudyResults, study: str, metric: str | None = None) -> dict[str, np.ndarray]:
+    """Sub-study ``study``: label -> metric per repeat (ordered by repeat); default: the selection metric."""
+    metric = metric or results.selection_metric
     out = {}
     n = len(summary_repeats(results))
     for p in results.points:

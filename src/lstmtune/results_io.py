@@ -56,6 +56,9 @@ def write(results: StudyResults, directory: Path) -> None:
         "baselines": results.baselines,
         "counts": results.counts,
         "series_name": results.series.name,
+        "selection_metric": results.selection_metric,
+        "selected": results.selected,
+        "selection_baselines": results.selection_baselines,
     }
     (directory / "environment.json").write_text(json.dumps(meta, indent=2))
 
@@ -93,5 +96,8 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
         counts=meta["counts"],
         timings=meta["timings"],
         series=series,
+        selection_metric=meta.get("selection_metric", "test_rmse"),
+        selected=meta.get("selected", {}),
+        selection_baselines=meta.get("selection_baselines", meta["baselines"]),
     )
     return results, meta

@@ -124,6 +124,36 @@ class RunsSpec(BaseModel):
     )
 
 
+class EvaluationSpec(BaseModel):
+    """Which observations choose a configuration, and which score it.
+
+    The test set (``data.test_size``) is the last part of the series. With
+    ``selection = "validation"`` the ``validation_size`` observations just before
+    it choose the configuration; with ``"backtest"``, ``folds`` rolling origins,
+    each ``validation_size`` long and ending before the test set, do (mean over
+    folds). The test set then scores the selected configuration once (``refit``:
+    retrained on training + validation rows first; otherwise the model trained
+    for selection walks on through the validation rows into the test).
+    ``selection = "test"`` is the tutorial's protocol: choosing and scoring on
+    the same test set, which is optimistic.
+    """
+
+    model_config = _STRICT
+    selection: Literal["validation", "backtest", "test"] = "validation"
+    validation_size: int | None = Field(None, ge=1, description="observations just before the test set; omitted: data.test_size")
+    folds: int = Field(3, ge=1, le=100, description="backtest only: rolling origins")
+    refit: bool = Field(True, description="retrain the selected configuration on training + validation rows before the test")
+    test_all: bool = Field(False, description="also score every configuration on the test set (labelled: not used for selection)")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.selection == "test" and (self.validation_size is not None or self.folds != 3):
+            raise ValueError('validation_size and folds apply to selection = "validation" or "backtest", not "test"')
+        if self.selection != "backtest" and self.folds != 3:
+            raise ValueError('folds applies to selection = "backtest"')
+        return self
+
+
 GRID_KEYS = {
     **{f: "model" for f in ModelSpec.model_fields},
     **{f: "transforms" for f in ("interval", "lags", "timesteps", "trim")},
@@ -208,6 +238,7 @@ class StudySpec(BaseModel):
     transforms: TransformSpec = TransformSpec()
     model: ModelSpec = ModelSpec()
     runs: RunsSpec = RunsSpec()
+    evaluation: EvaluationSpec = EvaluationSpec()
     grid: dict[str, list[Any]] | None = None
     grids: dict[str, dict[str, list[Any]]] | None = None
     search: SearchSpec | None = None
@@ -450,9 +481,12 @@ DEFAULT_STUDY = {
     "name": "units",
     "seed": 1,
     "data": {"source": "shampoo", "test_size": 12},
-    "transforms": {"trim": 2},
     "model": {"batch_size": 4, "epochs": 1000},
     "runs": {"mode": "both", "repeats": 30, "diagnostic_repeats": 10},
+    # Honest selection on 36 observations: the 6 months before the 12-month test set
+    # choose (leaving 16 training pairs), the test set scores the choice once; every
+    # configuration is also tested, labelled, to show what test selection would pick.
+    "evaluation": {"selection": "validation", "validation_size": 6, "test_all": True},
     "grid": {"units": [1, 2, 3, 4, 5]},
 }
 

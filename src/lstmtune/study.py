@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from lstmtune import analysis as analysis_mod
-from lstmtune import planner, results_io, runner
+from lstmtune import baselines as baselines_mod
+from lstmtune import evaluation, planner, results_io, runner
 from lstmtune.data import Series, load
 from lstmtune.fileio import atomic_outputs
-from lstmtune.store import default_url, open_store
+from lstmtune.store import Store, default_url, open_store
 from lstmtune.report import html
 from lstmtune.spec import StudySpec
 
@@ -65,7 +68,7 @@ def run(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with open_store(storage or default_url(out)) as store:
-        results = runner.execute_stored(plan, series, store, on_population=on_population, on_epochs=on_epochs)
+        results = execute(spec, series, store, on_population=on_population, on_epochs=on_epochs)
     analysis = analysis_mod.analyse(results)
     extra = extra_report(results, analysis) if extra_report else None
     wall = time.perf_counter() - t0  # up to the outputs: recorded in them
@@ -82,3 +85,95 @@ def report(directory: Path) -> Path:
     results, _ = results_io.read(directory)
     analysis = analysis_mod.analyse(results)
     return html.render(results, analysis, Path(directory), wall_s=results.timings.get("wall_s"))
+
+
+def _baseline_scores(series: Series, holdout: int) -> dict[str, dict[str, float]]:
+    return {b.name: b.scores for b in baselines_mod.evaluate_all(series.values, test_size=holdout)}
+
+
+def _mean_scores(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Baseline scores averaged over backtest folds (baselines present in every fold)."""
+    names = [n for n in per_fold[0] if all(n in f for f in per_fold)]
+    return {n: {m: float(np.mean([f[n][m] for f in per_fold])) for m in per_fold[0][n]} for n in names}
+
+
+def execute(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    *,
+    on_population: Callable[[int, int, planner.Population], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+) -> planner.StudyResults:
+    """Run the study's evaluation protocol (see :mod:`lstmtune.evaluation`) against ``store``.
+
+    Selection phases train every configuration on data that ends before the test
+    set; the test phase then scores the selected configurations (every one with
+    ``evaluation.test_all``). Under ``selection = "test"`` one phase does both.
+
+    Returns:
+      The results: one row per (configuration, repeat) with ``validation_*``
+      (NaN under the tutorial's protocol) and ``test_*`` metrics (NaN where not
+      tested), the selection metric and the selected configurations.
+    """
+    t0 = time.perf_counter()
+    phases = evaluation.selection_phases(spec, series)
+    plans = [planner.plan(ph.spec, ph.points) for ph in phases]
+    for ph, pl in zip(phases, plans):
+        planner.validate(pl, ph.series)  # every phase's settings fit its data, before training
+    done = [0]
+    total = [sum(len(pl.populations) for pl in plans)]
+
+    def tick(_d, _t, pop):
+        done[0] += 1
+        if on_population:
+            on_population(done[0], total[0], pop)
+
+    def run_phase(ph: evaluation.Phase, pl: planner.Plan) -> planner.StudyResults:
+        return runner.execute_stored(pl, ph.series, store, on_population=tick, on_epochs=on_epochs)
+
+    selection = [run_phase(ph, pl) for ph, pl in zip(phases, plans)]
+    first = selection[0]
+    points = list(first.points)
+    trained = sum(r.timings.get("runs_trained", 0) for r in selection)
+    populations = sum(r.timings.get("populations_trained", 0) for r in selection)
+    if spec.evaluation.selection == "test":
+        runs = first.runs.copy()
+        for m in evaluation.METRICS:
+            runs.insert(runs.columns.get_loc("test_rmse"), f"validation_{m}", np.nan)
+        runs["tested"] = True
+        metric, sel_base = "test_rmse", first.baselines
+    else:
+        runs = evaluation.combine_folds([r.runs for r in selection])
+        metric = "validation_rmse"
+        sel_base = _mean_scores([_baseline_scores(ph.series, ph.spec.data.test_size) for ph in phases])
+    chosen = evaluation.select(runs, points, metric)
+    test_runs = None
+    tph = evaluation.test_phase(spec, series, points if spec.evaluation.test_all else list(chosen.values()))
+    if tph is not None and tph.points:
+        tplan = dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last)
+        planner.validate(tplan, tph.series)
+        total[0] += len(tplan.populations)
+        tested = run_phase(tph, tplan)
+        trained += tested.timings.get("runs_trained", 0)
+        populations += tested.timings.get("populations_trained", 0)
+        test_runs = tested.runs
+        selection.append(tested)
+        phases.append(tph)
+    if spec.evaluation.selection != "test":
+        runs = evaluation.merge_test(runs, test_runs)
+    runs = runs[evaluation.column_order(runs.columns)]
+    counts = [dict(c, phase=ph.name) for ph, r in zip(phases, selection) for c in r.counts]
+    return planner.StudyResults(
+        spec=spec,
+        points=points,
+        runs=runs,
+        curves=first.curves,
+        baselines=_baseline_scores(series, spec.data.test_size),
+        counts=counts,
+        timings={"train_s": time.perf_counter() - t0, "runs_trained": trained, "populations_trained": populations},
+        series=series,
+        selection_metric=metric,
+        selected={study: p.label for study, p in chosen.items()},
+        selection_baselines=sel_base,
+    )

@@ -29,7 +29,7 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict
         name = _slug(sub.name)
         entry = {"box": f"box_{name}.png", "median": None, "diagnostics": []}
         groups = group_scores(results, sub.name)
-        figures.box_plot(groups, plots / entry["box"], title=f"{sub.name}: final test RMSE", xlabel=", ".join(sub.varied) or "config", baseline=persistence)
+        figures.box_plot(groups, plots / entry["box"], title=f"{sub.name}: final {metric_name(analysis)}", xlabel=", ".join(sub.varied) or "config", baseline=persistence)
         curves = {}
         longest: dict[str, tuple[int, str]] = {}  # family -> (epochs, label): shorter ones are its prefixes
         for p in results.points:
@@ -49,9 +49,42 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict
             entry["diagnostics"].append({"label": p.label, "lines": lines, "band": band})
         if curves:
             entry["median"] = f"median_{name}.png"
-            figures.median_curves(curves, plots / entry["median"], title=f"{sub.name}: median test RMSE by epoch", baseline=persistence)
+            figures.median_curves(curves, plots / entry["median"], title=f"{sub.name}: median {metric_name(analysis)} by epoch", baseline=persistence)
         out["substudies"][sub.name] = entry
     return out
+
+
+def metric_name(analysis: Analysis) -> str:
+    """The selection metric in words."""
+    return "validation RMSE" if analysis.honest else "test RMSE"
+
+
+def selection_name(spec) -> str:
+    ev = spec.evaluation
+    if ev.selection == "backtest":
+        return f"backtests ({ev.folds} rolling origins of {ev.validation_size or spec.data.test_size} observations before the test set)"
+    if ev.selection == "validation":
+        return f"validation (the {ev.validation_size or spec.data.test_size} observations before the test set)"
+    return "the test set"
+
+
+def _test_rows(analysis: Analysis, sub) -> list[dict]:
+    table = analysis.test_tables.get(sub.name)
+    if table is None:
+        return []
+    return [
+        {
+            "label": label,
+            "selected": label == sub.best_label,
+            "count": int(r["count"]),
+            "mean": r["mean"],
+            "mean_ci": (r["mean_ci_low"], r["mean_ci_high"]),
+            "std": r["std"],
+            "median": r["50%"],
+            "skill": r["skill_%"],
+        }
+        for label, r in table.iterrows()
+    ]
 
 
 def _inline(plots: Path, name: str | None) -> str | None:
@@ -81,6 +114,7 @@ def render(results: StudyResults, analysis: Analysis, directory: Path, *, wall_s
                 "paired": sub.paired,
                 "sentence": sub.comparison.sentence(),
                 "rows": _table_rows(sub),
+                "test_rows": _test_rows(analysis, sub),
                 "box": _inline(plots, f["box"]),
                 "median": _inline(plots, f["median"]),
                 "diagnostics": [
@@ -101,6 +135,13 @@ def render(results: StudyResults, analysis: Analysis, directory: Path, *, wall_s
         substudies=subs,
         best={"study": study_name, "label": best_label, "mean": best_mean},
         persistence=analysis.persistence_rmse,
+        honest=analysis.honest,
+        selection_name=selection_name(results.spec),
+        metric_name=metric_name(analysis),
+        tests=analysis.tests,
+        test_tables=analysis.test_tables,
+        test_persistence=analysis.test_persistence_rmse,
+        best_baseline=analysis.best_baseline,
         n_runs=len(results.runs),
         n_diverged=int(results.runs["diverged"].sum()),
         timings=results.timings,

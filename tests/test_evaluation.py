@@ -161,3 +161,34 @@ def test_backtest_validation_is_the_mean_over_folds(shampoo, tmp_path):
     expected = (folds[0] + folds[1]) / 2
     got = r.runs.set_index(["config", "repeat"])["validation_rmse"]
     np.testing.assert_allclose(got.loc[expected.index].to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- search never sees the test set
+def test_search_judges_trials_without_the_test_set(shampoo, tmp_path):
+    from lstmtune import search
+
+    s = spec.from_dict(
+        {
+            "name": "srch",
+            "seed": 2,
+            "model": {"batch_size": 4, "epochs": 10},
+            "runs": {"repeats": 2},
+            "evaluation": {"selection": "validation", "validation_size": 6},
+            "search": {"sampler": "random", "trials": 3, "batch": 3, "space": {"units": {"type": "int", "low": 1, "high": 4}}},
+        },
+        "srch",
+    )
+    values = shampoo.values.copy()
+    values[-12:] = values[-12:][::-1] * 2.0
+    perturbed = dataclasses.replace(shampoo, values=values)
+    outcomes = []
+    for name, series in (("a", shampoo), ("b", perturbed)):
+        url = f"sqlite:///{tmp_path / (name + '.db')}"
+        with open_store(url) as store:
+            outcomes.append(search.run_search(s, series, store, url))
+    a, b = outcomes
+    assert a.metric == "validation_rmse"
+    pd.testing.assert_frame_equal(a.trials, b.trials, check_exact=True)  # same values, same ranking
+    assert a.test["trial"] == b.test["trial"]
+    assert np.isfinite(a.test["test_rmse"]).all()
+    assert not np.allclose(a.test["test_rmse"], b.test["test_rmse"])  # scored once, on the (changed) test set

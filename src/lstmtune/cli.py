@@ -248,6 +248,8 @@ def search(
     """Search a space (grid, random, TPE, CMA-ES; optional pruning by epochs), trials trained as populations."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    import numpy as np
+
     from lstmtune import search as search_mod
     from lstmtune import spec as spec_mod
 
@@ -262,7 +264,8 @@ def search(
             return search_mod.run(spec, out, storage=storage, on_round=lambda done, total: bar.update(task, completed=done, total=total))
 
     outcome, path = _interruptible(go, out)
-    table = Table(title=f"Search {spec.name}: best trials ({spec.search.objective} test RMSE over {spec.runs.repeats} repeats)")
+    metric = "test RMSE" if outcome.metric == "test_rmse" else "validation RMSE"
+    table = Table(title=f"Search {escape(spec.name)}: best trials ({spec.search.objective} {metric} over {spec.runs.repeats} repeats)")
     trials = outcome.trials.dropna(subset=["value"]).sort_values("value").head(10)
     cols = [c for c in trials.columns if c not in ("config", "state")]
     for c in cols:
@@ -276,6 +279,12 @@ def search(
         f"in {outcome.wall_s:.1f} s. Report: {path}",
         highlight=False,
     )
+    if outcome.test is not None:
+        v = outcome.test["test_rmse"]
+        score = f"{np.nanmean(v):.2f} over {int(np.isfinite(v).sum())} repeats" if np.isfinite(v).any() else "every repeat diverged"
+        console.print(f"Test RMSE of the best trial (trial {outcome.test['trial']}), scored once: {score}; the search never saw the test set.", highlight=False)
+    elif outcome.metric == "test_rmse":
+        console.print("[yellow]Trials were judged on the test set (the tutorial's protocol): the best value is optimistic.[/]")
 
 
 @app.command()

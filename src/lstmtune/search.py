@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmtune import planner, runner
+from lstmtune import evaluation, planner
+from lstmtune import study as study_mod
 from lstmtune.data import Series
 from lstmtune.errors import SpecError
 from lstmtune.spec import GridPoint, SearchSpec, StudySpec, base_params, resolve
@@ -116,6 +117,8 @@ class SearchOutcome:
     labels: dict[str, str]  # config key -> "trial N"
     wall_s: float
     trainings: int  # runs trained (all rungs)
+    metric: str = "test_rmse"  # what trials were judged on: validation_rmse unless selection = "test"
+    test: dict | None = None  # the best trial's test RMSE per repeat, scored once (honest selection only)
 
 
 def run_search(
@@ -160,7 +163,6 @@ def run_search(
         for params in combos[:budget]:
             if params not in tried:
                 study.enqueue_trial(params, skip_if_exists=True)
-    study_id = runner.open_study(store, planner.plan(summary_spec, []))
     base = base_params(spec)
     t0 = time.perf_counter()
     trainings = 0
@@ -199,13 +201,13 @@ def run_search(
                 GridPoint("search", f"trial {t.number}", params, c if search.pruner == "none" else dataclasses.replace(c, epochs=epochs))
                 for t, params, c in alive
             ]
-            plan = planner.plan(summary_spec, points)
-            results = runner.execute_stored(plan, series, store, on_epochs=on_epochs)
-            trainings += results.timings["runs_trained"]
+            # Trials are judged on the selection phases (validation or backtests): never the test set.
+            sel = study_mod.run_selection(summary_spec, series, store, points, on_epochs=on_epochs)
+            trainings += sum(r.timings["runs_trained"] for r in sel.results)
             values = []
             for (trial, params, c), p in zip(alive, points):
-                runs = results.runs[results.runs["config"] == p.config.key]
-                values.append(objective(runs["test_rmse"].to_numpy(), search))
+                runs = sel.runs[sel.runs["config"] == p.config.key]
+                values.append(objective(runs[sel.metric].to_numpy(), search))
             if not last:
                 for (trial, _, _), v in zip(alive, values):
                     if v is not None:
@@ -229,10 +231,16 @@ def run_search(
             on_round(finished(), budget)
         if not asked and budget is None:
             break
-    return _outcome(spec, study, store, study_id, time.perf_counter() - t0, trainings)
+    return _outcome(spec, series, study, store, time.perf_counter() - t0, trainings)
 
 
-def _outcome(spec: StudySpec, study, store: Store, study_id: int, wall_s: float, trainings: int) -> SearchOutcome:
+def _trial_point(spec: StudySpec, trial) -> GridPoint:
+    """A finished trial's configuration (at its final epoch count)."""
+    return GridPoint("search", f"trial {trial.number}", dict(trial.params), resolve({**base_params(spec), **trial.params}, "search", f"trial {trial.number}"))
+
+
+def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float, trainings: int) -> SearchOutcome:
+    """Collect the finished trials and their runs; score the best trial on the test set once."""
     import optuna
 
     rows = []
@@ -241,23 +249,32 @@ def _outcome(spec: StudySpec, study, store: Store, study_id: int, wall_s: float,
             continue
         rows.append({"trial": t.number, "state": t.state.name, "value": t.value, **t.params, "config": t.user_attrs.get("config")})
     trials = pd.DataFrame(rows)
-    all_runs = store.runs(study_id)
-    complete = trials[trials["state"] == optuna.trial.TrialState.COMPLETE.name] if len(trials) else trials
-    keys = set(complete["config"]) if len(complete) else set()
-    runs = all_runs[all_runs["config"].isin(keys) & (all_runs["repeat"] < spec.runs.repeats)].reset_index(drop=True)
-    labels = {row["config"]: f"trial {int(row['trial'])}" for _, row in complete.iterrows()}
-    return SearchOutcome(spec, study, trials, runs, labels, wall_s, trainings)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
+    points = list({p.config.key: p for p in (_trial_point(spec, t) for t in complete)}.values())
+    metric, runs, test = "test_rmse" if spec.evaluation.selection == "test" else "validation_rmse", pd.DataFrame(), None
+    if points:
+        # Every run is in the store already: this reads them back (nothing is retrained).
+        sel = study_mod.run_selection(summary_spec, series, store, points)
+        runs, metric = sel.runs[sel.runs["repeat"] < spec.runs.repeats].reset_index(drop=True), sel.metric
+        best = min(complete, key=lambda t: t.value)
+        tested = study_mod.run_test(summary_spec, series, store, [_trial_point(spec, best)])
+        if tested is not None:
+            test_runs = tested[1].runs
+            test = {"trial": best.number, "test_rmse": test_runs["test_rmse"].to_numpy(dtype=float)}
+    labels = {row["config"]: f"trial {int(row['trial'])}" for _, row in trials.iterrows() if row["state"] == "COMPLETE"}
+    return SearchOutcome(spec, study, trials, runs, labels, wall_s, trainings, metric, test)
 
 
 def top_groups(outcome: SearchOutcome, k: int = 5) -> dict[str, np.ndarray]:
-    """The best ``k`` trials' test RMSE per repeat, best first, labelled with their parameters."""
+    """The best ``k`` trials' selection metric per repeat, best first, labelled with their parameters."""
     done = outcome.trials.dropna(subset=["value"]).sort_values("value").head(k)
     groups = {}
     params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config")]
     for _, row in done.iterrows():
         runs = outcome.runs[outcome.runs["config"] == row["config"]].sort_values("repeat")
         desc = ", ".join(f"{p}={_fmt(row[p])}" for p in params if not pd.isna(row[p]))
-        groups[f"trial {int(row['trial'])}: {desc}"] = runs["test_rmse"].to_numpy(dtype=float)
+        groups[f"trial {int(row['trial'])}: {desc}"] = runs[outcome.metric].to_numpy(dtype=float)
     return groups
 
 
@@ -265,7 +282,14 @@ def _fmt(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def write_report(outcome: SearchOutcome, out: Path, persistence_rmse: float, curves: dict[str, np.ndarray] | None = None) -> Path:
+def write_report(
+    outcome: SearchOutcome,
+    out: Path,
+    persistence_rmse: float,
+    curves: dict[str, np.ndarray] | None = None,
+    *,
+    test_persistence: float | None = None,
+) -> Path:
     """Optimisation history, parameter importances, top-k table with CIs and box plot -> ``search.html``."""
     import base64
 
@@ -285,7 +309,7 @@ def write_report(outcome: SearchOutcome, out: Path, persistence_rmse: float, cur
     groups = top_groups(outcome)
     table = stats.summary_table(groups, baseline_rmse=persistence_rmse) if groups else None
     if groups:
-        figures.box_plot(groups, plots / "box_top.png", title="best trials: test RMSE over repeats", xlabel="trial", baseline=persistence_rmse, rotate=True)
+        figures.box_plot(groups, plots / "box_top.png", title=f"best trials: {_metric_words(outcome)} over repeats", xlabel="trial", baseline=persistence_rmse, rotate=True)
     diagnostics = []
     for label, c in (curves or {}).items():
         name = f"band_{label.replace(' ', '-')}.png"
@@ -309,12 +333,39 @@ def write_report(outcome: SearchOutcome, out: Path, persistence_rmse: float, cur
         box=inline("box_top.png") if groups else None,
         diagnostics=[(label, inline(name)) for label, name in diagnostics],
         persistence=persistence_rmse,
+        metric_name=_metric_words(outcome),
+        test=_test_summary(outcome, test_persistence),
         wall_s=outcome.wall_s,
         trainings=outcome.trainings,
     )
     path = out / "search.html"
     path.write_text(html)
     return path
+
+
+def _metric_words(outcome: SearchOutcome) -> str:
+    return "test RMSE" if outcome.metric == "test_rmse" else "validation RMSE"
+
+
+def _test_summary(outcome: SearchOutcome, test_persistence: float | None) -> dict | None:
+    """The best trial's test RMSE (scored once), with its bootstrap interval."""
+    from lstmtune import stats
+
+    if outcome.test is None or test_persistence is None:
+        return None
+    values = outcome.test["test_rmse"]
+    if not np.isfinite(values).any():
+        return {"trial": outcome.test["trial"], "mean": float("nan"), "diverged": True}
+    row = stats.summary_table({"best": values}, baseline_rmse=test_persistence).iloc[0]
+    return {
+        "trial": outcome.test["trial"],
+        "mean": float(row["mean"]),
+        "ci": (float(row["mean_ci_low"]), float(row["mean_ci_high"])),
+        "n": int(row["count"]),
+        "skill": float(row["skill_%"]),
+        "persistence": test_persistence,
+        "diverged": False,
+    }
 
 
 def _importances(outcome: SearchOutcome) -> tuple[dict[str, float], str | None]:
@@ -355,10 +406,14 @@ def run(
     url = storage or default_url(out)
     with open_store(url) as store:
         outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)
-    persistence = baselines.evaluate_all(series.values, test_size=spec.data.test_size)[0].scores["rmse"]
+    # Trials are scored on the selection holdout: their skill is against persistence there
+    # (averaged over backtest folds); the best trial's test score is against the test split's.
+    phases = evaluation.selection_phases(spec, series, [])
+    persistence = float(np.mean([baselines.evaluate_all(ph.series.values, test_size=ph.spec.data.test_size)[0].scores["rmse"] for ph in phases]))
+    test_persistence = baselines.evaluate_all(series.values, test_size=spec.data.test_size)[0].scores["rmse"]
     curves = diagnose_best(outcome, series)
     with atomic_outputs(out) as tmp:
-        path = write_report(outcome, tmp, persistence, curves)
+        path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
     return outcome, out / path.name
 
 
@@ -379,5 +434,6 @@ def diagnose_best(outcome: SearchOutcome, series: Series, k: int = 3) -> dict[st
         chosen = {p: (int(row[p]) if isinstance(row[p], (np.integer,)) else row[p]) for p in params if not pd.isna(row[p])}
         points.append(GridPoint("best", f"trial {int(row['trial'])}", chosen, resolve({**base, **chosen}, "search", "best")))
     diag = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "diagnostic"})})
-    results = planner.execute(planner.plan(diag, points), series)
+    phase = evaluation.selection_phases(diag, series, points)[0]  # curves of the selection holdout, not the test
+    results = planner.execute(planner.plan(phase.spec, points), phase.series)
     return {p.label: results.curves[p.config.key] for p in points if p.config.key in results.curves}

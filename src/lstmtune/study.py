@@ -117,52 +117,30 @@ def execute(
       tested), the selection metric and the selected configurations.
     """
     t0 = time.perf_counter()
-    phases = evaluation.selection_phases(spec, series)
-    plans = [planner.plan(ph.spec, ph.points) for ph in phases]
-    for ph, pl in zip(phases, plans):
-        planner.validate(pl, ph.series)  # every phase's settings fit its data, before training
-    done = [0]
-    total = [sum(len(pl.populations) for pl in plans)]
-
-    def tick(_d, _t, pop):
-        done[0] += 1
-        if on_population:
-            on_population(done[0], total[0], pop)
-
-    def run_phase(ph: evaluation.Phase, pl: planner.Plan) -> planner.StudyResults:
-        return runner.execute_stored(pl, ph.series, store, on_population=tick, on_epochs=on_epochs)
-
-    selection = [run_phase(ph, pl) for ph, pl in zip(phases, plans)]
-    first = selection[0]
-    points = list(first.points)
+    progress = _Progress(on_population)
+    sel = run_selection(spec, series, store, on_population=progress, on_epochs=on_epochs)
+    points, runs, metric = sel.points, sel.runs, sel.metric
+    selection, phases = list(sel.results), list(sel.phases)
     trained = sum(r.timings.get("runs_trained", 0) for r in selection)
     populations = sum(r.timings.get("populations_trained", 0) for r in selection)
     if spec.evaluation.selection == "test":
-        runs = first.runs.copy()
-        for m in evaluation.METRICS:
-            runs.insert(runs.columns.get_loc("test_rmse"), f"validation_{m}", np.nan)
-        runs["tested"] = True
-        metric, sel_base = "test_rmse", first.baselines
+        sel_base = selection[0].baselines
     else:
-        runs = evaluation.combine_folds([r.runs for r in selection])
-        metric = "validation_rmse"
         sel_base = _mean_scores([_baseline_scores(ph.series, ph.spec.data.test_size) for ph in phases])
     chosen = evaluation.select(runs, points, metric)
     test_runs = None
-    tph = evaluation.test_phase(spec, series, points if spec.evaluation.test_all else list(chosen.values()))
-    if tph is not None and tph.points:
-        tplan = dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last)
-        planner.validate(tplan, tph.series)
-        total[0] += len(tplan.populations)
-        tested = run_phase(tph, tplan)
-        trained += tested.timings.get("runs_trained", 0)
-        populations += tested.timings.get("populations_trained", 0)
-        test_runs = tested.runs
-        selection.append(tested)
+    tested = run_test(spec, series, store, points if spec.evaluation.test_all else list(chosen.values()), on_population=progress, on_epochs=on_epochs)
+    if tested is not None:
+        tph, tres = tested
+        trained += tres.timings.get("runs_trained", 0)
+        populations += tres.timings.get("populations_trained", 0)
+        test_runs = tres.runs
+        selection.append(tres)
         phases.append(tph)
     if spec.evaluation.selection != "test":
         runs = evaluation.merge_test(runs, test_runs)
     runs = runs[evaluation.column_order(runs.columns)]
+    first = selection[0]
     counts = [dict(c, phase=ph.name) for ph, r in zip(phases, selection) for c in r.counts]
     return planner.StudyResults(
         spec=spec,
@@ -177,3 +155,86 @@ def execute(
         selected={study: p.label for study, p in chosen.items()},
         selection_baselines=sel_base,
     )
+
+
+class _Progress:
+    """Population progress over several phases: ``(done, total so far, population)``."""
+
+    def __init__(self, callback: Callable[[int, int, planner.Population], None] | None):
+        self.callback, self.done, self.total = callback, 0, 0
+
+    def expect(self, plan: planner.Plan) -> None:
+        self.total += len(plan.populations)
+
+    def __call__(self, _done: int, _total: int, pop: planner.Population) -> None:
+        self.done += 1
+        if self.callback:
+            self.callback(self.done, max(self.total, self.done), pop)
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """The selection phases' outcome: one row per (configuration, repeat) with ``metric``."""
+
+    points: list
+    runs: "pd.DataFrame"
+    metric: str
+    phases: tuple[evaluation.Phase, ...]
+    results: tuple[planner.StudyResults, ...]
+
+
+def run_selection(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    points=None,
+    *,
+    on_population: Callable[[int, int, planner.Population], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+) -> Selection:
+    """Train ``points`` (default: the spec's grids) on the selection phases, against ``store``.
+
+    Returns:
+      Per (configuration, repeat): ``validation_*`` metrics (mean over backtest
+      folds), or the ``test_*`` ones under ``selection = "test"`` (with NaN
+      ``validation_*`` and ``tested`` true), and the selection metric's name.
+    """
+    phases = evaluation.selection_phases(spec, series, points)
+    plans = [planner.plan(ph.spec, ph.points) for ph in phases]
+    for ph, pl in zip(phases, plans):
+        planner.validate(pl, ph.series)  # every phase's settings fit its data, before training
+        if isinstance(on_population, _Progress):
+            on_population.expect(pl)
+    results = tuple(
+        runner.execute_stored(pl, ph.series, store, on_population=on_population, on_epochs=on_epochs) for ph, pl in zip(phases, plans)
+    )
+    if spec.evaluation.selection == "test":
+        runs = results[0].runs.copy()
+        for m in evaluation.METRICS:
+            runs.insert(runs.columns.get_loc("test_rmse"), f"validation_{m}", np.nan)
+        runs["tested"] = True
+        metric = "test_rmse"
+    else:
+        runs = evaluation.combine_folds([r.runs for r in results])
+        metric = "validation_rmse"
+    return Selection(list(results[0].points), runs, metric, tuple(phases), results)
+
+
+def run_test(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    points,
+    *,
+    on_population: Callable[[int, int, planner.Population], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+) -> tuple[evaluation.Phase, planner.StudyResults] | None:
+    """Score ``points`` on the test set (the test phase); None under ``selection = "test"`` or without points."""
+    tph = evaluation.test_phase(spec, series, points)
+    if tph is None or not tph.points:
+        return None
+    tplan = dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last)
+    planner.validate(tplan, tph.series)
+    if isinstance(on_population, _Progress):
+        on_population.expect(tplan)
+    return tph, runner.execute_stored(tplan, tph.series, store, on_population=on_population, on_epochs=on_epochs)

@@ -24,6 +24,8 @@ epochs = 300
 [runs]
 mode = "summary"
 repeats = 6
+[evaluation]
+selection = "test"  # one phase: 36 runs in the store
 [grid]
 units = [1, 2, 3, 4, 5, 6]
 """

@@ -40,12 +40,16 @@ def test_tpe_search_completes_and_stores_its_best_trial(tmp_path):
     assert len(outcome.trials) == 6 and set(outcome.trials["state"]) == {"COMPLETE"}
     # Optuna's study is in the run's database, with the best trial.
     url = f"sqlite:///{tmp_path / 'out' / 'study.db'}"
-    stored = optuna.load_study(study_name="s", storage=url)
+    from lstmtune import data, identity
+
+    stored = optuna.load_study(study_name=search.optuna_name(s, data.load("shampoo")), storage=url)
     best = stored.best_trial
     assert best.value == pytest.approx(outcome.trials["value"].min())
-    # ... and its runs are in lstmtune's store: the objective is their mean test RMSE.
+    # ... and its runs are in lstmtune's store: the objective is their mean validation RMSE
+    # (the holdout of the validation phase).
     with open_store(url) as store:
-        runs = store.runs(dict((n, i) for i, n in store.studies())["s"])
+        ids = {identity.parse(n)[1]: i for i, n in store.studies()}
+        runs = store.runs(ids["validation"])
     mine = runs[runs["config"] == best.user_attrs["config"]]
     assert len(mine) == 3
     assert mine["test_rmse"].mean() == pytest.approx(best.value, rel=1e-12)

@@ -188,6 +188,8 @@ def _print_outcome(outcome) -> None:
     from lstmtune.baselines import Baseline
 
     r = outcome.results
+    for notice in r.notices:
+        console.print(f"[yellow]note:[/] {escape(notice)}", highlight=False)
     for c in r.counts:
         console.print(
             f"data (batch {c['batch_size']}): {c['values']} values -> {c['differences']} differences -> {c['pairs']} pairs -> "

@@ -69,6 +69,7 @@ class Plan:
     repeats: int  # trainings per family
     curve_repeats: int  # of which the first curve_repeats keep per-epoch curves (0: none)
     score_last: int | None = None  # score only the last n holdout forecasts (see evaluation.Phase)
+    phase: str = "test"  # the evaluation phase it belongs to (part of the stored study's identity)
 
     @property
     def runs(self) -> int:
@@ -229,6 +230,7 @@ class StudyResults:
     selection_metric: str = "test_rmse"
     selected: dict[str, str] = dataclasses.field(default_factory=dict)
     selection_baselines: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    notices: list[str] = dataclasses.field(default_factory=list)
 
 
 def execute(

@@ -6,7 +6,7 @@ import tomllib
 
 import pandas as pd
 
-from lstmtune import planner
+from lstmtune import identity, planner
 from lstmtune import spec as spec_mod
 from lstmtune.store import Store
 
@@ -18,10 +18,14 @@ def study_status(store: Store) -> pd.DataFrame:
     that was interrupted shows what is left to compute.
     """
     rows = []
-    for study_id, name in store.studies():
-        spec = spec_mod.from_dict(tomllib.loads(store.spec_toml(study_id)), f"study {name!r}")
-        if spec.search is not None:
-            rows.append(_search_row(store, study_id, name))
+    for study_id, stored in store.studies():
+        base, phase, fp = identity.parse(stored)
+        name = base if phase is None else f"{base} ({phase} phase, data {fp[:8]})"
+        spec = spec_mod.from_dict(tomllib.loads(store.spec_toml(study_id)), f"study {base!r}")
+        if spec.search is not None or (phase == "test" and spec.evaluation.selection != "test"):
+            # A search, or the test phase of honest selection: what is tested depends on
+            # what was selected, so only what is stored is counted.
+            rows.append(_search_row(store, study_id, name, "search" if spec.search is not None else "selected only"))
             continue
         plan = planner.plan(spec)
         wanted = {(c.key, r) for c in plan.configs for r in range(plan.repeats)}
@@ -47,12 +51,12 @@ def study_status(store: Store) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _search_row(store: Store, study_id: int, name: str) -> dict:
-    """A search has no fixed plan: count what is stored (pending is unknown until trials are asked)."""
+def _search_row(store: Store, study_id: int, name: str, kind: str = "search") -> dict:
+    """No fixed plan (a search, a test phase): count what is stored (pending is unknown)."""
     frame = store.runs(study_id, status=None)
     done = frame[frame["status"] == "done"] if len(frame) else frame
     return {
-        "study": f"{name} (search)",
+        "study": f"{name} ({kind})",
         "configs done": int(done["config"].nunique()) if len(done) else 0,
         "configs": "-",
         "runs done": len(done),

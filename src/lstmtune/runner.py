@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 
 import pandas as pd
 
+from lstmtune import identity
 from lstmtune import spec as spec_mod
 from lstmtune.data import Series
 from lstmtune.planner import (
@@ -94,11 +95,31 @@ def heartbeat(store: Store, owner: str, every_s: float = HEARTBEAT_S) -> Iterato
         thread.join()
 
 
-def open_study(store: Store, plan_: Plan) -> int:
-    """Register the study and its configurations; return the study id."""
-    study_id = store.open_study(plan_.spec.name, spec_mod.dumps(plan_.spec))
+def open_study(store: Store, plan_: Plan, series: Series) -> tuple[int, list[str]]:
+    """Register the plan's stored study and its configurations.
+
+    The stored study is named after the study, the evaluation phase and the
+    fingerprint of the data and settings (:mod:`lstmtune.identity`): runs of other
+    data or settings are never reused.
+
+    Returns:
+      The study id, and notices for the user (e.g. that the data changed since
+      runs were stored under this name, so everything is computed afresh).
+    """
+    fp = identity.fingerprint(plan_.spec, series, score_last=plan_.score_last)
+    name = identity.store_name(plan_.spec.name, plan_.phase, fp)
+    notices = []
+    existing = dict((n, i) for i, n in store.studies())
+    if name not in existing:
+        stale = [n for n in existing if identity.parse(n)[:2] in ((plan_.spec.name, plan_.phase), (plan_.spec.name, None))]
+        if any(not store.runs(existing[n]).empty for n in stale):
+            notices.append(
+                f"study {plan_.spec.name!r} ({plan_.phase} phase): the data or settings changed since results were stored "
+                f"(data source, content, split, seed or seeding); those runs are kept but not reused: computing afresh"
+            )
+    study_id = store.open_study(name, spec_mod.dumps(plan_.spec))
     store.add_configs(study_id, [(c.key, c.params()) for c in plan_.configs])
-    return study_id
+    return study_id, notices
 
 
 def _items(pop: Population) -> list[tuple[str, int, int, str]]:
@@ -138,7 +159,7 @@ def execute_stored(
     owner = owner or new_owner()
     t0 = time.perf_counter()
     problems = validate(plan_, series)
-    study_id = open_study(store, plan_)
+    study_id, notices = open_study(store, plan_, series)
     release_dead(store, study_id, stale_s)
     trained = runs_trained = 0
     try:
@@ -164,6 +185,7 @@ def execute_stored(
     results = assemble(plan_, series, problems, rows, store.curves(study_id), {"train_s": t1 - t0})
     results.timings["populations_trained"] = trained
     results.timings["runs_trained"] = runs_trained
+    results.notices.extend(notices)
     return results
 
 

@@ -121,6 +121,14 @@ class SearchOutcome:
     test: dict | None = None  # the best trial's test RMSE per repeat, scored once (honest selection only)
 
 
+def optuna_name(spec: StudySpec, series: Series) -> str:
+    """Optuna's study name: the study's, the selection data's fingerprint (trial values are of that data)."""
+    from lstmtune import identity
+
+    ph = evaluation.selection_phases(spec, series, [])[0]
+    return identity.store_name(spec.name, "search", identity.fingerprint(ph.spec, ph.series))
+
+
 def run_search(
     spec: StudySpec,
     series: Series,
@@ -148,7 +156,7 @@ def run_search(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
     study = optuna.create_study(
-        study_name=spec.name,
+        study_name=optuna_name(spec, series),
         storage=storage_url,
         sampler=make_sampler(search, spec.seed),
         direction="minimize",

@@ -154,6 +154,7 @@ def execute(
         selection_metric=metric,
         selected={study: p.label for study, p in chosen.items()},
         selection_baselines=sel_base,
+        notices=list(dict.fromkeys(n for r in selection for n in r.notices)),
     )
 
 
@@ -200,7 +201,7 @@ def run_selection(
       ``validation_*`` and ``tested`` true), and the selection metric's name.
     """
     phases = evaluation.selection_phases(spec, series, points)
-    plans = [planner.plan(ph.spec, ph.points) for ph in phases]
+    plans = [dataclasses.replace(planner.plan(ph.spec, ph.points), phase=ph.name) for ph in phases]
     for ph, pl in zip(phases, plans):
         planner.validate(pl, ph.series)  # every phase's settings fit its data, before training
         if isinstance(on_population, _Progress):
@@ -233,7 +234,7 @@ def run_test(
     tph = evaluation.test_phase(spec, series, points)
     if tph is None or not tph.points:
         return None
-    tplan = dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last)
+    tplan = dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last, phase=tph.name)
     planner.validate(tplan, tph.series)
     if isinstance(on_population, _Progress):
         on_population.expect(tplan)

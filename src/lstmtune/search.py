@@ -48,7 +48,9 @@ def make_sampler(search: SearchSpec, seed: int):
     if search.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if search.sampler == "cmaes":
-        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+        from lstmtune.samplers import SafeCmaEsSampler  # never unpickles the storage's CMA-ES state
+
+        return SafeCmaEsSampler(seed=seed, warn_independent_sampling=False)
     return optuna.samplers.TPESampler(seed=seed)
 
 

@@ -50,7 +50,7 @@ def test_run_directory_layout(outcome):
     assert d.is_dir()
     expected = {
         "study.toml", "results.csv", "results.parquet", "curves.npz", "summary.csv",
-        "series.csv", "environment.json", "report.html", "plots", "study.db",
+        "series.csv", "environment.json", "report.html", "plots", "study.db", ".lstmtune-run",
     }
     assert {p.name for p in d.iterdir()} == expected
     plots = {p.name for p in (d / "plots").iterdir()}
@@ -201,7 +201,7 @@ def test_failed_report_leaves_no_half_written_outputs(tiny_spec, tmp_path, monke
     out = tmp_path / "runs" / "out"
     with pytest.raises(RuntimeError, match="render failed"):
         study.run(tiny_spec, out)
-    assert sorted(p.name for p in out.iterdir()) == ["study.db"]
+    assert sorted(p.name for p in out.iterdir()) == [".lstmtune-run", "study.db"]
     monkeypatch.undo()
     outcome = study.run(tiny_spec, out)
     assert outcome.results.timings["populations_trained"] == 0  # resumed: nothing recomputed

@@ -125,14 +125,14 @@ def _summary_tables(outcome) -> None:
         console.print(sub.comparison.sentence(), highlight=False)
 
 
-def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None):
+def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None, inputs=()):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lstmtune import planner, study
 
     plan = planner.plan(spec)
     if quiet:
-        return study.run(spec, out, storage=storage, started=started, extra_report=extra_report)
+        return study.run(spec, out, storage=storage, started=started, extra_report=extra_report, inputs=inputs)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
         epochs = bar.add_task("epochs", total=None)
@@ -146,7 +146,7 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
             bar.update(epochs, completed=done, total=total, description=desc)
 
         return study.run(
-            spec, out, storage=storage, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report
+            spec, out, storage=storage, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report, inputs=inputs
         )
 
 
@@ -226,17 +226,32 @@ def run(
 
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     out = out or Path("runs") / spec.name
-    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage), out)
+    inputs = [study_file] if study_file else []
+    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs), out)
     _print_outcome(outcome)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so claims are released as on Ctrl-C."""
+
+
 def _interruptible(fn, out: Path):
-    """Ctrl-C: finished populations are kept in the store; say so and exit 130."""
+    """Ctrl-C (exit 130) or SIGTERM (exit 143): claims are released, finished populations
+    are kept in the store; say so."""
+    import signal
+
+    def on_term(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         return fn()
-    except KeyboardInterrupt:
-        err_console.print(f"[yellow]interrupted[/]: finished populations are saved in {out}; run the same command again to resume.")
-        raise typer.Exit(code=130) from None
+    except KeyboardInterrupt as err:
+        what = "terminated" if isinstance(err, _Terminated) else "interrupted"
+        err_console.print(f"[yellow]{what}[/]: finished populations are saved in {escape(str(out))}; run the same command again to resume.")
+        raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()
@@ -260,10 +275,12 @@ def search(
 
     def go():
         if quiet:
-            return search_mod.run(spec, out, storage=storage)
+            return search_mod.run(spec, out, storage=storage, inputs=(study_file,))
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
             task = bar.add_task("trials", total=spec.search.trials if spec.search else None)
-            return search_mod.run(spec, out, storage=storage, on_round=lambda done, total: bar.update(task, completed=done, total=total))
+            return search_mod.run(
+                spec, out, storage=storage, inputs=(study_file,), on_round=lambda done, total: bar.update(task, completed=done, total=total)
+            )
 
     outcome, path = _interruptible(go, out)
     metric = "test RMSE" if outcome.metric == "test_rmse" else "validation RMSE"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
+import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from lstmtune.errors import LstmtuneError
 
 
 def _umask() -> int:
@@ -53,17 +57,112 @@ def atomic_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# --------------------------------------------------------------------------- run directories
+MARKER = ".lstmtune-run"
+"""A file naming a directory as lstmtune's run directory: only such a directory is written into."""
+
+OUTPUT_NAMES = frozenset(
+    {
+        MARKER, "study.toml", "results.csv", "results.parquet", "curves.npz", "curves.parquet", "summary.csv",
+        "series.csv", "environment.json", "report.html", "plots", "study.db", "study.db-wal", "study.db-shm",
+        "study.db-journal", "trials.csv", "search.html",
+    }
+)
+
+
+def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | str] = ()) -> Path:
+    """Check that ``out`` may be written, then create it and mark it as a run directory.
+
+    ``out`` may be new, empty, or a run directory lstmtune wrote (its marker file,
+    or an earlier version's ``study.db`` among nothing but lstmtune's outputs,
+    which is adopted). Anything else is refused, so no user file is ever replaced.
+    Outputs are never written through symbolic links, and no input (data file,
+    study file) may lie where an output would be written.
+
+    Raises:
+      LstmtuneError: one line naming the path and what is wrong.
+    """
+    out = Path(out)
+    if out.is_symlink():
+        raise LstmtuneError(f"--out {out}: is a symbolic link; give the real directory (outputs are never written through links)")
+    if out.exists() and not out.is_dir():
+        raise LstmtuneError(f"--out {out}: is a file, not a directory")
+    resolved_out = out.resolve()
+    for item in inputs:
+        path = Path(item)
+        if not path.exists():
+            continue
+        rp = path.resolve()
+        if rp.parent == resolved_out and rp.name in OUTPUT_NAMES - {"study.toml"}:
+            raise LstmtuneError(f"{path}: an input lies where lstmtune writes its output {out / rp.name}; move it or choose another --out")
+        if rp.parent == resolved_out and rp.name == "study.toml" and not (out / MARKER).is_file():
+            raise LstmtuneError(f"{path}: an input lies where lstmtune writes its output {out / rp.name}; move it or choose another --out")
+        if resolved_out in rp.parents and rp.parts[len(resolved_out.parts)] == "plots":
+            raise LstmtuneError(f"{path}: an input lies in {out / 'plots'}, which lstmtune replaces; move it or choose another --out")
+    if out.is_dir():
+        entries = {p.name for p in out.iterdir()}
+        visible = {e for e in entries if not e.startswith(".outputs.")}
+        if visible and MARKER not in entries and not ("study.db" in visible and visible <= OUTPUT_NAMES):
+            raise LstmtuneError(
+                f"--out {out}: the directory exists and is not an lstmtune run directory (no {MARKER} file); "
+                f"choose a new or empty directory, so that none of its files is replaced"
+            )
+        for e in sorted(entries & OUTPUT_NAMES):
+            if (out / e).is_symlink():
+                raise LstmtuneError(f"--out {out}: {e} is a symbolic link; outputs are never written through links")
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / MARKER
+    if not marker.is_file():
+        marker.write_text(json.dumps({"format": 1, "kind": kind, "study": name}) + "\n")
+    return out
+
+
+def pid_alive(pid: int) -> bool:
+    """True for a live process (a zombie, finished but not yet reaped, counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def remove_stale_outputs(directory: Path) -> int:
+    """Remove ``.outputs.PID.*`` folders left by processes that died while writing."""
+    removed = 0
+    host = socket.gethostname().replace(".", "_")
+    for tmp in Path(directory).glob(".outputs.*"):
+        parts = tmp.name.split(".")
+        # .outputs.<host>.<pid>.<random>; folders of older versions carry no pid: left alone
+        if len(parts) >= 5 and parts[2] == host and parts[3].isdigit() and not pid_alive(int(parts[3])):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_outputs(directory: Path) -> Iterator[Path]:
     """Yield a temporary folder inside ``directory``; on success move each entry into place.
 
-    Other files of ``directory`` (a results database, say) are left alone.
+    Other files of ``directory`` (a results database, say) are left alone. Folders
+    left by writers that died are removed first; an output path that is a
+    symbolic link is refused.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".outputs.", dir=directory))
+    remove_stale_outputs(directory)
+    host = socket.gethostname().replace(".", "_")
+    tmp = Path(tempfile.mkdtemp(prefix=f".outputs.{host}.{os.getpid()}.", dir=directory))
     try:
         yield tmp
+        for entry in tmp.iterdir():
+            if (directory / entry.name).is_symlink():
+                raise LstmtuneError(f"{directory / entry.name}: is a symbolic link; outputs are never written through links")
         for entry in tmp.iterdir():
             target = directory / entry.name
             if target.is_dir() and not target.is_symlink():

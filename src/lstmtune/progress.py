@@ -36,6 +36,7 @@ def study_status(store: Store) -> pd.DataFrame:
         done = {k for k in wanted if status.get(k) == "done"}
         running = {k for k in wanted if status.get(k) == "running"}
         configs_done = sum(all((c.key, r) in done for r in range(plan.repeats)) for c in plan.configs)
+        abandoned = _abandoned(store, study_id, len(running))
         rows.append(
             {
                 "study": name,
@@ -43,12 +44,22 @@ def study_status(store: Store) -> pd.DataFrame:
                 "configs": len(plan.configs),
                 "runs done": len(done),
                 "diverged": sum(bool(diverged.get(k)) for k in done),
-                "running": len(running),
+                "running": len(running) - abandoned,
+                "abandoned": abandoned,
                 "pending": len(wanted) - len(done) - len(running),
                 "runs": len(wanted),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _abandoned(store: Store, study_id: int, running: int) -> int:
+    """Claims held only by processes of this host that are gone (or zombies): shown as abandoned,
+    not running. (They are released when the study next runs.)"""
+    from lstmtune.runner import _is_dead
+
+    owners = store.running_owners(study_id)
+    return running if owners and all(_is_dead(o) for o in owners) else 0
 
 
 def _search_row(store: Store, study_id: int, name: str, kind: str = "search") -> dict:
@@ -61,7 +72,8 @@ def _search_row(store: Store, study_id: int, name: str, kind: str = "search") ->
         "configs": "-",
         "runs done": len(done),
         "diverged": int(done["diverged"].sum()) if len(done) else 0,
-        "running": int((frame["status"] == "running").sum()) if len(frame) else 0,
+        "running": int((frame["status"] == "running").sum()) - _abandoned(store, study_id, int((frame["status"] == "running").sum())) if len(frame) else 0,
+        "abandoned": _abandoned(store, study_id, int((frame["status"] == "running").sum())) if len(frame) else 0,
         "pending": "-",
         "runs": "-",
     }

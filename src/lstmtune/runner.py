@@ -59,13 +59,9 @@ def _is_dead(owner: str) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    from lstmtune.fileio import pid_alive
+
+    return not pid_alive(pid)  # a zombie (exited, not reaped) is dead
 
 
 def release_dead(store: Store, study_id: int, stale_s: float = STALE_S) -> int:

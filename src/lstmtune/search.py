@@ -394,6 +394,7 @@ def run(
     storage: str | None = None,
     on_round: Callable[[int, int | None], None] | None = None,
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+    inputs: tuple[Path, ...] = (),
 ) -> tuple[SearchOutcome, Path]:
     """Run ``spec``'s search into the run directory ``out`` and write ``search.html``.
 
@@ -411,8 +412,9 @@ def run(
     base = base_params(spec)
     probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
     planner.validate(probe, series)  # data and split fit the settings: fail before writing anything
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    from lstmtune.fileio import claim_run_dir
+
+    out = claim_run_dir(Path(out), name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])
     url = storage or default_url(out)
     with open_store(url) as store:
         outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)

@@ -232,7 +232,7 @@ class StudySpec(BaseModel):
     """A whole study. ``grids`` maps a sub-study name to its grid; ``grid`` is shorthand for one."""
 
     model_config = _STRICT
-    name: str = Field("study", pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field("study", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$", description="a plain identifier: letters, digits, _ and -")
     seed: int = Field(0, ge=0)
     data: DataSpec = DataSpec()
     transforms: TransformSpec = TransformSpec()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from lstmtune import analysis as analysis_mod
 from lstmtune import baselines as baselines_mod
 from lstmtune import evaluation, planner, results_io, runner
 from lstmtune.data import Series, load
-from lstmtune.fileio import atomic_outputs
+from lstmtune.fileio import atomic_outputs, claim_run_dir
 from lstmtune.store import Store, default_url, open_store
 from lstmtune.report import html
 from lstmtune.spec import StudySpec
@@ -46,6 +46,7 @@ def run(
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
     started: float | None = None,
     extra_report: Callable[[planner.StudyResults, analysis_mod.Analysis], dict] | None = None,
+    inputs: Sequence[Path] = (),
 ) -> Outcome:
     """Run ``spec``, keeping results in a store, and write the outputs to ``out``.
 
@@ -60,13 +61,17 @@ def run(
       on_epochs: progress callback ``(population, epochs_done, epochs_total)``.
       started: ``time.perf_counter()`` at process start, for the reported wall time.
       extra_report: returns extra HTML blocks for the report (used by ``reproduce``).
+      inputs: files the study reads besides its data (the study file): never overwritten.
+
+    Raises:
+      LstmtuneError: ``out`` is not a new, empty or lstmtune run directory (see
+        :func:`lstmtune.fileio.claim_run_dir`), or the study does not fit its data.
     """
     t0 = started if started is not None else time.perf_counter()
     series = load_series(spec)
     plan = planner.plan(spec)
     planner.validate(plan, series)  # bad settings fail here, before anything is written
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *_data_inputs(spec)])
     with open_store(storage or default_url(out)) as store:
         results = execute(spec, series, store, on_population=on_population, on_epochs=on_epochs)
     analysis = analysis_mod.analyse(results)
@@ -85,6 +90,13 @@ def report(directory: Path) -> Path:
     results, _ = results_io.read(directory)
     analysis = analysis_mod.analyse(results)
     return html.render(results, analysis, Path(directory), wall_s=results.timings.get("wall_s"))
+
+
+def _data_inputs(spec: StudySpec) -> list[Path]:
+    """The study's data file, when it is a file (not a built-in name)."""
+    from lstmtune.data import BUILTINS
+
+    return [] if spec.data.source in BUILTINS else [Path(spec.data.source)]
 
 
 def _baseline_scores(series: Series, holdout: int) -> dict[str, dict[str, float]]:

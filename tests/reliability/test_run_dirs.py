@@ -1,0 +1,188 @@
+"""Issue 9 item 3 and parts of 7: run directories are owned; nothing of the user's is
+replaced; stale temporary folders, zombie workers and SIGTERM are handled."""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune import fileio, runner
+from lstmtune.cli import app
+from lstmtune.data import load
+
+STUDY = """
+name = "{name}"
+seed = 2
+[data]
+source = "{source}"
+[model]
+batch_size = 4
+epochs = {epochs}
+[runs]
+mode = "summary"
+repeats = 2
+[evaluation]
+selection = "test"
+[grid]
+units = [1, 2]
+"""
+
+
+def _study(tmp_path, name="owned", source="shampoo", epochs=5, file="s.toml"):
+    f = tmp_path / file
+    f.write_text(STUDY.format(name=name, source=source, epochs=epochs))
+    return f
+
+
+def _cli(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def _one_line_error(result, *needles):
+    assert result.exit_code == 2, result.output
+    lines = [x for x in result.output.strip().splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert "Traceback" not in result.output
+    for n in needles:
+        assert n in result.output.replace("\n", ""), (n, result.output)
+
+
+def test_out_at_a_foreign_directory_is_refused_and_untouched(tmp_path):
+    foreign = tmp_path / "mine"
+    (foreign / "plots").mkdir(parents=True)
+    (foreign / "plots" / "my_figure.png").write_bytes(b"precious")
+    (foreign / "results.csv").write_text("mine\n")
+    result = _cli("run", _study(tmp_path), "--out", foreign, "--quiet")
+    _one_line_error(result, "not an lstmtune run directory")
+    assert (foreign / "plots" / "my_figure.png").read_bytes() == b"precious"
+    assert (foreign / "results.csv").read_text() == "mine\n"
+    assert sorted(p.name for p in foreign.iterdir()) == ["plots", "results.csv"]
+
+
+def test_out_naming_a_file_is_refused(tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    _one_line_error(_cli("run", _study(tmp_path), "--out", f, "--quiet"), "is a file")
+    assert f.read_text() == "x"
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", ".hidden", "x y", "-rf"])
+def test_names_are_plain_identifiers(tmp_path, name):
+    result = _cli("run", _study(tmp_path, name=name), "--quiet")
+    _one_line_error(result, "name")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_input_inside_out_is_never_overwritten(tmp_path, monkeypatch):
+    s = load("shampoo")
+    csv = tmp_path / "series.csv"
+    pd.DataFrame({"date": pd.DatetimeIndex(s.dates).strftime("%Y-%m-%d %H:00"), "v": s.values}).to_csv(csv, index=False)
+    before = csv.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    result = _cli("run", _study(tmp_path, source=csv), "--out", ".", "--quiet")
+    _one_line_error(result, "series.csv", "input")
+    assert csv.read_bytes() == before
+
+
+def test_outputs_are_never_written_through_symlinks(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    _one_line_error(_cli("run", _study(tmp_path), "--out", link, "--quiet"), "symbolic link")
+    assert list(real.iterdir()) == []
+    out = tmp_path / "out"
+    assert _cli("run", _study(tmp_path), "--out", out, "--quiet").exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    import shutil
+
+    shutil.rmtree(out / "plots")
+    (out / "plots").symlink_to(elsewhere, target_is_directory=True)
+    _one_line_error(_cli("run", _study(tmp_path), "--out", out, "--quiet"), "symbolic link")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_an_older_run_directory_is_adopted(tmp_path):
+    out = tmp_path / "old"
+    assert _cli("run", _study(tmp_path), "--out", out, "--quiet").exit_code == 0
+    (out / fileio.MARKER).unlink()  # as written by lstmtune before the marker existed
+    assert _cli("run", _study(tmp_path), "--out", out, "--quiet").exit_code == 0
+    assert (out / fileio.MARKER).is_file()
+
+
+def test_stale_output_folders_of_dead_writers_are_removed(tmp_path):
+    host = socket.gethostname().replace(".", "_")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".outputs.{host}.{dead.pid}.abc"
+    live = tmp_path / f".outputs.{host}.{os.getpid()}.def"
+    for d in (stale, live):
+        d.mkdir()
+        (d / "report.html").write_text("half")
+    with fileio.atomic_outputs(tmp_path) as tmp:
+        (tmp / "x.txt").write_text("done")
+    assert not stale.exists() and live.exists() and (tmp_path / "x.txt").read_text() == "done"
+
+
+def test_a_zombie_worker_counts_as_dead():
+    child = subprocess.Popen(["true"])
+    deadline = time.time() + 10
+    while time.time() < deadline:  # exited but not reaped: a zombie
+        if Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.01)
+    owner = f"{socket.gethostname()}:{child.pid}:abcd"
+    assert runner._is_dead(owner)
+    child.wait()
+
+
+def _done(db):
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            return con.execute("select count(*) from lstmtune_runs where status = 'done'").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_sigterm_releases_claims_and_exits_143(tmp_path, record_property):
+    f = tmp_path / "s.toml"
+    f.write_text(STUDY.format(name="term", source="shampoo", epochs=400).replace("units = [1, 2]", "units = [1, 2, 3, 4, 5, 6]"))
+    out = tmp_path / "out"
+    env = dict(os.environ, LSTMTUNE_CACHE_DIR=str(tmp_path / "xla"))
+    proc = subprocess.Popen([sys.executable, "-m", "lstmtune.cli", "run", str(f), "--out", str(out), "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while _done(out / "study.db") == 0 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    with sqlite3.connect(out / "study.db") as con:
+        assert con.execute("select count(*) from lstmtune_runs where status = 'running'").fetchone()[0] == 0
+    record_property("figure", "SIGTERM mid-study: exit 143, 0 claims left running")
+
+
+def test_status_shows_a_dead_workers_claims_as_abandoned(tmp_path):
+    from lstmtune import planner, spec
+    from lstmtune.progress import study_status
+    from lstmtune.store import open_store
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    owner = f"{socket.gethostname()}:{dead.pid}:dead"
+    s = spec.from_dict({"name": "st", "runs": {"repeats": 2, "mode": "summary"}, "evaluation": {"selection": "test"}, "grid": {"units": [1]}})
+    plan = planner.plan(s)
+    with open_store(f"sqlite:///{tmp_path / 'db.db'}") as store:
+        sid, _ = runner.open_study(store, plan, load("shampoo"))
+        store.claim(sid, [(plan.configs[0].key, r, 1) for r in range(2)], owner)
+        row = study_status(store).iloc[0]
+    assert (row["running"], row["abandoned"], row["pending"]) == (0, 2, 0)

@@ -24,6 +24,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Seed-aware t
 console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
+DEFAULT_MAX_RUNS = 1_000_000  # lstmtune.budget.DEFAULT_MAX_RUNS (not imported: keeps --help fast)
+MaxRuns = Annotated[int, typer.Option("--max-runs", min=1, help="Refuse a study that plans more trainings than this.")]
 DataArg = Annotated[str, typer.Argument(help="Built-in dataset name (see `lstmtune datasets`) or a CSV path.")]
 DateCol = Annotated[Optional[str], typer.Option("--date-column", help="CSV column holding dates (detected if omitted).")]
 ValueCol = Annotated[Optional[str], typer.Option("--value-column", help="CSV column holding values (detected if omitted).")]
@@ -125,14 +127,14 @@ def _summary_tables(outcome) -> None:
         console.print(sub.comparison.sentence(), highlight=False)
 
 
-def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None, inputs=()):
+def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None, inputs=(), max_runs=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lstmtune import planner, study
 
     plan = planner.plan(spec)
     if quiet:
-        return study.run(spec, out, storage=storage, started=started, extra_report=extra_report, inputs=inputs)
+        return study.run(spec, out, storage=storage, started=started, extra_report=extra_report, inputs=inputs, max_runs=max_runs)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
         epochs = bar.add_task("epochs", total=None)
@@ -146,7 +148,8 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
             bar.update(epochs, completed=done, total=total, description=desc)
 
         return study.run(
-            spec, out, storage=storage, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report, inputs=inputs
+            spec, out, storage=storage, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report, inputs=inputs,
+            max_runs=max_runs,
         )
 
 
@@ -212,6 +215,7 @@ def run(
     out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<study name>).")] = None,
     storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL of the results store (default: RUN_DIR/study.db).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    max_runs: MaxRuns = DEFAULT_MAX_RUNS,
 ) -> None:
     """Run a study: repeated training of every configuration, statistics, plots and a report.
 
@@ -227,7 +231,7 @@ def run(
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     out = out or Path("runs") / spec.name
     inputs = [study_file] if study_file else []
-    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs), out)
+    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs), out)
     _print_outcome(outcome)
 
 
@@ -256,11 +260,31 @@ def _interruptible(fn, out: Path):
 
 @app.command()
 @_handles_errors
+def plan(
+    study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study.")] = None,
+    max_runs: MaxRuns = DEFAULT_MAX_RUNS,
+) -> None:
+    """Print a study's size (runs, populations, programs, memory, expected time) without running it."""
+    from lstmtune import budget
+    from lstmtune import spec as spec_mod
+    from lstmtune.study import load_series
+
+    spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
+    series = load_series(spec)
+    est = budget.check(spec, len(series), max_runs=max_runs)
+    console.print(f"study {escape(spec.name)} on {escape(series.name)} ({len(series)} observations), selection on {spec.evaluation.selection}:", highlight=False)
+    for line in est.lines():
+        console.print(f"  {line}", highlight=False)
+
+
+@app.command()
+@_handles_errors
 def search(
-    study_file: Annotated[Path, typer.Argument(help="Study TOML file with a [search] section.")],
+    study_file: Annotated[Path, typer.Argument(help="Study TOML file with a \\[search] section.")],
     out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<study name>).")] = None,
     storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL for runs and Optuna's study (default: RUN_DIR/study.db).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    max_runs: MaxRuns = DEFAULT_MAX_RUNS,
 ) -> None:
     """Search a space (grid, random, TPE, CMA-ES; optional pruning by epochs), trials trained as populations."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -275,11 +299,12 @@ def search(
 
     def go():
         if quiet:
-            return search_mod.run(spec, out, storage=storage, inputs=(study_file,))
+            return search_mod.run(spec, out, storage=storage, inputs=(study_file,), max_runs=max_runs)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
             task = bar.add_task("trials", total=spec.search.trials if spec.search else None)
             return search_mod.run(
-                spec, out, storage=storage, inputs=(study_file,), on_round=lambda done, total: bar.update(task, completed=done, total=total)
+                spec, out, storage=storage, inputs=(study_file,), max_runs=max_runs,
+                on_round=lambda done, total: bar.update(task, completed=done, total=total),
             )
 
     outcome, path = _interruptible(go, out)

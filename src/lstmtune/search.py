@@ -54,8 +54,30 @@ def make_sampler(search: SearchSpec, seed: int):
     return optuna.samplers.TPESampler(seed=seed)
 
 
+def grid_size(search: SearchSpec) -> int:
+    """Points of the grid sampler's grid, counted without enumerating it."""
+    n = 1
+    for p in search.space.values():
+        if p.type == "categorical":
+            n *= len(p.choices)
+        elif p.type == "int":
+            n *= (int(p.high) - int(p.low)) // int(p.step or 1) + 1
+        else:
+            n *= int(math.floor((p.high - p.low) / p.step + 1e-9)) + 1
+    return n
+
+
 def grid_space(search: SearchSpec) -> dict[str, list[Any]]:
-    """Every value of every parameter, for the grid sampler."""
+    """Every value of every parameter, for the grid sampler.
+
+    Raises:
+      SpecError: the grid has more points than a study may plan.
+    """
+    from lstmtune.spec import MAX_CONFIGS
+
+    size = grid_size(search)
+    if size > MAX_CONFIGS:
+        raise SpecError(f"search.space: the grid sampler's grid has {size:,} points, more than {MAX_CONFIGS:,}; use tpe, random or cmaes, or coarser steps")
     out = {}
     for name, p in search.space.items():
         if p.type == "categorical":
@@ -395,6 +417,7 @@ def run(
     on_round: Callable[[int, int | None], None] | None = None,
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
     inputs: tuple[Path, ...] = (),
+    max_runs: int | None = None,
 ) -> tuple[SearchOutcome, Path]:
     """Run ``spec``'s search into the run directory ``out`` and write ``search.html``.
 
@@ -412,6 +435,11 @@ def run(
     base = base_params(spec)
     probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
     planner.validate(probe, series)  # data and split fit the settings: fail before writing anything
+    if max_runs is not None and spec.search.trials is not None and spec.search.trials * spec.runs.repeats > max_runs:
+        raise SpecError(
+            f"search {spec.name!r} plans up to {spec.search.trials * spec.runs.repeats:,} trainings "
+            f"(trials x repeats), more than --max-runs {max_runs:,}"
+        )
     from lstmtune.fileio import claim_run_dir
 
     out = claim_run_dir(Path(out), name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])

@@ -31,6 +31,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -43,21 +44,24 @@ from lstmtune.errors import SpecError
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
+MAX_CONFIGS = 100_000
+"""Configurations one study file may declare (a search explores larger spaces)."""
+
 
 class DataSpec(BaseModel):
     model_config = _STRICT
     source: str = Field("shampoo", description="built-in dataset name or CSV path")
     date_column: str | None = None
     value_column: str | None = None
-    test_size: int = Field(12, ge=1, description="the last test_size observations are the test set")
+    test_size: int = Field(12, ge=1, le=100_000_000, description="the last test_size observations are the test set")
 
 
 class TransformSpec(BaseModel):
     model_config = _STRICT
-    interval: int = Field(1, ge=1, description="differencing lag")
-    lags: int = Field(1, ge=1)
-    timesteps: int = Field(1, ge=1)
-    trim: int | None = Field(None, ge=0, description="oldest training rows to drop; omitted: fewest that divide by batch_size")
+    interval: int = Field(1, ge=1, le=100_000, description="differencing lag")
+    lags: int = Field(1, ge=1, le=10_000)
+    timesteps: int = Field(1, ge=1, le=10_000)
+    trim: int | None = Field(None, ge=0, le=10_000_000, description="oldest training rows to drop; omitted: fewest that divide by batch_size")
     feature_range: tuple[float, float] = (-1.0, 1.0)
 
     @field_validator("feature_range")
@@ -69,6 +73,7 @@ class TransformSpec(BaseModel):
 
 
 PositiveInt = Annotated[int, Field(ge=1)]
+Units = Annotated[int, Field(ge=1, le=4096)]  # per layer; larger layers are refused at load, not by MemoryError
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 
 
@@ -76,10 +81,10 @@ class ModelSpec(BaseModel):
     """Model and training settings (Keras names and defaults)."""
 
     model_config = _STRICT
-    units: PositiveInt | list[PositiveInt] = Field(1, description="units of one layer, or a list: one entry per stacked layer")
+    units: Units | Annotated[list[Units], Field(max_length=32)] = Field(1, description="units of one layer (at most 4096), or a list: one entry per stacked layer (at most 32)")
     cell: Literal["lstm", "gru"] = "lstm"
-    batch_size: int = Field(4, ge=1)
-    epochs: int = Field(1000, ge=1)
+    batch_size: int = Field(4, ge=1, le=1_000_000)
+    epochs: int = Field(1000, ge=1, le=1_000_000, description="at most 10^6")
     stateful: bool = Field(True, description="carry state across minibatches (the tutorial); false: windows are independent")
     shuffle: bool = Field(False, description="reshuffle samples every epoch (stateless only)")
     optimizer: Literal["adam", "sgd", "rmsprop", "adagrad", "adamw"] = "adam"
@@ -115,8 +120,8 @@ class ModelSpec(BaseModel):
 class RunsSpec(BaseModel):
     model_config = _STRICT
     mode: Literal["summary", "diagnostic", "both"] = "both"
-    repeats: int = Field(30, ge=1, description="summary repeats per configuration")
-    diagnostic_repeats: int = Field(10, ge=1, description="repeats whose per-epoch curves are kept")
+    repeats: int = Field(30, ge=1, le=1_000_000, description="summary repeats per configuration")
+    diagnostic_repeats: int = Field(10, ge=1, le=100_000, description="repeats whose per-epoch curves are kept")
     seeding: Literal["per-config", "shared"] = Field(
         "per-config",
         description="per-config: seeds derive from the configuration (epochs excluded: an epoch grid is "
@@ -249,6 +254,12 @@ class StudySpec(BaseModel):
             raise ValueError("give either grid or grids, not both")
         if self.grids is not None and not self.grids:
             raise ValueError("grids: no sub-studies given")
+        total = sum(math.prod(len(v) for v in grid.values()) for grid in self.all_grids().values())
+        if total > MAX_CONFIGS:  # counted before anything is expanded
+            raise ValueError(
+                f"the grids declare {total:,} configurations, more than the {MAX_CONFIGS:,} one study may plan; "
+                "split the study, or explore the space with [search]"
+            )
         for name, grid in self.all_grids().items():
             where = "grid" if self.grid is not None else f"grids.{name}"
             for key, values in grid.items():
@@ -406,10 +417,20 @@ def resolve(params: dict[str, Any], study: str, label: str) -> Config:
     return Config(**params)
 
 
+def _is_union_tag(part: Any) -> bool:
+    """pydantic names the member of a union it tried in the error's location (``constrained-int``)."""
+    return isinstance(part, str) and (part in {"int", "float", "str", "bool", "list", "dict"} or "[" in part or part.startswith(("constrained-", "function-")))
+
+
 def format_errors(err: pydantic.ValidationError, source: str) -> str:
-    lines = []
+    """One line per offending key (a union's alternatives are reported once, by its first)."""
+    lines, seen = [], set()
     for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        loc = tuple(p for p in e["loc"] if not _is_union_tag(p))
+        if loc in seen:
+            continue
+        seen.add(loc)
+        path = ".".join(str(p) for p in loc) or "(top level)"
         msg = e["msg"].replace("Value error, ", "")
         if e["type"] == "extra_forbidden":
             msg = "unknown key"

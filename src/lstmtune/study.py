@@ -17,7 +17,7 @@ import numpy as np
 
 from lstmtune import analysis as analysis_mod
 from lstmtune import baselines as baselines_mod
-from lstmtune import evaluation, planner, results_io, runner
+from lstmtune import budget, evaluation, planner, results_io, runner
 from lstmtune.data import Series, load
 from lstmtune.fileio import atomic_outputs, claim_run_dir
 from lstmtune.store import Store, default_url, open_store
@@ -47,6 +47,7 @@ def run(
     started: float | None = None,
     extra_report: Callable[[planner.StudyResults, analysis_mod.Analysis], dict] | None = None,
     inputs: Sequence[Path] = (),
+    max_runs: int | None = budget.DEFAULT_MAX_RUNS,
 ) -> Outcome:
     """Run ``spec``, keeping results in a store, and write the outputs to ``out``.
 
@@ -62,6 +63,7 @@ def run(
       started: ``time.perf_counter()`` at process start, for the reported wall time.
       extra_report: returns extra HTML blocks for the report (used by ``reproduce``).
       inputs: files the study reads besides its data (the study file): never overwritten.
+      max_runs: refuse a study that plans more trainings (None: no limit).
 
     Raises:
       LstmtuneError: ``out`` is not a new, empty or lstmtune run directory (see
@@ -69,6 +71,7 @@ def run(
     """
     t0 = started if started is not None else time.perf_counter()
     series = load_series(spec)
+    budget.check(spec, len(series), max_runs=max_runs)  # size and memory: refused before anything is written
     plan = planner.plan(spec)
     planner.validate(plan, series)  # bad settings fail here, before anything is written
     out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *_data_inputs(spec)])
@@ -90,6 +93,11 @@ def report(directory: Path) -> Path:
     results, _ = results_io.read(directory)
     analysis = analysis_mod.analyse(results)
     return html.render(results, analysis, Path(directory), wall_s=results.timings.get("wall_s"))
+
+
+def _fit_memory(plan: planner.Plan, n_observations: int) -> planner.Plan:
+    """Split populations too large for this machine's memory (see :func:`budget.split`)."""
+    return dataclasses.replace(plan, populations=budget.split(plan.populations, n_observations))
 
 
 def _data_inputs(spec: StudySpec) -> list[Path]:
@@ -213,7 +221,7 @@ def run_selection(
       ``validation_*`` and ``tested`` true), and the selection metric's name.
     """
     phases = evaluation.selection_phases(spec, series, points)
-    plans = [dataclasses.replace(planner.plan(ph.spec, ph.points), phase=ph.name) for ph in phases]
+    plans = [_fit_memory(dataclasses.replace(planner.plan(ph.spec, ph.points), phase=ph.name), len(ph.series)) for ph in phases]
     for ph, pl in zip(phases, plans):
         planner.validate(pl, ph.series)  # every phase's settings fit its data, before training
         if isinstance(on_population, _Progress):
@@ -246,7 +254,7 @@ def run_test(
     tph = evaluation.test_phase(spec, series, points)
     if tph is None or not tph.points:
         return None
-    tplan = dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last, phase=tph.name)
+    tplan = _fit_memory(dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last, phase=tph.name), len(tph.series))
     planner.validate(tplan, tph.series)
     if isinstance(on_population, _Progress):
         on_population.expect(tplan)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune import stats
+from lstmtune.errors import LstmtuneError
 from lstmtune.planner import StudyResults, group_scores, is_paired, studies
 
 
@@ -20,6 +21,10 @@ class SubStudy:
     comparison: stats.StudyComparison
     paired: bool
     best_label: str
+
+
+class AllDiverged(LstmtuneError):
+    """Every run of every sub-study diverged."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,11 +101,15 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
     subs = []
     for name in studies(results):
         groups = group_scores(results, name)
+        if not any(np.isfinite(v).any() for v in groups.values()):
+            continue  # every run of this sub-study diverged: nothing to compare (the report says so)
         varied = list(dict.fromkeys(k for p in results.points if p.study == name for k in p.varied))
         paired = is_paired(results, name)
         table = stats.summary_table(groups, baseline_rmse=persistence, seed=seed)
         comparison = stats.compare_to_best(groups, paired=paired, alpha=alpha)
         subs.append(SubStudy(name, varied, list(groups), table, comparison, paired, results.selected.get(name, comparison.best)))
+    if not subs:
+        raise AllDiverged(f"every run of study {results.spec.name!r} diverged (NaN or infinite scores); nothing to compare")
     test_persistence = results.baselines["persistence"]["rmse"]
     best_name = min(results.baselines, key=lambda n: results.baselines[n]["rmse"])
     best_baseline = (best_name, float(results.baselines[best_name]["rmse"]))

@@ -8,6 +8,7 @@ with status 2; nothing is written.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -31,13 +32,34 @@ DateCol = Annotated[Optional[str], typer.Option("--date-column", help="CSV colum
 ValueCol = Annotated[Optional[str], typer.Option("--value-column", help="CSV column holding values (detected if omitted).")]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _u(text) -> str:
+    """A user's string (a name, label, path, value) made safe to print: terminal control
+    characters shown as escapes, Rich markup characters escaped."""
+    return escape(_CONTROL.sub(lambda m: repr(m.group(0))[1:-1], str(text)))
+
+
 def _handles_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except LstmtuneError as err:
-            err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {_u(str(err))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+        except OSError as err:  # the environment: permissions, a full disk, a directory for a file
+            where = f"{err.filename}: " if err.filename else ""
+            reason = err.strerror or str(err)
+            err_console.print(f"[bold red]error:[/] {_u(where + reason)}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+        except Exception as err:
+            db_error = sys.modules.get("sqlalchemy.exc")
+            if db_error is None or not isinstance(err, db_error.OperationalError):
+                raise  # a programming error: keep its traceback
+            # the database refused (read-only, locked, disk full): claims were released by the runner
+            err_console.print(f"[bold red]error:[/] database: {_u(str(err.orig))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper
@@ -82,8 +104,13 @@ def baseline(
     from lstmtune.data import load
 
     series = load(data, date_column=date_column, value_column=value_column)
+    if not 1 <= test_size < len(series) - 1:
+        raise LstmtuneError(f"--test-size must be between 1 and {len(series) - 2} for {len(series)} observations, got {test_size}")
+    train = len(series) - test_size
+    if not 1 <= period < train:
+        raise LstmtuneError(f"--period must be between 1 and {train - 1} (fewer than the {train} training observations), got {period}")
     results = baselines.evaluate_all(series.values, test_size=test_size, period=period)
-    console.print(f"{series.name}: {len(series)} observations, last {test_size} are the test set")
+    console.print(f"{_u(series.name)}: {len(series)} observations, last {test_size} are the test set", highlight=False)
     console.print(baseline_table(results))
 
 
@@ -100,18 +127,22 @@ def plot_series(
     from lstmtune.data import load
     from lstmtune.report import figures
 
+    if output.is_dir():
+        raise LstmtuneError(f"-o {output}: is a directory; give a PNG file name")
+    if output.suffix.lower() != ".png":
+        raise LstmtuneError(f"-o {output}: give a file name ending in .png")
     series = load(data, date_column=date_column, value_column=value_column)
     if not 0 <= test_size < len(series):
         raise LstmtuneError(f"--test-size must be between 0 and {len(series) - 1}, got {test_size}")
     figures.series_plot(series.dates, series.values, output, title=f"{series.name} ({series.value_name})", test_size=test_size or None)
-    console.print(f"wrote {output}")
+    console.print(f"wrote {_u(output)}", highlight=False)
 
 
 def _summary_tables(outcome) -> None:
     a = outcome.analysis
     for sub in a.substudies:
         metric = "validation RMSE" if a.honest else "test RMSE"
-        table = Table(title=f"Study {escape(sub.name)}: final {metric} over repeats")
+        table = Table(title=f"Study {_u(sub.name)}: final {metric} over repeats")
         for col in ("configuration", "n", "mean", "95% CI", "std", "min", "median", "max", "skill %", "adj. p"):
             table.add_column(col, justify="left" if col == "configuration" else "right")
         comps = {c.config: c for c in sub.comparison.comparisons}
@@ -120,11 +151,11 @@ def _summary_tables(outcome) -> None:
             mark = " (best)" if label == sub.best_label else (" ≈" if label in sub.comparison.indistinguishable else "")
             p = "—" if c is None else ("<0.001" if c.p_adjusted < 0.001 else f"{c.p_adjusted:.3f}")
             table.add_row(
-                f"{label}{mark}", str(int(r["count"])), f"{r['mean']:.2f}", f"{r['mean_ci_low']:.1f}–{r['mean_ci_high']:.1f}",
+                f"{_u(label)}{mark}", str(int(r["count"])), f"{r['mean']:.2f}", f"{r['mean_ci_low']:.1f}–{r['mean_ci_high']:.1f}",
                 f"{r['std']:.2f}", f"{r['min']:.2f}", f"{r['50%']:.2f}", f"{r['max']:.2f}", f"{r['skill_%']:+.1f}", p,
             )
         console.print(table)
-        console.print(sub.comparison.sentence(), highlight=False)
+        console.print(_u(sub.comparison.sentence()), highlight=False)
 
 
 def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None, inputs=(), max_runs=None):
@@ -161,7 +192,7 @@ def _print_selection(a, spec) -> None:
         study_name, label, mean = a.best_overall()
         persistence = a.persistence_rmse
         console.print(
-            f"Best configuration: [bold]{escape(label)}[/] ({escape(study_name)}), mean test RMSE {mean:.2f} "
+            f"Best configuration: [bold]{_u(label)}[/] ({_u(study_name)}), mean test RMSE {mean:.2f} "
             f"vs persistence {persistence:.3f} ({100 * (1 - mean / persistence):+.1f}% skill). "
             f"[yellow]Selected and scored on the same {spec.data.test_size} test observations (the tutorial's protocol): optimistic.[/]",
             highlight=False,
@@ -171,15 +202,15 @@ def _print_selection(a, spec) -> None:
     for t in a.tests:
         s = t.summary
         console.print(
-            f"Selected on {selection_name(spec)}: [bold]{escape(t.label)}[/] ({escape(t.study)}); "
+            f"Selected on {selection_name(spec)}: [bold]{_u(t.label)}[/] ({_u(t.study)}); "
             f"test RMSE of the selected configuration: {s['mean']:.2f} (scored once; mean 95% CI "
             f"{s['mean_ci_low']:.2f}–{s['mean_ci_high']:.2f}) vs persistence {a.test_persistence_rmse:.3f} "
-            f"({s['skill_%']:+.1f}% skill) and the best baseline, {escape(best_name)} {best_rmse:.3f} ({t.skill_vs_best_baseline:+.1f}%).",
+            f"({s['skill_%']:+.1f}% skill) and the best baseline, {_u(best_name)} {best_rmse:.3f} ({t.skill_vs_best_baseline:+.1f}%).",
             highlight=False,
         )
         if t.test_selected:
             console.print(
-                f"  Choosing on the test set would have picked {escape(t.test_selected[0])} (mean test RMSE "
+                f"  Choosing on the test set would have picked {_u(t.test_selected[0])} (mean test RMSE "
                 f"{t.test_selected[1]:.2f}; optimism {t.optimism:.2f}), not used for selection.",
                 highlight=False,
             )
@@ -191,8 +222,15 @@ def _print_outcome(outcome) -> None:
     from lstmtune.baselines import Baseline
 
     r = outcome.results
+    if outcome.analysis is None:
+        err_console.print(
+            f"[bold red]every run diverged[/] ({len(r.runs)} runs: NaN or infinite losses or weights); nothing to compare. "
+            f"Report: {_u(outcome.directory / 'report.html')}",
+            highlight=False,
+        )
+        raise typer.Exit(code=3)
     for notice in r.notices:
-        console.print(f"[yellow]note:[/] {escape(notice)}", highlight=False)
+        console.print(f"[yellow]note:[/] {_u(notice)}", highlight=False)
     for c in r.counts:
         console.print(
             f"data (batch {c['batch_size']}): {c['values']} values -> {c['differences']} differences -> {c['pairs']} pairs -> "
@@ -205,7 +243,7 @@ def _print_outcome(outcome) -> None:
     n_div = int(r.runs["diverged"].sum())
     if n_div:
         console.print(f"[yellow]{n_div} runs diverged[/] (NaN/inf); they are excluded from the statistics and counted in the report.")
-    console.print(f"{len(r.runs)} runs in {outcome.wall_s:.1f} s. Report: {outcome.directory / 'report.html'}", highlight=False)
+    console.print(f"{len(r.runs)} runs in {outcome.wall_s:.1f} s. Report: {_u(outcome.directory / 'report.html')}", highlight=False)
 
 
 @app.command()
@@ -252,7 +290,7 @@ def _interruptible(fn, out: Path):
         return fn()
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, _Terminated) else "interrupted"
-        err_console.print(f"[yellow]{what}[/]: finished populations are saved in {escape(str(out))}; run the same command again to resume.")
+        err_console.print(f"[yellow]{what}[/]: finished populations are saved in {_u(str(out))}; run the same command again to resume.")
         raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -272,7 +310,7 @@ def plan(
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     series = load_series(spec)
     est = budget.check(spec, len(series), max_runs=max_runs)
-    console.print(f"study {escape(spec.name)} on {escape(series.name)} ({len(series)} observations), selection on {spec.evaluation.selection}:", highlight=False)
+    console.print(f"study {_u(spec.name)} on {_u(series.name)} ({len(series)} observations), selection on {spec.evaluation.selection}:", highlight=False)
     for line in est.lines():
         console.print(f"  {line}", highlight=False)
 
@@ -309,18 +347,18 @@ def search(
 
     outcome, path = _interruptible(go, out)
     metric = "test RMSE" if outcome.metric == "test_rmse" else "validation RMSE"
-    table = Table(title=f"Search {escape(spec.name)}: best trials ({spec.search.objective} {metric} over {spec.runs.repeats} repeats)")
+    table = Table(title=f"Search {_u(spec.name)}: best trials ({spec.search.objective} {metric} over {spec.runs.repeats} repeats)")
     trials = outcome.trials.dropna(subset=["value"]).sort_values("value").head(10)
     cols = [c for c in trials.columns if c not in ("config", "state")]
     for c in cols:
         table.add_column(c, justify="right")
     for _, r in trials.iterrows():
-        table.add_row(*(f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+        table.add_row(*(f"{r[c]:.4g}" if isinstance(r[c], float) else _u(r[c]) for c in cols))
     console.print(table)
     n = outcome.trials["state"].value_counts().to_dict() if len(outcome.trials) else {}
     console.print(
         f"{len(outcome.trials)} trials ({', '.join(f'{v} {k.lower()}' for k, v in n.items())}); {outcome.trainings} trainings "
-        f"in {outcome.wall_s:.1f} s. Report: {path}",
+        f"in {outcome.wall_s:.1f} s. Report: {_u(path)}",
         highlight=False,
     )
     if outcome.test is not None:
@@ -347,13 +385,13 @@ def status(
         if not (run_dir / "study.db").is_file():
             raise LstmtuneError(f"{run_dir}: no study.db here; not a run directory written by `lstmtune run`")
         storage = default_url(run_dir)
-    with open_store(storage) as store:
+    with open_store(storage, read_only=True) as store:
         frame = study_status(store)
-    table = Table(title=f"Studies in {storage}")
+    table = Table(title=f"Studies in {_u(storage)}")
     for col in frame.columns:
         table.add_column(col, justify="left" if col == "study" else "right")
     for _, r in frame.iterrows():
-        table.add_row(*(str(v) for v in r))
+        table.add_row(*(_u(v) for v in r))
     console.print(table)
 
 
@@ -364,7 +402,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written
     from lstmtune import study
 
     path = study.report(run_dir)
-    console.print(f"wrote {path}")
+    console.print(f"wrote {_u(path)}", highlight=False)
 
 
 @app.command()

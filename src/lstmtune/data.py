@@ -83,12 +83,16 @@ def load_csv(path: Path, *, date_column: str | None = None, value_column: str | 
         raise DataError(f"{path}: no such file (and not a built-in dataset; built-ins: {known})")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, expected a CSV file")
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise DataError(f"{path}: not a regular file, expected a CSV file")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable CSV file ({err})") from None
+        raise DataError(f"{path}: not a readable CSV file ({show(str(err), 200)})") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -99,6 +103,16 @@ def load_csv(path: Path, *, date_column: str | None = None, value_column: str | 
     values = _parse_values(path, frame[value_col], value_col)
     _check_order(path, dates, date_col)
     return Series(name=str(path), dates=dates, values=values, value_name=value_col)
+
+
+def show(text: str, limit: int = 60) -> str:
+    """``repr`` of a user's text for a message: control characters escaped, at most ``limit`` characters."""
+    r = repr(text)
+    return r if len(r) <= limit else r[: limit - 12] + f"...' ({len(text):,} chars)"
+
+
+# pandas' datetime64[ns] spans 1677-09-21 to 2262-04-11; dates outside would wrap silently.
+_MIN_DATE, _MAX_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 
 
 def _line(row: int) -> int:
@@ -115,8 +129,15 @@ def _try_dates(column: pd.Series) -> np.ndarray | None:
     else:
         if text.str.fullmatch(r"[-+]?\d+(\.\d*)?").any():
             return None  # plain numbers are values, not dates
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except (ValueError, OverflowError):  # e.g. mixed time-zone offsets: see _parse_dates
+            return None
     if parsed.isna().any():
+        return None
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    if (parsed < _MIN_DATE).any() or (parsed > _MAX_DATE).any():
         return None
     return parsed.to_numpy(dtype="datetime64[ns]")
 
@@ -148,7 +169,10 @@ def _date_fraction(column: pd.Series) -> float:
     if text.str.fullmatch(r"[-+]?\d+(\.\d*)?").mean() > 0.5:
         return 0.0
     tutorial = text.map(lambda s: bool(_TUTORIAL_MONTH.match(s)))
-    iso = pd.to_datetime(text.where(~tutorial), format="ISO8601", errors="coerce").notna()
+    try:
+        iso = pd.to_datetime(text.where(~tutorial), format="ISO8601", errors="coerce").notna()
+    except (ValueError, OverflowError):  # mixed time-zone offsets: parse with UTC to count
+        iso = pd.to_datetime(text.where(~tutorial), format="ISO8601", errors="coerce", utc=True).notna()
     return float((tutorial | iso).mean()) if len(text) else 0.0
 
 
@@ -182,14 +206,28 @@ def _parse_dates(path: Path, column: pd.Series, name: str) -> np.ndarray:
         return parsed
     text = column.str.strip()
     use_tutorial = bool(len(text)) and bool(_TUTORIAL_MONTH.match(text.iloc[0]))
+    offsets = set()
     for row, cell in enumerate(text):
         if use_tutorial:
             ok = bool(_TUTORIAL_MONTH.match(cell)) and not pd.isna(pd.to_datetime("190" + cell, format="%Y-%m", errors="coerce"))
         else:
-            ok = cell != "" and not pd.isna(pd.to_datetime(cell, format="ISO8601", errors="coerce"))
+            try:
+                stamp = pd.to_datetime(cell, format="ISO8601", errors="coerce") if cell else pd.NaT
+            except (ValueError, OverflowError):
+                stamp = pd.NaT
+            ok = not pd.isna(stamp)
+            if ok and not _MIN_DATE <= stamp.tz_localize(None) <= _MAX_DATE:
+                raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} is outside the supported dates (1678 to 2261)")
+            if ok and stamp.tzinfo is not None:
+                offsets.add(stamp.utcoffset())
+                if len(offsets) > 1:
+                    raise DataError(
+                        f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} has another time-zone offset than the rows "
+                        "before it; give every date in one offset (or UTC)"
+                    )
         if not ok:
-            what = "is missing" if cell == "" else f"{cell!r} is not a date"
-            raise DataError(f"{path}: line {_line(row)}, column {name!r}: {what}")
+            what = "is missing" if cell == "" else f"{show(cell)} is not a date"
+            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
     raise DataError(f"{path}: column {name!r} does not parse as dates")  # pragma: no cover - defensive
 
 
@@ -200,8 +238,8 @@ def _parse_values(path: Path, column: pd.Series, name: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         cell = text.iloc[row]
-        what = "is missing" if cell == "" else f"{cell!r} is not a finite number"
-        raise DataError(f"{path}: line {_line(row)}, column {name!r}: {what}")
+        what = "is missing" if cell == "" else f"{show(cell)} is not a finite number"
+        raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
     return values
 
 

@@ -37,7 +37,8 @@ def mase(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, m: int = 1
     """Mean absolute scaled error against the in-sample seasonal naive (period ``m``)."""
     train = np.asarray(train, dtype=np.float64)
     scale = np.mean(np.abs(train[m:] - train[:-m]))
-    return mae(actual, forecast) / scale
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant training series has no scale: NaN (or inf)
+        return mae(actual, forecast) / scale
 
 
 def all_metrics(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, m: int = 1) -> dict[str, np.ndarray]:

@@ -38,11 +38,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from lstmtune.errors import SpecError
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+# Unknown keys, non-finite numbers (TOML has inf and nan) and non-boolean flags are refused.
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 MAX_CONFIGS = 100_000
 """Configurations one study file may declare (a search explores larger spaces)."""
@@ -85,12 +86,12 @@ class ModelSpec(BaseModel):
     cell: Literal["lstm", "gru"] = "lstm"
     batch_size: int = Field(4, ge=1, le=1_000_000)
     epochs: int = Field(1000, ge=1, le=1_000_000, description="at most 10^6")
-    stateful: bool = Field(True, description="carry state across minibatches (the tutorial); false: windows are independent")
-    shuffle: bool = Field(False, description="reshuffle samples every epoch (stateless only)")
+    stateful: StrictBool = Field(True, description="carry state across minibatches (the tutorial); false: windows are independent")
+    shuffle: StrictBool = Field(False, description="reshuffle samples every epoch (stateless only)")
     optimizer: Literal["adam", "sgd", "rmsprop", "adagrad", "adamw"] = "adam"
     learning_rate: float | None = Field(None, gt=0, description="omitted: the optimizer's Keras default (sgd 0.01, others 0.001)")
     momentum: float = Field(0.0, ge=0.0, le=1.0, description="sgd and rmsprop")
-    nesterov: bool = Field(False, description="sgd only")
+    nesterov: StrictBool = Field(False, description="sgd only")
     loss: Literal["mse", "mae", "huber"] = "mse"
     huber_delta: float = Field(1.0, gt=0)
     dropout: Rate = 0.0
@@ -147,8 +148,8 @@ class EvaluationSpec(BaseModel):
     selection: Literal["validation", "backtest", "test"] = "validation"
     validation_size: int | None = Field(None, ge=1, description="observations just before the test set; omitted: data.test_size")
     folds: int = Field(3, ge=1, le=100, description="backtest only: rolling origins")
-    refit: bool = Field(True, description="retrain the selected configuration on training + validation rows before the test")
-    test_all: bool = Field(False, description="also score every configuration on the test set (labelled: not used for selection)")
+    refit: StrictBool = Field(True, description="retrain the selected configuration on training + validation rows before the test")
+    test_all: StrictBool = Field(False, description="also score every configuration on the test set (labelled: not used for selection)")
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -172,7 +173,7 @@ class ParamSpace(BaseModel):
     type: Literal["int", "float", "categorical"]
     low: float | None = None
     high: float | None = None
-    log: bool = False
+    log: StrictBool = False
     step: float | None = Field(None, gt=0)
     choices: list[Any] | None = None
 
@@ -222,6 +223,12 @@ class SearchSpec(BaseModel):
         for name, p in self.space.items():
             if name not in GRID_KEYS:
                 raise ValueError(f"space.{name}: unknown parameter; searchable: {sorted(GRID_KEYS)}")
+            # every value the space can produce must be a valid value of the parameter
+            values = list(p.choices or []) if p.type == "categorical" else [p.low, p.high]
+            for v in values:
+                _check_value(f"space.{name}", name, int(v) if p.type == "int" else v, None)
+            if p.type == "int" and p.step is not None and p.step != int(p.step):
+                raise ValueError(f"space.{name}: an int range needs a whole-number step, got {p.step:g}")
             if self.sampler == "cmaes" and p.type == "categorical":
                 raise ValueError(f"space.{name}: CMA-ES samples numbers only; use tpe or random for categorical parameters")
             if self.sampler == "grid" and p.type == "float" and p.step is None:
@@ -278,13 +285,16 @@ class StudySpec(BaseModel):
         return {self.name: dict(self.grid or {})}
 
 
+_FINITE = ConfigDict(allow_inf_nan=False)
+
+
 def _check_value(path: str, key: str, value: Any, spec: StudySpec) -> Any:
     """Validate one grid value against its field's type and bounds; return it coerced (1.0 -> 1)."""
     model = {"model": ModelSpec, "transforms": TransformSpec}[GRID_KEYS[key]]
     field = model.model_fields[key]
     try:
         annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
-        value = pydantic.TypeAdapter(annotation).validate_python(value)
+        value = pydantic.TypeAdapter(annotation, config=_FINITE).validate_python(value)
         if key == "units":
             ModelSpec._layers(value)
     except (pydantic.ValidationError, ValueError) as err:
@@ -455,12 +465,30 @@ def load(path: str | Path) -> StudySpec:
     """
     path = Path(path)
     if not path.is_file():
-        raise SpecError(f"{path}: no such study file")
+        raise SpecError(f"{path}: no such study file" if not path.exists() else f"{path}: not a regular file")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise SpecError(f"{path}: not UTF-8 text (byte {err.start}); save the study file as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: not valid TOML ({err})") from None
-    return from_dict(raw, str(path))
+    except PermissionError:
+        raise SpecError(f"{path}: permission denied") from None
+    if not raw:
+        raise SpecError(f"{path}: the study file is empty; give at least a name (run `lstmtune run` without a file for the default study)")
+    spec = from_dict(raw, str(path))
+    return _resolve_source(spec, path)
+
+
+def _resolve_source(spec: StudySpec, study_file: Path) -> StudySpec:
+    """A relative data path in a study file is relative to the file's folder (built-in names stay)."""
+    from lstmtune.data import BUILTINS
+
+    source = spec.data.source
+    if source in BUILTINS or Path(source).is_absolute():
+        return spec
+    resolved = (study_file.parent / source).resolve()
+    return spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(resolved)})})
 
 
 def dumps(spec: StudySpec) -> str:

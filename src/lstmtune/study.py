@@ -27,8 +27,10 @@ from lstmtune.spec import StudySpec
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
+    """A finished study. ``analysis`` is None when every run diverged (the report says so)."""
+
     results: planner.StudyResults
-    analysis: analysis_mod.Analysis
+    analysis: analysis_mod.Analysis | None
     directory: Path
     wall_s: float
 
@@ -72,12 +74,21 @@ def run(
     t0 = started if started is not None else time.perf_counter()
     series = load_series(spec)
     budget.check(spec, len(series), max_runs=max_runs)  # size and memory: refused before anything is written
+    check_scoreable(spec, series)
     plan = planner.plan(spec)
     planner.validate(plan, series)  # bad settings fail here, before anything is written
     out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *_data_inputs(spec)])
     with open_store(storage or default_url(out)) as store:
         results = execute(spec, series, store, on_population=on_population, on_epochs=on_epochs)
-    analysis = analysis_mod.analyse(results)
+    try:
+        analysis = analysis_mod.analyse(results)
+    except analysis_mod.AllDiverged:
+        # Nothing to compare, but the runs are real results: write them and a report that says so.
+        results.timings["wall_s"] = time.perf_counter() - t0
+        with atomic_outputs(out) as tmp:
+            results_io.write(results, tmp)
+            html.render_all_diverged(results, tmp)
+        return Outcome(results, None, out, results.timings["wall_s"])
     extra = extra_report(results, analysis) if extra_report else None
     wall = time.perf_counter() - t0  # up to the outputs: recorded in them
     results.timings["wall_s"] = wall
@@ -91,8 +102,30 @@ def run(
 def report(directory: Path) -> Path:
     """Regenerate ``report.html`` (and the figures) from a run directory's stored results."""
     results, _ = results_io.read(directory)
-    analysis = analysis_mod.analyse(results)
+    try:
+        analysis = analysis_mod.analyse(results)
+    except analysis_mod.AllDiverged:
+        return html.render_all_diverged(results, Path(directory))
     return html.render(results, analysis, Path(directory), wall_s=results.timings.get("wall_s"))
+
+
+def check_scoreable(spec: StudySpec, series: Series) -> None:
+    """Refuse, before training, holdouts on which skill is undefined (persistence is exact there).
+
+    Raises:
+      SpecError: a constant stretch of the series makes the persistence RMSE 0.
+    """
+    from lstmtune.errors import SpecError
+
+    holdouts = [(ph.name, ph.series, ph.spec.data.test_size) for ph in evaluation.selection_phases(spec, series, [])]
+    if spec.evaluation.selection != "test":
+        holdouts.append(("test", series, spec.data.test_size))
+    for name, s, n in holdouts:
+        if np.ptp(s.values[-n - 1 :]) == 0.0:
+            raise SpecError(
+                f"{series.name}: the series is constant over the last {n} observations of the {name} split, so persistence "
+                "forecasts them exactly (RMSE 0) and skill is undefined; use more varied data or another split"
+            )
 
 
 def _fit_memory(plan: planner.Plan, n_observations: int) -> planner.Plan:

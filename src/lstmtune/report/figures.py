@@ -6,6 +6,7 @@ more than what it draws.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -69,7 +70,9 @@ def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: flo
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(1, curves.shape[1] + 1)
     for k, (name, color) in enumerate((("train", TRAIN_COLOR), ("test", TEST_COLOR))):
-        q25, q50, q75 = np.nanpercentile(curves[:, :, k], [25, 50, 75], axis=0)
+        with warnings.catch_warnings():  # epochs after every repeat diverged are all-NaN: drawn as gaps
+            warnings.simplefilter("ignore", RuntimeWarning)
+            q25, q50, q75 = np.nanpercentile(curves[:, :, k], [25, 50, 75], axis=0)
         ax.fill_between(epochs, q25, q75, color=color, alpha=0.25, lw=0)
         ax.plot(epochs, q50, color=color, lw=1.5, label=f"{name} median (IQR band)")
     if baseline is not None:
@@ -127,7 +130,9 @@ def median_curves(curves: Mapping[str, np.ndarray], path: Path, *, title: str, b
     cmap = plt.get_cmap("viridis", max(2, len(curves)))
     all_medians = []
     for i, (label, c) in enumerate(curves.items()):
-        med = np.nanmedian(c[:, :, 1], axis=0)
+        with warnings.catch_warnings():  # epochs after every repeat diverged are all-NaN: drawn as gaps
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(c[:, :, 1], axis=0)
         all_medians.append(med)
         ax.plot(np.arange(1, len(med) + 1), med, color=cmap(i), lw=1.4, label=label)
     if baseline is not None:

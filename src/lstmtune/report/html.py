@@ -155,6 +155,28 @@ def render(results: StudyResults, analysis: Analysis, directory: Path, *, wall_s
     return path
 
 
+_ALL_DIVERGED = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lstmtune report: {{ spec.name }}</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 900px; margin: 2em auto">
+<h1>lstmtune report: {{ spec.name }}</h1>
+<p><b>Every run diverged</b>: all {{ n }} runs ended with NaN or infinite losses or weights (first
+divergence at epoch {{ first }}), so there is nothing to compare. Lower the learning rate, or check the
+data's scale and the loss settings. Per-run results (with the epoch each diverged) are in results.csv.</p>
+<h2>Study specification</h2><pre>{{ spec_toml }}</pre></body></html>
+"""
+
+
+def render_all_diverged(results: StudyResults, directory: Path) -> Path:
+    """The report of a study whose every run diverged: what happened, nothing to compare."""
+    epochs = results.runs["diverged_epoch"].dropna()
+    html = jinja2.Environment(autoescape=True).from_string(_ALL_DIVERGED).render(
+        spec=results.spec, n=len(results.runs), first=int(epochs.min()) if len(epochs) else "?", spec_toml=_spec_toml(results)
+    )
+    path = Path(directory) / "report.html"
+    path.write_text(html)
+    return path
+
+
 def _spec_toml(results: StudyResults) -> str:
     from lstmtune.spec import dumps
 

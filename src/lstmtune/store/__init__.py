@@ -17,13 +17,19 @@ from lstmtune.store.base import DONE, METRIC_COLUMNS, RUNNING, SCHEMA_VERSION, S
 from lstmtune.store.sql import SQLStore, default_url
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, read_only: bool = False) -> Store:
     """Open (creating if new) the store at a SQLAlchemy URL.
 
+    Args:
+      url: a SQLAlchemy URL.
+      read_only: only read (``lstmtune status``): an SQLite file is opened without
+        creating or locking anything, so a read-only run directory can be inspected.
+
     Raises:
-      LstmtuneError: the database cannot be opened or holds another schema version.
+      LstmtuneError: the database cannot be opened, is read-only when writing is
+        needed, is corrupt, or holds another schema version.
     """
-    return SQLStore(url)
+    return SQLStore(url, read_only=read_only)
 
 
 __all__ = [

@@ -14,6 +14,7 @@ locked" half-way through.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -124,7 +125,8 @@ class SQLStore(Store):
         lstmtune schema version.
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, read_only: bool = False):
+        self.read_only = read_only
         try:
             self._url = sa.engine.make_url(url)
         except sa.exc.ArgumentError as err:
@@ -134,14 +136,25 @@ class SQLStore(Store):
         self._sqlite_file = self._sqlite and self._url.database not in (None, "", ":memory:") and not str(
             self._url.database
         ).startswith("file:")
+        connect_args = {"timeout": _BUSY_TIMEOUT_S} if self._sqlite else {}
         if self._sqlite_file:
-            parent = Path(self._url.database).parent
+            path = Path(self._url.database)
+            parent = path.parent
             if not parent.is_dir():
                 raise LstmtuneError(f"database {self.url}: directory {parent} does not exist")
+            if path.exists() and not path.is_file():
+                raise LstmtuneError(f"database {self.url}: {path} is not a regular file")
+            writable = os.access(path, os.W_OK) and os.access(parent, os.W_OK) if path.exists() else os.access(parent, os.W_OK)
+            if read_only:
+                if not path.is_file():
+                    raise LstmtuneError(f"database {self.url}: no such file")
+                # Read without creating -wal/-shm files or taking locks (the folder may be read-only).
+                ro = f"file:{path.resolve().as_posix()}?mode=ro" + ("" if writable else "&immutable=1") + "&uri=true"
+                self._url = sa.engine.make_url(f"sqlite:///{ro}")
+            elif not writable:
+                raise LstmtuneError(f"database {self.url}: {path if path.exists() else parent} is read-only; lstmtune needs to write its results there")
         try:
-            self._engine = sa.create_engine(
-                self._url, connect_args={"timeout": _BUSY_TIMEOUT_S} if self._sqlite else {}
-            )
+            self._engine = sa.create_engine(self._url, connect_args=connect_args)
         except (ImportError, sa.exc.ArgumentError) as err:
             raise LstmtuneError(f"cannot open database {self.url}: {err}") from None
         if self._sqlite and self._url.get_driver_name() == "pysqlite":
@@ -152,7 +165,7 @@ class SQLStore(Store):
         except LstmtuneError:
             self._engine.dispose()
             raise
-        except sa.exc.OperationalError as err:
+        except sa.exc.DatabaseError as err:  # locked, read-only, corrupt or truncated, not a database
             self._engine.dispose()
             raise LstmtuneError(f"cannot open database {self.url}: {err.orig}") from None
         except BaseException:
@@ -164,6 +177,10 @@ class SQLStore(Store):
     def _open(self) -> None:
         with self._engine.connect() as conn:
             present = self._check_version(conn)
+        if self.read_only:
+            if not present:
+                raise LstmtuneError(f"database {self.url} holds no lstmtune results")
+            return
         if self._sqlite_file:
             # Persistent in the file; a no-op once set. Outside any transaction.
             raw = self._engine.raw_connection()

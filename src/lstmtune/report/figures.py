@@ -6,6 +6,7 @@ more than what it draws.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,7 +28,15 @@ def _pyplot():
     return pyplot
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _save(fig, path: Path) -> None:
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):  # names and labels are users' text: no control characters in a figure
+        if _CONTROL.search(text.get_text()):
+            text.set_text(_CONTROL.sub("?", text.get_text()))
     with atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     _pyplot().close(fig)

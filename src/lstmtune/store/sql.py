@@ -144,7 +144,7 @@ class SQLStore(Store):
                 raise LstmtuneError(f"database {self.url}: directory {parent} does not exist")
             if path.exists() and not path.is_file():
                 raise LstmtuneError(f"database {self.url}: {path} is not a regular file")
-            writable = os.access(path, os.W_OK) and os.access(parent, os.W_OK) if path.exists() else os.access(parent, os.W_OK)
+            writable = _writable(path)
             if read_only:
                 if not path.is_file():
                     raise LstmtuneError(f"database {self.url}: no such file")
@@ -557,6 +557,12 @@ class SQLStore(Store):
             for chunk in _chunks(sorted(keys)):
                 found.update(conn.execute(sa.select(c.c.key).where(c.c.study_id == study_id, c.c.key.in_(chunk))).scalars())
         return keys - found
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write the database file and its -wal/-shm files beside it."""
+    parent = path.parent
+    return (os.access(path, os.W_OK) if path.exists() else True) and os.access(parent, os.W_OK)
 
 
 def _configure_pysqlite(engine: sa.Engine) -> None:

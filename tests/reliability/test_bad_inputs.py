@@ -1,0 +1,178 @@
+"""Issue 9 items 5-7: every bad input gets one clear line, exit 2, no traceback, nothing written."""
+
+import errno
+import os
+import re
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.cli import app
+from lstmtune.data import load
+
+TINY = 'name = "t"\n[model]\nepochs = 5\n[runs]\nrepeats = 2\nmode = "summary"\n[grid]\nunits = [1]\n'
+
+
+def _csv(path, dates=None, values=None):
+    s = load("shampoo")
+    dates = list(pd.DatetimeIndex(s.dates).strftime("%Y-%m-%d")) if dates is None else dates
+    values = list(s.values) if values is None else values
+    pd.DataFrame({"date": dates, "v": values}).to_csv(path, index=False)
+    return path
+
+
+def _write(path, data: bytes | str):
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return path
+
+
+def _one_line(result, *needles):
+    out = result.output
+    assert result.exit_code == 2, out
+    lines = [x for x in out.strip().splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), out
+    assert "Traceback" not in out and "\x1b]" not in out
+    for n in needles:
+        assert n in out.replace("\n", ""), (n, out)
+
+
+CASES = {
+    # name: (files to create, argv, needles)
+    "non-UTF-8 study file": (lambda d: _write(d / "s.toml", b'name = "caf\xe9"\n'), ["run", "s.toml"], ["not UTF-8"]),
+    "empty study file": (lambda d: _write(d / "s.toml", "# only a comment\n"), ["run", "s.toml"], ["empty"]),
+    "stateful = 1": (lambda d: _write(d / "s.toml", "[model]\nstateful = 1\n"), ["run", "s.toml"], ["model.stateful", "boolean"]),
+    "infinite learning rate": (lambda d: _write(d / "s.toml", "[model]\nlearning_rate = inf\n"), ["run", "s.toml"], ["model.learning_rate", "finite"]),
+    "infinite L2 in a grid": (lambda d: _write(d / "s.toml", "[grid]\nl2 = [0.0, inf]\n"), ["run", "s.toml"], ["grid.l2", "finite"]),
+    "NaN Huber delta": (lambda d: _write(d / "s.toml", "[model]\nhuber_delta = nan\n"), ["run", "s.toml"], ["huber_delta", "finite"]),
+    "infinite feature range": (lambda d: _write(d / "s.toml", "[transforms]\nfeature_range = [-1, inf]\n"), ["run", "s.toml"], ["feature_range"]),
+    "search units -3": (lambda d: _write(d / "s.toml", '[search]\n[search.space.units]\ntype = "int"\nlow = -3\nhigh = 4\n'), ["search", "s.toml"], ["space.units", "-3"]),
+    "search dropout 1.5": (lambda d: _write(d / "s.toml", '[search]\n[search.space.dropout]\ntype = "float"\nlow = 0.0\nhigh = 1.5\n'), ["search", "s.toml"], ["space.dropout", "1.5"]),
+    "search choices [0, -1, x]": (lambda d: _write(d / "s.toml", '[search]\n[search.space.units]\ntype = "categorical"\nchoices = [0, -1, "x"]\n'), ["search", "s.toml"], ["space.units"]),
+    "int search step 0.5": (lambda d: _write(d / "s.toml", '[search]\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 4\nstep = 0.5\n'), ["search", "s.toml"], ["whole-number step"]),
+    "mixed time zones": (lambda d: _write(d / "tz.csv", "date,v\n2020-01-01T00:00+01:00,1\n2020-02-01T00:00+02:00,2\n2020-03-01T00:00+01:00,3\n"), ["baseline", "tz.csv", "--test-size", "1"], ["line 3", "time-zone offset"]),
+    "date 0001-01-01": (lambda d: _csv(d / "old.csv", dates=[f"{1 + i // 12:04d}-{i % 12 + 1:02d}-01" for i in range(36)]), ["baseline", "old.csv"], ["line 2", "outside the supported dates"]),
+    "a FIFO as data": (lambda d: os.mkfifo(d / "fifo.csv"), ["baseline", "fifo.csv"], ["not a regular file"]),
+    "a 1 MB cell": (lambda d: _write(d / "big.csv", "date,v\n2020-01-01," + "x" * 1_000_000 + "\n"), ["baseline", "big.csv"], ["line 2", "1,000,000 chars"]),
+    "--period 0": (None, ["baseline", "--period", "0"], ["--period must be between 1 and 23"]),
+    "--period 1000": (None, ["baseline", "--period", "1000"], ["--period must be between 1 and 23"]),
+    "plot-series -o DIR": (lambda d: (d / "adir").mkdir(), ["plot-series", "-o", "adir"], ["is a directory"]),
+    "--out naming a file": (lambda d: (_write(d / "s.toml", TINY), _write(d / "f.txt", "x")), ["run", "s.toml", "--out", "f.txt"], ["is a file"]),
+    "corrupt study.db": (lambda d: ((d / "r").mkdir(), _write(d / "r" / "study.db", os.urandom(4096))), ["status", "r"], ["file is not a database"]),
+    "truncated study.db": (None, ["status", "trunc"], ["malformed"]),
+    "constant series": (lambda d: (_csv(d / "c.csv", values=[5.0] * 36), _write(d / "s.toml", TINY + '[data]\nsource = "c.csv"\n')), ["run", "s.toml"], ["constant", "RMSE 0"]),
+}
+
+
+@pytest.fixture()
+def truncated(tmp_path):
+    out = tmp_path / "full"
+    _write(tmp_path / "s.toml", TINY)
+    assert CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "--quiet"]).exit_code == 0
+    (tmp_path / "trunc").mkdir()
+    (tmp_path / "trunc" / "study.db").write_bytes((out / "study.db").read_bytes()[:6000])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_gets_one_line(case, tmp_path, monkeypatch, request, record_property):
+    make, argv, needles = CASES[case]
+    monkeypatch.chdir(tmp_path)
+    if case == "truncated study.db":
+        request.getfixturevalue("truncated")
+        tmp_path_entries = None
+    if make:
+        make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(app, argv)
+    _one_line(result, *needles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before, "nothing may be written"
+    record_property("figure", f"{case}: exit 2, one line")
+
+
+def test_user_strings_never_reach_the_terminal_raw(tmp_path, monkeypatch):
+    """Rich markup and terminal escapes in sub-study names and labels are printed inert."""
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path / "s.toml", 'name = "esc"\n[model]\nepochs = 3\n[runs]\nrepeats = 2\nmode = "summary"\n'
+           '[evaluation]\nselection = "test"\n[grids."[/]"]\nunits = [1]\n[grids."\\u001b]0;pwned\\u0007x"]\nunits = [2]\n')
+    result = CliRunner().invoke(app, ["run", "s.toml", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "[/]" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b]0;pwned" in result.output
+
+
+def test_disk_full_while_storing_gives_one_line_and_no_running_claims(tmp_path, monkeypatch):
+    import sqlite3
+
+    from lstmtune.store import sql
+
+    _write(tmp_path / "s.toml", TINY)
+    monkeypatch.chdir(tmp_path)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "runs" / "t" / "study.db"))
+
+    monkeypatch.setattr(sql.SQLStore, "complete", full)
+    result = CliRunner().invoke(app, ["run", "s.toml", "--quiet"])
+    _one_line(result, "No space left on device")
+    with sqlite3.connect(tmp_path / "runs" / "t" / "study.db") as con:
+        assert con.execute("select count(*) from lstmtune_runs where status = 'running'").fetchone()[0] == 0
+    assert not (tmp_path / "runs" / "t" / "report.html").exists()
+
+
+def test_a_read_only_database_gives_one_line(tmp_path, monkeypatch):
+    """(Tests run as root, for whom permission bits do not apply: the database's refusal is simulated.)"""
+    import sqlalchemy as sa
+
+    from lstmtune.store import sql
+
+    _write(tmp_path / "s.toml", TINY)
+    monkeypatch.chdir(tmp_path)
+
+    def readonly(*args, **kwargs):
+        import sqlite3
+
+        raise sa.exc.OperationalError("UPDATE", {}, sqlite3.OperationalError("attempt to write a readonly database"))
+
+    monkeypatch.setattr(sql.SQLStore, "claim", readonly)
+    _one_line(CliRunner().invoke(app, ["run", "s.toml", "--quiet"]), "readonly database")
+
+
+def test_a_read_only_run_directory_is_read_without_creating_files(tmp_path, monkeypatch):
+    """(Tests run as root, for whom permission bits do not apply: read-only is simulated.)"""
+    _write(tmp_path / "s.toml", TINY)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "--quiet"]).exit_code == 0
+    for extra in ("study.db-wal", "study.db-shm"):
+        (out / extra).unlink(missing_ok=True)
+    before = sorted(p.name for p in out.iterdir())
+    monkeypatch.setattr("lstmtune.store.sql._writable", lambda path: False)
+    result = CliRunner().invoke(app, ["status", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "t (test phase" in result.output.replace("\n", " ") or "t (validation phase" in result.output.replace("\n", " ")
+    assert sorted(p.name for p in out.iterdir()) == before  # no -wal/-shm: opened immutable
+    _one_line(CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "--quiet"]), "read-only")
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_relative_data_paths_resolve_against_the_study_file(tmp_path, monkeypatch):
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    _csv(tmp_path / "proj" / "data" / "x.csv")
+    _write(tmp_path / "proj" / "s.toml", TINY.replace('name = "t"', 'name = "rel"\n[data]\nsource = "data/x.csv"', 1).replace("[model]", "[model]", 1))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "proj" / "s.toml"), "--quiet"])
+    assert result.exit_code == 0, result.output
+
+
+def test_no_runtime_warnings_reach_stderr(tmp_path):
+    import subprocess
+    import sys
+
+    _write(tmp_path / "s.toml", 'name = "w"\n[model]\nepochs = 10\noptimizer = "sgd"\n[runs]\nrepeats = 2\ndiagnostic_repeats = 2\n[grid]\nlearning_rate = [0.01, 1e30]\n')
+    _csv(tmp_path / "c.csv", values=[5.0] * 36)
+    for argv in (["run", "s.toml", "--quiet"], ["baseline", "c.csv"]):
+        p = subprocess.run([sys.executable, "-m", "lstmtune.cli", *argv], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert not re.search(r"Warning", p.stderr), p.stderr

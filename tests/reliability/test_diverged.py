@@ -1,0 +1,30 @@
+"""Issue 9 item 6: a study whose every run diverges still writes its results and a report saying so."""
+
+from typer.testing import CliRunner
+
+from lstmtune.cli import app
+
+STUDY = 'name = "div"\n[model]\nepochs = 10\noptimizer = "sgd"\nlearning_rate = 1e30\n[runs]\nrepeats = 2\ndiagnostic_repeats = 2\n[grid]\nunits = [1, 2]\n'
+
+
+def test_all_diverged_study_reports_it(tmp_path, record_property):
+    f = tmp_path / "s.toml"
+    f.write_text(STUDY)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(f), "--out", str(out), "--quiet"])
+    assert result.exit_code == 3, result.output
+    assert "every run diverged" in result.output and "Traceback" not in result.output
+    html = (out / "report.html").read_text()
+    assert "Every run diverged" in html and "results.csv" in html
+    assert (out / "results.csv").read_text().count("True") >= 4
+    again = CliRunner().invoke(app, ["report", str(out)])
+    assert again.exit_code == 0, again.output
+    record_property("figure", "all 4 runs diverged: results + report written, exit 3")
+
+
+def test_partly_diverged_study_reports_the_rest(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(STUDY.replace("learning_rate = 1e30\n", "").replace("units = [1, 2]", "learning_rate = [0.01, 1e30]"))
+    result = CliRunner().invoke(app, ["run", str(f), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "runs diverged" in result.output

@@ -30,7 +30,7 @@ def test_persistence_rmse_on_shampoo(shampoo_values):
 
 def test_evaluate_all_on_shampoo(shampoo_values):
     results = baselines.evaluate_all(shampoo_values, test_size=12, period=12)
-    assert [b.name for b in results] == ["persistence", "seasonal naive (m=12)", "training mean"]
+    assert [b.name for b in results] == ["persistence", "seasonal naive (m=12)", "training mean", "AR(1)", "AR(3) AIC", "exponential smoothing"]
     persistence = results[0]
     assert round(persistence.scores["rmse"], 3) == 136.761
     assert set(persistence.scores) == {"rmse", "mae", "mape", "smape", "mase"}
@@ -53,7 +53,7 @@ def test_evaluate_all_on_shampoo(shampoo_values):
 def test_evaluate_all_skips_seasonal_naive_when_too_short():
     values = np.arange(1.0, 21.0)
     names = [b.name for b in baselines.evaluate_all(values, test_size=12, period=12)]
-    assert names == ["persistence", "training mean"]
+    assert names[:2] == ["persistence", "training mean"] and not any(n.startswith("seasonal") for n in names)
 
 
 @pytest.mark.parametrize("test_size", [0, 36, 40])
@@ -175,3 +175,78 @@ def test_all_metrics_keys_and_values(random_case):
     assert list(scores) == ["rmse", "mae", "mape", "smape", "mase"]
     assert float(scores["mase"]) == float(metrics.mase(a, f, train, m=2))
     assert float(scores["rmse"]) == float(metrics.rmse(a, f))
+
+
+# --- AR(p), exponential smoothing, seasonal periods (issue 11) --------------------------
+def test_ar_matches_numpy_least_squares():
+    from lstmtune import baselines
+
+    values = load("shampoo").values
+    for p in (1, 2, 3):
+        got, used = baselines.autoregression(values, 12, p)
+        assert used == p
+        d = np.diff(values)
+        train = d[: len(d) - 12]
+        X = np.column_stack([np.ones(len(train) - p)] + [train[p - i - 1 : len(train) - i - 1] for i in range(p)])
+        coef = np.linalg.lstsq(X, train[p:], rcond=None)[0]
+        want = [values[t] + coef[0] + coef[1:] @ d[t - p : t][::-1] for t in range(len(train), len(d))]
+        np.testing.assert_allclose(got, want, rtol=1e-8)
+
+
+def test_ar_never_sees_a_test_value_it_forecasts():
+    from lstmtune import baselines
+
+    values = load("shampoo").values.copy()
+    a, _ = baselines.autoregression(values, 12, 2)
+    values[-1] += 1000.0  # the last observation is only ever an actual, never an input
+    b, _ = baselines.autoregression(values, 12, 2)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_exponential_smoothing_tracks_a_noiseless_seasonal_trend():
+    from lstmtune import baselines
+
+    t = np.arange(96, dtype=float)
+    values = 50 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12)
+    forecast, what = baselines.exponential_smoothing(values, 12, 12)
+    assert "seasonality m=12" in what
+    assert np.sqrt(np.mean((forecast - values[-12:]) ** 2)) < 1.0  # vs persistence ~5.6
+    shampoo = load("shampoo").values
+    f, _ = baselines.exponential_smoothing(shampoo, 12, 12)
+    assert np.isfinite(f).all() and f.shape == (12,)
+
+
+def test_all_baselines_on_shampoo_and_the_best():
+    from lstmtune import baselines
+
+    got = {b.name: round(b.scores["rmse"], 3) for b in baselines.evaluate_all(load("shampoo").values, 12, 12, lags=1)}
+    assert got["persistence"] == 136.761
+    assert {"seasonal naive (m=12)", "training mean", "AR(1)", "exponential smoothing"} <= set(got)
+    assert baselines.best(baselines.evaluate_all(load("shampoo").values, 12, 12)).name == "AR(1)"
+
+
+def test_constant_series_has_no_model_baselines_and_no_crash():
+    from lstmtune import baselines
+
+    names = [b.name for b in baselines.evaluate_all(np.full(36, 5.0), 12, 12)]
+    assert names == ["persistence", "seasonal naive (m=12)", "training mean"]
+
+
+@pytest.mark.parametrize(
+    "freq, period", [("MS", 12), ("ME", 12), ("QS", 4), ("QE-DEC", 4), ("W-SUN", 52), ("D", 7), ("B", 5), ("h", 24), ("YS", None)]
+)
+def test_infer_period_from_the_dates(freq, period):
+    from lstmtune.data import infer_period
+
+    dates = pd.date_range("2000-01-01", periods=40, freq=freq).to_numpy()
+    assert infer_period(dates) == period
+
+
+def test_period_is_settable_in_the_study():
+    from lstmtune import baselines, spec
+
+    s = spec.from_dict({"data": {"period": 4}})
+    names = [b.name for b in baselines.for_study(s, load("shampoo"), 12)]
+    assert "seasonal naive (m=4)" in names
+    names = [b.name for b in baselines.for_study(spec.from_dict({}), load("shampoo"), 12)]
+    assert "seasonal naive (m=12)" in names  # inferred from monthly dates

@@ -95,7 +95,8 @@ def datasets() -> None:
 def baseline(
     data: DataArg = "shampoo",
     test_size: Annotated[int, typer.Option(help="Number of final observations forecast.")] = 12,
-    period: Annotated[int, typer.Option(help="Seasonal naive period.")] = 12,
+    period: Annotated[Optional[int], typer.Option(help="Seasonal period (omitted: inferred from the dates' frequency).")] = None,
+    lags: Annotated[int, typer.Option(help="Order of the first AR baseline (a second is chosen by AIC).")] = 1,
     date_column: DateCol = None,
     value_column: ValueCol = None,
 ) -> None:
@@ -107,9 +108,20 @@ def baseline(
     if not 1 <= test_size < len(series) - 1:
         raise LstmtuneError(f"--test-size must be between 1 and {len(series) - 2} for {len(series)} observations, got {test_size}")
     train = len(series) - test_size
-    if not 1 <= period < train:
+    if period is not None and not 1 <= period < train:
         raise LstmtuneError(f"--period must be between 1 and {train - 1} (fewer than the {train} training observations), got {period}")
-    results = baselines.evaluate_all(series.values, test_size=test_size, period=period)
+    if not 1 <= lags < train // 2:
+        raise LstmtuneError(f"--lags must be between 1 and {train // 2 - 1}, got {lags}")
+    from lstmtune.data import infer_frequency, infer_period
+
+    inferred = infer_period(series.dates)
+    period = inferred if period is None else period
+    results = baselines.evaluate_all(series.values, test_size=test_size, period=period, lags=lags)
+    console.print(
+        f"frequency {infer_frequency(series.dates) or 'irregular'}; seasonal period "
+        f"{period if period else 'none'}{' (inferred)' if period == inferred and period else ''}",
+        highlight=False,
+    )
     console.print(f"{_u(series.name)}: {len(series)} observations, last {test_size} are the test set", highlight=False)
     console.print(baseline_table(results))
 

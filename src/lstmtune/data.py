@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -254,6 +255,34 @@ def _check_order(path: Path, dates: np.ndarray, name: str) -> None:
             f"{path}: line {_line(row)}, column {name!r}: dates are not in increasing order "
             f"({pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})"
         )
+
+
+# pandas frequency prefix -> seasonal period
+_PERIODS = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+
+
+def infer_frequency(dates: np.ndarray) -> str | None:
+    """The series' regular frequency as a pandas alias (``"MS"``, ``"QS-OCT"``, ``"D"``...), or None."""
+    if len(dates) < 3:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Warning)  # pandas announces returning an offset object (Pandas4Warning)
+            freq = pd.infer_freq(pd.DatetimeIndex(dates))
+    except (TypeError, ValueError):
+        return None
+    return getattr(freq, "freqstr", freq)
+
+
+def infer_period(dates: np.ndarray) -> int | None:
+    """The seasonal period implied by the dates' frequency: monthly 12, quarterly 4, weekly 52,
+    daily 7, business days 5, hourly 24; yearly or irregular: None (no seasonality assumed)."""
+    freq = infer_frequency(dates)
+    if freq is None:
+        return None
+    base = freq.split("-")[0].lstrip("0123456789")
+    period = _PERIODS.get(base)
+    return None if period in (None, 1) else period
 
 
 def describe_builtins() -> list[dict[str, object]]:

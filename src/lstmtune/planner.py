@@ -279,7 +279,7 @@ def assemble(
     timings: dict[str, float],
 ) -> StudyResults:
     """Per-run rows and curves (from memory or a store) -> :class:`StudyResults`."""
-    base = baselines.evaluate_all(series.values, test_size=plan_.spec.data.test_size)
+    base = baselines.for_study(plan_.spec, series, plan_.spec.data.test_size)
     wanted = {c.key for c in plan_.configs}
     runs = pd.DataFrame([r for r in rows if r["config"] in wanted and r["repeat"] < plan_.repeats])
     order = {c.key: i for i, c in enumerate(plan_.configs)}

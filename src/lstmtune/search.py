@@ -449,8 +449,8 @@ def run(
     # Trials are scored on the selection holdout: their skill is against persistence there
     # (averaged over backtest folds); the best trial's test score is against the test split's.
     phases = evaluation.selection_phases(spec, series, [])
-    persistence = float(np.mean([baselines.evaluate_all(ph.series.values, test_size=ph.spec.data.test_size)[0].scores["rmse"] for ph in phases]))
-    test_persistence = baselines.evaluate_all(series.values, test_size=spec.data.test_size)[0].scores["rmse"]
+    persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size) for ph in phases]))
+    test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size)
     curves = diagnose_best(outcome, series)
     with atomic_outputs(out) as tmp:
         path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)

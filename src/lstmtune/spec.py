@@ -55,6 +55,7 @@ class DataSpec(BaseModel):
     date_column: str | None = None
     value_column: str | None = None
     test_size: int = Field(12, ge=1, le=100_000_000, description="the last test_size observations are the test set")
+    period: int | None = Field(None, ge=1, le=100_000, description="seasonal period of the baselines; omitted: inferred from the dates (monthly 12, quarterly 4, ...)")
 
 
 class TransformSpec(BaseModel):

@@ -140,8 +140,8 @@ def _data_inputs(spec: StudySpec) -> list[Path]:
     return [] if spec.data.source in BUILTINS else [Path(spec.data.source)]
 
 
-def _baseline_scores(series: Series, holdout: int) -> dict[str, dict[str, float]]:
-    return {b.name: b.scores for b in baselines_mod.evaluate_all(series.values, test_size=holdout)}
+def _baseline_scores(spec: StudySpec, series: Series, holdout: int) -> dict[str, dict[str, float]]:
+    return {b.name: b.scores for b in baselines_mod.for_study(spec, series, holdout)}
 
 
 def _mean_scores(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
@@ -179,7 +179,7 @@ def execute(
     if spec.evaluation.selection == "test":
         sel_base = selection[0].baselines
     else:
-        sel_base = _mean_scores([_baseline_scores(ph.series, ph.spec.data.test_size) for ph in phases])
+        sel_base = _mean_scores([_baseline_scores(spec, ph.series, ph.spec.data.test_size) for ph in phases])
     chosen = evaluation.select(runs, points, metric)
     test_runs = None
     tested = run_test(spec, series, store, points if spec.evaluation.test_all else list(chosen.values()), on_population=progress, on_epochs=on_epochs)
@@ -200,7 +200,7 @@ def execute(
         points=points,
         runs=runs,
         curves=first.curves,
-        baselines=_baseline_scores(series, spec.data.test_size),
+        baselines=_baseline_scores(spec, series, spec.data.test_size),
         counts=counts,
         timings={"train_s": time.perf_counter() - t0, "runs_trained": trained, "populations_trained": populations},
         series=series,

@@ -142,23 +142,7 @@ def test_holm_properties(p):
     assert adj[order[0]] == pytest.approx(min(1.0, raw[order[0]] * len(raw)))
 
 
-# --- compare_to_best: a confidence set for the best ---------------------------------------
-
-
-def _reference_t(g, best_of, paired):
-    """Each configuration's largest studentized difference to another, from SciPy's t statistics."""
-    out = {}
-    for i in g:
-        ts = []
-        for j in g:
-            if i == j:
-                continue
-            if paired:
-                ts.append(scipy.stats.ttest_rel(g[i], g[j]).statistic)
-            else:
-                ts.append(scipy.stats.ttest_ind(g[i], g[j], equal_var=False).statistic)
-        out[i] = max(ts)
-    return out
+# --- compare_to_best: the model confidence set ---------------------------------------
 
 
 @pytest.mark.parametrize("paired", [True, False])
@@ -173,24 +157,92 @@ def test_compare_excludes_the_clearly_worse_and_keeps_the_rest(paired):
     by = {c.config: c for c in result.comparisons}
     assert by["units=3"].p_adjusted <= 0.05 < by[next(k for k in ("units=1", "units=2") if k != best)].p_adjusted
     for c in result.comparisons:
-        assert c.test == "max-t" and c.p_value == c.p_adjusted
+        assert c.test == "MCS" and c.p_value == c.p_adjusted
         assert c.mean_difference == pytest.approx(g[c.config].mean() - g[best].mean(), rel=1e-12)
 
 
+def _reference_elimination(g, paired):
+    """HLN's elimination order from SciPy's t statistics: repeatedly drop the survivor
+    with the largest t against another survivor; the last one left first in the list's end."""
+    alive, order = list(g), []
+    while len(alive) > 1:
+        worst = {}
+        for i in alive:
+            ts = [
+                (scipy.stats.ttest_rel(g[i], g[j]) if paired else scipy.stats.ttest_ind(g[i], g[j], equal_var=False)).statistic
+                for j in alive
+                if j != i
+            ]
+            worst[i] = max(ts)
+        out = max(alive, key=lambda i: worst[i])
+        order.append((out, worst[out]))
+        alive.remove(out)
+    return order + [(alive[0], None)]
+
+
 @pytest.mark.parametrize("paired", [True, False])
-def test_best_set_studentizes_like_scipy(paired):
-    """The statistic is the paired t (shared seeds) or Welch's t: an exclusion happens exactly
-    when a configuration's largest t exceeds one critical value (the same for all)."""
+def test_best_set_eliminates_like_hln_with_scipy_t(paired):
+    """The statistic is the paired t (shared seeds) or Welch's t; configurations leave the
+    set worst first, each MCS p-value is the running maximum of the step p-values (so they
+    never decrease along the elimination), the last survivor has p = 1, and the set at
+    alpha is exactly the configurations with p > alpha."""
     g = _groups(seed=11)
     g["units=4"] = g["units=2"] + 1.5 + np.random.default_rng(2).normal(0, 0.3, 30)
+    g["units=5"] = g["units=1"] + 3.0 + np.random.default_rng(3).normal(0, 4.0, 30)
     labels = list(g)
     excluded, p = stats.best_set([g[k] for k in labels], paired=paired, seed=3)
-    ref = _reference_t(g, None, paired)
-    worst = np.array([ref[k] for k in labels])
+    order = _reference_elimination(g, paired)
+    ranked = np.array([p[labels.index(label)] for label, _ in order])
+    assert np.all(np.diff(ranked) >= 0)
+    assert order[-1][0] == min(g, key=lambda k: g[k].mean()) and ranked[-1] == 1.0
+    assert order[0][0] == "units=3" and ranked[0] < 0.001  # 30 worse: gone first
+    np.testing.assert_array_equal(excluded, p <= 0.05)
     assert excluded.any() and not excluded.all()
-    assert worst[excluded].min() > worst[~excluded].max()  # one threshold separates them
-    assert np.all(p[excluded] <= 0.05) and np.all(p[~excluded] >= 0.05)
-    assert np.all(np.diff(p[np.argsort(worst)]) <= 1e-12)  # larger t, smaller p
+    # each step's p-value is never below the two-sided Student-t p-value of its largest pair
+    n = 30
+    for (label, t), q in zip(order[:-1], ranked[:-1]):
+        assert q >= 2 * scipy.stats.t.sf(t, n - 1) - 1e-12, label
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_best_set_two_configurations_is_at_least_the_t_test(paired):
+    """With two configurations the MCS p-value of the worse one is at least SciPy's two-sided
+    t-test p-value (paired t or Welch with n - 1 degrees of freedom as the floor)."""
+    rng = np.random.default_rng(21)
+    a = rng.normal(10.0, 1.0, 30)
+    b = a + 0.45 + rng.normal(0.0, 1.0, 30)
+    _, p = stats.best_set([a, b], paired=paired, seed=0)
+    ref = scipy.stats.ttest_rel(b, a) if paired else scipy.stats.ttest_ind(b, a, equal_var=False)
+    t_floor = 2 * scipy.stats.t.sf(ref.statistic, 29)
+    assert p[0] == 1.0
+    assert p[1] >= t_floor - 1e-12
+    assert p[1] == pytest.approx(t_floor, abs=0.03)  # the bootstrap-t agrees with Student's t at n = 30
+
+
+def test_best_set_steps_down_past_hopeless_configurations():
+    """Elimination, not a single step: once hopeless configurations are out, the rest are
+    tested among themselves. With shared seeds (the same resampled rows whatever k is),
+    the survivors' MCS p-values equal those of a study without the hopeless ones; a single
+    max-t step over all pairs would judge them against a larger critical value."""
+    rng = np.random.default_rng(31)
+    common = rng.normal(0.0, 8.0, 30)
+    close = [100.0 + common + shift + rng.normal(0.0, 6.0, 30) for shift in (0.0, 1.0, 3.0, 4.0)]
+    hopeless = [100.0 + common + 80.0 + rng.normal(0.0, 6.0, 30) for _ in range(4)]
+    _, p_close = stats.best_set(close, paired=True, seed=9)
+    _, p_all = stats.best_set(close + hopeless, paired=True, seed=9)
+    np.testing.assert_array_equal(p_all[:4], p_close)
+    assert np.all(p_all[4:] < 0.001) and p_close.min() < 0.5
+
+
+def test_compare_unpaired_uses_each_configurations_finite_runs():
+    """Unpaired, a diverged run removes only that configuration's run: the result equals
+    the comparison of the finite runs alone (samples of different sizes)."""
+    g = _groups(seed=14)
+    g["units=2"][[2, 5, 9]] = np.nan
+    result = stats.compare_to_best(g, paired=False)
+    direct = stats.compare_to_best({k: v[np.isfinite(v)] for k, v in g.items()}, paired=False)
+    assert [c.p_value for c in result.comparisons] == [c.p_value for c in direct.comparisons]
+    assert result.worse == ["units=3"] and result.untestable == []
 
 
 def test_best_set_is_reproducible_and_uses_its_seed():
@@ -254,8 +306,8 @@ def test_sentence_mixed():
     by = {c.config: c for c in result.comparisons}
     other = next(k for k in ("units=1", "units=2") if k != result.best)
     assert s.startswith(f"{result.best} is best (mean {g[result.best].mean():.4g}); ")
-    assert f"{other} is indistinguishable from it (in the 95% confidence set for the best, max-t p = {by[other].p_adjusted:.2g})" in s
-    assert "units=3 is worse (outside the 95% confidence set for the best, max-t p " in s
+    assert f"{other} is indistinguishable from it (in the 95% model confidence set, MCS p = {by[other].p_adjusted:.2g})" in s
+    assert "units=3 is worse (outside the 95% model confidence set, MCS p " in s
     assert s.endswith(".")
 
 
@@ -270,12 +322,12 @@ def test_sentence_none_and_all_indistinguishable():
     base = rng.normal(100.0, 5.0, 30)
     worse = {"a": base, "b": base + 30 + rng.normal(0, 5, 30), "c": base + 40 + rng.normal(0, 5, 30)}
     s = stats.compare_to_best(worse, paired=False).sentence()
-    assert s == "a is best (mean {:.4g}); no other configuration is indistinguishable from it: b and c are worse (outside the 95% confidence set for the best, max-t p < 0.001).".format(base.mean())
+    assert s == "a is best (mean {:.4g}); no other configuration is indistinguishable from it: b and c are worse (outside the 95% model confidence set, MCS p < 0.001).".format(base.mean())
     same = {"a": base, "b": base + rng.normal(0, 5, 30), "c": base + rng.normal(0, 5, 30)}
     result = stats.compare_to_best(same, paired=True)
     assert result.worse == [] and len(result.indistinguishable) == 3
     s = result.sentence()
-    assert " and ".join(result.indistinguishable[1:]) + " are indistinguishable from it (in the 95% confidence set for the best, max-t p ≥ " in s
+    assert " and ".join(result.indistinguishable[1:]) + " are indistinguishable from it (in the 95% model confidence set, MCS p ≥ " in s
     assert "worse" not in s
 
 
@@ -309,6 +361,26 @@ def test_summary_table():
     assert (row["count"], row["n_missing"], row["mean"], row["std"], row["25%"]) == (3, 1, 100.0, 10.0, 95.0)
     assert row["skill_%"] == pytest.approx(100 * (1 - 100.0 / 136.761), rel=1e-14)
     assert t.loc["units=2", "skill_%"] == pytest.approx(100 * (1 - 135.0 / 136.761), rel=1e-12)
-    assert (row["mean_ci_low"], row["mean_ci_high"]) == stats.bootstrap_ci(g["units=1"], "mean", seed=3)
-    assert (row["median_ci_low"], row["median_ci_high"]) == stats.bootstrap_ci(g["units=1"], "median", seed=3)
+    stream = stats.stream_seed(3, "units=1")
+    assert (row["mean_ci_low"], row["mean_ci_high"]) == stats.bootstrap_ci(g["units=1"], "mean", seed=stream)
+    assert (row["median_ci_low"], row["median_ci_high"]) == stats.bootstrap_ci(g["units=1"], "median", seed=stream)
     assert t["count"].dtype == np.int64 and t["n_missing"].dtype == np.int64
+
+
+def test_summary_table_gives_each_configuration_its_own_bootstrap_stream():
+    """Identical samples under two labels get different intervals (a shared seed would
+    resample both with the same indices and give equal ones), and a configuration's
+    interval does not depend on which other configurations the table holds or their order."""
+    x = np.random.default_rng(4).lognormal(np.log(100.0), 0.1, 30)
+    t = stats.summary_table({"units=1": x, "units=2": x.copy()}, baseline_rmse=136.761, seed=0)
+    assert t.loc["units=1", "mean"] == t.loc["units=2", "mean"]
+    assert t.loc["units=1", "mean_ci_low"] != t.loc["units=2", "mean_ci_low"]
+    assert t.loc["units=1", "median_ci_high"] != t.loc["units=2", "median_ci_high"] or (
+        t.loc["units=1", "median_ci_low"] != t.loc["units=2", "median_ci_low"]
+    )
+    alone = stats.summary_table({"units=2": x}, baseline_rmse=136.761, seed=0)
+    swapped = stats.summary_table({"units=3": x + 1.0, "units=2": x}, baseline_rmse=136.761, seed=0)
+    for other in (alone, swapped):
+        pd.testing.assert_series_equal(other.loc["units=2"], t.loc["units=2"])
+    assert stats.stream_seed(0, "units=1") != stats.stream_seed(0, "units=2") != stats.stream_seed(1, "units=2")
+    assert stats.stream_seed(0, "units=2") == stats.stream_seed(0, "units=2")

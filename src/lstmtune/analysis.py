@@ -106,7 +106,7 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
         varied = list(dict.fromkeys(k for p in results.points if p.study == name for k in p.varied))
         paired = is_paired(results, name)
         table = stats.summary_table(groups, baseline_rmse=persistence, seed=seed)
-        comparison = stats.compare_to_best(groups, paired=paired, alpha=alpha)
+        comparison = stats.compare_to_best(groups, paired=paired, alpha=alpha, seed=seed)
         subs.append(SubStudy(name, varied, list(groups), table, comparison, paired, results.selected.get(name, comparison.best)))
     if not subs:
         raise AllDiverged(f"every run of study {results.spec.name!r} diverged (NaN or infinite scores); nothing to compare")

@@ -18,6 +18,7 @@ keep them fixed through the test, as the LSTM does.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 
 import numpy as np
@@ -119,7 +120,13 @@ def for_study(spec, series, holdout: int) -> list[Baseline]:
     from lstmtune.data import infer_period
 
     period = spec.data.period if spec.data.period is not None else infer_period(series.dates)
-    return evaluate_all(series.values, test_size=holdout, period=period, lags=spec.transforms.lags)
+    return list(_evaluate_cached(tuple(np.asarray(series.values, dtype=np.float64).tolist()), holdout, period, spec.transforms.lags))
+
+
+@functools.lru_cache(maxsize=64)
+def _evaluate_cached(values: tuple[float, ...], test_size: int, period: int | None, lags: int) -> tuple[Baseline, ...]:
+    """A study asks for the same split's baselines from several places: fit them once."""
+    return tuple(evaluate_all(np.asarray(values), test_size=test_size, period=period, lags=lags))
 
 
 def best(baselines: list[Baseline]) -> Baseline:

@@ -74,7 +74,7 @@ BAD_CASES = {
     "nan_value": (
         "nan.csv",
         "date,value\n2020-01-01,1.5\n2020-02-01,2\n2020-03-01,nan\n",
-        ["line 4", "column 'value'", "'nan' is not a finite number"],
+        ["line 4", "column 'value'", "is missing (use --missing interpolate or drop)"],
     ),
     "infinite_value": (
         "inf.csv",

@@ -30,6 +30,8 @@ MaxRuns = Annotated[int, typer.Option("--max-runs", min=1, help="Refuse a study 
 DataArg = Annotated[str, typer.Argument(help="Built-in dataset name (see `lstmtune datasets`) or a CSV path.")]
 DateCol = Annotated[Optional[str], typer.Option("--date-column", help="CSV column holding dates (detected if omitted).")]
 ValueCol = Annotated[Optional[str], typer.Option("--value-column", help="CSV column holding values (detected if omitted).")]
+DateFormat = Annotated[Optional[str], typer.Option("--date-format", help="strftime format of the dates, e.g. %m/%d/%Y (default: ISO, Y-MM, 1959Q1, years).")]
+Missing = Annotated[str, typer.Option("--missing", help="Missing values: error (default), interpolate or drop.")]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -99,12 +101,16 @@ def baseline(
     lags: Annotated[int, typer.Option(help="Order of the first AR baseline (a second is chosen by AIC).")] = 1,
     date_column: DateCol = None,
     value_column: ValueCol = None,
+    date_format: DateFormat = None,
+    missing: Missing = "error",
 ) -> None:
     """Score the baseline forecasts (persistence, seasonal naive, training mean)."""
     from lstmtune import baselines
     from lstmtune.data import load
 
-    series = load(data, date_column=date_column, value_column=value_column)
+    series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
+    for note in series.notes:
+        err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
     if not 1 <= test_size < len(series) - 1:
         raise LstmtuneError(f"--test-size must be between 1 and {len(series) - 2} for {len(series)} observations, got {test_size}")
     train = len(series) - test_size
@@ -134,6 +140,8 @@ def plot_series(
     test_size: Annotated[int, typer.Option(help="Shade the last N observations as the test set (0: none).")] = 12,
     date_column: DateCol = None,
     value_column: ValueCol = None,
+    date_format: DateFormat = None,
+    missing: Missing = "error",
 ) -> None:
     """Plot a series to a PNG file."""
     from lstmtune.data import load
@@ -143,7 +151,9 @@ def plot_series(
         raise LstmtuneError(f"-o {output}: is a directory; give a PNG file name")
     if output.suffix.lower() != ".png":
         raise LstmtuneError(f"-o {output}: give a file name ending in .png")
-    series = load(data, date_column=date_column, value_column=value_column)
+    series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
+    for note in series.notes:
+        err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
     if not 0 <= test_size < len(series):
         raise LstmtuneError(f"--test-size must be between 0 and {len(series) - 1}, got {test_size}")
     figures.series_plot(series.dates, series.values, output, title=f"{series.name} ({series.value_name})", test_size=test_size or None)

@@ -45,6 +45,7 @@ class Series:
     dates: np.ndarray
     values: np.ndarray
     value_name: str
+    notes: tuple[str, ...] = ()  # what loading did or noticed: interpolated or dropped rows, gaps in the dates
 
     def __len__(self) -> int:
         return len(self.values)
@@ -53,16 +54,32 @@ class Series:
         return pd.Series(self.values, index=pd.DatetimeIndex(self.dates, name="date"), name=self.value_name)
 
 
-def load(source: str | Path, *, date_column: str | None = None, value_column: str | None = None) -> Series:
+MISSING_POLICIES = ("error", "interpolate", "drop")
+
+
+def load(
+    source: str | Path,
+    *,
+    date_column: str | None = None,
+    value_column: str | None = None,
+    date_format: str | None = None,
+    missing: str = "error",
+) -> Series:
     """Load a built-in dataset by name, or a CSV file by path.
 
     Args:
       source: a built-in name (see :data:`BUILTINS`) or a path to a CSV file.
       date_column: the CSV column holding dates; detected when omitted.
       value_column: the CSV column holding values; detected when omitted.
+      date_format: a ``strftime`` format for the dates (e.g. ``%m/%d/%Y``); omitted:
+        ISO dates, the tutorial's ``Y-MM``, quarters (``1959Q1``, ``1959-Q1``), or
+        integer years in a column named like ``year`` or chosen with ``date_column``.
+      missing: a missing or non-numeric value is an ``"error"`` (naming its line),
+        ``"interpolate"``d linearly in time (not at either end), or its row ``"drop"``ped.
 
     Returns:
-      The validated :class:`Series`.
+      The validated :class:`Series`; its ``notes`` say what was interpolated or
+      dropped and where the dates have gaps.
 
     Raises:
       DataError: the file is missing, empty or malformed; the message names the
@@ -72,13 +89,22 @@ def load(source: str | Path, *, date_column: str | None = None, value_column: st
     if source_str in BUILTINS and not Path(source_str).exists():
         filename, _ = BUILTINS[source_str]
         with resources.as_file(resources.files("lstmtune.datasets") / filename) as path:
-            series = load_csv(path, date_column=date_column, value_column=value_column)
+            series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
         return dataclasses.replace(series, name=source_str)
-    return load_csv(Path(source_str), date_column=date_column, value_column=value_column)
+    return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
 
 
-def load_csv(path: Path, *, date_column: str | None = None, value_column: str | None = None) -> Series:
+def load_csv(
+    path: Path,
+    *,
+    date_column: str | None = None,
+    value_column: str | None = None,
+    date_format: str | None = None,
+    missing: str = "error",
+) -> Series:
     """Load a CSV file of (date, value) rows. See :func:`load`."""
+    if missing not in MISSING_POLICIES:
+        raise DataError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, got {show(missing)}")
     if not path.exists():
         known = ", ".join(BUILTINS)
         raise DataError(f"{path}: no such file (and not a built-in dataset; built-ins: {known})")
@@ -98,12 +124,15 @@ def load_csv(path: Path, *, date_column: str | None = None, value_column: str | 
         raise DataError(f"{path}: the file has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
 
-    date_col = _choose_date_column(path, frame, date_column)
-    value_col = _choose_value_column(path, frame, value_column, exclude=date_col)
-    dates = _parse_dates(path, frame[date_col], date_col)
-    values = _parse_values(path, frame[value_col], value_col)
+    date_col = _choose_date_column(path, frame, date_column, date_format)
+    value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error")
+    dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
+    values, notes = _parse_values(path, frame[value_col], value_col, missing, dates)
+    if missing == "drop" and np.isnan(values).any():
+        keep = ~np.isnan(values)
+        dates, values = dates[keep], values[keep]
     _check_order(path, dates, date_col)
-    return Series(name=str(path), dates=dates, values=values, value_name=value_col)
+    return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates))
 
 
 def show(text: str, limit: int = 60) -> str:
@@ -121,9 +150,55 @@ def _line(row: int) -> int:
     return row + 2
 
 
-def _try_dates(column: pd.Series) -> np.ndarray | None:
+_QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+_YEAR = re.compile(r"^\d{3,4}$")
+_YEAR_NAMES = {"year", "years", "yr", "yyyy", "annee", "jahr", "ano", "año"}
+
+
+def _date_kind(column: pd.Series, name: str, requested: bool, date_format: str | None) -> str:
+    """How a date column is written: ``format``, ``quarter``, ``year``, ``tutorial`` or ``iso``."""
+    if date_format:
+        return "format"
+    text = column.str.strip()
+    first = text[text != ""].iloc[0] if (text != "").any() else ""
+    if _QUARTER.match(first):
+        return "quarter"
+    if _YEAR.match(first) and (requested or name.strip().lower() in _YEAR_NAMES):
+        return "year"
+    if _TUTORIAL_MONTH.match(first):
+        return "tutorial"
+    return "iso"
+
+
+def _parse_kind(text: pd.Series, kind: str, date_format: str | None = None) -> pd.Series:
+    """Cells -> timestamps (NaT where a cell does not parse)."""
+    if kind == "format":
+        return pd.to_datetime(text, format=date_format, errors="coerce")
+    if kind == "quarter":
+        m = text.str.extract(_QUARTER)
+        ok = m[0].notna()
+        out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+        if ok.any():
+            months = (m.loc[ok, 1].astype(int) - 1) * 3 + 1
+            out[ok] = pd.to_datetime(m.loc[ok, 0] + "-" + months.astype(str).str.zfill(2) + "-01", format="%Y-%m-%d")
+        return out
+    if kind == "year":
+        return pd.to_datetime(text.where(text.str.fullmatch(_YEAR.pattern)), format="%Y", errors="coerce")
+    if kind == "tutorial":
+        return pd.to_datetime("190" + text.where(text.map(lambda s: bool(_TUTORIAL_MONTH.match(s)))), format="%Y-%m", errors="coerce")
+    raise ValueError(kind)  # pragma: no cover
+
+
+def _try_dates(column: pd.Series, name: str = "", requested: bool = False, date_format: str | None = None) -> np.ndarray | None:
     """Parse a column as dates, or return None when any cell fails."""
     text = column.str.strip()
+    kind = _date_kind(column, name, requested, date_format)
+    if kind in ("format", "quarter", "year"):
+        try:
+            parsed = _parse_kind(text, kind, date_format)
+        except (ValueError, OverflowError):
+            return None
+        return None if parsed.isna().any() else parsed.to_numpy(dtype="datetime64[ns]")
     if len(text) and text.map(lambda s: bool(_TUTORIAL_MONTH.match(s))).all():
         text = "190" + text
         parsed = pd.to_datetime(text, format="%Y-%m", errors="coerce")
@@ -143,30 +218,37 @@ def _try_dates(column: pd.Series) -> np.ndarray | None:
     return parsed.to_numpy(dtype="datetime64[ns]")
 
 
-def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None) -> str:
+def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None, date_format: str | None = None) -> str:
     if requested is not None:
         if requested not in frame.columns:
             raise DataError(f"{path}: --date-column {requested!r} not found; columns are {list(frame.columns)}")
         return requested
-    candidates = [c for c in frame.columns if _try_dates(frame[c]) is not None]
+    candidates = [c for c in frame.columns if _try_dates(frame[c], c, False, date_format) is not None]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
         # A date column with a few bad cells (a footer line, a gap): pick it so
         # the error names the offending line instead of giving up on detection.
-        mostly = [c for c in frame.columns if _date_fraction(frame[c]) >= 0.5]
+        mostly = [c for c in frame.columns if _date_fraction(frame[c], c, date_format) >= 0.5]
         if len(mostly) == 1:
             return mostly[0]
         raise DataError(
-            f"{path}: no column parses as dates (ISO such as 1901-01-31, or Y-MM such as 1-01); "
-            f"columns are {list(frame.columns)}; name one with --date-column"
+            f"{path}: no column parses as dates (ISO such as 1901-01-31, Y-MM such as 1-01, quarters such as 1959Q1, "
+            f"or years in a column named year); columns are {list(frame.columns)}; name one with --date-column "
+            "and give its format with --date-format (e.g. %m/%d/%Y)"
         )
     raise DataError(f"{path}: several columns look like dates {candidates}; choose one with --date-column")
 
 
-def _date_fraction(column: pd.Series) -> float:
-    """Share of a column's cells that parse as dates (tutorial or ISO form)."""
+def _date_fraction(column: pd.Series, name: str = "", date_format: str | None = None) -> float:
+    """Share of a column's cells that parse as dates (in the form its first cell suggests)."""
     text = column.str.strip()
+    kind = _date_kind(column, name, False, date_format)
+    if kind in ("format", "quarter", "year"):
+        try:
+            return float(_parse_kind(text, kind, date_format).notna().mean()) if len(text) else 0.0
+        except (ValueError, OverflowError):
+            return 0.0
     if text.str.fullmatch(r"[-+]?\d+(\.\d*)?").mean() > 0.5:
         return 0.0
     tutorial = text.map(lambda s: bool(_TUTORIAL_MONTH.match(s)))
@@ -181,7 +263,7 @@ def _is_numeric(column: pd.Series) -> bool:
     return pd.to_numeric(column.str.strip(), errors="coerce").notna().all()
 
 
-def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str) -> str:
+def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str, lenient: bool = False) -> str:
     if requested is not None:
         if requested not in frame.columns:
             raise DataError(f"{path}: --value-column {requested!r} not found; columns are {list(frame.columns)}")
@@ -190,6 +272,8 @@ def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None,
         return requested
     others = [c for c in frame.columns if c != exclude]
     numeric = [c for c in others if _is_numeric(frame[c])]
+    if lenient and not numeric:  # missing cells allowed: numeric wherever a cell is given
+        numeric = [c for c in others if _is_numeric(frame[c][~_is_missing(frame[c])]) and (~_is_missing(frame[c])).any()]
     if len(numeric) == 1:
         return numeric[0]
     if len(numeric) > 1:
@@ -201,11 +285,24 @@ def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None,
     raise DataError(f"{path}: no numeric column among {others}; choose one with --value-column")
 
 
-def _parse_dates(path: Path, column: pd.Series, name: str) -> np.ndarray:
+def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", date_format: str | None = None) -> np.ndarray:
+    text = column.str.strip()
+    if kind in ("format", "quarter", "year"):
+        try:
+            parsed = _parse_kind(text, kind, date_format)
+        except (ValueError, OverflowError) as err:
+            raise DataError(f"{path}: column {show(name)}: --date-format {show(date_format or '')} is not a date format ({show(str(err), 80)})") from None
+        bad = np.flatnonzero(parsed.isna().to_numpy())
+        if bad.size:
+            row = int(bad[0])
+            cell = text.iloc[row]
+            expected = {"format": f"a date in the format {date_format}", "quarter": "a quarter such as 1959Q1", "year": "a year such as 1959"}[kind]
+            what = "is missing" if cell == "" else f"{show(cell)} is not {expected}"
+            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
+        return parsed.to_numpy(dtype="datetime64[ns]")
     parsed = _try_dates(column)
     if parsed is not None:
         return parsed
-    text = column.str.strip()
     use_tutorial = bool(len(text)) and bool(_TUTORIAL_MONTH.match(text.iloc[0]))
     offsets = set()
     for row, cell in enumerate(text):
@@ -232,16 +329,54 @@ def _parse_dates(path: Path, column: pd.Series, name: str) -> np.ndarray:
     raise DataError(f"{path}: column {name!r} does not parse as dates")  # pragma: no cover - defensive
 
 
-def _parse_values(path: Path, column: pd.Series, name: str) -> np.ndarray:
+_MISSING_TEXT = {"", "na", "n/a", "nan", "null", "none", "-", "?", "."}
+
+
+def _is_missing(column: pd.Series) -> pd.Series:
+    return column.str.strip().str.lower().isin(_MISSING_TEXT)
+
+
+def _parse_values(path: Path, column: pd.Series, name: str, missing: str = "error", dates: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+    """Numbers of the value column; missing cells per the ``missing`` policy (NaN kept for "drop")."""
     text = column.str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
+    absent = _is_missing(column).to_numpy()
+    bad = ~np.isfinite(values) & ~absent
+    if bad.any() or (absent.any() and missing == "error"):
+        row = int(np.flatnonzero(bad | absent)[0])
         cell = text.iloc[row]
-        what = "is missing" if cell == "" else f"{show(cell)} is not a finite number"
+        what = f"is missing (use --missing interpolate or drop)" if absent[row] else f"{show(cell)} is not a finite number"
         raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
-    return values
+    if not absent.any():
+        return values, []
+    rows = np.flatnonzero(absent)
+    lines = ", ".join(str(_line(int(r))) for r in rows[:8]) + (" ..." if rows.size > 8 else "")
+    if missing == "drop":
+        return values, [f"{rows.size} rows with a missing {name} dropped (lines {lines})"]
+    if absent[0] or absent[-1]:
+        row = int(rows[0]) if absent[0] else int(rows[-1])
+        raise DataError(f"{path}: line {_line(row)}, column {show(name)}: a missing value at the start or end cannot be interpolated (use --missing drop)")
+    x = (dates.astype("datetime64[ns]").astype(np.int64) if dates is not None else np.arange(values.size)).astype(np.float64)
+    values = values.copy()
+    values[absent] = np.interp(x[absent], x[~absent], values[~absent])
+    return values, [f"{rows.size} missing {name} values interpolated linearly in time (lines {lines})"]
+
+
+def gaps(dates: np.ndarray) -> tuple[str, ...]:
+    """Notes naming the gaps of a series whose dates are regular except for missing steps."""
+    if len(dates) < 4 or infer_frequency(dates) is not None:
+        return ()
+    index = pd.DatetimeIndex(dates)
+    for freq in ("MS", "ME", "QS", "QE", "YS", "YE", "W", "D", "h", "B"):
+        try:
+            full = pd.date_range(index[0], index[-1], freq=freq)
+        except ValueError:
+            continue
+        if index.isin(full).all() and 0 < len(full) - len(index) <= len(index):
+            absent = full.difference(index)
+            shown = ", ".join(str(d.date()) for d in absent[:6]) + (" ..." if len(absent) > 6 else "")
+            return (f"the dates are {freq}-regular but {len(absent)} are missing ({shown}); the model treats the series as consecutive",)
+    return ()
 
 
 def _check_order(path: Path, dates: np.ndarray, name: str) -> None:

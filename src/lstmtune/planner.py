@@ -348,7 +348,8 @@ def run_study(spec: StudySpec, series: Series | None = None, **kwargs) -> StudyR
     from lstmtune.data import load
 
     if series is None:
-        series = load(spec.data.source, date_column=spec.data.date_column, value_column=spec.data.value_column)
+        d = spec.data
+        series = load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing)
     return execute(plan(spec), series, **kwargs)
 
 

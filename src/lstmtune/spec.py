@@ -54,6 +54,8 @@ class DataSpec(BaseModel):
     source: str = Field("shampoo", description="built-in dataset name or CSV path")
     date_column: str | None = None
     value_column: str | None = None
+    date_format: str | None = Field(None, description="strftime format of the dates, e.g. %m/%d/%Y; omitted: ISO, Y-MM, 1959Q1 or years")
+    missing: Literal["error", "interpolate", "drop"] = Field("error", description="missing values: refuse (naming the line), interpolate or drop")
     test_size: int = Field(12, ge=1, le=100_000_000, description="the last test_size observations are the test set")
     period: int | None = Field(None, ge=1, le=100_000, description="seasonal period of the baselines; omitted: inferred from the dates (monthly 12, quarterly 4, ...)")
 

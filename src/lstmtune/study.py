@@ -36,7 +36,8 @@ class Outcome:
 
 
 def load_series(spec: StudySpec) -> Series:
-    return load(spec.data.source, date_column=spec.data.date_column, value_column=spec.data.value_column)
+    d = spec.data
+    return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing)
 
 
 def run(
@@ -207,7 +208,7 @@ def execute(
         selection_metric=metric,
         selected={study: p.label for study, p in chosen.items()},
         selection_baselines=sel_base,
-        notices=list(dict.fromkeys(n for r in selection for n in r.notices)),
+        notices=list(series.notes) + list(dict.fromkeys(n for r in selection for n in r.notices)),
     )
 
 

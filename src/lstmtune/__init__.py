@@ -1,7 +1,73 @@
-"""lstmtune: seed-aware tuning of LSTM forecasters, whole populations as one compiled JAX program."""
+"""lstmtune: seed-aware tuning of LSTM forecasters, whole populations as one compiled JAX program.
+
+The public API (imported lazily: ``import lstmtune`` does not import JAX)::
+
+    import lstmtune
+    series = lstmtune.load_series("sales.csv", missing="interpolate")   # or a pandas Series
+    spec = lstmtune.load_study("study.toml")                           # or lstmtune.default_study()
+    print(lstmtune.plan(spec, series))                                 # size before running
+    outcome = lstmtune.run(spec, "runs/mine")                           # train, select, test once, report
+    runs, summary = lstmtune.results("runs/mine")                       # tidy DataFrames
+"""
 
 from lstmtune import _xla
 
 _xla.set_flags()
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_study": ("lstmtune.spec", "load"),
+    "study_from_dict": ("lstmtune.spec", "from_dict"),
+    "default_study": ("lstmtune.spec", "default_study"),
+    "run": ("lstmtune.study", "run"),
+    "search": ("lstmtune.search", "run"),
+    "report": ("lstmtune.study", "report"),
+}
+
+
+def load_series(source, **kwargs):
+    """A series from a built-in name, a CSV path (see :func:`lstmtune.data.load`), or a pandas Series
+    with a DatetimeIndex."""
+    import numpy as np
+    import pandas as pd
+
+    from lstmtune.data import Series, load
+
+    if isinstance(source, pd.Series):
+        if not isinstance(source.index, pd.DatetimeIndex):
+            raise TypeError("a pandas Series needs a DatetimeIndex (its dates)")
+        values = source.to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise ValueError("the series has missing or non-finite values; fill or drop them first")
+        return Series(name=str(source.name or "series"), dates=source.index.to_numpy(dtype="datetime64[ns]"), values=values, value_name=str(source.name or "value"))
+    return load(source, **kwargs)
+
+
+def plan(spec, series) -> str:
+    """The study's size on ``series`` (configurations, runs, memory, expected time), as text."""
+    from lstmtune import budget
+
+    return "\n".join(budget.estimate(spec, len(series)).lines())
+
+
+def results(run_dir):
+    """``(runs, summary)`` DataFrames of a finished run directory (results.parquet, summary.csv)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    d = Path(run_dir)
+    return pd.read_parquet(d / "results.parquet"), pd.read_csv(d / "summary.csv")
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'lstmtune' has no attribute {name!r}")
+
+
+__all__ = ["default_study", "load_series", "load_study", "plan", "report", "results", "run", "search", "study_from_dict"]

@@ -1,0 +1,33 @@
+"""The documented Python API: `import lstmtune` is light, and its functions work end to end."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lstmtune
+
+
+def test_import_does_not_import_jax():
+    code = "import sys, lstmtune; lstmtune.load_study; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
+
+
+def test_load_series_from_pandas_and_run(tmp_path):
+    base = lstmtune.load_series("shampoo")
+    s = pd.Series(base.values, index=pd.DatetimeIndex(base.dates), name="sales")
+    series = lstmtune.load_series(s)
+    np.testing.assert_array_equal(series.values, base.values)
+    spec = lstmtune.study_from_dict({"name": "api", "model": {"epochs": 3}, "runs": {"repeats": 2, "mode": "summary"}, "grid": {"units": [1, 2]}})
+    assert "configurations: 2" in lstmtune.plan(spec, series)
+    outcome = lstmtune.run(spec, tmp_path / "out")
+    runs, summary = lstmtune.results(tmp_path / "out")
+    assert len(runs) == 4 and summary["selected"].sum() == 1
+    assert outcome.results.selected["api"] in set(summary["config"])
+    with pytest.raises(TypeError):
+        lstmtune.load_series(pd.Series([1.0, 2.0]))
+    with pytest.raises(AttributeError):
+        lstmtune.nothing_here

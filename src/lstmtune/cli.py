@@ -187,15 +187,20 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
 
     plan = planner.plan(spec)
     if quiet:
-        return study.run(spec, out, storage=storage, started=started, extra_report=extra_report, inputs=inputs, max_runs=max_runs)
+        return study.run(
+            spec, out, storage=storage, started=started, extra_report=extra_report, inputs=inputs, max_runs=max_runs,
+            on_population=_check_term, on_epochs=_check_term,
+        )
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
         epochs = bar.add_task("epochs", total=None)
 
         def tick(done, total, pop):
+            _check_term()
             bar.update(task, completed=done, total=total)
 
         def epoch_tick(pop, done, total):
+            _check_term()
             units = ",".join(map(str, pop.arch.units))
             desc = f"{pop.arch.cell} units={units} batch={pop.arch.batch_size}: {pop.size} replicas"
             bar.update(epochs, completed=done, total=total, description=desc)
@@ -255,8 +260,9 @@ def _print_outcome(outcome) -> None:
         console.print(f"[yellow]note:[/] {_u(notice)}", highlight=False)
     for c in r.counts:
         console.print(
-            f"data (batch {c['batch_size']}): {c['values']} values -> {c['differences']} differences -> {c['pairs']} pairs -> "
-            f"{c['train']} train / {c['test']} test; {c['trimmed']} oldest training rows dropped -> {c['train_used']} used",
+            f"data ({c['phase'] + ' phase, ' if c.get('phase') else ''}batch {c['batch_size']}): {c['values']} values -> "
+            f"{c['differences']} differences -> {c['pairs']} pairs -> {c['train']} train / {c['test']} "
+            f"{'validation' if c.get('phase') not in (None, 'test') else 'test'}; {c['trimmed']} oldest training rows dropped -> {c['train_used']} used",
             highlight=False,
         )
     _summary_tables(outcome)
@@ -299,17 +305,30 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the process is, so claims are released as on Ctrl-C."""
 
 
+_TERM = {"requested": False}
+
+
+def _check_term(*_args) -> None:
+    """Raise at a safe point (between chunks of training) if SIGTERM arrived: the signal
+    handler's own raise can land in a garbage-collection callback, where it is ignored."""
+    if _TERM["requested"]:
+        raise _Terminated()
+
+
 def _interruptible(fn, out: Path):
     """Ctrl-C (exit 130) or SIGTERM (exit 143): claims are released, finished populations
     are kept in the store; say so."""
     import signal
 
     def on_term(signum, frame):
+        _TERM["requested"] = True
         raise _Terminated()
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        return fn()
+        result = fn()
+        _check_term()  # a SIGTERM swallowed late: still report it
+        return result
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, _Terminated) else "interrupted"
         err_console.print(f"[yellow]{what}[/]: finished populations are saved in {_u(str(out))}; run the same command again to resume.")
@@ -359,12 +378,12 @@ def search(
 
     def go():
         if quiet:
-            return search_mod.run(spec, out, storage=storage, inputs=(study_file,), max_runs=max_runs)
+            return search_mod.run(spec, out, storage=storage, inputs=(study_file,), max_runs=max_runs, on_round=_check_term, on_epochs=_check_term)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
             task = bar.add_task("trials", total=spec.search.trials if spec.search else None)
             return search_mod.run(
                 spec, out, storage=storage, inputs=(study_file,), max_runs=max_runs,
-                on_round=lambda done, total: bar.update(task, completed=done, total=total),
+                on_round=lambda done, total: (_check_term(), bar.update(task, completed=done, total=total)), on_epochs=_check_term,
             )
 
     outcome, path = _interruptible(go, out)

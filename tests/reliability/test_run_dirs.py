@@ -155,7 +155,7 @@ def _done(db):
 
 def test_sigterm_releases_claims_and_exits_143(tmp_path, record_property):
     f = tmp_path / "s.toml"
-    f.write_text(STUDY.format(name="term", source="shampoo", epochs=400).replace("units = [1, 2]", "units = [1, 2, 3, 4, 5, 6]"))
+    f.write_text(STUDY.format(name="term", source="shampoo", epochs=1500).replace("units = [1, 2]", "units = [1, 2, 3, 4, 5, 6]"))
     out = tmp_path / "out"
     env = dict(os.environ, LSTMTUNE_CACHE_DIR=str(tmp_path / "xla"))
     proc = subprocess.Popen([sys.executable, "-m", "lstmtune.cli", "run", str(f), "--out", str(out), "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -164,7 +164,7 @@ def test_sigterm_releases_claims_and_exits_143(tmp_path, record_property):
         time.sleep(0.02)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    assert proc.returncode == 143, (proc.returncode, err)
     assert "terminated" in err and "Traceback" not in err
     with sqlite3.connect(out / "study.db") as con:
         assert con.execute("select count(*) from lstmtune_runs where status = 'running'").fetchone()[0] == 0

@@ -50,7 +50,7 @@ def test_run_directory_layout(outcome):
     assert d.is_dir()
     expected = {
         "study.toml", "results.csv", "results.parquet", "curves.npz", "summary.csv",
-        "series.csv", "environment.json", "report.html", "plots", "study.db", ".lstmtune-run",
+        "series.csv", "environment.json", "report.html", "plots", "study.db", ".lstmtune-run", "curves.parquet",
     }
     assert {p.name for p in d.iterdir()} == expected
     plots = {p.name for p in (d / "plots").iterdir()}

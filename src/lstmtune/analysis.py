@@ -148,7 +148,7 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
     )
 
 
-def combined_table(analysis: Analysis) -> pd.DataFrame:
+def combined_table(analysis: Analysis, points=None) -> pd.DataFrame:
     """All sub-studies' summary tables stacked, with a ``study`` column.
 
     The statistics are of the selection metric, prefixed with its name (e.g.
@@ -158,12 +158,22 @@ def combined_table(analysis: Analysis) -> pd.DataFrame:
     """
     frames = []
     prefix = analysis.selection_metric
+    params = {}
+    for p in points or []:
+        params[(p.study, p.label)] = {k: (str(v) if isinstance(v, (list, tuple)) else v) for k, v in p.config.params().items()}
     test_rows = {(t.study, t.label): t.summary for t in analysis.tests}
     for s in analysis.substudies:
         t = s.table.copy()
         t.columns = [f"{prefix}_{c}" for c in t.columns]
         t.insert(0, "study", s.name)
+        t.insert(1, "metric", prefix)
+        if params:
+            names = [k for k in next(iter(params.values()))]
+            for j, name in enumerate(names):
+                t.insert(2 + j, name, [params.get((s.name, label), {}).get(name) for label in t.index])
         t["selected"] = [label == s.best_label for label in t.index]
+        p_of = {c.config: c.p_adjusted for c in s.comparison.comparisons}
+        t["mcs_p_value"] = [1.0 if label == s.comparison.best else p_of.get(label, float("nan")) for label in t.index]
         t["indistinguishable_from_best"] = [label in s.comparison.indistinguishable for label in t.index]
         if analysis.honest:
             full = analysis.test_tables.get(s.name)

@@ -47,9 +47,11 @@ def write(results: StudyResults, directory: Path) -> None:
     results.runs.to_csv(directory / "results.csv", index=False)
     results.runs.to_parquet(directory / "results.parquet", index=False)
     np.savez_compressed(directory / "curves.npz", **results.curves)
-    pd.DataFrame({"date": pd.DatetimeIndex(results.series.dates).strftime("%Y-%m-%d"), results.series.value_name: results.series.values}).to_csv(
-        directory / "series.csv", index=False
-    )
+    curves_long(results).to_parquet(directory / "curves.parquet", index=False)
+    dates = pd.DatetimeIndex(results.series.dates)
+    with_time = bool((dates != dates.normalize()).any())  # hourly data keeps its times
+    text = dates.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
+    pd.DataFrame({"date": text, results.series.value_name: results.series.values}).to_csv(directory / "series.csv", index=False)
     meta = {
         "environment": environment(),
         "timings": results.timings,
@@ -61,6 +63,21 @@ def write(results: StudyResults, directory: Path) -> None:
         "selection_baselines": results.selection_baselines,
     }
     (directory / "environment.json").write_text(json.dumps(meta, indent=2))
+
+
+def curves_long(results: StudyResults) -> pd.DataFrame:
+    """Per-epoch curves as a long table: config, label, repeat, epoch, split, rmse."""
+    holdout = "validation" if results.selection_metric != "test_rmse" else "test"
+    labels = {}
+    for p in results.points:
+        labels.setdefault(p.config.key, p.label)
+    frames = []
+    for key, c in results.curves.items():
+        r, e = np.meshgrid(np.arange(c.shape[0]), np.arange(1, c.shape[1] + 1), indexing="ij")
+        for k, split in enumerate(("train", holdout)):
+            frames.append(pd.DataFrame({"config": key, "label": labels.get(key, key), "repeat": r.ravel(), "epoch": e.ravel(), "split": split, "rmse": c[:, :, k].ravel()}))
+    columns = ["config", "label", "repeat", "epoch", "split", "rmse"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def read(directory: Path) -> tuple[StudyResults, dict]:

@@ -95,7 +95,7 @@ def run(
     results.timings["wall_s"] = wall
     with atomic_outputs(out) as tmp:
         results_io.write(results, tmp)
-        analysis_mod.combined_table(analysis).to_csv(tmp / "summary.csv", index_label="config")
+        analysis_mod.combined_table(analysis, results.points).to_csv(tmp / "summary.csv", index_label="config")
         html.render(results, analysis, tmp, wall_s=wall, extra=extra)
     return Outcome(results, analysis, out, wall)
 
@@ -193,7 +193,7 @@ def execute(
         phases.append(tph)
     if spec.evaluation.selection != "test":
         runs = evaluation.merge_test(runs, test_runs)
-    runs = runs[evaluation.column_order(runs.columns)]
+    runs = _tidy(runs[evaluation.column_order(runs.columns)], points)
     first = selection[0]
     counts = [dict(c, phase=ph.name) for ph, r in zip(phases, selection) for c in r.counts]
     return planner.StudyResults(
@@ -210,6 +210,18 @@ def execute(
         selection_baselines=sel_base,
         notices=list(series.notes) + list(dict.fromkeys(n for r in selection for n in r.notices)),
     )
+
+
+def _tidy(runs, points) -> "pd.DataFrame":
+    """Give every run row its configuration's label and sub-studies (files join on them)."""
+    labels, studies = {}, {}
+    for p in points:
+        labels.setdefault(p.config.key, p.label)
+        studies.setdefault(p.config.key, []).append(p.study)
+    runs = runs.copy()
+    runs.insert(1, "label", runs["config"].map(labels))
+    runs.insert(2, "study", runs["config"].map(lambda k: ";".join(dict.fromkeys(studies.get(k, [])))))
+    return runs
 
 
 class _Progress:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 import re
 import sys
+import time
+
+_PROCESS_T0 = time.perf_counter()  # as early as the command's module is imported: the wall time printed is the process's
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -191,6 +194,21 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
             spec, out, storage=storage, started=started, extra_report=extra_report, inputs=inputs, max_runs=max_runs,
             on_population=_check_term, on_epochs=_check_term,
         )
+    if not err_console.is_terminal:
+        # Piped or logged: a plain line per population instead of a live bar.
+        def line(done, total, pop):
+            _check_term()
+            units = ",".join(map(str, pop.arch.units))
+            err_console.print(
+                f"population {done}/{total}: {pop.arch.cell} units={units} batch={pop.arch.batch_size}, {pop.size} replicas "
+                f"({time.perf_counter() - _PROCESS_T0:.1f} s)",
+                highlight=False,
+            )
+
+        return study.run(
+            spec, out, storage=storage, on_population=line, on_epochs=_check_term, started=started, extra_report=extra_report,
+            inputs=inputs, max_runs=max_runs,
+        )
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
         epochs = bar.add_task("epochs", total=None)
@@ -271,7 +289,13 @@ def _print_outcome(outcome) -> None:
     n_div = int(r.runs["diverged"].sum())
     if n_div:
         console.print(f"[yellow]{n_div} runs diverged[/] (NaN/inf); they are excluded from the statistics and counted in the report.")
-    console.print(f"{len(r.runs)} runs in {outcome.wall_s:.1f} s. Report: {_u(outcome.directory / 'report.html')}", highlight=False)
+    trained = int(r.timings.get("runs_trained_now", r.timings.get("runs_trained", 0)))
+    reused = "" if trained >= len(r.runs) else f" ({trained} trained now, the rest already stored)"
+    console.print(
+        f"{len(r.runs)} runs{reused}; {time.perf_counter() - _PROCESS_T0:.1f} s in all ({outcome.wall_s:.1f} s to the results, "
+        f"the rest drawing the report). Report: {_u(outcome.directory / 'report.html')}",
+        highlight=False,
+    )
 
 
 @app.command()

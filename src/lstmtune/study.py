@@ -93,6 +93,7 @@ def run(
     extra = extra_report(results, analysis) if extra_report else None
     wall = time.perf_counter() - t0  # up to the outputs: recorded in them
     results.timings["wall_s"] = wall
+    _keep_first_timings(results, out)
     with atomic_outputs(out) as tmp:
         results_io.write(results, tmp)
         analysis_mod.combined_table(analysis, results.points).to_csv(tmp / "summary.csv", index_label="config")
@@ -108,6 +109,25 @@ def report(directory: Path) -> Path:
     except analysis_mod.AllDiverged:
         return html.render_all_diverged(results, Path(directory))
     return html.render(results, analysis, Path(directory), wall_s=results.timings.get("wall_s"))
+
+
+def _keep_first_timings(results: planner.StudyResults, out: Path) -> None:
+    """A rerun that trained nothing keeps the timings of the run that did the work
+    (its own are kept as ``rerun_*``), so a report never claims "0.3 s of training"."""
+    import json
+
+    env = Path(out) / "environment.json"
+    if results.timings.get("runs_trained", 0) or not env.is_file():
+        return
+    try:
+        first = json.loads(env.read_text())["timings"]
+    except (OSError, ValueError, KeyError):
+        return
+    now = dict(results.timings)
+    results.timings.clear()
+    results.timings.update(first)
+    results.timings["runs_trained_now"] = 0
+    results.timings["rerun_wall_s"] = now.get("wall_s")
 
 
 def check_scoreable(spec: StudySpec, series: Series) -> None:

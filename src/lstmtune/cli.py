@@ -413,7 +413,7 @@ def search(
     outcome, path = _interruptible(go, out)
     metric = "test RMSE" if outcome.metric == "test_rmse" else "validation RMSE"
     table = Table(title=f"Search {_u(spec.name)}: best trials ({spec.search.objective} {metric} over {spec.runs.repeats} repeats)")
-    trials = outcome.trials.dropna(subset=["value"]).sort_values("value").head(10)
+    trials = search_mod.completed(outcome.trials).sort_values("value").head(10)
     cols = [c for c in trials.columns if c not in ("config", "state")]
     for c in cols:
         table.add_column(c, justify="right")

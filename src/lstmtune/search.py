@@ -279,7 +279,9 @@ def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float
     for t in study.trials:
         if not t.state.is_finished():
             continue
-        rows.append({"trial": t.number, "state": t.state.name, "value": t.value, **t.params, "config": t.user_attrs.get("config")})
+        # A pruned trial's value was measured at fewer epochs than a complete one's: say at how many.
+        at = t.last_step if t.state == optuna.trial.TrialState.PRUNED else t.params.get("epochs", spec.model.epochs)
+        rows.append({"trial": t.number, "state": t.state.name, "value": t.value, "epochs_measured": at, **t.params, "config": t.user_attrs.get("config")})
     trials = pd.DataFrame(rows)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
@@ -300,14 +302,21 @@ def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float
 
 def top_groups(outcome: SearchOutcome, k: int = 5) -> dict[str, np.ndarray]:
     """The best ``k`` trials' selection metric per repeat, best first, labelled with their parameters."""
-    done = outcome.trials.dropna(subset=["value"]).sort_values("value").head(k)
+    done = completed(outcome.trials).sort_values("value").head(k)
     groups = {}
-    params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config")]
+    params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config", "epochs_measured")]
     for _, row in done.iterrows():
         runs = outcome.runs[outcome.runs["config"] == row["config"]].sort_values("repeat")
         desc = ", ".join(f"{p}={_fmt(row[p])}" for p in params if not pd.isna(row[p]))
         groups[f"trial {int(row['trial'])}: {desc}"] = runs[outcome.metric].to_numpy(dtype=float)
     return groups
+
+
+def completed(trials: pd.DataFrame) -> pd.DataFrame:
+    """The complete trials with a value: the only ones ranked (pruned ones were measured at fewer epochs)."""
+    if not len(trials):
+        return trials
+    return trials[(trials["state"] == "COMPLETE") & trials["value"].notna()]
 
 
 def _fmt(v: Any) -> str:
@@ -333,7 +342,8 @@ def write_report(
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     trials = outcome.trials
-    complete = trials.dropna(subset=["value"]) if len(trials) else trials
+    complete = completed(trials)
+    pruned = trials[trials["state"] == "PRUNED"] if len(trials) else trials
     figures.search_history(complete["trial"].to_numpy(), complete["value"].to_numpy(), plots / "history.png", baseline=persistence_rmse)
     importances, note = _importances(outcome)
     if importances:
@@ -353,6 +363,9 @@ def write_report(
     html = env.get_template("search.html").render(
         spec=outcome.spec,
         trials=trials,
+        complete_trials=complete.drop(columns=["config"], errors="ignore"),
+        pruned_trials=pruned.drop(columns=["config"], errors="ignore"),
+        other_trials=trials[~trials["state"].isin(["COMPLETE", "PRUNED"])].drop(columns=["config"], errors="ignore") if len(trials) else trials,
         n_complete=len(complete),
         n_pruned=int((trials["state"] == "PRUNED").sum()) if len(trials) else 0,
         n_failed=int((trials["state"] == "FAIL").sum()) if len(trials) else 0,
@@ -464,11 +477,11 @@ def diagnose_best(outcome: SearchOutcome, series: Series, k: int = 3) -> dict[st
     (same seeds as the trials' first repeats) show how the best ones got there.
     """
     spec = outcome.spec
-    best = outcome.trials.dropna(subset=["value"]).sort_values("value").head(k)
+    best = completed(outcome.trials).sort_values("value").head(k)
     if best.empty:
         return {}
     base = base_params(spec)
-    params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config")]
+    params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config", "epochs_measured")]
     points = []
     for _, row in best.iterrows():
         chosen = {p: (int(row[p]) if isinstance(row[p], (np.integer,)) else row[p]) for p in params if not pd.isna(row[p])}

@@ -168,8 +168,9 @@ def _summary_tables(outcome) -> None:
     for sub in a.substudies:
         metric = "validation RMSE" if a.honest else "test RMSE"
         table = Table(title=f"Study {_u(sub.name)}: final {metric} over repeats")
-        for col in ("configuration", "n", "mean", "95% CI", "std", "min", "median", "max", "skill %", "MCS p"):
-            table.add_column(col, justify="left" if col == "configuration" else "right")
+        for col in ("configuration", "n", "mean", "mean 95% CI", "std", "min", "median", "max", "skill %", "MCS p"):
+            # long configuration names wrap instead of being cut at the terminal's width
+            table.add_column(col, justify="left" if col == "configuration" else "right", overflow="fold", no_wrap=col != "configuration")
         comps = {c.config: c for c in sub.comparison.comparisons}
         for label, r in sub.table.iterrows():
             c = comps.get(label)

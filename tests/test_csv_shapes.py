@@ -123,3 +123,30 @@ def test_cli_options(tmp_path):
     assert "frequency MS; seasonal period 12 (inferred)" in result.output
     result = CliRunner().invoke(app, ["baseline", str(_with_missing(tmp_path)), "--missing", "guess"])
     assert result.exit_code == 2 and "--missing must be one of" in result.output
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_values_only_csv_is_indexed_by_position(tmp_path, header):
+    path = tmp_path / "v.csv"
+    path.write_text(("sales\n" if header else "") + "\n".join(map(str, SHAMPOO)) + "\n")
+    s = load(path)
+    assert s.positional and s.period is None and len(s) == 36
+    np.testing.assert_array_equal(s.values, SHAMPOO)
+    assert "observations indexed by position" in s.notes[0]
+    np.testing.assert_array_equal(s.axis, np.arange(36))
+    bad = SHAMPOO.astype(object)
+    bad[4] = "abc"
+    path.write_text(("sales\n" if header else "") + "\n".join(map(str, bad)) + "\n")
+    with pytest.raises(DataError, match=f"line {6 if header else 5}, .*'abc' is not a finite number"):
+        load(path)
+
+
+def test_a_values_only_study_runs_and_reads_back(tmp_path):
+    from lstmtune import results_io
+
+    (tmp_path / "v.csv").write_text("\n".join(map(str, SHAMPOO)) + "\n")
+    s = spec.from_dict({"name": "vo", "data": {"source": str(tmp_path / "v.csv")}, "model": {"epochs": 3}, "runs": {"repeats": 2, "mode": "summary"}})
+    out = study.run(s, tmp_path / "o").directory
+    back, _ = results_io.read(out)
+    assert back.series.positional and "position 35" in (out / "report.html").read_text()
+    assert not any(n.startswith("seasonal naive") for n in back.baselines)

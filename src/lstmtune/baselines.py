@@ -117,9 +117,7 @@ def exponential_smoothing(values: np.ndarray, test_size: int, period: int | None
 
 def for_study(spec, series, holdout: int) -> list[Baseline]:
     """The baselines of a study's split: its period (given, else inferred from the dates) and lags."""
-    from lstmtune.data import infer_period
-
-    period = spec.data.period if spec.data.period is not None else infer_period(series.dates)
+    period = spec.data.period if spec.data.period is not None else series.period
     return list(_evaluate_cached(tuple(np.asarray(series.values, dtype=np.float64).tolist()), holdout, period, spec.transforms.lags))
 
 

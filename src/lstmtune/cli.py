@@ -123,11 +123,11 @@ def baseline(
         raise LstmtuneError(f"--lags must be between 1 and {train // 2 - 1}, got {lags}")
     from lstmtune.data import infer_frequency, infer_period
 
-    inferred = infer_period(series.dates)
+    inferred = series.period
     period = inferred if period is None else period
     results = baselines.evaluate_all(series.values, test_size=test_size, period=period, lags=lags)
     console.print(
-        f"frequency {infer_frequency(series.dates) or 'irregular'}; seasonal period "
+        f"frequency {'positions (values only)' if series.positional else (infer_frequency(series.dates) or 'irregular')}; seasonal period "
         f"{period if period else 'none'}{' (inferred)' if period == inferred and period else ''}",
         highlight=False,
     )
@@ -159,7 +159,7 @@ def plot_series(
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
     if not 0 <= test_size < len(series):
         raise LstmtuneError(f"--test-size must be between 0 and {len(series) - 1}, got {test_size}")
-    figures.series_plot(series.dates, series.values, output, title=f"{series.name} ({series.value_name})", test_size=test_size or None)
+    figures.series_plot(series.axis, series.values, output, title=f"{series.name} ({series.value_name})", test_size=test_size or None)
     console.print(f"wrote {_u(output)}", highlight=False)
 
 

@@ -46,6 +46,17 @@ class Series:
     values: np.ndarray
     value_name: str
     notes: tuple[str, ...] = ()  # what loading did or noticed: interpolated or dropped rows, gaps in the dates
+    positional: bool = False  # a values-only CSV: no dates, observations indexed by position (dates are placeholders)
+
+    @property
+    def axis(self) -> np.ndarray:
+        """What to plot the values against: the dates, or positions 0..n-1 for a values-only series."""
+        return np.arange(len(self.values)) if self.positional else self.dates
+
+    @property
+    def period(self) -> int | None:
+        """The seasonal period implied by the dates (None for a values-only series)."""
+        return None if self.positional else infer_period(self.dates)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -123,6 +134,8 @@ def load_csv(
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.shape[1] == 1 and date_column is None and _try_dates(frame.iloc[:, 0], frame.columns[0], False, date_format) is None:
+        return _values_only(path, frame, value_column, missing)
 
     date_col = _choose_date_column(path, frame, date_column, date_format)
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error")
@@ -133,6 +146,30 @@ def load_csv(
         dates, values = dates[keep], values[keep]
     _check_order(path, dates, date_col)
     return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates))
+
+
+def positions(n: int) -> np.ndarray:
+    """Placeholder dates of a values-only series (one day apart from 1970-01-01, never shown)."""
+    return np.datetime64("1970-01-01", "ns") + np.arange(n) * np.timedelta64(1, "D")
+
+
+def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, missing: str) -> Series:
+    """A one-column CSV: the values, indexed by position (a header that is a number is a value)."""
+    name = frame.columns[0]
+    if value_column is not None and value_column != name:
+        raise DataError(f"{path}: --value-column {value_column!r} not found; the only column is {name!r}")
+    column = frame[name]
+    if not pd.isna(pd.to_numeric(pd.Series([name]), errors="coerce")[0]):  # no header: the first line is data
+        column = pd.concat([pd.Series([name]), column], ignore_index=True)
+        name = "value"
+        offset = -1
+    else:
+        offset = 0
+    values, notes = _parse_values(path, column, name, missing, None, line_offset=offset)
+    if missing == "drop":
+        values = values[~np.isnan(values)]
+    return Series(name=str(path), dates=positions(len(values)), values=values, value_name=name,
+                  notes=(f"values only: no date column, observations indexed by position 0..{len(values) - 1}", *notes), positional=True)
 
 
 def show(text: str, limit: int = 60) -> str:
@@ -336,8 +373,15 @@ def _is_missing(column: pd.Series) -> pd.Series:
     return column.str.strip().str.lower().isin(_MISSING_TEXT)
 
 
-def _parse_values(path: Path, column: pd.Series, name: str, missing: str = "error", dates: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
-    """Numbers of the value column; missing cells per the ``missing`` policy (NaN kept for "drop")."""
+def _parse_values(
+    path: Path, column: pd.Series, name: str, missing: str = "error", dates: np.ndarray | None = None, *, line_offset: int = 0
+) -> tuple[np.ndarray, list[str]]:
+    """Numbers of the value column; missing cells per the ``missing`` policy (NaN kept for "drop").
+
+    ``line_offset`` is -1 for a file without a header (its first line is data)."""
+    def _line(row: int) -> int:  # noqa: F811 (the file's line of data row ``row``)
+        return row + 2 + line_offset
+
     text = column.str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     absent = _is_missing(column).to_numpy()

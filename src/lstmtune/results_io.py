@@ -48,10 +48,15 @@ def write(results: StudyResults, directory: Path) -> None:
     results.runs.to_parquet(directory / "results.parquet", index=False)
     np.savez_compressed(directory / "curves.npz", **results.curves)
     curves_long(results).to_parquet(directory / "curves.parquet", index=False)
-    dates = pd.DatetimeIndex(results.series.dates)
-    with_time = bool((dates != dates.normalize()).any())  # hourly data keeps its times
-    text = dates.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
-    pd.DataFrame({"date": text, results.series.value_name: results.series.values}).to_csv(directory / "series.csv", index=False)
+    if results.series.positional:
+        pd.DataFrame({"position": np.arange(len(results.series)), results.series.value_name: results.series.values}).to_csv(
+            directory / "series.csv", index=False
+        )
+    else:
+        dates = pd.DatetimeIndex(results.series.dates)
+        with_time = bool((dates != dates.normalize()).any())  # hourly data keeps its times
+        text = dates.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
+        pd.DataFrame({"date": text, results.series.value_name: results.series.values}).to_csv(directory / "series.csv", index=False)
     meta = {
         "environment": environment(),
         "timings": results.timings,
@@ -98,11 +103,15 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
         curves = {k: z[k] for k in z.files}
     meta = json.loads((directory / "environment.json").read_text())
     frame = pd.read_csv(directory / "series.csv")
+    positional = "position" in frame.columns
+    from lstmtune.data import positions
+
     series = Series(
         name=meta["series_name"],
-        dates=pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
+        dates=positions(len(frame)) if positional else pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
         values=frame.iloc[:, 1].to_numpy(dtype=float),
         value_name=frame.columns[1],
+        positional=positional,
     )
     results = StudyResults(
         spec=spec,

@@ -23,7 +23,7 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict
     plots.mkdir(parents=True, exist_ok=True)
     persistence = analysis.persistence_rmse
     s = results.series
-    figures.series_plot(s.dates, s.values, plots / "series.png", title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
+    figures.series_plot(s.axis, s.values, plots / "series.png", title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
     out = {"series": "series.png", "substudies": {}}
     for sub in analysis.substudies:
         name = _slug(sub.name)
@@ -127,8 +127,8 @@ def render(results: StudyResults, analysis: Analysis, directory: Path, *, wall_s
         spec_toml=_spec_toml(results),
         series=results.series,
         n=len(results.series),
-        start=str(np.datetime_as_string(results.series.dates[0], unit="D")),
-        end=str(np.datetime_as_string(results.series.dates[-1], unit="D")),
+        start="position 0" if results.series.positional else str(np.datetime_as_string(results.series.dates[0], unit="D")),
+        end=f"position {len(results.series) - 1}" if results.series.positional else str(np.datetime_as_string(results.series.dates[-1], unit="D")),
         counts=results.counts,
         baselines=results.baselines,
         series_png=_inline(plots, figs["series"]),

@@ -21,12 +21,12 @@ MATRIX = [
     ("Kill -9 mid-study, then resume: nothing finished recomputed, results bit-identical", ["tests/test_resume.py::test_killed_study_resumes"]),
     ("Concurrent workers share one study: every run exactly once, no lock errors", ["tests/test_resume.py::test_two_processes"]),
     ("One storage contract, one conformance suite (SQLite; PostgreSQL in CI)", ["tests/test_store.py"]),
-    ("1. Resume never reuses runs of other data, split, source or seeds", ["tests/reliability/test_stale_resume.py"]),
+    ("1. Resume never reuses runs or trials of other data, split, source, seeds, curves or search settings", ["tests/reliability/test_stale_resume.py", "tests/reliability/test_resume_identity.py"]),
     ("2. No store content is ever unpickled (CMA-ES state rebuilt from trials)", ["tests/reliability/test_no_pickle.py"]),
-    ("3. Run directories are owned: foreign dirs, files, symlinks, inputs and bad names refused", ["tests/reliability/test_run_dirs.py::test_out", "tests/reliability/test_run_dirs.py::test_names", "tests/reliability/test_run_dirs.py::test_an_", "tests/reliability/test_run_dirs.py::test_outputs"]),
+    ("3. Run directories are owned: foreign dirs, files, symlinks, inputs and bad names refused", ["tests/reliability/test_run_dirs.py::test_out", "tests/reliability/test_run_dirs.py::test_names", "tests/reliability/test_run_dirs.py::test_an_", "tests/reliability/test_run_dirs.py::test_outputs", "tests/reliability/test_run_dirs.py::test_report"]),
     ("4. Unbounded studies refused at plan time; populations split to fit memory; lstmtune plan", ["tests/reliability/test_budget.py"]),
     ("5-7. Bad inputs: one line, exit 2, nothing written", ["tests/reliability/test_bad_inputs.py::test_bad_input_gets_one_line"]),
-    ("5. Disk full, read-only stores, corrupt and truncated databases", ["tests/reliability/test_bad_inputs.py::test_disk_full", "tests/reliability/test_bad_inputs.py::test_a_read_only", "tests/reliability/test_bad_inputs.py::test_bad_input_gets_one_line[corrupt", "tests/reliability/test_bad_inputs.py::test_bad_input_gets_one_line[truncated"]),
+    ("5. Disk full, read-only stores, corrupt and truncated databases", ["tests/reliability/test_bad_inputs.py::test_disk_full", "tests/reliability/test_bad_inputs.py::test_a_read_only", "tests/reliability/test_bad_inputs.py::test_a_corrupt_database", "tests/reliability/test_bad_inputs.py::test_bad_input_gets_one_line[corrupt", "tests/reliability/test_bad_inputs.py::test_bad_input_gets_one_line[truncated"]),
     ("6. Failures after training: all-diverged studies and constant series", ["tests/reliability/test_diverged.py", "tests/reliability/test_bad_inputs.py::test_bad_input_gets_one_line[constant"]),
     ("7. Zombies, stale temporary folders, SIGTERM, abandoned claims in status", ["tests/reliability/test_run_dirs.py::test_a_zombie", "tests/reliability/test_run_dirs.py::test_stale", "tests/reliability/test_run_dirs.py::test_sigterm", "tests/reliability/test_run_dirs.py::test_status"]),
     ("7. Terminal escapes and markup inert; relative data paths; no RuntimeWarnings", ["tests/reliability/test_bad_inputs.py::test_user_strings", "tests/reliability/test_bad_inputs.py::test_relative", "tests/reliability/test_bad_inputs.py::test_no_runtime"]),
@@ -70,7 +70,7 @@ def main() -> int:
     lines += [
         "",
         f"In all: {passed} of {total} tests passed; {bad_inputs} distinct bad inputs refused in one line with exit 2 "
-        f"and nothing written; {fuzz} property tests over fuzzed study files (300 + 200 examples each run).",
+        f"and nothing written; {fuzz} property tests over fuzzed study files (300 + 200 + 200 examples each run).",
         "",
         "Failures are listed here by test id:" if passed < total else "No failures.",
     ]

@@ -8,6 +8,8 @@ The public API (imported lazily: ``import lstmtune`` does not import JAX)::
     print(lstmtune.plan(spec, series))                                 # size before running
     outcome = lstmtune.run(spec, "runs/mine")                           # train, select, test once, report
     runs, summary = lstmtune.results("runs/mine")                       # tidy DataFrames
+    model = lstmtune.fit(series.to_pandas(), spec, label="units=2", repeats=30)  # seed ensemble on all data
+    model.save("models/mine"); lstmtune.load_model("models/mine").forecast(12)   # DataFrame with intervals
 """
 
 from lstmtune import _xla
@@ -23,6 +25,8 @@ _EXPORTS = {
     "run": ("lstmtune.study", "run"),
     "search": ("lstmtune.search", "run"),
     "report": ("lstmtune.study", "report"),
+    "fit": ("lstmtune.studyfit", "fit"),
+    "load_model": ("lstmtune.modelio", "load"),
 }
 
 
@@ -70,4 +74,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'lstmtune' has no attribute {name!r}")
 
 
-__all__ = ["default_study", "load_series", "load_study", "plan", "report", "results", "run", "search", "study_from_dict"]
+__all__ = ["default_study", "fit", "load_model", "load_series", "load_study", "plan", "report", "results", "run", "search", "study_from_dict"]

@@ -38,34 +38,49 @@ Missing = Annotated[str, typer.Option("--missing", help="Missing values: error (
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LONG_WORD = re.compile(r"\S{201,}")
 
 
 def _u(text) -> str:
     """A user's string (a name, label, path, value) made safe to print: terminal control
-    characters shown as escapes, Rich markup characters escaped."""
-    return escape(_CONTROL.sub(lambda m: repr(m.group(0))[1:-1], str(text)))
+    characters shown as escapes, Rich markup characters escaped, and a word of over 200
+    characters (a 1 MB cell, key or path) cut to its two ends."""
+    text = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], str(text))
+    return escape(_LONG_WORD.sub(lambda m: f"{m[0][:120]}...{m[0][-60:]} ({len(m[0]):,} chars)", text))
+
+
+def _fail(message: str) -> typer.Exit:
+    """Print ``message`` as ``error:`` lines (one per offending key or value); exit status 2."""
+    for line in message.splitlines() or [""]:
+        err_console.print(f"[bold red]error:[/] {_u(line)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
 
 
 def _handles_errors(fn):
+    """Bad input and the environment's refusals become one line each and exit status 2.
+
+    Caught: :class:`LstmtuneError` (bad input); ``OSError`` (a read-only folder, a full
+    disk, a directory given for a file: the message names the path); SQLAlchemy's
+    ``OperationalError`` (a read-only, locked or full database) and its bare
+    ``DatabaseError`` (a corrupt or truncated file). Anything else is a programming
+    error and keeps its traceback.
+    """
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except LstmtuneError as err:
-            err_console.print(f"[bold red]error:[/] {_u(str(err))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            raise _fail(str(err)) from None
         except OSError as err:  # the environment: permissions, a full disk, a directory for a file
             where = f"{err.filename}: " if err.filename else ""
-            reason = err.strerror or str(err)
-            err_console.print(f"[bold red]error:[/] {_u(where + reason)}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            raise _fail(where + (err.strerror or str(err))) from None
         except Exception as err:
             db_error = sys.modules.get("sqlalchemy.exc")
-            if db_error is None or not isinstance(err, db_error.OperationalError):
-                raise  # a programming error: keep its traceback
-            # the database refused (read-only, locked, disk full): claims were released by the runner
-            err_console.print(f"[bold red]error:[/] database: {_u(str(err.orig))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            if db_error is None or not (isinstance(err, db_error.OperationalError) or type(err) is db_error.DatabaseError):
+                raise  # a programming error (IntegrityError, ProgrammingError, ...): keep its traceback
+            # the database refused (read-only, locked, disk full, corrupt): claims were released by the runner
+            raise _fail(f"database: {err.orig}") from None
 
     return wrapper
 
@@ -107,7 +122,7 @@ def baseline(
     date_format: DateFormat = None,
     missing: Missing = "error",
 ) -> None:
-    """Score the baseline forecasts (persistence, seasonal naive, training mean)."""
+    """Score the baseline forecasts (persistence, seasonal naive, training mean, AR(p), exponential smoothing)."""
     from lstmtune import baselines
     from lstmtune.data import load
 
@@ -121,11 +136,12 @@ def baseline(
         raise LstmtuneError(f"--period must be between 1 and {train - 1} (fewer than the {train} training observations), got {period}")
     if not 1 <= lags < train // 2:
         raise LstmtuneError(f"--lags must be between 1 and {train // 2 - 1}, got {lags}")
-    from lstmtune.data import infer_frequency, infer_period
+    baselines.check_scoreable(series.values, test_size, name=series.name)  # as `lstmtune run` does, before scoring
+    from lstmtune.data import infer_frequency
 
     inferred = series.period
     period = inferred if period is None else period
-    results = baselines.evaluate_all(series.values, test_size=test_size, period=period, lags=lags)
+    results, unavailable = baselines.evaluate(series.values, test_size=test_size, period=period, lags=lags)
     console.print(
         f"frequency {'positions (values only)' if series.positional else (infer_frequency(series.dates) or 'irregular')}; seasonal period "
         f"{period if period else 'none'}{' (inferred)' if period == inferred and period else ''}",
@@ -133,6 +149,10 @@ def baseline(
     )
     console.print(f"{_u(series.name)}: {len(series)} observations, last {test_size} are the test set", highlight=False)
     console.print(baseline_table(results))
+    for u in unavailable:
+        console.print(f"not available: {_u(u.name)}: {_u(u.reason)}", highlight=False)
+    best = baselines.best_baseline(results)
+    console.print(f"best baseline: {_u(best.name)} (RMSE {best.scores['rmse']:.3f}); {_u(best.description)}", highlight=False)
 
 
 @app.command("plot-series")
@@ -368,17 +388,25 @@ def plan(
     study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study.")] = None,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
 ) -> None:
-    """Print a study's size (runs, populations, programs, memory, expected time) without running it."""
+    """Print a study's size (runs, populations, programs, memory, expected time) without running or writing anything.
+
+    A study file with a [search] section also gets the search's estimate at the space's largest point.
+    """
     from lstmtune import budget
     from lstmtune import spec as spec_mod
     from lstmtune.study import load_series
 
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     series = load_series(spec)
-    est = budget.check(spec, len(series), max_runs=max_runs)
+    estimates = [("lstmtune run", budget.check(spec, len(series), max_runs=max_runs))]
+    if spec.search is not None:
+        estimates.append(("lstmtune search", budget.check_search(spec, len(series), max_runs=max_runs)))
     console.print(f"study {_u(spec.name)} on {_u(series.name)} ({len(series)} observations), selection on {spec.evaluation.selection}:", highlight=False)
-    for line in est.lines():
-        console.print(f"  {line}", highlight=False)
+    for command, est in estimates:
+        if len(estimates) > 1:
+            console.print(f" {command}:", highlight=False)
+        for line in est.lines():
+            console.print(f"  {line}", highlight=False)
 
 
 @app.command()
@@ -412,6 +440,12 @@ def search(
             )
 
     outcome, path = _interruptible(go, out)
+    for notice in outcome.notices:
+        console.print(f"[yellow]note:[/] {_u(notice)}", highlight=False)
+    failure = search_mod.failure_note(outcome)
+    if failure is not None:  # like a study whose every run diverged: reported, exit 3
+        err_console.print(f"[bold red]search failed[/]: {_u(failure)}. Report: {_u(path)}", highlight=False)
+        raise typer.Exit(code=3)
     metric = "test RMSE" if outcome.metric == "test_rmse" else "validation RMSE"
     table = Table(title=f"Search {_u(spec.name)}: best trials ({spec.search.objective} {metric} over {spec.runs.repeats} repeats)")
     trials = search_mod.completed(outcome.trials).sort_values("value").head(10)
@@ -506,6 +540,55 @@ def reproduce(
             f"({'agrees' if a.best_agrees else 'differs'}); Kendall tau {a.kendall_tau:.2f}",
             highlight=False,
         )
+
+
+@app.command()
+@_handles_errors
+def fit(
+    source: Annotated[Path, typer.Argument(help="A run directory (`lstmtune run`) or a study file with one configuration.")],
+    out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    config: Annotated[Optional[str], typer.Option("--config", help="Label of the configuration to fit (default: the selected one).")] = None,
+    repeats: Annotated[Optional[int], typer.Option("--repeats", min=1, help="Seeds in the ensemble (default: the study's repeats).")] = None,
+    horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Steps calibrated and backtested (default: the study's test_size).")] = None,
+) -> None:
+    """Train a configuration as a seed ensemble on all observations and save it as a model directory."""
+    from lstmtune import studyfit
+
+    model = studyfit.fit_source(source, label=config, repeats=repeats, horizon=horizon)
+    model.save(out)
+    console.print(f"fitted {_u(model.info.get('label', ''))} ({len(model.seeds)} seeds, {model.config.epochs} epochs) -> {_u(out)}", highlight=False)
+
+
+@app.command()
+@_handles_errors
+def forecast(
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")],
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Steps ahead.")],
+    out: Annotated[Path, typer.Option("--out", help="Forecast CSV to write (a PNG is written beside it).")],
+    data: Annotated[Optional[str], typer.Option("--data", help="A newer history of the series (CSV): condition on it without retraining.")] = None,
+    date_column: DateCol = None,
+    value_column: ValueCol = None,
+    date_format: DateFormat = None,
+    missing: Missing = "error",
+) -> None:
+    """Forecast the next HORIZON steps with calibrated 80% and 95% intervals."""
+    from lstmtune import forecast_output, modelio
+    from lstmtune.data import load
+
+    if out.suffix.lower() == ".png":
+        raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
+    model = modelio.load(model_dir)
+    history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
+    table = model.forecast(horizon, history)
+    hx = model.tail_dates if history is None else history.dates
+    hy = model.tail_values if history is None else history.values
+    if model.positional:
+        import numpy as np
+
+        hx = np.arange(table["date"].iloc[0] - len(hy), table["date"].iloc[0])
+    png = forecast_output.plot(hx, hy, table, out.with_suffix(".png"), title=f"{model.series_name}: {horizon}-step forecast")
+    forecast_output.write_csv(table, out)
+    console.print(f"wrote {_u(out)} and {_u(png)}", highlight=False)
 
 
 def main() -> None:

@@ -178,6 +178,12 @@ def show(text: str, limit: int = 60) -> str:
     return r if len(r) <= limit else r[: limit - 12] + f"...' ({len(text):,} chars)"
 
 
+def _columns(frame: pd.DataFrame, limit: int = 12) -> str:
+    """The frame's column names for a message (each shortened, at most ``limit`` of them)."""
+    names = [show(str(c), 40) for c in frame.columns[:limit]]
+    return "[" + ", ".join(names) + (f", ... ({frame.shape[1]} columns)" if frame.shape[1] > limit else "") + "]"
+
+
 # pandas' datetime64[ns] spans 1677-09-21 to 2262-04-11; dates outside would wrap silently.
 _MIN_DATE, _MAX_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 
@@ -212,13 +218,8 @@ def _parse_kind(text: pd.Series, kind: str, date_format: str | None = None) -> p
     if kind == "format":
         return pd.to_datetime(text, format=date_format, errors="coerce")
     if kind == "quarter":
-        m = text.str.extract(_QUARTER)
-        ok = m[0].notna()
-        out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-        if ok.any():
-            months = (m.loc[ok, 1].astype(int) - 1) * 3 + 1
-            out[ok] = pd.to_datetime(m.loc[ok, 0] + "-" + months.astype(str).str.zfill(2) + "-01", format="%Y-%m-%d")
-        return out
+        first_month = text.str.replace(_QUARTER, lambda m: f"{m[1]}-{(int(m[2]) - 1) * 3 + 1:02d}-01", regex=True)
+        return pd.to_datetime(first_month.where(text.str.fullmatch(_QUARTER.pattern)), format="%Y-%m-%d", errors="coerce")
     if kind == "year":
         return pd.to_datetime(text.where(text.str.fullmatch(_YEAR.pattern)), format="%Y", errors="coerce")
     if kind == "tutorial":
@@ -232,10 +233,10 @@ def _try_dates(column: pd.Series, name: str = "", requested: bool = False, date_
     kind = _date_kind(column, name, requested, date_format)
     if kind in ("format", "quarter", "year"):
         try:
-            parsed = _parse_kind(text, kind, date_format)
+            parsed = _naive_utc(_parse_kind(text, kind, date_format))
         except (ValueError, OverflowError):
             return None
-        return None if parsed.isna().any() else parsed.to_numpy(dtype="datetime64[ns]")
+        return None if parsed.isna().any() or _out_of_range(parsed).size else parsed.to_numpy(dtype="datetime64[ns]")
     if len(text) and text.map(lambda s: bool(_TUTORIAL_MONTH.match(s))).all():
         text = "190" + text
         parsed = pd.to_datetime(text, format="%Y-%m", errors="coerce")
@@ -255,10 +256,46 @@ def _try_dates(column: pd.Series, name: str = "", requested: bool = False, date_
     return parsed.to_numpy(dtype="datetime64[ns]")
 
 
+def _naive_utc(parsed: pd.Series) -> pd.Series:
+    """Timestamps with an offset as UTC without one (naive ones unchanged)."""
+    return parsed.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else parsed
+
+
+def _out_of_range(parsed: pd.Series) -> np.ndarray:
+    """Rows whose date lies outside datetime64[ns]: pandas parses them at a coarser unit,
+    and converting them to nanoseconds would wrap silently (0001-01-01 -> 1754-08-30)."""
+    return np.flatnonzero((parsed.notna() & ((parsed < _MIN_DATE) | (parsed > _MAX_DATE))).to_numpy())
+
+
+def _outside(path: Path, row: int, name: str, cell: str) -> DataError:
+    return DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} is outside the supported dates (1678 to 2261)")
+
+
+def _offset_change(offsets: set, stamp: pd.Timestamp) -> str | None:
+    """Record ``stamp``'s time-zone offset (None: none given); say how it differs from the rows before."""
+    offset = stamp.utcoffset() if stamp.tzinfo is not None else None
+    offsets.add(offset)
+    if len(offsets) == 1:
+        return None
+    if offset is None:
+        return "has no time-zone offset, unlike the rows before it"
+    return "has a time-zone offset, unlike the rows before it" if None in offsets else "has another time-zone offset than the rows before it"
+
+
+def _refuse_mixed_offsets(path: Path, name: str, text: pd.Series, date_format: str) -> None:
+    """Raise naming the first row whose time-zone offset differs from the rows before it."""
+    offsets: set = set()
+    for row, cell in enumerate(text):
+        stamp = pd.to_datetime(cell, format=date_format, errors="coerce")
+        change = None if pd.isna(stamp) else _offset_change(offsets, stamp)
+        if change:
+            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date in one offset (or UTC)")
+
+
 def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None, date_format: str | None = None) -> str:
     if requested is not None:
         if requested not in frame.columns:
-            raise DataError(f"{path}: --date-column {requested!r} not found; columns are {list(frame.columns)}")
+            raise DataError(f"{path}: --date-column {show(requested)} not found; columns are {_columns(frame)}")
         return requested
     candidates = [c for c in frame.columns if _try_dates(frame[c], c, False, date_format) is not None]
     if len(candidates) == 1:
@@ -271,7 +308,7 @@ def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None, 
             return mostly[0]
         raise DataError(
             f"{path}: no column parses as dates (ISO such as 1901-01-31, Y-MM such as 1-01, quarters such as 1959Q1, "
-            f"or years in a column named year); columns are {list(frame.columns)}; name one with --date-column "
+            f"or years in a column named year); columns are {_columns(frame)}; name one with --date-column "
             "and give its format with --date-format (e.g. %m/%d/%Y)"
         )
     raise DataError(f"{path}: several columns look like dates {candidates}; choose one with --date-column")
@@ -284,8 +321,11 @@ def _date_fraction(column: pd.Series, name: str = "", date_format: str | None = 
     if kind in ("format", "quarter", "year"):
         try:
             return float(_parse_kind(text, kind, date_format).notna().mean()) if len(text) else 0.0
-        except (ValueError, OverflowError):
-            return 0.0
+        except (ValueError, OverflowError):  # mixed time-zone offsets: count with UTC, refused later naming the row
+            try:
+                return float(pd.to_datetime(text, format=date_format, errors="coerce", utc=True).notna().mean()) if kind == "format" else 0.0
+            except (ValueError, OverflowError):
+                return 0.0
     if text.str.fullmatch(r"[-+]?\d+(\.\d*)?").mean() > 0.5:
         return 0.0
     tutorial = text.map(lambda s: bool(_TUTORIAL_MONTH.match(s)))
@@ -303,7 +343,7 @@ def _is_numeric(column: pd.Series) -> bool:
 def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str, lenient: bool = False) -> str:
     if requested is not None:
         if requested not in frame.columns:
-            raise DataError(f"{path}: --value-column {requested!r} not found; columns are {list(frame.columns)}")
+            raise DataError(f"{path}: --value-column {show(requested)} not found; columns are {_columns(frame)}")
         if requested == exclude:
             raise DataError(f"{path}: column {requested!r} cannot be both the date and the value column")
         return requested
@@ -326,8 +366,10 @@ def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", da
     text = column.str.strip()
     if kind in ("format", "quarter", "year"):
         try:
-            parsed = _parse_kind(text, kind, date_format)
+            parsed = _naive_utc(_parse_kind(text, kind, date_format))
         except (ValueError, OverflowError) as err:
+            if kind == "format":  # pandas refuses a column of mixed offsets as a whole: name the row
+                _refuse_mixed_offsets(path, name, text, date_format)
             raise DataError(f"{path}: column {show(name)}: --date-format {show(date_format or '')} is not a date format ({show(str(err), 80)})") from None
         bad = np.flatnonzero(parsed.isna().to_numpy())
         if bad.size:
@@ -336,6 +378,9 @@ def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", da
             expected = {"format": f"a date in the format {date_format}", "quarter": "a quarter such as 1959Q1", "year": "a year such as 1959"}[kind]
             what = "is missing" if cell == "" else f"{show(cell)} is not {expected}"
             raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
+        outside = _out_of_range(parsed)
+        if outside.size:
+            raise _outside(path, int(outside[0]), name, text.iloc[int(outside[0])])
         return parsed.to_numpy(dtype="datetime64[ns]")
     parsed = _try_dates(column)
     if parsed is not None:
@@ -352,14 +397,10 @@ def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", da
                 stamp = pd.NaT
             ok = not pd.isna(stamp)
             if ok and not _MIN_DATE <= stamp.tz_localize(None) <= _MAX_DATE:
-                raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} is outside the supported dates (1678 to 2261)")
-            if ok and stamp.tzinfo is not None:
-                offsets.add(stamp.utcoffset())
-                if len(offsets) > 1:
-                    raise DataError(
-                        f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} has another time-zone offset than the rows "
-                        "before it; give every date in one offset (or UTC)"
-                    )
+                raise _outside(path, row, name, cell)
+            change = _offset_change(offsets, stamp) if ok else None
+            if change:
+                raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date in one offset (or UTC)")
         if not ok:
             what = "is missing" if cell == "" else f"{show(cell)} is not a date"
             raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")

@@ -23,14 +23,16 @@ def mae(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
 def mape(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     """Mean absolute percentage error, in percent (undefined where actual is 0)."""
     actual = np.asarray(actual, dtype=np.float64)
-    return 100.0 * np.mean(np.abs((np.asarray(forecast) - actual) / actual), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero actual: inf (or NaN for 0/0), as documented
+        return 100.0 * np.mean(np.abs((np.asarray(forecast) - actual) / actual), axis=-1)
 
 
 def smape(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     """Symmetric MAPE in percent: mean of 2|F - A| / (|A| + |F|)."""
     actual = np.asarray(actual, dtype=np.float64)
     forecast = np.asarray(forecast, dtype=np.float64)
-    return 100.0 * np.mean(2.0 * np.abs(forecast - actual) / (np.abs(actual) + np.abs(forecast)), axis=-1)
+    with np.errstate(invalid="ignore"):  # actual = forecast = 0: 0/0 is NaN
+        return 100.0 * np.mean(2.0 * np.abs(forecast - actual) / (np.abs(actual) + np.abs(forecast)), axis=-1)
 
 
 def mase(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, m: int = 1) -> np.ndarray:

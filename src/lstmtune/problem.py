@@ -104,13 +104,15 @@ def minimum_length(framing: Framing, batch_size: int) -> int:
     return framing.interval + span + framing.test_size + batch_size + (framing.trim or 0)
 
 
-def prepare(series: Series | np.ndarray, framing: Framing, batch_size: int) -> Problem:
+def prepare(series: Series | np.ndarray, framing: Framing, batch_size: int, *, require_test: bool = True) -> Problem:
     """Difference, frame, split, scale and trim a series.
 
     Args:
       series: the observations (a :class:`Series` or a 1-D array).
       framing: transform settings.
       batch_size: the stateful batch size the training rows must divide into.
+      require_test: refuse ``test_size = 0``. The forecaster passes False to
+        train on every pair (empty test arrays, scaler fit on all pairs).
 
     Returns:
       The :class:`Problem`.
@@ -120,7 +122,7 @@ def prepare(series: Series | np.ndarray, framing: Framing, batch_size: int) -> P
         out of range.
     """
     values = np.asarray(series.values if isinstance(series, Series) else series, dtype=np.float64)
-    if framing.test_size < 1:
+    if framing.test_size < (1 if require_test else 0):
         raise LstmtuneError(f"test_size must be >= 1, got {framing.test_size}")
     need = minimum_length(framing, batch_size)
     if len(values) < need:

@@ -99,7 +99,7 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
             raise LstmtuneError(f"{directory}: missing {name}; not a complete lstmtune run directory")
     spec = spec_mod.load(directory / "study.toml")
     runs = pd.read_parquet(directory / "results.parquet")
-    with np.load(directory / "curves.npz") as z:
+    with np.load(directory / "curves.npz", allow_pickle=False) as z:
         curves = {k: z[k] for k in z.files}
     meta = json.loads((directory / "environment.json").read_text())
     frame = pd.read_csv(directory / "series.csv")

@@ -102,7 +102,7 @@ def open_study(store: Store, plan_: Plan, series: Series) -> tuple[int, list[str
       The study id, and notices for the user (e.g. that the data changed since
       runs were stored under this name, so everything is computed afresh).
     """
-    fp = identity.fingerprint(plan_.spec, series, score_last=plan_.score_last)
+    fp = identity.fingerprint(plan_.spec, series, score_last=plan_.score_last, curve_repeats=plan_.curve_repeats)
     name = identity.store_name(plan_.spec.name, plan_.phase, fp)
     notices = []
     existing = dict((n, i) for i, n in store.studies())
@@ -111,7 +111,7 @@ def open_study(store: Store, plan_: Plan, series: Series) -> tuple[int, list[str
         if any(not store.runs(existing[n]).empty for n in stale):
             notices.append(
                 f"study {plan_.spec.name!r} ({plan_.phase} phase): the data or settings changed since results were stored "
-                f"(data source, content, split, seed or seeding); those runs are kept but not reused: computing afresh"
+                f"(data source, content, split, feature range, seed, seeding or curves kept); those runs are kept but not reused: computing afresh"
             )
     study_id = store.open_study(name, spec_mod.dumps(plan_.spec))
     store.add_configs(study_id, [(c.key, c.params()) for c in plan_.configs])

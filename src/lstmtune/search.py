@@ -39,32 +39,22 @@ from lstmtune.store import Store
 
 
 def make_sampler(search: SearchSpec, seed: int):
-    import optuna
+    """The search's Optuna sampler: seeded per trial (a resumed search asks what an
+    uninterrupted one would), never unpickling the storage (see :mod:`lstmtune.samplers`)."""
+    from lstmtune.samplers import SafeCmaEsSampler, SeededRandomSampler, SeededTPESampler
 
-    if search.sampler == "grid":
+    if search.sampler in ("grid", "random"):
         # The grid's points are enqueued (see run_search); Optuna's GridSampler calls
         # study.stop() when the grid is exhausted, which ask/tell does not allow.
-        return optuna.samplers.RandomSampler(seed=seed)
-    if search.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+        return SeededRandomSampler(seed=seed)
     if search.sampler == "cmaes":
-        from lstmtune.samplers import SafeCmaEsSampler  # never unpickles the storage's CMA-ES state
-
         return SafeCmaEsSampler(seed=seed, warn_independent_sampling=False)
-    return optuna.samplers.TPESampler(seed=seed)
+    return SeededTPESampler(seed=seed)
 
 
 def grid_size(search: SearchSpec) -> int:
     """Points of the grid sampler's grid, counted without enumerating it."""
-    n = 1
-    for p in search.space.values():
-        if p.type == "categorical":
-            n *= len(p.choices)
-        elif p.type == "int":
-            n *= (int(p.high) - int(p.low)) // int(p.step or 1) + 1
-        else:
-            n *= int(math.floor((p.high - p.low) / p.step + 1e-9)) + 1
-    return n
+    return math.prod(p.n_values() for p in search.space.values())
 
 
 def grid_space(search: SearchSpec) -> dict[str, list[Any]]:
@@ -143,14 +133,31 @@ class SearchOutcome:
     trainings: int  # runs trained (all rungs)
     metric: str = "test_rmse"  # what trials were judged on: validation_rmse unless selection = "test"
     test: dict | None = None  # the best trial's test RMSE per repeat, scored once (honest selection only)
+    notices: list[str] = dataclasses.field(default_factory=list)  # e.g. trials of other data not reused
 
 
 def optuna_name(spec: StudySpec, series: Series) -> str:
-    """Optuna's study name: the study's, the selection data's fingerprint (trial values are of that data)."""
+    """Optuna's study name: the study's and :func:`lstmtune.identity.search_fingerprint`
+    (trial values are of that data and those settings; others start a new Optuna study)."""
     from lstmtune import identity
 
-    ph = evaluation.selection_phases(spec, series, [])[0]
-    return identity.store_name(spec.name, "search", identity.fingerprint(ph.spec, ph.series))
+    phases = [(ph.spec, ph.series) for ph in evaluation.selection_phases(spec, series, [])]
+    return identity.store_name(spec.name, "search", identity.search_fingerprint(spec, phases))
+
+
+def _stale_searches(spec: StudySpec, storage_url: str, name: str) -> list[str]:
+    """A notice when trials of this study's search are stored for other data or settings."""
+    import optuna
+
+    from lstmtune import identity
+
+    summaries = optuna.get_all_study_summaries(storage_url, include_best_trial=False)
+    if not any(s.n_trials and s.study_name != name and identity.parse(s.study_name)[:2] == (spec.name, "search") for s in summaries):
+        return []
+    return [
+        f"search {spec.name!r}: the data or settings changed since its trials were stored (data, split, model, repeats, "
+        f"objective, pruner or space); those trials are kept but not reused: searching afresh"
+    ]
 
 
 def run_search(
@@ -179,6 +186,7 @@ def run_search(
     search = spec.search
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
+    notices = _stale_searches(spec, storage_url, optuna_name(spec, series))
     study = optuna.create_study(
         study_name=optuna_name(spec, series),
         storage=storage_url,
@@ -189,10 +197,11 @@ def run_search(
     budget = search.trials
     if search.sampler == "grid":
         grid = grid_space(search)
-        combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
-        budget = len(combos) if budget is None else min(budget, len(combos))
+        budget = grid_size(search) if budget is None else min(budget, grid_size(search))
+        # only the points this search will try are listed
+        combos = [dict(zip(grid, values)) for values in itertools.islice(itertools.product(*grid.values()), budget)]
         tried = [t.params for t in study.trials]
-        for params in combos[:budget]:
+        for params in combos:
             if params not in tried:
                 study.enqueue_trial(params, skip_if_exists=True)
     base = base_params(spec)
@@ -249,6 +258,7 @@ def run_search(
             survivors = []
             for j, ((trial, params, c), v) in enumerate(zip(alive, values)):
                 if v is None:
+                    trial.set_user_attr("error", "every repeat diverged (NaN or infinite losses or weights)")
                     study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 elif last:
                     trial.set_user_attr("config", points[j].config.key)
@@ -263,7 +273,9 @@ def run_search(
             on_round(finished(), budget)
         if not asked and budget is None:
             break
-    return _outcome(spec, series, study, store, time.perf_counter() - t0, trainings)
+    outcome = _outcome(spec, series, study, store, time.perf_counter() - t0, trainings)
+    outcome.notices.extend(notices)
+    return outcome
 
 
 def _trial_point(spec: StudySpec, trial) -> GridPoint:
@@ -317,6 +329,26 @@ def completed(trials: pd.DataFrame) -> pd.DataFrame:
     if not len(trials):
         return trials
     return trials[(trials["state"] == "COMPLETE") & trials["value"].notna()]
+
+
+def failure_note(outcome: SearchOutcome) -> str | None:
+    """Why no trial completed, one line (None when one did): failed trials counted by reason."""
+    import collections
+    import re
+
+    if len(completed(outcome.trials)):
+        return None
+    states = collections.Counter(t.state.name.lower() for t in outcome.study.trials if t.state.is_finished())
+    if not states:
+        return "no trial finished (the search's budget or timeout ended it first)"
+    reasons = collections.Counter(
+        re.sub(r"^grids\.search \(trial \d+\): (Value error, )?", "", t.user_attrs.get("error", "no reason recorded"))
+        for t in outcome.study.trials
+        if t.state.name == "FAIL"
+    )
+    counts = ", ".join(f"{n} {dict(fail='failed').get(state, state)}" for state, n in sorted(states.items()))
+    why = "; ".join(f"{n}: {reason}" for reason, n in reasons.most_common(3))
+    return f"no trial completed: {counts}" + (f" ({why})" if why else "")
 
 
 def _fmt(v: Any) -> str:
@@ -382,6 +414,7 @@ def write_report(
         test=_test_summary(outcome, test_persistence),
         wall_s=outcome.wall_s,
         trainings=outcome.trainings,
+        failure=failure_note(outcome),
     )
     path = out / "search.html"
     path.write_text(html)
@@ -414,12 +447,17 @@ def _test_summary(outcome: SearchOutcome, test_persistence: float | None) -> dic
 
 
 def _importances(outcome: SearchOutcome) -> tuple[dict[str, float], str | None]:
+    import warnings
+
     import optuna
 
     try:
-        return dict(optuna.importance.get_param_importances(outcome.study)), None
+        with warnings.catch_warnings(record=True) as caught:  # e.g. too few trials: said in the report, not on stderr
+            warnings.simplefilter("always")
+            importances = dict(optuna.importance.get_param_importances(outcome.study))
     except (RuntimeError, ValueError) as err:
         return {}, f"parameter importances unavailable: {err}"
+    return importances, "; ".join(dict.fromkeys(str(w.message) for w in caught)) or None
 
 
 def run(
@@ -448,11 +486,9 @@ def run(
     base = base_params(spec)
     probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
     planner.validate(probe, series)  # data and split fit the settings: fail before writing anything
-    if max_runs is not None and spec.search.trials is not None and spec.search.trials * spec.runs.repeats > max_runs:
-        raise SpecError(
-            f"search {spec.name!r} plans up to {spec.search.trials * spec.runs.repeats:,} trainings "
-            f"(trials x repeats), more than --max-runs {max_runs:,}"
-        )
+    from lstmtune.budget import check_search
+
+    check_search(spec, len(series), max_runs=max_runs)  # trainings and memory: refused before anything is written
     from lstmtune.fileio import claim_run_dir
 
     out = claim_run_dir(Path(out), name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])

@@ -28,6 +28,7 @@ Example (the default study)::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -185,8 +186,8 @@ class ParamSpace(BaseModel):
         if self.type == "categorical":
             if not self.choices:
                 raise ValueError("categorical: choices must be a non-empty list")
-            if self.low is not None or self.high is not None or self.log:
-                raise ValueError("categorical: low/high/log do not apply; give choices")
+            if self.low is not None or self.high is not None or self.log or self.step is not None:
+                raise ValueError("categorical: low/high/log/step do not apply; give choices")
             return self
         if self.choices is not None:
             raise ValueError(f"{self.type}: choices do not apply; give low and high")
@@ -200,7 +201,64 @@ class ParamSpace(BaseModel):
             raise ValueError("log and step cannot be combined")
         if self.type == "int" and (self.low != int(self.low) or self.high != int(self.high)):
             raise ValueError("int: low and high must be whole numbers")
+        if self.type == "int" and self.step is not None and self.step != int(self.step):
+            raise ValueError(f"int: an int range needs a whole-number step, got {self.step:g}")
         return self
+
+    def n_values(self) -> int:
+        """How many values the grid sampler takes from this space (counted, never listed).
+
+        A float range needs a step (:class:`SearchSpec` checks it for the grid sampler).
+        """
+        if self.type == "categorical":
+            return len(self.choices)
+        if self.type == "int":
+            return (int(self.high) - int(self.low)) // int(self.step or 1) + 1
+        return int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
+
+def _space_error(name: str | None, message: str) -> pydantic.ValidationError:
+    """An error located at ``space.<name>`` (or ``space``): a model validator's own errors
+    would be located at the model."""
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    loc = ("space", name) if name is not None else ("space",)
+    detail = InitErrorDetails(type=PydanticCustomError("search_space", "{message}", {"message": message}), loc=loc, input=None)
+    return pydantic.ValidationError.from_exception_data("SearchSpec", [detail])
+
+
+def _check_space(name: str, p: ParamSpace) -> None:
+    """Every value ``p`` can produce must be a valid value of parameter ``name``.
+
+    Bounds are intervals, so a range is valid if its ends are; a float range must also
+    be of a parameter that takes fractions, and each choice must be the parameter's
+    value exactly as given (Optuna hands the choice itself to the trial).
+
+    Raises:
+      ValueError: the message says which value and why.
+    """
+
+    def valid(v: Any) -> Any:
+        try:
+            return _check_value("", name, v, None)
+        except ValueError as err:
+            message = str(err).removeprefix(": ")  # "value V: why"
+            if isinstance(v, int) and abs(v) >= 2**53:  # 1e300 as an int has 301 digits: echo it as 1e+300
+                message = f"value {v:g}: {message.split(': ', 1)[1]}"
+            raise ValueError(message) from None
+
+    if p.type == "categorical":
+        for v in p.choices:
+            if isinstance(v, (list, dict)):
+                raise ValueError(f"choice {v!r}: a search chooses among single values (numbers, strings, booleans); search stacked layers with a grid")
+            value = valid(v)
+            if not (value == v and (type(value) is type(v) or (type(v) is int and type(value) is float))):
+                raise ValueError(f"choice {v!r}: give it as {value!r}")
+        return
+    for v in (p.low, p.high):
+        valid(int(v) if p.type == "int" else v)
+    if p.type == "float" and type(valid(p.low + (p.high - p.low) / 2)) is int:
+        raise ValueError(f'{name} takes whole numbers: give type = "int"')
 
 
 class SearchSpec(BaseModel):
@@ -208,9 +266,9 @@ class SearchSpec(BaseModel):
 
     model_config = _STRICT
     sampler: Literal["grid", "random", "tpe", "cmaes"] = "tpe"
-    trials: int | None = Field(40, ge=1, description="stop after this many trials")
+    trials: int | None = Field(40, ge=1, le=MAX_CONFIGS, description="stop after this many trials (at most 100,000)")
     timeout_s: float | None = Field(None, gt=0, description="stop starting new rounds after this many seconds")
-    batch: int = Field(8, ge=1, description="trials asked per round, trained together")
+    batch: int = Field(8, ge=1, le=10_000, description="trials asked per round, trained together (at most 10,000)")
     objective: Literal["mean", "median", "quantile", "mean+std"] = "mean"
     quantile: float = Field(0.75, gt=0, lt=1)
     k: float = Field(1.0, ge=0, description="mean + k * std")
@@ -225,19 +283,21 @@ class SearchSpec(BaseModel):
             raise ValueError("space: no parameters to search")
         for name, p in self.space.items():
             if name not in GRID_KEYS:
-                raise ValueError(f"space.{name}: unknown parameter; searchable: {sorted(GRID_KEYS)}")
-            # every value the space can produce must be a valid value of the parameter
-            values = list(p.choices or []) if p.type == "categorical" else [p.low, p.high]
-            for v in values:
-                _check_value(f"space.{name}", name, int(v) if p.type == "int" else v, None)
-            if p.type == "int" and p.step is not None and p.step != int(p.step):
-                raise ValueError(f"space.{name}: an int range needs a whole-number step, got {p.step:g}")
+                raise _space_error(name, f"unknown parameter; searchable: {sorted(GRID_KEYS)}")
+            try:
+                _check_space(name, p)
+            except ValueError as err:
+                raise _space_error(name, str(err)) from None
             if self.sampler == "cmaes" and p.type == "categorical":
-                raise ValueError(f"space.{name}: CMA-ES samples numbers only; use tpe or random for categorical parameters")
+                raise _space_error(name, "CMA-ES samples numbers only; use tpe or random for categorical parameters")
             if self.sampler == "grid" and p.type == "float" and p.step is None:
-                raise ValueError(f"space.{name}: the grid sampler needs a step (or choices) for float parameters")
+                raise _space_error(name, "the grid sampler needs a step (or choices) for float parameters")
+        if self.sampler == "grid":
+            size = math.prod(p.n_values() for p in self.space.values())  # counted, never enumerated
+            if size > MAX_CONFIGS:
+                raise _space_error(None, f"the grid sampler's grid has {size:,} points, more than {MAX_CONFIGS:,}; use tpe, random or cmaes, or coarser steps")
         if self.pruner != "none" and "epochs" in self.space:
-            raise ValueError("space.epochs: with a pruner, epochs are the pruner's resource (set model.epochs as the maximum)")
+            raise _space_error("epochs", "with a pruner, epochs are the pruner's resource (set model.epochs as the maximum)")
         if self.trials is None and self.timeout_s is None:
             raise ValueError("give trials, timeout_s or both, or the search never stops")
         return self
@@ -291,18 +351,37 @@ class StudySpec(BaseModel):
 _FINITE = ConfigDict(allow_inf_nan=False)
 
 
-def _check_value(path: str, key: str, value: Any, spec: StudySpec) -> Any:
-    """Validate one grid value against its field's type and bounds; return it coerced (1.0 -> 1)."""
+def brief(value: Any, limit: int = 80) -> str:
+    """``repr`` of a user's value for a message, cut to about ``limit`` characters (a 1 MB string is not echoed)."""
+    r = repr(value)
+    return r if len(r) <= limit else f"{r[: limit - 20]}... ({len(r):,} chars)"
+
+
+def _key(part: Any) -> str:
+    """A key of the study file as shown in a message: as written when plain, else quoted and cut."""
+    text = str(part)
+    return text if text.isprintable() and 0 < len(text) <= 60 else brief(text, 60)
+
+
+@functools.cache
+def _adapter(key: str) -> pydantic.TypeAdapter:
+    """The validator of one grid key's values (built once: building one costs ~0.3 ms, and a
+    large grid validates every value of every point)."""
     model = {"model": ModelSpec, "transforms": TransformSpec}[GRID_KEYS[key]]
     field = model.model_fields[key]
+    annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return pydantic.TypeAdapter(annotation, config=_FINITE)
+
+
+def _check_value(path: str, key: str, value: Any, spec: StudySpec) -> Any:
+    """Validate one grid value against its field's type and bounds; return it coerced (1.0 -> 1)."""
     try:
-        annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
-        value = pydantic.TypeAdapter(annotation, config=_FINITE).validate_python(value)
+        value = _adapter(key).validate_python(value)
         if key == "units":
             ModelSpec._layers(value)
     except (pydantic.ValidationError, ValueError) as err:
         msg = err.errors()[0]["msg"] if isinstance(err, pydantic.ValidationError) else str(err)
-        raise ValueError(f"{path}: value {value!r}: {msg}") from None
+        raise ValueError(f"{path}: value {brief(value)}: {msg}") from None
     return value
 
 
@@ -368,12 +447,12 @@ class Config:
                 del p[k]
         return p
 
-    @property
+    @functools.cached_property  # a frozen dataclass's fields never change: hash once (planning reads it per replica)
     def key(self) -> str:
         """Stable hash of the canonical parameters."""
         return _hash(self._canonical())
 
-    @property
+    @functools.cached_property
     def family(self) -> str:
         """Hash of everything but ``epochs``: configs of one family are checkpoints of one run."""
         p = self._canonical()
@@ -432,7 +511,11 @@ def resolve(params: dict[str, Any], study: str, label: str) -> Config:
 
 def _is_union_tag(part: Any) -> bool:
     """pydantic names the member of a union it tried in the error's location (``constrained-int``)."""
-    return isinstance(part, str) and (part in {"int", "float", "str", "bool", "list", "dict"} or "[" in part or part.startswith(("constrained-", "function-")))
+    return isinstance(part, str) and (
+        part in {"int", "float", "str", "bool", "list", "dict"}
+        or re.fullmatch(r"[a-z][a-z_-]*\[.*\]", part, re.DOTALL) is not None  # list[int], function-after[...]: not a user's key like "[/]"
+        or part.startswith(("constrained-", "function-"))
+    )
 
 
 def format_errors(err: pydantic.ValidationError, source: str) -> str:
@@ -443,7 +526,7 @@ def format_errors(err: pydantic.ValidationError, source: str) -> str:
         if loc in seen:
             continue
         seen.add(loc)
-        path = ".".join(str(p) for p in loc) or "(top level)"
+        path = ".".join(_key(p) for p in loc) or "(top level)"
         msg = e["msg"].replace("Value error, ", "")
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
@@ -475,6 +558,10 @@ def load(path: str | Path) -> StudySpec:
         raise SpecError(f"{path}: not UTF-8 text (byte {err.start}); save the study file as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: not valid TOML ({err})") from None
+    except ValueError as err:  # an integer of over 4300 digits
+        raise SpecError(f"{path}: not a usable study file ({brief(str(err), 120)})") from None
+    except RecursionError:
+        raise SpecError(f"{path}: arrays or tables nested too deeply") from None
     except PermissionError:
         raise SpecError(f"{path}: permission denied") from None
     if not raw:

@@ -102,13 +102,33 @@ def run(
 
 
 def report(directory: Path) -> Path:
-    """Regenerate ``report.html`` (and the figures) from a run directory's stored results."""
+    """Regenerate ``report.html`` (and the figures) from a run directory's stored results.
+
+    Raises:
+      LstmtuneError: not a complete run directory, or one that cannot be written.
+    """
+    import os
+
+    from lstmtune.errors import LstmtuneError
+
+    directory = Path(directory)
+    if directory.is_symlink():
+        raise LstmtuneError(f"{directory}: is a symbolic link; give the real run directory (outputs are never written through links)")
     results, _ = results_io.read(directory)
+    if not os.access(directory, os.W_OK):  # say so before drawing, not with a temporary file's name
+        raise LstmtuneError(f"{directory}: the run directory is read-only; `lstmtune report` rewrites report.html and plots/ there")
     try:
         analysis = analysis_mod.analyse(results)
     except analysis_mod.AllDiverged:
-        return html.render_all_diverged(results, Path(directory))
-    return html.render(results, analysis, Path(directory), wall_s=results.timings.get("wall_s"))
+        analysis = None
+    # Drawn aside, then moved into place: a failure leaves the old report, and a
+    # symbolic link at report.html or plots/ is refused, never written through.
+    with atomic_outputs(directory) as tmp:
+        if analysis is None:
+            html.render_all_diverged(results, tmp)
+        else:
+            html.render(results, analysis, tmp, wall_s=results.timings.get("wall_s"))
+    return directory / "report.html"
 
 
 def _keep_first_timings(results: planner.StudyResults, out: Path) -> None:
@@ -134,19 +154,14 @@ def check_scoreable(spec: StudySpec, series: Series) -> None:
     """Refuse, before training, holdouts on which skill is undefined (persistence is exact there).
 
     Raises:
-      SpecError: a constant stretch of the series makes the persistence RMSE 0.
+      DataError: a constant stretch of the series makes the persistence RMSE 0
+        (:func:`lstmtune.baselines.check_scoreable`, which ``lstmtune baseline`` applies too).
     """
-    from lstmtune.errors import SpecError
-
     holdouts = [(ph.name, ph.series, ph.spec.data.test_size) for ph in evaluation.selection_phases(spec, series, [])]
     if spec.evaluation.selection != "test":
         holdouts.append(("test", series, spec.data.test_size))
     for name, s, n in holdouts:
-        if np.ptp(s.values[-n - 1 :]) == 0.0:
-            raise SpecError(
-                f"{series.name}: the series is constant over the last {n} observations of the {name} split, so persistence "
-                "forecasts them exactly (RMSE 0) and skill is undefined; use more varied data or another split"
-            )
+        baselines_mod.check_scoreable(s.values, n, name=series.name, split=name)
 
 
 def _fit_memory(plan: planner.Plan, n_observations: int) -> planner.Plan:

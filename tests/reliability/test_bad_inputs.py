@@ -3,6 +3,7 @@
 import errno
 import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -32,7 +33,7 @@ def _one_line(result, *needles):
     assert result.exit_code == 2, out
     lines = [x for x in out.strip().splitlines() if x.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), out
-    assert "Traceback" not in out and "\x1b]" not in out
+    assert "Traceback" not in out and "\x1b" not in out and len(out) < 1000, out[:2000]
     for n in needles:
         assert n in out.replace("\n", ""), (n, out)
 
@@ -61,6 +62,19 @@ CASES = {
     "corrupt study.db": (lambda d: ((d / "r").mkdir(), _write(d / "r" / "study.db", os.urandom(4096))), ["status", "r"], ["file is not a database"]),
     "truncated study.db": (None, ["status", "trunc"], ["malformed"]),
     "constant series": (lambda d: (_csv(d / "c.csv", values=[5.0] * 36), _write(d / "s.toml", TINY + '[data]\nsource = "c.csv"\n')), ["run", "s.toml"], ["constant", "RMSE 0"]),
+    "constant series (baseline)": (lambda d: _csv(d / "c.csv", values=[5.0] * 36), ["baseline", "c.csv"], ["c.csv", "constant", "RMSE 0"]),
+    "year 1600 (wrapped to 2184)": (lambda d: _write(d / "y.csv", "year,v\n" + "".join(f"{1600 + i},{i % 7}\n" for i in range(30))), ["baseline", "y.csv"], ["line 2", "'1600' is outside the supported dates"]),
+    "quarter 1600Q1": (lambda d: _write(d / "q.csv", "q,v\n" + "".join(f"{1600 + i // 4}Q{i % 4 + 1},{i % 7}\n" for i in range(30))), ["baseline", "q.csv"], ["line 2", "'1600Q1' is outside"]),
+    "year 1000 with --date-format": (lambda d: _write(d / "y.csv", "date,v\n" + "".join(f"{1000 + i}-01-01,{i}\n" for i in range(30))), ["baseline", "y.csv", "--date-format", "%Y-%m-%d"], ["line 2", "outside the supported dates"]),
+    "dates with and without offsets": (lambda d: _write(d / "tz.csv", "date,v\n" + "".join(f"2020-01-{i + 1:02d}T00:00{'+01:00' if i == 5 else ''},{i}\n" for i in range(30))), ["baseline", "tz.csv"], ["line 7", "has a time-zone offset, unlike the rows before it"]),
+    "mixed offsets with --date-format": (lambda d: _write(d / "tz.csv", "d,v\n" + "".join(f"2020-01-{i + 1:02d} {'+0200' if i == 4 else '+0100'},{i}\n" for i in range(30))), ["baseline", "tz.csv", "--date-format", "%Y-%m-%d %z"], ["line 6", "another time-zone offset"]),
+    "a 1 MB grid value": (lambda d: _write(d / "s.toml", f'[grid]\ncell = ["{"x" * 1_000_000}"]\n'), ["run", "s.toml"], ["grid.cell", "(1,000,002 chars)", "'lstm' or 'gru'"]),
+    "a 1 MB unknown key": (lambda d: _write(d / "s.toml", f'["{"k" * 1_000_000}"]\na = 1\n'), ["run", "s.toml"], ["(1,000,002 chars): unknown key"]),
+    "a 1 MB data path": (lambda d: _write(d / "s.toml", f'[data]\nsource = "{"p" * 1_000_000}.csv"\n'), ["run", "s.toml"], ["chars)", "File name too long"]),
+    "a 1 MB --date-column": (None, ["baseline", "--date-column", "c" * 1_000_000], ["--date-column 'ccc", "(1,000,000 chars) not found"]),
+    "an integer of 5000 digits": (lambda d: _write(d / "s.toml", "[grid]\nunits = [" + "9" * 5000 + "]\n"), ["run", "s.toml"], ["s.toml: not a usable study file", "4300 digits"]),
+    "arrays nested 100,000 deep": (lambda d: _write(d / "s.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n"), ["run", "s.toml"], ["nested too deeply"]),
+    "escapes and a newline in a key": (lambda d: _write(d / "s.toml", '["a\\u000ab\\u001b[31m"]\nx = 1\n'), ["run", "s.toml"], ["'a\\nb\\x1b[31m': unknown key"]),
 }
 
 
@@ -171,8 +185,44 @@ def test_no_runtime_warnings_reach_stderr(tmp_path):
     import sys
 
     _write(tmp_path / "s.toml", 'name = "w"\n[model]\nepochs = 10\noptimizer = "sgd"\n[runs]\nrepeats = 2\ndiagnostic_repeats = 2\n[grid]\nlearning_rate = [0.01, 1e30]\n')
-    _csv(tmp_path / "c.csv", values=[5.0] * 36)
-    for argv in (["run", "s.toml", "--quiet"], ["baseline", "c.csv"]):
+    _csv(tmp_path / "z.csv", values=[0.0 if i % 5 == 0 else float(i) for i in range(36)])  # zeros: MAPE is inf, sMAPE 0/0
+    for argv in (["run", "s.toml", "--quiet"], ["baseline", "z.csv"]):
         p = subprocess.run([sys.executable, "-m", "lstmtune.cli", *argv], cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, p.stderr
         assert not re.search(r"Warning", p.stderr), p.stderr
+
+
+def test_a_read_only_run_directory_refuses_report_in_one_line(tmp_path, monkeypatch):
+    """(Tests run as root, for whom permission bits do not apply: the directory's refusal is simulated.)"""
+    _write(tmp_path / "s.toml", TINY)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "--quiet"]).exit_code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.rglob("*")}
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if Path(path) == out and mode & os.W_OK else real(path, mode, **kw))
+    _one_line(CliRunner().invoke(app, ["report", str(out)]), f"{out}: the run directory is read-only")
+    assert {p.name: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_a_corrupt_database_mid_run_gives_one_line_but_programming_errors_keep_their_traceback(tmp_path, monkeypatch):
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from lstmtune.store import sql
+
+    _write(tmp_path / "s.toml", TINY)
+    monkeypatch.chdir(tmp_path)
+
+    def corrupt(*args, **kwargs):
+        raise sa.exc.DatabaseError("SELECT", {}, sqlite3.DatabaseError("database disk image is malformed"))
+
+    monkeypatch.setattr(sql.SQLStore, "claim", corrupt)
+    _one_line(CliRunner().invoke(app, ["run", "s.toml", "--quiet"]), "database: database disk image is malformed")
+
+    def bug(*args, **kwargs):
+        raise sa.exc.IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(sql.SQLStore, "claim", bug)
+    result = CliRunner().invoke(app, ["run", "s.toml", "--quiet", "--out", "other"])
+    assert result.exit_code == 1 and isinstance(result.exception, sa.exc.IntegrityError)

@@ -1,5 +1,6 @@
 """Issue 9 item 4: unbounded studies are refused at plan time, before anything is written."""
 
+import dataclasses
 import time
 
 import numpy as np
@@ -88,8 +89,6 @@ def test_populations_too_large_for_memory_are_split_with_the_same_results():
     assert [p.size for p in small[:3]] == [2, 2, 2]  # units=1: two replicas per part
     assert len(small) > len(plan.populations) and sum(p.size for p in small) == 12
     whole = planner.execute(plan, series).runs
-    import dataclasses
-
     parts = planner.execute(dataclasses.replace(plan, populations=small), series).runs
     np.testing.assert_array_equal(whole["test_rmse"].to_numpy(), parts["test_rmse"].to_numpy())
 
@@ -98,3 +97,90 @@ def test_a_replica_too_large_for_the_machine_is_refused():
     s = spec.from_dict({"model": {"units": [4096, 4096], "batch_size": 4}, "transforms": {"timesteps": 2000}})
     with pytest.raises(Exception, match="needs about"):
         budget.check(s, 36, memory_bytes=2**30)
+
+
+def test_a_million_repeats_are_refused_before_planning(tmp_path, monkeypatch):
+    # 10^6 repeats is within the field's bound; planning them took ~50 s before a refusal
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(planner, "plan", lambda *a, **k: pytest.fail("planned a study already over --max-runs"))
+    t0 = time.perf_counter()
+    _refused(_cli(tmp_path, "plan", _file(tmp_path, "[runs]\nrepeats = 1000000\n")), "at least 2,000,000 trainings", "--max-runs 1,000,000")
+    assert time.perf_counter() - t0 < 20  # a hang detector
+    assert list(tmp_path.iterdir()) == [tmp_path / "s.toml"]
+
+
+def test_the_largest_grid_allowed_is_refused_by_max_runs_without_expanding_it_twice(tmp_path, monkeypatch):
+    # 10^5 configurations (MAX_CONFIGS) x 10 diagnostic repeats + the test phase: over 10^6 trainings.
+    # Before: 37 s to load (a validator built per value) + 2 x 43 s of planning, then the refusal.
+    monkeypatch.chdir(tmp_path)
+    f = _file(tmp_path, "[runs]\nrepeats = 1\n[grid]\nunits = [%s]\nlags = [%s]\nepochs = [%s]\n" % (
+        ", ".join(map(str, range(1, 101))), ", ".join(map(str, range(1, 101))), ", ".join(map(str, range(1, 11)))))
+    t0 = time.perf_counter()
+    _refused(_cli(tmp_path, "run", f, "--quiet"), "at least 1,000,010 trainings", "100,000 configurations x 10 repeats")
+    assert time.perf_counter() - t0 < 30  # a hang detector (about 4 s on the 2-core machine)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_max_runs_counts_every_phase_exactly():
+    # validation selection: 3 configurations x 10 trainings (mode both: max(repeats 4, diagnostic 10)),
+    # then the selected configuration of the one sub-study is tested: 10 more
+    s = spec.from_dict({"runs": {"repeats": 4}, "grid": {"units": [1, 2, 3]}})
+    assert budget.check(s, 36, max_runs=40).runs == 40
+    with pytest.raises(Exception, match=r"plans (at least )?40 trainings, more than --max-runs 39 \(3 configurations x 10 repeats"):
+        budget.check(s, 36, max_runs=39)
+    backtest = spec.from_dict({"runs": {"repeats": 4, "mode": "summary"}, "evaluation": {"selection": "backtest", "folds": 3, "test_all": True},
+                               "grid": {"units": [1, 2, 3]}})
+    assert budget.check(backtest, 36).runs == 3 * 4 * 3 + 3 * 4
+
+
+def test_curves_and_checkpoints_are_in_the_memory_estimate():
+    s = spec.from_dict({"model": {"epochs": 1_000_000}, "runs": {"repeats": 1, "diagnostic_repeats": 10, "mode": "diagnostic"},
+                        "evaluation": {"selection": "test"}})
+    est = budget.check(s, 36)
+    assert est.curve_bytes == 10 * 1_000_000 * 2 * 4  # (replicas, epochs, train/test) float32
+    pop = planner.plan(s).populations[0]
+    # 10 replicas x 10^6 scorings x 2 RMSEs x 4 bytes, on the device and again on the host
+    assert budget.population_bytes(pop, 36) > 2 * est.curve_bytes
+    # a scoring every epoch even without curves when checkpoints are coprime (gcd 1)
+    s2 = spec.from_dict({"runs": {"mode": "summary", "repeats": 10}, "evaluation": {"selection": "test"}, "grid": {"epochs": [999_999, 1_000_000]}})
+    pop2 = planner.plan(s2).populations[0]
+    assert pop2.schedule.segments == 1_000_000 and budget.population_bytes(pop2, 36) > 2 * est.curve_bytes
+
+
+def test_a_split_study_trains_and_gives_the_results_of_an_unsplit_one(tmp_path, monkeypatch):
+    from lstmtune import study
+
+    s = spec.from_dict({"seed": 5, "model": {"batch_size": 4, "epochs": 4}, "runs": {"repeats": 5, "mode": "summary"},
+                        "evaluation": {"selection": "test"}, "grid": {"units": [1, 2]}})
+    whole = study.run(s, tmp_path / "whole").results.runs
+    pop = planner.plan(s).populations[0]
+    per = budget.population_bytes(pop, 36) // pop.size  # the 1-unit population's bytes per replica, as split() counts
+    sizes = []
+    real_split = budget.split
+
+    def recording_split(populations, n, **kw):
+        out = real_split(populations, n, **kw)
+        sizes.append([p.size for p in out])
+        return out
+
+    # the machine's memory, injected: room for two (not three) 1-unit replicas in half of it
+    monkeypatch.setattr(budget, "available_memory", lambda: int(2.5 * per / budget.MEMORY_SHARE))
+    monkeypatch.setattr(budget, "split", recording_split)
+    parts = study.run(s, tmp_path / "parts").results.runs
+    assert sizes and sizes[0][:3] == [2, 2, 1] and sum(sizes[0]) == 10
+    key = ["config", "repeat"]
+    a, b = whole.sort_values(key).reset_index(drop=True), parts.sort_values(key).reset_index(drop=True)
+    np.testing.assert_array_equal(a["test_rmse"].to_numpy(), b["test_rmse"].to_numpy())  # bit-identical at batch 4
+
+
+def test_a_search_too_large_is_refused_by_runs_and_by_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    f = _file(tmp_path, '[runs]\nrepeats = 5\n[search]\ntrials = 20\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 64\n')
+    result = _cli(tmp_path, "plan", f)
+    assert result.exit_code == 0, result.output
+    assert "trials: 20" in result.output and "runs (trainings, at most): 105" in result.output  # 20 x 5 + the best's test
+    _refused(_cli(tmp_path, "search", f, "--max-runs", "50", "--quiet"), "105 trainings", "--max-runs 50")
+    s = spec.from_dict({"transforms": {"timesteps": 2000}, "search": {"trials": 4, "space": {"units": {"type": "int", "low": 1, "high": 4096}}}})
+    with pytest.raises(Exception, match=r"largest point \(units=4096\) needs about"):
+        budget.check_search(s, 36, memory_bytes=2**30)
+    assert list(tmp_path.iterdir()) == [f]

@@ -73,3 +73,61 @@ def test_fuzzed_study_files_validate_or_refuse_cleanly(tmp_path_factory, data):
         spec.load(path)
     except SpecError as err:
         assert str(path) in str(err)
+
+
+# --------------------------------------------------------------------------- the same dicts, as TOML files
+def _toml_str(text: str) -> str:
+    """A TOML basic string (control characters and DEL as \\u escapes)."""
+    body = "".join(
+        "\\" + c if c in '"\\' else f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text
+    )
+    return f'"{body}"'
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") if math.isinf(v) else repr(v)
+    if isinstance(v, str):
+        return _toml_str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return "{" + ", ".join(f"{_toml_str(str(k))} = {_toml_value(x)}" for k, x in v.items()) + "}"
+
+
+def _toml(raw: dict) -> str:
+    return "".join(f"{_toml_str(str(k))} = {_toml_value(v)}\n" for k, v in raw.items())
+
+
+huge = st.sampled_from([10**30, -(10**25), 2**63, -(2**63) - 1, 1e308, -1e308, 5e-324])
+toml_values = st.recursive(
+    st.one_of(scalars, huge, st.text(max_size=30)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=12,
+)
+toml_dicts = st.one_of(
+    study_dicts,
+    st.dictionaries(st.one_of(st.sampled_from([*SECTIONS, "name", "seed", "grid", "grids", "search"]), st.text(max_size=8)), toml_values, max_size=6),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(toml_dicts)
+def test_fuzzed_toml_study_files_load_or_refuse_in_short_lines(tmp_path, raw):
+    """Random study dicts (schema keys and unknown ones; numbers huge, non-finite, of every type;
+    nested lists and tables) written as TOML: ``spec.load`` gives a StudySpec or a SpecError
+    whose every line names the file and is short — never another exception."""
+    path = tmp_path / "s.toml"
+    path.write_text(_toml(raw), encoding="utf-8")
+    try:
+        s = spec.load(path)
+    except SpecError as err:
+        lines = str(err).splitlines()
+        assert lines and all(line.startswith(str(path)) and len(line) < 1000 for line in lines), str(err)[:2000]
+        return
+    assert isinstance(s, spec.StudySpec)
+    for v in (s.model.learning_rate, s.model.huber_delta, s.model.l1, s.model.l2, *s.transforms.feature_range):
+        assert v is None or math.isfinite(v)

@@ -186,3 +186,31 @@ def test_status_shows_a_dead_workers_claims_as_abandoned(tmp_path):
         store.claim(sid, [(plan.configs[0].key, r, 1) for r in range(2)], owner)
         row = study_status(store).iloc[0]
     assert (row["running"], row["abandoned"], row["pending"]) == (0, 2, 0)
+
+
+def test_report_never_writes_through_symbolic_links(tmp_path):
+    out = tmp_path / "out"
+    assert _cli("run", _study(tmp_path), "--out", out, "--quiet").exit_code == 0
+    precious = tmp_path / "precious.html"
+    precious.write_text("mine")
+    (out / "report.html").unlink()
+    (out / "report.html").symlink_to(precious)
+    _one_line_error(_cli("report", out), "symbolic link")
+    assert precious.read_text() == "mine"
+    (out / "report.html").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    import shutil
+
+    shutil.rmtree(out / "plots")
+    (out / "plots").symlink_to(elsewhere, target_is_directory=True)
+    _one_line_error(_cli("report", out), "symbolic link")
+    assert list(elsewhere.iterdir()) == []
+    link = tmp_path / "link"
+    link.symlink_to(out, target_is_directory=True)
+    _one_line_error(_cli("report", link), "symbolic link")
+    (out / "plots").unlink()
+    result = _cli("report", out)  # the real directory, links gone: redrawn in place
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").is_file() and not (out / "report.html").is_symlink()
+    assert (out / "plots" / "series.png").is_file() and not list(out.glob(".outputs.*"))

@@ -1,0 +1,360 @@
+"""From a chosen configuration to a forecaster: a seed ensemble trained on all observations.
+
+:func:`fit` trains one configuration as an ensemble of seeds (one population,
+one compiled program) on **every observation** of the series:
+
+- the framing is the study's (differencing ``interval``, ``lags``,
+  ``timesteps``); every framed pair is a training row (no holdout,
+  ``problem.prepare(..., require_test=False)``), less the oldest
+  ``pairs % batch_size`` rows that a stateful network's streams cannot use
+  (the study's trimming rule; the study's fixed ``trim`` when it divides);
+- the min-max scaler is refit on all framed pairs (inputs and target), the
+  trimmed ones included, as ``prepare`` fits it on all training rows;
+- epochs are the configuration's (for a study: the selected configuration's).
+
+Then the network is warmed through the whole series (as the walk-forward
+scoring warms it through the training rows) and each stream's final state is
+kept, so :meth:`Forecaster.forecast` continues from the end of the data.
+
+Calibration (see :mod:`lstmtune.intervals`): a second ensemble with the same
+seeds is trained on the series without its last ``calibration_size``
+observations and forecasts ``horizon`` steps recursively from each later
+origin, conditioned on the observations before it without retraining; its
+errors calibrate the final ensemble's intervals per horizon and give
+``backtest.csv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmtune import intervals, rollout, transforms
+from lstmtune.data import Series, infer_frequency
+from lstmtune.errors import LstmtuneError
+from lstmtune.problem import Framing, minimum_length, prepare
+from lstmtune.spec import Config
+
+RECENT = 120  # observations kept with the model (at least those a forecast step needs)
+NUMERIC = ("learning_rate", "momentum", "dropout", "recurrent_dropout", "l1", "l2", "huber_delta")  # planner.NUMERIC
+
+
+@dataclasses.dataclass(frozen=True)
+class Forecaster:
+    """A fitted seed ensemble and what it needs to continue its series.
+
+    Attributes:
+      config: the configuration trained.
+      framing: its framing (``test_size = 0``).
+      scaler: fitted on every framed pair of the training series.
+      net: the ensemble's weights (leading axis P = seeds).
+      state: each stream's state at the end of the series, leaves ``(P, B, units)``.
+      next_rows: rows run through the streams (the next step runs on stream ``next_rows % B``).
+      seeds: one per replica.
+      tail_dates / tail_values: the last observations: at least the ``interval + lags + timesteps - 1``
+        a forecast step needs, and up to :data:`RECENT` to plot.
+      first_date: date of the first training target (row 0 of stream 0), aligns a new history's streams.
+      frequency: the series' pandas frequency alias (None: irregular).
+      positional: a values-only series (dates are positions).
+      series_name / value_name: where the data came from, and the value column.
+      calibration: per-horizon widening of the intervals.
+      backtest: the backtest table (see :func:`lstmtune.intervals.backtest_table`), or None.
+      info: provenance: source, label, training rows and dates.
+    """
+
+    config: Config
+    framing: Framing
+    scaler: transforms.MinMaxScaler
+    net: rollout.Network
+    state: tuple
+    next_rows: int
+    seeds: tuple[int, ...]
+    tail_dates: np.ndarray
+    tail_values: np.ndarray
+    first_date: np.datetime64
+    frequency: str | None
+    positional: bool
+    series_name: str
+    value_name: str
+    calibration: intervals.Calibration
+    backtest: pd.DataFrame | None = None
+    info: dict = dataclasses.field(default_factory=dict)
+
+    # ------------------------------------------------------------------ forecasting
+    def forecast(self, horizon: int, history: pd.Series | Series | None = None, *, calibrated: bool = True) -> pd.DataFrame:
+        """Recursive multi-step forecasts for the ``horizon`` dates after the last observation.
+
+        Args:
+          horizon: steps ahead, >= 1.
+          history: a newer history of the same series (a pandas Series with a
+            DatetimeIndex, or a :class:`~lstmtune.data.Series`): the ensemble is
+            warmed through it from a zero state, without retraining. None: continue
+            from the end of the training data.
+          calibrated: widen the ensemble's quantiles by the calibration (False: raw quantiles).
+
+        Returns:
+          Columns ``date, mean, median, lower_80, upper_80, lower_95, upper_95``, one row per step.
+
+        Raises:
+          LstmtuneError: a bad horizon or history.
+        """
+        paths, last, dates = self.paths(horizon, history)
+        return self.summarize(paths, self.future_dates(last, horizon, dates), calibrated=calibrated)
+
+    def paths(self, horizon: int, history=None) -> tuple[np.ndarray, np.datetime64, np.ndarray]:
+        """Each replica's recursive forecast ``(P, horizon)``, the last observed date, and the history's dates."""
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise LstmtuneError(f"horizon must be a positive whole number of steps, got {horizon!r}")
+        if history is None:
+            out = rollout.recursive(self.net, self.framing, self.scaler, [self.tail_values], [self.state], [self.next_rows], int(horizon))
+            return out[:, 0, :], self.tail_dates[-1], self.tail_dates
+        s = as_series(history)
+        warmed = self._warm(s)
+        state = rollout.stream_states(warmed, warmed.rows, self.net.batch_size)
+        out = rollout.recursive(self.net, self.framing, self.scaler, [s.values], [state], [warmed.rows], int(horizon))
+        return out[:, 0, :], s.dates[-1], s.dates
+
+    def one_step(self, history: pd.Series | Series) -> pd.DataFrame:
+        """Walk-forward one-step forecasts through ``history`` (observed inputs), as a study scores them.
+
+        Returns:
+          One row per forecast target (indexed by its date), one column per seed.
+        """
+        s = as_series(history)
+        warmed = self._warm(s)
+        span = self.framing.lags + self.framing.timesteps - 1
+        first = span + warmed.offset  # index of the first prev value (Problem.train_prev)
+        prev = s.values[first : first + warmed.rows]
+        fc = prev + rollout.unscale_target(warmed.one_step, self.scaler)
+        index = pd.DatetimeIndex(s.dates[first + self.framing.interval : first + self.framing.interval + warmed.rows], name="date")
+        return pd.DataFrame(fc.T, index=index, columns=[str(x) for x in self.seeds])
+
+    def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True) -> pd.DataFrame:
+        """Ensemble paths ``(P, H)`` -> the forecast table (mean, median, calibrated quantile bands)."""
+        H = paths.shape[1]
+        out = {"date": dates, "mean": paths.mean(axis=0), "median": np.median(paths, axis=0)}
+        for level in intervals.LEVELS:
+            lo, hi = intervals.ensemble_bounds(paths, level)
+            q = self.calibration.widening(level, H) if calibrated else np.zeros(H)
+            pct = int(round(level * 100))
+            # q < 0 narrows an ensemble that was too wide, but never past the median.
+            out[f"lower_{pct}"] = np.minimum(lo - q, out["median"])
+            out[f"upper_{pct}"] = np.maximum(hi + q, out["median"])
+        return pd.DataFrame(out)
+
+    def future_dates(self, last, horizon: int, history_dates: np.ndarray):
+        """The ``horizon`` dates after ``last``: positions for a values-only series, else the series' frequency."""
+        if self.positional:
+            start = int((np.datetime64(last, "D") - np.datetime64("1970-01-01", "D")).astype(int)) + 1
+            return np.arange(start, start + horizon)
+        freq = infer_frequency(history_dates) or self.frequency
+        if freq is not None:
+            return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
+        step = np.median(np.diff(history_dates.astype("datetime64[ns]")))  # irregular dates: the typical step
+        return pd.DatetimeIndex(np.datetime64(last, "ns") + step * np.arange(1, horizon + 1))
+
+    def save(self, directory) -> "Path":
+        """Write the model directory (see :mod:`lstmtune.modelio`)."""
+        from lstmtune import modelio
+
+        return modelio.save(self, directory)
+
+    # ------------------------------------------------------------------ warming a history
+    def _warm(self, s: Series) -> rollout.Warmed:
+        need = self.framing.interval + self.framing.lags + self.framing.timesteps
+        if len(s) < need:
+            raise LstmtuneError(f"the history has {len(s)} observations; this model needs at least {need}")
+        return rollout.warm(self.net, s.values, self.framing, self.scaler, self.offset(s.dates))
+
+    def offset(self, dates: np.ndarray) -> int:
+        """First pair of a history to run, so each row lands on the stream it had in training.
+
+        The pair whose target is ``first_date`` starts stream 0; a history that
+        starts later continues the streams' phase (counted in steps of the
+        series' frequency); rows before ``first_date`` are not used, as in training.
+        """
+        targets = np.asarray(dates, dtype="datetime64[ns]")[self.framing.interval + self.framing.lags + self.framing.timesteps - 1 :]
+        i = int(np.searchsorted(targets, self.first_date))
+        if i < len(targets) and targets[i] == self.first_date:
+            return i
+        if i == 0 and self.frequency is not None:
+            steps = len(pd.date_range(pd.Timestamp(self.first_date), pd.Timestamp(targets[0]), freq=self.frequency)) - 1
+            return (-steps) % self.net.batch_size
+        return min(i, max(len(targets) - 1, 0))
+
+
+# ---------------------------------------------------------------------- fitting
+def as_series(data) -> Series:
+    """A :class:`~lstmtune.data.Series` from a pandas Series (DatetimeIndex) or a Series."""
+    if isinstance(data, Series):
+        return data
+    if isinstance(data, pd.Series):
+        from lstmtune import load_series
+
+        try:
+            return load_series(data)
+        except (TypeError, ValueError) as err:
+            raise LstmtuneError(f"history: {err}") from None
+    raise LstmtuneError(f"expected a pandas Series with a DatetimeIndex, got {type(data).__name__}")
+
+
+def architecture(config: Config):
+    """The engine's static settings for ``config`` (as :func:`lstmtune.planner.plan` builds them)."""
+    from lstmtune import engine
+
+    return engine.Architecture(
+        units=config.layers,
+        batch_size=config.batch_size,
+        recurrent_activation=config.recurrent_activation,
+        cell=config.cell,
+        stateful=config.stateful,
+        shuffle=config.shuffle,
+        loss=config.loss,
+        optimizer=config.optimizer,
+        nesterov=config.nesterov,
+        dropout=config.dropout > 0 or config.recurrent_dropout > 0,
+        regularized=config.l1 > 0 or config.l2 > 0,
+    )
+
+
+def framing_for(config: Config, n: int, feature_range: tuple[float, float]) -> Framing:
+    """The config's framing with no holdout; its fixed ``trim`` only where it divides the rows."""
+    pairs = n - config.interval - (config.lags + config.timesteps - 1)
+    B = config.batch_size if config.stateful else 1
+    trim = config.trim if config.trim is not None and (pairs - config.trim) % B == 0 and pairs - config.trim >= B else None
+    return Framing(config.interval, config.lags, config.timesteps, test_size=0, trim=trim, feature_range=tuple(feature_range))
+
+
+def train(values: np.ndarray, config: Config, seeds: Sequence[int], feature_range: tuple[float, float]) -> tuple[rollout.Network, Framing, transforms.MinMaxScaler, int]:
+    """Train the ensemble on every pair of ``values``: ``(network, framing, scaler, offset)``.
+
+    Raises:
+      LstmtuneError: the series is too short, or every replica diverged.
+    """
+    from lstmtune import engine
+
+    framing = framing_for(config, len(values), feature_range)
+    B = config.batch_size if config.stateful else 1
+    problem = prepare(values, framing, B, require_test=False)
+    result = engine.train_population(
+        problem,
+        architecture(config),
+        engine.Schedule.for_checkpoints([config.epochs]),
+        seeds=list(seeds),
+        **{name: getattr(config, name) for name in NUMERIC},
+    )
+    if (result.diverged_epoch > 0).any():
+        bad = [int(s) for s, d in zip(seeds, result.diverged_epoch) if d > 0]
+        raise LstmtuneError(f"{len(bad)} of {len(seeds)} replicas diverged (seeds {bad[:5]}); lower the learning rate or choose another configuration")
+    net = rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), config.batch_size, config.stateful, result.params)
+    return net, framing, problem.scaler, problem.counts.trimmed
+
+
+def calibration_size(n: int, config: Config, horizon: int) -> int:
+    """Observations held back for calibration: ``min(max(3 * horizon, horizon + 29), n // 3)``.
+
+    ``horizon + 29`` gives the last horizon 30 origins, more than the 19 the 95%
+    conformal rank needs; ``n // 3`` keeps two thirds of the series for the
+    calibration ensemble's training (and at least what the framing needs).
+    """
+    need = minimum_length(framing_for(config, n, (-1.0, 1.0)), config.batch_size if config.stateful else 1) + 1
+    return max(0, min(max(3 * horizon, horizon + 29), n // 3, n - need))
+
+
+def backtest(values: np.ndarray, config: Config, seeds: Sequence[int], feature_range, horizon: int, held: int):
+    """Train on ``values[:-held]``, forecast ``horizon`` steps from every later origin.
+
+    Returns:
+      ``(paths (P, R, H), actual (R, H) with NaN beyond the data, histories, train values)``.
+    """
+    n = len(values)
+    net, framing, scaler, offset = train(values[: n - held], config, seeds, feature_range)
+    warmed = rollout.warm(net, values, framing, scaler, offset)
+    tail = framing.interval + framing.lags + framing.timesteps - 1
+    origins = list(range(n - held, n))
+    rows = [t - tail - offset for t in origins]  # pairs whose target precedes the origin
+    states = [rollout.stream_states(warmed, r, net.batch_size) for r in rows]
+    histories = [values[:t] for t in origins]
+    paths = rollout.recursive(net, framing, scaler, histories, states, rows, horizon)
+    actual = np.full((len(origins), horizon), np.nan)
+    for i, t in enumerate(origins):
+        k = min(horizon, n - t)
+        actual[i, :k] = values[t : t + k]
+    return paths, actual, histories, values[: n - held]
+
+
+def fit(
+    series,
+    config: Config,
+    *,
+    seeds: Sequence[int],
+    feature_range: tuple[float, float] = (-1.0, 1.0),
+    horizon: int = 12,
+    calibrate: bool = True,
+    info: dict | None = None,
+) -> Forecaster:
+    """Train ``config`` as a seed ensemble on all of ``series`` (see the module docstring).
+
+    Args:
+      series: a pandas Series with a DatetimeIndex, or a :class:`~lstmtune.data.Series`.
+      config: the configuration (its ``epochs`` are trained).
+      seeds: one seed per replica (a study's: ``planner.seed_for(spec, config, repeat)``).
+      feature_range: the scaler's target range (the study's ``transforms.feature_range``).
+      horizon: steps calibrated and backtested (longer forecasts reuse the last step's calibration).
+      calibrate: run the backtest and calibrate (False: raw ensemble quantiles, no backtest).
+      info: provenance recorded in the manifest.
+
+    Returns:
+      The :class:`Forecaster`.
+
+    Raises:
+      LstmtuneError: the series is too short for the configuration, or the training diverged.
+    """
+    s = as_series(series)
+    values = s.values
+    if len(seeds) < 1:
+        raise LstmtuneError("repeats must be >= 1")
+    held = calibration_size(len(values), config, horizon) if calibrate else 0
+    calibration, table = intervals.Calibration.none(horizon), None
+    if held >= 2:
+        paths, actual, histories, train_values = backtest(values, config, seeds, feature_range, horizon, held)
+        calibration = intervals.calibrate(paths, actual)
+        table = intervals.backtest_table(paths, actual, histories, train_values, s.period)
+    net, framing, scaler, offset = train(values, config, seeds, feature_range)
+    warmed = rollout.warm(net, values, framing, scaler, offset)
+    tail = framing.interval + framing.lags + framing.timesteps - 1
+    keep = max(tail, RECENT)  # what a step needs, and recent history to plot beside a forecast
+    details = {
+        "training_rows": int(warmed.rows),
+        "trimmed_rows": int(offset),
+        "scaler_rows": int(warmed.rows + offset),
+        "first_training_target": str(np.datetime64(s.dates[tail + offset], "ns")),
+        "last_observation": str(np.datetime64(s.dates[-1], "ns")),
+        "observations": len(values),
+        "calibration_held_back": int(held),
+    }
+    return Forecaster(
+        config=config,
+        framing=framing,
+        scaler=scaler,
+        net=net,
+        state=rollout.stream_states(warmed, warmed.rows, net.batch_size),
+        next_rows=int(warmed.rows),
+        seeds=tuple(int(x) for x in seeds),
+        tail_dates=np.asarray(s.dates[-keep:], dtype="datetime64[ns]"),
+        tail_values=np.asarray(values[-keep:], dtype=np.float64),
+        first_date=np.datetime64(s.dates[tail + offset], "ns"),
+        frequency=None if s.positional else infer_frequency(s.dates),
+        positional=s.positional,
+        series_name=s.name,
+        value_name=s.value_name,
+        calibration=calibration,
+        backtest=table,
+        info={**(info or {}), **details},
+    )
+
+
+__all__ = ["Forecaster", "architecture", "as_series", "fit", "train"]

@@ -39,7 +39,6 @@ from lstmtune.problem import Framing, minimum_length, prepare
 from lstmtune.spec import Config
 
 RECENT = 120  # observations kept with the model (at least those a forecast step needs)
-NUMERIC = ("learning_rate", "momentum", "dropout", "recurrent_dropout", "l1", "l2", "huber_delta")  # planner.NUMERIC
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,21 +202,9 @@ def as_series(data) -> Series:
 
 def architecture(config: Config):
     """The engine's static settings for ``config`` (as :func:`lstmtune.planner.plan` builds them)."""
-    from lstmtune import engine
+    from lstmtune import planner
 
-    return engine.Architecture(
-        units=config.layers,
-        batch_size=config.batch_size,
-        recurrent_activation=config.recurrent_activation,
-        cell=config.cell,
-        stateful=config.stateful,
-        shuffle=config.shuffle,
-        loss=config.loss,
-        optimizer=config.optimizer,
-        nesterov=config.nesterov,
-        dropout=config.dropout > 0 or config.recurrent_dropout > 0,
-        regularized=config.l1 > 0 or config.l2 > 0,
-    )
+    return planner.architecture([config])
 
 
 def framing_for(config: Config, n: int, feature_range: tuple[float, float]) -> Framing:
@@ -235,6 +222,7 @@ def train(values: np.ndarray, config: Config, seeds: Sequence[int], feature_rang
       LstmtuneError: the series is too short, or every replica diverged.
     """
     from lstmtune import engine
+    from lstmtune.planner import NUMERIC
 
     framing = framing_for(config, len(values), feature_range)
     B = config.batch_size if config.stateful else 1

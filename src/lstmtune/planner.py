@@ -103,6 +103,25 @@ def framing_of(spec: StudySpec, config: Config) -> Framing:
     )
 
 
+def architecture(members: Sequence[Config]) -> engine.Architecture:
+    """The engine's static settings for configurations of one shape (dropout and L1/L2
+    paths compiled when any member uses them)."""
+    first = members[0]
+    return engine.Architecture(
+        units=first.layers,
+        batch_size=first.batch_size,
+        recurrent_activation=first.recurrent_activation,
+        cell=first.cell,
+        stateful=first.stateful,
+        shuffle=first.shuffle,
+        loss=first.loss,
+        optimizer=first.optimizer,
+        nesterov=first.nesterov,
+        dropout=any(c.dropout > 0 or c.recurrent_dropout > 0 for c in members),
+        regularized=any(c.l1 > 0 or c.l2 > 0 for c in members),
+    )
+
+
 def plan(spec: StudySpec, points: Sequence[GridPoint] | None = None) -> Plan:
     """Group the runs of ``points`` (default: the spec's grids expanded) into populations."""
     points = tuple(expand(spec) if points is None else points)
@@ -138,19 +157,7 @@ def plan(spec: StudySpec, points: Sequence[GridPoint] | None = None) -> Plan:
         checkpoints = sorted({c.epochs for c in members})
         populations.append(
             Population(
-                arch=engine.Architecture(
-                    units=first.layers,
-                    batch_size=first.batch_size,
-                    recurrent_activation=first.recurrent_activation,
-                    cell=first.cell,
-                    stateful=first.stateful,
-                    shuffle=first.shuffle,
-                    loss=first.loss,
-                    optimizer=first.optimizer,
-                    nesterov=first.nesterov,
-                    dropout=any(c.dropout > 0 or c.recurrent_dropout > 0 for c in members),
-                    regularized=any(c.l1 > 0 or c.l2 > 0 for c in members),
-                ),
+                arch=architecture(members),
                 framing=framing_of(spec, first),
                 schedule=engine.Schedule.for_checkpoints(checkpoints, diagnostic=curve_repeats > 0),
                 configs=tuple(members),

@@ -7,6 +7,7 @@ Layout of ``runs/<study>/``::
     curves.npz          per-epoch train/test RMSE of the diagnostic repeats, by config key
     summary.csv         per sub-study and configuration: statistics, CIs, comparison
     series.csv          the data the study ran on
+    test_forecasts.csv  the best configuration's one-step and multi-step forecasts of the test, per repeat
     environment.json    versions, device, timings, baselines, data counts
     plots/*.png         figures
     report.html         the self-contained report

@@ -19,6 +19,7 @@ from lstmtune import analysis as analysis_mod
 from lstmtune import baselines as baselines_mod
 from lstmtune import budget, evaluation, planner, results_io, runner
 from lstmtune.data import Series, load
+from lstmtune.errors import LstmtuneError
 from lstmtune.fileio import atomic_outputs, claim_run_dir
 from lstmtune.store import Store, default_url, open_store
 from lstmtune.report import html
@@ -94,11 +95,43 @@ def run(
     wall = time.perf_counter() - t0  # up to the outputs: recorded in them
     results.timings["wall_s"] = wall
     _keep_first_timings(results, out)
+    paths = _test_paths(results, analysis)
     with atomic_outputs(out) as tmp:
         results_io.write(results, tmp)
         analysis_mod.combined_table(analysis, results.points).to_csv(tmp / "summary.csv", index_label="config")
-        html.render(results, analysis, tmp, wall_s=wall, extra=extra)
+        if paths is not None:
+            paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
+        html.render(results, analysis, tmp, wall_s=wall, extra=extra, test_paths=paths)
     return Outcome(results, analysis, out, wall)
+
+
+TEST_FORECASTS = "test_forecasts.csv"
+
+
+def _test_paths(results: planner.StudyResults, analysis: analysis_mod.Analysis, directory: Path | None = None):
+    """The best configuration's forecasts of the test period (:mod:`lstmtune.testpaths`), or None.
+
+    ``directory``: a finished run's, whose ``test_forecasts.csv`` is read back
+    when it is of the same configuration (no retraining).
+    """
+    import pandas as pd
+
+    from lstmtune import testpaths
+
+    study, label, _ = analysis.best_overall()
+    saved = directory / TEST_FORECASTS if directory is not None else None
+    if saved is not None and saved.is_file():
+        try:
+            table = pd.read_csv(saved, parse_dates=["date"])
+            if str(table["config"].iloc[0]) == label and str(table["study"].iloc[0]) == study:
+                return testpaths.from_table(table, results.series, results.spec.data.test_size)
+        except (LstmtuneError, KeyError, IndexError, ValueError):
+            pass  # recomputed below
+    try:
+        return testpaths.compute(results, study, label)
+    except LstmtuneError as err:  # e.g. the retraining diverged: the report goes without the figure
+        results.notices.append(f"forecasts of the test period not drawn: {err}")
+        return None
 
 
 def report(directory: Path) -> Path:
@@ -123,11 +156,14 @@ def report(directory: Path) -> Path:
         analysis = None
     # Drawn aside, then moved into place: a failure leaves the old report, and a
     # symbolic link at report.html or plots/ is refused, never written through.
+    paths = None if analysis is None else _test_paths(results, analysis, directory)
     with atomic_outputs(directory) as tmp:
         if analysis is None:
             html.render_all_diverged(results, tmp)
         else:
-            html.render(results, analysis, tmp, wall_s=results.timings.get("wall_s"))
+            if paths is not None:
+                paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
+            html.render(results, analysis, tmp, wall_s=results.timings.get("wall_s"), test_paths=paths)
     return directory / "report.html"
 
 

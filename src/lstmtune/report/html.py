@@ -93,13 +93,21 @@ def _inline(plots: Path, name: str | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode((plots / name).read_bytes()).decode()
 
 
-def render(results: StudyResults, analysis: Analysis, directory: Path, *, wall_s: float | None = None, extra: dict | None = None) -> Path:
-    """Draw the figures into ``directory/plots`` and write ``directory/report.html``."""
+def render(
+    results: StudyResults, analysis: Analysis, directory: Path, *, wall_s: float | None = None, extra: dict | None = None, test_paths=None
+) -> Path:
+    """Draw the figures into ``directory/plots`` and write ``directory/report.html``.
+
+    ``test_paths``: the selected configuration's forecasts of the test period
+    (:mod:`lstmtune.testpaths`), drawn against the actual values; None leaves the figure out.
+    """
     from lstmtune.results_io import environment
 
     directory = Path(directory)
     plots = directory / "plots"
     figs = draw_figures(results, analysis, plots)
+    if test_paths is not None:
+        figures.test_forecasts(test_paths, plots / "test_forecasts.png", positional=results.series.positional)
     env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
     template = env.get_template("report.html")
     table = combined_table(analysis)
@@ -132,6 +140,8 @@ def render(results: StudyResults, analysis: Analysis, directory: Path, *, wall_s
         counts=results.counts,
         baselines=results.baselines,
         series_png=_inline(plots, figs["series"]),
+        test_paths=test_paths,
+        test_paths_png=_inline(plots, "test_forecasts.png") if test_paths is not None else None,
         substudies=subs,
         best={"study": study_name, "label": best_label, "mean": best_mean},
         persistence=analysis.persistence_rmse,

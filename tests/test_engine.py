@@ -142,8 +142,11 @@ def test_no_recompilation_when_only_numbers_change(prob):
     other = dataclasses.replace(prob, train_y=prob.train_y * 0.5, test_actual=prob.test_actual + 1)
     engine.train_population(other, arch, sched, seeds=[7, 8, 9], learning_rate=[1e-2, 1e-4, 3e-3])
     assert fn._cache_size() == before
-    # A different population size is a different shape: exactly one more program.
+    # Sizes are padded to multiples of engine.PAD: 2 replicas run the 3-replica program,
+    # and a size in the next bucket compiles exactly one more.
     engine.train_population(prob, arch, sched, seeds=[1, 2])
+    assert fn._cache_size() == before
+    engine.train_population(prob, arch, sched, seeds=list(range(engine.PAD + 1)))
     assert fn._cache_size() == before + 1
 
 

@@ -50,11 +50,11 @@ def test_run_directory_layout(outcome):
     assert d.is_dir()
     expected = {
         "study.toml", "results.csv", "results.parquet", "curves.npz", "summary.csv",
-        "series.csv", "environment.json", "report.html", "plots", "study.db", ".lstmtune-run", "curves.parquet",
+        "series.csv", "environment.json", "report.html", "plots", "study.db", ".lstmtune-run", "curves.parquet", "test_forecasts.csv",
     }
     assert {p.name for p in d.iterdir()} == expected
     plots = {p.name for p in (d / "plots").iterdir()}
-    want = {"series.png"}
+    want = {"series.png", "test_forecasts.png"}
     for sub in ("u", "e"):
         want |= {f"box_{sub}.png", f"median_{sub}.png"}
     for sub, label, _, _ in POINTS:
@@ -114,7 +114,7 @@ def test_report_html_contents(outcome):
     assert f"<b>{best_label}</b> ({study_name}), {best_mean:.2f}" in html
     # self-contained: 1 series + per sub-study box and median + 2 figures per configuration
     images = re.findall(r'<img src="([^"]*)"', html)
-    assert len(images) == 1 + 2 * 2 + 2 * len(POINTS)
+    assert len(images) == 1 + 1 + 2 * 2 + 2 * len(POINTS)  # series, test forecasts, box + median per sub-study, 2 per config
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert '<img src="data:image/png;base64,' in html
     assert "http://" not in html and "https://" not in html

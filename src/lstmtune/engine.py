@@ -6,22 +6,15 @@ Read top to bottom:
    decide what gets compiled. ``Hyper`` holds the numeric ones, one value per
    replica (learning rate, momentum, dropout rates, L1/L2, Huber delta, and the
    replica's PRNG key), so replicas with different values share a program.
-2. ``train_step``   one minibatch for one network: forward from the carried
-                    state (stateful) or from zeros (stateless), the Keras loss
-                    plus L1/L2 penalties, one Keras-optimizer step.
-3. ``train_epoch``  all minibatches in order (``lax.scan``); stateful: the state
-                    starts at zero each epoch (``model.reset_states()``);
-                    stateless: samples optionally shuffled each epoch.
-4. ``predict``      walk-forward scoring. Stateful (the tutorial's): the training
-                    inputs run through the B streams from a zero state, then the
-                    test inputs continue those streams (test row j of a minibatch
-                    continues training stream j). Stateless: each window alone.
-5. ``start`` / ``advance``  epochs in segments of ``eval_every``; after each
-                    segment the network is scored (train/test RMSE in original
-                    units) and, at checkpoint epochs, its predictions are kept.
-                    ``advance`` runs ``chunk`` segments per call so the host can
-                    report progress between calls.
-6. ``train_population`` ``vmap`` over replicas, ``advance`` under ``jit``.
+2. ``make_data`` / ``init_population``: a problem's arrays padded to whole
+   minibatches; each seed's initial weights (NumPy).
+3. ``program``: the steps of :mod:`lstmtune.steps` (loss, train step,
+   minibatches, epoch, predict, score, ``start`` / ``advance``) under ``vmap``
+   over replicas and ``jit``, compiled once per (architecture, schedule, shapes).
+4. ``train_population``: pads the population to a multiple of ``PAD`` (so a
+   replica's bits do not depend on the others), splits it across CPU devices
+   when it is large, and calls ``advance`` until the schedule is done, reporting
+   progress between calls.
 
 Keras semantics reproduced (``keras/src/layers/rnn/rnn.py``, ``trainers/``):
 with batch size B there are B state streams; row j of minibatch k continues row j
@@ -72,14 +65,10 @@ def configure_jax(cache_dir: str | os.PathLike | None = None) -> None:
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-_configured = False
-
-
+@functools.cache
 def _ensure_configured() -> None:
-    global _configured
-    if not _configured:
-        configure_jax()
-        _configured = True
+    """:func:`configure_jax` once per process (with the default cache directory)."""
+    configure_jax()
 
 
 # --------------------------------------------------------------------------- settings
@@ -279,171 +268,79 @@ def replica_keys(seeds: Sequence[int]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- the program
-def _build(arch: Architecture, schedule: Schedule):
-    """Build the population trainer for one (architecture, schedule): ``(start, advance)``."""
-    import jax
-    import jax.numpy as jnp
-    import optax
-
-    from lstmtune import optim
-    from lstmtune.models import network
-
-    B = arch.batch_size
-    forward = functools.partial(network.forward, cell=arch.cell, recurrent_activation=arch.recurrent_activation)
-
-    def zero_state():
-        return network.zero_state(B, arch.units, arch.cell)
-
-    def pointwise_loss(y, yhat, delta):
-        # keras/src/losses/losses.py: mean over the last axis (size 1 here).
-        err = yhat - y
-        if arch.loss == "mse":
-            return jnp.square(y - yhat)
-        if arch.loss == "mae":
-            return jnp.abs(y - yhat)
-        abs_err = jnp.abs(err)
-        return jnp.where(abs_err <= delta, 0.5 * jnp.square(err), delta * abs_err - 0.5 * jnp.square(delta))
-
-    def loss_fn(params, x, y, mask, state, hyper, key):
-        drop = network.Dropout(key, hyper.dropout, hyper.recurrent_dropout) if arch.dropout else None
-        yhat, new_state = forward(params, x, state, dropout=drop)
-        # Keras "sum_over_batch_size": sum over the rows actually in the batch / their number.
-        loss = jnp.sum(mask * pointwise_loss(y, yhat, hyper.huber_delta)) / jnp.sum(mask)
-        if arch.regularized:
-            loss = loss + network.penalty(params, hyper.l1, hyper.l2)
-        return loss, new_state
-
-    def train_step(optimizer, hyper, carry, batch):
-        params, opt_state, state = carry
-        x, y, mask, key = batch
-        if not arch.stateful:
-            state = zero_state()
-        # The carried state is an input, not a parameter: no gradient through it.
-        state = jax.tree_util.tree_map(jax.lax.stop_gradient, state)
-        (loss, new_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, mask, state, hyper, key)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        params = optax.apply_updates(params, updates)
-        return (params, opt_state, new_state), loss
-
-    def batches(data: Data, hyper: Hyper, epoch):
-        """The epoch's minibatches (K, B, ...) with per-minibatch dropout keys."""
-        key = jax.random.fold_in(jax.random.wrap_key_data(hyper.key), epoch)
-        n = data.train_x.shape[0]
-        k = n // B
-        if arch.shuffle:
-            # Permute the real rows; padding rows stay at the end (Keras's last batch).
-            idx = jnp.arange(n)
-            scores = jnp.where(idx < data.n_train, jax.random.uniform(jax.random.fold_in(key, 0), (n,)), 2.0 + idx)
-            order = jnp.argsort(scores)
-            take = lambda a: a[order].reshape((k, B) + a.shape[1:])  # noqa: E731
-        else:
-            take = lambda a: a.reshape((k, B) + a.shape[1:])  # noqa: E731
-        keys = jax.random.split(jax.random.fold_in(key, 1), k)
-        return take(data.train_x), take(data.train_y), take(data.train_mask), keys
-
-    def train_epoch(optimizer, hyper, params, opt_state, data: Data, epoch):
-        step = functools.partial(train_step, optimizer, hyper)
-        (params, opt_state, _), losses = jax.lax.scan(step, (params, opt_state, zero_state()), batches(data, hyper, epoch))
-        return params, opt_state, jnp.mean(losses)
-
-    def predict(params, data: Data):
-        if not arch.stateful:
-            one = lambda x: forward(params, x, network.zero_state(x.shape[0], arch.units, arch.cell))[0]  # noqa: E731
-            return one(data.train_x), one(data.test_x)
-
-        def step(state, x):
-            yhat, state = forward(params, x, state)
-            return state, yhat
-
-        split = lambda a: a.reshape((a.shape[0] // B, B) + a.shape[1:])  # noqa: E731
-        state, train_pred = jax.lax.scan(step, zero_state(), split(data.train_x))
-        _, test_pred = jax.lax.scan(step, state, split(data.test_x))
-        return train_pred.reshape(-1), test_pred.reshape(-1)
-
-    def rmse(pred, data: Data, prev, actual, weight):
-        forecast = (pred - data.y_min) / data.y_scale + prev
-        return jnp.sqrt(jnp.sum(weight * jnp.square(forecast - actual)) / jnp.sum(weight))
-
-    def all_finite(tree):
-        return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]))
-
-    checkpoint_slot = np.full(schedule.segments, -1, np.int32)
-    for k, epoch in enumerate(schedule.checkpoints):
-        checkpoint_slot[epoch // schedule.eval_every - 1] = k
-    n_ckpt = len(schedule.checkpoints)
-
-    def make_optimizer(hyper: Hyper):
-        kwargs = {"learning_rate": hyper.learning_rate}
-        if arch.optimizer in ("sgd", "rmsprop"):
-            kwargs["momentum"] = hyper.momentum
-        if arch.optimizer == "sgd":
-            kwargs["nesterov"] = arch.nesterov
-        return optim.make(arch.optimizer, **kwargs)
-
-    def start(params, hyper: Hyper, data: Data):
-        """A replica's training carry before its first epoch."""
-        opt_state = make_optimizer(hyper).init(params)
-        snapshots = (
-            jnp.zeros((n_ckpt, data.train_x.shape[0]), jnp.float32),
-            jnp.zeros((n_ckpt, data.test_x.shape[0]), jnp.float32),
-        )
-        return params, opt_state, jnp.zeros([], jnp.int32), snapshots
-
-    def advance(carry, hyper: Hyper, data: Data, first_segment):
-        """Train ``chunk`` segments of ``eval_every`` epochs each, scoring after each segment."""
-        # Numeric hyperparameters are read from the optimizer state
-        # (optax.inject_hyperparams), so this instance's own values are not used.
-        optimizer = make_optimizer(hyper)
-
-        def epoch_body(carry, epoch):
-            params, opt_state, diverged = carry
-            params, opt_state, loss = train_epoch(optimizer, hyper, params, opt_state, data, epoch)
-            bad = ~(jnp.isfinite(loss) & all_finite(params))
-            diverged = jnp.where((diverged == 0) & bad, epoch, diverged)
-            return (params, opt_state, diverged), None
-
-        def segment_body(carry, seg):
-            params, opt_state, diverged, snapshots = carry
-            first = seg * schedule.eval_every + 1
-            (params, opt_state, diverged), _ = jax.lax.scan(
-                epoch_body, (params, opt_state, diverged), first + jnp.arange(schedule.eval_every)
-            )
-            train_pred, test_pred = predict(params, data)
-            scores = jnp.stack(
-                [
-                    rmse(train_pred, data, data.train_prev, data.train_actual, data.train_mask),
-                    rmse(test_pred, data, data.test_prev, data.test_actual, data.test_mask),
-                ]
-            )
-            slot = jnp.asarray(checkpoint_slot)[seg]
-            keep = slot >= 0
-            idx = jnp.maximum(slot, 0)
-            snapshots = (
-                snapshots[0].at[idx].set(jnp.where(keep, train_pred, snapshots[0][idx])),
-                snapshots[1].at[idx].set(jnp.where(keep, test_pred, snapshots[1][idx])),
-            )
-            return (params, opt_state, diverged, snapshots), scores
-
-        return jax.lax.scan(segment_body, carry, first_segment + jnp.arange(schedule.chunk))
-
-    return jax.jit(jax.vmap(start, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, 0, None, None)))
-
-
-_PROGRAMS: dict[tuple[Architecture, Schedule], object] = {}
-
-
+@functools.cache
 def program(arch: Architecture, schedule: Schedule):
-    """The compiled ``(start, advance)`` pair for this architecture and schedule.
+    """The compiled ``(start, advance)`` pair for this architecture and schedule
+    (:func:`lstmtune.steps.start` / :func:`lstmtune.steps.advance` under ``vmap`` and ``jit``).
 
     Data shapes (rows, timesteps, features) and the population size are
     argument shapes: JAX compiles once per distinct combination, and changing
     only numeric values (hyperparameters, data values, seeds) never recompiles.
     """
     _ensure_configured()
-    key = (arch, schedule)
-    if key not in _PROGRAMS:
-        _PROGRAMS[key] = _build(arch, schedule)
-    return _PROGRAMS[key]
+    import jax
+
+    from lstmtune import steps
+
+    start = functools.partial(steps.start, arch, schedule)
+    advance = functools.partial(steps.advance, arch, schedule)
+    return jax.jit(jax.vmap(start, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, 0, None, None)))
+
+
+PAD = 8
+"""Populations are padded to a multiple of PAD replicas (copies of the last one, dropped
+from the results). XLA vectorises the replica axis; at sizes that are multiples of 8 every
+replica gets the same arithmetic, so its bits do not depend on how many others share its
+program (tests/test_population_invariance.py), and a shard of such a size gives the same
+bits as the whole."""
+
+SHARD_WORK = 1.5e7
+"""Replica x epoch x row count (:func:`work`) from which a population is split across CPU
+devices: about half a second of training on one core (shampoo: 420 replicas x 1000
+epochs). Splitting compiles a larger program (+0.15 to 0.3 s, once per machine with the
+persistent cache) and saves 35-45% of the run time on 2 cores (benchmarks/cpu_shards.py),
+so smaller populations run on one device. The split never changes a result (see PAD)."""
+
+
+def work(p: int, problem: Problem, schedule: "Schedule") -> float:
+    """Replicas x epochs x (training + test rows): what one population costs, roughly."""
+    return float(p) * schedule.epochs * (len(problem.train_y) + len(problem.test_y))
+
+
+def cpu_shards(p: int, amount: float = float("inf")) -> int:
+    """CPU devices to split a population of ``p`` replicas across (1: no split).
+
+    Args:
+      p: replicas.
+      amount: the population's :func:`work`; below :data:`SHARD_WORK` it is not split.
+
+    Raises:
+      LstmtuneError: ``$LSTMTUNE_CPU_DEVICES`` is not a positive whole number.
+    """
+    import jax
+
+    from lstmtune import _xla
+    from lstmtune.errors import LstmtuneError
+
+    try:
+        wanted = _xla.cpu_devices()
+    except ValueError as err:
+        raise LstmtuneError(str(err)) from None
+    if jax.default_backend() != "cpu" or amount < SHARD_WORK:
+        return 1
+    return max(1, min(wanted, len(jax.devices("cpu")), p // PAD))
+
+
+def _padded(tree, size: int):
+    """Every leaf's leading axis extended to ``size`` by repeating its last entry."""
+    import jax
+
+    def pad(a):
+        a = np.asarray(a)
+        extra = size - a.shape[0]
+        return np.concatenate([a, np.repeat(a[-1:], extra, axis=0)]) if extra else a
+
+    return jax.tree_util.tree_map(pad, tree)
 
 
 def _per_replica(value, p: int) -> np.ndarray:
@@ -512,6 +409,15 @@ def train_population(
         key=replica_keys(seeds),
     )
     data = make_data(problem, arch)
+    shards = cpu_shards(p, work(p, problem, schedule))
+    size = -(-p // (PAD * shards)) * PAD * shards
+    params, hyper = _padded(params, size), _padded(hyper, size)
+    if shards > 1:  # the replica axis split across CPU devices, one core each; data copied to each
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+        mesh = Mesh(np.array(jax.devices("cpu")[:shards]), ("replica",))
+        params, hyper = jax.device_put((params, hyper), NamedSharding(mesh, PartitionSpec("replica")))
+        data = jax.device_put(data, NamedSharding(mesh, PartitionSpec()))
     start, advance = program(arch, schedule)
     carry = start(params, hyper, data)
     chunks = []
@@ -522,14 +428,14 @@ def train_population(
             jax.block_until_ready(scores)
             on_epochs((first + schedule.chunk) * schedule.eval_every, schedule.epochs)
     final, _, diverged, (train_snap, test_snap) = carry
-    curves = np.concatenate([np.asarray(c) for c in chunks], axis=1)
+    curves = np.concatenate([np.asarray(c)[:p] for c in chunks], axis=1)
     n_train, n_test = len(problem.train_y), len(problem.test_y)
     return PopulationResult(
         checkpoints=np.asarray(schedule.checkpoints),
-        train_pred=np.asarray(train_snap)[:, :, :n_train],
-        test_pred=np.asarray(test_snap)[:, :, :n_test],
+        train_pred=np.asarray(train_snap)[:p, :, :n_train],
+        test_pred=np.asarray(test_snap)[:p, :, :n_test],
         eval_epochs=np.arange(1, schedule.segments + 1) * schedule.eval_every,
         curves=curves,
-        diverged_epoch=np.asarray(diverged),
-        params=jax.tree_util.tree_map(np.asarray, final),
+        diverged_epoch=np.asarray(diverged)[:p],
+        params=jax.tree_util.tree_map(lambda a: np.asarray(a)[:p], final),
     )

@@ -1,7 +1,7 @@
 """Cost of `fit` (30-seed ensemble + calibration backtest) against one study configuration's training.
 
 One study configuration = its 30 repeats trained as one population on the study's
-training rows (``planner.LocalExecutor``), which is what ``lstmtune run`` spends per
+training rows (``executor.LocalExecutor``), which is what ``lstmtune run`` spends per
 configuration. ``fit`` trains twice (the calibration ensemble on the series without
 its last ``min(3 x horizon, n/3)`` observations, then the final ensemble on all of
 them), warms the state and forecasts from every backtest origin.
@@ -20,7 +20,7 @@ import json
 import time
 
 import lstmtune
-from lstmtune import forecaster, planner
+from lstmtune import executor, forecaster, planner
 from lstmtune import spec as spec_mod
 
 
@@ -43,12 +43,12 @@ def main() -> None:
     )
     plan = planner.plan(spec)
     pop = plan.populations[0]
-    prob = planner.validate(plan, series)[planner.problem_key(pop)]
+    prob = executor.validate(plan, series)[executor.problem_key(pop)]
     config = plan.configs[0]
     seeds = [r.seed for r in pop.replicas]
 
     runs = {
-        "study_config": lambda: planner.LocalExecutor().run(pop, prob),
+        "study_config": lambda: executor.LocalExecutor().run(pop, prob),
         "fit_with_calibration": lambda: forecaster.fit(series, config, seeds=seeds, horizon=12),
         "fit_without_calibration": lambda: forecaster.fit(series, config, seeds=seeds, calibrate=False),
     }

@@ -25,7 +25,7 @@ def _sigmoid(x):
 
 def test_lstm_cell_matches_numpy_reference():
     rng = np.random.default_rng(0)
-    p = lstm.init_params(rng, features=3, units=5).lstm
+    p = lstm.init_layer(rng, features=3, units=5)
     x = rng.normal(size=(4, 3)).astype(np.float32)
     h = rng.normal(size=(4, 5)).astype(np.float32)
     c = rng.normal(size=(4, 5)).astype(np.float32)
@@ -46,12 +46,14 @@ def test_hard_sigmoid_is_keras2_definition():
 
 
 def test_init_follows_keras_initializers():
-    rng = np.random.default_rng(1)
-    p = lstm.init_params(rng, features=2, units=3)
-    rk = p.lstm.recurrent_kernel.astype(np.float64)  # (3, 12): orthonormal rows
+    from lstmtune.models import network
+
+    p = network.init(np.random.default_rng(1), 2, (3,))
+    (layer,) = p.layers
+    rk = layer.recurrent_kernel.astype(np.float64)  # (3, 12): orthonormal rows
     np.testing.assert_allclose(rk @ rk.T, np.eye(3), atol=1e-6)
-    np.testing.assert_array_equal(p.lstm.bias, [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
-    assert np.abs(p.lstm.kernel).max() <= np.sqrt(6 / (2 + 12))
+    np.testing.assert_array_equal(layer.bias, [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    assert np.abs(layer.kernel).max() <= np.sqrt(6 / (2 + 12))
     assert np.abs(p.dense.kernel).max() <= np.sqrt(6 / (3 + 1))
     np.testing.assert_array_equal(p.dense.bias, [0.0])
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import lstmtune
-from lstmtune import forecaster, intervals, modelio, planner, studyfit
+from lstmtune import executor, forecaster, intervals, modelio, planner, studyfit
 from lstmtune import spec as spec_mod
 from lstmtune.cli import app
 from lstmtune.errors import LstmtuneError
@@ -84,8 +84,8 @@ def test_one_step_forecasts_equal_the_studys_walk_forward():
     for model, transforms in (({"units": 2, "batch_size": 4, "epochs": 12}, {}), ({"units": [3, 2], "batch_size": 3, "epochs": 8, "optimizer": "sgd", "learning_rate": 0.05}, {"lags": 2, "timesteps": 2})):
         spec = spec_mod.from_dict({"name": "f", "seed": 5, "model": model, "transforms": transforms, "data": {"test_size": 8}, "runs": {"mode": "summary", "repeats": 3}, "evaluation": {"selection": "test"}})
         plan = planner.plan(spec)
-        prob = planner.validate(plan, series)[planner.problem_key(plan.populations[0])]
-        result = planner.LocalExecutor().run(plan.populations[0], prob)
+        prob = executor.validate(plan, series)[executor.problem_key(plan.populations[0])]
+        result = executor.LocalExecutor().run(plan.populations[0], prob)
         study_fc = prob.invert(result.test_pred[:, 0], "test")
         seeds = [r.seed for r in plan.populations[0].replicas]
         assert seeds == studyfit.seeds_for(spec, plan.configs[0], 3)

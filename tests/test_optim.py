@@ -213,5 +213,12 @@ def test_make_rejects_unknown_optimizer_and_hyperparameter():
 
 
 def test_static_betas_matter():
-    """Why make() keeps beta/rho static: Keras's ``1 - 0.9`` is a float64 subtraction."""
-    assert np.float32(1 - 0.9) != np.float32(1) - np.float32(0.9)
+    """Why make() keeps beta/rho static: Keras's ``1 - 0.9`` is a float64 subtraction, then
+    cast; a float32 beta (as an injected hyperparameter would be) gives other bits."""
+    g = np.linspace(-1, 1, 7).astype(np.float32)
+    tx = optim.make("adam")
+    assert "beta_1" not in tx.init(jnp.zeros(7)).hyperparams
+    _, state = tx.update(jnp.asarray(g), tx.init(jnp.zeros(7)), jnp.zeros(7))
+    mu = np.asarray(state.inner_state.mu)  # the first moment after one step from zero: (1 - beta_1) g
+    np.testing.assert_array_equal(mu, g * np.float32(1 - 0.9))
+    assert not np.array_equal(mu, g * (np.float32(1) - np.float32(0.9)))

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmtune import data, engine, metrics, planner, problem, spec
+from lstmtune import data, engine, executor, metrics, planner, problem, resultset, spec
 
 
 def _spec(grid=None, grids=None, *, trim=2, batch=4, epochs=10, repeats=3, diag=2, mode="summary", seeding="per-config", seed=11, **model):
@@ -132,7 +132,7 @@ TINY = dict(grid={"units": [1, 2], "epochs": [5, 10]}, repeats=3, diag=2, batch=
 @pytest.fixture(scope="module")
 def tiny(shampoo):
     s = _spec(**TINY)
-    return s, planner.execute(planner.plan(s), shampoo)
+    return s, executor.execute(planner.plan(s), shampoo)
 
 
 def test_execute_runs_table(tiny):
@@ -193,22 +193,22 @@ def test_checkpoint_equals_a_separate_run_of_that_length(tiny, shampoo):
 
 def test_group_scores_and_is_paired(shampoo):
     s = _spec(grids={"u": {"units": [1, 2]}, "e": {"epochs": [5, 10]}}, mode="summary", repeats=3)
-    res = planner.execute(planner.plan(s), shampoo)
-    assert planner.studies(res) == ["u", "e"]
+    res = executor.execute(planner.plan(s), shampoo)
+    assert resultset.studies(res) == ["u", "e"]
     assert len(res.runs) == 9  # units=1 @ 10 epochs is shared by both sub-studies
     assert res.curves == {}
-    assert planner.is_paired(res, "e") is True
-    assert planner.is_paired(res, "u") is False
-    scores = planner.group_scores(res, "e")
+    assert resultset.is_paired(res, "e") is True
+    assert resultset.is_paired(res, "u") is False
+    scores = resultset.group_scores(res, "e")
     assert list(scores) == ["epochs=5", "epochs=10"]
     assert all(v.shape == (3,) for v in scores.values())
     # units=1 in "u" and epochs=10 in "e" are the same configuration: same scores
-    np.testing.assert_array_equal(planner.group_scores(res, "u")["units=1"], scores["epochs=10"])
-    mae = planner.group_scores(res, "u", "test_mae")
+    np.testing.assert_array_equal(resultset.group_scores(res, "u")["units=1"], scores["epochs=10"])
+    mae = resultset.group_scores(res, "u", "test_mae")
     assert list(mae) == ["units=1", "units=2"]
 
     shared = _spec(grids={"u": {"units": [1, 2]}}, mode="summary", repeats=3, seeding="shared")
-    assert planner.is_paired(planner.execute(planner.plan(shared), shampoo), "u") is True
+    assert resultset.is_paired(executor.execute(planner.plan(shared), shampoo), "u") is True
 
 
 # --------------------------------------------------------------------------- programs
@@ -217,25 +217,25 @@ def test_one_compiled_program_per_population(shampoo):
     s = _spec({"units": [1, 2], "batch_size": [2, 4]}, trim=None, epochs=13, repeats=2, mode="summary")
     p = planner.plan(s)
     expected = {(pop.arch, pop.schedule) for pop in p.populations}
-    before = set(engine._PROGRAMS)
-    assert expected.isdisjoint(before), "another test already compiled these programs; pick another epoch count"
-    res = planner.execute(p, shampoo)
-    new = set(engine._PROGRAMS) - before
-    assert len(new) == 4
-    assert new == expected
-    assert {(a.units, a.batch_size) for a, _ in new} == {((1,), 2), ((1,), 4), ((2,), 2), ((2,), 4)}
-    assert {sch for _, sch in new} == {engine.Schedule((13,), 13)}
+    assert len(expected) == 4
+    before = engine.program.cache_info().misses
+    res = executor.execute(p, shampoo)
+    assert engine.program.cache_info().misses - before == 4  # one program built per population
+    for key in expected:  # ... and these are they: asking again builds nothing
+        engine.program(*key)
+    assert engine.program.cache_info().misses - before == 4
+    assert {(a.units, a.batch_size) for a, _ in expected} == {((1,), 2), ((1,), 4), ((2,), 2), ((2,), 4)}
+    assert {sch for _, sch in expected} == {engine.Schedule((13,), 13)}
     assert len(res.runs) == 8
     # a second study with the same shapes (different seed) compiles nothing new
-    again = set(engine._PROGRAMS)
-    planner.execute(planner.plan(_spec({"units": [1, 2], "batch_size": [2, 4]}, trim=None, epochs=13, repeats=2, mode="summary", seed=99)), shampoo)
-    assert set(engine._PROGRAMS) == again
+    executor.execute(planner.plan(_spec({"units": [1, 2], "batch_size": [2, 4]}, trim=None, epochs=13, repeats=2, mode="summary", seed=99)), shampoo)
+    assert engine.program.cache_info().misses - before == 4
 
 
 # --------------------------------------------------------------------------- reproducibility
 def test_same_spec_gives_bit_identical_runs(tiny, shampoo):
     s, res = tiny
-    again = planner.run_study(s, shampoo)
+    again = executor.run_study(s, shampoo)
     pd.testing.assert_frame_equal(res.runs, again.runs, check_exact=True)
     assert set(res.curves) == set(again.curves)
     for k in res.curves:

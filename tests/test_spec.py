@@ -211,3 +211,39 @@ def test_cli_run_test_size_beyond_series_exits_2_and_writes_nothing(tmp_path):
     assert "36" in result.output  # the series length
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["long_test.toml"]
+
+
+def test_validating_and_expanding_a_study_does_not_import_jax():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from lstmtune import spec\n"
+        "s = spec.from_dict({'grid': {'units': [1, 2], 'optimizer': ['adam', 'sgd']}})\n"
+        "assert [p.config.learning_rate for p in spec.expand(s)] == [0.001, 0.01, 0.001, 0.01]\n"
+        "print(sorted(m for m in ('jax', 'optax', 'jaxlib') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_each_parameter_is_declared_once_and_derived_everywhere():
+    import dataclasses
+
+    from lstmtune import engine, planner, spec
+
+    assert [f.name for f in dataclasses.fields(spec.Config)] == [
+        "units", "batch_size", "epochs", "learning_rate", "recurrent_activation", "interval", "lags", "timesteps", "trim",
+        "cell", "stateful", "shuffle", "optimizer", "momentum", "nesterov", "loss", "huber_delta", "dropout", "recurrent_dropout", "l1", "l2",
+    ]  # the tutorial's parameters first, then the extensions: the order of results.csv's columns
+    assert set(spec.PARAMETERS) == {f.name for f in dataclasses.fields(spec.Config)}
+    assert engine.Hyper._fields == (*spec.NUMERIC, "key")
+    assert planner.NUMERIC == spec.NUMERIC
+    assert set(spec.EXTENSION_DEFAULTS) == {n for n, d in spec.PARAMETERS.items() if d["extension"]}
+    # Every shape-fixing model parameter reaches the engine's Architecture.
+    shape_model = {n for n in spec.SHAPE_KEYS if n in spec.ModelSpec.model_fields}
+    assert shape_model <= set(engine.Architecture.__dataclass_fields__)
+    c = spec.expand(spec.from_dict({"model": {"dropout": 0.1, "optimizer": "sgd", "momentum": 0.9}}))[0].config
+    arch = planner.architecture([c])
+    assert arch.dropout and not arch.regularized and arch.optimizer == "sgd"

@@ -25,7 +25,9 @@ def _one(tree):
 
 
 def _hyper(arch, seed=0):
-    return engine.Hyper(*(np.float32(v) for v in (1e-2, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)), key=engine.replica_keys([seed])[0])
+    import jax
+
+    return jax.tree_util.tree_map(lambda a: a[0], engine.make_hyper(arch, [seed], learning_rate=1e-2))
 
 
 @pytest.mark.parametrize("optimizer, loss", [("adam", "mse"), ("sgd", "mae"), ("rmsprop", "huber")])

@@ -30,6 +30,18 @@ class TestSQLiteStore(StoreConformance, RunningOwnersConformance):
         s.close()
 
 
+class TestMemoryStore(StoreConformance):
+    """In memory: no ``store_url``, so the tests that reopen or share a database do not apply."""
+
+    @pytest.fixture
+    def store(self):
+        from lstmtune.store import MemoryStore
+
+        s = MemoryStore()
+        yield s
+        s.close()
+
+
 class TestPostgresStore(StoreConformance, RunningOwnersConformance):
     """Needs a scratch database: the tests drop the lstmtune_* tables in it."""
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from lstmtune import stats
 from lstmtune.errors import LstmtuneError
-from lstmtune.planner import StudyResults, group_scores, is_paired, studies
+from lstmtune.resultset import StudyResults, group_scores, is_paired, studies
 
 
 @dataclasses.dataclass(frozen=True)

@@ -204,7 +204,7 @@ def _summary_tables(outcome) -> None:
         console.print(_u(sub.comparison.sentence()), highlight=False)
 
 
-def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None, inputs=(), max_runs=None):
+def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None, inputs=(), max_runs=None, trainer=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lstmtune import planner, study
@@ -213,7 +213,7 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
     if quiet:
         return study.run(
             spec, out, storage=storage, started=started, extra_report=extra_report, inputs=inputs, max_runs=max_runs,
-            on_population=_check_term, on_epochs=_check_term,
+            on_population=_check_term, on_epochs=_check_term, trainer=trainer,
         )
     if not err_console.is_terminal:
         # Piped or logged: a plain line per population instead of a live bar.
@@ -228,7 +228,7 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
 
         return study.run(
             spec, out, storage=storage, on_population=line, on_epochs=_check_term, started=started, extra_report=extra_report,
-            inputs=inputs, max_runs=max_runs,
+            inputs=inputs, max_runs=max_runs, trainer=trainer,
         )
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
@@ -246,7 +246,7 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
 
         return study.run(
             spec, out, storage=storage, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report, inputs=inputs,
-            max_runs=max_runs,
+            max_runs=max_runs, trainer=trainer,
         )
 
 
@@ -327,12 +327,15 @@ def run(
     storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL of the results store (default: RUN_DIR/study.db).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
+    executor: Annotated[str, typer.Option("--executor", help="Where populations train: local (this process) or ray (a Ray cluster).")] = "local",
+    address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
 ) -> None:
     """Run a study: repeated training of every configuration, statistics, plots and a report.
 
     Results are stored as each population finishes: rerunning an interrupted
     study computes only the missing runs, and several processes may run the
-    same study at once.
+    same study at once. With --executor ray, each population is a Ray task on
+    the cluster; this process commits the results.
     """
     import time
 
@@ -342,8 +345,24 @@ def run(
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     out = out or Path("runs") / spec.name
     inputs = [study_file] if study_file else []
-    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs), out)
+    trainer = _trainer(executor, address)
+    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs, trainer=trainer), out)
     _print_outcome(outcome)
+
+
+def _trainer(executor: str, address: str | None):
+    """The population trainer named by ``--executor`` (None: local)."""
+    from lstmtune.errors import LstmtuneError
+
+    if executor == "local":
+        if address is not None:
+            raise LstmtuneError("--address applies to --executor ray")
+        return None
+    if executor == "ray":
+        from lstmtune.ray_executor import RayExecutor
+
+        return RayExecutor(address)
+    raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
 
 
 class _Terminated(KeyboardInterrupt):

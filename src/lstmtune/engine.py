@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lstmtune import spec
 from lstmtune.problem import Problem
 
 
@@ -156,17 +157,37 @@ class Schedule:
             raise ValueError(f"checkpoints {self.checkpoints} must be multiples of eval_every {self.eval_every}")
 
 
-class Hyper(NamedTuple):
-    """Numeric hyperparameters, one value per replica (leading axis P)."""
+Hyper = NamedTuple("Hyper", [(name, np.ndarray) for name in spec.NUMERIC] + [("key", np.ndarray)])
+Hyper.__doc__ = """Numeric hyperparameters, one value per replica (leading axis P): a ``(P,)`` float32
+array per parameter of :data:`lstmtune.spec.NUMERIC` (learning rate, momentum, dropout
+rates, L1/L2, Huber delta, ...), then ``key``: ``(P, 2)`` uint32, the replica's PRNG key
+data (dropout masks, shuffling)."""
 
-    learning_rate: np.ndarray  # (P,) float32
-    momentum: np.ndarray  # (P,) sgd / rmsprop momentum
-    dropout: np.ndarray  # (P,) input dropout rate
-    recurrent_dropout: np.ndarray  # (P,)
-    l1: np.ndarray  # (P,)
-    l2: np.ndarray  # (P,)
-    huber_delta: np.ndarray  # (P,)
-    key: np.ndarray  # (P, 2) uint32: the replica's PRNG key data (dropout, shuffling)
+
+def make_hyper(arch: Architecture, seeds: Sequence[int], **values) -> Hyper:
+    """A population's :class:`Hyper`: each numeric parameter a scalar or one value per seed.
+
+    Omitted parameters take their declared defaults (``learning_rate``: the
+    optimizer's Keras default).
+
+    Raises:
+      TypeError: a name that is not a numeric parameter.
+      ValueError: non-zero dropout or L1/L2 without the architecture's code path.
+    """
+    unknown = sorted(set(values) - set(spec.NUMERIC))
+    if unknown:
+        raise TypeError(f"not numeric parameters: {unknown}; numeric: {list(spec.NUMERIC)}")
+    for flag, names in spec.COMPILES.items():
+        if not getattr(arch, flag) and any(np.any(np.asarray(values.get(n, 0.0))) for n in names):
+            raise ValueError(f"{' / '.join(names)} given but arch.{flag} is False")
+    p = len(seeds)
+    resolved = {}
+    for name in spec.NUMERIC:
+        value = values.get(name, spec.ModelSpec.model_fields[name].default)
+        if name == "learning_rate" and value is None:
+            value = spec.KERAS_DEFAULT_LEARNING_RATE[arch.optimizer]
+        resolved[name] = np.broadcast_to(np.asarray(value, dtype=np.float32), (p,)).copy()
+    return Hyper(**resolved, key=replica_keys(seeds))
 
 
 class Data(NamedTuple):
@@ -343,25 +364,16 @@ def _padded(tree, size: int):
     return jax.tree_util.tree_map(pad, tree)
 
 
-def _per_replica(value, p: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=np.float32), (p,)).copy()
-
-
 def train_population(
     problem: Problem,
     arch: Architecture,
     schedule: Schedule,
+    hyper: Hyper | None = None,
     *,
     seeds: Sequence[int],
-    learning_rate: Sequence[float] | float | None = None,
-    momentum: Sequence[float] | float = 0.0,
-    dropout: Sequence[float] | float = 0.0,
-    recurrent_dropout: Sequence[float] | float = 0.0,
-    l1: Sequence[float] | float = 0.0,
-    l2: Sequence[float] | float = 0.0,
-    huber_delta: Sequence[float] | float = 1.0,
     params=None,
     on_epochs: Callable[[int, int], None] | None = None,
+    **numeric,
 ) -> PopulationResult:
     """Train one network per seed, all at once, and score them.
 
@@ -369,12 +381,11 @@ def train_population(
       problem: prepared arrays (stateful: training rows divide by the batch size).
       arch: shape-fixing settings.
       schedule: epochs, checkpoints and scoring frequency.
+      hyper: the replicas' numeric settings (:func:`make_hyper`); or give them as
+        ``**numeric``, by name (:data:`lstmtune.spec.NUMERIC`), each a scalar or
+        one per replica; omitted ones take their defaults.
       seeds: one integer seed per replica; it alone decides the replica's
         initial weights, dropout masks and shuffling.
-      learning_rate: a scalar or one per replica; None: the optimizer's Keras default.
-      momentum, dropout, recurrent_dropout, l1, l2, huber_delta: scalars or one
-        per replica. Non-zero dropout or L1/L2 needs ``arch.dropout`` /
-        ``arch.regularized`` (the paths are compiled only when asked for).
       params: optional initial weights (a ``NetParams`` pytree with leading axis
         P) replacing the seeded initialisation (used to compare with Keras).
       on_epochs: progress callback ``(epochs_done, epochs_total)``, called
@@ -382,32 +393,20 @@ def train_population(
 
     Returns:
       A :class:`PopulationResult` of NumPy arrays.
+
+    Raises:
+      TypeError / ValueError: see :func:`make_hyper`.
     """
     _ensure_configured()
     import jax
 
-    from lstmtune import optim
-
     p = len(seeds)
-    if not arch.dropout and (np.any(np.asarray(dropout)) or np.any(np.asarray(recurrent_dropout))):
-        raise ValueError("dropout rates given but arch.dropout is False")
-    if not arch.regularized and (np.any(np.asarray(l1)) or np.any(np.asarray(l2))):
-        raise ValueError("l1/l2 given but arch.regularized is False")
-    if learning_rate is None:
-        learning_rate = optim.KERAS_DEFAULT_LEARNING_RATE[arch.optimizer]
-    features = problem.train_x.shape[2]
+    if hyper is None:
+        hyper = make_hyper(arch, seeds, **numeric)
+    elif numeric:
+        raise TypeError("give the numeric settings either as a Hyper or by name, not both")
     if params is None:
-        params = init_population(seeds, features, arch)
-    hyper = Hyper(
-        learning_rate=_per_replica(learning_rate, p),
-        momentum=_per_replica(momentum, p),
-        dropout=_per_replica(dropout, p),
-        recurrent_dropout=_per_replica(recurrent_dropout, p),
-        l1=_per_replica(l1, p),
-        l2=_per_replica(l2, p),
-        huber_delta=_per_replica(huber_delta, p),
-        key=replica_keys(seeds),
-    )
+        params = init_population(seeds, problem.train_x.shape[2], arch)
     data = make_data(problem, arch)
     shards = cpu_shards(p, work(p, problem, schedule))
     size = -(-p // (PAD * shards)) * PAD * shards

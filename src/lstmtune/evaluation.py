@@ -33,11 +33,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lstmtune import metrics
 from lstmtune.data import Series
 from lstmtune.errors import SpecError
 from lstmtune.spec import GridPoint, StudySpec, expand
 
-METRICS = ("rmse", "mae", "mape", "smape", "mase")
+METRICS = metrics.NAMES
 
 
 @dataclasses.dataclass(frozen=True)

@@ -222,18 +222,14 @@ def train(values: np.ndarray, config: Config, seeds: Sequence[int], feature_rang
       LstmtuneError: the series is too short, or every replica diverged.
     """
     from lstmtune import engine
-    from lstmtune.planner import NUMERIC
+    from lstmtune.spec import NUMERIC
 
     framing = framing_for(config, len(values), feature_range)
     B = config.batch_size if config.stateful else 1
     problem = prepare(values, framing, B, require_test=False)
-    result = engine.train_population(
-        problem,
-        architecture(config),
-        engine.Schedule.for_checkpoints([config.epochs]),
-        seeds=list(seeds),
-        **{name: getattr(config, name) for name in NUMERIC},
-    )
+    arch = architecture(config)
+    hyper = engine.make_hyper(arch, list(seeds), **{name: getattr(config, name) for name in NUMERIC})
+    result = engine.train_population(problem, arch, engine.Schedule.for_checkpoints([config.epochs]), hyper, seeds=list(seeds))
     if (result.diverged_epoch > 0).any():
         bad = [int(s) for s, d in zip(seeds, result.diverged_epoch) if d > 0]
         raise LstmtuneError(f"{len(bad)} of {len(seeds)} replicas diverged (seeds {bad[:5]}); lower the learning rate or choose another configuration")

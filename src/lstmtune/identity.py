@@ -9,7 +9,7 @@ study*, named ``NAME:PHASE@FINGERPRINT``: a study whose CSV changed, whose
 left in the store, untouched, and the CLI says it computed afresh).
 
 The identity is derived from the spec and series actually passed to
-:func:`lstmtune.runner.execute_stored`, so phases of one study (validation,
+:func:`lstmtune.executor.execute`, so phases of one study (validation,
 backtest folds, test) on prefixes of one series never share runs. A search's
 Optuna study is named the same way, by :func:`search_fingerprint`. Seeds do not
 depend on any of this (:func:`lstmtune.planner.seed_for`): a study computed
@@ -56,7 +56,7 @@ def fingerprint(spec: StudySpec, series: Series, *, score_last: int | None = Non
 
     Args:
       spec: the phase's study (``data.test_size`` is the phase's holdout).
-      series: the data exactly as passed to :func:`lstmtune.runner.execute_stored`
+      series: the data exactly as passed to :func:`lstmtune.executor.execute`
         (a selection phase passes a prefix of the series).
       score_last: see :attr:`lstmtune.planner.Plan.score_last`.
       curve_repeats: repeats whose per-epoch curves are stored. Runs stored without

@@ -315,13 +315,7 @@ OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
     "adamw": keras_adamw,
 }
 
-KERAS_DEFAULT_LEARNING_RATE: dict[str, float] = {
-    "adam": 0.001,
-    "sgd": 0.01,
-    "rmsprop": 0.001,
-    "adagrad": 0.001,
-    "adamw": 0.001,
-}
+from lstmtune.spec import KERAS_DEFAULT_LEARNING_RATE  # noqa: E402  (declared with the parameters, no JAX needed)
 
 # Hyperparameters that live in the optimizer state (and may differ per replica
 # under vmap). Everything else is static: bools, and floats that Keras uses as

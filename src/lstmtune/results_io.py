@@ -27,7 +27,7 @@ import pandas as pd
 from lstmtune import spec as spec_mod
 from lstmtune.data import Series
 from lstmtune.errors import LstmtuneError
-from lstmtune.planner import StudyResults
+from lstmtune.resultset import StudyResults
 
 
 def environment() -> dict:

@@ -1,4 +1,5 @@
-"""Execute a plan against a results store: resumable, and safe with several workers.
+"""Claims, owners and heartbeats: what makes executing a plan against a store
+resumable and safe with several workers (:func:`lstmtune.executor.execute`).
 
 A run is keyed by (study, configuration, repeat). For each population the worker
 *claims* the runs still missing (an insert that only one worker can win), trains
@@ -15,30 +16,18 @@ of processes that are gone — same host and a dead pid, or a heartbeat older th
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-import pandas as pd
 
 from lstmtune import identity
 from lstmtune import spec as spec_mod
 from lstmtune.data import Series
-from lstmtune.planner import (
-    METRICS,
-    LocalExecutor,
-    Plan,
-    Population,
-    StudyResults,
-    assemble,
-    population_rows,
-    problem_key,
-    validate,
-)
+from lstmtune.planner import Plan, Population
 from lstmtune.store import Store
 
 HEARTBEAT_S = 15.0
@@ -123,88 +112,6 @@ def _items(pop: Population) -> list[tuple[str, int, int, str]]:
     return [(c.key, r.repeat, r.seed, r.family) for r in pop.replicas for c in pop.configs if c.family == r.family]
 
 
-def execute_stored(
-    plan_: Plan,
-    series: Series,
-    store: Store,
-    *,
-    owner: str | None = None,
-    executor: LocalExecutor | None = None,
-    on_population: Callable[[int, int, Population], None] | None = None,
-    on_epochs: Callable[[Population, int, int], None] | None = None,
-    stale_s: float = STALE_S,
-    poll_s: float = 0.5,
-) -> StudyResults:
-    """Compute the runs of ``plan_`` missing from ``store``, then return all of them.
-
-    Args:
-      plan_: from :func:`lstmtune.planner.plan`.
-      series: the loaded data.
-      store: where results live; finished runs found there are not recomputed.
-      owner: this worker's id (default :func:`new_owner`).
-      executor: trains one population.
-      on_population: ``(done, total, population)`` after each population (skipped ones too).
-      on_epochs: ``(population, epochs_done, epochs_total)`` during training.
-      stale_s: claims silent for longer are considered abandoned.
-      poll_s: how often to look for runs other workers are finishing.
-
-    Returns:
-      The study's results, read back from the store.
-    """
-    executor = executor or LocalExecutor()
-    owner = owner or new_owner()
-    t0 = time.perf_counter()
-    problems = validate(plan_, series)
-    study_id, notices = open_study(store, plan_, series)
-    release_dead(store, study_id, stale_s)
-    trained = runs_trained = 0
-    try:
-        with heartbeat(store, owner):
-            while True:
-                for i, pop in enumerate(plan_.populations):
-                    n = _run_population(plan_, pop, problems, series, store, study_id, owner, executor, on_epochs)
-                    trained += n > 0
-                    runs_trained += n
-                    if on_population:
-                        on_population(i + 1, len(plan_.populations), pop)
-                if _wait_for_others(store, study_id, plan_, stale_s, poll_s):
-                    break
-                # Runs neither done nor claimed (another worker gave up): another pass.
-    except BaseException:
-        store.release(study_id, owner)  # Ctrl-C or an error: give back what is unfinished
-        raise
-    t1 = time.perf_counter()
-    frame = store.runs(study_id)
-    rows = frame.drop(columns=[c for c in ("status", "train_seconds") if c in frame]).to_dict("records")
-    for r in rows:
-        r["diverged_epoch"] = None if pd.isna(r["diverged_epoch"]) else int(r["diverged_epoch"])
-    results = assemble(plan_, series, problems, rows, store.curves(study_id), {"train_s": t1 - t0})
-    results.timings["populations_trained"] = trained
-    results.timings["runs_trained"] = runs_trained
-    results.notices.extend(notices)
-    return results
-
-
-def _run_population(plan_, pop, problems, series, store, study_id, owner, executor, on_epochs) -> int:
-    """Claim the population's missing runs, train the replicas claimed, commit. Returns runs stored."""
-    done = set(zip(*_done_keys(store, study_id)))
-    wanted = [it for it in _items(pop) if (it[0], it[1]) not in done]
-    claimed = set(store.claim(study_id, [it[:3] for it in wanted], owner)) if wanted else set()
-    if not claimed:
-        return 0
-    need = {(fam, rep) for key, rep, _, fam in wanted if (key, rep) in claimed}
-    sub = dataclasses.replace(pop, replicas=tuple(r for r in pop.replicas if (r.family, r.repeat) in need))
-    prob = problems[problem_key(pop)]
-    progress = None if on_epochs is None else (lambda d, t: on_epochs(sub, d, t))
-    t_pop = time.perf_counter()
-    result = executor.run(sub, prob, progress)
-    rows, curves = population_rows(plan_, sub, prob, result, series)
-    seconds = (time.perf_counter() - t_pop) / max(1, sub.size)
-    rows = [dict(r, train_seconds=seconds) for r in rows if (r["config"], r["repeat"]) in claimed]
-    store.complete(study_id, owner, rows, {k: v for k, v in curves.items() if k in claimed})
-    return len(rows)
-
-
 def _done_keys(store: Store, study_id: int) -> tuple[list[str], list[int]]:
     frame = store.runs(study_id)
     if frame.empty:
@@ -229,4 +136,4 @@ def _wait_for_others(store: Store, study_id: int, plan_: Plan, stale_s: float, p
         time.sleep(poll_s)
 
 
-__all__ = ["METRICS", "execute_stored", "heartbeat", "new_owner", "open_study", "release_dead"]
+__all__ = ["heartbeat", "new_owner", "open_study", "release_dead"]

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmtune import evaluation, planner
+from lstmtune import evaluation, executor, planner
 from lstmtune import study as study_mod
 from lstmtune.data import Series
 from lstmtune.errors import SpecError
@@ -485,7 +485,7 @@ def run(
     series = load_series(spec)
     base = base_params(spec)
     probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
-    planner.validate(probe, series)  # data and split fit the settings: fail before writing anything
+    executor.validate(probe, series)  # data and split fit the settings: fail before writing anything
     from lstmtune.budget import check_search
 
     check_search(spec, len(series), max_runs=max_runs)  # trainings and memory: refused before anything is written
@@ -524,5 +524,5 @@ def diagnose_best(outcome: SearchOutcome, series: Series, k: int = 3) -> dict[st
         points.append(GridPoint("best", f"trial {int(row['trial'])}", chosen, resolve({**base, **chosen}, "search", "best")))
     diag = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "diagnostic"})})
     phase = evaluation.selection_phases(diag, series, points)[0]  # curves of the selection holdout, not the test
-    results = planner.execute(planner.plan(phase.spec, points), phase.series)
+    results = executor.execute(planner.plan(phase.spec, points), phase.series)
     return {p.label: results.curves[p.config.key] for p in points if p.config.key in results.curves}

@@ -50,6 +50,30 @@ MAX_CONFIGS = 100_000
 """Configurations one study file may declare (a search explores larger spaces)."""
 
 
+SHAPE, NUMERIC_KIND, TRAINING, FRAMING = "shape", "numeric", "training", "framing"
+"""Kinds of configuration parameter: ``shape`` fixes the compiled program (one program per
+distinct value); ``numeric`` is a per-replica number batched into one program
+(:class:`lstmtune.engine.Hyper`); ``training`` is the epoch count (configurations that differ
+only in it are checkpoints of one run); ``framing`` shapes the supervised data (and so the
+program)."""
+
+
+def _param(default: Any, kind: str, *, extension: bool = False, compiles: str | None = None, **field: Any) -> Any:
+    """A configuration parameter's declaration: its default, bounds and description, and
+
+    - ``kind``: see :data:`SHAPE`;
+    - ``extension``: added after the tutorial's model; at its default it is left out of
+      the configuration's hash, so adding a parameter never changes existing studies'
+      seeds (and so their results);
+    - ``compiles``: the :class:`lstmtune.engine.Architecture` flag whose code path a
+      non-zero value needs (``dropout``, ``regularized``).
+    """
+    extra = {"kind": kind, "extension": extension}
+    if compiles:
+        extra["compiles"] = compiles
+    return Field(default, json_schema_extra=extra, **field)
+
+
 class DataSpec(BaseModel):
     model_config = _STRICT
     source: str = Field("shampoo", description="built-in dataset name or CSV path")
@@ -63,10 +87,10 @@ class DataSpec(BaseModel):
 
 class TransformSpec(BaseModel):
     model_config = _STRICT
-    interval: int = Field(1, ge=1, le=100_000, description="differencing lag")
-    lags: int = Field(1, ge=1, le=10_000)
-    timesteps: int = Field(1, ge=1, le=10_000)
-    trim: int | None = Field(None, ge=0, le=10_000_000, description="oldest training rows to drop; omitted: fewest that divide by batch_size")
+    interval: int = _param(1, FRAMING, ge=1, le=100_000, description="differencing lag")
+    lags: int = _param(1, FRAMING, ge=1, le=10_000)
+    timesteps: int = _param(1, FRAMING, ge=1, le=10_000)
+    trim: int | None = _param(None, FRAMING, ge=0, le=10_000_000, description="oldest training rows to drop; omitted: fewest that divide by batch_size")
     feature_range: tuple[float, float] = (-1.0, 1.0)
 
     @field_validator("feature_range")
@@ -83,26 +107,34 @@ Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 
 
 class ModelSpec(BaseModel):
-    """Model and training settings (Keras names and defaults)."""
+    """Model and training settings (Keras names and defaults).
+
+    Each field is the one declaration of a configuration parameter: its type,
+    bounds, default and kind (:func:`_param`); :class:`Config`, the planner's
+    shape key, :data:`NUMERIC` (the engine's per-replica values) and
+    :data:`EXTENSION_DEFAULTS` are derived from these fields.
+    """
 
     model_config = _STRICT
-    units: Units | Annotated[list[Units], Field(max_length=32)] = Field(1, description="units of one layer (at most 4096), or a list: one entry per stacked layer (at most 32)")
-    cell: Literal["lstm", "gru"] = "lstm"
-    batch_size: int = Field(4, ge=1, le=1_000_000)
-    epochs: int = Field(1000, ge=1, le=1_000_000, description="at most 10^6")
-    stateful: StrictBool = Field(True, description="carry state across minibatches (the tutorial); false: windows are independent")
-    shuffle: StrictBool = Field(False, description="reshuffle samples every epoch (stateless only)")
-    optimizer: Literal["adam", "sgd", "rmsprop", "adagrad", "adamw"] = "adam"
-    learning_rate: float | None = Field(None, gt=0, description="omitted: the optimizer's Keras default (sgd 0.01, others 0.001)")
-    momentum: float = Field(0.0, ge=0.0, le=1.0, description="sgd and rmsprop")
-    nesterov: StrictBool = Field(False, description="sgd only")
-    loss: Literal["mse", "mae", "huber"] = "mse"
-    huber_delta: float = Field(1.0, gt=0)
-    dropout: Rate = 0.0
-    recurrent_dropout: Rate = 0.0
-    l1: float = Field(0.0, ge=0.0)
-    l2: float = Field(0.0, ge=0.0)
-    recurrent_activation: Literal["sigmoid", "hard_sigmoid"] = "sigmoid"
+    units: Units | Annotated[list[Units], Field(max_length=32)] = _param(
+        1, SHAPE, description="units of one layer (at most 4096), or a list: one entry per stacked layer (at most 32)"
+    )
+    cell: Literal["lstm", "gru"] = _param("lstm", SHAPE, extension=True)
+    batch_size: int = _param(4, SHAPE, ge=1, le=1_000_000)
+    epochs: int = _param(1000, TRAINING, ge=1, le=1_000_000, description="at most 10^6")
+    stateful: StrictBool = _param(True, SHAPE, extension=True, description="carry state across minibatches (the tutorial); false: windows are independent")
+    shuffle: StrictBool = _param(False, SHAPE, extension=True, description="reshuffle samples every epoch (stateless only)")
+    optimizer: Literal["adam", "sgd", "rmsprop", "adagrad", "adamw"] = _param("adam", SHAPE, extension=True)
+    learning_rate: float | None = _param(None, NUMERIC_KIND, gt=0, description="omitted: the optimizer's Keras default (sgd 0.01, others 0.001)")
+    momentum: float = _param(0.0, NUMERIC_KIND, extension=True, ge=0.0, le=1.0, description="sgd and rmsprop")
+    nesterov: StrictBool = _param(False, SHAPE, extension=True, description="sgd only")
+    loss: Literal["mse", "mae", "huber"] = _param("mse", SHAPE, extension=True)
+    huber_delta: float = _param(1.0, NUMERIC_KIND, extension=True, gt=0)
+    dropout: Rate = _param(0.0, NUMERIC_KIND, extension=True, compiles="dropout")
+    recurrent_dropout: Rate = _param(0.0, NUMERIC_KIND, extension=True, compiles="dropout")
+    l1: float = _param(0.0, NUMERIC_KIND, extension=True, compiles="regularized", ge=0.0)
+    l2: float = _param(0.0, NUMERIC_KIND, extension=True, compiles="regularized", ge=0.0)
+    recurrent_activation: Literal["sigmoid", "hard_sigmoid"] = _param("sigmoid", SHAPE)
 
     @field_validator("units")
     @classmethod
@@ -164,10 +196,29 @@ class EvaluationSpec(BaseModel):
         return self
 
 
-GRID_KEYS = {
-    **{f: "model" for f in ModelSpec.model_fields},
-    **{f: "transforms" for f in ("interval", "lags", "timesteps", "trim")},
+def _declared(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """``name -> {"kind", "extension", "compiles"?}`` of a model's configuration parameters."""
+    return {n: f.json_schema_extra for n, f in model.model_fields.items() if isinstance(f.json_schema_extra, dict) and "kind" in f.json_schema_extra}
+
+
+PARAMETERS: dict[str, dict[str, Any]] = {**_declared(ModelSpec), **_declared(TransformSpec)}
+"""Every configuration parameter and how it is used, in declaration order (``[model]`` then ``[transforms]``)."""
+
+GRID_KEYS = {name: ("model" if name in ModelSpec.model_fields else "transforms") for name in PARAMETERS}
+
+NUMERIC: tuple[str, ...] = tuple(n for n, d in PARAMETERS.items() if d["kind"] == NUMERIC_KIND)
+"""Per-replica numeric parameters, in the order of :class:`lstmtune.engine.Hyper`'s fields."""
+
+SHAPE_KEYS: tuple[str, ...] = tuple(n for n, d in PARAMETERS.items() if d["kind"] in (SHAPE, FRAMING))
+"""Parameters whose values must be equal for configurations to share a compiled program."""
+
+COMPILES: dict[str, tuple[str, ...]] = {
+    flag: tuple(n for n, d in PARAMETERS.items() if d.get("compiles") == flag) for flag in dict.fromkeys(d["compiles"] for d in PARAMETERS.values() if "compiles" in d)
 }
+"""Architecture flag -> the numeric parameters whose non-zero values need its code path."""
+
+KERAS_DEFAULT_LEARNING_RATE: dict[str, float] = {"adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3, "adagrad": 1e-3, "sgd": 1e-2}
+"""Keras 3's default learning rate per optimizer (``keras/src/optimizers/*.py``): used when ``learning_rate`` is omitted."""
 
 
 class ParamSpace(BaseModel):
@@ -385,50 +436,14 @@ def _check_value(path: str, key: str, value: Any, spec: StudySpec) -> Any:
     return value
 
 
-# Settings added after the tutorial's model; at these values they are left out of
-# the configuration's hash, so adding a feature never changes the seeds (and so the
-# results) of existing studies.
-EXTENSION_DEFAULTS: dict[str, Any] = {
-    "cell": "lstm",
-    "stateful": True,
-    "shuffle": False,
-    "optimizer": "adam",
-    "momentum": 0.0,
-    "nesterov": False,
-    "loss": "mse",
-    "huber_delta": 1.0,
-    "dropout": 0.0,
-    "recurrent_dropout": 0.0,
-    "l1": 0.0,
-    "l2": 0.0,
-}
+EXTENSION_DEFAULTS: dict[str, Any] = {n: ModelSpec.model_fields[n].default for n, d in PARAMETERS.items() if d["extension"]}
+"""Parameters added after the tutorial's model, at the values left out of a configuration's hash."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """One fully resolved configuration: everything that defines a run but its repeat."""
+class _ConfigMethods:
+    """What every :class:`Config` does (its fields are derived from :data:`PARAMETERS`)."""
 
-    units: int | tuple[int, ...]
-    batch_size: int
-    epochs: int
-    learning_rate: float
-    recurrent_activation: str
-    interval: int
-    lags: int
-    timesteps: int
-    trim: int | None
-    cell: str = "lstm"
-    stateful: bool = True
-    shuffle: bool = False
-    optimizer: str = "adam"
-    momentum: float = 0.0
-    nesterov: bool = False
-    loss: str = "mse"
-    huber_delta: float = 1.0
-    dropout: float = 0.0
-    recurrent_dropout: float = 0.0
-    l1: float = 0.0
-    l2: float = 0.0
+    __slots__ = ()
 
     def params(self) -> dict[str, Any]:
         p = dataclasses.asdict(self)
@@ -447,17 +462,50 @@ class Config:
                 del p[k]
         return p
 
-    @functools.cached_property  # a frozen dataclass's fields never change: hash once (planning reads it per replica)
-    def key(self) -> str:
-        """Stable hash of the canonical parameters."""
-        return _hash(self._canonical())
+    @property
+    def shape(self) -> tuple:
+        """The values that fix the compiled program (:data:`SHAPE_KEYS`; units as layers)."""
+        return tuple(self.layers if n == "units" else getattr(self, n) for n in SHAPE_KEYS)
 
-    @functools.cached_property
-    def family(self) -> str:
-        """Hash of everything but ``epochs``: configs of one family are checkpoints of one run."""
-        p = self._canonical()
-        del p["epochs"]
-        return _hash(p)
+
+def _config_fields() -> list[tuple]:
+    """Config's fields: the tutorial's parameters (required), then the extensions with their defaults.
+
+    ``units`` is an int or a tuple of layer sizes; ``learning_rate`` is resolved (never None).
+    """
+    types = {"units": "int | tuple[int, ...]", "learning_rate": "float"}
+    required, defaulted = [], []
+    for name, d in PARAMETERS.items():
+        field = (ModelSpec.model_fields.get(name) or TransformSpec.model_fields[name])
+        kind = types.get(name, field.annotation)
+        if d["extension"]:
+            defaulted.append((name, kind, dataclasses.field(default=field.default)))
+        else:
+            required.append((name, kind))
+    return required + defaulted
+
+
+def _cached(name: str, fn):
+    prop = functools.cached_property(fn)
+    prop.__set_name__(None, name)
+    return prop
+
+
+Config = dataclasses.make_dataclass(
+    "Config",
+    _config_fields(),
+    bases=(_ConfigMethods,),
+    frozen=True,
+    namespace={
+        "__doc__": "One fully resolved configuration: everything that defines a run but its repeat (fields: :data:`PARAMETERS`).",
+        "__module__": __name__,
+        # A frozen dataclass's fields never change: hash once (planning reads them per replica).
+        "key": _cached("key", lambda self: _hash(self._canonical())),
+        "family": _cached("family", lambda self: _hash({k: v for k, v in self._canonical().items() if k != "epochs"})),
+    },
+)
+Config.key.__doc__ = "Stable hash of the canonical parameters."
+Config.family.__doc__ = "Hash of everything but ``epochs``: configs of one family are checkpoints of one run."
 
 
 def _hash(params: dict[str, Any]) -> str:
@@ -494,8 +542,6 @@ def base_params(spec: StudySpec) -> dict[str, Any]:
 
 def resolve(params: dict[str, Any], study: str, label: str) -> Config:
     """Check a combination's consistency and resolve defaults into a :class:`Config`."""
-    from lstmtune.optim import KERAS_DEFAULT_LEARNING_RATE
-
     model_keys = set(ModelSpec.model_fields)
     try:
         ModelSpec(**{k: v for k, v in params.items() if k in model_keys})

@@ -17,7 +17,8 @@ import numpy as np
 
 from lstmtune import analysis as analysis_mod
 from lstmtune import baselines as baselines_mod
-from lstmtune import budget, evaluation, planner, results_io, runner
+from lstmtune import budget, evaluation, executor, planner, results_io
+from lstmtune.resultset import StudyResults
 from lstmtune.data import Series, load
 from lstmtune.errors import LstmtuneError
 from lstmtune.fileio import atomic_outputs, claim_run_dir
@@ -30,7 +31,7 @@ from lstmtune.spec import StudySpec
 class Outcome:
     """A finished study. ``analysis`` is None when every run diverged (the report says so)."""
 
-    results: planner.StudyResults
+    results: StudyResults
     analysis: analysis_mod.Analysis | None
     directory: Path
     wall_s: float
@@ -49,9 +50,10 @@ def run(
     on_population: Callable[[int, int, planner.Population], None] | None = None,
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
     started: float | None = None,
-    extra_report: Callable[[planner.StudyResults, analysis_mod.Analysis], dict] | None = None,
+    extra_report: Callable[[StudyResults, analysis_mod.Analysis], dict] | None = None,
     inputs: Sequence[Path] = (),
     max_runs: int | None = budget.DEFAULT_MAX_RUNS,
+    trainer=None,
 ) -> Outcome:
     """Run ``spec``, keeping results in a store, and write the outputs to ``out``.
 
@@ -68,6 +70,8 @@ def run(
       extra_report: returns extra HTML blocks for the report (used by ``reproduce``).
       inputs: files the study reads besides its data (the study file): never overwritten.
       max_runs: refuse a study that plans more trainings (None: no limit).
+      trainer: what trains the populations (:class:`lstmtune.executor.LocalExecutor`
+        by default; :class:`lstmtune.ray_executor.RayExecutor` for a cluster).
 
     Raises:
       LstmtuneError: ``out`` is not a new, empty or lstmtune run directory (see
@@ -78,10 +82,10 @@ def run(
     budget.check(spec, len(series), max_runs=max_runs)  # size and memory: refused before anything is written
     check_scoreable(spec, series)
     plan = planner.plan(spec)
-    planner.validate(plan, series)  # bad settings fail here, before anything is written
+    executor.validate(plan, series)  # bad settings fail here, before anything is written
     out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *_data_inputs(spec)])
     with open_store(storage or default_url(out)) as store:
-        results = execute(spec, series, store, on_population=on_population, on_epochs=on_epochs)
+        results = execute(spec, series, store, on_population=on_population, on_epochs=on_epochs, trainer=trainer)
     try:
         analysis = analysis_mod.analyse(results)
     except analysis_mod.AllDiverged:
@@ -108,7 +112,7 @@ def run(
 TEST_FORECASTS = "test_forecasts.csv"
 
 
-def _test_paths(results: planner.StudyResults, analysis: analysis_mod.Analysis, directory: Path | None = None):
+def _test_paths(results: StudyResults, analysis: analysis_mod.Analysis, directory: Path | None = None):
     """The best configuration's forecasts of the test period (:mod:`lstmtune.testpaths`), or None.
 
     ``directory``: a finished run's, whose ``test_forecasts.csv`` is read back
@@ -167,7 +171,7 @@ def report(directory: Path) -> Path:
     return directory / "report.html"
 
 
-def _keep_first_timings(results: planner.StudyResults, out: Path) -> None:
+def _keep_first_timings(results: StudyResults, out: Path) -> None:
     """A rerun that trained nothing keeps the timings of the run that did the work
     (its own are kept as ``rerun_*``), so a report never claims "0.3 s of training"."""
     import json
@@ -229,7 +233,8 @@ def execute(
     *,
     on_population: Callable[[int, int, planner.Population], None] | None = None,
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
-) -> planner.StudyResults:
+    trainer=None,
+) -> StudyResults:
     """Run the study's evaluation protocol (see :mod:`lstmtune.evaluation`) against ``store``.
 
     Selection phases train every configuration on data that ends before the test
@@ -243,7 +248,7 @@ def execute(
     """
     t0 = time.perf_counter()
     progress = _Progress(on_population)
-    sel = run_selection(spec, series, store, on_population=progress, on_epochs=on_epochs)
+    sel = run_selection(spec, series, store, on_population=progress, on_epochs=on_epochs, trainer=trainer)
     points, runs, metric = sel.points, sel.runs, sel.metric
     selection, phases = list(sel.results), list(sel.phases)
     trained = sum(r.timings.get("runs_trained", 0) for r in selection)
@@ -254,7 +259,7 @@ def execute(
         sel_base = _mean_scores([_baseline_scores(spec, ph.series, ph.spec.data.test_size) for ph in phases])
     chosen = evaluation.select(runs, points, metric)
     test_runs = None
-    tested = run_test(spec, series, store, points if spec.evaluation.test_all else list(chosen.values()), on_population=progress, on_epochs=on_epochs)
+    tested = run_test(spec, series, store, points if spec.evaluation.test_all else list(chosen.values()), on_population=progress, on_epochs=on_epochs, trainer=trainer)
     if tested is not None:
         tph, tres = tested
         trained += tres.timings.get("runs_trained", 0)
@@ -267,7 +272,7 @@ def execute(
     runs = _tidy(runs[evaluation.column_order(runs.columns)], points)
     first = selection[0]
     counts = [dict(c, phase=ph.name) for ph, r in zip(phases, selection) for c in r.counts]
-    return planner.StudyResults(
+    return StudyResults(
         spec=spec,
         points=points,
         runs=runs,
@@ -318,7 +323,7 @@ class Selection:
     runs: "pd.DataFrame"
     metric: str
     phases: tuple[evaluation.Phase, ...]
-    results: tuple[planner.StudyResults, ...]
+    results: tuple[StudyResults, ...]
 
 
 def run_selection(
@@ -329,6 +334,7 @@ def run_selection(
     *,
     on_population: Callable[[int, int, planner.Population], None] | None = None,
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+    trainer=None,
 ) -> Selection:
     """Train ``points`` (default: the spec's grids) on the selection phases, against ``store``.
 
@@ -340,11 +346,11 @@ def run_selection(
     phases = evaluation.selection_phases(spec, series, points)
     plans = [_fit_memory(dataclasses.replace(planner.plan(ph.spec, ph.points), phase=ph.name), len(ph.series)) for ph in phases]
     for ph, pl in zip(phases, plans):
-        planner.validate(pl, ph.series)  # every phase's settings fit its data, before training
+        executor.validate(pl, ph.series)  # every phase's settings fit its data, before training
         if isinstance(on_population, _Progress):
             on_population.expect(pl)
     results = tuple(
-        runner.execute_stored(pl, ph.series, store, on_population=on_population, on_epochs=on_epochs) for ph, pl in zip(phases, plans)
+        executor.execute(pl, ph.series, store, on_population=on_population, on_epochs=on_epochs, executor=trainer) for ph, pl in zip(phases, plans)
     )
     if spec.evaluation.selection == "test":
         runs = results[0].runs.copy()
@@ -366,13 +372,14 @@ def run_test(
     *,
     on_population: Callable[[int, int, planner.Population], None] | None = None,
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
-) -> tuple[evaluation.Phase, planner.StudyResults] | None:
+    trainer=None,
+) -> tuple[evaluation.Phase, StudyResults] | None:
     """Score ``points`` on the test set (the test phase); None under ``selection = "test"`` or without points."""
     tph = evaluation.test_phase(spec, series, points)
     if tph is None or not tph.points:
         return None
     tplan = _fit_memory(dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last, phase=tph.name), len(tph.series))
-    planner.validate(tplan, tph.series)
+    executor.validate(tplan, tph.series)
     if isinstance(on_population, _Progress):
         on_population.expect(tplan)
-    return tph, runner.execute_stored(tplan, tph.series, store, on_population=on_population, on_epochs=on_epochs)
+    return tph, executor.execute(tplan, tph.series, store, on_population=on_population, on_epochs=on_epochs, executor=trainer)

@@ -92,7 +92,7 @@ def compute(results, study: str, label: str) -> TestPaths:
     """Retrain ``label`` of sub-study ``study`` on the data before the test and forecast the test.
 
     Args:
-      results: the :class:`lstmtune.planner.StudyResults`.
+      results: the :class:`lstmtune.resultset.StudyResults`.
       study / label: which configuration (e.g. :meth:`lstmtune.analysis.Analysis.best_overall`).
 
     Raises:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune import budget, planner, spec
+from lstmtune import budget, executor, planner, spec
 from lstmtune.cli import app
 from lstmtune.data import load
 
@@ -88,8 +88,8 @@ def test_populations_too_large_for_memory_are_split_with_the_same_results():
     small = budget.split(plan.populations, len(series), memory_bytes=int(one * 2 / budget.MEMORY_SHARE) + 1)
     assert [p.size for p in small[:3]] == [2, 2, 2]  # units=1: two replicas per part
     assert len(small) > len(plan.populations) and sum(p.size for p in small) == 12
-    whole = planner.execute(plan, series).runs
-    parts = planner.execute(dataclasses.replace(plan, populations=small), series).runs
+    whole = executor.execute(plan, series).runs
+    parts = executor.execute(dataclasses.replace(plan, populations=small), series).runs
     np.testing.assert_array_equal(whole["test_rmse"].to_numpy(), parts["test_rmse"].to_numpy())
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune import identity, planner, runner, search, spec
+from lstmtune import executor, identity, planner, runner, search, spec
 from lstmtune.cli import app
 from lstmtune.data import load
 from lstmtune.store import open_store
@@ -56,11 +56,11 @@ def test_phases_sharing_a_study_name_never_mix(tmp_path):
     x = load("shampoo")
     cases = [(_spec(), x), (_spec(data={"test_size": 6}), dataclasses.replace(x, dates=x.dates[:-12], values=x.values[:-12]))]
     with open_store(f"sqlite:///{tmp_path / 'shared.db'}") as store:
-        shared = [runner.execute_stored(dataclasses.replace(planner.plan(s), phase="validation"), ser, store) for s, ser in cases]
+        shared = [executor.execute(dataclasses.replace(planner.plan(s), phase="validation"), ser, store) for s, ser in cases]
         assert len(store.studies()) == 2
     for k, (s, ser) in enumerate(cases):
         with open_store(f"sqlite:///{tmp_path / f'alone{k}.db'}") as store:
-            alone = runner.execute_stored(dataclasses.replace(planner.plan(s), phase="validation"), ser, store)
+            alone = executor.execute(dataclasses.replace(planner.plan(s), phase="validation"), ser, store)
         assert shared[k].timings["runs_trained"] == 4
         np.testing.assert_array_equal(shared[k].runs["test_rmse"].to_numpy(), alone.runs["test_rmse"].to_numpy())
     assert not np.allclose(shared[0].runs["test_rmse"], shared[1].runs["test_rmse"])

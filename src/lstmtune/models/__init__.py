@@ -1,5 +1,5 @@
-"""Recurrent forecasters with Keras semantics, as pure functions over parameter pytrees."""
+"""Recurrent cells (Keras semantics) and the stacked network built from them."""
 
-from lstmtune.models.lstm import DenseParams, LSTMParams, Params, forward, init_params, lstm_cell
+from lstmtune.models.lstm import DenseParams, LSTMParams, lstm_cell
 
-__all__ = ["DenseParams", "LSTMParams", "Params", "forward", "init_params", "lstm_cell"]
+__all__ = ["DenseParams", "LSTMParams", "lstm_cell"]

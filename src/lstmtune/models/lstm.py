@@ -37,11 +37,6 @@ class DenseParams(NamedTuple):
     bias: jax.Array  # (1,)
 
 
-class Params(NamedTuple):
-    lstm: LSTMParams
-    dense: DenseParams
-
-
 def glorot_uniform(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     """Keras ``GlorotUniform``: U(-l, l) with ``l = sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = shape
@@ -71,12 +66,6 @@ def init_layer(rng: np.random.Generator, features: int, units: int) -> LSTMParam
     )
 
 
-def init_params(rng: np.random.Generator, features: int, units: int) -> Params:
-    """Draw one single-layer network's initial weights (NumPy float32 arrays)."""
-    layer = init_layer(rng, features, units)
-    return Params(lstm=layer, dense=DenseParams(kernel=glorot_uniform(rng, (units, 1)), bias=np.zeros(1, dtype=np.float32)))
-
-
 def hard_sigmoid(x: jax.Array) -> jax.Array:
     """Keras 2.0's ``hard_sigmoid`` (Keras 3 changed it to ``relu6(x + 3) / 6``)."""
     return jnp.clip(0.2 * x + 0.5, 0.0, 1.0)
@@ -86,7 +75,7 @@ RECURRENT_ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "hard_sigmoid": hard_sigmoid
 
 
 def lstm_cell(
-    p: LSTMParams, x: jax.Array, h: jax.Array, c: jax.Array, recurrent_activation: str = "sigmoid"
+    p: LSTMParams, x: jax.Array, h: jax.Array, c: jax.Array, recurrent_activation: str = "sigmoid", input_masks=None, recurrent_masks=None
 ) -> tuple[jax.Array, jax.Array]:
     """One LSTM step for a batch of streams.
 
@@ -95,66 +84,27 @@ def lstm_cell(
       x: inputs, shape ``(batch, features)``.
       h, c: hidden and carry state, shape ``(batch, units)``.
       recurrent_activation: ``"sigmoid"`` or ``"hard_sigmoid"``.
+      input_masks / recurrent_masks: dropout masks per gate, ``(4, batch, features)``
+        / ``(4, batch, units)``, or None (no dropout: the gates in one product).
+        Keras (``implementation=1``) uses independent masks per gate when recurrent
+        dropout is on and one shared input mask otherwise; the caller passes them
+        accordingly.
 
     Returns:
       The new ``(h, c)``.
     """
     act = RECURRENT_ACTIVATIONS[recurrent_activation]
-    z = x @ p.kernel
-    z = z + h @ p.recurrent_kernel
-    z = z + p.bias
-    z_i, z_f, z_c, z_o = jnp.split(z, 4, axis=-1)
+    if input_masks is None and recurrent_masks is None:
+        z = x @ p.kernel
+        z = z + h @ p.recurrent_kernel
+        z = z + p.bias
+        z_i, z_f, z_c, z_o = jnp.split(z, 4, axis=-1)
+    else:
+        k = jnp.split(p.kernel, 4, axis=-1)
+        rk = jnp.split(p.recurrent_kernel, 4, axis=-1)
+        b = jnp.split(p.bias, 4)
+        z_i, z_f, z_c, z_o = [(x * input_masks[g]) @ k[g] + b[g] + (h * recurrent_masks[g]) @ rk[g] for g in range(4)]
     i, f, o = act(z_i), act(z_f), act(z_o)
     c = f * c + i * jnp.tanh(z_c)
     h = o * jnp.tanh(c)
     return h, c
-
-
-def lstm_cell_masked(
-    p: LSTMParams, x, h, c, input_masks, recurrent_masks, recurrent_activation: str = "sigmoid"
-) -> tuple[jax.Array, jax.Array]:
-    """One LSTM step with a dropout mask per gate (Keras ``implementation=1``).
-
-    Args:
-      input_masks: ``(4, batch, features)``; recurrent_masks: ``(4, batch, units)``.
-        Keras uses independent masks per gate when recurrent dropout is on and
-        one shared input mask otherwise; the caller passes them accordingly.
-    """
-    act = RECURRENT_ACTIVATIONS[recurrent_activation]
-    k = jnp.split(p.kernel, 4, axis=-1)
-    rk = jnp.split(p.recurrent_kernel, 4, axis=-1)
-    b = jnp.split(p.bias, 4)
-    pre = [(x * input_masks[g]) @ k[g] + b[g] + (h * recurrent_masks[g]) @ rk[g] for g in range(4)]
-    i, f, o = act(pre[0]), act(pre[1]), act(pre[3])
-    c = f * c + i * jnp.tanh(pre[2])
-    h = o * jnp.tanh(c)
-    return h, c
-
-
-def forward(
-    params: Params,
-    x: jax.Array,
-    state: tuple[jax.Array, jax.Array],
-    recurrent_activation: str = "sigmoid",
-) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
-    """Run a minibatch of sequences through LSTM -> Dense from a carried state.
-
-    Args:
-      params: network weights.
-      x: inputs, shape ``(batch, timesteps, features)``; row j continues stream j.
-      state: ``(h, c)``, each ``(batch, units)``.
-      recurrent_activation: see :func:`lstm_cell`.
-
-    Returns:
-      ``(yhat, state)``: one-step forecasts of shape ``(batch,)`` and the state
-      after the last timestep.
-    """
-
-    # Timesteps are few (the tutorial uses 1): a Python loop unrolls them,
-    # which compiles faster than a nested while loop inside the epoch scans.
-    h, c = state
-    for t in range(x.shape[1]):
-        h, c = lstm_cell(params.lstm, x[:, t, :], h, c, recurrent_activation)
-    state = (h, c)
-    yhat = h @ params.dense.kernel + params.dense.bias
-    return yhat[:, 0], state

@@ -96,10 +96,7 @@ def forward(params: NetParams, x: jax.Array, state: tuple, *, cell: str = "lstm"
         if cell == "lstm":
             h, c = s
             for x_t in seq:
-                if in_masks is None:
-                    h, c = lstm.lstm_cell(p, x_t, h, c, recurrent_activation)
-                else:
-                    h, c = lstm.lstm_cell_masked(p, x_t, h, c, in_masks, rec_masks, recurrent_activation)
+                h, c = lstm.lstm_cell(p, x_t, h, c, recurrent_activation, in_masks, rec_masks)
                 outs.append(h)
             new_state.append((h, c))
         else:

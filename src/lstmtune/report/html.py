@@ -10,7 +10,7 @@ import jinja2
 import numpy as np
 
 from lstmtune.analysis import Analysis, combined_table
-from lstmtune.planner import StudyResults, group_scores
+from lstmtune.resultset import StudyResults, group_scores
 from lstmtune.report import figures
 
 

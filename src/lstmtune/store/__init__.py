@@ -14,6 +14,7 @@ Usage::
 """
 
 from lstmtune.store.base import DONE, METRIC_COLUMNS, RUNNING, SCHEMA_VERSION, STATUS_COLUMNS, Store
+from lstmtune.store.memory import MemoryStore
 from lstmtune.store.sql import SQLStore, default_url
 
 
@@ -33,6 +34,7 @@ def open_store(url: str, *, read_only: bool = False) -> Store:
 
 
 __all__ = [
+    "MemoryStore",
     "DONE",
     "METRIC_COLUMNS",
     "RUNNING",

@@ -29,13 +29,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmtune.metrics import NAMES
+
 SCHEMA_VERSION = 1
 """Version of the store's schema that this lstmtune reads and writes."""
 
 RUNNING = "running"
 DONE = "done"
 
-METRIC_COLUMNS = ("test_rmse", "test_mae", "test_mape", "test_smape", "test_mase", "train_rmse")
+METRIC_COLUMNS = (*(f"test_{m}" for m in NAMES), "train_rmse")
 """Per-run metrics stored by :meth:`Store.complete` (NaN for diverged runs)."""
 
 STATUS_COLUMNS = ("study", "configs", "done", "diverged", "running")

@@ -154,7 +154,13 @@ class SQLStore(Store):
             elif not writable:
                 raise LstmtuneError(f"database {self.url}: {path if path.exists() else parent} is read-only; lstmtune needs to write its results there")
         try:
-            self._engine = sa.create_engine(self._url, connect_args=connect_args)
+            if self._sqlite and self._url.database in (None, "", ":memory:"):
+                # In memory: one database per connection, so one connection, shared by threads.
+                from sqlalchemy.pool import StaticPool
+
+                self._engine = sa.create_engine(self._url, connect_args={**connect_args, "check_same_thread": False}, poolclass=StaticPool)
+            else:
+                self._engine = sa.create_engine(self._url, connect_args=connect_args)
         except (ImportError, sa.exc.ArgumentError) as err:
             raise LstmtuneError(f"cannot open database {self.url}: {err}") from None
         if self._sqlite and self._url.get_driver_name() == "pysqlite":

@@ -1,0 +1,108 @@
+"""Train a study's populations on a Ray cluster (``lstmtune run --executor ray``).
+
+:class:`RayExecutor` is an executor of :func:`lstmtune.executor.execute`: the
+process that runs the study claims the runs, sends each population to the
+cluster as one Ray task (:func:`train_task`: the engine on that machine's CPU
+or GPU), and commits each result to the study's store as it arrives, exactly
+as the local executor does. Only that process touches the store, so a cluster
+needs no shared database (PostgreSQL stays useful for several ``lstmtune run``
+processes on one study).
+
+A task whose worker process or machine dies is retried by Ray (``max_retries``);
+the other populations are unaffected, and results committed before are kept. A
+population's bits do not depend on where it runs (same engine, same seeds; see
+:data:`lstmtune.engine.PAD`), so results equal the local executor's.
+
+Needs the ``ray`` extra: ``pip install 'lstmtune[ray]'``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from lstmtune.errors import LstmtuneError
+from lstmtune.executor import Job, population_hyper
+
+
+def train_task(arch, schedule, hyper, seeds, problem):
+    """What a Ray worker runs: one population on the engine (:func:`lstmtune.engine.train_population`)."""
+    from lstmtune import engine
+
+    return engine.train_population(problem, arch, schedule, hyper, seeds=seeds)
+
+
+@functools.cache
+def _remote(task: Callable):
+    import ray
+
+    return ray.remote(task)
+
+
+class RayExecutor:
+    """Runs populations as Ray tasks (see the module docstring).
+
+    Args:
+      address: a running cluster's address (``HOST:6379``, or ``"auto"``); None
+        starts a local Ray instance for this process.
+      num_cpus / num_gpus: resources each task asks for.
+      max_retries: retries of a task whose worker died.
+      task: the function run per population (default :func:`train_task`; tests
+        wrap it). It must be importable by the workers.
+      init: extra arguments of ``ray.init``.
+
+    Raises:
+      LstmtuneError: Ray is not installed, or the cluster cannot be reached.
+    """
+
+    def __init__(self, address: str | None = None, *, num_cpus: float = 1, num_gpus: float = 0, max_retries: int = 3, task: Callable = train_task, **init):
+        try:
+            import ray
+        except ImportError:
+            raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                raise LstmtuneError(f"cannot reach the Ray cluster at {address or 'a new local instance'}: {err}") from None
+        self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus, "max_retries": max_retries}
+        self.task = task
+
+    def _submit(self, job: Job):
+        pop = job.population
+        seeds = [r.seed for r in pop.replicas]
+        return _remote(self.task).options(**self.options).remote(pop.arch, pop.schedule, population_hyper(pop), seeds, job.problem)
+
+    def run(self, population, problem, on_epochs=None):
+        """Train one population on the cluster (waits for it)."""
+        import ray
+
+        return ray.get(self._submit(Job(0, population, problem, frozenset())))
+
+    def map(self, jobs: Iterable[Job], on_epochs=None) -> Iterator[tuple[Job, object, float]]:
+        """Submit every job, then yield ``(job, result, seconds)`` as each finishes.
+
+        Every job is taken (claimed) first, since the cluster runs them at once.
+        An interrupted iteration cancels the tasks still pending.
+        """
+        import ray
+
+        pending = {}
+        try:
+            for job in jobs:
+                pending[self._submit(job)] = (job, time.perf_counter())
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                job, t0 = pending.pop(ready[0])
+                try:
+                    result = ray.get(ready[0])
+                except ray.exceptions.RayError as err:
+                    raise LstmtuneError(f"population {job.index + 1} failed on the Ray cluster: {str(err).splitlines()[0]}") from None
+                yield job, result, time.perf_counter() - t0
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+
+
+__all__ = ["RayExecutor", "train_task"]

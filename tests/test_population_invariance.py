@@ -80,3 +80,28 @@ def test_a_bad_device_count_is_one_clear_error(monkeypatch, value):
     monkeypatch.setenv("LSTMTUNE_CPU_DEVICES", value)
     with pytest.raises(LstmtuneError, match=f"LSTMTUNE_CPU_DEVICES must be a positive whole number, got '{value}'"):
         engine.cpu_shards(3000, 1e12)
+
+
+def test_device_choice(monkeypatch):
+    arch = engine.Architecture(units=(1,), batch_size=4)
+    assert engine.device_for(30, arch, "cpu").platform == "cpu"
+    assert engine.device_for(30, arch).platform == "cpu"  # auto: a small population stays on the CPU
+    if not any(d.platform == "gpu" for d in jax.devices()):
+        with pytest.raises(LstmtuneError, match="JAX sees no GPU here"):
+            engine.device_for(30, arch, "gpu")
+        assert engine.device_for(10**6, engine.Architecture(units=(128,)), "auto").platform == "cpu"  # auto without a GPU
+    monkeypatch.setenv("LSTMTUNE_DEVICE", "tpu")
+    with pytest.raises(LstmtuneError, match="the device must be one of auto, cpu, gpu, got 'tpu'"):
+        engine.device_for(30, arch)
+
+
+def test_cli_refuses_an_absent_gpu_before_writing(tmp_path):
+    from typer.testing import CliRunner
+
+    from lstmtune.cli import app
+
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("a GPU is present: the refusal cannot be shown")
+    res = CliRunner().invoke(app, ["run", "--device", "gpu", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "JAX sees no GPU here" in res.output
+    assert not (tmp_path / "r").exists()

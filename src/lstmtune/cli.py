@@ -329,6 +329,7 @@ def run(
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     executor: Annotated[str, typer.Option("--executor", help="Where populations train: local (this process) or ray (a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto.")] = None,
 ) -> None:
     """Run a study: repeated training of every configuration, statistics, plots and a report.
 
@@ -345,6 +346,13 @@ def run(
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     out = out or Path("runs") / spec.name
     inputs = [study_file] if study_file else []
+    if device is not None:
+        import os
+
+        from lstmtune import engine
+
+        engine.device_for(1, engine.Architecture(), device)  # refuse a bad or absent device before anything is written
+        os.environ["LSTMTUNE_DEVICE"] = device
     trainer = _trainer(executor, address)
     outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs, trainer=trainer), out)
     _print_outcome(outcome)

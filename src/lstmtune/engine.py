@@ -347,9 +347,46 @@ def cpu_shards(p: int, amount: float = float("inf")) -> int:
         wanted = _xla.cpu_devices()
     except ValueError as err:
         raise LstmtuneError(str(err)) from None
-    if jax.default_backend() != "cpu" or amount < SHARD_WORK:
+    if amount < SHARD_WORK:
         return 1
     return max(1, min(wanted, len(jax.devices("cpu")), p // PAD))
+
+
+DEVICES = ("auto", "cpu", "gpu")
+
+GPU_MIN_REPLICAS = 3000
+GPU_MIN_UNITS = 32
+"""``auto`` trains on a GPU, when JAX sees one, populations of at least GPU_MIN_REPLICAS
+replicas or with a layer of at least GPU_MIN_UNITS units; smaller ones on the CPU. From
+the H200 measurements in issue 13 (1 unit, batch 4: 2.66 µs per replica-epoch at 30
+replicas, 0.16 at 3,000, against ~0.38 and ~0.17 on 2 CPU cores; 50 units, batch 32,
+1,000 points: 49 µs at 30 replicas): small populations of small models are bound by the
+GPU's per-step launch latency. Provisional: not re-measured on a GPU by this version."""
+
+
+def device_for(p: int, arch: Architecture, choice: str | None = None):
+    """The device a population trains on: ``choice`` (default ``$LSTMTUNE_DEVICE``, else
+    ``auto``) of :data:`DEVICES`.
+
+    Raises:
+      LstmtuneError: an unknown choice, or ``gpu`` when JAX sees no GPU.
+    """
+    import jax
+
+    from lstmtune.errors import LstmtuneError
+
+    choice = (choice or os.environ.get("LSTMTUNE_DEVICE") or "auto").strip().lower()
+    if choice not in DEVICES:
+        raise LstmtuneError(f"the device must be one of {', '.join(DEVICES)}, got {choice!r} (--device or LSTMTUNE_DEVICE)")
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:  # no GPU backend in this JAX
+        gpus = []
+    if choice == "gpu" and not gpus:
+        raise LstmtuneError("--device gpu: JAX sees no GPU here; install the CUDA build (pip install 'lstmtune[gpu]') or use --device cpu")
+    if choice == "gpu" or (choice == "auto" and gpus and (p >= GPU_MIN_REPLICAS or max(arch.units) >= GPU_MIN_UNITS)):
+        return gpus[0]
+    return jax.devices("cpu")[0]
 
 
 def _padded(tree, size: int):
@@ -408,7 +445,8 @@ def train_population(
     if params is None:
         params = init_population(seeds, problem.train_x.shape[2], arch)
     data = make_data(problem, arch)
-    shards = cpu_shards(p, work(p, problem, schedule))
+    device = device_for(p, arch)
+    shards = cpu_shards(p, work(p, problem, schedule)) if device.platform == "cpu" else 1
     size = -(-p // (PAD * shards)) * PAD * shards
     params, hyper = _padded(params, size), _padded(hyper, size)
     if shards > 1:  # the replica axis split across CPU devices, one core each; data copied to each
@@ -417,6 +455,8 @@ def train_population(
         mesh = Mesh(np.array(jax.devices("cpu")[:shards]), ("replica",))
         params, hyper = jax.device_put((params, hyper), NamedSharding(mesh, PartitionSpec("replica")))
         data = jax.device_put(data, NamedSharding(mesh, PartitionSpec()))
+    else:  # committed to the chosen device: the compiled program runs there
+        params, hyper, data = jax.device_put((params, hyper, data), device)
     start, advance = program(arch, schedule)
     carry = start(params, hyper, data)
     chunks = []

@@ -1,6 +1,7 @@
 """Search over populations: samplers, objective, pruning by epochs, storage, bad spaces."""
 
 import optuna
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -93,13 +94,34 @@ def test_successive_halving_prunes_by_epochs(tmp_path):
     assert min(at10, key=at10.get) in {n for n, t in trials.items() if 30 in t.intermediate_values}
 
 
-def test_search_resumes_with_a_larger_budget(tmp_path):
+def _count_trainings(monkeypatch):
+    """Replicas trained by the engine from now on, one entry per population."""
+    from lstmtune import engine
+
+    calls, real = [], engine.train_population
+
+    def counting(*args, **kwargs):
+        calls.append(len(kwargs["seeds"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "train_population", counting)
+    return calls
+
+
+def test_search_resumes_with_a_larger_budget(tmp_path, monkeypatch):
     out = tmp_path / "r"
     s = _spec({"sampler": "random", "trials": 3, "batch": 3, "space": SPACE})
-    search.run(s, out)
+    first, _ = search.run(s, out)
+    assert first.trainings == 3 * 3
+    calls = _count_trainings(monkeypatch)
+    again, _ = search.run(s, out)  # finished: nothing is retrained, diagnostics included
+    assert calls == [] and again.trainings == 0
+    pd.testing.assert_frame_equal(again.trials, first.trials)
     more = _spec({"sampler": "random", "trials": 5, "batch": 3, "space": SPACE})
     outcome, _ = search.run(more, out)
     assert len(outcome.trials) == 5
+    assert outcome.trainings == 2 * 3  # only the 2 new trials' 3 repeats
+    pd.testing.assert_frame_equal(outcome.trials.head(3), first.trials)
 
 
 @pytest.mark.parametrize(

@@ -500,17 +500,20 @@ def run(
     phases = evaluation.selection_phases(spec, series, [])
     persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size) for ph in phases]))
     test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size)
-    curves = diagnose_best(outcome, series)
+    with open_store(url) as store:  # the diagnostic reruns are stored too: a rerun reads them back
+        curves = diagnose_best(outcome, series, store)
     with atomic_outputs(out) as tmp:
         path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
     return outcome, out / path.name
 
 
-def diagnose_best(outcome: SearchOutcome, series: Series, k: int = 3) -> dict[str, np.ndarray]:
+def diagnose_best(outcome: SearchOutcome, series: Series, store=None, k: int = 3) -> dict[str, np.ndarray]:
     """Per-epoch train/test RMSE of the best ``k`` trials (``runs.diagnostic_repeats`` repeats each).
 
     The search itself scores trials only at their final epoch; these diagnostic runs
-    (same seeds as the trials' first repeats) show how the best ones got there.
+    (same seeds as the trials' first repeats) show how the best ones got there. They
+    are a study of their own phase (``PHASE-diagnostics``) in ``store`` (default: in
+    memory), so a rerun of a finished search reads them back instead of retraining.
     """
     spec = outcome.spec
     best = completed(outcome.trials).sort_values("value").head(k)
@@ -524,5 +527,6 @@ def diagnose_best(outcome: SearchOutcome, series: Series, k: int = 3) -> dict[st
         points.append(GridPoint("best", f"trial {int(row['trial'])}", chosen, resolve({**base, **chosen}, "search", "best")))
     diag = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "diagnostic"})})
     phase = evaluation.selection_phases(diag, series, points)[0]  # curves of the selection holdout, not the test
-    results = executor.execute(planner.plan(phase.spec, points), phase.series)
+    plan = dataclasses.replace(planner.plan(phase.spec, points), phase=f"{phase.name}-diagnostics")
+    results = executor.execute(plan, phase.series, store)
     return {p.label: results.curves[p.config.key] for p in points if p.config.key in results.curves}

@@ -54,7 +54,7 @@ def test_run_directory_layout(outcome):
     }
     assert {p.name for p in d.iterdir()} == expected
     plots = {p.name for p in (d / "plots").iterdir()}
-    want = {"series.png", "test_forecasts.png"}
+    want = {"series.png", "test_forecasts.png", ".keys.json"}
     for sub in ("u", "e"):
         want |= {f"box_{sub}.png", f"median_{sub}.png"}
     for sub, label, _, _ in POINTS:
@@ -62,7 +62,8 @@ def test_run_directory_layout(outcome):
         want |= {f"diag_{sub}_{slug}.png", f"band_{sub}_{slug}.png"}
     assert plots == want
     for name in plots:
-        assert (d / "plots" / name).read_bytes()[:8] == PNG_MAGIC, name
+        if name.endswith(".png"):
+            assert (d / "plots" / name).read_bytes()[:8] == PNG_MAGIC, name
     # no temporary folders left beside it
     assert [p.name for p in d.parent.iterdir()] == ["out"]
 

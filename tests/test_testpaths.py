@@ -46,3 +46,25 @@ def test_run_writes_the_table_and_the_figure_and_report_reads_them_back(finished
     again = pd.read_csv(out / "test_forecasts.csv")
     pd.testing.assert_frame_equal(again, table)
     assert "Forecasts of the test period" in (out / "report.html").read_text()
+
+
+def test_a_redrawn_report_reuses_figures_drawn_from_the_same_data(finished, monkeypatch):
+    from lstmtune.report import figures
+
+    out = finished.directory
+    before = {p.name: p.read_bytes() for p in (out / "plots").iterdir()}
+    drawn = []
+    for name in ("series_plot", "box_plot", "diagnostic_lines", "diagnostic_band", "median_curves", "test_forecasts"):
+        stub = lambda *a, name=name, **k: drawn.append(name)  # noqa: E731
+        stub.__name__ = name  # the figure's key names its drawing function
+        monkeypatch.setattr(figures, name, stub)
+    study.report(out)
+    assert drawn == []  # nothing changed: every figure copied
+    assert {p.name: p.read_bytes() for p in (out / "plots").iterdir()} == before
+    import json
+
+    keys = json.loads((out / "plots" / ".keys.json").read_text())
+    (out / "plots" / ".keys.json").write_text(json.dumps({**keys, "series.png": "stale"}))
+    with pytest.raises(FileNotFoundError):  # a stale key: that figure is drawn again (by the stub, which writes nothing)
+        study.report(out)
+    assert drawn == ["series_plot"]

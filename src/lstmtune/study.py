@@ -105,7 +105,7 @@ def run(
         analysis_mod.combined_table(analysis, results.points).to_csv(tmp / "summary.csv", index_label="config")
         if paths is not None:
             paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
-        html.render(results, analysis, tmp, wall_s=wall, extra=extra, test_paths=paths)
+        html.render(results, analysis, tmp, wall_s=wall, extra=extra, test_paths=paths, reuse=out / "plots")
     return Outcome(results, analysis, out, wall)
 
 
@@ -167,7 +167,7 @@ def report(directory: Path) -> Path:
         else:
             if paths is not None:
                 paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
-            html.render(results, analysis, tmp, wall_s=results.timings.get("wall_s"), test_paths=paths)
+            html.render(results, analysis, tmp, wall_s=results.timings.get("wall_s"), test_paths=paths, reuse=directory / "plots")
     return directory / "report.html"
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
+import json
 import re
+import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -18,18 +23,83 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "default"
 
 
-def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict:
-    """Draw every figure into ``plots``; return their descriptions for the report."""
+KEYS = ".keys.json"
+"""In ``plots/``: each figure's name -> the fingerprint of what it was drawn from."""
+
+
+def _fingerprint(obj, h) -> None:
+    """Feed everything a figure is drawn from into the hash ``h`` (arrays by their bytes)."""
+    if isinstance(obj, np.ndarray):
+        a = np.ascontiguousarray(obj)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
+    elif isinstance(obj, Mapping):
+        h.update(b"{")
+        for k in obj:
+            _fingerprint(k, h)
+            _fingerprint(obj[k], h)
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[")
+        for x in obj:
+            _fingerprint(x, h)
+        h.update(b"]")
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        _fingerprint({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, h)
+    else:
+        h.update(repr(obj).encode())
+
+
+class _Figures:
+    """Draws figures into ``plots``, or copies one unchanged from ``reuse`` (an earlier
+    ``plots/`` whose figure of that name was drawn from the same data by this version)."""
+
+    def __init__(self, plots: Path, reuse: Path | None):
+        # The drawing code's own bytes: a changed figure function never reuses an old picture.
+        self.plots, self.version, self.keys = plots, hashlib.sha256(Path(figures.__file__).read_bytes()).hexdigest(), {}
+        self.old = {}
+        if reuse is not None and (reuse / KEYS).is_file():
+            try:
+                self.old = json.loads((reuse / KEYS).read_text())
+            except (OSError, ValueError):
+                self.old = {}
+        self.reuse = reuse if reuse is not None and reuse.is_dir() and not reuse.is_symlink() else None
+
+    def __call__(self, name: str, draw, *args, **kwargs) -> str:
+        h = hashlib.sha256(f"{self.version}:{draw.__name__}".encode())
+        _fingerprint([args, kwargs], h)
+        key = h.hexdigest()
+        self.keys[name] = key
+        old = self.reuse / name if self.reuse is not None else None
+        if old is not None and self.old.get(name) == key and old.is_file() and not old.is_symlink():
+            shutil.copyfile(old, self.plots / name)
+        else:
+            draw(*args, self.plots / name, **kwargs)
+        return name
+
+    def close(self) -> None:
+        (self.plots / KEYS).write_text(json.dumps(self.keys, indent=0, sort_keys=True))
+
+
+def draw_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse: Path | None = None, test_paths=None) -> dict:
+    """Draw every figure into ``plots``; return their descriptions for the report.
+
+    ``reuse``: an earlier ``plots/`` folder; figures drawn there from the same data are
+    copied instead of drawn again (a report redrawn from unchanged results draws nothing).
+    """
     plots.mkdir(parents=True, exist_ok=True)
+    draw = _Figures(plots, reuse)
     persistence = analysis.persistence_rmse
     s = results.series
-    figures.series_plot(s.axis, s.values, plots / "series.png", title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
-    out = {"series": "series.png", "substudies": {}}
+    draw("series.png", figures.series_plot, s.axis, s.values, title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
+    out = {"series": "series.png", "substudies": {}, "test_paths": None}
+    if test_paths is not None:
+        out["test_paths"] = draw("test_forecasts.png", figures.test_forecasts, test_paths, positional=results.series.positional)
     for sub in analysis.substudies:
         name = _slug(sub.name)
         entry = {"box": f"box_{name}.png", "median": None, "diagnostics": []}
         groups = group_scores(results, sub.name)
-        figures.box_plot(groups, plots / entry["box"], title=f"{sub.name}: final {metric_name(analysis)}", xlabel=", ".join(sub.varied) or "config", baseline=persistence)
+        draw(entry["box"], figures.box_plot, groups, title=f"{sub.name}: final {metric_name(analysis)}", xlabel=", ".join(sub.varied) or "config", baseline=persistence)
         curves = {}
         longest: dict[str, tuple[int, str]] = {}  # family -> (epochs, label): shorter ones are its prefixes
         for p in results.points:
@@ -44,13 +114,14 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path) -> dict
                 curves[p.label] = c
             lines = f"diag_{name}_{_slug(p.label)}.png"
             band = f"band_{name}_{_slug(p.label)}.png"
-            figures.diagnostic_lines(c, plots / lines, title=f"{p.label}: {c.shape[0]} repeats", baseline=persistence)
-            figures.diagnostic_band(c, plots / band, title=f"{p.label}: median and IQR", baseline=persistence)
+            draw(lines, figures.diagnostic_lines, c, title=f"{p.label}: {c.shape[0]} repeats", baseline=persistence)
+            draw(band, figures.diagnostic_band, c, title=f"{p.label}: median and IQR", baseline=persistence)
             entry["diagnostics"].append({"label": p.label, "lines": lines, "band": band})
         if curves:
             entry["median"] = f"median_{name}.png"
-            figures.median_curves(curves, plots / entry["median"], title=f"{sub.name}: median {metric_name(analysis)} by epoch", baseline=persistence)
+            draw(entry["median"], figures.median_curves, curves, title=f"{sub.name}: median {metric_name(analysis)} by epoch", baseline=persistence)
         out["substudies"][sub.name] = entry
+    draw.close()
     return out
 
 
@@ -94,20 +165,20 @@ def _inline(plots: Path, name: str | None) -> str | None:
 
 
 def render(
-    results: StudyResults, analysis: Analysis, directory: Path, *, wall_s: float | None = None, extra: dict | None = None, test_paths=None
+    results: StudyResults, analysis: Analysis, directory: Path, *, wall_s: float | None = None, extra: dict | None = None, test_paths=None,
+    reuse: Path | None = None,
 ) -> Path:
     """Draw the figures into ``directory/plots`` and write ``directory/report.html``.
 
     ``test_paths``: the selected configuration's forecasts of the test period
     (:mod:`lstmtune.testpaths`), drawn against the actual values; None leaves the figure out.
+    ``reuse``: an earlier ``plots/`` folder whose unchanged figures are copied (see :func:`draw_figures`).
     """
     from lstmtune.results_io import environment
 
     directory = Path(directory)
     plots = directory / "plots"
-    figs = draw_figures(results, analysis, plots)
-    if test_paths is not None:
-        figures.test_forecasts(test_paths, plots / "test_forecasts.png", positional=results.series.positional)
+    figs = draw_figures(results, analysis, plots, reuse=reuse, test_paths=test_paths)
     env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
     template = env.get_template("report.html")
     table = combined_table(analysis)
@@ -141,7 +212,7 @@ def render(
         baselines=results.baselines,
         series_png=_inline(plots, figs["series"]),
         test_paths=test_paths,
-        test_paths_png=_inline(plots, "test_forecasts.png") if test_paths is not None else None,
+        test_paths_png=_inline(plots, figs["test_paths"]),
         substudies=subs,
         best={"study": study_name, "label": best_label, "mean": best_mean},
         persistence=analysis.persistence_rmse,

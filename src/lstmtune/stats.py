@@ -224,6 +224,25 @@ class StudyComparison:
     best_mean: float = float("nan")
     paired: bool = False
 
+    def groups(self) -> list[dict]:
+        """The comparison as lists (for a report with many configurations): the best, then
+        ``{"what": ..., "labels": [...]}`` for the indistinguishable, the worse and the untestable."""
+        level = f"{100 * (1 - self.alpha):.0f}%"
+        by_label = {c.config: c for c in self.comparisons}
+        out = []
+        same = self.indistinguishable[1:] if self.comparisons else []
+        if same:
+            ps = [by_label[label].p_adjusted for label in same]
+            p_text = _format_p(ps[0]) if len(ps) == 1 else _format_p(min(ps), "≥")
+            out.append({"what": f"indistinguishable from it (in the {level} model confidence set, MCS {p_text})", "labels": list(same)})
+        if self.worse:
+            ps = [by_label[label].p_adjusted for label in self.worse]
+            p_text = _format_p(ps[0]) if len(ps) == 1 else _format_p(max(ps), "≤")
+            out.append({"what": f"worse (outside the {level} model confidence set, MCS {p_text})", "labels": list(self.worse)})
+        if self.untestable:
+            out.append({"what": "not compared (fewer than 2 finite runs)", "labels": list(self.untestable)})
+        return out
+
     def sentence(self) -> str:
         """The comparison in plain words, e.g. for a report."""
         head = f"{self.best} is best (mean {self.best_mean:.4g})"

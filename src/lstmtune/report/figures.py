@@ -82,7 +82,7 @@ def test_forecasts(paths, path: Path, *, positional: bool = False) -> None:
     _save(fig, path)
 
 
-def diagnostic_lines(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None) -> None:
+def diagnostic_lines(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None, checkpoints: Sequence[int] = ()) -> None:
     """One train line (blue) and one test line (orange) per repeat.
 
     Args:
@@ -96,11 +96,11 @@ def diagnostic_lines(curves: np.ndarray, path: Path, *, title: str, baseline: fl
         ax.plot(epochs, curves[r, :, 1], color=TEST_COLOR, lw=0.8, alpha=0.8, label="test" if r == 0 else None)
     if baseline is not None:
         ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
-    _finish_curve_axes(ax, title, curves)
+    _finish_curve_axes(ax, title, curves, checkpoints)
     _save(fig, path)
 
 
-def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None) -> None:
+def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None, checkpoints: Sequence[int] = ()) -> None:
     """Median across repeats with the interquartile band, train and test."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -113,11 +113,13 @@ def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: flo
         ax.plot(epochs, q50, color=color, lw=1.5, label=f"{name} median (IQR band)")
     if baseline is not None:
         ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
-    _finish_curve_axes(ax, title, curves)
+    _finish_curve_axes(ax, title, curves, checkpoints)
     _save(fig, path)
 
 
-def _finish_curve_axes(ax, title: str, curves: np.ndarray) -> None:
+def _finish_curve_axes(ax, title: str, curves: np.ndarray, checkpoints: Sequence[int] = ()) -> None:
+    for k, e in enumerate(checkpoints):  # the epoch counts this run is also read at (shorter configurations)
+        ax.axvline(e, color="black", ls=":", lw=0.9, alpha=0.6, label="checkpoints" if k == 0 else None)
     finite = curves[np.isfinite(curves)]
     if finite.size:
         # Early epochs can be huge; keep the informative range in view.
@@ -131,27 +133,68 @@ def _finish_curve_axes(ax, title: str, curves: np.ndarray) -> None:
 
 
 def box_plot(
-    groups: Mapping[str, Sequence[float]], path: Path, *, title: str, xlabel: str, baseline: float | None = None, rotate: bool = False
+    groups: Mapping[str, Sequence[float]], path: Path, *, title: str, xlabel: str, baseline: float | None = None, rotate: bool = False,
+    facets: Sequence[tuple[str, Sequence[tuple[str, str]]]] | None = None,
 ) -> None:
-    """Box plot of final test RMSE per configuration, persistence drawn as a line."""
+    """Box plot of the final score per configuration, persistence drawn as a line.
+
+    Args:
+      groups: label -> scores.
+      facets: panels when a sub-study varies several parameters: ``(panel title,
+        [(label, short tick label), ...])``, e.g. one panel per value of the first
+        parameter, ticks naming the others' values (``xlabel`` names them). None:
+        one panel, ticks the labels (horizontal boxes when they are many or long).
+    """
     plt = _pyplot()
+    data = {k: np.asarray(v, dtype=float)[np.isfinite(v)] for k, v in groups.items()}
+    props = {"medianprops": {"color": "tab:green", "lw": 1.5}}
+    if facets:
+        widths = [max(1, len(members)) for _, members in facets]
+        fig, axes = plt.subplots(1, len(facets), figsize=(min(16, 2.2 + 0.75 * sum(widths) + 0.6 * len(facets)), 4.2), sharey=True,
+                                 gridspec_kw={"width_ratios": widths}, squeeze=False)
+        for ax, (panel, members) in zip(axes[0], facets):
+            ax.boxplot([data[label] for label, _ in members], tick_labels=[short for _, short in members], **props)
+            ax.set_title(panel, fontsize=9)
+            ax.tick_params(axis="x", labelsize=8, labelrotation=30 if max((len(t) for _, t in members), default=0) > 6 else 0)
+            ax.grid(alpha=0.3, axis="y")
+            if baseline is not None:
+                ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.3g}")
+        axes[0][0].set_ylabel(title.split(": ")[-1].replace("final ", "") if ": " in title else "score")
+        fig.supxlabel(xlabel, fontsize=9)
+        fig.suptitle(title, fontsize=10)
+        if baseline is not None:
+            bottom, top = axes[0][0].get_ylim()
+            axes[0][0].set_ylim(bottom, max(top, baseline * 1.06))
+            axes[0][-1].legend(loc="upper right", frameon=True, framealpha=0.9, fontsize=7)
+        _save(fig, path)
+        return
     labels = list(groups)
-    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4 + (1.5 if rotate else 0)))
-    data = [np.asarray(groups[k], dtype=float)[np.isfinite(groups[k])] for k in labels]
-    ax.boxplot(data, tick_labels=labels, medianprops={"color": "tab:green", "lw": 1.5})
-    if rotate:
-        ax.tick_params(axis="x", labelrotation=25, labelsize=7)
-        for tick in ax.get_xticklabels():
-            tick.set_horizontalalignment("right")
-    if baseline is not None:
-        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
-        bottom, top = ax.get_ylim()
-        ax.set_ylim(bottom, max(top, baseline * 1.06))  # keep the baseline and its label in view
-        ax.legend(loc="upper right", frameon=True, framealpha=0.9, fontsize=8)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("test RMSE")
+    horizontal = len(labels) > 8 or max((len(x) for x in labels), default=0) > 14
+    if horizontal:
+        fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.32 * len(labels)))
+        ax.boxplot([data[k] for k in labels][::-1], tick_labels=labels[::-1], orientation="horizontal", **props)
+        ax.tick_params(axis="y", labelsize=8)
+        if baseline is not None:
+            ax.axvline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.3g}")
+            ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=8)
+        ax.set_xlabel(title.split(": ")[-1] if ": " in title else "score")
+        ax.grid(alpha=0.3, axis="x")
+    else:
+        fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4 + (1.5 if rotate else 0)))
+        ax.boxplot([data[k] for k in labels], tick_labels=labels, **props)
+        if rotate:
+            ax.tick_params(axis="x", labelrotation=25, labelsize=7)
+            for tick in ax.get_xticklabels():
+                tick.set_horizontalalignment("right")
+        if baseline is not None:
+            ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+            bottom, top = ax.get_ylim()
+            ax.set_ylim(bottom, max(top, baseline * 1.06))  # keep the baseline and its label in view
+            ax.legend(loc="upper right", frameon=True, framealpha=0.9, fontsize=8)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("test RMSE")
+        ax.grid(alpha=0.3, axis="y")
     ax.set_title(title)
-    ax.grid(alpha=0.3, axis="y")
     _save(fig, path)
 
 
@@ -179,7 +222,7 @@ def median_curves(curves: Mapping[str, np.ndarray], path: Path, *, title: str, b
         if finite.size:
             ax.set_ylim(max(0.0, finite.min() * 0.9), np.percentile(finite, 99) * 1.1)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("median test RMSE")
+    ax.set_ylabel("median RMSE (original units)")  # of the holdout the title names (validation or test)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", frameon=False, fontsize=8)

@@ -99,30 +99,46 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse: 
         name = _slug(sub.name)
         entry = {"box": f"box_{name}.png", "median": None, "diagnostics": []}
         groups = group_scores(results, sub.name)
-        draw(entry["box"], figures.box_plot, groups, title=f"{sub.name}: final {metric_name(analysis)}", xlabel=", ".join(sub.varied) or "config", baseline=persistence)
+        points = [p for p in results.points if p.study == sub.name]
+        facets, xlabel = _facets(points, sub.varied)
+        draw(entry["box"], figures.box_plot, groups, title=f"{sub.name}: final {metric_name(analysis)}", xlabel=xlabel, baseline=persistence, facets=facets)
+        # One diagnostic figure per family (configurations that differ only in epochs are
+        # checkpoints of one run): the longest, the shorter ones marked on it.
+        families: dict[str, list] = {}
+        for p in points:
+            if p.config.key in results.curves:
+                families.setdefault(p.config.family, []).append(p)
         curves = {}
-        longest: dict[str, tuple[int, str]] = {}  # family -> (epochs, label): shorter ones are its prefixes
-        for p in results.points:
-            if p.study != sub.name or p.config.key not in results.curves:
-                continue
+        for members in families.values():
+            p = max(members, key=lambda m: m.config.epochs)
             c = results.curves[p.config.key]
-            fam = p.config.family
-            if fam not in longest or p.config.epochs > longest[fam][0]:
-                if fam in longest:
-                    curves.pop(longest[fam][1], None)
-                longest[fam] = (p.config.epochs, p.label)
-                curves[p.label] = c
+            curves[p.label] = c
+            marks = sorted(m.config.epochs for m in members if m.config.epochs < p.config.epochs)
+            label = p.label if not marks else f"{p.label} (checkpoints {', '.join(map(str, marks))})"
             lines = f"diag_{name}_{_slug(p.label)}.png"
             band = f"band_{name}_{_slug(p.label)}.png"
-            draw(lines, figures.diagnostic_lines, c, title=f"{p.label}: {c.shape[0]} repeats", baseline=persistence)
-            draw(band, figures.diagnostic_band, c, title=f"{p.label}: median and IQR", baseline=persistence)
-            entry["diagnostics"].append({"label": p.label, "lines": lines, "band": band})
+            draw(lines, figures.diagnostic_lines, c, title=f"{p.label}: {c.shape[0]} repeats", baseline=persistence, checkpoints=marks)
+            draw(band, figures.diagnostic_band, c, title=f"{p.label}: median and IQR", baseline=persistence, checkpoints=marks)
+            entry["diagnostics"].append({"label": label, "lines": lines, "band": band})
         if curves:
             entry["median"] = f"median_{name}.png"
             draw(entry["median"], figures.median_curves, curves, title=f"{sub.name}: median {metric_name(analysis)} by epoch", baseline=persistence)
         out["substudies"][sub.name] = entry
     draw.close()
     return out
+
+
+def _facets(points, varied: list[str]) -> tuple[list | None, str]:
+    """Panels for a sub-study varying several parameters: one per value of the first,
+    short tick labels naming the others' values. ``(None, names)`` for one parameter."""
+    if len(varied) < 2:
+        return None, ", ".join(varied) or "config"
+    outer, inner = varied[0], varied[1:]
+    panels: dict[str, list[tuple[str, str]]] = {}
+    for p in points:
+        short = "/".join(str(p.varied.get(k, "")) for k in inner)
+        panels.setdefault(f"{outer}={p.varied.get(outer)}", []).append((p.label, short))
+    return list(panels.items()), " / ".join(inner) + f" (panels: {outer})"
 
 
 def metric_name(analysis: Analysis) -> str:
@@ -158,6 +174,15 @@ def _test_rows(analysis: Analysis, sub) -> list[dict]:
     ]
 
 
+def number(x, scale: float) -> str:
+    """``x`` with the decimals that give about 4 significant digits at the data's ``scale``
+    (e.g. the persistence RMSE): 84.72 at scale 83, 0.8123 at scale 0.8."""
+    if x is None or not np.isfinite(x):
+        return "—"
+    decimals = 2 if not (scale and np.isfinite(scale) and scale > 0) else int(min(8, max(0, 3 - np.floor(np.log10(scale)))))
+    return f"{x:.{decimals}f}"
+
+
 def _inline(plots: Path, name: str | None) -> str | None:
     if name is None:
         return None
@@ -180,6 +205,7 @@ def render(
     plots = directory / "plots"
     figs = draw_figures(results, analysis, plots, reuse=reuse, test_paths=test_paths)
     env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
+    env.filters["num"] = number
     template = env.get_template("report.html")
     table = combined_table(analysis)
     study_name, best_label, best_mean = analysis.best_overall()
@@ -192,6 +218,10 @@ def render(
                 "varied": sub.varied,
                 "paired": sub.paired,
                 "sentence": sub.comparison.sentence(),
+                "groups": sub.comparison.groups(),
+                "n_labels": len(sub.table),
+                "best_label": sub.comparison.best,
+                "best_mean": sub.comparison.best_mean,
                 "rows": _table_rows(sub),
                 "test_rows": _test_rows(analysis, sub),
                 "box": _inline(plots, f["box"]),
@@ -230,6 +260,7 @@ def render(
         environment=environment(),
         extra=extra or {},
         n_configs=len(table),
+        scale=analysis.persistence_rmse,
     )
     path = directory / "report.html"
     path.write_text(html)

@@ -1,6 +1,7 @@
 """Search over populations: samplers, objective, pruning by epochs, storage, bad spaces."""
 
 import optuna
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -171,3 +172,18 @@ def test_cmaes_sampler_runs_numeric_spaces(tmp_path):
     assert all(1e-3 <= v <= 1e-2 for v in outcome.trials["learning_rate"])
     with pytest.raises(SpecError, match="CMA-ES samples numbers only"):
         _spec({"sampler": "cmaes", "space": {"cell": {"type": "categorical", "choices": ["lstm", "gru"]}}})
+
+
+def test_a_search_run_directory_has_per_repeat_results(tmp_path):
+    s = _spec({"sampler": "random", "trials": 3, "batch": 3, "space": SPACE})
+    outcome, _ = search.run(s, tmp_path / "p")
+    runs = pd.read_csv(tmp_path / "p" / "results.csv")
+    trials = pd.read_csv(tmp_path / "p" / "trials.csv")
+    done = trials[trials["state"] == "COMPLETE"]
+    assert len(runs) == 3 * len(done) and set(runs["trial"]) == set(done["trial"])
+    assert {"trial", "config", "repeat", "seed", "validation_rmse"} <= set(runs.columns)
+    # A trial's value is its objective over these per-repeat scores.
+    for _, t in done.iterrows():
+        mine = runs[runs["trial"] == t["trial"]]
+        assert sorted(mine["repeat"]) == [0, 1, 2]
+        np.testing.assert_allclose(search.objective(mine["validation_rmse"].to_numpy(), s.search), t["value"], rtol=1e-12)

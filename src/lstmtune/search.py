@@ -312,6 +312,16 @@ def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float
     return SearchOutcome(spec, study, trials, runs, labels, wall_s, trainings, metric, test)
 
 
+def per_repeat(outcome: SearchOutcome) -> pd.DataFrame:
+    """One row per (complete trial, repeat), as a study's ``results.csv``: the trial, its
+    parameters, seed and selection metrics; the best trial's test scores where tested
+    (joins ``trials.csv`` on ``trial``)."""
+    runs = outcome.runs.copy()
+    trial = runs["config"].map(lambda k: int(outcome.labels[k].split()[-1]) if k in outcome.labels else -1)
+    runs.insert(0, "trial", trial)
+    return runs.sort_values(["trial", "repeat"], kind="stable").reset_index(drop=True)
+
+
 def top_groups(outcome: SearchOutcome, k: int = 5) -> dict[str, np.ndarray]:
     """The best ``k`` trials' selection metric per repeat, best first, labelled with their parameters."""
     done = completed(outcome.trials).sort_values("value").head(k)
@@ -390,6 +400,7 @@ def write_report(
         figures.diagnostic_band(c, plots / name, title=f"{label}: median and IQR over {c.shape[0]} repeats", baseline=persistence_rmse)
         diagnostics.append((label, name))
     trials.to_csv(out / "trials.csv", index=False)
+    per_repeat(outcome).to_csv(out / "results.csv", index=False)
     inline = lambda name: "data:image/png;base64," + base64.b64encode((plots / name).read_bytes()).decode()  # noqa: E731
     env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
     html = env.get_template("search.html").render(

@@ -317,6 +317,8 @@ def per_repeat(outcome: SearchOutcome) -> pd.DataFrame:
     parameters, seed and selection metrics; the best trial's test scores where tested
     (joins ``trials.csv`` on ``trial``)."""
     runs = outcome.runs.copy()
+    if runs.empty or "config" not in runs:  # no trial completed: a header-only table
+        return pd.DataFrame(columns=["trial", "config", "repeat", "seed"])
     trial = runs["config"].map(lambda k: int(outcome.labels[k].split()[-1]) if k in outcome.labels else -1)
     runs.insert(0, "trial", trial)
     return runs.sort_values(["trial", "repeat"], kind="stable").reset_index(drop=True)

@@ -108,7 +108,7 @@ def population_bytes(pop, rows: int) -> int:
     arch, framing = pop.arch, pop.framing
     per = replica_bytes(
         arch.units,
-        features=framing.lags,
+        features=framing.features,
         timesteps=framing.timesteps,
         batch_size=arch.batch_size,
         cell=arch.cell,
@@ -117,7 +117,7 @@ def population_bytes(pop, rows: int) -> int:
         segments=pop.schedule.segments,
         stateful=arch.stateful,
     )
-    shared = 4 * 4 * rows * framing.timesteps * framing.lags  # inputs, targets, masks, scaling: once
+    shared = 4 * 4 * rows * framing.timesteps * framing.features  # inputs, targets, masks, scaling: once
     return per * pop.size + shared
 
 
@@ -128,7 +128,7 @@ def _train_rows(framing, rows: int) -> int:
 def population_seconds(pop, rows: int) -> float:
     """Rough seconds to train a compiled population (see the module doc for the calibration)."""
     arch, framing = pop.arch, pop.framing
-    weights = _cell_weights(arch.units, framing.lags, arch.cell)
+    weights = _cell_weights(arch.units, framing.features, arch.cell)
     train = _train_rows(framing, rows)
     steps = math.ceil(train / arch.batch_size)
     per_row = ROW_NS * weights**ROW_EXP * 1e-9

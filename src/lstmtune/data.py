@@ -17,6 +17,8 @@ import warnings
 from importlib import resources
 from pathlib import Path
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -47,6 +49,23 @@ class Series:
     value_name: str
     notes: tuple[str, ...] = ()  # what loading did or noticed: interpolated or dropped rows, gaps in the dates
     positional: bool = False  # a values-only CSV: no dates, observations indexed by position (dates are placeholders)
+    covariates: tuple[tuple[str, np.ndarray], ...] = ()  # (column, float64 values (n,)): extra input features
+
+    def head(self, n: int) -> "Series":
+        """The first ``n`` observations (covariates included)."""
+        return dataclasses.replace(self, dates=self.dates[:n], values=self.values[:n], covariates=tuple((k, v[:n]) for k, v in self.covariates))
+
+    def covariate(self, name: str) -> np.ndarray:
+        """One covariate column's values, ``(n,)``.
+
+        Raises:
+          DataError: the series has no such covariate.
+        """
+        for k, v in self.covariates:
+            if k == name:
+                return v
+        have = ", ".join(k for k, _ in self.covariates) or "none"
+        raise DataError(f"{self.name}: no covariate {show(name)} (loaded: {have}); list it in [data] covariates")
 
     @property
     def axis(self) -> np.ndarray:
@@ -75,6 +94,7 @@ def load(
     value_column: str | None = None,
     date_format: str | None = None,
     missing: str = "error",
+    covariates: Sequence[str] = (),
 ) -> Series:
     """Load a built-in dataset by name, or a CSV file by path.
 
@@ -87,6 +107,8 @@ def load(
         integer years in a column named like ``year`` or chosen with ``date_column``.
       missing: a missing or non-numeric value is an ``"error"`` (naming its line),
         ``"interpolate"``d linearly in time (not at either end), or its row ``"drop"``ped.
+      covariates: further numeric columns kept as input features (:attr:`Series.covariates`),
+        under the same missing-value policy (``drop`` drops a row missing any of them).
 
     Returns:
       The validated :class:`Series`; its ``notes`` say what was interpolated or
@@ -100,9 +122,9 @@ def load(
     if source_str in BUILTINS and not Path(source_str).exists():
         filename, _ = BUILTINS[source_str]
         with resources.as_file(resources.files("lstmtune.datasets") / filename) as path:
-            series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
+            series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
         return dataclasses.replace(series, name=source_str)
-    return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
+    return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
 
 
 def load_csv(
@@ -112,8 +134,9 @@ def load_csv(
     value_column: str | None = None,
     date_format: str | None = None,
     missing: str = "error",
+    covariates: Sequence[str] = (),
 ) -> Series:
-    """Load a CSV file of (date, value) rows. See :func:`load`."""
+    """Load a CSV file of (date, value) rows, and covariate columns. See :func:`load`."""
     if missing not in MISSING_POLICIES:
         raise DataError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, got {show(missing)}")
     if not path.exists():
@@ -135,17 +158,33 @@ def load_csv(
         raise DataError(f"{path}: the file has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 1 and date_column is None and _try_dates(frame.iloc[:, 0], frame.columns[0], False, date_format) is None:
+        if covariates:
+            raise DataError(f"{path}: a values-only file has no covariate columns ({show(', '.join(covariates))})")
         return _values_only(path, frame, value_column, missing)
+    for name in covariates:
+        if name not in frame.columns:
+            raise DataError(f"{path}: no covariate column {show(name)}; columns: {_columns(frame)}")
 
     date_col = _choose_date_column(path, frame, date_column, date_format)
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error")
     dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
     values, notes = _parse_values(path, frame[value_col], value_col, missing, dates)
-    if missing == "drop" and np.isnan(values).any():
+    extra = []
+    for name in covariates:
+        if name in (date_col, value_col):
+            raise DataError(f"{path}: column {show(name)} is the {'date' if name == date_col else 'value'} column, not a covariate")
+        column, more = _parse_values(path, frame[name], name, missing, dates)
+        extra.append((name, column))
+        notes = notes + more
+    if missing == "drop":
         keep = ~np.isnan(values)
-        dates, values = dates[keep], values[keep]
+        for _, column in extra:
+            keep &= ~np.isnan(column)
+        if not keep.all():
+            dates, values = dates[keep], values[keep]
+            extra = [(name, column[keep]) for name, column in extra]
     _check_order(path, dates, date_col)
-    return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates))
+    return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra))
 
 
 def positions(n: int) -> np.ndarray:

@@ -69,7 +69,7 @@ def validation_size(spec: StudySpec) -> int:
 
 def head(series: Series, n: int) -> Series:
     """The first ``n`` observations of ``series``."""
-    return dataclasses.replace(series, dates=series.dates[:n], values=series.values[:n])
+    return series.head(n)
 
 
 def _with_holdout(spec: StudySpec, holdout: int, *, summary: bool = False) -> StudySpec:

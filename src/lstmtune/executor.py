@@ -242,7 +242,7 @@ def run_study(spec: StudySpec, series: Series | None = None, **kwargs) -> StudyR
 
     if series is None:
         d = spec.data
-        series = load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing)
+        series = load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates)
     return execute(plan(spec), series, **kwargs)
 
 

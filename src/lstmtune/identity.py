@@ -48,6 +48,9 @@ def data_hash(series: Series) -> str:
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(series.dates.astype("datetime64[ns]").view(np.int64)).tobytes())
     h.update(np.ascontiguousarray(np.asarray(series.values, dtype=np.float64)).tobytes())
+    for name, column in series.covariates:  # none: the hash is what it always was
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(np.asarray(column, dtype=np.float64)).tobytes())
     return h.hexdigest()
 
 
@@ -70,6 +73,8 @@ def fingerprint(spec: StudySpec, series: Series, *, score_last: int | None = Non
     payload = {"data": data_hash(series), **settings(spec, score_last=score_last)}
     if curve_repeats:
         payload["curve_repeats"] = curve_repeats
+    if spec.data.covariates or spec.data.calendar:  # the inputs the models read (absent: as before)
+        payload["inputs"] = {"covariates": list(spec.data.covariates), "calendar": list(spec.data.calendar)}
     return digest(payload)
 
 

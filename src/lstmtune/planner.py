@@ -93,6 +93,8 @@ def framing_of(spec: StudySpec, config: Config) -> Framing:
         test_size=spec.data.test_size,
         trim=config.trim,
         feature_range=tuple(t.feature_range),
+        covariates=tuple(spec.data.covariates),
+        calendar=tuple(spec.data.calendar),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from lstmtune import transforms
 from lstmtune.data import Series
@@ -29,6 +30,14 @@ class Framing:
       trim: oldest training rows to drop; None drops the fewest that make the
         training length divisible by the batch size (the tutorial drops 2).
       feature_range: the scaler's target range.
+      covariates: the series' covariate columns used as inputs: each differenced
+        (``interval``) and framed like the target (the same lags and timesteps).
+      calendar: known-future inputs of each input step's next date (the date a
+        step forecasts; for the last step, the target's): ``month``, ``quarter``,
+        ``dayofweek``, each as a (sin, cos) pair.
+
+    Input features per timestep: the target's ``lags`` differences, then each
+    covariate's ``lags``, then the calendar pairs.
     """
 
     interval: int = 1
@@ -37,6 +46,13 @@ class Framing:
     test_size: int = 12
     trim: int | None = None
     feature_range: tuple[float, float] = (-1.0, 1.0)
+    covariates: tuple[str, ...] = ()
+    calendar: tuple[str, ...] = ()
+
+    @property
+    def features(self) -> int:
+        """Input features per timestep."""
+        return self.lags * (1 + len(self.covariates)) + 2 * len(self.calendar)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +114,38 @@ class Problem:
         return diff + prev
 
 
+CALENDAR_PERIODS = {"month": 12, "quarter": 4, "dayofweek": 7}
+
+
+def _extra_inputs(series, framing: Framing, pairs: int) -> list[np.ndarray]:
+    """Covariate and calendar input features, each ``(pairs, timesteps, k)``.
+
+    Raises:
+      LstmtuneError: a covariate the series lacks, or calendar inputs of a series without dates.
+    """
+    if not isinstance(series, Series):
+        raise LstmtuneError("covariates and calendar inputs need a Series (with its dates and covariate columns)")
+    out = []
+    for name in framing.covariates:
+        column = np.asarray(series.covariate(name), dtype=np.float64)
+        cx, _ = transforms.frame(transforms.difference(column, framing.interval), framing.lags, framing.timesteps)
+        out.append(cx[:pairs])
+    if framing.calendar:
+        if series.positional:
+            raise LstmtuneError(f"{series.name}: calendar inputs need dates; this series is indexed by position")
+        # Input step k of pair j holds the lags before difference j + lags + k, whose date is
+        # that of observation j + lags + k + interval: the date the step forecasts.
+        j = np.arange(pairs)[:, None] + np.arange(framing.timesteps)[None, :] + framing.lags + framing.interval
+        stamps = pd.DatetimeIndex(np.asarray(series.dates)[j.ravel()])
+        parts = []
+        for kind in framing.calendar:
+            phase = np.asarray(stamps.month - 1 if kind == "month" else stamps.quarter - 1 if kind == "quarter" else stamps.day_of_week)
+            angle = 2 * np.pi * phase / CALENDAR_PERIODS[kind]
+            parts += [np.sin(angle), np.cos(angle)]
+        out.append(np.stack(parts, axis=-1).reshape(pairs, framing.timesteps, len(parts)))
+    return out
+
+
 def minimum_length(framing: Framing, batch_size: int) -> int:
     """Fewest observations :func:`prepare` accepts for these settings."""
     span = framing.lags + framing.timesteps - 1
@@ -135,6 +183,8 @@ def prepare(series: Series | np.ndarray, framing: Framing, batch_size: int, *, r
     inputs, targets = transforms.frame(diffs, framing.lags, framing.timesteps)
     pairs = len(targets)
     span = framing.lags + framing.timesteps - 1
+    if framing.covariates or framing.calendar:
+        inputs = np.concatenate([inputs, *_extra_inputs(series, framing, pairs)], axis=2)
     # pair j targets diffs[span + j] = values[span + j + interval] - values[span + j]
     actual = values[span + framing.interval :]
     prev = values[span : span + pairs]

@@ -57,7 +57,8 @@ def write(results: StudyResults, directory: Path) -> None:
         dates = pd.DatetimeIndex(results.series.dates)
         with_time = bool((dates != dates.normalize()).any())  # hourly data keeps its times
         text = dates.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
-        pd.DataFrame({"date": text, results.series.value_name: results.series.values}).to_csv(directory / "series.csv", index=False)
+        cov = {name: column for name, column in results.series.covariates}
+        pd.DataFrame({"date": text, results.series.value_name: results.series.values, **cov}).to_csv(directory / "series.csv", index=False)
     meta = {
         "environment": environment(),
         "timings": results.timings,
@@ -113,6 +114,7 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
         values=frame.iloc[:, 1].to_numpy(dtype=float),
         value_name=frame.columns[1],
         positional=positional,
+        covariates=tuple((str(c), frame[c].to_numpy(dtype=float)) for c in frame.columns[2:]),
     )
     results = StudyResults(
         spec=spec,

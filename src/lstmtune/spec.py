@@ -83,6 +83,19 @@ class DataSpec(BaseModel):
     missing: Literal["error", "interpolate", "drop"] = Field("error", description="missing values: refuse (naming the line), interpolate or drop")
     test_size: int = Field(12, ge=1, le=100_000_000, description="the last test_size observations are the test set")
     period: int | None = Field(None, ge=1, le=100_000, description="seasonal period of the baselines; omitted: inferred from the dates (monthly 12, quarterly 4, ...)")
+    covariates: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=100)] = Field(
+        default_factory=list, description="further CSV columns used as inputs, differenced and lagged like the target, scaled on training rows"
+    )
+    calendar: Annotated[list[Literal["month", "quarter", "dayofweek"]], Field(max_length=3)] = Field(
+        default_factory=list, description="known-future calendar inputs of each forecast's date (as sin/cos pairs)"
+    )
+
+    @field_validator("covariates", "calendar")
+    @classmethod
+    def _distinct(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError("names must not repeat")
+        return v
 
 
 class TransformSpec(BaseModel):

@@ -39,7 +39,7 @@ class Outcome:
 
 def load_series(spec: StudySpec) -> Series:
     d = spec.data
-    return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing)
+    return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates)
 
 
 def run(

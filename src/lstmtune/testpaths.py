@@ -99,7 +99,9 @@ def compute(results, study: str, label: str) -> TestPaths:
       LstmtuneError: no such configuration, no repeat scored on the test, or the retraining diverged.
     """
     from lstmtune import forecaster
-    from lstmtune.studyfit import seeds_for
+    from lstmtune.studyfit import check_forecastable, seeds_for
+
+    check_forecastable(results.spec)
 
     point = next((p for p in results.points if p.study == study and p.label == label), None)
     if point is None:
@@ -110,7 +112,7 @@ def compute(results, study: str, label: str) -> TestPaths:
         raise LstmtuneError(f"{label}: no repeat was scored on the test set")
     spec, series = results.spec, results.series
     T = spec.data.test_size
-    before = dataclasses.replace(series, dates=series.dates[:-T], values=series.values[:-T])
+    before = series.head(len(series) - T)
     seeds = seeds_for(spec, point.config, int(tested["repeat"].max()) + 1)
     model = forecaster.fit(before, point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False)
     one = model.one_step(series).to_numpy().T[:, -T:]

@@ -257,3 +257,21 @@ def _write(s, tmp_path):
     f = tmp_path / "s.toml"
     f.write_text(spec.dumps(s))
     return f
+
+
+def test_the_report_is_refreshed_while_a_study_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(study, "REFRESH_S", 0.0)
+    seen = []
+
+    def look(done, total, pop):
+        page = tmp_path / "out" / "report.html"
+        seen.append(page.read_text() if page.exists() else None)
+
+    s = spec.from_dict({**TINY, "name": "watched", "grids": {"u": {"units": [1, 2, 3]}}})
+    study.run(s, tmp_path / "out", on_population=look)
+    progress = [p for p in seen if p is not None]
+    assert progress and all("watched: in progress" in p for p in progress)
+    assert "units=1" in progress[-1] and "mean RMSE so far" in progress[-1]
+    final = (tmp_path / "out" / "report.html").read_text()
+    assert "in progress" not in final and "lstmtune report: watched" in final
+    assert not list((tmp_path / "out").glob(".report.html.*"))

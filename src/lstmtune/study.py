@@ -85,7 +85,8 @@ def run(
     executor.validate(plan, series)  # bad settings fail here, before anything is written
     out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *_data_inputs(spec)])
     with open_store(storage or default_url(out)) as store:
-        results = execute(spec, series, store, on_population=on_population, on_epochs=on_epochs, trainer=trainer)
+        watch = Watcher(out, spec, store, on_population)
+        results = execute(spec, series, store, on_population=watch, on_epochs=on_epochs, trainer=trainer)
     try:
         analysis = analysis_mod.analyse(results)
     except analysis_mod.AllDiverged:
@@ -298,6 +299,73 @@ def _tidy(runs, points) -> "pd.DataFrame":
     runs.insert(1, "label", runs["config"].map(labels))
     runs.insert(2, "study", runs["config"].map(lambda k: ";".join(dict.fromkeys(studies.get(k, [])))))
     return runs
+
+
+REFRESH_S = 15.0
+"""Seconds between refreshes of the in-progress report during a run (:class:`Watcher`)."""
+
+
+class Watcher:
+    """Refreshes ``report.html`` while a study runs, at most every :data:`REFRESH_S`
+    seconds after a population finishes: the runs stored so far, their mean score per
+    configuration and phase, and how many populations are done. Written atomically (a
+    temporary file renamed over it); the final report replaces it at the end.
+    """
+
+    def __init__(self, out: Path, spec: StudySpec, store: Store, callback=None, every_s: float | None = None):
+        self.out, self.spec, self.store, self.callback = Path(out), spec, store, callback
+        self.every_s = REFRESH_S if every_s is None else every_s
+        self.last = time.perf_counter()
+        self.labels = {p.config.key: p.label for p in planner.expand(spec)}
+
+    def __call__(self, done: int, total: int, pop: planner.Population) -> None:
+        if self.callback:
+            self.callback(done, total, pop)
+        if time.perf_counter() - self.last >= self.every_s:
+            self.last = time.perf_counter()
+            try:
+                self.write(done, total)
+            except (OSError, ValueError, KeyError):  # a progress page is a convenience: never stop the run for it
+                pass
+
+    def write(self, done: int, total: int) -> None:
+        import html as html_mod
+        import os
+
+        import pandas as pd
+
+        frames = []
+        for study_id, name in self.store.studies():
+            from lstmtune import identity
+
+            base, phase, _ = identity.parse(name)
+            if base != self.spec.name or phase is None or phase.endswith("-diagnostics"):
+                continue
+            runs = self.store.runs(study_id)
+            if not runs.empty:
+                runs = runs.assign(phase=phase, score=runs["test_rmse"])  # each phase's holdout RMSE
+                frames.append(runs)
+        rows = ""
+        if frames:
+            runs = pd.concat(frames)
+            table = runs.groupby(["phase", "config"])["score"].agg(["count", "mean"]).reset_index().sort_values(["phase", "mean"])
+            for _, r in table.iterrows():
+                label = html_mod.escape(self.labels.get(r["config"], r["config"]))
+                rows += f"<tr><td>{html_mod.escape(str(r['phase']))}</td><td>{label}</td><td>{int(r['count'])}</td><td>{r['mean']:.4g}</td></tr>"
+        page = (
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"15\">"
+            f"<title>lstmtune: {html_mod.escape(self.spec.name)} (in progress)</title></head>"
+            "<body style=\"font-family: system-ui, sans-serif; max-width: 900px; margin: 2em auto\">"
+            f"<h1>{html_mod.escape(self.spec.name)}: in progress</h1>"
+            f"<p>{done} of {total} populations of this phase done ({time.strftime('%H:%M:%S')}). Partial results: the mean RMSE of the "
+            "runs stored so far on each phase's holdout (validation folds, or the test set once configurations are selected). "
+            "Nothing here is a comparison; the final report replaces this page.</p>"
+            "<table border=\"0\" cellpadding=\"4\"><tr><th>phase</th><th>configuration</th><th>runs</th><th>mean RMSE so far</th></tr>"
+            f"{rows}</table></body></html>"
+        )
+        tmp = self.out / f".report.html.{os.getpid()}.tmp"
+        tmp.write_text(page)
+        os.replace(tmp, self.out / "report.html")
 
 
 class _Progress:

@@ -48,3 +48,24 @@ def test_tutorial_spec_has_the_three_studies():
     # units=1, batch 4, 1000 epochs is the same configuration in all three studies.
     assert len({p.config for p in points}) == 11
     assert (s.runs.repeats, s.runs.diagnostic_repeats, s.transforms.trim) == (30, 10, 2)
+
+
+def test_reproduce_runs_from_python_in_one_call(tmp_path, monkeypatch):
+    """``lstmtune.reproduce.run``: the study, its report block and the comparison with the
+    tutorial (here on the batch-size experiment only, 20 epochs: the whole workload is a benchmark)."""
+    full = reproduce.tutorial_spec()
+    small = full.model_copy(
+        update={
+            "model": full.model.model_copy(update={"epochs": 20}),
+            "runs": full.runs.model_copy(update={"repeats": 3, "diagnostic_repeats": 2}),
+            "grids": {"batch_size": full.grids["batch_size"]},
+        }
+    )
+    monkeypatch.setattr(reproduce, "tutorial_spec", lambda: small)
+    outcome, agreements = reproduce.run(tmp_path / "rep")
+    assert [a.study for a in agreements] == ["batch_size"]
+    assert list(agreements[0].table["batch_size"]) == ["1", "2", "4"]
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "Against the tutorial&#39;s published results" in html or "Against the tutorial's published results" in html
+    assert f"tutorial <b>{agreements[0].best_tutorial}</b>" in html
+    assert len(outcome.results.runs) == 9

@@ -204,17 +204,24 @@ def _summary_tables(outcome) -> None:
         console.print(_u(sub.comparison.sentence()), highlight=False)
 
 
-def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_report=None, storage: str | None = None, inputs=(), max_runs=None, trainer=None):
+def _run_with_progress(spec, out: Path, quiet: bool, started: float, storage: str | None = None, inputs=(), max_runs=None, trainer=None, runner=None):
+    """Run ``spec`` into ``out`` (``runner``: :func:`lstmtune.study.run` by default, or e.g.
+    :func:`lstmtune.reproduce.run`) with a progress bar, plain lines when not a terminal,
+    or nothing (``quiet``); SIGTERM is checked between chunks of training."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lstmtune import planner, study
 
+    def go(on_population, on_epochs):
+        if runner is not None:
+            return runner(out, on_population=on_population, on_epochs=on_epochs, started=started)
+        return study.run(
+            spec, out, storage=storage, started=started, inputs=inputs, max_runs=max_runs, on_population=on_population, on_epochs=on_epochs, trainer=trainer
+        )
+
     plan = planner.plan(spec)
     if quiet:
-        return study.run(
-            spec, out, storage=storage, started=started, extra_report=extra_report, inputs=inputs, max_runs=max_runs,
-            on_population=_check_term, on_epochs=_check_term, trainer=trainer,
-        )
+        return go(_check_term, _check_term)
     if not err_console.is_terminal:
         # Piped or logged: a plain line per population instead of a live bar.
         def line(done, total, pop):
@@ -226,10 +233,7 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
                 highlight=False,
             )
 
-        return study.run(
-            spec, out, storage=storage, on_population=line, on_epochs=_check_term, started=started, extra_report=extra_report,
-            inputs=inputs, max_runs=max_runs, trainer=trainer,
-        )
+        return go(line, _check_term)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
         epochs = bar.add_task("epochs", total=None)
@@ -244,10 +248,7 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, extra_repor
             desc = f"{pop.arch.cell} units={units} batch={pop.arch.batch_size}: {pop.size} replicas"
             bar.update(epochs, completed=done, total=total, description=desc)
 
-        return study.run(
-            spec, out, storage=storage, on_population=tick, on_epochs=epoch_tick, started=started, extra_report=extra_report, inputs=inputs,
-            max_runs=max_runs, trainer=trainer,
-        )
+        return go(tick, epoch_tick)
 
 
 def _print_selection(a, spec) -> None:
@@ -544,15 +545,9 @@ def reproduce(
     started = time.perf_counter()
     from lstmtune import reproduce as rep
 
-    holder = {}
-
-    def extra(results, analysis):
-        holder["agreements"] = rep.compare(analysis)
-        return {"tutorial": rep.html_block(holder["agreements"])}
-
-    outcome = _interruptible(lambda: _run_with_progress(rep.tutorial_spec(), out, quiet, started, extra_report=extra), out)
+    outcome, agreements = _interruptible(lambda: _run_with_progress(rep.tutorial_spec(), out, quiet, started, runner=rep.run), out)
     _print_outcome(outcome)
-    for a in holder["agreements"]:
+    for a in agreements:
         table = Table(title=f"{a.study}: ours vs the tutorial (test RMSE, 30 repeats)")
         for col in (a.study, "mean", "tutorial", "in our 95% CI", "std", "tutorial", "median", "tutorial"):
             table.add_column(col, justify="right")

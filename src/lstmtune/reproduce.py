@@ -94,3 +94,29 @@ def html_block(agreements: list[StudyAgreement]) -> str:
         )
         parts.append(a.table.to_html(index=False, float_format=lambda x: f"{x:.2f}", border=0))
     return "\n".join(parts)
+
+
+def run(out, *, on_population=None, on_epochs=None, started: float | None = None, **options) -> tuple:
+    """Run every experiment of the tutorial into the run directory ``out`` and compare
+    with its published statistics (``lstmtune reproduce``, from Python).
+
+    Args:
+      out: the run directory.
+      on_population / on_epochs / started / options: as :func:`lstmtune.study.run`.
+
+    Returns:
+      ``(outcome, agreements)``: the study's :class:`lstmtune.study.Outcome` and one
+      :class:`StudyAgreement` per tutorial experiment (also in the report).
+    """
+    from pathlib import Path
+
+    from lstmtune import study
+
+    holder = {}
+
+    def extra(results, analysis):
+        holder["agreements"] = compare(analysis)
+        return {"tutorial": html_block(holder["agreements"])}
+
+    outcome = study.run(tutorial_spec(), Path(out), on_population=on_population, on_epochs=on_epochs, started=started, extra_report=extra, **options)
+    return outcome, holder.get("agreements", [])

@@ -215,59 +215,9 @@ def run_search(
     while budget is None or finished() < budget:
         if search.timeout_s is not None and time.perf_counter() - t0 >= search.timeout_s:
             break
-        k = search.batch if budget is None else min(search.batch, budget - finished())
-        asked = []
-        for _ in range(k):
-            trial = study.ask()
-            params = suggest(trial, search)
-            try:
-                config = resolve({**base, **params}, "search", f"trial {trial.number}")
-            except ValueError as err:  # an inconsistent combination (e.g. momentum with adam)
-                trial.set_user_attr("error", str(err))
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                continue
-            asked.append((trial, params, config))
-        bracket = 0
-        if search.pruner == "hyperband":
-            s_max = max(0, int(math.log(max(1, spec.model.epochs // search.min_epochs), search.reduction_factor)))
-            bracket = n_rounds % (s_max + 1)
-        alive = asked
-        schedule = rungs(search, spec.model.epochs, bracket)
-        for epochs in schedule:
-            if not alive:
-                break
-            last = epochs == schedule[-1]
-            # Without a pruner each trial keeps its own epochs (which may be searched).
-            points = [
-                GridPoint("search", f"trial {t.number}", params, c if search.pruner == "none" else dataclasses.replace(c, epochs=epochs))
-                for t, params, c in alive
-            ]
-            # Trials are judged on the selection phases (validation or backtests): never the test set.
-            sel = study_mod.run_selection(summary_spec, series, store, points, on_epochs=on_epochs)
-            trainings += sum(r.timings["runs_trained"] for r in sel.results)
-            values = []
-            for (trial, params, c), p in zip(alive, points):
-                runs = sel.runs[sel.runs["config"] == p.config.key]
-                values.append(objective(runs[sel.metric].to_numpy(), search))
-            if not last:
-                for (trial, _, _), v in zip(alive, values):
-                    if v is not None:
-                        trial.report(v, step=epochs)
-            ranked = sorted(range(len(alive)), key=lambda j: (values[j] is None, values[j] if values[j] is not None else 0.0))
-            keep = set(ranked[: max(1, math.ceil(len(alive) / search.reduction_factor))]) if not last else set(range(len(alive)))
-            survivors = []
-            for j, ((trial, params, c), v) in enumerate(zip(alive, values)):
-                if v is None:
-                    trial.set_user_attr("error", "every repeat diverged (NaN or infinite losses or weights)")
-                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                elif last:
-                    trial.set_user_attr("config", points[j].config.key)
-                    study.tell(trial, v)
-                elif j in keep:
-                    survivors.append((trial, params, c))
-                else:
-                    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-            alive = survivors
+        asked = ask_round(study, search, base, search.batch if budget is None else min(search.batch, budget - finished()))
+        schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, n_rounds))
+        trainings += race(study, search, asked, schedule, lambda points: study_mod.run_selection(summary_spec, series, store, points, on_epochs=on_epochs))
         n_rounds += 1
         if on_round:
             on_round(finished(), budget)
@@ -276,6 +226,79 @@ def run_search(
     outcome = _outcome(spec, series, study, store, time.perf_counter() - t0, trainings)
     outcome.notices.extend(notices)
     return outcome
+
+
+def ask_round(study, search, base: dict, k: int) -> list[tuple]:
+    """Ask Optuna for ``k`` trials: ``(trial, params, config)`` for each valid one; an
+    inconsistent combination (e.g. momentum with adam) is told as failed, with its reason."""
+    import optuna
+
+    asked = []
+    for _ in range(k):
+        trial = study.ask()
+        params = suggest(trial, search)
+        try:
+            config = resolve({**base, **params}, "search", f"trial {trial.number}")
+        except ValueError as err:
+            trial.set_user_attr("error", str(err))
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            continue
+        asked.append((trial, params, config))
+    return asked
+
+
+def bracket(search, epochs: int, round_number: int) -> int:
+    """Hyperband's bracket for a round (brackets in turn, most aggressive first); 0 otherwise."""
+    if search.pruner != "hyperband":
+        return 0
+    s_max = max(0, int(math.log(max(1, epochs // search.min_epochs), search.reduction_factor)))
+    return round_number % (s_max + 1)
+
+
+def race(study, search, asked: list[tuple], schedule: list[int], evaluate) -> int:
+    """Successive halving of a round's trials over the rungs ``schedule`` (epoch counts).
+
+    At each rung every surviving trial is evaluated (``evaluate(points)``: a
+    :class:`lstmtune.study.Selection` of the points' runs), reported to Optuna, and the best
+    ``1 / reduction_factor`` go on; the others are told as pruned. At the last rung the
+    survivors are told complete with their value. Without a pruner the schedule is one
+    rung and each trial keeps its own epochs. Returns the runs trained.
+    """
+    import optuna
+
+    trainings, alive = 0, asked
+    for epochs in schedule:
+        if not alive:
+            break
+        last = epochs == schedule[-1]
+        points = [
+            GridPoint("search", f"trial {t.number}", params, c if search.pruner == "none" else dataclasses.replace(c, epochs=epochs))
+            for t, params, c in alive
+        ]
+        # Trials are judged on the selection phases (validation or backtests): never the test set.
+        sel = evaluate(points)
+        trainings += sum(r.timings["runs_trained"] for r in sel.results)
+        values = [objective(sel.runs[sel.runs["config"] == p.config.key][sel.metric].to_numpy(), search) for p in points]
+        if not last:
+            for (trial, _, _), v in zip(alive, values):
+                if v is not None:
+                    trial.report(v, step=epochs)
+        ranked = sorted(range(len(alive)), key=lambda j: (values[j] is None, values[j] if values[j] is not None else 0.0))
+        keep = set(ranked[: max(1, math.ceil(len(alive) / search.reduction_factor))]) if not last else set(range(len(alive)))
+        survivors = []
+        for j, ((trial, params, c), v) in enumerate(zip(alive, values)):
+            if v is None:
+                trial.set_user_attr("error", "every repeat diverged (NaN or infinite losses or weights)")
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            elif last:
+                trial.set_user_attr("config", points[j].config.key)
+                study.tell(trial, v)
+            elif j in keep:
+                survivors.append((trial, params, c))
+            else:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        alive = survivors
+    return trainings
 
 
 def _trial_point(spec: StudySpec, trial) -> GridPoint:
@@ -375,63 +398,33 @@ def write_report(
     *,
     test_persistence: float | None = None,
 ) -> Path:
-    """Optimisation history, parameter importances, top-k table with CIs and box plot -> ``search.html``."""
-    import base64
-
-    import jinja2
-
+    """Optimisation history, parameter importances, top-k table with CIs and box plot -> ``search.html``
+    (drawn by :mod:`lstmtune.report.search_html`), with ``trials.csv`` and ``results.csv``."""
     from lstmtune import stats
-    from lstmtune.report import figures
+    from lstmtune.report import search_html
 
-    plots = out / "plots"
-    plots.mkdir(parents=True, exist_ok=True)
     trials = outcome.trials
-    complete = completed(trials)
-    pruned = trials[trials["state"] == "PRUNED"] if len(trials) else trials
-    figures.search_history(complete["trial"].to_numpy(), complete["value"].to_numpy(), plots / "history.png", baseline=persistence_rmse)
     importances, note = _importances(outcome)
-    if importances:
-        figures.importance_bars(importances, plots / "importance.png")
     groups = top_groups(outcome)
-    table = stats.summary_table(groups, baseline_rmse=persistence_rmse) if groups else None
-    if groups:
-        figures.box_plot(groups, plots / "box_top.png", title=f"best trials: {_metric_words(outcome)} over repeats", xlabel="trial", baseline=persistence_rmse, rotate=True)
-    diagnostics = []
-    for label, c in (curves or {}).items():
-        name = f"band_{label.replace(' ', '-')}.png"
-        figures.diagnostic_band(c, plots / name, title=f"{label}: median and IQR over {c.shape[0]} repeats", baseline=persistence_rmse)
-        diagnostics.append((label, name))
     trials.to_csv(out / "trials.csv", index=False)
     per_repeat(outcome).to_csv(out / "results.csv", index=False)
-    inline = lambda name: "data:image/png;base64," + base64.b64encode((plots / name).read_bytes()).decode()  # noqa: E731
-    env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
-    html = env.get_template("search.html").render(
+    return search_html.write(
+        out,
         spec=outcome.spec,
         trials=trials,
-        complete_trials=complete.drop(columns=["config"], errors="ignore"),
-        pruned_trials=pruned.drop(columns=["config"], errors="ignore"),
-        other_trials=trials[~trials["state"].isin(["COMPLETE", "PRUNED"])].drop(columns=["config"], errors="ignore") if len(trials) else trials,
-        n_complete=len(complete),
-        n_pruned=int((trials["state"] == "PRUNED").sum()) if len(trials) else 0,
-        n_failed=int((trials["state"] == "FAIL").sum()) if len(trials) else 0,
-        best=complete.sort_values("value").iloc[0].to_dict() if len(complete) else None,
-        history=inline("history.png"),
-        importance=inline("importance.png") if importances else None,
-        importance_note=note,
+        complete=completed(trials),
         importances=importances,
-        table=table,
-        box=inline("box_top.png") if groups else None,
-        diagnostics=[(label, inline(name)) for label, name in diagnostics],
-        persistence=persistence_rmse,
+        importance_note=note,
+        groups=groups,
+        table=stats.summary_table(groups, baseline_rmse=persistence_rmse) if groups else None,
+        curves=curves or {},
+        persistence_rmse=persistence_rmse,
         metric_name=_metric_words(outcome),
         test=_test_summary(outcome, test_persistence),
         wall_s=outcome.wall_s,
         trainings=outcome.trainings,
         failure=failure_note(outcome),
     )
-    path = out / "search.html"
-    path.write_text(html)
-    return path
 
 
 def _metric_words(outcome: SearchOutcome) -> str:

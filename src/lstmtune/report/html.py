@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import json
@@ -16,7 +15,7 @@ import numpy as np
 
 from lstmtune.analysis import Analysis, combined_table
 from lstmtune.resultset import StudyResults, group_scores
-from lstmtune.report import figures
+from lstmtune.report import figures, pages
 
 
 def _slug(text: str) -> str:
@@ -183,10 +182,7 @@ def number(x, scale: float) -> str:
     return f"{x:.{decimals}f}"
 
 
-def _inline(plots: Path, name: str | None) -> str | None:
-    if name is None:
-        return None
-    return "data:image/png;base64," + base64.b64encode((plots / name).read_bytes()).decode()
+_inline = pages.inline
 
 
 def render(
@@ -204,7 +200,7 @@ def render(
     directory = Path(directory)
     plots = directory / "plots"
     figs = draw_figures(results, analysis, plots, reuse=reuse, test_paths=test_paths)
-    env = jinja2.Environment(loader=jinja2.PackageLoader("lstmtune.report", "templates"), autoescape=True)
+    env = pages.environment()
     env.filters["num"] = number
     template = env.get_template("report.html")
     table = combined_table(analysis)

@@ -240,3 +240,14 @@ def test_import_does_not_load_jax():
 
     code = "import sys, lstmtune; lstmtune.fit; lstmtune.load_model; print('jax' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_bands_are_nested_even_when_levels_are_calibrated_apart(sine_model):
+    """A 95% band contains the 80% band, whatever each level's calibration says (here the
+    80% level widened by 50 and the 95% narrowed by 50 at every horizon)."""
+    H = 6
+    cal = intervals.Calibration(widen={"0.8": [50.0] * H, "0.95": [-50.0] * H}, exact={"0.8": [True] * H, "0.95": [True] * H}, origins=[30] * H)
+    table = dataclasses.replace(sine_model[0], calibration=cal).forecast(H)
+    assert (table["lower_95"] <= table["lower_80"]).all() and (table["upper_95"] >= table["upper_80"]).all()
+    assert (table["lower_80"] <= table["median"]).all() and (table["median"] <= table["upper_80"]).all()
+    assert (table["upper_80"] - table["lower_80"] >= 100 - 1e-9).all()  # the 80% widening is applied

@@ -201,7 +201,15 @@ def _summary_tables(outcome) -> None:
                 f"{r['std']:.2f}", f"{r['min']:.2f}", f"{r['50%']:.2f}", f"{r['max']:.2f}", f"{r['skill_%']:+.1f}", p,
             )
         console.print(table)
-        console.print(_u(sub.comparison.sentence()), highlight=False)
+        groups = sub.comparison.groups()
+        if len(sub.table) > 3 and groups:  # many labels with commas: a list reads, a sentence does not
+            console.print(_u(f"{sub.comparison.best} is best (mean {sub.comparison.best_mean:.4g})."), highlight=False)
+            for g in groups:
+                console.print(_u(f"{len(g['labels'])} {'is' if len(g['labels']) == 1 else 'are'} {g['what']}:"), highlight=False)
+                for label in g["labels"]:
+                    console.print(_u(f"  - {label}"), highlight=False)
+        else:
+            console.print(_u(sub.comparison.sentence()), highlight=False)
 
 
 def _run_with_progress(spec, out: Path, quiet: bool, started: float, storage: str | None = None, inputs=(), max_runs=None, trainer=None, runner=None):

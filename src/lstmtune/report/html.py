@@ -71,9 +71,12 @@ class _Figures:
         self.keys[name] = key
         old = self.reuse / name if self.reuse is not None else None
         if old is not None and self.old.get(name) == key and old.is_file() and not old.is_symlink():
-            shutil.copyfile(old, self.plots / name)
-        else:
-            draw(*args, self.plots / name, **kwargs)
+            try:
+                shutil.copyfile(old, self.plots / name)
+                return name
+            except OSError:  # another process sharing the run directory replaced plots/ meanwhile
+                pass
+        draw(*args, self.plots / name, **kwargs)
         return name
 
     def close(self) -> None:

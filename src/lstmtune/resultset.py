@@ -1,4 +1,4 @@
-"""A study's results as plain data, and the queries analysis and reports ask of them.
+"""A study's (and a search's) results as plain data, and the queries analysis and reports ask of them.
 
 :class:`StudyResults` is what an executor returns (:func:`lstmtune.executor.execute`):
 one row per (configuration, repeat), curves, baselines, row counts and timings.
@@ -119,3 +119,19 @@ def studies(results: StudyResults) -> list[str]:
 
 def summary_repeats(results: StudyResults) -> Sequence[int]:
     return range(results.spec.runs.repeats if results.spec.runs.mode != "diagnostic" else results.spec.runs.diagnostic_repeats)
+
+
+@dataclasses.dataclass
+class SearchOutcome:
+    """A search's finished trials and their runs (:func:`lstmtune.search.run`)."""
+
+    spec: StudySpec
+    study: Any  # optuna.Study
+    trials: pd.DataFrame  # one row per finished trial: number, state, value, params, config key
+    runs: pd.DataFrame  # runs of the finished trials' configurations (at their final epochs)
+    labels: dict[str, str]  # config key -> "trial N"
+    wall_s: float
+    trainings: int  # runs trained (all rungs)
+    metric: str = "test_rmse"  # what trials were judged on: validation_rmse unless selection = "test"
+    test: dict | None = None  # the best trial's test RMSE per repeat, scored once (honest selection only)
+    notices: list[str] = dataclasses.field(default_factory=list)  # e.g. trials of other data not reused

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune import evaluation, executor, planner
+from lstmtune.resultset import SearchOutcome
 from lstmtune import study as study_mod
 from lstmtune.data import Series
 from lstmtune.errors import SpecError
@@ -120,20 +121,6 @@ def rungs(search: SearchSpec, max_epochs: int, bracket: int = 0) -> list[int]:
         out.append(e)
         e *= search.reduction_factor
     return out + [max_epochs]
-
-
-@dataclasses.dataclass
-class SearchOutcome:
-    spec: StudySpec
-    study: Any  # optuna.Study
-    trials: pd.DataFrame  # one row per finished trial: number, state, value, params, config key
-    runs: pd.DataFrame  # runs of the finished trials' configurations (at their final epochs)
-    labels: dict[str, str]  # config key -> "trial N"
-    wall_s: float
-    trainings: int  # runs trained (all rungs)
-    metric: str = "test_rmse"  # what trials were judged on: validation_rmse unless selection = "test"
-    test: dict | None = None  # the best trial's test RMSE per repeat, scored once (honest selection only)
-    notices: list[str] = dataclasses.field(default_factory=list)  # e.g. trials of other data not reused
 
 
 def optuna_name(spec: StudySpec, series: Series) -> str:

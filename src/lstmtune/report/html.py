@@ -176,15 +176,7 @@ def _test_rows(analysis: Analysis, sub) -> list[dict]:
     ]
 
 
-def number(x, scale: float) -> str:
-    """``x`` with the decimals that give about 4 significant digits at the data's ``scale``
-    (e.g. the persistence RMSE): 84.72 at scale 83, 0.8123 at scale 0.8."""
-    if x is None or not np.isfinite(x):
-        return "—"
-    decimals = 2 if not (scale and np.isfinite(scale) and scale > 0) else int(min(8, max(0, 3 - np.floor(np.log10(scale)))))
-    return f"{x:.{decimals}f}"
-
-
+number = pages.number
 _inline = pages.inline
 
 
@@ -204,7 +196,6 @@ def render(
     plots = directory / "plots"
     figs = draw_figures(results, analysis, plots, reuse=reuse, test_paths=test_paths)
     env = pages.environment()
-    env.filters["num"] = number
     template = env.get_template("report.html")
     table = combined_table(analysis)
     study_name, best_label, best_mean = analysis.best_overall()

@@ -12,6 +12,10 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the Ray executor needs the ray extra: pip install 'lstmtune[ray]'")
 
+# Ray starts its processes with fork + exec (subprocess); JAX warns on any fork after it has
+# started threads, but an exec'd child inherits none of them.
+pytestmark = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
+
 from lstmtune import data, executor, planner, ray_executor  # noqa: E402
 from lstmtune import spec as spec_mod  # noqa: E402
 

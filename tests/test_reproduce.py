@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from typer.testing import CliRunner
+
 from lstmtune import reproduce, spec
+from lstmtune.cli import app
 
 TUTORIAL = Path(__file__).resolve().parents[2] / "shared" / "reference" / "lstm-tuning-tutorial.txt"
 ROWS = ("mean", "std", "min", "q25", "median", "q75", "max")
@@ -50,9 +53,8 @@ def test_tutorial_spec_has_the_three_studies():
     assert (s.runs.repeats, s.runs.diagnostic_repeats, s.transforms.trim) == (30, 10, 2)
 
 
-def test_reproduce_runs_from_python_in_one_call(tmp_path, monkeypatch):
-    """``lstmtune.reproduce.run``: the study, its report block and the comparison with the
-    tutorial (here on the batch-size experiment only, 20 epochs: the whole workload is a benchmark)."""
+def _small_tutorial(monkeypatch) -> None:
+    """The tutorial's batch-size experiment only, 20 epochs, 3 repeats: the whole workload is a benchmark."""
     full = reproduce.tutorial_spec()
     small = full.model_copy(
         update={
@@ -62,6 +64,12 @@ def test_reproduce_runs_from_python_in_one_call(tmp_path, monkeypatch):
         }
     )
     monkeypatch.setattr(reproduce, "tutorial_spec", lambda: small)
+
+
+def test_reproduce_runs_from_python_in_one_call(tmp_path, monkeypatch):
+    """``lstmtune.reproduce.run``: the study, its report block and the comparison with the
+    tutorial (on a reduced workload, see :func:`_small_tutorial`)."""
+    _small_tutorial(monkeypatch)
     outcome, agreements = reproduce.run(tmp_path / "rep")
     assert [a.study for a in agreements] == ["batch_size"]
     assert list(agreements[0].table["batch_size"]) == ["1", "2", "4"]
@@ -69,3 +77,24 @@ def test_reproduce_runs_from_python_in_one_call(tmp_path, monkeypatch):
     assert "Against the tutorial&#39;s published results" in html or "Against the tutorial's published results" in html
     assert f"tutorial <b>{agreements[0].best_tutorial}</b>" in html
     assert len(outcome.results.runs) == 9
+
+
+def test_the_reproduce_command_is_thin_over_reproduce_run(tmp_path, monkeypatch):
+    """``lstmtune reproduce`` runs :func:`lstmtune.reproduce.run` once and prints what it returns."""
+    _small_tutorial(monkeypatch)
+    calls, real = [], reproduce.run
+
+    def recording(out, **options):
+        calls.append((out, real(out, **options)))
+        return calls[-1][1]
+
+    monkeypatch.setattr(reproduce, "run", recording)
+    result = CliRunner().invoke(app, ["reproduce", "--out", str(tmp_path / "rep"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert [out for out, _ in calls] == [tmp_path / "rep"]
+    [(_, (_, [a]))] = calls  # one call, one tutorial experiment compared
+    assert f"batch_size: best by mean ours {a.best_ours}, tutorial {a.best_tutorial}" in result.output
+    assert f"Kendall tau {a.kendall_tau:.2f}" in result.output
+    for _, r in a.table.iterrows():  # the comparison table, one row per batch size
+        assert f"{r['mean']:.2f}" in result.output and f"{r['tutorial mean']:.2f}" in result.output
+    assert (tmp_path / "rep" / "report.html").is_file()

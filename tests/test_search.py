@@ -109,20 +109,66 @@ def _count_trainings(monkeypatch):
     return calls
 
 
+def _trained_seeds(monkeypatch):
+    """Seeds of the replicas the engine trains from now on, whatever the phase (selection,
+    diagnostics, test). Seeds are per configuration (``runs.seeding = "per-config"``), so
+    they say which trials' runs were trained."""
+    from lstmtune import engine
+
+    seeds, real = [], engine.train_population
+
+    def recording(*args, **kwargs):
+        seeds.extend(int(s) for s in kwargs["seeds"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "train_population", recording)
+    return seeds
+
+
+def _stored_runs(run_dir):
+    """Every run row of a run directory's store, (study, config, repeat) -> (seed, owner,
+    claimed_at, finished_at, train_seconds): a retrained run would get a new owner and times."""
+    import sqlalchemy as sa
+
+    from lstmtune.store.sql import default_url, runs_table
+
+    t = runs_table.c
+    engine = sa.create_engine(default_url(run_dir))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(t.study_id, t.config_key, t.repeat, t.seed, t.owner, t.claimed_at, t.finished_at, t.train_seconds)).all()
+    finally:
+        engine.dispose()
+    return {tuple(r[:3]): tuple(r[3:]) for r in rows}
+
+
 def test_search_resumes_with_a_larger_budget(tmp_path, monkeypatch):
     out = tmp_path / "r"
     s = _spec({"sampler": "random", "trials": 3, "batch": 3, "space": SPACE})
     first, _ = search.run(s, out)
     assert first.trainings == 3 * 3
+    stored = _stored_runs(out)
+    assert len(stored) > 3 * 3  # the trials' runs, their diagnostic reruns and the best one's test runs
     calls = _count_trainings(monkeypatch)
     again, _ = search.run(s, out)  # finished: nothing is retrained, diagnostics included
     assert calls == [] and again.trainings == 0
     pd.testing.assert_frame_equal(again.trials, first.trials)
+    assert _stored_runs(out) == stored
     more = _spec({"sampler": "random", "trials": 5, "batch": 3, "space": SPACE})
+    seeds = _trained_seeds(monkeypatch)
     outcome, _ = search.run(more, out)
     assert len(outcome.trials) == 5
     assert outcome.trainings == 2 * 3  # only the 2 new trials' 3 repeats
     pd.testing.assert_frame_equal(outcome.trials.head(3), first.trials)
+    # The engine trained the 2 new trials' runs, and no run stored before (in no phase:
+    # the finished trials' selection runs, their diagnostic reruns, the best one's test runs) ...
+    new = set(outcome.runs["seed"]) - set(first.runs["seed"])
+    assert len(new) == 2 * 3 and new <= set(seeds)
+    assert not set(seeds) & {row[0] for row in stored.values()}
+    # ... which are untouched in the store (same owner and timestamps); what was trained was added.
+    after = _stored_runs(out)
+    assert {k: after[k] for k in stored} == stored
+    assert set(seeds) <= {row[0] for k, row in after.items() if k not in stored}
 
 
 @pytest.mark.parametrize(

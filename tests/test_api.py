@@ -31,3 +31,23 @@ def test_load_series_from_pandas_and_run(tmp_path):
         lstmtune.load_series(pd.Series([1.0, 2.0]))
     with pytest.raises(AttributeError):
         lstmtune.nothing_here
+
+
+def test_load_series_from_a_dataframe_with_covariates():
+    base = lstmtune.load_series("shampoo")
+    idx = pd.DatetimeIndex(base.dates)
+    frame = pd.DataFrame({"sales": base.values, "promo": np.arange(len(base), dtype=float)}, index=idx)
+    s = lstmtune.load_series(frame, value_column="sales", covariates=["promo"])
+    np.testing.assert_array_equal(s.values, base.values)
+    np.testing.assert_array_equal(s.covariate("promo"), np.arange(len(base)))
+    assert lstmtune.load_series(frame[["sales"]]).value_name == "sales"
+    with pytest.raises(TypeError, match="say which is the target"):
+        lstmtune.load_series(frame)
+    with pytest.raises(ValueError, match="no column 'price'"):
+        lstmtune.load_series(frame, value_column="sales", covariates=["price"])
+    with pytest.raises(TypeError, match="needs a DatetimeIndex"):
+        lstmtune.load_series(frame.reset_index(drop=True))
+    gappy = frame.copy()
+    gappy.iloc[3, 1] = np.nan
+    with pytest.raises(ValueError, match="promo: missing or non-finite values"):
+        lstmtune.load_series(gappy, value_column="sales", covariates=["promo"])

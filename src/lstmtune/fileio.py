@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -145,6 +146,22 @@ def remove_stale_outputs(directory: Path) -> int:
     return removed
 
 
+def _move_into_place(entry: Path, target: Path, attempts: int = 5) -> None:
+    """``os.replace(entry, target)``; a folder first removes the old one. Another process
+    writing the same run directory (two workers finishing one study) may replace or remove
+    that folder meanwhile: then the removal and the move are tried again."""
+    for attempt in range(attempts):
+        try:
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(entry, target)
+            return
+        except (FileNotFoundError, OSError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 @contextlib.contextmanager
 def atomic_outputs(directory: Path) -> Iterator[Path]:
     """Yield a temporary folder inside ``directory``; on success move each entry into place.
@@ -165,12 +182,10 @@ def atomic_outputs(directory: Path) -> Iterator[Path]:
                 raise LstmtuneError(f"{directory / entry.name}: is a symbolic link; outputs are never written through links")
         for entry in tmp.iterdir():
             target = directory / entry.name
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
             if entry.is_file():
                 os.chmod(entry, 0o666 & ~_umask())
             else:
                 os.chmod(entry, 0o777 & ~_umask())
-            os.replace(entry, target)
+            _move_into_place(entry, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -122,12 +122,23 @@ def test_a_study_with_covariates_runs_and_reports(tmp_path):
     assert list(series.columns) == ["date", "sales", "cpi"]
     assert len(pd.read_csv(tmp_path / "run" / "results.csv")) == 6
     html = (tmp_path / "run" / "report.html").read_text()
-    assert "Forecasts of the test period" not in html  # the forecaster does not take covariates yet: said, not drawn
+    assert "Forecasts of the test period" in html
+    # The report's one-step forecasts of the test are the ones the stored test RMSE scored.
+    from lstmtune import results_io, testpaths
+
+    results, _ = results_io.read(tmp_path / "run")
+    table = pd.read_csv(tmp_path / "run" / "test_forecasts.csv")
+    label = table["config"].iloc[0]
+    paths = testpaths.from_table(table, results.series, results.spec.data.test_size)
+    key = next(p.config.key for p in results.points if p.label == label)
+    scored = results.runs[results.runs["config"] == key].sort_values("repeat")["test_rmse"].to_numpy()
+    np.testing.assert_allclose(paths.rmse(), scored, rtol=1e-6)
     res = CliRunner().invoke(app, ["report", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
-    res = CliRunner().invoke(app, ["fit", str(tmp_path / "run"), "--out", str(tmp_path / "model")])
-    assert res.exit_code == 2 and "do not support covariates or calendar inputs yet" in res.output
-    assert not (tmp_path / "model").exists()
+    res = CliRunner().invoke(app, ["fit", str(tmp_path / "run"), "--out", str(tmp_path / "model"), "--horizon", "2"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "1", "--out", str(tmp_path / "fc.csv")])
+    assert res.exit_code == 0 and len(pd.read_csv(tmp_path / "fc.csv")) == 1, res.output
 
 
 def test_inputs_are_part_of_the_stored_identity(tmp_path):

@@ -164,7 +164,7 @@ def _set(path, key, value):
         ("garbage", lambda d: (d / "manifest.json").write_bytes(b"{\x00\xff not json"), "corrupted"),
         ("edited", lambda d: _set(d / "manifest.json", "seeds", [1, 2, 3]), "edited or corrupted"),
         ("missing_key", lambda d: _set(d / "manifest.json", "scaler", {"scale": [1.0]}), "scaler.min"),
-        ("newer", lambda d: _set(d / "manifest.json", "format_version", 2), "format_version 2 is not supported"),
+        ("newer", lambda d: _set(d / "manifest.json", "format_version", 3), "format_version 3 is not supported"),
         ("no_weights", lambda d: (d / "weights.safetensors").unlink(), "weights.safetensors: missing"),
         ("bad_weights", lambda d: (d / "weights.safetensors").write_bytes(b"\x08" + bytes(100)), "checksum"),
         ("no_manifest", lambda d: (d / "manifest.json").unlink(), "not an lstmtune model directory"),

@@ -596,20 +596,28 @@ def forecast(
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="Steps ahead.")],
     out: Annotated[Path, typer.Option("--out", help="Forecast CSV to write (a PNG is written beside it).")],
     data: Annotated[Optional[str], typer.Option("--data", help="A newer history of the series (CSV): condition on it without retraining.")] = None,
+    future: Annotated[
+        Optional[Path],
+        typer.Option("--future", help="CSV of the covariates at the forecast dates (date column, one column per covariate): needed when the model reads covariates and HORIZON > 1."),
+    ] = None,
     date_column: DateCol = None,
     value_column: ValueCol = None,
     date_format: DateFormat = None,
     missing: Missing = "error",
 ) -> None:
     """Forecast the next HORIZON steps with calibrated 80% and 95% intervals."""
-    from lstmtune import forecast_output, modelio
+    from lstmtune import forecast_output, forecaster, modelio
     from lstmtune.data import load
 
     if out.suffix.lower() == ".png":
         raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
     model = modelio.load(model_dir)
-    history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
-    table = model.forecast(horizon, history)
+    covariates = list(model.framing.covariates)
+    if future is not None and not covariates:
+        raise LstmtuneError(f"--future {future}: this model reads no covariates")
+    history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
+    known = None if future is None else forecaster.read_future(future, covariates, model.positional)
+    table = model.forecast(horizon, history, future=known)
     hx = model.tail_dates if history is None else history.dates
     hy = model.tail_values if history is None else history.values
     if model.positional:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune import intervals, rollout, transforms
-from lstmtune.data import Series, infer_frequency
+from lstmtune.data import Series, infer_frequency, positions
 from lstmtune.errors import LstmtuneError
 from lstmtune.problem import Framing, minimum_length, prepare
 from lstmtune.spec import Config
@@ -62,6 +62,7 @@ class Forecaster:
       calibration: per-horizon widening of the intervals.
       backtest: the backtest table (see :func:`lstmtune.intervals.backtest_table`), or None.
       info: provenance: source, label, training rows and dates.
+      tail_covariates: the covariates' values at ``tail_dates`` (``framing.covariates`` order), or None.
     """
 
     config: Config
@@ -81,48 +82,62 @@ class Forecaster:
     calibration: intervals.Calibration
     backtest: pd.DataFrame | None = None
     info: dict = dataclasses.field(default_factory=dict)
+    tail_covariates: np.ndarray | None = None  # (len(tail_values), covariates): the covariates' last observations
 
     # ------------------------------------------------------------------ forecasting
-    def forecast(self, horizon: int, history: pd.Series | Series | None = None, *, calibrated: bool = True) -> pd.DataFrame:
+    def forecast(self, horizon: int, history: pd.Series | pd.DataFrame | Series | None = None, *, future=None, calibrated: bool = True) -> pd.DataFrame:
         """Recursive multi-step forecasts for the ``horizon`` dates after the last observation.
 
         Args:
           horizon: steps ahead, >= 1.
           history: a newer history of the same series (a pandas Series with a
-            DatetimeIndex, or a :class:`~lstmtune.data.Series`): the ensemble is
-            warmed through it from a zero state, without retraining. None: continue
-            from the end of the training data.
+            DatetimeIndex, a DataFrame with the target and covariate columns, or a
+            :class:`~lstmtune.data.Series`): the ensemble is warmed through it from a
+            zero state, without retraining. None: continue from the end of the training data.
+          future: a model that reads covariates needs their values at the first
+            ``horizon - 1`` forecast dates (step h's inputs end one step before its
+            target): a DataFrame with one column per covariate (indexed by those dates,
+            or by position), or a dict of column -> values. Rows past ``horizon - 1``
+            are ignored. Calendar inputs need nothing: the dates are known.
           calibrated: widen the ensemble's quantiles by the calibration (False: raw quantiles).
 
         Returns:
           Columns ``date, mean, median, lower_80, upper_80, lower_95, upper_95``, one row per step.
 
         Raises:
-          LstmtuneError: a bad horizon or history.
+          LstmtuneError: a bad horizon, history or future.
         """
-        paths, last, dates = self.paths(horizon, history)
+        paths, last, dates = self.paths(horizon, history, future=future)
         return self.summarize(paths, self.future_dates(last, horizon, dates), calibrated=calibrated)
 
-    def paths(self, horizon: int, history=None) -> tuple[np.ndarray, np.datetime64, np.ndarray]:
+    def paths(self, horizon: int, history=None, *, future=None) -> tuple[np.ndarray, np.datetime64, np.ndarray]:
         """Each replica's recursive forecast ``(P, horizon)``, the last observed date, and the history's dates."""
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise LstmtuneError(f"horizon must be a positive whole number of steps, got {horizon!r}")
+        horizon = int(horizon)
         if history is None:
-            out = rollout.recursive(self.net, self.framing, self.scaler, [self.tail_values], [self.state], [self.next_rows], int(horizon))
-            return out[:, 0, :], self.tail_dates[-1], self.tail_dates
-        s = as_series(history)
-        warmed = self._warm(s)
-        state = rollout.stream_states(warmed, warmed.rows, self.net.batch_size)
-        out = rollout.recursive(self.net, self.framing, self.scaler, [s.values], [state], [warmed.rows], int(horizon))
-        return out[:, 0, :], s.dates[-1], s.dates
+            dates, values, covariates = self.tail_dates, self.tail_values, self.tail_covariates
+            state, rows = self.state, self.next_rows
+        else:
+            s = self.as_history(history)
+            warmed = self._warm(s)
+            dates, values, covariates = s.dates, s.values, covariate_matrix(s, self.framing.covariates)
+            state, rows = rollout.stream_states(warmed, warmed.rows, self.net.batch_size), warmed.rows
+        extras = None
+        if has_extras(self.framing):
+            ahead = self.future_dates(dates[-1], horizon, dates)
+            known = future_covariates(future, self.framing.covariates, horizon, None if self.positional else ahead)
+            extras = [step_extras(self.framing, dates, covariates, ahead, known, self.positional)]
+        out = rollout.recursive(self.net, self.framing, self.scaler, [values], [state], [rows], horizon, extras)
+        return out[:, 0, :], dates[-1], dates
 
-    def one_step(self, history: pd.Series | Series) -> pd.DataFrame:
+    def one_step(self, history: pd.Series | pd.DataFrame | Series) -> pd.DataFrame:
         """Walk-forward one-step forecasts through ``history`` (observed inputs), as a study scores them.
 
         Returns:
           One row per forecast target (indexed by its date), one column per seed.
         """
-        s = as_series(history)
+        s = self.as_history(history)
         warmed = self._warm(s)
         span = self.framing.lags + self.framing.timesteps - 1
         first = span + warmed.offset  # index of the first prev value (Problem.train_prev)
@@ -130,6 +145,10 @@ class Forecaster:
         fc = prev + rollout.unscale_target(warmed.one_step, self.scaler)
         index = pd.DatetimeIndex(s.dates[first + self.framing.interval : first + self.framing.interval + warmed.rows], name="date")
         return pd.DataFrame(fc.T, index=index, columns=[str(x) for x in self.seeds])
+
+    def as_history(self, history) -> Series:
+        """``history`` as a :class:`~lstmtune.data.Series` with this model's covariates (named in errors)."""
+        return as_series(history, value_name=self.value_name, covariates=self.framing.covariates)
 
     def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True) -> pd.DataFrame:
         """Ensemble paths ``(P, H)`` -> the forecast table (mean, median, calibrated quantile bands)."""
@@ -169,7 +188,9 @@ class Forecaster:
         need = self.framing.interval + self.framing.lags + self.framing.timesteps
         if len(s) < need:
             raise LstmtuneError(f"the history has {len(s)} observations; this model needs at least {need}")
-        return rollout.warm(self.net, s.values, self.framing, self.scaler, self.offset(s.dates))
+        if self.framing.calendar and s.positional:
+            raise LstmtuneError("the history has no dates; this model's calendar inputs need them")
+        return rollout.warm(self.net, s, self.framing, self.scaler, self.offset(s.dates))
 
     def offset(self, dates: np.ndarray) -> int:
         """First pair of a history to run, so each row lands on the stream it had in training.
@@ -189,18 +210,177 @@ class Forecaster:
 
 
 # ---------------------------------------------------------------------- fitting
-def as_series(data) -> Series:
-    """A :class:`~lstmtune.data.Series` from a pandas Series (DatetimeIndex) or a Series."""
+def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] = ()) -> Series:
+    """A :class:`~lstmtune.data.Series` from a pandas Series or DataFrame (DatetimeIndex) or a Series.
+
+    Args:
+      data: the observations; a DataFrame holds the target (``value_name``, or its
+        only column besides the covariates) and the ``covariates`` columns.
+      value_name: the target column of a DataFrame.
+      covariates: columns the model reads besides the target.
+
+    Raises:
+      LstmtuneError: not a series, no dates, a missing column or value.
+    """
+    covariates = list(covariates)
     if isinstance(data, Series):
+        have = {k for k, _ in data.covariates}
+        lacking = [c for c in covariates if c not in have]
+        if lacking:
+            raise LstmtuneError(f"{data.name}: no covariate {lacking[0]!r}; this model reads {', '.join(covariates)}")
         return data
-    if isinstance(data, pd.Series):
+    if isinstance(data, (pd.Series, pd.DataFrame)):
         from lstmtune import load_series
 
+        if isinstance(data, pd.Series) and covariates:
+            raise LstmtuneError(f"this model reads covariates ({', '.join(covariates)}): give a DataFrame with the target and those columns")
+        kwargs = {}
+        if isinstance(data, pd.DataFrame):
+            target = value_name if value_name in data.columns else None
+            kwargs = {"value_column": target, "covariates": covariates}
         try:
-            return load_series(data)
+            return load_series(data, **kwargs)
         except (TypeError, ValueError) as err:
             raise LstmtuneError(f"history: {err}") from None
-    raise LstmtuneError(f"expected a pandas Series with a DatetimeIndex, got {type(data).__name__}")
+    raise LstmtuneError(f"expected a pandas Series or DataFrame with a DatetimeIndex, got {type(data).__name__}")
+
+
+def has_extras(framing: Framing) -> bool:
+    """Whether the model reads inputs besides the target's lags."""
+    return bool(framing.covariates or framing.calendar)
+
+
+def covariate_matrix(s: Series, names: Sequence[str]) -> np.ndarray | None:
+    """The named covariates of ``s`` as ``(n, k)`` float64 columns, or None when there are none."""
+    if not names:
+        return None
+    return np.stack([np.asarray(s.covariate(n), dtype=np.float64) for n in names], axis=1)
+
+
+def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.ndarray:
+    """The covariates' values at the first ``horizon - 1`` forecast dates, ``(horizon - 1, k)``.
+
+    Args:
+      future: a DataFrame (indexed by dates or by position) or a dict of column -> values, or None.
+      names: the covariates the model reads.
+      horizon: steps ahead.
+      dates: the forecast dates (checked against a DataFrame's DatetimeIndex), or None (positions).
+
+    Raises:
+      LstmtuneError: a missing column, too few rows, a missing value or a date that is not the forecast's.
+    """
+    need = horizon - 1
+    if not names or need == 0:
+        return np.zeros((need, len(names)))
+    when = "" if dates is None else f" ({pd.Timestamp(dates[0]).date()} .. {pd.Timestamp(dates[need - 1]).date()})"
+    if future is None:
+        raise LstmtuneError(
+            f"a {horizon}-step forecast needs the covariates {', '.join(names)} at the first {need} forecast dates{when}: "
+            f"give them as future= (Python) or --future FILE (CLI); a 1-step forecast needs none"
+        )
+    if isinstance(future, dict):
+        future = pd.DataFrame({k: pd.Series(np.asarray(v, dtype=float)) for k, v in future.items()})
+    if not isinstance(future, pd.DataFrame):
+        raise LstmtuneError(f"future: expected a DataFrame or a dict of columns, got {type(future).__name__}")
+    lacking = [n for n in names if n not in future.columns]
+    if lacking:
+        raise LstmtuneError(f"future: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns given: {', '.join(map(str, future.columns))})")
+    if len(future) < need:
+        raise LstmtuneError(f"future: {len(future)} rows; a {horizon}-step forecast needs the covariates at the first {need} forecast dates{when}")
+    future = future.iloc[:need]
+    if isinstance(future.index, pd.DatetimeIndex) and dates is not None:
+        expected = pd.DatetimeIndex(dates[:need])
+        bad = np.flatnonzero(future.index.to_numpy(dtype="datetime64[ns]") != expected.to_numpy(dtype="datetime64[ns]"))
+        if len(bad):
+            i = int(bad[0])
+            raise LstmtuneError(f"future: row {i + 1} is dated {future.index[i].date()}, expected forecast date {expected[i].date()}")
+    out = np.empty((need, len(names)))
+    for j, n in enumerate(names):
+        try:
+            col = pd.to_numeric(future[n], errors="raise").to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            raise LstmtuneError(f"future: column {n!r} is not numeric") from None
+        bad = np.flatnonzero(~np.isfinite(col))
+        if len(bad):
+            raise LstmtuneError(f"future: column {n!r} row {int(bad[0]) + 1}: missing or non-finite value")
+        out[:, j] = col
+    return out
+
+
+def read_future(path, names: Sequence[str], positional: bool = False) -> pd.DataFrame:
+    """Read the covariates' future values from a CSV file (``lstmtune forecast --future``).
+
+    The file has a date column (``date``, or the first column) and one column per
+    covariate; a model of a values-only series reads the rows in order (no dates).
+
+    Raises:
+      LstmtuneError: unreadable file, missing column, bad date or value (naming the file, line and column).
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise LstmtuneError(f"--future {path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise LstmtuneError(f"--future {path}: not a readable CSV file ({err})") from None
+    lacking = [n for n in names if n not in frame.columns]
+    if lacking:
+        raise LstmtuneError(f"{path}: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns: {', '.join(map(str, frame.columns))})")
+    for n in names:
+        col = pd.to_numeric(frame[n], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(col))
+        if len(bad):
+            i = int(bad[0])
+            raise LstmtuneError(f"{path}: line {i + 2}, column {n!r}: {frame[n].iloc[i]!r} is missing or not a number")
+        frame[n] = col
+    if positional:
+        return frame[list(names)]
+    rest = [c for c in frame.columns if c not in names]
+    if not rest:
+        raise LstmtuneError(f"{path}: no date column (expected 'date' or a first column of dates)")
+    date_col = "date" if "date" in frame.columns else rest[0]
+    dates = pd.to_datetime(frame[date_col], errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if len(bad):
+        i = int(bad[0])
+        raise LstmtuneError(f"{path}: line {i + 2}, column {date_col!r}: {frame[date_col].iloc[i]!r} is not a date")
+    return frame[list(names)].set_index(pd.DatetimeIndex(dates, name="date"))
+
+
+def step_extras(framing: Framing, dates, covariates, ahead, known, positional: bool = False) -> np.ndarray:
+    """The raw covariate and calendar inputs of each forecast step, ``(horizon, timesteps, k)``.
+
+    Args:
+      framing: the model's framing.
+      dates / covariates: the observations' dates ``(n,)`` and covariates ``(n, c)`` (or None) up to the origin.
+      ahead: the ``horizon`` forecast dates.
+      known: the covariates at the first ``horizon - 1`` forecast dates, ``(horizon - 1, c)``.
+      positional: the series has no dates (no calendar inputs).
+
+    Framed exactly as training frames them (:func:`lstmtune.problem.extra_inputs`) on the
+    history extended by the forecast dates; step h reads covariates up to one step before
+    its target, so the last forecast date's covariates are never read (a NaN stands there,
+    and any NaN reaching an input is refused).
+    """
+    from lstmtune.problem import extra_inputs
+
+    H = len(ahead)
+    tail = framing.interval + framing.lags + framing.timesteps - 1
+    n = len(dates)
+    ext_dates = np.concatenate([np.asarray(dates[n - tail :], dtype="datetime64[ns]"),
+                                positions(n + H)[n:] if positional else np.asarray(ahead, dtype="datetime64[ns]")])
+    cov = ()
+    if framing.covariates:
+        filler = np.full((1, covariates.shape[1]), np.nan)
+        block = np.concatenate([covariates[n - tail :], known, filler])
+        cov = tuple((name, block[:, j]) for j, name in enumerate(framing.covariates))
+    ext = Series(name="forecast", dates=ext_dates, values=np.zeros(len(ext_dates)), value_name="", positional=positional, covariates=cov)
+    out = np.concatenate(extra_inputs(ext, framing, H), axis=2)  # pair j targets position tail + j
+    if not np.isfinite(out).all():
+        raise LstmtuneError("internal: a forecast step read a covariate beyond the values given")  # pragma: no cover
+    return out
 
 
 def architecture(config: Config):
@@ -210,16 +390,16 @@ def architecture(config: Config):
     return planner.architecture([config])
 
 
-def framing_for(config: Config, n: int, feature_range: tuple[float, float]) -> Framing:
+def framing_for(config: Config, n: int, feature_range: tuple[float, float], covariates: Sequence[str] = (), calendar: Sequence[str] = ()) -> Framing:
     """The config's framing with no holdout; its fixed ``trim`` only where it divides the rows."""
     pairs = n - config.interval - (config.lags + config.timesteps - 1)
     B = config.batch_size if config.stateful else 1
     trim = config.trim if config.trim is not None and (pairs - config.trim) % B == 0 and pairs - config.trim >= B else None
-    return Framing(config.interval, config.lags, config.timesteps, test_size=0, trim=trim, feature_range=tuple(feature_range))
+    return Framing(config.interval, config.lags, config.timesteps, test_size=0, trim=trim, feature_range=tuple(feature_range), covariates=tuple(covariates), calendar=tuple(calendar))
 
 
-def train(values: np.ndarray, config: Config, seeds: Sequence[int], feature_range: tuple[float, float]) -> tuple[rollout.Network, Framing, transforms.MinMaxScaler, int]:
-    """Train the ensemble on every pair of ``values``: ``(network, framing, scaler, offset)``.
+def train(series: Series, config: Config, seeds: Sequence[int], feature_range: tuple[float, float], covariates: Sequence[str] = (), calendar: Sequence[str] = ()) -> tuple[rollout.Network, Framing, transforms.MinMaxScaler, int]:
+    """Train the ensemble on every pair of ``series``: ``(network, framing, scaler, offset)``.
 
     Raises:
       LstmtuneError: the series is too short, or every replica diverged.
@@ -227,9 +407,9 @@ def train(values: np.ndarray, config: Config, seeds: Sequence[int], feature_rang
     from lstmtune import engine
     from lstmtune.spec import NUMERIC
 
-    framing = framing_for(config, len(values), feature_range)
+    framing = framing_for(config, len(series), feature_range, covariates, calendar)
     B = config.batch_size if config.stateful else 1
-    problem = prepare(values, framing, B, require_test=False)
+    problem = prepare(series, framing, B, require_test=False)
     arch = architecture(config)
     hyper = engine.make_hyper(arch, list(seeds), **{name: getattr(config, name) for name in NUMERIC})
     result = engine.train_population(problem, arch, engine.Schedule.for_checkpoints([config.epochs]), hyper, seeds=list(seeds))
@@ -251,21 +431,37 @@ def calibration_size(n: int, config: Config, horizon: int) -> int:
     return max(0, min(max(3 * horizon, horizon + 29), n // 3, n - need))
 
 
-def backtest(values: np.ndarray, config: Config, seeds: Sequence[int], feature_range, horizon: int, held: int):
-    """Train on ``values[:-held]``, forecast ``horizon`` steps from every later origin.
+def backtest(series: Series, config: Config, seeds: Sequence[int], feature_range, horizon: int, held: int, covariates: Sequence[str] = (), calendar: Sequence[str] = ()):
+    """Train on ``series`` without its last ``held`` observations, forecast ``horizon`` steps from every later origin.
+
+    Steps from the last origins run past the data; their covariates are not observed, so
+    the last observed ones stand in. Those steps have no actual value and are not scored.
 
     Returns:
       ``(paths (P, R, H), actual (R, H) with NaN beyond the data, histories, train values)``.
     """
+    values = series.values
     n = len(values)
-    net, framing, scaler, offset = train(values[: n - held], config, seeds, feature_range)
-    warmed = rollout.warm(net, values, framing, scaler, offset)
+    net, framing, scaler, offset = train(series.head(n - held), config, seeds, feature_range, covariates, calendar)
+    warmed = rollout.warm(net, series, framing, scaler, offset)
     tail = framing.interval + framing.lags + framing.timesteps - 1
     origins = list(range(n - held, n))
     rows = [t - tail - offset for t in origins]  # pairs whose target precedes the origin
     states = [rollout.stream_states(warmed, r, net.batch_size) for r in rows]
     histories = [values[:t] for t in origins]
-    paths = rollout.recursive(net, framing, scaler, histories, states, rows, horizon)
+    extras = None
+    if has_extras(framing):
+        cov = covariate_matrix(series, framing.covariates)
+        if cov is not None:  # past the data: the last observed covariates (those steps are not scored)
+            cov = np.concatenate([cov, np.repeat(cov[-1:], horizon, axis=0)])
+        dates = np.asarray(series.dates, dtype="datetime64[ns]")
+        beyond = positions(n + horizon)[n:] if series.positional else np.asarray(pd.date_range(pd.Timestamp(dates[-1]), periods=horizon + 1, freq=infer_frequency(dates))[1:], dtype="datetime64[ns]")
+        all_dates = np.concatenate([dates, beyond])
+        extras = [
+            step_extras(framing, all_dates[:t], None if cov is None else cov[:t], all_dates[t : t + horizon], None if cov is None else cov[t : t + horizon - 1], series.positional)
+            for t in origins
+        ]
+    paths = rollout.recursive(net, framing, scaler, histories, states, rows, horizon, extras)
     actual = np.full((len(origins), horizon), np.nan)
     for i, t in enumerate(origins):
         k = min(horizon, n - t)
@@ -282,6 +478,8 @@ def fit(
     horizon: int = 12,
     calibrate: bool = True,
     info: dict | None = None,
+    covariates: Sequence[str] = (),
+    calendar: Sequence[str] = (),
 ) -> Forecaster:
     """Train ``config`` as a seed ensemble on all of ``series`` (see the module docstring).
 
@@ -293,6 +491,9 @@ def fit(
       horizon: steps calibrated and backtested (longer forecasts reuse the last step's calibration).
       calibrate: run the backtest and calibrate (False: raw ensemble quantiles, no backtest).
       info: provenance recorded in the manifest.
+      covariates: the series' covariate columns the model reads (``[data] covariates``);
+        ``series`` must then be a DataFrame (or Series) holding them.
+      calendar: calendar inputs (``[data] calendar``); the series needs regular dates.
 
     Returns:
       The :class:`Forecaster`.
@@ -300,18 +501,23 @@ def fit(
     Raises:
       LstmtuneError: the series is too short for the configuration, or the training diverged.
     """
-    s = as_series(series)
+    covariates, calendar = tuple(covariates), tuple(calendar)
+    s = as_series(series, covariates=covariates)
     values = s.values
     if len(seeds) < 1:
         raise LstmtuneError("repeats must be >= 1")
+    if calendar and s.positional:
+        raise LstmtuneError(f"{s.name}: calendar inputs need dates; this series is indexed by position")
+    if calendar and not s.positional and infer_frequency(s.dates) is None:
+        raise LstmtuneError(f"{s.name}: calendar inputs need regular dates to know the forecast dates; this series' dates are irregular")
     held = calibration_size(len(values), config, horizon) if calibrate else 0
     calibration, table = intervals.Calibration.none(horizon), None
     if held >= 2:
-        paths, actual, histories, train_values = backtest(values, config, seeds, feature_range, horizon, held)
+        paths, actual, histories, train_values = backtest(s, config, seeds, feature_range, horizon, held, covariates, calendar)
         calibration = intervals.calibrate(paths, actual)
         table = intervals.backtest_table(paths, actual, histories, train_values, s.period)
-    net, framing, scaler, offset = train(values, config, seeds, feature_range)
-    warmed = rollout.warm(net, values, framing, scaler, offset)
+    net, framing, scaler, offset = train(s, config, seeds, feature_range, covariates, calendar)
+    warmed = rollout.warm(net, s, framing, scaler, offset)
     tail = framing.interval + framing.lags + framing.timesteps - 1
     keep = max(tail, RECENT)  # what a step needs, and recent history to plot beside a forecast
     details = {
@@ -341,7 +547,8 @@ def fit(
         calibration=calibration,
         backtest=table,
         info={**(info or {}), **details},
+        tail_covariates=None if not covariates else covariate_matrix(s, covariates)[-keep:],
     )
 
 
-__all__ = ["Forecaster", "architecture", "as_series", "fit", "train"]
+__all__ = ["Forecaster", "architecture", "as_series", "fit", "future_covariates", "step_extras", "train"]

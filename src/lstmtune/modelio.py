@@ -33,7 +33,9 @@ from lstmtune.forecaster import Forecaster
 from lstmtune.problem import Framing
 from lstmtune.spec import Config
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # a model without covariates or calendar inputs
+FORMAT_VERSION_EXTRAS = 2  # one that reads them (older lstmtune refuses it by version)
+READABLE = (FORMAT_VERSION, FORMAT_VERSION_EXTRAS)
 MANIFEST = "manifest.json"
 WEIGHTS = "weights.safetensors"
 BACKTEST = "backtest.csv"
@@ -56,6 +58,8 @@ class _FramingM(_Strict):
     timesteps: int
     trim: int | None
     feature_range: tuple[float, float]
+    covariates: list[str] = []
+    calendar: list[str] = []
 
 
 class _SeriesM(_Strict):
@@ -66,6 +70,7 @@ class _SeriesM(_Strict):
     tail_dates: list[str]
     tail_values: list[float]
     first_training_target: str
+    tail_covariates: dict[str, list[float]] = {}
 
 
 class _Calib(_Strict):
@@ -111,8 +116,9 @@ def manifest(f: Forecaster, weights_sha256: str) -> dict:
     """The manifest of ``f`` (JSON-ready), given its weights file's SHA-256."""
     from lstmtune import __version__
 
+    extras = bool(f.framing.covariates or f.framing.calendar)
     m = {
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION_EXTRAS if extras else FORMAT_VERSION,
         "lstmtune_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config": f.config.params(),
@@ -139,6 +145,10 @@ def manifest(f: Forecaster, weights_sha256: str) -> dict:
         "info": f.info,
         "weights": {"file": WEIGHTS, "sha256": weights_sha256},
     }
+    if extras:
+        m["framing"] |= {"covariates": list(f.framing.covariates), "calendar": list(f.framing.calendar)}
+        if f.framing.covariates:
+            m["series"]["tail_covariates"] = {name: [float(v) for v in f.tail_covariates[:, j]] for j, name in enumerate(f.framing.covariates)}
     m["checksum"] = _content_hash(json.loads(json.dumps(m)))
     return m
 
@@ -159,7 +169,7 @@ def save(f: Forecaster, directory: str | Path) -> Path:
     if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
         raise LstmtuneError(f"{directory}: not empty and not an lstmtune model directory; choose a new --out")
     with atomic_dir(directory) as tmp:
-        save_file(_tensors(f), str(tmp / WEIGHTS), metadata={"format": "lstmtune-forecaster", "format_version": str(FORMAT_VERSION)})
+        save_file(_tensors(f), str(tmp / WEIGHTS), metadata={"format": "lstmtune-forecaster", "format_version": str(FORMAT_VERSION_EXTRAS if f.framing.covariates or f.framing.calendar else FORMAT_VERSION)})
         os.chmod(tmp / WEIGHTS, 0o666 & ~_umask())  # safetensors writes 0600
         digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
         (tmp / MANIFEST).write_text(json.dumps(manifest(f, digest), indent=2))
@@ -181,9 +191,9 @@ def _read_manifest(directory: Path) -> _Manifest:
     if not isinstance(raw, dict) or "format_version" not in raw:
         raise LstmtuneError(f"{path}: corrupted, no format_version")
     version = raw["format_version"]
-    if version != FORMAT_VERSION:
+    if version not in READABLE:
         raise LstmtuneError(
-            f"{path}: model format_version {version!r} is not supported; this lstmtune reads format {FORMAT_VERSION} "
+            f"{path}: model format_version {version!r} is not supported; this lstmtune reads formats {', '.join(map(str, READABLE))} "
             f"(a newer format needs a newer lstmtune; otherwise refit with `lstmtune fit`)"
         )
     try:
@@ -229,7 +239,15 @@ def load(directory: str | Path) -> Forecaster:
     except TypeError as err:
         raise LstmtuneError(f"{directory / MANIFEST}: config: {err}") from None
     B, P = config.batch_size, len(m.seeds)
-    template = network.init(np.random.default_rng(0), m.framing.lags, config.layers, config.cell)
+    fr, s = m.framing, m.series
+    framing = Framing(
+        fr.interval, fr.lags, fr.timesteps, test_size=0, trim=fr.trim, feature_range=tuple(fr.feature_range),
+        covariates=tuple(fr.covariates), calendar=tuple(fr.calendar),
+    )
+    lacking = [c for c in framing.covariates if len(s.tail_covariates.get(c, ())) != len(s.tail_values)]
+    if lacking:
+        raise LstmtuneError(f"{directory / MANIFEST}: series.tail_covariates: {lacking[0]!r} missing or of the wrong length")
+    template = network.init(np.random.default_rng(0), framing.features, config.layers, config.cell)
     state_template = tuple(tuple(np.zeros((B, u), np.float32) for _ in range(2 if config.cell == "lstm" else 1)) for u in config.layers)
 
     def rebuild(prefix: str, tree):
@@ -243,12 +261,11 @@ def load(directory: str | Path) -> Forecaster:
         return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(tree), leaves)
 
     net = rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), B, config.stateful, rebuild("params", template))
-    fr, s = m.framing, m.series
     backtest = pd.read_csv(directory / BACKTEST) if (directory / BACKTEST).is_file() else None
     cal = m.calibration
     return Forecaster(
         config=config,
-        framing=Framing(fr.interval, fr.lags, fr.timesteps, test_size=0, trim=fr.trim, feature_range=tuple(fr.feature_range)),
+        framing=framing,
         scaler=transforms.MinMaxScaler(*(np.asarray(getattr(m.scaler, k), dtype=np.float64) for k in ("scale", "min", "data_min", "data_max"))),
         net=net,
         state=rebuild("state", state_template),
@@ -264,6 +281,7 @@ def load(directory: str | Path) -> Forecaster:
         calibration=intervals.Calibration(cal.widen, cal.exact, cal.origins),
         backtest=backtest,
         info=m.info,
+        tail_covariates=np.stack([np.asarray(s.tail_covariates[c], dtype=np.float64) for c in framing.covariates], axis=1) if framing.covariates else None,
     )
 
 

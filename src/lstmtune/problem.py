@@ -117,7 +117,7 @@ class Problem:
 CALENDAR_PERIODS = {"month": 12, "quarter": 4, "dayofweek": 7}
 
 
-def _extra_inputs(series, framing: Framing, pairs: int) -> list[np.ndarray]:
+def extra_inputs(series, framing: Framing, pairs: int) -> list[np.ndarray]:
     """Covariate and calendar input features, each ``(pairs, timesteps, k)``.
 
     Raises:
@@ -144,6 +144,20 @@ def _extra_inputs(series, framing: Framing, pairs: int) -> list[np.ndarray]:
             parts += [np.sin(angle), np.cos(angle)]
         out.append(np.stack(parts, axis=-1).reshape(pairs, framing.timesteps, len(parts)))
     return out
+
+
+def frame_inputs(series: Series | np.ndarray, framing: Framing) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every framed pair's raw (unscaled) inputs: ``(differences, inputs (pairs, timesteps, features), targets (pairs,))``.
+
+    Features per timestep as :attr:`Framing.features` orders them: the target's lags,
+    each covariate's lags, the calendar pairs.
+    """
+    values = np.asarray(series.values if isinstance(series, Series) else series, dtype=np.float64)
+    diffs = transforms.difference(values, framing.interval)
+    inputs, targets = transforms.frame(diffs, framing.lags, framing.timesteps)
+    if framing.covariates or framing.calendar:
+        inputs = np.concatenate([inputs, *extra_inputs(series, framing, len(targets))], axis=2)
+    return diffs, inputs, targets
 
 
 def minimum_length(framing: Framing, batch_size: int) -> int:
@@ -179,12 +193,9 @@ def prepare(series: Series | np.ndarray, framing: Framing, batch_size: int, *, r
             f"+ lags {framing.lags} + timesteps {framing.timesteps} - 1 + test_size {framing.test_size} "
             f"+ batch_size {batch_size}" + (f" + trim {framing.trim}" if framing.trim else "") + f" needs at least {need}"
         )
-    diffs = transforms.difference(values, framing.interval)
-    inputs, targets = transforms.frame(diffs, framing.lags, framing.timesteps)
+    diffs, inputs, targets = frame_inputs(series, framing)
     pairs = len(targets)
     span = framing.lags + framing.timesteps - 1
-    if framing.covariates or framing.calendar:
-        inputs = np.concatenate([inputs, *_extra_inputs(series, framing, pairs)], axis=2)
     # pair j targets diffs[span + j] = values[span + j + interval] - values[span + j]
     actual = values[span + framing.interval :]
     prev = values[span : span + pairs]

@@ -88,22 +88,17 @@ def _kernels_for(net: Network):
     return _kernels(net.cell, net.recurrent_activation, tuple(net.units), net.batch_size, net.stateful)
 
 
-def scaled_inputs(diffs: np.ndarray, framing: Framing, scaler: transforms.MinMaxScaler) -> np.ndarray:
-    """Scale input windows of differences as :func:`lstmtune.problem.prepare` does.
-
-    Args:
-      diffs: windows of the ``lags + timesteps - 1`` differences before each
-        target, shape ``(..., span)``, float64.
-      framing: the framing (lags, timesteps).
-      scaler: the fitted scaler (its input columns are used).
-
-    Returns:
-      Scaled inputs ``(..., timesteps, lags)`` as float32.
-    """
-    steps = np.lib.stride_tricks.sliding_window_view(diffs, framing.lags, axis=-1)  # (..., timesteps, lags)
-    flat = steps.reshape(steps.shape[:-2] + (-1,))
+def scale_inputs(raw: np.ndarray, scaler: transforms.MinMaxScaler) -> np.ndarray:
+    """Scale raw inputs ``(..., timesteps, features)`` as :func:`lstmtune.problem.prepare` does (float32 out)."""
+    flat = np.asarray(raw, dtype=np.float64).reshape(raw.shape[:-2] + (-1,))
     scaled = flat * scaler.scale[:-1] + scaler.min[:-1]  # transforms.scale, input columns only
-    return scaled.reshape(steps.shape).astype(np.float32)
+    return scaled.reshape(raw.shape).astype(np.float32)
+
+
+def target_windows(diffs: np.ndarray, framing: Framing) -> np.ndarray:
+    """Windows of the ``lags + timesteps - 1`` differences before each target ``(..., span)`` as
+    raw inputs ``(..., timesteps, lags)``."""
+    return np.lib.stride_tricks.sliding_window_view(diffs, framing.lags, axis=-1)
 
 
 def unscale_target(scaled: np.ndarray, scaler: transforms.MinMaxScaler) -> np.ndarray:
@@ -128,12 +123,13 @@ class Warmed:
     states: tuple
 
 
-def warm(net: Network, values: np.ndarray, framing: Framing, scaler: transforms.MinMaxScaler, offset: int) -> Warmed:
-    """Run every framed pair of ``values`` from ``offset`` on through the streams.
+def warm(net: Network, series, framing: Framing, scaler: transforms.MinMaxScaler, offset: int) -> Warmed:
+    """Run every framed pair of ``series`` from ``offset`` on through the streams.
 
     Args:
       net: the ensemble.
-      values: observations in original units, shape ``(n,)``.
+      series: the observations, a :class:`~lstmtune.data.Series` (needed when the
+        framing reads covariates or calendar inputs) or values in original units ``(n,)``.
       framing: the framing it was trained with.
       scaler: its scaler.
       offset: first pair to use (the alignment of the streams).
@@ -143,10 +139,10 @@ def warm(net: Network, values: np.ndarray, framing: Framing, scaler: transforms.
     """
     import jax
 
-    diffs = transforms.difference(values, framing.interval)
-    span = framing.lags + framing.timesteps - 1
-    windows = np.lib.stride_tricks.sliding_window_view(diffs, span)[: len(diffs) - span]
-    x = scaled_inputs(windows[offset:], framing, scaler)
+    from lstmtune.problem import frame_inputs
+
+    _, raw, _ = frame_inputs(series, framing)
+    x = scale_inputs(raw[offset:], scaler)
     rows, B = len(x), net.batch_size
     pad = -(-rows // B) * B - rows
     x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], np.float32)])
@@ -183,6 +179,7 @@ def recursive(
     states: list[tuple],
     next_rows: list[int],
     horizon: int,
+    extras: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """Recursive multi-step forecasts from several origins at once.
 
@@ -193,6 +190,8 @@ def recursive(
       states: per origin, each stream's state (leaves ``(P, B, units)``), e.g. from :func:`stream_states`.
       next_rows: per origin, the rows already run (the next step runs on stream ``next_rows % B``).
       horizon: steps ahead, H >= 1.
+      extras: per origin, the raw covariate and calendar inputs of each step ``(H, timesteps, k)``
+        (:func:`lstmtune.forecaster.step_extras`); None for a model without them.
 
     Returns:
       Forecasts in original units, shape ``(P, R, H)`` for R origins.
@@ -214,7 +213,11 @@ def recursive(
         t = tail + h  # index of the target in `values`
         # the span differences before the target's: d[i] = v[i + interval] - v[i]
         diffs = values[:, :, t - span : t] - values[:, :, t - span - framing.interval : t - framing.interval]
-        x = scaled_inputs(diffs, framing, scaler)  # (P, R, T, F)
+        raw = target_windows(diffs, framing)  # (P, R, T, lags)
+        if extras is not None:
+            known = np.stack([e[h] for e in extras])  # (R, T, k): the same for every replica
+            raw = np.concatenate([raw, np.broadcast_to(known, (P,) + known.shape)], axis=-1)
+        x = scale_inputs(raw, scaler)  # (P, R, T, F)
         active = jax.tree_util.tree_map(lambda leaf: leaf[:, rows_idx, streams, :], state)  # (P, R, U)
         if not net.stateful:
             active = jax.tree_util.tree_map(np.zeros_like, active)

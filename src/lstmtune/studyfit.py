@@ -94,21 +94,8 @@ def fit_source(source: str | Path, *, label: str | None = None, repeats: int | N
     return fit_spec(series, spec, point.config, repeats=repeats, horizon=horizon, info=info)
 
 
-def check_forecastable(spec: StudySpec) -> None:
-    """Refuse a study whose models read covariates or calendar inputs.
-
-    Raises:
-      LstmtuneError: forecasting them needs the covariates' future values, which the
-        forecaster does not take yet.
-    """
-    if spec.data.covariates or spec.data.calendar:
-        used = ", ".join([*spec.data.covariates, *spec.data.calendar])
-        raise LstmtuneError(f"{spec.name}: fit and forecast do not support covariates or calendar inputs yet ({used}); a study of the same configuration without them can be fitted")
-
-
 def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = None, horizon: int | None = None, info: dict | None = None) -> forecaster.Forecaster:
     """Fit ``config`` with the study's seeds, feature range and horizon defaults."""
-    check_forecastable(spec)
     n = spec.runs.repeats if repeats is None else repeats
     return forecaster.fit(
         series,
@@ -117,6 +104,8 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
         feature_range=tuple(spec.transforms.feature_range),
         horizon=spec.data.test_size if horizon is None else horizon,
         info=info,
+        covariates=tuple(spec.data.covariates),
+        calendar=tuple(spec.data.calendar),
     )
 
 

@@ -8,7 +8,9 @@ before the test (what its test scores were computed from) and then:
   warmed through the training rows first: the forecasts the test RMSE scored;
 - **multi-step**: recursive from the test's start, each step's forecast fed
   back as the next input (:meth:`lstmtune.forecaster.Forecaster.paths`),
-  which is what a forecast of the future does.
+  which is what a forecast of the future does. Covariates, if the study reads
+  any, are their observed values in the test period (known in advance, as
+  ``lstmtune forecast --future`` takes them).
 
 Computed here, drawn by :func:`lstmtune.report.figures.test_forecasts`.
 """
@@ -99,9 +101,7 @@ def compute(results, study: str, label: str) -> TestPaths:
       LstmtuneError: no such configuration, no repeat scored on the test, or the retraining diverged.
     """
     from lstmtune import forecaster
-    from lstmtune.studyfit import check_forecastable, seeds_for
-
-    check_forecastable(results.spec)
+    from lstmtune.studyfit import seeds_for
 
     point = next((p for p in results.points if p.study == study and p.label == label), None)
     if point is None:
@@ -114,9 +114,16 @@ def compute(results, study: str, label: str) -> TestPaths:
     T = spec.data.test_size
     before = series.head(len(series) - T)
     seeds = seeds_for(spec, point.config, int(tested["repeat"].max()) + 1)
-    model = forecaster.fit(before, point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False)
+    covariates = tuple(spec.data.covariates)
+    model = forecaster.fit(
+        before, point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False,
+        covariates=covariates, calendar=tuple(spec.data.calendar),
+    )
     one = model.one_step(series).to_numpy().T[:, -T:]
-    multi, _, _ = model.paths(T, history=before)
+    # Covariates in the test period are taken as known (their observed values), as a
+    # forecast of the future takes them from --future.
+    future = {name: series.covariate(name)[-T:] for name in covariates} or None
+    multi, _, _ = model.paths(T, history=before, future=future)
     k = min(3 * T, len(before))
     return TestPaths(
         study=study,

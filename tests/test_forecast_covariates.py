@@ -1,0 +1,205 @@
+"""Forecasting with covariates and calendar inputs: the forecaster frames each step as
+training frames it, reads the covariates' future values only where a step needs them,
+and says what is missing otherwise."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import lstmtune
+from lstmtune import executor, forecaster, modelio, planner, studyfit
+from lstmtune import spec as spec_mod
+from lstmtune.cli import app
+from lstmtune.errors import LstmtuneError
+from lstmtune.spec import Config
+
+COVARIATES = ("cpi", "unemp")
+CALENDAR = ("month",)
+
+
+def _frame(n: int = 60) -> pd.DataFrame:
+    t = np.arange(n)
+    rng = np.random.default_rng(0)
+    cpi = 100 + 0.3 * t + rng.normal(0, 0.2, n)
+    sales = 200 + 2 * t + 20 * np.sin(2 * np.pi * t / 12) + 0.5 * cpi + rng.normal(0, 3, n)
+    unemp = 5 + np.sin(t / 7)
+    return pd.DataFrame({"sales": sales, "cpi": cpi, "unemp": unemp}, index=pd.date_range("2001-01-01", periods=n, freq="MS"))
+
+
+def _config(**kw) -> Config:
+    base = dict(units=3, batch_size=3, epochs=25, learning_rate=0.01, recurrent_activation="sigmoid", interval=1, lags=2, timesteps=2, trim=None)
+    return Config(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    frame = _frame()
+    model = forecaster.fit(frame.iloc[:54], _config(), seeds=[3, 4, 5], horizon=4, covariates=COVARIATES, calendar=CALENDAR)
+    return model, frame
+
+
+def _future(frame: pd.DataFrame, start: int, rows: int) -> pd.DataFrame:
+    return frame.iloc[start : start + rows][list(COVARIATES)]
+
+
+def test_one_step_forecasts_with_covariates_equal_the_studys_walk_forward():
+    """Fit without the test part: one-step forecasts through the test are the study's, bit for bit."""
+    frame = _frame(48)
+    series = lstmtune.load_series(frame, value_column="sales", covariates=list(COVARIATES))
+    spec = spec_mod.from_dict(
+        {
+            "name": "fc",
+            "seed": 5,
+            "model": {"units": 3, "batch_size": 3, "epochs": 12},
+            "transforms": {"lags": 2, "timesteps": 2},
+            "data": {"test_size": 8, "covariates": list(COVARIATES), "calendar": list(CALENDAR)},
+            "runs": {"mode": "summary", "repeats": 3},
+            "evaluation": {"selection": "test"},
+        }
+    )
+    plan = planner.plan(spec)
+    prob = executor.validate(plan, series)[executor.problem_key(plan.populations[0])]
+    assert prob.train_x.shape[2] == 2 * (1 + len(COVARIATES)) + 2 * len(CALENDAR)
+    result = executor.LocalExecutor().run(plan.populations[0], prob)
+    study_fc = prob.invert(result.test_pred[:, 0], "test")
+    seeds = studyfit.seeds_for(spec, plan.configs[0], 3)
+    model = forecaster.fit(series.head(40), plan.configs[0], seeds=seeds, calibrate=False, covariates=COVARIATES, calendar=CALENDAR)
+    ours = model.one_step(series).tail(8)
+    np.testing.assert_array_equal(ours.to_numpy().T, study_fc)
+
+
+def test_each_recursive_step_is_a_one_step_forecast_on_the_history_extended_by_its_path(fitted):
+    """Step h's inputs are framed from the history, the replica's own forecasts before h, the
+    covariates' future values and the forecast date's calendar, as training frames them."""
+    model, frame = fitted
+    H = 4
+    paths, _, _ = model.paths(H, future=_future(frame, 54, H))
+    for p in range(len(model.seeds)):
+        for h in range(H):
+            ext = frame.iloc[: 54 + h + 1].copy()
+            ext.iloc[54 : 54 + h, 0] = paths[p, :h]  # the replica's own forecasts fed back
+            ext.iloc[54 + h, 0] = 0.0  # the target being forecast: never an input
+            reference = model.one_step(ext).iloc[-1, p]
+            np.testing.assert_allclose(paths[p, h], reference, rtol=1e-6)
+
+
+def test_a_future_covariate_is_read_only_by_the_steps_after_its_date(fitted):
+    model, frame = fitted
+    H = 5
+    base = _future(frame, 54, H)
+    ref, _, _ = model.paths(H, future=base)
+    for k in range(H):
+        changed = base.copy()
+        changed.iloc[k, 0] += 50.0
+        out, _, _ = model.paths(H, future=changed)
+        np.testing.assert_array_equal(out[:, : k + 1], ref[:, : k + 1])  # steps up to its own date: unchanged
+        if k + 1 < H:
+            assert not np.allclose(out[:, k + 1], ref[:, k + 1])
+    # horizon - 1 rows suffice (the last forecast date's covariates are never read)
+    np.testing.assert_array_equal(model.paths(H, future=base.iloc[: H - 1])[0], ref)
+    np.testing.assert_array_equal(model.paths(H, future={c: base[c].to_numpy()[: H - 1] for c in COVARIATES})[0], ref)
+
+
+def test_a_newer_history_with_covariates_continues_like_the_fitted_end(fitted):
+    model, frame = fitted
+    a = model.forecast(3, future=_future(frame, 54, 3))
+    b = model.forecast(3, frame.iloc[:54], future=_future(frame, 54, 3))
+    np.testing.assert_allclose(a["mean"], b["mean"], rtol=1e-5)
+    later = model.forecast(3, frame.iloc[:57], future=_future(frame, 57, 3))
+    assert list(later["date"].dt.strftime("%Y-%m")) == ["2005-10", "2005-11", "2005-12"]
+
+
+def test_the_backtest_and_calibration_run_with_covariates(fitted):
+    model, _ = fitted
+    assert model.backtest is not None and model.info["calibration_held_back"] > 2
+    lstm = model.backtest[model.backtest["model"] == "lstm"]
+    assert list(lstm["horizon"]) == [1, 2, 3, 4] and np.isfinite(lstm["rmse"]).all()
+
+
+def test_saved_model_with_covariates_forecasts_identically(fitted, tmp_path):
+    model, frame = fitted
+    model.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["format_version"] == modelio.FORMAT_VERSION_EXTRAS
+    assert manifest["framing"]["covariates"] == list(COVARIATES) and manifest["framing"]["calendar"] == list(CALENDAR)
+    assert len(manifest["series"]["tail_covariates"]["cpi"]) == len(manifest["series"]["tail_values"])
+    loaded = lstmtune.load_model(tmp_path / "m")
+    future = _future(frame, 54, 6)
+    pd.testing.assert_frame_equal(loaded.forecast(6, future=future), model.forecast(6, future=future))
+    pd.testing.assert_frame_equal(loaded.forecast(6, frame.iloc[:52], future=_future(frame, 52, 6)), model.forecast(6, frame.iloc[:52], future=_future(frame, 52, 6)))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda m, f: m.forecast(4), r"4-step forecast needs the covariates cpi, unemp at the first 3 forecast dates \(2005-07-01 .. 2005-09-01\)"),
+        (lambda m, f: m.forecast(4, future=f[["cpi"]]), r"future: no column 'unemp'"),
+        (lambda m, f: m.forecast(4, future=f.iloc[:2]), r"future: 2 rows; a 4-step forecast needs the covariates at the first 3 forecast dates"),
+        (lambda m, f: m.forecast(4, future=f.shift(1, freq="MS")), r"future: row 1 is dated 2005-08-01, expected forecast date 2005-07-01"),
+        (lambda m, f: m.forecast(4, future=f.assign(cpi=[1.0, np.nan, 2.0, 3.0])), r"future: column 'cpi' row 2: missing or non-finite"),
+        (lambda m, f: m.forecast(2, pd.Series(f["cpi"])), r"reads covariates \(cpi, unemp\): give a DataFrame"),
+        (lambda m, f: m.one_step(_frame()[["sales", "cpi"]]), r"no column 'unemp'"),
+    ],
+)
+def test_what_a_forecast_lacks_is_named(fitted, call, message):
+    model, frame = fitted
+    with pytest.raises(LstmtuneError, match=message):
+        call(model, _future(frame, 54, 4))
+
+
+def test_one_step_ahead_needs_no_future(fitted):
+    model, frame = fitted
+    one = model.forecast(1)
+    assert len(one) == 1 and np.isfinite(one["mean"]).all()
+    np.testing.assert_array_equal(one["mean"], model.forecast(4, future=_future(frame, 54, 4))["mean"][:1])
+
+
+def test_calendar_inputs_need_dates_at_fit():
+    frame = _frame(48)
+    s = lstmtune.load_series(frame, value_column="sales")
+    with pytest.raises(LstmtuneError, match="calendar inputs need dates"):
+        forecaster.fit(dataclasses.replace(s, positional=True), _config(), seeds=[1], calibrate=False, calendar=CALENDAR)
+
+
+def _write_study(tmp_path) -> tuple:
+    frame = _frame(48)
+    csv = tmp_path / "macro.csv"
+    frame.rename_axis("date").reset_index().to_csv(csv, index=False, date_format="%Y-%m-%d")
+    spec = {
+        "name": "cov",
+        "data": {"source": str(csv), "value_column": "sales", "covariates": list(COVARIATES), "calendar": list(CALENDAR), "test_size": 6},
+        "model": {"epochs": 15, "batch_size": 3, "units": 2},
+        "runs": {"mode": "summary", "repeats": 2},
+    }
+    file = tmp_path / "cov.toml"
+    file.write_text(spec_mod.dumps(spec_mod.from_dict(spec)))
+    return file, frame
+
+
+def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
+    file, frame = _write_study(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(app, ["fit", str(file), "--out", str(tmp_path / "model"), "--horizon", "3"])
+    assert res.exit_code == 0, res.output
+    future = tmp_path / "future.csv"
+    dates = pd.date_range("2005-01-01", periods=3, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(future, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(future), "--out", str(tmp_path / "fc.csv")])
+    assert res.exit_code == 0, res.output
+    fc = pd.read_csv(tmp_path / "fc.csv")
+    assert list(fc["date"]) == list(dates) and np.isfinite(fc["mean"]).all()
+
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--out", str(tmp_path / "none.csv")])
+    assert res.exit_code != 0 and "--future FILE" in res.output and not (tmp_path / "none.csv").exists()
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"date": dates, "cpi": [115.0, "n/a", 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(bad, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(bad), "--out", str(tmp_path / "bad_fc.csv")])
+    assert res.exit_code != 0 and "bad.csv: line 3, column 'cpi'" in res.output and not (tmp_path / "bad_fc.csv").exists()
+    baddate = tmp_path / "baddate.csv"
+    pd.DataFrame({"date": ["2005-01-01", "soon", "2005-03-01"], "cpi": [1.0, 2.0, 3.0], "unemp": [1.0, 2.0, 3.0]}).to_csv(baddate, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(baddate), "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code != 0 and "baddate.csv: line 3, column 'date': 'soon' is not a date" in res.output

@@ -34,7 +34,12 @@ def test_one_step_forecasts_are_the_ones_the_test_rmse_scored(finished):
 def test_run_writes_the_table_and_the_figure_and_report_reads_them_back(finished, monkeypatch):
     out = finished.directory
     table = pd.read_csv(out / "test_forecasts.csv")
-    assert list(table.columns) == ["config", "study", "date", "actual", "repeat", "seed", "one_step", "multi_step"]
+    runs = pd.read_csv(out / "results.csv")
+    params = list(runs.columns[3 : runs.columns.get_loc("repeat")]) + list(runs.columns[runs.columns.get_loc("repeat") + 1 : runs.columns.get_loc("seed")])
+    assert list(table.columns) == ["config", "label", "study", *params, "date", "actual", "repeat", "seed", "one_step", "multi_step"]
+    # Tidy: its configuration columns join results.csv's rows of the same configuration and repeat.
+    joined = table.drop(columns=["seed"]).merge(runs, on=["config", "label", "study", "repeat", *params], how="left")
+    assert len(joined) == len(table) and joined["test_rmse"].notna().all() and table["epochs"].nunique() == 1
     assert len(table) == 4 * 12 and (out / "plots" / "test_forecasts.png").is_file()
     assert "Forecasts of the test period" in (out / "report.html").read_text()
 

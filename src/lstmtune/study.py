@@ -128,7 +128,8 @@ def _test_paths(results: StudyResults, analysis: analysis_mod.Analysis, director
     if saved is not None and saved.is_file():
         try:
             table = pd.read_csv(saved, parse_dates=["date"])
-            if str(table["config"].iloc[0]) == label and str(table["study"].iloc[0]) == study:
+            key = next(p.config.key for p in results.points if p.study == study and p.label == label)
+            if str(table["config"].iloc[0]) == key and str(table["study"].iloc[0]) == study:
                 return testpaths.from_table(table, results.series, results.spec.data.test_size)
         except (LstmtuneError, KeyError, IndexError, ValueError):
             pass  # recomputed below

@@ -31,6 +31,7 @@ class TestPaths:
 
     Attributes:
       study / label: the sub-study and configuration drawn.
+      config_key / params: that configuration's key and parameters (as in ``results.csv``).
       seeds: one per repeat (the study's).
       dates / actual: the test observations, ``(T,)``.
       one_step / multi_step: ``(R, T)`` forecasts in original units.
@@ -46,18 +47,24 @@ class TestPaths:
     multi_step: np.ndarray
     history_dates: np.ndarray
     history_values: np.ndarray
+    config_key: str = ""
+    params: dict = dataclasses.field(default_factory=dict)
 
     def rmse(self, which: str = "one_step") -> np.ndarray:
         """Each repeat's RMSE over the test, ``(R,)``."""
         return np.sqrt(np.mean((getattr(self, which) - self.actual) ** 2, axis=1))
 
     def table(self) -> pd.DataFrame:
-        """Long table: ``date, actual, repeat, seed, one_step, multi_step`` (``test_forecasts.csv``)."""
+        """Long table, one row per (repeat, date): ``config, label, study``, the configuration's
+        parameters (as ``results.csv`` has them), then ``date, actual, repeat, seed, one_step,
+        multi_step`` (``test_forecasts.csv``)."""
         R, T = self.one_step.shape
         return pd.DataFrame(
             {
-                "config": self.label,
+                "config": self.config_key,
+                "label": self.label,
                 "study": self.study,
+                **{k: [v] * (R * T) for k, v in self.params.items()},
                 "date": np.tile(self.dates, R),
                 "actual": np.tile(self.actual, R),
                 "repeat": np.repeat(np.arange(R), T),
@@ -77,9 +84,14 @@ def from_table(table: pd.DataFrame, series, test_size: int) -> TestPaths:
         raise LstmtuneError(f"test_forecasts.csv: expected {test_size} dates per repeat")
     before = len(series) - test_size
     k = min(3 * test_size, before)
+    from lstmtune.spec import PARAMETERS
+
+    first = table.iloc[0]
     return TestPaths(
-        study=str(table["study"].iloc[0]),
-        label=str(table["config"].iloc[0]),
+        study=str(first["study"]),
+        label=str(first["label"]),
+        config_key=str(first["config"]),
+        params={k: (None if pd.isna(first[k]) else first[k].item() if hasattr(first[k], "item") else first[k]) for k in table.columns if k in PARAMETERS},
         seeds=tuple(int(x) for x in table["seed"].to_numpy()[::T]),
         dates=np.asarray(series.dates[-test_size:]),
         actual=np.asarray(series.values[-test_size:], dtype=np.float64),
@@ -128,6 +140,8 @@ def compute(results, study: str, label: str) -> TestPaths:
     return TestPaths(
         study=study,
         label=label,
+        config_key=point.config.key,
+        params=point.config.params(),
         seeds=tuple(seeds),
         dates=np.asarray(series.dates[-T:]),
         actual=np.asarray(series.values[-T:], dtype=np.float64),

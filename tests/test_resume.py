@@ -87,10 +87,40 @@ def test_killed_study_resumes_without_recomputing(study_file, tmp_path, record_p
     record_property("figure", f"kill -9 after {done_before} of 36 runs: 0 finished runs recomputed, {running_after_kill} stale claims reclaimed, bit-identical")
 
 
+# Each worker's first training waits (up to 120 s) until both workers hold a claim, so that
+# neither can finish the whole study before the other starts (a slow start under load made
+# "both trained part of it" depend on timing).
+_BARRIER = '''
+import sqlite3, sys, time
+from lstmtune import engine
+db, real, first = sys.argv.pop(1), engine.train_population, [True]
+
+def owners():
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            return con.execute("select count(distinct owner) from lstmtune_runs").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+def train_population(*args, **kwargs):
+    deadline = time.time() + 120
+    while first[0] and owners() < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    first[0] = False
+    return real(*args, **kwargs)
+
+engine.train_population = train_population
+from lstmtune.cli import main
+sys.argv[0] = "lstmtune"
+main()
+'''
+
+
 def test_two_processes_share_one_study(study_file, tmp_path, record_property):
     out = tmp_path / "shared"
-    env = {"LSTMTUNE_CACHE_DIR": str(tmp_path / "xla")}
-    procs = [_cli(["run", str(study_file), "--out", str(out), "--quiet"], env) for _ in range(2)]
+    env = dict(os.environ, LSTMTUNE_CACHE_DIR=str(tmp_path / "xla"))
+    args = [sys.executable, "-c", _BARRIER, str(out / "study.db"), "run", str(study_file), "--out", str(out), "--quiet"]
+    procs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
     for p, (stdout, stderr) in zip(procs, results):
         assert p.returncode == 0, stderr

@@ -11,7 +11,13 @@ with 30 and 300 replicas.
 
     python benchmarks/gpu_bench.py [--quick] [--out gpu_bench.json]
 
-``--quick`` shrinks every case (for checking the script on a CPU-only machine).
+``--quick`` shrinks every case (for checking the script on a CPU-only machine). On a GPU,
+the largest realistic case is also run under ``jax.default_matmul_precision`` "highest"
+(true float32) and "tensorfloat32", each compared with the CPU's test RMSE: whether the
+default precision is TF32 there, and what float32 costs.
+
+The whole device check (this script and ``cpu_shards.py`` on the machine's cores) is
+``benchmarks/device_check.sh``.
 """
 
 from __future__ import annotations
@@ -76,8 +82,22 @@ def main() -> None:
             row = case(name, values, units, batch, p, epochs, device, args.trials)
             rows.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "test_rmse"}), flush=True)
+    if "gpu" in devices:
+        # Matmul precision on the GPU: does the default use TF32 (a fidelity question: compare each
+        # variant's test RMSE with the CPU's), and what does each cost? Realistic case, largest units.
+        name, values, units, batch, p, epochs = cases[-1]
+        on_cpu = lambda r: not any(k in r["device"].lower() for k in ("cuda", "gpu"))  # noqa: E731
+        cpu = next(r for r in rows if (r["case"], r["units"], r["replicas"]) == (name, units, p) and on_cpu(r))
+        os.environ["LSTMTUNE_DEVICE"] = "gpu"
+        for precision in ("highest", "tensorfloat32"):
+            with jax.default_matmul_precision(precision):
+                row = case(name, values, units, batch, p, epochs, "gpu", args.trials)
+            row["precision"] = precision
+            row["max_rel_rmse_vs_cpu"] = float(np.max(np.abs(np.asarray(row["test_rmse"]) - cpu["test_rmse"]) / np.asarray(cpu["test_rmse"])))
+            rows.append(row)
+            print(json.dumps({k: v for k, v in row.items() if k != "test_rmse"}), flush=True)
     for name, _, units, batch, p, _ in cases:  # GPU against CPU results
-        pair = [r for r in rows if (r["case"], r["units"], r["replicas"]) == (name, units, p)]
+        pair = [r for r in rows if (r["case"], r["units"], r["replicas"]) == (name, units, p) and "precision" not in r]
         if len(pair) == 2:
             a, b = (np.asarray(r["test_rmse"]) for r in pair)
             print(f"{name} units={units} P={p}: max relative test-RMSE difference gpu vs cpu {np.max(np.abs(a - b) / a):.2e}")

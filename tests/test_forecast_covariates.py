@@ -193,6 +193,11 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     fc = pd.read_csv(tmp_path / "fc.csv")
     assert list(fc["date"]) == list(dates) and np.isfinite(fc["mean"]).all()
 
+    # A newer history (CSV): the target is the one numeric column that is not a covariate.
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "macro.csv"), "--future", str(future), "--out", str(tmp_path / "again.csv")])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), fc, rtol=1e-5)
+
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--out", str(tmp_path / "none.csv")])
     assert res.exit_code != 0 and "--future FILE" in res.output and not (tmp_path / "none.csv").exists()
     bad = tmp_path / "bad.csv"

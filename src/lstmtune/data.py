@@ -166,7 +166,7 @@ def load_csv(
             raise DataError(f"{path}: no covariate column {show(name)}; columns: {_columns(frame)}")
 
     date_col = _choose_date_column(path, frame, date_column, date_format)
-    value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error")
+    value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
     dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
     values, notes = _parse_values(path, frame[value_col], value_col, missing, dates)
     extra = []
@@ -379,14 +379,14 @@ def _is_numeric(column: pd.Series) -> bool:
     return pd.to_numeric(column.str.strip(), errors="coerce").notna().all()
 
 
-def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str, lenient: bool = False) -> str:
+def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str, lenient: bool = False, covariates: Sequence[str] = ()) -> str:
     if requested is not None:
         if requested not in frame.columns:
             raise DataError(f"{path}: --value-column {show(requested)} not found; columns are {_columns(frame)}")
         if requested == exclude:
             raise DataError(f"{path}: column {requested!r} cannot be both the date and the value column")
         return requested
-    others = [c for c in frame.columns if c != exclude]
+    others = [c for c in frame.columns if c != exclude and c not in covariates]
     numeric = [c for c in others if _is_numeric(frame[c])]
     if lenient and not numeric:  # missing cells allowed: numeric wherever a cell is given
         numeric = [c for c in others if _is_numeric(frame[c][~_is_missing(frame[c])]) and (~_is_missing(frame[c])).any()]

@@ -123,6 +123,7 @@ def test_a_study_with_covariates_runs_and_reports(tmp_path):
     assert len(pd.read_csv(tmp_path / "run" / "results.csv")) == 6
     html = (tmp_path / "run" / "report.html").read_text()
     assert "Forecasts of the test period" in html
+    assert "The covariates (cpi) are taken at their observed values in the test period, as if known in advance" in html
     # The report's one-step forecasts of the test are the ones the stored test RMSE scored.
     from lstmtune import results_io, testpaths
 

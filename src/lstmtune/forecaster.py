@@ -21,7 +21,9 @@ seeds is trained on the series without its last ``calibration_size``
 observations and forecasts ``horizon`` steps recursively from each later
 origin, conditioned on the observations before it without retraining; its
 errors calibrate the final ensemble's intervals per horizon and give
-``backtest.csv``.
+``backtest.csv``. A model that reads covariates is backtested with their observed
+values, so its intervals assume the future values given to :meth:`Forecaster.forecast`
+are exact.
 """
 
 from __future__ import annotations

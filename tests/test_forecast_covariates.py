@@ -87,6 +87,18 @@ def test_each_recursive_step_is_a_one_step_forecast_on_the_history_extended_by_i
             np.testing.assert_allclose(paths[p, h], reference, rtol=1e-6)
 
 
+@pytest.mark.parametrize("kw", [{"cell": "gru", "units": (3, 2)}, {"stateful": False, "batch_size": 4, "timesteps": 3, "lags": 1}])
+def test_recursive_steps_match_one_step_for_other_networks(kw):
+    frame = _frame(48)
+    model = forecaster.fit(frame.iloc[:44][["sales", "cpi"]], _config(epochs=8, **kw), seeds=[7, 8], calibrate=False, covariates=("cpi",), calendar=("quarter",))
+    paths, _, _ = model.paths(3, future=frame.iloc[44:47][["cpi"]])
+    for p in range(2):
+        for h in range(3):
+            ext = frame.iloc[: 44 + h + 1].copy()
+            ext.iloc[44 : 44 + h, 0] = paths[p, :h]
+            np.testing.assert_allclose(paths[p, h], model.one_step(ext[["sales", "cpi"]]).iloc[-1, p], rtol=1e-6)
+
+
 def test_a_future_covariate_is_read_only_by_the_steps_after_its_date(fitted):
     model, frame = fitted
     H = 5

@@ -170,6 +170,19 @@ def test_one_step_ahead_needs_no_future(fitted):
     np.testing.assert_array_equal(one["mean"], model.forecast(4, future=_future(frame, 54, 4))["mean"][:1])
 
 
+def test_the_python_api_fits_a_study_on_a_dataframe_with_more_columns():
+    frame = _frame(48)  # sales, cpi, unemp; the study reads cpi only
+    study = lstmtune.study_from_dict(
+        {"name": "api", "data": {"value_column": "sales", "covariates": ["cpi"], "test_size": 6}, "model": {"units": 2, "batch_size": 3, "epochs": 5}, "runs": {"repeats": 2}}
+    )
+    model = lstmtune.fit(frame, study, horizon=2)
+    assert model.value_name == "sales" and model.framing.covariates == ("cpi",)
+    fc = model.forecast(2, future={"cpi": [frame["cpi"].iloc[-1]]})
+    assert len(fc) == 2 and np.isfinite(fc["mean"]).all()
+    with pytest.raises(LstmtuneError, match="the DataFrame has columns"):
+        forecaster.fit(frame, _config(), seeds=[1], calibrate=False, covariates=("cpi",))
+
+
 def test_calendar_inputs_need_dates_at_fit():
     frame = _frame(48)
     s = lstmtune.load_series(frame, value_column="sales")

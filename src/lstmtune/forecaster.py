@@ -238,6 +238,8 @@ def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] 
             raise LstmtuneError(f"this model reads covariates ({', '.join(covariates)}): give a DataFrame with the target and those columns")
         kwargs = {}
         if isinstance(data, pd.DataFrame):
+            if value_name is not None and value_name not in data.columns and len(data.columns) > len(covariates) + 1:
+                raise LstmtuneError(f"no target column {value_name!r} in the DataFrame; columns: {', '.join(map(str, data.columns))}")
             target = value_name if value_name in data.columns else None
             kwargs = {"value_column": target, "covariates": covariates}
         try:
@@ -482,6 +484,7 @@ def fit(
     info: dict | None = None,
     covariates: Sequence[str] = (),
     calendar: Sequence[str] = (),
+    value_column: str | None = None,
 ) -> Forecaster:
     """Train ``config`` as a seed ensemble on all of ``series`` (see the module docstring).
 
@@ -496,6 +499,7 @@ def fit(
       covariates: the series' covariate columns the model reads (``[data] covariates``);
         ``series`` must then be a DataFrame (or Series) holding them.
       calendar: calendar inputs (``[data] calendar``); the series needs regular dates.
+      value_column: the target column when ``series`` is a DataFrame with other columns.
 
     Returns:
       The :class:`Forecaster`.
@@ -504,7 +508,7 @@ def fit(
       LstmtuneError: the series is too short for the configuration, or the training diverged.
     """
     covariates, calendar = tuple(covariates), tuple(calendar)
-    s = as_series(series, covariates=covariates)
+    s = as_series(series, value_name=value_column, covariates=covariates)
     values = s.values
     if len(seeds) < 1:
         raise LstmtuneError("repeats must be >= 1")

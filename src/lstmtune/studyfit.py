@@ -106,6 +106,7 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
         info=info,
         covariates=tuple(spec.data.covariates),
         calendar=tuple(spec.data.calendar),
+        value_column=spec.data.value_column,
     )
 
 

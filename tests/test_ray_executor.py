@@ -18,6 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:Runtime
 
 from lstmtune import data, executor, planner, ray_executor  # noqa: E402
 from lstmtune import spec as spec_mod  # noqa: E402
+from lstmtune.errors import LstmtuneError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,26 @@ def test_bad_executor_settings_are_one_clear_error(tmp_path):
     assert res.exit_code == 2 and "--executor must be local or ray, got 'spark'" in res.output
     res = CliRunner().invoke(app, ["run", "--address", "10.0.0.1:6379", "--out", str(tmp_path / "y")])
     assert res.exit_code == 2 and "--address applies to --executor ray" in res.output
+
+
+def _checking_device(expected: str):
+    """The real task, asserting that the worker trains on the device the driver asked for."""
+
+    def task(arch, schedule, hyper, seeds, problem, device=None):
+        result = ray_executor.train_task(arch, schedule, hyper, seeds, problem, device=device)
+        assert device == expected and os.environ.get("LSTMTUNE_DEVICE") == expected
+        return result
+
+    return task
+
+
+def test_the_device_choice_reaches_the_workers(cluster):
+    local = _results(None)
+    remote = _results(ray_executor.RayExecutor(task=_checking_device("cpu"), device="cpu"))
+    _same(local, remote)
+    # A GPU task asks Ray for one GPU (the driver itself need not have one); CPU tasks for none.
+    assert ray_executor.RayExecutor(device="gpu").options["num_gpus"] == 1
+    assert ray_executor.RayExecutor(device="auto").options["num_gpus"] == 0
+    assert ray_executor.RayExecutor(device="gpu", num_gpus=0.5).options["num_gpus"] == 0.5
+    with pytest.raises(LstmtuneError, match="the device must be one of auto, cpu, gpu"):
+        ray_executor.RayExecutor(device="tpu")

@@ -338,7 +338,7 @@ def run(
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     executor: Annotated[str, typer.Option("--executor", help="Where populations train: local (this process) or ray (a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto. With --executor ray: on the workers (gpu: each task asks Ray for one GPU).")] = None,
 ) -> None:
     """Run a study: repeated training of every configuration, statistics, plots and a report.
 
@@ -355,20 +355,21 @@ def run(
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     out = out or Path("runs") / spec.name
     inputs = [study_file] if study_file else []
-    if device is not None:
+    if device is not None and executor == "local":
         import os
 
         from lstmtune import engine
 
         engine.device_for(1, engine.Architecture(), device)  # refuse a bad or absent device before anything is written
         os.environ["LSTMTUNE_DEVICE"] = device
-    trainer = _trainer(executor, address)
+    trainer = _trainer(executor, address, device)
     outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs, trainer=trainer), out)
     _print_outcome(outcome)
 
 
-def _trainer(executor: str, address: str | None):
-    """The population trainer named by ``--executor`` (None: local)."""
+def _trainer(executor: str, address: str | None, device: str | None = None):
+    """The population trainer named by ``--executor`` (None: local); with Ray, each task
+    trains on ``device`` on its worker (a GPU task asks Ray for one GPU)."""
     from lstmtune.errors import LstmtuneError
 
     if executor == "local":
@@ -378,7 +379,7 @@ def _trainer(executor: str, address: str | None):
     if executor == "ray":
         from lstmtune.ray_executor import RayExecutor
 
-        return RayExecutor(address)
+        return RayExecutor(address, device=None if device is None else device.strip().lower())
     raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
 
 

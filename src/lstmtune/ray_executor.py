@@ -26,10 +26,15 @@ from lstmtune.errors import LstmtuneError
 from lstmtune.executor import Job, population_hyper
 
 
-def train_task(arch, schedule, hyper, seeds, problem):
-    """What a Ray worker runs: one population on the engine (:func:`lstmtune.engine.train_population`)."""
+def train_task(arch, schedule, hyper, seeds, problem, device=None):
+    """What a Ray worker runs: one population on the engine (:func:`lstmtune.engine.train_population`),
+    on ``device`` (``auto``, ``cpu`` or ``gpu``; None: the worker's ``$LSTMTUNE_DEVICE`` or auto)."""
+    import os
+
     from lstmtune import engine
 
+    if device is not None:
+        os.environ["LSTMTUNE_DEVICE"] = device  # read by engine.device_for in this worker
     return engine.train_population(problem, arch, schedule, hyper, seeds=seeds)
 
 
@@ -46,7 +51,10 @@ class RayExecutor:
     Args:
       address: a running cluster's address (``HOST:6379``, or ``"auto"``); None
         starts a local Ray instance for this process.
-      num_cpus / num_gpus: resources each task asks for.
+      device: where each task trains on its worker (``auto``, ``cpu``, ``gpu``); None: the
+        worker's own ``$LSTMTUNE_DEVICE`` or auto. The driver need not have that device.
+      num_cpus / num_gpus: resources each task asks for (``num_gpus`` default: 1 with
+        ``device="gpu"``, else 0: Ray then schedules tasks on GPU nodes only when asked).
       max_retries: retries of a task whose worker died.
       task: the function run per population (default :func:`train_task`; tests
         wrap it). It must be importable by the workers.
@@ -56,7 +64,13 @@ class RayExecutor:
       LstmtuneError: Ray is not installed, or the cluster cannot be reached.
     """
 
-    def __init__(self, address: str | None = None, *, num_cpus: float = 1, num_gpus: float = 0, max_retries: int = 3, task: Callable = train_task, **init):
+    def __init__(
+        self, address: str | None = None, *, device: str | None = None, num_cpus: float = 1, num_gpus: float | None = None, max_retries: int = 3, task: Callable = train_task, **init
+    ):
+        from lstmtune.engine import DEVICES
+
+        if device is not None and device not in DEVICES:
+            raise LstmtuneError(f"the device must be one of {', '.join(DEVICES)}, got {device!r}")
         try:
             import ray
         except ImportError:
@@ -66,13 +80,17 @@ class RayExecutor:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
             except (ConnectionError, RuntimeError, ValueError) as err:
                 raise LstmtuneError(f"cannot reach the Ray cluster at {address or 'a new local instance'}: {err}") from None
+        if num_gpus is None:
+            num_gpus = 1 if device == "gpu" else 0
         self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus, "max_retries": max_retries}
         self.task = task
+        self.device = device
 
     def _submit(self, job: Job):
         pop = job.population
         seeds = [r.seed for r in pop.replicas]
-        return _remote(self.task).options(**self.options).remote(pop.arch, pop.schedule, population_hyper(pop), seeds, job.problem)
+        where = {} if self.device is None else {"device": self.device}
+        return _remote(self.task).options(**self.options).remote(pop.arch, pop.schedule, population_hyper(pop), seeds, job.problem, **where)
 
     def run(self, population, problem, on_epochs=None):
         """Train one population on the cluster (waits for it)."""

@@ -243,7 +243,7 @@ def test_honest_study_selects_on_validation_and_tests_once(tmp_path):
         assert chosen["validation_rmse_mean"] == frame["validation_rmse_mean"].min()
         # only the selected configuration has test statistics
         assert frame["test_rmse_mean"].notna().sum() == 1 and np.isfinite(chosen["test_rmse_mean"])
-        assert f"Selected on validation" in text and "(scored once" in text
+        assert "Selected on validation" in text and "(scored once" in text
         assert f"{chosen['test_rmse_mean']:.2f} (scored once" in text
     # one test score per configuration tested, from its own (refit) runs
     tested = runs[runs["tested"]]

@@ -607,7 +607,7 @@ def forecast(
     missing: Missing = "error",
 ) -> None:
     """Forecast the next HORIZON steps with calibrated 80% and 95% intervals."""
-    from lstmtune import forecast_output, forecaster, modelio
+    from lstmtune import forecast_output, known_inputs, modelio
     from lstmtune.data import load
 
     if out.suffix.lower() == ".png":
@@ -617,7 +617,7 @@ def forecast(
     if future is not None and not covariates:
         raise LstmtuneError(f"--future {future}: this model reads no covariates")
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
-    known = None if future is None else forecaster.read_future(future, covariates, model.positional)
+    known = None if future is None else known_inputs.read_future(future, covariates, model.positional)
     table = model.forecast(horizon, history, future=known)
     hx = model.tail_dates if history is None else history.dates
     hy = model.tail_values if history is None else history.values

@@ -469,7 +469,7 @@ def _parse_values(
     if bad.any() or (absent.any() and missing == "error"):
         row = int(np.flatnonzero(bad | absent)[0])
         cell = text.iloc[row]
-        what = f"is missing (use --missing interpolate or drop)" if absent[row] else f"{show(cell)} is not a finite number"
+        what = "is missing (use --missing interpolate or drop)" if absent[row] else f"{show(cell)} is not a finite number"
         raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
     if not absent.any():
         return values, []

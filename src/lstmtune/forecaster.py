@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lstmtune import intervals, rollout, transforms
-from lstmtune.data import Series, infer_frequency, positions
+from lstmtune import intervals, known_inputs, rollout, transforms
+from lstmtune.data import Series, infer_frequency
 from lstmtune.errors import LstmtuneError
 from lstmtune.problem import Framing, minimum_length, prepare
 from lstmtune.spec import Config
@@ -123,13 +124,13 @@ class Forecaster:
         else:
             s = self.as_history(history)
             warmed = self._warm(s)
-            dates, values, covariates = s.dates, s.values, covariate_matrix(s, self.framing.covariates)
+            dates, values, covariates = s.dates, s.values, known_inputs.covariate_matrix(s, self.framing.covariates)
             state, rows = rollout.stream_states(warmed, warmed.rows, self.net.batch_size), warmed.rows
         extras = None
-        if has_extras(self.framing):
+        if known_inputs.has_extras(self.framing):
             ahead = self.future_dates(dates[-1], horizon, dates)
-            known = future_covariates(future, self.framing.covariates, horizon, None if self.positional else ahead)
-            extras = [step_extras(self.framing, dates, covariates, ahead, known, self.positional)]
+            known = known_inputs.future_covariates(future, self.framing.covariates, horizon, None if self.positional else ahead)
+            extras = [known_inputs.step_inputs(self.framing, dates, covariates, ahead, known, self.positional)]
         out = rollout.recursive(self.net, self.framing, self.scaler, [values], [state], [rows], horizon, extras)
         return out[:, 0, :], dates[-1], dates
 
@@ -179,7 +180,7 @@ class Forecaster:
         step = np.median(np.diff(history_dates.astype("datetime64[ns]")))  # irregular dates: the typical step
         return pd.DatetimeIndex(np.datetime64(last, "ns") + step * np.arange(1, horizon + 1))
 
-    def save(self, directory) -> "Path":
+    def save(self, directory) -> Path:
         """Write the model directory (see :mod:`lstmtune.modelio`)."""
         from lstmtune import modelio
 
@@ -249,144 +250,6 @@ def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] 
     raise LstmtuneError(f"expected a pandas Series or DataFrame with a DatetimeIndex, got {type(data).__name__}")
 
 
-def has_extras(framing: Framing) -> bool:
-    """Whether the model reads inputs besides the target's lags."""
-    return bool(framing.covariates or framing.calendar)
-
-
-def covariate_matrix(s: Series, names: Sequence[str]) -> np.ndarray | None:
-    """The named covariates of ``s`` as ``(n, k)`` float64 columns, or None when there are none."""
-    if not names:
-        return None
-    return np.stack([np.asarray(s.covariate(n), dtype=np.float64) for n in names], axis=1)
-
-
-def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.ndarray:
-    """The covariates' values at the first ``horizon - 1`` forecast dates, ``(horizon - 1, k)``.
-
-    Args:
-      future: a DataFrame (indexed by dates or by position) or a dict of column -> values, or None.
-      names: the covariates the model reads.
-      horizon: steps ahead.
-      dates: the forecast dates (checked against a DataFrame's DatetimeIndex), or None (positions).
-
-    Raises:
-      LstmtuneError: a missing column, too few rows, a missing value or a date that is not the forecast's.
-    """
-    need = horizon - 1
-    if not names or need == 0:
-        return np.zeros((need, len(names)))
-    when = "" if dates is None else f" ({pd.Timestamp(dates[0]).date()} .. {pd.Timestamp(dates[need - 1]).date()})"
-    if future is None:
-        raise LstmtuneError(
-            f"a {horizon}-step forecast needs the covariates {', '.join(names)} at the first {need} forecast dates{when}: "
-            f"give them as future= (Python) or --future FILE (CLI); a 1-step forecast needs none"
-        )
-    if isinstance(future, dict):
-        future = pd.DataFrame({k: pd.Series(np.asarray(v, dtype=float)) for k, v in future.items()})
-    if not isinstance(future, pd.DataFrame):
-        raise LstmtuneError(f"future: expected a DataFrame or a dict of columns, got {type(future).__name__}")
-    lacking = [n for n in names if n not in future.columns]
-    if lacking:
-        raise LstmtuneError(f"future: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns given: {', '.join(map(str, future.columns))})")
-    if len(future) < need:
-        raise LstmtuneError(f"future: {len(future)} rows; a {horizon}-step forecast needs the covariates at the first {need} forecast dates{when}")
-    future = future.iloc[:need]
-    if isinstance(future.index, pd.DatetimeIndex) and dates is not None:
-        expected = pd.DatetimeIndex(dates[:need])
-        bad = np.flatnonzero(future.index.to_numpy(dtype="datetime64[ns]") != expected.to_numpy(dtype="datetime64[ns]"))
-        if len(bad):
-            i = int(bad[0])
-            raise LstmtuneError(f"future: row {i + 1} is dated {future.index[i].date()}, expected forecast date {expected[i].date()}")
-    out = np.empty((need, len(names)))
-    for j, n in enumerate(names):
-        try:
-            col = pd.to_numeric(future[n], errors="raise").to_numpy(dtype=np.float64)
-        except (TypeError, ValueError):
-            raise LstmtuneError(f"future: column {n!r} is not numeric") from None
-        bad = np.flatnonzero(~np.isfinite(col))
-        if len(bad):
-            raise LstmtuneError(f"future: column {n!r} row {int(bad[0]) + 1}: missing or non-finite value")
-        out[:, j] = col
-    return out
-
-
-def read_future(path, names: Sequence[str], positional: bool = False) -> pd.DataFrame:
-    """Read the covariates' future values from a CSV file (``lstmtune forecast --future``).
-
-    The file has a date column (``date``, or the first column) and one column per
-    covariate; a model of a values-only series reads the rows in order (no dates).
-
-    Raises:
-      LstmtuneError: unreadable file, missing column, bad date or value (naming the file, line and column).
-    """
-    from pathlib import Path
-
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise LstmtuneError(f"--future {path}: no such file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise LstmtuneError(f"--future {path}: not a readable CSV file ({err})") from None
-    lacking = [n for n in names if n not in frame.columns]
-    if lacking:
-        raise LstmtuneError(f"{path}: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns: {', '.join(map(str, frame.columns))})")
-    for n in names:
-        col = pd.to_numeric(frame[n], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(col))
-        if len(bad):
-            i = int(bad[0])
-            raise LstmtuneError(f"{path}: line {i + 2}, column {n!r}: {frame[n].iloc[i]!r} is missing or not a number")
-        frame[n] = col
-    if positional:
-        return frame[list(names)]
-    rest = [c for c in frame.columns if c not in names]
-    if not rest:
-        raise LstmtuneError(f"{path}: no date column (expected 'date' or a first column of dates)")
-    date_col = "date" if "date" in frame.columns else rest[0]
-    dates = pd.to_datetime(frame[date_col], errors="coerce")
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if len(bad):
-        i = int(bad[0])
-        raise LstmtuneError(f"{path}: line {i + 2}, column {date_col!r}: {frame[date_col].iloc[i]!r} is not a date")
-    return frame[list(names)].set_index(pd.DatetimeIndex(dates, name="date"))
-
-
-def step_extras(framing: Framing, dates, covariates, ahead, known, positional: bool = False) -> np.ndarray:
-    """The raw covariate and calendar inputs of each forecast step, ``(horizon, timesteps, k)``.
-
-    Args:
-      framing: the model's framing.
-      dates / covariates: the observations' dates ``(n,)`` and covariates ``(n, c)`` (or None) up to the origin.
-      ahead: the ``horizon`` forecast dates.
-      known: the covariates at the first ``horizon - 1`` forecast dates, ``(horizon - 1, c)``.
-      positional: the series has no dates (no calendar inputs).
-
-    Framed exactly as training frames them (:func:`lstmtune.problem.extra_inputs`) on the
-    history extended by the forecast dates; step h reads covariates up to one step before
-    its target, so the last forecast date's covariates are never read (a NaN stands there,
-    and any NaN reaching an input is refused).
-    """
-    from lstmtune.problem import extra_inputs
-
-    H = len(ahead)
-    tail = framing.interval + framing.lags + framing.timesteps - 1
-    n = len(dates)
-    ext_dates = np.concatenate([np.asarray(dates[n - tail :], dtype="datetime64[ns]"),
-                                positions(n + H)[n:] if positional else np.asarray(ahead, dtype="datetime64[ns]")])
-    cov = ()
-    if framing.covariates:
-        filler = np.full((1, covariates.shape[1]), np.nan)
-        block = np.concatenate([covariates[n - tail :], known, filler])
-        cov = tuple((name, block[:, j]) for j, name in enumerate(framing.covariates))
-    ext = Series(name="forecast", dates=ext_dates, values=np.zeros(len(ext_dates)), value_name="", positional=positional, covariates=cov)
-    out = np.concatenate(extra_inputs(ext, framing, H), axis=2)  # pair j targets position tail + j
-    if not np.isfinite(out).all():
-        raise LstmtuneError("internal: a forecast step read a covariate beyond the values given")  # pragma: no cover
-    return out
-
-
 def architecture(config: Config):
     """The engine's static settings for ``config`` (as :func:`lstmtune.planner.plan` builds them)."""
     from lstmtune import planner
@@ -453,18 +316,7 @@ def backtest(series: Series, config: Config, seeds: Sequence[int], feature_range
     rows = [t - tail - offset for t in origins]  # pairs whose target precedes the origin
     states = [rollout.stream_states(warmed, r, net.batch_size) for r in rows]
     histories = [values[:t] for t in origins]
-    extras = None
-    if has_extras(framing):
-        cov = covariate_matrix(series, framing.covariates)
-        if cov is not None:  # past the data: the last observed covariates (those steps are not scored)
-            cov = np.concatenate([cov, np.repeat(cov[-1:], horizon, axis=0)])
-        dates = np.asarray(series.dates, dtype="datetime64[ns]")
-        beyond = positions(n + horizon)[n:] if series.positional else np.asarray(pd.date_range(pd.Timestamp(dates[-1]), periods=horizon + 1, freq=infer_frequency(dates))[1:], dtype="datetime64[ns]")
-        all_dates = np.concatenate([dates, beyond])
-        extras = [
-            step_extras(framing, all_dates[:t], None if cov is None else cov[:t], all_dates[t : t + horizon], None if cov is None else cov[t : t + horizon - 1], series.positional)
-            for t in origins
-        ]
+    extras = known_inputs.backtest_steps(series, framing, origins, horizon) if known_inputs.has_extras(framing) else None
     paths = rollout.recursive(net, framing, scaler, histories, states, rows, horizon, extras)
     actual = np.full((len(origins), horizon), np.nan)
     for i, t in enumerate(origins):
@@ -553,8 +405,8 @@ def fit(
         calibration=calibration,
         backtest=table,
         info={**(info or {}), **details},
-        tail_covariates=None if not covariates else covariate_matrix(s, covariates)[-keep:],
+        tail_covariates=None if not covariates else known_inputs.covariate_matrix(s, covariates)[-keep:],
     )
 
 
-__all__ = ["Forecaster", "architecture", "as_series", "fit", "future_covariates", "step_extras", "train"]
+__all__ = ["Forecaster", "architecture", "as_series", "fit", "train"]

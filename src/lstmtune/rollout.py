@@ -191,7 +191,7 @@ def recursive(
       next_rows: per origin, the rows already run (the next step runs on stream ``next_rows % B``).
       horizon: steps ahead, H >= 1.
       extras: per origin, the raw covariate and calendar inputs of each step ``(H, timesteps, k)``
-        (:func:`lstmtune.forecaster.step_extras`); None for a model without them.
+        (:func:`lstmtune.known_inputs.step_inputs`); None for a model without them.
 
     Returns:
       Forecasts in original units, shape ``(P, R, H)`` for R origins.

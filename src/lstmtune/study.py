@@ -12,6 +12,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from lstmtune.fileio import atomic_outputs, claim_run_dir
 from lstmtune.store import Store, default_url, open_store
 from lstmtune.report import html
 from lstmtune.spec import StudySpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclasses.dataclass(frozen=True)

@@ -93,7 +93,6 @@ def test_bad_input_gets_one_line(case, tmp_path, monkeypatch, request, record_pr
     monkeypatch.chdir(tmp_path)
     if case == "truncated study.db":
         request.getfixturevalue("truncated")
-        tmp_path_entries = None
     if make:
         make(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())

@@ -8,11 +8,10 @@ and a search's Optuna trials (objective, repeats, folds, fixed model settings).
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune import executor, identity, planner, runner, search, spec
+from lstmtune import executor, identity, planner, search, spec
 from lstmtune.cli import app
 from lstmtune.data import load
 from lstmtune.store import open_store

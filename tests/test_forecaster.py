@@ -214,6 +214,33 @@ def test_split_conformal_quantile_and_calibration():
     assert cal.origins == [20] and cal.widening(0.8, 3).tolist() == [cal.widen["0.8"][0]] * 3
 
 
+def test_interval_scores_in_the_backtest_table_follow_their_definition():
+    # Gneiting & Raftery (2007), eq. 43, by hand: width, plus 2 / alpha times the miss.
+    np.testing.assert_allclose(intervals.interval_score(np.array([0.0, 0.0, 0.0]), np.array([2.0, 2.0, 2.0]), np.array([1.0, 3.0, -0.5]), 0.8), [2.0, 12.0, 7.0])
+    rng = np.random.default_rng(4)
+    P, R, H = 30, 25, 2
+    actual = rng.normal(0, 1, (R, H))
+    paths = actual[None] + rng.normal(0, 0.4, (P, R, H)) + rng.normal(0, 1, (1, R, H))  # a too-narrow ensemble
+    train = np.cumsum(rng.normal(0, 1, 50))
+    table = intervals.backtest_table(paths, actual, [train] * R, train, None)
+    row = table[(table["model"] == "lstm") & (table["horizon"] == 1)].iloc[0]
+    scale = np.mean(np.abs(np.diff(train)))
+    for level, pct in ((0.8, 80), (0.95, 95)):
+        lo, hi = np.quantile(paths[:, :, 0], [(1 - level) / 2, (1 + level) / 2], axis=0)
+        s = np.maximum(lo - actual[:, 0], actual[:, 0] - hi)
+        med = np.median(paths[:, :, 0], axis=0)
+        # each origin calibrated on the other R - 1 origins' scores: rank ceil(R * level) of R - 1
+        q = np.array([np.sort(np.delete(s, i))[min(int(np.ceil(R * level)), R - 1) - 1] for i in range(R)])
+        clo, chi = np.minimum(lo - q, med), np.maximum(hi + q, med)
+        y = actual[:, 0]
+        assert row[f"coverage_{pct}"] == pytest.approx(np.mean((clo <= y) & (y <= chi)))
+        assert row[f"width_{pct}"] == pytest.approx(np.mean(chi - clo))
+        assert row[f"msis_{pct}"] == pytest.approx(np.mean(intervals.interval_score(clo, chi, y, level)) / scale)
+        assert row[f"msis_{pct}_ensemble"] == pytest.approx(np.mean(intervals.interval_score(lo, hi, y, level)) / scale)
+        assert row[f"coverage_{pct}_ensemble"] < row[f"coverage_{pct}"]  # the narrow ensemble under-covers; calibration widens
+    assert table[table["model"] == "persistence"]["msis_95"].isna().all()
+
+
 def test_backtest_baselines_are_multi_step():
     histories = [np.arange(1.0, 13.0), np.arange(1.0, 14.0)]
     naive = intervals.seasonal_naive_paths(histories, 5, 4)

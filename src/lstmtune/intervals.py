@@ -101,13 +101,30 @@ def calibrate(paths: np.ndarray, actual: np.ndarray) -> Calibration:
     return Calibration(widen, exact, [int(np.isfinite(actual[:, h]).sum()) for h in range(actual.shape[1])])
 
 
-def leave_one_out_coverage(s: np.ndarray, level: float) -> float:
-    """Coverage when each origin's interval is calibrated on the other origins' scores (one horizon)."""
-    s = s[np.isfinite(s)]
-    if len(s) < 2:
-        return float("nan")
-    hits = [s[i] <= conformal_quantile(np.delete(s, i), level)[0] for i in range(len(s))]
-    return float(np.mean(hits))
+def interval_score(lower: np.ndarray, upper: np.ndarray, actual: np.ndarray, level: float) -> np.ndarray:
+    """The interval score of central ``level`` intervals (Gneiting & Raftery 2007, eq. 43;
+    Winkler 1972): width plus ``2 / alpha`` times the miss, ``alpha = 1 - level``. Lower is
+    better; a proper score, so it cannot be improved by widening or narrowing dishonestly."""
+    alpha = 1.0 - level
+    return (upper - lower) + (2.0 / alpha) * (np.maximum(lower - actual, 0.0) + np.maximum(actual - upper, 0.0))
+
+
+def leave_one_out_intervals(paths: np.ndarray, actual: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each origin's calibrated interval, its widening taken from the other origins' scores.
+
+    Args:
+      paths: ``(P, R)`` forecasts of one horizon from R origins; ``actual``: ``(R,)`` outcomes.
+
+    Returns:
+      ``(lower, upper)``, each ``(R,)``: the ensemble's quantiles widened by the conformal
+      quantile of the other origins' scores and, like :meth:`lstmtune.forecaster.Forecaster.summarize`,
+      never narrowed past the ensemble median.
+    """
+    lo, hi = ensemble_bounds(paths, level)
+    med = np.median(paths, axis=0)
+    s = np.maximum(lo - actual, actual - hi)
+    q = np.array([conformal_quantile(np.delete(s, i), level)[0] if len(s) > 1 else np.nan for i in range(len(s))])
+    return np.minimum(lo - q, med), np.maximum(hi + q, med)
 
 
 def seasonal_naive_paths(histories: list[np.ndarray], horizon: int, period: int) -> np.ndarray:
@@ -128,14 +145,19 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
       period: seasonal period for the seasonal-naive baseline (None: omitted).
 
     Returns:
-      Columns ``model, horizon, rmse, mae, mase, coverage_80, coverage_95,
-      coverage_80_ensemble, coverage_95_ensemble``. The LSTM point forecast is
-      the ensemble mean; its ``coverage_*`` are of calibrated intervals, each
-      origin calibrated on the others (leave one origin out), and
-      ``coverage_*_ensemble`` of the raw ensemble quantiles. Baselines have no
-      intervals (NaN).
+      Columns ``model, horizon, origins, rmse, mae, mase``, then per level (80, 95)
+      ``coverage_*, width_*, msis_*`` of the calibrated intervals, each origin
+      calibrated on the others (leave one origin out, :func:`leave_one_out_intervals`),
+      then ``coverage_*_ensemble, msis_*_ensemble`` of the raw ensemble quantiles.
+      ``msis`` is the mean interval score (:func:`interval_score`) scaled like MASE
+      (by the in-sample mean absolute lag-1 difference; M4's MSIS), so coverage bought
+      with width shows. The LSTM point forecast is the ensemble mean. Baselines have
+      no intervals (NaN).
     """
     H = actual.shape[1]
+    train = np.asarray(train, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.mean(np.abs(np.diff(train)))  # MASE's scale (metrics.mase, m = 1)
     candidates = {"lstm": paths.mean(axis=0), "persistence": np.stack([np.full(H, h[-1]) for h in histories])}
     if period and min(len(h) for h in histories) >= period:
         candidates["seasonal_naive"] = seasonal_naive_paths(histories, H, period)
@@ -148,12 +170,18 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
             row.update(rmse=float(metrics.rmse(y, f)), mae=float(metrics.mae(y, f)), mase=float(metrics.mase(y, f, train)))
             for level in LEVELS:
                 pct = int(round(level * 100))
-                if name == "lstm":
-                    s = scores(paths[:, ok, h : h + 1], y[:, None], level)[:, 0]
-                    row[f"coverage_{pct}"] = leave_one_out_coverage(s, level)
-                    row[f"coverage_{pct}_ensemble"] = float(np.mean(s <= 0))
-                else:
-                    row[f"coverage_{pct}"] = row[f"coverage_{pct}_ensemble"] = float("nan")
+                row.update({f"{k}_{pct}": float("nan") for k in ("coverage", "width", "msis")})
+                row.update({f"{k}_{pct}_ensemble": float("nan") for k in ("coverage", "msis")})
+                if name == "lstm" and len(y) > 1:
+                    lo, hi = leave_one_out_intervals(paths[:, ok, h], y, level)
+                    raw_lo, raw_hi = ensemble_bounds(paths[:, ok, h], level)
+                    row[f"coverage_{pct}"] = float(np.mean((lo <= y) & (y <= hi)))
+                    row[f"width_{pct}"] = float(np.mean(hi - lo))
+                    row[f"msis_{pct}"] = float(np.mean(interval_score(lo, hi, y, level)) / scale)
+                    row[f"coverage_{pct}_ensemble"] = float(np.mean((raw_lo <= y) & (y <= raw_hi)))
+                    row[f"msis_{pct}_ensemble"] = float(np.mean(interval_score(raw_lo, raw_hi, y, level)) / scale)
             rows.append(row)
-    cols = ["model", "horizon", "origins", "rmse", "mae", "mase", "coverage_80", "coverage_95", "coverage_80_ensemble", "coverage_95_ensemble"]
+    pcts = [int(round(level * 100)) for level in sorted(LEVELS)]
+    cols = ["model", "horizon", "origins", "rmse", "mae", "mase"]
+    cols += [f"{k}_{p}" for p in pcts for k in ("coverage", "width", "msis")] + [f"{k}_{p}_ensemble" for p in pcts for k in ("coverage", "msis")]
     return pd.DataFrame(rows)[cols]

@@ -233,3 +233,25 @@ def test_a_search_run_directory_has_per_repeat_results(tmp_path):
         mine = runs[runs["trial"] == t["trial"]]
         assert sorted(mine["repeat"]) == [0, 1, 2]
         np.testing.assert_allclose(search.objective(mine["validation_rmse"].to_numpy(), s.search), t["value"], rtol=1e-12)
+
+
+def test_fit_from_a_search_run_directory_takes_its_best_trial(tmp_path):
+    from lstmtune import studyfit
+
+    s = _spec({"sampler": "random", "trials": 4, "batch": 4, "space": SPACE})
+    outcome, _ = search.run(s, tmp_path / "p")
+    trials = search.completed(outcome.trials)
+    best = trials.sort_values("value").iloc[0]
+    assert int(best["trial"]) == outcome.test["trial"]  # the trial the search scored on the test set
+    res = CliRunner().invoke(app, ["fit", str(tmp_path / "p"), "--out", str(tmp_path / "model"), "--repeats", "2", "--horizon", "2"])
+    assert res.exit_code == 0, res.output
+    model = studyfit.fit_source(tmp_path / "p", repeats=2, horizon=2)
+    assert model.info["label"] == f"trial {int(best['trial'])}" and model.info["chosen"] == "selected"
+    assert model.config.key == best["config"]
+    runs = pd.read_csv(tmp_path / "p" / "results.csv")
+    assert list(model.seeds) == runs[runs["trial"] == best["trial"]].sort_values("repeat")["seed"].tolist()[:2]  # the trial's own seeds
+    other = int(trials.sort_values("value").iloc[-1]["trial"])
+    assert studyfit.fit_source(tmp_path / "p", label=f"trial {other}", repeats=1, horizon=2).config.key == trials.set_index("trial").loc[other, "config"]
+    (tmp_path / "p" / "study.toml").unlink()
+    res = CliRunner().invoke(app, ["fit", str(tmp_path / "p"), "--out", str(tmp_path / "m2")])
+    assert res.exit_code == 2 and "missing study.toml; not a complete search run directory" in res.output

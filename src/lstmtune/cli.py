@@ -576,7 +576,7 @@ def reproduce(
 @app.command()
 @_handles_errors
 def fit(
-    source: Annotated[Path, typer.Argument(help="A run directory (`lstmtune run`) or a study file with one configuration.")],
+    source: Annotated[Path, typer.Argument(help="A run directory (`lstmtune run`, or `lstmtune search`: its best trial) or a study file with one configuration.")],
     out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
     config: Annotated[Optional[str], typer.Option("--config", help="Label of the configuration to fit (default: the selected one).")] = None,
     repeats: Annotated[Optional[int], typer.Option("--repeats", min=1, help="Seeds in the ensemble (default: the study's repeats).")] = None,

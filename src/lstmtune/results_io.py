@@ -49,16 +49,7 @@ def write(results: StudyResults, directory: Path) -> None:
     results.runs.to_parquet(directory / "results.parquet", index=False)
     np.savez_compressed(directory / "curves.npz", **results.curves)
     curves_long(results).to_parquet(directory / "curves.parquet", index=False)
-    if results.series.positional:
-        pd.DataFrame({"position": np.arange(len(results.series)), results.series.value_name: results.series.values}).to_csv(
-            directory / "series.csv", index=False
-        )
-    else:
-        dates = pd.DatetimeIndex(results.series.dates)
-        with_time = bool((dates != dates.normalize()).any())  # hourly data keeps its times
-        text = dates.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
-        cov = {name: column for name, column in results.series.covariates}
-        pd.DataFrame({"date": text, results.series.value_name: results.series.values, **cov}).to_csv(directory / "series.csv", index=False)
+    write_series(results.series, directory)
     meta = {
         "environment": environment(),
         "timings": results.timings,
@@ -87,6 +78,34 @@ def curves_long(results: StudyResults) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
+def write_series(series: Series, directory: Path) -> None:
+    """``series.csv``: the data a study or search ran on (dates or positions, values, covariates)."""
+    if series.positional:
+        pd.DataFrame({"position": np.arange(len(series)), series.value_name: series.values}).to_csv(Path(directory) / "series.csv", index=False)
+        return
+    dates = pd.DatetimeIndex(series.dates)
+    with_time = bool((dates != dates.normalize()).any())  # hourly data keeps its times
+    text = dates.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
+    cov = {name: column for name, column in series.covariates}
+    pd.DataFrame({"date": text, series.value_name: series.values, **cov}).to_csv(Path(directory) / "series.csv", index=False)
+
+
+def read_series(directory: Path, name: str) -> Series:
+    """Read back :func:`write_series` (``name``: where the data first came from)."""
+    from lstmtune.data import positions
+
+    frame = pd.read_csv(Path(directory) / "series.csv")
+    positional = "position" in frame.columns
+    return Series(
+        name=name,
+        dates=positions(len(frame)) if positional else pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
+        values=frame.iloc[:, 1].to_numpy(dtype=float),
+        value_name=frame.columns[1],
+        positional=positional,
+        covariates=tuple((str(c), frame[c].to_numpy(dtype=float)) for c in frame.columns[2:]),
+    )
+
+
 def read(directory: Path) -> tuple[StudyResults, dict]:
     """Load a run directory written by :func:`write`.
 
@@ -104,18 +123,7 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
     with np.load(directory / "curves.npz", allow_pickle=False) as z:
         curves = {k: z[k] for k in z.files}
     meta = json.loads((directory / "environment.json").read_text())
-    frame = pd.read_csv(directory / "series.csv")
-    positional = "position" in frame.columns
-    from lstmtune.data import positions
-
-    series = Series(
-        name=meta["series_name"],
-        dates=positions(len(frame)) if positional else pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
-        values=frame.iloc[:, 1].to_numpy(dtype=float),
-        value_name=frame.columns[1],
-        positional=positional,
-        covariates=tuple((str(c), frame[c].to_numpy(dtype=float)) for c in frame.columns[2:]),
-    )
+    series = read_series(directory, meta["series_name"])
     results = StudyResults(
         spec=spec,
         points=spec_mod.expand(spec),

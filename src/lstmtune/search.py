@@ -497,7 +497,53 @@ def run(
         curves = diagnose_best(outcome, series, store)
     with atomic_outputs(out) as tmp:
         path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
+        from lstmtune import results_io
+        from lstmtune import spec as spec_mod
+
+        (tmp / "study.toml").write_text(spec_mod.dumps(spec))  # with series.csv: `lstmtune fit` reads them
+        results_io.write_series(series, tmp)
     return outcome, out / path.name
+
+
+def trial_points(spec: StudySpec, trials: pd.DataFrame) -> list[GridPoint]:
+    """The configurations of ``trials`` (rows of ``trials.csv``), labelled ``trial N``."""
+    base = base_params(spec)
+    params = [c for c in trials.columns if c not in ("trial", "state", "value", "config", "epochs_measured")]
+    points = []
+    for _, row in trials.iterrows():
+        chosen = {p: (int(row[p]) if isinstance(row[p], (np.integer,)) else row[p].item() if hasattr(row[p], "item") else row[p]) for p in params if not pd.isna(row[p])}
+        label = f"trial {int(row['trial'])}"
+        points.append(GridPoint("search", label, chosen, resolve({**base, **chosen}, "search", label)))
+    return points
+
+
+def read_run(directory: Path) -> tuple[StudySpec, Series, list[GridPoint], dict[str, str]]:
+    """A finished search's run directory: ``(spec, series, complete trials' points, {"search": best label})``.
+
+    The best trial is the one the search ranked first (lowest objective among the complete trials).
+
+    Raises:
+      LstmtuneError: the directory lacks a file, or a trial's configuration does not read back.
+    """
+    from lstmtune import results_io
+    from lstmtune import spec as spec_mod
+    from lstmtune.errors import LstmtuneError
+
+    directory = Path(directory)
+    for name in ("trials.csv", "study.toml", "series.csv"):
+        if not (directory / name).is_file():
+            raise LstmtuneError(f"{directory}: missing {name}; not a complete search run directory (rerun `lstmtune search`: stored trials are not retrained)")
+    spec = spec_mod.load(directory / "study.toml")
+    series = results_io.read_series(directory, str(spec.data.source))
+    trials = completed(pd.read_csv(directory / "trials.csv"))
+    if trials.empty:
+        raise LstmtuneError(f"{directory}: no trial of the search completed; nothing to fit")
+    points = trial_points(spec, trials)
+    for point, key in zip(points, trials["config"]):
+        if point.config.key != key:
+            raise LstmtuneError(f"{directory / 'trials.csv'}: {point.label}'s parameters do not give its configuration {key}")
+    best = f"trial {int(trials.sort_values('value', kind='stable').iloc[0]['trial'])}"
+    return spec, series, points, {"search": best}
 
 
 def diagnose_best(outcome: SearchOutcome, series: Series, store=None, k: int = 3) -> dict[str, np.ndarray]:
@@ -512,12 +558,7 @@ def diagnose_best(outcome: SearchOutcome, series: Series, store=None, k: int = 3
     best = completed(outcome.trials).sort_values("value").head(k)
     if best.empty:
         return {}
-    base = base_params(spec)
-    params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config", "epochs_measured")]
-    points = []
-    for _, row in best.iterrows():
-        chosen = {p: (int(row[p]) if isinstance(row[p], (np.integer,)) else row[p]) for p in params if not pd.isna(row[p])}
-        points.append(GridPoint("best", f"trial {int(row['trial'])}", chosen, resolve({**base, **chosen}, "search", "best")))
+    points = [dataclasses.replace(p, study="best") for p in trial_points(spec, best)]
     diag = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "diagnostic"})})
     phase = evaluation.selection_phases(diag, series, points)[0]  # curves of the selection holdout, not the test
     plan = dataclasses.replace(planner.plan(phase.spec, points), phase=f"{phase.name}-diagnostics")

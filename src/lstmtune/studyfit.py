@@ -3,6 +3,8 @@
 - A run directory (``lstmtune run``): the configuration its evaluation protocol
   selected (``environment.json``'s ``selected``), or the one labelled ``label``;
   the series it ran on (``series.csv``).
+- A search's run directory (``lstmtune search``): its best trial (the one it ranked
+  first, on validation unless ``selection = "test"``), or ``label`` (``trial N``).
 - A study file: its single configuration (or the one labelled ``label``) and its data.
 - Seeds are the study's: repeat ``r`` gets ``planner.seed_for(spec, config, r)``,
   so the first ``runs.repeats`` replicas are the study's own runs retrained on all data.
@@ -75,7 +77,12 @@ def fit_source(source: str | Path, *, label: str | None = None, repeats: int | N
       LstmtuneError: the source is not a run directory or study file, or the choice is ambiguous.
     """
     source = Path(source)
-    if source.is_dir():
+    if source.is_dir() and (source / "trials.csv").is_file():
+        from lstmtune import search
+
+        spec, series, points, selected = search.read_run(source)
+        point, how = choose(points, label, selected, str(source))
+    elif source.is_dir():
         from lstmtune import results_io
 
         results, _ = results_io.read(source)

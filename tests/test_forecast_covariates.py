@@ -217,6 +217,14 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     assert res.exit_code == 0, res.output
     fc = pd.read_csv(tmp_path / "fc.csv")
     assert list(fc["date"]) == list(dates) and np.isfinite(fc["mean"]).all()
+    # --paths: every seed's path, long; the table's mean and median are over these
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(future), "--out", str(tmp_path / "p.csv"), "--paths"])
+    assert res.exit_code == 0 and "p_paths.csv" in res.output, res.output
+    each = pd.read_csv(tmp_path / "p_paths.csv")
+    assert list(each.columns) == ["date", "step", "seed", "value"] and len(each) == 3 * 2  # 2 seeds (the study's repeats)
+    by_date = each.groupby("date", sort=False)["value"]
+    np.testing.assert_allclose(by_date.mean().to_numpy(), fc["mean"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(by_date.median().to_numpy(), fc["median"].to_numpy(), rtol=1e-12)
 
     # A newer history (CSV): the target is the one numeric column that is not a covariate.
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "macro.csv"), "--future", str(future), "--out", str(tmp_path / "again.csv")])

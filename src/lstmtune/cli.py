@@ -601,6 +601,7 @@ def forecast(
         Optional[Path],
         typer.Option("--future", help="CSV of the covariates at the forecast dates (date column, one column per covariate): needed when the model reads covariates and HORIZON > 1."),
     ] = None,
+    paths: Annotated[bool, typer.Option("--paths", help="Also write each seed's path (OUT_paths.csv: date, step, seed, value).")] = False,
     date_column: DateCol = None,
     value_column: ValueCol = None,
     date_format: DateFormat = None,
@@ -618,7 +619,9 @@ def forecast(
         raise LstmtuneError(f"--future {future}: this model reads no covariates")
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
     known = None if future is None else known_inputs.read_future(future, covariates, model.positional)
-    table = model.forecast(horizon, history, future=known)
+    each, last, seen = model.paths(horizon, history, future=known)
+    dates = model.future_dates(last, horizon, seen)
+    table = model.summarize(each, dates)
     hx = model.tail_dates if history is None else history.dates
     hy = model.tail_values if history is None else history.values
     if model.positional:
@@ -627,7 +630,10 @@ def forecast(
         hx = np.arange(table["date"].iloc[0] - len(hy), table["date"].iloc[0])
     png = forecast_output.plot(hx, hy, table, out.with_suffix(".png"), title=f"{model.series_name}: {horizon}-step forecast")
     forecast_output.write_csv(table, out)
-    console.print(f"wrote {_u(out)} and {_u(png)}", highlight=False)
+    written = [out, png]
+    if paths:
+        written.append(forecast_output.write_table(forecast_output.paths_table(each, dates, model.seeds), out.with_name(out.stem + "_paths.csv")))
+    console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
 
 
 def main() -> None:

@@ -28,6 +28,26 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
     return Path(path)
 
 
+def paths_table(paths: np.ndarray, dates, seeds) -> pd.DataFrame:
+    """Each replica's recursive path, long: ``date, step, seed, value`` (one row per seed and step)."""
+    P, H = paths.shape
+    return pd.DataFrame(
+        {
+            "date": np.tile(np.asarray(_date_text(dates), dtype=object), P),
+            "step": np.tile(np.arange(1, H + 1), P),
+            "seed": np.repeat(np.asarray(seeds, dtype=np.int64), H),
+            "value": np.asarray(paths, dtype=np.float64).ravel(),
+        }
+    )
+
+
+def write_table(table: pd.DataFrame, path: Path) -> Path:
+    """Any table as CSV, atomically."""
+    with atomic_path(Path(path)) as tmp:
+        table.to_csv(tmp, index=False)
+    return Path(path)
+
+
 def plot(history_x, history_y, table: pd.DataFrame, path: Path, *, title: str, recent: int = 120) -> Path:
     """History (the last ``recent`` observations), the ensemble mean and median, 80% and 95% bands.
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune import forecaster
+from lstmtune import forecaster, intervals
 from lstmtune.spec import Config
 
 
@@ -51,6 +51,8 @@ def evaluate(series: pd.Series, held: int, horizon: int, seeds) -> dict:
     model = forecaster.fit(series.iloc[: n - held], CONFIG, seeds=seeds, horizon=horizon)
     hits = {k: [] for k in ("ens80", "ens95", "cal80", "cal95")}
     widths = {k: [] for k in ("ens80", "cal80", "ens95", "cal95")}
+    iscores = {k: [] for k in ("ens80", "cal80", "ens95", "cal95")}
+    scale = float(np.mean(np.abs(np.diff(series.to_numpy()[: n - held]))))  # MASE's (and M4's MSIS) scale
     err, naive = [], []
     for t in range(n - held, n):
         k = min(horizon, n - t)
@@ -63,10 +65,12 @@ def evaluate(series: pd.Series, held: int, horizon: int, seeds) -> dict:
                 key = f"{'cal' if cal else 'ens'}{level}"
                 hits[key].extend((lo <= y) & (y <= hi))
                 widths[key].extend(hi - lo)
+                iscores[key].extend(intervals.interval_score(lo, hi, y, level / 100) / scale)
         err.extend(paths.mean(axis=0)[:k] - y)
         naive.extend(series.to_numpy()[t - 1] - y)
     out = {f"coverage_{k}": float(np.mean(v)) for k, v in hits.items()}
     out.update({f"width_{k}": float(np.mean(v)) for k, v in widths.items()})
+    out.update({f"msis_{k}": float(np.mean(v)) for k, v in iscores.items()})
     out.update(
         pairs=len(err),
         rmse=float(np.sqrt(np.mean(np.square(err)))),

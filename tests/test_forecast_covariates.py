@@ -217,6 +217,7 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     assert res.exit_code == 0, res.output
     fc = pd.read_csv(tmp_path / "fc.csv")
     assert list(fc["date"]) == list(dates) and np.isfinite(fc["mean"]).all()
+    assert "3-step forecast (2 seeds)" in res.output and "2005-01-01" in res.output and "80% interval" in res.output  # the table, printed
     # --paths: every seed's path, long; the table's mean and median are over these
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(future), "--out", str(tmp_path / "p.csv"), "--paths"])
     assert res.exit_code == 0 and "p_paths.csv" in res.output, res.output

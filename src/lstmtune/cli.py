@@ -602,6 +602,7 @@ def forecast(
         typer.Option("--future", help="CSV of the covariates at the forecast dates (date column, one column per covariate): needed when the model reads covariates and HORIZON > 1."),
     ] = None,
     paths: Annotated[bool, typer.Option("--paths", help="Also write each seed's path (OUT_paths.csv: date, step, seed, value).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the forecast table.")] = False,
     date_column: DateCol = None,
     value_column: ValueCol = None,
     date_format: DateFormat = None,
@@ -633,7 +634,29 @@ def forecast(
     written = [out, png]
     if paths:
         written.append(forecast_output.write_table(forecast_output.paths_table(each, dates, model.seeds), out.with_name(out.stem + "_paths.csv")))
+    if not quiet:
+        _print_forecast(table, title=f"{model.series_name}: {horizon}-step forecast ({len(model.seeds)} seeds)")
     console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
+
+
+def _print_forecast(table, *, title: str) -> None:
+    """The forecast table in the terminal, with about 4 significant digits at the values' scale."""
+    from rich.table import Table
+
+    from lstmtune.forecast_output import _date_text
+    from lstmtune.report.pages import number
+
+    import numpy as np
+
+    width = float(np.nanmedian(table["upper_80"] - table["lower_80"]))  # digits past the uncertainty are noise
+    scale = width if width > 0 else float(np.nanmedian(np.abs(table["mean"]))) / 10
+    out = Table(title=_u(title))
+    for name in ("date", "mean", "80% interval", "95% interval"):
+        out.add_column(name, justify="left" if name == "date" else "right")
+    for date, (_, row) in zip(_date_text(table["date"]), table.iterrows()):
+        n = lambda x: number(float(x), scale)  # noqa: E731
+        out.add_row(str(date), n(row["mean"]), f"{n(row['lower_80'])} – {n(row['upper_80'])}", f"{n(row['lower_95'])} – {n(row['upper_95'])}")
+    console.print(out)
 
 
 def main() -> None:

@@ -210,6 +210,10 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["fit", str(file), "--out", str(tmp_path / "model"), "--horizon", "3"])
     assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["describe", str(tmp_path / "model")])
+    assert res.exit_code == 0, res.output
+    for said in ("fitted from", "2 seeds", "covariates cpi, unemp", "calendar month", "msis_95", "persistence"):
+        assert said in res.output, said
     future = tmp_path / "future.csv"
     dates = pd.date_range("2005-01-01", periods=3, freq="MS").strftime("%Y-%m-%d")
     pd.DataFrame({"date": dates, "cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(future, index=False)

@@ -639,6 +639,35 @@ def forecast(
     console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
 
 
+@app.command()
+@_handles_errors
+def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")]) -> None:
+    """Say what a model directory holds: its source, configuration, data, calibration and backtest."""
+    from lstmtune import modelio
+
+    model = modelio.load(model_dir)  # checks the checksums too
+    console.print(f"Model {_u(model_dir)}", highlight=False)
+    for line in model.describe():
+        console.print("  " + _u(line), highlight=False)
+    back = model.backtest
+    if back is None or back.empty:
+        return
+    from lstmtune.report.pages import number
+
+    cols = [c for c in ("rmse", "mase", "coverage_80", "coverage_95", "width_95", "msis_95") if c in back.columns]
+    scale = float(back.loc[back["model"] == "persistence", "rmse"].median()) if (back["model"] == "persistence").any() else 1.0
+    table = Table(title="Backtest (backtest.csv): the calibration origins, each calibrated on the others")
+    for name in ("model", "horizon", *cols):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for _, row in back.iterrows():
+        cells = []
+        for c in cols:
+            v = row[c]
+            cells.append("—" if v != v else f"{v:.2f}" if c.startswith(("coverage", "mase", "msis")) else number(float(v), scale))
+        table.add_row(str(row["model"]), str(int(row["horizon"])), *cells)
+    console.print(table)
+
+
 def _print_forecast(table, *, title: str) -> None:
     """The forecast table in the terminal, with about 4 significant digits at the values' scale."""
     from rich.table import Table

@@ -180,6 +180,35 @@ class Forecaster:
         step = np.median(np.diff(history_dates.astype("datetime64[ns]")))  # irregular dates: the typical step
         return pd.DatetimeIndex(np.datetime64(last, "ns") + step * np.arange(1, horizon + 1))
 
+    def describe(self) -> list[str]:
+        """What this model is, in lines: where it came from, its configuration, data and calibration."""
+        info, fr = self.info, self.framing
+        shown = {k: v for k, v in self.config._canonical().items()}  # extension settings at their defaults omitted
+        lines = []
+        if info.get("source"):
+            how = f" ({info['chosen']})" if info.get("chosen") else ""
+            lines.append(f"fitted from {info['source']}: {info.get('label', '')}{how}")
+        lines.append("configuration: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        lines.append(f"ensemble: {len(self.seeds)} seeds, each trained {self.config.epochs} epochs on every observation")
+        last = int(self.tail_values.size)
+        where = "positions" if self.positional else f"dates to {np.datetime_as_string(self.tail_dates[-1], unit='D')}"
+        data = f"data: {self.series_name} ({self.value_name}), {info.get('observations', last)} observations, {where}"
+        if self.frequency:
+            data += f", frequency {self.frequency}"
+        lines.append(data + f"; {info.get('training_rows', '?')} training rows ({info.get('trimmed_rows', 0)} oldest trimmed)")
+        inputs = f"inputs per step: {fr.lags} lag(s) of the {fr.interval}-step difference x {fr.timesteps} timestep(s)"
+        if fr.covariates:
+            inputs += f"; covariates {', '.join(fr.covariates)} (a forecast needs their future values)"
+        if fr.calendar:
+            inputs += f"; calendar {', '.join(fr.calendar)}"
+        lines.append(inputs)
+        held = info.get("calibration_held_back", 0)
+        if held and self.calibration.origins:
+            lines.append(f"calibration: the last {held} observations held back; origins per horizon 1..{len(self.calibration.origins)}: {', '.join(map(str, self.calibration.origins))}")
+        else:
+            lines.append("calibration: none (intervals are the raw ensemble quantiles)")
+        return lines
+
     def save(self, directory) -> Path:
         """Write the model directory (see :mod:`lstmtune.modelio`)."""
         from lstmtune import modelio

@@ -242,6 +242,12 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     pd.DataFrame({"date": dates, "cpi": [115.0, "n/a", 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(bad, index=False)
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(bad), "--out", str(tmp_path / "bad_fc.csv")])
     assert res.exit_code != 0 and "bad.csv: line 3, column 'cpi'" in res.output and not (tmp_path / "bad_fc.csv").exists()
+    # --date-format applies to the --future file too
+    us = tmp_path / "us.csv"
+    pd.DataFrame({"date": pd.to_datetime(dates).strftime("%m/%d/%Y"), "cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(us, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(us), "--date-format", "%m/%d/%Y", "--out", str(tmp_path / "us_fc.csv")])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "us_fc.csv"), fc)
     baddate = tmp_path / "baddate.csv"
     pd.DataFrame({"date": ["2005-01-01", "soon", "2005-03-01"], "cpi": [1.0, 2.0, 3.0], "unemp": [1.0, 2.0, 3.0]}).to_csv(baddate, index=False)
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(baddate), "--out", str(tmp_path / "x.csv")])

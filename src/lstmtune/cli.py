@@ -619,7 +619,7 @@ def forecast(
     if future is not None and not covariates:
         raise LstmtuneError(f"--future {future}: this model reads no covariates")
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
-    known = None if future is None else known_inputs.read_future(future, covariates, model.positional)
+    known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
     each, last, seen = model.paths(horizon, history, future=known)
     dates = model.future_dates(last, horizon, seen)
     table = model.summarize(each, dates)

@@ -84,11 +84,12 @@ def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.n
     return out
 
 
-def read_future(path, names: Sequence[str], positional: bool = False) -> pd.DataFrame:
+def read_future(path, names: Sequence[str], positional: bool = False, date_format: str | None = None) -> pd.DataFrame:
     """Read the covariates' future values from a CSV file (``lstmtune forecast --future``).
 
-    The file has a date column (``date``, or the first column) and one column per
-    covariate; a model of a values-only series reads the rows in order (no dates).
+    The file has a date column (``date``, or the first column; ``date_format`` as for
+    ``--date-format``, else inferred) and one column per covariate; a model of a
+    values-only series reads the rows in order (no dates).
 
     Raises:
       LstmtuneError: unreadable file, missing column, bad date or value (naming the file, line and column).
@@ -118,7 +119,7 @@ def read_future(path, names: Sequence[str], positional: bool = False) -> pd.Data
     if not rest:
         raise LstmtuneError(f"{path}: no date column (expected 'date' or a first column of dates)")
     date_col = "date" if "date" in frame.columns else rest[0]
-    dates = pd.to_datetime(frame[date_col], errors="coerce")
+    dates = pd.to_datetime(frame[date_col].astype(str).str.strip(), errors="coerce", format=date_format)
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
         i = int(bad[0])

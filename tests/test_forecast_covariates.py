@@ -163,6 +163,17 @@ def test_what_a_forecast_lacks_is_named(fitted, call, message):
         call(model, _future(frame, 54, 4))
 
 
+def test_hourly_forecast_dates_are_named_with_their_times():
+    from lstmtune import known_inputs
+
+    hours = pd.date_range("2020-01-01", periods=3, freq="h")
+    frame = pd.DataFrame({"cpi": [1.0, 2.0, 3.0]}, index=hours + pd.Timedelta(minutes=30))
+    with pytest.raises(LstmtuneError, match=r"row 1 is dated 2020-01-01 00:30:00, expected forecast date 2020-01-01 00:00:00"):
+        known_inputs.future_covariates(frame, ["cpi"], 3, hours)
+    with pytest.raises(LstmtuneError, match=r"at the first 2 forecast dates \(2020-01-01 00:00:00 .. 2020-01-01 01:00:00\)"):
+        known_inputs.future_covariates(None, ["cpi"], 3, hours)
+
+
 def test_one_step_ahead_needs_no_future(fitted):
     model, frame = fitted
     one = model.forecast(1)

@@ -22,6 +22,13 @@ from lstmtune.errors import LstmtuneError
 from lstmtune.problem import Framing
 
 
+def _dates_text(*stamps):
+    """How to print dates: days, or days and times when any of ``stamps`` has a time (hourly data)."""
+    every = pd.DatetimeIndex(np.concatenate([np.asarray(x, dtype="datetime64[ns]").ravel() for x in stamps]))
+    timed = bool((every != every.normalize()).any())
+    return lambda t: pd.Timestamp(t).isoformat(sep=" ") if timed else str(pd.Timestamp(t).date())
+
+
 def has_extras(framing: Framing) -> bool:
     """Whether the model reads inputs besides the target's lags."""
     return bool(framing.covariates or framing.calendar)
@@ -49,7 +56,8 @@ def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.n
     need = horizon - 1
     if not names or need == 0:
         return np.zeros((need, len(names)))
-    when = "" if dates is None else f" ({pd.Timestamp(dates[0]).date()} .. {pd.Timestamp(dates[need - 1]).date()})"
+    _when = _dates_text(dates[:need]) if dates is not None else None
+    when = "" if dates is None else f" ({_when(dates[0])} .. {_when(dates[need - 1])})"
     if future is None:
         raise LstmtuneError(
             f"a {horizon}-step forecast needs the covariates {', '.join(names)} at the first {need} forecast dates{when}: "
@@ -70,7 +78,8 @@ def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.n
         bad = np.flatnonzero(future.index.to_numpy(dtype="datetime64[ns]") != expected.to_numpy(dtype="datetime64[ns]"))
         if len(bad):
             i = int(bad[0])
-            raise LstmtuneError(f"future: row {i + 1} is dated {future.index[i].date()}, expected forecast date {expected[i].date()}")
+            _when = _dates_text(expected, future.index[:need])
+            raise LstmtuneError(f"future: row {i + 1} is dated {_when(future.index[i])}, expected forecast date {_when(expected[i])}")
     out = np.empty((need, len(names)))
     for j, n in enumerate(names):
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune import forecaster, intervals
+from lstmtune import forecaster, intervals, metrics
 from lstmtune.spec import Config
 
 
@@ -52,7 +52,7 @@ def evaluate(series: pd.Series, held: int, horizon: int, seeds) -> dict:
     hits = {k: [] for k in ("ens80", "ens95", "cal80", "cal95")}
     widths = {k: [] for k in ("ens80", "cal80", "ens95", "cal95")}
     iscores = {k: [] for k in ("ens80", "cal80", "ens95", "cal95")}
-    scale = float(np.mean(np.abs(np.diff(series.to_numpy()[: n - held]))))  # MASE's (and M4's MSIS) scale
+    scale = metrics.naive_scale(series.to_numpy()[: n - held])  # MASE's (and M4's MSIS) scale
     err, naive = [], []
     for t in range(n - held, n):
         k = min(horizon, n - t)

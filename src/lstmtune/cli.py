@@ -620,9 +620,7 @@ def forecast(
         raise LstmtuneError(f"--future {future}: this model reads no covariates")
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
     known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
-    each, last, seen = model.paths(horizon, history, future=known)
-    dates = model.future_dates(last, horizon, seen)
-    table = model.summarize(each, dates)
+    table, each = model.forecast_with_paths(horizon, history, future=known)
     hx = model.tail_dates if history is None else history.dates
     hy = model.tail_values if history is None else history.values
     if model.positional:
@@ -633,7 +631,7 @@ def forecast(
     forecast_output.write_csv(table, out)
     written = [out, png]
     if paths:
-        written.append(forecast_output.write_table(forecast_output.paths_table(each, dates, model.seeds), out.with_name(out.stem + "_paths.csv")))
+        written.append(forecast_output.write_table(forecast_output.paths_table(each, table["date"], model.seeds), out.with_name(out.stem + "_paths.csv")))
     if not quiet:
         _print_forecast(table, title=f"{model.series_name}: {horizon}-step forecast ({len(model.seeds)} seeds)")
     console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
@@ -672,7 +670,7 @@ def _print_forecast(table, *, title: str) -> None:
     """The forecast table in the terminal, with about 4 significant digits at the values' scale."""
     from rich.table import Table
 
-    from lstmtune.forecast_output import _date_text
+    from lstmtune.forecast_output import date_text
     from lstmtune.report.pages import number
 
     import numpy as np
@@ -682,7 +680,7 @@ def _print_forecast(table, *, title: str) -> None:
     out = Table(title=_u(title))
     for name in ("date", "mean", "80% interval", "95% interval"):
         out.add_column(name, justify="left" if name == "date" else "right")
-    for date, (_, row) in zip(_date_text(table["date"]), table.iterrows()):
+    for date, (_, row) in zip(date_text(table["date"]), table.iterrows()):
         n = lambda x: number(float(x), scale)  # noqa: E731
         out.add_row(str(date), n(row["mean"]), f"{n(row['lower_80'])} – {n(row['upper_80'])}", f"{n(row['lower_95'])} – {n(row['upper_95'])}")
     console.print(out)

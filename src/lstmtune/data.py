@@ -520,6 +520,17 @@ def _check_order(path: Path, dates: np.ndarray, name: str) -> None:
 _PERIODS = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
 
 
+def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None = None) -> pd.DatetimeIndex:
+    """The ``horizon`` dates after the last of ``history_dates``: at their inferred frequency
+    (else ``frequency``), or for irregular dates at their median step."""
+    last = np.datetime64(history_dates[-1], "ns")
+    freq = infer_frequency(history_dates) or frequency
+    if freq is not None:
+        return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
+    step = np.median(np.diff(np.asarray(history_dates, dtype="datetime64[ns]")))  # irregular dates: the typical step
+    return pd.DatetimeIndex(last + step * np.arange(1, horizon + 1))
+
+
 def infer_frequency(dates: np.ndarray) -> str | None:
     """The series' regular frequency as a pandas alias (``"MS"``, ``"QS-OCT"``, ``"D"``...), or None."""
     if len(dates) < 3:

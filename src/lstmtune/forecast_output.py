@@ -11,7 +11,7 @@ import pandas as pd
 from lstmtune.fileio import atomic_path
 
 
-def _date_text(dates) -> list | np.ndarray:
+def date_text(dates) -> list | np.ndarray:
     if not isinstance(dates, pd.DatetimeIndex) and np.issubdtype(np.asarray(dates).dtype, np.integer):
         return np.asarray(dates)  # positions of a values-only series
     idx = pd.DatetimeIndex(dates)
@@ -22,7 +22,7 @@ def _date_text(dates) -> list | np.ndarray:
 def write_csv(table: pd.DataFrame, path: Path) -> Path:
     """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` (dates as ISO text), atomically."""
     out = table.copy()
-    out["date"] = _date_text(table["date"])
+    out["date"] = date_text(table["date"])
     with atomic_path(Path(path)) as tmp:
         out.to_csv(tmp, index=False)
     return Path(path)
@@ -33,7 +33,7 @@ def paths_table(paths: np.ndarray, dates, seeds) -> pd.DataFrame:
     P, H = paths.shape
     return pd.DataFrame(
         {
-            "date": np.tile(np.asarray(_date_text(dates), dtype=object), P),
+            "date": np.tile(np.asarray(date_text(dates), dtype=object), P),
             "step": np.tile(np.arange(1, H + 1), P),
             "seed": np.repeat(np.asarray(seeds, dtype=np.int64), H),
             "value": np.asarray(paths, dtype=np.float64).ravel(),

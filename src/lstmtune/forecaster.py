@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune import intervals, known_inputs, rollout, transforms
-from lstmtune.data import Series, infer_frequency
+from lstmtune.data import Series, dates_after, infer_frequency
 from lstmtune.errors import LstmtuneError
 from lstmtune.problem import Framing, minimum_length, prepare
 from lstmtune.spec import Config
@@ -110,8 +110,12 @@ class Forecaster:
         Raises:
           LstmtuneError: a bad horizon, history or future.
         """
-        paths, last, dates = self.paths(horizon, history, future=future)
-        return self.summarize(paths, self.future_dates(last, horizon, dates), calibrated=calibrated)
+        return self.forecast_with_paths(horizon, history, future=future, calibrated=calibrated)[0]
+
+    def forecast_with_paths(self, horizon: int, history=None, *, future=None, calibrated: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+        """:meth:`forecast`'s table and the replicas' paths ``(P, horizon)`` it summarises."""
+        paths, _, dates = self.paths(horizon, history, future=future)
+        return self.summarize(paths, self.future_dates(horizon, dates), calibrated=calibrated), paths
 
     def paths(self, horizon: int, history=None, *, future=None) -> tuple[np.ndarray, np.datetime64, np.ndarray]:
         """Each replica's recursive forecast ``(P, horizon)``, the last observed date, and the history's dates."""
@@ -128,7 +132,7 @@ class Forecaster:
             state, rows = rollout.stream_states(warmed, warmed.rows, self.net.batch_size), warmed.rows
         extras = None
         if known_inputs.has_extras(self.framing):
-            ahead = self.future_dates(dates[-1], horizon, dates)
+            ahead = self.future_dates(horizon, dates)
             known = known_inputs.future_covariates(future, self.framing.covariates, horizon, None if self.positional else ahead)
             extras = [known_inputs.step_inputs(self.framing, dates, covariates, ahead, known, self.positional)]
         out = rollout.recursive(self.net, self.framing, self.scaler, [values], [state], [rows], horizon, extras)
@@ -169,16 +173,13 @@ class Forecaster:
             out[f"upper_{pct}"] = inner_hi = np.maximum(hi + q, inner_hi)
         return pd.DataFrame(out)
 
-    def future_dates(self, last, horizon: int, history_dates: np.ndarray):
-        """The ``horizon`` dates after ``last``: positions for a values-only series, else the series' frequency."""
+    def future_dates(self, horizon: int, history_dates: np.ndarray):
+        """The ``horizon`` dates after the history's last: positions for a values-only series, else
+        :func:`lstmtune.data.dates_after` (the history's frequency, else the training series')."""
         if self.positional:
-            start = int((np.datetime64(last, "D") - np.datetime64("1970-01-01", "D")).astype(int)) + 1
+            start = int((np.datetime64(history_dates[-1], "D") - np.datetime64("1970-01-01", "D")).astype(int)) + 1
             return np.arange(start, start + horizon)
-        freq = infer_frequency(history_dates) or self.frequency
-        if freq is not None:
-            return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
-        step = np.median(np.diff(history_dates.astype("datetime64[ns]")))  # irregular dates: the typical step
-        return pd.DatetimeIndex(np.datetime64(last, "ns") + step * np.arange(1, horizon + 1))
+        return dates_after(history_dates, horizon, self.frequency)
 
     def describe(self) -> list[str]:
         """What this model is, in lines: where it came from, its configuration, data and calibration."""

@@ -134,6 +134,11 @@ def seasonal_naive_paths(histories: list[np.ndarray], horizon: int, period: int)
     return np.stack([np.asarray(h)[len(h) - 1 + k - back] for h in histories])
 
 
+def _scaled(value, scale) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(value) / scale)
+
+
 def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.ndarray], train: np.ndarray, period: int | None) -> pd.DataFrame:
     """Per model and horizon: RMSE, MAE, MASE of the point forecast and interval coverage.
 
@@ -155,9 +160,8 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
       no intervals (NaN).
     """
     H = actual.shape[1]
-    train = np.asarray(train, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.mean(np.abs(np.diff(train)))  # MASE's scale (metrics.mase, m = 1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant training part has no scale
+        scale = metrics.naive_scale(train)  # MSIS is scaled as MASE is
     candidates = {"lstm": paths.mean(axis=0), "persistence": np.stack([np.full(H, h[-1]) for h in histories])}
     if period and min(len(h) for h in histories) >= period:
         candidates["seasonal_naive"] = seasonal_naive_paths(histories, H, period)
@@ -177,9 +181,9 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
                     raw_lo, raw_hi = ensemble_bounds(paths[:, ok, h], level)
                     row[f"coverage_{pct}"] = float(np.mean((lo <= y) & (y <= hi)))
                     row[f"width_{pct}"] = float(np.mean(hi - lo))
-                    row[f"msis_{pct}"] = float(np.mean(interval_score(lo, hi, y, level)) / scale)
+                    row[f"msis_{pct}"] = _scaled(np.mean(interval_score(lo, hi, y, level)), scale)
                     row[f"coverage_{pct}_ensemble"] = float(np.mean((raw_lo <= y) & (y <= raw_hi)))
-                    row[f"msis_{pct}_ensemble"] = float(np.mean(interval_score(raw_lo, raw_hi, y, level)) / scale)
+                    row[f"msis_{pct}_ensemble"] = _scaled(np.mean(interval_score(raw_lo, raw_hi, y, level)), scale)
             rows.append(row)
     pcts = [int(round(level * 100)) for level in sorted(LEVELS)]
     cols = ["model", "horizon", "origins", "rmse", "mae", "mase"]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lstmtune.data import Series, infer_frequency, positions
+from lstmtune.data import Series, dates_after, positions
 from lstmtune.errors import LstmtuneError
 from lstmtune.problem import Framing
 
@@ -181,10 +181,7 @@ def backtest_steps(series: Series, framing: Framing, origins: Sequence[int], hor
     if cov is not None:
         cov = np.concatenate([cov, np.repeat(cov[-1:], horizon, axis=0)])
     dates = np.asarray(series.dates, dtype="datetime64[ns]")
-    if series.positional:
-        beyond = positions(n + horizon)[n:]
-    else:
-        beyond = np.asarray(pd.date_range(pd.Timestamp(dates[-1]), periods=horizon + 1, freq=infer_frequency(dates))[1:], dtype="datetime64[ns]")
+    beyond = positions(n + horizon)[n:] if series.positional else dates_after(dates, horizon).to_numpy(dtype="datetime64[ns]")
     dates = np.concatenate([dates, beyond])
     return [
         step_inputs(framing, dates[:t], None if cov is None else cov[:t], dates[t : t + horizon], None if cov is None else cov[t : t + horizon - 1], series.positional)

@@ -35,10 +35,16 @@ def smape(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
         return 100.0 * np.mean(2.0 * np.abs(forecast - actual) / (np.abs(actual) + np.abs(forecast)), axis=-1)
 
 
+def naive_scale(train: np.ndarray, m: int = 1) -> np.float64:
+    """MASE's scale: the in-sample mean absolute error of the seasonal naive (period ``m``);
+    a NumPy float, so dividing by a zero scale gives inf/NaN as NumPy does."""
+    train = np.asarray(train, dtype=np.float64)
+    return np.mean(np.abs(train[m:] - train[:-m]))
+
+
 def mase(actual: np.ndarray, forecast: np.ndarray, train: np.ndarray, m: int = 1) -> np.ndarray:
     """Mean absolute scaled error against the in-sample seasonal naive (period ``m``)."""
-    train = np.asarray(train, dtype=np.float64)
-    scale = np.mean(np.abs(train[m:] - train[:-m]))
+    scale = naive_scale(train, m)
     with np.errstate(divide="ignore", invalid="ignore"):  # a constant training series has no scale: NaN (or inf)
         return mae(actual, forecast) / scale
 

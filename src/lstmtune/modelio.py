@@ -112,13 +112,17 @@ def _tensors(f: Forecaster) -> dict[str, np.ndarray]:
     return out
 
 
+def format_version(f: Forecaster) -> int:
+    """The format ``f`` is written in: 2 when it reads covariates or calendar inputs, else 1."""
+    return FORMAT_VERSION_EXTRAS if f.framing.covariates or f.framing.calendar else FORMAT_VERSION
+
+
 def manifest(f: Forecaster, weights_sha256: str) -> dict:
     """The manifest of ``f`` (JSON-ready), given its weights file's SHA-256."""
     from lstmtune import __version__
 
-    extras = bool(f.framing.covariates or f.framing.calendar)
     m = {
-        "format_version": FORMAT_VERSION_EXTRAS if extras else FORMAT_VERSION,
+        "format_version": format_version(f),
         "lstmtune_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config": f.config.params(),
@@ -145,7 +149,7 @@ def manifest(f: Forecaster, weights_sha256: str) -> dict:
         "info": f.info,
         "weights": {"file": WEIGHTS, "sha256": weights_sha256},
     }
-    if extras:
+    if m["format_version"] == FORMAT_VERSION_EXTRAS:
         m["framing"] |= {"covariates": list(f.framing.covariates), "calendar": list(f.framing.calendar)}
         if f.framing.covariates:
             m["series"]["tail_covariates"] = {name: [float(v) for v in f.tail_covariates[:, j]] for j, name in enumerate(f.framing.covariates)}
@@ -169,7 +173,7 @@ def save(f: Forecaster, directory: str | Path) -> Path:
     if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
         raise LstmtuneError(f"{directory}: not empty and not an lstmtune model directory; choose a new --out")
     with atomic_dir(directory) as tmp:
-        save_file(_tensors(f), str(tmp / WEIGHTS), metadata={"format": "lstmtune-forecaster", "format_version": str(FORMAT_VERSION_EXTRAS if f.framing.covariates or f.framing.calendar else FORMAT_VERSION)})
+        save_file(_tensors(f), str(tmp / WEIGHTS), metadata={"format": "lstmtune-forecaster", "format_version": str(format_version(f))})
         os.chmod(tmp / WEIGHTS, 0o666 & ~_umask())  # safetensors writes 0600
         digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
         (tmp / MANIFEST).write_text(json.dumps(manifest(f, digest), indent=2))

@@ -209,13 +209,15 @@ def recursive(
     streams = np.asarray(next_rows) % B
     _, step_fn = _kernels_for(net)
     rows_idx = np.arange(R)
+    if extras is not None:
+        extras = np.stack(extras)  # (R, H, T, k)
     for h in range(horizon):
         t = tail + h  # index of the target in `values`
         # the span differences before the target's: d[i] = v[i + interval] - v[i]
         diffs = values[:, :, t - span : t] - values[:, :, t - span - framing.interval : t - framing.interval]
         raw = target_windows(diffs, framing)  # (P, R, T, lags)
         if extras is not None:
-            known = np.stack([e[h] for e in extras])  # (R, T, k): the same for every replica
+            known = extras[:, h]  # (R, T, k): the same for every replica
             raw = np.concatenate([raw, np.broadcast_to(known, (P,) + known.shape)], axis=-1)
         x = scale_inputs(raw, scaler)  # (P, R, T, F)
         active = jax.tree_util.tree_map(lambda leaf: leaf[:, rows_idx, streams, :], state)  # (P, R, U)

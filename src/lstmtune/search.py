@@ -511,7 +511,7 @@ def trial_points(spec: StudySpec, trials: pd.DataFrame) -> list[GridPoint]:
     params = [c for c in trials.columns if c not in ("trial", "state", "value", "config", "epochs_measured")]
     points = []
     for _, row in trials.iterrows():
-        chosen = {p: (int(row[p]) if isinstance(row[p], (np.integer,)) else row[p].item() if hasattr(row[p], "item") else row[p]) for p in params if not pd.isna(row[p])}
+        chosen = {p: (row[p].item() if isinstance(row[p], np.generic) else row[p]) for p in params if not pd.isna(row[p])}  # NumPy scalars as Python values
         label = f"trial {int(row['trial'])}"
         points.append(GridPoint("search", label, chosen, resolve({**base, **chosen}, "search", label)))
     return points

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import scipy.stats
 
-from lstmtune import stats
+from lstmtune.selection import stats
 
 
 def _draw(rng, k, paired, n=30):

@@ -22,8 +22,9 @@ import time
 CHILD = r"""
 import json, sys, time, hashlib
 import numpy as np
-from lstmtune import data, engine
-from lstmtune.problem import Framing, prepare
+from lstmtune.data import series as data
+from lstmtune.engine import trainer as engine
+from lstmtune.data.problem import Framing, prepare
 import jax
 args = json.loads(sys.argv[1])
 if args["force"]:

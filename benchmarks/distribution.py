@@ -10,7 +10,10 @@ import sys
 import numpy as np
 import pandas as pd
 
-from lstmtune import data, engine, metrics, problem
+from lstmtune.data import series as data
+from lstmtune.engine import trainer as engine
+from lstmtune.selection import metrics
+from lstmtune.data import problem
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 prob = problem.prepare(data.load("shampoo"), problem.Framing(trim=2), 4)

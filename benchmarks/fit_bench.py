@@ -20,8 +20,10 @@ import json
 import time
 
 import lstmtune
-from lstmtune import executor, forecaster, planner
-from lstmtune import spec as spec_mod
+from lstmtune.study import executor
+from lstmtune.forecast import forecaster
+from lstmtune.study import planner
+from lstmtune.study import spec as spec_mod
 
 
 def _timed(fn):

@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune import forecaster, intervals, metrics
-from lstmtune.spec import Config
+from lstmtune.forecast import forecaster
+from lstmtune.forecast import intervals
+from lstmtune.selection import metrics
+from lstmtune.study.spec import Config
 
 
 def _series() -> dict[str, tuple[pd.Series, int, int]]:

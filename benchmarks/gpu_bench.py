@@ -30,8 +30,9 @@ import time
 
 import numpy as np
 
-from lstmtune import data, engine
-from lstmtune.problem import Framing, prepare
+from lstmtune.data import series as data
+from lstmtune.engine import trainer as engine
+from lstmtune.data.problem import Framing, prepare
 
 
 def _series(n: int) -> np.ndarray:

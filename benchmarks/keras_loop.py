@@ -22,7 +22,8 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import numpy as np  # noqa: E402
 from keras_reference import build_model, forecast_test, reset  # noqa: E402
 
-from lstmtune import data, problem  # noqa: E402
+from lstmtune.data import series as data
+from lstmtune.data import problem  # noqa: E402
 
 
 def measure(units, batch: int, epochs: int, models: int, timesteps: int = 1) -> dict:

@@ -53,7 +53,9 @@ def lstmtune_run_only(replicas: int, epochs: int = 1000, repeats: int = 3) -> di
     """Training time of one population with the program already compiled."""
     code = f"""
 import time, json
-from lstmtune import data, engine, problem
+from lstmtune.data import series as data
+from lstmtune.engine import trainer as engine
+from lstmtune.data import problem
 p = problem.prepare(data.load('shampoo'), problem.Framing(trim=2), 4)
 arch, s = engine.Architecture(1, 4), engine.Schedule.for_checkpoints([{epochs}])
 engine.train_population(p, arch, s, seeds=range({replicas}))

@@ -30,7 +30,9 @@ os.environ["KERAS_BACKEND"] = "jax"
 sys.path.insert(0, sys.argv[2])
 import numpy as np, optuna
 from keras_reference import build_model, fit_tutorial, forecast_test
-from lstmtune import data, metrics, problem
+from lstmtune.data import series as data
+from lstmtune.selection import metrics
+from lstmtune.data import problem
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 series = data.load("shampoo")
 prob = problem.prepare(series, problem.Framing(trim=2), 4)

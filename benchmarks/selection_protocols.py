@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune import analysis, spec, study
-from lstmtune.data import Series, load
+from lstmtune.study import analysis
+from lstmtune.study import spec
+from lstmtune.workflow import study
+from lstmtune.data.series import Series, load
 from lstmtune.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,7 +20,10 @@ import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from lstmtune import data, engine, metrics, problem  # noqa: E402
+from lstmtune.data import series as data
+from lstmtune.engine import trainer as engine
+from lstmtune.selection import metrics
+from lstmtune.data import problem  # noqa: E402
 
 REPEATS = 30
 

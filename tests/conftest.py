@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 # --------------------------------------------------------------------------- reliability matrix
 # Outcomes of the reliability suite (and the fault-tolerance tests elsewhere) are kept in
 # .reliability/last_run.json, from which tools/reliability_report.py writes docs/RELIABILITY.md.
-_RELIABILITY_FILES = ("tests/reliability/", "tests/test_resume.py", "tests/test_store.py", "tests/test_evaluation.py")
+_RELIABILITY_FILES = ("tests/reliability/", "tests/workflow/test_resume.py", "tests/store/test_store.py", "tests/study/test_evaluation.py")
 _outcomes: dict[str, dict] = {}
 
 

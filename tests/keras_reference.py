@@ -145,3 +145,56 @@ def flat(params) -> list[np.ndarray]:
     for p in params.layers:
         out += [np.asarray(p.kernel), np.asarray(p.recurrent_kernel), np.asarray(p.bias)]
     return out + [np.asarray(params.dense.kernel), np.asarray(params.dense.bias)]
+
+
+# --------------------------------------------------------------------------- one network, both ways
+# Shared by the fidelity tests of the engine (tests/engine) and of covariates (tests/data).
+
+EPOCHS = 20
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-3))
+
+
+def _first(tree):
+    import jax
+
+    return jax.tree_util.tree_map(lambda a: np.asarray(a[0]), tree)
+
+
+def compare(series, arch, framing, *, seed: int, epochs: int = EPOCHS, **hyper):
+    """Train one network with lstmtune and with Keras from the same weights; return differences."""
+    from lstmtune.data import problem
+    from lstmtune.engine import trainer as engine
+    from lstmtune.selection import metrics
+
+    prob = problem.prepare(series, framing, arch.batch_size)
+    ours = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([epochs]), seeds=[seed], **hyper)
+    init = _first(engine.init_population([seed], prob.train_x.shape[2], arch))
+    model = build_model(
+        arch.units, arch.batch_size, prob.train_x.shape[1], prob.train_x.shape[2],
+        recurrent_activation=arch.recurrent_activation, cell=arch.cell, stateful=arch.stateful,
+        optimizer=arch.optimizer, nesterov=arch.nesterov, loss=arch.loss, **hyper,
+    )
+    set_weights(model, init)
+    x = prob.train_x.astype(np.float32)
+    fit_tutorial(model, x, prob.train_y.astype(np.float32), arch.batch_size, epochs)
+    keras_pred = forecast_test(model, x, prob.test_x.astype(np.float32), arch.batch_size)
+    ours_w = flat(_first(ours.params))
+    diffs = {"weights": max(_rel(a, b) for a, b in zip(ours_w, weights(model)))}
+    diffs["moved"] = max(_rel(a, b) for a, b in zip(ours_w, flat(init)))
+    diffs["forecast"] = _rel(ours.test_pred[0, -1], keras_pred)
+    r_ours = metrics.rmse(prob.test_actual, prob.invert(ours.test_pred[0, -1], "test"))
+    r_keras = metrics.rmse(prob.test_actual, prob.invert(keras_pred, "test"))
+    diffs["rmse"] = abs(r_ours - r_keras) / r_keras
+    print(f"\n{arch} {hyper}: {diffs}")
+    return diffs
+
+
+def _check(d, tol):
+    assert d["weights"] < tol, d
+    assert d["forecast"] < tol, d
+    assert d["rmse"] < tol, d
+    assert d["moved"] > 1e-2, f"weights barely moved, the comparison would be vacuous: {d}"

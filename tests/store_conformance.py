@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from lstmtune.errors import LstmtuneError
 from lstmtune.store import DONE, METRIC_COLUMNS, RUNNING, STATUS_COLUMNS, open_store
 
-PARAMS = {  # shaped like lstmtune.spec.Config.params(): ints, floats, None, bools, lists (stacked units)
+PARAMS = {  # shaped like lstmtune.study.spec.Config.params(): ints, floats, None, bools, lists (stacked units)
     "k1": {"units": 4, "batch_size": 1, "epochs": 10, "learning_rate": 0.001, "trim": None, "stateful": True},
     "k2": {"units": 8, "batch_size": 1, "epochs": 10, "learning_rate": 0.01, "trim": 3, "stateful": False},
     "k3": {"units": [8, 4], "batch_size": 2, "epochs": 20, "learning_rate": 0.01, "trim": None, "stateful": True},
@@ -36,7 +36,7 @@ PARAMS = {  # shaped like lstmtune.spec.Config.params(): ints, floats, None, boo
 
 
 def result(key: str, repeat: int, *, seed: int | None = None, rmse: float = 1.0, diverged: bool = False, **extra) -> dict:
-    """A result row as lstmtune.planner produces it (params included, ignored by the store)."""
+    """A result row as lstmtune.study.planner produces it (params included, ignored by the store)."""
     row = {"config": key, **PARAMS.get(key, {}), "repeat": repeat, "seed": seed if seed is not None else 100 + repeat}
     for k, m in enumerate(METRIC_COLUMNS):
         row[m] = float("nan") if diverged else rmse + k

@@ -5,7 +5,7 @@ the resume tests) records each test's outcome, duration and figures in
 ``.reliability/last_run.json`` (see ``tests/conftest.py``). This script turns that
 into the matrix of issue 9: each row, the tests that hold it, and what they showed.
 
-Usage: ``pytest tests/reliability tests/test_resume.py tests/test_store.py tests/test_evaluation.py``
+Usage: ``pytest tests/reliability tests/workflow/test_resume.py tests/store/test_store.py tests/study/test_evaluation.py``
 then ``python tools/reliability_report.py``.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 MATRIX = [
-    ("Kill -9 mid-study, then resume: nothing finished recomputed, results bit-identical", ["tests/test_resume.py::test_killed_study_resumes"]),
-    ("Concurrent workers share one study: every run exactly once, no lock errors", ["tests/test_resume.py::test_two_processes"]),
-    ("One storage contract, one conformance suite (SQLite; PostgreSQL in CI)", ["tests/test_store.py"]),
+    ("Kill -9 mid-study, then resume: nothing finished recomputed, results bit-identical", ["tests/workflow/test_resume.py::test_killed_study_resumes"]),
+    ("Concurrent workers share one study: every run exactly once, no lock errors", ["tests/workflow/test_resume.py::test_two_processes"]),
+    ("One storage contract, one conformance suite (SQLite; PostgreSQL in CI)", ["tests/store/test_store.py"]),
     ("1. Resume never reuses runs or trials of other data, split, source, seeds, curves or search settings", ["tests/reliability/test_stale_resume.py", "tests/reliability/test_resume_identity.py"]),
     ("2. No store content is ever unpickled (CMA-ES state rebuilt from trials)", ["tests/reliability/test_no_pickle.py"]),
     ("3. Run directories are owned: foreign dirs, files, symlinks, inputs and bad names refused", ["tests/reliability/test_run_dirs.py::test_out", "tests/reliability/test_run_dirs.py::test_names", "tests/reliability/test_run_dirs.py::test_an_", "tests/reliability/test_run_dirs.py::test_outputs", "tests/reliability/test_run_dirs.py::test_report"]),
@@ -31,7 +31,7 @@ MATRIX = [
     ("7. Zombies, stale temporary folders, SIGTERM, abandoned claims in status", ["tests/reliability/test_run_dirs.py::test_a_zombie", "tests/reliability/test_run_dirs.py::test_stale", "tests/reliability/test_run_dirs.py::test_sigterm", "tests/reliability/test_run_dirs.py::test_status"]),
     ("7. Terminal escapes and markup inert; relative data paths; no RuntimeWarnings", ["tests/reliability/test_bad_inputs.py::test_user_strings", "tests/reliability/test_bad_inputs.py::test_relative", "tests/reliability/test_bad_inputs.py::test_no_runtime"]),
     ("Fuzzed study files (hypothesis): a valid study or a clean refusal, never a traceback", ["tests/reliability/test_fuzz_spec.py"]),
-    ("Test-blindness of selection (issue 11): perturbing the test set changes nothing that selects", ["tests/test_evaluation.py::test_perturbing", "tests/test_evaluation.py::test_search_judges"]),
+    ("Test-blindness of selection (issue 11): perturbing the test set changes nothing that selects", ["tests/study/test_evaluation.py::test_perturbing", "tests/study/test_evaluation.py::test_search_judges"]),
 ]
 
 

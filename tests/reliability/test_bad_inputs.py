@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune.cli import app
-from lstmtune.data import load
+from lstmtune.cli.app import app
+from lstmtune.data.series import load
 
 TINY = 'name = "t"\n[model]\nepochs = 5\n[runs]\nrepeats = 2\nmode = "summary"\n[grid]\nunits = [1]\n'
 

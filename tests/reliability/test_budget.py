@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune import budget, executor, planner, spec
-from lstmtune.cli import app
-from lstmtune.data import load
+from lstmtune.study import budget
+from lstmtune.study import executor
+from lstmtune.study import planner
+from lstmtune.study import spec
+from lstmtune.cli.app import app
+from lstmtune.data.series import load
 
 
 def _cli(tmp_path, *args):
@@ -148,7 +151,7 @@ def test_curves_and_checkpoints_are_in_the_memory_estimate():
 
 
 def test_a_split_study_trains_and_gives_the_results_of_an_unsplit_one(tmp_path, monkeypatch):
-    from lstmtune import study
+    from lstmtune.workflow import study
 
     s = spec.from_dict({"seed": 5, "model": {"batch_size": 4, "epochs": 4}, "runs": {"repeats": 5, "mode": "summary"},
                         "evaluation": {"selection": "test"}, "grid": {"units": [1, 2]}})

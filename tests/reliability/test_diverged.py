@@ -2,7 +2,7 @@
 
 from typer.testing import CliRunner
 
-from lstmtune.cli import app
+from lstmtune.cli.app import app
 
 STUDY = 'name = "div"\n[model]\nepochs = 10\noptimizer = "sgd"\nlearning_rate = 1e30\n[runs]\nrepeats = 2\ndiagnostic_repeats = 2\n[grid]\nunits = [1, 2]\n'
 

@@ -6,7 +6,8 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstmtune import budget, spec
+from lstmtune.study import budget
+from lstmtune.study import spec
 from lstmtune.errors import SpecError
 
 SECTIONS = {

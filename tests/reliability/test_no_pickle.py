@@ -9,8 +9,9 @@ import numpy as np
 import optuna
 import pytest
 
-from lstmtune import search, spec
-from lstmtune.samplers import SafeCmaEsSampler
+from lstmtune.workflow import search
+from lstmtune.study import spec
+from lstmtune.study.samplers import SafeCmaEsSampler
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "lstmtune"
 

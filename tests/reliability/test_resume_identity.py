@@ -1,4 +1,4 @@
-"""Issue 9 item 1, continued: what a stored run or trial is *of* (lstmtune.identity).
+"""Issue 9 item 1, continued: what a stored run or trial is *of* (lstmtune.study.identity).
 
 test_stale_resume.py covers data, split and source; here: the fingerprint's inputs
 one by one, curves (summary -> both), phases sharing a study name in one store,
@@ -11,9 +11,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune import executor, identity, planner, search, spec
-from lstmtune.cli import app
-from lstmtune.data import load
+from lstmtune.study import executor
+from lstmtune.study import identity
+from lstmtune.study import planner
+from lstmtune.workflow import search
+from lstmtune.study import spec
+from lstmtune.cli.app import app
+from lstmtune.data.series import load
 from lstmtune.store import open_store
 
 
@@ -152,7 +156,7 @@ def test_a_search_with_another_objective_does_not_reuse_trial_values(tmp_path, r
 
 
 def test_status_lists_each_stored_fingerprint_once(tmp_path):
-    from lstmtune.progress import study_status
+    from lstmtune.study.progress import study_status
     from lstmtune.store import default_url
 
     out = tmp_path / "out"

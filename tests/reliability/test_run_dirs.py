@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune import fileio, runner
-from lstmtune.cli import app
-from lstmtune.data import load
+from lstmtune.store import fileio
+from lstmtune.study import runner
+from lstmtune.cli.app import app
+from lstmtune.data.series import load
 
 STUDY = """
 name = "{name}"
@@ -172,8 +173,9 @@ def test_sigterm_releases_claims_and_exits_143(tmp_path, record_property):
 
 
 def test_status_shows_a_dead_workers_claims_as_abandoned(tmp_path):
-    from lstmtune import planner, spec
-    from lstmtune.progress import study_status
+    from lstmtune.study import planner
+    from lstmtune.study import spec
+    from lstmtune.study.progress import study_status
     from lstmtune.store import open_store
 
     dead = subprocess.Popen(["true"])

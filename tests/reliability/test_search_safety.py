@@ -13,8 +13,9 @@ import optuna
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune import search, spec
-from lstmtune.cli import app
+from lstmtune.workflow import search
+from lstmtune.study import spec
+from lstmtune.cli.app import app
 from lstmtune.errors import SpecError
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "lstmtune"

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune.cli import app
-from lstmtune.data import load
+from lstmtune.cli.app import app
+from lstmtune.data.series import load
 
 STUDY = """
 name = "stale"

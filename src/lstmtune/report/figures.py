@@ -1,6 +1,6 @@
 """Matplotlib figures. Each function takes computed data and a path, draws, saves a PNG.
 
-Statistics are computed elsewhere (:mod:`lstmtune.stats`); nothing here computes
+Statistics are computed elsewhere (:mod:`lstmtune.selection.stats`); nothing here computes
 more than what it draws.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmtune.fileio import atomic_path
+from lstmtune.store.fileio import atomic_path
 
 TRAIN_COLOR = "tab:blue"
 TEST_COLOR = "tab:orange"
@@ -60,7 +60,7 @@ def test_forecasts(paths, path: Path, *, positional: bool = False) -> None:
     multi-step forecasts over the repeats (median line, 10-90% band across repeats).
 
     Args:
-      paths: a :class:`lstmtune.testpaths.TestPaths`.
+      paths: a :class:`lstmtune.forecast.testpaths.TestPaths`.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.8))

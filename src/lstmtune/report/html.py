@@ -13,8 +13,8 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from lstmtune.analysis import Analysis, combined_table
-from lstmtune.resultset import StudyResults, group_scores
+from lstmtune.study.analysis import Analysis, combined_table
+from lstmtune.study.results import StudyResults, group_scores
 from lstmtune.report import figures, pages
 
 
@@ -187,10 +187,10 @@ def render(
     """Draw the figures into ``directory/plots`` and write ``directory/report.html``.
 
     ``test_paths``: the selected configuration's forecasts of the test period
-    (:mod:`lstmtune.testpaths`), drawn against the actual values; None leaves the figure out.
+    (:mod:`lstmtune.forecast.testpaths`), drawn against the actual values; None leaves the figure out.
     ``reuse``: an earlier ``plots/`` folder whose unchanged figures are copied (see :func:`draw_figures`).
     """
-    from lstmtune.results_io import environment
+    from lstmtune.study.results_io import environment
 
     directory = Path(directory)
     plots = directory / "plots"
@@ -280,7 +280,7 @@ def render_all_diverged(results: StudyResults, directory: Path) -> Path:
 
 
 def _spec_toml(results: StudyResults) -> str:
-    from lstmtune.spec import dumps
+    from lstmtune.study.spec import dumps
 
     return dumps(results.spec)
 

@@ -1,6 +1,6 @@
 """The search report (``search.html``): its figures and page, from a search's computed outcome.
 
-:func:`lstmtune.search.write_report` computes what to show (ranked complete trials,
+:func:`lstmtune.workflow.search.write_report` computes what to show (ranked complete trials,
 pruned ones apart, importances, the best trials' scores and summary table, diagnostic
 curves, the test score of the best trial) and calls :func:`write`.
 """

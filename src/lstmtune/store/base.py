@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmtune.metrics import NAMES
+from lstmtune.selection.metrics import NAMES
 
 SCHEMA_VERSION = 1
 """Version of the store's schema that this lstmtune reads and writes."""
@@ -207,7 +207,7 @@ class Store(abc.ABC):
           :data:`METRIC_COLUMNS` (float, NaN when diverged or not done),
           ``diverged`` (bool), ``diverged_epoch`` (nullable Int64), ``status``
           and ``train_seconds`` (float, NaN when unknown). The leading columns
-          match the rows that :mod:`lstmtune.planner` produces.
+          match the rows that :mod:`lstmtune.study.planner` produces.
         """
 
     @abc.abstractmethod

@@ -5,7 +5,7 @@ SQLite database: one connection shared by this process's threads (the executor's
 heartbeat thread among them), each call made under a lock. It passes the store
 conformance suite (``tests/test_store.py``) except the tests that reopen a database
 or share it with other processes, which an in-memory database cannot do. It is
-what :func:`lstmtune.executor.execute` uses when no store is given (searches'
+what :func:`lstmtune.study.executor.execute` uses when no store is given (searches'
 diagnostic reruns, the Python API, tests).
 """
 

@@ -1,0 +1,26 @@
+"""The ``lstmtune`` command line: a thin registry of commands over the library.
+
+Every command parses its arguments, calls the public API and prints. Bad input
+(:class:`~lstmtune.errors.LstmtuneError`) is printed as one red line and exits
+with status 2; nothing is written. The commands live by concern in
+:mod:`.data_commands`, :mod:`.study_commands` and :mod:`.forecast_commands`;
+importing them registers them on :data:`app` (in ``--help``'s order).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from lstmtune.cli.common import app
+# Importing a command module registers its commands; --help lists them in this order.
+from lstmtune.cli import data_commands  # noqa: F401, I001
+from lstmtune.cli import study_commands  # noqa: F401, I001
+from lstmtune.cli import forecast_commands  # noqa: F401, I001
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""What every command shares: the Typer app, the consoles, common options, and how bad
+input becomes one red line and exit status 2 (:func:`_handles_errors`)."""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import time
+
+_PROCESS_T0 = time.perf_counter()  # as early as the command's module is imported: the wall time printed is the process's
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from lstmtune.errors import LstmtuneError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Seed-aware tuning of LSTM forecasters.")
+# Tables need room: when output is not a terminal (pipes, CI logs) use 120 columns, not 80.
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+DEFAULT_MAX_RUNS = 1_000_000  # lstmtune.study.budget.DEFAULT_MAX_RUNS (not imported: keeps --help fast)
+MaxRuns = Annotated[int, typer.Option("--max-runs", min=1, help="Refuse a study that plans more trainings than this.")]
+DataArg = Annotated[str, typer.Argument(help="Built-in dataset name (see `lstmtune datasets`) or a CSV path.")]
+DateCol = Annotated[Optional[str], typer.Option("--date-column", help="CSV column holding dates (detected if omitted).")]
+ValueCol = Annotated[Optional[str], typer.Option("--value-column", help="CSV column holding values (detected if omitted).")]
+DateFormat = Annotated[Optional[str], typer.Option("--date-format", help="strftime format of the dates, e.g. %m/%d/%Y (default: ISO, Y-MM, 1959Q1, years).")]
+Missing = Annotated[str, typer.Option("--missing", help="Missing values: error (default), interpolate or drop.")]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LONG_WORD = re.compile(r"\S{201,}")
+
+
+def _u(text) -> str:
+    """A user's string (a name, label, path, value) made safe to print: terminal control
+    characters shown as escapes, Rich markup characters escaped, and a word of over 200
+    characters (a 1 MB cell, key or path) cut to its two ends."""
+    text = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], str(text))
+    return escape(_LONG_WORD.sub(lambda m: f"{m[0][:120]}...{m[0][-60:]} ({len(m[0]):,} chars)", text))
+
+
+def _fail(message: str) -> typer.Exit:
+    """Print ``message`` as ``error:`` lines (one per offending key or value); exit status 2."""
+    for line in message.splitlines() or [""]:
+        err_console.print(f"[bold red]error:[/] {_u(line)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _handles_errors(fn):
+    """Bad input and the environment's refusals become one line each and exit status 2.
+
+    Caught: :class:`LstmtuneError` (bad input); ``OSError`` (a read-only folder, a full
+    disk, a directory given for a file: the message names the path); SQLAlchemy's
+    ``OperationalError`` (a read-only, locked or full database) and its bare
+    ``DatabaseError`` (a corrupt or truncated file). Anything else is a programming
+    error and keeps its traceback.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LstmtuneError as err:
+            raise _fail(str(err)) from None
+        except OSError as err:  # the environment: permissions, a full disk, a directory for a file
+            where = f"{err.filename}: " if err.filename else ""
+            raise _fail(where + (err.strerror or str(err))) from None
+        except Exception as err:
+            db_error = sys.modules.get("sqlalchemy.exc")
+            if db_error is None or not (isinstance(err, db_error.OperationalError) or type(err) is db_error.DatabaseError):
+                raise  # a programming error (IntegrityError, ProgrammingError, ...): keep its traceback
+            # the database refused (read-only, locked, disk full, corrupt): claims were released by the runner
+            raise _fail(f"database: {err.orig}") from None
+
+    return wrapper
+
+
+def baseline_table(baselines, title: str = "Baselines (walk-forward, one step ahead)") -> Table:
+    table = Table(title=title)
+    table.add_column("baseline")
+    for metric in ("RMSE", "MAE", "MAPE %", "sMAPE %", "MASE"):
+        table.add_column(metric, justify="right")
+    for b in baselines:
+        s = b.scores
+        table.add_row(b.name, f"{s['rmse']:.3f}", f"{s['mae']:.3f}", f"{s['mape']:.2f}", f"{s['smape']:.2f}", f"{s['mase']:.3f}")
+    return table

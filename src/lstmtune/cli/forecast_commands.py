@@ -1,0 +1,129 @@
+"""Commands about forecasting: ``fit``, ``forecast``, ``describe``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from lstmtune.cli.common import (
+    app, console, _u, _handles_errors, DateCol, ValueCol, DateFormat, Missing,
+)
+from lstmtune.errors import LstmtuneError
+
+
+@app.command()
+@_handles_errors
+def fit(
+    source: Annotated[Path, typer.Argument(help="A run directory (`lstmtune run`, or `lstmtune search`: its best trial) or a study file with one configuration.")],
+    out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    config: Annotated[Optional[str], typer.Option("--config", help="Label of the configuration to fit (default: the selected one).")] = None,
+    repeats: Annotated[Optional[int], typer.Option("--repeats", min=1, help="Seeds in the ensemble (default: the study's repeats).")] = None,
+    horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Steps calibrated and backtested (default: the study's test_size).")] = None,
+) -> None:
+    """Train a configuration as a seed ensemble on all observations and save it as a model directory."""
+    from lstmtune.workflow import studyfit
+
+    model = studyfit.fit_source(source, label=config, repeats=repeats, horizon=horizon)
+    model.save(out)
+    console.print(f"fitted {_u(model.info.get('label', ''))} ({len(model.seeds)} seeds, {model.config.epochs} epochs) -> {_u(out)}", highlight=False)
+
+
+@app.command()
+@_handles_errors
+def forecast(
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")],
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Steps ahead.")],
+    out: Annotated[Path, typer.Option("--out", help="Forecast CSV to write (a PNG is written beside it).")],
+    data: Annotated[Optional[str], typer.Option("--data", help="A newer history of the series (CSV): condition on it without retraining.")] = None,
+    future: Annotated[
+        Optional[Path],
+        typer.Option("--future", help="CSV of the covariates at the forecast dates (date column, one column per covariate): needed when the model reads covariates and HORIZON > 1."),
+    ] = None,
+    paths: Annotated[bool, typer.Option("--paths", help="Also write each seed's path (OUT_paths.csv: date, step, seed, value).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the forecast table.")] = False,
+    date_column: DateCol = None,
+    value_column: ValueCol = None,
+    date_format: DateFormat = None,
+    missing: Missing = "error",
+) -> None:
+    """Forecast the next HORIZON steps with calibrated 80% and 95% intervals."""
+    from lstmtune.forecast import output as forecast_output
+    from lstmtune.data import known_inputs
+    from lstmtune.forecast import forecaster
+    from lstmtune.data.series import load
+
+    if out.suffix.lower() == ".png":
+        raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
+    model = forecaster.load(model_dir)
+    covariates = list(model.framing.covariates)
+    if future is not None and not covariates:
+        raise LstmtuneError(f"--future {future}: this model reads no covariates")
+    history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
+    known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
+    table, each = model.forecast_with_paths(horizon, history, future=known)
+    hx = model.tail_dates if history is None else history.dates
+    hy = model.tail_values if history is None else history.values
+    if model.positional:
+        import numpy as np
+
+        hx = np.arange(table["date"].iloc[0] - len(hy), table["date"].iloc[0])
+    png = forecast_output.plot(hx, hy, table, out.with_suffix(".png"), title=f"{model.series_name}: {horizon}-step forecast")
+    forecast_output.write_csv(table, out)
+    written = [out, png]
+    if paths:
+        written.append(forecast_output.write_table(forecast_output.paths_table(each, table["date"], model.seeds), out.with_name(out.stem + "_paths.csv")))
+    if not quiet:
+        _print_forecast(table, title=f"{model.series_name}: {horizon}-step forecast ({len(model.seeds)} seeds)")
+    console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
+
+
+@app.command()
+@_handles_errors
+def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")]) -> None:
+    """Say what a model directory holds: its source, configuration, data, calibration and backtest."""
+    from lstmtune.forecast import forecaster
+
+    model = forecaster.load(model_dir)  # checks the checksums too
+    console.print(f"Model {_u(model_dir)}", highlight=False)
+    for line in model.describe():
+        console.print("  " + _u(line), highlight=False)
+    back = model.backtest
+    if back is None or back.empty:
+        return
+    from lstmtune.report.pages import number
+
+    cols = [c for c in ("rmse", "mase", "coverage_80", "coverage_95", "width_95", "msis_95") if c in back.columns]
+    scale = float(back.loc[back["model"] == "persistence", "rmse"].median()) if (back["model"] == "persistence").any() else 1.0
+    table = Table(title="Backtest (backtest.csv): the calibration origins, each calibrated on the others")
+    for name in ("model", "horizon", *cols):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for _, row in back.iterrows():
+        cells = []
+        for c in cols:
+            v = row[c]
+            cells.append("—" if v != v else f"{v:.2f}" if c.startswith(("coverage", "mase", "msis")) else number(float(v), scale))
+        table.add_row(str(row["model"]), str(int(row["horizon"])), *cells)
+    console.print(table)
+
+
+def _print_forecast(table, *, title: str) -> None:
+    """The forecast table in the terminal, with about 4 significant digits at the values' scale."""
+    from rich.table import Table
+
+    from lstmtune.forecast.output import date_text
+    from lstmtune.report.pages import number
+
+    import numpy as np
+
+    width = float(np.nanmedian(table["upper_80"] - table["lower_80"]))  # digits past the uncertainty are noise
+    scale = width if width > 0 else float(np.nanmedian(np.abs(table["mean"]))) / 10
+    out = Table(title=_u(title))
+    for name in ("date", "mean", "80% interval", "95% interval"):
+        out.add_column(name, justify="left" if name == "date" else "right")
+    for date, (_, row) in zip(date_text(table["date"]), table.iterrows()):
+        n = lambda x: number(float(x), scale)  # noqa: E731
+        out.add_row(str(date), n(row["mean"]), f"{n(row['lower_80'])} – {n(row['upper_80'])}", f"{n(row['lower_95'])} – {n(row['upper_95'])}")
+    console.print(out)

@@ -1,0 +1,406 @@
+"""Commands about studies: ``run``, ``plan``, ``search``, ``status``, ``report``, ``reproduce``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from lstmtune.cli.common import (
+    app, console, err_console, _u, _handles_errors, baseline_table, DEFAULT_MAX_RUNS, MaxRuns, _PROCESS_T0,
+)
+from lstmtune.errors import LstmtuneError
+
+
+def _summary_tables(outcome) -> None:
+    a = outcome.analysis
+    for sub in a.substudies:
+        metric = "validation RMSE" if a.honest else "test RMSE"
+        table = Table(title=f"Study {_u(sub.name)}: final {metric} over repeats")
+        for col in ("configuration", "n", "mean", "mean 95% CI", "std", "min", "median", "max", "skill %", "MCS p"):
+            # long configuration names wrap instead of being cut at the terminal's width
+            table.add_column(col, justify="left" if col == "configuration" else "right", overflow="fold", no_wrap=col != "configuration")
+        comps = {c.config: c for c in sub.comparison.comparisons}
+        for label, r in sub.table.iterrows():
+            c = comps.get(label)
+            mark = " (best)" if label == sub.best_label else (" ≈" if label in sub.comparison.indistinguishable else "")
+            p = "—" if c is None else ("<0.001" if c.p_adjusted < 0.001 else f"{c.p_adjusted:.3f}")
+            table.add_row(
+                f"{_u(label)}{mark}", str(int(r["count"])), f"{r['mean']:.2f}", f"{r['mean_ci_low']:.1f}–{r['mean_ci_high']:.1f}",
+                f"{r['std']:.2f}", f"{r['min']:.2f}", f"{r['50%']:.2f}", f"{r['max']:.2f}", f"{r['skill_%']:+.1f}", p,
+            )
+        console.print(table)
+        groups = sub.comparison.groups()
+        if len(sub.table) > 3 and groups:  # many labels with commas: a list reads, a sentence does not
+            console.print(_u(f"{sub.comparison.best} is best (mean {sub.comparison.best_mean:.4g})."), highlight=False)
+            for g in groups:
+                console.print(_u(f"{len(g['labels'])} {'is' if len(g['labels']) == 1 else 'are'} {g['what']}:"), highlight=False)
+                for label in g["labels"]:
+                    console.print(_u(f"  - {label}"), highlight=False)
+        else:
+            console.print(_u(sub.comparison.sentence()), highlight=False)
+
+
+def _run_with_progress(spec, out: Path, quiet: bool, started: float, storage: str | None = None, inputs=(), max_runs=None, trainer=None, runner=None):
+    """Run ``spec`` into ``out`` (``runner``: :func:`lstmtune.workflow.study.run` by default, or e.g.
+    :func:`lstmtune.workflow.reproduce.run`) with a progress bar, plain lines when not a terminal,
+    or nothing (``quiet``); SIGTERM is checked between chunks of training."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lstmtune.study import planner
+    from lstmtune.workflow import study
+
+    def go(on_population, on_epochs):
+        if runner is not None:
+            return runner(out, on_population=on_population, on_epochs=on_epochs, started=started)
+        return study.run(
+            spec, out, storage=storage, started=started, inputs=inputs, max_runs=max_runs, on_population=on_population, on_epochs=on_epochs, trainer=trainer
+        )
+
+    plan = planner.plan(spec)
+    if quiet:
+        return go(_check_term, _check_term)
+    if not err_console.is_terminal:
+        # Piped or logged: a plain line per population instead of a live bar.
+        def line(done, total, pop):
+            _check_term()
+            units = ",".join(map(str, pop.arch.units))
+            err_console.print(
+                f"population {done}/{total}: {pop.arch.cell} units={units} batch={pop.arch.batch_size}, {pop.size} replicas "
+                f"({time.perf_counter() - _PROCESS_T0:.1f} s)",
+                highlight=False,
+            )
+
+        return go(line, _check_term)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(f"populations ({plan.runs} runs)", total=len(plan.populations))
+        epochs = bar.add_task("epochs", total=None)
+
+        def tick(done, total, pop):
+            _check_term()
+            bar.update(task, completed=done, total=total)
+
+        def epoch_tick(pop, done, total):
+            _check_term()
+            units = ",".join(map(str, pop.arch.units))
+            desc = f"{pop.arch.cell} units={units} batch={pop.arch.batch_size}: {pop.size} replicas"
+            bar.update(epochs, completed=done, total=total, description=desc)
+
+        return go(tick, epoch_tick)
+
+
+def _print_selection(a, spec) -> None:
+    """The headline: what was selected on what, and its test score (scored once)."""
+    from lstmtune.report.html import selection_name
+
+    if not a.honest:
+        study_name, label, mean = a.best_overall()
+        persistence = a.persistence_rmse
+        console.print(
+            f"Best configuration: [bold]{_u(label)}[/] ({_u(study_name)}), mean test RMSE {mean:.2f} "
+            f"vs persistence {persistence:.3f} ({100 * (1 - mean / persistence):+.1f}% skill). "
+            f"[yellow]Selected and scored on the same {spec.data.test_size} test observations (the tutorial's protocol): optimistic.[/]",
+            highlight=False,
+        )
+        return
+    best_name, best_rmse = a.best_baseline
+    for t in a.tests:
+        s = t.summary
+        console.print(
+            f"Selected on {selection_name(spec)}: [bold]{_u(t.label)}[/] ({_u(t.study)}); "
+            f"test RMSE of the selected configuration: {s['mean']:.2f} (scored once; mean 95% CI "
+            f"{s['mean_ci_low']:.2f}–{s['mean_ci_high']:.2f}) vs persistence {a.test_persistence_rmse:.3f} "
+            f"({s['skill_%']:+.1f}% skill) and the best baseline, {_u(best_name)} {best_rmse:.3f} ({t.skill_vs_best_baseline:+.1f}%).",
+            highlight=False,
+        )
+        if t.test_selected:
+            console.print(
+                f"  Choosing on the test set would have picked {_u(t.test_selected[0])} (mean test RMSE "
+                f"{t.test_selected[1]:.2f}; optimism {t.optimism:.2f}), not used for selection.",
+                highlight=False,
+            )
+    if not a.tests:
+        console.print("[yellow]No configuration could be tested (every selection run diverged).[/]")
+
+
+def _print_outcome(outcome) -> None:
+    from lstmtune.selection.baselines import Baseline
+
+    r = outcome.results
+    if outcome.analysis is None:
+        err_console.print(
+            f"[bold red]every run diverged[/] ({len(r.runs)} runs: NaN or infinite losses or weights); nothing to compare. "
+            f"Report: {_u(outcome.directory / 'report.html')}",
+            highlight=False,
+        )
+        raise typer.Exit(code=3)
+    for notice in r.notices:
+        console.print(f"[yellow]note:[/] {_u(notice)}", highlight=False)
+    for c in r.counts:
+        console.print(
+            f"data ({c['phase'] + ' phase, ' if c.get('phase') else ''}batch {c['batch_size']}): {c['values']} values -> "
+            f"{c['differences']} differences -> {c['pairs']} pairs -> {c['train']} train / {c['test']} "
+            f"{'validation' if c.get('phase') not in (None, 'test') else 'test'}; {c['trimmed']} oldest training rows dropped -> {c['train_used']} used",
+            highlight=False,
+        )
+    _summary_tables(outcome)
+    console.print(baseline_table([Baseline(k, "", None, v) for k, v in r.baselines.items()], title="Baselines on the same test split"))
+    _print_selection(outcome.analysis, r.spec)
+    n_div = int(r.runs["diverged"].sum())
+    if n_div:
+        console.print(f"[yellow]{n_div} runs diverged[/] (NaN/inf); they are excluded from the statistics and counted in the report.")
+    trained = int(r.timings.get("runs_trained_now", r.timings.get("runs_trained", 0)))
+    reused = "" if trained >= len(r.runs) else f" ({trained} trained now, the rest already stored)"
+    console.print(
+        f"{len(r.runs)} runs{reused}; {time.perf_counter() - _PROCESS_T0:.1f} s in all ({outcome.wall_s:.1f} s to the results, "
+        f"the rest drawing the report). Report: {_u(outcome.directory / 'report.html')}",
+        highlight=False,
+    )
+
+
+@app.command()
+@_handles_errors
+def run(
+    study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study (tutorial units study on shampoo).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<study name>).")] = None,
+    storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL of the results store (default: RUN_DIR/study.db).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    max_runs: MaxRuns = DEFAULT_MAX_RUNS,
+    executor: Annotated[str, typer.Option("--executor", help="Where populations train: local (this process) or ray (a Ray cluster).")] = "local",
+    address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto. With --executor ray: on the workers (gpu: each task asks Ray for one GPU).")] = None,
+) -> None:
+    """Run a study: repeated training of every configuration, statistics, plots and a report.
+
+    Results are stored as each population finishes: rerunning an interrupted
+    study computes only the missing runs, and several processes may run the
+    same study at once. With --executor ray, each population is a Ray task on
+    the cluster; this process commits the results.
+    """
+    import time
+
+    started = time.perf_counter()
+    from lstmtune.study import spec as spec_mod
+
+    spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
+    out = out or Path("runs") / spec.name
+    inputs = [study_file] if study_file else []
+    if device is not None and executor == "local":
+        import os
+
+        from lstmtune.engine import trainer as engine
+
+        engine.device_for(1, engine.Architecture(), device)  # refuse a bad or absent device before anything is written
+        os.environ["LSTMTUNE_DEVICE"] = device
+    trainer = _trainer(executor, address, device)
+    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs, trainer=trainer), out)
+    _print_outcome(outcome)
+
+
+def _trainer(executor: str, address: str | None, device: str | None = None):
+    """The population trainer named by ``--executor`` (None: local); with Ray, each task
+    trains on ``device`` on its worker (a GPU task asks Ray for one GPU)."""
+    from lstmtune.errors import LstmtuneError
+
+    if executor == "local":
+        if address is not None:
+            raise LstmtuneError("--address applies to --executor ray")
+        return None
+    if executor == "ray":
+        from lstmtune.study.ray_executor import RayExecutor
+
+        return RayExecutor(address, device=None if device is None else device.strip().lower())
+    raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so claims are released as on Ctrl-C."""
+
+
+_TERM = {"requested": False}
+
+
+def _check_term(*_args) -> None:
+    """Raise at a safe point (between chunks of training) if SIGTERM arrived: the signal
+    handler's own raise can land in a garbage-collection callback, where it is ignored."""
+    if _TERM["requested"]:
+        raise _Terminated()
+
+
+def _interruptible(fn, out: Path):
+    """Ctrl-C (exit 130) or SIGTERM (exit 143): claims are released, finished populations
+    are kept in the store; say so."""
+    import signal
+
+    def on_term(signum, frame):
+        _TERM["requested"] = True
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        result = fn()
+        _check_term()  # a SIGTERM swallowed late: still report it
+        return result
+    except KeyboardInterrupt as err:
+        what = "terminated" if isinstance(err, _Terminated) else "interrupted"
+        err_console.print(f"[yellow]{what}[/]: finished populations are saved in {_u(str(out))}; run the same command again to resume.")
+        raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@app.command()
+@_handles_errors
+def plan(
+    study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study.")] = None,
+    max_runs: MaxRuns = DEFAULT_MAX_RUNS,
+) -> None:
+    """Print a study's size (runs, populations, programs, memory, expected time) without running or writing anything.
+
+    A study file with a [search] section also gets the search's estimate at the space's largest point.
+    """
+    from lstmtune.study import budget
+    from lstmtune.study import spec as spec_mod
+    from lstmtune.workflow.study import load_series
+
+    spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
+    series = load_series(spec)
+    estimates = [("lstmtune run", budget.check(spec, len(series), max_runs=max_runs))]
+    if spec.search is not None:
+        estimates.append(("lstmtune search", budget.check_search(spec, len(series), max_runs=max_runs)))
+    console.print(f"study {_u(spec.name)} on {_u(series.name)} ({len(series)} observations), selection on {spec.evaluation.selection}:", highlight=False)
+    for command, est in estimates:
+        if len(estimates) > 1:
+            console.print(f" {command}:", highlight=False)
+        for line in est.lines():
+            console.print(f"  {line}", highlight=False)
+
+
+@app.command()
+@_handles_errors
+def search(
+    study_file: Annotated[Path, typer.Argument(help="Study TOML file with a \\[search] section.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<study name>).")] = None,
+    storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL for runs and Optuna's study (default: RUN_DIR/study.db).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    max_runs: MaxRuns = DEFAULT_MAX_RUNS,
+) -> None:
+    """Search a space (grid, random, TPE, CMA-ES; optional pruning by epochs), trials trained as populations."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    import numpy as np
+
+    from lstmtune.workflow import search as search_mod
+    from lstmtune.study import spec as spec_mod
+
+    spec = spec_mod.load(study_file)
+    out = out or Path("runs") / spec.name
+
+    def go():
+        if quiet:
+            return search_mod.run(spec, out, storage=storage, inputs=(study_file,), max_runs=max_runs, on_round=_check_term, on_epochs=_check_term)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+            task = bar.add_task("trials", total=spec.search.trials if spec.search else None)
+            return search_mod.run(
+                spec, out, storage=storage, inputs=(study_file,), max_runs=max_runs,
+                on_round=lambda done, total: (_check_term(), bar.update(task, completed=done, total=total)), on_epochs=_check_term,
+            )
+
+    outcome, path = _interruptible(go, out)
+    for notice in outcome.notices:
+        console.print(f"[yellow]note:[/] {_u(notice)}", highlight=False)
+    failure = search_mod.failure_note(outcome)
+    if failure is not None:  # like a study whose every run diverged: reported, exit 3
+        err_console.print(f"[bold red]search failed[/]: {_u(failure)}. Report: {_u(path)}", highlight=False)
+        raise typer.Exit(code=3)
+    metric = "test RMSE" if outcome.metric == "test_rmse" else "validation RMSE"
+    table = Table(title=f"Search {_u(spec.name)}: best trials ({spec.search.objective} {metric} over {spec.runs.repeats} repeats)")
+    trials = search_mod.completed(outcome.trials).sort_values("value").head(10)
+    cols = [c for c in trials.columns if c not in ("config", "state")]
+    for c in cols:
+        table.add_column(c, justify="right")
+    for _, r in trials.iterrows():
+        table.add_row(*(f"{r[c]:.4g}" if isinstance(r[c], float) else _u(r[c]) for c in cols))
+    console.print(table)
+    n = outcome.trials["state"].value_counts().to_dict() if len(outcome.trials) else {}
+    console.print(
+        f"{len(outcome.trials)} trials ({', '.join(f'{v} {k.lower()}' for k, v in n.items())}); {outcome.trainings} trainings "
+        f"in {outcome.wall_s:.1f} s. Report: {_u(path)}",
+        highlight=False,
+    )
+    if outcome.test is not None:
+        v = outcome.test["test_rmse"]
+        score = f"{np.nanmean(v):.2f} over {int(np.isfinite(v).sum())} repeats" if np.isfinite(v).any() else "every repeat diverged"
+        console.print(f"Test RMSE of the best trial (trial {outcome.test['trial']}), scored once: {score}; the search never saw the test set.", highlight=False)
+    elif outcome.metric == "test_rmse":
+        console.print("[yellow]Trials were judged on the test set (the tutorial's protocol): the best value is optimistic.[/]")
+
+
+@app.command()
+@_handles_errors
+def status(
+    run_dir: Annotated[Optional[Path], typer.Argument(help="A run directory (its study.db).")] = None,
+    storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL of a results store.")] = None,
+) -> None:
+    """Show each stored study's progress: configurations and runs done, diverged, running, pending."""
+    from lstmtune.study.progress import study_status
+    from lstmtune.store import default_url, open_store
+
+    if storage is None:
+        if run_dir is None:
+            raise LstmtuneError("give a run directory or --storage URL")
+        if not (run_dir / "study.db").is_file():
+            raise LstmtuneError(f"{run_dir}: no study.db here; not a run directory written by `lstmtune run`")
+        storage = default_url(run_dir)
+    with open_store(storage, read_only=True) as store:
+        frame = study_status(store)
+    table = Table(title=f"Studies in {_u(storage)}")
+    for col in frame.columns:
+        table.add_column(col, justify="left" if col == "study" else "right")
+    for _, r in frame.iterrows():
+        table.add_row(*(_u(v) for v in r))
+    console.print(table)
+
+
+@app.command()
+@_handles_errors
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `lstmtune run`.")]) -> None:
+    """Regenerate report.html and the figures from a run directory's stored results."""
+    from lstmtune.workflow import study
+
+    path = study.report(run_dir)
+    console.print(f"wrote {_u(path)}", highlight=False)
+
+
+@app.command()
+@_handles_errors
+def reproduce(
+    out: Annotated[Path, typer.Option("--out", help="Run directory.")] = Path("runs/reproduce"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run every experiment of the tutorial and compare with its published statistics."""
+    import time
+
+    started = time.perf_counter()
+    from lstmtune.workflow import reproduce as rep
+
+    outcome, agreements = _interruptible(lambda: _run_with_progress(rep.tutorial_spec(), out, quiet, started, runner=rep.run), out)
+    _print_outcome(outcome)
+    for a in agreements:
+        table = Table(title=f"{a.study}: ours vs the tutorial (test RMSE, 30 repeats)")
+        for col in (a.study, "mean", "tutorial", "in our 95% CI", "std", "tutorial", "median", "tutorial"):
+            table.add_column(col, justify="right")
+        for _, r in a.table.iterrows():
+            table.add_row(
+                str(r[a.study]), f"{r['mean']:.2f}", f"{r['tutorial mean']:.2f}", "yes" if r["tutorial mean in CI"] else "no",
+                f"{r['std']:.2f}", f"{r['tutorial std']:.2f}", f"{r['median']:.2f}", f"{r['tutorial median']:.2f}",
+            )
+        console.print(table)
+        console.print(
+            f"{a.study}: best by mean ours {a.best_ours}, tutorial {a.best_tutorial} "
+            f"({'agrees' if a.best_agrees else 'differs'}); Kendall tau {a.kendall_tau:.2f}",
+            highlight=False,
+        )

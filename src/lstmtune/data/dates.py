@@ -1,0 +1,260 @@
+"""Parsing a CSV's date column: ISO dates, the tutorial's ``Y-MM``, quarters, years or an
+explicit format; time-zone offsets (one per column, converted to UTC); dates outside
+``datetime64[ns]`` named, never wrapped. Detection tries each column; every refusal names the
+file, line and column.
+
+Works with pandas 2 and 3: pandas 2 turns an out-of-range date into NaT and a column of mixed
+offsets into objects where pandas 3 parses the first at a coarser unit and refuses the second;
+:func:`_to_datetime` gives both the same shape.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.data.messages import _columns, _line, show
+from lstmtune.errors import DataError
+
+_TUTORIAL_MONTH = re.compile(r"^\d-\d{2}$")
+
+# pandas' datetime64[ns] spans 1677-09-21 to 2262-04-11; dates outside would wrap silently.
+_MIN_DATE, _MAX_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+
+
+_QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+_YEAR = re.compile(r"^\d{3,4}$")
+_YEAR_NAMES = {"year", "years", "yr", "yyyy", "annee", "jahr", "ano", "año"}
+
+
+def _python_date(cell, fmt: str) -> _dt.datetime | None:
+    """``cell`` parsed by Python (years 1 to 9999), naive UTC; None when it is not a date."""
+    if not isinstance(cell, str) or not cell:
+        return None
+    try:
+        d = _dt.datetime.fromisoformat(cell) if fmt == "ISO8601" else _dt.datetime.strptime(cell, fmt)
+    except ValueError:
+        return None
+    return d.astimezone(_dt.timezone.utc).replace(tzinfo=None) if d.tzinfo is not None else d
+
+
+def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime(text, format=fmt, errors="coerce")`` as pandas 3 gives it under pandas 2 too.
+
+    A date outside ``datetime64[ns]`` is kept (at microseconds) so that it can be named, not
+    made NaT; a column of mixed time-zone offsets raises ``ValueError`` (callers then name
+    the row), where pandas 2 would return objects.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pandas 2: "mixed time zones will raise"
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    if parsed.dtype == object:
+        raise ValueError("mixed time-zone offsets")
+    lost = np.flatnonzero((parsed.isna() & text.notna()).to_numpy())
+    if not lost.size or getattr(parsed.dt, "tz", None) is not None:
+        return parsed
+    rescued = {i: d for i in lost if (d := _python_date(text.iloc[i], fmt)) is not None}
+    if not rescued:
+        return parsed
+    values = parsed.to_numpy(dtype="datetime64[us]")
+    for i, d in rescued.items():
+        values[i] = np.datetime64(d, "us")
+    return pd.Series(values, index=text.index)
+
+
+def _to_timestamp(cell: str, fmt: str):
+    """One cell as a Timestamp (out-of-range dates kept, see :func:`_to_datetime`), or NaT."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        stamp = pd.to_datetime(cell, format=fmt, errors="coerce")
+    if pd.isna(stamp) and (d := _python_date(cell, fmt)) is not None:
+        return pd.Timestamp(d)
+    return stamp
+
+
+def _date_kind(column: pd.Series, name: str, requested: bool, date_format: str | None) -> str:
+    """How a date column is written: ``format``, ``quarter``, ``year``, ``tutorial`` or ``iso``."""
+    if date_format:
+        return "format"
+    text = column.str.strip()
+    first = text[text != ""].iloc[0] if (text != "").any() else ""
+    if _QUARTER.match(first):
+        return "quarter"
+    if _YEAR.match(first) and (requested or name.strip().lower() in _YEAR_NAMES):
+        return "year"
+    if _TUTORIAL_MONTH.match(first):
+        return "tutorial"
+    return "iso"
+
+
+def _parse_kind(text: pd.Series, kind: str, date_format: str | None = None) -> pd.Series:
+    """Cells -> timestamps (NaT where a cell does not parse)."""
+    if kind == "format":
+        return _to_datetime(text, date_format)
+    if kind == "quarter":
+        first_month = text.str.replace(_QUARTER, lambda m: f"{m[1]}-{(int(m[2]) - 1) * 3 + 1:02d}-01", regex=True)
+        return _to_datetime(first_month.where(text.str.fullmatch(_QUARTER.pattern)), "%Y-%m-%d")
+    if kind == "year":
+        return _to_datetime(text.where(text.str.fullmatch(_YEAR.pattern)), "%Y")
+    if kind == "tutorial":
+        return pd.to_datetime("190" + text.where(text.map(lambda s: bool(_TUTORIAL_MONTH.match(s)))), format="%Y-%m", errors="coerce")
+    raise ValueError(kind)  # pragma: no cover
+
+
+def _try_dates(column: pd.Series, name: str = "", requested: bool = False, date_format: str | None = None) -> np.ndarray | None:
+    """Parse a column as dates, or return None when any cell fails."""
+    text = column.str.strip()
+    kind = _date_kind(column, name, requested, date_format)
+    if kind in ("format", "quarter", "year"):
+        try:
+            parsed = _naive_utc(_parse_kind(text, kind, date_format))
+        except (ValueError, OverflowError):
+            return None
+        return None if parsed.isna().any() or _out_of_range(parsed).size else parsed.to_numpy(dtype="datetime64[ns]")
+    if len(text) and text.map(lambda s: bool(_TUTORIAL_MONTH.match(s))).all():
+        text = "190" + text
+        parsed = pd.to_datetime(text, format="%Y-%m", errors="coerce")
+    else:
+        if text.str.fullmatch(r"[-+]?\d+(\.\d*)?").any():
+            return None  # plain numbers are values, not dates
+        try:
+            parsed = _to_datetime(text, "ISO8601")
+        except (ValueError, OverflowError):  # e.g. mixed time-zone offsets: see _parse_dates
+            return None
+    if parsed.isna().any():
+        return None
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    if (parsed < _MIN_DATE).any() or (parsed > _MAX_DATE).any():
+        return None
+    return parsed.to_numpy(dtype="datetime64[ns]")
+
+
+def _naive_utc(parsed: pd.Series) -> pd.Series:
+    """Timestamps with an offset as UTC without one (naive ones unchanged)."""
+    return parsed.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else parsed
+
+
+def _out_of_range(parsed: pd.Series) -> np.ndarray:
+    """Rows whose date lies outside datetime64[ns]: pandas parses them at a coarser unit,
+    and converting them to nanoseconds would wrap silently (0001-01-01 -> 1754-08-30)."""
+    return np.flatnonzero((parsed.notna() & ((parsed < _MIN_DATE) | (parsed > _MAX_DATE))).to_numpy())
+
+
+def _outside(path: Path, row: int, name: str, cell: str) -> DataError:
+    return DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} is outside the supported dates (1678 to 2261)")
+
+
+def _offset_change(offsets: set, stamp: pd.Timestamp) -> str | None:
+    """Record ``stamp``'s time-zone offset (None: none given); say how it differs from the rows before."""
+    offset = stamp.utcoffset() if stamp.tzinfo is not None else None
+    offsets.add(offset)
+    if len(offsets) == 1:
+        return None
+    if offset is None:
+        return "has no time-zone offset, unlike the rows before it"
+    return "has a time-zone offset, unlike the rows before it" if None in offsets else "has another time-zone offset than the rows before it"
+
+
+def _refuse_mixed_offsets(path: Path, name: str, text: pd.Series, date_format: str) -> None:
+    """Raise naming the first row whose time-zone offset differs from the rows before it."""
+    offsets: set = set()
+    for row, cell in enumerate(text):
+        stamp = _to_timestamp(cell, date_format)
+        change = None if pd.isna(stamp) else _offset_change(offsets, stamp)
+        if change:
+            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date in one offset (or UTC)")
+
+
+def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None, date_format: str | None = None) -> str:
+    if requested is not None:
+        if requested not in frame.columns:
+            raise DataError(f"{path}: --date-column {show(requested)} not found; columns are {_columns(frame)}")
+        return requested
+    candidates = [c for c in frame.columns if _try_dates(frame[c], c, False, date_format) is not None]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        # A date column with a few bad cells (a footer line, a gap): pick it so
+        # the error names the offending line instead of giving up on detection.
+        mostly = [c for c in frame.columns if _date_fraction(frame[c], c, date_format) >= 0.5]
+        if len(mostly) == 1:
+            return mostly[0]
+        raise DataError(
+            f"{path}: no column parses as dates (ISO such as 1901-01-31, Y-MM such as 1-01, quarters such as 1959Q1, "
+            f"or years in a column named year); columns are {_columns(frame)}; name one with --date-column "
+            "and give its format with --date-format (e.g. %m/%d/%Y)"
+        )
+    raise DataError(f"{path}: several columns look like dates {candidates}; choose one with --date-column")
+
+
+def _date_fraction(column: pd.Series, name: str = "", date_format: str | None = None) -> float:
+    """Share of a column's cells that parse as dates (in the form its first cell suggests)."""
+    text = column.str.strip()
+    kind = _date_kind(column, name, False, date_format)
+    if kind in ("format", "quarter", "year"):
+        try:
+            return float(_parse_kind(text, kind, date_format).notna().mean()) if len(text) else 0.0
+        except (ValueError, OverflowError):  # mixed time-zone offsets: count with UTC, refused later naming the row
+            try:
+                return float(pd.to_datetime(text, format=date_format, errors="coerce", utc=True).notna().mean()) if kind == "format" else 0.0
+            except (ValueError, OverflowError):
+                return 0.0
+    if text.str.fullmatch(r"[-+]?\d+(\.\d*)?").mean() > 0.5:
+        return 0.0
+    tutorial = text.map(lambda s: bool(_TUTORIAL_MONTH.match(s)))
+    try:
+        iso = _to_datetime(text.where(~tutorial), "ISO8601").notna()
+    except (ValueError, OverflowError):  # mixed time-zone offsets: parse with UTC to count
+        iso = pd.to_datetime(text.where(~tutorial), format="ISO8601", errors="coerce", utc=True).notna()
+    return float((tutorial | iso).mean()) if len(text) else 0.0
+
+
+def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", date_format: str | None = None) -> np.ndarray:
+    text = column.str.strip()
+    if kind in ("format", "quarter", "year"):
+        try:
+            parsed = _naive_utc(_parse_kind(text, kind, date_format))
+        except (ValueError, OverflowError) as err:
+            if kind == "format":  # pandas refuses a column of mixed offsets as a whole: name the row
+                _refuse_mixed_offsets(path, name, text, date_format)
+            raise DataError(f"{path}: column {show(name)}: --date-format {show(date_format or '')} is not a date format ({show(str(err), 80)})") from None
+        bad = np.flatnonzero(parsed.isna().to_numpy())
+        if bad.size:
+            row = int(bad[0])
+            cell = text.iloc[row]
+            expected = {"format": f"a date in the format {date_format}", "quarter": "a quarter such as 1959Q1", "year": "a year such as 1959"}[kind]
+            what = "is missing" if cell == "" else f"{show(cell)} is not {expected}"
+            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
+        outside = _out_of_range(parsed)
+        if outside.size:
+            raise _outside(path, int(outside[0]), name, text.iloc[int(outside[0])])
+        return parsed.to_numpy(dtype="datetime64[ns]")
+    parsed = _try_dates(column)
+    if parsed is not None:
+        return parsed
+    use_tutorial = bool(len(text)) and bool(_TUTORIAL_MONTH.match(text.iloc[0]))
+    offsets = set()
+    for row, cell in enumerate(text):
+        if use_tutorial:
+            ok = bool(_TUTORIAL_MONTH.match(cell)) and not pd.isna(pd.to_datetime("190" + cell, format="%Y-%m", errors="coerce"))
+        else:
+            try:
+                stamp = _to_timestamp(cell, "ISO8601") if cell else pd.NaT
+            except (ValueError, OverflowError):
+                stamp = pd.NaT
+            ok = not pd.isna(stamp)
+            if ok and not _MIN_DATE <= stamp.tz_localize(None) <= _MAX_DATE:
+                raise _outside(path, row, name, cell)
+            change = _offset_change(offsets, stamp) if ok else None
+            if change:
+                raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date in one offset (or UTC)")
+        if not ok:
+            what = "is missing" if cell == "" else f"{show(cell)} is not a date"
+            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
+    raise DataError(f"{path}: column {name!r} does not parse as dates")  # pragma: no cover - defensive

@@ -1,0 +1,22 @@
+"""How a user's cells, columns and CSV lines are named in messages."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def show(text: str, limit: int = 60) -> str:
+    """``repr`` of a user's text for a message: control characters escaped, at most ``limit`` characters."""
+    r = repr(text)
+    return r if len(r) <= limit else r[: limit - 12] + f"...' ({len(text):,} chars)"
+
+
+def _columns(frame: pd.DataFrame, limit: int = 12) -> str:
+    """The frame's column names for a message (each shortened, at most ``limit`` of them)."""
+    names = [show(str(c), 40) for c in frame.columns[:limit]]
+    return "[" + ", ".join(names) + (f", ... ({frame.shape[1]} columns)" if frame.shape[1] > limit else "") + "]"
+
+
+def _line(row: int) -> int:
+    """CSV line number of data row ``row`` (0-based); line 1 is the header."""
+    return row + 2

@@ -1,0 +1,363 @@
+"""Load and validate a univariate series: built-in datasets by name, or any CSV.
+
+A CSV needs a date column and a value column. Both are detected when that is
+unambiguous (exactly one column parses as dates, exactly one other column is
+numeric) and are chosen explicitly otherwise. Dates may be ISO (``1901-01``,
+``1901-01-31``, ...) or the tutorial's ``Y-MM`` form (``1-01`` = 1901-01).
+
+Every problem raises :class:`~lstmtune.errors.DataError` naming the file, the
+line and the column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from importlib import resources
+from pathlib import Path
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.data.dates import _choose_date_column, _date_kind, _parse_dates, _try_dates
+from lstmtune.data.messages import _columns, _line, show  # noqa: F401  (show: re-exported)
+from lstmtune.errors import DataError
+
+# name -> (package file, description)
+BUILTINS: dict[str, tuple[str, str]] = {
+    "shampoo": ("shampoo-sales.csv", "Monthly shampoo sales, 1901-1903 (Makridakis, Wheelwright & Hyndman 1998)"),
+}
+
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """A validated univariate series.
+
+    Attributes:
+      name: where it came from (built-in name or file path).
+      dates: ``datetime64[ns]`` array, strictly increasing, shape ``(n,)``.
+      values: float64 array of finite values, shape ``(n,)``.
+      value_name: the value column's name.
+    """
+
+    name: str
+    dates: np.ndarray
+    values: np.ndarray
+    value_name: str
+    notes: tuple[str, ...] = ()  # what loading did or noticed: interpolated or dropped rows, gaps in the dates
+    positional: bool = False  # a values-only CSV: no dates, observations indexed by position (dates are placeholders)
+    covariates: tuple[tuple[str, np.ndarray], ...] = ()  # (column, float64 values (n,)): extra input features
+
+    def head(self, n: int) -> "Series":
+        """The first ``n`` observations (covariates included)."""
+        return dataclasses.replace(self, dates=self.dates[:n], values=self.values[:n], covariates=tuple((k, v[:n]) for k, v in self.covariates))
+
+    def covariate(self, name: str) -> np.ndarray:
+        """One covariate column's values, ``(n,)``.
+
+        Raises:
+          DataError: the series has no such covariate.
+        """
+        for k, v in self.covariates:
+            if k == name:
+                return v
+        have = ", ".join(k for k, _ in self.covariates) or "none"
+        raise DataError(f"{self.name}: no covariate {show(name)} (loaded: {have}); list it in [data] covariates")
+
+    @property
+    def axis(self) -> np.ndarray:
+        """What to plot the values against: the dates, or positions 0..n-1 for a values-only series."""
+        return np.arange(len(self.values)) if self.positional else self.dates
+
+    @property
+    def period(self) -> int | None:
+        """The seasonal period implied by the dates (None for a values-only series)."""
+        return None if self.positional else infer_period(self.dates)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def to_pandas(self) -> pd.Series:
+        return pd.Series(self.values, index=pd.DatetimeIndex(self.dates, name="date"), name=self.value_name)
+
+
+MISSING_POLICIES = ("error", "interpolate", "drop")
+
+
+def load(
+    source: str | Path,
+    *,
+    date_column: str | None = None,
+    value_column: str | None = None,
+    date_format: str | None = None,
+    missing: str = "error",
+    covariates: Sequence[str] = (),
+) -> Series:
+    """Load a built-in dataset by name, or a CSV file by path.
+
+    Args:
+      source: a built-in name (see :data:`BUILTINS`) or a path to a CSV file.
+      date_column: the CSV column holding dates; detected when omitted.
+      value_column: the CSV column holding values; detected when omitted.
+      date_format: a ``strftime`` format for the dates (e.g. ``%m/%d/%Y``); omitted:
+        ISO dates, the tutorial's ``Y-MM``, quarters (``1959Q1``, ``1959-Q1``), or
+        integer years in a column named like ``year`` or chosen with ``date_column``.
+      missing: a missing or non-numeric value is an ``"error"`` (naming its line),
+        ``"interpolate"``d linearly in time (not at either end), or its row ``"drop"``ped.
+      covariates: further numeric columns kept as input features (:attr:`Series.covariates`),
+        under the same missing-value policy (``drop`` drops a row missing any of them).
+
+    Returns:
+      The validated :class:`Series`; its ``notes`` say what was interpolated or
+      dropped and where the dates have gaps.
+
+    Raises:
+      DataError: the file is missing, empty or malformed; the message names the
+        file, line and column.
+    """
+    source_str = str(source)
+    if source_str in BUILTINS and not Path(source_str).exists():
+        filename, _ = BUILTINS[source_str]
+        with resources.as_file(resources.files("lstmtune.data.datasets") / filename) as path:
+            series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
+        return dataclasses.replace(series, name=source_str)
+    return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
+
+
+def load_csv(
+    path: Path,
+    *,
+    date_column: str | None = None,
+    value_column: str | None = None,
+    date_format: str | None = None,
+    missing: str = "error",
+    covariates: Sequence[str] = (),
+) -> Series:
+    """Load a CSV file of (date, value) rows, and covariate columns. See :func:`load`."""
+    if missing not in MISSING_POLICIES:
+        raise DataError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, got {show(missing)}")
+    if not path.exists():
+        known = ", ".join(BUILTINS)
+        raise DataError(f"{path}: no such file (and not a built-in dataset; built-ins: {known})")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a CSV file")
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise DataError(f"{path}: not a regular file, expected a CSV file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a readable CSV file ({show(str(err), 200)})") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
+    if len(frame) == 0:
+        raise DataError(f"{path}: the file has a header but no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.shape[1] == 1 and date_column is None and _try_dates(frame.iloc[:, 0], frame.columns[0], False, date_format) is None:
+        if covariates:
+            raise DataError(f"{path}: a values-only file has no covariate columns ({show(', '.join(covariates))})")
+        return _values_only(path, frame, value_column, missing)
+    for name in covariates:
+        if name not in frame.columns:
+            raise DataError(f"{path}: no covariate column {show(name)}; columns: {_columns(frame)}")
+
+    date_col = _choose_date_column(path, frame, date_column, date_format)
+    value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
+    dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
+    values, notes = _parse_values(path, frame[value_col], value_col, missing, dates)
+    extra = []
+    for name in covariates:
+        if name in (date_col, value_col):
+            raise DataError(f"{path}: column {show(name)} is the {'date' if name == date_col else 'value'} column, not a covariate")
+        column, more = _parse_values(path, frame[name], name, missing, dates)
+        extra.append((name, column))
+        notes = notes + more
+    if missing == "drop":
+        keep = ~np.isnan(values)
+        for _, column in extra:
+            keep &= ~np.isnan(column)
+        if not keep.all():
+            dates, values = dates[keep], values[keep]
+            extra = [(name, column[keep]) for name, column in extra]
+    _check_order(path, dates, date_col)
+    return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra))
+
+
+def positions(n: int) -> np.ndarray:
+    """Placeholder dates of a values-only series (one day apart from 1970-01-01, never shown)."""
+    return np.datetime64("1970-01-01", "ns") + np.arange(n) * np.timedelta64(1, "D")
+
+
+def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, missing: str) -> Series:
+    """A one-column CSV: the values, indexed by position (a header that is a number is a value)."""
+    name = frame.columns[0]
+    if value_column is not None and value_column != name:
+        raise DataError(f"{path}: --value-column {value_column!r} not found; the only column is {name!r}")
+    column = frame[name]
+    if not pd.isna(pd.to_numeric(pd.Series([name]), errors="coerce")[0]):  # no header: the first line is data
+        column = pd.concat([pd.Series([name]), column], ignore_index=True)
+        name = "value"
+        offset = -1
+    else:
+        offset = 0
+    values, notes = _parse_values(path, column, name, missing, None, line_offset=offset)
+    if missing == "drop":
+        values = values[~np.isnan(values)]
+    return Series(name=str(path), dates=positions(len(values)), values=values, value_name=name,
+                  notes=(f"values only: no date column, observations indexed by position 0..{len(values) - 1}", *notes), positional=True)
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.to_numeric(column.str.strip(), errors="coerce").notna().all()
+
+
+def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str, lenient: bool = False, covariates: Sequence[str] = ()) -> str:
+    if requested is not None:
+        if requested not in frame.columns:
+            raise DataError(f"{path}: --value-column {show(requested)} not found; columns are {_columns(frame)}")
+        if requested == exclude:
+            raise DataError(f"{path}: column {requested!r} cannot be both the date and the value column")
+        return requested
+    others = [c for c in frame.columns if c != exclude and c not in covariates]
+    numeric = [c for c in others if _is_numeric(frame[c])]
+    if lenient and not numeric:  # missing cells allowed: numeric wherever a cell is given
+        numeric = [c for c in others if _is_numeric(frame[c][~_is_missing(frame[c])]) and (~_is_missing(frame[c])).any()]
+    if len(numeric) == 1:
+        return numeric[0]
+    if len(numeric) > 1:
+        raise DataError(f"{path}: several numeric columns {numeric}; choose one with --value-column")
+    if len(others) == 1:
+        return others[0]  # one candidate: parse it and report the bad cell precisely
+    if not others:
+        raise DataError(f"{path}: no value column besides the date column {exclude!r}")
+    raise DataError(f"{path}: no numeric column among {others}; choose one with --value-column")
+
+
+_MISSING_TEXT = {"", "na", "n/a", "nan", "null", "none", "-", "?", "."}
+
+
+def _is_missing(column: pd.Series) -> pd.Series:
+    return column.str.strip().str.lower().isin(_MISSING_TEXT)
+
+
+def _parse_values(
+    path: Path, column: pd.Series, name: str, missing: str = "error", dates: np.ndarray | None = None, *, line_offset: int = 0
+) -> tuple[np.ndarray, list[str]]:
+    """Numbers of the value column; missing cells per the ``missing`` policy (NaN kept for "drop").
+
+    ``line_offset`` is -1 for a file without a header (its first line is data)."""
+    def _line(row: int) -> int:  # noqa: F811 (the file's line of data row ``row``)
+        return row + 2 + line_offset
+
+    text = column.str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    absent = _is_missing(column).to_numpy()
+    bad = ~np.isfinite(values) & ~absent
+    if bad.any() or (absent.any() and missing == "error"):
+        row = int(np.flatnonzero(bad | absent)[0])
+        cell = text.iloc[row]
+        what = "is missing (use --missing interpolate or drop)" if absent[row] else f"{show(cell)} is not a finite number"
+        raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
+    if not absent.any():
+        return values, []
+    rows = np.flatnonzero(absent)
+    lines = ", ".join(str(_line(int(r))) for r in rows[:8]) + (" ..." if rows.size > 8 else "")
+    if missing == "drop":
+        return values, [f"{rows.size} rows with a missing {name} dropped (lines {lines})"]
+    if absent[0] or absent[-1]:
+        row = int(rows[0]) if absent[0] else int(rows[-1])
+        raise DataError(f"{path}: line {_line(row)}, column {show(name)}: a missing value at the start or end cannot be interpolated (use --missing drop)")
+    x = (dates.astype("datetime64[ns]").astype(np.int64) if dates is not None else np.arange(values.size)).astype(np.float64)
+    values = values.copy()
+    values[absent] = np.interp(x[absent], x[~absent], values[~absent])
+    return values, [f"{rows.size} missing {name} values interpolated linearly in time (lines {lines})"]
+
+
+def gaps(dates: np.ndarray) -> tuple[str, ...]:
+    """Notes naming the gaps of a series whose dates are regular except for missing steps."""
+    if len(dates) < 4 or infer_frequency(dates) is not None:
+        return ()
+    index = pd.DatetimeIndex(dates)
+    for freq in ("MS", "ME", "QS", "QE", "YS", "YE", "W", "D", "h", "B"):
+        try:
+            full = pd.date_range(index[0], index[-1], freq=freq)
+        except ValueError:
+            continue
+        if index.isin(full).all() and 0 < len(full) - len(index) <= len(index):
+            absent = full.difference(index)
+            shown = ", ".join(str(d.date()) for d in absent[:6]) + (" ..." if len(absent) > 6 else "")
+            return (f"the dates are {freq}-regular but {len(absent)} are missing ({shown}); the model treats the series as consecutive",)
+    return ()
+
+
+def _check_order(path: Path, dates: np.ndarray, name: str) -> None:
+    steps = np.diff(dates)
+    if (steps == np.timedelta64(0)).any():
+        row = int(np.flatnonzero(steps == np.timedelta64(0))[0]) + 1
+        raise DataError(f"{path}: line {_line(row)}, column {name!r}: duplicate date {pd.Timestamp(dates[row]).date()}")
+    if (steps < np.timedelta64(0)).any():
+        row = int(np.flatnonzero(steps < np.timedelta64(0))[0]) + 1
+        raise DataError(
+            f"{path}: line {_line(row)}, column {name!r}: dates are not in increasing order "
+            f"({pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})"
+        )
+
+
+# pandas frequency prefix -> seasonal period
+_PERIODS = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+
+
+def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None = None) -> pd.DatetimeIndex:
+    """The ``horizon`` dates after the last of ``history_dates``: at their inferred frequency
+    (else ``frequency``), or for irregular dates at their median step."""
+    last = np.datetime64(history_dates[-1], "ns")
+    freq = infer_frequency(history_dates) or frequency
+    if freq is not None:
+        return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
+    step = np.median(np.diff(np.asarray(history_dates, dtype="datetime64[ns]")))  # irregular dates: the typical step
+    return pd.DatetimeIndex(last + step * np.arange(1, horizon + 1))
+
+
+def infer_frequency(dates: np.ndarray) -> str | None:
+    """The series' regular frequency as a pandas alias (``"MS"``, ``"QS-OCT"``, ``"D"``...), or None."""
+    if len(dates) < 3:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Warning)  # pandas announces returning an offset object (Pandas4Warning)
+            freq = pd.infer_freq(pd.DatetimeIndex(dates))
+    except (TypeError, ValueError):
+        return None
+    return getattr(freq, "freqstr", freq)
+
+
+def infer_period(dates: np.ndarray) -> int | None:
+    """The seasonal period implied by the dates' frequency: monthly 12, quarterly 4, weekly 52,
+    daily 7, business days 5, hourly 24; yearly or irregular: None (no seasonality assumed)."""
+    freq = infer_frequency(dates)
+    if freq is None:
+        return None
+    base = freq.split("-")[0].lstrip("0123456789")
+    period = _PERIODS.get(base)
+    return None if period in (None, 1) else period
+
+
+def describe_builtins() -> list[dict[str, object]]:
+    """One row per built-in dataset: name, length, first and last date, description."""
+    rows = []
+    for name, (_, description) in BUILTINS.items():
+        series = load(name)
+        rows.append(
+            {
+                "name": name,
+                "length": len(series),
+                "start": str(pd.Timestamp(series.dates[0]).date()),
+                "end": str(pd.Timestamp(series.dates[-1]).date()),
+                "description": description,
+            }
+        )
+    return rows

@@ -1,0 +1,202 @@
+"""The training program's steps, one replica at a time, as pure functions.
+
+Each takes the static settings first (``arch``: :class:`lstmtune.engine.trainer.Architecture`,
+``schedule``: :class:`lstmtune.engine.trainer.Schedule`) and then arrays; none keeps state.
+:func:`lstmtune.engine.trainer.program` composes :func:`start` and :func:`advance` under
+``vmap`` (over replicas) and ``jit``. Read top to bottom:
+
+1. :func:`loss`          forward pass from a state, the Keras loss plus L1/L2.
+2. :func:`train_step`    one minibatch: gradients (none through the carried
+                         state), one optimizer update, the state carried on.
+3. :func:`minibatches`   an epoch's minibatches (shuffled when asked) and
+                         their dropout keys.
+4. :func:`train_epoch`   all minibatches in order (``lax.scan``) from a zero state.
+5. :func:`predict`       walk-forward one-step forecasts of the training and
+                         test rows (test stream j continues training stream j).
+6. :func:`rmse`          scaled forecasts back to original units, scored.
+7. :func:`start` / :func:`advance`  the carry before the first epoch; epochs in
+                         segments, scored after each, checkpoint forecasts kept.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from lstmtune.engine import optim
+from lstmtune.engine.models import network
+
+
+def zero_state(arch, batch_size: int | None = None):
+    """The recurrent state of ``batch_size`` streams (default: the architecture's), all zeros."""
+    return network.zero_state(arch.batch_size if batch_size is None else batch_size, arch.units, arch.cell)
+
+
+def forward(arch, params, x, state, dropout=None):
+    """``(yhat (B,), new state)`` for inputs ``x (B, T, F)`` from ``state``."""
+    return network.forward(params, x, state, cell=arch.cell, recurrent_activation=arch.recurrent_activation, dropout=dropout)
+
+
+def pointwise_loss(arch, y, yhat, delta):
+    """Keras's per-row loss (``keras/src/losses/losses.py``: mean over the last axis, size 1 here)."""
+    err = yhat - y
+    if arch.loss == "mse":
+        return jnp.square(y - yhat)
+    if arch.loss == "mae":
+        return jnp.abs(y - yhat)
+    abs_err = jnp.abs(err)
+    return jnp.where(abs_err <= delta, 0.5 * jnp.square(err), delta * abs_err - 0.5 * jnp.square(delta))
+
+
+def loss(arch, params, x, y, mask, state, hyper, key):
+    """``(loss, new state)`` of one minibatch: Keras "sum_over_batch_size" over its real rows, plus L1/L2."""
+    drop = network.Dropout(key, hyper.dropout, hyper.recurrent_dropout) if arch.dropout else None
+    yhat, new_state = forward(arch, params, x, state, dropout=drop)
+    value = jnp.sum(mask * pointwise_loss(arch, y, yhat, hyper.huber_delta)) / jnp.sum(mask)
+    if arch.regularized:
+        value = value + network.penalty(params, hyper.l1, hyper.l2)
+    return value, new_state
+
+
+def make_optimizer(arch, hyper):
+    """The Keras-equivalent optimizer with this replica's numeric settings (:mod:`lstmtune.engine.optim`)."""
+    kwargs = {"learning_rate": hyper.learning_rate}
+    if arch.optimizer in ("sgd", "rmsprop"):
+        kwargs["momentum"] = hyper.momentum
+    if arch.optimizer == "sgd":
+        kwargs["nesterov"] = arch.nesterov
+    return optim.make(arch.optimizer, **kwargs)
+
+
+def train_step(arch, optimizer, hyper, carry, batch):
+    """One minibatch: ``((params, opt_state, state), loss)``.
+
+    The state carried on is the one the forward pass computed with the weights
+    before the update (Keras); stateless networks start every minibatch from zeros.
+    """
+    params, opt_state, state = carry
+    x, y, mask, key = batch
+    if not arch.stateful:
+        state = zero_state(arch)
+    # The carried state is an input, not a parameter: no gradient through it.
+    state = jax.tree_util.tree_map(jax.lax.stop_gradient, state)
+    (value, new_state), grads = jax.value_and_grad(functools.partial(loss, arch), has_aux=True)(params, x, y, mask, state, hyper, key)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    params = optax.apply_updates(params, updates)
+    return (params, opt_state, new_state), value
+
+
+def minibatches(arch, data, hyper, epoch):
+    """The epoch's minibatches ``(K, B, ...)`` with one dropout key each."""
+    B = arch.batch_size
+    key = jax.random.fold_in(jax.random.wrap_key_data(hyper.key), epoch)
+    n = data.train_x.shape[0]
+    k = n // B
+    if arch.shuffle:
+        # Permute the real rows; padding rows stay at the end (Keras's last batch).
+        idx = jnp.arange(n)
+        scores = jnp.where(idx < data.n_train, jax.random.uniform(jax.random.fold_in(key, 0), (n,)), 2.0 + idx)
+        order = jnp.argsort(scores)
+        take = lambda a: a[order].reshape((k, B) + a.shape[1:])  # noqa: E731
+    else:
+        take = lambda a: a.reshape((k, B) + a.shape[1:])  # noqa: E731
+    keys = jax.random.split(jax.random.fold_in(key, 1), k)
+    return take(data.train_x), take(data.train_y), take(data.train_mask), keys
+
+
+def train_epoch(arch, optimizer, hyper, params, opt_state, data, epoch):
+    """All minibatches in order from a zero state (``model.reset_states()``): ``(params, opt_state, mean loss)``."""
+    step = functools.partial(train_step, arch, optimizer, hyper)
+    (params, opt_state, _), losses = jax.lax.scan(step, (params, opt_state, zero_state(arch)), minibatches(arch, data, hyper, epoch))
+    return params, opt_state, jnp.mean(losses)
+
+
+def predict(arch, params, data):
+    """Walk-forward one-step forecasts (scaled) of the training rows, then of the test rows.
+
+    Stateful: the training inputs run through the B streams from a zero state and
+    the test inputs continue them. Stateless: every window from zeros.
+    """
+    if not arch.stateful:
+        one = lambda x: forward(arch, params, x, zero_state(arch, x.shape[0]))[0]  # noqa: E731
+        return one(data.train_x), one(data.test_x)
+
+    def step(state, x):
+        yhat, state = forward(arch, params, x, state)
+        return state, yhat
+
+    B = arch.batch_size
+    split = lambda a: a.reshape((a.shape[0] // B, B) + a.shape[1:])  # noqa: E731
+    state, train_pred = jax.lax.scan(step, zero_state(arch), split(data.train_x))
+    _, test_pred = jax.lax.scan(step, state, split(data.test_x))
+    return train_pred.reshape(-1), test_pred.reshape(-1)
+
+
+def rmse(pred, data, prev, actual, weight):
+    """RMSE in original units of scaled one-step forecasts (inverse scaling, then the observed previous value added)."""
+    forecast = (pred - data.y_min) / data.y_scale + prev
+    return jnp.sqrt(jnp.sum(weight * jnp.square(forecast - actual)) / jnp.sum(weight))
+
+
+def all_finite(tree):
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]))
+
+
+def checkpoint_slots(schedule) -> np.ndarray:
+    """Per segment, the checkpoint index whose forecasts it keeps, or -1."""
+    slots = np.full(schedule.segments, -1, np.int32)
+    for k, epoch in enumerate(schedule.checkpoints):
+        slots[epoch // schedule.eval_every - 1] = k
+    return slots
+
+
+def start(arch, schedule, params, hyper, data):
+    """A replica's carry before its first epoch: ``(params, opt_state, diverged epoch, snapshots)``."""
+    opt_state = make_optimizer(arch, hyper).init(params)
+    n_ckpt = len(schedule.checkpoints)
+    snapshots = (
+        jnp.zeros((n_ckpt, data.train_x.shape[0]), jnp.float32),
+        jnp.zeros((n_ckpt, data.test_x.shape[0]), jnp.float32),
+    )
+    return params, opt_state, jnp.zeros([], jnp.int32), snapshots
+
+
+def advance(arch, schedule, carry, hyper, data, first_segment):
+    """Train ``schedule.chunk`` segments of ``eval_every`` epochs, scoring after each: ``(carry, scores (chunk, 2))``."""
+    # Numeric hyperparameters are read from the optimizer state
+    # (optax.inject_hyperparams), so this instance's own values are not used.
+    optimizer = make_optimizer(arch, hyper)
+    slots = checkpoint_slots(schedule)
+
+    def epoch_body(carry, epoch):
+        params, opt_state, diverged = carry
+        params, opt_state, value = train_epoch(arch, optimizer, hyper, params, opt_state, data, epoch)
+        bad = ~(jnp.isfinite(value) & all_finite(params))
+        diverged = jnp.where((diverged == 0) & bad, epoch, diverged)
+        return (params, opt_state, diverged), None
+
+    def segment_body(carry, seg):
+        params, opt_state, diverged, snapshots = carry
+        first = seg * schedule.eval_every + 1
+        (params, opt_state, diverged), _ = jax.lax.scan(epoch_body, (params, opt_state, diverged), first + jnp.arange(schedule.eval_every))
+        train_pred, test_pred = predict(arch, params, data)
+        scores = jnp.stack(
+            [
+                rmse(train_pred, data, data.train_prev, data.train_actual, data.train_mask),
+                rmse(test_pred, data, data.test_prev, data.test_actual, data.test_mask),
+            ]
+        )
+        slot = jnp.asarray(slots)[seg]
+        keep = slot >= 0
+        idx = jnp.maximum(slot, 0)
+        snapshots = (
+            snapshots[0].at[idx].set(jnp.where(keep, train_pred, snapshots[0][idx])),
+            snapshots[1].at[idx].set(jnp.where(keep, test_pred, snapshots[1][idx])),
+        )
+        return (params, opt_state, diverged, snapshots), scores
+
+    return jax.lax.scan(segment_body, carry, first_segment + jnp.arange(schedule.chunk))

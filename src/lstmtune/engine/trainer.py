@@ -1,0 +1,480 @@
+"""The population trainer: P independent recurrent forecasters trained as one compiled program.
+
+Read top to bottom:
+
+1. ``Architecture`` / ``Schedule`` are the static (shape-fixing) settings: they
+   decide what gets compiled. ``Hyper`` holds the numeric ones, one value per
+   replica (learning rate, momentum, dropout rates, L1/L2, Huber delta, and the
+   replica's PRNG key), so replicas with different values share a program.
+2. ``make_data`` / ``init_population``: a problem's arrays padded to whole
+   minibatches; each seed's initial weights (NumPy).
+3. ``program``: the steps of :mod:`lstmtune.engine.steps` (loss, train step,
+   minibatches, epoch, predict, score, ``start`` / ``advance``) under ``vmap``
+   over replicas and ``jit``, compiled once per (architecture, schedule, shapes).
+4. ``train_population``: pads the population to a multiple of ``PAD`` (so a
+   replica's bits do not depend on the others), splits it across CPU devices
+   when it is large, and calls ``advance`` until the schedule is done, reporting
+   progress between calls.
+
+Keras semantics reproduced (``keras/src/layers/rnn/rnn.py``, ``trainers/``):
+with batch size B there are B state streams; row j of minibatch k continues row j
+of minibatch k-1; the state carried forward is the one computed by that step's
+forward pass, with the weights *before* the update; no gradient flows through
+the carried state; no shuffling when stateful.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from lstmtune.engine import params
+from lstmtune.data.problem import Problem
+
+
+# --------------------------------------------------------------------------- XLA set-up
+def configure_jax(cache_dir: str | os.PathLike | None = None) -> None:
+    """Set XLA flags and the persistent compilation cache, before JAX starts its backend.
+
+    - ``--xla_cpu_experimental_ynn_fusion_type=`` keeps large reductions out of
+      YNNPACK, which is ~10x slower for this workload once replicas x batch
+      reaches ~1024 (see ENGINE-NOTES).
+    - The compilation cache lives in ``$LSTMTUNE_CACHE_DIR`` or the user's cache
+      directory, so a repeated study skips compiling.
+
+    Safe to call more than once; flags only take effect if JAX has not yet
+    initialised its CPU backend.
+    """
+    from lstmtune.engine import xla as _xla
+
+    _xla.set_flags()
+    import jax
+
+    if cache_dir is None:
+        cache_dir = os.environ.get("LSTMTUNE_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lstmtune", "xla"
+        )
+    if str(cache_dir).lower() not in ("", "0", "off", "none"):
+        jax.config.update("jax_compilation_cache_dir", str(cache_dir))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+@functools.cache
+def _ensure_configured() -> None:
+    """:func:`configure_jax` once per process (with the default cache directory)."""
+    configure_jax()
+
+
+# --------------------------------------------------------------------------- settings
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """Shape-fixing (static) model settings: one compiled program per distinct value.
+
+    Attributes:
+      units: units per recurrent layer, e.g. ``(1,)`` or ``(10, 10)``; an int means one layer.
+      batch_size: minibatch size; when stateful, the number of state streams.
+      recurrent_activation: ``"sigmoid"`` (Keras 3) or ``"hard_sigmoid"`` (Keras 2.0).
+      cell: ``"lstm"`` or ``"gru"`` (Keras GRU, ``reset_after=True``).
+      stateful: carry state across minibatches (the tutorial); else every window
+        starts from zero state.
+      shuffle: reshuffle the samples every epoch (stateless only).
+      loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+      optimizer: ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adagrad"`` or ``"adamw"``.
+      nesterov: Nesterov momentum (sgd only).
+      dropout: compile the dropout path (some replica has a non-zero rate).
+      regularized: compile the L1/L2 penalty (some replica has a non-zero factor).
+    """
+
+    units: tuple[int, ...] | int = (1,)
+    batch_size: int = 4
+    recurrent_activation: str = "sigmoid"
+    cell: str = "lstm"
+    stateful: bool = True
+    shuffle: bool = False
+    loss: str = "mse"
+    optimizer: str = "adam"
+    nesterov: bool = False
+    dropout: bool = False
+    regularized: bool = False
+
+    def __post_init__(self):
+        if isinstance(self.units, int):
+            object.__setattr__(self, "units", (self.units,))
+        else:
+            object.__setattr__(self, "units", tuple(int(u) for u in self.units))
+        if self.shuffle and self.stateful:
+            raise ValueError("shuffle requires stateful=False: a stateful network's streams must stay in order")
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """Which epochs to train, score and keep.
+
+    Attributes:
+      checkpoints: epoch counts whose predictions are returned (e.g. 500 ... 6000);
+        the run trains to the largest. A checkpoint equals a separate run of that
+        many epochs with the same seed.
+      eval_every: epochs between in-program scorings (1 = diagnostic curves after
+        every epoch). Every checkpoint must be a multiple of it.
+    """
+
+    checkpoints: tuple[int, ...]
+    eval_every: int
+
+    @property
+    def epochs(self) -> int:
+        return max(self.checkpoints)
+
+    @property
+    def segments(self) -> int:
+        return self.epochs // self.eval_every
+
+    @property
+    def chunk(self) -> int:
+        """Segments per call of the compiled program: about a tenth of the run, so the
+        host can report progress between calls. Results do not depend on it (the same
+        operations run in the same order; tested bitwise)."""
+        target = max(1, self.segments // 10)
+        return max(d for d in range(1, target + 1) if self.segments % d == 0)
+
+    @staticmethod
+    def for_checkpoints(checkpoints: Sequence[int], *, diagnostic: bool = False) -> "Schedule":
+        """Score every epoch when diagnostic, else only at checkpoint granularity (their gcd)."""
+        checkpoints = tuple(sorted(set(int(c) for c in checkpoints)))
+        if not checkpoints or checkpoints[0] < 1:
+            raise ValueError(f"checkpoints must be positive epoch counts, got {checkpoints}")
+        return Schedule(checkpoints, 1 if diagnostic else math.gcd(*checkpoints))
+
+    def __post_init__(self):
+        if any(c % self.eval_every for c in self.checkpoints):
+            raise ValueError(f"checkpoints {self.checkpoints} must be multiples of eval_every {self.eval_every}")
+
+
+Hyper = NamedTuple("Hyper", [(name, np.ndarray) for name in params.NUMERIC] + [("key", np.ndarray)])
+Hyper.__doc__ = """Numeric hyperparameters, one value per replica (leading axis P): a ``(P,)`` float32
+array per parameter of :data:`lstmtune.study.params.NUMERIC` (learning rate, momentum, dropout
+rates, L1/L2, Huber delta, ...), then ``key``: ``(P, 2)`` uint32, the replica's PRNG key
+data (dropout masks, shuffling)."""
+
+
+def make_hyper(arch: Architecture, seeds: Sequence[int], **values) -> Hyper:
+    """A population's :class:`Hyper`: each numeric parameter a scalar or one value per seed.
+
+    Omitted parameters take their declared defaults (``learning_rate``: the
+    optimizer's Keras default).
+
+    Raises:
+      TypeError: a name that is not a numeric parameter.
+      ValueError: non-zero dropout or L1/L2 without the architecture's code path.
+    """
+    unknown = sorted(set(values) - set(params.NUMERIC))
+    if unknown:
+        raise TypeError(f"not numeric parameters: {unknown}; numeric: {list(params.NUMERIC)}")
+    for flag, names in params.COMPILES.items():
+        if not getattr(arch, flag) and any(np.any(np.asarray(values.get(n, 0.0))) for n in names):
+            raise ValueError(f"{' / '.join(names)} given but arch.{flag} is False")
+    p = len(seeds)
+    resolved = {}
+    for name in params.NUMERIC:
+        value = values.get(name, params.NUMERIC_DEFAULTS[name])
+        if name == "learning_rate" and value is None:
+            value = params.KERAS_DEFAULT_LEARNING_RATE[arch.optimizer]
+        resolved[name] = np.broadcast_to(np.asarray(value, dtype=np.float32), (p,)).copy()
+    return Hyper(**resolved, key=replica_keys(seeds))
+
+
+class Data(NamedTuple):
+    """A problem as device arrays (float32), padded to whole minibatches.
+
+    Stateful: training rows divide by B (trimmed beforehand); the test part is
+    padded to a multiple of B. Stateless: the training part is padded too and the
+    padding is masked out of the loss (Keras's last, smaller batch).
+    """
+
+    train_x: object  # (N, T, F)
+    train_y: object  # (N,)
+    train_mask: object  # (N,) 1 for real rows
+    n_train: object  # () number of real training rows (for shuffling)
+    test_x: object  # (M, T, F)
+    y_min: object  # () scaler min of the target column
+    y_scale: object  # () scaler scale of the target column
+    train_prev: object  # (N,) observed value before each training target
+    train_actual: object  # (N,)
+    test_prev: object  # (M,)
+    test_actual: object  # (M,)
+    test_mask: object  # (M,) 1 for real test rows, 0 for padding
+
+
+class PopulationResult(NamedTuple):
+    """What one population run returns, as NumPy arrays (P replicas).
+
+    Attributes:
+      checkpoints: the epoch counts of the snapshots, shape ``(C,)``.
+      train_pred / test_pred: scaled one-step forecasts at each checkpoint,
+        shapes ``(P, C, n_train)`` and ``(P, C, n_test)`` (padding removed).
+      eval_epochs: epochs at which ``curves`` were scored, ``(S,)``.
+      curves: train and test RMSE in original units, ``(P, S, 2)`` (float32,
+        computed in the compiled program).
+      diverged_epoch: first epoch whose loss or weights were not finite, 0 if
+        none, ``(P,)``.
+      params: final weights (a ``Params`` pytree with leading axis P).
+    """
+
+    checkpoints: np.ndarray
+    train_pred: np.ndarray
+    test_pred: np.ndarray
+    eval_epochs: np.ndarray
+    curves: np.ndarray
+    diverged_epoch: np.ndarray
+    params: object
+
+
+# --------------------------------------------------------------------------- data & init
+def make_data(problem: Problem, arch: Architecture) -> Data:
+    """Pad a problem's arrays to whole minibatches and move them to the device."""
+    import jax.numpy as jnp
+
+    B = arch.batch_size
+    n, m = len(problem.train_y), len(problem.test_y)
+    if arch.stateful and n % B:
+        raise ValueError(f"{n} training rows do not divide into batch_size {B}; trim them first")
+    n_pad = -(-n // B) * B - n
+    m_pad = -(-m // B) * B - m
+
+    def pad(a, k):
+        a = np.asarray(a, dtype=np.float32)
+        return np.concatenate([a, np.zeros((k,) + a.shape[1:], np.float32)]) if k else a
+
+    f32 = lambda a: jnp.asarray(np.asarray(a, dtype=np.float32))  # noqa: E731
+    return Data(
+        train_x=f32(pad(problem.train_x, n_pad)),
+        train_y=f32(pad(problem.train_y, n_pad)),
+        train_mask=f32(pad(np.ones(n), n_pad)),
+        n_train=jnp.asarray(n, jnp.int32),
+        test_x=f32(pad(problem.test_x, m_pad)),
+        y_min=f32(problem.scaler.min[-1]),
+        y_scale=f32(problem.scaler.scale[-1]),
+        train_prev=f32(pad(problem.train_prev, n_pad)),
+        train_actual=f32(pad(problem.train_actual, n_pad)),
+        test_prev=f32(pad(problem.test_prev, m_pad)),
+        test_actual=f32(pad(problem.test_actual, m_pad)),
+        test_mask=f32(pad(np.ones(m), m_pad)),
+    )
+
+
+def init_population(seeds: Sequence[int], features: int, arch: Architecture):
+    """Initial weights for each seed, stacked on a leading replica axis (NumPy).
+
+    Each replica's weights depend only on its own seed, so a replica starts the
+    same whichever population it is trained in.
+    """
+    import jax
+
+    from lstmtune.engine.models import network
+
+    nets = [network.init(np.random.default_rng(np.random.SeedSequence(int(s))), features, arch.units, arch.cell) for s in seeds]
+    return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *nets)
+
+
+def replica_keys(seeds: Sequence[int]) -> np.ndarray:
+    """Raw threefry key data (P, 2) uint32 per seed, for dropout masks and shuffling."""
+    return np.stack([np.random.SeedSequence([int(s), 1]).generate_state(2, np.uint32) for s in seeds])
+
+
+# --------------------------------------------------------------------------- the program
+@functools.cache
+def program(arch: Architecture, schedule: Schedule):
+    """The compiled ``(start, advance)`` pair for this architecture and schedule
+    (:func:`lstmtune.engine.steps.start` / :func:`lstmtune.engine.steps.advance` under ``vmap`` and ``jit``).
+
+    Data shapes (rows, timesteps, features) and the population size are
+    argument shapes: JAX compiles once per distinct combination, and changing
+    only numeric values (hyperparameters, data values, seeds) never recompiles.
+    """
+    _ensure_configured()
+    import jax
+
+    from lstmtune.engine import steps
+
+    start = functools.partial(steps.start, arch, schedule)
+    advance = functools.partial(steps.advance, arch, schedule)
+    return jax.jit(jax.vmap(start, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, 0, None, None)))
+
+
+PAD = 8
+"""Populations are padded to a multiple of PAD replicas (copies of the last one, dropped
+from the results). XLA vectorises the replica axis; at sizes that are multiples of 8 every
+replica gets the same arithmetic, so its bits do not depend on how many others share its
+program (tests/test_population_invariance.py), and a shard of such a size gives the same
+bits as the whole."""
+
+SHARD_WORK = 1.5e7
+"""Replica x epoch x row count (:func:`work`) from which a population is split across CPU
+devices: about half a second of training on one core (shampoo: 420 replicas x 1000
+epochs). Splitting compiles a larger program (+0.15 to 0.3 s, once per machine with the
+persistent cache) and saves 35-45% of the run time on 2 cores (benchmarks/cpu_shards.py),
+so smaller populations run on one device. The split never changes a result (see PAD)."""
+
+
+def work(p: int, problem: Problem, schedule: "Schedule") -> float:
+    """Replicas x epochs x (training + test rows): what one population costs, roughly."""
+    return float(p) * schedule.epochs * (len(problem.train_y) + len(problem.test_y))
+
+
+def cpu_shards(p: int, amount: float = float("inf")) -> int:
+    """CPU devices to split a population of ``p`` replicas across (1: no split).
+
+    Args:
+      p: replicas.
+      amount: the population's :func:`work`; below :data:`SHARD_WORK` it is not split.
+
+    Raises:
+      LstmtuneError: ``$LSTMTUNE_CPU_DEVICES`` is not a positive whole number.
+    """
+    import jax
+
+    from lstmtune.engine import xla as _xla
+    from lstmtune.errors import LstmtuneError
+
+    try:
+        wanted = _xla.cpu_devices()
+    except ValueError as err:
+        raise LstmtuneError(str(err)) from None
+    if amount < SHARD_WORK:
+        return 1
+    return max(1, min(wanted, len(jax.devices("cpu")), p // PAD))
+
+
+DEVICES = ("auto", "cpu", "gpu")
+
+GPU_MIN_REPLICAS = 3000
+GPU_MIN_UNITS = 32
+"""``auto`` trains on a GPU, when JAX sees one, populations of at least GPU_MIN_REPLICAS
+replicas or with a layer of at least GPU_MIN_UNITS units; smaller ones on the CPU. From
+the H200 measurements in issue 13 (1 unit, batch 4: 2.66 µs per replica-epoch at 30
+replicas, 0.16 at 3,000, against ~0.38 and ~0.17 on 2 CPU cores; 50 units, batch 32,
+1,000 points: 49 µs at 30 replicas): small populations of small models are bound by the
+GPU's per-step launch latency. Provisional: not re-measured on a GPU by this version."""
+
+
+def device_for(p: int, arch: Architecture, choice: str | None = None):
+    """The device a population trains on: ``choice`` (default ``$LSTMTUNE_DEVICE``, else
+    ``auto``) of :data:`DEVICES`.
+
+    Raises:
+      LstmtuneError: an unknown choice, or ``gpu`` when JAX sees no GPU.
+    """
+    import jax
+
+    from lstmtune.errors import LstmtuneError
+
+    choice = (choice or os.environ.get("LSTMTUNE_DEVICE") or "auto").strip().lower()
+    if choice not in DEVICES:
+        raise LstmtuneError(f"the device must be one of {', '.join(DEVICES)}, got {choice!r} (--device or LSTMTUNE_DEVICE)")
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:  # no GPU backend in this JAX
+        gpus = []
+    if choice == "gpu" and not gpus:
+        raise LstmtuneError("--device gpu: JAX sees no GPU here; install the CUDA build (pip install 'lstmtune[gpu]') or use --device cpu")
+    if choice == "gpu" or (choice == "auto" and gpus and (p >= GPU_MIN_REPLICAS or max(arch.units) >= GPU_MIN_UNITS)):
+        return gpus[0]
+    return jax.devices("cpu")[0]
+
+
+def _padded(tree, size: int):
+    """Every leaf's leading axis extended to ``size`` by repeating its last entry."""
+    import jax
+
+    def pad(a):
+        a = np.asarray(a)
+        extra = size - a.shape[0]
+        return np.concatenate([a, np.repeat(a[-1:], extra, axis=0)]) if extra else a
+
+    return jax.tree_util.tree_map(pad, tree)
+
+
+def train_population(
+    problem: Problem,
+    arch: Architecture,
+    schedule: Schedule,
+    hyper: Hyper | None = None,
+    *,
+    seeds: Sequence[int],
+    params=None,
+    on_epochs: Callable[[int, int], None] | None = None,
+    **numeric,
+) -> PopulationResult:
+    """Train one network per seed, all at once, and score them.
+
+    Args:
+      problem: prepared arrays (stateful: training rows divide by the batch size).
+      arch: shape-fixing settings.
+      schedule: epochs, checkpoints and scoring frequency.
+      hyper: the replicas' numeric settings (:func:`make_hyper`); or give them as
+        ``**numeric``, by name (:data:`lstmtune.study.params.NUMERIC`), each a scalar or
+        one per replica; omitted ones take their defaults.
+      seeds: one integer seed per replica; it alone decides the replica's
+        initial weights, dropout masks and shuffling.
+      params: optional initial weights (a ``NetParams`` pytree with leading axis
+        P) replacing the seeded initialisation (used to compare with Keras).
+      on_epochs: progress callback ``(epochs_done, epochs_total)``, called
+        after each call of the compiled program.
+
+    Returns:
+      A :class:`PopulationResult` of NumPy arrays.
+
+    Raises:
+      TypeError / ValueError: see :func:`make_hyper`.
+    """
+    _ensure_configured()
+    import jax
+
+    p = len(seeds)
+    if hyper is None:
+        hyper = make_hyper(arch, seeds, **numeric)
+    elif numeric:
+        raise TypeError("give the numeric settings either as a Hyper or by name, not both")
+    if params is None:
+        params = init_population(seeds, problem.train_x.shape[2], arch)
+    data = make_data(problem, arch)
+    device = device_for(p, arch)
+    shards = cpu_shards(p, work(p, problem, schedule)) if device.platform == "cpu" else 1
+    size = -(-p // (PAD * shards)) * PAD * shards
+    params, hyper = _padded(params, size), _padded(hyper, size)
+    if shards > 1:  # the replica axis split across CPU devices, one core each; data copied to each
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+        mesh = Mesh(np.array(jax.devices("cpu")[:shards]), ("replica",))
+        params, hyper = jax.device_put((params, hyper), NamedSharding(mesh, PartitionSpec("replica")))
+        data = jax.device_put(data, NamedSharding(mesh, PartitionSpec()))
+    else:  # committed to the chosen device: the compiled program runs there
+        params, hyper, data = jax.device_put((params, hyper, data), device)
+    start, advance = program(arch, schedule)
+    carry = start(params, hyper, data)
+    chunks = []
+    for first in range(0, schedule.segments, schedule.chunk):
+        carry, scores = advance(carry, hyper, data, first)
+        chunks.append(scores)
+        if on_epochs is not None:
+            jax.block_until_ready(scores)
+            on_epochs((first + schedule.chunk) * schedule.eval_every, schedule.epochs)
+    final, _, diverged, (train_snap, test_snap) = carry
+    curves = np.concatenate([np.asarray(c)[:p] for c in chunks], axis=1)
+    n_train, n_test = len(problem.train_y), len(problem.test_y)
+    return PopulationResult(
+        checkpoints=np.asarray(schedule.checkpoints),
+        train_pred=np.asarray(train_snap)[:p, :, :n_train],
+        test_pred=np.asarray(test_snap)[:p, :, :n_test],
+        eval_epochs=np.arange(1, schedule.segments + 1) * schedule.eval_every,
+        curves=curves,
+        diverged_epoch=np.asarray(diverged)[:p],
+        params=jax.tree_util.tree_map(lambda a: np.asarray(a)[:p], final),
+    )

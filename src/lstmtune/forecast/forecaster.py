@@ -1,0 +1,459 @@
+"""From a chosen configuration to a forecaster: a seed ensemble trained on all observations.
+
+:func:`fit` trains one configuration as an ensemble of seeds (one population,
+one compiled program) on **every observation** of the series:
+
+- the framing is the study's (differencing ``interval``, ``lags``,
+  ``timesteps``); every framed pair is a training row (no holdout,
+  ``problem.prepare(..., require_test=False)``), less the oldest
+  ``pairs % batch_size`` rows that a stateful network's streams cannot use
+  (the study's trimming rule; the study's fixed ``trim`` when it divides);
+- the min-max scaler is refit on all framed pairs (inputs and target), the
+  trimmed ones included, as ``prepare`` fits it on all training rows;
+- epochs are the configuration's (for a study: the selected configuration's).
+
+Then the network is warmed through the whole series (as the walk-forward
+scoring warms it through the training rows) and each stream's final state is
+kept, so :meth:`Forecaster.forecast` continues from the end of the data.
+
+Calibration (see :mod:`lstmtune.forecast.intervals`): a second ensemble with the same
+seeds is trained on the series without its last ``calibration_size``
+observations and forecasts ``horizon`` steps recursively from each later
+origin, conditioned on the observations before it without retraining; its
+errors calibrate the final ensemble's intervals per horizon and give
+``backtest.csv``. A model that reads covariates is backtested with their observed
+values, so its intervals assume the future values given to :meth:`Forecaster.forecast`
+are exact.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.forecast import intervals
+from lstmtune.data import known_inputs
+from lstmtune.forecast import rollout
+from lstmtune.data import transforms
+from lstmtune.data.series import Series, dates_after, infer_frequency
+from lstmtune.errors import LstmtuneError
+from lstmtune.data.problem import Framing, minimum_length, prepare
+from lstmtune.study.spec import Config
+
+RECENT = 120  # observations kept with the model (at least those a forecast step needs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Forecaster:
+    """A fitted seed ensemble and what it needs to continue its series.
+
+    Attributes:
+      config: the configuration trained.
+      framing: its framing (``test_size = 0``).
+      scaler: fitted on every framed pair of the training series.
+      net: the ensemble's weights (leading axis P = seeds).
+      state: each stream's state at the end of the series, leaves ``(P, B, units)``.
+      next_rows: rows run through the streams (the next step runs on stream ``next_rows % B``).
+      seeds: one per replica.
+      tail_dates / tail_values: the last observations: at least the ``interval + lags + timesteps - 1``
+        a forecast step needs, and up to :data:`RECENT` to plot.
+      first_date: date of the first training target (row 0 of stream 0), aligns a new history's streams.
+      frequency: the series' pandas frequency alias (None: irregular).
+      positional: a values-only series (dates are positions).
+      series_name / value_name: where the data came from, and the value column.
+      calibration: per-horizon widening of the intervals.
+      backtest: the backtest table (see :func:`lstmtune.forecast.intervals.backtest_table`), or None.
+      info: provenance: source, label, training rows and dates.
+      tail_covariates: the covariates' values at ``tail_dates`` (``framing.covariates`` order), or None.
+    """
+
+    config: Config
+    framing: Framing
+    scaler: transforms.MinMaxScaler
+    net: rollout.Network
+    state: tuple
+    next_rows: int
+    seeds: tuple[int, ...]
+    tail_dates: np.ndarray
+    tail_values: np.ndarray
+    first_date: np.datetime64
+    frequency: str | None
+    positional: bool
+    series_name: str
+    value_name: str
+    calibration: intervals.Calibration
+    backtest: pd.DataFrame | None = None
+    info: dict = dataclasses.field(default_factory=dict)
+    tail_covariates: np.ndarray | None = None  # (len(tail_values), covariates): the covariates' last observations
+
+    # ------------------------------------------------------------------ forecasting
+    def forecast(self, horizon: int, history: pd.Series | pd.DataFrame | Series | None = None, *, future=None, calibrated: bool = True) -> pd.DataFrame:
+        """Recursive multi-step forecasts for the ``horizon`` dates after the last observation.
+
+        Args:
+          horizon: steps ahead, >= 1.
+          history: a newer history of the same series (a pandas Series with a
+            DatetimeIndex, a DataFrame with the target and covariate columns, or a
+            :class:`~lstmtune.data.series.Series`): the ensemble is warmed through it from a
+            zero state, without retraining. None: continue from the end of the training data.
+          future: a model that reads covariates needs their values at the first
+            ``horizon - 1`` forecast dates (step h's inputs end one step before its
+            target): a DataFrame with one column per covariate (indexed by those dates,
+            or by position), or a dict of column -> values. Rows past ``horizon - 1``
+            are ignored. Calendar inputs need nothing: the dates are known.
+          calibrated: widen the ensemble's quantiles by the calibration (False: raw quantiles).
+
+        Returns:
+          Columns ``date, mean, median, lower_80, upper_80, lower_95, upper_95``, one row per step.
+
+        Raises:
+          LstmtuneError: a bad horizon, history or future.
+        """
+        return self.forecast_with_paths(horizon, history, future=future, calibrated=calibrated)[0]
+
+    def forecast_with_paths(self, horizon: int, history=None, *, future=None, calibrated: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+        """:meth:`forecast`'s table and the replicas' paths ``(P, horizon)`` it summarises."""
+        paths, _, dates = self.paths(horizon, history, future=future)
+        return self.summarize(paths, self.future_dates(horizon, dates), calibrated=calibrated), paths
+
+    def paths(self, horizon: int, history=None, *, future=None) -> tuple[np.ndarray, np.datetime64, np.ndarray]:
+        """Each replica's recursive forecast ``(P, horizon)``, the last observed date, and the history's dates."""
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise LstmtuneError(f"horizon must be a positive whole number of steps, got {horizon!r}")
+        horizon = int(horizon)
+        if history is None:
+            dates, values, covariates = self.tail_dates, self.tail_values, self.tail_covariates
+            state, rows = self.state, self.next_rows
+        else:
+            s = self.as_history(history)
+            warmed = self._warm(s)
+            dates, values, covariates = s.dates, s.values, known_inputs.covariate_matrix(s, self.framing.covariates)
+            state, rows = rollout.stream_states(warmed, warmed.rows, self.net.batch_size), warmed.rows
+        extras = None
+        if known_inputs.has_extras(self.framing):
+            ahead = self.future_dates(horizon, dates)
+            known = known_inputs.future_covariates(future, self.framing.covariates, horizon, None if self.positional else ahead)
+            extras = [known_inputs.step_inputs(self.framing, dates, covariates, ahead, known, self.positional)]
+        out = rollout.recursive(self.net, self.framing, self.scaler, [values], [state], [rows], horizon, extras)
+        return out[:, 0, :], dates[-1], dates
+
+    def one_step(self, history: pd.Series | pd.DataFrame | Series) -> pd.DataFrame:
+        """Walk-forward one-step forecasts through ``history`` (observed inputs), as a study scores them.
+
+        Returns:
+          One row per forecast target (indexed by its date), one column per seed.
+        """
+        s = self.as_history(history)
+        warmed = self._warm(s)
+        span = self.framing.lags + self.framing.timesteps - 1
+        first = span + warmed.offset  # index of the first prev value (Problem.train_prev)
+        prev = s.values[first : first + warmed.rows]
+        fc = prev + rollout.unscale_target(warmed.one_step, self.scaler)
+        index = pd.DatetimeIndex(s.dates[first + self.framing.interval : first + self.framing.interval + warmed.rows], name="date")
+        return pd.DataFrame(fc.T, index=index, columns=[str(x) for x in self.seeds])
+
+    def as_history(self, history) -> Series:
+        """``history`` as a :class:`~lstmtune.data.series.Series` with this model's covariates (named in errors)."""
+        return as_series(history, value_name=self.value_name, covariates=self.framing.covariates)
+
+    def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True) -> pd.DataFrame:
+        """Ensemble paths ``(P, H)`` -> the forecast table (mean, median, calibrated quantile bands)."""
+        H = paths.shape[1]
+        out = {"date": dates, "mean": paths.mean(axis=0), "median": np.median(paths, axis=0)}
+        inner_lo = inner_hi = out["median"]
+        for level in sorted(intervals.LEVELS):
+            lo, hi = intervals.ensemble_bounds(paths, level)
+            q = self.calibration.widening(level, H) if calibrated else np.zeros(H)
+            pct = int(round(level * 100))
+            # q < 0 narrows an ensemble that was too wide, but never past the median, and a
+            # wider level's band always contains a narrower one's (levels calibrated apart
+            # on few origins could cross).
+            out[f"lower_{pct}"] = inner_lo = np.minimum(lo - q, inner_lo)
+            out[f"upper_{pct}"] = inner_hi = np.maximum(hi + q, inner_hi)
+        return pd.DataFrame(out)
+
+    def future_dates(self, horizon: int, history_dates: np.ndarray):
+        """The ``horizon`` dates after the history's last: positions for a values-only series, else
+        :func:`lstmtune.data.series.dates_after` (the history's frequency, else the training series')."""
+        if self.positional:
+            start = int((np.datetime64(history_dates[-1], "D") - np.datetime64("1970-01-01", "D")).astype(int)) + 1
+            return np.arange(start, start + horizon)
+        return dates_after(history_dates, horizon, self.frequency)
+
+    def describe(self) -> list[str]:
+        """What this model is, in lines: where it came from, its configuration, data and calibration."""
+        info, fr = self.info, self.framing
+        shown = {k: v for k, v in self.config._canonical().items()}  # extension settings at their defaults omitted
+        lines = []
+        if info.get("source"):
+            how = f" ({info['chosen']})" if info.get("chosen") else ""
+            lines.append(f"fitted from {info['source']}: {info.get('label', '')}{how}")
+        lines.append("configuration: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        lines.append(f"ensemble: {len(self.seeds)} seeds, each trained {self.config.epochs} epochs on every observation")
+        last = int(self.tail_values.size)
+        where = "positions" if self.positional else f"dates to {np.datetime_as_string(self.tail_dates[-1], unit='D')}"
+        data = f"data: {self.series_name} ({self.value_name}), {info.get('observations', last)} observations, {where}"
+        if self.frequency:
+            data += f", frequency {self.frequency}"
+        lines.append(data + f"; {info.get('training_rows', '?')} training rows ({info.get('trimmed_rows', 0)} oldest trimmed)")
+        inputs = f"inputs per step: {fr.lags} lag(s) of the {fr.interval}-step difference x {fr.timesteps} timestep(s)"
+        if fr.covariates:
+            inputs += f"; covariates {', '.join(fr.covariates)} (a forecast needs their future values)"
+        if fr.calendar:
+            inputs += f"; calendar {', '.join(fr.calendar)}"
+        lines.append(inputs)
+        held = info.get("calibration_held_back", 0)
+        if held and self.calibration.origins:
+            lines.append(f"calibration: the last {held} observations held back; origins per horizon 1..{len(self.calibration.origins)}: {', '.join(map(str, self.calibration.origins))}")
+        else:
+            lines.append("calibration: none (intervals are the raw ensemble quantiles)")
+        return lines
+
+    def save(self, directory) -> Path:
+        """Write the model directory (see :mod:`lstmtune.forecast.modelio`)."""
+        from lstmtune.forecast import modelio
+
+        return modelio.save(self, directory)
+
+    # ------------------------------------------------------------------ warming a history
+    def _warm(self, s: Series) -> rollout.Warmed:
+        need = self.framing.interval + self.framing.lags + self.framing.timesteps
+        if len(s) < need:
+            raise LstmtuneError(f"the history has {len(s)} observations; this model needs at least {need}")
+        if self.framing.calendar and s.positional:
+            raise LstmtuneError("the history has no dates; this model's calendar inputs need them")
+        return rollout.warm(self.net, s, self.framing, self.scaler, self.offset(s.dates))
+
+    def offset(self, dates: np.ndarray) -> int:
+        """First pair of a history to run, so each row lands on the stream it had in training.
+
+        The pair whose target is ``first_date`` starts stream 0; a history that
+        starts later continues the streams' phase (counted in steps of the
+        series' frequency); rows before ``first_date`` are not used, as in training.
+        """
+        targets = np.asarray(dates, dtype="datetime64[ns]")[self.framing.interval + self.framing.lags + self.framing.timesteps - 1 :]
+        i = int(np.searchsorted(targets, self.first_date))
+        if i < len(targets) and targets[i] == self.first_date:
+            return i
+        if i == 0 and self.frequency is not None:
+            steps = len(pd.date_range(pd.Timestamp(self.first_date), pd.Timestamp(targets[0]), freq=self.frequency)) - 1
+            return (-steps) % self.net.batch_size
+        return min(i, max(len(targets) - 1, 0))
+
+
+# ---------------------------------------------------------------------- fitting
+def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] = ()) -> Series:
+    """A :class:`~lstmtune.data.series.Series` from a pandas Series or DataFrame (DatetimeIndex) or a Series.
+
+    Args:
+      data: the observations; a DataFrame holds the target (``value_name``, or its
+        only column besides the covariates) and the ``covariates`` columns.
+      value_name: the target column of a DataFrame.
+      covariates: columns the model reads besides the target.
+
+    Raises:
+      LstmtuneError: not a series, no dates, a missing column or value.
+    """
+    covariates = list(covariates)
+    if isinstance(data, Series):
+        have = {k for k, _ in data.covariates}
+        lacking = [c for c in covariates if c not in have]
+        if lacking:
+            raise LstmtuneError(f"{data.name}: no covariate {lacking[0]!r}; this model reads {', '.join(covariates)}")
+        return data
+    if isinstance(data, (pd.Series, pd.DataFrame)):
+        from lstmtune.data.sources import load_series
+
+        if isinstance(data, pd.Series) and covariates:
+            raise LstmtuneError(f"this model reads covariates ({', '.join(covariates)}): give a DataFrame with the target and those columns")
+        kwargs = {}
+        if isinstance(data, pd.DataFrame):
+            if value_name is not None and value_name not in data.columns and len(data.columns) > len(covariates) + 1:
+                raise LstmtuneError(f"no target column {value_name!r} in the DataFrame; columns: {', '.join(map(str, data.columns))}")
+            target = value_name if value_name in data.columns else None
+            kwargs = {"value_column": target, "covariates": covariates}
+        try:
+            return load_series(data, **kwargs)
+        except (TypeError, ValueError) as err:
+            raise LstmtuneError(f"history: {err}") from None
+    raise LstmtuneError(f"expected a pandas Series or DataFrame with a DatetimeIndex, got {type(data).__name__}")
+
+
+def architecture(config: Config):
+    """The engine's static settings for ``config`` (as :func:`lstmtune.study.planner.plan` builds them)."""
+    from lstmtune.study import planner
+
+    return planner.architecture([config])
+
+
+def framing_for(config: Config, n: int, feature_range: tuple[float, float], covariates: Sequence[str] = (), calendar: Sequence[str] = ()) -> Framing:
+    """The config's framing with no holdout; its fixed ``trim`` only where it divides the rows."""
+    pairs = n - config.interval - (config.lags + config.timesteps - 1)
+    B = config.batch_size if config.stateful else 1
+    trim = config.trim if config.trim is not None and (pairs - config.trim) % B == 0 and pairs - config.trim >= B else None
+    return Framing(config.interval, config.lags, config.timesteps, test_size=0, trim=trim, feature_range=tuple(feature_range), covariates=tuple(covariates), calendar=tuple(calendar))
+
+
+def train(series: Series, config: Config, seeds: Sequence[int], feature_range: tuple[float, float], covariates: Sequence[str] = (), calendar: Sequence[str] = ()) -> tuple[rollout.Network, Framing, transforms.MinMaxScaler, int]:
+    """Train the ensemble on every pair of ``series``: ``(network, framing, scaler, offset)``.
+
+    Raises:
+      LstmtuneError: the series is too short, or every replica diverged.
+    """
+    from lstmtune.engine import trainer as engine
+    from lstmtune.study.spec import NUMERIC
+
+    framing = framing_for(config, len(series), feature_range, covariates, calendar)
+    B = config.batch_size if config.stateful else 1
+    problem = prepare(series, framing, B, require_test=False)
+    arch = architecture(config)
+    hyper = engine.make_hyper(arch, list(seeds), **{name: getattr(config, name) for name in NUMERIC})
+    result = engine.train_population(problem, arch, engine.Schedule.for_checkpoints([config.epochs]), hyper, seeds=list(seeds))
+    if (result.diverged_epoch > 0).any():
+        bad = [int(s) for s, d in zip(seeds, result.diverged_epoch) if d > 0]
+        raise LstmtuneError(f"{len(bad)} of {len(seeds)} replicas diverged (seeds {bad[:5]}); lower the learning rate or choose another configuration")
+    net = rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), config.batch_size, config.stateful, result.params)
+    return net, framing, problem.scaler, problem.counts.trimmed
+
+
+def calibration_size(n: int, config: Config, horizon: int) -> int:
+    """Observations held back for calibration: ``min(max(3 * horizon, horizon + 29), n // 3)``.
+
+    ``horizon + 29`` gives the last horizon 30 origins, more than the 19 the 95%
+    conformal rank needs; ``n // 3`` keeps two thirds of the series for the
+    calibration ensemble's training (and at least what the framing needs).
+    """
+    need = minimum_length(framing_for(config, n, (-1.0, 1.0)), config.batch_size if config.stateful else 1) + 1
+    return max(0, min(max(3 * horizon, horizon + 29), n // 3, n - need))
+
+
+def backtest(series: Series, config: Config, seeds: Sequence[int], feature_range, horizon: int, held: int, covariates: Sequence[str] = (), calendar: Sequence[str] = ()):
+    """Train on ``series`` without its last ``held`` observations, forecast ``horizon`` steps from every later origin.
+
+    Steps from the last origins run past the data; their covariates are not observed, so
+    the last observed ones stand in. Those steps have no actual value and are not scored.
+
+    Returns:
+      ``(paths (P, R, H), actual (R, H) with NaN beyond the data, histories, train values)``.
+    """
+    values = series.values
+    n = len(values)
+    net, framing, scaler, offset = train(series.head(n - held), config, seeds, feature_range, covariates, calendar)
+    warmed = rollout.warm(net, series, framing, scaler, offset)
+    tail = framing.interval + framing.lags + framing.timesteps - 1
+    origins = list(range(n - held, n))
+    rows = [t - tail - offset for t in origins]  # pairs whose target precedes the origin
+    states = [rollout.stream_states(warmed, r, net.batch_size) for r in rows]
+    histories = [values[:t] for t in origins]
+    extras = known_inputs.backtest_steps(series, framing, origins, horizon) if known_inputs.has_extras(framing) else None
+    paths = rollout.recursive(net, framing, scaler, histories, states, rows, horizon, extras)
+    actual = np.full((len(origins), horizon), np.nan)
+    for i, t in enumerate(origins):
+        k = min(horizon, n - t)
+        actual[i, :k] = values[t : t + k]
+    return paths, actual, histories, values[: n - held]
+
+
+def fit(
+    series,
+    config: Config,
+    *,
+    seeds: Sequence[int],
+    feature_range: tuple[float, float] = (-1.0, 1.0),
+    horizon: int = 12,
+    calibrate: bool = True,
+    info: dict | None = None,
+    covariates: Sequence[str] = (),
+    calendar: Sequence[str] = (),
+    value_column: str | None = None,
+) -> Forecaster:
+    """Train ``config`` as a seed ensemble on all of ``series`` (see the module docstring).
+
+    Args:
+      series: a pandas Series with a DatetimeIndex, or a :class:`~lstmtune.data.series.Series`.
+      config: the configuration (its ``epochs`` are trained).
+      seeds: one seed per replica (a study's: ``planner.seed_for(spec, config, repeat)``).
+      feature_range: the scaler's target range (the study's ``transforms.feature_range``).
+      horizon: steps calibrated and backtested (longer forecasts reuse the last step's calibration).
+      calibrate: run the backtest and calibrate (False: raw ensemble quantiles, no backtest).
+      info: provenance recorded in the manifest.
+      covariates: the series' covariate columns the model reads (``[data] covariates``);
+        ``series`` must then be a DataFrame (or Series) holding them.
+      calendar: calendar inputs (``[data] calendar``); the series needs regular dates.
+      value_column: the target column when ``series`` is a DataFrame with other columns.
+
+    Returns:
+      The :class:`Forecaster`.
+
+    Raises:
+      LstmtuneError: the series is too short for the configuration, or the training diverged.
+    """
+    covariates, calendar = tuple(covariates), tuple(calendar)
+    s = as_series(series, value_name=value_column, covariates=covariates)
+    values = s.values
+    if len(seeds) < 1:
+        raise LstmtuneError("repeats must be >= 1")
+    if calendar and s.positional:
+        raise LstmtuneError(f"{s.name}: calendar inputs need dates; this series is indexed by position")
+    if calendar and not s.positional and infer_frequency(s.dates) is None:
+        raise LstmtuneError(f"{s.name}: calendar inputs need regular dates to know the forecast dates; this series' dates are irregular")
+    held = calibration_size(len(values), config, horizon) if calibrate else 0
+    calibration, table = intervals.Calibration.none(horizon), None
+    if held >= 2:
+        paths, actual, histories, train_values = backtest(s, config, seeds, feature_range, horizon, held, covariates, calendar)
+        calibration = intervals.calibrate(paths, actual)
+        table = intervals.backtest_table(paths, actual, histories, train_values, s.period)
+    net, framing, scaler, offset = train(s, config, seeds, feature_range, covariates, calendar)
+    warmed = rollout.warm(net, s, framing, scaler, offset)
+    tail = framing.interval + framing.lags + framing.timesteps - 1
+    keep = max(tail, RECENT)  # what a step needs, and recent history to plot beside a forecast
+    details = {
+        "training_rows": int(warmed.rows),
+        "trimmed_rows": int(offset),
+        "scaler_rows": int(warmed.rows + offset),
+        "first_training_target": str(np.datetime64(s.dates[tail + offset], "ns")),
+        "last_observation": str(np.datetime64(s.dates[-1], "ns")),
+        "observations": len(values),
+        "calibration_held_back": int(held),
+    }
+    return Forecaster(
+        config=config,
+        framing=framing,
+        scaler=scaler,
+        net=net,
+        state=rollout.stream_states(warmed, warmed.rows, net.batch_size),
+        next_rows=int(warmed.rows),
+        seeds=tuple(int(x) for x in seeds),
+        tail_dates=np.asarray(s.dates[-keep:], dtype="datetime64[ns]"),
+        tail_values=np.asarray(values[-keep:], dtype=np.float64),
+        first_date=np.datetime64(s.dates[tail + offset], "ns"),
+        frequency=None if s.positional else infer_frequency(s.dates),
+        positional=s.positional,
+        series_name=s.name,
+        value_name=s.value_name,
+        calibration=calibration,
+        backtest=table,
+        info={**(info or {}), **details},
+        tail_covariates=None if not covariates else known_inputs.covariate_matrix(s, covariates)[-keep:],
+    )
+
+
+
+
+def load(directory) -> Forecaster:
+    """A forecaster from a model directory written by :meth:`Forecaster.save`.
+
+    Raises:
+      LstmtuneError: the directory, manifest or weights are missing, corrupted, edited, or
+        of another format version; the message names the file.
+    """
+    from lstmtune.forecast import modelio
+
+    return Forecaster(**modelio.read(directory))
+
+
+__all__ = ["Forecaster", "architecture", "as_series", "fit", "load", "train"]

@@ -1,0 +1,298 @@
+"""The model directory: a fitted forecaster on disk, safe to load from anyone.
+
+Layout of ``MODEL_DIR/``::
+
+    manifest.json        format version, versions, configuration, framing, scaler,
+                         last observations and dates, seeds, calibration, checksums
+    weights.safetensors  the ensemble's weights and each stream's final state (float32)
+    backtest.csv         h-step accuracy and interval coverage, with the baselines'
+
+No pickle anywhere: the weights are flat float32 tensors (safetensors: a JSON
+header and raw bytes), the rest is JSON. The manifest holds the SHA-256 of the
+weights file and of its own content, so a corrupted or edited file is refused
+(with one line naming it) instead of forecasting something else. The directory
+is written to a temporary folder and moved into place only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydantic
+
+from lstmtune.forecast import intervals
+from lstmtune.forecast import rollout
+from lstmtune.data import transforms
+from lstmtune.errors import LstmtuneError
+from lstmtune.data.problem import Framing
+from lstmtune.study.spec import Config
+
+if TYPE_CHECKING:  # the forecaster imports this module; this one only reads a Forecaster's fields
+    from lstmtune.forecast.forecaster import Forecaster
+
+FORMAT_VERSION = 1  # a model without covariates or calendar inputs
+FORMAT_VERSION_EXTRAS = 2  # one that reads them (older lstmtune refuses it by version)
+READABLE = (FORMAT_VERSION, FORMAT_VERSION_EXTRAS)
+MANIFEST = "manifest.json"
+WEIGHTS = "weights.safetensors"
+BACKTEST = "backtest.csv"
+
+
+class _Strict(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+class _Scaler(_Strict):
+    scale: list[float]
+    min: list[float]
+    data_min: list[float]
+    data_max: list[float]
+
+
+class _FramingM(_Strict):
+    interval: int
+    lags: int
+    timesteps: int
+    trim: int | None
+    feature_range: tuple[float, float]
+    covariates: list[str] = []
+    calendar: list[str] = []
+
+
+class _SeriesM(_Strict):
+    name: str
+    value_name: str
+    positional: bool
+    frequency: str | None
+    tail_dates: list[str]
+    tail_values: list[float]
+    first_training_target: str
+    tail_covariates: dict[str, list[float]] = {}
+
+
+class _Calib(_Strict):
+    method: str
+    widen: dict[str, list[float]]
+    exact: dict[str, list[bool]]
+    origins: list[int]
+
+
+class _Manifest(_Strict):
+    format_version: int
+    lstmtune_version: str
+    created: str
+    config: dict[str, Any]
+    framing: _FramingM
+    scaler: _Scaler
+    series: _SeriesM
+    seeds: list[int]
+    next_rows: int
+    calibration: _Calib
+    info: dict[str, Any]
+    weights: dict[str, str]
+    checksum: str
+
+
+def _content_hash(manifest: dict) -> str:
+    body = {k: v for k, v in manifest.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _tensors(f: Forecaster) -> dict[str, np.ndarray]:
+    import jax
+
+    out = {}
+    for path, leaf in jax.tree_util.tree_flatten_with_path(f.net.params)[0]:
+        out["params" + jax.tree_util.keystr(path)] = np.ascontiguousarray(leaf, dtype=np.float32)
+    for path, leaf in jax.tree_util.tree_flatten_with_path(f.state)[0]:
+        out["state" + jax.tree_util.keystr(path)] = np.ascontiguousarray(leaf, dtype=np.float32)
+    return out
+
+
+def format_version(f: Forecaster) -> int:
+    """The format ``f`` is written in: 2 when it reads covariates or calendar inputs, else 1."""
+    return FORMAT_VERSION_EXTRAS if f.framing.covariates or f.framing.calendar else FORMAT_VERSION
+
+
+def manifest(f: Forecaster, weights_sha256: str) -> dict:
+    """The manifest of ``f`` (JSON-ready), given its weights file's SHA-256."""
+    from lstmtune._version import __version__
+
+    m = {
+        "format_version": format_version(f),
+        "lstmtune_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "config": f.config.params(),
+        "framing": {
+            "interval": f.framing.interval,
+            "lags": f.framing.lags,
+            "timesteps": f.framing.timesteps,
+            "trim": f.framing.trim,
+            "feature_range": list(f.framing.feature_range),
+        },
+        "scaler": {k: [float(x) for x in getattr(f.scaler, k)] for k in ("scale", "min", "data_min", "data_max")},
+        "series": {
+            "name": f.series_name,
+            "value_name": f.value_name,
+            "positional": f.positional,
+            "frequency": f.frequency,
+            "tail_dates": [str(d) for d in f.tail_dates.astype("datetime64[ns]")],
+            "tail_values": [float(v) for v in f.tail_values],
+            "first_training_target": str(np.datetime64(f.first_date, "ns")),
+        },
+        "seeds": [int(s) for s in f.seeds],
+        "next_rows": int(f.next_rows),
+        "calibration": f.calibration.to_dict(),
+        "info": f.info,
+        "weights": {"file": WEIGHTS, "sha256": weights_sha256},
+    }
+    if m["format_version"] == FORMAT_VERSION_EXTRAS:
+        m["framing"] |= {"covariates": list(f.framing.covariates), "calendar": list(f.framing.calendar)}
+        if f.framing.covariates:
+            m["series"]["tail_covariates"] = {name: [float(v) for v in f.tail_covariates[:, j]] for j, name in enumerate(f.framing.covariates)}
+    m["checksum"] = _content_hash(json.loads(json.dumps(m)))
+    return m
+
+
+def save(f: Forecaster, directory: str | Path) -> Path:
+    """Write ``f`` to ``directory`` (replaced as a whole, atomically).
+
+    Returns:
+      The directory.
+    """
+    from safetensors.numpy import save_file
+
+    from lstmtune.store.fileio import _umask, atomic_dir
+
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise LstmtuneError(f"{directory}: exists and is not a directory")
+    if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
+        raise LstmtuneError(f"{directory}: not empty and not an lstmtune model directory; choose a new --out")
+    with atomic_dir(directory) as tmp:
+        save_file(_tensors(f), str(tmp / WEIGHTS), metadata={"format": "lstmtune-forecaster", "format_version": str(format_version(f))})
+        os.chmod(tmp / WEIGHTS, 0o666 & ~_umask())  # safetensors writes 0600
+        digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
+        (tmp / MANIFEST).write_text(json.dumps(manifest(f, digest), indent=2))
+        if f.backtest is not None:
+            f.backtest.to_csv(tmp / BACKTEST, index=False)
+    return directory
+
+
+def _read_manifest(directory: Path) -> _Manifest:
+    path = directory / MANIFEST
+    if not directory.is_dir():
+        raise LstmtuneError(f"{directory}: no such model directory")
+    if not path.is_file():
+        raise LstmtuneError(f"{directory}: no {MANIFEST}; not an lstmtune model directory (written by `lstmtune fit`)")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise LstmtuneError(f"{path}: corrupted, not valid JSON ({err})") from None
+    if not isinstance(raw, dict) or "format_version" not in raw:
+        raise LstmtuneError(f"{path}: corrupted, no format_version")
+    version = raw["format_version"]
+    if version not in READABLE:
+        raise LstmtuneError(
+            f"{path}: model format_version {version!r} is not supported; this lstmtune reads formats {', '.join(map(str, READABLE))} "
+            f"(a newer format needs a newer lstmtune; otherwise refit with `lstmtune fit`)"
+        )
+    try:
+        m = _Manifest.model_validate(raw)
+    except pydantic.ValidationError as err:
+        e = err.errors()[0]
+        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        raise LstmtuneError(f"{path}: corrupted or edited: {where}: {e['msg']}") from None
+    if _content_hash(raw) != m.checksum:
+        raise LstmtuneError(f"{path}: edited or corrupted (its checksum does not match its content); refit with `lstmtune fit`")
+    return m
+
+
+def read(directory: str | Path) -> dict:
+    """Read a model directory written by :func:`save`: the :class:`~lstmtune.forecast.forecaster.Forecaster`'s
+    fields, by name (:func:`lstmtune.forecast.forecaster.load` builds it).
+
+    Raises:
+      LstmtuneError: the directory, manifest or weights are missing, corrupted,
+        edited, or of another format version; the message names the file.
+    """
+    import jax
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    from lstmtune.engine.models import network
+
+    directory = Path(directory)
+    m = _read_manifest(directory)
+    wpath = directory / m.weights.get("file", WEIGHTS)
+    if not wpath.is_file():
+        raise LstmtuneError(f"{wpath}: missing; the model directory is incomplete")
+    if hashlib.sha256(wpath.read_bytes()).hexdigest() != m.weights.get("sha256"):
+        raise LstmtuneError(f"{wpath}: does not match the manifest's checksum (corrupted or replaced)")
+    try:
+        tensors = load_file(str(wpath))
+    except (SafetensorError, OSError) as err:
+        raise LstmtuneError(f"{wpath}: unreadable ({err})") from None
+    try:
+        params = dict(m.config)
+        if isinstance(params.get("units"), list):
+            params["units"] = tuple(params["units"])
+        config = Config(**params)
+    except TypeError as err:
+        raise LstmtuneError(f"{directory / MANIFEST}: config: {err}") from None
+    B, P = config.batch_size, len(m.seeds)
+    fr, s = m.framing, m.series
+    framing = Framing(
+        fr.interval, fr.lags, fr.timesteps, test_size=0, trim=fr.trim, feature_range=tuple(fr.feature_range),
+        covariates=tuple(fr.covariates), calendar=tuple(fr.calendar),
+    )
+    lacking = [c for c in framing.covariates if len(s.tail_covariates.get(c, ())) != len(s.tail_values)]
+    if lacking:
+        raise LstmtuneError(f"{directory / MANIFEST}: series.tail_covariates: {lacking[0]!r} missing or of the wrong length")
+    template = network.init(np.random.default_rng(0), framing.features, config.layers, config.cell)
+    state_template = tuple(tuple(np.zeros((B, u), np.float32) for _ in range(2 if config.cell == "lstm" else 1)) for u in config.layers)
+
+    def rebuild(prefix: str, tree):
+        leaves = []
+        for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+            name = prefix + jax.tree_util.keystr(path)
+            arr = tensors.get(name)
+            if arr is None or arr.shape != (P,) + np.shape(leaf):
+                raise LstmtuneError(f"{wpath}: tensor {name} missing or of the wrong shape for the manifest's configuration")
+            leaves.append(arr)
+        return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(tree), leaves)
+
+    net = rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), B, config.stateful, rebuild("params", template))
+    backtest = pd.read_csv(directory / BACKTEST, float_precision="round_trip") if (directory / BACKTEST).is_file() else None
+    cal = m.calibration
+    return dict(
+        config=config,
+        framing=framing,
+        scaler=transforms.MinMaxScaler(*(np.asarray(getattr(m.scaler, k), dtype=np.float64) for k in ("scale", "min", "data_min", "data_max"))),
+        net=net,
+        state=rebuild("state", state_template),
+        next_rows=m.next_rows,
+        seeds=tuple(m.seeds),
+        tail_dates=np.asarray([np.datetime64(d, "ns") for d in s.tail_dates], dtype="datetime64[ns]"),
+        tail_values=np.asarray(s.tail_values, dtype=np.float64),
+        first_date=np.datetime64(s.first_training_target, "ns"),
+        frequency=s.frequency,
+        positional=s.positional,
+        series_name=s.name,
+        value_name=s.value_name,
+        calibration=intervals.Calibration(cal.widen, cal.exact, cal.origins),
+        backtest=backtest,
+        info=m.info,
+        tail_covariates=np.stack([np.asarray(s.tail_covariates[c], dtype=np.float64) for c in framing.covariates], axis=1) if framing.covariates else None,
+    )
+
+
+__all__ = ["FORMAT_VERSION", "read", "save"]

@@ -1,0 +1,80 @@
+"""Write a forecast: the CSV table and a PNG of recent history, the forecast and its bands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.store.fileio import atomic_path
+
+
+def date_text(dates) -> list | np.ndarray:
+    if not isinstance(dates, pd.DatetimeIndex) and np.issubdtype(np.asarray(dates).dtype, np.integer):
+        return np.asarray(dates)  # positions of a values-only series
+    idx = pd.DatetimeIndex(dates)
+    with_time = bool((idx != idx.normalize()).any())
+    return list(idx.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d"))
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` (dates as ISO text), atomically."""
+    out = table.copy()
+    out["date"] = date_text(table["date"])
+    with atomic_path(Path(path)) as tmp:
+        out.to_csv(tmp, index=False)
+    return Path(path)
+
+
+def paths_table(paths: np.ndarray, dates, seeds) -> pd.DataFrame:
+    """Each replica's recursive path, long: ``date, step, seed, value`` (one row per seed and step)."""
+    P, H = paths.shape
+    return pd.DataFrame(
+        {
+            "date": np.tile(np.asarray(date_text(dates), dtype=object), P),
+            "step": np.tile(np.arange(1, H + 1), P),
+            "seed": np.repeat(np.asarray(seeds, dtype=np.int64), H),
+            "value": np.asarray(paths, dtype=np.float64).ravel(),
+        }
+    )
+
+
+def write_table(table: pd.DataFrame, path: Path) -> Path:
+    """Any table as CSV, atomically."""
+    with atomic_path(Path(path)) as tmp:
+        table.to_csv(tmp, index=False)
+    return Path(path)
+
+
+def plot(history_x, history_y, table: pd.DataFrame, path: Path, *, title: str, recent: int = 120) -> Path:
+    """History (the last ``recent`` observations), the ensemble mean and median, 80% and 95% bands.
+
+    Args:
+      history_x / history_y: the observations' dates (or positions) and values.
+      table: from :meth:`lstmtune.forecast.forecaster.Forecaster.forecast`.
+      path: the PNG to write (atomically).
+      title: the figure's title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    hx, hy = np.asarray(history_x)[-recent:], np.asarray(history_y)[-recent:]
+    fx = np.asarray(table["date"])
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.plot(hx, hy, color="black", lw=1.2, label="observed")
+    ax.fill_between(fx, table["lower_95"], table["upper_95"], color="tab:blue", alpha=0.18, lw=0, label="95% interval")
+    ax.fill_between(fx, table["lower_80"], table["upper_80"], color="tab:blue", alpha=0.35, lw=0, label="80% interval")
+    ax.plot(fx, table["mean"], color="tab:blue", lw=1.6, label="forecast (ensemble mean)")
+    ax.plot(fx, table["median"], color="tab:blue", lw=1, ls="--", label="ensemble median")
+    ax.set_title(re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", title))  # a user's name: no control characters
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return Path(path)

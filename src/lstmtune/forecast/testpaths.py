@@ -1,0 +1,152 @@
+"""The selected configuration's forecasts of the test period, as the report shows them.
+
+The study keeps scores, not forecasts. To draw forecast against actual, the
+selected configuration is retrained with the study's seeds on the observations
+before the test (what its test scores were computed from) and then:
+
+- **one-step**: walk-forward through the test, each input observed, the state
+  warmed through the training rows first: the forecasts the test RMSE scored;
+- **multi-step**: recursive from the test's start, each step's forecast fed
+  back as the next input (:meth:`lstmtune.forecast.forecaster.Forecaster.paths`),
+  which is what a forecast of the future does. Covariates, if the study reads
+  any, are their observed values in the test period (known in advance, as
+  ``lstmtune forecast --future`` takes them).
+
+Computed here, drawn by :func:`lstmtune.report.figures.test_forecasts`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.errors import LstmtuneError
+
+
+@dataclasses.dataclass(frozen=True)
+class TestPaths:
+    """Per-repeat forecasts of the test observations.
+
+    Attributes:
+      study / label: the sub-study and configuration drawn.
+      config_key / params: that configuration's key and parameters (as in ``results.csv``).
+      seeds: one per repeat (the study's).
+      dates / actual: the test observations, ``(T,)``.
+      one_step / multi_step: ``(R, T)`` forecasts in original units.
+      history_dates / history_values: observations before the test (up to ``3 T``), for context.
+    """
+
+    study: str
+    label: str
+    seeds: tuple[int, ...]
+    dates: np.ndarray
+    actual: np.ndarray
+    one_step: np.ndarray
+    multi_step: np.ndarray
+    history_dates: np.ndarray
+    history_values: np.ndarray
+    config_key: str = ""
+    params: dict = dataclasses.field(default_factory=dict)
+
+    def rmse(self, which: str = "one_step") -> np.ndarray:
+        """Each repeat's RMSE over the test, ``(R,)``."""
+        return np.sqrt(np.mean((getattr(self, which) - self.actual) ** 2, axis=1))
+
+    def table(self) -> pd.DataFrame:
+        """Long table, one row per (repeat, date): ``config, label, study``, the configuration's
+        parameters (as ``results.csv`` has them), then ``date, actual, repeat, seed, one_step,
+        multi_step`` (``test_forecasts.csv``)."""
+        R, T = self.one_step.shape
+        return pd.DataFrame(
+            {
+                "config": self.config_key,
+                "label": self.label,
+                "study": self.study,
+                **{k: [v] * (R * T) for k, v in self.params.items()},
+                "date": np.tile(self.dates, R),
+                "actual": np.tile(self.actual, R),
+                "repeat": np.repeat(np.arange(R), T),
+                "seed": np.repeat(np.asarray(self.seeds), T),
+                "one_step": self.one_step.ravel(),
+                "multi_step": self.multi_step.ravel(),
+            }
+        )
+
+
+def from_table(table: pd.DataFrame, series, test_size: int) -> TestPaths:
+    """Read back :meth:`TestPaths.table` (``lstmtune report`` redraws without retraining)."""
+    table = table.sort_values(["repeat", "date"], kind="stable")
+    R = int(table["repeat"].nunique())
+    T = len(table) // max(R, 1)
+    if R < 1 or T != test_size or len(table) != R * T:
+        raise LstmtuneError(f"test_forecasts.csv: expected {test_size} dates per repeat")
+    before = len(series) - test_size
+    k = min(3 * test_size, before)
+    from lstmtune.study.spec import PARAMETERS
+
+    first = table.iloc[0]
+    return TestPaths(
+        study=str(first["study"]),
+        label=str(first["label"]),
+        config_key=str(first["config"]),
+        params={k: (None if pd.isna(first[k]) else first[k].item() if hasattr(first[k], "item") else first[k]) for k in table.columns if k in PARAMETERS},
+        seeds=tuple(int(x) for x in table["seed"].to_numpy()[::T]),
+        dates=np.asarray(series.dates[-test_size:]),
+        actual=np.asarray(series.values[-test_size:], dtype=np.float64),
+        one_step=table["one_step"].to_numpy(dtype=np.float64).reshape(R, T),
+        multi_step=table["multi_step"].to_numpy(dtype=np.float64).reshape(R, T),
+        history_dates=np.asarray(series.dates[before - k : before]),
+        history_values=np.asarray(series.values[before - k : before], dtype=np.float64),
+    )
+
+
+def compute(results, study: str, label: str) -> TestPaths:
+    """Retrain ``label`` of sub-study ``study`` on the data before the test and forecast the test.
+
+    Args:
+      results: the :class:`lstmtune.study.results.StudyResults`.
+      study / label: which configuration (e.g. :meth:`lstmtune.study.analysis.Analysis.best_overall`).
+
+    Raises:
+      LstmtuneError: no such configuration, no repeat scored on the test, or the retraining diverged.
+    """
+    from lstmtune.forecast import forecaster
+    from lstmtune.study.planner import seeds_for
+
+    point = next((p for p in results.points if p.study == study and p.label == label), None)
+    if point is None:
+        raise LstmtuneError(f"no configuration {study}:{label} in the study")
+    runs = results.runs
+    tested = runs[(runs["config"] == point.config.key) & runs["test_rmse"].notna()]
+    if tested.empty:
+        raise LstmtuneError(f"{label}: no repeat was scored on the test set")
+    spec, series = results.spec, results.series
+    T = spec.data.test_size
+    before = series.head(len(series) - T)
+    seeds = seeds_for(spec, point.config, int(tested["repeat"].max()) + 1)
+    covariates = tuple(spec.data.covariates)
+    model = forecaster.fit(
+        before, point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False,
+        covariates=covariates, calendar=tuple(spec.data.calendar),
+    )
+    one = model.one_step(series).to_numpy().T[:, -T:]
+    # Covariates in the test period are taken as known (their observed values), as a
+    # forecast of the future takes them from --future.
+    future = {name: series.covariate(name)[-T:] for name in covariates} or None
+    multi, _, _ = model.paths(T, history=before, future=future)
+    k = min(3 * T, len(before))
+    return TestPaths(
+        study=study,
+        label=label,
+        config_key=point.config.key,
+        params=point.config.params(),
+        seeds=tuple(seeds),
+        dates=np.asarray(series.dates[-T:]),
+        actual=np.asarray(series.values[-T:], dtype=np.float64),
+        one_step=np.asarray(one, dtype=np.float64),
+        multi_step=np.asarray(multi, dtype=np.float64),
+        history_dates=np.asarray(before.dates[-k:]),
+        history_values=np.asarray(before.values[-k:], dtype=np.float64),
+    )

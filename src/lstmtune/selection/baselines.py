@@ -1,0 +1,344 @@
+"""Baseline forecasts every result is shown against.
+
+Each baseline is a walk-forward one-step forecast of the last ``test_size``
+observations using only values observed before the forecast time; models with
+parameters (AR, exponential smoothing) fit them on the training part only and
+keep them fixed through the test, as the LSTM does. All are scored in original
+units.
+
+- persistence, seasonal naive (period ``m``: ``[data] period``, else inferred
+  from the dates, :func:`lstmtune.data.series.infer_period`), the training mean;
+- AR(p): a linear autoregression with intercept on the lag-1 differences (the
+  LSTM's inputs before scaling; an affine scaling changes nothing in a least
+  squares fit with intercept), ``statsmodels`` ``AutoReg``; ``p`` the study's
+  lags, and ``p`` chosen by AIC in ``1..min(12, n_train // 4)``;
+- exponential smoothing (``statsmodels`` state-space ETS, fit by maximum likelihood):
+  damped additive trend, plus additive seasonality when ``m`` is known; each
+  part only when the training part holds at least twice as many observations
+  as the model has parameters (seasonal: ``2 (m + 6)``, so always two full
+  seasons; damped trend: 10; else level only, at least 4).
+  The one-step forecasts through the test filter the whole series with the
+  training fit's parameters and initial states (no refit).
+
+A baseline that cannot be computed on a split (no seasonal period, a constant
+or too short training part, a failed fit) is an :class:`Unavailable` with its
+reason (:func:`evaluate`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import warnings
+
+import numpy as np
+
+from lstmtune.selection import metrics
+from lstmtune.errors import LstmtuneError
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """One baseline's forecasts of the test observations and their scores.
+
+    Attributes:
+      name: e.g. ``"seasonal naive (m=12)"``, ``"AR(3) AIC"``.
+      description: how it forecasts, in words.
+      forecast: read-only ``(test_size,)`` forecasts in original units.
+      scores: metric name -> value (:func:`lstmtune.selection.metrics.all_metrics`).
+    """
+
+    name: str
+    description: str
+    forecast: np.ndarray
+    scores: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Unavailable:
+    """A baseline that could not be computed on a split, and why (one line)."""
+
+    name: str
+    reason: str
+
+
+def persistence(values: np.ndarray, test_size: int) -> np.ndarray:
+    """Forecast each test value by the observation just before it."""
+    n = len(values)
+    return np.asarray(values[n - test_size - 1 : n - 1], dtype=np.float64)
+
+
+def seasonal_naive(values: np.ndarray, test_size: int, period: int) -> np.ndarray:
+    """Forecast each test value by the observation ``period`` steps before it."""
+    n = len(values)
+    if period < 1 or n - test_size - period < 0:
+        raise LstmtuneError(f"seasonal period {period} needs at least {test_size + period} observations, have {n}")
+    return np.asarray(values[n - test_size - period : n - period], dtype=np.float64)
+
+
+def persistence_rmse(values: np.ndarray, test_size: int) -> float:
+    """RMSE of :func:`persistence` on the last ``test_size`` observations."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(metrics.rmse(values[-test_size:], persistence(values, test_size)))
+
+
+def check_scoreable(values: np.ndarray, test_size: int, *, name: str, split: str = "test") -> None:
+    """Refuse a holdout that persistence forecasts exactly: with its RMSE 0, skill
+    (``1 - RMSE / persistence RMSE``) is undefined, and so is MASE on a constant series.
+
+    ``lstmtune run`` checks every holdout before training; ``lstmtune baseline`` the test set.
+
+    Args:
+      values: the series, ``(n,)``.
+      test_size: the holdout's last observations.
+      name: the data's name (file path or built-in name), for the message.
+      split: the holdout's name, for the message.
+
+    Raises:
+      DataError: the holdout and the observation before it are all equal.
+    """
+    from lstmtune.errors import DataError
+
+    if np.ptp(np.asarray(values[-test_size - 1 :], dtype=np.float64)) == 0.0:
+        raise DataError(
+            f"{name}: the series is constant over the last {test_size} observations of the {split} split, so persistence "
+            "forecasts them exactly (RMSE 0) and skill is undefined; use more varied data or another split"
+        )
+
+
+def training_mean(values: np.ndarray, test_size: int) -> np.ndarray:
+    """Forecast every test value by the mean of the training observations."""
+    train = np.asarray(values[: len(values) - test_size], dtype=np.float64)
+    return np.full(test_size, train.mean())
+
+
+@contextlib.contextmanager
+def _quiet_fit():
+    """Silence what ``statsmodels`` says while fitting short or degenerate series, and nothing else.
+
+    The fit is still used: ``ConvergenceWarning`` (the optimizer stopped at its
+    iteration limit), ``SingularMatrixWarning`` (a rank-deficient AR design, e.g.
+    a straight line's constant differences: least squares still gives the
+    minimum-norm solution) and NumPy's floating-point warnings (the log of a zero
+    residual variance in the AIC, overflow in a diverging trial of the optimizer).
+    """
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, SingularMatrixWarning
+
+    with warnings.catch_warnings(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", category=SingularMatrixWarning)
+        yield
+
+
+def ar_order(train_diffs: np.ndarray) -> int:
+    """The AR order minimising the AIC, in ``1..min(12, len // 4)`` (``statsmodels`` ``ar_select_order``;
+    all orders are compared on the same observations).
+
+    Args:
+      train_diffs: the training part's lag-1 differences, ``(n,)``.
+
+    Raises:
+      LstmtuneError: fewer than 4 differences.
+    """
+    from statsmodels.tsa.ar_model import ar_select_order
+
+    if len(train_diffs) < 4:
+        raise LstmtuneError(f"choosing an AR order needs at least 4 training differences, have {len(train_diffs)}")
+    with _quiet_fit():
+        lags = ar_select_order(train_diffs, maxlag=max(1, min(12, len(train_diffs) // 4)), ic="aic", trend="c").ar_lags
+    return max(lags) if lags else 1  # the AIC may prefer no lag (drift only): the smallest AR is the closest
+
+
+def autoregression(values: np.ndarray, test_size: int, p: int | None) -> tuple[np.ndarray, int]:
+    """AR(p) on the lag-1 differences, fit on the training part, walk-forward over the test.
+
+    Args:
+      values: the series, ``(n,)``.
+      test_size: observations forecast.
+      p: the order; None chooses it by AIC (:func:`ar_order`).
+
+    Returns:
+      ``(forecast, p)``: forecasts in original units ``(test_size,)`` and the order used.
+
+    Raises:
+      LstmtuneError: fewer than ``p + 2`` training differences.
+    """
+    from statsmodels.tsa.ar_model import AutoReg
+
+    values = np.asarray(values, dtype=np.float64)
+    diffs = np.diff(values)
+    n_train = len(diffs) - test_size  # differences of training observations only
+    train = diffs[:n_train]
+    if p is None:
+        p = ar_order(train)
+    if n_train < p + 2:
+        raise LstmtuneError(f"AR({p}) needs at least {p + 2} training differences, have {n_train}")
+    with _quiet_fit():
+        params = AutoReg(train, lags=p, trend="c").fit().params  # [c, phi_1 .. phi_p]
+    # Row j: the p observed differences before difference n_train + j, most recent first.
+    past = np.lib.stride_tricks.sliding_window_view(diffs[n_train - p : len(diffs) - 1], p)[:, ::-1]
+    return values[n_train : len(diffs)] + params[0] + past @ params[1:], p  # last observation + predicted change
+
+
+LONG_SEASON = 24  # longer seasonal periods get heuristic initial states (:func:`exponential_smoothing`)
+
+
+def exponential_smoothing(values: np.ndarray, test_size: int, period: int | None) -> tuple[np.ndarray, str]:
+    """Exponential smoothing (ETS, additive errors) fit on the training part; one-step forecasts of the test.
+
+    ``statsmodels``' state-space ``ExponentialSmoothing``, fit by maximum
+    likelihood with estimated initial states. Damped additive trend (an
+    undamped trend extrapolates too far on short series) and additive
+    seasonality of period ``period``, each only with at least twice as many
+    training observations as the model has parameters: ``2 (period + 6)`` for
+    the seasonal model (always two full seasons), 10 for the damped trend, 4
+    for the level-only (simple) model. Seasons longer than ``LONG_SEASON`` take
+    their initial states from the first cycles instead of estimating them.
+
+    Maximum likelihood rather than Holt-Winters' least squares: on short
+    series the least-squares fit tends to the degenerate no-smoothing corner
+    (on shampoo's 24 training months it is a straight line, ``alpha = beta =
+    0``, test RMSE 167.9, worse than persistence), while the likelihood fit
+    keeps smoothing (RMSE 92.8).
+
+    Args:
+      values: the series, ``(n,)``.
+      test_size: observations forecast.
+      period: the seasonal period, or None.
+
+    Returns:
+      ``(forecast, description)``: ``(test_size,)`` forecasts in original units and the model in words.
+
+    Raises:
+      LstmtuneError: fewer than 4 training observations, or non-finite forecasts.
+    """
+    from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
+
+    values = np.asarray(values, dtype=np.float64)
+    train = values[: len(values) - test_size]
+    n = len(train)
+    if n < 4:
+        raise LstmtuneError(f"exponential smoothing needs at least 4 training observations, have {n}")
+    seasonal = period if period is not None and period > 1 and n >= 2 * (period + 6) else None
+    trend = n >= 10
+    # Long seasons: m - 1 initial seasonal states estimated by likelihood take tens of
+    # seconds (m = 52 on 1,000 weeks: ~30 s); they are then set from the first cycles.
+    init = "heuristic" if seasonal is not None and seasonal > LONG_SEASON else "estimated"
+    with _quiet_fit():
+        fitted = ExponentialSmoothing(train, trend=trend, damped_trend=trend, seasonal=seasonal, initialization_method=init).fit(disp=False)
+        whole = fitted.apply(values)  # the training fit's parameters and initial states, filtered through every observation
+        # The prediction at t is the one-step forecast from the observations before t.
+        forecast = np.asarray(whole.predict(start=n, end=len(values) - 1), dtype=np.float64)
+    if not np.isfinite(forecast).all():
+        raise LstmtuneError("exponential smoothing: the fit gives non-finite forecasts")
+    what = "damped additive trend" if trend else "level only (simple)"
+    if seasonal:
+        what += f", additive seasonality m={seasonal}" + (" (initial states from the first cycles)" if init == "heuristic" else "")
+    elif period is not None and period > 1:
+        what += f" (no seasonality: {n} training observations are too few for m={period})"
+    return forecast, what
+
+
+def for_study(spec, series, holdout: int) -> list[Baseline]:
+    """The baselines of a study's split: its period (``[data] period``, else inferred from the dates) and lags.
+
+    Args:
+      spec: the :class:`lstmtune.study.spec.StudySpec`.
+      series: the :class:`lstmtune.data.series.Series` split (its last ``holdout`` observations forecast).
+      holdout: observations forecast.
+
+    Returns:
+      The available baselines, persistence first (as :func:`evaluate_all`).
+    """
+    period = spec.data.period if spec.data.period is not None else series.period
+    return list(_evaluate_cached(tuple(np.asarray(series.values, dtype=np.float64).tolist()), holdout, period, spec.transforms.lags)[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _evaluate_cached(values: tuple[float, ...], test_size: int, period: int | None, lags: int) -> tuple[tuple[Baseline, ...], tuple[Unavailable, ...]]:
+    """A study asks for the same split's baselines from several places: fit them once."""
+    available, unavailable = evaluate(np.asarray(values), test_size=test_size, period=period, lags=lags)
+    return tuple(available), tuple(unavailable)
+
+
+def best_baseline(baselines: list[Baseline]) -> Baseline:
+    """The baseline with the lowest RMSE (the first of equals, so persistence on a tie)."""
+    return min(baselines, key=lambda b: b.scores["rmse"])
+
+
+def evaluate_all(values: np.ndarray, test_size: int = 12, period: int | None = None, lags: int = 1) -> list[Baseline]:
+    """The baselines that could be computed, persistence first (:func:`evaluate` without the reasons)."""
+    return evaluate(values, test_size=test_size, period=period, lags=lags)[0]
+
+
+def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None, lags: int = 1) -> tuple[list[Baseline], list[Unavailable]]:
+    """Score persistence, seasonal naive, the training mean, AR(p) and exponential smoothing.
+
+    Args:
+      values: the series in original units, shape ``(n,)``.
+      test_size: number of final observations forecast.
+      period: the seasonal period (None: none known; 1: none, seasonal naive would be persistence).
+      lags: the study's lags: the order of the first AR baseline.
+
+    Returns:
+      ``(available, unavailable)``: one :class:`Baseline` per method computed, in the
+      order persistence, seasonal naive, training mean, AR(lags), AR(p by AIC) when
+      another order, exponential smoothing; and one :class:`Unavailable` per method
+      that could not be, with its reason.
+
+    Raises:
+      LstmtuneError: ``test_size`` is not in ``1..n-1``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n = len(values)
+    if not 1 <= test_size < n:
+        raise LstmtuneError(f"test_size must be between 1 and {n - 1}, got {test_size}")
+    actual, train = values[-test_size:], values[:-test_size]
+    candidates = [("persistence", "previous observation", persistence(values, test_size))]
+    unavailable = []
+    if period is None:
+        unavailable.append(Unavailable("seasonal naive", "no seasonal period: the dates are yearly, irregular or absent; set [data] period (or --period)"))
+    elif period == 1:
+        unavailable.append(Unavailable("seasonal naive (m=1)", "period 1: it would be persistence"))
+    elif n - test_size - period < 0:
+        unavailable.append(Unavailable(f"seasonal naive (m={period})", f"needs at least {test_size + period} observations, have {n}"))
+    else:
+        candidates.append((f"seasonal naive (m={period})", f"observation {period} steps earlier", seasonal_naive(values, test_size, period)))
+    candidates.append(("training mean", "mean of the training observations", training_mean(values, test_size)))
+    if np.ptp(train) == 0:  # every model of a constant training part forecasts persistence
+        reason = "the training observations are constant: the fitted model is persistence"
+        unavailable += [Unavailable(f"AR({lags})", reason), Unavailable("exponential smoothing", reason)]
+    else:
+        _add_models(values, test_size, period, lags, candidates, unavailable)
+    available = []
+    for name, description, forecast in candidates:
+        forecast.flags.writeable = False  # shared through the cache
+        scores = {k: float(v) for k, v in metrics.all_metrics(actual, forecast, train, m=1).items()}
+        available.append(Baseline(name=name, description=description, forecast=forecast, scores=scores))
+    return available, unavailable
+
+
+def _add_models(values: np.ndarray, test_size: int, period: int | None, lags: int, candidates: list, unavailable: list) -> None:
+    """Append AR(lags), AR(p by AIC) and exponential smoothing to ``candidates``, or their reasons to ``unavailable``."""
+    failures = (LstmtuneError, ValueError, np.linalg.LinAlgError)  # statsmodels raises ValueError/LinAlgError on unfittable data
+    ar = []
+    for p in (lags, None):
+        name = f"AR({lags})" if p is not None else "AR(p) AIC"
+        try:
+            forecast, used = autoregression(values, test_size, p)
+        except failures as err:
+            unavailable.append(Unavailable(name, str(err)))
+            continue
+        if p is None and used in ar:  # the AIC chose the study's order: one row, saying so
+            i = next(i for i, c in enumerate(candidates) if c[0] == f"AR({used})")
+            candidates[i] = (candidates[i][0], candidates[i][1] + " (also the AIC's choice)", candidates[i][2])
+            continue
+        ar.append(used)
+        name = f"AR({used})" + (" AIC" if p is None else "")
+        candidates.append((name, f"linear autoregression of order {used} on the differences", forecast))
+    try:
+        forecast, what = exponential_smoothing(values, test_size, period)
+        candidates.append(("exponential smoothing", what, forecast))
+    except failures as err:
+        unavailable.append(Unavailable("exponential smoothing", str(err)))

@@ -1,0 +1,249 @@
+"""Train a plan's populations and keep their results in a store: the one way a study is executed.
+
+:func:`execute` (``plan, series, store``) computes the runs of a plan missing from
+a results store and returns all of them as :class:`lstmtune.study.results.StudyResults`.
+It is resumable and safe with several workers on one store (see
+:mod:`lstmtune.study.runner` for claims, owners and heartbeats); with an in-memory
+store (:class:`lstmtune.store.MemoryStore`, the default) it is a plain run.
+Populations are trained by an executor of one population
+(:class:`LocalExecutor`: the engine, in this process).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.engine import trainer as engine
+from lstmtune.selection import metrics
+from lstmtune.data.series import Series
+from lstmtune.errors import LstmtuneError, SpecError
+from lstmtune.study.planner import Plan, Population, plan
+from lstmtune.data.problem import Framing, Problem, prepare
+from lstmtune.study.results import StudyResults, assemble
+from lstmtune.study.runner import STALE_S, _done_keys, _items, _wait_for_others, heartbeat, new_owner, open_study, release_dead
+from lstmtune.study.spec import NUMERIC, StudySpec
+from lstmtune.store import MemoryStore, Store
+
+METRICS = metrics.NAMES
+
+
+def prepare_checked(series: Series, framing: Framing, batch_size: int) -> Problem:
+    """:func:`prepare`, with errors naming the study keys involved."""
+    if framing.test_size >= len(series):
+        raise SpecError(f"data.test_size = {framing.test_size} must be smaller than the series length {len(series)}")
+    try:
+        return prepare(series, framing, batch_size)
+    except LstmtuneError as err:
+        raise SpecError(f"study settings do not fit the data (data.test_size, model.batch_size, transforms.*): {err}") from None
+
+
+def validate(plan_: Plan, series: Series) -> dict[tuple, Problem]:
+    """Prepare every population's problem before any training, so bad settings fail fast."""
+    problems = {}
+    for pop in plan_.populations:
+        key = problem_key(pop)
+        if key not in problems:
+            problems[key] = prepare_checked(series, pop.framing, key[1])
+    return problems
+
+
+def problem_key(pop: Population) -> tuple:
+    """Stateful training rows must divide into the batch's streams; stateless ones need not."""
+    return (pop.framing, pop.arch.batch_size if pop.arch.stateful else 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """Runs of one population claimed by this worker.
+
+    Attributes:
+      index: the population's position in the plan.
+      population: the population, with only the replicas claimed.
+      problem: its prepared data.
+      claimed: ``(config key, repeat)`` of the runs to commit.
+    """
+
+    index: int
+    population: Population
+    problem: Problem
+    claimed: frozenset
+
+
+def population_hyper(population: Population) -> engine.Hyper:
+    """The population's numeric settings, one value per replica (from each replica's configuration)."""
+    seeds = [r.seed for r in population.replicas]
+    return engine.make_hyper(population.arch, seeds, **{name: [getattr(r.config, name) for r in population.replicas] for name in NUMERIC})
+
+
+class LocalExecutor:
+    """Trains populations one after another in this process.
+
+    An executor trains :class:`Job` s: ``map(jobs, on_epochs)`` yields
+    ``(job, result, seconds)`` for each, in any order, taking jobs from the
+    iterable only when it is ready to start them (jobs are claimed lazily, so
+    other processes sharing the store can take the rest). See
+    :class:`lstmtune.study.ray_executor.RayExecutor` for one that runs them on a cluster.
+    """
+
+    def run(
+        self, population: Population, problem: Problem, on_epochs: Callable[[int, int], None] | None = None
+    ) -> engine.PopulationResult:
+        """Train one population here."""
+        return engine.train_population(problem, population.arch, population.schedule, population_hyper(population), seeds=[r.seed for r in population.replicas], on_epochs=on_epochs)
+
+    def map(self, jobs: Iterable[Job], on_epochs: Callable[[Population, int, int], None] | None = None) -> Iterator[tuple[Job, engine.PopulationResult, float]]:
+        for job in jobs:
+            progress = None if on_epochs is None else (lambda d, t, pop=job.population: on_epochs(pop, d, t))
+            t0 = time.perf_counter()
+            result = self.run(job.population, job.problem, progress)
+            yield job, result, time.perf_counter() - t0
+
+
+def execute(
+    plan_: Plan,
+    series: Series,
+    store: Store | None = None,
+    *,
+    owner: str | None = None,
+    executor: LocalExecutor | None = None,
+    on_population: Callable[[int, int, Population], None] | None = None,
+    on_epochs: Callable[[Population, int, int], None] | None = None,
+    stale_s: float = STALE_S,
+    poll_s: float = 0.5,
+) -> StudyResults:
+    """Compute the runs of ``plan_`` missing from ``store``, then return all of them.
+
+    Args:
+      plan_: from :func:`lstmtune.study.planner.plan`.
+      series: the loaded data.
+      store: where results live; finished runs found there are not recomputed
+        (default: a new :class:`~lstmtune.store.MemoryStore`: nothing kept).
+      owner: this worker's id (default :func:`new_owner`).
+      executor: trains the populations (default :class:`LocalExecutor`; or
+        :class:`lstmtune.study.ray_executor.RayExecutor`). Results are committed here, by
+        this process, whichever trains them.
+      on_population: ``(done, total, population)`` after each population (skipped ones too).
+      on_epochs: ``(population, epochs_done, epochs_total)`` during training (local only).
+      stale_s: claims silent for longer are considered abandoned.
+      poll_s: how often to look for runs other workers are finishing.
+
+    Returns:
+      The study's results, read back from the store.
+    """
+    executor = executor or LocalExecutor()
+    store = MemoryStore() if store is None else store
+    owner = owner or new_owner()
+    t0 = time.perf_counter()
+    problems = validate(plan_, series)
+    study_id, notices = open_study(store, plan_, series)
+    release_dead(store, study_id, stale_s)
+    total = len(plan_.populations)
+    counts = {"populations": 0, "runs": 0, "seen": 0}
+
+    def seen(pop: Population) -> None:
+        counts["seen"] += 1
+        if on_population:
+            on_population(counts["seen"], total, pop)
+
+    try:
+        with heartbeat(store, owner):
+            while True:
+                counts["seen"] = 0
+                jobs = _claims(plan_, problems, store, study_id, owner, skipped=seen)
+                for job, result, seconds in executor.map(jobs, on_epochs):
+                    n = _commit(plan_, job, result, seconds, series, store, study_id, owner)
+                    counts["populations"] += n > 0
+                    counts["runs"] += n
+                    seen(plan_.populations[job.index])
+                if _wait_for_others(store, study_id, plan_, stale_s, poll_s):
+                    break
+                # Runs neither done nor claimed (another worker gave up): another pass.
+    except BaseException:
+        store.release(study_id, owner)  # Ctrl-C or an error: give back what is unfinished
+        raise
+    t1 = time.perf_counter()
+    frame = store.runs(study_id)
+    rows = frame.drop(columns=[c for c in ("status", "train_seconds") if c in frame]).to_dict("records")
+    for r in rows:
+        r["diverged_epoch"] = None if pd.isna(r["diverged_epoch"]) else int(r["diverged_epoch"])
+    results = assemble(plan_, series, problems, rows, store.curves(study_id), {"train_s": t1 - t0})
+    results.timings["populations_trained"] = counts["populations"]
+    results.timings["runs_trained"] = counts["runs"]
+    results.notices.extend(notices)
+    return results
+
+
+def _claims(plan_, problems, store, study_id, owner, skipped: Callable[[Population], None]) -> Iterator[Job]:
+    """Claim each population's missing runs in turn (when the executor asks for the next job)."""
+    for i, pop in enumerate(plan_.populations):
+        done = set(zip(*_done_keys(store, study_id)))
+        wanted = [it for it in _items(pop) if (it[0], it[1]) not in done]
+        claimed = set(store.claim(study_id, [it[:3] for it in wanted], owner)) if wanted else set()
+        if not claimed:
+            skipped(pop)
+            continue
+        need = {(fam, rep) for key, rep, _, fam in wanted if (key, rep) in claimed}
+        sub = dataclasses.replace(pop, replicas=tuple(r for r in pop.replicas if (r.family, r.repeat) in need))
+        yield Job(i, sub, problems[problem_key(pop)], frozenset(claimed))
+
+
+def _commit(plan_, job: Job, result, seconds: float, series, store, study_id, owner) -> int:
+    """Store a trained job's runs in one transaction. Returns runs stored."""
+    rows, curves = population_rows(plan_, job.population, job.problem, result, series)
+    per_run = seconds / max(1, job.population.size)
+    rows = [dict(r, train_seconds=per_run) for r in rows if (r["config"], r["repeat"]) in job.claimed]
+    store.complete(study_id, owner, rows, {k: v for k, v in curves.items() if k in job.claimed})
+    return len(rows)
+
+
+def population_rows(
+    plan_: Plan, pop: Population, prob: Problem, result: engine.PopulationResult, series: Series
+) -> tuple[list[dict], dict[tuple[str, int], np.ndarray]]:
+    """One row per (configuration, replica) of a trained population, and its curves.
+
+    Curves ``(epochs, 2)`` are kept for repeats below ``plan_.curve_repeats``
+    when the population was scored every epoch.
+    """
+    train_values = series.values[: -plan_.spec.data.test_size]
+    scored = slice(-plan_.score_last, None) if plan_.score_last else slice(None)
+    ckpt = {int(e): k for k, e in enumerate(result.checkpoints)}
+    rows, curves = [], {}
+    for config in pop.configs:
+        c = ckpt[config.epochs]
+        ks = [k for k, r in enumerate(pop.replicas) if r.family == config.family]
+        test_fc = prob.invert(result.test_pred[ks, c], "test")[:, scored]
+        train_fc = prob.invert(result.train_pred[ks, c], "train")
+        scores = metrics.all_metrics(prob.test_actual[scored], test_fc, train_values)
+        train_rmse = metrics.rmse(prob.train_actual, train_fc)
+        for j, k in enumerate(ks):
+            replica = pop.replicas[k]
+            div = int(result.diverged_epoch[k])
+            diverged = 0 < div <= config.epochs
+            row = {"config": config.key, **config.params(), "repeat": replica.repeat, "seed": replica.seed}
+            for m in METRICS:
+                row[f"test_{m}"] = float("nan") if diverged else float(scores[m][j])
+            row["train_rmse"] = float("nan") if diverged else float(train_rmse[j])
+            row["diverged"] = diverged
+            row["diverged_epoch"] = div if diverged else None
+            rows.append(row)
+            if replica.repeat < plan_.curve_repeats and pop.schedule.eval_every == 1:
+                curves[(config.key, replica.repeat)] = np.asarray(result.curves[k, : config.epochs], dtype=np.float32)
+    return rows, curves
+
+
+def run_study(spec: StudySpec, series: Series | None = None, **kwargs) -> StudyResults:
+    """Plan and execute a study (loading its data when not given)."""
+    from lstmtune.data.series import load
+
+    if series is None:
+        d = spec.data
+        series = load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates)
+    return execute(plan(spec), series, **kwargs)
+
+
+__all__ = ["Job", "LocalExecutor", "execute", "population_hyper", "population_rows", "prepare_checked", "problem_key", "run_study", "validate"]

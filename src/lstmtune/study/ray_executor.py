@@ -1,0 +1,126 @@
+"""Train a study's populations on a Ray cluster (``lstmtune run --executor ray``).
+
+:class:`RayExecutor` is an executor of :func:`lstmtune.study.executor.execute`: the
+process that runs the study claims the runs, sends each population to the
+cluster as one Ray task (:func:`train_task`: the engine on that machine's CPU
+or GPU), and commits each result to the study's store as it arrives, exactly
+as the local executor does. Only that process touches the store, so a cluster
+needs no shared database (PostgreSQL stays useful for several ``lstmtune run``
+processes on one study).
+
+A task whose worker process or machine dies is retried by Ray (``max_retries``);
+the other populations are unaffected, and results committed before are kept. A
+population's bits do not depend on where it runs (same engine, same seeds; see
+:data:`lstmtune.engine.trainer.PAD`), so results equal the local executor's.
+
+Needs the ``ray`` extra: ``pip install 'lstmtune[ray]'``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from lstmtune.errors import LstmtuneError
+from lstmtune.study.executor import Job, population_hyper
+
+
+def train_task(arch, schedule, hyper, seeds, problem, device=None):
+    """What a Ray worker runs: one population on the engine (:func:`lstmtune.engine.trainer.train_population`),
+    on ``device`` (``auto``, ``cpu`` or ``gpu``; None: the worker's ``$LSTMTUNE_DEVICE`` or auto)."""
+    import os
+
+    from lstmtune.engine import trainer as engine
+
+    if device is not None:
+        os.environ["LSTMTUNE_DEVICE"] = device  # read by engine.device_for in this worker
+    return engine.train_population(problem, arch, schedule, hyper, seeds=seeds)
+
+
+@functools.cache
+def _remote(task: Callable):
+    import ray
+
+    return ray.remote(task)
+
+
+class RayExecutor:
+    """Runs populations as Ray tasks (see the module docstring).
+
+    Args:
+      address: a running cluster's address (``HOST:6379``, or ``"auto"``); None
+        starts a local Ray instance for this process.
+      device: where each task trains on its worker (``auto``, ``cpu``, ``gpu``); None: the
+        worker's own ``$LSTMTUNE_DEVICE`` or auto. The driver need not have that device.
+      num_cpus / num_gpus: resources each task asks for (``num_gpus`` default: 1 with
+        ``device="gpu"``, else 0: Ray then schedules tasks on GPU nodes only when asked).
+      max_retries: retries of a task whose worker died.
+      task: the function run per population (default :func:`train_task`; tests
+        wrap it). It must be importable by the workers.
+      init: extra arguments of ``ray.init``.
+
+    Raises:
+      LstmtuneError: Ray is not installed, or the cluster cannot be reached.
+    """
+
+    def __init__(
+        self, address: str | None = None, *, device: str | None = None, num_cpus: float = 1, num_gpus: float | None = None, max_retries: int = 3, task: Callable = train_task, **init
+    ):
+        from lstmtune.engine.trainer import DEVICES
+
+        if device is not None and device not in DEVICES:
+            raise LstmtuneError(f"the device must be one of {', '.join(DEVICES)}, got {device!r}")
+        try:
+            import ray
+        except ImportError:
+            raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                raise LstmtuneError(f"cannot reach the Ray cluster at {address or 'a new local instance'}: {err}") from None
+        if num_gpus is None:
+            num_gpus = 1 if device == "gpu" else 0
+        self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus, "max_retries": max_retries}
+        self.task = task
+        self.device = device
+
+    def _submit(self, job: Job):
+        pop = job.population
+        seeds = [r.seed for r in pop.replicas]
+        where = {} if self.device is None else {"device": self.device}
+        return _remote(self.task).options(**self.options).remote(pop.arch, pop.schedule, population_hyper(pop), seeds, job.problem, **where)
+
+    def run(self, population, problem, on_epochs=None):
+        """Train one population on the cluster (waits for it)."""
+        import ray
+
+        return ray.get(self._submit(Job(0, population, problem, frozenset())))
+
+    def map(self, jobs: Iterable[Job], on_epochs=None) -> Iterator[tuple[Job, object, float]]:
+        """Submit every job, then yield ``(job, result, seconds)`` as each finishes.
+
+        Every job is taken (claimed) first, since the cluster runs them at once.
+        An interrupted iteration cancels the tasks still pending.
+        """
+        import ray
+
+        pending = {}
+        try:
+            for job in jobs:
+                pending[self._submit(job)] = (job, time.perf_counter())
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                job, t0 = pending.pop(ready[0])
+                try:
+                    result = ray.get(ready[0])
+                except ray.exceptions.RayError as err:
+                    raise LstmtuneError(f"population {job.index + 1} failed on the Ray cluster: {str(err).splitlines()[0]}") from None
+                yield job, result, time.perf_counter() - t0
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+
+
+__all__ = ["RayExecutor", "train_task"]

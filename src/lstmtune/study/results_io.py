@@ -1,0 +1,140 @@
+"""A study's run directory: write it atomically, read it back.
+
+Layout of ``runs/<study>/``::
+
+    study.toml          the resolved study spec
+    results.csv/.parquet one row per (configuration, repeat)
+    curves.npz          per-epoch train/test RMSE of the diagnostic repeats, by config key
+    summary.csv         per sub-study and configuration: statistics, CIs, comparison
+    series.csv          the data the study ran on
+    test_forecasts.csv  the best configuration's one-step and multi-step forecasts of the test, per repeat
+    environment.json    versions, device, timings, baselines, data counts
+    plots/*.png         figures
+    report.html         the self-contained report
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.study import spec as spec_mod
+from lstmtune.data.series import Series
+from lstmtune.errors import LstmtuneError
+from lstmtune.study.results import StudyResults
+
+
+def environment() -> dict:
+    import jax
+
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "devices": [str(d) for d in jax.devices()],
+        "versions": {p: version(p) for p in ("lstmtune", "jax", "jaxlib", "optax", "numpy", "pandas", "scipy")},
+    }
+
+
+def write(results: StudyResults, directory: Path) -> None:
+    """Write results into ``directory`` (which must exist; see fileio.atomic_dir)."""
+    directory = Path(directory)
+    (directory / "study.toml").write_text(spec_mod.dumps(results.spec))
+    results.runs.to_csv(directory / "results.csv", index=False)
+    results.runs.to_parquet(directory / "results.parquet", index=False)
+    np.savez_compressed(directory / "curves.npz", **results.curves)
+    curves_long(results).to_parquet(directory / "curves.parquet", index=False)
+    write_series(results.series, directory)
+    meta = {
+        "environment": environment(),
+        "timings": results.timings,
+        "baselines": results.baselines,
+        "counts": results.counts,
+        "series_name": results.series.name,
+        "selection_metric": results.selection_metric,
+        "selected": results.selected,
+        "selection_baselines": results.selection_baselines,
+    }
+    (directory / "environment.json").write_text(json.dumps(meta, indent=2))
+
+
+def curves_long(results: StudyResults) -> pd.DataFrame:
+    """Per-epoch curves as a long table: config, label, repeat, epoch, split, rmse."""
+    holdout = "validation" if results.selection_metric != "test_rmse" else "test"
+    labels = {}
+    for p in results.points:
+        labels.setdefault(p.config.key, p.label)
+    frames = []
+    for key, c in results.curves.items():
+        r, e = np.meshgrid(np.arange(c.shape[0]), np.arange(1, c.shape[1] + 1), indexing="ij")
+        for k, split in enumerate(("train", holdout)):
+            frames.append(pd.DataFrame({"config": key, "label": labels.get(key, key), "repeat": r.ravel(), "epoch": e.ravel(), "split": split, "rmse": c[:, :, k].ravel()}))
+    columns = ["config", "label", "repeat", "epoch", "split", "rmse"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def write_series(series: Series, directory: Path) -> None:
+    """``series.csv``: the data a study or search ran on (dates or positions, values, covariates)."""
+    if series.positional:
+        pd.DataFrame({"position": np.arange(len(series)), series.value_name: series.values}).to_csv(Path(directory) / "series.csv", index=False)
+        return
+    dates = pd.DatetimeIndex(series.dates)
+    with_time = bool((dates != dates.normalize()).any())  # hourly data keeps its times
+    text = dates.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
+    cov = {name: column for name, column in series.covariates}
+    pd.DataFrame({"date": text, series.value_name: series.values, **cov}).to_csv(Path(directory) / "series.csv", index=False)
+
+
+def read_series(directory: Path, name: str) -> Series:
+    """Read back :func:`write_series` (``name``: where the data first came from)."""
+    from lstmtune.data.series import positions
+
+    frame = pd.read_csv(Path(directory) / "series.csv", float_precision="round_trip")
+    positional = "position" in frame.columns
+    return Series(
+        name=name,
+        dates=positions(len(frame)) if positional else pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
+        values=frame.iloc[:, 1].to_numpy(dtype=float),
+        value_name=frame.columns[1],
+        positional=positional,
+        covariates=tuple((str(c), frame[c].to_numpy(dtype=float)) for c in frame.columns[2:]),
+    )
+
+
+def read(directory: Path) -> tuple[StudyResults, dict]:
+    """Load a run directory written by :func:`write`.
+
+    Raises:
+      LstmtuneError: the directory is missing or lacks one of the files.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise LstmtuneError(f"{directory}: no such run directory")
+    for name in ("study.toml", "results.parquet", "curves.npz", "environment.json", "series.csv"):
+        if not (directory / name).is_file():
+            raise LstmtuneError(f"{directory}: missing {name}; not a complete lstmtune run directory")
+    spec = spec_mod.load(directory / "study.toml")
+    runs = pd.read_parquet(directory / "results.parquet")
+    with np.load(directory / "curves.npz", allow_pickle=False) as z:
+        curves = {k: z[k] for k in z.files}
+    meta = json.loads((directory / "environment.json").read_text())
+    series = read_series(directory, meta["series_name"])
+    results = StudyResults(
+        spec=spec,
+        points=spec_mod.expand(spec),
+        runs=runs,
+        curves=curves,
+        baselines=meta["baselines"],
+        counts=meta["counts"],
+        timings=meta["timings"],
+        series=series,
+        selection_metric=meta.get("selection_metric", "test_rmse"),
+        selected=meta.get("selected", {}),
+        selection_baselines=meta.get("selection_baselines", meta["baselines"]),
+    )
+    return results, meta

@@ -1,0 +1,570 @@
+"""Search a configuration space with Optuna's ask/tell, training each round's trials together.
+
+Each round asks Optuna for ``batch`` trials; every trial is a configuration run
+``runs.repeats`` times; all repeats of all trials of one shape form one population
+(one compiled program). A trial's value is a statistic of its repeats' test RMSE
+(mean by default; median, a quantile, or mean + k·std), so the search optimises
+expected skill, not one lucky seed.
+
+Pruning is by epochs: with successive halving a round's trials are trained to the
+first rung (``min_epochs``), the best ``1/reduction_factor`` continue to the next
+rung, and so on up to ``model.epochs``; Hyperband cycles the first rung across
+rounds. A survivor is retrained from the same seed, so its longer run extends the
+one it was judged on (checkpoints of one run are exact), at a compute cost below
+``1/(reduction_factor - 1)``.
+
+Optuna's study lives in the same database as the runs, so a search is resumable
+like any study: finished runs are reused, and Optuna keeps the trial history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.study import evaluation
+from lstmtune.study import executor
+from lstmtune.study import planner
+from lstmtune.study.results import SearchOutcome
+from lstmtune.workflow import study as study_mod
+from lstmtune.data.series import Series
+from lstmtune.errors import SpecError
+from lstmtune.study.spec import GridPoint, SearchSpec, StudySpec, _check_value, base_params, resolve
+from lstmtune.store import Store
+
+
+def make_sampler(search: SearchSpec, seed: int):
+    """The search's Optuna sampler: seeded per trial (a resumed search asks what an
+    uninterrupted one would), never unpickling the storage (see :mod:`lstmtune.study.samplers`)."""
+    from lstmtune.study.samplers import SafeCmaEsSampler, SeededRandomSampler, SeededTPESampler
+
+    if search.sampler in ("grid", "random"):
+        # The grid's points are enqueued (see run_search); Optuna's GridSampler calls
+        # study.stop() when the grid is exhausted, which ask/tell does not allow.
+        return SeededRandomSampler(seed=seed)
+    if search.sampler == "cmaes":
+        return SafeCmaEsSampler(seed=seed, warn_independent_sampling=False)
+    return SeededTPESampler(seed=seed)
+
+
+def grid_size(search: SearchSpec) -> int:
+    """Points of the grid sampler's grid, counted without enumerating it."""
+    return math.prod(p.n_values() for p in search.space.values())
+
+
+def grid_space(search: SearchSpec) -> dict[str, list[Any]]:
+    """Every value of every parameter, for the grid sampler.
+
+    Raises:
+      SpecError: the grid has more points than a study may plan.
+    """
+    from lstmtune.study.spec import MAX_CONFIGS
+
+    size = grid_size(search)
+    if size > MAX_CONFIGS:
+        raise SpecError(f"search.space: the grid sampler's grid has {size:,} points, more than {MAX_CONFIGS:,}; use tpe, random or cmaes, or coarser steps")
+    out = {}
+    for name, p in search.space.items():
+        if p.type == "categorical":
+            out[name] = list(p.choices)
+        elif p.type == "int":
+            step = int(p.step or 1)
+            out[name] = list(range(int(p.low), int(p.high) + 1, step))
+        else:
+            n = int(math.floor((p.high - p.low) / p.step + 1e-9)) + 1
+            out[name] = [p.low + i * p.step for i in range(n)]
+    return out
+
+
+def suggest(trial, search: SearchSpec) -> dict[str, Any]:
+    """Draw a trial's parameters from the space."""
+    params = {}
+    for name, p in search.space.items():
+        if p.type == "categorical":
+            params[name] = trial.suggest_categorical(name, p.choices)
+        elif p.type == "int":
+            params[name] = trial.suggest_int(name, int(p.low), int(p.high), step=int(p.step or 1), log=p.log)
+        else:
+            params[name] = trial.suggest_float(name, p.low, p.high, step=p.step, log=p.log)
+    return params
+
+
+def objective(values: np.ndarray, search: SearchSpec) -> float | None:
+    """The trial's value from its repeats' test RMSE (NaN = diverged, ignored); None if none finite."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    if search.objective == "mean":
+        return float(v.mean())
+    if search.objective == "median":
+        return float(np.median(v))
+    if search.objective == "quantile":
+        return float(np.quantile(v, search.quantile))
+    return float(v.mean() + search.k * (v.std(ddof=1) if v.size > 1 else 0.0))
+
+
+def rungs(search: SearchSpec, max_epochs: int, bracket: int = 0) -> list[int]:
+    """Epoch budgets of successive halving, from ``min_epochs`` (times eta**bracket) to ``max_epochs``."""
+    if search.pruner == "none":
+        return [max_epochs]
+    first = min(max_epochs, search.min_epochs * search.reduction_factor**bracket)
+    out = []
+    e = first
+    while e < max_epochs:
+        out.append(e)
+        e *= search.reduction_factor
+    return out + [max_epochs]
+
+
+def optuna_name(spec: StudySpec, series: Series) -> str:
+    """Optuna's study name: the study's and :func:`lstmtune.study.identity.search_fingerprint`
+    (trial values are of that data and those settings; others start a new Optuna study)."""
+    from lstmtune.study import identity
+
+    phases = [(ph.spec, ph.series) for ph in evaluation.selection_phases(spec, series, [])]
+    return identity.store_name(spec.name, "search", identity.search_fingerprint(spec, phases))
+
+
+def _stale_searches(spec: StudySpec, storage_url: str, name: str) -> list[str]:
+    """A notice when trials of this study's search are stored for other data or settings."""
+    import optuna
+
+    from lstmtune.study import identity
+
+    summaries = optuna.get_all_study_summaries(storage_url, include_best_trial=False)
+    if not any(s.n_trials and s.study_name != name and identity.parse(s.study_name)[:2] == (spec.name, "search") for s in summaries):
+        return []
+    return [
+        f"search {spec.name!r}: the data or settings changed since its trials were stored (data, split, model, repeats, "
+        f"objective, pruner or space); those trials are kept but not reused: searching afresh"
+    ]
+
+
+def run_search(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    storage_url: str,
+    *,
+    on_round: Callable[[int, int | None], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+) -> SearchOutcome:
+    """Run the search declared in ``spec.search``; results go to ``store`` and Optuna's storage.
+
+    Args:
+      spec: a study with a ``[search]`` section.
+      series: the loaded data.
+      store: the results store for the runs.
+      storage_url: SQLAlchemy URL for Optuna's storage (the same database is fine).
+      on_round: called as ``(trials_finished, trials_budget)`` after each round.
+      on_epochs: engine progress, as for studies.
+    """
+    import optuna
+
+    if spec.search is None:
+        raise SpecError(f"{spec.name}: the study has no [search] section")
+    search = spec.search
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
+    notices = _stale_searches(spec, storage_url, optuna_name(spec, series))
+    study = optuna.create_study(
+        study_name=optuna_name(spec, series),
+        storage=storage_url,
+        sampler=make_sampler(search, spec.seed),
+        direction="minimize",
+        load_if_exists=True,
+    )
+    budget = search.trials
+    if search.sampler == "grid":
+        grid = grid_space(search)
+        budget = grid_size(search) if budget is None else min(budget, grid_size(search))
+        # only the points this search will try are listed
+        combos = [dict(zip(grid, values)) for values in itertools.islice(itertools.product(*grid.values()), budget)]
+        tried = [t.params for t in study.trials]
+        for params in combos:
+            if params not in tried:
+                study.enqueue_trial(params, skip_if_exists=True)
+    base = base_params(spec)
+    t0 = time.perf_counter()
+    trainings = 0
+    n_rounds = 0
+
+    def finished() -> int:
+        return sum(t.state.is_finished() for t in study.trials)
+
+    while budget is None or finished() < budget:
+        if search.timeout_s is not None and time.perf_counter() - t0 >= search.timeout_s:
+            break
+        asked = ask_round(study, search, base, search.batch if budget is None else min(search.batch, budget - finished()))
+        schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, n_rounds))
+        trainings += race(study, search, asked, schedule, lambda points: study_mod.run_selection(summary_spec, series, store, points, on_epochs=on_epochs))
+        n_rounds += 1
+        if on_round:
+            on_round(finished(), budget)
+        if not asked and budget is None:
+            break
+    outcome = _outcome(spec, series, study, store, time.perf_counter() - t0, trainings)
+    outcome.notices.extend(notices)
+    return outcome
+
+
+def ask_round(study, search, base: dict, k: int) -> list[tuple]:
+    """Ask Optuna for ``k`` trials: ``(trial, params, config)`` for each valid one; an
+    inconsistent combination (e.g. momentum with adam) is told as failed, with its reason."""
+    import optuna
+
+    asked = []
+    for _ in range(k):
+        trial = study.ask()
+        params = suggest(trial, search)
+        try:
+            config = resolve({**base, **params}, "search", f"trial {trial.number}")
+        except ValueError as err:
+            trial.set_user_attr("error", str(err))
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            continue
+        asked.append((trial, params, config))
+    return asked
+
+
+def bracket(search, epochs: int, round_number: int) -> int:
+    """Hyperband's bracket for a round (brackets in turn, most aggressive first); 0 otherwise."""
+    if search.pruner != "hyperband":
+        return 0
+    s_max = max(0, int(math.log(max(1, epochs // search.min_epochs), search.reduction_factor)))
+    return round_number % (s_max + 1)
+
+
+def race(study, search, asked: list[tuple], schedule: list[int], evaluate) -> int:
+    """Successive halving of a round's trials over the rungs ``schedule`` (epoch counts).
+
+    At each rung every surviving trial is evaluated (``evaluate(points)``: a
+    :class:`lstmtune.workflow.study.Selection` of the points' runs), reported to Optuna, and the best
+    ``1 / reduction_factor`` go on; the others are told as pruned. At the last rung the
+    survivors are told complete with their value. Without a pruner the schedule is one
+    rung and each trial keeps its own epochs. Returns the runs trained.
+    """
+    import optuna
+
+    trainings, alive = 0, asked
+    for epochs in schedule:
+        if not alive:
+            break
+        last = epochs == schedule[-1]
+        points = [
+            GridPoint("search", f"trial {t.number}", params, c if search.pruner == "none" else dataclasses.replace(c, epochs=epochs))
+            for t, params, c in alive
+        ]
+        # Trials are judged on the selection phases (validation or backtests): never the test set.
+        sel = evaluate(points)
+        trainings += sum(r.timings["runs_trained"] for r in sel.results)
+        values = [objective(sel.runs[sel.runs["config"] == p.config.key][sel.metric].to_numpy(), search) for p in points]
+        if not last:
+            for (trial, _, _), v in zip(alive, values):
+                if v is not None:
+                    trial.report(v, step=epochs)
+        ranked = sorted(range(len(alive)), key=lambda j: (values[j] is None, values[j] if values[j] is not None else 0.0))
+        keep = set(ranked[: max(1, math.ceil(len(alive) / search.reduction_factor))]) if not last else set(range(len(alive)))
+        survivors = []
+        for j, ((trial, params, c), v) in enumerate(zip(alive, values)):
+            if v is None:
+                trial.set_user_attr("error", "every repeat diverged (NaN or infinite losses or weights)")
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            elif last:
+                trial.set_user_attr("config", points[j].config.key)
+                study.tell(trial, v)
+            elif j in keep:
+                survivors.append((trial, params, c))
+            else:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        alive = survivors
+    return trainings
+
+
+def _trial_point(spec: StudySpec, trial) -> GridPoint:
+    """A finished trial's configuration (at its final epoch count)."""
+    return GridPoint("search", f"trial {trial.number}", dict(trial.params), resolve({**base_params(spec), **trial.params}, "search", f"trial {trial.number}"))
+
+
+def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float, trainings: int) -> SearchOutcome:
+    """Collect the finished trials and their runs; score the best trial on the test set once."""
+    import optuna
+
+    rows = []
+    for t in study.trials:
+        if not t.state.is_finished():
+            continue
+        # A pruned trial's value was measured at fewer epochs than a complete one's: say at how many.
+        at = t.last_step if t.state == optuna.trial.TrialState.PRUNED else t.params.get("epochs", spec.model.epochs)
+        rows.append({"trial": t.number, "state": t.state.name, "value": t.value, "epochs_measured": at, **t.params, "config": t.user_attrs.get("config")})
+    trials = pd.DataFrame(rows)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
+    points = list({p.config.key: p for p in (_trial_point(spec, t) for t in complete)}.values())
+    metric, runs, test = "test_rmse" if spec.evaluation.selection == "test" else "validation_rmse", pd.DataFrame(), None
+    if points:
+        # Every run is in the store already: this reads them back (nothing is retrained).
+        sel = study_mod.run_selection(summary_spec, series, store, points)
+        runs, metric = sel.runs[sel.runs["repeat"] < spec.runs.repeats].reset_index(drop=True), sel.metric
+        best = min(complete, key=lambda t: t.value)
+        tested = study_mod.run_test(summary_spec, series, store, [_trial_point(spec, best)])
+        if tested is not None:
+            test_runs = tested[1].runs
+            test = {"trial": best.number, "test_rmse": test_runs["test_rmse"].to_numpy(dtype=float)}
+    labels = {row["config"]: f"trial {int(row['trial'])}" for _, row in trials.iterrows() if row["state"] == "COMPLETE"}
+    return SearchOutcome(spec, study, trials, runs, labels, wall_s, trainings, metric, test)
+
+
+def per_repeat(outcome: SearchOutcome) -> pd.DataFrame:
+    """One row per (complete trial, repeat), as a study's ``results.csv``: the trial, its
+    parameters, seed and selection metrics; the best trial's test scores where tested
+    (joins ``trials.csv`` on ``trial``)."""
+    runs = outcome.runs.copy()
+    if runs.empty or "config" not in runs:  # no trial completed: a header-only table
+        return pd.DataFrame(columns=["trial", "config", "repeat", "seed"])
+    trial = runs["config"].map(lambda k: int(outcome.labels[k].split()[-1]) if k in outcome.labels else -1)
+    runs.insert(0, "trial", trial)
+    return runs.sort_values(["trial", "repeat"], kind="stable").reset_index(drop=True)
+
+
+def top_groups(outcome: SearchOutcome, k: int = 5) -> dict[str, np.ndarray]:
+    """The best ``k`` trials' selection metric per repeat, best first, labelled with their parameters."""
+    done = completed(outcome.trials).sort_values("value").head(k)
+    groups = {}
+    params = [c for c in outcome.trials.columns if c not in ("trial", "state", "value", "config", "epochs_measured")]
+    for _, row in done.iterrows():
+        runs = outcome.runs[outcome.runs["config"] == row["config"]].sort_values("repeat")
+        desc = ", ".join(f"{p}={_fmt(row[p])}" for p in params if not pd.isna(row[p]))
+        groups[f"trial {int(row['trial'])}: {desc}"] = runs[outcome.metric].to_numpy(dtype=float)
+    return groups
+
+
+def completed(trials: pd.DataFrame) -> pd.DataFrame:
+    """The complete trials with a value: the only ones ranked (pruned ones were measured at fewer epochs)."""
+    if not len(trials):
+        return trials
+    return trials[(trials["state"] == "COMPLETE") & trials["value"].notna()]
+
+
+def failure_note(outcome: SearchOutcome) -> str | None:
+    """Why no trial completed, one line (None when one did): failed trials counted by reason."""
+    import collections
+    import re
+
+    if len(completed(outcome.trials)):
+        return None
+    states = collections.Counter(t.state.name.lower() for t in outcome.study.trials if t.state.is_finished())
+    if not states:
+        return "no trial finished (the search's budget or timeout ended it first)"
+    reasons = collections.Counter(
+        re.sub(r"^grids\.search \(trial \d+\): (Value error, )?", "", t.user_attrs.get("error", "no reason recorded"))
+        for t in outcome.study.trials
+        if t.state.name == "FAIL"
+    )
+    counts = ", ".join(f"{n} {dict(fail='failed').get(state, state)}" for state, n in sorted(states.items()))
+    why = "; ".join(f"{n}: {reason}" for reason, n in reasons.most_common(3))
+    return f"no trial completed: {counts}" + (f" ({why})" if why else "")
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def write_report(
+    outcome: SearchOutcome,
+    out: Path,
+    persistence_rmse: float,
+    curves: dict[str, np.ndarray] | None = None,
+    *,
+    test_persistence: float | None = None,
+) -> Path:
+    """Optimisation history, parameter importances, top-k table with CIs and box plot -> ``search.html``
+    (drawn by :mod:`lstmtune.report.search_html`), with ``trials.csv`` and ``results.csv``."""
+    from lstmtune.selection import stats
+    from lstmtune.report import search_html
+
+    trials = outcome.trials
+    importances, note = _importances(outcome)
+    groups = top_groups(outcome)
+    trials.to_csv(out / "trials.csv", index=False)
+    per_repeat(outcome).to_csv(out / "results.csv", index=False)
+    return search_html.write(
+        out,
+        spec=outcome.spec,
+        trials=trials,
+        complete=completed(trials),
+        importances=importances,
+        importance_note=note,
+        groups=groups,
+        table=stats.summary_table(groups, baseline_rmse=persistence_rmse) if groups else None,
+        curves=curves or {},
+        persistence_rmse=persistence_rmse,
+        metric_name=_metric_words(outcome),
+        test=_test_summary(outcome, test_persistence),
+        wall_s=outcome.wall_s,
+        trainings=outcome.trainings,
+        failure=failure_note(outcome),
+    )
+
+
+def _metric_words(outcome: SearchOutcome) -> str:
+    return "test RMSE" if outcome.metric == "test_rmse" else "validation RMSE"
+
+
+def _test_summary(outcome: SearchOutcome, test_persistence: float | None) -> dict | None:
+    """The best trial's test RMSE (scored once), with its bootstrap interval."""
+    from lstmtune.selection import stats
+
+    if outcome.test is None or test_persistence is None:
+        return None
+    values = outcome.test["test_rmse"]
+    if not np.isfinite(values).any():
+        return {"trial": outcome.test["trial"], "mean": float("nan"), "diverged": True}
+    row = stats.summary_table({"best": values}, baseline_rmse=test_persistence).iloc[0]
+    return {
+        "trial": outcome.test["trial"],
+        "mean": float(row["mean"]),
+        "ci": (float(row["mean_ci_low"]), float(row["mean_ci_high"])),
+        "n": int(row["count"]),
+        "skill": float(row["skill_%"]),
+        "persistence": test_persistence,
+        "diverged": False,
+    }
+
+
+def _importances(outcome: SearchOutcome) -> tuple[dict[str, float], str | None]:
+    import warnings
+
+    import optuna
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # e.g. too few trials: said in the report, not on stderr
+            warnings.simplefilter("always")
+            importances = dict(optuna.importance.get_param_importances(outcome.study))
+    except (RuntimeError, ValueError) as err:
+        return {}, f"parameter importances unavailable: {err}"
+    return importances, "; ".join(dict.fromkeys(str(w.message) for w in caught)) or None
+
+
+def run(
+    spec: StudySpec,
+    out: Path,
+    *,
+    storage: str | None = None,
+    on_round: Callable[[int, int | None], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+    inputs: tuple[Path, ...] = (),
+    max_runs: int | None = None,
+) -> tuple[SearchOutcome, Path]:
+    """Run ``spec``'s search into the run directory ``out`` and write ``search.html``.
+
+    Returns:
+      The outcome and the report's path.
+    """
+    from lstmtune.selection import baselines
+    from lstmtune.store.fileio import atomic_outputs
+    from lstmtune.store import default_url, open_store
+    from lstmtune.workflow.study import load_series
+
+    if spec.search is None:
+        raise SpecError(f"{spec.name}: the study file has no [search] section")
+    series = load_series(spec)
+    base = base_params(spec)
+    probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
+    executor.validate(probe, series)  # data and split fit the settings: fail before writing anything
+    from lstmtune.study.budget import check_search
+
+    check_search(spec, len(series), max_runs=max_runs)  # trainings and memory: refused before anything is written
+    from lstmtune.store.fileio import claim_run_dir
+
+    out = claim_run_dir(Path(out), name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])
+    url = storage or default_url(out)
+    with open_store(url) as store:
+        outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)
+    # Trials are scored on the selection holdout: their skill is against persistence there
+    # (averaged over backtest folds); the best trial's test score is against the test split's.
+    phases = evaluation.selection_phases(spec, series, [])
+    persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size) for ph in phases]))
+    test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size)
+    with open_store(url) as store:  # the diagnostic reruns are stored too: a rerun reads them back
+        curves = diagnose_best(outcome, series, store)
+    with atomic_outputs(out) as tmp:
+        path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
+        from lstmtune.study import results_io
+        from lstmtune.study import spec as spec_mod
+
+        (tmp / "study.toml").write_text(spec_mod.dumps(spec))  # with series.csv: `lstmtune fit` reads them
+        results_io.write_series(series, tmp)
+    return outcome, out / path.name
+
+
+def trial_points(spec: StudySpec, trials: pd.DataFrame) -> list[GridPoint]:
+    """The configurations of ``trials`` (rows of ``trials.csv``), labelled ``trial N``."""
+    base = base_params(spec)
+    params = [c for c in trials.columns if c not in ("trial", "state", "value", "config", "epochs_measured")]
+    points = []
+    for _, row in trials.iterrows():
+        # NumPy scalars as Python values, each coerced to its parameter's type (a row of
+        # numbers reads back as floats: units 2.0 must give the configuration of units 2)
+        chosen = {p: _check_value(f"trials.csv: {p}", p, row[p].item() if isinstance(row[p], np.generic) else row[p]) for p in params if not pd.isna(row[p])}
+        label = f"trial {int(row['trial'])}"
+        points.append(GridPoint("search", label, chosen, resolve({**base, **chosen}, "search", label)))
+    return points
+
+
+def read_run(directory: Path) -> tuple[StudySpec, Series, list[GridPoint], dict[str, str]]:
+    """A finished search's run directory: ``(spec, series, complete trials' points, {"search": best label})``.
+
+    The best trial is the one the search ranked first (lowest objective among the complete trials).
+
+    Raises:
+      LstmtuneError: the directory lacks a file, or a trial's configuration does not read back.
+    """
+    from lstmtune.study import results_io
+    from lstmtune.study import spec as spec_mod
+    from lstmtune.errors import LstmtuneError
+
+    directory = Path(directory)
+    for name in ("trials.csv", "study.toml", "series.csv"):
+        if not (directory / name).is_file():
+            raise LstmtuneError(f"{directory}: missing {name}; not a complete search run directory (rerun `lstmtune search`: stored trials are not retrained)")
+    spec = spec_mod.load(directory / "study.toml")
+    series = results_io.read_series(directory, str(spec.data.source))
+    trials = completed(pd.read_csv(directory / "trials.csv", float_precision="round_trip"))  # exact floats: the configuration keys must read back
+    if trials.empty:
+        raise LstmtuneError(f"{directory}: no trial of the search completed; nothing to fit")
+    points = trial_points(spec, trials)
+    for point, key in zip(points, trials["config"]):
+        if point.config.key != key:
+            raise LstmtuneError(f"{directory / 'trials.csv'}: {point.label}'s parameters do not give its configuration {key}")
+    best = f"trial {int(trials.sort_values('value', kind='stable').iloc[0]['trial'])}"
+    return spec, series, points, {"search": best}
+
+
+def diagnose_best(outcome: SearchOutcome, series: Series, store=None, k: int = 3) -> dict[str, np.ndarray]:
+    """Per-epoch train/test RMSE of the best ``k`` trials (``runs.diagnostic_repeats`` repeats each).
+
+    The search itself scores trials only at their final epoch; these diagnostic runs
+    (same seeds as the trials' first repeats) show how the best ones got there. They
+    are a study of their own phase (``PHASE-diagnostics``) in ``store`` (default: in
+    memory), so a rerun of a finished search reads them back instead of retraining.
+    """
+    spec = outcome.spec
+    best = completed(outcome.trials).sort_values("value").head(k)
+    if best.empty:
+        return {}
+    points = [dataclasses.replace(p, study="best") for p in trial_points(spec, best)]
+    diag = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "diagnostic"})})
+    phase = evaluation.selection_phases(diag, series, points)[0]  # curves of the selection holdout, not the test
+    plan = dataclasses.replace(planner.plan(phase.spec, points), phase=f"{phase.name}-diagnostics")
+    results = executor.execute(plan, phase.series, store)
+    return {p.label: results.curves[p.config.key] for p in points if p.config.key in results.curves}

@@ -1,0 +1,462 @@
+"""Run a study end to end: plan, train, analyse, write the run directory and report.
+
+Results live in a store (``study.db`` in the run directory by default), committed
+population by population. The derived outputs (tables, figures, report) are built
+in a temporary folder inside the run directory and moved into place only when all
+are written, so a failure or an interruption never leaves half-written outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lstmtune.study import analysis as analysis_mod
+from lstmtune.selection import baselines as baselines_mod
+from lstmtune.study import budget
+from lstmtune.study import evaluation
+from lstmtune.study import executor
+from lstmtune.study import planner
+from lstmtune.study import results_io
+from lstmtune.study.results import StudyResults
+from lstmtune.data.series import Series, load
+from lstmtune.errors import LstmtuneError
+from lstmtune.store.fileio import atomic_outputs, claim_run_dir
+from lstmtune.store import Store, default_url, open_store
+from lstmtune.report import html
+from lstmtune.study.spec import StudySpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """A finished study. ``analysis`` is None when every run diverged (the report says so)."""
+
+    results: StudyResults
+    analysis: analysis_mod.Analysis | None
+    directory: Path
+    wall_s: float
+
+
+def load_series(spec: StudySpec) -> Series:
+    d = spec.data
+    return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates)
+
+
+def run(
+    spec: StudySpec,
+    out: Path,
+    *,
+    storage: str | None = None,
+    on_population: Callable[[int, int, planner.Population], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+    started: float | None = None,
+    extra_report: Callable[[StudyResults, analysis_mod.Analysis], dict] | None = None,
+    inputs: Sequence[Path] = (),
+    max_runs: int | None = budget.DEFAULT_MAX_RUNS,
+    trainer=None,
+) -> Outcome:
+    """Run ``spec``, keeping results in a store, and write the outputs to ``out``.
+
+    Runs already in the store are not recomputed: rerunning an interrupted study
+    computes only what is missing, and several processes may run one study at once.
+
+    Args:
+      spec: the validated study.
+      out: the run directory (created; outputs in it are replaced).
+      storage: a SQLAlchemy URL for the results store; default: ``out/study.db`` (SQLite).
+      on_population: progress callback ``(done, total, population)``.
+      on_epochs: progress callback ``(population, epochs_done, epochs_total)``.
+      started: ``time.perf_counter()`` at process start, for the reported wall time.
+      extra_report: returns extra HTML blocks for the report (used by ``reproduce``).
+      inputs: files the study reads besides its data (the study file): never overwritten.
+      max_runs: refuse a study that plans more trainings (None: no limit).
+      trainer: what trains the populations (:class:`lstmtune.study.executor.LocalExecutor`
+        by default; :class:`lstmtune.study.ray_executor.RayExecutor` for a cluster).
+
+    Raises:
+      LstmtuneError: ``out`` is not a new, empty or lstmtune run directory (see
+        :func:`lstmtune.store.fileio.claim_run_dir`), or the study does not fit its data.
+    """
+    t0 = started if started is not None else time.perf_counter()
+    series = load_series(spec)
+    budget.check(spec, len(series), max_runs=max_runs)  # size and memory: refused before anything is written
+    check_scoreable(spec, series)
+    plan = planner.plan(spec)
+    executor.validate(plan, series)  # bad settings fail here, before anything is written
+    out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *_data_inputs(spec)])
+    with open_store(storage or default_url(out)) as store:
+        watch = Watcher(out, spec, store, on_population)
+        results = execute(spec, series, store, on_population=watch, on_epochs=on_epochs, trainer=trainer)
+    try:
+        analysis = analysis_mod.analyse(results)
+    except analysis_mod.AllDiverged:
+        # Nothing to compare, but the runs are real results: write them and a report that says so.
+        results.timings["wall_s"] = time.perf_counter() - t0
+        with atomic_outputs(out) as tmp:
+            results_io.write(results, tmp)
+            html.render_all_diverged(results, tmp)
+        return Outcome(results, None, out, results.timings["wall_s"])
+    extra = extra_report(results, analysis) if extra_report else None
+    wall = time.perf_counter() - t0  # up to the outputs: recorded in them
+    results.timings["wall_s"] = wall
+    _keep_first_timings(results, out)
+    paths = _test_paths(results, analysis)
+    with atomic_outputs(out) as tmp:
+        results_io.write(results, tmp)
+        analysis_mod.combined_table(analysis, results.points).to_csv(tmp / "summary.csv", index_label="config")
+        if paths is not None:
+            paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
+        html.render(results, analysis, tmp, wall_s=wall, extra=extra, test_paths=paths, reuse=out / "plots")
+    return Outcome(results, analysis, out, wall)
+
+
+TEST_FORECASTS = "test_forecasts.csv"
+
+
+def _test_paths(results: StudyResults, analysis: analysis_mod.Analysis, directory: Path | None = None):
+    """The best configuration's forecasts of the test period (:mod:`lstmtune.forecast.testpaths`), or None.
+
+    ``directory``: a finished run's, whose ``test_forecasts.csv`` is read back
+    when it is of the same configuration (no retraining).
+    """
+    import pandas as pd
+
+    from lstmtune.forecast import testpaths
+
+    study, label, _ = analysis.best_overall()
+    saved = directory / TEST_FORECASTS if directory is not None else None
+    if saved is not None and saved.is_file():
+        try:
+            table = pd.read_csv(saved, parse_dates=["date"], float_precision="round_trip")
+            key = next(p.config.key for p in results.points if p.study == study and p.label == label)
+            if str(table["config"].iloc[0]) == key and str(table["study"].iloc[0]) == study:
+                return testpaths.from_table(table, results.series, results.spec.data.test_size)
+        except (LstmtuneError, KeyError, IndexError, ValueError):
+            pass  # recomputed below
+    try:
+        return testpaths.compute(results, study, label)
+    except LstmtuneError as err:  # e.g. the retraining diverged: the report goes without the figure
+        results.notices.append(f"forecasts of the test period not drawn: {err}")
+        return None
+
+
+def report(directory: Path) -> Path:
+    """Regenerate ``report.html`` (and the figures) from a run directory's stored results.
+
+    Raises:
+      LstmtuneError: not a complete run directory, or one that cannot be written.
+    """
+    import os
+
+    from lstmtune.errors import LstmtuneError
+
+    directory = Path(directory)
+    if directory.is_symlink():
+        raise LstmtuneError(f"{directory}: is a symbolic link; give the real run directory (outputs are never written through links)")
+    results, _ = results_io.read(directory)
+    if not os.access(directory, os.W_OK):  # say so before drawing, not with a temporary file's name
+        raise LstmtuneError(f"{directory}: the run directory is read-only; `lstmtune report` rewrites report.html and plots/ there")
+    try:
+        analysis = analysis_mod.analyse(results)
+    except analysis_mod.AllDiverged:
+        analysis = None
+    # Drawn aside, then moved into place: a failure leaves the old report, and a
+    # symbolic link at report.html or plots/ is refused, never written through.
+    paths = None if analysis is None else _test_paths(results, analysis, directory)
+    with atomic_outputs(directory) as tmp:
+        if analysis is None:
+            html.render_all_diverged(results, tmp)
+        else:
+            if paths is not None:
+                paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
+            html.render(results, analysis, tmp, wall_s=results.timings.get("wall_s"), test_paths=paths, reuse=directory / "plots")
+    return directory / "report.html"
+
+
+def _keep_first_timings(results: StudyResults, out: Path) -> None:
+    """A rerun that trained nothing keeps the timings of the run that did the work
+    (its own are kept as ``rerun_*``), so a report never claims "0.3 s of training"."""
+    import json
+
+    env = Path(out) / "environment.json"
+    if results.timings.get("runs_trained", 0) or not env.is_file():
+        return
+    try:
+        first = json.loads(env.read_text())["timings"]
+    except (OSError, ValueError, KeyError):
+        return
+    now = dict(results.timings)
+    results.timings.clear()
+    results.timings.update(first)
+    results.timings["runs_trained_now"] = 0
+    results.timings["rerun_wall_s"] = now.get("wall_s")
+
+
+def check_scoreable(spec: StudySpec, series: Series) -> None:
+    """Refuse, before training, holdouts on which skill is undefined (persistence is exact there).
+
+    Raises:
+      DataError: a constant stretch of the series makes the persistence RMSE 0
+        (:func:`lstmtune.selection.baselines.check_scoreable`, which ``lstmtune baseline`` applies too).
+    """
+    holdouts = [(ph.name, ph.series, ph.spec.data.test_size) for ph in evaluation.selection_phases(spec, series, [])]
+    if spec.evaluation.selection != "test":
+        holdouts.append(("test", series, spec.data.test_size))
+    for name, s, n in holdouts:
+        baselines_mod.check_scoreable(s.values, n, name=series.name, split=name)
+
+
+def _fit_memory(plan: planner.Plan, n_observations: int) -> planner.Plan:
+    """Split populations too large for this machine's memory (see :func:`budget.split`)."""
+    return dataclasses.replace(plan, populations=budget.split(plan.populations, n_observations))
+
+
+def _data_inputs(spec: StudySpec) -> list[Path]:
+    """The study's data file, when it is a file (not a built-in name)."""
+    from lstmtune.data.series import BUILTINS
+
+    return [] if spec.data.source in BUILTINS else [Path(spec.data.source)]
+
+
+def _baseline_scores(spec: StudySpec, series: Series, holdout: int) -> dict[str, dict[str, float]]:
+    return {b.name: b.scores for b in baselines_mod.for_study(spec, series, holdout)}
+
+
+def _mean_scores(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Baseline scores averaged over backtest folds (baselines present in every fold)."""
+    names = [n for n in per_fold[0] if all(n in f for f in per_fold)]
+    return {n: {m: float(np.mean([f[n][m] for f in per_fold])) for m in per_fold[0][n]} for n in names}
+
+
+def execute(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    *,
+    on_population: Callable[[int, int, planner.Population], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+    trainer=None,
+) -> StudyResults:
+    """Run the study's evaluation protocol (see :mod:`lstmtune.study.evaluation`) against ``store``.
+
+    Selection phases train every configuration on data that ends before the test
+    set; the test phase then scores the selected configurations (every one with
+    ``evaluation.test_all``). Under ``selection = "test"`` one phase does both.
+
+    Returns:
+      The results: one row per (configuration, repeat) with ``validation_*``
+      (NaN under the tutorial's protocol) and ``test_*`` metrics (NaN where not
+      tested), the selection metric and the selected configurations.
+    """
+    t0 = time.perf_counter()
+    progress = _Progress(on_population)
+    sel = run_selection(spec, series, store, on_population=progress, on_epochs=on_epochs, trainer=trainer)
+    points, runs, metric = sel.points, sel.runs, sel.metric
+    selection, phases = list(sel.results), list(sel.phases)
+    trained = sum(r.timings.get("runs_trained", 0) for r in selection)
+    populations = sum(r.timings.get("populations_trained", 0) for r in selection)
+    if spec.evaluation.selection == "test":
+        sel_base = selection[0].baselines
+    else:
+        sel_base = _mean_scores([_baseline_scores(spec, ph.series, ph.spec.data.test_size) for ph in phases])
+    chosen = evaluation.select(runs, points, metric)
+    test_runs = None
+    tested = run_test(spec, series, store, points if spec.evaluation.test_all else list(chosen.values()), on_population=progress, on_epochs=on_epochs, trainer=trainer)
+    if tested is not None:
+        tph, tres = tested
+        trained += tres.timings.get("runs_trained", 0)
+        populations += tres.timings.get("populations_trained", 0)
+        test_runs = tres.runs
+        selection.append(tres)
+        phases.append(tph)
+    if spec.evaluation.selection != "test":
+        runs = evaluation.merge_test(runs, test_runs)
+    runs = _tidy(runs[evaluation.column_order(runs.columns)], points)
+    first = selection[0]
+    counts = [dict(c, phase=ph.name) for ph, r in zip(phases, selection) for c in r.counts]
+    return StudyResults(
+        spec=spec,
+        points=points,
+        runs=runs,
+        curves=first.curves,
+        baselines=_baseline_scores(spec, series, spec.data.test_size),
+        counts=counts,
+        timings={"train_s": time.perf_counter() - t0, "runs_trained": trained, "populations_trained": populations},
+        series=series,
+        selection_metric=metric,
+        selected={study: p.label for study, p in chosen.items()},
+        selection_baselines=sel_base,
+        notices=list(series.notes) + list(dict.fromkeys(n for r in selection for n in r.notices)),
+    )
+
+
+def _tidy(runs, points) -> "pd.DataFrame":
+    """Give every run row its configuration's label and sub-studies (files join on them)."""
+    labels, studies = {}, {}
+    for p in points:
+        labels.setdefault(p.config.key, p.label)
+        studies.setdefault(p.config.key, []).append(p.study)
+    runs = runs.copy()
+    runs.insert(1, "label", runs["config"].map(labels))
+    runs.insert(2, "study", runs["config"].map(lambda k: ";".join(dict.fromkeys(studies.get(k, [])))))
+    return runs
+
+
+REFRESH_S = 15.0
+"""Seconds between refreshes of the in-progress report during a run (:class:`Watcher`)."""
+
+
+class Watcher:
+    """Refreshes ``report.html`` while a study runs, at most every :data:`REFRESH_S`
+    seconds after a population finishes: the runs stored so far, their mean score per
+    configuration and phase, and how many populations are done. Written atomically (a
+    temporary file renamed over it); the final report replaces it at the end.
+    """
+
+    def __init__(self, out: Path, spec: StudySpec, store: Store, callback=None, every_s: float | None = None):
+        self.out, self.spec, self.store, self.callback = Path(out), spec, store, callback
+        self.every_s = REFRESH_S if every_s is None else every_s
+        self.last = time.perf_counter()
+        self.labels = {p.config.key: p.label for p in planner.expand(spec)}
+
+    def __call__(self, done: int, total: int, pop: planner.Population) -> None:
+        if self.callback:
+            self.callback(done, total, pop)
+        if time.perf_counter() - self.last >= self.every_s:
+            self.last = time.perf_counter()
+            try:
+                self.write(done, total)
+            except (OSError, ValueError, KeyError):  # a progress page is a convenience: never stop the run for it
+                pass
+
+    def write(self, done: int, total: int) -> None:
+        import html as html_mod
+        import os
+
+        import pandas as pd
+
+        frames = []
+        for study_id, name in self.store.studies():
+            from lstmtune.study import identity
+
+            base, phase, _ = identity.parse(name)
+            if base != self.spec.name or phase is None or phase.endswith("-diagnostics"):
+                continue
+            runs = self.store.runs(study_id)
+            if not runs.empty:
+                runs = runs.assign(phase=phase, score=runs["test_rmse"])  # each phase's holdout RMSE
+                frames.append(runs)
+        rows = ""
+        if frames:
+            runs = pd.concat(frames)
+            table = runs.groupby(["phase", "config"])["score"].agg(["count", "mean"]).reset_index().sort_values(["phase", "mean"])
+            for _, r in table.iterrows():
+                label = html_mod.escape(self.labels.get(r["config"], r["config"]))
+                rows += f"<tr><td>{html_mod.escape(str(r['phase']))}</td><td>{label}</td><td>{int(r['count'])}</td><td>{r['mean']:.4g}</td></tr>"
+        page = (
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"15\">"
+            f"<title>lstmtune: {html_mod.escape(self.spec.name)} (in progress)</title></head>"
+            "<body style=\"font-family: system-ui, sans-serif; max-width: 900px; margin: 2em auto\">"
+            f"<h1>{html_mod.escape(self.spec.name)}: in progress</h1>"
+            f"<p>{done} of {total} populations of this phase done ({time.strftime('%H:%M:%S')}). Partial results: the mean RMSE of the "
+            "runs stored so far on each phase's holdout (validation folds, or the test set once configurations are selected). "
+            "Nothing here is a comparison; the final report replaces this page.</p>"
+            "<table border=\"0\" cellpadding=\"4\"><tr><th>phase</th><th>configuration</th><th>runs</th><th>mean RMSE so far</th></tr>"
+            f"{rows}</table></body></html>"
+        )
+        tmp = self.out / f".report.html.{os.getpid()}.tmp"
+        tmp.write_text(page)
+        os.replace(tmp, self.out / "report.html")
+
+
+class _Progress:
+    """Population progress over several phases: ``(done, total so far, population)``."""
+
+    def __init__(self, callback: Callable[[int, int, planner.Population], None] | None):
+        self.callback, self.done, self.total = callback, 0, 0
+
+    def expect(self, plan: planner.Plan) -> None:
+        self.total += len(plan.populations)
+
+    def __call__(self, _done: int, _total: int, pop: planner.Population) -> None:
+        self.done += 1
+        if self.callback:
+            self.callback(self.done, max(self.total, self.done), pop)
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """The selection phases' outcome: one row per (configuration, repeat) with ``metric``."""
+
+    points: list
+    runs: "pd.DataFrame"
+    metric: str
+    phases: tuple[evaluation.Phase, ...]
+    results: tuple[StudyResults, ...]
+
+
+def run_selection(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    points=None,
+    *,
+    on_population: Callable[[int, int, planner.Population], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+    trainer=None,
+) -> Selection:
+    """Train ``points`` (default: the spec's grids) on the selection phases, against ``store``.
+
+    Returns:
+      Per (configuration, repeat): ``validation_*`` metrics (mean over backtest
+      folds), or the ``test_*`` ones under ``selection = "test"`` (with NaN
+      ``validation_*`` and ``tested`` true), and the selection metric's name.
+    """
+    phases = evaluation.selection_phases(spec, series, points)
+    plans = [_fit_memory(dataclasses.replace(planner.plan(ph.spec, ph.points), phase=ph.name), len(ph.series)) for ph in phases]
+    for ph, pl in zip(phases, plans):
+        executor.validate(pl, ph.series)  # every phase's settings fit its data, before training
+        if isinstance(on_population, _Progress):
+            on_population.expect(pl)
+    results = tuple(
+        executor.execute(pl, ph.series, store, on_population=on_population, on_epochs=on_epochs, executor=trainer) for ph, pl in zip(phases, plans)
+    )
+    if spec.evaluation.selection == "test":
+        runs = results[0].runs.copy()
+        for m in evaluation.METRICS:
+            runs.insert(runs.columns.get_loc("test_rmse"), f"validation_{m}", np.nan)
+        runs["tested"] = True
+        metric = "test_rmse"
+    else:
+        runs = evaluation.combine_folds([r.runs for r in results])
+        metric = "validation_rmse"
+    return Selection(list(results[0].points), runs, metric, tuple(phases), results)
+
+
+def run_test(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    points,
+    *,
+    on_population: Callable[[int, int, planner.Population], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+    trainer=None,
+) -> tuple[evaluation.Phase, StudyResults] | None:
+    """Score ``points`` on the test set (the test phase); None under ``selection = "test"`` or without points."""
+    tph = evaluation.test_phase(spec, series, points)
+    if tph is None or not tph.points:
+        return None
+    tplan = _fit_memory(dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last, phase=tph.name), len(tph.series))
+    executor.validate(tplan, tph.series)
+    if isinstance(on_population, _Progress):
+        on_population.expect(tplan)
+    return tph, executor.execute(tplan, tph.series, store, on_population=on_population, on_epochs=on_epochs, executor=trainer)

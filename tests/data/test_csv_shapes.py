@@ -1,0 +1,153 @@
+"""Issue 14 item 1: the CSV shapes people keep series in, and missing-value policies."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.study import spec
+from lstmtune.workflow import study
+from lstmtune.cli.app import app
+from lstmtune.data.series import infer_frequency, infer_period, load
+from lstmtune.errors import DataError
+
+SHAMPOO = load("shampoo").values
+
+
+def _write(path, **columns):
+    pd.DataFrame(columns).to_csv(path, index=False)
+    return path
+
+
+def test_integer_years_named_year(tmp_path):
+    s = load(_write(tmp_path / "y.csv", year=range(1700, 1736), v=SHAMPOO))
+    assert pd.Timestamp(s.dates[0]) == pd.Timestamp("1700-01-01") and infer_period(s.dates) is None
+    np.testing.assert_array_equal(s.values, SHAMPOO)
+
+
+def test_integer_years_in_a_chosen_column(tmp_path):
+    path = _write(tmp_path / "y.csv", t=range(1900, 1936), v=SHAMPOO)
+    with pytest.raises(DataError, match="no column parses as dates"):
+        load(path)  # plain numbers are not dates unless the column is named or chosen
+    s = load(path, date_column="t", value_column="v")
+    assert pd.Timestamp(s.dates[-1]) == pd.Timestamp("1935-01-01")
+
+
+@pytest.mark.parametrize("fmt", ["{y}Q{q}", "{y}-Q{q}", "{y}q{q}"])
+def test_quarters(tmp_path, fmt):
+    labels = [fmt.format(y=1959 + i // 4, q=i % 4 + 1) for i in range(36)]
+    s = load(_write(tmp_path / "q.csv", quarter=labels, v=SHAMPOO))
+    assert pd.Timestamp(s.dates[1]) == pd.Timestamp("1959-04-01") and infer_period(s.dates) == 4
+
+
+def test_a_bad_quarter_names_its_line(tmp_path):
+    labels = [f"{1959 + i // 4}Q{i % 4 + 1}" for i in range(36)]
+    labels[7] = "1960Q5"
+    with pytest.raises(DataError, match=r"line 9, column 'quarter': '1960Q5' is not a quarter"):
+        load(_write(tmp_path / "q.csv", quarter=labels, v=SHAMPOO))
+
+
+def test_us_dates_with_a_date_format(tmp_path):
+    dates = pd.date_range("1958-03-01", periods=36, freq="MS").strftime("%m/%d/%Y")
+    path = _write(tmp_path / "us.csv", date=dates, v=SHAMPOO)
+    with pytest.raises(DataError, match="--date-format"):
+        load(path)
+    s = load(path, date_format="%m/%d/%Y")
+    assert pd.Timestamp(s.dates[0]) == pd.Timestamp("1958-03-01") and infer_frequency(s.dates) == "MS"
+    bad = list(dates)
+    bad[3] = "13/01/1958"
+    with pytest.raises(DataError, match=r"line 5, column 'date': '13/01/1958' is not a date in the format %m/%d/%Y"):
+        load(_write(tmp_path / "bad.csv", date=bad, v=SHAMPOO), date_format="%m/%d/%Y")
+
+
+def _with_missing(tmp_path):
+    v = SHAMPOO.astype(object)
+    v[5], v[9] = "", "NA"
+    dates = pd.date_range("2000-01-01", periods=36, freq="MS").strftime("%Y-%m-%d")
+    return _write(tmp_path / "m.csv", date=dates, v=v)
+
+
+def test_missing_values_are_an_error_by_default(tmp_path):
+    with pytest.raises(DataError, match=r"line 7, column 'v': is missing \(use --missing interpolate or drop\)"):
+        load(_with_missing(tmp_path))
+
+
+def test_missing_values_interpolated_in_time(tmp_path):
+    s = load(_with_missing(tmp_path), missing="interpolate")
+    t = pd.DatetimeIndex(s.dates).asi8.astype(float)
+    want = np.interp(t[5], t[[4, 6]], SHAMPOO[[4, 6]])  # months differ in length: interpolation is in time
+    assert s.values[5] == pytest.approx(want, rel=1e-12) and len(s) == 36
+    assert s.values[9] == pytest.approx(np.interp(t[9], t[[8, 10]], SHAMPOO[[8, 10]]), rel=1e-12)
+    assert "2 missing v values interpolated" in s.notes[0] and "lines 7, 11" in s.notes[0]
+
+
+def test_missing_values_dropped(tmp_path):
+    s = load(_with_missing(tmp_path), missing="drop")
+    assert len(s) == 34 and not np.isnan(s.values).any()
+    assert any("2 rows with a missing v dropped" in n for n in s.notes)
+    assert any("2 are missing" in n for n in s.notes)  # and the gaps it leaves are named
+
+
+def test_missing_at_the_ends_cannot_be_interpolated(tmp_path):
+    v = SHAMPOO.astype(object)
+    v[0] = ""
+    path = _write(tmp_path / "m.csv", date=pd.date_range("2000-01-01", periods=36, freq="MS").strftime("%Y-%m-%d"), v=v)
+    with pytest.raises(DataError, match="line 2.*start or end"):
+        load(path, missing="interpolate")
+
+
+def test_gaps_in_a_regular_frequency_are_named(tmp_path):
+    d = pd.date_range("2000-01-01", periods=46, freq="MS")
+    keep = np.r_[0:20, 30:46]
+    s = load(_write(tmp_path / "g.csv", date=d[keep].strftime("%Y-%m-%d"), v=np.r_[SHAMPOO, SHAMPOO][:36]))
+    assert len(s.notes) == 1 and "10 are missing (2001-09-01" in s.notes[0]
+    assert load("shampoo").notes == ()
+
+
+def test_study_file_keys_and_the_notes_reach_the_cli(tmp_path):
+    _with_missing(tmp_path)
+    f = tmp_path / "s.toml"
+    f.write_text('name = "m"\n[data]\nsource = "m.csv"\nmissing = "interpolate"\n[model]\nepochs = 3\n[runs]\nrepeats = 2\nmode = "summary"\n')
+    result = CliRunner().invoke(app, ["run", str(f), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "2 missing v values interpolated" in result.output.replace("\n", " ")
+    assert spec.load(f).data.missing == "interpolate"
+    with pytest.raises(Exception, match="missing"):
+        spec.from_dict({"data": {"missing": "guess"}})
+
+
+def test_cli_options(tmp_path):
+    dates = pd.date_range("1958-03-01", periods=36, freq="MS").strftime("%m/%d/%Y")
+    path = _write(tmp_path / "us.csv", date=dates, v=SHAMPOO)
+    result = CliRunner().invoke(app, ["baseline", str(path), "--date-format", "%m/%d/%Y"])
+    assert result.exit_code == 0, result.output
+    assert "frequency MS; seasonal period 12 (inferred)" in result.output
+    result = CliRunner().invoke(app, ["baseline", str(_with_missing(tmp_path)), "--missing", "guess"])
+    assert result.exit_code == 2 and "--missing must be one of" in result.output
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_values_only_csv_is_indexed_by_position(tmp_path, header):
+    path = tmp_path / "v.csv"
+    path.write_text(("sales\n" if header else "") + "\n".join(map(str, SHAMPOO)) + "\n")
+    s = load(path)
+    assert s.positional and s.period is None and len(s) == 36
+    np.testing.assert_array_equal(s.values, SHAMPOO)
+    assert "observations indexed by position" in s.notes[0]
+    np.testing.assert_array_equal(s.axis, np.arange(36))
+    bad = SHAMPOO.astype(object)
+    bad[4] = "abc"
+    path.write_text(("sales\n" if header else "") + "\n".join(map(str, bad)) + "\n")
+    with pytest.raises(DataError, match=f"line {6 if header else 5}, .*'abc' is not a finite number"):
+        load(path)
+
+
+def test_a_values_only_study_runs_and_reads_back(tmp_path):
+    from lstmtune.study import results_io
+
+    (tmp_path / "v.csv").write_text("\n".join(map(str, SHAMPOO)) + "\n")
+    s = spec.from_dict({"name": "vo", "data": {"source": str(tmp_path / "v.csv")}, "model": {"epochs": 3}, "runs": {"repeats": 2, "mode": "summary"}})
+    out = study.run(s, tmp_path / "o").directory
+    back, _ = results_io.read(out)
+    assert back.series.positional and "position 35" in (out / "report.html").read_text()
+    assert not any(n.startswith("seasonal naive") for n in back.baselines)

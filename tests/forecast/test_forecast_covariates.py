@@ -1,0 +1,269 @@
+"""Forecasting with covariates and calendar inputs: the forecaster frames each step as
+training frames it, reads the covariates' future values only where a step needs them,
+and says what is missing otherwise."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import lstmtune
+from lstmtune.study import executor
+from lstmtune.forecast import forecaster
+from lstmtune.forecast import modelio
+from lstmtune.study import planner
+from lstmtune.workflow import studyfit
+from lstmtune.study import spec as spec_mod
+from lstmtune.cli.app import app
+from lstmtune.errors import LstmtuneError
+from lstmtune.study.spec import Config
+
+COVARIATES = ("cpi", "unemp")
+CALENDAR = ("month",)
+
+
+def _frame(n: int = 60) -> pd.DataFrame:
+    t = np.arange(n)
+    rng = np.random.default_rng(0)
+    cpi = 100 + 0.3 * t + rng.normal(0, 0.2, n)
+    sales = 200 + 2 * t + 20 * np.sin(2 * np.pi * t / 12) + 0.5 * cpi + rng.normal(0, 3, n)
+    unemp = 5 + np.sin(t / 7)
+    return pd.DataFrame({"sales": sales, "cpi": cpi, "unemp": unemp}, index=pd.date_range("2001-01-01", periods=n, freq="MS"))
+
+
+def _config(**kw) -> Config:
+    base = dict(units=3, batch_size=3, epochs=25, learning_rate=0.01, recurrent_activation="sigmoid", interval=1, lags=2, timesteps=2, trim=None)
+    return Config(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    frame = _frame()
+    model = forecaster.fit(frame.iloc[:54], _config(), seeds=[3, 4, 5], horizon=4, covariates=COVARIATES, calendar=CALENDAR)
+    return model, frame
+
+
+def _future(frame: pd.DataFrame, start: int, rows: int) -> pd.DataFrame:
+    return frame.iloc[start : start + rows][list(COVARIATES)]
+
+
+def test_one_step_forecasts_with_covariates_equal_the_studys_walk_forward():
+    """Fit without the test part: one-step forecasts through the test are the study's, bit for bit."""
+    frame = _frame(48)
+    series = lstmtune.load_series(frame, value_column="sales", covariates=list(COVARIATES))
+    spec = spec_mod.from_dict(
+        {
+            "name": "fc",
+            "seed": 5,
+            "model": {"units": 3, "batch_size": 3, "epochs": 12},
+            "transforms": {"lags": 2, "timesteps": 2},
+            "data": {"test_size": 8, "covariates": list(COVARIATES), "calendar": list(CALENDAR)},
+            "runs": {"mode": "summary", "repeats": 3},
+            "evaluation": {"selection": "test"},
+        }
+    )
+    plan = planner.plan(spec)
+    prob = executor.validate(plan, series)[executor.problem_key(plan.populations[0])]
+    assert prob.train_x.shape[2] == 2 * (1 + len(COVARIATES)) + 2 * len(CALENDAR)
+    result = executor.LocalExecutor().run(plan.populations[0], prob)
+    study_fc = prob.invert(result.test_pred[:, 0], "test")
+    seeds = studyfit.seeds_for(spec, plan.configs[0], 3)
+    model = forecaster.fit(series.head(40), plan.configs[0], seeds=seeds, calibrate=False, covariates=COVARIATES, calendar=CALENDAR)
+    ours = model.one_step(series).tail(8)
+    np.testing.assert_array_equal(ours.to_numpy().T, study_fc)
+
+
+def test_each_recursive_step_is_a_one_step_forecast_on_the_history_extended_by_its_path(fitted):
+    """Step h's inputs are framed from the history, the replica's own forecasts before h, the
+    covariates' future values and the forecast date's calendar, as training frames them."""
+    model, frame = fitted
+    H = 4
+    paths, _, _ = model.paths(H, future=_future(frame, 54, H))
+    for p in range(len(model.seeds)):
+        for h in range(H):
+            ext = frame.iloc[: 54 + h + 1].copy()
+            ext.iloc[54 : 54 + h, 0] = paths[p, :h]  # the replica's own forecasts fed back
+            ext.iloc[54 + h, 0] = 0.0  # the target being forecast: never an input
+            reference = model.one_step(ext).iloc[-1, p]
+            np.testing.assert_allclose(paths[p, h], reference, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kw", [{"cell": "gru", "units": (3, 2)}, {"stateful": False, "batch_size": 4, "timesteps": 3, "lags": 1}])
+def test_recursive_steps_match_one_step_for_other_networks(kw):
+    frame = _frame(48)
+    model = forecaster.fit(frame.iloc[:44][["sales", "cpi"]], _config(epochs=8, **kw), seeds=[7, 8], calibrate=False, covariates=("cpi",), calendar=("quarter",))
+    paths, _, _ = model.paths(3, future=frame.iloc[44:47][["cpi"]])
+    for p in range(2):
+        for h in range(3):
+            ext = frame.iloc[: 44 + h + 1].copy()
+            ext.iloc[44 : 44 + h, 0] = paths[p, :h]
+            np.testing.assert_allclose(paths[p, h], model.one_step(ext[["sales", "cpi"]]).iloc[-1, p], rtol=1e-6)
+
+
+def test_a_future_covariate_is_read_only_by_the_steps_after_its_date(fitted):
+    model, frame = fitted
+    H = 5
+    base = _future(frame, 54, H)
+    ref, _, _ = model.paths(H, future=base)
+    for k in range(H):
+        changed = base.copy()
+        changed.iloc[k, 0] += 50.0
+        out, _, _ = model.paths(H, future=changed)
+        np.testing.assert_array_equal(out[:, : k + 1], ref[:, : k + 1])  # steps up to its own date: unchanged
+        if k + 1 < H:
+            assert not np.allclose(out[:, k + 1], ref[:, k + 1])
+    # horizon - 1 rows suffice (the last forecast date's covariates are never read)
+    np.testing.assert_array_equal(model.paths(H, future=base.iloc[: H - 1])[0], ref)
+    np.testing.assert_array_equal(model.paths(H, future={c: base[c].to_numpy()[: H - 1] for c in COVARIATES})[0], ref)
+
+
+def test_a_newer_history_with_covariates_continues_like_the_fitted_end(fitted):
+    model, frame = fitted
+    a = model.forecast(3, future=_future(frame, 54, 3))
+    b = model.forecast(3, frame.iloc[:54], future=_future(frame, 54, 3))
+    np.testing.assert_allclose(a["mean"], b["mean"], rtol=1e-5)
+    later = model.forecast(3, frame.iloc[:57], future=_future(frame, 57, 3))
+    assert list(later["date"].dt.strftime("%Y-%m")) == ["2005-10", "2005-11", "2005-12"]
+
+
+def test_the_backtest_and_calibration_run_with_covariates(fitted):
+    model, _ = fitted
+    assert model.backtest is not None and model.info["calibration_held_back"] > 2
+    lstm = model.backtest[model.backtest["model"] == "lstm"]
+    assert list(lstm["horizon"]) == [1, 2, 3, 4] and np.isfinite(lstm["rmse"]).all()
+
+
+def test_saved_model_with_covariates_forecasts_identically(fitted, tmp_path):
+    model, frame = fitted
+    model.save(tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["format_version"] == modelio.FORMAT_VERSION_EXTRAS
+    assert manifest["framing"]["covariates"] == list(COVARIATES) and manifest["framing"]["calendar"] == list(CALENDAR)
+    assert len(manifest["series"]["tail_covariates"]["cpi"]) == len(manifest["series"]["tail_values"])
+    loaded = lstmtune.load_model(tmp_path / "m")
+    future = _future(frame, 54, 6)
+    pd.testing.assert_frame_equal(loaded.forecast(6, future=future), model.forecast(6, future=future))
+    pd.testing.assert_frame_equal(loaded.forecast(6, frame.iloc[:52], future=_future(frame, 52, 6)), model.forecast(6, frame.iloc[:52], future=_future(frame, 52, 6)))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda m, f: m.forecast(4), r"4-step forecast needs the covariates cpi, unemp at the first 3 forecast dates \(2005-07-01 .. 2005-09-01\)"),
+        (lambda m, f: m.forecast(4, future=f[["cpi"]]), r"future: no column 'unemp'"),
+        (lambda m, f: m.forecast(4, future=f.iloc[:2]), r"future: 2 rows; a 4-step forecast needs the covariates at the first 3 forecast dates"),
+        (lambda m, f: m.forecast(4, future=f.shift(1, freq="MS")), r"future: row 1 is dated 2005-08-01, expected forecast date 2005-07-01"),
+        (lambda m, f: m.forecast(4, future=f.assign(cpi=[1.0, np.nan, 2.0, 3.0])), r"future: column 'cpi' row 2: missing or non-finite"),
+        (lambda m, f: m.forecast(2, pd.Series(f["cpi"])), r"reads covariates \(cpi, unemp\): give a DataFrame"),
+        (lambda m, f: m.one_step(_frame()[["sales", "cpi"]]), r"no column 'unemp'"),
+    ],
+)
+def test_what_a_forecast_lacks_is_named(fitted, call, message):
+    model, frame = fitted
+    with pytest.raises(LstmtuneError, match=message):
+        call(model, _future(frame, 54, 4))
+
+
+def test_hourly_forecast_dates_are_named_with_their_times():
+    from lstmtune.data import known_inputs
+
+    hours = pd.date_range("2020-01-01", periods=3, freq="h")
+    frame = pd.DataFrame({"cpi": [1.0, 2.0, 3.0]}, index=hours + pd.Timedelta(minutes=30))
+    with pytest.raises(LstmtuneError, match=r"row 1 is dated 2020-01-01 00:30:00, expected forecast date 2020-01-01 00:00:00"):
+        known_inputs.future_covariates(frame, ["cpi"], 3, hours)
+    with pytest.raises(LstmtuneError, match=r"at the first 2 forecast dates \(2020-01-01 00:00:00 .. 2020-01-01 01:00:00\)"):
+        known_inputs.future_covariates(None, ["cpi"], 3, hours)
+
+
+def test_one_step_ahead_needs_no_future(fitted):
+    model, frame = fitted
+    one = model.forecast(1)
+    assert len(one) == 1 and np.isfinite(one["mean"]).all()
+    np.testing.assert_array_equal(one["mean"], model.forecast(4, future=_future(frame, 54, 4))["mean"][:1])
+
+
+def test_the_python_api_fits_a_study_on_a_dataframe_with_more_columns():
+    frame = _frame(48)  # sales, cpi, unemp; the study reads cpi only
+    study = lstmtune.study_from_dict(
+        {"name": "api", "data": {"value_column": "sales", "covariates": ["cpi"], "test_size": 6}, "model": {"units": 2, "batch_size": 3, "epochs": 5}, "runs": {"repeats": 2}}
+    )
+    model = lstmtune.fit(frame, study, horizon=2)
+    assert model.value_name == "sales" and model.framing.covariates == ("cpi",)
+    fc = model.forecast(2, future={"cpi": [frame["cpi"].iloc[-1]]})
+    assert len(fc) == 2 and np.isfinite(fc["mean"]).all()
+    with pytest.raises(LstmtuneError, match="the DataFrame has columns"):
+        forecaster.fit(frame, _config(), seeds=[1], calibrate=False, covariates=("cpi",))
+
+
+def test_calendar_inputs_need_dates_at_fit():
+    frame = _frame(48)
+    s = lstmtune.load_series(frame, value_column="sales")
+    with pytest.raises(LstmtuneError, match="calendar inputs need dates"):
+        forecaster.fit(dataclasses.replace(s, positional=True), _config(), seeds=[1], calibrate=False, calendar=CALENDAR)
+
+
+def _write_study(tmp_path) -> tuple:
+    frame = _frame(48)
+    csv = tmp_path / "macro.csv"
+    frame.rename_axis("date").reset_index().to_csv(csv, index=False, date_format="%Y-%m-%d")
+    spec = {
+        "name": "cov",
+        "data": {"source": str(csv), "value_column": "sales", "covariates": list(COVARIATES), "calendar": list(CALENDAR), "test_size": 6},
+        "model": {"epochs": 15, "batch_size": 3, "units": 2},
+        "runs": {"mode": "summary", "repeats": 2},
+    }
+    file = tmp_path / "cov.toml"
+    file.write_text(spec_mod.dumps(spec_mod.from_dict(spec)))
+    return file, frame
+
+
+def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
+    file, frame = _write_study(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(app, ["fit", str(file), "--out", str(tmp_path / "model"), "--horizon", "3"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["describe", str(tmp_path / "model")])
+    assert res.exit_code == 0, res.output
+    for said in ("fitted from", "2 seeds", "covariates cpi, unemp", "calendar month", "msis_95", "persistence"):
+        assert said in res.output, said
+    future = tmp_path / "future.csv"
+    dates = pd.date_range("2005-01-01", periods=3, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(future, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(future), "--out", str(tmp_path / "fc.csv")])
+    assert res.exit_code == 0, res.output
+    fc = pd.read_csv(tmp_path / "fc.csv")
+    assert list(fc["date"]) == list(dates) and np.isfinite(fc["mean"]).all()
+    assert "3-step forecast (2 seeds)" in res.output and "2005-01-01" in res.output and "80% interval" in res.output  # the table, printed
+    # --paths: every seed's path, long; the table's mean and median are over these
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(future), "--out", str(tmp_path / "p.csv"), "--paths"])
+    assert res.exit_code == 0 and "p_paths.csv" in res.output, res.output
+    each = pd.read_csv(tmp_path / "p_paths.csv")
+    assert list(each.columns) == ["date", "step", "seed", "value"] and len(each) == 3 * 2  # 2 seeds (the study's repeats)
+    by_date = each.groupby("date", sort=False)["value"]
+    np.testing.assert_allclose(by_date.mean().to_numpy(), fc["mean"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(by_date.median().to_numpy(), fc["median"].to_numpy(), rtol=1e-12)
+
+    # A newer history (CSV): the target is the one numeric column that is not a covariate.
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "macro.csv"), "--future", str(future), "--out", str(tmp_path / "again.csv")])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), fc, rtol=1e-5)
+
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--out", str(tmp_path / "none.csv")])
+    assert res.exit_code != 0 and "--future FILE" in res.output and not (tmp_path / "none.csv").exists()
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"date": dates, "cpi": [115.0, "n/a", 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(bad, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(bad), "--out", str(tmp_path / "bad_fc.csv")])
+    assert res.exit_code != 0 and "bad.csv: line 3, column 'cpi'" in res.output and not (tmp_path / "bad_fc.csv").exists()
+    # --date-format applies to the --future file too
+    us = tmp_path / "us.csv"
+    pd.DataFrame({"date": pd.to_datetime(dates).strftime("%m/%d/%Y"), "cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(us, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(us), "--date-format", "%m/%d/%Y", "--out", str(tmp_path / "us_fc.csv")])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "us_fc.csv"), fc)
+    baddate = tmp_path / "baddate.csv"
+    pd.DataFrame({"date": ["2005-01-01", "soon", "2005-03-01"], "cpi": [1.0, 2.0, 3.0], "unemp": [1.0, 2.0, 3.0]}).to_csv(baddate, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(baddate), "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code != 0 and "baddate.csv: line 3, column 'date': 'soon' is not a date" in res.output

@@ -1,0 +1,284 @@
+"""Issue 12: fit a configuration as a seed ensemble, save it safely, forecast with calibrated intervals."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import lstmtune
+from lstmtune.study import executor
+from lstmtune.forecast import forecaster
+from lstmtune.forecast import intervals
+from lstmtune.study import planner
+from lstmtune.workflow import studyfit
+from lstmtune.study import spec as spec_mod
+from lstmtune.cli.app import app
+from lstmtune.errors import LstmtuneError
+from lstmtune.study.spec import Config
+
+
+def _config(**kw) -> Config:
+    base = dict(units=4, batch_size=4, epochs=40, learning_rate=0.02, recurrent_activation="sigmoid", interval=1, lags=1, timesteps=1, trim=None)
+    return Config(**{**base, **kw})
+
+
+def _sine_trend(n: int) -> np.ndarray:
+    t = np.arange(n)
+    return 10 + 0.05 * t + 2 * np.sin(2 * np.pi * t / 12)
+
+
+def _series(values, freq="MS", start="2000-01-01") -> pd.Series:
+    return pd.Series(values, index=pd.date_range(start, periods=len(values), freq=freq), name="y")
+
+
+@pytest.fixture(scope="module")
+def sine_model():
+    truth = _sine_trend(132)
+    model = forecaster.fit(_series(truth[:120]), _config(), seeds=[1, 2, 3, 4], horizon=6)
+    return model, truth
+
+
+def test_multi_step_forecast_recovers_sine_plus_trend(sine_model):
+    model, truth = sine_model
+    fc = model.forecast(12)
+    err = fc["mean"].to_numpy() - truth[120:]
+    persistence = truth[120:] - truth[119]
+    assert np.sqrt(np.mean(err**2)) < 0.1  # amplitude 2: the recursive path follows the wave
+    assert np.abs(err).max() < 0.2
+    assert np.sqrt(np.mean(persistence**2)) > 1.5
+    assert list(fc["date"].dt.strftime("%Y-%m-%d"))[:2] == ["2010-01-01", "2010-02-01"]
+    assert list(fc.columns) == ["date", "mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert (fc["lower_95"] <= fc["lower_80"]).all() and (fc["lower_80"] <= fc["median"]).all()
+    assert (fc["median"] <= fc["upper_80"]).all() and (fc["upper_80"] <= fc["upper_95"]).all()
+
+
+def test_saved_model_forecasts_bit_identically(sine_model, tmp_path):
+    model, truth = sine_model
+    model.save(tmp_path / "m")
+    loaded = lstmtune.load_model(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["backtest.csv", "manifest.json", "weights.safetensors"]
+    for history in (None, _series(truth[:125])):
+        a, b = model.forecast(9, history), loaded.forecast(9, history)
+        assert a.equals(b)
+    assert loaded.seeds == (1, 2, 3, 4) and loaded.config == model.config
+    np.testing.assert_array_equal(loaded.scaler.scale, model.scaler.scale)
+    m = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert m["format_version"] == 1 and m["info"]["training_rows"] + m["info"]["trimmed_rows"] == 118  # 120 - 1 difference - 1 lag
+    assert m["info"]["scaler_rows"] == 118 and m["series"]["frequency"] == "MS"
+
+
+def test_history_conditioning_without_retraining(sine_model):
+    model, truth = sine_model
+    # warming through the training series again reproduces the saved end state exactly
+    assert model.forecast(5, _series(truth[:120])).equals(model.forecast(5))
+    newer = model.forecast(4, _series(truth[:126]))
+    assert newer["date"].iloc[0] == pd.Timestamp("2010-07-01")
+    assert np.abs(newer["mean"].to_numpy() - truth[126:130]).max() < 0.2
+    later_start = model.forecast(4, _series(truth[30:126], start="2002-07-01"))  # a window starting later keeps the phase
+    assert later_start["date"].iloc[0] == pd.Timestamp("2010-07-01")
+
+
+def test_one_step_forecasts_equal_the_studys_walk_forward():
+    """Fit on the series without its test part: the one-step forecasts through the test
+    period are the study's test forecasts for the same seeds and data, bit for bit."""
+    series = lstmtune.load_series("shampoo")
+    for model, transforms in (({"units": 2, "batch_size": 4, "epochs": 12}, {}), ({"units": [3, 2], "batch_size": 3, "epochs": 8, "optimizer": "sgd", "learning_rate": 0.05}, {"lags": 2, "timesteps": 2})):
+        spec = spec_mod.from_dict({"name": "f", "seed": 5, "model": model, "transforms": transforms, "data": {"test_size": 8}, "runs": {"mode": "summary", "repeats": 3}, "evaluation": {"selection": "test"}})
+        plan = planner.plan(spec)
+        prob = executor.validate(plan, series)[executor.problem_key(plan.populations[0])]
+        result = executor.LocalExecutor().run(plan.populations[0], prob)
+        study_fc = prob.invert(result.test_pred[:, 0], "test")
+        seeds = [r.seed for r in plan.populations[0].replicas]
+        assert seeds == studyfit.seeds_for(spec, plan.configs[0], 3)
+        head = dataclasses.replace(series, dates=series.dates[:-8], values=series.values[:-8])
+        fitted = forecaster.fit(head, plan.configs[0], seeds=seeds, calibrate=False)
+        ours = fitted.one_step(series).tail(8)
+        np.testing.assert_array_equal(ours.to_numpy().T, study_fc)
+        assert list(ours.index) == list(pd.DatetimeIndex(series.dates[-8:]))
+
+
+# --------------------------------------------------------------------------- CLI, model directory errors
+STUDY = """
+name = "tiny"
+seed = 3
+[data]
+source = "shampoo"
+test_size = 6
+[model]
+batch_size = 4
+epochs = 10
+units = 2
+[runs]
+mode = "summary"
+repeats = 3
+"""
+
+
+@pytest.fixture(scope="module")
+def cli_model(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    (d / "s.toml").write_text(STUDY)
+    result = CliRunner().invoke(app, ["fit", str(d / "s.toml"), "--out", str(d / "model"), "--horizon", "4"])
+    assert result.exit_code == 0, result.output
+    return d
+
+
+def test_cli_fit_and_forecast(cli_model):
+    d = cli_model
+    result = CliRunner().invoke(app, ["forecast", str(d / "model"), "--horizon", "5", "--out", str(d / "fc.csv")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(d / "fc.csv")
+    assert list(table.columns) == ["date", "mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
+    assert list(table["date"]) == ["1904-01-01", "1904-02-01", "1904-03-01", "1904-04-01", "1904-05-01"]
+    assert (d / "fc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    m = json.loads((d / "model" / "manifest.json").read_text())
+    spec = spec_mod.load(d / "s.toml")
+    config = spec_mod.expand(spec)[0].config
+    assert m["seeds"] == studyfit.seeds_for(spec, config, 3) and m["config"]["epochs"] == 10
+    back = pd.read_csv(d / "model" / "backtest.csv")
+    assert set(back["model"]) == {"lstm", "persistence", "seasonal_naive"} and list(back["horizon"][:4]) == [1, 2, 3, 4]
+    # --data: a newer history moves the forecast's start
+    newer = pd.DataFrame({"date": pd.date_range("1901-01-01", periods=37, freq="MS").strftime("%Y-%m-%d"), "sales": np.r_[lstmtune.load_series("shampoo").values, 600.0]})
+    newer.to_csv(d / "newer.csv", index=False)
+    result = CliRunner().invoke(app, ["forecast", str(d / "model"), "--horizon", "2", "--data", str(d / "newer.csv"), "--out", str(d / "fc2.csv")])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(d / "fc2.csv")["date"]) == ["1904-02-01", "1904-03-01"]
+
+
+def _broken_copy(src, dst, edit):
+    import shutil
+
+    shutil.copytree(src, dst)
+    edit(dst)
+    return dst
+
+
+def _set(path, key, value):
+    m = json.loads(path.read_text())
+    m[key] = value
+    path.write_text(json.dumps(m))
+
+
+@pytest.mark.parametrize(
+    "name, edit, message",
+    [
+        ("garbage", lambda d: (d / "manifest.json").write_bytes(b"{\x00\xff not json"), "corrupted"),
+        ("edited", lambda d: _set(d / "manifest.json", "seeds", [1, 2, 3]), "edited or corrupted"),
+        ("missing_key", lambda d: _set(d / "manifest.json", "scaler", {"scale": [1.0]}), "scaler.min"),
+        ("newer", lambda d: _set(d / "manifest.json", "format_version", 3), "format_version 3 is not supported"),
+        ("no_weights", lambda d: (d / "weights.safetensors").unlink(), "weights.safetensors: missing"),
+        ("bad_weights", lambda d: (d / "weights.safetensors").write_bytes(b"\x08" + bytes(100)), "checksum"),
+        ("no_manifest", lambda d: (d / "manifest.json").unlink(), "not an lstmtune model directory"),
+    ],
+)
+def test_damaged_model_directory_fails_with_one_line(cli_model, tmp_path, name, edit, message):
+    d = _broken_copy(cli_model / "model", tmp_path / name, edit)
+    with pytest.raises(LstmtuneError, match=message):
+        forecaster.load(d)
+    result = CliRunner().invoke(app, ["forecast", str(d), "--horizon", "3", "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and message.split()[0] in result.output
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_fit_refuses_ambiguous_and_unknown_configurations(tmp_path):
+    spec = spec_mod.from_dict({"name": "g", "model": {"epochs": 2}, "grid": {"units": [1, 2]}})
+    points = spec_mod.expand(spec)
+    with pytest.raises(LstmtuneError, match="has 2 configurations; choose one with --config"):
+        studyfit.choose(points, None)
+    with pytest.raises(LstmtuneError, match="no configuration labelled 'units=3'; labels: units=1, units=2"):
+        studyfit.choose(points, "units=3")
+    assert studyfit.choose(points, "units=2")[0].config.units == 2
+    assert studyfit.choose(points, None, {points[0].study: "units=1"})[0].config.units == 1
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "nope"), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "no such run directory or study file" in result.output
+
+
+def test_dates_continue_the_series_frequency():
+    cfg = _config(epochs=2, batch_size=2)
+    for freq, expected in (("QS-JAN", ["2010-01-01", "2010-04-01"]), ("YS", ["2040-01-01", "2041-01-01"]), ("W-SUN", ["2000-10-08", "2000-10-15"]), ("D", ["2000-02-10", "2000-02-11"])):
+        s = _series(_sine_trend(40), freq=freq)
+        fc = forecaster.fit(s, cfg, seeds=[0], calibrate=False).forecast(2)
+        assert list(fc["date"].dt.strftime("%Y-%m-%d")) == expected, freq
+
+
+def test_split_conformal_quantile_and_calibration():
+    s = np.arange(1.0, 11.0)  # 10 scores
+    assert intervals.conformal_quantile(s, 0.8) == (9.0, True)  # ceil(11 * 0.8) = 9th smallest
+    assert intervals.conformal_quantile(s, 0.95) == (10.0, False)  # rank 11 > 10: the largest, marked inexact
+    # an ensemble that never spreads: the widening is the error quantile
+    paths = np.zeros((5, 20, 1))
+    actual = np.linspace(-1, 1, 20)[:, None]
+    cal = intervals.calibrate(paths, actual)
+    assert cal.widen["0.8"][0] == pytest.approx(np.sort(np.abs(actual[:, 0]))[int(np.ceil(21 * 0.8)) - 1])
+    assert cal.origins == [20] and cal.widening(0.8, 3).tolist() == [cal.widen["0.8"][0]] * 3
+
+
+def test_interval_scores_in_the_backtest_table_follow_their_definition():
+    # Gneiting & Raftery (2007), eq. 43, by hand: width, plus 2 / alpha times the miss.
+    np.testing.assert_allclose(intervals.interval_score(np.array([0.0, 0.0, 0.0]), np.array([2.0, 2.0, 2.0]), np.array([1.0, 3.0, -0.5]), 0.8), [2.0, 12.0, 7.0])
+    rng = np.random.default_rng(4)
+    P, R, H = 30, 25, 2
+    actual = rng.normal(0, 1, (R, H))
+    paths = actual[None] + rng.normal(0, 0.4, (P, R, H)) + rng.normal(0, 1, (1, R, H))  # a too-narrow ensemble
+    train = np.cumsum(rng.normal(0, 1, 50))
+    table = intervals.backtest_table(paths, actual, [train] * R, train, None)
+    row = table[(table["model"] == "lstm") & (table["horizon"] == 1)].iloc[0]
+    scale = np.mean(np.abs(np.diff(train)))
+    for level, pct in ((0.8, 80), (0.95, 95)):
+        lo, hi = np.quantile(paths[:, :, 0], [(1 - level) / 2, (1 + level) / 2], axis=0)
+        s = np.maximum(lo - actual[:, 0], actual[:, 0] - hi)
+        med = np.median(paths[:, :, 0], axis=0)
+        # each origin calibrated on the other R - 1 origins' scores: rank ceil(R * level) of R - 1
+        q = np.array([np.sort(np.delete(s, i))[min(int(np.ceil(R * level)), R - 1) - 1] for i in range(R)])
+        clo, chi = np.minimum(lo - q, med), np.maximum(hi + q, med)
+        y = actual[:, 0]
+        assert row[f"coverage_{pct}"] == pytest.approx(np.mean((clo <= y) & (y <= chi)))
+        assert row[f"width_{pct}"] == pytest.approx(np.mean(chi - clo))
+        assert row[f"msis_{pct}"] == pytest.approx(np.mean(intervals.interval_score(clo, chi, y, level)) / scale)
+        assert row[f"msis_{pct}_ensemble"] == pytest.approx(np.mean(intervals.interval_score(lo, hi, y, level)) / scale)
+        assert row[f"coverage_{pct}_ensemble"] < row[f"coverage_{pct}"]  # the narrow ensemble under-covers; calibration widens
+    assert table[table["model"] == "persistence"]["msis_95"].isna().all()
+
+
+def test_backtest_baselines_are_multi_step():
+    histories = [np.arange(1.0, 13.0), np.arange(1.0, 14.0)]
+    naive = intervals.seasonal_naive_paths(histories, 5, 4)
+    assert naive.tolist() == [[9, 10, 11, 12, 9], [10, 11, 12, 13, 10]]
+
+
+def test_fit_from_a_run_directory_uses_the_selected_configuration_and_its_seeds(tmp_path):
+    spec = spec_mod.from_dict(
+        {"name": "sel", "seed": 2, "data": {"test_size": 6}, "model": {"epochs": 6, "batch_size": 4}, "runs": {"mode": "summary", "repeats": 2}, "grid": {"units": [1, 2]}}
+    )
+    outcome = lstmtune.run(spec, tmp_path / "run")
+    (selected,) = outcome.results.selected.values()
+    model = studyfit.fit_source(tmp_path / "run", repeats=3, horizon=3)
+    runs = pd.read_parquet(tmp_path / "run" / "results.parquet")
+    study_seeds = runs[runs["label"] == selected].sort_values("repeat")["seed"].tolist()
+    assert model.info["label"] == selected and model.info["chosen"] == "selected"
+    assert list(model.seeds[:2]) == study_seeds and len(model.seeds) == 3  # the study's seeds, then more
+    assert model.config == next(p.config for p in spec_mod.expand(spec) if p.label == selected)
+
+
+def test_import_does_not_load_jax():
+    import subprocess
+    import sys
+
+    code = "import sys, lstmtune; lstmtune.fit; lstmtune.load_model; print('jax' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_bands_are_nested_even_when_levels_are_calibrated_apart(sine_model):
+    """A 95% band contains the 80% band, whatever each level's calibration says (here the
+    80% level widened by 50 and the 95% narrowed by 50 at every horizon)."""
+    H = 6
+    cal = intervals.Calibration(widen={"0.8": [50.0] * H, "0.95": [-50.0] * H}, exact={"0.8": [True] * H, "0.95": [True] * H}, origins=[30] * H)
+    table = dataclasses.replace(sine_model[0], calibration=cal).forecast(H)
+    assert (table["lower_95"] <= table["lower_80"]).all() and (table["upper_95"] >= table["upper_80"]).all()
+    assert (table["lower_80"] <= table["median"]).all() and (table["median"] <= table["upper_80"]).all()
+    assert (table["upper_80"] - table["lower_80"] >= 100 - 1e-9).all()  # the 80% widening is applied

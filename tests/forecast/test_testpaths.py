@@ -1,0 +1,76 @@
+"""The report's forecasts of the test period (issue 12, item 6)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmtune.study import spec as spec_mod
+from lstmtune.workflow import study
+from lstmtune.forecast import testpaths
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    spec = spec_mod.from_dict(
+        {"name": "tp", "model": {"units": 1, "batch_size": 4}, "grid": {"epochs": [15, 40]}, "runs": {"mode": "summary", "repeats": 4}}
+    )
+    out = tmp_path_factory.mktemp("tp") / "run"
+    return study.run(spec, out)
+
+
+def test_one_step_forecasts_are_the_ones_the_test_rmse_scored(finished):
+    study_name, label, _ = finished.analysis.best_overall()
+    paths = testpaths.compute(finished.results, study_name, label)
+    runs = finished.results.runs
+    key = next(p.config.key for p in finished.results.points if p.label == label)
+    scored = runs[runs["config"] == key].sort_values("repeat")["test_rmse"].to_numpy()
+    # Retrained with the study's seeds: the same float32 program, so the same forecasts.
+    np.testing.assert_allclose(paths.rmse(), scored, rtol=1e-6)
+    assert paths.one_step.shape == paths.multi_step.shape == (4, 12)
+    # Both start from the state after the training rows with the last observed inputs: equal first step.
+    np.testing.assert_allclose(paths.multi_step[:, 0], paths.one_step[:, 0], rtol=1e-9)
+    assert not np.allclose(paths.multi_step[:, 1:], paths.one_step[:, 1:])  # later steps feed forecasts back
+
+
+def test_run_writes_the_table_and_the_figure_and_report_reads_them_back(finished, monkeypatch):
+    out = finished.directory
+    table = pd.read_csv(out / "test_forecasts.csv")
+    runs = pd.read_csv(out / "results.csv")
+    params = list(runs.columns[3 : runs.columns.get_loc("repeat")]) + list(runs.columns[runs.columns.get_loc("repeat") + 1 : runs.columns.get_loc("seed")])
+    assert list(table.columns) == ["config", "label", "study", *params, "date", "actual", "repeat", "seed", "one_step", "multi_step"]
+    # Tidy: its configuration columns join results.csv's rows of the same configuration and repeat.
+    joined = table.drop(columns=["seed"]).merge(runs, on=["config", "label", "study", "repeat", *params], how="left")
+    assert len(joined) == len(table) and joined["test_rmse"].notna().all() and table["epochs"].nunique() == 1
+    assert len(table) == 4 * 12 and (out / "plots" / "test_forecasts.png").is_file()
+    assert "Forecasts of the test period" in (out / "report.html").read_text()
+
+    def no_retraining(*args, **kwargs):
+        raise AssertionError("report retrained the configuration")
+
+    monkeypatch.setattr(testpaths, "compute", no_retraining)
+    study.report(out)
+    again = pd.read_csv(out / "test_forecasts.csv")
+    pd.testing.assert_frame_equal(again, table)
+    assert "Forecasts of the test period" in (out / "report.html").read_text()
+
+
+def test_a_redrawn_report_reuses_figures_drawn_from_the_same_data(finished, monkeypatch):
+    from lstmtune.report import figures
+
+    out = finished.directory
+    before = {p.name: p.read_bytes() for p in (out / "plots").iterdir()}
+    drawn = []
+    for name in ("series_plot", "box_plot", "diagnostic_lines", "diagnostic_band", "median_curves", "test_forecasts"):
+        stub = lambda *a, name=name, **k: drawn.append(name)  # noqa: E731
+        stub.__name__ = name  # the figure's key names its drawing function
+        monkeypatch.setattr(figures, name, stub)
+    study.report(out)
+    assert drawn == []  # nothing changed: every figure copied
+    assert {p.name: p.read_bytes() for p in (out / "plots").iterdir()} == before
+    import json
+
+    keys = json.loads((out / "plots" / ".keys.json").read_text())
+    (out / "plots" / ".keys.json").write_text(json.dumps({**keys, "series.png": "stale"}))
+    with pytest.raises(FileNotFoundError):  # a stale key: that figure is drawn again (by the stub, which writes nothing)
+        study.report(out)
+    assert drawn == ["series_plot"]

@@ -1,0 +1,132 @@
+"""The Ray executor on a real local Ray cluster: a head and a worker node on loopback
+(issue 13, item 4). Needs the ``ray`` extra (CI installs it)."""
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ray = pytest.importorskip("ray", reason="the Ray executor needs the ray extra: pip install 'lstmtune[ray]'")
+
+# Ray starts its processes with fork + exec (subprocess); JAX warns on any fork after it has
+# started threads, but an exec'd child inherits none of them.
+pytestmark = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
+
+from lstmtune.data import series as data
+from lstmtune.study import executor
+from lstmtune.study import planner
+from lstmtune.study import ray_executor  # noqa: E402
+from lstmtune.study import spec as spec_mod  # noqa: E402
+from lstmtune.errors import LstmtuneError  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from ray.cluster_utils import Cluster
+
+    ray.shutdown()
+    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    c.add_node(num_cpus=1)  # a second node: its own raylet and workers
+    ray.init(address=c.address, log_to_driver=False)
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
+    yield c
+    ray.shutdown()
+    c.shutdown()
+
+
+SPEC = {"name": "ray", "model": {"epochs": 30, "batch_size": 4}, "grid": {"units": [1, 2], "batch_size": [2, 4]}, "runs": {"mode": "both", "repeats": 3, "diagnostic_repeats": 2}}
+
+
+def _results(trainer):
+    s = spec_mod.from_dict(SPEC)
+    return executor.execute(planner.plan(s), data.load("shampoo"), executor=trainer)
+
+
+def _same(a, b):
+    cols = [c for c in a.runs.columns if c.startswith(("test_", "train_", "validation_")) or c in ("config", "repeat", "seed", "diverged")]
+    pd.testing.assert_frame_equal(a.runs[cols], b.runs[cols])  # exact: same bits
+    assert a.curves.keys() == b.curves.keys() and all(np.array_equal(a.curves[k], b.curves[k]) for k in a.curves)
+
+
+def test_results_equal_the_local_executor(cluster):
+    assert len(ray.nodes()) == 2
+    local = _results(None)
+    remote = _results(ray_executor.RayExecutor())
+    assert len(local.runs) == 12 and remote.timings["populations_trained"] == 4
+    _same(local, remote)
+
+
+def _dying_once(marks: str, victim: tuple):
+    """A task that records each attempt and, on the victim population's first attempt, kills its worker process."""
+
+    def task(arch, schedule, hyper, seeds, problem):
+        tag = f"{arch.units[0]}-{arch.batch_size}"
+        Path(marks, f"{tag}.{uuid.uuid4().hex}").touch()
+        if (arch.units[0], arch.batch_size) == victim and not Path(marks, "died").exists():
+            Path(marks, "died").touch()
+            os._exit(1)  # the worker process dies mid-study, as when a machine is lost
+        return ray_executor.train_task(arch, schedule, hyper, seeds, problem)
+
+    return task
+
+
+def test_a_worker_dying_loses_nothing_and_recomputes_only_its_population(cluster, tmp_path):
+    local = _results(None)
+    remote = _results(ray_executor.RayExecutor(task=_dying_once(str(tmp_path), (2, 4)), max_retries=2))
+    _same(local, remote)
+    assert (tmp_path / "died").exists()
+    attempts = sorted(p.name.split(".")[0] for p in tmp_path.iterdir() if p.name != "died")
+    assert attempts == ["1-2", "1-4", "2-2", "2-4", "2-4"]  # the lost population twice, every other once
+
+
+def test_cli_runs_a_study_on_the_cluster(cluster, tmp_path):
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    study = tmp_path / "s.toml"
+    study.write_text(spec_mod.dumps(spec_mod.from_dict({**SPEC, "runs": {"mode": "summary", "repeats": 3}})))
+    runner = CliRunner()
+    for name, extra in (("local", []), ("ray", ["--executor", "ray", "--address", cluster.address])):
+        res = runner.invoke(app, ["run", str(study), "--out", str(tmp_path / name), "-q", *extra])
+        assert res.exit_code == 0, res.output
+    a, b = (pd.read_csv(tmp_path / n / "results.csv") for n in ("local", "ray"))
+    pd.testing.assert_frame_equal(a.drop(columns=["train_seconds"], errors="ignore"), b.drop(columns=["train_seconds"], errors="ignore"))
+
+
+def test_bad_executor_settings_are_one_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    res = CliRunner().invoke(app, ["run", "--executor", "spark", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "--executor must be local or ray, got 'spark'" in res.output
+    res = CliRunner().invoke(app, ["run", "--address", "10.0.0.1:6379", "--out", str(tmp_path / "y")])
+    assert res.exit_code == 2 and "--address applies to --executor ray" in res.output
+
+
+def _checking_device(expected: str):
+    """The real task, asserting that the worker trains on the device the driver asked for."""
+
+    def task(arch, schedule, hyper, seeds, problem, device=None):
+        result = ray_executor.train_task(arch, schedule, hyper, seeds, problem, device=device)
+        assert device == expected and os.environ.get("LSTMTUNE_DEVICE") == expected
+        return result
+
+    return task
+
+
+def test_the_device_choice_reaches_the_workers(cluster):
+    local = _results(None)
+    remote = _results(ray_executor.RayExecutor(task=_checking_device("cpu"), device="cpu"))
+    _same(local, remote)
+    # A GPU task asks Ray for one GPU (the driver itself need not have one); CPU tasks for none.
+    assert ray_executor.RayExecutor(device="gpu").options["num_gpus"] == 1
+    assert ray_executor.RayExecutor(device="auto").options["num_gpus"] == 0
+    assert ray_executor.RayExecutor(device="gpu", num_gpus=0.5).options["num_gpus"] == 0.5
+    with pytest.raises(LstmtuneError, match="the device must be one of auto, cpu, gpu"):
+        ray_executor.RayExecutor(device="tpu")

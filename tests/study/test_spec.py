@@ -1,0 +1,251 @@
+"""Study specifications: defaults, TOML round trip, grid expansion, and rejection of
+bad study files with the file and the key's path in the message (library and CLI)."""
+
+import tomllib
+
+import pydantic
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.study import spec
+from lstmtune.cli.app import app
+from lstmtune.errors import SpecError
+
+
+# --------------------------------------------------------------------------- defaults
+def test_default_study_is_the_tutorial_units_study():
+    s = spec.default_study()
+    assert s.name == "units"
+    assert s.seed == 1
+    assert s.grid == {"units": [1, 2, 3, 4, 5]}
+    assert s.grids is None
+    assert s.runs.repeats == 30
+    assert s.runs.diagnostic_repeats == 10
+    assert s.runs.mode == "both"
+    assert s.model.batch_size == 4
+    assert s.model.epochs == 1000
+    assert s.transforms.trim is None  # fewest rows that divide by the batch: 2 on the test phase, as the tutorial
+    assert s.data.source == "shampoo"
+    assert s.data.test_size == 12
+    ev = s.evaluation
+    assert (ev.selection, ev.validation_size, ev.refit, ev.test_all) == ("validation", 6, True, True)
+    points = spec.expand(s)
+    assert [p.label for p in points] == [f"units={u}" for u in range(1, 6)]
+    assert {p.study for p in points} == {"units"}
+    assert all(p.config.batch_size == 4 and p.config.epochs == 1000 and p.config.trim is None for p in points)
+
+
+# --------------------------------------------------------------------------- TOML round trip
+def _rich_spec():
+    return spec.from_dict(
+        {
+            "name": "round-trip",
+            "seed": 7,
+            "data": {"source": "shampoo", "test_size": 10},
+            "transforms": {"trim": 1, "feature_range": [0.0, 1.0]},
+            "model": {"units": 3, "batch_size": 2, "epochs": 25, "learning_rate": 0.005},
+            "runs": {"mode": "summary", "repeats": 4, "diagnostic_repeats": 2, "seeding": "shared"},
+            "grids": {
+                "units": {"units": [1, 2, 3]},
+                "lr_act": {"learning_rate": [1e-3, 1e-2], "recurrent_activation": ["sigmoid", "hard_sigmoid"]},
+                "epochs": {"epochs": [5, 10, 20]},
+            },
+        }
+    )
+
+
+def test_toml_round_trip_with_grids_and_feature_range(tmp_path):
+    s = _rich_spec()
+    path = tmp_path / "study.toml"
+    path.write_text(spec.dumps(s))
+    back = spec.load(path)
+    assert back == s
+    assert back.transforms.feature_range == (0.0, 1.0)
+    assert list(back.grids) == ["units", "lr_act", "epochs"]
+    assert spec.expand(back) == spec.expand(s)
+
+
+def test_toml_round_trip_keeps_sub_study_names_that_are_not_bare_keys(tmp_path):
+    # Sub-study names are free text (e.g. [grids."units vs lr"] in a study file);
+    # the written study.toml must still parse back to the same spec.
+    s = spec.from_dict({"name": "q", "grids": {"units vs lr": {"units": [1, 2]}, "a.b": {"epochs": [5]}}})
+    text = spec.dumps(s)
+    assert tomllib.loads(text)["grids"].keys() == {"units vs lr", "a.b"}
+    path = tmp_path / "study.toml"
+    path.write_text(text)
+    assert spec.load(path) == s
+
+
+def test_default_study_round_trips(tmp_path):
+    path = tmp_path / "default.toml"
+    path.write_text(spec.dumps(spec.default_study()))
+    assert spec.load(path) == spec.default_study()
+
+
+# --------------------------------------------------------------------------- expand
+def test_expand_is_the_cartesian_product_in_file_order():
+    s = spec.from_dict({"name": "g", "grid": {"units": [1, 2], "batch_size": [1, 2, 4]}})
+    points = spec.expand(s)
+    assert len(points) == 6
+    assert [p.label for p in points] == [
+        "units=1, batch_size=1",
+        "units=1, batch_size=2",
+        "units=1, batch_size=4",
+        "units=2, batch_size=1",
+        "units=2, batch_size=2",
+        "units=2, batch_size=4",
+    ]
+    assert [(p.config.units, p.config.batch_size) for p in points] == [(1, 1), (1, 2), (1, 4), (2, 1), (2, 2), (2, 4)]
+    assert points[4].varied == {"units": 2, "batch_size": 2}
+    assert all(p.study == "g" for p in points)
+    # the rest comes from the [model] / [transforms] defaults
+    assert all(p.config.epochs == 1000 and p.config.learning_rate == 1e-3 and p.config.trim is None for p in points)
+    assert len({p.config.key for p in points}) == 6
+
+
+def test_expand_grids_gives_each_sub_study_its_own_points():
+    s = _rich_spec()
+    points = spec.expand(s)
+    assert [(p.study, p.label) for p in points] == [
+        ("units", "units=1"),
+        ("units", "units=2"),
+        ("units", "units=3"),
+        ("lr_act", "learning_rate=0.001, recurrent_activation=sigmoid"),
+        ("lr_act", "learning_rate=0.001, recurrent_activation=hard_sigmoid"),
+        ("lr_act", "learning_rate=0.01, recurrent_activation=sigmoid"),
+        ("lr_act", "learning_rate=0.01, recurrent_activation=hard_sigmoid"),
+        ("epochs", "epochs=5"),
+        ("epochs", "epochs=10"),
+        ("epochs", "epochs=20"),
+    ]
+    # unvaried settings come from the spec's defaults (units 3, lr 0.005, 25 epochs, trim 1)
+    by_label = {(p.study, p.label): p.config for p in points}
+    assert by_label[("units", "units=1")].learning_rate == 0.005
+    assert by_label[("units", "units=1")].epochs == 25
+    assert by_label[("epochs", "epochs=5")].units == 3
+    assert by_label[("lr_act", "learning_rate=0.01, recurrent_activation=hard_sigmoid")].units == 3
+    assert all(c.trim == 1 and c.batch_size == 2 for c in by_label.values())
+    # units=3 (25 epochs) and epochs=5 (units 3) differ only in epochs: one family, two configurations
+    assert by_label[("units", "units=3")].family == by_label[("epochs", "epochs=5")].family
+    assert by_label[("units", "units=3")].key != by_label[("epochs", "epochs=5")].key
+
+
+def test_expand_without_grid_is_one_default_configuration():
+    points = spec.expand(spec.from_dict({"name": "one", "model": {"units": 2}}))
+    assert len(points) == 1
+    assert points[0].label == "default"
+    assert points[0].study == "one"
+    assert points[0].config.units == 2
+
+
+# --------------------------------------------------------------------------- bad files
+BAD_FILES = [
+    ("unknown_top", "colour = 1\n", ["colour", "unknown key"]),
+    ("unknown_model_key", "[model]\nneurons = 3\n", ["model.neurons", "unknown key"]),
+    ("wrong_type", '[model]\nunits = "three"\n', ["model.units", "integer"]),
+    ("batch_zero", "[model]\nbatch_size = 0\n", ["model.batch_size", "greater than or equal to 1"]),
+    ("negative_epochs", "[model]\nepochs = -5\n", ["model.epochs", "greater than or equal to 1"]),
+    ("grid_unknown", "[grid]\nneurons = [1, 2]\n", ["grid.neurons", "unknown parameter"]),
+    ("grid_empty", "[grid]\nunits = []\n", ["grid.units", "empty"]),
+    ("grid_bad_value", "[grid]\nbatch_size = [0]\n", ["grid.batch_size", "greater than or equal to 1"]),
+    ("grids_bad_value", "[grids.a]\nunits = [2, 0]\n", ["grids.a.units", "value 0"]),
+    ("grid_and_grids", "[grid]\nunits = [1]\n[grids.a]\nunits = [2]\n", ["grid", "grids", "not both"]),
+    ("not_toml", "name = 'x'\nthis is [not toml\n", ["not valid TOML"]),
+    ("feature_range", "[transforms]\nfeature_range = [1.0, -1.0]\n", ["transforms.feature_range", "low < high"]),
+    ("feature_range_equal", "[transforms]\nfeature_range = [0.5, 0.5]\n", ["transforms.feature_range", "low < high"]),
+    ("bad_mode", '[runs]\nmode = "everything"\n', ["runs.mode"]),
+]
+
+
+@pytest.mark.parametrize("name,text,needles", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_study_file_is_rejected_with_file_and_key_path(tmp_path, name, text, needles):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        spec.load(path)
+    message = str(info.value)
+    assert str(path) in message
+    for needle in needles:
+        assert needle in message
+
+
+def test_missing_study_file_is_rejected(tmp_path):
+    path = tmp_path / "nope.toml"
+    with pytest.raises(SpecError, match="no such study file") as info:
+        spec.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_from_dict_names_its_source():
+    with pytest.raises(SpecError) as info:
+        spec.from_dict({"model": {"units": 0}}, "my-source")
+    assert str(info.value).startswith("my-source: model.units")
+
+
+def test_spec_is_frozen():
+    s = spec.default_study()
+    with pytest.raises(pydantic.ValidationError):
+        s.seed = 5
+
+
+# --------------------------------------------------------------------------- through the CLI
+def test_cli_run_bad_file_exits_2_and_writes_nothing(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[model]\nneurons = 3\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "model.neurons" in result.output
+    assert "unknown key" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_cli_run_test_size_beyond_series_exits_2_and_writes_nothing(tmp_path):
+    path = tmp_path / "long_test.toml"
+    path.write_text('name = "t"\n[data]\ntest_size = 40\n[model]\nepochs = 5\n[runs]\nrepeats = 3\ndiagnostic_repeats = 2\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "data.test_size" in result.output
+    assert "36" in result.output  # the series length
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["long_test.toml"]
+
+
+def test_validating_and_expanding_a_study_does_not_import_jax():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from lstmtune.study import spec\n"
+        "s = spec.from_dict({'grid': {'units': [1, 2], 'optimizer': ['adam', 'sgd']}})\n"
+        "assert [p.config.learning_rate for p in spec.expand(s)] == [0.001, 0.01, 0.001, 0.01]\n"
+        "print(sorted(m for m in ('jax', 'optax', 'jaxlib') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_each_parameter_is_declared_once_and_derived_everywhere():
+    import dataclasses
+
+    from lstmtune.engine import trainer as engine
+    from lstmtune.study import planner
+    from lstmtune.study import spec
+
+    assert [f.name for f in dataclasses.fields(spec.Config)] == [
+        "units", "batch_size", "epochs", "learning_rate", "recurrent_activation", "interval", "lags", "timesteps", "trim",
+        "cell", "stateful", "shuffle", "optimizer", "momentum", "nesterov", "loss", "huber_delta", "dropout", "recurrent_dropout", "l1", "l2",
+    ]  # the tutorial's parameters first, then the extensions: the order of results.csv's columns
+    assert set(spec.PARAMETERS) == {f.name for f in dataclasses.fields(spec.Config)}
+    assert engine.Hyper._fields == (*spec.NUMERIC, "key")
+    assert planner.NUMERIC == spec.NUMERIC
+    assert set(spec.EXTENSION_DEFAULTS) == {n for n, d in spec.PARAMETERS.items() if d["extension"]}
+    # Every shape-fixing model parameter reaches the engine's Architecture.
+    shape_model = {n for n in spec.SHAPE_KEYS if n in spec.ModelSpec.model_fields}
+    assert shape_model <= set(engine.Architecture.__dataclass_fields__)
+    c = spec.expand(spec.from_dict({"model": {"dropout": 0.1, "optimizer": "sgd", "momentum": 0.9}}))[0].config
+    arch = planner.architecture([c])
+    assert arch.dropout and not arch.regularized and arch.optimizer == "sgd"

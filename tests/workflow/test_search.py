@@ -1,0 +1,260 @@
+"""Search over populations: samplers, objective, pruning by epochs, storage, bad spaces."""
+
+import optuna
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.workflow import search
+from lstmtune.study import spec
+from lstmtune.cli.app import app
+from lstmtune.errors import SpecError
+from lstmtune.store import open_store
+
+
+def _spec(search_section, **runs):
+    return spec.from_dict(
+        {
+            "name": "s",
+            "seed": 5,
+            "transforms": {"trim": 2},
+            "model": {"batch_size": 4, "epochs": 40},
+            "runs": {"repeats": 3, **runs},
+            "search": search_section,
+        },
+        "test.toml",
+    )
+
+
+SPACE = {
+    "units": {"type": "int", "low": 1, "high": 3},
+    "learning_rate": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True},
+    "epochs": {"type": "categorical", "choices": [20, 40]},
+}
+
+
+def test_tpe_search_completes_and_stores_its_best_trial(tmp_path):
+    s = _spec({"sampler": "tpe", "trials": 6, "batch": 3, "space": SPACE})
+    outcome, report = search.run(s, tmp_path / "out")
+    assert report.is_file() and "optimisation history" in report.read_text()
+    assert "How the best trials train" in report.read_text()
+    assert len(list((tmp_path / "out" / "plots").glob("band_trial-*.png"))) == 3
+    assert len(outcome.trials) == 6 and set(outcome.trials["state"]) == {"COMPLETE"}
+    # Optuna's study is in the run's database, with the best trial.
+    url = f"sqlite:///{tmp_path / 'out' / 'study.db'}"
+    from lstmtune.data import series as data
+    from lstmtune.study import identity
+
+    stored = optuna.load_study(study_name=search.optuna_name(s, data.load("shampoo")), storage=url)
+    best = stored.best_trial
+    assert best.value == pytest.approx(outcome.trials["value"].min())
+    # ... and its runs are in lstmtune's store: the objective is their mean validation RMSE
+    # (the holdout of the validation phase).
+    with open_store(url) as store:
+        ids = {identity.parse(n)[1]: i for i, n in store.studies()}
+        runs = store.runs(ids["validation"])
+    mine = runs[runs["config"] == best.user_attrs["config"]]
+    assert len(mine) == 3
+    assert mine["test_rmse"].mean() == pytest.approx(best.value, rel=1e-12)
+    assert set(best.params) == {"units", "learning_rate", "epochs"}
+    assert int(mine["units"].iloc[0]) == best.params["units"] and int(mine["epochs"].iloc[0]) == best.params["epochs"]
+
+
+def test_grid_sampler_covers_the_grid_once(tmp_path):
+    s = _spec({"sampler": "grid", "trials": 100, "batch": 4, "space": {"units": {"type": "int", "low": 1, "high": 2}, "epochs": {"type": "categorical", "choices": [10, 20, 30]}}})
+    outcome, _ = search.run(s, tmp_path / "g")
+    combos = sorted(zip(outcome.trials["units"], outcome.trials["epochs"]))
+    assert combos == sorted((u, e) for u in (1, 2) for e in (10, 20, 30))
+
+
+def test_successive_halving_prunes_by_epochs(tmp_path):
+    s = spec.from_dict(
+        {
+            "name": "sh",
+            "seed": 1,
+            "transforms": {"trim": 2},
+            "model": {"batch_size": 4, "epochs": 90},
+            "runs": {"repeats": 2},
+            "search": {
+                "sampler": "random", "trials": 9, "batch": 9, "pruner": "successive_halving",
+                "min_epochs": 10, "reduction_factor": 3,
+                "space": {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True}},
+            },
+        }
+    )
+    assert search.rungs(s.search, 90) == [10, 30, 90]
+    outcome, _ = search.run(s, tmp_path / "sh")
+    states = outcome.trials["state"].value_counts().to_dict()
+    assert states == {"PRUNED": 8, "COMPLETE": 1}
+    # 9 trials x 2 repeats at 10 epochs, 3 x 2 at 30, 1 x 2 at 90.
+    assert outcome.trainings == 18 + 6 + 2
+    trials = {t.number: t for t in outcome.study.trials}
+    done = [t for t in trials.values() if t.state.name == "COMPLETE"][0]
+    assert set(done.intermediate_values) == {10, 30}
+    # The survivor was the best at each rung it passed.
+    at10 = {n: t.intermediate_values[10] for n, t in trials.items()}
+    assert min(at10, key=at10.get) in {n for n, t in trials.items() if 30 in t.intermediate_values}
+
+
+def _count_trainings(monkeypatch):
+    """Replicas trained by the engine from now on, one entry per population."""
+    from lstmtune.engine import trainer as engine
+
+    calls, real = [], engine.train_population
+
+    def counting(*args, **kwargs):
+        calls.append(len(kwargs["seeds"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "train_population", counting)
+    return calls
+
+
+def _trained_seeds(monkeypatch):
+    """Seeds of the replicas the engine trains from now on, whatever the phase (selection,
+    diagnostics, test). Seeds are per configuration (``runs.seeding = "per-config"``), so
+    they say which trials' runs were trained."""
+    from lstmtune.engine import trainer as engine
+
+    seeds, real = [], engine.train_population
+
+    def recording(*args, **kwargs):
+        seeds.extend(int(s) for s in kwargs["seeds"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "train_population", recording)
+    return seeds
+
+
+def _stored_runs(run_dir):
+    """Every run row of a run directory's store, (study, config, repeat) -> (seed, owner,
+    claimed_at, finished_at, train_seconds): a retrained run would get a new owner and times."""
+    import sqlalchemy as sa
+
+    from lstmtune.store.schema import runs_table
+    from lstmtune.store.sql import default_url
+
+    t = runs_table.c
+    engine = sa.create_engine(default_url(run_dir))
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(t.study_id, t.config_key, t.repeat, t.seed, t.owner, t.claimed_at, t.finished_at, t.train_seconds)).all()
+    finally:
+        engine.dispose()
+    return {tuple(r[:3]): tuple(r[3:]) for r in rows}
+
+
+def test_search_resumes_with_a_larger_budget(tmp_path, monkeypatch):
+    out = tmp_path / "r"
+    s = _spec({"sampler": "random", "trials": 3, "batch": 3, "space": SPACE})
+    first, _ = search.run(s, out)
+    assert first.trainings == 3 * 3
+    stored = _stored_runs(out)
+    assert len(stored) > 3 * 3  # the trials' runs, their diagnostic reruns and the best one's test runs
+    calls = _count_trainings(monkeypatch)
+    again, _ = search.run(s, out)  # finished: nothing is retrained, diagnostics included
+    assert calls == [] and again.trainings == 0
+    pd.testing.assert_frame_equal(again.trials, first.trials)
+    assert _stored_runs(out) == stored
+    more = _spec({"sampler": "random", "trials": 5, "batch": 3, "space": SPACE})
+    seeds = _trained_seeds(monkeypatch)
+    outcome, _ = search.run(more, out)
+    assert len(outcome.trials) == 5
+    assert outcome.trainings == 2 * 3  # only the 2 new trials' 3 repeats
+    pd.testing.assert_frame_equal(outcome.trials.head(3), first.trials)
+    # The engine trained the 2 new trials' runs, and no run stored before (in no phase:
+    # the finished trials' selection runs, their diagnostic reruns, the best one's test runs) ...
+    new = set(outcome.runs["seed"]) - set(first.runs["seed"])
+    assert len(new) == 2 * 3 and new <= set(seeds)
+    assert not set(seeds) & {row[0] for row in stored.values()}
+    # ... which are untouched in the store (same owner and timestamps); what was trained was added.
+    after = _stored_runs(out)
+    assert {k: after[k] for k in stored} == stored
+    assert set(seeds) <= {row[0] for k, row in after.items() if k not in stored}
+
+
+@pytest.mark.parametrize(
+    "space, message",
+    [
+        ({"units": {"type": "int", "low": 5, "high": 1}}, "search.space.units: low (5) > high (1)"),
+        ({"learning_rate": {"type": "float", "low": 0, "high": 0.1, "log": True}}, "log scale needs low > 0"),
+        ({"cell": {"type": "categorical", "choices": []}}, "search.space.cell: categorical: choices must be a non-empty list"),
+        ({"neurons": {"type": "int", "low": 1, "high": 3}}, "space.neurons: unknown parameter"),
+        ({}, "no parameters to search"),
+    ],
+)
+def test_bad_search_spaces_are_rejected(space, message, tmp_path):
+    with pytest.raises(SpecError, match="test.toml") as info:
+        _spec({"space": space})
+    assert message in str(info.value)
+    # Through the CLI: exit 2, the message, nothing written.
+    path = tmp_path / "bad.toml"
+    lines = ["[search]", "[search.space]"] if not space else ["[search]"]
+    for name, p in space.items():
+        lines.append(f"[search.space.{name}]")
+        for k, v in p.items():
+            lines.append(f"{k} = {v!r}".replace("'", '"').replace("True", "true"))
+    path.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(app, ["search", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert message.split(": ")[-1] in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_objective_statistics():
+    import numpy as np
+
+    values = np.array([1.0, 2.0, 3.0, 10.0, np.nan])
+    mk = lambda **kw: _spec({"space": SPACE, **kw}).search  # noqa: E731
+    assert search.objective(values, mk(objective="mean")) == pytest.approx(4.0)
+    assert search.objective(values, mk(objective="median")) == pytest.approx(2.5)
+    assert search.objective(values, mk(objective="quantile", quantile=0.75)) == pytest.approx(np.quantile([1, 2, 3, 10], 0.75))
+    assert search.objective(values, mk(objective="mean+std", k=2.0)) == pytest.approx(4.0 + 2 * np.std([1, 2, 3, 10], ddof=1))
+    assert search.objective(np.array([np.nan]), mk()) is None
+
+
+def test_cmaes_sampler_runs_numeric_spaces(tmp_path):
+    s = _spec({"sampler": "cmaes", "trials": 4, "batch": 2, "space": {"learning_rate": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}, "units": {"type": "int", "low": 1, "high": 2}}})
+    outcome, _ = search.run(s, tmp_path / "c")
+    assert len(outcome.trials) == 4 and set(outcome.trials["state"]) == {"COMPLETE"}
+    assert all(1e-3 <= v <= 1e-2 for v in outcome.trials["learning_rate"])
+    with pytest.raises(SpecError, match="CMA-ES samples numbers only"):
+        _spec({"sampler": "cmaes", "space": {"cell": {"type": "categorical", "choices": ["lstm", "gru"]}}})
+
+
+def test_a_search_run_directory_has_per_repeat_results(tmp_path):
+    s = _spec({"sampler": "random", "trials": 3, "batch": 3, "space": SPACE})
+    outcome, _ = search.run(s, tmp_path / "p")
+    runs = pd.read_csv(tmp_path / "p" / "results.csv")
+    trials = pd.read_csv(tmp_path / "p" / "trials.csv")
+    done = trials[trials["state"] == "COMPLETE"]
+    assert len(runs) == 3 * len(done) and set(runs["trial"]) == set(done["trial"])
+    assert {"trial", "config", "repeat", "seed", "validation_rmse"} <= set(runs.columns)
+    # A trial's value is its objective over these per-repeat scores.
+    for _, t in done.iterrows():
+        mine = runs[runs["trial"] == t["trial"]]
+        assert sorted(mine["repeat"]) == [0, 1, 2]
+        np.testing.assert_allclose(search.objective(mine["validation_rmse"].to_numpy(), s.search), t["value"], rtol=1e-12)
+
+
+def test_fit_from_a_search_run_directory_takes_its_best_trial(tmp_path):
+    from lstmtune.workflow import studyfit
+
+    s = _spec({"sampler": "random", "trials": 4, "batch": 4, "space": SPACE})
+    outcome, _ = search.run(s, tmp_path / "p")
+    trials = search.completed(outcome.trials)
+    best = trials.sort_values("value").iloc[0]
+    assert int(best["trial"]) == outcome.test["trial"]  # the trial the search scored on the test set
+    res = CliRunner().invoke(app, ["fit", str(tmp_path / "p"), "--out", str(tmp_path / "model"), "--repeats", "2", "--horizon", "2"])
+    assert res.exit_code == 0, res.output
+    model = studyfit.fit_source(tmp_path / "p", repeats=2, horizon=2)
+    assert model.info["label"] == f"trial {int(best['trial'])}" and model.info["chosen"] == "selected"
+    assert model.config.key == best["config"]
+    runs = pd.read_csv(tmp_path / "p" / "results.csv")
+    assert list(model.seeds) == runs[runs["trial"] == best["trial"]].sort_values("repeat")["seed"].tolist()[:2]  # the trial's own seeds
+    other = int(trials.sort_values("value").iloc[-1]["trial"])
+    assert studyfit.fit_source(tmp_path / "p", label=f"trial {other}", repeats=1, horizon=2).config.key == trials.set_index("trial").loc[other, "config"]
+    (tmp_path / "p" / "study.toml").unlink()
+    res = CliRunner().invoke(app, ["fit", str(tmp_path / "p"), "--out", str(tmp_path / "m2")])
+    assert res.exit_code == 2 and "missing study.toml; not a complete search run directory" in res.output

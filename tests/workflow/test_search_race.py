@@ -1,0 +1,104 @@
+"""The search's parts alone, without training: ``ask_round`` (Optuna's trials of one round)
+and ``race`` (successive halving of a round over its rungs), with a stand-in ``evaluate``."""
+
+import types
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from lstmtune.workflow import search
+from lstmtune.study import spec
+
+REPEATS = 2
+
+
+def _spec(space, **section):
+    return spec.from_dict(
+        {
+            "name": "race",
+            "seed": 1,
+            "model": {"epochs": 27},
+            "runs": {"repeats": REPEATS},
+            "search": {"sampler": "random", "min_epochs": 3, "reduction_factor": 3, "space": space, **section},
+        }
+    )
+
+
+LR = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True}}
+
+
+def _study():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), direction="minimize")
+
+
+def _evaluator(score, calls):
+    """A stand-in for the selection phases: each point's ``REPEATS`` runs score ``score(point)``
+    (None: every repeat diverged); ``calls`` records the ``(label, epochs)`` evaluated."""
+
+    def evaluate(points):
+        calls.append([(p.label, p.config.epochs) for p in points])
+        rows = []
+        for p in points:
+            v = score(p)
+            rows += [{"config": p.config.key, "repeat": r, "validation_rmse": np.nan if v is None else v + 0.01 * r} for r in range(REPEATS)]
+        trained = types.SimpleNamespace(timings={"runs_trained": len(rows)})
+        return types.SimpleNamespace(runs=pd.DataFrame(rows), metric="validation_rmse", results=(trained,))
+
+    return evaluate
+
+
+def test_ask_round_resolves_each_trial_and_fails_inconsistent_ones():
+    s = _spec({"optimizer": {"type": "categorical", "choices": ["adam", "sgd"]}, "momentum": {"type": "float", "low": 0.5, "high": 0.9}})
+    study = _study()
+    asked = search.ask_round(study, s.search, spec.base_params(s), 8)
+    failed = [t for t in study.trials if t.state.name == "FAIL"]
+    # adam with momentum is inconsistent: told as failed, with the reason; sgd trials are asked.
+    assert len(asked) + len(failed) == 8 and asked and failed
+    assert all(t.params["optimizer"] == "adam" for t in failed)
+    assert all("momentum applies to sgd and rmsprop, not adam" in t.user_attrs["error"] for t in failed)
+    running = {t.number for t in study.trials if t.state.name == "RUNNING"}
+    assert {trial.number for trial, _, _ in asked} == running
+    for trial, params, config in asked:
+        assert params["optimizer"] == "sgd"
+        assert (config.optimizer, config.momentum, config.epochs) == ("sgd", params["momentum"], 27)
+
+
+def test_race_halves_a_round_over_its_rungs():
+    s = _spec(LR, pruner="successive_halving")
+    study = _study()
+    asked = search.ask_round(study, s.search, spec.base_params(s), 9)
+    lr = {t.number: c.learning_rate for t, _, c in asked}
+    worst = max(lr, key=lr.get)
+    # Smaller learning rates score better, more so with more epochs; the largest one diverges.
+    calls = []
+    evaluate = _evaluator(lambda p: None if p.label == f"trial {worst}" else p.config.learning_rate + 1 / p.config.epochs, calls)
+    trainings = search.race(study, s.search, asked, [3, 9, 27], evaluate)
+    # 9 at 3 epochs; the best 3 of them at 9; the best of those at 27.
+    assert [len(c) for c in calls] == [9, 3, 1] and [{e for _, e in c} for c in calls] == [{3}, {9}, {27}]
+    assert trainings == (9 + 3 + 1) * REPEATS
+    ranked = sorted((n for n in lr if n != worst), key=lr.get)
+    assert [label for label, _ in calls[1]] == [f"trial {n}" for n in sorted(ranked[:3])]
+    states = {t.number: t.state.name for t in study.trials}
+    assert states[worst] == "FAIL" and "diverged" in study.trials[worst].user_attrs["error"]
+    assert [n for n, st in states.items() if st == "COMPLETE"] == [ranked[0]]
+    best = study.trials[ranked[0]]
+    # The complete trial's value is its mean at 27 epochs; its rungs were reported on the way.
+    assert best.value == pytest.approx(lr[ranked[0]] + 1 / 27 + 0.005, rel=1e-12)
+    assert set(best.intermediate_values) == {3, 9}
+    assert best.user_attrs["config"] == {t.number: c for t, _, c in asked}[ranked[0]].key  # at model.epochs = 27
+    pruned = {t.number: t.last_step for t in study.trials if t.state.name == "PRUNED"}
+    assert pruned == {**{n: 3 for n in ranked[3:]}, **{n: 9 for n in ranked[1:3]}}
+
+
+def test_race_without_a_pruner_keeps_each_trials_epochs():
+    s = _spec({**LR, "epochs": {"type": "categorical", "choices": [5, 20]}})
+    study = _study()
+    asked = search.ask_round(study, s.search, spec.base_params(s), 4)
+    calls = []
+    trainings = search.race(study, s.search, asked, search.rungs(s.search, 27), _evaluator(lambda p: p.config.learning_rate, calls))
+    assert len(calls) == 1 and trainings == 4 * REPEATS
+    assert [e for _, e in calls[0]] == [params["epochs"] for _, params, _ in asked]
+    assert {t.state.name for t in study.trials} == {"COMPLETE"}

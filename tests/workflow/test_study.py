@@ -1,0 +1,279 @@
+"""A study end to end: the run directory, the self-contained report, regenerating the
+report from stored results, reading results back, the CLI, and atomic writes."""
+
+import re
+import shutil
+
+import markupsafe
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.study import results_io
+from lstmtune.study import spec
+from lstmtune.workflow import study
+from lstmtune.cli.app import app
+from lstmtune.errors import LstmtuneError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+TINY = {
+    "name": "tiny",
+    "seed": 3,
+    "transforms": {"trim": 2},
+    "model": {"batch_size": 4, "epochs": 5},
+    "runs": {"mode": "both", "repeats": 3, "diagnostic_repeats": 2},
+    # the tutorial's protocol (choose and score on the test set); the honest default is tested below
+    "evaluation": {"selection": "test"},
+    "grids": {"u": {"units": [1, 2]}, "e": {"epochs": [5, 10]}},
+}
+# (sub-study, label, units, epochs); units=1 @ 5 epochs is in both sub-studies (trained once)
+POINTS = [("u", "units=1", 1, 5), ("u", "units=2", 2, 5), ("e", "epochs=5", 1, 5), ("e", "epochs=10", 1, 10)]
+
+
+@pytest.fixture(scope="module")
+def tiny_spec():
+    return spec.from_dict(TINY, "tiny")
+
+
+@pytest.fixture(scope="module")
+def outcome(tiny_spec, tmp_path_factory):
+    return study.run(tiny_spec, tmp_path_factory.mktemp("study") / "out")
+
+
+def _strip_images(html: str) -> str:
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:image/png;base64,IMG", html)
+
+
+# --------------------------------------------------------------------------- the run directory
+def test_run_directory_layout(outcome):
+    d = outcome.directory
+    assert d.is_dir()
+    expected = {
+        "study.toml", "results.csv", "results.parquet", "curves.npz", "summary.csv",
+        "series.csv", "environment.json", "report.html", "plots", "study.db", ".lstmtune-run", "curves.parquet", "test_forecasts.csv",
+    }
+    assert {p.name for p in d.iterdir()} == expected
+    plots = {p.name for p in (d / "plots").iterdir()}
+    want = {"series.png", "test_forecasts.png", ".keys.json"}
+    for sub in ("u", "e"):
+        want |= {f"box_{sub}.png", f"median_{sub}.png"}
+    for sub, label, _, _ in POINTS:
+        if (sub, label) == ("e", "epochs=5"):
+            continue  # a checkpoint of the epochs=10 run: marked on its figure, not drawn alone
+        slug = label.replace("=", "-")
+        want |= {f"diag_{sub}_{slug}.png", f"band_{sub}_{slug}.png"}
+    assert plots == want
+    for name in plots:
+        if name.endswith(".png"):
+            assert (d / "plots" / name).read_bytes()[:8] == PNG_MAGIC, name
+    # no temporary folders left beside it
+    assert [p.name for p in d.parent.iterdir()] == ["out"]
+
+
+def test_stored_spec_is_the_study(outcome, tiny_spec):
+    assert spec.load(outcome.directory / "study.toml") == tiny_spec
+
+
+def test_results_csv_one_row_per_config_and_repeat(outcome):
+    runs = pd.read_csv(outcome.directory / "results.csv")
+    assert len(runs) == 3 * 3  # 3 distinct configurations x 3 repeats
+    counts = runs.groupby(["units", "epochs"])["repeat"].apply(lambda r: sorted(r.tolist()))
+    assert counts.to_dict() == {(1, 5): [0, 1, 2], (1, 10): [0, 1, 2], (2, 5): [0, 1, 2]}
+    np.testing.assert_allclose(runs["test_rmse"].to_numpy(), outcome.results.runs["test_rmse"].to_numpy(), rtol=1e-12)
+
+
+def test_summary_csv_one_row_per_sub_study_config(outcome):
+    summary = pd.read_csv(outcome.directory / "summary.csv")
+    assert list(zip(summary["study"], summary["config"])) == [(s, label) for s, label, _, _ in POINTS]
+    summary = summary.rename(columns=lambda c: c.removeprefix("test_rmse_"))
+    for col in ("mean", "std", "mean_ci_low", "mean_ci_high", "skill_%", "count", "selected", "indistinguishable_from_best"):
+        assert col in summary.columns, col
+    runs = outcome.results.runs
+    persistence = outcome.analysis.persistence_rmse
+    assert persistence == pytest.approx(136.761, abs=5e-4)
+    for (_, row), (_, _, units, epochs) in zip(summary.iterrows(), POINTS):
+        scores = runs[(runs["units"] == units) & (runs["epochs"] == epochs)]["test_rmse"].to_numpy()
+        assert row["count"] == 3
+        assert row["mean"] == pytest.approx(scores.mean(), rel=1e-12)
+        assert row["std"] == pytest.approx(scores.std(ddof=1), rel=1e-9)
+        assert row["mean_ci_low"] <= row["mean"] <= row["mean_ci_high"]
+        assert row["skill_%"] == pytest.approx(100 * (1 - scores.mean() / persistence), rel=1e-9)
+    # exactly one best per sub-study, and it has the lowest mean there
+    for sub, frame in summary.groupby("study"):
+        assert frame["selected"].sum() == 1
+        assert frame.loc[frame["selected"], "mean"].iloc[0] == frame["mean"].min()
+
+
+# --------------------------------------------------------------------------- the report
+def test_report_html_contents(outcome):
+    html = (outcome.directory / "report.html").read_text()
+    for _, label, _, _ in POINTS:
+        assert f"<td>{label}</td>" in html
+    assert "136.761" in html
+    for sub in outcome.analysis.substudies:
+        assert str(markupsafe.escape(sub.comparison.sentence())) in html
+        assert f"Study: {sub.name}" in html
+    study_name, best_label, best_mean = outcome.analysis.best_overall()
+    assert f"<b>{best_label}</b> ({study_name}), {best_mean:.2f}" in html
+    # self-contained: 1 series + per sub-study box and median + 2 figures per configuration
+    images = re.findall(r'<img src="([^"]*)"', html)
+    assert len(images) == 1 + 1 + 2 * 2 + 2 * (len(POINTS) - 1)  # series, test forecasts, box + median per sub-study, 2 per family
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert '<img src="data:image/png;base64,' in html
+    assert "http://" not in html and "https://" not in html
+    assert not re.search(r"<(script|link)\b", html)
+
+
+def test_report_regenerates_from_stored_results(outcome, tmp_path):
+    d = tmp_path / "copy"
+    shutil.copytree(outcome.directory, d)
+    old = (d / "report.html").read_text()
+    (d / "report.html").unlink()
+    shutil.rmtree(d / "plots")
+    path = study.report(d)
+    assert path == d / "report.html"
+    assert path.is_file()
+    assert {p.name for p in (d / "plots").iterdir()} == {p.name for p in (outcome.directory / "plots").iterdir()}
+    new = path.read_text()
+    _, _, best_mean = outcome.analysis.best_overall()
+    assert f"{best_mean:.2f}" in new
+    # same numbers, tables, verdicts and timings: everything but (possibly) the PNG bytes
+    assert _strip_images(new) == _strip_images(old)
+
+
+def test_report_command_and_missing_directory(outcome, tmp_path):
+    d = tmp_path / "copy"
+    shutil.copytree(outcome.directory, d)
+    (d / "report.html").unlink()
+    result = CliRunner().invoke(app, ["report", str(d)])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output
+    assert (d / "report.html").is_file()
+
+    with pytest.raises(LstmtuneError, match="no such run directory"):
+        study.report(tmp_path / "nowhere")
+    (d / "curves.npz").unlink()
+    result = CliRunner().invoke(app, ["report", str(d)])
+    assert result.exit_code == 2
+    assert "missing curves.npz" in result.output
+
+
+def test_results_io_read_round_trip(outcome):
+    results, meta = results_io.read(outcome.directory)
+    pd.testing.assert_frame_equal(results.runs, outcome.results.runs, check_exact=True)
+    assert set(results.curves) == set(outcome.results.curves)
+    for k, c in outcome.results.curves.items():
+        np.testing.assert_array_equal(results.curves[k], c)
+    assert results.spec == outcome.results.spec
+    assert results.points == outcome.results.points
+    assert results.baselines == outcome.results.baselines
+    np.testing.assert_array_equal(results.series.values, outcome.results.series.values)
+    np.testing.assert_array_equal(results.series.dates, outcome.results.series.dates)
+    assert results.timings["wall_s"] == pytest.approx(outcome.wall_s)
+    assert "versions" in meta["environment"]
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_run_quiet_prints_summary(outcome, tiny_spec, tmp_path):
+    study_file = tmp_path / "s.toml"
+    study_file.write_text(spec.dumps(tiny_spec))
+    out = tmp_path / "o"
+    result = CliRunner().invoke(app, ["run", str(study_file), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Best configuration" in text
+    assert "persistence" in text
+    assert "136.761" in text
+    assert str(out / "report.html") in text.replace("\n", "")
+    assert (out / "report.html").is_file()
+    # the same study file reproduces the library run exactly
+    study_name, label, mean = outcome.analysis.best_overall()
+    assert f"Best configuration: {label} ({study_name}), mean test RMSE {mean:.2f}" in text
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), outcome.results.runs, check_exact=True)
+
+
+# --------------------------------------------------------------------------- atomicity
+def _boom(*args, **kwargs):
+    raise RuntimeError("render failed")
+
+
+def test_failed_report_leaves_no_half_written_outputs(tiny_spec, tmp_path, monkeypatch):
+    # The trained runs are kept in the store (so a rerun resumes), but no derived
+    # output (table, figure, report) and no temporary folder is left behind.
+    monkeypatch.setattr("lstmtune.report.html.render", _boom)
+    out = tmp_path / "runs" / "out"
+    with pytest.raises(RuntimeError, match="render failed"):
+        study.run(tiny_spec, out)
+    assert sorted(p.name for p in out.iterdir()) == [".lstmtune-run", "study.db"]
+    monkeypatch.undo()
+    outcome = study.run(tiny_spec, out)
+    assert outcome.results.timings["populations_trained"] == 0  # resumed: nothing recomputed
+    assert (out / "report.html").is_file()
+
+
+def test_failed_rerun_keeps_the_previous_outputs(tiny_spec, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    study.run(tiny_spec, out)
+    before = (out / "report.html").read_bytes()
+    monkeypatch.setattr("lstmtune.report.html.render", _boom)
+    with pytest.raises(RuntimeError):
+        study.run(tiny_spec, out)
+    assert (out / "report.html").read_bytes() == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".outputs.")]
+
+
+# --------------------------------------------------------------------------- the honest default
+HONEST = {**{k: v for k, v in TINY.items() if k != "evaluation"}, "name": "honest", "transforms": {}}
+
+
+def test_honest_study_selects_on_validation_and_tests_once(tmp_path):
+    s = spec.from_dict(HONEST, "honest")
+    assert s.evaluation.selection == "validation"  # the default for new studies
+    out = tmp_path / "h"
+    result = CliRunner().invoke(app, ["run", str(_write(s, tmp_path)), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    runs = pd.read_csv(out / "results.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"validation_rmse", "validation_mae", "test_rmse", "tested"} <= set(runs.columns)
+    assert {"validation_rmse_mean", "selected", "test_rmse_mean"} <= set(summary.columns)
+    for sub, frame in summary.groupby("study"):
+        assert frame["selected"].sum() == 1
+        chosen = frame[frame["selected"]].iloc[0]
+        assert chosen["validation_rmse_mean"] == frame["validation_rmse_mean"].min()
+        # only the selected configuration has test statistics
+        assert frame["test_rmse_mean"].notna().sum() == 1 and np.isfinite(chosen["test_rmse_mean"])
+        assert "Selected on validation" in text and "(scored once" in text
+        assert f"{chosen['test_rmse_mean']:.2f} (scored once" in text
+    # one test score per configuration tested, from its own (refit) runs
+    tested = runs[runs["tested"]]
+    assert tested["test_rmse"].notna().all() and runs.loc[~runs["tested"], "test_rmse"].isna().all()
+    html = (out / "report.html").read_text()
+    assert "Selected on validation" in html and "scored each selected configuration once" in html
+    assert "Best mean test RMSE" not in html
+
+
+def _write(s, tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(spec.dumps(s))
+    return f
+
+
+def test_the_report_is_refreshed_while_a_study_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(study, "REFRESH_S", 0.0)
+    seen = []
+
+    def look(done, total, pop):
+        page = tmp_path / "out" / "report.html"
+        seen.append(page.read_text() if page.exists() else None)
+
+    s = spec.from_dict({**TINY, "name": "watched", "grids": {"u": {"units": [1, 2, 3]}}})
+    study.run(s, tmp_path / "out", on_population=look)
+    progress = [p for p in seen if p is not None]
+    assert progress and all("watched: in progress" in p for p in progress)
+    assert "units=1" in progress[-1] and "mean RMSE so far" in progress[-1]
+    final = (tmp_path / "out" / "report.html").read_text()
+    assert "in progress" not in final and "lstmtune report: watched" in final
+    assert not list((tmp_path / "out").glob(".report.html.*"))

@@ -122,6 +122,26 @@ def test_phase(spec: StudySpec, series: Series, points: Sequence[GridPoint]) -> 
     return Phase("test", "test", _with_holdout(spec, test + v, summary=True), series, tuple(points), score_last=test)
 
 
+def protocol(spec: StudySpec, series: Series, points: Sequence[GridPoint] | None = None) -> list[Phase]:
+    """A study's phases in the order they run: the selection phases (validation, or rolling-origin
+    folds), then the test phase, which scores once what they select (refit on training +
+    validation rows, or walking on through them). Its ``points`` are empty until selection
+    has chosen them (:func:`with_points`; every configuration under ``evaluation.test_all``,
+    still chosen after selection and never used for it). Under ``selection = "test"`` the one phase does both.
+
+    Raises:
+      SpecError: the validation windows do not fit the series.
+    """
+    phases = selection_phases(spec, series, points)
+    test = test_phase(spec, series, ())
+    return phases if test is None else [*phases, test]
+
+
+def with_points(phase: Phase, points: Sequence[GridPoint]) -> Phase:
+    """``phase`` training ``points`` (a test phase once selection has chosen them)."""
+    return dataclasses.replace(phase, points=tuple(points))
+
+
 def select(runs: pd.DataFrame, points: Sequence[GridPoint], metric: str) -> dict[str, GridPoint]:
     """Per sub-study, the configuration with the lowest mean ``metric`` over its finite repeats.
 
@@ -185,4 +205,4 @@ def column_order(columns: Sequence[str]) -> list[str]:
     return head_ + [c for c in metrics + tail if c in columns]
 
 
-__all__ = ["Phase", "column_order", "combine_folds", "head", "merge_test", "select", "selection_phases", "test_phase", "validation_size"]
+__all__ = ["Phase", "column_order", "combine_folds", "head", "merge_test", "protocol", "select", "selection_phases", "test_phase", "validation_size", "with_points"]

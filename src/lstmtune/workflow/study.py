@@ -245,7 +245,7 @@ def execute(
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
     trainer=None,
 ) -> StudyResults:
-    """Run the study's evaluation protocol (see :mod:`lstmtune.study.evaluation`) against ``store``.
+    """Run the study's phases (:func:`lstmtune.study.evaluation.protocol`) against ``store``, in order.
 
     Selection phases train every configuration on data that ends before the test
     set; the test phase then scores the selected configurations (every one with
@@ -258,44 +258,76 @@ def execute(
     """
     t0 = time.perf_counter()
     progress = _Progress(on_population)
-    sel = run_selection(spec, series, store, on_population=progress, on_epochs=on_epochs, trainer=trainer)
-    points, runs, metric = sel.points, sel.runs, sel.metric
-    selection, phases = list(sel.results), list(sel.phases)
-    trained = sum(r.timings.get("runs_trained", 0) for r in selection)
-    populations = sum(r.timings.get("populations_trained", 0) for r in selection)
+    phases = evaluation.protocol(spec, series)
+    plans = {ph.name: _plan(ph, progress) for ph in phases if ph.role == "select"}  # every selection phase checked first
+    done: list[tuple[evaluation.Phase, StudyResults]] = []
+    sel, chosen = None, {}
+    for phase in phases:
+        if phase.role == "test":  # selection is over: choose, then score the choice once
+            sel = _selection(spec, done)
+            chosen = evaluation.select(sel.runs, sel.points, sel.metric)
+            phase = evaluation.with_points(phase, sel.points if spec.evaluation.test_all else list(chosen.values()))
+            if not phase.points:
+                continue
+        plan = plans.get(phase.name) if phase.role == "select" else _plan(phase, progress)
+        done.append((phase, executor.execute(plan, phase.series, store, on_population=progress, on_epochs=on_epochs, executor=trainer)))
+    if sel is None:  # the tutorial's protocol: the one phase selected and tested
+        sel = _selection(spec, done)
+        chosen = evaluation.select(sel.runs, sel.points, sel.metric)
+    tested = [r for ph, r in done if ph.role == "test"]
+    runs = sel.runs if spec.evaluation.selection == "test" else evaluation.merge_test(sel.runs, tested[0].runs if tested else None)
+    runs = _tidy(runs[evaluation.column_order(runs.columns)], sel.points)
     if spec.evaluation.selection == "test":
-        sel_base = selection[0].baselines
+        sel_base = done[0][1].baselines
     else:
-        sel_base = _mean_scores([_baseline_scores(spec, ph.series, ph.spec.data.test_size) for ph in phases])
-    chosen = evaluation.select(runs, points, metric)
-    test_runs = None
-    tested = run_test(spec, series, store, points if spec.evaluation.test_all else list(chosen.values()), on_population=progress, on_epochs=on_epochs, trainer=trainer)
-    if tested is not None:
-        tph, tres = tested
-        trained += tres.timings.get("runs_trained", 0)
-        populations += tres.timings.get("populations_trained", 0)
-        test_runs = tres.runs
-        selection.append(tres)
-        phases.append(tph)
-    if spec.evaluation.selection != "test":
-        runs = evaluation.merge_test(runs, test_runs)
-    runs = _tidy(runs[evaluation.column_order(runs.columns)], points)
-    first = selection[0]
-    counts = [dict(c, phase=ph.name) for ph, r in zip(phases, selection) for c in r.counts]
+        sel_base = _mean_scores([_baseline_scores(spec, ph.series, ph.spec.data.test_size) for ph, _ in done if ph.role == "select"])
+    results = [r for _, r in done]
+    counts = [dict(c, phase=ph.name) for ph, r in done for c in r.counts]
     return StudyResults(
         spec=spec,
-        points=points,
+        points=sel.points,
         runs=runs,
-        curves=first.curves,
+        curves=results[0].curves,
         baselines=_baseline_scores(spec, series, spec.data.test_size),
         counts=counts,
-        timings={"train_s": time.perf_counter() - t0, "runs_trained": trained, "populations_trained": populations},
+        timings={
+            "train_s": time.perf_counter() - t0,
+            "runs_trained": sum(r.timings.get("runs_trained", 0) for r in results),
+            "populations_trained": sum(r.timings.get("populations_trained", 0) for r in results),
+        },
         series=series,
-        selection_metric=metric,
+        selection_metric=sel.metric,
         selected={study: p.label for study, p in chosen.items()},
         selection_baselines=sel_base,
-        notices=list(series.notes) + list(dict.fromkeys(n for r in selection for n in r.notices)),
+        notices=list(series.notes) + list(dict.fromkeys(n for r in results for n in r.notices)),
     )
+
+
+def _plan(phase: evaluation.Phase, progress=None) -> planner.Plan:
+    """A phase's populations, split to fit memory and checked against its data (before training)."""
+    plan = _fit_memory(dataclasses.replace(planner.plan(phase.spec, phase.points), score_last=phase.score_last, phase=phase.name), len(phase.series))
+    executor.validate(plan, phase.series)
+    if isinstance(progress, _Progress):
+        progress.expect(plan)
+    return plan
+
+
+def _selection(spec: StudySpec, done: Sequence[tuple[evaluation.Phase, StudyResults]]) -> "Selection":
+    """The selection phases' runs combined: per (configuration, repeat), ``validation_*``
+    metrics (the mean over backtest folds), or the ``test_*`` ones under ``selection = "test"``
+    (with NaN ``validation_*`` and ``tested`` true), and the selection metric's name."""
+    phases = tuple(ph for ph, _ in done if ph.role == "select")
+    results = tuple(r for ph, r in done if ph.role == "select")
+    if spec.evaluation.selection == "test":
+        runs = results[0].runs.copy()
+        for m in evaluation.METRICS:
+            runs.insert(runs.columns.get_loc("test_rmse"), f"validation_{m}", np.nan)
+        runs["tested"] = True
+        metric = "test_rmse"
+    else:
+        runs = evaluation.combine_folds([r.runs for r in results])
+        metric = "validation_rmse"
+    return Selection(list(results[0].points), runs, metric, phases, results)
 
 
 def _tidy(runs, points) -> "pd.DataFrame":
@@ -413,32 +445,12 @@ def run_selection(
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
     trainer=None,
 ) -> Selection:
-    """Train ``points`` (default: the spec's grids) on the selection phases, against ``store``.
-
-    Returns:
-      Per (configuration, repeat): ``validation_*`` metrics (mean over backtest
-      folds), or the ``test_*`` ones under ``selection = "test"`` (with NaN
-      ``validation_*`` and ``tested`` true), and the selection metric's name.
-    """
+    """Train ``points`` (default: the spec's grids) on the selection phases only, against
+    ``store`` (a search's rounds): see :func:`_selection` for what it returns."""
     phases = evaluation.selection_phases(spec, series, points)
-    plans = [_fit_memory(dataclasses.replace(planner.plan(ph.spec, ph.points), phase=ph.name), len(ph.series)) for ph in phases]
-    for ph, pl in zip(phases, plans):
-        executor.validate(pl, ph.series)  # every phase's settings fit its data, before training
-        if isinstance(on_population, _Progress):
-            on_population.expect(pl)
-    results = tuple(
-        executor.execute(pl, ph.series, store, on_population=on_population, on_epochs=on_epochs, executor=trainer) for ph, pl in zip(phases, plans)
-    )
-    if spec.evaluation.selection == "test":
-        runs = results[0].runs.copy()
-        for m in evaluation.METRICS:
-            runs.insert(runs.columns.get_loc("test_rmse"), f"validation_{m}", np.nan)
-        runs["tested"] = True
-        metric = "test_rmse"
-    else:
-        runs = evaluation.combine_folds([r.runs for r in results])
-        metric = "validation_rmse"
-    return Selection(list(results[0].points), runs, metric, tuple(phases), results)
+    plans = [_plan(ph, on_population) for ph in phases]
+    done = [(ph, executor.execute(pl, ph.series, store, on_population=on_population, on_epochs=on_epochs, executor=trainer)) for ph, pl in zip(phases, plans)]
+    return _selection(spec, done)
 
 
 def run_test(
@@ -455,8 +467,4 @@ def run_test(
     tph = evaluation.test_phase(spec, series, points)
     if tph is None or not tph.points:
         return None
-    tplan = _fit_memory(dataclasses.replace(planner.plan(tph.spec, tph.points), score_last=tph.score_last, phase=tph.name), len(tph.series))
-    executor.validate(tplan, tph.series)
-    if isinstance(on_population, _Progress):
-        on_population.expect(tplan)
-    return tph, executor.execute(tplan, tph.series, store, on_population=on_population, on_epochs=on_epochs, executor=trainer)
+    return tph, executor.execute(_plan(tph, on_population), tph.series, store, on_population=on_population, on_epochs=on_epochs, executor=trainer)

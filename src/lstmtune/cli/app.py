@@ -16,6 +16,7 @@ from lstmtune.cli.common import app
 from lstmtune.cli import data_commands  # noqa: F401, I001
 from lstmtune.cli import study_commands  # noqa: F401, I001
 from lstmtune.cli import forecast_commands  # noqa: F401, I001
+from lstmtune.cli import auto_commands  # noqa: F401, I001
 
 
 def main() -> None:

@@ -1,0 +1,107 @@
+"""Development panel for `lstmtune auto`: real series from statsmodels' own datasets (never R's
+datasets collections: the acceptance panel comes from there and stays unseen).
+
+Each series' last h observations (monthly 12, quarterly 8, yearly 6) are held out; auto and
+each statsforecast model see only the rest; MASE on the held-out points is scaled by the
+in-sample seasonal naive error of the training part. Prints a table and writes
+benchmarks/panel_results.json.
+
+Usage: python benchmarks/panel.py [--quick]   (--quick: 5 series, stats candidates only)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def dev_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
+    """(unique_id, frame ds/y, horizon, freq)."""
+    from statsmodels import datasets as ds
+
+    out = []
+    mac = ds.macrodata.load_pandas().data
+    dates = pd.date_range("1959-01-01", periods=len(mac), freq="QS")
+    for col in ("realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "tbilrate", "unemp", "pop"):
+        out.append((f"macro_{col}", pd.DataFrame({"ds": dates, "y": mac[col].to_numpy(float)}), 8, "QS"))
+    nile = ds.nile.load_pandas().data
+    out.append(("nile", pd.DataFrame({"ds": pd.date_range("1871-01-01", periods=len(nile), freq="YS"), "y": nile["volume"].to_numpy(float)}), 6, "YS"))
+    sun = ds.sunspots.load_pandas().data
+    out.append(("sunspots", pd.DataFrame({"ds": pd.date_range("1700-01-01", periods=len(sun), freq="YS"), "y": sun["SUNACTIVITY"].to_numpy(float)}), 6, "YS"))
+    co2 = ds.co2.load_pandas().data["co2"].resample("MS").mean().interpolate()
+    out.append(("co2", pd.DataFrame({"ds": co2.index, "y": co2.to_numpy(float)}).tail(240).reset_index(drop=True), 12, "MS"))
+    el = ds.elnino.load_pandas().data.drop(columns=["YEAR"]).to_numpy(float).ravel()
+    out.append(("elnino", pd.DataFrame({"ds": pd.date_range("1950-01-01", periods=len(el), freq="MS"), "y": el}), 12, "MS"))
+    infl = mac["infl"].to_numpy(float)
+    out.append(("macro_infl", pd.DataFrame({"ds": dates, "y": infl}), 8, "QS"))
+    return out
+
+
+def _mase(actual, forecast, train, m):
+    m = m if len(train) > m else 1
+    scale = np.mean(np.abs(train[m:] - train[:-m]))
+    return float(np.mean(np.abs(actual - forecast)) / scale)
+
+
+def main(quick: bool = False) -> dict:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
+
+    from lstmtune.auto.run import auto
+
+    panel = dev_panel()[:5] if quick else dev_panel()
+    rows, times = [], {}
+    runs = {"auto": ("lstm", "stats", "combo"), "auto --candidates lstm": ("lstm",)} if not quick else {"auto --candidates stats": ("stats", "combo")}
+    for uid, frame, h, freq in panel:
+        m = {"MS": 12, "QS": 4, "YS": 1}[freq]
+        train, test = frame.iloc[:-h], frame.iloc[-h:]
+        y_train, y_test = train["y"].to_numpy(), test["y"].to_numpy()
+        row = {"unique_id": uid, "h": h, "n": len(train)}
+        data = train.assign(unique_id=uid)
+        for label, fams in runs.items():
+            t0 = time.perf_counter()
+            r = auto(data, h, candidates=fams)
+            times[label] = times.get(label, 0.0) + time.perf_counter() - t0
+            fc = r.forecasts
+            row[label] = _mase(y_test, fc["mean"].to_numpy(), y_train, m)
+            row[f"{label} model"] = fc["model"].iloc[0]
+            if label == "auto":
+                row["cover80"] = float(np.mean((fc["lower_80"].to_numpy() <= y_test) & (y_test <= fc["upper_80"].to_numpy())))
+                row["cover95"] = float(np.mean((fc["lower_95"].to_numpy() <= y_test) & (y_test <= fc["upper_95"].to_numpy())))
+        t0 = time.perf_counter()
+        sf = StatsForecast(models=[AutoETS(season_length=m), AutoARIMA(season_length=m), AutoTheta(season_length=m), SeasonalNaive(season_length=m)], freq=freq)
+        f = sf.forecast(df=data[["unique_id", "ds", "y"]], h=h)
+        times["statsforecast (4 models)"] = times.get("statsforecast (4 models)", 0.0) + time.perf_counter() - t0
+        for name in ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive"):
+            row[name] = _mase(y_test, f[name].to_numpy(), y_train, m)
+        rows.append(row)
+        print(uid, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "unique_id"}, flush=True)
+    table = pd.DataFrame(rows)
+    methods = [*runs, "AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive"]
+    peers = table[["AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive"]].min(axis=1)
+    summary = {
+        k: {
+            "mean_mase": float(table[k].mean()), "median_mase": float(table[k].median()),
+            "wins": int((table[methods].idxmin(axis=1) == k).sum()), "worst_ratio_to_best_peer": float((table[k] / peers).max()),
+        }
+        for k in methods
+    }
+    if "cover80" in table:
+        summary["auto"]["coverage_80"] = float(table["cover80"].mean())
+        summary["auto"]["coverage_95"] = float(table["cover95"].mean())
+    out = {"series": rows, "summary": summary, "wall_s": times}
+    print(pd.DataFrame(summary).T.round(3).to_string())
+    print("wall seconds:", {k: round(v, 1) for k, v in times.items()})
+    return out
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    result = main(quick)
+    if not quick:
+        Path(__file__).with_name("panel_results.json").write_text(json.dumps(result, indent=1, default=str))

@@ -1,0 +1,283 @@
+"""``auto``: per series, triage, backtest every candidate on the same rolling origins, choose
+the lowest mean backtest MASE, forecast with it.
+
+Series are processed one after another (one population across series is the panels work);
+a bad series is named in the leaderboard and never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.auto import lstm, score
+from lstmtune.data import panel
+from lstmtune.errors import LstmtuneError
+
+FAMILIES = ("lstm", "stats", "combo")
+STATS_MEDIAN = "StatsMedian"
+COMBO = "Combo(LSTM,StatsMedian)"
+FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
+
+
+@dataclasses.dataclass
+class AutoResult:
+    """What ``auto`` found: tidy tables, one ``unique_id`` column each.
+
+    Attributes:
+      forecasts: ``unique_id, ds, model, mean, median, lower_80, upper_80, lower_95, upper_95``.
+      leaderboard: per series and candidate, backtest ``mase, smape, coverage_80,
+        coverage_95``, ``in_mcs``, ``chosen``; skipped series and fallbacks as rows with
+        ``status`` and ``reason``.
+      backtests: ``unique_id, ds, cutoff, y`` and one column per candidate (with its
+        ``-lo-80`` ... bounds), statsforecast's cross-validation shape.
+      verdicts: ``unique_id -> the choice in words``.
+    """
+
+    forecasts: pd.DataFrame
+    leaderboard: pd.DataFrame
+    backtests: pd.DataFrame
+    verdicts: dict[str, str]
+    wall_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0: every series forecast by its chosen model; 3: some skipped or on a fallback; 2: none forecast."""
+        status = self.leaderboard.drop_duplicates("unique_id")["status"] if not self.leaderboard.empty else pd.Series([], dtype=str)
+        if self.forecasts.empty:
+            return 2
+        return 0 if (status == "ok").all() else 3
+
+    def save(self, directory) -> None:
+        """Write ``forecasts.csv``, ``leaderboard.csv``, ``backtests.csv`` and ``report.html``
+        into ``directory`` together (written aside, moved into place only when all are)."""
+        from lstmtune.auto import output
+
+        output.save(self, directory)
+
+
+def _windows(n: int, horizon: int, season: int, wanted: int) -> int:
+    """Backtest windows that leave at least ``2 * season + horizon`` training observations."""
+    return int(max(1, min(wanted, (n - max(2 * season, horizon + 4)) // horizon)))
+
+
+def _cutoffs(frame: pd.DataFrame, horizon: int, windows: int) -> list[pd.Timestamp]:
+    n = len(frame)
+    return [frame["ds"].iloc[n - horizon * k - 1] for k in range(windows, 0, -1)]
+
+
+def _future_dates(frame: pd.DataFrame, horizon: int, freq: str) -> pd.DatetimeIndex:
+    return pd.date_range(frame["ds"].iloc[-1], periods=horizon + 1, freq=freq)[1:]
+
+
+def _table(uid: str, ds, model: str, cols: dict, name: str) -> pd.DataFrame:
+    mean = np.asarray(cols[name], dtype=np.float64)
+    out = {"unique_id": uid, "ds": pd.DatetimeIndex(ds), "model": model, "mean": mean, "median": np.asarray(cols.get(f"{name}-median", mean), dtype=np.float64)}
+    for level in (80, 95):
+        out[f"lower_{level}"] = np.asarray(cols[f"{name}-lo-{level}"], dtype=np.float64)
+        out[f"upper_{level}"] = np.asarray(cols[f"{name}-hi-{level}"], dtype=np.float64)
+    return pd.DataFrame(out)
+
+
+def _median_of(table: pd.DataFrame, names: Sequence[str], into: str) -> None:
+    """``into`` (point and bounds) as the median of ``names``' columns, in place."""
+    table[into] = table[list(names)].median(axis=1)
+    for level in (80, 95):
+        for side in ("lo", "hi"):
+            table[f"{into}-{side}-{level}"] = table[[f"{n}-{side}-{level}" for n in names]].median(axis=1)
+
+
+def _mean_of(table: pd.DataFrame, names: Sequence[str], into: str) -> None:
+    table[into] = table[list(names)].mean(axis=1)
+    for level in (80, 95):
+        for side in ("lo", "hi"):
+            table[f"{into}-{side}-{level}"] = table[[f"{n}-{side}-{level}" for n in names]].mean(axis=1)
+
+
+def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
+                windows: int, lstm_allowed: bool, on_candidate: Callable[[str], None]):
+    """``(forecast table, leaderboard rows, backtests, verdict text)`` of one good series."""
+    from lstmtune.selection import statistical
+
+    m, freq = verdict.season, verdict.freq
+    w = _windows(len(frame), horizon, m, windows)
+    cutoffs = _cutoffs(frame, horizon, w)
+    notes = []
+    on_candidate("statistical models")
+    bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, w, freq, m)
+    notes += failed
+    stats = [n for n in statistical.MODELS if n in bt.columns]
+    families_of = {n: "stats" for n in stats}
+    bt = bt.drop(columns=["unique_id"])
+    lstm_names = {}
+    if "lstm" in families and lstm_allowed:
+        for name, config in lstm.space(frame["y"].to_numpy(dtype=np.float64), m, settings):
+            on_candidate(name)
+            try:
+                part = lstm.backtest(frame, cutoffs, horizon, name, config, settings)
+            except LstmtuneError as err:
+                notes.append(f"{name}: {err}")
+                continue
+            bt = bt.merge(part, on=["ds", "cutoff"], how="left")
+            lstm_names[name] = config
+            families_of[name] = "lstm"
+    elif "lstm" in families:
+        notes.append("LSTM candidates left out: the time budget was spent")
+    if "combo" in families and len(stats) > 1:
+        _median_of(bt, stats, STATS_MEDIAN)
+        families_of[STATS_MEDIAN] = "combo"
+    if "stats" not in families:
+        for n in stats:
+            families_of.pop(n)
+    board = score.leaderboard(bt, frame, families_of, m)
+    if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns and not board.empty:
+        best_lstm = board[board["family"] == "lstm"]
+        if not best_lstm.empty:
+            _mean_of(bt, [best_lstm.iloc[0]["candidate"], STATS_MEDIAN], COMBO)
+            families_of[COMBO] = "combo"
+            board = score.leaderboard(bt, frame, families_of, m)
+    if board.empty:
+        raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
+    chosen = str(board.iloc[0]["candidate"])
+    fc = _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, bt)
+    keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of]]
+    return fc, board, bt[keep], score.verdict(board), notes
+
+
+def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, backtests) -> pd.DataFrame:
+    """The chosen candidate fitted on every observation, forecasting ``horizon`` steps."""
+    from lstmtune.selection import statistical
+
+    def stats_table(names):
+        table, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, names=tuple(names))
+        return table
+
+    def lstm_table(name):
+        return lstm.forecast(frame, horizon, name, lstm_names[name], settings, backtests)
+
+    if chosen in stats:
+        t = stats_table([chosen])
+    elif chosen in lstm_names:
+        t = lstm_table(chosen)
+    else:
+        t = stats_table(stats)
+        _median_of(t, stats, STATS_MEDIAN)
+        if chosen == COMBO:
+            best_lstm = str(board[board["family"] == "lstm"].iloc[0]["candidate"])
+            t = t.merge(lstm_table(best_lstm), on="ds")
+            _mean_of(t, [best_lstm, STATS_MEDIAN], COMBO)
+    return _table(uid, t["ds"], chosen, t, chosen)
+
+
+def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int) -> pd.DataFrame:
+    """Seasonal naive (or naive) for a series too short for the candidates; a constant for a constant one."""
+    from lstmtune.selection import statistical
+
+    freq = verdict.freq
+    if verdict.status == "constant":
+        value = float(frame["y"].dropna().iloc[0])
+        ds = _future_dates(frame, horizon, freq)
+        cols = {"c": np.full(horizon, value), **{f"c-{s}-{lv}": np.full(horizon, value) for s in ("lo", "hi") for lv in (80, 95)}}
+        return _table(uid, ds, "Constant (fallback)", cols, "c")
+    m = verdict.season if len(frame) > verdict.season else 1
+    t, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, names=("SeasonalNaive",))
+    return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive")
+
+
+def _clip_nonnegative(table: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
+    """A series that never went below 0 is never forecast below 0."""
+    if np.nanmin(y) >= 0:
+        cols = ["mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
+        table[cols] = table[cols].clip(lower=0.0)
+    return table
+
+
+def auto(
+    data: pd.DataFrame,
+    horizon: int,
+    *,
+    freq: str | None = None,
+    season_length: int | None = None,
+    candidates: Sequence[str] = FAMILIES,
+    windows: int = 2,
+    missing: str = "error",
+    time_budget: float | None = None,
+    settings: lstm.Settings | None = None,
+    progress: Callable[[str, str, int, int], None] | None = None,
+) -> AutoResult:
+    """Forecast every series of a long frame (``unique_id, ds, y``) ``horizon`` steps ahead with
+    the candidate of lowest mean backtest MASE.
+
+    Args:
+      data: a long frame; a frame with only ``ds, y`` is one series (``unique_id`` "series").
+      horizon: steps to forecast, and the backtests' horizon.
+      freq / season_length: override the ones inferred from each series' dates.
+      candidates: families among ``lstm``, ``stats``, ``combo``.
+      windows: rolling origins per series (fewer where a series is short).
+      missing: ``"error"`` (a series with missing values is skipped) or ``"interpolate"``.
+      time_budget: seconds for the whole call; once spent, LSTM candidates are left out (said so).
+      settings: the LSTM candidates' training settings.
+      progress: ``(series, stage, done, total)`` callback.
+
+    Raises:
+      LstmtuneError: a bad argument (horizon, candidates, missing columns).
+    """
+    t0 = time.perf_counter()
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise LstmtuneError(f"--horizon must be a positive whole number of steps, got {horizon!r}")
+    unknown = sorted(set(candidates) - set(FAMILIES))
+    if unknown or not candidates:
+        raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
+    if missing not in ("error", "interpolate"):
+        raise LstmtuneError(f"--missing must be error or interpolate, got {missing!r}")
+    if "unique_id" not in data.columns:
+        data = data.assign(unique_id="series")
+    lacking = [c for c in ("ds", "y") if c not in data.columns]
+    if lacking:
+        raise LstmtuneError(f"the data lack the column {lacking[0]!r} (long format: unique_id, ds, y)")
+    settings = settings or lstm.Settings()
+    frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
+    forecasts, boards, backtests, verdicts = [], [], [], {}
+    for i, (uid, frame) in enumerate(frames):
+        report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
+        v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
+        if v.status == "skip":
+            boards.append(pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]))
+            verdicts[uid] = f"skipped: {v.reason}"
+            continue
+        if missing == "interpolate":
+            frame = panel.interpolate(frame)
+        if v.status in ("fallback", "constant"):
+            fc = _fallback(uid, frame, v, horizon)
+            forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
+            boards.append(pd.DataFrame([{"unique_id": uid, "status": v.status, "reason": v.reason, "candidate": fc["model"].iloc[0], "chosen": True}]))
+            verdicts[uid] = f"{v.status}: {v.reason}"
+            continue
+        lstm_allowed = time_budget is None or time.perf_counter() - t0 < time_budget
+        try:
+            fc, board, bt, text, notes = _one_series(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report)
+        except (LstmtuneError, ValueError) as err:
+            fc = _fallback(uid, frame, v, horizon)
+            forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
+            boards.append(pd.DataFrame([{"unique_id": uid, "status": "fallback", "reason": str(err)[:300], "candidate": fc["model"].iloc[0], "chosen": True}]))
+            verdicts[uid] = f"fallback: {err}"
+            continue
+        forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
+        boards.append(board.assign(unique_id=uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))))
+        backtests.append(bt.assign(unique_id=uid))
+        verdicts[uid] = text
+        report("done")
+    board = pd.concat(boards, ignore_index=True) if boards else pd.DataFrame()
+    order = ["unique_id", "candidate", "family", "mase", "smape", "coverage_80", "coverage_95", "in_mcs", "chosen", "status", "reason"]
+    board = board.reindex(columns=order)
+    fcs = pd.concat(forecasts, ignore_index=True)[FORECAST_COLUMNS] if forecasts else pd.DataFrame(columns=FORECAST_COLUMNS)
+    bts = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
+    bts = bts[["unique_id", "ds", "cutoff", "y", *[c for c in bts.columns if c not in ("unique_id", "ds", "cutoff", "y")]]]
+    return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0)
+
+
+__all__ = ["AutoResult", "COMBO", "FAMILIES", "STATS_MEDIAN", "auto"]

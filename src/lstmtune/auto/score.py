@@ -1,0 +1,93 @@
+"""The leaderboard: each candidate's backtest errors, computed from the backtests table alone
+(so anyone can recompute them from ``backtests.csv``), and the choice.
+
+Per window (one cutoff), MASE scales the mean absolute error by the in-sample mean absolute
+error of the seasonal naive on the observations up to that cutoff; sMAPE is in percent
+(0-200); coverage is the share of observations inside each band. A candidate's score is the
+mean over windows. The model confidence set (:func:`lstmtune.selection.stats.best_set`, 10%
+level) is computed on the per-observation scaled absolute errors, paired across candidates:
+reported beside the choice, never used for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.selection import metrics
+from lstmtune.selection.stats import best_set
+
+MCS_ALPHA = 0.10
+
+
+def scaled_errors(backtests: pd.DataFrame, history: pd.DataFrame, candidate: str, season: int) -> tuple[np.ndarray, list[float]]:
+    """``(per-observation |error| / scale, per-window MASE)`` of one candidate."""
+    errors, per_window = [], []
+    for cutoff, part in backtests.groupby("cutoff", sort=True):
+        train = history.loc[history["ds"] <= cutoff, "y"].to_numpy(dtype=np.float64)
+        m = season if len(train) > season else 1
+        scale = metrics.naive_scale(train, m)
+        err = np.abs(part["y"].to_numpy(dtype=np.float64) - part[candidate].to_numpy(dtype=np.float64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            errors.append(err / scale)
+        per_window.append(float(metrics.mase(part["y"].to_numpy(), part[candidate].to_numpy(), train, m)))
+    return np.concatenate(errors), per_window
+
+
+def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict[str, str], season: int, levels=(80, 95)) -> pd.DataFrame:
+    """One row per candidate (``candidates``: name -> family): ``candidate, family, mase,
+    smape, coverage_<level>..., in_mcs, chosen``, best first."""
+    rows, samples = [], {}
+    y = backtests["y"].to_numpy(dtype=np.float64)
+    for name, family in candidates.items():
+        if name not in backtests.columns or not np.isfinite(backtests[name].to_numpy(dtype=np.float64)).all():
+            continue
+        errs, per_window = scaled_errors(backtests, history, name, season)
+        row = {"candidate": name, "family": family, "mase": float(np.mean(per_window)),
+               "smape": float(np.mean(metrics.smape(y, backtests[name].to_numpy(dtype=np.float64))))}
+        for level in levels:
+            lo, hi = backtests.get(f"{name}-lo-{level}"), backtests.get(f"{name}-hi-{level}")
+            row[f"coverage_{level}"] = float(np.mean((lo.to_numpy() <= y) & (y <= hi.to_numpy()))) if lo is not None and hi is not None else np.nan
+        rows.append(row)
+        samples[name] = errs
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    names = list(table["candidate"])
+    usable = [n for n in names if np.isfinite(samples[n]).all()]
+    in_set = {n: False for n in names}
+    if len(usable) > 1:
+        excluded, _ = best_set([samples[n] for n in usable], paired=True, alpha=MCS_ALPHA, seed=0)
+        in_set.update({n: not bool(e) for n, e in zip(usable, excluded)})
+    elif usable:
+        in_set[usable[0]] = True
+    table["in_mcs"] = table["candidate"].map(in_set)
+    table = table.sort_values(["mase", "candidate"], kind="stable").reset_index(drop=True)
+    table["chosen"] = table.index == 0
+    return table
+
+
+def verdict(board: pd.DataFrame) -> str:
+    """The choice in words: which family is best, and whether an LSTM is worth it."""
+    if board.empty:
+        return "no candidate could be scored"
+    best = board.iloc[0]
+    lstm = board[board["family"] == "lstm"]
+    others = board[board["family"] != "lstm"]
+    if lstm.empty:
+        return f"{best['candidate']} is best (no LSTM candidate was scored)"
+    top_lstm = lstm.iloc[0]
+    if best["family"] == "lstm":
+        if others.empty:
+            return f"the LSTM ensemble {best['candidate']} is best"
+        rival = others.iloc[0]
+        if bool(rival["in_mcs"]):
+            return f"the LSTM ensemble {best['candidate']} is best, but indistinguishable from {rival['candidate']} on these backtests"
+        return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {100 * (rival['mase'] / best['mase'] - 1):.0f}% higher"
+    gap = 100 * (top_lstm["mase"] / best["mase"] - 1)
+    if bool(top_lstm["in_mcs"]):
+        return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap:.0f}% higher MASE)"
+    return f"{best['candidate']} is better than the best LSTM by {gap:.0f}%: forecasts are {best['candidate']}'s (an LSTM is not worth it here)"
+
+
+__all__ = ["MCS_ALPHA", "leaderboard", "scaled_errors", "verdict"]

@@ -1,0 +1,76 @@
+"""``lstmtune auto``: one command from a CSV (one series or a long panel) to forecasts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from lstmtune.cli.common import DateFormat, _handles_errors, _u, app, console, err_console
+from lstmtune.errors import LstmtuneError
+
+
+@app.command()
+@_handles_errors
+def auto(
+    data: Annotated[Path, typer.Argument(help="A CSV: one series (date, value) or a long panel (unique_id, ds, y).")],
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Steps to forecast (and the backtests' horizon).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for forecasts.csv, leaderboard.csv, backtests.csv, report.html.")] = Path("runs/auto"),
+    id_column: Annotated[Optional[str], typer.Option("--id-column", help="The panel's series column (default: unique_id).")] = None,
+    date_column: Annotated[Optional[str], typer.Option("--date-column", help="The date column (a panel's default: ds).")] = None,
+    value_column: Annotated[Optional[str], typer.Option("--value-column", help="The value column (a panel's default: y).")] = None,
+    date_format: DateFormat = None,
+    freq: Annotated[Optional[str], typer.Option("--freq", help="Frequency alias (MS, QS, D, ...); default: inferred per series.")] = None,
+    season_length: Annotated[Optional[int], typer.Option("--season-length", min=1, help="Season length; default: from the frequency (monthly 12, quarterly 4, ...).")] = None,
+    level: Annotated[Optional[list[int]], typer.Option("--level", help="Interval levels (this version: 80 and 95).")] = None,
+    candidates: Annotated[str, typer.Option("--candidates", help="Comma list of families: lstm, stats, combo.")] = "lstm,stats,combo",
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the LSTM ensembles.")] = 0,
+    missing: Annotated[str, typer.Option("--missing", help="Missing values: error (the series is skipped) or interpolate.")] = "error",
+    time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds for the whole command; once spent, LSTM candidates are left out (said so).")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
+) -> None:
+    """Forecast every series with the candidate of lowest multi-step backtest MASE among LSTM ensembles,
+    statistical models (AutoETS, AutoARIMA, AutoTheta, seasonal naive) and combinations.
+
+    Exit status: 0 every series forecast by its chosen model, 3 some skipped or on a fallback
+    (named in leaderboard.csv), 2 nothing could be forecast or bad input."""
+    from lstmtune.auto import lstm, output
+    from lstmtune.auto.run import auto as run_auto
+    from lstmtune.data import panel
+
+    levels = sorted(set(level or [80, 95]))
+    if levels != [80, 95]:
+        raise LstmtuneError(f"--level {' '.join(map(str, levels))}: this version computes the 80% and 95% intervals only (give --level 80 --level 95, or leave it out)")
+    families = [c.strip() for c in candidates.split(",") if c.strip()]
+    output._check_target(out)  # refused before any training
+    frame = panel.read(data, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
+                       missing="interpolate" if missing == "interpolate" else "error")
+    if quiet:
+        result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
+                          time_budget=time_budget, settings=lstm.Settings(seed=seed))
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+            task = bar.add_task("series", total=frame["unique_id"].nunique())
+
+            def progress(uid, stage, done, total):
+                bar.update(task, completed=done + (stage == "done"), description=f"{_u(uid)}: {_u(stage)}")
+
+            result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
+                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress)
+    result.save(out)
+    if not quiet:
+        table = Table(title=f"lstmtune auto: {len(result.verdicts)} series, horizon {horizon}")
+        table.add_column("series")
+        table.add_column("forecast by")
+        table.add_column("verdict")
+        chosen = result.forecasts.drop_duplicates("unique_id").set_index("unique_id")["model"]
+        for uid, text in result.verdicts.items():
+            table.add_row(_u(uid), _u(chosen.get(uid, "—")), _u(text))
+        console.print(table)
+        console.print(f"{result.wall_s:.1f} s. Forecasts, leaderboard, backtests and report in {_u(out)}")
+    if result.exit_code:
+        raise typer.Exit(code=result.exit_code)

@@ -1,0 +1,134 @@
+"""Panels in long format: one row per (series, date), the statsforecast/NeuralForecast
+convention ``unique_id, ds, y``. A single series is a panel of one.
+
+:func:`read` loads a CSV (a long panel, or one series of date and value whose ``unique_id``
+is the file's stem); :func:`triage` checks each series on its own and says what can be done
+with it, so that one bad series never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.data.messages import _columns, show
+from lstmtune.data.series import infer_frequency, infer_period
+from lstmtune.errors import DataError
+
+ID, DATE, VALUE = "unique_id", "ds", "y"
+
+
+def read(path: str | Path, *, id_column: str | None = None, date_column: str | None = None, value_column: str | None = None, date_format: str | None = None, missing: str = "error") -> pd.DataFrame:
+    """A CSV as a long frame ``unique_id, ds, y`` (``ds`` datetime64, ``y`` float64, NaN where missing).
+
+    A file with an id column (``unique_id`` or ``id_column``) is a panel: its date and value
+    columns are ``ds`` and ``y`` unless named. Otherwise it is one series, read as
+    ``lstmtune baseline`` reads one (dates and values detected, ``missing`` applied), named by
+    the file's stem. A panel's missing values stay NaN: :func:`triage` decides per series.
+
+    Raises:
+      DataError: the file is unreadable, a named column is missing, or a date or value cell
+        does not parse; the message names the file, line and column.
+    """
+    from lstmtune.data.series import load
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular file")
+    try:
+        head = pd.read_csv(path, nrows=0)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise DataError(f"{path}: not a readable CSV file ({show(str(err), 200)})") from None
+    columns = [str(c).strip() for c in head.columns]
+    uid = id_column or ID
+    if uid not in columns:
+        if id_column is not None:
+            raise DataError(f"{path}: --id-column {show(id_column)} not found; columns are {_columns(head)}")
+        s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
+        return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
+    date_col, value_col = date_column or DATE, value_column or VALUE
+    for flag, name in (("--date-column", date_col), ("--value-column", value_col)):
+        if name not in columns:
+            raise DataError(f"{path}: {flag} {show(name)} not found; columns are {_columns(head)} (a panel needs {ID}, {DATE}, {VALUE} or the names given)")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    frame.columns = columns
+    dates = pd.to_datetime(frame[date_col].str.strip(), format=date_format or "ISO8601", errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        row = int(bad[0])
+        raise DataError(f"{path}: line {row + 2}, column {show(date_col)}: {show(frame[date_col].iloc[row])} is not a date")
+    text = frame[value_col].str.strip()
+    values = pd.to_numeric(text.where(~text.str.lower().isin({"", "na", "nan", "null", "none"})), errors="coerce")
+    bad = np.flatnonzero((values.isna() & ~text.str.lower().isin({"", "na", "nan", "null", "none"})).to_numpy())
+    if bad.size:
+        row = int(bad[0])
+        raise DataError(f"{path}: line {row + 2}, column {show(value_col)}: {show(text.iloc[row])} is not a number")
+    return pd.DataFrame({ID: frame[uid].astype(str).str.strip(), DATE: dates.dt.tz_localize(None) if dates.dt.tz is not None else dates, VALUE: values.astype(np.float64)})
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What can be done with one series.
+
+    Attributes:
+      status: ``"ok"`` (every candidate), ``"fallback"`` (too short for the candidates:
+        seasonal naive or naive), ``"constant"`` (a constant forecast) or ``"skip"``.
+      reason: why, in words (empty when ok).
+      freq / season: the series' frequency alias and season length (1: none).
+    """
+
+    status: str
+    reason: str = ""
+    freq: str | None = None
+    season: int = 1
+
+
+def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season: int | None = None, missing: str = "error", min_windows: int = 1) -> Verdict:
+    """Check one series (``ds``, ``y`` of one ``unique_id``, sorted by date).
+
+    Skipped: duplicate dates, dates of no regular frequency, or missing values (unless
+    ``missing="interpolate"``: then noted, and the caller interpolates). A series with fewer
+    than ``2 * horizon + season`` observations gets a fallback; a constant one a constant
+    forecast.
+    """
+    ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
+    if len(ds) != len(np.unique(ds)):
+        dup = pd.Series(ds)[pd.Series(ds).duplicated()].iloc[0]
+        return Verdict("skip", f"duplicate date {pd.Timestamp(dup).date()}")
+    f = freq or infer_frequency(ds)
+    if f is None:
+        return Verdict("skip", "dates of no regular frequency (mixed frequencies or gaps); give --freq only if they are regular")
+    m = season if season is not None else (infer_period(ds) or 1)
+    y = frame[VALUE].to_numpy(dtype=np.float64)
+    notes = []
+    if np.isnan(y).any():
+        if missing != "interpolate":
+            return Verdict("skip", f"{int(np.isnan(y).sum())} missing values (use --missing interpolate)", f, m)
+        notes.append(f"{int(np.isnan(y).sum())} missing values interpolated")
+    finite = y[np.isfinite(y)]
+    if finite.size and np.all(finite == finite[0]):
+        return Verdict("constant", "; ".join(["a constant series: the forecast is that constant", *notes]), f, m)
+    if len(y) < horizon * (1 + min_windows) + max(m, 2):
+        fallback = "seasonal naive" if len(y) >= m > 1 else "naive"
+        return Verdict("fallback", "; ".join([f"{len(y)} observations: too few for horizon {horizon} and season {m} ({fallback})", *notes]), f, m)
+    return Verdict("ok", "; ".join(notes), f, m)
+
+
+def interpolate(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing ``y`` filled linearly in time (ends carried)."""
+    y = frame[VALUE].interpolate(limit_direction="both")
+    return frame.assign(**{VALUE: y.to_numpy(dtype=np.float64)})
+
+
+def series_frames(panel: pd.DataFrame):
+    """``(unique_id, frame)`` per series, in order of first appearance, each sorted by date."""
+    order = dict.fromkeys(panel[ID])
+    groups = dict(tuple(panel.groupby(ID, sort=False)))
+    for uid in order:
+        yield str(uid), groups[uid].sort_values(DATE, kind="stable").reset_index(drop=True)
+
+
+__all__ = ["DATE", "ID", "VALUE", "Verdict", "interpolate", "read", "series_frames", "triage"]

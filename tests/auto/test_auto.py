@@ -1,0 +1,155 @@
+"""lstmtune auto: candidates scored on the same multi-step backtests, the choice, the outputs,
+and bad input (one bad series never stops the others)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.auto import lstm
+from lstmtune.auto.run import auto
+from lstmtune.cli.app import app
+
+
+def _monthly(uid, n, seed, level=100.0, start="2010-01-01"):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = level + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, n)
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, periods=n, freq="MS"), "y": y})
+
+
+@pytest.fixture(scope="module")
+def stats_result():
+    return auto(pd.concat([_monthly("a", 72, 0), _monthly("b", 60, 1)]), 6, candidates=("stats", "combo"))
+
+
+def test_leaderboard_mase_is_utilsforecasts_on_the_backtests(stats_result):
+    from utilsforecast.losses import mase
+
+    r = stats_result
+    data = pd.concat([_monthly("a", 72, 0), _monthly("b", 60, 1)])
+    for uid in ("a", "b"):
+        bt = r.backtests[r.backtests["unique_id"] == uid]
+        board = r.leaderboard[r.leaderboard["unique_id"] == uid].set_index("candidate")
+        models = list(board.index)
+        per_cutoff = []
+        for cutoff, part in bt.groupby("cutoff"):
+            train = data[(data["unique_id"] == uid) & (data["ds"] <= cutoff)]
+            per_cutoff.append(mase(part[["unique_id", "ds", "y", *models]], models, seasonality=12, train_df=train).iloc[0])
+        expected = pd.DataFrame(per_cutoff)[models].mean()
+        np.testing.assert_allclose(board.loc[models, "mase"].to_numpy(), expected.to_numpy(), rtol=1e-10)
+        assert board["chosen"].sum() == 1 and board["mase"].idxmin() == board.index[board["chosen"]][0]
+
+
+def test_statistical_backtests_are_statsforecasts_cross_validation(stats_result):
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    a = _monthly("a", 72, 0)
+    cv = StatsForecast(models=[AutoETS(season_length=12)], freq="MS").cross_validation(df=a, h=6, step_size=6, n_windows=2, level=[80, 95])
+    ours = stats_result.backtests[stats_result.backtests["unique_id"] == "a"].reset_index(drop=True)
+    np.testing.assert_allclose(ours["AutoETS"].to_numpy(), cv["AutoETS"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours["AutoETS-lo-95"].to_numpy(), cv["AutoETS-lo-95"].to_numpy(), rtol=1e-12)
+    assert list(ours["cutoff"].unique()) == list(cv["cutoff"].unique())
+
+
+def test_forecasts_come_from_the_chosen_candidate(stats_result):
+    r = stats_result
+    for uid in ("a", "b"):
+        chosen = r.leaderboard[(r.leaderboard["unique_id"] == uid) & r.leaderboard["chosen"]]["candidate"].item()
+        fc = r.forecasts[r.forecasts["unique_id"] == uid]
+        assert set(fc["model"]) == {chosen} and len(fc) == 6
+        assert (fc["lower_95"] <= fc["lower_80"]).all() and (fc["lower_80"] <= fc["mean"]).all() and (fc["mean"] <= fc["upper_80"]).all()
+    assert r.exit_code == 0
+
+
+def test_lstm_candidates_are_backtested_with_conformal_bands():
+    data = _monthly("a", 60, 3)
+    r = auto(data, 4, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=2))
+    board = r.leaderboard
+    assert set(board["family"]) == {"lstm"} and board["chosen"].sum() == 1
+    name = board["candidate"].iloc[0]
+    bt = r.backtests
+    cutoffs = sorted(bt["cutoff"].unique())
+    assert len(cutoffs) == 2
+    # window 1's 80% band comes from window 2's errors only (leave one window out)
+    other = bt[bt["cutoff"] == cutoffs[1]]
+    q = lstm.conformal_quantiles(other["y"] - other[name], np.arange(1, 5))
+    first = bt[bt["cutoff"] == cutoffs[0]]
+    np.testing.assert_allclose(first[f"{name}-hi-80"] - first[name], q[80] * np.sqrt(np.arange(1, 5)), rtol=1e-12)
+    assert r.forecasts["model"].iloc[0] == name
+
+
+def _write(path, frame):
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_bad_series_are_named_and_the_rest_forecast(tmp_path):
+    good = _monthly("good", 60, 0)
+    dup = _monthly("dup", 60, 1)
+    dup.loc[5, "ds"] = dup.loc[4, "ds"]
+    short = _monthly("short", 10, 2)
+    const = _monthly("const", 40, 3).assign(y=5.0)
+    f = _write(tmp_path / "panel.csv", pd.concat([good, dup, short, const]))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "6", "--out", str(tmp_path / "o"), "--candidates", "stats,combo", "-q"])
+    assert res.exit_code == 3, res.output
+    board = pd.read_csv(tmp_path / "o" / "leaderboard.csv")
+    status = board.drop_duplicates("unique_id").set_index("unique_id")["status"]
+    assert status.to_dict() == {"good": "ok", "dup": "skipped", "short": "fallback", "const": "constant"}
+    assert "duplicate date" in board[board["unique_id"] == "dup"]["reason"].item()
+    fc = pd.read_csv(tmp_path / "o" / "forecasts.csv")
+    assert set(fc["unique_id"]) == {"good", "short", "const"}
+    assert set(fc[fc["unique_id"] == "short"]["model"]) == {"Naive (fallback)"}
+    assert (fc[fc["unique_id"] == "const"]["mean"] == 5.0).all()
+
+
+def test_nothing_forecastable_exits_2_and_names_why(tmp_path):
+    dup = _monthly("dup", 30, 1)
+    dup.loc[5, "ds"] = dup.loc[4, "ds"]
+    f = _write(tmp_path / "p.csv", dup)
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "6", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 2
+    assert "duplicate date" in pd.read_csv(tmp_path / "o" / "leaderboard.csv")["reason"].item()
+
+
+def test_a_series_that_never_went_below_zero_is_never_forecast_below_zero(tmp_path):
+    n = 48
+    y = np.maximum(0.0, 50 - 1.2 * np.arange(n)) + np.random.default_rng(0).uniform(0, 1, n)
+    data = pd.DataFrame({"unique_id": "down", "ds": pd.date_range("2000-01-01", periods=n, freq="MS"), "y": y})
+    r = auto(data, 12, candidates=("stats",))
+    assert (r.forecasts[["mean", "median", "lower_80", "lower_95", "upper_80", "upper_95"]] >= 0).all().all()
+
+
+def test_single_series_file_is_named_by_its_stem(tmp_path):
+    a = _monthly("x", 48, 4)
+    f = _write(tmp_path / "sales.csv", a[["ds", "y"]].rename(columns={"ds": "month", "y": "sales"}))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_csv(tmp_path / "o" / "forecasts.csv")["unique_id"]) == {"sales"}
+    assert (tmp_path / "o" / "report.html").read_text().count("sales") >= 1
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--level", "90"], "--level 90"),
+        (["--candidates", "lstm,arima"], "--candidates: arima"),
+        (["--id-column", "store"], "--id-column 'store' not found"),
+    ],
+)
+def test_bad_arguments_get_one_line(tmp_path, argv, needle):
+    f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "-q", *argv])
+    assert res.exit_code == 2 and needle in res.output, res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unrelated_folder_is_never_replaced(tmp_path):
+    f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(mine), "--candidates", "stats", "-q"])
+    assert res.exit_code == 2 and "not empty" in res.output
+    assert (mine / "notes.txt").read_text() == "keep" and len(list(mine.iterdir())) == 1

@@ -277,3 +277,23 @@ def test_the_report_is_refreshed_while_a_study_runs(tmp_path, monkeypatch):
     final = (tmp_path / "out" / "report.html").read_text()
     assert "in progress" not in final and "lstmtune report: watched" in final
     assert not list((tmp_path / "out").glob(".report.html.*"))
+
+
+def test_run_data_runs_the_default_study_on_a_csv(tmp_path):
+    """`lstmtune run --data FILE.csv`: the default study on a user's CSV, no study file."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+    from lstmtune.data.series import load
+
+    s = load("shampoo")
+    f = tmp_path / "mine.csv"
+    pd.DataFrame({"month": pd.DatetimeIndex(s.dates).strftime("%Y-%m"), "sales": s.values * 2}).to_csv(f, index=False)
+    res = CliRunner().invoke(app, ["run", "--data", str(f), "--out", str(tmp_path / "o"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    series = pd.read_csv(tmp_path / "o" / "series.csv")
+    assert series.iloc[:, -1].tolist() == (s.values * 2).tolist()  # the user's data, not shampoo
+    assert "source = " in (tmp_path / "o" / "study.toml").read_text() and "mine.csv" in (tmp_path / "o" / "study.toml").read_text()
+    bad = CliRunner().invoke(app, ["run", str(tmp_path / "o" / "study.toml"), "--data", str(f), "--out", str(tmp_path / "p")])
+    assert bad.exit_code == 2 and "--data" in bad.output

@@ -172,6 +172,7 @@ def run(
     executor: Annotated[str, typer.Option("--executor", help="Where populations train: local (this process) or ray (a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto. With --executor ray: on the workers (gpu: each task asks Ray for one GPU).")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Run the default study on this CSV (date and value columns detected) instead of the built-in shampoo data; not with a study file.")] = None,
 ) -> None:
     """Run a study: repeated training of every configuration, statistics, plots and a report.
 
@@ -185,7 +186,13 @@ def run(
     started = time.perf_counter()
     from lstmtune.study import spec as spec_mod
 
+    if data is not None and study_file is not None:
+        raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (--data runs the default study on a CSV)")
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
+    if data is not None:
+        if not data.is_file():
+            raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")
+        spec = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(data.resolve())})})
     out = out or Path("runs") / spec.name
     inputs = [study_file] if study_file else []
     if device is not None and executor == "local":

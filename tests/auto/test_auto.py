@@ -63,21 +63,70 @@ def test_forecasts_come_from_the_chosen_candidate(stats_result):
     assert r.exit_code == 0
 
 
-def test_lstm_candidates_are_backtested_with_conformal_bands():
-    data = _monthly("a", 60, 3)
-    r = auto(data, 4, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=2))
+@pytest.fixture(scope="module")
+def lstm_run(tmp_path_factory):
+    data = _monthly("a", 60, 3, level=0.0)  # crosses zero: no log candidates here
+    r = auto(data, 4, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=3))
+    out = tmp_path_factory.mktemp("auto") / "o"
+    r.save(out)
+    return r, out
+
+
+def test_lstm_candidates_are_backtested_with_bands_calibrated_on_the_other_windows(lstm_run):
+    from lstmtune.forecast import intervals
+
+    r, _ = lstm_run
     board = r.leaderboard
     assert set(board["family"]) == {"lstm"} and board["chosen"].sum() == 1
     name = board["candidate"].iloc[0]
     bt = r.backtests
     cutoffs = sorted(bt["cutoff"].unique())
     assert len(cutoffs) == 2
-    # window 1's 80% band comes from window 2's errors only (leave one window out)
-    other = bt[bt["cutoff"] == cutoffs[1]]
-    q = lstm.conformal_quantiles(other["y"] - other[name], np.arange(1, 5))
+    # Recompute window 1's 80% band from scratch: refit the ensemble at its cutoff, raw bands,
+    # widened by the conformal quantile of window 2's pooled scores (never its own).
+    data = _monthly("a", 60, 3, level=0.0)
+    config = {n: c for n, c, _ in lstm.space(data["y"].to_numpy(), 12, lstm.Settings(epochs=20, seeds=3))}[name]
+    settings = lstm.Settings(epochs=20, seeds=3)
+    models = []
+    for c in cutoffs:
+        past = data[data["ds"] <= c]
+        models.append(lstm._fit(pd.Series(past["y"].to_numpy(), index=pd.DatetimeIndex(past["ds"])), 4, name, config, settings))
+    future2 = data[data["ds"] > cutoffs[1]].head(4)["y"].to_numpy()
+    s2 = lstm._scores(models[1], 4, future2)[0.8]
+    q, _ = intervals.conformal_quantile(s2, 0.8)
+    raw = models[0].forecast(4, calibrated=False)
     first = bt[bt["cutoff"] == cutoffs[0]]
-    np.testing.assert_allclose(first[f"{name}-hi-80"] - first[name], q[80] * np.sqrt(np.arange(1, 5)), rtol=1e-12)
+    np.testing.assert_allclose(first[f"{name}-hi-80"].to_numpy(), np.maximum(raw["upper_80"] + q * np.sqrt(np.arange(1, 5)), raw["median"]), rtol=1e-6)
     assert r.forecasts["model"].iloc[0] == name
+
+
+def test_the_saved_lstm_model_forecasts_what_auto_wrote(lstm_run, tmp_path):
+    r, out = lstm_run
+    index = pd.read_csv(out / "models" / "index.csv")
+    res = CliRunner().invoke(app, ["forecast", str(out / "models" / index["folder"].item()), "--horizon", "4", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    mine = pd.read_csv(tmp_path / "f.csv")
+    for col in ("mean", "lower_80", "upper_80", "lower_95", "upper_95"):
+        np.testing.assert_allclose(mine[col].to_numpy(), r.forecasts[col].to_numpy(), rtol=1e-6, err_msg=col)
+
+
+def test_the_saved_statistical_model_forecasts_what_auto_wrote(stats_result, tmp_path):
+    stats_result.save(tmp_path / "o")
+    index = pd.read_csv(tmp_path / "o" / "models" / "index.csv")
+    assert list(index["unique_id"]) == ["a", "b"]
+    for uid, folder in zip(index["unique_id"], index["folder"]):
+        res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models" / folder), "--horizon", "6", "--out", str(tmp_path / f"{uid}.csv"), "-q"])
+        assert res.exit_code == 0, res.output
+        mine = pd.read_csv(tmp_path / f"{uid}.csv")
+        theirs = stats_result.forecasts[stats_result.forecasts["unique_id"] == uid]
+        for col in ("mean", "lower_80", "upper_80", "lower_95", "upper_95"):
+            np.testing.assert_allclose(mine[col].to_numpy(), theirs[col].to_numpy(), rtol=1e-9, err_msg=col)
+        described = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models" / folder)])
+        assert described.exit_code == 0 and "statsforecast" in described.output
+    data = tmp_path / "o" / "models" / index["folder"].iloc[0] / "data.json"
+    data.write_text(data.read_text().replace("1", "2", 1))
+    res = CliRunner().invoke(app, ["describe", str(data.parent)])
+    assert res.exit_code == 2 and "checksum" in res.output
 
 
 def _write(path, frame):
@@ -153,3 +202,17 @@ def test_an_unrelated_folder_is_never_replaced(tmp_path):
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(mine), "--candidates", "stats", "-q"])
     assert res.exit_code == 2 and "not empty" in res.output
     assert (mine / "notes.txt").read_text() == "keep" and len(list(mine.iterdir())) == 1
+
+
+def test_a_series_whose_spread_grows_gets_log_candidates_back_in_its_units():
+    t = np.arange(72)
+    y = (50 + 3 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(np.random.default_rng(5).normal(0, 0.02, 72))
+    data = pd.DataFrame({"unique_id": "grow", "ds": pd.date_range("2000-01-01", periods=72, freq="MS"), "y": y})
+    assert lstm.wants_log(y, 12) and not lstm.wants_log(np.linspace(-1, 1, 72), 12)
+    r = auto(data, 6, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=3))
+    logs = [c for c in r.leaderboard["candidate"] if c.startswith("LSTM(log")]
+    assert len(logs) == 2
+    bt = r.backtests
+    for c in logs:  # in the series' units: positive, near the data, bands around the point
+        assert (bt[c] > 0).all() and (bt[f"{c}-lo-95"] <= bt[c]).all() and (bt[c] <= bt[f"{c}-hi-95"]).all()
+        assert np.median(np.abs(bt[c] / bt["y"] - 1)) < 0.5

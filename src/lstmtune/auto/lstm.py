@@ -8,7 +8,10 @@ level, and the band at step ``h`` is the mean +- ``q * sqrt(h)``. A backtest win
 the errors of the other windows only; the final forecast's uses every window's. The space, by season length
 ``m``: differencing at lag 1 or ``m``, and lags reaching at least ``m`` and at least the
 order an autoregression picks on the differenced series (a cycle of ten years needs about
-ten lags, not one).
+ten lags, not one); and, for a positive series whose spread grows with its level (Guerrero's
+Box-Cox lambda below 0.5), each again on the logarithm of the series, its forecasts and bands
+transformed back (the point forecast is then the ensemble's median: the back-transform of a
+mean is not a mean).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pandas as pd
 
 from lstmtune.errors import LstmtuneError
 
-LEVELS = (80, 95)
+LEVELS = (80, 95)  # the columns written (percent)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,8 +37,25 @@ class Settings:
     seed: int = 0
 
 
-def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, object]]:
-    """``(name, Config)`` of each LSTM candidate for a series ``y`` of season length ``season``."""
+LOG_LAMBDA = 0.5
+"""A positive series whose Guerrero Box-Cox lambda is below this gets candidates on its logarithm too."""
+
+
+def wants_log(y: np.ndarray, season: int) -> bool:
+    """Whether the spread grows with the level enough to try the logarithm (positive series only)."""
+    if len(y) < 2 * max(season, 2) or not np.all(y > 0):
+        return False
+    from coreforecast.scalers import boxcox_lambda
+
+    try:
+        return bool(boxcox_lambda(np.asarray(y, dtype=np.float64), method="guerrero", season_length=max(int(season), 2)) < LOG_LAMBDA)
+    except (ValueError, ZeroDivisionError):
+        return False
+
+
+def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, object, str | None]]:
+    """``(name, Config, transform)`` of each LSTM candidate for a series ``y`` of season length
+    ``season``; ``transform`` is ``"log"`` or None."""
     from lstmtune.selection.baselines import ar_order
     from lstmtune.study import spec as spec_mod
 
@@ -47,8 +67,9 @@ def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, obj
         p = 1
     lags = max(m, p, 1)
     intervals = (1, m) if m > 1 else (1,)
+    transforms = (None, "log") if wants_log(y, m) else (None,)
     out = []
-    for interval in intervals:
+    for transform, interval in ((tr, i) for tr in transforms for i in intervals):
         raw = {
             "name": "auto",
             "seed": settings.seed,
@@ -56,7 +77,22 @@ def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, obj
             "transforms": {"interval": interval, "lags": lags},
         }
         config = spec_mod.expand(spec_mod.from_dict(raw, "auto"))[0].config
-        out.append((f"LSTM(d={interval},lags={lags})", config))
+        name = f"LSTM(d={interval},lags={lags})" if transform is None else f"LSTM(log,d={interval},lags={lags})"
+        out.append((name, config, transform))
+    return out
+
+
+def _forward(y, transform):
+    return np.log(y) if transform == "log" else y
+
+
+def _back(table: pd.DataFrame, transform) -> pd.DataFrame:
+    """A forecast table in the series' units (the median as the point forecast after a log)."""
+    if transform != "log":
+        return table
+    out = table.copy()
+    for c in ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"):
+        out[c] = np.exp(table["median" if c == "mean" else c])
     return out
 
 
@@ -67,11 +103,10 @@ def _seeds(settings: Settings, name: str) -> list[int]:
     return [base + i for i in range(settings.seeds)]
 
 
-def _fit_forecast(history: pd.Series, horizon: int, name: str, config, settings: Settings) -> pd.DataFrame:
+def _fit(history: pd.Series, horizon: int, name: str, config, settings: Settings):
     from lstmtune.forecast import forecaster
 
-    model = forecaster.fit(history, config, seeds=_seeds(settings, name), horizon=horizon, calibrate=False)
-    return model.forecast(horizon, calibrated=False)
+    return forecaster.fit(history, config, seeds=_seeds(settings, name), horizon=horizon, calibrate=False, info={"source": "lstmtune auto", "label": name})
 
 
 def _columns(table: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
@@ -82,63 +117,85 @@ def _columns(table: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
     return cols
 
 
-def conformal_quantiles(errors: np.ndarray, steps: np.ndarray) -> dict[int, float] | None:
-    """Per level, the finite-sample conformal quantile of ``|error| / sqrt(step)``; None without errors."""
-    scores = np.abs(np.asarray(errors, dtype=np.float64)) / np.sqrt(np.asarray(steps, dtype=np.float64))
-    scores = scores[np.isfinite(scores)]
-    if scores.size == 0:
-        return None
-    n = scores.size
-    return {level: float(np.quantile(scores, min(1.0, np.ceil((n + 1) * level / 100) / n), method="higher")) for level in LEVELS}
+def pooled_calibration(scores: np.ndarray, horizon: int):
+    """A :class:`~lstmtune.forecast.intervals.Calibration` from conformity scores pooled over steps.
+
+    ``scores``: level -> ``(windows, horizon)`` scores ``max(lo - y, y - hi)`` of the ensemble's
+    raw band, each divided by the square root of its step; the split-conformal quantile ``q``
+    of the pooled scores widens step ``h`` by ``q * sqrt(h)``. None without scores.
+    """
+    from lstmtune.forecast import intervals
+
+    widen, exact = {}, {}
+    root = np.sqrt(np.arange(1, horizon + 1))
+    for level in intervals.LEVELS:
+        s = np.asarray(scores[level], dtype=np.float64).ravel()
+        if not np.isfinite(s).any():
+            return None
+        q, ok = intervals.conformal_quantile(s, level)
+        widen[repr(float(level))] = list(q * root)
+        exact[repr(float(level))] = [ok] * horizon
+    n = int(np.asarray(scores[intervals.LEVELS[0]]).shape[0])
+    return intervals.Calibration(widen, exact, [n] * horizon)
 
 
-def _band(columns: dict, name: str, q: dict[int, float] | None) -> dict:
-    """Replace the ensemble's bands by conformal ones (kept as they are without errors to calibrate on)."""
-    if q is None:
-        return columns
-    mean = columns[name]
-    root = np.sqrt(np.arange(1, len(mean) + 1))
-    for level in LEVELS:
-        columns[f"{name}-lo-{level}"] = mean - q[level] * root
-        columns[f"{name}-hi-{level}"] = mean + q[level] * root
-    return columns
+def _scores(model, horizon: int, actual: np.ndarray) -> dict:
+    """The raw ensemble band's conformity scores over one window, divided by sqrt(step): level -> (horizon,)."""
+    from lstmtune.forecast import intervals
+
+    paths = model.paths(horizon)[0]
+    root = np.sqrt(np.arange(1, horizon + 1))
+    return {level: intervals.scores(paths, actual, level) / root for level in intervals.LEVELS}
 
 
-def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, settings: Settings) -> pd.DataFrame:
+def _calibrated(model, calibration, horizon: int) -> pd.DataFrame:
+    """The model's table with ``calibration``'s bands (its raw ensemble bands without one)."""
+    if calibration is None:
+        return model.forecast(horizon, calibrated=False)
+    return dataclasses.replace(model, calibration=calibration).forecast(horizon)
+
+
+def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, settings: Settings, transform: str | None = None) -> tuple[pd.DataFrame, dict]:
     """The candidate's forecasts from each cutoff (trained on the observations up to it):
-    ``ds, cutoff`` and the columns ``name``, ``name-lo-80``, ... (statsforecast's shape).
+    ``ds, cutoff`` and the columns ``name``, ``name-lo-80``, ... (statsforecast's shape), and
+    the conformity scores of every window (level -> ``(windows, horizon)``), which calibrate
+    the final forecast. A window's bands are calibrated on the other windows' scores only.
 
     Raises:
       LstmtuneError: the series is too short for the configuration before a cutoff, or
         every replica diverged.
     """
+    from lstmtune.forecast import intervals
+
     windows = []
     for cutoff in cutoffs:
         past = frame[frame["ds"] <= cutoff]
         future = frame[frame["ds"] > cutoff].head(horizon)
-        table = _fit_forecast(pd.Series(past["y"].to_numpy(), index=pd.DatetimeIndex(past["ds"])), horizon, name, config, settings)
         if len(future) != horizon:
             raise LstmtuneError(f"cutoff {cutoff}: fewer than {horizon} observations after it")
-        windows.append((cutoff, future, _columns(table, name)))
-    errors = [future["y"].to_numpy(dtype=np.float64) - cols[name] for _, future, cols in windows]
-    steps = np.arange(1, horizon + 1)
+        model = _fit(pd.Series(_forward(past["y"].to_numpy(dtype=np.float64), transform), index=pd.DatetimeIndex(past["ds"])), horizon, name, config, settings)
+        windows.append((cutoff, future, model, _scores(model, horizon, _forward(future["y"].to_numpy(dtype=np.float64), transform))))
+    scores = {level: np.stack([w[3][level] for w in windows]) for level in intervals.LEVELS}
     parts = []
-    for k, (cutoff, future, cols) in enumerate(windows):
-        others = [e for j, e in enumerate(errors) if j != k]
-        q = conformal_quantiles(np.concatenate(others), np.tile(steps, len(others))) if others else None
-        parts.append(pd.DataFrame({"ds": future["ds"].to_numpy(), "cutoff": cutoff, **_band(cols, name, q)}))
-    return pd.concat(parts, ignore_index=True)
+    for k, (cutoff, future, model, _) in enumerate(windows):
+        others = {level: np.delete(s, k, axis=0) for level, s in scores.items()}
+        calibration = pooled_calibration(others, horizon) if len(windows) > 1 else None
+        table = _back(_calibrated(model, calibration, horizon), transform)
+        parts.append(pd.DataFrame({"ds": future["ds"].to_numpy(), "cutoff": cutoff, **_columns(table, name)}))
+    return pd.concat(parts, ignore_index=True), scores
 
 
-def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Settings, backtests: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The candidate trained on every observation: ``ds`` and its columns for ``horizon`` steps,
-    its bands conformal on ``backtests``' errors (``cutoff, y`` and the candidate's column)."""
-    table = _fit_forecast(pd.Series(frame["y"].to_numpy(), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
-    q = None
-    if backtests is not None and name in backtests.columns:
-        steps = backtests.groupby("cutoff").cumcount().to_numpy() + 1
-        q = conformal_quantiles(backtests["y"].to_numpy(dtype=np.float64) - backtests[name].to_numpy(dtype=np.float64), steps)
-    return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_band(_columns(table, name), name, q)})
+def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Settings, scores: dict | None = None, transform: str | None = None):
+    """The candidate trained on every observation: ``(table, model)``, the table holding ``ds``
+    and its columns for ``horizon`` steps; the model, the fitted forecaster, its intervals
+    calibrated on every backtest window's ``scores`` (so ``lstmtune forecast`` on its saved
+    directory gives the same bands; a model on the logarithm is not saved yet: None)."""
+    model = _fit(pd.Series(_forward(frame["y"].to_numpy(dtype=np.float64), transform), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
+    calibration = pooled_calibration(scores, horizon) if scores is not None else None
+    if calibration is not None:
+        model = dataclasses.replace(model, calibration=calibration)
+    table = _back(_calibrated(model, calibration, horizon), transform)
+    return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name)}), (model if transform is None else None)
 
 
-__all__ = ["LEVELS", "Settings", "backtest", "forecast", "space"]
+__all__ = ["LOG_LAMBDA", "Settings", "backtest", "forecast", "pooled_calibration", "space", "wants_log"]

@@ -7,6 +7,7 @@ file says so), so ``--out`` never replaces a folder of the user's.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,9 @@ import pandas as pd
 from lstmtune.errors import LstmtuneError
 
 MARKER = ".lstmtune-auto"
-FILES = ("forecasts.csv", "leaderboard.csv", "backtests.csv", "report.html", MARKER)
+MAX_FIGURES = 50
+"""Series drawn in the report (a large panel's pages would be mostly pictures); the CSVs hold every series."""
+FILES = ("forecasts.csv", "leaderboard.csv", "backtests.csv", "report.html", "plots", "models", MARKER)
 
 
 def _check_target(directory: Path) -> None:
@@ -36,9 +39,34 @@ def save(result, directory) -> Path:
         result.forecasts.to_csv(tmp / "forecasts.csv", index=False)
         result.leaderboard.to_csv(tmp / "leaderboard.csv", index=False)
         result.backtests.to_csv(tmp / "backtests.csv", index=False)
-        (tmp / "report.html").write_text(render(result), encoding="utf-8")
+        (tmp / "report.html").write_text(render(result, _figures(result, tmp / "plots")), encoding="utf-8")
+        _models(result.models, tmp / "models")
         (tmp / MARKER).write_text("lstmtune auto output\n")
     return directory
+
+
+def folder_name(uid: str, taken: set) -> str:
+    """A model folder's name for series ``uid``: its letters, digits, ``-``, ``_`` and ``.``, made unique."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(uid)).strip("._")[:80] or "series"
+    name, k = base, 1
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name)
+    return name
+
+
+def _models(models: dict, root: Path) -> None:
+    """``models/<folder>/`` per series and ``models/index.csv`` (``unique_id, folder, model``)."""
+    if not models:
+        return
+    root.mkdir()
+    taken, rows = set(), []
+    for uid, model in models.items():
+        folder = folder_name(uid, taken)
+        model.save(root / folder)
+        rows.append({"unique_id": uid, "folder": folder, "model": getattr(model, "model", None) or model.info.get("label", "LSTM")})
+    pd.DataFrame(rows).to_csv(root / "index.csv", index=False)
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -47,8 +75,30 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="", escape=True, border=0)
 
 
-def render(result) -> str:
-    """The report: per series, the verdict in words, the leaderboard and the forecasts."""
+def _figures(result, plots: Path) -> dict[str, str]:
+    """``unique_id -> data URI`` of its history-and-forecast figure (the first :data:`MAX_FIGURES` series)."""
+    from lstmtune.report import figures, pages
+
+    if result.history is None or result.forecasts.empty:
+        return {}
+    plots.mkdir(exist_ok=True)
+    out = {}
+    history = dict(tuple(result.history.groupby("unique_id", sort=False)))
+    for i, (uid, fc) in enumerate(result.forecasts.groupby("unique_id", sort=False)):
+        if i >= MAX_FIGURES or uid not in history:
+            break
+        h = history[uid].sort_values("ds").tail(max(4 * len(fc), 48))
+        name = f"series{i}.png"
+        bands = {level: (fc[f"lower_{level}"].to_numpy(), fc[f"upper_{level}"].to_numpy()) for level in (80, 95)}
+        figures.forecast_plot(h["ds"].to_numpy(), h["y"].to_numpy(), fc["ds"].to_numpy(), fc["mean"].to_numpy(), bands, plots / name,
+                              title=str(uid), label=str(fc["model"].iloc[0]))
+        out[uid] = pages.inline(plots, name)
+    return out
+
+
+def render(result, images: dict[str, str] | None = None) -> str:
+    """The report: per series, the verdict in words, its figure, the leaderboard and the forecasts."""
+    images = images or {}
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>lstmtune auto</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto}td,th{padding:2px 8px;text-align:right}</style></head><body>",
@@ -59,10 +109,14 @@ def render(result) -> str:
     board = result.leaderboard
     for uid, text in result.verdicts.items():
         parts.append(f"<h2>{html.escape(str(uid))}</h2><p><b>{html.escape(text)}</b></p>")
+        if uid in images:
+            parts.append(f"<img alt='history and forecast of {html.escape(str(uid))}' src='{images[uid]}' style='max-width:100%'>")
         rows = board[board["unique_id"] == uid].drop(columns=["unique_id"]) if not board.empty else board
         parts.append(_table(rows.dropna(axis=1, how="all")))
         fc = result.forecasts[result.forecasts["unique_id"] == uid].drop(columns=["unique_id"])
         parts.append(_table(fc.assign(ds=fc["ds"].astype(str))))
+    if len(result.verdicts) > MAX_FIGURES:
+        parts.append(f"<p>Figures drawn for the first {MAX_FIGURES} series; every series is in the CSVs.</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -36,6 +36,10 @@ class AutoResult:
       backtests: ``unique_id, ds, cutoff, y`` and one column per candidate (with its
         ``-lo-80`` ... bounds), statsforecast's cross-validation shape.
       verdicts: ``unique_id -> the choice in words``.
+      history: the data given, ``unique_id, ds, y``.
+      models: ``unique_id -> model`` (a :class:`~lstmtune.forecast.forecaster.Forecaster` or a
+        :class:`~lstmtune.forecast.statmodel.StatModel`) that ``lstmtune forecast`` and
+        ``describe`` read from ``models/`` (none yet for a combination with an LSTM).
     """
 
     forecasts: pd.DataFrame
@@ -43,6 +47,8 @@ class AutoResult:
     backtests: pd.DataFrame
     verdicts: dict[str, str]
     wall_s: float = 0.0
+    history: pd.DataFrame | None = None  # the data given (unique_id, ds, y), for the report's figures
+    models: dict = dataclasses.field(default_factory=dict)  # unique_id -> its forecaster (saved as a model directory)
 
     @property
     def exit_code(self) -> int:
@@ -113,17 +119,17 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     stats = [n for n in statistical.MODELS if n in bt.columns]
     families_of = {n: "stats" for n in stats}
     bt = bt.drop(columns=["unique_id"])
-    lstm_names = {}
+    lstm_names, lstm_scores = {}, {}
     if "lstm" in families and lstm_allowed:
-        for name, config in lstm.space(frame["y"].to_numpy(dtype=np.float64), m, settings):
+        for name, config, transform in lstm.space(frame["y"].to_numpy(dtype=np.float64), m, settings):
             on_candidate(name)
             try:
-                part = lstm.backtest(frame, cutoffs, horizon, name, config, settings)
+                part, lstm_scores[name] = lstm.backtest(frame, cutoffs, horizon, name, config, settings, transform)
             except LstmtuneError as err:
                 notes.append(f"{name}: {err}")
                 continue
             bt = bt.merge(part, on=["ds", "cutoff"], how="left")
-            lstm_names[name] = config
+            lstm_names[name] = (config, transform)
             families_of[name] = "lstm"
     elif "lstm" in families:
         notes.append("LSTM candidates left out: the time budget was spent")
@@ -143,13 +149,13 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     if board.empty:
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
     chosen = str(board.iloc[0]["candidate"])
-    fc = _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, bt)
+    fc, model = _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores)
     keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of]]
-    return fc, board, bt[keep], score.verdict(board), notes
+    return fc, board, bt[keep], score.verdict(board), notes, model
 
 
-def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, backtests) -> pd.DataFrame:
-    """The chosen candidate fitted on every observation, forecasting ``horizon`` steps."""
+def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores) -> tuple[pd.DataFrame, object]:
+    """The chosen candidate fitted on every observation: its ``horizon``-step table and its model (None: not saved)."""
     from lstmtune.selection import statistical
 
     def stats_table(names):
@@ -157,20 +163,33 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
         return table
 
     def lstm_table(name):
-        return lstm.forecast(frame, horizon, name, lstm_names[name], settings, backtests)
+        config, transform = lstm_names[name]
+        return lstm.forecast(frame, horizon, name, config, settings, lstm_scores.get(name), transform)
 
+    model = None
     if chosen in stats:
         t = stats_table([chosen])
+        model = _statmodel(uid, frame, chosen, m, freq)
     elif chosen in lstm_names:
-        t = lstm_table(chosen)
+        t, model = lstm_table(chosen)
     else:
         t = stats_table(stats)
         _median_of(t, stats, STATS_MEDIAN)
+        model = _statmodel(uid, frame, STATS_MEDIAN, m, freq)
         if chosen == COMBO:
             best_lstm = str(board[board["family"] == "lstm"].iloc[0]["candidate"])
-            t = t.merge(lstm_table(best_lstm), on="ds")
+            t = t.merge(lstm_table(best_lstm)[0], on="ds")
             _mean_of(t, [best_lstm, STATS_MEDIAN], COMBO)
-    return _table(uid, t["ds"], chosen, t, chosen)
+            model = None
+    return _table(uid, t["ds"], chosen, t, chosen), model
+
+
+def _statmodel(uid: str, frame: pd.DataFrame, name: str, season: int, freq: str):
+    from lstmtune.forecast.statmodel import StatModel
+
+    y = frame["y"].to_numpy(dtype=np.float64)
+    return StatModel(name, int(season), freq, uid, frame["ds"].to_numpy(dtype="datetime64[ns]"), y,
+                     {"source": "lstmtune auto", "nonnegative": bool(np.nanmin(y) >= 0)})
 
 
 def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int) -> pd.DataFrame:
@@ -178,7 +197,7 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
     from lstmtune.selection import statistical
 
     freq = verdict.freq
-    if verdict.status == "constant":
+    if verdict.status == "constant":  # (its model directory: naive, which forecasts the constant)
         value = float(frame["y"].dropna().iloc[0])
         ds = _future_dates(frame, horizon, freq)
         cols = {"c": np.full(horizon, value), **{f"c-{s}-{lv}": np.full(horizon, value) for s in ("lo", "hi") for lv in (80, 95)}}
@@ -241,7 +260,7 @@ def auto(
         raise LstmtuneError(f"the data lack the column {lacking[0]!r} (long format: unique_id, ds, y)")
     settings = settings or lstm.Settings()
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
-    forecasts, boards, backtests, verdicts = [], [], [], {}
+    forecasts, boards, backtests, verdicts, models = [], [], [], {}, {}
     for i, (uid, frame) in enumerate(frames):
         report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
         v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
@@ -253,20 +272,26 @@ def auto(
             frame = panel.interpolate(frame)
         if v.status in ("fallback", "constant"):
             fc = _fallback(uid, frame, v, horizon)
+            models[uid] = _statmodel(uid, frame, "SeasonalNaive", v.season if len(frame) > v.season and v.status == "fallback" else 1, v.freq)
             forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
             boards.append(pd.DataFrame([{"unique_id": uid, "status": v.status, "reason": v.reason, "candidate": fc["model"].iloc[0], "chosen": True}]))
             verdicts[uid] = f"{v.status}: {v.reason}"
             continue
         lstm_allowed = time_budget is None or time.perf_counter() - t0 < time_budget
         try:
-            fc, board, bt, text, notes = _one_series(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report)
+            fc, board, bt, text, notes, model = _one_series(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report)
         except (LstmtuneError, ValueError) as err:
             fc = _fallback(uid, frame, v, horizon)
+            models[uid] = _statmodel(uid, frame, "SeasonalNaive", v.season if len(frame) > v.season else 1, v.freq)
             forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
             boards.append(pd.DataFrame([{"unique_id": uid, "status": "fallback", "reason": str(err)[:300], "candidate": fc["model"].iloc[0], "chosen": True}]))
             verdicts[uid] = f"fallback: {err}"
             continue
         forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
+        if model is not None:
+            models[uid] = model
+        else:
+            notes.append("no model directory: a combination with an LSTM, or an LSTM on the logarithm, is not saved yet")
         boards.append(board.assign(unique_id=uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))))
         backtests.append(bt.assign(unique_id=uid))
         verdicts[uid] = text
@@ -277,7 +302,7 @@ def auto(
     fcs = pd.concat(forecasts, ignore_index=True)[FORECAST_COLUMNS] if forecasts else pd.DataFrame(columns=FORECAST_COLUMNS)
     bts = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
     bts = bts[["unique_id", "ds", "cutoff", "y", *[c for c in bts.columns if c not in ("unique_id", "ds", "cutoff", "y")]]]
-    return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0)
+    return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models)
 
 
 __all__ = ["AutoResult", "COMBO", "FAMILIES", "STATS_MEDIAN", "auto"]

@@ -57,6 +57,20 @@ def forecast(
 
     if out.suffix.lower() == ".png":
         raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
+    from lstmtune.forecast import statmodel
+
+    if statmodel.is_statistical(model_dir):  # a statistical model from `lstmtune auto`: refitted on its data
+        for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
+            if given is not None:
+                raise LstmtuneError(f"{flag}: not for a statistical model directory ({model_dir}); it forecasts from the data it holds")
+        smodel = statmodel.load(model_dir)
+        table = smodel.forecast(horizon)
+        png = forecast_output.plot(smodel.dates, smodel.values, table, out.with_suffix(".png"), title=f"{smodel.series_name}: {horizon}-step forecast")
+        forecast_output.write_csv(table, out)
+        if not quiet:
+            _print_forecast(table, title=f"{smodel.series_name}: {horizon}-step forecast ({smodel.model})")
+        console.print(f"wrote {_u(out)}, {_u(png)}", highlight=False)
+        return
     model = forecaster.load(model_dir)
     covariates = list(model.framing.covariates)
     if future is not None and not covariates:
@@ -84,8 +98,13 @@ def forecast(
 @_handles_errors
 def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")]) -> None:
     """Say what a model directory holds: its source, configuration, data, calibration and backtest."""
-    from lstmtune.forecast import forecaster
+    from lstmtune.forecast import forecaster, statmodel
 
+    if statmodel.is_statistical(model_dir):
+        console.print(f"Model {_u(model_dir)}", highlight=False)
+        for line in statmodel.load(model_dir).describe():  # checks the checksum too
+            console.print("  " + _u(line), highlight=False)
+        return
     model = forecaster.load(model_dir)  # checks the checksums too
     console.print(f"Model {_u(model_dir)}", highlight=False)
     for line in model.describe():

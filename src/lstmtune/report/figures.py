@@ -55,6 +55,21 @@ def series_plot(dates: np.ndarray, values: np.ndarray, path: Path, *, title: str
     _save(fig, path)
 
 
+def forecast_plot(history_dates, history_values, dates, mean, bands: Mapping[int, tuple[np.ndarray, np.ndarray]], path: Path, *, title: str, label: str) -> None:
+    """A series' recent history and its forecast: the mean line and the interval bands
+    (``level -> (lower, upper)``, widest drawn lightest)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.plot(history_dates, history_values, color="black", lw=1.2, label="history")
+    for i, (level, (lo, hi)) in enumerate(sorted(bands.items(), reverse=True)):
+        ax.fill_between(dates, lo, hi, color=TEST_COLOR, alpha=0.15 + 0.15 * i, lw=0, label=f"{level}% interval")
+    ax.plot(dates, mean, color=TEST_COLOR, lw=1.6, label=label)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    _save(fig, path)
+
+
 def test_forecasts(paths, path: Path, *, positional: bool = False) -> None:
     """History, the test's actual values, and the selected configuration's one-step and
     multi-step forecasts over the repeats (median line, 10-90% band across repeats).

@@ -1,0 +1,120 @@
+"""A statistical model's directory (``lstmtune auto`` writes one per series it forecasts with
+statsforecast): its specification and the data to refit it deterministically, no pickle.
+
+``manifest.json`` names the kind, the model (``AutoETS``, ``AutoARIMA``, ``AutoTheta``,
+``SeasonalNaive`` or ``StatsMedian``, the median of the four), the season length, the
+frequency and the SHA-256 of ``data.json`` (the series: dates and values). Loading checks the
+checksum; forecasting refits on the data (statsforecast's fits are deterministic) and returns
+the table :meth:`lstmtune.forecast.forecaster.Forecaster.forecast` returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.errors import LstmtuneError
+
+KIND = "statsforecast"
+FORMAT_VERSION = 1
+MANIFEST, DATA = "manifest.json", "data.json"
+MEDIAN = "StatsMedian"
+
+
+@dataclasses.dataclass(frozen=True)
+class StatModel:
+    """A statistical forecaster: ``model`` refitted on ``dates``/``values`` at each forecast."""
+
+    model: str
+    season_length: int
+    freq: str
+    series_name: str
+    dates: np.ndarray
+    values: np.ndarray
+    info: dict = dataclasses.field(default_factory=dict)
+
+    def forecast(self, horizon: int) -> pd.DataFrame:
+        """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` for ``horizon`` steps."""
+        from lstmtune.selection import statistical
+
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise LstmtuneError(f"horizon must be a positive whole number of steps, got {horizon!r}")
+        frame = pd.DataFrame({"unique_id": self.series_name, "ds": pd.DatetimeIndex(self.dates), "y": self.values})
+        names = statistical.MODELS if self.model == MEDIAN else (self.model,)
+        t, failed = statistical.forecast(frame, int(horizon), self.freq, self.season_length, names=names)
+        if self.model == MEDIAN:
+            fitted = [n for n in names if n in t.columns]
+            cols = {"mean": t[fitted].median(axis=1)}
+            for level in (80, 95):
+                cols[f"lower_{level}"] = t[[f"{n}-lo-{level}" for n in fitted]].median(axis=1)
+                cols[f"upper_{level}"] = t[[f"{n}-hi-{level}" for n in fitted]].median(axis=1)
+        else:
+            cols = {"mean": t[self.model]}
+            for level in (80, 95):
+                cols[f"lower_{level}"], cols[f"upper_{level}"] = t[f"{self.model}-lo-{level}"], t[f"{self.model}-hi-{level}"]
+        out = pd.DataFrame({"date": pd.DatetimeIndex(t["ds"]), "mean": cols["mean"].to_numpy(), "median": cols["mean"].to_numpy(),
+                            **{k: cols[k].to_numpy() for k in ("lower_80", "upper_80", "lower_95", "upper_95")}})
+        if self.info.get("nonnegative"):
+            num = ["mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
+            out[num] = out[num].clip(lower=0.0)
+        return out
+
+    def describe(self) -> list[str]:
+        return [
+            f"statistical model: {self.model} (statsforecast), season length {self.season_length}, frequency {self.freq}",
+            f"series: {self.series_name}, {len(self.values)} observations {pd.Timestamp(self.dates[0]).date()} to {pd.Timestamp(self.dates[-1]).date()}",
+            "refitted on these observations at each forecast (deterministic)",
+            *[f"{k}: {v}" for k, v in self.info.items()],
+        ]
+
+    def save(self, directory) -> Path:
+        """Write the model directory (written aside, moved into place when complete)."""
+        from lstmtune.store.fileio import atomic_dir
+
+        data = json.dumps({"ds": [str(pd.Timestamp(d)) for d in self.dates], "y": [float(v) for v in self.values]}).encode()
+        manifest = {
+            "kind": KIND, "format_version": FORMAT_VERSION, "model": self.model, "season_length": int(self.season_length),
+            "freq": self.freq, "series_name": self.series_name, "data_sha256": hashlib.sha256(data).hexdigest(), "info": self.info,
+        }
+        with atomic_dir(Path(directory)) as tmp:
+            (tmp / DATA).write_bytes(data)
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        return Path(directory)
+
+
+def is_statistical(directory) -> bool:
+    """Whether ``directory`` holds a statistical model (its manifest says so)."""
+    try:
+        return json.loads((Path(directory) / MANIFEST).read_text()).get("kind") == KIND
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def load(directory) -> StatModel:
+    """Read a directory written by :meth:`StatModel.save`.
+
+    Raises:
+      LstmtuneError: a missing or unreadable file, another format version, or data that do
+        not match the manifest's checksum.
+    """
+    directory = Path(directory)
+    try:
+        m = json.loads((directory / MANIFEST).read_text())
+        raw = (directory / DATA).read_bytes()
+    except (OSError, ValueError) as err:
+        raise LstmtuneError(f"{directory}: not a readable model directory ({err})") from None
+    if m.get("kind") != KIND or m.get("format_version") != FORMAT_VERSION:
+        raise LstmtuneError(f"{directory / MANIFEST}: not a statistical model of format {FORMAT_VERSION}")
+    if hashlib.sha256(raw).hexdigest() != m.get("data_sha256"):
+        raise LstmtuneError(f"{directory / DATA}: does not match the manifest's checksum (corrupted or replaced)")
+    d = json.loads(raw)
+    return StatModel(m["model"], int(m["season_length"]), m["freq"], m["series_name"],
+                     pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]"), np.asarray(d["y"], dtype=np.float64), dict(m.get("info", {})))
+
+
+__all__ = ["KIND", "StatModel", "is_statistical", "load"]

@@ -56,7 +56,7 @@ def main(quick: bool = False) -> dict:
 
     panel = dev_panel()[:5] if quick else dev_panel()
     rows, times = [], {}
-    runs = {"auto": ("lstm", "stats", "combo"), "auto --candidates lstm": ("lstm",)} if not quick else {"auto --candidates stats": ("stats", "combo")}
+    runs = {"auto": ("lstm", "hybrid", "stats", "combo"), "auto --candidates lstm": ("lstm",)} if not quick else {"auto --candidates stats": ("stats", "combo")}
     for uid, frame, h, freq in panel:
         m = {"MS": 12, "QS": 4, "YS": 1}[freq]
         train, test = frame.iloc[:-h], frame.iloc[-h:]

@@ -85,7 +85,7 @@ def test_lstm_candidates_are_backtested_with_bands_calibrated_on_the_other_windo
     # Recompute window 1's 80% band from scratch: refit the ensemble at its cutoff, raw bands,
     # widened by the conformal quantile of window 2's pooled scores (never its own).
     data = _monthly("a", 60, 3, level=0.0)
-    config = {n: c for n, c, _ in lstm.space(data["y"].to_numpy(), 12, lstm.Settings(epochs=20, seeds=3))}[name]
+    config = {n: c for n, c, _, _ in lstm.space(data["y"].to_numpy(), 12, lstm.Settings(epochs=20, seeds=3))}[name]
     settings = lstm.Settings(epochs=20, seeds=3)
     models = []
     for c in cutoffs:
@@ -216,3 +216,26 @@ def test_a_series_whose_spread_grows_gets_log_candidates_back_in_its_units():
     for c in logs:  # in the series' units: positive, near the data, bands around the point
         assert (bt[c] > 0).all() and (bt[f"{c}-lo-95"] <= bt[c]).all() and (bt[c] <= bt[f"{c}-hi-95"]).all()
         assert np.median(np.abs(bt[c] / bt["y"] - 1)) < 0.5
+
+
+@pytest.mark.parametrize("kind", [None, "log", "stl", "log+stl"])
+def test_a_candidates_transform_is_undone_exactly_on_the_future(kind):
+    t = np.arange(84)
+    y = (100 + t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) + np.random.default_rng(2).normal(0, 1, 84)
+    past, future = y[:72], y[72:]
+    tr = lstm.Transform.fit(kind, past, 12)
+    z = tr.forward_future(future)
+    table = pd.DataFrame({c: z for c in ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95")})
+    np.testing.assert_allclose(tr.back(table)["mean"].to_numpy(), future, rtol=1e-12)
+    if kind in ("stl", "log+stl"):  # the seasonal component is removed: the adjusted series varies less within a year
+        adjusted = tr.forward(past)
+        raw = np.log(past) if kind == "log+stl" else past
+        assert np.std(np.diff(adjusted)) < 0.5 * np.std(np.diff(raw))
+
+
+def test_hybrid_candidates_forecast_what_stl_leaves():
+    data = _monthly("s", 72, 6, level=0.0)
+    r = auto(data, 6, candidates=("hybrid",), settings=lstm.Settings(epochs=20, seeds=2))
+    board = r.leaderboard
+    assert list(board["family"]) == ["hybrid"] and board["candidate"].item().startswith("Hybrid(STL+LSTM")
+    assert np.isfinite(board["mase"]).all() and board["mase"].item() < 3

@@ -12,6 +12,12 @@ ten lags, not one); and, for a positive series whose spread grows with its level
 Box-Cox lambda below 0.5), each again on the logarithm of the series, its forecasts and bands
 transformed back (the point forecast is then the ensemble's median: the back-transform of a
 mean is not a mean).
+
+Hybrids (family ``hybrid``, after ES-RNN): where the series has a season, an LSTM ensemble
+forecasts what a statistical decomposition leaves: STL (statsmodels, robust) removes the
+seasonal component of the series (or of its logarithm), the network forecasts the seasonally
+adjusted series (differenced and scaled as every candidate is), and the last cycle's seasonal
+component is added back. Everything is fitted on the observations before each cutoff only.
 """
 
 from __future__ import annotations
@@ -53,9 +59,9 @@ def wants_log(y: np.ndarray, season: int) -> bool:
         return False
 
 
-def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, object, str | None]]:
-    """``(name, Config, transform)`` of each LSTM candidate for a series ``y`` of season length
-    ``season``; ``transform`` is ``"log"`` or None."""
+def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, object, str | None, str]]:
+    """``(name, Config, transform, family)`` of each LSTM and hybrid candidate for a series ``y``
+    of season length ``season``; ``transform`` is None, ``"log"``, ``"stl"`` or ``"log+stl"``."""
     from lstmtune.selection.baselines import ar_order
     from lstmtune.study import spec as spec_mod
 
@@ -66,10 +72,11 @@ def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, obj
     except Exception:  # noqa: BLE001 - statsmodels refusing a short or odd series: one lag
         p = 1
     lags = max(m, p, 1)
-    intervals = (1, m) if m > 1 else (1,)
-    transforms = (None, "log") if wants_log(y, m) else (None,)
+    log = wants_log(y, m)
+    plain = [(tr, i) for tr in ((None, "log") if log else (None,)) for i in ((1, m) if m > 1 else (1,))]
+    hybrid = [("log+stl" if log else "stl", 1)] if m > 1 and len(y) >= 3 * m else []
     out = []
-    for transform, interval in ((tr, i) for tr in transforms for i in intervals):
+    for transform, interval in plain + hybrid:
         raw = {
             "name": "auto",
             "seed": settings.seed,
@@ -77,23 +84,60 @@ def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, obj
             "transforms": {"interval": interval, "lags": lags},
         }
         config = spec_mod.expand(spec_mod.from_dict(raw, "auto"))[0].config
-        name = f"LSTM(d={interval},lags={lags})" if transform is None else f"LSTM(log,d={interval},lags={lags})"
-        out.append((name, config, transform))
+        if transform in ("stl", "log+stl"):
+            name, family = f"Hybrid({'log,' if transform == 'log+stl' else ''}STL+LSTM,lags={lags})", "hybrid"
+        else:
+            name, family = f"LSTM({'log,' if transform == 'log' else ''}d={interval},lags={lags})", "lstm"
+        out.append((name, config, transform, family))
     return out
 
 
-def _forward(y, transform):
-    return np.log(y) if transform == "log" else y
+@dataclasses.dataclass(frozen=True)
+class Transform:
+    """A candidate's transform, fitted on the observations it trains on: the logarithm and/or
+    the removal of an STL seasonal component, whose last cycle is carried forward."""
 
+    log: bool
+    season: np.ndarray | None  # the seasonal component over the fitted observations, or None
+    m: int
 
-def _back(table: pd.DataFrame, transform) -> pd.DataFrame:
-    """A forecast table in the series' units (the median as the point forecast after a log)."""
-    if transform != "log":
-        return table
-    out = table.copy()
-    for c in ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"):
-        out[c] = np.exp(table["median" if c == "mean" else c])
-    return out
+    @classmethod
+    def fit(cls, kind: str | None, y: np.ndarray, m: int) -> "Transform":
+        log = kind in ("log", "log+stl")
+        season = None
+        if kind in ("stl", "log+stl"):
+            from statsmodels.tsa.seasonal import STL
+
+            x = np.log(y) if log else y
+            season = np.asarray(STL(x, period=m, robust=True).fit().seasonal, dtype=np.float64)
+        return cls(log, season, m)
+
+    def _future_season(self, h: int) -> np.ndarray:
+        if self.season is None:
+            return np.zeros(h)
+        n = len(self.season)
+        return self.season[n - self.m + (np.arange(h) % self.m)]
+
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        """The fitted observations, transformed."""
+        x = np.log(y) if self.log else np.asarray(y, dtype=np.float64)
+        return x - self.season if self.season is not None else x
+
+    def forward_future(self, y: np.ndarray) -> np.ndarray:
+        """Observations after the fitted ones (a backtest's outcomes), transformed alike."""
+        x = np.log(y) if self.log else np.asarray(y, dtype=np.float64)
+        return x - self._future_season(len(x))
+
+    def back(self, table: pd.DataFrame) -> pd.DataFrame:
+        """A forecast table in the series' units (the median as the point forecast after a log)."""
+        if not self.log and self.season is None:
+            return table
+        out = table.copy()
+        s = self._future_season(len(table))
+        for c in ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"):
+            v = table["median" if (c == "mean" and self.log) else c].to_numpy(dtype=np.float64) + s
+            out[c] = np.exp(v) if self.log else v
+        return out
 
 
 def _seeds(settings: Settings, name: str) -> list[int]:
@@ -155,7 +199,7 @@ def _calibrated(model, calibration, horizon: int) -> pd.DataFrame:
     return dataclasses.replace(model, calibration=calibration).forecast(horizon)
 
 
-def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, settings: Settings, transform: str | None = None) -> tuple[pd.DataFrame, dict]:
+def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, settings: Settings, transform: str | None = None, m: int = 1) -> tuple[pd.DataFrame, dict]:
     """The candidate's forecasts from each cutoff (trained on the observations up to it):
     ``ds, cutoff`` and the columns ``name``, ``name-lo-80``, ... (statsforecast's shape), and
     the conformity scores of every window (level -> ``(windows, horizon)``), which calibrate
@@ -173,29 +217,31 @@ def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, sett
         future = frame[frame["ds"] > cutoff].head(horizon)
         if len(future) != horizon:
             raise LstmtuneError(f"cutoff {cutoff}: fewer than {horizon} observations after it")
-        model = _fit(pd.Series(_forward(past["y"].to_numpy(dtype=np.float64), transform), index=pd.DatetimeIndex(past["ds"])), horizon, name, config, settings)
-        windows.append((cutoff, future, model, _scores(model, horizon, _forward(future["y"].to_numpy(dtype=np.float64), transform))))
+        tr = Transform.fit(transform, past["y"].to_numpy(dtype=np.float64), m)
+        model = _fit(pd.Series(tr.forward(past["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(past["ds"])), horizon, name, config, settings)
+        windows.append((cutoff, future, (model, tr), _scores(model, horizon, tr.forward_future(future["y"].to_numpy(dtype=np.float64)))))
     scores = {level: np.stack([w[3][level] for w in windows]) for level in intervals.LEVELS}
     parts = []
-    for k, (cutoff, future, model, _) in enumerate(windows):
+    for k, (cutoff, future, (model, tr), _) in enumerate(windows):
         others = {level: np.delete(s, k, axis=0) for level, s in scores.items()}
         calibration = pooled_calibration(others, horizon) if len(windows) > 1 else None
-        table = _back(_calibrated(model, calibration, horizon), transform)
+        table = tr.back(_calibrated(model, calibration, horizon))
         parts.append(pd.DataFrame({"ds": future["ds"].to_numpy(), "cutoff": cutoff, **_columns(table, name)}))
     return pd.concat(parts, ignore_index=True), scores
 
 
-def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Settings, scores: dict | None = None, transform: str | None = None):
+def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Settings, scores: dict | None = None, transform: str | None = None, m: int = 1):
     """The candidate trained on every observation: ``(table, model)``, the table holding ``ds``
     and its columns for ``horizon`` steps; the model, the fitted forecaster, its intervals
     calibrated on every backtest window's ``scores`` (so ``lstmtune forecast`` on its saved
-    directory gives the same bands; a model on the logarithm is not saved yet: None)."""
-    model = _fit(pd.Series(_forward(frame["y"].to_numpy(dtype=np.float64), transform), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
+    directory gives the same bands; a model on a transformed series is not saved yet: None)."""
+    tr = Transform.fit(transform, frame["y"].to_numpy(dtype=np.float64), m)
+    model = _fit(pd.Series(tr.forward(frame["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
     calibration = pooled_calibration(scores, horizon) if scores is not None else None
     if calibration is not None:
         model = dataclasses.replace(model, calibration=calibration)
-    table = _back(_calibrated(model, calibration, horizon), transform)
+    table = tr.back(_calibrated(model, calibration, horizon))
     return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name)}), (model if transform is None else None)
 
 
-__all__ = ["LOG_LAMBDA", "Settings", "backtest", "forecast", "pooled_calibration", "space", "wants_log"]
+__all__ = ["LOG_LAMBDA", "Settings", "Transform", "backtest", "forecast", "pooled_calibration", "space", "wants_log"]

@@ -18,9 +18,10 @@ from lstmtune.auto import lstm, score
 from lstmtune.data import panel
 from lstmtune.errors import LstmtuneError
 
-FAMILIES = ("lstm", "stats", "combo")
+FAMILIES = ("lstm", "hybrid", "stats", "combo")
 STATS_MEDIAN = "StatsMedian"
-COMBO = "Combo(LSTM,StatsMedian)"
+COMBO = "Combo(LSTM,StatsMedian)"  # the best LSTM or hybrid, averaged with the stats median
+NEURAL = ("lstm", "hybrid")
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
 
 
@@ -106,7 +107,7 @@ def _mean_of(table: pd.DataFrame, names: Sequence[str], into: str) -> None:
 
 def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
                 windows: int, lstm_allowed: bool, on_candidate: Callable[[str], None]):
-    """``(forecast table, leaderboard rows, backtests, verdict text)`` of one good series."""
+    """``(forecast table, leaderboard rows, backtests, verdict text, notes, model)`` of one good series."""
     from lstmtune.selection import statistical
 
     m, freq = verdict.season, verdict.freq
@@ -120,19 +121,22 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     families_of = {n: "stats" for n in stats}
     bt = bt.drop(columns=["unique_id"])
     lstm_names, lstm_scores = {}, {}
-    if "lstm" in families and lstm_allowed:
-        for name, config, transform in lstm.space(frame["y"].to_numpy(dtype=np.float64), m, settings):
+    wanted = [f for f in NEURAL if f in families]
+    if wanted and lstm_allowed:
+        for name, config, transform, family in lstm.space(frame["y"].to_numpy(dtype=np.float64), m, settings):
+            if family not in wanted:
+                continue
             on_candidate(name)
             try:
-                part, lstm_scores[name] = lstm.backtest(frame, cutoffs, horizon, name, config, settings, transform)
-            except LstmtuneError as err:
+                part, lstm_scores[name] = lstm.backtest(frame, cutoffs, horizon, name, config, settings, transform, m)
+            except (LstmtuneError, ValueError) as err:
                 notes.append(f"{name}: {err}")
                 continue
             bt = bt.merge(part, on=["ds", "cutoff"], how="left")
             lstm_names[name] = (config, transform)
-            families_of[name] = "lstm"
-    elif "lstm" in families:
-        notes.append("LSTM candidates left out: the time budget was spent")
+            families_of[name] = family
+    elif wanted:
+        notes.append("LSTM and hybrid candidates left out: the time budget was spent")
     if "combo" in families and len(stats) > 1:
         _median_of(bt, stats, STATS_MEDIAN)
         families_of[STATS_MEDIAN] = "combo"
@@ -141,7 +145,7 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
             families_of.pop(n)
     board = score.leaderboard(bt, frame, families_of, m)
     if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns and not board.empty:
-        best_lstm = board[board["family"] == "lstm"]
+        best_lstm = board[board["family"].isin(NEURAL)]
         if not best_lstm.empty:
             _mean_of(bt, [best_lstm.iloc[0]["candidate"], STATS_MEDIAN], COMBO)
             families_of[COMBO] = "combo"
@@ -164,7 +168,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
 
     def lstm_table(name):
         config, transform = lstm_names[name]
-        return lstm.forecast(frame, horizon, name, config, settings, lstm_scores.get(name), transform)
+        return lstm.forecast(frame, horizon, name, config, settings, lstm_scores.get(name), transform, m)
 
     model = None
     if chosen in stats:
@@ -177,7 +181,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
         _median_of(t, stats, STATS_MEDIAN)
         model = _statmodel(uid, frame, STATS_MEDIAN, m, freq)
         if chosen == COMBO:
-            best_lstm = str(board[board["family"] == "lstm"].iloc[0]["candidate"])
+            best_lstm = str(board[board["family"].isin(NEURAL)].iloc[0]["candidate"])
             t = t.merge(lstm_table(best_lstm)[0], on="ds")
             _mean_of(t, [best_lstm, STATS_MEDIAN], COMBO)
             model = None
@@ -235,7 +239,7 @@ def auto(
       data: a long frame; a frame with only ``ds, y`` is one series (``unique_id`` "series").
       horizon: steps to forecast, and the backtests' horizon.
       freq / season_length: override the ones inferred from each series' dates.
-      candidates: families among ``lstm``, ``stats``, ``combo``.
+      candidates: families among ``lstm``, ``hybrid``, ``stats``, ``combo``.
       windows: rolling origins per series (fewer where a series is short).
       missing: ``"error"`` (a series with missing values is skipped) or ``"interpolate"``.
       time_budget: seconds for the whole call; once spent, LSTM candidates are left out (said so).
@@ -291,7 +295,7 @@ def auto(
         if model is not None:
             models[uid] = model
         else:
-            notes.append("no model directory: a combination with an LSTM, or an LSTM on the logarithm, is not saved yet")
+            notes.append("no model directory: a combination with an LSTM, or an LSTM on a transformed series (log, hybrid), is not saved yet")
         boards.append(board.assign(unique_id=uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))))
         backtests.append(bt.assign(unique_id=uid))
         verdicts[uid] = text

@@ -72,12 +72,12 @@ def verdict(board: pd.DataFrame) -> str:
     if board.empty:
         return "no candidate could be scored"
     best = board.iloc[0]
-    lstm = board[board["family"] == "lstm"]
-    others = board[board["family"] != "lstm"]
+    lstm = board[board["family"].isin(("lstm", "hybrid"))]
+    others = board[~board["family"].isin(("lstm", "hybrid"))]
     if lstm.empty:
         return f"{best['candidate']} is best (no LSTM candidate was scored)"
     top_lstm = lstm.iloc[0]
-    if best["family"] == "lstm":
+    if best["family"] in ("lstm", "hybrid"):
         if others.empty:
             return f"the LSTM ensemble {best['candidate']} is best"
         rival = others.iloc[0]

@@ -25,7 +25,7 @@ def auto(
     freq: Annotated[Optional[str], typer.Option("--freq", help="Frequency alias (MS, QS, D, ...); default: inferred per series.")] = None,
     season_length: Annotated[Optional[int], typer.Option("--season-length", min=1, help="Season length; default: from the frequency (monthly 12, quarterly 4, ...).")] = None,
     level: Annotated[Optional[list[int]], typer.Option("--level", help="Interval levels (this version: 80 and 95).")] = None,
-    candidates: Annotated[str, typer.Option("--candidates", help="Comma list of families: lstm, stats, combo.")] = "lstm,stats,combo",
+    candidates: Annotated[str, typer.Option("--candidates", help="Comma list of families: lstm, hybrid, stats, combo.")] = "lstm,hybrid,stats,combo",
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the LSTM ensembles.")] = 0,
     missing: Annotated[str, typer.Option("--missing", help="Missing values: error (the series is skipped) or interpolate.")] = "error",
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds for the whole command; once spent, LSTM candidates are left out (said so).")] = None,

@@ -72,6 +72,7 @@ def lstm_run(tmp_path_factory):
     return r, out
 
 
+@pytest.mark.slow  # trains LSTM ensembles
 def test_lstm_candidates_are_backtested_with_bands_calibrated_on_the_other_windows(lstm_run):
     from lstmtune.forecast import intervals
 
@@ -100,6 +101,7 @@ def test_lstm_candidates_are_backtested_with_bands_calibrated_on_the_other_windo
     assert r.forecasts["model"].iloc[0] == name
 
 
+@pytest.mark.slow  # trains LSTM ensembles
 def test_the_saved_lstm_model_forecasts_what_auto_wrote(lstm_run, tmp_path):
     r, out = lstm_run
     index = pd.read_csv(out / "models" / "index.csv")
@@ -204,6 +206,7 @@ def test_an_unrelated_folder_is_never_replaced(tmp_path):
     assert (mine / "notes.txt").read_text() == "keep" and len(list(mine.iterdir())) == 1
 
 
+@pytest.mark.slow  # trains LSTM ensembles
 def test_a_series_whose_spread_grows_gets_log_candidates_back_in_its_units():
     t = np.arange(72)
     y = (50 + 3 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(np.random.default_rng(5).normal(0, 0.02, 72))
@@ -233,6 +236,7 @@ def test_a_candidates_transform_is_undone_exactly_on_the_future(kind):
         assert np.std(np.diff(adjusted)) < 0.5 * np.std(np.diff(raw))
 
 
+@pytest.mark.slow  # trains LSTM ensembles
 def test_hybrid_candidates_forecast_what_stl_leaves():
     data = _monthly("s", 72, 6, level=0.0)
     r = auto(data, 6, candidates=("hybrid",), settings=lstm.Settings(epochs=20, seeds=2))

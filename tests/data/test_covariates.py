@@ -15,6 +15,8 @@ from lstmtune.study import spec as spec_mod
 from lstmtune.cli.app import app
 from lstmtune.errors import DataError, LstmtuneError
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 
 def _csv(tmp_path, n=48, missing_at=None, name="macro.csv"):
     dates = pd.date_range("2001-01-01", periods=n, freq="MS")

@@ -18,6 +18,8 @@ from lstmtune.data import series as data
 from lstmtune.engine import trainer as engine
 from lstmtune.data import problem
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from lstmtune.engine import trainer as engine
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing, prepare
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 SEEDS = list(range(1000, 1040))
 
 
@@ -52,6 +54,7 @@ sys.path.insert(0, sys.argv[1])
 import test_population_invariance as t
 from lstmtune.engine import trainer as engine
 import jax
+
 engine.SHARD_WORK = 0.0  # split every population
 out = {"devices": len(jax.devices()), "shards": {p: engine.cpu_shards(p, 1.0) for p in (16, 40, 136)}}
 out["bad"] = t._mismatches(1, 3, (16, 40)) + t._mismatches(4, 1, (40,))

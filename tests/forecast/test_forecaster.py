@@ -19,6 +19,8 @@ from lstmtune.cli.app import app
 from lstmtune.errors import LstmtuneError
 from lstmtune.study.spec import Config
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 
 def _config(**kw) -> Config:
     base = dict(units=4, batch_size=4, epochs=40, learning_rate=0.02, recurrent_activation="sigmoid", interval=1, lags=1, timesteps=1, trim=None)

@@ -179,6 +179,7 @@ def test_relative_data_paths_resolve_against_the_study_file(tmp_path, monkeypatc
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_no_runtime_warnings_reach_stderr(tmp_path):
     import subprocess
     import sys

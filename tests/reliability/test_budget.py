@@ -14,6 +14,8 @@ from lstmtune.study import spec
 from lstmtune.cli.app import app
 from lstmtune.data.series import load
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 
 def _cli(tmp_path, *args):
     return CliRunner().invoke(app, [str(a) for a in args])

@@ -13,6 +13,8 @@ from lstmtune.workflow import search
 from lstmtune.study import spec
 from lstmtune.study.samplers import SafeCmaEsSampler
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "lstmtune"
 
 

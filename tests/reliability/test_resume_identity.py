@@ -20,6 +20,8 @@ from lstmtune.cli.app import app
 from lstmtune.data.series import load
 from lstmtune.store import open_store
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 
 def _spec(**sections):
     base = {"name": "ident", "seed": 3, "model": {"batch_size": 4, "epochs": 6}, "runs": {"mode": "summary", "repeats": 2},

@@ -19,6 +19,8 @@ from lstmtune.study import runner
 from lstmtune.cli.app import app
 from lstmtune.data.series import load
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 STUDY = """
 name = "{name}"
 seed = 2

@@ -18,6 +18,8 @@ from lstmtune.study import spec
 from lstmtune.cli.app import app
 from lstmtune.errors import SpecError
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "lstmtune"
 
 

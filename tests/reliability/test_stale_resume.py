@@ -8,6 +8,8 @@ from typer.testing import CliRunner
 from lstmtune.cli.app import app
 from lstmtune.data.series import load
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 STUDY = """
 name = "stale"
 seed = 4

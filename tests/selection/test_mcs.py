@@ -16,6 +16,8 @@ import scipy.stats
 
 from lstmtune.selection import stats
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 SIMS = 400
 ALPHA = 0.05
 BOUND = ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / SIMS)

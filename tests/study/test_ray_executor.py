@@ -14,7 +14,7 @@ ray = pytest.importorskip("ray", reason="the Ray executor needs the ray extra: p
 
 # Ray starts its processes with fork + exec (subprocess); JAX warns on any fork after it has
 # started threads, but an exec'd child inherits none of them.
-pytestmark = pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")]
 
 from lstmtune.data import series as data
 from lstmtune.study import executor

@@ -3,6 +3,9 @@
 import json
 import subprocess
 import sys
+import pytest
+
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
 
 STUDY = 'name = "h"\n[model]\nepochs = 4\n[runs]\nrepeats = 2\ndiagnostic_repeats = 2\n[grid]\nunits = [1, 2]\n'
 

@@ -14,6 +14,8 @@ import pytest
 from lstmtune.study import spec
 from lstmtune.workflow import study
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 STUDY = """
 name = "resume"
 seed = 11
@@ -112,6 +114,7 @@ def train_population(*args, **kwargs):
 
 engine.train_population = train_population
 from lstmtune.cli.app import main
+
 sys.argv[0] = "lstmtune"
 main()
 '''

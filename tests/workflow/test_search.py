@@ -12,6 +12,8 @@ from lstmtune.cli.app import app
 from lstmtune.errors import SpecError
 from lstmtune.store import open_store
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 
 def _spec(search_section, **runs):
     return spec.from_dict(

@@ -16,6 +16,8 @@ from lstmtune.workflow import study
 from lstmtune.cli.app import app
 from lstmtune.errors import LstmtuneError
 
+pytestmark = pytest.mark.slow  # the fast subset (pytest -m 'not slow') leaves this module out; the full run keeps it
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 TINY = {

@@ -243,3 +243,47 @@ def test_hybrid_candidates_forecast_what_stl_leaves():
     board = r.leaderboard
     assert list(board["family"]) == ["hybrid"] and board["candidate"].item().startswith("Hybrid(STL+LSTM")
     assert np.isfinite(board["mase"]).all() and board["mase"].item() < 3
+
+
+def _growing():
+    t = np.arange(72)
+    y = (50 + 3 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(np.random.default_rng(5).normal(0, 0.02, 72))
+    return pd.DataFrame({"unique_id": "grow", "ds": pd.date_range("2000-01-01", periods=72, freq="MS"), "y": y})
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_a_chosen_hybrid_is_saved_and_forecasts_what_auto_wrote(tmp_path):
+    r = auto(_growing(), 6, candidates=("hybrid",), settings=lstm.Settings(epochs=20, seeds=3))
+    assert r.forecasts["model"].iloc[0].startswith("Hybrid(")
+    r.save(tmp_path / "o")
+    folder = pd.read_csv(tmp_path / "o" / "models" / "index.csv")["folder"].item()
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models" / folder), "--horizon", "6", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    mine = pd.read_csv(tmp_path / "f.csv")
+    for col in ("mean", "lower_80", "upper_80", "lower_95", "upper_95"):
+        np.testing.assert_allclose(mine[col].to_numpy(), r.forecasts[col].to_numpy(), rtol=1e-6, err_msg=col)
+    described = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models" / folder)])
+    assert described.exit_code == 0 and "STL seasonal component" in described.output
+
+
+@pytest.mark.slow  # trains an LSTM ensemble
+def test_log_lstms_and_combinations_round_trip_through_their_directories(tmp_path):
+    from lstmtune.forecast import composite
+    from lstmtune.forecast.statmodel import StatModel
+
+    frame = _growing()
+    y = frame["y"].to_numpy()
+    settings = lstm.Settings(epochs=20, seeds=3)
+    name, config, transform, _ = next(c for c in lstm.space(y, 12, settings) if c[2] == "log")
+    table, model = lstm.forecast(frame, 6, name, config, settings, None, transform, 12)
+    assert isinstance(model, composite.Transformed)
+    cols = ["mean", "lower_80", "upper_80", "lower_95", "upper_95"]
+    direct = model.forecast(6)
+    np.testing.assert_allclose(direct["mean"].to_numpy(), table[name].to_numpy(), rtol=1e-12)  # what auto writes
+    model.save(tmp_path / "log")
+    np.testing.assert_allclose(composite.load(tmp_path / "log").forecast(6)[cols].to_numpy(), direct[cols].to_numpy(), rtol=1e-6)
+    stat = StatModel("StatsMedian", 12, "MS", "grow", frame["ds"].to_numpy(dtype="datetime64[ns]"), y)
+    combo = composite.Combination((model, stat), "mean", "grow")
+    combo.save(tmp_path / "combo")
+    expected = (direct[cols].to_numpy() + stat.forecast(6)[cols].to_numpy()) / 2
+    np.testing.assert_allclose(composite.load(tmp_path / "combo").forecast(6)[cols].to_numpy(), expected, rtol=1e-6)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.errors import LstmtuneError
+from lstmtune.forecast.composite import Transform, Transformed, history_of
 
 LEVELS = (80, 95)  # the columns written (percent)
 
@@ -90,54 +91,6 @@ def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, obj
             name, family = f"LSTM({'log,' if transform == 'log' else ''}d={interval},lags={lags})", "lstm"
         out.append((name, config, transform, family))
     return out
-
-
-@dataclasses.dataclass(frozen=True)
-class Transform:
-    """A candidate's transform, fitted on the observations it trains on: the logarithm and/or
-    the removal of an STL seasonal component, whose last cycle is carried forward."""
-
-    log: bool
-    season: np.ndarray | None  # the seasonal component over the fitted observations, or None
-    m: int
-
-    @classmethod
-    def fit(cls, kind: str | None, y: np.ndarray, m: int) -> "Transform":
-        log = kind in ("log", "log+stl")
-        season = None
-        if kind in ("stl", "log+stl"):
-            from statsmodels.tsa.seasonal import STL
-
-            x = np.log(y) if log else y
-            season = np.asarray(STL(x, period=m, robust=True).fit().seasonal, dtype=np.float64)
-        return cls(log, season, m)
-
-    def _future_season(self, h: int) -> np.ndarray:
-        if self.season is None:
-            return np.zeros(h)
-        n = len(self.season)
-        return self.season[n - self.m + (np.arange(h) % self.m)]
-
-    def forward(self, y: np.ndarray) -> np.ndarray:
-        """The fitted observations, transformed."""
-        x = np.log(y) if self.log else np.asarray(y, dtype=np.float64)
-        return x - self.season if self.season is not None else x
-
-    def forward_future(self, y: np.ndarray) -> np.ndarray:
-        """Observations after the fitted ones (a backtest's outcomes), transformed alike."""
-        x = np.log(y) if self.log else np.asarray(y, dtype=np.float64)
-        return x - self._future_season(len(x))
-
-    def back(self, table: pd.DataFrame) -> pd.DataFrame:
-        """A forecast table in the series' units (the median as the point forecast after a log)."""
-        if not self.log and self.season is None:
-            return table
-        out = table.copy()
-        s = self._future_season(len(table))
-        for c in ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"):
-            v = table["median" if (c == "mean" and self.log) else c].to_numpy(dtype=np.float64) + s
-            out[c] = np.exp(v) if self.log else v
-        return out
 
 
 def _seeds(settings: Settings, name: str) -> list[int]:
@@ -234,14 +187,19 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
     """The candidate trained on every observation: ``(table, model)``, the table holding ``ds``
     and its columns for ``horizon`` steps; the model, the fitted forecaster, its intervals
     calibrated on every backtest window's ``scores`` (so ``lstmtune forecast`` on its saved
-    directory gives the same bands; a model on a transformed series is not saved yet: None)."""
+    directory gives the same bands; on a transformed series, a
+    :class:`~lstmtune.forecast.composite.Transformed` around it)."""
     tr = Transform.fit(transform, frame["y"].to_numpy(dtype=np.float64), m)
     model = _fit(pd.Series(tr.forward(frame["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
     calibration = pooled_calibration(scores, horizon) if scores is not None else None
     if calibration is not None:
         model = dataclasses.replace(model, calibration=calibration)
     table = tr.back(_calibrated(model, calibration, horizon))
-    return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name)}), (model if transform is None else None)
+    if transform is not None:
+        y = frame["y"].to_numpy(dtype=np.float64)
+        model = Transformed(model, tr, str(frame["unique_id"].iloc[0]) if "unique_id" in frame else "", {"source": "lstmtune auto", "label": name, "nonnegative": bool(np.nanmin(y) >= 0)},
+                            history_of(frame["ds"].to_numpy(), y))
+    return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name)}), model
 
 
 __all__ = ["LOG_LAMBDA", "Settings", "Transform", "backtest", "forecast", "pooled_calibration", "space", "wants_log"]

@@ -65,7 +65,7 @@ def _models(models: dict, root: Path) -> None:
     for uid, model in models.items():
         folder = folder_name(uid, taken)
         model.save(root / folder)
-        rows.append({"unique_id": uid, "folder": folder, "model": getattr(model, "model", None) or model.info.get("label", "LSTM")})
+        rows.append({"unique_id": uid, "folder": folder, "model": model.info.get("label") or getattr(model, "model", None) or "LSTM"})
     pd.DataFrame(rows).to_csv(root / "index.csv", index=False)
 
 

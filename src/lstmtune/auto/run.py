@@ -38,9 +38,10 @@ class AutoResult:
         ``-lo-80`` ... bounds), statsforecast's cross-validation shape.
       verdicts: ``unique_id -> the choice in words``.
       history: the data given, ``unique_id, ds, y``.
-      models: ``unique_id -> model`` (a :class:`~lstmtune.forecast.forecaster.Forecaster` or a
-        :class:`~lstmtune.forecast.statmodel.StatModel`) that ``lstmtune forecast`` and
-        ``describe`` read from ``models/`` (none yet for a combination with an LSTM).
+      models: ``unique_id -> model`` (a :class:`~lstmtune.forecast.forecaster.Forecaster`, a
+        :class:`~lstmtune.forecast.statmodel.StatModel`, or a
+        :mod:`~lstmtune.forecast.composite` model) that ``lstmtune forecast`` and ``describe``
+        read from ``models/``.
     """
 
     forecasts: pd.DataFrame
@@ -159,7 +160,7 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
 
 
 def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores) -> tuple[pd.DataFrame, object]:
-    """The chosen candidate fitted on every observation: its ``horizon``-step table and its model (None: not saved)."""
+    """The chosen candidate fitted on every observation: its ``horizon``-step table and its model."""
     from lstmtune.selection import statistical
 
     def stats_table(names):
@@ -181,10 +182,15 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
         _median_of(t, stats, STATS_MEDIAN)
         model = _statmodel(uid, frame, STATS_MEDIAN, m, freq)
         if chosen == COMBO:
+            from lstmtune.forecast.composite import Combination, history_of
+
             best_lstm = str(board[board["family"].isin(NEURAL)].iloc[0]["candidate"])
-            t = t.merge(lstm_table(best_lstm)[0], on="ds")
+            table, member = lstm_table(best_lstm)
+            t = t.merge(table, on="ds")
             _mean_of(t, [best_lstm, STATS_MEDIAN], COMBO)
-            model = None
+            y = frame["y"].to_numpy(dtype=np.float64)
+            model = Combination((member, model), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)},
+                                history_of(frame["ds"].to_numpy(), y))
     return _table(uid, t["ds"], chosen, t, chosen), model
 
 
@@ -292,10 +298,7 @@ def auto(
             verdicts[uid] = f"fallback: {err}"
             continue
         forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
-        if model is not None:
-            models[uid] = model
-        else:
-            notes.append("no model directory: a combination with an LSTM, or an LSTM on a transformed series (log, hybrid), is not saved yet")
+        models[uid] = model
         boards.append(board.assign(unique_id=uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))))
         backtests.append(bt.assign(unique_id=uid))
         verdicts[uid] = text

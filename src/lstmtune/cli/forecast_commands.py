@@ -57,18 +57,19 @@ def forecast(
 
     if out.suffix.lower() == ".png":
         raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
-    from lstmtune.forecast import statmodel
+    from lstmtune.forecast import composite, statmodel
 
-    if statmodel.is_statistical(model_dir):  # a statistical model from `lstmtune auto`: refitted on its data
+    if statmodel.is_statistical(model_dir) or composite.is_composite(model_dir):  # from `lstmtune auto`
         for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
             if given is not None:
-                raise LstmtuneError(f"{flag}: not for a statistical model directory ({model_dir}); it forecasts from the data it holds")
-        smodel = statmodel.load(model_dir)
+                raise LstmtuneError(f"{flag}: not for this model directory ({model_dir}, written by `lstmtune auto`); it forecasts from the data it holds")
+        smodel = statmodel.load(model_dir) if statmodel.is_statistical(model_dir) else composite.load(model_dir)
         table = smodel.forecast(horizon)
-        png = forecast_output.plot(smodel.dates, smodel.values, table, out.with_suffix(".png"), title=f"{smodel.series_name}: {horizon}-step forecast")
+        dates, values = (smodel.dates, smodel.values) if isinstance(smodel, statmodel.StatModel) else smodel.history
+        png = forecast_output.plot(dates, values, table, out.with_suffix(".png"), title=f"{smodel.series_name}: {horizon}-step forecast")
         forecast_output.write_csv(table, out)
         if not quiet:
-            _print_forecast(table, title=f"{smodel.series_name}: {horizon}-step forecast ({smodel.model})")
+            _print_forecast(table, title=f"{smodel.series_name}: {horizon}-step forecast ({smodel.info.get('label') or getattr(smodel, 'model', '')})")
         console.print(f"wrote {_u(out)}, {_u(png)}", highlight=False)
         return
     model = forecaster.load(model_dir)
@@ -98,11 +99,12 @@ def forecast(
 @_handles_errors
 def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")]) -> None:
     """Say what a model directory holds: its source, configuration, data, calibration and backtest."""
-    from lstmtune.forecast import forecaster, statmodel
+    from lstmtune.forecast import composite, forecaster, statmodel
 
-    if statmodel.is_statistical(model_dir):
+    if statmodel.is_statistical(model_dir) or composite.is_composite(model_dir):
         console.print(f"Model {_u(model_dir)}", highlight=False)
-        for line in statmodel.load(model_dir).describe():  # checks the checksum too
+        smodel = statmodel.load(model_dir) if statmodel.is_statistical(model_dir) else composite.load(model_dir)
+        for line in smodel.describe():  # loading checked the checksums
             console.print("  " + _u(line), highlight=False)
         return
     model = forecaster.load(model_dir)  # checks the checksums too

@@ -1,0 +1,222 @@
+"""Forecasters built from others, as ``lstmtune auto`` chooses them, with their directories.
+
+- :class:`Transformed`: a forecaster trained on a transformed series (its logarithm, and/or
+  the series with an STL seasonal component removed), whose forecasts are moved back: the
+  seasonal component's last cycle added, the exponential taken (the median then being the
+  point forecast: the back-transform of a mean is not a mean). :class:`Transform` is that
+  transform, fitted on the observations the forecaster trains on.
+- :class:`Combination`: the mean or median of members' forecasts (point and bounds).
+
+A directory holds ``manifest.json`` (kind ``lstmtune-composite``) and one sub-directory per
+member, each of its own kind (a forecaster's safetensors directory, a statistical model's);
+every member checks its own files when read. No pickle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.errors import LstmtuneError
+
+KIND = "lstmtune-composite"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+COLUMNS = ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95")
+
+
+@dataclasses.dataclass(frozen=True)
+class Transform:
+    """The logarithm and/or the removal of an STL seasonal component (period ``m``), fitted on
+    the observations a forecaster trains on; the seasonal component's last cycle is carried forward."""
+
+    log: bool
+    season: np.ndarray | None
+    m: int
+
+    @classmethod
+    def fit(cls, kind: str | None, y: np.ndarray, m: int) -> "Transform":
+        """``kind``: None, ``"log"``, ``"stl"`` or ``"log+stl"``."""
+        log = kind in ("log", "log+stl")
+        season = None
+        if kind in ("stl", "log+stl"):
+            from statsmodels.tsa.seasonal import STL
+
+            x = np.log(y) if log else np.asarray(y, dtype=np.float64)
+            season = np.asarray(STL(x, period=m, robust=True).fit().seasonal, dtype=np.float64)
+        return cls(log, season, int(m))
+
+    def future_season(self, h: int) -> np.ndarray:
+        if self.season is None:
+            return np.zeros(h)
+        n = len(self.season)
+        return self.season[n - self.m + (np.arange(h) % self.m)]
+
+    def forward(self, y: np.ndarray) -> np.ndarray:
+        """The fitted observations, transformed."""
+        x = np.log(y) if self.log else np.asarray(y, dtype=np.float64)
+        return x - self.season if self.season is not None else x
+
+    def forward_future(self, y: np.ndarray) -> np.ndarray:
+        """Observations after the fitted ones (a backtest's outcomes), transformed alike."""
+        x = np.log(y) if self.log else np.asarray(y, dtype=np.float64)
+        return x - self.future_season(len(x))
+
+    def back(self, table: pd.DataFrame) -> pd.DataFrame:
+        """A forecast table in the series' units."""
+        if not self.log and self.season is None:
+            return table
+        out = table.copy()
+        s = self.future_season(len(table))
+        for c in COLUMNS:
+            v = table["median" if (c == "mean" and self.log) else c].to_numpy(dtype=np.float64) + s
+            out[c] = np.exp(v) if self.log else v
+        return out
+
+    def to_dict(self) -> dict:
+        return {"log": self.log, "m": self.m, "season_last_cycle": None if self.season is None else [float(v) for v in self.season[-self.m:]]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Transform":
+        cycle = d.get("season_last_cycle")
+        return cls(bool(d["log"]), None if cycle is None else np.asarray(cycle, dtype=np.float64), int(d["m"]))
+
+
+def _load_member(directory: Path):
+    from lstmtune.forecast import forecaster, statmodel
+
+    if statmodel.is_statistical(directory):
+        return statmodel.load(directory)
+    if _is_composite(directory):
+        return load(directory)
+    return forecaster.load(directory)
+
+
+def _table(member, horizon: int) -> pd.DataFrame:
+    return member.forecast(horizon)
+
+
+@dataclasses.dataclass(frozen=True)
+class Transformed:
+    """``inner`` (a forecaster trained on ``transform``'s output) with forecasts moved back."""
+
+    inner: object
+    transform: Transform
+    series_name: str
+    info: dict = dataclasses.field(default_factory=dict)
+    history: tuple = ((), ())  # (dates, values): the series' last observations, for figures
+
+    def forecast(self, horizon: int) -> pd.DataFrame:
+        out = self.transform.back(_table(self.inner, horizon))
+        if self.info.get("nonnegative"):
+            out[list(COLUMNS)] = out[list(COLUMNS)].clip(lower=0.0)
+        return out
+
+    def describe(self) -> list[str]:
+        t = self.transform
+        what = " and ".join(x for x in ("logarithm" if t.log else "", f"STL seasonal component (period {t.m}) removed" if t.season is not None else "") if x)
+        return [f"a forecaster trained on the series transformed ({what}), forecasts moved back", *[f"  {line}" for line in self.inner.describe()],
+                *[f"{k}: {v}" for k, v in self.info.items()]]
+
+    def save(self, directory) -> Path:
+        return _save(directory, {"rule": "transform", "transform": self.transform.to_dict(), "series_name": self.series_name, "info": self.info, "history": _history_dict(self.history)}, {"inner": self.inner})
+
+
+@dataclasses.dataclass(frozen=True)
+class Combination:
+    """The ``rule`` (``"mean"`` or ``"median"``) of ``members``' forecasts, point and bounds."""
+
+    members: tuple
+    rule: str
+    series_name: str
+    info: dict = dataclasses.field(default_factory=dict)
+    history: tuple = ((), ())  # (dates, values): the series' last observations, for figures
+
+    def forecast(self, horizon: int) -> pd.DataFrame:
+        tables = [_table(m, horizon) for m in self.members]
+        out = tables[0][["date"]].copy()
+        for c in COLUMNS:
+            stack = np.stack([t[c].to_numpy(dtype=np.float64) for t in tables])
+            out[c] = stack.mean(axis=0) if self.rule == "mean" else np.median(stack, axis=0)
+        if self.info.get("nonnegative"):
+            out[list(COLUMNS)] = out[list(COLUMNS)].clip(lower=0.0)
+        return out
+
+    def describe(self) -> list[str]:
+        lines = [f"the {self.rule} of {len(self.members)} forecasters' forecasts:"]
+        for m in self.members:
+            lines += [f"  {line}" for line in m.describe()]
+        return lines + [f"{k}: {v}" for k, v in self.info.items()]
+
+    def save(self, directory) -> Path:
+        return _save(directory, {"rule": self.rule, "series_name": self.series_name, "info": self.info, "history": _history_dict(self.history)}, {f"member{i}": m for i, m in enumerate(self.members)})
+
+
+HISTORY = 120
+"""Observations kept in a composite's manifest for figures (the members hold what they need)."""
+
+
+def history_of(dates, values) -> tuple:
+    """The last :data:`HISTORY` observations, as a composite keeps them."""
+    return (np.asarray(dates, dtype="datetime64[ns]")[-HISTORY:], np.asarray(values, dtype=np.float64)[-HISTORY:])
+
+
+def _history_dict(history) -> dict:
+    dates, values = history
+    return {"ds": [str(pd.Timestamp(d)) for d in dates], "y": [float(v) for v in values]}
+
+
+def _history(d: dict | None) -> tuple:
+    if not d:
+        return ((), ())
+    return (pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]"), np.asarray(d["y"], dtype=np.float64))
+
+
+def _save(directory, manifest: dict, members: dict) -> Path:
+    from lstmtune.store.fileio import atomic_dir
+
+    with atomic_dir(Path(directory)) as tmp:
+        for name, member in members.items():
+            member.save(tmp / name)
+        (tmp / MANIFEST).write_text(json.dumps({"kind": KIND, "format_version": FORMAT_VERSION, "members": list(members), **manifest}, indent=1))
+    return Path(directory)
+
+
+def _is_composite(directory) -> bool:
+    try:
+        return json.loads((Path(directory) / MANIFEST).read_text()).get("kind") == KIND
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+is_composite = _is_composite
+
+
+def load(directory):
+    """A :class:`Transformed` or :class:`Combination` from its directory.
+
+    Raises:
+      LstmtuneError: a missing or unreadable manifest, another format, or a member that fails its own checks.
+    """
+    directory = Path(directory)
+    try:
+        m = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError) as err:
+        raise LstmtuneError(f"{directory}: not a readable model directory ({err})") from None
+    if m.get("kind") != KIND or m.get("format_version") != FORMAT_VERSION:
+        raise LstmtuneError(f"{directory / MANIFEST}: not a composite model of format {FORMAT_VERSION}")
+    members = tuple(_load_member(directory / name) for name in m.get("members", ()))
+    if not members:
+        raise LstmtuneError(f"{directory / MANIFEST}: no members")
+    if m.get("rule") == "transform":
+        return Transformed(members[0], Transform.from_dict(m["transform"]), m.get("series_name", ""), dict(m.get("info", {})), _history(m.get("history")))
+    if m.get("rule") in ("mean", "median"):
+        return Combination(members, m["rule"], m.get("series_name", ""), dict(m.get("info", {})), _history(m.get("history")))
+    raise LstmtuneError(f"{directory / MANIFEST}: unknown rule {m.get('rule')!r}")
+
+
+__all__ = ["Combination", "Transform", "Transformed", "history_of", "is_composite", "load"]

@@ -6,7 +6,8 @@ each statsforecast model see only the rest; MASE on the held-out points is scale
 in-sample seasonal naive error of the training part. Prints a table and writes
 benchmarks/panel_results.json.
 
-Usage: python benchmarks/panel.py [--quick]   (--quick: 5 series, stats candidates only)
+Usage: python benchmarks/panel.py [--quick] [--windows N]   (--quick: 5 series, stats candidates
+only; --windows: backtest windows per series, default auto's)
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _mase(actual, forecast, train, m):
     return float(np.mean(np.abs(actual - forecast)) / scale)
 
 
-def main(quick: bool = False) -> dict:
+def main(quick: bool = False, windows: int | None = None) -> dict:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
@@ -65,7 +66,7 @@ def main(quick: bool = False) -> dict:
         data = train.assign(unique_id=uid)
         for label, fams in runs.items():
             t0 = time.perf_counter()
-            r = auto(data, h, candidates=fams)
+            r = auto(data, h, candidates=fams) if windows is None else auto(data, h, candidates=fams, windows=windows)
             times[label] = times.get(label, 0.0) + time.perf_counter() - t0
             fc = r.forecasts
             row[label] = _mase(y_test, fc["mean"].to_numpy(), y_train, m)
@@ -102,6 +103,8 @@ def main(quick: bool = False) -> dict:
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
-    result = main(quick)
+    windows = int(sys.argv[sys.argv.index("--windows") + 1]) if "--windows" in sys.argv else None
+    result = main(quick, windows)
     if not quick:
-        Path(__file__).with_name("panel_results.json").write_text(json.dumps(result, indent=1, default=str))
+        name = "panel_results.json" if windows is None else f"panel_results_w{windows}.json"
+        Path(__file__).with_name(name).write_text(json.dumps(result, indent=1, default=str))

@@ -76,10 +76,12 @@ def main(quick: bool = False, windows: int | None = None) -> dict:
                 row["cover95"] = float(np.mean((fc["lower_95"].to_numpy() <= y_test) & (y_test <= fc["upper_95"].to_numpy())))
         t0 = time.perf_counter()
         sf = StatsForecast(models=[AutoETS(season_length=m), AutoARIMA(season_length=m), AutoTheta(season_length=m), SeasonalNaive(season_length=m)], freq=freq)
-        f = sf.forecast(df=data[["unique_id", "ds", "y"]], h=h)
+        f = sf.forecast(df=data[["unique_id", "ds", "y"]], h=h, level=[80, 95])
         times["statsforecast (4 models)"] = times.get("statsforecast (4 models)", 0.0) + time.perf_counter() - t0
         for name in ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive"):
             row[name] = _mase(y_test, f[name].to_numpy(), y_train, m)
+            for level in (80, 95):  # the peers' own intervals, for comparison with auto's coverage
+                row[f"{name} cover{level}"] = float(np.mean((f[f"{name}-lo-{level}"].to_numpy() <= y_test) & (y_test <= f[f"{name}-hi-{level}"].to_numpy())))
         rows.append(row)
         print(uid, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "unique_id"}, flush=True)
     table = pd.DataFrame(rows)
@@ -95,6 +97,9 @@ def main(quick: bool = False, windows: int | None = None) -> dict:
     if "cover80" in table:
         summary["auto"]["coverage_80"] = float(table["cover80"].mean())
         summary["auto"]["coverage_95"] = float(table["cover95"].mean())
+    for name in ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive"):
+        summary[name]["coverage_80"] = float(table[f"{name} cover80"].mean())
+        summary[name]["coverage_95"] = float(table[f"{name} cover95"].mean())
     out = {"series": rows, "summary": summary, "wall_s": times}
     print(pd.DataFrame(summary).T.round(3).to_string())
     print("wall seconds:", {k: round(v, 1) for k, v in times.items()})

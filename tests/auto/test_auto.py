@@ -287,3 +287,13 @@ def test_log_lstms_and_combinations_round_trip_through_their_directories(tmp_pat
     combo.save(tmp_path / "combo")
     expected = (direct[cols].to_numpy() + stat.forecast(6)[cols].to_numpy()) / 2
     np.testing.assert_allclose(composite.load(tmp_path / "combo").forecast(6)[cols].to_numpy(), expected, rtol=1e-6)
+
+
+def test_a_given_frequency_must_fit_the_dates():
+    from lstmtune.data import panel
+
+    a = _monthly("a", 40, 0)
+    assert panel.triage(a, 6, freq="MS").status == "ok"
+    v = panel.triage(a.drop(index=10).reset_index(drop=True), 6, freq="MS")
+    assert v.status == "skip" and "not regular at --freq MS" in v.reason
+    assert panel.triage(a, 6, freq="fortnightly").status == "skip"

@@ -100,7 +100,15 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", f"duplicate date {pd.Timestamp(dup).date()}")
     f = freq or infer_frequency(ds)
     if f is None:
-        return Verdict("skip", "dates of no regular frequency (mixed frequencies or gaps); give --freq only if they are regular")
+        return Verdict("skip", "dates of no regular frequency (mixed frequencies or gaps)")
+    if freq is not None:
+        try:
+            grid = pd.date_range(pd.Timestamp(ds[0]), periods=len(ds), freq=freq).to_numpy(dtype="datetime64[ns]")
+        except ValueError:
+            return Verdict("skip", f"--freq {freq!r} is not a pandas frequency")
+        if not np.array_equal(grid, ds):
+            bad = int(np.flatnonzero(grid != ds)[0])
+            return Verdict("skip", f"dates not regular at --freq {freq}: {pd.Timestamp(ds[bad]).date()} where {pd.Timestamp(grid[bad]).date()} was due")
     m = season if season is not None else (infer_period(ds) or 1)
     y = frame[VALUE].to_numpy(dtype=np.float64)
     notes = []

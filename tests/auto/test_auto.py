@@ -297,3 +297,16 @@ def test_a_given_frequency_must_fit_the_dates():
     v = panel.triage(a.drop(index=10).reset_index(drop=True), 6, freq="MS")
     assert v.status == "skip" and "not regular at --freq MS" in v.reason
     assert panel.triage(a, 6, freq="fortnightly").status == "skip"
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_same_data_and_seed_give_bit_identical_outputs_and_another_seed_other_lstms():
+    data = _monthly("a", 60, 3, level=0.0)
+    run = lambda seed: auto(data, 4, candidates=("lstm", "stats"), settings=lstm.Settings(epochs=20, seeds=2, seed=seed))  # noqa: E731
+    a, b, c = run(0), run(0), run(1)
+    pd.testing.assert_frame_equal(a.forecasts, b.forecasts, check_exact=True)
+    pd.testing.assert_frame_equal(a.backtests, b.backtests, check_exact=True)
+    pd.testing.assert_frame_equal(a.leaderboard, b.leaderboard, check_exact=True)
+    lstm_cols = [col for col in a.backtests.columns if col.startswith("LSTM(") and "-" not in col.split(")")[-1]]
+    assert lstm_cols and not np.allclose(a.backtests[lstm_cols].to_numpy(), c.backtests[lstm_cols].to_numpy())
+    np.testing.assert_array_equal(a.backtests["AutoETS"].to_numpy(), c.backtests["AutoETS"].to_numpy())  # the seed is the LSTMs' only

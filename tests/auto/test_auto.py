@@ -310,3 +310,19 @@ def test_same_data_and_seed_give_bit_identical_outputs_and_another_seed_other_ls
     lstm_cols = [col for col in a.backtests.columns if col.startswith("LSTM(") and "-" not in col.split(")")[-1]]
     assert lstm_cols and not np.allclose(a.backtests[lstm_cols].to_numpy(), c.backtests[lstm_cols].to_numpy())
     np.testing.assert_array_equal(a.backtests["AutoETS"].to_numpy(), c.backtests["AutoETS"].to_numpy())  # the seed is the LSTMs' only
+
+
+def test_an_intermittent_series_gets_croston_and_its_saved_model_agrees(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 104
+    y = np.where(rng.random(n) < 0.6, 0.0, rng.poisson(5, n).astype(float))
+    data = pd.DataFrame({"unique_id": "spares", "ds": pd.date_range("2020-01-06", periods=n, freq="W-MON"), "y": y})
+    r = auto(data, 8, candidates=("stats", "combo"))
+    assert "CrostonOptimized" in set(r.leaderboard["candidate"])
+    assert {"CrostonOptimized-lo-80", "CrostonOptimized-hi-95"} <= set(r.backtests.columns)
+    assert (r.forecasts[["mean", "lower_80", "lower_95"]] >= 0).all().all()
+    r.save(tmp_path / "o")
+    folder = pd.read_csv(tmp_path / "o" / "models" / "index.csv")["folder"].item()
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models" / folder), "--horizon", "8", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "f.csv")["mean"].to_numpy(), r.forecasts["mean"].to_numpy(), rtol=1e-9)

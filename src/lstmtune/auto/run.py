@@ -116,9 +116,10 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     cutoffs = _cutoffs(frame, horizon, w)
     notes = []
     on_candidate("statistical models")
-    bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, w, freq, m)
+    names = statistical.models_for(frame["y"].to_numpy())
+    bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, w, freq, m, names=names)
     notes += failed
-    stats = [n for n in statistical.MODELS if n in bt.columns]
+    stats = [n for n in names if n in bt.columns]
     families_of = {n: "stats" for n in stats}
     bt = bt.drop(columns=["unique_id"])
     lstm_names, lstm_scores = {}, {}
@@ -180,7 +181,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
     else:
         t = stats_table(stats)
         _median_of(t, stats, STATS_MEDIAN)
-        model = _statmodel(uid, frame, STATS_MEDIAN, m, freq)
+        model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=stats)
         if chosen == COMBO:
             from lstmtune.forecast.composite import Combination, history_of
 
@@ -194,12 +195,14 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
     return _table(uid, t["ds"], chosen, t, chosen), model
 
 
-def _statmodel(uid: str, frame: pd.DataFrame, name: str, season: int, freq: str):
+def _statmodel(uid: str, frame: pd.DataFrame, name: str, season: int, freq: str, members: Sequence[str] = ()):
     from lstmtune.forecast.statmodel import StatModel
 
     y = frame["y"].to_numpy(dtype=np.float64)
-    return StatModel(name, int(season), freq, uid, frame["ds"].to_numpy(dtype="datetime64[ns]"), y,
-                     {"source": "lstmtune auto", "nonnegative": bool(np.nanmin(y) >= 0)})
+    info = {"source": "lstmtune auto", "nonnegative": bool(np.nanmin(y) >= 0)}
+    if members:
+        info["members"] = list(members)
+    return StatModel(name, int(season), freq, uid, frame["ds"].to_numpy(dtype="datetime64[ns]"), y, info)
 
 
 def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int) -> pd.DataFrame:

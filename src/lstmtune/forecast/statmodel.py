@@ -2,7 +2,8 @@
 statsforecast): its specification and the data to refit it deterministically, no pickle.
 
 ``manifest.json`` names the kind, the model (``AutoETS``, ``AutoARIMA``, ``AutoTheta``,
-``SeasonalNaive`` or ``StatsMedian``, the median of the four), the season length, the
+``SeasonalNaive``, ``CrostonOptimized`` or ``StatsMedian``, the median of the models its
+``info["members"]`` names), the season length, the
 frequency and the SHA-256 of ``data.json`` (the series: dates and values). Loading checks the
 checksum; forecasting refits on the data (statsforecast's fits are deterministic) and returns
 the table :meth:`lstmtune.forecast.forecaster.Forecaster.forecast` returns.
@@ -45,7 +46,7 @@ class StatModel:
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise LstmtuneError(f"horizon must be a positive whole number of steps, got {horizon!r}")
         frame = pd.DataFrame({"unique_id": self.series_name, "ds": pd.DatetimeIndex(self.dates), "y": self.values})
-        names = statistical.MODELS if self.model == MEDIAN else (self.model,)
+        names = tuple(self.info.get("members", statistical.MODELS)) if self.model == MEDIAN else (self.model,)
         t, failed = statistical.forecast(frame, int(horizon), self.freq, self.season_length, names=names)
         if self.model == MEDIAN:
             fitted = [n for n in names if n in t.columns]

@@ -108,7 +108,7 @@ def test_the_saved_lstm_model_forecasts_what_auto_wrote(lstm_run, tmp_path):
     res = CliRunner().invoke(app, ["forecast", str(out / "models" / index["folder"].item()), "--horizon", "4", "--out", str(tmp_path / "f.csv"), "-q"])
     assert res.exit_code == 0, res.output
     mine = pd.read_csv(tmp_path / "f.csv")
-    for col in ("mean", "lower_80", "upper_80", "lower_95", "upper_95"):
+    for col in ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"):
         np.testing.assert_allclose(mine[col].to_numpy(), r.forecasts[col].to_numpy(), rtol=1e-6, err_msg=col)
 
 
@@ -121,7 +121,7 @@ def test_the_saved_statistical_model_forecasts_what_auto_wrote(stats_result, tmp
         assert res.exit_code == 0, res.output
         mine = pd.read_csv(tmp_path / f"{uid}.csv")
         theirs = stats_result.forecasts[stats_result.forecasts["unique_id"] == uid]
-        for col in ("mean", "lower_80", "upper_80", "lower_95", "upper_95"):
+        for col in ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"):
             np.testing.assert_allclose(mine[col].to_numpy(), theirs[col].to_numpy(), rtol=1e-9, err_msg=col)
         described = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models" / folder)])
         assert described.exit_code == 0 and "statsforecast" in described.output
@@ -260,7 +260,7 @@ def test_a_chosen_hybrid_is_saved_and_forecasts_what_auto_wrote(tmp_path):
     res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models" / folder), "--horizon", "6", "--out", str(tmp_path / "f.csv"), "-q"])
     assert res.exit_code == 0, res.output
     mine = pd.read_csv(tmp_path / "f.csv")
-    for col in ("mean", "lower_80", "upper_80", "lower_95", "upper_95"):
+    for col in ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"):
         np.testing.assert_allclose(mine[col].to_numpy(), r.forecasts[col].to_numpy(), rtol=1e-6, err_msg=col)
     described = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models" / folder)])
     assert described.exit_code == 0 and "STL seasonal component" in described.output
@@ -326,3 +326,26 @@ def test_an_intermittent_series_gets_croston_and_its_saved_model_agrees(tmp_path
     res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models" / folder), "--horizon", "8", "--out", str(tmp_path / "f.csv"), "-q"])
     assert res.exit_code == 0, res.output
     np.testing.assert_allclose(pd.read_csv(tmp_path / "f.csv")["mean"].to_numpy(), r.forecasts["mean"].to_numpy(), rtol=1e-9)
+
+
+def test_an_earlier_output_folder_holding_anything_else_is_not_replaced(tmp_path):
+    f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
+    out = tmp_path / "o"
+    assert CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(out), "--candidates", "stats", "-q"]).exit_code == 0
+    (out / "my-notes.txt").write_text("keep")
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(out), "--candidates", "stats", "-q"])
+    assert res.exit_code == 2 and "my-notes.txt" in res.output and (out / "my-notes.txt").read_text() == "keep"
+    inside = _write(tmp_path / "q" / "data.csv", _monthly("a", 48, 0)) if (tmp_path / "q").mkdir() is None else None
+    res = CliRunner().invoke(app, ["auto", str(inside), "--horizon", "3", "--out", str(tmp_path / "q"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 2 and "holds the input" in res.output and inside.is_file()
+
+
+def test_infinite_or_absent_values_skip_their_series_only():
+    good = _monthly("good", 48, 0)
+    inf = _monthly("inf", 48, 1)
+    inf.loc[7, "y"] = np.inf
+    empty = _monthly("empty", 48, 2).assign(y=np.nan)
+    r = auto(pd.concat([good, inf, empty]), 3, candidates=("stats",), missing="interpolate")
+    status = r.leaderboard.drop_duplicates("unique_id").set_index("unique_id")["status"].to_dict()
+    assert status == {"good": "ok", "inf": "skipped", "empty": "skipped"}
+    assert set(r.forecasts["unique_id"]) == {"good"} and np.isfinite(r.forecasts[["mean", "lower_95", "upper_95"]]).all().all()

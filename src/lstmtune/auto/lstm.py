@@ -107,7 +107,7 @@ def _fit(history: pd.Series, horizon: int, name: str, config, settings: Settings
 
 
 def _columns(table: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
-    cols = {name: table["mean"].to_numpy()}
+    cols = {name: table["mean"].to_numpy(), f"{name}-median": table["median"].to_numpy()}
     for level in LEVELS:
         cols[f"{name}-lo-{level}"] = table[f"lower_{level}"].to_numpy()
         cols[f"{name}-hi-{level}"] = table[f"upper_{level}"].to_numpy()
@@ -195,8 +195,8 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
     if calibration is not None:
         model = dataclasses.replace(model, calibration=calibration)
     table = tr.back(_calibrated(model, calibration, horizon))
-    if transform is not None:
-        y = frame["y"].to_numpy(dtype=np.float64)
+    y = frame["y"].to_numpy(dtype=np.float64)
+    if transform is not None or np.nanmin(y) >= 0:  # a transform, or clipping at zero, goes with the model
         model = Transformed(model, tr, str(frame["unique_id"].iloc[0]) if "unique_id" in frame else "", {"source": "lstmtune auto", "label": name, "nonnegative": bool(np.nanmin(y) >= 0)},
                             history_of(frame["ds"].to_numpy(), y))
     return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name)}), model

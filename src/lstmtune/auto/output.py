@@ -20,21 +20,35 @@ MAX_FIGURES = 50
 FILES = ("forecasts.csv", "leaderboard.csv", "backtests.csv", "report.html", "plots", "models", MARKER)
 
 
-def _check_target(directory: Path) -> None:
+def _check_target(directory: Path, inputs=()) -> Path:
+    """``directory`` made absolute, after refusing a link, a file, a folder holding anything but
+    an earlier ``auto`` output, or one that holds an input."""
+    import os
+
+    directory = Path(directory)
     if directory.is_symlink():
         raise LstmtuneError(f"{directory}: is a symbolic link; give a real folder (outputs are never written through links)")
+    directory = Path(os.path.abspath(directory))
     if directory.exists() and not directory.is_dir():
         raise LstmtuneError(f"{directory}: exists and is not a folder")
-    if directory.is_dir() and any(directory.iterdir()) and not (directory / MARKER).is_file():
-        raise LstmtuneError(f"{directory}: not empty and not an earlier `lstmtune auto` output; give a new or empty folder")
+    for path in inputs:
+        if Path(os.path.abspath(path)).is_relative_to(directory):
+            raise LstmtuneError(f"--out {directory}: holds the input {path}; give another folder (--out is replaced as a whole)")
+    if directory.is_dir():
+        names = {p.name for p in directory.iterdir()}
+        if names and MARKER not in names:
+            raise LstmtuneError(f"{directory}: not empty and not an earlier `lstmtune auto` output; give a new or empty folder")
+        foreign = sorted(names - set(FILES))
+        if foreign:
+            raise LstmtuneError(f"{directory}: holds {foreign[0]!r}, which `lstmtune auto` did not write (the folder is replaced as a whole); move it or give another folder")
+    return directory
 
 
 def save(result, directory) -> Path:
     """Write ``result`` into ``directory`` (see :meth:`lstmtune.auto.run.AutoResult.save`)."""
     from lstmtune.store.fileio import atomic_dir
 
-    directory = Path(directory)
-    _check_target(directory)
+    directory = _check_target(directory)
     with atomic_dir(directory) as tmp:
         result.forecasts.to_csv(tmp / "forecasts.csv", index=False)
         result.leaderboard.to_csv(tmp / "leaderboard.csv", index=False)
@@ -49,10 +63,10 @@ def folder_name(uid: str, taken: set) -> str:
     """A model folder's name for series ``uid``: its letters, digits, ``-``, ``_`` and ``.``, made unique."""
     base = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(uid)).strip("._")[:80] or "series"
     name, k = base, 1
-    while name in taken:
+    while name.lower() in taken or name.lower() == "index.csv":  # unique on case-insensitive file systems too
         k += 1
         name = f"{base}_{k}"
-    taken.add(name)
+    taken.add(name.lower())
     return name
 
 
@@ -83,10 +97,13 @@ def _figures(result, plots: Path) -> dict[str, str]:
         return {}
     plots.mkdir(exist_ok=True)
     out = {}
-    history = dict(tuple(result.history.groupby("unique_id", sort=False)))
+    history = {str(k): v for k, v in result.history.groupby("unique_id", sort=False)}
     for i, (uid, fc) in enumerate(result.forecasts.groupby("unique_id", sort=False)):
-        if i >= MAX_FIGURES or uid not in history:
+        uid = str(uid)
+        if i >= MAX_FIGURES:
             break
+        if uid not in history:
+            continue
         h = history[uid].sort_values("ds").tail(max(4 * len(fc), 48))
         name = f"series{i}.png"
         bands = {level: (fc[f"lower_{level}"].to_numpy(), fc[f"upper_{level}"].to_numpy()) for level in (80, 95)}

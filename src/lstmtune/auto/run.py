@@ -91,16 +91,23 @@ def _table(uid: str, ds, model: str, cols: dict, name: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _median_column(table: pd.DataFrame, name: str) -> pd.Series:
+    return table[f"{name}-median"] if f"{name}-median" in table.columns else table[name]
+
+
 def _median_of(table: pd.DataFrame, names: Sequence[str], into: str) -> None:
-    """``into`` (point and bounds) as the median of ``names``' columns, in place."""
+    """``into`` (point, median and bounds) as the median of ``names``' columns, in place."""
     table[into] = table[list(names)].median(axis=1)
+    table[f"{into}-median"] = pd.concat([_median_column(table, n) for n in names], axis=1).median(axis=1)
     for level in (80, 95):
         for side in ("lo", "hi"):
             table[f"{into}-{side}-{level}"] = table[[f"{n}-{side}-{level}" for n in names]].median(axis=1)
 
 
 def _mean_of(table: pd.DataFrame, names: Sequence[str], into: str) -> None:
+    """``into`` (point, median and bounds) as the mean of ``names``' columns, in place."""
     table[into] = table[list(names)].mean(axis=1)
+    table[f"{into}-median"] = pd.concat([_median_column(table, n) for n in names], axis=1).mean(axis=1)
     for level in (80, 95):
         for side in ("lo", "hi"):
             table[f"{into}-{side}-{level}"] = table[[f"{n}-{side}-{level}" for n in names]].mean(axis=1)
@@ -116,7 +123,8 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     cutoffs = _cutoffs(frame, horizon, w)
     notes = []
     on_candidate("statistical models")
-    names = statistical.models_for(frame["y"].to_numpy())
+    before = frame[frame["ds"] <= cutoffs[0]]  # what the candidate space is chosen from: no backtest outcome
+    names = statistical.models_for(before["y"].to_numpy())
     bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, w, freq, m, names=names)
     notes += failed
     stats = [n for n in names if n in bt.columns]
@@ -125,7 +133,7 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     lstm_names, lstm_scores = {}, {}
     wanted = [f for f in NEURAL if f in families]
     if wanted and lstm_allowed:
-        for name, config, transform, family in lstm.space(frame["y"].to_numpy(dtype=np.float64), m, settings):
+        for name, config, transform, family in lstm.space(before["y"].to_numpy(dtype=np.float64), m, settings):
             if family not in wanted:
                 continue
             on_candidate(name)
@@ -156,7 +164,7 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
     chosen = str(board.iloc[0]["candidate"])
     fc, model = _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores)
-    keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of]]
+    keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]]
     return fc, board, bt[keep], score.verdict(board), notes, model
 
 
@@ -180,8 +188,9 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
         t, model = lstm_table(chosen)
     else:
         t = stats_table(stats)
-        _median_of(t, stats, STATS_MEDIAN)
-        model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=stats)
+        fitted = [n for n in stats if n in t.columns]
+        _median_of(t, fitted, STATS_MEDIAN)
+        model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=fitted)
         if chosen == COMBO:
             from lstmtune.forecast.composite import Combination, history_of
 
@@ -190,7 +199,8 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
             t = t.merge(table, on="ds")
             _mean_of(t, [best_lstm, STATS_MEDIAN], COMBO)
             y = frame["y"].to_numpy(dtype=np.float64)
-            model = Combination((member, model), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)},
+            unclipped = [dataclasses.replace(x, info={**x.info, "nonnegative": False}) if hasattr(x, "info") and dataclasses.is_dataclass(x) else x for x in (member, model)]
+            model = Combination(tuple(unclipped), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)},
                                 history_of(frame["ds"].to_numpy(), y))
     return _table(uid, t["ds"], chosen, t, chosen), model
 
@@ -284,7 +294,12 @@ def auto(
         if missing == "interpolate":
             frame = panel.interpolate(frame)
         if v.status in ("fallback", "constant"):
-            fc = _fallback(uid, frame, v, horizon)
+            try:
+                fc = _fallback(uid, frame, v, horizon)
+            except Exception as err:  # noqa: BLE001 - one series never stops the others
+                boards.append(pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": f"{v.reason}; the fallback failed too ({type(err).__name__}: {err})"[:300]}]))
+                verdicts[uid] = f"skipped: {v.reason}; the fallback failed too"
+                continue
             models[uid] = _statmodel(uid, frame, "SeasonalNaive", v.season if len(frame) > v.season and v.status == "fallback" else 1, v.freq)
             forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
             boards.append(pd.DataFrame([{"unique_id": uid, "status": v.status, "reason": v.reason, "candidate": fc["model"].iloc[0], "chosen": True}]))
@@ -293,12 +308,18 @@ def auto(
         lstm_allowed = time_budget is None or time.perf_counter() - t0 < time_budget
         try:
             fc, board, bt, text, notes, model = _one_series(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report)
-        except (LstmtuneError, ValueError) as err:
-            fc = _fallback(uid, frame, v, horizon)
+        except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
+            why = str(err) if isinstance(err, (LstmtuneError, ValueError)) else f"{type(err).__name__}: {err}"
+            try:
+                fc = _fallback(uid, frame, v, horizon)
+            except Exception as err2:  # noqa: BLE001
+                boards.append(pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": f"{why}; the fallback failed too ({type(err2).__name__})"[:300]}]))
+                verdicts[uid] = f"skipped: {why}"
+                continue
             models[uid] = _statmodel(uid, frame, "SeasonalNaive", v.season if len(frame) > v.season else 1, v.freq)
             forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
-            boards.append(pd.DataFrame([{"unique_id": uid, "status": "fallback", "reason": str(err)[:300], "candidate": fc["model"].iloc[0], "chosen": True}]))
-            verdicts[uid] = f"fallback: {err}"
+            boards.append(pd.DataFrame([{"unique_id": uid, "status": "fallback", "reason": why[:300], "candidate": fc["model"].iloc[0], "chosen": True}]))
+            verdicts[uid] = f"fallback: {why}"
             continue
         forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
         models[uid] = model

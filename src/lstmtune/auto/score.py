@@ -1,5 +1,6 @@
-"""The leaderboard: each candidate's backtest errors, computed from the backtests table alone
-(so anyone can recompute them from ``backtests.csv``), and the choice.
+"""The leaderboard: each candidate's backtest errors, computed from the backtests table and the
+series' history before each cutoff (MASE's scale), so anyone can recompute them from
+``backtests.csv`` and the data, and the choice.
 
 Per window (one cutoff), MASE scales the mean absolute error by the in-sample mean absolute
 error of the seasonal naive on the observations up to that cutoff; sMAPE is in percent
@@ -85,6 +86,8 @@ def verdict(board: pd.DataFrame) -> str:
             return f"the LSTM ensemble {best['candidate']} is best, but indistinguishable from {rival['candidate']} on these backtests"
         return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {100 * (rival['mase'] / best['mase'] - 1):.0f}% higher"
     gap = 100 * (top_lstm["mase"] / best["mase"] - 1)
+    if best["family"] == "combo" and str(best["candidate"]).startswith("Combo("):
+        return f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone ({top_lstm['candidate']}) has {gap:.0f}% higher MASE"
     if bool(top_lstm["in_mcs"]):
         return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap:.0f}% higher MASE)"
     return f"{best['candidate']} is better than the best LSTM by {gap:.0f}%: forecasts are {best['candidate']}'s (an LSTM is not worth it here)"

@@ -44,7 +44,7 @@ def auto(
     if levels != [80, 95]:
         raise LstmtuneError(f"--level {' '.join(map(str, levels))}: this version computes the 80% and 95% intervals only (give --level 80 --level 95, or leave it out)")
     families = [c.strip() for c in candidates.split(",") if c.strip()]
-    output._check_target(out)  # refused before any training
+    output._check_target(out, inputs=[data])  # refused before any training
     frame = panel.read(data, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
                        missing="interpolate" if missing == "interpolate" else "error")
     if quiet:
@@ -72,5 +72,7 @@ def auto(
             table.add_row(_u(uid), _u(chosen.get(uid, "—")), _u(text))
         console.print(table)
         console.print(f"{result.wall_s:.1f} s. Forecasts, leaderboard, backtests and report in {_u(out)}")
+    if result.exit_code == 2:
+        err_console.print(f"[bold red]error:[/] no series could be forecast; the reasons are in {_u(out / 'leaderboard.csv')}", highlight=False)
     if result.exit_code:
         raise typer.Exit(code=result.exit_code)

@@ -111,6 +111,10 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
             return Verdict("skip", f"dates not regular at --freq {freq}: {pd.Timestamp(ds[bad]).date()} where {pd.Timestamp(grid[bad]).date()} was due")
     m = season if season is not None else (infer_period(ds) or 1)
     y = frame[VALUE].to_numpy(dtype=np.float64)
+    if np.isinf(y).any():
+        return Verdict("skip", f"{int(np.isinf(y).sum())} infinite values", f, m)
+    if not np.isfinite(y).any():
+        return Verdict("skip", "no values (every one missing)", f, m)
     notes = []
     if np.isnan(y).any():
         if missing != "interpolate":

@@ -105,6 +105,8 @@ def test_lstm_candidates_are_backtested_with_bands_calibrated_on_the_other_windo
 def test_the_saved_lstm_model_forecasts_what_auto_wrote(lstm_run, tmp_path):
     r, out = lstm_run
     index = pd.read_csv(out / "models" / "index.csv")
+    described = CliRunner().invoke(app, ["describe", str(out / "models" / index["folder"].item())])
+    assert described.exit_code == 0 and "conformalized quantile regression on the 2 backtest windows" in described.output
     res = CliRunner().invoke(app, ["forecast", str(out / "models" / index["folder"].item()), "--horizon", "4", "--out", str(tmp_path / "f.csv"), "-q"])
     assert res.exit_code == 0, res.output
     mine = pd.read_csv(tmp_path / "f.csv")

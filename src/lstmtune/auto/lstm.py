@@ -193,7 +193,9 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
     model = _fit(pd.Series(tr.forward(frame["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
     calibration = pooled_calibration(scores, horizon) if scores is not None else None
     if calibration is not None:
-        model = dataclasses.replace(model, calibration=calibration)
+        windows = int(np.asarray(next(iter(scores.values()))).shape[0])
+        how = f"conformalized quantile regression on the {windows} backtest windows of lstmtune auto, scores pooled over steps (widening q * sqrt(step))"
+        model = dataclasses.replace(model, calibration=calibration, info={**model.info, "calibration": how})
     table = tr.back(_calibrated(model, calibration, horizon))
     y = frame["y"].to_numpy(dtype=np.float64)
     if transform is not None or np.nanmin(y) >= 0:  # a transform, or clipping at zero, goes with the model

@@ -209,6 +209,8 @@ class Forecaster:
         held = info.get("calibration_held_back", 0)
         if held and self.calibration.origins:
             lines.append(f"calibration: the last {held} observations held back; origins per horizon 1..{len(self.calibration.origins)}: {', '.join(map(str, self.calibration.origins))}")
+        elif info.get("calibration"):  # calibrated elsewhere (lstmtune auto: on its backtests)
+            lines.append(f"calibration: {info['calibration']}")
         else:
             lines.append("calibration: none (intervals are the raw ensemble quantiles)")
         return lines

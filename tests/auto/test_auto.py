@@ -337,7 +337,8 @@ def test_an_earlier_output_folder_holding_anything_else_is_not_replaced(tmp_path
     (out / "my-notes.txt").write_text("keep")
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(out), "--candidates", "stats", "-q"])
     assert res.exit_code == 2 and "my-notes.txt" in res.output and (out / "my-notes.txt").read_text() == "keep"
-    inside = _write(tmp_path / "q" / "data.csv", _monthly("a", 48, 0)) if (tmp_path / "q").mkdir() is None else None
+    (tmp_path / "q").mkdir()
+    inside = _write(tmp_path / "q" / "data.csv", _monthly("a", 48, 0))
     res = CliRunner().invoke(app, ["auto", str(inside), "--horizon", "3", "--out", str(tmp_path / "q"), "--candidates", "stats", "-q"])
     assert res.exit_code == 2 and "holds the input" in res.output and inside.is_file()
 

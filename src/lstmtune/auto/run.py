@@ -17,6 +17,7 @@ import pandas as pd
 from lstmtune.auto import lstm, score
 from lstmtune.data import panel
 from lstmtune.errors import LstmtuneError
+from lstmtune.forecast.output import clip_nonnegative
 
 FAMILIES = ("lstm", "hybrid", "stats", "combo")
 STATS_MEDIAN = "StatsMedian"
@@ -95,22 +96,17 @@ def _median_column(table: pd.DataFrame, name: str) -> pd.Series:
     return table[f"{name}-median"] if f"{name}-median" in table.columns else table[name]
 
 
-def _median_of(table: pd.DataFrame, names: Sequence[str], into: str) -> None:
-    """``into`` (point, median and bounds) as the median of ``names``' columns, in place."""
-    table[into] = table[list(names)].median(axis=1)
-    table[f"{into}-median"] = pd.concat([_median_column(table, n) for n in names], axis=1).median(axis=1)
+def _combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str) -> None:
+    """``into`` (point, median and bounds) as the ``how`` (``"mean"`` or ``"median"``) of ``names``' columns, in place."""
+    def agg(columns):
+        frame = pd.concat(columns, axis=1)
+        return frame.median(axis=1) if how == "median" else frame.mean(axis=1)
+
+    table[into] = agg([table[n] for n in names])
+    table[f"{into}-median"] = agg([_median_column(table, n) for n in names])
     for level in (80, 95):
         for side in ("lo", "hi"):
-            table[f"{into}-{side}-{level}"] = table[[f"{n}-{side}-{level}" for n in names]].median(axis=1)
-
-
-def _mean_of(table: pd.DataFrame, names: Sequence[str], into: str) -> None:
-    """``into`` (point, median and bounds) as the mean of ``names``' columns, in place."""
-    table[into] = table[list(names)].mean(axis=1)
-    table[f"{into}-median"] = pd.concat([_median_column(table, n) for n in names], axis=1).mean(axis=1)
-    for level in (80, 95):
-        for side in ("lo", "hi"):
-            table[f"{into}-{side}-{level}"] = table[[f"{n}-{side}-{level}" for n in names]].mean(axis=1)
+            table[f"{into}-{side}-{level}"] = agg([table[f"{n}-{side}-{level}"] for n in names])
 
 
 def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
@@ -148,7 +144,7 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     elif wanted:
         notes.append("LSTM and hybrid candidates left out: the time budget was spent")
     if "combo" in families and len(stats) > 1:
-        _median_of(bt, stats, STATS_MEDIAN)
+        _combine(bt, stats, STATS_MEDIAN, "median")
         families_of[STATS_MEDIAN] = "combo"
     if "stats" not in families:
         for n in stats:
@@ -157,7 +153,7 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns and not board.empty:
         best_lstm = board[board["family"].isin(NEURAL)]
         if not best_lstm.empty:
-            _mean_of(bt, [best_lstm.iloc[0]["candidate"], STATS_MEDIAN], COMBO)
+            _combine(bt, [best_lstm.iloc[0]["candidate"], STATS_MEDIAN], COMBO, "mean")
             families_of[COMBO] = "combo"
             board = score.leaderboard(bt, frame, families_of, m)
     if board.empty:
@@ -189,7 +185,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
     else:
         t = stats_table(stats)
         fitted = [n for n in stats if n in t.columns]
-        _median_of(t, fitted, STATS_MEDIAN)
+        _combine(t, fitted, STATS_MEDIAN, "median")
         model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=fitted)
         if chosen == COMBO:
             from lstmtune.forecast.composite import Combination, history_of
@@ -197,7 +193,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
             best_lstm = str(board[board["family"].isin(NEURAL)].iloc[0]["candidate"])
             table, member = lstm_table(best_lstm)
             t = t.merge(table, on="ds")
-            _mean_of(t, [best_lstm, STATS_MEDIAN], COMBO)
+            _combine(t, [best_lstm, STATS_MEDIAN], COMBO, "mean")
             y = frame["y"].to_numpy(dtype=np.float64)
             unclipped = [dataclasses.replace(x, info={**x.info, "nonnegative": False}) if hasattr(x, "info") and dataclasses.is_dataclass(x) else x for x in (member, model)]
             model = Combination(tuple(unclipped), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)},
@@ -232,10 +228,7 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
 
 def _clip_nonnegative(table: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
     """A series that never went below 0 is never forecast below 0."""
-    if np.nanmin(y) >= 0:
-        cols = ["mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
-        table[cols] = table[cols].clip(lower=0.0)
-    return table
+    return clip_nonnegative(table) if np.nanmin(y) >= 0 else table
 
 
 def auto(

@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.errors import LstmtuneError
+from lstmtune.forecast.output import FORECAST_COLUMNS as COLUMNS
+from lstmtune.forecast.output import clip_nonnegative
 
 KIND = "lstmtune-composite"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-COLUMNS = ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,13 +92,9 @@ def _load_member(directory: Path):
 
     if statmodel.is_statistical(directory):
         return statmodel.load(directory)
-    if _is_composite(directory):
+    if is_composite(directory):
         return load(directory)
     return forecaster.load(directory)
-
-
-def _table(member, horizon: int) -> pd.DataFrame:
-    return member.forecast(horizon)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,10 +108,8 @@ class Transformed:
     history: tuple = ((), ())  # (dates, values): the series' last observations, for figures
 
     def forecast(self, horizon: int) -> pd.DataFrame:
-        out = self.transform.back(_table(self.inner, horizon))
-        if self.info.get("nonnegative"):
-            out[list(COLUMNS)] = out[list(COLUMNS)].clip(lower=0.0)
-        return out
+        out = self.transform.back(self.inner.forecast(horizon))
+        return clip_nonnegative(out) if self.info.get("nonnegative") else out
 
     def describe(self) -> list[str]:
         t = self.transform
@@ -137,14 +132,12 @@ class Combination:
     history: tuple = ((), ())  # (dates, values): the series' last observations, for figures
 
     def forecast(self, horizon: int) -> pd.DataFrame:
-        tables = [_table(m, horizon) for m in self.members]
+        tables = [m.forecast(horizon) for m in self.members]
         out = tables[0][["date"]].copy()
         for c in COLUMNS:
             stack = np.stack([t[c].to_numpy(dtype=np.float64) for t in tables])
             out[c] = stack.mean(axis=0) if self.rule == "mean" else np.median(stack, axis=0)
-        if self.info.get("nonnegative"):
-            out[list(COLUMNS)] = out[list(COLUMNS)].clip(lower=0.0)
-        return out
+        return clip_nonnegative(out) if self.info.get("nonnegative") else out
 
     def describe(self) -> list[str]:
         lines = [f"the {self.rule} of {len(self.members)} forecasters' forecasts:"]
@@ -186,14 +179,12 @@ def _save(directory, manifest: dict, members: dict) -> Path:
     return Path(directory)
 
 
-def _is_composite(directory) -> bool:
+def is_composite(directory) -> bool:
+    """Whether ``directory`` holds a composite model (its manifest says so)."""
     try:
         return json.loads((Path(directory) / MANIFEST).read_text()).get("kind") == KIND
     except (OSError, ValueError, AttributeError):
         return False
-
-
-is_composite = _is_composite
 
 
 def load(directory):

@@ -78,3 +78,14 @@ def plot(history_x, history_y, table: pd.DataFrame, path: Path, *, title: str, r
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+FORECAST_COLUMNS = ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95")
+
+
+def clip_nonnegative(table):
+    """``table``'s forecast columns clipped at 0 (for a series that never went below it)."""
+    out = table.copy()
+    cols = [c for c in FORECAST_COLUMNS if c in out.columns]
+    out[cols] = out[cols].clip(lower=0.0)
+    return out

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.errors import LstmtuneError
+from lstmtune.forecast.output import clip_nonnegative
 
 KIND = "statsforecast"
 FORMAT_VERSION = 1
@@ -60,10 +61,7 @@ class StatModel:
                 cols[f"lower_{level}"], cols[f"upper_{level}"] = t[f"{self.model}-lo-{level}"], t[f"{self.model}-hi-{level}"]
         out = pd.DataFrame({"date": pd.DatetimeIndex(t["ds"]), "mean": cols["mean"].to_numpy(), "median": cols["mean"].to_numpy(),
                             **{k: cols[k].to_numpy() for k in ("lower_80", "upper_80", "lower_95", "upper_95")}})
-        if self.info.get("nonnegative"):
-            num = ["mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
-            out[num] = out[num].clip(lower=0.0)
-        return out
+        return clip_nonnegative(out) if self.info.get("nonnegative") else out
 
     def describe(self) -> list[str]:
         return [

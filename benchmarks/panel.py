@@ -6,8 +6,9 @@ each statsforecast model see only the rest; MASE on the held-out points is scale
 in-sample seasonal naive error of the training part. Prints a table and writes
 benchmarks/panel_results.json.
 
-Usage: python benchmarks/panel.py [--quick] [--windows N]   (--quick: 5 series, stats candidates
-only; --windows: backtest windows per series, default auto's)
+Usage: python benchmarks/panel.py [--set dev|check] [--quick] [--windows N]   (--set check: the
+check set, vega_datasets' series, scored once a change is settled; --quick: 5 series, stats
+candidates only; --windows: backtest windows per series, default auto's)
 """
 
 from __future__ import annotations
@@ -43,19 +44,50 @@ def dev_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
     return out
 
 
+def check_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
+    """The check set: (unique_id, frame ds/y, horizon, freq) from vega_datasets' bundled files
+    (U.S. employment by industry 2006-2015, monthly stock prices 2000-2010, Seattle's weather
+    2012-2015 summed or averaged by month, Iowa's electricity by source and U.S. driving by year).
+    Never tuned on: scored once a change is settled on the development panel."""
+    from vega_datasets import local_data as vd
+
+    out = []
+    emp = vd.us_employment()
+    ds_emp = pd.to_datetime(emp["month"])
+    for col in ("nonfarm", "construction", "manufacturing", "retail_trade", "financial_activities", "professional_and_business_services",
+                "education_and_health_services", "leisure_and_hospitality", "mining_and_logging", "government"):
+        out.append((f"employment_{col}", pd.DataFrame({"ds": ds_emp, "y": emp[col].to_numpy(float)}), 12, "MS"))
+    stocks = vd.stocks()
+    for sym, g in stocks.groupby("symbol"):
+        g = g.sort_values("date")
+        out.append((f"stock_{sym}", pd.DataFrame({"ds": pd.to_datetime(g["date"]).to_numpy(), "y": g["price"].to_numpy(float)}), 12, "MS"))
+    w = vd.seattle_weather().assign(date=lambda d: pd.to_datetime(d["date"])).set_index("date")
+    monthly = w.resample("MS").agg({"temp_max": "mean", "precipitation": "sum", "wind": "mean"})
+    for col in monthly.columns:
+        out.append((f"seattle_{col}", pd.DataFrame({"ds": monthly.index, "y": monthly[col].to_numpy(float)}), 12, "MS"))
+    iowa = vd.iowa_electricity()
+    for src, g in iowa.groupby("source"):
+        out.append((f"iowa_{src.lower().replace(' ', '_')}", pd.DataFrame({"ds": pd.to_datetime(g["year"]).to_numpy(), "y": g["net_generation"].to_numpy(float)}), 4, "YS"))
+    drv = vd.driving().sort_values("year")
+    for col in ("miles", "gas"):
+        out.append((f"driving_{col}", pd.DataFrame({"ds": pd.to_datetime(drv["year"].astype(str)).to_numpy(), "y": drv[col].to_numpy(float)}), 6, "YS"))
+    return out
+
+
 def _mase(actual, forecast, train, m):
     m = m if len(train) > m else 1
     scale = np.mean(np.abs(train[m:] - train[:-m]))
     return float(np.mean(np.abs(actual - forecast)) / scale)
 
 
-def main(quick: bool = False, windows: int | None = None) -> dict:
+def main(quick: bool = False, windows: int | None = None, which: str = "dev") -> dict:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
     from lstmtune.auto.run import auto
 
-    panel = dev_panel()[:5] if quick else dev_panel()
+    panel = {"dev": dev_panel, "check": check_panel}[which]()
+    panel = panel[:5] if quick else panel
     rows, times = [], {}
     runs = {"auto": ("lstm", "hybrid", "stats", "combo"), "auto --candidates lstm": ("lstm",)} if not quick else {"auto --candidates stats": ("stats", "combo")}
     for uid, frame, h, freq in panel:
@@ -109,7 +141,8 @@ def main(quick: bool = False, windows: int | None = None) -> dict:
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
     windows = int(sys.argv[sys.argv.index("--windows") + 1]) if "--windows" in sys.argv else None
-    result = main(quick, windows)
+    which = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "dev"
+    result = main(quick, windows, which)
     if not quick:
-        name = "panel_results.json" if windows is None else f"panel_results_w{windows}.json"
+        name = ("panel_results" if which == "dev" else f"panel_results_{which}") + ("" if windows is None else f"_w{windows}") + ".json"
         Path(__file__).with_name(name).write_text(json.dumps(result, indent=1, default=str))

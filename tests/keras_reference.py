@@ -42,8 +42,9 @@ def build_model(
     nesterov: bool = False,
     loss: str = "mse",
     huber_delta: float = 1.0,
+    outputs: int = 1,
 ):
-    """Recurrent layers -> Dense(1), compiled like the tutorial (loss, Keras optimizer)."""
+    """Recurrent layers -> Dense(outputs), compiled like the tutorial (loss, Keras optimizer)."""
     import keras
 
     units = (units,) if isinstance(units, int) else tuple(units)
@@ -71,7 +72,7 @@ def build_model(
                 bias_regularizer=reg(),
             )
         )
-    layers.append(keras.layers.Dense(1))
+    layers.append(keras.layers.Dense(outputs))
     model = keras.Sequential(layers)
     opt_cls = {
         "adam": keras.optimizers.Adam,

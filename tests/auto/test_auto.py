@@ -352,3 +352,46 @@ def test_infinite_or_absent_values_skip_their_series_only():
     status = r.leaderboard.drop_duplicates("unique_id").set_index("unique_id")["status"].to_dict()
     assert status == {"good": "ok", "inf": "skipped", "empty": "skipped"}
     assert set(r.forecasts["unique_id"]) == {"good"} and np.isfinite(r.forecasts[["mean", "lower_95", "upper_95"]]).all().all()
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_direct_lstms_are_candidates_and_the_pair_is_the_mean_of_the_best_of_each(lstm_run):
+    from lstmtune.auto.run import LSTM_PAIR
+
+    r, _ = lstm_run
+    board = r.leaderboard.set_index("candidate")
+    recursive = [c for c in board.index if c.startswith("LSTM(")]
+    direct = [c for c in board.index if c.startswith("DirectLSTM(")]
+    assert recursive and direct and LSTM_PAIR in board.index and board.loc[LSTM_PAIR, "family"] == "lstm"
+    best = (min(recursive, key=lambda c: board.loc[c, "mase"]), min(direct, key=lambda c: board.loc[c, "mase"]))
+    bt = r.backtests
+    for col in ("", "-lo-80", "-hi-95"):
+        np.testing.assert_allclose(bt[LSTM_PAIR + col].to_numpy(), (bt[best[0] + col] + bt[best[1] + col]).to_numpy() / 2, rtol=1e-12)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write(tmp_path):
+    from lstmtune.auto import run as auto_run
+    from lstmtune.forecast import composite
+
+    frame = _monthly("d", 60, 5, level=0.0)
+    settings = lstm.Settings(epochs=20, seeds=3)
+    name, config, transform, _ = next(c for c in lstm.space(frame["y"].to_numpy(), 12, settings) if c[0].startswith("DirectLSTM("))
+    table, model = lstm.forecast(frame, 5, name, config, settings, None, transform, 12)
+    model.save(tmp_path / "direct")
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "direct"), "--horizon", "5", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "f.csv")["upper_95"].to_numpy(), table[f"{name}-hi-95"].to_numpy(), rtol=1e-6)
+    longer = CliRunner().invoke(app, ["forecast", str(tmp_path / "direct"), "--horizon", "6", "--out", str(tmp_path / "g.csv"), "-q"])
+    assert longer.exit_code != 0 and "from 1 to 5" in longer.output and not (tmp_path / "g.csv").exists()
+    described = CliRunner().invoke(app, ["describe", str(tmp_path / "direct")])
+    assert described.exit_code == 0 and "Dense(5) head" in described.output
+    # the pair, as auto's final step builds it, round-trips through its directory
+    names = [c[0] for c in lstm.space(frame["y"].to_numpy(), 12, settings)]
+    pair = (next(n for n in names if n.startswith("LSTM(")), name)
+    board = pd.DataFrame({"candidate": [pair[0], pair[1]], "family": "lstm", "mase": [1.0, 1.1]})
+    lstm_names = {n: (c, t) for n, c, t, _ in lstm.space(frame["y"].to_numpy(), 12, settings) if n in pair}
+    t, combo = auto_run._final("d", frame, 5, auto_run.LSTM_PAIR, board, lstm_names, [], "MS", 12, settings, {})
+    combo.save(tmp_path / "pair")
+    back = composite.load_any(tmp_path / "pair").forecast(5)
+    np.testing.assert_allclose(back["mean"].to_numpy(), t["mean"].to_numpy(), rtol=1e-6)

@@ -65,3 +65,26 @@ def test_extension_matches_keras(shampoo, name):
     arch, framing, hyper = EXTENSIONS[name]
     d = compare(shampoo, arch, framing, seed=zlib.crc32(name.encode()) % 10_000, **hyper)
     _check(d, 1e-5)
+
+
+def test_direct_head_matches_keras(shampoo):
+    """A direct multi-step head (Dense(4), loss averaged over the 4 outputs, stateless, batch 8
+    with a partial last batch) trained as Keras trains LSTM(2) -> Dense(4) on the same windows."""
+    import numpy as np
+    from keras_reference import _first, _rel, build_model, flat, set_weights, weights
+
+    from lstmtune.forecast import direct
+
+    prob = direct.problem_for(shampoo.values, direct.Spec(interval=1, lags=3, horizon=4))
+    arch = engine.Architecture(2, 8, stateful=False, outputs=4)
+    ours = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([20]), seeds=[11])
+    init = _first(engine.init_population([11], 3, arch))
+    model = build_model(2, 8, 1, 3, stateful=False, outputs=4)
+    set_weights(model, init)
+    model.fit(prob.train_x.astype(np.float32), prob.train_y.astype(np.float32), epochs=20, batch_size=8, verbose=0, shuffle=False)
+    ours_w = flat(_first(ours.params))
+    assert max(_rel(a, b) for a, b in zip(ours_w, weights(model))) < 1e-5
+    assert max(_rel(a, b) for a, b in zip(ours_w, flat(init))) > 1e-2  # the weights moved: not vacuous
+    keras_pred = model.predict(prob.train_x.astype(np.float32), batch_size=8, verbose=0)
+    assert ours.train_pred.shape == (1, 1, len(prob.train_y), 4)
+    assert _rel(ours.train_pred[0, -1], keras_pred) < 1e-5

@@ -1,7 +1,10 @@
-"""LSTM ensemble candidates: recursive one-step networks over a space that knows seasons.
+"""LSTM ensemble candidates over a space that knows seasons: recursive one-step networks and
+direct multi-step ones.
 
-Each candidate is one configuration trained as a seed ensemble (:func:`lstmtune.forecast.
-forecaster.fit`) and rolled out recursively over the horizon. Its intervals are split-conformal
+Each candidate is one configuration trained as a seed ensemble: a recursive one
+(:func:`lstmtune.forecast.forecaster.fit`) rolled out step by step over the horizon, or a
+direct one (:func:`lstmtune.forecast.direct.fit`, MQ-RNN style) whose Dense(H) head outputs
+every step at once, trained on the H-step windows it is used for (no errors fed back). Its intervals are split-conformal
 on its own backtest errors (a few seeds' spread is no predictive interval): absolute errors
 divided by the square root of their step, pooled over steps, give the quantile ``q`` of each
 level, and the band at step ``h`` is the mean +- ``q * sqrt(h)``. A backtest window's band uses
@@ -28,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.errors import LstmtuneError
+from lstmtune.forecast import direct
 from lstmtune.forecast.composite import Transform, Transformed, history_of
 
 LEVELS = (80, 95)  # the columns written (percent)
@@ -61,8 +65,10 @@ def wants_log(y: np.ndarray, season: int) -> bool:
 
 
 def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, object, str | None, str]]:
-    """``(name, Config, transform, family)`` of each LSTM and hybrid candidate for a series ``y``
-    of season length ``season``; ``transform`` is None, ``"log"``, ``"stl"`` or ``"log+stl"``."""
+    """``(name, config, transform, family)`` of each LSTM and hybrid candidate for a series ``y``
+    of season length ``season``: ``config`` a recursive network's Config or a direct one's
+    :class:`~lstmtune.forecast.direct.Spec` (the same differencing, lags and training);
+    ``transform`` is None, ``"log"``, ``"stl"`` or ``"log+stl"``."""
     from lstmtune.selection.baselines import ar_order
     from lstmtune.study import spec as spec_mod
 
@@ -77,6 +83,9 @@ def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, obj
     plain = [(tr, i) for tr in ((None, "log") if log else (None,)) for i in ((1, m) if m > 1 else (1,))]
     hybrid = [("log+stl" if log else "stl", 1)] if m > 1 and len(y) >= 3 * m else []
     out = []
+    for transform, interval in plain:
+        spec = direct.Spec(interval=interval, lags=lags, units=settings.units, epochs=settings.epochs, batch_size=settings.batch_size)
+        out.append((f"DirectLSTM({'log,' if transform == 'log' else ''}d={interval},lags={lags})", spec, transform, "lstm"))
     for transform, interval in plain + hybrid:
         raw = {
             "name": "auto",
@@ -103,6 +112,8 @@ def _seeds(settings: Settings, name: str) -> list[int]:
 def _fit(history: pd.Series, horizon: int, name: str, config, settings: Settings):
     from lstmtune.forecast import forecaster
 
+    if isinstance(config, direct.Spec):
+        return direct.fit(history, dataclasses.replace(config, horizon=horizon), seeds=_seeds(settings, name), info={"source": "lstmtune auto", "label": name})
     return forecaster.fit(history, config, seeds=_seeds(settings, name), horizon=horizon, calibrate=False, info={"source": "lstmtune auto", "label": name})
 
 
@@ -191,6 +202,8 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
     :class:`~lstmtune.forecast.composite.Transformed` around it)."""
     tr = Transform.fit(transform, frame["y"].to_numpy(dtype=np.float64), m)
     model = _fit(pd.Series(tr.forward(frame["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
+    if isinstance(model, direct.DirectForecaster) and "unique_id" in frame:
+        model = dataclasses.replace(model, series_name=str(frame["unique_id"].iloc[0]))
     calibration = pooled_calibration(scores, horizon) if scores is not None else None
     if calibration is not None:
         windows = int(np.asarray(next(iter(scores.values()))).shape[0])

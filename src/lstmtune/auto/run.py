@@ -22,6 +22,7 @@ from lstmtune.forecast.output import clip_nonnegative
 FAMILIES = ("lstm", "hybrid", "stats", "combo")
 STATS_MEDIAN = "StatsMedian"
 COMBO = "Combo(LSTM,StatsMedian)"  # the best LSTM or hybrid, averaged with the stats median
+LSTM_PAIR = "Ensemble(LSTM,DirectLSTM)"  # the best recursive and the best direct LSTM averaged (family lstm: no statistical model inside)
 NEURAL = ("lstm", "hybrid")
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
 
@@ -150,6 +151,11 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
         for n in stats:
             families_of.pop(n)
     board = score.leaderboard(bt, frame, families_of, m)
+    pair = _pair(board)
+    if pair is not None:
+        _combine(bt, list(pair), LSTM_PAIR, "mean")
+        families_of[LSTM_PAIR] = "lstm"
+        board = score.leaderboard(bt, frame, families_of, m)
     if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns and not board.empty:
         best_lstm = board[board["family"].isin(NEURAL)]
         if not best_lstm.empty:
@@ -164,15 +170,38 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     return fc, board, bt[keep], score.verdict(board), notes, model
 
 
+def _pair(board: pd.DataFrame) -> tuple[str, str] | None:
+    """The best recursive and the best direct LSTM by backtest MASE (``board`` is sorted), if both were backtested."""
+    names = [str(c) for c in board.loc[board["family"] == "lstm", "candidate"]]
+    recursive = [c for c in names if c.startswith("LSTM(")]
+    direct = [c for c in names if c.startswith("DirectLSTM(")]
+    return (recursive[0], direct[0]) if recursive and direct else None
+
+
+def _unclipped(model):
+    """``model`` without its own clipping at zero (a combination clips its mean instead)."""
+    return dataclasses.replace(model, info={**model.info, "nonnegative": False}) if dataclasses.is_dataclass(model) and hasattr(model, "info") else model
+
+
 def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores) -> tuple[pd.DataFrame, object]:
     """The chosen candidate fitted on every observation: its ``horizon``-step table and its model."""
+    from lstmtune.forecast.composite import Combination, history_of
     from lstmtune.selection import statistical
+
+    y = frame["y"].to_numpy(dtype=np.float64)
+    history = history_of(frame["ds"].to_numpy(), y)
 
     def stats_table(names):
         table, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, names=tuple(names))
         return table
 
     def lstm_table(name):
+        if name == LSTM_PAIR:
+            pair = _pair(board)
+            (t1, m1), (t2, m2) = (lstm_table(n) for n in pair)
+            table = t1.merge(t2, on="ds")
+            _combine(table, list(pair), LSTM_PAIR, "mean")
+            return table, Combination((_unclipped(m1), _unclipped(m2)), "mean", uid, {"source": "lstmtune auto", "label": LSTM_PAIR, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
         config, transform = lstm_names[name]
         return lstm.forecast(frame, horizon, name, config, settings, lstm_scores.get(name), transform, m)
 
@@ -180,7 +209,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
     if chosen in stats:
         t = stats_table([chosen])
         model = _statmodel(uid, frame, chosen, m, freq)
-    elif chosen in lstm_names:
+    elif chosen in lstm_names or chosen == LSTM_PAIR:
         t, model = lstm_table(chosen)
     else:
         t = stats_table(stats)
@@ -188,16 +217,11 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
         _combine(t, fitted, STATS_MEDIAN, "median")
         model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=fitted)
         if chosen == COMBO:
-            from lstmtune.forecast.composite import Combination, history_of
-
             best_lstm = str(board[board["family"].isin(NEURAL)].iloc[0]["candidate"])
             table, member = lstm_table(best_lstm)
-            t = t.merge(table, on="ds")
+            t = t.merge(table[["ds", *[c for c in table.columns if c == best_lstm or c.startswith(best_lstm + "-")]]], on="ds")
             _combine(t, [best_lstm, STATS_MEDIAN], COMBO, "mean")
-            y = frame["y"].to_numpy(dtype=np.float64)
-            unclipped = [dataclasses.replace(x, info={**x.info, "nonnegative": False}) if hasattr(x, "info") and dataclasses.is_dataclass(x) else x for x in (member, model)]
-            model = Combination(tuple(unclipped), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)},
-                                history_of(frame["ds"].to_numpy(), y))
+            model = Combination((_unclipped(member), _unclipped(model)), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
     return _table(uid, t["ds"], chosen, t, chosen), model
 
 
@@ -329,4 +353,4 @@ def auto(
     return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models)
 
 
-__all__ = ["AutoResult", "COMBO", "FAMILIES", "STATS_MEDIAN", "auto"]
+__all__ = ["AutoResult", "COMBO", "FAMILIES", "LSTM_PAIR", "STATS_MEDIAN", "auto"]

@@ -59,11 +59,11 @@ def forecast(
         raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
     from lstmtune.forecast import composite, statmodel
 
-    if statmodel.is_statistical(model_dir) or composite.is_composite(model_dir):  # from `lstmtune auto`
+    if composite.is_auto_model(model_dir):  # from `lstmtune auto`
         for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
             if given is not None:
                 raise LstmtuneError(f"{flag}: not for this model directory ({model_dir}, written by `lstmtune auto`); it forecasts from the data it holds")
-        smodel = statmodel.load(model_dir) if statmodel.is_statistical(model_dir) else composite.load(model_dir)
+        smodel = composite.load_any(model_dir)
         table = smodel.forecast(horizon)
         dates, values = (smodel.dates, smodel.values) if isinstance(smodel, statmodel.StatModel) else smodel.history
         png = forecast_output.plot(dates, values, table, out.with_suffix(".png"), title=f"{smodel.series_name}: {horizon}-step forecast")
@@ -99,11 +99,11 @@ def forecast(
 @_handles_errors
 def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")]) -> None:
     """Say what a model directory holds: its source, configuration, data, calibration and backtest."""
-    from lstmtune.forecast import composite, forecaster, statmodel
+    from lstmtune.forecast import composite, forecaster
 
-    if statmodel.is_statistical(model_dir) or composite.is_composite(model_dir):
+    if composite.is_auto_model(model_dir):
         console.print(f"Model {_u(model_dir)}", highlight=False)
-        smodel = statmodel.load(model_dir) if statmodel.is_statistical(model_dir) else composite.load(model_dir)
+        smodel = composite.load_any(model_dir)
         for line in smodel.describe():  # loading checked the checksums
             console.print("  " + _u(line), highlight=False)
         return

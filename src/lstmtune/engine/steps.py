@@ -37,19 +37,22 @@ def zero_state(arch, batch_size: int | None = None):
 
 
 def forward(arch, params, x, state, dropout=None):
-    """``(yhat (B,), new state)`` for inputs ``x (B, T, F)`` from ``state``."""
+    """``(yhat (B,) or (B, H), new state)`` for inputs ``x (B, T, F)`` from ``state``."""
     return network.forward(params, x, state, cell=arch.cell, recurrent_activation=arch.recurrent_activation, dropout=dropout)
 
 
 def pointwise_loss(arch, y, yhat, delta):
-    """Keras's per-row loss (``keras/src/losses/losses.py``: mean over the last axis, size 1 here)."""
+    """Keras's per-row loss (``keras/src/losses/losses.py``: mean over the last axis, of size 1
+    for the one-step model, H for a direct head)."""
     err = yhat - y
     if arch.loss == "mse":
-        return jnp.square(y - yhat)
-    if arch.loss == "mae":
-        return jnp.abs(y - yhat)
-    abs_err = jnp.abs(err)
-    return jnp.where(abs_err <= delta, 0.5 * jnp.square(err), delta * abs_err - 0.5 * jnp.square(delta))
+        value = jnp.square(y - yhat)
+    elif arch.loss == "mae":
+        value = jnp.abs(y - yhat)
+    else:
+        abs_err = jnp.abs(err)
+        value = jnp.where(abs_err <= delta, 0.5 * jnp.square(err), delta * abs_err - 0.5 * jnp.square(delta))
+    return jnp.mean(value, axis=-1) if value.ndim == 2 else value
 
 
 def loss(arch, params, x, y, mask, state, hyper, key):
@@ -137,7 +140,10 @@ def predict(arch, params, data):
 
 
 def rmse(pred, data, prev, actual, weight):
-    """RMSE in original units of scaled one-step forecasts (inverse scaling, then the observed previous value added)."""
+    """RMSE in original units of scaled one-step forecasts (inverse scaling, then the observed
+    previous value added); a direct head is scored on its first output, its one-step forecast."""
+    if pred.ndim == 2:
+        pred = pred[:, 0]
     forecast = (pred - data.y_min) / data.y_scale + prev
     return jnp.sqrt(jnp.sum(weight * jnp.square(forecast - actual)) / jnp.sum(weight))
 
@@ -158,9 +164,10 @@ def start(arch, schedule, params, hyper, data):
     """A replica's carry before its first epoch: ``(params, opt_state, diverged epoch, snapshots)``."""
     opt_state = make_optimizer(arch, hyper).init(params)
     n_ckpt = len(schedule.checkpoints)
+    head = data.train_y.shape[1:]  # () one-step, (H,) a direct head
     snapshots = (
-        jnp.zeros((n_ckpt, data.train_x.shape[0]), jnp.float32),
-        jnp.zeros((n_ckpt, data.test_x.shape[0]), jnp.float32),
+        jnp.zeros((n_ckpt, data.train_x.shape[0]) + head, jnp.float32),
+        jnp.zeros((n_ckpt, data.test_x.shape[0]) + head, jnp.float32),
     )
     return params, opt_state, jnp.zeros([], jnp.int32), snapshots
 

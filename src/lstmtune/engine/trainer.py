@@ -90,6 +90,10 @@ class Architecture:
       nesterov: Nesterov momentum (sgd only).
       dropout: compile the dropout path (some replica has a non-zero rate).
       regularized: compile the L1/L2 penalty (some replica has a non-zero factor).
+      outputs: width of the Dense head: 1, the one-step model (the tutorial's); H, a
+        *direct* multi-step head that outputs H steps at once (MQ-RNN style), trained on
+        ``(rows, H)`` targets with the loss averaged over the H outputs (Keras's mean over
+        the last axis); stateless only. Scored in the program on its first output.
     """
 
     units: tuple[int, ...] | int = (1,)
@@ -103,6 +107,7 @@ class Architecture:
     nesterov: bool = False
     dropout: bool = False
     regularized: bool = False
+    outputs: int = 1
 
     def __post_init__(self):
         if isinstance(self.units, int):
@@ -111,6 +116,8 @@ class Architecture:
             object.__setattr__(self, "units", tuple(int(u) for u in self.units))
         if self.shuffle and self.stateful:
             raise ValueError("shuffle requires stateful=False: a stateful network's streams must stay in order")
+        if self.outputs < 1 or (self.outputs > 1 and self.stateful):
+            raise ValueError(f"outputs must be 1, or several with stateful=False (a direct head), got {self.outputs} (stateful={self.stateful})")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,7 +206,7 @@ class Data(NamedTuple):
     """
 
     train_x: object  # (N, T, F)
-    train_y: object  # (N,)
+    train_y: object  # (N,), or (N, H) for a direct head
     train_mask: object  # (N,) 1 for real rows
     n_train: object  # () number of real training rows (for shuffling)
     test_x: object  # (M, T, F)
@@ -218,7 +225,8 @@ class PopulationResult(NamedTuple):
     Attributes:
       checkpoints: the epoch counts of the snapshots, shape ``(C,)``.
       train_pred / test_pred: scaled one-step forecasts at each checkpoint,
-        shapes ``(P, C, n_train)`` and ``(P, C, n_test)`` (padding removed).
+        shapes ``(P, C, n_train)`` and ``(P, C, n_test)`` (padding removed); a direct
+        head's, ``(P, C, n_train, H)`` and ``(P, C, n_test, H)``.
       eval_epochs: epochs at which ``curves`` were scored, ``(S,)``.
       curves: train and test RMSE in original units, ``(P, S, 2)`` (float32,
         computed in the compiled program).
@@ -279,7 +287,7 @@ def init_population(seeds: Sequence[int], features: int, arch: Architecture):
 
     from lstmtune.engine.models import network
 
-    nets = [network.init(np.random.default_rng(np.random.SeedSequence(int(s))), features, arch.units, arch.cell) for s in seeds]
+    nets = [network.init(np.random.default_rng(np.random.SeedSequence(int(s))), features, arch.units, arch.cell, arch.outputs) for s in seeds]
     return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *nets)
 
 

@@ -87,11 +87,21 @@ class Transform:
         return cls(bool(d["log"]), None if cycle is None else np.asarray(cycle, dtype=np.float64), int(d["m"]))
 
 
-def _load_member(directory: Path):
-    from lstmtune.forecast import forecaster, statmodel
+def is_auto_model(directory) -> bool:
+    """Whether ``directory`` holds a model only ``lstmtune auto`` writes (statistical, direct or composite)."""
+    from lstmtune.forecast import direct, statmodel
+
+    return statmodel.is_statistical(directory) or direct.is_direct(directory) or is_composite(directory)
+
+
+def load_any(directory):
+    """The model in ``directory``, whatever its kind (each checks its own files)."""
+    from lstmtune.forecast import direct, forecaster, statmodel
 
     if statmodel.is_statistical(directory):
         return statmodel.load(directory)
+    if direct.is_direct(directory):
+        return direct.load(directory)
     if is_composite(directory):
         return load(directory)
     return forecaster.load(directory)
@@ -200,7 +210,7 @@ def load(directory):
         raise LstmtuneError(f"{directory}: not a readable model directory ({err})") from None
     if m.get("kind") != KIND or m.get("format_version") != FORMAT_VERSION:
         raise LstmtuneError(f"{directory / MANIFEST}: not a composite model of format {FORMAT_VERSION}")
-    members = tuple(_load_member(directory / name) for name in m.get("members", ()))
+    members = tuple(load_any(directory / name) for name in m.get("members", ()))
     if not members:
         raise LstmtuneError(f"{directory / MANIFEST}: no members")
     if m.get("rule") == "transform":
@@ -210,4 +220,4 @@ def load(directory):
     raise LstmtuneError(f"{directory / MANIFEST}: unknown rule {m.get('rule')!r}")
 
 
-__all__ = ["Combination", "Transform", "Transformed", "history_of", "is_composite", "load"]
+__all__ = ["Combination", "Transform", "Transformed", "history_of", "is_auto_model", "is_composite", "load", "load_any"]

@@ -161,20 +161,8 @@ class Forecaster:
         return as_series(history, value_name=self.value_name, covariates=self.framing.covariates)
 
     def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True) -> pd.DataFrame:
-        """Ensemble paths ``(P, H)`` -> the forecast table (mean, median, calibrated quantile bands)."""
-        H = paths.shape[1]
-        out = {"date": dates, "mean": paths.mean(axis=0), "median": np.median(paths, axis=0)}
-        inner_lo = inner_hi = out["median"]
-        for level in sorted(intervals.LEVELS):
-            lo, hi = intervals.ensemble_bounds(paths, level)
-            q = self.calibration.widening(level, H) if calibrated else np.zeros(H)
-            pct = int(round(level * 100))
-            # q < 0 narrows an ensemble that was too wide, but never past the median, and a
-            # wider level's band always contains a narrower one's (levels calibrated apart
-            # on few origins could cross).
-            out[f"lower_{pct}"] = inner_lo = np.minimum(lo - q, inner_lo)
-            out[f"upper_{pct}"] = inner_hi = np.maximum(hi + q, inner_hi)
-        return pd.DataFrame(out)
+        """Ensemble paths ``(P, H)`` -> the forecast table (:func:`lstmtune.forecast.intervals.summarize`)."""
+        return intervals.summarize(paths, dates, self.calibration if calibrated else None)
 
     def future_dates(self, horizon: int, history_dates: np.ndarray):
         """The ``horizon`` dates after the history's last: positions for a values-only series, else

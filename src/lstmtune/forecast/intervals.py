@@ -189,3 +189,21 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
     cols = ["model", "horizon", "origins", "rmse", "mae", "mase"]
     cols += [f"{k}_{p}" for p in pcts for k in ("coverage", "width", "msis")] + [f"{k}_{p}_ensemble" for p in pcts for k in ("coverage", "msis")]
     return pd.DataFrame(rows)[cols]
+
+
+def summarize(paths: np.ndarray, dates, calibration: Calibration | None) -> pd.DataFrame:
+    """Ensemble paths ``(P, H)`` -> the forecast table: ``date, mean, median`` and each level's
+    ensemble quantile band widened by ``calibration`` (None: the raw ensemble quantiles)."""
+    H = paths.shape[1]
+    out = {"date": dates, "mean": paths.mean(axis=0), "median": np.median(paths, axis=0)}
+    inner_lo = inner_hi = out["median"]
+    for level in sorted(LEVELS):
+        lo, hi = ensemble_bounds(paths, level)
+        q = calibration.widening(level, H) if calibration is not None else np.zeros(H)
+        pct = int(round(level * 100))
+        # q < 0 narrows an ensemble that was too wide, but never past the median, and a
+        # wider level's band always contains a narrower one's (levels calibrated apart
+        # on few origins could cross).
+        out[f"lower_{pct}"] = inner_lo = np.minimum(lo - q, inner_lo)
+        out[f"upper_{pct}"] = inner_hi = np.maximum(hi + q, inner_hi)
+    return pd.DataFrame(out)

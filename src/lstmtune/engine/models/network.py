@@ -1,4 +1,4 @@
-"""Stacked recurrent networks (LSTM or GRU layers) -> Dense(1), with Keras dropout.
+"""Stacked recurrent networks (LSTM or GRU layers) -> Dense(1) (or Dense(H), a direct head), with Keras dropout.
 
 Layer l passes its full output sequence to layer l+1 (``return_sequences=True``
 for all but the last); the Dense layer reads the last layer's final output.
@@ -30,8 +30,8 @@ class NetParams(NamedTuple):
     dense: lstm.DenseParams
 
 
-def init(rng: np.random.Generator, features: int, units: tuple[int, ...], cell: str = "lstm") -> NetParams:
-    """Draw initial weights layer by layer (NumPy), then the Dense layer."""
+def init(rng: np.random.Generator, features: int, units: tuple[int, ...], cell: str = "lstm", outputs: int = 1) -> NetParams:
+    """Draw initial weights layer by layer (NumPy), then the Dense layer (``outputs`` wide)."""
     layers = []
     inputs = features
     for u in units:
@@ -40,7 +40,7 @@ def init(rng: np.random.Generator, features: int, units: tuple[int, ...], cell: 
         else:
             layers.append(gru.init(rng, inputs, u))
         inputs = u
-    dense = lstm.DenseParams(kernel=lstm.glorot_uniform(rng, (units[-1], 1)), bias=np.zeros(1, dtype=np.float32))
+    dense = lstm.DenseParams(kernel=lstm.glorot_uniform(rng, (units[-1], outputs)), bias=np.zeros(outputs, dtype=np.float32))
     return NetParams(layers=tuple(layers), dense=dense)
 
 
@@ -69,7 +69,7 @@ def _masks(key, rate, shape, gates, independent):
 
 
 def forward(params: NetParams, x: jax.Array, state: tuple, *, cell: str = "lstm", recurrent_activation: str = "sigmoid", dropout: Dropout | None = None):
-    """Run a minibatch of sequences through the stack, then Dense(1).
+    """Run a minibatch of sequences through the stack, then the Dense head.
 
     Args:
       params: network weights.
@@ -80,7 +80,8 @@ def forward(params: NetParams, x: jax.Array, state: tuple, *, cell: str = "lstm"
       dropout: masks' randomness and rates, or None (inference, or no dropout).
 
     Returns:
-      ``(yhat, state)``: forecasts ``(batch,)`` and the per-layer final states.
+      ``(yhat, state)``: forecasts ``(batch,)`` (a direct head's ``(batch, H)``) and the
+      per-layer final states.
     """
     seq = [x[:, t, :] for t in range(x.shape[1])]
     new_state = []
@@ -107,7 +108,7 @@ def forward(params: NetParams, x: jax.Array, state: tuple, *, cell: str = "lstm"
             new_state.append((h,))
         seq = outs
     yhat = seq[-1] @ params.dense.kernel + params.dense.bias
-    return yhat[:, 0], tuple(new_state)
+    return (yhat[:, 0] if yhat.shape[1] == 1 else yhat), tuple(new_state)
 
 
 def penalty(params: NetParams, l1: jax.Array, l2: jax.Array) -> jax.Array:

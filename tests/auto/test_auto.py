@@ -314,14 +314,42 @@ def test_same_data_and_seed_give_bit_identical_outputs_and_another_seed_other_ls
     np.testing.assert_array_equal(a.backtests["AutoETS"].to_numpy(), c.backtests["AutoETS"].to_numpy())  # the seed is the LSTMs' only
 
 
+def _same_as_statsforecast(data, r, name, h, freq, **kwargs):
+    """``name``'s backtest columns are statsforecast's own cross-validation of that model."""
+    import statsforecast.models as sm
+    from statsforecast import StatsForecast
+    from statsforecast.utils import ConformalIntervals
+
+    model = {"TSB": lambda: sm.TSB(alpha_d=0.2, alpha_p=0.2, prediction_intervals=ConformalIntervals(h=h, n_windows=2)),
+             "MSTL": lambda: sm.MSTL(season_length=kwargs["seasons"], trend_forecaster=sm.AutoETS(model="ZZN"))}[name]()
+    windows = r.backtests["cutoff"].nunique()
+    ref = StatsForecast(models=[model], freq=freq).cross_validation(df=data, h=h, step_size=h, n_windows=windows, level=[80, 95])
+    for col in (name, f"{name}-lo-80", f"{name}-hi-95"):
+        np.testing.assert_allclose(r.backtests[col].to_numpy(), ref[col].to_numpy(), rtol=1e-9, err_msg=col)
+
+
+def test_a_daily_series_with_a_yearly_season_too_gets_mstl():
+    rng = np.random.default_rng(2)
+    n = 800
+    t = np.arange(n)
+    y = 50 + 5 * np.sin(2 * np.pi * t / 7) + 10 * np.sin(2 * np.pi * t / 365) + rng.normal(0, 1, n)
+    data = pd.DataFrame({"unique_id": "daily", "ds": pd.date_range("2020-01-01", periods=n, freq="D"), "y": y})
+    r = auto(data, 14, candidates=("stats",))
+    assert "MSTL" in set(r.leaderboard["candidate"])
+    _same_as_statsforecast(data, r, "MSTL", 14, "D", seasons=[7, 365])
+    short = auto(data.tail(600), 14, candidates=("stats",))  # fewer than two years: one season, no MSTL
+    assert "MSTL" not in set(short.leaderboard["candidate"])
+
+
 def test_an_intermittent_series_gets_croston_and_its_saved_model_agrees(tmp_path):
     rng = np.random.default_rng(0)
     n = 104
     y = np.where(rng.random(n) < 0.6, 0.0, rng.poisson(5, n).astype(float))
     data = pd.DataFrame({"unique_id": "spares", "ds": pd.date_range("2020-01-06", periods=n, freq="W-MON"), "y": y})
     r = auto(data, 8, candidates=("stats", "combo"))
-    assert "CrostonOptimized" in set(r.leaderboard["candidate"])
-    assert {"CrostonOptimized-lo-80", "CrostonOptimized-hi-95"} <= set(r.backtests.columns)
+    assert {"CrostonOptimized", "TSB"} <= set(r.leaderboard["candidate"])
+    assert {"CrostonOptimized-lo-80", "CrostonOptimized-hi-95", "TSB-lo-80", "TSB-hi-95"} <= set(r.backtests.columns)
+    _same_as_statsforecast(data, r, "TSB", 8, "W-MON")
     assert (r.forecasts[["mean", "lower_80", "lower_95"]] >= 0).all().all()
     r.save(tmp_path / "o")
     folder = pd.read_csv(tmp_path / "o" / "models" / "index.csv")["folder"].item()

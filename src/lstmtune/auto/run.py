@@ -121,7 +121,7 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
     notes = []
     on_candidate("statistical models")
     before = frame[frame["ds"] <= cutoffs[0]]  # what the candidate space is chosen from: no backtest outcome
-    names = statistical.models_for(before["y"].to_numpy())
+    names = statistical.models_for(before["y"].to_numpy(), freq, m)
     bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, w, freq, m, names=names)
     notes += failed
     stats = [n for n in names if n in bt.columns]

@@ -2,7 +2,7 @@
 statsforecast): its specification and the data to refit it deterministically, no pickle.
 
 ``manifest.json`` names the kind, the model (``AutoETS``, ``AutoARIMA``, ``AutoTheta``,
-``SeasonalNaive``, ``CrostonOptimized`` or ``StatsMedian``, the median of the models its
+``SeasonalNaive``, ``CrostonOptimized``, ``TSB``, ``MSTL`` or ``StatsMedian``, the median of the models its
 ``info["members"]`` names), the season length, the
 frequency and the SHA-256 of ``data.json`` (the series: dates and values). Loading checks the
 checksum; forecasting refits on the data (statsforecast's fits are deterministic) and returns

@@ -1,7 +1,10 @@
 """Statistical forecasting candidates from statsforecast (the field's own implementations):
 AutoETS, AutoARIMA, AutoTheta and SeasonalNaive, with their prediction intervals; for an
 intermittent series (at least :data:`INTERMITTENT_ZEROS` of its values zero) also Croston
-(optimized), whose intervals are statsforecast's conformal ones.
+(optimized) and TSB (smoothing 0.2 for demand and probability, statsforecast's example
+values: statsforecast fits no TSB parameters), whose intervals are statsforecast's conformal
+ones; for a series with a second season (daily data: weekly and yearly; hourly: daily and
+weekly) and two cycles of the longer one, MSTL (its trend by AutoETS without a season).
 
 Both entry points take a long frame (``unique_id, ds, y``) and return statsforecast's own
 shapes: :func:`backtest` its ``cross_validation`` table (``unique_id, ds, cutoff, y`` and a
@@ -16,31 +19,51 @@ import warnings
 import pandas as pd
 
 MODELS = ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive")
-INTERMITTENT = ("CrostonOptimized",)
+INTERMITTENT = ("CrostonOptimized", "TSB")
+MULTIPLE = ("MSTL",)
 INTERMITTENT_ZEROS = 0.3
 """Share of zero values from which a series counts as intermittent."""
+SECOND_SEASON = {"D": 365, "h": 168, "H": 168}
+"""The longer season of a frequency whose :func:`lstmtune.data.series.infer_period` season is the shorter one."""
 
 
-def models_for(y) -> tuple[str, ...]:
-    """The candidates for a series with values ``y``: :data:`MODELS`, plus Croston when intermittent."""
+def second_season(freq: str | None, season: int) -> int | None:
+    """The longer season beside ``season`` for data of frequency ``freq`` (None: none known)."""
+    if not freq or season <= 1:
+        return None
+    return SECOND_SEASON.get(freq.split("-")[0].lstrip("0123456789"))
+
+
+def models_for(y, freq: str | None = None, season: int = 1) -> tuple[str, ...]:
+    """The candidates for a series with values ``y``: :data:`MODELS`, plus Croston and TSB when
+    intermittent, plus MSTL when its frequency has a second season and ``y`` two cycles of it."""
     import numpy as np
 
     y = np.asarray(y, dtype=np.float64)
-    return MODELS + INTERMITTENT if y.size and np.mean(y == 0) >= INTERMITTENT_ZEROS and np.all(y >= 0) else MODELS
+    out = MODELS
+    if y.size and np.mean(y == 0) >= INTERMITTENT_ZEROS and np.all(y >= 0):
+        out = out + INTERMITTENT
+    longer = second_season(freq, season)
+    if longer is not None and y.size >= 2 * longer:
+        out = out + MULTIPLE
+    return out
 
 
-def _models(season: int, names=MODELS, horizon: int = 1):
+def _models(season: int, names=MODELS, horizon: int = 1, freq: str | None = None):
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
-    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, CrostonOptimized, SeasonalNaive
+    from statsforecast.models import MSTL, TSB, AutoARIMA, AutoETS, AutoTheta, CrostonOptimized, SeasonalNaive
     from statsforecast.utils import ConformalIntervals
 
     m = max(int(season), 1)
+    conformal = lambda: ConformalIntervals(h=horizon, n_windows=2)  # noqa: E731
     make = {
         "AutoETS": lambda: AutoETS(season_length=m),
         "AutoARIMA": lambda: AutoARIMA(season_length=m),
         "AutoTheta": lambda: AutoTheta(season_length=m),
         "SeasonalNaive": lambda: SeasonalNaive(season_length=m),
-        "CrostonOptimized": lambda: CrostonOptimized(prediction_intervals=ConformalIntervals(h=horizon, n_windows=2)),
+        "CrostonOptimized": lambda: CrostonOptimized(prediction_intervals=conformal()),
+        "TSB": lambda: TSB(alpha_d=0.2, alpha_p=0.2, prediction_intervals=conformal()),
+        "MSTL": lambda: MSTL(season_length=[m, second_season(freq, m)], trend_forecaster=AutoETS(model="ZZN")),
     }
     return [make[n]() for n in names]
 
@@ -56,13 +79,13 @@ def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizo
             return call(StatsForecast(models=models, freq=freq, n_jobs=1))
 
     try:
-        return once(_models(season, names, horizon)), []
+        return once(_models(season, names, horizon, freq)), []
     except Exception:  # noqa: BLE001 - a model that cannot fit this series: retried alone below
         pass
     out, failed = None, []
     for name in names:
         try:
-            part = once(_models(season, (name,), horizon))
+            part = once(_models(season, (name,), horizon, freq))
         except Exception as err:  # noqa: BLE001
             failed.append(f"{name}: {type(err).__name__}: {err}"[:200])
             continue
@@ -88,4 +111,4 @@ def forecast(frame: pd.DataFrame, horizon: int, freq: str, season: int, levels=(
     return _run(frame, freq, season, lambda sf: sf.forecast(df=frame, h=horizon, level=list(levels)), names, horizon)
 
 
-__all__ = ["INTERMITTENT", "INTERMITTENT_ZEROS", "MODELS", "backtest", "forecast", "models_for"]
+__all__ = ["INTERMITTENT", "INTERMITTENT_ZEROS", "MODELS", "MULTIPLE", "backtest", "forecast", "models_for", "second_season"]

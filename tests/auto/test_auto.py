@@ -423,3 +423,24 @@ def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write
     combo.save(tmp_path / "pair")
     back = composite.load_any(tmp_path / "pair").forecast(5)
     np.testing.assert_allclose(back["mean"].to_numpy(), t["mean"].to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_a_panel_gives_each_series_what_it_gets_alone(monkeypatch):
+    """Series trained together (one stacked population per shape, statsforecast over the panel
+    in its processes) give each series bit for bit what it gets alone, whatever the chunking."""
+    from lstmtune.auto import run as auto_run
+
+    frames = [_monthly("a", 60, 11), _monthly("b", 72, 12, level=50.0), _monthly("c", 66, 13, level=80.0)]
+    settings = lstm.Settings(epochs=10, seeds=2)
+    together = auto(pd.concat(frames), 4, settings=settings)
+    monkeypatch.setattr(auto_run, "PREFIT_SERIES", 2)
+    chunked = auto(pd.concat(frames), 4, settings=settings)
+    for f in frames:
+        alone = auto(f, 4, settings=settings)
+        uid = f["unique_id"].iloc[0]
+        for r in (together, chunked):
+            mine = r.forecasts[r.forecasts["unique_id"] == uid].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, alone.forecasts, check_exact=True)
+            bt = r.backtests[r.backtests["unique_id"] == uid].reset_index(drop=True)
+            pd.testing.assert_frame_equal(bt[alone.backtests.columns], alone.backtests, check_exact=True)

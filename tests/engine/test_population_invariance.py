@@ -109,3 +109,57 @@ def test_cli_refuses_an_absent_gpu_before_writing(tmp_path):
     res = CliRunner().invoke(app, ["run", "--device", "gpu", "--out", str(tmp_path / "r")])
     assert res.exit_code == 2 and "JAX sees no GPU here" in res.output
     assert not (tmp_path / "r").exists()
+
+
+def test_a_replica_in_a_stacked_population_trains_as_alone_whatever_the_others():
+    """Series of different lengths (padded, masked; minibatches with no real row skipped),
+    seeds and widths of output: replica i's weights and forecasts are those of its problem
+    trained alone, bit for bit, and of train_population on that problem alone."""
+    import jax
+    import numpy as np
+
+    from lstmtune.data import problem
+    from lstmtune.data import series as data
+    from lstmtune.engine import trainer as engine
+    from lstmtune.forecast import direct
+
+    s = data.load("shampoo")
+    arch = engine.Architecture(3, 4, stateful=False, shuffle=True)
+    sch = engine.Schedule.for_checkpoints([30])
+    short = problem.prepare(s.values[5:], problem.Framing(lags=2, test_size=3), 1)
+    mid = problem.prepare(s, problem.Framing(lags=2, test_size=5), 1)
+    long = problem.prepare(s, problem.Framing(lags=2, test_size=1), 1)
+    leaves = lambda r, i: [np.asarray(a)[i] for a in jax.tree_util.tree_leaves(r.params)]  # noqa: E731
+    alone = engine.train_population(mid, arch, sch, seeds=[7])
+    stacked_alone = engine.train_stacked([mid], arch, sch, seeds=[7])
+    panel = engine.train_stacked([long, mid, short, mid] * 3, arch, sch, seeds=[5, 7, 9, 7] * 3)
+    n = len(mid.train_y)
+    for r, i in ((stacked_alone, 0), (panel, 1), (panel, 3), (panel, 9)):
+        assert all(np.array_equal(a, b) for a, b in zip(leaves(alone, 0), leaves(r, i)))
+        np.testing.assert_array_equal(r.train_pred[i, :, :n], alone.train_pred[0])
+    assert not np.array_equal(leaves(panel, 0)[0], leaves(panel, 1)[0])  # the others did train on their own data
+    y = s.values
+    spec = direct.Spec(interval=1, lags=3, horizon=4)
+    a2 = engine.Architecture(4, 8, stateful=False, shuffle=True, outputs=4)
+    one = engine.train_stacked([direct.problem_for(y, spec)], a2, sch, seeds=[3])
+    two = engine.train_stacked([direct.problem_for(y[:28], spec), direct.problem_for(y, spec)], a2, sch, seeds=[1, 3])
+    assert all(np.array_equal(a, b) for a, b in zip(leaves(one, 0), leaves(two, 1)))
+
+
+def test_stacking_refuses_what_it_cannot_pad():
+    import pytest
+
+    from lstmtune.data import problem
+    from lstmtune.data import series as data
+    from lstmtune.engine import trainer as engine
+
+    s = data.load("shampoo")
+    sch = engine.Schedule.for_checkpoints([2])
+    a = problem.prepare(s, problem.Framing(lags=2), 1)
+    b = problem.prepare(s, problem.Framing(lags=3), 1)
+    with pytest.raises(ValueError, match="stateless only"):
+        engine.train_stacked([a], engine.Architecture(2, 4), sch, seeds=[1])
+    with pytest.raises(ValueError, match="share timesteps, features"):
+        engine.train_stacked([a, b], engine.Architecture(2, 4, stateful=False), sch, seeds=[1, 2])
+    with pytest.raises(ValueError, match="one problem per seed"):
+        engine.train_stacked([a], engine.Architecture(2, 4, stateful=False), sch, seeds=[1, 2])

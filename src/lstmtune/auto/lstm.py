@@ -26,6 +26,7 @@ component is added back. Everything is fitted on the observations before each cu
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -117,6 +118,22 @@ def _fit(history: pd.Series, horizon: int, name: str, config, settings: Settings
     return forecaster.fit(history, config, seeds=_seeds(settings, name), horizon=horizon, calibrate=False, info={"source": "lstmtune auto", "label": name})
 
 
+def _transformed_past(frame: pd.DataFrame, cutoff, transform: str | None, m: int) -> tuple[Transform, pd.Series, pd.DataFrame]:
+    """``(transform fitted before cutoff, the transformed past as a Series, the future frame)``."""
+    past = frame[frame["ds"] <= cutoff]
+    tr = Transform.fit(transform, past["y"].to_numpy(dtype=np.float64), m)
+    return tr, pd.Series(tr.forward(past["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(past["ds"])), frame[frame["ds"] > cutoff]
+
+
+def backtest_jobs(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, settings: Settings, transform: str | None = None, m: int = 1) -> list:
+    """The fits :func:`backtest` needs, one :class:`~lstmtune.forecast.batch.Job` per cutoff
+    (to train many candidates and series together: :func:`lstmtune.forecast.batch.fit_many`)."""
+    from lstmtune.forecast import batch
+
+    cfg = dataclasses.replace(config, horizon=horizon) if isinstance(config, direct.Spec) else config
+    return [batch.Job(_transformed_past(frame, c, transform, m)[1], cfg, tuple(_seeds(settings, name)), horizon, {"source": "lstmtune auto", "label": name}) for c in cutoffs]
+
+
 def _columns(table: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
     cols = {name: table["mean"].to_numpy(), f"{name}-median": table["median"].to_numpy()}
     for level in LEVELS:
@@ -163,11 +180,13 @@ def _calibrated(model, calibration, horizon: int) -> pd.DataFrame:
     return dataclasses.replace(model, calibration=calibration).forecast(horizon)
 
 
-def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, settings: Settings, transform: str | None = None, m: int = 1) -> tuple[pd.DataFrame, dict]:
+def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, settings: Settings, transform: str | None = None, m: int = 1,
+             fitted: Sequence | None = None) -> tuple[pd.DataFrame, dict]:
     """The candidate's forecasts from each cutoff (trained on the observations up to it):
     ``ds, cutoff`` and the columns ``name``, ``name-lo-80``, ... (statsforecast's shape), and
     the conformity scores of every window (level -> ``(windows, horizon)``), which calibrate
     the final forecast. A window's bands are calibrated on the other windows' scores only.
+    ``fitted``: the models of :func:`backtest_jobs`, already trained (else each is fitted here).
 
     Raises:
       LstmtuneError: the series is too short for the configuration before a cutoff, or
@@ -176,13 +195,14 @@ def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, sett
     from lstmtune.forecast import intervals
 
     windows = []
-    for cutoff in cutoffs:
-        past = frame[frame["ds"] <= cutoff]
-        future = frame[frame["ds"] > cutoff].head(horizon)
+    for k, cutoff in enumerate(cutoffs):
+        tr, past, future = _transformed_past(frame, cutoff, transform, m)
+        future = future.head(horizon)
         if len(future) != horizon:
             raise LstmtuneError(f"cutoff {cutoff}: fewer than {horizon} observations after it")
-        tr = Transform.fit(transform, past["y"].to_numpy(dtype=np.float64), m)
-        model = _fit(pd.Series(tr.forward(past["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(past["ds"])), horizon, name, config, settings)
+        model = fitted[k] if fitted is not None else _fit(past, horizon, name, config, settings)
+        if isinstance(model, Exception):
+            raise model
         windows.append((cutoff, future, (model, tr), _scores(model, horizon, tr.forward_future(future["y"].to_numpy(dtype=np.float64)))))
     scores = {level: np.stack([w[3][level] for w in windows]) for level in intervals.LEVELS}
     parts = []
@@ -194,14 +214,27 @@ def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, sett
     return pd.concat(parts, ignore_index=True), scores
 
 
-def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Settings, scores: dict | None = None, transform: str | None = None, m: int = 1):
+def forecast_job(frame: pd.DataFrame, horizon: int, name: str, config, settings: Settings, transform: str | None = None, m: int = 1):
+    """The fit :func:`forecast` needs, as a :class:`~lstmtune.forecast.batch.Job` (trained with others by ``fit_many``)."""
+    from lstmtune.forecast import batch
+
+    tr = Transform.fit(transform, frame["y"].to_numpy(dtype=np.float64), m)
+    cfg = dataclasses.replace(config, horizon=horizon) if isinstance(config, direct.Spec) else config
+    history = pd.Series(tr.forward(frame["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(frame["ds"]))
+    return batch.Job(history, cfg, tuple(_seeds(settings, name)), horizon, {"source": "lstmtune auto", "label": name})
+
+
+def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Settings, scores: dict | None = None, transform: str | None = None, m: int = 1,
+             fitted=None):
     """The candidate trained on every observation: ``(table, model)``, the table holding ``ds``
     and its columns for ``horizon`` steps; the model, the fitted forecaster, its intervals
     calibrated on every backtest window's ``scores`` (so ``lstmtune forecast`` on its saved
     directory gives the same bands; on a transformed series, a
     :class:`~lstmtune.forecast.composite.Transformed` around it)."""
     tr = Transform.fit(transform, frame["y"].to_numpy(dtype=np.float64), m)
-    model = _fit(pd.Series(tr.forward(frame["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
+    model = fitted if fitted is not None else _fit(pd.Series(tr.forward(frame["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
+    if isinstance(model, Exception):
+        raise model
     if isinstance(model, direct.DirectForecaster) and "unique_id" in frame:
         model = dataclasses.replace(model, series_name=str(frame["unique_id"].iloc[0]))
     calibration = pooled_calibration(scores, horizon) if scores is not None else None
@@ -217,4 +250,4 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
     return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name)}), model
 
 
-__all__ = ["LOG_LAMBDA", "Settings", "Transform", "backtest", "forecast", "pooled_calibration", "space", "wants_log"]
+__all__ = ["LOG_LAMBDA", "Settings", "Transform", "backtest", "backtest_jobs", "forecast", "forecast_job", "pooled_calibration", "space", "wants_log"]

@@ -110,32 +110,143 @@ def _combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str) -> 
             table[f"{into}-{side}-{level}"] = agg([table[f"{n}-{side}-{level}"] for n in names])
 
 
-def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
-                windows: int, lstm_allowed: bool, on_candidate: Callable[[str], None]):
-    """``(forecast table, leaderboard rows, backtests, verdict text, notes, model)`` of one good series."""
+def _plan(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, windows: int) -> tuple[list[pd.Timestamp], pd.DataFrame]:
+    """A series' backtest cutoffs, and the observations before the first (what its candidate
+    space is chosen from: no backtest outcome)."""
+    cutoffs = _cutoffs(frame, horizon, _windows(len(frame), horizon, verdict.season, windows))
+    return cutoffs, frame[frame["ds"] <= cutoffs[0]]
+
+
+def _neural_space(frame, verdict, horizon, families, settings, windows):
+    """``(cutoffs, [(name, config, transform, family)])``: a series' LSTM and hybrid candidates among ``families``."""
+    cutoffs, before = _plan(frame, verdict, horizon, windows)
+    wanted = [f for f in NEURAL if f in families]
+    return cutoffs, [c for c in lstm.space(before["y"].to_numpy(dtype=np.float64), verdict.season, settings) if c[3] in wanted]
+
+
+PREFIT_SERIES = 64
+"""Series whose LSTM backtests are trained together (one stacked population per shape);
+``$LSTMTUNE_PREFIT_SERIES`` overrides it (1: series by series, for benchmarks/panel_scale.py)."""
+
+
+def _prefit_series() -> int:
+    import os
+
+    try:
+        return max(1, int(os.environ.get("LSTMTUNE_PREFIT_SERIES", PREFIT_SERIES)))
+    except ValueError:
+        raise LstmtuneError(f"LSTMTUNE_PREFIT_SERIES must be a positive whole number, got {os.environ['LSTMTUNE_PREFIT_SERIES']!r}") from None
+
+
+def _stats_together(items, horizon: int, families, windows: int) -> dict:
+    """The statistical backtests of the series ``items`` (``(uid, frame, verdict)``), in one
+    statsforecast call per (models, frequency, season, windows), its processes on every core:
+    ``uid -> (cross-validation table, models)``. A group where a model fails is left out (its
+    series are then backtested alone, and the failure named there)."""
+    import os
+
+    from lstmtune.selection import statistical
+
+    if "stats" not in families and "combo" not in families:
+        return {}
+    groups: dict = {}
+    for uid, frame, verdict in items:
+        cutoffs, before = _plan(frame, verdict, horizon, windows)
+        names = statistical.models_for(before["y"].to_numpy(), verdict.freq, verdict.season)
+        groups.setdefault((names, verdict.freq, verdict.season, len(cutoffs)), []).append((uid, frame))
+    out = {}
+    for (names, freq, m, w), members in groups.items():
+        if len(members) < 2:
+            continue
+        data = pd.concat([f[["unique_id", "ds", "y"]] for _, f in members], ignore_index=True)
+        try:
+            bt, failed = statistical.backtest(data, horizon, w, freq, m, names=names, n_jobs=min(len(members), os.cpu_count() or 1))
+        except Exception:  # noqa: BLE001 - each series alone, later
+            continue
+        if failed:
+            continue
+        for uid, part in bt.groupby("unique_id", sort=False):
+            out[uid] = (part.reset_index(drop=True), names)
+    return out
+
+
+def _prefit(items, horizon: int, families, settings: lstm.Settings, windows: int) -> dict:
+    """Every LSTM and hybrid candidate's backtest fits of the series ``items`` (``(uid, frame,
+    verdict)``), trained together: ``(uid, name) -> [model or error per cutoff]``."""
+    from lstmtune.forecast import batch
+
+    keys, jobs = [], []
+    for uid, frame, verdict in items:
+        cutoffs, space = _neural_space(frame, verdict, horizon, families, settings, windows)
+        for name, config, transform, _ in space:
+            try:
+                part = lstm.backtest_jobs(frame, cutoffs, horizon, name, config, settings, transform, verdict.season)
+            except (LstmtuneError, ValueError):
+                continue  # backtested (and named) alone later
+            keys.append(((uid, name), len(part)))
+            jobs += part
+    models = batch.fit_many(jobs) if jobs else []
+    out, at = {}, 0
+    for key, k in keys:
+        out[key] = models[at : at + k]
+        at += k
+    return out
+
+
+@dataclasses.dataclass
+class _Scored:
+    """A series after its backtests: the leaderboard, the choice, and what its final fit needs."""
+
+    uid: str
+    frame: pd.DataFrame
+    board: pd.DataFrame
+    backtests: pd.DataFrame
+    notes: list
+    chosen: str
+    lstm_names: dict  # name -> (config, transform)
+    lstm_scores: dict  # name -> conformity scores of its backtest windows
+    stats: list
+    freq: str
+    m: int
+
+
+def _base_backtests(frame: pd.DataFrame, cutoffs, horizon: int) -> pd.DataFrame:
+    """``ds, cutoff, y`` of every backtest window (what statsforecast's cross-validation starts from)."""
+    parts = [frame[frame["ds"] > c].head(horizon)[["ds", "y"]].assign(cutoff=c) for c in cutoffs]
+    return pd.concat(parts, ignore_index=True)[["ds", "cutoff", "y"]]
+
+
+def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
+           windows: int, lstm_allowed: bool, on_candidate: Callable[[str], None], fitted: dict | None = None, stats_done=None) -> _Scored:
+    """Backtest every candidate of one good series and choose; ``fitted``: its LSTM backtest
+    models trained beforehand (:func:`_prefit`). The statistical models are backtested only
+    where they are candidates or members of one (``stats``, ``combo``)."""
     from lstmtune.selection import statistical
 
     m, freq = verdict.season, verdict.freq
-    w = _windows(len(frame), horizon, m, windows)
-    cutoffs = _cutoffs(frame, horizon, w)
-    notes = []
-    on_candidate("statistical models")
-    before = frame[frame["ds"] <= cutoffs[0]]  # what the candidate space is chosen from: no backtest outcome
-    names = statistical.models_for(before["y"].to_numpy(), freq, m)
-    bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, w, freq, m, names=names)
-    notes += failed
-    stats = [n for n in names if n in bt.columns]
+    cutoffs, before = _plan(frame, verdict, horizon, windows)
+    notes, stats = [], []
+    if stats_done is not None:  # backtested with other series (_stats_together)
+        bt, names = stats_done
+        stats = [n for n in names if n in bt.columns]
+        bt = bt.drop(columns=["unique_id"])
+    elif "stats" in families or "combo" in families:
+        on_candidate("statistical models")
+        names = statistical.models_for(before["y"].to_numpy(), freq, m)
+        bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, len(cutoffs), freq, m, names=names)
+        notes += failed
+        stats = [n for n in names if n in bt.columns]
+        bt = bt.drop(columns=["unique_id"])
+    else:
+        bt = _base_backtests(frame, cutoffs, horizon)
     families_of = {n: "stats" for n in stats}
-    bt = bt.drop(columns=["unique_id"])
     lstm_names, lstm_scores = {}, {}
     wanted = [f for f in NEURAL if f in families]
     if wanted and lstm_allowed:
-        for name, config, transform, family in lstm.space(before["y"].to_numpy(dtype=np.float64), m, settings):
-            if family not in wanted:
-                continue
+        for name, config, transform, family in _neural_space(frame, verdict, horizon, families, settings, windows)[1]:
             on_candidate(name)
             try:
-                part, lstm_scores[name] = lstm.backtest(frame, cutoffs, horizon, name, config, settings, transform, m)
+                part, lstm_scores[name] = lstm.backtest(frame, cutoffs, horizon, name, config, settings, transform, m, (fitted or {}).get((uid, name)))
             except (LstmtuneError, ValueError) as err:
                 notes.append(f"{name}: {err}")
                 continue
@@ -164,10 +275,39 @@ def _one_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: 
             board = score.leaderboard(bt, frame, families_of, m)
     if board.empty:
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
-    chosen = str(board.iloc[0]["candidate"])
-    fc, model = _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores)
     keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]]
-    return fc, board, bt[keep], score.verdict(board), notes, model
+    return _Scored(uid, frame, board, bt[keep], notes, str(board.iloc[0]["candidate"]), lstm_names, lstm_scores, stats, freq, m)
+
+
+def _networks_needed(sc: _Scored) -> list[str]:
+    """The LSTM and hybrid candidates the chosen forecaster is made of (their final fits)."""
+    if sc.chosen in sc.stats or sc.chosen == STATS_MEDIAN:
+        return []
+    name = str(sc.board[sc.board["family"].isin(NEURAL)].iloc[0]["candidate"]) if sc.chosen == COMBO else sc.chosen
+    return list(_pair(sc.board)) if name == LSTM_PAIR else [name]
+
+
+def _final_fits(scored: Sequence[_Scored], horizon: int, settings: lstm.Settings) -> dict:
+    """The final fits of every series' chosen networks, trained together: ``(uid, name) -> model or error``."""
+    from lstmtune.forecast import batch
+
+    keys, jobs = [], []
+    for sc in scored:
+        for name in _networks_needed(sc):
+            config, transform = sc.lstm_names[name]
+            try:
+                jobs.append(lstm.forecast_job(sc.frame, horizon, name, config, settings, transform, sc.m))
+            except (LstmtuneError, ValueError):
+                continue  # fitted (and its error raised) alone later
+            keys.append((sc.uid, name))
+    return dict(zip(keys, batch.fit_many(jobs))) if jobs else {}
+
+
+def _finish(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | None = None):
+    """``(forecast table, leaderboard rows, backtests, verdict text, notes, model)`` of a scored series."""
+    fits = {name: model for (uid, name), model in (finals or {}).items() if uid == sc.uid}
+    fc, model = _final(sc.uid, sc.frame, horizon, sc.chosen, sc.board, sc.lstm_names, sc.stats, sc.freq, sc.m, settings, sc.lstm_scores, fits)
+    return fc, sc.board, sc.backtests, score.verdict(sc.board), sc.notes, model
 
 
 def _pair(board: pd.DataFrame) -> tuple[str, str] | None:
@@ -183,8 +323,9 @@ def _unclipped(model):
     return dataclasses.replace(model, info={**model.info, "nonnegative": False}) if dataclasses.is_dataclass(model) and hasattr(model, "info") else model
 
 
-def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores) -> tuple[pd.DataFrame, object]:
-    """The chosen candidate fitted on every observation: its ``horizon``-step table and its model."""
+def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores, fits: dict | None = None) -> tuple[pd.DataFrame, object]:
+    """The chosen candidate fitted on every observation: its ``horizon``-step table and its model
+    (``fits``: networks' final fits trained beforehand, by name)."""
     from lstmtune.forecast.composite import Combination, history_of
     from lstmtune.selection import statistical
 
@@ -203,7 +344,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
             _combine(table, list(pair), LSTM_PAIR, "mean")
             return table, Combination((_unclipped(m1), _unclipped(m2)), "mean", uid, {"source": "lstmtune auto", "label": LSTM_PAIR, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
         config, transform = lstm_names[name]
-        return lstm.forecast(frame, horizon, name, config, settings, lstm_scores.get(name), transform, m)
+        return lstm.forecast(frame, horizon, name, config, settings, lstm_scores.get(name), transform, m, (fits or {}).get(name))
 
     model = None
     if chosen in stats:
@@ -248,6 +389,24 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
     m = verdict.season if len(frame) > verdict.season else 1
     t, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, names=("SeasonalNaive",))
     return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive")
+
+
+def _why(err: Exception) -> str:
+    return str(err) if isinstance(err, (LstmtuneError, ValueError)) else f"{type(err).__name__}: {err}"
+
+
+def _fallback_slot(uid: str, frame: pd.DataFrame, v: panel.Verdict, horizon: int, why: str, status: str) -> dict:
+    """A series on its fallback forecast (``status`` "fallback" or "constant", ``why`` said), or
+    skipped when even that fails."""
+    try:
+        fc = _fallback(uid, frame, v, horizon)
+    except Exception as err:  # noqa: BLE001 - one series never stops the others
+        reason = f"{why}; the fallback failed too ({type(err).__name__}: {err})"[:300]
+        return {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": reason}]), "verdict": f"skipped: {why}; the fallback failed too"}
+    season = v.season if len(frame) > v.season and status == "fallback" else 1
+    return {"forecast": _clip_nonnegative(fc, frame["y"].to_numpy()), "model": _statmodel(uid, frame, "SeasonalNaive", season, v.freq),
+            "board": pd.DataFrame([{"unique_id": uid, "status": status, "reason": why[:300], "candidate": fc["model"].iloc[0], "chosen": True}]),
+            "verdict": f"{status}: {why}"}
 
 
 def _clip_nonnegative(table: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
@@ -300,50 +459,57 @@ def auto(
         raise LstmtuneError(f"the data lack the column {lacking[0]!r} (long format: unique_id, ds, y)")
     settings = settings or lstm.Settings()
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
-    forecasts, boards, backtests, verdicts, models = [], [], [], {}, {}
+    slots: list[dict] = [{} for _ in frames]  # per series, in the input's order: forecast, board, backtest, verdict, model
+    good = []
     for i, (uid, frame) in enumerate(frames):
-        report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
         v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
         if v.status == "skip":
-            boards.append(pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]))
-            verdicts[uid] = f"skipped: {v.reason}"
+            slots[i] = {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]), "verdict": f"skipped: {v.reason}"}
             continue
         if missing == "interpolate":
             frame = panel.interpolate(frame)
         if v.status in ("fallback", "constant"):
-            try:
-                fc = _fallback(uid, frame, v, horizon)
-            except Exception as err:  # noqa: BLE001 - one series never stops the others
-                boards.append(pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": f"{v.reason}; the fallback failed too ({type(err).__name__}: {err})"[:300]}]))
-                verdicts[uid] = f"skipped: {v.reason}; the fallback failed too"
-                continue
-            models[uid] = _statmodel(uid, frame, "SeasonalNaive", v.season if len(frame) > v.season and v.status == "fallback" else 1, v.freq)
-            forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
-            boards.append(pd.DataFrame([{"unique_id": uid, "status": v.status, "reason": v.reason, "candidate": fc["model"].iloc[0], "chosen": True}]))
-            verdicts[uid] = f"{v.status}: {v.reason}"
+            slots[i] = _fallback_slot(uid, frame, v, horizon, v.reason, v.status)
             continue
-        lstm_allowed = time_budget is None or time.perf_counter() - t0 < time_budget
-        try:
-            fc, board, bt, text, notes, model = _one_series(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report)
-        except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
-            why = str(err) if isinstance(err, (LstmtuneError, ValueError)) else f"{type(err).__name__}: {err}"
+        good.append((i, uid, frame, v))
+    wanted = [f for f in NEURAL if f in candidates]
+    step = _prefit_series()
+    for first in range(0, len(good), step):
+        chunk = good[first : first + step]
+        fitted = {}
+        if wanted and (time_budget is None or time.perf_counter() - t0 < time_budget):
+            if progress:
+                progress(chunk[0][1], f"LSTM backtests of {len(chunk)} series, trained together", chunk[0][0], len(frames))
+            fitted = _prefit([(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, settings, windows)
+        if progress:
+            progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], len(frames))
+        stats_done = _stats_together([(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, windows)
+        scored = []
+        for i, uid, frame, v in chunk:
+            report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
+            lstm_allowed = time_budget is None or time.perf_counter() - t0 < time_budget
             try:
-                fc = _fallback(uid, frame, v, horizon)
-            except Exception as err2:  # noqa: BLE001
-                boards.append(pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": f"{why}; the fallback failed too ({type(err2).__name__})"[:300]}]))
-                verdicts[uid] = f"skipped: {why}"
+                scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report, fitted, stats_done.get(uid))))
+            except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
+                slots[i] = _fallback_slot(uid, frame, v, horizon, _why(err), "fallback")
+        if progress and scored:
+            progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], len(frames))
+        finals = _final_fits([sc for _, _, sc in scored], horizon, settings)
+        for i, v, sc in scored:
+            try:
+                fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals)
+            except Exception as err:  # noqa: BLE001
+                slots[i] = _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback")
                 continue
-            models[uid] = _statmodel(uid, frame, "SeasonalNaive", v.season if len(frame) > v.season else 1, v.freq)
-            forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
-            boards.append(pd.DataFrame([{"unique_id": uid, "status": "fallback", "reason": why[:300], "candidate": fc["model"].iloc[0], "chosen": True}]))
-            verdicts[uid] = f"fallback: {why}"
-            continue
-        forecasts.append(_clip_nonnegative(fc, frame["y"].to_numpy()))
-        models[uid] = model
-        boards.append(board.assign(unique_id=uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))))
-        backtests.append(bt.assign(unique_id=uid))
-        verdicts[uid] = text
-        report("done")
+            slots[i] = {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
+                        "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)}
+            if progress:
+                progress(sc.uid, "done", i, len(frames))
+    forecasts = [x["forecast"] for x in slots if "forecast" in x]
+    boards = [x["board"] for x in slots if "board" in x]
+    backtests = [x["backtest"] for x in slots if "backtest" in x]
+    verdicts = {uid: x["verdict"] for (uid, _), x in zip(frames, slots) if "verdict" in x}
+    models = {uid: x["model"] for (uid, _), x in zip(frames, slots) if x.get("model") is not None}
     board = pd.concat(boards, ignore_index=True) if boards else pd.DataFrame()
     order = ["unique_id", "candidate", "family", "mase", "smape", "coverage_80", "coverage_95", "in_mcs", "chosen", "status", "reason"]
     board = board.reindex(columns=order)

@@ -55,11 +55,16 @@ def pointwise_loss(arch, y, yhat, delta):
     return jnp.mean(value, axis=-1) if value.ndim == 2 else value
 
 
-def loss(arch, params, x, y, mask, state, hyper, key):
-    """``(loss, new state)`` of one minibatch: Keras "sum_over_batch_size" over its real rows, plus L1/L2."""
+def loss(arch, params, x, y, mask, state, hyper, key, skip_empty=False):
+    """``(loss, new state)`` of one minibatch: Keras "sum_over_batch_size" over its real rows, plus L1/L2.
+
+    ``skip_empty``: a minibatch may hold no real row (a stacked population's shorter series);
+    its loss is then 0, not 0/0.
+    """
     drop = network.Dropout(key, hyper.dropout, hyper.recurrent_dropout) if arch.dropout else None
     yhat, new_state = forward(arch, params, x, state, dropout=drop)
-    value = jnp.sum(mask * pointwise_loss(arch, y, yhat, hyper.huber_delta)) / jnp.sum(mask)
+    rows = jnp.maximum(jnp.sum(mask), 1.0) if skip_empty else jnp.sum(mask)
+    value = jnp.sum(mask * pointwise_loss(arch, y, yhat, hyper.huber_delta)) / rows
     if arch.regularized:
         value = value + network.penalty(params, hyper.l1, hyper.l2)
     return value, new_state
@@ -75,11 +80,13 @@ def make_optimizer(arch, hyper):
     return optim.make(arch.optimizer, **kwargs)
 
 
-def train_step(arch, optimizer, hyper, carry, batch):
+def train_step(arch, optimizer, hyper, carry, batch, skip_empty=False):
     """One minibatch: ``((params, opt_state, state), loss)``.
 
     The state carried on is the one the forward pass computed with the weights
     before the update (Keras); stateless networks start every minibatch from zeros.
+    ``skip_empty``: a minibatch without a real row changes nothing (no optimizer step), so a
+    series padded to a longer one's rows trains exactly as alone.
     """
     params, opt_state, state = carry
     x, y, mask, key = batch
@@ -87,10 +94,14 @@ def train_step(arch, optimizer, hyper, carry, batch):
         state = zero_state(arch)
     # The carried state is an input, not a parameter: no gradient through it.
     state = jax.tree_util.tree_map(jax.lax.stop_gradient, state)
-    (value, new_state), grads = jax.value_and_grad(functools.partial(loss, arch), has_aux=True)(params, x, y, mask, state, hyper, key)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    params = optax.apply_updates(params, updates)
-    return (params, opt_state, new_state), value
+    (value, new_state), grads = jax.value_and_grad(functools.partial(loss, arch, skip_empty=skip_empty), has_aux=True)(params, x, y, mask, state, hyper, key)
+    updates, new_opt_state = optimizer.update(grads, opt_state, params)
+    new_params = optax.apply_updates(params, updates)
+    if skip_empty:
+        real = jnp.sum(mask) > 0
+        keep = lambda new, old: jax.tree_util.tree_map(lambda a, b: jnp.where(real, a, b), new, old)  # noqa: E731
+        new_params, new_opt_state = keep(new_params, params), keep(new_opt_state, opt_state)
+    return (new_params, new_opt_state, new_state), value
 
 
 def minibatches(arch, data, hyper, epoch):
@@ -111,9 +122,9 @@ def minibatches(arch, data, hyper, epoch):
     return take(data.train_x), take(data.train_y), take(data.train_mask), keys
 
 
-def train_epoch(arch, optimizer, hyper, params, opt_state, data, epoch):
+def train_epoch(arch, optimizer, hyper, params, opt_state, data, epoch, skip_empty=False):
     """All minibatches in order from a zero state (``model.reset_states()``): ``(params, opt_state, mean loss)``."""
-    step = functools.partial(train_step, arch, optimizer, hyper)
+    step = functools.partial(train_step, arch, optimizer, hyper, skip_empty=skip_empty)
     (params, opt_state, _), losses = jax.lax.scan(step, (params, opt_state, zero_state(arch)), minibatches(arch, data, hyper, epoch))
     return params, opt_state, jnp.mean(losses)
 
@@ -172,8 +183,12 @@ def start(arch, schedule, params, hyper, data):
     return params, opt_state, jnp.zeros([], jnp.int32), snapshots
 
 
-def advance(arch, schedule, carry, hyper, data, first_segment):
-    """Train ``schedule.chunk`` segments of ``eval_every`` epochs, scoring after each: ``(carry, scores (chunk, 2))``."""
+def advance(arch, schedule, carry, hyper, data, first_segment, skip_empty=False):
+    """Train ``schedule.chunk`` segments of ``eval_every`` epochs, scoring after each: ``(carry, scores (chunk, 2))``.
+
+    ``skip_empty``: minibatches without a real row are no-ops (a stacked population, where
+    every replica has its own data padded to the longest).
+    """
     # Numeric hyperparameters are read from the optimizer state
     # (optax.inject_hyperparams), so this instance's own values are not used.
     optimizer = make_optimizer(arch, hyper)
@@ -181,7 +196,7 @@ def advance(arch, schedule, carry, hyper, data, first_segment):
 
     def epoch_body(carry, epoch):
         params, opt_state, diverged = carry
-        params, opt_state, value = train_epoch(arch, optimizer, hyper, params, opt_state, data, epoch)
+        params, opt_state, value = train_epoch(arch, optimizer, hyper, params, opt_state, data, epoch, skip_empty)
         bad = ~(jnp.isfinite(value) & all_finite(params))
         diverged = jnp.where((diverged == 0) & bad, epoch, diverged)
         return (params, opt_state, diverged), None

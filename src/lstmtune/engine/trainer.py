@@ -298,13 +298,15 @@ def replica_keys(seeds: Sequence[int]) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the program
 @functools.cache
-def program(arch: Architecture, schedule: Schedule):
+def program(arch: Architecture, schedule: Schedule, stacked: bool = False):
     """The compiled ``(start, advance)`` pair for this architecture and schedule
     (:func:`lstmtune.engine.steps.start` / :func:`lstmtune.engine.steps.advance` under ``vmap`` and ``jit``).
 
     Data shapes (rows, timesteps, features) and the population size are
     argument shapes: JAX compiles once per distinct combination, and changing
     only numeric values (hyperparameters, data values, seeds) never recompiles.
+    ``stacked``: every replica has its own data (leading axis P), padded to the longest, and a
+    minibatch with no real row is a no-op (:func:`train_stacked`).
     """
     _ensure_configured()
     import jax
@@ -312,8 +314,9 @@ def program(arch: Architecture, schedule: Schedule):
     from lstmtune.engine import steps
 
     start = functools.partial(steps.start, arch, schedule)
-    advance = functools.partial(steps.advance, arch, schedule)
-    return jax.jit(jax.vmap(start, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, 0, None, None)))
+    advance = functools.partial(steps.advance, arch, schedule, skip_empty=stacked)
+    d = 0 if stacked else None
+    return jax.jit(jax.vmap(start, in_axes=(0, 0, d))), jax.jit(jax.vmap(advance, in_axes=(0, 0, d, None)))
 
 
 PAD = 8
@@ -443,7 +446,6 @@ def train_population(
       TypeError / ValueError: see :func:`make_hyper`.
     """
     _ensure_configured()
-    import jax
 
     p = len(seeds)
     if hyper is None:
@@ -457,15 +459,22 @@ def train_population(
     shards = cpu_shards(p, work(p, problem, schedule)) if device.platform == "cpu" else 1
     size = -(-p // (PAD * shards)) * PAD * shards
     params, hyper = _padded(params, size), _padded(hyper, size)
-    if shards > 1:  # the replica axis split across CPU devices, one core each; data copied to each
+    return _run(arch, schedule, params, hyper, data, p, len(problem.train_y), len(problem.test_y), device, shards, on_epochs)
+
+
+def _run(arch, schedule, params, hyper, data, p: int, n_train: int, n_test: int, device, shards: int, on_epochs, stacked: bool = False) -> PopulationResult:
+    """Place the padded population on its device(s), run the compiled program, return the first ``p`` replicas."""
+    import jax
+
+    if shards > 1:  # the replica axis split across CPU devices, one core each; data copied to each (or split, stacked)
         from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
         mesh = Mesh(np.array(jax.devices("cpu")[:shards]), ("replica",))
         params, hyper = jax.device_put((params, hyper), NamedSharding(mesh, PartitionSpec("replica")))
-        data = jax.device_put(data, NamedSharding(mesh, PartitionSpec()))
+        data = jax.device_put(data, NamedSharding(mesh, PartitionSpec("replica") if stacked else PartitionSpec()))
     else:  # committed to the chosen device: the compiled program runs there
         params, hyper, data = jax.device_put((params, hyper, data), device)
-    start, advance = program(arch, schedule)
+    start, advance = program(arch, schedule, stacked)
     carry = start(params, hyper, data)
     chunks = []
     for first in range(0, schedule.segments, schedule.chunk):
@@ -476,7 +485,6 @@ def train_population(
             on_epochs((first + schedule.chunk) * schedule.eval_every, schedule.epochs)
     final, _, diverged, (train_snap, test_snap) = carry
     curves = np.concatenate([np.asarray(c)[:p] for c in chunks], axis=1)
-    n_train, n_test = len(problem.train_y), len(problem.test_y)
     return PopulationResult(
         checkpoints=np.asarray(schedule.checkpoints),
         train_pred=np.asarray(train_snap)[:p, :, :n_train],
@@ -486,3 +494,50 @@ def train_population(
         diverged_epoch=np.asarray(diverged)[:p],
         params=jax.tree_util.tree_map(lambda a: np.asarray(a)[:p], final),
     )
+
+
+def train_stacked(problems: Sequence[Problem], arch: Architecture, schedule: Schedule, hyper: Hyper | None = None, *, seeds: Sequence[int],
+                  on_epochs: Callable[[int, int], None] | None = None) -> PopulationResult:
+    """Train one network per seed, replica ``i`` on ``problems[i]``, all at once (stateless only).
+
+    Many series, configurations of one shape, and seeds become one compiled program: every
+    problem's rows are padded (masked) to the longest's, and a minibatch holding no real row
+    changes nothing, so a replica trains exactly as it would among any other problems of its
+    shape: its result does not depend on which, or how many, were stacked with it (tested
+    bitwise). ``hyper``: the replicas' numeric settings (:func:`make_hyper`; None: the defaults).
+
+    Returns:
+      A :class:`PopulationResult` whose ``train_pred`` / ``test_pred`` keep the padded rows:
+      replica ``i``'s are the first ``len(problems[i].train_y)`` / ``len(problems[i].test_y)``.
+
+    Raises:
+      ValueError: a stateful architecture (its streams cannot be padded), problems of
+        different input shapes, or not one problem per seed.
+    """
+    _ensure_configured()
+
+    if arch.stateful:
+        raise ValueError("stacked populations are stateless only: a stateful network's streams cannot be padded")
+    if len(problems) != len(seeds) or not problems:
+        raise ValueError(f"one problem per seed: {len(problems)} problems, {len(seeds)} seeds")
+    shapes = {tuple(pr.train_x.shape[1:]) + tuple(np.shape(pr.train_y)[1:]) for pr in problems}
+    if len(shapes) > 1:
+        raise ValueError(f"stacked problems must share timesteps, features and outputs: {sorted(shapes)}")
+    p, B = len(seeds), arch.batch_size
+    n = -(-max(len(pr.train_y) for pr in problems) // B) * B
+    m = -(-max(len(pr.test_y) for pr in problems) // B) * B
+    datas = [make_data(pr, arch) for pr in problems]
+
+    def grow(a, rows):
+        a = np.asarray(a)
+        return np.concatenate([a, np.zeros((rows - a.shape[0],) + a.shape[1:], a.dtype)]) if a.shape[0] < rows else a
+
+    rows_of = {"train_x": n, "train_y": n, "train_mask": n, "train_prev": n, "train_actual": n, "test_x": m, "test_prev": m, "test_actual": m, "test_mask": m}
+    data = Data(**{f: np.stack([grow(getattr(d, f), rows_of[f]) if f in rows_of else np.asarray(getattr(d, f)) for d in datas]) for f in Data._fields})
+    device = device_for(p, arch)
+    amount = float(p) * schedule.epochs * (n + m)
+    shards = cpu_shards(p, amount) if device.platform == "cpu" else 1
+    size = -(-p // (PAD * shards)) * PAD * shards
+    params = _padded(init_population(seeds, problems[0].train_x.shape[2], arch), size)
+    hyper = _padded(make_hyper(arch, seeds) if hyper is None else hyper, size)
+    return _run(arch, schedule, params, hyper, _padded(data, size), p, n, m, device, shards, on_epochs, stacked=True)

@@ -91,7 +91,8 @@ def problem_for(y: np.ndarray, spec: Spec) -> Problem:
     )
 
 
-def _architecture(spec: Spec):
+def architecture(spec: Spec):
+    """The engine's static settings of a direct network."""
     from lstmtune.engine import trainer as engine
 
     return engine.Architecture(units=spec.units, batch_size=spec.batch_size, stateful=False, shuffle=True, outputs=spec.horizon)
@@ -227,21 +228,31 @@ def fit(history: pd.Series, spec: Spec, *, seeds: Sequence[int], series_name: st
     Raises:
       LstmtuneError: the series is too short, or a replica diverged.
     """
-    from lstmtune.data.series import infer_frequency
     from lstmtune.engine import trainer as engine
 
     if spec.horizon < 1:
         raise LstmtuneError(f"a direct network needs its horizon (got {spec.horizon})")
-    y = history.to_numpy(dtype=np.float64)
-    problem = problem_for(y, spec)
+    problem = problem_for(history.to_numpy(dtype=np.float64), spec)
     seeds = [int(s) for s in seeds]
-    result = engine.train_population(problem, _architecture(spec), engine.Schedule.for_checkpoints([spec.epochs]), seeds=seeds)
-    if (result.diverged_epoch > 0).any():
-        bad = [s for s, e in zip(seeds, result.diverged_epoch) if e > 0]
+    result = engine.train_population(problem, architecture(spec), engine.Schedule.for_checkpoints([spec.epochs]), seeds=seeds)
+    return assemble(history, spec, seeds, problem, result.params, result.diverged_epoch, series_name, info)
+
+
+def assemble(history: pd.Series, spec: Spec, seeds: Sequence[int], problem: Problem, params, diverged_epoch, series_name: str = "", info: dict | None = None) -> DirectForecaster:
+    """The :class:`DirectForecaster` of an ensemble trained on ``problem`` (from ``history``).
+
+    Raises:
+      LstmtuneError: a replica diverged.
+    """
+    from lstmtune.data.series import infer_frequency
+
+    if (np.asarray(diverged_epoch) > 0).any():
+        bad = [int(s) for s, e in zip(seeds, diverged_epoch) if e > 0]
         raise LstmtuneError(f"{len(bad)} of {len(seeds)} direct replicas diverged (seeds {bad[:5]})")
+    y = history.to_numpy(dtype=np.float64)
     dates = np.asarray(history.index, dtype="datetime64[ns]")
     keep = max(RECENT, spec.interval + spec.lags)
-    return DirectForecaster(spec, tuple(seeds), problem.scaler, result.params, dates[-keep:], y[-keep:], infer_frequency(dates), series_name,
+    return DirectForecaster(spec, tuple(int(s) for s in seeds), problem.scaler, params, dates[-keep:], y[-keep:], infer_frequency(dates), series_name,
                             None, {"training_windows": problem.counts.train, **(info or {})})
 
 
@@ -284,4 +295,4 @@ def load(directory) -> DirectForecaster:
         raise LstmtuneError(f"{directory / MANIFEST}: malformed ({err})") from None
 
 
-__all__ = ["DirectForecaster", "Spec", "fit", "is_direct", "load", "problem_for", "windows"]
+__all__ = ["DirectForecaster", "Spec", "architecture", "assemble", "fit", "is_direct", "load", "problem_for", "windows"]

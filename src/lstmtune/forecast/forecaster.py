@@ -295,19 +295,38 @@ def train(series: Series, config: Config, seeds: Sequence[int], feature_range: t
       LstmtuneError: the series is too short, or every replica diverged.
     """
     from lstmtune.engine import trainer as engine
-    from lstmtune.study.spec import NUMERIC
 
+    framing, problem = problem_for(series, config, feature_range, covariates, calendar)
+    arch = architecture(config)
+    result = engine.train_population(problem, arch, engine.Schedule.for_checkpoints([config.epochs]), hyper_for(config, seeds), seeds=list(seeds))
+    return network_of(config, seeds, result.params, result.diverged_epoch), framing, problem.scaler, problem.counts.trimmed
+
+
+def problem_for(series: Series, config: Config, feature_range: tuple[float, float] = (-1.0, 1.0), covariates: Sequence[str] = (), calendar: Sequence[str] = ()):
+    """``(framing, problem)``: every pair of ``series`` framed as ``config`` frames it (no holdout)."""
     framing = framing_for(config, len(series), feature_range, covariates, calendar)
     B = config.batch_size if config.stateful else 1
-    problem = prepare(series, framing, B, require_test=False)
-    arch = architecture(config)
-    hyper = engine.make_hyper(arch, list(seeds), **{name: getattr(config, name) for name in NUMERIC})
-    result = engine.train_population(problem, arch, engine.Schedule.for_checkpoints([config.epochs]), hyper, seeds=list(seeds))
-    if (result.diverged_epoch > 0).any():
-        bad = [int(s) for s, d in zip(seeds, result.diverged_epoch) if d > 0]
+    return framing, prepare(series, framing, B, require_test=False)
+
+
+def hyper_for(config: Config, seeds: Sequence[int]):
+    """The engine's numeric settings of ``config``, one per seed."""
+    from lstmtune.engine import trainer as engine
+    from lstmtune.study.spec import NUMERIC
+
+    return engine.make_hyper(architecture(config), list(seeds), **{name: getattr(config, name) for name in NUMERIC})
+
+
+def network_of(config: Config, seeds: Sequence[int], params, diverged_epoch) -> rollout.Network:
+    """The trained ensemble (weights with leading axis P).
+
+    Raises:
+      LstmtuneError: a replica diverged.
+    """
+    if (np.asarray(diverged_epoch) > 0).any():
+        bad = [int(s) for s, d in zip(seeds, diverged_epoch) if d > 0]
         raise LstmtuneError(f"{len(bad)} of {len(seeds)} replicas diverged (seeds {bad[:5]}); lower the learning rate or choose another configuration")
-    net = rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), config.batch_size, config.stateful, result.params)
-    return net, framing, problem.scaler, problem.counts.trimmed
+    return rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), config.batch_size, config.stateful, params)
 
 
 def calibration_size(n: int, config: Config, horizon: int) -> int:
@@ -398,6 +417,14 @@ def fit(
         calibration = intervals.calibrate(paths, actual)
         table = intervals.backtest_table(paths, actual, histories, train_values, s.period)
     net, framing, scaler, offset = train(s, config, seeds, feature_range, covariates, calendar)
+    return assemble(s, config, seeds, net, framing, scaler, offset, calibration, table, held, info, covariates)
+
+
+def assemble(s: Series, config: Config, seeds: Sequence[int], net: rollout.Network, framing: Framing, scaler, offset: int,
+             calibration: intervals.Calibration, table: pd.DataFrame | None = None, held: int = 0, info: dict | None = None,
+             covariates: Sequence[str] = ()) -> Forecaster:
+    """The :class:`Forecaster` of an ensemble trained on ``s`` (:func:`train`'s outputs): warmed through the series."""
+    values = s.values
     warmed = rollout.warm(net, s, framing, scaler, offset)
     tail = framing.interval + framing.lags + framing.timesteps - 1
     keep = max(tail, RECENT)  # what a step needs, and recent history to plot beside a forecast
@@ -446,4 +473,4 @@ def load(directory) -> Forecaster:
     return Forecaster(**modelio.read(directory))
 
 
-__all__ = ["Forecaster", "architecture", "as_series", "fit", "load", "train"]
+__all__ = ["Forecaster", "architecture", "as_series", "assemble", "fit", "hyper_for", "load", "network_of", "problem_for", "train"]

@@ -68,7 +68,7 @@ def _models(season: int, names=MODELS, horizon: int = 1, freq: str | None = None
     return [make[n]() for n in names]
 
 
-def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizon: int = 1) -> tuple[pd.DataFrame, list[str]]:
+def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizon: int = 1, n_jobs: int = 1) -> tuple[pd.DataFrame, list[str]]:
     """Run ``call(StatsForecast)`` with every model; where that fails, model by model, leaving
     out (and naming) the models that fail on this series."""
     from statsforecast import StatsForecast
@@ -76,7 +76,7 @@ def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizo
     def once(models):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return call(StatsForecast(models=models, freq=freq, n_jobs=1))
+            return call(StatsForecast(models=models, freq=freq, n_jobs=n_jobs))
 
     try:
         return once(_models(season, names, horizon, freq)), []
@@ -96,14 +96,16 @@ def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizo
     return out, failed
 
 
-def backtest(frame: pd.DataFrame, horizon: int, windows: int, freq: str, season: int, levels=(80, 95), names=MODELS) -> tuple[pd.DataFrame, list[str]]:
+def backtest(frame: pd.DataFrame, horizon: int, windows: int, freq: str, season: int, levels=(80, 95), names=MODELS, n_jobs: int = 1) -> tuple[pd.DataFrame, list[str]]:
     """Rolling-origin forecasts: ``windows`` origins ``horizon`` apart, the last ``horizon``
     observations forecast from the last origin; each model refitted at each origin.
+
+    ``frame`` may hold several series (statsforecast fits each alone; ``n_jobs`` processes).
 
     Returns:
       statsforecast's cross-validation table, and the models that failed (named, with why).
     """
-    return _run(frame, freq, season, lambda sf: sf.cross_validation(df=frame, h=horizon, step_size=horizon, n_windows=windows, level=list(levels)), names, horizon)
+    return _run(frame, freq, season, lambda sf: sf.cross_validation(df=frame, h=horizon, step_size=horizon, n_windows=windows, level=list(levels)), names, horizon, n_jobs)
 
 
 def forecast(frame: pd.DataFrame, horizon: int, freq: str, season: int, levels=(80, 95), names=MODELS) -> tuple[pd.DataFrame, list[str]]:

@@ -1,0 +1,115 @@
+"""Many seed ensembles fitted as few compiled programs: every job of one shape in one population.
+
+``lstmtune auto`` fits each LSTM candidate of each series at each backtest origin: hundreds of
+small ensembles. :func:`fit_many` groups the jobs by what fixes a compiled program (the
+architecture, the epochs, the input and output widths) and trains each group as one stacked
+population (:func:`lstmtune.engine.trainer.train_stacked`: every replica its own series,
+padded and masked), then builds each job's forecaster as :func:`lstmtune.forecast.forecaster.fit`
+or :func:`lstmtune.forecast.direct.fit` would. A replica's weights do not depend on the jobs
+trained beside it (tested bitwise), so the models equal those fitted one job at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.errors import LstmtuneError
+from lstmtune.forecast import direct, forecaster, intervals
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One ensemble to fit: ``config`` (a stateless recursive Config, or a
+    :class:`~lstmtune.forecast.direct.Spec` with its horizon) on ``history`` (a pandas Series
+    with a DatetimeIndex), one replica per seed."""
+
+    history: pd.Series
+    config: object
+    seeds: tuple[int, ...]
+    horizon: int = 1
+    info: dict = dataclasses.field(default_factory=dict)
+    series_name: str = ""
+
+
+MAX_REPLICAS = 4096
+"""Replicas per stacked population at most (memory: each carries its own padded series)."""
+
+
+def _prepared(job: Job):
+    """``(group key, problem, architecture, schedule, hyper, build)``; ``build(params, diverged)`` makes the model."""
+    from lstmtune.engine import trainer as engine
+
+    if isinstance(job.config, direct.Spec):
+        spec = job.config
+        problem = direct.problem_for(job.history.to_numpy(dtype=np.float64), spec)
+        arch = direct.architecture(spec)
+        hyper = engine.make_hyper(arch, job.seeds)
+
+        def build(params, diverged):
+            return direct.assemble(job.history, spec, job.seeds, problem, params, diverged, job.series_name, job.info)
+
+        epochs = spec.epochs
+    else:
+        config = job.config
+        s = forecaster.as_series(job.history)
+        framing, problem = forecaster.problem_for(s, config)
+        arch = forecaster.architecture(config)
+        if arch.stateful:
+            raise LstmtuneError("stacked fitting is for stateless networks")
+        hyper = forecaster.hyper_for(config, job.seeds)
+
+        def build(params, diverged):
+            net = forecaster.network_of(config, job.seeds, params, diverged)
+            return forecaster.assemble(s, config, job.seeds, net, framing, problem.scaler, problem.counts.trimmed, intervals.Calibration.none(job.horizon), info=job.info)
+
+        epochs = config.epochs
+    schedule = engine.Schedule.for_checkpoints([epochs])
+    key = (arch, schedule, tuple(problem.train_x.shape[1:]), tuple(np.shape(problem.train_y)[1:]))
+    return key, problem, arch, schedule, hyper, build
+
+
+def fit_many(jobs: Sequence[Job]) -> list:
+    """Each job's fitted forecaster, in order; a job that cannot be fitted (too short a series,
+    diverged replicas) gets its :class:`~lstmtune.errors.LstmtuneError` in its place."""
+    import jax
+
+    from lstmtune.engine import trainer as engine
+
+    out: list = [None] * len(jobs)
+    groups: dict = {}
+    for i, job in enumerate(jobs):
+        try:
+            key, problem, arch, schedule, hyper, build = _prepared(job)
+        except (LstmtuneError, ValueError) as err:
+            out[i] = err if isinstance(err, LstmtuneError) else LstmtuneError(str(err))
+            continue
+        groups.setdefault(key, []).append((i, problem, hyper, build))
+    for (arch, schedule, _, _), members in groups.items():
+        start = 0
+        while start < len(members):  # populations of at most MAX_REPLICAS
+            chunk, size = [], 0
+            while start < len(members) and (not chunk or size + len(jobs[members[start][0]].seeds) <= MAX_REPLICAS):
+                chunk.append(members[start])
+                size += len(jobs[members[start][0]].seeds)
+                start += 1
+            problems = [pr for i, pr, _, _ in chunk for _ in jobs[i].seeds]
+            seeds = [s for i, _, _, _ in chunk for s in jobs[i].seeds]
+            hyper = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *[h for _, _, h, _ in chunk])
+            result = engine.train_stacked(problems, arch, schedule, hyper, seeds=seeds)
+            at = 0
+            for i, _, _, build in chunk:
+                k = len(jobs[i].seeds)
+                params = jax.tree_util.tree_map(lambda a: a[at : at + k], result.params)
+                try:
+                    out[i] = build(params, result.diverged_epoch[at : at + k])
+                except LstmtuneError as err:
+                    out[i] = err
+                at += k
+    return out
+
+
+__all__ = ["Job", "MAX_REPLICAS", "fit_many"]

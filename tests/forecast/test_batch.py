@@ -1,0 +1,62 @@
+"""fit_many: every job of one shape trained as one stacked population, each model equal to
+the one fitted alone."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmtune.errors import LstmtuneError
+from lstmtune.forecast import batch, direct, forecaster
+
+
+def _series(n, seed):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 20 + 0.2 * t + 4 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, n)
+    return pd.Series(y, index=pd.date_range("2012-01-01", periods=n, freq="MS"))
+
+
+def _config(lags):
+    from lstmtune.study import spec
+
+    raw = {"name": "t", "model": {"units": 3, "epochs": 25, "batch_size": 8, "stateful": False, "shuffle": True}, "transforms": {"interval": 1, "lags": lags}}
+    return spec.expand(spec.from_dict(raw, "t"))[0].config
+
+
+def test_fit_many_equals_fitting_each_job_alone():
+    a, b = _series(60, 0), _series(84, 1)
+    jobs = [
+        batch.Job(a, _config(3), (1, 2)),
+        batch.Job(b, _config(3), (3, 4, 5)),  # same shape as the first: one population
+        batch.Job(b, _config(4), (6,)),  # another width of input: another
+        batch.Job(a, direct.Spec(interval=12, lags=12, horizon=5, units=3, epochs=25), (7, 8), horizon=5),
+        batch.Job(b, direct.Spec(interval=12, lags=12, horizon=5, units=3, epochs=25), (9,), horizon=5),
+        batch.Job(a.head(20), direct.Spec(interval=12, lags=12, horizon=5, epochs=25), (1,), horizon=5),  # too short
+    ]
+    models = batch.fit_many(jobs)
+    for job, model in zip(jobs[:3], models[:3]):
+        alone = forecaster.fit(job.history, job.config, seeds=list(job.seeds), calibrate=False)
+        pd.testing.assert_frame_equal(model.forecast(6, calibrated=False), alone.forecast(6, calibrated=False), check_exact=True)
+    for job, model in zip(jobs[3:5], models[3:5]):
+        alone = direct.fit(job.history, job.config, seeds=job.seeds)
+        np.testing.assert_array_equal(model.paths(5)[0], alone.paths(5)[0])
+    assert isinstance(models[5], LstmtuneError) and "needs at least" in str(models[5])
+
+
+def test_a_stateful_configuration_is_refused_with_a_reason():
+    from lstmtune.study import spec
+
+    raw = {"name": "t", "model": {"units": 1, "epochs": 2, "batch_size": 1}}
+    config = spec.expand(spec.from_dict(raw, "t"))[0].config
+    (out,) = batch.fit_many([batch.Job(_series(40, 0), config, (1,))])
+    assert isinstance(out, LstmtuneError) and "stateless" in str(out)
+
+
+@pytest.mark.parametrize("cap", [2, 3])
+def test_populations_split_at_the_cap_change_nothing(monkeypatch, cap):
+    jobs = [batch.Job(_series(60 + 6 * k, k), _config(3), (k, k + 10)) for k in range(3)]
+    whole = batch.fit_many(jobs)
+    monkeypatch.setattr(batch, "MAX_REPLICAS", cap)
+    split = batch.fit_many(jobs)
+    for x, y in zip(whole, split):
+        pd.testing.assert_frame_equal(x.forecast(4, calibrated=False), y.forecast(4, calibrated=False), check_exact=True)

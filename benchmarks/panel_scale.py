@@ -92,8 +92,18 @@ def run(n_series: int, candidates: str | None, prefit: int | None) -> dict:
         "statsforecast_ets_arima_wall_s": round(peer_wall, 1),
         "mean_mase": {k: round(float(np.mean(v)), 4) for k, v in scores.items()},
         "chosen_lstm_share": round(float(models.str.contains("LSTM").mean()), 3),
-        "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores", "lstmtune": _version(),
     }
+
+
+def _version() -> str:
+    """The commit of the lstmtune the command imports (PYTHONPATH may point at another tree)."""
+    import lstmtune
+
+    root = Path(lstmtune.__file__).resolve().parents[2]
+    done = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+    return (done.stdout.strip() or "unknown") + ("+changes" if dirty else "")
 
 
 if __name__ == "__main__":

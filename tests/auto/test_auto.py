@@ -436,9 +436,12 @@ def test_a_panel_gives_each_series_what_it_gets_alone(monkeypatch):
     together = auto(pd.concat(frames), 4, settings=settings)
     monkeypatch.setattr(auto_run, "PREFIT_SERIES", 2)
     chunked = auto(pd.concat(frames), 4, settings=settings)
+    stats_only = auto(pd.concat(frames), 4, candidates=("stats", "combo"))  # final statistical forecasts over the panel too
     for f in frames:
-        alone = auto(f, 4, settings=settings)
         uid = f["unique_id"].iloc[0]
+        alone = auto(f, 4, candidates=("stats", "combo"))
+        pd.testing.assert_frame_equal(stats_only.forecasts[stats_only.forecasts["unique_id"] == uid].reset_index(drop=True), alone.forecasts, check_exact=True)
+        alone = auto(f, 4, settings=settings)
         for r in (together, chunked):
             mine = r.forecasts[r.forecasts["unique_id"] == uid].reset_index(drop=True)
             pd.testing.assert_frame_equal(mine, alone.forecasts, check_exact=True)

@@ -303,10 +303,46 @@ def _final_fits(scored: Sequence[_Scored], horizon: int, settings: lstm.Settings
     return dict(zip(keys, batch.fit_many(jobs))) if jobs else {}
 
 
-def _finish(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | None = None):
+def _stats_needed(sc: _Scored) -> tuple[str, ...] | None:
+    """The statistical models the chosen forecaster refits on every observation."""
+    if sc.chosen in sc.stats:
+        return (sc.chosen,)
+    return tuple(sc.stats) if sc.chosen in (STATS_MEDIAN, COMBO) else None
+
+
+def _stats_finals(scored: Sequence[_Scored], horizon: int) -> dict:
+    """The final statistical forecasts of the series ``scored``, one statsforecast call per
+    (models, frequency, season) over every core: ``uid -> {models: table}`` (a group where a
+    model fails is left out: its series are then forecast alone)."""
+    import os
+
+    from lstmtune.selection import statistical
+
+    groups: dict = {}
+    for sc in scored:
+        names = _stats_needed(sc)
+        if names:
+            groups.setdefault((names, sc.freq, sc.m), []).append(sc)
+    out = {}
+    for (names, freq, m), members in groups.items():
+        if len(members) < 2:
+            continue
+        data = pd.concat([sc.frame[["unique_id", "ds", "y"]] for sc in members], ignore_index=True)
+        try:
+            table, failed = statistical.forecast(data, horizon, freq, m, names=names, n_jobs=min(len(members), os.cpu_count() or 1))
+        except Exception:  # noqa: BLE001 - each series alone, later
+            continue
+        if failed:
+            continue
+        for uid, part in table.groupby("unique_id", sort=False):
+            out[uid] = {names: part.reset_index(drop=True)}
+    return out
+
+
+def _finish(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | None = None, stats_tables: dict | None = None):
     """``(forecast table, leaderboard rows, backtests, verdict text, notes, model)`` of a scored series."""
     fits = {name: model for (uid, name), model in (finals or {}).items() if uid == sc.uid}
-    fc, model = _final(sc.uid, sc.frame, horizon, sc.chosen, sc.board, sc.lstm_names, sc.stats, sc.freq, sc.m, settings, sc.lstm_scores, fits)
+    fc, model = _final(sc.uid, sc.frame, horizon, sc.chosen, sc.board, sc.lstm_names, sc.stats, sc.freq, sc.m, settings, sc.lstm_scores, fits, stats_tables)
     return fc, sc.board, sc.backtests, score.verdict(sc.board), sc.notes, model
 
 
@@ -323,9 +359,11 @@ def _unclipped(model):
     return dataclasses.replace(model, info={**model.info, "nonnegative": False}) if dataclasses.is_dataclass(model) and hasattr(model, "info") else model
 
 
-def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores, fits: dict | None = None) -> tuple[pd.DataFrame, object]:
+def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores, fits: dict | None = None,
+           stats_tables: dict | None = None) -> tuple[pd.DataFrame, object]:
     """The chosen candidate fitted on every observation: its ``horizon``-step table and its model
-    (``fits``: networks' final fits trained beforehand, by name)."""
+    (``fits``: networks' final fits trained beforehand, by name; ``stats_tables``: statistical
+    forecasts computed beforehand, by the tuple of models' names)."""
     from lstmtune.forecast.composite import Combination, history_of
     from lstmtune.selection import statistical
 
@@ -333,6 +371,8 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
     history = history_of(frame["ds"].to_numpy(), y)
 
     def stats_table(names):
+        if (stats_tables or {}).get(tuple(names)) is not None:
+            return stats_tables[tuple(names)]
         table, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, names=tuple(names))
         return table
 
@@ -495,9 +535,10 @@ def auto(
         if progress and scored:
             progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], len(frames))
         finals = _final_fits([sc for _, _, sc in scored], horizon, settings)
+        stats_finals = _stats_finals([sc for _, _, sc in scored], horizon)
         for i, v, sc in scored:
             try:
-                fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals)
+                fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals, stats_finals.get(sc.uid))
             except Exception as err:  # noqa: BLE001
                 slots[i] = _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback")
                 continue

@@ -108,9 +108,9 @@ def backtest(frame: pd.DataFrame, horizon: int, windows: int, freq: str, season:
     return _run(frame, freq, season, lambda sf: sf.cross_validation(df=frame, h=horizon, step_size=horizon, n_windows=windows, level=list(levels)), names, horizon, n_jobs)
 
 
-def forecast(frame: pd.DataFrame, horizon: int, freq: str, season: int, levels=(80, 95), names=MODELS) -> tuple[pd.DataFrame, list[str]]:
-    """Each model fitted on all of ``frame``, forecasting ``horizon`` steps with intervals."""
-    return _run(frame, freq, season, lambda sf: sf.forecast(df=frame, h=horizon, level=list(levels)), names, horizon)
+def forecast(frame: pd.DataFrame, horizon: int, freq: str, season: int, levels=(80, 95), names=MODELS, n_jobs: int = 1) -> tuple[pd.DataFrame, list[str]]:
+    """Each model fitted on all of ``frame`` (one series or several), forecasting ``horizon`` steps with intervals."""
+    return _run(frame, freq, season, lambda sf: sf.forecast(df=frame, h=horizon, level=list(levels)), names, horizon, n_jobs)
 
 
 __all__ = ["INTERMITTENT", "INTERMITTENT_ZEROS", "MODELS", "MULTIPLE", "backtest", "forecast", "models_for", "second_season"]

@@ -97,12 +97,13 @@ def run(n_series: int, candidates: str | None, prefit: int | None) -> dict:
 
 
 def _version() -> str:
-    """The commit of the lstmtune the command imports (PYTHONPATH may point at another tree)."""
+    """The commit of the lstmtune the command imports (PYTHONPATH may point at another tree);
+    "+changes" when its sources differ from that commit."""
     import lstmtune
 
     root = Path(lstmtune.__file__).resolve().parents[2]
     done = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--", "src"], capture_output=True, text=True).stdout.strip()
     return (done.stdout.strip() or "unknown") + ("+changes" if dirty else "")
 
 

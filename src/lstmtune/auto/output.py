@@ -44,6 +44,29 @@ def _check_target(directory: Path, inputs=()) -> Path:
     return directory
 
 
+def checkpoint_for(directory: Path) -> Path:
+    """Where a run writing ``directory`` keeps its per-series checkpoint: a hidden folder beside it
+    (the output folder is replaced whole at the end, so it cannot hold it).
+
+    Raises:
+      LstmtuneError: that path is a link or a file.
+    """
+    import os
+
+    target = Path(os.path.abspath(directory))
+    path = target.parent / f".{target.name}.lstmtune-auto-partial"
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise LstmtuneError(f"{path}: exists and is not a folder lstmtune auto wrote (its checkpoint); move it away")
+    return path
+
+
+def drop_checkpoint(path: Path) -> None:
+    """Remove a finished run's checkpoint."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def save(result, directory) -> Path:
     """Write ``result`` into ``directory`` (see :meth:`lstmtune.auto.run.AutoResult.save`)."""
     from lstmtune.store.fileio import atomic_dir
@@ -138,4 +161,4 @@ def render(result, images: dict[str, str] | None = None) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["FILES", "MARKER", "render", "save"]
+__all__ = ["FILES", "MARKER", "checkpoint_for", "drop_checkpoint", "render", "save"]

@@ -53,6 +53,7 @@ class AutoResult:
     wall_s: float = 0.0
     history: pd.DataFrame | None = None  # the data given (unique_id, ds, y), for the report's figures
     models: dict = dataclasses.field(default_factory=dict)  # unique_id -> its forecaster (saved as a model directory)
+    resumed: int = 0  # series read back from a checkpoint instead of computed
 
     @property
     def exit_code(self) -> int:
@@ -466,6 +467,7 @@ def auto(
     time_budget: float | None = None,
     settings: lstm.Settings | None = None,
     progress: Callable[[str, str, int, int], None] | None = None,
+    checkpoint=None,
 ) -> AutoResult:
     """Forecast every series of a long frame (``unique_id, ds, y``) ``horizon`` steps ahead with
     the candidate of lowest mean backtest MASE.
@@ -480,6 +482,9 @@ def auto(
       time_budget: seconds for the whole call; once spent, LSTM candidates are left out (said so).
       settings: the LSTM candidates' training settings.
       progress: ``(series, stage, done, total)`` callback.
+      checkpoint: a folder where each finished series is stored as its chunk ends, and read
+        back instead of computed when its data and settings are the same
+        (:mod:`lstmtune.auto.checkpoint`): an interrupted panel resumes where it stopped.
 
     Raises:
       LstmtuneError: a bad argument (horizon, candidates, missing columns).
@@ -500,16 +505,33 @@ def auto(
     settings = settings or lstm.Settings()
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     slots: list[dict] = [{} for _ in frames]  # per series, in the input's order: forecast, board, backtest, verdict, model
+    from lstmtune._version import __version__
+    from lstmtune.auto import checkpoint as ckpt
+
+    shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
+               "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__}
+    keys = [ckpt.series_key(frame, shaping) for _, frame in frames] if checkpoint is not None else []
+    resumed = 0
+
+    def finished(i: int, slot: dict) -> None:
+        slots[i] = slot
+        if checkpoint is not None:
+            ckpt.write(checkpoint, frames[i][0], keys[i], slot)
+
     good = []
     for i, (uid, frame) in enumerate(frames):
+        stored = ckpt.read(checkpoint, uid, keys[i]) if checkpoint is not None else None
+        if stored is not None:
+            slots[i], resumed = stored, resumed + 1
+            continue
         v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
         if v.status == "skip":
-            slots[i] = {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]), "verdict": f"skipped: {v.reason}"}
+            finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]), "verdict": f"skipped: {v.reason}"})
             continue
         if missing == "interpolate":
             frame = panel.interpolate(frame)
         if v.status in ("fallback", "constant"):
-            slots[i] = _fallback_slot(uid, frame, v, horizon, v.reason, v.status)
+            finished(i, _fallback_slot(uid, frame, v, horizon, v.reason, v.status))
             continue
         good.append((i, uid, frame, v))
     wanted = [f for f in NEURAL if f in candidates]
@@ -531,7 +553,7 @@ def auto(
             try:
                 scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report, fitted, stats_done.get(uid))))
             except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
-                slots[i] = _fallback_slot(uid, frame, v, horizon, _why(err), "fallback")
+                finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback"))
         if progress and scored:
             progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], len(frames))
         finals = _final_fits([sc for _, _, sc in scored], horizon, settings)
@@ -540,10 +562,10 @@ def auto(
             try:
                 fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals, stats_finals.get(sc.uid))
             except Exception as err:  # noqa: BLE001
-                slots[i] = _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback")
+                finished(i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback"))
                 continue
-            slots[i] = {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
-                        "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)}
+            finished(i, {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
+                        "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)})
             if progress:
                 progress(sc.uid, "done", i, len(frames))
     forecasts = [x["forecast"] for x in slots if "forecast" in x]
@@ -557,7 +579,7 @@ def auto(
     fcs = pd.concat(forecasts, ignore_index=True)[FORECAST_COLUMNS] if forecasts else pd.DataFrame(columns=FORECAST_COLUMNS)
     bts = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
     bts = bts[["unique_id", "ds", "cutoff", "y", *[c for c in bts.columns if c not in ("unique_id", "ds", "cutoff", "y")]]]
-    return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models)
+    return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models, resumed)
 
 
 __all__ = ["AutoResult", "COMBO", "FAMILIES", "LSTM_PAIR", "STATS_MEDIAN", "auto"]

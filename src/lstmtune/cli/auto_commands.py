@@ -45,11 +45,12 @@ def auto(
         raise LstmtuneError(f"--level {' '.join(map(str, levels))}: this version computes the 80% and 95% intervals only (give --level 80 --level 95, or leave it out)")
     families = [c.strip() for c in candidates.split(",") if c.strip()]
     output._check_target(out, inputs=[data])  # refused before any training
+    partial = output.checkpoint_for(out)  # each finished series, so that a killed run resumes
     frame = panel.read(data, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
                        missing="interpolate" if missing == "interpolate" else "error")
     if quiet:
         result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                          time_budget=time_budget, settings=lstm.Settings(seed=seed))
+                          time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -60,8 +61,9 @@ def auto(
                 bar.update(task, completed=done + (stage == "done"), description=f"{_u(uid)}: {_u(stage)}")
 
             result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress)
+                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress, checkpoint=partial)
     result.save(out)
+    output.drop_checkpoint(partial)
     if not quiet:
         table = Table(title=f"lstmtune auto: {len(result.verdicts)} series, horizon {horizon}")
         table.add_column("series")
@@ -71,7 +73,8 @@ def auto(
         for uid, text in result.verdicts.items():
             table.add_row(_u(uid), _u(chosen.get(uid, "—")), _u(text))
         console.print(table)
-        console.print(f"{result.wall_s:.1f} s. Forecasts, leaderboard, backtests and report in {_u(out)}")
+        again = f" ({result.resumed} series read back from the interrupted run's checkpoint)" if result.resumed else ""
+        console.print(f"{result.wall_s:.1f} s{again}. Forecasts, leaderboard, backtests and report in {_u(out)}")
     if result.exit_code == 2:
         err_console.print(f"[bold red]error:[/] no series could be forecast; the reasons are in {_u(out / 'leaderboard.csv')}", highlight=False)
     if result.exit_code:

@@ -474,7 +474,7 @@ def _run(arch, schedule, params, hyper, data, p: int, n_train: int, n_test: int,
         data = jax.device_put(data, NamedSharding(mesh, PartitionSpec("replica") if stacked else PartitionSpec()))
     else:  # committed to the chosen device: the compiled program runs there
         params, hyper, data = jax.device_put((params, hyper, data), device)
-    start, advance = program(arch, schedule, stacked)
+    start, advance = program(arch, schedule, True) if stacked else program(arch, schedule)  # one cache key per program
     carry = start(params, hyper, data)
     chunks = []
     for first in range(0, schedule.segments, schedule.chunk):

@@ -1,5 +1,5 @@
 """Forecasting: the forecaster (a seed ensemble fitted on all the data), recursive rollout,
-calibrated intervals, the model directory (safetensors + JSON, no pickle), forecast tables,
+direct multi-step ensembles, many ensembles fitted as one stacked population, calibrated intervals, the model directory (safetensors + JSON, no pickle), forecast tables,
 and the selected configuration's forecasts of a study's test period.
 
 May import: :mod:`lstmtune.study` (configurations, seeds), :mod:`lstmtune.store` (safe file

@@ -1,0 +1,72 @@
+"""Per-series checkpoints of an ``auto`` run, so an interrupted panel resumes where it stopped.
+
+Each finished series (forecast, skipped or on a fallback) is written to its own folder as
+soon as its chunk is done: its forecast, leaderboard rows and backtests (parquet: exact
+floats and types), its verdict, its model directory, and the key it was computed under (a
+SHA-256 of the series' dates and values and every setting that shapes its result). A rerun
+with the same data and settings reads a series back instead of computing it when its key
+matches; any other key is computed afresh. Folders are written aside and moved into place
+whole, so a kill leaves no half-written series.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lstmtune.errors import LstmtuneError
+
+TABLES = ("forecast", "board", "backtest")
+
+
+def series_key(frame: pd.DataFrame, settings: dict) -> str:
+    """The SHA-256 of a series (its dates and values) and the settings that shape its result."""
+    h = hashlib.sha256()
+    h.update(pd.util.hash_pandas_object(frame[["ds", "y"]].reset_index(drop=True), index=False).to_numpy().tobytes())
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _folder(root: Path, uid: str) -> Path:
+    return root / hashlib.sha256(str(uid).encode()).hexdigest()[:24]
+
+
+def read(root, uid: str, key: str) -> dict | None:
+    """The slot stored for series ``uid`` under ``key``, or None (absent, another key, unreadable)."""
+    from lstmtune.forecast.composite import load_any
+
+    folder = _folder(Path(root), uid)
+    try:
+        meta = json.loads((folder / "slot.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if meta.get("key") != key or meta.get("unique_id") != str(uid):
+        return None
+    try:
+        slot = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES if (folder / f"{name}.parquet").exists()}
+        slot["verdict"] = meta["verdict"]
+        if (folder / "model").is_dir():
+            slot["model"] = load_any(folder / "model")
+    except (OSError, ValueError, KeyError, LstmtuneError):
+        return None
+    return slot
+
+
+def write(root, uid: str, key: str, slot: dict) -> None:
+    """Store a finished series' slot (written aside, moved into place whole)."""
+    from lstmtune.store.fileio import atomic_dir
+
+    folder = _folder(Path(root), uid)
+    with atomic_dir(folder) as tmp:
+        for name in TABLES:
+            if slot.get(name) is not None:
+                slot[name].to_parquet(tmp / f"{name}.parquet", index=False)
+        if slot.get("model") is not None:
+            slot["model"].save(tmp / "model")
+        (tmp / "slot.json").write_text(json.dumps({"unique_id": str(uid), "key": key, "verdict": slot.get("verdict", "")}))
+
+
+__all__ = ["read", "series_key", "write"]

@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 # --------------------------------------------------------------------------- reliability matrix
 # Outcomes of the reliability suite (and the fault-tolerance tests elsewhere) are kept in
 # .reliability/last_run.json, from which tools/reliability_report.py writes docs/RELIABILITY.md.
-_RELIABILITY_FILES = ("tests/reliability/", "tests/workflow/test_resume.py", "tests/store/test_store.py", "tests/study/test_evaluation.py")
+_RELIABILITY_FILES = ("tests/reliability/", "tests/workflow/test_resume.py", "tests/store/test_store.py", "tests/study/test_evaluation.py",
+                      "tests/auto/test_auto.py::test_kill_9", "tests/auto/test_auto.py::test_a_checkpointed", "tests/auto/test_auto.py::test_a_panel_gives")
 _outcomes: dict[str, dict] = {}
 
 
@@ -33,7 +34,7 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not _outcomes:
+    if not _outcomes or hasattr(session.config, "workerinput"):  # pytest-xdist: the controller writes, once
         return
     import json
     import time

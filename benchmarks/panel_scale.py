@@ -8,7 +8,9 @@ multiplicative yearly seasonality, AR(1) noise; some series positive only.
 Usage: python benchmarks/panel_scale.py [SERIES ...] [--candidates FAMILIES] [--prefit N]
   SERIES: panel sizes (default 100); --prefit: series trained together (auto's PREFIT_SERIES;
   1 = no stacking across series) -- set through LSTMTUNE_PREFIT_SERIES for the benchmark only.
-Writes benchmarks/panel_scale_results.json (appends one record per run).
+Writes benchmarks/panel_scale_results.json (appends one record per run). Peak memory: the
+largest process's peak resident set (the command's; run one size per invocation, since the
+peak of earlier children carries over).
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ def run(n_series: int, candidates: str | None, prefit: int | None) -> dict:
         t0 = time.perf_counter()
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        import resource
+
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process's peak (KiB on Linux)
         if done.returncode not in (0, 3):
             raise SystemExit(done.stderr[-2000:])
         fc = pd.read_csv(Path(tmp) / "out" / "forecasts.csv", parse_dates=["ds"])
@@ -88,7 +93,7 @@ def run(n_series: int, candidates: str | None, prefit: int | None) -> dict:
     models = chosen.loc[chosen["chosen"] == True, "candidate"].astype(str)  # noqa: E712
     return {
         "series": n_series, "candidates": candidates or "all", "prefit_series": prefit or "default",
-        "auto_wall_s": round(wall, 1), "auto_s_per_series": round(wall / n_series, 3),
+        "auto_wall_s": round(wall, 1), "auto_s_per_series": round(wall / n_series, 3), "auto_peak_rss_mib": round(peak_mib),
         "statsforecast_ets_arima_wall_s": round(peer_wall, 1),
         "mean_mase": {k: round(float(np.mean(v)), 4) for k, v in scores.items()},
         "chosen_lstm_share": round(float(models.str.contains("LSTM").mean()), 3),

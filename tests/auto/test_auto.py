@@ -496,3 +496,20 @@ def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
     assert not partial.exists()  # a finished run leaves no checkpoint
     for name in ("forecasts.csv", "leaderboard.csv", "backtests.csv", "models/index.csv"):
         assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_the_report_summarises_the_panel_and_says_when_the_budget_bound(tmp_path):
+    from lstmtune.auto import score
+
+    data = pd.concat([_monthly("a", 60, 41), _monthly("b", 66, 42, level=40.0), _monthly("short", 10, 43)])
+    r = auto(data, 4, candidates=("lstm", "stats"), time_budget=0.0)
+    summary = score.panel_summary(r.leaderboard)
+    assert dict(zip(summary["status"]["status"], summary["status"]["series"])) == {"ok": 2, "fallback": 1}
+    assert summary["families"]["series"].sum() == 2 and set(summary["families"]["family"]) == {"stats"}
+    assert set(summary["budget"]["unique_id"]) == {"a", "b"}
+    worst = summary["worst"].iloc[0]
+    chosen = r.leaderboard[(r.leaderboard["chosen"] == True) & (r.leaderboard["status"] == "ok")]  # noqa: E712
+    assert worst["mase"] == chosen["mase"].max()
+    r.save(tmp_path / "o")
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "<h2>The panel</h2>" in page and "The time budget bound" in page and "for 2 series (a, b)" in page

@@ -136,6 +136,24 @@ def _figures(result, plots: Path) -> dict[str, str]:
     return out
 
 
+def _summary(board: pd.DataFrame, n_series: int) -> list[str]:
+    """The panel at a glance (:func:`lstmtune.auto.score.panel_summary`), and what the budget left out."""
+    from lstmtune.auto import score
+
+    summary = score.panel_summary(board)
+    parts = []
+    if n_series > 1:
+        parts += ["<h2>The panel</h2>", "<p>Series by status:</p>", _table(summary["status"]),
+                  "<p>Chosen forecasters by family (backtest MASE of the chosen candidates):</p>", _table(summary["families"]),
+                  "<p>The series with the highest backtest MASE of their chosen candidate:</p>", _table(summary["worst"])]
+    if not summary["budget"].empty:
+        names = ", ".join(html.escape(str(u)) for u in summary["budget"]["unique_id"].head(20))
+        more = f" and {len(summary['budget']) - 20} more" if len(summary["budget"]) > 20 else ""
+        parts.append(f"<p><b>The time budget bound:</b> LSTM and hybrid candidates were left out for {len(summary['budget'])} series ({names}{more}); "
+                     "their forecasts come from the statistical models only.</p>")
+    return parts
+
+
 def render(result, images: dict[str, str] | None = None) -> str:
     """The report: per series, the verdict in words, its figure, the leaderboard and the forecasts."""
     images = images or {}
@@ -147,6 +165,7 @@ def render(result, images: dict[str, str] | None = None) -> str:
         "is chosen. The model confidence set (in_mcs) is reported beside the choice, not used for it.</p>",
     ]
     board = result.leaderboard
+    parts += _summary(board, len(result.verdicts))
     for uid, text in result.verdicts.items():
         parts.append(f"<h2>{html.escape(str(uid))}</h2><p><b>{html.escape(text)}</b></p>")
         if uid in images:

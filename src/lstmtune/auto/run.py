@@ -255,7 +255,7 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
             lstm_names[name] = (config, transform)
             families_of[name] = family
     elif wanted:
-        notes.append("LSTM and hybrid candidates left out: the time budget was spent")
+        notes.append(f"LSTM and hybrid candidates {score.BUDGET_NOTE}")
     if "combo" in families and len(stats) > 1:
         _combine(bt, stats, STATS_MEDIAN, "median")
         families_of[STATS_MEDIAN] = "combo"

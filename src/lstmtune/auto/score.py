@@ -93,4 +93,30 @@ def verdict(board: pd.DataFrame) -> str:
     return f"{best['candidate']} is better than the best LSTM by {gap:.0f}%: forecasts are {best['candidate']}'s (an LSTM is not worth it here)"
 
 
-__all__ = ["MCS_ALPHA", "leaderboard", "scaled_errors", "verdict"]
+BUDGET_NOTE = "left out: the time budget was spent"
+
+
+def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame]:
+    """What a panel's leaderboard says at a glance (computed here, drawn by the report):
+
+    - ``status``: series per status (ok, fallback, constant, skipped);
+    - ``families``: per family of the chosen candidates, the series it forecasts and the
+      median and mean backtest MASE of those choices;
+    - ``worst``: the ``worst`` series whose chosen candidate has the highest backtest MASE;
+    - ``budget``: the series whose LSTM candidates were left out because the time budget was spent.
+    """
+    if board.empty:
+        empty = pd.DataFrame()
+        return {"status": empty, "families": empty, "worst": empty, "budget": empty}
+    per_series = board.drop_duplicates("unique_id")
+    status = per_series["status"].value_counts().rename_axis("status").reset_index(name="series")
+    chosen = board[(board["status"] == "ok") & (board["chosen"] == True)]  # noqa: E712 - a column of booleans (NaN where absent)
+    families = (chosen.groupby("family")["mase"].agg(series="size", median_mase="median", mean_mase="mean").reset_index().sort_values("series", ascending=False)
+                if not chosen.empty else pd.DataFrame(columns=["family", "series", "median_mase", "mean_mase"]))
+    bad = chosen.sort_values("mase", ascending=False).head(worst)[["unique_id", "candidate", "mase"]]
+    reasons = per_series["reason"].fillna("").astype(str)
+    budget = per_series.loc[reasons.str.contains(BUDGET_NOTE, regex=False), ["unique_id"]]
+    return {"status": status, "families": families.reset_index(drop=True), "worst": bad.reset_index(drop=True), "budget": budget.reset_index(drop=True)}
+
+
+__all__ = ["BUDGET_NOTE", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict"]

@@ -186,7 +186,8 @@ def test_single_series_file_is_named_by_its_stem(tmp_path):
 @pytest.mark.parametrize(
     "argv, needle",
     [
-        (["--level", "90"], "--level 90"),
+        (["--level", "100"], "--level 100: interval levels are whole percentages from 1 to 99"),
+        (["--level", "0"], "--level 0: interval levels"),
         (["--candidates", "lstm,arima"], "--candidates: arima"),
         (["--id-column", "store"], "--id-column 'store' not found"),
     ],
@@ -513,3 +514,37 @@ def test_the_report_summarises_the_panel_and_says_when_the_budget_bound(tmp_path
     r.save(tmp_path / "o")
     page = (tmp_path / "o" / "report.html").read_text()
     assert "<h2>The panel</h2>" in page and "The time budget bound" in page and "for 2 series (a, b)" in page
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_other_interval_levels_run_through_every_candidate_and_saved_model(tmp_path):
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS
+
+    data = _monthly("lv", 60, 51, level=20.0)
+    r = auto(data, 4, levels=(99, 50), settings=lstm.Settings(epochs=10, seeds=3))
+    bands = ["lower_50", "upper_50", "lower_99", "upper_99"]
+    assert list(r.forecasts.columns) == ["unique_id", "ds", "model", "mean", "median", *bands]
+    assert {"coverage_50", "coverage_99"} <= set(r.leaderboard.columns) and "coverage_80" not in r.leaderboard.columns
+    fc = r.forecasts
+    assert (fc["lower_99"] <= fc["lower_50"]).all() and (fc["upper_50"] <= fc["upper_99"]).all()
+    board = r.leaderboard.set_index("candidate")
+    for name in board.index[board["family"].isin(["lstm", "hybrid"])]:
+        assert {f"{name}-lo-50", f"{name}-hi-99"} <= set(r.backtests.columns)
+    ref = StatsForecast(models=[AutoETS(season_length=12)], freq="MS").cross_validation(df=data, h=4, step_size=4, n_windows=2, level=[50, 99])
+    np.testing.assert_allclose(r.backtests["AutoETS-lo-50"].to_numpy(), ref["AutoETS-lo-50"].to_numpy(), rtol=1e-9)
+    r.save(tmp_path / "o")
+    folder = pd.read_csv(tmp_path / "o" / "models" / "index.csv")["folder"].item()
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models" / folder), "--horizon", "4", "--out", str(tmp_path / "f.csv")])
+    assert res.exit_code == 0 and "50% interval" in res.output, res.output
+    mine = pd.read_csv(tmp_path / "f.csv")
+    for col in ("mean", *bands):
+        np.testing.assert_allclose(mine[col].to_numpy(), fc[col].to_numpy(), rtol=1e-6, err_msg=col)
+    for chosen in ("AutoETS", "StatsMedian"):  # statistical models keep their levels in their directories too
+        from lstmtune.auto import run as auto_run
+
+        model = auto_run._statmodel("lv", data, chosen, 12, "MS", members=("AutoETS", "AutoTheta") if chosen == "StatsMedian" else (), levels=(50, 99))
+        model.save(tmp_path / chosen)
+        back = CliRunner().invoke(app, ["forecast", str(tmp_path / chosen), "--horizon", "3", "--out", str(tmp_path / f"{chosen}.csv"), "-q"])
+        assert back.exit_code == 0, back.output
+        assert {"lower_50", "upper_99"} <= set(pd.read_csv(tmp_path / f"{chosen}.csv").columns)

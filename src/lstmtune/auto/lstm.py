@@ -35,9 +35,6 @@ from lstmtune.errors import LstmtuneError
 from lstmtune.forecast import direct
 from lstmtune.forecast.composite import Transform, Transformed, history_of
 
-LEVELS = (80, 95)  # the columns written (percent)
-
-
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """Training settings shared by every LSTM candidate (the budget's knobs)."""
@@ -47,6 +44,11 @@ class Settings:
     batch_size: int = 8
     seeds: int = 5
     seed: int = 0
+    levels: tuple[int, ...] = (80, 95)  # interval levels, percent
+
+    @property
+    def fractions(self) -> tuple[float, ...]:
+        return tuple(level / 100 for level in sorted(self.levels))
 
 
 LOG_LAMBDA = 0.5
@@ -134,9 +136,9 @@ def backtest_jobs(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config,
     return [batch.Job(_transformed_past(frame, c, transform, m)[1], cfg, tuple(_seeds(settings, name)), horizon, {"source": "lstmtune auto", "label": name}) for c in cutoffs]
 
 
-def _columns(table: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
+def _columns(table: pd.DataFrame, name: str, levels) -> dict[str, np.ndarray]:
     cols = {name: table["mean"].to_numpy(), f"{name}-median": table["median"].to_numpy()}
-    for level in LEVELS:
+    for level in sorted(levels):
         cols[f"{name}-lo-{level}"] = table[f"lower_{level}"].to_numpy()
         cols[f"{name}-hi-{level}"] = table[f"upper_{level}"].to_numpy()
     return cols
@@ -145,7 +147,7 @@ def _columns(table: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
 def pooled_calibration(scores: np.ndarray, horizon: int):
     """A :class:`~lstmtune.forecast.intervals.Calibration` from conformity scores pooled over steps.
 
-    ``scores``: level -> ``(windows, horizon)`` scores ``max(lo - y, y - hi)`` of the ensemble's
+    ``scores``: level (a fraction) -> ``(windows, horizon)`` scores ``max(lo - y, y - hi)`` of the ensemble's
     raw band, each divided by the square root of its step; the split-conformal quantile ``q``
     of the pooled scores widens step ``h`` by ``q * sqrt(h)``. None without scores.
     """
@@ -153,30 +155,30 @@ def pooled_calibration(scores: np.ndarray, horizon: int):
 
     widen, exact = {}, {}
     root = np.sqrt(np.arange(1, horizon + 1))
-    for level in intervals.LEVELS:
+    for level in sorted(scores):
         s = np.asarray(scores[level], dtype=np.float64).ravel()
         if not np.isfinite(s).any():
             return None
         q, ok = intervals.conformal_quantile(s, level)
         widen[repr(float(level))] = list(q * root)
         exact[repr(float(level))] = [ok] * horizon
-    n = int(np.asarray(scores[intervals.LEVELS[0]]).shape[0])
+    n = int(np.asarray(next(iter(scores.values()))).shape[0])
     return intervals.Calibration(widen, exact, [n] * horizon)
 
 
-def _scores(model, horizon: int, actual: np.ndarray) -> dict:
+def _scores(model, horizon: int, actual: np.ndarray, fractions=(0.8, 0.95)) -> dict:
     """The raw ensemble band's conformity scores over one window, divided by sqrt(step): level -> (horizon,)."""
     from lstmtune.forecast import intervals
 
     paths = model.paths(horizon)[0]
     root = np.sqrt(np.arange(1, horizon + 1))
-    return {level: intervals.scores(paths, actual, level) / root for level in intervals.LEVELS}
+    return {level: intervals.scores(paths, actual, level) / root for level in fractions}
 
 
-def _calibrated(model, calibration, horizon: int) -> pd.DataFrame:
-    """The model's table with ``calibration``'s bands (its raw ensemble bands without one)."""
+def _calibrated(model, calibration, horizon: int, fractions=(0.8, 0.95)) -> pd.DataFrame:
+    """The model's table with ``calibration``'s bands (its raw ensemble bands at ``fractions`` without one)."""
     if calibration is None:
-        return model.forecast(horizon, calibrated=False)
+        return model.forecast(horizon, calibrated=False, levels=fractions)
     return dataclasses.replace(model, calibration=calibration).forecast(horizon)
 
 
@@ -192,7 +194,6 @@ def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, sett
       LstmtuneError: the series is too short for the configuration before a cutoff, or
         every replica diverged.
     """
-    from lstmtune.forecast import intervals
 
     windows = []
     for k, cutoff in enumerate(cutoffs):
@@ -203,14 +204,14 @@ def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, sett
         model = fitted[k] if fitted is not None else _fit(past, horizon, name, config, settings)
         if isinstance(model, Exception):
             raise model
-        windows.append((cutoff, future, (model, tr), _scores(model, horizon, tr.forward_future(future["y"].to_numpy(dtype=np.float64)))))
-    scores = {level: np.stack([w[3][level] for w in windows]) for level in intervals.LEVELS}
+        windows.append((cutoff, future, (model, tr), _scores(model, horizon, tr.forward_future(future["y"].to_numpy(dtype=np.float64)), settings.fractions)))
+    scores = {level: np.stack([w[3][level] for w in windows]) for level in settings.fractions}
     parts = []
     for k, (cutoff, future, (model, tr), _) in enumerate(windows):
         others = {level: np.delete(s, k, axis=0) for level, s in scores.items()}
         calibration = pooled_calibration(others, horizon) if len(windows) > 1 else None
-        table = tr.back(_calibrated(model, calibration, horizon))
-        parts.append(pd.DataFrame({"ds": future["ds"].to_numpy(), "cutoff": cutoff, **_columns(table, name)}))
+        table = tr.back(_calibrated(model, calibration, horizon, settings.fractions))
+        parts.append(pd.DataFrame({"ds": future["ds"].to_numpy(), "cutoff": cutoff, **_columns(table, name, settings.levels)}))
     return pd.concat(parts, ignore_index=True), scores
 
 
@@ -242,12 +243,12 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
         windows = int(np.asarray(next(iter(scores.values()))).shape[0])
         how = f"conformalized quantile regression on the {windows} backtest windows of lstmtune auto, scores pooled over steps (widening q * sqrt(step))"
         model = dataclasses.replace(model, calibration=calibration, info={**model.info, "calibration": how})
-    table = tr.back(_calibrated(model, calibration, horizon))
+    table = tr.back(_calibrated(model, calibration, horizon, settings.fractions))
     y = frame["y"].to_numpy(dtype=np.float64)
     if transform is not None or np.nanmin(y) >= 0:  # a transform, or clipping at zero, goes with the model
         model = Transformed(model, tr, str(frame["unique_id"].iloc[0]) if "unique_id" in frame else "", {"source": "lstmtune auto", "label": name, "nonnegative": bool(np.nanmin(y) >= 0)},
                             history_of(frame["ds"].to_numpy(), y))
-    return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name)}), model
+    return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name, settings.levels)}), model
 
 
 __all__ = ["LOG_LAMBDA", "Settings", "Transform", "backtest", "backtest_jobs", "forecast", "forecast_job", "pooled_calibration", "space", "wants_log"]

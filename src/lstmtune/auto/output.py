@@ -114,6 +114,7 @@ def _table(frame: pd.DataFrame) -> str:
 
 def _figures(result, plots: Path) -> dict[str, str]:
     """``unique_id -> data URI`` of its history-and-forecast figure (the first :data:`MAX_FIGURES` series)."""
+    from lstmtune.forecast.output import band_levels
     from lstmtune.report import figures, pages
 
     if result.history is None or result.forecasts.empty:
@@ -129,7 +130,7 @@ def _figures(result, plots: Path) -> dict[str, str]:
             continue
         h = history[uid].sort_values("ds").tail(max(4 * len(fc), 48))
         name = f"series{i}.png"
-        bands = {level: (fc[f"lower_{level}"].to_numpy(), fc[f"upper_{level}"].to_numpy()) for level in (80, 95)}
+        bands = {level: (fc[f"lower_{level}"].to_numpy(), fc[f"upper_{level}"].to_numpy()) for level in band_levels(fc)}
         figures.forecast_plot(h["ds"].to_numpy(), h["y"].to_numpy(), fc["ds"].to_numpy(), fc["mean"].to_numpy(), bands, plots / name,
                               title=str(uid), label=str(fc["model"].iloc[0]))
         out[uid] = pages.inline(plots, name)

@@ -27,6 +27,27 @@ NEURAL = ("lstm", "hybrid")
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
 
 
+def forecast_columns(levels=(80, 95)) -> list[str]:
+    """``forecasts.csv``'s columns for interval ``levels`` (percent)."""
+    return ["unique_id", "ds", "model", "mean", "median", *[f"{side}_{lv}" for lv in sorted(levels) for side in ("lower", "upper")]]
+
+
+def check_levels(levels) -> tuple[int, ...]:
+    """Interval levels as sorted whole percentages.
+
+    Raises:
+      LstmtuneError: a level that is not a whole number from 1 to 99, or none.
+    """
+    out = set()
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer, float)) or float(level) != int(level) or not 1 <= level <= 99:
+            raise LstmtuneError(f"--level {level!r}: interval levels are whole percentages from 1 to 99 (e.g. --level 80 --level 95)")
+        out.add(int(level))
+    if not out:
+        raise LstmtuneError("--level: give at least one interval level (e.g. --level 80 --level 95)")
+    return tuple(sorted(out))
+
+
 @dataclasses.dataclass
 class AutoResult:
     """What ``auto`` found: tidy tables, one ``unique_id`` column each.
@@ -85,10 +106,10 @@ def _future_dates(frame: pd.DataFrame, horizon: int, freq: str) -> pd.DatetimeIn
     return pd.date_range(frame["ds"].iloc[-1], periods=horizon + 1, freq=freq)[1:]
 
 
-def _table(uid: str, ds, model: str, cols: dict, name: str) -> pd.DataFrame:
+def _table(uid: str, ds, model: str, cols: dict, name: str, levels=(80, 95)) -> pd.DataFrame:
     mean = np.asarray(cols[name], dtype=np.float64)
     out = {"unique_id": uid, "ds": pd.DatetimeIndex(ds), "model": model, "mean": mean, "median": np.asarray(cols.get(f"{name}-median", mean), dtype=np.float64)}
-    for level in (80, 95):
+    for level in sorted(levels):
         out[f"lower_{level}"] = np.asarray(cols[f"{name}-lo-{level}"], dtype=np.float64)
         out[f"upper_{level}"] = np.asarray(cols[f"{name}-hi-{level}"], dtype=np.float64)
     return pd.DataFrame(out)
@@ -98,7 +119,7 @@ def _median_column(table: pd.DataFrame, name: str) -> pd.Series:
     return table[f"{name}-median"] if f"{name}-median" in table.columns else table[name]
 
 
-def _combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str) -> None:
+def _combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str, levels=(80, 95)) -> None:
     """``into`` (point, median and bounds) as the ``how`` (``"mean"`` or ``"median"``) of ``names``' columns, in place."""
     def agg(columns):
         frame = pd.concat(columns, axis=1)
@@ -106,7 +127,7 @@ def _combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str) -> 
 
     table[into] = agg([table[n] for n in names])
     table[f"{into}-median"] = agg([_median_column(table, n) for n in names])
-    for level in (80, 95):
+    for level in sorted(levels):
         for side in ("lo", "hi"):
             table[f"{into}-{side}-{level}"] = agg([table[f"{n}-{side}-{level}"] for n in names])
 
@@ -139,7 +160,7 @@ def _prefit_series() -> int:
         raise LstmtuneError(f"LSTMTUNE_PREFIT_SERIES must be a positive whole number, got {os.environ['LSTMTUNE_PREFIT_SERIES']!r}") from None
 
 
-def _stats_together(items, horizon: int, families, windows: int) -> dict:
+def _stats_together(items, horizon: int, families, windows: int, levels=(80, 95)) -> dict:
     """The statistical backtests of the series ``items`` (``(uid, frame, verdict)``), in one
     statsforecast call per (models, frequency, season, windows), its processes on every core:
     ``uid -> (cross-validation table, models)``. A group where a model fails is left out (its
@@ -161,7 +182,7 @@ def _stats_together(items, horizon: int, families, windows: int) -> dict:
             continue
         data = pd.concat([f[["unique_id", "ds", "y"]] for _, f in members], ignore_index=True)
         try:
-            bt, failed = statistical.backtest(data, horizon, w, freq, m, names=names, n_jobs=min(len(members), os.cpu_count() or 1))
+            bt, failed = statistical.backtest(data, horizon, w, freq, m, levels=levels, names=names, n_jobs=min(len(members), os.cpu_count() or 1))
         except Exception:  # noqa: BLE001 - each series alone, later
             continue
         if failed:
@@ -234,7 +255,7 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
     elif "stats" in families or "combo" in families:
         on_candidate("statistical models")
         names = statistical.models_for(before["y"].to_numpy(), freq, m)
-        bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, len(cutoffs), freq, m, names=names)
+        bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, len(cutoffs), freq, m, levels=settings.levels, names=names)
         notes += failed
         stats = [n for n in names if n in bt.columns]
         bt = bt.drop(columns=["unique_id"])
@@ -257,23 +278,23 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
     elif wanted:
         notes.append(f"LSTM and hybrid candidates {score.BUDGET_NOTE}")
     if "combo" in families and len(stats) > 1:
-        _combine(bt, stats, STATS_MEDIAN, "median")
+        _combine(bt, stats, STATS_MEDIAN, "median", settings.levels)
         families_of[STATS_MEDIAN] = "combo"
     if "stats" not in families:
         for n in stats:
             families_of.pop(n)
-    board = score.leaderboard(bt, frame, families_of, m)
+    board = score.leaderboard(bt, frame, families_of, m, settings.levels)
     pair = _pair(board)
     if pair is not None:
-        _combine(bt, list(pair), LSTM_PAIR, "mean")
+        _combine(bt, list(pair), LSTM_PAIR, "mean", settings.levels)
         families_of[LSTM_PAIR] = "lstm"
-        board = score.leaderboard(bt, frame, families_of, m)
+        board = score.leaderboard(bt, frame, families_of, m, settings.levels)
     if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns and not board.empty:
         best_lstm = board[board["family"].isin(NEURAL)]
         if not best_lstm.empty:
-            _combine(bt, [best_lstm.iloc[0]["candidate"], STATS_MEDIAN], COMBO, "mean")
+            _combine(bt, [best_lstm.iloc[0]["candidate"], STATS_MEDIAN], COMBO, "mean", settings.levels)
             families_of[COMBO] = "combo"
-            board = score.leaderboard(bt, frame, families_of, m)
+            board = score.leaderboard(bt, frame, families_of, m, settings.levels)
     if board.empty:
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
     keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]]
@@ -311,7 +332,7 @@ def _stats_needed(sc: _Scored) -> tuple[str, ...] | None:
     return tuple(sc.stats) if sc.chosen in (STATS_MEDIAN, COMBO) else None
 
 
-def _stats_finals(scored: Sequence[_Scored], horizon: int) -> dict:
+def _stats_finals(scored: Sequence[_Scored], horizon: int, levels=(80, 95)) -> dict:
     """The final statistical forecasts of the series ``scored``, one statsforecast call per
     (models, frequency, season) over every core: ``uid -> {models: table}`` (a group where a
     model fails is left out: its series are then forecast alone)."""
@@ -330,7 +351,7 @@ def _stats_finals(scored: Sequence[_Scored], horizon: int) -> dict:
             continue
         data = pd.concat([sc.frame[["unique_id", "ds", "y"]] for sc in members], ignore_index=True)
         try:
-            table, failed = statistical.forecast(data, horizon, freq, m, names=names, n_jobs=min(len(members), os.cpu_count() or 1))
+            table, failed = statistical.forecast(data, horizon, freq, m, levels=levels, names=names, n_jobs=min(len(members), os.cpu_count() or 1))
         except Exception:  # noqa: BLE001 - each series alone, later
             continue
         if failed:
@@ -374,7 +395,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
     def stats_table(names):
         if (stats_tables or {}).get(tuple(names)) is not None:
             return stats_tables[tuple(names)]
-        table, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, names=tuple(names))
+        table, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, levels=settings.levels, names=tuple(names))
         return table
 
     def lstm_table(name):
@@ -382,7 +403,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
             pair = _pair(board)
             (t1, m1), (t2, m2) = (lstm_table(n) for n in pair)
             table = t1.merge(t2, on="ds")
-            _combine(table, list(pair), LSTM_PAIR, "mean")
+            _combine(table, list(pair), LSTM_PAIR, "mean", settings.levels)
             return table, Combination((_unclipped(m1), _unclipped(m2)), "mean", uid, {"source": "lstmtune auto", "label": LSTM_PAIR, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
         config, transform = lstm_names[name]
         return lstm.forecast(frame, horizon, name, config, settings, lstm_scores.get(name), transform, m, (fits or {}).get(name))
@@ -390,34 +411,36 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
     model = None
     if chosen in stats:
         t = stats_table([chosen])
-        model = _statmodel(uid, frame, chosen, m, freq)
+        model = _statmodel(uid, frame, chosen, m, freq, levels=settings.levels)
     elif chosen in lstm_names or chosen == LSTM_PAIR:
         t, model = lstm_table(chosen)
     else:
         t = stats_table(stats)
         fitted = [n for n in stats if n in t.columns]
-        _combine(t, fitted, STATS_MEDIAN, "median")
-        model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=fitted)
+        _combine(t, fitted, STATS_MEDIAN, "median", settings.levels)
+        model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=fitted, levels=settings.levels)
         if chosen == COMBO:
             best_lstm = str(board[board["family"].isin(NEURAL)].iloc[0]["candidate"])
             table, member = lstm_table(best_lstm)
             t = t.merge(table[["ds", *[c for c in table.columns if c == best_lstm or c.startswith(best_lstm + "-")]]], on="ds")
-            _combine(t, [best_lstm, STATS_MEDIAN], COMBO, "mean")
+            _combine(t, [best_lstm, STATS_MEDIAN], COMBO, "mean", settings.levels)
             model = Combination((_unclipped(member), _unclipped(model)), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
-    return _table(uid, t["ds"], chosen, t, chosen), model
+    return _table(uid, t["ds"], chosen, t, chosen, settings.levels), model
 
 
-def _statmodel(uid: str, frame: pd.DataFrame, name: str, season: int, freq: str, members: Sequence[str] = ()):
+def _statmodel(uid: str, frame: pd.DataFrame, name: str, season: int, freq: str, members: Sequence[str] = (), levels=(80, 95)):
     from lstmtune.forecast.statmodel import StatModel
 
     y = frame["y"].to_numpy(dtype=np.float64)
     info = {"source": "lstmtune auto", "nonnegative": bool(np.nanmin(y) >= 0)}
     if members:
         info["members"] = list(members)
+    if tuple(sorted(levels)) != (80, 95):
+        info["levels"] = [int(x) for x in sorted(levels)]
     return StatModel(name, int(season), freq, uid, frame["ds"].to_numpy(dtype="datetime64[ns]"), y, info)
 
 
-def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int) -> pd.DataFrame:
+def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, levels=(80, 95)) -> pd.DataFrame:
     """Seasonal naive (or naive) for a series too short for the candidates; a constant for a constant one."""
     from lstmtune.selection import statistical
 
@@ -425,27 +448,27 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
     if verdict.status == "constant":  # (its model directory: naive, which forecasts the constant)
         value = float(frame["y"].dropna().iloc[0])
         ds = _future_dates(frame, horizon, freq)
-        cols = {"c": np.full(horizon, value), **{f"c-{s}-{lv}": np.full(horizon, value) for s in ("lo", "hi") for lv in (80, 95)}}
-        return _table(uid, ds, "Constant (fallback)", cols, "c")
+        cols = {"c": np.full(horizon, value), **{f"c-{s}-{lv}": np.full(horizon, value) for s in ("lo", "hi") for lv in levels}}
+        return _table(uid, ds, "Constant (fallback)", cols, "c", levels)
     m = verdict.season if len(frame) > verdict.season else 1
-    t, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, names=("SeasonalNaive",))
-    return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive")
+    t, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, levels=levels, names=("SeasonalNaive",))
+    return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
 
 
 def _why(err: Exception) -> str:
     return str(err) if isinstance(err, (LstmtuneError, ValueError)) else f"{type(err).__name__}: {err}"
 
 
-def _fallback_slot(uid: str, frame: pd.DataFrame, v: panel.Verdict, horizon: int, why: str, status: str) -> dict:
+def _fallback_slot(uid: str, frame: pd.DataFrame, v: panel.Verdict, horizon: int, why: str, status: str, levels=(80, 95)) -> dict:
     """A series on its fallback forecast (``status`` "fallback" or "constant", ``why`` said), or
     skipped when even that fails."""
     try:
-        fc = _fallback(uid, frame, v, horizon)
+        fc = _fallback(uid, frame, v, horizon, levels)
     except Exception as err:  # noqa: BLE001 - one series never stops the others
         reason = f"{why}; the fallback failed too ({type(err).__name__}: {err})"[:300]
         return {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": reason}]), "verdict": f"skipped: {why}; the fallback failed too"}
     season = v.season if len(frame) > v.season and status == "fallback" else 1
-    return {"forecast": _clip_nonnegative(fc, frame["y"].to_numpy()), "model": _statmodel(uid, frame, "SeasonalNaive", season, v.freq),
+    return {"forecast": _clip_nonnegative(fc, frame["y"].to_numpy()), "model": _statmodel(uid, frame, "SeasonalNaive", season, v.freq, levels=levels),
             "board": pd.DataFrame([{"unique_id": uid, "status": status, "reason": why[:300], "candidate": fc["model"].iloc[0], "chosen": True}]),
             "verdict": f"{status}: {why}"}
 
@@ -468,6 +491,7 @@ def auto(
     settings: lstm.Settings | None = None,
     progress: Callable[[str, str, int, int], None] | None = None,
     checkpoint=None,
+    levels: Sequence[int] = (80, 95),
 ) -> AutoResult:
     """Forecast every series of a long frame (``unique_id, ds, y``) ``horizon`` steps ahead with
     the candidate of lowest mean backtest MASE.
@@ -482,6 +506,8 @@ def auto(
       time_budget: seconds for the whole call; once spent, LSTM candidates are left out (said so).
       settings: the LSTM candidates' training settings.
       progress: ``(series, stage, done, total)`` callback.
+      levels: interval levels in percent (whole numbers from 1 to 99; default 80 and 95):
+        the ``lower_<level>`` / ``upper_<level>`` columns and the leaderboard's ``coverage_<level>``.
       checkpoint: a folder where each finished series is stored as its chunk ends, and read
         back instead of computed when its data and settings are the same
         (:mod:`lstmtune.auto.checkpoint`): an interrupted panel resumes where it stopped.
@@ -502,7 +528,8 @@ def auto(
     lacking = [c for c in ("ds", "y") if c not in data.columns]
     if lacking:
         raise LstmtuneError(f"the data lack the column {lacking[0]!r} (long format: unique_id, ds, y)")
-    settings = settings or lstm.Settings()
+    levels = check_levels(levels)
+    settings = dataclasses.replace(settings or lstm.Settings(), levels=levels)
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     slots: list[dict] = [{} for _ in frames]  # per series, in the input's order: forecast, board, backtest, verdict, model
     from lstmtune._version import __version__
@@ -531,7 +558,7 @@ def auto(
         if missing == "interpolate":
             frame = panel.interpolate(frame)
         if v.status in ("fallback", "constant"):
-            finished(i, _fallback_slot(uid, frame, v, horizon, v.reason, v.status))
+            finished(i, _fallback_slot(uid, frame, v, horizon, v.reason, v.status, settings.levels))
             continue
         good.append((i, uid, frame, v))
     wanted = [f for f in NEURAL if f in candidates]
@@ -545,7 +572,7 @@ def auto(
             fitted = _prefit([(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, settings, windows)
         if progress:
             progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], len(frames))
-        stats_done = _stats_together([(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, windows)
+        stats_done = _stats_together([(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, windows, settings.levels)
         scored = []
         for i, uid, frame, v in chunk:
             report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
@@ -553,16 +580,16 @@ def auto(
             try:
                 scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report, fitted, stats_done.get(uid))))
             except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
-                finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback"))
+                finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
         if progress and scored:
             progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], len(frames))
         finals = _final_fits([sc for _, _, sc in scored], horizon, settings)
-        stats_finals = _stats_finals([sc for _, _, sc in scored], horizon)
+        stats_finals = _stats_finals([sc for _, _, sc in scored], horizon, settings.levels)
         for i, v, sc in scored:
             try:
                 fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals, stats_finals.get(sc.uid))
             except Exception as err:  # noqa: BLE001
-                finished(i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback"))
+                finished(i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback", settings.levels))
                 continue
             finished(i, {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
                         "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)})
@@ -574,12 +601,13 @@ def auto(
     verdicts = {uid: x["verdict"] for (uid, _), x in zip(frames, slots) if "verdict" in x}
     models = {uid: x["model"] for (uid, _), x in zip(frames, slots) if x.get("model") is not None}
     board = pd.concat(boards, ignore_index=True) if boards else pd.DataFrame()
-    order = ["unique_id", "candidate", "family", "mase", "smape", "coverage_80", "coverage_95", "in_mcs", "chosen", "status", "reason"]
+    order = ["unique_id", "candidate", "family", "mase", "smape", *[f"coverage_{lv}" for lv in levels], "in_mcs", "chosen", "status", "reason"]
     board = board.reindex(columns=order)
-    fcs = pd.concat(forecasts, ignore_index=True)[FORECAST_COLUMNS] if forecasts else pd.DataFrame(columns=FORECAST_COLUMNS)
+    columns = forecast_columns(levels)
+    fcs = pd.concat(forecasts, ignore_index=True)[columns] if forecasts else pd.DataFrame(columns=columns)
     bts = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
     bts = bts[["unique_id", "ds", "cutoff", "y", *[c for c in bts.columns if c not in ("unique_id", "ds", "cutoff", "y")]]]
     return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models, resumed)
 
 
-__all__ = ["AutoResult", "COMBO", "FAMILIES", "LSTM_PAIR", "STATS_MEDIAN", "auto"]
+__all__ = ["AutoResult", "COMBO", "FAMILIES", "LSTM_PAIR", "STATS_MEDIAN", "auto", "check_levels", "forecast_columns"]

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from lstmtune.cli.common import DateFormat, _handles_errors, _u, app, console, err_console
-from lstmtune.errors import LstmtuneError
 
 
 @app.command()
@@ -24,7 +23,7 @@ def auto(
     date_format: DateFormat = None,
     freq: Annotated[Optional[str], typer.Option("--freq", help="Frequency alias (MS, QS, D, ...); default: inferred per series.")] = None,
     season_length: Annotated[Optional[int], typer.Option("--season-length", min=1, help="Season length; default: from the frequency (monthly 12, quarterly 4, ...).")] = None,
-    level: Annotated[Optional[list[int]], typer.Option("--level", help="Interval levels (this version: 80 and 95).")] = None,
+    level: Annotated[Optional[list[int]], typer.Option("--level", help="Interval levels in percent, repeatable (default: --level 80 --level 95).")] = None,
     candidates: Annotated[str, typer.Option("--candidates", help="Comma list of families: lstm, hybrid, stats, combo.")] = "lstm,hybrid,stats,combo",
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the LSTM ensembles.")] = 0,
     missing: Annotated[str, typer.Option("--missing", help="Missing values: error (the series is skipped) or interpolate.")] = "error",
@@ -40,9 +39,9 @@ def auto(
     from lstmtune.auto.run import auto as run_auto
     from lstmtune.data import panel
 
-    levels = sorted(set(level or [80, 95]))
-    if levels != [80, 95]:
-        raise LstmtuneError(f"--level {' '.join(map(str, levels))}: this version computes the 80% and 95% intervals only (give --level 80 --level 95, or leave it out)")
+    from lstmtune.auto.run import check_levels
+
+    levels = check_levels(level or [80, 95])  # checked before anything is read or trained
     families = [c.strip() for c in candidates.split(",") if c.strip()]
     output._check_target(out, inputs=[data])  # refused before any training
     partial = output.checkpoint_for(out)  # each finished series, so that a killed run resumes
@@ -50,7 +49,7 @@ def auto(
                        missing="interpolate" if missing == "interpolate" else "error")
     if quiet:
         result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                          time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial)
+                          time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -61,7 +60,7 @@ def auto(
                 bar.update(task, completed=done + (stage == "done"), description=f"{_u(uid)}: {_u(stage)}")
 
             result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress, checkpoint=partial)
+                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress, checkpoint=partial, levels=levels)
     result.save(out)
     output.drop_checkpoint(partial)
     if not quiet:

@@ -139,12 +139,16 @@ def _print_forecast(table, *, title: str) -> None:
 
     import numpy as np
 
-    width = float(np.nanmedian(table["upper_80"] - table["lower_80"]))  # digits past the uncertainty are noise
+    from lstmtune.forecast.output import band_levels
+
+    levels = band_levels(table)
+    narrow = levels[0] if levels else None
+    width = float(np.nanmedian(table[f"upper_{narrow}"] - table[f"lower_{narrow}"])) if narrow else 0.0  # digits past the uncertainty are noise
     scale = width if width > 0 else float(np.nanmedian(np.abs(table["mean"]))) / 10
     out = Table(title=_u(title))
-    for name in ("date", "mean", "80% interval", "95% interval"):
+    for name in ("date", "mean", *[f"{lv}% interval" for lv in levels]):
         out.add_column(name, justify="left" if name == "date" else "right")
     for date, (_, row) in zip(date_text(table["date"]), table.iterrows()):
         n = lambda x: number(float(x), scale)  # noqa: E731
-        out.add_row(str(date), n(row["mean"]), f"{n(row['lower_80'])} – {n(row['upper_80'])}", f"{n(row['lower_95'])} – {n(row['upper_95'])}")
+        out.add_row(str(date), n(row["mean"]), *[f"{n(row[f'lower_{lv}'])} – {n(row[f'upper_{lv}'])}" for lv in levels])
     console.print(out)

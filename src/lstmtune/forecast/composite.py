@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.errors import LstmtuneError
-from lstmtune.forecast.output import FORECAST_COLUMNS as COLUMNS
-from lstmtune.forecast.output import clip_nonnegative
+from lstmtune.forecast.output import clip_nonnegative, value_columns
 
 KIND = "lstmtune-composite"
 FORMAT_VERSION = 1
@@ -73,7 +72,7 @@ class Transform:
             return table
         out = table.copy()
         s = self.future_season(len(table))
-        for c in COLUMNS:
+        for c in value_columns(table):
             v = table["median" if (c == "mean" and self.log) else c].to_numpy(dtype=np.float64) + s
             out[c] = np.exp(v) if self.log else v
         return out
@@ -144,7 +143,7 @@ class Combination:
     def forecast(self, horizon: int) -> pd.DataFrame:
         tables = [m.forecast(horizon) for m in self.members]
         out = tables[0][["date"]].copy()
-        for c in COLUMNS:
+        for c in value_columns(tables[0]):
             stack = np.stack([t[c].to_numpy(dtype=np.float64) for t in tables])
             out[c] = stack.mean(axis=0) if self.rule == "mean" else np.median(stack, axis=0)
         return clip_nonnegative(out) if self.info.get("nonnegative") else out

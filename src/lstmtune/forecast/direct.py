@@ -149,10 +149,11 @@ class DirectForecaster:
             levels[:, d + h] = diffs[:, h] + levels[:, h]
         return levels[:, d : d + int(horizon)], self.dates[-1], self.dates
 
-    def forecast(self, horizon: int, *, calibrated: bool = True) -> pd.DataFrame:
-        """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` for ``horizon`` steps."""
+    def forecast(self, horizon: int, *, calibrated: bool = True, levels=None) -> pd.DataFrame:
+        """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` for ``horizon`` steps
+        (the calibration's levels; ``levels``, fractions, for raw bands)."""
         paths, _, dates = self.paths(horizon)
-        return intervals.summarize(paths, dates_after(dates, int(horizon), self.frequency), self.calibration if calibrated else None)
+        return intervals.summarize(paths, dates_after(dates, int(horizon), self.frequency), self.calibration if calibrated else None, levels)
 
     def describe(self) -> list[str]:
         s = self.spec

@@ -91,7 +91,7 @@ class Forecaster:
     tail_covariates: np.ndarray | None = None  # (len(tail_values), covariates): the covariates' last observations
 
     # ------------------------------------------------------------------ forecasting
-    def forecast(self, horizon: int, history: pd.Series | pd.DataFrame | Series | None = None, *, future=None, calibrated: bool = True) -> pd.DataFrame:
+    def forecast(self, horizon: int, history: pd.Series | pd.DataFrame | Series | None = None, *, future=None, calibrated: bool = True, levels=None) -> pd.DataFrame:
         """Recursive multi-step forecasts for the ``horizon`` dates after the last observation.
 
         Args:
@@ -106,6 +106,7 @@ class Forecaster:
             or by position), or a dict of column -> values. Rows past ``horizon - 1``
             are ignored. Calendar inputs need nothing: the dates are known.
           calibrated: widen the ensemble's quantiles by the calibration (False: raw quantiles).
+          levels: interval levels (fractions) of raw quantiles (default: the calibration's).
 
         Returns:
           Columns ``date, mean, median, lower_80, upper_80, lower_95, upper_95``, one row per step.
@@ -113,12 +114,12 @@ class Forecaster:
         Raises:
           LstmtuneError: a bad horizon, history or future.
         """
-        return self.forecast_with_paths(horizon, history, future=future, calibrated=calibrated)[0]
+        return self.forecast_with_paths(horizon, history, future=future, calibrated=calibrated, levels=levels)[0]
 
-    def forecast_with_paths(self, horizon: int, history=None, *, future=None, calibrated: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+    def forecast_with_paths(self, horizon: int, history=None, *, future=None, calibrated: bool = True, levels=None) -> tuple[pd.DataFrame, np.ndarray]:
         """:meth:`forecast`'s table and the replicas' paths ``(P, horizon)`` it summarises."""
         paths, _, dates = self.paths(horizon, history, future=future)
-        return self.summarize(paths, self.future_dates(horizon, dates), calibrated=calibrated), paths
+        return self.summarize(paths, self.future_dates(horizon, dates), calibrated=calibrated, levels=levels), paths
 
     def paths(self, horizon: int, history=None, *, future=None) -> tuple[np.ndarray, np.datetime64, np.ndarray]:
         """Each replica's recursive forecast ``(P, horizon)``, the last observed date, and the history's dates."""
@@ -160,9 +161,9 @@ class Forecaster:
         """``history`` as a :class:`~lstmtune.data.series.Series` with this model's covariates (named in errors)."""
         return as_series(history, value_name=self.value_name, covariates=self.framing.covariates)
 
-    def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True) -> pd.DataFrame:
+    def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True, levels=None) -> pd.DataFrame:
         """Ensemble paths ``(P, H)`` -> the forecast table (:func:`lstmtune.forecast.intervals.summarize`)."""
-        return intervals.summarize(paths, dates, self.calibration if calibrated else None)
+        return intervals.summarize(paths, dates, self.calibration if calibrated else None, levels)
 
     def future_dates(self, horizon: int, history_dates: np.ndarray):
         """The ``horizon`` dates after the history's last: positions for a values-only series, else

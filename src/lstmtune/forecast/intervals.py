@@ -70,6 +70,11 @@ class Calibration:
     def horizons(self) -> int:
         return len(self.origins)
 
+    @property
+    def levels(self) -> tuple[float, ...]:
+        """The levels calibrated (fractions, e.g. 0.8), narrowest first."""
+        return tuple(sorted(float(k) for k in self.widen))
+
     def widening(self, level: float, horizon: int) -> np.ndarray:
         """``q`` for steps 1..horizon; beyond the calibrated horizons the last one's ``q`` is reused."""
         q = np.asarray(self.widen[_key(level)], dtype=np.float64)
@@ -191,13 +196,16 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
     return pd.DataFrame(rows)[cols]
 
 
-def summarize(paths: np.ndarray, dates, calibration: Calibration | None) -> pd.DataFrame:
+def summarize(paths: np.ndarray, dates, calibration: Calibration | None, levels=None) -> pd.DataFrame:
     """Ensemble paths ``(P, H)`` -> the forecast table: ``date, mean, median`` and each level's
-    ensemble quantile band widened by ``calibration`` (None: the raw ensemble quantiles)."""
+    ensemble quantile band widened by ``calibration`` (None: the raw ensemble quantiles).
+    ``levels`` (fractions): the calibration's, else :data:`LEVELS`."""
     H = paths.shape[1]
     out = {"date": dates, "mean": paths.mean(axis=0), "median": np.median(paths, axis=0)}
     inner_lo = inner_hi = out["median"]
-    for level in sorted(LEVELS):
+    if levels is None:
+        levels = calibration.levels if calibration is not None else LEVELS
+    for level in sorted(levels):
         lo, hi = ensemble_bounds(paths, level)
         q = calibration.widening(level, H) if calibration is not None else np.zeros(H)
         pct = int(round(level * 100))

@@ -66,8 +66,8 @@ def plot(history_x, history_y, table: pd.DataFrame, path: Path, *, title: str, r
     fx = np.asarray(table["date"])
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ax.plot(hx, hy, color="black", lw=1.2, label="observed")
-    ax.fill_between(fx, table["lower_95"], table["upper_95"], color="tab:blue", alpha=0.18, lw=0, label="95% interval")
-    ax.fill_between(fx, table["lower_80"], table["upper_80"], color="tab:blue", alpha=0.35, lw=0, label="80% interval")
+    for k, level in enumerate(reversed(band_levels(table))):  # the widest band first, lighter
+        ax.fill_between(fx, table[f"lower_{level}"], table[f"upper_{level}"], color="tab:blue", alpha=0.18 + 0.17 * min(k, 1), lw=0, label=f"{level}% interval")
     ax.plot(fx, table["mean"], color="tab:blue", lw=1.6, label="forecast (ensemble mean)")
     ax.plot(fx, table["median"], color="tab:blue", lw=1, ls="--", label="ensemble median")
     ax.set_title(re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", title))  # a user's name: no control characters
@@ -81,11 +81,23 @@ def plot(history_x, history_y, table: pd.DataFrame, path: Path, *, title: str, r
 
 
 FORECAST_COLUMNS = ("mean", "median", "lower_80", "upper_80", "lower_95", "upper_95")
+"""A forecast table's value columns at the default levels (80 and 95); other levels give
+``lower_<level>`` / ``upper_<level>`` columns alike (:func:`value_columns`)."""
+
+
+def band_levels(table) -> list[int]:
+    """The interval levels (percent) a forecast table holds, from its ``lower_<level>`` columns, widest last."""
+    return sorted(int(c[len("lower_"):]) for c in table.columns if c.startswith("lower_") and c[len("lower_"):].isdigit())
+
+
+def value_columns(table) -> list[str]:
+    """``mean``, ``median`` and every band's bounds that ``table`` holds."""
+    return [c for c in table.columns if c in ("mean", "median") or re.fullmatch(r"(lower|upper)_\d+", str(c))]
 
 
 def clip_nonnegative(table):
     """``table``'s forecast columns clipped at 0 (for a series that never went below it)."""
     out = table.copy()
-    cols = [c for c in FORECAST_COLUMNS if c in out.columns]
+    cols = value_columns(out)
     out[cols] = out[cols].clip(lower=0.0)
     return out

@@ -41,26 +41,28 @@ class StatModel:
     info: dict = dataclasses.field(default_factory=dict)
 
     def forecast(self, horizon: int) -> pd.DataFrame:
-        """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` for ``horizon`` steps."""
+        """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` for ``horizon`` steps
+        (the levels of ``info["levels"]``, default 80 and 95)."""
         from lstmtune.selection import statistical
 
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise LstmtuneError(f"horizon must be a positive whole number of steps, got {horizon!r}")
         frame = pd.DataFrame({"unique_id": self.series_name, "ds": pd.DatetimeIndex(self.dates), "y": self.values})
         names = tuple(self.info.get("members", statistical.MODELS)) if self.model == MEDIAN else (self.model,)
-        t, failed = statistical.forecast(frame, int(horizon), self.freq, self.season_length, names=names)
+        levels = tuple(int(x) for x in self.info.get("levels", (80, 95)))
+        t, failed = statistical.forecast(frame, int(horizon), self.freq, self.season_length, levels=levels, names=names)
         if self.model == MEDIAN:
             fitted = [n for n in names if n in t.columns]
             cols = {"mean": t[fitted].median(axis=1)}
-            for level in (80, 95):
+            for level in levels:
                 cols[f"lower_{level}"] = t[[f"{n}-lo-{level}" for n in fitted]].median(axis=1)
                 cols[f"upper_{level}"] = t[[f"{n}-hi-{level}" for n in fitted]].median(axis=1)
         else:
             cols = {"mean": t[self.model]}
-            for level in (80, 95):
+            for level in levels:
                 cols[f"lower_{level}"], cols[f"upper_{level}"] = t[f"{self.model}-lo-{level}"], t[f"{self.model}-hi-{level}"]
         out = pd.DataFrame({"date": pd.DatetimeIndex(t["ds"]), "mean": cols["mean"].to_numpy(), "median": cols["mean"].to_numpy(),
-                            **{k: cols[k].to_numpy() for k in ("lower_80", "upper_80", "lower_95", "upper_95")}})
+                            **{f"{side}_{level}": cols[f"{side}_{level}"].to_numpy() for level in levels for side in ("lower", "upper")}})
         return clip_nonnegative(out) if self.info.get("nonnegative") else out
 
     def describe(self) -> list[str]:

@@ -548,3 +548,19 @@ def test_other_interval_levels_run_through_every_candidate_and_saved_model(tmp_p
         back = CliRunner().invoke(app, ["forecast", str(tmp_path / chosen), "--horizon", "3", "--out", str(tmp_path / f"{chosen}.csv"), "-q"])
         assert back.exit_code == 0, back.output
         assert {"lower_50", "upper_99"} <= set(pd.read_csv(tmp_path / f"{chosen}.csv").columns)
+
+
+def test_a_failure_of_the_work_done_together_falls_back_to_each_series_alone(monkeypatch):
+    from lstmtune.auto import run as auto_run
+
+    data = pd.concat([_monthly("a", 60, 61), _monthly("b", 66, 62, level=40.0)])
+    expected = auto(data, 4, candidates=("stats", "combo"))
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room for the whole chunk")
+
+    monkeypatch.setattr(auto_run, "_stats_together", broken)
+    monkeypatch.setattr(auto_run, "_stats_finals", broken)
+    r = auto(data, 4, candidates=("stats", "combo"))
+    pd.testing.assert_frame_equal(r.forecasts, expected.forecasts, check_exact=True)
+    assert r.exit_code == 0

@@ -455,6 +455,15 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
     return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
 
 
+def _together(step, *args) -> dict:
+    """``step(*args)``, a chunk's work done together; should it fail, nothing (each series then
+    does that work alone, where a failure stays its own: one series never stops the others)."""
+    try:
+        return step(*args)
+    except Exception:  # noqa: BLE001
+        return {}
+
+
 def _why(err: Exception) -> str:
     return str(err) if isinstance(err, (LstmtuneError, ValueError)) else f"{type(err).__name__}: {err}"
 
@@ -569,10 +578,10 @@ def auto(
         if wanted and (time_budget is None or time.perf_counter() - t0 < time_budget):
             if progress:
                 progress(chunk[0][1], f"LSTM backtests of {len(chunk)} series, trained together", chunk[0][0], len(frames))
-            fitted = _prefit([(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, settings, windows)
+            fitted = _together(_prefit, [(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, settings, windows)
         if progress:
             progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], len(frames))
-        stats_done = _stats_together([(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, windows, settings.levels)
+        stats_done = _together(_stats_together, [(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, windows, settings.levels)
         scored = []
         for i, uid, frame, v in chunk:
             report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
@@ -583,8 +592,8 @@ def auto(
                 finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
         if progress and scored:
             progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], len(frames))
-        finals = _final_fits([sc for _, _, sc in scored], horizon, settings)
-        stats_finals = _stats_finals([sc for _, _, sc in scored], horizon, settings.levels)
+        finals = _together(_final_fits, [sc for _, _, sc in scored], horizon, settings)
+        stats_finals = _together(_stats_finals, [sc for _, _, sc in scored], horizon, settings.levels)
         for i, v, sc in scored:
             try:
                 fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals, stats_finals.get(sc.uid))

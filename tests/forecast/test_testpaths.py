@@ -74,3 +74,22 @@ def test_a_redrawn_report_reuses_figures_drawn_from_the_same_data(finished, monk
     with pytest.raises(FileNotFoundError):  # a stale key: that figure is drawn again (by the stub, which writes nothing)
         study.report(out)
     assert drawn == ["series_plot"]
+
+
+def test_a_rerun_of_the_same_study_reads_its_test_forecasts_back_and_a_changed_one_recomputes(tmp_path, monkeypatch):
+    raw = {"name": "rr", "model": {"units": 1, "batch_size": 4}, "grid": {"epochs": [15]}, "runs": {"mode": "summary", "repeats": 2}}
+    first = study.run(spec_mod.from_dict(raw), tmp_path / "run")
+    table = pd.read_csv(tmp_path / "run" / "test_forecasts.csv")
+    real = testpaths.compute
+
+    def no_retraining(*args, **kwargs):
+        raise AssertionError("a rerun of the same study retrained its configuration")
+
+    monkeypatch.setattr(testpaths, "compute", no_retraining)
+    study.run(spec_mod.from_dict(raw), tmp_path / "run")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "run" / "test_forecasts.csv"), table, check_exact=True)
+    calls = []
+    monkeypatch.setattr(testpaths, "compute", lambda *a, **k: calls.append(1) or real(*a, **k))
+    study.run(spec_mod.from_dict({**raw, "seed": 7}), tmp_path / "run")  # another seed: other networks, computed afresh
+    assert calls == [1]
+    assert first.analysis is not None

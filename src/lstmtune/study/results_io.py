@@ -31,12 +31,18 @@ from lstmtune.study.results import StudyResults
 
 
 def environment() -> dict:
-    import jax
+    """Versions, platform and JAX's devices. A process that has not imported JAX (a rerun that
+    trained nothing) does not import it for this: ``devices`` then says so."""
+    if "jax" in sys.modules:
+        import jax
 
+        devices = [str(d) for d in jax.devices()]
+    else:
+        devices = "not queried: nothing was trained by this process"
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "devices": [str(d) for d in jax.devices()],
+        "devices": devices,
         "versions": {p: version(p) for p in ("lstmtune", "jax", "jaxlib", "optax", "numpy", "pandas", "scipy")},
     }
 

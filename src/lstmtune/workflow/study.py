@@ -108,9 +108,11 @@ def run(
     wall = time.perf_counter() - t0  # up to the outputs: recorded in them
     results.timings["wall_s"] = wall
     _keep_first_timings(results, out)
-    paths = _test_paths(results, analysis)
+    key = _test_key(results, analysis)
+    paths = _test_paths(results, analysis, out if _stamped_key(out) == key else None)  # a rerun of the same study reads them back
     with atomic_outputs(out) as tmp:
         results_io.write(results, tmp)
+        _stamp_key(tmp, key)
         analysis_mod.combined_table(analysis, results.points).to_csv(tmp / "summary.csv", index_label="config")
         if paths is not None:
             paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
@@ -119,6 +121,36 @@ def run(
 
 
 TEST_FORECASTS = "test_forecasts.csv"
+TEST_KEY = "test_forecasts_key"  # in environment.json: what test_forecasts.csv was computed from
+
+
+def _test_key(results: StudyResults, analysis: analysis_mod.Analysis) -> str:
+    """What the test-period forecasts depend on: the data and every setting (the study's
+    fingerprint), the configuration chosen, and this version of lstmtune."""
+    from lstmtune._version import __version__
+    from lstmtune.study import identity
+
+    study, label, _ = analysis.best_overall()
+    return identity.digest({"study": identity.fingerprint(results.spec, results.series), "chosen": [study, label], "lstmtune": __version__})
+
+
+def _stamped_key(out: Path) -> str | None:
+    """The key of the test forecasts a finished run in ``out`` wrote, if any."""
+    import json
+
+    try:
+        return json.loads((Path(out) / "environment.json").read_text()).get(TEST_KEY)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _stamp_key(directory: Path, key: str) -> None:
+    import json
+
+    env = Path(directory) / "environment.json"
+    meta = json.loads(env.read_text())
+    meta[TEST_KEY] = key
+    env.write_text(json.dumps(meta, indent=2))
 
 
 def _test_paths(results: StudyResults, analysis: analysis_mod.Analysis, directory: Path | None = None):

@@ -132,18 +132,25 @@ def _combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str, lev
             table[f"{into}-{side}-{level}"] = agg([table[f"{n}-{side}-{level}"] for n in names])
 
 
-def _plan(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, windows: int) -> tuple[list[pd.Timestamp], pd.DataFrame]:
-    """A series' backtest cutoffs, and the observations before the first (what its candidate
-    space is chosen from: no backtest outcome)."""
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """A series' backtest cutoffs and its candidates, chosen once from the observations before
+    the first cutoff (no backtest outcome shapes them)."""
+
+    cutoffs: list
+    stats: tuple  # statistical models ((): not wanted)
+    neural: list  # (name, config, transform, family) of its LSTM and hybrid candidates ([]: not wanted)
+
+
+def _plan(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings, windows: int) -> _Plan:
+    from lstmtune.selection import statistical
+
     cutoffs = _cutoffs(frame, horizon, _windows(len(frame), horizon, verdict.season, windows))
-    return cutoffs, frame[frame["ds"] <= cutoffs[0]]
-
-
-def _neural_space(frame, verdict, horizon, families, settings, windows):
-    """``(cutoffs, [(name, config, transform, family)])``: a series' LSTM and hybrid candidates among ``families``."""
-    cutoffs, before = _plan(frame, verdict, horizon, windows)
+    y = frame.loc[frame["ds"] <= cutoffs[0], "y"].to_numpy(dtype=np.float64)
+    stats = statistical.models_for(y, verdict.freq, verdict.season) if ("stats" in families or "combo" in families) else ()
     wanted = [f for f in NEURAL if f in families]
-    return cutoffs, [c for c in lstm.space(before["y"].to_numpy(dtype=np.float64), verdict.season, settings) if c[3] in wanted]
+    neural = [c for c in lstm.space(y, verdict.season, settings) if c[3] in wanted] if wanted else []
+    return _Plan(cutoffs, stats, neural)
 
 
 PREFIT_SERIES = 64
@@ -160,49 +167,56 @@ def _prefit_series() -> int:
         raise LstmtuneError(f"LSTMTUNE_PREFIT_SERIES must be a positive whole number, got {os.environ['LSTMTUNE_PREFIT_SERIES']!r}") from None
 
 
-def _stats_together(items, horizon: int, families, windows: int, levels=(80, 95)) -> dict:
-    """The statistical backtests of the series ``items`` (``(uid, frame, verdict)``), in one
-    statsforecast call per (models, frequency, season, windows), its processes on every core:
-    ``uid -> (cross-validation table, models)``. A group where a model fails is left out (its
-    series are then backtested alone, and the failure named there)."""
+def _over_panel(groups: dict, call) -> dict:
+    """``call(key, data, n_jobs) -> (table, failed)`` once per group of series (``key -> [(uid,
+    frame)]``) of at least two, its processes on every core: ``uid -> (key, its rows)``. A group
+    that fails, or where a model fails, is left out (its series then do that work alone, and
+    a failure is named there)."""
     import os
 
-    from lstmtune.selection import statistical
-
-    if "stats" not in families and "combo" not in families:
-        return {}
-    groups: dict = {}
-    for uid, frame, verdict in items:
-        cutoffs, before = _plan(frame, verdict, horizon, windows)
-        names = statistical.models_for(before["y"].to_numpy(), verdict.freq, verdict.season)
-        groups.setdefault((names, verdict.freq, verdict.season, len(cutoffs)), []).append((uid, frame))
     out = {}
-    for (names, freq, m, w), members in groups.items():
+    for key, members in groups.items():
         if len(members) < 2:
             continue
         data = pd.concat([f[["unique_id", "ds", "y"]] for _, f in members], ignore_index=True)
         try:
-            bt, failed = statistical.backtest(data, horizon, w, freq, m, levels=levels, names=names, n_jobs=min(len(members), os.cpu_count() or 1))
+            table, failed = call(key, data, min(len(members), os.cpu_count() or 1))
         except Exception:  # noqa: BLE001 - each series alone, later
             continue
         if failed:
             continue
-        for uid, part in bt.groupby("unique_id", sort=False):
-            out[uid] = (part.reset_index(drop=True), names)
+        for uid, part in table.groupby("unique_id", sort=False):
+            out[uid] = (key, part.reset_index(drop=True))
     return out
 
 
-def _prefit(items, horizon: int, families, settings: lstm.Settings, windows: int) -> dict:
+def _stats_together(items, horizon: int, levels=(80, 95)) -> dict:
+    """The statistical backtests of the series ``items`` (``(uid, frame, verdict, plan)``), one
+    statsforecast call per (models, frequency, season, windows): ``uid -> (cross-validation table, models)``."""
+    from lstmtune.selection import statistical
+
+    groups: dict = {}
+    for uid, frame, verdict, plan in items:
+        if plan.stats:
+            groups.setdefault((plan.stats, verdict.freq, verdict.season, len(plan.cutoffs)), []).append((uid, frame))
+
+    def call(key, data, n_jobs):
+        names, freq, m, w = key
+        return statistical.backtest(data, horizon, w, freq, m, levels=levels, names=names, n_jobs=n_jobs)
+
+    return {uid: (part, key[0]) for uid, (key, part) in _over_panel(groups, call).items()}
+
+
+def _prefit(items, horizon: int, settings: lstm.Settings) -> dict:
     """Every LSTM and hybrid candidate's backtest fits of the series ``items`` (``(uid, frame,
-    verdict)``), trained together: ``(uid, name) -> [model or error per cutoff]``."""
+    verdict, plan)``), trained together: ``(uid, name) -> [model or error per cutoff]``."""
     from lstmtune.forecast import batch
 
     keys, jobs = [], []
-    for uid, frame, verdict in items:
-        cutoffs, space = _neural_space(frame, verdict, horizon, families, settings, windows)
-        for name, config, transform, _ in space:
+    for uid, frame, verdict, plan in items:
+        for name, config, transform, _ in plan.neural:
             try:
-                part = lstm.backtest_jobs(frame, cutoffs, horizon, name, config, settings, transform, verdict.season)
+                part = lstm.backtest_jobs(frame, plan.cutoffs, horizon, name, config, settings, transform, verdict.season)
             except (LstmtuneError, ValueError):
                 continue  # backtested (and named) alone later
             keys.append(((uid, name), len(part)))
@@ -239,22 +253,22 @@ def _base_backtests(frame: pd.DataFrame, cutoffs, horizon: int) -> pd.DataFrame:
 
 
 def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
-           windows: int, lstm_allowed: bool, on_candidate: Callable[[str], None], fitted: dict | None = None, stats_done=None) -> _Scored:
+           plan: _Plan, lstm_allowed: bool, on_candidate: Callable[[str], None], fitted: dict | None = None, stats_done=None) -> _Scored:
     """Backtest every candidate of one good series and choose; ``fitted``: its LSTM backtest
     models trained beforehand (:func:`_prefit`). The statistical models are backtested only
     where they are candidates or members of one (``stats``, ``combo``)."""
     from lstmtune.selection import statistical
 
     m, freq = verdict.season, verdict.freq
-    cutoffs, before = _plan(frame, verdict, horizon, windows)
+    cutoffs = plan.cutoffs
     notes, stats = [], []
     if stats_done is not None:  # backtested with other series (_stats_together)
         bt, names = stats_done
         stats = [n for n in names if n in bt.columns]
         bt = bt.drop(columns=["unique_id"])
-    elif "stats" in families or "combo" in families:
+    elif plan.stats:
         on_candidate("statistical models")
-        names = statistical.models_for(before["y"].to_numpy(), freq, m)
+        names = plan.stats
         bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, len(cutoffs), freq, m, levels=settings.levels, names=names)
         notes += failed
         stats = [n for n in names if n in bt.columns]
@@ -265,7 +279,7 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
     lstm_names, lstm_scores = {}, {}
     wanted = [f for f in NEURAL if f in families]
     if wanted and lstm_allowed:
-        for name, config, transform, family in _neural_space(frame, verdict, horizon, families, settings, windows)[1]:
+        for name, config, transform, family in plan.neural:
             on_candidate(name)
             try:
                 part, lstm_scores[name] = lstm.backtest(frame, cutoffs, horizon, name, config, settings, transform, m, (fitted or {}).get((uid, name)))
@@ -334,31 +348,20 @@ def _stats_needed(sc: _Scored) -> tuple[str, ...] | None:
 
 def _stats_finals(scored: Sequence[_Scored], horizon: int, levels=(80, 95)) -> dict:
     """The final statistical forecasts of the series ``scored``, one statsforecast call per
-    (models, frequency, season) over every core: ``uid -> {models: table}`` (a group where a
-    model fails is left out: its series are then forecast alone)."""
-    import os
-
+    (models, frequency, season): ``uid -> {models: table}``."""
     from lstmtune.selection import statistical
 
     groups: dict = {}
     for sc in scored:
         names = _stats_needed(sc)
         if names:
-            groups.setdefault((names, sc.freq, sc.m), []).append(sc)
-    out = {}
-    for (names, freq, m), members in groups.items():
-        if len(members) < 2:
-            continue
-        data = pd.concat([sc.frame[["unique_id", "ds", "y"]] for sc in members], ignore_index=True)
-        try:
-            table, failed = statistical.forecast(data, horizon, freq, m, levels=levels, names=names, n_jobs=min(len(members), os.cpu_count() or 1))
-        except Exception:  # noqa: BLE001 - each series alone, later
-            continue
-        if failed:
-            continue
-        for uid, part in table.groupby("unique_id", sort=False):
-            out[uid] = {names: part.reset_index(drop=True)}
-    return out
+            groups.setdefault((names, sc.freq, sc.m), []).append((sc.uid, sc.frame))
+
+    def call(key, data, n_jobs):
+        names, freq, m = key
+        return statistical.forecast(data, horizon, freq, m, levels=levels, names=names, n_jobs=n_jobs)
+
+    return {uid: {key[0]: part} for uid, (key, part) in _over_panel(groups, call).items()}
 
 
 def _finish(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | None = None, stats_tables: dict | None = None):
@@ -569,7 +572,10 @@ def auto(
         if v.status in ("fallback", "constant"):
             finished(i, _fallback_slot(uid, frame, v, horizon, v.reason, v.status, settings.levels))
             continue
-        good.append((i, uid, frame, v))
+        try:
+            good.append((i, uid, frame, v, _plan(frame, v, horizon, candidates, settings, windows)))
+        except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
+            finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
     wanted = [f for f in NEURAL if f in candidates]
     step = _prefit_series()
     for first in range(0, len(good), step):
@@ -578,16 +584,16 @@ def auto(
         if wanted and (time_budget is None or time.perf_counter() - t0 < time_budget):
             if progress:
                 progress(chunk[0][1], f"LSTM backtests of {len(chunk)} series, trained together", chunk[0][0], len(frames))
-            fitted = _together(_prefit, [(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, settings, windows)
+            fitted = _together(_prefit, [item[1:] for item in chunk], horizon, settings)
         if progress:
             progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], len(frames))
-        stats_done = _together(_stats_together, [(uid, frame, v) for _, uid, frame, v in chunk], horizon, candidates, windows, settings.levels)
+        stats_done = _together(_stats_together, [item[1:] for item in chunk], horizon, settings.levels)
         scored = []
-        for i, uid, frame, v in chunk:
+        for i, uid, frame, v, plan in chunk:
             report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
             lstm_allowed = time_budget is None or time.perf_counter() - t0 < time_budget
             try:
-                scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, windows, lstm_allowed, report, fitted, stats_done.get(uid))))
+                scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, lstm_allowed, report, fitted, stats_done.get(uid))))
             except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
                 finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
         if progress and scored:

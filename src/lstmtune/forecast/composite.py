@@ -23,10 +23,11 @@ import pandas as pd
 
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative, value_columns
+from lstmtune.forecast import manifest as manifest_file
 
 KIND = "lstmtune-composite"
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
+MANIFEST = manifest_file.MANIFEST
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,24 +87,23 @@ class Transform:
         return cls(bool(d["log"]), None if cycle is None else np.asarray(cycle, dtype=np.float64), int(d["m"]))
 
 
-def is_auto_model(directory) -> bool:
-    """Whether ``directory`` holds a model only ``lstmtune auto`` writes (statistical, direct or composite)."""
+def _loaders() -> dict:
+    """Manifest kind -> loader, for the kinds only ``lstmtune auto`` writes."""
     from lstmtune.forecast import direct, statmodel
 
-    return statmodel.is_statistical(directory) or direct.is_direct(directory) or is_composite(directory)
+    return {statmodel.KIND: statmodel.load, direct.KIND: direct.load, KIND: load}
+
+
+def is_auto_model(directory) -> bool:
+    """Whether ``directory`` holds a model only ``lstmtune auto`` writes (statistical, direct or composite)."""
+    return manifest_file.kind_of(directory) in _loaders()
 
 
 def load_any(directory):
     """The model in ``directory``, whatever its kind (each checks its own files)."""
-    from lstmtune.forecast import direct, forecaster, statmodel
+    from lstmtune.forecast import forecaster
 
-    if statmodel.is_statistical(directory):
-        return statmodel.load(directory)
-    if direct.is_direct(directory):
-        return direct.load(directory)
-    if is_composite(directory):
-        return load(directory)
-    return forecaster.load(directory)
+    return _loaders().get(manifest_file.kind_of(directory), forecaster.load)(directory)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,10 +190,7 @@ def _save(directory, manifest: dict, members: dict) -> Path:
 
 def is_composite(directory) -> bool:
     """Whether ``directory`` holds a composite model (its manifest says so)."""
-    try:
-        return json.loads((Path(directory) / MANIFEST).read_text()).get("kind") == KIND
-    except (OSError, ValueError, AttributeError):
-        return False
+    return manifest_file.kind_of(directory) == KIND
 
 
 def load(directory):
@@ -203,12 +200,7 @@ def load(directory):
       LstmtuneError: a missing or unreadable manifest, another format, or a member that fails its own checks.
     """
     directory = Path(directory)
-    try:
-        m = json.loads((directory / MANIFEST).read_text())
-    except (OSError, ValueError) as err:
-        raise LstmtuneError(f"{directory}: not a readable model directory ({err})") from None
-    if m.get("kind") != KIND or m.get("format_version") != FORMAT_VERSION:
-        raise LstmtuneError(f"{directory / MANIFEST}: not a composite model of format {FORMAT_VERSION}")
+    m = manifest_file.read(directory, KIND, FORMAT_VERSION, "composite model")
     members = tuple(load_any(directory / name) for name in m.get("members", ()))
     if not members:
         raise LstmtuneError(f"{directory / MANIFEST}: no members")

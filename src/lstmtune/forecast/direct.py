@@ -33,10 +33,11 @@ from lstmtune.data.problem import Counts, Framing, Problem
 from lstmtune.data.series import dates_after
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast import intervals
+from lstmtune.forecast import manifest as manifest_file
 
 KIND = "lstmtune-direct"
 FORMAT_VERSION = 1
-MANIFEST, WEIGHTS = "manifest.json", "weights.safetensors"
+MANIFEST, WEIGHTS = manifest_file.MANIFEST, "weights.safetensors"
 RECENT = 120  # observations kept with the model (at least the interval + lags a forecast reads)
 MIN_WINDOWS = 8
 
@@ -259,10 +260,7 @@ def assemble(history: pd.Series, spec: Spec, seeds: Sequence[int], problem: Prob
 
 def is_direct(directory) -> bool:
     """Whether ``directory`` holds a direct model (its manifest says so)."""
-    try:
-        return json.loads((Path(directory) / MANIFEST).read_text()).get("kind") == KIND
-    except (OSError, ValueError, AttributeError):
-        return False
+    return manifest_file.kind_of(directory) == KIND
 
 
 def load(directory) -> DirectForecaster:
@@ -274,13 +272,11 @@ def load(directory) -> DirectForecaster:
     from safetensors.numpy import load_file
 
     directory = Path(directory)
+    m = manifest_file.read(directory, KIND, FORMAT_VERSION, "direct model")
     try:
-        m = json.loads((directory / MANIFEST).read_text())
         raw = (directory / WEIGHTS).read_bytes()
-    except (OSError, ValueError) as err:
+    except OSError as err:
         raise LstmtuneError(f"{directory}: not a readable model directory ({err})") from None
-    if m.get("kind") != KIND or m.get("format_version") != FORMAT_VERSION:
-        raise LstmtuneError(f"{directory / MANIFEST}: not a direct model of format {FORMAT_VERSION}")
     if hashlib.sha256(raw).hexdigest() != m["weights"]["sha256"]:
         raise LstmtuneError(f"{directory / WEIGHTS}: checksum differs from the manifest's (the file was changed or damaged)")
     try:

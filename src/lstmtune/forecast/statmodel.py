@@ -21,10 +21,11 @@ import pandas as pd
 
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
+from lstmtune.forecast import manifest as manifest_file
 
 KIND = "statsforecast"
 FORMAT_VERSION = 1
-MANIFEST, DATA = "manifest.json", "data.json"
+MANIFEST, DATA = manifest_file.MANIFEST, "data.json"
 MEDIAN = "StatsMedian"
 
 
@@ -90,10 +91,7 @@ class StatModel:
 
 def is_statistical(directory) -> bool:
     """Whether ``directory`` holds a statistical model (its manifest says so)."""
-    try:
-        return json.loads((Path(directory) / MANIFEST).read_text()).get("kind") == KIND
-    except (OSError, ValueError, AttributeError):
-        return False
+    return manifest_file.kind_of(directory) == KIND
 
 
 def load(directory) -> StatModel:
@@ -104,13 +102,11 @@ def load(directory) -> StatModel:
         not match the manifest's checksum.
     """
     directory = Path(directory)
+    m = manifest_file.read(directory, KIND, FORMAT_VERSION, "statistical model")
     try:
-        m = json.loads((directory / MANIFEST).read_text())
         raw = (directory / DATA).read_bytes()
-    except (OSError, ValueError) as err:
+    except OSError as err:
         raise LstmtuneError(f"{directory}: not a readable model directory ({err})") from None
-    if m.get("kind") != KIND or m.get("format_version") != FORMAT_VERSION:
-        raise LstmtuneError(f"{directory / MANIFEST}: not a statistical model of format {FORMAT_VERSION}")
     if hashlib.sha256(raw).hexdigest() != m.get("data_sha256"):
         raise LstmtuneError(f"{directory / DATA}: does not match the manifest's checksum (corrupted or replaced)")
     d = json.loads(raw)

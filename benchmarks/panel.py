@@ -6,9 +6,12 @@ each statsforecast model see only the rest; MASE on the held-out points is scale
 in-sample seasonal naive error of the training part. Prints a table and writes
 benchmarks/panel_results.json.
 
-Usage: python benchmarks/panel.py [--set dev|check] [--quick] [--windows N]   (--set check: the
-check set, vega_datasets' series, scored once a change is settled; --quick: 5 series, stats
-candidates only; --windows: backtest windows per series, default auto's)
+Usage: python benchmarks/panel.py [--set dev|check] [--quick] [--windows N] [--as-panel]
+(--set check: the check set, vega_datasets' series, scored once a change is settled; --quick:
+5 series, stats candidates only; --windows: backtest windows per series, default auto's;
+--as-panel: auto is called once per group of series of one frequency and horizon, as a user
+with a panel file would, with its global LSTMs on (global_lstm=True), so that they learn
+across the group; otherwise once per series)
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ def _mase(actual, forecast, train, m):
     return float(np.mean(np.abs(actual - forecast)) / scale)
 
 
-def main(quick: bool = False, windows: int | None = None, which: str = "dev") -> dict:
+def main(quick: bool = False, windows: int | None = None, which: str = "dev", as_panel: bool = False) -> dict:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
@@ -90,6 +93,19 @@ def main(quick: bool = False, windows: int | None = None, which: str = "dev") ->
     panel = panel[:5] if quick else panel
     rows, times = [], {}
     runs = {"auto": ("lstm", "hybrid", "stats", "combo"), "auto --candidates lstm": ("lstm",)} if not quick else {"auto --candidates stats": ("stats", "combo")}
+    kwargs = {} if windows is None else {"windows": windows}
+    together: dict = {}  # (label, uid) -> forecasts of auto called on the series' group
+    if as_panel:
+        groups: dict = {}
+        for uid, frame, h, freq in panel:
+            groups.setdefault((h, freq), []).append(frame.iloc[:-h].assign(unique_id=uid))
+        for label, fams in runs.items():
+            for (h, _), parts in groups.items():
+                t0 = time.perf_counter()
+                r = auto(pd.concat(parts, ignore_index=True), h, candidates=fams, global_lstm=True, **kwargs)
+                times[label] = times.get(label, 0.0) + time.perf_counter() - t0
+                for uid, fc in r.forecasts.groupby("unique_id", sort=False):
+                    together[(label, uid)] = fc.reset_index(drop=True)
     for uid, frame, h, freq in panel:
         m = {"MS": 12, "QS": 4, "YS": 1}[freq]
         train, test = frame.iloc[:-h], frame.iloc[-h:]
@@ -97,10 +113,12 @@ def main(quick: bool = False, windows: int | None = None, which: str = "dev") ->
         row = {"unique_id": uid, "h": h, "n": len(train)}
         data = train.assign(unique_id=uid)
         for label, fams in runs.items():
-            t0 = time.perf_counter()
-            r = auto(data, h, candidates=fams) if windows is None else auto(data, h, candidates=fams, windows=windows)
-            times[label] = times.get(label, 0.0) + time.perf_counter() - t0
-            fc = r.forecasts
+            if as_panel:
+                fc = together[(label, uid)]
+            else:
+                t0 = time.perf_counter()
+                fc = auto(data, h, candidates=fams, **kwargs).forecasts
+                times[label] = times.get(label, 0.0) + time.perf_counter() - t0
             row[label] = _mase(y_test, fc["mean"].to_numpy(), y_train, m)
             row[f"{label} model"] = fc["model"].iloc[0]
             if label == "auto":
@@ -142,7 +160,8 @@ if __name__ == "__main__":
     quick = "--quick" in sys.argv
     windows = int(sys.argv[sys.argv.index("--windows") + 1]) if "--windows" in sys.argv else None
     which = sys.argv[sys.argv.index("--set") + 1] if "--set" in sys.argv else "dev"
-    result = main(quick, windows, which)
+    as_panel = "--as-panel" in sys.argv
+    result = main(quick, windows, which, as_panel)
     if not quick:
-        name = ("panel_results" if which == "dev" else f"panel_results_{which}") + ("" if windows is None else f"_w{windows}") + ".json"
+        name = ("panel_results" if which == "dev" else f"panel_results_{which}") + ("" if windows is None else f"_w{windows}") + ("_as_panel" if as_panel else "") + ".json"
         Path(__file__).with_name(name).write_text(json.dumps(result, indent=1, default=str))

@@ -430,13 +430,16 @@ def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write
 def test_a_panel_gives_each_series_what_it_gets_alone(monkeypatch):
     """Series trained together (one stacked population per shape, statsforecast over the panel
     in its processes) give each series bit for bit what it gets alone, whatever the chunking."""
+    from lstmtune.auto import globalnet
     from lstmtune.auto import run as auto_run
 
     frames = [_monthly("a", 60, 11), _monthly("b", 72, 12, level=50.0), _monthly("c", 66, 13, level=80.0)]
     settings = lstm.Settings(epochs=10, seeds=2)
-    together = auto(pd.concat(frames), 4, settings=settings)
+    together = auto(pd.concat(frames), 4, settings=settings, global_lstm=False)  # a global network learns from the panel (below)
+    monkeypatch.setattr(globalnet, "MIN_SERIES", 3)
+    with_global = auto(pd.concat(frames), 4, settings=settings, global_lstm=True)
     monkeypatch.setattr(auto_run, "PREFIT_SERIES", 2)
-    chunked = auto(pd.concat(frames), 4, settings=settings)
+    chunked = auto(pd.concat(frames), 4, settings=settings, global_lstm=False)
     stats_only = auto(pd.concat(frames), 4, candidates=("stats", "combo"))  # final statistical forecasts over the panel too
     for f in frames:
         uid = f["unique_id"].iloc[0]
@@ -448,6 +451,72 @@ def test_a_panel_gives_each_series_what_it_gets_alone(monkeypatch):
             pd.testing.assert_frame_equal(mine, alone.forecasts, check_exact=True)
             bt = r.backtests[r.backtests["unique_id"] == uid].reset_index(drop=True)
             pd.testing.assert_frame_equal(bt[alone.backtests.columns], alone.backtests, check_exact=True)
+        # beside the global candidates, every local one is still backtested bit for bit as alone
+        bt = with_global.backtests[with_global.backtests["unique_id"] == uid].reset_index(drop=True)
+        assert any(c.startswith("GlobalLSTM(") for c in bt.columns) and not any(c.startswith("GlobalLSTM(") for c in alone.backtests.columns)
+        local = [c for c in alone.backtests.columns if not c.split("-")[0].startswith(("Ensemble(", "Combo(", "Pool("))]  # combinations may take global members
+        pd.testing.assert_frame_equal(bt[local], alone.backtests[local], check_exact=True)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_global_lstms_learn_from_every_series_before_each_ones_own_cutoffs(tmp_path):
+    """A window's global network is trained on each series up to that series' cutoff of the
+    same rank (a shorter series: its first), the final one on everything; the candidate is
+    scored per series on the same backtests and a chosen one is saved like any direct model."""
+    from lstmtune.auto import globalnet
+    from lstmtune.auto import run as auto_run
+    from lstmtune.data import panel
+
+    frames = [_monthly("a", 72, 41), _monthly("b", 60, 42, level=500.0), _monthly("c", 40, 43, level=20.0), _monthly("d", 50, 44, level=60.0)]
+    settings = lstm.Settings(epochs=10, seeds=2)
+    items = []
+    for f in frames:
+        v = panel.triage(f, 4)
+        items.append((f["unique_id"].iloc[0], f, v, auto_run._plan(f, v, 4, ("lstm",), settings, 2)))
+    extra, backtests, finals = globalnet.fit(items, 4, settings)
+    names = [n for n, _ in globalnet.specs([f for f in frames], [it[3] for it in items], 12, 4, settings)]
+    assert names == ["GlobalLSTM(d=1,lags=12)", "GlobalLSTM(d=12,lags=12)"]
+    for uid, f, _, plan in items:
+        assert [e[0] for e in extra[uid]] == names
+        for name in names:
+            got = backtests[(uid, name)]
+            assert [np.datetime64(m.dates[-1]) for m in got] == [np.datetime64(c) for c in plan.cutoffs]
+            assert np.datetime64(finals[(uid, name)].dates[-1]) == np.datetime64(f["ds"].iloc[-1])
+            assert finals[(uid, name)].info["pooled_series"] == 4
+    # the windows from the end share one network across series; the final one differs from them
+    k = backtests[("a", names[0])][-1].params.dense.kernel
+    np.testing.assert_array_equal(k, backtests[("c", names[0])][-1].params.dense.kernel)
+    assert not np.array_equal(k, finals[("a", names[0])].params.dense.kernel)
+    r = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, global_lstm=True)
+    board = r.leaderboard
+    assert set(board.loc[board["candidate"].isin(names), "unique_id"]) == {"a", "b", "c", "d"}
+    three = auto(pd.concat(frames[:3]), 4, candidates=("lstm",), settings=settings, global_lstm=True)  # fewer than globalnet.MIN_SERIES
+    assert not three.leaderboard["candidate"].str.startswith("GlobalLSTM(").any()
+    assert np.isfinite(board.loc[board["candidate"].isin(names), "mase"]).all()
+    off = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings)  # off by default
+    assert not off.leaderboard["candidate"].str.startswith("GlobalLSTM(").any()
+    # a global model saved as auto saves it forecasts what auto's final forecast is
+    table, model = lstm.forecast(frames[1], 4, names[1], None, settings, None, None, 12, finals[("b", names[1])])
+    model.save(tmp_path / "g")
+    from lstmtune.forecast import composite
+
+    back = composite.load_any(tmp_path / "g").forecast(4)
+    np.testing.assert_allclose(back["mean"].to_numpy(), table[names[1]].to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_with_global_lstms_a_checkpoint_is_reused_only_for_the_same_panel(tmp_path, monkeypatch):
+    from lstmtune.auto import globalnet
+
+    monkeypatch.setattr(globalnet, "MIN_SERIES", 2)
+    frames = [_monthly("a", 60, 51), _monthly("b", 66, 52, level=40.0)]
+    settings = lstm.Settings(epochs=5, seeds=1)
+    first = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    again = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    assert (first.resumed, again.resumed) == (0, 2) and first.leaderboard["candidate"].str.startswith("GlobalLSTM(").any()
+    pd.testing.assert_frame_equal(again.forecasts, first.forecasts, check_exact=True)
+    frames[1] = frames[1].assign(y=frames[1]["y"] + 1.0)  # b changed: a's global networks change too
+    assert auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True).resumed == 0
 
 
 def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_changed(tmp_path):
@@ -564,3 +633,58 @@ def test_a_failure_of_the_work_done_together_falls_back_to_each_series_alone(mon
     r = auto(data, 4, candidates=("stats", "combo"))
     pd.testing.assert_frame_equal(r.forecasts, expected.forecasts, check_exact=True)
     assert r.exit_code == 0
+
+
+def test_a_pools_members_in_each_window_are_the_best_on_the_other_windows():
+    """Pool(top3)'s backtest in a window is the mean of the three candidates of lowest mean MASE
+    over the other windows, never chosen on the window it is scored on."""
+    from lstmtune.auto import run as auto_run
+    from lstmtune.auto import score
+
+    frame = _monthly("a", 72, 61)
+    cutoffs = list(frame["ds"].iloc[[47, 59]])
+    rng = np.random.default_rng(0)
+    bt = auto_run._base_backtests(frame, cutoffs, 12)
+    names = ["m1", "m2", "m3", "m4", "m5"]
+    for k, n in enumerate(names):
+        bt[n] = bt["y"] + rng.normal(0, 1 + k, len(bt)) * np.where(bt["cutoff"] == cutoffs[0], 1.0, 5.0 - k)
+        for level in (80, 95):
+            bt[f"{n}-lo-{level}"], bt[f"{n}-hi-{level}"] = bt[n] - 1.0, bt[n] + 1.0
+    assert auto_run._add_pool(bt, frame, names, auto_run.POOL, 12)
+    per_window = {n: score.scaled_errors(bt, frame, n, 12)[1] for n in names}
+    for k, cutoff in enumerate(cutoffs):
+        other = 1 - k
+        top = sorted(names, key=lambda n: per_window[n][other])[:3]
+        rows = bt["cutoff"] == cutoff
+        np.testing.assert_allclose(bt.loc[rows, auto_run.POOL], bt.loc[rows, top].mean(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(bt.loc[rows, f"{auto_run.POOL}-hi-95"], bt.loc[rows, top].mean(axis=1) + 1.0, rtol=1e-12)
+    assert not auto_run._add_pool(bt[bt["cutoff"] == cutoffs[0]].copy(), frame, names, auto_run.POOL, 12)  # one window: no pool
+    assert not auto_run._add_pool(bt, frame, names[:2], auto_run.POOL, 12)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_a_chosen_pool_forecasts_the_mean_of_its_members_and_is_saved(tmp_path):
+    from lstmtune.auto import run as auto_run
+    from lstmtune.data import panel
+    from lstmtune.forecast import composite
+
+    frame = _monthly("a", 60, 62)
+    settings = lstm.Settings(epochs=10, seeds=2)
+    v = panel.triage(frame, 4)
+    plan = auto_run._plan(frame, v, 4, auto_run.FAMILIES, settings, 2)
+    sc = auto_run._score("a", frame, v, 4, auto_run.FAMILIES, settings, plan, True, lambda stage: None)
+    board = sc.board.set_index("candidate")
+    assert board.loc[auto_run.POOL, "family"] == "combo" and board.loc[auto_run.POOL_LSTM, "family"] == "lstm"
+    for pool in (auto_run.POOL, auto_run.POOL_LSTM):
+        members = auto_run._pool_members(sc.board, pool)
+        assert len(members) == 3 and not set(members) & set(auto_run._combined_names())
+        if pool == auto_run.POOL_LSTM:
+            assert set(board.loc[members, "family"]) == {"lstm"}
+        chosen = auto_run.dataclasses.replace(sc, chosen=pool)
+        fc, *_, model = auto_run._finish(chosen, 4, settings)
+        singles = [auto_run._finish(auto_run.dataclasses.replace(sc, chosen=n), 4, settings)[0] for n in members]
+        np.testing.assert_allclose(fc["mean"].to_numpy(), np.mean([t["mean"].to_numpy() for t in singles], axis=0), rtol=1e-9)
+        np.testing.assert_allclose(fc["upper_95"].to_numpy(), np.mean([t["upper_95"].to_numpy() for t in singles], axis=0), rtol=1e-9)
+        model.save(tmp_path / pool)
+        back = composite.load_any(tmp_path / pool).forecast(4)
+        np.testing.assert_allclose(back["mean"].to_numpy(), fc["mean"].to_numpy(), rtol=1e-6)

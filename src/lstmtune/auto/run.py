@@ -1,8 +1,10 @@
 """``auto``: per series, triage, backtest every candidate on the same rolling origins, choose
 the lowest mean backtest MASE, forecast with it.
 
-Series are processed one after another (one population across series is the panels work);
-a bad series is named in the leaderboard and never stops the others.
+A panel is processed in chunks of series whose LSTM backtests, statistical backtests and
+final fits are each done together (bit for bit what each series gets alone); global LSTMs
+(:mod:`lstmtune.auto.globalnet`) are trained once over the whole panel before the chunks.
+A bad series is named in the leaderboard and never stops the others.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmtune.auto import lstm, score
+from lstmtune.auto import globalnet, lstm, score
 from lstmtune.data import panel
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
 
 FAMILIES = ("lstm", "hybrid", "stats", "combo")
 STATS_MEDIAN = "StatsMedian"
+POOL = "Pool(top3)"  # the three single candidates of lowest backtest MASE, averaged (family combo)
+POOL_LSTM = "Pool(top3 LSTM)"  # the three best single LSTMs, averaged (family lstm)
+POOL_SIZE = 3
 COMBO = "Combo(LSTM,StatsMedian)"  # the best LSTM or hybrid, averaged with the stats median
 LSTM_PAIR = "Ensemble(LSTM,DirectLSTM)"  # the best recursive and the best direct LSTM averaged (family lstm: no statistical model inside)
 NEURAL = ("lstm", "hybrid")
@@ -117,6 +122,47 @@ def _table(uid: str, ds, model: str, cols: dict, name: str, levels=(80, 95)) -> 
 
 def _median_column(table: pd.DataFrame, name: str) -> pd.Series:
     return table[f"{name}-median"] if f"{name}-median" in table.columns else table[name]
+
+
+def _combined_names() -> tuple[str, ...]:
+    return (STATS_MEDIAN, COMBO, LSTM_PAIR, POOL, POOL_LSTM)
+
+
+def _combo_member(board: pd.DataFrame) -> str | None:
+    """:data:`COMBO`'s network: the best LSTM or hybrid by backtest MASE, the pools (added after
+    it) aside."""
+    rows = board[board["family"].isin(NEURAL) & ~board["candidate"].isin((POOL, POOL_LSTM))]
+    return None if rows.empty else str(rows.iloc[0]["candidate"])
+
+
+def _pool_members(board: pd.DataFrame, into: str) -> list[str]:
+    """The members of ``into`` (a pool) for the final forecast: the :data:`POOL_SIZE` single
+    candidates (of family ``lstm`` for :data:`POOL_LSTM`) of lowest mean backtest MASE."""
+    rows = board[~board["candidate"].isin(_combined_names())]
+    if into == POOL_LSTM:
+        rows = rows[rows["family"] == "lstm"]
+    return [str(c) for c in rows["candidate"]][:POOL_SIZE]
+
+
+def _add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into: str, m: int, levels=(80, 95)) -> bool:
+    """Backtest a pool honestly, in place: in each window, the mean of the :data:`POOL_SIZE`
+    candidates of ``names`` with the lowest mean MASE over the *other* windows (a pool's members
+    are never chosen on the window it is scored on). False (nothing added) with fewer than two
+    windows or candidates than the pool holds."""
+    cutoffs = sorted(bt["cutoff"].unique())
+    names = [n for n in names if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
+    if len(cutoffs) < 2 or len(names) < POOL_SIZE:
+        return False
+    per_window = {n: score.scaled_errors(bt, frame, n, m)[1] for n in names}
+    parts = []
+    for k, cutoff in enumerate(cutoffs):
+        top = sorted(names, key=lambda n: (float(np.mean(np.delete(per_window[n], k))), n))[:POOL_SIZE]
+        part = bt[bt["cutoff"] == cutoff].copy()
+        _combine(part, top, into, "mean", levels)
+        parts.append(part[[c for c in part.columns if c == into or c.startswith(into + "-")]])
+    for c in parts[0].columns:
+        bt[c] = pd.concat(parts)[c]
+    return True
 
 
 def _combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str, levels=(80, 95)) -> None:
@@ -304,11 +350,18 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
         families_of[LSTM_PAIR] = "lstm"
         board = score.leaderboard(bt, frame, families_of, m, settings.levels)
     if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns and not board.empty:
-        best_lstm = board[board["family"].isin(NEURAL)]
-        if not best_lstm.empty:
-            _combine(bt, [best_lstm.iloc[0]["candidate"], STATS_MEDIAN], COMBO, "mean", settings.levels)
+        best_lstm = _combo_member(board)
+        if best_lstm is not None:
+            _combine(bt, [best_lstm, STATS_MEDIAN], COMBO, "mean", settings.levels)
             families_of[COMBO] = "combo"
             board = score.leaderboard(bt, frame, families_of, m, settings.levels)
+    singles = {n: f for n, f in families_of.items() if n not in _combined_names()}
+    pools = [(POOL, "combo", list(singles)), (POOL_LSTM, "lstm", [n for n, f in singles.items() if f == "lstm"])]
+    for into, family, names in pools:
+        if family in families and _add_pool(bt, frame, names, into, m, settings.levels):
+            families_of[into] = family
+    if any(p in families_of for p, _, _ in pools):
+        board = score.leaderboard(bt, frame, families_of, m, settings.levels)
     if board.empty:
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
     keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]]
@@ -319,7 +372,9 @@ def _networks_needed(sc: _Scored) -> list[str]:
     """The LSTM and hybrid candidates the chosen forecaster is made of (their final fits)."""
     if sc.chosen in sc.stats or sc.chosen == STATS_MEDIAN:
         return []
-    name = str(sc.board[sc.board["family"].isin(NEURAL)].iloc[0]["candidate"]) if sc.chosen == COMBO else sc.chosen
+    if sc.chosen in (POOL, POOL_LSTM):
+        return [n for n in _pool_members(sc.board, sc.chosen) if n in sc.lstm_names]
+    name = _combo_member(sc.board) if sc.chosen == COMBO else sc.chosen
     return list(_pair(sc.board)) if name == LSTM_PAIR else [name]
 
 
@@ -330,6 +385,8 @@ def _final_fits(scored: Sequence[_Scored], horizon: int, settings: lstm.Settings
     keys, jobs = [], []
     for sc in scored:
         for name in _networks_needed(sc):
+            if globalnet.is_global(name):
+                continue  # trained with its panel beforehand (globalnet.fit)
             config, transform = sc.lstm_names[name]
             try:
                 jobs.append(lstm.forecast_job(sc.frame, horizon, name, config, settings, transform, sc.m))
@@ -343,6 +400,9 @@ def _stats_needed(sc: _Scored) -> tuple[str, ...] | None:
     """The statistical models the chosen forecaster refits on every observation."""
     if sc.chosen in sc.stats:
         return (sc.chosen,)
+    if sc.chosen in (POOL, POOL_LSTM):
+        members = set(_pool_members(sc.board, sc.chosen))
+        return tuple(n for n in sc.stats if n in members) or None
     return tuple(sc.stats) if sc.chosen in (STATS_MEDIAN, COMBO) else None
 
 
@@ -417,13 +477,28 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
         model = _statmodel(uid, frame, chosen, m, freq, levels=settings.levels)
     elif chosen in lstm_names or chosen == LSTM_PAIR:
         t, model = lstm_table(chosen)
+    elif chosen in (POOL, POOL_LSTM):
+        members = _pool_members(board, chosen)
+        in_stats = [n for n in stats if n in members]
+        stat_table = stats_table(in_stats) if in_stats else None
+        t, models = None, []
+        for name in members:
+            if name in in_stats:
+                table, member = stat_table, _statmodel(uid, frame, name, m, freq, levels=settings.levels)
+            else:
+                table, member = lstm_table(name)
+            table = table[["ds", *[c for c in table.columns if c == name or c.startswith(name + "-")]]]
+            t = table if t is None else t.merge(table, on="ds")
+            models.append(_unclipped(member))
+        _combine(t, members, chosen, "mean", settings.levels)
+        model = Combination(tuple(models), "mean", uid, {"source": "lstmtune auto", "label": chosen, "members": members, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
     else:
         t = stats_table(stats)
         fitted = [n for n in stats if n in t.columns]
         _combine(t, fitted, STATS_MEDIAN, "median", settings.levels)
         model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=fitted, levels=settings.levels)
         if chosen == COMBO:
-            best_lstm = str(board[board["family"].isin(NEURAL)].iloc[0]["candidate"])
+            best_lstm = _combo_member(board)
             table, member = lstm_table(best_lstm)
             t = t.merge(table[["ds", *[c for c in table.columns if c == best_lstm or c.startswith(best_lstm + "-")]]], on="ds")
             _combine(t, [best_lstm, STATS_MEDIAN], COMBO, "mean", settings.levels)
@@ -504,6 +579,7 @@ def auto(
     progress: Callable[[str, str, int, int], None] | None = None,
     checkpoint=None,
     levels: Sequence[int] = (80, 95),
+    global_lstm: bool = False,
 ) -> AutoResult:
     """Forecast every series of a long frame (``unique_id, ds, y``) ``horizon`` steps ahead with
     the candidate of lowest mean backtest MASE.
@@ -523,6 +599,11 @@ def auto(
       checkpoint: a folder where each finished series is stored as its chunk ends, and read
         back instead of computed when its data and settings are the same
         (:mod:`lstmtune.auto.checkpoint`): an interrupted panel resumes where it stopped.
+      global_lstm: also offer global LSTMs (one network over the series of a frequency and
+        season, :mod:`lstmtune.auto.globalnet`) where a panel has enough such series; a series'
+        result then depends on the others (its checkpoint key holds the whole panel's data).
+        Off by default: on the check set they were chosen on four series and forecast all four
+        worse (docs/AUTO.md).
 
     Raises:
       LstmtuneError: a bad argument (horizon, candidates, missing columns).
@@ -549,6 +630,9 @@ def auto(
 
     shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
                "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__}
+    pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1
+    if pooling:  # a global network learns from every series: a series' result depends on the panel
+        shaping["panel"] = ckpt.series_key(data[["unique_id", "ds", "y"]].astype({"unique_id": str}), {})
     keys = [ckpt.series_key(frame, shaping) for _, frame in frames] if checkpoint is not None else []
     resumed = 0
 
@@ -577,6 +661,11 @@ def auto(
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
             finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
     wanted = [f for f in NEURAL if f in candidates]
+    pooled = ({}, {}, {})  # global candidates: uid -> their plan entries, (uid, name) -> backtest models, -> final model
+    if pooling and len(good) > 1 and (time_budget is None or time.perf_counter() - t0 < time_budget):
+        if progress:
+            progress(good[0][1], f"global LSTMs over {len(good)} series, trained together", good[0][0], len(frames))
+        pooled = _together(lambda *a: globalnet.fit(*a), [item[1:] for item in good], horizon, settings) or pooled
     step = _prefit_series()
     for first in range(0, len(good), step):
         chunk = good[first : first + step]
@@ -585,6 +674,7 @@ def auto(
             if progress:
                 progress(chunk[0][1], f"LSTM backtests of {len(chunk)} series, trained together", chunk[0][0], len(frames))
             fitted = _together(_prefit, [item[1:] for item in chunk], horizon, settings)
+        fitted = {**fitted, **{key: v for key, v in pooled[1].items() if key[0] in {item[1] for item in chunk}}}
         if progress:
             progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], len(frames))
         stats_done = _together(_stats_together, [item[1:] for item in chunk], horizon, settings.levels)
@@ -593,12 +683,14 @@ def auto(
             report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
             lstm_allowed = time_budget is None or time.perf_counter() - t0 < time_budget
             try:
+                plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
                 scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, lstm_allowed, report, fitted, stats_done.get(uid))))
             except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
                 finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
         if progress and scored:
             progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], len(frames))
         finals = _together(_final_fits, [sc for _, _, sc in scored], horizon, settings)
+        finals = {**finals, **{key: v for key, v in pooled[2].items() if key[0] in {sc.uid for _, _, sc in scored}}}
         stats_finals = _together(_stats_finals, [sc for _, _, sc in scored], horizon, settings.levels)
         for i, v, sc in scored:
             try:
@@ -625,4 +717,4 @@ def auto(
     return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models, resumed)
 
 
-__all__ = ["AutoResult", "COMBO", "FAMILIES", "LSTM_PAIR", "STATS_MEDIAN", "auto", "check_levels", "forecast_columns"]
+__all__ = ["AutoResult", "COMBO", "FAMILIES", "LSTM_PAIR", "POOL", "POOL_LSTM", "STATS_MEDIAN", "auto", "check_levels", "forecast_columns"]

@@ -28,6 +28,7 @@ def auto(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the LSTM ensembles.")] = 0,
     missing: Annotated[str, typer.Option("--missing", help="Missing values: error (the series is skipped) or interpolate.")] = "error",
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds for the whole command; once spent, LSTM candidates are left out (said so).")] = None,
+    global_lstm: Annotated[bool, typer.Option("--global-lstm", help="Also offer global LSTMs: one network over a panel's series of one frequency (each series' result then depends on the others).")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
 ) -> None:
     """Forecast every series with the candidate of lowest multi-step backtest MASE among LSTM ensembles,
@@ -49,7 +50,7 @@ def auto(
                        missing="interpolate" if missing == "interpolate" else "error")
     if quiet:
         result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                          time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels)
+                          time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels, global_lstm=global_lstm)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -60,7 +61,7 @@ def auto(
                 bar.update(task, completed=done + (stage == "done"), description=f"{_u(uid)}: {_u(stage)}")
 
             result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress, checkpoint=partial, levels=levels)
+                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress, checkpoint=partial, levels=levels, global_lstm=global_lstm)
     result.save(out)
     output.drop_checkpoint(partial)
     if not quiet:

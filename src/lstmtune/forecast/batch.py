@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.errors import LstmtuneError
-from lstmtune.forecast import direct, forecaster, intervals
+from lstmtune.forecast import direct, forecaster, intervals, pooled
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +43,16 @@ def _prepared(job: Job):
     """``(group key, problem, architecture, schedule, hyper, build)``; ``build(params, diverged)`` makes the model."""
     from lstmtune.engine import trainer as engine
 
-    if isinstance(job.config, direct.Spec):
+    if isinstance(job, pooled.PooledJob):  # one global network per seed: its build gives every series' model
+        problem, members = pooled.problem_for([h.to_numpy(dtype=np.float64) for h in job.histories], job.spec)
+        arch = direct.architecture(job.spec)
+        hyper = engine.make_hyper(arch, job.seeds)
+
+        def build(params, diverged):
+            return pooled.assemble(job, members, params, diverged)
+
+        epochs = job.spec.epochs
+    elif isinstance(job.config, direct.Spec):
         spec = job.config
         problem = direct.problem_for(job.history.to_numpy(dtype=np.float64), spec)
         arch = direct.architecture(spec)
@@ -72,8 +81,9 @@ def _prepared(job: Job):
     return key, problem, arch, schedule, hyper, build
 
 
-def fit_many(jobs: Sequence[Job]) -> list:
-    """Each job's fitted forecaster, in order; a job that cannot be fitted (too short a series,
+def fit_many(jobs: Sequence) -> list:
+    """Each job's fitted forecaster, in order (a :class:`~lstmtune.forecast.pooled.PooledJob`'s:
+    the list of its series' forecasters); a job that cannot be fitted (too short a series,
     diverged replicas) gets its :class:`~lstmtune.errors.LstmtuneError` in its place."""
     import jax
 

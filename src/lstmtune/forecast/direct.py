@@ -161,7 +161,10 @@ class DirectForecaster:
         lines = [
             f"fitted from {self.info.get('source', '?')}: {self.info.get('label', '')}",
             f"a direct multi-step LSTM: {s.units} units, Dense({s.horizon}) head; inputs: the last {s.lags} differences at lag {s.interval}",
-            f"ensemble: {len(self.seeds)} seeds, each trained {s.epochs} epochs (batch {s.batch_size}, shuffled) on every window of the series",
+            (f"ensemble: {len(self.seeds)} seeds, each a global network trained {s.epochs} epochs (batch {s.batch_size}, shuffled) on the "
+             f"{self.info['pooled_windows']} windows of {self.info['pooled_series']} series, each series scaled by its own differences' range"
+             if "pooled_series" in self.info else
+             f"ensemble: {len(self.seeds)} seeds, each trained {s.epochs} epochs (batch {s.batch_size}, shuffled) on every window of the series"),
             f"data: {self.series_name}, dates to {np.datetime_as_string(np.datetime64(self.dates[-1], 'D'))}" + (f", frequency {self.frequency}" if self.frequency else ""),
             f"forecasts at most {s.horizon} steps",
         ]

@@ -1,0 +1,117 @@
+"""Global LSTM candidates: one direct network (per configuration and seed) for the series of a
+panel that share a frequency and season, chosen per series on the same backtests as the rest.
+
+For each group of at least :data:`MIN_SERIES` series of one (frequency, season length), ``auto`` offers
+``GlobalLSTM(d=1,lags=L)`` and, with a season, ``GlobalLSTM(d=m,lags=L)``:
+:mod:`lstmtune.forecast.pooled` networks trained on the windows of every series of the group,
+each series scaled by its own differences' range (family ``lstm``: no statistical model
+inside). ``L`` is the median of the group's own lags (each at least the season and the
+order an autoregression picks before the series' first backtest origin).
+
+Backtests: the network of a series' k-th window from the end is trained on every series of
+the group up to *its own* k-th cutoff from the end (a series with fewer windows, up to its
+first cutoff), so no series is scored on points its model was trained on; the final network
+on every observation. All of them, every window and configuration, train as one stacked
+population.
+
+Training: the pooled windows are many, so a global network is trained for about
+:data:`STEPS` optimizer steps: minibatches of ``batch_size`` times the number of series (at
+most :data:`MAX_BATCH`), and the epochs that give those steps (at most the settings' epochs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.auto import lstm
+from lstmtune.forecast import direct
+
+PREFIX = "GlobalLSTM("
+MIN_SERIES = 4
+"""Series of one frequency and season needed for global candidates: cross-learning needs a set
+of series to learn from (on the development panel, a network shared by two unrelated series,
+Nile and sunspots, was chosen on two backtest windows and forecast sunspots twice as badly)."""
+STEPS = 3000
+MAX_BATCH = 256
+
+
+def is_global(name: str) -> bool:
+    return str(name).startswith(PREFIX)
+
+
+def _lags(plans, m: int) -> int:
+    own = [c.lags for plan in plans for _, c, _, _ in plan.neural if isinstance(c, direct.Spec)]
+    return max(int(np.median(own)) if own else 1, m, 1)
+
+
+def specs(frames: Sequence[pd.DataFrame], plans, m: int, horizon: int, settings: lstm.Settings) -> list[tuple[str, direct.Spec]]:
+    """``(name, spec)`` of the global candidates of one group (``frames``, their ``plans``)."""
+    lags = _lags(plans, m)
+    out = []
+    for d in ((1, m) if m > 1 else (1,)):
+        rows = [max(0, len(f) - d - lags - horizon + 1) for f in frames]
+        total, series = sum(rows), sum(r > 0 for r in rows)
+        if total < direct.MIN_WINDOWS or series < 2:  # windows from at least two series
+            continue
+        batch = min(MAX_BATCH, settings.batch_size * series)
+        epochs = int(min(settings.epochs, max(1, math.ceil(STEPS * batch / total))))
+        out.append((f"{PREFIX}d={d},lags={lags})", direct.Spec(interval=d, lags=lags, units=settings.units, epochs=epochs, batch_size=batch, horizon=horizon)))
+    return out
+
+
+def _past(frame: pd.DataFrame, cutoff=None) -> pd.Series:
+    part = frame if cutoff is None else frame[frame["ds"] <= cutoff]
+    return pd.Series(part["y"].to_numpy(dtype=np.float64), index=pd.DatetimeIndex(part["ds"]))
+
+
+def fit(items, horizon: int, settings: lstm.Settings) -> tuple[dict, dict, dict]:
+    """The global candidates of the series ``items`` (``(uid, frame, verdict, plan)``), every
+    group's networks trained together: ``(uid -> [(name, spec, None, "lstm")], (uid, name) ->
+    [model per cutoff], (uid, name) -> final model)``. A series gets a candidate only when
+    every one of its windows and its final forecast could be made."""
+    from lstmtune.forecast import batch, pooled
+
+    groups: dict = {}
+    for uid, frame, verdict, plan in items:
+        if plan.neural:
+            groups.setdefault((verdict.freq, verdict.season), []).append((uid, frame, plan))
+    work = []  # (name, spec, members, window k from the end (0: final)), one PooledJob each
+    jobs = []
+    for (_, m), members in groups.items():
+        if len(members) < MIN_SERIES:
+            continue
+        for name, spec in specs([f for _, f, _ in members], [p for _, _, p in members], m, horizon, settings):
+            seeds = tuple(lstm._seeds(settings, name))
+            info = {"source": "lstmtune auto", "label": name}
+            deepest = max(len(p.cutoffs) for _, _, p in members)
+            for k in range(deepest + 1):
+                histories = tuple(_past(f) if k == 0 else _past(f, p.cutoffs[max(len(p.cutoffs) - k, 0)]) for _, f, p in members)
+                jobs.append(pooled.PooledJob(histories, spec, seeds, tuple(u for u, _, _ in members), info))
+                work.append((name, spec, members, k))
+    if not jobs:
+        return {}, {}, {}
+    fitted = batch.fit_many(jobs)
+    by = {(name, k, uid): (models[i] if isinstance(models, list) else models)
+          for (name, _, members, k), models in zip(work, fitted) for i, (uid, _, _) in enumerate(members)}
+    extra: dict = {}
+    backtests: dict = {}
+    finals: dict = {}
+    for name, spec, members, k in work:
+        if k:
+            continue
+        for uid, _, plan in members:
+            windows = [by[(name, len(plan.cutoffs) - i, uid)] for i in range(len(plan.cutoffs))]
+            final = by[(name, 0, uid)]
+            if any(isinstance(x, Exception) for x in (*windows, final)):
+                continue
+            extra.setdefault(uid, []).append((name, spec, None, "lstm"))
+            backtests[(uid, name)] = windows
+            finals[(uid, name)] = final
+    return extra, backtests, finals
+
+
+__all__ = ["MAX_BATCH", "MIN_SERIES", "PREFIX", "STEPS", "fit", "is_global", "specs"]

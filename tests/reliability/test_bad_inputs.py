@@ -164,6 +164,10 @@ def test_a_read_only_run_directory_is_read_without_creating_files(tmp_path, monk
     assert result.exit_code == 0, result.output
     assert "t (test phase" in result.output.replace("\n", " ") or "t (validation phase" in result.output.replace("\n", " ")
     assert sorted(p.name for p in out.iterdir()) == before  # no -wal/-shm: opened immutable
+    again = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "--quiet"])
+    assert again.exit_code == 0 and "nothing trained, recomputed or redrawn" in " ".join(again.output.split())  # finished: nothing to write
+    (out / ".lstmtune-finished").unlink()  # not stamped: the rerun opens the store to write
+    before = sorted(p.name for p in out.iterdir())
     _one_line(CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "--quiet"]), "read-only")
     assert sorted(p.name for p in out.iterdir()) == before
 

@@ -26,9 +26,52 @@ def test_piped_progress_is_plain_lines_and_a_rerun_keeps_the_first_timings(tmp_p
     assert "\x1b" not in first.stderr  # no live bar escape codes in a log
     assert " s in all (" in first.stdout
     timings = json.loads((tmp_path / "o" / "environment.json").read_text())["timings"]
+    (tmp_path / "o" / ".lstmtune-finished").unlink()  # unstamped (as before the stamp existed): the rerun goes through the store
     second = _run(tmp_path, "--quiet")
     assert second.returncode == 0, second.stderr
     assert "(0 trained now, the rest already stored)" in second.stdout.replace("\n", " ")
     again = json.loads((tmp_path / "o" / "environment.json").read_text())["timings"]
     assert again["train_s"] == timings["train_s"] and again["runs_trained"] == timings["runs_trained"] > 0
     assert again["runs_trained_now"] == 0 and again["rerun_wall_s"] > 0
+
+
+def _flat(text):
+    return " ".join(text.split())
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_rerun_with_nothing_changed_prints_what_the_run_printed_and_writes_nothing(tmp_path):
+    """Issue 24 item 2: nothing to train and nothing changed -> nothing recomputed or redrawn;
+    any change (an output touched, the data) -> the study runs again."""
+    import os
+
+    from pathlib import Path
+
+    import lstmtune.data.datasets as builtin
+
+    csv = tmp_path / "d.csv"
+    csv.write_text((Path(builtin.__file__).parent / "shampoo-sales.csv").read_text())
+    (tmp_path / "s.toml").write_text(STUDY + f'[data]\nsource = "{csv}"\n')
+    first = _run(tmp_path, "--quiet")
+    assert first.returncode == 0, first.stderr
+    files = _files(tmp_path / "o")
+    second = _run(tmp_path, "--quiet")
+    assert second.returncode == 0, second.stderr
+    assert "nothing trained, recomputed or redrawn" in _flat(second.stdout)
+    import re
+
+    body = first.stdout[: re.search(r"\n\d+ runs[;( ]", first.stdout).start() + 1]  # all but the line of timings
+    assert second.stdout.startswith(body) and "Baselines on the same test split" in body
+    assert _files(tmp_path / "o") == files  # nothing written
+    report = tmp_path / "o" / "report.html"
+    os.utime(report, ns=(report.stat().st_atime_ns, report.stat().st_mtime_ns + 1_000_000))  # an output touched
+    third = _run(tmp_path, "--quiet")
+    assert "(0 trained now, the rest already stored)" in _flat(third.stdout)
+    assert "nothing trained, recomputed" in _flat(_run(tmp_path, "--quiet").stdout)  # stamped again
+    csv.write_text(csv.read_text().replace("266.0", "267.0", 1))  # the data changed: trained afresh
+    fourth = _run(tmp_path, "--quiet")
+    assert fourth.returncode == 0, fourth.stderr
+    assert "already stored" not in _flat(fourth.stdout) and "nothing trained" not in _flat(fourth.stdout)

@@ -152,6 +152,10 @@ def _print_outcome(outcome) -> None:
     n_div = int(r.runs["diverged"].sum())
     if n_div:
         console.print(f"[yellow]{n_div} runs diverged[/] (NaN/inf); they are excluded from the statistics and counted in the report.")
+
+
+def _print_done(outcome) -> None:
+    r = outcome.results
     trained = int(r.timings.get("runs_trained_now", r.timings.get("runs_trained", 0)))
     reused = "" if trained >= len(r.runs) else f" ({trained} trained now, the rest already stored)"
     console.print(
@@ -195,6 +199,23 @@ def run(
         spec = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(data.resolve())})})
     out = out or Path("runs") / spec.name
     inputs = [study_file] if study_file else []
+    from lstmtune.workflow import finished
+
+    study_key = finished.key(spec.model_dump(mode="json"), {"storage": storage, "executor": executor, "address": address, "max_runs": max_runs})
+    stored = finished.replay(out, study_key) if storage is None else None  # a store elsewhere may change without this directory
+    if stored is not None:  # finished, and nothing changed since: nothing to train, recompute or redraw
+        import sys
+
+        sys.stdout.write(stored["text"])
+        summary = stored["summary"]
+        console.print(
+            f"{summary['runs']} runs, all stored; nothing changed since the run of {summary['finished']} (data, settings, lstmtune, outputs): "
+            f"nothing trained, recomputed or redrawn ({time.perf_counter() - _PROCESS_T0:.1f} s). Report: {_u(out / 'report.html')}",
+            highlight=False,
+        )
+        return
+    if out.is_dir():
+        finished.forget(out)
     if device is not None and executor == "local":
         import os
 
@@ -204,7 +225,17 @@ def run(
         os.environ["LSTMTUNE_DEVICE"] = device
     trainer = _trainer(executor, address, device)
     outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs, trainer=trainer), out)
-    _print_outcome(outcome)
+    console.record = True  # what is printed now is what a rerun with nothing changed prints back
+    try:
+        _print_outcome(outcome)
+        text = console.export_text(clear=True)
+    finally:
+        console.record = False
+    _print_done(outcome)
+    if storage is None:
+        import datetime
+
+        finished.stamp(out, study_key, text, {"runs": len(outcome.results.runs), "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
 
 def _trainer(executor: str, address: str | None, device: str | None = None):
@@ -396,6 +427,7 @@ def reproduce(
 
     outcome, agreements = _interruptible(lambda: _run_with_progress(rep.tutorial_spec(), out, quiet, started, runner=rep.run), out)
     _print_outcome(outcome)
+    _print_done(outcome)
     for a in agreements:
         table = Table(title=f"{a.study}: ours vs the tutorial (test RMSE, 30 repeats)")
         for col in (a.study, "mean", "tutorial", "in our 95% CI", "std", "tutorial", "median", "tutorial"):

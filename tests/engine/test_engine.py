@@ -136,11 +136,23 @@ def test_same_seed_is_bit_identical_and_seeds_matter(prob):
     assert not np.array_equal(a.test_pred[0], a.test_pred[1])
 
 
-def test_no_recompilation_when_only_numbers_change(prob):
+@pytest.mark.parametrize("stored", [False, True])
+def test_no_recompilation_when_only_numbers_change(prob, monkeypatch, tmp_path, stored):
+    """Counted in jax.jit's cache, and (``stored``) in the programs engine/aot.py keeps."""
+    from lstmtune.engine import aot
+
+    monkeypatch.setattr(aot, "_folder", (lambda: tmp_path) if stored else (lambda: None))
+    monkeypatch.setattr(aot, "_memory", {})
     arch = engine.Architecture(units=1, batch_size=4)
     sched = engine.Schedule.for_checkpoints([7])
     engine.train_population(prob, arch, sched, seeds=[1, 2, 3], learning_rate=1e-3)
-    _, fn = engine.program(arch, sched)
+    _, jitted = engine.program(arch, sched)
+
+    class _Count:
+        def _cache_size(self):
+            return len(aot._memory) if stored else jitted._cache_size()
+
+    fn = _Count()
     before = fn._cache_size()
     # New seeds, new learning rates, new data values of the same shape: no compile.
     other = dataclasses.replace(prob, train_y=prob.train_y * 0.5, test_actual=prob.test_actual + 1)
@@ -151,7 +163,7 @@ def test_no_recompilation_when_only_numbers_change(prob):
     engine.train_population(prob, arch, sched, seeds=[1, 2])
     assert fn._cache_size() == before
     engine.train_population(prob, arch, sched, seeds=list(range(engine.PAD + 1)))
-    assert fn._cache_size() == before + 1
+    assert fn._cache_size() == before + (2 if stored else 1)  # stored: start and advance, each its own program
 
 
 def test_divergence_is_reported_per_replica(prob):

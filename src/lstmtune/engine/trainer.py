@@ -474,11 +474,14 @@ def _run(arch, schedule, params, hyper, data, p: int, n_train: int, n_test: int,
         data = jax.device_put(data, NamedSharding(mesh, PartitionSpec("replica") if stacked else PartitionSpec()))
     else:  # committed to the chosen device: the compiled program runs there
         params, hyper, data = jax.device_put((params, hyper, data), device)
+    from lstmtune.engine import aot
+
     start, advance = program(arch, schedule, True) if stacked else program(arch, schedule)  # one cache key per program
-    carry = start(params, hyper, data)
+    static = (arch, schedule, stacked)
+    carry = aot.call("start", start, static, params, hyper, data, classes=(Data, Hyper))  # traced once per shape and machine, then read back
     chunks = []
     for first in range(0, schedule.segments, schedule.chunk):
-        carry, scores = advance(carry, hyper, data, first)
+        carry, scores = aot.call("advance", advance, static, carry, hyper, data, first, classes=(Data, Hyper))
         chunks.append(scores)
         if on_epochs is not None:
             jax.block_until_ready(scores)

@@ -1,0 +1,64 @@
+"""Programs stored once traced (engine/aot.py) give the same bits as programs traced afresh."""
+
+import jax
+import numpy as np
+import pytest
+
+from lstmtune.data import series as data
+from lstmtune.data.problem import Framing, prepare
+from lstmtune.engine import aot
+from lstmtune.engine import trainer as engine
+
+
+def _train(batch_size=4, units=2, stateful=True, epochs=30):
+    problem = prepare(data.load("shampoo"), Framing(1, 1, 1, test_size=12, trim=None, feature_range=(-1.0, 1.0)), batch_size)
+    arch = engine.Architecture(units=(units,), batch_size=batch_size, stateful=stateful, shuffle=not stateful)
+    return engine.train_population(problem, arch, engine.Schedule.for_checkpoints([10, epochs], diagnostic=True), seeds=[3, 4, 5])
+
+
+def _bits(result):
+    return [result.test_pred, result.train_pred, result.curves, result.diverged_epoch, *jax.tree_util.tree_leaves(result.params)]
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(aot, "_folder", lambda: tmp_path)
+    monkeypatch.setattr(aot, "_memory", {})
+    return tmp_path
+
+
+@pytest.mark.parametrize("stateful", [True, False])
+def test_a_program_stored_and_read_back_gives_the_bits_of_one_traced_afresh(folder, monkeypatch, stateful):
+    exported = _train(stateful=stateful)  # exported, stored, run
+    stored = sorted(folder.glob("*.jax"))
+    assert len(stored) == 2  # start and advance
+    monkeypatch.setattr(aot, "_memory", {})
+    read_back = _train(stateful=stateful)  # read from disk: not traced
+    assert sorted(folder.glob("*.jax")) == stored
+    monkeypatch.setattr(aot, "_folder", lambda: None)
+    plain = _train(stateful=stateful)  # jax.jit as ever
+    for a, b, c in zip(_bits(exported), _bits(read_back), _bits(plain)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(c))
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(c))
+
+
+def test_a_damaged_program_is_traced_afresh_and_another_shape_is_another_program(folder, monkeypatch):
+    first = _train()
+    for path in folder.glob("*.jax"):
+        path.write_bytes(b"not a program")
+    monkeypatch.setattr(aot, "_memory", {})
+    again = _train()
+    for a, b in zip(_bits(first), _bits(again)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    _train(units=3)
+    assert len(list(folder.glob("*.jax"))) == 4
+
+
+def test_the_key_holds_shapes_settings_and_the_engines_source():
+    leaves, tree = aot._leaves((np.zeros((2, 3), np.float32), 5))
+    assert leaves[1].dtype == np.int32
+    k = aot._key("start", ("a",), leaves, tree, "cpu")
+    assert k != aot._key("start", ("b",), leaves, tree, "cpu")
+    assert k != aot._key("start", ("a",), [np.zeros((2, 4), np.float32), leaves[1]], tree, "cpu")
+    assert k != aot._key("start", ("a",), leaves, tree, "gpu")
+    assert len(aot._source_digest()) == 64

@@ -688,3 +688,33 @@ def test_a_chosen_pool_forecasts_the_mean_of_its_members_and_is_saved(tmp_path):
         model.save(tmp_path / pool)
         back = composite.load_any(tmp_path / pool).forecast(4)
         np.testing.assert_allclose(back["mean"].to_numpy(), fc["mean"].to_numpy(), rtol=1e-6)
+
+
+def test_plan_counts_what_auto_would_train_and_refuses_what_will_not_fit(tmp_path, monkeypatch):
+    from lstmtune.auto import plan as auto_plan
+    from lstmtune.auto import run as auto_run
+    from lstmtune.data import panel
+    from lstmtune.errors import LstmtuneError
+
+    frames = [_monthly("a", 72, 71), _monthly("b", 60, 72), _monthly("c", 15, 73)]  # c: too short, a fallback
+    bad = _monthly("d", 40, 74)
+    bad.loc[5, "ds"] = bad.loc[4, "ds"]  # a duplicate date: skipped
+    data = pd.concat([*frames, bad])
+    settings = lstm.Settings(epochs=10, seeds=2)
+    p = auto_plan.plan(data, 4, settings=settings, memory_bytes=64 * 2**30)
+    assert (p.series, p.good, p.fallback, p.skipped) == (4, 2, 1, 1)
+    expected = 0
+    for f in frames[:2]:
+        v = panel.triage(f, 4)
+        plan = auto_run._plan(f, v, 4, auto_run.FAMILIES, settings, 2)
+        expected += len(plan.neural) * len(plan.cutoffs) + 1
+    assert p.networks == expected and p.replicas == 2 * expected and p.stat_fits > 0 and p.seconds > 0
+    assert auto_plan.check(p) is p
+    with pytest.raises(LstmtuneError, match="more than this machine's available"):
+        auto_plan.check(auto_plan.plan(data, 4, settings=settings, memory_bytes=2**20))
+    data.to_csv(tmp_path / "p.csv", index=False)
+    ok = CliRunner().invoke(app, ["plan", str(tmp_path / "p.csv"), "--horizon", "4"])
+    assert ok.exit_code == 0 and "peak memory" in ok.output and "expected time" in ok.output
+    monkeypatch.setattr("lstmtune.study.budget.available_memory", lambda: 2**20)
+    refused = CliRunner().invoke(app, ["plan", str(tmp_path / "p.csv"), "--horizon", "4"])
+    assert refused.exit_code == 2 and "more than this machine's available" in refused.output

@@ -293,13 +293,29 @@ def _interruptible(fn, out: Path):
 @app.command()
 @_handles_errors
 def plan(
-    study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study.")] = None,
+    study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study. With --horizon: the CSV lstmtune auto would read.")] = None,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
+    horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Plan `lstmtune auto DATA --horizon H` instead: series, networks, memory, time.")] = None,
+    candidates: Annotated[str, typer.Option("--candidates", help="With --horizon: the families auto would try.")] = "lstm,hybrid,stats,combo",
 ) -> None:
     """Print a study's size (runs, populations, programs, memory, expected time) without running or writing anything.
 
     A study file with a [search] section also gets the search's estimate at the space's largest point.
+    With --horizon, the file is a CSV and the plan is lstmtune auto's on it; a panel whose
+    memory estimate exceeds the memory available is refused (exit 2).
     """
+    if horizon is not None:
+        from lstmtune.auto import plan as auto_plan
+        from lstmtune.data import panel
+
+        if study_file is None:
+            raise LstmtuneError("--horizon: give the CSV lstmtune auto would read")
+        estimate = auto_plan.plan(panel.read(study_file), horizon, candidates=[c.strip() for c in candidates.split(",") if c.strip()])
+        console.print(f"lstmtune auto {_u(study_file)} --horizon {horizon}:", highlight=False)
+        for line in estimate.lines():
+            console.print(f"  {line}", highlight=False)
+        auto_plan.check(estimate)
+        return
     from lstmtune.study import budget
     from lstmtune.study import spec as spec_mod
     from lstmtune.workflow.study import load_series

@@ -1,0 +1,166 @@
+"""What an ``auto`` run will cost, before it runs: series, networks, memory and a rough time.
+
+Each series is triaged and planned as :func:`lstmtune.auto.run.auto` would (its backtest
+cutoffs, statistical models and LSTM candidates), without training anything. From those:
+
+- **networks**: every LSTM and hybrid candidate at every backtest cutoff, plus one final
+  fit per series (the chosen one is not known yet), each a seed ensemble; their *minibatch
+  steps* (replicas x epochs x minibatches per epoch) measure the training work;
+- **memory**: the largest stacked population (at most ``MAX_REPLICAS`` replicas, each holding
+  its own series' windows, padded to the longest), what is held per series until the outputs
+  are written, and a measured base for the process (peaks of 741-903 MiB at 20 series and
+  1.4 GiB at 300 measured; the per-series share fitted to them);
+- **time**: :data:`SECONDS_PER_STEP` per minibatch step, the statistical models' fits
+  (:data:`FIT_SECONDS`, spread over the cores), and a fixed start. The two constants were
+  fitted to two runs of benchmarks/panel_scale.py on the 2-core development machine (20
+  series, ``--candidates lstm``: 38.2 s; all families: 74.7 s) and checked against larger
+  runs (docs/AUTO.md): an order of magnitude to plan by, not a promise.
+
+:func:`check` refuses a run whose memory estimate exceeds the memory available, in one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Sequence
+
+import pandas as pd
+
+from lstmtune.auto import lstm
+from lstmtune.errors import LstmtuneError
+
+SECONDS_PER_STEP = 5.9e-6
+"""Wall seconds per replica-minibatch step of the stacked LSTM populations (2-core machine)."""
+FIT_SECONDS = {"AutoARIMA": 0.9, "AutoETS": 0.1, "AutoTheta": 0.035, "MSTL": 0.2, "CrostonOptimized": 0.015}
+"""Seconds per fit of one statistical model on one series of a few hundred points (one core);
+models not named cost :data:`OTHER_FIT`."""
+OTHER_FIT = 0.01
+START_SECONDS = 6.0  # process start, imports, compilation read back, outputs
+BASE_BYTES = 700 * 2**20  # a process with JAX, statsforecast and pandas loaded
+SERIES_BYTES = int(2.2 * 2**20)  # what auto holds per series until it writes (models, backtests, forecasts)
+MEMORY_SHARE = 0.9
+
+
+@dataclasses.dataclass(frozen=True)
+class AutoPlan:
+    series: int
+    good: int
+    fallback: int
+    skipped: int
+    networks: int  # seed ensembles to train (backtests and finals)
+    replicas: int
+    steps: float  # replica-minibatch steps
+    stat_fits: int
+    stat_seconds: float
+    largest_population: tuple[int, int]  # (replicas, padded rows)
+    peak_bytes: int
+    seconds: float
+    memory_bytes: int
+
+    def lines(self) -> list[str]:
+        from lstmtune.study.budget import _duration, _size
+
+        return [
+            f"{self.series} series: {self.good} with candidates, {self.fallback} on a fallback or constant, {self.skipped} skipped",
+            f"{self.networks} LSTM seed ensembles ({self.replicas} networks; backtests and one final fit per series), "
+            f"{self.steps:.3g} minibatch steps",
+            f"{self.stat_fits} statistical model fits (about {_duration(self.stat_seconds)} on one core)",
+            f"largest stacked population: {self.largest_population[0]} networks x {self.largest_population[1]} rows",
+            f"peak memory: about {_size(self.peak_bytes)} (available now: {_size(self.memory_bytes)})",
+            f"expected time: about {_duration(self.seconds)} on {os.cpu_count() or 1} cores (rough: constants measured on a 2-core machine)",
+        ]
+
+
+def _rows(config, n: int, horizon: int) -> int:
+    """Training rows (windows) of a network on ``n`` observations."""
+    from lstmtune.forecast import direct
+
+    if isinstance(config, direct.Spec):
+        return max(n - config.interval - config.lags - horizon + 1, 0)
+    return max(n - config.interval - config.lags, 0)
+
+
+def _fit_seconds(name: str) -> float:
+    return FIT_SECONDS.get(name, OTHER_FIT)
+
+
+def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_length: int | None = None, candidates: Sequence[str] = ("lstm", "hybrid", "stats", "combo"),
+         windows: int = 2, missing: str = "error", settings: lstm.Settings | None = None, memory_bytes: int | None = None) -> AutoPlan:
+    """The cost of ``auto(data, horizon, ...)`` with the same arguments, nothing trained."""
+    from lstmtune.auto import run as auto_run
+    from lstmtune.data import panel
+    from lstmtune.forecast import direct
+    from lstmtune.forecast.batch import MAX_REPLICAS
+    from lstmtune.study.budget import available_memory
+
+    settings = settings or lstm.Settings()
+    if "unique_id" not in data.columns:
+        data = data.assign(unique_id="series")
+    good = fallback = skipped = 0
+    networks = replicas = 0
+    steps = 0.0
+    stat_fits, stat_seconds = 0, 0.0
+    populations: dict = {}  # (kind, lags, interval-independent width) -> [(replicas, rows)]
+    frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
+    for _, frame in frames:
+        v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
+        if v.status == "skip":
+            skipped += 1
+            continue
+        if missing == "interpolate":
+            frame = panel.interpolate(frame)
+        if v.status in ("fallback", "constant"):
+            fallback += 1
+            continue
+        try:
+            p = auto_run._plan(frame, v, horizon, candidates, settings, windows)
+        except Exception:  # noqa: BLE001 - auto gives it a fallback
+            fallback += 1
+            continue
+        good += 1
+        ends = [int((frame["ds"] <= c).sum()) for c in p.cutoffs]
+        for name, config, _, _ in p.neural:
+            sizes = ends + ([len(frame)] if name == p.neural[0][0] else [])  # one final fit per series
+            for n in sizes:
+                rows = _rows(config, n, horizon)
+                if rows <= 0:
+                    continue
+                networks += 1
+                replicas += settings.seeds
+                steps += settings.seeds * settings.epochs * math.ceil(rows / settings.batch_size)
+                width = config.lags + (horizon if isinstance(config, direct.Spec) else 1)
+                populations.setdefault(width, []).append((settings.seeds, rows))
+        for name in p.stats:
+            stat_fits += len(p.cutoffs) + 1
+            stat_seconds += _fit_seconds(name) * (len(p.cutoffs) + 1)
+    chunk = auto_run._prefit_series()
+    largest, peak_data = (0, 0), 0
+    for width, members in populations.items():
+        share = max(1, math.ceil(len(frames) / chunk))  # members of one chunk train together
+        reps = min(MAX_REPLICAS, max(1, sum(r for r, _ in members) // share))
+        rows = max(r for _, r in members)
+        rows = -(-rows // settings.batch_size) * settings.batch_size
+        need = reps * rows * (width + 4) * 4 * 3  # windows, targets, masks: host, padded and device copies
+        if need > peak_data:
+            largest, peak_data = (reps, rows), need
+    cores = os.cpu_count() or 1
+    seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_seconds / cores + 0.05 * len(frames)
+    memory = memory_bytes if memory_bytes is not None else available_memory()
+    return AutoPlan(len(frames), good, fallback, skipped, networks, replicas, steps, stat_fits, stat_seconds, largest, BASE_BYTES + peak_data + SERIES_BYTES * len(frames),
+                    seconds, memory)
+
+
+def check(p: AutoPlan) -> AutoPlan:
+    """``p``, or a one-line refusal when its memory estimate exceeds the memory available."""
+    from lstmtune.study.budget import _size
+
+    if p.peak_bytes > p.memory_bytes * MEMORY_SHARE:
+        raise LstmtuneError(f"this panel needs about {_size(p.peak_bytes)} at its peak (a stacked population of {p.largest_population[0]} networks x "
+                            f"{p.largest_population[1]} rows), more than this machine's available {_size(p.memory_bytes)}; "
+                            f"lower LSTMTUNE_PREFIT_SERIES or forecast the panel in parts")
+    return p
+
+
+__all__ = ["AutoPlan", "check", "plan"]

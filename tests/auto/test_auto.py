@@ -718,3 +718,21 @@ def test_plan_counts_what_auto_would_train_and_refuses_what_will_not_fit(tmp_pat
     monkeypatch.setattr("lstmtune.study.budget.available_memory", lambda: 2**20)
     refused = CliRunner().invoke(app, ["plan", str(tmp_path / "p.csv"), "--horizon", "4"])
     assert refused.exit_code == 2 and "more than this machine's available" in refused.output
+
+
+def test_forecasting_auto_models_folder_forecasts_every_series_and_names_a_bad_one(tmp_path):
+    r = auto(pd.concat([_monthly("a", 72, 81), _monthly("b", 60, 82, level=40.0), _monthly("c", 66, 83)]), 5, candidates=("stats", "combo"))
+    r.save(tmp_path / "o")
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models"), "--horizon", "5", "--out", str(tmp_path / "f.csv")])
+    assert res.exit_code == 0, res.output
+    mine = pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"])
+    theirs = r.forecasts.reset_index(drop=True)
+    assert list(mine.columns) == list(theirs.columns)
+    pd.testing.assert_frame_equal(mine[["unique_id", "model"]], theirs[["unique_id", "model"]].astype({"unique_id": object}), check_dtype=False)
+    np.testing.assert_allclose(mine[["mean", "lower_80", "upper_95"]].to_numpy(), theirs[["mean", "lower_80", "upper_95"]].to_numpy(), rtol=1e-9)
+    index = pd.read_csv(tmp_path / "o" / "models" / "index.csv")
+    damaged = tmp_path / "o" / "models" / index.loc[index["unique_id"] == "b", "folder"].item() / "data.json"
+    damaged.write_text(damaged.read_text().replace("1", "2", 1))
+    bad = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models"), "--horizon", "5", "--out", str(tmp_path / "g.csv")])
+    assert bad.exit_code == 3 and "series 'b'" in bad.output
+    assert set(pd.read_csv(tmp_path / "g.csv")["unique_id"]) == {"a", "c"}

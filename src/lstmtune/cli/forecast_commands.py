@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lstmtune.cli.common import (
-    app, console, _u, _handles_errors, DateCol, ValueCol, DateFormat, Missing,
+    app, console, err_console, _u, _handles_errors, DateCol, ValueCol, DateFormat, Missing,
 )
 from lstmtune.errors import LstmtuneError
 
@@ -34,7 +34,7 @@ def fit(
 @app.command()
 @_handles_errors
 def forecast(
-    model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")],
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit` or `lstmtune auto`, or auto's models/ folder (every series).")],
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="Steps ahead.")],
     out: Annotated[Path, typer.Option("--out", help="Forecast CSV to write (a PNG is written beside it).")],
     data: Annotated[Optional[str], typer.Option("--data", help="A newer history of the series (CSV): condition on it without retraining.")] = None,
@@ -58,7 +58,26 @@ def forecast(
     if out.suffix.lower() == ".png":
         raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
     from lstmtune.forecast import composite, statmodel
+    from lstmtune.forecast import panelmodels as panel_models
 
+    if panel_models.is_panel(model_dir):  # `lstmtune auto`'s models/: every series
+        for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
+            if given is not None:
+                raise LstmtuneError(f"{flag}: not for a folder of model directories ({model_dir}); each forecasts from the data it holds")
+        table, failures = panel_models.forecast_all(model_dir, horizon)
+        for line in failures:
+            err_console.print(f"[yellow]not forecast[/]: {_u(line)}", highlight=False)
+        if table.empty:
+            raise LstmtuneError(f"{model_dir}: no series could be forecast" + (f" ({failures[0]})" if failures else ""))
+        from lstmtune.store.fileio import atomic_path
+
+        written = table.assign(ds=forecast_output.date_text(table["ds"]))
+        with atomic_path(out) as tmp:
+            written.to_csv(tmp, index=False)
+        console.print(f"wrote {_u(out)}: {table['unique_id'].nunique()} series x {horizon} steps" + (f"; {len(failures)} not forecast (named above)" if failures else ""), highlight=False)
+        if failures:
+            raise typer.Exit(code=3)
+        return
     if composite.is_auto_model(model_dir):  # from `lstmtune auto`
         for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
             if given is not None:

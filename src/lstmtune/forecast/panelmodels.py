@@ -1,0 +1,60 @@
+"""A folder of model directories, one per series (``lstmtune auto``'s ``models/``, listed by
+its ``index.csv``: ``unique_id, folder, model``): every series forecast in one tidy table.
+
+A model directory that cannot be read or forecast is named, and the other series are still
+forecast (one bad series never stops the others).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from lstmtune.errors import LstmtuneError
+
+INDEX = "index.csv"
+
+
+def is_panel(folder) -> bool:
+    """Whether ``folder`` holds an ``index.csv`` of model directories."""
+    return (Path(folder) / INDEX).is_file()
+
+
+def forecast_all(folder, horizon: int) -> tuple[pd.DataFrame, list[str]]:
+    """``(table, failures)``: ``unique_id, ds, model, mean, median, lower_<l>, upper_<l>...`` of
+    every series that could be forecast, and one line per series that could not.
+
+    Raises:
+      LstmtuneError: an unreadable index, or one without its columns.
+    """
+    from lstmtune.forecast import composite
+
+    folder = Path(folder)
+    try:
+        index = pd.read_csv(folder / INDEX, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as err:
+        raise LstmtuneError(f"{folder / INDEX}: not a readable index of model directories ({err})") from None
+    lacking = [c for c in ("unique_id", "folder", "model") if c not in index.columns]
+    if lacking:
+        raise LstmtuneError(f"{folder / INDEX}: no {lacking[0]!r} column (an index written by lstmtune auto has unique_id, folder, model)")
+    root = folder.resolve()
+    parts, failures = [], []
+    for row, (uid, sub, label) in enumerate(index[["unique_id", "folder", "model"]].itertuples(index=False), start=2):
+        where = folder / sub
+        if not sub or where.resolve().parent != root:
+            failures.append(f"series {uid!r}: {folder / INDEX} line {row}: folder {sub!r} is not a model directory inside {folder}")
+            continue
+        try:
+            table = composite.load_any(where).forecast(horizon)
+        except Exception as err:  # noqa: BLE001 - one bad series never stops the others: named
+            failures.append(f"series {uid!r} ({where}): {err}")
+            continue
+        parts.append(table.rename(columns={"date": "ds"}).assign(unique_id=uid, model=label))
+    if not parts:
+        return pd.DataFrame(columns=["unique_id", "ds", "model"]), failures
+    out = pd.concat(parts, ignore_index=True)
+    return out[["unique_id", "ds", "model", *[c for c in out.columns if c not in ("unique_id", "ds", "model")]]], failures
+
+
+__all__ = ["INDEX", "forecast_all", "is_panel"]

@@ -176,7 +176,8 @@ def run(
     executor: Annotated[str, typer.Option("--executor", help="Where populations train: local (this process) or ray (a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto. With --executor ray: on the workers (gpu: each task asks Ray for one GPU).")] = None,
-    data: Annotated[Optional[Path], typer.Option("--data", help="Run the default study on this CSV (date and value columns detected) instead of the built-in shampoo data; not with a study file.")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Run the default study on this CSV (date and value columns detected) instead of the built-in shampoo data; not with a study file. A long panel (unique_id, ds, y): the study on every series.")] = None,
+    id_column: Annotated[Optional[str], typer.Option("--id-column", help="With --data: the panel's series column (default: unique_id).")] = None,
 ) -> None:
     """Run a study: repeated training of every configuration, statistics, plots and a report.
 
@@ -196,7 +197,15 @@ def run(
     if data is not None:
         if not data.is_file():
             raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")
+        from lstmtune.data import panel as panel_mod
+
+        frame = panel_mod.read(data, id_column=id_column) if _is_panel_file(data, id_column) else None
+        if frame is not None:
+            _run_panel(spec, frame, out or Path("runs") / spec.name, quiet, max_runs)
+            return
         spec = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(data.resolve())})})
+    elif id_column is not None:
+        raise LstmtuneError("--id-column: give the panel with --data")
     out = out or Path("runs") / spec.name
     inputs = [study_file] if study_file else []
     from lstmtune.workflow import finished
@@ -236,6 +245,45 @@ def run(
         import datetime
 
         finished.stamp(out, study_key, text, {"runs": len(outcome.results.runs), "finished": datetime.datetime.now().isoformat(timespec="seconds")})
+
+
+def _is_panel_file(path: Path, id_column: str | None) -> bool:
+    """Whether the CSV has the panel's series column (``unique_id`` or ``id_column``)."""
+    import csv
+
+    try:
+        with open(path, newline="") as f:
+            header = [c.strip() for c in next(csv.reader(f), [])]
+    except (OSError, UnicodeDecodeError):
+        return False  # read (and refused) as one series
+    if id_column is not None and id_column not in header:
+        raise LstmtuneError(f"--id-column {id_column}: no such column in {path}; columns are {', '.join(header[:10])}")
+    return (id_column or "unique_id") in header
+
+
+def _run_panel(spec, frame, out: Path, quiet: bool, max_runs) -> None:
+    """The study on every series of a panel (:mod:`lstmtune.workflow.panelstudy`); exit 3 when some series failed."""
+    from lstmtune.workflow import panelstudy
+
+    def on_series(uid, done, total):
+        _check_term()
+        if not quiet:
+            err_console.print(f"series {done + 1}/{total}: {_u(uid)} ({time.perf_counter() - _PROCESS_T0:.1f} s)", highlight=False)
+
+    outcome = _interruptible(lambda: panelstudy.run(spec, frame, out, max_runs=max_runs, on_series=on_series, on_population=lambda *a: _check_term(),
+                                                    on_epochs=lambda *a: _check_term()), out)
+    table = Table(title=f"{_u(spec.name)} on {len(outcome.summary)} series: configurations")
+    for col in ("configuration", "selected by", "pooled error vs persistence", "series"):
+        table.add_column(col, justify="left" if col == "configuration" else "right")
+    for _, r in outcome.configs.iterrows():
+        table.add_row(_u(str(r["config"])), str(int(r["wins"])), f"{r['pooled_scaled_error']:.3f}", str(int(r["series"])))
+    console.print(table)
+    console.print(f"Pooled choice (lowest mean error relative to persistence): [bold]{_u(outcome.pooled)}[/]; selected most often: {_u(outcome.most_wins)}. "
+                  f"Per series: {_u(out / 'panel_summary.csv')}; report: {_u(out / 'index.html')}", highlight=False)
+    for uid, why in outcome.failures.items():
+        err_console.print(f"[yellow]series {_u(uid)} not run[/]: {_u(why)}", highlight=False)
+    if outcome.failures:
+        raise typer.Exit(code=3)
 
 
 def _trainer(executor: str, address: str | None, device: str | None = None):

@@ -67,6 +67,7 @@ OUTPUT_NAMES = frozenset(
         MARKER, "study.toml", "results.csv", "results.parquet", "curves.npz", "curves.parquet", "summary.csv",
         "series.csv", "environment.json", "report.html", "plots", "study.db", "study.db-wal", "study.db-shm",
         "study.db-journal", "trials.csv", "search.html", "test_forecasts.csv", ".lstmtune-finished",
+        "panel_summary.csv", "panel_configs.csv", "index.html", "series",
     }
 )
 

@@ -62,6 +62,7 @@ def run(
     inputs: Sequence[Path] = (),
     max_runs: int | None = budget.DEFAULT_MAX_RUNS,
     trainer=None,
+    series: Series | None = None,
 ) -> Outcome:
     """Run ``spec``, keeping results in a store, and write the outputs to ``out``.
 
@@ -80,18 +81,20 @@ def run(
       max_runs: refuse a study that plans more trainings (None: no limit).
       trainer: what trains the populations (:class:`lstmtune.study.executor.LocalExecutor`
         by default; :class:`lstmtune.study.ray_executor.RayExecutor` for a cluster).
+      series: the data, given (one series of a panel); default: read from ``spec.data``.
 
     Raises:
       LstmtuneError: ``out`` is not a new, empty or lstmtune run directory (see
         :func:`lstmtune.store.fileio.claim_run_dir`), or the study does not fit its data.
     """
     t0 = started if started is not None else time.perf_counter()
-    series = load_series(spec)
+    given = series is not None
+    series = series if given else load_series(spec)
     budget.check(spec, len(series), max_runs=max_runs)  # size and memory: refused before anything is written
     check_scoreable(spec, series)
     plan = planner.plan(spec)
     executor.validate(plan, series)  # bad settings fail here, before anything is written
-    out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *_data_inputs(spec)])
+    out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *([] if given else _data_inputs(spec))])
     with open_store(storage or default_url(out)) as store:
         watch = Watcher(out, spec, store, on_population)
         results = execute(spec, series, store, on_population=watch, on_epochs=on_epochs, trainer=trainer)

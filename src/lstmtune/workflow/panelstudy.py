@@ -1,0 +1,160 @@
+"""A study on every series of a panel (``lstmtune run --data PANEL.csv``).
+
+Each series runs the study in its own run directory, ``OUT/series/<folder>/`` (its store,
+report and resume as any study's: an interrupted panel resumes series by series, and a
+finished series is not recomputed), and selects its own configuration. The panel's tables,
+written together at ``OUT``:
+
+- ``panel_summary.csv``: per series, the configuration selected, its selection score and
+  skill against persistence, its test score (scored once), or why the series failed;
+- ``panel_configs.csv``: per configuration, the series that selected it (*wins*) and its
+  *pooled* score, the mean over series of its selection score divided by that series'
+  persistence on the same points (a scale-free error: 1 is persistence), with how many
+  series it was scored on. The configuration of lowest pooled score is the one to fit to
+  every series; the one that wins most often is named beside it;
+- ``results.csv`` (every series' ``summary.csv`` with a ``unique_id`` column) and
+  ``index.html`` (the tables, linking each series' report).
+
+One series that cannot run (too short for the study, say) is named and the others still run.
+Series run one after another: the tutorial's stateful networks carry state across
+minibatches, which cannot be padded, so series are not stacked in one population here
+(``lstmtune auto`` stacks its stateless candidates).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from lstmtune.errors import LstmtuneError
+
+OUTPUTS = ("panel_summary.csv", "panel_configs.csv", "results.csv", "index.html")
+
+
+@dataclasses.dataclass(frozen=True)
+class PanelOutcome:
+    directory: Path
+    summary: pd.DataFrame  # one row per series
+    configs: pd.DataFrame  # one row per configuration
+    failures: dict  # unique_id -> why
+
+    @property
+    def pooled(self) -> str | None:
+        return None if self.configs.empty else str(self.configs.iloc[0]["config"])
+
+    @property
+    def most_wins(self) -> str | None:
+        if self.configs.empty:
+            return None
+        return str(self.configs.sort_values(["wins", "pooled_scaled_error"], ascending=[False, True]).iloc[0]["config"])
+
+
+def folder_name(uid: str) -> str:
+    """A file-system-safe folder for a series (its name, cleaned, and a digest: unique)."""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", str(uid)).strip("._")[:40] or "series"
+    return f"{clean}-{hashlib.sha256(str(uid).encode()).hexdigest()[:8]}"
+
+
+def _series(uid: str, frame: pd.DataFrame):
+    from lstmtune.data.sources import load_series
+
+    s = pd.Series(frame["y"].to_numpy(dtype=float), index=pd.DatetimeIndex(frame["ds"]), name=str(uid))
+    return load_series(s)
+
+
+def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **study_kwargs) -> PanelOutcome:
+    """Run ``spec`` on every series of ``panel`` (``unique_id, ds, y``) into ``out``.
+
+    ``on_series(uid, done, total)`` reports progress; ``study_kwargs`` go to
+    :func:`lstmtune.workflow.study.run` (progress callbacks, the trainer).
+
+    Raises:
+      LstmtuneError: ``out`` may not be written, or no series could run.
+    """
+    from lstmtune.data import panel as panel_mod
+    from lstmtune.store.fileio import atomic_outputs, claim_run_dir
+    from lstmtune.workflow import study
+
+    out = claim_run_dir(Path(out), name=spec.name, kind="panel")
+    frames = list(panel_mod.series_frames(panel))
+    rows, tables, failures = [], [], {}
+    for k, (uid, frame) in enumerate(frames):
+        if on_series is not None:
+            on_series(uid, k, len(frames))
+        where = out / "series" / folder_name(uid)
+        try:
+            if frame["y"].isna().any():
+                raise LstmtuneError("missing values (fill or drop them first)")
+            outcome = study.run(spec, where, series=_series(uid, frame), max_runs=max_runs, **study_kwargs)
+        except LstmtuneError as err:
+            failures[uid] = str(err)
+            rows.append({"unique_id": uid, "status": "failed", "reason": str(err), "report": ""})
+            continue
+        if outcome.analysis is None:
+            failures[uid] = "every run diverged"
+            rows.append({"unique_id": uid, "status": "failed", "reason": "every run diverged", "report": str(where.relative_to(out) / "report.html")})
+            continue
+        table = pd.read_csv(where / "summary.csv")
+        tables.append(table.assign(unique_id=uid))
+        rows.append({"unique_id": uid, "status": "ok", "reason": "", **_selected(table), "report": str(where.relative_to(out) / "report.html")})
+    if not tables:
+        raise LstmtuneError("no series of the panel could run: " + "; ".join(f"{u}: {w}" for u, w in list(failures.items())[:3]))
+    summary = pd.DataFrame(rows)
+    results = pd.concat(tables, ignore_index=True)
+    configs = pooled_configs(results)
+    outcome = PanelOutcome(out, summary, configs, failures)
+    with atomic_outputs(out) as tmp:
+        summary.to_csv(tmp / "panel_summary.csv", index=False)
+        configs.to_csv(tmp / "panel_configs.csv", index=False)
+        results[["unique_id", *[c for c in results.columns if c != "unique_id"]]].to_csv(tmp / "results.csv", index=False)
+        (tmp / "index.html").write_text(_page(spec.name, outcome))
+    return outcome
+
+
+def _selected(table: pd.DataFrame) -> dict:
+    chosen = table[table["selected"] == True]  # noqa: E712 - a CSV's booleans
+    if chosen.empty:
+        return {"config": "", "metric": ""}
+    row = chosen.iloc[0]
+    metric = str(row["metric"])
+    out = {"config": str(row["config"]), "metric": metric, "score": float(row[f"{metric}_mean"]), "skill_%": float(row[f"{metric}_skill_%"])}
+    if "test_rmse_mean" in table.columns and metric != "test_rmse":
+        out["test_rmse"] = float(row["test_rmse_mean"])
+        out["test_skill_%"] = float(row["test_rmse_skill_%"])
+    return out
+
+
+def pooled_configs(results: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: ``wins`` (series that selected it), ``pooled_scaled_error`` (the mean
+    over series of its selection score / that series' persistence, from its skill), and
+    ``series`` (how many it was scored on); lowest pooled error first."""
+    rows = []
+    for config, part in results.groupby("config", sort=False):
+        scaled = [1.0 - float(r[f"{r['metric']}_skill_%"]) / 100.0 for _, r in part.iterrows()]
+        rows.append({"config": config, "wins": int((part["selected"] == True).sum()), "pooled_scaled_error": float(pd.Series(scaled).mean()),  # noqa: E712
+                     "series": int(part["unique_id"].nunique())})
+    table = pd.DataFrame(rows)
+    return table.sort_values(["pooled_scaled_error", "config"], kind="stable").reset_index(drop=True)
+
+
+def _page(name: str, outcome: PanelOutcome) -> str:
+    e = html.escape
+    head = f"<h1>{e(name)}: a study on every series of the panel</h1>"
+    words = (f"<p>Pooled choice (lowest mean error relative to persistence across series): <b>{e(outcome.pooled or '')}</b>; "
+             f"selected most often: <b>{e(outcome.most_wins or '')}</b>.</p>")
+    configs = outcome.configs.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
+    rows = []
+    for _, r in outcome.summary.iterrows():
+        link = f'<a href="{e(r["report"])}">report</a>' if r.get("report") else ""
+        rows.append(f"<tr><td>{e(str(r['unique_id']))}</td><td>{e(str(r['status']))}</td><td>{e(str(r.get('config', '') or ''))}</td>"
+                    f"<td>{e(str(r.get('reason', '') or ''))}</td><td>{link}</td></tr>")
+    series = "<table><tr><th>series</th><th>status</th><th>selected</th><th>reason</th><th></th></tr>" + "".join(rows) + "</table>"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{e(name)}</title></head><body>{head}{words}<h2>Configurations</h2>{configs}<h2>Series</h2>{series}</body></html>"
+
+
+__all__ = ["OUTPUTS", "PanelOutcome", "folder_name", "pooled_configs", "run"]

@@ -1,0 +1,60 @@
+"""lstmtune run --data PANEL.csv: the study on every series, a choice per series, the panel's
+pooled choice and the one selected most often; a series that cannot run is named."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.cli.app import app
+from lstmtune.data.series import load
+
+pytestmark = pytest.mark.slow  # trains the default study on two series
+
+
+def _panel(path):
+    s = load("shampoo")
+    parts = [pd.DataFrame({"unique_id": uid, "ds": pd.DatetimeIndex(s.dates), "y": s.values * k}) for uid, k in (("a", 1.0), ("b", 3.0))]
+    parts.append(pd.DataFrame({"unique_id": "short", "ds": pd.DatetimeIndex(s.dates)[:10], "y": s.values[:10]}))
+    pd.concat(parts).to_csv(path, index=False)
+
+
+def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
+    _panel(tmp_path / "p.csv")
+    res = CliRunner().invoke(app, ["run", "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 3, res.output  # one series could not run
+    assert "series short not run" in " ".join(res.output.split()) and "no training rows" in res.output
+    out = tmp_path / "o"
+    summary = pd.read_csv(out / "panel_summary.csv").set_index("unique_id")
+    assert list(summary["status"]) == ["ok", "ok", "failed"]
+    # min-max scaling makes a series times 3 train identically: its errors are 3 times as large
+    np.testing.assert_allclose(summary.loc["b", "score"], 3 * summary.loc["a", "score"], rtol=1e-5)
+    assert summary.loc["a", "config"] == summary.loc["b", "config"]
+    results = pd.read_csv(out / "results.csv")
+    configs = pd.read_csv(out / "panel_configs.csv")
+    persistence = {uid: json.loads((out / summary.loc[uid, "report"]).with_name("environment.json").read_text())["selection_baselines"]["persistence"]["rmse"]
+                   for uid in ("a", "b")}  # each series' persistence on its selection points
+    for _, row in configs.iterrows():
+        part = results[results["config"] == row["config"]]
+        assert row["wins"] == int(part["selected"].sum())
+        scaled = [r["validation_rmse_mean"] / persistence[r["unique_id"]] for _, r in part.iterrows()]
+        np.testing.assert_allclose(row["pooled_scaled_error"], np.mean(scaled), rtol=1e-9)
+    assert configs["pooled_scaled_error"].is_monotonic_increasing
+    for uid in ("a", "b"):
+        assert (out / summary.loc[uid, "report"]).is_file()
+    assert "series/" in (out / "index.html").read_text()
+    # a rerun resumes series by series: nothing retrained
+    again = CliRunner().invoke(app, ["run", "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"])
+    assert again.exit_code == 3
+    for uid in ("a", "b"):
+        timings = json.loads((out / summary.loc[uid, "report"]).with_name("environment.json").read_text())["timings"]
+        assert timings["runs_trained_now"] == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "panel_configs.csv"), configs)
+
+
+def test_an_id_column_that_is_not_there_is_named(tmp_path):
+    _panel(tmp_path / "p.csv")
+    res = CliRunner().invoke(app, ["run", "--data", str(tmp_path / "p.csv"), "--id-column", "sku", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--id-column sku" in res.output and not (tmp_path / "o").exists()

@@ -10,10 +10,10 @@ from lstmtune.engine import aot
 from lstmtune.engine import trainer as engine
 
 
-def _train(batch_size=4, units=2, stateful=True, epochs=30):
+def _train(batch_size=4, units=2, stateful=True, epochs=30, seeds=(3, 4, 5)):
     problem = prepare(data.load("shampoo"), Framing(1, 1, 1, test_size=12, trim=None, feature_range=(-1.0, 1.0)), batch_size)
     arch = engine.Architecture(units=(units,), batch_size=batch_size, stateful=stateful, shuffle=not stateful)
-    return engine.train_population(problem, arch, engine.Schedule.for_checkpoints([10, epochs], diagnostic=True), seeds=[3, 4, 5])
+    return engine.train_population(problem, arch, engine.Schedule.for_checkpoints([10, epochs], diagnostic=True), seeds=list(seeds))
 
 
 def _bits(result):
@@ -62,3 +62,22 @@ def test_the_key_holds_shapes_settings_and_the_engines_source():
     assert k != aot._key("start", ("a",), [np.zeros((2, 4), np.float32), leaves[1]], tree, "cpu")
     assert k != aot._key("start", ("a",), leaves, tree, "gpu")
     assert len(aot._source_digest()) == 64
+
+
+def test_a_population_split_across_cpu_devices_is_stored_and_read_back_bit_for_bit(folder, monkeypatch):
+    if engine.cpu_shards(64) < 2:
+        pytest.skip("one CPU device here: nothing to split")
+    seeds = range(100, 116)
+    monkeypatch.setattr(engine, "SHARD_WORK", 0)  # split whatever the size
+    assert engine.cpu_shards(len(seeds), 1.0) == 2
+    exported = _train(seeds=seeds)
+    stored = sorted(folder.glob("*.jax"))
+    assert len(stored) >= 2  # start, advance (and advance again for the carry's sharding as start leaves it)
+    monkeypatch.setattr(aot, "_memory", {})
+    read_back = _train(seeds=seeds)
+    assert sorted(folder.glob("*.jax")) == stored
+    monkeypatch.setattr(aot, "_folder", lambda: None)
+    plain_bits = _bits(_train(seeds=seeds))
+    for a, b, c in zip(_bits(exported), _bits(read_back), plain_bits):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(c))
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(c))

@@ -9,8 +9,8 @@ executable then comes from the persistent cache as before.
 A program is keyed by its name, its static settings, its arguments' tree, shapes and dtypes,
 the platform, the JAX version, the XLA flags and the engine's own source, and stored as
 ``<compilation cache>/lstmtune-programs/<key>.jax`` (written aside, moved into place).
-Anything unreadable, or a program whose tree cannot be serialised, is traced as usual. Only
-programs on one device are kept (a population split across CPU devices is traced as before).
+Anything unreadable, or a program whose tree cannot be serialised, is traced as usual. A
+population split across CPU devices is stored too, keyed by its arguments' shardings.
 The numbers do not change: a program read back runs the same StableHLO (tested bitwise in
 tests/engine/test_aot.py). ``LSTMTUNE_AOT=0`` turns it off.
 """
@@ -83,19 +83,19 @@ def _key(name: str, static, leaves, tree, platform: str) -> str:
     import jax
     import jaxlib
 
-    sig = [(tuple(np.shape(x)), str(getattr(x, "dtype", type(x)))) for x in leaves]
+    sig = [(tuple(np.shape(x)), str(getattr(x, "dtype", type(x))), repr(getattr(x, "sharding", None))) for x in leaves]
     text = repr((name, static, sig, str(tree), platform, jax.__version__, jaxlib.__version__, os.environ.get("XLA_FLAGS", ""), _source_digest()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _platform(leaves) -> str | None:
-    """The one device's platform all array arguments live on (None: several devices)."""
+    """The platform all array arguments live on (None: several platforms)."""
     devices = set()
     for x in leaves:
         sharding = getattr(x, "sharding", None)
         if sharding is not None:
             devices |= set(sharding.device_set)
-    if len(devices) > 1:
+    if len({d.platform for d in devices}) > 1:
         return None
     if not devices:
         import jax

@@ -6,8 +6,9 @@ each statsforecast model see only the rest; MASE on the held-out points is scale
 in-sample seasonal naive error of the training part. Prints a table and writes
 benchmarks/panel_results.json.
 
-Usage: python benchmarks/panel.py [--set dev|check] [--quick] [--windows N] [--as-panel]
-(--set check: the check set, vega_datasets' series, scored once a change is settled; --quick:
+Usage: python benchmarks/panel.py [--set dev|short|check] [--quick] [--windows N] [--as-panel]
+(--set short: a second development set of short series; --set check: the check set,
+vega_datasets' series, scored once a change is settled; --quick:
 5 series, stats candidates only; --windows: backtest windows per series, default auto's;
 --as-panel: auto is called once per group of series of one frequency and horizon, as a user
 with a panel file would, with its global LSTMs on (global_lstm=True), so that they learn
@@ -44,6 +45,30 @@ def dev_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
     out.append(("elnino", pd.DataFrame({"ds": pd.date_range("1950-01-01", periods=len(el), freq="MS"), "y": el}), 12, "MS"))
     infl = mac["infl"].to_numpy(float)
     out.append(("macro_infl", pd.DataFrame({"ds": dates, "y": infl}), 8, "QS"))
+    return out
+
+
+def short_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
+    """A second development set of short series, from statsmodels' own datasets (tuning
+    allowed, like the development panel): Grunfeld's yearly investment of 11 firms (20 years,
+    h = 4), Longley's yearly employment and GNP (16 years, h = 4), and Denmark's quarterly log
+    money and income (55 quarters, h = 8)."""
+    from statsmodels import datasets as ds
+
+    out = []
+    g = ds.grunfeld.load_pandas().data
+    for firm, part in g.groupby("firm", sort=False):
+        part = part.sort_values("year")
+        dates = pd.to_datetime(part["year"].astype(int).astype(str))
+        out.append((f"grunfeld_{firm.lower().replace(' ', '_')}", pd.DataFrame({"ds": dates.to_numpy(), "y": part["invest"].to_numpy(float)}), 4, "YS"))
+    lg = ds.longley.load_pandas().data
+    dates = pd.to_datetime(lg["YEAR"].astype(int).astype(str))
+    for col in ("TOTEMP", "GNP"):
+        out.append((f"longley_{col.lower()}", pd.DataFrame({"ds": dates.to_numpy(), "y": lg[col].to_numpy(float)}), 4, "YS"))
+    dk = ds.danish_data.load_pandas().data
+    dates = pd.date_range("1974-01-01", periods=len(dk), freq="QS")
+    for col in ("lrm", "lry"):
+        out.append((f"danish_{col}", pd.DataFrame({"ds": dates, "y": dk[col].to_numpy(float)}), 8, "QS"))
     return out
 
 
@@ -89,7 +114,7 @@ def main(quick: bool = False, windows: int | None = None, which: str = "dev", as
 
     from lstmtune.auto.run import auto
 
-    panel = {"dev": dev_panel, "check": check_panel}[which]()
+    panel = {"dev": dev_panel, "short": short_panel, "check": check_panel}[which]()
     panel = panel[:5] if quick else panel
     rows, times = [], {}
     runs = {"auto": ("lstm", "hybrid", "stats", "combo"), "auto --candidates lstm": ("lstm",)} if not quick else {"auto --candidates stats": ("stats", "combo")}

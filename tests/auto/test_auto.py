@@ -515,6 +515,15 @@ def test_with_global_lstms_a_checkpoint_is_reused_only_for_the_same_panel(tmp_pa
     again = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
     assert (first.resumed, again.resumed) == (0, 2) and first.leaderboard["candidate"].str.startswith("GlobalLSTM(").any()
     pd.testing.assert_frame_equal(again.forecasts, first.forecasts, check_exact=True)
+    import shutil
+
+    from lstmtune.auto import checkpoint as ckpt
+
+    shutil.rmtree(ckpt._folder(tmp_path / "ck", "b"))  # b was not finished: recomputed, its global networks learning from a (read back) too
+    resumed = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    assert resumed.resumed == 1
+    for name in ("forecasts", "leaderboard", "backtests"):
+        pd.testing.assert_frame_equal(getattr(resumed, name), getattr(first, name), check_exact=True)
     frames[1] = frames[1].assign(y=frames[1]["y"] + 1.0)  # b changed: a's global networks change too
     assert auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True).resumed == 0
 

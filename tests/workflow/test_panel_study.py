@@ -58,3 +58,20 @@ def test_an_id_column_that_is_not_there_is_named(tmp_path):
     _panel(tmp_path / "p.csv")
     res = CliRunner().invoke(app, ["run", "--data", str(tmp_path / "p.csv"), "--id-column", "sku", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "--id-column sku" in res.output and not (tmp_path / "o").exists()
+
+
+def test_a_configuration_not_scored_on_every_series_gets_no_pooled_error():
+    from lstmtune.workflow.panelstudy import pooled_configs
+
+    results = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "config": ["u1", "u2", "u1", "u2"], "metric": "validation_rmse",
+                            "validation_rmse_skill_%": [10.0, 20.0, 30.0, float("nan")], "selected": [False, True, True, False]})
+    table = pooled_configs(results).set_index("config")
+    assert table.loc["u1", "pooled_scaled_error"] == pytest.approx(0.8) and table.loc["u1", "series"] == 2
+    assert np.isnan(table.loc["u2", "pooled_scaled_error"]) and table.loc["u2", "series"] == 1 and table.loc["u2", "wins"] == 1
+
+
+def test_a_panel_file_with_a_byte_order_mark_is_a_panel(tmp_path):
+    from lstmtune.cli.study_commands import _is_panel_file
+
+    (tmp_path / "p.csv").write_text("unique_id,ds,y\na,2020-01-01,1\n", encoding="utf-8-sig")
+    assert _is_panel_file(tmp_path / "p.csv", None) and _is_panel_file(tmp_path / "p.csv", "unique_id")

@@ -10,8 +10,12 @@ order an autoregression picks before the series' first backtest origin).
 
 Backtests: the network of a series' k-th window from the end is trained on every series of
 the group up to *its own* k-th cutoff from the end (a series with fewer windows, up to its
-first cutoff), so no series is scored on points its model was trained on; the final network
-on every observation. All of them, every window and configuration, train as one stacked
+first cutoff), so no series is scored on points of its own its model was trained on; the
+final network on every observation. Cutoffs are by position from each series' end, as
+statsforecast's and NeuralForecast's cross-validation place them: when the series of a
+group end on different dates, a window's network has seen other series' observations from
+after that window's cutoff date (a shock they share can leak into the backtest); in a panel
+whose series end together, it has not. All of them, every window and configuration, train as one stacked
 population.
 
 Training: the pooled windows are many, so a global network is trained for about

@@ -145,10 +145,10 @@ def _pool_members(board: pd.DataFrame, into: str) -> list[str]:
 
 
 def _add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into: str, m: int, levels=(80, 95)) -> bool:
-    """Backtest a pool honestly, in place: in each window, the mean of the :data:`POOL_SIZE`
-    candidates of ``names`` with the lowest mean MASE over the *other* windows (a pool's members
-    are never chosen on the window it is scored on). False (nothing added) with fewer than two
-    windows or candidates than the pool holds."""
+    """Backtest a pool, in place, leaving one window out: in each window, the mean of the
+    :data:`POOL_SIZE` candidates of ``names`` with the lowest mean MASE over the *other* windows
+    (a pool's members are never chosen on the window it is scored on; they may be chosen on a
+    later one). False (nothing added) with fewer than two windows or candidates than the pool holds."""
     cutoffs = sorted(bt["cutoff"].unique())
     names = [n for n in names if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
     if len(cutoffs) < 2 or len(names) < POOL_SIZE:
@@ -533,6 +533,20 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
     return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
 
 
+def _planned(uid, frame, horizon, freq, season_length, missing, candidates, settings, windows) -> list:
+    """``[(uid, frame, verdict, plan)]`` of a series read back from a checkpoint, for the global
+    networks to learn from as they did in the whole run (``[]``: skipped or on a fallback)."""
+    v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
+    if v.status != "ok":
+        return []
+    if missing == "interpolate":
+        frame = panel.interpolate(frame)
+    try:
+        return [(uid, frame, v, _plan(frame, v, horizon, candidates, settings, windows))]
+    except Exception:  # noqa: BLE001 - on a fallback in the whole run too
+        return []
+
+
 def _together(step, *args) -> dict:
     """``step(*args)``, a chunk's work done together; should it fail, nothing (each series then
     does that work alone, where a failure stays its own: one series never stops the others)."""
@@ -641,11 +655,13 @@ def auto(
         if checkpoint is not None:
             ckpt.write(checkpoint, frames[i][0], keys[i], slot)
 
-    good = []
+    good, learn_from = [], []  # learn_from: every good series, read back or not (the global networks learn from all)
     for i, (uid, frame) in enumerate(frames):
         stored = ckpt.read(checkpoint, uid, keys[i]) if checkpoint is not None else None
         if stored is not None:
             slots[i], resumed = stored, resumed + 1
+            if pooling:  # the global networks of the series still to compute learn from this one too, as in a whole run
+                learn_from += _planned(uid, frame, horizon, freq, season_length, missing, candidates, settings, windows)
             continue
         v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
         if v.status == "skip":
@@ -658,14 +674,19 @@ def auto(
             continue
         try:
             good.append((i, uid, frame, v, _plan(frame, v, horizon, candidates, settings, windows)))
+            learn_from.append(good[-1][1:])
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
             finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
     wanted = [f for f in NEURAL if f in candidates]
     pooled = ({}, {}, {})  # global candidates: uid -> their plan entries, (uid, name) -> backtest models, -> final model
-    if pooling and len(good) > 1 and (time_budget is None or time.perf_counter() - t0 < time_budget):
+    global_note = ""
+    if pooling and good and len(learn_from) > 1 and (time_budget is None or time.perf_counter() - t0 < time_budget):
         if progress:
-            progress(good[0][1], f"global LSTMs over {len(good)} series, trained together", good[0][0], len(frames))
-        pooled = _together(lambda *a: globalnet.fit(*a), [item[1:] for item in good], horizon, settings) or pooled
+            progress(good[0][1], f"global LSTMs over {len(learn_from)} series, trained together", good[0][0], len(frames))
+        try:
+            pooled = globalnet.fit(learn_from, horizon, settings)
+        except Exception as err:  # noqa: BLE001 - the local candidates still run; the reason is named on every series
+            global_note = f"global LSTMs left out: {_why(err)}"
     step = _prefit_series()
     for first in range(0, len(good), step):
         chunk = good[first : first + step]
@@ -685,6 +706,8 @@ def auto(
             try:
                 plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
                 scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, lstm_allowed, report, fitted, stats_done.get(uid))))
+                if global_note:
+                    scored[-1][2].notes.append(global_note)
             except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
                 finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
         if progress and scored:

@@ -201,6 +201,11 @@ def run(
 
         frame = panel_mod.read(data, id_column=id_column) if _is_panel_file(data, id_column) else None
         if frame is not None:
+            for flag, given in (("--storage", storage), ("--address", address), ("--device", device)):
+                if given is not None:
+                    raise LstmtuneError(f"{flag}: not for a panel (each series runs locally into its own run directory under --out)")
+            if executor != "local":
+                raise LstmtuneError("--executor: a panel's series run locally, one after another")
             _run_panel(spec, frame, out or Path("runs") / spec.name, quiet, max_runs)
             return
         spec = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(data.resolve())})})
@@ -252,7 +257,7 @@ def _is_panel_file(path: Path, id_column: str | None) -> bool:
     import csv
 
     try:
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # a BOM (Excel's CSVs) is not part of the first name
             header = [c.strip() for c in next(csv.reader(f), [])]
     except (OSError, UnicodeDecodeError):
         return False  # read (and refused) as one series
@@ -356,9 +361,15 @@ def plan(
         from lstmtune.auto import plan as auto_plan
         from lstmtune.data import panel
 
+        from lstmtune.auto.run import FAMILIES
+
         if study_file is None:
             raise LstmtuneError("--horizon: give the CSV lstmtune auto would read")
-        estimate = auto_plan.plan(panel.read(study_file), horizon, candidates=[c.strip() for c in candidates.split(",") if c.strip()])
+        families = [c.strip() for c in candidates.split(",") if c.strip()]
+        unknown = sorted(set(families) - set(FAMILIES))
+        if unknown or not families:
+            raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
+        estimate = auto_plan.plan(panel.read(study_file), horizon, candidates=families)
         console.print(f"lstmtune auto {_u(study_file)} --horizon {horizon}:", highlight=False)
         for line in estimate.lines():
             console.print(f"  {line}", highlight=False)

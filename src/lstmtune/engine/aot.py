@@ -82,9 +82,12 @@ def _leaves(args):
 def _key(name: str, static, leaves, tree, platform: str) -> str:
     import jax
     import jaxlib
+    import optax
 
     sig = [(tuple(np.shape(x)), str(getattr(x, "dtype", type(x))), repr(getattr(x, "sharding", None))) for x in leaves]
-    text = repr((name, static, sig, str(tree), platform, jax.__version__, jaxlib.__version__, os.environ.get("XLA_FLAGS", ""), _source_digest()))
+    config = {k: getattr(jax.config, k, None) for k in ("jax_enable_x64", "jax_default_matmul_precision", "jax_threefry_partitionable")}
+    text = repr((name, static, sig, str(tree), platform, jax.__version__, jaxlib.__version__, optax.__version__, sorted(config.items()),
+                 os.environ.get("XLA_FLAGS", ""), _source_digest()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -102,7 +105,11 @@ def _platform(leaves) -> str | None:
 
         return jax.default_backend()
     platform = next(iter(devices)).platform
-    return {"gpu": "cuda"}.get(platform, platform)  # jax.export names CUDA "cuda"
+    if platform == "gpu":  # jax.export names it "cuda" or "rocm"
+        from jax import export
+
+        return export.default_export_platform()
+    return platform
 
 
 def call(name: str, fn, static, *args, classes=()):

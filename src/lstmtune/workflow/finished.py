@@ -5,7 +5,7 @@ and the size and modification time of every file the run left there, with the te
 printed. The key covers what the outputs depend on: the study's settings, the SHA-256 of
 every file they name (the data, covariates), the command's storage and executor, and the size
 and modification time of every file of this installed lstmtune (code, templates, built-in
-data). A rerun whose key and files are all unchanged has nothing to train, recompute or
+data), and the versions of Python and of the libraries the numbers and figures come from. A rerun whose key and files are all unchanged has nothing to train, recompute or
 redraw: it prints the stored text and stops, importing neither JAX nor pandas nor the store.
 Anything different (a file of the run touched, removed or added; another setting or data;
 another lstmtune) and the study runs as usual and is stamped again.
@@ -62,12 +62,30 @@ def _code() -> list:
     return out
 
 
+DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "statsforecast", "matplotlib", "jax", "jaxlib", "optax", "jinja2", "pyarrow")
+
+
+def _versions() -> dict:
+    """Python's and the dependencies' versions: a baseline or a figure may change with them."""
+    import sys
+    from importlib import metadata
+
+    out = {"python": sys.version}
+    for name in DEPENDENCIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def key(settings: dict, options: dict) -> str:
     """The key of a study: its ``settings`` (a JSON-able dump of the study), the files they
-    name, the command's ``options`` and this lstmtune's files."""
+    name, the command's ``options``, this lstmtune's files and its dependencies' versions."""
     files: dict = {}
     _named_files(settings, files)
-    blob = json.dumps({"format": FORMAT, "settings": settings, "files": files, "options": options, "code": _code()}, sort_keys=True, default=str)
+    blob = json.dumps({"format": FORMAT, "settings": settings, "files": files, "options": options, "code": _code(), "versions": _versions()},
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

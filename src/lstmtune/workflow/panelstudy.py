@@ -82,6 +82,8 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
 
     out = claim_run_dir(Path(out), name=spec.name, kind="panel")
     frames = list(panel_mod.series_frames(panel))
+    if not frames:
+        raise LstmtuneError("the panel has no series")
     rows, tables, failures = [], [], {}
     for k, (uid, frame) in enumerate(frames):
         if on_series is not None:
@@ -132,12 +134,19 @@ def _selected(table: pd.DataFrame) -> dict:
 def pooled_configs(results: pd.DataFrame) -> pd.DataFrame:
     """Per configuration: ``wins`` (series that selected it), ``pooled_scaled_error`` (the mean
     over series of its selection score / that series' persistence, from its skill), and
-    ``series`` (how many it was scored on); lowest pooled error first."""
+    ``series`` (how many it was scored on; a configuration not scored on every series, every
+    run diverged somewhere, gets no pooled error); lowest pooled error first."""
+    import numpy as np
+
     rows = []
+    everywhere = results["unique_id"].nunique()
     for config, part in results.groupby("config", sort=False):
-        scaled = [1.0 - float(r[f"{r['metric']}_skill_%"]) / 100.0 for _, r in part.iterrows()]
-        rows.append({"config": config, "wins": int((part["selected"] == True).sum()), "pooled_scaled_error": float(pd.Series(scaled).mean()),  # noqa: E712
-                     "series": int(part["unique_id"].nunique())})
+        scaled = np.array([1.0 - float(r[f"{r['metric']}_skill_%"]) / 100.0 for _, r in part.iterrows()])
+        finite = np.isfinite(scaled)
+        rows.append({"config": config, "wins": int((part["selected"] == True).sum()),  # noqa: E712
+                     # scored on every series, or no pooled score (a configuration that diverged somewhere is not pooled)
+                     "pooled_scaled_error": float(scaled.mean()) if finite.all() and part["unique_id"].nunique() == everywhere else float("nan"),
+                     "series": int(part.loc[finite, "unique_id"].nunique())})
     table = pd.DataFrame(rows)
     return table.sort_values(["pooled_scaled_error", "config"], kind="stable").reset_index(drop=True)
 

@@ -1,0 +1,240 @@
+"""lstmtune auto on panels: series trained together, global LSTMs, checkpoints and resume,
+plan, a models folder forecast at once, and work done together falling back to each series."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.auto import lstm
+from lstmtune.auto.run import auto
+from lstmtune.cli.app import app
+from test_auto import _monthly, _same_as_statsforecast
+
+
+def test_a_daily_series_with_a_yearly_season_too_gets_mstl():
+    rng = np.random.default_rng(2)
+    n = 800
+    t = np.arange(n)
+    y = 50 + 5 * np.sin(2 * np.pi * t / 7) + 10 * np.sin(2 * np.pi * t / 365) + rng.normal(0, 1, n)
+    data = pd.DataFrame({"unique_id": "daily", "ds": pd.date_range("2020-01-01", periods=n, freq="D"), "y": y})
+    r = auto(data, 14, candidates=("stats",))
+    assert "MSTL" in set(r.leaderboard["candidate"])
+    _same_as_statsforecast(data, r, "MSTL", 14, "D", seasons=[7, 365])
+    short = auto(data.tail(600), 14, candidates=("stats",))  # fewer than two years: one season, no MSTL
+    assert "MSTL" not in set(short.leaderboard["candidate"])
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_a_panel_gives_each_series_what_it_gets_alone(monkeypatch):
+    """Series trained together (one stacked population per shape, statsforecast over the panel
+    in its processes) give each series bit for bit what it gets alone, whatever the chunking."""
+    from lstmtune.auto import globalnet
+    from lstmtune.auto import run as auto_run
+
+    frames = [_monthly("a", 60, 11), _monthly("b", 72, 12, level=50.0), _monthly("c", 66, 13, level=80.0)]
+    settings = lstm.Settings(epochs=10, seeds=2)
+    together = auto(pd.concat(frames), 4, settings=settings, global_lstm=False)  # a global network learns from the panel (below)
+    monkeypatch.setattr(globalnet, "MIN_SERIES", 3)
+    with_global = auto(pd.concat(frames), 4, settings=settings, global_lstm=True)
+    monkeypatch.setattr(auto_run, "PREFIT_SERIES", 2)
+    chunked = auto(pd.concat(frames), 4, settings=settings, global_lstm=False)
+    stats_only = auto(pd.concat(frames), 4, candidates=("stats", "combo"))  # final statistical forecasts over the panel too
+    for f in frames:
+        uid = f["unique_id"].iloc[0]
+        alone = auto(f, 4, candidates=("stats", "combo"))
+        pd.testing.assert_frame_equal(stats_only.forecasts[stats_only.forecasts["unique_id"] == uid].reset_index(drop=True), alone.forecasts, check_exact=True)
+        alone = auto(f, 4, settings=settings)
+        for r in (together, chunked):
+            mine = r.forecasts[r.forecasts["unique_id"] == uid].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, alone.forecasts, check_exact=True)
+            bt = r.backtests[r.backtests["unique_id"] == uid].reset_index(drop=True)
+            pd.testing.assert_frame_equal(bt[alone.backtests.columns], alone.backtests, check_exact=True)
+        # beside the global candidates, every local one is still backtested bit for bit as alone
+        bt = with_global.backtests[with_global.backtests["unique_id"] == uid].reset_index(drop=True)
+        assert any(c.startswith("GlobalLSTM(") for c in bt.columns) and not any(c.startswith("GlobalLSTM(") for c in alone.backtests.columns)
+        local = [c for c in alone.backtests.columns if not c.split("-")[0].startswith(("Ensemble(", "Combo(", "Pool("))]  # combinations may take global members
+        pd.testing.assert_frame_equal(bt[local], alone.backtests[local], check_exact=True)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_global_lstms_learn_from_every_series_before_each_ones_own_cutoffs(tmp_path):
+    """A window's global network is trained on each series up to that series' cutoff of the
+    same rank (a shorter series: its first), the final one on everything; the candidate is
+    scored per series on the same backtests and a chosen one is saved like any direct model."""
+    from lstmtune.auto import globalnet
+    from lstmtune.auto import run as auto_run
+    from lstmtune.data import panel
+
+    frames = [_monthly("a", 72, 41), _monthly("b", 60, 42, level=500.0), _monthly("c", 40, 43, level=20.0), _monthly("d", 50, 44, level=60.0)]
+    settings = lstm.Settings(epochs=10, seeds=2)
+    items = []
+    for f in frames:
+        v = panel.triage(f, 4)
+        items.append((f["unique_id"].iloc[0], f, v, auto_run._plan(f, v, 4, ("lstm",), settings, 2)))
+    extra, backtests, finals = globalnet.fit(items, 4, settings)
+    names = [n for n, _ in globalnet.specs([f for f in frames], [it[3] for it in items], 12, 4, settings)]
+    assert names == ["GlobalLSTM(d=1,lags=12)", "GlobalLSTM(d=12,lags=12)"]
+    for uid, f, _, plan in items:
+        assert [e[0] for e in extra[uid]] == names
+        for name in names:
+            got = backtests[(uid, name)]
+            assert [np.datetime64(m.dates[-1]) for m in got] == [np.datetime64(c) for c in plan.cutoffs]
+            assert np.datetime64(finals[(uid, name)].dates[-1]) == np.datetime64(f["ds"].iloc[-1])
+            assert finals[(uid, name)].info["pooled_series"] == 4
+    # the windows from the end share one network across series; the final one differs from them
+    k = backtests[("a", names[0])][-1].params.dense.kernel
+    np.testing.assert_array_equal(k, backtests[("c", names[0])][-1].params.dense.kernel)
+    assert not np.array_equal(k, finals[("a", names[0])].params.dense.kernel)
+    r = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, global_lstm=True)
+    board = r.leaderboard
+    assert set(board.loc[board["candidate"].isin(names), "unique_id"]) == {"a", "b", "c", "d"}
+    three = auto(pd.concat(frames[:3]), 4, candidates=("lstm",), settings=settings, global_lstm=True)  # fewer than globalnet.MIN_SERIES
+    assert not three.leaderboard["candidate"].str.startswith("GlobalLSTM(").any()
+    assert np.isfinite(board.loc[board["candidate"].isin(names), "mase"]).all()
+    off = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings)  # off by default
+    assert not off.leaderboard["candidate"].str.startswith("GlobalLSTM(").any()
+    # a global model saved as auto saves it forecasts what auto's final forecast is
+    table, model = lstm.forecast(frames[1], 4, names[1], None, settings, None, None, 12, finals[("b", names[1])])
+    model.save(tmp_path / "g")
+    from lstmtune.forecast import composite
+
+    back = composite.load_any(tmp_path / "g").forecast(4)
+    np.testing.assert_allclose(back["mean"].to_numpy(), table[names[1]].to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_with_global_lstms_a_checkpoint_is_reused_only_for_the_same_panel(tmp_path, monkeypatch):
+    from lstmtune.auto import globalnet
+
+    monkeypatch.setattr(globalnet, "MIN_SERIES", 2)
+    frames = [_monthly("a", 60, 51), _monthly("b", 66, 52, level=40.0)]
+    settings = lstm.Settings(epochs=5, seeds=1)
+    first = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    again = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    assert (first.resumed, again.resumed) == (0, 2) and first.leaderboard["candidate"].str.startswith("GlobalLSTM(").any()
+    pd.testing.assert_frame_equal(again.forecasts, first.forecasts, check_exact=True)
+    import shutil
+
+    from lstmtune.auto import checkpoint as ckpt
+
+    shutil.rmtree(ckpt._folder(tmp_path / "ck", "b"))  # b was not finished: recomputed, its global networks learning from a (read back) too
+    resumed = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    assert resumed.resumed == 1
+    for name in ("forecasts", "leaderboard", "backtests"):
+        pd.testing.assert_frame_equal(getattr(resumed, name), getattr(first, name), check_exact=True)
+    frames[1] = frames[1].assign(y=frames[1]["y"] + 1.0)  # b changed: a's global networks change too
+    assert auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True).resumed == 0
+
+
+def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_changed(tmp_path):
+    frames = [_monthly("a", 60, 21), _monthly("b", 66, 22, level=40.0), _monthly("c", 20, 23)]  # c: a fallback
+    first = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")
+    again = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")
+    assert (first.resumed, again.resumed) == (0, 3)
+    for name in ("forecasts", "leaderboard", "backtests"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(first, name), check_exact=True)
+    for uid in ("a", "b", "c"):
+        pd.testing.assert_frame_equal(again.models[uid].forecast(4), first.models[uid].forecast(4), check_exact=True)
+    frames[1] = frames[1].assign(y=frames[1]["y"] + 1.0)  # changed data: computed afresh, the others read back
+    changed = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")
+    assert changed.resumed == 2
+    assert not np.allclose(changed.forecasts.loc[changed.forecasts["unique_id"] == "b", "mean"], first.forecasts.loc[first.forecasts["unique_id"] == "b", "mean"])
+    other = auto(pd.concat(frames), 5, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")  # another horizon: nothing reused
+    assert other.resumed == 0
+
+
+@pytest.mark.slow  # two processes of lstmtune auto
+def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    panel = pd.concat([_monthly(f"s{k}", 48 + 6 * k, 30 + k) for k in range(8)])
+    panel.to_csv(tmp_path / "p.csv", index=False)
+    env = {**os.environ, "LSTMTUNE_PREFIT_SERIES": "1"}  # a chunk per series: series finish one by one
+    cmd = [sys.executable, "-m", "lstmtune.cli", "auto", str(tmp_path / "p.csv"), "--horizon", "4", "--candidates", "stats", "-q"]
+    whole = subprocess.run(cmd + ["--out", str(tmp_path / "whole")], env=env, capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+    partial = tmp_path / ".killed.lstmtune-auto-partial"
+    run = subprocess.Popen(cmd + ["--out", str(tmp_path / "killed")], env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and run.poll() is None and len(list(partial.glob("*/slot.json"))) < 2:
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before it could be killed"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    stored = {p.parent.name: p.stat().st_mtime_ns for p in partial.glob("*/slot.json")}
+    assert 2 <= len(stored) < 8 and not (tmp_path / "killed").exists()
+    again = subprocess.run(cmd[:-1] + ["--out", str(tmp_path / "killed")], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(stored)} series read back" in again.stdout
+    assert not partial.exists()  # a finished run leaves no checkpoint
+    for name in ("forecasts.csv", "leaderboard.csv", "backtests.csv", "models/index.csv"):
+        assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_a_failure_of_the_work_done_together_falls_back_to_each_series_alone(monkeypatch):
+    from lstmtune.auto import run as auto_run
+
+    data = pd.concat([_monthly("a", 60, 61), _monthly("b", 66, 62, level=40.0)])
+    expected = auto(data, 4, candidates=("stats", "combo"))
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room for the whole chunk")
+
+    monkeypatch.setattr(auto_run, "_stats_together", broken)
+    monkeypatch.setattr(auto_run, "_stats_finals", broken)
+    r = auto(data, 4, candidates=("stats", "combo"))
+    pd.testing.assert_frame_equal(r.forecasts, expected.forecasts, check_exact=True)
+    assert r.exit_code == 0
+
+
+def test_plan_counts_what_auto_would_train_and_refuses_what_will_not_fit(tmp_path, monkeypatch):
+    from lstmtune.auto import plan as auto_plan
+    from lstmtune.auto import run as auto_run
+    from lstmtune.data import panel
+    from lstmtune.errors import LstmtuneError
+
+    frames = [_monthly("a", 72, 71), _monthly("b", 60, 72), _monthly("c", 15, 73)]  # c: too short, a fallback
+    bad = _monthly("d", 40, 74)
+    bad.loc[5, "ds"] = bad.loc[4, "ds"]  # a duplicate date: skipped
+    data = pd.concat([*frames, bad])
+    settings = lstm.Settings(epochs=10, seeds=2)
+    p = auto_plan.plan(data, 4, settings=settings, memory_bytes=64 * 2**30)
+    assert (p.series, p.good, p.fallback, p.skipped) == (4, 2, 1, 1)
+    expected = 0
+    for f in frames[:2]:
+        v = panel.triage(f, 4)
+        plan = auto_run._plan(f, v, 4, auto_run.FAMILIES, settings, 2)
+        expected += len(plan.neural) * len(plan.cutoffs) + 1
+    assert p.networks == expected and p.replicas == 2 * expected and p.stat_fits > 0 and p.seconds > 0
+    assert auto_plan.check(p) is p
+    with pytest.raises(LstmtuneError, match="more than this machine's available"):
+        auto_plan.check(auto_plan.plan(data, 4, settings=settings, memory_bytes=2**20))
+    data.to_csv(tmp_path / "p.csv", index=False)
+    ok = CliRunner().invoke(app, ["plan", str(tmp_path / "p.csv"), "--horizon", "4"])
+    assert ok.exit_code == 0 and "peak memory" in ok.output and "expected time" in ok.output
+    monkeypatch.setattr("lstmtune.study.budget.available_memory", lambda: 2**20)
+    refused = CliRunner().invoke(app, ["plan", str(tmp_path / "p.csv"), "--horizon", "4"])
+    assert refused.exit_code == 2 and "more than this machine's available" in refused.output
+
+
+def test_forecasting_auto_models_folder_forecasts_every_series_and_names_a_bad_one(tmp_path):
+    r = auto(pd.concat([_monthly("a", 72, 81), _monthly("b", 60, 82, level=40.0), _monthly("c", 66, 83)]), 5, candidates=("stats", "combo"))
+    r.save(tmp_path / "o")
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models"), "--horizon", "5", "--out", str(tmp_path / "f.csv")])
+    assert res.exit_code == 0, res.output
+    mine = pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"])
+    theirs = r.forecasts.reset_index(drop=True)
+    assert list(mine.columns) == list(theirs.columns)
+    pd.testing.assert_frame_equal(mine[["unique_id", "model"]], theirs[["unique_id", "model"]].astype({"unique_id": object}), check_dtype=False)
+    np.testing.assert_allclose(mine[["mean", "lower_80", "upper_95"]].to_numpy(), theirs[["mean", "lower_80", "upper_95"]].to_numpy(), rtol=1e-9)
+    index = pd.read_csv(tmp_path / "o" / "models" / "index.csv")
+    damaged = tmp_path / "o" / "models" / index.loc[index["unique_id"] == "b", "folder"].item() / "data.json"
+    damaged.write_text(damaged.read_text().replace("1", "2", 1))
+    bad = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models"), "--horizon", "5", "--out", str(tmp_path / "g.csv")])
+    assert bad.exit_code == 3 and "series 'b'" in bad.output
+    assert set(pd.read_csv(tmp_path / "g.csv")["unique_id"]) == {"a", "c"}

@@ -42,8 +42,13 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
         scaled = [r["validation_rmse_mean"] / persistence[r["unique_id"]] for _, r in part.iterrows()]
         np.testing.assert_allclose(row["pooled_scaled_error"], np.mean(scaled), rtol=1e-9)
     assert configs["pooled_scaled_error"].is_monotonic_increasing
-    for uid in ("a", "b"):
+    from lstmtune.study import spec as spec_mod
+    from lstmtune.workflow.study import load_series
+
+    for uid, k in (("a", 1.0), ("b", 3.0)):
         assert (out / summary.loc[uid, "report"]).is_file()
+        own = spec_mod.load((out / summary.loc[uid, "report"]).with_name("study.toml"))  # names its own data: rerunnable alone
+        np.testing.assert_allclose(load_series(own).values, load("shampoo").values * k)
     assert "series/" in (out / "index.html").read_text()
     # a rerun resumes series by series: nothing retrained
     again = CliRunner().invoke(app, ["run", "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"])

@@ -92,7 +92,9 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
         try:
             if frame["y"].isna().any():
                 raise LstmtuneError("missing values (fill or drop them first)")
-            outcome = study.run(spec, where, series=_series(uid, frame), max_runs=max_runs, **study_kwargs)
+            # its study.toml names its own data (the run writes series.csv beside it): rerunnable alone
+            own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str((where / "series.csv").resolve())})})
+            outcome = study.run(own, where, series=_series(uid, frame), max_runs=max_runs, **study_kwargs)
         except LstmtuneError as err:
             failures[uid] = str(err)
             rows.append({"unique_id": uid, "status": "failed", "reason": str(err), "report": ""})

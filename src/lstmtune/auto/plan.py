@@ -102,21 +102,14 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     networks = replicas = 0
     steps = 0.0
     stat_fits, stat_seconds = 0, 0.0
-    populations: dict = {}  # (kind, lags, interval-independent width) -> [(replicas, rows)]
+    populations: dict = {}  # input + output width -> [(replicas, rows)]
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     for _, frame in frames:
-        v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
+        v, frame, p, _ = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows)
         if v.status == "skip":
             skipped += 1
             continue
-        if missing == "interpolate":
-            frame = panel.interpolate(frame)
-        if v.status in ("fallback", "constant"):
-            fallback += 1
-            continue
-        try:
-            p = auto_run._plan(frame, v, horizon, candidates, settings, windows)
-        except Exception:  # noqa: BLE001 - auto gives it a fallback
+        if p is None:  # a fallback or constant forecast (or a plan that failed: auto gives it a fallback)
             fallback += 1
             continue
         good += 1

@@ -120,6 +120,11 @@ def _table(uid: str, ds, model: str, cols: dict, name: str, levels=(80, 95)) -> 
     return pd.DataFrame(out)
 
 
+def _columns_of(table: pd.DataFrame, name: str) -> list[str]:
+    """A candidate's columns in a statsforecast-shaped table: ``name``, ``name-median``, ``name-lo-80``, ..."""
+    return [c for c in table.columns if c == name or c.startswith(name + "-")]
+
+
 def _median_column(table: pd.DataFrame, name: str) -> pd.Series:
     return table[f"{name}-median"] if f"{name}-median" in table.columns else table[name]
 
@@ -159,7 +164,7 @@ def _add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into:
         top = sorted(names, key=lambda n: (float(np.mean(np.delete(per_window[n], k))), n))[:POOL_SIZE]
         part = bt[bt["cutoff"] == cutoff].copy()
         _combine(part, top, into, "mean", levels)
-        parts.append(part[[c for c in part.columns if c == into or c.startswith(into + "-")]])
+        parts.append(part[_columns_of(part, into)])
     for c in parts[0].columns:
         bt[c] = pd.concat(parts)[c]
     return True
@@ -343,25 +348,25 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
     if "stats" not in families:
         for n in stats:
             families_of.pop(n)
-    board = score.leaderboard(bt, frame, families_of, m, settings.levels)
-    pair = _pair(board)
+    def ranked():  # the candidates by backtest MASE, to pick combinations' members (no model confidence set)
+        return score.leaderboard(bt, frame, families_of, m, settings.levels, mcs=False)
+
+    pair = _pair(ranked())
     if pair is not None:
         _combine(bt, list(pair), LSTM_PAIR, "mean", settings.levels)
         families_of[LSTM_PAIR] = "lstm"
-        board = score.leaderboard(bt, frame, families_of, m, settings.levels)
-    if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns and not board.empty:
-        best_lstm = _combo_member(board)
+    if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns:
+        so_far = ranked()
+        best_lstm = None if so_far.empty else _combo_member(so_far)
         if best_lstm is not None:
             _combine(bt, [best_lstm, STATS_MEDIAN], COMBO, "mean", settings.levels)
             families_of[COMBO] = "combo"
-            board = score.leaderboard(bt, frame, families_of, m, settings.levels)
     singles = {n: f for n, f in families_of.items() if n not in _combined_names()}
     pools = [(POOL, "combo", list(singles)), (POOL_LSTM, "lstm", [n for n, f in singles.items() if f == "lstm"])]
     for into, family, names in pools:
         if family in families and _add_pool(bt, frame, names, into, m, settings.levels):
             families_of[into] = family
-    if any(p in families_of for p, _, _ in pools):
-        board = score.leaderboard(bt, frame, families_of, m, settings.levels)
+    board = score.leaderboard(bt, frame, families_of, m, settings.levels)  # every candidate, the model confidence set once
     if board.empty:
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
     keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]]
@@ -487,7 +492,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
                 table, member = stat_table, _statmodel(uid, frame, name, m, freq, levels=settings.levels)
             else:
                 table, member = lstm_table(name)
-            table = table[["ds", *[c for c in table.columns if c == name or c.startswith(name + "-")]]]
+            table = table[["ds", *_columns_of(table, name)]]
             t = table if t is None else t.merge(table, on="ds")
             models.append(_unclipped(member))
         _combine(t, members, chosen, "mean", settings.levels)
@@ -500,7 +505,7 @@ def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, setti
         if chosen == COMBO:
             best_lstm = _combo_member(board)
             table, member = lstm_table(best_lstm)
-            t = t.merge(table[["ds", *[c for c in table.columns if c == best_lstm or c.startswith(best_lstm + "-")]]], on="ds")
+            t = t.merge(table[["ds", *_columns_of(table, best_lstm)]], on="ds")
             _combine(t, [best_lstm, STATS_MEDIAN], COMBO, "mean", settings.levels)
             model = Combination((_unclipped(member), _unclipped(model)), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
     return _table(uid, t["ds"], chosen, t, chosen, settings.levels), model
@@ -533,18 +538,21 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
     return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
 
 
-def _planned(uid, frame, horizon, freq, season_length, missing, candidates, settings, windows) -> list:
-    """``[(uid, frame, verdict, plan)]`` of a series read back from a checkpoint, for the global
-    networks to learn from as they did in the whole run (``[]``: skipped or on a fallback)."""
+def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int):
+    """A series triaged (its gaps filled with ``--missing interpolate``) and, when it gets
+    candidates, planned: ``(verdict, frame, plan or None, planning error or None)``. Shared by
+    :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way."""
     v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
-    if v.status != "ok":
-        return []
+    if v.status == "skip":
+        return v, frame, None, None
     if missing == "interpolate":
         frame = panel.interpolate(frame)
+    if v.status in ("fallback", "constant"):
+        return v, frame, None, None
     try:
-        return [(uid, frame, v, _plan(frame, v, horizon, candidates, settings, windows))]
-    except Exception:  # noqa: BLE001 - on a fallback in the whole run too
-        return []
+        return v, frame, _plan(frame, v, horizon, candidates, settings, windows), None
+    except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
+        return v, frame, None, err
 
 
 def _together(step, *args) -> dict:
@@ -661,22 +669,19 @@ def auto(
         if stored is not None:
             slots[i], resumed = stored, resumed + 1
             if pooling:  # the global networks of the series still to compute learn from this one too, as in a whole run
-                learn_from += _planned(uid, frame, horizon, freq, season_length, missing, candidates, settings, windows)
+                v, frame, plan, _ = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows)
+                learn_from += [(uid, frame, v, plan)] if plan is not None else []
             continue
-        v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
+        v, frame, plan, err = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows)
         if v.status == "skip":
             finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]), "verdict": f"skipped: {v.reason}"})
-            continue
-        if missing == "interpolate":
-            frame = panel.interpolate(frame)
-        if v.status in ("fallback", "constant"):
+        elif v.status in ("fallback", "constant"):
             finished(i, _fallback_slot(uid, frame, v, horizon, v.reason, v.status, settings.levels))
-            continue
-        try:
-            good.append((i, uid, frame, v, _plan(frame, v, horizon, candidates, settings, windows)))
-            learn_from.append(good[-1][1:])
-        except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
+        elif err is not None:
             finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
+        else:
+            good.append((i, uid, frame, v, plan))
+            learn_from.append((uid, frame, v, plan))
     wanted = [f for f in NEURAL if f in candidates]
     pooled = ({}, {}, {})  # global candidates: uid -> their plan entries, (uid, name) -> backtest models, -> final model
     global_note = ""

@@ -35,9 +35,10 @@ def scaled_errors(backtests: pd.DataFrame, history: pd.DataFrame, candidate: str
     return np.concatenate(errors), per_window
 
 
-def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict[str, str], season: int, levels=(80, 95)) -> pd.DataFrame:
+def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict[str, str], season: int, levels=(80, 95), mcs: bool = True) -> pd.DataFrame:
     """One row per candidate (``candidates``: name -> family): ``candidate, family, mase,
-    smape, coverage_<level>..., in_mcs, chosen``, best first."""
+    smape, coverage_<level>..., in_mcs, chosen``, best first (``mcs=False``: the ranking
+    only, ``in_mcs`` left False; the bootstrap of the model confidence set is its dearest part)."""
     rows, samples = [], {}
     y = backtests["y"].to_numpy(dtype=np.float64)
     for name, family in candidates.items():
@@ -57,10 +58,10 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
     names = list(table["candidate"])
     usable = [n for n in names if np.isfinite(samples[n]).all()]
     in_set = {n: False for n in names}
-    if len(usable) > 1:
+    if mcs and len(usable) > 1:
         excluded, _ = best_set([samples[n] for n in usable], paired=True, alpha=MCS_ALPHA, seed=0)
         in_set.update({n: not bool(e) for n, e in zip(usable, excluded)})
-    elif usable:
+    elif mcs and usable:
         in_set[usable[0]] = True
     table["in_mcs"] = table["candidate"].map(in_set)
     table = table.sort_values(["mase", "candidate"], kind="stable").reset_index(drop=True)

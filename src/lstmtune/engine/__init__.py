@@ -1,4 +1,5 @@
-"""Engine: the population trainer, its compiled steps, Keras-faithful optimizers and cells.
+"""Engine: the population trainer, its compiled steps, Keras-faithful optimizers and cells,
+and trained weights run forward (:mod:`.rollout`: one-step and recursive multi-step forecasts).
 
 Trains and scores whole populations (every repeat of every configuration of one shape) as
 one compiled JAX program (:mod:`.trainer`), from plain values: an architecture, per-replica

@@ -37,7 +37,7 @@ import pandas as pd
 
 from lstmtune.forecast import intervals
 from lstmtune.data import known_inputs
-from lstmtune.forecast import rollout
+from lstmtune.engine import rollout
 from lstmtune.data import transforms
 from lstmtune.data.series import Series, dates_after, infer_frequency
 from lstmtune.errors import LstmtuneError
@@ -353,14 +353,10 @@ def backtest(series: Series, config: Config, seeds: Sequence[int], feature_range
     values = series.values
     n = len(values)
     net, framing, scaler, offset = train(series.head(n - held), config, seeds, feature_range, covariates, calendar)
-    warmed = rollout.warm(net, series, framing, scaler, offset)
-    tail = framing.interval + framing.lags + framing.timesteps - 1
     origins = list(range(n - held, n))
-    rows = [t - tail - offset for t in origins]  # pairs whose target precedes the origin
-    states = [rollout.stream_states(warmed, r, net.batch_size) for r in rows]
     histories = [values[:t] for t in origins]
     extras = known_inputs.backtest_steps(series, framing, origins, horizon) if known_inputs.has_extras(framing) else None
-    paths = rollout.recursive(net, framing, scaler, histories, states, rows, horizon, extras)
+    paths = rollout.from_origins(net, series, framing, scaler, offset, origins, horizon, extras)
     actual = np.full((len(origins), horizon), np.nan)
     for i, t in enumerate(origins):
         k = min(horizon, n - t)

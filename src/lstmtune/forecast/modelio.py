@@ -29,7 +29,7 @@ import pandas as pd
 import pydantic
 
 from lstmtune.forecast import intervals
-from lstmtune.forecast import rollout
+from lstmtune.engine import rollout
 from lstmtune.data import transforms
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing

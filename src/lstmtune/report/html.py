@@ -151,10 +151,14 @@ def metric_name(analysis: Analysis) -> str:
 def selection_name(spec) -> str:
     ev = spec.evaluation
     if ev.selection == "backtest":
-        return f"backtests ({ev.folds} rolling origins of {ev.validation_size or spec.data.test_size} observations before the test set)"
-    if ev.selection == "validation":
-        return f"validation (the {ev.validation_size or spec.data.test_size} observations before the test set)"
-    return "the test set"
+        words = f"backtests ({ev.folds} rolling origins of {ev.validation_size or spec.data.test_size} observations before the test set)"
+    elif ev.selection == "validation":
+        words = f"validation (the {ev.validation_size or spec.data.test_size} observations before the test set)"
+    else:
+        words = "the test set"
+    if ev.horizon > 1:
+        words += f", every score (baselines' too) on {ev.horizon}-step forecasts from each origin with {ev.horizon} observations after it; the per-epoch curves stay one-step"
+    return words
 
 
 def _test_rows(analysis: Analysis, sub) -> list[dict]:

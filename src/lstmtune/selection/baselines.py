@@ -4,7 +4,10 @@ Each baseline is a walk-forward one-step forecast of the last ``test_size``
 observations using only values observed before the forecast time; models with
 parameters (AR, exponential smoothing) fit them on the training part only and
 keep them fixed through the test, as the LSTM does. All are scored in original
-units.
+units. A study scored at ``[evaluation] horizon = H > 1`` gets the same baselines
+forecasting H steps from every origin of the holdout where H steps fit (AR
+recursively on its differences, exponential smoothing filtered up to the origin,
+the seasonal naive repeating the last season observed).
 
 - persistence, seasonal naive (period ``m``: ``[data] period``, else inferred
   from the dates, :func:`lstmtune.data.series.infer_period`), the training mean;
@@ -164,21 +167,48 @@ def autoregression(values: np.ndarray, test_size: int, p: int | None) -> tuple[n
     Raises:
       LstmtuneError: fewer than ``p + 2`` training differences.
     """
-    from statsmodels.tsa.ar_model import AutoReg
-
     values = np.asarray(values, dtype=np.float64)
     diffs = np.diff(values)
     n_train = len(diffs) - test_size  # differences of training observations only
-    train = diffs[:n_train]
-    if p is None:
-        p = ar_order(train)
-    if n_train < p + 2:
-        raise LstmtuneError(f"AR({p}) needs at least {p + 2} training differences, have {n_train}")
-    with _quiet_fit():
-        params = AutoReg(train, lags=p, trend="c").fit().params  # [c, phi_1 .. phi_p]
+    params, p = _ar_fit(diffs[:n_train], p)
     # Row j: the p observed differences before difference n_train + j, most recent first.
     past = np.lib.stride_tricks.sliding_window_view(diffs[n_train - p : len(diffs) - 1], p)[:, ::-1]
     return values[n_train : len(diffs)] + params[0] + past @ params[1:], p  # last observation + predicted change
+
+
+def _ar_fit(train_diffs: np.ndarray, p: int | None) -> tuple[np.ndarray, int]:
+    """``([c, phi_1 .. phi_p], p)``: AR(p) with intercept fit on the training differences (p by AIC when None)."""
+    from statsmodels.tsa.ar_model import AutoReg
+
+    if p is None:
+        p = ar_order(train_diffs)
+    if len(train_diffs) < p + 2:
+        raise LstmtuneError(f"AR({p}) needs at least {p + 2} training differences, have {len(train_diffs)}")
+    with _quiet_fit():
+        return np.asarray(AutoReg(train_diffs, lags=p, trend="c").fit().params, dtype=np.float64), p
+
+
+def autoregression_paths(values: np.ndarray, test_size: int, p: int | None, origins, horizon: int) -> tuple[np.ndarray, int]:
+    """AR(p) on the lag-1 differences, fit on the training part, forecast ``horizon`` steps
+    recursively from each origin (each predicted difference fed back, the level rebuilt from
+    the last observation before the origin).
+
+    Returns:
+      ``(forecasts (origins, horizon), p)``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    diffs = np.diff(values)
+    params, p = _ar_fit(diffs[: len(diffs) - test_size], p)
+    out = np.empty((len(origins), horizon))
+    for i, o in enumerate(origins):
+        past = list(diffs[: o - 1])  # differences observed before the origin
+        level = values[o - 1]
+        for h in range(horizon):
+            change = params[0] + np.dot(params[1:], past[: -p - 1 : -1])  # most recent first
+            past.append(change)
+            level = level + change
+            out[i, h] = level
+    return out, p
 
 
 LONG_SEASON = 24  # longer seasonal periods get heuristic initial states (:func:`exponential_smoothing`)
@@ -213,10 +243,39 @@ def exponential_smoothing(values: np.ndarray, test_size: int, period: int | None
     Raises:
       LstmtuneError: fewer than 4 training observations, or non-finite forecasts.
     """
+    values = np.asarray(values, dtype=np.float64)
+    fitted, what = _ets_fit(values[: len(values) - test_size], period)
+    n = len(values) - test_size
+    with _quiet_fit():
+        whole = fitted.apply(values)  # the training fit's parameters and initial states, filtered through every observation
+        # The prediction at t is the one-step forecast from the observations before t.
+        forecast = np.asarray(whole.predict(start=n, end=len(values) - 1), dtype=np.float64)
+    if not np.isfinite(forecast).all():
+        raise LstmtuneError("exponential smoothing: the fit gives non-finite forecasts")
+    return forecast, what
+
+
+def exponential_smoothing_paths(values: np.ndarray, test_size: int, period: int | None, origins, horizon: int) -> tuple[np.ndarray, str]:
+    """:func:`exponential_smoothing`'s model, fit on the training part, forecasting ``horizon``
+    steps from each origin (its parameters and initial states filtered through the
+    observations before the origin).
+
+    Returns:
+      ``(forecasts (origins, horizon), description)``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    fitted, what = _ets_fit(values[: len(values) - test_size], period)
+    with _quiet_fit():
+        out = np.stack([np.asarray(fitted.apply(values[:o]).forecast(horizon), dtype=np.float64) for o in origins])
+    if not np.isfinite(out).all():
+        raise LstmtuneError("exponential smoothing: the fit gives non-finite forecasts")
+    return out, what
+
+
+def _ets_fit(train: np.ndarray, period: int | None):
+    """``(fitted, description)``: :func:`exponential_smoothing`'s model fit on ``train``."""
     from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
-    values = np.asarray(values, dtype=np.float64)
-    train = values[: len(values) - test_size]
     n = len(train)
     if n < 4:
         raise LstmtuneError(f"exponential smoothing needs at least 4 training observations, have {n}")
@@ -227,17 +286,12 @@ def exponential_smoothing(values: np.ndarray, test_size: int, period: int | None
     init = "heuristic" if seasonal is not None and seasonal > LONG_SEASON else "estimated"
     with _quiet_fit():
         fitted = ExponentialSmoothing(train, trend=trend, damped_trend=trend, seasonal=seasonal, initialization_method=init).fit(disp=False)
-        whole = fitted.apply(values)  # the training fit's parameters and initial states, filtered through every observation
-        # The prediction at t is the one-step forecast from the observations before t.
-        forecast = np.asarray(whole.predict(start=n, end=len(values) - 1), dtype=np.float64)
-    if not np.isfinite(forecast).all():
-        raise LstmtuneError("exponential smoothing: the fit gives non-finite forecasts")
     what = "damped additive trend" if trend else "level only (simple)"
     if seasonal:
         what += f", additive seasonality m={seasonal}" + (" (initial states from the first cycles)" if init == "heuristic" else "")
     elif period is not None and period > 1:
         what += f" (no seasonality: {n} training observations are too few for m={period})"
-    return forecast, what
+    return fitted, what
 
 
 def for_study(spec, series, holdout: int) -> list[Baseline]:
@@ -249,16 +303,17 @@ def for_study(spec, series, holdout: int) -> list[Baseline]:
       holdout: observations forecast.
 
     Returns:
-      The available baselines, persistence first (as :func:`evaluate_all`).
+      The available baselines, persistence first (as :func:`evaluate_all`), scored at the
+      study's ``[evaluation] horizon``.
     """
     period = spec.data.period if spec.data.period is not None else series.period
-    return list(_evaluate_cached(tuple(np.asarray(series.values, dtype=np.float64).tolist()), holdout, period, spec.transforms.lags)[0])
+    return list(_evaluate_cached(tuple(np.asarray(series.values, dtype=np.float64).tolist()), holdout, period, spec.transforms.lags, spec.evaluation.horizon)[0])
 
 
 @functools.lru_cache(maxsize=64)
-def _evaluate_cached(values: tuple[float, ...], test_size: int, period: int | None, lags: int) -> tuple[tuple[Baseline, ...], tuple[Unavailable, ...]]:
+def _evaluate_cached(values: tuple[float, ...], test_size: int, period: int | None, lags: int, horizon: int = 1) -> tuple[tuple[Baseline, ...], tuple[Unavailable, ...]]:
     """A study asks for the same split's baselines from several places: fit them once."""
-    available, unavailable = evaluate(np.asarray(values), test_size=test_size, period=period, lags=lags)
+    available, unavailable = evaluate(np.asarray(values), test_size=test_size, period=period, lags=lags, horizon=horizon)
     return tuple(available), tuple(unavailable)
 
 
@@ -272,7 +327,7 @@ def evaluate_all(values: np.ndarray, test_size: int = 12, period: int | None = N
     return evaluate(values, test_size=test_size, period=period, lags=lags)[0]
 
 
-def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None, lags: int = 1) -> tuple[list[Baseline], list[Unavailable]]:
+def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None, lags: int = 1, horizon: int = 1) -> tuple[list[Baseline], list[Unavailable]]:
     """Score persistence, seasonal naive, the training mean, AR(p) and exponential smoothing.
 
     Args:
@@ -280,6 +335,9 @@ def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None,
       test_size: number of final observations forecast.
       period: the seasonal period (None: none known; 1: none, seasonal naive would be persistence).
       lags: the study's lags: the order of the first AR baseline.
+      horizon: 1 (walk-forward one-step forecasts), or H > 1: from every origin of the
+        test part with H observations after it, H-step forecasts, scored together
+        (``[evaluation] horizon``; each :attr:`Baseline.forecast` is then origin by origin).
 
     Returns:
       ``(available, unavailable)``: one :class:`Baseline` per method computed, in the
@@ -294,23 +352,36 @@ def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None,
     n = len(values)
     if not 1 <= test_size < n:
         raise LstmtuneError(f"test_size must be between 1 and {n - 1}, got {test_size}")
-    actual, train = values[-test_size:], values[:-test_size]
-    candidates = [("persistence", "previous observation", persistence(values, test_size))]
+    if not 1 <= horizon <= test_size:
+        raise LstmtuneError(f"horizon must be between 1 and test_size {test_size}, got {horizon}")
+    train = values[:-test_size]
+    origins = list(range(n - test_size, n - horizon + 1))  # unused when horizon is 1
+    actual = values[-test_size:] if horizon == 1 else np.concatenate([values[o : o + horizon] for o in origins])
+
+    def multistep(paths):  # (origins, horizon) -> origin by origin
+        return np.asarray(paths, dtype=np.float64).reshape(-1)
+
+    need = period * -(-horizon // period) if period else 0  # the seasonal naive reaches back whole seasons
+    candidates = [("persistence", "previous observation", persistence(values, test_size) if horizon == 1 else multistep([np.repeat(values[o - 1], horizon) for o in origins]))]
     unavailable = []
     if period is None:
         unavailable.append(Unavailable("seasonal naive", "no seasonal period: the dates are yearly, irregular or absent; set [data] period (or --period)"))
     elif period == 1:
         unavailable.append(Unavailable("seasonal naive (m=1)", "period 1: it would be persistence"))
-    elif n - test_size - period < 0:
-        unavailable.append(Unavailable(f"seasonal naive (m={period})", f"needs at least {test_size + period} observations, have {n}"))
-    else:
+    elif n - test_size - need < 0:
+        unavailable.append(Unavailable(f"seasonal naive (m={period})", f"needs at least {test_size + need} observations, have {n}"))
+    elif horizon == 1:
         candidates.append((f"seasonal naive (m={period})", f"observation {period} steps earlier", seasonal_naive(values, test_size, period)))
-    candidates.append(("training mean", "mean of the training observations", training_mean(values, test_size)))
+    else:  # step h (1-based) repeats the last observed season: the value ceil(h / m) seasons before it
+        steps = np.arange(1, horizon + 1)
+        back = period * -(-steps // period)
+        candidates.append((f"seasonal naive (m={period})", "observation of the last season observed", multistep([values[o + steps - 1 - back] for o in origins])))
+    candidates.append(("training mean", "mean of the training observations", training_mean(values, test_size) if horizon == 1 else np.full(len(actual), train.mean())))
     if np.ptp(train) == 0:  # every model of a constant training part forecasts persistence
         reason = "the training observations are constant: the fitted model is persistence"
         unavailable += [Unavailable(f"AR({lags})", reason), Unavailable("exponential smoothing", reason)]
     else:
-        _add_models(values, test_size, period, lags, candidates, unavailable)
+        _add_models(values, test_size, period, lags, candidates, unavailable, None if horizon == 1 else (origins, horizon))
     available = []
     for name, description, forecast in candidates:
         forecast.flags.writeable = False  # shared through the cache
@@ -319,14 +390,28 @@ def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None,
     return available, unavailable
 
 
-def _add_models(values: np.ndarray, test_size: int, period: int | None, lags: int, candidates: list, unavailable: list) -> None:
-    """Append AR(lags), AR(p by AIC) and exponential smoothing to ``candidates``, or their reasons to ``unavailable``."""
+def _add_models(values: np.ndarray, test_size: int, period: int | None, lags: int, candidates: list, unavailable: list, paths: tuple | None = None) -> None:
+    """Append AR(lags), AR(p by AIC) and exponential smoothing to ``candidates``, or their reasons to ``unavailable``
+    (``paths``: ``(origins, horizon)`` for multi-step forecasts, origin by origin)."""
     failures = (LstmtuneError, ValueError, np.linalg.LinAlgError)  # statsmodels raises ValueError/LinAlgError on unfittable data
+
+    def ar_forecast(p):
+        if paths is None:
+            return autoregression(values, test_size, p)
+        out, used = autoregression_paths(values, test_size, p, *paths)
+        return out.reshape(-1), used
+
+    def ets_forecast():
+        if paths is None:
+            return exponential_smoothing(values, test_size, period)
+        out, what = exponential_smoothing_paths(values, test_size, period, *paths)
+        return out.reshape(-1), what
+
     ar = []
     for p in (lags, None):
         name = f"AR({lags})" if p is not None else "AR(p) AIC"
         try:
-            forecast, used = autoregression(values, test_size, p)
+            forecast, used = ar_forecast(p)
         except failures as err:
             unavailable.append(Unavailable(name, str(err)))
             continue
@@ -338,7 +423,7 @@ def _add_models(values: np.ndarray, test_size: int, period: int | None, lags: in
         name = f"AR({used})" + (" AIC" if p is None else "")
         candidates.append((name, f"linear autoregression of order {used} on the differences", forecast))
     try:
-        forecast, what = exponential_smoothing(values, test_size, period)
+        forecast, what = ets_forecast()
         candidates.append(("exponential smoothing", what, forecast))
     except failures as err:
         unavailable.append(Unavailable("exponential smoothing", str(err)))

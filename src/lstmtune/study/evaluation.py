@@ -14,6 +14,13 @@ state of a stateful network continues from the training rows into them):
   origins: fold ``k`` ends ``(k - 1) * validation_size`` observations before
   the test set. A configuration's validation score is the mean over folds.
 
+With ``horizon = H > 1`` every holdout is scored by multi-step forecasts: from
+each origin of the holdout with H observations after it, the network forecasts
+H steps recursively (state walked forward with observed inputs up to the
+origin, then each forecast fed back), and all those forecasts are scored
+together. Configurations are then chosen on the error a forecast of H steps
+will make. The per-epoch curves stay one-step.
+
 Then the *test* phase scores the selected configurations (one per sub-study;
 every configuration with ``test_all``): with ``refit`` they are retrained on
 all observations before the test set; without, the model trained for selection
@@ -93,9 +100,13 @@ def selection_phases(spec: StudySpec, series: Series, points: Sequence[GridPoint
     points = tuple(expand(spec) if points is None else points)
     ev = spec.evaluation
     test = spec.data.test_size
+    if ev.horizon > test:
+        raise SpecError(f"evaluation.horizon {ev.horizon} is longer than data.test_size {test}: no test origin has {ev.horizon} observations after it")
     if ev.selection == "test":
         return [Phase("test", "select", spec, series, points)]
     v = validation_size(spec)
+    if ev.horizon > v:
+        raise SpecError(f"evaluation.horizon {ev.horizon} is longer than evaluation.validation_size {v}: no validation origin has {ev.horizon} observations after it")
     folds = ev.folds if ev.selection == "backtest" else 1
     if test + folds * v >= len(series):
         raise SpecError(

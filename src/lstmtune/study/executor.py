@@ -216,9 +216,14 @@ def population_rows(
     for config in pop.configs:
         c = ckpt[config.epochs]
         ks = [k for k, r in enumerate(pop.replicas) if r.family == config.family]
-        test_fc = prob.invert(result.test_pred[ks, c], "test")[:, scored]
         train_fc = prob.invert(result.train_pred[ks, c], "train")
-        scores = metrics.all_metrics(prob.test_actual[scored], test_fc, train_values)
+        if plan_.spec.evaluation.horizon > 1:
+            actual, test_fc = multistep_forecasts(plan_, config, prob, result, ks, series)
+            with np.errstate(invalid="ignore", over="ignore"):  # a diverged replica's NaN forecasts
+                scores = metrics.all_metrics(actual, test_fc, train_values)
+        else:
+            test_fc = prob.invert(result.test_pred[ks, c], "test")[:, scored]
+            scores = metrics.all_metrics(prob.test_actual[scored], test_fc, train_values)
         train_rmse = metrics.rmse(prob.train_actual, train_fc)
         for j, k in enumerate(ks):
             replica = pop.replicas[k]
@@ -234,6 +239,35 @@ def population_rows(
             if replica.repeat < plan_.curve_repeats and pop.schedule.eval_every == 1:
                 curves[(config.key, replica.repeat)] = np.asarray(result.curves[k, : config.epochs], dtype=np.float32)
     return rows, curves
+
+
+def multistep_forecasts(plan_: Plan, config, prob: Problem, result: engine.PopulationResult, ks: list[int], series: Series) -> tuple[np.ndarray, np.ndarray]:
+    """The holdout scored at ``evaluation.horizon = H``: from every origin of the scored
+    holdout with H observations after it, each replica's recursive H-step forecast.
+
+    Returns:
+      ``(actual (O * H,), forecasts (R, O * H))``, origin by origin, in original units.
+    """
+    import jax
+
+    from lstmtune.data import known_inputs
+    from lstmtune.engine import rollout
+
+    H = plan_.spec.evaluation.horizon
+    if int(np.max(result.checkpoints)) != config.epochs:  # the planner keeps one epoch count per population
+        raise LstmtuneError(f"internal: multi-step scoring needs the weights at {config.epochs} epochs, the population ran {int(np.max(result.checkpoints))}")
+    values = np.asarray(series.values, dtype=np.float64)
+    n = len(values)
+    scored = plan_.score_last or plan_.spec.data.test_size
+    origins = list(range(n - scored, n - H + 1))
+    params = jax.tree_util.tree_map(lambda a: np.asarray(a)[ks], result.params)
+    net = rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), config.batch_size, config.stateful, params)
+    framing = prob.framing
+    extras = known_inputs.backtest_steps(series, framing, origins, H) if known_inputs.has_extras(framing) else None
+    with np.errstate(invalid="ignore", over="ignore"):
+        paths = rollout.from_origins(net, series, framing, prob.scaler, prob.counts.trimmed, origins, H, extras)
+    actual = np.stack([values[o : o + H] for o in origins])
+    return actual.reshape(-1), paths.reshape(paths.shape[0], -1)
 
 
 def run_study(spec: StudySpec, series: Series | None = None, **kwargs) -> StudyResults:

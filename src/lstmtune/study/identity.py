@@ -31,7 +31,9 @@ FINGERPRINT_VERSION = 1
 
 
 def settings(spec: StudySpec, *, score_last: int | None = None) -> dict[str, Any]:
-    """The settings outside the configuration key that change a run's numbers."""
+    """The settings outside the configuration key that change a run's numbers (the scoring
+    horizon only when multi-step, so one-step studies keep the fingerprints they had)."""
+    horizon = {"horizon": spec.evaluation.horizon} if spec.evaluation.horizon > 1 else {}
     return {
         "version": FINGERPRINT_VERSION,
         "source": spec.data.source,
@@ -40,6 +42,7 @@ def settings(spec: StudySpec, *, score_last: int | None = None) -> dict[str, Any
         "feature_range": list(spec.transforms.feature_range),
         "seed": spec.seed,
         "seeding": spec.runs.seeding,
+        **horizon,
     }
 
 

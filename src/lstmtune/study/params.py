@@ -164,7 +164,9 @@ class EvaluationSpec(BaseModel):
     retrained on training + validation rows first; otherwise the model trained
     for selection walks on through the validation rows into the test).
     ``selection = "test"`` is the tutorial's protocol: choosing and scoring on
-    the same test set, which is optimistic.
+    the same test set, which is optimistic. ``horizon = H`` scores every
+    holdout (validation, folds and test) by recursive H-step forecasts from each
+    origin where H steps fit, instead of one-step walk-forward forecasts.
     """
 
     model_config = _STRICT
@@ -173,6 +175,12 @@ class EvaluationSpec(BaseModel):
     folds: int = Field(3, ge=1, le=100, description="backtest only: rolling origins")
     refit: StrictBool = Field(True, description="retrain the selected configuration on training + validation rows before the test")
     test_all: StrictBool = Field(False, description="also score every configuration on the test set (labelled: not used for selection)")
+    horizon: int = Field(
+        1, ge=1, le=1000,
+        description="steps ahead each holdout forecast is scored at: 1 walks forward one step at a time (the tutorial); "
+        "H > 1 forecasts H steps recursively from every origin of the holdout where H steps fit and scores them all, "
+        "so configurations are chosen (and tested) as a forecast of H steps will use them",
+    )
 
     @model_validator(mode="after")
     def _consistent(self):

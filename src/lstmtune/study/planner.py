@@ -8,7 +8,9 @@ program trains as many of them as possible:
   equals a separate run of that length with the same seed;
 - families that share every shape-fixing setting (units, batch size, recurrent
   activation, lags, timesteps, differencing, trim) form one *population*; numeric
-  settings (the learning rate) are per-replica values inside it.
+  settings (the learning rate) are per-replica values inside it. Under
+  ``[evaluation] horizon > 1`` a population also holds one epoch count, since
+  multi-step scoring runs the final weights forward.
 
 The planner only plans: it knows nothing of data, files, stores or plots. An
 executor (:mod:`lstmtune.study.executor`) trains the populations and keeps the results
@@ -128,9 +130,12 @@ def plan(spec: StudySpec, points: Sequence[GridPoint] | None = None) -> Plan:
         repeats = max(spec.runs.repeats, spec.runs.diagnostic_repeats)
         curve_repeats = spec.runs.diagnostic_repeats
 
+    # Multi-step scoring (evaluation.horizon > 1) runs each configuration's final weights
+    # forward, so a population holds one epoch count: its weights at the end are that count's.
+    multistep = spec.evaluation.horizon > 1
     groups: dict[tuple, list[Config]] = {}
     for c in configs:
-        groups.setdefault(c.shape, []).append(c)
+        groups.setdefault((c.shape, c.epochs) if multistep else c.shape, []).append(c)
 
     populations = []
     for members in groups.values():

@@ -229,3 +229,31 @@ def recursive(
         values[:, :, t] = values[:, :, t - framing.interval] + unscale_target(np.asarray(yhat), scaler)
         streams = (streams + 1) % B
     return values[:, :, tail:]
+
+
+def from_origins(net: Network, series, framing: Framing, scaler: transforms.MinMaxScaler, offset: int, origins, horizon: int, extras=None) -> np.ndarray:
+    """Recursive ``horizon``-step forecasts from each origin of ``series``: what a forecast made
+    at that point would have been, each step's forecast fed back as the next input.
+
+    The state at origin ``t`` is the state after walking, one step at a time with the observed
+    inputs, through every framed pair whose target precedes ``t`` (:func:`warm`), as the
+    walk-forward scoring of a study reaches it.
+
+    Args:
+      net, framing, scaler, offset: the trained ensemble, its framing, scaler and first pair used.
+      series: the observations (values or a :class:`~lstmtune.data.series.Series`); only those
+        before each origin are read.
+      origins: indices of the first forecast observation, each after the first pair's target.
+      horizon: steps ahead, H >= 1.
+      extras: per origin, the covariate and calendar inputs of each step (see :func:`recursive`).
+
+    Returns:
+      Forecasts in original units, ``(P, R, H)`` for R origins.
+    """
+    values = np.asarray(getattr(series, "values", series), dtype=np.float64)
+    warmed = warm(net, series, framing, scaler, offset)
+    tail = framing.interval + framing.lags + framing.timesteps - 1
+    rows = [int(t) - tail - offset for t in origins]  # pairs whose target precedes the origin
+    states = [stream_states(warmed, r, net.batch_size) for r in rows]
+    return recursive(net, framing, scaler, [values[: int(t)] for t in origins], states, rows, horizon, extras)
+

@@ -58,6 +58,24 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
         assert timings["runs_trained_now"] == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "panel_configs.csv"), configs)
 
+    # fit every series (its selected configuration), then forecast them all from the models' folder
+    fitted = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "models"), "--repeats", "3", "--horizon", "3"])
+    assert fitted.exit_code == 3, fitted.output  # the series whose study failed is named, the others fitted
+    assert "not fitted: series 'short'" in " ".join(fitted.output.split())
+    index = pd.read_csv(tmp_path / "models" / "index.csv")
+    assert list(index["unique_id"]) == ["a", "b"]
+    fc = CliRunner().invoke(app, ["forecast", str(tmp_path / "models"), "--horizon", "3", "--out", str(tmp_path / "fc.csv"), "-q"])
+    assert fc.exit_code == 0, fc.output
+    table = pd.read_csv(tmp_path / "fc.csv")
+    from lstmtune.workflow import studyfit
+
+    alone = studyfit.fit_source(out / summary.loc["a", "report"].rsplit("/", 1)[0], repeats=3, horizon=3).forecast(3)
+    np.testing.assert_allclose(table.loc[table["unique_id"] == "a", "mean"], alone["mean"], rtol=1e-6)  # as fitting that series' run alone
+    np.testing.assert_allclose(table.loc[table["unique_id"] == "b", "mean"], 3 * alone["mean"].to_numpy(), rtol=1e-4)
+    pooled = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "pooled"), "--repeats", "3", "--horizon", "3", "--config", "pooled"])
+    assert pooled.exit_code == 3, pooled.output
+    assert set(pd.read_csv(tmp_path / "pooled" / "index.csv")["model"]) == {f"LSTM {configs.iloc[0]['config']}"}
+
 
 def test_an_id_column_that_is_not_there_is_named(tmp_path):
     _panel(tmp_path / "p.csv")

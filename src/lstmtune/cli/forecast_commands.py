@@ -17,15 +17,25 @@ from lstmtune.errors import LstmtuneError
 @app.command()
 @_handles_errors
 def fit(
-    source: Annotated[Path, typer.Argument(help="A run directory (`lstmtune run`, or `lstmtune search`: its best trial) or a study file with one configuration.")],
+    source: Annotated[Path, typer.Argument(help="A run directory (`lstmtune run`, or `lstmtune search`: its best trial; `lstmtune run --data PANEL.csv`: every series) or a study file with one configuration.")],
     out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
-    config: Annotated[Optional[str], typer.Option("--config", help="Label of the configuration to fit (default: the selected one).")] = None,
+    config: Annotated[Optional[str], typer.Option("--config", help="Label of the configuration to fit (default: the selected one). A panel study: pooled (its pooled choice) or most-wins, for every series.")] = None,
     repeats: Annotated[Optional[int], typer.Option("--repeats", min=1, help="Seeds in the ensemble (default: the study's repeats).")] = None,
     horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Steps calibrated and backtested (default: the study's test_size).")] = None,
 ) -> None:
-    """Train a configuration as a seed ensemble on all observations and save it as a model directory."""
-    from lstmtune.workflow import studyfit
+    """Train a configuration as a seed ensemble on all observations and save it as a model directory
+    (a panel study's run directory: one per series, and an index that `lstmtune forecast` reads)."""
+    from lstmtune.workflow import panelstudy, studyfit
 
+    if panelstudy.is_panel_run(source):
+        index, failures = panelstudy.fit_all(source, out, label=config, repeats=repeats, horizon=horizon)
+        for uid, why in failures.items():
+            err_console.print(f"[yellow]not fitted[/]: series {_u(repr(uid))}: {_u(why)}", highlight=False)
+        console.print(f"fitted {len(index)} series -> {_u(out)} (forecast them all: lstmtune forecast {_u(out)} --horizon H)"
+                      + (f"; {len(failures)} not fitted (named above)" if failures else ""), highlight=False)
+        if failures:
+            raise typer.Exit(code=3)
+        return
     model = studyfit.fit_source(source, label=config, repeats=repeats, horizon=horizon)
     model.save(out)
     console.print(f"fitted {_u(model.info.get('label', ''))} ({len(model.seeds)} seeds, {model.config.epochs} epochs) -> {_u(out)}", highlight=False)

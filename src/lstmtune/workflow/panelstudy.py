@@ -153,6 +153,71 @@ def pooled_configs(results: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["pooled_scaled_error", "config"], kind="stable").reset_index(drop=True)
 
 
+def is_panel_run(directory) -> bool:
+    """Whether ``directory`` is a panel study's run directory (``lstmtune run --data PANEL.csv``)."""
+    return (Path(directory) / "panel_summary.csv").is_file() and (Path(directory) / "series").is_dir()
+
+
+POOLED, MOST_WINS = "pooled", "most-wins"
+
+
+def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = None, horizon: int | None = None, on_series=None) -> tuple[pd.DataFrame, dict]:
+    """Fit every series of a panel study as a seed ensemble: ``out/<folder>/`` per series and
+    ``out/index.csv`` (``unique_id, folder, model``), which ``lstmtune forecast OUT`` reads.
+
+    Args:
+      run_dir: the panel study's run directory.
+      out: the folder to write (replaced only once every series is done).
+      label: None: each series' selected configuration; ``"pooled"``: the panel's pooled
+        choice (``panel_configs.csv``'s lowest pooled error) for every series; ``"most-wins"``:
+        the configuration selected most often; any other label: that configuration for every series.
+      repeats, horizon: as :func:`lstmtune.workflow.studyfit.fit_source`.
+      on_series: ``(uid, done, total)`` progress.
+
+    Returns:
+      ``(index, failures)``: the series fitted, and ``unique_id -> why`` for those that
+      were not (a series whose study failed, or whose fit failed: the others are still fitted).
+
+    Raises:
+      LstmtuneError: not a panel run directory, or no series could be fitted.
+    """
+    from lstmtune.store.fileio import atomic_dir
+    from lstmtune.workflow import studyfit
+
+    run_dir = Path(run_dir)
+    if not is_panel_run(run_dir):
+        raise LstmtuneError(f"{run_dir}: not a panel study's run directory (no panel_summary.csv and series/)")
+    summary = pd.read_csv(run_dir / "panel_summary.csv", dtype={"unique_id": str}, keep_default_na=False)
+    if label in (POOLED, MOST_WINS):
+        configs = pd.read_csv(run_dir / "panel_configs.csv")
+        outcome = PanelOutcome(run_dir, summary, configs, {})
+        label = outcome.pooled if label == POOLED else outcome.most_wins
+        if not label:
+            raise LstmtuneError(f"{run_dir / 'panel_configs.csv'}: no configuration was scored on every series, so there is no pooled choice; name one with --config")
+    rows, failures = [], {}
+    with atomic_dir(Path(out)) as tmp:
+        for k, r in enumerate(summary.itertuples(index=False)):
+            uid = str(r.unique_id)
+            if on_series is not None:
+                on_series(uid, k, len(summary))
+            if r.status != "ok":
+                failures[uid] = f"its study did not finish ({r.reason})"
+                continue
+            folder = folder_name(uid)
+            try:
+                model = studyfit.fit_source(run_dir / "series" / folder, label=label, repeats=repeats, horizon=horizon)
+                model.save(tmp / folder)
+            except LstmtuneError as err:
+                failures[uid] = str(err)
+                continue
+            rows.append({"unique_id": uid, "folder": folder, "model": f"LSTM {model.info.get('label', '')}".strip()})
+        if not rows:
+            raise LstmtuneError(f"{run_dir}: no series could be fitted: " + "; ".join(f"{u}: {w}" for u, w in list(failures.items())[:3]))
+        index = pd.DataFrame(rows)
+        index.to_csv(tmp / "index.csv", index=False)
+    return index, failures
+
+
 def _page(name: str, outcome: PanelOutcome) -> str:
     e = html.escape
     head = f"<h1>{e(name)}: a study on every series of the panel</h1>"

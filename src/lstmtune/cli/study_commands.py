@@ -291,6 +291,40 @@ def _run_panel(spec, frame, out: Path, quiet: bool, max_runs) -> None:
         raise typer.Exit(code=3)
 
 
+def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, max_runs) -> None:
+    """The search on every series of a panel (:func:`lstmtune.workflow.panelstudy.search`); exit 3 when some series failed."""
+    from lstmtune.data import panel as panel_mod
+    from lstmtune.workflow import panelstudy
+
+    if not data.is_file():
+        raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")
+    if not _is_panel_file(data, id_column):
+        raise LstmtuneError(f"--data {data}: not a long panel (no {id_column or 'unique_id'!r} column); a single series goes in the study file's [data] source")
+    if storage is not None:
+        raise LstmtuneError("--storage: not for a panel (each series' search keeps its own store in its run directory)")
+    frame = panel_mod.read(data, id_column=id_column)
+
+    def on_series(uid, done, total):
+        _check_term()
+        if not quiet:
+            err_console.print(f"series {done + 1}/{total}: {_u(uid)} ({time.perf_counter() - _PROCESS_T0:.1f} s)", highlight=False)
+
+    outcome = _interruptible(lambda: panelstudy.search(spec, frame, out, max_runs=max_runs, on_series=on_series,
+                                                       on_round=lambda *a: _check_term(), on_epochs=lambda *a: _check_term()), out)
+    table = Table(title=f"{_u(spec.name)}: a search on each of {len(outcome.summary)} series")
+    for col in ("series", "best trial", "value", "test RMSE"):
+        table.add_column(col, justify="left" if col == "series" else "right")
+    for _, r in outcome.summary.iterrows():
+        if r["status"] == "ok":
+            table.add_row(_u(str(r["unique_id"])), _u(str(r["config"])), f"{r['score']:.4g}", f"{r['test_rmse']:.4g}" if r.get("test_rmse") == r.get("test_rmse") and r.get("test_rmse") is not None else "")
+    console.print(table)
+    console.print(f"Per series: {_u(out / 'panel_summary.csv')}; report: {_u(out / 'index.html')}; fit them all: lstmtune fit {_u(out)} --out MODELS", highlight=False)
+    for uid, why in outcome.failures.items():
+        err_console.print(f"[yellow]series {_u(uid)} not searched[/]: {_u(why)}", highlight=False)
+    if outcome.failures:
+        raise typer.Exit(code=3)
+
+
 def _trainer(executor: str, address: str | None, device: str | None = None):
     """The population trainer named by ``--executor`` (None: local); with Ray, each task
     trains on ``device`` on its worker (a GPU task asks Ray for one GPU)."""
@@ -400,6 +434,8 @@ def search(
     storage: Annotated[Optional[str], typer.Option("--storage", help="SQLAlchemy URL for runs and Optuna's study (default: RUN_DIR/study.db).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
+    data: Annotated[Optional[Path], typer.Option("--data", help="A long panel CSV (unique_id, ds, y): the search on every series, each into its own run directory under --out.")] = None,
+    id_column: Annotated[Optional[str], typer.Option("--id-column", help="With --data: the panel's series column (default: unique_id).")] = None,
 ) -> None:
     """Search a space (grid, random, TPE, CMA-ES; optional pruning by epochs), trials trained as populations."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -411,6 +447,11 @@ def search(
 
     spec = spec_mod.load(study_file)
     out = out or Path("runs") / spec.name
+    if data is not None:
+        _search_panel(spec, data, id_column, out, storage, quiet, max_runs)
+        return
+    if id_column is not None:
+        raise LstmtuneError("--id-column: give the panel with --data")
 
     def go():
         if quiet:

@@ -29,6 +29,7 @@ import html
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmtune.errors import LstmtuneError
@@ -67,6 +68,36 @@ def _series(uid: str, frame: pd.DataFrame):
     return load_series(s)
 
 
+def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[list[dict], dict]:
+    """Call ``work(uid, frame, where)`` for every series of ``panel`` (``where``: its run
+    directory); ``work`` returns the series' row of ``panel_summary.csv``. A series that
+    cannot run (``LstmtuneError``) is named in its row and in the failures; the others still run.
+
+    Returns:
+      ``(rows, failures)``: one row per series, and ``unique_id -> why`` for those that failed.
+    """
+    from lstmtune.data import panel as panel_mod
+
+    frames = list(panel_mod.series_frames(panel))
+    if not frames:
+        raise LstmtuneError("the panel has no series")
+    rows, failures = [], {}
+    for k, (uid, frame) in enumerate(frames):
+        if on_series is not None:
+            on_series(uid, k, len(frames))
+        where = out / "series" / folder_name(uid)
+        try:
+            if frame["y"].isna().any():
+                raise LstmtuneError("missing values (fill or drop them first)")
+            row = {"unique_id": uid, "status": "ok", "reason": "", **work(uid, frame, where)}
+        except LstmtuneError as err:
+            row = {"unique_id": uid, "status": "failed", "reason": str(err), "report": ""}
+        if row["status"] != "ok":
+            failures[uid] = row["reason"]
+        rows.append(row)
+    return rows, failures
+
+
 def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **study_kwargs) -> PanelOutcome:
     """Run ``spec`` on every series of ``panel`` (``unique_id, ds, y``) into ``out``.
 
@@ -76,36 +107,24 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
     Raises:
       LstmtuneError: ``out`` may not be written, or no series could run.
     """
-    from lstmtune.data import panel as panel_mod
     from lstmtune.store.fileio import atomic_outputs, claim_run_dir
     from lstmtune.workflow import study
 
     out = claim_run_dir(Path(out), name=spec.name, kind="panel")
-    frames = list(panel_mod.series_frames(panel))
-    if not frames:
-        raise LstmtuneError("the panel has no series")
-    rows, tables, failures = [], [], {}
-    for k, (uid, frame) in enumerate(frames):
-        if on_series is not None:
-            on_series(uid, k, len(frames))
-        where = out / "series" / folder_name(uid)
-        try:
-            if frame["y"].isna().any():
-                raise LstmtuneError("missing values (fill or drop them first)")
-            # its study.toml names its own data (the run writes series.csv beside it): rerunnable alone
-            own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str((where / "series.csv").resolve())})})
-            outcome = study.run(own, where, series=_series(uid, frame), max_runs=max_runs, **study_kwargs)
-        except LstmtuneError as err:
-            failures[uid] = str(err)
-            rows.append({"unique_id": uid, "status": "failed", "reason": str(err), "report": ""})
-            continue
+    tables = []
+
+    def work(uid, frame, where):
+        # its study.toml names its own data (the run writes series.csv beside it): rerunnable alone
+        own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str((where / "series.csv").resolve())})})
+        outcome = study.run(own, where, series=_series(uid, frame), max_runs=max_runs, **study_kwargs)
+        report = str(where.relative_to(out) / "report.html")
         if outcome.analysis is None:
-            failures[uid] = "every run diverged"
-            rows.append({"unique_id": uid, "status": "failed", "reason": "every run diverged", "report": str(where.relative_to(out) / "report.html")})
-            continue
+            return {"status": "failed", "reason": "every run diverged", "report": report}
         table = pd.read_csv(where / "summary.csv")
         tables.append(table.assign(unique_id=uid))
-        rows.append({"unique_id": uid, "status": "ok", "reason": "", **_selected(table), "report": str(where.relative_to(out) / "report.html")})
+        return {**_selected(table), "report": report}
+
+    rows, failures = _each_series(panel, out, work, on_series)
     if not tables:
         raise LstmtuneError("no series of the panel could run: " + "; ".join(f"{u}: {w}" for u, w in list(failures.items())[:3]))
     summary = pd.DataFrame(rows)
@@ -116,6 +135,48 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
         summary.to_csv(tmp / "panel_summary.csv", index=False)
         configs.to_csv(tmp / "panel_configs.csv", index=False)
         results[["unique_id", *[c for c in results.columns if c != "unique_id"]]].to_csv(tmp / "results.csv", index=False)
+        (tmp / "index.html").write_text(_page(spec.name, outcome))
+    return outcome
+
+
+def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_round=None, on_epochs=None) -> PanelOutcome:
+    """Run ``spec``'s search on every series of ``panel`` into ``out``: each series its own
+    search run directory (``OUT/series/<folder>/``, resumable: stored trials are not
+    retrained) and its data (``OUT/data/<folder>.csv``, which its ``study.toml`` names);
+    ``panel_summary.csv`` gives each series' best trial (``config``), the value it was
+    ranked on and its test RMSE (scored once). ``lstmtune fit OUT`` fits every series' best trial.
+
+    Raises:
+      LstmtuneError: ``out`` may not be written, or no series could be searched.
+    """
+    from lstmtune.store.fileio import atomic_outputs, atomic_path, claim_run_dir
+    from lstmtune.workflow import search as search_mod
+
+    out = claim_run_dir(Path(out), name=spec.name, kind="panel")
+
+    def work(uid, frame, where):
+        data = out / "data" / f"{where.name}.csv"
+        data.parent.mkdir(exist_ok=True)
+        with atomic_path(data) as tmp:
+            pd.DataFrame({"date": pd.DatetimeIndex(frame["ds"]).strftime("%Y-%m-%d"), "value": frame["y"].to_numpy()}).to_csv(tmp, index=False)
+        own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(data.resolve()), "date_column": "date", "value_column": "value", "date_format": None})})
+        outcome, page = search_mod.run(own, where, max_runs=max_runs, on_round=on_round, on_epochs=on_epochs)
+        report = str(page.relative_to(out))
+        note = search_mod.failure_note(outcome)
+        if note is not None:
+            return {"status": "failed", "reason": note, "report": report}
+        best = search_mod.completed(outcome.trials).sort_values("value", kind="stable").iloc[0]
+        row = {"config": f"trial {int(best['trial'])}", "metric": outcome.metric, "score": float(best["value"])}
+        if outcome.test is not None:
+            row["test_rmse"] = float(np.nanmean(outcome.test["test_rmse"]))
+        return {**row, "report": report}
+
+    rows, failures = _each_series(panel, out, work, on_series)
+    if len(failures) == len(rows):
+        raise LstmtuneError("no series of the panel could be searched: " + "; ".join(f"{u}: {w}" for u, w in list(failures.items())[:3]))
+    outcome = PanelOutcome(out, pd.DataFrame(rows), pd.DataFrame(columns=["config", "wins", "pooled_scaled_error", "series"]), failures)
+    with atomic_outputs(out) as tmp:
+        outcome.summary.to_csv(tmp / "panel_summary.csv", index=False)
         (tmp / "index.html").write_text(_page(spec.name, outcome))
     return outcome
 
@@ -138,7 +199,6 @@ def pooled_configs(results: pd.DataFrame) -> pd.DataFrame:
     over series of its selection score / that series' persistence, from its skill), and
     ``series`` (how many it was scored on; a configuration not scored on every series, every
     run diverged somewhere, gets no pooled error); lowest pooled error first."""
-    import numpy as np
 
     rows = []
     everywhere = results["unique_id"].nunique()
@@ -220,17 +280,21 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
 
 def _page(name: str, outcome: PanelOutcome) -> str:
     e = html.escape
-    head = f"<h1>{e(name)}: a study on every series of the panel</h1>"
-    words = (f"<p>Pooled choice (lowest mean error relative to persistence across series): <b>{e(outcome.pooled or '')}</b>; "
-             f"selected most often: <b>{e(outcome.most_wins or '')}</b>.</p>")
-    configs = outcome.configs.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
+    if outcome.configs.empty:  # a search per series: each its own trials, nothing pooled
+        head = f"<h1>{e(name)}: a search on every series of the panel</h1>"
+        words, configs = "<p>Each series' best trial is fitted by <code>lstmtune fit</code> on this directory.</p>", ""
+    else:
+        head = f"<h1>{e(name)}: a study on every series of the panel</h1>"
+        words = (f"<p>Pooled choice (lowest mean error relative to persistence across series): <b>{e(outcome.pooled or '')}</b>; "
+                 f"selected most often: <b>{e(outcome.most_wins or '')}</b>.</p>")
+        configs = "<h2>Configurations</h2>" + outcome.configs.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
     rows = []
     for _, r in outcome.summary.iterrows():
         link = f'<a href="{e(r["report"])}">report</a>' if r.get("report") else ""
         rows.append(f"<tr><td>{e(str(r['unique_id']))}</td><td>{e(str(r['status']))}</td><td>{e(str(r.get('config', '') or ''))}</td>"
                     f"<td>{e(str(r.get('reason', '') or ''))}</td><td>{link}</td></tr>")
     series = "<table><tr><th>series</th><th>status</th><th>selected</th><th>reason</th><th></th></tr>" + "".join(rows) + "</table>"
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{e(name)}</title></head><body>{head}{words}<h2>Configurations</h2>{configs}<h2>Series</h2>{series}</body></html>"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{e(name)}</title></head><body>{head}{words}{configs}<h2>Series</h2>{series}</body></html>"
 
 
-__all__ = ["OUTPUTS", "PanelOutcome", "folder_name", "pooled_configs", "run"]
+__all__ = ["OUTPUTS", "PanelOutcome", "fit_all", "folder_name", "is_panel_run", "pooled_configs", "run", "search"]

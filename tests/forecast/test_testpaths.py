@@ -93,3 +93,41 @@ def test_a_rerun_of_the_same_study_reads_its_test_forecasts_back_and_a_changed_o
     study.run(spec_mod.from_dict({**raw, "seed": 7}), tmp_path / "run")  # another seed: other networks, computed afresh
     assert calls == [1]
     assert first.analysis is not None
+
+
+@pytest.mark.parametrize("selection", ["validation", "test"])
+def test_the_weights_the_study_trained_give_the_retrained_forecasts_bit_for_bit(selection, monkeypatch):
+    import dataclasses
+
+    from lstmtune.data.series import load
+    from lstmtune.forecast import forecaster
+    from lstmtune.store import MemoryStore
+
+    raw = {"name": "kw", "model": {"batch_size": 4, "epochs": 20}, "grid": {"units": [1, 2]}, "runs": {"mode": "summary", "repeats": 3},
+           "evaluation": {"selection": selection}}
+    results = study.execute(spec_mod.from_dict(raw), load("shampoo"), MemoryStore())
+    label = results.selected["kw"]
+    key = next(p.config.key for p in results.points if p.label == label)
+    assert sorted(results.trained[key]) == [0, 1, 2]
+    real_fit = forecaster.fit
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the test forecasts trained again although the study kept its weights")
+
+    monkeypatch.setattr(forecaster, "fit", no_training)
+    kept = testpaths.compute(results, "kw", label)
+    monkeypatch.setattr(forecaster, "fit", real_fit)
+    retrained = testpaths.compute(dataclasses.replace(results, trained={}), "kw", label)
+    np.testing.assert_array_equal(kept.one_step, retrained.one_step)
+    np.testing.assert_array_equal(kept.multi_step, retrained.multi_step)
+
+
+def test_weights_are_kept_only_at_the_epochs_a_population_ended_on():
+    from lstmtune.data.series import load
+    from lstmtune.store import MemoryStore
+
+    raw = {"name": "ke", "model": {"units": 1, "batch_size": 4}, "grid": {"epochs": [10, 20]}, "runs": {"mode": "summary", "repeats": 2},
+           "evaluation": {"selection": "test"}}
+    results = study.execute(spec_mod.from_dict(raw), load("shampoo"), MemoryStore())
+    epochs = {p.config.key: p.config.epochs for p in results.points}
+    assert [epochs[k] for k in results.trained] == [20]  # the 10-epoch configuration is a checkpoint of the same run

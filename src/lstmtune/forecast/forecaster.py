@@ -417,6 +417,22 @@ def fit(
     return assemble(s, config, seeds, net, framing, scaler, offset, calibration, table, held, info, covariates)
 
 
+def from_trained(series, config: Config, seeds: Sequence[int], params, diverged_epoch, problem, feature_range: tuple[float, float] = (-1.0, 1.0),
+                 info: dict | None = None, covariates: Sequence[str] = (), calendar: Sequence[str] = ()) -> Forecaster | None:
+    """:func:`fit` without calibration and without training, from weights trained elsewhere on
+    ``problem`` (a study's, with the same seeds): the forecaster, or None when ``problem``'s
+    training rows and scaler are not exactly those :func:`train` would use on ``series`` (the
+    weights would then not be the ones :func:`fit` trains), and the caller trains instead."""
+    s = as_series(series, covariates=tuple(covariates))
+    framing, own = problem_for(s, config, feature_range, tuple(covariates), tuple(calendar))
+    same = (own.counts.trimmed == problem.counts.trimmed and np.array_equal(own.train_x, problem.train_x) and np.array_equal(own.train_y, problem.train_y)
+            and np.array_equal(own.scaler.min, problem.scaler.min) and np.array_equal(own.scaler.scale, problem.scaler.scale))
+    if not same:
+        return None
+    net = network_of(config, seeds, params, diverged_epoch)
+    return assemble(s, config, seeds, net, framing, own.scaler, own.counts.trimmed, intervals.Calibration.none(12), None, 0, info, covariates)
+
+
 def assemble(s: Series, config: Config, seeds: Sequence[int], net: rollout.Network, framing: Framing, scaler, offset: int,
              calibration: intervals.Calibration, table: pd.DataFrame | None = None, held: int = 0, info: dict | None = None,
              covariates: Sequence[str] = ()) -> Forecaster:

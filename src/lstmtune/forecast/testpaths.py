@@ -102,8 +102,31 @@ def from_table(table: pd.DataFrame, series, test_size: int) -> TestPaths:
     )
 
 
+def _from_study(results, config, seeds, before):
+    """The forecaster of the weights the study itself trained on ``before`` with ``seeds``
+    (``results.trained``), or None when it did not keep them all or trained on other rows."""
+    import jax
+
+    from lstmtune.data.problem import prepare
+    from lstmtune.forecast import forecaster
+    from lstmtune.study import planner
+
+    kept = results.trained.get(config.key, {})
+    if len(kept) < len(seeds):
+        return None
+    spec = results.spec
+    framing = planner.framing_of(spec, config)  # the test phase's: the test held out
+    problem = prepare(results.series, framing, config.batch_size if config.stateful else 1)  # as the study's executor did
+    weights = [kept[r][0] for r in range(len(seeds))]
+    params = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *weights)
+    diverged = np.array([kept[r][1] for r in range(len(seeds))])
+    return forecaster.from_trained(before, config, seeds, params, diverged, problem, tuple(spec.transforms.feature_range),
+                                   covariates=tuple(spec.data.covariates), calendar=tuple(spec.data.calendar))
+
+
 def compute(results, study: str, label: str) -> TestPaths:
-    """Retrain ``label`` of sub-study ``study`` on the data before the test and forecast the test.
+    """Retrain ``label`` of sub-study ``study`` on the data before the test and forecast the test
+    (the weights the study trained there, when it kept them: the same bits without training again).
 
     Args:
       results: the :class:`lstmtune.study.results.StudyResults`.
@@ -127,10 +150,12 @@ def compute(results, study: str, label: str) -> TestPaths:
     before = series.head(len(series) - T)
     seeds = seeds_for(spec, point.config, int(tested["repeat"].max()) + 1)
     covariates = tuple(spec.data.covariates)
-    model = forecaster.fit(
-        before, point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False,
-        covariates=covariates, calendar=tuple(spec.data.calendar),
-    )
+    model = _from_study(results, point.config, seeds, before)
+    if model is None:  # weights not kept (runs read back from a store): trained again, the same seeds
+        model = forecaster.fit(
+            before, point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False,
+            covariates=covariates, calendar=tuple(spec.data.calendar),
+        )
     one = model.one_step(series).to_numpy().T[:, -T:]
     # Covariates in the test period are taken as known (their observed values), as a
     # forecast of the future takes them from --future.

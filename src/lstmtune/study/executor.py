@@ -115,6 +115,7 @@ def execute(
     on_epochs: Callable[[Population, int, int], None] | None = None,
     stale_s: float = STALE_S,
     poll_s: float = 0.5,
+    keep_weights: bool | frozenset = False,
 ) -> StudyResults:
     """Compute the runs of ``plan_`` missing from ``store``, then return all of them.
 
@@ -129,6 +130,8 @@ def execute(
         this process, whichever trains them.
       on_population: ``(done, total, population)`` after each population (skipped ones too).
       on_epochs: ``(population, epochs_done, epochs_total)`` during training (local only).
+      keep_weights: keep the final weights of the runs trained here (``results.trained``): True
+        for every configuration, or the keys of those to keep; at most :data:`KEEP_BYTES` in all.
       stale_s: claims silent for longer are considered abandoned.
       poll_s: how often to look for runs other workers are finishing.
 
@@ -144,6 +147,7 @@ def execute(
     release_dead(store, study_id, stale_s)
     total = len(plan_.populations)
     counts = {"populations": 0, "runs": 0, "seen": 0}
+    trained: dict = {}
 
     def seen(pop: Population) -> None:
         counts["seen"] += 1
@@ -157,6 +161,8 @@ def execute(
                 jobs = _claims(plan_, problems, store, study_id, owner, skipped=seen)
                 for job, result, seconds in executor.map(jobs, on_epochs):
                     n = _commit(plan_, job, result, seconds, series, store, study_id, owner)
+                    if keep_weights:
+                        _keep(job, result, trained, keep_weights)
                     counts["populations"] += n > 0
                     counts["runs"] += n
                     seen(plan_.populations[job.index])
@@ -175,7 +181,29 @@ def execute(
     results.timings["populations_trained"] = counts["populations"]
     results.timings["runs_trained"] = counts["runs"]
     results.notices.extend(notices)
+    results.trained = trained
     return results
+
+
+KEEP_BYTES = 256 * 2**20
+"""The most weights :func:`execute` keeps in memory (``keep_weights``); beyond it, none more."""
+
+
+def _keep(job: Job, result, trained: dict, which) -> None:
+    """Each configuration's final weights per repeat, where the population ended at its epochs."""
+    import jax
+
+    last = int(np.max(result.checkpoints))
+    per_replica = sum(np.asarray(a).nbytes for a in jax.tree_util.tree_leaves(result.params)) // max(1, len(job.population.replicas))
+    for config in job.population.configs:
+        if config.epochs != last or (which is not True and config.key not in which):  # an earlier checkpoint's weights are not kept
+            continue
+        if per_replica * (sum(len(v) for v in trained.values()) + len(job.population.replicas)) > KEEP_BYTES:
+            return
+        for k, replica in enumerate(job.population.replicas):
+            if replica.family == config.family and (config.key, replica.repeat) in job.claimed:
+                weights = jax.tree_util.tree_map(lambda a, k=k: np.asarray(a)[k], result.params)
+                trained.setdefault(config.key, {})[replica.repeat] = (weights, int(result.diverged_epoch[k]))
 
 
 def _claims(plan_, problems, store, study_id, owner, skipped: Callable[[Population], None]) -> Iterator[Job]:

@@ -36,6 +36,10 @@ class StudyResults:
       selected: sub-study -> label of the configuration the protocol selected.
       selection_baselines: name -> scores on the selection holdout (mean over
         backtest folds); the test split's under ``selection = "test"``.
+      trained: config key -> ``{repeat: (weights, diverged epoch)}`` of the runs trained in
+        this process on every observation before the test (the test phase, or the tutorial's
+        one phase), at the configuration's epochs: the report's forecasts of the test period
+        reuse them instead of training again. Not stored: runs read back from a store have none.
     """
 
     spec: StudySpec
@@ -50,6 +54,7 @@ class StudyResults:
     selected: dict[str, str] = dataclasses.field(default_factory=dict)
     selection_baselines: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
     notices: list[str] = dataclasses.field(default_factory=list)
+    trained: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
 
 def assemble(

@@ -305,7 +305,9 @@ def execute(
             if not phase.points:
                 continue
         plan = plans.get(phase.name) if phase.role == "select" else _plan(phase, progress)
-        done.append((phase, executor.execute(plan, phase.series, store, on_population=progress, on_epochs=on_epochs, executor=trainer)))
+        # the weights trained on every observation before the test serve the report's test forecasts
+        keep = spec.evaluation.selection == "test" or (phase.role == "test" and spec.evaluation.refit and frozenset(p.config.key for p in chosen.values()))
+        done.append((phase, executor.execute(plan, phase.series, store, on_population=progress, on_epochs=on_epochs, executor=trainer, keep_weights=keep)))
     if sel is None:  # the tutorial's protocol: the one phase selected and tested
         sel = _selection(spec, done)
         chosen = evaluation.select(sel.runs, sel.points, sel.metric)
@@ -335,6 +337,7 @@ def execute(
         selected={study: p.label for study, p in chosen.items()},
         selection_baselines=sel_base,
         notices=list(series.notes) + list(dict.fromkeys(n for r in results for n in r.notices)),
+        trained={key: runs_ for r in results for key, runs_ in r.trained.items()},
     )
 
 

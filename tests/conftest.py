@@ -11,6 +11,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, str(Path(__file__).parent))
 
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(request):
+    """A real local Ray cluster: a head and a worker node on loopback, one CPU each; the
+    requesting test module is pickled by value (the workers cannot import it)."""
+    ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'lstmtune[ray]'")
+    from ray.cluster_utils import Cluster
+
+    ray.shutdown()
+    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    c.add_node(num_cpus=1)  # a second node: its own raylet and workers
+    ray.init(address=c.address, log_to_driver=False)
+    ray.cloudpickle.register_pickle_by_value(request.module)
+    yield c
+    ray.shutdown()
+    c.shutdown()
+
 
 # --------------------------------------------------------------------------- reliability matrix
 # Outcomes of the reliability suite (and the fault-tolerance tests elsewhere) are kept in

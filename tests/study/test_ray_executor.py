@@ -2,7 +2,6 @@
 (issue 13, item 4). Needs the ``ray`` extra (CI installs it)."""
 
 import os
-import sys
 import uuid
 from pathlib import Path
 
@@ -24,20 +23,6 @@ from lstmtune.study import spec as spec_mod  # noqa: E402
 from lstmtune.errors import LstmtuneError  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    from ray.cluster_utils import Cluster
-
-    ray.shutdown()
-    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    c.add_node(num_cpus=1)  # a second node: its own raylet and workers
-    ray.init(address=c.address, log_to_driver=False)
-    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
-    yield c
-    ray.shutdown()
-    c.shutdown()
-
-
 SPEC = {"name": "ray", "model": {"epochs": 30, "batch_size": 4}, "grid": {"units": [1, 2], "batch_size": [2, 4]}, "runs": {"mode": "both", "repeats": 3, "diagnostic_repeats": 2}}
 
 
@@ -52,7 +37,7 @@ def _same(a, b):
     assert a.curves.keys() == b.curves.keys() and all(np.array_equal(a.curves[k], b.curves[k]) for k in a.curves)
 
 
-def test_results_equal_the_local_executor(cluster):
+def test_results_equal_the_local_executor(ray_cluster):
     assert len(ray.nodes()) == 2
     local = _results(None)
     remote = _results(ray_executor.RayExecutor())
@@ -74,7 +59,7 @@ def _dying_once(marks: str, victim: tuple):
     return task
 
 
-def test_a_worker_dying_loses_nothing_and_recomputes_only_its_population(cluster, tmp_path):
+def test_a_worker_dying_loses_nothing_and_recomputes_only_its_population(ray_cluster, tmp_path):
     local = _results(None)
     remote = _results(ray_executor.RayExecutor(task=_dying_once(str(tmp_path), (2, 4)), max_retries=2))
     _same(local, remote)
@@ -83,7 +68,7 @@ def test_a_worker_dying_loses_nothing_and_recomputes_only_its_population(cluster
     assert attempts == ["1-2", "1-4", "2-2", "2-4", "2-4"]  # the lost population twice, every other once
 
 
-def test_cli_runs_a_study_on_the_cluster(cluster, tmp_path):
+def test_cli_runs_a_study_on_the_cluster(ray_cluster, tmp_path):
     from typer.testing import CliRunner
 
     from lstmtune.cli.app import app
@@ -91,7 +76,7 @@ def test_cli_runs_a_study_on_the_cluster(cluster, tmp_path):
     study = tmp_path / "s.toml"
     study.write_text(spec_mod.dumps(spec_mod.from_dict({**SPEC, "runs": {"mode": "summary", "repeats": 3}})))
     runner = CliRunner()
-    for name, extra in (("local", []), ("ray", ["--executor", "ray", "--address", cluster.address])):
+    for name, extra in (("local", []), ("ray", ["--executor", "ray", "--address", ray_cluster.address])):
         res = runner.invoke(app, ["run", str(study), "--out", str(tmp_path / name), "-q", *extra])
         assert res.exit_code == 0, res.output
     a, b = (pd.read_csv(tmp_path / n / "results.csv") for n in ("local", "ray"))
@@ -120,7 +105,7 @@ def _checking_device(expected: str):
     return task
 
 
-def test_the_device_choice_reaches_the_workers(cluster):
+def test_the_device_choice_reaches_the_workers(ray_cluster):
     local = _results(None)
     remote = _results(ray_executor.RayExecutor(task=_checking_device("cpu"), device="cpu"))
     _same(local, remote)

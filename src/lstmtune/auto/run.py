@@ -587,6 +587,72 @@ def _clip_nonnegative(table: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
     return clip_nonnegative(table) if np.nanmin(y) >= 0 else table
 
 
+@dataclasses.dataclass(frozen=True)
+class _Chunk:
+    """One chunk's work, plain values (sent whole to a Ray task): its good series
+    ``(i, uid, frame, verdict, plan)``, the settings, and the global candidates' plan entries,
+    backtest models and final models of its series."""
+
+    items: list
+    horizon: int
+    candidates: tuple
+    settings: lstm.Settings
+    wanted: tuple
+    total: int
+    pooled: tuple = ({}, {}, {})
+    global_note: str = ""
+
+
+def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable | None = None) -> list[tuple[int, dict]]:
+    """Backtest, choose and fit every series of a chunk: ``[(i, slot)]`` (each series' forecast,
+    leaderboard, backtests, verdict and model, or its fallback). The LSTM backtests of the chunk
+    train together, its statistical backtests run together, and so do the final fits.
+    ``budget_left``: seconds of the time budget left (None: no budget); once spent, LSTMs are left out."""
+    deadline = None if budget_left is None else time.perf_counter() + budget_left
+    horizon, candidates, settings, chunk, total = job.horizon, job.candidates, job.settings, job.items, job.total
+    pooled = job.pooled
+
+    def in_budget() -> bool:
+        return deadline is None or time.perf_counter() < deadline
+
+    out: list[tuple[int, dict]] = []
+    fitted = {}
+    if job.wanted and in_budget():
+        if progress:
+            progress(chunk[0][1], f"LSTM backtests of {len(chunk)} series, trained together", chunk[0][0], total)
+        fitted = _together(_prefit, [item[1:] for item in chunk], horizon, settings)
+    fitted = {**fitted, **pooled[1]}
+    if progress:
+        progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], total)
+    stats_done = _together(_stats_together, [item[1:] for item in chunk], horizon, settings.levels)
+    scored = []
+    for i, uid, frame, v, plan in chunk:
+        report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, total)) if progress else (lambda stage: None)
+        try:
+            plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
+            scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, in_budget(), report, fitted, stats_done.get(uid))))
+            if job.global_note:
+                scored[-1][2].notes.append(job.global_note)
+        except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
+            out.append((i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels)))
+    if progress and scored:
+        progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], total)
+    finals = _together(_final_fits, [sc for _, _, sc in scored], horizon, settings)
+    finals = {**finals, **pooled[2]}
+    stats_finals = _together(_stats_finals, [sc for _, _, sc in scored], horizon, settings.levels)
+    for i, v, sc in scored:
+        try:
+            fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals, stats_finals.get(sc.uid))
+        except Exception as err:  # noqa: BLE001
+            out.append((i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback", settings.levels)))
+            continue
+        out.append((i, {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
+                        "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)}))
+        if progress:
+            progress(sc.uid, "done", i, total)
+    return out
+
+
 def auto(
     data: pd.DataFrame,
     horizon: int,
@@ -602,6 +668,7 @@ def auto(
     checkpoint=None,
     levels: Sequence[int] = (80, 95),
     global_lstm: bool = False,
+    executor=None,
 ) -> AutoResult:
     """Forecast every series of a long frame (``unique_id, ds, y``) ``horizon`` steps ahead with
     the candidate of lowest mean backtest MASE.
@@ -626,6 +693,10 @@ def auto(
         result then depends on the others (its checkpoint key holds the whole panel's data).
         Off by default: on the check set they were chosen on four series and forecast all four
         worse (docs/AUTO.md).
+      executor: None (this process), or an object whose ``map_chunks(chunks, budget_left)``
+        yields ``(chunk, [(i, slot)])`` as chunks finish, e.g.
+        :class:`lstmtune.auto.ray_chunks.RayChunks`: each chunk of series a task on a Ray
+        cluster. Results are the same bits either way; each is checkpointed as it arrives.
 
     Raises:
       LstmtuneError: a bad argument (horizon, candidates, missing columns).
@@ -693,43 +764,25 @@ def auto(
         except Exception as err:  # noqa: BLE001 - the local candidates still run; the reason is named on every series
             global_note = f"global LSTMs left out: {_why(err)}"
     step = _prefit_series()
-    for first in range(0, len(good), step):
-        chunk = good[first : first + step]
-        fitted = {}
-        if wanted and (time_budget is None or time.perf_counter() - t0 < time_budget):
-            if progress:
-                progress(chunk[0][1], f"LSTM backtests of {len(chunk)} series, trained together", chunk[0][0], len(frames))
-            fitted = _together(_prefit, [item[1:] for item in chunk], horizon, settings)
-        fitted = {**fitted, **{key: v for key, v in pooled[1].items() if key[0] in {item[1] for item in chunk}}}
-        if progress:
-            progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], len(frames))
-        stats_done = _together(_stats_together, [item[1:] for item in chunk], horizon, settings.levels)
-        scored = []
-        for i, uid, frame, v, plan in chunk:
-            report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, len(frames))) if progress else (lambda stage: None)
-            lstm_allowed = time_budget is None or time.perf_counter() - t0 < time_budget
-            try:
-                plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
-                scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, lstm_allowed, report, fitted, stats_done.get(uid))))
-                if global_note:
-                    scored[-1][2].notes.append(global_note)
-            except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
-                finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
-        if progress and scored:
-            progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], len(frames))
-        finals = _together(_final_fits, [sc for _, _, sc in scored], horizon, settings)
-        finals = {**finals, **{key: v for key, v in pooled[2].items() if key[0] in {sc.uid for _, _, sc in scored}}}
-        stats_finals = _together(_stats_finals, [sc for _, _, sc in scored], horizon, settings.levels)
-        for i, v, sc in scored:
-            try:
-                fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals, stats_finals.get(sc.uid))
-            except Exception as err:  # noqa: BLE001
-                finished(i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback", settings.levels))
-                continue
-            finished(i, {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
-                        "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)})
-            if progress:
-                progress(sc.uid, "done", i, len(frames))
+    chunks = [good[first : first + step] for first in range(0, len(good), step)]
+    uids_of = [{item[1] for item in chunk} for chunk in chunks]
+    jobs = [_Chunk(chunk, horizon, tuple(candidates), settings, tuple(wanted), len(frames),
+                   tuple({k: v for k, v in part.items() if (k if isinstance(k, str) else k[0]) in uids} for part in pooled), global_note)
+            for chunk, uids in zip(chunks, uids_of)]
+
+    def left() -> float | None:
+        return None if time_budget is None else time_budget - (time.perf_counter() - t0)
+
+    if executor is None:
+        for job in jobs:
+            for i, slot in run_chunk(job, left(), progress):
+                finished(i, slot)
+    else:  # each chunk a task (a Ray cluster): results kept as they arrive; a lost task is retried alone
+        for done_job, results in executor.map_chunks(jobs, left):
+            for i, slot in results:
+                finished(i, slot)
+                if progress:
+                    progress(frames[i][0], "done", i, len(frames))
     forecasts = [x["forecast"] for x in slots if "forecast" in x]
     boards = [x["board"] for x in slots if "board" in x]
     backtests = [x["backtest"] for x in slots if "backtest" in x]

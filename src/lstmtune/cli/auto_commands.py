@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from lstmtune.cli.common import DateFormat, _handles_errors, _u, app, console, err_console
+from lstmtune.errors import LstmtuneError
 
 
 @app.command()
@@ -29,6 +30,8 @@ def auto(
     missing: Annotated[str, typer.Option("--missing", help="Missing values: error (the series is skipped) or interpolate.")] = "error",
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds for the whole command; once spent, LSTM candidates are left out (said so).")] = None,
     global_lstm: Annotated[bool, typer.Option("--global-lstm", help="Also offer global LSTMs: one network over a panel's series of one frequency (each series' result then depends on the others).")] = False,
+    executor: Annotated[str, typer.Option("--executor", help="Where chunks of series run: local (this process) or ray (each chunk a task on a Ray cluster).")] = "local",
+    address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
 ) -> None:
     """Forecast every series with the candidate of lowest multi-step backtest MASE among LSTM ensembles,
@@ -43,14 +46,24 @@ def auto(
     from lstmtune.auto.run import check_levels
 
     levels = check_levels(level or [80, 95])  # checked before anything is read or trained
+    if executor not in ("local", "ray"):
+        raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
+    if address is not None and executor != "ray":
+        raise LstmtuneError("--address applies to --executor ray")
     families = [c.strip() for c in candidates.split(",") if c.strip()]
     output._check_target(out, inputs=[data])  # refused before any training
     partial = output.checkpoint_for(out)  # each finished series, so that a killed run resumes
     frame = panel.read(data, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
                        missing="interpolate" if missing == "interpolate" else "error")
+    if executor == "ray":
+        from lstmtune.auto.distributed import RayChunks
+
+        chunks = RayChunks(address)
+    else:
+        chunks = None
     if quiet:
         result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                          time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels, global_lstm=global_lstm)
+                          time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels, global_lstm=global_lstm, executor=chunks)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -61,7 +74,7 @@ def auto(
                 bar.update(task, completed=done + (stage == "done"), description=f"{_u(uid)}: {_u(stage)}")
 
             result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress, checkpoint=partial, levels=levels, global_lstm=global_lstm)
+                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress, checkpoint=partial, levels=levels, global_lstm=global_lstm, executor=chunks)
     result.save(out)
     output.drop_checkpoint(partial)
     if not quiet:

@@ -71,15 +71,7 @@ class RayExecutor:
 
         if device is not None and device not in DEVICES:
             raise LstmtuneError(f"the device must be one of {', '.join(DEVICES)}, got {device!r}")
-        try:
-            import ray
-        except ImportError:
-            raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
-        if not ray.is_initialized():
-            try:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
-            except (ConnectionError, RuntimeError, ValueError) as err:
-                raise LstmtuneError(f"cannot reach the Ray cluster at {address or 'a new local instance'}: {err}") from None
+        connect(address, **init)
         if num_gpus is None:
             num_gpus = 1 if device == "gpu" else 0
         self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus, "max_retries": max_retries}
@@ -104,23 +96,52 @@ class RayExecutor:
         Every job is taken (claimed) first, since the cluster runs them at once.
         An interrupted iteration cancels the tasks still pending.
         """
+        submitted = ((self._submit(job), (job, time.perf_counter())) for job in jobs)
+        for (job, t0), result in as_completed(submitted, lambda tag: f"population {tag[0].index + 1}"):
+            yield job, result, time.perf_counter() - t0
+
+
+def connect(address: str | None = None, **init) -> None:
+    """Join the Ray cluster at ``address`` (None: start a local instance), unless this process already has.
+
+    Raises:
+      LstmtuneError: Ray is not installed, or the cluster cannot be reached.
+    """
+    try:
         import ray
-
-        pending = {}
+    except ImportError:
+        raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
+    if not ray.is_initialized():
         try:
-            for job in jobs:
-                pending[self._submit(job)] = (job, time.perf_counter())
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                job, t0 = pending.pop(ready[0])
-                try:
-                    result = ray.get(ready[0])
-                except ray.exceptions.RayError as err:
-                    raise LstmtuneError(f"population {job.index + 1} failed on the Ray cluster: {str(err).splitlines()[0]}") from None
-                yield job, result, time.perf_counter() - t0
-        finally:
-            for ref in pending:
-                ray.cancel(ref, force=True)
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            raise LstmtuneError(f"cannot reach the Ray cluster at {address or 'a new local instance'}: {err}") from None
 
 
-__all__ = ["RayExecutor", "train_task"]
+def as_completed(submitted: Iterable[tuple[object, object]], name: Callable[[object], str]) -> Iterator[tuple[object, object]]:
+    """``(tag, result)`` of every ``(object ref, tag)`` submitted, in the order they finish.
+
+    Everything is submitted first (the cluster runs it at once). A task that fails after Ray's
+    retries raises :class:`LstmtuneError` naming it (``name(tag)``); an interrupted iteration
+    cancels the tasks still pending.
+    """
+    import ray
+
+    pending = {}
+    try:
+        for ref, tag in submitted:
+            pending[ref] = tag
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            tag = pending.pop(ready[0])
+            try:
+                result = ray.get(ready[0])
+            except ray.exceptions.RayError as err:
+                raise LstmtuneError(f"{name(tag)} failed on the Ray cluster: {str(err).splitlines()[0]}") from None
+            yield tag, result
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+
+
+__all__ = ["RayExecutor", "as_completed", "connect", "train_task"]

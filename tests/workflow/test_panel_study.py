@@ -99,32 +99,3 @@ def test_a_panel_file_with_a_byte_order_mark_is_a_panel(tmp_path):
     (tmp_path / "p.csv").write_text("unique_id,ds,y\na,2020-01-01,1\n", encoding="utf-8-sig")
     assert _is_panel_file(tmp_path / "p.csv", None) and _is_panel_file(tmp_path / "p.csv", "unique_id")
 
-
-def test_a_search_runs_on_every_series_and_fit_takes_each_best_trial(tmp_path):
-    _panel(tmp_path / "p.csv")
-    (tmp_path / "s.toml").write_text(
-        'name = "ps"\nseed = 5\n[model]\nbatch_size = 4\nepochs = 20\n[runs]\nrepeats = 2\ndiagnostic_repeats = 1\n'
-        '[search]\nsampler = "random"\ntrials = 3\nbatch = 3\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 3\n'
-    )
-    res = CliRunner().invoke(app, ["search", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
-    assert res.exit_code == 3, res.output  # the short series is named, the others searched
-    assert "series short not searched" in " ".join(res.output.split())
-    out = tmp_path / "o"
-    summary = pd.read_csv(out / "panel_summary.csv").set_index("unique_id")
-    assert list(summary["status"]) == ["ok", "ok", "failed"]
-    # each series' search is an ordinary search run directory on that series' own data
-    from lstmtune.workflow import search as search_mod
-
-    for uid, k in (("a", 1.0), ("b", 3.0)):
-        spec_, series_, _, best = search_mod.read_run(out / summary.loc[uid, "report"].rsplit("/", 1)[0])
-        np.testing.assert_allclose(series_.values, load("shampoo").values * k)
-        assert best["search"] == summary.loc[uid, "config"]
-    np.testing.assert_allclose(summary.loc["b", "score"], 3 * summary.loc["a", "score"], rtol=1e-5)  # same trials, scaled data
-    fitted = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "models"), "--repeats", "2", "--horizon", "3"])
-    assert fitted.exit_code == 3, fitted.output
-    index = pd.read_csv(tmp_path / "models" / "index.csv")
-    assert list(index["unique_id"]) == ["a", "b"] and set(index["model"]) == {f"LSTM {summary.loc['a', 'config']}", f"LSTM {summary.loc['b', 'config']}"}
-    # a rerun (trials read back from each series' store) gives the same choices
-    again = CliRunner().invoke(app, ["search", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"])
-    assert again.exit_code == 3
-    pd.testing.assert_frame_equal(pd.read_csv(out / "panel_summary.csv").set_index("unique_id"), summary)

@@ -100,3 +100,18 @@ def test_a_horizon_longer_than_a_holdout_is_refused_in_one_line(shampoo):
         evaluation.selection_phases(_spec(selection="test", horizon=13), shampoo)
     with pytest.raises(SpecError, match="horizon"):
         _spec(horizon=0)
+
+
+def test_the_command_line_sets_the_horizon_and_refuses_one_too_long(tmp_path):
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    (tmp_path / "s.toml").write_text('name = "c"\nseed = 1\n[model]\nbatch_size = 4\nepochs = 10\n[runs]\nmode = "summary"\nrepeats = 2\n[evaluation]\nvalidation_size = 6\n')
+    bad = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--horizon", "9", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "evaluation.horizon 9 is longer than evaluation.validation_size 6" in " ".join(bad.output.split())
+    assert not (tmp_path / "bad").exists()
+    ok = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--horizon", "3", "--out", str(tmp_path / "ok"), "-q"])
+    assert ok.exit_code == 0, ok.output
+    assert spec.load(tmp_path / "ok" / "study.toml").evaluation.horizon == 3
+    assert "3-step forecasts" in " ".join(ok.output.split())

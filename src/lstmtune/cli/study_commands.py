@@ -178,6 +178,7 @@ def run(
     device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto. With --executor ray: on the workers (gpu: each task asks Ray for one GPU).")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Run the default study on this CSV (date and value columns detected) instead of the built-in shampoo data; not with a study file. A long panel (unique_id, ds, y): the study on every series.")] = None,
     id_column: Annotated[Optional[str], typer.Option("--id-column", help="With --data: the panel's series column (default: unique_id).")] = None,
+    horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Score every holdout on H-step forecasts and choose on them (the study's [evaluation] horizon).")] = None,
 ) -> None:
     """Run a study: repeated training of every configuration, statistics, plots and a report.
 
@@ -194,6 +195,8 @@ def run(
     if data is not None and study_file is not None:
         raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (--data runs the default study on a CSV)")
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
+    if horizon is not None:
+        spec = spec.model_copy(update={"evaluation": spec.evaluation.model_copy(update={"horizon": horizon})})
     if data is not None:
         if not data.is_file():
             raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")

@@ -247,3 +247,29 @@ def test_same_spec_gives_bit_identical_runs(tiny, shampoo):
     assert set(res.curves) == set(again.curves)
     for k in res.curves:
         np.testing.assert_array_equal(res.curves[k], again.curves[k])
+
+
+def test_small_populations_train_side_by_side_on_their_own_cpu_devices_with_the_same_bits(monkeypatch):
+    """Populations too small to split across the cores train two at a time, each on its own CPU
+    device (lstmtune asks JAX for one CPU device per usable core, $LSTMTUNE_CPU_DEVICES)."""
+    s = spec.from_dict({"name": "lanes", "seed": 2, "model": {"batch_size": 4, "epochs": 30}, "grid": {"units": [1, 2, 3, 4]},
+                        "runs": {"mode": "both", "repeats": 3, "diagnostic_repeats": 2}})
+    p = planner.plan(s)
+    series = data.load("shampoo")
+    if not engine.lanes():
+        pytest.skip("one CPU device here: nothing to train side by side")
+    used = []
+    real = executor.LocalExecutor.run
+
+    def run(self, population, problem, on_epochs=None, device=None):
+        used.append(device)
+        return real(self, population, problem, on_epochs, device)
+
+    monkeypatch.setattr(executor.LocalExecutor, "run", run)
+    together = executor.execute(p, series, executor=executor.LocalExecutor())
+    assert len({d.id for d in used if d is not None}) == 2  # both lanes used
+    used.clear()
+    alone = executor.execute(p, series, executor=executor.LocalExecutor(side_by_side=False))
+    assert used == [None] * 4
+    pd.testing.assert_frame_equal(together.runs, alone.runs, check_exact=True)
+    assert together.curves.keys() == alone.curves.keys() and all(np.array_equal(together.curves[k], alone.curves[k]) for k in alone.curves)

@@ -363,6 +363,29 @@ def cpu_shards(p: int, amount: float = float("inf")) -> int:
     return max(1, min(wanted, len(jax.devices("cpu")), p // PAD))
 
 
+def lanes() -> list:
+    """The CPU devices on which small populations train side by side, one each (one core
+    each: a population too small to split runs on one core, so two of them take the time of
+    one). Empty when there is only one."""
+    import jax
+
+    from lstmtune.engine import xla as _xla
+
+    try:
+        wanted = _xla.cpu_devices()
+    except ValueError:
+        wanted = 1
+    found = jax.devices("cpu")[:wanted]
+    return found if len(found) > 1 else []
+
+
+def runs_alone(p: int, arch: Architecture, problem: Problem, schedule: "Schedule") -> bool:
+    """Whether a population takes the whole machine: on a GPU, or split across the CPU devices
+    (:func:`cpu_shards`); otherwise it may train beside another on its own CPU device (:func:`lanes`)."""
+    device = device_for(p, arch)
+    return device.platform != "cpu" or cpu_shards(p, work(p, problem, schedule)) > 1
+
+
 DEVICES = ("auto", "cpu", "gpu")
 
 GPU_MIN_REPLICAS = 3000
@@ -421,6 +444,7 @@ def train_population(
     seeds: Sequence[int],
     params=None,
     on_epochs: Callable[[int, int], None] | None = None,
+    device=None,
     **numeric,
 ) -> PopulationResult:
     """Train one network per seed, all at once, and score them.
@@ -438,6 +462,8 @@ def train_population(
         P) replacing the seeded initialisation (used to compare with Keras).
       on_epochs: progress callback ``(epochs_done, epochs_total)``, called
         after each call of the compiled program.
+      device: the JAX device to train on, whole (None: :func:`device_for`'s choice, split
+        across CPU devices when large enough: :func:`cpu_shards`). The bits do not depend on it.
 
     Returns:
       A :class:`PopulationResult` of NumPy arrays.
@@ -455,8 +481,11 @@ def train_population(
     if params is None:
         params = init_population(seeds, problem.train_x.shape[2], arch)
     data = make_data(problem, arch)
-    device = device_for(p, arch)
-    shards = cpu_shards(p, work(p, problem, schedule)) if device.platform == "cpu" else 1
+    if device is None:
+        device = device_for(p, arch)
+        shards = cpu_shards(p, work(p, problem, schedule)) if device.platform == "cpu" else 1
+    else:
+        shards = 1
     size = -(-p // (PAD * shards)) * PAD * shards
     params, hyper = _padded(params, size), _padded(hyper, size)
     return _run(arch, schedule, params, hyper, data, p, len(problem.train_y), len(problem.test_y), device, shards, on_epochs)

@@ -81,27 +81,75 @@ def population_hyper(population: Population) -> engine.Hyper:
 
 
 class LocalExecutor:
-    """Trains populations one after another in this process.
+    """Trains populations in this process: small ones side by side, one per CPU device
+    (:func:`lstmtune.engine.trainer.lanes`: a population too small to split across the cores
+    runs on one, so two take the time of one), large ones alone across every core. A
+    population's bits do not depend on its device (tested).
 
     An executor trains :class:`Job` s: ``map(jobs, on_epochs)`` yields
     ``(job, result, seconds)`` for each, in any order, taking jobs from the
     iterable only when it is ready to start them (jobs are claimed lazily, so
     other processes sharing the store can take the rest). See
     :class:`lstmtune.study.ray_executor.RayExecutor` for one that runs them on a cluster.
+
+    Args:
+      side_by_side: train small populations concurrently (False: one after another).
     """
 
+    def __init__(self, side_by_side: bool = True):
+        self.side_by_side = side_by_side
+
     def run(
-        self, population: Population, problem: Problem, on_epochs: Callable[[int, int], None] | None = None
+        self, population: Population, problem: Problem, on_epochs: Callable[[int, int], None] | None = None, device=None
     ) -> engine.PopulationResult:
-        """Train one population here."""
-        return engine.train_population(problem, population.arch, population.schedule, population_hyper(population), seeds=[r.seed for r in population.replicas], on_epochs=on_epochs)
+        """Train one population here (on ``device``, whole; None: the engine's choice)."""
+        return engine.train_population(problem, population.arch, population.schedule, population_hyper(population), seeds=[r.seed for r in population.replicas],
+                                       on_epochs=on_epochs, device=device)
 
     def map(self, jobs: Iterable[Job], on_epochs: Callable[[Population, int, int], None] | None = None) -> Iterator[tuple[Job, engine.PopulationResult, float]]:
-        for job in jobs:
-            progress = None if on_epochs is None else (lambda d, t, pop=job.population: on_epochs(pop, d, t))
-            t0 = time.perf_counter()
-            result = self.run(job.population, job.problem, progress)
-            yield job, result, time.perf_counter() - t0
+        lanes = engine.lanes() if self.side_by_side else []
+        if not lanes:
+            for job in jobs:
+                t0 = time.perf_counter()
+                yield job, self.run(job.population, job.problem, _progress(on_epochs, job)), time.perf_counter() - t0
+            return
+        yield from self._side_by_side(jobs, on_epochs, lanes)
+
+    def _side_by_side(self, jobs, on_epochs, lanes) -> Iterator[tuple[Job, engine.PopulationResult, float]]:
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        pending: dict = {}  # future -> (job, lane, start)
+        free = list(lanes)
+
+        def finished(block_all: bool):
+            done, _ = wait(list(pending), return_when="ALL_COMPLETED" if block_all else FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f][0].index):
+                job, lane, t0 = pending.pop(future)
+                free.append(lane)
+                yield job, future.result(), time.perf_counter() - t0
+
+        pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="lstmtune-population")
+        try:
+            for job in jobs:
+                pop = job.population
+                if engine.runs_alone(pop.size, pop.arch, job.problem, pop.schedule):  # every core: wait for the others, then alone
+                    if pending:
+                        yield from finished(True)
+                    t0 = time.perf_counter()
+                    yield job, self.run(pop, job.problem, _progress(on_epochs, job)), time.perf_counter() - t0
+                    continue
+                if not free:
+                    yield from finished(False)
+                lane = free.pop(0)
+                pending[pool.submit(self.run, pop, job.problem, _progress(on_epochs, job), lane)] = (job, lane, time.perf_counter())
+            while pending:
+                yield from finished(False)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _progress(on_epochs, job: Job):
+    return None if on_epochs is None else (lambda d, t, pop=job.population: on_epochs(pop, d, t))
 
 
 def execute(

@@ -17,7 +17,7 @@ from lstmtune.auto import run as auto_run  # noqa: E402
 from test_auto import _monthly  # noqa: E402
 
 
-def dies_once(job, budget_left, marks=None):
+def dies_once(job, deadline, marks=None):
     """A chunk task that records each attempt, and whose first attempt at series 'b' kills its worker."""
     marks = Path(marks)
     first = job.items[0][1]
@@ -25,7 +25,7 @@ def dies_once(job, budget_left, marks=None):
     (marks / f"{first}-{attempt}").touch()
     if first == "b" and attempt == 1:
         os._exit(1)  # the worker process dies mid-chunk
-    return distributed.chunk_task(job, budget_left)
+    return distributed.chunk_task(job, deadline)
 
 
 def _frames():
@@ -45,8 +45,8 @@ def test_chunks_on_ray_give_the_local_bits_and_a_dead_worker_costs_only_its_chun
     marks.mkdir()
     where = str(marks)
 
-    def task(job, budget_left):
-        return dies_once(job, budget_left, where)
+    def task(job, deadline):
+        return dies_once(job, deadline, where)
 
     flaky = distributed.RayChunks(task=task, max_retries=2)
     retried = auto_run.auto(_frames(), 4, settings=settings, executor=flaky, checkpoint=tmp_path / "ckpt")
@@ -54,7 +54,7 @@ def test_chunks_on_ray_give_the_local_bits_and_a_dead_worker_costs_only_its_chun
     assert sorted(p.name for p in marks.iterdir()) == ["a-1", "b-1", "b-2"]  # only b's chunk ran again
 
 
-def test_an_unreachable_cluster_is_one_line(tmp_path):
+def test_bad_executor_options_are_one_line(tmp_path):
     from typer.testing import CliRunner
 
     from lstmtune.cli.app import app

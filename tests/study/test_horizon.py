@@ -53,6 +53,25 @@ def test_validation_and_test_scores_are_h_step_forecasts_from_every_origin(resul
         np.testing.assert_allclose(rows["test_rmse"], _paths_rmse(shampoo, config, seeds, 3, 12), rtol=1e-9)
 
 
+@pytest.mark.parametrize("protocol", ["refit=false", "backtest"])
+def test_the_other_protocols_score_the_same_origins(protocol, shampoo):
+    """Without refit the selection model walks on through the validation rows and only the test
+    is scored; with backtest folds every fold is an H-step holdout (the mean is the score)."""
+    ev = {"selection": "validation", "validation_size": 6, "horizon": 3, "refit": False, "test_all": True} if protocol == "refit=false" else \
+        {"selection": "backtest", "validation_size": 4, "folds": 2, "horizon": 3}
+    r = study.execute(spec.from_dict({**BASE, "grid": {"units": [1]}, "evaluation": ev}, "h"), shampoo, MemoryStore())
+    (point,) = r.points
+    rows = r.runs.sort_values("repeat")
+    seeds = rows["seed"].tolist()
+    if protocol == "refit=false":  # trained on the 18 rows before validation; the test's origins 24..33 scored
+        paths, actual, _, _ = forecaster.backtest(shampoo, point.config, seeds, (-1.0, 1.0), 3, 18)
+        expected = metrics.rmse(actual[6:16].reshape(-1), paths[:, 6:16, :].reshape(len(seeds), -1))
+        np.testing.assert_allclose(rows["test_rmse"], expected, rtol=1e-9)
+    else:  # folds end 0 and 4 observations before the test
+        folds = [_paths_rmse(shampoo.head(24 - 4 * k), point.config, seeds, 3, 4) for k in range(2)]
+        np.testing.assert_allclose(rows["validation_rmse"], np.mean(folds, axis=0), rtol=1e-9)
+
+
 def test_one_step_studies_keep_their_populations_and_fingerprints(shampoo):
     one, three = _spec(selection="validation", validation_size=6), _spec(selection="validation", validation_size=6, horizon=3)
     assert len(planner.plan(one).populations) == 2 and len(planner.plan(three).populations) == 4

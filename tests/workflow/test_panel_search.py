@@ -33,6 +33,8 @@ def test_a_search_runs_on_every_series_and_fit_takes_each_best_trial(tmp_path):
         np.testing.assert_allclose(series_.values, load("shampoo").values * k)
         assert best["search"] == summary.loc[uid, "config"]
     np.testing.assert_allclose(summary.loc["b", "score"], 3 * summary.loc["a", "score"], rtol=1e-5)  # same trials, scaled data
+    pooled = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "pooled"), "--config", "pooled"])
+    assert pooled.exit_code == 2 and "no configuration shared by all" in " ".join(pooled.output.split())
     fitted = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "models"), "--repeats", "2", "--horizon", "3"])
     assert fitted.exit_code == 3, fitted.output
     index = pd.read_csv(tmp_path / "models" / "index.csv")

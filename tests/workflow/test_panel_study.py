@@ -58,7 +58,14 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
         assert timings["runs_trained_now"] == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "panel_configs.csv"), configs)
 
-    # fit every series (its selected configuration), then forecast them all from the models' folder
+    # fit every series (its selected configuration), then forecast them all from the models' folder;
+    # a folder inside the run, or one holding other files, is refused before anything is written
+    inside = CliRunner().invoke(app, ["fit", str(out), "--out", str(out / "series")])
+    assert inside.exit_code == 2 and "inside the panel's run directory" in " ".join(inside.output.split())
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("mine")
+    taken = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "notes")])
+    assert taken.exit_code == 2 and (tmp_path / "notes" / "keep.txt").read_text() == "mine"
     fitted = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "models"), "--repeats", "3", "--horizon", "3"])
     assert fitted.exit_code == 3, fitted.output  # the series whose study failed is named, the others fitted
     assert "not fitted: series 'short'" in " ".join(fitted.output.split())

@@ -17,11 +17,15 @@ import functools
 from collections.abc import Callable, Iterator, Sequence
 
 
-def chunk_task(job, budget_left: float | None):
-    """What a Ray worker runs: one chunk of series (:func:`lstmtune.auto.run.run_chunk`)."""
+def chunk_task(job, deadline: float | None):
+    """What a Ray worker runs: one chunk of series (:func:`lstmtune.auto.run.run_chunk`);
+    ``deadline``: the time budget's end on the wall clock (None: no budget), so a chunk that
+    waited for a worker, or ran again after one died, has only what is left of it."""
+    import time
+
     from lstmtune.auto import run
 
-    return run.run_chunk(job, budget_left)
+    return run.run_chunk(job, None if deadline is None else deadline - time.time())
 
 
 @functools.cache
@@ -53,11 +57,16 @@ class RayChunks:
         self.task = task
 
     def map_chunks(self, jobs: Sequence, budget_left: Callable[[], float | None]) -> Iterator[tuple[object, list]]:
-        """Submit every chunk (each told the budget left when sent), yield ``(chunk, [(i, slot)])`` as each finishes."""
+        """Submit every chunk (each told when the budget ends, on the wall clock), yield
+        ``(chunk, [(i, slot)])`` as each finishes."""
+        import time
+
         from lstmtune.study.ray_executor import as_completed
 
         remote = _remote(self.task).options(**self.options)
-        submitted = ((remote.remote(job, budget_left()), job) for job in jobs)
+        left = budget_left()
+        deadline = None if left is None else time.time() + left
+        submitted = ((remote.remote(job, deadline), job) for job in jobs)
         return as_completed(submitted, lambda job: f"the chunk of series {job.items[0][1]!r}..{job.items[-1][1]!r}")
 
 

@@ -603,11 +603,12 @@ class _Chunk:
     global_note: str = ""
 
 
-def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable | None = None) -> list[tuple[int, dict]]:
+def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable | None = None, on_result: Callable | None = None) -> list[tuple[int, dict]]:
     """Backtest, choose and fit every series of a chunk: ``[(i, slot)]`` (each series' forecast,
     leaderboard, backtests, verdict and model, or its fallback). The LSTM backtests of the chunk
     train together, its statistical backtests run together, and so do the final fits.
-    ``budget_left``: seconds of the time budget left (None: no budget); once spent, LSTMs are left out."""
+    ``budget_left``: seconds of the time budget left (None: no budget); once spent, LSTMs are left out.
+    ``on_result(i, slot)``: called as each series is done (the local run checkpoints it then)."""
     deadline = None if budget_left is None else time.perf_counter() + budget_left
     horizon, candidates, settings, chunk, total = job.horizon, job.candidates, job.settings, job.items, job.total
     pooled = job.pooled
@@ -615,7 +616,13 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
     def in_budget() -> bool:
         return deadline is None or time.perf_counter() < deadline
 
-    out: list[tuple[int, dict]] = []
+    class _Results(list):  # each result handed on as it comes
+        def append(self, item):
+            super().append(item)
+            if on_result is not None:
+                on_result(*item)
+
+    out = _Results()
     fitted = {}
     if job.wanted and in_budget():
         if progress:
@@ -695,7 +702,7 @@ def auto(
         worse (docs/AUTO.md).
       executor: None (this process), or an object whose ``map_chunks(chunks, budget_left)``
         yields ``(chunk, [(i, slot)])`` as chunks finish, e.g.
-        :class:`lstmtune.auto.ray_chunks.RayChunks`: each chunk of series a task on a Ray
+        :class:`lstmtune.auto.distributed.RayChunks`: each chunk of series a task on a Ray
         cluster. Results are the same bits either way; each is checkpointed as it arrives.
 
     Raises:
@@ -775,14 +782,15 @@ def auto(
 
     if executor is None:
         for job in jobs:
-            for i, slot in run_chunk(job, left(), progress):
-                finished(i, slot)
+            run_chunk(job, left(), progress, on_result=finished)
     else:  # each chunk a task (a Ray cluster): results kept as they arrive; a lost task is retried alone
+        count = 0
         for done_job, results in executor.map_chunks(jobs, left):
             for i, slot in results:
                 finished(i, slot)
+                count += 1
                 if progress:
-                    progress(frames[i][0], "done", i, len(frames))
+                    progress(frames[i][0], "done", count - 1, len(frames))  # chunks end in any order: series counted
     forecasts = [x["forecast"] for x in slots if "forecast" in x]
     boards = [x["board"] for x in slots if "board" in x]
     backtests = [x["backtest"] for x in slots if "backtest" in x]

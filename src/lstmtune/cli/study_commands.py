@@ -102,7 +102,8 @@ def _print_selection(a, spec) -> None:
         console.print(
             f"Best configuration: [bold]{_u(label)}[/] ({_u(study_name)}), mean test RMSE {mean:.2f} "
             f"vs persistence {persistence:.3f} ({100 * (1 - mean / persistence):+.1f}% skill). "
-            f"[yellow]Selected and scored on the same {spec.data.test_size} test observations (the tutorial's protocol): optimistic.[/]",
+            f"[yellow]Selected and scored on the same {spec.data.test_size} test observations (the tutorial's protocol): optimistic.[/]"
+            + (f" Every score is of {spec.evaluation.horizon}-step forecasts from each origin with {spec.evaluation.horizon} observations after it." if spec.evaluation.horizon > 1 else ""),
             highlight=False,
         )
         return

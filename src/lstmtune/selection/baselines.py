@@ -361,7 +361,7 @@ def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None,
     def multistep(paths):  # (origins, horizon) -> origin by origin
         return np.asarray(paths, dtype=np.float64).reshape(-1)
 
-    need = period * -(-horizon // period) if period else 0  # the seasonal naive reaches back whole seasons
+    need = period or 0  # the seasonal naive reads back at most one season before the origin
     candidates = [("persistence", "previous observation", persistence(values, test_size) if horizon == 1 else multistep([np.repeat(values[o - 1], horizon) for o in origins]))]
     unavailable = []
     if period is None:

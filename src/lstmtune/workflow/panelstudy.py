@@ -158,7 +158,7 @@ def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_
         data = out / "data" / f"{where.name}.csv"
         data.parent.mkdir(exist_ok=True)
         with atomic_path(data) as tmp:
-            pd.DataFrame({"date": pd.DatetimeIndex(frame["ds"]).strftime("%Y-%m-%d"), "value": frame["y"].to_numpy()}).to_csv(tmp, index=False)
+            pd.DataFrame({"date": pd.DatetimeIndex(frame["ds"]), "value": frame["y"].to_numpy()}).to_csv(tmp, index=False)  # times of day kept
         own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(data.resolve()), "date_column": "date", "value_column": "value", "date_format": None})})
         outcome, page = search_mod.run(own, where, max_runs=max_runs, on_round=on_round, on_epochs=on_epochs)
         report = str(page.relative_to(out))
@@ -244,11 +244,19 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
     from lstmtune.store.fileio import atomic_dir
     from lstmtune.workflow import studyfit
 
-    run_dir = Path(run_dir)
+    from lstmtune.forecast import panelmodels
+
+    run_dir, out = Path(run_dir), Path(out)
     if not is_panel_run(run_dir):
         raise LstmtuneError(f"{run_dir}: not a panel study's run directory (no panel_summary.csv and series/)")
+    if out.resolve() == run_dir.resolve() or run_dir.resolve() in out.resolve().parents:
+        raise LstmtuneError(f"--out {out}: inside the panel's run directory {run_dir}; give a folder of its own")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not panelmodels.is_panel(out))):
+        raise LstmtuneError(f"--out {out}: exists and is not a folder of model directories written by lstmtune fit; give a new or empty folder")
     summary = pd.read_csv(run_dir / "panel_summary.csv", dtype={"unique_id": str}, keep_default_na=False)
     if label in (POOLED, MOST_WINS):
+        if not (run_dir / "panel_configs.csv").is_file():
+            raise LstmtuneError(f"--config {label}: {run_dir} is a search on every series (each its own trials), with no configuration shared by all; fit each series' best trial (no --config) or name a trial")
         configs = pd.read_csv(run_dir / "panel_configs.csv")
         outcome = PanelOutcome(run_dir, summary, configs, {})
         label = outcome.pooled if label == POOLED else outcome.most_wins

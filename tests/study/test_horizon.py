@@ -134,3 +134,11 @@ def test_the_command_line_sets_the_horizon_and_refuses_one_too_long(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert spec.load(tmp_path / "ok" / "study.toml").evaluation.horizon == 3
     assert "3-step forecasts" in " ".join(ok.output.split())
+
+
+def test_the_multistep_seasonal_naive_needs_one_season_before_the_first_origin():
+    values = np.arange(1.0, 14.0) ** 1.5  # 13 observations, the last 8 forecast: 5 before the first origin
+    base = {b.name: b for b in baselines.evaluate(values, test_size=8, period=3, horizon=4)[0]}
+    origins = range(5, 10)
+    expected = np.concatenate([[values[o - 3], values[o - 2], values[o - 1], values[o - 3]] for o in origins])
+    np.testing.assert_array_equal(base["seasonal naive (m=3)"].forecast, expected)

@@ -28,7 +28,10 @@ def fit(
     from lstmtune.workflow import panelstudy, studyfit
 
     if panelstudy.is_panel_run(source):
-        index, failures = panelstudy.fit_all(source, out, label=config, repeats=repeats, horizon=horizon)
+        def on_series(uid, done, total):
+            err_console.print(f"series {done + 1}/{total}: {_u(str(uid))}", highlight=False)
+
+        index, failures = panelstudy.fit_all(source, out, label=config, repeats=repeats, horizon=horizon, on_series=on_series)
         for uid, why in failures.items():
             err_console.print(f"[yellow]not fitted[/]: series {_u(repr(uid))}: {_u(why)}", highlight=False)
         console.print(f"fitted {len(index)} series -> {_u(out)} (forecast them all: lstmtune forecast {_u(out)} --horizon H)"

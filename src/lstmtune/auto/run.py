@@ -616,13 +616,13 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
     def in_budget() -> bool:
         return deadline is None or time.perf_counter() < deadline
 
-    class _Results(list):  # each result handed on as it comes
-        def append(self, item):
-            super().append(item)
-            if on_result is not None:
-                on_result(*item)
+    out: list[tuple[int, dict]] = []
 
-    out = _Results()
+    def done(i: int, slot: dict) -> None:  # each result handed on as it comes
+        out.append((i, slot))
+        if on_result is not None:
+            on_result(i, slot)
+
     fitted = {}
     if job.wanted and in_budget():
         if progress:
@@ -641,7 +641,7 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
             if job.global_note:
                 scored[-1][2].notes.append(job.global_note)
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
-            out.append((i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels)))
+            done(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
     if progress and scored:
         progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], total)
     finals = _together(_final_fits, [sc for _, _, sc in scored], horizon, settings)
@@ -651,10 +651,10 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
         try:
             fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals, stats_finals.get(sc.uid))
         except Exception as err:  # noqa: BLE001
-            out.append((i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback", settings.levels)))
+            done(i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback", settings.levels))
             continue
-        out.append((i, {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
-                        "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)}))
+        done(i, {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
+                 "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)})
         if progress:
             progress(sc.uid, "done", i, total)
     return out

@@ -55,6 +55,13 @@ class Network:
         return int(jax.tree_util.tree_leaves(self.params)[0].shape[0])
 
 
+def network_for(config, params, batch_size: int | None = None) -> Network:
+    """The :class:`Network` of ``params`` trained as ``config`` (any object with a configuration's
+    ``cell``, ``recurrent_activation``, ``layers``, ``batch_size`` and ``stateful``)."""
+    B = config.batch_size if batch_size is None else batch_size
+    return Network(config.cell, config.recurrent_activation, tuple(config.layers), B, config.stateful, params)
+
+
 @functools.lru_cache(maxsize=None)
 def _kernels(cell: str, recurrent_activation: str, units: tuple[int, ...], batch_size: int, stateful: bool):
     """Compiled ``(warm, step)`` for one network shape (JAX retraces per argument shape)."""

@@ -327,7 +327,7 @@ def network_of(config: Config, seeds: Sequence[int], params, diverged_epoch) -> 
     if (np.asarray(diverged_epoch) > 0).any():
         bad = [int(s) for s, d in zip(seeds, diverged_epoch) if d > 0]
         raise LstmtuneError(f"{len(bad)} of {len(seeds)} replicas diverged (seeds {bad[:5]}); lower the learning rate or choose another configuration")
-    return rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), config.batch_size, config.stateful, params)
+    return rollout.network_for(config, params)
 
 
 def calibration_size(n: int, config: Config, horizon: int) -> int:

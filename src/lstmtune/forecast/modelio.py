@@ -270,7 +270,7 @@ def read(directory: str | Path) -> dict:
             leaves.append(arr)
         return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(tree), leaves)
 
-    net = rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), B, config.stateful, rebuild("params", template))
+    net = rollout.network_for(config, rebuild("params", template), B)
     backtest = pd.read_csv(directory / BACKTEST, float_precision="round_trip") if (directory / BACKTEST).is_file() else None
     cal = m.calibration
     return dict(

@@ -337,7 +337,7 @@ def multistep_forecasts(plan_: Plan, config, prob: Problem, result: engine.Popul
     scored = plan_.score_last or plan_.spec.data.test_size
     origins = list(range(n - scored, n - H + 1))
     params = jax.tree_util.tree_map(lambda a: np.asarray(a)[ks], result.params)
-    net = rollout.Network(config.cell, config.recurrent_activation, tuple(config.layers), config.batch_size, config.stateful, params)
+    net = rollout.network_for(config, params)
     framing = prob.framing
     extras = known_inputs.backtest_steps(series, framing, origins, H) if known_inputs.has_extras(framing) else None
     with np.errstate(invalid="ignore", over="ignore"):

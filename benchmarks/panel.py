@@ -6,8 +6,9 @@ each statsforecast model see only the rest; MASE on the held-out points is scale
 in-sample seasonal naive error of the training part. Prints a table and writes
 benchmarks/panel_results.json.
 
-Usage: python benchmarks/panel.py [--set dev|short|check] [--quick] [--windows N] [--as-panel]
-(--set short: a second development set of short series; --set check: the check set,
+Usage: python benchmarks/panel.py [--set dev|short|seasonal-short|check] [--quick] [--windows N] [--as-panel]
+(--set short: a second development set of short series; --set seasonal-short: a third, short
+seasonal stretches of the development panel's sources; --set check: the check set,
 vega_datasets' series, scored once a change is settled; --quick:
 5 series, stats candidates only; --windows: backtest windows per series, default auto's;
 --as-panel: auto is called once per group of series of one frequency and horizon, as a user
@@ -72,6 +73,31 @@ def short_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
     return out
 
 
+def seasonal_short_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
+    """A third development set: short seasonal series cut from the development panel's own
+    sources (tuning allowed): El Nino's sea temperature in 8 stretches of 60 months, Mauna
+    Loa's CO2 in 4 stretches of 60 months (h = 12), and 4 quarterly macrodata columns in
+    stretches of 40 quarters (h = 8)."""
+    from statsmodels import datasets as ds
+
+    out = []
+    el = ds.elnino.load_pandas().data.drop(columns=["YEAR"]).to_numpy(float).ravel()
+    dates = pd.date_range("1950-01-01", periods=len(el), freq="MS")
+    for k in range(8):
+        a = 84 * k
+        out.append((f"elnino_{dates[a].year}", pd.DataFrame({"ds": dates[a:a + 60], "y": el[a:a + 60]}), 12, "MS"))
+    co2 = ds.co2.load_pandas().data["co2"].resample("MS").mean().interpolate()
+    for k in range(4):
+        part = co2.iloc[120 * k + 12:120 * k + 72]
+        out.append((f"co2_{part.index[0].year}", pd.DataFrame({"ds": part.index, "y": part.to_numpy(float)}), 12, "MS"))
+    mac = ds.macrodata.load_pandas().data
+    qd = pd.date_range("1959-01-01", periods=len(mac), freq="QS")
+    for k, col in enumerate(("realcons", "cpi", "unemp", "m1")):
+        a = 40 * k
+        out.append((f"macro_{col}_{qd[a].year}", pd.DataFrame({"ds": qd[a:a + 40], "y": mac[col].to_numpy(float)[a:a + 40]}), 8, "QS"))
+    return out
+
+
 def check_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
     """The check set: (unique_id, frame ds/y, horizon, freq) from vega_datasets' bundled files
     (U.S. employment by industry 2006-2015, monthly stock prices 2000-2010, Seattle's weather
@@ -114,7 +140,7 @@ def main(quick: bool = False, windows: int | None = None, which: str = "dev", as
 
     from lstmtune.auto.run import auto
 
-    panel = {"dev": dev_panel, "short": short_panel, "check": check_panel}[which]()
+    panel = {"dev": dev_panel, "short": short_panel, "seasonal-short": seasonal_short_panel, "check": check_panel}[which]()
     panel = panel[:5] if quick else panel
     rows, times = [], {}
     runs = {"auto": ("lstm", "hybrid", "stats", "combo"), "auto --candidates lstm": ("lstm",)} if not quick else {"auto --candidates stats": ("stats", "combo")}

@@ -1,0 +1,97 @@
+"""Variants of `lstmtune auto --candidates lstm` on the three development sets (never the check set).
+
+Each variant changes one thing; the score is the mean MASE on the held-out last h points of
+every series (as benchmarks/panel.py scores them), the development panel, the short set and
+the seasonal-short set reported apart:
+
+- the training settings (`lstm.Settings`): seeds, epochs, units, batch size;
+- `windows=1`: one backtest window instead of two (more data before the origin, so more
+  candidates can be backtested on short series, chosen on fewer points);
+- `mean of all`: no choice among the LSTM candidates at all: the mean of the final forecasts of
+  every candidate that can be backtested (each still a seed ensemble).
+
+Usage: python benchmarks/lstm_variants.py   (each variant in a fresh process; writes
+lstm_variants_results.json; --only NAME runs one and prints it)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from panel import _mase, dev_panel, seasonal_short_panel, short_panel  # noqa: E402
+
+SEASON = {"MS": 12, "QS": 4, "YS": 1}
+SETS = {"dev": dev_panel, "short": short_panel, "seasonal-short": seasonal_short_panel}
+VARIANTS = {
+    "default": {},
+    "seeds 10": {"seeds": 10},
+    "epochs 150": {"epochs": 150},
+    "epochs 600": {"epochs": 600},
+    "units 2": {"units": 2},
+    "units 8": {"units": 8},
+    "batch 4": {"batch_size": 4},
+    "windows=1": "windows",
+    "mean of all": "mean",
+}
+
+
+def _mean_of_all(train, h, settings):
+    """The mean of every backtestable LSTM candidate's final forecast (no choice among them)."""
+    from lstmtune.auto import lstm
+    from lstmtune.auto import run as auto_run
+    from lstmtune.data import panel
+
+    verdict = panel.triage(train, h)
+    plan = auto_run._plan(train, verdict, h, ("lstm",), settings, 2)
+    before = int((train["ds"] <= plan.cutoffs[0]).sum())
+    paths = []
+    for name, config, transform, _ in plan.neural:
+        steps = h if name.startswith("DirectLSTM(") else 1
+        if before - config.interval - config.lags - steps + 1 < (lstm.direct.MIN_WINDOWS if steps > 1 else 1):
+            continue  # cannot be trained before the first backtest origin: never a member
+        table, _ = lstm.forecast(train, h, name, config, settings, None, transform, verdict.season)
+        paths.append(table[name].to_numpy())
+    return np.mean(paths, axis=0)
+
+
+def run(variant) -> dict:
+    from lstmtune.auto import lstm
+    from lstmtune.auto.run import auto
+
+    settings = lstm.Settings(**variant) if isinstance(variant, dict) else lstm.Settings()
+    out = {}
+    for set_name, panel_of in SETS.items():
+        t0, scores = time.perf_counter(), []
+        for uid, frame, h, freq in panel_of():
+            train, test = frame.iloc[:-h].assign(unique_id=uid), frame.iloc[-h:]
+            if variant == "mean":
+                mean = _mean_of_all(train, h, settings)
+            else:
+                kwargs = {"windows": 1} if variant == "windows" else {}
+                mean = auto(train, h, candidates=("lstm",), settings=settings, **kwargs).forecasts["mean"].to_numpy()
+            scores.append(_mase(test["y"].to_numpy(), mean, train["y"].to_numpy(), SEASON[freq]))
+        out[set_name] = {"mean_mase": round(float(np.mean(scores)), 3), "wall_s": round(time.perf_counter() - t0, 1)}
+    return out
+
+
+if __name__ == "__main__":
+    # each variant in its own process: one process compiling every variant's programs ran out
+    # of memory for XLA's compiled code (LLVM "Unable to allocate section memory")
+    import subprocess
+
+    if "--only" in sys.argv:
+        name = sys.argv[sys.argv.index("--only") + 1]
+        print(json.dumps({name: run(VARIANTS[name])}), flush=True)
+        sys.exit(0)
+    results = {}
+    for name in VARIANTS:
+        done = subprocess.run([sys.executable, __file__, "--only", name], capture_output=True, text=True, check=True)
+        results.update(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(name, results[name], flush=True)
+    Path(__file__).with_name("lstm_variants_results.json").write_text(json.dumps(results, indent=1))

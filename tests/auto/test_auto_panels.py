@@ -45,6 +45,7 @@ def test_a_panel_gives_each_series_what_it_gets_alone(monkeypatch):
     monkeypatch.setattr(globalnet, "MIN_SERIES", 3)
     with_global = auto(pd.concat(frames), 4, settings=settings, global_lstm=True)
     monkeypatch.setattr(auto_run, "PREFIT_SERIES", 2)
+    monkeypatch.setattr(auto_run, "CROWDED", 0.0)  # and every compiled program freed before each chunk
     chunked = auto(pd.concat(frames), 4, settings=settings, global_lstm=False)
     stats_only = auto(pd.concat(frames), 4, candidates=("stats", "combo"))  # final statistical forecasts over the panel too
     for f in frames:

@@ -81,3 +81,25 @@ def test_a_population_split_across_cpu_devices_is_stored_and_read_back_bit_for_b
     for a, b, c in zip(_bits(exported), _bits(read_back), plain_bits):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(c))
         np.testing.assert_array_equal(np.asarray(b), np.asarray(c))
+
+
+def test_released_programs_unmap_their_code_and_train_the_same_bits_again(folder):
+    from pathlib import Path
+
+    if not Path("/proc/self/maps").exists():
+        pytest.skip("counting memory mappings needs Linux's /proc")
+
+    def mappings():
+        with open("/proc/self/maps", "rb") as maps:
+            return sum(1 for _ in maps)
+
+    before = _bits(_train(units=3, epochs=12))
+    assert aot._memory
+    for n in range(1, 41):  # 40 more programs, as a long run over many shapes compiles
+        jax.jit(lambda x, n=n: (x * n).sum())(np.ones(n, np.float32))
+    held = mappings()
+    assert aot.crowded(0.0) and not aot.crowded(1e9)
+    aot.release()
+    assert not aot._memory and mappings() < held - 60  # about three mappings per program, unmapped
+    for a, b in zip(before, _bits(_train(units=3, epochs=12))):  # read back from disk: the same bits
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -204,6 +204,10 @@ def _plan(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: S
     return _Plan(cutoffs, stats, neural)
 
 
+CROWDED = 0.5
+"""Share of the kernel's memory mappings per process above which :func:`run_chunk` first frees
+every compiled program (:func:`lstmtune.engine.aot.crowded`)."""
+
 PREFIT_SERIES = 64
 """Series whose LSTM backtests are trained together (one stacked population per shape);
 ``$LSTMTUNE_PREFIT_SERIES`` overrides it (1: series by series, for benchmarks/panel_scale.py)."""
@@ -609,6 +613,10 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
     train together, its statistical backtests run together, and so do the final fits.
     ``budget_left``: seconds of the time budget left (None: no budget); once spent, LSTMs are left out.
     ``on_result(i, slot)``: called as each series is done (the local run checkpoints it then)."""
+    from lstmtune.engine import aot
+
+    if aot.crowded(CROWDED):  # a long run over many shapes: free the compiled programs before this chunk
+        aot.release()
     deadline = None if budget_left is None else time.perf_counter() + budget_left
     horizon, candidates, settings, chunk, total = job.horizon, job.candidates, job.settings, job.items, job.total
     pooled = job.pooled

@@ -165,4 +165,32 @@ def _export(fn, args, leaves, tree, platform: str, path: Path):
     return exported.call
 
 
-__all__ = ["FOLDER", "call", "register"]
+def crowded(fraction: float = 0.5) -> bool:
+    """Whether this process holds more than ``fraction`` of the memory mappings the kernel allows
+    one process (Linux's ``vm.max_map_count``; False where that cannot be read).
+
+    Every compiled XLA program keeps about three mappings for its code while it is cached, and
+    JAX caches every program a process compiles: a long process compiling tens of thousands of
+    shapes (``lstmtune auto`` on a panel of series of many lengths, one after another) would
+    abort in LLVM ("Unable to allocate section memory") at about 65,000. :func:`release` frees them.
+    """
+    try:
+        limit = int(Path("/proc/sys/vm/max_map_count").read_text())
+        with open("/proc/self/maps", "rb") as maps:
+            held = sum(1 for _ in maps)
+    except (OSError, ValueError):
+        return False
+    return held > fraction * limit
+
+
+def release() -> None:
+    """Drop every compiled program this process holds (the programs read back here and JAX's
+    in-memory caches), so their code is unmapped; programs needed again are read back from the
+    stored programs and the persistent cache. Call it only where nothing is running."""
+    import jax
+
+    _memory.clear()
+    jax.clear_caches()
+
+
+__all__ = ["FOLDER", "call", "crowded", "register", "release"]

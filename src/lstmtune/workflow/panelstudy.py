@@ -77,6 +77,7 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[
       ``(rows, failures)``: one row per series, and ``unique_id -> why`` for those that failed.
     """
     from lstmtune.data import panel as panel_mod
+    from lstmtune.engine import aot
 
     frames = list(panel_mod.series_frames(panel))
     if not frames:
@@ -86,6 +87,8 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[
         if on_series is not None:
             on_series(uid, k, len(frames))
         where = out / "series" / folder_name(uid)
+        if aot.crowded():  # many series of many shapes: free the compiled programs first
+            aot.release()
         try:
             if frame["y"].isna().any():
                 raise LstmtuneError("missing values (fill or drop them first)")

@@ -35,7 +35,7 @@ def ray_cluster(request):
 # Outcomes of the reliability suite (and the fault-tolerance tests elsewhere) are kept in
 # .reliability/last_run.json, from which tools/reliability_report.py writes docs/RELIABILITY.md.
 _RELIABILITY_FILES = ("tests/reliability/", "tests/workflow/test_resume.py", "tests/store/test_store.py", "tests/study/test_evaluation.py",
-                      "tests/auto/test_auto_panels.py::test_kill_9", "tests/auto/test_auto_panels.py::test_a_checkpointed", "tests/auto/test_auto_panels.py::test_a_panel_gives", "tests/auto/test_auto_panels.py::test_with_global_lstms")
+                      "tests/auto/test_auto_resume.py::test_kill_9", "tests/auto/test_auto_resume.py::test_a_checkpointed", "tests/auto/test_auto_panels.py::test_a_panel_gives", "tests/auto/test_auto_resume.py::test_with_global_lstms")
 _outcomes: dict[str, dict] = {}
 
 

@@ -5,7 +5,7 @@ the resume tests) records each test's outcome, duration and figures in
 ``.reliability/last_run.json`` (see ``tests/conftest.py``). This script turns that
 into the matrix of issue 9: each row, the tests that hold it, and what they showed.
 
-Usage: ``pytest tests/reliability tests/workflow/test_resume.py tests/store/test_store.py tests/study/test_evaluation.py tests/auto/test_auto_panels.py``
+Usage: ``pytest tests/reliability tests/workflow/test_resume.py tests/store/test_store.py tests/study/test_evaluation.py tests/auto/test_auto_panels.py tests/auto/test_auto_resume.py``
 then ``python tools/reliability_report.py``.
 """
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MATRIX = [
     ("Kill -9 mid-study, then resume: nothing finished recomputed, results bit-identical", ["tests/workflow/test_resume.py::test_killed_study_resumes"]),
-    ("Kill -9 mid-panel (lstmtune auto), rerun: finished series read back, outputs byte-identical; changed series recomputed", ["tests/auto/test_auto_panels.py::test_kill_9", "tests/auto/test_auto_panels.py::test_a_checkpointed", "tests/auto/test_auto_panels.py::test_with_global_lstms"]),
+    ("Kill -9 mid-panel (lstmtune auto), rerun: finished series read back, outputs byte-identical; changed series recomputed", ["tests/auto/test_auto_resume.py::test_kill_9", "tests/auto/test_auto_resume.py::test_a_checkpointed", "tests/auto/test_auto_resume.py::test_with_global_lstms"]),
     ("A panel's series get bit for bit what each gets alone (stacked populations, statsforecast over the panel)", ["tests/auto/test_auto_panels.py::test_a_panel_gives"]),
     ("Concurrent workers share one study: every run exactly once, no lock errors", ["tests/workflow/test_resume.py::test_two_processes"]),
     ("One storage contract, one conformance suite (SQLite; PostgreSQL in CI)", ["tests/store/test_store.py"]),

@@ -5,11 +5,10 @@ then the tutorial's walk-forward test forecast.
 Tolerance: 1e-5, as max-norm relative difference per weight array (floor 1e-3, so
 near-zero biases are compared absolutely), on the test forecasts and on test RMSE.
 Measured (``pytest -s`` prints them): weights within 5e-7, forecasts within 4e-7,
-test RMSE within 4e-8 for every case below, extensions included: float32 rounding
+test RMSE within 4e-8 for every case below and the extensions (test_engine_keras_extensions.py): float32 rounding
 differences between TensorFlow's and XLA's kernels, nothing more.
 """
 
-import zlib
 
 import pytest
 from keras_reference import _check, compare
@@ -37,33 +36,6 @@ def test_tutorial_loop_matches_keras(shampoo, units, batch_size):
 def test_hard_sigmoid_and_padded_test_match_keras(shampoo):
     # test_size 10 is not a multiple of batch 4: the test part is padded.
     d = compare(shampoo, engine.Architecture(2, 4, "hard_sigmoid"), problem.Framing(test_size=10), seed=7)
-    _check(d, 1e-5)
-
-
-EXTENSIONS = {
-    "stacked lstm (4, 3)": (engine.Architecture((4, 3), 4), problem.Framing(trim=2), {}),
-    "gru": (engine.Architecture(3, 2, cell="gru"), problem.Framing(trim=2), {}),
-    "stacked gru (3, 2)": (engine.Architecture((3, 2), 4, cell="gru"), problem.Framing(trim=2), {}),
-    "l1 l2": (engine.Architecture(2, 4, regularized=True), problem.Framing(trim=2), {"l1": 1e-3, "l2": 1e-3}),
-    "sgd momentum nesterov": (engine.Architecture(2, 4, optimizer="sgd", nesterov=True), problem.Framing(trim=2), {"learning_rate": 0.05, "momentum": 0.9}),
-    "sgd plain": (engine.Architecture(2, 4, optimizer="sgd"), problem.Framing(trim=2), {}),
-    "rmsprop": (engine.Architecture(2, 4, optimizer="rmsprop"), problem.Framing(trim=2), {}),
-    "adagrad": (engine.Architecture(2, 4, optimizer="adagrad"), problem.Framing(trim=2), {"learning_rate": 0.01}),
-    "adamw": (engine.Architecture(2, 4, optimizer="adamw"), problem.Framing(trim=2), {}),
-    "mae loss": (engine.Architecture(2, 4, loss="mae"), problem.Framing(trim=2), {}),
-    "huber loss": (engine.Architecture(2, 4, loss="huber"), problem.Framing(trim=2), {"huber_delta": 0.3}),
-    "lags 3 timesteps 3": (engine.Architecture(2, 4), problem.Framing(lags=3, timesteps=3), {}),
-    "batch 5 (trim 2, test padded)": (engine.Architecture(1, 5), problem.Framing(), {}),
-    "stateless, partial last batch": (engine.Architecture(2, 8, stateful=False), problem.Framing(timesteps=3), {}),
-    "dropout path at rate 0": (engine.Architecture(2, 4, dropout=True), problem.Framing(trim=2), {"dropout": 0.0, "recurrent_dropout": 0.0}),
-    "gru dropout path at rate 0": (engine.Architecture(2, 4, cell="gru", dropout=True), problem.Framing(trim=2), {"dropout": 0.0, "recurrent_dropout": 0.0}),
-}
-
-
-@pytest.mark.parametrize("name", list(EXTENSIONS))
-def test_extension_matches_keras(shampoo, name):
-    arch, framing, hyper = EXTENSIONS[name]
-    d = compare(shampoo, arch, framing, seed=zlib.crc32(name.encode()) % 10_000, **hyper)
     _check(d, 1e-5)
 
 

@@ -1,0 +1,85 @@
+"""lstmtune auto on panels, resumed: a checkpointed run reads back what it stored and recomputes
+what changed (with global networks, only for the same panel), and kill -9 mid-panel then a
+rerun gives the uninterrupted outputs. (A file of its own so that these slow tests and
+test_auto_panels.py run on different test workers.)"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmtune.auto import lstm
+from lstmtune.auto.run import auto
+from test_auto import _monthly
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_with_global_lstms_a_checkpoint_is_reused_only_for_the_same_panel(tmp_path, monkeypatch):
+    from lstmtune.auto import globalnet
+
+    monkeypatch.setattr(globalnet, "MIN_SERIES", 2)
+    frames = [_monthly("a", 60, 51), _monthly("b", 66, 52, level=40.0)]
+    settings = lstm.Settings(epochs=5, seeds=1)
+    first = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    again = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    assert (first.resumed, again.resumed) == (0, 2) and first.leaderboard["candidate"].str.startswith("GlobalLSTM(").any()
+    pd.testing.assert_frame_equal(again.forecasts, first.forecasts, check_exact=True)
+    import shutil
+
+    from lstmtune.auto import checkpoint as ckpt
+
+    shutil.rmtree(ckpt._folder(tmp_path / "ck", "b"))  # b was not finished: recomputed, its global networks learning from a (read back) too
+    resumed = auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True)
+    assert resumed.resumed == 1
+    for name in ("forecasts", "leaderboard", "backtests"):
+        pd.testing.assert_frame_equal(getattr(resumed, name), getattr(first, name), check_exact=True)
+    frames[1] = frames[1].assign(y=frames[1]["y"] + 1.0)  # b changed: a's global networks change too
+    assert auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True).resumed == 0
+
+
+def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_changed(tmp_path):
+    frames = [_monthly("a", 60, 21), _monthly("b", 66, 22, level=40.0), _monthly("c", 20, 23)]  # c: a fallback
+    first = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")
+    again = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")
+    assert (first.resumed, again.resumed) == (0, 3)
+    for name in ("forecasts", "leaderboard", "backtests"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(first, name), check_exact=True)
+    for uid in ("a", "b", "c"):
+        pd.testing.assert_frame_equal(again.models[uid].forecast(4), first.models[uid].forecast(4), check_exact=True)
+    frames[1] = frames[1].assign(y=frames[1]["y"] + 1.0)  # changed data: computed afresh, the others read back
+    changed = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")
+    assert changed.resumed == 2
+    assert not np.allclose(changed.forecasts.loc[changed.forecasts["unique_id"] == "b", "mean"], first.forecasts.loc[first.forecasts["unique_id"] == "b", "mean"])
+    other = auto(pd.concat(frames), 5, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")  # another horizon: nothing reused
+    assert other.resumed == 0
+
+
+@pytest.mark.slow  # two processes of lstmtune auto
+def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    panel = pd.concat([_monthly(f"s{k}", 48 + 6 * k, 30 + k) for k in range(8)])
+    panel.to_csv(tmp_path / "p.csv", index=False)
+    env = {**os.environ, "LSTMTUNE_PREFIT_SERIES": "1"}  # a chunk per series: series finish one by one
+    cmd = [sys.executable, "-m", "lstmtune.cli", "auto", str(tmp_path / "p.csv"), "--horizon", "4", "--candidates", "stats", "-q"]
+    whole = subprocess.run(cmd + ["--out", str(tmp_path / "whole")], env=env, capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+    partial = tmp_path / ".killed.lstmtune-auto-partial"
+    run = subprocess.Popen(cmd + ["--out", str(tmp_path / "killed")], env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and run.poll() is None and len(list(partial.glob("*/slot.json"))) < 2:
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before it could be killed"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    stored = {p.parent.name: p.stat().st_mtime_ns for p in partial.glob("*/slot.json")}
+    assert 2 <= len(stored) < 8 and not (tmp_path / "killed").exists()
+    again = subprocess.run(cmd[:-1] + ["--out", str(tmp_path / "killed")], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(stored)} series read back" in again.stdout
+    assert not partial.exists()  # a finished run leaves no checkpoint
+    for name in ("forecasts.csv", "leaderboard.csv", "backtests.csv", "models/index.csv"):
+        assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name

@@ -61,7 +61,7 @@ def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
     import sys
     import time
 
-    panel = pd.concat([_monthly(f"s{k}", 48 + 6 * k, 30 + k) for k in range(8)])
+    panel = pd.concat([_monthly(f"s{k}", 48 + 6 * k, 30 + k) for k in range(6)])
     panel.to_csv(tmp_path / "p.csv", index=False)
     env = {**os.environ, "LSTMTUNE_PREFIT_SERIES": "1"}  # a chunk per series: series finish one by one
     cmd = [sys.executable, "-m", "lstmtune.cli", "auto", str(tmp_path / "p.csv"), "--horizon", "4", "--candidates", "stats", "-q"]
@@ -76,7 +76,7 @@ def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
     stored = {p.parent.name: p.stat().st_mtime_ns for p in partial.glob("*/slot.json")}
-    assert 2 <= len(stored) < 8 and not (tmp_path / "killed").exists()
+    assert 2 <= len(stored) < 6 and not (tmp_path / "killed").exists()
     again = subprocess.run(cmd[:-1] + ["--out", str(tmp_path / "killed")], env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert f"{len(stored)} series read back" in again.stdout

@@ -36,6 +36,7 @@ def test_with_global_lstms_a_checkpoint_is_reused_only_for_the_same_panel(tmp_pa
     assert auto(pd.concat(frames), 4, candidates=("lstm",), settings=settings, checkpoint=tmp_path / "ck", global_lstm=True).resumed == 0
 
 
+@pytest.mark.slow  # four runs of auto with the statistical models
 def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_changed(tmp_path):
     frames = [_monthly("a", 60, 21), _monthly("b", 66, 22, level=40.0), _monthly("c", 20, 23)]  # c: a fallback
     first = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")

@@ -47,6 +47,8 @@ def pytest_runtest_logreport(report):
         entry["seconds"] += report.duration
         if report.outcome != "passed":
             entry["outcome"] = report.outcome
+        if report.skipped and isinstance(report.longrepr, tuple):  # (file, line, "Skipped: why")
+            entry["reason"] = str(report.longrepr[2]).removeprefix("Skipped: ")
         lines = [v for k, v in getattr(report, "user_properties", []) if k == "figure"]
         if lines:
             entry["figures"] = lines

@@ -68,7 +68,8 @@ def main() -> int:
         passed += ok
         figures = [f for v in hits.values() for f in v.get("figures", [])]
         if skipped:
-            figures.append(f"{skipped} skipped here (PostgreSQL not running; CI runs them)")
+            why = sorted({v.get("reason", "reason not recorded") for v in hits.values() if v["outcome"] == "skipped"})
+            figures.append(f"{skipped} skipped here: " + "; ".join(why))
         mark = "✅" if hits and ok + skipped == len(hits) else ("❌" if hits else "—")
         shown = "; ".join(figures[:4]) + (f"; … ({len(figures) - 4} more)" if len(figures) > 4 else "")
         seconds = sum(v["seconds"] for v in hits.values())

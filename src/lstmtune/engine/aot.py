@@ -165,22 +165,36 @@ def _export(fn, args, leaves, tree, platform: str, path: Path):
     return exported.call
 
 
-def crowded(fraction: float = 0.5) -> bool:
+_after_release = 0
+"""Memory mappings this process held just after its last :func:`release` (0: none yet)."""
+
+
+def _mappings() -> tuple[int, int] | None:
+    """``(held, limit)``: this process's memory mappings and the kernel's per-process limit (None off Linux)."""
+    try:
+        limit = int(Path("/proc/sys/vm/max_map_count").read_text())
+        with open("/proc/self/maps", "rb") as maps:
+            return sum(1 for _ in maps), limit
+    except (OSError, ValueError):
+        return None
+
+
+def crowded(fraction: float = 0.5, growth: float = 0.1) -> bool:
     """Whether this process holds more than ``fraction`` of the memory mappings the kernel allows
-    one process (Linux's ``vm.max_map_count``; False where that cannot be read).
+    one process (Linux's ``vm.max_map_count``; False where that cannot be read), and at least
+    ``growth`` of that limit more than just after its last :func:`release` (so that mappings
+    JAX does not hold never make every call release).
 
     Every compiled XLA program keeps about three mappings for its code while it is cached, and
     JAX caches every program a process compiles: a long process compiling tens of thousands of
     shapes (``lstmtune auto`` on a panel of series of many lengths, one after another) would
     abort in LLVM ("Unable to allocate section memory") at about 65,000. :func:`release` frees them.
     """
-    try:
-        limit = int(Path("/proc/sys/vm/max_map_count").read_text())
-        with open("/proc/self/maps", "rb") as maps:
-            held = sum(1 for _ in maps)
-    except (OSError, ValueError):
+    counts = _mappings()
+    if counts is None:
         return False
-    return held > fraction * limit
+    held, limit = counts
+    return held > fraction * limit and held - _after_release >= growth * limit
 
 
 def release() -> None:
@@ -189,8 +203,11 @@ def release() -> None:
     stored programs and the persistent cache. Call it only where nothing is running."""
     import jax
 
+    global _after_release
     _memory.clear()
     jax.clear_caches()
+    counts = _mappings()
+    _after_release = 0 if counts is None else counts[0]
 
 
 __all__ = ["FOLDER", "call", "crowded", "register", "release"]

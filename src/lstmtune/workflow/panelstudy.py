@@ -265,6 +265,8 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
         label = outcome.pooled if label == POOLED else outcome.most_wins
         if not label:
             raise LstmtuneError(f"{run_dir / 'panel_configs.csv'}: no configuration was scored on every series, so there is no pooled choice; name one with --config")
+    from lstmtune.engine import aot
+
     rows, failures = [], {}
     with atomic_dir(Path(out)) as tmp:
         for k, r in enumerate(summary.itertuples(index=False)):
@@ -275,6 +277,8 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
                 failures[uid] = f"its study did not finish ({r.reason})"
                 continue
             folder = folder_name(uid)
+            if aot.crowded():  # as in _each_series
+                aot.release()
             try:
                 model = studyfit.fit_source(run_dir / "series" / folder, label=label, repeats=repeats, horizon=horizon)
                 model.save(tmp / folder)

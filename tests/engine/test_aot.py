@@ -102,5 +102,6 @@ def test_released_programs_unmap_their_code_and_train_the_same_bits_again(folder
     aot.release()
     assert not aot._memory and mappings() < held - 60  # about three mappings per program, unmapped
     assert not aot.crowded(0.0, 0.01)  # no growth since: mappings JAX does not hold never make every call release
+    assert not aot.release_if_crowded(0.0, 0.01) and aot.release_if_crowded(0.0, 0.0)
     for a, b in zip(before, _bits(_train(units=3, epochs=12))):  # read back from disk: the same bits
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -615,8 +615,7 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
     ``on_result(i, slot)``: called as each series is done (the local run checkpoints it then)."""
     from lstmtune.engine import aot
 
-    if aot.crowded(CROWDED, CROWDED / 5):  # a long run over many shapes: free the compiled programs before this chunk
-        aot.release()
+    aot.release_if_crowded(CROWDED, CROWDED / 5)  # a long run over many shapes: free the compiled programs before this chunk
     deadline = None if budget_left is None else time.perf_counter() + budget_left
     horizon, candidates, settings, chunk, total = job.horizon, job.candidates, job.settings, job.items, job.total
     pooled = job.pooled

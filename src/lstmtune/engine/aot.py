@@ -210,4 +210,13 @@ def release() -> None:
     _after_release = 0 if counts is None else counts[0]
 
 
-__all__ = ["FOLDER", "call", "crowded", "register", "release"]
+def release_if_crowded(fraction: float = 0.5, growth: float = 0.1) -> bool:
+    """:func:`release` when :func:`crowded` (``fraction``, ``growth``); whether it did. For the
+    loops of a long process, between one piece of work and the next (nothing running)."""
+    if not crowded(fraction, growth):
+        return False
+    release()
+    return True
+
+
+__all__ = ["FOLDER", "call", "crowded", "register", "release", "release_if_crowded"]

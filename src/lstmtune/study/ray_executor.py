@@ -34,8 +34,7 @@ def train_task(arch, schedule, hyper, seeds, problem, device=None):
     from lstmtune.engine import aot
     from lstmtune.engine import trainer as engine
 
-    if aot.crowded():  # a worker process serves task after task: free its compiled programs when they pile up
-        aot.release()
+    aot.release_if_crowded()  # a worker process serves task after task: free its compiled programs when they pile up
     if device is not None:
         os.environ["LSTMTUNE_DEVICE"] = device  # read by engine.device_for in this worker
     return engine.train_population(problem, arch, schedule, hyper, seeds=seeds)

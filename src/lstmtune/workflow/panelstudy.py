@@ -87,8 +87,7 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[
         if on_series is not None:
             on_series(uid, k, len(frames))
         where = out / "series" / folder_name(uid)
-        if aot.crowded():  # many series of many shapes: free the compiled programs first
-            aot.release()
+        aot.release_if_crowded()  # many series of many shapes: free the compiled programs first
         try:
             if frame["y"].isna().any():
                 raise LstmtuneError("missing values (fill or drop them first)")
@@ -244,10 +243,10 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
     Raises:
       LstmtuneError: not a panel run directory, or no series could be fitted.
     """
+    from lstmtune.engine import aot
+    from lstmtune.forecast import panelmodels
     from lstmtune.store.fileio import atomic_dir
     from lstmtune.workflow import studyfit
-
-    from lstmtune.forecast import panelmodels
 
     run_dir, out = Path(run_dir), Path(out)
     if not is_panel_run(run_dir):
@@ -265,10 +264,8 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
         label = outcome.pooled if label == POOLED else outcome.most_wins
         if not label:
             raise LstmtuneError(f"{run_dir / 'panel_configs.csv'}: no configuration was scored on every series, so there is no pooled choice; name one with --config")
-    from lstmtune.engine import aot
-
     rows, failures = [], {}
-    with atomic_dir(Path(out)) as tmp:
+    with atomic_dir(out) as tmp:
         for k, r in enumerate(summary.itertuples(index=False)):
             uid = str(r.unique_id)
             if on_series is not None:
@@ -277,8 +274,7 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
                 failures[uid] = f"its study did not finish ({r.reason})"
                 continue
             folder = folder_name(uid)
-            if aot.crowded():  # as in _each_series
-                aot.release()
+            aot.release_if_crowded()  # as in _each_series
             try:
                 model = studyfit.fit_source(run_dir / "series" / folder, label=label, repeats=repeats, horizon=horizon)
                 model.save(tmp / folder)

@@ -174,6 +174,39 @@ def test_sigterm_releases_claims_and_exits_143(tmp_path, record_property):
     record_property("figure", "SIGTERM mid-study: exit 143, 0 claims left running")
 
 
+def test_a_signal_inside_a_store_transaction_waits_for_the_next_safe_point(tmp_path):
+    # CI once saw "database is locked" (exit 2) instead of 143: SIGTERM raised inside a
+    # write transaction kept its lock, and releasing the claims then timed out on it.
+    import typer
+    from lstmtune.cli import study_commands as sc
+    from lstmtune.store import open_store
+
+    here = {"__name__": "lstmtune.store.sql", "os": os, "signal": signal}
+    exec("def write(conn, sa):\n"
+         "    os.kill(os.getpid(), signal.SIGTERM)\n"
+         "    for _ in range(1000):\n"  # the handler runs between these bytecodes, inside the store
+         "        conn.execute(sa.text('select 1'))\n", here)
+    order = []
+
+    def study():
+        import sqlalchemy as sa
+
+        with open_store(f"sqlite:///{tmp_path / 'db.db'}") as store:
+            with store._writer.begin() as conn:
+                here["write"](conn, sa)
+                order.append("transaction finished")
+            order.append("committed")
+            sc._check_term()  # the safe point: raises the SIGTERM that arrived inside
+            order.append("not reached")
+
+    with pytest.raises(typer.Exit) as exit_:
+        sc._interruptible(study, tmp_path)
+    assert exit_.value.exit_code == 143 and order == ["transaction finished", "committed"]
+    with pytest.raises(sc._Terminated):  # outside the store, the handler raises at once
+        sc._on_signal(signal.SIGTERM, sys._getframe())
+    sc._check_term()  # nothing left pending
+
+
 def test_status_shows_a_dead_workers_claims_as_abandoned(tmp_path):
     from lstmtune.study import planner
     from lstmtune.study import spec

@@ -349,14 +349,48 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the process is, so claims are released as on Ctrl-C."""
 
 
-_TERM = {"requested": False}
+_PENDING: dict = {"error": None}  # the interruption a signal asked for but could not raise yet
 
 
 def _check_term(*_args) -> None:
-    """Raise at a safe point (between chunks of training) if SIGTERM arrived: the signal
-    handler's own raise can land in a garbage-collection callback, where it is ignored."""
-    if _TERM["requested"]:
-        raise _Terminated()
+    """Raise at a safe point (between chunks of training, and at the end) the Ctrl-C or
+    SIGTERM whose handler could not raise where the process was (see ``_must_defer``)."""
+    error, _PENDING["error"] = _PENDING["error"], None
+    if error is not None:
+        raise error()
+
+
+# Code that a raise must not cut in half: a database transaction interrupted between its
+# BEGIN and its bookkeeping can keep the write lock, and the release of claims that follows
+# then waits on that lock until "database is locked".
+_DEFER_IN = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2", "lstmtune.store")
+
+
+def _must_defer(frame) -> bool:
+    """Whether a signal arrived where raising would leave things half done: inside a
+    garbage-collection callback (the raise is printed and dropped) or inside the store."""
+    import gc
+
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "") or ""
+        if frame.f_code in callbacks or any(name == m or name.startswith(m + ".") for m in _DEFER_IN):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_signal(signum, frame) -> None:
+    """Ctrl-C or SIGTERM: raise where the process is unless that is unsafe; then the next
+    ``_check_term`` raises instead."""
+    import signal
+
+    error = _Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    if _must_defer(frame):
+        _PENDING["error"] = error
+        return
+    _PENDING["error"] = None
+    raise error()
 
 
 def _interruptible(fn, out: Path):
@@ -364,25 +398,21 @@ def _interruptible(fn, out: Path):
     are kept in the store; say so."""
     import signal
 
-    def on_term(signum, frame):
-        _TERM["requested"] = True
-        import gc
-
-        if frame is not None and any(frame.f_code is getattr(cb, "__code__", None) for cb in gc.callbacks):
-            return  # inside a garbage-collection callback a raise is printed and dropped: the next _check_term raises
-        raise _Terminated()
-
-    previous = signal.signal(signal.SIGTERM, on_term)
+    _PENDING["error"] = None
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_signal)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where Ctrl-C is ignored (nohup, &)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
     try:
         result = fn()
-        _check_term()  # a SIGTERM swallowed late: still report it
+        _check_term()  # a signal deferred late: still report it
         return result
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, _Terminated) else "interrupted"
         err_console.print(f"[yellow]{what}[/]: finished populations are saved in {_u(str(out))}; run the same command again to resume.")
         raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command()

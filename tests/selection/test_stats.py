@@ -384,3 +384,31 @@ def test_summary_table_gives_each_configuration_its_own_bootstrap_stream():
         pd.testing.assert_series_equal(other.loc["units=2"], t.loc["units=2"])
     assert stats.stream_seed(0, "units=1") != stats.stream_seed(0, "units=2") != stats.stream_seed(1, "units=2")
     assert stats.stream_seed(0, "units=2") == stats.stream_seed(0, "units=2")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 12), st.integers(1, 9),
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=108, max_size=108),
+    st.lists(st.booleans(), min_size=108, max_size=108),
+    st.lists(st.floats(0, 100), min_size=1, max_size=4),
+)
+def test_column_percentiles_equal_numpys_nanpercentile(rows, cols, values, missing, q):
+    a = np.array(values[: rows * cols]).reshape(rows, cols)
+    a[np.array(missing[: rows * cols]).reshape(rows, cols)] = np.nan
+    import warnings
+
+    with warnings.catch_warnings():  # all-NaN columns warn in NumPy, give NaN in both
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.nanpercentile(a, q, axis=0)
+    np.testing.assert_array_equal(stats.column_percentiles(a, q), want)
+
+
+def test_column_percentiles_by_hand():
+    a = np.array([[1.0, np.nan, np.nan], [3.0, 5.0, np.nan], [2.0, 7.0, np.nan], [10.0, np.nan, np.nan]])
+    got = stats.column_percentiles(a, [0, 25, 50, 100])
+    np.testing.assert_array_equal(got[:, 0], [1.0, 1.75, 2.5, 10.0])  # sorted 1 2 3 10
+    np.testing.assert_array_equal(got[:, 1], [5.0, 5.5, 6.0, 7.0])
+    assert np.isnan(got[:, 2]).all()
+    with pytest.raises(Exception, match="2-D"):
+        stats.column_percentiles(np.zeros(3), [50])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstmtune.selection.stats import column_percentiles
 from lstmtune.store.fileio import atomic_path
 
 TRAIN_COLOR = "tab:blue"
@@ -121,9 +122,7 @@ def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: flo
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(1, curves.shape[1] + 1)
     for k, (name, color) in enumerate((("train", TRAIN_COLOR), ("test", TEST_COLOR))):
-        with warnings.catch_warnings():  # epochs after every repeat diverged are all-NaN: drawn as gaps
-            warnings.simplefilter("ignore", RuntimeWarning)
-            q25, q50, q75 = np.nanpercentile(curves[:, :, k], [25, 50, 75], axis=0)
+        q25, q50, q75 = column_percentiles(curves[:, :, k], [25, 50, 75])  # epochs after every repeat diverged: NaN, gaps
         ax.fill_between(epochs, q25, q75, color=color, alpha=0.25, lw=0)
         ax.plot(epochs, q50, color=color, lw=1.5, label=f"{name} median (IQR band)")
     if baseline is not None:

@@ -1,0 +1,62 @@
+"""The statistical candidates: AutoARIMA approximates its search on long series, as R's
+auto.arima does by default; each series gets what statsforecast gives it alone."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmtune.selection import statistical
+
+
+def _series(uid, n, seed):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 100 + 0.3 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, n).cumsum() * 0.5
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2000-01-01", periods=n, freq="MS"), "y": y})
+
+
+def test_the_rule_is_r_auto_arimas():
+    assert not statistical.approximates(150, 12) and statistical.approximates(151, 12)
+    assert statistical.approximates(40, 52) and not statistical.approximates(40, 12)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # statsforecast's own convergence notes, in the reference calls
+def test_long_and_short_series_in_one_frame_get_what_statsforecast_gives_each_alone():
+    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA
+
+    frame = pd.concat([_series("b_short", 60, 1), _series("a_long", 170, 2)], ignore_index=True)
+    names = ("AutoARIMA", "SeasonalNaive")
+    got, failed = statistical.forecast(frame, 12, "MS", 12, names=names)
+    assert failed == [] and list(got["unique_id"].unique()) == ["a_long", "b_short"]  # by series, as one call orders them
+    for uid, approximation in (("a_long", True), ("b_short", False)):
+        alone = frame[frame["unique_id"] == uid]
+        want = StatsForecast(models=[AutoARIMA(season_length=12, approximation=approximation)], freq="MS").forecast(df=alone, h=12, level=[80, 95])
+        mine = got[got["unique_id"] == uid].reset_index(drop=True)
+        for col in ("AutoARIMA", "AutoARIMA-lo-95", "AutoARIMA-hi-80"):
+            np.testing.assert_array_equal(mine[col].to_numpy(), want[col].to_numpy())
+    other = StatsForecast(models=[AutoARIMA(season_length=12, approximation=False)], freq="MS").forecast(df=frame[frame["unique_id"] == "a_long"], h=12)
+    assert not np.array_equal(got.loc[got["unique_id"] == "a_long", "AutoARIMA"].to_numpy(), other["AutoARIMA"].to_numpy())  # the setting matters here
+
+
+def test_a_model_that_fails_on_one_group_is_left_out_of_both(monkeypatch):
+    frame = pd.concat([_series("short", 60, 1), _series("long", 170, 2)], ignore_index=True)
+    real = statistical._models
+
+    def failing_on_long(season, names=statistical.MODELS, horizon=1, freq=None, approximation=False):
+        models = real(season, names, horizon, freq, approximation)
+        if approximation and "AutoARIMA" in names:
+            def boom(*a, **k):
+                raise ValueError("cannot fit")
+            for m in models:
+                if type(m).__name__ == "AutoARIMA":
+                    m.fit = m.forecast = boom
+        return models
+
+    monkeypatch.setattr(statistical, "_models", failing_on_long)
+    got, failed = statistical.forecast(frame, 12, "MS", 12, names=("AutoARIMA", "SeasonalNaive"))
+    assert [f.split(":")[0] for f in failed] == ["AutoARIMA"]
+    assert not any(c.startswith("AutoARIMA") for c in got.columns) and got["SeasonalNaive"].notna().all() and len(got) == 24

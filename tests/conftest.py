@@ -9,6 +9,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The test workers already keep both cores busy: reports draw in their own process here, and
+# tests/report/test_drawing.py checks the helper process that draws beside it.
+os.environ.setdefault("LSTMTUNE_DRAW_PROCESSES", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest  # noqa: E402

@@ -13,7 +13,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstmtune.selection import stats
+from lstmtune.selection import quantiles, stats
 
 
 def _groups(seed: int = 0, n: int = 30) -> dict[str, np.ndarray]:
@@ -401,14 +401,14 @@ def test_column_percentiles_equal_numpys_nanpercentile(rows, cols, values, missi
     with warnings.catch_warnings():  # all-NaN columns warn in NumPy, give NaN in both
         warnings.simplefilter("ignore", RuntimeWarning)
         want = np.nanpercentile(a, q, axis=0)
-    np.testing.assert_array_equal(stats.column_percentiles(a, q), want)
+    np.testing.assert_array_equal(quantiles.column_percentiles(a, q), want)
 
 
 def test_column_percentiles_by_hand():
     a = np.array([[1.0, np.nan, np.nan], [3.0, 5.0, np.nan], [2.0, 7.0, np.nan], [10.0, np.nan, np.nan]])
-    got = stats.column_percentiles(a, [0, 25, 50, 100])
+    got = quantiles.column_percentiles(a, [0, 25, 50, 100])
     np.testing.assert_array_equal(got[:, 0], [1.0, 1.75, 2.5, 10.0])  # sorted 1 2 3 10
     np.testing.assert_array_equal(got[:, 1], [5.0, 5.5, 6.0, 7.0])
     assert np.isnan(got[:, 2]).all()
     with pytest.raises(Exception, match="2-D"):
-        stats.column_percentiles(np.zeros(3), [50])
+        quantiles.column_percentiles(np.zeros(3), [50])

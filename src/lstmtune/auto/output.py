@@ -115,12 +115,12 @@ def _table(frame: pd.DataFrame) -> str:
 def _figures(result, plots: Path) -> dict[str, str]:
     """``unique_id -> data URI`` of its history-and-forecast figure (the first :data:`MAX_FIGURES` series)."""
     from lstmtune.forecast.output import band_levels
-    from lstmtune.report import figures, pages
+    from lstmtune.report import drawing, figures, pages
 
     if result.history is None or result.forecasts.empty:
         return {}
     plots.mkdir(exist_ok=True)
-    out = {}
+    jobs, names = [], {}
     history = {str(k): v for k, v in result.history.groupby("unique_id", sort=False)}
     for i, (uid, fc) in enumerate(result.forecasts.groupby("unique_id", sort=False)):
         uid = str(uid)
@@ -131,10 +131,11 @@ def _figures(result, plots: Path) -> dict[str, str]:
         h = history[uid].sort_values("ds").tail(max(4 * len(fc), 48))
         name = f"series{i}.png"
         bands = {level: (fc[f"lower_{level}"].to_numpy(), fc[f"upper_{level}"].to_numpy()) for level in band_levels(fc)}
-        figures.forecast_plot(h["ds"].to_numpy(), h["y"].to_numpy(), fc["ds"].to_numpy(), fc["mean"].to_numpy(), bands, plots / name,
-                              title=str(uid), label=str(fc["model"].iloc[0]))
-        out[uid] = pages.inline(plots, name)
-    return out
+        jobs.append(drawing.Job(figures.forecast_plot, (h["ds"].to_numpy(), h["y"].to_numpy(), fc["ds"].to_numpy(), fc["mean"].to_numpy(), bands),
+                                plots / name, {"title": str(uid), "label": str(fc["model"].iloc[0])}))
+        names[uid] = name
+    drawing.draw_all(jobs)  # on two cores when there are many
+    return {uid: pages.inline(plots, name) for uid, name in names.items()}
 
 
 def _summary(board: pd.DataFrame, n_series: int) -> list[str]:

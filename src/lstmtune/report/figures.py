@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmtune.selection.stats import column_percentiles
+from lstmtune.selection.quantiles import column_percentiles
 from lstmtune.store.fileio import atomic_path
 
 TRAIN_COLOR = "tab:blue"

@@ -15,7 +15,7 @@ import numpy as np
 
 from lstmtune.study.analysis import Analysis, combined_table
 from lstmtune.study.results import StudyResults, group_scores
-from lstmtune.report import figures, pages
+from lstmtune.report import drawing, figures, pages
 
 
 def _slug(text: str) -> str:
@@ -50,12 +50,14 @@ def _fingerprint(obj, h) -> None:
 
 
 class _Figures:
-    """Draws figures into ``plots``, or copies one unchanged from ``reuse`` (an earlier
-    ``plots/`` whose figure of that name was drawn from the same data by this version)."""
+    """Draws figures into ``plots`` (all of them at :meth:`close`), or copies one unchanged from
+    ``reuse`` (an earlier ``plots/`` whose figure of that name was drawn from the same data by
+    this version)."""
 
     def __init__(self, plots: Path, reuse: Path | None):
         # The drawing code's own bytes: a changed figure function never reuses an old picture.
         self.plots, self.version, self.keys = plots, hashlib.sha256(Path(figures.__file__).read_bytes()).hexdigest(), {}
+        self.jobs: list[drawing.Job] = []
         self.old = {}
         if reuse is not None and (reuse / KEYS).is_file():
             try:
@@ -76,10 +78,13 @@ class _Figures:
                 return name
             except OSError:  # another process sharing the run directory replaced plots/ meanwhile
                 pass
-        draw(*args, self.plots / name, **kwargs)
+        # Drawn at close(), on two cores when there are many; a test period's paths stay here
+        # (unpickling them would make the helper import the forecaster).
+        self.jobs.append(drawing.Job(draw, args, self.plots / name, kwargs, portable=draw is not figures.test_forecasts))
         return name
 
     def close(self) -> None:
+        drawing.draw_all(self.jobs)
         (self.plots / KEYS).write_text(json.dumps(self.keys, indent=0, sort_keys=True))
 
 

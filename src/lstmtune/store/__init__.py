@@ -13,9 +13,26 @@ Usage::
         store.complete(sid, owner, rows, curves)
 """
 
-from lstmtune.store.base import DONE, METRIC_COLUMNS, RUNNING, SCHEMA_VERSION, STATUS_COLUMNS, Store
-from lstmtune.store.memory import MemoryStore
-from lstmtune.store.sql import SQLStore, default_url
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lstmtune.store.base import Store
+
+# Each name is imported from its module when first used, so that ``lstmtune.store.fileio``
+# alone (the figures' atomic writes) does not import SQLAlchemy and pandas.
+_WHERE = {
+    "DONE": "base", "METRIC_COLUMNS": "base", "RUNNING": "base", "SCHEMA_VERSION": "base", "STATUS_COLUMNS": "base", "Store": "base",
+    "MemoryStore": "memory", "SQLStore": "sql", "default_url": "sql",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"lstmtune.store.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'lstmtune.store' has no attribute {name!r}")
 
 
 def open_store(url: str, *, read_only: bool = False) -> Store:
@@ -30,6 +47,8 @@ def open_store(url: str, *, read_only: bool = False) -> Store:
       LstmtuneError: the database cannot be opened, is read-only when writing is
         needed, is corrupt, or holds another schema version.
     """
+    from lstmtune.store.sql import SQLStore
+
     return SQLStore(url, read_only=read_only)
 
 

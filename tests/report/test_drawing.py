@@ -75,3 +75,26 @@ def test_figures_drawn_beside_this_process_have_the_same_bytes(tmp_path, two_pro
     assert len(names) == 10 and names == sorted(p.name for p in (tmp_path / "two").iterdir())
     for name in names:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+def test_a_users_script_without_a_main_guard_runs_once(tmp_path):
+    # multiprocessing's spawn would import the script again in the helper, and run it there
+    import subprocess
+    import sys
+
+    script = tmp_path / "mine.py"
+    script.write_text(
+        "import os\n"
+        "from pathlib import Path\n"
+        "import numpy as np\n"
+        "from lstmtune.report import drawing, figures\n"
+        f"Path({str(tmp_path / 'ran.log')!r}).open('a').write(f'{{os.getpid()}}\\n')\n"
+        "x = np.arange(30.0)\n"
+        f"jobs = [drawing.Job(figures.series_plot, (x, np.sin(x + k)), Path({str(tmp_path)!r}) / f'f{{k}}.png', {{'title': str(k)}}) for k in range(12)]\n"
+        "drawing.draw_all(jobs)\n"
+    )
+    env = {**os.environ, "LSTMTUNE_DRAW_PROCESSES": "2"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len((tmp_path / "ran.log").read_text().split()) == 1
+    assert len(list(tmp_path.glob("f*.png"))) == 12

@@ -2,13 +2,17 @@
 process draws the others.
 
 A study's report draws tens of figures, one after another, on one core (about 0.15 s each
-here), after training has let both cores go. The helper is *spawned* (a fresh interpreter:
-forking a process that runs JAX's threads can deadlock), so it costs about a second of
-imports; it is only started for :data:`MIN_JOBS` figures or more, on a machine of two cores
-or more. Work is shared as it goes: this process takes figures from the front of the list,
-the helper one at a time from the back, so neither waits on the other. A figure the helper
-could not draw is drawn here; a helper that cannot start leaves every figure to this process.
-The same figure function draws the same bytes in either process (tests/report/test_drawing.py).
+here), after training has let both cores go. The helper is a fresh interpreter running only
+this module (``python -m lstmtune.report.drawing``): not a fork (forking a process that runs
+JAX's threads can deadlock), and not :mod:`multiprocessing`'s spawn, which would import the
+user's own script again in the helper (and run it, where it has no ``__main__`` guard). It
+imports NumPy and matplotlib (about 0.4 s), so it is only started for :data:`MIN_JOBS` figures
+or more, on a machine of two cores or more. Work is shared as it goes: this process takes
+figures from the front of the list, the helper one at a time from the back. Jobs travel to it
+pickled over its standard input (between these two processes only; nothing is written to
+disk); it answers one byte per job. A figure the helper could not draw is drawn here; a helper
+that cannot start leaves every figure to this process. The same figure function draws the same
+bytes in either process (tests/report/test_drawing.py).
 
 ``LSTMTUNE_DRAW_PROCESSES=1`` draws everything in this process.
 """
@@ -49,8 +53,52 @@ def _processes() -> int:
     return max(1, min(wanted, os.cpu_count() or 1))
 
 
-def _run_job(job: Job) -> None:  # in the helper
-    job()
+class _Helper:
+    """The helper process: one job at a time over a pipe."""
+
+    def __init__(self):
+        import subprocess
+        import sys
+
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # what this process can import
+        self.proc = subprocess.Popen([sys.executable, "-m", "lstmtune.report.drawing"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=env)
+
+    def draw(self, job: Job) -> bool:
+        import pickle
+
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        self.proc.stdin.write(len(data).to_bytes(8, "little") + data)
+        self.proc.stdin.flush()
+        return self.proc.stdout.read(1) == b"1"
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _serve() -> None:
+    """The helper's loop: read a job, draw it, answer ``1`` (drawn) or ``0`` (failed)."""
+    import pickle
+    import sys
+
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    while len(header := inp.read(8)) == 8:
+        data = inp.read(int.from_bytes(header, "little"))
+        try:
+            pickle.loads(data)()
+            answer = b"1"
+        except Exception:  # noqa: BLE001 - drawn by the parent instead, where its error shows
+            answer = b"0"
+        out.write(answer)
+        out.flush()
 
 
 def draw_all(jobs: Sequence[Job]) -> None:
@@ -72,21 +120,21 @@ def draw_all(jobs: Sequence[Job]) -> None:
             return portable.popleft() if front else portable.pop()
 
     def helper() -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         try:
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            process = _Helper()
         except Exception:  # noqa: BLE001 - no helper: this process draws everything
             return
         try:
             while (job := take(front=False)) is not None:
                 try:
-                    pool.submit(_run_job, job).result()
-                except Exception:  # noqa: BLE001 - drawn here instead (a broken helper fails every later job too)
+                    drawn = process.draw(job)
+                except Exception:  # noqa: BLE001 - the helper is gone: this job and the rest are drawn here
+                    left_over.append(job)
+                    return
+                if not drawn:
                     left_over.append(job)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            process.close()
 
     thread = threading.Thread(target=helper, name="lstmtune-draw-helper", daemon=True)
     thread.start()
@@ -104,3 +152,7 @@ def draw_all(jobs: Sequence[Job]) -> None:
 
 
 __all__ = ["MIN_JOBS", "Job", "draw_all"]
+
+
+if __name__ == "__main__":
+    _serve()

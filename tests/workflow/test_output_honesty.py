@@ -37,6 +37,19 @@ def test_piped_progress_is_plain_lines_and_a_rerun_keeps_the_first_timings(tmp_p
     assert again["runs_trained_now"] == 0 and again["rerun_wall_s"] > 0
 
 
+def _invoke(tmp_path, *extra):
+    """``lstmtune run`` in this process (the reruns need no fresh process: a subprocess costs
+    seconds of imports each); the same fields as ``subprocess.run``'s result."""
+    import types
+
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    r = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"), *extra])
+    return types.SimpleNamespace(returncode=r.exit_code, stdout=r.stdout, stderr=r.stderr)
+
+
 def _flat(text):
     return " ".join(text.split())
 
@@ -57,10 +70,10 @@ def test_a_rerun_with_nothing_changed_prints_what_the_run_printed_and_writes_not
     csv = tmp_path / "d.csv"
     csv.write_text((Path(builtin.__file__).parent / "shampoo-sales.csv").read_text())
     (tmp_path / "s.toml").write_text(STUDY + f'[data]\nsource = "{csv}"\n')
-    first = _run(tmp_path, "--quiet")
+    first = _invoke(tmp_path, "--quiet")
     assert first.returncode == 0, first.stderr
     files = _files(tmp_path / "o")
-    second = _run(tmp_path, "--quiet")
+    second = _invoke(tmp_path, "--quiet")
     assert second.returncode == 0, second.stderr
     assert "nothing trained, recomputed or redrawn" in _flat(second.stdout)
     import re
@@ -70,10 +83,10 @@ def test_a_rerun_with_nothing_changed_prints_what_the_run_printed_and_writes_not
     assert _files(tmp_path / "o") == files  # nothing written
     report = tmp_path / "o" / "report.html"
     os.utime(report, ns=(report.stat().st_atime_ns, report.stat().st_mtime_ns + 1_000_000))  # an output touched
-    third = _run(tmp_path, "--quiet")
+    third = _invoke(tmp_path, "--quiet")
     assert "(0 trained now, the rest already stored)" in _flat(third.stdout)
-    assert "nothing trained, recomputed" in _flat(_run(tmp_path, "--quiet").stdout)  # stamped again
+    assert "nothing trained, recomputed" in _flat(_invoke(tmp_path, "--quiet").stdout)  # stamped again
     csv.write_text(csv.read_text().replace("266.0", "267.0", 1))  # the data changed: trained afresh
-    fourth = _run(tmp_path, "--quiet")
+    fourth = _invoke(tmp_path, "--quiet")
     assert fourth.returncode == 0, fourth.stderr
     assert "already stored" not in _flat(fourth.stdout) and "nothing trained" not in _flat(fourth.stdout)

@@ -1,6 +1,6 @@
-"""Figures drawn on two cores (lstmtune.report.drawing): a spawned helper process draws some,
-this process the rest; the same bytes as drawn here alone; a figure the helper fails is drawn
-here."""
+"""Figures drawn on two cores (lstmtune.report.drawing): a helper process draws some,
+this process the rest; the same bytes as drawn here alone; a figure the helper fails, or
+cannot receive, is drawn here; a user's script is not run again."""
 
 import os
 import time
@@ -98,3 +98,32 @@ def test_a_users_script_without_a_main_guard_runs_once(tmp_path):
     assert done.returncode == 0, done.stderr
     assert len((tmp_path / "ran.log").read_text().split()) == 1
     assert len(list(tmp_path.glob("f*.png"))) == 12
+
+
+def test_a_job_the_helper_cannot_receive_is_drawn_here(tmp_path, two_processes):
+    jobs = [drawing.Job(_waits_for_the_helper, (tmp_path,), tmp_path / "first.txt")]
+    jobs += [drawing.Job(_writes_pid, (f"job{i}",), tmp_path / f"{i}.txt") for i in range(9)]
+    odd = drawing.Job(_writes_object, (object(),), tmp_path / "object.txt")  # no JSON or array form
+    assert drawing._message(odd) is None
+    drawing.draw_all([*jobs, odd])  # the helper takes it first (from the back) and gives it back
+    assert (tmp_path / "object.txt").read_text() == f"object {os.getpid()}"
+
+
+def _writes_object(thing, path):
+    path.write_text(f"object {os.getpid()}")
+
+
+def test_arguments_reach_the_helper_as_they_were():
+    import json
+
+    args = (np.arange(3.0), np.array(["2020-01", "2020-02"], dtype="datetime64[M]"), np.float64(np.nan), np.int64(7),
+            {80: (np.zeros(2), np.ones(2)), "x": [1, "a", None, True]}, [("panel", [("l", "s")])], tmp := __import__("pathlib").Path("/a/b"))
+    arrays: list = []
+    head = json.loads(json.dumps(drawing._encode(args, arrays)))
+    back = drawing._decode(head, {f"a{i}": a for i, a in enumerate(arrays)})
+    assert isinstance(back, tuple) and len(back) == len(args) and back[6] == tmp
+    np.testing.assert_array_equal(back[0], args[0])
+    assert back[1].dtype == args[1].dtype and (back[1] == args[1]).all()
+    assert np.isnan(back[2]) and isinstance(back[2], np.float64) and back[3] == 7 and isinstance(back[3], np.int64)
+    assert set(back[4]) == {80, "x"} and isinstance(back[4][80], tuple) and back[4]["x"] == [1, "a", None, True]
+    assert back[5] == [("panel", [("l", "s")])]

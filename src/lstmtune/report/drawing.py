@@ -8,9 +8,10 @@ JAX's threads can deadlock), and not :mod:`multiprocessing`'s spawn, which would
 user's own script again in the helper (and run it, where it has no ``__main__`` guard). It
 imports NumPy and matplotlib (about 0.4 s), so it is only started for :data:`MIN_JOBS` figures
 or more, on a machine of two cores or more. Work is shared as it goes: this process takes
-figures from the front of the list, the helper one at a time from the back. Jobs travel to it
-pickled over its standard input (between these two processes only; nothing is written to
-disk); it answers one byte per job. A figure the helper could not draw is drawn here; a helper
+figures from the front of the list, the helper one at a time from the back. Jobs travel to it over
+its standard input as JSON and a NumPy ``.npz`` (never pickled: the package unpickles nothing,
+tests/reliability/test_no_pickle.py), the figure function by its module and name; it answers
+one byte per job. A job whose arguments do not fit that form is drawn here. A figure the helper could not draw is drawn here; a helper
 that cannot start leaves every figure to this process. The same figure function draws the same
 bytes in either process (tests/report/test_drawing.py).
 
@@ -53,6 +54,61 @@ def _processes() -> int:
     return max(1, min(wanted, os.cpu_count() or 1))
 
 
+def _encode(obj, arrays: list):
+    """``obj`` as JSON values, its arrays appended to ``arrays``; TypeError for anything else."""
+    import numpy as np
+
+    if isinstance(obj, (np.ndarray, np.generic)):
+        a = np.asarray(obj)
+        if a.dtype.hasobject:
+            raise TypeError("an array of Python objects")
+        arrays.append(a)
+        return {"array": len(arrays) - 1, "scalar": isinstance(obj, np.generic)}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, Path):
+        return {"path": str(obj)}
+    if isinstance(obj, (tuple, list)):
+        return {"tuple" if isinstance(obj, tuple) else "list": [_encode(x, arrays) for x in obj]}
+    if isinstance(obj, dict):
+        return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+    raise TypeError(f"{type(obj).__name__} is not sent to the drawing helper")
+
+
+def _decode(obj, arrays):
+    if not isinstance(obj, dict):
+        return obj
+    if "array" in obj:
+        a = arrays[f"a{obj['array']}"]
+        return a[()] if obj["scalar"] else a
+    if "path" in obj:
+        return Path(obj["path"])
+    if "tuple" in obj:
+        return tuple(_decode(x, arrays) for x in obj["tuple"])
+    if "list" in obj:
+        return [_decode(x, arrays) for x in obj["list"]]
+    return {_decode(k, arrays): _decode(v, arrays) for k, v in obj["dict"]}
+
+
+def _message(job: Job) -> bytes | None:
+    """The job as bytes for the helper (length-prefixed JSON, then a length-prefixed ``.npz``), or None."""
+    import io
+    import json
+
+    import numpy as np
+
+    arrays: list = []
+    try:
+        head = json.dumps({"draw": [job.draw.__module__, job.draw.__qualname__], "args": _encode(job.args, arrays),
+                           "path": str(job.path), "kwargs": _encode(job.kwargs, arrays)}).encode()
+    except (TypeError, ValueError, AttributeError):
+        return None
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"a{i}": a for i, a in enumerate(arrays)})
+    body = buffer.getvalue()
+    return len(head).to_bytes(8, "little") + head + len(body).to_bytes(8, "little") + body
+
+
 class _Helper:
     """The helper process: one job at a time over a pipe."""
 
@@ -64,11 +120,8 @@ class _Helper:
         self.proc = subprocess.Popen([sys.executable, "-m", "lstmtune.report.drawing"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env)
 
-    def draw(self, job: Job) -> bool:
-        import pickle
-
-        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-        self.proc.stdin.write(len(data).to_bytes(8, "little") + data)
+    def draw(self, message: bytes) -> bool:
+        self.proc.stdin.write(message)
         self.proc.stdin.flush()
         return self.proc.stdout.read(1) == b"1"
 
@@ -86,14 +139,30 @@ class _Helper:
 
 def _serve() -> None:
     """The helper's loop: read a job, draw it, answer ``1`` (drawn) or ``0`` (failed)."""
-    import pickle
+    import importlib
+    import io
+    import json
     import sys
 
+    import numpy as np
+
     inp, out = sys.stdin.buffer, sys.stdout.buffer
-    while len(header := inp.read(8)) == 8:
-        data = inp.read(int.from_bytes(header, "little"))
+
+    def part() -> bytes | None:
+        size = inp.read(8)
+        return inp.read(int.from_bytes(size, "little")) if len(size) == 8 else None
+
+    while (head := part()) is not None and (body := part()) is not None:
         try:
-            pickle.loads(data)()
+            job = json.loads(head)
+            stream = io.BytesIO(body)
+            with np.load(stream, allow_pickle=False) as stored:
+                arrays = dict(stored)
+            module, name = job["draw"]
+            draw = importlib.import_module(module)
+            for attr in name.split("."):
+                draw = getattr(draw, attr)
+            draw(*_decode(job["args"], arrays), Path(job["path"]), **_decode(job["kwargs"], arrays))
             answer = b"1"
         except Exception:  # noqa: BLE001 - drawn by the parent instead, where its error shows
             answer = b"0"
@@ -126,8 +195,12 @@ def draw_all(jobs: Sequence[Job]) -> None:
             return
         try:
             while (job := take(front=False)) is not None:
+                message = _message(job)
+                if message is None:  # arguments the helper cannot receive
+                    left_over.append(job)
+                    continue
                 try:
-                    drawn = process.draw(job)
+                    drawn = process.draw(message)
                 except Exception:  # noqa: BLE001 - the helper is gone: this job and the rest are drawn here
                     left_over.append(job)
                     return

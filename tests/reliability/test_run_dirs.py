@@ -174,6 +174,7 @@ def test_sigterm_releases_claims_and_exits_143(tmp_path, record_property):
     record_property("figure", "SIGTERM mid-study: exit 143, 0 claims left running")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")
 def test_a_signal_inside_a_store_transaction_waits_for_the_next_safe_point(tmp_path):
     # CI once saw "database is locked" (exit 2) instead of 143: SIGTERM raised inside a
     # write transaction kept its lock, and releasing the claims then timed out on it.
@@ -205,6 +206,56 @@ def test_a_signal_inside_a_store_transaction_waits_for_the_next_safe_point(tmp_p
     with pytest.raises(sc._Terminated):  # outside the store, the handler raises at once
         sc._on_signal(signal.SIGTERM, sys._getframe())
     sc._check_term()  # nothing left pending
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")
+def test_a_signal_deferred_in_the_store_arrives_soon_after_the_process_leaves_it(tmp_path):
+    # no safe point follows (as in the loop that waits for other workers): the handler is tried again
+    import typer
+    from lstmtune.cli import study_commands as sc
+
+    here = {"__name__": "lstmtune.store.sql", "os": os, "signal": signal, "time": time}
+    exec("def inside():\n"
+         "    os.kill(os.getpid(), signal.SIGTERM)\n"
+         "    t = time.time()\n"
+         "    while time.time() - t < 0.5:\n"  # half a second more in the store: the nudges wait
+         "        pass\n", here)
+    order = []
+
+    def study():
+        here["inside"]()
+        order.append("left the store")
+        t = time.time()
+        while time.time() - t < 20:  # no _check_term here
+            pass
+        order.append("not reached")
+
+    t0 = time.time()
+    with pytest.raises(typer.Exit) as exit_:
+        sc._interruptible(study, tmp_path)
+    assert exit_.value.exit_code == 143 and order == ["left the store"] and time.time() - t0 < 10
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")
+def test_a_second_signal_while_one_waits_raises_at_once(tmp_path):
+    import typer
+    from lstmtune.cli import study_commands as sc
+
+    here = {"__name__": "lstmtune.store.sql", "os": os, "signal": signal}
+    exec("def inside(order):\n"
+         "    os.kill(os.getpid(), signal.SIGTERM)\n"
+         "    for _ in range(1000):\n"
+         "        pass\n"
+         "    order.append('the first one waits')\n"
+         "    os.kill(os.getpid(), signal.SIGTERM)\n"
+         "    for _ in range(10_000_000):\n"
+         "        pass\n"
+         "    order.append('not reached')\n", here)
+    order = []
+    with pytest.raises(typer.Exit) as exit_:
+        sc._interruptible(lambda: here["inside"](order), tmp_path)
+    assert exit_.value.exit_code == 143 and order == ["the first one waits"]
+    assert sc._PENDING["error"] is None and not sc._PENDING["active"]
 
 
 def test_status_shows_a_dead_workers_claims_as_abandoned(tmp_path):

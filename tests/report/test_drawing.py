@@ -68,8 +68,12 @@ def test_figures_drawn_beside_this_process_have_the_same_bytes(tmp_path, two_pro
             out.append(drawing.Job(figures.diagnostic_band, (c,), folder / f"band{k}.png", {"title": f"c{k}", "checkpoints": [100]}))
         return out
 
+    import matplotlib
+
+    monkeypatch.setitem(matplotlib.rcParams, "lines.linewidth", 7.0)  # a user's style: not in the report, whoever draws
     drawing.draw_all(jobs(tmp_path / "two"))
     monkeypatch.setenv("LSTMTUNE_DRAW_PROCESSES", "1")
+    matplotlib.rcParams["lines.linewidth"] = 1.5
     drawing.draw_all(jobs(tmp_path / "one"))
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
     assert len(names) == 10 and names == sorted(p.name for p in (tmp_path / "two").iterdir())
@@ -127,3 +131,17 @@ def test_arguments_reach_the_helper_as_they_were():
     assert np.isnan(back[2]) and isinstance(back[2], np.float64) and back[3] == 7 and isinstance(back[3], np.int64)
     assert set(back[4]) == {80, "x"} and isinstance(back[4][80], tuple) and back[4]["x"] == [1, "a", None, True]
     assert back[5] == [("panel", [("l", "s")])]
+
+
+def _prints_then_writes(text, path):
+    print("a figure function that prints", flush=True)
+    path.write_text(f"{text} {os.getpid()}")
+
+
+def test_what_a_figure_prints_in_the_helper_does_not_garble_its_answers(tmp_path, two_processes):
+    jobs = [drawing.Job(_waits_for_the_helper, (tmp_path,), tmp_path / "0.txt")]
+    jobs += [drawing.Job(_prints_then_writes, (f"job{i}",), tmp_path / f"{i}.txt") for i in range(1, 12)]
+    drawing.draw_all(jobs)
+    pids = [int((tmp_path / f"{i}.txt").read_text().split()[1]) for i in range(12)]
+    assert len(set(pids)) == 2 and pids[-1] != os.getpid()  # the helper's answers stayed in step: it kept its figures
+    assert sum(p != os.getpid() for p in pids) >= 1

@@ -28,18 +28,18 @@ def test_long_and_short_series_in_one_frame_get_what_statsforecast_gives_each_al
     from statsforecast import StatsForecast
     from statsforecast.models import AutoARIMA
 
-    frame = pd.concat([_series("b_short", 60, 1), _series("a_long", 170, 2)], ignore_index=True)
+    frame = pd.concat([_series("a_short", 60, 1), _series("z_long", 170, 2)], ignore_index=True)  # the long group goes first
     names = ("AutoARIMA", "SeasonalNaive")
     got, failed = statistical.forecast(frame, 12, "MS", 12, names=names)
-    assert failed == [] and list(got["unique_id"].unique()) == ["a_long", "b_short"]  # by series, as one call orders them
-    for uid, approximation in (("a_long", True), ("b_short", False)):
+    assert failed == [] and list(got["unique_id"].unique()) == ["a_short", "z_long"]  # by series, as one call orders them
+    for uid, approximation in (("z_long", True), ("a_short", False)):
         alone = frame[frame["unique_id"] == uid]
         want = StatsForecast(models=[AutoARIMA(season_length=12, approximation=approximation)], freq="MS").forecast(df=alone, h=12, level=[80, 95])
         mine = got[got["unique_id"] == uid].reset_index(drop=True)
         for col in ("AutoARIMA", "AutoARIMA-lo-95", "AutoARIMA-hi-80"):
             np.testing.assert_array_equal(mine[col].to_numpy(), want[col].to_numpy())
-    other = StatsForecast(models=[AutoARIMA(season_length=12, approximation=False)], freq="MS").forecast(df=frame[frame["unique_id"] == "a_long"], h=12)
-    assert not np.array_equal(got.loc[got["unique_id"] == "a_long", "AutoARIMA"].to_numpy(), other["AutoARIMA"].to_numpy())  # the setting matters here
+    other = StatsForecast(models=[AutoARIMA(season_length=12, approximation=False)], freq="MS").forecast(df=frame[frame["unique_id"] == "z_long"], h=12)
+    assert not np.array_equal(got.loc[got["unique_id"] == "z_long", "AutoARIMA"].to_numpy(), other["AutoARIMA"].to_numpy())  # the setting matters here
 
 
 def test_a_model_that_fails_on_one_group_is_left_out_of_both(monkeypatch):
@@ -60,3 +60,11 @@ def test_a_model_that_fails_on_one_group_is_left_out_of_both(monkeypatch):
     got, failed = statistical.forecast(frame, 12, "MS", 12, names=("AutoARIMA", "SeasonalNaive"))
     assert [f.split(":")[0] for f in failed] == ["AutoARIMA"]
     assert not any(c.startswith("AutoARIMA") for c in got.columns) and got["SeasonalNaive"].notna().all() and len(got) == 24
+
+
+def test_backtests_of_long_and_short_series_come_in_one_calls_order():
+    frame = pd.concat([_series("a_short", 60, 1), _series("z_long", 170, 2)], ignore_index=True)
+    got, failed = statistical.backtest(frame, 6, 2, "MS", 12, names=("AutoARIMA", "SeasonalNaive"))
+    assert failed == [] and list(got["unique_id"]) == ["a_short"] * 12 + ["z_long"] * 12
+    for _, part in got.groupby("unique_id"):
+        assert part["cutoff"].is_monotonic_increasing and part["ds"].is_monotonic_increasing and part["AutoARIMA"].notna().all()

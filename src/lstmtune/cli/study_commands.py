@@ -349,7 +349,10 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the process is, so claims are released as on Ctrl-C."""
 
 
-_PENDING: dict = {"error": None}  # the interruption a signal asked for but could not raise yet
+_PENDING: dict = {"error": None, "active": False, "retry": False, "watcher": None}
+"""The interruption a signal asked for but could not raise yet, and what delivers it later."""
+NUDGE_S = 0.1
+"""How often a deferred interruption is tried again (it raises once the process has left the store)."""
 
 
 def _check_term(*_args) -> None:
@@ -381,16 +384,49 @@ def _must_defer(frame) -> bool:
 
 
 def _on_signal(signum, frame) -> None:
-    """Ctrl-C or SIGTERM: raise where the process is unless that is unsafe; then the next
-    ``_check_term`` raises instead."""
+    """Ctrl-C or SIGTERM: raise where the process is unless that is unsafe (``_must_defer``);
+    then it is tried again every :data:`NUDGE_S` until the process has left the store (or the
+    next ``_check_term`` raises it). A second signal while one waits raises at once."""
     import signal
 
     error = _Terminated if signum == signal.SIGTERM else KeyboardInterrupt
-    if _must_defer(frame):
+    retry, _PENDING["retry"] = _PENDING["retry"], False
+    if retry:  # a nudge from _deliver_later, not a new signal
+        if not _PENDING["active"] or _PENDING["error"] is None:
+            return
+        error = _PENDING["error"]
+    if (retry or _PENDING["error"] is None) and _must_defer(frame):
         _PENDING["error"] = error
+        _deliver_later(signum)
         return
     _PENDING["error"] = None
     raise error()
+
+
+def _deliver_later(signum) -> None:
+    """A thread that nudges the main thread's handler every :data:`NUDGE_S` while an
+    interruption waits (``_thread.interrupt_main``: Python's handler runs again, no signal is sent)."""
+    import _thread
+    import threading
+
+    watcher = _PENDING["watcher"]
+    if watcher is not None and watcher.is_alive():
+        return
+
+    def nudge():
+        while True:
+            time.sleep(NUDGE_S)
+            if not _PENDING["active"] or _PENDING["error"] is None:
+                return
+            _PENDING["retry"] = True
+            _thread.interrupt_main(signum)
+
+    _PENDING["watcher"] = threading.Thread(target=nudge, name="lstmtune-deferred-signal", daemon=True)
+    _PENDING["watcher"].start()
+
+
+def _settle() -> None:
+    """A Python call: a nudge already sent runs its handler here (before the handlers are restored)."""
 
 
 def _interruptible(fn, out: Path):
@@ -398,7 +434,7 @@ def _interruptible(fn, out: Path):
     are kept in the store; say so."""
     import signal
 
-    _PENDING["error"] = None
+    _PENDING.update(error=None, retry=False, active=True)
     previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_signal)}
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where Ctrl-C is ignored (nohup, &)
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
@@ -411,6 +447,12 @@ def _interruptible(fn, out: Path):
         err_console.print(f"[yellow]{what}[/]: finished populations are saved in {_u(str(out))}; run the same command again to resume.")
         raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
     finally:
+        _PENDING["active"] = False
+        if _PENDING["watcher"] is not None:
+            _PENDING["watcher"].join()
+            _PENDING["watcher"] = None
+        _settle()
+        _PENDING.update(error=None, retry=False)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

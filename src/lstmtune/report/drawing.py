@@ -21,6 +21,7 @@ bytes in either process (tests/report/test_drawing.py).
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import threading
@@ -29,6 +30,8 @@ from pathlib import Path
 
 MIN_JOBS = 8
 """Fewer figures than this are drawn here: the helper's start would cost more than it saves."""
+TIMEOUT_S = 120.0
+"""A helper that takes longer than this over one figure is stopped; its figures are drawn here."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +46,19 @@ class Job:
     """False keeps the job in this process (its arguments would make the helper import much more)."""
 
     def __call__(self) -> None:
-        self.draw(*self.args, self.path, **self.kwargs)
+        with _defaults():
+            self.draw(*self.args, self.path, **self.kwargs)
+
+
+@contextlib.contextmanager
+def _defaults():
+    """Matplotlib's own defaults while drawing, in this process and the helper alike (a
+    user's style or matplotlibrc would otherwise reach only the figures drawn here)."""
+    import matplotlib
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        yield
 
 
 def _processes() -> int:
@@ -117,13 +132,29 @@ class _Helper:
         import sys
 
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # what this process can import
-        self.proc = subprocess.Popen([sys.executable, "-m", "lstmtune.report.drawing"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        # -P: not the working directory first on its path (a numpy.py there is not numpy)
+        self.proc = subprocess.Popen([sys.executable, "-P", "-m", "lstmtune.report.drawing"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env)
 
     def draw(self, message: bytes) -> bool:
+        """Send one job; True once the helper says it drew it. A helper silent for
+        :data:`TIMEOUT_S` is killed (OSError: this job and the rest are drawn here)."""
         self.proc.stdin.write(message)
         self.proc.stdin.flush()
-        return self.proc.stdout.read(1) == b"1"
+        try:
+            import selectors
+
+            with selectors.DefaultSelector() as sel:
+                sel.register(self.proc.stdout, selectors.EVENT_READ)
+                if not sel.select(TIMEOUT_S):
+                    self.proc.kill()
+                    raise OSError("the drawing helper stopped answering")
+        except (ValueError, NotImplementedError, PermissionError):  # a pipe select cannot watch (Windows): wait
+            pass
+        answer = self.proc.stdout.read(1)
+        if not answer:
+            raise OSError("the drawing helper has gone")
+        return answer == b"1"
 
     def close(self) -> None:
         try:
@@ -146,7 +177,10 @@ def _serve() -> None:
 
     import numpy as np
 
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(1), "wb")  # the answers' own channel: whatever a job prints goes to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
 
     def part() -> bytes | None:
         size = inp.read(8)
@@ -162,7 +196,8 @@ def _serve() -> None:
             draw = importlib.import_module(module)
             for attr in name.split("."):
                 draw = getattr(draw, attr)
-            draw(*_decode(job["args"], arrays), Path(job["path"]), **_decode(job["kwargs"], arrays))
+            with _defaults():
+                draw(*_decode(job["args"], arrays), Path(job["path"]), **_decode(job["kwargs"], arrays))
             answer = b"1"
         except Exception:  # noqa: BLE001 - drawn by the parent instead, where its error shows
             answer = b"0"
@@ -195,17 +230,16 @@ def draw_all(jobs: Sequence[Job]) -> None:
             return
         try:
             while (job := take(front=False)) is not None:
-                message = _message(job)
-                if message is None:  # arguments the helper cannot receive
-                    left_over.append(job)
-                    continue
                 try:
-                    drawn = process.draw(message)
-                except Exception:  # noqa: BLE001 - the helper is gone: this job and the rest are drawn here
+                    message = _message(job)
+                    if message is None:  # arguments the helper cannot receive
+                        left_over.append(job)
+                        continue
+                    if not process.draw(message):
+                        left_over.append(job)
+                except BaseException:  # noqa: BLE001 - the helper is gone or broke: this job and the rest are drawn here
                     left_over.append(job)
                     return
-                if not drawn:
-                    left_over.append(job)
         finally:
             process.close()
 

@@ -80,6 +80,7 @@ class _Figures:
                 pass
         # Drawn at close(), on two cores when there are many; a test period's paths stay here
         # (unpickling them would make the helper import the forecaster).
+        self.jobs = [j for j in self.jobs if j.path != self.plots / name]  # the same file named twice: the last one, as drawn in order
         self.jobs.append(drawing.Job(draw, args, self.plots / name, kwargs, portable=draw is not figures.test_forecasts))
         return name
 

@@ -35,6 +35,10 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'lstmtune.store' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
+
 def open_store(url: str, *, read_only: bool = False) -> Store:
     """Open (creating if new) the store at a SQLAlchemy URL.
 

@@ -62,6 +62,10 @@ def _defaults():
 
 
 def _processes() -> int:
+    import sys
+
+    if getattr(sys, "frozen", False):  # a bundled application: sys.executable is not a Python to run -m with
+        return 1
     try:
         wanted = int(os.environ.get("LSTMTUNE_DRAW_PROCESSES", "2"))
     except ValueError:

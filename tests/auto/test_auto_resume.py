@@ -84,3 +84,35 @@ def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
     assert not partial.exists()  # a finished run leaves no checkpoint
     for name in ("forecasts.csv", "leaderboard.csv", "backtests.csv", "models/index.csv"):
         assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+@pytest.mark.skipif(__import__("sys").platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")
+@pytest.mark.parametrize("sig, code, word", [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted")])
+def test_ctrl_c_or_sigterm_mid_panel_exits_with_one_line_and_keeps_the_checkpoint(tmp_path, monkeypatch, sig, code, word):
+    import os
+    import signal
+    import time
+
+    from typer.testing import CliRunner
+
+    import lstmtune.auto.run as run_mod
+    from lstmtune.cli.app import app
+
+    csv = tmp_path / "p.csv"
+    pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=60, freq="MS"), "y": np.arange(60.0)}).to_csv(csv, index=False)
+
+    def interrupted(frame, horizon, checkpoint=None, **_):
+        checkpoint.mkdir(parents=True, exist_ok=True)
+        (checkpoint / "a-finished").write_text("kept")  # what a finished series leaves
+        os.kill(os.getpid(), getattr(signal, sig))
+        time.sleep(30)
+        raise AssertionError("not interrupted")
+
+    monkeypatch.setattr(run_mod, "auto", interrupted)
+    monkeypatch.setattr(signal, "getsignal", lambda s, real=signal.getsignal: signal.default_int_handler if s == signal.SIGINT else real(s))
+    result = CliRunner().invoke(app, ["auto", str(csv), "--horizon", "6", "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == code, result.output
+    said = " ".join(result.stderr.split())  # one message (Rich folds it at the terminal's width)
+    assert said.startswith(f"{word}: the series finished so far are kept in") and said.endswith("run the same command again to resume."), said
+    assert said.count(":") == 1 and "Traceback" not in result.output + result.stderr
+    assert not (tmp_path / "out").exists() and (tmp_path / ".out.lstmtune-auto-partial" / "a-finished").read_text() == "kept"

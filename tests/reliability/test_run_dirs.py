@@ -179,7 +179,7 @@ def test_a_signal_inside_a_store_transaction_waits_for_the_next_safe_point(tmp_p
     # CI once saw "database is locked" (exit 2) instead of 143: SIGTERM raised inside a
     # write transaction kept its lock, and releasing the claims then timed out on it.
     import typer
-    from lstmtune.cli import study_commands as sc
+    from lstmtune.cli import interrupts as sc
     from lstmtune.store import open_store
 
     here = {"__name__": "lstmtune.store.sql", "os": os, "signal": signal}
@@ -212,7 +212,7 @@ def test_a_signal_inside_a_store_transaction_waits_for_the_next_safe_point(tmp_p
 def test_a_signal_deferred_in_the_store_arrives_soon_after_the_process_leaves_it(tmp_path):
     # no safe point follows (as in the loop that waits for other workers): the handler is tried again
     import typer
-    from lstmtune.cli import study_commands as sc
+    from lstmtune.cli import interrupts as sc
 
     here = {"__name__": "lstmtune.store.sql", "os": os, "signal": signal, "time": time}
     exec("def inside():\n"
@@ -239,7 +239,7 @@ def test_a_signal_deferred_in_the_store_arrives_soon_after_the_process_leaves_it
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")
 def test_a_second_signal_while_one_waits_raises_at_once(tmp_path):
     import typer
-    from lstmtune.cli import study_commands as sc
+    from lstmtune.cli import interrupts as sc
 
     here = {"__name__": "lstmtune.store.sql", "os": os, "signal": signal}
     exec("def inside(order):\n"

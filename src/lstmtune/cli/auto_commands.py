@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from lstmtune.cli.common import DateFormat, _handles_errors, _u, app, console, err_console
+from lstmtune.cli.interrupts import _interruptible
 from lstmtune.errors import LstmtuneError
 
 
@@ -40,7 +41,6 @@ def auto(
     Exit status: 0 every series forecast by its chosen model, 3 some skipped or on a fallback
     (named in leaderboard.csv), 2 nothing could be forecast or bad input."""
     from lstmtune.auto import lstm, output
-    from lstmtune.auto.run import auto as run_auto
     from lstmtune.data import panel
 
     from lstmtune.auto.run import check_levels
@@ -61,22 +61,15 @@ def auto(
         chunks = RayChunks(address)
     else:
         chunks = None
-    if quiet:
-        result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                          time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels, global_lstm=global_lstm, executor=chunks)
-    else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    def forecast_and_save():
+        result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
+                           time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels,
+                           global_lstm=global_lstm, executor=chunks)
+        result.save(out)
+        output.drop_checkpoint(partial)
+        return result
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
-            task = bar.add_task("series", total=frame["unique_id"].nunique())
-
-            def progress(uid, stage, done, total):
-                bar.update(task, completed=done + (stage == "done"), description=f"{_u(uid)}: {_u(stage)}")
-
-            result = run_auto(frame, horizon, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                              time_budget=time_budget, settings=lstm.Settings(seed=seed), progress=progress, checkpoint=partial, levels=levels, global_lstm=global_lstm, executor=chunks)
-    result.save(out)
-    output.drop_checkpoint(partial)
+    result = _interruptible(forecast_and_save, partial, "the series finished so far are kept in {out}")
     if not quiet:
         table = Table(title=f"lstmtune auto: {len(result.verdicts)} series, horizon {horizon}")
         table.add_column("series")
@@ -92,3 +85,20 @@ def auto(
         err_console.print(f"[bold red]error:[/] no series could be forecast; the reasons are in {_u(out / 'leaderboard.csv')}", highlight=False)
     if result.exit_code:
         raise typer.Exit(code=result.exit_code)
+
+
+def _forecast(frame, horizon: int, quiet: bool, **options):
+    """:func:`lstmtune.auto.run.auto` on ``frame``, with a progress bar of series unless ``quiet``."""
+    from lstmtune.auto.run import auto as run_auto
+
+    if quiet:
+        return run_auto(frame, horizon, **options)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("series", total=frame["unique_id"].nunique())
+
+        def progress(uid, stage, done, total):
+            bar.update(task, completed=done + (stage == "done"), description=f"{_u(uid)}: {_u(stage)}")
+
+        return run_auto(frame, horizon, progress=progress, **options)

@@ -1,0 +1,125 @@
+"""Ctrl-C and SIGTERM for long commands: exit 130 or 143 with one line saying what was kept,
+never in the middle of a write to the results store (the signal waits until the process has
+left it, then raises)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from lstmtune.cli.common import _u, err_console
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so claims are released as on Ctrl-C."""
+
+
+_PENDING: dict = {"error": None, "active": False, "retry": False, "watcher": None}
+"""The interruption a signal asked for but could not raise yet, and what delivers it later."""
+NUDGE_S = 0.1
+"""How often a deferred interruption is tried again (it raises once the process has left the store)."""
+
+
+def _check_term(*_args) -> None:
+    """Raise at a safe point (between chunks of training, and at the end) the Ctrl-C or
+    SIGTERM whose handler could not raise where the process was (see ``_must_defer``)."""
+    error, _PENDING["error"] = _PENDING["error"], None
+    if error is not None:
+        raise error()
+
+
+# Code that a raise must not cut in half: a database transaction interrupted between its
+# BEGIN and its bookkeeping can keep the write lock, and the release of claims that follows
+# then waits on that lock until "database is locked".
+_DEFER_IN = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2", "lstmtune.store")
+
+
+def _must_defer(frame) -> bool:
+    """Whether a signal arrived where raising would leave things half done: inside a
+    garbage-collection callback (the raise is printed and dropped) or inside the store."""
+    import gc
+
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "") or ""
+        if frame.f_code in callbacks or any(name == m or name.startswith(m + ".") for m in _DEFER_IN):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_signal(signum, frame) -> None:
+    """Ctrl-C or SIGTERM: raise where the process is unless that is unsafe (``_must_defer``);
+    then it is tried again every :data:`NUDGE_S` until the process has left the store (or the
+    next ``_check_term`` raises it). A second signal while one waits raises at once."""
+    import signal
+
+    error = _Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    retry, _PENDING["retry"] = _PENDING["retry"], False
+    if retry:  # a nudge from _deliver_later, not a new signal
+        if not _PENDING["active"] or _PENDING["error"] is None:
+            return
+        error = _PENDING["error"]
+    if (retry or _PENDING["error"] is None) and _must_defer(frame):
+        _PENDING["error"] = error
+        _deliver_later(signum)
+        return
+    _PENDING["error"] = None
+    raise error()
+
+
+def _deliver_later(signum) -> None:
+    """A thread that nudges the main thread's handler every :data:`NUDGE_S` while an
+    interruption waits (``_thread.interrupt_main``: Python's handler runs again, no signal is sent)."""
+    import _thread
+    import threading
+
+    watcher = _PENDING["watcher"]
+    if watcher is not None and watcher.is_alive():
+        return
+
+    def nudge():
+        while True:
+            time.sleep(NUDGE_S)
+            if not _PENDING["active"] or _PENDING["error"] is None:
+                return
+            _PENDING["retry"] = True
+            _thread.interrupt_main(signum)
+
+    _PENDING["watcher"] = threading.Thread(target=nudge, name="lstmtune-deferred-signal", daemon=True)
+    _PENDING["watcher"].start()
+
+
+def _settle() -> None:
+    """A Python call: a nudge already sent runs its handler here (before the handlers are restored)."""
+
+
+def _interruptible(fn, out: Path, kept: str = "finished populations are saved in {out}"):
+    """Run ``fn``; on Ctrl-C (exit 130) or SIGTERM (exit 143) say what was kept (``kept``,
+    ``{out}`` filled in) and that the same command resumes. For a study: claims are
+    released, finished populations are kept in the store."""
+    import signal
+
+    _PENDING.update(error=None, retry=False, active=True)
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_signal)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where Ctrl-C is ignored (nohup, &)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
+    try:
+        result = fn()
+        _check_term()  # a signal deferred late: still report it
+        return result
+    except KeyboardInterrupt as err:
+        what = "terminated" if isinstance(err, _Terminated) else "interrupted"
+        err_console.print(f"[yellow]{what}[/]: {kept.format(out=_u(str(out)))}; run the same command again to resume.")
+        raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
+    finally:
+        _PENDING["active"] = False
+        if _PENDING["watcher"] is not None:
+            _PENDING["watcher"].join()
+            _PENDING["watcher"] = None
+        _settle()
+        _PENDING.update(error=None, retry=False)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -116,3 +116,26 @@ def test_ctrl_c_or_sigterm_mid_panel_exits_with_one_line_and_keeps_the_checkpoin
     assert said.startswith(f"{word}: the series finished so far are kept in") and said.endswith("run the same command again to resume."), said
     assert said.count(":") == 1 and "Traceback" not in result.output + result.stderr
     assert not (tmp_path / "out").exists() and (tmp_path / ".out.lstmtune-auto-partial" / "a-finished").read_text() == "kept"
+
+
+@pytest.mark.skipif(__import__("sys").platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")
+def test_an_interruption_before_any_series_finished_says_so(tmp_path, monkeypatch):
+    import os
+    import signal
+    import time
+
+    from typer.testing import CliRunner
+
+    import lstmtune.auto.run as run_mod
+    from lstmtune.cli.app import app
+
+    csv = tmp_path / "p.csv"
+    pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=60, freq="MS"), "y": np.arange(60.0)}).to_csv(csv, index=False)
+
+    def interrupted(frame, horizon, **_):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+
+    monkeypatch.setattr(run_mod, "auto", interrupted)
+    result = CliRunner().invoke(app, ["auto", str(csv), "--horizon", "6", "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 143 and " ".join(result.stderr.split()) == "terminated: no series had finished; nothing was written."

@@ -69,7 +69,12 @@ def auto(
         output.drop_checkpoint(partial)
         return result
 
-    result = _interruptible(forecast_and_save, partial, "the series finished so far are kept in {out}")
+    def kept() -> str:
+        if partial.is_dir() and any(partial.iterdir()):
+            return "the series finished so far are kept in {out}; run the same command again to resume."
+        return "no series had finished; nothing was written."
+
+    result = _interruptible(forecast_and_save, partial, kept)
     if not quiet:
         table = Table(title=f"lstmtune auto: {len(result.verdicts)} series, horizon {horizon}")
         table.add_column("series")

@@ -96,9 +96,9 @@ def _settle() -> None:
     """A Python call: a nudge already sent runs its handler here (before the handlers are restored)."""
 
 
-def _interruptible(fn, out: Path, kept: str = "finished populations are saved in {out}"):
-    """Run ``fn``; on Ctrl-C (exit 130) or SIGTERM (exit 143) say what was kept (``kept``,
-    ``{out}`` filled in) and that the same command resumes. For a study: claims are
+def _interruptible(fn, out: Path, kept="finished populations are saved in {out}; run the same command again to resume."):
+    """Run ``fn``; on Ctrl-C (exit 130) or SIGTERM (exit 143) say what was kept (``kept``, or
+    what ``kept()`` returns then, ``{out}`` filled in). For a study: claims are
     released, finished populations are kept in the store."""
     import signal
 
@@ -112,7 +112,8 @@ def _interruptible(fn, out: Path, kept: str = "finished populations are saved in
         return result
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, _Terminated) else "interrupted"
-        err_console.print(f"[yellow]{what}[/]: {kept.format(out=_u(str(out)))}; run the same command again to resume.")
+        said = kept() if callable(kept) else kept
+        err_console.print(f"[yellow]{what}[/]: {said.format(out=_u(str(out)))}")
         raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
     finally:
         _PENDING["active"] = False

@@ -200,8 +200,7 @@ def _serve() -> None:
             draw = importlib.import_module(module)
             for attr in name.split("."):
                 draw = getattr(draw, attr)
-            with _defaults():
-                draw(*_decode(job["args"], arrays), Path(job["path"]), **_decode(job["kwargs"], arrays))
+            Job(draw, _decode(job["args"], arrays), Path(job["path"]), _decode(job["kwargs"], arrays))()
             answer = b"1"
         except Exception:  # noqa: BLE001 - drawn by the parent instead, where its error shows
             answer = b"0"

@@ -1,6 +1,8 @@
 """lstmtune auto: candidates scored on the same multi-step backtests, the choice, the outputs,
 and bad input (one bad series never stops the others)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -217,11 +219,26 @@ def test_a_series_whose_spread_grows_gets_log_candidates_back_in_its_units():
     assert lstm.wants_log(y, 12) and not lstm.wants_log(np.linspace(-1, 1, 72), 12)
     r = auto(data, 6, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=3))
     logs = [c for c in r.leaderboard["candidate"] if c.startswith("LSTM(log")]
-    assert len(logs) == 2
+    assert len(logs) == 3  # differencing at 1 and at 12, and the calendar's network
     bt = r.backtests
     for c in logs:  # in the series' units: positive, near the data, bands around the point
         assert (bt[c] > 0).all() and (bt[f"{c}-lo-95"] <= bt[c]).all() and (bt[c] <= bt[f"{c}-hi-95"]).all()
         assert np.median(np.abs(bt[c] / bt["y"] - 1)) < 0.5
+
+
+def test_recursive_networks_read_the_calendar_where_the_dates_name_the_season():
+    assert [lstm.calendar_kind(f, m) for f, m in [("MS", 12), ("ME", 12), ("QS-OCT", 4), ("D", 7), ("YS", 1), ("W-SUN", 52), ("h", 24), (None, 12), ("MS", 4)]] == [
+        "month", "month", "quarter", "dayofweek", None, None, None, None, None]
+    t = np.arange(60)
+    y = 100 + t + 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(1).normal(0, 1, 60)
+    settings = lstm.Settings(epochs=20, seeds=2)
+    names = {n: c for n, c, _, _ in lstm.space(y, 12, settings, "MS")}
+    cal = [n for n in names if n.endswith(",month)")]
+    assert len(cal) == 1 and cal[0].startswith("LSTM(d=1,lags=") and names[cal[0]].calendar == ("month",)
+    lags = int(cal[0].split("lags=")[1].split(",")[0])
+    assert names[cal[0]].lags == lags < 12  # the autoregression's lags only: the month carries the season
+    assert not [n for n in lstm.space(y, 12, dataclasses.replace(settings, calendar=False), "MS") if "month" in n]
+    assert not [c for c in lstm.space(y, 1, settings, "YS") if "," in c[0].split("lags=")[1]]
 
 
 @pytest.mark.parametrize("kind", [None, "log", "stl", "log+stl"])

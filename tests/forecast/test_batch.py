@@ -43,6 +43,23 @@ def test_fit_many_equals_fitting_each_job_alone():
     assert isinstance(models[5], LstmtuneError) and "needs at least" in str(models[5])
 
 
+def test_a_calendared_job_reads_the_month_and_equals_fitting_it_alone(tmp_path):
+    a, b = _series(60, 0), _series(84, 1)
+    cal = batch.Calendared(_config(2), ("month",))
+    assert cal.lags == 2 and cal.interval == 1 and cal.epochs == 25  # its settings read through
+    assert batch.unwrapped(cal) == (cal.config, ("month",)) and batch.unwrapped(cal.config) == (cal.config, ())
+    jobs = [batch.Job(a, cal, (1, 2)), batch.Job(b, cal, (3,)), batch.Job(a, _config(2), (1, 2))]
+    models = batch.fit_many(jobs)
+    assert models[0].framing.calendar == ("month",) and models[2].framing.calendar == ()
+    for job, model in zip(jobs[:2], models[:2]):
+        alone = forecaster.fit(job.history, cal.config, seeds=list(job.seeds), calibrate=False, calendar=("month",))
+        pd.testing.assert_frame_equal(model.forecast(6, calibrated=False), alone.forecast(6, calibrated=False), check_exact=True)
+    # the month is an input: the same weights seen from another calendar month forecast otherwise
+    assert not np.array_equal(models[0].forecast(6, calibrated=False)["mean"], models[2].forecast(6, calibrated=False)["mean"])
+    again = forecaster.load(models[0].save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(again.forecast(6, calibrated=False), models[0].forecast(6, calibrated=False), check_exact=True)
+
+
 def test_a_stateful_configuration_is_refused_with_a_reason():
     from lstmtune.study import spec
 

@@ -45,6 +45,7 @@ class Settings:
     seeds: int = 5
     seed: int = 0
     levels: tuple[int, ...] = (80, 95)  # interval levels, percent
+    calendar: bool = True  # also recursive networks reading the date of each step (month, quarter or weekday)
 
     @property
     def fractions(self) -> tuple[float, ...]:
@@ -67,11 +68,31 @@ def wants_log(y: np.ndarray, season: int) -> bool:
         return False
 
 
-def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, object, str | None, str]]:
+CALENDAR = {("M", 12): "month", ("MS", 12): "month", ("ME", 12): "month", ("Q", 4): "quarter", ("QS", 4): "quarter", ("QE", 4): "quarter", ("D", 7): "dayofweek"}
+"""The calendar input that names the season, by frequency alias (without its anchor) and season length."""
+
+
+def calendar_kind(freq: str | None, season: int) -> str | None:
+    """``month``, ``quarter`` or ``dayofweek`` where the dates name the season (monthly data with
+    season 12, quarterly with 4, daily with 7), else None."""
+    if not freq:
+        return None
+    base = str(freq).split("-")[0].lstrip("0123456789")
+    return CALENDAR.get((base, int(season)))
+
+
+def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = None) -> list[tuple[str, object, str | None, str]]:
     """``(name, config, transform, family)`` of each LSTM and hybrid candidate for a series ``y``
-    of season length ``season``: ``config`` a recursive network's Config or a direct one's
-    :class:`~lstmtune.forecast.direct.Spec` (the same differencing, lags and training);
-    ``transform`` is None, ``"log"``, ``"stl"`` or ``"log+stl"``."""
+    of season length ``season`` and frequency ``freq``: ``config`` a recursive network's Config
+    (a :class:`~lstmtune.forecast.batch.Calendared` one where it reads the calendar) or a
+    direct one's :class:`~lstmtune.forecast.direct.Spec` (the same differencing, lags and
+    training); ``transform`` is None, ``"log"``, ``"stl"`` or ``"log+stl"``.
+
+    Where the dates name the season (:func:`calendar_kind`), recursive networks also read the
+    date each step forecasts (its month, quarter or weekday as a sin/cos pair, as DeepAR's
+    time features do) over the lag-1 differences, with only the lags the autoregression
+    picks: the season comes from the date, so a short series keeps enough windows to train on."""
+    from lstmtune.forecast.batch import Calendared
     from lstmtune.selection.baselines import ar_order
     from lstmtune.study import spec as spec_mod
 
@@ -102,6 +123,17 @@ def space(y: np.ndarray, season: int, settings: Settings) -> list[tuple[str, obj
         else:
             name, family = f"LSTM({'log,' if transform == 'log' else ''}d={interval},lags={lags})", "lstm"
         out.append((name, config, transform, family))
+    kind = calendar_kind(freq, m) if settings.calendar else None
+    if kind is not None:
+        for transform in (None, "log") if log else (None,):
+            raw = {
+                "name": "auto",
+                "seed": settings.seed,
+                "model": {"units": settings.units, "epochs": settings.epochs, "batch_size": settings.batch_size, "stateful": False, "shuffle": True},
+                "transforms": {"interval": 1, "lags": max(p, 1)},
+            }
+            config = Calendared(spec_mod.expand(spec_mod.from_dict(raw, "auto"))[0].config, (kind,))
+            out.append((f"LSTM({'log,' if transform == 'log' else ''}d=1,lags={max(p, 1)},{kind})", config, transform, "lstm"))
     return out
 
 
@@ -115,9 +147,12 @@ def _seeds(settings: Settings, name: str) -> list[int]:
 def _fit(history: pd.Series, horizon: int, name: str, config, settings: Settings):
     from lstmtune.forecast import forecaster
 
+    from lstmtune.forecast.batch import unwrapped
+
     if isinstance(config, direct.Spec):
         return direct.fit(history, dataclasses.replace(config, horizon=horizon), seeds=_seeds(settings, name), info={"source": "lstmtune auto", "label": name})
-    return forecaster.fit(history, config, seeds=_seeds(settings, name), horizon=horizon, calibrate=False, info={"source": "lstmtune auto", "label": name})
+    config, calendar = unwrapped(config)
+    return forecaster.fit(history, config, seeds=_seeds(settings, name), horizon=horizon, calibrate=False, info={"source": "lstmtune auto", "label": name}, calendar=calendar)
 
 
 def _transformed_past(frame: pd.DataFrame, cutoff, transform: str | None, m: int) -> tuple[Transform, pd.Series, pd.DataFrame]:
@@ -251,4 +286,4 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
     return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name, settings.levels)}), model
 
 
-__all__ = ["LOG_LAMBDA", "Settings", "Transform", "backtest", "backtest_jobs", "forecast", "forecast_job", "pooled_calibration", "space", "wants_log"]
+__all__ = ["CALENDAR", "LOG_LAMBDA", "calendar_kind", "Settings", "Transform", "backtest", "backtest_jobs", "forecast", "forecast_job", "pooled_calibration", "space", "wants_log"]

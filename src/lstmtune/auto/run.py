@@ -200,7 +200,7 @@ def _plan(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: S
     y = frame.loc[frame["ds"] <= cutoffs[0], "y"].to_numpy(dtype=np.float64)
     stats = statistical.models_for(y, verdict.freq, verdict.season) if ("stats" in families or "combo" in families) else ()
     wanted = [f for f in NEURAL if f in families]
-    neural = [c for c in lstm.space(y, verdict.season, settings) if c[3] in wanted] if wanted else []
+    neural = [c for c in lstm.space(y, verdict.season, settings, verdict.freq) if c[3] in wanted] if wanted else []
     return _Plan(cutoffs, stats, neural)
 
 

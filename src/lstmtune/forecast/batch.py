@@ -35,6 +35,26 @@ class Job:
     series_name: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class Calendared:
+    """A recursive network's Config that also reads calendar inputs: the date each step
+    forecasts, as sin/cos pairs (``month``, ``quarter`` or ``dayofweek``; see
+    :func:`lstmtune.data.problem.extra_inputs`). Its other settings read through to ``config``."""
+
+    config: object
+    calendar: tuple[str, ...]
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("config", "calendar"):  # copying and unpickling look these up before the fields exist
+            raise AttributeError(name)
+        return getattr(self.config, name)
+
+
+def unwrapped(config) -> tuple[object, tuple[str, ...]]:
+    """``(the Config or Spec, its calendar inputs)`` of a job's or candidate's ``config``."""
+    return (config.config, tuple(config.calendar)) if isinstance(config, Calendared) else (config, ())
+
+
 MAX_REPLICAS = 4096
 """Replicas per stacked population at most (memory: each carries its own padded series)."""
 
@@ -63,9 +83,9 @@ def _prepared(job: Job):
 
         epochs = spec.epochs
     else:
-        config = job.config
+        config, calendar = unwrapped(job.config)
         s = forecaster.as_series(job.history)
-        framing, problem = forecaster.problem_for(s, config)
+        framing, problem = forecaster.problem_for(s, config, calendar=calendar)
         arch = forecaster.architecture(config)
         if arch.stateful:
             raise LstmtuneError("stacked fitting is for stateless networks")
@@ -122,4 +142,4 @@ def fit_many(jobs: Sequence) -> list:
     return out
 
 
-__all__ = ["Job", "MAX_REPLICAS", "fit_many"]
+__all__ = ["Calendared", "Job", "MAX_REPLICAS", "fit_many", "unwrapped"]

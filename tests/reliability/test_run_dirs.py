@@ -258,6 +258,33 @@ def test_a_second_signal_while_one_waits_raises_at_once(tmp_path):
     assert sc._PENDING["error"] is None and not sc._PENDING["active"]
 
 
+_POOL_INSIDE_A_COMMAND = """
+import multiprocessing, sys
+from pathlib import Path
+from lstmtune.cli import interrupts
+
+def work():
+    # statsforecast's n_jobs: a forked pool, closed by terminate(), which sends SIGTERM to its workers
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.map(abs, range(-50, 0), chunksize=1) == list(range(50, 0, -1))
+    return "done"
+
+for _ in range(10):  # the workers are caught at terminate() about one time in three
+    print(interrupts._interruptible(work, Path(sys.argv[1])), flush=True)
+"""
+
+
+def test_pool_workers_forked_inside_a_command_die_quietly_when_the_pool_closes(tmp_path):
+    # A forked worker inherited the command's SIGTERM handler: on the pool's terminate() it
+    # raised (a traceback per worker on stderr) or deferred (the command hung in join, for ever).
+    script = tmp_path / "pool.py"
+    script.write_text(_POOL_INSIDE_A_COMMAND)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["done"] * 10
+    assert "Terminated" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def test_status_shows_a_dead_workers_claims_as_abandoned(tmp_path):
     from lstmtune.study import planner
     from lstmtune.study import spec

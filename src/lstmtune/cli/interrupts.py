@@ -4,6 +4,7 @@ left it, then raises)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -94,6 +95,24 @@ def _deliver_later(signum) -> None:
 
 def _settle() -> None:
     """A Python call: a nudge already sent runs its handler here (before the handlers are restored)."""
+
+
+def _default_handlers_in_child() -> None:
+    """A process forked while a command runs (statsforecast's ``n_jobs`` pool, say) gets the
+    default handlers back and nothing pending: its parent ends it with SIGTERM (a pool's
+    ``terminate()``), which must end it at once. With the command's handler inherited, a worker
+    printed a traceback, or deferred the signal and never exited while the command waited on it."""
+    import signal
+
+    _PENDING.update(error=None, retry=False, active=False, watcher=None)
+    if signal.getsignal(signal.SIGTERM) is _on_signal:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGINT) is _on_signal:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_default_handlers_in_child)
 
 
 def _interruptible(fn, out: Path, kept="finished populations are saved in {out}; run the same command again to resume."):

@@ -151,12 +151,21 @@ def warm(net: Network, series, framing: Framing, scaler: transforms.MinMaxScaler
     _, raw, _ = frame_inputs(series, framing)
     x = scale_inputs(raw[offset:], scaler)
     rows, B = len(x), net.batch_size
-    pad = -(-rows // B) * B - rows
+    K = -(-rows // B)
+    pad = warm_minibatches(K) * B - rows
     x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], np.float32)])
     warm_fn, _ = _kernels_for(net)
     yhat, states = warm_fn(net.params, x.reshape((-1, B) + x.shape[1:]))
     yhat = np.asarray(yhat).reshape(net.replicas, -1)[:, :rows]
-    return Warmed(offset, rows, yhat, jax.tree_util.tree_map(np.asarray, states))
+    return Warmed(offset, rows, yhat, jax.tree_util.tree_map(lambda a: np.asarray(a)[:, :K], states))
+
+
+def warm_minibatches(k: int) -> int:
+    """Minibatches the warm-up runs for ``k`` of history: the next power of two. The kernel is
+    compiled once per shape, so histories of every length share a few programs instead of one
+    each (``lstmtune auto`` warms hundreds of ensembles on histories of as many lengths); the
+    minibatches after the ``k``-th come later in the scan and change nothing before them (tested bitwise)."""
+    return 1 << max(int(k) - 1, 0).bit_length()
 
 
 def stream_states(warmed: Warmed, rows: int, batch_size: int) -> tuple:

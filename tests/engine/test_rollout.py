@@ -22,7 +22,7 @@ def test_padding_the_warm_up_changes_no_bit(stateful):
     net = rollout.Network("lstm", "sigmoid", (3,), 4, stateful, params)
     warm_fn, _ = rollout._kernels_for(net)
     rng = np.random.default_rng(0)
-    for k in (1, 3, 5, 6, 9):
+    for k in (3, 6):  # padded to 4 and 8 minibatches
         x = rng.normal(size=(k, 4, 1, 2)).astype(np.float32)
         exact_y, exact_states = warm_fn(params, x)  # the unpadded program
         padded = np.concatenate([x, np.zeros((rollout.warm_minibatches(k) - k, 4, 1, 2), np.float32)])

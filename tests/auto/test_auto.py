@@ -218,7 +218,7 @@ def test_a_series_whose_spread_grows_gets_log_candidates_back_in_its_units():
     data = pd.DataFrame({"unique_id": "grow", "ds": pd.date_range("2000-01-01", periods=72, freq="MS"), "y": y})
     assert lstm.wants_log(y, 12) and not lstm.wants_log(np.linspace(-1, 1, 72), 12)
     r = auto(data, 6, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=3))
-    logs = [c for c in r.leaderboard["candidate"] if c.startswith("LSTM(log")]
+    logs = [c for c in r.leaderboard["candidate"] if c.startswith("LSTM(boxcox")]
     assert len(logs) == 3  # differencing at 1 and at 12, and the calendar's network
     bt = r.backtests
     for c in logs:  # in the series' units: positive, near the data, bands around the point
@@ -241,7 +241,26 @@ def test_recursive_networks_read_the_calendar_where_the_dates_name_the_season():
     assert not [c for c in lstm.space(y, 1, settings, "YS") if "," in c[0].split("lags=")[1]]
 
 
-@pytest.mark.parametrize("kind", [None, "log", "stl", "log+stl"])
+def test_box_cox_is_scipys_with_guerreros_lambda_and_bends_back_to_the_median():
+    from coreforecast.scalers import boxcox_lambda
+    from scipy.special import boxcox, inv_boxcox
+
+    t = np.arange(96)
+    y = (100 + 2 * t) * (1 + 0.25 * np.sin(2 * np.pi * t / 12)) * np.exp(np.random.default_rng(3).normal(0, 0.03, 96))
+    tr = lstm.Transform.fit("boxcox", y[:84], 12)
+    assert tr.lam == pytest.approx(np.clip(boxcox_lambda(y[:84], method="guerrero", season_length=12), 0, 1), abs=0)
+    np.testing.assert_array_equal(tr.forward(y[:84]), boxcox(y[:84], tr.lam))
+    np.testing.assert_array_equal(tr.forward_future(y[84:]), boxcox(y[84:], tr.lam))
+    z = boxcox(y[84:], tr.lam)
+    table = pd.DataFrame({"mean": z + 1.0, "median": z, "lower_80": z - 0.5, "upper_80": z + 0.5, "lower_95": -1e9 + 0 * z, "upper_95": z + 1})
+    back = tr.back(table)
+    np.testing.assert_allclose(back["mean"].to_numpy(), y[84:], rtol=1e-12)  # the median, moved back: not the mean
+    np.testing.assert_allclose(back["upper_80"].to_numpy(), inv_boxcox(z + 0.5, tr.lam), rtol=1e-12)
+    assert (back["lower_95"] >= 0).all() and np.isfinite(back["lower_95"]).all()  # below every value's image: 0
+    assert lstm.Transform.from_dict(tr.to_dict()).lam == tr.lam and "boxcox_lambda" not in lstm.Transform.fit("log", y, 12).to_dict()
+
+
+@pytest.mark.parametrize("kind", [None, "log", "boxcox", "stl", "log+stl"])
 def test_a_candidates_transform_is_undone_exactly_on_the_future(kind):
     t = np.arange(84)
     y = (100 + t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) + np.random.default_rng(2).normal(0, 1, 84)
@@ -294,14 +313,18 @@ def test_log_lstms_and_combinations_round_trip_through_their_directories(tmp_pat
     frame = _growing()
     y = frame["y"].to_numpy()
     settings = lstm.Settings(epochs=20, seeds=3)
-    name, config, transform, _ = next(c for c in lstm.space(y, 12, settings) if c[2] == "log")
-    table, model = lstm.forecast(frame, 6, name, config, settings, None, transform, 12)
-    assert isinstance(model, composite.Transformed)
     cols = ["mean", "lower_80", "upper_80", "lower_95", "upper_95"]
-    direct = model.forecast(6)
-    np.testing.assert_allclose(direct["mean"].to_numpy(), table[name].to_numpy(), rtol=1e-12)  # what auto writes
-    model.save(tmp_path / "log")
-    np.testing.assert_allclose(composite.load(tmp_path / "log").forecast(6)[cols].to_numpy(), direct[cols].to_numpy(), rtol=1e-6)
+    for bent in ("log", "boxcox"):  # the logarithm, and Box-Cox (the default) with its lambda saved
+        space = lstm.space(y, 12, dataclasses.replace(settings, boxcox=bent == "boxcox"))
+        name, config, transform, _ = next(c for c in space if c[2] == bent)
+        table, model = lstm.forecast(frame, 6, name, config, settings, None, transform, 12)
+        assert isinstance(model, composite.Transformed) and (model.transform.lam is not None) == (bent == "boxcox")
+        direct = model.forecast(6)
+        np.testing.assert_allclose(direct["mean"].to_numpy(), table[name].to_numpy(), rtol=1e-12)  # what auto writes
+        model.save(tmp_path / bent)
+        again = composite.load(tmp_path / bent)
+        assert again.transform.lam == model.transform.lam
+        np.testing.assert_allclose(again.forecast(6)[cols].to_numpy(), direct[cols].to_numpy(), rtol=1e-6)
     stat = StatModel("StatsMedian", 12, "MS", "grow", frame["ds"].to_numpy(dtype="datetime64[ns]"), y)
     combo = composite.Combination((model, stat), "mean", "grow")
     combo.save(tmp_path / "combo")

@@ -46,6 +46,7 @@ class Settings:
     seed: int = 0
     levels: tuple[int, ...] = (80, 95)  # interval levels, percent
     calendar: bool = True  # also recursive networks reading the date of each step (month, quarter or weekday)
+    boxcox: bool = True  # Box-Cox with Guerrero's lambda instead of the logarithm, where the spread grows with the level
 
     @property
     def fractions(self) -> tuple[float, ...]:
@@ -104,12 +105,13 @@ def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = Non
         p = 1
     lags = max(m, p, 1)
     log = wants_log(y, m)
-    plain = [(tr, i) for tr in ((None, "log") if log else (None,)) for i in ((1, m) if m > 1 else (1,))]
+    bent = "boxcox" if settings.boxcox else "log"
+    plain = [(tr, i) for tr in ((None, bent) if log else (None,)) for i in ((1, m) if m > 1 else (1,))]
     hybrid = [("log+stl" if log else "stl", 1)] if m > 1 and len(y) >= 3 * m else []
     out = []
     for transform, interval in plain:
         spec = direct.Spec(interval=interval, lags=lags, units=settings.units, epochs=settings.epochs, batch_size=settings.batch_size)
-        out.append((f"DirectLSTM({'log,' if transform == 'log' else ''}d={interval},lags={lags})", spec, transform, "lstm"))
+        out.append((f"DirectLSTM({transform + ',' if transform else ''}d={interval},lags={lags})", spec, transform, "lstm"))
     for transform, interval in plain + hybrid:
         raw = {
             "name": "auto",
@@ -121,11 +123,11 @@ def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = Non
         if transform in ("stl", "log+stl"):
             name, family = f"Hybrid({'log,' if transform == 'log+stl' else ''}STL+LSTM,lags={lags})", "hybrid"
         else:
-            name, family = f"LSTM({'log,' if transform == 'log' else ''}d={interval},lags={lags})", "lstm"
+            name, family = f"LSTM({transform + ',' if transform else ''}d={interval},lags={lags})", "lstm"
         out.append((name, config, transform, family))
     kind = calendar_kind(freq, m) if settings.calendar else None
     if kind is not None:
-        for transform in (None, "log") if log else (None,):
+        for transform in (None, bent) if log else (None,):
             raw = {
                 "name": "auto",
                 "seed": settings.seed,
@@ -133,7 +135,7 @@ def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = Non
                 "transforms": {"interval": 1, "lags": max(p, 1)},
             }
             config = Calendared(spec_mod.expand(spec_mod.from_dict(raw, "auto"))[0].config, (kind,))
-            out.append((f"LSTM({'log,' if transform == 'log' else ''}d=1,lags={max(p, 1)},{kind})", config, transform, "lstm"))
+            out.append((f"LSTM({transform + ',' if transform else ''}d=1,lags={max(p, 1)},{kind})", config, transform, "lstm"))
     return out
 
 

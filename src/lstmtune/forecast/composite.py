@@ -38,18 +38,46 @@ class Transform:
     log: bool
     season: np.ndarray | None
     m: int
+    lam: float | None = None  # Box-Cox's lambda (SciPy's boxcox), instead of the logarithm
 
     @classmethod
     def fit(cls, kind: str | None, y: np.ndarray, m: int) -> "Transform":
-        """``kind``: None, ``"log"``, ``"stl"`` or ``"log+stl"``."""
+        """``kind``: None, ``"log"``, ``"boxcox"`` (lambda by Guerrero's method on ``y``, in [0, 1]),
+        ``"stl"`` or ``"log+stl"``."""
         log = kind in ("log", "log+stl")
         season = None
+        lam = None
+        if kind == "boxcox":
+            from coreforecast.scalers import boxcox_lambda
+
+            lam = float(np.clip(boxcox_lambda(np.asarray(y, dtype=np.float64), method="guerrero", season_length=max(int(m), 2)), 0.0, 1.0))
         if kind in ("stl", "log+stl"):
             from statsmodels.tsa.seasonal import STL
 
             x = np.log(y) if log else np.asarray(y, dtype=np.float64)
             season = np.asarray(STL(x, period=m, robust=True).fit().seasonal, dtype=np.float64)
-        return cls(log, season, int(m))
+        return cls(log, season, int(m), lam)
+
+    def _to(self, y) -> np.ndarray:
+        if self.lam is not None:
+            from scipy.special import boxcox
+
+            return boxcox(np.asarray(y, dtype=np.float64), self.lam)
+        return np.log(y) if self.log else np.asarray(y, dtype=np.float64)
+
+    def _from(self, v: np.ndarray) -> np.ndarray:
+        if self.lam is not None:
+            from scipy.special import inv_boxcox
+
+            if self.lam > 0:  # below -1/lambda no value maps there: the bound is 0
+                v = np.maximum(v, -1.0 / self.lam)
+            return inv_boxcox(v, self.lam)
+        return np.exp(v) if self.log else v
+
+    @property
+    def monotone(self) -> bool:
+        """Whether the back-transform bends (the point forecast is then the median)."""
+        return self.log or self.lam is not None
 
     def future_season(self, h: int) -> np.ndarray:
         if self.season is None:
@@ -59,32 +87,36 @@ class Transform:
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """The fitted observations, transformed."""
-        x = np.log(y) if self.log else np.asarray(y, dtype=np.float64)
+        x = self._to(y)
         return x - self.season if self.season is not None else x
 
     def forward_future(self, y: np.ndarray) -> np.ndarray:
         """Observations after the fitted ones (a backtest's outcomes), transformed alike."""
-        x = np.log(y) if self.log else np.asarray(y, dtype=np.float64)
+        x = self._to(y)
         return x - self.future_season(len(x))
 
     def back(self, table: pd.DataFrame) -> pd.DataFrame:
         """A forecast table in the series' units."""
-        if not self.log and self.season is None:
+        if not self.monotone and self.season is None:
             return table
         out = table.copy()
         s = self.future_season(len(table))
         for c in value_columns(table):
-            v = table["median" if (c == "mean" and self.log) else c].to_numpy(dtype=np.float64) + s
-            out[c] = np.exp(v) if self.log else v
+            v = table["median" if (c == "mean" and self.monotone) else c].to_numpy(dtype=np.float64) + s
+            out[c] = self._from(v)
         return out
 
     def to_dict(self) -> dict:
-        return {"log": self.log, "m": self.m, "season_last_cycle": None if self.season is None else [float(v) for v in self.season[-self.m:]]}
+        d = {"log": self.log, "m": self.m, "season_last_cycle": None if self.season is None else [float(v) for v in self.season[-self.m:]]}
+        if self.lam is not None:
+            d["boxcox_lambda"] = self.lam
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Transform":
         cycle = d.get("season_last_cycle")
-        return cls(bool(d["log"]), None if cycle is None else np.asarray(cycle, dtype=np.float64), int(d["m"]))
+        lam = d.get("boxcox_lambda")
+        return cls(bool(d["log"]), None if cycle is None else np.asarray(cycle, dtype=np.float64), int(d["m"]), None if lam is None else float(lam))
 
 
 def _loaders() -> dict:
@@ -122,7 +154,7 @@ class Transformed:
 
     def describe(self) -> list[str]:
         t = self.transform
-        what = " and ".join(x for x in ("logarithm" if t.log else "", f"STL seasonal component (period {t.m}) removed" if t.season is not None else "") if x)
+        what = " and ".join(x for x in ("logarithm" if t.log else "", f"Box-Cox (lambda {t.lam:.3f})" if t.lam is not None else "", f"STL seasonal component (period {t.m}) removed" if t.season is not None else "") if x)
         return [f"a forecaster trained on the series transformed ({what}), forecasts moved back", *[f"  {line}" for line in self.inner.describe()],
                 *[f"{k}: {v}" for k, v in self.info.items()]]
 

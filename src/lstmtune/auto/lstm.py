@@ -12,8 +12,8 @@ the errors of the other windows only; the final forecast's uses every window's. 
 ``m``: differencing at lag 1 or ``m``, and lags reaching at least ``m`` and at least the
 order an autoregression picks on the differenced series (a cycle of ten years needs about
 ten lags, not one); and, for a positive series whose spread grows with its level (Guerrero's
-Box-Cox lambda below 0.5), each again on the logarithm of the series, its forecasts and bands
-transformed back (the point forecast is then the ensemble's median: the back-transform of a
+Box-Cox lambda below 0.5), each again on its Box-Cox transform with that lambda (the
+logarithm with ``Settings(boxcox=False)``), its forecasts and bands transformed back (the point forecast is then the ensemble's median: the back-transform of a
 mean is not a mean).
 
 Hybrids (family ``hybrid``, after ES-RNN): where the series has a season, an LSTM ensemble

@@ -61,10 +61,10 @@ def wants_log(y: np.ndarray, season: int) -> bool:
     """Whether the spread grows with the level enough to try the logarithm (positive series only)."""
     if len(y) < 2 * max(season, 2) or not np.all(y > 0):
         return False
-    from coreforecast.scalers import boxcox_lambda
+    from lstmtune.forecast.composite import guerrero_lambda
 
     try:
-        return bool(boxcox_lambda(np.asarray(y, dtype=np.float64), method="guerrero", season_length=max(int(season), 2)) < LOG_LAMBDA)
+        return bool(guerrero_lambda(y, season) < LOG_LAMBDA)
     except (ValueError, ZeroDivisionError):
         return False
 
@@ -109,33 +109,32 @@ def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = Non
     plain = [(tr, i) for tr in ((None, bent) if log else (None,)) for i in ((1, m) if m > 1 else (1,))]
     hybrid = [("log+stl" if log else "stl", 1)] if m > 1 and len(y) >= 3 * m else []
     out = []
-    for transform, interval in plain:
-        spec = direct.Spec(interval=interval, lags=lags, units=settings.units, epochs=settings.epochs, batch_size=settings.batch_size)
-        out.append((f"DirectLSTM({transform + ',' if transform else ''}d={interval},lags={lags})", spec, transform, "lstm"))
-    for transform, interval in plain + hybrid:
+
+    def recursive(interval: int, k: int):  # a stateless recursive network's Config, as a study would expand it
         raw = {
             "name": "auto",
             "seed": settings.seed,
             "model": {"units": settings.units, "epochs": settings.epochs, "batch_size": settings.batch_size, "stateful": False, "shuffle": True},
-            "transforms": {"interval": interval, "lags": lags},
+            "transforms": {"interval": interval, "lags": k},
         }
-        config = spec_mod.expand(spec_mod.from_dict(raw, "auto"))[0].config
+        return spec_mod.expand(spec_mod.from_dict(raw, "auto"))[0].config
+
+    def prefix(transform: str | None) -> str:
+        return f"{transform}," if transform else ""
+
+    for transform, interval in plain:
+        spec = direct.Spec(interval=interval, lags=lags, units=settings.units, epochs=settings.epochs, batch_size=settings.batch_size)
+        out.append((f"DirectLSTM({prefix(transform)}d={interval},lags={lags})", spec, transform, "lstm"))
+    for transform, interval in plain + hybrid:
         if transform in ("stl", "log+stl"):
             name, family = f"Hybrid({'log,' if transform == 'log+stl' else ''}STL+LSTM,lags={lags})", "hybrid"
         else:
-            name, family = f"LSTM({transform + ',' if transform else ''}d={interval},lags={lags})", "lstm"
-        out.append((name, config, transform, family))
+            name, family = f"LSTM({prefix(transform)}d={interval},lags={lags})", "lstm"
+        out.append((name, recursive(interval, lags), transform, family))
     kind = calendar_kind(freq, m) if settings.calendar else None
     if kind is not None:
         for transform in (None, bent) if log else (None,):
-            raw = {
-                "name": "auto",
-                "seed": settings.seed,
-                "model": {"units": settings.units, "epochs": settings.epochs, "batch_size": settings.batch_size, "stateful": False, "shuffle": True},
-                "transforms": {"interval": 1, "lags": max(p, 1)},
-            }
-            config = Calendared(spec_mod.expand(spec_mod.from_dict(raw, "auto"))[0].config, (kind,))
-            out.append((f"LSTM({transform + ',' if transform else ''}d=1,lags={max(p, 1)},{kind})", config, transform, "lstm"))
+            out.append((f"LSTM({prefix(transform)}d=1,lags={max(p, 1)},{kind})", Calendared(recursive(1, max(p, 1)), (kind,)), transform, "lstm"))
     return out
 
 
@@ -148,7 +147,6 @@ def _seeds(settings: Settings, name: str) -> list[int]:
 
 def _fit(history: pd.Series, horizon: int, name: str, config, settings: Settings):
     from lstmtune.forecast import forecaster
-
     from lstmtune.forecast.batch import unwrapped
 
     if isinstance(config, direct.Spec):

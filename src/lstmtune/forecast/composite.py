@@ -30,6 +30,13 @@ FORMAT_VERSION = 1
 MANIFEST = manifest_file.MANIFEST
 
 
+def guerrero_lambda(y: np.ndarray, m: int) -> float:
+    """Guerrero's Box-Cox lambda of ``y`` (coreforecast's, season ``m``, at least 2)."""
+    from coreforecast.scalers import boxcox_lambda
+
+    return float(boxcox_lambda(np.asarray(y, dtype=np.float64), method="guerrero", season_length=max(int(m), 2)))
+
+
 @dataclasses.dataclass(frozen=True)
 class Transform:
     """The logarithm and/or the removal of an STL seasonal component (period ``m``), fitted on
@@ -48,9 +55,7 @@ class Transform:
         season = None
         lam = None
         if kind == "boxcox":
-            from coreforecast.scalers import boxcox_lambda
-
-            lam = float(np.clip(boxcox_lambda(np.asarray(y, dtype=np.float64), method="guerrero", season_length=max(int(m), 2)), 0.0, 1.0))
+            lam = float(np.clip(guerrero_lambda(y, m), 0.0, 1.0))
         if kind in ("stl", "log+stl"):
             from statsmodels.tsa.seasonal import STL
 
@@ -75,8 +80,8 @@ class Transform:
         return np.exp(v) if self.log else v
 
     @property
-    def monotone(self) -> bool:
-        """Whether the back-transform bends (the point forecast is then the median)."""
+    def bends(self) -> bool:
+        """Whether the back-transform is nonlinear (the point forecast is then the median)."""
         return self.log or self.lam is not None
 
     def future_season(self, h: int) -> np.ndarray:
@@ -97,12 +102,12 @@ class Transform:
 
     def back(self, table: pd.DataFrame) -> pd.DataFrame:
         """A forecast table in the series' units."""
-        if not self.monotone and self.season is None:
+        if not self.bends and self.season is None:
             return table
         out = table.copy()
         s = self.future_season(len(table))
         for c in value_columns(table):
-            v = table["median" if (c == "mean" and self.monotone) else c].to_numpy(dtype=np.float64) + s
+            v = table["median" if (c == "mean" and self.bends) else c].to_numpy(dtype=np.float64) + s
             out[c] = self._from(v)
         return out
 

@@ -97,11 +97,46 @@ def _settle() -> None:
     """A Python call: a nudge already sent runs its handler here (before the handlers are restored)."""
 
 
+_BLOCKED: dict = {}
+"""The signal mask each forking thread had before :func:`_block_for_fork`, by thread id."""
+
+
+def _ours() -> set:
+    import signal
+
+    return {sig for sig in (signal.SIGTERM, signal.SIGINT) if signal.getsignal(sig) is _on_signal}
+
+
+def _block_for_fork() -> None:
+    """Before a fork while a command's handlers are installed: hold SIGTERM and SIGINT back, so
+    none reaches the child before it has the default handlers (see :func:`_default_handlers_in_child`)."""
+    import signal
+    import threading
+
+    mine = _ours()
+    if mine:
+        _BLOCKED[threading.get_ident()] = signal.pthread_sigmask(signal.SIG_BLOCK, mine)
+
+
+def _unblock_after_fork() -> None:
+    """The forking thread's signal mask as it was (a signal held back meanwhile is delivered now)."""
+    import signal
+    import threading
+
+    mask = _BLOCKED.pop(threading.get_ident(), None)
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def _default_handlers_in_child() -> None:
     """A process forked while a command runs (statsforecast's ``n_jobs`` pool, say) gets the
     default handlers back and nothing pending: its parent ends it with SIGTERM (a pool's
     ``terminate()``), which must end it at once. With the command's handler inherited, a worker
-    printed a traceback, or deferred the signal and never exited while the command waited on it."""
+    printed a traceback, or deferred the signal and never exited while the command waited on it.
+    The signals are held back from the fork until the default handlers are in place (a pool that
+    closes while a worker is still starting sends SIGTERM in that window: the worker raised in
+    its start-up, or the signal was dropped and the worker lived on, and the command waited on it
+    for ever); then the mask is restored and a signal held back ends the child."""
     import signal
 
     _PENDING.update(error=None, retry=False, active=False, watcher=None)
@@ -109,10 +144,11 @@ def _default_handlers_in_child() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if signal.getsignal(signal.SIGINT) is _on_signal:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    _unblock_after_fork()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_default_handlers_in_child)
+    os.register_at_fork(before=_block_for_fork, after_in_parent=_unblock_after_fork, after_in_child=_default_handlers_in_child)
 
 
 def _interruptible(fn, out: Path, kept="finished populations are saved in {out}; run the same command again to resume."):

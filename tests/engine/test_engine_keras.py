@@ -33,6 +33,27 @@ def test_tutorial_loop_matches_keras(shampoo, units, batch_size):
     _check(d, 1e-5)
 
 
+@pytest.mark.parametrize("arch, framing", [(engine.Architecture(2, 4), problem.Framing(trim=2)),
+                                           (engine.Architecture(2, 8, stateful=False), problem.Framing(timesteps=3))],
+                         ids=["stateful", "stateless, partial last batch"])
+def test_stepping_the_minibatches_is_the_tutorials_fit_loop_bit_for_bit(shampoo, arch, framing):
+    # The comparisons step Keras through the minibatches with train_on_batch (keras_reference.
+    # fit_by_batches); the tutorial calls fit(epochs=1, shuffle=False). Same bits, so they test it.
+    import numpy as np
+    from keras_reference import _first, build_model, fit_by_batches, fit_tutorial, flat, set_weights, weights
+
+    prob = problem.prepare(shampoo, framing, arch.batch_size)
+    init = _first(engine.init_population([5], prob.train_x.shape[2], arch))
+    trained = []
+    for loop in (fit_tutorial, fit_by_batches):
+        model = build_model(arch.units, arch.batch_size, prob.train_x.shape[1], prob.train_x.shape[2], stateful=arch.stateful)
+        set_weights(model, init)
+        loop(model, prob.train_x.astype(np.float32), prob.train_y.astype(np.float32), arch.batch_size, 20)
+        trained.append(weights(model))
+    assert all(np.array_equal(a, b) for a, b in zip(*trained))
+    assert not any(np.array_equal(a, np.asarray(b)) for a, b in zip(trained[0], flat(init)))  # every array moved
+
+
 def test_hard_sigmoid_and_padded_test_match_keras(shampoo):
     # test_size 10 is not a multiple of batch 4: the test part is padded.
     d = compare(shampoo, engine.Architecture(2, 4, "hard_sigmoid"), problem.Framing(test_size=10), seed=7)

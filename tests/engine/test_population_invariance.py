@@ -131,12 +131,13 @@ def test_a_replica_in_a_stacked_population_trains_as_alone_whatever_the_others()
     long = problem.prepare(s, problem.Framing(lags=2, test_size=1), 1)
     leaves = lambda r, i: [np.asarray(a)[i] for a in jax.tree_util.tree_leaves(r.params)]  # noqa: E731
     alone = engine.train_population(mid, arch, sch, seeds=[7])
-    stacked_alone = engine.train_stacked([mid], arch, sch, seeds=[7])
+    stacked_alone = engine.train_stacked([mid], arch, sch, seeds=[7], rows=64)  # padded past its rows: a longer population
     panel = engine.train_stacked([long, mid, short, mid] * 3, arch, sch, seeds=[5, 7, 9, 7] * 3)
     n = len(mid.train_y)
     for r, i in ((stacked_alone, 0), (panel, 1), (panel, 3), (panel, 9)):
         assert all(np.array_equal(a, b) for a, b in zip(leaves(alone, 0), leaves(r, i)))
         np.testing.assert_array_equal(r.train_pred[i, :, :n], alone.train_pred[0])
+    assert stacked_alone.train_pred.shape[2] == 64
     assert not np.array_equal(leaves(panel, 0)[0], leaves(panel, 1)[0])  # the others did train on their own data
     y = s.values
     spec = direct.Spec(interval=1, lags=3, horizon=4)

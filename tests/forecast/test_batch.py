@@ -1,9 +1,14 @@
 """fit_many: every job of one shape trained as one stacked population, each model equal to
 the one fitted alone."""
 
+import itertools
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast import batch, direct, forecaster
@@ -76,4 +81,52 @@ def test_populations_split_at_the_cap_change_nothing(monkeypatch, cap):
     monkeypatch.setattr(batch, "MAX_REPLICAS", cap)
     split = batch.fit_many(jobs)
     for x, y in zip(whole, split):
+        pd.testing.assert_frame_equal(x.forecast(4, calibrated=False), y.forecast(4, calibrated=False), check_exact=True)
+
+
+def _cost(spans, count, levels):
+    from lstmtune.engine.trainer import PAD
+
+    return sum(-(-sum(count[i:j]) // PAD) * PAD * levels[j - 1] + batch.CALL_COST for i, j in spans)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 400), st.integers(1, 12)), min_size=1, max_size=40), st.sampled_from([1, 4, 8]))
+def test_buckets_partition_the_jobs_on_the_rows_grid_at_the_least_cost(jobs, size):
+    rows, replicas = [r for r, _ in jobs], [k for _, k in jobs]
+    out = batch.buckets(rows, replicas, size)
+    assert sorted(i for members, _ in out for i in members) == list(range(len(jobs)))  # every job once
+    grid = {size * math.ceil(batch.ROWS_GRID**k) for k in range(60)}
+    for members, padded in out:
+        assert padded in grid and all(rows[i] <= padded for i in members)
+        assert padded < batch.ROWS_GRID * max(max(rows[i] for i in members), size) + size  # at most one grid step above
+    levels = sorted({batch.padded_rows(r, size) for r in rows})
+    count = [sum(k for r, k in jobs if batch.padded_rows(r, size) == level) for level in levels]
+    index = {level: j for j, level in enumerate(levels)}
+    spans = [(index[batch.padded_rows(min(rows[i] for i in members), size)], index[padded] + 1) for members, padded in out]
+    # the cost of the buckets chosen is the least over every way to cut the sorted levels
+    best = min(_cost(list(zip((0, *cuts), (*cuts, len(levels)))), count, levels)
+               for r in range(len(levels)) for cuts in itertools.combinations(range(1, len(levels)), r)) if len(levels) <= 10 else None
+    assert best is None or _cost(spans, count, levels) == best
+
+
+def test_series_of_very_different_lengths_train_in_buckets_as_they_would_together(monkeypatch):
+    from lstmtune.engine import trainer as engine
+
+    jobs = [batch.Job(_series(n, k), _config(3), (k, k + 10)) for k, n in enumerate((30, 36, 150, 160, 400))]
+    calls = []
+    real = engine.train_stacked
+
+    def spy(problems, *args, **kwargs):
+        calls.append(kwargs.get("rows"))
+        return real(problems, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "train_stacked", spy)
+    bucketed = batch.fit_many(jobs)
+    assert len(calls) > 1  # the short series did not pay for the long one's rows
+    monkeypatch.setattr(batch, "CALL_COST", 1e12)
+    calls.clear()
+    together = batch.fit_many(jobs)
+    assert len(calls) == 1
+    for x, y in zip(bucketed, together):
         pd.testing.assert_frame_equal(x.forecast(4, calibrated=False), y.forecast(4, calibrated=False), check_exact=True)

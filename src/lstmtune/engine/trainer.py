@@ -339,12 +339,33 @@ def work(p: int, problem: Problem, schedule: "Schedule") -> float:
     return float(p) * schedule.epochs * (len(problem.train_y) + len(problem.test_y))
 
 
-def cpu_shards(p: int, amount: float = float("inf")) -> int:
+STACKED_SHARD_WORK = 2e8
+"""The same threshold for a stacked population (:func:`train_stacked`), in :func:`stacked_work`'s
+units: about 0.3 s of training on one core. On ``lstmtune auto``'s populations (batch 8, 4
+units, 11-14 lag inputs, one-step or 12-step heads) one unit measured 1.4-1.6 ns (2-core
+machine, 2026-12-05); splitting from there took an 8-series panel's LSTM training from 16.9 s
+to 10.0 s. Replica x epoch x row counts alone (:func:`work`) put these populations, 10-20 times
+dearer per row than the tutorial's, below :data:`SHARD_WORK`."""
+
+
+def stacked_work(p: int, rows: int, epochs: int, arch: "Architecture", timesteps: int, features: int) -> float:
+    """What a stacked population costs, roughly: replicas x epochs x rows x timesteps x the
+    cell's multiply-adds per row (4 gates of ``units x (inputs + units + 1)`` per layer) plus
+    the head's."""
+    cell, width = 0, features
+    for u in arch.units:
+        cell += 4 * u * (width + u + 1)
+        width = u
+    return float(p) * epochs * rows * (timesteps * cell + arch.outputs * (width + 1))
+
+
+def cpu_shards(p: int, amount: float = float("inf"), threshold: float | None = None) -> int:
     """CPU devices to split a population of ``p`` replicas across (1: no split).
 
     Args:
       p: replicas.
-      amount: the population's :func:`work`; below :data:`SHARD_WORK` it is not split.
+      amount: the population's :func:`work`; below ``threshold`` (:data:`SHARD_WORK`) it is not split.
+      threshold: the amount from which it is split (None: :data:`SHARD_WORK`).
 
     Raises:
       LstmtuneError: ``$LSTMTUNE_CPU_DEVICES`` is not a positive whole number.
@@ -358,7 +379,7 @@ def cpu_shards(p: int, amount: float = float("inf")) -> int:
         wanted = _xla.cpu_devices()
     except ValueError as err:
         raise LstmtuneError(str(err)) from None
-    if amount < SHARD_WORK:
+    if amount < (SHARD_WORK if threshold is None else threshold):
         return 1
     return max(1, min(wanted, len(jax.devices("cpu")), p // PAD))
 
@@ -529,7 +550,7 @@ def _run(arch, schedule, params, hyper, data, p: int, n_train: int, n_test: int,
 
 
 def train_stacked(problems: Sequence[Problem], arch: Architecture, schedule: Schedule, hyper: Hyper | None = None, *, seeds: Sequence[int],
-                  on_epochs: Callable[[int, int], None] | None = None) -> PopulationResult:
+                  on_epochs: Callable[[int, int], None] | None = None, rows: int | None = None) -> PopulationResult:
     """Train one network per seed, replica ``i`` on ``problems[i]``, all at once (stateless only).
 
     Many series, configurations of one shape, and seeds become one compiled program: every
@@ -537,6 +558,7 @@ def train_stacked(problems: Sequence[Problem], arch: Architecture, schedule: Sch
     changes nothing, so a replica trains exactly as it would among any other problems of its
     shape: its result does not depend on which, or how many, were stacked with it (tested
     bitwise). ``hyper``: the replicas' numeric settings (:func:`make_hyper`; None: the defaults).
+    ``rows``: pad the training rows to at least this many (a shape shared with other populations).
 
     Returns:
       A :class:`PopulationResult` whose ``train_pred`` / ``test_pred`` keep the padded rows:
@@ -556,7 +578,7 @@ def train_stacked(problems: Sequence[Problem], arch: Architecture, schedule: Sch
     if len(shapes) > 1:
         raise ValueError(f"stacked problems must share timesteps, features and outputs: {sorted(shapes)}")
     p, B = len(seeds), arch.batch_size
-    n = -(-max(len(pr.train_y) for pr in problems) // B) * B
+    n = -(-max(max(len(pr.train_y) for pr in problems), rows or 0) // B) * B
     m = -(-max(len(pr.test_y) for pr in problems) // B) * B
     datas = [make_data(pr, arch) for pr in problems]
 
@@ -567,8 +589,8 @@ def train_stacked(problems: Sequence[Problem], arch: Architecture, schedule: Sch
     rows_of = {"train_x": n, "train_y": n, "train_mask": n, "train_prev": n, "train_actual": n, "test_x": m, "test_prev": m, "test_actual": m, "test_mask": m}
     data = Data(**{f: np.stack([grow(getattr(d, f), rows_of[f]) if f in rows_of else np.asarray(getattr(d, f)) for d in datas]) for f in Data._fields})
     device = device_for(p, arch)
-    amount = float(p) * schedule.epochs * (n + m)
-    shards = cpu_shards(p, amount) if device.platform == "cpu" else 1
+    amount = stacked_work(p, n + m, schedule.epochs, arch, problems[0].train_x.shape[1], problems[0].train_x.shape[2])
+    shards = cpu_shards(p, amount, STACKED_SHARD_WORK) if device.platform == "cpu" else 1
     size = -(-p // (PAD * shards)) * PAD * shards
     params = _padded(init_population(seeds, problems[0].train_x.shape[2], arch), size)
     hyper = _padded(make_hyper(arch, seeds) if hyper is None else hyper, size)

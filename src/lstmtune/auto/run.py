@@ -158,7 +158,8 @@ def _add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into:
     names = [n for n in names if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
     if len(cutoffs) < 2 or len(names) < POOL_SIZE:
         return False
-    per_window = {n: score.scaled_errors(bt, frame, n, m)[1] for n in names}
+    by_window = score.windows(bt, frame, m)
+    per_window = {n: score.scaled_errors(bt, frame, n, m, by_window)[1] for n in names}
     parts = []
     for k, cutoff in enumerate(cutoffs):
         top = sorted(names, key=lambda n: (float(np.mean(np.delete(per_window[n], k))), n))[:POOL_SIZE]

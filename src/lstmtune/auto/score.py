@@ -21,17 +21,29 @@ from lstmtune.selection.stats import best_set
 MCS_ALPHA = 0.10
 
 
-def scaled_errors(backtests: pd.DataFrame, history: pd.DataFrame, candidate: str, season: int) -> tuple[np.ndarray, list[float]]:
-    """``(per-observation |error| / scale, per-window MASE)`` of one candidate."""
+def windows(backtests: pd.DataFrame, history: pd.DataFrame, season: int) -> list[tuple[np.ndarray, np.float64]]:
+    """Each backtest window, by cutoff: ``(its rows' positions in backtests, MASE's scale)``, the
+    scale from the observations up to that cutoff (what every candidate's errors share)."""
+    out = []
+    ds, y = history["ds"].to_numpy(), history["y"].to_numpy(dtype=np.float64)
+    for cutoff, rows in backtests.groupby("cutoff", sort=True).indices.items():
+        train = y[ds <= np.datetime64(cutoff)]
+        out.append((rows, metrics.naive_scale(train, season if len(train) > season else 1)))
+    return out
+
+
+def scaled_errors(backtests: pd.DataFrame, history: pd.DataFrame, candidate: str, season: int,
+                  by_window: list | None = None) -> tuple[np.ndarray, list[float]]:
+    """``(per-observation |error| / scale, per-window MASE)`` of one candidate (``by_window``:
+    :func:`windows`, computed once for many candidates)."""
     errors, per_window = [], []
-    for cutoff, part in backtests.groupby("cutoff", sort=True):
-        train = history.loc[history["ds"] <= cutoff, "y"].to_numpy(dtype=np.float64)
-        m = season if len(train) > season else 1
-        scale = metrics.naive_scale(train, m)
-        err = np.abs(part["y"].to_numpy(dtype=np.float64) - part[candidate].to_numpy(dtype=np.float64))
+    y = backtests["y"].to_numpy(dtype=np.float64)
+    f = backtests[candidate].to_numpy(dtype=np.float64)
+    for rows, scale in windows(backtests, history, season) if by_window is None else by_window:
+        err = np.abs(y[rows] - f[rows])
         with np.errstate(divide="ignore", invalid="ignore"):
             errors.append(err / scale)
-        per_window.append(float(metrics.mase(part["y"].to_numpy(), part[candidate].to_numpy(), train, m)))
+            per_window.append(float(metrics.mae(y[rows], f[rows]) / scale))  # metrics.mase with this scale
     return np.concatenate(errors), per_window
 
 
@@ -41,10 +53,11 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
     only, ``in_mcs`` left False; the bootstrap of the model confidence set is its dearest part)."""
     rows, samples = [], {}
     y = backtests["y"].to_numpy(dtype=np.float64)
+    by_window = windows(backtests, history, season)
     for name, family in candidates.items():
         if name not in backtests.columns or not np.isfinite(backtests[name].to_numpy(dtype=np.float64)).all():
             continue
-        errs, per_window = scaled_errors(backtests, history, name, season)
+        errs, per_window = scaled_errors(backtests, history, name, season, by_window)
         row = {"candidate": name, "family": family, "mase": float(np.mean(per_window)),
                "smape": float(np.mean(metrics.smape(y, backtests[name].to_numpy(dtype=np.float64))))}
         for level in levels:
@@ -120,4 +133,4 @@ def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame
     return {"status": status, "families": families.reset_index(drop=True), "worst": bad.reset_index(drop=True), "budget": budget.reset_index(drop=True)}
 
 
-__all__ = ["BUDGET_NOTE", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict"]
+__all__ = ["BUDGET_NOTE", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict", "windows"]

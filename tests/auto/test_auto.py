@@ -95,7 +95,7 @@ def test_lstm_candidates_are_backtested_with_bands_calibrated_on_the_other_windo
         past = data[data["ds"] <= c]
         models.append(lstm._fit(pd.Series(past["y"].to_numpy(), index=pd.DatetimeIndex(past["ds"])), 4, name, config, settings))
     future2 = data[data["ds"] > cutoffs[1]].head(4)["y"].to_numpy()
-    s2 = lstm._scores(models[1], 4, future2)[0.8]
+    s2 = lstm._scores(models[1].paths(4)[0], future2)[0.8]
     q, _ = intervals.conformal_quantile(s2, 0.8)
     raw = models[0].forecast(4, calibrated=False)
     first = bt[bt["cutoff"] == cutoffs[0]]

@@ -24,7 +24,9 @@ def chunk_task(job, deadline: float | None):
     import time
 
     from lstmtune.auto import run
+    from lstmtune.engine import aot
 
+    aot.release()  # a worker runs chunk after chunk: the last one's compiled programs are read back if needed
     return run.run_chunk(job, None if deadline is None else deadline - time.time())
 
 

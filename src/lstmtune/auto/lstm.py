@@ -201,20 +201,22 @@ def pooled_calibration(scores: np.ndarray, horizon: int):
     return intervals.Calibration(widen, exact, [n] * horizon)
 
 
-def _scores(model, horizon: int, actual: np.ndarray, fractions=(0.8, 0.95)) -> dict:
-    """The raw ensemble band's conformity scores over one window, divided by sqrt(step): level -> (horizon,)."""
+def _scores(paths: np.ndarray, actual: np.ndarray, fractions=(0.8, 0.95)) -> dict:
+    """The raw ensemble band's conformity scores over one window (``paths``: ``(P, horizon)``),
+    divided by sqrt(step): level -> (horizon,)."""
     from lstmtune.forecast import intervals
 
-    paths = model.paths(horizon)[0]
-    root = np.sqrt(np.arange(1, horizon + 1))
+    root = np.sqrt(np.arange(1, paths.shape[1] + 1))
     return {level: intervals.scores(paths, actual, level) / root for level in fractions}
 
 
-def _calibrated(model, calibration, horizon: int, fractions=(0.8, 0.95)) -> pd.DataFrame:
-    """The model's table with ``calibration``'s bands (its raw ensemble bands at ``fractions`` without one)."""
+def _calibrated(model, calibration, horizon: int, fractions=(0.8, 0.95), paths=None) -> pd.DataFrame:
+    """The model's table with ``calibration``'s bands (its raw ensemble bands at ``fractions`` without one);
+    ``paths``: the model's ``paths(horizon)``, already computed."""
+    paths, _, dates = model.paths(horizon) if paths is None else paths
     if calibration is None:
-        return model.forecast(horizon, calibrated=False, levels=fractions)
-    return dataclasses.replace(model, calibration=calibration).forecast(horizon)
+        return model.summarize(paths, model.future_dates(horizon, dates), calibrated=False, levels=fractions)
+    return dataclasses.replace(model, calibration=calibration).summarize(paths, model.future_dates(horizon, dates))
 
 
 def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, settings: Settings, transform: str | None = None, m: int = 1,
@@ -239,13 +241,14 @@ def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, sett
         model = fitted[k] if fitted is not None else _fit(past, horizon, name, config, settings)
         if isinstance(model, Exception):
             raise model
-        windows.append((cutoff, future, (model, tr), _scores(model, horizon, tr.forward_future(future["y"].to_numpy(dtype=np.float64)), settings.fractions)))
+        paths = model.paths(horizon)  # once: the window's scores and its table
+        windows.append((cutoff, future, (model, tr, paths), _scores(paths[0], tr.forward_future(future["y"].to_numpy(dtype=np.float64)), settings.fractions)))
     scores = {level: np.stack([w[3][level] for w in windows]) for level in settings.fractions}
     parts = []
-    for k, (cutoff, future, (model, tr), _) in enumerate(windows):
+    for k, (cutoff, future, (model, tr, paths), _) in enumerate(windows):
         others = {level: np.delete(s, k, axis=0) for level, s in scores.items()}
         calibration = pooled_calibration(others, horizon) if len(windows) > 1 else None
-        table = tr.back(_calibrated(model, calibration, horizon, settings.fractions))
+        table = tr.back(_calibrated(model, calibration, horizon, settings.fractions, paths))
         parts.append(pd.DataFrame({"ds": future["ds"].to_numpy(), "cutoff": cutoff, **_columns(table, name, settings.levels)}))
     return pd.concat(parts, ignore_index=True), scores
 

@@ -2,9 +2,9 @@
 
 ``lstmtune auto`` fits each LSTM candidate of each series at each backtest origin: hundreds of
 small ensembles. :func:`fit_many` groups the jobs by what fixes a compiled program (the
-architecture, the epochs, the input and output widths) and trains each group as one stacked
-population (:func:`lstmtune.engine.trainer.train_stacked`: every replica its own series,
-padded and masked), then builds each job's forecaster as :func:`lstmtune.forecast.forecaster.fit`
+architecture, the epochs, the input and output widths) and trains each group as a few stacked
+populations (:func:`lstmtune.engine.trainer.train_stacked`: every replica its own series,
+padded and masked; series of very different lengths in separate populations, :func:`buckets`), then builds each job's forecaster as :func:`lstmtune.forecast.forecaster.fit`
 or :func:`lstmtune.forecast.direct.fit` would. A replica's weights do not depend on the jobs
 trained beside it (tested bitwise), so the models equal those fitted one job at a time.
 """

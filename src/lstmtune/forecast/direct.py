@@ -154,7 +154,15 @@ class DirectForecaster:
         """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` for ``horizon`` steps
         (the calibration's levels; ``levels``, fractions, for raw bands)."""
         paths, _, dates = self.paths(horizon)
-        return intervals.summarize(paths, dates_after(dates, int(horizon), self.frequency), self.calibration if calibrated else None, levels)
+        return self.summarize(paths, self.future_dates(int(horizon), dates), calibrated=calibrated, levels=levels)
+
+    def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True, levels=None) -> pd.DataFrame:
+        """Ensemble paths ``(P, H)`` -> the forecast table (as :meth:`lstmtune.forecast.forecaster.Forecaster.summarize`)."""
+        return intervals.summarize(paths, dates, self.calibration if calibrated else None, levels)
+
+    def future_dates(self, horizon: int, history_dates: np.ndarray):
+        """The ``horizon`` dates after the history's last (the series' frequency)."""
+        return dates_after(history_dates, horizon, self.frequency)
 
     def describe(self) -> list[str]:
         s = self.spec

@@ -133,25 +133,25 @@ def buckets(rows: Sequence[int], replicas: Sequence[int], batch: int) -> list[tu
     from lstmtune.engine.trainer import PAD
 
     order = sorted(range(len(rows)), key=lambda i: (rows[i], i))
-    levels = sorted({padded_rows(rows[i], batch) for i in order})
-    count = [sum(replicas[i] for i in order if padded_rows(rows[i], batch) == level) for level in levels]
-    best = [0.0] + [math.inf] * len(levels)  # best[j]: cost of the first j levels
-    cut = [0] * (len(levels) + 1)
+    padded = {i: padded_rows(rows[i], batch) for i in order}
+    levels = sorted(set(padded.values()))
+    count = dict.fromkeys(levels, 0)
+    for i in order:
+        count[padded[i]] += replicas[i]
+    best = [0.0] + [math.inf] * len(levels)  # best[j]: the least cost of the first j levels
+    cut = [0] * (len(levels) + 1)  # where the last population of that best starts
     for j in range(1, len(levels) + 1):
-        for i in range(j):
-            size = -(-sum(count[i:j]) // PAD) * PAD
-            cost = best[i] + size * levels[j - 1] + CALL_COST
+        size = 0
+        for i in range(j - 1, -1, -1):  # the last population holds levels i .. j-1
+            size += count[levels[i]]
+            cost = best[i] + -(-size // PAD) * PAD * levels[j - 1] + CALL_COST
             if cost < best[j]:
                 best[j], cut[j] = cost, i
     spans, j = [], len(levels)
     while j > 0:
         spans.append((cut[j], j))
         j = cut[j]
-    out = []
-    for i, j in reversed(spans):
-        lo, hi = (levels[i - 1] if i else 0), levels[j - 1]
-        out.append(([k for k in order if lo < padded_rows(rows[k], batch) <= hi], hi))
-    return out
+    return [([k for k in order if levels[i] <= padded[k] <= levels[j - 1]], levels[j - 1]) for i, j in reversed(spans)]
 
 
 def fit_many(jobs: Sequence) -> list:

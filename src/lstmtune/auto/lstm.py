@@ -210,10 +210,10 @@ def _scores(paths: np.ndarray, actual: np.ndarray, fractions=(0.8, 0.95)) -> dic
     return {level: intervals.scores(paths, actual, level) / root for level in fractions}
 
 
-def _calibrated(model, calibration, horizon: int, fractions=(0.8, 0.95), paths=None) -> pd.DataFrame:
+def _calibrated(model, calibration, horizon: int, fractions=(0.8, 0.95), rolled=None) -> pd.DataFrame:
     """The model's table with ``calibration``'s bands (its raw ensemble bands at ``fractions`` without one);
-    ``paths``: the model's ``paths(horizon)``, already computed."""
-    paths, _, dates = model.paths(horizon) if paths is None else paths
+    ``rolled``: ``model.paths(horizon)``, where already computed."""
+    paths, _, dates = model.paths(horizon) if rolled is None else rolled
     if calibration is None:
         return model.summarize(paths, model.future_dates(horizon, dates), calibrated=False, levels=fractions)
     return dataclasses.replace(model, calibration=calibration).summarize(paths, model.future_dates(horizon, dates))
@@ -241,14 +241,14 @@ def backtest(frame: pd.DataFrame, cutoffs, horizon: int, name: str, config, sett
         model = fitted[k] if fitted is not None else _fit(past, horizon, name, config, settings)
         if isinstance(model, Exception):
             raise model
-        paths = model.paths(horizon)  # once: the window's scores and its table
-        windows.append((cutoff, future, (model, tr, paths), _scores(paths[0], tr.forward_future(future["y"].to_numpy(dtype=np.float64)), settings.fractions)))
+        rolled = model.paths(horizon)  # once: the window's scores and its table
+        windows.append((cutoff, future, (model, tr, rolled), _scores(rolled[0], tr.forward_future(future["y"].to_numpy(dtype=np.float64)), settings.fractions)))
     scores = {level: np.stack([w[3][level] for w in windows]) for level in settings.fractions}
     parts = []
-    for k, (cutoff, future, (model, tr, paths), _) in enumerate(windows):
+    for k, (cutoff, future, (model, tr, rolled), _) in enumerate(windows):
         others = {level: np.delete(s, k, axis=0) for level, s in scores.items()}
         calibration = pooled_calibration(others, horizon) if len(windows) > 1 else None
-        table = tr.back(_calibrated(model, calibration, horizon, settings.fractions, paths))
+        table = tr.back(_calibrated(model, calibration, horizon, settings.fractions, rolled))
         parts.append(pd.DataFrame({"ds": future["ds"].to_numpy(), "cutoff": cutoff, **_columns(table, name, settings.levels)}))
     return pd.concat(parts, ignore_index=True), scores
 

@@ -9,6 +9,7 @@ importing them registers them on :data:`app` (in ``--help``'s order).
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from lstmtune.cli.common import app
@@ -20,7 +21,19 @@ from lstmtune.cli import auto_commands  # noqa: F401, I001
 
 
 def main() -> None:
-    app()
+    """Run the command line; the process ends after it.
+
+    Before the interpreter's finalization, every object is moved out of the garbage
+    collector's reach (:func:`gc.freeze`): finalization otherwise walks the whole heap of
+    JAX, SciPy and pandas objects in collection passes, about 0.5 s of every command on the
+    2-core development machine (benchmarks/RESULTS.md, seventh session). Objects are still
+    released by reference counting and ``atexit`` handlers still run; only garbage held in
+    reference cycles is left to the operating system, which reclaims the whole process.
+    """
+    try:
+        app()
+    finally:
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover

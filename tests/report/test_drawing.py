@@ -59,6 +59,9 @@ def test_a_figure_the_helper_fails_is_drawn_here(tmp_path, two_processes):
 def test_figures_drawn_beside_this_process_have_the_same_bytes(tmp_path, two_processes, monkeypatch):
     rng = np.random.default_rng(0)
     curves = [np.abs(np.cumsum(rng.normal(size=(10, 300, 2)), axis=1)) + 100 for _ in range(5)]
+    dates = np.arange("2001-01", "2004-01", dtype="datetime64[M]").astype("datetime64[ns]")
+    history, test = rng.normal(size=24).cumsum(), rng.normal(size=12)
+    paths = (dates[:24], history, dates[24:], test, test + rng.normal(size=(10, 12)), test + rng.normal(size=(10, 12)))
 
     def jobs(folder):
         folder.mkdir()
@@ -66,19 +69,27 @@ def test_figures_drawn_beside_this_process_have_the_same_bytes(tmp_path, two_pro
         for k, c in enumerate(curves):
             out.append(drawing.Job(figures.diagnostic_lines, (c,), folder / f"lines{k}.png", {"title": f"c{k}", "baseline": 120.0}))
             out.append(drawing.Job(figures.diagnostic_band, (c,), folder / f"band{k}.png", {"title": f"c{k}", "checkpoints": [100]}))
+        out.append(drawing.Job(figures.test_forecasts, paths, folder / "test.png", {"label": "units=1"}))
         return out
 
     import matplotlib
 
     monkeypatch.setitem(matplotlib.rcParams, "lines.linewidth", 7.0)  # a user's style: not in the report, whoever draws
     drawing.draw_all(jobs(tmp_path / "two"))
+    try:
+        assert drawing.prestart(11) == 2
+        drawing.draw_all(jobs(tmp_path / "ahead"))  # every figure by the helpers started ahead
+    finally:
+        drawing._close_ready()
     monkeypatch.setenv("LSTMTUNE_DRAW_PROCESSES", "1")
     matplotlib.rcParams["lines.linewidth"] = 1.5
     drawing.draw_all(jobs(tmp_path / "one"))
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
-    assert len(names) == 10 and names == sorted(p.name for p in (tmp_path / "two").iterdir())
-    for name in names:
-        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+    assert len(names) == 11 and "test.png" in names
+    for other in ("two", "ahead"):
+        assert names == sorted(p.name for p in (tmp_path / other).iterdir())
+        for name in names:
+            assert (tmp_path / "one" / name).read_bytes() == (tmp_path / other / name).read_bytes(), (other, name)
 
 
 def test_a_users_script_without_a_main_guard_runs_once(tmp_path):
@@ -145,3 +156,52 @@ def test_what_a_figure_prints_in_the_helper_does_not_garble_its_answers(tmp_path
     pids = [int((tmp_path / f"{i}.txt").read_text().split()[1]) for i in range(12)]
     assert len(set(pids)) == 2 and pids[-1] != os.getpid()  # the helper's answers stayed in step: it kept its figures
     assert sum(p != os.getpid() for p in pids) >= 1
+
+
+# --------------------------------------------------------------------------- helpers started ahead
+@pytest.fixture
+def no_ready_helpers():
+    yield
+    drawing._close_ready()
+
+
+def _pid_of(path):
+    return int(path.read_text().split()[-1])
+
+
+def test_a_helper_started_ahead_draws_a_small_report_alone(tmp_path, two_processes, no_ready_helpers):
+    assert drawing.prestart(3) == 1  # below MIN_JOBS: one helper
+    jobs = [drawing.Job(_writes_pid, (f"job{i}",), tmp_path / f"{i}.txt") for i in range(3)]
+    drawing.draw_all(jobs)
+    pids = {_pid_of(tmp_path / f"{i}.txt") for i in range(3)}
+    assert len(pids) == 1 and os.getpid() not in pids  # this process drew none of them
+    assert drawing._READY == []  # taken, and closed once done
+
+
+def test_helpers_started_ahead_for_a_large_report_share_it_and_this_process_draws_none(tmp_path, two_processes, no_ready_helpers):
+    assert drawing.prestart(20) == 2
+    jobs = [drawing.Job(_writes_pid, (f"job{i}",), tmp_path / f"{i}.txt") for i in range(16)]
+    drawing.draw_all(jobs)
+    done = [(tmp_path / f"{i}.txt").read_text().split() for i in range(16)]
+    assert [d[0] for d in done] == [f"job{i}" for i in range(16)]
+    pids = {int(d[1]) for d in done}
+    assert os.getpid() not in pids and len(pids) >= 1
+
+
+def test_what_helpers_started_ahead_cannot_draw_is_drawn_here(tmp_path, two_processes, no_ready_helpers):
+    assert drawing.prestart(3) == 1
+    drawing._READY[0].proc.kill()  # the helper is gone before the report is drawn
+    drawing._READY[0].proc.wait()
+    jobs = [drawing.Job(_writes_pid, (f"job{i}",), tmp_path / f"{i}.txt") for i in range(4)]
+    jobs.append(drawing.Job(_fails_in_the_helper, (os.getpid(),), tmp_path / "fails.txt"))
+    drawing.draw_all(jobs)
+    assert all(_pid_of(tmp_path / f"{i}.txt") == os.getpid() for i in range(4))
+    assert (tmp_path / "fails.txt").read_text() == f"done {os.getpid()}"
+
+
+def test_no_helper_is_started_ahead_on_one_process_or_for_no_figure(monkeypatch, no_ready_helpers):
+    monkeypatch.setenv("LSTMTUNE_DRAW_PROCESSES", "1")
+    assert drawing.prestart(30) == 0
+    monkeypatch.setenv("LSTMTUNE_DRAW_PROCESSES", "2")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert drawing.prestart(0) == 0

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from lstmtune.report import planned
+from lstmtune.study import planner
 from lstmtune.study import results_io
 from lstmtune.study import spec
 from lstmtune.workflow import study

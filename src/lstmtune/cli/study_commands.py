@@ -51,7 +51,13 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, storage: st
     or nothing (``quiet``); SIGTERM is checked between chunks of training."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from lstmtune.report import drawing, planned
     from lstmtune.study import planner
+
+    plan = planner.plan(spec)
+    # The report's drawing helpers start now: their imports run on a core this process leaves
+    # idle while it imports alone (lstmtune.report.drawing).
+    drawing.prestart(planned.figures(plan))
     from lstmtune.workflow import study
 
     def go(on_population, on_epochs):
@@ -61,7 +67,6 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, storage: st
             spec, out, storage=storage, started=started, inputs=inputs, max_runs=max_runs, on_population=on_population, on_epochs=on_epochs, trainer=trainer
         )
 
-    plan = planner.plan(spec)
     if quiet:
         return go(_check_term, _check_term)
     if not err_console.is_terminal:

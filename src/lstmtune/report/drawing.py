@@ -15,11 +15,20 @@ one byte per job. A job whose arguments do not fit that form is drawn here. A fi
 that cannot start leaves every figure to this process. The same figure function draws the same
 bytes in either process (tests/report/test_drawing.py).
 
+**Helpers started ahead** (:func:`prestart`): a command that will draw a report starts its
+helpers before its own imports and training, so that theirs (NumPy, matplotlib: about 0.4 s
+each) run on a core this process leaves idle while it imports alone. The next
+:func:`draw_all` then sends every figure it can to them and draws only the others here,
+so this process need not import matplotlib at all: one helper for a report of fewer than
+:data:`MIN_JOBS` figures, else one per process allowed. Helpers not used by the time the
+process ends are closed then.
+
 ``LSTMTUNE_DRAW_PROCESSES=1`` draws everything in this process.
 """
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import dataclasses
@@ -172,14 +181,45 @@ class _Helper:
             self.proc.wait()
 
 
+_READY: list[_Helper] = []
+"""Helpers started by :func:`prestart`, waiting for the next :func:`draw_all`."""
+
+
+def prestart(figures: int) -> int:
+    """Start, now, the helpers that the next :func:`draw_all` will use for about ``figures``
+    figures (see the module): one below :data:`MIN_JOBS` figures, else one per process
+    allowed; none on one core, with ``LSTMTUNE_DRAW_PROCESSES=1``, or for no figure.
+    Returns how many are waiting."""
+    want = 0 if figures < 1 or _processes() < 2 else (1 if figures < MIN_JOBS else _processes())
+    while len(_READY) < want:
+        try:
+            _READY.append(_Helper())
+        except Exception:  # noqa: BLE001 - no helper: the figures are drawn as without prestart
+            break
+    if _READY:
+        atexit.register(_close_ready)
+    return len(_READY)
+
+
+def _close_ready() -> None:
+    while _READY:
+        _READY.pop().close()
+
+
 def _serve() -> None:
-    """The helper's loop: read a job, draw it, answer ``1`` (drawn) or ``0`` (failed)."""
+    """The helper's loop: read a job, draw it, answer ``1`` (drawn) or ``0`` (failed).
+    Matplotlib and the figures are imported first, while the parent may still be busy."""
+    import gc
     import importlib
     import io
     import json
     import sys
 
     import numpy as np
+
+    from lstmtune.report import figures
+
+    figures._pyplot()
 
     inp = sys.stdin.buffer
     out = os.fdopen(os.dup(1), "wb")  # the answers' own channel: whatever a job prints goes to stderr
@@ -206,14 +246,18 @@ def _serve() -> None:
             answer = b"0"
         out.write(answer)
         out.flush()
+    gc.freeze()  # the process ends: no collection passes over its heap at finalization
 
 
 def draw_all(jobs: Sequence[Job]) -> None:
-    """Draw every job, with a helper process when there are enough of them (see the module)."""
+    """Draw every job, with helper processes: those :func:`prestart` started (this process
+    then draws only what they cannot take), else one started now when there are enough jobs
+    (this process drawing from the front, the helper from the back; see the module)."""
     jobs = list(jobs)
     portable = collections.deque(j for j in jobs if j.portable)
     local = [j for j in jobs if not j.portable]
-    if len(jobs) < MIN_JOBS or _processes() < 2 or len(portable) < 2:
+    ready = [_READY.pop() for _ in range(len(_READY))]
+    if not ready and (len(jobs) < MIN_JOBS or _processes() < 2 or len(portable) < 2):
         for job in jobs:
             job()
         return
@@ -226,11 +270,12 @@ def draw_all(jobs: Sequence[Job]) -> None:
                 return None
             return portable.popleft() if front else portable.pop()
 
-    def helper() -> None:
-        try:
-            process = _Helper()
-        except Exception:  # noqa: BLE001 - no helper: this process draws everything
-            return
+    def helper(process: _Helper | None) -> None:
+        if process is None:
+            try:
+                process = _Helper()
+            except Exception:  # noqa: BLE001 - no helper: this process draws everything
+                return
         try:
             while (job := take(front=False)) is not None:
                 try:
@@ -246,22 +291,29 @@ def draw_all(jobs: Sequence[Job]) -> None:
         finally:
             process.close()
 
-    thread = threading.Thread(target=helper, name="lstmtune-draw-helper", daemon=True)
-    thread.start()
+    threads = [threading.Thread(target=helper, args=(process,), name="lstmtune-draw-helper", daemon=True) for process in (ready or [None])]
+    for thread in threads:
+        thread.start()
+    interrupted = True
     try:
         for job in local:
             job()
-        while (job := take(front=True)) is not None:
+        while not ready and (job := take(front=True)) is not None:
             job()
+        for thread in threads:
+            thread.join()
+        interrupted = False
     finally:
-        with lock:  # interrupted: the helper takes nothing more
-            portable.clear()
-        thread.join()
-    for job in left_over:
+        if interrupted:
+            with lock:  # the helpers take nothing more
+                portable.clear()
+            for thread in threads:
+                thread.join()
+    for job in [*left_over, *portable]:  # what a helper failed, and what none was left to take
         job()
 
 
-__all__ = ["MIN_JOBS", "Job", "draw_all"]
+__all__ = ["MIN_JOBS", "Job", "draw_all", "prestart"]
 
 
 if __name__ == "__main__":

@@ -71,28 +71,28 @@ def forecast_plot(history_dates, history_values, dates, mean, bands: Mapping[int
     _save(fig, path)
 
 
-def test_forecasts(paths, path: Path, *, positional: bool = False) -> None:
+def test_forecasts(history_dates, history_values, dates, actual, one_step, multi_step, path: Path, *, label: str, positional: bool = False) -> None:
     """History, the test's actual values, and the selected configuration's one-step and
     multi-step forecasts over the repeats (median line, 10-90% band across repeats).
 
-    Args:
-      paths: a :class:`lstmtune.forecast.testpaths.TestPaths`.
+    Args: the fields of a :class:`lstmtune.forecast.testpaths.TestPaths` (its arrays, so that
+    a drawing helper receives them without the forecaster), ``label`` its configuration's.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    hist_x = np.arange(len(paths.history_values)) if positional else paths.history_dates
-    x = np.arange(len(paths.history_values), len(paths.history_values) + len(paths.actual)) if positional else paths.dates
-    ax.plot(hist_x, paths.history_values, color="black", lw=1.2, marker="o", ms=2.5, label="observed")
-    ax.plot(x, paths.actual, color="black", lw=1.4, marker="o", ms=3.5)
+    hist_x = np.arange(len(history_values)) if positional else history_dates
+    x = np.arange(len(history_values), len(history_values) + len(actual)) if positional else dates
+    ax.plot(hist_x, history_values, color="black", lw=1.2, marker="o", ms=2.5, label="observed")
+    ax.plot(x, actual, color="black", lw=1.4, marker="o", ms=3.5)
     for name, values, color, style in (
-        ("one-step walk-forward (as scored)", paths.one_step, TEST_COLOR, "-"),
-        ("multi-step from the test's start", paths.multi_step, "tab:purple", "--"),
+        ("one-step walk-forward (as scored)", one_step, TEST_COLOR, "-"),
+        ("multi-step from the test's start", multi_step, "tab:purple", "--"),
     ):
         lo, mid, hi = np.percentile(values, [10, 50, 90], axis=0)
         ax.plot(x, mid, color=color, lw=1.6, ls=style, label=f"{name}: median of {len(values)} repeats")
         ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
     ax.axvspan(x[0], x[-1], color=TEST_COLOR, alpha=0.06)
-    ax.set_title(f"{paths.label}: forecasts of the test period (bands: 10-90% over repeats)", fontsize=10)
+    ax.set_title(f"{label}: forecasts of the test period (bands: 10-90% over repeats)", fontsize=10)
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     ax.grid(alpha=0.3)
     _save(fig, path)

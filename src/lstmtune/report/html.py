@@ -78,10 +78,9 @@ class _Figures:
                 return name
             except OSError:  # another process sharing the run directory replaced plots/ meanwhile
                 pass
-        # Drawn at close(), on two cores when there are many; a test period's paths stay here
-        # (unpickling them would make the helper import the forecaster).
+        # Drawn at close(), by the drawing helpers where there are some (lstmtune.report.drawing).
         self.jobs = [j for j in self.jobs if j.path != self.plots / name]  # the same file named twice: the last one, as drawn in order
-        self.jobs.append(drawing.Job(draw, args, self.plots / name, kwargs, portable=draw is not figures.test_forecasts))
+        self.jobs.append(drawing.Job(draw, args, self.plots / name, kwargs))
         return name
 
     def close(self) -> None:
@@ -102,7 +101,9 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse: 
     draw("series.png", figures.series_plot, s.axis, s.values, title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
     out = {"series": "series.png", "substudies": {}, "test_paths": None}
     if test_paths is not None:
-        out["test_paths"] = draw("test_forecasts.png", figures.test_forecasts, test_paths, positional=results.series.positional)
+        t = test_paths
+        out["test_paths"] = draw("test_forecasts.png", figures.test_forecasts, t.history_dates, t.history_values, t.dates, t.actual, t.one_step, t.multi_step,
+                                 label=t.label, positional=results.series.positional)
     for sub in analysis.substudies:
         name = _slug(sub.name)
         entry = {"box": f"box_{name}.png", "median": None, "diagnostics": []}

@@ -205,3 +205,42 @@ def test_no_helper_is_started_ahead_on_one_process_or_for_no_figure(monkeypatch,
     monkeypatch.setenv("LSTMTUNE_DRAW_PROCESSES", "2")
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     assert drawing.prestart(0) == 0
+
+
+def test_figures_added_while_the_helpers_draw_are_drawn_by_them(tmp_path, two_processes, no_ready_helpers):
+    assert drawing.prestart(20) == 2
+    batch = drawing.start([drawing.Job(_writes_pid, (f"job{i}",), tmp_path / f"{i}.txt") for i in range(4)])
+    deadline = time.time() + 60
+    while time.time() < deadline and not all((tmp_path / f"{i}.txt").is_file() for i in range(4)):
+        time.sleep(0.02)  # drawn before wait() is called: this process was free meanwhile
+    assert all((tmp_path / f"{i}.txt").is_file() for i in range(4))
+    batch.add([drawing.Job(_writes_pid, ("late",), tmp_path / "late.txt")])
+    batch.wait()
+    pids = {_pid_of(p) for p in tmp_path.glob("*.txt")}
+    assert len(list(tmp_path.glob("*.txt"))) == 5 and os.getpid() not in pids
+
+
+def _waits_for(flag, path):
+    (path.parent / "started").touch()
+    deadline = time.time() + 60
+    while time.time() < deadline and not flag.exists():
+        time.sleep(0.02)
+    path.write_text(f"slow {os.getpid()}")
+
+
+def test_a_cancelled_batch_draws_nothing_more_and_lets_its_helper_go(tmp_path, two_processes, no_ready_helpers):
+    import threading
+
+    assert drawing.prestart(3) == 1
+    flag = tmp_path / "go"
+    jobs = [drawing.Job(_writes_pid, (f"job{i}",), tmp_path / f"{i}.txt") for i in range(5)]
+    jobs.append(drawing.Job(_waits_for, (flag,), tmp_path / "slow.txt"))  # the helper takes it first (from the back)
+    batch = drawing.start(jobs)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (tmp_path / "started").exists():
+        time.sleep(0.02)
+    threading.Timer(0.3, flag.touch).start()
+    batch.cancel()
+    assert (tmp_path / "slow.txt").is_file()  # the figure being drawn is finished
+    assert not list(tmp_path.glob("[0-9].txt"))  # the others never are
+    assert not [t for t in threading.enumerate() if t.name == "lstmtune-draw-helper"]

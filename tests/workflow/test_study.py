@@ -217,6 +217,20 @@ def test_failed_report_leaves_no_half_written_outputs(tiny_spec, tmp_path, monke
     assert (out / "report.html").is_file()
 
 
+def test_a_failure_while_the_figures_are_drawn_stops_them_and_leaves_no_outputs(tiny_spec, tmp_path, monkeypatch):
+    import threading
+
+    from lstmtune.report import drawing
+
+    monkeypatch.setattr(drawing, "MIN_JOBS", 2)  # a helper draws this tiny report's figures while the tables are written
+    monkeypatch.setattr("lstmtune.study.results_io.write", _boom)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="failed"):
+        study.run(tiny_spec, out)
+    assert sorted(p.name for p in out.iterdir()) == [".lstmtune-run", "study.db"]
+    assert not [t for t in threading.enumerate() if t.name == "lstmtune-draw-helper"]  # stopped, their helper process closed
+
+
 def test_failed_rerun_keeps_the_previous_outputs(tiny_spec, tmp_path, monkeypatch):
     out = tmp_path / "out"
     study.run(tiny_spec, out)

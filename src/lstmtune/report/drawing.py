@@ -249,71 +249,110 @@ def _serve() -> None:
     gc.freeze()  # the process ends: no collection passes over its heap at finalization
 
 
-def draw_all(jobs: Sequence[Job]) -> None:
-    """Draw every job, with helper processes: those :func:`prestart` started (this process
-    then draws only what they cannot take), else one started now when there are enough jobs
-    (this process drawing from the front, the helper from the back; see the module)."""
-    jobs = list(jobs)
-    portable = collections.deque(j for j in jobs if j.portable)
-    local = [j for j in jobs if not j.portable]
-    ready = [_READY.pop() for _ in range(len(_READY))]
-    if not ready and (len(jobs) < MIN_JOBS or _processes() < 2 or len(portable) < 2):
-        for job in jobs:
-            job()
-        return
-    lock = threading.Lock()
-    left_over: list[Job] = []
+class Batch:
+    """Figures being drawn: :func:`start` sends them to the helpers at once, :meth:`add` sends
+    more while they draw, :meth:`wait` draws what is left here and returns once every figure is
+    on disk. A process that has other work between the two (writing its tables, say) does it
+    while the helpers draw."""
 
-    def take(front: bool) -> Job | None:
-        with lock:
-            if not portable:
+    def __init__(self, jobs: Sequence[Job]):
+        jobs = list(jobs)
+        self._portable = collections.deque(j for j in jobs if j.portable)
+        self._local = [j for j in jobs if not j.portable]
+        self._ready = [_READY.pop() for _ in range(len(_READY))]
+        self._left_over: list[Job] = []
+        self._more = threading.Condition()
+        self._closed = False
+        self._threads: list[threading.Thread] = []
+        if self._ready or (len(jobs) >= MIN_JOBS and _processes() >= 2 and len(self._portable) >= 2):
+            self._threads = [threading.Thread(target=self._helper, args=(process,), name="lstmtune-draw-helper", daemon=True)
+                             for process in (self._ready or [None])]
+            for thread in self._threads:
+                thread.start()
+
+    def add(self, jobs: Sequence[Job]) -> None:
+        """More figures, drawn by the helpers if they are still drawing (else at :meth:`wait`)."""
+        with self._more:
+            for job in jobs:
+                (self._portable if job.portable else self._local).append(job)
+            self._more.notify_all()
+
+    def _take(self, front: bool, block: bool) -> Job | None:
+        with self._more:
+            while block and not self._portable and not self._closed:
+                self._more.wait()
+            if not self._portable:
                 return None
-            return portable.popleft() if front else portable.pop()
+            return self._portable.popleft() if front else self._portable.pop()
 
-    def helper(process: _Helper | None) -> None:
+    def _helper(self, process: _Helper | None) -> None:
         if process is None:
             try:
                 process = _Helper()
             except Exception:  # noqa: BLE001 - no helper: this process draws everything
                 return
         try:
-            while (job := take(front=False)) is not None:
+            while (job := self._take(front=False, block=True)) is not None:
                 try:
                     message = _message(job)
                     if message is None:  # arguments the helper cannot receive
-                        left_over.append(job)
+                        self._left_over.append(job)
                         continue
                     if not process.draw(message):
-                        left_over.append(job)
+                        self._left_over.append(job)
                 except BaseException:  # noqa: BLE001 - the helper is gone or broke: this job and the rest are drawn here
-                    left_over.append(job)
+                    self._left_over.append(job)
                     return
         finally:
             process.close()
 
-    threads = [threading.Thread(target=helper, args=(process,), name="lstmtune-draw-helper", daemon=True) for process in (ready or [None])]
-    for thread in threads:
-        thread.start()
-    interrupted = True
-    try:
-        for job in local:
-            job()
-        while not ready and (job := take(front=True)) is not None:
-            job()
-        for thread in threads:
+    def cancel(self) -> None:
+        """Draw nothing more (the figures being drawn are finished) and let the helpers go."""
+        with self._more:
+            self._closed = True
+            self._portable.clear()
+            self._more.notify_all()
+        for thread in self._threads:
             thread.join()
-        interrupted = False
-    finally:
-        if interrupted:
-            with lock:  # the helpers take nothing more
-                portable.clear()
-            for thread in threads:
+
+    def wait(self) -> None:
+        """Draw here what the helpers cannot take (everything, without helpers; from the front
+        beside one started now), then wait for them: every figure is drawn on return."""
+        with self._more:
+            self._closed = True
+            self._more.notify_all()
+        interrupted = True
+        try:
+            while self._local:
+                self._local.pop(0)()
+            while (not self._threads or not self._ready) and (job := self._take(front=True, block=False)) is not None:
+                job()
+            for thread in self._threads:
                 thread.join()
-    for job in [*left_over, *portable]:  # what a helper failed, and what none was left to take
-        job()
+            interrupted = False
+        finally:
+            if interrupted:
+                with self._more:  # the helpers take nothing more
+                    self._portable.clear()
+                for thread in self._threads:
+                    thread.join()
+        for job in [*self._left_over, *self._portable]:  # what a helper failed, and what none was left to take
+            job()
 
 
-__all__ = ["MIN_JOBS", "Job", "draw_all", "prestart"]
+def start(jobs: Sequence[Job]) -> Batch:
+    """Start drawing ``jobs`` with the helpers (see :class:`Batch`); :meth:`Batch.wait` finishes."""
+    return Batch(jobs)
+
+
+def draw_all(jobs: Sequence[Job]) -> None:
+    """Draw every job, with helper processes: those :func:`prestart` started (this process
+    then draws only what they cannot take), else one started now when there are enough jobs
+    (this process drawing from the front, the helper from the back; see the module)."""
+    start(jobs).wait()
+
+
+__all__ = ["MIN_JOBS", "Batch", "Job", "draw_all", "prestart", "start"]
 
 
 if __name__ == "__main__":

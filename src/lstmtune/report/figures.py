@@ -39,7 +39,9 @@ def _save(fig, path: Path) -> None:
         if _CONTROL.search(text.get_text()):
             text.set_text(_CONTROL.sub("?", text.get_text()))
     with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+        # zlib level 1 instead of Pillow's 6: the PNG encoding about 4x faster, the files
+        # about 2% larger (benchmarks/RESULTS.md, seventh session)
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png", pil_kwargs={"compress_level": 1})
     _pyplot().close(fig)
 
 

@@ -58,6 +58,7 @@ class _Figures:
         # The drawing code's own bytes: a changed figure function never reuses an old picture.
         self.plots, self.version, self.keys = plots, hashlib.sha256(Path(figures.__file__).read_bytes()).hexdigest(), {}
         self.jobs: list[drawing.Job] = []
+        self.batch: drawing.Batch | None = None
         self.old = {}
         if reuse is not None and (reuse / KEYS).is_file():
             try:
@@ -78,13 +79,28 @@ class _Figures:
                 return name
             except OSError:  # another process sharing the run directory replaced plots/ meanwhile
                 pass
-        # Drawn at close(), by the drawing helpers where there are some (lstmtune.report.drawing).
-        self.jobs = [j for j in self.jobs if j.path != self.plots / name]  # the same file named twice: the last one, as drawn in order
-        self.jobs.append(drawing.Job(draw, args, self.plots / name, kwargs))
+        # Drawn by the drawing helpers where there are some (lstmtune.report.drawing): from
+        # send() on as they come, else at close().
+        job = drawing.Job(draw, args, self.plots / name, kwargs)
+        if self.batch is not None:
+            self.batch.add([job])
+        else:
+            self.jobs = [j for j in self.jobs if j.path != job.path]  # the same file named twice: the last one, as drawn in order
+            self.jobs.append(job)
         return name
 
+    def send(self) -> None:
+        """Start drawing the figures asked for so far; later ones follow them."""
+        self.batch, self.jobs = drawing.start(self.jobs), []
+
+    def cancel(self) -> None:
+        if self.batch is not None:
+            self.batch.cancel()
+
     def close(self) -> None:
-        drawing.draw_all(self.jobs)
+        if self.batch is None:
+            self.send()
+        self.batch.wait()
         (self.plots / KEYS).write_text(json.dumps(self.keys, indent=0, sort_keys=True))
 
 
@@ -94,16 +110,41 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse: 
     ``reuse``: an earlier ``plots/`` folder; figures drawn there from the same data are
     copied instead of drawn again (a report redrawn from unchanged results draws nothing).
     """
+    return start_figures(results, analysis, plots, reuse).finish(test_paths)
+
+
+class StartedFigures:
+    """A report's figures being drawn (:func:`start_figures`); :meth:`finish` adds the test
+    period's and returns once every figure is drawn."""
+
+    def __init__(self, draw: _Figures, out: dict, positional: bool):
+        self._draw, self._out, self._positional = draw, out, positional
+
+    def finish(self, test_paths=None) -> dict:
+        """Draw the test period's forecasts (:mod:`lstmtune.forecast.testpaths`; None: no such
+        figure), wait for every figure, and return their descriptions for the report."""
+        if test_paths is not None:
+            t = test_paths
+            self._out["test_paths"] = self._draw("test_forecasts.png", figures.test_forecasts, t.history_dates, t.history_values, t.dates, t.actual,
+                                                 t.one_step, t.multi_step, label=t.label, positional=self._positional)
+        self._draw.close()
+        return self._out
+
+    def cancel(self) -> None:
+        """No report after all (an error): draw nothing more."""
+        self._draw.cancel()
+
+
+def start_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse: Path | None = None) -> StartedFigures:
+    """Start drawing every figure but the test period's into ``plots`` (with the drawing
+    helpers, while this process goes on: writing the tables, computing the test period's
+    forecasts); see :func:`draw_figures`."""
     plots.mkdir(parents=True, exist_ok=True)
     draw = _Figures(plots, reuse)
     persistence = analysis.persistence_rmse
     s = results.series
     draw("series.png", figures.series_plot, s.axis, s.values, title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
     out = {"series": "series.png", "substudies": {}, "test_paths": None}
-    if test_paths is not None:
-        t = test_paths
-        out["test_paths"] = draw("test_forecasts.png", figures.test_forecasts, t.history_dates, t.history_values, t.dates, t.actual, t.one_step, t.multi_step,
-                                 label=t.label, positional=results.series.positional)
     for sub in analysis.substudies:
         name = _slug(sub.name)
         entry = {"box": f"box_{name}.png", "median": None, "diagnostics": []}
@@ -133,8 +174,8 @@ def draw_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse: 
             entry["median"] = f"median_{name}.png"
             draw(entry["median"], figures.median_curves, curves, title=f"{sub.name}: median {metric_name(analysis)} by epoch", baseline=persistence)
         out["substudies"][sub.name] = entry
-    draw.close()
-    return out
+    draw.send()
+    return StartedFigures(draw, out, results.series.positional)
 
 
 def _facets(points, varied: list[str]) -> tuple[list | None, str]:
@@ -193,19 +234,20 @@ _inline = pages.inline
 
 def render(
     results: StudyResults, analysis: Analysis, directory: Path, *, wall_s: float | None = None, extra: dict | None = None, test_paths=None,
-    reuse: Path | None = None,
+    reuse: Path | None = None, started: StartedFigures | None = None,
 ) -> Path:
     """Draw the figures into ``directory/plots`` and write ``directory/report.html``.
 
     ``test_paths``: the selected configuration's forecasts of the test period
     (:mod:`lstmtune.forecast.testpaths`), drawn against the actual values; None leaves the figure out.
     ``reuse``: an earlier ``plots/`` folder whose unchanged figures are copied (see :func:`draw_figures`).
+    ``started``: the figures :func:`start_figures` is already drawing into ``directory/plots``.
     """
     from lstmtune.study.results_io import environment
 
     directory = Path(directory)
     plots = directory / "plots"
-    figs = draw_figures(results, analysis, plots, reuse=reuse, test_paths=test_paths)
+    figs = (started or start_figures(results, analysis, plots, reuse)).finish(test_paths)
     env = pages.environment()
     template = env.get_template("report.html")
     table = combined_table(analysis)

@@ -112,14 +112,21 @@ def run(
     results.timings["wall_s"] = wall
     _keep_first_timings(results, out)
     key = _test_key(results, analysis)
-    paths = _test_paths(results, analysis, out if _stamped_key(out) == key else None)  # a rerun of the same study reads them back
     with atomic_outputs(out) as tmp:
-        results_io.write(results, tmp)
-        _stamp_key(tmp, key)
-        analysis_mod.combined_table(analysis, results.points).to_csv(tmp / "summary.csv", index_label="config")
-        if paths is not None:
-            paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
-        html.render(results, analysis, tmp, wall_s=wall, extra=extra, test_paths=paths, reuse=out / "plots")
+        # The figures are drawn (by the drawing helpers) while this process computes the test
+        # period's forecasts and writes the tables.
+        figures = html.start_figures(results, analysis, tmp / "plots", reuse=out / "plots")
+        try:
+            paths = _test_paths(results, analysis, out if _stamped_key(out) == key else None)  # a rerun of the same study reads them back
+            results_io.write(results, tmp)
+            _stamp_key(tmp, key)
+            analysis_mod.combined_table(analysis, results.points).to_csv(tmp / "summary.csv", index_label="config")
+            if paths is not None:
+                paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
+            html.render(results, analysis, tmp, wall_s=wall, extra=extra, test_paths=paths, reuse=out / "plots", started=figures)
+        except BaseException:
+            figures.cancel()  # nothing more is drawn into the outputs being discarded
+            raise
     return Outcome(results, analysis, out, wall)
 
 

@@ -10,8 +10,8 @@ cutoffs, statistical models and LSTM candidates), without training anything. Fro
   its own series' windows, padded to the longest), what is held per series until the outputs
   are written, and a measured base for the process (peaks of 741-903 MiB at 20 series and
   1.4 GiB at 300 measured; the per-series share fitted to them);
-- **time**: :data:`SECONDS_PER_STEP` per minibatch step, the statistical models' fits
-  (:data:`FIT_SECONDS`, spread over the cores), and a fixed start. The two constants were
+- **time**: :data:`lstmtune.auto.cost.SECONDS_PER_STEP` per minibatch step, the statistical
+  models' fits (:data:`lstmtune.auto.cost.FIT_SECONDS`, spread over the cores), and a fixed start. The two constants were
   fitted to two runs of benchmarks/panel_scale.py on the 2-core development machine (20
   series, ``--candidates lstm``: 38.2 s; all families: 74.7 s) and checked against larger
   runs (docs/AUTO.md): an order of magnitude to plan by, not a promise.
@@ -29,17 +29,11 @@ from collections.abc import Sequence
 import pandas as pd
 
 from lstmtune.auto import lstm
+from lstmtune.auto.cost import SECONDS_PER_STEP, SERIES_SECONDS
+from lstmtune.auto.cost import networks as cost_networks
+from lstmtune.auto.cost import stat_seconds as cost_stat_seconds
 from lstmtune.errors import LstmtuneError
 
-SECONDS_PER_STEP = 4.9e-6
-"""Wall seconds per replica-minibatch step of the stacked LSTM populations (2-core machine;
-refitted 2026-12-05 after populations were bucketed by length and split across the cores: the
-20-series synthetic panel's `auto --candidates lstm`, 41.4 s for 7.04e6 steps)."""
-FIT_SECONDS = {"AutoARIMA": 0.5, "AutoETS": 0.1, "AutoTheta": 0.017, "MSTL": 0.2, "CrostonOptimized": 0.015}
-"""Seconds per fit of one statistical model on one series of 72-240 monthly points (one core;
-measured on the 20-series synthetic panel, 2026-12-05: AutoARIMA, approximating above 150
-points, 30.1 s for 60 fits; AutoETS 6.3 s; AutoTheta 1.0 s); models not named cost :data:`OTHER_FIT`."""
-OTHER_FIT = 0.01
 START_SECONDS = 6.0  # process start, imports, compilation read back, outputs
 BASE_BYTES = 700 * 2**20  # a process with JAX, statsforecast and pandas loaded
 SERIES_BYTES = int(2.2 * 2**20)  # what auto holds per series until it writes (models, backtests, forecasts)
@@ -76,19 +70,6 @@ class AutoPlan:
         ]
 
 
-def _rows(config, n: int, horizon: int) -> int:
-    """Training rows (windows) of a network on ``n`` observations."""
-    from lstmtune.forecast import direct
-
-    if isinstance(config, direct.Spec):
-        return max(n - config.interval - config.lags - horizon + 1, 0)
-    return max(n - config.interval - config.lags, 0)
-
-
-def _fit_seconds(name: str) -> float:
-    return FIT_SECONDS.get(name, OTHER_FIT)
-
-
 def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_length: int | None = None, candidates: Sequence[str] = ("lstm", "hybrid", "stats", "combo"),
          windows: int = 2, missing: str = "error", settings: lstm.Settings | None = None, memory_bytes: int | None = None) -> AutoPlan:
     """The cost of ``auto(data, horizon, ...)`` with the same arguments, nothing trained."""
@@ -116,21 +97,14 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
             fallback += 1
             continue
         good += 1
-        ends = [int((frame["ds"] <= c).sum()) for c in p.cutoffs]
-        for name, config, _, _ in p.neural:
-            sizes = ends + ([len(frame)] if name == p.neural[0][0] else [])  # one final fit per series
-            for n in sizes:
-                rows = _rows(config, n, horizon)
-                if rows <= 0:
-                    continue
-                networks += 1
-                replicas += settings.seeds
-                steps += settings.seeds * settings.epochs * math.ceil(rows / settings.batch_size)
-                width = config.lags + (horizon if isinstance(config, direct.Spec) else 1)
-                populations.setdefault(width, []).append((settings.seeds, rows))
-        for name in p.stats:
-            stat_fits += len(p.cutoffs) + 1
-            stat_seconds += _fit_seconds(name) * (len(p.cutoffs) + 1)
+        for config, rows in cost_networks(frame, p, horizon):  # one final fit per series among them
+            networks += 1
+            replicas += settings.seeds
+            steps += settings.seeds * settings.epochs * math.ceil(rows / settings.batch_size)
+            width = config.lags + (horizon if isinstance(config, direct.Spec) else 1)
+            populations.setdefault(width, []).append((settings.seeds, rows))
+        stat_fits += len(p.stats) * (len(p.cutoffs) + 1)
+        stat_seconds += cost_stat_seconds([(frame, p)])
     chunk = auto_run._prefit_series()
     largest, peak_data = (0, 0), 0
     for width, members in populations.items():
@@ -142,7 +116,7 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         if need > peak_data:
             largest, peak_data = (reps, rows), need
     cores = os.cpu_count() or 1
-    seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_seconds / cores + 0.05 * len(frames)
+    seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_seconds / cores + SERIES_SECONDS * len(frames)
     memory = memory_bytes if memory_bytes is not None else available_memory()
     return AutoPlan(len(frames), good, fallback, skipped, networks, replicas, steps, stat_fits, stat_seconds, largest, BASE_BYTES + peak_data + SERIES_BYTES * len(frames),
                     seconds, memory)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lstmtune.cli.common import DateFormat, _handles_errors, _u, app, console, err_console
+from lstmtune.cli.common import _PROCESS_T0, DateFormat, _handles_errors, _u, app, console, err_console
 from lstmtune.cli.interrupts import _interruptible
 from lstmtune.errors import LstmtuneError
 
@@ -29,7 +29,7 @@ def auto(
     candidates: Annotated[str, typer.Option("--candidates", help="Comma list of families: lstm, hybrid, stats, combo.")] = "lstm,hybrid,stats,combo",
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the LSTM ensembles.")] = 0,
     missing: Annotated[str, typer.Option("--missing", help="Missing values: error (the series is skipped) or interpolate.")] = "error",
-    time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds for the whole command; once spent, LSTM candidates are left out (said so).")] = None,
+    time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds for the whole command: the LSTM candidates train fewer epochs, then fewer seeds, where the full settings are not expected to fit; once spent, those not yet trained are left out (both said per series).")] = None,
     global_lstm: Annotated[bool, typer.Option("--global-lstm", help="Also offer global LSTMs: one network over a panel's series of one frequency (each series' result then depends on the others).")] = False,
     executor: Annotated[str, typer.Option("--executor", help="Where chunks of series run: local (this process) or ray (each chunk a task on a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
@@ -63,7 +63,7 @@ def auto(
         chunks = None
     def forecast_and_save():
         result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                           time_budget=time_budget, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels,
+                           time_budget=time_budget, started=_PROCESS_T0, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels,
                            global_lstm=global_lstm, executor=chunks)
         result.save(out)
         output.drop_checkpoint(partial)

@@ -1,0 +1,92 @@
+"""What training a panel's LSTM candidates and fitting its statistical models will cost, from
+the series' plans alone (nothing trained): shared by ``lstmtune plan``
+(:mod:`lstmtune.auto.plan`) and by ``auto``'s time budget, which trains fewer seeds and
+epochs when the full settings would not fit (:func:`within`).
+
+The unit of training work is the *minibatch step* of one network (replicas x epochs x
+minibatches per epoch). Every LSTM and hybrid candidate is counted at every backtest cutoff,
+plus one final fit per series (the chosen one is not known yet). The constants were measured on
+the 2-core development machine (docs/AUTO.md): an order of magnitude to plan by, not a promise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator, Sequence
+
+import pandas as pd
+
+from lstmtune.auto import lstm
+
+SECONDS_PER_STEP = 4.9e-6
+"""Wall seconds per replica-minibatch step of the stacked LSTM populations (2-core machine;
+refitted 2026-12-05 after populations were bucketed by length and split across the cores: the
+20-series synthetic panel's `auto --candidates lstm`, 41.4 s for 7.04e6 steps)."""
+FIT_SECONDS = {"AutoARIMA": 0.5, "AutoETS": 0.1, "AutoTheta": 0.017, "MSTL": 0.2, "CrostonOptimized": 0.015}
+"""Seconds per fit of one statistical model on one series of 72-240 monthly points (one core;
+measured on the 20-series synthetic panel, 2026-12-05: AutoARIMA, approximating above 150
+points, 30.1 s for 60 fits; AutoETS 6.3 s; AutoTheta 1.0 s); models not named cost :data:`OTHER_FIT`."""
+OTHER_FIT = 0.01
+SERIES_SECONDS = 0.05
+"""Scoring, choosing and writing one series."""
+
+LADDER = ((1.0, 1.0), (1.0, 2 / 3), (0.6, 1.0), (0.6, 2 / 3), (0.6, 0.5), (0.4, 0.5), (0.4, 1 / 3), (0.2, 1 / 3))
+"""The budget's steps down from the given settings, as (share of the seeds, share of the
+epochs), in order of preference: fewer epochs first (300 and 200 were within 2% of each other
+on the development sets, docs/AUTO.md), then fewer seeds."""
+
+
+def rows(config, n: int, horizon: int) -> int:
+    """Training rows (windows) of a network on ``n`` observations."""
+    from lstmtune.forecast import direct
+
+    if isinstance(config, direct.Spec):
+        return max(n - config.interval - config.lags - horizon + 1, 0)
+    return max(n - config.interval - config.lags, 0)
+
+
+def networks(frame: pd.DataFrame, plan, horizon: int) -> Iterator[tuple[object, int]]:
+    """``(config, training rows)`` of every network of one series' plan: each LSTM and hybrid
+    candidate at each backtest cutoff, and one final fit on every observation."""
+    ends = [int((frame["ds"] <= c).sum()) for c in plan.cutoffs]
+    for name, config, _, _ in plan.neural:
+        for n in ends + ([len(frame)] if name == plan.neural[0][0] else []):
+            r = rows(config, n, horizon)
+            if r > 0:
+                yield config, r
+
+
+def steps(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings: lstm.Settings) -> float:
+    """Minibatch steps of every network of the series ``items`` (``(frame, plan)``)."""
+    return float(sum(settings.seeds * settings.epochs * math.ceil(r / settings.batch_size) for frame, plan in items for _, r in networks(frame, plan, horizon)))
+
+
+def fit_seconds(name: str) -> float:
+    return FIT_SECONDS.get(name, OTHER_FIT)
+
+
+def stat_seconds(items: Sequence[tuple[pd.DataFrame, object]]) -> float:
+    """One core's seconds for the statistical fits of the series ``items`` (each model at each
+    cutoff and once on every observation)."""
+    return sum(fit_seconds(name) * (len(plan.cutoffs) + 1) for _, plan in items for name in plan.stats)
+
+
+def seconds(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings: lstm.Settings, cores: int) -> float:
+    """Expected wall seconds to backtest, choose and fit the series ``items`` (no process start)."""
+    return SECONDS_PER_STEP * steps(items, horizon, settings) + stat_seconds(items) / max(cores, 1) + SERIES_SECONDS * len(items)
+
+
+def within(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings: lstm.Settings, budget: float, cores: int) -> lstm.Settings | None:
+    """The first settings of :data:`LADDER` (fewer epochs, then fewer seeds than ``settings``)
+    whose expected time (:func:`seconds`) fits ``budget`` seconds: ``settings`` themselves when
+    they fit, None when even the last step does not (the LSTMs are then left out once the
+    budget is spent, as without this)."""
+    for seed_share, epoch_share in LADDER:
+        tried = dataclasses.replace(settings, seeds=max(1, round(settings.seeds * seed_share)), epochs=max(1, round(settings.epochs * epoch_share)))
+        if seconds(items, horizon, tried, cores) <= budget:
+            return tried
+    return None
+
+
+__all__ = ["FIT_SECONDS", "LADDER", "OTHER_FIT", "SECONDS_PER_STEP", "networks", "rows", "seconds", "stat_seconds", "steps", "within"]

@@ -1,0 +1,96 @@
+"""auto's time budget: the LSTM candidates train fewer epochs, then fewer seeds, when the full
+settings are not expected to fit what is left of it (lstmtune.auto.cost.within), and every
+series says so; estimates as lstmtune plan makes them."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmtune.auto import cost, lstm
+from lstmtune.auto import run as auto_run
+
+
+def _monthly(uid, n, seed):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, n)
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2010-01-01", periods=n, freq="MS"), "y": y})
+
+
+def _items(settings, candidates=("lstm", "stats")):
+    out = []
+    for uid, n in (("a", 60), ("b", 84)):
+        v, frame, plan, err = auto_run._prepare(_monthly(uid, n, 7), 6, None, None, "error", candidates, settings, 2)
+        assert err is None and plan is not None
+        out.append((frame, plan))
+    return out
+
+
+def test_the_settings_that_fit_are_the_first_step_down_whose_estimate_fits():
+    settings = lstm.Settings()
+    items = _items(settings)
+    full = cost.seconds(items, 6, settings, cores=2)
+    assert cost.within(items, 6, settings, full + 1, cores=2) == settings  # they fit: unchanged
+    tried = [dataclasses.replace(settings, seeds=max(1, round(settings.seeds * a)), epochs=max(1, round(settings.epochs * b))) for a, b in cost.LADDER]
+    budget = cost.stat_seconds(items) / 2 + 0.5 * (full - cost.stat_seconds(items) / 2)  # half the LSTMs' share
+    got = cost.within(items, 6, settings, budget, cores=2)
+    k = tried.index(got)
+    assert cost.seconds(items, 6, got, cores=2) <= budget
+    assert all(cost.seconds(items, 6, t, cores=2) > budget for t in tried[:k])  # every step before it was too dear
+    assert (got.seeds, got.epochs) < (settings.seeds, settings.epochs) or got.epochs < settings.epochs
+    assert cost.within(items, 6, settings, cost.stat_seconds(items) / 2 * 0.5, cores=2) is None  # not even the statistical fits fit
+
+
+def test_the_estimate_is_the_plans():
+    from lstmtune.auto import plan as plan_mod
+
+    settings = lstm.Settings()
+    data = pd.concat([_monthly("a", 60, 7), _monthly("b", 84, 7)])
+    p = plan_mod.plan(data, 6, settings=settings, candidates=("lstm", "stats"))
+    items = _items(settings)
+    assert p.steps == cost.steps(items, 6, settings)
+    assert p.seconds == pytest.approx(plan_mod.START_SECONDS + cost.seconds(items, 6, settings, __import__("os").cpu_count() or 1))
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_a_budget_the_full_settings_would_overrun_trains_fewer_epochs_and_says_so(monkeypatch):
+    settings = lstm.Settings(epochs=30, seeds=3)
+    data = _monthly("a", 60, 7)
+    v, frame, plan, _ = auto_run._prepare(data, 6, None, None, "error", ("lstm",), settings, 2)
+    steps = cost.steps([(frame, plan)], 6, settings)
+    # pretend a step is slow: the full settings are expected to take 200 s, two thirds of the epochs 133 s
+    monkeypatch.setattr(cost, "SECONDS_PER_STEP", (200 - cost.SERIES_SECONDS) / steps)
+    r = auto_run.auto(data, 6, candidates=("lstm",), settings=settings, time_budget=150 / auto_run.BUDGET_SHARE)  # fitted to 150 s
+    board = r.leaderboard
+    assert board["reason"].str.contains("trained with 3 seeds x 20 epochs instead of 3 x 30", regex=False).all()
+    assert (board["family"] == "lstm").any() and board["mase"].notna().all()  # trained, not left out
+    unhurried = auto_run.auto(data, 6, candidates=("lstm",), settings=settings, time_budget=1000)
+    assert (unhurried.leaderboard["family"] == "lstm").any()
+    assert not unhurried.leaderboard["reason"].fillna("").str.contains("time budget").any()
+    fewer = auto_run.auto(data, 6, candidates=("lstm",), settings=dataclasses.replace(settings, epochs=20))
+    pd.testing.assert_frame_equal(r.forecasts, fewer.forecasts)  # what 20 epochs give, exactly
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_networks_trained_before_the_budget_ran_out_are_still_scored(monkeypatch):
+    import time
+
+    data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
+    settings = lstm.Settings(epochs=20, seeds=2)
+    real = auto_run._prefit
+
+    started, budget = time.perf_counter(), 4.0
+
+    def slow_prefit(*args, **kwargs):  # the backtests train, then the budget is spent
+        out = real(*args, **kwargs)
+        time.sleep(max(0.0, started + budget + 0.2 - time.perf_counter()))
+        return out
+
+    monkeypatch.setattr(auto_run, "_prefit", slow_prefit)
+    monkeypatch.setattr(auto_run, "BUDGET_SHARE", 1e9)  # no fewer epochs: this test is about the deadline
+    r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=settings, time_budget=budget, started=started)
+    board = r.leaderboard
+    assert set(board.loc[board["family"] == "lstm", "unique_id"]) == {"a", "b"}  # trained, so scored
+    assert not board["reason"].fillna("").str.contains("time budget was spent", regex=False).any()

@@ -434,3 +434,58 @@ def test_cli_baseline_reports_unavailable_baselines_and_the_best(tmp_path):
     assert f"best baseline: {best.name} (RMSE {best.scores['rmse']:.3f})" in result.stdout
     result = CliRunner().invoke(app, ["baseline", str(path), "--test-size", "8", "--period", "5"])
     assert "seasonal naive (m=5)" in result.stdout and "not available" not in result.stdout
+
+
+# --- [evaluation] baselines = "statsforecast" ---------------------------------------
+def _cross_validation(values, name, season, horizon, windows):
+    """statsforecast's own backtest with parameters fitted once, at the first cutoff (refit=False)."""
+    import os
+
+    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+    from statsforecast import StatsForecast
+    from statsforecast import models as sf_models
+
+    df = pd.DataFrame({"unique_id": "s", "ds": np.arange(len(values)), "y": values})
+    cv = StatsForecast(models=[getattr(sf_models, name)(season_length=season)], freq=1).cross_validation(
+        df=df, h=horizon, n_windows=windows, step_size=1, refit=False)
+    return cv.sort_values(["cutoff", "ds"])[name].to_numpy()
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_statsforecast_baselines_are_statsforecasts_own_backtest_with_the_training_fit(shampoo_values, horizon):
+    got, unavailable = baselines.evaluate(shampoo_values, 12, 12, 1, horizon=horizon, models="statsforecast")
+    assert not unavailable
+    by_name = {b.name: b for b in got}
+    assert [b.name for b in got][3:] == ["AutoETS (statsforecast)", "AutoARIMA (statsforecast)"]
+    assert not any(name.startswith("AR(") or name == "exponential smoothing" for name in by_name)
+    actual = shampoo_values[-12:] if horizon == 1 else np.concatenate([shampoo_values[o : o + horizon] for o in range(24, 36 - horizon + 1)])
+    for name in baselines.STATSFORECAST:
+        ref = _cross_validation(shampoo_values, name, 12, horizon, 12 - horizon + 1)
+        np.testing.assert_array_equal(by_name[f"{name} (statsforecast)"].forecast, ref)  # exactly
+        assert by_name[f"{name} (statsforecast)"].scores["rmse"] == pytest.approx(float(np.sqrt(np.mean((ref - actual) ** 2))), rel=1e-12)
+
+
+def test_a_study_can_ask_for_the_statsforecast_baselines_and_a_bad_choice_is_named():
+    from lstmtune.study import spec
+
+    s = spec.from_dict({"name": "sf", "evaluation": {"baselines": "statsforecast"}}, "sf")
+    names = [b.name for b in baselines.for_study(s, load("shampoo"), 12)]
+    assert "AutoARIMA (statsforecast)" in names and "exponential smoothing" not in names
+    assert "exponential smoothing" in [b.name for b in baselines.for_study(spec.default_study(), load("shampoo"), 12)]
+    with pytest.raises(LstmtuneError, match="baselines"):
+        spec.from_dict({"name": "sf", "evaluation": {"baselines": "arima"}}, "sf")
+    _, unavailable = baselines.evaluate(np.r_[np.full(30, 5.0), np.arange(6.0)], 6, 12, 1, models="statsforecast")
+    assert {u.name for u in unavailable} >= {"AutoETS (statsforecast)", "AutoARIMA (statsforecast)"}  # a constant training part: said why
+
+
+def test_cli_baseline_scores_the_statsforecast_models_on_request():
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    result = CliRunner().invoke(app, ["baseline", "--models", "statsforecast"])
+    assert result.exit_code == 0, result.output
+    arima = next(b for b in baselines.evaluate(load("shampoo").values, 12, 12, 1, models="statsforecast")[0] if b.name.startswith("AutoARIMA"))
+    assert "AutoARIMA (statsforecast)" in result.stdout and f"{arima.scores['rmse']:.3f}" in result.stdout
+    bad = CliRunner().invoke(app, ["baseline", "--models", "arima"])
+    assert bad.exit_code == 2 and "--models must be statsmodels or statsforecast" in bad.output

@@ -39,6 +39,7 @@ def baseline(
     value_column: ValueCol = None,
     date_format: DateFormat = None,
     missing: Missing = "error",
+    models: Annotated[str, typer.Option("--models", help="statsmodels (AR(p), exponential smoothing) or statsforecast (AutoETS, AutoARIMA): as [evaluation] baselines.")] = "statsmodels",
 ) -> None:
     """Score the baseline forecasts (persistence, seasonal naive, training mean, AR(p), exponential smoothing)."""
     from lstmtune.selection import baselines
@@ -54,12 +55,14 @@ def baseline(
         raise LstmtuneError(f"--period must be between 1 and {train - 1} (fewer than the {train} training observations), got {period}")
     if not 1 <= lags < train // 2:
         raise LstmtuneError(f"--lags must be between 1 and {train // 2 - 1}, got {lags}")
+    if models not in ("statsmodels", "statsforecast"):
+        raise LstmtuneError(f"--models must be statsmodels or statsforecast, got {models!r}")
     baselines.check_scoreable(series.values, test_size, name=series.name)  # as `lstmtune run` does, before scoring
     from lstmtune.data.series import infer_frequency
 
     inferred = series.period
     period = inferred if period is None else period
-    results, unavailable = baselines.evaluate(series.values, test_size=test_size, period=period, lags=lags)
+    results, unavailable = baselines.evaluate(series.values, test_size=test_size, period=period, lags=lags, models=models)
     console.print(
         f"frequency {'positions (values only)' if series.positional else (infer_frequency(series.dates) or 'irregular')}; seasonal period "
         f"{period if period else 'none'}{' (inferred)' if period == inferred and period else ''}",

@@ -307,13 +307,15 @@ def for_study(spec, series, holdout: int) -> list[Baseline]:
       study's ``[evaluation] horizon``.
     """
     period = spec.data.period if spec.data.period is not None else series.period
-    return list(_evaluate_cached(tuple(np.asarray(series.values, dtype=np.float64).tolist()), holdout, period, spec.transforms.lags, spec.evaluation.horizon)[0])
+    values = tuple(np.asarray(series.values, dtype=np.float64).tolist())
+    return list(_evaluate_cached(values, holdout, period, spec.transforms.lags, spec.evaluation.horizon, spec.evaluation.baselines)[0])
 
 
 @functools.lru_cache(maxsize=64)
-def _evaluate_cached(values: tuple[float, ...], test_size: int, period: int | None, lags: int, horizon: int = 1) -> tuple[tuple[Baseline, ...], tuple[Unavailable, ...]]:
+def _evaluate_cached(values: tuple[float, ...], test_size: int, period: int | None, lags: int, horizon: int = 1,
+                     models: str = "statsmodels") -> tuple[tuple[Baseline, ...], tuple[Unavailable, ...]]:
     """A study asks for the same split's baselines from several places: fit them once."""
-    available, unavailable = evaluate(np.asarray(values), test_size=test_size, period=period, lags=lags, horizon=horizon)
+    available, unavailable = evaluate(np.asarray(values), test_size=test_size, period=period, lags=lags, horizon=horizon, models=models)
     return tuple(available), tuple(unavailable)
 
 
@@ -327,8 +329,11 @@ def evaluate_all(values: np.ndarray, test_size: int = 12, period: int | None = N
     return evaluate(values, test_size=test_size, period=period, lags=lags)[0]
 
 
-def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None, lags: int = 1, horizon: int = 1) -> tuple[list[Baseline], list[Unavailable]]:
-    """Score persistence, seasonal naive, the training mean, AR(p) and exponential smoothing.
+def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None, lags: int = 1, horizon: int = 1,
+             models: str = "statsmodels") -> tuple[list[Baseline], list[Unavailable]]:
+    """Score persistence, seasonal naive, the training mean, AR(p) and exponential smoothing
+    (``models="statsforecast"``: statsforecast's AutoETS and AutoARIMA instead of the last two;
+    ``[evaluation] baselines``).
 
     Args:
       values: the series in original units, shape ``(n,)``.
@@ -342,8 +347,8 @@ def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None,
     Returns:
       ``(available, unavailable)``: one :class:`Baseline` per method computed, in the
       order persistence, seasonal naive, training mean, AR(lags), AR(p by AIC) when
-      another order, exponential smoothing; and one :class:`Unavailable` per method
-      that could not be, with its reason.
+      another order, exponential smoothing (or AutoETS, AutoARIMA); and one
+      :class:`Unavailable` per method that could not be, with its reason.
 
     Raises:
       LstmtuneError: ``test_size`` is not in ``1..n-1``.
@@ -377,9 +382,14 @@ def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None,
         back = period * -(-steps // period)
         candidates.append((f"seasonal naive (m={period})", "observation of the last season observed", multistep([values[o + steps - 1 - back] for o in origins])))
     candidates.append(("training mean", "mean of the training observations", training_mean(values, test_size) if horizon == 1 else np.full(len(actual), train.mean())))
+    if models not in ("statsmodels", "statsforecast"):
+        raise LstmtuneError(f"baselines must be statsmodels or statsforecast, got {models!r}")
+    fitted = [f"AR({lags})", "exponential smoothing"] if models == "statsmodels" else [f"{name} (statsforecast)" for name in STATSFORECAST]
     if np.ptp(train) == 0:  # every model of a constant training part forecasts persistence
         reason = "the training observations are constant: the fitted model is persistence"
-        unavailable += [Unavailable(f"AR({lags})", reason), Unavailable("exponential smoothing", reason)]
+        unavailable += [Unavailable(name, reason) for name in fitted]
+    elif models == "statsforecast":
+        _add_statsforecast(values, test_size, period, candidates, unavailable, None if horizon == 1 else (origins, horizon))
     else:
         _add_models(values, test_size, period, lags, candidates, unavailable, None if horizon == 1 else (origins, horizon))
     available = []
@@ -388,6 +398,54 @@ def evaluate(values: np.ndarray, test_size: int = 12, period: int | None = None,
         scores = {k: float(v) for k, v in metrics.all_metrics(actual, forecast, train, m=1).items()}
         available.append(Baseline(name=name, description=description, forecast=forecast, scores=scores))
     return available, unavailable
+
+
+STATSFORECAST = ("AutoETS", "AutoARIMA")
+"""The baselines ``[evaluation] baselines = "statsforecast"`` fits: the statistical candidates of
+``lstmtune auto`` (:mod:`lstmtune.selection.statistical`) that search their own models."""
+
+
+def _add_statsforecast(values: np.ndarray, test_size: int, period: int | None, candidates: list, unavailable: list, paths: tuple | None = None) -> None:
+    """Append statsforecast's AutoETS and AutoARIMA to ``candidates`` (or their reasons to
+    ``unavailable``): each fitted on the training part (season length ``period`` when above 1),
+    then applied with those parameters to the series up to each origin (statsforecast's
+    ``forward``), one step ahead through the test, or ``paths = (origins, horizon)`` steps from
+    each origin: what statsforecast's own ``cross_validation(refit=False)`` gives (tested)."""
+    import os
+
+    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+    from statsforecast import models as sf_models
+
+    n = len(values)
+    season = period if period is not None and period > 1 else 1
+    origins, horizon = paths if paths is not None else (list(range(n - test_size, n)), 1)
+    for name in STATSFORECAST:
+        label = f"{name} (statsforecast)"
+        try:
+            with warnings.catch_warnings(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                warnings.simplefilter("ignore")  # statsforecast's fits on short or flat series warn; the fit is still used
+                model = getattr(sf_models, name)(season_length=season).fit(np.asarray(values[: n - test_size]))
+                forecast = np.concatenate([np.asarray(model.forward(y=np.asarray(values[:o]), h=horizon)["mean"], dtype=np.float64) for o in origins])
+        except Exception as err:  # noqa: BLE001 - statsforecast raises several kinds on unfittable data: the baseline is unavailable, said why
+            unavailable.append(Unavailable(label, f"{type(err).__name__}: {err}"))
+            continue
+        if not np.all(np.isfinite(forecast)):
+            unavailable.append(Unavailable(label, "the fitted model forecast non-finite values"))
+            continue
+        offered = f"; season length {season} offered" if season > 1 else ""
+        candidates.append((label, f"statsforecast {name} (chose {_chosen(name, model)}{offered}), fitted on the training part", forecast))
+
+
+def _chosen(name: str, model) -> str:
+    """The model statsforecast's search chose, as it names it (e.g. ``ETS(A,N,N)``, ``ARIMA(1,1,0)``)."""
+    try:
+        if name == "AutoARIMA":
+            from statsforecast.arima import arima_string
+
+            return arima_string(model.model_).strip()
+        return str(model.model_["method"])
+    except Exception:  # noqa: BLE001 - only a description
+        return "its model"
 
 
 def _add_models(values: np.ndarray, test_size: int, period: int | None, lags: int, candidates: list, unavailable: list, paths: tuple | None = None) -> None:

@@ -181,6 +181,12 @@ class EvaluationSpec(BaseModel):
         "H > 1 forecasts H steps recursively from every origin of the holdout where H steps fit and scores them all, "
         "so configurations are chosen (and tested) as a forecast of H steps will use them",
     )
+    baselines: Literal["statsmodels", "statsforecast"] = Field(
+        "statsmodels",
+        description="the fitted baselines beside persistence, the seasonal naive and the training mean: statsmodels' AR(p) on the "
+        "differences and exponential smoothing (the default), or statsforecast's AutoETS and AutoARIMA, the models lstmtune auto "
+        "compares against (importing statsforecast adds about 1 s to a study)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self):

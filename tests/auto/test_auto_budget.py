@@ -73,24 +73,63 @@ def test_a_budget_the_full_settings_would_overrun_trains_fewer_epochs_and_says_s
     pd.testing.assert_frame_equal(r.forecasts, fewer.forecasts)  # what 20 epochs give, exactly
 
 
-@pytest.mark.slow  # trains LSTM ensembles
-def test_networks_trained_before_the_budget_ran_out_are_still_scored(monkeypatch):
+def _clock_jumps_after(monkeypatch, name):
+    """auto's clock jumps a day ahead once ``auto_run.<name>`` has run: the budget is spent
+    exactly then, however long the machine took to get there."""
     import time
+    import types
 
-    data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
-    settings = lstm.Settings(epochs=20, seeds=2)
-    real = auto_run._prefit
+    offset = [0.0]
+    monkeypatch.setattr(auto_run, "time", types.SimpleNamespace(perf_counter=lambda: time.perf_counter() + offset[0]))
+    real = getattr(auto_run, name)
 
-    started, budget = time.perf_counter(), 4.0
-
-    def slow_prefit(*args, **kwargs):  # the backtests train, then the budget is spent
+    def then_spent(*args, **kwargs):
         out = real(*args, **kwargs)
-        time.sleep(max(0.0, started + budget + 0.2 - time.perf_counter()))
+        offset[0] = 86400.0
         return out
 
-    monkeypatch.setattr(auto_run, "_prefit", slow_prefit)
+    monkeypatch.setattr(auto_run, name, then_spent)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_networks_trained_before_the_budget_ran_out_are_still_scored(monkeypatch):
+    data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
+    _clock_jumps_after(monkeypatch, "_prefit")  # the backtests train, then the budget is spent
     monkeypatch.setattr(auto_run, "BUDGET_SHARE", 1e9)  # no fewer epochs: this test is about the deadline
-    r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=settings, time_budget=budget, started=started)
+    r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=lstm.Settings(epochs=20, seeds=2), time_budget=3600)
     board = r.leaderboard
     assert set(board.loc[board["family"] == "lstm", "unique_id"]) == {"a", "b"}  # trained, so scored
     assert not board["reason"].fillna("").str.contains("time budget was spent", regex=False).any()
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_once_the_budget_is_spent_no_network_is_trained_series_by_series(monkeypatch):
+    from lstmtune.auto import lstm as lstm_mod
+
+    data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
+    real_prefit = auto_run._prefit
+    dropped = set()
+
+    def some_prefit(items, *args, **kwargs):  # one candidate per series was not trained beforehand
+        out = real_prefit(items, *args, **kwargs)
+        for uid in {key[0] for key in out}:
+            dropped.add(next(key for key in out if key[0] == uid))
+        return {key: models for key, models in out.items() if key not in dropped}
+
+    monkeypatch.setattr(auto_run, "_prefit", some_prefit)
+    _clock_jumps_after(monkeypatch, "_prefit")  # and the budget is spent right after
+    real = lstm_mod.backtest
+
+    def must_not_train(frame, cutoffs, horizon, name, config, settings, transform, m, models=None):
+        assert models is not None, f"{name} trained alone after the budget was spent"
+        return real(frame, cutoffs, horizon, name, config, settings, transform, m, models)
+
+    monkeypatch.setattr(lstm_mod, "backtest", must_not_train)
+    monkeypatch.setattr(auto_run, "BUDGET_SHARE", 1e9)
+    r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=lstm.Settings(epochs=20, seeds=2), time_budget=3600)
+    board = r.leaderboard
+    lstms = board.loc[board["family"] == "lstm", ["unique_id", "candidate"]]
+    assert set(lstms["unique_id"]) == {"a", "b"}  # the networks trained beforehand are scored
+    assert not {tuple(x) for x in lstms.to_numpy()} & dropped  # the others are not, nor trained now
+    for uid, name in dropped:
+        assert f"{name} left out: the time budget was spent" in board.loc[board["unique_id"] == uid, "reason"].iloc[0]

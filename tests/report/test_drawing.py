@@ -244,3 +244,20 @@ def test_a_cancelled_batch_draws_nothing_more_and_lets_its_helper_go(tmp_path, t
     assert (tmp_path / "slow.txt").is_file()  # the figure being drawn is finished
     assert not list(tmp_path.glob("[0-9].txt"))  # the others never are
     assert not [t for t in threading.enumerate() if t.name == "lstmtune-draw-helper"]
+
+
+def test_a_command_that_fails_before_its_report_stops_the_helpers_it_started(tmp_path, two_processes, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    started = []
+    real = drawing.prestart
+    monkeypatch.setattr(drawing, "prestart", lambda n: started.append(real(n)) or started[-1])
+    out = tmp_path / "theirs"
+    out.mkdir()
+    (out / "notes.txt").write_text("someone else's folder")  # refused when the study claims it, after the helpers started
+    result = CliRunner().invoke(app, ["run", "--out", str(out), "-q"])
+    assert result.exit_code == 2, result.output
+    assert started == [2]  # the default study's report: two helpers were started ...
+    assert drawing._READY == []  # ... and stopped with the command, not left for a later one

@@ -1,6 +1,7 @@
 """A study end to end: the run directory, the self-contained report, regenerating the
 report from stored results, reading results back, the CLI, and atomic writes."""
 
+import os
 import re
 import shutil
 
@@ -69,6 +70,8 @@ def test_run_directory_layout(outcome):
         slug = label.replace("=", "-")
         want |= {f"diag_{sub}_{slug}.png", f"band_{sub}_{slug}.png"}
     assert plots == want
+    # the count the drawing helpers are started for, before anything trains
+    assert len([n for n in plots if n.endswith(".png")]) == planned.figures(planner.plan(outcome.results.spec))
     for name in plots:
         if name.endswith(".png"):
             assert (d / "plots" / name).read_bytes()[:8] == PNG_MAGIC, name
@@ -223,6 +226,8 @@ def test_a_failure_while_the_figures_are_drawn_stops_them_and_leaves_no_outputs(
     from lstmtune.report import drawing
 
     monkeypatch.setattr(drawing, "MIN_JOBS", 2)  # a helper draws this tiny report's figures while the tables are written
+    monkeypatch.setenv("LSTMTUNE_DRAW_PROCESSES", "2")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr("lstmtune.study.results_io.write", _boom)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="failed"):

@@ -101,7 +101,7 @@ def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = Non
     diffs = np.diff(y)
     try:
         p = ar_order(diffs) if len(diffs) > 8 else 1
-    except (LstmtuneError, ValueError):  # statsmodels refusing a short or odd series (LinAlgError is a ValueError): one lag
+    except Exception:  # noqa: BLE001 - statsmodels refusing a short or odd series (ValueError, LinAlgError, MissingDataError, ...): one lag
         p = 1
     lags = max(m, p, 1)
     log = wants_log(y, m)

@@ -309,10 +309,12 @@ def _base_backtests(frame: pd.DataFrame, cutoffs, horizon: int) -> pd.DataFrame:
 
 
 def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
-           plan: _Plan, lstm_allowed: bool, on_candidate: Callable[[str], None], fitted: dict | None = None, stats_done=None) -> _Scored:
+           plan: _Plan, lstm_allowed: bool, on_candidate: Callable[[str], None], fitted: dict | None = None, stats_done=None,
+           trained_only: bool = False) -> _Scored:
     """Backtest every candidate of one good series and choose; ``fitted``: its LSTM backtest
     models trained beforehand (:func:`_prefit`). The statistical models are backtested only
-    where they are candidates or members of one (``stats``, ``combo``)."""
+    where they are candidates or members of one (``stats``, ``combo``). ``trained_only`` (the
+    time budget is spent): an LSTM candidate without models in ``fitted`` is left out, said so."""
     from lstmtune.selection import statistical
 
     m, freq = verdict.season, verdict.freq
@@ -336,6 +338,9 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
     wanted = [f for f in NEURAL if f in families]
     if wanted and lstm_allowed:
         for name, config, transform, family in plan.neural:
+            if trained_only and (uid, name) not in (fitted or {}):
+                notes.append(f"{name} {score.BUDGET_NOTE}")
+                continue
             on_candidate(name)
             try:
                 part, lstm_scores[name] = lstm.backtest(frame, cutoffs, horizon, name, config, settings, transform, m, (fitted or {}).get((uid, name)))
@@ -674,17 +679,19 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
         if progress:
             progress(chunk[0][1], f"LSTM backtests of {len(chunk)} series, trained together", chunk[0][0], total)
         fitted = _together(_prefit, [item[1:] for item in chunk], horizon, settings)
-    fitted = {**fitted, **pooled[1]}
+    fitted = {**fitted, **pooled[1]}  # every network trained beforehand, local and global
     if progress:
         progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], total)
     stats_done = _together(_stats_together, [item[1:] for item in chunk], horizon, settings.levels)
     scored = []
-    trained = {key[0] for key in fitted}  # series whose LSTMs were trained beforehand: scored even once the budget is spent
+    trained = {key[0] for key in fitted}  # series with networks trained beforehand: those are scored even once the budget is spent
     for i, uid, frame, v, plan in chunk:
         report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, total)) if progress else (lambda stage: None)
         try:
             plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
-            scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, in_budget() or uid in trained, report, fitted, stats_done.get(uid))))
+            spent = not in_budget()
+            scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, not spent or uid in trained, report, fitted, stats_done.get(uid),
+                                        trained_only=spent)))
             if job.note:
                 scored[-1][2].notes.append(job.note)
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named

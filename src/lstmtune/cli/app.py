@@ -28,7 +28,9 @@ def main() -> None:
     JAX, SciPy and pandas objects in collection passes, about 0.5 s of every command on the
     2-core development machine (benchmarks/RESULTS.md, seventh session). Objects are still
     released by reference counting and ``atexit`` handlers still run; only garbage held in
-    reference cycles is left to the operating system, which reclaims the whole process.
+    reference cycles is left to the operating system, which reclaims the whole process. A
+    program that runs commands in its own process and goes on afterwards calls :data:`app`
+    instead (as the tests do with Typer's runner), which freezes nothing.
     """
     try:
         app()

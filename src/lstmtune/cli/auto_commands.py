@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lstmtune.cli.common import _PROCESS_T0, DateFormat, _handles_errors, _u, app, console, err_console
+from lstmtune.cli.common import DateFormat, _handles_errors, _u, app, console, err_console
 from lstmtune.cli.interrupts import _interruptible
 from lstmtune.errors import LstmtuneError
 
@@ -40,6 +40,9 @@ def auto(
 
     Exit status: 0 every series forecast by its chosen model, 3 some skipped or on a fallback
     (named in leaderboard.csv), 2 nothing could be forecast or bad input."""
+    import time
+
+    started = time.perf_counter()  # the time budget counts from here (a process that runs several commands: each its own)
     from lstmtune.auto import lstm, output
     from lstmtune.data import panel
 
@@ -63,7 +66,7 @@ def auto(
         chunks = None
     def forecast_and_save():
         result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                           time_budget=time_budget, started=_PROCESS_T0, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels,
+                           time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels,
                            global_lstm=global_lstm, executor=chunks)
         result.save(out)
         output.drop_checkpoint(partial)

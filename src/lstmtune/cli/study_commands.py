@@ -49,15 +49,24 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, storage: st
     """Run ``spec`` into ``out`` (``runner``: :func:`lstmtune.workflow.study.run` by default, or e.g.
     :func:`lstmtune.workflow.reproduce.run`) with a progress bar, plain lines when not a terminal,
     or nothing (``quiet``); SIGTERM is checked between chunks of training."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from lstmtune.report import drawing, planned
     from lstmtune.study import planner
 
     plan = planner.plan(spec)
     # The report's drawing helpers start now: their imports run on a core this process leaves
-    # idle while it imports alone (lstmtune.report.drawing).
+    # idle while it imports alone (lstmtune.report.drawing). Those the report did not take (a
+    # failure before it, a study that drew none) are stopped when the command ends.
     drawing.prestart(planned.figures(plan))
+    try:
+        return _run_prestarted(spec, out, quiet, started, plan, storage, inputs, max_runs, trainer, runner)
+    finally:
+        drawing.discard()
+
+
+def _run_prestarted(spec, out: Path, quiet: bool, started: float, plan, storage, inputs, max_runs, trainer, runner):
+    """:func:`_run_with_progress`'s run, its drawing helpers started."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from lstmtune.workflow import study
 
     def go(on_population, on_epochs):

@@ -21,7 +21,8 @@ each) run on a core this process leaves idle while it imports alone. The next
 :func:`draw_all` then sends every figure it can to them and draws only the others here,
 so this process need not import matplotlib at all: one helper for a report of fewer than
 :data:`MIN_JOBS` figures, else one per process allowed. Helpers not used by the time the
-process ends are closed then.
+process ends are closed then; a command that ends without drawing them stops its own
+(:func:`discard`).
 
 ``LSTMTUNE_DRAW_PROCESSES=1`` draws everything in this process.
 """
@@ -169,6 +170,15 @@ class _Helper:
             raise OSError("the drawing helper has gone")
         return answer == b"1"
 
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
     def close(self) -> None:
         try:
             self.proc.stdin.close()
@@ -204,6 +214,13 @@ def prestart(figures: int) -> int:
 def _close_ready() -> None:
     while _READY:
         _READY.pop().close()
+
+
+def discard() -> None:
+    """Stop the helpers :func:`prestart` started that no :func:`start` took (the command failed
+    before its report, or drew none), at once: each command's helpers serve its own report."""
+    while _READY:
+        _READY.pop().kill()
 
 
 def _serve() -> None:
@@ -352,7 +369,7 @@ def draw_all(jobs: Sequence[Job]) -> None:
     start(jobs).wait()
 
 
-__all__ = ["MIN_JOBS", "Batch", "Job", "draw_all", "prestart", "start"]
+__all__ = ["MIN_JOBS", "Batch", "Job", "discard", "draw_all", "prestart", "start"]
 
 
 if __name__ == "__main__":

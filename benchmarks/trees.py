@@ -3,8 +3,9 @@ interleaved (A, B, A, B, ...), each in a new output folder, on a warm compilatio
 untimed run of each first). Prints and appends to trees_results.json the median per tree.
 
 Usage: python benchmarks/trees.py OLD_SRC NEW_SRC [--repeats 5] -- lstmtune ARGS...
-  OLD_SRC / NEW_SRC: a tree's src/ folder (put first on PYTHONPATH); "{out}" in ARGS is
-  replaced by a fresh folder per run.
+  OLD_SRC / NEW_SRC: a tree's src/ folder (put first on PYTHONPATH), optionally followed by
+  ``::PYTHON``, the interpreter of another virtual environment to run that tree with (to
+  compare dependency versions too); "{out}" in ARGS is replaced by a fresh folder per run.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ import time
 from pathlib import Path
 
 
-def _once(src: str, args: list[str]) -> float:
+def _once(tree: str, args: list[str]) -> float:
+    src, _, python = tree.partition("::")
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "lstmtune.cli", *[a.replace("{out}", str(Path(tmp) / "out")) for a in args]]
+        cmd = [python or sys.executable, "-m", "lstmtune.cli", *[a.replace("{out}", str(Path(tmp) / "out")) for a in args]]
         t0 = time.perf_counter()
         subprocess.run(cmd, env={**os.environ, "PYTHONPATH": src}, cwd=tmp, check=True, capture_output=True)
         return time.perf_counter() - t0
 
 
-def _commit(src: str) -> str:
-    done = subprocess.run(["git", "-C", src, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+def _commit(tree: str) -> str:
+    done = subprocess.run(["git", "-C", tree.partition("::")[0], "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return done.stdout.strip() or "unknown"
 
 

@@ -273,3 +273,24 @@ def test_small_populations_train_side_by_side_on_their_own_cpu_devices_with_the_
     assert used == [None] * 4
     pd.testing.assert_frame_equal(together.runs, alone.runs, check_exact=True)
     assert together.curves.keys() == alone.curves.keys() and all(np.array_equal(together.curves[k], alone.curves[k]) for k in alone.curves)
+
+
+def test_the_dearest_populations_are_trained_first_and_the_results_keep_the_plans_order(monkeypatch):
+    """Side by side, the dearest population started last ran alone at the end while a core idled:
+    they are taken dearest first (executor._cost). The runs table keeps the plan's order."""
+    s = spec.from_dict({"name": "order", "seed": 2, "model": {"batch_size": 4, "epochs": 20}, "grid": {"units": [1, 3, 2]},
+                        "runs": {"mode": "summary", "repeats": 2}})
+    p = planner.plan(s)
+    series = data.load("shampoo")
+    taken = []
+    real = executor.LocalExecutor.run
+
+    def run(self, population, problem, on_epochs=None, device=None):
+        taken.append(population.arch.units)
+        return real(self, population, problem, on_epochs, device)
+
+    monkeypatch.setattr(executor.LocalExecutor, "run", run)
+    r = executor.execute(p, series, executor=executor.LocalExecutor(side_by_side=False))
+    assert taken == [(3,), (2,), (1,)]
+    keys = [c.key for c in p.configs]
+    assert list(dict.fromkeys(r.runs["config"])) == keys  # units 1, 3, 2: as planned

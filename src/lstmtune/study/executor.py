@@ -254,9 +254,20 @@ def _keep(job: Job, result, trained: dict, which) -> None:
                 trained.setdefault(config.key, {})[replica.repeat] = (weights, int(result.diverged_epoch[k]))
 
 
+def _cost(pop: Population, problem: Problem) -> float:
+    """What training ``pop`` on ``problem`` costs, roughly (:func:`lstmtune.engine.trainer.stacked_work`)."""
+    rows = len(problem.train_y) + len(problem.test_y)
+    return engine.stacked_work(pop.size, rows, pop.schedule.epochs, pop.arch, problem.train_x.shape[1], problem.train_x.shape[2])
+
+
 def _claims(plan_, problems, store, study_id, owner, skipped: Callable[[Population], None]) -> Iterator[Job]:
-    """Claim each population's missing runs in turn (when the executor asks for the next job)."""
-    for i, pop in enumerate(plan_.populations):
+    """Claim each population's missing runs in turn (when the executor asks for the next job),
+    the dearest first: populations trained side by side then end together, instead of the
+    dearest running alone at the end while a core idles (results do not depend on the order:
+    runs are read back by configuration and repeat)."""
+    order = sorted(range(len(plan_.populations)), key=lambda i: -_cost(plan_.populations[i], problems[problem_key(plan_.populations[i])]))
+    for i in order:
+        pop = plan_.populations[i]
         done = set(zip(*_done_keys(store, study_id)))
         wanted = [it for it in _items(pop) if (it[0], it[1]) not in done]
         claimed = set(store.claim(study_id, [it[:3] for it in wanted], owner)) if wanted else set()

@@ -541,7 +541,7 @@ def test_a_chosen_pool_forecasts_the_mean_of_its_members_and_is_saved(tmp_path):
     settings = lstm.Settings(epochs=10, seeds=2)
     v = panel.triage(frame, 4)
     plan = auto_run._plan(frame, v, 4, auto_run.FAMILIES, settings, 2)
-    sc = auto_run._score("a", frame, v, 4, auto_run.FAMILIES, settings, plan, True, lambda stage: None)
+    sc = auto_run._score("a", frame, v, 4, auto_run.FAMILIES, settings, plan, lambda stage: None)
     board = sc.board.set_index("candidate")
     assert board.loc[auto_run.POOL, "family"] == "combo" and board.loc[auto_run.POOL_LSTM, "family"] == "lstm"
     for pool in (auto_run.POOL, auto_run.POOL_LSTM):

@@ -80,7 +80,7 @@ def test_figures_drawn_beside_this_process_have_the_same_bytes(tmp_path, two_pro
         assert drawing.prestart(11) == 2
         drawing.draw_all(jobs(tmp_path / "ahead"))  # every figure by the helpers started ahead
     finally:
-        drawing._close_ready()
+        drawing.discard()
     monkeypatch.setenv("LSTMTUNE_DRAW_PROCESSES", "1")
     matplotlib.rcParams["lines.linewidth"] = 1.5
     drawing.draw_all(jobs(tmp_path / "one"))
@@ -162,7 +162,7 @@ def test_what_a_figure_prints_in_the_helper_does_not_garble_its_answers(tmp_path
 @pytest.fixture
 def no_ready_helpers():
     yield
-    drawing._close_ready()
+    drawing.discard()
 
 
 def _pid_of(path):

@@ -32,6 +32,7 @@ from lstmtune.auto import lstm
 from lstmtune.auto.cost import SECONDS_PER_STEP, SERIES_SECONDS
 from lstmtune.auto.cost import networks as cost_networks
 from lstmtune.auto.cost import stat_seconds as cost_stat_seconds
+from lstmtune.auto.cost import steps as cost_steps
 from lstmtune.errors import LstmtuneError
 
 START_SECONDS = 6.0  # process start, imports, compilation read back, outputs
@@ -100,9 +101,9 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         for config, rows in cost_networks(frame, p, horizon):  # one final fit per series among them
             networks += 1
             replicas += settings.seeds
-            steps += settings.seeds * settings.epochs * math.ceil(rows / settings.batch_size)
             width = config.lags + (horizon if isinstance(config, direct.Spec) else 1)
             populations.setdefault(width, []).append((settings.seeds, rows))
+        steps += cost_steps([(frame, p)], horizon, settings)
         stat_fits += len(p.stats) * (len(p.cutoffs) + 1)
         stat_seconds += cost_stat_seconds([(frame, p)])
     chunk = auto_run._prefit_series()

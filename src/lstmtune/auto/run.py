@@ -309,7 +309,7 @@ def _base_backtests(frame: pd.DataFrame, cutoffs, horizon: int) -> pd.DataFrame:
 
 
 def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
-           plan: _Plan, lstm_allowed: bool, on_candidate: Callable[[str], None], fitted: dict | None = None, stats_done=None,
+           plan: _Plan, on_candidate: Callable[[str], None], fitted: dict | None = None, stats_done=None,
            trained_only: bool = False) -> _Scored:
     """Backtest every candidate of one good series and choose; ``fitted``: its LSTM backtest
     models trained beforehand (:func:`_prefit`). The statistical models are backtested only
@@ -336,6 +336,7 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
     families_of = {n: "stats" for n in stats}
     lstm_names, lstm_scores = {}, {}
     wanted = [f for f in NEURAL if f in families]
+    lstm_allowed = not trained_only or any((uid, name) in (fitted or {}) for name, *_ in plan.neural)  # spent: only what was trained
     if wanted and lstm_allowed:
         for name, config, transform, family in plan.neural:
             if trained_only and (uid, name) not in (fitted or {}):
@@ -684,14 +685,12 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
         progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], total)
     stats_done = _together(_stats_together, [item[1:] for item in chunk], horizon, settings.levels)
     scored = []
-    trained = {key[0] for key in fitted}  # series with networks trained beforehand: those are scored even once the budget is spent
     for i, uid, frame, v, plan in chunk:
         report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, total)) if progress else (lambda stage: None)
         try:
             plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
-            spent = not in_budget()
-            scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, not spent or uid in trained, report, fitted, stats_done.get(uid),
-                                        trained_only=spent)))
+            scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, report, fitted, stats_done.get(uid),
+                                        trained_only=not in_budget())))
             if job.note:
                 scored[-1][2].notes.append(job.note)
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named

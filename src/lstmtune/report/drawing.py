@@ -207,13 +207,8 @@ def prestart(figures: int) -> int:
         except Exception:  # noqa: BLE001 - no helper: the figures are drawn as without prestart
             break
     if _READY:
-        atexit.register(_close_ready)
+        atexit.register(discard)
     return len(_READY)
-
-
-def _close_ready() -> None:
-    while _READY:
-        _READY.pop().close()
 
 
 def discard() -> None:

@@ -104,15 +104,6 @@ class _Figures:
         (self.plots / KEYS).write_text(json.dumps(self.keys, indent=0, sort_keys=True))
 
 
-def draw_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse: Path | None = None, test_paths=None) -> dict:
-    """Draw every figure into ``plots``; return their descriptions for the report.
-
-    ``reuse``: an earlier ``plots/`` folder; figures drawn there from the same data are
-    copied instead of drawn again (a report redrawn from unchanged results draws nothing).
-    """
-    return start_figures(results, analysis, plots, reuse).finish(test_paths)
-
-
 class StartedFigures:
     """A report's figures being drawn (:func:`start_figures`); :meth:`finish` adds the test
     period's and returns once every figure is drawn."""
@@ -138,7 +129,8 @@ class StartedFigures:
 def start_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse: Path | None = None) -> StartedFigures:
     """Start drawing every figure but the test period's into ``plots`` (with the drawing
     helpers, while this process goes on: writing the tables, computing the test period's
-    forecasts); see :func:`draw_figures`."""
+    forecasts). ``reuse``: an earlier ``plots/`` folder; figures drawn there from the same data
+    are copied instead of drawn again (a report redrawn from unchanged results draws nothing)."""
     plots.mkdir(parents=True, exist_ok=True)
     draw = _Figures(plots, reuse)
     persistence = analysis.persistence_rmse
@@ -240,7 +232,7 @@ def render(
 
     ``test_paths``: the selected configuration's forecasts of the test period
     (:mod:`lstmtune.forecast.testpaths`), drawn against the actual values; None leaves the figure out.
-    ``reuse``: an earlier ``plots/`` folder whose unchanged figures are copied (see :func:`draw_figures`).
+    ``reuse``: an earlier ``plots/`` folder whose unchanged figures are copied (see :func:`start_figures`).
     ``started``: the figures :func:`start_figures` is already drawing into ``directory/plots``.
     """
     from lstmtune.study.results_io import environment

@@ -1,7 +1,7 @@
 """How many figures a study's report will draw, known from its plan before anything trains,
 so that the drawing helpers can be started early (:func:`lstmtune.report.drawing.prestart`).
 
-The count follows :func:`lstmtune.report.html.draw_figures`: the series and the test
+The count follows :func:`lstmtune.report.html.start_figures`: the series and the test
 period's forecasts; per sub-study a box plot, and a median-curves figure when curves are
 kept; per family of configurations with curves, its lines and its band. It is an estimate
 (a run that diverges everywhere keeps no curves, say): it only sizes the helpers.

@@ -410,21 +410,19 @@ def _add_statsforecast(values: np.ndarray, test_size: int, period: int | None, c
     ``unavailable``): each fitted on the training part (season length ``period`` when above 1),
     then applied with those parameters to the series up to each origin (statsforecast's
     ``forward``), one step ahead through the test, or ``paths = (origins, horizon)`` steps from
-    each origin: what statsforecast's own ``cross_validation(refit=False)`` gives (tested)."""
-    import os
-
-    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
-    from statsforecast import models as sf_models
+    each origin: what statsforecast's own ``cross_validation(refit=False)`` gives (tested). The
+    models are built as ``auto`` builds them (:func:`lstmtune.selection.statistical.instances`)."""
+    from lstmtune.selection import statistical
 
     n = len(values)
     season = period if period is not None and period > 1 else 1
     origins, horizon = paths if paths is not None else (list(range(n - test_size, n)), 1)
-    for name in STATSFORECAST:
+    for name, model in zip(STATSFORECAST, statistical.instances(STATSFORECAST, season, n - test_size)):
         label = f"{name} (statsforecast)"
         try:
             with warnings.catch_warnings(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
                 warnings.simplefilter("ignore")  # statsforecast's fits on short or flat series warn; the fit is still used
-                model = getattr(sf_models, name)(season_length=season).fit(np.asarray(values[: n - test_size]))
+                model = model.fit(np.asarray(values[: n - test_size]))
                 forecast = np.concatenate([np.asarray(model.forward(y=np.asarray(values[:o]), h=horizon)["mean"], dtype=np.float64) for o in origins])
         except Exception as err:  # noqa: BLE001 - statsforecast raises several kinds on unfittable data: the baseline is unavailable, said why
             unavailable.append(Unavailable(label, f"{type(err).__name__}: {err}"))

@@ -73,6 +73,12 @@ def _models(season: int, names=MODELS, horizon: int = 1, freq: str | None = None
     return [make[n]() for n in names]
 
 
+def instances(names, season: int, n: int) -> list:
+    """statsforecast's models ``names`` as ``auto`` fits them on a series of ``n`` observations
+    (AutoARIMA approximating its search per :func:`approximates`)."""
+    return _models(season, names, approximation=approximates(n, season))
+
+
 def approximates(n: int, season: int) -> bool:
     """Whether AutoARIMA approximates its search on a series of ``n`` observations (:data:`APPROXIMATE_ABOVE`)."""
     return n > APPROXIMATE_ABOVE or season > 12

@@ -206,11 +206,10 @@ def prestart(figures: int) -> int:
             _READY.append(_Helper())
         except Exception:  # noqa: BLE001 - no helper: the figures are drawn as without prestart
             break
-    if _READY:
-        atexit.register(discard)
     return len(_READY)
 
 
+@atexit.register
 def discard() -> None:
     """Stop the helpers :func:`prestart` started that no :func:`start` took (the command failed
     before its report, or drew none), at once: each command's helpers serve its own report."""

@@ -559,3 +559,25 @@ def test_a_chosen_pool_forecasts_the_mean_of_its_members_and_is_saved(tmp_path):
         np.testing.assert_allclose(back["mean"].to_numpy(), fc["mean"].to_numpy(), rtol=1e-6)
 
 
+
+
+def test_text_dates_and_values_are_parsed_as_the_cli_parses_them():
+    """A frame read with plain ``pd.read_csv`` (text dates) forecasts as the parsed frame does."""
+    frame = _monthly("a", 60, 3)
+    settings = lstm.Settings(epochs=2, seeds=1)
+    parsed = auto(frame, horizon=6, candidates=("stats",), settings=settings)
+    text = auto(frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%d"), y=frame["y"].map(repr)), horizon=6, candidates=("stats",), settings=settings)
+    pd.testing.assert_frame_equal(text.forecasts, parsed.forecasts)
+    assert (text.leaderboard["status"] == "ok").all()
+
+
+@pytest.mark.parametrize("column, cell, needle", [("ds", "2010-13-45", "row 7, column 'ds': '2010-13-45' is not a date"),
+                                                  ("y", "12,5", "row 7, column 'y': '12,5' is not a number")])
+def test_a_cell_that_does_not_parse_is_named(column, cell, needle):
+    from lstmtune.errors import LstmtuneError
+
+    frame = _monthly("a", 60, 3)
+    frame = frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%d"), y=frame["y"].astype(object))
+    frame.loc[7, column] = cell
+    with pytest.raises(LstmtuneError, match=needle.replace("(", r"\(")):
+        auto(frame, horizon=6, candidates=("stats",))

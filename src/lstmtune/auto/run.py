@@ -575,6 +575,33 @@ def _together(step, *args) -> dict:
         return {}
 
 
+def _typed(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with its dates as datetimes and its values as floats (a frame read without
+    parsing, ``pd.read_csv(path)``, has text dates: ISO 8601 is read, as the CLI reads it).
+
+    Raises:
+      LstmtuneError: a date or value that does not parse, naming its row (the frame's index) and column.
+    """
+    out = data
+    if not pd.api.types.is_datetime64_any_dtype(data["ds"]):
+        try:
+            dates = pd.to_datetime(data["ds"], format="ISO8601", errors="coerce")
+        except (TypeError, ValueError) as err:  # e.g. mixed time zones
+            raise LstmtuneError(f"column 'ds': the dates do not parse as one kind ({str(err)[:150]})") from None
+        bad = np.flatnonzero(dates.isna().to_numpy() & data["ds"].notna().to_numpy())
+        if bad.size:
+            row = int(bad[0])
+            raise LstmtuneError(f"row {data.index[row]!r}, column 'ds': {data['ds'].iloc[row]!r} is not a date (ISO 8601, e.g. 2020-01-31)")
+        out = out.assign(ds=dates.dt.tz_localize(None) if dates.dt.tz is not None else dates)
+    if not pd.api.types.is_float_dtype(data["y"]):
+        values = pd.to_numeric(data["y"], errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy() & data["y"].notna().to_numpy())
+        if bad.size:
+            raise LstmtuneError(f"row {data.index[int(bad[0])]!r}, column 'y': {data['y'].iloc[int(bad[0])]!r} is not a number")
+        out = out.assign(y=values.astype(np.float64))
+    return out
+
+
 def _why(err: Exception) -> str:
     return str(err) if isinstance(err, (LstmtuneError, ValueError)) else f"{type(err).__name__}: {err}"
 
@@ -784,6 +811,7 @@ def auto(
         raise LstmtuneError(f"the data lack the column {lacking[0]!r} (long format: unique_id, ds, y)")
     levels = check_levels(levels)
     settings = dataclasses.replace(settings or lstm.Settings(), levels=levels)
+    data = _typed(data)
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     slots: list[dict] = [{} for _ in frames]  # per series, in the input's order: forecast, board, backtest, verdict, model
     from lstmtune._version import __version__

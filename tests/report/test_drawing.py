@@ -22,6 +22,10 @@ def _writes_pid(text, path):  # importable by the helper: this module is on its 
     path.write_text(f"{text} {os.getpid()}")
 
 
+def _writes_size(text, data, path):
+    path.write_text(f"{text} {data.size} {os.getpid()}")
+
+
 def _waits_for_the_helper(folder, path):
     """This process's first job: waits until the helper has drawn something (so that the
     tests do not depend on how fast a process starts on a busy machine)."""
@@ -261,3 +265,32 @@ def test_a_command_that_fails_before_its_report_stops_the_helpers_it_started(tmp
     assert result.exit_code == 2, result.output
     assert started == [2]  # the default study's report: two helpers were started ...
     assert drawing._READY == []  # ... and stopped with the command, not left for a later one
+
+
+def test_a_helper_that_stops_reading_is_stopped_instead_of_blocking_a_large_job(tmp_path, two_processes, monkeypatch):
+    """A helper stuck before reading (in its imports, say) once blocked this process for good
+    on a job larger than the pipe's buffer; now it is killed after TIMEOUT_S and the job is
+    drawn here."""
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(drawing, "TIMEOUT_S", 1.0)
+    stuck = drawing._Helper.__new__(drawing._Helper)
+    stuck.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    big = drawing.Job(_writes_size, ("big", np.zeros(1 << 20)), tmp_path / "big.txt")  # an 8 MiB array: far past a pipe's buffer
+    message = drawing._message(big)
+    assert len(message) > 1 << 22
+    t0 = time.monotonic()
+    with pytest.raises(OSError, match="stopped reading"):
+        stuck.draw(message)
+    assert time.monotonic() - t0 < 30
+    assert stuck.proc.wait(timeout=10) != 0  # killed
+    stuck.kill()
+
+    monkeypatch.setattr(drawing, "_READY", [])
+    hung = drawing._Helper.__new__(drawing._Helper)
+    hung.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    drawing._READY.append(hung)
+    drawing.draw_all([big])  # the helper takes it, stops reading, is killed: drawn here
+    assert (tmp_path / "big.txt").read_text() == f"big {1 << 20} {os.getpid()}"
+    assert hung.proc.poll() is not None  # the stuck helper was stopped

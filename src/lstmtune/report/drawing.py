@@ -151,10 +151,10 @@ class _Helper:
                                      stderr=subprocess.DEVNULL, env=env)
 
     def draw(self, message: bytes) -> bool:
-        """Send one job; True once the helper says it drew it. A helper silent for
-        :data:`TIMEOUT_S` is killed (OSError: this job and the rest are drawn here)."""
-        self.proc.stdin.write(message)
-        self.proc.stdin.flush()
+        """Send one job; True once the helper says it drew it. A helper that takes none of the
+        job for :data:`TIMEOUT_S`, or is silent that long after it, is killed (OSError: this job
+        and the rest are drawn here)."""
+        self._send(message)
         try:
             import selectors
 
@@ -169,6 +169,38 @@ class _Helper:
         if not answer:
             raise OSError("the drawing helper has gone")
         return answer == b"1"
+
+    def _send(self, message: bytes) -> None:
+        """Write ``message`` to the helper, a pipe's worth at a time as it reads: a helper that
+        stops reading (stuck in its imports, say) would otherwise block this process for good
+        on a job larger than the pipe's buffer (64 KiB on Linux)."""
+        import selectors
+        import time
+
+        pipe = self.proc.stdin
+        try:
+            fd = pipe.fileno()
+            os.set_blocking(fd, False)
+        except (AttributeError, OSError, ValueError):  # no non-blocking pipes here (Windows): a plain write
+            pipe.write(message)
+            pipe.flush()
+            return
+        view, deadline = memoryview(message), time.monotonic() + TIMEOUT_S
+        try:
+            with selectors.DefaultSelector() as sel:
+                sel.register(fd, selectors.EVENT_WRITE)
+                while view:
+                    if not sel.select(max(0.0, deadline - time.monotonic())):
+                        self.proc.kill()
+                        raise OSError("the drawing helper stopped reading")
+                    try:
+                        sent = os.write(fd, view)
+                    except BlockingIOError:
+                        continue
+                    view, deadline = view[sent:], time.monotonic() + TIMEOUT_S
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                os.set_blocking(fd, True)
 
     def kill(self) -> None:
         self.proc.kill()

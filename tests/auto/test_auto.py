@@ -581,3 +581,38 @@ def test_a_cell_that_does_not_parse_is_named(column, cell, needle):
     frame.loc[7, column] = cell
     with pytest.raises(LstmtuneError, match=needle.replace("(", r"\(")):
         auto(frame, horizon=6, candidates=("stats",))
+
+
+def test_frames_the_api_is_given_are_checked_as_the_cli_checks_files():
+    """No rows, a row without its series: one error naming it. Dates with a time zone: read as
+    the CLI reads an offset (the zone dropped). A missing date: that series skipped, named."""
+    from lstmtune.errors import LstmtuneError
+
+    a, b = _monthly("a", 48, 0), _monthly("b", 48, 1)
+    with pytest.raises(LstmtuneError, match="the data have no rows"):
+        auto(a.iloc[:0], 6, candidates=("stats",))
+    unnamed = pd.concat([a, b], ignore_index=True).astype({"unique_id": object})
+    unnamed.loc[50, "unique_id"] = None
+    with pytest.raises(LstmtuneError, match="row 50, column 'unique_id': missing"):
+        auto(unnamed, 6, candidates=("stats",))
+    naive = auto(a, 6, candidates=("stats",))
+    zoned = auto(a.assign(ds=a["ds"].dt.tz_localize("Europe/Paris")), 6, candidates=("stats",))
+    pd.testing.assert_frame_equal(zoned.forecasts, naive.forecasts)
+    gap = b.copy()
+    gap.loc[10, "ds"] = pd.NaT
+    r = auto(pd.concat([a, gap], ignore_index=True), 6, candidates=("stats",))
+    status = r.leaderboard.drop_duplicates("unique_id").set_index("unique_id")
+    assert status.loc["a", "status"] == "ok"
+    assert (status.loc["b", "status"], status.loc["b", "reason"]) == ("skipped", "1 missing date")
+    assert r.exit_code == 3
+
+
+@pytest.mark.parametrize("rows, needle", [([], "p.csv: no rows under the header"),
+                                          ([("a", "2015-01-01", "1"), (" ", "2015-02-01", "2")], "p.csv: line 3, column 'unique_id': empty")])
+def test_a_panel_file_without_rows_or_with_a_nameless_row_is_refused_naming_it(tmp_path, rows, needle):
+    f = tmp_path / "p.csv"
+    f.write_text("unique_id,ds,y\n" + "".join(f"{u},{d},{y}\n" for u, d, y in rows))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 2
+    assert needle in res.output
+    assert not (tmp_path / "o").exists()

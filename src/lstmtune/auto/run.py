@@ -576,14 +576,23 @@ def _together(step, *args) -> dict:
 
 
 def _typed(data: pd.DataFrame) -> pd.DataFrame:
-    """``data`` with its dates as datetimes and its values as floats (a frame read without
-    parsing, ``pd.read_csv(path)``, has text dates: ISO 8601 is read, as the CLI reads it).
+    """``data`` with its dates as datetimes (without a time zone) and its values as floats, as
+    the CLI reads a file (a frame read without parsing, ``pd.read_csv(path)``, has text dates:
+    ISO 8601 is read).
 
     Raises:
-      LstmtuneError: a date or value that does not parse, naming its row (the frame's index) and column.
+      LstmtuneError: no rows; a row without its series; a date or value that does not parse,
+        naming its row (the frame's index) and column.
     """
+    if data.empty:
+        raise LstmtuneError("the data have no rows")
+    missing_id = np.flatnonzero(data["unique_id"].isna().to_numpy())
+    if missing_id.size:
+        raise LstmtuneError(f"row {data.index[int(missing_id[0])]!r}, column 'unique_id': missing (every row names its series)")
     out = data
-    if not pd.api.types.is_datetime64_any_dtype(data["ds"]):
+    if isinstance(data["ds"].dtype, pd.DatetimeTZDtype):  # as the CLI reads an offset: the local time, the zone dropped
+        out = out.assign(ds=data["ds"].dt.tz_localize(None))
+    elif not pd.api.types.is_datetime64_any_dtype(data["ds"]):
         try:
             dates = pd.to_datetime(data["ds"], format="ISO8601", errors="coerce")
         except (TypeError, ValueError) as err:  # e.g. mixed time zones

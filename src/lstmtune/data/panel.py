@@ -55,6 +55,8 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
             raise DataError(f"{path}: {flag} {show(name)} not found; columns are {_columns(head)} (a panel needs {ID}, {DATE}, {VALUE} or the names given)")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     frame.columns = columns
+    if frame.empty:
+        raise DataError(f"{path}: no rows under the header")
     dates = pd.to_datetime(frame[date_col].str.strip(), format=date_format or "ISO8601", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
@@ -66,7 +68,11 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     if bad.size:
         row = int(bad[0])
         raise DataError(f"{path}: line {row + 2}, column {show(value_col)}: {show(text.iloc[row])} is not a number")
-    return pd.DataFrame({ID: frame[uid].astype(str).str.strip(), DATE: dates.dt.tz_localize(None) if dates.dt.tz is not None else dates, VALUE: values.astype(np.float64)})
+    ids = frame[uid].astype(str).str.strip()
+    bad = np.flatnonzero((ids == "").to_numpy())
+    if bad.size:
+        raise DataError(f"{path}: line {int(bad[0]) + 2}, column {show(uid)}: empty (every row names its series)")
+    return pd.DataFrame({ID: ids, DATE: dates.dt.tz_localize(None) if dates.dt.tz is not None else dates, VALUE: values.astype(np.float64)})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +101,9 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
     forecast.
     """
     ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
+    if np.isnat(ds).any():
+        k = int(np.isnat(ds).sum())
+        return Verdict("skip", f"{k} missing date{'s' if k > 1 else ''}")
     if len(ds) != len(np.unique(ds)):
         dup = pd.Series(ds)[pd.Series(ds).duplicated()].iloc[0]
         return Verdict("skip", f"duplicate date {pd.Timestamp(dup).date()}")

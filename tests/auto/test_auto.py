@@ -616,3 +616,41 @@ def test_a_panel_file_without_rows_or_with_a_nameless_row_is_refused_naming_it(t
     assert res.exit_code == 2
     assert needle in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_path):
+    """Monthly dates in Paris time (offsets +01:00 and +02:00 mixed in the file): the calendar
+    months, in the API and the CLI alike. Hourly ones across the autumn change: UTC hours, so
+    that no hour repeats (the local times would give a duplicate date and skip the series)."""
+    from lstmtune.data import panel
+
+    monthly = _monthly("m", 60, 0).assign(ds=lambda f: f["ds"].dt.tz_localize("Europe/Paris"))
+    f = tmp_path / "paris.csv"
+    monthly.to_csv(f, index=False)
+    assert len(set(pd.read_csv(f)["ds"].str[-6:])) == 2  # two offsets in the file
+    assert panel.read(f)["ds"].equals(_monthly("m", 60, 0)["ds"])
+    api = auto(pd.read_csv(f), 6, candidates=("stats",))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "6", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 0, res.output
+    cli = pd.read_csv(tmp_path / "o" / "forecasts.csv", parse_dates=["ds"])
+    assert list(api.forecasts["ds"]) == list(cli["ds"]) == list(pd.date_range("2015-01-01", periods=6, freq="MS"))
+    hours = pd.date_range("2023-10-28", periods=96, freq="h", tz="Europe/Paris")
+    hourly = pd.DataFrame({"unique_id": "h", "ds": hours, "y": 10 + np.sin(np.arange(96) * 2 * np.pi / 24)})
+    r = auto(hourly, 6, candidates=("stats",))
+    assert r.exit_code == 0
+    assert r.forecasts["ds"].iloc[0] == hours[-1].tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=1)
+
+
+def test_text_cells_in_the_api_read_as_in_a_file():
+    """'NA', 'nan', empty text: missing values; spaces around dates and names dropped; a
+    boolean is not a quantity to forecast."""
+    from lstmtune.errors import LstmtuneError
+
+    a = _monthly("a", 48, 0)
+    text = a.assign(unique_id=" a ", ds=a["ds"].dt.strftime(" %Y-%m-%d "), y=a["y"].map(repr))
+    text.loc[[5, 9, 12], "y"] = ["NA", "nan", ""]
+    r = auto(text, 6, candidates=("stats",), missing="interpolate")
+    assert r.exit_code == 0 and set(r.forecasts["unique_id"]) == {"a"}
+    assert "3 missing values interpolated" in r.leaderboard["reason"].iloc[0]
+    with pytest.raises(LstmtuneError, match="column 'y'"):
+        auto(a.assign(y=a["y"] > 100), 6, candidates=("stats",))

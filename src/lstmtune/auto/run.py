@@ -576,9 +576,10 @@ def _together(step, *args) -> dict:
 
 
 def _typed(data: pd.DataFrame) -> pd.DataFrame:
-    """``data`` with its dates as datetimes (without a time zone) and its values as floats, as
-    the CLI reads a file (a frame read without parsing, ``pd.read_csv(path)``, has text dates:
-    ISO 8601 is read).
+    """``data`` read as the CLI reads a file (:func:`lstmtune.data.panel.to_dates`,
+    :func:`~lstmtune.data.panel.to_values`): dates as ``datetime64[ns]`` without a time zone
+    (text in ISO 8601, spaces around it dropped), values as float64 (``NA``, ``nan``, empty
+    text: missing), series names as stripped text.
 
     Raises:
       LstmtuneError: no rows; a row without its series; a date or value that does not parse,
@@ -586,29 +587,20 @@ def _typed(data: pd.DataFrame) -> pd.DataFrame:
     """
     if data.empty:
         raise LstmtuneError("the data have no rows")
-    missing_id = np.flatnonzero(data["unique_id"].isna().to_numpy())
-    if missing_id.size:
-        raise LstmtuneError(f"row {data.index[int(missing_id[0])]!r}, column 'unique_id': missing (every row names its series)")
-    out = data
-    if isinstance(data["ds"].dtype, pd.DatetimeTZDtype):  # as the CLI reads an offset: the local time, the zone dropped
-        out = out.assign(ds=data["ds"].dt.tz_localize(None))
-    elif not pd.api.types.is_datetime64_any_dtype(data["ds"]):
-        try:
-            dates = pd.to_datetime(data["ds"], format="ISO8601", errors="coerce")
-        except (TypeError, ValueError) as err:  # e.g. mixed time zones
-            raise LstmtuneError(f"column 'ds': the dates do not parse as one kind ({str(err)[:150]})") from None
-        bad = np.flatnonzero(dates.isna().to_numpy() & data["ds"].notna().to_numpy())
-        if bad.size:
-            row = int(bad[0])
-            raise LstmtuneError(f"row {data.index[row]!r}, column 'ds': {data['ds'].iloc[row]!r} is not a date (ISO 8601, e.g. 2020-01-31)")
-        out = out.assign(ds=dates.dt.tz_localize(None) if dates.dt.tz is not None else dates)
-    if not pd.api.types.is_float_dtype(data["y"]):
-        values = pd.to_numeric(data["y"], errors="coerce")
-        bad = np.flatnonzero(values.isna().to_numpy() & data["y"].notna().to_numpy())
-        if bad.size:
-            raise LstmtuneError(f"row {data.index[int(bad[0])]!r}, column 'y': {data['y'].iloc[int(bad[0])]!r} is not a number")
-        out = out.assign(y=values.astype(np.float64))
-    return out
+    ids = data["unique_id"].map(lambda c: c.strip() if isinstance(c, str) else c)
+    nameless = np.flatnonzero((ids.isna() | (ids.astype(str) == "")).to_numpy())
+    if nameless.size:
+        raise LstmtuneError(f"row {data.index[int(nameless[0])]!r}, column 'unique_id': missing (every row names its series)")
+    dates = panel.to_dates(data["ds"])
+    bad = np.flatnonzero(dates.isna().to_numpy() & data["ds"].notna().to_numpy())
+    if bad.size:
+        row = int(bad[0])
+        raise LstmtuneError(f"row {data.index[row]!r}, column 'ds': {data['ds'].iloc[row]!r} is not a date (ISO 8601, e.g. 2020-01-31, between 1677 and 2262)")
+    values, bad = panel.to_values(data["y"])
+    if bad.size:
+        row = int(bad[0])
+        raise LstmtuneError(f"row {data.index[row]!r}, column 'y': {data['y'].iloc[row]!r} is not a number")
+    return data.assign(unique_id=ids, ds=dates.to_numpy(), y=values.to_numpy())
 
 
 def _why(err: Exception) -> str:

@@ -57,22 +57,83 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     frame.columns = columns
     if frame.empty:
         raise DataError(f"{path}: no rows under the header")
-    dates = pd.to_datetime(frame[date_col].str.strip(), format=date_format or "ISO8601", errors="coerce")
+    dates = to_dates(frame[date_col], date_format)
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         row = int(bad[0])
         raise DataError(f"{path}: line {row + 2}, column {show(date_col)}: {show(frame[date_col].iloc[row])} is not a date")
-    text = frame[value_col].str.strip()
-    values = pd.to_numeric(text.where(~text.str.lower().isin({"", "na", "nan", "null", "none"})), errors="coerce")
-    bad = np.flatnonzero((values.isna() & ~text.str.lower().isin({"", "na", "nan", "null", "none"})).to_numpy())
+    values, bad = to_values(frame[value_col])
     if bad.size:
         row = int(bad[0])
-        raise DataError(f"{path}: line {row + 2}, column {show(value_col)}: {show(text.iloc[row])} is not a number")
+        raise DataError(f"{path}: line {row + 2}, column {show(value_col)}: {show(frame[value_col].iloc[row].strip())} is not a number")
     ids = frame[uid].astype(str).str.strip()
     bad = np.flatnonzero((ids == "").to_numpy())
     if bad.size:
         raise DataError(f"{path}: line {int(bad[0]) + 2}, column {show(uid)}: empty (every row names its series)")
-    return pd.DataFrame({ID: ids, DATE: dates.dt.tz_localize(None) if dates.dt.tz is not None else dates, VALUE: values.astype(np.float64)})
+    return pd.DataFrame({ID: ids, DATE: dates, VALUE: values})
+
+
+MISSING_TEXT = frozenset({"", "na", "nan", "null", "none"})
+"""Value cells read as missing (any case, spaces around)."""
+
+
+def to_dates(cells: pd.Series, date_format: str | None = None) -> pd.Series:
+    """Dates of a panel's date column as ``datetime64[ns]`` without a time zone; NaT where a cell
+    is missing or not a date (ISO 8601 text unless ``date_format``; datetimes as they are).
+
+    Dates with a time zone or offset (mixed ones too, as across a change to summer time) keep
+    their calendar date where every one is at midnight (daily data or coarser: the local date is
+    the period); finer ones become UTC times, so that a clock change makes no repeated or
+    missing hour.
+    """
+    import warnings
+
+    if isinstance(cells.dtype, pd.DatetimeTZDtype):
+        return _naive(cells.dt.tz_localize(None), lambda: cells.dt.tz_convert("UTC").dt.tz_localize(None))
+    if pd.api.types.is_datetime64_any_dtype(cells):
+        return _in_range(cells)
+    text = cells.map(lambda c: c.strip() if isinstance(c, str) else (c.isoformat() if hasattr(c, "isoformat") else c))
+    with warnings.catch_warnings():  # mixed offsets: pandas warns and gives objects (handled below)
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce")
+    if pd.api.types.is_datetime64_any_dtype(parsed) and not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        return _in_range(parsed)
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        return _naive(parsed.dt.tz_localize(None), lambda: parsed.dt.tz_convert("UTC").dt.tz_localize(None))
+    local = pd.to_datetime(parsed.map(lambda t: t.replace(tzinfo=None) if isinstance(t, pd.Timestamp) else pd.NaT), errors="coerce")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        utc = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", utc=True)
+    return _naive(_in_range(local), lambda: utc.dt.tz_localize(None))
+
+
+def _naive(local: pd.Series, utc) -> pd.Series:
+    """``local`` where every date is at midnight, else ``utc()`` (see :func:`to_dates`)."""
+    known = local.dropna()
+    return _in_range(local if (known == known.dt.normalize()).all() else utc())
+
+
+def _in_range(dates: pd.Series) -> pd.Series:
+    """``dates`` as ``datetime64[ns]``; NaT for those outside its range (1677-2262)."""
+    try:
+        return dates.astype("datetime64[ns]")
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        low, high = pd.Timestamp.min, pd.Timestamp.max
+        return pd.to_datetime(dates.where((dates >= low) & (dates <= high)), errors="coerce").astype("datetime64[ns]")
+
+
+def to_values(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A value column as float64 (NaN where missing: :data:`MISSING_TEXT` or empty) and the
+    positions of cells that are not numbers."""
+    if pd.api.types.is_bool_dtype(cells) or pd.api.types.is_complex_dtype(cells):  # neither is a quantity to forecast
+        return pd.Series(np.nan, index=cells.index), np.arange(len(cells))
+    if pd.api.types.is_numeric_dtype(cells):
+        return pd.Series(cells.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan), index=cells.index), np.array([], dtype=int)
+    text = cells.map(lambda c: c.strip() if isinstance(c, str) else c)
+    missing = text.isna().to_numpy() | text.map(lambda c: isinstance(c, str) and c.lower() in MISSING_TEXT).to_numpy(dtype=bool)
+    values = pd.to_numeric(text.where(~missing), errors="coerce")
+    bad = np.flatnonzero(values.isna().to_numpy() & ~missing)
+    return values.astype(np.float64), bad
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,4 +213,4 @@ def series_frames(panel: pd.DataFrame):
         yield str(uid), groups[uid].sort_values(DATE, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["DATE", "ID", "VALUE", "Verdict", "interpolate", "read", "series_frames", "triage"]
+__all__ = ["DATE", "ID", "MISSING_TEXT", "VALUE", "Verdict", "interpolate", "read", "series_frames", "to_dates", "to_values", "triage"]

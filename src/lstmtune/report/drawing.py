@@ -179,9 +179,11 @@ class _Helper:
 
         pipe = self.proc.stdin
         try:
+            if os.name == "nt":  # select() watches sockets only there
+                raise OSError
             fd = pipe.fileno()
             os.set_blocking(fd, False)
-        except (AttributeError, OSError, ValueError):  # no non-blocking pipes here (Windows): a plain write
+        except (AttributeError, OSError, ValueError):  # no non-blocking pipes to watch here (Windows): a plain write
             pipe.write(message)
             pipe.flush()
             return

@@ -654,3 +654,43 @@ def test_text_cells_in_the_api_read_as_in_a_file():
     assert "3 missing values interpolated" in r.leaderboard["reason"].iloc[0]
     with pytest.raises(LstmtuneError, match="column 'y'"):
         auto(a.assign(y=a["y"] > 100), 6, candidates=("stats",))
+
+
+@pytest.mark.parametrize("column, cell, needle", [("y", "abc", "line 56, column 'y': 'abc' is not a number"),
+                                                  ("ds", "notadate", "line 56, column 'ds': 'notadate' is not a date"),
+                                                  ("y", "1e308", "values as large as 1e+308")])
+def test_a_bad_cell_or_value_in_one_series_of_a_panel_skips_that_series_only(tmp_path, column, cell, needle):
+    a, b = _monthly("A", 48, 0), _monthly("B", 48, 1)
+    frame = pd.concat([a, b], ignore_index=True).assign(ds=lambda f: f["ds"].dt.strftime("%Y-%m-%d"), y=lambda f: f["y"].map(repr))
+    if cell == "1e308":
+        frame.loc[frame["unique_id"] == "B", "y"] = cell  # every value: the figure of such a series once crashed the command
+    else:
+        frame.loc[54, column] = cell  # line 56 of the file: B's 7th row
+    f = tmp_path / "p.csv"
+    frame.to_csv(f, index=False)
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "6", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 3, res.output
+    board = pd.read_csv(tmp_path / "o" / "leaderboard.csv")
+    first = board.drop_duplicates("unique_id").set_index("unique_id")
+    assert first.loc["A", "status"] == "ok" and first.loc["B", "status"] == "skipped"
+    assert needle in first.loc["B", "reason"]
+    assert set(pd.read_csv(tmp_path / "o" / "forecasts.csv")["unique_id"]) == {"A"}
+
+
+@pytest.mark.parametrize("argv, needle", [(["--freq", "nonsense"], "--freq 'nonsense' is not a pandas frequency"),
+                                          (["--horizon", "99999999"], "--horizon 99999999: at most 100,000 steps")])
+def test_a_bad_frequency_or_horizon_is_refused_before_anything_is_written(tmp_path, argv, needle):
+    f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
+    args = ["auto", str(f), "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"]
+    res = CliRunner().invoke(app, args + (argv if "--horizon" in argv else ["--horizon", "6", *argv]))
+    assert res.exit_code == 2 and needle in res.output, res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_row_with_more_fields_than_the_header_is_one_line(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("unique_id,ds,y\na,2015-01-01,1\na,2015-02-01,2,extra\n")
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "1", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 2
+    assert "p.csv: not a readable CSV file" in res.output and "Expected 3 fields in line 3, saw 4" in res.output
+    assert "Traceback" not in res.output

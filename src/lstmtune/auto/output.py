@@ -6,6 +6,8 @@ file says so), so ``--out`` never replaces a folder of the user's.
 
 from __future__ import annotations
 
+import contextlib
+
 import html
 import re
 from pathlib import Path
@@ -134,8 +136,14 @@ def _figures(result, plots: Path) -> dict[str, str]:
         jobs.append(drawing.Job(figures.forecast_plot, (h["ds"].to_numpy(), h["y"].to_numpy(), fc["ds"].to_numpy(), fc["mean"].to_numpy(), bands),
                                 plots / name, {"title": str(uid), "label": str(fc["model"].iloc[0])}))
         names[uid] = name
-    drawing.draw_all(jobs)  # on two cores when there are many
-    return {uid: pages.inline(plots, name) for uid, name in names.items()}
+    try:
+        drawing.draw_all(jobs)  # on two cores when there are many
+    except Exception:  # noqa: BLE001 - a figure that cannot be drawn (values matplotlib cannot place) is left out, the others kept
+        for job in jobs:
+            if not job.path.exists():
+                with contextlib.suppress(Exception):
+                    job()
+    return {uid: pages.inline(plots, name) for uid, name in names.items() if (plots / name).exists()}
 
 
 def _summary(board: pd.DataFrame, n_series: int) -> list[str]:

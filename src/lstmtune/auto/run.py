@@ -209,6 +209,9 @@ CROWDED = 0.5
 """Share of the kernel's memory mappings per process above which :func:`run_chunk` first frees
 every compiled program (:func:`lstmtune.engine.aot.crowded`)."""
 
+MAX_HORIZON = 100_000
+"""The longest horizon ``auto`` accepts (a refusal up front rather than arrays too large to allocate)."""
+
 PREFIT_SERIES = 64
 """Series whose LSTM backtests are trained together (one stacked population per shape);
 ``$LSTMTUNE_PREFIT_SERIES`` overrides it (1: series by series, for benchmarks/panel_scale.py)."""
@@ -591,6 +594,9 @@ def _typed(data: pd.DataFrame) -> pd.DataFrame:
     nameless = np.flatnonzero((ids.isna() | (ids.astype(str) == "")).to_numpy())
     if nameless.size:
         raise LstmtuneError(f"row {data.index[int(nameless[0])]!r}, column 'unique_id': missing (every row names its series)")
+    clash = panel._clash(data["unique_id"].astype(str), ids.astype(str))
+    if clash:
+        raise LstmtuneError(f"column 'unique_id': {clash}")
     dates = panel.to_dates(data["ds"])
     bad = np.flatnonzero(dates.isna().to_numpy() & data["ds"].notna().to_numpy())
     if bad.size:
@@ -803,8 +809,19 @@ def auto(
     unknown = sorted(set(candidates) - set(FAMILIES))
     if unknown or not candidates:
         raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
+    if horizon > MAX_HORIZON:
+        raise LstmtuneError(f"--horizon {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
     if missing not in ("error", "interpolate"):
         raise LstmtuneError(f"--missing must be error or interpolate, got {missing!r}")
+    if freq is not None:
+        import warnings
+
+        try:
+            with warnings.catch_warnings():  # pandas warns about a name's case before refusing it
+                warnings.simplefilter("ignore")
+                pd.tseries.frequencies.to_offset(freq)
+        except (ValueError, TypeError):
+            raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)") from None
     if "unique_id" not in data.columns:
         data = data.assign(unique_id="series")
     lacking = [c for c in ("ds", "y") if c not in data.columns]
@@ -812,6 +829,7 @@ def auto(
         raise LstmtuneError(f"the data lack the column {lacking[0]!r} (long format: unique_id, ds, y)")
     levels = check_levels(levels)
     settings = dataclasses.replace(settings or lstm.Settings(), levels=levels)
+    unreadable = panel.unreadable(data)  # series with a cell that does not parse (panel.read): skipped, named
     data = _typed(data)
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     slots: list[dict] = [{} for _ in frames]  # per series, in the input's order: forecast, board, backtest, verdict, model
@@ -839,6 +857,9 @@ def auto(
             if pooling:  # the global networks of the series still to compute learn from this one too, as in a whole run
                 v, frame, plan, _ = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows)
                 learn_from += [(uid, frame, v, plan)] if plan is not None else []
+            continue
+        if uid in unreadable:
+            finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": unreadable[uid]}]), "verdict": f"skipped: {unreadable[uid]}"})
             continue
         v, frame, plan, err = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows)
         if v.status == "skip":

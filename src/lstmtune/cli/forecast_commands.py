@@ -48,7 +48,7 @@ def fit(
 @_handles_errors
 def forecast(
     model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit` or `lstmtune auto`, or auto's models/ folder (every series).")],
-    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Steps ahead.")],
+    horizon: Annotated[int, typer.Option("--horizon", min=1, max=100_000, help="Steps ahead (at most 100,000).")],
     out: Annotated[Path, typer.Option("--out", help="Forecast CSV to write (a PNG is written beside it).")],
     data: Annotated[Optional[str], typer.Option("--data", help="A newer history of the series (CSV): condition on it without retraining.")] = None,
     future: Annotated[

@@ -53,28 +53,59 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     for flag, name in (("--date-column", date_col), ("--value-column", value_col)):
         if name not in columns:
             raise DataError(f"{path}: {flag} {show(name)} not found; columns are {_columns(head)} (a panel needs {ID}, {DATE}, {VALUE} or the names given)")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:  # a row of more fields than the header, say
+        raise DataError(f"{path}: not a readable CSV file ({show(str(err).strip(), 200)})") from None
     frame.columns = columns
     if frame.empty:
         raise DataError(f"{path}: no rows under the header")
-    dates = to_dates(frame[date_col], date_format)
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if bad.size:
-        row = int(bad[0])
-        raise DataError(f"{path}: line {row + 2}, column {show(date_col)}: {show(frame[date_col].iloc[row])} is not a date")
-    values, bad = to_values(frame[value_col])
-    if bad.size:
-        row = int(bad[0])
-        raise DataError(f"{path}: line {row + 2}, column {show(value_col)}: {show(frame[value_col].iloc[row].strip())} is not a number")
     ids = frame[uid].astype(str).str.strip()
     bad = np.flatnonzero((ids == "").to_numpy())
     if bad.size:
         raise DataError(f"{path}: line {int(bad[0]) + 2}, column {show(uid)}: empty (every row names its series)")
-    return pd.DataFrame({ID: ids, DATE: dates, VALUE: values})
+    clash = _clash(frame[uid].astype(str), ids)
+    if clash:
+        raise DataError(f"{path}: column {show(uid)}: {clash}")
+    dates = to_dates(frame[date_col], date_format)
+    values, bad_values = to_values(frame[value_col])
+    wrong = {int(r): f"column {show(date_col)}: {show(frame[date_col].iloc[int(r)].strip())} is not a date" for r in np.flatnonzero(dates.isna().to_numpy())}
+    for r in bad_values:
+        wrong.setdefault(int(r), f"column {show(value_col)}: {show(frame[value_col].iloc[int(r)].strip())} is not a number")
+    why: dict[str, str] = {}
+    for r in sorted(wrong):  # each series' first cell that does not parse: that series is skipped, the others read
+        why.setdefault(ids.iloc[r], f"{path}: line {r + 2}, {wrong[r]}")
+    out = pd.DataFrame({ID: ids, DATE: dates, VALUE: values})
+    if why:
+        out.attrs[UNREADABLE] = why
+    return out
 
+
+UNREADABLE = "lstmtune_unreadable"
+"""The key, in a frame's ``attrs``, of the series :func:`read` found a cell in that does not parse (``unique_id -> why``)."""
+
+
+def unreadable(frame: pd.DataFrame) -> dict[str, str]:
+    """The series of a frame from :func:`read` with a date or value cell that does not parse,
+    and why (file, line, column, cell): each is skipped and named, the others forecast."""
+    return dict(frame.attrs.get(UNREADABLE, {}))
+
+
+MAX_ABS = 1e30
+"""Largest magnitude of a value a series may have (float32 reaches 3.4e38; squares and sums overflow long before)."""
 
 MISSING_TEXT = frozenset({"", "na", "nan", "null", "none"})
 """Value cells read as missing (any case, spaces around)."""
+
+
+def _clash(raw: pd.Series, ids: pd.Series) -> str | None:
+    """Two names that are one series once the spaces around them are dropped, said; else None."""
+    pairs = pd.DataFrame({"raw": raw.to_numpy(), "id": ids.to_numpy()}).drop_duplicates()
+    twice = pairs[pairs["id"].duplicated(keep=False)]
+    if twice.empty:
+        return None
+    first = twice.groupby("id", sort=False)["raw"].apply(list).iloc[0]
+    return f"{' and '.join(show(n) for n in first[:2])} are one series once the spaces around them are dropped: rename one"
 
 
 def to_dates(cells: pd.Series, date_format: str | None = None) -> pd.Series:
@@ -185,6 +216,8 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", f"{int(np.isinf(y).sum())} infinite values", f, m)
     if not np.isfinite(y).any():
         return Verdict("skip", "no values (every one missing)", f, m)
+    if np.nanmax(np.abs(y)) > MAX_ABS:
+        return Verdict("skip", f"values as large as {np.nanmax(np.abs(y)):.3g}: beyond {MAX_ABS:.0e}, where the networks' float32 arithmetic and the statistical models overflow", f, m)
     notes = []
     if np.isnan(y).any():
         if missing != "interpolate":
@@ -213,4 +246,4 @@ def series_frames(panel: pd.DataFrame):
         yield str(uid), groups[uid].sort_values(DATE, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["DATE", "ID", "MISSING_TEXT", "VALUE", "Verdict", "interpolate", "read", "series_frames", "to_dates", "to_values", "triage"]
+__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "interpolate", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]

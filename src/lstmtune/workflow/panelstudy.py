@@ -79,6 +79,7 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[
     from lstmtune.data import panel as panel_mod
     from lstmtune.engine import aot
 
+    unreadable = panel_mod.unreadable(panel)  # series with a cell that does not parse (panel_mod.read): named, not run
     frames = list(panel_mod.series_frames(panel))
     if not frames:
         raise LstmtuneError("the panel has no series")
@@ -89,6 +90,8 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[
         where = out / "series" / folder_name(uid)
         aot.release_if_crowded()  # many series of many shapes: free the compiled programs first
         try:
+            if uid in unreadable:
+                raise LstmtuneError(unreadable[uid])
             if frame["y"].isna().any():
                 raise LstmtuneError("missing values (fill or drop them first)")
             row = {"unique_id": uid, "status": "ok", "reason": "", **work(uid, frame, where)}

@@ -694,3 +694,16 @@ def test_a_row_with_more_fields_than_the_header_is_one_line(tmp_path):
     assert res.exit_code == 2
     assert "p.csv: not a readable CSV file" in res.output and "Expected 3 fields in line 3, saw 4" in res.output
     assert "Traceback" not in res.output
+
+
+def test_an_out_that_is_a_folder_or_lies_under_a_file_is_refused_in_one_line(tmp_path):
+    f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 0, res.output
+    (tmp_path / "afile").write_text("x")
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "afile" / "sub"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 2 and "afile is a file, not a folder" in res.output, res.output
+    model = tmp_path / "o" / "models" / "a"
+    for out, needle in ((tmp_path / "o", "is a folder; give the CSV's path"), (tmp_path / "afile" / "x.csv", "afile is a file, not a folder")):
+        res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", "--out", str(out), "-q"])
+        assert res.exit_code == 2 and needle in res.output, res.output

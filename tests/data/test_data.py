@@ -363,3 +363,9 @@ def test_cli_datasets():
     assert re.search(r"\b36\b", row)
     assert "1901-01-01" in row
     assert "1903-12-01" in row
+
+
+def test_a_value_beyond_float32s_reach_is_refused_naming_its_cell(tmp_path):
+    path = write(tmp_path, "huge.csv", "date,value\n2020-01-01,1\n2020-02-01,2e31\n2020-03-01,3\n")
+    with pytest.raises(DataError, match=r"line 3, column 'value': '2e31' is beyond 1e\+30"):
+        load(path, date_column="date")

@@ -33,6 +33,9 @@ def _check_target(directory: Path, inputs=()) -> Path:
     directory = Path(os.path.abspath(directory))
     if directory.exists() and not directory.is_dir():
         raise LstmtuneError(f"{directory}: exists and is not a folder")
+    above = next((p for p in directory.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise LstmtuneError(f"--out {directory}: {above} is a file, not a folder")
     for path in inputs:
         if Path(os.path.abspath(path)).is_relative_to(directory):
             raise LstmtuneError(f"--out {directory}: holds the input {path}; give another folder (--out is replaced as a whole)")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.messages import _columns, show
-from lstmtune.data.series import infer_frequency, infer_period
+from lstmtune.data.series import MAX_ABS, infer_frequency, infer_period
 from lstmtune.errors import DataError
 
 ID, DATE, VALUE = "unique_id", "ds", "y"
@@ -90,9 +90,6 @@ def unreadable(frame: pd.DataFrame) -> dict[str, str]:
     and why (file, line, column, cell): each is skipped and named, the others forecast."""
     return dict(frame.attrs.get(UNREADABLE, {}))
 
-
-MAX_ABS = 1e30
-"""Largest magnitude of a value a series may have (float32 reaches 3.4e38; squares and sums overflow long before)."""
 
 MISSING_TEXT = frozenset({"", "na", "nan", "null", "none"})
 """Value cells read as missing (any case, spaces around)."""

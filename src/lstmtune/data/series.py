@@ -25,6 +25,9 @@ from lstmtune.data.dates import _choose_date_column, _date_kind, _parse_dates, _
 from lstmtune.data.messages import _columns, _line, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError
 
+MAX_ABS = 1e30
+"""Largest magnitude of a value (float32 reaches 3.4e38; training overflows long before); the same as :data:`lstmtune.data.panel.MAX_ABS`."""
+
 # name -> (package file, description)
 BUILTINS: dict[str, tuple[str, str]] = {
     "shampoo": ("shampoo-sales.csv", "Monthly shampoo sales, 1901-1903 (Makridakis, Wheelwright & Hyndman 1998)"),
@@ -256,11 +259,13 @@ def _parse_values(
     text = column.str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     absent = _is_missing(column).to_numpy()
-    bad = ~np.isfinite(values) & ~absent
+    huge = np.isfinite(values) & (np.abs(values) > MAX_ABS)
+    bad = (~np.isfinite(values) | huge) & ~absent
     if bad.any() or (absent.any() and missing == "error"):
         row = int(np.flatnonzero(bad | absent)[0])
         cell = text.iloc[row]
-        what = "is missing (use --missing interpolate or drop)" if absent[row] else f"{show(cell)} is not a finite number"
+        what = ("is missing (use --missing interpolate or drop)" if absent[row] else
+                f"{show(cell)} is beyond {MAX_ABS:.0e}: the networks train in float32 (rescale the series)" if huge[row] else f"{show(cell)} is not a finite number")
         raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
     if not absent.any():
         return values, []

@@ -83,6 +83,18 @@ def test_history_conditioning_without_retraining(sine_model):
     assert later_start["date"].iloc[0] == pd.Timestamp("2010-07-01")
 
 
+def test_a_history_of_another_frequency_is_refused_naming_both(sine_model):
+    """A monthly model warmed through weekly observations would forecast nonsense; "W" and
+    "W-SUN" style aliases of the same steps are accepted."""
+    from lstmtune.errors import LstmtuneError
+
+    model, truth = sine_model
+    with pytest.raises(LstmtuneError, match="its dates are of frequency W-SAT, but this model was fitted on data of frequency MS"):
+        model.forecast(3, _series(truth[:60], freq="W-SAT"))
+    assert forecaster._same_frequency("W", "W-SUN") and not forecaster._same_frequency("QS", "MS")
+    assert model.forecast(3, _series(truth[:120])).equals(model.forecast(3))  # the same frequency: as before
+
+
 def test_one_step_forecasts_equal_the_studys_walk_forward():
     """Fit on the series without its test part: the one-step forecasts through the test
     period are the study's test forecasts for the same seeds and data, bit for bit."""

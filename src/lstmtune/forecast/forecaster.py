@@ -158,8 +158,18 @@ class Forecaster:
         return pd.DataFrame(fc.T, index=index, columns=[str(x) for x in self.seeds])
 
     def as_history(self, history) -> Series:
-        """``history`` as a :class:`~lstmtune.data.series.Series` with this model's covariates (named in errors)."""
-        return as_series(history, value_name=self.value_name, covariates=self.framing.covariates)
+        """``history`` as a :class:`~lstmtune.data.series.Series` with this model's covariates (named in errors).
+
+        Raises:
+          LstmtuneError: its dates have another frequency than the training series' (a model
+            fitted on monthly data warmed through weekly observations would forecast nonsense).
+        """
+        s = as_series(history, value_name=self.value_name, covariates=self.framing.covariates)
+        if not self.positional and not s.positional and self.frequency and len(s.dates) > 2:
+            given = infer_frequency(s.dates)
+            if given is not None and not _same_frequency(given, self.frequency):
+                raise LstmtuneError(f"{s.name}: its dates are of frequency {given}, but this model was fitted on data of frequency {self.frequency}")
+        return s
 
     def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True, levels=None) -> pd.DataFrame:
         """Ensemble paths ``(P, H)`` -> the forecast table (:func:`lstmtune.forecast.intervals.summarize`)."""
@@ -237,6 +247,18 @@ class Forecaster:
 
 
 # ---------------------------------------------------------------------- fitting
+def _same_frequency(a: str, b: str) -> bool:
+    """Whether two pandas frequency aliases name the same steps ("W" and "W-SUN", "M" and "ME")."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.tseries.frequencies.to_offset(a) == pd.tseries.frequencies.to_offset(b)
+        except ValueError:
+            return a == b
+
+
 def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] = ()) -> Series:
     """A :class:`~lstmtune.data.series.Series` from a pandas Series or DataFrame (DatetimeIndex) or a Series.
 

@@ -707,3 +707,10 @@ def test_an_out_that_is_a_folder_or_lies_under_a_file_is_refused_in_one_line(tmp
     for out, needle in ((tmp_path / "o", "is a folder; give the CSV's path"), (tmp_path / "afile" / "x.csv", "afile is a file, not a folder")):
         res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", "--out", str(out), "-q"])
         assert res.exit_code == 2 and needle in res.output, res.output
+
+
+def test_an_error_is_its_own_first_line_without_quiet_too(tmp_path):
+    f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--candidates", "foo", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert res.output.startswith("error: --candidates: foo"), repr(res.output[:80])

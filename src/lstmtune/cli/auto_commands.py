@@ -103,7 +103,9 @@ def _forecast(frame, horizon: int, quiet: bool, **options):
         return run_auto(frame, horizon, **options)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    # not on a terminal the bar draws nothing but would leave a blank line before an error
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
         task = bar.add_task("series", total=frame["unique_id"].nunique())
 
         def progress(uid, stage, done, total):

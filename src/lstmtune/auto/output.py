@@ -27,15 +27,17 @@ def _check_target(directory: Path, inputs=()) -> Path:
     an earlier ``auto`` output, or one that holds an input."""
     import os
 
+    from lstmtune.store.fileio import file_in_the_way
+
     directory = Path(directory)
     if directory.is_symlink():
         raise LstmtuneError(f"{directory}: is a symbolic link; give a real folder (outputs are never written through links)")
     directory = Path(os.path.abspath(directory))
     if directory.exists() and not directory.is_dir():
         raise LstmtuneError(f"{directory}: exists and is not a folder")
-    above = next((p for p in directory.parents if p.exists()), None)
-    if above is not None and not above.is_dir():
-        raise LstmtuneError(f"--out {directory}: {above} is a file, not a folder")
+    blocked = file_in_the_way(directory)
+    if blocked is not None:
+        raise LstmtuneError(f"--out {directory}: {blocked} is a file, not a folder")
     for path in inputs:
         if Path(os.path.abspath(path)).is_relative_to(directory):
             raise LstmtuneError(f"--out {directory}: holds the input {path}; give another folder (--out is replaced as a whole)")

@@ -578,37 +578,6 @@ def _together(step, *args) -> dict:
         return {}
 
 
-def _typed(data: pd.DataFrame) -> pd.DataFrame:
-    """``data`` read as the CLI reads a file (:func:`lstmtune.data.panel.to_dates`,
-    :func:`~lstmtune.data.panel.to_values`): dates as ``datetime64[ns]`` without a time zone
-    (text in ISO 8601, spaces around it dropped), values as float64 (``NA``, ``nan``, empty
-    text: missing), series names as stripped text.
-
-    Raises:
-      LstmtuneError: no rows; a row without its series; a date or value that does not parse,
-        naming its row (the frame's index) and column.
-    """
-    if data.empty:
-        raise LstmtuneError("the data have no rows")
-    ids = data["unique_id"].map(lambda c: c.strip() if isinstance(c, str) else c)
-    nameless = np.flatnonzero((ids.isna() | (ids.astype(str) == "")).to_numpy())
-    if nameless.size:
-        raise LstmtuneError(f"row {data.index[int(nameless[0])]!r}, column 'unique_id': missing (every row names its series)")
-    clash = panel._clash(data["unique_id"].astype(str), ids.astype(str))
-    if clash:
-        raise LstmtuneError(f"column 'unique_id': {clash}")
-    dates = panel.to_dates(data["ds"])
-    bad = np.flatnonzero(dates.isna().to_numpy() & data["ds"].notna().to_numpy())
-    if bad.size:
-        row = int(bad[0])
-        raise LstmtuneError(f"row {data.index[row]!r}, column 'ds': {data['ds'].iloc[row]!r} is not a date (ISO 8601, e.g. 2020-01-31, between 1677 and 2262)")
-    values, bad = panel.to_values(data["y"])
-    if bad.size:
-        row = int(bad[0])
-        raise LstmtuneError(f"row {data.index[row]!r}, column 'y': {data['y'].iloc[row]!r} is not a number")
-    return data.assign(unique_id=ids, ds=dates.to_numpy(), y=values.to_numpy())
-
-
 def _why(err: Exception) -> str:
     return str(err) if isinstance(err, (LstmtuneError, ValueError)) else f"{type(err).__name__}: {err}"
 
@@ -830,7 +799,7 @@ def auto(
     levels = check_levels(levels)
     settings = dataclasses.replace(settings or lstm.Settings(), levels=levels)
     unreadable = panel.unreadable(data)  # series with a cell that does not parse (panel.read): skipped, named
-    data = _typed(data)
+    data = panel.from_frame(data)  # read as the CLI reads a file
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     slots: list[dict] = [{} for _ in frames]  # per series, in the input's order: forecast, board, backtest, verdict, model
     from lstmtune._version import __version__

@@ -72,9 +72,11 @@ def forecast(
         raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
     if out.is_dir():
         raise LstmtuneError(f"--out {out}: is a folder; give the CSV's path (e.g. {out / 'forecast.csv'})")
-    above = next((p for p in out.absolute().parents if p.exists()), None)
-    if above is not None and not above.is_dir():
-        raise LstmtuneError(f"--out {out}: {above} is a file, not a folder")
+    from lstmtune.store.fileio import file_in_the_way
+
+    blocked = file_in_the_way(out)
+    if blocked is not None:
+        raise LstmtuneError(f"--out {out}: {blocked} is a file, not a folder")
     from lstmtune.forecast import composite, statmodel
     from lstmtune.forecast import panelmodels as panel_models
 

@@ -116,23 +116,22 @@ def to_dates(cells: pd.Series, date_format: str | None = None) -> pd.Series:
     """
     import warnings
 
-    if isinstance(cells.dtype, pd.DatetimeTZDtype):
-        return _naive(cells.dt.tz_localize(None), lambda: cells.dt.tz_convert("UTC").dt.tz_localize(None))
+    def parse(**utc):
+        with warnings.catch_warnings():  # mixed offsets: pandas warns and gives objects (handled below)
+            warnings.simplefilter("ignore")
+            return pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", **utc)
+
     if pd.api.types.is_datetime64_any_dtype(cells):
-        return _in_range(cells)
-    text = cells.map(lambda c: c.strip() if isinstance(c, str) else (c.isoformat() if hasattr(c, "isoformat") else c))
-    with warnings.catch_warnings():  # mixed offsets: pandas warns and gives objects (handled below)
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce")
-    if pd.api.types.is_datetime64_any_dtype(parsed) and not isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        return _in_range(parsed)
+        parsed = cells
+    else:
+        text = cells.map(lambda c: c.strip() if isinstance(c, str) else (c.isoformat() if hasattr(c, "isoformat") else c))
+        parsed = parse()
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         return _naive(parsed.dt.tz_localize(None), lambda: parsed.dt.tz_convert("UTC").dt.tz_localize(None))
+    if pd.api.types.is_datetime64_any_dtype(parsed):
+        return _in_range(parsed)
     local = pd.to_datetime(parsed.map(lambda t: t.replace(tzinfo=None) if isinstance(t, pd.Timestamp) else pd.NaT), errors="coerce")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        utc = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", utc=True)
-    return _naive(_in_range(local), lambda: utc.dt.tz_localize(None))
+    return _naive(local, lambda: parse(utc=True).dt.tz_localize(None))
 
 
 def _naive(local: pd.Series, utc) -> pd.Series:
@@ -162,6 +161,36 @@ def to_values(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
     values = pd.to_numeric(text.where(~missing), errors="coerce")
     bad = np.flatnonzero(values.isna().to_numpy() & ~missing)
     return values.astype(np.float64), bad
+
+
+def from_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """A long frame (``unique_id, ds, y``) given in Python, read as :func:`read` reads a file
+    (:func:`to_dates`, :func:`to_values`): dates as ``datetime64[ns]`` without a time zone,
+    values as float64 (:data:`MISSING_TEXT`: missing), series names as stripped text.
+
+    Raises:
+      DataError: no rows; a row without its series; two names that are one once stripped; a
+        date or value that does not parse, naming its row (the frame's index) and column.
+    """
+    if data.empty:
+        raise DataError("the data have no rows")
+    ids = data[ID].map(lambda c: c.strip() if isinstance(c, str) else c)
+    nameless = np.flatnonzero((ids.isna() | (ids.astype(str) == "")).to_numpy())
+    if nameless.size:
+        raise DataError(f"row {data.index[int(nameless[0])]!r}, column {ID!r}: missing (every row names its series)")
+    clash = _clash(data[ID].astype(str), ids.astype(str))
+    if clash:
+        raise DataError(f"column {ID!r}: {clash}")
+    dates = to_dates(data[DATE])
+    bad = np.flatnonzero(dates.isna().to_numpy() & data[DATE].notna().to_numpy())
+    if bad.size:
+        row = int(bad[0])
+        raise DataError(f"row {data.index[row]!r}, column {DATE!r}: {data[DATE].iloc[row]!r} is not a date (ISO 8601, e.g. 2020-01-31, between 1677 and 2262)")
+    values, bad = to_values(data[VALUE])
+    if bad.size:
+        row = int(bad[0])
+        raise DataError(f"row {data.index[row]!r}, column {VALUE!r}: {data[VALUE].iloc[row]!r} is not a number")
+    return data.assign(**{ID: ids, DATE: dates.to_numpy(), VALUE: values.to_numpy()})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,4 +272,4 @@ def series_frames(panel: pd.DataFrame):
         yield str(uid), groups[uid].sort_values(DATE, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "interpolate", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]
+__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "from_frame", "interpolate", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]

@@ -15,6 +15,13 @@ from pathlib import Path
 from lstmtune.errors import LstmtuneError
 
 
+def file_in_the_way(path: Path) -> Path | None:
+    """The nearest existing folder above ``path`` when it is in fact a file (``path`` can then
+    never be created: name it in the error), else None."""
+    above = next((p for p in Path(path).absolute().parents if p.exists()), None)
+    return above if above is not None and not above.is_dir() else None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

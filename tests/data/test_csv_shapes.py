@@ -151,3 +151,28 @@ def test_a_values_only_study_runs_and_reads_back(tmp_path):
     back, _ = results_io.read(out)
     assert back.series.positional and "position 35" in (out / "report.html").read_text()
     assert not any(n.startswith("seasonal naive") for n in back.baselines)
+
+
+@pytest.mark.parametrize("date_format", [None, "%Y-%m-%d %H:%M%z"])
+def test_dates_with_offsets_keep_their_days_or_become_utc_hours_as_in_a_panel(tmp_path, date_format):
+    """The panel reader's rule (data.dates.without_zone): monthly dates in Paris time, two
+    offsets in one file, keep their calendar months (before: refused, and one offset alone
+    moved every date to 23:00 the day before); hourly ones across the autumn change become
+    UTC hours, none repeated."""
+    from lstmtune.data import panel
+
+    months = pd.date_range("2015-01-01", periods=36, freq="MS", tz="Europe/Paris")
+    written = months.strftime("%Y-%m-%d %H:%M%z") if date_format else months.map(lambda t: t.isoformat())
+    f = tmp_path / "paris.csv"
+    pd.DataFrame({"date": written, "v": np.arange(36.0)}).to_csv(f, index=False)
+    s = load(f, date_format=date_format)
+    assert list(s.dates) == list(months.tz_localize(None)) and infer_frequency(s.dates) == "MS"
+    long = pd.DataFrame({"unique_id": "p", "ds": written, "y": np.arange(36.0)})
+    assert list(panel.to_dates(long["ds"], date_format)) == list(s.dates)  # one rule for both readers
+    one_offset = tmp_path / "winter.csv"
+    pd.DataFrame({"date": [f"2020-01-{d:02d}T00:00+01:00" for d in range(1, 31)], "v": np.arange(30.0)}).to_csv(one_offset, index=False)
+    assert load(one_offset).dates[0] == np.datetime64("2020-01-01")
+    hours = pd.date_range("2023-10-28", periods=72, freq="h", tz="Europe/Paris")
+    h = tmp_path / "hours.csv"
+    pd.DataFrame({"date": hours.map(lambda t: t.isoformat()), "v": np.arange(72.0)}).to_csv(h, index=False)
+    assert list(load(h).dates) == list(hours.tz_convert("UTC").tz_localize(None))

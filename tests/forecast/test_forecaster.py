@@ -95,6 +95,21 @@ def test_a_history_of_another_frequency_is_refused_naming_both(sine_model):
     assert model.forecast(3, _series(truth[:120])).equals(model.forecast(3))  # the same frequency: as before
 
 
+def test_a_history_without_dates_for_a_dated_model_is_refused_and_the_reverse(sine_model):
+    """Before, values without dates warmed a monthly model and its forecast was dated 1970
+    (positions read as days since the epoch), its streams' phase taken from the wrong days."""
+    from lstmtune.data.series import Series, positions
+
+    model, truth = sine_model
+    bare = Series(name="bare", dates=positions(60), values=truth[:60], value_name="y", positional=True)
+    with pytest.raises(LstmtuneError, match="bare: the history has no dates, but this model was fitted on dated data \\(frequency MS\\)"):
+        model.forecast(3, bare)
+    positional = forecaster.fit(bare, _config(epochs=2), seeds=[1], horizon=3)
+    with pytest.raises(LstmtuneError, match="the history has dates, but this model was fitted on values without dates"):
+        positional.forecast(3, _series(truth[:60]))
+    assert positional.forecast(3, bare).equals(positional.forecast(3))  # values alone, as trained: accepted
+
+
 def test_one_step_forecasts_equal_the_studys_walk_forward():
     """Fit on the series without its test part: the one-step forecasts through the test
     period are the study's test forecasts for the same seeds and data, bit for bit."""

@@ -15,13 +15,48 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from lstmtune.errors import LstmtuneError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Seed-aware tuning of LSTM forecasters.")
 # Tables need room: when output is not a terminal (pipes, CI logs) use 120 columns, not 80.
 console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+
+class _Commands(TyperGroup):
+    """The command group: a usage error (an unknown option, a value of the wrong type, a
+    missing argument) is one ``error:`` line naming the command and what is wrong, exit
+    status 2, as for every other bad input; Typer would draw a box of several lines."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort:  # end of input at a prompt
+            err_console.print("[bold red]error:[/] aborted", highlight=False)
+            sys.exit(1)
+        except typer.TyperException as err:  # Typer's usage errors and parameter errors
+            sys.exit(_usage_error(err))
+        # Without standalone mode, a command's end and an explicit exit both return here;
+        # commands return None, so anything but an exit status means success.
+        sys.exit(code if type(code) is int else 0)
+
+
+def _usage_error(err) -> int:
+    """Print a Typer usage error in one line; its exit status."""
+    ctx = getattr(err, "ctx", None)
+    if type(err).__name__ == "NoArgsIsHelpError":  # `lstmtune` alone: its help, already printed
+        return err.exit_code
+    where = f"{ctx.command_path}: " if ctx is not None else ""
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    message = " ".join(err.format_message().split())  # one line, whatever Typer wrapped
+    err_console.print(f"[bold red]error:[/] {_u(where + message + hint)}", highlight=False, soft_wrap=True)
+    return err.exit_code
+
+
+app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, help="Seed-aware tuning of LSTM forecasters.")
 
 DEFAULT_MAX_RUNS = 1_000_000  # lstmtune.study.budget.DEFAULT_MAX_RUNS (not imported: keeps --help fast)
 MaxRuns = Annotated[int, typer.Option("--max-runs", min=1, help="Refuse a study that plans more trainings than this.")]

@@ -1,11 +1,11 @@
 """Parsing a CSV's date column: ISO dates, the tutorial's ``Y-MM``, quarters, years or an
-explicit format; time-zone offsets (one per column, converted to UTC); dates outside
+explicit format; dates with time-zone offsets made zone-free (:func:`without_zone`); dates outside
 ``datetime64[ns]`` named, never wrapped. Detection tries each column; every refusal names the
 file, line and column.
 
 Works with pandas 2 and 3: pandas 2 turns an out-of-range date into NaT and a column of mixed
-offsets into objects where pandas 3 parses the first at a coarser unit and refuses the second;
-:func:`_to_datetime` gives both the same shape.
+offsets into objects where pandas 3 parses the first at a coarser unit and refuses the second
+and refuses mixed offsets; :func:`_to_datetime` gives both the same shape.
 """
 
 from __future__ import annotations
@@ -43,20 +43,48 @@ def _python_date(cell, fmt: str) -> _dt.datetime | None:
     return d.astimezone(_dt.timezone.utc).replace(tzinfo=None) if d.tzinfo is not None else d
 
 
+def without_zone(parsed: pd.Series, utc=None) -> pd.Series:
+    """Timestamps with a time zone or offset as timestamps without one; others as they are.
+
+    They keep their local date and time where every one is at midnight (daily data or
+    coarser: the local date is the period, which UTC would move to the day before); finer ones
+    become UTC times, so that a change to summer time repeats or skips no hour. ``parsed`` has
+    one zone (a zoned dtype), or several offsets as objects; then ``utc()`` gives the same
+    cells parsed in UTC. The panel reader and the single-series loader share this rule.
+    """
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        local = parsed.dt.tz_localize(None)
+        utc = lambda: parsed.dt.tz_convert("UTC").dt.tz_localize(None)  # noqa: E731
+    elif parsed.dtype == object:
+        local = pd.to_datetime(parsed.map(lambda t: t.replace(tzinfo=None) if isinstance(t, pd.Timestamp) else pd.NaT), errors="coerce")
+    else:
+        return parsed
+    known = local.dropna()
+    return local if (known == known.dt.normalize()).all() else utc()
+
+
 def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
-    """``pd.to_datetime(text, format=fmt, errors="coerce")`` as pandas 3 gives it under pandas 2 too.
+    """``pd.to_datetime(text, format=fmt, errors="coerce")`` as pandas 3 gives it under pandas 2
+    too, without a time zone (:func:`without_zone`, mixed offsets included).
 
     A date outside ``datetime64[ns]`` is kept (at microseconds) so that it can be named, not
-    made NaT; a column of mixed time-zone offsets raises ``ValueError`` (callers then name
-    the row), where pandas 2 would return objects.
+    made NaT; dates with and without an offset in one column raise ``ValueError`` (callers
+    then name the row).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pandas 2: "mixed time zones will raise"
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        try:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        except ValueError:  # pandas 3 refuses several offsets in one column: cell by cell
+            parsed = text.map(lambda cell: _to_timestamp(cell, fmt) if isinstance(cell, str) else pd.NaT).astype(object)
     if parsed.dtype == object:
-        raise ValueError("mixed time-zone offsets")
+        if len({t.tzinfo is None for t in parsed if isinstance(t, pd.Timestamp) and not pd.isna(t)}) > 1:
+            raise ValueError("dates with and without time-zone offsets")
+        return without_zone(parsed, lambda: pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None))
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        return without_zone(parsed)
     lost = np.flatnonzero((parsed.isna() & text.notna()).to_numpy())
-    if not lost.size or getattr(parsed.dt, "tz", None) is not None:
+    if not lost.size:
         return parsed
     rescued = {i: d for i in lost if (d := _python_date(text.iloc[i], fmt)) is not None}
     if not rescued:
@@ -112,7 +140,7 @@ def _try_dates(column: pd.Series, name: str = "", requested: bool = False, date_
     kind = _date_kind(column, name, requested, date_format)
     if kind in ("format", "quarter", "year"):
         try:
-            parsed = _naive_utc(_parse_kind(text, kind, date_format))
+            parsed = _parse_kind(text, kind, date_format)
         except (ValueError, OverflowError):
             return None
         return None if parsed.isna().any() or _out_of_range(parsed).size else parsed.to_numpy(dtype="datetime64[ns]")
@@ -124,20 +152,13 @@ def _try_dates(column: pd.Series, name: str = "", requested: bool = False, date_
             return None  # plain numbers are values, not dates
         try:
             parsed = _to_datetime(text, "ISO8601")
-        except (ValueError, OverflowError):  # e.g. mixed time-zone offsets: see _parse_dates
+        except (ValueError, OverflowError):  # e.g. dates with and without offsets: see _parse_dates
             return None
     if parsed.isna().any():
         return None
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     if (parsed < _MIN_DATE).any() or (parsed > _MAX_DATE).any():
         return None
     return parsed.to_numpy(dtype="datetime64[ns]")
-
-
-def _naive_utc(parsed: pd.Series) -> pd.Series:
-    """Timestamps with an offset as UTC without one (naive ones unchanged)."""
-    return parsed.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else parsed
 
 
 def _out_of_range(parsed: pd.Series) -> np.ndarray:
@@ -150,25 +171,24 @@ def _outside(path: Path, row: int, name: str, cell: str) -> DataError:
     return DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} is outside the supported dates (1678 to 2261)")
 
 
-def _offset_change(offsets: set, stamp: pd.Timestamp) -> str | None:
-    """Record ``stamp``'s time-zone offset (None: none given); say how it differs from the rows before."""
-    offset = stamp.utcoffset() if stamp.tzinfo is not None else None
-    offsets.add(offset)
-    if len(offsets) == 1:
+def _offset_change(seen: set, stamp: pd.Timestamp) -> str | None:
+    """Record whether ``stamp`` has a time-zone offset; say so where the rows before differ.
+    Different offsets are fine (:func:`without_zone`); a date with one among dates without is not."""
+    has = stamp.tzinfo is not None
+    seen.add(has)
+    if len(seen) == 1:
         return None
-    if offset is None:
-        return "has no time-zone offset, unlike the rows before it"
-    return "has a time-zone offset, unlike the rows before it" if None in offsets else "has another time-zone offset than the rows before it"
+    return "has a time-zone offset, unlike the rows before it" if has else "has no time-zone offset, unlike the rows before it"
 
 
 def _refuse_mixed_offsets(path: Path, name: str, text: pd.Series, date_format: str) -> None:
-    """Raise naming the first row whose time-zone offset differs from the rows before it."""
+    """Raise naming the first row with a time-zone offset where the rows before had none, or the reverse."""
     offsets: set = set()
     for row, cell in enumerate(text):
         stamp = _to_timestamp(cell, date_format)
         change = None if pd.isna(stamp) else _offset_change(offsets, stamp)
         if change:
-            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date in one offset (or UTC)")
+            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date an offset, or none")
 
 
 def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None, date_format: str | None = None) -> str:
@@ -219,9 +239,9 @@ def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", da
     text = column.str.strip()
     if kind in ("format", "quarter", "year"):
         try:
-            parsed = _naive_utc(_parse_kind(text, kind, date_format))
+            parsed = _parse_kind(text, kind, date_format)
         except (ValueError, OverflowError) as err:
-            if kind == "format":  # pandas refuses a column of mixed offsets as a whole: name the row
+            if kind == "format":  # dates with and without offsets: name the row
                 _refuse_mixed_offsets(path, name, text, date_format)
             raise DataError(f"{path}: column {show(name)}: --date-format {show(date_format or '')} is not a date format ({show(str(err), 80)})") from None
         bad = np.flatnonzero(parsed.isna().to_numpy())
@@ -253,7 +273,7 @@ def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", da
                 raise _outside(path, row, name, cell)
             change = _offset_change(offsets, stamp) if ok else None
             if change:
-                raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date in one offset (or UTC)")
+                raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date an offset, or none")
         if not ok:
             what = "is missing" if cell == "" else f"{show(cell)} is not a date"
             raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstmtune.data.dates import without_zone
 from lstmtune.data.messages import _columns, show
 from lstmtune.data.series import MAX_ABS, infer_frequency, infer_period
 from lstmtune.errors import DataError
@@ -110,34 +111,25 @@ def to_dates(cells: pd.Series, date_format: str | None = None) -> pd.Series:
     is missing or not a date (ISO 8601 text unless ``date_format``; datetimes as they are).
 
     Dates with a time zone or offset (mixed ones too, as across a change to summer time) keep
-    their calendar date where every one is at midnight (daily data or coarser: the local date is
-    the period); finer ones become UTC times, so that a clock change makes no repeated or
-    missing hour.
+    their calendar date where every one is at midnight, else become UTC times
+    (:func:`lstmtune.data.dates.without_zone`, the single-series loader's rule).
     """
     import warnings
 
     def parse(**utc):
-        with warnings.catch_warnings():  # mixed offsets: pandas warns and gives objects (handled below)
+        with warnings.catch_warnings():  # mixed offsets: pandas 2 warns and gives objects
             warnings.simplefilter("ignore")
-            return pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", **utc)
+            try:
+                return pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", **utc)
+            except ValueError:  # pandas 3 refuses mixed offsets: cell by cell
+                return text.map(lambda c: pd.to_datetime(c, format=date_format or "ISO8601", errors="coerce")).astype(object)
 
     if pd.api.types.is_datetime64_any_dtype(cells):
         parsed = cells
     else:
         text = cells.map(lambda c: c.strip() if isinstance(c, str) else (c.isoformat() if hasattr(c, "isoformat") else c))
         parsed = parse()
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        return _naive(parsed.dt.tz_localize(None), lambda: parsed.dt.tz_convert("UTC").dt.tz_localize(None))
-    if pd.api.types.is_datetime64_any_dtype(parsed):
-        return _in_range(parsed)
-    local = pd.to_datetime(parsed.map(lambda t: t.replace(tzinfo=None) if isinstance(t, pd.Timestamp) else pd.NaT), errors="coerce")
-    return _naive(local, lambda: parse(utc=True).dt.tz_localize(None))
-
-
-def _naive(local: pd.Series, utc) -> pd.Series:
-    """``local`` where every date is at midnight, else ``utc()`` (see :func:`to_dates`)."""
-    known = local.dropna()
-    return _in_range(local if (known == known.dt.normalize()).all() else utc())
+    return _in_range(without_zone(parsed, lambda: parse(utc=True).dt.tz_localize(None)))
 
 
 def _in_range(dates: pd.Series) -> pd.Series:

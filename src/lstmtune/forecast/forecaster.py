@@ -162,9 +162,15 @@ class Forecaster:
 
         Raises:
           LstmtuneError: its dates have another frequency than the training series' (a model
-            fitted on monthly data warmed through weekly observations would forecast nonsense).
+            fitted on monthly data warmed through weekly observations would forecast nonsense);
+            it has dates where the training series had none, or none where it had them (the
+            forecast's dates, and the phase of the model's stateful streams, come from them).
         """
         s = as_series(history, value_name=self.value_name, covariates=self.framing.covariates)
+        if s.positional != self.positional:
+            if s.positional:
+                raise LstmtuneError(f"{s.name}: the history has no dates, but this model was fitted on dated data{f' (frequency {self.frequency})' if self.frequency else ''}: give its dates too")
+            raise LstmtuneError(f"{s.name}: the history has dates, but this model was fitted on values without dates: give the values alone")
         if not self.positional and not s.positional and self.frequency and len(s.dates) > 2:
             given = infer_frequency(s.dates)
             if given is not None and not _same_frequency(given, self.frequency):

@@ -1,0 +1,41 @@
+"""Usage errors (an unknown option or command, a value of the wrong type, a missing
+argument) are one ``error:`` line naming the command, with exit status 2, like every other
+bad input; Typer's own handler draws a box of several lines."""
+
+import pytest
+from typer.testing import CliRunner
+
+from lstmtune.cli.app import app
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["auto", "x.csv", "--horizon", "abc"], ["lstmtune auto", "--horizon"]),
+        (["auto", "x.csv", "--horizn", "3"], ["lstmtune auto", "--horizn", "--horizon"]),
+        (["auto"], ["lstmtune auto", "Missing argument"]),
+        (["nosuch"], ["lstmtune", "nosuch"]),
+        (["run", "--units", "3"], ["lstmtune run", "--units"]),
+        (["forecast", "m", "--horizon", "1.5"], ["lstmtune forecast", "--horizon"]),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_command_and_exits_two(args, names):
+    result = CliRunner().invoke(app, args, prog_name="lstmtune")
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: ")
+    for name in names:
+        assert name in lines[0]
+    assert "--help" in lines[0]  # where to look next
+
+
+def test_help_and_a_command_that_succeeds_still_exit_zero():
+    assert CliRunner().invoke(app, ["--help"]).exit_code == 0
+    assert CliRunner().invoke(app, ["datasets"]).exit_code == 0
+
+
+def test_no_arguments_prints_the_help():
+    result = CliRunner().invoke(app, [])
+    assert "Usage" in result.output and "auto" in result.output
+    assert result.exit_code == 2

@@ -176,3 +176,26 @@ def test_dates_with_offsets_keep_their_days_or_become_utc_hours_as_in_a_panel(tm
     h = tmp_path / "hours.csv"
     pd.DataFrame({"date": hours.map(lambda t: t.isoformat()), "v": np.arange(72.0)}).to_csv(h, index=False)
     assert list(load(h).dates) == list(hours.tz_convert("UTC").tz_localize(None))
+
+
+def test_rows_out_of_date_order_are_sorted_as_in_a_panel_and_lines_stay_the_files(tmp_path):
+    """Before, a file listing the newest month first was refused ("dates are not in increasing
+    order") where a panel sorted it. Now it is sorted and says so; a later message still names
+    the file's line, and interpolation runs in time order."""
+    months = pd.date_range("2020-01-01", periods=30, freq="MS")
+    f = tmp_path / "newest_first.csv"
+    pd.DataFrame({"date": months.strftime("%Y-%m-%d")[::-1], "v": np.arange(30.0)[::-1]}).to_csv(f, index=False)
+    s = load(f)
+    assert list(s.dates) == list(months) and list(s.values) == list(np.arange(30.0))
+    assert any("rows sorted by date: the file lists them newest first" in n for n in s.notes)
+    shuffled = tmp_path / "shuffled.csv"
+    rows = [f"{d:%Y-%m-%d},{i}" for i, d in enumerate(months)]
+    rows[3], rows[4] = rows[4], rows[3]
+    rows[10] = rows[10].split(",")[0] + ","  # month 10 missing, on the file's line 12
+    shuffled.write_text("date,v\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="line 12, column 'v': is missing"):
+        load(shuffled)
+    s = load(shuffled, missing="interpolate")
+    assert 9.9 < s.values[10] < 10.1 and list(s.values[3:5]) == [3.0, 4.0]  # linear in time: months differ in length
+    assert any("out of order (line 6: 2020-05-01 then 2020-04-01)" in n for n in s.notes)
+    assert any("lines 12" in n for n in s.notes)

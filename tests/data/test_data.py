@@ -86,10 +86,10 @@ BAD_CASES = {
         "date,value\n2020-01-01,1\n2020-02-01,2\n2020-03-01,3\n2020-03-01,4\n",
         ["line 5", "column 'date'", "duplicate date 2020-03-01"],
     ),
-    "unsorted_dates": (
-        "unsorted.csv",
-        "date,value\n2020-01-01,1\n2020-03-01,2\n2020-02-01,3\n",
-        ["line 4", "column 'date'", "increasing order", "2020-03-01 then 2020-02-01"],
+    "duplicate_dates_out_of_order": (
+        "dup2.csv",
+        "date,value\n2020-03-01,1\n2020-01-01,2\n2020-02-01,3\n2020-01-01,4\n",
+        ["line 5", "column 'date'", "duplicate date 2020-01-01"],
     ),
     "ambiguous_value_columns": (
         "two.csv",

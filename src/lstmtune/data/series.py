@@ -171,7 +171,9 @@ def load_csv(
     date_col = _choose_date_column(path, frame, date_column, date_format)
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
     dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
+    frame, dates, sorted_note = _in_date_order(path, frame, dates, date_col)
     values, notes = _parse_values(path, frame[value_col], value_col, missing, dates)
+    notes = sorted_note + notes
     extra = []
     for name in covariates:
         if name in (date_col, value_col):
@@ -186,7 +188,6 @@ def load_csv(
         if not keep.all():
             dates, values = dates[keep], values[keep]
             extra = [(name, column[keep]) for name, column in extra]
-    _check_order(path, dates, date_col)
     return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra))
 
 
@@ -253,8 +254,8 @@ def _parse_values(
     """Numbers of the value column; missing cells per the ``missing`` policy (NaN kept for "drop").
 
     ``line_offset`` is -1 for a file without a header (its first line is data)."""
-    def _line(row: int) -> int:  # noqa: F811 (the file's line of data row ``row``)
-        return row + 2 + line_offset
+    def _line(row: int) -> int:  # noqa: F811 (the file's line of data row ``row``; rows may have been sorted by date)
+        return int(column.index[row]) + 2 + line_offset
 
     text = column.str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
@@ -299,17 +300,26 @@ def gaps(dates: np.ndarray) -> tuple[str, ...]:
     return ()
 
 
-def _check_order(path: Path, dates: np.ndarray, name: str) -> None:
-    steps = np.diff(dates)
-    if (steps == np.timedelta64(0)).any():
-        row = int(np.flatnonzero(steps == np.timedelta64(0))[0]) + 1
-        raise DataError(f"{path}: line {_line(row)}, column {name!r}: duplicate date {pd.Timestamp(dates[row]).date()}")
-    if (steps < np.timedelta64(0)).any():
-        row = int(np.flatnonzero(steps < np.timedelta64(0))[0]) + 1
-        raise DataError(
-            f"{path}: line {_line(row)}, column {name!r}: dates are not in increasing order "
-            f"({pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})"
-        )
+def _in_date_order(path: Path, frame: pd.DataFrame, dates: np.ndarray, name: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """The rows sorted by date, as a panel's are (a file listing the newest first, say), with a
+    note saying so; the frame keeps each row's position in the file, so that later messages
+    name the file's lines.
+
+    Raises:
+      DataError: two rows of the same date, naming the later line and the date.
+    """
+    order = np.argsort(dates, kind="stable")
+    ordered = dates[order]
+    same = np.flatnonzero(np.diff(ordered) == np.timedelta64(0))
+    if same.size:
+        first = min(same, key=lambda k: max(order[k], order[k + 1]))  # the duplicate met first reading the file
+        raise DataError(f"{path}: line {_line(int(max(order[first], order[first + 1])))}, column {name!r}: duplicate date {pd.Timestamp(ordered[first + 1]).date()}")
+    if not (np.diff(dates) < np.timedelta64(0)).any():
+        return frame, dates, []
+    row = int(np.flatnonzero(np.diff(dates) < np.timedelta64(0))[0]) + 1
+    note = (f"rows sorted by date: the file lists them {'newest first' if (order == np.arange(len(dates))[::-1]).all() else 'out of order'} "
+            f"(line {_line(row)}: {pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})")
+    return frame.iloc[order], ordered, [note]
 
 
 # pandas frequency prefix -> seasonal period

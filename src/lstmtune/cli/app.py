@@ -20,8 +20,21 @@ from lstmtune.cli import forecast_commands  # noqa: F401, I001
 from lstmtune.cli import auto_commands  # noqa: F401, I001
 
 
+FULL_COLLECTION_EVERY = 100
+"""Collections of the middle generation between two of the whole heap in a command (Python's
+default: 10); see :func:`main`."""
+
+
 def main() -> None:
     """Run the command line; the process ends after it.
+
+    The garbage collector looks at the whole heap ten times less often than by default
+    (:data:`FULL_COLLECTION_EVERY`). A command imports JAX, SciPy, statsmodels and pandas
+    into a heap that grows by hundreds of thousands of objects, and each full pass over it
+    took about 85 ms: five of them were 0.42 s of `lstmtune reproduce`'s 6 s on the 2-core
+    development machine (benchmarks/RESULTS.md, ninth session). The young generations are
+    still collected as usual, so short-lived cycles are freed as before; a long command's
+    older garbage waits longer. As mypy does for its own start, for the same reason.
 
     Before the interpreter's finalization, every object is moved out of the garbage
     collector's reach (:func:`gc.freeze`): finalization otherwise walks the whole heap of
@@ -32,6 +45,8 @@ def main() -> None:
     program that runs commands in its own process and goes on afterwards calls :data:`app`
     instead (as the tests do with Typer's runner), which freezes nothing.
     """
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
     try:
         app()
     finally:

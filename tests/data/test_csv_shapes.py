@@ -199,3 +199,49 @@ def test_rows_out_of_date_order_are_sorted_as_in_a_panel_and_lines_stay_the_file
     assert 9.9 < s.values[10] < 10.1 and list(s.values[3:5]) == [3.0, 4.0]  # linear in time: months differ in length
     assert any("out of order (line 6: 2020-05-01 then 2020-04-01)" in n for n in s.notes)
     assert any("lines 12" in n for n in s.notes)
+
+
+def test_lines_are_the_files_when_pandas_reads_row_names(tmp_path):
+    """Rows with one field more than the header (R's write.table) give pandas row names; the
+    line named is still the file's (a review found a traceback here once lines came from the
+    frame's index)."""
+    f = tmp_path / "rownames.csv"
+    f.write_text("date,v\nr1,2020-01-01,1\nr2,2020-02-01,\nr3,2020-03-01,3\n")
+    with pytest.raises(DataError, match="line 3, column 'v': is missing"):
+        load(f)
+    g = tmp_path / "numbered.csv"
+    g.write_text('date,v\n"1",2020-01-01,1\n"2",2020-02-01,x\n"3",2020-03-01,3\n')
+    with pytest.raises(DataError, match="line 3, column 'v': 'x' is not a finite number"):
+        load(g)
+
+
+def test_a_repeated_date_on_a_dropped_row_is_no_repeat(tmp_path):
+    """With --missing drop, dates repeat only among the rows kept (as before rows were sorted)."""
+    months = [f"{d:%Y-%m-%d},{i}" for i, d in enumerate(pd.date_range("2018-01-01", periods=36, freq="MS"))]
+    f = tmp_path / "dup_drop.csv"
+    f.write_text("date,v\n" + "\n".join(months[:10] + ["2018-11-01,"] + months[10:]) + "\n")
+    s = load(f, missing="drop")
+    assert len(s) == 36 and infer_frequency(s.dates) == "MS"
+    with pytest.raises(DataError, match="line 13, column 'date': duplicate date 2018-11-01"):
+        load(f, missing="interpolate")
+
+
+def test_a_date_without_an_offset_among_dates_with_one_is_refused_wherever_it_is(tmp_path):
+    """pandas gives a cell without an offset the offset of the cells before it; the loader reads
+    the text, so the row is named whichever comes first."""
+    rows = [f"2020-01-{d:02d}T00:00+01:00,{d}" for d in range(1, 31)]
+    rows[5] = "2020-01-06T00:00,6"
+    f = tmp_path / "naive_after.csv"
+    f.write_text("date,v\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="line 7, column 'date': '2020-01-06T00:00' has no time-zone offset, unlike the rows before it"):
+        load(f)
+
+
+def test_a_pandas_history_with_a_time_zone_keeps_its_calendar_dates():
+    """The same rule as a CSV's: Paris months stay months (before: the day before at 23:00 UTC,
+    which a monthly model refused as another frequency)."""
+    from lstmtune.data.sources import load_series
+
+    index = pd.date_range("2000-01-01", periods=24, freq="MS", tz="Europe/Paris")
+    s = load_series(pd.Series(np.arange(24.0), index=index, name="y"))
+    assert list(s.dates) == list(index.tz_localize(None)) and infer_frequency(s.dates) == "MS"

@@ -108,6 +108,7 @@ def test_a_history_without_dates_for_a_dated_model_is_refused_and_the_reverse(si
     with pytest.raises(LstmtuneError, match="the history has dates, but this model was fitted on values without dates"):
         positional.forecast(3, _series(truth[:60]))
     assert positional.forecast(3, bare).equals(positional.forecast(3))  # values alone, as trained: accepted
+    assert positional.forecast(3, pd.Series(truth[:60])).equals(positional.forecast(3))  # pandas values without dates too
 
 
 def test_one_step_forecasts_equal_the_studys_walk_forward():

@@ -43,24 +43,29 @@ def _python_date(cell, fmt: str) -> _dt.datetime | None:
     return d.astimezone(_dt.timezone.utc).replace(tzinfo=None) if d.tzinfo is not None else d
 
 
-def without_zone(parsed: pd.Series, utc=None) -> pd.Series:
+def without_zone(parsed: pd.Series) -> pd.Series:
     """Timestamps with a time zone or offset as timestamps without one; others as they are.
 
     They keep their local date and time where every one is at midnight (daily data or
     coarser: the local date is the period, which UTC would move to the day before); finer ones
     become UTC times, so that a change to summer time repeats or skips no hour. ``parsed`` has
-    one zone (a zoned dtype), or several offsets as objects; then ``utc()`` gives the same
-    cells parsed in UTC. The panel reader and the single-series loader share this rule.
+    one zone (a zoned dtype) or, as objects, several offsets. The panel reader, the
+    single-series loader and pandas histories share this rule.
     """
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         local = parsed.dt.tz_localize(None)
-        utc = lambda: parsed.dt.tz_convert("UTC").dt.tz_localize(None)  # noqa: E731
     elif parsed.dtype == object:
-        local = pd.to_datetime(parsed.map(lambda t: t.replace(tzinfo=None) if isinstance(t, pd.Timestamp) else pd.NaT), errors="coerce")
+        local = pd.to_datetime(parsed.map(lambda t: t.replace(tzinfo=None) if isinstance(t, (pd.Timestamp, _dt.datetime)) else pd.NaT), errors="coerce")
     else:
         return parsed
     known = local.dropna()
-    return local if (known == known.dt.normalize()).all() else utc()
+    if (known == known.dt.normalize()).all():
+        return local
+    return pd.to_datetime(parsed, utc=True, errors="coerce").dt.tz_localize(None)
+
+
+_ISO_OFFSET = re.compile(r"\d:\d{2}(:\d{2}(\.\d*)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
+"""An ISO 8601 time followed by an offset (``Z``, ``+01``, ``+0100``, ``+01:00``)."""
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
@@ -77,11 +82,13 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
             parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         except ValueError:  # pandas 3 refuses several offsets in one column: cell by cell
             parsed = text.map(lambda cell: _to_timestamp(cell, fmt) if isinstance(cell, str) else pd.NaT).astype(object)
-    if parsed.dtype == object:
-        if len({t.tzinfo is None for t in parsed if isinstance(t, pd.Timestamp) and not pd.isna(t)}) > 1:
+    if parsed.dtype == object or isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        zoned = {t.tzinfo is not None for t in parsed if isinstance(t, pd.Timestamp) and not pd.isna(t)}
+        if fmt == "ISO8601":  # pandas 2 gives a cell without an offset the offset of the cells before it
+            given = text[parsed.notna()]
+            zoned |= set(given.map(lambda cell: bool(_ISO_OFFSET.search(cell)) if isinstance(cell, str) else True))
+        if len(zoned) > 1:
             raise ValueError("dates with and without time-zone offsets")
-        return without_zone(parsed, lambda: pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None))
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         return without_zone(parsed)
     lost = np.flatnonzero((parsed.isna() & text.notna()).to_numpy())
     if not lost.size:

@@ -116,11 +116,11 @@ def to_dates(cells: pd.Series, date_format: str | None = None) -> pd.Series:
     """
     import warnings
 
-    def parse(**utc):
+    def parse():
         with warnings.catch_warnings():  # mixed offsets: pandas 2 warns and gives objects
             warnings.simplefilter("ignore")
             try:
-                return pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", **utc)
+                return pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce")
             except ValueError:  # pandas 3 refuses mixed offsets: cell by cell
                 return text.map(lambda c: pd.to_datetime(c, format=date_format or "ISO8601", errors="coerce")).astype(object)
 
@@ -129,7 +129,7 @@ def to_dates(cells: pd.Series, date_format: str | None = None) -> pd.Series:
     else:
         text = cells.map(lambda c: c.strip() if isinstance(c, str) else (c.isoformat() if hasattr(c, "isoformat") else c))
         parsed = parse()
-    return _in_range(without_zone(parsed, lambda: parse(utc=True).dt.tz_localize(None)))
+    return _in_range(without_zone(parsed))
 
 
 def _in_range(dates: pd.Series) -> pd.Series:

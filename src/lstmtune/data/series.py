@@ -159,6 +159,7 @@ def load_csv(
         raise DataError(f"{path}: permission denied") from None
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
+    frame = frame.reset_index(drop=True)  # row i is the file's data row i (rows with one field more than the header give pandas row names)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 1 and date_column is None and _try_dates(frame.iloc[:, 0], frame.columns[0], False, date_format) is None:
         if covariates:
@@ -181,13 +182,15 @@ def load_csv(
         column, more = _parse_values(path, frame[name], name, missing, dates)
         extra.append((name, column))
         notes = notes + more
+    rows = frame.index.to_numpy()  # each observation's data row in the file
     if missing == "drop":
         keep = ~np.isnan(values)
         for _, column in extra:
             keep &= ~np.isnan(column)
         if not keep.all():
-            dates, values = dates[keep], values[keep]
+            dates, values, rows = dates[keep], values[keep], rows[keep]
             extra = [(name, column[keep]) for name, column in extra]
+    _refuse_repeated_dates(path, dates, rows, date_col)
     return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra))
 
 
@@ -263,7 +266,7 @@ def _parse_values(
     huge = np.isfinite(values) & (np.abs(values) > MAX_ABS)
     bad = (~np.isfinite(values) | huge) & ~absent
     if bad.any() or (absent.any() and missing == "error"):
-        row = int(np.flatnonzero(bad | absent)[0])
+        row = min(np.flatnonzero(bad | absent), key=_line)  # the first in the file (rows may be in date order)
         cell = text.iloc[row]
         what = ("is missing (use --missing interpolate or drop)" if absent[row] else
                 f"{show(cell)} is beyond {MAX_ABS:.0e}: the networks train in float32 (rescale the series)" if huge[row] else f"{show(cell)} is not a finite number")
@@ -271,7 +274,7 @@ def _parse_values(
     if not absent.any():
         return values, []
     rows = np.flatnonzero(absent)
-    lines = ", ".join(str(_line(int(r))) for r in rows[:8]) + (" ..." if rows.size > 8 else "")
+    lines = ", ".join(str(n) for n in sorted(_line(int(r)) for r in rows)[:8]) + (" ..." if rows.size > 8 else "")
     if missing == "drop":
         return values, [f"{rows.size} rows with a missing {name} dropped (lines {lines})"]
     if absent[0] or absent[-1]:
@@ -302,24 +305,31 @@ def gaps(dates: np.ndarray) -> tuple[str, ...]:
 
 def _in_date_order(path: Path, frame: pd.DataFrame, dates: np.ndarray, name: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     """The rows sorted by date, as a panel's are (a file listing the newest first, say), with a
-    note saying so; the frame keeps each row's position in the file, so that later messages
-    name the file's lines.
-
-    Raises:
-      DataError: two rows of the same date, naming the later line and the date.
-    """
-    order = np.argsort(dates, kind="stable")
-    ordered = dates[order]
-    same = np.flatnonzero(np.diff(ordered) == np.timedelta64(0))
-    if same.size:
-        first = min(same, key=lambda k: max(order[k], order[k + 1]))  # the duplicate met first reading the file
-        raise DataError(f"{path}: line {_line(int(max(order[first], order[first + 1])))}, column {name!r}: duplicate date {pd.Timestamp(ordered[first + 1]).date()}")
-    if not (np.diff(dates) < np.timedelta64(0)).any():
+    note saying so. The frame keeps each row's position in the file as its index, so that later
+    messages name the file's lines; a repeated date stays (:func:`_refuse_repeated_dates`
+    names it once rows without a value may have been dropped)."""
+    back = np.diff(dates) < np.timedelta64(0)
+    if not back.any():
         return frame, dates, []
-    row = int(np.flatnonzero(np.diff(dates) < np.timedelta64(0))[0]) + 1
-    note = (f"rows sorted by date: the file lists them {'newest first' if (order == np.arange(len(dates))[::-1]).all() else 'out of order'} "
-            f"(line {_line(row)}: {pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})")
-    return frame.iloc[order], ordered, [note]
+    order = np.argsort(dates, kind="stable")
+    row = int(np.flatnonzero(back)[0]) + 1
+    how = "newest first" if (order == np.arange(len(dates))[::-1]).all() else "out of order"
+    note = f"rows sorted by date: the file lists them {how} (line {_line(row)}: {pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})"
+    return frame.iloc[order], dates[order], [note]
+
+
+def _refuse_repeated_dates(path: Path, dates: np.ndarray, rows: np.ndarray, name: str) -> None:
+    """Raise naming the first repeated date met reading the file (its later line).
+
+    Args:
+      dates: sorted. rows: each date's data row in the file.
+    """
+    same = np.flatnonzero(np.diff(dates) == np.timedelta64(0))
+    if same.size:
+        later = np.maximum(rows[same], rows[same + 1])
+        k = int(np.argmin(later))
+        when = pd.Timestamp(dates[same[k]])
+        raise DataError(f"{path}: line {_line(int(later[k]))}, column {name!r}: duplicate date {when.date() if when == when.normalize() else when}")
 
 
 # pandas frequency prefix -> seasonal period

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstmtune.data.dates import without_zone
 from lstmtune.data.series import Series, load
+
+
+def _dates(index: pd.DatetimeIndex) -> np.ndarray:
+    """An index's dates without a time zone, by the CSV readers' rule
+    (:func:`lstmtune.data.dates.without_zone`: local dates at midnight, else UTC)."""
+    return without_zone(pd.Series(index)).to_numpy(dtype="datetime64[ns]")
 
 
 def load_series(source, **kwargs):
@@ -29,7 +36,7 @@ def load_series(source, **kwargs):
         raise TypeError(f"a pandas {type(source).__name__} needs a DatetimeIndex (its dates)")
     if isinstance(source, pd.Series):
         values = column(source, "the series")
-        return Series(name=str(source.name or "series"), dates=source.index.to_numpy(dtype="datetime64[ns]"), values=values, value_name=str(source.name or "value"))
+        return Series(name=str(source.name or "series"), dates=_dates(source.index), values=values, value_name=str(source.name or "value"))
     if isinstance(source, pd.DataFrame):
         covariates = list(kwargs.pop("covariates", ()))
         target = kwargs.pop("value_column", None)
@@ -45,7 +52,7 @@ def load_series(source, **kwargs):
             raise ValueError(f"no column {missing[0]!r} in the DataFrame; columns: {list(map(str, source.columns))}")
         return Series(
             name="dataframe",
-            dates=source.index.to_numpy(dtype="datetime64[ns]"),
+            dates=_dates(source.index),
             values=column(source[target], str(target)),
             value_name=str(target),
             covariates=tuple((str(c), column(source[c], str(c))) for c in covariates),

@@ -39,7 +39,7 @@ from lstmtune.forecast import intervals
 from lstmtune.data import known_inputs
 from lstmtune.engine import rollout
 from lstmtune.data import transforms
-from lstmtune.data.series import Series, dates_after, infer_frequency
+from lstmtune.data.series import Series, dates_after, infer_frequency, positions
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing, minimum_length, prepare
 from lstmtune.study.spec import Config
@@ -166,11 +166,12 @@ class Forecaster:
             it has dates where the training series had none, or none where it had them (the
             forecast's dates, and the phase of the model's stateful streams, come from them).
         """
-        s = as_series(history, value_name=self.value_name, covariates=self.framing.covariates)
+        s = as_series(history, value_name=self.value_name, covariates=self.framing.covariates, positional=self.positional)
         if s.positional != self.positional:
             if s.positional:
                 raise LstmtuneError(f"{s.name}: the history has no dates, but this model was fitted on dated data{f' (frequency {self.frequency})' if self.frequency else ''}: give its dates too")
-            raise LstmtuneError(f"{s.name}: the history has dates, but this model was fitted on values without dates: give the values alone")
+            raise LstmtuneError(f"{s.name}: the history has dates, but this model was fitted on values without dates: give the values alone "
+                                "(a pandas Series without a DatetimeIndex, or a CSV of one column)")
         if not self.positional and not s.positional and self.frequency and len(s.dates) > 2:
             given = infer_frequency(s.dates)
             if given is not None and not _same_frequency(given, self.frequency):
@@ -265,7 +266,7 @@ def _same_frequency(a: str, b: str) -> bool:
             return a == b
 
 
-def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] = ()) -> Series:
+def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] = (), positional: bool = False) -> Series:
     """A :class:`~lstmtune.data.series.Series` from a pandas Series or DataFrame (DatetimeIndex) or a Series.
 
     Args:
@@ -273,6 +274,8 @@ def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] 
         only column besides the covariates) and the ``covariates`` columns.
       value_name: the target column of a DataFrame.
       covariates: columns the model reads besides the target.
+      positional: for a model fitted on values without dates: a pandas object whose index
+        is not dates is read as values indexed by position.
 
     Raises:
       LstmtuneError: not a series, no dates, a missing column or value.
@@ -295,10 +298,14 @@ def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] 
                 raise LstmtuneError(f"no target column {value_name!r} in the DataFrame; columns: {', '.join(map(str, data.columns))}")
             target = value_name if value_name in data.columns else None
             kwargs = {"value_column": target, "covariates": covariates}
+        by_position = positional and not isinstance(data.index, pd.DatetimeIndex)
+        if by_position:
+            data = data.set_axis(pd.DatetimeIndex(positions(len(data))))
         try:
-            return load_series(data, **kwargs)
+            s = load_series(data, **kwargs)
         except (TypeError, ValueError) as err:
             raise LstmtuneError(f"history: {err}") from None
+        return dataclasses.replace(s, positional=True) if by_position else s
     raise LstmtuneError(f"expected a pandas Series or DataFrame with a DatetimeIndex, got {type(data).__name__}")
 
 

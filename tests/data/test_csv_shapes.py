@@ -245,3 +245,23 @@ def test_a_pandas_history_with_a_time_zone_keeps_its_calendar_dates():
     index = pd.date_range("2000-01-01", periods=24, freq="MS", tz="Europe/Paris")
     s = load_series(pd.Series(np.arange(24.0), index=index, name="y"))
     assert list(s.dates) == list(index.tz_localize(None)) and infer_frequency(s.dates) == "MS"
+
+
+def test_a_panel_series_mixing_dates_with_and_without_offsets_is_skipped_alone(tmp_path):
+    """As a single file refuses it: pandas would lend the date without an offset the offset
+    of the rows before it. In a panel only that series is skipped, named by its line."""
+    from lstmtune.data import panel
+
+    rows = []
+    for d in pd.date_range("2020-01-01", periods=30, freq="D"):
+        rows += [("a", f"{d:%Y-%m-%d}T00:00+01:00", 1.0), ("b", f"{d:%Y-%m-%d}", 2.0)]
+    rows[10] = ("a", "2020-01-06T00:00", 1.0)
+    frame = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    read = panel.read(tmp_path / "p.csv")
+    assert panel.unreadable(read) == {"a": f"{tmp_path / 'p.csv'}: line 12, column 'ds': '2020-01-06T00:00' has no time-zone offset, unlike its series' first date"}
+    with pytest.raises(DataError, match="row 10, column 'ds': '2020-01-06T00:00' has no time-zone offset"):
+        panel.from_frame(frame)
+    frame.loc[10, "ds"] = "2020-01-06T00:00+01:00"  # every date of 'a' with its offset, none of 'b''s: both read
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    assert len(panel.from_frame(frame)) == 60 and not panel.unreadable(panel.read(tmp_path / "p.csv"))

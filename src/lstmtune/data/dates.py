@@ -64,7 +64,7 @@ def without_zone(parsed: pd.Series) -> pd.Series:
     return pd.to_datetime(parsed, utc=True, errors="coerce").dt.tz_localize(None)
 
 
-_ISO_OFFSET = re.compile(r"\d:\d{2}(:\d{2}(\.\d*)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
+ISO_OFFSET = re.compile(r"\d:\d{2}(:\d{2}(\.\d*)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
 """An ISO 8601 time followed by an offset (``Z``, ``+01``, ``+0100``, ``+01:00``)."""
 
 
@@ -86,7 +86,7 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
         zoned = {t.tzinfo is not None for t in parsed if isinstance(t, pd.Timestamp) and not pd.isna(t)}
         if fmt == "ISO8601":  # pandas 2 gives a cell without an offset the offset of the cells before it
             given = text[parsed.notna()]
-            zoned |= set(given.map(lambda cell: bool(_ISO_OFFSET.search(cell)) if isinstance(cell, str) else True))
+            zoned |= set(given.map(lambda cell: bool(ISO_OFFSET.search(cell)) if isinstance(cell, str) else True))
         if len(zoned) > 1:
             raise ValueError("dates with and without time-zone offsets")
         return without_zone(parsed)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import without_zone
+from lstmtune.data.dates import ISO_OFFSET, without_zone
 from lstmtune.data.messages import _columns, show
 from lstmtune.data.series import MAX_ABS, infer_frequency, infer_period
 from lstmtune.errors import DataError
@@ -71,6 +71,9 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     dates = to_dates(frame[date_col], date_format)
     values, bad_values = to_values(frame[value_col])
     wrong = {int(r): f"column {show(date_col)}: {show(frame[date_col].iloc[int(r)].strip())} is not a date" for r in np.flatnonzero(dates.isna().to_numpy())}
+    if date_format is None:
+        for r, what in _offsets_mixed(ids, frame[date_col]).items():
+            wrong.setdefault(r, f"column {show(date_col)}: {show(frame[date_col].iloc[r].strip())} {what}")
     for r in bad_values:
         wrong.setdefault(int(r), f"column {show(value_col)}: {show(frame[value_col].iloc[int(r)].strip())} is not a number")
     why: dict[str, str] = {}
@@ -155,6 +158,19 @@ def to_values(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return values.astype(np.float64), bad
 
 
+def _offsets_mixed(ids: pd.Series, cells: pd.Series) -> dict[int, str]:
+    """Rows whose ISO date text has a time-zone offset where its series' first date has none,
+    or the reverse (pandas would lend it the offset of the rows before it): row -> why."""
+    text = cells.map(lambda c: c.strip() if isinstance(c, str) and c.strip() else None)
+    has = text.map(lambda c: None if c is None else bool(ISO_OFFSET.search(c)), na_action="ignore").astype(object)
+    given = text.notna().to_numpy()
+    if not given.any():
+        return {}
+    first = has.groupby(ids.to_numpy()).transform("first")
+    mixed = given & (has != first).to_numpy()
+    return {int(r): ("has a time-zone offset" if has.iloc[r] else "has no time-zone offset") + ", unlike its series' first date" for r in np.flatnonzero(mixed)}
+
+
 def from_frame(data: pd.DataFrame) -> pd.DataFrame:
     """A long frame (``unique_id, ds, y``) given in Python, read as :func:`read` reads a file
     (:func:`to_dates`, :func:`to_values`): dates as ``datetime64[ns]`` without a time zone,
@@ -178,6 +194,10 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
     if bad.size:
         row = int(bad[0])
         raise DataError(f"row {data.index[row]!r}, column {DATE!r}: {data[DATE].iloc[row]!r} is not a date (ISO 8601, e.g. 2020-01-31, between 1677 and 2262)")
+    mixed = _offsets_mixed(ids, data[DATE])
+    if mixed:
+        row = min(mixed)
+        raise DataError(f"row {data.index[row]!r}, column {DATE!r}: {data[DATE].iloc[row]!r} {mixed[row]}")
     values, bad = to_values(data[VALUE])
     if bad.size:
         row = int(bad[0])

@@ -39,3 +39,23 @@ def test_no_arguments_prints_the_help():
     result = CliRunner().invoke(app, [])
     assert "Usage" in result.output and "auto" in result.output
     assert result.exit_code == 2
+
+
+def test_what_a_command_returns_is_not_its_exit_status():
+    """Typer ignores a command's return value; so does the one-line error handling around it."""
+    import typer
+
+    from lstmtune.cli.common import _Commands
+
+    demo = typer.Typer(cls=_Commands)
+
+    @demo.command()
+    def four() -> int:
+        return 4
+
+    @demo.command()
+    def three() -> None:
+        raise typer.Exit(code=3)
+
+    assert CliRunner().invoke(demo, ["four"]).exit_code == 0
+    assert CliRunner().invoke(demo, ["three"]).exit_code == 3

@@ -39,9 +39,12 @@ class _Commands(TyperGroup):
             sys.exit(1)
         except typer.TyperException as err:  # Typer's usage errors and parameter errors
             sys.exit(_usage_error(err))
-        # Without standalone mode, a command's end and an explicit exit both return here;
-        # commands return None, so anything but an exit status means success.
-        sys.exit(code if type(code) is int else 0)
+        sys.exit(code if type(code) is int else 0)  # an explicit exit's status (see invoke), else success
+
+    def invoke(self, ctx):
+        """Run the command; what it returns is not an exit status (Typer ignores it too), so
+        :meth:`main` receives either None or the status of an explicit ``typer.Exit``."""
+        super().invoke(ctx)
 
 
 def _usage_error(err) -> int:

@@ -149,6 +149,8 @@ def test_bad_series_are_named_and_the_rest_forecast(tmp_path):
     f = _write(tmp_path / "panel.csv", pd.concat([good, dup, short, const]))
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "6", "--out", str(tmp_path / "o"), "--candidates", "stats,combo", "-q"])
     assert res.exit_code == 3, res.output
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("skipped: dup: ") and "duplicate date" in lines[0]  # -q: only the series skipped
     board = pd.read_csv(tmp_path / "o" / "leaderboard.csv")
     status = board.drop_duplicates("unique_id").set_index("unique_id")["status"]
     assert status.to_dict() == {"good": "ok", "dup": "skipped", "short": "fallback", "const": "constant"}

@@ -33,7 +33,7 @@ def auto(
     global_lstm: Annotated[bool, typer.Option("--global-lstm", help="Also offer global LSTMs: one network over a panel's series of one frequency (each series' result then depends on the others).")] = False,
     executor: Annotated[str, typer.Option("--executor", help="Where chunks of series run: local (this process) or ray (each chunk a task on a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors and the series skipped.")] = False,
 ) -> None:
     """Forecast every series with the candidate of lowest multi-step backtest MASE among LSTM ensembles,
     statistical models (AutoETS, AutoARIMA, AutoTheta, seasonal naive) and combinations.
@@ -89,6 +89,10 @@ def auto(
         console.print(table)
         again = f" ({result.resumed} series read back from the interrupted run's checkpoint)" if result.resumed else ""
         console.print(f"{result.wall_s:.1f} s{again}. Forecasts, leaderboard, backtests and report in {_u(out)}")
+    elif result.exit_code:  # quiet: still one line per series that could not be forecast (the others are in the leaderboard)
+        board = result.leaderboard
+        for uid, why in board.loc[board["status"] == "skipped", ["unique_id", "reason"]].drop_duplicates("unique_id").itertuples(index=False):
+            err_console.print(f"[bold yellow]skipped:[/] {_u(uid)}: {_u(why)}", highlight=False, soft_wrap=True)
     if result.exit_code == 2:
         err_console.print(f"[bold red]error:[/] no series could be forecast; the reasons are in {_u(out / 'leaderboard.csv')}", highlight=False)
     if result.exit_code:

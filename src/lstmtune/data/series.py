@@ -172,7 +172,7 @@ def load_csv(
     date_col = _choose_date_column(path, frame, date_column, date_format)
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
     dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
-    frame, dates, sorted_note = _in_date_order(path, frame, dates, date_col)
+    frame, dates, sorted_note = _in_date_order(frame, dates)
     values, notes = _parse_values(path, frame[value_col], value_col, missing, dates)
     notes = sorted_note + notes
     extra = []
@@ -303,7 +303,7 @@ def gaps(dates: np.ndarray) -> tuple[str, ...]:
     return ()
 
 
-def _in_date_order(path: Path, frame: pd.DataFrame, dates: np.ndarray, name: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+def _in_date_order(frame: pd.DataFrame, dates: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     """The rows sorted by date, as a panel's are (a file listing the newest first, say), with a
     note saying so. The frame keeps each row's position in the file as its index, so that later
     messages name the file's lines; a repeated date stays (:func:`_refuse_repeated_dates`

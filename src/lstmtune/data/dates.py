@@ -4,8 +4,8 @@ explicit format; dates with time-zone offsets made zone-free (:func:`without_zon
 file, line and column.
 
 Works with pandas 2 and 3: pandas 2 turns an out-of-range date into NaT and a column of mixed
-offsets into objects where pandas 3 parses the first at a coarser unit and refuses the second
-and refuses mixed offsets; :func:`_to_datetime` gives both the same shape.
+offsets into objects where pandas 3 parses the first at a coarser unit and refuses the second;
+:func:`_to_datetime` gives both the same shape (mixed offsets, under pandas 3, cell by cell).
 """
 
 from __future__ import annotations

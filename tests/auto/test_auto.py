@@ -716,3 +716,49 @@ def test_an_error_is_its_own_first_line_without_quiet_too(tmp_path):
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--candidates", "foo", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert res.output.startswith("error: --candidates: foo"), repr(res.output[:80])
+
+
+@pytest.mark.parametrize("edit, needle", [(("model", "Prophet"), "model 'Prophet' is not one lstmtune writes"),
+                                          (("freq", "XYZ"), "freq 'XYZ' is not a pandas frequency"),
+                                          (("season_length", "twelve"), "season_length 'twelve' is not a whole number")])
+def test_an_edited_statistical_model_directory_is_refused_in_one_line(tmp_path, edit, needle):
+    """The checksum covers the data only: a hand-edited manifest crashed `forecast` with a
+    traceback (exit 1) and `describe` printed it as if valid."""
+    import json
+
+    f = _write(tmp_path / "one.csv", _monthly("one", 48, 0))
+    assert CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"]).exit_code == 0
+    model = tmp_path / "o" / "models" / "one"
+    manifest = json.loads((model / "manifest.json").read_text())
+    manifest[edit[0]] = edit[1]
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    for args in (["forecast", str(model), "--horizon", "2", "--out", str(tmp_path / "f.csv")], ["describe", str(model)]):
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 2 and needle in res.output and "corrupted or edited" in res.output, res.output
+        assert "Traceback" not in res.output
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_series_of_one_or_two_rows_are_named_as_too_short_for_a_frequency(tmp_path):
+    ok = _monthly("ok", 30, 0)
+    one, two = _monthly("one", 1, 1), _monthly("two", 2, 2)
+    f = _write(tmp_path / "p.csv", pd.concat([ok, one, two]))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 3
+    assert "skipped: one: 1 observation: too few to infer the frequency (give --freq)" in res.output
+    assert "skipped: two: 2 observations: too few to infer the frequency" in res.output
+
+
+def test_names_in_a_script_the_font_lacks_draw_without_warnings(tmp_path, monkeypatch):
+    """matplotlib warned about every glyph of a CJK name; through `auto -q` that reached the
+    terminal (drawn here, in this process, so that the warnings can be caught)."""
+    import warnings
+
+    monkeypatch.setenv("LSTMTUNE_DRAW_PROCESSES", "1")
+    f = _write(tmp_path / "p.csv", _monthly("東京", 36, 0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o" / "report.html").exists()
+    assert not [w for w in caught if "missing from font" in str(w.message)]

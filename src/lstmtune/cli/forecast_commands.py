@@ -86,7 +86,7 @@ def forecast(
                 raise LstmtuneError(f"{flag}: not for a folder of model directories ({model_dir}); each forecasts from the data it holds")
         table, failures = panel_models.forecast_all(model_dir, horizon)
         for line in failures:
-            err_console.print(f"[yellow]not forecast[/]: {_u(line)}", highlight=False)
+            err_console.print(f"[yellow]not forecast[/]: {_u(line)}", highlight=False, soft_wrap=True)
         if table.empty:
             raise LstmtuneError(f"{model_dir}: no series could be forecast" + (f" ({failures[0]})" if failures else ""))
         from lstmtune.store.fileio import atomic_path

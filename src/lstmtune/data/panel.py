@@ -51,9 +51,14 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
         s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
         return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
     date_col, value_col = date_column or DATE, value_column or VALUE
-    for flag, name in (("--date-column", date_col), ("--value-column", value_col)):
+    roles = {"--id-column": uid, "--date-column": date_col, "--value-column": value_col}
+    for (flag, name), (other, same) in ((a, b) for i, a in enumerate(roles.items()) for b in list(roles.items())[i + 1 :]):
+        if name == same:
+            raise DataError(f"{path}: {flag} and {other} both name {show(name)}: a panel needs a column for each")
+    for flag, name, given in (("--date-column", date_col, date_column), ("--value-column", value_col, value_column)):
         if name not in columns:
-            raise DataError(f"{path}: {flag} {show(name)} not found; columns are {_columns(head)} (a panel needs {ID}, {DATE}, {VALUE} or the names given)")
+            what = f"{flag} {show(name)} not found" if given else f"no column {show(name)} (name it with {flag})"
+            raise DataError(f"{path}: {what}; columns are {_columns(head)} (a panel needs {ID}, {DATE}, {VALUE} or the names given)")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:  # a row of more fields than the header, say
@@ -238,6 +243,8 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         dup = pd.Series(ds)[pd.Series(ds).duplicated()].iloc[0]
         return Verdict("skip", f"duplicate date {pd.Timestamp(dup).date()}")
     f = freq or infer_frequency(ds)
+    if f is None and len(ds) < 3:  # pandas infers a frequency from three dates or more
+        return Verdict("skip", f"{len(ds)} observation{'s' if len(ds) > 1 else ''}: too few to infer the frequency (give --freq)")
     if f is None:
         return Verdict("skip", "dates of no regular frequency (mixed frequencies or gaps)")
     if freq is not None:

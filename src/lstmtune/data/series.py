@@ -159,7 +159,9 @@ def load_csv(
         raise DataError(f"{path}: permission denied") from None
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
-    frame = frame.reset_index(drop=True)  # row i is the file's data row i (rows with one field more than the header give pandas row names)
+    _refuse_other_separators(path, frame)
+    longer_rows = not isinstance(frame.index, pd.RangeIndex)  # more fields than the header: pandas made the first ones row names
+    frame = frame.reset_index(drop=True)  # row i is the file's data row i
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 1 and date_column is None and _try_dates(frame.iloc[:, 0], frame.columns[0], False, date_format) is None:
         if covariates:
@@ -169,7 +171,12 @@ def load_csv(
         if name not in frame.columns:
             raise DataError(f"{path}: no covariate column {show(name)}; columns: {_columns(frame)}")
 
-    date_col = _choose_date_column(path, frame, date_column, date_format)
+    try:
+        date_col = _choose_date_column(path, frame, date_column, date_format)
+    except DataError as err:
+        if not longer_rows:
+            raise
+        raise DataError(f"{err}; its rows have more fields than its header (a number written with a ',' thousands separator, or an unquoted ','?)") from None
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
     dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
     frame, dates, sorted_note = _in_date_order(frame, dates)
@@ -192,6 +199,18 @@ def load_csv(
             extra = [(name, column[keep]) for name, column in extra]
     _refuse_repeated_dates(path, dates, rows, date_col)
     return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra))
+
+
+def _refuse_other_separators(path: Path, frame: pd.DataFrame) -> None:
+    """Raise where the header is one field holding a ';' or a tab: a file separated by those
+    (often with decimal commas, which a comma-separated reading would split into two fields)."""
+    if frame.shape[1] != 1:
+        return
+    header = str(frame.columns[0])
+    for sep, word in ((";", "';'"), ("\t", "tabs")):
+        if sep in header:
+            raise DataError(f"{path}: the header {show(header)} is one comma-separated field: the file looks separated by {word}; "
+                            "lstmtune reads comma-separated files with '.' as the decimal point")
 
 
 def positions(n: int) -> np.ndarray:

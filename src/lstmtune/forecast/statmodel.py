@@ -109,9 +109,46 @@ def load(directory) -> StatModel:
         raise LstmtuneError(f"{directory}: not a readable model directory ({err})") from None
     if hashlib.sha256(raw).hexdigest() != m.get("data_sha256"):
         raise LstmtuneError(f"{directory / DATA}: does not match the manifest's checksum (corrupted or replaced)")
+    _check(directory / MANIFEST, m)
     d = json.loads(raw)
     return StatModel(m["model"], int(m["season_length"]), m["freq"], m["series_name"],
                      pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]"), np.asarray(d["y"], dtype=np.float64), dict(m.get("info", {})))
+
+
+def _check(path: Path, m: dict) -> None:
+    """Refuse a manifest whose fields :meth:`StatModel.forecast` could not use (edited by hand:
+    the checksum covers the data only), naming the field."""
+    from lstmtune.selection import statistical
+
+    known = (*statistical.MODELS, *statistical.INTERMITTENT, *statistical.MULTIPLE, MEDIAN)
+
+    def edited(why: str) -> LstmtuneError:
+        return LstmtuneError(f"{path}: corrupted or edited: {why}")
+
+    if m.get("model") not in known:
+        raise edited(f"model {m.get('model')!r} is not one lstmtune writes ({', '.join(known)})")
+    season = m.get("season_length")
+    if isinstance(season, bool) or not isinstance(season, int) or season < 1:
+        raise edited(f"season_length {season!r} is not a whole number of at least 1")
+    if not isinstance(m.get("series_name"), str):
+        raise edited(f"series_name {m.get('series_name')!r} is not text")
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pd.tseries.frequencies.to_offset(m.get("freq"))
+    except (TypeError, ValueError):
+        raise edited(f"freq {m.get('freq')!r} is not a pandas frequency") from None
+    info = m.get("info", {})
+    if not isinstance(info, dict):
+        raise edited("info is not an object")
+    members = info.get("members", statistical.MODELS)
+    if not isinstance(members, list | tuple) or not members or any(x not in known[:-1] for x in members):
+        raise edited(f"info.members {members!r} are not models lstmtune writes")
+    levels = info.get("levels", (80, 95))
+    if not isinstance(levels, list | tuple) or not levels or any(isinstance(x, bool) or not isinstance(x, int) or not 0 < x < 100 for x in levels):
+        raise edited(f"info.levels {levels!r} are not whole percentages between 1 and 99")
 
 
 __all__ = ["KIND", "StatModel", "is_statistical", "load"]

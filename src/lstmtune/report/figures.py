@@ -38,7 +38,10 @@ def _save(fig, path: Path) -> None:
     for text in fig.findobj(Text):  # names and labels are users' text: no control characters in a figure
         if _CONTROL.search(text.get_text()):
             text.set_text(_CONTROL.sub("?", text.get_text()))
-    with atomic_path(Path(path)) as tmp:
+    with atomic_path(Path(path)) as tmp, warnings.catch_warnings():
+        # A name in a script the font lacks (CJK, say) is drawn as boxes; matplotlib's warning
+        # about each glyph would reach a user's terminal through a quiet command.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
         # zlib level 1 instead of Pillow's 6: the PNG encoding about 4x faster, the files
         # about 2% larger (benchmarks/RESULTS.md, seventh session)
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png", pil_kwargs={"compress_level": 1})

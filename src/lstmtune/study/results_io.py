@@ -120,7 +120,7 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
     """
     directory = Path(directory)
     if not directory.is_dir():
-        raise LstmtuneError(f"{directory}: no such run directory")
+        raise LstmtuneError(f"{directory}: {'a file, not a run directory' if directory.exists() else 'no such run directory'}")
     for name in ("study.toml", "results.parquet", "curves.npz", "environment.json", "series.csv"):
         if not (directory / name).is_file():
             raise LstmtuneError(f"{directory}: missing {name}; not a complete lstmtune run directory")

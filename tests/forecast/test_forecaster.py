@@ -111,6 +111,17 @@ def test_a_history_without_dates_for_a_dated_model_is_refused_and_the_reverse(si
     assert positional.forecast(3, pd.Series(truth[:60])).equals(positional.forecast(3))  # pandas values without dates too
 
 
+def test_a_panel_given_to_a_single_series_model_is_named_as_a_panel(sine_model, tmp_path):
+    """Before: "line 38, column 'ds': duplicate date", the second series' first row."""
+    model, truth = sine_model
+    model.save(tmp_path / "m")
+    months = pd.date_range("2000-01-01", periods=60, freq="MS").strftime("%Y-%m-%d")
+    pd.concat([pd.DataFrame({"unique_id": k, "ds": months, "y": truth[:60]}) for k in "ab"]).to_csv(tmp_path / "p.csv", index=False)
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "m"), "--data", str(tmp_path / "p.csv"), "--horizon", "2", "--out", str(tmp_path / "f.csv")])
+    assert res.exit_code == 2 and "a panel (it has a unique_id column)" in res.output, res.output
+    assert not (tmp_path / "f.csv").exists()
+
+
 def test_one_step_forecasts_equal_the_studys_walk_forward():
     """Fit on the series without its test part: the one-step forecasts through the test
     period are the study's test forecasts for the same seeds and data, bit for bit."""

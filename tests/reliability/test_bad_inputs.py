@@ -71,6 +71,8 @@ CASES = {
     "unquoted thousands separators": (lambda d: _write(d / "th.csv", "date,value\n" + "".join(f"2000-{m:02d}-01,1,{m:03d}.0\n" for m in range(1, 13))), ["baseline", "th.csv"], ["more fields than its header", "thousands separator"]),
     "a panel's id and date the same column": (lambda d: _write(d / "p.csv", "unique_id,ds,y\n" + "".join(f"a,2000-{m:02d}-01,{m}\n" for m in range(1, 13))), ["auto", "p.csv", "--horizon", "2", "--id-column", "ds", "--date-column", "ds", "--out", "o"], ["--id-column and --date-column both name 'ds'"]),
     "report on a file": (lambda d: _write(d / "afile", "x"), ["report", "afile"], ["afile: a file, not a run directory"]),
+    "a header naming a column twice": (lambda d: _write(d / "dd.csv", "date,date\n" + "".join(f"2000-{m:02d}-01,2000-{m:02d}-01\n" for m in range(1, 13))), ["baseline", "dd.csv"], ["dd.csv", "names column 'date' more than once"]),
+    "a panel header naming a column twice": (lambda d: _write(d / "p.csv", "unique_id,ds,y,y\n" + "".join(f"a,2000-{m:02d}-01,{m},{m}\n" for m in range(1, 13))), ["auto", "p.csv", "--horizon", "2", "--out", "o"], ["p.csv", "names column 'y' more than once"]),
     "a 1 MB grid value": (lambda d: _write(d / "s.toml", f'[grid]\ncell = ["{"x" * 1_000_000}"]\n'), ["run", "s.toml"], ["grid.cell", "(1,000,002 chars)", "'lstm' or 'gru'"]),
     "a 1 MB unknown key": (lambda d: _write(d / "s.toml", f'["{"k" * 1_000_000}"]\na = 1\n'), ["run", "s.toml"], ["(1,000,002 chars): unknown key"]),
     "a 1 MB data path": (lambda d: _write(d / "s.toml", f'[data]\nsource = "{"p" * 1_000_000}.csv"\n'), ["run", "s.toml"], ["chars)", "File name too long"]),

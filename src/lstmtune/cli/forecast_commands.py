@@ -113,6 +113,8 @@ def forecast(
         return
     model = forecaster.load(model_dir)
     covariates = list(model.framing.covariates)
+    if data is not None and date_column != "unique_id" and value_column != "unique_id" and _is_panel(data):
+        raise LstmtuneError(f"--data {data}: a panel (it has a unique_id column), and {model_dir} forecasts one series: give that series' rows alone")
     if future is not None and not covariates:
         raise LstmtuneError(f"--future {future}: this model reads no covariates")
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
@@ -132,6 +134,16 @@ def forecast(
     if not quiet:
         _print_forecast(table, title=f"{model.series_name}: {horizon}-step forecast ({len(model.seeds)} seeds)")
     console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
+
+
+def _is_panel(path) -> bool:
+    """Whether a CSV's header names a panel's ``unique_id`` column (unreadable: no; loading names why)."""
+    import pandas as pd
+
+    try:
+        return "unique_id" in [str(c).strip() for c in pd.read_csv(path, nrows=0).columns]
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
 
 
 @app.command()

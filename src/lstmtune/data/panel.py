@@ -16,7 +16,7 @@ import pandas as pd
 
 from lstmtune.data.dates import ISO_OFFSET, without_zone
 from lstmtune.data.messages import _columns, show
-from lstmtune.data.series import MAX_ABS, infer_frequency, infer_period
+from lstmtune.data.series import MAX_ABS, infer_frequency, infer_period, refuse_repeated_columns
 from lstmtune.errors import DataError
 
 ID, DATE, VALUE = "unique_id", "ds", "y"
@@ -44,6 +44,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DataError(f"{path}: not a readable CSV file ({show(str(err), 200)})") from None
     columns = [str(c).strip() for c in head.columns]
+    refuse_repeated_columns(path)
     uid = id_column or ID
     if uid not in columns:
         if id_column is not None:

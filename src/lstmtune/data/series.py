@@ -160,6 +160,7 @@ def load_csv(
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
     _refuse_other_separators(path, frame)
+    refuse_repeated_columns(path)
     longer_rows = not isinstance(frame.index, pd.RangeIndex)  # more fields than the header: pandas made the first ones row names
     frame = frame.reset_index(drop=True)  # row i is the file's data row i
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -199,6 +200,19 @@ def load_csv(
             extra = [(name, column[keep]) for name, column in extra]
     _refuse_repeated_dates(path, dates, rows, date_col)
     return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra))
+
+
+def refuse_repeated_columns(path: Path) -> None:
+    """Raise where two header fields have one name (pandas would rename the second ``NAME.1``
+    and read it as another column: a header ``date,date`` gave values from the second)."""
+    try:
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, IndexError):
+        return  # the reading that follows names what is wrong
+    names = [str(c).strip() for c in header]
+    seen = {n for n in names if names.count(n) > 1 and n != ""}
+    if seen:
+        raise DataError(f"{path}: the header names column {show(sorted(seen)[0])} more than once; give each column its own name")
 
 
 def _refuse_other_separators(path: Path, frame: pd.DataFrame) -> None:

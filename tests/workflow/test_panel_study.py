@@ -101,8 +101,8 @@ def test_a_configuration_not_scored_on_every_series_gets_no_pooled_error():
 
 
 def test_a_panel_file_with_a_byte_order_mark_is_a_panel(tmp_path):
-    from lstmtune.cli.study_commands import _is_panel_file
+    from lstmtune.data.panel import is_panel_file
 
     (tmp_path / "p.csv").write_text("unique_id,ds,y\na,2020-01-01,1\n", encoding="utf-8-sig")
-    assert _is_panel_file(tmp_path / "p.csv", None) and _is_panel_file(tmp_path / "p.csv", "unique_id")
+    assert is_panel_file(tmp_path / "p.csv", None) and is_panel_file(tmp_path / "p.csv", "unique_id")
 

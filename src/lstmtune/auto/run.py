@@ -18,6 +18,7 @@ import pandas as pd
 
 from lstmtune.auto import globalnet, lstm, score
 from lstmtune.data import panel
+from lstmtune.data.series import frequency_offset
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
 
@@ -782,15 +783,8 @@ def auto(
         raise LstmtuneError(f"--horizon {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
     if missing not in ("error", "interpolate"):
         raise LstmtuneError(f"--missing must be error or interpolate, got {missing!r}")
-    if freq is not None:
-        import warnings
-
-        try:
-            with warnings.catch_warnings():  # pandas warns about a name's case before refusing it
-                warnings.simplefilter("ignore")
-                pd.tseries.frequencies.to_offset(freq)
-        except (ValueError, TypeError):
-            raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)") from None
+    if freq is not None and frequency_offset(freq) is None:
+        raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
     if "unique_id" not in data.columns:
         data = data.assign(unique_id="series")
     lacking = [c for c in ("ds", "y") if c not in data.columns]

@@ -113,7 +113,7 @@ def forecast(
         return
     model = forecaster.load(model_dir)
     covariates = list(model.framing.covariates)
-    if data is not None and date_column != "unique_id" and value_column != "unique_id" and _is_panel(data):
+    if data is not None and _panel_not_named(data, date_column, value_column):
         raise LstmtuneError(f"--data {data}: a panel (it has a unique_id column), and {model_dir} forecasts one series: give that series' rows alone")
     if future is not None and not covariates:
         raise LstmtuneError(f"--future {future}: this model reads no covariates")
@@ -136,14 +136,12 @@ def forecast(
     console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
 
 
-def _is_panel(path) -> bool:
-    """Whether a CSV's header names a panel's ``unique_id`` column (unreadable: no; loading names why)."""
-    import pandas as pd
+def _panel_not_named(path, date_column: str | None, value_column: str | None) -> bool:
+    """Whether ``path`` is a panel (:func:`lstmtune.data.panel.is_panel_file`) whose series column
+    is not the one named as the dates or the values."""
+    from lstmtune.data import panel
 
-    try:
-        return "unique_id" in [str(c).strip() for c in pd.read_csv(path, nrows=0).columns]
-    except (OSError, ValueError, UnicodeDecodeError):
-        return False
+    return panel.ID not in (date_column, value_column) and panel.is_panel_file(path)
 
 
 @app.command()

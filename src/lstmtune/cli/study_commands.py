@@ -218,7 +218,7 @@ def run(
             raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")
         from lstmtune.data import panel as panel_mod
 
-        frame = panel_mod.read(data, id_column=id_column) if _is_panel_file(data, id_column) else None
+        frame = panel_mod.read(data, id_column=id_column) if panel_mod.is_panel_file(data, id_column) else None
         if frame is not None:
             for flag, given in (("--storage", storage), ("--address", address), ("--device", device)):
                 if given is not None:
@@ -271,20 +271,6 @@ def run(
         finished.stamp(out, study_key, text, {"runs": len(outcome.results.runs), "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
 
-def _is_panel_file(path: Path, id_column: str | None) -> bool:
-    """Whether the CSV has the panel's series column (``unique_id`` or ``id_column``)."""
-    import csv
-
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:  # a BOM (Excel's CSVs) is not part of the first name
-            header = [c.strip() for c in next(csv.reader(f), [])]
-    except (OSError, UnicodeDecodeError):
-        return False  # read (and refused) as one series
-    if id_column is not None and id_column not in header:
-        raise LstmtuneError(f"--id-column {id_column}: no such column in {path}; columns are {', '.join(header[:10])}")
-    return (id_column or "unique_id") in header
-
-
 def _run_panel(spec, frame, out: Path, quiet: bool, max_runs) -> None:
     """The study on every series of a panel (:mod:`lstmtune.workflow.panelstudy`); exit 3 when some series failed."""
     from lstmtune.workflow import panelstudy
@@ -317,7 +303,7 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
 
     if not data.is_file():
         raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")
-    if not _is_panel_file(data, id_column):
+    if not panel_mod.is_panel_file(data, id_column):
         raise LstmtuneError(f"--data {data}: not a long panel (no {id_column or 'unique_id'!r} column); a single series goes in the study file's [data] source")
     if storage is not None:
         raise LstmtuneError("--storage: not for a panel (each series' search keeps its own store in its run directory)")

@@ -64,8 +64,15 @@ def without_zone(parsed: pd.Series) -> pd.Series:
     return pd.to_datetime(parsed, utc=True, errors="coerce").dt.tz_localize(None)
 
 
-ISO_OFFSET = re.compile(r"\d:\d{2}(:\d{2}(\.\d*)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
+_ISO_OFFSET = re.compile(r"\d:\d{2}(:\d{2}(\.\d*)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
 """An ISO 8601 time followed by an offset (``Z``, ``+01``, ``+0100``, ``+01:00``)."""
+
+
+def has_offset(cells: pd.Series) -> pd.Series:
+    """Per ISO date cell, whether its text ends in a time-zone offset (:data:`_ISO_OFFSET`);
+    None for an empty or missing cell. pandas lends a cell without an offset the offset of the
+    cells before it, so a mix is found in the text."""
+    return cells.map(lambda c: bool(_ISO_OFFSET.search(c.strip())) if isinstance(c, str) and c.strip() else None).astype(object)
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
@@ -85,8 +92,7 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
     if parsed.dtype == object or isinstance(parsed.dtype, pd.DatetimeTZDtype):
         zoned = {t.tzinfo is not None for t in parsed if isinstance(t, pd.Timestamp) and not pd.isna(t)}
         if fmt == "ISO8601":  # pandas 2 gives a cell without an offset the offset of the cells before it
-            given = text[parsed.notna()]
-            zoned |= set(given.map(lambda cell: bool(ISO_OFFSET.search(cell)) if isinstance(cell, str) else True))
+            zoned |= set(has_offset(text[parsed.notna()]).dropna())
         if len(zoned) > 1:
             raise ValueError("dates with and without time-zone offsets")
         return without_zone(parsed)

@@ -14,12 +14,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import ISO_OFFSET, without_zone
+from lstmtune.data.dates import has_offset, without_zone
 from lstmtune.data.messages import _columns, show
-from lstmtune.data.series import MAX_ABS, infer_frequency, infer_period, refuse_repeated_columns
+from lstmtune.data.series import MAX_ABS, header, infer_frequency, infer_period, refuse_repeated_columns
 from lstmtune.errors import DataError
 
 ID, DATE, VALUE = "unique_id", "ds", "y"
+
+
+def is_panel_file(path: str | Path, id_column: str | None = None) -> bool:
+    """Whether the CSV has a panel's series column (``unique_id``, or ``id_column``).
+
+    Raises:
+      DataError: ``id_column`` is given and not in the header.
+    """
+    names = header(path)
+    if id_column is not None and id_column not in names:
+        raise DataError(f"--id-column {id_column}: no such column in {path}; columns are {', '.join(names[:10])}")
+    return (id_column or ID) in names
 
 
 def read(path: str | Path, *, id_column: str | None = None, date_column: str | None = None, value_column: str | None = None, date_format: str | None = None, missing: str = "error") -> pd.DataFrame:
@@ -44,13 +56,13 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DataError(f"{path}: not a readable CSV file ({show(str(err), 200)})") from None
     columns = [str(c).strip() for c in head.columns]
-    refuse_repeated_columns(path)
     uid = id_column or ID
     if uid not in columns:
         if id_column is not None:
             raise DataError(f"{path}: --id-column {show(id_column)} not found; columns are {_columns(head)}")
         s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
         return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
+    refuse_repeated_columns(path, header(path))
     date_col, value_col = date_column or DATE, value_column or VALUE
     roles = {"--id-column": uid, "--date-column": date_col, "--value-column": value_col}
     for (flag, name), (other, same) in ((a, b) for i, a in enumerate(roles.items()) for b in list(roles.items())[i + 1 :]):
@@ -167,9 +179,8 @@ def to_values(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def _offsets_mixed(ids: pd.Series, cells: pd.Series) -> dict[int, str]:
     """Rows whose ISO date text has a time-zone offset where its series' first date has none,
     or the reverse (pandas would lend it the offset of the rows before it): row -> why."""
-    text = cells.map(lambda c: c.strip() if isinstance(c, str) and c.strip() else None)
-    has = text.map(lambda c: None if c is None else bool(ISO_OFFSET.search(c)), na_action="ignore").astype(object)
-    given = text.notna().to_numpy()
+    has = has_offset(cells)
+    given = has.notna().to_numpy()
     if not given.any():
         return {}
     first = has.groupby(ids.to_numpy()).transform("first")

@@ -160,7 +160,7 @@ def load_csv(
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
     _refuse_other_separators(path, frame)
-    refuse_repeated_columns(path)
+    refuse_repeated_columns(path, header(path))
     longer_rows = not isinstance(frame.index, pd.RangeIndex)  # more fields than the header: pandas made the first ones row names
     frame = frame.reset_index(drop=True)  # row i is the file's data row i
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -202,14 +202,22 @@ def load_csv(
     return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra))
 
 
-def refuse_repeated_columns(path: Path) -> None:
-    """Raise where two header fields have one name (pandas would rename the second ``NAME.1``
-    and read it as another column: a header ``date,date`` gave values from the second)."""
+def header(path: str | Path) -> list[str]:
+    """A CSV's header fields as written (stripped; a byte-order mark, as Excel writes, is not part
+    of the first), unlike pandas' names, which rename a repeated one; [] when unreadable."""
+    import csv
+
     try:
-        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0]
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, IndexError):
-        return  # the reading that follows names what is wrong
-    names = [str(c).strip() for c in header]
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            return [c.strip() for c in next(csv.reader(f), [])]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def refuse_repeated_columns(path: Path, names: Sequence[str]) -> None:
+    """Raise where two of a file's header fields ``names`` are one name (pandas would rename the
+    second ``NAME.1`` and read it as another column: a header ``date,date`` gave values from the
+    second)."""
     seen = {n for n in names if names.count(n) > 1 and n != ""}
     if seen:
         raise DataError(f"{path}: the header names column {show(sorted(seen)[0])} more than once; give each column its own name")
@@ -378,6 +386,19 @@ def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None =
         return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
     step = np.median(np.diff(np.asarray(history_dates, dtype="datetime64[ns]")))  # irregular dates: the typical step
     return pd.DatetimeIndex(last + step * np.arange(1, horizon + 1))
+
+
+def frequency_offset(alias):
+    """pandas' offset for the frequency ``alias`` (``MS``, ``W-SUN``, ...), or None where it is not
+    one (quietly: pandas warns about a name's case before refusing it)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.tseries.frequencies.to_offset(alias)
+        except (TypeError, ValueError):
+            return None
 
 
 def infer_frequency(dates: np.ndarray) -> str | None:

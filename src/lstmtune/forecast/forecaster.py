@@ -39,7 +39,7 @@ from lstmtune.forecast import intervals
 from lstmtune.data import known_inputs
 from lstmtune.engine import rollout
 from lstmtune.data import transforms
-from lstmtune.data.series import Series, dates_after, infer_frequency, positions
+from lstmtune.data.series import Series, dates_after, frequency_offset, infer_frequency, positions
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing, minimum_length, prepare
 from lstmtune.study.spec import Config
@@ -256,14 +256,8 @@ class Forecaster:
 # ---------------------------------------------------------------------- fitting
 def _same_frequency(a: str, b: str) -> bool:
     """Whether two pandas frequency aliases name the same steps ("W" and "W-SUN", "M" and "ME")."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return pd.tseries.frequencies.to_offset(a) == pd.tseries.frequencies.to_offset(b)
-        except ValueError:
-            return a == b
+    x, y = frequency_offset(a), frequency_offset(b)
+    return a == b if x is None or y is None else x == y
 
 
 def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] = (), positional: bool = False) -> Series:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstmtune.data.series import frequency_offset
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
 from lstmtune.forecast import manifest as manifest_file
@@ -132,14 +133,8 @@ def _check(path: Path, m: dict) -> None:
         raise edited(f"season_length {season!r} is not a whole number of at least 1")
     if not isinstance(m.get("series_name"), str):
         raise edited(f"series_name {m.get('series_name')!r} is not text")
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pd.tseries.frequencies.to_offset(m.get("freq"))
-    except (TypeError, ValueError):
-        raise edited(f"freq {m.get('freq')!r} is not a pandas frequency") from None
+    if frequency_offset(m.get("freq")) is None:
+        raise edited(f"freq {m.get('freq')!r} is not a pandas frequency")
     info = m.get("info", {})
     if not isinstance(info, dict):
         raise edited("info is not an object")

@@ -165,9 +165,13 @@ def test_nothing_forecastable_exits_2_and_names_why(tmp_path):
     dup = _monthly("dup", 30, 1)
     dup.loc[5, "ds"] = dup.loc[4, "ds"]
     f = _write(tmp_path / "p.csv", dup)
-    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "6", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
-    assert res.exit_code == 2
-    assert "duplicate date" in pd.read_csv(tmp_path / "o" / "leaderboard.csv")["reason"].item()
+    for quiet in (["-q"], []):
+        res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "6", "--out", str(tmp_path / "o"), "--candidates", "stats", *quiet])
+        assert res.exit_code == 2
+        said = "p.csv: line 7, column 'ds': duplicate date 2010-05-01 (first at line 6)" if quiet else "duplicate date 2010-05-01 (first at line 6)"
+        assert said in res.output, res.output  # in the table without -q
+        assert res.stderr.strip().splitlines()[-1] == "error: no series could be forecast (the reasons are above); nothing was written"
+        assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".o*"))  # no folder of empty results, no checkpoint
 
 
 def test_a_series_that_never_went_below_zero_is_never_forecast_below_zero(tmp_path):

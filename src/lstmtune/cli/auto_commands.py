@@ -39,7 +39,8 @@ def auto(
     statistical models (AutoETS, AutoARIMA, AutoTheta, seasonal naive) and combinations.
 
     Exit status: 0 every series forecast by its chosen model, 3 some skipped or on a fallback
-    (named in leaderboard.csv), 2 nothing could be forecast or bad input."""
+    (named in leaderboard.csv), 2 nothing could be forecast (each series' reason printed, nothing
+    written) or bad input."""
     import time
 
     started = time.perf_counter()  # the time budget counts from here (a process that runs several commands: each its own)
@@ -68,7 +69,8 @@ def auto(
         result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
                            time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels,
                            global_lstm=global_lstm, executor=chunks)
-        result.save(out)
+        if result.exit_code != 2:  # no series forecast: nothing is written (the reasons are printed)
+            result.save(out)
         output.drop_checkpoint(partial)
         return result
 
@@ -88,13 +90,14 @@ def auto(
             table.add_row(_u(uid), _u(chosen.get(uid, "—")), _u(text))
         console.print(table)
         again = f" ({result.resumed} series read back from the interrupted run's checkpoint)" if result.resumed else ""
-        console.print(f"{result.wall_s:.1f} s{again}. Forecasts, leaderboard, backtests and report in {_u(out)}")
+        if result.exit_code != 2:
+            console.print(f"{result.wall_s:.1f} s{again}. Forecasts, leaderboard, backtests and report in {_u(out)}")
     elif result.exit_code:  # quiet: still one line per series that could not be forecast (the others are in the leaderboard)
         board = result.leaderboard
         for uid, why in board.loc[board["status"] == "skipped", ["unique_id", "reason"]].drop_duplicates("unique_id").itertuples(index=False):
             err_console.print(f"[bold yellow]skipped:[/] {_u(uid)}: {_u(why)}", highlight=False, soft_wrap=True)
     if result.exit_code == 2:
-        err_console.print(f"[bold red]error:[/] no series could be forecast; the reasons are in {_u(out / 'leaderboard.csv')}", highlight=False)
+        err_console.print("[bold red]error:[/] no series could be forecast (the reasons are above); nothing was written", highlight=False)
     if result.exit_code:
         raise typer.Exit(code=result.exit_code)
 

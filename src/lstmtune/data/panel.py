@@ -94,6 +94,8 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
             wrong.setdefault(r, f"column {show(date_col)}: {show(frame[date_col].iloc[r].strip())} {what}")
     for r in bad_values:
         wrong.setdefault(int(r), f"column {show(value_col)}: {show(frame[value_col].iloc[int(r)].strip())} is not a number")
+    for r, first in _repeated_dates(ids, dates).items():  # named at the later line, as a single file's are
+        wrong.setdefault(r, f"column {show(date_col)}: duplicate date {_day(dates.iloc[r])} (first at line {first + 2})")
     why: dict[str, str] = {}
     for r in sorted(wrong):  # each series' first cell that does not parse: that series is skipped, the others read
         why.setdefault(ids.iloc[r], f"{path}: line {r + 2}, {wrong[r]}")
@@ -101,6 +103,21 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     if why:
         out.attrs[UNREADABLE] = why
     return out
+
+
+def _repeated_dates(ids: pd.Series, dates: pd.Series) -> dict[int, int]:
+    """Rows whose series already has their date (NaT aside): row -> the row that had it first."""
+    pairs = pd.DataFrame({"id": ids.to_numpy(), "ds": dates.to_numpy()})
+    later = np.flatnonzero((pairs.duplicated() & dates.notna()).to_numpy())
+    if not later.size:
+        return {}
+    first = pairs.reset_index().groupby(["id", "ds"], sort=False)["index"].first()
+    return {int(r): int(first[(pairs["id"].iloc[r], pairs["ds"].iloc[r])]) for r in later}
+
+
+def _day(when) -> str:
+    when = pd.Timestamp(when)
+    return str(when.date() if when == when.normalize() else when)
 
 
 UNREADABLE = "lstmtune_unreadable"

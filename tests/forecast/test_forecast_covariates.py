@@ -229,6 +229,13 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     assert res.exit_code == 0, res.output
     for said in ("fitted from", "2 seeds", "covariates cpi, unemp", "calendar month", "msis_95", "persistence"):
         assert said in res.output, said
+    assert "missing" not in res.stderr
+    backtest = (tmp_path / "model" / "backtest.csv").read_bytes()
+    (tmp_path / "model" / "backtest.csv").unlink()  # deleted by hand: said, not silently left out
+    res = runner.invoke(app, ["describe", str(tmp_path / "model")])
+    assert res.exit_code == 0 and "msis_95" not in res.output, res.output
+    assert res.stderr.startswith("note: ") and "backtest.csv is missing: fit wrote it from" in res.stderr, res.stderr
+    (tmp_path / "model" / "backtest.csv").write_bytes(backtest)
     future = tmp_path / "future.csv"
     dates = pd.date_range("2005-01-01", periods=3, freq="MS").strftime("%Y-%m-%d")
     pd.DataFrame({"date": dates, "cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(future, index=False)

@@ -161,6 +161,10 @@ def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory w
     for line in model.describe():
         console.print("  " + _u(line), highlight=False)
     back = model.backtest
+    held = int(model.info.get("calibration_held_back", 0) or 0)
+    if back is None and held >= 2:  # fit writes backtest.csv whenever it held origins back: deleted since
+        err_console.print(f"[bold yellow]note:[/] {_u(model_dir / 'backtest.csv')} is missing: fit wrote it from {held} held-back origins; "
+                          "the calibration in the manifest is intact, the backtest's figures are lost (fit again to have them)", highlight=False, soft_wrap=True)
     if back is None or back.empty:
         return
     from lstmtune.report.pages import number

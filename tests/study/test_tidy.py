@@ -31,6 +31,11 @@ def test_outputs_join(tmp_path):
     assert list(curves.columns) == ["config", "label", "repeat", "epoch", "split", "rmse"]
     assert set(curves["split"]) == {"train", "validation"}
     assert len(curves) == 3 * 2 * 4 * 2  # 3 distinct configurations x 2 repeats x 4 epochs x 2 splits
+    # written by Arrow from each configuration's name once: the table pandas would write
+    from lstmtune.study import results_io
+
+    results, _ = results_io.read(out)
+    pd.testing.assert_frame_equal(curves, results_io.curves_long(results), check_exact=True)
 
 
 def test_series_csv_keeps_times_of_day(tmp_path):

@@ -344,7 +344,10 @@ def test_a_given_frequency_must_fit_the_dates():
     a = _monthly("a", 40, 0)
     assert panel.triage(a, 6, freq="MS").status == "ok"
     v = panel.triage(a.drop(index=10).reset_index(drop=True), 6, freq="MS")
-    assert v.status == "skip" and "not regular at --freq MS" in v.reason
+    assert v.status == "skip" and v.reason.startswith("1 date absent from its MS dates (2010-11-01)"), v.reason
+    off = a.assign(ds=a["ds"].where(a.index != 10, pd.Timestamp("2010-11-15")))
+    v = panel.triage(off, 6, freq="MS")
+    assert v.status == "skip" and "not regular at --freq MS: 2010-11-15 where 2010-11-01 was due" in v.reason, v.reason
     assert panel.triage(a, 6, freq="fortnightly").status == "skip"
 
 
@@ -766,3 +769,38 @@ def test_names_in_a_script_the_font_lacks_draw_without_warnings(tmp_path, monkey
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o" / "report.html").exists()
     assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path):
+    """Demand data: a week without a row sold nothing. --missing error names the absent dates,
+    zero fills them with 0 and interpolate linearly, a single file's empty cells alike."""
+    rng = np.random.default_rng(5)
+    weeks = pd.date_range("2021-01-04", periods=60, freq="W-MON")
+    frame = pd.DataFrame({"unique_id": "w", "ds": weeks, "y": rng.poisson(20, 60).astype(float)}).drop(index=[20])
+    f = _write(tmp_path / "p.csv", frame)
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "4", "--out", str(tmp_path / "e"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 2 and "skipped: w: 1 date absent from its W-MON dates (2021-05-24): add the rows, or fill them with --missing interpolate or --missing zero" in res.output, res.output
+    for how, value in (("zero", 0.0), ("interpolate", (frame["y"].iloc[19] + frame["y"].iloc[20]) / 2)):
+        out = tmp_path / how
+        res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "4", "--out", str(out), "--candidates", "stats", "--missing", how, "-q"])
+        assert res.exit_code == 0, res.output
+        board = pd.read_csv(out / "leaderboard.csv")
+        said = {"zero": "set to 0", "interpolate": "interpolated"}[how]
+        assert board["reason"].iloc[0] == f"1 date absent from its W-MON dates inserted (2021-05-24); 1 missing value {said}"
+        api = auto(frame, 4, candidates=("stats",), missing=how)
+        fc = pd.read_csv(out / "forecasts.csv", parse_dates=["ds"])
+        pd.testing.assert_frame_equal(fc, api.forecasts.reset_index(drop=True), check_dtype=False)  # the API fills as the CLI does
+        filled = {"zero": 0.0, "interpolate": value}[how]
+        expect = auto(pd.concat([frame, pd.DataFrame({"unique_id": ["w"], "ds": [weeks[20]], "y": [filled]})]).sort_values("ds"), 4, candidates=("stats",))
+        pd.testing.assert_frame_equal(api.forecasts, expect.forecasts)  # the same as the row given with that value
+    single = tmp_path / "single.csv"
+    cells = frame.assign(y=frame["y"].astype(object))
+    cells.loc[5, "y"] = ""
+    cells[["ds", "y"]].to_csv(single, index=False)
+    res = CliRunner().invoke(app, ["auto", str(single), "--horizon", "4", "--out", str(tmp_path / "s"), "-q"])
+    assert res.exit_code == 2 and "single.csv: line 7, column 'y': is missing (use --missing interpolate or zero)" in res.output, res.output
+    res = CliRunner().invoke(app, ["auto", str(single), "--horizon", "4", "--out", str(tmp_path / "s"), "--candidates", "stats", "--missing", "zero", "-q"])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "s" / "leaderboard.csv")["reason"].iloc[0].startswith("2 dates absent from its W-MON dates inserted (2021-02-08, 2021-05-24)")
+    res = CliRunner().invoke(app, ["auto", str(single), "--horizon", "4", "--out", str(tmp_path / "s2"), "--missing", "zeros", "-q"])
+    assert res.exit_code == 2 and "--missing must be error, interpolate or zero, got 'zeros'" in res.output

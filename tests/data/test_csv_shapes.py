@@ -265,3 +265,27 @@ def test_a_panel_series_mixing_dates_with_and_without_offsets_is_skipped_alone(t
     frame.loc[10, "ds"] = "2020-01-06T00:00+01:00"  # every date of 'a' with its offset, none of 'b''s: both read
     frame.to_csv(tmp_path / "p.csv", index=False)
     assert len(panel.from_frame(frame)) == 60 and not panel.unreadable(panel.read(tmp_path / "p.csv"))
+
+
+@pytest.mark.parametrize("dates, freq, alias, absent", [
+    (pd.date_range("2021-01-04", periods=20, freq="W-MON").delete([5, 6]), None, "W-MON", ["2021-02-08", "2021-02-15"]),
+    (pd.bdate_range("2021-01-04", periods=30).delete([7]), None, "B", ["2021-01-13"]),  # not D and every weekend
+    (pd.date_range("2000-01-01", periods=30, freq="MS").delete([3]), None, "MS", ["2000-04-01"]),
+    (pd.date_range("2000-01-01", periods=30, freq="MS").delete([3]), "MS", "MS", ["2000-04-01"]),
+])
+def test_absent_dates_are_those_a_regular_series_lacks(dates, freq, alias, absent):
+    from lstmtune.data.series import absent_dates
+
+    found, missing = absent_dates(dates.to_numpy(), freq)
+    assert found == alias and [str(pd.Timestamp(d).date()) for d in missing] == absent
+
+
+@pytest.mark.parametrize("dates, freq", [
+    (pd.date_range("2000-01-01", periods=30, freq="MS"), None),  # nothing absent
+    (pd.to_datetime(["2020-01-01", "2020-01-05", "2020-02-11", "2020-03-01"]), None),  # on no grid
+    (pd.date_range("2021-01-04", periods=20, freq="W-MON").delete([5]), "W-TUE"),  # not on the grid given
+])
+def test_no_absent_dates_where_none_are_absent_or_there_is_no_grid(dates, freq):
+    from lstmtune.data.series import absent_dates
+
+    assert absent_dates(dates.to_numpy(), freq) is None

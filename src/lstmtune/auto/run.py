@@ -557,11 +557,18 @@ def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: st
     """A series triaged (its gaps filled with ``--missing interpolate``) and, when it gets
     candidates, planned: ``(verdict, frame, plan or None, planning error or None)``. Shared by
     :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way."""
+    inserted = ""
+    if missing in panel.FILLS:  # dates absent from a regular series' dates are filled as missing values are
+        frame, inserted = panel.fill_absent(frame, freq)
     v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
+    if inserted:
+        v = dataclasses.replace(v, reason="; ".join(r for r in (inserted, v.reason) if r))
     if v.status == "skip":
         return v, frame, None, None
     if missing == "interpolate":
         frame = panel.interpolate(frame)
+    elif missing == "zero":
+        frame = panel.zero_fill(frame)
     if v.status in ("fallback", "constant"):
         return v, frame, None, None
     try:
@@ -744,7 +751,9 @@ def auto(
       freq / season_length: override the ones inferred from each series' dates.
       candidates: families among ``lstm``, ``hybrid``, ``stats``, ``combo``.
       windows: rolling origins per series (fewer where a series is short).
-      missing: ``"error"`` (a series with missing values is skipped) or ``"interpolate"``.
+      missing: ``"error"`` (a series with missing values, or with dates absent from its regular
+        dates, is skipped), ``"interpolate"`` (both filled linearly in time) or ``"zero"`` (both
+        set to 0: a period without a row or a value sold nothing).
       time_budget: seconds for the whole call (from ``started``). Where the LSTM candidates are
         not expected to fit what is left of it with ``settings`` (:func:`lstmtune.auto.cost.within`:
         the estimate ``lstmtune plan`` makes), they train fewer epochs, then fewer seeds; once it
@@ -781,8 +790,8 @@ def auto(
         raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
     if horizon > MAX_HORIZON:
         raise LstmtuneError(f"--horizon {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
-    if missing not in ("error", "interpolate"):
-        raise LstmtuneError(f"--missing must be error or interpolate, got {missing!r}")
+    if missing not in ("error", *panel.FILLS):
+        raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
     if freq is not None and frequency_offset(freq) is None:
         raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
     if "unique_id" not in data.columns:

@@ -28,7 +28,7 @@ def auto(
     level: Annotated[Optional[list[int]], typer.Option("--level", help="Interval levels in percent, repeatable (default: --level 80 --level 95).")] = None,
     candidates: Annotated[str, typer.Option("--candidates", help="Comma list of families: lstm, hybrid, stats, combo.")] = "lstm,hybrid,stats,combo",
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the LSTM ensembles.")] = 0,
-    missing: Annotated[str, typer.Option("--missing", help="Missing values: error (the series is skipped) or interpolate.")] = "error",
+    missing: Annotated[str, typer.Option("--missing", help="Missing values and dates absent from a series' regular dates: error (the series is skipped), interpolate, or zero (no row meant nothing, as in sales).")] = "error",
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds for the whole command: the LSTM candidates train fewer epochs, then fewer seeds, where the full settings are not expected to fit; once spent, those not yet trained are left out (both said per series).")] = None,
     global_lstm: Annotated[bool, typer.Option("--global-lstm", help="Also offer global LSTMs: one network over a panel's series of one frequency (each series' result then depends on the others).")] = False,
     executor: Annotated[str, typer.Option("--executor", help="Where chunks of series run: local (this process) or ray (each chunk a task on a Ray cluster).")] = "local",
@@ -57,8 +57,11 @@ def auto(
     families = [c.strip() for c in candidates.split(",") if c.strip()]
     output._check_target(out, inputs=[data])  # refused before any training
     partial = output.checkpoint_for(out)  # each finished series, so that a killed run resumes
+    if missing not in ("error", *panel.FILLS):
+        raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
+    # a single file's rows without a value are dropped, then filled as absent dates are (as a panel's)
     frame = panel.read(data, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
-                       missing="interpolate" if missing == "interpolate" else "error")
+                       missing="error" if missing == "error" else "drop", fills="interpolate or zero")
     if executor == "ray":
         from lstmtune.auto.distributed import RayChunks
 

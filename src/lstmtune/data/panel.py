@@ -16,7 +16,7 @@ import pandas as pd
 
 from lstmtune.data.dates import has_offset, without_zone
 from lstmtune.data.messages import _columns, show
-from lstmtune.data.series import MAX_ABS, header, infer_frequency, infer_period, refuse_repeated_columns
+from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns
 from lstmtune.errors import DataError
 
 ID, DATE, VALUE = "unique_id", "ds", "y"
@@ -34,13 +34,14 @@ def is_panel_file(path: str | Path, id_column: str | None = None) -> bool:
     return (id_column or ID) in names
 
 
-def read(path: str | Path, *, id_column: str | None = None, date_column: str | None = None, value_column: str | None = None, date_format: str | None = None, missing: str = "error") -> pd.DataFrame:
+def read(path: str | Path, *, id_column: str | None = None, date_column: str | None = None, value_column: str | None = None, date_format: str | None = None, missing: str = "error",
+         fills: str = "interpolate or drop") -> pd.DataFrame:
     """A CSV as a long frame ``unique_id, ds, y`` (``ds`` datetime64, ``y`` float64, NaN where missing).
 
     A file with an id column (``unique_id`` or ``id_column``) is a panel: its date and value
     columns are ``ds`` and ``y`` unless named. Otherwise it is one series, read as
-    ``lstmtune baseline`` reads one (dates and values detected, ``missing`` applied), named by
-    the file's stem. A panel's missing values stay NaN: :func:`triage` decides per series.
+    ``lstmtune baseline`` reads one (dates and values detected, ``missing`` applied; ``fills``:
+    the policies a missing value's message suggests), named by the file's stem. A panel's missing values stay NaN: :func:`triage` decides per series.
 
     Raises:
       DataError: the file is unreadable, a named column is missing, or a date or value cell
@@ -60,7 +61,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     if uid not in columns:
         if id_column is not None:
             raise DataError(f"{path}: --id-column {show(id_column)} not found; columns are {_columns(head)}")
-        s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
+        s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, fills=fills)
         return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
     refuse_repeated_columns(path, header(path))
     date_col, value_col = date_column or DATE, value_column or VALUE
@@ -275,13 +276,17 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
     if f is None and len(ds) < 3:  # pandas infers a frequency from three dates or more
         return Verdict("skip", f"{len(ds)} observation{'s' if len(ds) > 1 else ''}: too few to infer the frequency (give --freq)")
     if f is None:
-        return Verdict("skip", "dates of no regular frequency (mixed frequencies or gaps)")
+        absent = absent_dates(ds)
+        return Verdict("skip", _absent(*absent) if absent else "dates of no regular frequency (mixed frequencies or gaps)")
     if freq is not None:
         try:
             grid = pd.date_range(pd.Timestamp(ds[0]), periods=len(ds), freq=freq).to_numpy(dtype="datetime64[ns]")
         except ValueError:
             return Verdict("skip", f"--freq {freq!r} is not a pandas frequency")
         if not np.array_equal(grid, ds):
+            absent = absent_dates(ds, freq)
+            if absent:
+                return Verdict("skip", _absent(*absent))
             bad = int(np.flatnonzero(grid != ds)[0])
             return Verdict("skip", f"dates not regular at --freq {freq}: {pd.Timestamp(ds[bad]).date()} where {pd.Timestamp(grid[bad]).date()} was due")
     m = season if season is not None else (infer_period(ds) or 1)
@@ -294,9 +299,10 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", f"values as large as {np.nanmax(np.abs(y)):.3g}: beyond {MAX_ABS:.0e}, where the networks' float32 arithmetic and the statistical models overflow", f, m)
     notes = []
     if np.isnan(y).any():
-        if missing != "interpolate":
-            return Verdict("skip", f"{int(np.isnan(y).sum())} missing values (use --missing interpolate)", f, m)
-        notes.append(f"{int(np.isnan(y).sum())} missing values interpolated")
+        if missing not in FILLS:
+            return Verdict("skip", f"{int(np.isnan(y).sum())} missing values (use --missing interpolate or --missing zero)", f, m)
+        k = int(np.isnan(y).sum())
+        notes.append(f"{k} missing value{'s' if k > 1 else ''} {FILLS[missing]}")
     finite = y[np.isfinite(y)]
     if finite.size and np.all(finite == finite[0]):
         return Verdict("constant", "; ".join(["a constant series: the forecast is that constant", *notes]), f, m)
@@ -306,10 +312,45 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
     return Verdict("ok", "; ".join(notes), f, m)
 
 
+FILLS = {"interpolate": "interpolated", "zero": "set to 0"}
+"""``--missing`` policies that fill a missing value (and a date absent from a regular series'
+dates) rather than skip the series, and what each does, in words."""
+
+
+def _absent(freq: str, absent: np.ndarray) -> str:
+    shown = ", ".join(_day(d) for d in absent[:3]) + (", ..." if len(absent) > 3 else "")
+    return (f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {freq} dates ({shown}): add the rows, "
+            "or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales)")
+
+
+def fill_absent(frame: pd.DataFrame, freq: str | None = None) -> tuple[pd.DataFrame, str]:
+    """One series (sorted by date) with the dates absent from its regular dates inserted, ``y``
+    missing there (:func:`absent_dates`; ``freq``: the grid's frequency where given), and a
+    note saying so; the frame unchanged and ``""`` when none is absent or the dates lie on no
+    grid (then :func:`triage` says why)."""
+    ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
+    if len(ds) != len(np.unique(ds)) or np.isnat(ds).any() or (freq is None and infer_frequency(ds) is not None):
+        return frame, ""
+    found = absent_dates(ds, freq)
+    if found is None:
+        return frame, ""
+    alias, absent = found
+    grid = pd.DatetimeIndex(np.sort(np.concatenate([ds, absent])), name=DATE)
+    filled = frame.set_index(DATE).reindex(grid).reset_index()
+    filled[ID] = frame[ID].iloc[0]
+    shown = ", ".join(_day(d) for d in absent[:3]) + (", ..." if len(absent) > 3 else "")
+    return filled[list(frame.columns)], f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {alias} dates inserted ({shown})"
+
+
 def interpolate(frame: pd.DataFrame) -> pd.DataFrame:
     """Missing ``y`` filled linearly in time (ends carried)."""
     y = frame[VALUE].interpolate(limit_direction="both")
     return frame.assign(**{VALUE: y.to_numpy(dtype=np.float64)})
+
+
+def zero_fill(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing ``y`` set to 0 (``--missing zero``: a period without a row or a value sold nothing)."""
+    return frame.assign(**{VALUE: frame[VALUE].fillna(0.0).to_numpy(dtype=np.float64)})
 
 
 def series_frames(panel: pd.DataFrame):

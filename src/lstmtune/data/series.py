@@ -11,6 +11,7 @@ line and the column.
 
 from __future__ import annotations
 
+
 import dataclasses
 import warnings
 from importlib import resources
@@ -98,6 +99,7 @@ def load(
     date_format: str | None = None,
     missing: str = "error",
     covariates: Sequence[str] = (),
+    fills: str = "interpolate or drop",
 ) -> Series:
     """Load a built-in dataset by name, or a CSV file by path.
 
@@ -112,6 +114,7 @@ def load(
         ``"interpolate"``d linearly in time (not at either end), or its row ``"drop"``ped.
       covariates: further numeric columns kept as input features (:attr:`Series.covariates`),
         under the same missing-value policy (``drop`` drops a row missing any of them).
+      fills: the ``--missing`` policies a missing value's message suggests (the caller's own).
 
     Returns:
       The validated :class:`Series`; its ``notes`` say what was interpolated or
@@ -125,9 +128,9 @@ def load(
     if source_str in BUILTINS and not Path(source_str).exists():
         filename, _ = BUILTINS[source_str]
         with resources.as_file(resources.files("lstmtune.data.datasets") / filename) as path:
-            series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
+            series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates, fills=fills)
         return dataclasses.replace(series, name=source_str)
-    return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
+    return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates, fills=fills)
 
 
 def load_csv(
@@ -138,6 +141,7 @@ def load_csv(
     date_format: str | None = None,
     missing: str = "error",
     covariates: Sequence[str] = (),
+    fills: str = "interpolate or drop",
 ) -> Series:
     """Load a CSV file of (date, value) rows, and covariate columns. See :func:`load`."""
     if missing not in MISSING_POLICIES:
@@ -167,7 +171,7 @@ def load_csv(
     if frame.shape[1] == 1 and date_column is None and _try_dates(frame.iloc[:, 0], frame.columns[0], False, date_format) is None:
         if covariates:
             raise DataError(f"{path}: a values-only file has no covariate columns ({show(', '.join(covariates))})")
-        return _values_only(path, frame, value_column, missing)
+        return _values_only(path, frame, value_column, missing, fills)
     for name in covariates:
         if name not in frame.columns:
             raise DataError(f"{path}: no covariate column {show(name)}; columns: {_columns(frame)}")
@@ -181,13 +185,13 @@ def load_csv(
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
     dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
     frame, dates, sorted_note = _in_date_order(frame, dates)
-    values, notes = _parse_values(path, frame[value_col], value_col, missing, dates)
+    values, notes = _parse_values(path, frame[value_col], value_col, missing, dates, fills=fills)
     notes = sorted_note + notes
     extra = []
     for name in covariates:
         if name in (date_col, value_col):
             raise DataError(f"{path}: column {show(name)} is the {'date' if name == date_col else 'value'} column, not a covariate")
-        column, more = _parse_values(path, frame[name], name, missing, dates)
+        column, more = _parse_values(path, frame[name], name, missing, dates, fills=fills)
         extra.append((name, column))
         notes = notes + more
     rows = frame.index.to_numpy()  # each observation's data row in the file
@@ -240,7 +244,7 @@ def positions(n: int) -> np.ndarray:
     return np.datetime64("1970-01-01", "ns") + np.arange(n) * np.timedelta64(1, "D")
 
 
-def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, missing: str) -> Series:
+def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, missing: str, fills: str = "interpolate or drop") -> Series:
     """A one-column CSV: the values, indexed by position (a header that is a number is a value)."""
     name = frame.columns[0]
     if value_column is not None and value_column != name:
@@ -252,7 +256,7 @@ def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, miss
         offset = -1
     else:
         offset = 0
-    values, notes = _parse_values(path, column, name, missing, None, line_offset=offset)
+    values, notes = _parse_values(path, column, name, missing, None, line_offset=offset, fills=fills)
     if missing == "drop":
         values = values[~np.isnan(values)]
     return Series(name=str(path), dates=positions(len(values)), values=values, value_name=name,
@@ -293,7 +297,8 @@ def _is_missing(column: pd.Series) -> pd.Series:
 
 
 def _parse_values(
-    path: Path, column: pd.Series, name: str, missing: str = "error", dates: np.ndarray | None = None, *, line_offset: int = 0
+    path: Path, column: pd.Series, name: str, missing: str = "error", dates: np.ndarray | None = None, *, line_offset: int = 0,
+    fills: str = "interpolate or drop",
 ) -> tuple[np.ndarray, list[str]]:
     """Numbers of the value column; missing cells per the ``missing`` policy (NaN kept for "drop").
 
@@ -309,7 +314,7 @@ def _parse_values(
     if bad.any() or (absent.any() and missing == "error"):
         row = min(np.flatnonzero(bad | absent), key=_line)  # the first in the file (rows may be in date order)
         cell = text.iloc[row]
-        what = ("is missing (use --missing interpolate or drop)" if absent[row] else
+        what = (f"is missing (use --missing {fills})" if absent[row] else
                 f"{show(cell)} is beyond {MAX_ABS:.0e}: the networks train in float32 (rescale the series)" if huge[row] else f"{show(cell)} is not a finite number")
         raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
     if not absent.any():
@@ -331,17 +336,41 @@ def gaps(dates: np.ndarray) -> tuple[str, ...]:
     """Notes naming the gaps of a series whose dates are regular except for missing steps."""
     if len(dates) < 4 or infer_frequency(dates) is not None:
         return ()
-    index = pd.DatetimeIndex(dates)
-    for freq in ("MS", "ME", "QS", "QE", "YS", "YE", "W", "D", "h", "B"):
+    found = absent_dates(dates)
+    if found is None or len(found[1]) > len(dates):
+        return ()
+    freq, absent = found
+    shown = ", ".join(str(pd.Timestamp(d).date()) for d in absent[:6]) + (" ..." if len(absent) > 6 else "")
+    return (f"the dates are {freq}-regular but {len(absent)} are missing ({shown}); the model treats the series as consecutive",)
+
+
+def absent_dates(dates: np.ndarray, freq: str | None = None) -> tuple[str, np.ndarray] | None:
+    """Sorted, distinct dates that lie on a regular grid with some of its dates absent:
+    ``(the grid's frequency alias, the absent dates)``; None when none are absent or the dates
+    lie on no such grid. The grid is ``freq``'s, else the finest that holds every date among the
+    frequencies runs of three consecutive dates show (a weekly series on Mondays with a week
+    absent: ``W-MON``; business days with one absent: ``B``, not ``D`` and its weekends)."""
+    dates = np.asarray(dates, dtype="datetime64[ns]")
+    if len(dates) < (2 if freq else 3):
+        return None
+    if freq is None:
+        starts = np.unique(np.linspace(0, len(dates) - 3, min(len(dates) - 2, 400)).astype(int))  # at most 400 runs: bounded cost
+        seen = {infer_frequency(dates[i : i + 3]) for i in starts} - {None}
+    else:
+        seen = {freq}
+    best = None
+    for alias in sorted(seen):
         try:
-            full = pd.date_range(index[0], index[-1], freq=freq)
-        except ValueError:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Warning)
+                grid = pd.date_range(pd.Timestamp(dates[0]), pd.Timestamp(dates[-1]), freq=alias).to_numpy(dtype="datetime64[ns]")
+        except (TypeError, ValueError):
             continue
-        if index.isin(full).all() and 0 < len(full) - len(index) <= len(index):
-            absent = full.difference(index)
-            shown = ", ".join(str(d.date()) for d in absent[:6]) + (" ..." if len(absent) > 6 else "")
-            return (f"the dates are {freq}-regular but {len(absent)} are missing ({shown}); the model treats the series as consecutive",)
-    return ()
+        if len(grid) > len(dates) and np.isin(dates, grid).all() and (best is None or len(grid) < len(best[1])):
+            best = (str(alias), grid)
+    if best is None:
+        return None
+    return best[0], best[1][~np.isin(best[1], dates)]
 
 
 def _in_date_order(frame: pd.DataFrame, dates: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, list[str]]:

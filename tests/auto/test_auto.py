@@ -786,7 +786,7 @@ def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path):
         assert res.exit_code == 0, res.output
         board = pd.read_csv(out / "leaderboard.csv")
         said = {"zero": "set to 0", "interpolate": "interpolated"}[how]
-        assert board["reason"].iloc[0] == f"1 date absent from its W-MON dates inserted (2021-05-24); 1 missing value {said}"
+        assert board["reason"].iloc[0] == f"1 date absent from its W-MON dates (2021-05-24) inserted and {said}"  # counted once
         api = auto(frame, 4, candidates=("stats",), missing=how)
         fc = pd.read_csv(out / "forecasts.csv", parse_dates=["ds"])
         pd.testing.assert_frame_equal(fc, api.forecasts.reset_index(drop=True), check_dtype=False)  # the API fills as the CLI does
@@ -799,8 +799,27 @@ def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path):
     cells[["ds", "y"]].to_csv(single, index=False)
     res = CliRunner().invoke(app, ["auto", str(single), "--horizon", "4", "--out", str(tmp_path / "s"), "-q"])
     assert res.exit_code == 2 and "single.csv: line 7, column 'y': is missing (use --missing interpolate or zero)" in res.output, res.output
+    cells.loc[59, "y"] = ""  # the last row's value too: filled, not dropped
+    cells[["ds", "y"]].to_csv(single, index=False)
     res = CliRunner().invoke(app, ["auto", str(single), "--horizon", "4", "--out", str(tmp_path / "s"), "--candidates", "stats", "--missing", "zero", "-q"])
     assert res.exit_code == 0, res.output
-    assert pd.read_csv(tmp_path / "s" / "leaderboard.csv")["reason"].iloc[0].startswith("2 dates absent from its W-MON dates inserted (2021-02-08, 2021-05-24)")
+    reason = pd.read_csv(tmp_path / "s" / "leaderboard.csv")["reason"].iloc[0]
+    assert reason == "1 date absent from its W-MON dates (2021-05-24) inserted and set to 0; 2 missing values set to 0", reason
+    assert pd.read_csv(tmp_path / "s" / "forecasts.csv")["ds"].iloc[0] == str((weeks[-1] + pd.Timedelta(weeks=1)).date())
     res = CliRunner().invoke(app, ["auto", str(single), "--horizon", "4", "--out", str(tmp_path / "s2"), "--missing", "zeros", "-q"])
     assert res.exit_code == 2 and "--missing must be error, interpolate or zero, got 'zeros'" in res.output
+
+
+def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fills_nothing():
+    rng = np.random.default_rng(6)
+    months = pd.date_range("2015-01-01", periods=48, freq="MS")
+    ended = pd.DataFrame({"unique_id": "ended", "ds": months[:40], "y": rng.poisson(9, 40).astype(float)})  # its last 8 months sold nothing
+    typo = pd.DataFrame({"unique_id": "typo", "ds": months, "y": rng.poisson(9, 48).astype(float)})
+    typo.loc[47, "ds"] = pd.Timestamp("2048-12-01")  # for 2018-12-01: not the panel's end
+    both = [pd.DataFrame({"unique_id": u, "ds": months, "y": rng.poisson(9, 48).astype(float)}) for u in ("a", "b")]
+    res = auto(pd.concat([ended, typo, *both]), 6, candidates=("stats",), missing="zero")
+    board = res.leaderboard.drop_duplicates("unique_id").set_index("unique_id")
+    assert board.loc["ended", "reason"] == "8 dates absent from its MS dates (2018-05-01, 2018-06-01, 2018-07-01, ..., 8 of them after its last row, to the date most series end on) inserted and set to 0"
+    assert board.loc["typo", "status"] == "skipped" and "mistyped date?" in board.loc["typo", "reason"]
+    first = res.forecasts.groupby("unique_id")["ds"].min()
+    assert first["ended"] == first["a"] == pd.Timestamp("2019-01-01")

@@ -153,6 +153,14 @@ def test_plan_counts_what_auto_would_train_and_refuses_what_will_not_fit(tmp_pat
     data.to_csv(tmp_path / "p.csv", index=False)
     ok = CliRunner().invoke(app, ["plan", str(tmp_path / "p.csv"), "--horizon", "4"])
     assert ok.exit_code == 0 and "peak memory" in ok.output and "expected time" in ok.output
+    gapped = pd.concat([frames[0].drop(index=[10, 11]), frames[1]])  # a: two months without a row
+    gapped.to_csv(tmp_path / "g.csv", index=False)
+    for missing, counted in (([], "2 series: 1 with candidates, 0 on a fallback or constant, 1 skipped"),
+                             (["--missing", "zero"], "2 series: 2 with candidates, 0 on a fallback or constant, 0 skipped")):
+        said = CliRunner().invoke(app, ["plan", str(tmp_path / "g.csv"), "--horizon", "4", *missing])  # planned as auto would run
+        assert said.exit_code == 0 and counted in said.output, said.output
+    alone = CliRunner().invoke(app, ["plan", "--missing", "zero"])
+    assert alone.exit_code == 2 and "--missing applies with --horizon" in alone.output
     monkeypatch.setattr("lstmtune.study.budget.available_memory", lambda: 2**20)
     refused = CliRunner().invoke(app, ["plan", str(tmp_path / "p.csv"), "--horizon", "4"])
     assert refused.exit_code == 2 and "more than this machine's available" in refused.output

@@ -553,16 +553,14 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
     return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
 
 
-def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int):
+def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, end=None):
     """A series triaged (its gaps filled with ``--missing interpolate``) and, when it gets
     candidates, planned: ``(verdict, frame, plan or None, planning error or None)``. Shared by
     :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way."""
-    inserted = ""
+    inserted = ("", 0)
     if missing in panel.FILLS:  # dates absent from a regular series' dates are filled as missing values are
-        frame, inserted = panel.fill_absent(frame, freq)
-    v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing)
-    if inserted:
-        v = dataclasses.replace(v, reason="; ".join(r for r in (inserted, v.reason) if r))
+        frame, inserted = panel.fill_absent(frame, missing, freq, end)
+    v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing, inserted=inserted)
     if v.status == "skip":
         return v, frame, None, None
     if missing == "interpolate":
@@ -753,7 +751,9 @@ def auto(
       windows: rolling origins per series (fewer where a series is short).
       missing: ``"error"`` (a series with missing values, or with dates absent from its regular
         dates, is skipped), ``"interpolate"`` (both filled linearly in time) or ``"zero"`` (both
-        set to 0: a period without a row or a value sold nothing).
+        set to 0: a period without a row or a value sold nothing; each series then also runs on
+        to the panel's last date, :func:`lstmtune.data.panel.common_end`, as statsforecast's
+        ``fill_gaps(end="global")``).
       time_budget: seconds for the whole call (from ``started``). Where the LSTM candidates are
         not expected to fit what is left of it with ``settings`` (:func:`lstmtune.auto.cost.within`:
         the estimate ``lstmtune plan`` makes), they train fewer epochs, then fewer seeds; once it
@@ -810,6 +810,9 @@ def auto(
 
     shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
                "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__}
+    end = panel.common_end(data) if missing == "zero" else None  # zero: every series runs on to the panel's last date
+    if end is not None:  # a series' result then depends on the panel's last date
+        shaping["end"] = str(end)
     pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1
     if pooling:  # a global network learns from every series: a series' result depends on the panel
         shaping["panel"] = ckpt.series_key(data[["unique_id", "ds", "y"]].astype({"unique_id": str}), {})
@@ -827,13 +830,13 @@ def auto(
         if stored is not None:
             slots[i], resumed = stored, resumed + 1
             if pooling:  # the global networks of the series still to compute learn from this one too, as in a whole run
-                v, frame, plan, _ = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows)
+                v, frame, plan, _ = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
                 learn_from += [(uid, frame, v, plan)] if plan is not None else []
             continue
         if uid in unreadable:
             finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": unreadable[uid]}]), "verdict": f"skipped: {unreadable[uid]}"})
             continue
-        v, frame, plan, err = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows)
+        v, frame, plan, err = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
         if v.status == "skip":
             finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]), "verdict": f"skipped: {v.reason}"})
         elif v.status in ("fallback", "constant"):

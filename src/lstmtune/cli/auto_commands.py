@@ -59,9 +59,8 @@ def auto(
     partial = output.checkpoint_for(out)  # each finished series, so that a killed run resumes
     if missing not in ("error", *panel.FILLS):
         raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
-    # a single file's rows without a value are dropped, then filled as absent dates are (as a panel's)
     frame = panel.read(data, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
-                       missing="error" if missing == "error" else "drop", fills="interpolate or zero")
+                       missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # a single file's as a panel's: NaN, filled per series
     if executor == "ray":
         from lstmtune.auto.distributed import RayChunks
 

@@ -353,6 +353,9 @@ def plan(
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Plan `lstmtune auto DATA --horizon H` instead: series, networks, memory, time.")] = None,
     candidates: Annotated[str, typer.Option("--candidates", help="With --horizon: the families auto would try.")] = "lstm,hybrid,stats,combo",
+    missing: Annotated[Optional[str], typer.Option("--missing", help="With --horizon: auto's --missing (error, interpolate or zero).")] = None,
+    freq: Annotated[Optional[str], typer.Option("--freq", help="With --horizon: auto's --freq.")] = None,
+    season_length: Annotated[Optional[int], typer.Option("--season-length", min=1, help="With --horizon: auto's --season-length.")] = None,
 ) -> None:
     """Print a study's size (runs, populations, programs, memory, expected time) without running or writing anything.
 
@@ -360,6 +363,9 @@ def plan(
     With --horizon, the file is a CSV and the plan is lstmtune auto's on it; a panel whose
     memory estimate exceeds the memory available is refused (exit 2).
     """
+    given = [flag for flag, value in (("--missing", missing), ("--freq", freq), ("--season-length", season_length)) if value is not None]
+    if horizon is None and given:
+        raise LstmtuneError(f"{given[0]} applies with --horizon (planning lstmtune auto)")
     if horizon is not None:
         from lstmtune.auto import plan as auto_plan
         from lstmtune.data import panel
@@ -368,11 +374,15 @@ def plan(
 
         if study_file is None:
             raise LstmtuneError("--horizon: give the CSV lstmtune auto would read")
+        missing = missing or "error"
+        if missing not in ("error", *panel.FILLS):
+            raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
         families = [c.strip() for c in candidates.split(",") if c.strip()]
         unknown = sorted(set(families) - set(FAMILIES))
         if unknown or not families:
             raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
-        estimate = auto_plan.plan(panel.read(study_file), horizon, candidates=families)
+        data = panel.read(study_file, missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # as auto reads it
+        estimate = auto_plan.plan(data, horizon, candidates=families, missing=missing, freq=freq, season_length=season_length)
         console.print(f"lstmtune auto {_u(study_file)} --horizon {horizon}:", highlight=False)
         for line in estimate.lines():
             console.print(f"  {line}", highlight=False)

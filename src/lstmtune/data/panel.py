@@ -35,13 +35,14 @@ def is_panel_file(path: str | Path, id_column: str | None = None) -> bool:
 
 
 def read(path: str | Path, *, id_column: str | None = None, date_column: str | None = None, value_column: str | None = None, date_format: str | None = None, missing: str = "error",
-         fills: str = "interpolate or drop") -> pd.DataFrame:
+         fills: str = "interpolate or drop", keep_missing: bool = False) -> pd.DataFrame:
     """A CSV as a long frame ``unique_id, ds, y`` (``ds`` datetime64, ``y`` float64, NaN where missing).
 
     A file with an id column (``unique_id`` or ``id_column``) is a panel: its date and value
     columns are ``ds`` and ``y`` unless named. Otherwise it is one series, read as
     ``lstmtune baseline`` reads one (dates and values detected, ``missing`` applied; ``fills``:
-    the policies a missing value's message suggests), named by the file's stem. A panel's missing values stay NaN: :func:`triage` decides per series.
+    the policies a missing value's message suggests; ``keep_missing``: its rows missing a value
+    kept as NaN, as a panel's are), named by the file's stem. A panel's missing values stay NaN: :func:`triage` decides per series.
 
     Raises:
       DataError: the file is unreadable, a named column is missing, or a date or value cell
@@ -61,7 +62,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     if uid not in columns:
         if id_column is not None:
             raise DataError(f"{path}: --id-column {show(id_column)} not found; columns are {_columns(head)}")
-        s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, fills=fills)
+        s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, fills=fills, keep_missing=keep_missing)
         return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
     refuse_repeated_columns(path, header(path))
     date_col, value_col = date_column or DATE, value_column or VALUE
@@ -107,13 +108,15 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
 
 
 def _repeated_dates(ids: pd.Series, dates: pd.Series) -> dict[int, int]:
-    """Rows whose series already has their date (NaT aside): row -> the row that had it first."""
+    """Each series' first row whose date it already has (NaT aside): row -> the row that had it first."""
     pairs = pd.DataFrame({"id": ids.to_numpy(), "ds": dates.to_numpy()})
-    later = np.flatnonzero((pairs.duplicated() & dates.notna()).to_numpy())
-    if not later.size:
+    repeated = (pairs.duplicated() & dates.notna()).to_numpy()
+    if not repeated.any():
         return {}
-    first = pairs.reset_index().groupby(["id", "ds"], sort=False)["index"].first()
-    return {int(r): int(first[(pairs["id"].iloc[r], pairs["ds"].iloc[r])]) for r in later}
+    first = pairs.assign(row=np.arange(len(pairs))).groupby(["id", "ds"], sort=False)["row"].transform("first").to_numpy()
+    later = np.flatnonzero(repeated)
+    once = later[~pd.Series(pairs["id"].to_numpy()[later]).duplicated().to_numpy()]  # one per series: the one named
+    return {int(r): int(first[r]) for r in once}
 
 
 def _day(when) -> str:
@@ -257,13 +260,15 @@ class Verdict:
     season: int = 1
 
 
-def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season: int | None = None, missing: str = "error", min_windows: int = 1) -> Verdict:
+def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season: int | None = None, missing: str = "error", min_windows: int = 1,
+           inserted: tuple[str, int] = ("", 0)) -> Verdict:
     """Check one series (``ds``, ``y`` of one ``unique_id``, sorted by date).
 
     Skipped: duplicate dates, dates of no regular frequency, or missing values (unless
     ``missing="interpolate"``: then noted, and the caller interpolates). A series with fewer
     than ``2 * horizon + season`` observations gets a fallback; a constant one a constant
-    forecast.
+    forecast. ``inserted``: :func:`fill_absent`'s note and how many of the missing values are the
+    dates it inserted (said once, not counted again as missing values).
     """
     ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
     if np.isnat(ds).any():
@@ -277,7 +282,11 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", f"{len(ds)} observation{'s' if len(ds) > 1 else ''}: too few to infer the frequency (give --freq)")
     if f is None:
         absent = absent_dates(ds)
-        return Verdict("skip", _absent(*absent) if absent else "dates of no regular frequency (mixed frequencies or gaps)")
+        if absent and len(absent[1]) > len(ds):
+            return Verdict("skip", f"dates of no regular frequency: on its {absent[0]} dates {len(absent[1])} would be absent, more than the {len(ds)} "
+                                   "it has (a mistyped date?); give --freq to fill them anyway")
+        return Verdict("skip", _absent(*absent) if absent else "dates of no regular frequency (mixed frequencies, or gaps: give --freq "
+                                                               "if they are a regular series' dates with some absent)")
     if freq is not None:
         try:
             grid = pd.date_range(pd.Timestamp(ds[0]), periods=len(ds), freq=freq).to_numpy(dtype="datetime64[ns]")
@@ -297,11 +306,11 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", "no values (every one missing)", f, m)
     if np.nanmax(np.abs(y)) > MAX_ABS:
         return Verdict("skip", f"values as large as {np.nanmax(np.abs(y)):.3g}: beyond {MAX_ABS:.0e}, where the networks' float32 arithmetic and the statistical models overflow", f, m)
-    notes = []
-    if np.isnan(y).any():
+    notes = [inserted[0]] if inserted[0] else []
+    k = int(np.isnan(y).sum()) - inserted[1]
+    if k > 0:
         if missing not in FILLS:
-            return Verdict("skip", f"{int(np.isnan(y).sum())} missing values (use --missing interpolate or --missing zero)", f, m)
-        k = int(np.isnan(y).sum())
+            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} (use --missing interpolate or --missing zero)", f, m)
         notes.append(f"{k} missing value{'s' if k > 1 else ''} {FILLS[missing]}")
     finite = y[np.isfinite(y)]
     if finite.size and np.all(finite == finite[0]):
@@ -323,23 +332,50 @@ def _absent(freq: str, absent: np.ndarray) -> str:
             "or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales)")
 
 
-def fill_absent(frame: pd.DataFrame, freq: str | None = None) -> tuple[pd.DataFrame, str]:
+def common_end(panel: pd.DataFrame):
+    """The panel's last date for ``--missing zero``: the last date most series end on (the latest
+    of those tied), not the latest of all, which one mistyped date (2048 for 2018) would set."""
+    last = panel.dropna(subset=[DATE]).groupby(ID, sort=False)[DATE].max()
+    if last.empty:
+        return None
+    counts = last.value_counts()
+    return counts[counts == counts.max()].index.max()
+
+
+def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, end=None) -> tuple[pd.DataFrame, tuple[str, int]]:
     """One series (sorted by date) with the dates absent from its regular dates inserted, ``y``
-    missing there (:func:`absent_dates`; ``freq``: the grid's frequency where given), and a
-    note saying so; the frame unchanged and ``""`` when none is absent or the dates lie on no
-    grid (then :func:`triage` says why)."""
+    missing there, for ``missing`` (a :data:`FILLS` policy) to fill; and :func:`triage`'s
+    ``inserted``: a note saying so, and how many were inserted.
+
+    The grid: ``freq``'s, else the dates' own frequency, else :func:`absent_dates`'s (not where it
+    would insert more dates than the series has: a mistyped date, say; :func:`triage` then says
+    why). ``end`` (``--missing zero``: :func:`common_end`): the grid runs on to it, so that a
+    series whose last periods sold nothing ends where the others do. The frame unchanged and
+    ``("", 0)`` when nothing is inserted."""
     ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
-    if len(ds) != len(np.unique(ds)) or np.isnat(ds).any() or (freq is None and infer_frequency(ds) is not None):
-        return frame, ""
-    found = absent_dates(ds, freq)
-    if found is None:
-        return frame, ""
-    alias, absent = found
-    grid = pd.DatetimeIndex(np.sort(np.concatenate([ds, absent])), name=DATE)
-    filled = frame.set_index(DATE).reindex(grid).reset_index()
+    if len(ds) < 2 or len(ds) != len(np.unique(ds)) or np.isnat(ds).any():
+        return frame, ("", 0)
+    alias = freq or infer_frequency(ds)
+    if alias is None:
+        found = absent_dates(ds)
+        if found is None or len(found[1]) > len(ds):
+            return frame, ("", 0)
+        alias = found[0]
+    last = max(pd.Timestamp(ds[-1]), pd.Timestamp(end)) if end is not None else pd.Timestamp(ds[-1])
+    try:
+        grid = pd.date_range(pd.Timestamp(ds[0]), last, freq=alias).to_numpy(dtype="datetime64[ns]")
+    except (TypeError, ValueError):
+        return frame, ("", 0)
+    if len(grid) <= len(ds) or not np.isin(ds, grid).all():
+        return frame, ("", 0)
+    absent = grid[~np.isin(grid, ds)]
+    filled = frame.set_index(DATE).reindex(pd.DatetimeIndex(grid, name=DATE)).reset_index()
     filled[ID] = frame[ID].iloc[0]
     shown = ", ".join(_day(d) for d in absent[:3]) + (", ..." if len(absent) > 3 else "")
-    return filled[list(frame.columns)], f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {alias} dates inserted ({shown})"
+    after = int((absent > ds[-1]).sum())
+    where = f", {after} of them after its last row, to the date most series end on" if after else ""
+    note = f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {alias} dates ({shown}{where}) inserted and {FILLS[missing]}"
+    return filled[list(frame.columns)], (note, len(absent))
 
 
 def interpolate(frame: pd.DataFrame) -> pd.DataFrame:

@@ -100,6 +100,7 @@ def load(
     missing: str = "error",
     covariates: Sequence[str] = (),
     fills: str = "interpolate or drop",
+    keep_missing: bool = False,
 ) -> Series:
     """Load a built-in dataset by name, or a CSV file by path.
 
@@ -115,6 +116,8 @@ def load(
       covariates: further numeric columns kept as input features (:attr:`Series.covariates`),
         under the same missing-value policy (``drop`` drops a row missing any of them).
       fills: the ``--missing`` policies a missing value's message suggests (the caller's own).
+      keep_missing: with ``missing="drop"``, keep the rows missing a value, as NaN (for a
+        caller that fills them itself, as ``lstmtune auto`` does a panel's).
 
     Returns:
       The validated :class:`Series`; its ``notes`` say what was interpolated or
@@ -128,9 +131,11 @@ def load(
     if source_str in BUILTINS and not Path(source_str).exists():
         filename, _ = BUILTINS[source_str]
         with resources.as_file(resources.files("lstmtune.data.datasets") / filename) as path:
-            series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates, fills=fills)
+            series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates, fills=fills,
+                              keep_missing=keep_missing)
         return dataclasses.replace(series, name=source_str)
-    return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates, fills=fills)
+    return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates, fills=fills,
+                    keep_missing=keep_missing)
 
 
 def load_csv(
@@ -142,6 +147,7 @@ def load_csv(
     missing: str = "error",
     covariates: Sequence[str] = (),
     fills: str = "interpolate or drop",
+    keep_missing: bool = False,
 ) -> Series:
     """Load a CSV file of (date, value) rows, and covariate columns. See :func:`load`."""
     if missing not in MISSING_POLICIES:
@@ -171,7 +177,7 @@ def load_csv(
     if frame.shape[1] == 1 and date_column is None and _try_dates(frame.iloc[:, 0], frame.columns[0], False, date_format) is None:
         if covariates:
             raise DataError(f"{path}: a values-only file has no covariate columns ({show(', '.join(covariates))})")
-        return _values_only(path, frame, value_column, missing, fills)
+        return _values_only(path, frame, value_column, missing, fills, keep_missing)
     for name in covariates:
         if name not in frame.columns:
             raise DataError(f"{path}: no covariate column {show(name)}; columns: {_columns(frame)}")
@@ -195,7 +201,7 @@ def load_csv(
         extra.append((name, column))
         notes = notes + more
     rows = frame.index.to_numpy()  # each observation's data row in the file
-    if missing == "drop":
+    if missing == "drop" and not keep_missing:
         keep = ~np.isnan(values)
         for _, column in extra:
             keep &= ~np.isnan(column)
@@ -244,7 +250,7 @@ def positions(n: int) -> np.ndarray:
     return np.datetime64("1970-01-01", "ns") + np.arange(n) * np.timedelta64(1, "D")
 
 
-def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, missing: str, fills: str = "interpolate or drop") -> Series:
+def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, missing: str, fills: str = "interpolate or drop", keep_missing: bool = False) -> Series:
     """A one-column CSV: the values, indexed by position (a header that is a number is a value)."""
     name = frame.columns[0]
     if value_column is not None and value_column != name:
@@ -257,7 +263,7 @@ def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, miss
     else:
         offset = 0
     values, notes = _parse_values(path, column, name, missing, None, line_offset=offset, fills=fills)
-    if missing == "drop":
+    if missing == "drop" and not keep_missing:
         values = values[~np.isnan(values)]
     return Series(name=str(path), dates=positions(len(values)), values=values, value_name=name,
                   notes=(f"values only: no date column, observations indexed by position 0..{len(values) - 1}", *notes), positional=True)

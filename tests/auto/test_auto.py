@@ -817,9 +817,16 @@ def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fill
     typo = pd.DataFrame({"unique_id": "typo", "ds": months, "y": rng.poisson(9, 48).astype(float)})
     typo.loc[47, "ds"] = pd.Timestamp("2048-12-01")  # for 2018-12-01: not the panel's end
     both = [pd.DataFrame({"unique_id": u, "ds": months, "y": rng.poisson(9, 48).astype(float)}) for u in ("a", "b")]
-    res = auto(pd.concat([ended, typo, *both]), 6, candidates=("stats",), missing="zero")
+    weeks = pd.date_range("2016-01-03", periods=150, freq="W-SUN")  # weekly series end on their own date, not a month's
+    weekly = [pd.DataFrame({"unique_id": f"w{k}", "ds": weeks[: 150 - 3 * (k == 2)], "y": rng.poisson(30, 150 - 3 * (k == 2)).astype(float)}) for k in range(3)]
+    res = auto(pd.concat([ended, typo, *both, *weekly]), 6, candidates=("stats",), missing="zero")
     board = res.leaderboard.drop_duplicates("unique_id").set_index("unique_id")
-    assert board.loc["ended", "reason"] == "8 dates absent from its MS dates (2018-05-01, 2018-06-01, 2018-07-01, ..., 8 of them after its last row, to the date most series end on) inserted and set to 0"
+    assert board.loc["ended", "reason"] == "8 dates absent from its MS dates (2018-05-01, 2018-06-01, 2018-07-01, ..., 8 of them after its last row, to the date most MS series end on) inserted and set to 0"
     assert board.loc["typo", "status"] == "skipped" and "mistyped date?" in board.loc["typo", "reason"]
+    assert board.loc["w2", "reason"].startswith("3 dates absent from its W-SUN dates (2018-10-28, 2018-11-04, 2018-11-11, 3 of them after its last row, to the date most W-SUN series end on)")
+    assert board.loc["w0", "reason"] in ("", None) or pd.isna(board.loc["w0", "reason"])  # ends where most weekly series do: nothing inserted
     first = res.forecasts.groupby("unique_id")["ds"].min()
     assert first["ended"] == first["a"] == pd.Timestamp("2019-01-01")
+    assert first["w2"] == first["w0"] == weeks[-1] + pd.Timedelta(weeks=1)
+    alone = auto(pd.concat([ended, typo]), 6, candidates=("stats",), missing="zero")  # no end two series share: nothing run on
+    assert alone.forecasts.groupby("unique_id")["ds"].min()["ended"] == pd.Timestamp("2018-05-01")

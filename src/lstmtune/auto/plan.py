@@ -89,7 +89,7 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     stat_fits, stat_seconds = 0, 0.0
     populations: dict = {}  # input + output width -> [(replicas, rows)]
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
-    end = panel.common_end(data) if missing == "zero" else None  # as auto fills
+    end = panel.common_ends(data, freq) if missing == "zero" else None  # as auto fills
     for _, frame in frames:
         v, frame, p, _ = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
         if v.status == "skip":

@@ -553,13 +553,13 @@ def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: in
     return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
 
 
-def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, end=None):
+def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, ends=None):
     """A series triaged (its gaps filled with ``--missing interpolate``) and, when it gets
     candidates, planned: ``(verdict, frame, plan or None, planning error or None)``. Shared by
     :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way."""
     inserted = ("", 0)
     if missing in panel.FILLS:  # dates absent from a regular series' dates are filled as missing values are
-        frame, inserted = panel.fill_absent(frame, missing, freq, end)
+        frame, inserted = panel.fill_absent(frame, missing, freq, ends)
     v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing, inserted=inserted)
     if v.status == "skip":
         return v, frame, None, None
@@ -752,8 +752,8 @@ def auto(
       missing: ``"error"`` (a series with missing values, or with dates absent from its regular
         dates, is skipped), ``"interpolate"`` (both filled linearly in time) or ``"zero"`` (both
         set to 0: a period without a row or a value sold nothing; each series then also runs on
-        to the panel's last date, :func:`lstmtune.data.panel.common_end`, as statsforecast's
-        ``fill_gaps(end="global")``).
+        to the panel's last date for its frequency, :func:`lstmtune.data.panel.common_ends`, as
+        statsforecast's ``fill_gaps(end="global")``).
       time_budget: seconds for the whole call (from ``started``). Where the LSTM candidates are
         not expected to fit what is left of it with ``settings`` (:func:`lstmtune.auto.cost.within`:
         the estimate ``lstmtune plan`` makes), they train fewer epochs, then fewer seeds; once it
@@ -810,9 +810,9 @@ def auto(
 
     shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
                "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__}
-    end = panel.common_end(data) if missing == "zero" else None  # zero: every series runs on to the panel's last date
-    if end is not None:  # a series' result then depends on the panel's last date
-        shaping["end"] = str(end)
+    end = panel.common_ends(data, freq) if missing == "zero" else None  # zero: every series runs on to its frequency's last date
+    if end:  # a series' result then depends on the panel's last dates
+        shaping["end"] = {k: str(v) for k, v in sorted(end.items())}
     pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1
     if pooling:  # a global network learns from every series: a series' result depends on the panel
         shaping["panel"] = ckpt.series_key(data[["unique_id", "ds", "y"]].astype({"unique_id": str}), {})

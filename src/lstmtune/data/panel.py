@@ -332,36 +332,54 @@ def _absent(freq: str, absent: np.ndarray) -> str:
             "or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales)")
 
 
-def common_end(panel: pd.DataFrame):
-    """The panel's last date for ``--missing zero``: the last date most series end on (the latest
-    of those tied), not the latest of all, which one mistyped date (2048 for 2018) would set."""
-    last = panel.dropna(subset=[DATE]).groupby(ID, sort=False)[DATE].max()
-    if last.empty:
+def common_ends(panel: pd.DataFrame, freq: str | None = None) -> dict[str, pd.Timestamp]:
+    """Per frequency, the panel's last date for ``--missing zero``: the last date most series of
+    that frequency end on (the latest of those tied), where two or more do; not the latest of
+    all, which one mistyped date (2048 for 2018) would set. ``freq``: every series' (``--freq``)."""
+    lasts: dict[str, list] = {}
+    for _, frame in series_frames(panel):
+        ds = frame[DATE].dropna().to_numpy(dtype="datetime64[ns]")
+        alias = freq or _grid(ds)
+        if alias is not None:
+            lasts.setdefault(alias, []).append(ds[-1])
+    ends = {}
+    for alias, days in lasts.items():
+        counts = pd.Series(days).value_counts()
+        if counts.max() >= 2:
+            ends[alias] = pd.Timestamp(counts[counts == counts.max()].index.max())
+    return ends
+
+
+def _grid(ds: np.ndarray) -> str | None:
+    """A series' frequency: its dates', else that of the grid they lie on with some absent (not
+    where more would be absent than present); None."""
+    if len(ds) < 2 or len(ds) != len(np.unique(ds)):
         return None
-    counts = last.value_counts()
-    return counts[counts == counts.max()].index.max()
+    alias = infer_frequency(ds)
+    if alias is None:
+        found = absent_dates(ds)
+        alias = found[0] if found is not None and len(found[1]) <= len(ds) else None
+    return alias
 
 
-def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, end=None) -> tuple[pd.DataFrame, tuple[str, int]]:
+def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, ends: dict | None = None) -> tuple[pd.DataFrame, tuple[str, int]]:
     """One series (sorted by date) with the dates absent from its regular dates inserted, ``y``
     missing there, for ``missing`` (a :data:`FILLS` policy) to fill; and :func:`triage`'s
     ``inserted``: a note saying so, and how many were inserted.
 
     The grid: ``freq``'s, else the dates' own frequency, else :func:`absent_dates`'s (not where it
     would insert more dates than the series has: a mistyped date, say; :func:`triage` then says
-    why). ``end`` (``--missing zero``: :func:`common_end`): the grid runs on to it, so that a
-    series whose last periods sold nothing ends where the others do. The frame unchanged and
+    why). ``ends`` (``--missing zero``: :func:`common_ends`): the grid runs on to its frequency's,
+    so that a series whose last periods sold nothing ends where the others of its frequency do. The frame unchanged and
     ``("", 0)`` when nothing is inserted."""
     ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
-    if len(ds) < 2 or len(ds) != len(np.unique(ds)) or np.isnat(ds).any():
+    if np.isnat(ds).any():
         return frame, ("", 0)
-    alias = freq or infer_frequency(ds)
+    alias = freq or _grid(ds)
     if alias is None:
-        found = absent_dates(ds)
-        if found is None or len(found[1]) > len(ds):
-            return frame, ("", 0)
-        alias = found[0]
-    last = max(pd.Timestamp(ds[-1]), pd.Timestamp(end)) if end is not None else pd.Timestamp(ds[-1])
+        return frame, ("", 0)
+    end = (ends or {}).get(alias)
+    last = max(pd.Timestamp(ds[-1]), end) if end is not None else pd.Timestamp(ds[-1])
     try:
         grid = pd.date_range(pd.Timestamp(ds[0]), last, freq=alias).to_numpy(dtype="datetime64[ns]")
     except (TypeError, ValueError):
@@ -373,7 +391,7 @@ def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, end=
     filled[ID] = frame[ID].iloc[0]
     shown = ", ".join(_day(d) for d in absent[:3]) + (", ..." if len(absent) > 3 else "")
     after = int((absent > ds[-1]).sum())
-    where = f", {after} of them after its last row, to the date most series end on" if after else ""
+    where = f", {after} of them after its last row, to the date most {alias} series end on" if after else ""
     note = f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {alias} dates ({shown}{where}) inserted and {FILLS[missing]}"
     return filled[list(frame.columns)], (note, len(absent))
 

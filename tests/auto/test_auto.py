@@ -830,3 +830,29 @@ def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fill
     assert first["w2"] == first["w0"] == weeks[-1] + pd.Timedelta(weeks=1)
     alone = auto(pd.concat([ended, typo]), 6, candidates=("stats",), missing="zero")  # no end two series share: nothing run on
     assert alone.forecasts.groupby("unique_id")["ds"].min()["ended"] == pd.Timestamp("2018-05-01")
+
+
+def test_a_chosen_candidate_that_cannot_be_fitted_on_every_observation_gives_way_to_the_next(monkeypatch):
+    """A log chosen on the positive values before the first origin cannot be fitted once zeros
+    follow, say: the next by backtest MASE forecasts, said in the verdict and the leaderboard."""
+    import lstmtune.auto.run as auto_run
+
+    data = _monthly("a", 60, 21)
+    plain = auto(data, 4, candidates=("stats",))
+    first, second = list(plain.leaderboard["candidate"])[:2]
+    real = auto_run._final
+
+    def failing(uid, frame, horizon, chosen, *args, **kwargs):
+        if chosen == first:
+            raise ValueError("log of zero")
+        return real(uid, frame, horizon, chosen, *args, **kwargs)
+
+    monkeypatch.setattr(auto_run, "_final", failing)
+    res = auto(data, 4, candidates=("stats",))
+    assert res.exit_code == 0 and set(res.forecasts["model"]) == {second}
+    board = res.leaderboard
+    assert list(board.loc[board["chosen"], "candidate"]) == [second] and list(board["candidate"])[0] == first  # still ranked first
+    assert res.verdicts["a"] == f"{first} had the lowest backtest MASE but could not be fitted on every observation (log of zero): forecasts are {second}'s, the next by backtest MASE"
+    monkeypatch.setattr(auto_run, "_final", lambda *a, **k: (_ for _ in ()).throw(ValueError("nothing fits")))
+    res = auto(data, 4, candidates=("stats",))
+    assert res.exit_code == 3 and res.leaderboard["status"].iloc[0] == "fallback" and "nothing fits" in res.leaderboard["reason"].iloc[0]

@@ -451,6 +451,30 @@ def _finish(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | N
     return fc, sc.board, sc.backtests, score.verdict(sc.board), sc.notes, model
 
 
+NEXT_TRIES = 3
+"""Candidates tried after the chosen one when its fit on every observation fails, by backtest MASE."""
+
+
+def _finish_or_next(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | None = None, stats_tables: dict | None = None):
+    """:func:`_finish`; where the chosen candidate cannot be fitted on every observation (a log
+    chosen on the positive values before the first origin, then zeros at the end, say), the next
+    by backtest MASE, up to :data:`NEXT_TRIES`, said in the verdict and the leaderboard's
+    ``chosen`` column. Raises the chosen one's error when none can be fitted."""
+    try:
+        return _finish(sc, horizon, settings, finals, stats_tables)
+    except Exception as first:  # noqa: BLE001 - the next candidate, else the caller's fallback
+        failed = first
+    for name in [str(c) for c in sc.board["candidate"] if c != sc.chosen][:NEXT_TRIES]:
+        try:
+            fc, board, bt, _, notes, model = _finish(dataclasses.replace(sc, chosen=name), horizon, settings, finals, stats_tables)
+        except Exception:  # noqa: BLE001
+            continue
+        why = f"{sc.chosen} had the lowest backtest MASE but could not be fitted on every observation ({_why(failed)})"
+        board = board.assign(chosen=board["candidate"] == name)
+        return fc, board, bt, f"{why}: forecasts are {name}'s, the next by backtest MASE", [*notes, why], model
+    raise failed
+
+
 def _pair(board: pd.DataFrame) -> tuple[str, str] | None:
     """The best recursive and the best direct LSTM by backtest MASE (``board`` is sorted), if both were backtested."""
     names = [str(c) for c in board.loc[board["family"] == "lstm", "candidate"]]
@@ -711,7 +735,7 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
     stats_finals = _together(_stats_finals, [sc for _, _, sc in scored], horizon, settings.levels)
     for i, v, sc in scored:
         try:
-            fc, board, bt, text, notes, model = _finish(sc, horizon, settings, finals, stats_finals.get(sc.uid))
+            fc, board, bt, text, notes, model = _finish_or_next(sc, horizon, settings, finals, stats_finals.get(sc.uid))
         except Exception as err:  # noqa: BLE001
             done(i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback", settings.levels))
             continue

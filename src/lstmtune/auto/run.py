@@ -835,12 +835,13 @@ def auto(
     shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
                "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__}
     end = panel.common_ends(data, freq) if missing == "zero" else None  # zero: every series runs on to its frequency's last date
-    if end:  # a series' result then depends on the panel's last dates
-        shaping["end"] = {k: str(v) for k, v in sorted(end.items())}
     pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1
     if pooling:  # a global network learns from every series: a series' result depends on the panel
         shaping["panel"] = ckpt.series_key(data[["unique_id", "ds", "y"]].astype({"unique_id": str}), {})
-    keys = [ckpt.series_key(frame, shaping) for _, frame in frames] if checkpoint is not None else []
+    # zero: keyed on the series as filled (it depends on the panel's last dates), so that a series
+    # whose filled data did not change when the panel's last dates moved is still read back
+    keyed = [panel.fill_absent(frame, missing, freq, end)[0] for _, frame in frames] if checkpoint is not None and end else [frame for _, frame in frames]
+    keys = [ckpt.series_key(frame, shaping) for frame in keyed] if checkpoint is not None else []
     resumed = 0
 
     def finished(i: int, slot: dict) -> None:

@@ -9,7 +9,8 @@ benchmarks/panel_results.json.
 Usage: python benchmarks/panel.py [--set dev|short|seasonal-short|check] [--quick] [--windows N] [--as-panel]
 (--set short: a second development set of short series; --set seasonal-short: a third, short
 seasonal stretches of the development panel's sources; --set check: the check set,
-vega_datasets' series, scored once a change is settled; --quick:
+vega_datasets' series, scored once a change is settled; --set check2: a second check set of
+other bundled files, assembled in the tenth session before any result on it was seen; --quick:
 5 series, stats candidates only; --windows: backtest windows per series, default auto's;
 --as-panel: auto is called once per group of series of one frequency and horizon, as a user
 with a panel file would, with its global LSTMs on (global_lstm=True), so that they learn
@@ -128,6 +129,35 @@ def check_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
     return out
 
 
+def check2_panel() -> list[tuple[str, pd.DataFrame, int, str]]:
+    """A second check set, assembled in the tenth session (2026-12-06) before any result on it was
+    seen, from bundled files no other set here uses: statsmodels' World Bank fertility rates
+    (yearly 1960-2011, every 20th country of those with no missing year, by country code),
+    its quarterly U.S. inflation and interest rate 1972-1998, its yearly copper consumption and
+    price (25 years) and vega_datasets' hourly temperatures of Seattle and San Francisco in 2010
+    (daily means). Scored as the check set is."""
+    from statsmodels import datasets as ds
+    from vega_datasets import local_data as vd
+
+    out = []
+    fert = ds.fertility.load_pandas().data
+    years = [c for c in fert.columns if c.isdigit() and c <= "2011"]
+    full = fert.dropna(subset=years).sort_values("Country Code").reset_index(drop=True)
+    for _, row in full.iloc[::20].iterrows():
+        out.append((f"fertility_{row['Country Code']}", pd.DataFrame({"ds": pd.to_datetime(years), "y": row[years].to_numpy(float)}), 6, "YS"))
+    ii = ds.interest_inflation.load_pandas().data
+    q = pd.date_range(f"{int(ii['year'].iloc[0])}-{3 * int(ii['quarter'].iloc[0]) - 2:02d}-01", periods=len(ii), freq="QS")
+    for col in ("Dp", "R"):
+        out.append((f"interest_inflation_{col}", pd.DataFrame({"ds": q, "y": ii[col].to_numpy(float)}), 8, "QS"))
+    cu = ds.copper.load_pandas().data
+    for col in ("WORLDCONSUMPTION", "COPPERPRICE"):
+        out.append((f"copper_{col.lower()}", pd.DataFrame({"ds": pd.date_range("1951-01-01", periods=len(cu), freq="YS"), "y": cu[col].to_numpy(float)}), 4, "YS"))
+    for name, frame in (("seattle", vd.seattle_temps()), ("sf", vd.sf_temps())):
+        daily = frame.assign(date=pd.to_datetime(frame["date"])).set_index("date")["temp"].resample("D").mean()
+        out.append((f"{name}_temp_daily", pd.DataFrame({"ds": daily.index, "y": daily.to_numpy(float)}), 14, "D"))
+    return out
+
+
 def _mase(actual, forecast, train, m):
     m = m if len(train) > m else 1
     scale = np.mean(np.abs(train[m:] - train[:-m]))
@@ -140,7 +170,7 @@ def main(quick: bool = False, windows: int | None = None, which: str = "dev", as
 
     from lstmtune.auto.run import auto
 
-    panel = {"dev": dev_panel, "short": short_panel, "seasonal-short": seasonal_short_panel, "check": check_panel}[which]()
+    panel = {"dev": dev_panel, "short": short_panel, "seasonal-short": seasonal_short_panel, "check": check_panel, "check2": check2_panel}[which]()
     panel = panel[:5] if quick else panel
     rows, times = [], {}
     runs = {"auto": ("lstm", "hybrid", "stats", "combo"), "auto --candidates lstm": ("lstm",)} if not quick else {"auto --candidates stats": ("stats", "combo")}
@@ -158,7 +188,7 @@ def main(quick: bool = False, windows: int | None = None, which: str = "dev", as
                 for uid, fc in r.forecasts.groupby("unique_id", sort=False):
                     together[(label, uid)] = fc.reset_index(drop=True)
     for uid, frame, h, freq in panel:
-        m = {"MS": 12, "QS": 4, "YS": 1}[freq]
+        m = {"MS": 12, "QS": 4, "YS": 1, "D": 7}[freq]  # daily: a week, as auto infers
         train, test = frame.iloc[:-h], frame.iloc[-h:]
         y_train, y_test = train["y"].to_numpy(), test["y"].to_numpy()
         row = {"unique_id": uid, "h": h, "n": len(train)}

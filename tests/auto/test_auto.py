@@ -856,3 +856,32 @@ def test_a_chosen_candidate_that_cannot_be_fitted_on_every_observation_gives_way
     monkeypatch.setattr(auto_run, "_final", lambda *a, **k: (_ for _ in ()).throw(ValueError("nothing fits")))
     res = auto(data, 4, candidates=("stats",))
     assert res.exit_code == 3 and res.leaderboard["status"].iloc[0] == "fallback" and "nothing fits" in res.leaderboard["reason"].iloc[0]
+
+
+def test_after_a_failed_fit_candidates_made_of_it_are_skipped_not_counted(monkeypatch):
+    """The next candidates are tried by backtest MASE, leaving out those that contain one that
+    failed (a median or pool of it would fail too, or drop it silently); three tries at most."""
+    import lstmtune.auto.run as auto_run
+
+    names = ["LSTM(log)", "DirectLSTM(log)", auto_run.LSTM_PAIR, auto_run.POOL_LSTM, "AutoETS", auto_run.STATS_MEDIAN, "AutoARIMA", "AutoTheta"]
+    families = ["lstm", "lstm", "lstm", "lstm", "stats", "combo", "stats", "stats"]
+    board = pd.DataFrame({"candidate": names, "family": families, "mase": np.arange(1.0, 9.0), "in_mcs": False, "chosen": [True] + [False] * 7})
+    sc = auto_run._Scored("a", _monthly("a", 48, 1), board, pd.DataFrame(), [], names[0], {}, {}, ["AutoETS", "AutoARIMA", "AutoTheta"], "MS", 12)
+    tried = []
+
+    def finish(s, *args, **kwargs):
+        tried.append(s.chosen)
+        if {"LSTM(log)", "DirectLSTM(log)", "AutoETS"} & auto_run._members(s, s.chosen):
+            raise ValueError("log of zero")
+        return pd.DataFrame({"model": [s.chosen]}), s.board, s.backtests, "", [], None
+
+    monkeypatch.setattr(auto_run, "_finish", finish)
+    fc, board, *_ = auto_run._finish_or_next(sc, 4, lstm.Settings())
+    # the pair and the LSTM pool hold LSTM(log); the stats median holds AutoETS once it failed
+    assert tried == ["LSTM(log)", "DirectLSTM(log)", "AutoETS", "AutoARIMA"] and list(fc["model"]) == ["AutoARIMA"]
+    assert list(board.loc[board["chosen"], "candidate"]) == ["AutoARIMA"]
+    tried.clear()
+    monkeypatch.setattr(auto_run, "NEXT_TRIES", 2)
+    with pytest.raises(ValueError, match="log of zero"):  # two tries, both failed: the chosen one's error, for the fallback
+        auto_run._finish_or_next(sc, 4, lstm.Settings())
+    assert tried == ["LSTM(log)", "DirectLSTM(log)", "AutoETS"]

@@ -154,3 +154,20 @@ def test_with_missing_zero_a_series_whose_filled_data_did_not_change_is_read_bac
     fresh = auto(pd.concat(base + later), 4, candidates=("stats",), missing="zero")
     for name in ("forecasts", "leaderboard", "backtests"):
         pd.testing.assert_frame_equal(getattr(moved, name), getattr(fresh, name), check_exact=True)
+
+
+def test_with_missing_zero_a_row_without_a_value_and_an_absent_date_are_not_one_checkpoint(tmp_path):
+    months = pd.date_range("2014-01-01", periods=48, freq="MS")
+    frames = [pd.DataFrame({"unique_id": u, "ds": months, "y": np.random.default_rng(k).poisson(20, 48).astype(float)}) for k, u in enumerate("abc")]
+    empty = pd.concat(frames).reset_index(drop=True)
+    empty.loc[(empty["unique_id"] == "c") & (empty["ds"] == "2016-07-01"), "y"] = np.nan  # a row without a value
+    absent = empty.dropna()  # the same date without a row: filled alike, said otherwise
+    run = lambda frame: auto(frame, 4, candidates=("stats",), missing="zero", freq="MS", checkpoint=tmp_path / "ck")  # noqa: E731
+    assert run(empty).resumed == 0
+    second = run(absent)
+    assert second.resumed == 2
+    reason = second.leaderboard.set_index("unique_id").loc["c", "reason"].iloc[0]
+    assert reason == "1 date absent from its MS dates (2016-07-01) inserted and set to 0", reason
+    twice = pd.concat([absent, absent[absent["unique_id"] == "a"].head(1)])  # a repeated date, --freq given: skipped and named
+    res = auto(twice, 4, candidates=("stats",), missing="zero", freq="MS", checkpoint=tmp_path / "ck2")
+    assert res.leaderboard.set_index("unique_id").loc["a", "status"] == "skipped"

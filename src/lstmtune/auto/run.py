@@ -464,15 +464,38 @@ def _finish_or_next(sc: _Scored, horizon: int, settings: lstm.Settings, finals: 
         return _finish(sc, horizon, settings, finals, stats_tables)
     except Exception as first:  # noqa: BLE001 - the next candidate, else the caller's fallback
         failed = first
-    for name in [str(c) for c in sc.board["candidate"] if c != sc.chosen][:NEXT_TRIES]:
+    broken = [_members(sc, sc.chosen)]  # a candidate made of one that failed is not tried (it would fail, or drop it silently)
+    tries = 0
+    for name in [str(c) for c in sc.board["candidate"] if c != sc.chosen]:
+        members = _members(sc, name)
+        if tries == NEXT_TRIES:
+            break
+        if any(b <= members for b in broken):
+            continue
+        tries += 1
         try:
             fc, board, bt, _, notes, model = _finish(dataclasses.replace(sc, chosen=name), horizon, settings, finals, stats_tables)
         except Exception:  # noqa: BLE001
+            broken.append(members)
             continue
         why = f"{sc.chosen} had the lowest backtest MASE but could not be fitted on every observation ({_why(failed)})"
         board = board.assign(chosen=board["candidate"] == name)
         return fc, board, bt, f"{why}: forecasts are {name}'s, the next by backtest MASE", [*notes, why], model
     raise failed
+
+
+def _members(sc: _Scored, name: str) -> frozenset:
+    """The single candidates (statistical models, networks) candidate ``name`` is made of."""
+    if name == STATS_MEDIAN:
+        return frozenset(sc.stats)
+    if name == LSTM_PAIR:
+        return frozenset(_pair(sc.board) or ())
+    if name == COMBO:
+        best = _combo_member(sc.board)
+        return (_members(sc, best) if best else frozenset()) | frozenset(sc.stats)
+    if name in (POOL, POOL_LSTM):
+        return frozenset().union(*(_members(sc, n) for n in _pool_members(sc.board, name)))
+    return frozenset([name])
 
 
 def _pair(board: pd.DataFrame) -> tuple[str, str] | None:
@@ -840,8 +863,9 @@ def auto(
         shaping["panel"] = ckpt.series_key(data[["unique_id", "ds", "y"]].astype({"unique_id": str}), {})
     # zero: keyed on the series as filled (it depends on the panel's last dates), so that a series
     # whose filled data did not change when the panel's last dates moved is still read back
-    keyed = [panel.fill_absent(frame, missing, freq, end)[0] for _, frame in frames] if checkpoint is not None and end else [frame for _, frame in frames]
-    keys = [ckpt.series_key(frame, shaping) for frame in keyed] if checkpoint is not None else []
+    # (and on what the filling says, which the leaderboard repeats: a row without a value and an absent date fill alike)
+    keyed = [panel.fill_absent(frame, missing, freq, end) for _, frame in frames] if checkpoint is not None and end else [(frame, ("", 0)) for _, frame in frames]
+    keys = [ckpt.series_key(frame, {**shaping, "inserted": said[0]} if said[0] else shaping) for frame, said in keyed] if checkpoint is not None else []
     resumed = 0
 
     def finished(i: int, slot: dict) -> None:

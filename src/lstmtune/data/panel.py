@@ -373,7 +373,7 @@ def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, ends
     so that a series whose last periods sold nothing ends where the others of its frequency do. The frame unchanged and
     ``("", 0)`` when nothing is inserted."""
     ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
-    if np.isnat(ds).any():
+    if np.isnat(ds).any() or len(ds) != len(np.unique(ds)):  # triage names either
         return frame, ("", 0)
     alias = freq or _grid(ds)
     if alias is None:

@@ -817,13 +817,13 @@ def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fill
     typo = pd.DataFrame({"unique_id": "typo", "ds": months, "y": rng.poisson(9, 48).astype(float)})
     typo.loc[47, "ds"] = pd.Timestamp("2048-12-01")  # for 2018-12-01: not the panel's end
     both = [pd.DataFrame({"unique_id": u, "ds": months, "y": rng.poisson(9, 48).astype(float)}) for u in ("a", "b")]
-    weeks = pd.date_range("2016-01-03", periods=150, freq="W-SUN")  # weekly series end on their own date, not a month's
-    weekly = [pd.DataFrame({"unique_id": f"w{k}", "ds": weeks[: 150 - 3 * (k == 2)], "y": rng.poisson(30, 150 - 3 * (k == 2)).astype(float)}) for k in range(3)]
+    weeks = pd.date_range("2016-09-04", periods=120, freq="W-SUN")  # weekly series end on their own date, not a month's
+    weekly = [pd.DataFrame({"unique_id": f"w{k}", "ds": weeks[: 120 - 3 * (k == 2)], "y": rng.poisson(30, 120 - 3 * (k == 2)).astype(float)}) for k in range(3)]
     res = auto(pd.concat([ended, typo, *both, *weekly]), 6, candidates=("stats",), missing="zero")
     board = res.leaderboard.drop_duplicates("unique_id").set_index("unique_id")
     assert board.loc["ended", "reason"] == "8 dates absent from its MS dates (2018-05-01, 2018-06-01, 2018-07-01, ..., 8 of them after its last row, to the date most MS series end on) inserted and set to 0"
     assert board.loc["typo", "status"] == "skipped" and "mistyped date?" in board.loc["typo", "reason"]
-    assert board.loc["w2", "reason"].startswith("3 dates absent from its W-SUN dates (2018-10-28, 2018-11-04, 2018-11-11, 3 of them after its last row, to the date most W-SUN series end on)")
+    assert board.loc["w2", "reason"].startswith("3 dates absent from its W-SUN dates (2018-12-02, 2018-12-09, 2018-12-16, 3 of them after its last row, to the date most W-SUN series end on)")
     assert board.loc["w0", "reason"] in ("", None) or pd.isna(board.loc["w0", "reason"])  # ends where most weekly series do: nothing inserted
     first = res.forecasts.groupby("unique_id")["ds"].min()
     assert first["ended"] == first["a"] == pd.Timestamp("2019-01-01")
@@ -837,7 +837,7 @@ def test_a_chosen_candidate_that_cannot_be_fitted_on_every_observation_gives_way
     follow, say: the next by backtest MASE forecasts, said in the verdict and the leaderboard."""
     import lstmtune.auto.run as auto_run
 
-    data = _monthly("a", 60, 21)
+    data = _monthly("a", 40, 21)
     plain = auto(data, 4, candidates=("stats",))
     first, second = list(plain.leaderboard["candidate"])[:2]
     real = auto_run._final

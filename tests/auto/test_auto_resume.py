@@ -142,13 +142,13 @@ def test_an_interruption_before_any_series_finished_says_so(tmp_path, monkeypatc
 
 
 def test_with_missing_zero_a_series_whose_filled_data_did_not_change_is_read_back(tmp_path):
-    months = pd.date_range("2014-01-01", periods=60, freq="MS")
+    months = pd.date_range("2014-01-01", periods=40, freq="MS")
     def series(uid, n, seed):
         return pd.DataFrame({"unique_id": uid, "ds": months[:n], "y": np.random.default_rng(seed).poisson(20, n).astype(float)})
-    base = [series("a", 60, 1), series("b", 60, 2), series("c", 54, 3)]  # c runs on to a's and b's last date with zeros
+    base = [series("a", 40, 1), series("b", 40, 2), series("c", 34, 3)]  # c runs on to a's and b's last date with zeros
     run = lambda frames: auto(pd.concat(frames), 4, candidates=("stats",), missing="zero", checkpoint=tmp_path / "ck")  # noqa: E731
     first = run(base)
-    later = [series(u, 57, 4 + k) for k, u in enumerate("def")]  # most series now end 3 months earlier: c's filling changes
+    later = [series(u, 37, 4 + k) for k, u in enumerate("def")]  # most series now end 3 months earlier: c's filling changes
     moved = run(base + later)
     assert (first.resumed, moved.resumed) == (0, 2)  # a and b read back, c and the new ones computed
     fresh = auto(pd.concat(base + later), 4, candidates=("stats",), missing="zero")

@@ -55,7 +55,7 @@ def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_change
 
 
 @pytest.mark.slow  # two processes of lstmtune auto
-def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
+def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path, monkeypatch):
     import os
     import signal
     import subprocess
@@ -66,8 +66,13 @@ def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path):
     panel.to_csv(tmp_path / "p.csv", index=False)
     env = {**os.environ, "LSTMTUNE_PREFIT_SERIES": "1"}  # a chunk per series: series finish one by one
     cmd = [sys.executable, "-m", "lstmtune.cli", "auto", str(tmp_path / "p.csv"), "--horizon", "4", "--candidates", "stats", "-q"]
-    whole = subprocess.run(cmd + ["--out", str(tmp_path / "whole")], env=env, capture_output=True, text=True)
-    assert whole.returncode == 0, whole.stderr
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    monkeypatch.setenv("LSTMTUNE_PREFIT_SERIES", "1")  # the uninterrupted run in this process: the same code, no interpreter to start
+    whole = CliRunner().invoke(app, cmd[3:] + ["--out", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
     partial = tmp_path / ".killed.lstmtune-auto-partial"
     run = subprocess.Popen(cmd + ["--out", str(tmp_path / "killed")], env=env)
     deadline = time.time() + 120

@@ -810,6 +810,7 @@ def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path):
     assert res.exit_code == 2 and "--missing must be error, interpolate or zero, got 'zeros'" in res.output
 
 
+@pytest.mark.slow  # two panels of auto, ten series
 def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fills_nothing():
     rng = np.random.default_rng(6)
     months = pd.date_range("2015-01-01", periods=48, freq="MS")
@@ -832,6 +833,7 @@ def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fill
     assert alone.forecasts.groupby("unique_id")["ds"].min()["ended"] == pd.Timestamp("2018-05-01")
 
 
+@pytest.mark.slow  # three runs of auto (test_after_a_failed_fit_... checks the rule in the fast subset)
 def test_a_chosen_candidate_that_cannot_be_fitted_on_every_observation_gives_way_to_the_next(monkeypatch):
     """A log chosen on the positive values before the first origin cannot be fitted once zeros
     follow, say: the next by backtest MASE forecasts, said in the verdict and the leaderboard."""

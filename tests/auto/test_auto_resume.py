@@ -146,6 +146,7 @@ def test_an_interruption_before_any_series_finished_says_so(tmp_path, monkeypatc
     assert result.exit_code == 143 and " ".join(result.stderr.split()) == "terminated: no series had finished; nothing was written."
 
 
+@pytest.mark.slow  # three panels of auto each (the fast subset keeps the other checkpoint tests)
 def test_with_missing_zero_a_series_whose_filled_data_did_not_change_is_read_back(tmp_path):
     months = pd.date_range("2014-01-01", periods=40, freq="MS")
     def series(uid, n, seed):
@@ -161,6 +162,7 @@ def test_with_missing_zero_a_series_whose_filled_data_did_not_change_is_read_bac
         pd.testing.assert_frame_equal(getattr(moved, name), getattr(fresh, name), check_exact=True)
 
 
+@pytest.mark.slow  # three panels of auto each (the fast subset keeps the other checkpoint tests)
 def test_with_missing_zero_a_row_without_a_value_and_an_absent_date_are_not_one_checkpoint(tmp_path):
     months = pd.date_range("2014-01-01", periods=48, freq="MS")
     frames = [pd.DataFrame({"unique_id": u, "ds": months, "y": np.random.default_rng(k).poisson(20, 48).astype(float)}) for k, u in enumerate("abc")]

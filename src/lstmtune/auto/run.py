@@ -837,8 +837,7 @@ def auto(
         raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
     if horizon > MAX_HORIZON:
         raise LstmtuneError(f"--horizon {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
-    if missing not in ("error", *panel.FILLS):
-        raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
+    panel.check_missing(missing)
     if freq is not None and frequency_offset(freq) is None:
         raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
     if "unique_id" not in data.columns:

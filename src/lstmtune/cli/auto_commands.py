@@ -57,8 +57,7 @@ def auto(
     families = [c.strip() for c in candidates.split(",") if c.strip()]
     output._check_target(out, inputs=[data])  # refused before any training
     partial = output.checkpoint_for(out)  # each finished series, so that a killed run resumes
-    if missing not in ("error", *panel.FILLS):
-        raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
+    panel.check_missing(missing)
     frame = panel.read(data, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
                        missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # a single file's as a panel's: NaN, filled per series
     if executor == "ray":

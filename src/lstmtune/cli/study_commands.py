@@ -374,9 +374,7 @@ def plan(
 
         if study_file is None:
             raise LstmtuneError("--horizon: give the CSV lstmtune auto would read")
-        missing = missing or "error"
-        if missing not in ("error", *panel.FILLS):
-            raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
+        missing = panel.check_missing(missing or "error")
         families = [c.strip() for c in candidates.split(",") if c.strip()]
         unknown = sorted(set(families) - set(FAMILIES))
         if unknown or not families:

@@ -17,7 +17,7 @@ import pandas as pd
 from lstmtune.data.dates import has_offset, without_zone
 from lstmtune.data.messages import _columns, show
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns
-from lstmtune.errors import DataError
+from lstmtune.errors import DataError, LstmtuneError
 
 ID, DATE, VALUE = "unique_id", "ds", "y"
 
@@ -326,8 +326,24 @@ FILLS = {"interpolate": "interpolated", "zero": "set to 0"}
 dates) rather than skip the series, and what each does, in words."""
 
 
+def check_missing(missing: str) -> str:
+    """``missing`` if it is a policy of ``lstmtune auto`` (``error`` or one of :data:`FILLS`).
+
+    Raises:
+      LstmtuneError: any other value, in one line.
+    """
+    if missing not in ("error", *FILLS):
+        raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
+    return missing
+
+
+def _shown(absent: np.ndarray) -> str:
+    """The first three of ``absent`` dates, and an ellipsis for more."""
+    return ", ".join(_day(d) for d in absent[:3]) + (", ..." if len(absent) > 3 else "")
+
+
 def _absent(freq: str, absent: np.ndarray) -> str:
-    shown = ", ".join(_day(d) for d in absent[:3]) + (", ..." if len(absent) > 3 else "")
+    shown = _shown(absent)
     return (f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {freq} dates ({shown}): add the rows, "
             "or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales)")
 
@@ -389,7 +405,7 @@ def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, ends
     absent = grid[~np.isin(grid, ds)]
     filled = frame.set_index(DATE).reindex(pd.DatetimeIndex(grid, name=DATE)).reset_index()
     filled[ID] = frame[ID].iloc[0]
-    shown = ", ".join(_day(d) for d in absent[:3]) + (", ..." if len(absent) > 3 else "")
+    shown = _shown(absent)
     after = int((absent > ds[-1]).sum())
     where = f", {after} of them after its last row, to the date most {alias} series end on" if after else ""
     note = f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {alias} dates ({shown}{where}) inserted and {FILLS[missing]}"

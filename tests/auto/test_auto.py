@@ -667,7 +667,7 @@ def test_text_cells_in_the_api_read_as_in_a_file():
 
 @pytest.mark.parametrize("column, cell, needle", [("y", "abc", "line 56, column 'y': 'abc' is not a number"),
                                                   ("ds", "notadate", "line 56, column 'ds': 'notadate' is not a date"),
-                                                  ("y", "1e308", "values as large as 1e+308")])
+                                                  ("y", "1e308", "line 50, column 'y': '1e308' is beyond 1e+30")])
 def test_a_bad_cell_or_value_in_one_series_of_a_panel_skips_that_series_only(tmp_path, column, cell, needle):
     a, b = _monthly("A", 48, 0), _monthly("B", 48, 1)
     frame = pd.concat([a, b], ignore_index=True).assign(ds=lambda f: f["ds"].dt.strftime("%Y-%m-%d"), y=lambda f: f["y"].map(repr))
@@ -713,9 +713,17 @@ def test_an_out_that_is_a_folder_or_lies_under_a_file_is_refused_in_one_line(tmp
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "afile" / "sub"), "--candidates", "stats", "-q"])
     assert res.exit_code == 2 and "afile is a file, not a folder" in res.output, res.output
     model = tmp_path / "o" / "models" / "a"
-    for out, needle in ((tmp_path / "o", "is a folder; give the CSV's path"), (tmp_path / "afile" / "x.csv", "afile is a file, not a folder")):
+    for out, needle in ((tmp_path / "o", "is a folder; give the CSV's path"), (tmp_path / "afile" / "x.csv", "afile is a file, not a folder"),
+                        (model / "manifest.json", "inside the model directory")):  # a model's own files are never written over
+        before = {p.name: p.read_bytes() for p in model.iterdir()}
         res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", "--out", str(out), "-q"])
         assert res.exit_code == 2 and needle in res.output, res.output
+        assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    history = _write(tmp_path / "history.csv", _monthly("a", 48, 0))  # nor its --data or --future file, CSV or PNG
+    for flag, given, out in (("--data", history, history), ("--future", history, history), ("--data", tmp_path / "f.png", tmp_path / "f.csv")):
+        res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", flag, str(given), "--out", str(out), "-q"])
+        assert res.exit_code == 2 and f"would replace the {flag} file" in res.output, res.output
+    assert history.read_text() == _monthly("a", 48, 0).to_csv(index=False)
 
 
 def test_an_error_is_its_own_first_line_without_quiet_too(tmp_path):

@@ -259,6 +259,26 @@ def test_split_conformal_quantile_and_calibration():
     assert cal.origins == [20] and cal.widening(0.8, 3).tolist() == [cal.widen["0.8"][0]] * 3
 
 
+def test_a_step_no_backtest_origin_reached_reuses_the_last_scored_steps_widening_without_a_warning():
+    # fit --horizon longer than the held-back part: the last steps have no outcome at any origin;
+    # they once got NaN bands (empty intervals in the forecast) and numpy's "Mean of empty slice"
+    import warnings
+
+    rng = np.random.default_rng(0)
+    paths = rng.normal(size=(4, 6, 3))
+    actual = rng.normal(size=(6, 3))
+    actual[:, 2] = np.nan
+    actual[5, 1] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cal = intervals.calibrate(paths, actual)
+        table = intervals.backtest_table(paths, actual, [np.arange(10.0)] * 6, np.arange(10.0), None)
+    assert cal.origins == [6, 5, 0]
+    for level in ("0.8", "0.95"):
+        assert np.isfinite(cal.widen[level]).all() and cal.widen[level][2] == cal.widen[level][1] and cal.exact[level][2] is False
+    assert table[table["horizon"] == 3]["rmse"].isna().all() and table[table["horizon"] < 3]["rmse"].notna().all()
+
+
 def test_interval_scores_in_the_backtest_table_follow_their_definition():
     # Gneiting & Raftery (2007), eq. 43, by hand: width, plus 2 / alpha times the miss.
     np.testing.assert_allclose(intervals.interval_score(np.array([0.0, 0.0, 0.0]), np.array([2.0, 2.0, 2.0]), np.array([1.0, 3.0, -0.5]), 0.8), [2.0, 12.0, 7.0])

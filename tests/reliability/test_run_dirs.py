@@ -339,3 +339,49 @@ def test_report_never_writes_through_symbolic_links(tmp_path):
     assert result.exit_code == 0, result.output
     assert (out / "report.html").is_file() and not (out / "report.html").is_symlink()
     assert (out / "plots" / "series.png").is_file() and not list(out.glob(".outputs.*"))
+
+
+def test_a_damaged_or_edited_run_directory_is_named_in_one_line_by_fit_and_report(tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    assert _cli("run", _study(tmp_path), "--out", out, "--quiet").exit_code == 0
+    for name, damage in (("results.parquet", b"junk"), ("curves.npz", b"junk"), ("environment.json", b"{}"), ("series.csv", b"junk\n")):
+        bad = tmp_path / f"bad-{name}"
+        shutil.copytree(out, bad)
+        (bad / name).write_bytes(damage)
+        for argv in (("fit", bad, "--out", tmp_path / f"m-{name}"), ("report", bad)):
+            _one_line_error(_cli(*argv), f"{name}: unreadable or incomplete", "rerun `lstmtune run`")
+        assert not (tmp_path / f"m-{name}").exists()
+    edited = tmp_path / "edited"  # study.toml changed after the run: its results are not that study's
+    shutil.copytree(out, edited)
+    (edited / "study.toml").write_text((edited / "study.toml").read_text().replace("epochs = 5", "epochs = 3"))
+    for argv in (("fit", edited, "--out", tmp_path / "m-edited"), ("report", edited)):
+        _one_line_error(_cli(*argv), "none of its configurations has a run in results.parquet")
+    assert _cli("fit", out, "--out", tmp_path / "m").exit_code == 0  # the intact directory still fits
+
+
+def test_a_run_directory_written_by_another_command_is_refused(tmp_path):
+    # `run` into a search's directory (or the reverse) once mixed both results: fit then fitted
+    # the old search's best trial, and the report described runs of another study
+    import json
+
+    def marked(name, kind):
+        d = tmp_path / name
+        d.mkdir()
+        (d / fileio.MARKER).write_text(json.dumps({"format": 1, "kind": kind, "study": "x"}) + "\n")
+        return d
+
+    for was, now, words in (("search", "study", "written by `lstmtune search`, not `lstmtune run` (a study)"),
+                            ("study", "search", "written by `lstmtune run` (a study), not `lstmtune search`"),
+                            ("panel-search", "panel", "not a panel's `lstmtune run --data`"),
+                            ("study", "panel", "written by `lstmtune run` (a study)")):
+        with pytest.raises(fileio.LstmtuneError, match="give another --out") as err:
+            fileio.claim_run_dir(marked(f"{was}-{now}", was), name="x", kind=now)
+        assert words in str(err.value)
+    assert fileio.claim_run_dir(marked("old-panel-search", "panel"), name="x", kind="panel-search").is_dir()  # marked "panel" before the kinds were told apart
+    assert fileio.claim_run_dir(marked("same", "study"), name="y", kind="study").is_dir()
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / fileio.MARKER).write_text("not json")
+    assert fileio.claim_run_dir(damaged, name="x", kind="study").is_dir()

@@ -106,3 +106,54 @@ def test_a_panel_file_with_a_byte_order_mark_is_a_panel(tmp_path):
     (tmp_path / "p.csv").write_text("unique_id,ds,y\na,2020-01-01,1\n", encoding="utf-8-sig")
     assert is_panel_file(tmp_path / "p.csv", None) and is_panel_file(tmp_path / "p.csv", "unique_id")
 
+
+
+SMALL_STUDY = """name = "small"
+seed = 1
+[data]
+test_size = 6
+[model]
+batch_size = 2
+epochs = 5
+[runs]
+mode = "summary"
+repeats = 2
+[grid]
+units = [1]
+"""
+
+
+def test_a_study_file_runs_on_every_series_of_a_panel_and_a_value_no_network_can_train_on_is_named_at_its_line(tmp_path):
+    # inf and 1e40 parse as numbers: each such series is named at its line, as a single file's would
+    # be, and the others run (the panel study once stopped with a traceback on an inf)
+    dates = pd.date_range("2010-01-01", periods=30, freq="MS")
+    y = 100.0 + np.arange(30) + np.arange(30) % 7
+    frame = pd.concat([pd.DataFrame({"unique_id": uid, "ds": dates.strftime("%Y-%m-%d"), "y": y.astype(str)}) for uid in ("good", "inf", "huge")], ignore_index=True)
+    frame.loc[30 + 3, "y"] = "inf"  # the file's line 35
+    frame.loc[60 + 5, "y"] = "1e40"  # line 67
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    (tmp_path / "s.toml").write_text(SMALL_STUDY)
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 3, res.output
+    summary = pd.read_csv(tmp_path / "o" / "panel_summary.csv").set_index("unique_id")
+    assert summary.loc["good", "status"] == "ok" and summary.loc["good", "config"] == "units=1"
+    assert "line 35, column 'y': 'inf' is not a finite number" in summary.loc["inf", "reason"]
+    assert "line 67, column 'y': '1e40' is beyond 1e+30" in summary.loc["huge", "reason"]
+    # a single series' CSV beside a study file is still refused: its data goes in the study's [data] source
+    frame[frame["unique_id"] == "good"][["ds", "y"]].to_csv(tmp_path / "one.csv", index=False)
+    one = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "one.csv"), "--out", str(tmp_path / "o1")])
+    assert one.exit_code == 2 and "[data] source" in one.output and not (tmp_path / "o1").exists()
+
+
+def test_a_frame_given_from_python_names_a_missing_or_infinite_value_by_its_date(tmp_path):
+    from lstmtune.workflow.panelstudy import _each_series
+
+    dates = pd.date_range("2010-01-01", periods=12, freq="MS")
+    frame = pd.concat([pd.DataFrame({"unique_id": uid, "ds": dates, "y": np.arange(12.0)}) for uid in ("a", "b", "c")], ignore_index=True)
+    frame.loc[12 + 4, "y"] = np.inf
+    frame.loc[24 + 2, "y"] = np.nan
+    ran = []
+    rows, failures = _each_series(frame, tmp_path, lambda uid, f, where: ran.append(uid) or {"config": "x"})
+    assert ran == ["a"]
+    assert failures == {"b": "the value inf at 2010-05-01 is not a finite number",
+                        "c": "1 missing values, the first at 2010-03-01 (fill or drop them first)"}

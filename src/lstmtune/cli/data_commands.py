@@ -39,7 +39,7 @@ def baseline(
     value_column: ValueCol = None,
     date_format: DateFormat = None,
     missing: Missing = "error",
-    models: Annotated[str, typer.Option("--models", help="statsmodels (AR(p), exponential smoothing) or statsforecast (AutoETS, AutoARIMA): as [evaluation] baselines.")] = "statsmodels",
+    models: Annotated[str, typer.Option("--models", help="statsmodels (AR(p), exponential smoothing) or statsforecast (AutoETS, AutoARIMA): as \\[evaluation] baselines.")] = "statsmodels",
 ) -> None:
     """Score the baseline forecasts (persistence, seasonal naive, training mean, AR(p), exponential smoothing)."""
     from lstmtune.selection import baselines

@@ -44,6 +44,22 @@ def fit(
     console.print(f"fitted {_u(model.info.get('label', ''))} ({len(model.seeds)} seeds, {model.config.epochs} epochs) -> {_u(out)}", highlight=False)
 
 
+def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool) -> None:
+    """Refuse an ``--out`` whose CSV, PNG or paths file would replace an input: a file of the
+    model directory, the ``--data`` history or the ``--future`` covariates."""
+    import os
+
+    written = [out, out.with_suffix(".png")] + ([out.with_name(out.stem + "_paths.csv")] if paths else [])
+    model = Path(os.path.realpath(model_dir))
+    inputs = {Path(os.path.realpath(p)): flag for flag, p in (("--data", data), ("--future", future)) if p is not None}
+    for path in written:
+        real = Path(os.path.realpath(path))
+        if real.is_relative_to(model):
+            raise LstmtuneError(f"--out {out}: would write {path.name} inside the model directory {model_dir}; give a path outside it")
+        if real in inputs:
+            raise LstmtuneError(f"--out {out}: would replace the {inputs[real]} file {path}; give another path")
+
+
 @app.command()
 @_handles_errors
 def forecast(
@@ -77,6 +93,7 @@ def forecast(
     blocked = file_in_the_way(out)
     if blocked is not None:
         raise LstmtuneError(f"--out {out}: {blocked} is a file, not a folder")
+    _refuse_writing_inputs(out, model_dir, data, future, paths)
     from lstmtune.forecast import composite, statmodel
     from lstmtune.forecast import panelmodels as panel_models
 

@@ -192,9 +192,9 @@ def run(
     executor: Annotated[str, typer.Option("--executor", help="Where populations train: local (this process) or ray (a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto. With --executor ray: on the workers (gpu: each task asks Ray for one GPU).")] = None,
-    data: Annotated[Optional[Path], typer.Option("--data", help="Run the default study on this CSV (date and value columns detected) instead of the built-in shampoo data; not with a study file. A long panel (unique_id, ds, y): the study on every series.")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Run the default study on this CSV (date and value columns detected) instead of the built-in shampoo data. A long panel (unique_id, ds, y): the study (the default, or STUDY_FILE's) on every series, each into its own run directory.")] = None,
     id_column: Annotated[Optional[str], typer.Option("--id-column", help="With --data: the panel's series column (default: unique_id).")] = None,
-    horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Score every holdout on H-step forecasts and choose on them (the study's [evaluation] horizon).")] = None,
+    horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Score every holdout on H-step forecasts and choose on them (the study's \\[evaluation] horizon).")] = None,
 ) -> None:
     """Run a study: repeated training of every configuration, statistics, plots and a report.
 
@@ -208,8 +208,8 @@ def run(
     started = time.perf_counter()
     from lstmtune.study import spec as spec_mod
 
-    if data is not None and study_file is not None:
-        raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (--data runs the default study on a CSV)")
+    if data is not None and study_file is not None and not (data.is_file() and _is_panel(data, id_column)):  # a panel: the study on every series
+        raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (with a study file, --data takes a long panel only: unique_id, ds, y)")
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     if horizon is not None:
         spec = spec.model_copy(update={"evaluation": spec.evaluation.model_copy(update={"horizon": horizon})})
@@ -269,6 +269,12 @@ def run(
         import datetime
 
         finished.stamp(out, study_key, text, {"runs": len(outcome.results.runs), "finished": datetime.datetime.now().isoformat(timespec="seconds")})
+
+
+def _is_panel(data: Path, id_column) -> bool:
+    from lstmtune.data import panel as panel_mod
+
+    return panel_mod.is_panel_file(data, id_column)
 
 
 def _run_panel(spec, frame, out: Path, quiet: bool, max_runs) -> None:
@@ -359,7 +365,7 @@ def plan(
 ) -> None:
     """Print a study's size (runs, populations, programs, memory, expected time) without running or writing anything.
 
-    A study file with a [search] section also gets the search's estimate at the space's largest point.
+    A study file with a \\[search] section also gets the search's estimate at the space's largest point.
     With --horizon, the file is a CSV and the plan is lstmtune auto's on it; a panel whose
     memory estimate exceeds the memory available is refused (exit 2).
     """

@@ -96,6 +96,8 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
             wrong.setdefault(r, f"column {show(date_col)}: {show(frame[date_col].iloc[r].strip())} {what}")
     for r in bad_values:
         wrong.setdefault(int(r), f"column {show(value_col)}: {show(frame[value_col].iloc[int(r)].strip())} is not a number")
+    for r, what in out_of_range(values.to_numpy()).items():  # read as numbers, but none a network can train on
+        wrong.setdefault(r, f"column {show(value_col)}: {show(frame[value_col].iloc[r].strip())} {what}")
     for r, first in _repeated_dates(ids, dates).items():  # named at the later line, as a single file's are
         wrong.setdefault(r, f"column {show(date_col)}: duplicate date {_day(dates.iloc[r])} (first at line {first + 2})")
     why: dict[str, str] = {}
@@ -104,6 +106,17 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     out = pd.DataFrame({ID: ids, DATE: dates, VALUE: values})
     if why:
         out.attrs[UNREADABLE] = why
+    return out
+
+
+def out_of_range(y: np.ndarray) -> dict[int, str]:
+    """Positions of values that read as numbers but cannot be trained on, and why: infinite, or
+    beyond :data:`~lstmtune.data.series.MAX_ABS` (the single-file reader's words)."""
+    y = np.asarray(y, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        huge = np.isfinite(y) & (np.abs(y) > MAX_ABS)
+    out = {int(r): "is not a finite number" for r in np.flatnonzero(np.isinf(y))}
+    out.update({int(r): f"is beyond {MAX_ABS:.0e}: the networks train in float32 (rescale the series)" for r in np.flatnonzero(huge)})
     return out
 
 
@@ -431,4 +444,4 @@ def series_frames(panel: pd.DataFrame):
         yield str(uid), groups[uid].sort_values(DATE, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "from_frame", "interpolate", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]
+__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "from_frame", "interpolate", "out_of_range", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]

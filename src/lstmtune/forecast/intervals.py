@@ -98,12 +98,16 @@ def _key(level: float) -> str:
 def calibrate(paths: np.ndarray, actual: np.ndarray) -> Calibration:
     """Calibrate from backtest forecasts ``paths (P, R, H)`` of outcomes ``actual (R, H)`` (NaN: unobserved)."""
     widen, exact = {}, {}
+    origins = [int(np.isfinite(actual[:, h]).sum()) for h in range(actual.shape[1])]
     for level in LEVELS:
         s = scores(paths, actual, level)
         qs = [conformal_quantile(s[:, h], level) for h in range(s.shape[1])]
+        for h in range(1, len(qs)):  # a step no origin reached (a horizon longer than the held-back part): the last scored step's, as beyond H
+            if origins[h] == 0:
+                qs[h] = (qs[h - 1][0], False)
         widen[_key(level)] = [q for q, _ in qs]
         exact[_key(level)] = [e for _, e in qs]
-    return Calibration(widen, exact, [int(np.isfinite(actual[:, h]).sum()) for h in range(actual.shape[1])])
+    return Calibration(widen, exact, origins)
 
 
 def interval_score(lower: np.ndarray, upper: np.ndarray, actual: np.ndarray, level: float) -> np.ndarray:
@@ -176,7 +180,10 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
             ok = np.isfinite(actual[:, h])
             y, f = actual[ok, h], point[ok, h]
             row = {"model": name, "horizon": h + 1, "origins": int(ok.sum())}
-            row.update(rmse=float(metrics.rmse(y, f)), mae=float(metrics.mae(y, f)), mase=float(metrics.mase(y, f, train)))
+            if ok.any():  # a step no origin reached (a horizon longer than the held-back part) has no errors: NaN
+                row.update(rmse=float(metrics.rmse(y, f)), mae=float(metrics.mae(y, f)), mase=float(metrics.mase(y, f, train)))
+            else:
+                row.update(rmse=float("nan"), mae=float("nan"), mase=float("nan"))
             for level in LEVELS:
                 pct = int(round(level * 100))
                 row.update({f"{k}_{pct}": float("nan") for k in ("coverage", "width", "msis")})

@@ -79,6 +79,19 @@ OUTPUT_NAMES = frozenset(
 )
 
 
+KINDS = {"study": "`lstmtune run` (a study)", "search": "`lstmtune search`", "panel": "a panel's `lstmtune run --data`",
+         "panel-search": "a panel's `lstmtune search --data`"}
+"""What wrote a run directory, by the ``kind`` its marker records."""
+
+
+def _kind_of(marker: Path) -> str | None:
+    try:
+        kind = json.loads(marker.read_text()).get("kind")
+    except (OSError, ValueError, AttributeError):  # an older or damaged marker: no claim about its kind
+        return None
+    return kind if isinstance(kind, str) else None
+
+
 def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | str] = ()) -> Path:
     """Check that ``out`` may be written, then create it and mark it as a run directory.
 
@@ -119,6 +132,10 @@ def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | st
         for e in sorted(entries & OUTPUT_NAMES):
             if (out / e).is_symlink():
                 raise LstmtuneError(f"--out {out}: {e} is a symbolic link; outputs are never written through links")
+        was = _kind_of(out / MARKER) if MARKER in entries else None
+        if was is not None and was != kind and (was, kind) != ("panel", "panel-search"):  # a panel search marked itself "panel" before this check
+            raise LstmtuneError(f"--out {out}: written by {KINDS.get(was, was)}, not {KINDS.get(kind, kind)}; "
+                                f"give another --out (their results would mix in one directory)")
     out.mkdir(parents=True, exist_ok=True)
     marker = out / MARKER
     if not marker.is_file():

@@ -160,22 +160,35 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
         if not (directory / name).is_file():
             raise LstmtuneError(f"{directory}: missing {name}; not a complete lstmtune run directory")
     spec = spec_mod.load(directory / "study.toml")
-    runs = pd.read_parquet(directory / "results.parquet")
-    with np.load(directory / "curves.npz", allow_pickle=False) as z:
-        curves = {k: z[k] for k in z.files}
-    meta = json.loads((directory / "environment.json").read_text())
-    series = read_series(directory, meta["series_name"])
-    results = StudyResults(
-        spec=spec,
-        points=spec_mod.expand(spec),
-        runs=runs,
-        curves=curves,
-        baselines=meta["baselines"],
-        counts=meta["counts"],
-        timings=meta["timings"],
-        series=series,
-        selection_metric=meta.get("selection_metric", "test_rmse"),
-        selected=meta.get("selected", {}),
-        selection_baselines=meta.get("selection_baselines", meta["baselines"]),
-    )
+    reading = "results.parquet"
+    try:  # a file cut short or overwritten: named, not a traceback
+        runs = pd.read_parquet(directory / "results.parquet")
+        reading = "curves.npz"
+        with np.load(directory / "curves.npz", allow_pickle=False) as z:
+            curves = {k: z[k] for k in z.files}
+        reading = "environment.json"
+        meta = json.loads((directory / "environment.json").read_text())
+        name = meta["series_name"]
+        reading = "series.csv"
+        series = read_series(directory, name)
+        reading = "environment.json"
+        points = spec_mod.expand(spec)
+        results = StudyResults(
+            spec=spec,
+            points=points,
+            runs=runs,
+            curves=curves,
+            baselines=meta["baselines"],
+            counts=meta["counts"],
+            timings=meta["timings"],
+            series=series,
+            selection_metric=meta.get("selection_metric", "test_rmse"),
+            selected=meta.get("selected", {}),
+            selection_baselines=meta.get("selection_baselines", meta["baselines"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as err:  # pyarrow's, numpy's, json's and pandas' errors are ValueErrors or OSErrors
+        raise LstmtuneError(f"{directory / reading}: unreadable or incomplete ({type(err).__name__}); rerun `lstmtune run` with --out {directory} to rebuild it") from None
+    if not runs.empty and "config" in runs.columns and not set(runs["config"]) & {p.config.key for p in points}:
+        raise LstmtuneError(f"{directory / 'study.toml'}: none of its configurations has a run in results.parquet (was it edited after the run?); "
+                            f"rerun `lstmtune run` with --out {directory} to run the study it now describes")
     return results, meta

@@ -92,8 +92,14 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[
         try:
             if uid in unreadable:
                 raise LstmtuneError(unreadable[uid])
-            if frame["y"].isna().any():
-                raise LstmtuneError("missing values (fill or drop them first)")
+            y = frame["y"].to_numpy(dtype=np.float64)
+            if np.isnan(y).any():
+                first = pd.Timestamp(frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]])
+                raise LstmtuneError(f"{int(np.isnan(y).sum())} missing values, the first at {first.date() if first == first.normalize() else first} (fill or drop them first)")
+            wrong = panel_mod.out_of_range(y)  # a frame given from Python (a file's are named at their line when read)
+            if wrong:
+                r = min(wrong)
+                raise LstmtuneError(f"the value {y[r]:.3g} at {pd.Timestamp(frame['ds'].to_numpy()[r]).date()} {wrong[r]}")
             row = {"unique_id": uid, "status": "ok", "reason": "", **work(uid, frame, where)}
         except LstmtuneError as err:
             row = {"unique_id": uid, "status": "failed", "reason": str(err), "report": ""}
@@ -157,7 +163,7 @@ def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_
     from lstmtune.store.fileio import atomic_outputs, atomic_path, claim_run_dir
     from lstmtune.workflow import search as search_mod
 
-    out = claim_run_dir(Path(out), name=spec.name, kind="panel")
+    out = claim_run_dir(Path(out), name=spec.name, kind="panel-search")
 
     def work(uid, frame, where):
         data = out / "data" / f"{where.name}.csv"

@@ -8,7 +8,13 @@ the seasonal-short set reported apart:
 - `windows=1`: one backtest window instead of two (more data before the origin, so more
   candidates can be backtested on short series, chosen on fewer points);
 - `mean of all`: no choice among the LSTM candidates at all: the mean of the final forecasts of
-  every candidate that can be backtested (each still a seed ensemble).
+  every candidate that can be backtested (each still a seed ensemble);
+- `scaler centred (max-abs)` / `scaler standard`: the networks' inputs and targets (the
+  differences) centred on their training mean instead of min-max scaled onto [-1, 1], so that a
+  network whose output stays at 0 forecasts the mean difference (a drift, as ARIMA's and Theta's
+  trend does); divided by their largest distance from the mean or by their standard deviation.
+  An experiment: the engine's scaler is replaced for the whole process (every LSTM candidate,
+  recursive and direct, reads it), no option of lstmtune.
 
 Usage: python benchmarks/lstm_variants.py   (each variant in a fresh process; writes
 lstm_variants_results.json; --only NAME runs one and prints it)
@@ -38,7 +44,27 @@ VARIANTS = {
     "batch 4": {"batch_size": 4},
     "windows=1": "windows",
     "mean of all": "mean",
+    "scaler centred (max-abs)": "maxabs",
+    "scaler standard": "std",
 }
+
+
+def _centred_scaler(kind: str):
+    """A replacement for ``transforms.fit_scaler``: the same affine form (``x * scale + min``),
+    centred on each column's mean."""
+    from lstmtune.data import transforms
+
+    minmax = transforms.fit_scaler
+
+    def fit(matrix, feature_range=(-1.0, 1.0)):
+        base = minmax(matrix, feature_range)
+        m = np.asarray(matrix, dtype=np.float64)
+        mean = m.mean(axis=0)
+        spread = np.abs(m - mean).max(axis=0) if kind == "maxabs" else m.std(axis=0)
+        scale = 1.0 / np.where(spread == 0.0, 1.0, spread)
+        return transforms.MinMaxScaler(scale=scale, min=-mean * scale, data_min=base.data_min, data_max=base.data_max)
+
+    return fit
 
 
 def _mean_of_all(train, h, settings):
@@ -64,6 +90,10 @@ def run(variant) -> dict:
     from lstmtune.auto import lstm
     from lstmtune.auto.run import auto
 
+    if variant in ("maxabs", "std"):
+        from lstmtune.data import transforms
+
+        transforms.fit_scaler = _centred_scaler(variant)
     settings = lstm.Settings(**variant) if isinstance(variant, dict) else lstm.Settings()
     out = {}
     for set_name, panel_of in SETS.items():

@@ -2,6 +2,7 @@
 and bad input (one bad series never stops the others)."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -895,3 +896,66 @@ def test_after_a_failed_fit_candidates_made_of_it_are_skipped_not_counted(monkey
     with pytest.raises(ValueError, match="log of zero"):  # two tries, both failed: the chosen one's error, for the fallback
         auto_run._finish_or_next(sc, 4, lstm.Settings())
     assert tried == ["LSTM(log)", "DirectLSTM(log)", "AutoETS"]
+
+
+def test_with_missing_zero_a_series_of_ones_with_absent_months_is_intermittent_not_constant():
+    # the constant check once looked at the values before the zeros were filled in: a product
+    # selling 1 in 28 of 48 months was forecast as the constant 1 with zero-width bands
+    from lstmtune.data import panel
+
+    ds = pd.date_range("2018-01-01", periods=48, freq="MS")
+    keep = np.r_[0:48:2, 47, 45, 41, 37]
+    frame = pd.DataFrame({"unique_id": "slow", "ds": ds[np.sort(np.unique(keep))], "y": 1.0})
+    filled, inserted = panel.fill_absent(frame, "zero", "MS")
+    assert panel.triage(filled, 4, missing="zero", inserted=inserted).status == "ok"
+    assert panel.triage(filled, 4, missing="interpolate", inserted=inserted).status == "constant"  # interpolated between ones: ones
+    r = auto(frame, 4, candidates=("stats",), missing="zero")
+    chosen = r.leaderboard[r.leaderboard["chosen"]]
+    assert chosen["status"].iloc[0] == "ok" and (r.forecasts["upper_95"] > r.forecasts["lower_95"]).all()
+
+
+def test_families_with_no_candidate_for_a_series_say_so_instead_of_an_internal_error():
+    # once "KeyError: 'family'": the LSTM pair was looked for on an empty leaderboard
+    yearly = pd.DataFrame({"unique_id": "y", "ds": pd.date_range("1950-01-01", periods=40, freq="YS"), "y": np.arange(40.0) + np.sin(np.arange(40))})
+    r = auto(yearly, 4, candidates=("hybrid",))
+    assert r.leaderboard["reason"].iloc[0] == "no candidate of --candidates hybrid applies to this series (a hybrid needs a season and three cycles of it)"
+    r = auto(_monthly("m", 48, 0), 4, candidates=("lstm",), time_budget=0)
+    assert "no candidate could be backtested: LSTM and hybrid candidates left out: the time budget was spent" in r.leaderboard["reason"].iloc[0]
+
+
+def test_a_file_of_values_without_dates_is_refused_rather_given_invented_dates(tmp_path):
+    # its placeholder dates (1970, daily) once reached forecasts.csv and set a weekly season
+    f = tmp_path / "values.csv"
+    f.write_text("value\n" + "\n".join(str(100 + k % 5 + k) for k in range(48)) + "\n")
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "4", "--candidates", "stats", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 2 and "values.csv: no date column" in res.output and not (tmp_path / "o").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs a folder no one can create files in: Linux's /proc")
+def test_an_out_whose_parent_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch):
+    import lstmtune.auto.run as run_mod
+
+    monkeypatch.setattr(run_mod, "auto", lambda *a, **k: pytest.fail("trained before finding that --out cannot be written"))
+    f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", "/proc/lstmtune-test-out", "-q"])
+    assert res.exit_code == 2 and "--out /proc/lstmtune-test-out: cannot write in /proc" in res.output, res.output
+
+
+def test_forecast_dates_past_what_pandas_holds_are_named_not_a_numpy_error():
+    from lstmtune.data import panel
+
+    yearly = pd.DataFrame({"unique_id": "y", "ds": pd.date_range("1950-01-01", periods=60, freq="YS"), "y": np.arange(60.0)})
+    v = panel.triage(yearly, 300)
+    assert v.status == "skip" and v.reason == "its 300 forecast dates would pass 2262-04-11, the last date pandas can hold: give a shorter --horizon"
+    assert panel.triage(yearly, 200).status != "skip"  # 2209: fine
+
+
+def test_an_old_pandas_frequency_name_is_read_quietly_and_a_wrong_one_names_the_dates_own(recwarn):
+    # --freq M printed pandas' FutureWarning for every series, and every month-start series was
+    # skipped without saying that its dates are regular at MS
+    from lstmtune.data.series import current_alias
+
+    assert [current_alias(a) for a in ("M", "Q", "H", "MS", "W", "ME")] == ["ME", "QE-DEC", "h", "MS", "W", "ME"]
+    r = auto(_monthly("a", 48, 0), 4, candidates=("stats",), freq="M")
+    assert "dates not regular at --freq ME: 2010-01-01 where 2010-01-31 was due (they are regular at MS: give --freq MS" in r.leaderboard["reason"].iloc[0]
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]

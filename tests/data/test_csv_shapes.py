@@ -1,5 +1,6 @@
 """Issue 14 item 1: the CSV shapes people keep series in, and missing-value policies."""
 
+import re
 import numpy as np
 import pandas as pd
 import pytest
@@ -289,3 +290,19 @@ def test_no_absent_dates_where_none_are_absent_or_there_is_no_grid(dates, freq):
     from lstmtune.data.series import absent_dates
 
     assert absent_dates(dates.to_numpy(), freq) is None
+
+
+@pytest.mark.parametrize("fmt, words", [("%Q", "'Q' is a bad directive"), ("%Y-%m-%d%", "stray %")])
+def test_a_date_format_python_cannot_parse_with_is_one_line_before_reading(tmp_path, fmt, words):
+    # it once escaped as a traceback from the panel reader's cell-by-cell fallback
+    from lstmtune.data import panel
+    from lstmtune.data.series import load
+
+    single = tmp_path / "s.csv"
+    single.write_text("date,value\n2020-01-01,1\n2020-02-01,2\n")
+    long = tmp_path / "p.csv"
+    long.write_text("unique_id,ds,y\na,2020-01-01,1\na,2020-02-01,2\n")
+    for read in (lambda: load(single, date_column="date", date_format=fmt), lambda: load(single, date_format=fmt), lambda: panel.read(long, date_format=fmt)):
+        with pytest.raises(DataError, match=f"date format '{re.escape(fmt)}': .*{re.escape(words)}"):
+            read()
+    assert len(panel.read(long, date_format="%Y-%m-%d")) == 2

@@ -41,6 +41,7 @@ def _check_target(directory: Path, inputs=()) -> Path:
     for path in inputs:
         if Path(os.path.abspath(path)).is_relative_to(directory):
             raise LstmtuneError(f"--out {directory}: holds the input {path}; give another folder (--out is replaced as a whole)")
+    _can_write_beside(directory)
     if directory.is_dir():
         names = {p.name for p in directory.iterdir()}
         if names and MARKER not in names:
@@ -49,6 +50,20 @@ def _check_target(directory: Path, inputs=()) -> Path:
         if foreign:
             raise LstmtuneError(f"{directory}: holds {foreign[0]!r}, which `lstmtune auto` did not write (the folder is replaced as a whole); move it or give another folder")
     return directory
+
+
+def _can_write_beside(directory: Path) -> None:
+    """Refuse, before any training, a folder whose nearest existing parent cannot be written in
+    (the checkpoint and the finished folder are created there)."""
+    import tempfile
+
+    parent = directory.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:
+        tempfile.TemporaryDirectory(dir=parent, prefix=".lstmtune-probe-").cleanup()
+    except OSError as err:
+        raise LstmtuneError(f"--out {directory}: cannot write in {parent} ({err.strerror or err})") from None
 
 
 def checkpoint_for(directory: Path) -> Path:

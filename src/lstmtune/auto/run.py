@@ -18,7 +18,7 @@ import pandas as pd
 
 from lstmtune.auto import globalnet, lstm, score
 from lstmtune.data import panel
-from lstmtune.data.series import frequency_offset
+from lstmtune.data.series import current_alias, frequency_offset
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
 
@@ -383,6 +383,9 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
             families_of[into] = family
     board = score.leaderboard(bt, frame, families_of, m, settings.levels)  # every candidate, the model confidence set once
     if board.empty:
+        if not notes:  # nothing was tried: none of the families asked for has a candidate for this series
+            why = " (a hybrid needs a season and three cycles of it)" if set(families) <= {"hybrid", "combo"} and "hybrid" in families else ""
+            raise LstmtuneError(f"no candidate of --candidates {','.join(families)} applies to this series{why}")
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
     keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]]
     return _Scored(uid, frame, board, bt[keep], notes, str(board.iloc[0]["candidate"]), lstm_names, lstm_scores, stats, freq, m)
@@ -500,6 +503,8 @@ def _members(sc: _Scored, name: str) -> frozenset:
 
 def _pair(board: pd.DataFrame) -> tuple[str, str] | None:
     """The best recursive and the best direct LSTM by backtest MASE (``board`` is sorted), if both were backtested."""
+    if board.empty:  # nothing backtested yet
+        return None
     names = [str(c) for c in board.loc[board["family"] == "lstm", "candidate"]]
     recursive = [c for c in names if c.startswith("LSTM(")]
     direct = [c for c in names if c.startswith("DirectLSTM(")]
@@ -840,6 +845,7 @@ def auto(
     panel.check_missing(missing)
     if freq is not None and frequency_offset(freq) is None:
         raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
+    freq = None if freq is None else current_alias(freq)  # M -> ME: pandas warns about the old names at every use
     if "unique_id" not in data.columns:
         data = data.assign(unique_id="series")
     lacking = [c for c in ("ds", "y") if c not in data.columns]

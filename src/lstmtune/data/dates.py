@@ -28,6 +28,22 @@ _MIN_DATE, _MAX_DATE = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 
 
 _QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+
+
+def check_format(date_format: str | None) -> None:
+    """Refuse a ``strftime`` format Python cannot parse with (``%Q``, a stray ``%``) in one line,
+    before any file is read.
+
+    Raises:
+      DataError: naming the format and what Python said of it.
+    """
+    if date_format is None or date_format in ("ISO8601", "mixed"):  # pandas' own two
+        return
+    try:
+        _dt.datetime.strptime("", date_format)
+    except ValueError as err:
+        if "does not match format" not in str(err):  # the format itself is bad, not the (empty) text
+            raise DataError(f"date format {show(date_format)}: {err} (Python's strftime codes, e.g. %Y-%m-%d or %d/%m/%Y)") from None
 _YEAR = re.compile(r"^\d{3,4}$")
 _YEAR_NAMES = {"year", "years", "yr", "yyyy", "annee", "jahr", "ano", "año"}
 

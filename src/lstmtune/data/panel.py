@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import has_offset, without_zone
+from lstmtune.data.dates import check_format, has_offset, without_zone
 from lstmtune.data.messages import _columns, show
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns
 from lstmtune.errors import DataError, LstmtuneError
@@ -51,6 +51,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     from lstmtune.data.series import load
 
     path = Path(path)
+    check_format(date_format)
     if not path.is_file():
         raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular file")
     try:
@@ -63,6 +64,8 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
         if id_column is not None:
             raise DataError(f"{path}: --id-column {show(id_column)} not found; columns are {_columns(head)}")
         s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, fills=fills, keep_missing=keep_missing)
+        if s.positional:  # its dates would be placeholders, and they would set a frequency and season
+            raise DataError(f"{path}: no date column; forecasts need each value's date (add a column of dates)")
         return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
     refuse_repeated_columns(path, header(path))
     date_col, value_col = date_column or DATE, value_column or VALUE
@@ -310,8 +313,14 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
             if absent:
                 return Verdict("skip", _absent(*absent))
             bad = int(np.flatnonzero(grid != ds)[0])
-            return Verdict("skip", f"dates not regular at --freq {freq}: {pd.Timestamp(ds[bad]).date()} where {pd.Timestamp(grid[bad]).date()} was due")
+            own = infer_frequency(ds)
+            hint = f" (they are regular at {own}: give --freq {own}, or leave --freq out)" if own else ""
+            return Verdict("skip", f"dates not regular at --freq {freq}: {pd.Timestamp(ds[bad]).date()} where {pd.Timestamp(grid[bad]).date()} was due{hint}")
     m = season if season is not None else (infer_period(ds) or 1)
+    try:
+        pd.date_range(pd.Timestamp(ds[-1]), periods=horizon + 1, freq=f)
+    except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+        return Verdict("skip", f"its {horizon} forecast dates would pass {pd.Timestamp.max.date()}, the last date pandas can hold: give a shorter --horizon", f, m)
     y = frame[VALUE].to_numpy(dtype=np.float64)
     if np.isinf(y).any():
         return Verdict("skip", f"{int(np.isinf(y).sum())} infinite values", f, m)
@@ -326,6 +335,8 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
             return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} (use --missing interpolate or --missing zero)", f, m)
         notes.append(f"{k} missing value{'s' if k > 1 else ''} {FILLS[missing]}")
     finite = y[np.isfinite(y)]
+    if missing == "zero" and np.isnan(y).any():  # as filled: a product selling 1 in some months and nothing in the others is not constant
+        finite = np.append(finite, 0.0)
     if finite.size and np.all(finite == finite[0]):
         return Verdict("constant", "; ".join(["a constant series: the forecast is that constant", *notes]), f, m)
     if len(y) < horizon * (1 + min_windows) + max(m, 2):

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import _choose_date_column, _date_kind, _parse_dates, _try_dates
+from lstmtune.data.dates import _choose_date_column, _date_kind, _parse_dates, _try_dates, check_format
 from lstmtune.data.messages import _columns, _line, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError
 
@@ -152,6 +152,7 @@ def load_csv(
     """Load a CSV file of (date, value) rows, and covariate columns. See :func:`load`."""
     if missing not in MISSING_POLICIES:
         raise DataError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, got {show(missing)}")
+    check_format(date_format)
     if not path.exists():
         known = ", ".join(BUILTINS)
         raise DataError(f"{path}: no such file (and not a built-in dataset; built-ins: {known})")
@@ -434,6 +435,20 @@ def frequency_offset(alias):
             return pd.tseries.frequencies.to_offset(alias)
         except (TypeError, ValueError):
             return None
+
+
+def current_alias(alias: str) -> str:
+    """``alias`` in pandas' current spelling where pandas deprecates it (``M`` -> ``ME``, ``Q`` ->
+    ``QE-DEC``, ``H`` -> ``h``), else as given: the old names warn on every use and will go."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            offset = pd.tseries.frequencies.to_offset(alias)
+        except (TypeError, ValueError):
+            return alias
+    return offset.freqstr if any(issubclass(w.category, FutureWarning) for w in seen) else alias
 
 
 def infer_frequency(dates: np.ndarray) -> str | None:

@@ -959,3 +959,18 @@ def test_an_old_pandas_frequency_name_is_read_quietly_and_a_wrong_one_names_the_
     r = auto(_monthly("a", 48, 0), 4, candidates=("stats",), freq="M")
     assert "dates not regular at --freq ME: 2010-01-01 where 2010-01-31 was due (they are regular at MS: give --freq MS" in r.leaderboard["reason"].iloc[0]
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
+
+
+def test_interpolate_fills_between_observations_and_leaves_rows_without_a_value_at_the_ends_out():
+    # a file's blank future rows were filled with the last value, and the forecast started after them
+    a = _monthly("a", 48, 0)
+    a.loc[[0, 10], "y"] = np.nan
+    future = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2014-01-01", periods=3, freq="MS"), "y": np.nan})
+    frame = pd.concat([a, future], ignore_index=True)
+    r = auto(frame, 4, candidates=("stats",), missing="interpolate")
+    assert r.forecasts["ds"].iloc[0] == pd.Timestamp("2014-01-01")
+    assert r.leaderboard["reason"].iloc[0] == "1 missing value interpolated; 4 rows without a value at its start or end left out (nothing beyond to interpolate toward)"
+    alone = auto(a.iloc[1:], 4, candidates=("stats",), missing="interpolate")  # the same as the rows between the ends
+    pd.testing.assert_frame_equal(r.forecasts, alone.forecasts)
+    skipped = auto(frame, 4, candidates=("stats",))
+    assert skipped.leaderboard["reason"].iloc[0] == "5 missing values (2010-01-01, 2010-11-01, 2014-01-01, ...): use --missing interpolate or --missing zero"

@@ -330,18 +330,23 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", f"values as large as {np.nanmax(np.abs(y)):.3g}: beyond {MAX_ABS:.0e}, where the networks' float32 arithmetic and the statistical models overflow", f, m)
     notes = [inserted[0]] if inserted[0] else []
     k = int(np.isnan(y).sum()) - inserted[1]
+    edges = _edges(y) if missing == "interpolate" else 0  # rows without a value before the first or after the last: left out, not invented
     if k > 0:
         if missing not in FILLS:
-            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} (use --missing interpolate or --missing zero)", f, m)
-        notes.append(f"{k} missing value{'s' if k > 1 else ''} {FILLS[missing]}")
+            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} ({_shown(ds[np.isnan(y)])}): use --missing interpolate or --missing zero", f, m)
+        if k > edges:
+            notes.append(f"{k - edges} missing value{'s' if k - edges > 1 else ''} {FILLS[missing]}")
+        if edges:
+            notes.append(f"{edges} row{'s' if edges > 1 else ''} without a value at its start or end left out (nothing beyond to interpolate toward)")
     finite = y[np.isfinite(y)]
     if missing == "zero" and np.isnan(y).any():  # as filled: a product selling 1 in some months and nothing in the others is not constant
         finite = np.append(finite, 0.0)
     if finite.size and np.all(finite == finite[0]):
         return Verdict("constant", "; ".join(["a constant series: the forecast is that constant", *notes]), f, m)
-    if len(y) < horizon * (1 + min_windows) + max(m, 2):
-        fallback = "seasonal naive" if len(y) >= m > 1 else "naive"
-        return Verdict("fallback", "; ".join([f"{len(y)} observations: too few for horizon {horizon} and season {m} ({fallback})", *notes]), f, m)
+    n = len(y) - edges
+    if n < horizon * (1 + min_windows) + max(m, 2):
+        fallback = "seasonal naive" if n >= m > 1 else "naive"
+        return Verdict("fallback", "; ".join([f"{n} observations: too few for horizon {horizon} and season {m} ({fallback})", *notes]), f, m)
     return Verdict("ok", "; ".join(notes), f, m)
 
 
@@ -436,9 +441,20 @@ def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, ends
     return filled[list(frame.columns)], (note, len(absent))
 
 
+def _edges(y: np.ndarray) -> int:
+    """How many values are missing before the first observed one and after the last."""
+    seen = np.flatnonzero(np.isfinite(y))
+    return 0 if seen.size == 0 else int(seen[0] + (len(y) - 1 - seen[-1]))
+
+
 def interpolate(frame: pd.DataFrame) -> pd.DataFrame:
-    """Missing ``y`` filled linearly in time (ends carried)."""
-    y = frame[VALUE].interpolate(limit_direction="both")
+    """Missing ``y`` between observations filled linearly in time; rows without a value before the
+    first observation or after the last left out (a file's blank future rows, say: carrying the
+    last value into them would invent observations and move the forecast's start)."""
+    seen = np.flatnonzero(frame[VALUE].notna().to_numpy())
+    if seen.size:
+        frame = frame.iloc[seen[0] : seen[-1] + 1]
+    y = frame[VALUE].interpolate()
     return frame.assign(**{VALUE: y.to_numpy(dtype=np.float64)})
 
 

@@ -974,3 +974,24 @@ def test_interpolate_fills_between_observations_and_leaves_rows_without_a_value_
     pd.testing.assert_frame_equal(r.forecasts, alone.forecasts)
     skipped = auto(frame, 4, candidates=("stats",))
     assert skipped.leaderboard["reason"].iloc[0] == "5 missing values (2010-01-01, 2010-11-01, 2014-01-01, ...): use --missing interpolate or --missing zero"
+
+
+def test_a_series_of_tiny_values_is_skipped_asking_to_rescale_it():
+    # values about 1e-14 once got AutoETS bands of +-3e-20 that covered nothing, and were chosen
+    from lstmtune.data import panel
+
+    a = _monthly("a", 48, 0)
+    v = panel.triage(a.assign(y=a["y"] * 1e-16), 4)
+    assert v.status == "skip" and "below 1e-05" in v.reason and "rescale the series" in v.reason
+    assert panel.triage(a.assign(y=a["y"] * 1e-6), 4).status == "ok"  # about 1e-4: as the series itself
+    assert panel.triage(a.assign(y=0.0), 4).status == "constant"  # zeros are not tiny values
+
+
+def test_a_panel_whose_series_column_has_another_name_is_pointed_to_id_column(tmp_path):
+    f = tmp_path / "p.csv"
+    pd.concat([_monthly("a", 40, 0), _monthly("b", 40, 1)]).rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_csv(f, index=False)
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "2", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 2 and "duplicate date" in res.output and "name its series column with --id-column" in " ".join(res.output.split())
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "2", "--out", str(tmp_path / "o"), "-q", "--id-column", "store", "--date-column", "date",
+                                   "--value-column", "sales", "--candidates", "stats"])
+    assert res.exit_code == 0, res.output

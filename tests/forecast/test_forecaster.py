@@ -343,3 +343,25 @@ def test_bands_are_nested_even_when_levels_are_calibrated_apart(sine_model):
     assert (table["lower_95"] <= table["lower_80"]).all() and (table["upper_95"] >= table["upper_80"]).all()
     assert (table["lower_80"] <= table["median"]).all() and (table["median"] <= table["upper_80"]).all()
     assert (table["upper_80"] - table["lower_80"] >= 100 - 1e-9).all()  # the 80% widening is applied
+
+
+def test_a_level_with_too_few_origins_for_its_rank_gets_a_band_wider_than_the_narrower_levels():
+    # with 8 backtest errors both the 80% and the 95% conformal quantiles are the largest error,
+    # and the two bands coincided; such a step's 95% band now reaches at least the 80% band
+    # scaled by z(0.975) / z(0.9) about the median. An exact level is left as calibrated.
+    from statistics import NormalDist
+
+    rng = np.random.default_rng(1)
+    paths = rng.normal(size=(5, 4))
+    q = {"0.8": [1.0] * 4, "0.95": [1.0] * 4}
+    loose = intervals.Calibration(q, {"0.8": [True] * 4, "0.95": [False] * 4}, [8] * 4)
+    tight = intervals.Calibration(q, {"0.8": [True] * 4, "0.95": [True] * 4}, [40] * 4)
+    a = intervals.summarize(paths, np.arange(4), loose)
+    b = intervals.summarize(paths, np.arange(4), tight)
+    ratio = NormalDist().inv_cdf(0.975) / NormalDist().inv_cdf(0.9)
+    np.testing.assert_allclose(a["upper_95"], np.maximum(b["upper_95"], a["median"] + (a["upper_80"] - a["median"]) * ratio))
+    np.testing.assert_allclose(a["lower_95"], np.minimum(b["lower_95"], a["median"] - (a["median"] - a["lower_80"]) * ratio))
+    assert (a["upper_95"] > a["upper_80"]).all() and (a["lower_95"] < a["lower_80"]).all()
+    lo, hi = intervals.ensemble_bounds(paths, 0.95)
+    np.testing.assert_allclose(b["upper_95"], np.maximum(hi + 1.0, b["upper_80"]))  # exact: as calibrated
+    pd.testing.assert_frame_equal(a[["mean", "median", "lower_80", "upper_80"]], b[["mean", "median", "lower_80", "upper_80"]])

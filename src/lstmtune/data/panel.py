@@ -63,7 +63,12 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     if uid not in columns:
         if id_column is not None:
             raise DataError(f"{path}: --id-column {show(id_column)} not found; columns are {_columns(head)}")
-        s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, fills=fills, keep_missing=keep_missing)
+        try:
+            s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, fills=fills, keep_missing=keep_missing)
+        except DataError as err:
+            if len(columns) >= 3 and ("duplicate date" in str(err) or "several" in str(err)):  # a panel whose series column has another name
+                raise DataError(f"{err} (a long panel? name its series column with --id-column; columns are {_columns(head)})") from None
+            raise
         if s.positional:  # its dates would be placeholders, and they would set a frequency and season
             raise DataError(f"{path}: no date column; forecasts need each value's date (add a column of dates)")
         return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
@@ -110,6 +115,12 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     if why:
         out.attrs[UNREADABLE] = why
     return out
+
+
+MIN_ABS = 1e-5
+"""A series whose largest magnitude is below this is skipped: AutoARIMA's choices change below
+about 1e-6 and AutoETS's bands collapse below about 1e-10 (measured on a monthly series scaled
+down by powers of ten)."""
 
 
 def out_of_range(y: np.ndarray) -> dict[int, str]:
@@ -328,6 +339,9 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", "no values (every one missing)", f, m)
     if np.nanmax(np.abs(y)) > MAX_ABS:
         return Verdict("skip", f"values as large as {np.nanmax(np.abs(y)):.3g}: beyond {MAX_ABS:.0e}, where the networks' float32 arithmetic and the statistical models overflow", f, m)
+    if 0 < np.nanmax(np.abs(y)) < MIN_ABS:
+        return Verdict("skip", f"values no larger than {np.nanmax(np.abs(y)):.3g}: below {MIN_ABS:.0e}, where the statistical models' fixed tolerances "
+                               f"distort their fits and bands; rescale the series (multiply it by 1e6, say)", f, m)
     notes = [inserted[0]] if inserted[0] else []
     k = int(np.isnan(y).sum()) - inserted[1]
     edges = _edges(y) if missing == "interpolate" else 0  # rows without a value before the first or after the last: left out, not invented

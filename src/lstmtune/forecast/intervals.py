@@ -82,6 +82,14 @@ class Calibration:
             q = np.concatenate([q, np.full(horizon - len(q), q[-1])])
         return q[:horizon]
 
+    def exactness(self, level: float, horizon: int) -> np.ndarray:
+        """Whether steps 1..horizon had enough origins for ``level``'s conformal rank (beyond the
+        calibrated horizons, the last one's)."""
+        e = np.asarray(self.exact[_key(level)], dtype=bool)
+        if horizon > len(e):
+            e = np.concatenate([e, np.full(horizon - len(e), e[-1])])
+        return e[:horizon]
+
     def to_dict(self) -> dict:
         return {"method": "conformalized quantile regression, split-conformal per horizon", **dataclasses.asdict(self)}
 
@@ -209,9 +217,10 @@ def summarize(paths: np.ndarray, dates, calibration: Calibration | None, levels=
     ``levels`` (fractions): the calibration's, else :data:`LEVELS`."""
     H = paths.shape[1]
     out = {"date": dates, "mean": paths.mean(axis=0), "median": np.median(paths, axis=0)}
-    inner_lo = inner_hi = out["median"]
+    med = inner_lo = inner_hi = out["median"]
     if levels is None:
         levels = calibration.levels if calibration is not None else LEVELS
+    narrower = None
     for level in sorted(levels):
         lo, hi = ensemble_bounds(paths, level)
         q = calibration.widening(level, H) if calibration is not None else np.zeros(H)
@@ -219,6 +228,24 @@ def summarize(paths: np.ndarray, dates, calibration: Calibration | None, levels=
         # q < 0 narrows an ensemble that was too wide, but never past the median, and a
         # wider level's band always contains a narrower one's (levels calibrated apart
         # on few origins could cross).
-        out[f"lower_{pct}"] = inner_lo = np.minimum(lo - q, inner_lo)
-        out[f"upper_{pct}"] = inner_hi = np.maximum(hi + q, inner_hi)
+        lower, upper = np.minimum(lo - q, inner_lo), np.maximum(hi + q, inner_hi)
+        if calibration is not None and narrower is not None:
+            # Too few origins for this level's conformal rank: its quantile is the largest error
+            # seen, often the narrower level's too, and the two bands would coincide. Such a
+            # step's band reaches at least the narrower band scaled by the ratio of their normal
+            # quantiles (1.53 from 80% to 95%).
+            short = ~calibration.exactness(level, H)
+            ratio = _z(level) / _z(narrower)
+            lower = np.where(short, np.minimum(lower, med - (med - inner_lo) * ratio), lower)
+            upper = np.where(short, np.maximum(upper, med + (inner_hi - med) * ratio), upper)
+        out[f"lower_{pct}"] = inner_lo = lower
+        out[f"upper_{pct}"] = inner_hi = upper
+        narrower = level
     return pd.DataFrame(out)
+
+
+def _z(level: float) -> float:
+    """The standard normal quantile of a central ``level`` interval's upper end."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + level / 2)

@@ -189,3 +189,15 @@ def test_a_search_too_large_is_refused_by_runs_and_by_memory(tmp_path, monkeypat
     with pytest.raises(Exception, match=r"largest point \(units=4096\) needs about"):
         budget.check_search(s, 36, memory_bytes=2**30)
     assert list(tmp_path.iterdir()) == [f]
+
+
+@pytest.mark.parametrize("text, needle", [("[data]\ntest_size = 40\n", "leaves no training rows"),
+                                          ("[model]\nbatch_size = 100\n", "batch_size 100 needs at least"),
+                                          ("[transforms]\nlags = 40\n", "needs at least")])
+def test_plan_refuses_what_run_refuses_on_the_data(tmp_path, monkeypatch, text, needle):
+    # plan once printed a size (and "about 2 s") for studies run then refused
+    monkeypatch.chdir(tmp_path)
+    f = _file(tmp_path, text)
+    _refused(_cli(tmp_path, "plan", f), needle)
+    _refused(_cli(tmp_path, "run", f, "--quiet"), needle)
+    assert not (tmp_path / "runs").exists()

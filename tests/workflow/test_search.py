@@ -260,3 +260,15 @@ def test_fit_from_a_search_run_directory_takes_its_best_trial(tmp_path):
     (tmp_path / "p" / "study.toml").unlink()
     res = CliRunner().invoke(app, ["fit", str(tmp_path / "p"), "--out", str(tmp_path / "m2")])
     assert res.exit_code == 2 and "missing study.toml; not a complete search run directory" in res.output
+
+
+def test_a_sampled_point_that_does_not_fit_the_data_fails_alone(tmp_path):
+    # a batch larger than the training rows once stopped the whole search (and left its store
+    # with trials stuck running); now it is told failed, with the reason, before any training
+    s = _spec({"sampler": "grid", "trials": 10, "batch": 2, "space": {"batch_size": {"type": "categorical", "choices": [2, 60]}}}, repeats=2)
+    s = s.model_copy(update={"model": s.model.model_copy(update={"epochs": 5}), "transforms": s.transforms.model_copy(update={"trim": None})})
+    outcome, _ = search.run(s, tmp_path / "out")
+    states = dict(zip(outcome.trials["batch_size"], outcome.trials["state"]))
+    assert states == {2: "COMPLETE", 60: "FAIL"}
+    failed = [t for t in outcome.study.trials if t.params["batch_size"] == 60][0]
+    assert "batch_size 60 needs at least" in failed.user_attrs["error"]

@@ -204,7 +204,8 @@ def run_search(
     while budget is None or finished() < budget:
         if search.timeout_s is not None and time.perf_counter() - t0 >= search.timeout_s:
             break
-        asked = ask_round(study, search, base, search.batch if budget is None else min(search.batch, budget - finished()))
+        asked = ask_round(study, search, base, search.batch if budget is None else min(search.batch, budget - finished()),
+                          unfit=lambda config: _unfit(summary_spec, series, config))
         schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, n_rounds))
         trainings += race(study, search, asked, schedule, lambda points: study_mod.run_selection(summary_spec, series, store, points, on_epochs=on_epochs))
         n_rounds += 1
@@ -217,9 +218,10 @@ def run_search(
     return outcome
 
 
-def ask_round(study, search, base: dict, k: int) -> list[tuple]:
+def ask_round(study, search, base: dict, k: int, unfit=None) -> list[tuple]:
     """Ask Optuna for ``k`` trials: ``(trial, params, config)`` for each valid one; an
-    inconsistent combination (e.g. momentum with adam) is told as failed, with its reason."""
+    inconsistent combination (e.g. momentum with adam), or one that does not fit the data
+    (``unfit(config)``: why not, or None), is told as failed, with its reason."""
     import optuna
 
     asked = []
@@ -228,12 +230,30 @@ def ask_round(study, search, base: dict, k: int) -> list[tuple]:
         params = suggest(trial, search)
         try:
             config = resolve({**base, **params}, "search", f"trial {trial.number}")
+            why = unfit(config) if unfit is not None else None
+            if why is not None:
+                raise ValueError(why)
         except ValueError as err:
             trial.set_user_attr("error", str(err))
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             continue
         asked.append((trial, params, config))
     return asked
+
+
+def _unfit(spec: StudySpec, series: Series, config) -> str | None:
+    """Why ``config`` cannot be trained on ``series`` in the selection or test phases (a batch
+    larger than the training rows, say), or None: checked before training, so that one sampled
+    point that does not fit fails alone instead of stopping the search."""
+    point = GridPoint("search", "check", {}, config)
+    phases = [*evaluation.selection_phases(spec, series, [point]), evaluation.test_phase(spec, series, [point])]
+    try:
+        for phase in phases:
+            if phase is not None and phase.points:
+                executor.validate(planner.plan(phase.spec, phase.points), phase.series)
+    except SpecError as err:
+        return str(err)
+    return None
 
 
 def bracket(search, epochs: int, round_number: int) -> int:

@@ -42,6 +42,11 @@ CASES = {
     # name: (files to create, argv, needles)
     "non-UTF-8 study file": (lambda d: _write(d / "s.toml", b'name = "caf\xe9"\n'), ["run", "s.toml"], ["not UTF-8"]),
     "empty study file": (lambda d: _write(d / "s.toml", "# only a comment\n"), ["run", "s.toml"], ["empty"]),
+    "a CSV given as the study": (lambda d: _write(d / "data.csv", "date,value\n2020-01-01,1\n"), ["run", "data.csv"],
+                                 ["not valid TOML", "a data file goes in the study's [data] source, or `lstmtune run --data FILE`"]),
+    "a missing value in a study's data": (lambda d: (_write(d / "m.csv", "date,value\n" + "".join(f"2010-{k:02d}-01,{'' if k == 3 else k}\n" for k in range(1, 13))),
+                                                     _write(d / "s.toml", 'name = "m"\n[data]\nsource = "m.csv"\n')),
+                                          ["run", "s.toml"], ["line 4, column 'value': is missing (use [data] missing = interpolate or drop)"]),
     "stateful = 1": (lambda d: _write(d / "s.toml", "[model]\nstateful = 1\n"), ["run", "s.toml"], ["model.stateful", "boolean"]),
     "infinite learning rate": (lambda d: _write(d / "s.toml", "[model]\nlearning_rate = inf\n"), ["run", "s.toml"], ["model.learning_rate", "finite"]),
     "infinite L2 in a grid": (lambda d: _write(d / "s.toml", "[grid]\nl2 = [0.0, inf]\n"), ["run", "s.toml"], ["grid.l2", "finite"]),

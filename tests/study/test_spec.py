@@ -249,3 +249,12 @@ def test_each_parameter_is_declared_once_and_derived_everywhere():
     c = spec.expand(spec.from_dict({"model": {"dropout": 0.1, "optimizer": "sgd", "momentum": 0.9}}))[0].config
     arch = planner.architecture([c])
     assert arch.dropout and not arch.regularized and arch.optimizer == "sgd"
+
+
+def test_a_study_file_with_a_byte_order_mark_reads_as_without(tmp_path):
+    from lstmtune.study import spec as spec_mod
+
+    f = tmp_path / "s.toml"
+    f.write_bytes(b"\xef\xbb\xbfname = \"bom\"\n[model]\nepochs = 7\n")
+    s = spec_mod.load(f)
+    assert s.name == "bom" and s.model.epochs == 7

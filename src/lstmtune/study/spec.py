@@ -286,11 +286,12 @@ def load(path: str | Path) -> StudySpec:
     if not path.is_file():
         raise SpecError(f"{path}: no such study file" if not path.exists() else f"{path}: not a regular file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark, as some Windows editors write, is not TOML's
     except UnicodeDecodeError as err:
         raise SpecError(f"{path}: not UTF-8 text (byte {err.start}); save the study file as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{path}: not valid TOML ({err})") from None
+        hint = "; a data file goes in the study's [data] source, or `lstmtune run --data FILE`" if path.suffix.lower() in (".csv", ".tsv", ".txt") else ""
+        raise SpecError(f"{path}: not valid TOML ({err}){hint}") from None
     except ValueError as err:  # an integer of over 4300 digits
         raise SpecError(f"{path}: not a usable study file ({brief(str(err), 120)})") from None
     except RecursionError:

@@ -45,9 +45,26 @@ class Outcome:
     wall_s: float
 
 
+STUDY_KEYS = {"--missing ": "[data] missing = ", "--value-column": "[data] value_column", "--date-column": "[data] date_column",
+              "--date-format": "[data] date_format"}
+"""The reader's options as a study file names them: its messages suggest these instead."""
+
+
 def load_series(spec: StudySpec) -> Series:
+    """The study's series (its ``[data]`` section), a bad file named in one line that suggests
+    the study keys to set, not command-line options ``lstmtune run`` does not have."""
+    from lstmtune.errors import DataError
+
     d = spec.data
-    return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates)
+    try:
+        return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates)
+    except DataError as err:
+        text = str(err)
+        for flag, key in STUDY_KEYS.items():
+            text = text.replace(flag, key)
+        if text == str(err):
+            raise
+        raise DataError(text) from None
 
 
 def run(

@@ -93,6 +93,14 @@ def test_a_history_of_another_frequency_is_refused_naming_both(sine_model):
         model.forecast(3, _series(truth[:60], freq="W-SAT"))
     assert forecaster._same_frequency("W", "W-SUN") and not forecaster._same_frequency("QS", "MS")
     assert model.forecast(3, _series(truth[:120])).equals(model.forecast(3))  # the same frequency: as before
+    # a history with a month absent, or with no rhythm, was warmed through as if consecutive
+    gappy = _series(truth[:120]).drop(pd.Timestamp("2005-03-01"))
+    with pytest.raises(LstmtuneError, match=r"1 date absent from its MS dates \(2005-03-01\): give the history with a row for every date"):
+        model.forecast(3, gappy)
+    rng = np.random.default_rng(0)
+    odd = pd.Series(truth[:40], index=pd.DatetimeIndex(pd.Timestamp("2000-01-01") + pd.to_timedelta(np.cumsum(rng.integers(1, 90, 40)), unit="D")))
+    with pytest.raises(LstmtuneError, match="its dates have no regular frequency; this model was fitted on data of frequency MS"):
+        model.forecast(3, odd)
 
 
 def test_a_history_without_dates_for_a_dated_model_is_refused_and_the_reverse(sine_model):

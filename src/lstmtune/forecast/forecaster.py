@@ -39,7 +39,7 @@ from lstmtune.forecast import intervals
 from lstmtune.data import known_inputs
 from lstmtune.engine import rollout
 from lstmtune.data import transforms
-from lstmtune.data.series import Series, dates_after, frequency_offset, infer_frequency, positions
+from lstmtune.data.series import Series, absent_dates, dates_after, frequency_offset, infer_frequency, positions
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing, minimum_length, prepare
 from lstmtune.study.spec import Config
@@ -176,6 +176,13 @@ class Forecaster:
             given = infer_frequency(s.dates)
             if given is not None and not _same_frequency(given, self.frequency):
                 raise LstmtuneError(f"{s.name}: its dates are of frequency {given}, but this model was fitted on data of frequency {self.frequency}")
+            if given is None:  # gaps or no rhythm at all: the lags the network reads would not be consecutive
+                absent = absent_dates(s.dates, self.frequency)
+                if absent:
+                    shown = ", ".join(str(pd.Timestamp(d).date()) for d in absent[1][:3]) + (", ..." if len(absent[1]) > 3 else "")
+                    raise LstmtuneError(f"{s.name}: {len(absent[1])} date{'s' if len(absent[1]) > 1 else ''} absent from its {self.frequency} dates ({shown}): "
+                                        "give the history with a row for every date (an empty value can be filled with --missing interpolate)")
+                raise LstmtuneError(f"{s.name}: its dates have no regular frequency; this model was fitted on data of frequency {self.frequency}")
         return s
 
     def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True, levels=None) -> pd.DataFrame:

@@ -898,6 +898,7 @@ def test_after_a_failed_fit_candidates_made_of_it_are_skipped_not_counted(monkey
     assert tried == ["LSTM(log)", "DirectLSTM(log)", "AutoETS"]
 
 
+@pytest.mark.slow  # runs auto end to end (the full run only: the fast subset stays under 90 s)
 def test_with_missing_zero_a_series_of_ones_with_absent_months_is_intermittent_not_constant():
     # the constant check once looked at the values before the zeros were filled in: a product
     # selling 1 in 28 of 48 months was forecast as the constant 1 with zero-width bands
@@ -961,6 +962,7 @@ def test_an_old_pandas_frequency_name_is_read_quietly_and_a_wrong_one_names_the_
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
 
 
+@pytest.mark.slow  # runs auto end to end (the full run only: the fast subset stays under 90 s)
 def test_interpolate_fills_between_observations_and_leaves_rows_without_a_value_at_the_ends_out():
     # a file's blank future rows were filled with the last value, and the forecast started after them
     a = _monthly("a", 48, 0)
@@ -987,6 +989,7 @@ def test_a_series_of_tiny_values_is_skipped_asking_to_rescale_it():
     assert panel.triage(a.assign(y=0.0), 4).status == "constant"  # zeros are not tiny values
 
 
+@pytest.mark.slow  # runs auto end to end (the full run only: the fast subset stays under 90 s)
 def test_a_panel_whose_series_column_has_another_name_is_pointed_to_id_column(tmp_path):
     f = tmp_path / "p.csv"
     pd.concat([_monthly("a", 40, 0), _monthly("b", 40, 1)]).rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_csv(f, index=False)

@@ -359,6 +359,10 @@ def test_a_damaged_or_edited_run_directory_is_named_in_one_line_by_fit_and_repor
     for argv in (("fit", edited, "--out", tmp_path / "m-edited"), ("report", edited)):
         _one_line_error(_cli(*argv), "none of its configurations has a run in results.parquet")
     assert _cli("fit", out, "--out", tmp_path / "m").exit_code == 0  # the intact directory still fits
+    unfinished = tmp_path / "unfinished"  # killed before its outputs: its store holds what was trained
+    unfinished.mkdir()
+    shutil.copy(out / "study.db", unfinished / "study.db")
+    _one_line_error(_cli("fit", unfinished, "--out", tmp_path / "m-unfinished"), "missing study.toml", "an interrupted run? rerun `lstmtune run` with the same --out")
 
 
 def test_a_run_directory_written_by_another_command_is_refused(tmp_path):

@@ -157,3 +157,17 @@ def test_a_frame_given_from_python_names_a_missing_or_infinite_value_by_its_date
     assert ran == ["a"]
     assert failures == {"b": "the value inf at 2010-05-01 is not a finite number",
                         "c": "1 missing values, the first at 2010-03-01 (fill or drop them first)"}
+
+
+@pytest.mark.parametrize("command", ["run", "search"])
+def test_a_panel_whose_every_series_fails_leaves_no_run_directory_and_names_each_once(tmp_path, command):
+    # it once left --out holding only its marker (and a search's copies of the data), and said "D: D: ..."
+    dates = pd.date_range("2010-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
+    pd.concat([pd.DataFrame({"unique_id": uid, "ds": dates, "y": v}) for uid, v in (("D", 5.0), ("E", 7.0))]).to_csv(tmp_path / "p.csv", index=False)
+    study = SMALL_STUDY + ('[search]\nsampler = "random"\ntrials = 2\nbatch = 2\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n' if command == "search" else "")
+    (tmp_path / "s.toml").write_text(study)
+    res = CliRunner().invoke(app, [command, str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2 and "no series of the panel could" in text, res.output
+    assert "D: the series is constant" in text and "D: D:" not in text and str(tmp_path / "o") not in text
+    assert not (tmp_path / "o").exists()

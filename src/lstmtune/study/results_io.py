@@ -158,7 +158,8 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
         raise LstmtuneError(f"{directory}: {'a file, not a run directory' if directory.exists() else 'no such run directory'}")
     for name in ("study.toml", "results.parquet", "curves.npz", "environment.json", "series.csv"):
         if not (directory / name).is_file():
-            raise LstmtuneError(f"{directory}: missing {name}; not a complete lstmtune run directory")
+            hint = " (an interrupted run? rerun `lstmtune run` with the same --out to finish it)" if (directory / "study.db").is_file() else ""
+            raise LstmtuneError(f"{directory}: missing {name}; not a complete lstmtune run directory{hint}")
     spec = spec_mod.load(directory / "study.toml")
     reading = "results.parquet"
     try:  # a file cut short or overwritten: named, not a traceback

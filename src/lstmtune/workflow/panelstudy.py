@@ -121,6 +121,7 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
     from lstmtune.store.fileio import atomic_outputs, claim_run_dir
     from lstmtune.workflow import study
 
+    created = not Path(out).exists()
     out = claim_run_dir(Path(out), name=spec.name, kind="panel")
     tables = []
 
@@ -137,7 +138,8 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
 
     rows, failures = _each_series(panel, out, work, on_series)
     if not tables:
-        raise LstmtuneError("no series of the panel could run: " + "; ".join(f"{u}: {w}" for u, w in list(failures.items())[:3]))
+        _undo(out, created)
+        raise LstmtuneError("no series of the panel could run: " + _reasons(failures))
     summary = pd.DataFrame(rows)
     results = pd.concat(tables, ignore_index=True)
     configs = pooled_configs(results)
@@ -163,6 +165,7 @@ def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_
     from lstmtune.store.fileio import atomic_outputs, atomic_path, claim_run_dir
     from lstmtune.workflow import search as search_mod
 
+    created = not Path(out).exists()
     out = claim_run_dir(Path(out), name=spec.name, kind="panel-search")
 
     def work(uid, frame, where):
@@ -171,7 +174,10 @@ def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_
         with atomic_path(data) as tmp:
             pd.DataFrame({"date": pd.DatetimeIndex(frame["ds"]), "value": frame["y"].to_numpy()}).to_csv(tmp, index=False)  # times of day kept
         own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(data.resolve()), "date_column": "date", "value_column": "value", "date_format": None})})
-        outcome, page = search_mod.run(own, where, max_runs=max_runs, on_round=on_round, on_epochs=on_epochs)
+        try:
+            outcome, page = search_mod.run(own, where, max_runs=max_runs, on_round=on_round, on_epochs=on_epochs)
+        except LstmtuneError as err:  # about the series, not the copy of it this search reads
+            raise LstmtuneError(str(err).replace(f"{data.resolve()}: ", "").replace(f"{data}: ", "")) from None
         report = str(page.relative_to(out))
         note = search_mod.failure_note(outcome)
         if note is not None:
@@ -184,12 +190,26 @@ def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_
 
     rows, failures = _each_series(panel, out, work, on_series)
     if len(failures) == len(rows):
-        raise LstmtuneError("no series of the panel could be searched: " + "; ".join(f"{u}: {w}" for u, w in list(failures.items())[:3]))
+        _undo(out, created)
+        raise LstmtuneError("no series of the panel could be searched: " + _reasons(failures))
     outcome = PanelOutcome(out, pd.DataFrame(rows), pd.DataFrame(columns=["config", "wins", "pooled_scaled_error", "series"]), failures)
     with atomic_outputs(out) as tmp:
         outcome.summary.to_csv(tmp / "panel_summary.csv", index=False)
         (tmp / "index.html").write_text(_page(spec.name, outcome))
     return outcome
+
+
+def _reasons(failures: dict) -> str:
+    """The first three failures, each once prefixed by its series (a reason may name it already)."""
+    return "; ".join(w if str(w).startswith(f"{u}: ") else f"{u}: {w}" for u, w in list(failures.items())[:3])
+
+
+def _undo(out: Path, created: bool) -> None:
+    """Remove a run directory this call created when no series could run in it (nothing worth keeping)."""
+    import shutil
+
+    if created:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _selected(table: pd.DataFrame) -> dict:

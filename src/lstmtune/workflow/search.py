@@ -501,6 +501,7 @@ def run(
     base = base_params(spec)
     probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
     executor.validate(probe, series)  # data and split fit the settings: fail before writing anything
+    study_mod.check_scoreable(spec, series)  # a constant holdout: skill undefined, said as `run` says it
     from lstmtune.study.budget import check_search
 
     check_search(spec, len(series), max_runs=max_runs)  # trainings and memory: refused before anything is written

@@ -998,3 +998,17 @@ def test_a_panel_whose_series_column_has_another_name_is_pointed_to_id_column(tm
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "2", "--out", str(tmp_path / "o"), "-q", "--id-column", "store", "--date-column", "date",
                                    "--value-column", "sales", "--candidates", "stats"])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.slow  # runs auto end to end (the full run only: the fast subset stays under 90 s)
+def test_a_fallbacks_model_directory_is_named_as_forecasts_csv_names_it(tmp_path):
+    # index.csv, `forecast DIR/models` and describe said SeasonalNaive where forecasts.csv said Constant (fallback)
+    frame = pd.concat([_monthly("ok", 40, 0), _monthly("k", 40, 1).assign(y=7.0), _monthly("short", 10, 2)])
+    f = _write(tmp_path / "p.csv", frame)
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--candidates", "stats", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 3, res.output
+    index = pd.read_csv(tmp_path / "o" / "models" / "index.csv").set_index("unique_id")["model"]
+    said = pd.read_csv(tmp_path / "o" / "forecasts.csv").drop_duplicates("unique_id").set_index("unique_id")["model"]
+    assert index.loc["k"] == said.loc["k"] == "Constant (fallback)" and index.loc["short"] == said.loc["short"]
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models"), "--horizon", "3", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert res.exit_code == 0 and set(pd.read_csv(tmp_path / "f.csv")["model"]) == set(said)

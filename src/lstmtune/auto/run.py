@@ -649,7 +649,9 @@ def _fallback_slot(uid: str, frame: pd.DataFrame, v: panel.Verdict, horizon: int
         reason = f"{why}; the fallback failed too ({type(err).__name__}: {err})"[:300]
         return {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": reason}]), "verdict": f"skipped: {why}; the fallback failed too"}
     season = v.season if len(frame) > v.season and status == "fallback" else 1
-    return {"forecast": _clip_nonnegative(fc, frame["y"].to_numpy()), "model": _statmodel(uid, frame, "SeasonalNaive", season, v.freq, levels=levels),
+    model = _statmodel(uid, frame, "SeasonalNaive", season, v.freq, levels=levels)
+    model = dataclasses.replace(model, info={**model.info, "label": str(fc["model"].iloc[0])})  # "Constant (fallback)", as forecasts.csv names it
+    return {"forecast": _clip_nonnegative(fc, frame["y"].to_numpy()), "model": model,
             "board": pd.DataFrame([{"unique_id": uid, "status": status, "reason": why[:300], "candidate": fc["model"].iloc[0], "chosen": True}]),
             "verdict": f"{status}: {why}"}
 

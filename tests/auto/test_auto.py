@@ -1012,3 +1012,5 @@ def test_a_fallbacks_model_directory_is_named_as_forecasts_csv_names_it(tmp_path
     assert index.loc["k"] == said.loc["k"] == "Constant (fallback)" and index.loc["short"] == said.loc["short"]
     res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models"), "--horizon", "3", "--out", str(tmp_path / "f.csv"), "-q"])
     assert res.exit_code == 0 and set(pd.read_csv(tmp_path / "f.csv")["model"]) == set(said)
+    res = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models")])  # the folder forecast reads whole: described whole
+    assert res.exit_code == 0 and "3 series, one model directory each" in res.output and "Constant (fallback)" in res.output

@@ -163,10 +163,19 @@ def _panel_not_named(path, date_column: str | None, value_column: str | None) ->
 
 @app.command()
 @_handles_errors
-def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit`.")]) -> None:
+def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit` or `lstmtune auto`, or a folder of them (auto's models/).")]) -> None:
     """Say what a model directory holds: its source, configuration, data, calibration and backtest."""
     from lstmtune.forecast import composite, forecaster
+    from lstmtune.forecast import panelmodels
 
+    if panelmodels.is_panel(model_dir):  # auto's models/ (or fit's of a panel): what forecast reads whole
+        index = panelmodels.read_index(model_dir)
+        console.print(f"Models {_u(model_dir)}: {len(index)} series, one model directory each (lstmtune forecast {_u(model_dir)} forecasts them all)", highlight=False)
+        for label, n in index["model"].value_counts().items():
+            console.print(f"  {n:>6}  {_u(label)}", highlight=False)
+        first = index["folder"].iloc[0] if len(index) else "FOLDER"
+        console.print(f"  one of them: lstmtune describe {_u(model_dir / first)}", highlight=False)
+        return
     if composite.is_auto_model(model_dir):
         console.print(f"Model {_u(model_dir)}", highlight=False)
         smodel = composite.load_any(model_dir)

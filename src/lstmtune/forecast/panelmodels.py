@@ -21,6 +21,23 @@ def is_panel(folder) -> bool:
     return (Path(folder) / INDEX).is_file()
 
 
+def read_index(folder) -> pd.DataFrame:
+    """The folder's ``index.csv``: ``unique_id, folder, model``, one row per series.
+
+    Raises:
+      LstmtuneError: an unreadable index, or one without its columns.
+    """
+    folder = Path(folder)
+    try:
+        index = pd.read_csv(folder / INDEX, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as err:
+        raise LstmtuneError(f"{folder / INDEX}: not a readable index of model directories ({err})") from None
+    lacking = [c for c in ("unique_id", "folder", "model") if c not in index.columns]
+    if lacking:
+        raise LstmtuneError(f"{folder / INDEX}: no {lacking[0]!r} column (an index written by lstmtune auto has unique_id, folder, model)")
+    return index
+
+
 def forecast_all(folder, horizon: int) -> tuple[pd.DataFrame, list[str]]:
     """``(table, failures)``: ``unique_id, ds, model, mean, median, lower_<l>, upper_<l>...`` of
     every series that could be forecast, and one line per series that could not.
@@ -31,13 +48,7 @@ def forecast_all(folder, horizon: int) -> tuple[pd.DataFrame, list[str]]:
     from lstmtune.forecast import composite
 
     folder = Path(folder)
-    try:
-        index = pd.read_csv(folder / INDEX, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as err:
-        raise LstmtuneError(f"{folder / INDEX}: not a readable index of model directories ({err})") from None
-    lacking = [c for c in ("unique_id", "folder", "model") if c not in index.columns]
-    if lacking:
-        raise LstmtuneError(f"{folder / INDEX}: no {lacking[0]!r} column (an index written by lstmtune auto has unique_id, folder, model)")
+    index = read_index(folder)
     root = folder.resolve()
     parts, failures = [], []
     for row, (uid, sub, label) in enumerate(index[["unique_id", "folder", "model"]].itertuples(index=False), start=2):
@@ -57,4 +68,4 @@ def forecast_all(folder, horizon: int) -> tuple[pd.DataFrame, list[str]]:
     return out[["unique_id", "ds", "model", *[c for c in out.columns if c not in ("unique_id", "ds", "model")]]], failures
 
 
-__all__ = ["INDEX", "forecast_all", "is_panel"]
+__all__ = ["INDEX", "forecast_all", "is_panel", "read_index"]

@@ -195,6 +195,10 @@ def test_cli_fit_and_forecast(cli_model):
     result = CliRunner().invoke(app, ["forecast", str(d / "model"), "--horizon", "2", "--data", str(d / "newer.csv"), "--out", str(d / "fc2.csv")])
     assert result.exit_code == 0, result.output
     assert list(pd.read_csv(d / "fc2.csv")["date"]) == ["1904-02-01", "1904-03-01"]
+    assert "note:" not in result.output
+    newer.assign(sales=newer["sales"] * 1000).to_csv(d / "thousands.csv", index=False)  # other units: forecast, with a note
+    result = CliRunner().invoke(app, ["forecast", str(d / "model"), "--horizon", "2", "--data", str(d / "thousands.csv"), "--out", str(d / "fc3.csv"), "-q"])
+    assert result.exit_code == 0 and "about 1e+03 times those the model was trained on (the same units?)" in " ".join(result.output.split())
 
 
 def _broken_copy(src, dst, edit):

@@ -44,6 +44,17 @@ def fit(
     console.print(f"fitted {_u(model.info.get('label', ''))} ({len(model.seeds)} seeds, {model.config.epochs} epochs) -> {_u(out)}", highlight=False)
 
 
+def _note_other_units(values, trained, data) -> None:
+    """A note when the history's typical size is 20 times the training data's or more (or a
+    twentieth or less): in other units, say thousands where the model saw units."""
+    import numpy as np
+
+    new, old = np.nanmedian(np.abs(values[-len(trained):])), np.nanmedian(np.abs(trained))
+    if new > 0 and old > 0 and max(new / old, old / new) >= 20:
+        err_console.print(f"[bold yellow]note:[/] the values of {_u(data)} are about {new / old:.2g} times those the model was trained on "
+                          "(the same units?): its forecast extrapolates far outside what it learnt", highlight=False, soft_wrap=True)
+
+
 def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool) -> None:
     """Refuse an ``--out`` whose CSV, PNG or paths file would replace an input: a file of the
     model directory, the ``--data`` history or the ``--future`` covariates."""
@@ -137,6 +148,8 @@ def forecast(
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
     known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
     table, each = model.forecast_with_paths(horizon, history, future=known)
+    if history is not None:
+        _note_other_units(history.values, model.tail_values, data)
     hx = model.tail_dates if history is None else history.dates
     hy = model.tail_values if history is None else history.values
     if model.positional:

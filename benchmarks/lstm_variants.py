@@ -14,7 +14,10 @@ the seasonal-short set reported apart:
   network whose output stays at 0 forecasts the mean difference (a drift, as ARIMA's and Theta's
   trend does); divided by their largest distance from the mean or by their standard deviation.
   An experiment: the engine's scaler is replaced for the whole process (every LSTM candidate,
-  recursive and direct, reads it), no option of lstmtune.
+  recursive and direct, reads it), no option of lstmtune;
+- `sequence input`: the recursive candidates (not the calendar ones) read their k lags as a
+  sequence of k steps of one value (timesteps k, lags 1) instead of one step of k values; their
+  names gain `seq,`, which also gives them other seeds (a name seeds its ensemble).
 
 Usage: python benchmarks/lstm_variants.py   (each variant in a fresh process; writes
 lstm_variants_results.json; --only NAME runs one and prints it)
@@ -46,7 +49,26 @@ VARIANTS = {
     "mean of all": "mean",
     "scaler centred (max-abs)": "maxabs",
     "scaler standard": "std",
+    "sequence input": "seq",
 }
+
+
+def _sequence_space(space):
+    """``lstm.space`` with its plain recursive candidates reading their lags as a sequence."""
+    from lstmtune.study import spec as spec_mod
+
+    def seq(y, season, settings, freq=None):
+        out = []
+        for name, config, transform, family in space(y, season, settings, freq):
+            if name.startswith("LSTM(") and "," not in name.split("lags=")[1].rstrip(")"):
+                raw = {"name": "auto", "seed": settings.seed,
+                       "model": {"units": settings.units, "epochs": settings.epochs, "batch_size": settings.batch_size, "stateful": False, "shuffle": True},
+                       "transforms": {"interval": config.interval, "lags": 1, "timesteps": config.lags}}
+                config, name = spec_mod.expand(spec_mod.from_dict(raw, "auto"))[0].config, name.replace("LSTM(", "LSTM(seq,")
+            out.append((name, config, transform, family))
+        return out
+
+    return seq
 
 
 def _centred_scaler(kind: str):
@@ -90,6 +112,8 @@ def run(variant) -> dict:
     from lstmtune.auto import lstm
     from lstmtune.auto.run import auto
 
+    if variant == "seq":
+        lstm.space = _sequence_space(lstm.space)
     if variant in ("maxabs", "std"):
         from lstmtune.data import transforms
 

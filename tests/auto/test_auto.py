@@ -715,11 +715,13 @@ def test_an_out_that_is_a_folder_or_lies_under_a_file_is_refused_in_one_line(tmp
     assert res.exit_code == 2 and "afile is a file, not a folder" in res.output, res.output
     model = tmp_path / "o" / "models" / "a"
     for out, needle in ((tmp_path / "o", "is a folder; give the CSV's path"), (tmp_path / "afile" / "x.csv", "afile is a file, not a folder"),
-                        (model / "manifest.json", "inside the model directory")):  # a model's own files are never written over
+                        (model / "manifest.json", "would write over manifest.json in the model directory")):  # a model's own files are never written over
         before = {p.name: p.read_bytes() for p in model.iterdir()}
         res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", "--out", str(out), "-q"])
         assert res.exit_code == 2 and needle in res.output, res.output
         assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", "--out", str(model / "mine.csv"), "-q"])  # a new name beside them: fine
+    assert res.exit_code == 0 and (model / "mine.csv").is_file() and {p.name: p.read_bytes() for p in model.iterdir() if p.name in before} == before
     history = _write(tmp_path / "history.csv", _monthly("a", 48, 0))  # nor its --data or --future file, CSV or PNG
     for flag, given, out in (("--data", history, history), ("--future", history, history), ("--data", tmp_path / "f.png", tmp_path / "f.csv")):
         res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", flag, str(given), "--out", str(out), "-q"])
@@ -959,6 +961,9 @@ def test_an_old_pandas_frequency_name_is_read_quietly_and_a_wrong_one_names_the_
     assert [current_alias(a) for a in ("M", "Q", "H", "MS", "W", "ME")] == ["ME", "QE-DEC", "h", "MS", "W", "ME"]
     r = auto(_monthly("a", 48, 0), 4, candidates=("stats",), freq="M")
     assert "dates not regular at --freq ME: 2010-01-01 where 2010-01-31 was due (they are regular at MS: give --freq MS" in r.leaderboard["reason"].iloc[0]
+    from lstmtune.auto import plan as auto_plan
+
+    assert auto_plan.plan(_monthly("a", 48, 0), 4, freq="M").skipped == 1  # plan reads it as auto does
     assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
 
 
@@ -995,6 +1000,10 @@ def test_a_panel_whose_series_column_has_another_name_is_pointed_to_id_column(tm
     pd.concat([_monthly("a", 40, 0), _monthly("b", 40, 1)]).rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_csv(f, index=False)
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "2", "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 2 and "duplicate date" in res.output and "name its series column with --id-column" in " ".join(res.output.split())
+    two = tmp_path / "two.csv"  # one series with two value columns: not a panel, no such hint
+    _monthly("a", 40, 0).rename(columns={"ds": "date", "y": "sales"}).assign(price=1.0)[["date", "sales", "price"]].to_csv(two, index=False)
+    res = CliRunner().invoke(app, ["auto", str(two), "--horizon", "2", "--out", str(tmp_path / "o2"), "-q"])
+    assert res.exit_code == 2 and "--value-column" in res.output and "--id-column" not in res.output, res.output
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "2", "--out", str(tmp_path / "o"), "-q", "--id-column", "store", "--date-column", "date",
                                    "--value-column", "sales", "--candidates", "stats"])
     assert res.exit_code == 0, res.output

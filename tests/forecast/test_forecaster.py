@@ -377,3 +377,6 @@ def test_a_level_with_too_few_origins_for_its_rank_gets_a_band_wider_than_the_na
     lo, hi = intervals.ensemble_bounds(paths, 0.95)
     np.testing.assert_allclose(b["upper_95"], np.maximum(hi + 1.0, b["upper_80"]))  # exact: as calibrated
     pd.testing.assert_frame_equal(a[["mean", "median", "lower_80", "upper_80"]], b[["mean", "median", "lower_80", "upper_80"]])
+    # no calibration at all (fit(calibrate=False), a series too short to hold origins back): the raw quantiles, as before
+    none = intervals.summarize(paths, np.arange(4), intervals.Calibration.none(4))
+    pd.testing.assert_frame_equal(none, intervals.summarize(paths, np.arange(4), None))

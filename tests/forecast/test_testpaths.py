@@ -131,3 +131,17 @@ def test_weights_are_kept_only_at_the_epochs_a_population_ended_on():
     results = study.execute(spec_mod.from_dict(raw), load("shampoo"), MemoryStore())
     epochs = {p.config.key: p.config.epochs for p in results.points}
     assert [epochs[k] for k in results.trained] == [20]  # the 10-epoch configuration is a checkpoint of the same run
+
+
+def test_a_study_whose_test_part_lost_a_row_to_missing_drop_still_draws_its_test_forecasts(tmp_path):
+    # the forecaster's check on a history with absent dates once refused the study's own series
+    # here, and the report lost its test-period section without a word
+    s = pd.Series(100 + np.arange(40.0) + 5 * np.sin(np.arange(40)), index=pd.date_range("2010-01-01", periods=40, freq="MS"))
+    frame = pd.DataFrame({"date": s.index.strftime("%Y-%m-%d"), "value": s.to_numpy().astype(object)})
+    frame.loc[36, "value"] = ""
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    spec = spec_mod.from_dict({"name": "g", "data": {"source": str(tmp_path / "gap.csv"), "test_size": 6, "missing": "drop"},
+                               "model": {"units": 1, "batch_size": 2, "epochs": 5}, "runs": {"mode": "summary", "repeats": 2}})
+    outcome = study.run(spec, tmp_path / "run")
+    assert (tmp_path / "run" / "test_forecasts.csv").is_file() and (tmp_path / "run" / "plots" / "test_forecasts.png").is_file()
+    assert not [n for n in outcome.results.notices if "test period" in n or "absent" in n]  # only the loader's own notes

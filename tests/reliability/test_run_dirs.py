@@ -346,13 +346,15 @@ def test_a_damaged_or_edited_run_directory_is_named_in_one_line_by_fit_and_repor
 
     out = tmp_path / "out"
     assert _cli("run", _study(tmp_path), "--out", out, "--quiet").exit_code == 0
-    for name, damage in (("results.parquet", b"junk"), ("curves.npz", b"junk"), ("environment.json", b"{}"), ("series.csv", b"junk\n")):
-        bad = tmp_path / f"bad-{name}"
+    cut = {name: (out / name).read_bytes()[: (out / name).stat().st_size // 2] for name in ("curves.npz", "results.parquet")}  # cut short, as by a full disk
+    for name, damage in (("results.parquet", b"junk"), ("curves.npz", b"junk"), ("environment.json", b"{}"), ("series.csv", b"junk\n"),
+                         ("curves.npz", cut["curves.npz"]), ("results.parquet", cut["results.parquet"])):
+        bad = tmp_path / f"bad-{name}-{len(damage)}"
         shutil.copytree(out, bad)
         (bad / name).write_bytes(damage)
-        for argv in (("fit", bad, "--out", tmp_path / f"m-{name}"), ("report", bad)):
+        for argv in (("fit", bad, "--out", tmp_path / f"m-{bad.name}"), ("report", bad)):
             _one_line_error(_cli(*argv), f"{name}: unreadable or incomplete", "rerun `lstmtune run`")
-        assert not (tmp_path / f"m-{name}").exists()
+        assert not (tmp_path / f"m-{bad.name}").exists()
     edited = tmp_path / "edited"  # study.toml changed after the run: its results are not that study's
     shutil.copytree(out, edited)
     (edited / "study.toml").write_text((edited / "study.toml").read_text().replace("epochs = 5", "epochs = 3"))

@@ -156,7 +156,7 @@ def test_a_frame_given_from_python_names_a_missing_or_infinite_value_by_its_date
     rows, failures = _each_series(frame, tmp_path, lambda uid, f, where: ran.append(uid) or {"config": "x"})
     assert ran == ["a"]
     assert failures == {"b": "the value inf at 2010-05-01 is not a finite number",
-                        "c": "1 missing values, the first at 2010-03-01 (fill or drop them first)"}
+                        "c": "1 missing values, the first at 2010-03-01 (fill or drop them first, or set the study's [data] missing to interpolate or drop)"}
 
 
 @pytest.mark.parametrize("command", ["run", "search"])
@@ -171,3 +171,22 @@ def test_a_panel_whose_every_series_fails_leaves_no_run_directory_and_names_each
     assert res.exit_code == 2 and "no series of the panel could" in text, res.output
     assert "D: the series is constant" in text and "D: D:" not in text and str(tmp_path / "o") not in text
     assert not (tmp_path / "o").exists()
+
+
+def test_a_study_files_data_keys_apply_to_the_panel_it_runs_on(tmp_path):
+    # its date_format and missing were ignored: every series failed on dd/mm/yyyy dates or a blank value
+    dates = pd.date_range("2010-01-01", periods=30, freq="MS")
+    y = 100.0 + np.arange(30) + np.arange(30) % 7
+    frame = pd.concat([pd.DataFrame({"unique_id": uid, "when": dates.strftime("%d/%m/%Y"), "sales": y.astype(str)}) for uid in ("a", "b")], ignore_index=True)
+    frame.loc[30 + 10, "sales"] = ""
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    (tmp_path / "s.toml").write_text(SMALL_STUDY.replace("[data]\n", '[data]\ndate_format = "%d/%m/%Y"\ndate_column = "when"\nvalue_column = "sales"\nmissing = "interpolate"\n'))
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0, res.output
+    summary = pd.read_csv(tmp_path / "o" / "panel_summary.csv").set_index("unique_id")
+    assert list(summary["status"]) == ["ok", "ok"]
+    from lstmtune.workflow.study import load_series
+    from lstmtune.study import spec as spec_mod
+
+    own = spec_mod.load((tmp_path / "o" / summary.loc["b", "report"]).with_name("study.toml"))
+    np.testing.assert_allclose(load_series(own).values[10], (y[9] + y[11]) / 2)  # interpolated

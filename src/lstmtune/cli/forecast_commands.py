@@ -55,9 +55,14 @@ def _note_other_units(values, trained, data) -> None:
                           "(the same units?): its forecast extrapolates far outside what it learnt", highlight=False, soft_wrap=True)
 
 
+MODEL_FILES = frozenset({"manifest.json", "weights.safetensors", "backtest.csv", "data.json", "index.csv"})
+"""Names a model directory's own files have (a forecast may not take them even before they exist)."""
+
+
 def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool) -> None:
     """Refuse an ``--out`` whose CSV, PNG or paths file would replace an input: a file of the
-    model directory, the ``--data`` history or the ``--future`` covariates."""
+    model directory (one that exists, or a name its files have), the ``--data`` history or the
+    ``--future`` covariates."""
     import os
 
     written = [out, out.with_suffix(".png")] + ([out.with_name(out.stem + "_paths.csv")] if paths else [])
@@ -65,8 +70,8 @@ def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool
     inputs = {Path(os.path.realpath(p)): flag for flag, p in (("--data", data), ("--future", future)) if p is not None}
     for path in written:
         real = Path(os.path.realpath(path))
-        if real.is_relative_to(model):
-            raise LstmtuneError(f"--out {out}: would write {path.name} inside the model directory {model_dir}; give a path outside it")
+        if real.is_relative_to(model) and (real.exists() or real.name in MODEL_FILES):  # a new file beside the model's own is harmless
+            raise LstmtuneError(f"--out {out}: would write over {path.name} in the model directory {model_dir}; give another path")
         if real in inputs:
             raise LstmtuneError(f"--out {out}: would replace the {inputs[real]} file {path}; give another path")
 
@@ -183,11 +188,12 @@ def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory w
 
     if panelmodels.is_panel(model_dir):  # auto's models/ (or fit's of a panel): what forecast reads whole
         index = panelmodels.read_index(model_dir)
-        console.print(f"Models {_u(model_dir)}: {len(index)} series, one model directory each (lstmtune forecast {_u(model_dir)} forecasts them all)", highlight=False)
+        console.print(f"Models {_u(model_dir)}: {len(index)} series, one model directory each (lstmtune forecast {_u(model_dir)} forecasts them all)",
+                      highlight=False, soft_wrap=True)
         for label, n in index["model"].value_counts().items():
             console.print(f"  {n:>6}  {_u(label)}", highlight=False)
         first = index["folder"].iloc[0] if len(index) else "FOLDER"
-        console.print(f"  one of them: lstmtune describe {_u(model_dir / first)}", highlight=False)
+        console.print(f"  one of them: lstmtune describe {_u(model_dir / first)}", highlight=False, soft_wrap=True)
         return
     if composite.is_auto_model(model_dir):
         console.print(f"Model {_u(model_dir)}", highlight=False)

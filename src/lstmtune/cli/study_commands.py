@@ -218,7 +218,7 @@ def run(
             raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")
         from lstmtune.data import panel as panel_mod
 
-        frame = panel_mod.read(data, id_column=id_column) if panel_mod.is_panel_file(data, id_column) else None
+        frame = _read_panel(data, id_column, spec) if panel_mod.is_panel_file(data, id_column) else None
         if frame is not None:
             for flag, given in (("--storage", storage), ("--address", address), ("--device", device)):
                 if given is not None:
@@ -271,6 +271,15 @@ def run(
         finished.stamp(out, study_key, text, {"runs": len(outcome.results.runs), "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
 
+def _read_panel(data: Path, id_column, spec):
+    """A panel read with the study's ``[data]`` reading keys (its date format, and the names of
+    its date and value columns where given: ``ds`` and ``y`` otherwise)."""
+    from lstmtune.data import panel as panel_mod
+
+    d = spec.data
+    return panel_mod.read(data, id_column=id_column, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format)
+
+
 def _is_panel(data: Path, id_column) -> bool:
     from lstmtune.data import panel as panel_mod
 
@@ -313,7 +322,7 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
         raise LstmtuneError(f"--data {data}: not a long panel (no {id_column or 'unique_id'!r} column); a single series goes in the study file's [data] source")
     if storage is not None:
         raise LstmtuneError("--storage: not for a panel (each series' search keeps its own store in its run directory)")
-    frame = panel_mod.read(data, id_column=id_column)
+    frame = _read_panel(data, id_column, spec)
 
     def on_series(uid, done, total):
         _check_term()

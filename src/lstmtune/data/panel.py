@@ -66,7 +66,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
         try:
             s = load(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, fills=fills, keep_missing=keep_missing)
         except DataError as err:
-            if len(columns) >= 3 and ("duplicate date" in str(err) or "several" in str(err)):  # a panel whose series column has another name
+            if len(columns) >= 3 and "duplicate date" in str(err):  # a panel whose series column has another name
                 raise DataError(f"{err} (a long panel? name its series column with --id-column; columns are {_columns(head)})") from None
             raise
         if s.positional:  # its dates would be placeholders, and they would set a frequency and season

@@ -142,13 +142,16 @@ class Forecaster:
         out = rollout.recursive(self.net, self.framing, self.scaler, [values], [state], [rows], horizon, extras)
         return out[:, 0, :], dates[-1], dates
 
-    def one_step(self, history: pd.Series | pd.DataFrame | Series) -> pd.DataFrame:
+    def one_step(self, history: pd.Series | pd.DataFrame | Series, *, rows_as_steps: bool = False) -> pd.DataFrame:
         """Walk-forward one-step forecasts through ``history`` (observed inputs), as a study scores them.
+
+        ``rows_as_steps``: take consecutive rows as consecutive steps whatever their dates, as a
+        study does with the rows ``[data] missing = "drop"`` left (its own series, not a user's history).
 
         Returns:
           One row per forecast target (indexed by its date), one column per seed.
         """
-        s = self.as_history(history)
+        s = self.as_history(history, rows_as_steps=rows_as_steps)
         warmed = self._warm(s)
         span = self.framing.lags + self.framing.timesteps - 1
         first = span + warmed.offset  # index of the first prev value (Problem.train_prev)
@@ -157,7 +160,7 @@ class Forecaster:
         index = pd.DatetimeIndex(s.dates[first + self.framing.interval : first + self.framing.interval + warmed.rows], name="date")
         return pd.DataFrame(fc.T, index=index, columns=[str(x) for x in self.seeds])
 
-    def as_history(self, history) -> Series:
+    def as_history(self, history, *, rows_as_steps: bool = False) -> Series:
         """``history`` as a :class:`~lstmtune.data.series.Series` with this model's covariates (named in errors).
 
         Raises:
@@ -176,10 +179,10 @@ class Forecaster:
             given = infer_frequency(s.dates)
             if given is not None and not _same_frequency(given, self.frequency):
                 raise LstmtuneError(f"{s.name}: its dates are of frequency {given}, but this model was fitted on data of frequency {self.frequency}")
-            if given is None:  # gaps or no rhythm at all: the lags the network reads would not be consecutive
+            if given is None and not rows_as_steps:  # gaps or no rhythm at all: the lags the network reads would not be consecutive
                 absent = absent_dates(s.dates, self.frequency)
                 if absent:
-                    shown = ", ".join(str(pd.Timestamp(d).date()) for d in absent[1][:3]) + (", ..." if len(absent[1]) > 3 else "")
+                    shown = ", ".join(_when(d) for d in absent[1][:3]) + (", ..." if len(absent[1]) > 3 else "")
                     raise LstmtuneError(f"{s.name}: {len(absent[1])} date{'s' if len(absent[1]) > 1 else ''} absent from its {self.frequency} dates ({shown}): "
                                         "give the history with a row for every date (an empty value can be filled with --missing interpolate)")
                 raise LstmtuneError(f"{s.name}: its dates have no regular frequency; this model was fitted on data of frequency {self.frequency}")
@@ -523,3 +526,9 @@ def load(directory) -> Forecaster:
 
 
 __all__ = ["Forecaster", "architecture", "as_series", "assemble", "fit", "hyper_for", "load", "network_of", "problem_for", "train"]
+
+
+def _when(date) -> str:
+    """A date as a message shows it: its day, or its time where it has one (hourly data)."""
+    t = pd.Timestamp(date)
+    return str(t.date() if t == t.normalize() else t)

@@ -90,6 +90,15 @@ class Calibration:
             e = np.concatenate([e, np.full(horizon - len(e), e[-1])])
         return e[:horizon]
 
+    def scored(self, horizon: int) -> np.ndarray:
+        """Origins scored at steps 1..horizon (beyond the calibrated horizons, the last one's)."""
+        n = np.asarray(self.origins, dtype=np.int64)
+        if n.size == 0:
+            return np.zeros(horizon, dtype=np.int64)
+        if horizon > len(n):
+            n = np.concatenate([n, np.full(horizon - len(n), n[-1])])
+        return n[:horizon]
+
     def to_dict(self) -> dict:
         return {"method": "conformalized quantile regression, split-conformal per horizon", **dataclasses.asdict(self)}
 
@@ -234,7 +243,7 @@ def summarize(paths: np.ndarray, dates, calibration: Calibration | None, levels=
             # seen, often the narrower level's too, and the two bands would coincide. Such a
             # step's band reaches at least the narrower band scaled by the ratio of their normal
             # quantiles (1.53 from 80% to 95%).
-            short = ~calibration.exactness(level, H)
+            short = ~calibration.exactness(level, H) & (calibration.scored(H) > 0)  # no origin at all: no calibration, the raw quantiles
             ratio = _z(level) / _z(narrower)
             lower = np.where(short, np.minimum(lower, med - (med - inner_lo) * ratio), lower)
             upper = np.where(short, np.maximum(upper, med + (inner_hi - med) * ratio), upper)

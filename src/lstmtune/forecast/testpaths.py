@@ -156,7 +156,7 @@ def compute(results, study: str, label: str) -> TestPaths:
             before, point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False,
             covariates=covariates, calendar=tuple(spec.data.calendar),
         )
-    one = model.one_step(series).to_numpy().T[:, -T:]
+    one = model.one_step(series, rows_as_steps=True).to_numpy().T[:, -T:]  # the study's own rows, as it scored them
     # Covariates in the test period are taken as known (their observed values), as a
     # forecast of the future takes them from --future.
     future = {name: series.covariate(name)[-T:] for name in covariates} or None

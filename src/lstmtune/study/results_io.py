@@ -16,6 +16,7 @@ Layout of ``runs/<study>/``::
 from __future__ import annotations
 
 import json
+import zipfile
 import platform
 import sys
 from importlib.metadata import version
@@ -187,7 +188,7 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
             selected=meta.get("selected", {}),
             selection_baselines=meta.get("selection_baselines", meta["baselines"]),
         )
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as err:  # pyarrow's, numpy's, json's and pandas' errors are ValueErrors or OSErrors
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError, zipfile.BadZipFile) as err:  # pyarrow's, json's and pandas' are ValueErrors or OSErrors; a cut .npz, BadZipFile
         raise LstmtuneError(f"{directory / reading}: unreadable or incomplete ({type(err).__name__}); rerun `lstmtune run` with --out {directory} to rebuild it") from None
     if not runs.empty and "config" in runs.columns and not set(runs["config"]) & {p.config.key for p in points}:
         raise LstmtuneError(f"{directory / 'study.toml'}: none of its configurations has a run in results.parquet (was it edited after the run?); "

@@ -68,7 +68,7 @@ def _series(uid: str, frame: pd.DataFrame):
     return load_series(s)
 
 
-def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[list[dict], dict]:
+def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error") -> tuple[list[dict], dict]:
     """Call ``work(uid, frame, where)`` for every series of ``panel`` (``where``: its run
     directory); ``work`` returns the series' row of ``panel_summary.csv``. A series that
     cannot run (``LstmtuneError``) is named in its row and in the failures; the others still run.
@@ -93,9 +93,15 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None) -> tuple[
             if uid in unreadable:
                 raise LstmtuneError(unreadable[uid])
             y = frame["y"].to_numpy(dtype=np.float64)
-            if np.isnan(y).any():
+            if np.isnan(y).any() and missing == "interpolate":  # the study's [data] missing, as a single series' file has it applied
+                frame = panel_mod.interpolate(frame)
+            elif np.isnan(y).any() and missing == "drop":
+                frame = frame[~np.isnan(y)]
+            elif np.isnan(y).any():
                 first = pd.Timestamp(frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]])
-                raise LstmtuneError(f"{int(np.isnan(y).sum())} missing values, the first at {first.date() if first == first.normalize() else first} (fill or drop them first)")
+                raise LstmtuneError(f"{int(np.isnan(y).sum())} missing values, the first at {first.date() if first == first.normalize() else first} "
+                                    "(fill or drop them first, or set the study's [data] missing to interpolate or drop)")
+            y = frame["y"].to_numpy(dtype=np.float64)
             wrong = panel_mod.out_of_range(y)  # a frame given from Python (a file's are named at their line when read)
             if wrong:
                 r = min(wrong)
@@ -127,7 +133,8 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
 
     def work(uid, frame, where):
         # its study.toml names its own data (the run writes series.csv beside it): rerunnable alone
-        own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str((where / "series.csv").resolve())})})
+        own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str((where / "series.csv").resolve()), "date_column": None, "value_column": None,
+                                                                           "date_format": None, "missing": "error"})})  # series.csv's own format: read back as written
         outcome = study.run(own, where, series=_series(uid, frame), max_runs=max_runs, **study_kwargs)
         report = str(where.relative_to(out) / "report.html")
         if outcome.analysis is None:
@@ -136,7 +143,7 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
         tables.append(table.assign(unique_id=uid))
         return {**_selected(table), "report": report}
 
-    rows, failures = _each_series(panel, out, work, on_series)
+    rows, failures = _each_series(panel, out, work, on_series, spec.data.missing)
     if not tables:
         _undo(out, created)
         raise LstmtuneError("no series of the panel could run: " + _reasons(failures))
@@ -188,7 +195,7 @@ def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_
             row["test_rmse"] = float(np.nanmean(outcome.test["test_rmse"]))
         return {**row, "report": report}
 
-    rows, failures = _each_series(panel, out, work, on_series)
+    rows, failures = _each_series(panel, out, work, on_series, spec.data.missing)
     if len(failures) == len(rows):
         _undo(out, created)
         raise LstmtuneError("no series of the panel could be searched: " + _reasons(failures))

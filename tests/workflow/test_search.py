@@ -262,13 +262,18 @@ def test_fit_from_a_search_run_directory_takes_its_best_trial(tmp_path):
     assert res.exit_code == 2 and "missing study.toml; not a complete search run directory" in res.output
 
 
-def test_a_sampled_point_that_does_not_fit_the_data_fails_alone(tmp_path):
+def test_a_sampled_point_that_does_not_fit_the_data_fails_alone():
     # a batch larger than the training rows once stopped the whole search (and left its store
     # with trials stuck running); now it is told failed, with the reason, before any training
+    from lstmtune.data import series as data
+
     s = _spec({"sampler": "grid", "trials": 10, "batch": 2, "space": {"batch_size": {"type": "categorical", "choices": [2, 60]}}}, repeats=2)
-    s = s.model_copy(update={"model": s.model.model_copy(update={"epochs": 5}), "transforms": s.transforms.model_copy(update={"trim": None})})
-    outcome, _ = search.run(s, tmp_path / "out")
-    states = dict(zip(outcome.trials["batch_size"], outcome.trials["state"]))
-    assert states == {2: "COMPLETE", 60: "FAIL"}
-    failed = [t for t in outcome.study.trials if t.params["batch_size"] == 60][0]
-    assert "batch_size 60 needs at least" in failed.user_attrs["error"]
+    summary = s.model_copy(update={"runs": s.runs.model_copy(update={"mode": "summary"})})
+    shampoo = data.load("shampoo")
+    study = optuna.create_study(sampler=search.make_sampler(s.search, s.seed))
+    for params in ({"batch_size": 2}, {"batch_size": 60}):
+        study.enqueue_trial(params)
+    asked = search.ask_round(study, s.search, search.base_params(s), 2, unfit=lambda config: search._unfit(summary, shampoo, config))
+    assert [params for _, params, _ in asked] == [{"batch_size": 2}]
+    failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
+    assert [t.params for t in failed] == [{"batch_size": 60}] and "batch_size 60 + trim 2 needs at least" in failed[0].user_attrs["error"]

@@ -42,6 +42,11 @@ CASES = {
     # name: (files to create, argv, needles)
     "non-UTF-8 study file": (lambda d: _write(d / "s.toml", b'name = "caf\xe9"\n'), ["run", "s.toml"], ["not UTF-8"]),
     "empty study file": (lambda d: _write(d / "s.toml", "# only a comment\n"), ["run", "s.toml"], ["empty"]),
+    "baseline on a panel file": (lambda d: _write(d / "p.csv", "unique_id,ds,y\n" + "".join(f"{u},2010-{k:02d}-01,{k}\n" for u in "ab" for k in range(1, 13))),
+                                 ["baseline", "p.csv"], ["p.csv: a long panel", "baseline scores one series"]),
+    "search on a study without [search]": (lambda d: _write(d / "s.toml", 'name = "plain"\n'), ["search", "s.toml"], ["s.toml: no [search] section"]),
+    "report on a search's run directory": (lambda d: (d.joinpath("sd").mkdir(), _write(d / "sd" / ".lstmtune-run", '{"format": 1, "kind": "search", "study": "s"}\n')),
+                                           ["report", "sd"], ["sd: a search's run directory; its report is search.html"]),
     "a CSV given as the study": (lambda d: _write(d / "data.csv", "date,value\n2020-01-01,1\n"), ["run", "data.csv"],
                                  ["not valid TOML", "a data file goes in the study's [data] source, or `lstmtune run --data FILE`"]),
     "a missing value in a study's data": (lambda d: (_write(d / "m.csv", "date,value\n" + "".join(f"2010-{k:02d}-01,{'' if k == 3 else k}\n" for k in range(1, 13))),

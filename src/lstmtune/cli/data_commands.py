@@ -45,6 +45,11 @@ def baseline(
     from lstmtune.selection import baselines
     from lstmtune.data.series import load
 
+    from lstmtune.data import panel
+
+    if Path(str(data)).is_file() and panel.is_panel_file(data):
+        raise LstmtuneError(f"{data}: a long panel (it has a unique_id column); baseline scores one series: give one series' rows, "
+                            "or compare every series with `lstmtune auto --candidates stats`")
     series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
     for note in series.notes:
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
@@ -95,6 +100,11 @@ def plot_series(
         raise LstmtuneError(f"-o {output}: is a directory; give a PNG file name")
     if output.suffix.lower() != ".png":
         raise LstmtuneError(f"-o {output}: give a file name ending in .png")
+    from lstmtune.data import panel
+
+    if Path(str(data)).is_file() and panel.is_panel_file(data):
+        raise LstmtuneError(f"{data}: a long panel (it has a unique_id column); baseline scores one series: give one series' rows, "
+                            "or compare every series with `lstmtune auto --candidates stats`")
     series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
     for note in series.notes:
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)

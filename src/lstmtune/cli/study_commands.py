@@ -443,6 +443,8 @@ def search(
     from lstmtune.study import spec as spec_mod
 
     spec = spec_mod.load(study_file)
+    if spec.search is None:
+        raise LstmtuneError(f"{study_file}: no [search] section (it says what to search: sampler, trials, space); `lstmtune run` runs a study's grid")
     out = out or Path("runs") / spec.name
     if data is not None:
         _search_panel(spec, data, id_column, out, storage, quiet, max_runs)
@@ -522,6 +524,10 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written
     """Regenerate report.html and the figures from a run directory's stored results."""
     from lstmtune.workflow import study
 
+    from lstmtune.store.fileio import MARKER, kind_of
+
+    if (Path(run_dir) / MARKER).is_file() and kind_of(Path(run_dir) / MARKER) == "search":
+        raise LstmtuneError(f"{run_dir}: a search's run directory; its report is search.html, written by `lstmtune search` (rerun it to redraw: stored trials are not retrained)")
     path = study.report(run_dir)
     console.print(f"wrote {_u(path)}", highlight=False)
 

@@ -84,7 +84,7 @@ KINDS = {"study": "`lstmtune run` (a study)", "search": "`lstmtune search`", "pa
 """What wrote a run directory, by the ``kind`` its marker records."""
 
 
-def _kind_of(marker: Path) -> str | None:
+def kind_of(marker: Path) -> str | None:
     try:
         kind = json.loads(marker.read_text()).get("kind")
     except (OSError, ValueError, AttributeError):  # an older or damaged marker: no claim about its kind
@@ -132,7 +132,7 @@ def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | st
         for e in sorted(entries & OUTPUT_NAMES):
             if (out / e).is_symlink():
                 raise LstmtuneError(f"--out {out}: {e} is a symbolic link; outputs are never written through links")
-        was = _kind_of(out / MARKER) if MARKER in entries else None
+        was = kind_of(out / MARKER) if MARKER in entries else None
         if was is not None and was != kind and (was, kind) != ("panel", "panel-search"):  # a panel search marked itself "panel" before this check
             raise LstmtuneError(f"--out {out}: written by {KINDS.get(was, was)}, not {KINDS.get(kind, kind)}; "
                                 f"give another --out (their results would mix in one directory)")

@@ -80,11 +80,10 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     from lstmtune.forecast.batch import MAX_REPLICAS
     from lstmtune.study.budget import available_memory
 
-    from lstmtune.data.series import current_alias, frequency_offset
+    from lstmtune.data.series import current_alias
 
     settings = settings or lstm.Settings()
-    if freq is not None and frequency_offset(freq) is not None:
-        freq = current_alias(freq)  # as auto reads it: M -> ME, without pandas' warning at every series
+    freq = current_alias(freq)  # as auto reads it: M -> ME, without pandas' warning at every series
     if "unique_id" not in data.columns:
         data = data.assign(unique_id="series")
     good = fallback = skipped = 0

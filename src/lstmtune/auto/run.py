@@ -847,7 +847,7 @@ def auto(
     panel.check_missing(missing)
     if freq is not None and frequency_offset(freq) is None:
         raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
-    freq = None if freq is None else current_alias(freq)  # M -> ME: pandas warns about the old names at every use
+    freq = current_alias(freq)  # M -> ME: pandas warns about the old names at every use
     if "unique_id" not in data.columns:
         data = data.assign(unique_id="series")
     lacking = [c for c in ("ds", "y") if c not in data.columns]

@@ -14,6 +14,15 @@ from lstmtune.cli.common import (
 from lstmtune.errors import LstmtuneError
 
 
+def _refuse_panel(data, what: str) -> None:
+    """Refuse a long panel where one series is read, saying so (not "duplicate date")."""
+    from lstmtune.data import panel
+
+    if Path(str(data)).is_file() and panel.is_panel_file(data):
+        raise LstmtuneError(f"{data}: a long panel (it has a unique_id column); {what}: give one series' rows, "
+                            "or compare every series with `lstmtune auto --candidates stats`")
+
+
 @app.command()
 @_handles_errors
 def datasets() -> None:
@@ -45,11 +54,7 @@ def baseline(
     from lstmtune.selection import baselines
     from lstmtune.data.series import load
 
-    from lstmtune.data import panel
-
-    if Path(str(data)).is_file() and panel.is_panel_file(data):
-        raise LstmtuneError(f"{data}: a long panel (it has a unique_id column); baseline scores one series: give one series' rows, "
-                            "or compare every series with `lstmtune auto --candidates stats`")
+    _refuse_panel(data, "baseline scores one series")
     series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
     for note in series.notes:
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
@@ -100,11 +105,7 @@ def plot_series(
         raise LstmtuneError(f"-o {output}: is a directory; give a PNG file name")
     if output.suffix.lower() != ".png":
         raise LstmtuneError(f"-o {output}: give a file name ending in .png")
-    from lstmtune.data import panel
-
-    if Path(str(data)).is_file() and panel.is_panel_file(data):
-        raise LstmtuneError(f"{data}: a long panel (it has a unique_id column); baseline scores one series: give one series' rows, "
-                            "or compare every series with `lstmtune auto --candidates stats`")
+    _refuse_panel(data, "plot-series draws one series")
     series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
     for note in series.notes:
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)

@@ -208,7 +208,9 @@ def run(
     started = time.perf_counter()
     from lstmtune.study import spec as spec_mod
 
-    if data is not None and study_file is not None and not (data.is_file() and _is_panel(data, id_column)):  # a panel: the study on every series
+    if data is not None:
+        from lstmtune.data import panel as panel_mod
+    if data is not None and study_file is not None and not (data.is_file() and panel_mod.is_panel_file(data, id_column)):  # a panel: the study on every series
         raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (with a study file, --data takes a long panel only: unique_id, ds, y)")
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     if horizon is not None:
@@ -216,8 +218,6 @@ def run(
     if data is not None:
         if not data.is_file():
             raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")
-        from lstmtune.data import panel as panel_mod
-
         frame = _read_panel(data, id_column, spec) if panel_mod.is_panel_file(data, id_column) else None
         if frame is not None:
             for flag, given in (("--storage", storage), ("--address", address), ("--device", device)):
@@ -278,12 +278,6 @@ def _read_panel(data: Path, id_column, spec):
 
     d = spec.data
     return panel_mod.read(data, id_column=id_column, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format)
-
-
-def _is_panel(data: Path, id_column) -> bool:
-    from lstmtune.data import panel as panel_mod
-
-    return panel_mod.is_panel_file(data, id_column)
 
 
 def _run_panel(spec, frame, out: Path, quiet: bool, max_runs) -> None:

@@ -17,6 +17,17 @@ def _columns(frame: pd.DataFrame, limit: int = 12) -> str:
     return "[" + ", ".join(names) + (f", ... ({frame.shape[1]} columns)" if frame.shape[1] > limit else "") + "]"
 
 
+def day(when) -> str:
+    """A date as a message shows it: its day, or its time where it has one (hourly data)."""
+    when = pd.Timestamp(when)
+    return str(when.date() if when == when.normalize() else when)
+
+
+def some_dates(dates) -> str:
+    """The first three of ``dates`` (:func:`day`), and an ellipsis for more."""
+    return ", ".join(day(d) for d in dates[:3]) + (", ..." if len(dates) > 3 else "")
+
+
 def _line(row: int) -> int:
     """CSV line number of data row ``row`` (0-based); line 1 is the header."""
     return row + 2

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import check_format, has_offset, without_zone
-from lstmtune.data.messages import _columns, show
+from lstmtune.data.messages import _columns, day, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns
 from lstmtune.errors import DataError, LstmtuneError
 
@@ -107,7 +107,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     for r, what in out_of_range(values.to_numpy()).items():  # read as numbers, but none a network can train on
         wrong.setdefault(r, f"column {show(value_col)}: {show(frame[value_col].iloc[r].strip())} {what}")
     for r, first in _repeated_dates(ids, dates).items():  # named at the later line, as a single file's are
-        wrong.setdefault(r, f"column {show(date_col)}: duplicate date {_day(dates.iloc[r])} (first at line {first + 2})")
+        wrong.setdefault(r, f"column {show(date_col)}: duplicate date {day(dates.iloc[r])} (first at line {first + 2})")
     why: dict[str, str] = {}
     for r in sorted(wrong):  # each series' first cell that does not parse: that series is skipped, the others read
         why.setdefault(ids.iloc[r], f"{path}: line {r + 2}, {wrong[r]}")
@@ -144,11 +144,6 @@ def _repeated_dates(ids: pd.Series, dates: pd.Series) -> dict[int, int]:
     later = np.flatnonzero(repeated)
     once = later[~pd.Series(pairs["id"].to_numpy()[later]).duplicated().to_numpy()]  # one per series: the one named
     return {int(r): int(first[r]) for r in once}
-
-
-def _day(when) -> str:
-    when = pd.Timestamp(when)
-    return str(when.date() if when == when.normalize() else when)
 
 
 UNREADABLE = "lstmtune_unreadable"
@@ -347,7 +342,7 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
     edges = _edges(y) if missing == "interpolate" else 0  # rows without a value before the first or after the last: left out, not invented
     if k > 0:
         if missing not in FILLS:
-            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} ({_shown(ds[np.isnan(y)])}): use --missing interpolate or --missing zero", f, m)
+            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} ({some_dates(ds[np.isnan(y)])}): use --missing interpolate or --missing zero", f, m)
         if k > edges:
             notes.append(f"{k - edges} missing value{'s' if k - edges > 1 else ''} {FILLS[missing]}")
         if edges:
@@ -380,13 +375,8 @@ def check_missing(missing: str) -> str:
     return missing
 
 
-def _shown(absent: np.ndarray) -> str:
-    """The first three of ``absent`` dates, and an ellipsis for more."""
-    return ", ".join(_day(d) for d in absent[:3]) + (", ..." if len(absent) > 3 else "")
-
-
 def _absent(freq: str, absent: np.ndarray) -> str:
-    shown = _shown(absent)
+    shown = some_dates(absent)
     return (f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {freq} dates ({shown}): add the rows, "
             "or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales)")
 
@@ -448,26 +438,30 @@ def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, ends
     absent = grid[~np.isin(grid, ds)]
     filled = frame.set_index(DATE).reindex(pd.DatetimeIndex(grid, name=DATE)).reset_index()
     filled[ID] = frame[ID].iloc[0]
-    shown = _shown(absent)
+    shown = some_dates(absent)
     after = int((absent > ds[-1]).sum())
     where = f", {after} of them after its last row, to the date most {alias} series end on" if after else ""
     note = f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {alias} dates ({shown}{where}) inserted and {FILLS[missing]}"
     return filled[list(frame.columns)], (note, len(absent))
 
 
+def _observed(y: np.ndarray) -> slice:
+    """The rows from the first observed value to the last (all of them when none is)."""
+    seen = np.flatnonzero(~np.isnan(np.asarray(y, dtype=np.float64)))
+    return slice(int(seen[0]), int(seen[-1]) + 1) if seen.size else slice(0, len(y))
+
+
 def _edges(y: np.ndarray) -> int:
     """How many values are missing before the first observed one and after the last."""
-    seen = np.flatnonzero(np.isfinite(y))
-    return 0 if seen.size == 0 else int(seen[0] + (len(y) - 1 - seen[-1]))
+    span = _observed(y)
+    return len(y) - (span.stop - span.start)
 
 
 def interpolate(frame: pd.DataFrame) -> pd.DataFrame:
     """Missing ``y`` between observations filled linearly in time; rows without a value before the
     first observation or after the last left out (a file's blank future rows, say: carrying the
     last value into them would invent observations and move the forecast's start)."""
-    seen = np.flatnonzero(frame[VALUE].notna().to_numpy())
-    if seen.size:
-        frame = frame.iloc[seen[0] : seen[-1] + 1]
+    frame = frame.iloc[_observed(frame[VALUE].to_numpy())]
     y = frame[VALUE].interpolate()
     return frame.assign(**{VALUE: y.to_numpy(dtype=np.float64)})
 

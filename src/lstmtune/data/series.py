@@ -437,10 +437,14 @@ def frequency_offset(alias):
             return None
 
 
-def current_alias(alias: str) -> str:
+def current_alias(alias: str | None) -> str | None:
     """``alias`` in pandas' current spelling where pandas deprecates it (``M`` -> ``ME``, ``Q`` ->
-    ``QE-DEC``, ``H`` -> ``h``), else as given: the old names warn on every use and will go."""
+    ``QE-DEC``, ``H`` -> ``h``), else as given (None, or not a frequency, too): the old names warn
+    on every use and will go."""
     import warnings
+
+    if alias is None:
+        return None
 
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

@@ -39,6 +39,7 @@ from lstmtune.forecast import intervals
 from lstmtune.data import known_inputs
 from lstmtune.engine import rollout
 from lstmtune.data import transforms
+from lstmtune.data.messages import some_dates
 from lstmtune.data.series import Series, absent_dates, dates_after, frequency_offset, infer_frequency, positions
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing, minimum_length, prepare
@@ -182,8 +183,7 @@ class Forecaster:
             if given is None and not rows_as_steps:  # gaps or no rhythm at all: the lags the network reads would not be consecutive
                 absent = absent_dates(s.dates, self.frequency)
                 if absent:
-                    shown = ", ".join(_when(d) for d in absent[1][:3]) + (", ..." if len(absent[1]) > 3 else "")
-                    raise LstmtuneError(f"{s.name}: {len(absent[1])} date{'s' if len(absent[1]) > 1 else ''} absent from its {self.frequency} dates ({shown}): "
+                    raise LstmtuneError(f"{s.name}: {len(absent[1])} date{'s' if len(absent[1]) > 1 else ''} absent from its {self.frequency} dates ({some_dates(absent[1])}): "
                                         "give the history with a row for every date (an empty value can be filled with --missing interpolate)")
                 raise LstmtuneError(f"{s.name}: its dates have no regular frequency; this model was fitted on data of frequency {self.frequency}")
         return s
@@ -526,9 +526,3 @@ def load(directory) -> Forecaster:
 
 
 __all__ = ["Forecaster", "architecture", "as_series", "assemble", "fit", "hyper_for", "load", "network_of", "problem_for", "train"]
-
-
-def _when(date) -> str:
-    """A date as a message shows it: its day, or its time where it has one (hourly data)."""
-    t = pd.Timestamp(date)
-    return str(t.date() if t == t.normalize() else t)

@@ -77,27 +77,16 @@ class Calibration:
 
     def widening(self, level: float, horizon: int) -> np.ndarray:
         """``q`` for steps 1..horizon; beyond the calibrated horizons the last one's ``q`` is reused."""
-        q = np.asarray(self.widen[_key(level)], dtype=np.float64)
-        if horizon > len(q):
-            q = np.concatenate([q, np.full(horizon - len(q), q[-1])])
-        return q[:horizon]
+        return _steps(self.widen[_key(level)], horizon, np.float64)
 
     def exactness(self, level: float, horizon: int) -> np.ndarray:
         """Whether steps 1..horizon had enough origins for ``level``'s conformal rank (beyond the
         calibrated horizons, the last one's)."""
-        e = np.asarray(self.exact[_key(level)], dtype=bool)
-        if horizon > len(e):
-            e = np.concatenate([e, np.full(horizon - len(e), e[-1])])
-        return e[:horizon]
+        return _steps(self.exact[_key(level)], horizon, bool)
 
     def scored(self, horizon: int) -> np.ndarray:
-        """Origins scored at steps 1..horizon (beyond the calibrated horizons, the last one's)."""
-        n = np.asarray(self.origins, dtype=np.int64)
-        if n.size == 0:
-            return np.zeros(horizon, dtype=np.int64)
-        if horizon > len(n):
-            n = np.concatenate([n, np.full(horizon - len(n), n[-1])])
-        return n[:horizon]
+        """Origins scored at steps 1..horizon (beyond the calibrated horizons, the last one's; none without any)."""
+        return _steps(self.origins, horizon, np.int64) if len(self.origins) else np.zeros(horizon, dtype=np.int64)
 
     def to_dict(self) -> dict:
         return {"method": "conformalized quantile regression, split-conformal per horizon", **dataclasses.asdict(self)}
@@ -106,6 +95,12 @@ class Calibration:
     def none(horizons: int) -> "Calibration":
         """No widening (the ensemble's own quantiles)."""
         return Calibration({_key(a): [0.0] * horizons for a in LEVELS}, {_key(a): [False] * horizons for a in LEVELS}, [0] * horizons)
+
+
+def _steps(per_step, horizon: int, dtype) -> np.ndarray:
+    """A per-step list for steps 1..horizon, its last value repeated beyond its length."""
+    a = np.asarray(per_step, dtype=dtype)
+    return np.concatenate([a, np.full(horizon - len(a), a[-1], dtype=dtype)]) if horizon > len(a) else a[:horizon]
 
 
 def _key(level: float) -> str:

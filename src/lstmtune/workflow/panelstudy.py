@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstmtune.data.messages import day
 from lstmtune.errors import LstmtuneError
 
 OUTPUTS = ("panel_summary.csv", "panel_configs.csv", "results.csv", "index.html")
@@ -98,14 +99,14 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
             elif np.isnan(y).any() and missing == "drop":
                 frame = frame[~np.isnan(y)]
             elif np.isnan(y).any():
-                first = pd.Timestamp(frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]])
-                raise LstmtuneError(f"{int(np.isnan(y).sum())} missing values, the first at {first.date() if first == first.normalize() else first} "
+                first = frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]]
+                raise LstmtuneError(f"{int(np.isnan(y).sum())} missing values, the first at {day(first)} "
                                     "(fill or drop them first, or set the study's [data] missing to interpolate or drop)")
             y = frame["y"].to_numpy(dtype=np.float64)
             wrong = panel_mod.out_of_range(y)  # a frame given from Python (a file's are named at their line when read)
             if wrong:
                 r = min(wrong)
-                raise LstmtuneError(f"the value {y[r]:.3g} at {pd.Timestamp(frame['ds'].to_numpy()[r]).date()} {wrong[r]}")
+                raise LstmtuneError(f"the value {y[r]:.3g} at {day(frame['ds'].to_numpy()[r])} {wrong[r]}")
             row = {"unique_id": uid, "status": "ok", "reason": "", **work(uid, frame, where)}
         except LstmtuneError as err:
             row = {"unique_id": uid, "status": "failed", "reason": str(err), "report": ""}

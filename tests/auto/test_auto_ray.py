@@ -1,5 +1,6 @@
 """lstmtune auto --executor ray: each chunk of series a task on a real local Ray cluster (a head
-and a worker node on loopback). The same bits as the local run; a worker that dies mid-chunk
+and a worker node on loopback). The same bits as the local run (the networks, the part a
+remote process could change; the statistical candidates run in the same chunk code); a worker that dies mid-chunk
 costs only that chunk, retried. Needs the ``ray`` extra (CI installs it)."""
 
 import os
@@ -40,7 +41,7 @@ def _same(a, b):
 def test_chunks_on_ray_give_the_local_bits_and_a_dead_worker_costs_only_its_chunk(ray_cluster, monkeypatch, tmp_path):
     monkeypatch.setattr(auto_run, "PREFIT_SERIES", 1)  # two chunks: a, b
     settings = lstm.Settings(epochs=10, seeds=2)
-    local = auto_run.auto(_frames(), 4, settings=settings)
+    local = auto_run.auto(_frames(), 4, settings=settings, candidates=("lstm",))
     marks = tmp_path / "marks"
     marks.mkdir()
     where = str(marks)
@@ -49,7 +50,7 @@ def test_chunks_on_ray_give_the_local_bits_and_a_dead_worker_costs_only_its_chun
         return dies_once(job, deadline, where)
 
     flaky = distributed.RayChunks(task=task, max_retries=2)
-    retried = auto_run.auto(_frames(), 4, settings=settings, executor=flaky, checkpoint=tmp_path / "ckpt")
+    retried = auto_run.auto(_frames(), 4, settings=settings, candidates=("lstm",), executor=flaky, checkpoint=tmp_path / "ckpt")
     _same(local, retried)
     assert sorted(p.name for p in marks.iterdir()) == ["a-1", "b-1", "b-2"]  # only b's chunk ran again
 

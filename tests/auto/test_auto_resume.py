@@ -12,6 +12,15 @@ from lstmtune.auto.run import auto
 from test_auto import _monthly
 
 
+@pytest.fixture()
+def no_arima(monkeypatch):
+    """Every statistical model but AutoARIMA: most of a checkpoint test's time, and checkpointed
+    like the others (the kill -9 test below keeps it)."""
+    from lstmtune.selection import statistical
+
+    monkeypatch.setattr(statistical, "MODELS", ("AutoETS", "AutoTheta", "SeasonalNaive"))
+
+
 @pytest.mark.slow  # trains LSTM ensembles
 def test_with_global_lstms_a_checkpoint_is_reused_only_for_the_same_panel(tmp_path, monkeypatch):
     from lstmtune.auto import globalnet
@@ -37,7 +46,7 @@ def test_with_global_lstms_a_checkpoint_is_reused_only_for_the_same_panel(tmp_pa
 
 
 @pytest.mark.slow  # four runs of auto with the statistical models
-def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_changed(tmp_path):
+def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_changed(tmp_path, no_arima):
     frames = [_monthly("a", 60, 21), _monthly("b", 66, 22, level=40.0), _monthly("c", 20, 23)]  # c: a fallback
     first = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")
     again = auto(pd.concat(frames), 4, candidates=("stats", "combo"), checkpoint=tmp_path / "ck")
@@ -62,7 +71,7 @@ def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path, m
     import sys
     import time
 
-    panel = pd.concat([_monthly(f"s{k}", 48 + 6 * k, 30 + k) for k in range(6)])
+    panel = pd.concat([_monthly(f"s{k}", 36 + 4 * k, 30 + k) for k in range(6)])
     panel.to_csv(tmp_path / "p.csv", index=False)
     env = {**os.environ, "LSTMTUNE_PREFIT_SERIES": "1"}  # a chunk per series: series finish one by one
     cmd = [sys.executable, "-m", "lstmtune.cli", "auto", str(tmp_path / "p.csv"), "--horizon", "4", "--candidates", "stats", "-q"]
@@ -147,7 +156,7 @@ def test_an_interruption_before_any_series_finished_says_so(tmp_path, monkeypatc
 
 
 @pytest.mark.slow  # three panels of auto each (the fast subset keeps the other checkpoint tests)
-def test_with_missing_zero_a_series_whose_filled_data_did_not_change_is_read_back(tmp_path):
+def test_with_missing_zero_a_series_whose_filled_data_did_not_change_is_read_back(tmp_path, no_arima):
     months = pd.date_range("2014-01-01", periods=40, freq="MS")
     def series(uid, n, seed):
         return pd.DataFrame({"unique_id": uid, "ds": months[:n], "y": np.random.default_rng(seed).poisson(20, n).astype(float)})
@@ -163,7 +172,7 @@ def test_with_missing_zero_a_series_whose_filled_data_did_not_change_is_read_bac
 
 
 @pytest.mark.slow  # three panels of auto each (the fast subset keeps the other checkpoint tests)
-def test_with_missing_zero_a_row_without_a_value_and_an_absent_date_are_not_one_checkpoint(tmp_path):
+def test_with_missing_zero_a_row_without_a_value_and_an_absent_date_are_not_one_checkpoint(tmp_path, no_arima):
     months = pd.date_range("2014-01-01", periods=48, freq="MS")
     frames = [pd.DataFrame({"unique_id": u, "ds": months, "y": np.random.default_rng(k).poisson(20, 48).astype(float)}) for k, u in enumerate("abc")]
     empty = pd.concat(frames).reset_index(drop=True)

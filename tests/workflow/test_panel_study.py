@@ -11,7 +11,27 @@ from typer.testing import CliRunner
 from lstmtune.cli.app import app
 from lstmtune.data.series import load
 
-pytestmark = pytest.mark.slow  # trains the default study on two series
+pytestmark = pytest.mark.slow  # trains a study on two series
+
+# The default study's settings, smaller (the default study itself on a panel: test_study.py)
+SMALL = """name = "units"
+seed = 1
+[data]
+test_size = 12
+[model]
+batch_size = 4
+epochs = 200
+[runs]
+mode = "both"
+repeats = 6
+diagnostic_repeats = 3
+[evaluation]
+selection = "validation"
+validation_size = 6
+test_all = true
+[grid]
+units = [1, 2, 3]
+"""
 
 
 def _panel(path):
@@ -23,7 +43,8 @@ def _panel(path):
 
 def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
     _panel(tmp_path / "p.csv")
-    res = CliRunner().invoke(app, ["run", "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
+    (tmp_path / "s.toml").write_text(SMALL)
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 3, res.output  # one series could not run
     assert "series short not run" in " ".join(res.output.split()) and "no training rows" in res.output
     out = tmp_path / "o"
@@ -51,7 +72,7 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
         np.testing.assert_allclose(load_series(own).values, load("shampoo").values * k)
     assert "series/" in (out / "index.html").read_text()
     # a rerun resumes series by series: nothing retrained
-    again = CliRunner().invoke(app, ["run", "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"])
+    again = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"])
     assert again.exit_code == 3
     for uid in ("a", "b"):
         timings = json.loads((out / summary.loc[uid, "report"]).with_name("environment.json").read_text())["timings"]

@@ -122,7 +122,7 @@ main()
 
 def test_two_processes_share_one_study(study_file, tmp_path, record_property):
     out = tmp_path / "shared"
-    env = dict(os.environ, LSTMTUNE_CACHE_DIR=str(tmp_path / "xla"))
+    env = dict(os.environ)  # the usual compilation cache: the barrier below makes both processes train
     args = [sys.executable, "-c", _BARRIER, str(out / "study.db"), "run", str(study_file), "--out", str(out), "--quiet"]
     procs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]

@@ -164,7 +164,9 @@ def test_status_lists_each_stored_fingerprint_once(tmp_path):
     out = tmp_path / "out"
     _run(tmp_path, out, "summary")
     _run(tmp_path, out, "both")
+    listing = sorted(p.name for p in out.iterdir())
     assert CliRunner().invoke(app, ["status", str(out)]).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == listing  # it left study.db-wal and study.db-shm behind
     with open_store(default_url(out), read_only=True) as store:
         frame = study_status(store)
     assert len(frame) == 2 and frame["study"].nunique() == 2  # one stored study per fingerprint

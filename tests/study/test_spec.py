@@ -7,7 +7,7 @@ import pydantic
 import pytest
 from typer.testing import CliRunner
 
-from lstmtune.study import spec
+from lstmtune.study import params, spec
 from lstmtune.cli.app import app
 from lstmtune.errors import SpecError
 
@@ -258,3 +258,21 @@ def test_a_study_file_with_a_byte_order_mark_reads_as_without(tmp_path):
     f.write_bytes(b"\xef\xbb\xbfname = \"bom\"\n[model]\nepochs = 7\n")
     s = spec_mod.load(f)
     assert s.name == "bom" and s.model.epochs == 7
+
+
+@pytest.mark.parametrize("text, where", [
+    ("[model]\nunits = [1, 0]\n", "model.units: "),  # pydantic reported the int and the list alternatives: two lines
+    ("[model]\nunits = []\n", "model.units: "),
+    ("[grid]\nunits = [[1, 0]]\n", "grid.units: value [1, 0]: "),  # said "Input should be a valid integer"
+    ("[grid]\nunits = [1, [2, 3], [0]]\n", "grid.units: value [0]: "),
+])
+def test_a_bad_units_value_is_one_line_stating_the_rule(tmp_path, text, where):
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        spec.load(path)
+    message = str(info.value)
+    assert "\n" not in message and "(top level)" not in message
+    assert message == f"{path}: {where}{params.UNITS_RULE}"
+    assert spec.from_dict({"model": {"units": [2, 3]}}).model.units == [2, 3]  # the rule's two forms still load
+    assert spec.from_dict({"grid": {"units": [1, [2, 3]]}}).grid["units"] == [1, [2, 3]]

@@ -79,7 +79,12 @@ class SQLStore(Store):
                 if not path.is_file():
                     raise LstmtuneError(f"database {self.url}: no such file")
                 # Read without creating -wal/-shm files or taking locks (the folder may be read-only).
-                ro = f"file:{path.resolve().as_posix()}?mode=ro" + ("" if writable else "&immutable=1") + "&uri=true"
+                # Without a -wal file no process has the database open: read it as immutable, or
+                # this connection would create -wal and -shm beside it and, unable to checkpoint,
+                # leave them there. (A writer starting meanwhile appends to its own -wal; the
+                # file read here changes only at its checkpoints.)
+                quiet = not Path(f"{path}-wal").exists()
+                ro = f"file:{path.resolve().as_posix()}?mode=ro" + ("&immutable=1" if quiet or not writable else "") + "&uri=true"
                 self._url = sa.engine.make_url(f"sqlite:///{ro}")
             elif not writable:
                 raise LstmtuneError(f"database {self.url}: {path if path.exists() else parent} is read-only; lstmtune needs to write its results there")

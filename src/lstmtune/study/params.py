@@ -89,6 +89,7 @@ class TransformSpec(BaseModel):
 
 
 PositiveInt = Annotated[int, Field(ge=1)]
+UNITS_RULE = "units must be an integer from 1 to 4096, or a non-empty list of them (one per stacked layer, at most 32)"
 Units = Annotated[int, Field(ge=1, le=4096)]  # per layer; larger layers are refused at load, not by MemoryError
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 
@@ -123,9 +124,20 @@ class ModelSpec(BaseModel):
     l2: float = _param(engine_params.NUMERIC_DEFAULTS["l2"], NUMERIC_KIND, extension=True, compiles="regularized", ge=0.0)
     recurrent_activation: Literal["sigmoid", "hard_sigmoid"] = _param("sigmoid", SHAPE)
 
-    @field_validator("units")
+    @field_validator("units", mode="wrap")
     @classmethod
-    def _layers(cls, v):
+    def _units(cls, v, handler):
+        # a list: one message (pydantic reports each member of the union, the int's first:
+        # "should be a valid integer", then the list's, on a line of its own)
+        if not isinstance(v, list):
+            return handler(v)
+        try:
+            return cls._layers(handler(v))
+        except (pydantic.ValidationError, ValueError):
+            raise ValueError(UNITS_RULE) from None
+
+    @staticmethod
+    def _layers(v):
         if isinstance(v, list) and not v:
             raise ValueError("units: an empty list has no layers")
         return v
@@ -260,6 +272,8 @@ def _check_value(path: str, key: str, value: Any, spec: Any = None) -> Any:
             ModelSpec._layers(value)
     except (pydantic.ValidationError, ValueError) as err:
         msg = err.errors()[0]["msg"] if isinstance(err, pydantic.ValidationError) else str(err)
+        if key == "units" and isinstance(value, list):
+            msg = UNITS_RULE
         raise ValueError(f"{path}: value {brief(value)}: {msg}") from None
     return value
 

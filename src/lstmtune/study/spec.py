@@ -259,11 +259,11 @@ def format_errors(err: pydantic.ValidationError, source: str) -> str:
         if loc in seen:
             continue
         seen.add(loc)
-        path = ".".join(_key(p) for p in loc) or "(top level)"
         msg = e["msg"].replace("Value error, ", "")
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
-        lines.append(f"{source}: {path}: {msg}")
+        # a check of the whole study names its keys in its message (grid.units: ...)
+        lines.append(f"{source}: {'.'.join(_key(p) for p in loc)}: {msg}" if loc else f"{source}: {msg}")
     return "\n".join(lines)
 
 

@@ -130,22 +130,47 @@ def interval_score(lower: np.ndarray, upper: np.ndarray, actual: np.ndarray, lev
     return (upper - lower) + (2.0 / alpha) * (np.maximum(lower - actual, 0.0) + np.maximum(actual - upper, 0.0))
 
 
-def leave_one_out_intervals(paths: np.ndarray, actual: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each origin's calibrated interval, its widening taken from the other origins' scores.
+def leave_one_out_bands(paths: np.ndarray, actual: np.ndarray, levels=None) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """Each origin's calibrated band at each level, its widening taken from the other origins'
+    scores, as :func:`summarize` would draw it from that calibration.
 
     Args:
-      paths: ``(P, R)`` forecasts of one horizon from R origins; ``actual``: ``(R,)`` outcomes.
+      paths: ``(P, R)`` forecasts of one horizon from R >= 2 origins; ``actual``: ``(R,)`` outcomes.
+      levels: fractions (default :data:`LEVELS`).
 
     Returns:
-      ``(lower, upper)``, each ``(R,)``: the ensemble's quantiles widened by the conformal
-      quantile of the other origins' scores and, like :meth:`lstmtune.forecast.forecaster.Forecaster.summarize`,
-      never narrowed past the ensemble median.
+      level -> ``(lower, upper)``, each ``(R,)``: the ensemble's quantiles widened by the
+      conformal quantile of the other origins' scores, never narrowed past the median, each
+      containing the narrower level's band, and reaching at least that band scaled by the
+      ratio of their normal quantiles where the other origins were too few for the level's
+      conformal rank (:func:`_nested`).
     """
-    lo, hi = ensemble_bounds(paths, level)
     med = np.median(paths, axis=0)
-    s = np.maximum(lo - actual, actual - hi)
-    q = np.array([conformal_quantile(np.delete(s, i), level)[0] if len(s) > 1 else np.nan for i in range(len(s))])
-    return np.minimum(lo - q, med), np.maximum(hi + q, med)
+    inner_lo = inner_hi = med
+    out, narrower = {}, None
+    for level in sorted(LEVELS if levels is None else levels):
+        lo, hi = ensemble_bounds(paths, level)
+        s = np.maximum(lo - actual, actual - hi)
+        q, exact = map(np.array, zip(*(conformal_quantile(np.delete(s, i), level) for i in range(len(s)))))
+        lower, upper = _nested(lo - q, hi + q, med, inner_lo, inner_hi, None if narrower is None else (~exact, _z(level) / _z(narrower)))
+        out[level] = (inner_lo, inner_hi) = (lower, upper)
+        narrower = level
+    return out
+
+
+def _nested(lower, upper, med, inner_lo, inner_hi, short=None):
+    """A level's band (``lower``, ``upper``) made to contain the narrower level's (``inner_lo``,
+    ``inner_hi``; the median for the narrowest). ``short``: ``(where, ratio)``, the steps or
+    origins whose level had too few scores for its conformal rank (its quantile is then the
+    largest error seen, often the narrower level's too, and the two bands would coincide):
+    there the band reaches at least the narrower band scaled about the median by ``ratio``,
+    the ratio of their normal quantiles (1.53 from 80% to 95%)."""
+    lower, upper = np.minimum(lower, inner_lo), np.maximum(upper, inner_hi)
+    if short is not None:
+        where, ratio = short
+        lower = np.where(where, np.minimum(lower, med - (med - inner_lo) * ratio), lower)
+        upper = np.where(where, np.maximum(upper, med + (inner_hi - med) * ratio), upper)
+    return lower, upper
 
 
 def seasonal_naive_paths(histories: list[np.ndarray], horizon: int, period: int) -> np.ndarray:
@@ -173,7 +198,7 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
     Returns:
       Columns ``model, horizon, origins, rmse, mae, mase``, then per level (80, 95)
       ``coverage_*, width_*, msis_*`` of the calibrated intervals, each origin
-      calibrated on the others (leave one origin out, :func:`leave_one_out_intervals`),
+      calibrated on the others (leave one origin out, :func:`leave_one_out_bands`),
       then ``coverage_*_ensemble, msis_*_ensemble`` of the raw ensemble quantiles.
       ``msis`` is the mean interval score (:func:`interval_score`) scaled like MASE
       (by the in-sample mean absolute lag-1 difference; M4's MSIS), so coverage bought
@@ -192,6 +217,7 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
             ok = np.isfinite(actual[:, h])
             y, f = actual[ok, h], point[ok, h]
             row = {"model": name, "horizon": h + 1, "origins": int(ok.sum())}
+            bands = leave_one_out_bands(paths[:, ok, h], y) if name == "lstm" and len(y) > 1 else {}
             if ok.any():  # a step no origin reached (a horizon longer than the held-back part) has no errors: NaN
                 row.update(rmse=float(metrics.rmse(y, f)), mae=float(metrics.mae(y, f)), mase=float(metrics.mase(y, f, train)))
             else:
@@ -201,7 +227,7 @@ def backtest_table(paths: np.ndarray, actual: np.ndarray, histories: list[np.nda
                 row.update({f"{k}_{pct}": float("nan") for k in ("coverage", "width", "msis")})
                 row.update({f"{k}_{pct}_ensemble": float("nan") for k in ("coverage", "msis")})
                 if name == "lstm" and len(y) > 1:
-                    lo, hi = leave_one_out_intervals(paths[:, ok, h], y, level)
+                    lo, hi = bands[level]
                     raw_lo, raw_hi = ensemble_bounds(paths[:, ok, h], level)
                     row[f"coverage_{pct}"] = float(np.mean((lo <= y) & (y <= hi)))
                     row[f"width_{pct}"] = float(np.mean(hi - lo))
@@ -231,17 +257,12 @@ def summarize(paths: np.ndarray, dates, calibration: Calibration | None, levels=
         pct = int(round(level * 100))
         # q < 0 narrows an ensemble that was too wide, but never past the median, and a
         # wider level's band always contains a narrower one's (levels calibrated apart
-        # on few origins could cross).
-        lower, upper = np.minimum(lo - q, inner_lo), np.maximum(hi + q, inner_hi)
+        # on few origins could cross); see _nested for the levels short of origins.
+        short = None
         if calibration is not None and narrower is not None:
-            # Too few origins for this level's conformal rank: its quantile is the largest error
-            # seen, often the narrower level's too, and the two bands would coincide. Such a
-            # step's band reaches at least the narrower band scaled by the ratio of their normal
-            # quantiles (1.53 from 80% to 95%).
-            short = ~calibration.exactness(level, H) & (calibration.scored(H) > 0)  # no origin at all: no calibration, the raw quantiles
-            ratio = _z(level) / _z(narrower)
-            lower = np.where(short, np.minimum(lower, med - (med - inner_lo) * ratio), lower)
-            upper = np.where(short, np.maximum(upper, med + (inner_hi - med) * ratio), upper)
+            where = ~calibration.exactness(level, H) & (calibration.scored(H) > 0)  # no origin at all: no calibration, the raw quantiles
+            short = (where, _z(level) / _z(narrower))
+        lower, upper = _nested(lo - q, hi + q, med, inner_lo, inner_hi, short)
         out[f"lower_{pct}"] = inner_lo = lower
         out[f"upper_{pct}"] = inner_hi = upper
         narrower = level

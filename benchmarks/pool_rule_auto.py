@@ -1,7 +1,10 @@
-"""auto (all families, or lstm only) on the development sets with the rule: where the lowest
+"""Usage: python benchmarks/pool_rule_auto.py [FAMILIES]  (comma list; default every family)
+
+auto (all families, or lstm only) on the development sets with the rule: where the lowest
 backtest MASE is a single LSTM network or the LSTM pair, Pool(top3 LSTM) is chosen instead."""
 import dataclasses, json, sys, time
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
 import numpy as np
 from panel import _mase, dev_panel, seasonal_short_panel, short_panel
 from lstmtune.auto import run as auto_run
@@ -25,4 +28,4 @@ for name, panel_of in {"dev": dev_panel, "short": short_panel, "seasonal-short":
         series[uid] = (float(_mase(test["y"].to_numpy(), r.forecasts["mean"].to_numpy(), train["y"].to_numpy(), SEASON[freq])), str(r.forecasts["model"].iloc[0]))
     out[name] = {"mean_mase": float(np.mean([v[0] for v in series.values()])), "wall_s": time.perf_counter() - t0, "series": series}
     print(name, round(out[name]["mean_mase"], 3), round(out[name]["wall_s"], 1), flush=True)
-json.dump(out, open(f"/tmp/pool_auto_{'_'.join(families)}.json", "w"), indent=1)
+json.dump(out, open(Path(__file__).with_name(f"pool_rule_auto_{'_'.join(families)}.json"), "w"), indent=1)  # kept in lstm_pool_results.json

@@ -276,3 +276,27 @@ def test_a_bad_units_value_is_one_line_stating_the_rule(tmp_path, text, where):
     assert message == f"{path}: {where}{params.UNITS_RULE}"
     assert spec.from_dict({"model": {"units": [2, 3]}}).model.units == [2, 3]  # the rule's two forms still load
     assert spec.from_dict({"grid": {"units": [1, [2, 3]]}}).grid["units"] == [1, [2, 3]]
+
+
+@pytest.mark.parametrize("text, where", [
+    ("[model]\nepochs = true\n", "model.epochs: "),  # pydantic's lax mode read it as 1 epoch
+    ("[model]\nlearning_rate = false\n", "model.learning_rate: "),
+    ("[runs]\nrepeats = true\n", "runs.repeats: "),
+    ("[data]\ntest_size = true\n", "data.test_size: "),
+    ("[model]\noptimizer = true\n", "model.optimizer: "),
+    ("seed = true\n", "seed: "),
+    ("[grid]\nepochs = [100, true]\n", "grid.epochs: value true: "),
+    ('[search.space.units]\ntype = "categorical"\nchoices = [true, 2]\n', "search.space.units: value true: "),
+])
+def test_true_or_false_where_a_number_goes_is_refused_in_one_line(tmp_path, text, where):
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        spec.load(path)
+    assert str(info.value) == f"{path}: {where}{params.BOOL_WHERE_NUMBER}"
+
+
+def test_booleans_still_load_where_booleans_go():
+    s = spec.from_dict({"model": {"stateful": False, "shuffle": True, "optimizer": "sgd"}, "evaluation": {"refit": False},
+                        "grid": {"nesterov": [True, False]}, "search": {"space": {"dropout": {"type": "float", "low": 0.0, "high": 0.5, "log": False}}}})
+    assert s.model.shuffle is True and s.evaluation.refit is False and s.grid["nesterov"] == [True, False]

@@ -10,6 +10,7 @@ configuration's hash. :mod:`lstmtune.study.configs` builds configurations from t
 from __future__ import annotations
 
 import functools
+import typing
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -19,6 +20,34 @@ from lstmtune.engine import params as engine_params
 
 # Unknown keys, non-finite numbers (TOML has inf and nan) and non-boolean flags are refused.
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+
+def takes_bool(annotation: Any) -> bool:
+    """Whether a field of this type holds a boolean (``StrictBool``, ``bool | None``, ...)."""
+    return annotation is bool or any(takes_bool(a) for a in typing.get_args(annotation))
+
+
+BOOL_WHERE_NUMBER = "true or false where a number or a name goes"
+
+
+def _has_bool(value: Any) -> bool:
+    return isinstance(value, bool) or (isinstance(value, list) and any(_has_bool(v) for v in value))
+
+
+class Section(BaseModel):
+    """A table of a study file: unknown keys, non-finite numbers and booleans where no boolean
+    goes are refused (pydantic's lax mode would read ``epochs = true`` as 1 epoch)."""
+
+    model_config = _STRICT
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_stray_bool(cls, v, info):
+        if _has_bool(v) and not takes_bool(cls.model_fields[info.field_name].annotation):
+            raise ValueError(BOOL_WHERE_NUMBER)
+        return v
+
 
 MAX_CONFIGS = 100_000
 """Configurations one study file may declare (a search explores larger spaces)."""
@@ -48,7 +77,7 @@ def _param(default: Any, kind: str, *, extension: bool = False, compiles: str | 
     return Field(default, json_schema_extra=extra, **field)
 
 
-class DataSpec(BaseModel):
+class DataSpec(Section):
     model_config = _STRICT
     source: str = Field("shampoo", description="built-in dataset name or CSV path")
     date_column: str | None = None
@@ -72,7 +101,7 @@ class DataSpec(BaseModel):
         return v
 
 
-class TransformSpec(BaseModel):
+class TransformSpec(Section):
     model_config = _STRICT
     interval: int = _param(1, FRAMING, ge=1, le=100_000, description="differencing lag")
     lags: int = _param(1, FRAMING, ge=1, le=10_000)
@@ -94,7 +123,7 @@ Units = Annotated[int, Field(ge=1, le=4096)]  # per layer; larger layers are ref
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 
 
-class ModelSpec(BaseModel):
+class ModelSpec(Section):
     """Model and training settings (Keras names and defaults).
 
     Each field is the one declaration of a configuration parameter: its type,
@@ -153,7 +182,7 @@ class ModelSpec(BaseModel):
         return self
 
 
-class RunsSpec(BaseModel):
+class RunsSpec(Section):
     model_config = _STRICT
     mode: Literal["summary", "diagnostic", "both"] = "both"
     repeats: int = Field(30, ge=1, le=1_000_000, description="summary repeats per configuration")
@@ -165,7 +194,7 @@ class RunsSpec(BaseModel):
     )
 
 
-class EvaluationSpec(BaseModel):
+class EvaluationSpec(Section):
     """Which observations choose a configuration, and which score it.
 
     The test set (``data.test_size``) is the last part of the series. With
@@ -181,7 +210,6 @@ class EvaluationSpec(BaseModel):
     origin where H steps fit, instead of one-step walk-forward forecasts.
     """
 
-    model_config = _STRICT
     selection: Literal["validation", "backtest", "test"] = "validation"
     validation_size: int | None = Field(None, ge=1, description="observations just before the test set; omitted: data.test_size")
     folds: int = Field(3, ge=1, le=100, description="backtest only: rolling origins")
@@ -244,7 +272,7 @@ _FINITE = ConfigDict(allow_inf_nan=False)
 
 def brief(value: Any, limit: int = 80) -> str:
     """``repr`` of a user's value for a message, cut to about ``limit`` characters (a 1 MB string is not echoed)."""
-    r = repr(value)
+    r = ("true" if value else "false") if isinstance(value, bool) else repr(value)  # as TOML writes it
     return r if len(r) <= limit else f"{r[: limit - 20]}... ({len(r):,} chars)"
 
 
@@ -254,12 +282,16 @@ def _key(part: Any) -> str:
     return text if text.isprintable() and 0 < len(text) <= 60 else brief(text, 60)
 
 
+def _field(key: str):
+    """A grid key's field (of :class:`ModelSpec` or :class:`TransformSpec`)."""
+    return {"model": ModelSpec, "transforms": TransformSpec}[GRID_KEYS[key]].model_fields[key]
+
+
 @functools.cache
 def _adapter(key: str) -> pydantic.TypeAdapter:
     """The validator of one grid key's values (built once: building one costs ~0.3 ms, and a
     large grid validates every value of every point)."""
-    model = {"model": ModelSpec, "transforms": TransformSpec}[GRID_KEYS[key]]
-    field = model.model_fields[key]
+    field = _field(key)
     annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
     return pydantic.TypeAdapter(annotation, config=_FINITE)
 
@@ -267,6 +299,8 @@ def _adapter(key: str) -> pydantic.TypeAdapter:
 def _check_value(path: str, key: str, value: Any, spec: Any = None) -> Any:
     """Validate one grid value against its field's type and bounds; return it coerced (1.0 -> 1)."""
     try:
+        if _has_bool(value) and not takes_bool(_field(key).annotation):
+            raise ValueError(BOOL_WHERE_NUMBER)
         value = _adapter(key).validate_python(value)
         if key == "units":
             ModelSpec._layers(value)

@@ -56,6 +56,7 @@ from lstmtune.study.params import (  # noqa: F401  (re-exported: the declaration
     EvaluationSpec,
     ModelSpec,
     RunsSpec,
+    Section,
     TransformSpec,
     _STRICT,
     _check_value,
@@ -155,7 +156,7 @@ def _check_space(name: str, p: ParamSpace) -> None:
         raise ValueError(f'{name} takes whole numbers: give type = "int"')
 
 
-class SearchSpec(BaseModel):
+class SearchSpec(Section):
     """How ``lstmtune search`` explores a space (Optuna ask/tell over populations)."""
 
     model_config = _STRICT
@@ -197,7 +198,7 @@ class SearchSpec(BaseModel):
         return self
 
 
-class StudySpec(BaseModel):
+class StudySpec(Section):
     """A whole study. ``grids`` maps a sub-study name to its grid; ``grid`` is shorthand for one."""
 
     model_config = _STRICT

@@ -158,3 +158,38 @@ def test_write_transactions_begin_immediate(tmp_path):
     store.close()
     begins = [s for s in statements if s.startswith("BEGIN")]
     assert begins == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
+_WRITER = """
+import sys
+from lstmtune.store import SQLStore
+w = SQLStore(sys.argv[1])
+w.add_configs(w.open_study("s", "x"), [(f"k{i:06d}", {"units": i, "pad": "p" * 300}) for i in range(2000, 22000)])
+w.close()
+"""
+
+
+def test_a_read_only_store_reads_what_another_process_writes_meanwhile_and_leaves_no_files(tmp_path):
+    # A read-only open once used immutable=1 in a writable folder: a writer's checkpoint then
+    # changed pages under it ("database disk image is malformed"), and it kept reading old counts.
+    import subprocess
+    import sys
+
+    from lstmtune.store.schema import configs_table
+
+    url = default_url(tmp_path)
+    w = SQLStore(url)
+    w.add_configs(w.open_study("s", "x"), [(f"k{i:06d}", {"units": i, "pad": "p" * 300}) for i in range(2000)])
+    w.close()
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    reader = SQLStore(url, read_only=True)
+    with reader._engine.connect() as conn:
+        assert conn.execute(sa.select(configs_table.c.key).where(configs_table.c.id == 1500)).scalar() == "k001499"  # pages cached
+    subprocess.run([sys.executable, "-c", _WRITER, url], check=True)
+    with reader._engine.connect() as conn:
+        keys = [k for (k,) in conn.execute(sa.select(configs_table.c.key).order_by(configs_table.c.id))]
+        with pytest.raises(sa.exc.OperationalError, match="readonly"):  # and it changes nothing
+            conn.execute(sa.text("delete from lstmtune_configs"))
+    assert len(keys) == len(set(keys)) == 22000
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no study.db-wal / -shm left behind

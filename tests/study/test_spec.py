@@ -300,3 +300,18 @@ def test_booleans_still_load_where_booleans_go():
     s = spec.from_dict({"model": {"stateful": False, "shuffle": True, "optimizer": "sgd"}, "evaluation": {"refit": False},
                         "grid": {"nesterov": [True, False]}, "search": {"space": {"dropout": {"type": "float", "low": 0.0, "high": 0.5, "log": False}}}})
     assert s.model.shuffle is True and s.evaluation.refit is False and s.grid["nesterov"] == [True, False]
+
+
+def test_a_combination_validated_once_is_not_mistaken_for_an_equal_looking_one():
+    # model settings are validated once per combination; (True, 2) == (1, 2) and 1 == True as
+    # keys, so the remembered ones are keyed by type, inside lists too
+    from lstmtune.study import configs
+
+    base = configs.base_params(spec.default_study())
+    assert configs.resolve({**base, "units": [1, 2]}, "s", "a").units == (1, 2)
+    for bad in ([True, 2], (True, 2), (), [[1]]):
+        with pytest.raises(ValueError, match="units must be"):
+            configs.resolve({**base, "units": bad}, "s", "a")
+    assert configs.resolve({**base, "epochs": 5}, "s", "a").epochs == 5
+    with pytest.raises(ValueError, match="true or false"):
+        configs.resolve({**base, "epochs": True}, "s", "a")

@@ -67,6 +67,7 @@ class SQLStore(Store):
             self._url.database
         ).startswith("file:")
         connect_args = {"timeout": _BUSY_TIMEOUT_S} if self._sqlite else {}
+        query_only = False
         if self._sqlite_file:
             path = Path(self._url.database)
             parent = path.parent
@@ -78,14 +79,17 @@ class SQLStore(Store):
             if read_only:
                 if not path.is_file():
                     raise LstmtuneError(f"database {self.url}: no such file")
-                # Read without creating -wal/-shm files or taking locks (the folder may be read-only).
-                # Without a -wal file no process has the database open: read it as immutable, or
-                # this connection would create -wal and -shm beside it and, unable to checkpoint,
-                # leave them there. (A writer starting meanwhile appends to its own -wal; the
-                # file read here changes only at its checkpoints.)
-                quiet = not Path(f"{path}-wal").exists()
-                ro = f"file:{path.resolve().as_posix()}?mode=ro" + ("&immutable=1" if quiet or not writable else "") + "&uri=true"
-                self._url = sa.engine.make_url(f"sqlite:///{ro}")
+                if not writable:
+                    # A folder SQLite cannot write to: read as immutable, without -wal/-shm files or locks.
+                    ro = f"file:{path.resolve().as_posix()}?mode=ro&immutable=1&uri=true"
+                    self._url = sa.engine.make_url(f"sqlite:///{ro}")
+                else:
+                    # An ordinary connection that refuses to change anything (query_only, set on
+                    # connect below): it takes WAL read locks, so a process writing meanwhile is
+                    # read consistently, and the last connection to close checkpoints and removes
+                    # the -wal and -shm files (a mode=ro connection cannot, and left them behind;
+                    # an immutable one read stale pages while another process wrote).
+                    query_only = True
             elif not writable:
                 raise LstmtuneError(f"database {self.url}: {path if path.exists() else parent} is read-only; lstmtune needs to write its results there")
         try:
@@ -99,7 +103,7 @@ class SQLStore(Store):
         except (ImportError, sa.exc.ArgumentError) as err:
             raise LstmtuneError(f"cannot open database {self.url}: {err}") from None
         if self._sqlite and self._url.get_driver_name() == "pysqlite":
-            _configure_pysqlite(self._engine)
+            _configure_pysqlite(self._engine, query_only=query_only)
         self._writer = self._engine.execution_options(lstmtune_write=True)
         try:
             self._open()

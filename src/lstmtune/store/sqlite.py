@@ -19,8 +19,9 @@ def _writable(path: Path) -> bool:
     return (os.access(path, os.W_OK) if path.exists() else True) and os.access(parent, os.W_OK)
 
 
-def _configure_pysqlite(engine: sa.Engine) -> None:
-    """Busy timeout and foreign keys per connection; BEGIN IMMEDIATE for writes.
+def _configure_pysqlite(engine: sa.Engine, *, query_only: bool = False) -> None:
+    """Busy timeout and foreign keys per connection (``query_only``: no change to the database
+    allowed); BEGIN IMMEDIATE for writes.
 
     pysqlite's own transaction handling is switched off (``isolation_level =
     None``) so that SQLAlchemy's "begin" event decides how a transaction
@@ -35,6 +36,8 @@ def _configure_pysqlite(engine: sa.Engine) -> None:
         cur = dbapi_connection.cursor()
         cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_S * 1000}")
         cur.execute("PRAGMA foreign_keys=ON")
+        if query_only:
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -130,23 +130,45 @@ def base_params(spec: StudySpec) -> dict[str, Any]:
 
 
 _MODEL_KEYS = frozenset(ModelSpec.model_fields)
+_VALIDATED: dict[tuple, None] = {}
+"""Combinations of model settings already validated (a grid repeats each one across its other
+keys: 10^5 configurations of units x lags x epochs hold 10^3 of them); at most 4096 kept."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _check_model(items: tuple[tuple[str, type, Any], ...]) -> None:
-    """Validate one combination of model settings (a grid repeats each one across its other
-    keys: 10^5 configurations of units x lags x epochs hold 10^3 of them)."""
-    ModelSpec(**{k: list(v) if kind is list else v for k, kind, v in items})
+def _frozen(value: Any) -> tuple:
+    """``value`` as a key that tells 1, 1.0 and True apart, inside lists too."""
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_frozen(v) for v in value))
+    return (type(value), value)
+
+
+def _check_model(model: dict[str, Any]) -> None:
+    """Validate one combination of model settings, once."""
+    values = tuple(model.values())
+    types = tuple(map(type, values))
+    try:
+        if list in types or tuple in types:
+            key = tuple((k, _frozen(v)) for k, v in model.items())
+        else:  # the usual grid: scalars (the keys with their types, faster than _frozen each)
+            key = (tuple(model), values, types)
+        hash(key)
+    except TypeError:  # an unhashable value (given through the API): validated, not remembered
+        key = None
+    if key is not None and key in _VALIDATED:
+        return
+    ModelSpec(**model)
+    if key is not None:
+        if len(_VALIDATED) >= 4096:
+            _VALIDATED.clear()
+        _VALIDATED[key] = None
 
 
 def resolve(params: dict[str, Any], study: str, label: str) -> Config:
     """Check a combination's consistency and resolve defaults into a :class:`Config`."""
-    # keyed by type too: 1, 1.0 and True are equal keys but not equal settings
-    model = tuple((k, type(v), tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in _MODEL_KEYS)
     try:
-        _check_model(model)
+        _check_model({k: v for k, v in params.items() if k in _MODEL_KEYS})
     except pydantic.ValidationError as err:
-        raise ValueError(f"grids.{study} ({label}): {err.errors()[0]['msg']}") from None
+        raise ValueError(f"grids.{study} ({label}): {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     params = dict(params)
     if isinstance(params["units"], list):
         params["units"] = params["units"][0] if len(params["units"]) == 1 else tuple(params["units"])

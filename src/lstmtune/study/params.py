@@ -32,7 +32,7 @@ BOOL_WHERE_NUMBER = "true or false where a number or a name goes"
 
 
 def _has_bool(value: Any) -> bool:
-    return isinstance(value, bool) or (isinstance(value, list) and any(_has_bool(v) for v in value))
+    return isinstance(value, bool) or (isinstance(value, (list, tuple)) and any(_has_bool(v) for v in value))
 
 
 class Section(BaseModel):
@@ -158,7 +158,7 @@ class ModelSpec(Section):
     def _units(cls, v, handler):
         # a list: one message (pydantic reports each member of the union, the int's first:
         # "should be a valid integer", then the list's, on a line of its own)
-        if not isinstance(v, list):
+        if not isinstance(v, (list, tuple)):
             return handler(v)
         try:
             return cls._layers(handler(v))

@@ -245,3 +245,17 @@ def test_a_corrupt_database_mid_run_gives_one_line_but_programming_errors_keep_t
     monkeypatch.setattr(sql.SQLStore, "claim", bug)
     result = CliRunner().invoke(app, ["run", "s.toml", "--quiet", "--out", "other"])
     assert result.exit_code == 1 and isinstance(result.exception, sa.exc.IntegrityError)
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ("[evaluation]\nvalidation_size = 28\n", "validation_size 28"),  # 36 - 6 = 30 observations before the test set
+    ("[transforms]\ninterval = 26\n", "differencing interval 26"),   # fits the whole series, not the 30 before the test set
+])
+def test_settings_that_fit_the_test_phase_but_not_the_selection_phase_are_refused_before_anything_is_written(tmp_path, monkeypatch, extra, needle):
+    # plan accepted these and run left --out holding its marker and a study.db; the message named data.test_size
+    monkeypatch.chdir(tmp_path)
+    _csv(tmp_path / "d.csv")
+    _write(tmp_path / "s.toml", f'name = "s"\n[data]\nsource = "d.csv"\ntest_size = 6\n[model]\nbatch_size = 1\nepochs = 2\n[runs]\nrepeats = 1\ndiagnostic_repeats = 1\n{extra}')
+    for args in (["plan", "s.toml"], ["run", "s.toml", "--out", "o", "--quiet"]):
+        _one_line(CliRunner().invoke(app, args), "evaluation.validation_size", needle, "selection phase validation: the first 30 of 36 observations")
+    assert not (tmp_path / "o").exists()

@@ -402,11 +402,11 @@ def plan(
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     series = load_series(spec)
     estimates = [("lstmtune run", budget.check(spec, len(series), max_runs=max_runs))]
-    from lstmtune.study import executor, planner
-    from lstmtune.workflow.study import check_scoreable
+    from lstmtune.study import planner
+    from lstmtune.workflow.study import check_fits, check_scoreable
 
     check_scoreable(spec, series)  # what `lstmtune run` refuses before training, refused here too
-    executor.validate(planner.plan(spec), series)
+    check_fits(spec, series, planner.plan(spec))
     if spec.search is not None:
         estimates.append(("lstmtune search", budget.check_search(spec, len(series), max_runs=max_runs)))
     console.print(f"study {_u(spec.name)} on {_u(series.name)} ({len(series)} observations), selection on {spec.evaluation.selection}:", highlight=False)

@@ -32,23 +32,25 @@ from lstmtune.store import MemoryStore, Store
 METRICS = metrics.NAMES
 
 
-def prepare_checked(series: Series, framing: Framing, batch_size: int) -> Problem:
-    """:func:`prepare`, with errors naming the study keys involved."""
+def prepare_checked(series: Series, framing: Framing, batch_size: int, holdout: str = "data.test_size") -> Problem:
+    """:func:`prepare`, with errors naming the study keys involved (``holdout``: the key that
+    sets the scored part, ``evaluation.validation_size`` in a selection phase)."""
     if framing.test_size >= len(series):
-        raise SpecError(f"data.test_size = {framing.test_size} must be smaller than the series length {len(series)}")
+        raise SpecError(f"{holdout} = {framing.test_size} must be smaller than the series length {len(series)}")
     try:
         return prepare(series, framing, batch_size)
     except LstmtuneError as err:
-        raise SpecError(f"study settings do not fit the data (data.test_size, model.batch_size, transforms.*): {err}") from None
+        why = str(err) if holdout == "data.test_size" else str(err).replace("test_size", holdout.rsplit(".", 1)[-1])
+        raise SpecError(f"study settings do not fit the data ({holdout}, model.batch_size, transforms.*): {why}") from None
 
 
-def validate(plan_: Plan, series: Series) -> dict[tuple, Problem]:
+def validate(plan_: Plan, series: Series, holdout: str = "data.test_size") -> dict[tuple, Problem]:
     """Prepare every population's problem before any training, so bad settings fail fast."""
     problems = {}
     for pop in plan_.populations:
         key = problem_key(pop)
         if key not in problems:
-            problems[key] = prepare_checked(series, pop.framing, key[1])
+            problems[key] = prepare_checked(series, pop.framing, key[1], holdout)
     return problems
 
 

@@ -25,7 +25,7 @@ from lstmtune.study import planner
 from lstmtune.study import results_io
 from lstmtune.study.results import StudyResults
 from lstmtune.data.series import Series, load
-from lstmtune.errors import LstmtuneError
+from lstmtune.errors import LstmtuneError, SpecError
 from lstmtune.store.fileio import atomic_outputs, claim_run_dir
 from lstmtune.store import Store, default_url, open_store
 from lstmtune.report import html
@@ -110,7 +110,7 @@ def run(
     budget.check(spec, len(series), max_runs=max_runs)  # size and memory: refused before anything is written
     check_scoreable(spec, series)
     plan = planner.plan(spec)
-    executor.validate(plan, series)  # bad settings fail here, before anything is written
+    check_fits(spec, series, plan)  # bad settings fail here, before anything is written
     out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *([] if given else _data_inputs(spec))])
     with open_store(storage or default_url(out)) as store:
         watch = Watcher(out, spec, store, on_population)
@@ -271,6 +271,22 @@ def check_scoreable(spec: StudySpec, series: Series) -> None:
         holdouts.append(("test", series, spec.data.test_size))
     for name, s, n in holdouts:
         baselines_mod.check_scoreable(s.values, n, name=series.name, split=name)
+
+
+def check_fits(spec: StudySpec, series: Series, plan: planner.Plan) -> None:
+    """Refuse, before anything is written, settings that do not fit the data in any phase: the
+    test phase (``plan``) and each selection phase (its shorter series, ``validation_size`` held out).
+
+    Raises:
+      SpecError: naming the keys involved.
+    """
+    executor.validate(plan, series)
+    for ph in evaluation.selection_phases(spec, series, plan.points):
+        if ph.name != "test":
+            try:
+                executor.validate(planner.plan(ph.spec, ph.points), ph.series, holdout="evaluation.validation_size")
+            except SpecError as err:
+                raise SpecError(f"{err} (selection phase {ph.name}: the first {len(ph.series)} of {len(series)} observations)") from None
 
 
 def _fit_memory(plan: planner.Plan, n_observations: int) -> planner.Plan:

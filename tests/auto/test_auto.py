@@ -727,6 +727,17 @@ def test_an_out_that_is_a_folder_or_lies_under_a_file_is_refused_in_one_line(tmp
         res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", flag, str(given), "--out", str(out), "-q"])
         assert res.exit_code == 2 and f"would replace the {flag} file" in res.output, res.output
     assert history.read_text() == _monthly("a", 48, 0).to_csv(index=False)
+    # nor any other file of the user's (it was silently replaced, and the PNG beside it); an
+    # earlier forecast is replaced, its PNG too
+    mine, notes = _write(tmp_path / "mine.csv", _monthly("b", 12, 1)), tmp_path / "notes.png"
+    notes.write_text("my notes")
+    for out, path in ((mine, mine), (tmp_path / "notes.csv", notes)):
+        res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", "--out", str(out), "-q"])
+        assert res.exit_code == 2 and f"{path} exists and is not a forecast lstmtune wrote" in " ".join(res.output.split()), res.output
+    assert mine.read_text() == _monthly("b", 12, 1).to_csv(index=False) and notes.read_text() == "my notes" and not (tmp_path / "notes.csv").exists()
+    for _ in range(2):
+        res = CliRunner().invoke(app, ["forecast", str(model), "--horizon", "3", "--out", str(tmp_path / "again.csv"), "-q"])
+        assert res.exit_code == 0 and (tmp_path / "again.png").is_file(), res.output
 
 
 def test_an_error_is_its_own_first_line_without_quiet_too(tmp_path):

@@ -74,6 +74,26 @@ def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool
             raise LstmtuneError(f"--out {out}: would write over {path.name} in the model directory {model_dir}; give another path")
         if real in inputs:
             raise LstmtuneError(f"--out {out}: would replace the {inputs[real]} file {path}; give another path")
+    for path in written:  # an earlier forecast is replaced; any other file is the user's
+        if path.is_file() and not _forecast_file(out if path.suffix.lower() == ".png" else path):
+            raise LstmtuneError(f"--out {out}: {path} exists and is not a forecast lstmtune wrote; give another path, or remove it")
+
+
+_FORECAST_COLUMNS = ({"mean", "median"}, {"step", "seed", "value"})
+"""Columns a CSV ``lstmtune forecast`` wrote has (a forecast table; its --paths table)."""
+
+
+def _forecast_file(path: Path) -> bool:
+    """Whether ``path`` is a CSV that ``lstmtune forecast`` wrote (its header names the columns
+    of a forecast or of its paths). A PNG counts as written with the CSV beside it."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            header = set(next(csv.reader(f), []))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return any(columns <= header for columns in _FORECAST_COLUMNS)
 
 
 @app.command()

@@ -142,7 +142,7 @@ def test_expand_without_grid_is_one_default_configuration():
 BAD_FILES = [
     ("unknown_top", "colour = 1\n", ["colour", "unknown key"]),
     ("unknown_model_key", "[model]\nneurons = 3\n", ["model.neurons", "unknown key"]),
-    ("wrong_type", '[model]\nunits = "three"\n', ["model.units", "integer"]),
+    ("wrong_type", '[model]\nunits = "three"\n', ["model.units", "text where a number goes"]),
     ("batch_zero", "[model]\nbatch_size = 0\n", ["model.batch_size", "greater than or equal to 1"]),
     ("negative_epochs", "[model]\nepochs = -5\n", ["model.epochs", "greater than or equal to 1"]),
     ("grid_unknown", "[grid]\nneurons = [1, 2]\n", ["grid.neurons", "unknown parameter"]),
@@ -315,3 +315,21 @@ def test_a_combination_validated_once_is_not_mistaken_for_an_equal_looking_one()
     assert configs.resolve({**base, "epochs": 5}, "s", "a").epochs == 5
     with pytest.raises(ValueError, match="true or false"):
         configs.resolve({**base, "epochs": True}, "s", "a")
+
+
+@pytest.mark.parametrize("text, where", [
+    ('[model]\nepochs = "5"\n', "model.epochs: "),  # pydantic's lax mode read it as 5
+    ('seed = "1"\n', "seed: "),
+    ('[data]\ntest_size = "6"\n', "data.test_size: "),
+    ('[grid]\nunits = ["1", "2"]\n', "grid.units: value '1': "),
+    ('[search.space.units]\ntype = "int"\nlow = "1"\nhigh = 3\n', "search.space.units.low: "),
+])
+def test_a_quoted_number_is_refused_in_one_line(tmp_path, text, where):
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        spec.load(path)
+    assert str(info.value) == f"{path}: {where}{params.TEXT_WHERE_NUMBER}"
+    names = spec.from_dict({"model": {"optimizer": "sgd"}, "grid": {"optimizer": ["adam", "sgd"]},
+                            "search": {"space": {"loss": {"type": "categorical", "choices": ["mse", "mae"]}}}})
+    assert names.model.optimizer == "sgd"  # names still load where names go

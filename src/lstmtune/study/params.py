@@ -23,29 +23,47 @@ _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 
-def takes_bool(annotation: Any) -> bool:
-    """Whether a field of this type holds a boolean (``StrictBool``, ``bool | None``, ...)."""
-    return annotation is bool or any(takes_bool(a) for a in typing.get_args(annotation))
+def accepts(annotation: Any, kind: type) -> bool:
+    """Whether a field of this type can hold a value of ``kind`` (``bool``: ``StrictBool``,
+    ``bool | None``, ...; ``str``: ``str``, a ``Literal`` of names, ...; ``Any`` holds both)."""
+    if annotation is kind or annotation is Any:
+        return True
+    if typing.get_origin(annotation) is Literal:
+        return any(isinstance(a, kind) for a in typing.get_args(annotation))
+    return any(accepts(a, kind) for a in typing.get_args(annotation))
 
 
 BOOL_WHERE_NUMBER = "true or false where a number or a name goes"
+TEXT_WHERE_NUMBER = "text where a number goes (write the number without quotes)"
 
 
-def _has_bool(value: Any) -> bool:
-    return isinstance(value, bool) or (isinstance(value, (list, tuple)) and any(_has_bool(v) for v in value))
+def _holds(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) or (isinstance(value, (list, tuple)) and any(_holds(v, kind) for v in value))
+
+
+def stray_type(value: Any, annotation: Any) -> str | None:
+    """Why ``value`` cannot be a value of a field of this type, where pydantic's lax mode would
+    read it anyway (``true`` as 1, ``"5"`` as 5); None when it may."""
+    if _holds(value, bool) and not accepts(annotation, bool):
+        return BOOL_WHERE_NUMBER
+    if _holds(value, str) and not accepts(annotation, str):
+        return TEXT_WHERE_NUMBER
+    return None
 
 
 class Section(BaseModel):
-    """A table of a study file: unknown keys, non-finite numbers and booleans where no boolean
-    goes are refused (pydantic's lax mode would read ``epochs = true`` as 1 epoch)."""
+    """A table of a study file: unknown keys, non-finite numbers, and booleans or quoted
+    numbers where a number goes are refused (pydantic's lax mode would read ``epochs = true``
+    as 1 epoch and ``epochs = "5"`` as 5)."""
 
     model_config = _STRICT
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_stray_bool(cls, v, info):
-        if _has_bool(v) and not takes_bool(cls.model_fields[info.field_name].annotation):
-            raise ValueError(BOOL_WHERE_NUMBER)
+    def _no_stray_type(cls, v, info):
+        why = stray_type(v, cls.model_fields[info.field_name].annotation)
+        if why:
+            raise ValueError(why)
         return v
 
 
@@ -299,8 +317,9 @@ def _adapter(key: str) -> pydantic.TypeAdapter:
 def _check_value(path: str, key: str, value: Any, spec: Any = None) -> Any:
     """Validate one grid value against its field's type and bounds; return it coerced (1.0 -> 1)."""
     try:
-        if _has_bool(value) and not takes_bool(_field(key).annotation):
-            raise ValueError(BOOL_WHERE_NUMBER)
+        why = stray_type(value, _field(key).annotation)
+        if why:
+            raise ValueError(why)
         value = _adapter(key).validate_python(value)
         if key == "units":
             ModelSpec._layers(value)

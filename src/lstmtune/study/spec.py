@@ -65,7 +65,7 @@ from lstmtune.study.params import (  # noqa: F401  (re-exported: the declaration
 )
 
 
-class ParamSpace(BaseModel):
+class ParamSpace(Section):
     """One searched parameter: an int or float range (optionally log-scaled) or a list of choices."""
 
     model_config = _STRICT

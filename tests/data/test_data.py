@@ -205,6 +205,22 @@ def test_cli_value_column_option(tmp_path):
     assert "12 observations, last 3 are the test set" in " ".join(out_text(result).split())  # rich wraps at 80
 
 
+@pytest.mark.parametrize("rows, args, needle", [
+    (48, ["--test-size", "46"], "--test-size must be between 1 and 43 for 48 observations (the baselines train on 5 or more with --lags 1), got 46"),
+    (48, ["--test-size", "42", "--lags", "3"], "--test-size must be between 1 and 39 for 48 observations (the baselines train on 9 or more with --lags 3)"),
+    (4, ["--test-size", "1"], "4 observations are too few for the baselines: 5 to train on (--lags 1) and 1 to test, at least"),
+    (48, ["--lags", "0"], "--lags must be 1 or more, got 0"),
+])
+def test_baseline_bounds_are_the_ones_that_work(tmp_path, rows, args, needle):
+    # --test-size 46 of 48 said "--lags must be between 1 and 0, got 1" (no --lags given); a
+    # one-row file "--test-size must be between 1 and -1"
+    path = write(tmp_path, "s.csv", "date,v\n" + "".join(f"{2000 + i // 12}-{i % 12 + 1:02d}-01,{i % 5 + 1}\n" for i in range(rows)))
+    result = invoke("baseline", str(path), *args)
+    assert result.exit_code == 2 and needle in err_text(result), err_text(result)
+    ok = invoke("baseline", str(path), "--test-size", str(rows - 5)) if rows > 5 else None
+    assert ok is None or (ok.exit_code == 0 and "Warning" not in err_text(ok)), err_text(ok)
+
+
 # --- good inputs ------------------------------------------------------------------
 
 

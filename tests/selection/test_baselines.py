@@ -351,16 +351,22 @@ def test_evaluate_says_why_a_baseline_is_unavailable():
     assert [b.name for b in available] == ["persistence", "training mean", "AR(1) AIC", "exponential smoothing"]
     assert [(u.name, u.reason) for u in unavailable] == [
         ("seasonal naive", "no seasonal period: the dates are yearly, irregular or absent; set [data] period (or --period)"),
-        ("AR(20)", "AR(20) needs at least 22 training differences, have 17"),
+        ("AR(20)", "AR(20) needs at least 42 training differences, have 17"),
     ]
     _, unavailable = baselines.evaluate(values[:15], 12, 12)
     assert [(u.name, u.reason) for u in unavailable] == [
         ("seasonal naive (m=12)", "needs at least 24 observations, have 15"),
-        ("AR(1)", "AR(1) needs at least 3 training differences, have 2"),
+        ("AR(1)", "AR(1) needs at least 4 training differences, have 2"),
         ("AR(p) AIC", "choosing an AR order needs at least 4 training differences, have 2"),
         ("exponential smoothing", "exponential smoothing needs at least 4 training observations, have 3"),
     ]
     assert baselines.evaluate(values, 12, 1)[1][0] == baselines.Unavailable("seasonal naive (m=1)", "period 1: it would be persistence")
+    import warnings
+
+    with warnings.catch_warnings():  # 3 differences: AR(1)'s 2 parameters fitted exactly, and statsmodels'
+        warnings.simplefilter("error")  # EstimationWarning reached `lstmtune baseline`'s stderr
+        _, unavailable = baselines.evaluate(values[:16], 12, None)
+    assert ("AR(1)", "AR(1) needs at least 4 training differences, have 3") in [(u.name, u.reason) for u in unavailable]
 
 
 def test_the_aic_order_equal_to_the_lags_is_one_row():

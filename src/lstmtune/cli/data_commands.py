@@ -58,13 +58,18 @@ def baseline(
     series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
     for note in series.notes:
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
-    if not 1 <= test_size < len(series) - 1:
-        raise LstmtuneError(f"--test-size must be between 1 and {len(series) - 2} for {len(series)} observations, got {test_size}")
+    if lags < 1:
+        raise LstmtuneError(f"--lags must be 1 or more, got {lags}")
+    least = 2 * lags + 3  # training observations an AR(lags) fit needs (lstmtune.selection.baselines.autoregression)
+    if len(series) < least + 1:
+        raise LstmtuneError(f"{series.name}: {len(series)} observations are too few for the baselines: "
+                            f"{least} to train on (--lags {lags}) and 1 to test, at least")
+    if not 1 <= test_size <= len(series) - least:
+        raise LstmtuneError(f"--test-size must be between 1 and {len(series) - least} for {len(series)} observations "
+                            f"(the baselines train on {least} or more with --lags {lags}), got {test_size}")
     train = len(series) - test_size
     if period is not None and not 1 <= period < train:
         raise LstmtuneError(f"--period must be between 1 and {train - 1} (fewer than the {train} training observations), got {period}")
-    if not 1 <= lags < train // 2:
-        raise LstmtuneError(f"--lags must be between 1 and {train // 2 - 1}, got {lags}")
     if models not in ("statsmodels", "statsforecast"):
         raise LstmtuneError(f"--models must be statsmodels or statsforecast, got {models!r}")
     baselines.check_scoreable(series.values, test_size, name=series.name)  # as `lstmtune run` does, before scoring

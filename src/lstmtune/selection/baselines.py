@@ -165,7 +165,8 @@ def autoregression(values: np.ndarray, test_size: int, p: int | None) -> tuple[n
       ``(forecast, p)``: forecasts in original units ``(test_size,)`` and the order used.
 
     Raises:
-      LstmtuneError: fewer than ``p + 2`` training differences.
+      LstmtuneError: fewer than ``2 p + 2`` training differences (statsmodels' fit is then exact,
+        with a warning that its covariance has no degrees of freedom).
     """
     values = np.asarray(values, dtype=np.float64)
     diffs = np.diff(values)
@@ -182,8 +183,8 @@ def _ar_fit(train_diffs: np.ndarray, p: int | None) -> tuple[np.ndarray, int]:
 
     if p is None:
         p = ar_order(train_diffs)
-    if len(train_diffs) < p + 2:
-        raise LstmtuneError(f"AR({p}) needs at least {p + 2} training differences, have {len(train_diffs)}")
+    if len(train_diffs) < 2 * p + 2:  # p + 1 parameters from len - p equations, one left over at least
+        raise LstmtuneError(f"AR({p}) needs at least {2 * p + 2} training differences, have {len(train_diffs)}")
     with _quiet_fit():
         return np.asarray(AutoReg(train_diffs, lags=p, trend="c").fit().params, dtype=np.float64), p
 

@@ -111,7 +111,9 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
     except FileNotFoundError:
         raise LstmtuneError(f"--future {path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise LstmtuneError(f"--future {path}: not a readable CSV file ({err})") from None
+        from lstmtune.data.messages import csv_error
+
+        raise LstmtuneError(f"--future {path}: not a readable CSV file ({csv_error(err)})") from None
     lacking = [n for n in names if n not in frame.columns]
     if lacking:
         raise LstmtuneError(f"{path}: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns: {', '.join(map(str, frame.columns))})")

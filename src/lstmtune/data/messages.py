@@ -11,6 +11,19 @@ def show(text: str, limit: int = 60) -> str:
     return r if len(r) <= limit else r[: limit - 12] + f"...' ({len(text):,} chars)"
 
 
+def csv_error(err: Exception) -> str:
+    """Why pandas could not read a CSV, for a message: a row with more fields than the header
+    named at its line (pandas says "Error tokenizing data. C error: Expected 2 fields in line 7,
+    saw 3"), else pandas' words, shown as a user's text."""
+    import re
+
+    ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+    if ragged:
+        want, line, saw = ragged.groups()
+        return f"line {line} has {saw} fields, the lines before it {want}"
+    return show(str(err).strip(), 200)
+
+
 def _columns(frame: pd.DataFrame, limit: int = 12) -> str:
     """The frame's column names for a message (each shortened, at most ``limit`` of them)."""
     names = [show(str(c), 40) for c in frame.columns[:limit]]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import check_format, has_offset, without_zone
-from lstmtune.data.messages import _columns, day, show, some_dates
+from lstmtune.data.messages import _columns, csv_error, day, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns
 from lstmtune.errors import DataError, LstmtuneError
 
@@ -57,7 +57,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     try:
         head = pd.read_csv(path, nrows=0)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise DataError(f"{path}: not a readable CSV file ({show(str(err), 200)})") from None
+        raise DataError(f"{path}: not a readable CSV file ({csv_error(err)})") from None
     columns = [str(c).strip() for c in head.columns]
     uid = id_column or ID
     if uid not in columns:
@@ -85,7 +85,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:  # a row of more fields than the header, say
-        raise DataError(f"{path}: not a readable CSV file ({show(str(err).strip(), 200)})") from None
+        raise DataError(f"{path}: not a readable CSV file ({csv_error(err)})") from None
     frame.columns = columns
     if frame.empty:
         raise DataError(f"{path}: no rows under the header")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import _choose_date_column, _date_kind, _parse_dates, _try_dates, check_format
-from lstmtune.data.messages import _columns, _line, show  # noqa: F401  (show: re-exported)
+from lstmtune.data.messages import _columns, _line, csv_error, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError
 
 MAX_ABS = 1e30
@@ -165,7 +165,7 @@ def load_csv(
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable CSV file ({show(str(err), 200)})") from None
+        raise DataError(f"{path}: not a readable CSV file ({csv_error(err)})") from None
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
     if len(frame) == 0:

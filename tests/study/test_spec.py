@@ -154,6 +154,9 @@ BAD_FILES = [
     ("feature_range", "[transforms]\nfeature_range = [1.0, -1.0]\n", ["transforms.feature_range", "low < high"]),
     ("feature_range_equal", "[transforms]\nfeature_range = [0.5, 0.5]\n", ["transforms.feature_range", "low < high"]),
     ("bad_mode", '[runs]\nmode = "everything"\n', ["runs.mode"]),
+    ("value_for_a_table", 'data = "x"\n', ["data: expected a table of keys, got 'x'"]),  # was "... or instance of DataSpec"
+    ("array_of_tables", "[[model]]\nunits = 1\n", ["model: expected a table of keys"]),
+    ("value_for_a_search_space", "[search.space]\nunits = 3\n", ["search.space.units: expected a table of keys, got 3"]),
 ]
 
 

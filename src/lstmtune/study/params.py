@@ -41,9 +41,18 @@ def _holds(value: Any, kind: type) -> bool:
     return isinstance(value, kind) or (isinstance(value, (list, tuple)) and any(_holds(v, kind) for v in value))
 
 
+def _table(annotation: Any) -> bool:
+    """Whether a field of this type is a table (a section, a dict)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) or typing.get_origin(annotation) is dict:
+        return True
+    return any(_table(a) for a in typing.get_args(annotation))
+
+
 def stray_type(value: Any, annotation: Any) -> str | None:
     """Why ``value`` cannot be a value of a field of this type, where pydantic's lax mode would
     read it anyway (``true`` as 1, ``"5"`` as 5); None when it may."""
+    if _table(annotation):  # a table given as a value: pydantic's message (lstmtune.study.spec.format_errors)
+        return None
     if _holds(value, bool) and not accepts(annotation, bool):
         return BOOL_WHERE_NUMBER
     if _holds(value, str) and not accepts(annotation, str):

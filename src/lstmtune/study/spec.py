@@ -263,6 +263,8 @@ def format_errors(err: pydantic.ValidationError, source: str) -> str:
         msg = e["msg"].replace("Value error, ", "")
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
+        elif e["type"] in ("model_type", "dict_type"):  # "Input should be a valid dictionary or instance of ModelSpec"
+            msg = f"expected a table of keys, got {brief(e['input'])}"
         # a check of the whole study names its keys in its message (grid.units: ...)
         lines.append(f"{source}: {'.'.join(_key(p) for p in loc)}: {msg}" if loc else f"{source}: {msg}")
     return "\n".join(lines)

@@ -385,3 +385,13 @@ def test_a_value_beyond_float32s_reach_is_refused_naming_its_cell(tmp_path):
     path = write(tmp_path, "huge.csv", "date,value\n2020-01-01,1\n2020-02-01,2e31\n2020-03-01,3\n")
     with pytest.raises(DataError, match=r"line 3, column 'value': '2e31' is beyond 1e\+30"):
         load(path, date_column="date")
+
+
+def test_a_given_date_format_that_fits_no_column_and_a_value_column_named_as_covariate_are_said_so(tmp_path):
+    # "give its format with --date-format" when it was given; "no value column besides the date column"
+    # when the one value column was named as a covariate
+    path = write(tmp_path, "s.csv", "date,v\n" + "".join(f"2000-{m:02d}-01,{m}\n" for m in range(1, 13)))
+    result = invoke("baseline", str(path), "--date-format", "%d/%m/%Y")
+    assert result.exit_code == 2 and "no column parses as dates in the format '%d/%m/%Y' (--date-format)" in err_text(result), err_text(result)
+    with pytest.raises(DataError, match="'v' is named as a covariate, and no other column is left for the values"):
+        load(path, covariates=["v"])

@@ -234,6 +234,9 @@ def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None, 
         mostly = [c for c in frame.columns if _date_fraction(frame[c], c, date_format) >= 0.5]
         if len(mostly) == 1:
             return mostly[0]
+        if date_format is not None:  # the format was given: it is the one that fits no column
+            raise DataError(f"{path}: no column parses as dates in the format {show(date_format)} (--date-format); "
+                            f"columns are {_columns(frame)}; name the date column with --date-column to see its first bad line")
         raise DataError(
             f"{path}: no column parses as dates (ISO such as 1901-01-31, Y-MM such as 1-01, quarters such as 1959Q1, "
             f"or years in a column named year); columns are {_columns(frame)}; name one with --date-column "

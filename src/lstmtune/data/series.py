@@ -292,6 +292,9 @@ def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None,
     if len(others) == 1:
         return others[0]  # one candidate: parse it and report the bad cell precisely
     if not others:
+        taken = [c for c in frame.columns if c != exclude and c in covariates]
+        if taken:  # the one value column named as a covariate
+            raise DataError(f"{path}: {taken[0]!r} is named as a covariate, and no other column is left for the values besides the date column {exclude!r}")
         raise DataError(f"{path}: no value column besides the date column {exclude!r}")
     raise DataError(f"{path}: no numeric column among {others}; choose one with --value-column")
 

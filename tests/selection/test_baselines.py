@@ -495,3 +495,15 @@ def test_cli_baseline_scores_the_statsforecast_models_on_request():
     assert "AutoARIMA (statsforecast)" in result.stdout and f"{arima.scores['rmse']:.3f}" in result.stdout
     bad = CliRunner().invoke(app, ["baseline", "--models", "arima"])
     assert bad.exit_code == 2 and "--models must be statsmodels or statsforecast" in bad.output
+
+
+def test_zeros_make_mape_undefined_in_every_row_and_an_exact_zero_costs_smape_nothing():
+    # a table once showed MAPE inf in most rows and NaN where the forecast was 0 too, and sMAPE NaN
+    # for a forecast that was exactly right at a zero
+    actual = np.array([0.0, 10.0, 20.0])
+    for forecast in (np.array([0.0, 11.0, 20.0]), np.array([1.0, 11.0, 20.0])):
+        assert np.isnan(metrics.mape(actual, forecast))
+    assert math.isclose(float(metrics.smape(actual, np.array([0.0, 11.0, 20.0]))), 100.0 * (2 / 21) / 3)
+    assert math.isclose(float(metrics.smape(actual, np.array([1.0, 11.0, 20.0]))), 100.0 * (2.0 + 2 / 21) / 3)
+    both = metrics.mape(np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([[1.0, 1.0], [1.0, 1.0]]))
+    assert both[0] == 25.0 and np.isnan(both[1])  # row by row

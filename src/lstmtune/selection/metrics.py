@@ -21,18 +21,25 @@ def mae(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
 
 
 def mape(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
-    """Mean absolute percentage error, in percent (undefined where actual is 0)."""
+    """Mean absolute percentage error, in percent; NaN (undefined) where an actual value is 0.
+
+    (A zero actual once gave inf, or NaN where the forecast was 0 too: rows of one table
+    disagreed about the same data.)"""
     actual = np.asarray(actual, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a zero actual: inf (or NaN for 0/0), as documented
-        return 100.0 * np.mean(np.abs((np.asarray(forecast) - actual) / actual), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = 100.0 * np.mean(np.abs((np.asarray(forecast) - actual) / actual), axis=-1)
+    return np.where(np.any(actual == 0.0, axis=-1), np.nan, value)[()]  # a NumPy float for one series
 
 
 def smape(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
-    """Symmetric MAPE in percent: mean of 2|F - A| / (|A| + |F|)."""
+    """Symmetric MAPE in percent: mean of 2|F - A| / (|A| + |F|), a term with A = F = 0 counting
+    0 (no error; utilsforecast's ``smape`` does the same), not 0/0."""
     actual = np.asarray(actual, dtype=np.float64)
     forecast = np.asarray(forecast, dtype=np.float64)
-    with np.errstate(invalid="ignore"):  # actual = forecast = 0: 0/0 is NaN
-        return 100.0 * np.mean(2.0 * np.abs(forecast - actual) / (np.abs(actual) + np.abs(forecast)), axis=-1)
+    scale = np.abs(actual) + np.abs(forecast)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(scale == 0.0, 0.0, 2.0 * np.abs(forecast - actual) / scale)
+    return 100.0 * np.mean(terms, axis=-1)
 
 
 def naive_scale(train: np.ndarray, m: int = 1) -> np.float64:

@@ -133,3 +133,12 @@ def test_once_the_budget_is_spent_no_network_is_trained_series_by_series(monkeyp
     assert not {tuple(x) for x in lstms.to_numpy()} & dropped  # the others are not, nor trained now
     for uid, name in dropped:
         assert f"{name} left out: the time budget was spent" in board.loc[board["unique_id"] == uid, "reason"].iloc[0]
+
+
+def test_the_verdict_says_when_the_budget_left_the_lstms_out():
+    from lstmtune.auto import score
+
+    board = pd.DataFrame({"candidate": ["AutoETS", "AutoARIMA"], "family": ["stats", "stats"], "mase": [0.8, 0.9], "in_mcs": [True, True]})
+    spent = score.verdict(board, [f"LSTM and hybrid candidates {score.BUDGET_NOTE}"])
+    assert spent == "AutoETS is best (no LSTM candidate was scored: the time budget was spent)"  # said only in leaderboard.csv before
+    assert score.verdict(board) == "AutoETS is best (no LSTM candidate was scored)"

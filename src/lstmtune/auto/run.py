@@ -451,7 +451,7 @@ def _finish(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | N
     """``(forecast table, leaderboard rows, backtests, verdict text, notes, model)`` of a scored series."""
     fits = {name: model for (uid, name), model in (finals or {}).items() if uid == sc.uid}
     fc, model = _final(sc.uid, sc.frame, horizon, sc.chosen, sc.board, sc.lstm_names, sc.stats, sc.freq, sc.m, settings, sc.lstm_scores, fits, stats_tables)
-    return fc, sc.board, sc.backtests, score.verdict(sc.board), sc.notes, model
+    return fc, sc.board, sc.backtests, score.verdict(sc.board, sc.notes), sc.notes, model
 
 
 NEXT_TRIES = 3

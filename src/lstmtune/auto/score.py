@@ -82,15 +82,17 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
     return table
 
 
-def verdict(board: pd.DataFrame) -> str:
-    """The choice in words: which family is best, and whether an LSTM is worth it."""
+def verdict(board: pd.DataFrame, notes=()) -> str:
+    """The choice in words: which family is best, and whether an LSTM is worth it (``notes``:
+    the series' notes, which say when the time budget left the LSTMs out)."""
     if board.empty:
         return "no candidate could be scored"
     best = board.iloc[0]
     lstm = board[board["family"].isin(("lstm", "hybrid"))]
     others = board[~board["family"].isin(("lstm", "hybrid"))]
     if lstm.empty:
-        return f"{best['candidate']} is best (no LSTM candidate was scored)"
+        spent = any(BUDGET_NOTE in str(n) for n in notes)
+        return f"{best['candidate']} is best (no LSTM candidate was scored{': the time budget was spent' if spent else ''})"
     top_lstm = lstm.iloc[0]
     if best["family"] in ("lstm", "hybrid"):
         if others.empty:

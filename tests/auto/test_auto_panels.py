@@ -198,3 +198,13 @@ def test_every_chunk_after_the_first_starts_with_no_compiled_programs_held(monke
     frames = [_monthly("a", 60, 11), _monthly("b", 72, 12, level=50.0), _monthly("c", 66, 13, level=80.0)]
     r = auto(pd.concat(frames), 4, candidates=("stats",))
     assert len(released) == 2 and sorted(r.forecasts["unique_id"].unique()) == ["a", "b", "c"]
+
+
+def test_only_a_forecast_table_is_taken_for_an_earlier_forecast(tmp_path):
+    from lstmtune.cli.forecast_commands import _forecast_file
+
+    cases = {"single.csv": "date,mean,median,lower_80,upper_80,lower_95,upper_95\n", "panel.csv": "unique_id,ds,model,mean,median,lower_80,upper_80\n",
+             "paths.csv": "date,step,seed,value\n", "mine.csv": "date,mean,median\n", "series.csv": "date,value\n", "notes.png": "x"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    assert [n for n in cases if _forecast_file(tmp_path / n)] == ["single.csv", "panel.csv", "paths.csv"]  # a user's date,mean,median was replaced

@@ -194,3 +194,21 @@ def test_search_judges_trials_without_the_test_set(shampoo, tmp_path):
     assert a.test["trial"] == b.test["trial"]
     assert np.isfinite(a.test["test_rmse"]).all()
     assert not np.allclose(a.test["test_rmse"], b.test["test_rmse"])  # scored once, on the (changed) test set
+
+
+def test_a_metric_undefined_in_one_fold_is_undefined_for_the_run():
+    # MAPE is NaN where a holdout holds a 0; pandas' mean skipped that fold and gave the other
+    # folds' mean as the run's validation MAPE, while the baselines' fold means gave NaN
+    import numpy as np
+    import pandas as pd
+
+    from lstmtune.selection import metrics
+    from lstmtune.study.evaluation import combine_folds
+
+    scores = {f"test_{m}": [1.0, 2.0] for m in metrics.NAMES}
+    first = pd.DataFrame({"config": ["a", "b"], "repeat": [0, 0], **scores, "diverged": [False, False], "train_rmse": [1.0, 1.0]})
+    second = first.copy()
+    second.loc[0, "test_mape"] = np.nan
+    combined = combine_folds([first, second]).set_index("config")
+    assert np.isnan(combined.loc["a", "validation_mape"]) and combined.loc["a", "validation_rmse"] == 1.0
+    assert combined.loc["b", "validation_mape"] == 2.0

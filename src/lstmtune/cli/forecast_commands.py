@@ -65,7 +65,10 @@ def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool
     ``--future`` covariates."""
     import os
 
-    written = [out, out.with_suffix(".png")] + ([out.with_name(out.stem + "_paths.csv")] if paths else [])
+    from lstmtune.forecast import panelmodels
+
+    png = [] if panelmodels.is_panel(model_dir) else [out.with_suffix(".png")]  # a folder of models: a CSV alone
+    written = [out, *png] + ([out.with_name(out.stem + "_paths.csv")] if paths else [])
     model = Path(os.path.realpath(model_dir))
     inputs = {Path(os.path.realpath(p)): flag for flag, p in (("--data", data), ("--future", future)) if p is not None}
     for path in written:
@@ -79,8 +82,6 @@ def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool
             raise LstmtuneError(f"--out {out}: {path} exists and is not a forecast lstmtune wrote; give another path, or remove it")
 
 
-_FORECAST_COLUMNS = ({"mean", "median"}, {"step", "seed", "value"})
-"""Columns a CSV ``lstmtune forecast`` wrote has (a forecast table; its --paths table)."""
 
 
 def _forecast_file(path: Path) -> bool:
@@ -90,10 +91,13 @@ def _forecast_file(path: Path) -> bool:
 
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            header = set(next(csv.reader(f), []))
+            header = next(csv.reader(f), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    return any(columns <= header for columns in _FORECAST_COLUMNS)
+    if header == ["date", "step", "seed", "value"]:  # --paths
+        return True
+    bands = [c for c in header if c.startswith(("lower_", "upper_"))]
+    return {"mean", "median"} <= set(header) and len(bands) >= 2 and header[-len(bands):] == bands  # the bands last, as written
 
 
 @app.command()

@@ -181,7 +181,10 @@ def combine_folds(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     keys = ["config", "repeat"]
     stacked = pd.concat([f[keys + [f"test_{m}" for m in METRICS] + ["diverged"]] for f in frames])
     grouped = stacked.groupby(keys, sort=False)
-    means = grouped[[f"test_{m}" for m in METRICS]].mean()
+    # a metric undefined in any fold (MAPE with a zero in that fold's holdout) is undefined for
+    # the run: pandas' mean would skip the fold (the baselines' fold means do not)
+    scores = [f"test_{m}" for m in METRICS]
+    means = grouped[scores].mean().where(~stacked[scores].isna().groupby([stacked[k] for k in keys], sort=False).any())
     diverged = grouped["diverged"].any()
     first = first.drop(columns=[f"test_{m}" for m in METRICS]).set_index(keys)
     first["diverged"] = diverged.reindex(first.index).fillna(True).astype(bool)

@@ -281,10 +281,15 @@ def check_fits(spec: StudySpec, series: Series, plan: planner.Plan) -> None:
       SpecError: naming the keys involved.
     """
     executor.validate(plan, series)
+    # a selection phase's populations differ from the test phase's only in their framing's
+    # test_size (planner.framing_of): its problems are checked from the plan's, not planned again
+    keys = {executor.problem_key(pop) for pop in plan.populations}
     for ph in evaluation.selection_phases(spec, series, plan.points):
-        if ph.name != "test":
+        if ph.name == "test":
+            continue
+        for framing, batch in keys:
             try:
-                executor.validate(planner.plan(ph.spec, ph.points), ph.series, holdout="evaluation.validation_size")
+                executor.prepare_checked(ph.series, dataclasses.replace(framing, test_size=ph.spec.data.test_size), batch, "evaluation.validation_size")
             except SpecError as err:
                 raise SpecError(f"{err} (selection phase {ph.name}: the first {len(ph.series)} of {len(series)} observations)") from None
 

@@ -68,3 +68,55 @@ def test_backtests_of_long_and_short_series_come_in_one_calls_order():
     assert failed == [] and list(got["unique_id"]) == ["a_short"] * 12 + ["z_long"] * 12
     for _, part in got.groupby("unique_id"):
         assert part["cutoff"].is_monotonic_increasing and part["ds"].is_monotonic_increasing and part["AutoARIMA"].notna().all()
+
+
+class _Finalized:
+    """Cyclic garbage whose finalizer marks the process it runs in."""
+
+    def __init__(self, folder):
+        self.folder, self.me = folder, self
+
+    def __del__(self):
+        import os
+
+        (self.folder / f"finalized-in-{os.getpid()}").touch()
+
+
+def _collect_and_report():
+    import gc
+    import os
+
+    gc.collect()
+    return os.getpid()
+
+
+def _die():
+    import os
+
+    os._exit(1)
+
+
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")  # JAX's, where this worker imported it
+def test_statsforecast_workers_neither_hang_when_one_dies_nor_finalize_this_process_objects(tmp_path):
+    # A CI run hung: a forked statsforecast worker ran TensorFlow's finalizers from the parent's
+    # garbage, aborted, and multiprocessing.Pool waited for its task for ever.
+    import gc
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from lstmtune.selection import processes
+
+    with processes.Pool(2) as pool, pytest.raises(BrokenProcessPool):
+        pool.apply_async(_die).get(timeout=60)
+    enabled = gc.isenabled()
+    gc.disable()  # the garbage below must still be there at the fork
+    try:
+        _Finalized(tmp_path)
+        with processes.Pool(2) as pool:
+            child = pool.apply_async(_collect_and_report).get(timeout=60)
+        assert child != os.getpid() and not (tmp_path / f"finalized-in-{child}").exists()
+    finally:
+        if enabled:
+            gc.enable()
+    gc.collect()
+    assert (tmp_path / f"finalized-in-{os.getpid()}").exists()  # given back to this process's collector

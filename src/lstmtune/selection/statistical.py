@@ -105,8 +105,21 @@ def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizo
     return out.sort_values("unique_id", kind="stable", ignore_index=True), failed
 
 
-def _run_group(frame, freq, season, call, names, horizon, n_jobs, approximation) -> tuple[pd.DataFrame, list[str]]:
+def _statsforecast():
+    """statsforecast's ``StatsForecast`` whose ``n_jobs`` processes are :class:`lstmtune.selection.processes.Pool`'s."""
     from statsforecast import StatsForecast
+
+    from lstmtune.selection import processes
+
+    class _StatsForecast(StatsForecast):
+        def _get_pool(self):
+            return processes.Pool, {}
+
+    return _StatsForecast
+
+
+def _run_group(frame, freq, season, call, names, horizon, n_jobs, approximation) -> tuple[pd.DataFrame, list[str]]:
+    StatsForecast = _statsforecast()
 
     def once(models):
         with warnings.catch_warnings():

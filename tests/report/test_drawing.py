@@ -60,6 +60,7 @@ def test_a_figure_the_helper_fails_is_drawn_here(tmp_path, two_processes):
     assert all((tmp_path / f"{i}.txt").read_text() == f"done {os.getpid()}" for i in range(10))  # every one drawn here
 
 
+@pytest.mark.slow  # every figure kind drawn twice, in a helper process and here
 def test_figures_drawn_beside_this_process_have_the_same_bytes(tmp_path, two_processes, monkeypatch):
     rng = np.random.default_rng(0)
     curves = [np.abs(np.cumsum(rng.normal(size=(10, 300, 2)), axis=1)) + 100 for _ in range(5)]

@@ -23,6 +23,7 @@ def test_the_rule_is_r_auto_arimas():
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # statsforecast's own convergence notes, in the reference calls
+@pytest.mark.slow  # statsforecast over long series, together and alone
 def test_long_and_short_series_in_one_frame_get_what_statsforecast_gives_each_alone():
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
     from statsforecast import StatsForecast

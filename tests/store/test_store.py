@@ -169,6 +169,7 @@ w.close()
 """
 
 
+@pytest.mark.slow  # a writer process
 def test_a_read_only_store_reads_what_another_process_writes_meanwhile_and_leaves_no_files(tmp_path):
     # A read-only open once used immutable=1 in a writable folder: a writer's checkpoint then
     # changed pages under it ("database disk image is malformed"), and it kept reading old counts.

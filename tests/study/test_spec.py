@@ -263,6 +263,15 @@ def test_a_study_file_with_a_byte_order_mark_reads_as_without(tmp_path):
     assert s.name == "bom" and s.model.epochs == 7
 
 
+def _refusal(tmp_path, text: str) -> tuple:
+    """``(path, message)`` of the one-line error loading ``text`` as a study file."""
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        spec.load(path)
+    return path, str(info.value)
+
+
 @pytest.mark.parametrize("text, where", [
     ("[model]\nunits = [1, 0]\n", "model.units: "),  # pydantic reported the int and the list alternatives: two lines
     ("[model]\nunits = []\n", "model.units: "),
@@ -270,11 +279,7 @@ def test_a_study_file_with_a_byte_order_mark_reads_as_without(tmp_path):
     ("[grid]\nunits = [1, [2, 3], [0]]\n", "grid.units: value [0]: "),
 ])
 def test_a_bad_units_value_is_one_line_stating_the_rule(tmp_path, text, where):
-    path = tmp_path / "s.toml"
-    path.write_text(text)
-    with pytest.raises(SpecError) as info:
-        spec.load(path)
-    message = str(info.value)
+    path, message = _refusal(tmp_path, text)
     assert "\n" not in message and "(top level)" not in message
     assert message == f"{path}: {where}{params.UNITS_RULE}"
     assert spec.from_dict({"model": {"units": [2, 3]}}).model.units == [2, 3]  # the rule's two forms still load
@@ -292,11 +297,8 @@ def test_a_bad_units_value_is_one_line_stating_the_rule(tmp_path, text, where):
     ('[search.space.units]\ntype = "categorical"\nchoices = [true, 2]\n', "search.space.units: value true: "),
 ])
 def test_true_or_false_where_a_number_goes_is_refused_in_one_line(tmp_path, text, where):
-    path = tmp_path / "s.toml"
-    path.write_text(text)
-    with pytest.raises(SpecError) as info:
-        spec.load(path)
-    assert str(info.value) == f"{path}: {where}{params.BOOL_WHERE_NUMBER}"
+    path, message = _refusal(tmp_path, text)
+    assert message == f"{path}: {where}{params.BOOL_WHERE_NUMBER}"
 
 
 def test_booleans_still_load_where_booleans_go():
@@ -328,11 +330,8 @@ def test_a_combination_validated_once_is_not_mistaken_for_an_equal_looking_one()
     ('[search.space.units]\ntype = "int"\nlow = "1"\nhigh = 3\n', "search.space.units.low: "),
 ])
 def test_a_quoted_number_is_refused_in_one_line(tmp_path, text, where):
-    path = tmp_path / "s.toml"
-    path.write_text(text)
-    with pytest.raises(SpecError) as info:
-        spec.load(path)
-    assert str(info.value) == f"{path}: {where}{params.TEXT_WHERE_NUMBER}"
+    path, message = _refusal(tmp_path, text)
+    assert message == f"{path}: {where}{params.TEXT_WHERE_NUMBER}"
     names = spec.from_dict({"model": {"optimizer": "sgd"}, "grid": {"optimizer": ["adam", "sgd"]},
                             "search": {"space": {"loss": {"type": "categorical", "choices": ["mse", "mae"]}}}})
     assert names.model.optimizer == "sgd"  # names still load where names go

@@ -82,8 +82,6 @@ def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool
             raise LstmtuneError(f"--out {out}: {path} exists and is not a forecast lstmtune wrote; give another path, or remove it")
 
 
-
-
 def _forecast_file(path: Path) -> bool:
     """Whether ``path`` is a CSV that ``lstmtune forecast`` wrote (its header names the columns
     of a forecast or of its paths). A PNG counts as written with the CSV beside it."""

@@ -13,6 +13,7 @@ column per model and interval bound), :func:`forecast` its ``forecast`` table.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 
@@ -105,6 +106,7 @@ def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizo
     return out.sort_values("unique_id", kind="stable", ignore_index=True), failed
 
 
+@functools.cache
 def _statsforecast():
     """statsforecast's ``StatsForecast`` whose ``n_jobs`` processes are :class:`lstmtune.selection.processes.Pool`'s."""
     from statsforecast import StatsForecast

@@ -22,7 +22,6 @@ from lstmtune.engine import params as engine_params
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-
 def accepts(annotation: Any, kind: type) -> bool:
     """Whether a field of this type can hold a value of ``kind`` (``bool``: ``StrictBool``,
     ``bool | None``, ...; ``str``: ``str``, a ``Literal`` of names, ...; ``Any`` holds both)."""
@@ -105,7 +104,6 @@ def _param(default: Any, kind: str, *, extension: bool = False, compiles: str | 
 
 
 class DataSpec(Section):
-    model_config = _STRICT
     source: str = Field("shampoo", description="built-in dataset name or CSV path")
     date_column: str | None = None
     value_column: str | None = None
@@ -129,7 +127,6 @@ class DataSpec(Section):
 
 
 class TransformSpec(Section):
-    model_config = _STRICT
     interval: int = _param(1, FRAMING, ge=1, le=100_000, description="differencing lag")
     lags: int = _param(1, FRAMING, ge=1, le=10_000)
     timesteps: int = _param(1, FRAMING, ge=1, le=10_000)
@@ -159,7 +156,6 @@ class ModelSpec(Section):
     :data:`EXTENSION_DEFAULTS` are derived from these fields.
     """
 
-    model_config = _STRICT
     units: Units | Annotated[list[Units], Field(max_length=32)] = _param(
         1, SHAPE, description="units of one layer (at most 4096), or a list: one entry per stacked layer (at most 32)"
     )
@@ -210,7 +206,6 @@ class ModelSpec(Section):
 
 
 class RunsSpec(Section):
-    model_config = _STRICT
     mode: Literal["summary", "diagnostic", "both"] = "both"
     repeats: int = Field(30, ge=1, le=1_000_000, description="summary repeats per configuration")
     diagnostic_repeats: int = Field(10, ge=1, le=100_000, description="repeats whose per-epoch curves are kept")

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-from pydantic import BaseModel, Field, StrictBool, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from lstmtune.errors import SpecError
 from lstmtune.study.configs import Config, GridPoint, base_params, expand, resolve  # noqa: F401  (re-exported)
@@ -58,7 +58,6 @@ from lstmtune.study.params import (  # noqa: F401  (re-exported: the declaration
     RunsSpec,
     Section,
     TransformSpec,
-    _STRICT,
     _check_value,
     _key,
     brief,
@@ -68,7 +67,6 @@ from lstmtune.study.params import (  # noqa: F401  (re-exported: the declaration
 class ParamSpace(Section):
     """One searched parameter: an int or float range (optionally log-scaled) or a list of choices."""
 
-    model_config = _STRICT
     type: Literal["int", "float", "categorical"]
     low: float | None = None
     high: float | None = None
@@ -159,7 +157,6 @@ def _check_space(name: str, p: ParamSpace) -> None:
 class SearchSpec(Section):
     """How ``lstmtune search`` explores a space (Optuna ask/tell over populations)."""
 
-    model_config = _STRICT
     sampler: Literal["grid", "random", "tpe", "cmaes"] = "tpe"
     trials: int | None = Field(40, ge=1, le=MAX_CONFIGS, description="stop after this many trials (at most 100,000)")
     timeout_s: float | None = Field(None, gt=0, description="stop starting new rounds after this many seconds")
@@ -201,7 +198,6 @@ class SearchSpec(Section):
 class StudySpec(Section):
     """A whole study. ``grids`` maps a sub-study name to its grid; ``grid`` is shorthand for one."""
 
-    model_config = _STRICT
     name: str = Field("study", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$", description="a plain identifier: letters, digits, _ and -")
     seed: int = Field(0, ge=0)
     data: DataSpec = DataSpec()

@@ -86,6 +86,7 @@ class LocalExecutor:
     """Trains populations in this process: small ones side by side, one per CPU device
     (:func:`lstmtune.engine.trainer.lanes`: a population too small to split across the cores
     runs on one, so two take the time of one), large ones alone across every core. A
+    program keeps its lane for the process (:data:`_LANES`: JAX compiles it for that device). A
     population's bits do not depend on its device (tested).
 
     An executor trains :class:`Job` s: ``map(jobs, on_epochs)`` yields
@@ -140,14 +141,40 @@ class LocalExecutor:
                     t0 = time.perf_counter()
                     yield job, self.run(pop, job.problem, _progress(on_epochs, job)), time.perf_counter() - t0
                     continue
-                if not free:
+                lane = lanes[_lane(pop, job.problem, len(lanes))]
+                while lane not in free:
                     yield from finished(False)
-                lane = free.pop(0)
+                free.remove(lane)
                 pending[pool.submit(self.run, pop, job.problem, _progress(on_epochs, job), lane)] = (job, lane, time.perf_counter())
             while pending:
                 yield from finished(False)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+_LANES: dict = {}
+"""Program -> lane, for this process. A program is compiled for one device, and JAX's
+compilation cache keys it by that device: a population sent to whichever lane was free
+first would land on the other lane in a later run whose timing differs (the first run
+compiles, the next does not), and be compiled again there. A program keeps the lane it
+first trained on; a new one takes the lane given the least work so far (in the plan's order,
+largest populations first; :func:`~lstmtune.engine.trainer.stacked_work`, which counts the
+units), as the first lane free would mostly be, so a command's second run uses the same lanes
+as its first."""
+_LOAD: dict = {}
+"""``(lanes, lane)`` -> the work given to that lane in this process."""
+
+
+def _lane(pop: Population, problem: Problem, count: int) -> int:
+    """The lane (an index below ``count``) of the program that trains ``pop`` on ``problem``."""
+    key = (pop.arch, pop.schedule, -(-pop.size // engine.PAD), problem.train_x.shape, problem.test_x.shape, count)
+    if key not in _LANES:
+        _LANES[key] = min(range(count), key=lambda i: (_LOAD.get((count, i), 0.0), i))
+    lane = _LANES[key]
+    rows, timesteps, features = problem.train_x.shape
+    cost = engine.stacked_work(pop.size, rows + len(problem.test_y), pop.schedule.epochs, pop.arch, timesteps, features)
+    _LOAD[(count, lane)] = _LOAD.get((count, lane), 0.0) + cost
+    return lane
 
 
 def _progress(on_epochs, job: Job):

@@ -60,6 +60,9 @@ VARIANTS = {
     "sequence input": "seq",
     "loss mae": "mae",
     "pool of the top 3": "pool",
+    "second differences": "d2",
+    "second differences where KPSS asks": "d2kpss",
+    "second differences in place where KPSS asks": "d2kpss-replace",
 }
 
 
@@ -102,6 +105,84 @@ def _with_loss(space, loss: str):
         return out
 
     return swapped
+
+
+class _Diff:
+    """The first differences of the series (the first one repeated, to keep its length) around
+    another transform: a network differencing them again at lag 1 trains on second differences;
+    forecasts and bounds are summed back from the last observation (an experiment)."""
+
+    def __init__(self, inner, last: float):
+        self.inner, self.last = inner, last
+
+    bends = False
+
+    @staticmethod
+    def _diff(x: np.ndarray, before: float | None) -> np.ndarray:
+        d = np.diff(x, prepend=x[0] if before is None else before)
+        if before is None and len(d) > 1:
+            d[0] = d[1]
+        return d
+
+    def forward(self, y):
+        return self._diff(self.inner.forward(y), None)
+
+    def forward_future(self, y):
+        return self._diff(self.inner.forward_future(y), self.last)
+
+    def back(self, table):
+        out = table.copy()
+        from lstmtune.forecast.composite import value_columns
+
+        for c in value_columns(table):
+            out[c] = self.last + np.cumsum(table[c].to_numpy(dtype=np.float64))
+        return self.inner.back(out)
+
+
+def _with_second_differences(space, mode: str):
+    """``lstm.space`` with candidates on the series' first differences, differenced again at lag 1
+    by the network (second differences): added for every series (``d2``), added where the KPSS
+    tests (statsforecast's ``ndiffs``, as AutoARIMA chooses d) ask for two differences
+    (``d2kpss``), or in place of the lag-1 candidates there (``d2kpss-replace``)."""
+    from lstmtune.auto import lstm
+    from lstmtune.forecast.composite import Transform
+
+    class Shim:
+        @staticmethod
+        def fit(kind, y, m):
+            if kind is not None and kind.endswith("+d2"):
+                base = kind[: -len("+d2")]
+                inner = Transform.fit(None if base == "none" else base, y, m)
+                return _Diff(inner, float(inner.forward(y)[-1]))
+            return Transform.fit(kind, y, m)
+
+    lstm.Transform = Shim
+
+    def wants(y) -> bool:
+        if mode == "d2":
+            return True
+        from statsforecast.arima import ndiffs
+
+        try:
+            return int(ndiffs(np.asarray(y, dtype=np.float64), test="kpss")) >= 2
+        except Exception:  # noqa: BLE001
+            return False
+
+    def spaced(y, season, settings, freq=None):
+        out = space(y, season, settings, freq)
+        if not wants(y):
+            return out
+        extra = []
+        for name, config, transform, family in out:
+            if family != "lstm" or getattr(config, "interval", 1) != 1 or ",month" in name or ",quarter" in name or ",dayofweek" in name:
+                continue
+            extra.append((name.replace("(", "(d2,", 1), config, f"{transform or 'none'}+d2", family))
+        if mode == "d2kpss-replace":
+            kept = {n.replace("(d2,", "(", 1) for n, *_ in extra}
+            out = [c for c in out if c[0] not in kept]
+        return out + extra
+
+    return spaced
 
 
 def _centred_scaler(kind: str):
@@ -161,6 +242,8 @@ def run(variant) -> dict:
         auto_run._score = pooled
     if variant == "mae":
         lstm.space = _with_loss(lstm.space, "mae")
+    if variant in ("d2", "d2kpss", "d2kpss-replace"):
+        lstm.space = _with_second_differences(lstm.space, variant)
     if variant in ("maxabs", "std"):
         from lstmtune.data import transforms
 

@@ -306,3 +306,36 @@ def test_a_date_format_python_cannot_parse_with_is_one_line_before_reading(tmp_p
         with pytest.raises(DataError, match=f"date format '{re.escape(fmt)}': .*{re.escape(words)}"):
             read()
     assert len(panel.read(long, date_format="%Y-%m-%d")) == 2
+
+
+def test_lines_are_the_files_after_blank_lines_and_quoted_line_breaks(tmp_path):
+    """pandas skips blank lines and reads a quoted field over several lines as one row, so its
+    row numbers (and its tokenizer's "line N") fell behind the file's lines: each message named
+    the line before the one meant."""
+    blank = tmp_path / "blank.csv"
+    blank.write_text("date,v\n2020-01-01,1\n\n2020-02-01,2\n2020-03-01,abc\n2020-04-01,4\n")
+    with pytest.raises(DataError, match=r"line 5, column 'v': 'abc' is not a finite number"):
+        load(blank)
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('date,v,note\n2020-01-01,1,"a\nb"\n2020-02-01,2,\n2020-03-01,,c\n2020-04-01,4,\n')
+    with pytest.raises(DataError, match=r"line 5, column 'v': is missing"):  # the note's line break is line 3
+        load(quoted, value_column="v")
+    s = load(quoted, value_column="v", missing="interpolate")
+    assert any("lines 5" in n for n in s.notes)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text('date,v\n2020-01-01,"1\n"\n2020-02-01,2\n2020-03-01,3,4\n')
+    with pytest.raises(DataError, match=r"line 5 has 3 fields, the lines before it 2"):
+        load(ragged)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("date,v\n2020-01-01,1\n2020-02-01,2,9\n")
+    with pytest.raises(DataError, match=r"line 3 has 3 fields"):
+        load(plain)
+
+
+def test_a_panels_lines_are_the_files_after_a_blank_line(tmp_path):
+    from lstmtune.data import panel
+
+    f = tmp_path / "panel.csv"
+    f.write_text("unique_id,ds,y\na,2020-01-01,1\n\na,2020-02-01,2\nb,2020-01-01,3\n\nb,2020-01-01,4\nb,2020-02-01,5\n")
+    why = panel.unreadable(panel.read(f))
+    assert set(why) == {"b"} and "line 7, column 'ds': duplicate date 2020-01-01 (first at line 5)" in why["b"]

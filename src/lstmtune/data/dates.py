@@ -197,7 +197,7 @@ def _out_of_range(parsed: pd.Series) -> np.ndarray:
 
 
 def _outside(path: Path, row: int, name: str, cell: str) -> DataError:
-    return DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} is outside the supported dates (1678 to 2261)")
+    return DataError(f"{path}: line {_line(row, path)}, column {show(name)}: {show(cell)} is outside the supported dates (1678 to 2261)")
 
 
 def _offset_change(seen: set, stamp: pd.Timestamp) -> str | None:
@@ -217,7 +217,7 @@ def _refuse_mixed_offsets(path: Path, name: str, text: pd.Series, date_format: s
         stamp = _to_timestamp(cell, date_format)
         change = None if pd.isna(stamp) else _offset_change(offsets, stamp)
         if change:
-            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date an offset, or none")
+            raise DataError(f"{path}: line {_line(row, path)}, column {show(name)}: {show(cell)} {change}; give every date an offset, or none")
 
 
 def _choose_date_column(path: Path, frame: pd.DataFrame, requested: str | None, date_format: str | None = None) -> str:
@@ -282,7 +282,7 @@ def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", da
             cell = text.iloc[row]
             expected = {"format": f"a date in the format {date_format}", "quarter": "a quarter such as 1959Q1", "year": "a year such as 1959"}[kind]
             what = "is missing" if cell == "" else f"{show(cell)} is not {expected}"
-            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
+            raise DataError(f"{path}: line {_line(row, path)}, column {show(name)}: {what}")
         outside = _out_of_range(parsed)
         if outside.size:
             raise _outside(path, int(outside[0]), name, text.iloc[int(outside[0])])
@@ -305,8 +305,8 @@ def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", da
                 raise _outside(path, row, name, cell)
             change = _offset_change(offsets, stamp) if ok else None
             if change:
-                raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {show(cell)} {change}; give every date an offset, or none")
+                raise DataError(f"{path}: line {_line(row, path)}, column {show(name)}: {show(cell)} {change}; give every date an offset, or none")
         if not ok:
             what = "is missing" if cell == "" else f"{show(cell)} is not a date"
-            raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
+            raise DataError(f"{path}: line {_line(row, path)}, column {show(name)}: {what}")
     raise DataError(f"{path}: column {name!r} does not parse as dates")  # pragma: no cover - defensive

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lstmtune.data.messages import _line
 from lstmtune.data.series import Series, dates_after, positions
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing
@@ -113,7 +114,7 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         from lstmtune.data.messages import csv_error
 
-        raise LstmtuneError(f"--future {path}: not a readable CSV file ({csv_error(err)})") from None
+        raise LstmtuneError(f"--future {path}: not a readable CSV file ({csv_error(err, path)})") from None
     lacking = [n for n in names if n not in frame.columns]
     if lacking:
         raise LstmtuneError(f"{path}: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns: {', '.join(map(str, frame.columns))})")
@@ -122,7 +123,7 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
         bad = np.flatnonzero(~np.isfinite(col))
         if len(bad):
             i = int(bad[0])
-            raise LstmtuneError(f"{path}: line {i + 2}, column {n!r}: {frame[n].iloc[i]!r} is missing or not a number")
+            raise LstmtuneError(f"{path}: line {_line(i, path)}, column {n!r}: {frame[n].iloc[i]!r} is missing or not a number")
         frame[n] = col
     if positional:
         return frame[list(names)]
@@ -134,7 +135,7 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
-        raise LstmtuneError(f"{path}: line {i + 2}, column {date_col!r}: {frame[date_col].iloc[i]!r} is not a date")
+        raise LstmtuneError(f"{path}: line {_line(i, path)}, column {date_col!r}: {frame[date_col].iloc[i]!r} is not a date")
     return frame[list(names)].set_index(pd.DatetimeIndex(dates, name="date"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 
@@ -11,16 +13,17 @@ def show(text: str, limit: int = 60) -> str:
     return r if len(r) <= limit else r[: limit - 12] + f"...' ({len(text):,} chars)"
 
 
-def csv_error(err: Exception) -> str:
+def csv_error(err: Exception, path=None) -> str:
     """Why pandas could not read a CSV, for a message: a row with more fields than the header
     named at its line (pandas says "Error tokenizing data. C error: Expected 2 fields in line 7,
-    saw 3"), else pandas' words, shown as a user's text."""
+    saw 3", not counting the line breaks inside quoted fields before it: the file ``path``
+    gives the line itself), else pandas' words, shown as a user's text."""
     import re
 
     ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
     if ragged:
         want, line, saw = ragged.groups()
-        return f"line {line} has {saw} fields, the lines before it {want}"
+        return f"line {_physical_line(path, int(line))} has {saw} fields, the lines before it {want}"
     return show(str(err).strip(), 200)
 
 
@@ -41,6 +44,77 @@ def some_dates(dates) -> str:
     return ", ".join(day(d) for d in dates[:3]) + (", ..." if len(dates) > 3 else "")
 
 
-def _line(row: int) -> int:
-    """CSV line number of data row ``row`` (0-based); line 1 is the header."""
-    return row + 2
+def _line(row: int, path=None) -> int:
+    """The line of the CSV file ``path`` on which data row ``row`` (0-based, as pandas numbers
+    the rows it read) starts: ``row + 2`` (line 1 the header) unless the file has blank lines,
+    which pandas skips, or a quoted field over several lines (:func:`_row_starts`)."""
+    starts = _row_starts_of(path) if path is not None else None
+    return starts[row + 1] if starts is not None and 0 <= row + 1 < len(starts) else row + 2
+
+
+def _physical_line(path, line: int) -> int:
+    """The line of the file ``path`` that pandas' tokenizer calls ``line`` (it does not count
+    the line breaks inside quoted fields); ``line`` itself where the file has no quote or cannot be read."""
+    import csv
+    import io
+    from pathlib import Path
+
+    if path is None or Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
+        return line
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return line
+    if '"' not in text:
+        return line
+    reader, before, inside = csv.reader(io.StringIO(text, newline="")), 0, 0
+    try:
+        for _ in reader:
+            start = before + 1
+            if start - inside >= line:
+                return start + (line - (start - inside))
+            inside += reader.line_num - start  # the line breaks inside this record's quoted fields
+            before = reader.line_num
+    except csv.Error:
+        return line
+    return line + inside
+
+
+def _row_starts_of(path) -> tuple[int, ...] | None:
+    """:func:`_row_starts`, read once per version of the file (a message may name many rows)."""
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return _row_starts(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _row_starts(path, _mtime_ns: int = 0, _size: int = 0) -> tuple[int, ...] | None:
+    """The line on which each record of the CSV file ``path`` starts, the header's first, blank
+    lines skipped as pandas skips them; None where every record is one line after a header on
+    line 1 (no blank line, no quote), or the file cannot be read as text."""
+    import csv
+    import io
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
+        return None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if '"' not in text and not any(not line.strip() for line in text.splitlines()):
+        return None
+    starts, reader, before = [], csv.reader(io.StringIO(text, newline="")), 0
+    try:
+        for record in reader:
+            if record and not (len(record) == 1 and not record[0].strip()):  # a blank or whitespace-only line: skipped
+                starts.append(before + 1)
+            before = reader.line_num
+    except csv.Error:
+        return None
+    return tuple(starts)

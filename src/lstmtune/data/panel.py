@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import check_format, has_offset, without_zone
-from lstmtune.data.messages import _columns, csv_error, day, show, some_dates
+from lstmtune.data.messages import _columns, _line, csv_error, day, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns
 from lstmtune.errors import DataError, LstmtuneError
 
@@ -57,7 +57,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     try:
         head = pd.read_csv(path, nrows=0)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise DataError(f"{path}: not a readable CSV file ({csv_error(err)})") from None
+        raise DataError(f"{path}: not a readable CSV file ({csv_error(err, path)})") from None
     columns = [str(c).strip() for c in head.columns]
     uid = id_column or ID
     if uid not in columns:
@@ -85,14 +85,14 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:  # a row of more fields than the header, say
-        raise DataError(f"{path}: not a readable CSV file ({csv_error(err)})") from None
+        raise DataError(f"{path}: not a readable CSV file ({csv_error(err, path)})") from None
     frame.columns = columns
     if frame.empty:
         raise DataError(f"{path}: no rows under the header")
     ids = frame[uid].astype(str).str.strip()
     bad = np.flatnonzero((ids == "").to_numpy())
     if bad.size:
-        raise DataError(f"{path}: line {int(bad[0]) + 2}, column {show(uid)}: empty (every row names its series)")
+        raise DataError(f"{path}: line {_line(int(bad[0]), path)}, column {show(uid)}: empty (every row names its series)")
     clash = _clash(frame[uid].astype(str), ids)
     if clash:
         raise DataError(f"{path}: column {show(uid)}: {clash}")
@@ -107,10 +107,10 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     for r, what in out_of_range(values.to_numpy()).items():  # read as numbers, but none a network can train on
         wrong.setdefault(r, f"column {show(value_col)}: {show(frame[value_col].iloc[r].strip())} {what}")
     for r, first in _repeated_dates(ids, dates).items():  # named at the later line, as a single file's are
-        wrong.setdefault(r, f"column {show(date_col)}: duplicate date {day(dates.iloc[r])} (first at line {first + 2})")
+        wrong.setdefault(r, f"column {show(date_col)}: duplicate date {day(dates.iloc[r])} (first at line {_line(first, path)})")
     why: dict[str, str] = {}
     for r in sorted(wrong):  # each series' first cell that does not parse: that series is skipped, the others read
-        why.setdefault(ids.iloc[r], f"{path}: line {r + 2}, {wrong[r]}")
+        why.setdefault(ids.iloc[r], f"{path}: line {_line(r, path)}, {wrong[r]}")
     out = pd.DataFrame({ID: ids, DATE: dates, VALUE: values})
     if why:
         out.attrs[UNREADABLE] = why

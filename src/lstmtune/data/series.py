@@ -165,7 +165,7 @@ def load_csv(
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable CSV file ({csv_error(err)})") from None
+        raise DataError(f"{path}: not a readable CSV file ({csv_error(err, path)})") from None
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
     if len(frame) == 0:
@@ -191,7 +191,7 @@ def load_csv(
         raise DataError(f"{err}; its rows have more fields than its header (a number written with a ',' thousands separator, or an unquoted ','?)") from None
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
     dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
-    frame, dates, sorted_note = _in_date_order(frame, dates)
+    frame, dates, sorted_note = _in_date_order(frame, dates, path)
     values, notes = _parse_values(path, frame[value_col], value_col, missing, dates, fills=fills)
     notes = sorted_note + notes
     extra = []
@@ -313,8 +313,8 @@ def _parse_values(
     """Numbers of the value column; missing cells per the ``missing`` policy (NaN kept for "drop").
 
     ``line_offset`` is -1 for a file without a header (its first line is data)."""
-    def _line(row: int) -> int:  # noqa: F811 (the file's line of data row ``row``; rows may have been sorted by date)
-        return int(column.index[row]) + 2 + line_offset
+    def file_line(row: int) -> int:  # the file's line of data row ``row`` (rows may have been sorted by date)
+        return _line(int(column.index[row]) + line_offset, path)
 
     text = column.str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
@@ -322,20 +322,20 @@ def _parse_values(
     huge = np.isfinite(values) & (np.abs(values) > MAX_ABS)
     bad = (~np.isfinite(values) | huge) & ~absent
     if bad.any() or (absent.any() and missing == "error"):
-        row = min(np.flatnonzero(bad | absent), key=_line)  # the first in the file (rows may be in date order)
+        row = min(np.flatnonzero(bad | absent), key=file_line)  # the first in the file (rows may be in date order)
         cell = text.iloc[row]
         what = (f"is missing (use --missing {fills})" if absent[row] else
                 f"{show(cell)} is beyond {MAX_ABS:.0e}: the networks train in float32 (rescale the series)" if huge[row] else f"{show(cell)} is not a finite number")
-        raise DataError(f"{path}: line {_line(row)}, column {show(name)}: {what}")
+        raise DataError(f"{path}: line {file_line(row)}, column {show(name)}: {what}")
     if not absent.any():
         return values, []
     rows = np.flatnonzero(absent)
-    lines = ", ".join(str(n) for n in sorted(_line(int(r)) for r in rows)[:8]) + (" ..." if rows.size > 8 else "")
+    lines = ", ".join(str(n) for n in sorted(file_line(int(r)) for r in rows)[:8]) + (" ..." if rows.size > 8 else "")
     if missing == "drop":
         return values, [f"{rows.size} rows with a missing {name} dropped (lines {lines})"]
     if absent[0] or absent[-1]:
         row = int(rows[0]) if absent[0] else int(rows[-1])
-        raise DataError(f"{path}: line {_line(row)}, column {show(name)}: a missing value at the start or end cannot be interpolated (use --missing drop)")
+        raise DataError(f"{path}: line {file_line(row)}, column {show(name)}: a missing value at the start or end cannot be interpolated (use --missing drop)")
     x = (dates.astype("datetime64[ns]").astype(np.int64) if dates is not None else np.arange(values.size)).astype(np.float64)
     values = values.copy()
     values[absent] = np.interp(x[absent], x[~absent], values[~absent])
@@ -383,7 +383,7 @@ def absent_dates(dates: np.ndarray, freq: str | None = None) -> tuple[str, np.nd
     return best[0], best[1][~np.isin(best[1], dates)]
 
 
-def _in_date_order(frame: pd.DataFrame, dates: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+def _in_date_order(frame: pd.DataFrame, dates: np.ndarray, path=None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     """The rows sorted by date, as a panel's are (a file listing the newest first, say), with a
     note saying so. The frame keeps each row's position in the file as its index, so that later
     messages name the file's lines; a repeated date stays (:func:`_refuse_repeated_dates`
@@ -394,7 +394,7 @@ def _in_date_order(frame: pd.DataFrame, dates: np.ndarray) -> tuple[pd.DataFrame
     order = np.argsort(dates, kind="stable")
     row = int(np.flatnonzero(back)[0]) + 1
     how = "newest first" if (order == np.arange(len(dates))[::-1]).all() else "out of order"
-    note = f"rows sorted by date: the file lists them {how} (line {_line(row)}: {pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})"
+    note = f"rows sorted by date: the file lists them {how} (line {_line(row, path)}: {pd.Timestamp(dates[row - 1]).date()} then {pd.Timestamp(dates[row]).date()})"
     return frame.iloc[order], dates[order], [note]
 
 
@@ -409,7 +409,7 @@ def _refuse_repeated_dates(path: Path, dates: np.ndarray, rows: np.ndarray, name
         later = np.maximum(rows[same], rows[same + 1])
         k = int(np.argmin(later))
         when = pd.Timestamp(dates[same[k]])
-        raise DataError(f"{path}: line {_line(int(later[k]))}, column {name!r}: duplicate date {when.date() if when == when.normalize() else when}")
+        raise DataError(f"{path}: line {_line(int(later[k]), path)}, column {name!r}: duplicate date {when.date() if when == when.normalize() else when}")
 
 
 # pandas frequency prefix -> seasonal period

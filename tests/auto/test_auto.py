@@ -337,6 +337,13 @@ def test_log_lstms_and_combinations_round_trip_through_their_directories(tmp_pat
     combo.save(tmp_path / "combo")
     expected = (direct[cols].to_numpy() + stat.forecast(6)[cols].to_numpy()) / 2
     np.testing.assert_allclose(composite.load(tmp_path / "combo").forecast(6)[cols].to_numpy(), expected, rtol=1e-6)
+    # a member alone forecast on the transformed scale (or unclipped, uncombined), and took any --data: refused, naming the model
+    for member, whole in ((tmp_path / "boxcox" / "inner", tmp_path / "boxcox"), (tmp_path / "combo" / "member0" / "inner", tmp_path / "combo" / "member0"),
+                          (tmp_path / "combo" / "member1", tmp_path / "combo")):
+        res = CliRunner().invoke(app, ["forecast", str(member) + "/", "--horizon", "3", "--out", str(tmp_path / "f.csv")])
+        assert res.exit_code == 2 and f"a member of the model directory {whole}" in " ".join(res.output.split()) and not (tmp_path / "f.csv").exists()
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "boxcox"), "--horizon", "3", "--out", str(tmp_path / "f.csv")])
+    assert res.exit_code == 0 and (tmp_path / "f.csv").exists()
 
 
 def test_a_given_frequency_must_fit_the_dates():

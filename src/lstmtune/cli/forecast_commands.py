@@ -135,6 +135,9 @@ def forecast(
     from lstmtune.forecast import composite, statmodel
     from lstmtune.forecast import panelmodels as panel_models
 
+    whole = composite.composite_of(model_dir)
+    if whole is not None:
+        raise LstmtuneError(f"{model_dir}: a member of the model directory {whole} (written by `lstmtune auto`), whose forecasts it transforms back, clips or combines: forecast {whole}")
     if panel_models.is_panel(model_dir):  # `lstmtune auto`'s models/: every series
         for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
             if given is not None:

@@ -225,6 +225,20 @@ def _save(directory, manifest: dict, members: dict) -> Path:
     return Path(directory)
 
 
+def composite_of(directory) -> Path | None:
+    """The composite model whose member ``directory`` is (its parent's manifest lists it), or None.
+    A member alone is not the model: its forecasts are transformed back, clipped or combined there."""
+    directory = Path(directory)
+    parent = directory.resolve().parent
+    if manifest_file.kind_of(parent) != KIND:
+        return None
+    try:
+        members = json.loads((parent / MANIFEST).read_text()).get("members", ())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return directory.parent if isinstance(members, list) and directory.resolve().name in members else None
+
+
 def is_composite(directory) -> bool:
     """Whether ``directory`` holds a composite model (its manifest says so)."""
     return manifest_file.kind_of(directory) == KIND

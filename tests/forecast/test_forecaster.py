@@ -201,6 +201,30 @@ def test_cli_fit_and_forecast(cli_model):
     assert result.exit_code == 0 and "about 1e+03 times those the model was trained on (the same units?)" in " ".join(result.output.split())
 
 
+def test_forecast_dates_past_2262_are_one_line(cli_model, tmp_path):
+    """A horizon whose dates pass pandas' last date raised OutOfBoundsDatetime (a fitted network),
+    or "no statistical model fits this series" (an auto model): one line now, nothing written."""
+    from lstmtune.forecast.statmodel import StatModel
+
+    d = cli_model
+    result = CliRunner().invoke(app, ["forecast", str(d / "model"), "--horizon", "5000", "--out", str(tmp_path / "f.csv")])
+    assert result.exit_code == 2 and "the 5000 dates after 1903-12-01 would pass 2262-04-11" in " ".join(result.output.split())
+    late = pd.DataFrame({"date": pd.date_range("2259-01-01", periods=36, freq="MS").strftime("%Y-%m-%d"), "sales": lstmtune.load_series("shampoo").values})
+    late.to_csv(tmp_path / "late.csv", index=False)
+    result = CliRunner().invoke(app, ["forecast", str(d / "model"), "--horizon", "6", "--data", str(tmp_path / "late.csv"), "--out", str(tmp_path / "f.csv")])
+    assert result.exit_code == 2 and "the 6 dates after 2261-12-01 would pass" in " ".join(result.output.split())
+    stat = StatModel("SeasonalNaive", 12, "MS", "shampoo", pd.date_range("1901-01-01", periods=36, freq="MS").to_numpy(), lstmtune.load_series("shampoo").values)
+    stat.save(tmp_path / "stat")
+    result = CliRunner().invoke(app, ["forecast", str(tmp_path / "stat"), "--horizon", "5000", "--out", str(tmp_path / "f.csv")])
+    assert result.exit_code == 2 and "would pass 2262-04-11" in result.output and "no statistical model" not in result.output
+    assert not (tmp_path / "f.csv").exists()
+    from lstmtune.data.series import dates_after
+
+    irregular = np.array(["2262-01-01", "2262-01-05", "2262-01-12"], dtype="datetime64[ns]")  # no frequency: the median step, which wrapped around
+    with pytest.raises(LstmtuneError, match="the 40 dates after 2262-01-12 would pass"):
+        dates_after(irregular, 40)
+
+
 def _broken_copy(src, dst, edit):
     import shutil
 

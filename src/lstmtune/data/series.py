@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import _choose_date_column, _date_kind, _parse_dates, _try_dates, check_format
-from lstmtune.data.messages import _columns, _line, csv_error, show  # noqa: F401  (show: re-exported)
+from lstmtune.data.messages import _columns, _line, csv_error, day, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError
 
 MAX_ABS = 1e30
@@ -421,10 +421,17 @@ def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None =
     (else ``frequency``), or for irregular dates at their median step."""
     last = np.datetime64(history_dates[-1], "ns")
     freq = infer_frequency(history_dates) or frequency
+    beyond = DataError(f"the {horizon} dates after {day(last)} would pass {pd.Timestamp.max.date()}, the last date pandas can hold: give a shorter --horizon")
     if freq is not None:
-        return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
+        try:
+            return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            raise beyond from None
     step = np.median(np.diff(np.asarray(history_dates, dtype="datetime64[ns]")))  # irregular dates: the typical step
-    return pd.DatetimeIndex(last + step * np.arange(1, horizon + 1))
+    ahead = np.arange(1, horizon + 1)
+    if horizon and (int(np.int64(pd.Timestamp.max.value)) - int(last.astype(np.int64))) // max(int(step.astype(np.int64)), 1) < horizon:
+        raise beyond  # numpy's datetime64 arithmetic would wrap around, not fail
+    return pd.DatetimeIndex(last + step * ahead)
 
 
 def frequency_offset(alias):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.series import frequency_offset
+from lstmtune.data.series import dates_after, frequency_offset
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
 from lstmtune.forecast import manifest as manifest_file
@@ -49,6 +49,7 @@ class StatModel:
 
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise LstmtuneError(f"horizon must be a positive whole number of steps, got {horizon!r}")
+        dates_after(self.dates, int(horizon), self.freq)  # one line where the dates would pass 2262 (statsforecast would overflow)
         frame = pd.DataFrame({"unique_id": self.series_name, "ds": pd.DatetimeIndex(self.dates), "y": self.values})
         names = tuple(self.info.get("members", statistical.MODELS)) if self.model == MEDIAN else (self.model,)
         levels = tuple(int(x) for x in self.info.get("levels", (80, 95)))

@@ -225,6 +225,20 @@ def test_forecast_dates_past_2262_are_one_line(cli_model, tmp_path):
         dates_after(irregular, 40)
 
 
+@pytest.mark.parametrize("content", [b"garbage\xff\n", b"", b"hello,world\n1,2\n", b"model,horizon,rmse\nlstm,x,1\n"])
+def test_a_damaged_backtest_csv_is_one_line(cli_model, tmp_path, content):
+    """backtest.csv is outside the manifest's checksum: read as it came, it raised
+    UnicodeDecodeError, EmptyDataError, or KeyError halfway through describe's output."""
+    import shutil
+
+    shutil.copytree(cli_model / "model", tmp_path / "m")
+    (tmp_path / "m" / "backtest.csv").write_bytes(content)
+    for argv in (["describe", str(tmp_path / "m")], ["forecast", str(tmp_path / "m"), "--horizon", "2", "--out", str(tmp_path / "f.csv")]):
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 2 and "backtest.csv: not the backtest table `lstmtune fit` writes" in " ".join(result.output.split())
+        assert "Traceback" not in result.output and not (tmp_path / "f.csv").exists()
+
+
 def _broken_copy(src, dst, edit):
     import shutil
 

@@ -187,6 +187,31 @@ def save(f: Forecaster, directory: str | Path) -> Path:
     return directory
 
 
+def _read_backtest(directory: Path) -> pd.DataFrame | None:
+    """``backtest.csv`` (None where absent: the manifest holds the calibration).
+
+    Raises:
+      LstmtuneError: it is not the table fit writes (not CSV, no model or horizon column, text where numbers go).
+    """
+    path = directory / BACKTEST
+    if not path.is_file():
+        return None
+    damaged = f"{path}: not the backtest table `lstmtune fit` writes"
+    try:
+        table = pd.read_csv(path, float_precision="round_trip")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+        raise LstmtuneError(f"{damaged} ({type(err).__name__}): the directory changed since `lstmtune fit` wrote it; fit again, or delete this file (the forecasts do not depend on it)") from None
+    for column in ("model", "horizon"):
+        if column not in table.columns:
+            raise LstmtuneError(f"{damaged} (no column {column!r}): the directory changed since `lstmtune fit` wrote it; fit again, or delete this file (the forecasts do not depend on it)")
+    for column in [c for c in table.columns if c != "model"]:
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        if (numbers.isna() & table[column].notna()).any() or (column == "horizon" and (numbers.isna() | (numbers % 1 != 0)).any()):
+            raise LstmtuneError(f"{damaged} (column {column!r} holds text where numbers go): the directory changed since `lstmtune fit` wrote it; fit again, or delete this file (the forecasts do not depend on it)")
+        table[column] = numbers
+    return table
+
+
 def _read_manifest(directory: Path) -> _Manifest:
     path = directory / MANIFEST
     if not directory.is_dir():
@@ -271,7 +296,7 @@ def read(directory: str | Path) -> dict:
         return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(tree), leaves)
 
     net = rollout.network_for(config, rebuild("params", template), B)
-    backtest = pd.read_csv(directory / BACKTEST, float_precision="round_trip") if (directory / BACKTEST).is_file() else None
+    backtest = _read_backtest(directory)
     cal = m.calibration
     return dict(
         config=config,

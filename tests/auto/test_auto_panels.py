@@ -160,6 +160,11 @@ def test_plan_counts_what_auto_would_train_and_refuses_what_will_not_fit(tmp_pat
                              (["--missing", "zero"], "2 series: 2 with candidates, 0 on a fallback or constant, 0 skipped")):
         said = CliRunner().invoke(app, ["plan", str(tmp_path / "g.csv"), "--horizon", "4", *missing])  # planned as auto would run
         assert said.exit_code == 0 and counted in said.output, said.output
+    assert ok.output.count("skipped: ") == 1 and "skipped: d: " in ok.output and "duplicate date" in ok.output  # each skipped series named, with why
+    bad_only = pd.concat([bad, frames[0].head(1).assign(unique_id="one")])  # every series skipped: auto would write nothing
+    bad_only.to_csv(tmp_path / "bad.csv", index=False)
+    said = CliRunner().invoke(app, ["plan", str(tmp_path / "bad.csv"), "--horizon", "4"])
+    assert said.exit_code == 2 and "no series could be forecast" in said.output and said.output.count("skipped: ") == 2, said.output
     alone = CliRunner().invoke(app, ["plan", "--missing", "zero"])
     assert alone.exit_code == 2 and "--missing applies with --horizon" in alone.output
     monkeypatch.setattr("lstmtune.study.budget.available_memory", lambda: 2**20)

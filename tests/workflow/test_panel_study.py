@@ -103,6 +103,21 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
     pooled = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "pooled"), "--repeats", "3", "--horizon", "3", "--config", "pooled"])
     assert pooled.exit_code == 3, pooled.output
     assert set(pd.read_csv(tmp_path / "pooled" / "index.csv")["model"]) == {f"LSTM {configs.iloc[0]['config']}"}
+    # status and report read one series' run directory: said so (they said "not a run directory"), naming one
+    for command in ("status", "report"):
+        said = CliRunner().invoke(app, [command, str(out)])
+        assert said.exit_code == 2 and "a panel's run directory" in " ".join(said.output.split()) and "series/a-" in said.output, said.output
+    # a damaged panel table is one line naming it (it raised EmptyDataError, AttributeError, UnicodeDecodeError)
+    import shutil
+
+    for name, content, argv in (("panel_summary.csv", b"", []), ("panel_summary.csv", b"x\n1\n", []), ("panel_summary.csv", b"\xff\xfe", []),
+                                ("panel_configs.csv", b"x\n1\n", ["--config", "pooled"])):
+        shutil.rmtree(tmp_path / "damaged", ignore_errors=True)
+        shutil.copytree(out, tmp_path / "damaged")
+        (tmp_path / "damaged" / name).write_bytes(content)
+        said = CliRunner().invoke(app, ["fit", str(tmp_path / "damaged"), "--out", str(tmp_path / "m2"), *argv])
+        assert said.exit_code == 2 and f"{name}: not the table `lstmtune run --data` writes" in " ".join(said.output.split()), said.output
+        assert not (tmp_path / "m2").exists()
 
 
 def test_an_id_column_that_is_not_there_is_named(tmp_path):

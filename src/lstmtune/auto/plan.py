@@ -56,6 +56,7 @@ class AutoPlan:
     peak_bytes: int
     seconds: float
     memory_bytes: int
+    skips: tuple = ()  # (unique_id, why) of each series skipped
 
     def lines(self) -> list[str]:
         from lstmtune.study.budget import _duration, _size
@@ -93,10 +94,13 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     populations: dict = {}  # input + output width -> [(replicas, rows)]
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     end = panel.common_ends(data, freq) if missing == "zero" else None  # as auto fills
-    for _, frame in frames:
+    unreadable = panel.unreadable(data)
+    skips = []
+    for uid, frame in frames:
         v, frame, p, _ = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
         if v.status == "skip":
             skipped += 1
+            skips.append((str(uid), unreadable.get(uid) or v.reason))
             continue
         if p is None:  # a fallback or constant forecast (or a plan that failed: auto gives it a fallback)
             fallback += 1
@@ -124,7 +128,7 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_seconds / cores + SERIES_SECONDS * len(frames)
     memory = memory_bytes if memory_bytes is not None else available_memory()
     return AutoPlan(len(frames), good, fallback, skipped, networks, replicas, steps, stat_fits, stat_seconds, largest, BASE_BYTES + peak_data + SERIES_BYTES * len(frames),
-                    seconds, memory)
+                    seconds, memory, tuple(skips))
 
 
 def check(p: AutoPlan) -> AutoPlan:

@@ -393,6 +393,12 @@ def plan(
         console.print(f"lstmtune auto {_u(study_file)} --horizon {horizon}:", highlight=False)
         for line in estimate.lines():
             console.print(f"  {line}", highlight=False)
+        for uid, why in estimate.skips[:SKIPS_SHOWN]:
+            console.print(f"  skipped: {_u(uid)}: {_u(why)}", highlight=False)
+        if len(estimate.skips) > SKIPS_SHOWN:
+            console.print(f"  ... and {len(estimate.skips) - SKIPS_SHOWN} more skipped", highlight=False)
+        if estimate.series and estimate.good + estimate.fallback == 0:
+            raise LstmtuneError("no series could be forecast (the reasons are above): lstmtune auto would write nothing")
         auto_plan.check(estimate)
         return
     from lstmtune.study import budget
@@ -486,6 +492,21 @@ def search(
         console.print("[yellow]Trials were judged on the test set (the tutorial's protocol): the best value is optimistic.[/]")
 
 
+SKIPS_SHOWN = 20
+"""Skipped series `plan` names one per line (then a count)."""
+
+
+def _refuse_panel_run(run_dir: Path, command: str) -> None:
+    """A panel's run directory (``run`` or ``search`` with ``--data PANEL.csv``) holds one run
+    directory per series, which is what ``command`` reads: say so, naming one."""
+    from lstmtune.workflow import panelstudy
+
+    if panelstudy.is_panel_run(run_dir):
+        example = next((p for p in sorted((run_dir / "series").iterdir()) if p.is_dir()), None)
+        raise LstmtuneError(f"{run_dir}: a panel's run directory (`--data PANEL.csv`), its tables and index.html written by that command; "
+                            f"`lstmtune {command}` reads one series' run directory, under {run_dir / 'series'}" + (f" (e.g. {example})" if example else ""))
+
+
 @app.command()
 @_handles_errors
 def status(
@@ -500,6 +521,7 @@ def status(
         if run_dir is None:
             raise LstmtuneError("give a run directory or --storage URL")
         if not (run_dir / "study.db").is_file():
+            _refuse_panel_run(run_dir, "status")
             raise LstmtuneError(f"{run_dir}: no study.db here; not a run directory written by `lstmtune run`")
         storage = default_url(run_dir)
     with open_store(storage, read_only=True) as store:
@@ -520,6 +542,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written
 
     from lstmtune.store.fileio import MARKER, kind_of
 
+    _refuse_panel_run(Path(run_dir), "report")
     if (Path(run_dir) / MARKER).is_file() and kind_of(Path(run_dir) / MARKER) == "search":
         raise LstmtuneError(f"{run_dir}: a search's run directory; its report is search.html, written by `lstmtune search` (rerun it to redraw: stored trials are not retrained)")
     path = study.report(run_dir)

@@ -56,6 +56,18 @@ class PanelOutcome:
         return str(self.configs.sort_values(["wins", "pooled_scaled_error"], ascending=[False, True]).iloc[0]["config"])
 
 
+def _read_table(path: Path, columns, **read) -> pd.DataFrame:
+    """One of the panel's tables as written, or one line saying it is not (damaged since)."""
+    try:
+        table = pd.read_csv(path, **read)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+        raise LstmtuneError(f"{path}: not the table `lstmtune run --data` writes ({type(err).__name__}); run the panel study again") from None
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking:
+        raise LstmtuneError(f"{path}: not the table `lstmtune run --data` writes (no column {lacking[0]!r}); run the panel study again")
+    return table
+
+
 def folder_name(uid: str) -> str:
     """A file-system-safe folder for a series (its name, cleaned, and a digest: unique)."""
     clean = re.sub(r"[^A-Za-z0-9._-]+", "_", str(uid)).strip("._")[:40] or "series"
@@ -292,11 +304,11 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
         raise LstmtuneError(f"--out {out}: inside the panel's run directory {run_dir}; give a folder of its own")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not panelmodels.is_panel(out))):
         raise LstmtuneError(f"--out {out}: exists and is not a folder of model directories written by lstmtune fit; give a new or empty folder")
-    summary = pd.read_csv(run_dir / "panel_summary.csv", dtype={"unique_id": str}, keep_default_na=False)
+    summary = _read_table(run_dir / "panel_summary.csv", ("unique_id", "status", "reason"), dtype={"unique_id": str}, keep_default_na=False)
     if label in (POOLED, MOST_WINS):
         if not (run_dir / "panel_configs.csv").is_file():
             raise LstmtuneError(f"--config {label}: {run_dir} is a search on every series (each its own trials), with no configuration shared by all; fit each series' best trial (no --config) or name a trial")
-        configs = pd.read_csv(run_dir / "panel_configs.csv")
+        configs = _read_table(run_dir / "panel_configs.csv", ("config", "wins", "pooled_scaled_error"))
         outcome = PanelOutcome(run_dir, summary, configs, {})
         label = outcome.pooled if label == POOLED else outcome.most_wins
         if not label:

@@ -344,6 +344,22 @@ def test_log_lstms_and_combinations_round_trip_through_their_directories(tmp_pat
         assert res.exit_code == 2 and f"a member of the model directory {whole}" in " ".join(res.output.split()) and not (tmp_path / "f.csv").exists()
     res = CliRunner().invoke(app, ["forecast", str(tmp_path / "boxcox"), "--horizon", "3", "--out", str(tmp_path / "f.csv")])
     assert res.exit_code == 0 and (tmp_path / "f.csv").exists()
+    # a composite's manifest carries no checksum: an edited one is one line (it raised KeyError, TypeError,
+    # DateParseError), and a member is a folder of the directory, never a path elsewhere (another model's forecasts came out)
+    import json
+    import shutil
+
+    edits = {"transform": ({"transform": {}}, "malformed (KeyError"), "members": ({"members": [5]}, "member 5 is not a folder"),
+             "elsewhere": ({"members": ["../boxcox"]}, "member '../boxcox' is not a folder"), "absolute": ({"members": [str(tmp_path / "combo")]}, "is not a folder"),
+             "history": ({"history": {"ds": ["x"], "y": [1]}}, "malformed (DateParseError")}
+    for label, (change, needle) in edits.items():
+        shutil.copytree(tmp_path / "log", tmp_path / label)
+        manifest = json.loads((tmp_path / label / "manifest.json").read_text())
+        (tmp_path / label / "manifest.json").write_text(json.dumps({**manifest, **change}))
+        for argv in (["forecast", str(tmp_path / label), "--horizon", "3", "--out", str(tmp_path / "g.csv")], ["describe", str(tmp_path / label)]):
+            res = CliRunner().invoke(app, argv)
+            assert res.exit_code == 2 and needle in " ".join(res.output.split()) and "Traceback" not in res.output, (label, res.output)
+    assert not (tmp_path / "g.csv").exists()
 
 
 def test_a_given_frequency_must_fit_the_dates():
@@ -459,6 +475,17 @@ def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write
     assert longer.exit_code != 0 and "from 1 to 5" in longer.output and not (tmp_path / "g.csv").exists()
     described = CliRunner().invoke(app, ["describe", str(tmp_path / "direct")])
     assert described.exit_code == 0 and "Dense(5) head" in described.output
+    import json
+    import shutil
+
+    for label, change, needle in (("noweights", lambda m: m.pop("weights"), "malformed (no weights checksum)"),
+                                  ("textspec", lambda m: m["spec"].update(horizon="x"), "malformed (spec.horizon = 'x'")):
+        shutil.copytree(tmp_path / "direct", tmp_path / label)
+        manifest = json.loads((tmp_path / label / "manifest.json").read_text())
+        change(manifest)
+        (tmp_path / label / "manifest.json").write_text(json.dumps(manifest))
+        res = CliRunner().invoke(app, ["forecast", str(tmp_path / label), "--horizon", "5", "--out", str(tmp_path / "g.csv")])
+        assert res.exit_code == 2 and needle in " ".join(res.output.split()), res.output
     # the pair, as auto's final step builds it, round-trips through its directory
     names = [c[0] for c in lstm.space(frame["y"].to_numpy(), 12, settings)]
     pair = (next(n for n in names if n.startswith("LSTM(")), name)

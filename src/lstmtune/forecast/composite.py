@@ -252,13 +252,21 @@ def load(directory):
     """
     directory = Path(directory)
     m = manifest_file.read(directory, KIND, FORMAT_VERSION, "composite model")
-    members = tuple(load_any(directory / name) for name in m.get("members", ()))
-    if not members:
+    names = m.get("members", ())
+    if not isinstance(names, list) or not names:
         raise LstmtuneError(f"{directory / MANIFEST}: no members")
-    if m.get("rule") == "transform":
-        return Transformed(members[0], Transform.from_dict(m["transform"]), m.get("series_name", ""), dict(m.get("info", {})), _history(m.get("history")))
-    if m.get("rule") in ("mean", "median"):
-        return Combination(members, m["rule"], m.get("series_name", ""), dict(m.get("info", {})), _history(m.get("history")))
+    for name in names:  # a member is a folder of this directory: never a path elsewhere
+        if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name or not (directory / name).is_dir():
+            raise LstmtuneError(f"{directory / MANIFEST}: member {name!r} is not a folder of this model directory")
+    members = tuple(load_any(directory / name) for name in names)
+    try:
+        info, history, series_name = dict(m.get("info", {})), _history(m.get("history")), str(m.get("series_name", ""))
+        if m.get("rule") == "transform":
+            return Transformed(members[0], Transform.from_dict(m["transform"]), series_name, info, history)
+        if m.get("rule") in ("mean", "median"):
+            return Combination(members, m["rule"], series_name, info, history)
+    except (KeyError, TypeError, ValueError) as err:  # pandas' DateParseError is a ValueError
+        raise LstmtuneError(f"{directory / MANIFEST}: malformed ({type(err).__name__}: {str(err)[:80]})") from None
     raise LstmtuneError(f"{directory / MANIFEST}: unknown rule {m.get('rule')!r}")
 
 

@@ -288,8 +288,17 @@ def load(directory) -> DirectForecaster:
         raw = (directory / WEIGHTS).read_bytes()
     except OSError as err:
         raise LstmtuneError(f"{directory}: not a readable model directory ({err})") from None
-    if hashlib.sha256(raw).hexdigest() != m["weights"]["sha256"]:
+    weights = m.get("weights")
+    if not isinstance(weights, dict) or not isinstance(weights.get("sha256"), str):
+        raise LstmtuneError(f"{directory / MANIFEST}: malformed (no weights checksum)")
+    if hashlib.sha256(raw).hexdigest() != weights["sha256"]:
         raise LstmtuneError(f"{directory / WEIGHTS}: checksum differs from the manifest's (the file was changed or damaged)")
+    spec = m.get("spec")
+    if not isinstance(spec, dict):
+        raise LstmtuneError(f"{directory / MANIFEST}: malformed (spec is {type(spec).__name__}, not a table)")
+    for k, v in spec.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < (0 if k == "horizon" else 1):
+            raise LstmtuneError(f"{directory / MANIFEST}: malformed (spec.{k} = {v!r:.40}: a positive whole number expected)")
     try:
         params = _unflatten(load_file(str(directory / WEIGHTS)))
         sc = transforms.MinMaxScaler(**{k: np.asarray(v, dtype=np.float64) for k, v in m["scaler"].items()})

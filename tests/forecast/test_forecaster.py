@@ -239,6 +239,12 @@ def test_a_damaged_backtest_csv_is_one_line(cli_model, tmp_path, content):
         assert "Traceback" not in result.output and not (tmp_path / "f.csv").exists()
 
 
+def test_a_history_too_short_names_its_file(cli_model, tmp_path):
+    (tmp_path / "two.csv").write_text("date,sales\n1904-01-01,1\n1904-02-01,2\n")
+    result = CliRunner().invoke(app, ["forecast", str(cli_model / "model"), "--horizon", "2", "--data", str(tmp_path / "two.csv"), "--out", str(tmp_path / "f.csv")])
+    assert result.exit_code == 2 and f"{tmp_path / 'two.csv'}: the history has 2 observations; this model needs at least" in " ".join(result.output.split())
+
+
 def _broken_copy(src, dst, edit):
     import shutil
 

@@ -259,3 +259,17 @@ def test_settings_that_fit_the_test_phase_but_not_the_selection_phase_are_refuse
     for args in (["plan", "s.toml"], ["run", "s.toml", "--out", "o", "--quiet"]):
         _one_line(CliRunner().invoke(app, args), "evaluation.validation_size", needle, "selection phase validation: the first 30 of 36 observations")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_refused_rerun_leaves_a_finished_run_directory_as_it_found_it(tmp_path):
+    """A rerun over a damaged study.db was refused in one line, but it had already removed the
+    finished study's stamp: the one file it changed. Every file is now as it was."""
+    (tmp_path / "s.toml").write_text(TINY)
+    out = tmp_path / "r"
+    assert CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "-q"]).exit_code == 0
+    assert (out / ".lstmtune-finished").is_file()
+    (out / "study.db").write_bytes((out / "study.db").read_bytes()[:5000])
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir() if p.is_file()}
+    refused = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "-q"])
+    assert refused.exit_code == 2 and "study.db" in refused.output, refused.output
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir() if p.is_file()} == before

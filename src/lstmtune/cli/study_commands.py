@@ -247,17 +247,20 @@ def run(
             highlight=False,
         )
         return
-    if out.is_dir():
-        finished.forget(out)
-    if device is not None and executor == "local":
-        import os
+    stamp = finished.forget(out) if out.is_dir() else None
+    try:
+        if device is not None and executor == "local":
+            import os
 
-        from lstmtune.engine import trainer as engine
+            from lstmtune.engine import trainer as engine
 
-        engine.device_for(1, engine.Architecture(), device)  # refuse a bad or absent device before anything is written
-        os.environ["LSTMTUNE_DEVICE"] = device
-    trainer = _trainer(executor, address, device)
-    outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs, trainer=trainer), out)
+            engine.device_for(1, engine.Architecture(), device)  # refuse a bad or absent device before anything is written
+            os.environ["LSTMTUNE_DEVICE"] = device
+        trainer = _trainer(executor, address, device)
+        outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs, trainer=trainer), out)
+    except LstmtuneError:
+        finished.put_back(out, stamp)  # refused: the directory as it was found
+        raise
     console.record = True  # what is printed now is what a rerun with nothing changed prints back
     try:
         _print_outcome(outcome)

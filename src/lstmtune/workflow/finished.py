@@ -113,11 +113,32 @@ def stamp(out, study_key: str, text: str, summary: dict) -> None:
     os.replace(tmp, out / STAMP)
 
 
-def forget(out) -> None:
-    """Remove the stamp (a run is about to change the directory)."""
+def forget(out) -> tuple[bytes, int] | None:
+    """Remove the stamp (a run is about to change the directory); returns its bytes and
+    modification time, for :func:`put_back` should the run be refused."""
+    path = Path(out) / STAMP
     try:
-        (Path(out) / STAMP).unlink()
+        kept = (path.read_bytes(), path.stat().st_mtime_ns)
+        path.unlink()
     except FileNotFoundError:
+        return None
+    except OSError:
+        return None
+    return kept
+
+
+def put_back(out, kept: tuple[bytes, int] | None) -> None:
+    """The stamp :func:`forget` removed, as it was (a refused run leaves the directory as it found
+    it; a stamp whose files changed never replays anyway)."""
+    if kept is None:
+        return
+    path = Path(out) / STAMP
+    try:
+        tmp = path.with_name(f"{STAMP}.{os.getpid()}.tmp")
+        tmp.write_bytes(kept[0])
+        os.utime(tmp, ns=(kept[1], kept[1]))
+        os.replace(tmp, path)
+    except OSError:
         pass
 
 

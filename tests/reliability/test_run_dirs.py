@@ -355,6 +355,30 @@ def test_a_damaged_or_edited_run_directory_is_named_in_one_line_by_fit_and_repor
         for argv in (("fit", bad, "--out", tmp_path / f"m-{bad.name}"), ("report", bad)):
             _one_line_error(_cli(*argv), f"{name}: unreadable or incomplete", "rerun `lstmtune run`")
         assert not (tmp_path / f"m-{bad.name}").exists()
+    # files that parse but are not what the run wrote: KeyError, TypeError, AttributeError came out of the report,
+    # and fit trained on a series.csv cut short
+    import json
+
+    import pandas as pd
+
+    def env(**change):
+        return lambda d: (d / "environment.json").write_text(json.dumps({**json.loads((d / "environment.json").read_text()), **change}))
+
+    for label, edit, needle in (
+        ("columns", lambda d: pd.DataFrame({"x": [1]}).to_parquet(d / "results.parquet"), "results.parquet: not what `lstmtune run` wrote (no column 'config')"),
+        ("metric", lambda d: pd.read_parquet(d / "results.parquet").drop(columns=["test_rmse"]).to_parquet(d / "results.parquet"), "(no column 'test_rmse')"),
+        ("baselines", env(baselines=5), "environment.json: not what `lstmtune run` wrote (baselines is int, not dict)"),
+        ("selected", env(selected=[1]), "(selected is list, not dict)"),
+        ("bogus", env(selection_metric="bogus"), "(selection_metric 'bogus' is not a column of results.parquet)"),
+        ("short", lambda d: (d / "series.csv").write_text("".join((d / "series.csv").read_text().splitlines(keepends=True)[:18])),
+         "series.csv: not what `lstmtune run` wrote (17 observations, where the study's test phase had 36)"),
+    ):
+        bad = tmp_path / f"content-{label}"
+        shutil.copytree(out, bad)
+        edit(bad)
+        for argv in (("fit", bad, "--out", tmp_path / f"m-{label}"), ("report", bad)):
+            _one_line_error(_cli(*argv), needle, "rerun `lstmtune run`")
+        assert not (tmp_path / f"m-{label}").exists()
     edited = tmp_path / "edited"  # study.toml changed after the run: its results are not that study's
     shutil.copytree(out, edited)
     (edited / "study.toml").write_text((edited / "study.toml").read_text().replace("epochs = 5", "epochs = 3"))

@@ -148,6 +148,30 @@ def read_series(directory: Path, name: str) -> Series:
     )
 
 
+def _mismatch(results: StudyResults, meta: dict) -> tuple[str, str] | None:
+    """``(file, what)`` where a run directory's files parse but disagree with what a run writes:
+    the columns a report reads, the types of environment.json's entries, series.csv's length
+    against the observations the test phase counted."""
+    runs = results.runs
+    for column in ("config", "repeat", "test_rmse"):
+        if column not in runs.columns:
+            return "results.parquet", f"no column {column!r}"
+    for key, kind in (("baselines", dict), ("timings", dict), ("counts", list), ("selected", dict), ("selection_baselines", dict)):
+        if not isinstance(meta.get(key, kind()), kind):
+            return "environment.json", f"{key} is {type(meta[key]).__name__}, not {kind.__name__}"
+    metric = results.selection_metric
+    if isinstance(metric, str) and metric.startswith(("validation_", "test_")) and metric not in runs.columns:
+        return "results.parquet", f"no column {metric!r}, the study's selection metric"
+    if not isinstance(metric, str) or metric not in runs.columns:
+        return "environment.json", f"selection_metric {metric!r} is not a column of results.parquet"
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in results.selected.items()):
+        return "environment.json", "selected names no configuration"
+    counted = [c.get("values") for c in meta["counts"] if isinstance(c, dict) and c.get("phase", "test") == "test"]
+    if counted and isinstance(counted[0], int) and not isinstance(counted[0], bool) and counted[0] != len(results.series):
+        return "series.csv", f"{len(results.series)} observations, where the study's test phase had {counted[0]}"
+    return None
+
+
 def read(directory: Path) -> tuple[StudyResults, dict]:
     """Load a run directory written by :func:`write`.
 
@@ -190,6 +214,9 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, EOFError, zipfile.BadZipFile) as err:  # pyarrow's, json's and pandas' are ValueErrors or OSErrors; a cut .npz, BadZipFile
         raise LstmtuneError(f"{directory / reading}: unreadable or incomplete ({type(err).__name__}); rerun `lstmtune run` with --out {directory} to rebuild it") from None
+    why = _mismatch(results, meta)
+    if why is not None:  # files that parse but are not what the run wrote (edited, or from another run)
+        raise LstmtuneError(f"{directory / why[0]}: not what `lstmtune run` wrote ({why[1]}); rerun `lstmtune run` with --out {directory} to rebuild it")
     if not runs.empty and "config" in runs.columns and not set(runs["config"]) & {p.config.key for p in points}:
         raise LstmtuneError(f"{directory / 'study.toml'}: none of its configurations has a run in results.parquet (was it edited after the run?); "
                             f"rerun `lstmtune run` with --out {directory} to run the study it now describes")

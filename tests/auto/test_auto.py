@@ -133,7 +133,11 @@ def test_the_saved_statistical_model_forecasts_what_auto_wrote(stats_result, tmp
     data = tmp_path / "o" / "models" / index["folder"].iloc[0] / "data.json"
     data.write_text(data.read_text().replace("1", "2", 1))
     res = CliRunner().invoke(app, ["describe", str(data.parent)])
-    assert res.exit_code == 2 and "checksum" in res.output
+    assert res.exit_code == 2 and "checksum" in res.output and "Model " not in res.output  # nothing printed before the error
+    header = (tmp_path / "o" / "models" / "index.csv").read_text().splitlines()[0]
+    (tmp_path / "o" / "models" / "index.csv").write_text(header + "\n")  # no series listed: forecast refused it, describe said "0 series"
+    res = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models")])
+    assert res.exit_code == 2 and "lists no model directory" in res.output
 
 
 def _write(path, frame):

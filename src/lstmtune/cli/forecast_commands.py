@@ -213,6 +213,8 @@ def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory w
 
     if panelmodels.is_panel(model_dir):  # auto's models/ (or fit's of a panel): what forecast reads whole
         index = panelmodels.read_index(model_dir)
+        if index.empty:  # as forecast refuses it
+            raise LstmtuneError(f"{model_dir / 'index.csv'}: lists no model directory")
         console.print(f"Models {_u(model_dir)}: {len(index)} series, one model directory each (lstmtune forecast {_u(model_dir)} forecasts them all)",
                       highlight=False, soft_wrap=True)
         for label, n in index["model"].value_counts().items():
@@ -221,8 +223,8 @@ def describe(model_dir: Annotated[Path, typer.Argument(help="A model directory w
         console.print(f"  one of them: lstmtune describe {_u(model_dir / first)}", highlight=False, soft_wrap=True)
         return
     if composite.is_auto_model(model_dir):
+        smodel = composite.load_any(model_dir)  # checked before anything is printed
         console.print(f"Model {_u(model_dir)}", highlight=False)
-        smodel = composite.load_any(model_dir)
         for line in smodel.describe():  # loading checked the checksums
             console.print("  " + _u(line), highlight=False)
         return

@@ -259,6 +259,16 @@ def _set(path, key, value):
     path.write_text(json.dumps(m))
 
 
+def _resealed(path, section, key, value):
+    """The manifest with ``section.key`` set and its checksum recomputed (a deliberate edit)."""
+    from lstmtune.forecast import modelio
+
+    m = json.loads(path.read_text())
+    m[section][key] = value
+    m["checksum"] = modelio._content_hash(m)
+    path.write_text(json.dumps(m))
+
+
 @pytest.mark.parametrize(
     "name, edit, message",
     [
@@ -269,6 +279,13 @@ def _set(path, key, value):
         ("no_weights", lambda d: (d / "weights.safetensors").unlink(), "weights.safetensors: missing"),
         ("bad_weights", lambda d: (d / "weights.safetensors").write_bytes(b"\x08" + bytes(100)), "checksum"),
         ("no_manifest", lambda d: (d / "manifest.json").unlink(), "not an lstmtune model directory"),
+        # edits with the checksum recomputed: TypeError, ValueError came out, or a forecast of another model (interval 0)
+        ("units_text", lambda d: _resealed(d / "manifest.json", "config", "units", "abc"), "config.units: text where a number goes"),
+        ("units_negative", lambda d: _resealed(d / "manifest.json", "config", "units", -1), "config.units: Input should be greater than or equal to 1"),
+        ("interval_0", lambda d: _resealed(d / "manifest.json", "framing", "interval", 0), "framing.interval: Input should be greater than or equal to 1"),
+        ("dates", lambda d: _resealed(d / "manifest.json", "series", "tail_dates", ["x"] * 4), "series.tail_dates"),
+        ("no_values", lambda d: _resealed(d / "manifest.json", "series", "tail_values", []), "series.tail_values"),
+        ("frequency", lambda d: _resealed(d / "manifest.json", "series", "frequency", "BOGUS"), "series.frequency 'BOGUS': not a pandas frequency"),
     ],
 )
 def test_damaged_model_directory_fails_with_one_line(cli_model, tmp_path, name, edit, message):

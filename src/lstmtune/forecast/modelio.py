@@ -51,17 +51,17 @@ class _Strict(pydantic.BaseModel):
 
 
 class _Scaler(_Strict):
-    scale: list[float]
-    min: list[float]
-    data_min: list[float]
-    data_max: list[float]
+    scale: list[float] = pydantic.Field(min_length=1)
+    min: list[float] = pydantic.Field(min_length=1)
+    data_min: list[float] = pydantic.Field(min_length=1)
+    data_max: list[float] = pydantic.Field(min_length=1)
 
 
 class _FramingM(_Strict):
-    interval: int
-    lags: int
-    timesteps: int
-    trim: int | None
+    interval: int = pydantic.Field(ge=1)
+    lags: int = pydantic.Field(ge=1)
+    timesteps: int = pydantic.Field(ge=1)
+    trim: int | None = pydantic.Field(ge=0)
     feature_range: tuple[float, float]
     covariates: list[str] = []
     calendar: list[str] = []
@@ -72,8 +72,8 @@ class _SeriesM(_Strict):
     value_name: str
     positional: bool
     frequency: str | None
-    tail_dates: list[str]
-    tail_values: list[float]
+    tail_dates: list[str] = pydantic.Field(min_length=1)
+    tail_values: list[float] = pydantic.Field(min_length=1)
     first_training_target: str
     tail_covariates: dict[str, list[float]] = {}
 
@@ -238,7 +238,31 @@ def _read_manifest(directory: Path) -> _Manifest:
         raise LstmtuneError(f"{path}: corrupted or edited: {where}: {e['msg']}") from None
     if _content_hash(raw) != m.checksum:
         raise LstmtuneError(f"{path}: edited or corrupted (its checksum does not match its content); refit with `lstmtune fit`")
+    why = _inconsistent(m)
+    if why is not None:
+        raise LstmtuneError(f"{path}: corrupted or edited: {why}")
     return m
+
+
+def _inconsistent(m: _Manifest) -> str | None:
+    """What in a manifest of the right types cannot be a model fit wrote (None: nothing)."""
+    from lstmtune.data.series import frequency_offset
+
+    s, sc = m.series, m.scaler
+    if len(s.tail_dates) != len(s.tail_values):
+        return f"series.tail_dates has {len(s.tail_dates)} dates for {len(s.tail_values)} tail_values"
+    if not s.positional and pd.to_datetime(pd.Series(s.tail_dates), errors="coerce").isna().any():
+        return "series.tail_dates: not dates"
+    if s.frequency is not None and frequency_offset(s.frequency) is None:
+        return f"series.frequency {s.frequency!r}: not a pandas frequency"
+    if len({len(sc.scale), len(sc.min), len(sc.data_min), len(sc.data_max)}) != 1:
+        return "scaler: scale, min, data_min and data_max of different lengths"
+    if not m.seeds:
+        return "seeds: none"
+    lo, hi = m.framing.feature_range
+    if not lo < hi:
+        return f"framing.feature_range {m.framing.feature_range}: the lower end must be below the upper"
+    return None
 
 
 def read(directory: str | Path) -> dict:
@@ -266,6 +290,13 @@ def read(directory: str | Path) -> dict:
         tensors = load_file(str(wpath))
     except (SafetensorError, OSError) as err:
         raise LstmtuneError(f"{wpath}: unreadable ({err})") from None
+    from lstmtune.study import configs as configs_mod
+
+    try:
+        configs_mod._check_model({k: v for k, v in m.config.items() if k in configs_mod._MODEL_KEYS})  # what a study file may hold
+    except pydantic.ValidationError as err:
+        e = err.errors()[0]
+        raise LstmtuneError(f"{directory / MANIFEST}: corrupted or edited: config.{e['loc'][0] if e['loc'] else '?'}: {e['msg'].removeprefix('Value error, ')}") from None
     try:
         params = dict(m.config)
         if isinstance(params.get("units"), list):

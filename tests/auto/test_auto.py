@@ -726,7 +726,14 @@ def test_a_bad_cell_or_value_in_one_series_of_a_panel_skips_that_series_only(tmp
 
 
 @pytest.mark.parametrize("argv, needle", [(["--freq", "nonsense"], "--freq 'nonsense' is not a pandas frequency"),
-                                          (["--horizon", "99999999"], "--horizon 99999999: at most 100,000 steps")])
+                                          (["--horizon", "99999999"], "--horizon 99999999: at most 100,000 steps"),
+                                          # a multiple of zero or below: ZeroDivisionError, IndexError, or "1999-12-01 was due"
+                                          (["--freq=0MS"], "--freq '0MS': a frequency's multiple must be positive"),
+                                          (["--freq=0h"], "--freq '0h': a frequency's multiple must be positive"),
+                                          (["--freq=-1D"], "--freq '-1D': a frequency's multiple must be positive"),
+                                          # finer than the dates: a grid of 10^11 dates (MemoryError); too coarse: "not a pandas frequency"
+                                          (["--freq", "ms"], "dates not regular at --freq ms"),
+                                          (["--freq", "100000D"], "its dates at --freq 100000D would pass 2262-04-11")])
 def test_a_bad_frequency_or_horizon_is_refused_before_anything_is_written(tmp_path, argv, needle):
     f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
     args = ["auto", str(f), "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"]

@@ -67,6 +67,8 @@ CASES = {
     "--period 0": (None, ["baseline", "--period", "0"], ["--period must be between 1 and 23"]),
     "--period 1000": (None, ["baseline", "--period", "1000"], ["--period must be between 1 and 23"]),
     "plot-series -o DIR": (lambda d: (d / "adir").mkdir(), ["plot-series", "-o", "adir"], ["is a directory"]),
+    "plot-series over its own data": (lambda d: _csv(d / "data.png"), ["plot-series", "data.png", "-o", "data.png"], ["is the data file itself"]),
+    "plot-series under a file": (lambda d: _write(d / "f.txt", "x"), ["plot-series", "-o", "f.txt/p.png"], ["f.txt is a file, not a folder"]),
     "--out naming a file": (lambda d: (_write(d / "s.toml", TINY), _write(d / "f.txt", "x")), ["run", "s.toml", "--out", "f.txt"], ["is a file"]),
     "corrupt study.db": (lambda d: ((d / "r").mkdir(), _write(d / "r" / "study.db", os.urandom(4096))), ["status", "r"], ["file is not a database"]),
     "truncated study.db": (None, ["status", "trunc"], ["malformed"]),

@@ -18,7 +18,7 @@ import pandas as pd
 
 from lstmtune.auto import globalnet, lstm, score
 from lstmtune.data import panel
-from lstmtune.data.series import current_alias, frequency_offset
+from lstmtune.data.series import current_alias
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
 
@@ -845,8 +845,7 @@ def auto(
     if horizon > MAX_HORIZON:
         raise LstmtuneError(f"--horizon {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
     panel.check_missing(missing)
-    if freq is not None and frequency_offset(freq) is None:
-        raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
+    panel.check_freq(freq)
     freq = current_alias(freq)  # M -> ME: pandas warns about the old names at every use
     if "unique_id" not in data.columns:
         data = data.assign(unique_id="series")

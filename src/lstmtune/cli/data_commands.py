@@ -110,6 +110,13 @@ def plot_series(
         raise LstmtuneError(f"-o {output}: is a directory; give a PNG file name")
     if output.suffix.lower() != ".png":
         raise LstmtuneError(f"-o {output}: give a file name ending in .png")
+    from lstmtune.store.fileio import file_in_the_way
+
+    blocked = file_in_the_way(output)
+    if blocked is not None:
+        raise LstmtuneError(f"-o {output}: {blocked} is a file, not a folder")
+    if Path(data).exists() and Path(data).resolve() == output.resolve():
+        raise LstmtuneError(f"-o {output}: is the data file itself; give another name")
     _refuse_panel(data, "plot-series draws one series")
     series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
     for note in series.notes:

@@ -387,6 +387,7 @@ def plan(
         if study_file is None:
             raise LstmtuneError("--horizon: give the CSV lstmtune auto would read")
         missing = panel.check_missing(missing or "error")
+        panel.check_freq(freq)
         families = [c.strip() for c in candidates.split(",") if c.strip()]
         unknown = sorted(set(families) - set(FAMILIES))
         if unknown or not families:

@@ -312,6 +312,8 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
     if freq is not None:
         try:
             grid = pd.date_range(pd.Timestamp(ds[0]), periods=len(ds), freq=freq).to_numpy(dtype="datetime64[ns]")
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            return Verdict("skip", f"its dates at --freq {freq} would pass {pd.Timestamp.max.date()}, the last date pandas can hold (is --freq right?)")
         except ValueError:
             return Verdict("skip", f"--freq {freq!r} is not a pandas frequency")
         if not np.array_equal(grid, ds):
@@ -362,6 +364,25 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
 FILLS = {"interpolate": "interpolated", "zero": "set to 0"}
 """``--missing`` policies that fill a missing value (and a date absent from a regular series'
 dates) rather than skip the series, and what each does, in words."""
+
+
+def check_freq(freq: str | None) -> str | None:
+    """``freq`` as given, or one line refusing what is no frequency a series can have: not
+    pandas', or a multiple of zero or below (``0MS``, ``-1D``).
+
+    Raises:
+      LstmtuneError: as above.
+    """
+    from lstmtune.data.series import frequency_offset
+
+    if freq is None:
+        return None
+    offset = frequency_offset(freq)
+    if offset is None:
+        raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
+    if offset.n <= 0:
+        raise LstmtuneError(f"--freq {freq!r}: a frequency's multiple must be positive (e.g. MS, 2MS, 15min)")
+    return freq
 
 
 def check_missing(missing: str) -> str:

@@ -33,7 +33,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it into place only on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    except OSError as err:  # named by the path asked for, not the temporary one beside it
+        raise OSError(err.errno, err.strerror, str(target)) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:

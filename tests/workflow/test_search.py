@@ -184,6 +184,10 @@ def test_search_resumes_with_a_larger_budget(tmp_path, monkeypatch):
         ({"cell": {"type": "categorical", "choices": []}}, "search.space.cell: categorical: choices must be a non-empty list"),
         ({"neurons": {"type": "int", "low": 1, "high": 3}}, "space.neurons: unknown parameter"),
         ({}, "no parameters to search"),
+        # Optuna's Decimal arithmetic failed on such a step (InvalidOperation), the grid's count overflowed
+        ({"learning_rate": {"type": "float", "low": 0.001, "high": 0.01, "step": 1e-40}}, "into more than 1,000,000,000 values; give a coarser step"),
+        # Optuna moved high with a UserWarning of its own on stderr
+        ({"learning_rate": {"type": "float", "low": 0.001, "high": 0.01, "step": 0.004}}, "is not a multiple of step 0.004"),
     ],
 )
 def test_bad_search_spaces_are_rejected(space, message, tmp_path):
@@ -277,3 +281,12 @@ def test_a_sampled_point_that_does_not_fit_the_data_fails_alone():
     assert [params for _, params, _ in asked] == [{"batch_size": 2}]
     failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
     assert [t.params for t in failed] == [{"batch_size": 60}] and "batch_size 60 + trim 2 needs at least" in failed[0].user_attrs["error"]
+
+
+def test_a_time_limit_spent_before_any_trial_is_a_failed_search_not_a_traceback(tmp_path):
+    """KeyError: 'value' came out of the report when no trial had started."""
+    path = tmp_path / "s.toml"
+    path.write_text('name = "t"\n[data]\ntest_size = 6\n[model]\nepochs = 5\n[runs]\nrepeats = 2\n'
+                    '[search]\ntrials = 1\ntimeout_s = 0.001\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 3\n')
+    result = CliRunner().invoke(app, ["search", str(path), "--out", str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 3 and "no trial finished" in " ".join(result.output.split()), result.output

@@ -96,6 +96,12 @@ class ParamSpace(Section):
             raise ValueError("int: low and high must be whole numbers")
         if self.type == "int" and self.step is not None and self.step != int(self.step):
             raise ValueError(f"int: an int range needs a whole-number step, got {self.step:g}")
+        if self.step is not None and self.high > self.low:
+            count = (self.high - self.low) / self.step
+            if not math.isfinite(count) or count > MAX_STEPS:
+                raise ValueError(f"step {self.step:g} divides [{self.low:g}, {self.high:g}] into more than {MAX_STEPS:,} values; give a coarser step")
+            if self.type == "float" and abs(count - round(count)) > 1e-9 * max(1.0, count):  # Optuna would move high, with a warning
+                raise ValueError(f"high - low ({self.high - self.low:g}) is not a multiple of step {self.step:g}: the values are low + k * step up to high")
         return self
 
     def n_values(self) -> int:
@@ -108,6 +114,11 @@ class ParamSpace(Section):
         if self.type == "int":
             return (int(self.high) - int(self.low)) // int(self.step or 1) + 1
         return int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
+
+MAX_STEPS = 10**9
+"""A stepped range of more values than this is refused (Optuna's arithmetic on it fails, and no
+search visits that many)."""
 
 
 def _space_error(name: str | None, message: str) -> pydantic.ValidationError:

@@ -370,8 +370,8 @@ def top_groups(outcome: SearchOutcome, k: int = 5) -> dict[str, np.ndarray]:
 
 def completed(trials: pd.DataFrame) -> pd.DataFrame:
     """The complete trials with a value: the only ones ranked (pruned ones were measured at fewer epochs)."""
-    if not len(trials):
-        return trials
+    if not len(trials) or "value" not in trials.columns:  # no trial at all (a time limit spent before the first)
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in ("trial", "state", "value", "config", *trials.columns) if c in ("trial", "state", "value", "config") or c in trials.columns})
     return trials[(trials["state"] == "COMPLETE") & trials["value"].notna()]
 
 
@@ -580,9 +580,10 @@ def diagnose_best(outcome: SearchOutcome, series: Series, store=None, k: int = 3
     memory), so a rerun of a finished search reads them back instead of retraining.
     """
     spec = outcome.spec
-    best = completed(outcome.trials).sort_values("value").head(k)
-    if best.empty:
+    done = completed(outcome.trials)
+    if done.empty:  # no trial completed (a time limit spent before the first, say): nothing to diagnose
         return {}
+    best = done.sort_values("value").head(k)
     points = [dataclasses.replace(p, study="best") for p in trial_points(spec, best)]
     diag = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "diagnostic"})})
     phase = evaluation.selection_phases(diag, series, points)[0]  # curves of the selection holdout, not the test

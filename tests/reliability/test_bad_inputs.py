@@ -275,3 +275,14 @@ def test_a_refused_rerun_leaves_a_finished_run_directory_as_it_found_it(tmp_path
     refused = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out), "-q"])
     assert refused.exit_code == 2 and "study.db" in refused.output, refused.output
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir() if p.is_file()} == before
+
+
+def test_a_straight_line_is_studied_though_a_baseline_forecasts_it_exactly(tmp_path):
+    """AR(1) forecasts a straight line's test set exactly (RMSE 0): the run stopped after training
+    with "baseline RMSE must be positive, got 0.0", its directory half written."""
+    pd.DataFrame({"date": pd.date_range("2000-01-01", periods=30, freq="MS").strftime("%Y-%m-%d"), "value": [100 + 2 * i for i in range(30)]}).to_csv(tmp_path / "lin.csv", index=False)
+    (tmp_path / "s.toml").write_text(TINY + '[data]\nsource = "lin.csv"\ntest_size = 6\n')
+    result = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "AR(1) 0.000 (exact on the test set: no skill is measurable against it)" in " ".join(result.output.split())
+    assert "no skill measurable vs the best baseline" in (tmp_path / "o" / "report.html").read_text()

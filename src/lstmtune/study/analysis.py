@@ -36,7 +36,7 @@ class TestScore:
       label: the configuration selected on the selection metric.
       summary: its test RMSE statistics (a :func:`stats.summary_table` row, skill
         against persistence on the test set).
-      skill_vs_best_baseline: percent skill of its mean against the best baseline.
+      skill_vs_best_baseline: percent skill of its mean against the best baseline (NaN where that baseline's RMSE is 0).
       test_selected: what choosing on the test set would have picked (with
         ``test_all``; None otherwise), and its mean test RMSE.
       optimism: ``selected mean - test-selected mean`` (>= 0): how much better the
@@ -132,7 +132,7 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
                     study=sub.name,
                     label=sub.best_label,
                     summary=row,
-                    skill_vs_best_baseline=stats.skill(row["mean"], best_baseline[1]),
+                    skill_vs_best_baseline=stats.skill(row["mean"], best_baseline[1]) if best_baseline[1] > 0 else float("nan"),  # a baseline forecasting the test set exactly (a straight line's AR(1)): no skill is measurable
                     test_selected=pick,
                     optimism=None if pick is None else float(row["mean"] - pick[1]),
                 )

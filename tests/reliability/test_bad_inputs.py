@@ -67,6 +67,11 @@ CASES = {
     "--period 0": (None, ["baseline", "--period", "0"], ["--period must be between 1 and 23"]),
     "--period 1000": (None, ["baseline", "--period", "1000"], ["--period must be between 1 and 23"]),
     "plot-series -o DIR": (lambda d: (d / "adir").mkdir(), ["plot-series", "-o", "adir"], ["is a directory"]),
+    # a bad --storage was one line, but --out had been claimed already (a folder with its marker left behind)
+    "run --storage not a URL": (lambda d: _write(d / "s.toml", TINY), ["run", "s.toml", "--out", "o", "--storage", "x.db"], ["'x.db' is not a database URL"]),
+    "run --storage in a missing folder": (lambda d: _write(d / "s.toml", TINY), ["run", "s.toml", "--out", "o", "--storage", "sqlite:///nodir/x.db"], ["directory nodir does not exist"]),
+    "search --storage of no dialect": (lambda d: _write(d / "s.toml", TINY + '[search]\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n'),
+                                       ["search", "s.toml", "--out", "o", "--storage", "bogus://x"], ["cannot open database bogus://x"]),
     "plot-series over its own data": (lambda d: _csv(d / "data.png"), ["plot-series", "data.png", "-o", "data.png"], ["is the data file itself"]),
     "plot-series under a file": (lambda d: _write(d / "f.txt", "x"), ["plot-series", "-o", "f.txt/p.png"], ["f.txt is a file, not a folder"]),
     "--out naming a file": (lambda d: (_write(d / "s.toml", TINY), _write(d / "f.txt", "x")), ["run", "s.toml", "--out", "f.txt"], ["is a file"]),

@@ -101,7 +101,7 @@ class SQLStore(Store):
             else:
                 self._engine = sa.create_engine(self._url, connect_args=connect_args)
         except (ImportError, sa.exc.ArgumentError) as err:
-            raise LstmtuneError(f"cannot open database {self.url}: {err}") from None
+            raise LstmtuneError(f"cannot open database {self.url}: {' '.join(str(err).split())}") from None
         if self._sqlite and self._url.get_driver_name() == "pysqlite":
             _configure_pysqlite(self._engine, query_only=query_only)
         self._writer = self._engine.execution_options(lstmtune_write=True)
@@ -112,7 +112,7 @@ class SQLStore(Store):
             raise
         except sa.exc.DatabaseError as err:  # locked, read-only, corrupt or truncated, not a database
             self._engine.dispose()
-            raise LstmtuneError(f"cannot open database {self.url}: {err.orig}") from None
+            raise LstmtuneError(f"cannot open database {self.url}: {' '.join(str(err.orig).split())}") from None
         except BaseException:
             self._engine.dispose()
             raise

@@ -507,9 +507,15 @@ def run(
     check_search(spec, len(series), max_runs=max_runs)  # trainings and memory: refused before anything is written
     from lstmtune.store.fileio import claim_run_dir
 
-    out = claim_run_dir(Path(out), name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])
+    given_store = open_store(storage) if storage else None  # a bad URL or an unreachable server: refused before --out is claimed
+    try:
+        out = claim_run_dir(Path(out), name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])
+    except BaseException:
+        if given_store is not None:
+            given_store.close()
+        raise
     url = storage or default_url(out)
-    with open_store(url) as store:
+    with given_store if given_store is not None else open_store(url) as store:
         outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)
     # Trials are scored on the selection holdout: their skill is against persistence there
     # (averaged over backtest folds); the best trial's test score is against the test split's.

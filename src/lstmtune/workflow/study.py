@@ -111,8 +111,14 @@ def run(
     check_scoreable(spec, series)
     plan = planner.plan(spec)
     check_fits(spec, series, plan)  # bad settings fail here, before anything is written
-    out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *([] if given else _data_inputs(spec))])
-    with open_store(storage or default_url(out)) as store:
+    given_store = open_store(storage) if storage else None  # a bad URL or an unreachable server: refused before --out is claimed
+    try:
+        out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *([] if given else _data_inputs(spec))])
+    except BaseException:
+        if given_store is not None:
+            given_store.close()
+        raise
+    with given_store if given_store is not None else open_store(default_url(out)) as store:
         watch = Watcher(out, spec, store, on_population)
         results = execute(spec, series, store, on_population=watch, on_epochs=on_epochs, trainer=trainer)
     try:

@@ -65,4 +65,7 @@ def test_bad_executor_options_are_one_line(tmp_path):
     assert res.exit_code == 2 and "--address applies to --executor ray" in res.output
     res = CliRunner().invoke(app, ["auto", str(tmp_path / "p.csv"), "--horizon", "4", "--out", str(tmp_path / "o"), "--executor", "slurm"])
     assert res.exit_code == 2 and "--executor must be local or ray" in res.output
+    # nothing listening at the address: Ray retried it for ever (auto hung until killed)
+    res = CliRunner().invoke(app, ["auto", str(tmp_path / "p.csv"), "--horizon", "4", "--out", str(tmp_path / "o"), "--executor", "ray", "--address", "127.0.0.1:1"])
+    assert res.exit_code == 2 and "cannot reach the Ray cluster at 127.0.0.1:1" in res.output, res.output
     assert not (tmp_path / "o").exists()

@@ -103,6 +103,29 @@ class RayExecutor:
             yield job, result, time.perf_counter() - t0
 
 
+REACH_TIMEOUT_S = 10.0
+"""How long a cluster's address may take to accept a connection before it is called unreachable."""
+
+
+def _reachable(address: str | None) -> None:
+    """One line for a ``HOST:PORT`` address nothing listens at: Ray itself retries such an address
+    for ever (a refused 127.0.0.1:1 hung ``auto`` until killed), or fails after about 20 lines of
+    warnings. Other forms (``auto``, ``ray://...``, None) are left to Ray."""
+    import socket
+
+    if not address or "://" in address or address == "auto" or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        port_number = int(port)
+    except ValueError:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), port_number), timeout=REACH_TIMEOUT_S).close()
+    except OSError as err:
+        raise LstmtuneError(f"cannot reach the Ray cluster at {address}: {err.strerror or type(err).__name__} (is its head node running there?)") from None
+
+
 def connect(address: str | None = None, **init) -> None:
     """Join the Ray cluster at ``address`` (None: start a local instance), unless this process already has.
 
@@ -114,6 +137,7 @@ def connect(address: str | None = None, **init) -> None:
     except ImportError:
         raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
     if not ray.is_initialized():
+        _reachable(address)
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
         except (ConnectionError, RuntimeError, ValueError) as err:

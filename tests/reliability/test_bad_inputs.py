@@ -72,6 +72,7 @@ CASES = {
     "run --storage in a missing folder": (lambda d: _write(d / "s.toml", TINY), ["run", "s.toml", "--out", "o", "--storage", "sqlite:///nodir/x.db"], ["directory nodir does not exist"]),
     "search --storage of no dialect": (lambda d: _write(d / "s.toml", TINY + '[search]\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n'),
                                        ["search", "s.toml", "--out", "o", "--storage", "bogus://x"], ["cannot open database bogus://x"]),
+    "plan STUDY.toml --horizon": (lambda d: _write(d / "s.toml", TINY), ["plan", "s.toml", "--horizon", "3"], ["s.toml: a study file; --horizon plans lstmtune auto on a CSV"]),
     "plot-series over its own data": (lambda d: _csv(d / "data.png"), ["plot-series", "data.png", "-o", "data.png"], ["is the data file itself"]),
     "plot-series under a file": (lambda d: _write(d / "f.txt", "x"), ["plot-series", "-o", "f.txt/p.png"], ["f.txt is a file, not a folder"]),
     "--out naming a file": (lambda d: (_write(d / "s.toml", TINY), _write(d / "f.txt", "x")), ["run", "s.toml", "--out", "f.txt"], ["is a file"]),
@@ -291,3 +292,13 @@ def test_a_straight_line_is_studied_though_a_baseline_forecasts_it_exactly(tmp_p
     assert result.exit_code == 0, result.output
     assert "AR(1) 0.000 (exact on the test set: no skill is measurable against it)" in " ".join(result.output.split())
     assert "no skill measurable vs the best baseline" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_a_section_the_command_does_not_read_is_named(tmp_path, monkeypatch):
+    """run passed over a [search] section, and search a [grid], without a word."""
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path / "s.toml", TINY + '[search]\ntrials = 1\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n')
+    ran = CliRunner().invoke(app, ["run", "s.toml", "--out", "r", "-q"])
+    assert ran.exit_code == 0 and "s.toml's [search] section is read by `lstmtune search`" in " ".join(ran.output.split())
+    searched = CliRunner().invoke(app, ["search", "s.toml", "--out", "q", "-q"])
+    assert searched.exit_code == 0 and "s.toml's [grid] is read by `lstmtune run`" in " ".join(searched.output.split()), searched.output

@@ -214,6 +214,9 @@ def run(
     if data is not None and study_file is not None and not (data.is_file() and panel_mod.is_panel_file(data, id_column)):  # a panel: the study on every series
         raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (with a study file, --data takes a long panel only: unique_id, ds, y)")
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
+    if spec.search is not None:  # read by `search` only: said, not silently passed over
+        err_console.print(f"[yellow]note:[/] {_u(study_file)}'s \\[search] section is read by `lstmtune search`; `lstmtune run` runs the study's grid "
+                          "(its base configuration where it has none)", highlight=False, soft_wrap=True)
     if horizon is not None:
         spec = spec.model_copy(update={"evaluation": spec.evaluation.model_copy(update={"horizon": horizon})})
     if data is not None:
@@ -387,6 +390,8 @@ def plan(
 
         if study_file is None:
             raise LstmtuneError("--horizon: give the CSV lstmtune auto would read")
+        if study_file.suffix.lower() == ".toml":
+            raise LstmtuneError(f"{study_file}: a study file; --horizon plans lstmtune auto on a CSV (leave --horizon out to plan the study)")
         missing = panel.check_missing(missing or "error")
         panel.check_freq(freq)
         families = [c.strip() for c in candidates.split(",") if c.strip()]
@@ -450,6 +455,9 @@ def search(
     spec = spec_mod.load(study_file)
     if spec.search is None:
         raise LstmtuneError(f"{study_file}: no [search] section (it says what to search: sampler, trials, space); `lstmtune run` runs a study's grid")
+    if spec.grid or spec.grids:  # read by `run` only: said, not silently passed over
+        err_console.print(f"[yellow]note:[/] {_u(study_file)}'s \\[{'grid' if spec.grid else 'grids'}] is read by `lstmtune run`; `lstmtune search` searches "
+                          "\\[search.space] around the study's base configuration", highlight=False, soft_wrap=True)
     out = out or Path("runs") / spec.name
     if data is not None:
         _search_panel(spec, data, id_column, out, storage, quiet, max_runs)

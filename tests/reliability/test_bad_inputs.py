@@ -70,7 +70,7 @@ CASES = {
     # a bad --storage was one line, but --out had been claimed already (a folder with its marker left behind)
     "run --storage not a URL": (lambda d: _write(d / "s.toml", TINY), ["run", "s.toml", "--out", "o", "--storage", "x.db"], ["'x.db' is not a database URL"]),
     "run --storage in a missing folder": (lambda d: _write(d / "s.toml", TINY), ["run", "s.toml", "--out", "o", "--storage", "sqlite:///nodir/x.db"], ["directory nodir does not exist"]),
-    "search --storage of no dialect": (lambda d: _write(d / "s.toml", TINY + '[search]\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n'),
+    "search --storage of no dialect": (lambda d: _write(d / "s.toml", TINY.split("[grid]")[0] + '[search]\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n'),
                                        ["search", "s.toml", "--out", "o", "--storage", "bogus://x"], ["cannot open database bogus://x"]),
     "plan STUDY.toml --horizon": (lambda d: _write(d / "s.toml", TINY), ["plan", "s.toml", "--horizon", "3"], ["s.toml: a study file; --horizon plans lstmtune auto on a CSV"]),
     "plot-series over its own data": (lambda d: _csv(d / "data.png"), ["plot-series", "data.png", "-o", "data.png"], ["is the data file itself"]),

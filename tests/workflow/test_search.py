@@ -185,7 +185,7 @@ def test_search_resumes_with_a_larger_budget(tmp_path, monkeypatch):
         ({"neurons": {"type": "int", "low": 1, "high": 3}}, "space.neurons: unknown parameter"),
         ({}, "no parameters to search"),
         # Optuna's Decimal arithmetic failed on such a step (InvalidOperation), the grid's count overflowed
-        ({"learning_rate": {"type": "float", "low": 0.001, "high": 0.01, "step": 1e-40}}, "into more than 1,000,000,000 values; give a coarser step"),
+        ({"learning_rate": {"type": "float", "low": 0.001, "high": 0.01, "step": 1e-40}}, "into more than 1,000,000,000,000,000 values; give a coarser step"),
         # Optuna moved high with a UserWarning of its own on stderr
         ({"learning_rate": {"type": "float", "low": 0.001, "high": 0.01, "step": 0.004}}, "is not a multiple of step 0.004"),
     ],

@@ -371,12 +371,12 @@ def absent_dates(dates: np.ndarray, freq: str | None = None) -> tuple[str, np.nd
     best = None
     span = int(dates[-1].astype(np.int64) - dates[0].astype(np.int64))
     for alias in sorted(seen):
-        step = getattr(frequency_offset(alias), "nanos", None) if alias else None  # a fixed step (D, h, s, ms, ...)
         try:
-            if step is not None and (step <= 0 or span // step > 100 * len(dates) + 10_000):
-                continue  # a grid this fine over these dates would be mostly absent (and too large to build)
-        except ValueError:  # pandas' offsets without a fixed step
-            pass
+            step = getattr(frequency_offset(alias), "nanos", None) if alias else None  # a fixed step (D, h, s, ms, ...)
+        except ValueError:  # pandas' offsets without a fixed step (MS, W-MON, B, ...)
+            step = None
+        if step is not None and (step <= 0 or span // step > 100 * len(dates) + 10_000):
+            continue  # a grid this fine over these dates would be mostly absent (and too large to build)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Warning)

@@ -116,7 +116,7 @@ class ParamSpace(Section):
         return int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
 
 
-MAX_STEPS = 10**9
+MAX_STEPS = 10**15
 """A stepped range of more values than this is refused (Optuna's arithmetic on it fails, and no
 search visits that many)."""
 

@@ -136,8 +136,8 @@ def connect(address: str | None = None, **init) -> None:
         import ray
     except ImportError:
         raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
+    _reachable(address)
     if not ray.is_initialized():
-        _reachable(address)
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
         except (ConnectionError, RuntimeError, ValueError) as err:

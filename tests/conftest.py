@@ -15,6 +15,13 @@ os.environ.setdefault("LSTMTUNE_DRAW_PROCESSES", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# CI runs the property tests on a fixed sequence of examples (.ci/run sets HYPOTHESIS_PROFILE=ci),
+# so that a change lands or not on its own merits; elsewhere each run draws new examples, and
+# what they find is fixed and kept as an @example (tests/data/test_transforms.py has one).
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from trees import _commit, timed  # noqa: E402
 
 
 def _programs(cache: Path) -> int:
@@ -34,18 +36,9 @@ def sequence(src: str, args: list[str]) -> list[dict]:
         cache = Path(tmp) / "cache"
         for k in ("first", "second", "third"):
             before = _programs(cache)
-            run_dir = Path(tmp) / f"out-{k}"
-            cmd = [sys.executable, "-m", "lstmtune.cli", *[a.replace("{out}", str(run_dir)) for a in args]]
-            env = {**os.environ, "PYTHONPATH": src, "LSTMTUNE_CACHE_DIR": str(cache)}
-            t0 = time.perf_counter()
-            subprocess.run(cmd, env=env, cwd=tmp, check=True, capture_output=True)
-            out.append({"run": k, "wall_s": round(time.perf_counter() - t0, 2), "programs_traced": _programs(cache) - before})
+            seconds = timed(src, args, Path(tmp) / f"out-{k}", Path(tmp), {"LSTMTUNE_CACHE_DIR": str(cache)})
+            out.append({"run": k, "wall_s": round(seconds, 2), "programs_traced": _programs(cache) - before})
     return out
-
-
-def _commit(src: str) -> str:
-    done = subprocess.run(["git", "-C", src, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
 
 
 if __name__ == "__main__":

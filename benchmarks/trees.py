@@ -20,13 +20,18 @@ import time
 from pathlib import Path
 
 
-def _once(tree: str, args: list[str]) -> float:
+def timed(tree: str, args: list[str], out: Path, cwd: Path, env: dict | None = None) -> float:
+    """Seconds of ``lstmtune ARGS`` with the tree's source ("{out}" in ARGS: ``out``), in a fresh process."""
     src, _, python = tree.partition("::")
+    cmd = [python or sys.executable, "-m", "lstmtune.cli", *[a.replace("{out}", str(out)) for a in args]]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env={**os.environ, **(env or {}), "PYTHONPATH": src}, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def _once(tree: str, args: list[str]) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [python or sys.executable, "-m", "lstmtune.cli", *[a.replace("{out}", str(Path(tmp) / "out")) for a in args]]
-        t0 = time.perf_counter()
-        subprocess.run(cmd, env={**os.environ, "PYTHONPATH": src}, cwd=tmp, check=True, capture_output=True)
-        return time.perf_counter() - t0
+        return timed(tree, args, Path(tmp) / "out", Path(tmp))
 
 
 def _commit(tree: str) -> str:

@@ -47,74 +47,60 @@ def some_dates(dates) -> str:
 def _line(row: int, path=None) -> int:
     """The line of the CSV file ``path`` on which data row ``row`` (0-based, as pandas numbers
     the rows it read) starts: ``row + 2`` (line 1 the header) unless the file has blank lines,
-    which pandas skips, or a quoted field over several lines (:func:`_row_starts`)."""
-    starts = _row_starts_of(path) if path is not None else None
-    return starts[row + 1] if starts is not None and 0 <= row + 1 < len(starts) else row + 2
+    which pandas skips, or a quoted field over several lines (:func:`_scan`)."""
+    scan = _scan_of(path)
+    starts = scan[0] if scan is not None else ()
+    return starts[row + 1] if 0 <= row + 1 < len(starts) else row + 2
 
 
 def _physical_line(path, line: int) -> int:
     """The line of the file ``path`` that pandas' tokenizer calls ``line`` (it does not count
-    the line breaks inside quoted fields); ``line`` itself where the file has no quote or cannot be read."""
-    import csv
-    import io
-    from pathlib import Path
-
-    if path is None or Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
-        return line
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return line
-    if '"' not in text:
-        return line
-    reader, before, inside = csv.reader(io.StringIO(text, newline="")), 0, 0
-    try:
-        for _ in reader:
-            start = before + 1
-            if start - inside >= line:
-                return start + (line - (start - inside))
-            inside += reader.line_num - start  # the line breaks inside this record's quoted fields
-            before = reader.line_num
-    except csv.Error:
-        return line
-    return line + inside
+    the line breaks inside quoted fields); ``line`` itself where the file has none or cannot be read."""
+    scan = _scan_of(path)
+    return scan[1].get(line, line) if scan is not None else line
 
 
-def _row_starts_of(path) -> tuple[int, ...] | None:
-    """:func:`_row_starts`, read once per version of the file (a message may name many rows)."""
+def _scan_of(path) -> tuple[tuple[int, ...], dict[int, int]] | None:
+    """:func:`_scan`, read once per version of the file (a message may name many rows)."""
     import os
 
+    if path is None:
+        return None
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return _row_starts(str(path), st.st_mtime_ns, st.st_size)
+    return _scan(str(path), st.st_mtime_ns, st.st_size)
 
 
 @functools.lru_cache(maxsize=8)
-def _row_starts(path, _mtime_ns: int = 0, _size: int = 0) -> tuple[int, ...] | None:
-    """The line on which each record of the CSV file ``path`` starts, the header's first, blank
-    lines skipped as pandas skips them; None where every record is one line after a header on
-    line 1 (no blank line, no quote), or the file cannot be read as text."""
+def _scan(path, _mtime_ns: int = 0, _size: int = 0) -> tuple[tuple[int, ...], dict[int, int]] | None:
+    """The CSV file ``path``'s records, as Python's csv module reads them: the line each record
+    pandas keeps starts on (the header's first; blank lines skipped, as pandas skips them), and
+    pandas' tokenizer's line number of each record -> the line it starts on. None where every
+    record is one line after a header on line 1 (no blank line, no quote), or the file cannot be
+    read as text."""
     import csv
     import io
     from pathlib import Path
 
-    path = Path(path)
-    if path.suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
+    if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
         return None
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     if '"' not in text and not any(not line.strip() for line in text.splitlines()):
         return None
-    starts, reader, before = [], csv.reader(io.StringIO(text, newline="")), 0
+    starts, lines, reader, before, inside = [], {}, csv.reader(io.StringIO(text, newline="")), 0, 0
     try:
         for record in reader:
+            first = before + 1
+            lines[first - inside] = first  # the tokenizer does not count line breaks inside quotes
             if record and not (len(record) == 1 and not record[0].strip()):  # a blank or whitespace-only line: skipped
-                starts.append(before + 1)
+                starts.append(first)
+            inside += reader.line_num - first
             before = reader.line_num
     except csv.Error:
         return None
-    return tuple(starts)
+    return tuple(starts), lines

@@ -230,12 +230,13 @@ def composite_of(directory) -> Path | None:
     A member alone is not the model: its forecasts are transformed back, clipped or combined there."""
     directory = Path(directory)
     parent = directory.resolve().parent
-    if manifest_file.kind_of(parent) != KIND:
-        return None
     try:
-        members = json.loads((parent / MANIFEST).read_text()).get("members", ())
-    except (OSError, ValueError, AttributeError):
+        m = json.loads((parent / MANIFEST).read_text())
+    except (OSError, ValueError):
         return None
+    if not isinstance(m, dict) or m.get("kind") != KIND:
+        return None
+    members = m.get("members")
     return directory.parent if isinstance(members, list) and directory.resolve().name in members else None
 
 

@@ -241,8 +241,7 @@ class Forecaster:
     def _warm(self, s: Series) -> rollout.Warmed:
         need = self.framing.interval + self.framing.lags + self.framing.timesteps
         if len(s) < need:
-            raise LstmtuneError(f"{s.name}: the history has {len(s)} observations; this model needs at least {need}" if s.name else
-                                f"the history has {len(s)} observations; this model needs at least {need}")
+            raise LstmtuneError(f"{s.name + ': ' if s.name else ''}the history has {len(s)} observations; this model needs at least {need}")
         if self.framing.calendar and s.positional:
             raise LstmtuneError(f"{s.name + ': ' if s.name else ''}the history has no dates; this model's calendar inputs need them")
         return rollout.warm(self.net, s, self.framing, self.scaler, self.offset(s.dates))

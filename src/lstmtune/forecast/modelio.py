@@ -196,18 +196,21 @@ def _read_backtest(directory: Path) -> pd.DataFrame | None:
     path = directory / BACKTEST
     if not path.is_file():
         return None
-    damaged = f"{path}: not the backtest table `lstmtune fit` writes"
+    def damaged(why: str) -> LstmtuneError:
+        return LstmtuneError(f"{path}: not the backtest table `lstmtune fit` writes ({why}): the directory changed since `lstmtune fit` wrote it; "
+                             "fit again, or delete this file (the forecasts do not depend on it)")
+
     try:
         table = pd.read_csv(path, float_precision="round_trip")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
-        raise LstmtuneError(f"{damaged} ({type(err).__name__}): the directory changed since `lstmtune fit` wrote it; fit again, or delete this file (the forecasts do not depend on it)") from None
+        raise damaged(type(err).__name__) from None
     for column in ("model", "horizon"):
         if column not in table.columns:
-            raise LstmtuneError(f"{damaged} (no column {column!r}): the directory changed since `lstmtune fit` wrote it; fit again, or delete this file (the forecasts do not depend on it)")
+            raise damaged(f"no column {column!r}")
     for column in [c for c in table.columns if c != "model"]:
         numbers = pd.to_numeric(table[column], errors="coerce")
         if (numbers.isna() & table[column].notna()).any() or (column == "horizon" and (numbers.isna() | (numbers % 1 != 0)).any()):
-            raise LstmtuneError(f"{damaged} (column {column!r} holds text where numbers go): the directory changed since `lstmtune fit` wrote it; fit again, or delete this file (the forecasts do not depend on it)")
+            raise damaged(f"column {column!r} holds text where numbers go")
         table[column] = numbers
     return table
 

@@ -120,9 +120,7 @@ def forget(out) -> tuple[bytes, int] | None:
     try:
         kept = (path.read_bytes(), path.stat().st_mtime_ns)
         path.unlink()
-    except FileNotFoundError:
-        return None
-    except OSError:
+    except OSError:  # none there (or unreadable: nothing to put back)
         return None
     return kept
 

@@ -370,8 +370,8 @@ def top_groups(outcome: SearchOutcome, k: int = 5) -> dict[str, np.ndarray]:
 
 def completed(trials: pd.DataFrame) -> pd.DataFrame:
     """The complete trials with a value: the only ones ranked (pruned ones were measured at fewer epochs)."""
-    if not len(trials) or "value" not in trials.columns:  # no trial at all (a time limit spent before the first)
-        return pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in ("trial", "state", "value", "config", *trials.columns) if c in ("trial", "state", "value", "config") or c in trials.columns})
+    if not len(trials):  # no trial at all (a time limit spent before the first): the columns, no rows
+        return trials.reindex(columns=list(dict.fromkeys(["trial", "state", "value", "config", *trials.columns]))).astype({"value": float})
     return trials[(trials["state"] == "COMPLETE") & trials["value"].notna()]
 
 
@@ -505,17 +505,9 @@ def run(
     from lstmtune.study.budget import check_search
 
     check_search(spec, len(series), max_runs=max_runs)  # trainings and memory: refused before anything is written
-    from lstmtune.store.fileio import claim_run_dir
-
-    given_store = open_store(storage) if storage else None  # a bad URL or an unreachable server: refused before --out is claimed
-    try:
-        out = claim_run_dir(Path(out), name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])
-    except BaseException:
-        if given_store is not None:
-            given_store.close()
-        raise
+    out, opened = study_mod.claim_with_store(out, storage, name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])
     url = storage or default_url(out)
-    with given_store if given_store is not None else open_store(url) as store:
+    with opened as store:
         outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)
     # Trials are scored on the selection holdout: their skill is against persistence there
     # (averaged over backtest folds); the best trial's test score is against the test split's.

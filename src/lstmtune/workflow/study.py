@@ -111,14 +111,8 @@ def run(
     check_scoreable(spec, series)
     plan = planner.plan(spec)
     check_fits(spec, series, plan)  # bad settings fail here, before anything is written
-    given_store = open_store(storage) if storage else None  # a bad URL or an unreachable server: refused before --out is claimed
-    try:
-        out = claim_run_dir(Path(out), name=spec.name, kind="study", inputs=[*inputs, *([] if given else _data_inputs(spec))])
-    except BaseException:
-        if given_store is not None:
-            given_store.close()
-        raise
-    with given_store if given_store is not None else open_store(default_url(out)) as store:
+    out, opened = claim_with_store(out, storage, name=spec.name, kind="study", inputs=[*inputs, *([] if given else _data_inputs(spec))])
+    with opened as store:
         watch = Watcher(out, spec, store, on_population)
         results = execute(spec, series, store, on_population=watch, on_epochs=on_epochs, trainer=trainer)
     try:
@@ -277,6 +271,20 @@ def check_scoreable(spec: StudySpec, series: Series) -> None:
         holdouts.append(("test", series, spec.data.test_size))
     for name, s, n in holdouts:
         baselines_mod.check_scoreable(s.values, n, name=series.name, split=name)
+
+
+def claim_with_store(out: Path, storage: str | None, **claim) -> tuple[Path, Store]:
+    """``out`` claimed (:func:`~lstmtune.store.fileio.claim_run_dir` with ``claim``) and the results
+    store opened: a given ``storage`` first, so that a bad URL or an unreachable server is refused
+    before ``out`` is claimed; else ``out``'s own ``study.db``."""
+    given = open_store(storage) if storage else None
+    try:
+        out = claim_run_dir(Path(out), **claim)
+    except BaseException:
+        if given is not None:
+            given.close()
+        raise
+    return out, given if given is not None else open_store(default_url(out))
 
 
 def check_fits(spec: StudySpec, series: Series, plan: planner.Plan) -> None:

@@ -60,7 +60,7 @@ def baseline(
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
     if lags < 1:
         raise LstmtuneError(f"--lags must be 1 or more, got {lags}")
-    least = 2 * lags + 3  # training observations an AR(lags) fit needs (lstmtune.selection.baselines.autoregression)
+    least = baselines.ar_min_differences(lags) + 1  # training observations an AR(lags) fit needs
     if len(series) < least + 1:
         raise LstmtuneError(f"{series.name}: {len(series)} observations are too few for the baselines: "
                             f"{least} to train on (--lags {lags}) and 1 to test, at least")

@@ -153,6 +153,11 @@ def ar_order(train_diffs: np.ndarray) -> int:
     return max(lags) if lags else 1  # the AIC may prefer no lag (drift only): the smallest AR is the closest
 
 
+def ar_min_differences(p: int) -> int:
+    """Training differences an AR(p) fit needs: p + 1 parameters from len - p equations, one left over at least."""
+    return 2 * p + 2
+
+
 def autoregression(values: np.ndarray, test_size: int, p: int | None) -> tuple[np.ndarray, int]:
     """AR(p) on the lag-1 differences, fit on the training part, walk-forward over the test.
 
@@ -183,8 +188,8 @@ def _ar_fit(train_diffs: np.ndarray, p: int | None) -> tuple[np.ndarray, int]:
 
     if p is None:
         p = ar_order(train_diffs)
-    if len(train_diffs) < 2 * p + 2:  # p + 1 parameters from len - p equations, one left over at least
-        raise LstmtuneError(f"AR({p}) needs at least {2 * p + 2} training differences, have {len(train_diffs)}")
+    if len(train_diffs) < ar_min_differences(p):
+        raise LstmtuneError(f"AR({p}) needs at least {ar_min_differences(p)} training differences, have {len(train_diffs)}")
     with _quiet_fit():
         return np.asarray(AutoReg(train_diffs, lags=p, trend="c").fit().params, dtype=np.float64), p
 

@@ -145,7 +145,7 @@ def _write(path, frame):
     return path
 
 
-def test_bad_series_are_named_and_the_rest_forecast(tmp_path):
+def test_bad_series_are_named_and_the_rest_forecast(tmp_path, no_arima):
     good = _monthly("good", 60, 0)
     dup = _monthly("dup", 60, 1)
     dup.loc[5, "ds"] = dup.loc[4, "ds"]
@@ -187,7 +187,7 @@ def test_a_series_that_never_went_below_zero_is_never_forecast_below_zero(tmp_pa
     assert (r.forecasts[["mean", "median", "lower_80", "lower_95", "upper_80", "upper_95"]] >= 0).all().all()
 
 
-def test_single_series_file_is_named_by_its_stem(tmp_path):
+def test_single_series_file_is_named_by_its_stem(tmp_path, no_arima):
     a = _monthly("x", 48, 4)
     f = _write(tmp_path / "sales.csv", a[["ds", "y"]].rename(columns={"ds": "month", "y": "sales"}))
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
@@ -423,7 +423,7 @@ def test_an_intermittent_series_gets_croston_and_its_saved_model_agrees(tmp_path
     np.testing.assert_allclose(pd.read_csv(tmp_path / "f.csv")["mean"].to_numpy(), r.forecasts["mean"].to_numpy(), rtol=1e-9)
 
 
-def test_an_earlier_output_folder_holding_anything_else_is_not_replaced(tmp_path):
+def test_an_earlier_output_folder_holding_anything_else_is_not_replaced(tmp_path, no_arima):
     f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
     out = tmp_path / "o"
     assert CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(out), "--candidates", "stats", "-q"]).exit_code == 0
@@ -436,7 +436,7 @@ def test_an_earlier_output_folder_holding_anything_else_is_not_replaced(tmp_path
     assert res.exit_code == 2 and "holds the input" in res.output and inside.is_file()
 
 
-def test_infinite_or_absent_values_skip_their_series_only():
+def test_infinite_or_absent_values_skip_their_series_only(no_arima):
     good = _monthly("good", 48, 0)
     inf = _monthly("inf", 48, 1)
     inf.loc[7, "y"] = np.inf
@@ -501,7 +501,7 @@ def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write
     np.testing.assert_allclose(back["mean"].to_numpy(), t["mean"].to_numpy(), rtol=1e-6)
 
 
-def test_the_report_summarises_the_panel_and_says_when_the_budget_bound(tmp_path):
+def test_the_report_summarises_the_panel_and_says_when_the_budget_bound(tmp_path, no_arima):
     from lstmtune.auto import score
 
     data = pd.concat([_monthly("a", 60, 41), _monthly("b", 66, 42, level=40.0), _monthly("short", 10, 43)])
@@ -609,7 +609,7 @@ def test_a_chosen_pool_forecasts_the_mean_of_its_members_and_is_saved(tmp_path):
 
 
 
-def test_text_dates_and_values_are_parsed_as_the_cli_parses_them():
+def test_text_dates_and_values_are_parsed_as_the_cli_parses_them(no_arima):
     """A frame read with plain ``pd.read_csv`` (text dates) forecasts as the parsed frame does."""
     frame = _monthly("a", 60, 3)
     settings = lstm.Settings(epochs=2, seeds=1)
@@ -621,7 +621,7 @@ def test_text_dates_and_values_are_parsed_as_the_cli_parses_them():
 
 @pytest.mark.parametrize("column, cell, needle", [("ds", "2010-13-45", "row 7, column 'ds': '2010-13-45' is not a date"),
                                                   ("y", "12,5", "row 7, column 'y': '12,5' is not a number")])
-def test_a_cell_that_does_not_parse_is_named(column, cell, needle):
+def test_a_cell_that_does_not_parse_is_named(column, cell, needle, no_arima):
     from lstmtune.errors import LstmtuneError
 
     frame = _monthly("a", 60, 3)
@@ -631,7 +631,7 @@ def test_a_cell_that_does_not_parse_is_named(column, cell, needle):
         auto(frame, horizon=6, candidates=("stats",))
 
 
-def test_frames_the_api_is_given_are_checked_as_the_cli_checks_files():
+def test_frames_the_api_is_given_are_checked_as_the_cli_checks_files(no_arima):
     """No rows, a row without its series: one error naming it. Dates with a time zone: read as
     the CLI reads an offset (the zone dropped). A missing date: that series skipped, named."""
     from lstmtune.errors import LstmtuneError
@@ -666,7 +666,7 @@ def test_a_panel_file_without_rows_or_with_a_nameless_row_is_refused_naming_it(t
     assert not (tmp_path / "o").exists()
 
 
-def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_path):
+def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_path, no_arima):
     """Monthly dates in Paris time (offsets +01:00 and +02:00 mixed in the file): the calendar
     months, in the API and the CLI alike. Hourly ones across the autumn change: UTC hours, so
     that no hour repeats (the local times would give a duplicate date and skip the series)."""
@@ -689,7 +689,7 @@ def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_pat
     assert r.forecasts["ds"].iloc[0] == hours[-1].tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=1)
 
 
-def test_text_cells_in_the_api_read_as_in_a_file():
+def test_text_cells_in_the_api_read_as_in_a_file(no_arima):
     """'NA', 'nan', empty text: missing values; spaces around dates and names dropped; a
     boolean is not a quantity to forecast."""
     from lstmtune.errors import LstmtuneError
@@ -707,7 +707,7 @@ def test_text_cells_in_the_api_read_as_in_a_file():
 @pytest.mark.parametrize("column, cell, needle", [("y", "abc", "line 56, column 'y': 'abc' is not a number"),
                                                   ("ds", "notadate", "line 56, column 'ds': 'notadate' is not a date"),
                                                   ("y", "1e308", "line 50, column 'y': '1e308' is beyond 1e+30")])
-def test_a_bad_cell_or_value_in_one_series_of_a_panel_skips_that_series_only(tmp_path, column, cell, needle):
+def test_a_bad_cell_or_value_in_one_series_of_a_panel_skips_that_series_only(tmp_path, column, cell, needle, no_arima):
     a, b = _monthly("A", 48, 0), _monthly("B", 48, 1)
     frame = pd.concat([a, b], ignore_index=True).assign(ds=lambda f: f["ds"].dt.strftime("%Y-%m-%d"), y=lambda f: f["y"].map(repr))
     if cell == "1e308":
@@ -751,7 +751,7 @@ def test_a_row_with_more_fields_than_the_header_is_one_line(tmp_path):
     assert "Traceback" not in res.output
 
 
-def test_an_out_that_is_a_folder_or_lies_under_a_file_is_refused_in_one_line(tmp_path):
+def test_an_out_that_is_a_folder_or_lies_under_a_file_is_refused_in_one_line(tmp_path, no_arima):
     f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
     assert res.exit_code == 0, res.output
@@ -795,7 +795,7 @@ def test_an_error_is_its_own_first_line_without_quiet_too(tmp_path):
 @pytest.mark.parametrize("edit, needle", [(("model", "Prophet"), "model 'Prophet' is not one lstmtune writes"),
                                           (("freq", "XYZ"), "freq 'XYZ' is not a pandas frequency"),
                                           (("season_length", "twelve"), "season_length 'twelve' is not a whole number")])
-def test_an_edited_statistical_model_directory_is_refused_in_one_line(tmp_path, edit, needle):
+def test_an_edited_statistical_model_directory_is_refused_in_one_line(tmp_path, edit, needle, no_arima):
     """The checksum covers the data only: a hand-edited manifest crashed `forecast` with a
     traceback (exit 1) and `describe` printed it as if valid."""
     import json
@@ -838,7 +838,7 @@ def test_names_in_a_script_the_font_lacks_draw_without_warnings(tmp_path, monkey
     assert not [w for w in caught if "missing from font" in str(w.message)]
 
 
-def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path):
+def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path, no_arima):
     """Demand data: a week without a row sold nothing. --missing error names the absent dates,
     zero fills them with 0 and interpolate linearly, a single file's empty cells alike."""
     rng = np.random.default_rng(5)
@@ -878,7 +878,7 @@ def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path):
 
 
 @pytest.mark.slow  # two panels of auto, ten series
-def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fills_nothing():
+def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fills_nothing(no_arima):
     rng = np.random.default_rng(6)
     months = pd.date_range("2015-01-01", periods=48, freq="MS")
     ended = pd.DataFrame({"unique_id": "ended", "ds": months[:40], "y": rng.poisson(9, 40).astype(float)})  # its last 8 months sold nothing
@@ -901,7 +901,7 @@ def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fill
 
 
 @pytest.mark.slow  # three runs of auto (test_after_a_failed_fit_... checks the rule in the fast subset)
-def test_a_chosen_candidate_that_cannot_be_fitted_on_every_observation_gives_way_to_the_next(monkeypatch):
+def test_a_chosen_candidate_that_cannot_be_fitted_on_every_observation_gives_way_to_the_next(monkeypatch, no_arima):
     """A log chosen on the positive values before the first origin cannot be fitted once zeros
     follow, say: the next by backtest MASE forecasts, said in the verdict and the leaderboard."""
     import lstmtune.auto.run as auto_run
@@ -957,7 +957,7 @@ def test_after_a_failed_fit_candidates_made_of_it_are_skipped_not_counted(monkey
 
 
 @pytest.mark.slow  # runs auto end to end (the full run only: the fast subset stays under 90 s)
-def test_with_missing_zero_a_series_of_ones_with_absent_months_is_intermittent_not_constant():
+def test_with_missing_zero_a_series_of_ones_with_absent_months_is_intermittent_not_constant(no_arima):
     # the constant check once looked at the values before the zeros were filled in: a product
     # selling 1 in 28 of 48 months was forecast as the constant 1 with zero-width bands
     from lstmtune.data import panel
@@ -1024,7 +1024,7 @@ def test_an_old_pandas_frequency_name_is_read_quietly_and_a_wrong_one_names_the_
 
 
 @pytest.mark.slow  # runs auto end to end (the full run only: the fast subset stays under 90 s)
-def test_interpolate_fills_between_observations_and_leaves_rows_without_a_value_at_the_ends_out():
+def test_interpolate_fills_between_observations_and_leaves_rows_without_a_value_at_the_ends_out(no_arima):
     # a file's blank future rows were filled with the last value, and the forecast started after them
     a = _monthly("a", 48, 0)
     a.loc[[0, 10], "y"] = np.nan
@@ -1051,7 +1051,7 @@ def test_a_series_of_tiny_values_is_skipped_asking_to_rescale_it():
 
 
 @pytest.mark.slow  # runs auto end to end (the full run only: the fast subset stays under 90 s)
-def test_a_panel_whose_series_column_has_another_name_is_pointed_to_id_column(tmp_path):
+def test_a_panel_whose_series_column_has_another_name_is_pointed_to_id_column(tmp_path, no_arima):
     f = tmp_path / "p.csv"
     pd.concat([_monthly("a", 40, 0), _monthly("b", 40, 1)]).rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_csv(f, index=False)
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "2", "--out", str(tmp_path / "o"), "-q"])

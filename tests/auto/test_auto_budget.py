@@ -92,7 +92,7 @@ def _clock_jumps_after(monkeypatch, name):
 
 
 @pytest.mark.slow  # trains LSTM ensembles
-def test_networks_trained_before_the_budget_ran_out_are_still_scored(monkeypatch):
+def test_networks_trained_before_the_budget_ran_out_are_still_scored(monkeypatch, no_arima):
     data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
     _clock_jumps_after(monkeypatch, "_prefit")  # the backtests train, then the budget is spent
     monkeypatch.setattr(auto_run, "BUDGET_SHARE", 1e9)  # no fewer epochs: this test is about the deadline
@@ -103,7 +103,7 @@ def test_networks_trained_before_the_budget_ran_out_are_still_scored(monkeypatch
 
 
 @pytest.mark.slow  # trains LSTM ensembles
-def test_once_the_budget_is_spent_no_network_is_trained_series_by_series(monkeypatch):
+def test_once_the_budget_is_spent_no_network_is_trained_series_by_series(monkeypatch, no_arima):
     from lstmtune.auto import lstm as lstm_mod
 
     data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])

@@ -113,7 +113,7 @@ def test_global_lstms_learn_from_every_series_before_each_ones_own_cutoffs(tmp_p
 
 
 @pytest.mark.slow  # a panel, then each series alone
-def test_a_failure_of_the_work_done_together_falls_back_to_each_series_alone(monkeypatch):
+def test_a_failure_of_the_work_done_together_falls_back_to_each_series_alone(monkeypatch, no_arima):
     from lstmtune.auto import run as auto_run
 
     data = pd.concat([_monthly("a", 60, 61), _monthly("b", 66, 62, level=40.0)])
@@ -173,7 +173,7 @@ def test_plan_counts_what_auto_would_train_and_refuses_what_will_not_fit(tmp_pat
 
 
 @pytest.mark.slow  # auto on a panel, then forecast twice
-def test_forecasting_auto_models_folder_forecasts_every_series_and_names_a_bad_one(tmp_path):
+def test_forecasting_auto_models_folder_forecasts_every_series_and_names_a_bad_one(tmp_path, no_arima):
     r = auto(pd.concat([_monthly("a", 72, 81), _monthly("b", 60, 82, level=40.0), _monthly("c", 66, 83)]), 5, candidates=("stats", "combo"))
     r.save(tmp_path / "o")
     res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models"), "--horizon", "5", "--out", str(tmp_path / "f.csv")])

@@ -12,15 +12,6 @@ from lstmtune.auto.run import auto
 from test_auto import _monthly
 
 
-@pytest.fixture()
-def no_arima(monkeypatch):
-    """Every statistical model but AutoARIMA: most of a checkpoint test's time, and checkpointed
-    like the others (the kill -9 test below keeps it)."""
-    from lstmtune.selection import statistical
-
-    monkeypatch.setattr(statistical, "MODELS", ("AutoETS", "AutoTheta", "SeasonalNaive"))
-
-
 @pytest.mark.slow  # trains LSTM ensembles
 def test_with_global_lstms_a_checkpoint_is_reused_only_for_the_same_panel(tmp_path, monkeypatch):
     from lstmtune.auto import globalnet

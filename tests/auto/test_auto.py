@@ -348,21 +348,40 @@ def test_log_lstms_and_combinations_round_trip_through_their_directories(tmp_pat
         assert res.exit_code == 2 and f"a member of the model directory {whole}" in " ".join(res.output.split()) and not (tmp_path / "f.csv").exists()
     res = CliRunner().invoke(app, ["forecast", str(tmp_path / "boxcox"), "--horizon", "3", "--out", str(tmp_path / "f.csv")])
     assert res.exit_code == 0 and (tmp_path / "f.csv").exists()
-    # a composite's manifest carries no checksum: an edited one is one line (it raised KeyError, TypeError,
-    # DateParseError), and a member is a folder of the directory, never a path elsewhere (another model's forecasts came out)
+    # a composite's manifest carries its checksum: an edit is one line; an edit whose checksum was recomputed
+    # is checked for what a composite can be (it raised KeyError, TypeError, DateParseError, or forecast
+    # nonsense: "log": "false" read as true), and a member is a folder of the directory, never a path elsewhere
     import json
     import shutil
 
-    edits = {"transform": ({"transform": {}}, "malformed (KeyError"), "members": ({"members": [5]}, "member 5 is not a folder"),
+    from lstmtune.forecast import manifest as manifest_file
+
+    cycle = {"log": True, "m": 12, "season_last_cycle": None}
+    edits = {"transform": ({"transform": {}}, "transform.log None is not true or false"), "members": ({"members": [5]}, "member 5 is not a folder"),
              "elsewhere": ({"members": ["../boxcox"]}, "member '../boxcox' is not a folder"), "absolute": ({"members": [str(tmp_path / "combo")]}, "is not a folder"),
-             "history": ({"history": {"ds": ["x"], "y": [1]}}, "malformed (DateParseError")}
-    for label, (change, needle) in edits.items():
+             "history": ({"history": {"ds": ["x"], "y": [1]}}, "malformed (DateParseError"), "history lengths": ({"history": {"ds": [], "y": [1.0]}}, "history has 0 dates for 1 values"),
+             "log as text": ({"transform": {**cycle, "log": "false"}}, "transform.log 'false' is not true or false"),
+             "season length": ({"transform": {**cycle, "m": 0}}, "transform.m 0 is not a season length"),
+             "season cycle": ({"transform": {**cycle, "season_last_cycle": [0.0] * 11}}, "season_last_cycle is not 12 finite numbers"),
+             "lambda": ({"transform": {**cycle, "log": False, "boxcox_lambda": 5}}, "boxcox_lambda 5 is not a number in [0, 1]"),
+             "rule": ({"rule": "max"}, "rule 'max' is not one lstmtune writes"), "two members": ({"members": ["inner", "inner"]}, "a transform has one member, not 2"),
+             "format": ({"format_version": 3}, "not a composite model of format 1 or 2")}
+    for label, (change, needle) in {**edits, "not resealed": ({"series_name": "other"}, "edited or corrupted (its checksum does not match its content)")}.items():
         shutil.copytree(tmp_path / "log", tmp_path / label)
         manifest = json.loads((tmp_path / label / "manifest.json").read_text())
-        (tmp_path / label / "manifest.json").write_text(json.dumps({**manifest, **change}))
+        edited = {**manifest, **change}
+        if label != "not resealed":
+            edited["checksum"] = manifest_file.content_hash(edited)
+        (tmp_path / label / "manifest.json").write_text(json.dumps(edited))
         for argv in (["forecast", str(tmp_path / label), "--horizon", "3", "--out", str(tmp_path / "g.csv")], ["describe", str(tmp_path / label)]):
             res = CliRunner().invoke(app, argv)
             assert res.exit_code == 2 and needle in " ".join(res.output.split()) and "Traceback" not in res.output, (label, res.output)
+    # a composite written before the checksum (format 1) is still read
+    old = json.loads((tmp_path / "log" / "manifest.json").read_text())
+    old.pop("checksum")
+    shutil.copytree(tmp_path / "log", tmp_path / "format1")
+    (tmp_path / "format1" / "manifest.json").write_text(json.dumps({**old, "format_version": 1}))
+    np.testing.assert_array_equal(composite.load(tmp_path / "format1").forecast(3)["mean"].to_numpy(), composite.load(tmp_path / "log").forecast(3)["mean"].to_numpy())
     assert not (tmp_path / "g.csv").exists()
 
 

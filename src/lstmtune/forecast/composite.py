@@ -9,7 +9,9 @@
 
 A directory holds ``manifest.json`` (kind ``lstmtune-composite``) and one sub-directory per
 member, each of its own kind (a forecaster's safetensors directory, a statistical model's);
-every member checks its own files when read. No pickle.
+every member checks its own files when read. The manifest carries the SHA-256 of its own
+content (format 2; format 1, written before, had none and is still read), and what it holds
+is checked for what a composite can be (:func:`_inconsistent`). No pickle.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from lstmtune.forecast.output import clip_nonnegative, value_columns
 from lstmtune.forecast import manifest as manifest_file
 
 KIND = "lstmtune-composite"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE = (1, 2)
+"""Format 2 adds the manifest's checksum."""
 MANIFEST = manifest_file.MANIFEST
 
 
@@ -221,8 +225,52 @@ def _save(directory, manifest: dict, members: dict) -> Path:
     with atomic_dir(Path(directory)) as tmp:
         for name, member in members.items():
             member.save(tmp / name)
-        (tmp / MANIFEST).write_text(json.dumps({"kind": KIND, "format_version": FORMAT_VERSION, "members": list(members), **manifest}, indent=1))
+        m = json.loads(json.dumps({"kind": KIND, "format_version": FORMAT_VERSION, "members": list(members), **manifest}))
+        m["checksum"] = manifest_file.content_hash(m)
+        (tmp / MANIFEST).write_text(json.dumps(m, indent=1))
     return Path(directory)
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
+def _inconsistent(m: dict) -> str | None:
+    """What in a composite's manifest cannot be one :func:`_save` wrote (None: nothing). The
+    checksum catches an edit; this, an edit whose checksum was recomputed, or format 1."""
+    rule, members = m.get("rule"), m.get("members")
+    if rule not in ("transform", "mean", "median"):
+        return f"rule {rule!r} is not one lstmtune writes (transform, mean or median)"
+    if rule == "transform":
+        if isinstance(members, list) and len(members) != 1:
+            return f"a transform has one member, not {len(members)}"
+        t = m.get("transform")
+        if not isinstance(t, dict):
+            return "transform: not a table of settings"
+        if not isinstance(t.get("log"), bool):
+            return f"transform.log {t.get('log')!r} is not true or false"
+        period = t.get("m")
+        if not isinstance(period, int) or isinstance(period, bool) or period < 1:
+            return f"transform.m {period!r} is not a season length (a whole number, at least 1)"
+        cycle = t.get("season_last_cycle")
+        if cycle is not None and (not isinstance(cycle, list) or len(cycle) != period or not all(_number(v) for v in cycle)):
+            return f"transform.season_last_cycle is not {period} finite numbers"
+        lam = t.get("boxcox_lambda")
+        if lam is not None and (not _number(lam) or not 0.0 <= lam <= 1.0 or t["log"]):
+            return f"transform.boxcox_lambda {lam!r} is not a number in [0, 1] (without the logarithm)"
+    if not isinstance(m.get("series_name", ""), str):
+        return "series_name is not text"
+    if not isinstance(m.get("info", {}), dict):
+        return "info is not a table"
+    history = m.get("history")
+    if history is not None:
+        if not isinstance(history, dict) or not isinstance(history.get("ds"), list) or not isinstance(history.get("y"), list):
+            return "history: not dates (ds) and values (y)"
+        if len(history["ds"]) != len(history["y"]):
+            return f"history has {len(history['ds'])} dates for {len(history['y'])} values"
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in history["y"]):
+            return "history.y: not numbers"
+    return None
 
 
 def composite_of(directory) -> Path | None:
@@ -252,7 +300,12 @@ def load(directory):
       LstmtuneError: a missing or unreadable manifest, another format, or a member that fails its own checks.
     """
     directory = Path(directory)
-    m = manifest_file.read(directory, KIND, FORMAT_VERSION, "composite model")
+    m = manifest_file.read(directory, KIND, READABLE, "composite model")
+    if m["format_version"] >= 2 and manifest_file.content_hash(m) != m.get("checksum"):
+        raise LstmtuneError(f"{directory / MANIFEST}: edited or corrupted (its checksum does not match its content)")
+    why = _inconsistent(m)
+    if why is not None:
+        raise LstmtuneError(f"{directory / MANIFEST}: corrupted or edited: {why}")
     names = m.get("members", ())
     if not isinstance(names, list) or not names:
         raise LstmtuneError(f"{directory / MANIFEST}: no members")

@@ -29,6 +29,7 @@ import pandas as pd
 import pydantic
 
 from lstmtune.forecast import intervals
+from lstmtune.forecast import manifest as manifest_file
 from lstmtune.engine import rollout
 from lstmtune.data import transforms
 from lstmtune.errors import LstmtuneError
@@ -101,9 +102,7 @@ class _Manifest(_Strict):
     checksum: str
 
 
-def _content_hash(manifest: dict) -> str:
-    body = {k: v for k, v in manifest.items() if k != "checksum"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+_content_hash = manifest_file.content_hash
 
 
 def _tensors(f: Forecaster) -> dict[str, np.ndarray]:

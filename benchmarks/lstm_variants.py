@@ -64,6 +64,7 @@ VARIANTS = {
     "point forecast the median of the seeds": "median",
     "second differences where KPSS asks": "d2kpss",
     "second differences in place where KPSS asks": "d2kpss-replace",
+    "recursive steps clipped to the training range": "clip",
 }
 
 
@@ -254,6 +255,13 @@ def run(variant) -> dict:
         lstm._columns = median_point
     if variant in ("d2", "d2kpss", "d2kpss-replace"):
         lstm.space = _with_second_differences(lstm.space, variant)
+    if variant == "clip":
+        from lstmtune.engine import rollout
+
+        unscale = rollout.unscale_target
+        # each recursive step's scaled difference kept within the range the scaler saw in
+        # training ([-1, 1]): no step changes more than any training difference did
+        rollout.unscale_target = lambda scaled, scaler: unscale(np.clip(np.asarray(scaled, dtype=np.float64), -1.0, 1.0), scaler)
     if variant in ("maxabs", "std"):
         from lstmtune.data import transforms
 

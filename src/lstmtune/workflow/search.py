@@ -492,7 +492,7 @@ def run(
     """
     from lstmtune.selection import baselines
     from lstmtune.store.fileio import atomic_outputs
-    from lstmtune.store import default_url, open_store
+    from lstmtune.store import default_url
     from lstmtune.workflow.study import load_series
 
     if spec.search is None:
@@ -509,13 +509,12 @@ def run(
     url = storage or default_url(out)
     with opened as store:
         outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)
+        curves = diagnose_best(outcome, series, store)  # the diagnostic reruns are stored too: a rerun reads them back
     # Trials are scored on the selection holdout: their skill is against persistence there
     # (averaged over backtest folds); the best trial's test score is against the test split's.
     phases = evaluation.selection_phases(spec, series, [])
     persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size) for ph in phases]))
     test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size)
-    with open_store(url) as store:  # the diagnostic reruns are stored too: a rerun reads them back
-        curves = diagnose_best(outcome, series, store)
     with atomic_outputs(out) as tmp:
         path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
         from lstmtune.study import results_io

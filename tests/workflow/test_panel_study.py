@@ -92,6 +92,30 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
     assert "not fitted: series 'short'" in " ".join(fitted.output.split())
     index = pd.read_csv(tmp_path / "models" / "index.csv")
     assert list(index["unique_id"]) == ["a", "b"]
+    # a folder is replaced only when it holds what fit wrote there: an index.csv beside a user's
+    # files, auto's models/, a model directory beside other files or another manifest.json: refused, kept
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "index.csv").write_text("unique_id,folder,model\n")
+    (tmp_path / "mine" / "notes.txt").write_text("precious")
+    (tmp_path / "auto_out" / "models").mkdir(parents=True)
+    (tmp_path / "auto_out" / ".lstmtune-auto").write_text("")
+    (tmp_path / "auto_out" / "models" / "index.csv").write_text("unique_id,folder,model\n")
+    import shutil
+
+    shutil.copytree(tmp_path / "models", tmp_path / "extra")
+    (tmp_path / "extra" / index["folder"][0] / "my.csv").write_text("x")
+    for folder, needle in (("mine", "it holds 'notes.txt'"), ("auto_out/models", "lstmtune auto's output folder"), ("extra", f"it holds {index['folder'][0]!r}")):
+        said = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / folder), "--repeats", "3", "--horizon", "3"])
+        assert said.exit_code == 2 and needle in " ".join(said.output.split()), (folder, said.output)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "precious" and (tmp_path / "extra" / index["folder"][0] / "my.csv").is_file()
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "manifest.json").write_text('{"name": "app"}')
+    (tmp_path / "web" / "index.html").write_text("<html>")
+    single = CliRunner().invoke(app, ["fit", str(out / summary.loc["a", "report"].rsplit("/", 1)[0]), "--out", str(tmp_path / "web")])
+    assert single.exit_code == 2 and "not a model directory lstmtune fit wrote (it holds 'index.html')" in " ".join(single.output.split()), single.output
+    assert (tmp_path / "web" / "index.html").read_text() == "<html>"
+    again = CliRunner().invoke(app, ["fit", str(out), "--out", str(tmp_path / "models"), "--repeats", "3", "--horizon", "3"])
+    assert again.exit_code == 3, again.output  # fit's own folder: replaced
     fc = CliRunner().invoke(app, ["forecast", str(tmp_path / "models"), "--horizon", "3", "--out", str(tmp_path / "fc.csv"), "-q"])
     assert fc.exit_code == 0, fc.output
     table = pd.read_csv(tmp_path / "fc.csv")

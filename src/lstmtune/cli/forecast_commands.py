@@ -39,6 +39,9 @@ def fit(
         if failures:
             raise typer.Exit(code=3)
         return
+    from lstmtune.forecast import modelio
+
+    modelio.check_replaceable(out)  # before training: a folder in the way is refused at once
     model = studyfit.fit_source(source, label=config, repeats=repeats, horizon=horizon)
     model.save(out)
     console.print(f"fitted {_u(model.info.get('label', ''))} ({len(model.seeds)} seeds, {model.config.epochs} epochs) -> {_u(out)}", highlight=False)

@@ -161,6 +161,38 @@ def manifest(f: Forecaster, weights_sha256: str) -> dict:
     return m
 
 
+OWN_FILES = frozenset({MANIFEST, WEIGHTS, BACKTEST})
+"""What :func:`save` writes into a model directory."""
+
+
+def written_by_save(directory: Path) -> bool:
+    """Whether ``directory`` holds only what :func:`save` writes, its manifest a fitted model's."""
+    try:
+        names = {p.name for p in directory.iterdir()}
+        m = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return names <= OWN_FILES and isinstance(m, dict) and {"format_version", "config", "weights"} <= set(m)
+
+
+def check_replaceable(directory: str | Path) -> None:
+    """Refuse to replace ``directory`` unless it is absent, empty, or a model directory
+    :func:`save` wrote (a folder holding a ``manifest.json`` of something else, or any other
+    file beside a model's, is never deleted).
+
+    Raises:
+      LstmtuneError: naming the directory and what is in the way.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise LstmtuneError(f"{directory}: exists and is not a directory")
+    if not directory.is_dir() or not any(directory.iterdir()) or written_by_save(directory):
+        return
+    others = sorted(p.name for p in directory.iterdir() if p.name not in OWN_FILES)
+    what = f"it holds {others[0]!r}" + (f" and {len(others) - 1} more" if len(others) > 1 else "") if others else "its manifest.json is not a fitted model's"
+    raise LstmtuneError(f"{directory}: not empty and not a model directory lstmtune fit wrote ({what}); choose a new --out")
+
+
 def save(f: Forecaster, directory: str | Path) -> Path:
     """Write ``f`` to ``directory`` (replaced as a whole, atomically).
 
@@ -172,10 +204,7 @@ def save(f: Forecaster, directory: str | Path) -> Path:
     from lstmtune.store.fileio import _umask, atomic_dir
 
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise LstmtuneError(f"{directory}: exists and is not a directory")
-    if directory.is_dir() and any(directory.iterdir()) and not (directory / MANIFEST).is_file():
-        raise LstmtuneError(f"{directory}: not empty and not an lstmtune model directory; choose a new --out")
+    check_replaceable(directory)
     with atomic_dir(directory) as tmp:
         save_file(_tensors(f), str(tmp / WEIGHTS), metadata={"format": "lstmtune-forecaster", "format_version": str(format_version(f))})
         os.chmod(tmp / WEIGHTS, 0o666 & ~_umask())  # safetensors writes 0600

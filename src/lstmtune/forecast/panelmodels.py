@@ -21,6 +21,34 @@ def is_panel(folder) -> bool:
     return (Path(folder) / INDEX).is_file()
 
 
+def check_replaceable(folder) -> None:
+    """Refuse to replace ``folder`` unless it is absent, empty, or a folder ``lstmtune fit``
+    wrote for a panel: its ``index.csv`` and the model directories it lists, nothing else
+    (``lstmtune auto``'s ``models/`` belongs to that run's outputs: never replaced here).
+
+    Raises:
+      LstmtuneError: naming the folder and what is in the way.
+    """
+    from lstmtune.forecast import modelio
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise LstmtuneError(f"--out {folder}: exists and is not a folder")
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    refuse = f"--out {folder}: not empty and not a folder of model directories lstmtune fit wrote"
+    if (folder.parent / ".lstmtune-auto").is_file():
+        raise LstmtuneError(f"{refuse} (it is in lstmtune auto's output folder {folder.parent}); give a new or empty folder")
+    try:
+        listed = set(pd.read_csv(folder / INDEX, dtype=str, keep_default_na=False)["folder"])
+    except (OSError, ValueError, KeyError):
+        listed = None
+    others = sorted(p.name for p in folder.iterdir() if p.name != INDEX and (listed is None or p.name not in listed or not modelio.written_by_save(p)))
+    if listed is None or others:
+        what = f"it holds {others[0]!r}" + (f" and {len(others) - 1} more" if len(others) > 1 else "") if others else "no readable index.csv"
+        raise LstmtuneError(f"{refuse} ({what}); give a new or empty folder")
+
+
 def read_index(folder) -> pd.DataFrame:
     """The folder's ``index.csv``: ``unique_id, folder, model``, one row per series.
 

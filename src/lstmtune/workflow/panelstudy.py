@@ -302,8 +302,7 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
         raise LstmtuneError(f"{run_dir}: not a panel study's run directory (no panel_summary.csv and series/)")
     if out.resolve() == run_dir.resolve() or run_dir.resolve() in out.resolve().parents:
         raise LstmtuneError(f"--out {out}: inside the panel's run directory {run_dir}; give a folder of its own")
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not panelmodels.is_panel(out))):
-        raise LstmtuneError(f"--out {out}: exists and is not a folder of model directories written by lstmtune fit; give a new or empty folder")
+    panelmodels.check_replaceable(out)
     summary = _read_table(run_dir / "panel_summary.csv", ("unique_id", "status", "reason"), dtype={"unique_id": str}, keep_default_na=False)
     if label in (POOLED, MOST_WINS):
         if not (run_dir / "panel_configs.csv").is_file():

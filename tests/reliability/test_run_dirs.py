@@ -410,8 +410,36 @@ def test_a_run_directory_written_by_another_command_is_refused(tmp_path):
             fileio.claim_run_dir(marked(f"{was}-{now}", was), name="x", kind=now)
         assert words in str(err.value)
     assert fileio.claim_run_dir(marked("old-panel-search", "panel"), name="x", kind="panel-search").is_dir()  # marked "panel" before the kinds were told apart
+    ran = marked("panel-run", "panel")
+    (ran / "panel_configs.csv").write_text("config,wins,pooled_scaled_error\n")  # written by `run --data` only: a search there mixed both
+    with pytest.raises(fileio.LstmtuneError, match="not a panel's `lstmtune search --data`"):
+        fileio.claim_run_dir(ran, name="x", kind="panel-search")
     assert fileio.claim_run_dir(marked("same", "study"), name="y", kind="study").is_dir()
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     (damaged / fileio.MARKER).write_text("not json")
     assert fileio.claim_run_dir(damaged, name="x", kind="study").is_dir()
+
+
+def test_a_panels_input_where_its_run_writes_is_refused_and_untouched(tmp_path):
+    """`run --data` and `search --data` wrote over their own panel file when it lay at an output
+    path (OUT/results.csv, a series' copy under OUT/data/); a single study refused it."""
+    import json
+
+    s = load("shampoo")
+    panel = pd.DataFrame({"unique_id": "a", "ds": pd.DatetimeIndex(s.dates).strftime("%Y-%m-%d"), "y": s.values})
+    out = tmp_path / "o"
+    (out / "data").mkdir(parents=True)
+    (out / fileio.MARKER).write_text(json.dumps({"format": 1, "kind": "panel-search", "study": "owned"}) + "\n")
+    for where, argv in ((out / "results.csv", ["run", _study(tmp_path)]), (out / "data" / "a.csv", ["search", _study(tmp_path, file="t.toml")])):
+        panel.to_csv(where, index=False)
+        before = where.read_bytes()
+        if argv[0] == "search":
+            text = argv[1].read_text().replace("[grid]\nunits = [1, 2]\n", "")
+            argv[1].write_text(text + '[search]\nsampler = "random"\ntrials = 2\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n')
+            (out / fileio.MARKER).write_text(json.dumps({"format": 1, "kind": "panel-search", "study": "owned"}) + "\n")
+        else:
+            (out / fileio.MARKER).write_text(json.dumps({"format": 1, "kind": "panel", "study": "owned"}) + "\n")
+        result = _cli(*argv, "--data", where, "--out", out, "--quiet")
+        _one_line_error(result, str(where.name), "an input lies")
+        assert where.read_bytes() == before

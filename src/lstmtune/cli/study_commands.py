@@ -229,7 +229,7 @@ def run(
                     raise LstmtuneError(f"{flag}: not for a panel (each series runs locally into its own run directory under --out)")
             if executor != "local":
                 raise LstmtuneError("--executor: a panel's series run locally, one after another")
-            _run_panel(spec, frame, out or Path("runs") / spec.name, quiet, max_runs)
+            _run_panel(spec, frame, out or Path("runs") / spec.name, quiet, max_runs, [data, *([study_file] if study_file else [])])
             return
         spec = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str(data.resolve())})})
     elif id_column is not None:
@@ -287,7 +287,7 @@ def _read_panel(data: Path, id_column, spec):
     return panel_mod.read(data, id_column=id_column, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format)
 
 
-def _run_panel(spec, frame, out: Path, quiet: bool, max_runs) -> None:
+def _run_panel(spec, frame, out: Path, quiet: bool, max_runs, inputs=()) -> None:
     """The study on every series of a panel (:mod:`lstmtune.workflow.panelstudy`); exit 3 when some series failed."""
     from lstmtune.workflow import panelstudy
 
@@ -296,7 +296,7 @@ def _run_panel(spec, frame, out: Path, quiet: bool, max_runs) -> None:
         if not quiet:
             err_console.print(f"series {done + 1}/{total}: {_u(uid)} ({time.perf_counter() - _PROCESS_T0:.1f} s)", highlight=False)
 
-    outcome = _interruptible(lambda: panelstudy.run(spec, frame, out, max_runs=max_runs, on_series=on_series, on_population=lambda *a: _check_term(),
+    outcome = _interruptible(lambda: panelstudy.run(spec, frame, out, inputs=inputs, max_runs=max_runs, on_series=on_series, on_population=lambda *a: _check_term(),
                                                     on_epochs=lambda *a: _check_term()), out)
     table = Table(title=f"{_u(spec.name)} on {len(outcome.summary)} series: configurations")
     for col in ("configuration", "selected by", "pooled error vs persistence", "series"):
@@ -312,7 +312,7 @@ def _run_panel(spec, frame, out: Path, quiet: bool, max_runs) -> None:
         raise typer.Exit(code=3)
 
 
-def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, max_runs) -> None:
+def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, max_runs, inputs=()) -> None:
     """The search on every series of a panel (:func:`lstmtune.workflow.panelstudy.search`); exit 3 when some series failed."""
     from lstmtune.data import panel as panel_mod
     from lstmtune.workflow import panelstudy
@@ -330,7 +330,7 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
         if not quiet:
             err_console.print(f"series {done + 1}/{total}: {_u(uid)} ({time.perf_counter() - _PROCESS_T0:.1f} s)", highlight=False)
 
-    outcome = _interruptible(lambda: panelstudy.search(spec, frame, out, max_runs=max_runs, on_series=on_series,
+    outcome = _interruptible(lambda: panelstudy.search(spec, frame, out, inputs=inputs, max_runs=max_runs, on_series=on_series,
                                                        on_round=lambda *a: _check_term(), on_epochs=lambda *a: _check_term()), out)
     table = Table(title=f"{_u(spec.name)}: a search on each of {len(outcome.summary)} series")
     for col in ("series", "best trial", "value", "test RMSE"):
@@ -460,7 +460,7 @@ def search(
                           "\\[search.space] around the study's base configuration", highlight=False, soft_wrap=True)
     out = out or Path("runs") / spec.name
     if data is not None:
-        _search_panel(spec, data, id_column, out, storage, quiet, max_runs)
+        _search_panel(spec, data, id_column, out, storage, quiet, max_runs, [data, study_file])
         return
     if id_column is not None:
         raise LstmtuneError("--id-column: give the panel with --data")

@@ -95,14 +95,15 @@ def kind_of(marker: Path) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | str] = ()) -> Path:
+def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | str] = (), folders: tuple[str, ...] = ("plots",)) -> Path:
     """Check that ``out`` may be written, then create it and mark it as a run directory.
 
     ``out`` may be new, empty, or a run directory lstmtune wrote (its marker file,
     or an earlier version's ``study.db`` among nothing but lstmtune's outputs,
     which is adopted). Anything else is refused, so no user file is ever replaced.
     Outputs are never written through symbolic links, and no input (data file,
-    study file) may lie where an output would be written.
+    study file) may lie where an output would be written, or in one of ``folders``, which
+    the run writes into.
 
     Raises:
       LstmtuneError: one line naming the path and what is wrong.
@@ -122,8 +123,8 @@ def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | st
             raise LstmtuneError(f"{path}: an input lies where lstmtune writes its output {out / rp.name}; move it or choose another --out")
         if rp.parent == resolved_out and rp.name == "study.toml" and not (out / MARKER).is_file():
             raise LstmtuneError(f"{path}: an input lies where lstmtune writes its output {out / rp.name}; move it or choose another --out")
-        if resolved_out in rp.parents and rp.parts[len(resolved_out.parts)] == "plots":
-            raise LstmtuneError(f"{path}: an input lies in {out / 'plots'}, which lstmtune replaces; move it or choose another --out")
+        if resolved_out in rp.parents and rp.parts[len(resolved_out.parts)] in folders:
+            raise LstmtuneError(f"{path}: an input lies in {out / rp.parts[len(resolved_out.parts)]}, which lstmtune writes into; move it or choose another --out")
     if out.is_dir():
         entries = {p.name for p in out.iterdir()}
         visible = {e for e in entries if not e.startswith(".outputs.")}
@@ -136,7 +137,9 @@ def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | st
             if (out / e).is_symlink():
                 raise LstmtuneError(f"--out {out}: {e} is a symbolic link; outputs are never written through links")
         was = kind_of(out / MARKER) if MARKER in entries else None
-        if was is not None and was != kind and (was, kind) != ("panel", "panel-search"):  # a panel search marked itself "panel" before this check
+        # a panel search marked itself "panel" before this check: adopted, unless `run --data` wrote it (its panel_configs.csv)
+        older_search = (was, kind) == ("panel", "panel-search") and "panel_configs.csv" not in entries
+        if was is not None and was != kind and not older_search:
             raise LstmtuneError(f"--out {out}: written by {KINDS.get(was, was)}, not {KINDS.get(kind, kind)}; "
                                 f"give another --out (their results would mix in one directory)")
     out.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,9 @@ class PanelOutcome:
         return str(self.configs.sort_values(["wins", "pooled_scaled_error"], ascending=[False, True]).iloc[0]["config"])
 
 
+PANEL_FOLDERS = ("plots", "series", "data")
+"""The folders a panel's run directory writes into (its series' run directories, a search's copies of their data)."""
+
 def _read_table(path: Path, columns, **read) -> pd.DataFrame:
     """One of the panel's tables as written, or one line saying it is not (damaged since)."""
     try:
@@ -128,7 +131,7 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
     return rows, failures
 
 
-def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **study_kwargs) -> PanelOutcome:
+def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=None, **study_kwargs) -> PanelOutcome:
     """Run ``spec`` on every series of ``panel`` (``unique_id, ds, y``) into ``out``.
 
     ``on_series(uid, done, total)`` reports progress; ``study_kwargs`` go to
@@ -141,7 +144,7 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
     from lstmtune.workflow import study
 
     created = not Path(out).exists()
-    out = claim_run_dir(Path(out), name=spec.name, kind="panel")
+    out = claim_run_dir(Path(out), name=spec.name, kind="panel", inputs=inputs, folders=PANEL_FOLDERS)
     tables = []
 
     def work(uid, frame, where):
@@ -172,7 +175,7 @@ def run(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, **stud
     return outcome
 
 
-def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_round=None, on_epochs=None) -> PanelOutcome:
+def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=None, on_round=None, on_epochs=None) -> PanelOutcome:
     """Run ``spec``'s search on every series of ``panel`` into ``out``: each series its own
     search run directory (``OUT/series/<folder>/``, resumable: stored trials are not
     retrained) and its data (``OUT/data/<folder>.csv``, which its ``study.toml`` names);
@@ -186,7 +189,7 @@ def search(spec, panel: pd.DataFrame, out, *, max_runs=None, on_series=None, on_
     from lstmtune.workflow import search as search_mod
 
     created = not Path(out).exists()
-    out = claim_run_dir(Path(out), name=spec.name, kind="panel-search")
+    out = claim_run_dir(Path(out), name=spec.name, kind="panel-search", inputs=inputs, folders=PANEL_FOLDERS)
 
     def work(uid, frame, where):
         data = out / "data" / f"{where.name}.csv"

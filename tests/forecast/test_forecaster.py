@@ -70,6 +70,10 @@ def test_saved_model_forecasts_bit_identically(sine_model, tmp_path):
     m = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert m["format_version"] == 1 and m["info"]["training_rows"] + m["info"]["trimmed_rows"] == 118  # 120 - 1 difference - 1 lag
     assert m["info"]["scaler_rows"] == 118 and m["series"]["frequency"] == "MS"
+    # the same model saved again: the same weights file, byte for byte (two metadata keys came out in a random order)
+    for k in range(8):
+        model.save(tmp_path / f"again{k}")
+        assert (tmp_path / f"again{k}" / "weights.safetensors").read_bytes() == (tmp_path / "m" / "weights.safetensors").read_bytes()
 
 
 def test_history_conditioning_without_retraining(sine_model):

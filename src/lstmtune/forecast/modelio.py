@@ -206,7 +206,9 @@ def save(f: Forecaster, directory: str | Path) -> Path:
     directory = Path(directory)
     check_replaceable(directory)
     with atomic_dir(directory) as tmp:
-        save_file(_tensors(f), str(tmp / WEIGHTS), metadata={"format": "lstmtune-forecaster", "format_version": str(format_version(f))})
+        # one metadata key: safetensors writes its metadata in a random key order, so two keys
+        # made the same model's file differ from one save to the next
+        save_file(_tensors(f), str(tmp / WEIGHTS), metadata={"format": f"lstmtune-forecaster {format_version(f)}"})
         os.chmod(tmp / WEIGHTS, 0o666 & ~_umask())  # safetensors writes 0600
         digest = hashlib.sha256((tmp / WEIGHTS).read_bytes()).hexdigest()
         (tmp / MANIFEST).write_text(json.dumps(manifest(f, digest), indent=2))

@@ -226,16 +226,19 @@ _inline = pages.inline
 
 def render(
     results: StudyResults, analysis: Analysis, directory: Path, *, wall_s: float | None = None, extra: dict | None = None, test_paths=None,
-    reuse: Path | None = None, started: StartedFigures | None = None,
+    reuse: Path | None = None, started: StartedFigures | None = None, environment: dict | None = None,
 ) -> Path:
     """Draw the figures into ``directory/plots`` and write ``directory/report.html``.
+
+    ``environment``: the one the run recorded (``environment.json``), for a report redrawn
+    later; None: this process's.
 
     ``test_paths``: the selected configuration's forecasts of the test period
     (:mod:`lstmtune.forecast.testpaths`), drawn against the actual values; None leaves the figure out.
     ``reuse``: an earlier ``plots/`` folder whose unchanged figures are copied (see :func:`start_figures`).
     ``started``: the figures :func:`start_figures` is already drawing into ``directory/plots``.
     """
-    from lstmtune.study.results_io import environment
+    from lstmtune.study import results_io
 
     directory = Path(directory)
     plots = directory / "plots"
@@ -292,7 +295,7 @@ def render(
         n_diverged=int(results.runs["diverged"].sum()),
         timings=results.timings,
         wall_s=wall_s,
-        environment=environment(),
+        environment=environment or results_io.environment(),
         extra=extra or {},
         n_configs=len(table),
         scale=analysis.persistence_rmse,

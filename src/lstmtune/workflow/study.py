@@ -236,8 +236,19 @@ def report(directory: Path) -> Path:
         else:
             if paths is not None:
                 paths.table().to_csv(tmp / TEST_FORECASTS, index=False)
-            html.render(results, analysis, tmp, wall_s=results.timings.get("wall_s"), test_paths=paths, reuse=directory / "plots")
+            html.render(results, analysis, tmp, wall_s=results.timings.get("wall_s"), test_paths=paths, reuse=directory / "plots", environment=_recorded_environment(directory))
     return directory / "report.html"
+
+
+def _recorded_environment(directory: Path) -> dict | None:
+    """The environment the run recorded in ``environment.json`` (None: none readable)."""
+    import json
+
+    try:
+        env = json.loads((directory / "environment.json").read_text()).get("environment")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return env if isinstance(env, dict) and isinstance(env.get("devices"), (list, str)) and isinstance(env.get("versions"), dict) else None
 
 
 def _keep_first_timings(results: StudyResults, out: Path) -> None:

@@ -322,6 +322,13 @@ def test_dates_continue_the_series_frequency():
         s = _series(_sine_trend(40), freq=freq)
         fc = forecaster.fit(s, cfg, seeds=[0], calibrate=False).forecast(2)
         assert list(fc["date"].dt.strftime("%Y-%m-%d")) == expected, freq
+    # months absent from the series (as `run` notes, and takes): the next months still, not the
+    # median step's days (2003-05-02, 2003-06-02 came out), and the model keeps the frequency
+    s = _series(_sine_trend(40))
+    gapped = s.drop(s.index[[20, 21]])
+    model = forecaster.fit(gapped, cfg, seeds=[0], calibrate=False)
+    assert model.frequency == "MS"
+    assert list(model.forecast(2)["date"].dt.strftime("%Y-%m-%d")) == ["2003-05-01", "2003-06-01"]
 
 
 def test_split_conformal_quantile_and_calibration():

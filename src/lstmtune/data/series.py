@@ -427,7 +427,7 @@ def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None =
     """The ``horizon`` dates after the last of ``history_dates``: at their inferred frequency
     (else ``frequency``), or for irregular dates at their median step."""
     last = np.datetime64(history_dates[-1], "ns")
-    freq = infer_frequency(history_dates) or frequency
+    freq = regular_frequency(history_dates) or frequency
     beyond = DataError(f"the {horizon} dates after {day(last)} would pass {pd.Timestamp.max.date()}, the last date pandas can hold: give a shorter --horizon")
     if freq is not None:
         try:
@@ -483,6 +483,16 @@ def infer_frequency(dates: np.ndarray) -> str | None:
     except (TypeError, ValueError):
         return None
     return getattr(freq, "freqstr", freq)
+
+
+def regular_frequency(dates: np.ndarray) -> str | None:
+    """:func:`infer_frequency`, or where some dates are absent from a regular grid, that grid's
+    frequency (:func:`absent_dates`): the frequency the series' next dates follow."""
+    freq = infer_frequency(dates)
+    if freq is None and len(dates) >= 4:
+        found = absent_dates(dates)
+        freq = found[0] if found is not None else None
+    return freq
 
 
 def infer_period(dates: np.ndarray) -> int | None:

@@ -257,7 +257,7 @@ def assemble(history: pd.Series, spec: Spec, seeds: Sequence[int], problem: Prob
     Raises:
       LstmtuneError: a replica diverged.
     """
-    from lstmtune.data.series import infer_frequency
+    from lstmtune.data.series import regular_frequency
 
     if (np.asarray(diverged_epoch) > 0).any():
         bad = [int(s) for s, e in zip(seeds, diverged_epoch) if e > 0]
@@ -265,7 +265,7 @@ def assemble(history: pd.Series, spec: Spec, seeds: Sequence[int], problem: Prob
     y = history.to_numpy(dtype=np.float64)
     dates = np.asarray(history.index, dtype="datetime64[ns]")
     keep = max(RECENT, spec.interval + spec.lags)
-    return DirectForecaster(spec, tuple(int(s) for s in seeds), problem.scaler, params, dates[-keep:], y[-keep:], infer_frequency(dates), series_name,
+    return DirectForecaster(spec, tuple(int(s) for s in seeds), problem.scaler, params, dates[-keep:], y[-keep:], regular_frequency(dates), series_name,
                             None, {"training_windows": problem.counts.train, **(info or {})})
 
 

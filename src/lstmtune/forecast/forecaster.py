@@ -40,7 +40,7 @@ from lstmtune.data import known_inputs
 from lstmtune.engine import rollout
 from lstmtune.data import transforms
 from lstmtune.data.messages import some_dates
-from lstmtune.data.series import Series, absent_dates, dates_after, frequency_offset, infer_frequency, positions
+from lstmtune.data.series import Series, absent_dates, dates_after, frequency_offset, infer_frequency, positions, regular_frequency
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing, minimum_length, prepare
 from lstmtune.study.spec import Config
@@ -500,7 +500,7 @@ def assemble(s: Series, config: Config, seeds: Sequence[int], net: rollout.Netwo
         tail_dates=np.asarray(s.dates[-keep:], dtype="datetime64[ns]"),
         tail_values=np.asarray(values[-keep:], dtype=np.float64),
         first_date=np.datetime64(s.dates[tail + offset], "ns"),
-        frequency=None if s.positional else infer_frequency(s.dates),
+        frequency=None if s.positional else regular_frequency(s.dates),
         positional=s.positional,
         series_name=s.name,
         value_name=s.value_name,

@@ -104,7 +104,7 @@ def assemble(job: PooledJob, members: Sequence[_Member], params, diverged_epoch)
     Raises:
       LstmtuneError: a replica diverged (no series gets a forecaster).
     """
-    from lstmtune.data.series import infer_frequency
+    from lstmtune.data.series import regular_frequency
 
     spec, seeds = job.spec, job.seeds
     if (np.asarray(diverged_epoch) > 0).any():
@@ -122,7 +122,7 @@ def assemble(job: PooledJob, members: Sequence[_Member], params, diverged_epoch)
         dates = np.asarray(history.index, dtype="datetime64[ns]")
         keep = max(direct.RECENT, spec.interval + spec.lags)
         info = {"training_windows": member.windows, "pooled_series": len(members), "pooled_windows": total, **job.info}
-        out.append(direct.DirectForecaster(spec, tuple(int(s) for s in seeds), member.scaler, params, dates[-keep:], y[-keep:], infer_frequency(dates),
+        out.append(direct.DirectForecaster(spec, tuple(int(s) for s in seeds), member.scaler, params, dates[-keep:], y[-keep:], regular_frequency(dates),
                                            name, None, info))
     return out
 

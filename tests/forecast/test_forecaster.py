@@ -314,6 +314,11 @@ def test_fit_refuses_ambiguous_and_unknown_configurations(tmp_path):
     assert studyfit.choose(points, None, {points[0].study: "units=1"})[0].config.units == 1
     result = CliRunner().invoke(app, ["fit", str(tmp_path / "nope"), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "no such run directory or study file" in result.output
+    # an ensemble too large is refused before training (10^8 repeats ran for more than ten minutes)
+    (tmp_path / "one.toml").write_text('name = "one"\n[data]\nsource = "shampoo"\n[model]\nepochs = 2\nunits = 256\n')
+    for repeats, needle in (("100000000", "at most 1,000,000 networks"), ("1000000", "needs about")):
+        result = CliRunner().invoke(app, ["fit", str(tmp_path / "one.toml"), "--out", str(tmp_path / "m"), "--repeats", repeats])
+        assert result.exit_code == 2 and needle in " ".join(result.output.split()) and not (tmp_path / "m").exists(), result.output
 
 
 def test_dates_continue_the_series_frequency():

@@ -96,6 +96,7 @@ def fit_source(source: str | Path, *, label: str | None = None, repeats: int | N
 def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = None, horizon: int | None = None, info: dict | None = None) -> forecaster.Forecaster:
     """Fit ``config`` with the study's seeds, feature range and horizon defaults."""
     n = spec.runs.repeats if repeats is None else repeats
+    _check_ensemble(config, n, len(series))
     return forecaster.fit(
         series,
         config,
@@ -107,6 +108,31 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
         calendar=tuple(spec.data.calendar),
         value_column=spec.data.value_column,
     )
+
+
+MAX_REPEATS = 1_000_000
+"""The largest ensemble a fit trains: a study file's limit on ``runs.repeats``."""
+
+
+def _check_ensemble(config: Config, repeats: int, rows: int) -> None:
+    """Refuse an ensemble larger than :data:`MAX_REPEATS`, or one whose networks would need more
+    than :data:`lstmtune.study.budget.MEMORY_SHARE` of the available memory (estimated as a
+    study's are), before anything is trained.
+
+    Raises:
+      LstmtuneError: naming --repeats, the estimate and the memory.
+    """
+    from lstmtune.study import budget
+
+    if repeats > MAX_REPEATS:
+        raise LstmtuneError(f"--repeats {repeats}: at most {MAX_REPEATS:,} networks in an ensemble (a study file's limit on runs.repeats)")
+    units = config.units if isinstance(config.units, tuple) else (config.units,)
+    per = budget.replica_bytes(units, features=config.lags, timesteps=config.timesteps, batch_size=config.batch_size, cell=config.cell,
+                               rows=max(int(rows), 1), checkpoints=1, segments=1, stateful=config.stateful)
+    memory = budget.available_memory()
+    if per * repeats > memory * budget.MEMORY_SHARE:
+        raise LstmtuneError(f"--repeats {repeats}: an ensemble of {repeats:,} networks needs about {budget._size(per * repeats)} of memory, "
+                            f"more than half of the {budget._size(memory)} available; give fewer")
 
 
 def fit(series, study: StudySpec | Config, *, label: str | None = None, repeats: int | None = None, horizon: int | None = None) -> forecaster.Forecaster:

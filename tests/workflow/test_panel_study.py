@@ -142,6 +142,19 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
         said = CliRunner().invoke(app, ["fit", str(tmp_path / "damaged"), "--out", str(tmp_path / "m2"), *argv])
         assert said.exit_code == 2 and f"{name}: not the table `lstmtune run --data` writes" in " ".join(said.output.split()), said.output
         assert not (tmp_path / "m2").exists()
+    # a series twice in the panel's summary, or in a models folder's index (fit said "fitted 3 series";
+    # forecast gave series a twice, the second time with b's forecasts): one line naming it
+    shutil.rmtree(tmp_path / "damaged")
+    shutil.copytree(out, tmp_path / "damaged")
+    lines = (tmp_path / "damaged" / "panel_summary.csv").read_text().splitlines()
+    (tmp_path / "damaged" / "panel_summary.csv").write_text("\n".join([*lines, lines[1]]) + "\n")
+    said = CliRunner().invoke(app, ["fit", str(tmp_path / "damaged"), "--out", str(tmp_path / "m2")])
+    assert said.exit_code == 2 and "(series 'a' twice)" in said.output and not (tmp_path / "m2").exists(), said.output
+    shutil.copytree(tmp_path / "models", tmp_path / "models_dup")
+    with open(tmp_path / "models_dup" / "index.csv", "a") as f:
+        f.write(f"a,{index['folder'][1]},LSTM x\n")
+    said = CliRunner().invoke(app, ["forecast", str(tmp_path / "models_dup"), "--horizon", "2", "--out", str(tmp_path / "dup.csv")])
+    assert said.exit_code == 2 and "index.csv: line 4, column 'unique_id': 'a' again (first at line 2)" in " ".join(said.output.split()), said.output
 
 
 def test_an_id_column_that_is_not_there_is_named(tmp_path):

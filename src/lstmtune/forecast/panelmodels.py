@@ -63,6 +63,12 @@ def read_index(folder) -> pd.DataFrame:
     lacking = [c for c in ("unique_id", "folder", "model") if c not in index.columns]
     if lacking:
         raise LstmtuneError(f"{folder / INDEX}: no {lacking[0]!r} column (an index written by lstmtune auto has unique_id, folder, model)")
+    for column in ("unique_id", "folder"):  # one row per series, one series per folder: an edited index gave a series twice, or another's forecasts
+        repeated = index[column].duplicated()
+        if repeated.any():
+            row = int(repeated.to_numpy().argmax())
+            raise LstmtuneError(f"{folder / INDEX}: line {row + 2}, column {column!r}: {index[column].iloc[row]!r} again (first at line "
+                                f"{int((index[column] == index[column].iloc[row]).to_numpy().argmax()) + 2}); each series has one row and its own folder")
     return index
 
 

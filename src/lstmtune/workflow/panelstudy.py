@@ -307,6 +307,10 @@ def fit_all(run_dir, out, *, label: str | None = None, repeats: int | None = Non
         raise LstmtuneError(f"--out {out}: inside the panel's run directory {run_dir}; give a folder of its own")
     panelmodels.check_replaceable(out)
     summary = _read_table(run_dir / "panel_summary.csv", ("unique_id", "status", "reason"), dtype={"unique_id": str}, keep_default_na=False)
+    repeated = summary["unique_id"].duplicated()
+    if repeated.any():
+        uid = summary["unique_id"].iloc[int(repeated.to_numpy().argmax())]
+        raise LstmtuneError(f"{run_dir / 'panel_summary.csv'}: not the table `lstmtune run --data` writes (series {uid!r} twice); run the panel study again")
     if label in (POOLED, MOST_WINS):
         if not (run_dir / "panel_configs.csv").is_file():
             raise LstmtuneError(f"--config {label}: {run_dir} is a search on every series (each its own trials), with no configuration shared by all; fit each series' best trial (no --config) or name a trial")

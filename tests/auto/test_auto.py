@@ -811,23 +811,30 @@ def test_an_error_is_its_own_first_line_without_quiet_too(tmp_path):
     assert res.output.startswith("error: --candidates: foo"), repr(res.output[:80])
 
 
-@pytest.mark.parametrize("edit, needle", [(("model", "Prophet"), "model 'Prophet' is not one lstmtune writes"),
-                                          (("freq", "XYZ"), "freq 'XYZ' is not a pandas frequency"),
-                                          (("season_length", "twelve"), "season_length 'twelve' is not a whole number")])
+@pytest.mark.parametrize("edit, needle", [(("model", "Prophet"), "corrupted or edited: model 'Prophet' is not one lstmtune writes"),
+                                          (("freq", "XYZ"), "corrupted or edited: freq 'XYZ' is not a pandas frequency"),
+                                          (("freq", "D"), "corrupted or edited: freq 'D', but its data's dates are of frequency MS"),
+                                          (("season_length", "twelve"), "corrupted or edited: season_length 'twelve' is not a whole number"),
+                                          (("series_name", "other", "not resealed"), "edited or corrupted (its checksum does not match its content)")])
 def test_an_edited_statistical_model_directory_is_refused_in_one_line(tmp_path, edit, needle, no_arima):
-    """The checksum covers the data only: a hand-edited manifest crashed `forecast` with a
-    traceback (exit 1) and `describe` printed it as if valid."""
+    """The manifest carries its own checksum (format 2): an edit is one line. One whose checksum
+    was recomputed is checked field by field (it crashed `forecast` with a traceback, `describe`
+    printed it as if valid, and a monthly model edited to daily forecast daily dates)."""
     import json
+
+    from lstmtune.forecast import manifest as manifest_file
 
     f = _write(tmp_path / "one.csv", _monthly("one", 48, 0))
     assert CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"]).exit_code == 0
     model = tmp_path / "o" / "models" / "one"
     manifest = json.loads((model / "manifest.json").read_text())
     manifest[edit[0]] = edit[1]
+    if len(edit) == 2:
+        manifest["checksum"] = manifest_file.content_hash(manifest)
     (model / "manifest.json").write_text(json.dumps(manifest))
     for args in (["forecast", str(model), "--horizon", "2", "--out", str(tmp_path / "f.csv")], ["describe", str(model)]):
         res = CliRunner().invoke(app, args)
-        assert res.exit_code == 2 and needle in res.output and "corrupted or edited" in res.output, res.output
+        assert res.exit_code == 2 and needle in " ".join(res.output.split()), res.output
         assert "Traceback" not in res.output
     assert not (tmp_path / "f.csv").exists()
 

@@ -19,13 +19,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.series import dates_after, frequency_offset
+from lstmtune.data.series import dates_after, frequency_offset, infer_frequency
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
 from lstmtune.forecast import manifest as manifest_file
 
 KIND = "statsforecast"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE = (1, 2)
+"""Format 2 adds the manifest's own checksum (format 1's covered the data only)."""
 MANIFEST, DATA = manifest_file.MANIFEST, "data.json"
 MEDIAN = "StatsMedian"
 
@@ -81,10 +83,11 @@ class StatModel:
         from lstmtune.store.fileio import atomic_dir
 
         data = json.dumps({"ds": [str(pd.Timestamp(d)) for d in self.dates], "y": [float(v) for v in self.values]}).encode()
-        manifest = {
+        manifest = json.loads(json.dumps({
             "kind": KIND, "format_version": FORMAT_VERSION, "model": self.model, "season_length": int(self.season_length),
             "freq": self.freq, "series_name": self.series_name, "data_sha256": hashlib.sha256(data).hexdigest(), "info": self.info,
-        }
+        }))
+        manifest["checksum"] = manifest_file.content_hash(manifest)
         with atomic_dir(Path(directory)) as tmp:
             (tmp / DATA).write_bytes(data)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
@@ -104,7 +107,9 @@ def load(directory) -> StatModel:
         not match the manifest's checksum.
     """
     directory = Path(directory)
-    m = manifest_file.read(directory, KIND, FORMAT_VERSION, "statistical model")
+    m = manifest_file.read(directory, KIND, READABLE, "statistical model")
+    if m["format_version"] >= 2 and manifest_file.content_hash(m) != m.get("checksum"):
+        raise LstmtuneError(f"{directory / MANIFEST}: edited or corrupted (its checksum does not match its content)")
     try:
         raw = (directory / DATA).read_bytes()
     except OSError as err:
@@ -113,13 +118,16 @@ def load(directory) -> StatModel:
         raise LstmtuneError(f"{directory / DATA}: does not match the manifest's checksum (corrupted or replaced)")
     _check(directory / MANIFEST, m)
     d = json.loads(raw)
+    given = infer_frequency(pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]"))
+    if given is not None and frequency_offset(given) != frequency_offset(m["freq"]):  # a format 1 manifest, edited: dates of another step
+        raise LstmtuneError(f"{directory / MANIFEST}: corrupted or edited: freq {m['freq']!r}, but its data's dates are of frequency {given}")
     return StatModel(m["model"], int(m["season_length"]), m["freq"], m["series_name"],
                      pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]"), np.asarray(d["y"], dtype=np.float64), dict(m.get("info", {})))
 
 
 def _check(path: Path, m: dict) -> None:
     """Refuse a manifest whose fields :meth:`StatModel.forecast` could not use (edited by hand:
-    the checksum covers the data only), naming the field."""
+    format 1, whose checksum covered the data only, or a checksum recomputed), naming the field."""
     from lstmtune.selection import statistical
 
     known = (*statistical.MODELS, *statistical.INTERMITTENT, *statistical.MULTIPLE, MEDIAN)

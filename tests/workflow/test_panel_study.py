@@ -161,6 +161,13 @@ def test_an_id_column_that_is_not_there_is_named(tmp_path):
     _panel(tmp_path / "p.csv")
     res = CliRunner().invoke(app, ["run", "--data", str(tmp_path / "p.csv"), "--id-column", "sku", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "--id-column sku" in res.output and not (tmp_path / "o").exists()
+    # run and search name their columns in the study file: the messages said "--value-column", an option they lack
+    pd.read_csv(tmp_path / "p.csv").rename(columns={"y": "value"}).to_csv(tmp_path / "v.csv", index=False)
+    (tmp_path / "s.toml").write_text(SMALL)
+    for argv, needle in ((["--data", str(tmp_path / "v.csv")], "no column 'y' (name it with the study file's [data] value_column)"),
+                         (["--data", str(tmp_path / "p.csv"), "--id-column", "ds"], "--id-column and the study file's [data] date_column both name 'ds'")):
+        res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), *argv, "--out", str(tmp_path / "o")])
+        assert res.exit_code == 2 and needle in " ".join(res.output.split()) and not (tmp_path / "o").exists(), res.output
 
 
 def test_a_configuration_not_scored_on_every_series_gets_no_pooled_error():

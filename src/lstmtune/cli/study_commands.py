@@ -284,7 +284,8 @@ def _read_panel(data: Path, id_column, spec):
     from lstmtune.data import panel as panel_mod
 
     d = spec.data
-    return panel_mod.read(data, id_column=id_column, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format)
+    return panel_mod.read(data, id_column=id_column, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format,
+                          names={"--date-column": "the study file's [data] date_column", "--value-column": "the study file's [data] value_column"})
 
 
 def _run_panel(spec, frame, out: Path, quiet: bool, max_runs, inputs=()) -> None:

@@ -35,8 +35,11 @@ def is_panel_file(path: str | Path, id_column: str | None = None) -> bool:
 
 
 def read(path: str | Path, *, id_column: str | None = None, date_column: str | None = None, value_column: str | None = None, date_format: str | None = None, missing: str = "error",
-         fills: str = "interpolate or drop", keep_missing: bool = False) -> pd.DataFrame:
+         fills: str = "interpolate or drop", keep_missing: bool = False, names: dict[str, str] | None = None) -> pd.DataFrame:
     """A CSV as a long frame ``unique_id, ds, y`` (``ds`` datetime64, ``y`` float64, NaN where missing).
+
+    ``names``: how the caller lets a user name the date and value columns, where not by
+    ``--date-column`` and ``--value-column`` (a study's ``[data] date_column``, say), for messages.
 
     A file with an id column (``unique_id`` or ``id_column``) is a panel: its date and value
     columns are ``ds`` and ``y`` unless named. Otherwise it is one series, read as
@@ -74,11 +77,12 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
         return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
     refuse_repeated_columns(path, header(path))
     date_col, value_col = date_column or DATE, value_column or VALUE
-    roles = {"--id-column": uid, "--date-column": date_col, "--value-column": value_col}
+    said = {"--id-column": "--id-column", "--date-column": "--date-column", "--value-column": "--value-column", **(names or {})}
+    roles = {said["--id-column"]: uid, said["--date-column"]: date_col, said["--value-column"]: value_col}
     for (flag, name), (other, same) in ((a, b) for i, a in enumerate(roles.items()) for b in list(roles.items())[i + 1 :]):
         if name == same:
             raise DataError(f"{path}: {flag} and {other} both name {show(name)}: a panel needs a column for each")
-    for flag, name, given in (("--date-column", date_col, date_column), ("--value-column", value_col, value_column)):
+    for flag, name, given in ((said["--date-column"], date_col, date_column), (said["--value-column"], value_col, value_column)):
         if name not in columns:
             what = f"{flag} {show(name)} not found" if given else f"no column {show(name)} (name it with {flag})"
             raise DataError(f"{path}: {what}; columns are {_columns(head)} (a panel needs {ID}, {DATE}, {VALUE} or the names given)")

@@ -395,3 +395,21 @@ def test_a_given_date_format_that_fits_no_column_and_a_value_column_named_as_cov
     assert result.exit_code == 2 and "no column parses as dates in the format '%d/%m/%Y' (--date-format)" in err_text(result), err_text(result)
     with pytest.raises(DataError, match="'v' is named as a covariate, and no other column is left for the values"):
         load(path, covariates=["v"])
+
+
+def test_an_output_that_cannot_be_moved_into_place_is_named_not_its_temporary_copy(tmp_path):
+    """A folder where a file goes (or a file where a folder goes): the message named the
+    temporary copy beside it (``.d.png.c5xnq3ze.png``, ``.outputs.host.pid.x/plots``)."""
+    from lstmtune.store.fileio import atomic_outputs
+
+    (tmp_path / "d.png").mkdir()
+    with pytest.raises(OSError) as err:
+        with atomic_path(tmp_path / "d.png") as tmp:
+            tmp.write_text("x")
+    assert err.value.filename == str(tmp_path / "d.png") and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "plots").write_text("a file")
+    with pytest.raises(OSError) as err:
+        with atomic_outputs(tmp_path / "run") as tmp:
+            (tmp / "plots").mkdir()
+    assert err.value.filename == str(tmp_path / "run" / "plots") and (tmp_path / "run" / "plots").read_text() == "a file"

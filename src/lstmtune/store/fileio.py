@@ -42,7 +42,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp creates 0600
-        os.replace(tmp_path, target)
+        try:
+            os.replace(tmp_path, target)
+        except OSError as err:  # a folder where the file goes, say: named by the path asked for
+            raise OSError(err.errno, err.strerror, str(target)) from None
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -217,6 +220,9 @@ def atomic_outputs(directory: Path) -> Iterator[Path]:
                 os.chmod(entry, 0o666 & ~_umask())
             else:
                 os.chmod(entry, 0o777 & ~_umask())
-            _move_into_place(entry, target)
+            try:
+                _move_into_place(entry, target)
+            except OSError as err:  # a file where a folder goes, say: named by the output, not the temporary folder
+                raise OSError(err.errno, err.strerror, str(target)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

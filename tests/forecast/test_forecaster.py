@@ -491,3 +491,20 @@ def test_a_level_with_too_few_origins_for_its_rank_gets_a_band_wider_than_the_na
     # no calibration at all (fit(calibrate=False), a series too short to hold origins back): the raw quantiles, as before
     none = intervals.summarize(paths, np.arange(4), intervals.Calibration.none(4))
     pd.testing.assert_frame_equal(none, intervals.summarize(paths, np.arange(4), None))
+
+
+def test_a_step_with_too_few_origins_for_its_level_is_never_narrower_than_the_last_step_that_had_enough():
+    """fit --horizon 20 on 40 months: steps 17-20 had one backtest origin or none, and their 80%
+    widening (the one error seen) was a fifth of step 16's: bands shrank where they should grow."""
+    paths = np.zeros((3, 10, 3))
+    actual = np.full((10, 3), np.nan)
+    actual[:, 0] = np.linspace(1, 2, 10)  # 10 origins: exact at 80%
+    actual[:2, 1] = [0.1, 0.2]  # 2 origins: too few for 80%'s rank, and small errors
+    cal = intervals.calibrate(paths, actual)
+    w = cal.widening(0.8, 4)
+    assert cal.exactness(0.8, 3).tolist() == [True, False, False]
+    assert w[0] == pytest.approx(np.sort(actual[:, 0])[int(np.ceil(11 * 0.8)) - 1])
+    assert w[1] == w[0] and w[2] == w[0] and w[3] == w[0]  # step 3 reached by no origin: step 2's, as beyond the horizon
+    big = actual.copy()
+    big[:2, 1] = [5.0, 6.0]  # fewer origins but larger errors: their own, larger widening stands
+    assert intervals.calibrate(paths, big).widening(0.8, 2)[1] == 6.0

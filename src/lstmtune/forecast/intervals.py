@@ -114,9 +114,14 @@ def calibrate(paths: np.ndarray, actual: np.ndarray) -> Calibration:
     for level in LEVELS:
         s = scores(paths, actual, level)
         qs = [conformal_quantile(s[:, h], level) for h in range(s.shape[1])]
-        for h in range(1, len(qs)):  # a step no origin reached (a horizon longer than the held-back part): the last scored step's, as beyond H
-            if origins[h] == 0:
+        last_exact = None
+        for h in range(len(qs)):
+            if qs[h][1]:
+                last_exact = qs[h][0]
+            elif h and origins[h] == 0:  # a step no origin reached (a horizon longer than the held-back part): the last scored step's, as beyond H
                 qs[h] = (qs[h - 1][0], False)
+            elif last_exact is not None:  # too few origins for the level's rank (1 or 2 at the longest steps): never
+                qs[h] = (max(qs[h][0], last_exact), False)  # narrower than the last step that had enough (it shrank several-fold there)
         widen[_key(level)] = [q for q, _ in qs]
         exact[_key(level)] = [e for _, e in qs]
     return Calibration(widen, exact, origins)

@@ -117,8 +117,11 @@ def expand(spec: StudySpec) -> list[GridPoint]:
     points = []
     for study, grid in spec.all_grids().items():
         keys = list(grid)
-        for values in itertools.product(*(grid[k] for k in keys)) if keys else [()]:
-            varied = {k: _check_value(f"grids.{study}.{k}", k, v, spec) for k, v in zip(keys, values)}
+        # each value checked once, not once per combination it appears in (10^5 configurations of
+        # units x lags x epochs hold 210 values): the checks were most of a large grid's expansion
+        checked = {k: [_check_value(f"grids.{study}.{k}", k, v, spec) for v in grid[k]] for k in keys}
+        for values in itertools.product(*(checked[k] for k in keys)) if keys else [()]:
+            varied = dict(zip(keys, values))
             label = ", ".join(f"{k}={v}" for k, v in varied.items()) or "default"
             points.append(GridPoint(study=study, label=label, varied=varied, config=resolve({**base, **varied}, study, label)))
     return points

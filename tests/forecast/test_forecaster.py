@@ -508,3 +508,20 @@ def test_a_step_with_too_few_origins_for_its_level_is_never_narrower_than_the_la
     big = actual.copy()
     big[:2, 1] = [5.0, 6.0]  # fewer origins but larger errors: their own, larger widening stands
     assert intervals.calibrate(paths, big).widening(0.8, 2)[1] == 6.0
+
+
+def test_a_models_folder_of_daily_and_hourly_series_writes_its_dates_as_auto_writes_them(tmp_path):
+    """`forecast MODELS` wrote 2001-09-16T00:00:00 where auto's forecasts.csv has 2001-09-16 00:00:00."""
+    from lstmtune.forecast import panelmodels
+    from lstmtune.forecast.statmodel import StatModel
+
+    y = np.sin(np.arange(60) / 3) + 5
+    StatModel("SeasonalNaive", 7, "D", "day", pd.date_range("2001-07-01", periods=60, freq="D").to_numpy(), y).save(tmp_path / "m" / "day")
+    StatModel("SeasonalNaive", 24, "h", "hour", pd.date_range("2001-09-01", periods=60, freq="h").to_numpy(), y).save(tmp_path / "m" / "hour")
+    pd.DataFrame({"unique_id": ["day", "hour"], "folder": ["day", "hour"], "model": ["SeasonalNaive"] * 2}).to_csv(tmp_path / "m" / "index.csv", index=False)
+    result = CliRunner().invoke(app, ["forecast", str(tmp_path / "m"), "--horizon", "2", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert result.exit_code == 0, result.output
+    table, _ = panelmodels.forecast_all(tmp_path / "m", 2)
+    table.to_csv(tmp_path / "as_auto.csv", index=False)  # auto writes forecasts.csv with pandas' to_csv
+    assert (tmp_path / "f.csv").read_bytes() == (tmp_path / "as_auto.csv").read_bytes()
+    assert "2001-08-30 00:00:00" in (tmp_path / "f.csv").read_text()

@@ -168,6 +168,12 @@ def test_an_id_column_that_is_not_there_is_named(tmp_path):
                          (["--data", str(tmp_path / "p.csv"), "--id-column", "ds"], "--id-column and the study file's [data] date_column both name 'ds'")):
         res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), *argv, "--out", str(tmp_path / "o")])
         assert res.exit_code == 2 and needle in " ".join(res.output.split()) and not (tmp_path / "o").exists(), res.output
+    # a panel as a study's [data] source: said so, pointing to --data (plan, run and fit said "duplicate date")
+    (tmp_path / "in.toml").write_text(SMALL.replace("[data]\n", f'[data]\nsource = "{tmp_path / "p.csv"}"\n'))
+    for argv in (["plan", str(tmp_path / "in.toml")], ["run", str(tmp_path / "in.toml"), "--out", str(tmp_path / "o")],
+                 ["fit", str(tmp_path / "in.toml"), "--out", str(tmp_path / "o")]):
+        res = CliRunner().invoke(app, argv)
+        assert res.exit_code == 2 and "a long panel (it has a unique_id column)" in " ".join(res.output.split()) and "--data" in res.output, (argv, res.output)
 
 
 def test_a_configuration_not_scored_on_every_series_gets_no_pooled_error():

@@ -59,6 +59,11 @@ def load_series(spec: StudySpec) -> Series:
     try:
         return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates)
     except DataError as err:
+        from lstmtune.data import panel
+
+        if "duplicate date" in str(err) and Path(str(d.source)).is_file() and panel.is_panel_file(d.source):
+            raise DataError(f"{d.source}: a long panel (it has a unique_id column), where [data] source reads one series: "
+                            f"run the study on every series with `lstmtune run STUDY --data {d.source}`") from None
         text = str(err)
         for flag, key in STUDY_KEYS.items():
             text = text.replace(flag, key)

@@ -276,3 +276,26 @@ def test_a_study_files_data_keys_apply_to_the_panel_it_runs_on(tmp_path):
 
     own = spec_mod.load((tmp_path / "o" / summary.loc["b", "report"]).with_name("study.toml"))
     np.testing.assert_allclose(load_series(own).values[10], (y[9] + y[11]) / 2)  # interpolated
+
+
+def test_a_panel_run_prints_each_series_notes_as_a_single_study_does(tmp_path):
+    """Absent dates in a series, and data changed since a rerun's stored runs: `run` says so for one
+    series; `run --data` said nothing."""
+    rows = []
+    for uid in ("A", "B"):
+        d = pd.date_range("2000-01-01", periods=40, freq="MS")
+        if uid == "B":
+            d = d.delete([20, 21])
+        rows.append(pd.DataFrame({"unique_id": uid, "ds": d.strftime("%Y-%m-%d"), "y": np.sin(np.arange(len(d))) + np.arange(len(d))}))
+    pd.concat(rows).to_csv(tmp_path / "p.csv", index=False)
+    (tmp_path / "s.toml").write_text('name = "q"\n[data]\ntest_size = 6\n[model]\nepochs = 2\nbatch_size = 1\n[runs]\nrepeats = 2\nmode = "summary"\n')
+    argv = ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"]
+    res = CliRunner().invoke(app, argv)
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0 and "note: series B: the dates are MS-regular but 2 are missing (2001-09-01, 2001-10-01)" in said, res.output
+    assert "series A: the dates" not in said
+    frame = pd.read_csv(tmp_path / "p.csv")
+    frame.loc[0, "y"] = 5.5
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    said = " ".join(CliRunner().invoke(app, argv).output.split())
+    assert "note: series A: study 'q' (validation phase): the data or settings changed since results were stored" in said

@@ -307,6 +307,9 @@ def _run_panel(spec, frame, out: Path, quiet: bool, max_runs, inputs=()) -> None
     console.print(table)
     console.print(f"Pooled choice (lowest mean error relative to persistence): [bold]{_u(outcome.pooled)}[/]; selected most often: {_u(outcome.most_wins)}. "
                   f"Per series: {_u(out / 'panel_summary.csv')}; report: {_u(out / 'index.html')}", highlight=False)
+    for uid, lines in outcome.notices.items():
+        for line in lines:
+            err_console.print(f"[bold yellow]note:[/] series {_u(uid)}: {_u(line)}", highlight=False, soft_wrap=True)
     for uid, why in outcome.failures.items():
         err_console.print(f"[yellow]series {_u(uid)} not run[/]: {_u(why)}", highlight=False)
     if outcome.failures:

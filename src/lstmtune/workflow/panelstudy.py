@@ -44,6 +44,7 @@ class PanelOutcome:
     summary: pd.DataFrame  # one row per series
     configs: pd.DataFrame  # one row per configuration
     failures: dict  # unique_id -> why
+    notices: dict = dataclasses.field(default_factory=dict)  # unique_id -> what its study said (gaps in its dates, data changed since a rerun's runs)
 
     @property
     def pooled(self) -> str | None:
@@ -80,8 +81,11 @@ def folder_name(uid: str) -> str:
 def _series(uid: str, frame: pd.DataFrame):
     from lstmtune.data.sources import load_series
 
+    from lstmtune.data.series import gaps
+
     s = pd.Series(frame["y"].to_numpy(dtype=float), index=pd.DatetimeIndex(frame["ds"]), name=str(uid))
-    return load_series(s)
+    series = load_series(s)
+    return dataclasses.replace(series, notes=tuple(series.notes) + gaps(series.dates)) if series.dates is not None else series
 
 
 def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error") -> tuple[list[dict], dict]:
@@ -145,13 +149,15 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
 
     created = not Path(out).exists()
     out = claim_run_dir(Path(out), name=spec.name, kind="panel", inputs=inputs, folders=PANEL_FOLDERS)
-    tables = []
+    tables, notices = [], {}
 
     def work(uid, frame, where):
         # its study.toml names its own data (the run writes series.csv beside it): rerunnable alone
         own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str((where / "series.csv").resolve()), "date_column": None, "value_column": None,
                                                                            "date_format": None, "missing": "error"})})  # series.csv's own format: read back as written
         outcome = study.run(own, where, series=_series(uid, frame), max_runs=max_runs, **study_kwargs)
+        if outcome.results.notices:
+            notices[uid] = list(outcome.results.notices)
         report = str(where.relative_to(out) / "report.html")
         if outcome.analysis is None:
             return {"status": "failed", "reason": "every run diverged", "report": report}
@@ -166,7 +172,7 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
     summary = pd.DataFrame(rows)
     results = pd.concat(tables, ignore_index=True)
     configs = pooled_configs(results)
-    outcome = PanelOutcome(out, summary, configs, failures)
+    outcome = PanelOutcome(out, summary, configs, failures, notices)
     with atomic_outputs(out) as tmp:
         summary.to_csv(tmp / "panel_summary.csv", index=False)
         configs.to_csv(tmp / "panel_configs.csv", index=False)

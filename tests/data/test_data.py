@@ -413,3 +413,28 @@ def test_an_output_that_cannot_be_moved_into_place_is_named_not_its_temporary_co
         with atomic_outputs(tmp_path / "run") as tmp:
             (tmp / "plots").mkdir()
     assert err.value.filename == str(tmp_path / "run" / "plots") and (tmp_path / "run" / "plots").read_text() == "a file"
+
+
+def test_a_pandas_series_is_checked_as_a_file_is():
+    """lstmtune.fit and load_series took an unsorted, duplicated, NaT-dated, empty or overflowing
+    Series silently: forecasts dated before the data, or NaT, or 1e302."""
+    import pandas as pd
+
+    from lstmtune.data.sources import load_series
+    from lstmtune.errors import DataError
+
+    idx = pd.date_range("2020-01-01", periods=12, freq="MS")
+    base = pd.Series(np.arange(12.0) + 1, index=idx, name="sales")
+    shuffled = load_series(base.sample(frac=1, random_state=0))
+    np.testing.assert_array_equal(shuffled.values, base.to_numpy())
+    np.testing.assert_array_equal(shuffled.dates, idx.to_numpy(dtype="datetime64[ns]"))
+    assert shuffled.notes == ("the series: its values sorted by date (they were given out of order)",)
+    assert load_series(base).notes == ()
+    frame = pd.DataFrame({"y": base, "x": base * 2}).iloc[::-1]
+    back = load_series(frame, value_column="y", covariates=["x"])
+    np.testing.assert_array_equal(back.covariates[0][1], base.to_numpy() * 2)
+    for bad, needle in ((pd.concat([base, base.iloc[[3]]]), "duplicate date 2020-04-01 00:00:00 (positions 3 and 12)"),
+                        (pd.Series(base.to_numpy(), index=idx.insert(3, pd.NaT)[:12]), "position 3 has no date (NaT)"),
+                        (base.iloc[:0], "no values"), (base * 1e300, "is beyond 1e+30")):
+        with pytest.raises(DataError, match=re.escape(needle)):
+            load_series(bad)

@@ -6,13 +6,29 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import without_zone
-from lstmtune.data.series import Series, load
+from lstmtune.data.series import MAX_ABS, Series, load
+from lstmtune.errors import DataError
 
 
 def _dates(index: pd.DatetimeIndex) -> np.ndarray:
     """An index's dates without a time zone, by the CSV readers' rule
     (:func:`lstmtune.data.dates.without_zone`: local dates at midnight, else UTC)."""
     return without_zone(pd.Series(index)).to_numpy(dtype="datetime64[ns]")
+
+
+def _in_order(index: pd.DatetimeIndex, what: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The positions that put ``index`` in date order, and a note when they moved any; a date
+    that is missing (NaT) or repeated, or no date at all, is refused as a file's would be."""
+    if len(index) == 0:
+        raise DataError(f"{what}: no values")
+    if index.hasnans:
+        raise DataError(f"{what}: position {int(np.flatnonzero(index.isna())[0])} has no date (NaT); every value needs its date")
+    if index.has_duplicates:
+        first = int(np.flatnonzero(index.duplicated())[0])
+        raise DataError(f"{what}: duplicate date {index[first]} (positions {int(np.flatnonzero(index == index[first])[0])} and {first})")
+    if index.is_monotonic_increasing:
+        return np.arange(len(index)), ()
+    return np.argsort(index.to_numpy(), kind="stable"), (f"{what}: its values sorted by date (they were given out of order)",)
 
 
 def load_series(source, **kwargs):
@@ -24,19 +40,30 @@ def load_series(source, **kwargs):
 
     Raises:
       TypeError: a pandas object without a DatetimeIndex, or an ambiguous DataFrame.
-      ValueError: missing or non-finite values (fill or drop them first), or unknown columns.
+      DataError (a ValueError): no values, a date missing (NaT) or repeated, values missing,
+        non-finite or beyond :data:`~lstmtune.data.series.MAX_ABS`, or unknown columns. Values
+        given out of date order are sorted (a note says so), as a file's rows are.
     """
     def column(frame_or_series, name):
-        values = frame_or_series.to_numpy(dtype=np.float64)
+        try:
+            values = frame_or_series.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError(f"{name}: not numbers") from None
         if not np.isfinite(values).all():
-            raise ValueError(f"{name}: missing or non-finite values; fill or drop them first")
-        return values
+            raise DataError(f"{name}: missing or non-finite values; fill or drop them first")
+        huge = np.flatnonzero(np.abs(values) > MAX_ABS)
+        if huge.size:
+            raise DataError(f"{name}: {values[huge[0]]:.3g} (position {int(huge[0])}) is beyond {MAX_ABS:.0e}: the networks train in float32 (rescale the series)")
+        return values[order]
 
     if isinstance(source, (pd.Series, pd.DataFrame)) and not isinstance(source.index, pd.DatetimeIndex):
         raise TypeError(f"a pandas {type(source).__name__} needs a DatetimeIndex (its dates)")
+    if isinstance(source, (pd.Series, pd.DataFrame)):
+        order, notes = _in_order(source.index, "the series" if isinstance(source, pd.Series) else "the DataFrame")
+        dates = _dates(source.index)[order]
     if isinstance(source, pd.Series):
         values = column(source, "the series")
-        return Series(name=str(source.name or "series"), dates=_dates(source.index), values=values, value_name=str(source.name or "value"))
+        return Series(name=str(source.name or "series"), dates=dates, values=values, value_name=str(source.name or "value"), notes=notes)
     if isinstance(source, pd.DataFrame):
         covariates = list(kwargs.pop("covariates", ()))
         target = kwargs.pop("value_column", None)
@@ -52,9 +79,10 @@ def load_series(source, **kwargs):
             raise ValueError(f"no column {missing[0]!r} in the DataFrame; columns: {list(map(str, source.columns))}")
         return Series(
             name="dataframe",
-            dates=_dates(source.index),
+            dates=dates,
             values=column(source[target], str(target)),
             value_name=str(target),
             covariates=tuple((str(c), column(source[c], str(c))) for c in covariates),
+            notes=notes,
         )
     return load(source, **kwargs)

@@ -662,6 +662,13 @@ def test_frames_the_api_is_given_are_checked_as_the_cli_checks_files(no_arima):
     unnamed.loc[50, "unique_id"] = None
     with pytest.raises(LstmtuneError, match="row 50, column 'unique_id': missing"):
         auto(unnamed, 6, candidates=("stats",))
+    with pytest.raises(LstmtuneError, match=r"row 500, column 'unique_id': missing"):  # the label as given, not np.int64(500)
+        auto(unnamed.set_axis(unnamed.index * 10), 6, candidates=("stats",))
+    # 1 and "1" (True and "True"): two series that every output would name alike (one model was lost)
+    for one, other in ((1, "1"), (True, "True")):
+        mixed = pd.concat([a.assign(unique_id=one), b.assign(unique_id=other)], ignore_index=True).astype({"unique_id": object})
+        with pytest.raises(LstmtuneError, match=f"{one!r} and {other!r} are one series once written as text"):
+            auto(mixed, 6, candidates=("stats",))
     naive = auto(a, 6, candidates=("stats",))
     zoned = auto(a.assign(ds=a["ds"].dt.tz_localize("Europe/Paris")), 6, candidates=("stats",))
     pd.testing.assert_frame_equal(zoned.forecasts, naive.forecasts)

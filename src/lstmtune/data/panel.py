@@ -235,6 +235,11 @@ def _offsets_mixed(ids: pd.Series, cells: pd.Series) -> dict[int, str]:
     return {int(r): ("has a time-zone offset" if has.iloc[r] else "has no time-zone offset") + ", unlike its series' first date" for r in np.flatnonzero(mixed)}
 
 
+def _label(value):
+    """A NumPy scalar as the plain Python value it holds (messages say 7, not np.int64(7))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def from_frame(data: pd.DataFrame) -> pd.DataFrame:
     """A long frame (``unique_id, ds, y``) given in Python, read as :func:`read` reads a file
     (:func:`to_dates`, :func:`to_values`): dates as ``datetime64[ns]`` without a time zone,
@@ -249,23 +254,32 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
     ids = data[ID].map(lambda c: c.strip() if isinstance(c, str) else c)
     nameless = np.flatnonzero((ids.isna() | (ids.astype(str) == "")).to_numpy())
     if nameless.size:
-        raise DataError(f"row {data.index[int(nameless[0])]!r}, column {ID!r}: missing (every row names its series)")
+        raise DataError(f"row {_label(data.index[int(nameless[0])])!r}, column {ID!r}: missing (every row names its series)")
     clash = _clash(data[ID].astype(str), ids.astype(str))
     if clash:
         raise DataError(f"column {ID!r}: {clash}")
+    def kind(c) -> str:  # text, a truth value, a number (of whichever width), or another type
+        return "text" if isinstance(c, str) else "bool" if isinstance(c, (bool, np.bool_)) else "number" if isinstance(c, (int, float, np.number)) else type(c).__name__
+
+    kinds = pd.DataFrame({"kind": ids.map(kind).to_numpy(), "id": ids.astype(str).to_numpy()}).drop_duplicates()
+    twice = kinds[kinds["id"].duplicated(keep=False)]
+    if not twice.empty:  # 1 and "1", True and "True": one name in every output, two series
+        name = twice["id"].iloc[0]
+        given = [_label(c) for c in ids[ids.astype(str) == name].drop_duplicates().iloc[:2]]
+        raise DataError(f"column {ID!r}: {given[0]!r} and {given[1]!r} are one series once written as text, as every output names it: rename one")
     dates = to_dates(data[DATE])
     bad = np.flatnonzero(dates.isna().to_numpy() & data[DATE].notna().to_numpy())
     if bad.size:
         row = int(bad[0])
-        raise DataError(f"row {data.index[row]!r}, column {DATE!r}: {data[DATE].iloc[row]!r} is not a date (ISO 8601, e.g. 2020-01-31, between 1677 and 2262)")
+        raise DataError(f"row {_label(data.index[row])!r}, column {DATE!r}: {_label(data[DATE].iloc[row])!r} is not a date (ISO 8601, e.g. 2020-01-31, between 1677 and 2262)")
     mixed = _offsets_mixed(ids, data[DATE])
     if mixed:
         row = min(mixed)
-        raise DataError(f"row {data.index[row]!r}, column {DATE!r}: {data[DATE].iloc[row]!r} {mixed[row]}")
+        raise DataError(f"row {_label(data.index[row])!r}, column {DATE!r}: {_label(data[DATE].iloc[row])!r} {mixed[row]}")
     values, bad = to_values(data[VALUE])
     if bad.size:
         row = int(bad[0])
-        raise DataError(f"row {data.index[row]!r}, column {VALUE!r}: {data[VALUE].iloc[row]!r} is not a number")
+        raise DataError(f"row {_label(data.index[row])!r}, column {VALUE!r}: {_label(data[VALUE].iloc[row])!r} is not a number")
     return data.assign(**{ID: ids, DATE: dates.to_numpy(), VALUE: values.to_numpy()})
 
 

@@ -2,6 +2,7 @@
 and bad input (one bad series never stops the others)."""
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -1112,3 +1113,27 @@ def test_a_fallbacks_model_directory_is_named_as_forecasts_csv_names_it(tmp_path
     assert res.exit_code == 0 and set(pd.read_csv(tmp_path / "f.csv")["model"]) == set(said)
     res = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models")])  # the folder forecast reads whole: described whole
     assert res.exit_code == 0 and "2 series, one model directory each" in res.output and "Constant (fallback)" in res.output
+
+
+def test_the_apis_arguments_are_checked_as_the_clis_options_are():
+    """Each raised deep inside (AttributeError, TypeError, pandas' ValueError) or ran every series
+    as a fallback with the reason only in the leaderboard."""
+    from lstmtune.errors import LstmtuneError
+
+    a = _monthly("a", 40, 0)
+    for kwargs, needle in (({"season_length": 0}, "season_length must be a whole number of at least 1, got 0"),
+                           ({"season_length": 2.5}, "season_length must be a whole number"), ({"windows": 0}, "windows must be a whole number of at least 1"),
+                           ({"windows": "2"}, "windows must be a whole number"), ({"time_budget": "10"}, "time_budget must be seconds"),
+                           ({"time_budget": float("nan")}, "time_budget must be seconds"), ({"settings": {"epochs": 5}}, "settings must be an lstmtune.auto.lstm.Settings, not a dict"),
+                           ({"settings": lstm.Settings(epochs=0)}, "settings.epochs must be a whole number of at least 1, got 0"),
+                           ({"settings": lstm.Settings(seed=-1)}, "settings.seed must be a whole number of at least 0"),
+                           ({"settings": lstm.Settings(seeds=0)}, "settings.seeds must be")):
+        with pytest.raises(LstmtuneError, match=re.escape(needle)):
+            auto(a, 3, candidates=("stats",), **kwargs)
+    with pytest.raises(LstmtuneError, match=re.escape("not a Series (a Series: series.rename('y')")):
+        auto(a.set_index("ds")["y"], 3)
+    with pytest.raises(LstmtuneError, match="the column 'y' twice"):
+        auto(pd.concat([a, a[["y"]]], axis=1), 3)
+    # as the CLI takes them: a family or a comma list as text, one level as a number, a column that is also the index
+    r = auto(a.set_index("unique_id", drop=False), 3, candidates="stats", levels=80)
+    assert list(r.forecasts.columns[-2:]) == ["lower_80", "upper_80"] and set(r.leaderboard["family"]) <= {"stats", "fallback"}

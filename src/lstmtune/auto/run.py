@@ -38,6 +38,39 @@ def forecast_columns(levels=(80, 95)) -> list[str]:
     return ["unique_id", "ds", "model", "mean", "median", *[f"{side}_{lv}" for lv in sorted(levels) for side in ("lower", "upper")]]
 
 
+def _whole(name: str, value, least: int) -> None:
+    """Refuse ``value`` unless it is a whole number of at least ``least``, naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+        raise LstmtuneError(f"{name} must be a whole number of at least {least}, got {value!r}")
+
+
+def check_arguments(data, *, season_length, windows, time_budget, settings) -> None:
+    """Refuse what :func:`auto` cannot take from Python, as the CLI's options refuse it: data not
+    a DataFrame, a column given twice, a season length, window count or time budget that is not
+    one, and LSTM settings out of their ranges (each named; they ran every series as a fallback,
+    or raised deep inside).
+
+    Raises:
+      LstmtuneError: naming the argument.
+    """
+    if not isinstance(data, pd.DataFrame):
+        hint = " (a Series: series.rename('y').rename_axis('ds').reset_index())" if isinstance(data, pd.Series) else ""
+        raise LstmtuneError(f"data must be a pandas DataFrame of columns unique_id, ds, y, not a {type(data).__name__}{hint}")
+    twice = [c for c in ("unique_id", "ds", "y") if int((data.columns == c).sum()) > 1]
+    if twice:
+        raise LstmtuneError(f"the data have the column {twice[0]!r} twice")
+    if season_length is not None:
+        _whole("season_length", season_length, 1)
+    _whole("windows", windows, 1)
+    if time_budget is not None and (isinstance(time_budget, bool) or not isinstance(time_budget, (int, float, np.number)) or not time_budget >= 0):
+        raise LstmtuneError(f"time_budget must be seconds (a number of at least 0), got {time_budget!r}")
+    if settings is not None:
+        if not isinstance(settings, lstm.Settings):
+            raise LstmtuneError(f"settings must be an lstmtune.auto.lstm.Settings, not a {type(settings).__name__}")
+        for name, least in (("units", 1), ("epochs", 1), ("batch_size", 1), ("seeds", 1), ("seed", 0)):
+            _whole(f"settings.{name}", getattr(settings, name), least)
+
+
 def check_levels(levels) -> tuple[int, ...]:
     """Interval levels as sorted whole percentages.
 
@@ -839,6 +872,13 @@ def auto(
     t0 = time.perf_counter() if started is None else started
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise LstmtuneError(f"--horizon must be a positive whole number of steps, got {horizon!r}")
+    check_arguments(data, season_length=season_length, windows=windows, time_budget=time_budget, settings=settings)
+    if isinstance(candidates, str):  # "stats" or "lstm,stats", as --candidates takes them
+        candidates = tuple(c.strip() for c in candidates.split(",") if c.strip())
+    if isinstance(levels, (int, float, np.number)) and not isinstance(levels, bool):
+        levels = (levels,)
+    if any(n in data.columns for n in data.index.names if n is not None):  # also an index level: pandas finds the name ambiguous
+        data = data.reset_index(drop=True)
     unknown = sorted(set(candidates) - set(FAMILIES))
     if unknown or not candidates:
         raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")

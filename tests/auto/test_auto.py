@@ -1137,3 +1137,23 @@ def test_the_apis_arguments_are_checked_as_the_clis_options_are():
     # as the CLI takes them: a family or a comma list as text, one level as a number, a column that is also the index
     r = auto(a.set_index("unique_id", drop=False), 3, candidates="stats", levels=80)
     assert list(r.forecasts.columns[-2:]) == ["lower_80", "upper_80"] and set(r.leaderboard["family"]) <= {"stats", "fallback"}
+
+
+def test_saving_a_result_where_nothing_was_forecast_writes_nothing_and_bad_paths_are_one_error(tmp_path, no_arima):
+    """save() wrote a folder of empty tables where the command writes nothing; None or a number
+    as a path raised TypeError, as did load_model(None)."""
+    import lstmtune
+    from lstmtune.errors import LstmtuneError
+
+    a = _monthly("a", 40, 0)
+    nothing = auto(pd.concat([a, a], ignore_index=True), 3, candidates=("stats",))
+    assert nothing.exit_code == 2
+    with pytest.raises(LstmtuneError, match=r"no series could be forecast \(a: .*duplicate date.*\); nothing was written"):
+        nothing.save(tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+    good = auto(a, 3, candidates=("stats",))
+    for bad in (None, 5):
+        with pytest.raises(LstmtuneError, match="give a folder's path"):
+            good.save(bad)
+        with pytest.raises(LstmtuneError, match="give a model directory's path"):
+            lstmtune.load_model(bad)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -314,6 +315,12 @@ def test_fit_refuses_ambiguous_and_unknown_configurations(tmp_path):
     assert studyfit.choose(points, None, {points[0].study: "units=1"})[0].config.units == 1
     result = CliRunner().invoke(app, ["fit", str(tmp_path / "nope"), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "no such run directory or study file" in result.output
+    # horizon and repeats from Python: one error each (KeyError, broadcasting and TypeErrors came out)
+    spec = spec_mod.from_dict({"name": "p", "model": {"epochs": 2}, "data": {"test_size": 3}})
+    for kwargs, needle in (({"horizon": 0}, "horizon must be a whole number of steps, at least 1, got 0"), ({"horizon": 2.5}, "got 2.5"),
+                           ({"horizon": -1}, "got -1"), ({"repeats": 1.5}, "repeats must be a whole number, at least 1, got 1.5")):
+        with pytest.raises(LstmtuneError, match=re.escape(needle)):
+            studyfit.fit(_series(_sine_trend(36)), spec, **kwargs)
     # an ensemble too large is refused before training (10^8 repeats ran for more than ten minutes)
     (tmp_path / "one.toml").write_text('name = "one"\n[data]\nsource = "shampoo"\n[model]\nepochs = 2\nunits = 256\n')
     for repeats, needle in (("100000000", "at most 1,000,000 networks"), ("1000000", "needs about")):

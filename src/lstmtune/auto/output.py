@@ -91,8 +91,15 @@ def drop_checkpoint(path: Path) -> None:
 
 def save(result, directory) -> Path:
     """Write ``result`` into ``directory`` (see :meth:`lstmtune.auto.run.AutoResult.save`)."""
+    from lstmtune.errors import LstmtuneError
     from lstmtune.store.fileio import atomic_dir
 
+    if result.exit_code == 2:  # as the command: a folder of empty tables is not written
+        reasons = result.leaderboard.drop_duplicates("unique_id")
+        said = "; ".join(f"{u}: {r}" for u, r in zip(reasons["unique_id"].head(3), reasons["reason"].head(3)))
+        raise LstmtuneError(f"no series could be forecast ({said}); nothing was written")
+    if not isinstance(directory, (str, Path)):
+        raise LstmtuneError(f"save: give a folder's path, not {directory!r}")
     directory = _check_target(directory)
     with atomic_dir(directory) as tmp:
         result.forecasts.to_csv(tmp / "forecasts.csv", index=False)

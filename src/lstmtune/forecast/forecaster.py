@@ -442,6 +442,8 @@ def fit(
     values = s.values
     if len(seeds) < 1:
         raise LstmtuneError("repeats must be >= 1")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise LstmtuneError(f"horizon must be a whole number of steps, at least 1, got {horizon!r}")
     if calendar and s.positional:
         raise LstmtuneError(f"{s.name}: calendar inputs need dates; this series is indexed by position")
     if calendar and not s.positional and infer_frequency(s.dates) is None:
@@ -520,8 +522,12 @@ def load(directory) -> Forecaster:
       LstmtuneError: the directory, manifest or weights are missing, corrupted, edited, or
         of another format version; the message names the file.
     """
+    import os
+
     from lstmtune.forecast import modelio
 
+    if not isinstance(directory, (str, os.PathLike)):
+        raise LstmtuneError(f"give a model directory's path, not {directory!r}")
     return Forecaster(**modelio.read(directory))
 
 

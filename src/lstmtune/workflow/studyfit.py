@@ -124,6 +124,10 @@ def _check_ensemble(config: Config, repeats: int, rows: int) -> None:
     """
     from lstmtune.study import budget
 
+    import numpy as np
+
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise LstmtuneError(f"repeats must be a whole number, at least 1, got {repeats!r}")
     if repeats > MAX_REPEATS:
         raise LstmtuneError(f"--repeats {repeats}: at most {MAX_REPEATS:,} networks in an ensemble (a study file's limit on runs.repeats)")
     units = config.units if isinstance(config.units, tuple) else (config.units,)

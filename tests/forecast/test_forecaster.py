@@ -532,3 +532,19 @@ def test_a_models_folder_of_daily_and_hourly_series_writes_its_dates_as_auto_wri
     table.to_csv(tmp_path / "as_auto.csv", index=False)  # auto writes forecasts.csv with pandas' to_csv
     assert (tmp_path / "f.csv").read_bytes() == (tmp_path / "as_auto.csv").read_bytes()
     assert "2001-08-30 00:00:00" in (tmp_path / "f.csv").read_text()
+
+
+def test_describe_and_status_name_a_file_a_missing_path_and_autos_output_folder(tmp_path):
+    """`describe FILE` said "no such model directory" of a file that exists; `describe` on auto's
+    output folder gave no hint that its models/ holds the model directories; `status` said
+    "no study.db here" of a missing path and of a file."""
+    (tmp_path / "f.csv").write_text("a,b\n")
+    (tmp_path / "auto_out").mkdir()
+    (tmp_path / "auto_out" / ".lstmtune-auto").write_text("")
+    for argv, needle in ((["describe", str(tmp_path / "f.csv")], "f.csv: a file, not a model directory"),
+                         (["describe", str(tmp_path / "nope")], "nope: no such model directory"),
+                         (["describe", str(tmp_path / "auto_out")], "lstmtune auto's output folder; its model directories are in"),
+                         (["status", str(tmp_path / "nope")], "nope: no such run directory"),
+                         (["status", str(tmp_path / "f.csv")], "f.csv: a file, not a run directory")):
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 2 and needle in " ".join(result.output.split()), (argv, result.output)

@@ -537,6 +537,10 @@ def status(
     if storage is None:
         if run_dir is None:
             raise LstmtuneError("give a run directory or --storage URL")
+        if not run_dir.exists():
+            raise LstmtuneError(f"{run_dir}: no such run directory")
+        if not run_dir.is_dir():
+            raise LstmtuneError(f"{run_dir}: a file, not a run directory")
         if not (run_dir / "study.db").is_file():
             _refuse_panel_run(run_dir, "status")
             raise LstmtuneError(f"{run_dir}: no study.db here; not a run directory written by `lstmtune run`")

@@ -248,8 +248,10 @@ def _read_backtest(directory: Path) -> pd.DataFrame | None:
 def _read_manifest(directory: Path) -> _Manifest:
     path = directory / MANIFEST
     if not directory.is_dir():
-        raise LstmtuneError(f"{directory}: no such model directory")
+        raise LstmtuneError(f"{directory}: a file, not a model directory" if directory.exists() else f"{directory}: no such model directory")
     if not path.is_file():
+        if (directory / ".lstmtune-auto").is_file():  # auto's output folder: its models are in models/
+            raise LstmtuneError(f"{directory}: lstmtune auto's output folder; its model directories are in {directory / 'models'} (one per series)")
         raise LstmtuneError(f"{directory}: no {MANIFEST}; not an lstmtune model directory (written by `lstmtune fit`)")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

@@ -302,6 +302,12 @@ def test_plot_series_bad_test_size_writes_nothing(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "--test-size must be between 0 and 35, got 36" in err_text(result)
     assert list(tmp_path.iterdir()) == []
+    # a series of 12 or fewer without --test-size: drawn unshaded (the default 12 was refused, an option never given)
+    import pandas as pd
+
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=10, freq="MS").strftime("%Y-%m-%d"), "v": range(10)}).to_csv("ten.csv", index=False)
+    result = invoke("plot-series", "ten.csv", "-o", "ten.png")
+    assert result.exit_code == 0 and (tmp_path / "ten.png").is_file(), err_text(result)
 
 
 def test_plot_series_failure_keeps_existing_output(tmp_path, monkeypatch):

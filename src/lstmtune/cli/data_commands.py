@@ -96,7 +96,7 @@ def baseline(
 def plot_series(
     data: DataArg = "shampoo",
     output: Annotated[Path, typer.Option("-o", "--output", help="PNG file to write.")] = Path("series.png"),
-    test_size: Annotated[int, typer.Option(help="Shade the last N observations as the test set (0: none).")] = 12,
+    test_size: Annotated[Optional[int], typer.Option(help="Shade the last N observations as the test set (0: none; default 12, none for a series of 12 or fewer).")] = None,
     date_column: DateCol = None,
     value_column: ValueCol = None,
     date_format: DateFormat = None,
@@ -121,6 +121,8 @@ def plot_series(
     series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
     for note in series.notes:
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
+    if test_size is None:  # the default: the study's 12, where the series is long enough to shade them
+        test_size = 12 if len(series) > 12 else 0
     if not 0 <= test_size < len(series):
         raise LstmtuneError(f"--test-size must be between 0 and {len(series) - 1}, got {test_size}")
     figures.series_plot(series.axis, series.values, output, title=f"{series.name} ({series.value_name})", test_size=test_size or None)

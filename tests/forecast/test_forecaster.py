@@ -266,11 +266,11 @@ def _set(path, key, value):
 
 def _resealed(path, section, key, value):
     """The manifest with ``section.key`` set and its checksum recomputed (a deliberate edit)."""
-    from lstmtune.forecast import modelio
+    from lstmtune.forecast import manifest as manifest_file
 
     m = json.loads(path.read_text())
     m[section][key] = value
-    m["checksum"] = modelio._content_hash(m)
+    m["checksum"] = manifest_file.content_hash(m)
     path.write_text(json.dumps(m))
 
 

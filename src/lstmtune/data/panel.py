@@ -258,6 +258,7 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
     clash = _clash(data[ID].astype(str), ids.astype(str))
     if clash:
         raise DataError(f"column {ID!r}: {clash}")
+
     def kind(c) -> str:  # text, a truth value, a number (of whichever width), or another type
         return "text" if isinstance(c, str) else "bool" if isinstance(c, (bool, np.bool_)) else "number" if isinstance(c, (int, float, np.number)) else type(c).__name__
 

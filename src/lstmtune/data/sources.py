@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import without_zone
-from lstmtune.data.series import MAX_ABS, Series, load
+from lstmtune.data.series import MAX_ABS, Series, gaps, load
 from lstmtune.errors import DataError
 
 
@@ -61,6 +61,7 @@ def load_series(source, **kwargs):
     if isinstance(source, (pd.Series, pd.DataFrame)):
         order, notes = _in_order(source.index, "the series" if isinstance(source, pd.Series) else "the DataFrame")
         dates = _dates(source.index)[order]
+        notes += gaps(dates)  # as a file's: dates regular but for absent ones, said
     if isinstance(source, pd.Series):
         values = column(source, "the series")
         return Series(name=str(source.name or "series"), dates=dates, values=values, value_name=str(source.name or "value"), notes=notes)

@@ -102,9 +102,6 @@ class _Manifest(_Strict):
     checksum: str
 
 
-_content_hash = manifest_file.content_hash
-
-
 def _tensors(f: Forecaster) -> dict[str, np.ndarray]:
     import jax
 
@@ -157,7 +154,7 @@ def manifest(f: Forecaster, weights_sha256: str) -> dict:
         m["framing"] |= {"covariates": list(f.framing.covariates), "calendar": list(f.framing.calendar)}
         if f.framing.covariates:
             m["series"]["tail_covariates"] = {name: [float(v) for v in f.tail_covariates[:, j]] for j, name in enumerate(f.framing.covariates)}
-    m["checksum"] = _content_hash(json.loads(json.dumps(m)))
+    m["checksum"] = manifest_file.content_hash(json.loads(json.dumps(m)))
     return m
 
 
@@ -175,6 +172,11 @@ def written_by_save(directory: Path) -> bool:
     return names <= OWN_FILES and isinstance(m, dict) and {"format_version", "config", "weights"} <= set(m)
 
 
+def holding(names: list[str]) -> str:
+    """``it holds 'a' and 2 more``: what is in the way in a folder that may not be replaced."""
+    return f"it holds {names[0]!r}" + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+
+
 def check_replaceable(directory: str | Path) -> None:
     """Refuse to replace ``directory`` unless it is absent, empty, or a model directory
     :func:`save` wrote (a folder holding a ``manifest.json`` of something else, or any other
@@ -189,7 +191,7 @@ def check_replaceable(directory: str | Path) -> None:
     if not directory.is_dir() or not any(directory.iterdir()) or written_by_save(directory):
         return
     others = sorted(p.name for p in directory.iterdir() if p.name not in OWN_FILES)
-    what = f"it holds {others[0]!r}" + (f" and {len(others) - 1} more" if len(others) > 1 else "") if others else "its manifest.json is not a fitted model's"
+    what = holding(others) if others else "its manifest.json is not a fitted model's"
     raise LstmtuneError(f"{directory}: not empty and not a model directory lstmtune fit wrote ({what}); choose a new --out")
 
 
@@ -271,7 +273,7 @@ def _read_manifest(directory: Path) -> _Manifest:
         e = err.errors()[0]
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
         raise LstmtuneError(f"{path}: corrupted or edited: {where}: {e['msg']}") from None
-    if _content_hash(raw) != m.checksum:
+    if manifest_file.content_hash(raw) != m.checksum:
         raise LstmtuneError(f"{path}: edited or corrupted (its checksum does not match its content); refit with `lstmtune fit`")
     why = _inconsistent(m)
     if why is not None:

@@ -45,7 +45,7 @@ def check_replaceable(folder) -> None:
         listed = None
     others = sorted(p.name for p in folder.iterdir() if p.name != INDEX and (listed is None or p.name not in listed or not modelio.written_by_save(p)))
     if listed is None or others:
-        what = f"it holds {others[0]!r}" + (f" and {len(others) - 1} more" if len(others) > 1 else "") if others else "no readable index.csv"
+        what = modelio.holding(others) if others else "no readable index.csv"
         raise LstmtuneError(f"{refuse} ({what}); give a new or empty folder")
 
 

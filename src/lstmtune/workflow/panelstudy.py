@@ -60,6 +60,7 @@ class PanelOutcome:
 PANEL_FOLDERS = ("plots", "series", "data")
 """The folders a panel's run directory writes into (its series' run directories, a search's copies of their data)."""
 
+
 def _read_table(path: Path, columns, **read) -> pd.DataFrame:
     """One of the panel's tables as written, or one line saying it is not (damaged since)."""
     try:
@@ -81,11 +82,8 @@ def folder_name(uid: str) -> str:
 def _series(uid: str, frame: pd.DataFrame):
     from lstmtune.data.sources import load_series
 
-    from lstmtune.data.series import gaps
-
     s = pd.Series(frame["y"].to_numpy(dtype=float), index=pd.DatetimeIndex(frame["ds"]), name=str(uid))
-    series = load_series(s)
-    return dataclasses.replace(series, notes=tuple(series.notes) + gaps(series.dates)) if series.dates is not None else series
+    return load_series(s)
 
 
 def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error") -> tuple[list[dict], dict]:

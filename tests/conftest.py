@@ -24,6 +24,20 @@ settings.register_profile("ci", derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(autouse=True)
+def _lanes_as_in_a_fresh_process():
+    """Each test places its populations on the CPU lanes as a fresh process would
+    (lstmtune.study.executor keeps a program's lane, and each lane's load, for the process).
+    Without this a test's lanes depended on the tests its worker ran before it, so each run of
+    the suite put some programs on the other device and compiled them again (82 of them in a
+    second run, 2026-12-06)."""
+    executor = sys.modules.get("lstmtune.study.executor")
+    if executor is not None:
+        executor._LANES.clear()
+        executor._LOAD.clear()
+    yield
+
+
 @pytest.fixture(scope="module")
 def ray_cluster(request):
     """A real local Ray cluster: a head and a worker node on loopback, one CPU each; the

@@ -183,8 +183,8 @@ def test_a_search_too_large_is_refused_by_runs_and_by_memory(tmp_path, monkeypat
     f = _file(tmp_path, '[runs]\nrepeats = 5\n[search]\ntrials = 20\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 64\n')
     result = _cli(tmp_path, "plan", f)
     assert result.exit_code == 0, result.output
-    assert "trials: 20" in result.output and "runs (trainings, at most): 105" in result.output  # 20 x 5 + the best's test
-    _refused(_cli(tmp_path, "search", f, "--max-runs", "50", "--quiet"), "105 trainings", "--max-runs 50")
+    assert "trials: 20" in result.output and "runs (trainings, at most): 135" in result.output  # 20 x 5 + the best's test + 3 x 10 diagnostic reruns
+    _refused(_cli(tmp_path, "search", f, "--max-runs", "50", "--quiet"), "135 trainings", "--max-runs 50")
     s = spec.from_dict({"transforms": {"timesteps": 2000}, "search": {"trials": 4, "space": {"units": {"type": "int", "low": 1, "high": 4096}}}})
     with pytest.raises(Exception, match=r"largest point \(units=4096\) needs about"):
         budget.check_search(s, 36, memory_bytes=2**30)
@@ -201,3 +201,35 @@ def test_plan_refuses_what_run_refuses_on_the_data(tmp_path, monkeypatch, text, 
     _refused(_cli(tmp_path, "plan", f), needle)
     _refused(_cli(tmp_path, "run", f, "--quiet"), needle)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_searchs_count_takes_in_its_races_test_and_diagnostic_reruns(tmp_path):
+    """`plan` and --max-runs counted trials x repeats x phases + the test: a pruned search trained
+    each trial again at every rung it reached, and the best trials' diagnostic reruns were left
+    out, so `--max-runs 10` let 30 to 40 trainings run. The count is now what a search trains at
+    most, and equals what a search without pruning stores."""
+    import sqlalchemy as sa
+
+    from lstmtune.store.schema import runs_table
+    from lstmtune.workflow import search
+
+    space = {"units": {"type": "int", "low": 1, "high": 3}, "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}}
+    raw = {"name": "b", "seed": 3, "transforms": {"trim": 2}, "model": {"batch_size": 4, "epochs": 16}, "runs": {"repeats": 2, "diagnostic_repeats": 2},
+           "search": {"sampler": "random", "trials": 4, "batch": 4, "space": space}}
+    pruned = spec.from_dict({**raw, "search": {**raw["search"], "pruner": "successive_halving", "min_epochs": 1, "reduction_factor": 2}})
+    # rungs 1, 2, 4, 8, 16 epochs: 4 + 2 + 1 + 1 + 1 trials, 2 repeats each; the test (2); 3 x 2 diagnostic reruns
+    assert budget.check_search(pruned, 36, max_runs=None).runs == 9 * 2 + 2 + 3 * 2
+    with pytest.raises(spec.SpecError, match=r"plans up to 26 trainings \(4 trials \(9 at their races' rungs\)"):
+        budget.check_search(pruned, 36, max_runs=25)
+
+    plain = spec.from_dict(raw)
+    counted = budget.check_search(plain, 36, max_runs=None).runs
+    assert counted == 4 * 2 + 2 + 3 * 2
+    search.run(plain, tmp_path / "r")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'r' / 'study.db'}")
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(sa.select(sa.func.count()).select_from(runs_table)).scalar()
+    finally:
+        engine.dispose()
+    assert stored == counted

@@ -290,3 +290,62 @@ def test_a_time_limit_spent_before_any_trial_is_a_failed_search_not_a_traceback(
                     '[search]\ntrials = 1\ntimeout_s = 0.001\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 3\n')
     result = CliRunner().invoke(app, ["search", str(path), "--out", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 3 and "no trial finished" in " ".join(result.output.split()), result.output
+
+
+@pytest.mark.parametrize("sampler, pruner, interrupt_at, running", [("grid", "none", 1, 2), ("tpe", "successive_halving", 4, 1)])
+def test_a_search_interrupted_mid_round_resumes_with_the_trials_an_uninterrupted_one_runs(tmp_path, monkeypatch, sampler, pruner, interrupt_at, running):
+    """Ctrl-C while a round trained left its trials RUNNING: the rerun asked new ones beside them,
+    so a grid never trained two of its points (and trained another three times), and TPE's later
+    trials and best trial differed from an uninterrupted search's. The stranded round is now
+    finished first, with the same trials (a pruned race resumes at the rung it had reached)."""
+    import socket
+    import subprocess
+    import sys
+
+    from lstmtune.workflow import study as study_mod
+
+    space = {"units": {"type": "int", "low": 1, "high": 2}, "learning_rate": {"type": "categorical", "choices": [0.001, 0.01]}}
+    section = {"sampler": sampler, "trials": 4, "batch": 2, "space": space, "pruner": pruner}
+    if pruner != "none":
+        section |= {"min_epochs": 10, "reduction_factor": 2}
+    s = spec.from_dict({"name": "s", "seed": 5, "transforms": {"trim": 2}, "model": {"batch_size": 4, "epochs": 20}, "runs": {"repeats": 2}, "search": section})
+    whole, _ = search.run(s, tmp_path / "whole")
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()  # a process that no longer exists: the interrupted one
+    monkeypatch.setattr(search, "new_owner", lambda: f"{socket.gethostname()}:{gone.pid}:0", raising=False)
+    real, calls = study_mod.run_selection, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == interrupt_at:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(study_mod, "run_selection", interrupted)
+    out = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        search.run(s, out)
+    storage = f"sqlite:///{out / 'study.db'}"
+    left = optuna.load_study(study_name=whole.study.study_name, storage=storage).trials
+    assert [t.state.name for t in left].count("RUNNING") == running
+    monkeypatch.setattr(study_mod, "run_selection", real)
+    resumed, _ = search.run(s, out)
+    pd.testing.assert_frame_equal(resumed.trials, whole.trials)
+    assert resumed.test is not None and resumed.test.keys() == whole.test.keys()
+    assert all(np.array_equal(resumed.test[k], whole.test[k]) for k in whole.test)  # the best trial's test score
+
+
+def test_a_finished_searchs_study_db_alone_holds_its_trials_and_runs(tmp_path):
+    """Optuna's storage kept a connection open to the end, so SQLite never copied its write-ahead
+    log back: a finished search's study.db was 4 KB, its 750 KB in study.db-wal, and a study.db
+    copied alone (a backup, a colleague) held no results."""
+    import shutil
+
+    s = _spec({"sampler": "random", "trials": 2, "batch": 2, "space": SPACE})
+    outcome, _ = search.run(s, tmp_path / "r")
+    alone = tmp_path / "copy"
+    alone.mkdir()
+    shutil.copy(tmp_path / "r" / "study.db", alone / "study.db")  # without study.db-wal
+    assert len(optuna.load_study(study_name=outcome.study.study_name, storage=f"sqlite:///{alone / 'study.db'}").trials) == 2
+    assert _stored_runs(alone) == _stored_runs(tmp_path / "r")

@@ -443,6 +443,19 @@ class SQLStore(Store):
         return df
 
     def close(self) -> None:
+        """Close the store. A SQLite file's write-ahead log is first copied into the file
+        (``wal_checkpoint(TRUNCATE)``): another connection still open in this process (Optuna's
+        storage, in a search) kept SQLite from doing so when the last one closed, so ``study.db``
+        alone held nothing of a finished search until a later command opened it."""
+        if self._sqlite_file and not self.read_only:
+            try:
+                raw = self._engine.raw_connection()
+                try:
+                    raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    raw.close()
+            except Exception:  # noqa: BLE001 - a busy or vanished file: SQLite checkpoints it later
+                pass
         self._engine.dispose()
 
     def __repr__(self) -> str:

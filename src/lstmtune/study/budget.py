@@ -42,6 +42,7 @@ import os
 from collections.abc import Sequence
 
 from lstmtune.errors import SpecError
+from lstmtune.study import rungs
 from lstmtune.study.spec import MAX_CONFIGS, StudySpec
 
 DEFAULT_MAX_RUNS = 1_000_000
@@ -329,11 +330,17 @@ def check_search(spec: StudySpec, n_observations: int, *, max_runs: int | None =
     tpc = trainings_per_config(spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})}))
     phases = selection_phases(spec)
     trials = search.trials
-    runs = None if trials is None else (trials * phases + (0 if spec.evaluation.selection == "test" else 1)) * tpc
+    if trials is not None and search.sampler == "grid":
+        trials = min(trials, math.prod(p.n_values() for p in search.space.values()))
+    raced = None if trials is None else rungs.trainings(search, spec.model.epochs, trials)
+    # the trials at every rung of their races, the best trial's test, the best 3 trials' diagnostic reruns
+    runs = None if trials is None else (raced * phases + (0 if spec.evaluation.selection == "test" else 1)) * tpc + min(3, trials) * spec.runs.diagnostic_repeats
     if max_runs is not None and runs is not None and runs > max_runs:
+        at_rungs = f" ({raced:,} at their races' rungs)" if raced != trials else ""
         raise SpecError(
-            f"search {spec.name!r} plans up to {runs:,} trainings ({trials:,} trials x {tpc:,} repeats x {phases} selection "
-            f"phase(s), plus the best trial's test), more than --max-runs {max_runs:,}; raise --max-runs or shrink the search"
+            f"search {spec.name!r} plans up to {runs:,} trainings ({trials:,} trials{at_rungs} x {tpc:,} repeats x {phases} selection "
+            f"phase(s), plus the best trial's test and the best {min(3, trials)} trials' {spec.runs.diagnostic_repeats} diagnostic reruns each), "
+            f"more than --max-runs {max_runs:,}; raise --max-runs or shrink the search"
         )
     one = planner.plan(spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary", "repeats": 1})}), [point])
     memory = memory_bytes if memory_bytes is not None else available_memory()

@@ -34,6 +34,8 @@ from lstmtune.study import evaluation
 from lstmtune.study import executor
 from lstmtune.study import planner
 from lstmtune.study.results import SearchOutcome
+from lstmtune.study.rungs import bracket, rungs
+from lstmtune.study.runner import new_owner
 from lstmtune.workflow import study as study_mod
 from lstmtune.data.series import Series
 from lstmtune.errors import SpecError
@@ -112,19 +114,6 @@ def objective(values: np.ndarray, search: SearchSpec) -> float | None:
     return float(v.mean() + search.k * (v.std(ddof=1) if v.size > 1 else 0.0))
 
 
-def rungs(search: SearchSpec, max_epochs: int, bracket: int = 0) -> list[int]:
-    """Epoch budgets of successive halving, from ``min_epochs`` (times eta**bracket) to ``max_epochs``."""
-    if search.pruner == "none":
-        return [max_epochs]
-    first = min(max_epochs, search.min_epochs * search.reduction_factor**bracket)
-    out = []
-    e = first
-    while e < max_epochs:
-        out.append(e)
-        e *= search.reduction_factor
-    return out + [max_epochs]
-
-
 def optuna_name(spec: StudySpec, series: Series) -> str:
     """Optuna's study name: the study's and :func:`lstmtune.study.identity.search_fingerprint`
     (trial values are of that data and those settings; others start a new Optuna study)."""
@@ -196,7 +185,19 @@ def run_search(
     base = base_params(spec)
     t0 = time.perf_counter()
     trainings = 0
-    n_rounds = 0
+    owner = new_owner()
+    unfit = lambda config: _unfit(summary_spec, series, config)  # noqa: E731
+    evaluate = lambda points: study_mod.run_selection(summary_spec, series, store, points, on_epochs=on_epochs)  # noqa: E731
+    # A round an interrupted process left unfinished (its trials still RUNNING) is finished
+    # first, with the same trials: their parameters were drawn for their numbers, so the search
+    # goes on as an uninterrupted one would (runs already stored are read back).
+    stranded, reported = resume_round(study, search, base, unfit)
+    n_rounds = max((t.user_attrs.get("round", -1) for t in study.trials), default=-1) + 1
+    if stranded:
+        n_rounds = stranded[0][0].user_attrs.get("round", n_rounds - 1)
+        schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, n_rounds))
+        trainings += race(study, search, stranded, schedule, evaluate, reported)
+        n_rounds += 1
 
     def finished() -> int:
         return sum(t.state.is_finished() for t in study.trials)
@@ -205,9 +206,9 @@ def run_search(
         if search.timeout_s is not None and time.perf_counter() - t0 >= search.timeout_s:
             break
         asked = ask_round(study, search, base, search.batch if budget is None else min(search.batch, budget - finished()),
-                          unfit=lambda config: _unfit(summary_spec, series, config))
+                          unfit=unfit, round_number=n_rounds, owner=owner)
         schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, n_rounds))
-        trainings += race(study, search, asked, schedule, lambda points: study_mod.run_selection(summary_spec, series, store, points, on_epochs=on_epochs))
+        trainings += race(study, search, asked, schedule, evaluate)
         n_rounds += 1
         if on_round:
             on_round(finished(), budget)
@@ -218,27 +219,65 @@ def run_search(
     return outcome
 
 
-def ask_round(study, search, base: dict, k: int, unfit=None) -> list[tuple]:
+def ask_round(study, search, base: dict, k: int, unfit=None, round_number: int = 0, owner: str | None = None) -> list[tuple]:
     """Ask Optuna for ``k`` trials: ``(trial, params, config)`` for each valid one; an
     inconsistent combination (e.g. momentum with adam), or one that does not fit the data
-    (``unfit(config)``: why not, or None), is told as failed, with its reason."""
-    import optuna
-
+    (``unfit(config)``: why not, or None), is told as failed, with its reason. Each trial
+    records its round and its owner (this process: :func:`~lstmtune.study.runner.new_owner`),
+    so that a round an interrupted process left unfinished is found (:func:`resume_round`)."""
     asked = []
     for _ in range(k):
         trial = study.ask()
-        params = suggest(trial, search)
-        try:
-            config = resolve({**base, **params}, "search", f"trial {trial.number}")
-            why = unfit(config) if unfit is not None else None
-            if why is not None:
-                raise ValueError(why)
-        except ValueError as err:
-            trial.set_user_attr("error", str(err))
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            continue
-        asked.append((trial, params, config))
+        trial.set_user_attr("round", round_number)
+        trial.set_user_attr("owner", owner or new_owner())
+        point = _checked(study, trial, search, base, unfit)
+        if point is not None:
+            asked.append(point)
     return asked
+
+
+def _checked(study, trial, search, base: dict, unfit) -> tuple | None:
+    """``(trial, params, config)``, or None after telling the trial failed with its reason."""
+    import optuna
+
+    params = suggest(trial, search)
+    try:
+        config = resolve({**base, **params}, "search", f"trial {trial.number}")
+        why = unfit(config) if unfit is not None else None
+        if why is not None:
+            raise ValueError(why)
+    except ValueError as err:
+        trial.set_user_attr("error", str(err))
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return None
+    return trial, params, config
+
+
+def resume_round(study, search, base: dict, unfit=None) -> tuple[list[tuple], dict[int, set]]:
+    """The trials of a round an interrupted process left unfinished, as :func:`ask_round` gives
+    them, and the epochs each already reported (``{trial number: {epochs}}``).
+
+    A trial is stranded when it is still RUNNING and its owner is a process of this host that
+    no longer exists, or it records no owner (stores written before owners were recorded). A
+    RUNNING trial of a live process, or of another host, is left to it. Its parameters are drawn
+    again: those already drawn read back, the rest drawn as for its number (the samplers are
+    seeded per trial), so the round is the one an uninterrupted search would have finished.
+    """
+    import optuna
+
+    from lstmtune.study.runner import _is_dead
+
+    stranded, reported = [], {}
+    for frozen in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        owner = frozen.user_attrs.get("owner")
+        if owner is not None and not _is_dead(owner):
+            continue
+        trial = optuna.trial.Trial(study, frozen._trial_id)
+        reported[trial.number] = set(frozen.intermediate_values)
+        point = _checked(study, trial, search, base, unfit)
+        if point is not None:
+            stranded.append(point)
+    return stranded, reported
 
 
 def _unfit(spec: StudySpec, series: Series, config) -> str | None:
@@ -256,22 +295,16 @@ def _unfit(spec: StudySpec, series: Series, config) -> str | None:
     return None
 
 
-def bracket(search, epochs: int, round_number: int) -> int:
-    """Hyperband's bracket for a round (brackets in turn, most aggressive first); 0 otherwise."""
-    if search.pruner != "hyperband":
-        return 0
-    s_max = max(0, int(math.log(max(1, epochs // search.min_epochs), search.reduction_factor)))
-    return round_number % (s_max + 1)
-
-
-def race(study, search, asked: list[tuple], schedule: list[int], evaluate) -> int:
+def race(study, search, asked: list[tuple], schedule: list[int], evaluate, reported: dict[int, set] | None = None) -> int:
     """Successive halving of a round's trials over the rungs ``schedule`` (epoch counts).
 
     At each rung every surviving trial is evaluated (``evaluate(points)``: a
     :class:`lstmtune.workflow.study.Selection` of the points' runs), reported to Optuna, and the best
     ``1 / reduction_factor`` go on; the others are told as pruned. At the last rung the
     survivors are told complete with their value. Without a pruner the schedule is one
-    rung and each trial keeps its own epochs. Returns the runs trained.
+    rung and each trial keeps its own epochs. ``reported``: epochs a resumed trial reported
+    before its process was interrupted (:func:`resume_round`), not reported again. Returns the
+    runs trained.
     """
     import optuna
 
@@ -290,7 +323,7 @@ def race(study, search, asked: list[tuple], schedule: list[int], evaluate) -> in
         values = [objective(sel.runs[sel.runs["config"] == p.config.key][sel.metric].to_numpy(), search) for p in points]
         if not last:
             for (trial, _, _), v in zip(alive, values):
-                if v is not None:
+                if v is not None and epochs not in (reported or {}).get(trial.number, ()):
                     trial.report(v, step=epochs)
         ranked = sorted(range(len(alive)), key=lambda j: (values[j] is None, values[j] if values[j] is not None else 0.0))
         keep = set(ranked[: max(1, math.ceil(len(alive) / search.reduction_factor))]) if not last else set(range(len(alive)))

@@ -198,8 +198,9 @@ def test_plan_refuses_what_run_refuses_on_the_data(tmp_path, monkeypatch, text, 
     # plan once printed a size (and "about 2 s") for studies run then refused
     monkeypatch.chdir(tmp_path)
     f = _file(tmp_path, text)
-    _refused(_cli(tmp_path, "plan", f), needle)
-    _refused(_cli(tmp_path, "run", f, "--quiet"), needle)
+    # each names the study file, as its own checks do (the settings were refused without it)
+    _refused(_cli(tmp_path, "plan", f), f"error: {f}: ", needle)
+    _refused(_cli(tmp_path, "run", f, "--quiet"), f"error: {f}: ", needle)
     assert not (tmp_path / "runs").exists()
 
 

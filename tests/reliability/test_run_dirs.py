@@ -443,3 +443,17 @@ def test_a_panels_input_where_its_run_writes_is_refused_and_untouched(tmp_path):
         result = _cli(*argv, "--data", where, "--out", out, "--quiet")
         _one_line_error(result, str(where.name), "an input lies")
         assert where.read_bytes() == before
+
+
+def test_status_of_a_store_holding_no_study_says_so_in_one_line(tmp_path):
+    """A search whose every trial failed before training (points that do not fit the data) leaves
+    a store with no study in it: status drew an empty table, a blank line."""
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+    from lstmtune.store import default_url, open_store
+
+    open_store(default_url(tmp_path)).close()  # the tables, no study
+    result = CliRunner().invoke(app, ["status", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("no study has stored a run yet (nothing was trained)") and len(result.output.strip().splitlines()) == 1

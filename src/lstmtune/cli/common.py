@@ -7,6 +7,7 @@ import functools
 import re
 import sys
 import time
+from pathlib import Path
 
 _PROCESS_T0 = time.perf_counter()  # as early as the command's module is imported: the wall time printed is the process's
 from typing import Annotated, Optional
@@ -104,7 +105,7 @@ def _handles_errors(fn):
         try:
             return fn(*args, **kwargs)
         except LstmtuneError as err:
-            raise _fail(str(err)) from None
+            raise _fail(_naming_the_study_file(err, kwargs.get("study_file"))) from None
         except OSError as err:  # the environment: permissions, a full disk, a directory for a file
             where = f"{err.filename}: " if err.filename else ""
             raise _fail(where + (err.strerror or str(err))) from None
@@ -116,6 +117,18 @@ def _handles_errors(fn):
             raise _fail(f"database: {err.orig}") from None
 
     return wrapper
+
+
+def _naming_the_study_file(err: LstmtuneError, study_file) -> str:
+    """A study's settings refused (:class:`~lstmtune.errors.SpecError`) by a command given a study
+    file: the message names that file, as the file's own checks do (``FILE: key: ...``), where it
+    does not already (settings that do not fit the data are refused once the data are read)."""
+    from lstmtune.errors import SpecError
+
+    text = str(err)
+    if isinstance(err, SpecError) and isinstance(study_file, Path) and study_file.suffix.lower() == ".toml" and study_file.name not in text:
+        return f"{study_file}: {text}"
+    return text
 
 
 def baseline_table(baselines, title: str = "Baselines (walk-forward, one step ahead)") -> Table:

@@ -547,6 +547,9 @@ def status(
         storage = default_url(run_dir)
     with open_store(storage, read_only=True) as store:
         frame = study_status(store)
+    if frame.empty:  # a store whose every trial or run failed before training (a search of unfit points, say)
+        console.print(f"{_u(storage)}: no study has stored a run yet (nothing was trained)", soft_wrap=True)
+        return
     table = Table(title=f"Studies in {_u(storage)}")
     for col in frame.columns:
         table.add_column(col, justify="left" if col == "study" else "right")

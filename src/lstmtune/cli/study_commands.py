@@ -497,8 +497,8 @@ def search(
     console.print(table)
     n = outcome.trials["state"].value_counts().to_dict() if len(outcome.trials) else {}
     console.print(
-        f"{len(outcome.trials)} trials ({', '.join(f'{v} {k.lower()}' for k, v in n.items())}); {outcome.trainings} trainings "
-        f"in {outcome.wall_s:.1f} s. Report: {_u(path)}",
+        f"{len(outcome.trials)} trials ({', '.join(f'{v} {k.lower()}' for k, v in n.items())}); {outcome.trainings} trial trainings "
+        f"(the best trial's test and diagnostic reruns besides) in {outcome.wall_s:.1f} s. Report: {_u(path)}",
         highlight=False,
     )
     if outcome.test is not None:

@@ -157,3 +157,16 @@ def test_inputs_are_part_of_the_stored_identity(tmp_path):
     assert len(fps) == 3
     with pytest.raises(Exception, match="names must not repeat"):
         spec_mod.from_dict({"data": {"calendar": ["month", "month"]}})
+
+
+def test_dropping_rows_that_miss_a_covariate_names_the_column_that_left_none(tmp_path):
+    """A covariate column with no value, read with missing = "drop", emptied the series, and the
+    refusal said only that a series of 0 observations was too short (with test_size 0)."""
+    from lstmtune.data.series import load
+    from lstmtune.errors import DataError
+
+    path = tmp_path / "h.csv"
+    path.write_text("date,y,x,empty\n" + "".join(f"2015-{m:02d}-01,{m},{m * 2},\n" for m in range(1, 13)))
+    assert len(load(path, value_column="y", missing="drop", covariates=["x"])) == 12
+    with pytest.raises(DataError, match=r"h.csv: dropping the rows that miss a value \(missing: drop\) left none: column 'empty' has no value"):
+        load(path, value_column="y", missing="drop", covariates=["x", "empty"])

@@ -274,3 +274,18 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     pd.DataFrame({"date": ["2005-01-01", "soon", "2005-03-01"], "cpi": [1.0, 2.0, 3.0], "unemp": [1.0, 2.0, 3.0]}).to_csv(baddate, index=False)
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(baddate), "--out", str(tmp_path / "x.csv")])
     assert res.exit_code != 0 and "baddate.csv: line 3, column 'date': 'soon' is not a date" in res.output
+    # Cells the forecast never reads may be empty (a longer file with gaps past the horizon: it was
+    # refused); one it reads is named by file and line; a repeated column is refused, as in a history
+    longer = tmp_path / "longer.csv"
+    pd.DataFrame({"date": pd.date_range("2005-01-01", periods=5, freq="MS").strftime("%Y-%m-%d"), "cpi": [115.0, 115.3, "", "", 1.0],
+                  "unemp": [5.1, 5.2, "NA", "", 2.0]}).to_csv(longer, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(longer), "--out", str(tmp_path / "longer_fc.csv")])
+    assert res.exit_code == 0 and "Warning" not in res.stderr, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "longer_fc.csv"), fc)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "4", "--future", str(longer), "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code == 2 and "longer.csv: line 4, column 'cpi': is missing (the forecast reads it)" in res.output, res.output
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("date,cpi,cpi,unemp\n2005-01-01,1,2,3\n2005-02-01,1,2,3\n2005-03-01,1,2,3\n")
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(repeated), "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code == 2 and "repeated.csv: the header names column 'cpi' more than once" in res.output, res.output
+    assert not (tmp_path / "x.csv").exists()

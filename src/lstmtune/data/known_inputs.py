@@ -89,7 +89,10 @@ def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.n
             raise LstmtuneError(f"future: column {n!r} is not numeric") from None
         bad = np.flatnonzero(~np.isfinite(col))
         if len(bad):
-            raise LstmtuneError(f"future: column {n!r} row {int(bad[0]) + 1}: missing or non-finite value")
+            i = int(bad[0])
+            if future.attrs.get("source"):  # read by read_future: its file and line
+                raise LstmtuneError(f"{future.attrs['source']}: line {future.attrs['lines'][i]}, column {n!r}: is missing (the forecast reads it)")
+            raise LstmtuneError(f"future: column {n!r} row {i + 1}: missing or non-finite value")
         out[:, j] = col
     return out
 
@@ -106,37 +109,53 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
     """
     from pathlib import Path
 
+    from lstmtune.data import dates as dates_mod
+    from lstmtune.data import series as series_mod
+
     path = Path(path)
     try:
-        frame = pd.read_csv(path, float_precision="round_trip")
+        frame = pd.read_csv(path, dtype=str).fillna("")  # cells as written; NA, NaN, empty: missing
     except FileNotFoundError:
         raise LstmtuneError(f"--future {path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         from lstmtune.data.messages import csv_error
 
         raise LstmtuneError(f"--future {path}: not a readable CSV file ({csv_error(err, path)})") from None
+    series_mod.refuse_repeated_columns(path, series_mod.header(path))  # pandas would read the second as NAME.1
+    frame.columns = [str(c).strip() for c in frame.columns]
     lacking = [n for n in names if n not in frame.columns]
     if lacking:
+        series_mod._refuse_other_separators(path, frame)  # a ';'-separated file: say so, not "no column"
         raise LstmtuneError(f"{path}: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns: {', '.join(map(str, frame.columns))})")
     for n in names:
-        col = pd.to_numeric(frame[n], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(col))
+        text = frame[n].str.strip()
+        col = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=np.float64)
+        # an empty cell is left missing: refused only where the forecast reads it (future_covariates),
+        # so a longer file with gaps past the horizon serves; a cell that is not a number is refused here
+        bad = np.flatnonzero(~np.isfinite(col) & (text != "").to_numpy())
         if len(bad):
             i = int(bad[0])
-            raise LstmtuneError(f"{path}: line {_line(i, path)}, column {n!r}: {frame[n].iloc[i]!r} is missing or not a number")
+            raise LstmtuneError(f"{path}: line {_line(i, path)}, column {n!r}: {text.iloc[i]!r} is not a finite number")
         frame[n] = col
     if positional:
-        return frame[list(names)]
+        return _sourced(frame[list(names)], path)
     rest = [c for c in frame.columns if c not in names]
     if not rest:
         raise LstmtuneError(f"{path}: no date column (expected 'date' or a first column of dates)")
     date_col = "date" if "date" in frame.columns else rest[0]
-    dates = pd.to_datetime(frame[date_col].astype(str).str.strip(), errors="coerce", format=date_format)
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if len(bad):
-        i = int(bad[0])
-        raise LstmtuneError(f"{path}: line {_line(i, path)}, column {date_col!r}: {frame[date_col].iloc[i]!r} is not a date")
-    return frame[list(names)].set_index(pd.DatetimeIndex(dates, name="date"))
+    column = frame[date_col]
+    # the dates read as the history's are read (ISO, quarters, years, the tutorial's Y-MM, --date-format)
+    parsed = dates_mod._parse_dates(path, column, date_col, dates_mod._date_kind(column, date_col, False, date_format), date_format)
+    return _sourced(frame[list(names)].set_index(pd.DatetimeIndex(parsed, name="date")), path)
+
+
+def _sourced(frame: pd.DataFrame, path) -> pd.DataFrame:
+    """``frame`` noting the file it was read from, so that a value missing where the forecast
+    reads it is named by file and line (:func:`future_covariates`)."""
+    frame = frame.copy()
+    frame.attrs["source"] = str(path)
+    frame.attrs["lines"] = [_line(i, path) for i in range(len(frame))]
+    return frame
 
 
 def step_inputs(framing: Framing, dates, covariates, ahead, known, positional: bool = False) -> np.ndarray:

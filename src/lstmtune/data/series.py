@@ -206,6 +206,10 @@ def load_csv(
         keep = ~np.isnan(values)
         for _, column in extra:
             keep &= ~np.isnan(column)
+        if not keep.any():  # say which column emptied the series, not only that it is too short
+            empty = [name for name, column in [(value_col, values), *extra] if np.isnan(column).all()]
+            why = f"column {show(empty[0])} has no value" if empty else "every row misses a value in the value column or a covariate"
+            raise DataError(f"{path}: dropping the rows that miss a value (missing: drop) left none: {why}")
         if not keep.all():
             dates, values, rows = dates[keep], values[keep], rows[keep]
             extra = [(name, column[keep]) for name, column in extra]

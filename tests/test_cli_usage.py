@@ -59,3 +59,12 @@ def test_what_a_command_returns_is_not_its_exit_status():
 
     assert CliRunner().invoke(demo, ["four"]).exit_code == 0
     assert CliRunner().invoke(demo, ["three"]).exit_code == 3
+
+
+def test_an_output_path_under_a_file_names_that_file(tmp_path):
+    """`reproduce --out FILE/sub` said only "FILE/sub: Not a directory"."""
+    (tmp_path / "notadir").write_text("mine")
+    result = CliRunner().invoke(app, ["reproduce", "--out", str(tmp_path / "notadir" / "sub")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {tmp_path / 'notadir' / 'sub'}: {tmp_path / 'notadir'} is a file, not a directory", result.output
+    assert (tmp_path / "notadir").read_text() == "mine"

@@ -108,6 +108,10 @@ def _handles_errors(fn):
             raise _fail(_naming_the_study_file(err, kwargs.get("study_file"))) from None
         except OSError as err:  # the environment: permissions, a full disk, a directory for a file
             where = f"{err.filename}: " if err.filename else ""
+            if isinstance(err, NotADirectoryError) and err.filename:  # a path under a file: name the file
+                blocker = next((p for p in Path(str(err.filename)).parents if p.is_file()), None)
+                if blocker is not None:
+                    raise _fail(f"{where}{blocker} is a file, not a directory") from None
             raise _fail(where + (err.strerror or str(err))) from None
         except Exception as err:
             db_error = sys.modules.get("sqlalchemy.exc")

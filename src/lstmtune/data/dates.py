@@ -267,6 +267,13 @@ def _date_fraction(column: pd.Series, name: str = "", date_format: str | None = 
     return float((tutorial | iso).mean()) if len(text) else 0.0
 
 
+def parse_column(path: Path, column: pd.Series, name: str, requested: bool = False, date_format: str | None = None) -> np.ndarray:
+    """A file's date column as ``datetime64[ns]``, however it is written (:func:`_date_kind`:
+    ``date_format``, quarters, years, the tutorial's ``Y-MM``, ISO 8601); ``requested``: the
+    user named the column. Raises a DataError naming the line of the first cell that is not a date."""
+    return _parse_dates(path, column, name, _date_kind(column, name, requested, date_format), date_format)
+
+
 def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", date_format: str | None = None) -> np.ndarray:
     text = column.str.strip()
     if kind in ("format", "quarter", "year"):

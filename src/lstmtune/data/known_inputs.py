@@ -145,7 +145,7 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
     date_col = "date" if "date" in frame.columns else rest[0]
     column = frame[date_col]
     # the dates read as the history's are read (ISO, quarters, years, the tutorial's Y-MM, --date-format)
-    parsed = dates_mod._parse_dates(path, column, date_col, dates_mod._date_kind(column, date_col, False, date_format), date_format)
+    parsed = dates_mod.parse_column(path, column, date_col, date_format=date_format)
     return _sourced(frame[list(names)].set_index(pd.DatetimeIndex(parsed, name="date")), path)
 
 

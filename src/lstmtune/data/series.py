@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import _choose_date_column, _date_kind, _parse_dates, _try_dates, check_format
+from lstmtune.data.dates import _choose_date_column, _try_dates, check_format, parse_column
 from lstmtune.data.messages import _columns, _line, csv_error, day, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError
 
@@ -190,7 +190,7 @@ def load_csv(
             raise
         raise DataError(f"{err}; its rows have more fields than its header (a number written with a ',' thousands separator, or an unquoted ','?)") from None
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
-    dates = _parse_dates(path, frame[date_col], date_col, _date_kind(frame[date_col], date_col, date_column is not None, date_format), date_format)
+    dates = parse_column(path, frame[date_col], date_col, date_column is not None, date_format)
     frame, dates, sorted_note = _in_date_order(frame, dates, path)
     values, notes = _parse_values(path, frame[value_col], value_col, missing, dates, fills=fills)
     notes = sorted_note + notes

@@ -331,7 +331,7 @@ def check_search(spec: StudySpec, n_observations: int, *, max_runs: int | None =
     phases = selection_phases(spec)
     trials = search.trials
     if trials is not None and search.sampler == "grid":
-        trials = min(trials, math.prod(p.n_values() for p in search.space.values()))
+        trials = min(trials, search.grid_size())
     raced = None if trials is None else rungs.trainings(search, spec.model.epochs, trials)
     # the trials at every rung of their races, the best trial's test, the best 3 trials' diagnostic reruns
     runs = None if trials is None else (raced * phases + (0 if spec.evaluation.selection == "test" else 1)) * tpc + min(3, trials) * spec.runs.diagnostic_repeats

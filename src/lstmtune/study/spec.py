@@ -196,7 +196,7 @@ class SearchSpec(Section):
             if self.sampler == "grid" and p.type == "float" and p.step is None:
                 raise _space_error(name, "the grid sampler needs a step (or choices) for float parameters")
         if self.sampler == "grid":
-            size = math.prod(p.n_values() for p in self.space.values())  # counted, never enumerated
+            size = self.grid_size()
             if size > MAX_CONFIGS:
                 raise _space_error(None, f"the grid sampler's grid has {size:,} points, more than {MAX_CONFIGS:,}; use tpe, random or cmaes, or coarser steps")
         if self.pruner != "none" and "epochs" in self.space:
@@ -204,6 +204,10 @@ class SearchSpec(Section):
         if self.trials is None and self.timeout_s is None:
             raise ValueError("give trials, timeout_s or both, or the search never stops")
         return self
+
+    def grid_size(self) -> int:
+        """Points of the grid sampler's grid (every value of every parameter), counted without enumerating it."""
+        return math.prod(p.n_values() for p in self.space.values())
 
 
 class StudySpec(Section):

@@ -57,9 +57,8 @@ def make_sampler(search: SearchSpec, seed: int):
     return SeededTPESampler(seed=seed)
 
 
-def grid_size(search: SearchSpec) -> int:
-    """Points of the grid sampler's grid, counted without enumerating it."""
-    return math.prod(p.n_values() for p in search.space.values())
+grid_size = SearchSpec.grid_size
+"""Points of the grid sampler's grid, counted without enumerating it (:meth:`SearchSpec.grid_size`)."""
 
 
 def grid_space(search: SearchSpec) -> dict[str, list[Any]]:

@@ -205,13 +205,14 @@ def test_calendar_inputs_need_dates_at_fit():
         forecaster.fit(dataclasses.replace(s, positional=True), _config(), seeds=[1], calibrate=False, calendar=CALENDAR)
 
 
-def _write_study(tmp_path) -> tuple:
+def _write_study(tmp_path, date_format: str | None = None) -> tuple:
     frame = _frame(48)
     csv = tmp_path / "macro.csv"
-    frame.rename_axis("date").reset_index().to_csv(csv, index=False, date_format="%Y-%m-%d")
+    frame.rename_axis("date").reset_index().to_csv(csv, index=False, date_format=date_format or "%Y-%m-%d")
     spec = {
         "name": "cov",
-        "data": {"source": str(csv), "value_column": "sales", "covariates": list(COVARIATES), "calendar": list(CALENDAR), "test_size": 6},
+        "data": {"source": str(csv), "value_column": "sales", "covariates": list(COVARIATES), "calendar": list(CALENDAR), "test_size": 6}
+        | ({"date_format": date_format} if date_format else {}),
         "model": {"epochs": 15, "batch_size": 3, "units": 2},
         "runs": {"mode": "summary", "repeats": 2},
     }
@@ -289,3 +290,31 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(repeated), "--out", str(tmp_path / "x.csv")])
     assert res.exit_code == 2 and "repeated.csv: the header names column 'cpi' more than once" in res.output, res.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_forecast_reads_dates_as_the_fitted_study_wrote_them(tmp_path):
+    # A study whose dates are day/month/year: its model's --data and --future files are read
+    # in that format without --date-format (they were refused as not dates); --date-format
+    # still overrides it, and describe says which format is assumed.
+    file, frame = _write_study(tmp_path, date_format="%d/%m/%Y")
+    runner = CliRunner()
+    res = runner.invoke(app, ["fit", str(file), "--out", str(tmp_path / "model"), "--horizon", "3"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["describe", str(tmp_path / "model")])
+    assert res.exit_code == 0 and "dates written %d/%m/%Y" in res.output, res.output
+    ahead = pd.date_range("2005-01-01", periods=3, freq="MS")
+    values = {"cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}
+    future = tmp_path / "future.csv"
+    pd.DataFrame({"date": ahead.strftime("%d/%m/%Y")} | values).to_csv(future, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(future), "--out", str(tmp_path / "fc.csv")])
+    assert res.exit_code == 0, res.output
+    fc = pd.read_csv(tmp_path / "fc.csv")
+    assert list(fc["date"]) == list(ahead.strftime("%Y-%m-%d")) and np.isfinite(fc["mean"]).all()
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "macro.csv"), "--future", str(future), "--out", str(tmp_path / "again.csv")])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), fc, rtol=1e-5)
+    iso = tmp_path / "iso.csv"
+    pd.DataFrame({"date": ahead.strftime("%Y-%m-%d")} | values).to_csv(iso, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(iso), "--date-format", "%Y-%m-%d", "--out", str(tmp_path / "iso_fc.csv")])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "iso_fc.csv"), fc)

@@ -177,6 +177,8 @@ def forecast(
         raise LstmtuneError(f"--data {data}: a panel (it has a unique_id column), and {model_dir} forecasts one series: give that series' rows alone")
     if future is not None and not covariates:
         raise LstmtuneError(f"--future {future}: this model reads no covariates")
+    if date_format is None:  # the dates as the study that fitted the model read its own (recorded by fit)
+        date_format = model.info.get("date_format") or None
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
     known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
     table, each = model.forecast_with_paths(horizon, history, future=known)

@@ -97,6 +97,8 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
     """Fit ``config`` with the study's seeds, feature range and horizon defaults."""
     n = spec.runs.repeats if repeats is None else repeats
     _check_ensemble(config, n, len(series))
+    if spec.data.date_format:  # `lstmtune forecast` reads a --data or --future file's dates as the study read its own
+        info = {**(info or {}), "date_format": spec.data.date_format}
     return forecaster.fit(
         series,
         config,

@@ -415,6 +415,9 @@ def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, 
         if family in families and _add_pool(bt, frame, names, into, m, settings.levels):
             families_of[into] = family
     board = score.leaderboard(bt, frame, families_of, m, settings.levels)  # every candidate, the model confidence set once
+    scaled = score.scale_note(bt, frame, m)
+    if scaled and not board.empty:
+        notes.append(scaled)
     if board.empty:
         if not notes:  # nothing was tried: none of the families asked for has a candidate for this series
             why = " (a hybrid needs a season and three cycles of it)" if set(families) <= {"hybrid", "combo"} and "hybrid" in families else ""

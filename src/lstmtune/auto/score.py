@@ -23,13 +23,50 @@ MCS_ALPHA = 0.10
 
 def windows(backtests: pd.DataFrame, history: pd.DataFrame, season: int) -> list[tuple[np.ndarray, np.float64]]:
     """Each backtest window, by cutoff: ``(its rows' positions in backtests, MASE's scale)``, the
-    scale from the observations up to that cutoff (what every candidate's errors share)."""
-    out = []
+    scale from the observations up to that cutoff (what every candidate's errors share).
+
+    Where that scale is 0, every candidate's MASE would be inf or NaN and the choice would fall
+    to the candidates' names: the window takes the naive (period 1) error up to its cutoff (a
+    season repeated exactly), else the scale of the next window with one (a series constant
+    until its cutoff, as before a product's launch), else 1 (the errors unscaled).
+    :func:`scale_note` says which."""
+    rows, scales, _ = _scales(backtests, history, season)
+    return list(zip(rows, scales))
+
+
+_FALLBACKS = {
+    "naive": "scaled by the naive error (the seasonal naive's was 0 up to their cutoffs)",
+    "later": "scaled as a later window (the series was constant up to their cutoffs)",
+    "unscaled": "unscaled, the mean absolute error (the series was constant up to every cutoff)",
+}
+
+
+def scale_note(backtests: pd.DataFrame, history: pd.DataFrame, season: int) -> str | None:
+    """What :func:`windows` did where a window's seasonal-naive scale was 0 (None: nothing)."""
+    kinds = _scales(backtests, history, season)[2]
+    said = [f"{kinds.count(k)} of {len(kinds)} backtest windows' MASE {why}" for k, why in _FALLBACKS.items() if k in kinds]
+    return "; ".join(said) or None
+
+
+def _scales(backtests: pd.DataFrame, history: pd.DataFrame, season: int) -> tuple[list, list, list]:
+    """``(rows, scale, kind)`` per window (:func:`windows`); kind ``seasonal`` (the scale as
+    defined), or the fallback taken: ``naive``, ``later`` or ``unscaled``."""
     ds, y = history["ds"].to_numpy(), history["y"].to_numpy(dtype=np.float64)
-    for cutoff, rows in backtests.groupby("cutoff", sort=True).indices.items():
+    cuts = backtests.groupby("cutoff", sort=True).indices
+    scales, kinds = [], []
+    for cutoff in cuts:
         train = y[ds <= np.datetime64(cutoff)]
-        out.append((rows, metrics.naive_scale(train, season if len(train) > season else 1)))
-    return out
+        m = season if len(train) > season else 1
+        scale, kind = metrics.naive_scale(train, m), "seasonal"
+        if not scale > 0 and m > 1:
+            scale, kind = metrics.naive_scale(train, 1), "naive"
+        scales.append(scale)
+        kinds.append(kind)
+    for k in reversed(range(len(scales))):  # constant up to the cutoff: the next window's scale, else 1
+        if not scales[k] > 0:
+            later = k + 1 < len(scales)
+            scales[k], kinds[k] = (scales[k + 1], "later") if later and kinds[k + 1] != "unscaled" else (np.float64(1.0), "unscaled")
+    return list(cuts.values()), scales, kinds
 
 
 def scaled_errors(backtests: pd.DataFrame, history: pd.DataFrame, candidate: str, season: int,
@@ -85,6 +122,13 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
 def verdict(board: pd.DataFrame, notes=()) -> str:
     """The choice in words: which family is best, and whether an LSTM is worth it (``notes``:
     the series' notes, which say when the time budget left the LSTMs out)."""
+    said = _verdict(board, notes)
+    if not board.empty and not board.iloc[0]["mase"] > 0 and len(board) > 1:
+        said += " (the best's backtest MASE is 0: the gap is a difference of MASE, not a percentage)"
+    return said
+
+
+def _verdict(board: pd.DataFrame, notes) -> str:
     if board.empty:
         return "no candidate could be scored"
     best = board.iloc[0]
@@ -100,13 +144,19 @@ def verdict(board: pd.DataFrame, notes=()) -> str:
         rival = others.iloc[0]
         if bool(rival["in_mcs"]):
             return f"the LSTM ensemble {best['candidate']} is best, but indistinguishable from {rival['candidate']} on these backtests"
-        return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {100 * (rival['mase'] / best['mase'] - 1):.0f}% higher"
-    gap = 100 * (top_lstm["mase"] / best["mase"] - 1)
+        return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {_gap(rival['mase'], best['mase'])} higher"
+    gap = _gap(top_lstm["mase"], best["mase"])
     if best["family"] == "combo" and str(best["candidate"]).startswith("Combo("):
-        return f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone ({top_lstm['candidate']}) has {gap:.0f}% higher MASE"
+        return f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone ({top_lstm['candidate']}) has {gap} higher MASE"
     if bool(top_lstm["in_mcs"]):
-        return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap:.0f}% higher MASE)"
-    return f"{best['candidate']} is better than the best LSTM by {gap:.0f}%: forecasts are {best['candidate']}'s (an LSTM is not worth it here)"
+        return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap} higher MASE)"
+    return f"{best['candidate']} is better than the best LSTM by {gap}: forecasts are {best['candidate']}'s (an LSTM is not worth it here)"
+
+
+def _gap(worse: float, best: float) -> str:
+    """How much higher ``worse`` is than ``best``: ``"18%"``; against a best of 0 (no backtest
+    error) no ratio exists: the difference itself (:func:`verdict` says so)."""
+    return f"{100 * (worse / best - 1):.0f}%" if best > 0 else f"{worse - best:.3g}"
 
 
 BUDGET_NOTE = "left out: the time budget was spent"

@@ -1,0 +1,90 @@
+"""MASE's scale on the leaderboard where the seasonal naive's in-sample error is 0: before, every
+candidate's MASE was inf or NaN there and the leaderboard's sort fell to the candidates' names
+(AutoARIMA chose itself on a product launched late; an exact seasonal forecaster ranked below
+inexact ones)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmtune.auto import score
+from lstmtune.auto.run import auto
+
+
+def _backtests(y: np.ndarray, ds: pd.DatetimeIndex, cut_at: list[int], h: int, forecasts: dict[str, np.ndarray]) -> pd.DataFrame:
+    parts = []
+    for k, c in enumerate(cut_at):
+        part = pd.DataFrame({"ds": ds[c + 1:c + 1 + h], "cutoff": ds[c], "y": y[c + 1:c + 1 + h]})
+        for name, f in forecasts.items():
+            part[name] = f[k]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _scale(x, m):
+    return np.mean(np.abs(x[m:] - x[:-m]))
+
+
+def _history(y):
+    ds = pd.date_range("2015-01-01", periods=len(y), freq="MS")
+    return pd.DataFrame({"ds": ds, "y": y}), ds
+
+
+def test_a_series_constant_before_its_first_cutoff_is_scaled_as_its_later_window():
+    rng = np.random.default_rng(15)
+    y = np.r_[np.zeros(49), np.round(50 + rng.normal(0, 8, 11))]
+    history, ds = _history(y)
+    h = 5
+    actual = [y[49:54], y[55:60]]
+    # "Zeta" errs by 1 everywhere, "Alpha" by 3: the choice must not go by name
+    bt = _backtests(y, ds, [48, 54], h, {"Alpha": [a + 3 for a in actual], "Zeta": [a - 1 for a in actual]})
+    board = score.leaderboard(bt, history, {"Alpha": "stats", "Zeta": "stats"}, 12)
+    assert np.isfinite(board["mase"]).all()
+    assert board.iloc[0]["candidate"] == "Zeta" and board.iloc[0]["chosen"]
+    scale = _scale(y[:55], 12)  # the second window's, shared by the first
+    got = board.set_index("candidate")["mase"]
+    np.testing.assert_allclose([got["Alpha"], got["Zeta"]], [3 / scale, 1 / scale], rtol=1e-12)
+    assert score.scale_note(bt, history, 12) == "1 of 2 backtest windows' MASE scaled as a later window (the series was constant up to their cutoffs)"
+
+
+def test_an_exactly_repeated_season_is_scaled_by_the_naive_error():
+    y = np.tile(np.arange(12.0), 5)
+    history, ds = _history(y)
+    actual = [y[49:55], y[55:60]]
+    bt = _backtests(y, ds, [48, 54], 6, {"Alpha": [a + 0.5 for a in actual], "SeasonalNaive": actual})
+    board = score.leaderboard(bt, history, {"Alpha": "stats", "SeasonalNaive": "stats"}, 12)
+    assert list(board["candidate"]) == ["SeasonalNaive", "Alpha"] and list(board["mase"].round(12)) == [0.0, pytest.approx((0.5 / _scale(y[:49], 1) + 0.5 / _scale(y[:55], 1)) / 2, rel=1e-12)]
+    assert "2 of 2 backtest windows' MASE scaled by the naive error" in score.scale_note(bt, history, 12)
+    gap = board.iloc[1]["mase"]
+    assert score.verdict(board.assign(family=["stats", "lstm"])) == (f"SeasonalNaive is better than the best LSTM by {gap:.3g}: forecasts are SeasonalNaive's (an LSTM is not worth it here)"
+                                                                     " (the best's backtest MASE is 0: the gap is a difference of MASE, not a percentage)")
+
+
+def test_a_series_constant_up_to_every_cutoff_is_scored_unscaled():
+    y = np.r_[np.full(55, 7.0), [9.0, 8.0, 7.0, 6.0, 5.0]]
+    history, ds = _history(y)
+    bt = _backtests(y, ds, [48, 54], 5, {"Alpha": [y[49:54] + 2, y[55:60] + 2], "Zeta": [y[49:54] + 1, y[55:60] - 1]})
+    board = score.leaderboard(bt, history, {"Alpha": "stats", "Zeta": "stats"}, 12)
+    assert board.set_index("candidate")["mase"].to_dict() == {"Alpha": 2.0, "Zeta": 1.0}  # the mean absolute errors
+    assert "2 of 2 backtest windows' MASE unscaled" in score.scale_note(bt, history, 12)
+
+
+def test_well_scaled_windows_are_untouched():
+    rng = np.random.default_rng(3)
+    y = 100 + np.cumsum(rng.normal(0, 1, 60))
+    history, ds = _history(y)
+    bt = _backtests(y, ds, [48, 54], 5, {"A": [y[49:54] + 1, y[55:60] + 1]})
+    got = [s for _, s in score.windows(bt, history, 12)]
+    assert got == [_scale(y[:49], 12), _scale(y[:55], 12)]
+    assert score.scale_note(bt, history, 12) is None
+
+
+def test_auto_on_a_product_launched_late_chooses_on_the_scaled_window_and_says_so(no_arima):
+    rng = np.random.default_rng(15)
+    y = np.r_[np.zeros(49), np.round(50 + rng.normal(0, 8, 11))]
+    frame = pd.DataFrame({"unique_id": "launch", "ds": pd.date_range("2015-01-01", periods=60, freq="MS"), "y": y})
+    r = auto(frame, 6, candidates=("stats", "combo"))
+    board = r.leaderboard[r.leaderboard["status"] == "ok"]
+    assert np.isfinite(board["mase"].astype(float)).all()
+    assert (board.sort_values("mase").iloc[0]["candidate"] == board[board["chosen"]]["candidate"]).all()
+    assert "backtest windows' MASE scaled as a later window" in board["reason"].iloc[0]

@@ -339,3 +339,44 @@ def test_a_panels_lines_are_the_files_after_a_blank_line(tmp_path):
     f.write_text("unique_id,ds,y\na,2020-01-01,1\n\na,2020-02-01,2\nb,2020-01-01,3\n\nb,2020-01-01,4\nb,2020-02-01,5\n")
     why = panel.unreadable(panel.read(f))
     assert set(why) == {"b"} and "line 7, column 'ds': duplicate date 2020-01-01 (first at line 5)" in why["b"]
+
+
+def test_each_panel_series_keeps_its_own_days_or_utc_hours(tmp_path):
+    """The midnight rule applies per series, as each gets alone: before, an hourly series in
+    the same file made a daily one UTC times, forecast from 23:00 on its own last day, or
+    skipped as irregular where it crossed a change to summer time."""
+    from lstmtune.data import panel
+
+    hours = pd.date_range("2024-03-30", periods=60, freq="h", tz="Europe/Berlin")
+    days = pd.date_range("2024-03-01", periods=40, freq="D", tz="Europe/Berlin")  # across 2024-03-31
+    frame = pd.concat([pd.DataFrame({"unique_id": "hourly", "ds": hours.map(lambda t: t.isoformat()), "y": np.arange(60.0)}),
+                       pd.DataFrame({"unique_id": "daily", "ds": days.map(lambda t: t.isoformat()), "y": np.arange(40.0)})])
+    frame.to_csv(tmp_path / "zones.csv", index=False)
+    for read in (panel.read(tmp_path / "zones.csv"), panel.from_frame(frame)):
+        got = {uid: list(g["ds"]) for uid, g in read.groupby("unique_id")}
+        assert got["daily"] == list(days.tz_localize(None)) and infer_frequency(np.array(got["daily"], dtype="datetime64[ns]")) == "D"
+        assert got["hourly"] == list(hours.tz_convert("UTC").tz_localize(None))
+    for uid in ("daily", "hourly"):  # as alone
+        alone = frame[frame["unique_id"] == uid]
+        alone.to_csv(tmp_path / f"{uid}.csv", index=False)
+        assert list(panel.read(tmp_path / f"{uid}.csv")["ds"]) == list(panel.read(tmp_path / "zones.csv").query("unique_id == @uid")["ds"])
+
+
+def test_quarter_labels_are_dates_in_a_panel_as_in_a_single_file(tmp_path):
+    """``1990Q1`` was refused in a panel ("is not a date") though a single file reads it; a
+    panel may mix them with ISO dates, series by series."""
+    from lstmtune.data import panel
+
+    labels = [f"{1990 + i // 4}Q{i % 4 + 1}" for i in range(12)]
+    iso = [f"{d:%Y-%m-%d}" for d in pd.date_range("2000-01-01", periods=12, freq="QS")]
+    f = tmp_path / "quarters.csv"
+    pd.DataFrame({"unique_id": ["x"] * 12 + ["y"] * 12, "ds": labels + iso, "y": np.arange(24.0)}).to_csv(f, index=False)
+    read = panel.read(f)
+    assert not panel.unreadable(read)
+    assert list(read[read["unique_id"] == "x"]["ds"]) == list(pd.date_range("1990-01-01", periods=12, freq="QS"))
+    single = tmp_path / "single.csv"
+    pd.DataFrame({"quarter": labels, "v": np.arange(12.0)}).to_csv(single, index=False)
+    assert list(load(single).dates) == list(read[read["unique_id"] == "x"]["ds"])
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"unique_id": ["x"] * 3, "ds": ["1990Q1", "1990Q5", "1990Q3"], "y": [1.0, 2.0, 3.0]}).to_csv(bad, index=False)
+    assert panel.unreadable(panel.read(bad)) == {"x": f"{bad}: line 3, column 'ds': '1990Q5' is not a date"}

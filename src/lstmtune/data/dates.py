@@ -134,6 +134,15 @@ def _to_timestamp(cell: str, fmt: str):
     return stamp
 
 
+def quarter_starts(text: pd.Series) -> pd.Series:
+    """Quarter labels (``1959Q1``, ``1959-Q1``, ``1959q1``) as the first day of their quarter;
+    NaT for any other cell (a panel's column may mix them with ISO dates, series by series)."""
+    text = text.map(lambda c: c.strip() if isinstance(c, str) else None)
+    labels = text.where(text.str.fullmatch(_QUARTER.pattern, na=False))
+    first_month = labels.str.replace(_QUARTER, lambda m: f"{m[1]}-{(int(m[2]) - 1) * 3 + 1:02d}-01", regex=True)
+    return pd.to_datetime(first_month, format="%Y-%m-%d", errors="coerce")
+
+
 def _date_kind(column: pd.Series, name: str, requested: bool, date_format: str | None) -> str:
     """How a date column is written: ``format``, ``quarter``, ``year``, ``tutorial`` or ``iso``."""
     if date_format:

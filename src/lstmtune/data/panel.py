@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import check_format, has_offset, without_zone
+from lstmtune.data.dates import check_format, has_offset, quarter_starts, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns
 from lstmtune.errors import DataError, LstmtuneError
@@ -100,7 +100,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     clash = _clash(frame[uid].astype(str), ids)
     if clash:
         raise DataError(f"{path}: column {show(uid)}: {clash}")
-    dates = to_dates(frame[date_col], date_format)
+    dates = to_dates(frame[date_col], date_format, ids)
     values, bad_values = to_values(frame[value_col])
     wrong = {int(r): f"column {show(date_col)}: {show(frame[date_col].iloc[int(r)].strip())} is not a date" for r in np.flatnonzero(dates.isna().to_numpy())}
     if date_format is None:
@@ -174,13 +174,15 @@ def _clash(raw: pd.Series, ids: pd.Series) -> str | None:
     return f"{' and '.join(show(n) for n in first[:2])} are one series once the spaces around them are dropped: rename one"
 
 
-def to_dates(cells: pd.Series, date_format: str | None = None) -> pd.Series:
+def to_dates(cells: pd.Series, date_format: str | None = None, ids: pd.Series | None = None) -> pd.Series:
     """Dates of a panel's date column as ``datetime64[ns]`` without a time zone; NaT where a cell
-    is missing or not a date (ISO 8601 text unless ``date_format``; datetimes as they are).
+    is missing or not a date (ISO 8601 text or quarter labels such as ``1959Q1`` unless
+    ``date_format``; datetimes as they are).
 
     Dates with a time zone or offset (mixed ones too, as across a change to summer time) keep
-    their calendar date where every one is at midnight, else become UTC times
-    (:func:`lstmtune.data.dates.without_zone`, the single-series loader's rule).
+    their calendar date where every one of their series (``ids``; else the whole column) is at
+    midnight, else become UTC times (:func:`lstmtune.data.dates.without_zone`, the single-series
+    loader's rule): a daily series keeps its dates beside an hourly one, as it does alone.
     """
     import warnings
 
@@ -197,7 +199,20 @@ def to_dates(cells: pd.Series, date_format: str | None = None) -> pd.Series:
     else:
         text = cells.map(lambda c: c.strip() if isinstance(c, str) else (c.isoformat() if hasattr(c, "isoformat") else c))
         parsed = parse()
-    return _in_range(without_zone(parsed))
+        if date_format is None:
+            quarters = quarter_starts(text)
+            labelled = (parsed.isna() & quarters.notna()).to_numpy()
+            if labelled.any():  # objects while some dates carry a zone, else plain dates again
+                parsed = parsed.astype(object).where(~labelled, quarters.astype(object))
+                if not any(getattr(t, "tzinfo", None) is not None for t in parsed.dropna()):
+                    parsed = pd.to_datetime(parsed)
+    zoned = isinstance(parsed.dtype, pd.DatetimeTZDtype) or parsed.dtype == object
+    if ids is None or not zoned:
+        return _in_range(without_zone(parsed))
+    out = pd.Series(np.full(len(parsed), np.datetime64("NaT"), dtype="datetime64[ns]"), index=parsed.index)
+    for rows in pd.Series(np.asarray(ids)).groupby(np.asarray(ids), sort=False).indices.values():  # each series its own rule
+        out.iloc[rows] = _in_range(without_zone(parsed.iloc[rows])).to_numpy()
+    return out
 
 
 def _in_range(dates: pd.Series) -> pd.Series:
@@ -268,7 +283,7 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
         name = twice["id"].iloc[0]
         given = [_label(c) for c in ids[ids.astype(str) == name].drop_duplicates().iloc[:2]]
         raise DataError(f"column {ID!r}: {given[0]!r} and {given[1]!r} are one series once written as text, as every output names it: rename one")
-    dates = to_dates(data[DATE])
+    dates = to_dates(data[DATE], ids=ids.astype(str))
     bad = np.flatnonzero(dates.isna().to_numpy() & data[DATE].notna().to_numpy())
     if bad.size:
         row = int(bad[0])

@@ -73,6 +73,30 @@ def test_a_budget_the_full_settings_would_overrun_trains_fewer_epochs_and_says_s
     pd.testing.assert_frame_equal(r.forecasts, fewer.forecasts)  # what 20 epochs give, exactly
 
 
+def test_a_budget_not_even_the_fewest_seeds_and_epochs_fit_trains_no_lstm_and_says_so(monkeypatch, no_arima):
+    """Before, the full settings trained when no step of the ladder fitted: a 4 s budget ran
+    20 s, as long as no budget (the deadline is looked at between trainings, not within one)."""
+    settings = lstm.Settings(epochs=30, seeds=3)
+    data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
+    monkeypatch.setattr(cost, "SECONDS_PER_STEP", 1.0)  # every step down would take hours
+    monkeypatch.setattr(auto_run, "_prefit", lambda *a, **k: pytest.fail("an LSTM backtest was trained"))
+    real_finals = auto_run._final_fits
+
+    def no_networks(*args, **kwargs):
+        got = real_finals(*args, **kwargs)
+        assert not got, f"final fits trained: {list(got)}"
+        return got
+
+    monkeypatch.setattr(auto_run, "_final_fits", no_networks)
+    r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=settings, time_budget=600)
+    board = r.leaderboard
+    assert not (board["family"] == "lstm").any() and set(board["unique_id"]) == {"a", "b"} and (board["status"] == "ok").all()
+    assert board["reason"].str.contains("time budget: LSTM candidates left out (expected about", regex=False).all()
+    assert board["reason"].str.contains("LSTM and hybrid candidates left out: the time budget was spent", regex=False).all()
+    assert all("no LSTM candidate was scored: the time budget was spent" in v for v in r.verdicts.values())
+    assert set(r.forecasts["unique_id"]) == {"a", "b"}
+
+
 def _clock_jumps_after(monkeypatch, name):
     """auto's clock jumps a day ahead once ``auto_run.<name>`` has run: the budget is spent
     exactly then, however long the machine took to get there."""

@@ -77,6 +77,12 @@ def seconds(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings
     return SECONDS_PER_STEP * steps(items, horizon, settings) + stat_seconds(items) / max(cores, 1) + SERIES_SECONDS * len(items)
 
 
+def cheapest(settings: lstm.Settings) -> lstm.Settings:
+    """The last step of :data:`LADDER` below ``settings``: the fewest seeds and epochs the budget trains."""
+    seed_share, epoch_share = LADDER[-1]
+    return dataclasses.replace(settings, seeds=max(1, round(settings.seeds * seed_share)), epochs=max(1, round(settings.epochs * epoch_share)))
+
+
 def within(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings: lstm.Settings, budget: float, cores: int) -> lstm.Settings | None:
     """The first settings of :data:`LADDER` (fewer epochs, then fewer seeds than ``settings``)
     whose expected time (:func:`seconds`) fits ``budget`` seconds: ``settings`` themselves when
@@ -89,4 +95,4 @@ def within(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings:
     return None
 
 
-__all__ = ["FIT_SECONDS", "LADDER", "OTHER_FIT", "SECONDS_PER_STEP", "networks", "rows", "seconds", "stat_seconds", "steps", "within"]
+__all__ = ["FIT_SECONDS", "LADDER", "OTHER_FIT", "SECONDS_PER_STEP", "cheapest", "networks", "rows", "seconds", "stat_seconds", "steps", "within"]

@@ -729,11 +729,12 @@ def _replan(plan: _Plan, frame: pd.DataFrame, v: panel.Verdict, horizon: int, ca
         return plan
 
 
-def _fit_budget(good, horizon: int, settings: lstm.Settings, wanted, time_budget: float | None, t0: float) -> tuple[lstm.Settings, str]:
+def _fit_budget(good, horizon: int, settings: lstm.Settings, wanted, time_budget: float | None, t0: float) -> tuple[lstm.Settings | None, str]:
     """The LSTM settings that fit what is left of ``time_budget`` (:func:`lstmtune.auto.cost.within`:
     fewer epochs, then fewer seeds), and the note saying so on every series; the settings
-    unchanged when they fit, when nothing is left, or when even the least would not fit (then the
-    LSTMs are left out once the budget is spent, as ever)."""
+    unchanged when they fit; None when even the least would not fit, or nothing is left: the
+    LSTMs are then left out from the start (before, the full settings trained, well past the
+    budget, since the budget is looked at between trainings, not within one)."""
     if time_budget is None or not wanted or not good:
         return settings, ""
     import os
@@ -744,7 +745,11 @@ def _fit_budget(good, horizon: int, settings: lstm.Settings, wanted, time_budget
     left = time_budget - (time.perf_counter() - t0)
     cores = os.cpu_count() or 1
     fitted = cost.within(items, horizon, settings, BUDGET_SHARE * left, cores) if left > 0 else None
-    if fitted is None or (fitted.seeds, fitted.epochs) == (settings.seeds, settings.epochs):
+    if fitted is None:
+        least = cost.seconds(items, horizon, cost.cheapest(settings), cores)
+        return None, (f"time budget: LSTM candidates left out (expected about {least:.0f} s even with the fewest seeds and epochs, "
+                      f"against {max(left, 0):.0f} s left of --time-budget {time_budget:g} s)")
+    if (fitted.seeds, fitted.epochs) == (settings.seeds, settings.epochs):
         return settings, ""
     expected = cost.seconds(items, horizon, settings, cores)
     return fitted, (f"time budget: LSTM candidates trained with {fitted.seeds} seeds x {fitted.epochs} epochs instead of {settings.seeds} x {settings.epochs} "
@@ -789,7 +794,7 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
         try:
             plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
             scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, report, fitted, stats_done.get(uid),
-                                        trained_only=not in_budget())))
+                                        trained_only=not (job.wanted and in_budget()))))
             if job.note:
                 scored[-1][2].notes.append(job.note)
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
@@ -946,13 +951,15 @@ def auto(
             learn_from.append((uid, frame, v, plan))
     wanted = [f for f in NEURAL if f in candidates]
     fitted, budget_note = _fit_budget(good, horizon, settings, wanted, time_budget, t0)
+    if fitted is None:  # not even the fewest seeds and epochs would fit: no LSTM is trained
+        wanted, fitted = [], settings
     if fitted != settings:  # the candidates' configurations carry their epochs: planned again with the budget's
         settings = fitted
         good = [(i, uid, frame, v, _replan(plan, frame, v, horizon, candidates, settings, windows)) for i, uid, frame, v, plan in good]
         learn_from = [(uid, frame, v, _replan(plan, frame, v, horizon, candidates, settings, windows)) for uid, frame, v, plan in learn_from]
     pooled = ({}, {}, {})  # global candidates: uid -> their plan entries, (uid, name) -> backtest models, -> final model
     global_note = ""
-    if pooling and good and len(learn_from) > 1 and (time_budget is None or time.perf_counter() - t0 < time_budget):
+    if pooling and wanted and good and len(learn_from) > 1 and (time_budget is None or time.perf_counter() - t0 < time_budget):
         if progress:
             progress(good[0][1], f"global LSTMs over {len(learn_from)} series, trained together", good[0][0], len(frames))
         try:

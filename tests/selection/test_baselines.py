@@ -243,13 +243,23 @@ def test_constant_series_has_no_model_baselines_and_no_crash():
 
 
 @pytest.mark.parametrize(
-    "freq, period", [("MS", 12), ("ME", 12), ("QS", 4), ("QE-DEC", 4), ("W-SUN", 52), ("D", 7), ("B", 5), ("h", 24), ("YS", None)]
+    "freq, period", [("MS", 12), ("ME", 12), ("QS", 4), ("QE-DEC", 4), ("W-SUN", 52), ("D", 7), ("B", 5), ("h", 24), ("YS", None),
+                     # business months and quarters were 1 (no season), multiples the unit's (2MS 12, 2W 52, 10min 60)
+                     ("BMS", 12), ("BME", 12), ("BQS", 4), ("2MS", 6), ("2W", 26), ("2QS", 2), ("10min", 6), ("2h", 12), ("min", 60), ("2D", None)]
 )
 def test_infer_period_from_the_dates(freq, period):
     from lstmtune.data.series import infer_period
 
     dates = pd.date_range("2000-01-01", periods=40, freq=freq).to_numpy()
     assert infer_period(dates) == period
+
+
+def test_the_calendar_and_the_second_season_follow_the_multiple_and_the_business_unit():
+    from lstmtune.auto.lstm import calendar_kind
+    from lstmtune.selection.statistical import second_season
+
+    assert [second_season(f, m) for f, m in [("D", 7), ("h", 24), ("2h", 12), ("2D", 3), ("MS", 12), ("H", 24)]] == [365, 168, 84, None, None, 168]
+    assert [calendar_kind(f, m) for f, m in [("BMS", 12), ("BQS-OCT", 4), ("2MS", 6), ("2MS", 12), ("MS", 12)]] == ["month", "quarter", None, None, "month"]
 
 
 def test_period_is_settable_in_the_study():

@@ -76,10 +76,12 @@ CALENDAR = {("M", 12): "month", ("MS", 12): "month", ("ME", 12): "month", ("Q", 
 def calendar_kind(freq: str | None, season: int) -> str | None:
     """``month``, ``quarter`` or ``dayofweek`` where the dates name the season (monthly data with
     season 12, quarterly with 4, daily with 7), else None."""
-    if not freq:
+    from lstmtune.data.series import frequency_parts
+
+    parts = frequency_parts(freq)
+    if parts is None or parts[0] != 1:  # every other month's dates do not name a 12-month season
         return None
-    base = str(freq).split("-")[0].lstrip("0123456789")
-    return CALENDAR.get((base, int(season)))
+    return CALENDAR.get((parts[1], int(season)))
 
 
 def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = None) -> list[tuple[str, object, str | None, str]]:

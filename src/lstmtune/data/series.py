@@ -13,6 +13,7 @@ from __future__ import annotations
 
 
 import dataclasses
+import re
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -424,7 +425,35 @@ def _refuse_repeated_dates(path: Path, dates: np.ndarray, rows: np.ndarray, name
 
 
 # pandas frequency prefix -> seasonal period
-_PERIODS = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+_PERIODS = {"min": 60, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+"""The season of each frequency (in steps of one unit): an hour's minutes, a
+day's hours, a week's days or business days, a year's weeks, months or quarters."""
+_OLD_ALIASES = {"T": "min", "H": "h", "C": "B"}  # pandas' older spellings, custom business days
+
+
+def frequency_parts(freq: str | None) -> tuple[int, str] | None:
+    """``(multiple, unit)`` of a pandas frequency alias: ``2MS`` -> ``(2, "MS")``; the anchor
+    dropped (``W-SUN``, ``QS-OCT``) and business months, quarters and years read as their
+    calendar unit (``BMS`` -> ``MS``: the season is the same); None where it is no alias."""
+    found = re.fullmatch(r"(\d*)([A-Za-z]+)(-\w+)?", str(freq or "").strip())
+    if found is None:
+        return None
+    n, unit = int(found[1] or 1), _OLD_ALIASES.get(found[2], found[2])
+    if unit not in _PERIODS and unit.startswith(("CB", "B")) and unit.removeprefix("C").removeprefix("B") in _PERIODS:
+        unit = unit.removeprefix("C").removeprefix("B")
+    return (n, unit) if n >= 1 and unit in _PERIODS else None
+
+
+def season_of(freq: str | None) -> int | None:
+    """The seasonal period of data at frequency ``freq``: :data:`_PERIODS` divided by its
+    multiple (``2MS`` 6, ``2W`` 26, ``10min`` 6, ``2h`` 12); None where it is 1, is not a whole
+    number of steps (``2D``) or the alias is unknown."""
+    parts = frequency_parts(freq)
+    if parts is None:
+        return None
+    n, unit = parts
+    period = _PERIODS[unit]
+    return period // n if period % n == 0 and period // n > 1 else None
 
 
 def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None = None) -> pd.DatetimeIndex:
@@ -500,14 +529,10 @@ def regular_frequency(dates: np.ndarray) -> str | None:
 
 
 def infer_period(dates: np.ndarray) -> int | None:
-    """The seasonal period implied by the dates' frequency: monthly 12, quarterly 4, weekly 52,
-    daily 7, business days 5, hourly 24; yearly or irregular: None (no seasonality assumed)."""
-    freq = infer_frequency(dates)
-    if freq is None:
-        return None
-    base = freq.split("-")[0].lstrip("0123456789")
-    period = _PERIODS.get(base)
-    return None if period in (None, 1) else period
+    """The seasonal period implied by the dates' frequency (:func:`season_of`): monthly 12,
+    quarterly 4, weekly 52, daily 7, business days 5, hourly 24, every two months 6; yearly or
+    irregular: None (no seasonality assumed)."""
+    return season_of(infer_frequency(dates))
 
 
 def describe_builtins() -> list[dict[str, object]]:

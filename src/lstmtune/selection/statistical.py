@@ -35,9 +35,14 @@ SECOND_SEASON = {"D": 365, "h": 168, "H": 168}
 
 def second_season(freq: str | None, season: int) -> int | None:
     """The longer season beside ``season`` for data of frequency ``freq`` (None: none known)."""
-    if not freq or season <= 1:
+    from lstmtune.data.series import frequency_parts
+
+    parts = frequency_parts(freq)
+    if parts is None or season <= 1:
         return None
-    return SECOND_SEASON.get(freq.split("-")[0].lstrip("0123456789"))
+    n, unit = parts
+    longer = SECOND_SEASON.get(unit)
+    return longer // n if longer is not None and longer % n == 0 else None
 
 
 def models_for(y, freq: str | None = None, season: int = 1) -> tuple[str, ...]:

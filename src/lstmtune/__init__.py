@@ -10,6 +10,7 @@ The public API (imported lazily: ``import lstmtune`` does not import JAX)::
     runs, summary = lstmtune.results("runs/mine")                       # tidy DataFrames
     model = lstmtune.fit(series.to_pandas(), spec, label="units=2", repeats=30)  # seed ensemble on all data
     model.save("models/mine"); lstmtune.load_model("models/mine").forecast(12)   # DataFrame with intervals
+    result = lstmtune.auto(frame, horizon=12)                         # lstmtune auto: unique_id, ds, y
 """
 
 from lstmtune.engine import xla as _xla
@@ -49,6 +50,10 @@ def results(run_dir):
 
 
 def __getattr__(name):
+    if name == "auto":  # the package, callable: lstmtune.auto(frame, horizon=12)
+        import importlib
+
+        return importlib.import_module("lstmtune.auto")
     if name in _EXPORTS:
         import importlib
 
@@ -57,4 +62,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'lstmtune' has no attribute {name!r}")
 
 
-__all__ = ["default_study", "fit", "load_model", "load_series", "load_study", "plan", "report", "results", "run", "search", "study_from_dict"]
+__all__ = ["auto", "default_study", "fit", "load_model", "load_series", "load_study", "plan", "report", "results", "run", "search", "study_from_dict"]

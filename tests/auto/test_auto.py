@@ -1157,3 +1157,12 @@ def test_saving_a_result_where_nothing_was_forecast_writes_nothing_and_bad_paths
             good.save(bad)
         with pytest.raises(LstmtuneError, match="give a model directory's path"):
             lstmtune.load_model(bad)
+
+
+def test_lstmtune_auto_is_callable_as_issue_22_names_it(no_arima):
+    import lstmtune
+
+    frame = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2010-01-01", periods=48, freq="MS"), "y": np.arange(48.0) + np.tile(np.arange(12.0), 4)})
+    got = lstmtune.auto(frame, horizon=6, candidates=("stats",))
+    pd.testing.assert_frame_equal(got.forecasts, auto(frame, 6, candidates=("stats",)).forecasts)
+    assert "auto" in lstmtune.__all__ and lstmtune.auto.run.auto is auto  # still the package

@@ -88,3 +88,4 @@ def test_auto_on_a_product_launched_late_chooses_on_the_scaled_window_and_says_s
     assert np.isfinite(board["mase"].astype(float)).all()
     assert (board.sort_values("mase").iloc[0]["candidate"] == board[board["chosen"]]["candidate"]).all()
     assert "backtest windows' MASE scaled as a later window" in board["reason"].iloc[0]
+

@@ -7,3 +7,19 @@ May import: :mod:`lstmtune.forecast`, :mod:`lstmtune.study` (configurations),
 :mod:`lstmtune.store` (safe file writing), :mod:`lstmtune.selection`, :mod:`lstmtune.data`.
 Independent of :mod:`lstmtune.workflow`; only the CLI imports it.
 """
+
+import sys as _sys
+import types as _types
+
+
+class _CallableModule(_types.ModuleType):
+    """``lstmtune.auto(frame, horizon=12)`` calls :func:`lstmtune.auto.run.auto` (the API issue
+    22 names), while ``lstmtune.auto`` stays the package its submodules live in."""
+
+    def __call__(self, data, horizon, **options):
+        from lstmtune.auto.run import auto
+
+        return auto(data, horizon, **options)
+
+
+_sys.modules[__name__].__class__ = _CallableModule

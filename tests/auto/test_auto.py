@@ -1134,6 +1134,9 @@ def test_the_apis_arguments_are_checked_as_the_clis_options_are():
         auto(a.set_index("ds")["y"], 3)
     with pytest.raises(LstmtuneError, match="the column 'y' twice"):
         auto(pd.concat([a, a[["y"]]], axis=1), 3)
+    # series under another column's name were one series of repeated dates, skipped as "duplicate date"
+    with pytest.raises(LstmtuneError, match=re.escape("no unique_id column and repeat dates: if 'id' names the series, rename it (data.rename(columns={'id': 'unique_id'}))")):
+        auto(pd.concat([a, _monthly("b", 40, 1)]).rename(columns={"unique_id": "id"}), 3)
     # as the CLI takes them: a family or a comma list as text, one level as a number, a column that is also the index
     r = auto(a.set_index("unique_id", drop=False), 3, candidates="stats", levels=80)
     assert list(r.forecasts.columns[-2:]) == ["lower_80", "upper_80"] and set(r.leaderboard["family"]) <= {"stats", "fallback"}

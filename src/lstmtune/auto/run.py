@@ -896,6 +896,10 @@ def auto(
     panel.check_freq(freq)
     freq = current_alias(freq)  # M -> ME: pandas warns about the old names at every use
     if "unique_id" not in data.columns:
+        others = [str(c) for c in data.columns if c not in ("ds", "y")]
+        if others and "ds" in data.columns and data["ds"].duplicated().any():  # several series under another name
+            raise LstmtuneError(f"the data have no unique_id column and repeat dates: if {others[0]!r} names the series, "
+                                f"rename it (data.rename(columns={{{others[0]!r}: 'unique_id'}}))")
         data = data.assign(unique_id="series")
     lacking = [c for c in ("ds", "y") if c not in data.columns]
     if lacking:

@@ -121,3 +121,27 @@ def test_statsforecast_workers_neither_hang_when_one_dies_nor_finalize_this_proc
             gc.enable()
     gc.collect()
     assert (tmp_path / f"finalized-in-{os.getpid()}").exists()  # given back to this process's collector
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_bands_hold_their_point_and_the_narrower_bands_and_are_statsforecasts_where_they_do():
+    """AutoTheta's bands are quantiles of simulated paths: at a narrow level (1%) they missed
+    its point forecast (lower_1 above it at most steps), a band that does not hold its own
+    median. They are widened just enough; at 80% and 95% statsforecast's values are kept."""
+    os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoTheta
+
+    frame = _series("a", 60, 3)
+    got, failed = statistical.forecast(frame, 6, "MS", 12, levels=(1, 80, 95), names=("AutoTheta",))
+    assert failed == []
+    point = got["AutoTheta"]
+    for level in (1, 80, 95):
+        assert (got[f"AutoTheta-lo-{level}"] <= point).all() and (point <= got[f"AutoTheta-hi-{level}"]).all()
+    assert (got["AutoTheta-lo-95"] <= got["AutoTheta-lo-80"]).all() and (got["AutoTheta-lo-80"] <= got["AutoTheta-lo-1"]).all()
+    want = StatsForecast(models=[AutoTheta(season_length=12)], freq="MS").forecast(df=frame, h=6, level=[1, 80, 95])
+    assert (want["AutoTheta-lo-1"] > want["AutoTheta"]).any()  # the case: statsforecast's own bands miss the point
+    for col in ("AutoTheta", "AutoTheta-lo-80", "AutoTheta-hi-80", "AutoTheta-lo-95", "AutoTheta-hi-95"):
+        np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy())
+    bt, _ = statistical.backtest(frame, 6, 2, "MS", 12, levels=(1, 80), names=("AutoTheta",))
+    assert (bt["AutoTheta-lo-1"] <= bt["AutoTheta"]).all() and (bt["AutoTheta"] <= bt["AutoTheta-hi-1"]).all()

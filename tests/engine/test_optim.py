@@ -103,6 +103,7 @@ def data():
     return _problem()
 
 
+@pytest.mark.slow  # Keras fidelity: the full run keeps it (TensorFlow's import alone is about 8 s of a worker's fast subset)
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
 def test_matches_keras(case, data):
     name, cls_name, hyper = case
@@ -114,6 +115,7 @@ def test_matches_keras(case, data):
     _compare(_optax_run(optim.make(name, **hyper), w, grads, jit=True), ref, "make, jit", bitwise=False)
 
 
+@pytest.mark.slow  # Keras fidelity (as above)
 def test_adamw_tiny_weights_within_tolerance():
     """AdamW returns ``target - params`` (see ``keras_adamw``): exact unless a weight is
     about as small as its step; there it is within ``rtol=1e-6, atol=1e-7`` of Keras

@@ -33,6 +33,7 @@ def _hyper(arch, seed=0):
     return jax.tree_util.tree_map(lambda a: a[0], engine.make_hyper(arch, [seed], learning_rate=1e-2))
 
 
+@pytest.mark.slow  # Keras fidelity: the full run keeps it (TensorFlow's import alone is about 8 s of a worker's fast subset)
 @pytest.mark.parametrize("optimizer, loss", [("adam", "mse"), ("sgd", "mae"), ("rmsprop", "huber")])
 def test_one_train_step_matches_keras(prob, optimizer, loss):
     """One minibatch from a zero state: the updated weights and the carried state."""

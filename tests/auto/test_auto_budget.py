@@ -166,3 +166,41 @@ def test_the_verdict_says_when_the_budget_left_the_lstms_out():
     spent = score.verdict(board, [f"LSTM and hybrid candidates {score.BUDGET_NOTE}"])
     assert spent == "AutoETS is best (no LSTM candidate was scored: the time budget was spent)"  # said only in leaderboard.csv before
     assert score.verdict(board) == "AutoETS is best (no LSTM candidate was scored)"
+
+
+def test_the_plan_counts_only_the_candidates_auto_can_train_before_the_first_cutoff():
+    """A probe found `plan shampoo.csv --horizon 6` counting 9 ensembles where auto trains 5: it
+    counted any candidate with a training row, while a fit refuses one whose windows or framing do
+    not fit the observations before the first cutoff (and auto then leaves it out everywhere)."""
+    import dataclasses as dc
+
+    from lstmtune.data import problem
+    from lstmtune.data.series import load
+    from lstmtune.errors import LstmtuneError
+    from lstmtune.forecast import batch, direct, forecaster
+
+    s = load("shampoo")
+    data = pd.DataFrame({"unique_id": "shampoo", "ds": s.dates, "y": s.values})
+    settings = lstm.Settings()
+    v, frame, plan, err = auto_run._prepare(data, 6, None, None, "error", ("lstm",), settings, 2)
+    first = int((frame["ds"] <= plan.cutoffs[0]).sum())
+    y = frame["y"].to_numpy()[:first]
+
+    def fits(config) -> bool:  # the fits' own refusals, before any training
+        config, _ = batch.unwrapped(config)
+        try:
+            if isinstance(config, direct.Spec):
+                direct.problem_for(y, dc.replace(config, horizon=6))
+            else:
+                problem.prepare(y, forecaster.framing_for(config, len(y), (-1.0, 1.0)), config.batch_size if config.stateful else 1, require_test=False)
+        except LstmtuneError:
+            return False
+        return True
+
+    verdicts = [(name, fits(config), cost.trainable(config, first, 6)) for name, config, _, _ in plan.neural]
+    assert [f for _, f, _ in verdicts] == [t for _, _, t in verdicts], verdicts
+    kept = sum(f for _, f, _ in verdicts)
+    assert 0 < kept < len(verdicts)  # the case: some are refused
+    ensembles = sum(1 for _ in cost.networks(frame, plan, 6))
+    assert ensembles == kept * len(plan.cutoffs) + 1
+

@@ -46,12 +46,27 @@ def rows(config, n: int, horizon: int) -> int:
     return max(n - config.interval - config.lags, 0)
 
 
+def trainable(config, n: int, horizon: int) -> bool:
+    """Whether ``auto`` can train ``config`` on ``n`` observations (the fits' own length rules:
+    a direct network's windows, a recursive one's framing and batch)."""
+    from lstmtune.data.problem import minimum_length
+    from lstmtune.forecast import batch, direct, forecaster
+
+    config, _ = batch.unwrapped(config)
+    if isinstance(config, direct.Spec):
+        return n >= config.minimum_length(horizon)
+    return n >= minimum_length(forecaster.framing_for(config, n, (-1.0, 1.0)), config.batch_size if config.stateful else 1)
+
+
 def networks(frame: pd.DataFrame, plan, horizon: int) -> Iterator[tuple[object, int]]:
     """``(config, training rows)`` of every network of one series' plan: each LSTM and hybrid
-    candidate at each backtest cutoff, and one final fit on every observation."""
+    candidate that can be trained before the first cutoff (a candidate too long for it is left
+    out at every cutoff, as auto leaves it out) at each backtest cutoff, and one final fit on every
+    observation (of the first such candidate: the chosen one is not known yet)."""
     ends = [int((frame["ds"] <= c).sum()) for c in plan.cutoffs]
-    for name, config, _, _ in plan.neural:
-        for n in ends + ([len(frame)] if name == plan.neural[0][0] else []):
+    kept = [config for _, config, _, _ in plan.neural if trainable(config, min(ends, default=len(frame)), horizon)]
+    for k, config in enumerate(kept):
+        for n in ends + ([len(frame)] if k == 0 else []):
             r = rows(config, n, horizon)
             if r > 0:
                 yield config, r
@@ -95,4 +110,4 @@ def within(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings:
     return None
 
 
-__all__ = ["FIT_SECONDS", "LADDER", "OTHER_FIT", "SECONDS_PER_STEP", "cheapest", "networks", "rows", "seconds", "stat_seconds", "steps", "within"]
+__all__ = ["FIT_SECONDS", "LADDER", "OTHER_FIT", "SECONDS_PER_STEP", "cheapest", "networks", "trainable", "rows", "seconds", "stat_seconds", "steps", "within"]

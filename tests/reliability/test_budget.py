@@ -118,7 +118,7 @@ def test_the_largest_grid_allowed_is_refused_by_max_runs_without_expanding_it_tw
     # 10^5 configurations (MAX_CONFIGS) x 10 diagnostic repeats + the test phase: over 10^6 trainings.
     # Before: 37 s to load (a validator built per value) + 2 x 43 s of planning, then the refusal.
     monkeypatch.chdir(tmp_path)
-    f = _file(tmp_path, "[runs]\nrepeats = 1\n[grid]\nunits = [%s]\nlags = [%s]\nepochs = [%s]\n" % (
+    f = _file(tmp_path, "[runs]\nrepeats = 1\n[grid]\nunits = [%s]\nlags = [%s]\ntimesteps = [%s]\n" % (
         ", ".join(map(str, range(1, 101))), ", ".join(map(str, range(1, 101))), ", ".join(map(str, range(1, 11)))))
     t0 = time.perf_counter()
     _refused(_cli(tmp_path, "run", f, "--quiet"), "at least 1,000,010 trainings", "100,000 configurations x 10 repeats")
@@ -136,6 +136,25 @@ def test_max_runs_counts_every_phase_exactly():
     backtest = spec.from_dict({"runs": {"repeats": 4, "mode": "summary"}, "evaluation": {"selection": "backtest", "folds": 3, "test_all": True},
                                "grid": {"units": [1, 2, 3]}})
     assert budget.check(backtest, 36).runs == 3 * 4 * 3 + 3 * 4
+
+
+def test_an_epochs_grid_counts_its_trainings_once_and_its_runs_per_value():
+    """A probe found `plan` saying "runs (trainings): 60" for 30 trainings, and --max-runs
+    refusing epochs grids by that figure: the values of an epochs grid are checkpoints of one
+    training (one replica per configuration family and repeat)."""
+    s = spec.from_dict({"runs": {"repeats": 5, "diagnostic_repeats": 3}, "evaluation": {"selection": "validation", "validation_size": 6, "test_all": True},
+                        "grid": {"units": [1, 2, 3], "epochs": [30, 60]}})
+    est = budget.check(s, 36, max_runs=30)
+    assert (est.runs, est.trainings) == (60, 30) and "runs: 60 (30 trainings" in "\n".join(est.lines())
+    with pytest.raises(Exception, match=r"plans (at least )?30 trainings, more than --max-runs 29 \(3 configurations \(an epochs grid's values counted once"):
+        budget.check(s, 36, max_runs=29)
+    one = spec.from_dict({"runs": {"repeats": 3, "diagnostic_repeats": 2}, "evaluation": {"selection": "validation", "validation_size": 6},
+                          "grid": {"units": [1, 2], "epochs": [20, 40, 60]}})
+    est = budget.check(one, 36)
+    assert (est.runs, est.trainings) == (21, 9)  # 2 families x 3 repeats, then the selected one's 3 in the test phase
+    assert budget.check(s, 36).trainings == len({c.family for c in planner.plan(s).configs}) * 5 * 2
+    plain = spec.from_dict({"runs": {"repeats": 4}, "grid": {"units": [1, 2, 3]}})
+    assert budget.check(plain, 36).trainings == budget.check(plain, 36).runs == 40 and "runs (trainings): 40" in budget.check(plain, 36).lines()[1]
 
 
 def test_curves_and_checkpoints_are_in_the_memory_estimate():

@@ -50,8 +50,9 @@ def _run_with_progress(spec, out: Path, quiet: bool, started: float, storage: st
     :func:`lstmtune.workflow.reproduce.run`) with a progress bar, plain lines when not a terminal,
     or nothing (``quiet``); SIGTERM is checked between chunks of training."""
     from lstmtune.report import drawing, planned
-    from lstmtune.study import planner
+    from lstmtune.study import budget, planner
 
+    budget.precheck(spec, max_runs=max_runs)  # a study certain to be refused: before planning it (a 10^5-configuration grid takes half a minute)
     plan = planner.plan(spec)
     # The report's drawing helpers start now: their imports run on a core this process leaves
     # idle while it imports alone (lstmtune.report.drawing). Those the report did not take (a

@@ -152,6 +152,7 @@ class Estimate:
     memory_bytes: int
 
     search: bool = False  # configurations are trials, figures at the space's largest point
+    trainings: int = 0  # networks trained (an epochs grid's values are checkpoints of one); 0: as runs
 
     def lines(self) -> list[str]:
         """The estimate as ``key: value`` lines for a terminal."""
@@ -164,7 +165,8 @@ class Estimate:
         else:
             head = [
                 f"configurations: {self.configurations:,}",
-                f"runs (trainings): {self.runs:,}",
+                f"runs (trainings): {self.runs:,}" if self.trainings in (0, self.runs) else
+                f"runs: {self.runs:,} ({self.trainings:,} trainings: configurations that differ only in epochs are checkpoints of one)",
                 f"populations: {self.populations:,} in {self.programs:,} compiled programs",
             ]
         return head + [
@@ -204,9 +206,10 @@ def selection_phases(spec: StudySpec) -> int:
 
 
 def _refuse_runs(spec: StudySpec, runs: int, configurations: int, max_runs: int, *, at_least: bool = False) -> None:
+    once = " (an epochs grid's values counted once: checkpoints of one training)" if any("epochs" in g for g in spec.all_grids().values()) else ""
     raise SpecError(
         f"study {spec.name!r} plans {'at least ' if at_least else ''}{runs:,} trainings, more than --max-runs {max_runs:,} "
-        f"({configurations:,} configurations x {trainings_per_config(spec):,} repeats x {selection_phases(spec)} selection "
+        f"({configurations:,} configurations{once} x {trainings_per_config(spec):,} repeats x {selection_phases(spec)} selection "
         "phase(s), plus the test phase); raise --max-runs or shrink the study"
     )
 
@@ -214,16 +217,17 @@ def _refuse_runs(spec: StudySpec, runs: int, configurations: int, max_runs: int,
 def precheck(spec: StudySpec, *, max_runs: int | None = DEFAULT_MAX_RUNS) -> None:
     """Refuse, without expanding or planning anything, a study certain to exceed ``max_runs``.
 
-    Counts the largest sub-study's grid (sub-studies may share configurations, so
-    their sum is only an upper bound) x trainings per configuration x phases
-    (the test phase: at least the selected configuration, every one under ``test_all``).
+    Counts the largest sub-study's grid without its ``epochs`` values (checkpoints of one
+    training; sub-studies may share configurations, so their sum is only an upper bound) x
+    trainings per configuration x phases (the test phase: at least the selected configuration,
+    every one under ``test_all``).
 
     Raises:
       SpecError: one line with the count.
     """
     if max_runs is None:
         return
-    configs = max(grid_sizes(spec).values(), default=1)
+    configs = max((math.prod(len(v) for k, v in grid.items() if k != "epochs") for grid in spec.all_grids().values()), default=1)
     tested = 0 if spec.evaluation.selection == "test" else (configs if spec.evaluation.test_all else 1)
     runs = (configs * selection_phases(spec) + tested) * trainings_per_config(spec)
     if runs > max_runs:
@@ -250,9 +254,12 @@ def estimate(spec: StudySpec, n_observations: int, plan=None) -> Estimate:
     train_s = sum(population_seconds(p, rows) for p in plan.populations)
     seconds = COMPILE_S * len(programs) * phases + phases * train_s
     runs, populations = plan.runs * phases, len(plan.populations) * phases
+    trainings = plan.trainings * phases
     if ev.selection != "test":
         tested = 1.0 if ev.test_all else min(1.0, len(spec.all_grids()) / max(1, len(plan.configs)))
         runs += math.ceil(plan.runs * tested)
+        families = plan.trainings // max(1, plan.repeats)
+        trainings += plan.trainings if ev.test_all else min(families, len(spec.all_grids())) * plan.repeats
         populations += len(plan.populations) if ev.test_all else min(len(plan.populations), len(spec.all_grids()))
         seconds += COMPILE_S * len(programs) * tested + tested * train_s
     curve_bytes = len(plan.configs) * plan.curve_repeats * max((c.epochs for c in plan.configs), default=0) * 2 * 4
@@ -265,6 +272,7 @@ def estimate(spec: StudySpec, n_observations: int, plan=None) -> Estimate:
         curve_bytes=curve_bytes,
         seconds=seconds,
         memory_bytes=available_memory(),
+        trainings=trainings,
     )
 
 
@@ -287,8 +295,8 @@ def check(spec: StudySpec, n_observations: int, *, max_runs: int | None = DEFAUL
     precheck(spec, max_runs=max_runs)
     plan = planner.plan(spec)
     est = estimate(spec, n_observations, plan)
-    if max_runs is not None and est.runs > max_runs:
-        _refuse_runs(spec, est.runs, est.configurations, max_runs)
+    if max_runs is not None and (est.trainings or est.runs) > max_runs:
+        _refuse_runs(spec, est.trainings or est.runs, len({c.family for c in plan.configs}), max_runs)
     memory = memory_bytes if memory_bytes is not None else est.memory_bytes
     for pop in plan.populations:
         one = (population_bytes(pop, n_observations) - population_bytes(dataclasses.replace(pop, replicas=()), n_observations))

@@ -69,7 +69,14 @@ class Plan:
 
     @property
     def runs(self) -> int:
+        """Result rows: a run per configuration and repeat."""
         return len(self.configs) * self.repeats
+
+    @property
+    def trainings(self) -> int:
+        """Networks trained: configurations that differ only in ``epochs`` are checkpoints of one
+        training (one replica per family and repeat)."""
+        return len({c.family for c in self.configs}) * self.repeats
 
 
 def seed_for(spec: StudySpec, config: Config, repeat: int) -> int:

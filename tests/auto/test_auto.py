@@ -1169,3 +1169,20 @@ def test_lstmtune_auto_is_callable_as_issue_22_names_it(no_arima):
     got = lstmtune.auto(frame, horizon=6, candidates=("stats",))
     pd.testing.assert_frame_equal(got.forecasts, auto(frame, 6, candidates=("stats",)).forecasts)
     assert "auto" in lstmtune.__all__ and lstmtune.auto.run.auto is auto  # still the package
+
+
+def test_each_series_dates_are_written_as_alone_beside_an_hourly_one(tmp_path, no_arima):
+    """forecasts.csv and backtests.csv wrote every series' dates with times once one series of
+    the panel was hourly ("2024-02-10 00:00:00"): the daily series' lines now equal its own run's."""
+    rng = np.random.default_rng(9)
+    hours = pd.DataFrame({"unique_id": "hourly", "ds": pd.date_range("2024-01-10", periods=60, freq="h"), "y": 20 + 3 * np.sin(np.arange(60) * np.pi / 12) + rng.normal(0, 0.3, 60)})
+    days = pd.DataFrame({"unique_id": "daily", "ds": pd.date_range("2024-01-01", periods=40, freq="D"), "y": rng.normal(0, 1, 40).cumsum() + 10})
+    auto(pd.concat([hours, days]), 3, candidates=("stats",)).save(tmp_path / "panel")
+    auto(days, 3, candidates=("stats",)).save(tmp_path / "alone")
+    for name in ("forecasts.csv", "backtests.csv"):
+        panel_lines = (tmp_path / "panel" / name).read_text().splitlines()
+        alone = (tmp_path / "alone" / name).read_text().splitlines()
+        assert [line for line in panel_lines if line.startswith("daily,")] == alone[1:]
+        assert any(line.startswith("hourly,2024-01-12 12:00:00,") for line in panel_lines) == (name == "forecasts.csv")
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "panel" / "models"), "--horizon", "3", "--out", str(tmp_path / "again.csv"), "-q"])
+    assert res.exit_code == 0 and (tmp_path / "again.csv").read_text() == (tmp_path / "panel" / "forecasts.csv").read_text()

@@ -528,10 +528,13 @@ def test_a_models_folder_of_daily_and_hourly_series_writes_its_dates_as_auto_wri
     pd.DataFrame({"unique_id": ["day", "hour"], "folder": ["day", "hour"], "model": ["SeasonalNaive"] * 2}).to_csv(tmp_path / "m" / "index.csv", index=False)
     result = CliRunner().invoke(app, ["forecast", str(tmp_path / "m"), "--horizon", "2", "--out", str(tmp_path / "f.csv"), "-q"])
     assert result.exit_code == 0, result.output
+    from lstmtune.forecast.output import panel_csv
+
     table, _ = panelmodels.forecast_all(tmp_path / "m", 2)
-    table.to_csv(tmp_path / "as_auto.csv", index=False)  # auto writes forecasts.csv with pandas' to_csv
+    panel_csv(table, tmp_path / "as_auto.csv")  # as auto writes forecasts.csv
     assert (tmp_path / "f.csv").read_bytes() == (tmp_path / "as_auto.csv").read_bytes()
-    assert "2001-08-30 00:00:00" in (tmp_path / "f.csv").read_text()
+    text = (tmp_path / "f.csv").read_text()  # each series' dates as it alone has them
+    assert "day,2001-08-30," in text and "hour,2001-09-03 12:00:00," in text
 
 
 def test_describe_and_status_name_a_file_a_missing_path_and_autos_output_folder(tmp_path):

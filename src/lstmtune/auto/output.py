@@ -100,11 +100,13 @@ def save(result, directory) -> Path:
         raise LstmtuneError(f"no series could be forecast ({said}); nothing was written")
     if not isinstance(directory, (str, Path)):
         raise LstmtuneError(f"save: give a folder's path, not {directory!r}")
+    from lstmtune.forecast.output import panel_csv
+
     directory = _check_target(directory)
     with atomic_dir(directory) as tmp:
-        result.forecasts.to_csv(tmp / "forecasts.csv", index=False)
+        panel_csv(result.forecasts, tmp / "forecasts.csv")  # each series' dates as it alone would have them
         result.leaderboard.to_csv(tmp / "leaderboard.csv", index=False)
-        result.backtests.to_csv(tmp / "backtests.csv", index=False)
+        panel_csv(result.backtests, tmp / "backtests.csv")
         (tmp / "report.html").write_text(render(result, _figures(result, tmp / "plots")), encoding="utf-8")
         _models(result.models, tmp / "models")
         (tmp / MARKER).write_text("lstmtune auto output\n")

@@ -152,8 +152,8 @@ def forecast(
             raise LstmtuneError(f"{model_dir}: no series could be forecast" + (f" ({failures[0]})" if failures else ""))
         from lstmtune.store.fileio import atomic_path
 
-        with atomic_path(out) as tmp:  # dates written as auto writes forecasts.csv's (pandas' own text), the same table
-            table.to_csv(tmp, index=False)
+        with atomic_path(out) as tmp:  # dates written as auto writes forecasts.csv's, the same table
+            forecast_output.panel_csv(table, tmp)
         console.print(f"wrote {_u(out)}: {table['unique_id'].nunique()} series x {horizon} steps" + (f"; {len(failures)} not forecast (named above)" if failures else ""), highlight=False)
         if failures:
             raise typer.Exit(code=3)

@@ -380,3 +380,16 @@ def test_quarter_labels_are_dates_in_a_panel_as_in_a_single_file(tmp_path):
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"unique_id": ["x"] * 3, "ds": ["1990Q1", "1990Q5", "1990Q3"], "y": [1.0, 2.0, 3.0]}).to_csv(bad, index=False)
     assert panel.unreadable(panel.read(bad)) == {"x": f"{bad}: line 3, column 'ds': '1990Q5' is not a date"}
+
+
+def test_monthly_dates_on_a_fixed_day_are_skipped_with_what_to_do():
+    """Dates on the 15th of each month were "of no regular frequency: give --freq", though no
+    --freq describes them: the reason now says how to date them."""
+    from lstmtune.data import panel
+
+    mid = pd.date_range("2015-01-01", periods=48, freq="MS") + pd.Timedelta(days=14)
+    v = panel.triage(pd.DataFrame({"ds": mid, "y": np.arange(48.0)}), 3)
+    assert v.status == "skip" and v.reason.startswith("monthly dates on day 15 of each month, which no pandas frequency (--freq) describes")
+    odd = mid.to_numpy().copy()
+    odd[5] = np.datetime64("2015-06-20")
+    assert "day 15" not in panel.triage(pd.DataFrame({"ds": odd, "y": np.arange(48.0)}), 3).reason

@@ -341,6 +341,10 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         if absent and len(absent[1]) > len(ds):
             return Verdict("skip", f"dates of no regular frequency: on its {absent[0]} dates {len(absent[1])} would be absent, more than the {len(ds)} "
                                    "it has (a mistyped date?); give --freq to fill them anyway")
+        day = _fixed_day_of_month(ds)
+        if day is not None:
+            return Verdict("skip", f"monthly dates on day {day} of each month, which no pandas frequency (--freq) describes: "
+                                   "date each value the 1st of its month (MS) or its last day (ME)")
         return Verdict("skip", _absent(*absent) if absent else "dates of no regular frequency (mixed frequencies, or gaps: give --freq "
                                                                "if they are a regular series' dates with some absent)")
     if freq is not None:
@@ -428,6 +432,16 @@ def check_missing(missing: str) -> str:
     if missing not in ("error", *FILLS):
         raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
     return missing
+
+
+def _fixed_day_of_month(ds: np.ndarray) -> int | None:
+    """The day of the month every date falls on (2-28, at midnight, no two in one month), else None."""
+    stamps = pd.DatetimeIndex(ds)
+    days = set(stamps.day)
+    if len(days) != 1 or not 2 <= next(iter(days)) <= 28 or (stamps != stamps.normalize()).any():
+        return None
+    months = stamps.year * 12 + stamps.month
+    return next(iter(days)) if len(set(months)) == len(months) else None
 
 
 def _absent(freq: str, absent: np.ndarray) -> str:

@@ -393,3 +393,21 @@ def test_monthly_dates_on_a_fixed_day_are_skipped_with_what_to_do():
     odd = mid.to_numpy().copy()
     odd[5] = np.datetime64("2015-06-20")
     assert "day 15" not in panel.triage(pd.DataFrame({"ds": odd, "y": np.arange(48.0)}), 3).reason
+
+
+def test_a_panel_whose_every_row_ends_in_a_comma_is_one_line(tmp_path):
+    """pandas made each row's first field its name, and auto, run --data and plan raised a
+    traceback (Length of values does not match length of index)."""
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+    from lstmtune.data import panel
+
+    f = tmp_path / "trail.csv"
+    f.write_text("unique_id,ds,y\n" + "".join(f"{u},2001-{m:02d}-01,{m}.0,\n" for u in "ab" for m in range(1, 13)))
+    with pytest.raises(DataError, match=r"trail.csv: line 2 has 4 fields, the header 3, as every row has \(a ',' at the end of each line"):
+        panel.read(f)
+    for argv in (["auto", str(f), "--horizon", "3", "--candidates", "stats", "--out", str(tmp_path / "o")], ["plan", str(f), "--horizon", "3"]):
+        res = CliRunner().invoke(app, argv)
+        assert res.exit_code == 2 and "as every row has" in res.output and "Traceback" not in res.output, res.output
+    assert not (tmp_path / "o").exists()

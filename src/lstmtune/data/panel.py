@@ -90,6 +90,10 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:  # a row of more fields than the header, say
         raise DataError(f"{path}: not a readable CSV file ({csv_error(err, path)})") from None
+    if not isinstance(frame.index, pd.RangeIndex):  # every row longer than the header: pandas made the first fields row names
+        extra = frame.index.nlevels
+        raise DataError(f"{path}: line {_line(0, path)} has {len(columns) + extra} fields, the header {len(columns)}, as every row has "
+                        "(a ',' at the end of each line, a ',' thousands separator or an unquoted ','?)")
     frame.columns = columns
     if frame.empty:
         raise DataError(f"{path}: no rows under the header")

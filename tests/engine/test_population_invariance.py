@@ -111,6 +111,23 @@ def test_cli_refuses_an_absent_gpu_before_writing(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_a_bad_device_in_the_environment_is_refused_before_writing(tmp_path, monkeypatch):
+    """$LSTMTUNE_DEVICE was read once the run directory and its store existed: exit 2 and one
+    line, but a directory with a study.db of pending runs was left behind."""
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    monkeypatch.setenv("LSTMTUNE_DEVICE", "bogus")
+    res = CliRunner().invoke(app, ["run", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "the device must be one of auto, cpu, gpu, got 'bogus'" in res.output
+    study = tmp_path / "s.toml"
+    study.write_text('name = "s"\n[model]\nepochs = 2\n[search]\nsampler = "random"\ntrials = 2\n[search.space]\nunits = {type = \"int\", low = 1, high = 3}\n')
+    res = CliRunner().invoke(app, ["search", str(study), "--out", str(tmp_path / "q")])
+    assert res.exit_code == 2 and "got 'bogus'" in res.output, res.output
+    assert not (tmp_path / "r").exists() and not (tmp_path / "q").exists()
+
+
 def test_a_replica_in_a_stacked_population_trains_as_alone_whatever_the_others():
     """Series of different lengths (padded, masked; minibatches with no real row skipped),
     seeds and widths of output: replica i's weights and forecasts are those of its problem

@@ -214,6 +214,7 @@ def run(
         from lstmtune.data import panel as panel_mod
     if data is not None and study_file is not None and not (data.is_file() and panel_mod.is_panel_file(data, id_column)):  # a panel: the study on every series
         raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (with a study file, --data takes a long panel only: unique_id, ds, y)")
+    _refuse_bad_device(device, executor)
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     if spec.search is not None:  # read by `search` only: said, not silently passed over
         err_console.print(f"[yellow]note:[/] {_u(study_file)}'s \\[search] section is read by `lstmtune search`; `lstmtune run` runs the study's grid "
@@ -254,12 +255,9 @@ def run(
         return
     stamp = finished.forget(out) if out.is_dir() else None
     try:
-        if device is not None and executor == "local":
+        if device is not None and executor == "local":  # checked above, before anything was written
             import os
 
-            from lstmtune.engine import trainer as engine
-
-            engine.device_for(1, engine.Architecture(), device)  # refuse a bad or absent device before anything is written
             os.environ["LSTMTUNE_DEVICE"] = device
         trainer = _trainer(executor, address, device)
         outcome = _interruptible(lambda: _run_with_progress(spec, out, quiet, started, storage=storage, inputs=inputs, max_runs=max_runs, trainer=trainer), out)
@@ -349,6 +347,18 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
         err_console.print(f"[yellow]series {_u(uid)} not searched[/]: {_u(why)}", highlight=False)
     if outcome.failures:
         raise typer.Exit(code=3)
+
+
+def _refuse_bad_device(device: str | None, executor: str = "local") -> None:
+    """A bad or absent device, given as --device or ``$LSTMTUNE_DEVICE``: one line before anything
+    is written (the variable was read only once the run directory and its store existed)."""
+    import os
+
+    if executor != "local" or (device is None and not os.environ.get("LSTMTUNE_DEVICE", "").strip()):
+        return
+    from lstmtune.engine import trainer as engine
+
+    engine.device_for(1, engine.Architecture(), device)
 
 
 def _trainer(executor: str, address: str | None, device: str | None = None):
@@ -457,6 +467,7 @@ def search(
     from lstmtune.workflow import search as search_mod
     from lstmtune.study import spec as spec_mod
 
+    _refuse_bad_device(None)  # $LSTMTUNE_DEVICE
     spec = spec_mod.load(study_file)
     if spec.search is None:
         raise LstmtuneError(f"{study_file}: no [search] section (it says what to search: sampler, trials, space); `lstmtune run` runs a study's grid")

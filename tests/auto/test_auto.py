@@ -1186,3 +1186,25 @@ def test_each_series_dates_are_written_as_alone_beside_an_hourly_one(tmp_path, n
         assert any(line.startswith("hourly,2024-01-12 12:00:00,") for line in panel_lines) == (name == "forecasts.csv")
     res = CliRunner().invoke(app, ["forecast", str(tmp_path / "panel" / "models"), "--horizon", "3", "--out", str(tmp_path / "again.csv"), "-q"])
     assert res.exit_code == 0 and (tmp_path / "again.csv").read_text() == (tmp_path / "panel" / "forecasts.csv").read_text()
+
+
+def test_a_users_file_in_an_earlier_outputs_plots_or_models_is_refused_not_deleted(tmp_path, no_arima):
+    """Only the folder's top level was checked: a file put in plots/ or a folder in models/ was
+    deleted with the earlier output when auto wrote the folder again."""
+    frame = _monthly("a", 48, 0)
+    f = _write(tmp_path / "a.csv", frame)
+    out = tmp_path / "o"
+
+    def again():
+        return CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--candidates", "stats", "--out", str(out), "-q"])
+
+    assert again().exit_code == 0
+    for mine in (out / "plots" / "notes.txt", out / "models" / "other" / "manifest.json"):
+        mine.parent.mkdir(exist_ok=True)
+        mine.write_text("mine\n")
+        res = again()
+        assert res.exit_code == 2 and "which `lstmtune auto` did not write" in res.output and mine.read_text() == "mine\n", res.output
+        mine.unlink()
+        if mine.parent.name == "other":
+            mine.parent.rmdir()
+    assert again().exit_code == 0

@@ -70,6 +70,20 @@ def test_out_at_a_foreign_directory_is_refused_and_untouched(tmp_path):
     assert sorted(p.name for p in foreign.iterdir()) == ["plots", "results.csv"]
 
 
+def test_a_file_of_the_users_in_a_run_directorys_plots_is_refused_not_deleted(tmp_path):
+    """plots/ is replaced whole by a run's figures: a note put there was deleted by the rerun (a
+    probe of the README's "no file of yours is replaced")."""
+    study = _study(tmp_path, epochs=2)
+    assert _cli("run", study, "--out", tmp_path / "r", "--quiet").exit_code == 0
+    (tmp_path / "r" / "plots" / "notes.txt").write_text("mine\n")
+    _cli("run", _study(tmp_path, epochs=3), "--out", tmp_path / "r", "--quiet")  # a changed study: it would redraw
+    result = _cli("run", _study(tmp_path, epochs=3), "--out", tmp_path / "r", "--quiet")
+    _one_line_error(result, "plots/notes.txt is not a figure lstmtune drew")
+    assert (tmp_path / "r" / "plots" / "notes.txt").read_text() == "mine\n"
+    (tmp_path / "r" / "plots" / "notes.txt").unlink()
+    assert _cli("run", _study(tmp_path, epochs=3), "--out", tmp_path / "r", "--quiet").exit_code == 0
+
+
 def test_out_naming_a_file_is_refused(tmp_path):
     f = tmp_path / "file.txt"
     f.write_text("x")

@@ -46,10 +46,31 @@ def _check_target(directory: Path, inputs=()) -> Path:
         names = {p.name for p in directory.iterdir()}
         if names and MARKER not in names:
             raise LstmtuneError(f"{directory}: not empty and not an earlier `lstmtune auto` output; give a new or empty folder")
-        foreign = sorted(names - set(FILES))
+        foreign = sorted(names - set(FILES)) or _foreign_inside(directory)
         if foreign:
             raise LstmtuneError(f"{directory}: holds {foreign[0]!r}, which `lstmtune auto` did not write (the folder is replaced as a whole); move it or give another folder")
     return directory
+
+
+def _foreign_inside(directory: Path) -> list[str]:
+    """What ``plots/`` and ``models/`` of an earlier output hold that auto does not write there (a
+    user's file in them was deleted with the folder): plots named ``series<k>.png``; ``index.csv``
+    and the model folders it names."""
+    out = []
+    plots, models = directory / "plots", directory / "models"
+    if plots.is_dir():
+        out += [f"plots/{p.name}" for p in plots.iterdir() if not (p.is_file() and re.fullmatch(r"series\d+\.png", p.name))]
+    elif plots.exists():
+        out.append("plots")
+    if models.is_dir():
+        try:
+            named = set(pd.read_csv(models / "index.csv", dtype=str, keep_default_na=False)["folder"])
+        except (OSError, ValueError, KeyError, pd.errors.ParserError):
+            named = set()
+        out += [f"models/{p.name}" for p in models.iterdir() if not ((p.name == "index.csv" and p.is_file()) or (p.name in named and p.is_dir() and not p.is_symlink()))]
+    elif models.exists():
+        out.append("models")
+    return sorted(out)
 
 
 def _can_write_beside(directory: Path) -> None:

@@ -139,6 +139,12 @@ def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | st
         for e in sorted(entries & OUTPUT_NAMES):
             if (out / e).is_symlink():
                 raise LstmtuneError(f"--out {out}: {e} is a symbolic link; outputs are never written through links")
+        plots = out / "plots"
+        if "plots" in folders and plots.is_dir() and not plots.is_symlink():  # replaced whole by the run's figures
+            other = sorted(p.name for p in plots.iterdir() if not ((p.suffix.lower() == ".png" or p.name == ".keys.json") and p.is_file() and not p.is_symlink()))
+            if other:
+                raise LstmtuneError(f"--out {out}: plots/{other[0]} is not a figure lstmtune drew (plots/ is replaced whole by the run's figures); "
+                                    "move it or choose another --out")
         was = kind_of(out / MARKER) if MARKER in entries else None
         # a panel search marked itself "panel" before this check: adopted, unless `run --data` wrote it (its panel_configs.csv)
         older_search = (was, kind) == ("panel", "panel-search") and "panel_configs.csv" not in entries

@@ -551,3 +551,17 @@ def test_describe_and_status_name_a_file_a_missing_path_and_autos_output_folder(
                          (["status", str(tmp_path / "f.csv")], "f.csv: a file, not a run directory")):
         result = CliRunner().invoke(app, argv)
         assert result.exit_code == 2 and needle in " ".join(result.output.split()), (argv, result.output)
+
+
+def test_a_composite_without_a_transform_is_described_as_what_it_does():
+    """An auto LSTM kept at or above 0 without a transform was described "transformed (),
+    forecasts moved back"."""
+    from types import SimpleNamespace
+
+    from lstmtune.forecast.composite import Transform, Transformed
+
+    inner = SimpleNamespace(describe=lambda: ["inner line"])
+    plain = Transformed(inner, Transform(False, None, 1), "s", {"nonnegative": True})
+    assert plain.describe()[:2] == ["a forecaster trained on the series as it is, its forecasts kept at or above 0 (the series never went below)", "  inner line"]
+    logged = Transformed(inner, Transform(True, None, 1), "s")
+    assert logged.describe()[0] == "a forecaster trained on the series transformed (logarithm), forecasts moved back"

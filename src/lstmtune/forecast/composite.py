@@ -164,7 +164,9 @@ class Transformed:
     def describe(self) -> list[str]:
         t = self.transform
         what = " and ".join(x for x in ("logarithm" if t.log else "", f"Box-Cox (lambda {t.lam:.3f})" if t.lam is not None else "", f"STL seasonal component (period {t.m}) removed" if t.season is not None else "") if x)
-        return [f"a forecaster trained on the series transformed ({what}), forecasts moved back", *[f"  {line}" for line in self.inner.describe()],
+        head = (f"a forecaster trained on the series transformed ({what}), forecasts moved back" if what
+                else "a forecaster trained on the series as it is" + (", its forecasts kept at or above 0 (the series never went below)" if self.info.get("nonnegative") else ""))
+        return [head, *[f"  {line}" for line in self.inner.describe()],
                 *[f"{k}: {v}" for k, v in self.info.items()]]
 
     def save(self, directory) -> Path:

@@ -767,6 +767,9 @@ def test_a_bad_frequency_or_horizon_is_refused_before_anything_is_written(tmp_pa
     res = CliRunner().invoke(app, args + (argv if "--horizon" in argv else ["--horizon", "6", *argv]))
     assert res.exit_code == 2 and needle in res.output, res.output
     assert not (tmp_path / "o").exists()
+    if "--horizon" in argv:  # plan refuses it as auto does (it said the series would pass 2262)
+        res = CliRunner().invoke(app, ["plan", str(f), *argv])
+        assert res.exit_code == 2 and needle in res.output, res.output
 
 
 def test_a_row_with_more_fields_than_the_header_is_one_line(tmp_path):

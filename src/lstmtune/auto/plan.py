@@ -83,6 +83,7 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
 
     from lstmtune.data.series import current_alias
 
+    auto_run.check_horizon(horizon)  # as auto refuses it
     settings = settings or lstm.Settings()
     freq = current_alias(freq)  # as auto reads it: M -> ME, without pandas' warning at every series
     if "unique_id" not in data.columns:

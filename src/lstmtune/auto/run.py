@@ -246,6 +246,13 @@ every compiled program (:func:`lstmtune.engine.aot.crowded`)."""
 MAX_HORIZON = 100_000
 """The longest horizon ``auto`` accepts (a refusal up front rather than arrays too large to allocate)."""
 
+
+def check_horizon(horizon: int) -> None:
+    """Refuse a horizon over :data:`MAX_HORIZON` (``auto`` and its ``plan``)."""
+    if horizon > MAX_HORIZON:
+        raise LstmtuneError(f"--horizon {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
+
+
 PREFIT_SERIES = 64
 """Series whose LSTM backtests are trained together (one stacked population per shape);
 ``$LSTMTUNE_PREFIT_SERIES`` overrides it (1: series by series, for benchmarks/panel_scale.py)."""
@@ -890,8 +897,7 @@ def auto(
     unknown = sorted(set(candidates) - set(FAMILIES))
     if unknown or not candidates:
         raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
-    if horizon > MAX_HORIZON:
-        raise LstmtuneError(f"--horizon {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
+    check_horizon(horizon)
     panel.check_missing(missing)
     panel.check_freq(freq)
     freq = current_alias(freq)  # M -> ME: pandas warns about the old names at every use

@@ -253,6 +253,9 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     by_date = each.groupby("date", sort=False)["value"]
     np.testing.assert_allclose(by_date.mean().to_numpy(), fc["mean"].to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(by_date.median().to_numpy(), fc["median"].to_numpy(), rtol=1e-12)
+    # a forecast written again without --paths removes the earlier one's paths (they no longer matched it)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "2", "--future", str(future), "--out", str(tmp_path / "p.csv")])
+    assert res.exit_code == 0 and "removed" in res.output and not (tmp_path / "p_paths.csv").exists(), res.output
 
     # A newer history (CSV): the target is the one numeric column that is not a covariate.
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "macro.csv"), "--future", str(future), "--out", str(tmp_path / "again.csv")])

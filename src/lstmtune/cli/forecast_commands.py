@@ -85,6 +85,19 @@ def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool
             raise LstmtuneError(f"--out {out}: {path} exists and is not a forecast lstmtune wrote; give another path, or remove it")
 
 
+def _paths_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file of ``--paths`` (its header ``date, step, seed, value``)."""
+    import csv
+
+    if not path.is_file() or path.is_symlink():
+        return False
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            return next(csv.reader(f), []) == ["date", "step", "seed", "value"]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+
+
 def _forecast_file(path: Path) -> bool:
     """Whether ``path`` is a CSV that ``lstmtune forecast`` wrote (its header names the columns
     of a forecast or of its paths). A PNG counts as written with the CSV beside it."""
@@ -193,8 +206,12 @@ def forecast(
     png = forecast_output.plot(hx, hy, table, out.with_suffix(".png"), title=f"{model.series_name}: {horizon}-step forecast")
     forecast_output.write_csv(table, out)
     written = [out, png]
+    stale = out.with_name(out.stem + "_paths.csv")
     if paths:
-        written.append(forecast_output.write_table(forecast_output.paths_table(each, table["date"], model.seeds), out.with_name(out.stem + "_paths.csv")))
+        written.append(forecast_output.write_table(forecast_output.paths_table(each, table["date"], model.seeds), stale))
+    elif _paths_file(stale) and all(stale.resolve() != Path(x).resolve() for x in (data, future) if x is not None):  # an earlier forecast's: no longer OUT's
+        stale.unlink()
+        console.print(f"removed {_u(stale)}: the paths of the forecast {_u(out)} replaced (--paths writes them again)", highlight=False)
     if not quiet:
         _print_forecast(table, title=f"{model.series_name}: {horizon}-step forecast ({len(model.seeds)} seeds)")
     console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)

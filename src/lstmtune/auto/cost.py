@@ -92,10 +92,14 @@ def seconds(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings
     return SECONDS_PER_STEP * steps(items, horizon, settings) + stat_seconds(items) / max(cores, 1) + SERIES_SECONDS * len(items)
 
 
+def _step(settings: lstm.Settings, seed_share: float, epoch_share: float) -> lstm.Settings:
+    """``settings`` with those shares of its seeds and epochs (at least one of each)."""
+    return dataclasses.replace(settings, seeds=max(1, round(settings.seeds * seed_share)), epochs=max(1, round(settings.epochs * epoch_share)))
+
+
 def cheapest(settings: lstm.Settings) -> lstm.Settings:
     """The last step of :data:`LADDER` below ``settings``: the fewest seeds and epochs the budget trains."""
-    seed_share, epoch_share = LADDER[-1]
-    return dataclasses.replace(settings, seeds=max(1, round(settings.seeds * seed_share)), epochs=max(1, round(settings.epochs * epoch_share)))
+    return _step(settings, *LADDER[-1])
 
 
 def within(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings: lstm.Settings, budget: float, cores: int) -> lstm.Settings | None:
@@ -103,8 +107,8 @@ def within(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings:
     whose expected time (:func:`seconds`) fits ``budget`` seconds: ``settings`` themselves when
     they fit, None when even the last step does not (the LSTMs are then left out once the
     budget is spent, as without this)."""
-    for seed_share, epoch_share in LADDER:
-        tried = dataclasses.replace(settings, seeds=max(1, round(settings.seeds * seed_share)), epochs=max(1, round(settings.epochs * epoch_share)))
+    for shares in LADDER:
+        tried = _step(settings, *shares)
         if seconds(items, horizon, tried, cores) <= budget:
             return tried
     return None

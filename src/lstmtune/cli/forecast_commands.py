@@ -85,30 +85,30 @@ def _refuse_writing_inputs(out: Path, model_dir: Path, data, future, paths: bool
             raise LstmtuneError(f"--out {out}: {path} exists and is not a forecast lstmtune wrote; give another path, or remove it")
 
 
-def _paths_file(path: Path) -> bool:
-    """Whether ``path`` is a regular file of ``--paths`` (its header ``date, step, seed, value``)."""
+PATHS_HEADER = ["date", "step", "seed", "value"]
+
+
+def _csv_header(path: Path) -> list[str]:
+    """A CSV file's first row ([] where it cannot be read as one)."""
     import csv
 
-    if not path.is_file() or path.is_symlink():
-        return False
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            return next(csv.reader(f), []) == ["date", "step", "seed", "value"]
+            return next(csv.reader(f), [])
     except (OSError, UnicodeDecodeError, csv.Error):
-        return False
+        return []
+
+
+def _paths_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file of ``--paths`` (its header ``date, step, seed, value``)."""
+    return path.is_file() and not path.is_symlink() and _csv_header(path) == PATHS_HEADER
 
 
 def _forecast_file(path: Path) -> bool:
     """Whether ``path`` is a CSV that ``lstmtune forecast`` wrote (its header names the columns
     of a forecast or of its paths). A PNG counts as written with the CSV beside it."""
-    import csv
-
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            header = next(csv.reader(f), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    if header == ["date", "step", "seed", "value"]:  # --paths
+    header = _csv_header(path)
+    if header == PATHS_HEADER:  # --paths
         return True
     bands = [c for c in header if c.startswith(("lower_", "upper_"))]
     return {"mean", "median"} <= set(header) and len(bands) >= 2 and header[-len(bands):] == bands  # the bands last, as written

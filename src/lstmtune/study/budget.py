@@ -258,8 +258,7 @@ def estimate(spec: StudySpec, n_observations: int, plan=None) -> Estimate:
     if ev.selection != "test":
         tested = 1.0 if ev.test_all else min(1.0, len(spec.all_grids()) / max(1, len(plan.configs)))
         runs += math.ceil(plan.runs * tested)
-        families = plan.trainings // max(1, plan.repeats)
-        trainings += plan.trainings if ev.test_all else min(families, len(spec.all_grids())) * plan.repeats
+        trainings += plan.trainings if ev.test_all else min(plan.families, len(spec.all_grids())) * plan.repeats
         populations += len(plan.populations) if ev.test_all else min(len(plan.populations), len(spec.all_grids()))
         seconds += COMPILE_S * len(programs) * tested + tested * train_s
     curve_bytes = len(plan.configs) * plan.curve_repeats * max((c.epochs for c in plan.configs), default=0) * 2 * 4
@@ -296,7 +295,7 @@ def check(spec: StudySpec, n_observations: int, *, max_runs: int | None = DEFAUL
     plan = planner.plan(spec)
     est = estimate(spec, n_observations, plan)
     if max_runs is not None and (est.trainings or est.runs) > max_runs:
-        _refuse_runs(spec, est.trainings or est.runs, len({c.family for c in plan.configs}), max_runs)
+        _refuse_runs(spec, est.trainings or est.runs, plan.families, max_runs)
     memory = memory_bytes if memory_bytes is not None else est.memory_bytes
     for pop in plan.populations:
         one = (population_bytes(pop, n_observations) - population_bytes(dataclasses.replace(pop, replicas=()), n_observations))

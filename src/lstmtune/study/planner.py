@@ -73,10 +73,14 @@ class Plan:
         return len(self.configs) * self.repeats
 
     @property
+    def families(self) -> int:
+        """Configurations once those that differ only in ``epochs`` (checkpoints of one training) count as one."""
+        return len({c.family for c in self.configs})
+
+    @property
     def trainings(self) -> int:
-        """Networks trained: configurations that differ only in ``epochs`` are checkpoints of one
-        training (one replica per family and repeat)."""
-        return len({c.family for c in self.configs}) * self.repeats
+        """Networks trained: one replica per family and repeat."""
+        return self.families * self.repeats
 
 
 def seed_for(spec: StudySpec, config: Config, repeat: int) -> int:

@@ -58,6 +58,9 @@ def test_an_exactly_repeated_season_is_scaled_by_the_naive_error():
     gap = board.iloc[1]["mase"]
     assert score.verdict(board.assign(family=["stats", "lstm"])) == (f"SeasonalNaive is better than the best LSTM by {gap:.3g}: forecasts are SeasonalNaive's (an LSTM is not worth it here)"
                                                                      " (the best's backtest MASE is 0: the gap is a difference of MASE, not a percentage)")
+    # where no gap is stated, nothing is said of one
+    assert score.verdict(board.assign(family=["stats", "stats"])) == "SeasonalNaive is best (no LSTM candidate was scored)"
+    assert score.verdict(board.assign(family=["lstm", "stats"], in_mcs=True)) == "the LSTM ensemble SeasonalNaive is best, but indistinguishable from Alpha on these backtests"
 
 
 def test_a_series_constant_up_to_every_cutoff_is_scored_unscaled():

@@ -122,35 +122,36 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
 def verdict(board: pd.DataFrame, notes=()) -> str:
     """The choice in words: which family is best, and whether an LSTM is worth it (``notes``:
     the series' notes, which say when the time budget left the LSTMs out)."""
-    said = _verdict(board, notes)
-    if not board.empty and not board.iloc[0]["mase"] > 0 and len(board) > 1:
+    said, gap_of = _verdict(board, notes)
+    if gap_of is not None and not gap_of > 0:  # a gap stated against a best of 0
         said += " (the best's backtest MASE is 0: the gap is a difference of MASE, not a percentage)"
     return said
 
 
-def _verdict(board: pd.DataFrame, notes) -> str:
+def _verdict(board: pd.DataFrame, notes) -> tuple[str, float | None]:
+    """The verdict's words, and the best MASE where they state a gap to it (else None)."""
     if board.empty:
-        return "no candidate could be scored"
+        return "no candidate could be scored", None
     best = board.iloc[0]
     lstm = board[board["family"].isin(("lstm", "hybrid"))]
     others = board[~board["family"].isin(("lstm", "hybrid"))]
     if lstm.empty:
         spent = any(BUDGET_NOTE in str(n) for n in notes)
-        return f"{best['candidate']} is best (no LSTM candidate was scored{': the time budget was spent' if spent else ''})"
+        return f"{best['candidate']} is best (no LSTM candidate was scored{': the time budget was spent' if spent else ''})", None
     top_lstm = lstm.iloc[0]
     if best["family"] in ("lstm", "hybrid"):
         if others.empty:
-            return f"the LSTM ensemble {best['candidate']} is best"
+            return f"the LSTM ensemble {best['candidate']} is best", None
         rival = others.iloc[0]
         if bool(rival["in_mcs"]):
-            return f"the LSTM ensemble {best['candidate']} is best, but indistinguishable from {rival['candidate']} on these backtests"
-        return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {_gap(rival['mase'], best['mase'])} higher"
+            return f"the LSTM ensemble {best['candidate']} is best, but indistinguishable from {rival['candidate']} on these backtests", None
+        return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {_gap(rival['mase'], best['mase'])} higher", best["mase"]
     gap = _gap(top_lstm["mase"], best["mase"])
     if best["family"] == "combo" and str(best["candidate"]).startswith("Combo("):
-        return f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone ({top_lstm['candidate']}) has {gap} higher MASE"
+        return f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone ({top_lstm['candidate']}) has {gap} higher MASE", best["mase"]
     if bool(top_lstm["in_mcs"]):
-        return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap} higher MASE)"
-    return f"{best['candidate']} is better than the best LSTM by {gap}: forecasts are {best['candidate']}'s (an LSTM is not worth it here)"
+        return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap} higher MASE)", best["mase"]
+    return f"{best['candidate']} is better than the best LSTM by {gap}: forecasts are {best['candidate']}'s (an LSTM is not worth it here)", best["mase"]
 
 
 def _gap(worse: float, best: float) -> str:

@@ -339,11 +339,13 @@ def test_a_search_interrupted_mid_round_resumes_with_the_trials_an_uninterrupted
 def test_a_finished_searchs_study_db_alone_holds_its_trials_and_runs(tmp_path):
     """Optuna's storage kept a connection open to the end, so SQLite never copied its write-ahead
     log back: a finished search's study.db was 4 KB, its 750 KB in study.db-wal, and a study.db
-    copied alone (a backup, a colleague) held no results."""
+    copied alone (a backup, a colleague) held no results. Optuna's own engine was never closed
+    either, so a finished search also left study.db-wal and study.db-shm beside it."""
     import shutil
 
     s = _spec({"sampler": "random", "trials": 2, "batch": 2, "space": SPACE})
     outcome, _ = search.run(s, tmp_path / "r")
+    assert not [p.name for p in (tmp_path / "r").iterdir() if p.name.startswith("study.db-")]
     alone = tmp_path / "copy"
     alone.mkdir()
     shutil.copy(tmp_path / "r" / "study.db", alone / "study.db")  # without study.db-wal

@@ -19,6 +19,7 @@ like any study: finished runs are reused, and Optuna keeps the trial history.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import math
@@ -122,13 +123,27 @@ def optuna_name(spec: StudySpec, series: Series) -> str:
     return identity.store_name(spec.name, "search", identity.search_fingerprint(spec, phases))
 
 
-def _stale_searches(spec: StudySpec, storage_url: str, name: str) -> list[str]:
+@contextlib.contextmanager
+def optuna_storage(url: str):
+    """Optuna's storage at ``url``, its connections closed at the end. Given a URL, Optuna opens
+    an engine of its own on each call and never closes it: a finished search's SQLite store kept
+    its ``-wal`` and ``-shm`` files beside it."""
+    import optuna
+
+    storage = optuna.storages.RDBStorage(url)
+    try:
+        yield storage
+    finally:
+        storage.engine.dispose()
+
+
+def _stale_searches(spec: StudySpec, storage, name: str) -> list[str]:
     """A notice when trials of this study's search are stored for other data or settings."""
     import optuna
 
     from lstmtune.study import identity
 
-    summaries = optuna.get_all_study_summaries(storage_url, include_best_trial=False)
+    summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
     if not any(s.n_trials and s.study_name != name and identity.parse(s.study_name)[:2] == (spec.name, "search") for s in summaries):
         return []
     return [
@@ -141,7 +156,7 @@ def run_search(
     spec: StudySpec,
     series: Series,
     store: Store,
-    storage_url: str,
+    storage_url,
     *,
     on_round: Callable[[int, int | None], None] | None = None,
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
@@ -152,7 +167,8 @@ def run_search(
       spec: a study with a ``[search]`` section.
       series: the loaded data.
       store: the results store for the runs.
-      storage_url: SQLAlchemy URL for Optuna's storage (the same database is fine).
+      storage_url: SQLAlchemy URL for Optuna's storage (the same database is fine), or an
+        Optuna storage (:func:`optuna_storage`), which the caller closes.
       on_round: called as ``(trials_finished, trials_budget)`` after each round.
       on_epochs: engine progress, as for studies.
     """
@@ -163,7 +179,7 @@ def run_search(
     search = spec.search
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
-    notices = _stale_searches(spec, storage_url, optuna_name(spec, series))
+    notices = _stale_searches(spec, storage_url, optuna_name(spec, series))  # a URL: Optuna opens it once per call
     study = optuna.create_study(
         study_name=optuna_name(spec, series),
         storage=storage_url,
@@ -538,22 +554,22 @@ def run(
 
     check_search(spec, len(series), max_runs=max_runs)  # trainings and memory: refused before anything is written
     out, opened = study_mod.claim_with_store(out, storage, name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])
-    url = storage or default_url(out)
-    with opened as store:
-        outcome = run_search(spec, series, store, url, on_round=on_round, on_epochs=on_epochs)
-        curves = diagnose_best(outcome, series, store)  # the diagnostic reruns are stored too: a rerun reads them back
-    # Trials are scored on the selection holdout: their skill is against persistence there
-    # (averaged over backtest folds); the best trial's test score is against the test split's.
-    phases = evaluation.selection_phases(spec, series, [])
-    persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size) for ph in phases]))
-    test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size)
-    with atomic_outputs(out) as tmp:
-        path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
-        from lstmtune.study import results_io
-        from lstmtune.study import spec as spec_mod
+    with optuna_storage(storage or default_url(out)) as optuna_store:  # closed last: the report reads the trials
+        with opened as store:
+            outcome = run_search(spec, series, store, optuna_store, on_round=on_round, on_epochs=on_epochs)
+            curves = diagnose_best(outcome, series, store)  # the diagnostic reruns are stored too: a rerun reads them back
+        # Trials are scored on the selection holdout: their skill is against persistence there
+        # (averaged over backtest folds); the best trial's test score is against the test split's.
+        phases = evaluation.selection_phases(spec, series, [])
+        persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size) for ph in phases]))
+        test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size)
+        with atomic_outputs(out) as tmp:
+            path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
+            from lstmtune.study import results_io
+            from lstmtune.study import spec as spec_mod
 
-        (tmp / "study.toml").write_text(spec_mod.dumps(spec))  # with series.csv: `lstmtune fit` reads them
-        results_io.write_series(series, tmp)
+            (tmp / "study.toml").write_text(spec_mod.dumps(spec))  # with series.csv: `lstmtune fit` reads them
+            results_io.write_series(series, tmp)
     return outcome, out / path.name
 
 

@@ -254,6 +254,25 @@ def test_infer_period_from_the_dates(freq, period):
     assert infer_period(dates) == period
 
 
+def test_a_monthly_series_with_one_absent_month_keeps_its_season(tmp_path):
+    """`baseline` and a study's baselines called such a series irregular (no seasonal naive),
+    while `fit` and `plot-series` said "MS-regular but 1 missing" and forecast monthly dates."""
+    from typer.testing import CliRunner
+
+    from lstmtune.cli import app
+    from lstmtune.data.series import infer_period
+
+    dates = pd.date_range("2000-01-01", periods=60, freq="MS").delete(30)
+    assert infer_period(dates.to_numpy()) == 12
+    assert infer_period(pd.date_range("2000-01-01", periods=60, freq="MS").delete([10, 20, 30]).to_numpy()) == 12
+    path = tmp_path / "gap.csv"
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "value": np.arange(59.0) + 5 * np.sin(np.arange(59))}).to_csv(path, index=False)
+    assert load(path).period == 12
+    result = CliRunner().invoke(app, ["baseline", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "frequency MS; seasonal period 12 (inferred)" in result.output and "seasonal naive (m=12)" in result.output
+
+
 def test_the_calendar_and_the_second_season_follow_the_multiple_and_the_business_unit():
     from lstmtune.auto.lstm import calendar_kind
     from lstmtune.selection.statistical import second_season

@@ -73,13 +73,13 @@ def baseline(
     if models not in ("statsmodels", "statsforecast"):
         raise LstmtuneError(f"--models must be statsmodels or statsforecast, got {models!r}")
     baselines.check_scoreable(series.values, test_size, name=series.name)  # as `lstmtune run` does, before scoring
-    from lstmtune.data.series import infer_frequency
+    from lstmtune.data.series import regular_frequency
 
     inferred = series.period
     period = inferred if period is None else period
     results, unavailable = baselines.evaluate(series.values, test_size=test_size, period=period, lags=lags, models=models)
     console.print(
-        f"frequency {'positions (values only)' if series.positional else (infer_frequency(series.dates) or 'irregular')}; seasonal period "
+        f"frequency {'positions (values only)' if series.positional else (regular_frequency(series.dates) or 'irregular')}; seasonal period "
         f"{period if period else 'none'}{' (inferred)' if period == inferred and period else ''}",
         highlight=False,
     )

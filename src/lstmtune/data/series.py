@@ -531,8 +531,9 @@ def regular_frequency(dates: np.ndarray) -> str | None:
 def infer_period(dates: np.ndarray) -> int | None:
     """The seasonal period implied by the dates' frequency (:func:`season_of`): monthly 12,
     quarterly 4, weekly 52, daily 7, business days 5, hourly 24, every two months 6; yearly or
-    irregular: None (no seasonality assumed)."""
-    return season_of(infer_frequency(dates))
+    irregular: None (no seasonality assumed). Dates regular but for some absent ones have their
+    grid's period (:func:`regular_frequency`), as the forecasts' dates follow that grid."""
+    return season_of(regular_frequency(dates))
 
 
 def describe_builtins() -> list[dict[str, object]]:

@@ -207,12 +207,11 @@ def _centred_scaler(kind: str):
 
 def _mean_of_all(train, h, settings):
     """The mean of every backtestable LSTM candidate's final forecast (no choice among them)."""
-    from lstmtune.auto import lstm
-    from lstmtune.auto import run as auto_run
+    from lstmtune.auto import backtests, lstm
     from lstmtune.data import panel
 
     verdict = panel.triage(train, h)
-    plan = auto_run._plan(train, verdict, h, ("lstm",), settings, 2)
+    plan = backtests.plan_series(train, verdict, h, ("lstm",), settings, 2)
     before = int((train["ds"] <= plan.cutoffs[0]).sum())
     paths = []
     for name, config, transform, _ in plan.neural:
@@ -233,15 +232,15 @@ def run(variant) -> dict:
     if variant == "pool":
         import dataclasses
 
-        from lstmtune.auto import run as auto_run
+        from lstmtune.auto import backtests, run as auto_run
 
-        score = auto_run._score
+        score = backtests.score_series
 
         def pooled(*args, **kwargs):
             sc = score(*args, **kwargs)
             return dataclasses.replace(sc, chosen=auto_run.POOL_LSTM) if auto_run.POOL_LSTM in set(sc.board["candidate"]) else sc
 
-        auto_run._score = pooled
+        backtests.score_series = pooled
     if variant == "mae":
         lstm.space = _with_loss(lstm.space, "mae")
     if variant == "median":

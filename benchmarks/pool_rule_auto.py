@@ -7,10 +7,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 import numpy as np
 from panel import _mase, dev_panel, seasonal_short_panel, short_panel
-from lstmtune.auto import run as auto_run
+from lstmtune.auto import backtests, run as auto_run
 SEASON = {"MS": 12, "QS": 4, "YS": 1}
 families = tuple(sys.argv[1].split(",")) if len(sys.argv) > 1 else auto_run.FAMILIES
-score = auto_run._score
+score = backtests.score_series
 def pooled(*args, **kwargs):
     sc = score(*args, **kwargs)
     board = sc.board.set_index("candidate")
@@ -18,7 +18,7 @@ def pooled(*args, **kwargs):
     if single and auto_run.POOL_LSTM in board.index:
         return dataclasses.replace(sc, chosen=auto_run.POOL_LSTM)
     return sc
-auto_run._score = pooled
+backtests.score_series = pooled
 out = {}
 for name, panel_of in {"dev": dev_panel, "short": short_panel, "seasonal-short": seasonal_short_panel}.items():
     t0, series = time.perf_counter(), {}

@@ -484,6 +484,7 @@ def test_direct_lstms_are_candidates_and_the_pair_is_the_mean_of_the_best_of_eac
 
 @pytest.mark.slow  # trains LSTM ensembles
 def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write(tmp_path):
+    from lstmtune.auto import final
     from lstmtune.auto import run as auto_run
     from lstmtune.forecast import composite
 
@@ -515,7 +516,7 @@ def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write
     pair = (next(n for n in names if n.startswith("LSTM(")), name)
     board = pd.DataFrame({"candidate": [pair[0], pair[1]], "family": "lstm", "mase": [1.0, 1.1]})
     lstm_names = {n: (c, t) for n, c, t, _ in lstm.space(frame["y"].to_numpy(), 12, settings) if n in pair}
-    t, combo = auto_run._final("d", frame, 5, auto_run.LSTM_PAIR, board, lstm_names, [], "MS", 12, settings, {})
+    t, combo = final.fit_chosen("d", frame, 5, auto_run.LSTM_PAIR, board, lstm_names, [], "MS", 12, settings, {})
     combo.save(tmp_path / "pair")
     back = composite.load_any(tmp_path / "pair").forecast(5)
     np.testing.assert_allclose(back["mean"].to_numpy(), t["mean"].to_numpy(), rtol=1e-6)
@@ -563,9 +564,9 @@ def test_other_interval_levels_run_through_every_candidate_and_saved_model(tmp_p
     for col in ("mean", *bands):
         np.testing.assert_allclose(mine[col].to_numpy(), fc[col].to_numpy(), rtol=1e-6, err_msg=col)
     for chosen in ("AutoETS", "StatsMedian"):  # statistical models keep their levels in their directories too
-        from lstmtune.auto import run as auto_run
+        from lstmtune.auto import final
 
-        model = auto_run._statmodel("lv", data, chosen, 12, "MS", members=("AutoETS", "AutoTheta") if chosen == "StatsMedian" else (), levels=(50, 99))
+        model = final.statmodel("lv", data, chosen, 12, "MS", members=("AutoETS", "AutoTheta") if chosen == "StatsMedian" else (), levels=(50, 99))
         model.save(tmp_path / chosen)
         back = CliRunner().invoke(app, ["forecast", str(tmp_path / chosen), "--horizon", "3", "--out", str(tmp_path / f"{chosen}.csv"), "-q"])
         assert back.exit_code == 0, back.output
@@ -575,19 +576,20 @@ def test_other_interval_levels_run_through_every_candidate_and_saved_model(tmp_p
 def test_a_pools_members_in_each_window_are_the_best_on_the_other_windows():
     """Pool(top3)'s backtest in a window is the mean of the three candidates of lowest mean MASE
     over the other windows, never chosen on the window it is scored on."""
+    from lstmtune.auto import backtests, combination
     from lstmtune.auto import run as auto_run
     from lstmtune.auto import score
 
     frame = _monthly("a", 72, 61)
     cutoffs = list(frame["ds"].iloc[[47, 59]])
     rng = np.random.default_rng(0)
-    bt = auto_run._base_backtests(frame, cutoffs, 12)
+    bt = backtests.base_backtests(frame, cutoffs, 12)
     names = ["m1", "m2", "m3", "m4", "m5"]
     for k, n in enumerate(names):
         bt[n] = bt["y"] + rng.normal(0, 1 + k, len(bt)) * np.where(bt["cutoff"] == cutoffs[0], 1.0, 5.0 - k)
         for level in (80, 95):
             bt[f"{n}-lo-{level}"], bt[f"{n}-hi-{level}"] = bt[n] - 1.0, bt[n] + 1.0
-    assert auto_run._add_pool(bt, frame, names, auto_run.POOL, 12)
+    assert combination.add_pool(bt, frame, names, auto_run.POOL, 12)
     per_window = {n: score.scaled_errors(bt, frame, n, 12)[1] for n in names}
     for k, cutoff in enumerate(cutoffs):
         other = 1 - k
@@ -595,12 +597,13 @@ def test_a_pools_members_in_each_window_are_the_best_on_the_other_windows():
         rows = bt["cutoff"] == cutoff
         np.testing.assert_allclose(bt.loc[rows, auto_run.POOL], bt.loc[rows, top].mean(axis=1), rtol=1e-12)
         np.testing.assert_allclose(bt.loc[rows, f"{auto_run.POOL}-hi-95"], bt.loc[rows, top].mean(axis=1) + 1.0, rtol=1e-12)
-    assert not auto_run._add_pool(bt[bt["cutoff"] == cutoffs[0]].copy(), frame, names, auto_run.POOL, 12)  # one window: no pool
-    assert not auto_run._add_pool(bt, frame, names[:2], auto_run.POOL, 12)
+    assert not combination.add_pool(bt[bt["cutoff"] == cutoffs[0]].copy(), frame, names, auto_run.POOL, 12)  # one window: no pool
+    assert not combination.add_pool(bt, frame, names[:2], auto_run.POOL, 12)
 
 
 @pytest.mark.slow  # trains LSTM ensembles
 def test_a_chosen_pool_forecasts_the_mean_of_its_members_and_is_saved(tmp_path):
+    from lstmtune.auto import backtests, combination, final
     from lstmtune.auto import run as auto_run
     from lstmtune.data import panel
     from lstmtune.forecast import composite
@@ -608,18 +611,18 @@ def test_a_chosen_pool_forecasts_the_mean_of_its_members_and_is_saved(tmp_path):
     frame = _monthly("a", 60, 62)
     settings = lstm.Settings(epochs=10, seeds=2)
     v = panel.triage(frame, 4)
-    plan = auto_run._plan(frame, v, 4, auto_run.FAMILIES, settings, 2)
-    sc = auto_run._score("a", frame, v, 4, auto_run.FAMILIES, settings, plan, lambda stage: None)
+    plan = backtests.plan_series(frame, v, 4, auto_run.FAMILIES, settings, 2)
+    sc = backtests.score_series("a", frame, v, 4, auto_run.FAMILIES, settings, plan, lambda stage: None)
     board = sc.board.set_index("candidate")
     assert board.loc[auto_run.POOL, "family"] == "combo" and board.loc[auto_run.POOL_LSTM, "family"] == "lstm"
     for pool in (auto_run.POOL, auto_run.POOL_LSTM):
-        members = auto_run._pool_members(sc.board, pool)
-        assert len(members) == 3 and not set(members) & set(auto_run._combined_names())
+        members = combination.pool_members(sc.board, pool)
+        assert len(members) == 3 and not set(members) & set(combination.combined_names())
         if pool == auto_run.POOL_LSTM:
             assert set(board.loc[members, "family"]) == {"lstm"}
         chosen = auto_run.dataclasses.replace(sc, chosen=pool)
-        fc, *_, model = auto_run._finish(chosen, 4, settings)
-        singles = [auto_run._finish(auto_run.dataclasses.replace(sc, chosen=n), 4, settings)[0] for n in members]
+        fc, *_, model = final.finish(chosen, 4, settings)
+        singles = [final.finish(auto_run.dataclasses.replace(sc, chosen=n), 4, settings)[0] for n in members]
         np.testing.assert_allclose(fc["mean"].to_numpy(), np.mean([t["mean"].to_numpy() for t in singles], axis=0), rtol=1e-9)
         np.testing.assert_allclose(fc["upper_95"].to_numpy(), np.mean([t["upper_95"].to_numpy() for t in singles], axis=0), rtol=1e-9)
         model.save(tmp_path / pool)
@@ -941,25 +944,25 @@ def test_zero_fills_each_series_to_the_date_most_end_on_and_a_mistyped_date_fill
 def test_a_chosen_candidate_that_cannot_be_fitted_on_every_observation_gives_way_to_the_next(monkeypatch, no_arima):
     """A log chosen on the positive values before the first origin cannot be fitted once zeros
     follow, say: the next by backtest MASE forecasts, said in the verdict and the leaderboard."""
-    import lstmtune.auto.run as auto_run
+    from lstmtune.auto import final
 
     data = _monthly("a", 40, 21)
     plain = auto(data, 4, candidates=("stats",))
     first, second = list(plain.leaderboard["candidate"])[:2]
-    real = auto_run._final
+    real = final.fit_chosen
 
     def failing(uid, frame, horizon, chosen, *args, **kwargs):
         if chosen == first:
             raise ValueError("log of zero")
         return real(uid, frame, horizon, chosen, *args, **kwargs)
 
-    monkeypatch.setattr(auto_run, "_final", failing)
+    monkeypatch.setattr(final, "fit_chosen", failing)
     res = auto(data, 4, candidates=("stats",))
     assert res.exit_code == 0 and set(res.forecasts["model"]) == {second}
     board = res.leaderboard
     assert list(board.loc[board["chosen"], "candidate"]) == [second] and list(board["candidate"])[0] == first  # still ranked first
     assert res.verdicts["a"] == f"{first} had the lowest backtest MASE but could not be fitted on every observation (log of zero): forecasts are {second}'s, the next by backtest MASE"
-    monkeypatch.setattr(auto_run, "_final", lambda *a, **k: (_ for _ in ()).throw(ValueError("nothing fits")))
+    monkeypatch.setattr(final, "fit_chosen", lambda *a, **k: (_ for _ in ()).throw(ValueError("nothing fits")))
     res = auto(data, 4, candidates=("stats",))
     assert res.exit_code == 3 and res.leaderboard["status"].iloc[0] == "fallback" and "nothing fits" in res.leaderboard["reason"].iloc[0]
 
@@ -968,28 +971,29 @@ def test_after_a_failed_fit_candidates_made_of_it_are_skipped_not_counted(monkey
     """The next candidates are tried by backtest MASE, leaving out those that contain one that
     failed (a median or pool of it would fail too, or drop it silently); three tries at most."""
     import lstmtune.auto.run as auto_run
+    from lstmtune.auto import backtests, final
 
     names = ["LSTM(log)", "DirectLSTM(log)", auto_run.LSTM_PAIR, auto_run.POOL_LSTM, "AutoETS", auto_run.STATS_MEDIAN, "AutoARIMA", "AutoTheta"]
     families = ["lstm", "lstm", "lstm", "lstm", "stats", "combo", "stats", "stats"]
     board = pd.DataFrame({"candidate": names, "family": families, "mase": np.arange(1.0, 9.0), "in_mcs": False, "chosen": [True] + [False] * 7})
-    sc = auto_run._Scored("a", _monthly("a", 48, 1), board, pd.DataFrame(), [], names[0], {}, {}, ["AutoETS", "AutoARIMA", "AutoTheta"], "MS", 12)
+    sc = backtests.Scored("a", _monthly("a", 48, 1), board, pd.DataFrame(), [], names[0], {}, {}, ["AutoETS", "AutoARIMA", "AutoTheta"], "MS", 12)
     tried = []
 
     def finish(s, *args, **kwargs):
         tried.append(s.chosen)
-        if {"LSTM(log)", "DirectLSTM(log)", "AutoETS"} & auto_run._members(s, s.chosen):
+        if {"LSTM(log)", "DirectLSTM(log)", "AutoETS"} & final.members_of(s, s.chosen):
             raise ValueError("log of zero")
         return pd.DataFrame({"model": [s.chosen]}), s.board, s.backtests, "", [], None
 
-    monkeypatch.setattr(auto_run, "_finish", finish)
-    fc, board, *_ = auto_run._finish_or_next(sc, 4, lstm.Settings())
+    monkeypatch.setattr(final, "finish", finish)
+    fc, board, *_ = final.finish_or_next(sc, 4, lstm.Settings())
     # the pair and the LSTM pool hold LSTM(log); the stats median holds AutoETS once it failed
     assert tried == ["LSTM(log)", "DirectLSTM(log)", "AutoETS", "AutoARIMA"] and list(fc["model"]) == ["AutoARIMA"]
     assert list(board.loc[board["chosen"], "candidate"]) == ["AutoARIMA"]
     tried.clear()
-    monkeypatch.setattr(auto_run, "NEXT_TRIES", 2)
+    monkeypatch.setattr(final, "NEXT_TRIES", 2)
     with pytest.raises(ValueError, match="log of zero"):  # two tries, both failed: the chosen one's error, for the fallback
-        auto_run._finish_or_next(sc, 4, lstm.Settings())
+        final.finish_or_next(sc, 4, lstm.Settings())
     assert tried == ["LSTM(log)", "DirectLSTM(log)", "AutoETS"]
 
 

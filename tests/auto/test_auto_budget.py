@@ -10,6 +10,7 @@ import pytest
 
 from lstmtune.auto import cost, lstm
 from lstmtune.auto import run as auto_run
+from lstmtune.auto import together
 
 
 def _monthly(uid, n, seed):
@@ -79,15 +80,15 @@ def test_a_budget_not_even_the_fewest_seeds_and_epochs_fit_trains_no_lstm_and_sa
     settings = lstm.Settings(epochs=30, seeds=3)
     data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
     monkeypatch.setattr(cost, "SECONDS_PER_STEP", 1.0)  # every step down would take hours
-    monkeypatch.setattr(auto_run, "_prefit", lambda *a, **k: pytest.fail("an LSTM backtest was trained"))
-    real_finals = auto_run._final_fits
+    monkeypatch.setattr(together, "prefit", lambda *a, **k: pytest.fail("an LSTM backtest was trained"))
+    real_finals = together.final_fits
 
     def no_networks(*args, **kwargs):
         got = real_finals(*args, **kwargs)
         assert not got, f"final fits trained: {list(got)}"
         return got
 
-    monkeypatch.setattr(auto_run, "_final_fits", no_networks)
+    monkeypatch.setattr(together, "final_fits", no_networks)
     r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=settings, time_budget=600)
     board = r.leaderboard
     assert not (board["family"] == "lstm").any() and set(board["unique_id"]) == {"a", "b"} and (board["status"] == "ok").all()
@@ -98,27 +99,27 @@ def test_a_budget_not_even_the_fewest_seeds_and_epochs_fit_trains_no_lstm_and_sa
 
 
 def _clock_jumps_after(monkeypatch, name):
-    """auto's clock jumps a day ahead once ``auto_run.<name>`` has run: the budget is spent
+    """auto's clock jumps a day ahead once ``together.<name>`` has run: the budget is spent
     exactly then, however long the machine took to get there."""
     import time
     import types
 
     offset = [0.0]
     monkeypatch.setattr(auto_run, "time", types.SimpleNamespace(perf_counter=lambda: time.perf_counter() + offset[0]))
-    real = getattr(auto_run, name)
+    real = getattr(together, name)
 
     def then_spent(*args, **kwargs):
         out = real(*args, **kwargs)
         offset[0] = 86400.0
         return out
 
-    monkeypatch.setattr(auto_run, name, then_spent)
+    monkeypatch.setattr(together, name, then_spent)
 
 
 @pytest.mark.slow  # trains LSTM ensembles
 def test_networks_trained_before_the_budget_ran_out_are_still_scored(monkeypatch, no_arima):
     data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
-    _clock_jumps_after(monkeypatch, "_prefit")  # the backtests train, then the budget is spent
+    _clock_jumps_after(monkeypatch, "prefit")  # the backtests train, then the budget is spent
     monkeypatch.setattr(auto_run, "BUDGET_SHARE", 1e9)  # no fewer epochs: this test is about the deadline
     r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=lstm.Settings(epochs=20, seeds=2), time_budget=3600)
     board = r.leaderboard
@@ -131,7 +132,7 @@ def test_once_the_budget_is_spent_no_network_is_trained_series_by_series(monkeyp
     from lstmtune.auto import lstm as lstm_mod
 
     data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
-    real_prefit = auto_run._prefit
+    real_prefit = together.prefit
     dropped = set()
 
     def some_prefit(items, *args, **kwargs):  # one candidate per series was not trained beforehand
@@ -140,8 +141,8 @@ def test_once_the_budget_is_spent_no_network_is_trained_series_by_series(monkeyp
             dropped.add(next(key for key in out if key[0] == uid))
         return {key: models for key, models in out.items() if key not in dropped}
 
-    monkeypatch.setattr(auto_run, "_prefit", some_prefit)
-    _clock_jumps_after(monkeypatch, "_prefit")  # and the budget is spent right after
+    monkeypatch.setattr(together, "prefit", some_prefit)
+    _clock_jumps_after(monkeypatch, "prefit")  # and the budget is spent right after
     real = lstm_mod.backtest
 
     def must_not_train(frame, cutoffs, horizon, name, config, settings, transform, m, models=None):

@@ -72,7 +72,7 @@ def test_global_lstms_learn_from_every_series_before_each_ones_own_cutoffs(tmp_p
     same rank (a shorter series: its first), the final one on everything; the candidate is
     scored per series on the same backtests and a chosen one is saved like any direct model."""
     from lstmtune.auto import globalnet
-    from lstmtune.auto import run as auto_run
+    from lstmtune.auto.backtests import plan_series
     from lstmtune.data import panel
 
     frames = [_monthly("a", 72, 41), _monthly("b", 60, 42, level=500.0), _monthly("c", 40, 43, level=20.0), _monthly("d", 50, 44, level=60.0)]
@@ -80,7 +80,7 @@ def test_global_lstms_learn_from_every_series_before_each_ones_own_cutoffs(tmp_p
     items = []
     for f in frames:
         v = panel.triage(f, 4)
-        items.append((f["unique_id"].iloc[0], f, v, auto_run._plan(f, v, 4, ("lstm",), settings, 2)))
+        items.append((f["unique_id"].iloc[0], f, v, plan_series(f, v, 4, ("lstm",), settings, 2)))
     extra, backtests, finals = globalnet.fit(items, 4, settings)
     names = [n for n, _ in globalnet.specs([f for f in frames], [it[3] for it in items], 12, 4, settings)]
     assert names == ["GlobalLSTM(d=1,lags=12)", "GlobalLSTM(d=12,lags=12)"]
@@ -114,7 +114,7 @@ def test_global_lstms_learn_from_every_series_before_each_ones_own_cutoffs(tmp_p
 
 @pytest.mark.slow  # a panel, then each series alone
 def test_a_failure_of_the_work_done_together_falls_back_to_each_series_alone(monkeypatch, no_arima):
-    from lstmtune.auto import run as auto_run
+    from lstmtune.auto import together
 
     data = pd.concat([_monthly("a", 60, 61), _monthly("b", 66, 62, level=40.0)])
     expected = auto(data, 4, candidates=("stats", "combo"))
@@ -122,14 +122,15 @@ def test_a_failure_of_the_work_done_together_falls_back_to_each_series_alone(mon
     def broken(*args, **kwargs):
         raise MemoryError("no room for the whole chunk")
 
-    monkeypatch.setattr(auto_run, "_stats_together", broken)
-    monkeypatch.setattr(auto_run, "_stats_finals", broken)
+    monkeypatch.setattr(together, "stats_backtests", broken)
+    monkeypatch.setattr(together, "stats_finals", broken)
     r = auto(data, 4, candidates=("stats", "combo"))
     pd.testing.assert_frame_equal(r.forecasts, expected.forecasts, check_exact=True)
     assert r.exit_code == 0
 
 
 def test_plan_counts_what_auto_would_train_and_refuses_what_will_not_fit(tmp_path, monkeypatch):
+    from lstmtune.auto import backtests
     from lstmtune.auto import plan as auto_plan
     from lstmtune.auto import run as auto_run
     from lstmtune.data import panel
@@ -145,7 +146,7 @@ def test_plan_counts_what_auto_would_train_and_refuses_what_will_not_fit(tmp_pat
     expected = 0
     for f in frames[:2]:
         v = panel.triage(f, 4)
-        plan = auto_run._plan(f, v, 4, auto_run.FAMILIES, settings, 2)
+        plan = backtests.plan_series(f, v, 4, auto_run.FAMILIES, settings, 2)
         expected += len(plan.neural) * len(plan.cutoffs) + 1
     assert p.networks == expected and p.replicas == 2 * expected and p.stat_fits > 0 and p.seconds > 0
     assert auto_plan.check(p) is p

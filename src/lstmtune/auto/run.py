@@ -2,9 +2,14 @@
 the lowest mean backtest MASE, forecast with it.
 
 A panel is processed in chunks of series whose LSTM backtests, statistical backtests and
-final fits are each done together (bit for bit what each series gets alone); global LSTMs
-(:mod:`lstmtune.auto.globalnet`) are trained once over the whole panel before the chunks.
-A bad series is named in the leaderboard and never stops the others.
+final fits are each done together (:mod:`lstmtune.auto.together`: bit for bit what each series
+gets alone); global LSTMs (:mod:`lstmtune.auto.globalnet`) are trained once over the whole panel
+before the chunks. A bad series is named in the leaderboard and never stops the others.
+
+The steps of one series: :mod:`lstmtune.auto.backtests` plans its candidates and backtests
+them, :mod:`lstmtune.auto.combination` makes the combinations' columns, and
+:mod:`lstmtune.auto.final` fits the chosen one on every observation. This module holds the
+arguments' checks, the time budget and the loop over chunks.
 """
 
 from __future__ import annotations
@@ -16,20 +21,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmtune.auto import globalnet, lstm, score
+from lstmtune.auto import backtests, final, globalnet, lstm, together
+from lstmtune.auto.combination import COMBO, LSTM_PAIR, NEURAL, POOL, POOL_LSTM, STATS_MEDIAN
 from lstmtune.data import panel
 from lstmtune.data.series import current_alias
 from lstmtune.errors import LstmtuneError
 from lstmtune.forecast.output import clip_nonnegative
 
 FAMILIES = ("lstm", "hybrid", "stats", "combo")
-STATS_MEDIAN = "StatsMedian"
-POOL = "Pool(top3)"  # the three single candidates of lowest backtest MASE, averaged (family combo)
-POOL_LSTM = "Pool(top3 LSTM)"  # the three best single LSTMs, averaged (family lstm)
-POOL_SIZE = 3
-COMBO = "Combo(LSTM,StatsMedian)"  # the best LSTM or hybrid, averaged with the stats median
-LSTM_PAIR = "Ensemble(LSTM,DirectLSTM)"  # the best recursive and the best direct LSTM averaged (family lstm: no statistical model inside)
-NEURAL = ("lstm", "hybrid")
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]
 
 
@@ -131,114 +130,6 @@ class AutoResult:
         output.save(self, directory)
 
 
-def _windows(n: int, horizon: int, season: int, wanted: int) -> int:
-    """Backtest windows that leave at least ``2 * season + horizon`` training observations."""
-    return int(max(1, min(wanted, (n - max(2 * season, horizon + 4)) // horizon)))
-
-
-def _cutoffs(frame: pd.DataFrame, horizon: int, windows: int) -> list[pd.Timestamp]:
-    n = len(frame)
-    return [frame["ds"].iloc[n - horizon * k - 1] for k in range(windows, 0, -1)]
-
-
-def _future_dates(frame: pd.DataFrame, horizon: int, freq: str) -> pd.DatetimeIndex:
-    return pd.date_range(frame["ds"].iloc[-1], periods=horizon + 1, freq=freq)[1:]
-
-
-def _table(uid: str, ds, model: str, cols: dict, name: str, levels=(80, 95)) -> pd.DataFrame:
-    mean = np.asarray(cols[name], dtype=np.float64)
-    out = {"unique_id": uid, "ds": pd.DatetimeIndex(ds), "model": model, "mean": mean, "median": np.asarray(cols.get(f"{name}-median", mean), dtype=np.float64)}
-    for level in sorted(levels):
-        out[f"lower_{level}"] = np.asarray(cols[f"{name}-lo-{level}"], dtype=np.float64)
-        out[f"upper_{level}"] = np.asarray(cols[f"{name}-hi-{level}"], dtype=np.float64)
-    return pd.DataFrame(out)
-
-
-def _columns_of(table: pd.DataFrame, name: str) -> list[str]:
-    """A candidate's columns in a statsforecast-shaped table: ``name``, ``name-median``, ``name-lo-80``, ..."""
-    return [c for c in table.columns if c == name or c.startswith(name + "-")]
-
-
-def _median_column(table: pd.DataFrame, name: str) -> pd.Series:
-    return table[f"{name}-median"] if f"{name}-median" in table.columns else table[name]
-
-
-def _combined_names() -> tuple[str, ...]:
-    return (STATS_MEDIAN, COMBO, LSTM_PAIR, POOL, POOL_LSTM)
-
-
-def _combo_member(board: pd.DataFrame) -> str | None:
-    """:data:`COMBO`'s network: the best LSTM or hybrid by backtest MASE, the pools (added after
-    it) aside."""
-    rows = board[board["family"].isin(NEURAL) & ~board["candidate"].isin((POOL, POOL_LSTM))]
-    return None if rows.empty else str(rows.iloc[0]["candidate"])
-
-
-def _pool_members(board: pd.DataFrame, into: str) -> list[str]:
-    """The members of ``into`` (a pool) for the final forecast: the :data:`POOL_SIZE` single
-    candidates (of family ``lstm`` for :data:`POOL_LSTM`) of lowest mean backtest MASE."""
-    rows = board[~board["candidate"].isin(_combined_names())]
-    if into == POOL_LSTM:
-        rows = rows[rows["family"] == "lstm"]
-    return [str(c) for c in rows["candidate"]][:POOL_SIZE]
-
-
-def _add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into: str, m: int, levels=(80, 95)) -> bool:
-    """Backtest a pool, in place, leaving one window out: in each window, the mean of the
-    :data:`POOL_SIZE` candidates of ``names`` with the lowest mean MASE over the *other* windows
-    (a pool's members are never chosen on the window it is scored on; they may be chosen on a
-    later one). False (nothing added) with fewer than two windows or candidates than the pool holds."""
-    cutoffs = sorted(bt["cutoff"].unique())
-    names = [n for n in names if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
-    if len(cutoffs) < 2 or len(names) < POOL_SIZE:
-        return False
-    by_window = score.windows(bt, frame, m)
-    per_window = {n: score.scaled_errors(bt, frame, n, m, by_window)[1] for n in names}
-    parts = []
-    for k, cutoff in enumerate(cutoffs):
-        top = sorted(names, key=lambda n: (float(np.mean(np.delete(per_window[n], k))), n))[:POOL_SIZE]
-        part = bt[bt["cutoff"] == cutoff].copy()
-        _combine(part, top, into, "mean", levels)
-        parts.append(part[_columns_of(part, into)])
-    for c in parts[0].columns:
-        bt[c] = pd.concat(parts)[c]
-    return True
-
-
-def _combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str, levels=(80, 95)) -> None:
-    """``into`` (point, median and bounds) as the ``how`` (``"mean"`` or ``"median"``) of ``names``' columns, in place."""
-    def agg(columns):
-        frame = pd.concat(columns, axis=1)
-        return frame.median(axis=1) if how == "median" else frame.mean(axis=1)
-
-    table[into] = agg([table[n] for n in names])
-    table[f"{into}-median"] = agg([_median_column(table, n) for n in names])
-    for level in sorted(levels):
-        for side in ("lo", "hi"):
-            table[f"{into}-{side}-{level}"] = agg([table[f"{n}-{side}-{level}"] for n in names])
-
-
-@dataclasses.dataclass(frozen=True)
-class _Plan:
-    """A series' backtest cutoffs and its candidates, chosen once from the observations before
-    the first cutoff (no backtest outcome shapes them)."""
-
-    cutoffs: list
-    stats: tuple  # statistical models ((): not wanted)
-    neural: list  # (name, config, transform, family) of its LSTM and hybrid candidates ([]: not wanted)
-
-
-def _plan(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings, windows: int) -> _Plan:
-    from lstmtune.selection import statistical
-
-    cutoffs = _cutoffs(frame, horizon, _windows(len(frame), horizon, verdict.season, windows))
-    y = frame.loc[frame["ds"] <= cutoffs[0], "y"].to_numpy(dtype=np.float64)
-    stats = statistical.models_for(y, verdict.freq, verdict.season) if ("stats" in families or "combo" in families) else ()
-    wanted = [f for f in NEURAL if f in families]
-    neural = [c for c in lstm.space(y, verdict.season, settings, verdict.freq) if c[3] in wanted] if wanted else []
-    return _Plan(cutoffs, stats, neural)
-
-
 CROWDED = 0.5
 """Share of the kernel's memory mappings per process above which :func:`run_chunk` first frees
 every compiled program (:func:`lstmtune.engine.aot.crowded`)."""
@@ -267,387 +158,6 @@ def _prefit_series() -> int:
         raise LstmtuneError(f"LSTMTUNE_PREFIT_SERIES must be a positive whole number, got {os.environ['LSTMTUNE_PREFIT_SERIES']!r}") from None
 
 
-def _over_panel(groups: dict, call) -> dict:
-    """``call(key, data, n_jobs) -> (table, failed)`` once per group of series (``key -> [(uid,
-    frame)]``) of at least two, its processes on every core: ``uid -> (key, its rows)``. A group
-    that fails, or where a model fails, is left out (its series then do that work alone, and
-    a failure is named there)."""
-    import os
-
-    out = {}
-    for key, members in groups.items():
-        if len(members) < 2:
-            continue
-        data = pd.concat([f[["unique_id", "ds", "y"]] for _, f in members], ignore_index=True)
-        try:
-            table, failed = call(key, data, min(len(members), os.cpu_count() or 1))
-        except Exception:  # noqa: BLE001 - each series alone, later
-            continue
-        if failed:
-            continue
-        for uid, part in table.groupby("unique_id", sort=False):
-            out[uid] = (key, part.reset_index(drop=True))
-    return out
-
-
-def _stats_together(items, horizon: int, levels=(80, 95)) -> dict:
-    """The statistical backtests of the series ``items`` (``(uid, frame, verdict, plan)``), one
-    statsforecast call per (models, frequency, season, windows): ``uid -> (cross-validation table, models)``."""
-    from lstmtune.selection import statistical
-
-    groups: dict = {}
-    for uid, frame, verdict, plan in items:
-        if plan.stats:
-            groups.setdefault((plan.stats, verdict.freq, verdict.season, len(plan.cutoffs)), []).append((uid, frame))
-
-    def call(key, data, n_jobs):
-        names, freq, m, w = key
-        return statistical.backtest(data, horizon, w, freq, m, levels=levels, names=names, n_jobs=n_jobs)
-
-    return {uid: (part, key[0]) for uid, (key, part) in _over_panel(groups, call).items()}
-
-
-def _prefit(items, horizon: int, settings: lstm.Settings) -> dict:
-    """Every LSTM and hybrid candidate's backtest fits of the series ``items`` (``(uid, frame,
-    verdict, plan)``), trained together: ``(uid, name) -> [model or error per cutoff]``."""
-    from lstmtune.forecast import batch
-
-    keys, jobs = [], []
-    for uid, frame, verdict, plan in items:
-        for name, config, transform, _ in plan.neural:
-            try:
-                part = lstm.backtest_jobs(frame, plan.cutoffs, horizon, name, config, settings, transform, verdict.season)
-            except (LstmtuneError, ValueError):
-                continue  # backtested (and named) alone later
-            keys.append(((uid, name), len(part)))
-            jobs += part
-    models = batch.fit_many(jobs) if jobs else []
-    out, at = {}, 0
-    for key, k in keys:
-        out[key] = models[at : at + k]
-        at += k
-    return out
-
-
-@dataclasses.dataclass
-class _Scored:
-    """A series after its backtests: the leaderboard, the choice, and what its final fit needs."""
-
-    uid: str
-    frame: pd.DataFrame
-    board: pd.DataFrame
-    backtests: pd.DataFrame
-    notes: list
-    chosen: str
-    lstm_names: dict  # name -> (config, transform)
-    lstm_scores: dict  # name -> conformity scores of its backtest windows
-    stats: list
-    freq: str
-    m: int
-
-
-def _base_backtests(frame: pd.DataFrame, cutoffs, horizon: int) -> pd.DataFrame:
-    """``ds, cutoff, y`` of every backtest window (what statsforecast's cross-validation starts from)."""
-    parts = [frame[frame["ds"] > c].head(horizon)[["ds", "y"]].assign(cutoff=c) for c in cutoffs]
-    return pd.concat(parts, ignore_index=True)[["ds", "cutoff", "y"]]
-
-
-def _score(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings,
-           plan: _Plan, on_candidate: Callable[[str], None], fitted: dict | None = None, stats_done=None,
-           trained_only: bool = False) -> _Scored:
-    """Backtest every candidate of one good series and choose; ``fitted``: its LSTM backtest
-    models trained beforehand (:func:`_prefit`). The statistical models are backtested only
-    where they are candidates or members of one (``stats``, ``combo``). ``trained_only`` (the
-    time budget is spent): an LSTM candidate without models in ``fitted`` is left out, said so."""
-    from lstmtune.selection import statistical
-
-    m, freq = verdict.season, verdict.freq
-    cutoffs = plan.cutoffs
-    notes, stats = [], []
-    if stats_done is not None:  # backtested with other series (_stats_together)
-        bt, names = stats_done
-        stats = [n for n in names if n in bt.columns]
-        bt = bt.drop(columns=["unique_id"])
-    elif plan.stats:
-        on_candidate("statistical models")
-        names = plan.stats
-        bt, failed = statistical.backtest(frame[["unique_id", "ds", "y"]], horizon, len(cutoffs), freq, m, levels=settings.levels, names=names)
-        notes += failed
-        stats = [n for n in names if n in bt.columns]
-        bt = bt.drop(columns=["unique_id"])
-    else:
-        bt = _base_backtests(frame, cutoffs, horizon)
-    families_of = {n: "stats" for n in stats}
-    lstm_names, lstm_scores = {}, {}
-    wanted = [f for f in NEURAL if f in families]
-    lstm_allowed = not trained_only or any((uid, name) in (fitted or {}) for name, *_ in plan.neural)  # spent: only what was trained
-    if wanted and lstm_allowed:
-        for name, config, transform, family in plan.neural:
-            if trained_only and (uid, name) not in (fitted or {}):
-                notes.append(f"{name} {score.BUDGET_NOTE}")
-                continue
-            on_candidate(name)
-            try:
-                part, lstm_scores[name] = lstm.backtest(frame, cutoffs, horizon, name, config, settings, transform, m, (fitted or {}).get((uid, name)))
-            except (LstmtuneError, ValueError) as err:
-                notes.append(f"{name}: {err}")
-                continue
-            bt = bt.merge(part, on=["ds", "cutoff"], how="left")
-            lstm_names[name] = (config, transform)
-            families_of[name] = family
-    elif wanted:
-        notes.append(f"LSTM and hybrid candidates {score.BUDGET_NOTE}")
-    if "combo" in families and len(stats) > 1:
-        _combine(bt, stats, STATS_MEDIAN, "median", settings.levels)
-        families_of[STATS_MEDIAN] = "combo"
-    if "stats" not in families:
-        for n in stats:
-            families_of.pop(n)
-    def ranked():  # the candidates by backtest MASE, to pick combinations' members (no model confidence set)
-        return score.leaderboard(bt, frame, families_of, m, settings.levels, mcs=False)
-
-    pair = _pair(ranked())
-    if pair is not None:
-        _combine(bt, list(pair), LSTM_PAIR, "mean", settings.levels)
-        families_of[LSTM_PAIR] = "lstm"
-    if "combo" in families and lstm_names and STATS_MEDIAN in bt.columns:
-        so_far = ranked()
-        best_lstm = None if so_far.empty else _combo_member(so_far)
-        if best_lstm is not None:
-            _combine(bt, [best_lstm, STATS_MEDIAN], COMBO, "mean", settings.levels)
-            families_of[COMBO] = "combo"
-    singles = {n: f for n, f in families_of.items() if n not in _combined_names()}
-    pools = [(POOL, "combo", list(singles)), (POOL_LSTM, "lstm", [n for n, f in singles.items() if f == "lstm"])]
-    for into, family, names in pools:
-        if family in families and _add_pool(bt, frame, names, into, m, settings.levels):
-            families_of[into] = family
-    board = score.leaderboard(bt, frame, families_of, m, settings.levels)  # every candidate, the model confidence set once
-    scaled = score.scale_note(bt, frame, m)
-    if scaled and not board.empty:
-        notes.append(scaled)
-    if board.empty:
-        if not notes:  # nothing was tried: none of the families asked for has a candidate for this series
-            why = " (a hybrid needs a season and three cycles of it)" if set(families) <= {"hybrid", "combo"} and "hybrid" in families else ""
-            raise LstmtuneError(f"no candidate of --candidates {','.join(families)} applies to this series{why}")
-        raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
-    keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]]
-    return _Scored(uid, frame, board, bt[keep], notes, str(board.iloc[0]["candidate"]), lstm_names, lstm_scores, stats, freq, m)
-
-
-def _networks_needed(sc: _Scored) -> list[str]:
-    """The LSTM and hybrid candidates the chosen forecaster is made of (their final fits)."""
-    if sc.chosen in sc.stats or sc.chosen == STATS_MEDIAN:
-        return []
-    if sc.chosen in (POOL, POOL_LSTM):
-        return [n for n in _pool_members(sc.board, sc.chosen) if n in sc.lstm_names]
-    name = _combo_member(sc.board) if sc.chosen == COMBO else sc.chosen
-    return list(_pair(sc.board)) if name == LSTM_PAIR else [name]
-
-
-def _final_fits(scored: Sequence[_Scored], horizon: int, settings: lstm.Settings) -> dict:
-    """The final fits of every series' chosen networks, trained together: ``(uid, name) -> model or error``."""
-    from lstmtune.forecast import batch
-
-    keys, jobs = [], []
-    for sc in scored:
-        for name in _networks_needed(sc):
-            if globalnet.is_global(name):
-                continue  # trained with its panel beforehand (globalnet.fit)
-            config, transform = sc.lstm_names[name]
-            try:
-                jobs.append(lstm.forecast_job(sc.frame, horizon, name, config, settings, transform, sc.m))
-            except (LstmtuneError, ValueError):
-                continue  # fitted (and its error raised) alone later
-            keys.append((sc.uid, name))
-    return dict(zip(keys, batch.fit_many(jobs))) if jobs else {}
-
-
-def _stats_needed(sc: _Scored) -> tuple[str, ...] | None:
-    """The statistical models the chosen forecaster refits on every observation."""
-    if sc.chosen in sc.stats:
-        return (sc.chosen,)
-    if sc.chosen in (POOL, POOL_LSTM):
-        members = set(_pool_members(sc.board, sc.chosen))
-        return tuple(n for n in sc.stats if n in members) or None
-    return tuple(sc.stats) if sc.chosen in (STATS_MEDIAN, COMBO) else None
-
-
-def _stats_finals(scored: Sequence[_Scored], horizon: int, levels=(80, 95)) -> dict:
-    """The final statistical forecasts of the series ``scored``, one statsforecast call per
-    (models, frequency, season): ``uid -> {models: table}``."""
-    from lstmtune.selection import statistical
-
-    groups: dict = {}
-    for sc in scored:
-        names = _stats_needed(sc)
-        if names:
-            groups.setdefault((names, sc.freq, sc.m), []).append((sc.uid, sc.frame))
-
-    def call(key, data, n_jobs):
-        names, freq, m = key
-        return statistical.forecast(data, horizon, freq, m, levels=levels, names=names, n_jobs=n_jobs)
-
-    return {uid: {key[0]: part} for uid, (key, part) in _over_panel(groups, call).items()}
-
-
-def _finish(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | None = None, stats_tables: dict | None = None):
-    """``(forecast table, leaderboard rows, backtests, verdict text, notes, model)`` of a scored series."""
-    fits = {name: model for (uid, name), model in (finals or {}).items() if uid == sc.uid}
-    fc, model = _final(sc.uid, sc.frame, horizon, sc.chosen, sc.board, sc.lstm_names, sc.stats, sc.freq, sc.m, settings, sc.lstm_scores, fits, stats_tables)
-    return fc, sc.board, sc.backtests, score.verdict(sc.board, sc.notes), sc.notes, model
-
-
-NEXT_TRIES = 3
-"""Candidates tried after the chosen one when its fit on every observation fails, by backtest MASE."""
-
-
-def _finish_or_next(sc: _Scored, horizon: int, settings: lstm.Settings, finals: dict | None = None, stats_tables: dict | None = None):
-    """:func:`_finish`; where the chosen candidate cannot be fitted on every observation (a log
-    chosen on the positive values before the first origin, then zeros at the end, say), the next
-    by backtest MASE, up to :data:`NEXT_TRIES`, said in the verdict and the leaderboard's
-    ``chosen`` column. Raises the chosen one's error when none can be fitted."""
-    try:
-        return _finish(sc, horizon, settings, finals, stats_tables)
-    except Exception as first:  # noqa: BLE001 - the next candidate, else the caller's fallback
-        failed = first
-    broken = [_members(sc, sc.chosen)]  # a candidate made of one that failed is not tried (it would fail, or drop it silently)
-    tries = 0
-    for name in [str(c) for c in sc.board["candidate"] if c != sc.chosen]:
-        members = _members(sc, name)
-        if tries == NEXT_TRIES:
-            break
-        if any(b <= members for b in broken):
-            continue
-        tries += 1
-        try:
-            fc, board, bt, _, notes, model = _finish(dataclasses.replace(sc, chosen=name), horizon, settings, finals, stats_tables)
-        except Exception:  # noqa: BLE001
-            broken.append(members)
-            continue
-        why = f"{sc.chosen} had the lowest backtest MASE but could not be fitted on every observation ({_why(failed)})"
-        board = board.assign(chosen=board["candidate"] == name)
-        return fc, board, bt, f"{why}: forecasts are {name}'s, the next by backtest MASE", [*notes, why], model
-    raise failed
-
-
-def _members(sc: _Scored, name: str) -> frozenset:
-    """The single candidates (statistical models, networks) candidate ``name`` is made of."""
-    if name == STATS_MEDIAN:
-        return frozenset(sc.stats)
-    if name == LSTM_PAIR:
-        return frozenset(_pair(sc.board) or ())
-    if name == COMBO:
-        best = _combo_member(sc.board)
-        return (_members(sc, best) if best else frozenset()) | frozenset(sc.stats)
-    if name in (POOL, POOL_LSTM):
-        return frozenset().union(*(_members(sc, n) for n in _pool_members(sc.board, name)))
-    return frozenset([name])
-
-
-def _pair(board: pd.DataFrame) -> tuple[str, str] | None:
-    """The best recursive and the best direct LSTM by backtest MASE (``board`` is sorted), if both were backtested."""
-    if board.empty:  # nothing backtested yet
-        return None
-    names = [str(c) for c in board.loc[board["family"] == "lstm", "candidate"]]
-    recursive = [c for c in names if c.startswith("LSTM(")]
-    direct = [c for c in names if c.startswith("DirectLSTM(")]
-    return (recursive[0], direct[0]) if recursive and direct else None
-
-
-def _unclipped(model):
-    """``model`` without its own clipping at zero (a combination clips its mean instead)."""
-    return dataclasses.replace(model, info={**model.info, "nonnegative": False}) if dataclasses.is_dataclass(model) and hasattr(model, "info") else model
-
-
-def _final(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, settings, lstm_scores, fits: dict | None = None,
-           stats_tables: dict | None = None) -> tuple[pd.DataFrame, object]:
-    """The chosen candidate fitted on every observation: its ``horizon``-step table and its model
-    (``fits``: networks' final fits trained beforehand, by name; ``stats_tables``: statistical
-    forecasts computed beforehand, by the tuple of models' names)."""
-    from lstmtune.forecast.composite import Combination, history_of
-    from lstmtune.selection import statistical
-
-    y = frame["y"].to_numpy(dtype=np.float64)
-    history = history_of(frame["ds"].to_numpy(), y)
-
-    def stats_table(names):
-        if (stats_tables or {}).get(tuple(names)) is not None:
-            return stats_tables[tuple(names)]
-        table, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, levels=settings.levels, names=tuple(names))
-        return table
-
-    def lstm_table(name):
-        if name == LSTM_PAIR:
-            pair = _pair(board)
-            (t1, m1), (t2, m2) = (lstm_table(n) for n in pair)
-            table = t1.merge(t2, on="ds")
-            _combine(table, list(pair), LSTM_PAIR, "mean", settings.levels)
-            return table, Combination((_unclipped(m1), _unclipped(m2)), "mean", uid, {"source": "lstmtune auto", "label": LSTM_PAIR, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
-        config, transform = lstm_names[name]
-        return lstm.forecast(frame, horizon, name, config, settings, lstm_scores.get(name), transform, m, (fits or {}).get(name))
-
-    model = None
-    if chosen in stats:
-        t = stats_table([chosen])
-        model = _statmodel(uid, frame, chosen, m, freq, levels=settings.levels)
-    elif chosen in lstm_names or chosen == LSTM_PAIR:
-        t, model = lstm_table(chosen)
-    elif chosen in (POOL, POOL_LSTM):
-        members = _pool_members(board, chosen)
-        in_stats = [n for n in stats if n in members]
-        stat_table = stats_table(in_stats) if in_stats else None
-        t, models = None, []
-        for name in members:
-            if name in in_stats:
-                table, member = stat_table, _statmodel(uid, frame, name, m, freq, levels=settings.levels)
-            else:
-                table, member = lstm_table(name)
-            table = table[["ds", *_columns_of(table, name)]]
-            t = table if t is None else t.merge(table, on="ds")
-            models.append(_unclipped(member))
-        _combine(t, members, chosen, "mean", settings.levels)
-        model = Combination(tuple(models), "mean", uid, {"source": "lstmtune auto", "label": chosen, "members": members, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
-    else:
-        t = stats_table(stats)
-        fitted = [n for n in stats if n in t.columns]
-        _combine(t, fitted, STATS_MEDIAN, "median", settings.levels)
-        model = _statmodel(uid, frame, STATS_MEDIAN, m, freq, members=fitted, levels=settings.levels)
-        if chosen == COMBO:
-            best_lstm = _combo_member(board)
-            table, member = lstm_table(best_lstm)
-            t = t.merge(table[["ds", *_columns_of(table, best_lstm)]], on="ds")
-            _combine(t, [best_lstm, STATS_MEDIAN], COMBO, "mean", settings.levels)
-            model = Combination((_unclipped(member), _unclipped(model)), "mean", uid, {"source": "lstmtune auto", "label": COMBO, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
-    return _table(uid, t["ds"], chosen, t, chosen, settings.levels), model
-
-
-def _statmodel(uid: str, frame: pd.DataFrame, name: str, season: int, freq: str, members: Sequence[str] = (), levels=(80, 95)):
-    from lstmtune.forecast.statmodel import StatModel
-
-    y = frame["y"].to_numpy(dtype=np.float64)
-    info = {"source": "lstmtune auto", "nonnegative": bool(np.nanmin(y) >= 0)}
-    if members:
-        info["members"] = list(members)
-    if tuple(sorted(levels)) != (80, 95):
-        info["levels"] = [int(x) for x in sorted(levels)]
-    return StatModel(name, int(season), freq, uid, frame["ds"].to_numpy(dtype="datetime64[ns]"), y, info)
-
-
-def _fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, levels=(80, 95)) -> pd.DataFrame:
-    """Seasonal naive (or naive) for a series too short for the candidates; a constant for a constant one."""
-    from lstmtune.selection import statistical
-
-    freq = verdict.freq
-    if verdict.status == "constant":  # (its model directory: naive, which forecasts the constant)
-        value = float(frame["y"].dropna().iloc[0])
-        ds = _future_dates(frame, horizon, freq)
-        cols = {"c": np.full(horizon, value), **{f"c-{s}-{lv}": np.full(horizon, value) for s in ("lo", "hi") for lv in levels}}
-        return _table(uid, ds, "Constant (fallback)", cols, "c", levels)
-    m = verdict.season if len(frame) > verdict.season else 1
-    t, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, levels=levels, names=("SeasonalNaive",))
-    return _table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
-
-
 def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, ends=None):
     """A series triaged (its gaps filled with ``--missing interpolate``) and, when it gets
     candidates, planned: ``(verdict, frame, plan or None, planning error or None)``. Shared by
@@ -665,34 +175,21 @@ def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: st
     if v.status in ("fallback", "constant"):
         return v, frame, None, None
     try:
-        return v, frame, _plan(frame, v, horizon, candidates, settings, windows), None
+        return v, frame, backtests.plan_series(frame, v, horizon, candidates, settings, windows), None
     except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
         return v, frame, None, err
-
-
-def _together(step, *args) -> dict:
-    """``step(*args)``, a chunk's work done together; should it fail, nothing (each series then
-    does that work alone, where a failure stays its own: one series never stops the others)."""
-    try:
-        return step(*args)
-    except Exception:  # noqa: BLE001
-        return {}
-
-
-def _why(err: Exception) -> str:
-    return str(err) if isinstance(err, (LstmtuneError, ValueError)) else f"{type(err).__name__}: {err}"
 
 
 def _fallback_slot(uid: str, frame: pd.DataFrame, v: panel.Verdict, horizon: int, why: str, status: str, levels=(80, 95)) -> dict:
     """A series on its fallback forecast (``status`` "fallback" or "constant", ``why`` said), or
     skipped when even that fails."""
     try:
-        fc = _fallback(uid, frame, v, horizon, levels)
+        fc = final.fallback(uid, frame, v, horizon, levels)
     except Exception as err:  # noqa: BLE001 - one series never stops the others
         reason = f"{why}; the fallback failed too ({type(err).__name__}: {err})"[:300]
         return {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": reason}]), "verdict": f"skipped: {why}; the fallback failed too"}
     season = v.season if len(frame) > v.season and status == "fallback" else 1
-    model = _statmodel(uid, frame, "SeasonalNaive", season, v.freq, levels=levels)
+    model = final.statmodel(uid, frame, "SeasonalNaive", season, v.freq, levels=levels)
     model = dataclasses.replace(model, info={**model.info, "label": str(fc["model"].iloc[0])})  # "Constant (fallback)", as forecasts.csv names it
     return {"forecast": _clip_nonnegative(fc, frame["y"].to_numpy()), "model": model,
             "board": pd.DataFrame([{"unique_id": uid, "status": status, "reason": why[:300], "candidate": fc["model"].iloc[0], "chosen": True}]),
@@ -727,11 +224,11 @@ rolled out either way). Measured on the 20-series synthetic panel, ``--time-budg
 to all that was left, 3 seeds x 200 epochs and 50.9 s in all."""
 
 
-def _replan(plan: _Plan, frame: pd.DataFrame, v: panel.Verdict, horizon: int, candidates, settings: lstm.Settings, windows: int) -> _Plan:
+def _replan(plan: backtests.Plan, frame: pd.DataFrame, v: panel.Verdict, horizon: int, candidates, settings: lstm.Settings, windows: int) -> backtests.Plan:
     """The series planned again with ``settings`` (the same data: it planned before), or its
     first plan should that fail."""
     try:
-        return _plan(frame, v, horizon, candidates, settings, windows)
+        return backtests.plan_series(frame, v, horizon, candidates, settings, windows)
     except Exception:  # noqa: BLE001 - one series never stops the others
         return plan
 
@@ -790,32 +287,32 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
     if job.wanted and in_budget():
         if progress:
             progress(chunk[0][1], f"LSTM backtests of {len(chunk)} series, trained together", chunk[0][0], total)
-        fitted = _together(_prefit, [item[1:] for item in chunk], horizon, settings)
+        fitted = together.attempt(together.prefit, [item[1:] for item in chunk], horizon, settings)
     fitted = {**fitted, **pooled[1]}  # every network trained beforehand, local and global
     if progress:
         progress(chunk[0][1], f"statistical backtests of {len(chunk)} series, together", chunk[0][0], total)
-    stats_done = _together(_stats_together, [item[1:] for item in chunk], horizon, settings.levels)
+    stats_done = together.attempt(together.stats_backtests, [item[1:] for item in chunk], horizon, settings.levels)
     scored = []
     for i, uid, frame, v, plan in chunk:
         report = (lambda stage, uid=uid, i=i: progress(uid, stage, i, total)) if progress else (lambda stage: None)
         try:
             plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
-            scored.append((i, v, _score(uid, frame, v, horizon, candidates, settings, plan, report, fitted, stats_done.get(uid),
+            scored.append((i, v, backtests.score_series(uid, frame, v, horizon, candidates, settings, plan, report, fitted, stats_done.get(uid),
                                         trained_only=not (job.wanted and in_budget()))))
             if job.note:
                 scored[-1][2].notes.append(job.note)
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
-            done(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
+            done(i, _fallback_slot(uid, frame, v, horizon, final.reason_of(err), "fallback", settings.levels))
     if progress and scored:
         progress(scored[0][2].uid, "final fits of the chosen networks, trained together", scored[0][0], total)
-    finals = _together(_final_fits, [sc for _, _, sc in scored], horizon, settings)
+    finals = together.attempt(together.final_fits, [sc for _, _, sc in scored], horizon, settings)
     finals = {**finals, **pooled[2]}
-    stats_finals = _together(_stats_finals, [sc for _, _, sc in scored], horizon, settings.levels)
+    stats_finals = together.attempt(together.stats_finals, [sc for _, _, sc in scored], horizon, settings.levels)
     for i, v, sc in scored:
         try:
-            fc, board, bt, text, notes, model = _finish_or_next(sc, horizon, settings, finals, stats_finals.get(sc.uid))
+            fc, board, bt, text, notes, model = final.finish_or_next(sc, horizon, settings, finals, stats_finals.get(sc.uid))
         except Exception as err:  # noqa: BLE001
-            done(i, _fallback_slot(sc.uid, sc.frame, v, horizon, _why(err), "fallback", settings.levels))
+            done(i, _fallback_slot(sc.uid, sc.frame, v, horizon, final.reason_of(err), "fallback", settings.levels))
             continue
         done(i, {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
                  "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)})
@@ -955,7 +452,7 @@ def auto(
         elif v.status in ("fallback", "constant"):
             finished(i, _fallback_slot(uid, frame, v, horizon, v.reason, v.status, settings.levels))
         elif err is not None:
-            finished(i, _fallback_slot(uid, frame, v, horizon, _why(err), "fallback", settings.levels))
+            finished(i, _fallback_slot(uid, frame, v, horizon, final.reason_of(err), "fallback", settings.levels))
         else:
             good.append((i, uid, frame, v, plan))
             learn_from.append((uid, frame, v, plan))
@@ -975,7 +472,7 @@ def auto(
         try:
             pooled = globalnet.fit(learn_from, horizon, settings)
         except Exception as err:  # noqa: BLE001 - the local candidates still run; the reason is named on every series
-            global_note = f"global LSTMs left out: {_why(err)}"
+            global_note = f"global LSTMs left out: {final.reason_of(err)}"
     step = _prefit_series()
     chunks = [good[first : first + step] for first in range(0, len(good), step)]
     uids_of = [{item[1] for item in chunk} for chunk in chunks]

@@ -1,0 +1,101 @@
+"""Combinations of candidates: their names, and how their columns are made from their members'
+(the mean or the median of the members' point forecasts, medians and bounds, column by column).
+
+- ``StatsMedian``: the median of the statistical models (family ``combo``);
+- ``Combo(LSTM,StatsMedian)``: the best LSTM or hybrid averaged with that median (``combo``);
+- ``Ensemble(LSTM,DirectLSTM)``: the best recursive and the best direct LSTM averaged (``lstm``:
+  no statistical model inside);
+- ``Pool(top3)`` / ``Pool(top3 LSTM)``: the three single candidates (single LSTMs) of lowest
+  backtest MASE averaged, backtested leaving one window out (:func:`add_pool`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lstmtune.auto import score
+
+STATS_MEDIAN = "StatsMedian"
+POOL = "Pool(top3)"  # the three single candidates of lowest backtest MASE, averaged (family combo)
+POOL_LSTM = "Pool(top3 LSTM)"  # the three best single LSTMs, averaged (family lstm)
+POOL_SIZE = 3
+COMBO = "Combo(LSTM,StatsMedian)"  # the best LSTM or hybrid, averaged with the stats median
+LSTM_PAIR = "Ensemble(LSTM,DirectLSTM)"  # the best recursive and the best direct LSTM averaged (family lstm: no statistical model inside)
+NEURAL = ("lstm", "hybrid")
+
+
+def columns_of(table: pd.DataFrame, name: str) -> list[str]:
+    """A candidate's columns in a statsforecast-shaped table: ``name``, ``name-median``, ``name-lo-80``, ..."""
+    return [c for c in table.columns if c == name or c.startswith(name + "-")]
+
+
+def median_column(table: pd.DataFrame, name: str) -> pd.Series:
+    return table[f"{name}-median"] if f"{name}-median" in table.columns else table[name]
+
+
+def combined_names() -> tuple[str, ...]:
+    return (STATS_MEDIAN, COMBO, LSTM_PAIR, POOL, POOL_LSTM)
+
+
+def combo_member(board: pd.DataFrame) -> str | None:
+    """:data:`COMBO`'s network: the best LSTM or hybrid by backtest MASE, the pools (added after
+    it) aside."""
+    rows = board[board["family"].isin(NEURAL) & ~board["candidate"].isin((POOL, POOL_LSTM))]
+    return None if rows.empty else str(rows.iloc[0]["candidate"])
+
+
+def pool_members(board: pd.DataFrame, into: str) -> list[str]:
+    """The members of ``into`` (a pool) for the final forecast: the :data:`POOL_SIZE` single
+    candidates (of family ``lstm`` for :data:`POOL_LSTM`) of lowest mean backtest MASE."""
+    rows = board[~board["candidate"].isin(combined_names())]
+    if into == POOL_LSTM:
+        rows = rows[rows["family"] == "lstm"]
+    return [str(c) for c in rows["candidate"]][:POOL_SIZE]
+
+
+def add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into: str, m: int, levels=(80, 95)) -> bool:
+    """Backtest a pool, in place, leaving one window out: in each window, the mean of the
+    :data:`POOL_SIZE` candidates of ``names`` with the lowest mean MASE over the *other* windows
+    (a pool's members are never chosen on the window it is scored on; they may be chosen on a
+    later one). False (nothing added) with fewer than two windows or candidates than the pool holds."""
+    cutoffs = sorted(bt["cutoff"].unique())
+    names = [n for n in names if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
+    if len(cutoffs) < 2 or len(names) < POOL_SIZE:
+        return False
+    by_window = score.windows(bt, frame, m)
+    per_window = {n: score.scaled_errors(bt, frame, n, m, by_window)[1] for n in names}
+    parts = []
+    for k, cutoff in enumerate(cutoffs):
+        top = sorted(names, key=lambda n: (float(np.mean(np.delete(per_window[n], k))), n))[:POOL_SIZE]
+        part = bt[bt["cutoff"] == cutoff].copy()
+        combine(part, top, into, "mean", levels)
+        parts.append(part[columns_of(part, into)])
+    for c in parts[0].columns:
+        bt[c] = pd.concat(parts)[c]
+    return True
+
+
+def combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str, levels=(80, 95)) -> None:
+    """``into`` (point, median and bounds) as the ``how`` (``"mean"`` or ``"median"``) of ``names``' columns, in place."""
+    def agg(columns):
+        frame = pd.concat(columns, axis=1)
+        return frame.median(axis=1) if how == "median" else frame.mean(axis=1)
+
+    table[into] = agg([table[n] for n in names])
+    table[f"{into}-median"] = agg([median_column(table, n) for n in names])
+    for level in sorted(levels):
+        for side in ("lo", "hi"):
+            table[f"{into}-{side}-{level}"] = agg([table[f"{n}-{side}-{level}"] for n in names])
+
+
+def pair(board: pd.DataFrame) -> tuple[str, str] | None:
+    """The best recursive and the best direct LSTM by backtest MASE (``board`` is sorted), if both were backtested."""
+    if board.empty:  # nothing backtested yet
+        return None
+    names = [str(c) for c in board.loc[board["family"] == "lstm", "candidate"]]
+    recursive = [c for c in names if c.startswith("LSTM(")]
+    direct = [c for c in names if c.startswith("DirectLSTM(")]
+    return (recursive[0], direct[0]) if recursive and direct else None

@@ -287,6 +287,35 @@ def test_a_candidates_transform_is_undone_exactly_on_the_future(kind):
         assert np.std(np.diff(adjusted)) < 0.5 * np.std(np.diff(raw))
 
 
+@pytest.mark.parametrize("kind", ["log", "boxcox", "log+stl"])
+def test_the_log_and_box_cox_refuse_observations_that_are_not_positive(kind):
+    """With a 0 among the observations, Guerrero's lambda came out near 0 (4e-05) and Box-Cox
+    mapped the 0 to about -24,000 against 4 for every other value: a positive series whose last
+    month sold nothing was forecast inf, or 0 with bands [0, 0], and auto exited 0."""
+    t = np.arange(60)
+    y = np.exp(3 + 0.03 * t + 0.5 * np.sin(2 * np.pi * t / 12))
+    lstm.Transform.fit(kind, y, 12)  # positive: fitted
+    y[-1] = 0.0
+    with pytest.raises(ValueError, match=r"needs positive observations \(1 at or below 0\)"):
+        lstm.Transform.fit(kind, y, 12)
+
+
+@pytest.mark.slow  # trains LSTM ensembles
+def test_a_box_cox_network_chosen_before_a_last_zero_gives_way_to_the_next_and_nothing_is_inf():
+    t = np.arange(60)
+    y = np.exp(3 + 0.03 * t + 0.5 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(22).normal(0, 0.05, 60))
+    y[-1] = 0.0  # the last month sold nothing
+    data = pd.DataFrame({"unique_id": "z", "ds": pd.date_range("2016-01-01", periods=60, freq="MS"), "y": y})
+    r = auto(data, 6, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=2))
+    values = r.forecasts[["mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]].to_numpy()
+    assert np.isfinite(values).all() and (values[:, 0] > 0).all()
+    chosen = r.forecasts["model"].iloc[0]
+    assert "boxcox" not in chosen and "log" not in chosen
+    ranked_first = r.leaderboard["candidate"].iloc[0]
+    if "boxcox" in ranked_first:  # as on this machine: said in the verdict
+        assert "could not be fitted on every observation (Box-Cox needs positive observations (1 at or below 0))" in r.verdicts["z"]
+
+
 @pytest.mark.slow  # trains LSTM ensembles
 def test_hybrid_candidates_forecast_what_stl_leaves():
     data = _monthly("s", 72, 6, level=0.0)
@@ -1206,12 +1235,13 @@ def test_a_users_file_in_an_earlier_outputs_plots_or_models_is_refused_not_delet
         return CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--candidates", "stats", "--out", str(out), "-q"])
 
     assert again().exit_code == 0
-    for mine in (out / "plots" / "notes.txt", out / "models" / "other" / "manifest.json"):
+    folder = out / "models" / pd.read_csv(out / "models" / "index.csv")["folder"].item()  # and inside a model's own folder (a probe)
+    for mine in (out / "plots" / "notes.txt", out / "models" / "other" / "manifest.json", folder / "notes.txt", folder / "mine" / "a.csv"):
         mine.parent.mkdir(exist_ok=True)
         mine.write_text("mine\n")
         res = again()
         assert res.exit_code == 2 and "which `lstmtune auto` did not write" in res.output and mine.read_text() == "mine\n", res.output
         mine.unlink()
-        if mine.parent.name == "other":
+        if mine.parent.name in ("other", "mine"):
             mine.parent.rmdir()
     assert again().exit_code == 0

@@ -54,10 +54,19 @@ class Transform:
     @classmethod
     def fit(cls, kind: str | None, y: np.ndarray, m: int) -> "Transform":
         """``kind``: None, ``"log"``, ``"boxcox"`` (lambda by Guerrero's method on ``y``, in [0, 1]),
-        ``"stl"`` or ``"log+stl"``."""
+        ``"stl"`` or ``"log+stl"``.
+
+        Raises:
+          ValueError: the logarithm or Box-Cox on observations not all positive (a candidate
+            chosen on the positive values before the first origin then gives way to the next).
+        """
         log = kind in ("log", "log+stl")
         season = None
         lam = None
+        if log or kind == "boxcox":
+            bad = int(np.sum(~(np.asarray(y, dtype=np.float64) > 0)))
+            if bad:  # Box-Cox's lambda then lands near 0 and a 0 maps far below every other value: forecasts of inf or 0
+                raise ValueError(f"{'Box-Cox' if kind == 'boxcox' else 'the logarithm'} needs positive observations ({bad} at or below 0)")
         if kind == "boxcox":
             lam = float(np.clip(guerrero_lambda(y, m), 0.0, 1.0))
         if kind in ("stl", "log+stl"):

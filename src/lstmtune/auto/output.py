@@ -55,7 +55,7 @@ def _check_target(directory: Path, inputs=()) -> Path:
 def _foreign_inside(directory: Path) -> list[str]:
     """What ``plots/`` and ``models/`` of an earlier output hold that auto does not write there (a
     user's file in them was deleted with the folder): plots named ``series<k>.png``; ``index.csv``
-    and the model folders it names."""
+    and the model folders it names, holding only what a model directory holds."""
     out = []
     plots, models = directory / "plots", directory / "models"
     if plots.is_dir():
@@ -67,10 +67,35 @@ def _foreign_inside(directory: Path) -> list[str]:
             named = set(pd.read_csv(models / "index.csv", dtype=str, keep_default_na=False)["folder"])
         except (OSError, ValueError, KeyError, pd.errors.ParserError):
             named = set()
-        out += [f"models/{p.name}" for p in models.iterdir() if not ((p.name == "index.csv" and p.is_file()) or (p.name in named and p.is_dir() and not p.is_symlink()))]
+        for p in models.iterdir():
+            if p.name == "index.csv" and p.is_file():
+                continue
+            out += _foreign_in_model(p, f"models/{p.name}") if p.name in named and p.is_dir() and not p.is_symlink() else [f"models/{p.name}"]
     elif models.exists():
         out.append("models")
     return sorted(out)
+
+
+def _foreign_in_model(folder: Path, shown: str) -> list[str]:
+    """What a model folder auto wrote holds besides its own files (a manifest, weights, a
+    backtest table, a statistical model's data) and the member folders its manifest names."""
+    import json
+
+    from lstmtune.forecast import modelio, statmodel
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        members = set(manifest.get("members", ())) if isinstance(manifest, dict) and isinstance(manifest.get("members", ()), list) else set()
+    except (OSError, ValueError):
+        members = set()
+    own = modelio.OWN_FILES | {statmodel.DATA}
+    out = []
+    for p in folder.iterdir():
+        if p.is_dir() and not p.is_symlink() and p.name in members:
+            out += _foreign_in_model(p, f"{shown}/{p.name}")
+        elif not (p.is_file() and not p.is_symlink() and p.name in own):
+            out.append(f"{shown}/{p.name}")
+    return out
 
 
 def _can_write_beside(directory: Path) -> None:

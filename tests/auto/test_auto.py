@@ -1224,6 +1224,31 @@ def test_each_series_dates_are_written_as_alone_beside_an_hourly_one(tmp_path, n
     assert res.exit_code == 0 and (tmp_path / "again.csv").read_text() == (tmp_path / "panel" / "forecasts.csv").read_text()
 
 
+def test_an_edited_models_index_that_names_another_series_or_model_is_refused_per_series(tmp_path, no_arima):
+    """An index.csv whose rows were swapped gave each series the other's forecasts, and one whose
+    model column was edited relabelled them: each model directory knows its series and candidate."""
+    data = pd.concat([_monthly("small", 48, 1), _monthly("big", 48, 2, level=500.0)])
+    r = auto(data, 4, candidates=("stats",))
+    r.save(tmp_path / "o")
+    models = tmp_path / "o" / "models"
+    index = pd.read_csv(models / "index.csv", dtype=str)
+
+    def forecast(rows):
+        pd.DataFrame(rows, columns=["unique_id", "folder", "model"]).to_csv(models / "index.csv", index=False)
+        return CliRunner().invoke(app, ["forecast", str(models), "--horizon", "4", "--out", str(tmp_path / "f.csv"), "-q"])
+
+    folder, label = dict(zip(index["unique_id"], index["folder"])), dict(zip(index["unique_id"], index["model"]))
+    swapped = forecast([["small", folder["big"], label["big"]], ["big", folder["small"], label["small"]]])
+    assert swapped.exit_code == 2 and "series 'small'" in swapped.output and "its folder holds the model of series 'big' (edited?)" in " ".join(swapped.output.split()), swapped.output
+    other = "AutoARIMA" if label["small"] != "AutoARIMA" else "AutoETS"
+    relabelled = forecast([["small", folder["small"], other], ["big", folder["big"], label["big"]]])
+    assert relabelled.exit_code == 3 and f"model '{other}', but its folder holds '{label['small']}'" in " ".join(relabelled.output.split()), relabelled.output
+    assert set(pd.read_csv(tmp_path / "f.csv")["unique_id"]) == {"big"}  # the other series forecast
+    kept = forecast(index.values.tolist())
+    assert kept.exit_code == 0, kept.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "f.csv"), pd.read_csv(tmp_path / "o" / "forecasts.csv"))
+
+
 def test_a_users_file_in_an_earlier_outputs_plots_or_models_is_refused_not_deleted(tmp_path, no_arima):
     """Only the folder's top level was checked: a file put in plots/ or a folder in models/ was
     deleted with the earlier output when auto wrote the folder again."""

@@ -72,6 +72,20 @@ def read_index(folder) -> pd.DataFrame:
     return index
 
 
+def _mismatch(model, uid: str, label: str) -> str | None:
+    """How an index row disagrees with the model directory it names (the series the model was
+    fitted on, the candidate it is), or None. An edited index gave a series another's forecasts,
+    or relabelled them."""
+    name = getattr(model, "series_name", None)
+    if isinstance(name, str) and name and name != uid:
+        return f"its folder holds the model of series {name!r}"
+    info = getattr(model, "info", None) or {}
+    own = info.get("label") or getattr(model, "model", None)
+    if info.get("source") == "lstmtune auto" and isinstance(own, str) and own != label:  # (fit's index says "LSTM <config>")
+        return f"model {label!r}, but its folder holds {own!r}"
+    return None
+
+
 def forecast_all(folder, horizon: int) -> tuple[pd.DataFrame, list[str]]:
     """``(table, failures)``: ``unique_id, ds, model, mean, median, lower_<l>, upper_<l>...`` of
     every series that could be forecast, and one line per series that could not.
@@ -91,7 +105,12 @@ def forecast_all(folder, horizon: int) -> tuple[pd.DataFrame, list[str]]:
             failures.append(f"series {uid!r}: {folder / INDEX} line {row}: folder {sub!r} is not a model directory inside {folder}")
             continue
         try:
-            table = composite.load_any(where).forecast(horizon)
+            model = composite.load_any(where)
+            mismatch = _mismatch(model, uid, label)
+            if mismatch:
+                failures.append(f"series {uid!r}: {folder / INDEX} line {row}: {mismatch} (edited?)")
+                continue
+            table = model.forecast(horizon)
         except Exception as err:  # noqa: BLE001 - one bad series never stops the others: named
             failures.append(f"series {uid!r} ({where}): {err}")
             continue

@@ -98,6 +98,18 @@ def test_a_budget_not_even_the_fewest_seeds_and_epochs_fit_trains_no_lstm_and_sa
     assert set(r.forecasts["unique_id"]) == {"a", "b"}
 
 
+def test_a_series_without_lstm_or_hybrid_candidates_is_not_said_to_have_lost_them_to_the_budget(monkeypatch, no_arima):
+    """A 40-month series has no hybrid (it needs three cycles before the first origin): with
+    --candidates hybrid,stats and a budget that binds, its verdict said the budget was spent and
+    the report counted it among the series whose LSTMs were left out."""
+    monkeypatch.setattr(cost, "SECONDS_PER_STEP", 1.0)  # the budget binds
+    data = pd.concat([_monthly("short", 40, 7), _monthly("long", 72, 8)])
+    r = auto_run.auto(data, 6, candidates=("hybrid", "stats"), settings=lstm.Settings(epochs=20, seeds=2), time_budget=600)
+    reason = r.leaderboard.drop_duplicates("unique_id").set_index("unique_id")["reason"].fillna("")
+    assert "time budget" not in reason["short"] and "time budget" not in r.verdicts["short"]
+    assert "time budget" in reason["long"]  # it has a hybrid: trained with fewer seeds, said
+
+
 def _clock_jumps_after(monkeypatch, name):
     """auto's clock jumps a day ahead once ``together.<name>`` has run: the budget is spent
     exactly then, however long the machine took to get there."""

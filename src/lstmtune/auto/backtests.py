@@ -113,7 +113,7 @@ def score_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon:
             bt = bt.merge(part, on=["ds", "cutoff"], how="left")
             lstm_names[name] = (config, transform)
             families_of[name] = family
-    elif wanted:
+    elif wanted and plan.neural:  # (a series without such candidates lost none to the budget)
         notes.append(f"LSTM and hybrid candidates {score.BUDGET_NOTE}")
     if "combo" in families and len(stats) > 1:
         combination.combine(bt, stats, combination.STATS_MEDIAN, "median", settings.levels)

@@ -299,7 +299,7 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
             plan = dataclasses.replace(plan, neural=plan.neural + pooled[0].get(uid, []))
             scored.append((i, v, backtests.score_series(uid, frame, v, horizon, candidates, settings, plan, report, fitted, stats_done.get(uid),
                                         trained_only=not (job.wanted and in_budget()))))
-            if job.note:
+            if job.note and plan.neural:  # said where the series has LSTM or hybrid candidates
                 scored[-1][2].notes.append(job.note)
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
             done(i, _fallback_slot(uid, frame, v, horizon, final.reason_of(err), "fallback", settings.levels))

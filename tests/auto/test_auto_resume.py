@@ -123,6 +123,33 @@ def test_ctrl_c_or_sigterm_mid_panel_exits_with_one_line_and_keeps_the_checkpoin
     assert not (tmp_path / "out").exists() and (tmp_path / ".out.lstmtune-auto-partial" / "a-finished").read_text() == "kept"
 
 
+def test_a_signal_held_until_the_outputs_were_written_says_they_are_complete(tmp_path, monkeypatch, no_arima):
+    """A signal arriving while the outputs are moved into place waits for the move; it then said
+    "no series had finished; nothing was written" (the checkpoint was already dropped) although
+    --out held the complete new outputs (a probe, Ctrl-C during the swap of an existing --out)."""
+    from typer.testing import CliRunner
+
+    from lstmtune.auto import output
+    from lstmtune.cli import interrupts
+    from lstmtune.cli.app import app
+
+    csv = tmp_path / "p.csv"
+    pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=48, freq="MS"), "y": np.arange(48.0) % 12 + 5}).to_csv(csv, index=False)
+    real = output.drop_checkpoint
+
+    def held(partial):  # as the handler leaves a signal that arrived inside the store's write
+        real(partial)
+        interrupts._PENDING["error"] = interrupts._Terminated
+
+    monkeypatch.setattr(output, "drop_checkpoint", held)
+    result = CliRunner().invoke(app, ["auto", str(csv), "--horizon", "3", "--candidates", "stats", "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 143, result.output
+    said = " ".join(result.stderr.split())
+    assert said == f"terminated: the command had finished: its outputs in {tmp_path / 'out'} are complete", said
+    assert result.stderr.strip().count("\n") == 0, result.stderr  # one line, not folded at a width (piped to a log)
+    assert (tmp_path / "out" / "forecasts.csv").is_file()
+
+
 @pytest.mark.skipif(__import__("sys").platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")
 def test_an_interruption_before_any_series_finished_says_so(tmp_path, monkeypatch):
     import os

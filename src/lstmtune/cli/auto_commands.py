@@ -80,7 +80,12 @@ def auto(
             return "the series finished so far are kept in {out}; run the same command again to resume."
         return "no series had finished; nothing was written."
 
-    result = _interruptible(forecast_and_save, partial, kept)
+    def finished(result) -> str:
+        if result.exit_code == 2:
+            return "the command had finished; no series could be forecast, nothing was written"
+        return f"the command had finished: its outputs in {_u(out)} are complete"
+
+    result = _interruptible(forecast_and_save, partial, kept, finished)
     if not quiet:
         table = Table(title=f"lstmtune auto: {len(result.verdicts)} series, horizon {horizon}")
         table.add_column("series")

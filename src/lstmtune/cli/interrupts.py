@@ -151,24 +151,31 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_block_for_fork, after_in_parent=_unblock_after_fork, after_in_child=_default_handlers_in_child)
 
 
-def _interruptible(fn, out: Path, kept="finished populations are saved in {out}; run the same command again to resume."):
+def _interruptible(fn, out: Path, kept="finished populations are saved in {out}; run the same command again to resume.", finished=None):
     """Run ``fn``; on Ctrl-C (exit 130) or SIGTERM (exit 143) say what was kept (``kept``, or
     what ``kept()`` returns then, ``{out}`` filled in). For a study: claims are
-    released, finished populations are kept in the store."""
+    released, finished populations are kept in the store. A signal held back until ``fn`` had
+    returned (it arrived while the outputs were moved into place) says that the command had
+    finished (``finished(result)``: what it wrote; default: its outputs in ``out``)."""
     import signal
 
     _PENDING.update(error=None, retry=False, active=True)
     previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_signal)}
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where Ctrl-C is ignored (nohup, &)
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
+    done = False
     try:
         result = fn()
-        _check_term()  # a signal deferred late: still report it
+        done = True
+        _check_term()  # a signal deferred late (held while the outputs were moved into place): still report it
         return result
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, _Terminated) else "interrupted"
-        said = kept() if callable(kept) else kept
-        err_console.print(f"[yellow]{what}[/]: {said.format(out=_u(str(out)))}")
+        if done:  # the outputs were written before the signal was acted on: say so, not what an unfinished run keeps
+            said = finished(result) if finished is not None else f"the command had finished: its outputs in {_u(str(out))} are complete"
+        else:
+            said = (kept() if callable(kept) else kept).format(out=_u(str(out)))
+        err_console.print(f"[yellow]{what}[/]: {said}", soft_wrap=True)
         raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
     finally:
         _PENDING["active"] = False

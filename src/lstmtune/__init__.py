@@ -40,13 +40,23 @@ def plan(spec, series) -> str:
 
 
 def results(run_dir):
-    """``(runs, summary)`` DataFrames of a finished run directory (results.parquet, summary.csv)."""
+    """``(runs, summary)`` DataFrames of a finished run directory (results.parquet, summary.csv);
+    ``summary`` is None where every run diverged (nothing was compared, no summary written).
+
+    Raises:
+      LstmtuneError: the directory holds no results.
+    """
     from pathlib import Path
 
     import pandas as pd
 
+    from lstmtune.errors import LstmtuneError
+
     d = Path(run_dir)
-    return pd.read_parquet(d / "results.parquet"), pd.read_csv(d / "summary.csv", float_precision="round_trip")
+    if not (d / "results.parquet").is_file():
+        raise LstmtuneError(f"{d}: no results.parquet; not a finished run directory of `lstmtune run`")
+    summary = d / "summary.csv"
+    return pd.read_parquet(d / "results.parquet"), (pd.read_csv(summary, float_precision="round_trip") if summary.is_file() else None)
 
 
 def __getattr__(name):

@@ -22,6 +22,25 @@ def test_all_diverged_study_reports_it(tmp_path, record_property):
     record_property("figure", "all 4 runs diverged: results + report written, exit 3")
 
 
+def test_a_study_whose_every_run_diverged_leaves_no_earlier_studys_summary_or_figures(tmp_path):
+    """Written into the directory of a finished study, it kept that study's summary.csv (a
+    configuration selected, its test score), test_forecasts.csv and plots/ beside its own
+    diverged results, and lstmtune.results() returned them together (a probe)."""
+    import lstmtune
+
+    out = tmp_path / "out"
+    fine, diverged = tmp_path / "fine.toml", tmp_path / "div.toml"
+    fine.write_text(STUDY.replace("learning_rate = 1e30", "learning_rate = 0.01"))
+    diverged.write_text(STUDY)
+    assert CliRunner().invoke(app, ["run", str(fine), "--out", str(out), "--quiet"]).exit_code == 0
+    assert {"summary.csv", "test_forecasts.csv", "plots"} <= {p.name for p in out.iterdir()}
+    result = CliRunner().invoke(app, ["run", str(diverged), "--out", str(out), "--quiet"])
+    assert result.exit_code == 3, result.output
+    assert not {"summary.csv", "test_forecasts.csv", "plots"} & {p.name for p in out.iterdir()}
+    runs, summary = lstmtune.results(out)
+    assert runs["diverged"].all() and summary is None
+
+
 def test_partly_diverged_study_reports_the_rest(tmp_path):
     f = tmp_path / "s.toml"
     f.write_text(STUDY.replace("learning_rate = 1e30\n", "").replace("units = [1, 2]", "learning_rate = [0.01, 1e30]"))

@@ -203,11 +203,13 @@ def _move_into_place(entry: Path, target: Path, attempts: int = 5) -> None:
 
 
 @contextlib.contextmanager
-def atomic_outputs(directory: Path) -> Iterator[Path]:
+def atomic_outputs(directory: Path, remove: Iterable[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder inside ``directory``; on success move each entry into place.
 
-    Other files of ``directory`` (a results database, say) are left alone. Folders
-    left by writers that died are removed first; an output path that is a
+    Other files of ``directory`` (a results database, say) are left alone, except those named in
+    ``remove`` that this write did not produce: outputs an earlier run wrote which would
+    otherwise stand beside the new ones (a summary beside results whose every run diverged).
+    Folders left by writers that died are removed first; an output path that is a
     symbolic link is refused.
     """
     directory = Path(directory)
@@ -220,6 +222,7 @@ def atomic_outputs(directory: Path) -> Iterator[Path]:
         for entry in tmp.iterdir():
             if (directory / entry.name).is_symlink():
                 raise LstmtuneError(f"{directory / entry.name}: is a symbolic link; outputs are never written through links")
+        produced = {entry.name for entry in tmp.iterdir()}
         for entry in tmp.iterdir():
             target = directory / entry.name
             if entry.is_file():
@@ -230,5 +233,11 @@ def atomic_outputs(directory: Path) -> Iterator[Path]:
                 _move_into_place(entry, target)
             except OSError as err:  # a file where a folder goes, say: named by the output, not the temporary folder
                 raise OSError(err.errno, err.strerror, str(target)) from None
+        for name in set(remove) - produced:
+            stale = directory / name
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            elif stale.exists() or stale.is_symlink():
+                stale.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

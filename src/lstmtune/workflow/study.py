@@ -125,7 +125,7 @@ def run(
     except analysis_mod.AllDiverged:
         # Nothing to compare, but the runs are real results: write them and a report that says so.
         results.timings["wall_s"] = time.perf_counter() - t0
-        with atomic_outputs(out) as tmp:
+        with atomic_outputs(out, remove=CONDITIONAL_OUTPUTS) as tmp:  # an earlier study's summary and figures go
             results_io.write(results, tmp)
             html.render_all_diverged(results, tmp)
         return Outcome(results, None, out, results.timings["wall_s"])
@@ -134,7 +134,7 @@ def run(
     results.timings["wall_s"] = wall
     _keep_first_timings(results, out)
     key = _test_key(results, analysis)
-    with atomic_outputs(out) as tmp:
+    with atomic_outputs(out, remove=CONDITIONAL_OUTPUTS) as tmp:
         # The figures are drawn (by the drawing helpers) while this process computes the test
         # period's forecasts and writes the tables.
         figures = html.start_figures(results, analysis, tmp / "plots", reuse=out / "plots")
@@ -153,6 +153,10 @@ def run(
 
 
 TEST_FORECASTS = "test_forecasts.csv"
+CONDITIONAL_OUTPUTS = ("summary.csv", TEST_FORECASTS, "plots")
+"""Outputs a study writes only when something was compared (its forecasts of the test period:
+only where they could be computed): an earlier run's are removed when this one writes none, so
+that they never stand beside other results (``lstmtune.results`` read them as this study's)."""
 TEST_KEY = "test_forecasts_key"  # in environment.json: what test_forecasts.csv was computed from
 
 

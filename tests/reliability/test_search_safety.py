@@ -263,8 +263,9 @@ def test_a_search_whose_every_trial_diverges_exits_3_and_says_so(tmp_path):
     assert result.exit_code == 3, result.output
     assert "2 failed (2: every repeat diverged" in " ".join(result.output.split())
     assert "every repeat diverged" in (out / "search.html").read_text()
+    assert not [p.name for p in out.iterdir() if p.name.startswith("study.db-")]  # the note read the trials after Optuna's storage closed: -wal, -shm
 
 
 def test_a_search_with_a_completed_trial_has_no_failure_note(tmp_path):
     outcome, _ = search.run(_spec("random", trials=2), tmp_path / "o")
-    assert search.failure_note(outcome) is None
+    assert search.failure_note(outcome) is None and outcome.failure is None

@@ -494,7 +494,7 @@ def search(
     outcome, path = _interruptible(go, out)
     for notice in outcome.notices:
         console.print(f"[yellow]note:[/] {_u(notice)}", highlight=False)
-    failure = search_mod.failure_note(outcome)
+    failure = outcome.failure
     if failure is not None:  # like a study whose every run diverged: reported, exit 3
         err_console.print(f"[bold red]search failed[/]: {_u(failure)}. Report: {_u(path)}", highlight=False)
         raise typer.Exit(code=3)

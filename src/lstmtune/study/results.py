@@ -140,3 +140,4 @@ class SearchOutcome:
     metric: str = "test_rmse"  # what trials were judged on: validation_rmse unless selection = "test"
     test: dict | None = None  # the best trial's test RMSE per repeat, scored once (honest selection only)
     notices: list[str] = dataclasses.field(default_factory=list)  # e.g. trials of other data not reused
+    failure: str | None = None  # why no trial completed, one line (set by lstmtune.workflow.search.run); None when one did

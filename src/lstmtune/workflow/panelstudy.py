@@ -206,7 +206,7 @@ def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_serie
         except LstmtuneError as err:  # about the series, not the copy of it this search reads
             raise LstmtuneError(str(err).replace(f"{data.resolve()}: ", "").replace(f"{data}: ", "")) from None
         report = str(page.relative_to(out))
-        note = search_mod.failure_note(outcome)
+        note = outcome.failure
         if note is not None:
             return {"status": "failed", "reason": note, "report": report}
         best = search_mod.completed(outcome.trials).sort_values("value", kind="stable").iloc[0]

@@ -557,6 +557,7 @@ def run(
     with optuna_storage(storage or default_url(out)) as optuna_store:  # closed last: the report reads the trials
         with opened as store:
             outcome = run_search(spec, series, store, optuna_store, on_round=on_round, on_epochs=on_epochs)
+            outcome = dataclasses.replace(outcome, failure=failure_note(outcome))  # read while Optuna's storage is open
             curves = diagnose_best(outcome, series, store)  # the diagnostic reruns are stored too: a rerun reads them back
         # Trials are scored on the selection holdout: their skill is against persistence there
         # (averaged over backtest folds); the best trial's test score is against the test split's.

@@ -206,6 +206,25 @@ def test_cli_fit_and_forecast(cli_model):
     assert result.exit_code == 0 and "about 1e+03 times those the model was trained on (the same units?)" in " ".join(result.output.split())
 
 
+def test_a_forecast_that_fails_after_its_figure_leaves_the_earlier_forecast_whole(cli_model, tmp_path, monkeypatch):
+    """The figure was moved into place as soon as it was drawn, then the table written: an
+    interruption between them left a new figure beside the old table and old paths (a probe,
+    kill -9 at the table's temporary file). All are written aside first now."""
+    from lstmtune.forecast import output as forecast_output
+
+    out = tmp_path / "fc.csv"
+    first = CliRunner().invoke(app, ["forecast", str(cli_model / "model"), "--horizon", "4", "--out", str(out), "--paths", "-q"])
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def interrupted(table, path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(forecast_output, "write_csv", interrupted)
+    CliRunner().invoke(app, ["forecast", str(cli_model / "model"), "--horizon", "2", "--out", str(out), "--paths", "-q"])
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # the figure, the table and the paths: the first forecast's
+
+
 def test_forecast_dates_past_2262_are_one_line(cli_model, tmp_path):
     """A horizon whose dates pass pandas' last date raised OutOfBoundsDatetime (a fitted network),
     or "no statistical model fits this series" (an auto model): one line now, nothing written."""

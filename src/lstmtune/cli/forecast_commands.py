@@ -142,7 +142,7 @@ def forecast(
         raise LstmtuneError(f"--out {out}: give the CSV's path; the PNG is written beside it")
     if out.is_dir():
         raise LstmtuneError(f"--out {out}: is a folder; give the CSV's path (e.g. {out / 'forecast.csv'})")
-    from lstmtune.store.fileio import file_in_the_way
+    from lstmtune.store.fileio import atomic_path, atomic_paths, file_in_the_way
 
     blocked = file_in_the_way(out)
     if blocked is not None:
@@ -163,8 +163,6 @@ def forecast(
             err_console.print(f"[yellow]not forecast[/]: {_u(line)}", highlight=False, soft_wrap=True)
         if table.empty:
             raise LstmtuneError(f"{model_dir}: no series could be forecast" + (f" ({failures[0]})" if failures else ""))
-        from lstmtune.store.fileio import atomic_path
-
         with atomic_path(out) as tmp:  # dates written as auto writes forecasts.csv's, the same table
             forecast_output.panel_csv(table, tmp)
         console.print(f"wrote {_u(out)}: {table['unique_id'].nunique()} series x {horizon} steps" + (f"; {len(failures)} not forecast (named above)" if failures else ""), highlight=False)
@@ -178,8 +176,10 @@ def forecast(
         smodel = composite.load_any(model_dir)
         table = smodel.forecast(horizon)
         dates, values = (smodel.dates, smodel.values) if isinstance(smodel, statmodel.StatModel) else smodel.history
-        png = forecast_output.plot(dates, values, table, out.with_suffix(".png"), title=f"{smodel.series_name}: {horizon}-step forecast")
-        forecast_output.write_csv(table, out)
+        png = out.with_suffix(".png")
+        with atomic_paths([out, png]) as (csv_tmp, png_tmp):  # both written, then both moved into place
+            forecast_output.plot(dates, values, table, png_tmp, title=f"{smodel.series_name}: {horizon}-step forecast")
+            forecast_output.write_csv(table, csv_tmp)
         if not quiet:
             _print_forecast(table, title=f"{smodel.series_name}: {horizon}-step forecast ({smodel.info.get('label') or getattr(smodel, 'model', '')})")
         console.print(f"wrote {_u(out)}, {_u(png)}", highlight=False)
@@ -203,13 +203,14 @@ def forecast(
         import numpy as np
 
         hx = np.arange(table["date"].iloc[0] - len(hy), table["date"].iloc[0])
-    png = forecast_output.plot(hx, hy, table, out.with_suffix(".png"), title=f"{model.series_name}: {horizon}-step forecast")
-    forecast_output.write_csv(table, out)
-    written = [out, png]
-    stale = out.with_name(out.stem + "_paths.csv")
-    if paths:
-        written.append(forecast_output.write_table(forecast_output.paths_table(each, table["date"], model.seeds), stale))
-    elif _paths_file(stale) and all(stale.resolve() != Path(x).resolve() for x in (data, future) if x is not None):  # an earlier forecast's: no longer OUT's
+    png, stale = out.with_suffix(".png"), out.with_name(out.stem + "_paths.csv")
+    written = [out, png, *([stale] if paths else [])]
+    with atomic_paths(written) as tmps:  # all written, then all moved into place: never a new figure beside an old table
+        forecast_output.plot(hx, hy, table, tmps[1], title=f"{model.series_name}: {horizon}-step forecast")
+        forecast_output.write_csv(table, tmps[0])
+        if paths:
+            forecast_output.write_table(forecast_output.paths_table(each, table["date"], model.seeds), tmps[2])
+    if not paths and _paths_file(stale) and all(stale.resolve() != Path(x).resolve() for x in (data, future) if x is not None):  # an earlier forecast's: no longer OUT's
         stale.unlink()
         console.print(f"removed {_u(stale)}: the paths of the forecast {_u(out)} replaced (--paths writes them again)", highlight=False)
     if not quiet:

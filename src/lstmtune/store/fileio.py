@@ -28,13 +28,40 @@ def _umask() -> int:
     return mask
 
 
+def _host() -> str:
+    return socket.gethostname().replace(".", "_")
+
+
+def _tmp_prefix(target: Path) -> str:
+    """The name a temporary file or folder beside ``target`` starts with: its writer's host and
+    process, so that what a writer killed mid-write left is found and removed (:func:`_sweep_beside`)."""
+    return f".{target.name}.tmp-{_host()}-{os.getpid()}."
+
+
+def _sweep_beside(target: Path) -> None:
+    """Remove the temporary files and folders that writers of ``target`` on this host left when
+    they died (``kill -9`` mid-write left a hidden, half-written copy beside it for good)."""
+    import glob
+
+    head = f".{target.name}.tmp-{_host()}-"
+    for left in target.parent.glob(glob.escape(head) + "*"):
+        pid = left.name[len(head):].split(".", 1)[0]
+        if not pid.isdigit() or pid_alive(int(pid)):
+            continue
+        if left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left, ignore_errors=True)
+        else:
+            left.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it into place only on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_beside(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(target), suffix=target.suffix, dir=target.parent)
     except OSError as err:  # named by the path asked for, not the temporary one beside it
         raise OSError(err.errno, err.strerror, str(target)) from None
     os.close(fd)
@@ -51,11 +78,22 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def atomic_paths(targets: Iterable[Path]) -> Iterator[list[Path]]:
+    """Temporary paths beside several ``targets`` (a forecast's table, figure and paths), all
+    written before any is moved into place: an interruption never leaves a new figure beside an
+    old table (it did when each file was moved in as soon as it was drawn); the moves follow one
+    another at the end."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(atomic_path(Path(t))) for t in targets]  # moved in as the stack unwinds, each written by then
+
+
+@contextlib.contextmanager
 def atomic_dir(target: Path) -> Iterator[Path]:
     """Yield a temporary directory beside ``target``; it replaces ``target`` only on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    _sweep_beside(target)
+    tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(target), dir=target.parent))
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700
@@ -176,7 +214,7 @@ def pid_alive(pid: int) -> bool:
 def remove_stale_outputs(directory: Path) -> int:
     """Remove ``.outputs.PID.*`` folders left by processes that died while writing."""
     removed = 0
-    host = socket.gethostname().replace(".", "_")
+    host = _host()
     for tmp in Path(directory).glob(".outputs.*"):
         parts = tmp.name.split(".")
         # .outputs.<host>.<pid>.<random>; folders of older versions carry no pid: left alone
@@ -215,8 +253,7 @@ def atomic_outputs(directory: Path, remove: Iterable[str] = ()) -> Iterator[Path
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     remove_stale_outputs(directory)
-    host = socket.gethostname().replace(".", "_")
-    tmp = Path(tempfile.mkdtemp(prefix=f".outputs.{host}.{os.getpid()}.", dir=directory))
+    tmp = Path(tempfile.mkdtemp(prefix=f".outputs.{_host()}.{os.getpid()}.", dir=directory))
     try:
         yield tmp
         for entry in tmp.iterdir():

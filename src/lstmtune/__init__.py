@@ -51,8 +51,10 @@ def results(run_dir):
     import pandas as pd
 
     from lstmtune.errors import LstmtuneError
+    from lstmtune.store.fileio import check_outputs_whole
 
     d = Path(run_dir)
+    check_outputs_whole(d)
     if not (d / "results.parquet").is_file():
         raise LstmtuneError(f"{d}: no results.parquet; not a finished run directory of `lstmtune run`")
     summary = d / "summary.csv"

@@ -36,3 +36,39 @@ def test_what_a_killed_writer_left_beside_an_output_is_removed_by_the_next_write
     assert (out / "forecasts.csv").read_text() == "whole" and csv.read_text() == "whole"
     left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
     assert left == sorted([running_dir.name, other_host.name]), left
+
+
+def test_outputs_half_moved_into_place_by_a_killed_run_are_refused_until_rerun(tmp_path):
+    """kill -9 while a run moved its outputs in one by one left results.csv and plots/ of the new
+    study beside the old study's summary.csv: read as one run (a probe). A reader now refuses
+    such a directory; the folders outputs replace are set aside by a rename, not removed in between."""
+    import pytest
+
+    from lstmtune.errors import LstmtuneError
+    from lstmtune.store.fileio import REPLACED, atomic_outputs, check_outputs_whole
+
+    out = tmp_path / "run"
+    with atomic_outputs(out) as tmp:
+        (tmp / "summary.csv").write_text("old")
+        (tmp / "plots").mkdir()
+        (tmp / "plots" / "a.png").write_text("old")
+    with atomic_outputs(out, remove=("summary.csv",)) as tmp:  # the next run writes no summary: the old one goes
+        (tmp / "plots").mkdir()
+        (tmp / "plots" / "b.png").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["plots"] and [p.name for p in (out / "plots").iterdir()] == ["b.png"]
+    check_outputs_whole(out)
+    host = socket.gethostname().replace(".", "_")
+    killed = out / f".outputs.{host}.{_dead_pid()}.abc"  # what a run killed between two moves leaves
+    (killed / REPLACED).mkdir(parents=True)
+    check_outputs_whole(out)  # only folders already replaced: every output was moved in
+    (killed / "summary.csv").write_text("not yet moved")
+    with pytest.raises(LstmtuneError, match="were being replaced when the run that wrote them was killed"):
+        check_outputs_whole(out)
+    import lstmtune
+
+    with pytest.raises(LstmtuneError, match="rerun the same command"):
+        lstmtune.results(out)  # as report, fit and search's readers do
+    with atomic_outputs(out) as tmp:  # the rerun: the stale folder is removed
+        (tmp / "summary.csv").write_text("new")
+    check_outputs_whole(out)
+    assert not killed.exists()

@@ -211,27 +211,56 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def remove_stale_outputs(directory: Path) -> int:
-    """Remove ``.outputs.PID.*`` folders left by processes that died while writing."""
-    removed = 0
+def _stale_outputs(directory: Path) -> list[Path]:
+    """``.outputs.<host>.<pid>.*`` folders of this host whose writer died (folders of older
+    versions carry no pid: left alone)."""
     host = _host()
+    out = []
     for tmp in Path(directory).glob(".outputs.*"):
         parts = tmp.name.split(".")
-        # .outputs.<host>.<pid>.<random>; folders of older versions carry no pid: left alone
         if len(parts) >= 5 and parts[2] == host and parts[3].isdigit() and not pid_alive(int(parts[3])):
-            shutil.rmtree(tmp, ignore_errors=True)
-            removed += 1
-    return removed
+            out.append(tmp)
+    return out
 
 
-def _move_into_place(entry: Path, target: Path, attempts: int = 5) -> None:
-    """``os.replace(entry, target)``; a folder first removes the old one. Another process
-    writing the same run directory (two workers finishing one study) may replace or remove
-    that folder meanwhile: then the removal and the move are tried again."""
+def remove_stale_outputs(directory: Path) -> int:
+    """Remove ``.outputs.PID.*`` folders left by processes that died while writing."""
+    stale = _stale_outputs(directory)
+    for tmp in stale:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return len(stale)
+
+
+REPLACED = ".replaced"
+"""Inside a temporary outputs folder: the folders its outputs replaced, removed with it (a
+rename is quick; removing a folder of figures while outputs are half moved in is not)."""
+
+
+def check_outputs_whole(directory: Path) -> None:
+    """Refuse to read a run directory whose writer died while moving its outputs into place
+    (its temporary folder still holds some): the outputs there are then a mix of two runs.
+
+    Raises:
+      LstmtuneError: naming the directory and what to do.
+    """
+    for tmp in _stale_outputs(directory):
+        if any(p.name != REPLACED for p in tmp.iterdir()):
+            raise LstmtuneError(f"{directory}: its outputs were being replaced when the run that wrote them was killed, so they mix two runs; "
+                                f"rerun the same command with --out {directory} to finish writing them")
+
+
+def _move_into_place(entry: Path, target: Path, attempts: int = 5, replaced: Path | None = None) -> None:
+    """``os.replace(entry, target)``; a folder first moves the old one into ``replaced`` (else
+    removes it). Another process writing the same run directory (two workers finishing one
+    study) may replace or remove that folder meanwhile: then the removal and the move are tried again."""
     for attempt in range(attempts):
         try:
             if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
+                if replaced is not None:
+                    replaced.mkdir(exist_ok=True)
+                    os.replace(target, Path(tempfile.mkdtemp(prefix=target.name + ".", dir=replaced)))
+                else:
+                    shutil.rmtree(target)
             os.replace(entry, target)
             return
         except (FileNotFoundError, OSError):
@@ -260,21 +289,23 @@ def atomic_outputs(directory: Path, remove: Iterable[str] = ()) -> Iterator[Path
             if (directory / entry.name).is_symlink():
                 raise LstmtuneError(f"{directory / entry.name}: is a symbolic link; outputs are never written through links")
         produced = {entry.name for entry in tmp.iterdir()}
-        for entry in tmp.iterdir():
+        replaced = tmp / REPLACED
+        for name in sorted(set(remove) - produced):  # first, so that a kill from here on leaves entries to move: detected
+            stale = directory / name
+            if stale.exists() or stale.is_symlink():
+                replaced.mkdir(exist_ok=True)
+                os.replace(stale, Path(tempfile.mkdtemp(prefix=name + ".", dir=replaced)) / name)
+        for entry in list(tmp.iterdir()):
+            if entry.name == REPLACED:
+                continue
             target = directory / entry.name
             if entry.is_file():
                 os.chmod(entry, 0o666 & ~_umask())
             else:
                 os.chmod(entry, 0o777 & ~_umask())
             try:
-                _move_into_place(entry, target)
+                _move_into_place(entry, target, replaced=replaced)
             except OSError as err:  # a file where a folder goes, say: named by the output, not the temporary folder
                 raise OSError(err.errno, err.strerror, str(target)) from None
-        for name in set(remove) - produced:
-            stale = directory / name
-            if stale.is_dir() and not stale.is_symlink():
-                shutil.rmtree(stale)
-            elif stale.exists() or stale.is_symlink():
-                stale.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

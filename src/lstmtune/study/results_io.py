@@ -28,6 +28,7 @@ import pandas as pd
 from lstmtune.study import spec as spec_mod
 from lstmtune.data.series import Series
 from lstmtune.errors import LstmtuneError
+from lstmtune.store.fileio import check_outputs_whole
 from lstmtune.study.results import StudyResults
 
 
@@ -181,6 +182,7 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
     directory = Path(directory)
     if not directory.is_dir():
         raise LstmtuneError(f"{directory}: {'a file, not a run directory' if directory.exists() else 'no such run directory'}")
+    check_outputs_whole(directory)
     for name in ("study.toml", "results.parquet", "curves.npz", "environment.json", "series.csv"):
         if not (directory / name).is_file():
             hint = " (an interrupted run? rerun `lstmtune run` with the same --out to finish it)" if (directory / "study.db").is_file() else ""

@@ -601,6 +601,9 @@ def read_run(directory: Path) -> tuple[StudySpec, Series, list[GridPoint], dict[
     from lstmtune.errors import LstmtuneError
 
     directory = Path(directory)
+    from lstmtune.store.fileio import check_outputs_whole
+
+    check_outputs_whole(directory)
     for name in ("trials.csv", "study.toml", "series.csv"):
         if not (directory / name).is_file():
             raise LstmtuneError(f"{directory}: missing {name}; not a complete search run directory (rerun `lstmtune search`: stored trials are not retrained)")

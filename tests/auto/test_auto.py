@@ -1247,6 +1247,10 @@ def test_an_edited_models_index_that_names_another_series_or_model_is_refused_pe
     kept = forecast(index.values.tolist())
     assert kept.exit_code == 0, kept.output
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "f.csv"), pd.read_csv(tmp_path / "o" / "forecasts.csv"))
+    for where, said in ((models, "not for a folder of model directories"), (models / folder["big"], "not for this model directory")):
+        paths = CliRunner().invoke(app, ["forecast", str(where), "--horizon", "4", "--out", str(tmp_path / "p.csv"), "--paths"])
+        text = " ".join(paths.output.split())  # --paths gave --data's reason ("forecasts from the data it holds")
+        assert paths.exit_code == 2 and said in text and "not seeds' paths" in text and "data it holds" not in text, paths.output
 
 
 def test_a_users_file_in_an_earlier_outputs_plots_or_models_is_refused_not_deleted(tmp_path, no_arima):

@@ -157,7 +157,8 @@ def forecast(
     if panel_models.is_panel(model_dir):  # `lstmtune auto`'s models/: every series
         for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
             if given is not None:
-                raise LstmtuneError(f"{flag}: not for a folder of model directories ({model_dir}); each forecasts from the data it holds")
+                why = "it writes each series' forecast and bands, not seeds' paths" if flag == "--paths" else "each forecasts from the data it holds"
+                raise LstmtuneError(f"{flag}: not for a folder of model directories ({model_dir}); {why}")
         table, failures = panel_models.forecast_all(model_dir, horizon)
         for line in failures:
             err_console.print(f"[yellow]not forecast[/]: {_u(line)}", highlight=False, soft_wrap=True)
@@ -172,7 +173,8 @@ def forecast(
     if composite.is_auto_model(model_dir):  # from `lstmtune auto`
         for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
             if given is not None:
-                raise LstmtuneError(f"{flag}: not for this model directory ({model_dir}, written by `lstmtune auto`); it forecasts from the data it holds")
+                why = "it writes the forecast and its bands, not seeds' paths" if flag == "--paths" else "it forecasts from the data it holds"
+                raise LstmtuneError(f"{flag}: not for this model directory ({model_dir}, written by `lstmtune auto`); {why}")
         smodel = composite.load_any(model_dir)
         table = smodel.forecast(horizon)
         dates, values = (smodel.dates, smodel.values) if isinstance(smodel, statmodel.StatModel) else smodel.history

@@ -225,6 +225,22 @@ def test_a_forecast_that_fails_after_its_figure_leaves_the_earlier_forecast_whol
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # the figure, the table and the paths: the first forecast's
 
 
+def test_ctrl_c_during_fit_says_nothing_was_written_in_one_line(tmp_path, monkeypatch):
+    """Typer turned Ctrl-C into exit 130 without a word (a probe: an empty stderr)."""
+    from lstmtune.forecast import forecaster as forecaster_mod
+
+    (tmp_path / "s.toml").write_text(STUDY)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(forecaster_mod, "fit", interrupted)
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "s.toml"), "--out", str(tmp_path / "m"), "--horizon", "4"])
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "interrupted: stopped before its outputs were moved into place; nothing was written", result.stderr
+    assert not (tmp_path / "m").exists()
+
+
 def test_forecast_dates_past_2262_are_one_line(cli_model, tmp_path):
     """A horizon whose dates pass pandas' last date raised OutOfBoundsDatetime (a fitted network),
     or "no statistical model fits this series" (an auto model): one line now, nothing written."""

@@ -104,6 +104,9 @@ def _handles_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except KeyboardInterrupt:  # Ctrl-C where no long-running part says what it kept (reading, fitting): every write is aside
+            err_console.print("[yellow]interrupted[/]: stopped before its outputs were moved into place; nothing was written", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=130) from None
         except LstmtuneError as err:
             raise _fail(_naming_the_study_file(err, kwargs.get("study_file"))) from None
         except OSError as err:  # the environment: permissions, a full disk, a directory for a file

@@ -311,6 +311,7 @@ def test_a_box_cox_network_chosen_before_a_last_zero_gives_way_to_the_next_and_n
     assert np.isfinite(values).all() and (values[:, 0] > 0).all()
     chosen = r.forecasts["model"].iloc[0]
     assert "boxcox" not in chosen and "log" not in chosen
+    assert r.leaderboard["candidate"].str.contains("boxcox").any()  # backtested on the positive values before each origin
     ranked_first = r.leaderboard["candidate"].iloc[0]
     if "boxcox" in ranked_first:  # as on this machine: said in the verdict
         assert "could not be fitted on every observation (Box-Cox needs positive observations (1 at or below 0))" in r.verdicts["z"]

@@ -225,7 +225,7 @@ def test_a_forecast_that_fails_after_its_figure_leaves_the_earlier_forecast_whol
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # the figure, the table and the paths: the first forecast's
 
 
-def test_ctrl_c_during_fit_says_nothing_was_written_in_one_line(tmp_path, monkeypatch):
+def test_ctrl_c_during_fit_says_so_in_one_line(tmp_path, monkeypatch):
     """Typer turned Ctrl-C into exit 130 without a word (a probe: an empty stderr)."""
     from lstmtune.forecast import forecaster as forecaster_mod
 
@@ -237,7 +237,7 @@ def test_ctrl_c_during_fit_says_nothing_was_written_in_one_line(tmp_path, monkey
     monkeypatch.setattr(forecaster_mod, "fit", interrupted)
     result = CliRunner().invoke(app, ["fit", str(tmp_path / "s.toml"), "--out", str(tmp_path / "m"), "--horizon", "4"])
     assert result.exit_code == 130
-    assert result.stderr.strip() == "interrupted: stopped before its outputs were moved into place; nothing was written", result.stderr
+    assert result.stderr.strip() == "interrupted: no output is left half-written (each is moved into place only once complete)", result.stderr
     assert not (tmp_path / "m").exists()
 
 

@@ -265,6 +265,8 @@ def test_a_monthly_series_with_one_absent_month_keeps_its_season(tmp_path):
     dates = pd.date_range("2000-01-01", periods=60, freq="MS").delete(30)
     assert infer_period(dates.to_numpy()) == 12
     assert infer_period(pd.date_range("2000-01-01", periods=60, freq="MS").delete([10, 20, 30]).to_numpy()) == 12
+    days = pd.date_range("2000-01-01", periods=300, freq="D")
+    assert infer_period(days[np.random.default_rng(0).random(300) > 0.4].to_numpy()) is None  # 40% absent: seven positions back is no week
     path = tmp_path / "gap.csv"
     pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "value": np.arange(59.0) + 5 * np.sin(np.arange(59))}).to_csv(path, index=False)
     assert load(path).period == 12

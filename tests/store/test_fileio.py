@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from lstmtune.store.fileio import atomic_dir, atomic_path
 
@@ -38,36 +39,48 @@ def test_what_a_killed_writer_left_beside_an_output_is_removed_by_the_next_write
     assert left == sorted([running_dir.name, other_host.name]), left
 
 
-def test_outputs_half_moved_into_place_by_a_killed_run_are_refused_until_rerun(tmp_path):
+def test_outputs_half_moved_into_place_by_a_killed_run_are_refused_until_rerun(tmp_path, monkeypatch):
     """kill -9 while a run moved its outputs in one by one left results.csv and plots/ of the new
     study beside the old study's summary.csv: read as one run (a probe). A reader now refuses
-    such a directory; the folders outputs replace are set aside by a rename, not removed in between."""
+    such a directory, naming the command that finishes the write; a writer killed before its
+    first move changed nothing and is not refused. Folders replaced are set aside by a rename."""
     import pytest
 
+    import lstmtune
     from lstmtune.errors import LstmtuneError
-    from lstmtune.store.fileio import REPLACED, atomic_outputs, check_outputs_whole
+    from lstmtune.store.fileio import MOVING, REPLACED, atomic_outputs, check_outputs_whole
 
     out = tmp_path / "run"
     with atomic_outputs(out) as tmp:
         (tmp / "summary.csv").write_text("old")
         (tmp / "plots").mkdir()
         (tmp / "plots" / "a.png").write_text("old")
+    renames = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (renames.append((Path(src), Path(dst))), real(src, dst))[1])
     with atomic_outputs(out, remove=("summary.csv",)) as tmp:  # the next run writes no summary: the old one goes
         (tmp / "plots").mkdir()
         (tmp / "plots" / "b.png").write_text("new")
+    monkeypatch.undo()
+    aside = {src.name: dst for src, dst in renames if src.parent == out}
+    assert set(aside) == {"plots", "summary.csv"} and all(REPLACED in dst.parts for dst in aside.values())  # renamed aside, not removed between moves
     assert sorted(p.name for p in out.iterdir()) == ["plots"] and [p.name for p in (out / "plots").iterdir()] == ["b.png"]
     check_outputs_whole(out)
     host = socket.gethostname().replace(".", "_")
-    killed = out / f".outputs.{host}.{_dead_pid()}.abc"  # what a run killed between two moves leaves
-    (killed / REPLACED).mkdir(parents=True)
+    killed = out / f".outputs.{host}.{_dead_pid()}.abc"  # what a run killed while writing aside leaves: nothing moved yet
+    killed.mkdir()
+    (killed / "summary.csv").write_text("written aside")
+    check_outputs_whole(out)  # the directory's outputs are untouched: whole
+    (killed / MOVING).write_text("lstmtune run\n")  # killed between two moves
+    (killed / REPLACED).mkdir()
+    with pytest.raises(LstmtuneError, match="were being moved into place when `lstmtune run` was killed"):
+        check_outputs_whole(out)
+    with pytest.raises(LstmtuneError, match="run `lstmtune run` on it again"):
+        lstmtune.results(out)  # as report, fit and search's readers do
+    check_outputs_whole(out, repairing="lstmtune run")  # the command that was killed may read it to finish
+    (killed / "summary.csv").unlink()
     check_outputs_whole(out)  # only folders already replaced: every output was moved in
     (killed / "summary.csv").write_text("not yet moved")
-    with pytest.raises(LstmtuneError, match="were being replaced when the run that wrote them was killed"):
-        check_outputs_whole(out)
-    import lstmtune
-
-    with pytest.raises(LstmtuneError, match="rerun the same command"):
-        lstmtune.results(out)  # as report, fit and search's readers do
     with atomic_outputs(out) as tmp:  # the rerun: the stale folder is removed
         (tmp / "summary.csv").write_text("new")
     check_outputs_whole(out)

@@ -39,3 +39,6 @@ def test_a_search_runs_on_every_series_and_fit_takes_each_best_trial(tmp_path):
     assert fitted.exit_code == 3, fitted.output
     index = pd.read_csv(tmp_path / "models" / "index.csv")
     assert list(index["unique_id"]) == ["a", "b"] and set(index["model"]) == {f"LSTM {summary.loc['a', 'config']}", f"LSTM {summary.loc['b', 'config']}"}
+    forecast = CliRunner().invoke(app, ["forecast", str(tmp_path / "models"), "--horizon", "3", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert forecast.exit_code == 0, forecast.output  # (an index check meant for auto's models refused fit's: a review)
+    assert set(pd.read_csv(tmp_path / "f.csv")["unique_id"]) == {"a", "b"}

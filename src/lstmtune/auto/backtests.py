@@ -22,6 +22,7 @@ def windows_for(n: int, horizon: int, season: int, wanted: int) -> int:
 
 
 def cutoffs_of(frame: pd.DataFrame, horizon: int, windows: int) -> list[pd.Timestamp]:
+    """The last date before each of ``windows`` backtest windows of ``horizon`` steps, ending at the last observation."""
     n = len(frame)
     return [frame["ds"].iloc[n - horizon * k - 1] for k in range(windows, 0, -1)]
 
@@ -37,6 +38,8 @@ class Plan:
 
 
 def plan_series(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings, windows: int) -> Plan:
+    """A good series' :class:`Plan`: its cutoffs, and the candidates of ``families`` chosen from
+    the observations before the first cutoff."""
     from lstmtune.selection import statistical
 
     cutoffs = cutoffs_of(frame, horizon, windows_for(len(frame), horizon, verdict.season, windows))
@@ -150,3 +153,6 @@ def score_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon:
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
     keep = ["ds", "cutoff", "y", *[c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]]
     return Scored(uid, frame, board, bt[keep], notes, str(board.iloc[0]["candidate"]), lstm_names, lstm_scores, stats, freq, m)
+
+
+__all__ = ["Plan", "Scored", "base_backtests", "cutoffs_of", "plan_series", "score_series", "windows_for"]

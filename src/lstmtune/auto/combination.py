@@ -33,10 +33,12 @@ def columns_of(table: pd.DataFrame, name: str) -> list[str]:
 
 
 def median_column(table: pd.DataFrame, name: str) -> pd.Series:
+    """A candidate's median column (its point forecast where it has none)."""
     return table[f"{name}-median"] if f"{name}-median" in table.columns else table[name]
 
 
 def combined_names() -> tuple[str, ...]:
+    """The names of every combination (none of them a single candidate)."""
     return (STATS_MEDIAN, COMBO, LSTM_PAIR, POOL, POOL_LSTM)
 
 
@@ -99,3 +101,7 @@ def pair(board: pd.DataFrame) -> tuple[str, str] | None:
     recursive = [c for c in names if c.startswith("LSTM(")]
     direct = [c for c in names if c.startswith("DirectLSTM(")]
     return (recursive[0], direct[0]) if recursive and direct else None
+
+
+__all__ = ["COMBO", "LSTM_PAIR", "NEURAL", "POOL", "POOL_LSTM", "POOL_SIZE", "STATS_MEDIAN", "add_pool", "columns_of", "combine", "combined_names",
+           "combo_member", "median_column", "pair", "pool_members"]

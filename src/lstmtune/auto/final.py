@@ -18,6 +18,7 @@ from lstmtune.errors import LstmtuneError
 
 
 def future_dates(frame: pd.DataFrame, horizon: int, freq: str) -> pd.DatetimeIndex:
+    """The ``horizon`` dates after the series' last one."""
     return pd.date_range(frame["ds"].iloc[-1], periods=horizon + 1, freq=freq)[1:]
 
 
@@ -204,3 +205,7 @@ def fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int
     m = verdict.season if len(frame) > verdict.season else 1
     t, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, levels=levels, names=("SeasonalNaive",))
     return forecast_table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
+
+
+__all__ = ["NEXT_TRIES", "fallback", "finish", "finish_or_next", "fit_chosen", "forecast_table", "future_dates", "members_of", "networks_needed",
+           "reason_of", "statmodel", "stats_needed", "unclipped"]

@@ -501,7 +501,7 @@ def auto(
                     progress(frames[i][0], "done", count - 1, len(frames))  # chunks end in any order: series counted
     forecasts = [x["forecast"] for x in slots if "forecast" in x]
     boards = [x["board"] for x in slots if "board" in x]
-    backtests = [x["backtest"] for x in slots if "backtest" in x]
+    windows_of = [x["backtest"] for x in slots if "backtest" in x]
     verdicts = {uid: x["verdict"] for (uid, _), x in zip(frames, slots) if "verdict" in x}
     models = {uid: x["model"] for (uid, _), x in zip(frames, slots) if x.get("model") is not None}
     board = pd.concat(boards, ignore_index=True) if boards else pd.DataFrame()
@@ -509,7 +509,7 @@ def auto(
     board = board.reindex(columns=order)
     columns = forecast_columns(levels)
     fcs = pd.concat(forecasts, ignore_index=True)[columns] if forecasts else pd.DataFrame(columns=columns)
-    bts = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
+    bts = pd.concat(windows_of, ignore_index=True) if windows_of else pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
     bts = bts[["unique_id", "ds", "cutoff", "y", *[c for c in bts.columns if c not in ("unique_id", "ds", "cutoff", "y")]]]
     return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models, resumed)
 

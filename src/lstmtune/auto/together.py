@@ -120,3 +120,6 @@ def stats_finals(scored: Sequence[Scored], horizon: int, levels=(80, 95)) -> dic
         return statistical.forecast(data, horizon, freq, m, levels=levels, names=names, n_jobs=n_jobs)
 
     return {uid: {key[0]: part} for uid, (key, part) in over_panel(groups, call).items()}
+
+
+__all__ = ["attempt", "final_fits", "over_panel", "prefit", "stats_backtests", "stats_finals"]

@@ -104,8 +104,8 @@ def _handles_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except KeyboardInterrupt:  # Ctrl-C where no long-running part says what it kept (reading, fitting): every write is aside
-            err_console.print("[yellow]interrupted[/]: stopped before its outputs were moved into place; nothing was written", highlight=False, soft_wrap=True)
+        except KeyboardInterrupt:  # Ctrl-C where no long-running part says what it kept (reading, fitting, printing)
+            err_console.print("[yellow]interrupted[/]: no output is left half-written (each is moved into place only once complete)", highlight=False, soft_wrap=True)
             raise typer.Exit(code=130) from None
         except LstmtuneError as err:
             raise _fail(_naming_the_study_file(err, kwargs.get("study_file"))) from None

@@ -528,12 +528,24 @@ def regular_frequency(dates: np.ndarray) -> str | None:
     return freq
 
 
+ABSENT_SHARE = 0.1
+"""Dates on a grid with at most this share of its dates absent keep the grid's season
+(:func:`infer_period`): a monthly series missing a month is still monthly. With more absent
+(business days without holidays, trading days) a step back by the season's count of positions
+is no longer a season back."""
+
+
 def infer_period(dates: np.ndarray) -> int | None:
     """The seasonal period implied by the dates' frequency (:func:`season_of`): monthly 12,
     quarterly 4, weekly 52, daily 7, business days 5, hourly 24, every two months 6; yearly or
-    irregular: None (no seasonality assumed). Dates regular but for some absent ones have their
-    grid's period (:func:`regular_frequency`), as the forecasts' dates follow that grid."""
-    return season_of(regular_frequency(dates))
+    irregular: None (no seasonality assumed). Dates regular but for a few absent ones (at most
+    :data:`ABSENT_SHARE` of the grid) have their grid's period, as the forecasts' dates follow it."""
+    freq = infer_frequency(dates)
+    if freq is None and len(dates) >= 4:
+        found = absent_dates(dates)
+        if found is not None and len(found[1]) <= ABSENT_SHARE * (len(dates) + len(found[1])):
+            freq = found[0]
+    return season_of(freq)
 
 
 def describe_builtins() -> list[dict[str, object]]:

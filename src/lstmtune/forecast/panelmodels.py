@@ -76,12 +76,14 @@ def _mismatch(model, uid: str, label: str) -> str | None:
     """How an index row disagrees with the model directory it names (the series the model was
     fitted on, the candidate it is), or None. An edited index gave a series another's forecasts,
     or relabelled them."""
+    info = getattr(model, "info", None) or {}
+    if info.get("source") != "lstmtune auto":  # fit's: its series named after a file, its index labels "LSTM <config>"
+        return None
     name = getattr(model, "series_name", None)
     if isinstance(name, str) and name and name != uid:
         return f"its folder holds the model of series {name!r}"
-    info = getattr(model, "info", None) or {}
     own = info.get("label") or getattr(model, "model", None)
-    if info.get("source") == "lstmtune auto" and isinstance(own, str) and own != label:  # (fit's index says "LSTM <config>")
+    if isinstance(own, str) and own != label:
         return f"model {label!r}, but its folder holds {own!r}"
     return None
 

@@ -38,14 +38,24 @@ def _tmp_prefix(target: Path) -> str:
     return f".{target.name}.tmp-{_host()}-{os.getpid()}."
 
 
+_SWEPT: set = set()
+"""The folders this process has swept (:func:`_sweep_beside`): once each, since a panel writes
+one checkpoint or model folder per series into the same folder."""
+
+
 def _sweep_beside(target: Path) -> None:
-    """Remove the temporary files and folders that writers of ``target`` on this host left when
-    they died (``kill -9`` mid-write left a hidden, half-written copy beside it for good)."""
+    """Remove the temporary files and folders that writers on this host left beside ``target``
+    when they died (``kill -9`` mid-write left a hidden, half-written copy beside it for good);
+    each folder once per process."""
     import glob
 
-    head = f".{target.name}.tmp-{_host()}-"
-    for left in target.parent.glob(glob.escape(head) + "*"):
-        pid = left.name[len(head):].split(".", 1)[0]
+    parent = target.parent.resolve()
+    if parent in _SWEPT:
+        return
+    _SWEPT.add(parent)
+    head = f".*.tmp-{glob.escape(_host())}-"
+    for left in parent.glob(head + "*"):
+        pid = left.name.rsplit(f".tmp-{_host()}-", 1)[-1].split(".", 1)[0]
         if not pid.isdigit() or pid_alive(int(pid)):
             continue
         if left.is_dir() and not left.is_symlink():
@@ -234,33 +244,46 @@ def remove_stale_outputs(directory: Path) -> int:
 REPLACED = ".replaced"
 """Inside a temporary outputs folder: the folders its outputs replaced, removed with it (a
 rename is quick; removing a folder of figures while outputs are half moved in is not)."""
+MOVING = ".moving"
+"""Inside a temporary outputs folder: created just before its first output is moved into place,
+holding the command that writes them. A writer that died before it had changed nothing."""
 
 
-def check_outputs_whole(directory: Path) -> None:
+def check_outputs_whole(directory: Path, repairing: str | None = None) -> None:
     """Refuse to read a run directory whose writer died while moving its outputs into place
-    (its temporary folder still holds some): the outputs there are then a mix of two runs.
+    (its temporary folder holds :data:`MOVING` and outputs not yet moved): the outputs there
+    then mix two writes. ``repairing``: the command now run, which may read it where it was the
+    one interrupted (``lstmtune report`` redraws what a killed ``report`` half moved in).
 
     Raises:
-      LstmtuneError: naming the directory and what to do.
+      LstmtuneError: naming the directory and the command that finishes the write.
     """
     for tmp in _stale_outputs(directory):
-        if any(p.name != REPLACED for p in tmp.iterdir()):
-            raise LstmtuneError(f"{directory}: its outputs were being replaced when the run that wrote them was killed, so they mix two runs; "
-                                f"rerun the same command with --out {directory} to finish writing them")
+        try:
+            names = {p.name for p in tmp.iterdir()}
+            writer = (tmp / MOVING).read_text(encoding="utf-8").strip() if MOVING in names else None
+        except OSError:  # removed meanwhile by a rerun that is finishing the write
+            continue
+        if writer is None or not names - {MOVING, REPLACED} or writer == repairing:
+            continue
+        raise LstmtuneError(f"{directory}: its outputs were being moved into place when `{writer}` was killed, so they mix two writes; "
+                            f"run `{writer}` on it again to finish them")
 
 
-def _move_into_place(entry: Path, target: Path, attempts: int = 5, replaced: Path | None = None) -> None:
-    """``os.replace(entry, target)``; a folder first moves the old one into ``replaced`` (else
-    removes it). Another process writing the same run directory (two workers finishing one
-    study) may replace or remove that folder meanwhile: then the removal and the move are tried again."""
+def _set_aside(path: Path, replaced: Path) -> None:
+    """Move ``path`` (a file or a folder) into ``replaced``, removed later with it: a rename."""
+    replaced.mkdir(exist_ok=True)
+    os.replace(path, Path(tempfile.mkdtemp(prefix=path.name + ".", dir=replaced)) / path.name)
+
+
+def _move_into_place(entry: Path, target: Path, replaced: Path, attempts: int = 5) -> None:
+    """``os.replace(entry, target)``; a folder first moves the old one into ``replaced``.
+    Another process writing the same run directory (two workers finishing one study) may
+    replace or remove that folder meanwhile: then setting it aside and the move are tried again."""
     for attempt in range(attempts):
         try:
             if target.is_dir() and not target.is_symlink():
-                if replaced is not None:
-                    replaced.mkdir(exist_ok=True)
-                    os.replace(target, Path(tempfile.mkdtemp(prefix=target.name + ".", dir=replaced)))
-                else:
-                    shutil.rmtree(target)
+                _set_aside(target, replaced)
             os.replace(entry, target)
             return
         except (FileNotFoundError, OSError):
@@ -270,14 +293,15 @@ def _move_into_place(entry: Path, target: Path, attempts: int = 5, replaced: Pat
 
 
 @contextlib.contextmanager
-def atomic_outputs(directory: Path, remove: Iterable[str] = ()) -> Iterator[Path]:
+def atomic_outputs(directory: Path, remove: Iterable[str] = (), writer: str = "lstmtune run") -> Iterator[Path]:
     """Yield a temporary folder inside ``directory``; on success move each entry into place.
 
     Other files of ``directory`` (a results database, say) are left alone, except those named in
     ``remove`` that this write did not produce: outputs an earlier run wrote which would
     otherwise stand beside the new ones (a summary beside results whose every run diverged).
     Folders left by writers that died are removed first; an output path that is a
-    symbolic link is refused.
+    symbolic link is refused. ``writer``: the command writing, named to a reader should it be
+    killed while moving the outputs in (:func:`check_outputs_whole`).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -285,18 +309,19 @@ def atomic_outputs(directory: Path, remove: Iterable[str] = ()) -> Iterator[Path
     tmp = Path(tempfile.mkdtemp(prefix=f".outputs.{_host()}.{os.getpid()}.", dir=directory))
     try:
         yield tmp
-        for entry in tmp.iterdir():
-            if (directory / entry.name).is_symlink():
-                raise LstmtuneError(f"{directory / entry.name}: is a symbolic link; outputs are never written through links")
         produced = {entry.name for entry in tmp.iterdir()}
+        for name in produced | set(remove):
+            if (directory / name).is_symlink():
+                raise LstmtuneError(f"{directory / name}: is a symbolic link; outputs are never written through links")
+        (tmp / MOVING).write_text(writer + "\n", encoding="utf-8")  # from here a kill leaves the outputs mixed: readers refuse them
         replaced = tmp / REPLACED
-        for name in sorted(set(remove) - produced):  # first, so that a kill from here on leaves entries to move: detected
-            stale = directory / name
-            if stale.exists() or stale.is_symlink():
-                replaced.mkdir(exist_ok=True)
-                os.replace(stale, Path(tempfile.mkdtemp(prefix=name + ".", dir=replaced)) / name)
+        for name in sorted(set(remove) - produced):  # set aside first: a kill from here on leaves outputs to move, detected
+            try:
+                _set_aside(directory / name, replaced)
+            except FileNotFoundError:  # not there, or another writer of this directory moved it meanwhile
+                pass
         for entry in list(tmp.iterdir()):
-            if entry.name == REPLACED:
+            if entry.name in (REPLACED, MOVING):
                 continue
             target = directory / entry.name
             if entry.is_file():

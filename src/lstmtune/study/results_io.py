@@ -173,8 +173,9 @@ def _mismatch(results: StudyResults, meta: dict) -> tuple[str, str] | None:
     return None
 
 
-def read(directory: Path) -> tuple[StudyResults, dict]:
-    """Load a run directory written by :func:`write`.
+def read(directory: Path, repairing: str | None = None) -> tuple[StudyResults, dict]:
+    """Load a run directory written by :func:`write` (``repairing``: the command reading it to
+    rewrite what it itself was killed writing, see :func:`lstmtune.store.fileio.check_outputs_whole`).
 
     Raises:
       LstmtuneError: the directory is missing or lacks one of the files.
@@ -182,7 +183,7 @@ def read(directory: Path) -> tuple[StudyResults, dict]:
     directory = Path(directory)
     if not directory.is_dir():
         raise LstmtuneError(f"{directory}: {'a file, not a run directory' if directory.exists() else 'no such run directory'}")
-    check_outputs_whole(directory)
+    check_outputs_whole(directory, repairing)
     for name in ("study.toml", "results.parquet", "curves.npz", "environment.json", "series.csv"):
         if not (directory / name).is_file():
             hint = " (an interrupted run? rerun `lstmtune run` with the same --out to finish it)" if (directory / "study.db").is_file() else ""

@@ -171,7 +171,7 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
     results = pd.concat(tables, ignore_index=True)
     configs = pooled_configs(results)
     outcome = PanelOutcome(out, summary, configs, failures, notices)
-    with atomic_outputs(out) as tmp:
+    with atomic_outputs(out, writer="lstmtune run --data") as tmp:
         summary.to_csv(tmp / "panel_summary.csv", index=False)
         configs.to_csv(tmp / "panel_configs.csv", index=False)
         results[["unique_id", *[c for c in results.columns if c != "unique_id"]]].to_csv(tmp / "results.csv", index=False)
@@ -220,7 +220,7 @@ def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_serie
         _undo(out, created)
         raise LstmtuneError("no series of the panel could be searched: " + _reasons(failures))
     outcome = PanelOutcome(out, pd.DataFrame(rows), pd.DataFrame(columns=["config", "wins", "pooled_scaled_error", "series"]), failures)
-    with atomic_outputs(out) as tmp:
+    with atomic_outputs(out, writer="lstmtune search --data") as tmp:
         outcome.summary.to_csv(tmp / "panel_summary.csv", index=False)
         (tmp / "index.html").write_text(_page(spec.name, outcome))
     return outcome

@@ -179,7 +179,7 @@ def run_search(
     search = spec.search
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
-    notices = _stale_searches(spec, storage_url, optuna_name(spec, series))  # a URL: Optuna opens it once per call
+    notices = _stale_searches(spec, storage_url, optuna_name(spec, series))
     study = optuna.create_study(
         study_name=optuna_name(spec, series),
         storage=storage_url,
@@ -564,7 +564,7 @@ def run(
         phases = evaluation.selection_phases(spec, series, [])
         persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size) for ph in phases]))
         test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size)
-        with atomic_outputs(out) as tmp:
+        with atomic_outputs(out, writer="lstmtune search") as tmp:
             path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
             from lstmtune.study import results_io
             from lstmtune.study import spec as spec_mod
@@ -596,13 +596,12 @@ def read_run(directory: Path) -> tuple[StudySpec, Series, list[GridPoint], dict[
     Raises:
       LstmtuneError: the directory lacks a file, or a trial's configuration does not read back.
     """
+    from lstmtune.errors import LstmtuneError
+    from lstmtune.store.fileio import check_outputs_whole
     from lstmtune.study import results_io
     from lstmtune.study import spec as spec_mod
-    from lstmtune.errors import LstmtuneError
 
     directory = Path(directory)
-    from lstmtune.store.fileio import check_outputs_whole
-
     check_outputs_whole(directory)
     for name in ("trials.csv", "study.toml", "series.csv"):
         if not (directory / name).is_file():

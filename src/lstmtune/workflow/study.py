@@ -229,7 +229,7 @@ def report(directory: Path) -> Path:
     directory = Path(directory)
     if directory.is_symlink():
         raise LstmtuneError(f"{directory}: is a symbolic link; give the real run directory (outputs are never written through links)")
-    results, _ = results_io.read(directory)
+    results, _ = results_io.read(directory, repairing="lstmtune report")  # a report killed while moving its figures in: redrawn
     if not os.access(directory, os.W_OK):  # say so before drawing, not with a temporary file's name
         raise LstmtuneError(f"{directory}: the run directory is read-only; `lstmtune report` rewrites report.html and plots/ there")
     try:
@@ -239,7 +239,7 @@ def report(directory: Path) -> Path:
     # Drawn aside, then moved into place: a failure leaves the old report, and a
     # symbolic link at report.html or plots/ is refused, never written through.
     paths = None if analysis is None else _test_paths(results, analysis, directory)
-    with atomic_outputs(directory) as tmp:
+    with atomic_outputs(directory, writer="lstmtune report") as tmp:
         if analysis is None:
             html.render_all_diverged(results, tmp)
         else:

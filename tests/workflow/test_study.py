@@ -326,3 +326,15 @@ def test_run_data_runs_the_default_study_on_a_csv(tmp_path):
     assert "source = " in (tmp_path / "o" / "study.toml").read_text() and "mine.csv" in (tmp_path / "o" / "study.toml").read_text()
     bad = CliRunner().invoke(app, ["run", str(tmp_path / "o" / "study.toml"), "--data", str(f), "--out", str(tmp_path / "p")])
     assert bad.exit_code == 2 and "--data" in bad.output
+
+
+def test_the_configuration_selected_is_the_one_the_summary_ranks_first_with_more_diagnostic_repeats(tmp_path):
+    """With diagnostic_repeats above repeats every configuration trains more repeats; the choice
+    was made on their mean while summary.csv, its table and the test score use the first
+    `repeats`: units=1 was tested although the table ranked units=3 first (a probe, seed 2)."""
+    s = spec.from_dict({"name": "dr2", "seed": 2, "model": {"units": 1, "batch_size": 4, "epochs": 50},
+                        "runs": {"mode": "both", "repeats": 2, "diagnostic_repeats": 5}, "grid": {"units": [1, 2, 3]}})
+    study.run(s, tmp_path / "o")
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv")
+    assert (summary["validation_rmse_count"] == 2).all()
+    assert summary.loc[summary["selected"], "config"].item() == summary.loc[summary["validation_rmse_mean"].idxmin(), "config"]

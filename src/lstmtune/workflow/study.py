@@ -350,6 +350,14 @@ def _mean_scores(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[
     return {n: {m: float(np.mean([f[n][m] for f in per_fold])) for m in per_fold[0][n]} for n in names}
 
 
+def _choose(spec: StudySpec, sel) -> dict:
+    """The selection, on the summary's repeats only: with ``diagnostic_repeats`` above
+    ``repeats`` every configuration trains more repeats (for the diagnostic curves), and the
+    choice was made on their mean while the summary table, its ranking and the test score use
+    the first ``repeats`` (a configuration was tested that the table did not rank first)."""
+    return evaluation.select(sel.runs[sel.runs["repeat"] < spec.runs.repeats], sel.points, sel.metric)
+
+
 def execute(
     spec: StudySpec,
     series: Series,
@@ -379,7 +387,7 @@ def execute(
     for phase in phases:
         if phase.role == "test":  # selection is over: choose, then score the choice once
             sel = _selection(spec, done)
-            chosen = evaluation.select(sel.runs, sel.points, sel.metric)
+            chosen = _choose(spec, sel)
             phase = evaluation.with_points(phase, sel.points if spec.evaluation.test_all else list(chosen.values()))
             if not phase.points:
                 continue
@@ -389,7 +397,7 @@ def execute(
         done.append((phase, executor.execute(plan, phase.series, store, on_population=progress, on_epochs=on_epochs, executor=trainer, keep_weights=keep)))
     if sel is None:  # the tutorial's protocol: the one phase selected and tested
         sel = _selection(spec, done)
-        chosen = evaluation.select(sel.runs, sel.points, sel.metric)
+        chosen = _choose(spec, sel)
     tested = [r for ph, r in done if ph.role == "test"]
     runs = sel.runs if spec.evaluation.selection == "test" else evaluation.merge_test(sel.runs, tested[0].runs if tested else None)
     runs = _tidy(runs[evaluation.column_order(runs.columns)], sel.points)

@@ -157,6 +157,21 @@ def test_an_epochs_grid_counts_its_trainings_once_and_its_runs_per_value():
     assert budget.check(plain, 36).trainings == budget.check(plain, 36).runs == 40 and "runs (trainings): 40" in budget.check(plain, 36).lines()[1]
 
 
+def test_under_multi_step_scoring_each_epochs_value_is_a_training_of_its_own():
+    """With evaluation.horizon > 1 each epoch count trains apart (its final weights are run
+    forward), yet plan and --max-runs counted the grid's values once: --max-runs 4 let 8
+    trainings run (a probe)."""
+    s = spec.from_dict({"model": {"units": 1, "epochs": 40}, "runs": {"repeats": 2, "mode": "summary"}, "evaluation": {"horizon": 3}, "grid": {"epochs": [20, 40, 60]}})
+    trained = sum(len(p.replicas) for p in planner.plan(s).populations)
+    assert trained == 6 and planner.plan(s).trainings == 6
+    est = budget.check(s, 36, max_runs=8)
+    assert est.trainings == 8 == est.runs and "runs (trainings): 8" in "\n".join(est.lines())  # 3 x 2, then the selected one's 2
+    with pytest.raises(Exception, match=r"plans (at least )?8 trainings, more than --max-runs 7 \(3 configurations x 2 repeats"):
+        budget.precheck(s, max_runs=7)
+    with pytest.raises(Exception, match=r"more than --max-runs 7"):
+        budget.check(s, 36, max_runs=7)
+
+
 def test_curves_and_checkpoints_are_in_the_memory_estimate():
     s = spec.from_dict({"model": {"epochs": 1_000_000}, "runs": {"repeats": 1, "diagnostic_repeats": 10, "mode": "diagnostic"},
                         "evaluation": {"selection": "test"}})

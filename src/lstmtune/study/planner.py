@@ -74,7 +74,11 @@ class Plan:
 
     @property
     def families(self) -> int:
-        """Configurations once those that differ only in ``epochs`` (checkpoints of one training) count as one."""
+        """Configurations once those that differ only in ``epochs`` (checkpoints of one training)
+        count as one; under multi-step scoring (``evaluation.horizon`` > 1) each epoch count
+        trains apart (its final weights are run forward), so they count apart too."""
+        if self.spec.evaluation.horizon > 1:
+            return len({(c.family, c.epochs) for c in self.configs})
         return len({c.family for c in self.configs})
 
     @property

@@ -402,7 +402,7 @@ def test_a_damaged_or_edited_run_directory_is_named_in_one_line_by_fit_and_repor
     unfinished = tmp_path / "unfinished"  # killed before its outputs: its store holds what was trained
     unfinished.mkdir()
     shutil.copy(out / "study.db", unfinished / "study.db")
-    _one_line_error(_cli("fit", unfinished, "--out", tmp_path / "m-unfinished"), "missing study.toml", "an interrupted run? rerun `lstmtune run` with the same --out")
+    _one_line_error(_cli("fit", unfinished, "--out", tmp_path / "m-unfinished"), "missing study.toml", "a run still in progress, or an interrupted one: rerun `lstmtune run` with the same --out")
 
 
 def test_a_run_directory_written_by_another_command_is_refused(tmp_path):

@@ -351,3 +351,24 @@ def test_a_finished_searchs_study_db_alone_holds_its_trials_and_runs(tmp_path):
     shutil.copy(tmp_path / "r" / "study.db", alone / "study.db")  # without study.db-wal
     assert len(optuna.load_study(study_name=outcome.study.study_name, storage=f"sqlite:///{alone / 'study.db'}").trials) == 2
     assert _stored_runs(alone) == _stored_runs(tmp_path / "r")
+
+
+def test_a_second_process_on_the_same_search_shares_its_trial_budget(tmp_path):
+    """Two `lstmtune search` on one --out each asked rounds up to the budget from the trials
+    *finished*: a budget of 12 ended with 14 trials, trained (a probe). Trials another live
+    process is training count against the budget; this process stops when none are left to ask."""
+    import socket
+
+    s = _spec({"sampler": "random", "trials": 2, "batch": 2, "space": SPACE})
+    outcome, _ = search.run(s, tmp_path / "out")
+    url = f"sqlite:///{tmp_path / 'out' / 'study.db'}"
+    stored = optuna.load_study(study_name=outcome.study.study_name, storage=url)
+    for _ in range(2):  # another worker's round, still training (pid 1 is alive)
+        trial = stored.ask()
+        trial.set_user_attr("owner", f"{socket.gethostname()}:1:other")
+        trial.set_user_attr("round", 1)
+    more = _spec({"sampler": "random", "trials": 4, "batch": 2, "space": SPACE})
+    again, _ = search.run(more, tmp_path / "out")
+    states = [t.state.name for t in optuna.load_study(study_name=outcome.study.study_name, storage=url).trials]
+    assert len(states) == 4 and states.count("RUNNING") == 2, states  # none asked beyond the budget
+    assert len(again.trials) == 2  # its outcome: the finished trials

@@ -186,7 +186,7 @@ def read(directory: Path, repairing: str | None = None) -> tuple[StudyResults, d
     check_outputs_whole(directory, repairing)
     for name in ("study.toml", "results.parquet", "curves.npz", "environment.json", "series.csv"):
         if not (directory / name).is_file():
-            hint = " (an interrupted run? rerun `lstmtune run` with the same --out to finish it)" if (directory / "study.db").is_file() else ""
+            hint = " (a run still in progress, or an interrupted one: rerun `lstmtune run` with the same --out to finish it)" if (directory / "study.db").is_file() else ""
             raise LstmtuneError(f"{directory}: missing {name}; not a complete lstmtune run directory{hint}")
     spec = spec_mod.load(directory / "study.toml")
     reading = "results.parquet"

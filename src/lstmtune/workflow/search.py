@@ -217,11 +217,16 @@ def run_search(
     def finished() -> int:
         return sum(t.state.is_finished() for t in study.trials)
 
+    def started() -> int:  # finished or running, another live process's too: the budget is shared (not the queued grid points)
+        return sum(t.state != optuna.trial.TrialState.WAITING for t in study.trials)
+
     while budget is None or finished() < budget:
         if search.timeout_s is not None and time.perf_counter() - t0 >= search.timeout_s:
             break
-        asked = ask_round(study, search, base, search.batch if budget is None else min(search.batch, budget - finished()),
-                          unfit=unfit, round_number=n_rounds, owner=owner)
+        k = search.batch if budget is None else min(search.batch, budget - started())
+        if k <= 0:  # the rest of the budget is being trained by another process of this search: it finishes them
+            break
+        asked = ask_round(study, search, base, k, unfit=unfit, round_number=n_rounds, owner=owner)
         schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, n_rounds))
         trainings += race(study, search, asked, schedule, evaluate)
         n_rounds += 1

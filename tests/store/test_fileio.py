@@ -75,7 +75,7 @@ def test_outputs_half_moved_into_place_by_a_killed_run_are_refused_until_rerun(t
     (killed / REPLACED).mkdir()
     with pytest.raises(LstmtuneError, match="were being moved into place when `lstmtune run` was killed"):
         check_outputs_whole(out)
-    with pytest.raises(LstmtuneError, match="run `lstmtune run` on it again"):
+    with pytest.raises(LstmtuneError, match="run it again with this directory as its output"):
         lstmtune.results(out)  # as report, fit and search's readers do
     check_outputs_whole(out, repairing="lstmtune run")  # the command that was killed may read it to finish
     (killed / "summary.csv").unlink()
@@ -85,3 +85,48 @@ def test_outputs_half_moved_into_place_by_a_killed_run_are_refused_until_rerun(t
         (tmp / "summary.csv").write_text("new")
     check_outputs_whole(out)
     assert not killed.exists()
+
+
+def test_a_folder_write_killed_between_its_two_renames_gets_its_earlier_folder_back(tmp_path):
+    """atomic_dir renames the old folder to .NAME.old, then the new one into place: a kill between
+    the two left no folder at all, and .NAME.old (a whole earlier auto output) stayed after the
+    next write, which only removed it when the folder existed (a probe's targeted kill)."""
+    import pytest
+
+    out = tmp_path / "M"
+    out.mkdir()
+    (out / "f.txt").write_text("old")
+    os.replace(out, tmp_path / ".M.old")  # what the kill left
+    with pytest.raises(RuntimeError):
+        with atomic_dir(out) as tmp:  # a write that fails: the earlier folder is back, whole
+            (tmp / "f.txt").write_text("half")
+            raise RuntimeError
+    assert (out / "f.txt").read_text() == "old" and not (tmp_path / ".M.old").exists()
+    os.replace(out, tmp_path / ".M.old")
+    with atomic_dir(out) as tmp:
+        (tmp / "f.txt").write_text("new")
+    assert (out / "f.txt").read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["M"]
+
+
+def test_an_empty_or_unfinished_moving_marker_names_no_empty_command(tmp_path):
+    """The marker was created, then written: a kill between left it empty, and every reader said
+    "when `` was killed ... run `` on it again". It is now renamed into place whole; an unfinished
+    one means nothing was moved."""
+    from lstmtune.errors import LstmtuneError
+    from lstmtune.store.fileio import MOVING, check_outputs_whole
+
+    out = tmp_path / "run"
+    out.mkdir()
+    host = socket.gethostname().replace(".", "_")
+    killed = out / f".outputs.{host}.{_dead_pid()}.abc"
+    killed.mkdir()
+    (killed / "summary.csv").write_text("not yet moved")
+    (killed / f"{MOVING}.part").write_text("")
+    check_outputs_whole(out)  # killed before the marker was in place: nothing moved
+    (killed / MOVING).write_text("")
+    try:
+        check_outputs_whole(out)
+    except LstmtuneError as err:
+        assert "``" not in str(err) and "the command writing them" in str(err)
+    else:
+        raise AssertionError("refused nothing")

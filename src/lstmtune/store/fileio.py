@@ -90,9 +90,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
 @contextlib.contextmanager
 def atomic_paths(targets: Iterable[Path]) -> Iterator[list[Path]]:
     """Temporary paths beside several ``targets`` (a forecast's table, figure and paths), all
-    written before any is moved into place: an interruption never leaves a new figure beside an
-    old table (it did when each file was moved in as soon as it was drawn); the moves follow one
-    another at the end."""
+    written before any is moved into place, then moved in one after another: an interruption
+    while drawing or writing leaves the earlier files whole (a new figure stood beside an old
+    table when each file was moved in as soon as it was drawn). A kill in the microseconds
+    between two of the final renames can still leave them mixed: files, unlike a run
+    directory, carry no marker a reader checks."""
     with contextlib.ExitStack() as stack:
         yield [stack.enter_context(atomic_path(Path(t))) for t in targets]  # moved in as the stack unwinds, each written by then
 
@@ -103,12 +105,17 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _sweep_beside(target)
+    old = target.with_name(f".{target.name}.old")
+    if old.is_dir() and not old.is_symlink():  # a write killed between its two renames: the earlier folder is back
+        if target.exists() or target.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(old, target)
     tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(target), dir=target.parent))
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700
         if target.exists():
-            old = target.with_name(f".{target.name}.old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(target, old)
             os.replace(tmp, target)
@@ -264,10 +271,10 @@ def check_outputs_whole(directory: Path, repairing: str | None = None) -> None:
             writer = (tmp / MOVING).read_text(encoding="utf-8").strip() if MOVING in names else None
         except OSError:  # removed meanwhile by a rerun that is finishing the write
             continue
-        if writer is None or not names - {MOVING, REPLACED} or writer == repairing:
+        if writer is None or not names - {MOVING, f"{MOVING}.part", REPLACED} or writer == repairing:
             continue
-        raise LstmtuneError(f"{directory}: its outputs were being moved into place when `{writer}` was killed, so they mix two writes; "
-                            f"run `{writer}` on it again to finish them")
+        raise LstmtuneError(f"{directory}: its outputs were being moved into place when `{writer or 'the command writing them'}` was killed, "
+                            f"so they mix two writes; run it again with this directory as its output to finish them")
 
 
 def _set_aside(path: Path, replaced: Path) -> None:
@@ -313,7 +320,9 @@ def atomic_outputs(directory: Path, remove: Iterable[str] = (), writer: str = "l
         for name in produced | set(remove):
             if (directory / name).is_symlink():
                 raise LstmtuneError(f"{directory / name}: is a symbolic link; outputs are never written through links")
-        (tmp / MOVING).write_text(writer + "\n", encoding="utf-8")  # from here a kill leaves the outputs mixed: readers refuse them
+        marker = tmp / f"{MOVING}.part"
+        marker.write_text(writer + "\n", encoding="utf-8")
+        os.replace(marker, tmp / MOVING)  # whole or absent; from here a kill leaves the outputs mixed: readers refuse them
         replaced = tmp / REPLACED
         for name in sorted(set(remove) - produced):  # set aside first: a kill from here on leaves outputs to move, detected
             try:

@@ -43,7 +43,7 @@ from collections.abc import Sequence
 
 from lstmtune.errors import SpecError
 from lstmtune.study import rungs
-from lstmtune.study.spec import MAX_CONFIGS, StudySpec
+from lstmtune.study.spec import MAX_CONFIGS, StudySpec, checkpoints_of_one
 
 DEFAULT_MAX_RUNS = 1_000_000
 """Default of ``--max-runs``: trainings one study may plan (all phases; None: no limit)."""
@@ -205,15 +205,9 @@ def selection_phases(spec: StudySpec) -> int:
     return ev.folds if ev.selection == "backtest" else 1
 
 
-def _checkpoints_of_one(spec: StudySpec) -> bool:
-    """Whether an epochs grid's values are checkpoints of one training (not under multi-step
-    scoring, where each epoch count's final weights are run forward: trained apart)."""
-    return spec.evaluation.horizon == 1
-
-
 def _refuse_runs(spec: StudySpec, runs: int, configurations: int, max_runs: int, *, at_least: bool = False) -> None:
     grids_epochs = any("epochs" in g for g in spec.all_grids().values())
-    once = " (an epochs grid's values counted once: checkpoints of one training)" if grids_epochs and _checkpoints_of_one(spec) else ""
+    once = " (an epochs grid's values counted once: checkpoints of one training)" if grids_epochs and checkpoints_of_one(spec) else ""
     raise SpecError(
         f"study {spec.name!r} plans {'at least ' if at_least else ''}{runs:,} trainings, more than --max-runs {max_runs:,} "
         f"({configurations:,} configurations{once} x {trainings_per_config(spec):,} repeats x {selection_phases(spec)} selection "
@@ -234,7 +228,7 @@ def precheck(spec: StudySpec, *, max_runs: int | None = DEFAULT_MAX_RUNS) -> Non
     """
     if max_runs is None:
         return
-    configs = max((math.prod(len(v) for k, v in grid.items() if k != "epochs" or not _checkpoints_of_one(spec)) for grid in spec.all_grids().values()), default=1)
+    configs = max((math.prod(len(v) for k, v in grid.items() if k != "epochs" or not checkpoints_of_one(spec)) for grid in spec.all_grids().values()), default=1)
     tested = 0 if spec.evaluation.selection == "test" else (configs if spec.evaluation.test_all else 1)
     runs = (configs * selection_phases(spec) + tested) * trainings_per_config(spec)
     if runs > max_runs:

@@ -28,7 +28,7 @@ from lstmtune.engine import trainer as engine
 from lstmtune.study import spec as spec_mod
 from lstmtune.data.problem import Framing
 from lstmtune.errors import LstmtuneError
-from lstmtune.study.spec import Config, GridPoint, StudySpec, expand
+from lstmtune.study.spec import Config, GridPoint, StudySpec, checkpoints_of_one, expand
 
 NUMERIC = spec_mod.NUMERIC  # per-replica numeric parameters (declared in lstmtune.study.spec)
 
@@ -74,12 +74,10 @@ class Plan:
 
     @property
     def families(self) -> int:
-        """Configurations once those that differ only in ``epochs`` (checkpoints of one training)
-        count as one; under multi-step scoring (``evaluation.horizon`` > 1) each epoch count
-        trains apart (its final weights are run forward), so they count apart too."""
-        if self.spec.evaluation.horizon > 1:
-            return len({(c.family, c.epochs) for c in self.configs})
-        return len({c.family for c in self.configs})
+        """Configurations trained apart: those that differ only in ``epochs`` count as one where
+        they are checkpoints of one training (:func:`checkpoints_of_one`)."""
+        one = checkpoints_of_one(self.spec)
+        return len({c.family if one else (c.family, c.epochs) for c in self.configs})
 
     @property
     def trainings(self) -> int:
@@ -147,10 +145,10 @@ def plan(spec: StudySpec, points: Sequence[GridPoint] | None = None) -> Plan:
 
     # Multi-step scoring (evaluation.horizon > 1) runs each configuration's final weights
     # forward, so a population holds one epoch count: its weights at the end are that count's.
-    multistep = spec.evaluation.horizon > 1
+    one = checkpoints_of_one(spec)
     groups: dict[tuple, list[Config]] = {}
     for c in configs:
-        groups.setdefault((c.shape, c.epochs) if multistep else c.shape, []).append(c)
+        groups.setdefault(c.shape if one else (c.shape, c.epochs), []).append(c)
 
     populations = []
     for members in groups.values():

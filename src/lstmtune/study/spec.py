@@ -378,6 +378,14 @@ DEFAULT_STUDY = {
 }
 
 
+def checkpoints_of_one(spec: StudySpec) -> bool:
+    """Whether configurations that differ only in ``epochs`` are checkpoints of one training
+    (their families share one replica): yes, except under multi-step scoring
+    (``evaluation.horizon`` > 1), where each epoch count's final weights are run forward, so
+    each trains apart. The planner groups populations by it; ``plan`` and ``--max-runs`` count by it."""
+    return spec.evaluation.horizon == 1
+
+
 def default_study() -> StudySpec:
     """The tutorial's units study: units 1-5, batch 4, 1000 epochs, 30 + 10 repeats."""
     return from_dict(DEFAULT_STUDY, "default study")

@@ -485,7 +485,7 @@ def write_report(
         test=_test_summary(outcome, test_persistence),
         wall_s=outcome.wall_s,
         trainings=outcome.trainings,
-        failure=failure_note(outcome),
+        failure=outcome.failure,
     )
 
 

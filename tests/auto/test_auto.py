@@ -27,6 +27,7 @@ def stats_result():
     return auto(pd.concat([_monthly("a", 72, 0), _monthly("b", 60, 1)]), 6, candidates=("stats", "combo"))
 
 
+@pytest.mark.slow  # 6 s in the full run, end to end: kept out of the fast subset
 def test_leaderboard_mase_is_utilsforecasts_on_the_backtests(stats_result):
     from utilsforecast.losses import mase
 
@@ -118,6 +119,7 @@ def test_the_saved_lstm_model_forecasts_what_auto_wrote(lstm_run, tmp_path):
         np.testing.assert_allclose(mine[col].to_numpy(), r.forecasts[col].to_numpy(), rtol=1e-6, err_msg=col)
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_the_saved_statistical_model_forecasts_what_auto_wrote(stats_result, tmp_path):
     stats_result.save(tmp_path / "o")
     index = pd.read_csv(tmp_path / "o" / "models" / "index.csv")
@@ -814,6 +816,7 @@ def test_a_row_with_more_fields_than_the_header_is_one_line(tmp_path):
     assert "Traceback" not in res.output
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_an_out_that_is_a_folder_or_lies_under_a_file_is_refused_in_one_line(tmp_path, no_arima):
     f = _write(tmp_path / "p.csv", _monthly("a", 48, 0))
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
@@ -908,6 +911,7 @@ def test_names_in_a_script_the_font_lacks_draw_without_warnings(tmp_path, monkey
     assert not [w for w in caught if "missing from font" in str(w.message)]
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path, no_arima):
     """Demand data: a week without a row sold nothing. --missing error names the absent dates,
     zero fills them with 0 and interpolate linearly, a single file's empty cells alike."""
@@ -1225,6 +1229,7 @@ def test_each_series_dates_are_written_as_alone_beside_an_hourly_one(tmp_path, n
     assert res.exit_code == 0 and (tmp_path / "again.csv").read_text() == (tmp_path / "panel" / "forecasts.csv").read_text()
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_an_edited_models_index_that_names_another_series_or_model_is_refused_per_series(tmp_path, no_arima):
     """An index.csv whose rows were swapped gave each series the other's forecasts, and one whose
     model column was edited relabelled them: each model directory knows its series and candidate."""

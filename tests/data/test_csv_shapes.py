@@ -105,6 +105,7 @@ def test_gaps_in_a_regular_frequency_are_named(tmp_path):
     assert load("shampoo").notes == ()
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_study_file_keys_and_the_notes_reach_the_cli(tmp_path):
     _with_missing(tmp_path)
     f = tmp_path / "s.toml"

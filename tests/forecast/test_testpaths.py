@@ -76,6 +76,7 @@ def test_a_redrawn_report_reuses_figures_drawn_from_the_same_data(finished, monk
     assert drawn == ["series_plot"]
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_a_rerun_of_the_same_study_reads_its_test_forecasts_back_and_a_changed_one_recomputes(tmp_path, monkeypatch):
     raw = {"name": "rr", "model": {"units": 1, "batch_size": 4}, "grid": {"epochs": [15]}, "runs": {"mode": "summary", "repeats": 2}}
     first = study.run(spec_mod.from_dict(raw), tmp_path / "run")

@@ -294,6 +294,7 @@ def test_a_straight_line_is_studied_though_a_baseline_forecasts_it_exactly(tmp_p
     assert "no skill measurable vs the best baseline" in (tmp_path / "o" / "report.html").read_text()
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_a_section_the_command_does_not_read_is_named(tmp_path, monkeypatch):
     """run passed over a [search] section, and search a [grid], without a word."""
     monkeypatch.chdir(tmp_path)

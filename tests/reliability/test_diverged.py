@@ -1,5 +1,6 @@
 """Issue 9 item 6: a study whose every run diverges still writes its results and a report saying so."""
 
+import pytest
 from typer.testing import CliRunner
 
 from lstmtune.cli.app import app
@@ -22,6 +23,7 @@ def test_all_diverged_study_reports_it(tmp_path, record_property):
     record_property("figure", "all 4 runs diverged: results + report written, exit 3")
 
 
+@pytest.mark.slow  # 3 s in the full run, end to end: kept out of the fast subset
 def test_a_study_whose_every_run_diverged_leaves_no_earlier_studys_summary_or_figures(tmp_path):
     """Written into the directory of a finished study, it kept that study's summary.csv (a
     configuration selected, its test score), test_forecasts.csv and plots/ beside its own
@@ -41,6 +43,7 @@ def test_a_study_whose_every_run_diverged_leaves_no_earlier_studys_summary_or_fi
     assert runs["diverged"].all() and summary is None
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_partly_diverged_study_reports_the_rest(tmp_path):
     f = tmp_path / "s.toml"
     f.write_text(STUDY.replace("learning_rate = 1e30\n", "").replace("units = [1, 2]", "learning_rate = [0.01, 1e30]"))

@@ -97,6 +97,7 @@ def test_figures_drawn_beside_this_process_have_the_same_bytes(tmp_path, two_pro
             assert (tmp_path / "one" / name).read_bytes() == (tmp_path / other / name).read_bytes(), (other, name)
 
 
+@pytest.mark.slow  # 3 s in the full run, end to end: kept out of the fast subset
 def test_a_users_script_without_a_main_guard_runs_once(tmp_path):
     # multiprocessing's spawn would import the script again in the helper, and run it there
     import subprocess
@@ -183,6 +184,7 @@ def test_a_helper_started_ahead_draws_a_small_report_alone(tmp_path, two_process
     assert drawing._READY == []  # taken, and closed once done
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_helpers_started_ahead_for_a_large_report_share_it_and_this_process_draws_none(tmp_path, two_processes, no_ready_helpers):
     assert drawing.prestart(20) == 2
     jobs = [drawing.Job(_writes_pid, (f"job{i}",), tmp_path / f"{i}.txt") for i in range(16)]
@@ -268,6 +270,7 @@ def test_a_command_that_fails_before_its_report_stops_the_helpers_it_started(tmp
     assert drawing._READY == []  # ... and stopped with the command, not left for a later one
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_a_helper_that_stops_reading_is_stopped_instead_of_blocking_a_large_job(tmp_path, two_processes, monkeypatch):
     """A helper stuck before reading (in its imports, say) once blocked this process for good
     on a job larger than the pipe's buffer; now it is killed after TIMEOUT_S and the job is

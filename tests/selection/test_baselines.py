@@ -426,6 +426,7 @@ def test_fitting_warnings_do_not_leak(values, capfd):
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.slow  # 4 s in the full run, end to end: kept out of the fast subset
 def test_a_long_season_takes_its_initial_states_from_the_first_cycles():
     # Estimating 51 initial seasonal states by likelihood takes ~30 s on this series
     # (benchmarks are where speed is measured; this checks which model is used).

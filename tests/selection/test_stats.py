@@ -28,6 +28,7 @@ def _groups(seed: int = 0, n: int = 30) -> dict[str, np.ndarray]:
 # --- describe ------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_module_does_not_import_matplotlib():
     code = "import sys, lstmtune.selection.stats; print(sorted(m for m in sys.modules if m.startswith('matplotlib')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
@@ -393,6 +394,7 @@ def test_summary_table_gives_each_configuration_its_own_bootstrap_stream():
     st.lists(st.booleans(), min_size=108, max_size=108),
     st.lists(st.floats(0, 100), min_size=1, max_size=4),
 )
+@pytest.mark.slow  # 4 s in the full run, end to end: kept out of the fast subset
 def test_column_percentiles_equal_numpys_nanpercentile(rows, cols, values, missing, q):
     a = np.array(values[: rows * cols]).reshape(rows, cols)
     a[np.array(missing[: rows * cols]).reshape(rows, cols)] = np.nan

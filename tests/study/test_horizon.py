@@ -43,6 +43,7 @@ def _paths_rmse(series, config, seeds, horizon, held):
     return metrics.rmse(actual[:full].reshape(-1), paths[:, :full, :].reshape(len(seeds), -1))
 
 
+@pytest.mark.slow  # 3 s in the full run, end to end: kept out of the fast subset
 def test_validation_and_test_scores_are_h_step_forecasts_from_every_origin(results, shampoo):
     configs = {p.config.key: p.config for p in results.points}
     assert len(configs) == 4  # two epoch counts: each trained as its own population, weights read at the end

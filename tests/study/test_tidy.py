@@ -2,12 +2,14 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from lstmtune.study import spec
 from lstmtune.workflow import study
 from lstmtune.data.series import load
 
 
+@pytest.mark.slow  # 4 s in the full run, end to end: kept out of the fast subset
 def test_outputs_join(tmp_path):
     s = spec.from_dict(
         {"name": "tidy", "seed": 2, "model": {"epochs": 4}, "runs": {"repeats": 2, "diagnostic_repeats": 2},

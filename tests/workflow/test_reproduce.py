@@ -67,6 +67,7 @@ def _small_tutorial(monkeypatch) -> None:
     monkeypatch.setattr(reproduce, "tutorial_spec", lambda: small)
 
 
+@pytest.mark.slow  # 4 s in the full run, end to end: kept out of the fast subset
 def test_reproduce_runs_from_python_in_one_call(tmp_path, monkeypatch):
     """``lstmtune.workflow.reproduce.run``: the study, its report block and the comparison with the
     tutorial (on a reduced workload, see :func:`_small_tutorial`)."""
@@ -80,6 +81,7 @@ def test_reproduce_runs_from_python_in_one_call(tmp_path, monkeypatch):
     assert len(outcome.results.runs) == 9
 
 
+@pytest.mark.slow  # 3 s in the full run, end to end: kept out of the fast subset
 def test_the_reproduce_command_is_thin_over_reproduce_run(tmp_path, monkeypatch):
     """``lstmtune reproduce`` runs :func:`lstmtune.workflow.reproduce.run` once and prints what it returns."""
     _small_tutorial(monkeypatch)

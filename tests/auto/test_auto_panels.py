@@ -13,6 +13,7 @@ from lstmtune.cli.app import app
 from test_auto import _monthly, _same_as_statsforecast
 
 
+@pytest.mark.slow  # 5 s in the full run, end to end: kept out of the fast subset
 def test_a_daily_series_with_a_yearly_season_too_gets_mstl(monkeypatch):
     from lstmtune.selection import statistical
 
@@ -64,6 +65,47 @@ def test_a_panel_gives_each_series_what_it_gets_alone(monkeypatch):
         assert any(c.startswith("GlobalLSTM(") for c in bt.columns) and not any(c.startswith("GlobalLSTM(") for c in alone.backtests.columns)
         local = [c for c in alone.backtests.columns if not c.split("-")[0].startswith(("Ensemble(", "Combo(", "Pool("))]  # combinations may take global members
         pd.testing.assert_frame_equal(bt[local], alone.backtests[local], check_exact=True)
+
+
+@pytest.mark.slow  # trains global LSTMs twice
+def test_a_global_window_never_sees_a_shorter_series_past_its_cutoff():
+    """In a panel whose series end together, the network of a window is trained on every series
+    up to that window's cutoff date. Before, a series with fewer windows was cut at its own first
+    cutoff, later than a longer series' earlier ones: the longer series' first window was trained
+    on the shorter one's observations from after its cutoff (found by a leakage probe)."""
+    from lstmtune.auto import globalnet
+    from lstmtune.auto.backtests import plan_series
+    from lstmtune.data import panel
+
+    start = pd.Timestamp("2010-01-01") + pd.DateOffset(months=72 - 32)  # the short series ends with the others
+    frames = [_monthly("a", 72, 51), _monthly("b", 72, 52, level=300.0), _monthly("c", 72, 53, level=50.0), _monthly("s", 32, 54, start=str(start.date()))]
+    assert len({f["ds"].iloc[-1] for f in frames}) == 1
+    settings = lstm.Settings(epochs=10, seeds=2)
+
+    def fitted(frames):
+        items = []
+        for f in frames:
+            v = panel.triage(f, 6)
+            items.append((f["unique_id"].iloc[0], f, v, plan_series(f, v, 6, ("lstm",), settings, 3)))
+        return items, globalnet.fit(items, 6, settings)[1]
+
+    items, before = fitted(frames)
+    first = items[0][3].cutoffs[0]
+    assert len(items[0][3].cutoffs) == 3 and len(items[3][3].cutoffs) < 3 and items[3][3].cutoffs[0] > first
+    changed = frames[3].assign(y=np.where(frames[3]["ds"] > first, frames[3]["y"] * 3.0 + 40.0, frames[3]["y"]))
+    _, after = fitted(frames[:3] + [changed])
+    names = sorted({name for uid, name in before if uid == "a"})
+    assert names
+    for name in names:
+        a, b = before[("a", name)][0], after[("a", name)][0]  # series a's first window, cut at `first`
+        for x, y in zip(_leaves(a.params), _leaves(b.params)):
+            np.testing.assert_array_equal(x, y)
+
+
+def _leaves(tree):
+    import jax
+
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(tree)]
 
 
 @pytest.mark.slow  # trains LSTM ensembles

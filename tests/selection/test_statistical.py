@@ -22,6 +22,29 @@ def test_the_rule_is_r_auto_arimas():
     assert statistical.approximates(40, 52) and not statistical.approximates(40, 12)
 
 
+@pytest.mark.slow  # AutoARIMA's search on the windows of a long series, and from each cutoff
+def test_each_backtest_window_is_forecast_as_from_its_cutoff_whatever_follows_it():
+    """AutoARIMA approximates its search on more than 150 observations. A backtest window is
+    forecast as a forecast from its cutoff would be: by the observations up to the cutoff, not by
+    the series' whole length (before, a 158-month series approximated in both windows, though its
+    first has 146 months before its cutoff: a window depended on how many observations came
+    after it)."""
+    frame = pd.concat([_series("a", 158, 4), _series("b", 48, 5)], ignore_index=True)  # "a" straddles 150, "b" never does
+    names = ("AutoARIMA", "SeasonalNaive")
+    bt, failed = statistical.backtest(frame, 6, 2, "MS", 12, names=names)
+    assert failed == [] and list(bt["unique_id"].unique()) == ["a", "b"]
+    for uid in ("a", "b"):
+        part = bt[bt["unique_id"] == uid]
+        cutoffs = sorted(part["cutoff"].unique())
+        assert list(part["cutoff"]) == [c for c in cutoffs for _ in range(6)]  # by cutoff, as one call orders them
+        series = frame[frame["unique_id"] == uid]
+        for cutoff in cutoffs:
+            want, _ = statistical.forecast(series[series["ds"] <= cutoff], 6, "MS", 12, names=names)
+            got = part[part["cutoff"] == cutoff].reset_index(drop=True)
+            for col in ("AutoARIMA", "AutoARIMA-lo-95", "AutoARIMA-hi-80", "SeasonalNaive"):
+                np.testing.assert_allclose(got[col].to_numpy(), want[col].to_numpy(), rtol=1e-9, err_msg=f"{uid} {cutoff} {col}")
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")  # statsforecast's own convergence notes, in the reference calls
 @pytest.mark.slow  # statsforecast over long series, together and alone
 def test_long_and_short_series_in_one_frame_get_what_statsforecast_gives_each_alone():
@@ -63,6 +86,7 @@ def test_a_model_that_fails_on_one_group_is_left_out_of_both(monkeypatch):
     assert not any(c.startswith("AutoARIMA") for c in got.columns) and got["SeasonalNaive"].notna().all() and len(got) == 24
 
 
+@pytest.mark.slow  # 5 s in the full run, end to end: kept out of the fast subset
 def test_backtests_of_long_and_short_series_come_in_one_calls_order():
     frame = pd.concat([_series("a_short", 60, 1), _series("z_long", 170, 2)], ignore_index=True)
     got, failed = statistical.backtest(frame, 6, 2, "MS", 12, names=("AutoARIMA", "SeasonalNaive"))

@@ -110,6 +110,7 @@ def test_combine_folds_means_each_metric_and_propagates_divergence():
 
 
 # --------------------------------------------------------------------------- end to end
+@pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_perturbing_the_test_set_changes_nothing_that_selects(shampoo, tmp_path):
     """Test-blindness: validation scores and the selection are bit-identical when only
     the test observations change; the selected configuration's test score changes."""
@@ -129,6 +130,26 @@ def test_perturbing_the_test_set_changes_nothing_that_selects(shampoo, tmp_path)
     assert not np.allclose(tested_a["test_rmse"].to_numpy(), tested_b["test_rmse"].to_numpy())
     # only the selected configuration is scored on the test set
     assert a.runs.loc[~a.runs["tested"], "test_rmse"].isna().all()
+
+
+def test_the_best_baseline_a_test_score_is_compared_with_is_chosen_on_the_selection_holdout(shampoo, tmp_path):
+    """The baseline a selected configuration's test score is set against is the one best on the
+    selection holdout, as the configuration is chosen there: before, it was the baseline best on
+    the test points (an oracle). Test values made equal to the training mean must not make the
+    training mean that baseline."""
+    from lstmtune.study import analysis
+
+    s = _spec(selection="validation", validation_size=6)
+    values = shampoo.values.copy()
+    values[-12:] = values[:-12].mean() + np.where(np.arange(12) % 2, 1.0, -1.0)
+    flat = dataclasses.replace(shampoo, values=values)
+    a, b = (analysis.analyse(_run(s, series, tmp_path, name)) for series, name in ((shampoo, "a"), (flat, "b")))
+    b_results = _run(s, flat, tmp_path, "b")
+    chosen = min(b_results.selection_baselines, key=lambda n: b_results.selection_baselines[n]["rmse"])
+    assert min(b_results.baselines, key=lambda n: b_results.baselines[n]["rmse"]) == "training mean"  # the test points' own best
+    assert chosen != "training mean"
+    assert a.best_baseline[0] == b.best_baseline[0] == chosen
+    assert b.best_baseline[1] == b_results.baselines[chosen]["rmse"]  # its test RMSE
 
 
 def test_the_test_phase_refits_with_the_same_seeds_on_more_rows(shampoo, tmp_path):
@@ -153,6 +174,7 @@ def test_without_refit_the_selection_model_walks_on_into_the_test(shampoo, tmp_p
     assert not np.allclose(r.runs["test_rmse"], refit.runs["test_rmse"])
 
 
+@pytest.mark.slow  # 3 s in the full run, end to end: kept out of the fast subset
 def test_backtest_validation_is_the_mean_over_folds(shampoo, tmp_path):
     s = _spec(selection="backtest", validation_size=4, folds=2)
     r = _run(s, shampoo, tmp_path)

@@ -124,20 +124,12 @@ def score_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon:
     if "stats" not in families:
         for n in stats:
             families_of.pop(n)
-    def ranked():  # the candidates by backtest MASE, to pick combinations' members (no model confidence set)
-        return score.leaderboard(bt, frame, families_of, m, settings.levels, mcs=False)
-
-    pair = combination.pair(ranked())
-    if pair is not None:
-        combination.combine(bt, list(pair), combination.LSTM_PAIR, "mean", settings.levels)
-        families_of[combination.LSTM_PAIR] = "lstm"
-    if "combo" in families and lstm_names and combination.STATS_MEDIAN in bt.columns:
-        so_far = ranked()
-        best_lstm = None if so_far.empty else combination.combo_member(so_far)
-        if best_lstm is not None:
-            combination.combine(bt, [best_lstm, combination.STATS_MEDIAN], combination.COMBO, "mean", settings.levels)
-            families_of[combination.COMBO] = "combo"
+    # The combinations whose members are chosen: in each window, members chosen on the other windows
     singles = {n: f for n, f in families_of.items() if n not in combination.combined_names()}
+    if combination.add_pair(bt, frame, singles, m, settings.levels):
+        families_of[combination.LSTM_PAIR] = "lstm"
+    if "combo" in families and lstm_names and combination.STATS_MEDIAN in bt.columns and combination.add_combo(bt, frame, singles, m, settings.levels):
+        families_of[combination.COMBO] = "combo"
     pools = [(combination.POOL, "combo", list(singles)), (combination.POOL_LSTM, "lstm", [n for n, f in singles.items() if f == "lstm"])]
     for into, family, names in pools:
         if family in families and combination.add_pool(bt, frame, names, into, m, settings.levels):

@@ -2,11 +2,16 @@
 (the mean or the median of the members' point forecasts, medians and bounds, column by column).
 
 - ``StatsMedian``: the median of the statistical models (family ``combo``);
-- ``Combo(LSTM,StatsMedian)``: the best LSTM or hybrid averaged with that median (``combo``);
+- ``Combo(LSTM,StatsMedian)``: the best single LSTM or hybrid averaged with that median (``combo``);
 - ``Ensemble(LSTM,DirectLSTM)``: the best recursive and the best direct LSTM averaged (``lstm``:
   no statistical model inside);
 - ``Pool(top3)`` / ``Pool(top3 LSTM)``: the three single candidates (single LSTMs) of lowest
-  backtest MASE averaged, backtested leaving one window out (:func:`add_pool`).
+  backtest MASE averaged.
+
+The combinations whose members are chosen (all but the median) are backtested leaving one
+window out (:func:`add_left_out`): in each window, the members are those best on the *other*
+windows, so no member is chosen on the points it is scored on. The final forecast's members are
+the best on every window (:func:`pair`, :func:`combo_member`, :func:`pool_members`).
 """
 
 from __future__ import annotations
@@ -42,11 +47,31 @@ def combined_names() -> tuple[str, ...]:
     return (STATS_MEDIAN, COMBO, LSTM_PAIR, POOL, POOL_LSTM)
 
 
+def _single(name: str) -> bool:
+    return name not in combined_names()
+
+
+def _best_neural(ranked: Sequence[tuple[str, str]]) -> str | None:
+    """The first single LSTM or hybrid of ``ranked`` (``(name, family)``, best first)."""
+    return next((n for n, f in ranked if f in NEURAL and _single(n)), None)
+
+
+def _best_pair(ranked: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first recursive and the first direct LSTM of ``ranked`` (``(name, family)``, best first)."""
+    names = [n for n, f in ranked if f == "lstm"]
+    recursive = [c for c in names if c.startswith("LSTM(")]
+    direct = [c for c in names if c.startswith("DirectLSTM(")]
+    return (recursive[0], direct[0]) if recursive and direct else None
+
+
+def _rows(board: pd.DataFrame) -> list[tuple[str, str]]:
+    return [(str(c), str(f)) for c, f in zip(board["candidate"], board["family"])]
+
+
 def combo_member(board: pd.DataFrame) -> str | None:
-    """:data:`COMBO`'s network: the best LSTM or hybrid by backtest MASE, the pools (added after
-    it) aside."""
-    rows = board[board["family"].isin(NEURAL) & ~board["candidate"].isin((POOL, POOL_LSTM))]
-    return None if rows.empty else str(rows.iloc[0]["candidate"])
+    """:data:`COMBO`'s network for the final forecast: the single LSTM or hybrid of lowest
+    backtest MASE (no combination: their backtests are built from other windows' choices)."""
+    return _best_neural(_rows(board))
 
 
 def pool_members(board: pd.DataFrame, into: str) -> list[str]:
@@ -58,26 +83,56 @@ def pool_members(board: pd.DataFrame, into: str) -> list[str]:
     return [str(c) for c in rows["candidate"]][:POOL_SIZE]
 
 
-def add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into: str, m: int, levels=(80, 95)) -> bool:
-    """Backtest a pool, in place, leaving one window out: in each window, the mean of the
-    :data:`POOL_SIZE` candidates of ``names`` with the lowest mean MASE over the *other* windows
-    (a pool's members are never chosen on the window it is scored on; they may be chosen on a
-    later one). False (nothing added) with fewer than two windows or candidates than the pool holds."""
+def add_left_out(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, into: str, how: str, pick, m: int, levels=(80, 95)) -> bool:
+    """Backtest a combination, in place, leaving one window out: in each window, the ``how``
+    (``"mean"`` or ``"median"``) of the members ``pick`` chooses from the candidates
+    ``families`` (name -> family) ranked by their mean MASE over the *other* windows (best
+    first; only candidates with a finite forecast everywhere). A combination's members are
+    never chosen on the window it is scored on; they may be chosen on a later one. False
+    (nothing added) with fewer than two windows, or where ``pick`` finds no members in a window."""
     cutoffs = sorted(bt["cutoff"].unique())
-    names = [n for n in names if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
-    if len(cutoffs) < 2 or len(names) < POOL_SIZE:
+    names = [n for n in families if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
+    if len(cutoffs) < 2 or not names:
         return False
     by_window = score.windows(bt, frame, m)
     per_window = {n: score.scaled_errors(bt, frame, n, m, by_window)[1] for n in names}
     parts = []
     for k, cutoff in enumerate(cutoffs):
-        top = sorted(names, key=lambda n: (float(np.mean(np.delete(per_window[n], k))), n))[:POOL_SIZE]
+        ranked = sorted(names, key=lambda n: (float(np.mean(np.delete(per_window[n], k))), n))
+        members = pick([(n, families[n]) for n in ranked])
+        if not members:
+            return False
         part = bt[bt["cutoff"] == cutoff].copy()
-        combine(part, top, into, "mean", levels)
+        combine(part, list(members), into, how, levels)
         parts.append(part[columns_of(part, into)])
     for c in parts[0].columns:
         bt[c] = pd.concat(parts)[c]
     return True
+
+
+def add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into: str, m: int, levels=(80, 95)) -> bool:
+    """Backtest a pool, in place, leaving one window out (:func:`add_left_out`): in each window,
+    the mean of the :data:`POOL_SIZE` candidates of ``names`` best on the other windows. False
+    (nothing added) with fewer than two windows or candidates than the pool holds."""
+    usable = [n for n in names if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
+    if len(usable) < POOL_SIZE:
+        return False
+    return add_left_out(bt, frame, dict.fromkeys(usable, ""), into, "mean", lambda ranked: [n for n, _ in ranked][:POOL_SIZE], m, levels)
+
+
+def add_pair(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, m: int, levels=(80, 95)) -> bool:
+    """:data:`LSTM_PAIR` backtested leaving one window out: the best recursive and direct LSTM on the other windows."""
+    return add_left_out(bt, frame, families, LSTM_PAIR, "mean", _best_pair, m, levels)
+
+
+def add_combo(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, m: int, levels=(80, 95)) -> bool:
+    """:data:`COMBO` backtested leaving one window out: the single LSTM or hybrid best on the
+    other windows, averaged with :data:`STATS_MEDIAN` (which must be in ``bt``)."""
+    def pick(ranked):
+        best = _best_neural(ranked)
+        return None if best is None else [best, STATS_MEDIAN]
+
+    return add_left_out(bt, frame, {n: f for n, f in families.items() if f in NEURAL and _single(n)}, COMBO, "mean", pick, m, levels)
 
 
 def combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str, levels=(80, 95)) -> None:
@@ -95,13 +150,8 @@ def combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str, leve
 
 def pair(board: pd.DataFrame) -> tuple[str, str] | None:
     """The best recursive and the best direct LSTM by backtest MASE (``board`` is sorted), if both were backtested."""
-    if board.empty:  # nothing backtested yet
-        return None
-    names = [str(c) for c in board.loc[board["family"] == "lstm", "candidate"]]
-    recursive = [c for c in names if c.startswith("LSTM(")]
-    direct = [c for c in names if c.startswith("DirectLSTM(")]
-    return (recursive[0], direct[0]) if recursive and direct else None
+    return None if board.empty else _best_pair(_rows(board))
 
 
-__all__ = ["COMBO", "LSTM_PAIR", "NEURAL", "POOL", "POOL_LSTM", "POOL_SIZE", "STATS_MEDIAN", "add_pool", "columns_of", "combine", "combined_names",
+__all__ = ["COMBO", "LSTM_PAIR", "NEURAL", "POOL", "POOL_LSTM", "POOL_SIZE", "STATS_MEDIAN", "add_combo", "add_left_out", "add_pair", "add_pool", "columns_of", "combine", "combined_names",
            "combo_member", "median_column", "pair", "pool_members"]

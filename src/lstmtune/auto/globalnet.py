@@ -8,15 +8,17 @@ each series scaled by its own differences' range (family ``lstm``: no statistica
 inside). ``L`` is the median of the group's own lags (each at least the season and the
 order an autoregression picks before the series' first backtest origin).
 
-Backtests: the network of a series' k-th window from the end is trained on every series of
-the group up to *its own* k-th cutoff from the end (a series with fewer windows, up to its
-first cutoff), so no series is scored on points of its own its model was trained on; the
-final network on every observation. Cutoffs are by position from each series' end, as
-statsforecast's and NeuralForecast's cross-validation place them: when the series of a
-group end on different dates, a window's network has seen other series' observations from
-after that window's cutoff date (a shock they share can leak into the backtest); in a panel
-whose series end together, it has not. All of them, every window and configuration, train as one stacked
-population.
+Backtests: the network of the k-th window from the end is trained on every series of the
+group without its last ``k * horizon`` observations (for a series with k windows or more, up to
+its own k-th cutoff; a series with fewer windows is cut at the same place, though it is not
+scored there), so no series is scored on points of its own its model was trained on; the final
+network on every observation. Cutoffs are by position from each series' end, as statsforecast's
+and NeuralForecast's cross-validation place them: when the series of a group end on different
+dates, a window's network has seen other series' observations from after that window's cutoff
+date (a shock they share can leak into the backtest); in a panel whose series end together, it
+has not. ``L`` is the median of the lags of the series with the most windows (planned before
+their first cutoff, the group's earliest). All of them, every window and configuration, train
+as one stacked population.
 
 Training: the pooled windows are many, so a global network is trained for about
 :data:`STEPS` optimizer steps: minibatches of ``batch_size`` times the number of series (at
@@ -48,7 +50,10 @@ def is_global(name: str) -> bool:
 
 
 def _lags(plans, m: int) -> int:
-    own = [c.lags for plan in plans for _, c, _, _ in plan.neural if isinstance(c, direct.Spec)]
+    """The median of the lags of the series with the most windows: theirs were planned before
+    the group's earliest cutoff (a shorter series' plan reads its data up to a later one)."""
+    deepest = max((len(plan.cutoffs) for plan in plans), default=0)
+    own = [c.lags for plan in plans if len(plan.cutoffs) == deepest for _, c, _, _ in plan.neural if isinstance(c, direct.Spec)]
     return max(int(np.median(own)) if own else 1, m, 1)
 
 
@@ -67,8 +72,10 @@ def specs(frames: Sequence[pd.DataFrame], plans, m: int, horizon: int, settings:
     return out
 
 
-def _past(frame: pd.DataFrame, cutoff=None) -> pd.Series:
-    part = frame if cutoff is None else frame[frame["ds"] <= cutoff]
+def _past(frame: pd.DataFrame, drop: int = 0) -> pd.Series:
+    """The series without its last ``drop`` observations (its k-th cutoff from the end when
+    ``drop`` is k horizons)."""
+    part = frame.iloc[:max(len(frame) - drop, 0)]
     return pd.Series(part["y"].to_numpy(dtype=np.float64), index=pd.DatetimeIndex(part["ds"]))
 
 
@@ -93,7 +100,7 @@ def fit(items, horizon: int, settings: lstm.Settings) -> tuple[dict, dict, dict]
             info = {"source": "lstmtune auto", "label": name}
             deepest = max(len(p.cutoffs) for _, _, p in members)
             for k in range(deepest + 1):
-                histories = tuple(_past(f) if k == 0 else _past(f, p.cutoffs[max(len(p.cutoffs) - k, 0)]) for _, f, p in members)
+                histories = tuple(_past(f, k * horizon) for _, f, _ in members)
                 jobs.append(pooled.PooledJob(histories, spec, seeds, tuple(u for u, _, _ in members), info))
                 work.append((name, spec, members, k))
     if not jobs:

@@ -130,7 +130,7 @@ def _print_selection(a, spec) -> None:
             f"Selected on {selection_name(spec)}: [bold]{_u(t.label)}[/] ({_u(t.study)}); "
             f"test RMSE of the selected configuration: {s['mean']:.2f} (scored once; mean 95% CI "
             f"{s['mean_ci_low']:.2f}–{s['mean_ci_high']:.2f}) vs persistence {a.test_persistence_rmse:.3f} "
-            f"({s['skill_%']:+.1f}% skill) and the best baseline, {_u(best_name)} {best_rmse:.3f} "
+            f"({s['skill_%']:+.1f}% skill) and the baseline best on that holdout, {_u(best_name)} {best_rmse:.3f} "
             + (f"({t.skill_vs_best_baseline:+.1f}%)." if t.skill_vs_best_baseline == t.skill_vs_best_baseline else "(exact on the test set: no skill is measurable against it)."),
             highlight=False,
         )

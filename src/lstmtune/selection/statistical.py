@@ -91,12 +91,14 @@ def approximates(n: int, season: int) -> bool:
     return n > APPROXIMATE_ABOVE or season > 12
 
 
-def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizon: int = 1, n_jobs: int = 1) -> tuple[pd.DataFrame, list[str]]:
-    """Run ``call(StatsForecast, frame)`` with every model; where that fails, model by model,
-    leaving out (and naming) the models that fail. Long and short series go in separate calls
-    when AutoARIMA is among the models (:func:`approximates`); rows come by series, as from one
-    call. Bands are put in order (:func:`ordered_bands`)."""
-    table, failed = _run_ordered(frame, freq, season, call, names, horizon, n_jobs)
+def _run(frame: pd.DataFrame, freq: str, season: int, call, names=MODELS, horizon: int = 1, n_jobs: int = 1, windows: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Run ``call(StatsForecast, frame, windows)`` with every model; where that fails, model by
+    model, leaving out (and naming) the models that fail. When AutoARIMA is among the models,
+    what approximates its search goes in calls of its own (:func:`approximates`): series by their
+    length, or with ``windows`` (backtests), each window by the observations up to its cutoff, as
+    a forecast from that cutoff would; rows come by series (and cutoff), as from one call.
+    Bands are put in order (:func:`ordered_bands`)."""
+    table, failed = _run_ordered(frame, freq, season, call, names, horizon, n_jobs, windows)
     return ordered_bands(table), failed
 
 
@@ -131,22 +133,46 @@ def ordered_bands(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _run_ordered(frame, freq, season, call, names, horizon, n_jobs) -> tuple[pd.DataFrame, list[str]]:
+def _parts(frame: pd.DataFrame, season: int, horizon: int, windows: int | None) -> dict:
+    """``(windows, approximation) -> [(unique_id, observations dropped from its end)]``: the calls
+    AutoARIMA's search needs (``windows`` None: forecasts from the last observation). A series
+    whose earlier backtest windows have at most :data:`APPROXIMATE_ABOVE` observations before
+    their cutoff and whose later ones have more is split: its earlier windows backtested on the
+    series without the later windows' observations."""
+    calls: dict = {}
+    for uid, n in frame.groupby("unique_id", sort=False)["y"].size().items():
+        if windows is None:
+            calls.setdefault((None, approximates(int(n), season)), []).append((uid, 0))
+            continue
+        exact = sum(not approximates(int(n) - horizon * j, season) for j in range(1, windows + 1))  # the earliest windows
+        if exact:
+            calls.setdefault((exact, False), []).append((uid, horizon * (windows - exact)))
+        if exact < windows:
+            calls.setdefault((windows - exact, True), []).append((uid, 0))
+    return calls
+
+
+def _run_ordered(frame, freq, season, call, names, horizon, n_jobs, windows=None) -> tuple[pd.DataFrame, list[str]]:
     if "AutoARIMA" not in names:
-        return _run_group(frame, freq, season, call, names, horizon, n_jobs, False)
-    sizes = frame.groupby("unique_id", sort=False)["y"].size()
-    approx = pd.Series([approximates(int(n), season) for n in sizes], index=sizes.index)
-    if approx.all() or not approx.any():
-        return _run_group(frame, freq, season, call, names, horizon, n_jobs, bool(approx.all()))
+        return _run_group(frame, freq, season, lambda sf, df: call(sf, df, windows), names, horizon, n_jobs, False)
+    calls = _parts(frame, season, horizon, windows)
+    if len(calls) == 1:
+        (count, flag), _ = next(iter(calls.items()))
+        return _run_group(frame, freq, season, lambda sf, df: call(sf, df, count), names, horizon, n_jobs, flag)
     parts, failed = [], []
-    for flag in (True, False):
-        part, why = _run_group(frame[frame["unique_id"].isin(approx.index[approx == flag])], freq, season, call, names, horizon, n_jobs, flag)
+    for (count, flag), members in calls.items():
+        drop = dict(members)
+        sub = frame[frame["unique_id"].isin(drop)]
+        if any(drop.values()):
+            keep = sub.groupby("unique_id", sort=False).cumcount(ascending=False) >= sub["unique_id"].map(drop)
+            sub = sub[keep]
+        part, why = _run_group(sub, freq, season, lambda sf, df, count=count: call(sf, df, count), names, horizon, n_jobs, flag)
         parts.append(part)
         failed += [w for w in why if w not in failed]
-    gone = {w.split(":", 1)[0] for w in failed}  # a model that failed on either group is left out of both, as from one call
+    gone = {w.split(":", 1)[0] for w in failed}  # a model that failed on any part is left out of all, as from one call
     parts = [part.drop(columns=[c for c in part.columns if c in gone or c.split("-lo-")[0].split("-hi-")[0] in gone]) for part in parts]
-    out = pd.concat(parts, ignore_index=True)  # in statsforecast's order, as one call would give: by series, then as it wrote them
-    return out.sort_values("unique_id", kind="stable", ignore_index=True), failed
+    out = pd.concat(parts, ignore_index=True)  # in statsforecast's order, as one call would give: by series (by cutoff), then as it wrote them
+    return out.sort_values(["unique_id", "cutoff"] if "cutoff" in out.columns else "unique_id", kind="stable", ignore_index=True), failed
 
 
 @functools.cache
@@ -198,12 +224,12 @@ def backtest(frame: pd.DataFrame, horizon: int, windows: int, freq: str, season:
     Returns:
       statsforecast's cross-validation table, and the models that failed (named, with why).
     """
-    return _run(frame, freq, season, lambda sf, df: sf.cross_validation(df=df, h=horizon, step_size=horizon, n_windows=windows, level=list(levels)), names, horizon, n_jobs)
+    return _run(frame, freq, season, lambda sf, df, count: sf.cross_validation(df=df, h=horizon, step_size=horizon, n_windows=count, level=list(levels)), names, horizon, n_jobs, windows)
 
 
 def forecast(frame: pd.DataFrame, horizon: int, freq: str, season: int, levels=(80, 95), names=MODELS, n_jobs: int = 1) -> tuple[pd.DataFrame, list[str]]:
     """Each model fitted on all of ``frame`` (one series or several), forecasting ``horizon`` steps with intervals."""
-    return _run(frame, freq, season, lambda sf, df: sf.forecast(df=df, h=horizon, level=list(levels)), names, horizon, n_jobs)
+    return _run(frame, freq, season, lambda sf, df, _: sf.forecast(df=df, h=horizon, level=list(levels)), names, horizon, n_jobs)
 
 
 __all__ = ["APPROXIMATE_ABOVE", "INTERMITTENT", "INTERMITTENT_ZEROS", "MODELS", "MULTIPLE", "approximates", "backtest", "forecast", "models_for", "second_season"]

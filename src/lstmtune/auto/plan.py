@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Sequence
 
 import pandas as pd
@@ -33,6 +32,7 @@ from lstmtune.auto.cost import SECONDS_PER_STEP, SERIES_SECONDS
 from lstmtune.auto.cost import networks as cost_networks
 from lstmtune.auto.cost import stat_seconds as cost_stat_seconds
 from lstmtune.auto.cost import steps as cost_steps
+from lstmtune.engine.xla import usable_cores
 from lstmtune.errors import LstmtuneError
 
 START_SECONDS = 6.0  # process start, imports, compilation read back, outputs
@@ -57,6 +57,8 @@ class AutoPlan:
     seconds: float
     memory_bytes: int
     skips: tuple = ()  # (unique_id, why) of each series skipped
+    fallbacks: tuple = ()  # (unique_id, why) of each series on a fallback or constant forecast
+    notes: tuple = ()  # what the options change: the global networks counted, the time budget's settings
 
     def lines(self) -> list[str]:
         from lstmtune.study.budget import _duration, _size
@@ -68,13 +70,17 @@ class AutoPlan:
             f"{self.stat_fits} statistical model fits (about {_duration(self.stat_seconds)} on one core)",
             f"largest stacked population: {self.largest_population[0]} networks x {self.largest_population[1]} rows",
             f"peak memory: about {_size(self.peak_bytes)} (available now: {_size(self.memory_bytes)})",
-            f"expected time: about {_duration(self.seconds)} on {os.cpu_count() or 1} cores (rough: constants measured on a 2-core machine)",
+            f"expected time: about {_duration(self.seconds)} on {usable_cores()} cores (rough: constants measured on a 2-core machine)",
+            *self.notes,
         ]
 
 
 def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_length: int | None = None, candidates: Sequence[str] = ("lstm", "hybrid", "stats", "combo"),
-         windows: int = 2, missing: str = "error", settings: lstm.Settings | None = None, memory_bytes: int | None = None) -> AutoPlan:
-    """The cost of ``auto(data, horizon, ...)`` with the same arguments, nothing trained."""
+         windows: int = 2, missing: str = "error", settings: lstm.Settings | None = None, memory_bytes: int | None = None,
+         global_lstm: bool = False, time_budget: float | None = None) -> AutoPlan:
+    """The cost of ``auto(data, horizon, ...)`` with the same arguments, nothing trained
+    (``global_lstm``: the global networks counted too; ``time_budget``: the LSTM settings the
+    budget leads ``auto`` to, from this estimate, as :func:`lstmtune.auto.run.auto` fits them)."""
     from lstmtune.auto import run as auto_run
     from lstmtune.data import panel
     from lstmtune.forecast import direct
@@ -96,25 +102,45 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     end = panel.common_ends(data, freq) if missing == "zero" else None  # as auto fills
     unreadable = panel.unreadable(data)
-    skips = []
+    skips, fallbacks, items, verdicts = [], [], [], []
     for uid, frame in frames:
-        v, frame, p, _ = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
+        v, frame, p, err = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
         if v.status == "skip":
             skipped += 1
             skips.append((str(uid), unreadable.get(uid) or v.reason))
             continue
         if p is None:  # a fallback or constant forecast (or a plan that failed: auto gives it a fallback)
             fallback += 1
+            fallbacks.append((str(uid), v.reason or (f"its plan failed ({err})" if err else v.status)))
             continue
         good += 1
+        items.append((frame, p))
+        verdicts.append(v)
+        stat_fits += len(p.stats) * (len(p.cutoffs) + 1)
+        stat_seconds += cost_stat_seconds([(frame, p)])
+    notes = []
+    if time_budget is not None and any(p.neural for _, p in items):
+        from lstmtune.auto import cost
+
+        left = time_budget - START_SECONDS
+        fitted = cost.within(items, horizon, settings, auto_run.BUDGET_SHARE * left, usable_cores()) if left > 0 else None
+        if fitted is None:
+            notes.append(f"time budget {time_budget:g} s: the LSTM and hybrid candidates would be left out (not counted above)")
+            items = [(frame, dataclasses.replace(p, neural=[])) for frame, p in items]
+        elif (fitted.seeds, fitted.epochs) != (settings.seeds, settings.epochs):
+            notes.append(f"time budget {time_budget:g} s: the LSTM candidates counted with {fitted.seeds} seeds x {fitted.epochs} epochs instead of {settings.seeds} x {settings.epochs}")
+            settings = fitted
+    for frame, p in items:
         for config, rows in cost_networks(frame, p, horizon):  # one final fit per series among them
             networks += 1
             replicas += settings.seeds
             width = config.lags + (horizon if isinstance(config, direct.Spec) else 1)
             populations.setdefault(width, []).append((settings.seeds, rows))
         steps += cost_steps([(frame, p)], horizon, settings)
-        stat_fits += len(p.stats) * (len(p.cutoffs) + 1)
-        stat_seconds += cost_stat_seconds([(frame, p)])
+    if global_lstm and "lstm" in candidates and len(frames) > 1:
+        extra, extra_steps, extra_replicas = _global(items, verdicts, horizon, settings)
+        networks, replicas, steps = networks + extra, replicas + extra_replicas, steps + extra_steps
+        notes.append(f"global LSTMs: {extra} seed ensembles counted above")
     chunk = auto_run._prefit_series()
     largest, peak_data = (0, 0), 0
     for width, members in populations.items():
@@ -125,11 +151,35 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         need = reps * rows * (width + 4) * 4 * 3  # windows, targets, masks: host, padded and device copies
         if need > peak_data:
             largest, peak_data = (reps, rows), need
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_seconds / cores + SERIES_SECONDS * len(frames)
     memory = memory_bytes if memory_bytes is not None else available_memory()
     return AutoPlan(len(frames), good, fallback, skipped, networks, replicas, steps, stat_fits, stat_seconds, largest, BASE_BYTES + peak_data + SERIES_BYTES * len(frames),
-                    seconds, memory, tuple(skips))
+                    seconds, memory, tuple(skips), tuple(fallbacks), tuple(notes))
+
+
+def _global(items, verdicts, horizon: int, settings: lstm.Settings) -> tuple[int, float, int]:
+    """``(seed ensembles, minibatch steps, networks)`` of the global candidates
+    (:mod:`lstmtune.auto.globalnet`): per group of series of one frequency and season, each
+    configuration at every window from the end and once on every observation."""
+    from lstmtune.auto import globalnet
+
+    groups: dict = {}
+    for (frame, p), v in zip(items, verdicts):
+        if p.neural:
+            groups.setdefault((v.freq, v.season), []).append((frame, p))
+    ensembles, steps, replicas = 0, 0.0, 0
+    for (_, m), members in groups.items():
+        if len(members) < globalnet.MIN_SERIES:
+            continue
+        for _, spec in globalnet.specs([f for f, _ in members], [p for _, p in members], m, horizon, settings):
+            deepest = max(len(p.cutoffs) for _, p in members)
+            for k in range(deepest + 1):
+                rows = sum(max(0, len(f) - k * horizon - spec.interval - spec.lags - horizon + 1) for f, _ in members)
+                ensembles += 1
+                replicas += settings.seeds
+                steps += settings.seeds * spec.epochs * math.ceil(rows / spec.batch_size)
+    return ensembles, steps, replicas
 
 
 def check(p: AutoPlan) -> AutoPlan:
@@ -137,9 +187,15 @@ def check(p: AutoPlan) -> AutoPlan:
     from lstmtune.study.budget import _size
 
     if p.peak_bytes > p.memory_bytes * MEMORY_SHARE:
+        population = p.peak_bytes - BASE_BYTES - SERIES_BYTES * p.series
+        if population > SERIES_BYTES * p.series:
+            advice = "lower LSTMTUNE_PREFIT_SERIES (fewer series trained together) or forecast the panel in parts"
+        elif SERIES_BYTES * p.series > BASE_BYTES:
+            advice = "forecast the panel in parts"
+        else:
+            advice = f"the process alone needs about {_size(BASE_BYTES)}: free memory first"
         raise LstmtuneError(f"this panel needs about {_size(p.peak_bytes)} at its peak (a stacked population of {p.largest_population[0]} networks x "
-                            f"{p.largest_population[1]} rows), more than this machine's available {_size(p.memory_bytes)}; "
-                            f"lower LSTMTUNE_PREFIT_SERIES or forecast the panel in parts")
+                            f"{p.largest_population[1]} rows), more than {MEMORY_SHARE:.0%} of this machine's available {_size(p.memory_bytes)}; {advice}")
     return p
 
 

@@ -152,10 +152,14 @@ PREFIT_SERIES = 64
 def _prefit_series() -> int:
     import os
 
+    given = os.environ.get("LSTMTUNE_PREFIT_SERIES", "").strip()
     try:
-        return max(1, int(os.environ.get("LSTMTUNE_PREFIT_SERIES", PREFIT_SERIES)))
+        n = int(given) if given else PREFIT_SERIES
     except ValueError:
-        raise LstmtuneError(f"LSTMTUNE_PREFIT_SERIES must be a positive whole number, got {os.environ['LSTMTUNE_PREFIT_SERIES']!r}") from None
+        n = 0
+    if n < 1:
+        raise LstmtuneError(f"LSTMTUNE_PREFIT_SERIES must be a positive whole number, got {given!r}")
+    return n
 
 
 def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, ends=None):
@@ -241,13 +245,12 @@ def _fit_budget(good, horizon: int, settings: lstm.Settings, wanted, time_budget
     budget, since the budget is looked at between trainings, not within one)."""
     if time_budget is None or not wanted or not good:
         return settings, ""
-    import os
-
     from lstmtune.auto import cost
+    from lstmtune.engine.xla import usable_cores
 
     items = [(frame, plan) for _, _, frame, _, plan in good]
     left = time_budget - (time.perf_counter() - t0)
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     fitted = cost.within(items, horizon, settings, BUDGET_SHARE * left, cores) if left > 0 else None
     if fitted is None:
         least = cost.seconds(items, horizon, cost.cheapest(settings), cores)

@@ -29,7 +29,7 @@ def over_panel(groups: dict, call) -> dict:
     frame)]``) of at least two, its processes on every core: ``uid -> (key, its rows)``. A group
     that fails, or where a model fails, is left out (its series then do that work alone, and
     a failure is named there)."""
-    import os
+    from lstmtune.engine.xla import usable_cores
 
     out = {}
     for key, members in groups.items():
@@ -37,7 +37,7 @@ def over_panel(groups: dict, call) -> dict:
             continue
         data = pd.concat([f[["unique_id", "ds", "y"]] for _, f in members], ignore_index=True)
         try:
-            table, failed = call(key, data, min(len(members), os.cpu_count() or 1))
+            table, failed = call(key, data, min(len(members), usable_cores()))
         except Exception:  # noqa: BLE001 - each series alone, later
             continue
         if failed:

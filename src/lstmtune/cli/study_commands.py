@@ -377,26 +377,40 @@ def _trainer(executor: str, address: str | None, device: str | None = None):
     raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
 
 
+AUTO_FAMILIES = "lstm,hybrid,stats,combo"
+
+
 @app.command()
 @_handles_errors
 def plan(
     study_file: Annotated[Optional[Path], typer.Argument(help="Study TOML file; omitted: the default study. With --horizon: the CSV lstmtune auto would read.")] = None,
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Plan `lstmtune auto DATA --horizon H` instead: series, networks, memory, time.")] = None,
-    candidates: Annotated[str, typer.Option("--candidates", help="With --horizon: the families auto would try.")] = "lstm,hybrid,stats,combo",
+    candidates: Annotated[str, typer.Option("--candidates", help="With --horizon: the families auto would try.")] = AUTO_FAMILIES,
     missing: Annotated[Optional[str], typer.Option("--missing", help="With --horizon: auto's --missing (error, interpolate or zero).")] = None,
     freq: Annotated[Optional[str], typer.Option("--freq", help="With --horizon: auto's --freq.")] = None,
     season_length: Annotated[Optional[int], typer.Option("--season-length", min=1, help="With --horizon: auto's --season-length.")] = None,
+    id_column: Annotated[Optional[str], typer.Option("--id-column", help="With --horizon: auto's --id-column.")] = None,
+    date_column: Annotated[Optional[str], typer.Option("--date-column", help="With --horizon: auto's --date-column.")] = None,
+    value_column: Annotated[Optional[str], typer.Option("--value-column", help="With --horizon: auto's --value-column.")] = None,
+    date_format: Annotated[Optional[str], typer.Option("--date-format", help="With --horizon: auto's --date-format.")] = None,
+    time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="With --horizon: auto's --time-budget (the LSTM settings it leads to are counted).")] = None,
+    global_lstm: Annotated[bool, typer.Option("--global-lstm", help="With --horizon: auto's --global-lstm (the global networks are counted).")] = False,
 ) -> None:
     """Print a study's size (runs, populations, programs, memory, expected time) without running or writing anything.
 
     A study file with a \\[search] section also gets the search's estimate at the space's largest point.
-    With --horizon, the file is a CSV and the plan is lstmtune auto's on it; a panel whose
-    memory estimate exceeds the memory available is refused (exit 2).
+    With --horizon, the file is a CSV and the plan is lstmtune auto's on it, with auto's options;
+    a panel whose memory estimate exceeds the memory available is refused (exit 2).
     """
-    given = [flag for flag, value in (("--missing", missing), ("--freq", freq), ("--season-length", season_length)) if value is not None]
+    given = [flag for flag, value in (("--missing", missing), ("--freq", freq), ("--season-length", season_length), ("--id-column", id_column),
+                                      ("--date-column", date_column), ("--value-column", value_column), ("--date-format", date_format),
+                                      ("--time-budget", time_budget), ("--global-lstm", global_lstm or None),
+                                      ("--candidates", None if candidates == AUTO_FAMILIES else candidates)) if value is not None]
     if horizon is None and given:
         raise LstmtuneError(f"{given[0]} applies with --horizon (planning lstmtune auto)")
+    if horizon is not None and max_runs != DEFAULT_MAX_RUNS:
+        raise LstmtuneError("--max-runs applies to a study (lstmtune auto has --time-budget)")
     if horizon is not None:
         from lstmtune.auto import plan as auto_plan
         from lstmtune.data import panel
@@ -413,8 +427,10 @@ def plan(
         unknown = sorted(set(families) - set(FAMILIES))
         if unknown or not families:
             raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
-        data = panel.read(study_file, missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # as auto reads it
-        estimate = auto_plan.plan(data, horizon, candidates=families, missing=missing, freq=freq, season_length=season_length)
+        data = panel.read(study_file, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
+                          missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # as auto reads it
+        estimate = auto_plan.plan(data, horizon, candidates=families, missing=missing, freq=freq, season_length=season_length,
+                                  global_lstm=global_lstm, time_budget=time_budget)
         console.print(f"lstmtune auto {_u(study_file)} --horizon {horizon}:", highlight=False)
         for line in estimate.lines():
             console.print(f"  {line}", highlight=False)
@@ -422,6 +438,10 @@ def plan(
             console.print(f"  skipped: {_u(uid)}: {_u(why)}", highlight=False)
         if len(estimate.skips) > SKIPS_SHOWN:
             console.print(f"  ... and {len(estimate.skips) - SKIPS_SHOWN} more skipped", highlight=False)
+        for uid, why in estimate.fallbacks[:SKIPS_SHOWN]:
+            console.print(f"  on a fallback: {_u(uid)}: {_u(why)}", highlight=False)
+        if len(estimate.fallbacks) > SKIPS_SHOWN:
+            console.print(f"  ... and {len(estimate.fallbacks) - SKIPS_SHOWN} more on a fallback", highlight=False)
         if estimate.series and estimate.good + estimate.fallback == 0:
             raise LstmtuneError("no series could be forecast (the reasons are above): lstmtune auto would write nothing")
         auto_plan.check(estimate)
@@ -430,6 +450,7 @@ def plan(
     from lstmtune.study import spec as spec_mod
     from lstmtune.workflow.study import load_series
 
+    _refuse_bad_device(None)  # $LSTMTUNE_DEVICE, as run refuses it
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     series = load_series(spec)
     estimates = [("lstmtune run", budget.check(spec, len(series), max_runs=max_runs))]

@@ -27,6 +27,11 @@ def cpu_devices() -> int:
         if n < 1:
             raise ValueError(f"LSTMTUNE_CPU_DEVICES must be a positive whole number, got {given!r}")
         return n
+    return usable_cores()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (``taskset``, a container's CPU set), not the machine's."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux

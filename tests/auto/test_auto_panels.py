@@ -110,8 +110,8 @@ def _leaves(tree):
 
 @pytest.mark.slow  # trains LSTM ensembles
 def test_global_lstms_learn_from_every_series_before_each_ones_own_cutoffs(tmp_path):
-    """A window's global network is trained on each series up to that series' cutoff of the
-    same rank (a shorter series: its first), the final one on everything; the candidate is
+    """A window's global network is trained on every series without its last k horizons (up to
+    that series' cutoff of the same rank), the final one on everything; the candidate is
     scored per series on the same backtests and a chosen one is saved like any direct model."""
     from lstmtune.auto import globalnet
     from lstmtune.auto.backtests import plan_series

@@ -27,7 +27,7 @@ STATS_MEDIAN = "StatsMedian"
 POOL = "Pool(top3)"  # the three single candidates of lowest backtest MASE, averaged (family combo)
 POOL_LSTM = "Pool(top3 LSTM)"  # the three best single LSTMs, averaged (family lstm)
 POOL_SIZE = 3
-COMBO = "Combo(LSTM,StatsMedian)"  # the best LSTM or hybrid, averaged with the stats median
+COMBO = "Combo(LSTM,StatsMedian)"  # the best single LSTM or hybrid, averaged with the stats median
 LSTM_PAIR = "Ensemble(LSTM,DirectLSTM)"  # the best recursive and the best direct LSTM averaged (family lstm: no statistical model inside)
 NEURAL = ("lstm", "hybrid")
 
@@ -98,7 +98,7 @@ def add_left_out(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, into: st
     per_window = {n: score.scaled_errors(bt, frame, n, m, by_window)[1] for n in names}
     parts = []
     for k, cutoff in enumerate(cutoffs):
-        ranked = sorted(names, key=lambda n: (float(np.mean(np.delete(per_window[n], k))), n))
+        ranked = sorted(names, key=lambda n: (_finite(np.mean(np.delete(per_window[n], k))), n))
         members = pick([(n, families[n]) for n in ranked])
         if not members:
             return False
@@ -110,24 +110,30 @@ def add_left_out(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, into: st
     return True
 
 
+def _finite(x: float) -> float:
+    """A mean MASE as a sort key: NaN last, as the leaderboard puts it."""
+    return float(x) if np.isfinite(x) else np.inf
+
+
 def add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into: str, m: int, levels=(80, 95)) -> bool:
     """Backtest a pool, in place, leaving one window out (:func:`add_left_out`): in each window,
     the mean of the :data:`POOL_SIZE` candidates of ``names`` best on the other windows. False
     (nothing added) with fewer than two windows or candidates than the pool holds."""
-    usable = [n for n in names if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
-    if len(usable) < POOL_SIZE:
-        return False
-    return add_left_out(bt, frame, dict.fromkeys(usable, ""), into, "mean", lambda ranked: [n for n, _ in ranked][:POOL_SIZE], m, levels)
+    return add_left_out(bt, frame, dict.fromkeys(names, ""), into, "mean",
+                        lambda ranked: [n for n, _ in ranked][:POOL_SIZE] if len(ranked) >= POOL_SIZE else None, m, levels)
 
 
 def add_pair(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, m: int, levels=(80, 95)) -> bool:
     """:data:`LSTM_PAIR` backtested leaving one window out: the best recursive and direct LSTM on the other windows."""
-    return add_left_out(bt, frame, families, LSTM_PAIR, "mean", _best_pair, m, levels)
+    return add_left_out(bt, frame, {n: f for n, f in families.items() if f == "lstm"}, LSTM_PAIR, "mean", _best_pair, m, levels)
 
 
 def add_combo(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, m: int, levels=(80, 95)) -> bool:
     """:data:`COMBO` backtested leaving one window out: the single LSTM or hybrid best on the
-    other windows, averaged with :data:`STATS_MEDIAN` (which must be in ``bt``)."""
+    other windows, averaged with :data:`STATS_MEDIAN` (which must be in ``bt``, finite)."""
+    if STATS_MEDIAN not in bt.columns or not np.isfinite(bt[STATS_MEDIAN].to_numpy(dtype=np.float64)).all():
+        return False
+
     def pick(ranked):
         best = _best_neural(ranked)
         return None if best is None else [best, STATS_MEDIAN]

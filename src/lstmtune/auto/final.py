@@ -61,7 +61,8 @@ def finish(sc: Scored, horizon: int, settings: lstm.Settings, finals: dict | Non
     """``(forecast table, leaderboard rows, backtests, verdict text, notes, model)`` of a scored series."""
     fits = {name: model for (uid, name), model in (finals or {}).items() if uid == sc.uid}
     fc, model = fit_chosen(sc.uid, sc.frame, horizon, sc.chosen, sc.board, sc.lstm_names, sc.stats, sc.freq, sc.m, settings, sc.lstm_scores, fits, stats_tables)
-    return fc, sc.board, sc.backtests, score.verdict(sc.board, sc.notes), sc.notes, model
+    member = combination.combo_member(sc.board) if sc.chosen == combination.COMBO else None
+    return fc, sc.board, sc.backtests, score.verdict(sc.board, sc.notes, member), sc.notes, model
 
 
 NEXT_TRIES = 3

@@ -5,8 +5,8 @@ For each group of at least :data:`MIN_SERIES` series of one (frequency, season l
 ``GlobalLSTM(d=1,lags=L)`` and, with a season, ``GlobalLSTM(d=m,lags=L)``:
 :mod:`lstmtune.forecast.pooled` networks trained on the windows of every series of the group,
 each series scaled by its own differences' range (family ``lstm``: no statistical model
-inside). ``L`` is the median of the group's own lags (each at least the season and the
-order an autoregression picks before the series' first backtest origin).
+inside). ``L`` is the median of the lags of the group's series with the most windows (each at
+least the season and the order an autoregression picks before the series' first backtest origin).
 
 Backtests: the network of the k-th window from the end is trained on every series of the
 group without its last ``k * horizon`` observations (for a series with k windows or more, up to

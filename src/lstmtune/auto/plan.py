@@ -16,7 +16,7 @@ cutoffs, statistical models and LSTM candidates), without training anything. Fro
   series, ``--candidates lstm``: 38.2 s; all families: 74.7 s) and checked against larger
   runs (docs/AUTO.md): an order of magnitude to plan by, not a promise.
 
-:func:`check` refuses a run whose memory estimate exceeds the memory available, in one line.
+:func:`check` refuses a run whose memory estimate exceeds 90% of the memory available (:data:`MEMORY_SHARE`), in one line.
 """
 
 from __future__ import annotations
@@ -120,15 +120,16 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         stat_seconds += cost_stat_seconds([(frame, p)])
     notes = []
     if time_budget is not None and any(p.neural for _, p in items):
-        from lstmtune.auto import cost
+        import time
 
-        left = time_budget - START_SECONDS
-        fitted = cost.within(items, horizon, settings, auto_run.BUDGET_SHARE * left, usable_cores()) if left > 0 else None
+        # as auto fits its settings, this estimate's start already spent (auto_run._fit_budget)
+        fitted, said = auto_run._fit_budget([(None, None, frame, None, p) for frame, p in items], horizon, settings, True, time_budget,
+                                            time.perf_counter() - START_SECONDS)
         if fitted is None:
-            notes.append(f"time budget {time_budget:g} s: the LSTM and hybrid candidates would be left out (not counted above)")
+            notes.append(f"{said}: not counted above")
             items = [(frame, dataclasses.replace(p, neural=[])) for frame, p in items]
-        elif (fitted.seeds, fitted.epochs) != (settings.seeds, settings.epochs):
-            notes.append(f"time budget {time_budget:g} s: the LSTM candidates counted with {fitted.seeds} seeds x {fitted.epochs} epochs instead of {settings.seeds} x {settings.epochs}")
+        elif said:
+            notes.append(f"{said}: counted so above")
             settings = fitted
     for frame, p in items:
         for config, rows in cost_networks(frame, p, horizon):  # one final fit per series among them
@@ -162,7 +163,7 @@ def _global(items, verdicts, horizon: int, settings: lstm.Settings) -> tuple[int
     """``(seed ensembles, minibatch steps, networks)`` of the global candidates
     (:mod:`lstmtune.auto.globalnet`): per group of series of one frequency and season, each
     configuration at every window from the end and once on every observation."""
-    from lstmtune.auto import globalnet
+    from lstmtune.auto import cost, globalnet
 
     groups: dict = {}
     for (frame, p), v in zip(items, verdicts):
@@ -175,7 +176,7 @@ def _global(items, verdicts, horizon: int, settings: lstm.Settings) -> tuple[int
         for _, spec in globalnet.specs([f for f, _ in members], [p for _, p in members], m, horizon, settings):
             deepest = max(len(p.cutoffs) for _, p in members)
             for k in range(deepest + 1):
-                rows = sum(max(0, len(f) - k * horizon - spec.interval - spec.lags - horizon + 1) for f, _ in members)
+                rows = sum(cost.rows(spec, len(f) - k * horizon, horizon) for f, _ in members)
                 ensembles += 1
                 replicas += settings.seeds
                 steps += settings.seeds * spec.epochs * math.ceil(rows / spec.batch_size)
@@ -183,7 +184,7 @@ def _global(items, verdicts, horizon: int, settings: lstm.Settings) -> tuple[int
 
 
 def check(p: AutoPlan) -> AutoPlan:
-    """``p``, or a one-line refusal when its memory estimate exceeds the memory available."""
+    """``p``, or a one-line refusal when its memory estimate exceeds :data:`MEMORY_SHARE` of the memory available."""
     from lstmtune.study.budget import _size
 
     if p.peak_bytes > p.memory_bytes * MEMORY_SHARE:

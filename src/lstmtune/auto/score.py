@@ -119,16 +119,17 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
     return table
 
 
-def verdict(board: pd.DataFrame, notes=()) -> str:
+def verdict(board: pd.DataFrame, notes=(), member: str | None = None) -> str:
     """The choice in words: which family is best, and whether an LSTM is worth it (``notes``:
-    the series' notes, which say when the time budget left the LSTMs out)."""
-    said, gap_of = _verdict(board, notes)
+    the series' notes, which say when the time budget left the LSTMs out; ``member``: the
+    network of a chosen ``Combo(LSTM,StatsMedian)``, compared with it)."""
+    said, gap_of = _verdict(board, notes, member)
     if gap_of is not None and not gap_of > 0:  # a gap stated against a best of 0
         said += " (the best's backtest MASE is 0: the gap is a difference of MASE, not a percentage)"
     return said
 
 
-def _verdict(board: pd.DataFrame, notes) -> tuple[str, float | None]:
+def _verdict(board: pd.DataFrame, notes, member: str | None = None) -> tuple[str, float | None]:
     """The verdict's words, and the best MASE where they state a gap to it (else None)."""
     if board.empty:
         return "no candidate could be scored", None
@@ -148,7 +149,9 @@ def _verdict(board: pd.DataFrame, notes) -> tuple[str, float | None]:
         return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {_gap(rival['mase'], best['mase'])} higher", best["mase"]
     gap = _gap(top_lstm["mase"], best["mase"])
     if best["family"] == "combo" and str(best["candidate"]).startswith("Combo("):
-        return f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone ({top_lstm['candidate']}) has {gap} higher MASE", best["mase"]
+        alone = board[board["candidate"] == member].iloc[0] if member is not None and (board["candidate"] == member).any() else top_lstm
+        return (f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone "
+                f"({alone['candidate']}) has {_gap(alone['mase'], best['mase'])} higher MASE"), best["mase"]
     if bool(top_lstm["in_mcs"]):
         return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap} higher MASE)", best["mase"]
     return f"{best['candidate']} is better than the best LSTM by {gap}: forecasts are {best['candidate']}'s (an LSTM is not worth it here)", best["mase"]

@@ -130,8 +130,9 @@ def _print_selection(a, spec) -> None:
             f"Selected on {selection_name(spec)}: [bold]{_u(t.label)}[/] ({_u(t.study)}); "
             f"test RMSE of the selected configuration: {s['mean']:.2f} (scored once; mean 95% CI "
             f"{s['mean_ci_low']:.2f}–{s['mean_ci_high']:.2f}) vs persistence {a.test_persistence_rmse:.3f} "
-            f"({s['skill_%']:+.1f}% skill) and the baseline best on that holdout, {_u(best_name)} {best_rmse:.3f} "
-            + (f"({t.skill_vs_best_baseline:+.1f}%)." if t.skill_vs_best_baseline == t.skill_vs_best_baseline else "(exact on the test set: no skill is measurable against it)."),
+            f"({s['skill_%']:+.1f}% skill) and the baseline best on {'that holdout' if a.best_baseline_on == 'selection' else 'the test set'}, {_u(best_name)} {best_rmse:.3f} "
+            + (f"({t.skill_vs_best_baseline:+.1f}%)." if t.skill_vs_best_baseline == t.skill_vs_best_baseline else
+               "(exact on the test set: no skill is measurable against it)." if best_rmse == 0 else "(no finite test score: no skill is measurable against it)."),
             highlight=False,
         )
         if t.test_selected:
@@ -401,7 +402,7 @@ def plan(
 
     A study file with a \\[search] section also gets the search's estimate at the space's largest point.
     With --horizon, the file is a CSV and the plan is lstmtune auto's on it, with auto's options;
-    a panel whose memory estimate exceeds the memory available is refused (exit 2).
+    a panel whose memory estimate exceeds 90% of the memory available is refused (exit 2).
     """
     given = [flag for flag, value in (("--missing", missing), ("--freq", freq), ("--season-length", season_length), ("--id-column", id_column),
                                       ("--date-column", date_column), ("--value-column", value_column), ("--date-format", date_format),

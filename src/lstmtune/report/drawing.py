@@ -80,7 +80,11 @@ def _processes() -> int:
         wanted = int(os.environ.get("LSTMTUNE_DRAW_PROCESSES", "2"))
     except ValueError:
         wanted = 2
-    return max(1, min(wanted, os.cpu_count() or 1))
+    try:  # the cores this process may use (the report never imports the engine's lstmtune.engine.xla.usable_cores)
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(wanted, cores))
 
 
 def _encode(obj, arrays: list):

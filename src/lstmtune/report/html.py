@@ -291,6 +291,7 @@ def render(
         test_tables=analysis.test_tables,
         test_persistence=analysis.test_persistence_rmse,
         best_baseline=analysis.best_baseline,
+        best_baseline_on=analysis.best_baseline_on,
         n_runs=len(results.runs),
         n_diverged=int(results.runs["diverged"].sum()),
         timings=results.timings,

@@ -74,6 +74,7 @@ class Analysis:
     tests: list[TestScore] = dataclasses.field(default_factory=list)
     test_persistence_rmse: float = float("nan")
     best_baseline: tuple[str, float] = ("persistence", float("nan"))
+    best_baseline_on: str = "selection"  # where best_baseline was chosen: "selection" (the holdout) or "test"
     test_tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
     @property
@@ -90,14 +91,19 @@ class Analysis:
         return best
 
 
-def _best_baseline(results: StudyResults) -> tuple[str, float]:
-    """``(name, test RMSE)`` of the baseline of lowest RMSE on the selection holdout (the test
-    split's under the tutorial's protocol, where the test set chooses everything)."""
-    chosen_on = {n: v for n, v in (results.selection_baselines or {}).items() if n in results.baselines and np.isfinite(v.get("rmse", np.nan))}
-    if not chosen_on:
-        chosen_on = results.baselines
+def _best_baseline(results: StudyResults) -> tuple[str, float, str]:
+    """``(name, test RMSE, where it was chosen)`` of the baseline of lowest RMSE on the selection
+    holdout (``"selection"``); on the test split (``"test"``) under the tutorial's protocol, where
+    the test set chooses everything, and for a run directory stored before the selection's
+    baselines were."""
+    given = results.selection_baselines
+    chosen_on = {n: v for n, v in (given or {}).items() if n in results.baselines and np.isfinite(v.get("rmse", np.nan))}
+    if not chosen_on or given is results.baselines or results.selection_metric == "test_rmse":  # (results_io reads an older run's as its test baselines)
+        chosen_on, where = results.baselines, "test"
+    else:
+        where = "selection"
     name = min(chosen_on, key=lambda n: chosen_on[n]["rmse"])
-    return name, float(results.baselines[name]["rmse"])
+    return name, float(results.baselines[name]["rmse"]), where
 
 
 def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Analysis:
@@ -122,7 +128,8 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
     if not subs:
         raise AllDiverged(f"every run of study {results.spec.name!r} diverged (NaN or infinite scores); nothing to compare")
     test_persistence = results.baselines["persistence"]["rmse"]
-    best_baseline = _best_baseline(results)
+    *best_baseline, best_baseline_on = _best_baseline(results)
+    best_baseline = tuple(best_baseline)
     tests, test_tables = [], {}
     if results.selection_metric != "test_rmse":
         for sub in subs:
@@ -142,7 +149,7 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
                     study=sub.name,
                     label=sub.best_label,
                     summary=row,
-                    skill_vs_best_baseline=stats.skill(row["mean"], best_baseline[1]) if best_baseline[1] > 0 else float("nan"),  # a baseline forecasting the test set exactly (a straight line's AR(1)): no skill is measurable
+                    skill_vs_best_baseline=stats.skill(row["mean"], best_baseline[1]) if np.isfinite(best_baseline[1]) and best_baseline[1] > 0 else float("nan"),  # a baseline forecasting the test set exactly (a straight line's AR(1)): no skill is measurable
                     test_selected=pick,
                     optimism=None if pick is None else float(row["mean"] - pick[1]),
                 )
@@ -154,6 +161,7 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
         tests=tests,
         test_persistence_rmse=test_persistence,
         best_baseline=best_baseline,
+        best_baseline_on=best_baseline_on,
         test_tables=test_tables,
     )
 

@@ -115,7 +115,8 @@ def markdown(rows: list[dict], repeats: int) -> str:
         "the configuration with the lowest mean test RMSE, scored on that same test set. The honest "
         "protocols choose on observations before the test set and are scored once on it. "
         "*optimism* = test-selected mean test RMSE minus the honest choice's (negative: test selection "
-        "looks better than what an honest protocol can claim).",
+        "looks better than what an honest protocol can claim). *best baseline*: the baseline of lowest "
+        "RMSE on the protocol's selection holdout (chosen there, as the configuration is), with its test RMSE.",
         "",
         "| series | n | test | test selection picks | its test RMSE | protocol | honest pick | its test RMSE | optimism | persistence | best baseline |",
         "|---|---|---|---|---|---|---|---|---|---|---|",

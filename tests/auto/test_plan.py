@@ -107,3 +107,12 @@ def test_a_study_of_layers_wider_than_the_calibration_says_its_estimate_may_be_f
     narrow = CliRunner().invoke(app, ["plan", str(tmp_path / "narrow.toml")])
     assert wide.exit_code == narrow.exit_code == 0, wide.output
     assert "layers of up to 300 units: beyond the 64 units" in wide.output and "beyond the" not in narrow.output
+
+
+def test_a_series_name_with_a_line_break_stays_on_its_line(tmp_path):
+    data = pd.concat([_monthly("a", 60, 1), _monthly("b\nsecond line", 12, 2)])
+    data.to_csv(tmp_path / "p.csv", index=False)
+    res = CliRunner().invoke(app, ["plan", str(tmp_path / "p.csv"), "--horizon", "6"])
+    assert res.exit_code == 0, res.output
+    assert not any(line.startswith("second line") for line in res.output.splitlines())
+    assert any("b\\nsecond line" in line and ("skipped: " in line or "on a fallback: " in line) for line in res.output.splitlines()), res.output

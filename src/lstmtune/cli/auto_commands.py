@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lstmtune.cli.common import DateFormat, _handles_errors, _u, app, console, err_console
+from lstmtune.cli.common import DateFormat, _handles_errors, _n, _u, app, console, err_console
 from lstmtune.cli.interrupts import _interruptible
 from lstmtune.errors import LstmtuneError
 
@@ -93,7 +93,7 @@ def auto(
         table.add_column("verdict")
         chosen = result.forecasts.drop_duplicates("unique_id").set_index("unique_id")["model"]
         for uid, text in result.verdicts.items():
-            table.add_row(_u(uid), _u(chosen.get(uid, "—")), _u(text))
+            table.add_row(_n(uid), _u(chosen.get(uid, "—")), _u(text))
         console.print(table)
         again = f" ({result.resumed} series read back from the interrupted run's checkpoint)" if result.resumed else ""
         if result.exit_code != 2:
@@ -101,7 +101,7 @@ def auto(
     elif result.exit_code:  # quiet: still one line per series that could not be forecast (the others are in the leaderboard)
         board = result.leaderboard
         for uid, why in board.loc[board["status"] == "skipped", ["unique_id", "reason"]].drop_duplicates("unique_id").itertuples(index=False):
-            err_console.print(f"[bold yellow]skipped:[/] {_u(uid)}: {_u(why)}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold yellow]skipped:[/] {_n(uid)}: {_u(why)}", highlight=False, soft_wrap=True)
     if result.exit_code == 2:
         err_console.print("[bold red]error:[/] no series could be forecast (the reasons are above); nothing was written", highlight=False)
     if result.exit_code:
@@ -122,6 +122,6 @@ def _forecast(frame, horizon: int, quiet: bool, **options):
         task = bar.add_task("series", total=frame["unique_id"].nunique())
 
         def progress(uid, stage, done, total):
-            bar.update(task, completed=done + (stage == "done"), description=f"{_u(uid)}: {_u(stage)}")
+            bar.update(task, completed=done + (stage == "done"), description=f"{_n(uid)}: {_u(stage)}")
 
         return run_auto(frame, horizon, progress=progress, **options)

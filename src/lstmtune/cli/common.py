@@ -83,6 +83,15 @@ def _u(text) -> str:
     return escape(_LONG_WORD.sub(lambda m: f"{m[0][:120]}...{m[0][-60:]} ({len(m[0]):,} chars)", text))
 
 
+_BREAKS = re.compile(r"[\t\n]")
+
+
+def _n(text) -> str:
+    """A name (a series, a file) made safe to print on one line: :func:`_u`, with tabs and line
+    breaks shown as escapes too (a message's own lines are kept by :func:`_u`)."""
+    return _u(_BREAKS.sub(lambda m: repr(m.group(0))[1:-1], str(text)))
+
+
 def _fail(message: str) -> typer.Exit:
     """Print ``message`` as ``error:`` lines (one per offending key or value); exit status 2."""
     for line in message.splitlines() or [""]:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lstmtune.cli.common import (
-    app, console, err_console, _u, _handles_errors, DateCol, ValueCol, DateFormat, Missing,
+    app, console, err_console, _n, _u, _handles_errors, DateCol, ValueCol, DateFormat, Missing,
 )
 from lstmtune.errors import LstmtuneError
 
@@ -29,7 +29,7 @@ def fit(
 
     if panelstudy.is_panel_run(source):
         def on_series(uid, done, total):
-            err_console.print(f"series {done + 1}/{total}: {_u(str(uid))}", highlight=False)
+            err_console.print(f"series {done + 1}/{total}: {_n(str(uid))}", highlight=False)
 
         index, failures = panelstudy.fit_all(source, out, label=config, repeats=repeats, horizon=horizon, on_series=on_series)
         for uid, why in failures.items():

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from lstmtune.cli.common import (
-    app, console, err_console, _u, _handles_errors, baseline_table, DEFAULT_MAX_RUNS, MaxRuns, _PROCESS_T0,
+    app, console, err_console, _n, _u, _handles_errors, baseline_table, DEFAULT_MAX_RUNS, MaxRuns, _PROCESS_T0,
 )
 from lstmtune.cli.interrupts import _check_term, _interruptible
 from lstmtune.errors import LstmtuneError
@@ -295,7 +295,7 @@ def _run_panel(spec, frame, out: Path, quiet: bool, max_runs, inputs=()) -> None
     def on_series(uid, done, total):
         _check_term()
         if not quiet:
-            err_console.print(f"series {done + 1}/{total}: {_u(uid)} ({time.perf_counter() - _PROCESS_T0:.1f} s)", highlight=False)
+            err_console.print(f"series {done + 1}/{total}: {_n(uid)} ({time.perf_counter() - _PROCESS_T0:.1f} s)", highlight=False)
 
     outcome = _interruptible(lambda: panelstudy.run(spec, frame, out, inputs=inputs, max_runs=max_runs, on_series=on_series, on_population=lambda *a: _check_term(),
                                                     on_epochs=lambda *a: _check_term()), out)
@@ -309,9 +309,9 @@ def _run_panel(spec, frame, out: Path, quiet: bool, max_runs, inputs=()) -> None
                   f"Per series: {_u(out / 'panel_summary.csv')}; report: {_u(out / 'index.html')}", highlight=False)
     for uid, lines in outcome.notices.items():
         for line in lines:
-            err_console.print(f"[bold yellow]note:[/] series {_u(uid)}: {_u(line)}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold yellow]note:[/] series {_n(uid)}: {_u(line)}", highlight=False, soft_wrap=True)
     for uid, why in outcome.failures.items():
-        err_console.print(f"[yellow]series {_u(uid)} not run[/]: {_u(why)}", highlight=False)
+        err_console.print(f"[yellow]series {_n(uid)} not run[/]: {_u(why)}", highlight=False)
     if outcome.failures:
         raise typer.Exit(code=3)
 
@@ -332,7 +332,7 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
     def on_series(uid, done, total):
         _check_term()
         if not quiet:
-            err_console.print(f"series {done + 1}/{total}: {_u(uid)} ({time.perf_counter() - _PROCESS_T0:.1f} s)", highlight=False)
+            err_console.print(f"series {done + 1}/{total}: {_n(uid)} ({time.perf_counter() - _PROCESS_T0:.1f} s)", highlight=False)
 
     outcome = _interruptible(lambda: panelstudy.search(spec, frame, out, inputs=inputs, max_runs=max_runs, on_series=on_series,
                                                        on_round=lambda *a: _check_term(), on_epochs=lambda *a: _check_term()), out)
@@ -345,7 +345,7 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
     console.print(table)
     console.print(f"Per series: {_u(out / 'panel_summary.csv')}; report: {_u(out / 'index.html')}; fit them all: lstmtune fit {_u(out)} --out MODELS", highlight=False)
     for uid, why in outcome.failures.items():
-        err_console.print(f"[yellow]series {_u(uid)} not searched[/]: {_u(why)}", highlight=False)
+        err_console.print(f"[yellow]series {_n(uid)} not searched[/]: {_u(why)}", highlight=False)
     if outcome.failures:
         raise typer.Exit(code=3)
 
@@ -432,15 +432,15 @@ def plan(
                           missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # as auto reads it
         estimate = auto_plan.plan(data, horizon, candidates=families, missing=missing, freq=freq, season_length=season_length,
                                   global_lstm=global_lstm, time_budget=time_budget)
-        console.print(f"lstmtune auto {_u(study_file)} --horizon {horizon}:", highlight=False)
+        console.print(f"lstmtune auto {_n(study_file)} --horizon {horizon}:", highlight=False)
         for line in estimate.lines():
             console.print(f"  {line}", highlight=False)
         for uid, why in estimate.skips[:SKIPS_SHOWN]:
-            console.print(f"  skipped: {_u(uid)}: {_u(why)}", highlight=False)
+            console.print(f"  skipped: {_n(uid)}: {_u(why)}", highlight=False)
         if len(estimate.skips) > SKIPS_SHOWN:
             console.print(f"  ... and {len(estimate.skips) - SKIPS_SHOWN} more skipped", highlight=False)
         for uid, why in estimate.fallbacks[:SKIPS_SHOWN]:
-            console.print(f"  on a fallback: {_u(uid)}: {_u(why)}", highlight=False)
+            console.print(f"  on a fallback: {_n(uid)}: {_u(why)}", highlight=False)
         if len(estimate.fallbacks) > SKIPS_SHOWN:
             console.print(f"  ... and {len(estimate.fallbacks) - SKIPS_SHOWN} more on a fallback", highlight=False)
         if estimate.series and estimate.good + estimate.fallback == 0:

@@ -237,3 +237,35 @@ def test_a_metric_undefined_in_one_fold_is_undefined_for_the_run():
     combined = combine_folds([first, second]).set_index("config")
     assert np.isnan(combined.loc["a", "validation_mape"]) and combined.loc["a", "validation_rmse"] == 1.0
     assert combined.loc["b", "validation_mape"] == 2.0
+
+
+def test_a_gap_before_the_test_split_is_filled_without_reading_the_test(tmp_path):
+    """``missing = "interpolate"``: a gap just before the test split was filled from the first
+    test observation, so every validation score read the test set (a search's probe). The values
+    before the split are now the same whatever the test holds; a gap inside the test still reads
+    the values around it."""
+    from lstmtune.data import panel
+    from lstmtune.workflow.study import load_series
+
+    base = load("shampoo")
+    frames = []
+    for k, factor in enumerate((1.0, 3.0)):
+        y = base.values.copy()
+        y[-12:] = y[-12:] * factor + 100 * k
+        cells = [f"{v:.1f}" for v in y]
+        cells[-13] = ""  # the last observation before the test split
+        cells[-5] = ""  # one inside it
+        path = tmp_path / f"s{k}.csv"
+        path.write_text("month,sales\n" + "\n".join(f"{d},{c}" for d, c in zip(pd.DatetimeIndex(base.dates).strftime("%Y-%m"), cells)) + "\n")
+        s = spec.from_dict({**BASE, "data": {"source": str(path), "test_size": 12, "missing": "interpolate"}}, "gap")
+        frames.append(load_series(s).values)
+    a, b = frames
+    np.testing.assert_array_equal(a[:-12], b[:-12])
+    assert a[-13] == a[-14]  # held: the value before it
+    assert a[-5] == pytest.approx((a[-6] + a[-4]) / 2, rel=1e-2)  # inside the test: between its neighbours (in time)
+    # a panel's series, as `run --data` fills it
+    for k, y in enumerate(frames):
+        f = pd.DataFrame({"unique_id": "s", "ds": pd.DatetimeIndex(base.dates), "y": y})
+        f.loc[len(f) - 13, "y"] = np.nan
+        frames[k] = panel.interpolate(f, apart=12)["y"].to_numpy()
+    np.testing.assert_array_equal(frames[0][:-12], frames[1][:-12])

@@ -372,3 +372,28 @@ def test_a_second_process_on_the_same_search_shares_its_trial_budget(tmp_path):
     states = [t.state.name for t in optuna.load_study(study_name=outcome.study.study_name, storage=url).trials]
     assert len(states) == 4 and states.count("RUNNING") == 2, states  # none asked beyond the budget
     assert len(again.trials) == 2  # its outcome: the finished trials
+
+
+def test_a_multi_step_search_is_set_against_multi_step_persistence_and_its_figures_name_the_holdout(tmp_path, monkeypatch):
+    """With ``horizon = 2`` the trials and the test are scored on 2-step forecasts: persistence
+    too, as `run` scores it (before, one-step persistence made every skill look higher). The
+    history's axis names the holdout the trials were chosen on (before, "test" for validation)."""
+    from lstmtune.data import series as data
+    from lstmtune.report import figures
+    from lstmtune.selection import baselines
+
+    drawn = {}
+    for name, key in (("search_history", "history"),):
+        real = getattr(figures, name)
+        monkeypatch.setattr(figures, name, lambda *a, real=real, key=key, **k: (drawn.setdefault(key, k), real(*a, **k))[1])
+    raw = {"name": "h", "seed": 5, "data": {"test_size": 6}, "model": {"batch_size": 4, "epochs": 20}, "runs": {"repeats": 2, "diagnostic_repeats": 2},
+           "evaluation": {"selection": "validation", "validation_size": 6, "horizon": 2},
+           "search": {"sampler": "grid", "trials": 2, "batch": 2, "space": {"units": {"type": "categorical", "choices": [1, 2]}}}}
+    search.run(spec.from_dict(raw, "h.toml"), tmp_path / "out")
+    values = data.load("shampoo").values
+    two_step = {b.name: b.scores["rmse"] for b in baselines.evaluate(values, test_size=6, horizon=2)[0]}["persistence"]
+    assert baselines.persistence_rmse(values, 6, 2) == pytest.approx(two_step, rel=1e-12)
+    assert baselines.persistence_rmse(values, 6, 2) != pytest.approx(baselines.persistence_rmse(values, 6))
+    validation = baselines.persistence_rmse(values[:-6], 6, 2)
+    assert drawn["history"]["baseline"] == pytest.approx(validation, rel=1e-12) and drawn["history"]["metric"] == "validation RMSE"
+    assert f"{baselines.persistence_rmse(values, 6, 2):.3f}" in (tmp_path / "out" / "search.html").read_text()

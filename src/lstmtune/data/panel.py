@@ -530,13 +530,16 @@ def _edges(y: np.ndarray) -> int:
     return len(y) - (span.stop - span.start)
 
 
-def interpolate(frame: pd.DataFrame) -> pd.DataFrame:
+def interpolate(frame: pd.DataFrame, apart: int = 0) -> pd.DataFrame:
     """Missing ``y`` between observations filled linearly in time; rows without a value before the
     first observation or after the last left out (a file's blank future rows, say: carrying the
-    last value into them would invent observations and move the forecast's start)."""
+    last value into them would invent observations and move the forecast's start). ``apart``: the
+    last ``apart`` rows (a study's test split) filled apart (:func:`lstmtune.data.series.interpolated`)."""
+    from lstmtune.data.series import interpolated
+
     frame = frame.iloc[_observed(frame[VALUE].to_numpy())]
-    y = frame[VALUE].interpolate()
-    return frame.assign(**{VALUE: y.to_numpy(dtype=np.float64)})
+    y = frame[VALUE].to_numpy(dtype=np.float64)
+    return frame.assign(**{VALUE: interpolated(y, np.isnan(y), np.arange(y.size, dtype=np.float64), apart)})  # by position, as pandas' linear
 
 
 def zero_fill(frame: pd.DataFrame) -> pd.DataFrame:

@@ -102,6 +102,7 @@ def load(
     covariates: Sequence[str] = (),
     fills: str = "interpolate or drop",
     keep_missing: bool = False,
+    apart: int = 0,
 ) -> Series:
     """Load a built-in dataset by name, or a CSV file by path.
 
@@ -119,6 +120,9 @@ def load(
       fills: the ``--missing`` policies a missing value's message suggests (the caller's own).
       keep_missing: with ``missing="drop"``, keep the rows missing a value, as NaN (for a
         caller that fills them itself, as ``lstmtune auto`` does a panel's).
+      apart: with ``missing="interpolate"``, the last ``apart`` rows (a study's test split) are
+        filled apart: no value before them is interpolated from one of them (a gap just before
+        them holds the last value before it), so a selection never reads a test observation.
 
     Returns:
       The validated :class:`Series`; its ``notes`` say what was interpolated or
@@ -133,10 +137,10 @@ def load(
         filename, _ = BUILTINS[source_str]
         with resources.as_file(resources.files("lstmtune.data.datasets") / filename) as path:
             series = load_csv(path, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates, fills=fills,
-                              keep_missing=keep_missing)
+                              keep_missing=keep_missing, apart=apart)
         return dataclasses.replace(series, name=source_str)
     return load_csv(Path(source_str), date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates, fills=fills,
-                    keep_missing=keep_missing)
+                    keep_missing=keep_missing, apart=apart)
 
 
 def load_csv(
@@ -149,6 +153,7 @@ def load_csv(
     covariates: Sequence[str] = (),
     fills: str = "interpolate or drop",
     keep_missing: bool = False,
+    apart: int = 0,
 ) -> Series:
     """Load a CSV file of (date, value) rows, and covariate columns. See :func:`load`."""
     if missing not in MISSING_POLICIES:
@@ -179,7 +184,7 @@ def load_csv(
     if frame.shape[1] == 1 and date_column is None and _try_dates(frame.iloc[:, 0], frame.columns[0], False, date_format) is None:
         if covariates:
             raise DataError(f"{path}: a values-only file has no covariate columns ({show(', '.join(covariates))})")
-        return _values_only(path, frame, value_column, missing, fills, keep_missing)
+        return _values_only(path, frame, value_column, missing, fills, keep_missing, apart)
     for name in covariates:
         if name not in frame.columns:
             raise DataError(f"{path}: no covariate column {show(name)}; columns: {_columns(frame)}")
@@ -193,13 +198,13 @@ def load_csv(
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
     dates = parse_column(path, frame[date_col], date_col, date_column is not None, date_format)
     frame, dates, sorted_note = _in_date_order(frame, dates, path)
-    values, notes = _parse_values(path, frame[value_col], value_col, missing, dates, fills=fills)
+    values, notes = _parse_values(path, frame[value_col], value_col, missing, dates, fills=fills, apart=apart)
     notes = sorted_note + notes
     extra = []
     for name in covariates:
         if name in (date_col, value_col):
             raise DataError(f"{path}: column {show(name)} is the {'date' if name == date_col else 'value'} column, not a covariate")
-        column, more = _parse_values(path, frame[name], name, missing, dates, fills=fills)
+        column, more = _parse_values(path, frame[name], name, missing, dates, fills=fills, apart=apart)
         extra.append((name, column))
         notes = notes + more
     rows = frame.index.to_numpy()  # each observation's data row in the file
@@ -256,7 +261,8 @@ def positions(n: int) -> np.ndarray:
     return np.datetime64("1970-01-01", "ns") + np.arange(n) * np.timedelta64(1, "D")
 
 
-def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, missing: str, fills: str = "interpolate or drop", keep_missing: bool = False) -> Series:
+def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, missing: str, fills: str = "interpolate or drop", keep_missing: bool = False,
+                 apart: int = 0) -> Series:
     """A one-column CSV: the values, indexed by position (a header that is a number is a value)."""
     name = frame.columns[0]
     if value_column is not None and value_column != name:
@@ -268,7 +274,7 @@ def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, miss
         offset = -1
     else:
         offset = 0
-    values, notes = _parse_values(path, column, name, missing, None, line_offset=offset, fills=fills)
+    values, notes = _parse_values(path, column, name, missing, None, line_offset=offset, fills=fills, apart=apart)
     if missing == "drop" and not keep_missing:
         values = values[~np.isnan(values)]
     return Series(name=str(path), dates=positions(len(values)), values=values, value_name=name,
@@ -313,11 +319,11 @@ def _is_missing(column: pd.Series) -> pd.Series:
 
 def _parse_values(
     path: Path, column: pd.Series, name: str, missing: str = "error", dates: np.ndarray | None = None, *, line_offset: int = 0,
-    fills: str = "interpolate or drop",
+    fills: str = "interpolate or drop", apart: int = 0,
 ) -> tuple[np.ndarray, list[str]]:
     """Numbers of the value column; missing cells per the ``missing`` policy (NaN kept for "drop").
 
-    ``line_offset`` is -1 for a file without a header (its first line is data)."""
+    ``line_offset`` is -1 for a file without a header (its first line is data); ``apart``: see :func:`load`."""
     def file_line(row: int) -> int:  # the file's line of data row ``row`` (rows may have been sorted by date)
         return _line(int(column.index[row]) + line_offset, path)
 
@@ -342,9 +348,23 @@ def _parse_values(
         row = int(rows[0]) if absent[0] else int(rows[-1])
         raise DataError(f"{path}: line {file_line(row)}, column {show(name)}: a missing value at the start or end cannot be interpolated (use --missing drop)")
     x = (dates.astype("datetime64[ns]").astype(np.int64) if dates is not None else np.arange(values.size)).astype(np.float64)
-    values = values.copy()
-    values[absent] = np.interp(x[absent], x[~absent], values[~absent])
-    return values, [f"{rows.size} missing {name} values interpolated linearly in time (lines {lines})"]
+    return interpolated(values, absent, x, apart), [f"{rows.size} missing {name} values interpolated linearly in time (lines {lines})"]
+
+
+def interpolated(values: np.ndarray, absent: np.ndarray, x: np.ndarray, apart: int = 0) -> np.ndarray:
+    """``values`` with the ``absent`` ones interpolated linearly in ``x``; the last ``apart``
+    apart from the rest: a value before them reads none of them (past the last known value
+    before them, that value held), while they may read values before them."""
+    out = values.copy()
+    known = ~absent
+    cut = values.size - apart if 0 < apart < values.size else values.size
+    head = absent[:cut]
+    if head.any():
+        out[:cut][head] = np.interp(x[:cut][head], x[:cut][known[:cut]], values[:cut][known[:cut]])
+    tail = absent[cut:]
+    if tail.any():
+        out[cut:][tail] = np.interp(x[cut:][tail], x[known], values[known])
+    return out
 
 
 def gaps(dates: np.ndarray) -> tuple[str, ...]:

@@ -121,12 +121,14 @@ def diagnostic_lines(curves: np.ndarray, path: Path, *, title: str, baseline: fl
     _save(fig, path)
 
 
-def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None, checkpoints: Sequence[int] = ()) -> None:
-    """Median across repeats with the interquartile band, train and test."""
+def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None, checkpoints: Sequence[int] = (),
+                    holdout: str = "test") -> None:
+    """Median across repeats with the interquartile band, train and the holdout scored (``holdout``
+    names it: ``"test"``, or a search's ``"validation"``)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(1, curves.shape[1] + 1)
-    for k, (name, color) in enumerate((("train", TRAIN_COLOR), ("test", TEST_COLOR))):
+    for k, (name, color) in enumerate((("train", TRAIN_COLOR), (holdout, TEST_COLOR))):
         q25, q50, q75 = column_percentiles(curves[:, :, k], [25, 50, 75])  # epochs after every repeat diverged: NaN, gaps
         ax.fill_between(epochs, q25, q75, color=color, alpha=0.25, lw=0)
         ax.plot(epochs, q50, color=color, lw=1.5, label=f"{name} median (IQR band)")
@@ -248,8 +250,8 @@ def median_curves(curves: Mapping[str, np.ndarray], path: Path, *, title: str, b
     _save(fig, path)
 
 
-def search_history(numbers: np.ndarray, values: np.ndarray, path: Path, *, baseline: float | None = None) -> None:
-    """Objective of each finished trial, and the best so far."""
+def search_history(numbers: np.ndarray, values: np.ndarray, path: Path, *, baseline: float | None = None, metric: str = "test RMSE") -> None:
+    """Objective of each finished trial (a statistic of ``metric`` over its repeats), and the best so far."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     order = np.argsort(numbers)
@@ -260,7 +262,7 @@ def search_history(numbers: np.ndarray, values: np.ndarray, path: Path, *, basel
     if baseline is not None:
         ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
     ax.set_xlabel("trial")
-    ax.set_ylabel("objective (test RMSE statistic)")
+    ax.set_ylabel(f"objective ({metric} statistic)")
     ax.set_title("optimisation history")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", frameon=False, fontsize=8)

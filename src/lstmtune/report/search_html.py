@@ -37,7 +37,7 @@ def write(
     """Draw the search's figures into ``out/plots`` and write ``out/search.html``."""
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    figures.search_history(complete["trial"].to_numpy(), complete["value"].to_numpy(), plots / "history.png", baseline=persistence_rmse)
+    figures.search_history(complete["trial"].to_numpy(), complete["value"].to_numpy(), plots / "history.png", baseline=persistence_rmse, metric=metric_name)
     if importances:
         figures.importance_bars(importances, plots / "importance.png")
     if groups:
@@ -45,7 +45,8 @@ def write(
     diagnostics = []
     for label, c in curves.items():
         name = f"band_{label.replace(' ', '-')}.png"
-        figures.diagnostic_band(c, plots / name, title=f"{label}: median and IQR over {c.shape[0]} repeats", baseline=persistence_rmse)
+        figures.diagnostic_band(c, plots / name, title=f"{label}: median and IQR over {c.shape[0]} repeats", baseline=persistence_rmse,
+                                holdout=metric_name.removesuffix(" RMSE"))  # the curves of the holdout the trials were chosen on
         diagnostics.append((label, name))
     pruned = trials[trials["state"] == "PRUNED"] if len(trials) else trials
     html = environment().get_template("search.html").render(

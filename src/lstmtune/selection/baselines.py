@@ -80,10 +80,16 @@ def seasonal_naive(values: np.ndarray, test_size: int, period: int) -> np.ndarra
     return np.asarray(values[n - test_size - period : n - period], dtype=np.float64)
 
 
-def persistence_rmse(values: np.ndarray, test_size: int) -> float:
-    """RMSE of :func:`persistence` on the last ``test_size`` observations."""
+def persistence_rmse(values: np.ndarray, test_size: int, horizon: int = 1) -> float:
+    """RMSE of :func:`persistence` on the last ``test_size`` observations: one step ahead, or with
+    ``horizon`` H > 1 from every origin with H observations after it, as :func:`evaluate` scores a
+    study's ``[evaluation] horizon``."""
     values = np.asarray(values, dtype=np.float64)
-    return float(metrics.rmse(values[-test_size:], persistence(values, test_size)))
+    if horizon == 1:
+        return float(metrics.rmse(values[-test_size:], persistence(values, test_size)))
+    origins = range(len(values) - test_size, len(values) - horizon + 1)
+    actual = np.concatenate([values[o:o + horizon] for o in origins])
+    return float(metrics.rmse(actual, np.concatenate([np.repeat(values[o - 1], horizon) for o in origins])))
 
 
 def check_scoreable(values: np.ndarray, test_size: int, *, name: str, split: str = "test") -> None:

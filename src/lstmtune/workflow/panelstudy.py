@@ -86,7 +86,7 @@ def _series(uid: str, frame: pd.DataFrame):
     return load_series(s)
 
 
-def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error") -> tuple[list[dict], dict]:
+def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error", test_size: int = 0) -> tuple[list[dict], dict]:
     """Call ``work(uid, frame, where)`` for every series of ``panel`` (``where``: its run
     directory); ``work`` returns the series' row of ``panel_summary.csv``. A series that
     cannot run (``LstmtuneError``) is named in its row and in the failures; the others still run.
@@ -112,7 +112,7 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
                 raise LstmtuneError(unreadable[uid])
             y = frame["y"].to_numpy(dtype=np.float64)
             if np.isnan(y).any() and missing == "interpolate":  # the study's [data] missing, as a single series' file has it applied
-                frame = panel_mod.interpolate(frame)
+                frame = panel_mod.interpolate(frame, apart=test_size)  # the test split filled apart: no selection reads a test observation
             elif np.isnan(y).any() and missing == "drop":
                 frame = frame[~np.isnan(y)]
             elif np.isnan(y).any():
@@ -163,7 +163,7 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
         tables.append(table.assign(unique_id=uid))
         return {**_selected(table), "report": report}
 
-    rows, failures = _each_series(panel, out, work, on_series, spec.data.missing)
+    rows, failures = _each_series(panel, out, work, on_series, spec.data.missing, spec.data.test_size)
     if not tables:
         _undo(out, created)
         raise LstmtuneError("no series of the panel could run: " + _reasons(failures))
@@ -215,7 +215,7 @@ def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_serie
             row["test_rmse"] = float(np.nanmean(outcome.test["test_rmse"]))
         return {**row, "report": report}
 
-    rows, failures = _each_series(panel, out, work, on_series, spec.data.missing)
+    rows, failures = _each_series(panel, out, work, on_series, spec.data.missing, spec.data.test_size)
     if len(failures) == len(rows):
         _undo(out, created)
         raise LstmtuneError("no series of the panel could be searched: " + _reasons(failures))

@@ -2,8 +2,9 @@
 
 Each round asks Optuna for ``batch`` trials; every trial is a configuration run
 ``runs.repeats`` times; all repeats of all trials of one shape form one population
-(one compiled program). A trial's value is a statistic of its repeats' test RMSE
-(mean by default; median, a quantile, or mean + k·std), so the search optimises
+(one compiled program). A trial's value is a statistic (mean by default; median, a
+quantile, or mean + k·std) of its repeats' selection RMSE (validation, or the mean over
+backtest folds; the test set's only under ``selection = "test"``), so the search optimises
 expected skill, not one lucky seed.
 
 Pruning is by epochs: with successive halving a round's trials are trained to the
@@ -100,7 +101,7 @@ def suggest(trial, search: SearchSpec) -> dict[str, Any]:
 
 
 def objective(values: np.ndarray, search: SearchSpec) -> float | None:
-    """The trial's value from its repeats' test RMSE (NaN = diverged, ignored); None if none finite."""
+    """The trial's value from its repeats' selection RMSE (NaN = diverged, ignored); None if none finite."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
@@ -399,8 +400,8 @@ def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float
 
 def per_repeat(outcome: SearchOutcome) -> pd.DataFrame:
     """One row per (complete trial, repeat), as a study's ``results.csv``: the trial, its
-    parameters, seed and selection metrics; the best trial's test scores where tested
-    (joins ``trials.csv`` on ``trial``)."""
+    parameters, seed and selection metrics (joins ``trials.csv`` on ``trial``). The best trial's
+    test score, scored once, is in ``search.html`` and the printed line, not here."""
     runs = outcome.runs.copy()
     if runs.empty or "config" not in runs:  # no trial completed: a header-only table
         return pd.DataFrame(columns=["trial", "config", "repeat", "seed"])
@@ -567,8 +568,9 @@ def run(
         # Trials are scored on the selection holdout: their skill is against persistence there
         # (averaged over backtest folds); the best trial's test score is against the test split's.
         phases = evaluation.selection_phases(spec, series, [])
-        persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size) for ph in phases]))
-        test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size)
+        horizon = spec.evaluation.horizon  # the trials' and the test's scores are of H-step forecasts: persistence's too
+        persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size, horizon) for ph in phases]))
+        test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size, horizon)
         with atomic_outputs(out, writer="lstmtune search") as tmp:
             path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
             from lstmtune.study import results_io
@@ -625,7 +627,9 @@ def read_run(directory: Path) -> tuple[StudySpec, Series, list[GridPoint], dict[
 
 
 def diagnose_best(outcome: SearchOutcome, series: Series, store=None, k: int = 3) -> dict[str, np.ndarray]:
-    """Per-epoch train/test RMSE of the best ``k`` trials (``runs.diagnostic_repeats`` repeats each).
+    """Per-epoch train and holdout RMSE of the best ``k`` trials (``runs.diagnostic_repeats`` repeats
+    each), the holdout the trials were chosen on (validation, or the first backtest fold; the test
+    set under ``selection = "test"``).
 
     The search itself scores trials only at their final epoch; these diagnostic runs
     (same seeds as the trials' first repeats) show how the best ones got there. They

@@ -57,7 +57,9 @@ def load_series(spec: StudySpec) -> Series:
 
     d = spec.data
     try:
-        return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates)
+        # a gap filled apart from the test split: no value the selection reads is made of a test observation
+        return load(d.source, date_column=d.date_column, value_column=d.value_column, date_format=d.date_format, missing=d.missing, covariates=d.covariates,
+                    apart=d.test_size)
     except DataError as err:
         from lstmtune.data import panel
 

@@ -77,10 +77,15 @@ class AutoPlan:
 
 def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_length: int | None = None, candidates: Sequence[str] = ("lstm", "hybrid", "stats", "combo"),
          windows: int = 2, missing: str = "error", settings: lstm.Settings | None = None, memory_bytes: int | None = None,
-         global_lstm: bool = False, time_budget: float | None = None) -> AutoPlan:
+         global_lstm: bool = False, time_budget: float | None = None, started: float | None = None) -> AutoPlan:
     """The cost of ``auto(data, horizon, ...)`` with the same arguments, nothing trained
     (``global_lstm``: the global networks counted too; ``time_budget``: the LSTM settings the
-    budget leads ``auto`` to, from this estimate, as :func:`lstmtune.auto.run.auto` fits them)."""
+    budget leads ``auto`` to, from this estimate, as :func:`lstmtune.auto.run.auto` fits them, with
+    the time spent so far since ``started``, a ``time.perf_counter()``: the command's start, as
+    auto's budget counts from its own; default, this call's)."""
+    import time
+
+    started = time.perf_counter() if started is None else started
     from lstmtune.auto import run as auto_run
     from lstmtune.data import panel
     from lstmtune.forecast import direct
@@ -120,11 +125,8 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         stat_seconds += cost_stat_seconds([(frame, p)])
     notes = []
     if time_budget is not None and any(p.neural for _, p in items):
-        import time
-
-        # as auto fits its settings, this estimate's start already spent (auto_run._fit_budget)
-        fitted, said = auto_run._fit_budget([(None, None, frame, None, p) for frame, p in items], horizon, settings, True, time_budget,
-                                            time.perf_counter() - START_SECONDS)
+        # as auto fits its settings, from what reading and planning took (auto_run._fit_budget)
+        fitted, said = auto_run._fit_budget([(None, None, frame, None, p) for frame, p in items], horizon, settings, True, time_budget, started)
         if fitted is None:
             notes.append(f"{said}: not counted above")
             items = [(frame, dataclasses.replace(p, neural=[])) for frame, p in items]

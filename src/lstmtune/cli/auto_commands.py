@@ -38,7 +38,7 @@ def auto(
     """Forecast every series with the candidate of lowest multi-step backtest MASE among LSTM ensembles,
     statistical models (AutoETS, AutoARIMA, AutoTheta, seasonal naive) and combinations.
 
-    Exit status: 0 every series forecast by its chosen model, 3 some skipped or on a fallback
+    Exit status: 0 every series forecast by its chosen model, 3 some skipped, on a fallback or constant
     (named in leaderboard.csv), 2 nothing could be forecast (each series' reason printed, nothing
     written) or bad input."""
     import time

@@ -119,7 +119,7 @@ def _forecast_file(path: Path) -> bool:
 def forecast(
     model_dir: Annotated[Path, typer.Argument(help="A model directory written by `lstmtune fit` or `lstmtune auto`, or auto's models/ folder (every series).")],
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=100_000, help="Steps ahead (at most 100,000).")],
-    out: Annotated[Path, typer.Option("--out", help="Forecast CSV to write (a PNG is written beside it).")],
+    out: Annotated[Path, typer.Option("--out", help="Forecast CSV to write (a PNG beside it for a single model directory).")],
     data: Annotated[Optional[str], typer.Option("--data", help="A newer history of the series (CSV): condition on it without retraining.")] = None,
     future: Annotated[
         Optional[Path],
@@ -132,7 +132,7 @@ def forecast(
     date_format: DateFormat = None,
     missing: Missing = "error",
 ) -> None:
-    """Forecast the next HORIZON steps with calibrated 80% and 95% intervals."""
+    """Forecast the next HORIZON steps with the calibrated intervals the model was fitted with (80% and 95% unless auto --level chose others)."""
     from lstmtune.forecast import output as forecast_output
     from lstmtune.data import known_inputs
     from lstmtune.forecast import forecaster

@@ -404,6 +404,7 @@ def plan(
     With --horizon, the file is a CSV and the plan is lstmtune auto's on it, with auto's options;
     a panel whose memory estimate exceeds 90% of the memory available is refused (exit 2).
     """
+    started = time.perf_counter()  # a time budget counts from here, as auto's from its command's start
     given = [flag for flag, value in (("--missing", missing), ("--freq", freq), ("--season-length", season_length), ("--id-column", id_column),
                                       ("--date-column", date_column), ("--value-column", value_column), ("--date-format", date_format),
                                       ("--time-budget", time_budget), ("--global-lstm", global_lstm or None),
@@ -431,7 +432,7 @@ def plan(
         data = panel.read(study_file, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
                           missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # as auto reads it
         estimate = auto_plan.plan(data, horizon, candidates=families, missing=missing, freq=freq, season_length=season_length,
-                                  global_lstm=global_lstm, time_budget=time_budget)
+                                  global_lstm=global_lstm, time_budget=time_budget, started=started)
         console.print(f"lstmtune auto {_n(study_file)} --horizon {horizon}:", highlight=False)
         for line in estimate.lines():
             console.print(f"  {line}", highlight=False)

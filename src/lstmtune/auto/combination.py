@@ -133,12 +133,8 @@ def add_combo(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, m: int, lev
     other windows, averaged with :data:`STATS_MEDIAN` (which must be in ``bt``, finite)."""
     if STATS_MEDIAN not in bt.columns or not np.isfinite(bt[STATS_MEDIAN].to_numpy(dtype=np.float64)).all():
         return False
-
-    def pick(ranked):
-        best = _best_neural(ranked)
-        return None if best is None else [best, STATS_MEDIAN]
-
-    return add_left_out(bt, frame, {n: f for n, f in families.items() if f in NEURAL and _single(n)}, COMBO, "mean", pick, m, levels)
+    neural = {n: f for n, f in families.items() if f in NEURAL and _single(n)}
+    return add_left_out(bt, frame, neural, COMBO, "mean", lambda ranked: [ranked[0][0], STATS_MEDIAN], m, levels)
 
 
 def combine(table: pd.DataFrame, names: Sequence[str], into: str, how: str, levels=(80, 95)) -> None:

@@ -79,6 +79,27 @@ def _past(frame: pd.DataFrame, drop: int = 0) -> pd.Series:
     return pd.Series(part["y"].to_numpy(dtype=np.float64), index=pd.DatetimeIndex(part["ds"]))
 
 
+def groups(items) -> dict:
+    """``(frequency, season) -> [(key, frame, plan)]``: the series of ``items`` (``(key, frame,
+    verdict, plan)``) with LSTM candidates, by frequency and season, where a group has at least
+    :data:`MIN_SERIES` of them (the series a global network is trained on)."""
+    out: dict = {}
+    for key, frame, verdict, plan in items:
+        if plan.neural:
+            out.setdefault((verdict.freq, verdict.season), []).append((key, frame, plan))
+    return {group: members for group, members in out.items() if len(members) >= MIN_SERIES}
+
+
+def trainings(members, m: int, horizon: int, settings: lstm.Settings):
+    """``(name, spec, k)`` of every global network of one group (``members`` as :func:`groups`
+    gives them): each configuration at the k-th window from the end, and once on every
+    observation (``k`` 0)."""
+    deepest = max(len(p.cutoffs) for _, _, p in members)
+    for name, spec in specs([f for _, f, _ in members], [p for _, _, p in members], m, horizon, settings):
+        for k in range(deepest + 1):
+            yield name, spec, k
+
+
 def fit(items, horizon: int, settings: lstm.Settings) -> tuple[dict, dict, dict]:
     """The global candidates of the series ``items`` (``(uid, frame, verdict, plan)``), every
     group's networks trained together: ``(uid -> [(name, spec, None, "lstm")], (uid, name) ->
@@ -86,23 +107,13 @@ def fit(items, horizon: int, settings: lstm.Settings) -> tuple[dict, dict, dict]
     every one of its windows and its final forecast could be made."""
     from lstmtune.forecast import batch, pooled
 
-    groups: dict = {}
-    for uid, frame, verdict, plan in items:
-        if plan.neural:
-            groups.setdefault((verdict.freq, verdict.season), []).append((uid, frame, plan))
     work = []  # (name, spec, members, window k from the end (0: final)), one PooledJob each
     jobs = []
-    for (_, m), members in groups.items():
-        if len(members) < MIN_SERIES:
-            continue
-        for name, spec in specs([f for _, f, _ in members], [p for _, _, p in members], m, horizon, settings):
-            seeds = tuple(lstm._seeds(settings, name))
-            info = {"source": "lstmtune auto", "label": name}
-            deepest = max(len(p.cutoffs) for _, _, p in members)
-            for k in range(deepest + 1):
-                histories = tuple(_past(f, k * horizon) for _, f, _ in members)
-                jobs.append(pooled.PooledJob(histories, spec, seeds, tuple(u for u, _, _ in members), info))
-                work.append((name, spec, members, k))
+    for (_, m), members in groups(items).items():
+        for name, spec, k in trainings(members, m, horizon, settings):
+            histories = tuple(_past(f, k * horizon) for _, f, _ in members)
+            jobs.append(pooled.PooledJob(histories, spec, tuple(lstm._seeds(settings, name)), tuple(u for u, _, _ in members), {"source": "lstmtune auto", "label": name}))
+            work.append((name, spec, members, k))
     if not jobs:
         return {}, {}, {}
     fitted = batch.fit_many(jobs)
@@ -125,4 +136,4 @@ def fit(items, horizon: int, settings: lstm.Settings) -> tuple[dict, dict, dict]
     return extra, backtests, finals
 
 
-__all__ = ["MAX_BATCH", "MIN_SERIES", "PREFIX", "STEPS", "fit", "is_global", "specs"]
+__all__ = ["MAX_BATCH", "MIN_SERIES", "PREFIX", "STEPS", "fit", "groups", "is_global", "specs", "trainings"]

@@ -126,7 +126,7 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     notes = []
     if time_budget is not None and any(p.neural for _, p in items):
         # as auto fits its settings, from what reading and planning took (auto_run._fit_budget)
-        fitted, said = auto_run._fit_budget([(None, None, frame, None, p) for frame, p in items], horizon, settings, True, time_budget, started)
+        fitted, said = auto_run._fit_budget(items, horizon, settings, True, time_budget, started)
         if fitted is None:
             notes.append(f"{said}: not counted above")
             items = [(frame, dataclasses.replace(p, neural=[])) for frame, p in items]
@@ -167,21 +167,14 @@ def _global(items, verdicts, horizon: int, settings: lstm.Settings) -> tuple[int
     configuration at every window from the end and once on every observation."""
     from lstmtune.auto import cost, globalnet
 
-    groups: dict = {}
-    for (frame, p), v in zip(items, verdicts):
-        if p.neural:
-            groups.setdefault((v.freq, v.season), []).append((frame, p))
     ensembles, steps, replicas = 0, 0.0, 0
-    for (_, m), members in groups.items():
-        if len(members) < globalnet.MIN_SERIES:
-            continue
-        for _, spec in globalnet.specs([f for f, _ in members], [p for _, p in members], m, horizon, settings):
-            deepest = max(len(p.cutoffs) for _, p in members)
-            for k in range(deepest + 1):
-                rows = sum(cost.rows(spec, len(f) - k * horizon, horizon) for f, _ in members)
-                ensembles += 1
-                replicas += settings.seeds
-                steps += settings.seeds * spec.epochs * math.ceil(rows / spec.batch_size)
+    grouped = globalnet.groups([(None, frame, v, p) for (frame, p), v in zip(items, verdicts)])
+    for (_, m), members in grouped.items():
+        for _, spec, k in globalnet.trainings(members, m, horizon, settings):
+            rows = sum(cost.rows(spec, len(f) - k * horizon, horizon) for _, f, _ in members)
+            ensembles += 1
+            replicas += settings.seeds
+            steps += settings.seeds * spec.epochs * math.ceil(rows / spec.batch_size)
     return ensembles, steps, replicas
 
 

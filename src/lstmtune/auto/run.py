@@ -237,18 +237,18 @@ def _replan(plan: backtests.Plan, frame: pd.DataFrame, v: panel.Verdict, horizon
         return plan
 
 
-def _fit_budget(good, horizon: int, settings: lstm.Settings, wanted, time_budget: float | None, t0: float) -> tuple[lstm.Settings | None, str]:
-    """The LSTM settings that fit what is left of ``time_budget`` (:func:`lstmtune.auto.cost.within`:
+def _fit_budget(items, horizon: int, settings: lstm.Settings, wanted, time_budget: float | None, t0: float) -> tuple[lstm.Settings | None, str]:
+    """The LSTM settings that fit what is left of ``time_budget`` for the series ``items``
+    (``(frame, plan)``; :func:`lstmtune.auto.cost.within`:
     fewer epochs, then fewer seeds), and the note saying so on every series; the settings
     unchanged when they fit; None when even the least would not fit, or nothing is left: the
     LSTMs are then left out from the start (before, the full settings trained, well past the
     budget, since the budget is looked at between trainings, not within one)."""
-    if time_budget is None or not wanted or not good:
+    if time_budget is None or not wanted or not items:
         return settings, ""
     from lstmtune.auto import cost
     from lstmtune.engine.xla import usable_cores
 
-    items = [(frame, plan) for _, _, frame, _, plan in good]
     left = time_budget - (time.perf_counter() - t0)
     cores = usable_cores()
     fitted = cost.within(items, horizon, settings, BUDGET_SHARE * left, cores) if left > 0 else None
@@ -460,7 +460,7 @@ def auto(
             good.append((i, uid, frame, v, plan))
             learn_from.append((uid, frame, v, plan))
     wanted = [f for f in NEURAL if f in candidates]
-    fitted, budget_note = _fit_budget(good, horizon, settings, wanted, time_budget, t0)
+    fitted, budget_note = _fit_budget([(frame, plan) for _, _, frame, _, plan in good], horizon, settings, wanted, time_budget, t0)
     if fitted is None:  # not even the fewest seeds and epochs would fit: no LSTM is trained
         wanted, fitted = [], settings
     if fitted != settings:  # the candidates' configurations carry their epochs: planned again with the budget's

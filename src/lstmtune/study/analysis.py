@@ -128,8 +128,8 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
     if not subs:
         raise AllDiverged(f"every run of study {results.spec.name!r} diverged (NaN or infinite scores); nothing to compare")
     test_persistence = results.baselines["persistence"]["rmse"]
-    *best_baseline, best_baseline_on = _best_baseline(results)
-    best_baseline = tuple(best_baseline)
+    best_name, best_rmse, best_baseline_on = _best_baseline(results)
+    best_baseline = (best_name, best_rmse)
     tests, test_tables = [], {}
     if results.selection_metric != "test_rmse":
         for sub in subs:

@@ -1,0 +1,71 @@
+"""Figures are drawn once and cropped (lstmtune.report.figures._write_tight_png) instead of
+savefig(bbox_inches="tight")'s two drawings: the same image size, the same pixels but for
+antialiasing along edges (the crop is shifted by a fraction of a pixel), and savefig itself
+where the content passes the figure's edges."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lstmtune.report import figures
+
+
+def _figure(outside_legend: bool = False):
+    plt = figures._pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    x = np.arange(40)
+    ax.plot(x, 1e5 * np.sin(x / 5), label="a long legend label, on purpose")
+    ax.set_title("a title")
+    ax.set_ylabel("a y label")
+    if outside_legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    else:
+        ax.legend(loc="upper left")
+    return fig
+
+
+def _pixels(write) -> np.ndarray:
+    buf = io.BytesIO()
+    write(buf)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGBA")).astype(int)
+
+
+def _savefig(fig):
+    return lambda buf: fig.savefig(buf, dpi=figures.DPI, bbox_inches="tight", format="png")
+
+
+def test_one_drawing_cropped_gives_savefigs_tight_image():
+    fig = _figure()
+    expected = _pixels(_savefig(fig))
+    got = _pixels(lambda buf: figures._write_tight_png(_figure(), buf))
+    assert got.shape == expected.shape
+    differing = (np.abs(got - expected).sum(axis=-1) > 0).mean()
+    assert differing < 0.10, differing  # antialiased edges only (about 5% of pixels)
+    assert (got[0] == 255).all() and (got[-1] == 255).all() and (got[:, 0] == 255).all() and (got[:, -1] == 255).all()  # the white pad
+
+
+def test_content_past_the_figures_edge_is_kept():
+    fig = _figure(outside_legend=True)
+    expected = _pixels(_savefig(fig))
+    got = _pixels(lambda buf: figures._write_tight_png(_figure(outside_legend=True), buf))
+    width = int(round(8 * figures.DPI))
+    assert expected.shape[1] > width  # the legend widens savefig's image past the figure
+    np.testing.assert_array_equal(got, expected)  # savefig drew it, so every pixel is the same
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")  # the control characters drawn before they are replaced
+def test_control_characters_leave_titles_and_named_ticks():
+    plt = figures._pyplot()
+    fig, ax = plt.subplots()
+    ax.boxplot([[1, 2, 3], [2, 3, 4]], tick_labels=["units=1\x1b[31m", "a\nb"])  # as figures.box_plot names them
+    ax.set_title("study\x07")
+    fig.canvas.draw()
+    assert figures._sanitize(fig)
+    fig.canvas.draw()
+    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert "study?" in texts and "units=1?[31m" in texts and "a?b" in texts
+    assert not any(figures._CONTROL.search(t) for t in texts)
+    assert not figures._sanitize(fig)  # nothing left to replace: not drawn again
+    plt.close(fig)

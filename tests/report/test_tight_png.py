@@ -69,3 +69,20 @@ def test_control_characters_leave_titles_and_named_ticks():
     assert not any(figures._CONTROL.search(t) for t in texts)
     assert not figures._sanitize(fig)  # nothing left to replace: not drawn again
     plt.close(fig)
+
+
+def test_a_box_plot_labels_its_axis_with_the_score_its_title_names(monkeypatch, tmp_path):
+    """A study selecting on validation drew its box plot under "final validation RMSE" with
+    the axis labelled "test RMSE" (the faceted and horizontal plots read the title)."""
+    drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.append(fig))
+    groups = {"units=1": [1.0, 2.0, 3.0], "units=2": [2.0, 3.0, 4.0]}
+    figures.box_plot(groups, tmp_path / "a.png", title="units: final validation RMSE", xlabel="units", baseline=2.5)
+    figures.box_plot({f"a long configuration name {k}": v for k, v in groups.items()}, tmp_path / "b.png", title="units: final test RMSE", xlabel="units")
+    figures.box_plot(groups, tmp_path / "c.png", title="best trials: validation RMSE over repeats", xlabel="trial", rotate=True)
+    vertical, horizontal, search = (fig.axes[0] for fig in drawn)
+    assert vertical.get_ylabel() == "validation RMSE"
+    assert horizontal.get_xlabel() == "test RMSE"
+    assert search.get_ylabel() == "validation RMSE"
+    for fig in drawn:
+        figures._pyplot().close(fig)

@@ -257,7 +257,13 @@ def test_failed_rerun_keeps_the_previous_outputs(tiny_spec, tmp_path, monkeypatc
 HONEST = {**{k: v for k, v in TINY.items() if k != "evaluation"}, "name": "honest", "transforms": {}}
 
 
-def test_honest_study_selects_on_validation_and_tests_once(tmp_path):
+def test_honest_study_selects_on_validation_and_tests_once(tmp_path, monkeypatch):
+    from lstmtune.report import figures
+
+    told = []  # what each curve figure was told its orange line scores
+    for name in ("diagnostic_lines", "diagnostic_band"):
+        real = getattr(figures, name)
+        monkeypatch.setattr(figures, name, lambda *a, real=real, **k: (told.append(k.get("holdout")), real(*a, **k))[1])
     s = spec.from_dict(HONEST, "honest")
     assert s.evaluation.selection == "validation"  # the default for new studies
     out = tmp_path / "h"
@@ -282,6 +288,7 @@ def test_honest_study_selects_on_validation_and_tests_once(tmp_path):
     html = (out / "report.html").read_text()
     assert "Selected on validation" in html and "scored each selected configuration once" in html
     assert "Best mean test RMSE" not in html
+    assert told and set(told) == {"validation"}  # the curves score the validation part: they were labelled "test"
 
 
 def _write(s, tmp_path):

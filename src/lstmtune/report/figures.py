@@ -165,18 +165,21 @@ def test_forecasts(history_dates, history_values, dates, actual, one_step, multi
     _save(fig, path)
 
 
-def diagnostic_lines(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None, checkpoints: Sequence[int] = ()) -> None:
-    """One train line (blue) and one test line (orange) per repeat.
+def diagnostic_lines(curves: np.ndarray, path: Path, *, title: str, baseline: float | None = None, checkpoints: Sequence[int] = (),
+                     holdout: str = "test") -> None:
+    """One train line (blue) and one line of the holdout scored (orange) per repeat.
 
     Args:
-      curves: shape ``(repeats, epochs, 2)``: train and test RMSE after each epoch.
+      curves: shape ``(repeats, epochs, 2)``: train and holdout RMSE after each epoch.
+      holdout: what the second column scores: ``"test"``, or ``"validation"`` where the
+        configurations are selected on it.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(1, curves.shape[1] + 1)
     for r in range(curves.shape[0]):
         ax.plot(epochs, curves[r, :, 0], color=TRAIN_COLOR, lw=0.8, alpha=0.8, label="train" if r == 0 else None)
-        ax.plot(epochs, curves[r, :, 1], color=TEST_COLOR, lw=0.8, alpha=0.8, label="test" if r == 0 else None)
+        ax.plot(epochs, curves[r, :, 1], color=TEST_COLOR, lw=0.8, alpha=0.8, label=holdout if r == 0 else None)
     if baseline is not None:
         ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
     _finish_curve_axes(ax, title, curves, checkpoints)
@@ -242,7 +245,7 @@ def box_plot(
             ax.grid(alpha=0.3, axis="y")
             if baseline is not None:
                 ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.3g}")
-        axes[0][0].set_ylabel(title.split(": ")[-1].replace("final ", "") if ": " in title else "score")
+        axes[0][0].set_ylabel(_score_label(title))
         fig.supxlabel(xlabel, fontsize=9)
         fig.suptitle(title, fontsize=10)
         if baseline is not None:
@@ -260,7 +263,7 @@ def box_plot(
         if baseline is not None:
             ax.axvline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.3g}")
             ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=8)
-        ax.set_xlabel(title.split(": ")[-1] if ": " in title else "score")
+        ax.set_xlabel(_score_label(title))
         ax.grid(alpha=0.3, axis="x")
     else:
         fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(labels) + 2), 4 + (1.5 if rotate else 0)))
@@ -275,14 +278,20 @@ def box_plot(
             ax.set_ylim(bottom, max(top, baseline * 1.06))  # keep the baseline and its label in view
             ax.legend(loc="upper right", frameon=True, framealpha=0.9, fontsize=8)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("test RMSE")
+        ax.set_ylabel(_score_label(title))
         ax.grid(alpha=0.3, axis="y")
     ax.set_title(title)
     _save(fig, path)
 
 
+def _score_label(title: str) -> str:
+    """The score a box plot's title names, for its axis ("units: final validation RMSE" ->
+    "validation RMSE"; a study selecting on validation scores is not labelled "test")."""
+    return title.split(": ")[-1].replace("final ", "").removesuffix(" over repeats") if ": " in title else "score"
+
+
 def median_curves(curves: Mapping[str, np.ndarray], path: Path, *, title: str, baseline: float | None = None) -> None:
-    """Median test RMSE per epoch, one line per configuration.
+    """Median holdout RMSE per epoch (the holdout the title names), one line per configuration.
 
     Args:
       curves: label -> array ``(repeats, epochs, 2)``.

@@ -159,8 +159,8 @@ def start_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse:
             label = p.label if not marks else f"{p.label} (checkpoints {', '.join(map(str, marks))})"
             lines = f"diag_{name}_{_slug(p.label)}.png"
             band = f"band_{name}_{_slug(p.label)}.png"
-            draw(lines, figures.diagnostic_lines, c, title=f"{p.label}: {c.shape[0]} repeats", baseline=persistence, checkpoints=marks)
-            draw(band, figures.diagnostic_band, c, title=f"{p.label}: median and IQR", baseline=persistence, checkpoints=marks)
+            draw(lines, figures.diagnostic_lines, c, title=f"{p.label}: {c.shape[0]} repeats", baseline=persistence, checkpoints=marks, holdout=holdout_name(analysis))
+            draw(band, figures.diagnostic_band, c, title=f"{p.label}: median and IQR", baseline=persistence, checkpoints=marks, holdout=holdout_name(analysis))
             entry["diagnostics"].append({"label": label, "lines": lines, "band": band})
         if curves:
             entry["median"] = f"median_{name}.png"
@@ -183,9 +183,14 @@ def _facets(points, varied: list[str]) -> tuple[list | None, str]:
     return list(panels.items()), " / ".join(inner) + f" (panels: {outer})"
 
 
+def holdout_name(analysis: Analysis) -> str:
+    """The holdout the configurations are selected on, which their curves score."""
+    return "validation" if analysis.honest else "test"
+
+
 def metric_name(analysis: Analysis) -> str:
     """The selection metric in words."""
-    return "validation RMSE" if analysis.honest else "test RMSE"
+    return f"{holdout_name(analysis)} RMSE"
 
 
 def selection_name(spec) -> str:

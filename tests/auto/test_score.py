@@ -92,3 +92,17 @@ def test_auto_on_a_product_launched_late_chooses_on_the_scaled_window_and_says_s
     assert (board.sort_values("mase").iloc[0]["candidate"] == board[board["chosen"]]["candidate"]).all()
     assert "backtest windows' MASE scaled as a later window" in board["reason"].iloc[0]
 
+
+
+def test_a_pool_with_lstms_among_its_members_is_not_called_a_win_without_an_lstm():
+    """A chosen Pool(top3) read "... (an LSTM is not worth it here)" when two of its three
+    members were LSTMs; a gap of 0.4% read "by 0%" (found by a report probe)."""
+    board = pd.DataFrame({"candidate": ["Pool(top3)", "LSTM(d=12,lags=12)", "AutoETS", "LSTM(boxcox,d=12,lags=12)", "AutoARIMA"],
+                          "family": ["combo", "lstm", "stats", "lstm", "stats"],
+                          "mase": [0.50, 0.502, 0.55, 0.56, 0.6], "in_mcs": [True, False, False, False, False]})
+    pool = ["LSTM(d=12,lags=12)", "AutoETS", "LSTM(boxcox,d=12,lags=12)"]
+    said = score.verdict(board, member=None, pool=pool)
+    assert said == ("the pool Pool(top3) is best, the mean of LSTM(d=12,lags=12), AutoETS, LSTM(boxcox,d=12,lags=12) (2 of them LSTMs); "
+                    "the best LSTM candidate (LSTM(d=12,lags=12)) has 0.4% higher MASE")
+    assert "not worth it" in score.verdict(board, pool=["AutoETS", "AutoARIMA", "AutoTheta"])  # a pool of statistical models only
+    assert score._gap(1.18, 1.0) == "18%" and score._gap(1.004, 1.0) == "0.4%" and score._gap(1.0001, 1.0) == "less than 0.1%"

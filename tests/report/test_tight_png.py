@@ -86,3 +86,22 @@ def test_a_box_plot_labels_its_axis_with_the_score_its_title_names(monkeypatch, 
     assert search.get_ylabel() == "validation RMSE"
     for fig in drawn:
         figures._pyplot().close(fig)
+
+
+def test_a_box_plots_legend_does_not_hide_its_largest_outlier(monkeypatch, tmp_path):
+    """The persistence line's legend sat in the upper right corner, over the last configuration's
+    largest outlier (the default study's units=5 flier at 191.7, the table's maximum: found by a
+    report probe)."""
+    drawn = []
+    monkeypatch.setattr(figures, "_save", lambda fig, path: drawn.append(fig))
+    rng = np.random.default_rng(0)
+    groups = {f"units={k}": np.append(60 + 12 * k + 10 * rng.standard_normal(29), 0.0) for k in range(1, 6)}
+    groups["units=5"][-1] = 191.7
+    figures.box_plot(groups, tmp_path / "box.png", title="units: final validation RMSE", xlabel="units", baseline=98.3)
+    fig = drawn[0]
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    fliers = [xy for line in ax.lines for xy in ax.transData.transform(line.get_xydata()) if line.get_marker() not in (None, "None", "")]
+    assert fliers and not any(legend.contains(x, y) for x, y in fliers)
+    figures._pyplot().close(fig)

@@ -337,6 +337,9 @@ def test_format_p():
     assert stats._format_p(0.0031, "≤") == "p ≤ 0.0031"
     assert stats._format_p(0.00002, "≤") == "p < 0.001"
     assert stats._format_p(1.0) == "p = 1"
+    # a bound is rounded outward: "p ≥ 0.69" for 0.6895 claimed more than it is (a report probe)
+    assert stats._format_p(0.6895, "≥") == "p ≥ 0.68" and stats._format_p(0.7, "≥") == "p ≥ 0.7" and stats._format_p(1.0, "≥") == "p ≥ 1"
+    assert stats._format_p(0.00312, "≤") == "p ≤ 0.0032" and stats._format_p(0.0031, "≤") == "p ≤ 0.0031"
 
 
 # --- skill and summary_table ---------------------------------------------------------

@@ -269,3 +269,32 @@ def test_a_gap_before_the_test_split_is_filled_without_reading_the_test(tmp_path
         f.loc[len(f) - 13, "y"] = np.nan
         frames[k] = panel.interpolate(f, apart=12)["y"].to_numpy()
     np.testing.assert_array_equal(frames[0][:-12], frames[1][:-12])
+
+
+def test_the_aic_autoregression_is_matched_across_splits_by_its_procedure():
+    """The AIC's autoregression is named by the order it chose on each split: AR(3) AIC on the
+    validation part, AR(4) AIC on the test. The best baseline on the selection holdout was
+    then looked for among the test's names, not found, and silently replaced by the next best
+    (found by a report probe: "persistence 7.729" where AR(3) AIC beat it on validation)."""
+    from types import SimpleNamespace
+
+    from lstmtune.study import analysis
+    from lstmtune.workflow.study import _mean_scores
+
+    def results(selection, test):
+        return SimpleNamespace(selection_baselines=selection, baselines=test, selection_metric="validation_rmse",
+                               spec=SimpleNamespace(transforms=SimpleNamespace(lags=1)))
+
+    sel = {"persistence": {"rmse": 7.037}, "AR(1)": {"rmse": 7.2}, "AR(3) AIC": {"rmse": 6.499}}
+    test = {"persistence": {"rmse": 7.729}, "AR(1)": {"rmse": 7.9}, "AR(4) AIC": {"rmse": 7.781}}
+    assert analysis._best_baseline(results(sel, test)) == ("AR(4) AIC", 7.781, "selection")
+    # on the test the AIC chose the study's order: its row is AR(1) ("also the AIC's choice")
+    merged = {"persistence": {"rmse": 7.729}, "AR(1)": {"rmse": 7.9}}
+    assert analysis._best_baseline(results(sel, merged)) == ("AR(1)", 7.9, "selection")
+    # backtest folds: the AIC's order differs by fold, or is the study's order in one
+    folds = [{"persistence": {"rmse": 2.0}, "AR(1)": {"rmse": 3.0}, "AR(3) AIC": {"rmse": 1.0}},
+             {"persistence": {"rmse": 4.0}, "AR(1)": {"rmse": 5.0}, "AR(2) AIC": {"rmse": 2.0}},
+             {"persistence": {"rmse": 6.0}, "AR(1)": {"rmse": 4.0}}]
+    assert _mean_scores(folds, 1) == {"persistence": {"rmse": 4.0}, "AR(1)": {"rmse": 4.0}, "AR(p) AIC": {"rmse": 7.0 / 3}}
+    assert _mean_scores(folds[:1] * 2, 1) == {"persistence": {"rmse": 2.0}, "AR(1)": {"rmse": 3.0}, "AR(3) AIC": {"rmse": 1.0}}
+    assert analysis._best_baseline(results(_mean_scores(folds, 1), test)) == ("AR(4) AIC", 7.781, "selection")

@@ -62,7 +62,8 @@ def finish(sc: Scored, horizon: int, settings: lstm.Settings, finals: dict | Non
     fits = {name: model for (uid, name), model in (finals or {}).items() if uid == sc.uid}
     fc, model = fit_chosen(sc.uid, sc.frame, horizon, sc.chosen, sc.board, sc.lstm_names, sc.stats, sc.freq, sc.m, settings, sc.lstm_scores, fits, stats_tables)
     member = combination.combo_member(sc.board) if sc.chosen == combination.COMBO else None
-    return fc, sc.board, sc.backtests, score.verdict(sc.board, sc.notes, member), sc.notes, model
+    pool = combination.pool_members(sc.board, sc.chosen) if sc.chosen == combination.POOL else None
+    return fc, sc.board, sc.backtests, score.verdict(sc.board, sc.notes, member, pool), sc.notes, model
 
 
 NEXT_TRIES = 3

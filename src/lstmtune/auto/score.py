@@ -119,17 +119,18 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
     return table
 
 
-def verdict(board: pd.DataFrame, notes=(), member: str | None = None) -> str:
+def verdict(board: pd.DataFrame, notes=(), member: str | None = None, pool: list[str] | None = None) -> str:
     """The choice in words: which family is best, and whether an LSTM is worth it (``notes``:
     the series' notes, which say when the time budget left the LSTMs out; ``member``: the
-    network of a chosen ``Combo(LSTM,StatsMedian)``, compared with it)."""
-    said, gap_of = _verdict(board, notes, member)
+    network of a chosen ``Combo(LSTM,StatsMedian)``, compared with it; ``pool``: the members of
+    a chosen ``Pool(top3)``, which may hold LSTMs)."""
+    said, gap_of = _verdict(board, notes, member, pool)
     if gap_of is not None and not gap_of > 0:  # a gap stated against a best of 0
         said += " (the best's backtest MASE is 0: the gap is a difference of MASE, not a percentage)"
     return said
 
 
-def _verdict(board: pd.DataFrame, notes, member: str | None = None) -> tuple[str, float | None]:
+def _verdict(board: pd.DataFrame, notes, member: str | None = None, pool: list[str] | None = None) -> tuple[str, float | None]:
     """The verdict's words, and the best MASE where they state a gap to it (else None)."""
     if board.empty:
         return "no candidate could be scored", None
@@ -152,15 +153,24 @@ def _verdict(board: pd.DataFrame, notes, member: str | None = None) -> tuple[str
         alone = board[board["candidate"] == member].iloc[0] if member is not None and (board["candidate"] == member).any() else top_lstm
         return (f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone "
                 f"({alone['candidate']}) has {_gap(alone['mase'], best['mase'])} higher MASE"), best["mase"]
+    nets = board[board["candidate"].isin(pool or ()) & board["family"].isin(("lstm", "hybrid"))]
+    if best["family"] == "combo" and not nets.empty:  # a pool with LSTMs among its members: not "an LSTM is not worth it"
+        some = f"{len(nets)} of them LSTM{'s' if len(nets) > 1 else ''}"
+        return (f"the pool {best['candidate']} is best, the mean of {', '.join(pool)} ({some}); the best LSTM candidate "
+                f"({top_lstm['candidate']}) has {gap} higher MASE"), best["mase"]
     if bool(top_lstm["in_mcs"]):
         return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap} higher MASE)", best["mase"]
     return f"{best['candidate']} is better than the best LSTM by {gap}: forecasts are {best['candidate']}'s (an LSTM is not worth it here)", best["mase"]
 
 
 def _gap(worse: float, best: float) -> str:
-    """How much higher ``worse`` is than ``best``: ``"18%"``; against a best of 0 (no backtest
-    error) no ratio exists: the difference itself (:func:`verdict` says so)."""
-    return f"{100 * (worse / best - 1):.0f}%" if best > 0 else f"{worse - best:.3g}"
+    """How much higher ``worse`` is than ``best``: ``"18%"``, ``"1.5%"`` below 10% (not ``"0%"``
+    for a gap of 0.4%), ``"less than 0.1%"``; against a best of 0 (no backtest error) no ratio
+    exists: the difference itself (:func:`verdict` says so)."""
+    if not best > 0:
+        return f"{worse - best:.3g}"
+    pct = 100 * (worse / best - 1)
+    return f"{pct:.0f}%" if pct >= 9.5 else f"{pct:.1f}%" if pct >= 0.05 else "less than 0.1%"
 
 
 BUDGET_NOTE = "left out: the time budget was spent"

@@ -251,7 +251,7 @@ def box_plot(
         if baseline is not None:
             bottom, top = axes[0][0].get_ylim()
             axes[0][0].set_ylim(bottom, max(top, baseline * 1.06))
-            axes[0][-1].legend(loc="upper right", frameon=True, framealpha=0.9, fontsize=7)
+            axes[0][-1].legend(loc="best", frameon=True, framealpha=0.9, fontsize=7)
         _save(fig, path)
         return
     labels = list(groups)
@@ -262,7 +262,7 @@ def box_plot(
         ax.tick_params(axis="y", labelsize=8)
         if baseline is not None:
             ax.axvline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.3g}")
-            ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=8)
+            ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=8)
         ax.set_xlabel(_score_label(title))
         ax.grid(alpha=0.3, axis="x")
     else:
@@ -276,7 +276,7 @@ def box_plot(
             ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
             bottom, top = ax.get_ylim()
             ax.set_ylim(bottom, max(top, baseline * 1.06))  # keep the baseline and its label in view
-            ax.legend(loc="upper right", frameon=True, framealpha=0.9, fontsize=8)
+            ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(_score_label(title))
         ax.grid(alpha=0.3, axis="y")

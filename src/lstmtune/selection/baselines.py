@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import re
 import warnings
 
 import numpy as np
@@ -329,6 +330,30 @@ def _evaluate_cached(values: tuple[float, ...], test_size: int, period: int | No
     """A study asks for the same split's baselines from several places: fit them once."""
     available, unavailable = evaluate(np.asarray(values), test_size=test_size, period=period, lags=lags, horizon=horizon, models=models)
     return tuple(available), tuple(unavailable)
+
+
+AIC_AR = "AR(p) AIC"
+"""The autoregression whose order the AIC chooses, as a procedure: on each split its row is
+named by the order chosen there (``AR(3) AIC``), or merged into the study's order's row
+(``AR(1)``, "also the AIC's choice") where the AIC chose that."""
+
+
+def procedure(name: str) -> str:
+    """The procedure a baseline's row names, the same on every split (:data:`AIC_AR` for ``AR(3) AIC``)."""
+    return AIC_AR if re.fullmatch(r"AR\(\d+\) AIC", name) else name
+
+
+def row_of(name: str, names, lags: int) -> str | None:
+    """The row of ``names`` (another split's baselines) holding the procedure of ``name``'s row
+    (None: not there). The AIC's autoregression is another order's row on another split, or the
+    study's order ``AR(lags)`` where the AIC chose that there."""
+    names = list(names)
+    if name in names and procedure(name) != AIC_AR:
+        return name
+    if procedure(name) == AIC_AR:
+        aic = [n for n in names if procedure(n) == AIC_AR]
+        return aic[0] if aic else (f"AR({lags})" if f"AR({lags})" in names else None)
+    return None
 
 
 def best_baseline(baselines: list[Baseline]) -> Baseline:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -185,9 +186,14 @@ class Comparison:
 
 
 def _format_p(p: float, relation: str = "=") -> str:
-    """``p = 0.41``, ``p ≤ 0.003``, ``p < 0.001``: two significant digits."""
+    """``p = 0.41``, ``p ≤ 0.003``, ``p < 0.001``: two significant digits, a bound rounded
+    outward (``p ≥ 0.68`` for 0.6895: ``p ≥ 0.69`` would claim more than it is)."""
     if p < 0.001 and relation in ("=", "≤"):
         return "p < 0.001"
+    if relation in ("≥", "≤") and 0 < p < 1:
+        step = 10.0 ** (math.floor(math.log10(p)) - 1)  # the second significant digit
+        scaled = round(p / step, 9)  # 0.7 / 0.01 is 69.99999999999999
+        p = (math.floor(scaled) if relation == "≥" else math.ceil(scaled)) * step
     return f"p {relation} {p:.2g}"
 
 

@@ -95,14 +95,20 @@ def _best_baseline(results: StudyResults) -> tuple[str, float, str]:
     """``(name, test RMSE, where it was chosen)`` of the baseline of lowest RMSE on the selection
     holdout (``"selection"``); on the test split (``"test"``) under the tutorial's protocol, where
     the test set chooses everything, and for a run directory stored before the selection's
-    baselines were."""
+    baselines were. A baseline is matched across the splits by its procedure: the AIC's
+    autoregression is named by the order it chose on each (``AR(3) AIC`` on validation,
+    ``AR(4) AIC`` on the test), and the test's row is the one named."""
+    from lstmtune.selection.baselines import row_of
+
     given = results.selection_baselines
-    chosen_on = {n: v for n, v in (given or {}).items() if n in results.baselines and np.isfinite(v.get("rmse", np.nan))}
+    lags = results.spec.transforms.lags
+    rows = {n: row_of(n, results.baselines, lags) for n in (given or {})}
+    chosen_on = {n: v for n, v in (given or {}).items() if rows[n] is not None and np.isfinite(v.get("rmse", np.nan))}
     if not chosen_on or given is results.baselines or results.selection_metric == "test_rmse":  # (results_io reads an older run's as its test baselines)
-        chosen_on, where = results.baselines, "test"
+        chosen_on, where, rows = results.baselines, "test", {n: n for n in results.baselines}
     else:
         where = "selection"
-    name = min(chosen_on, key=lambda n: chosen_on[n]["rmse"])
+    name = rows[min(chosen_on, key=lambda n: chosen_on[n]["rmse"])]
     return name, float(results.baselines[name]["rmse"]), where
 
 

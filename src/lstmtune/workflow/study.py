@@ -346,10 +346,20 @@ def _baseline_scores(spec: StudySpec, series: Series, holdout: int) -> dict[str,
     return {b.name: b.scores for b in baselines_mod.for_study(spec, series, holdout)}
 
 
-def _mean_scores(per_fold: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """Baseline scores averaged over backtest folds (baselines present in every fold)."""
-    names = [n for n in per_fold[0] if all(n in f for f in per_fold)]
-    return {n: {m: float(np.mean([f[n][m] for f in per_fold])) for m in per_fold[0][n]} for n in names}
+def _mean_scores(per_fold: list[dict[str, dict[str, float]]], lags: int) -> dict[str, dict[str, float]]:
+    """Baseline scores averaged over backtest folds (baselines present in every fold, matched by
+    procedure: the AIC's autoregression may choose another order in each fold, and is then
+    named ``AR(p) AIC``)."""
+    from lstmtune.selection.baselines import procedure, row_of
+
+    out = {}
+    for name in dict.fromkeys(n for fold in per_fold for n in fold):
+        rows = [row_of(name, fold, lags) for fold in per_fold]
+        if None in rows or procedure(name) in {procedure(n) for n in out}:
+            continue
+        named = rows[0] if len(set(rows)) == 1 else procedure(name)
+        out[named] = {m: float(np.mean([f[r][m] for f, r in zip(per_fold, rows)])) for m in per_fold[0][rows[0]]}
+    return out
 
 
 def _choose(spec: StudySpec, sel) -> dict:
@@ -406,7 +416,7 @@ def execute(
     if spec.evaluation.selection == "test":
         sel_base = done[0][1].baselines
     else:
-        sel_base = _mean_scores([_baseline_scores(spec, ph.series, ph.spec.data.test_size) for ph, _ in done if ph.role == "select"])
+        sel_base = _mean_scores([_baseline_scores(spec, ph.series, ph.spec.data.test_size) for ph, _ in done if ph.role == "select"], spec.transforms.lags)
     results = [r for _, r in done]
     counts = [dict(c, phase=ph.name) for ph, r in done for c in r.counts]
     return StudyResults(

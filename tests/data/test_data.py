@@ -96,6 +96,17 @@ BAD_CASES = {
         "date,a,b\n2020-01-01,1,10\n2020-02-01,2,20\n",
         ["several numeric columns ['a', 'b']", "--value-column"],
     ),
+    # a missing cell or a typo in the target made the other column the target silently (a docs probe)
+    "ambiguous_value_columns_one_with_a_missing_cell": (
+        "two_missing.csv",
+        "date,sales,cpi\n2020-01-01,1,10\n2020-02-01,,20\n2020-03-01,3,30\n",
+        ["several numeric columns ['sales', 'cpi']", "--value-column"],
+    ),
+    "ambiguous_value_columns_one_with_a_typo": (
+        "two_typo.csv",
+        "date,sales,cpi,extra\n2020-01-01,1,10,5\n2020-02-01,1o,20,6\n2020-03-01,3,30,7\n",
+        ["several numeric columns ['sales', 'cpi', 'extra']", "--value-column"],
+    ),
     "no_date_column": (
         "nodates.csv",
         "x,y\n1,2\n3,4\n",
@@ -444,3 +455,12 @@ def test_a_pandas_series_is_checked_as_a_file_is():
                         (base.iloc[:0], "no values"), (base * 1e300, "is beyond 1e+30")):
         with pytest.raises(DataError, match=re.escape(needle)):
             load_series(bad)
+
+
+def test_a_missing_cell_in_the_target_keeps_it_a_candidate_under_every_missing_policy(tmp_path):
+    path = write(tmp_path, "amb.csv", "date,sales,cpi\n2020-01-01,1,10\n2020-02-01,,20\n2020-03-01,3,30\n2020-04-01,4,40\n")
+    for missing in ("error", "interpolate", "drop"):
+        with pytest.raises(DataError, match=r"several numeric columns \['sales', 'cpi'\]"):
+            load(path, missing=missing)
+    values = load(path, value_column="sales", missing="interpolate").values
+    assert values[[0, 2, 3]].tolist() == [1.0, 3.0, 4.0] and 1.0 < values[1] < 3.0  # interpolated by date

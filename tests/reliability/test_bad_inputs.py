@@ -97,6 +97,7 @@ CASES = {
     "a 1 MB --date-column": (None, ["baseline", "--date-column", "c" * 1_000_000], ["--date-column 'ccc", "(1,000,000 chars) not found"]),
     "an integer of 5000 digits": (lambda d: _write(d / "s.toml", "[grid]\nunits = [" + "9" * 5000 + "]\n"), ["run", "s.toml"], ["s.toml: not a usable study file", "4300 digits"]),
     "arrays nested 100,000 deep": (lambda d: _write(d / "s.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n"), ["run", "s.toml"], ["nested too deeply"]),
+    "calendar inputs on a file without dates": (lambda d: (_write(d / "v.csv", "value\n" + "".join(f"{k}\n" for k in range(1, 41))), _write(d / "s.toml", '[data]\nsource = "v.csv"\ncalendar = ["month"]\ntest_size = 6\n')), ["run", "s.toml"], ["data.calendar = ['month']: calendar inputs need dates", "no date column"]),
     "escapes and a newline in a key": (lambda d: _write(d / "s.toml", '["a\\u000ab\\u001b[31m"]\nx = 1\n'), ["run", "s.toml"], ["'a\\nb\\x1b[31m': unknown key"]),
 }
 

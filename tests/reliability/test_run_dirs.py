@@ -80,8 +80,13 @@ def test_a_file_of_the_users_in_a_run_directorys_plots_is_refused_not_deleted(tm
     result = _cli("run", _study(tmp_path, epochs=3), "--out", tmp_path / "r", "--quiet")
     _one_line_error(result, "plots/notes.txt is not a figure lstmtune drew")
     assert (tmp_path / "r" / "plots" / "notes.txt").read_text() == "mine\n"
+    # `lstmtune report` replaces plots/ whole too: it deleted the note and said "wrote report.html" (a docs probe)
+    result = _cli("report", tmp_path / "r")
+    _one_line_error(result, "plots/notes.txt is not a figure lstmtune drew")
+    assert (tmp_path / "r" / "plots" / "notes.txt").read_text() == "mine\n"
     (tmp_path / "r" / "plots" / "notes.txt").unlink()
     assert _cli("run", _study(tmp_path, epochs=3), "--out", tmp_path / "r", "--quiet").exit_code == 0
+    assert _cli("report", tmp_path / "r").exit_code == 0
 
 
 def test_out_naming_a_file_is_refused(tmp_path):
@@ -471,3 +476,30 @@ def test_status_of_a_store_holding_no_study_says_so_in_one_line(tmp_path):
     result = CliRunner().invoke(app, ["status", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith("no study has stored a run yet (nothing was trained)") and len(result.output.strip().splitlines()) == 1
+
+
+def test_status_of_a_run_directory_whose_runs_went_to_storage_says_so(tmp_path):
+    """`status DIR` of a run made with --storage said "not a run directory written by `lstmtune
+    run`" (a docs probe): it was, its runs are stored at the URL given then."""
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    assert _cli("run", _study(tmp_path, epochs=2), "--out", tmp_path / "r", "--storage", url, "--quiet").exit_code == 0
+    _one_line_error(_cli("status", tmp_path / "r"), "its runs were stored with --storage", "lstmtune status --storage URL")
+    assert _cli("status", "--storage", url).exit_code == 0
+
+
+def test_status_counts_the_test_phase_of_a_test_all_study_against_its_plan(tmp_path):
+    """With test_all every configuration is tested: the test phase showed "(selected only)"
+    with no totals (a docs probe). An honest study without it keeps "selected only"."""
+    from lstmtune.study.progress import study_status
+    from lstmtune.store import default_url, open_store
+
+    text = STUDY.format(name="ta", source="shampoo", epochs=2).replace('selection = "test"', 'selection = "validation"')
+    for test_all, out in ((True, tmp_path / "all"), (False, tmp_path / "selected")):
+        f = tmp_path / f"{out.name}.toml"
+        f.write_text(text.replace("[evaluation]\n", f"[evaluation]\ntest_all = {str(test_all).lower()}\n"))
+        assert _cli("run", f, "--out", out, "--quiet").exit_code == 0
+        with open_store(default_url(out), read_only=True) as store:
+            test = study_status(store).set_index("study").filter(like="test phase", axis=0)
+        assert ("selected only" in test.index[0]) is not test_all
+        if test_all:
+            assert tuple(test.iloc[0][["configs done", "configs", "runs done", "pending", "runs"]]) == (2, 2, 4, 0, 4)

@@ -143,6 +143,8 @@ BAD_FILES = [
     ("unknown_top", "colour = 1\n", ["colour", "unknown key"]),
     ("unknown_model_key", "[model]\nneurons = 3\n", ["model.neurons", "unknown key"]),
     ("wrong_type", '[model]\nunits = "three"\n', ["model.units", "text where a number goes"]),
+    # a quoted boolean was told to write a number (a docs probe)
+    ("quoted_boolean", '[model]\nstateful = "false"\n', ["model.stateful", "text where true or false goes (write true or false without quotes)"]),
     ("batch_zero", "[model]\nbatch_size = 0\n", ["model.batch_size", "greater than or equal to 1"]),
     ("negative_epochs", "[model]\nepochs = -5\n", ["model.epochs", "greater than or equal to 1"]),
     ("grid_unknown", "[grid]\nneurons = [1, 2]\n", ["grid.neurons", "unknown parameter"]),

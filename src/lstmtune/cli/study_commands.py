@@ -577,7 +577,11 @@ def status(
         if not run_dir.is_dir():
             raise LstmtuneError(f"{run_dir}: a file, not a run directory")
         if not (run_dir / "study.db").is_file():
+            from lstmtune.store.fileio import MARKER
+
             _refuse_panel_run(run_dir, "status")
+            if (run_dir / MARKER).is_file():  # a run directory whose runs went to --storage (the URL is not written down: it may hold a password)
+                raise LstmtuneError(f"{run_dir}: no study.db here: its runs were stored with --storage; give that URL: lstmtune status --storage URL")
             raise LstmtuneError(f"{run_dir}: no study.db here; not a run directory written by `lstmtune run`")
         storage = default_url(run_dir)
     with open_store(storage, read_only=True) as store:

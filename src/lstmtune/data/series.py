@@ -195,7 +195,7 @@ def load_csv(
         if not longer_rows:
             raise
         raise DataError(f"{err}; its rows have more fields than its header (a number written with a ',' thousands separator, or an unquoted ','?)") from None
-    value_col = _choose_value_column(path, frame, value_column, exclude=date_col, lenient=missing != "error", covariates=covariates)
+    value_col = _choose_value_column(path, frame, value_column, exclude=date_col, covariates=covariates)
     dates = parse_column(path, frame[date_col], date_col, date_column is not None, date_format)
     frame, dates, sorted_note = _in_date_order(frame, dates, path)
     values, notes = _parse_values(path, frame[value_col], value_col, missing, dates, fills=fills, apart=apart)
@@ -281,11 +281,15 @@ def _values_only(path: Path, frame: pd.DataFrame, value_column: str | None, miss
                   notes=(f"values only: no date column, observations indexed by position 0..{len(values) - 1}", *notes), positional=True)
 
 
-def _is_numeric(column: pd.Series) -> bool:
-    return pd.to_numeric(column.str.strip(), errors="coerce").notna().all()
+def _looks_numeric(column: pd.Series) -> bool:
+    """A value column's candidate: at least half of its given cells are numbers. A missing cell or
+    a typo in the target must not make another column the target silently (the value column is
+    "detected when unambiguous"): it stays a candidate, and its bad cell is named when it is read."""
+    given = column[~_is_missing(column)]
+    return bool(len(given)) and pd.to_numeric(given.str.strip(), errors="coerce").notna().mean() >= 0.5
 
 
-def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str, lenient: bool = False, covariates: Sequence[str] = ()) -> str:
+def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None, *, exclude: str, covariates: Sequence[str] = ()) -> str:
     if requested is not None:
         if requested not in frame.columns:
             raise DataError(f"{path}: --value-column {show(requested)} not found; columns are {_columns(frame)}")
@@ -293,9 +297,7 @@ def _choose_value_column(path: Path, frame: pd.DataFrame, requested: str | None,
             raise DataError(f"{path}: column {requested!r} cannot be both the date and the value column")
         return requested
     others = [c for c in frame.columns if c != exclude and c not in covariates]
-    numeric = [c for c in others if _is_numeric(frame[c])]
-    if lenient and not numeric:  # missing cells allowed: numeric wherever a cell is given
-        numeric = [c for c in others if _is_numeric(frame[c][~_is_missing(frame[c])]) and (~_is_missing(frame[c])).any()]
+    numeric = [c for c in others if _looks_numeric(frame[c])]
     if len(numeric) == 1:
         return numeric[0]
     if len(numeric) > 1:

@@ -194,12 +194,8 @@ def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | st
         for e in sorted(entries & OUTPUT_NAMES):
             if (out / e).is_symlink():
                 raise LstmtuneError(f"--out {out}: {e} is a symbolic link; outputs are never written through links")
-        plots = out / "plots"
-        if "plots" in folders and plots.is_dir() and not plots.is_symlink():  # replaced whole by the run's figures
-            other = sorted(p.name for p in plots.iterdir() if not ((p.suffix.lower() == ".png" or p.name == ".keys.json") and p.is_file() and not p.is_symlink()))
-            if other:
-                raise LstmtuneError(f"--out {out}: plots/{other[0]} is not a figure lstmtune drew (plots/ is replaced whole by the run's figures); "
-                                    "move it or choose another --out")
+        if "plots" in folders:
+            check_plots(out, f"--out {out}", "move it or choose another --out")
         was = kind_of(out / MARKER) if MARKER in entries else None
         # a panel search marked itself "panel" before this check: adopted, unless `run --data` wrote it (its panel_configs.csv)
         older_search = (was, kind) == ("panel", "panel-search") and "panel_configs.csv" not in entries
@@ -297,6 +293,17 @@ def _move_into_place(entry: Path, target: Path, replaced: Path, attempts: int = 
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+def check_plots(directory: Path, named: str, advice: str) -> None:
+    """Refuse a run directory whose ``plots/`` holds anything but the figures lstmtune draws
+    there: the folder is replaced whole by the next figures, a user's file in it would be lost
+    (``named``: how the directory is named in the refusal; ``advice``: what to do)."""
+    plots = Path(directory) / "plots"
+    if plots.is_dir() and not plots.is_symlink():
+        other = sorted(p.name for p in plots.iterdir() if not ((p.suffix.lower() == ".png" or p.name == ".keys.json") and p.is_file() and not p.is_symlink()))
+        if other:
+            raise LstmtuneError(f"{named}: plots/{other[0]} is not a figure lstmtune drew (plots/ is replaced whole by the figures); {advice}")
 
 
 @contextlib.contextmanager

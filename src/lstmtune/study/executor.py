@@ -37,6 +37,8 @@ def prepare_checked(series: Series, framing: Framing, batch_size: int, holdout: 
     sets the scored part, ``evaluation.validation_size`` in a selection phase)."""
     if framing.test_size >= len(series):
         raise SpecError(f"{holdout} = {framing.test_size} must be smaller than the series length {len(series)}")
+    if framing.calendar and getattr(series, "positional", False):  # the key at fault, not the framing's
+        raise SpecError(f"data.calendar = {list(framing.calendar)}: calendar inputs need dates; {series.name} has no date column (it is indexed by position)")
     try:
         return prepare(series, framing, batch_size)
     except LstmtuneError as err:

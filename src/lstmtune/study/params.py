@@ -34,6 +34,7 @@ def accepts(annotation: Any, kind: type) -> bool:
 
 BOOL_WHERE_NUMBER = "true or false where a number or a name goes"
 TEXT_WHERE_NUMBER = "text where a number goes (write the number without quotes)"
+TEXT_WHERE_BOOL = "text where true or false goes (write true or false without quotes)"
 
 
 def _holds(value: Any, kind: type) -> bool:
@@ -55,7 +56,7 @@ def stray_type(value: Any, annotation: Any) -> str | None:
     if _holds(value, bool) and not accepts(annotation, bool):
         return BOOL_WHERE_NUMBER
     if _holds(value, str) and not accepts(annotation, str):
-        return TEXT_WHERE_NUMBER
+        return TEXT_WHERE_BOOL if accepts(annotation, bool) and not (accepts(annotation, int) or accepts(annotation, float)) else TEXT_WHERE_NUMBER
     return None
 
 

@@ -23,9 +23,10 @@ def study_status(store: Store) -> pd.DataFrame:
         base, phase, fp = identity.parse(stored)
         name = base if phase is None else f"{base} ({phase} phase, data {fp[:8]})"
         spec = spec_mod.from_dict(tomllib.loads(store.spec_toml(study_id)), f"study {base!r}")
-        if spec.search is not None or (phase == "test" and spec.evaluation.selection != "test"):
+        if spec.search is not None or (phase == "test" and spec.evaluation.selection != "test" and not spec.evaluation.test_all):
             # A search, or the test phase of honest selection: what is tested depends on
-            # what was selected, so only what is stored is counted.
+            # what was selected, so only what is stored is counted (with test_all, every
+            # configuration is tested: the plan's totals).
             rows.append(_search_row(store, study_id, name, "search" if spec.search is not None else "selected only"))
             continue
         plan = planner.plan(spec)

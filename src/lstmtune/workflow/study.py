@@ -26,7 +26,7 @@ from lstmtune.study import results_io
 from lstmtune.study.results import StudyResults
 from lstmtune.data.series import Series, load
 from lstmtune.errors import LstmtuneError, SpecError
-from lstmtune.store.fileio import atomic_outputs, claim_run_dir
+from lstmtune.store.fileio import atomic_outputs, check_plots, claim_run_dir
 from lstmtune.store import Store, default_url, open_store
 from lstmtune.report import html
 from lstmtune.study.spec import StudySpec
@@ -234,6 +234,7 @@ def report(directory: Path) -> Path:
     results, _ = results_io.read(directory, repairing="lstmtune report")  # a report killed while moving its figures in: redrawn
     if not os.access(directory, os.W_OK):  # say so before drawing, not with a temporary file's name
         raise LstmtuneError(f"{directory}: the run directory is read-only; `lstmtune report` rewrites report.html and plots/ there")
+    check_plots(directory, str(directory), "move it, then run `lstmtune report` again")  # as `run` refuses it: replacing plots/ would delete it
     try:
         analysis = analysis_mod.analyse(results)
     except analysis_mod.AllDiverged:

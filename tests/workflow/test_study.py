@@ -285,6 +285,8 @@ def test_honest_study_selects_on_validation_and_tests_once(tmp_path, monkeypatch
     # one test score per configuration tested, from its own (refit) runs
     tested = runs[runs["tested"]]
     assert tested["test_rmse"].notna().all() and runs.loc[~runs["tested"], "test_rmse"].isna().all()
+    # the last line counts every training, as `plan` does: it left out the test's refits (a docs probe)
+    assert f"{len(runs) + len(tested)} runs ({len(runs)} to select, {len(tested)} refit to test);" in text
     html = (out / "report.html").read_text()
     assert "Selected on validation" in html and "scored each selected configuration once" in html
     assert "Best mean test RMSE" not in html

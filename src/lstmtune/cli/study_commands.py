@@ -176,9 +176,13 @@ def _print_outcome(outcome) -> None:
 def _print_done(outcome) -> None:
     r = outcome.results
     trained = int(r.timings.get("runs_trained_now", r.timings.get("runs_trained", 0)))
-    reused = "" if trained >= len(r.runs) else f" ({trained} trained now, the rest already stored)"
+    # an honest study refits its selected configuration for the test: trainings too (as `plan` counts them)
+    refits = int(r.runs["tested"].sum()) if "tested" in r.runs and r.selection_metric != "test_rmse" and r.spec.evaluation.refit else 0
+    total = len(r.runs) + refits
+    runs = f"{total} runs ({len(r.runs)} to select, {refits} refit to test)" if refits else f"{total} runs"
+    reused = "" if trained >= total else f" ({trained} trained now, the rest already stored)"
     console.print(
-        f"{len(r.runs)} runs{reused}; {time.perf_counter() - _PROCESS_T0:.1f} s in all ({outcome.wall_s:.1f} s to the results, "
+        f"{runs}{reused}; {time.perf_counter() - _PROCESS_T0:.1f} s in all ({outcome.wall_s:.1f} s to the results, "
         f"the rest drawing the report). Report: {_u(outcome.directory / 'report.html')}",
         highlight=False,
     )

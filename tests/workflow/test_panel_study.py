@@ -299,3 +299,22 @@ def test_a_panel_run_prints_each_series_notes_as_a_single_study_does(tmp_path):
     frame.to_csv(tmp_path / "p.csv", index=False)
     said = " ".join(CliRunner().invoke(app, argv).output.split())
     assert "note: series A: study 'q' (validation phase): the data or settings changed since results were stored" in said
+
+
+def test_a_series_with_several_sub_studies_counts_one_choice_the_one_its_report_names():
+    """Each sub-study selects a configuration: the panel counted every one as a win (6 wins for
+    3 series) and named the first sub-study's, while the series' report names the one of
+    lowest mean selection score (a report probe)."""
+    from lstmtune.workflow import panelstudy
+
+    def summary(uid, u1, u2, l1, l2):  # sub-study "u" (units) and "l" (learning rate); validation RMSE means
+        rows = [("u", "units=1", u1), ("u", "units=2", u2), ("l", "learning_rate=0.001", l1), ("l", "learning_rate=0.01", l2)]
+        table = pd.DataFrame([{"study": st, "config": c, "metric": "validation_rmse", "validation_rmse_mean": v,
+                               "validation_rmse_skill_%": 100 * (1 - v / 10.0)} for st, c, v in rows])
+        table["selected"] = table.groupby("study")["validation_rmse_mean"].transform("min") == table["validation_rmse_mean"]
+        return table.assign(unique_id=uid)
+
+    a, b, c = summary("A", 7.6, 7.357, 7.6, 7.262), summary("B", 8.0, 8.5, 8.0, 8.4), summary("C", 9.5, 9.0, 9.5, 9.2)
+    assert [panelstudy._selected(t)["config"] for t in (a, b, c)] == ["learning_rate=0.01", "units=1", "units=2"]
+    wins = panelstudy.pooled_configs(pd.concat([a, b, c], ignore_index=True)).set_index("config")["wins"]
+    assert wins.sum() == 3 and wins.to_dict() == {"units=1": 1, "units=2": 1, "learning_rate=0.001": 0, "learning_rate=0.01": 1}

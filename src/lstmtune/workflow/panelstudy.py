@@ -239,11 +239,24 @@ def _undo(out: Path, created: bool) -> None:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def _selected(table: pd.DataFrame) -> dict:
+def _chosen(table: pd.DataFrame) -> pd.Series | None:
+    """A series' choice among its summary's rows (None: none selected): with several sub-studies,
+    each selects one, and the series' is the one of lowest mean selection score, as its own
+    report names it (:meth:`lstmtune.study.analysis.Analysis.best_overall`); a panel counted
+    every sub-study's as a win, and named the first sub-study's."""
     chosen = table[table["selected"] == True]  # noqa: E712 - a CSV's booleans
     if chosen.empty:
+        return None
+    if len(chosen) == 1:
+        return chosen.iloc[0]
+    scores = np.array([float(r.get(f"{r['metric']}_mean", np.nan)) for _, r in chosen.iterrows()])
+    return chosen.iloc[int(np.nanargmin(scores))] if np.isfinite(scores).any() else chosen.iloc[0]
+
+
+def _selected(table: pd.DataFrame) -> dict:
+    row = _chosen(table)
+    if row is None:
         return {"config": "", "metric": ""}
-    row = chosen.iloc[0]
     metric = str(row["metric"])
     out = {"config": str(row["config"]), "metric": metric, "score": float(row[f"{metric}_mean"]), "skill_%": float(row[f"{metric}_skill_%"])}
     if "test_rmse_mean" in table.columns and metric != "test_rmse":
@@ -253,17 +266,18 @@ def _selected(table: pd.DataFrame) -> dict:
 
 
 def pooled_configs(results: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration: ``wins`` (series that selected it), ``pooled_scaled_error`` (the mean
+    """Per configuration: ``wins`` (series that chose it, one choice per series: :func:`_chosen`), ``pooled_scaled_error`` (the mean
     over series of its selection score / that series' persistence, from its skill), and
     ``series`` (how many it was scored on; a configuration not scored on every series, every
     run diverged somewhere, gets no pooled error); lowest pooled error first."""
 
     rows = []
     everywhere = results["unique_id"].nunique()
+    picks = [row["config"] for _, table in results.groupby("unique_id", sort=False) if (row := _chosen(table)) is not None]
     for config, part in results.groupby("config", sort=False):
         scaled = np.array([1.0 - float(r[f"{r['metric']}_skill_%"]) / 100.0 for _, r in part.iterrows()])
         finite = np.isfinite(scaled)
-        rows.append({"config": config, "wins": int((part["selected"] == True).sum()),  # noqa: E712
+        rows.append({"config": config, "wins": picks.count(config),
                      # scored on every series, or no pooled score (a configuration that diverged somewhere is not pooled)
                      "pooled_scaled_error": float(scaled.mean()) if finite.all() and part["unique_id"].nunique() == everywhere else float("nan"),
                      "series": int(part.loc[finite, "unique_id"].nunique())})

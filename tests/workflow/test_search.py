@@ -397,3 +397,36 @@ def test_a_multi_step_search_is_set_against_multi_step_persistence_and_its_figur
     validation = baselines.persistence_rmse(values[:-6], 6, 2)
     assert drawn["history"]["baseline"] == pytest.approx(validation, rel=1e-12) and drawn["history"]["metric"] == "validation RMSE"
     assert f"{baselines.persistence_rmse(values, 6, 2):.3f}" in (tmp_path / "out" / "search.html").read_text()
+
+
+def test_a_backtest_searchs_curves_are_set_against_persistence_on_their_own_fold(tmp_path, monkeypatch):
+    """The best trials' curves are one-step errors on the latest fold; their figures drew the
+    persistence averaged over folds at the study's horizon (81.8 beside a fold whose one-step
+    persistence is 98.3: a report probe). The history keeps the trials' own."""
+    from lstmtune.report import figures
+
+    drawn = {}
+    for name in ("diagnostic_band", "search_history"):
+        real = getattr(figures, name)
+        monkeypatch.setattr(figures, name, lambda *a, real=real, name=name, **k: (drawn.setdefault(name, set()).add(round(k["baseline"], 6)), real(*a, **k))[1])
+    s = spec.from_dict({"name": "s", "seed": 5, "model": {"batch_size": 4, "epochs": 5}, "runs": {"repeats": 2, "diagnostic_repeats": 2},
+                        "evaluation": {"selection": "backtest", "folds": 2, "validation_size": 6, "horizon": 2},
+                        "search": {"sampler": "grid", "space": {"units": {"type": "int", "low": 1, "high": 2}}}}, "test.toml")
+    search.run(s, tmp_path / "out")
+    from lstmtune.data import series as data
+
+    values = data.load("shampoo").values[:-s.data.test_size]
+    one_step = float(np.sqrt(np.mean(np.diff(values[-7:]) ** 2)))  # the latest fold's 6 points and the one before them
+    assert drawn["diagnostic_band"] == {round(one_step, 6)}
+    assert drawn["search_history"] != {round(one_step, 6)}
+
+
+def test_settings_that_do_not_fit_a_backtest_fold_are_refused_before_anything_is_written(tmp_path):
+    """`run` refuses a trim that leaves a fold's training rows indivisible by the batch; `search`
+    checked the whole series only, then failed every trial and wrote a report (a report probe)."""
+    s = spec.from_dict({"name": "s", "seed": 5, "transforms": {"trim": 2}, "model": {"batch_size": 4, "epochs": 5}, "runs": {"repeats": 2},
+                        "evaluation": {"selection": "backtest", "folds": 2, "validation_size": 6},
+                        "search": {"sampler": "grid", "space": {"units": {"type": "int", "low": 1, "high": 2}}}}, "test.toml")
+    with pytest.raises(SpecError, match="selection phase fold1"):
+        search.run(s, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

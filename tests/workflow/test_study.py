@@ -347,3 +347,24 @@ def test_the_configuration_selected_is_the_one_the_summary_ranks_first_with_more
     summary = pd.read_csv(tmp_path / "o" / "summary.csv")
     assert (summary["validation_rmse_count"] == 2).all()
     assert summary.loc[summary["selected"], "config"].item() == summary.loc[summary["validation_rmse_mean"].idxmin(), "config"]
+
+
+def test_the_curves_figures_draw_persistence_on_the_holdout_the_curves_score(tmp_path, monkeypatch):
+    """Under backtest selection the per-epoch curves are one-step errors on the latest fold, but
+    their figures drew persistence averaged over the folds (and at H steps with a horizon):
+    81.8 beside curves of a fold whose persistence is 98.3 (a report probe)."""
+    from lstmtune.report import figures
+
+    drawn = {}
+    for name in ("diagnostic_lines", "diagnostic_band", "median_curves", "box_plot"):
+        real = getattr(figures, name)
+        monkeypatch.setattr(figures, name, lambda *a, real=real, name=name, **k: (drawn.setdefault(name, set()).add(round(k["baseline"], 6)), real(*a, **k))[1])
+    raw = {**{k: v for k, v in TINY.items() if k not in ("evaluation", "grids", "transforms")}, "name": "bt",
+           "evaluation": {"selection": "backtest", "folds": 2, "validation_size": 6, "horizon": 2}, "grid": {"units": [1]}}
+    s = spec.from_dict(raw, "bt")
+    outcome = study.run(s, tmp_path / "bt")
+    values = outcome.results.series.values[:-s.data.test_size]
+    latest_fold = values[-7:]  # its 6 points and the one before them
+    one_step = float(np.sqrt(np.mean(np.diff(latest_fold) ** 2)))
+    assert drawn["diagnostic_lines"] == drawn["diagnostic_band"] == drawn["median_curves"] == {round(one_step, 6)}
+    assert drawn["box_plot"] == {round(outcome.analysis.persistence_rmse, 6)} != {round(one_step, 6)}  # the selection scores' own

@@ -460,9 +460,12 @@ def write_report(
     curves: dict[str, np.ndarray] | None = None,
     *,
     test_persistence: float | None = None,
+    curves_persistence: float | None = None,
 ) -> Path:
     """Optimisation history, parameter importances, top-k table with CIs and box plot -> ``search.html``
-    (drawn by :mod:`lstmtune.report.search_html`), with ``trials.csv`` and ``results.csv``."""
+    (drawn by :mod:`lstmtune.report.search_html`), with ``trials.csv`` and ``results.csv``.
+    ``curves_persistence``: persistence's one-step RMSE on the holdout the curves score (the
+    latest fold's; the trials' ``persistence_rmse`` is averaged over folds, at H steps); None: that."""
     from lstmtune.selection import stats
     from lstmtune.report import search_html
 
@@ -482,6 +485,7 @@ def write_report(
         table=stats.summary_table(groups, baseline_rmse=persistence_rmse) if groups else None,
         curves=curves or {},
         persistence_rmse=persistence_rmse,
+        curves_persistence=persistence_rmse if curves_persistence is None else curves_persistence,
         metric_name=_metric_words(outcome),
         test=_test_summary(outcome, test_persistence),
         wall_s=outcome.wall_s,
@@ -554,7 +558,7 @@ def run(
     series = load_series(spec)
     base = base_params(spec)
     probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
-    executor.validate(probe, series)  # data and split fit the settings: fail before writing anything
+    study_mod.check_fits(spec, series, probe)  # data and split fit the settings, in every selection phase too: fail before writing anything
     study_mod.check_scoreable(spec, series)  # a constant holdout: skill undefined, said as `run` says it
     from lstmtune.study.budget import check_search
 
@@ -571,8 +575,10 @@ def run(
         horizon = spec.evaluation.horizon  # the trials' and the test's scores are of H-step forecasts: persistence's too
         persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size, horizon) for ph in phases]))
         test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size, horizon)
+        # the diagnostic curves are one-step errors on the latest fold (diagnose_best): persistence's there
+        curves_persistence = baselines.persistence_rmse(phases[0].series.values, phases[0].spec.data.test_size)
         with atomic_outputs(out, writer="lstmtune search") as tmp:
-            path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence)
+            path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence, curves_persistence=curves_persistence)
             from lstmtune.study import results_io
             from lstmtune.study import spec as spec_mod
 

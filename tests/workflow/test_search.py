@@ -41,6 +41,8 @@ def test_tpe_search_completes_and_stores_its_best_trial(tmp_path):
     outcome, report = search.run(s, tmp_path / "out")
     assert report.is_file() and "optimisation history" in report.read_text()
     assert "How the best trials train" in report.read_text()
+    # the pruner's bookkeeping is no parameter, and 10 diagnostic reruns are not all the trials' 3 seeds (a report probe)
+    assert "epochs_measured =" not in report.read_text() and "the trials' 3 seeds and 7 more" in report.read_text()
     assert len(list((tmp_path / "out" / "plots").glob("band_trial-*.png"))) == 3
     assert len(outcome.trials) == 6 and set(outcome.trials["state"]) == {"COMPLETE"}
     # Optuna's study is in the run's database, with the best trial.

@@ -336,7 +336,7 @@ def search_history(numbers: np.ndarray, values: np.ndarray, path: Path, *, basel
     ax.set_ylabel(f"objective ({metric} statistic)")
     ax.set_title("optimisation history")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    ax.legend(loc="best", frameon=False, fontsize=8)  # not over the last trials, where the best often is
     _save(fig, path)
 
 

@@ -413,8 +413,9 @@ def test_a_backtest_searchs_curves_are_set_against_persistence_on_their_own_fold
         monkeypatch.setattr(figures, name, lambda *a, real=real, name=name, **k: (drawn.setdefault(name, set()).add(round(k["baseline"], 6)), real(*a, **k))[1])
     s = spec.from_dict({"name": "s", "seed": 5, "model": {"batch_size": 4, "epochs": 5}, "runs": {"repeats": 2, "diagnostic_repeats": 2},
                         "evaluation": {"selection": "backtest", "folds": 2, "validation_size": 6, "horizon": 2},
-                        "search": {"sampler": "grid", "space": {"units": {"type": "int", "low": 1, "high": 2}}}}, "test.toml")
-    search.run(s, tmp_path / "out")
+                        "search": {"sampler": "grid", "objective": "quantile", "quantile": 0.6, "space": {"units": {"type": "int", "low": 1, "high": 2}}}}, "test.toml")
+    _, report = search.run(s, tmp_path / "out")
+    assert "objective: quantile 0.6 of validation RMSE" in report.read_text()  # which quantile (the report named none)
     from lstmtune.data import series as data
 
     values = data.load("shampoo").values[:-s.data.test_size]

@@ -84,12 +84,7 @@ def _write_tight_png(fig, path: Path) -> None:
     from matplotlib import colors, image
 
     png = {"format": "png", "pil_kwargs": {"compress_level": 1}}
-    canvas = fig.canvas
-    if not hasattr(canvas, "buffer_rgba"):  # not an Agg canvas
-        canvas.draw()
-        _sanitize(fig)
-        fig.savefig(path, dpi=DPI, bbox_inches="tight", **png)
-        return
+    canvas = fig.canvas  # Agg's (every figure here is made through _pyplot)
     fig.set_dpi(DPI)
     canvas.draw()
     if _sanitize(fig):

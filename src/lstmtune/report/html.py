@@ -14,6 +14,7 @@ import jinja2
 import numpy as np
 
 from lstmtune.study.analysis import Analysis, combined_table
+from lstmtune.study.evaluation import curves_persistence
 from lstmtune.study.results import StudyResults, group_scores
 from lstmtune.report import drawing, figures, pages
 
@@ -134,7 +135,7 @@ def start_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse:
     plots.mkdir(parents=True, exist_ok=True)
     draw = _Figures(plots, reuse)
     persistence = analysis.persistence_rmse
-    one_step = _curves_persistence(results, persistence)
+    one_step = curves_persistence(results.spec, results.series)
     s = results.series
     draw("series.png", figures.series_plot, s.axis, s.values, title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
     out = {"series": "series.png", "substudies": {}, "test_paths": None}
@@ -182,23 +183,6 @@ def _facets(points, varied: list[str]) -> tuple[list | None, str]:
         short = "/".join(str(p.varied.get(k, "")) for k in inner)
         panels.setdefault(f"{outer}={p.varied.get(outer)}", []).append((p.label, short))
     return list(panels.items()), " / ".join(inner) + f" (panels: {outer})"
-
-
-def _curves_persistence(results: StudyResults, persistence: float) -> float:
-    """Persistence's one-step RMSE on the holdout the per-epoch curves score: they are one-step
-    errors on the validation part just before the test (the latest backtest fold's), or on the
-    test under the tutorial's protocol. ``persistence`` (the tables' and box plots') is averaged
-    over backtest folds and at the study's horizon: a line the curves cannot be set against."""
-    ev = results.spec.evaluation
-    if ev.selection != "backtest" and ev.horizon == 1:
-        return persistence
-    from lstmtune.selection.baselines import persistence_rmse
-
-    values = np.asarray(results.series.values, dtype=np.float64)
-    test = results.spec.data.test_size
-    if results.selection_metric == "test_rmse":
-        return persistence_rmse(values, test)
-    return persistence_rmse(values[: len(values) - test], ev.validation_size or test)
 
 
 def holdout_name(analysis: Analysis) -> str:

@@ -29,7 +29,7 @@ def write(
     curves: dict[str, np.ndarray],
     persistence_rmse: float,
     metric_name: str,
-    curves_persistence: float | None = None,
+    curves_persistence: float,
     test: dict | None,
     wall_s: float,
     trainings: int,
@@ -46,7 +46,7 @@ def write(
     diagnostics = []
     for label, c in curves.items():
         name = f"band_{label.replace(' ', '-')}.png"
-        figures.diagnostic_band(c, plots / name, title=f"{label}: median and IQR over {c.shape[0]} repeats", baseline=persistence_rmse if curves_persistence is None else curves_persistence,
+        figures.diagnostic_band(c, plots / name, title=f"{label}: median and IQR over {c.shape[0]} repeats", baseline=curves_persistence,
                                 holdout=metric_name.removesuffix(" RMSE"))  # the curves of the holdout the trials were chosen on
         diagnostics.append((label, name))
     pruned = trials[trials["state"] == "PRUNED"] if len(trials) else trials

@@ -121,6 +121,17 @@ def selection_phases(spec: StudySpec, series: Series, points: Sequence[GridPoint
     return phases
 
 
+def curves_persistence(spec: StudySpec, series: Series) -> float:
+    """Persistence's one-step RMSE on the holdout the per-epoch curves score: the first selection
+    phase's (the validation part just before the test, the latest backtest fold; the test under
+    the tutorial's protocol). The selection scores' persistence is averaged over backtest folds
+    and taken at the study's horizon: a line the one-step curves of one fold cannot be set against."""
+    from lstmtune.selection.baselines import persistence_rmse
+
+    phase = selection_phases(spec, series, [])[0]
+    return persistence_rmse(phase.series.values, phase.spec.data.test_size)
+
+
 def test_phase(spec: StudySpec, series: Series, points: Sequence[GridPoint]) -> Phase | None:
     """The phase that scores ``points`` on the test set (None under ``selection = "test"``)."""
     ev = spec.evaluation

@@ -459,13 +459,14 @@ def write_report(
     persistence_rmse: float,
     curves: dict[str, np.ndarray] | None = None,
     *,
+    curves_persistence: float,
     test_persistence: float | None = None,
-    curves_persistence: float | None = None,
 ) -> Path:
     """Optimisation history, parameter importances, top-k table with CIs and box plot -> ``search.html``
     (drawn by :mod:`lstmtune.report.search_html`), with ``trials.csv`` and ``results.csv``.
-    ``curves_persistence``: persistence's one-step RMSE on the holdout the curves score (the
-    latest fold's; the trials' ``persistence_rmse`` is averaged over folds, at H steps); None: that."""
+    ``curves_persistence``: persistence's one-step RMSE on the holdout the curves score
+    (:func:`lstmtune.study.evaluation.curves_persistence`; the trials' ``persistence_rmse`` is
+    averaged over backtest folds, at H steps)."""
     from lstmtune.selection import stats
     from lstmtune.report import search_html
 
@@ -485,7 +486,7 @@ def write_report(
         table=stats.summary_table(groups, baseline_rmse=persistence_rmse) if groups else None,
         curves=curves or {},
         persistence_rmse=persistence_rmse,
-        curves_persistence=persistence_rmse if curves_persistence is None else curves_persistence,
+        curves_persistence=curves_persistence,
         metric_name=_metric_words(outcome),
         test=_test_summary(outcome, test_persistence),
         wall_s=outcome.wall_s,
@@ -575,10 +576,9 @@ def run(
         horizon = spec.evaluation.horizon  # the trials' and the test's scores are of H-step forecasts: persistence's too
         persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size, horizon) for ph in phases]))
         test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size, horizon)
-        # the diagnostic curves are one-step errors on the latest fold (diagnose_best): persistence's there
-        curves_persistence = baselines.persistence_rmse(phases[0].series.values, phases[0].spec.data.test_size)
-        with atomic_outputs(out, writer="lstmtune search") as tmp:
-            path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence, curves_persistence=curves_persistence)
+        with atomic_outputs(out, writer="lstmtune search") as tmp:  # the curves are diagnose_best's, of the first selection phase
+            path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence,
+                                curves_persistence=evaluation.curves_persistence(spec, series))
             from lstmtune.study import results_io
             from lstmtune.study import spec as spec_mod
 

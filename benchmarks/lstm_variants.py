@@ -65,6 +65,7 @@ VARIANTS = {
     "second differences where KPSS asks": "d2kpss",
     "second differences in place where KPSS asks": "d2kpss-replace",
     "recursive steps clipped to the training range": "clip",
+    "linear highway (LSTNet's autoregressive component)": "highway",
 }
 
 
@@ -187,6 +188,38 @@ def _with_second_differences(space, mode: str):
     return spaced
 
 
+def _with_highway():
+    """Every network (recursive and direct) gains LSTNet's autoregressive component (Lai et al.
+    2018): a linear map of the last step's inputs (the lags, and the calendar where read) added to
+    the Dense head's output, trained jointly. Zero-initialised, so each network starts as before
+    and draws the same initial weights. An experiment from outside: the engine's ``init`` and
+    ``forward`` are replaced in this process (run with ``LSTMTUNE_AOT=0``)."""
+    from typing import NamedTuple
+
+    from lstmtune.engine.models import lstm as cells, network
+
+    class HighwayNet(NamedTuple):
+        layers: tuple
+        dense: cells.DenseParams
+        highway: cells.DenseParams
+
+    init, forward = network.init, network.forward
+
+    def init_h(rng, features, units, cell="lstm", outputs=1):
+        p = init(rng, features, units, cell, outputs)
+        zero = cells.DenseParams(kernel=np.zeros((features, outputs), np.float32), bias=np.zeros(outputs, np.float32))
+        return HighwayNet(p.layers, p.dense, zero)
+
+    def forward_h(params, x, state, **kwargs):
+        yhat, new_state = forward(network.NetParams(params.layers, params.dense), x, state, **kwargs)
+        if isinstance(params, HighwayNet):
+            linear = x[:, -1, :] @ params.highway.kernel + params.highway.bias
+            yhat = yhat + (linear[:, 0] if linear.shape[1] == 1 else linear)
+        return yhat, new_state
+
+    network.init, network.forward = init_h, forward_h
+
+
 def _centred_scaler(kind: str):
     """A replacement for ``transforms.fit_scaler``: the same affine form (``x * scale + min``),
     centred on each column's mean."""
@@ -261,6 +294,8 @@ def run(variant) -> dict:
         # each recursive step's scaled difference kept within the range the scaler saw in
         # training ([-1, 1]): no step changes more than any training difference did
         rollout.unscale_target = lambda scaled, scaler: unscale(np.clip(np.asarray(scaled, dtype=np.float64), -1.0, 1.0), scaler)
+    if variant == "highway":
+        _with_highway()
     if variant in ("maxabs", "std"):
         from lstmtune.data import transforms
 

@@ -600,3 +600,23 @@ def test_a_composite_without_a_transform_is_described_as_what_it_does():
     assert plain.describe()[:2] == ["a forecaster trained on the series as it is, its forecasts kept at or above 0 (the series never went below)", "  inner line"]
     logged = Transformed(inner, Transform(True, None, 1), "s")
     assert logged.describe()[0] == "a forecaster trained on the series transformed (logarithm), forecasts moved back"
+
+
+@pytest.mark.parametrize("given, freq", [("QS-FEB", "QS-NOV"), ("QE-AUG", "QE-NOV"), ("7D", "W-SUN")])
+def test_a_statistical_model_saved_under_another_name_of_its_dates_frequency_reads_back(tmp_path, given, freq):
+    """`auto --freq QS-FEB` on dates pandas names QS-NOV (the same dates) wrote statistical model
+    directories that `describe` and `forecast` refused as "corrupted or edited" (a probe)."""
+    from lstmtune.forecast.statmodel import StatModel, load
+
+    dates = pd.date_range("2005-02-01", periods=40, freq=freq).to_numpy()
+    y = 100 + np.arange(40.0)
+    StatModel("SeasonalNaive", 4, given, "q", dates, y).save(tmp_path / "m")
+    back = load(tmp_path / "m")
+    assert back.freq == given
+    result = CliRunner().invoke(app, ["forecast", str(tmp_path / "m"), "--horizon", "3", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "f.csv", parse_dates=["date"])["date"].tolist() == list(pd.date_range(pd.Timestamp(dates[-1]), periods=4, freq=freq)[1:])
+    shifted = StatModel("SeasonalNaive", 4, "QS-JAN", "q", dates, y)  # dates of another grid: still refused
+    shifted.save(tmp_path / "bad")
+    with pytest.raises(LstmtuneError, match="corrupted or edited: freq 'QS-JAN'"):
+        load(tmp_path / "bad")

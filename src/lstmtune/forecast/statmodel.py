@@ -118,11 +118,22 @@ def load(directory) -> StatModel:
         raise LstmtuneError(f"{directory / DATA}: does not match the manifest's checksum (corrupted or replaced)")
     _check(directory / MANIFEST, m)
     d = json.loads(raw)
-    given = infer_frequency(pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]"))
-    if given is not None and frequency_offset(given) != frequency_offset(m["freq"]):  # a format 1 manifest, edited: dates of another step
+    dates = pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]")
+    given = infer_frequency(dates)
+    if given is not None and frequency_offset(given) != frequency_offset(m["freq"]) and not _on_grid(dates, m["freq"]):
+        # a format 1 manifest, edited: dates of another step (QS-FEB and QS-NOV, 7D and W-SUN, name the same dates)
         raise LstmtuneError(f"{directory / MANIFEST}: corrupted or edited: freq {m['freq']!r}, but its data's dates are of frequency {given}")
     return StatModel(m["model"], int(m["season_length"]), m["freq"], m["series_name"],
                      pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]"), np.asarray(d["y"], dtype=np.float64), dict(m.get("info", {})))
+
+
+def _on_grid(dates: np.ndarray, freq: str) -> bool:
+    """Whether ``dates`` are the dates frequency ``freq`` steps through from the first of them."""
+    try:
+        grid = pd.date_range(pd.Timestamp(dates[0]), periods=len(dates), freq=freq)
+    except (TypeError, ValueError, OverflowError):  # pandas' OutOfBoundsDatetime is a ValueError
+        return False
+    return bool(np.array_equal(grid.to_numpy(dtype="datetime64[ns]"), dates))
 
 
 def _check(path: Path, m: dict) -> None:

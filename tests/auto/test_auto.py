@@ -1280,3 +1280,17 @@ def test_a_users_file_in_an_earlier_outputs_plots_or_models_is_refused_not_delet
         if mine.parent.name in ("other", "mine"):
             mine.parent.rmdir()
     assert again().exit_code == 0
+
+
+def test_a_fallback_series_of_exactly_one_season_gets_the_seasonal_naive_its_reason_names(tmp_path):
+    """12 monthly observations: the reason said "(seasonal naive)" but forecasts.csv held
+    "Naive (fallback)" and the last value repeated (a probe); seasonal naive needs only one season."""
+    frame = pd.DataFrame({"unique_id": "m12", "ds": pd.date_range("2020-01-01", periods=12, freq="MS"), "y": np.arange(1.0, 13.0)})
+    r = auto(frame, horizon=3, candidates="stats")
+    board = r.leaderboard
+    assert board["status"].item() == "fallback" and "(seasonal naive)" in board["reason"].item()
+    assert set(r.forecasts["model"]) == {"SeasonalNaive (fallback)"}
+    assert r.forecasts["mean"].tolist() == [1.0, 2.0, 3.0]  # last January, February, March
+    r.save(tmp_path / "o")
+    back = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models" / "m12")])
+    assert back.exit_code == 0 and "season length 12" in back.output, back.output

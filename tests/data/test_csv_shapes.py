@@ -224,7 +224,7 @@ def test_a_repeated_date_on_a_dropped_row_is_no_repeat(tmp_path):
     f.write_text("date,v\n" + "\n".join(months[:10] + ["2018-11-01,"] + months[10:]) + "\n")
     s = load(f, missing="drop")
     assert len(s) == 36 and infer_frequency(s.dates) == "MS"
-    with pytest.raises(DataError, match="line 13, column 'date': duplicate date 2018-11-01"):
+    with pytest.raises(DataError, match=r"line 13, column 'date': duplicate date 2018-11-01 \(first at line 12\)"):
         load(f, missing="interpolate")
 
 

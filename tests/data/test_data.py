@@ -84,12 +84,12 @@ BAD_CASES = {
     "duplicate_dates": (
         "dup.csv",
         "date,value\n2020-01-01,1\n2020-02-01,2\n2020-03-01,3\n2020-03-01,4\n",
-        ["line 5", "column 'date'", "duplicate date 2020-03-01"],
+        ["line 5", "column 'date'", "duplicate date 2020-03-01 (first at line 4)"],
     ),
     "duplicate_dates_out_of_order": (
         "dup2.csv",
         "date,value\n2020-03-01,1\n2020-01-01,2\n2020-02-01,3\n2020-01-01,4\n",
-        ["line 5", "column 'date'", "duplicate date 2020-01-01"],
+        ["line 5", "column 'date'", "duplicate date 2020-01-01 (first at line 3)"],
     ),
     "ambiguous_value_columns": (
         "two.csv",

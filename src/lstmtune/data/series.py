@@ -442,8 +442,10 @@ def _refuse_repeated_dates(path: Path, dates: np.ndarray, rows: np.ndarray, name
     if same.size:
         later = np.maximum(rows[same], rows[same + 1])
         k = int(np.argmin(later))
+        first = int(rows[dates == dates[same[k]]].min())
         when = pd.Timestamp(dates[same[k]])
-        raise DataError(f"{path}: line {_line(int(later[k]), path)}, column {name!r}: duplicate date {when.date() if when == when.normalize() else when}")
+        raise DataError(f"{path}: line {_line(int(later[k]), path)}, column {name!r}: duplicate date {when.date() if when == when.normalize() else when} "
+                        f"(first at line {_line(first, path)})")
 
 
 # pandas frequency prefix -> seasonal period

@@ -1294,3 +1294,45 @@ def test_a_fallback_series_of_exactly_one_season_gets_the_seasonal_naive_its_rea
     r.save(tmp_path / "o")
     back = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models" / "m12")])
     assert back.exit_code == 0 and "season length 12" in back.output, back.output
+
+
+def test_a_chosen_box_cox_network_that_cannot_fit_a_zero_gives_way_to_the_best_that_can_and_the_verdict_says_so(monkeypatch):
+    """The verdict said "the next by backtest MASE" of the 4th candidate, the 2nd and 3rd (Box-Cox
+    networks too) having failed unnamed; and the Box-Cox ones spent the three tries, so a series
+    whose best four were Box-Cox ended on a fallback (a probe). Candidates on a positive scale
+    are now passed over, named, without a try, once the series holds a value <= 0."""
+    from lstmtune.auto import final
+    from lstmtune.errors import LstmtuneError
+
+    @dataclasses.dataclass
+    class Series:  # the fields of a scored series that finish_or_next reads
+        uid: str
+        frame: pd.DataFrame
+        chosen: str
+        board: pd.DataFrame
+        stats: tuple = ()
+
+    names = ["LSTM(boxcox,d=1,lags=12)", "DirectLSTM(boxcox,d=1,lags=12)", "Hybrid(log,STL+LSTM,lags=12)", "LSTM(log,d=12,lags=12)",
+             "DirectLSTM(d=12,lags=12)", "LSTM(d=12,lags=12)"]
+    board = pd.DataFrame({"unique_id": "Z", "candidate": names, "mase": np.arange(1.0, 7.0), "chosen": [True] + [False] * 5})
+    frame = pd.DataFrame({"ds": pd.date_range("2015-01-01", periods=4, freq="MS"), "y": [3.0, 2.0, 1.0, 0.0]})
+    sc = Series("Z", frame, names[0], board)
+    tried = []
+
+    def finish(sc, *args):
+        tried.append(sc.chosen)
+        if re.search(r"\((log|boxcox),", sc.chosen):
+            raise LstmtuneError("Box-Cox needs positive observations (1 at or below 0)")
+        return "fc", sc.board, "bt", "verdict", [], "model"
+
+    monkeypatch.setattr(final, "finish", finish)
+    fc, out, _, verdict, _, _ = final.finish_or_next(sc, 6, lstm.Settings())
+    assert tried == [names[0], "DirectLSTM(d=12,lags=12)"]  # the positive-scale ones passed over without a try
+    assert out.loc[out["chosen"], "candidate"].tolist() == ["DirectLSTM(d=12,lags=12)"]
+    assert verdict.endswith("forecasts are DirectLSTM(d=12,lags=12)'s, the best by backtest MASE that could be fitted "
+                            "(not DirectLSTM(boxcox,d=1,lags=12), Hybrid(log,STL+LSTM,lags=12), LSTM(log,d=12,lags=12))"), verdict
+    frame["y"] = [3.0, 2.0, 1.0, 0.5]  # a positive series: each is tried, the next named as the next
+    tried.clear()
+    with pytest.raises(LstmtuneError):
+        final.finish_or_next(sc, 6, lstm.Settings())
+    assert tried == names[:4]  # the chosen and the three tries, all failing here

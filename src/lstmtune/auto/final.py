@@ -6,6 +6,7 @@ be fitted; the fallback forecast of a series too short for the candidates.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -80,23 +81,41 @@ def finish_or_next(sc: Scored, horizon: int, settings: lstm.Settings, finals: di
     except Exception as first:  # noqa: BLE001 - the next candidate, else the caller's fallback
         failed = first
     broken = [members_of(sc, sc.chosen)]  # a candidate made of one that failed is not tried (it would fail, or drop it silently)
+    positive = bool(np.nanmin(sc.frame["y"].to_numpy(dtype=np.float64)) > 0)
+    passed = []  # better by backtest MASE than the one that forecasts, not fitted: named in the verdict
     tries = 0
     for name in [str(c) for c in sc.board["candidate"] if c != sc.chosen]:
         members = members_of(sc, name)
         if tries == NEXT_TRIES:
             break
         if any(b <= members for b in broken):
+            passed.append(name)
+            continue
+        if not positive and any(_on_a_positive_scale(m) for m in members | {name}):  # a log or Box-Cox of a value <= 0: it fails as the chosen did
+            passed.append(name)
             continue
         tries += 1
         try:
             fc, board, bt, _, notes, model = finish(dataclasses.replace(sc, chosen=name), horizon, settings, finals, stats_tables)
         except Exception:  # noqa: BLE001
             broken.append(members)
+            passed.append(name)
             continue
         why = f"{sc.chosen} had the lowest backtest MASE but could not be fitted on every observation ({reason_of(failed)})"
         board = board.assign(chosen=board["candidate"] == name)
-        return fc, board, bt, f"{why}: forecasts are {name}'s, the next by backtest MASE", [*notes, why], model
+        rank = "the next by backtest MASE" if not passed else f"the best by backtest MASE that could be fitted (not {_some(passed)})"
+        return fc, board, bt, f"{why}: forecasts are {name}'s, {rank}", [*notes, why], model
     raise failed
+
+
+def _on_a_positive_scale(name: str) -> bool:
+    """Whether candidate ``name`` models the logarithm or a Box-Cox transform of the series
+    (``LSTM(log,...)``, ``DirectLSTM(boxcox,...)``, ``Hybrid(log,STL+LSTM,...)``)."""
+    return re.search(r"\((log|boxcox),", name) is not None
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def members_of(sc: Scored, name: str) -> frozenset:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from lstmtune.auto import backtests, final, globalnet, lstm, together
+from lstmtune.auto import backtests, final, globalnet, lstm, score, together
 from lstmtune.auto.combination import COMBO, LSTM_PAIR, NEURAL, POOL, POOL_LSTM, STATS_MEDIAN
 from lstmtune.data import panel
 from lstmtune.data.series import current_alias
@@ -254,7 +254,7 @@ def _fit_budget(items, horizon: int, settings: lstm.Settings, wanted, time_budge
     fitted = cost.within(items, horizon, settings, BUDGET_SHARE * left, cores) if left > 0 else None
     if fitted is None:
         least = cost.seconds(items, horizon, cost.cheapest(settings), cores)
-        return None, (f"time budget: LSTM candidates left out (expected about {least:.0f} s even with the fewest seeds and epochs, "
+        return None, (f"{score.BUDGET_UPFRONT} (expected about {least:.0f} s even with the fewest seeds and epochs, "
                       f"against {max(left, 0):.0f} s left of --time-budget {time_budget:g} s)")
     if (fitted.seeds, fitted.epochs) == (settings.seeds, settings.epochs):
         return settings, ""
@@ -303,7 +303,10 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
             scored.append((i, v, backtests.score_series(uid, frame, v, horizon, candidates, settings, plan, report, fitted, stats_done.get(uid),
                                         trained_only=not (job.wanted and in_budget()))))
             if job.note and plan.neural:  # said where the series has LSTM or hybrid candidates
-                scored[-1][2].notes.append(job.note)
+                notes = scored[-1][2].notes
+                if not job.wanted:  # left out before any training: the budget's own note says why, once ("was spent" would contradict its seconds left)
+                    notes[:] = [n for n in notes if n != f"LSTM and hybrid candidates {score.BUDGET_NOTE}"]
+                notes.append(job.note)
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
             done(i, _fallback_slot(uid, frame, v, horizon, final.reason_of(err), "fallback", settings.levels))
     if progress and scored:

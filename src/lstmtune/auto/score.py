@@ -138,8 +138,9 @@ def _verdict(board: pd.DataFrame, notes, member: str | None = None, pool: list[s
     lstm = board[board["family"].isin(("lstm", "hybrid"))]
     others = board[~board["family"].isin(("lstm", "hybrid"))]
     if lstm.empty:
-        spent = any(BUDGET_NOTE in str(n) for n in notes)
-        return f"{best['candidate']} is best (no LSTM candidate was scored{': the time budget was spent' if spent else ''})", None
+        why = (": the time budget was spent" if any(BUDGET_NOTE in str(n) for n in notes)
+               else ": the time budget would not allow them" if any(str(n).startswith(BUDGET_UPFRONT) for n in notes) else "")
+        return f"{best['candidate']} is best (no LSTM candidate was scored{why})", None
     top_lstm = lstm.iloc[0]
     if best["family"] in ("lstm", "hybrid"):
         if others.empty:
@@ -174,6 +175,9 @@ def _gap(worse: float, best: float) -> str:
 
 
 BUDGET_NOTE = "left out: the time budget was spent"
+BUDGET_UPFRONT = "time budget: LSTM candidates left out"
+"""How a note begins where the time budget left the LSTMs out before any training (it goes on
+with the seconds expected and left)."""
 
 
 def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame]:
@@ -195,8 +199,8 @@ def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame
                 if not chosen.empty else pd.DataFrame(columns=["family", "series", "median_mase", "mean_mase"]))
     bad = chosen.sort_values("mase", ascending=False).head(worst)[["unique_id", "candidate", "mase"]]
     reasons = per_series["reason"].fillna("").astype(str)
-    budget = per_series.loc[reasons.str.contains(BUDGET_NOTE, regex=False), ["unique_id"]]
+    budget = per_series.loc[reasons.str.contains(BUDGET_NOTE, regex=False) | reasons.str.contains(BUDGET_UPFRONT, regex=False), ["unique_id"]]
     return {"status": status, "families": families.reset_index(drop=True), "worst": bad.reset_index(drop=True), "budget": budget.reset_index(drop=True)}
 
 
-__all__ = ["BUDGET_NOTE", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict", "windows"]
+__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict", "windows"]

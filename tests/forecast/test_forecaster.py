@@ -620,3 +620,15 @@ def test_a_statistical_model_saved_under_another_name_of_its_dates_frequency_rea
     shifted.save(tmp_path / "bad")
     with pytest.raises(LstmtuneError, match="corrupted or edited: freq 'QS-JAN'"):
         load(tmp_path / "bad")
+
+
+def test_describe_names_an_mstl_models_two_seasons_and_the_times_of_sub_daily_dates():
+    """describe said "season length 7" of an MSTL fitted with seasons 7 and 365, and
+    "2024-01-01 to 2024-01-01" of 120 ten-minute observations (probes)."""
+    from lstmtune.forecast.statmodel import StatModel
+
+    y = np.sin(np.arange(800) / 3) + 5
+    daily = StatModel("MSTL", 7, "D", "d", pd.date_range("2020-01-01", periods=800, freq="D").to_numpy(), y).describe()
+    assert daily[0] == "statistical model: MSTL (statsforecast), season lengths 7 and 365, frequency D"
+    minutes = StatModel("SeasonalNaive", 6, "10min", "t", pd.date_range("2024-01-01", periods=120, freq="10min").to_numpy(), y[:120]).describe()
+    assert minutes[1] == "series: t, 120 observations 2024-01-01 00:00:00 to 2024-01-01 19:50:00"

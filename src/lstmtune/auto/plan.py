@@ -70,7 +70,7 @@ class AutoPlan:
             f"{self.stat_fits} statistical model fits (about {_duration(self.stat_seconds)} on one core)",
             f"largest stacked population: {self.largest_population[0]} networks x {self.largest_population[1]} rows",
             f"peak memory: about {_size(self.peak_bytes)} (available now: {_size(self.memory_bytes)})",
-            f"expected time: about {_duration(self.seconds)} on {usable_cores()} cores (rough: constants measured on a 2-core machine)",
+            f"expected time: about {_duration(self.seconds)} on {usable_cores()} core{'s' if usable_cores() > 1 else ''} (rough: constants measured on a 2-core machine)",
             *self.notes,
         ]
 

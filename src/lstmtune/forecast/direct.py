@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data import transforms
+from lstmtune.data.messages import day
 from lstmtune.data.problem import Counts, Framing, Problem
 from lstmtune.data.series import dates_after
 from lstmtune.errors import LstmtuneError
@@ -173,7 +174,7 @@ class DirectForecaster:
              f"{self.info['pooled_windows']} windows of {self.info['pooled_series']} series, each series scaled by its own differences' range"
              if "pooled_series" in self.info else
              f"ensemble: {len(self.seeds)} seeds, each trained {s.epochs} epochs (batch {s.batch_size}, shuffled) on every window of the series"),
-            f"data: {self.series_name}, dates to {np.datetime_as_string(np.datetime64(self.dates[-1], 'D'))}" + (f", frequency {self.frequency}" if self.frequency else ""),
+            f"data: {self.series_name}, dates to {day(self.dates[-1])}" + (f", frequency {self.frequency}" if self.frequency else ""),
             f"forecasts at most {s.horizon} steps",
         ]
         how = self.info.get("calibration")

@@ -39,7 +39,7 @@ from lstmtune.forecast import intervals
 from lstmtune.data import known_inputs
 from lstmtune.engine import rollout
 from lstmtune.data import transforms
-from lstmtune.data.messages import some_dates
+from lstmtune.data.messages import day, some_dates
 from lstmtune.data.series import Series, absent_dates, dates_after, frequency_offset, infer_frequency, positions, regular_frequency
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing, minimum_length, prepare
@@ -211,7 +211,7 @@ class Forecaster:
         lines.append("configuration: " + ", ".join(f"{k}={v}" for k, v in shown.items()))
         lines.append(f"ensemble: {len(self.seeds)} seeds, each trained {self.config.epochs} epochs on every observation")
         last = int(self.tail_values.size)
-        where = "positions" if self.positional else f"dates to {np.datetime_as_string(self.tail_dates[-1], unit='D')}"
+        where = "positions" if self.positional else f"dates to {day(self.tail_dates[-1])}"
         data = f"data: {self.series_name} ({self.value_name}), {info.get('observations', last)} observations, {where}"
         if self.frequency:
             data += f", frequency {self.frequency}"

@@ -71,9 +71,16 @@ class StatModel:
         return clip_nonnegative(out) if self.info.get("nonnegative") else out
 
     def describe(self) -> list[str]:
+        from lstmtune.data.messages import day
+        from lstmtune.selection.statistical import MULTIPLE, second_season
+
+        longer = second_season(self.freq, self.season_length) if self.model in MULTIPLE else None
+        seasons = f"season lengths {self.season_length} and {longer}" if longer else f"season length {self.season_length}"
+        ends = pd.DatetimeIndex([self.dates[0], self.dates[-1]])
+        first, last = (day(d) for d in ends) if (ends == ends.normalize()).all() else (str(d) for d in ends)  # sub-daily: both with their times
         return [
-            f"statistical model: {self.model} (statsforecast), season length {self.season_length}, frequency {self.freq}",
-            f"series: {self.series_name}, {len(self.values)} observations {pd.Timestamp(self.dates[0]).date()} to {pd.Timestamp(self.dates[-1]).date()}",
+            f"statistical model: {self.model} (statsforecast), {seasons}, frequency {self.freq}",
+            f"series: {self.series_name}, {len(self.values)} observations {first} to {last}",
             "refitted on these observations at each forecast (deterministic)",
             *[f"{k}: {v}" for k, v in self.info.items()],
         ]

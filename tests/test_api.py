@@ -45,8 +45,11 @@ def test_load_series_from_a_dataframe_with_covariates():
         lstmtune.load_series(frame)
     with pytest.raises(ValueError, match="no column 'price'"):
         lstmtune.load_series(frame, value_column="sales", covariates=["price"])
-    with pytest.raises(TypeError, match="needs a DatetimeIndex"):
+    with pytest.raises(TypeError, match="needs a DatetimeIndex or PeriodIndex"):
         lstmtune.load_series(frame.reset_index(drop=True))
+    by_period = lstmtune.load_series(frame.set_axis(frame.index.to_period("M")), value_column="sales", covariates=["promo"])  # dated by each month's start
+    np.testing.assert_array_equal(by_period.dates, s.dates)
+    np.testing.assert_array_equal(by_period.values, s.values)
     gappy = frame.copy()
     gappy.iloc[3, 1] = np.nan
     with pytest.raises(ValueError, match="promo: missing or non-finite values"):

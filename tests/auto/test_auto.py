@@ -1336,3 +1336,14 @@ def test_a_chosen_box_cox_network_that_cannot_fit_a_zero_gives_way_to_the_best_t
     with pytest.raises(LstmtuneError):
         final.finish_or_next(sc, 6, lstm.Settings())
     assert tried == names[:4]  # the chosen and the three tries, all failing here
+
+
+def test_a_frame_dated_by_pandas_periods_is_read_as_their_start_dates():
+    """`auto(frame)` with a Period column said "Period('2000Q1', 'Q-DEC') is not a date", while the
+    same periods as text ("2000Q1") were read (a probe)."""
+    y = 50 + np.arange(40.0) + 5 * np.sin(np.arange(40) * np.pi / 2)
+    periods = pd.DataFrame({"unique_id": "q", "ds": pd.period_range("2000Q1", periods=40, freq="Q"), "y": y})
+    stamps = periods.assign(ds=pd.date_range("2000-01-01", periods=40, freq="QS"))
+    a, b = auto(periods, horizon=4, candidates="stats"), auto(stamps, horizon=4, candidates="stats")
+    pd.testing.assert_frame_equal(a.forecasts, b.forecasts)
+    assert a.forecasts["ds"].iloc[0] == pd.Timestamp("2010-01-01")

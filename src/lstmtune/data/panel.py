@@ -287,7 +287,10 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
         name = twice["id"].iloc[0]
         given = [_label(c) for c in ids[ids.astype(str) == name].drop_duplicates().iloc[:2]]
         raise DataError(f"column {ID!r}: {given[0]!r} and {given[1]!r} are one series once written as text, as every output names it: rename one")
-    dates = to_dates(data[DATE], ids=ids.astype(str))
+    given_dates = data[DATE]
+    if isinstance(given_dates.dtype, pd.PeriodDtype):  # pandas periods: each dated by its start, as "2000Q1" in a file is
+        given_dates = given_dates.dt.to_timestamp(how="start")
+    dates = to_dates(given_dates, ids=ids.astype(str))
     bad = np.flatnonzero(dates.isna().to_numpy() & data[DATE].notna().to_numpy())
     if bad.size:
         row = int(bad[0])

@@ -56,8 +56,10 @@ def load_series(source, **kwargs):
             raise DataError(f"{name}: {values[huge[0]]:.3g} (position {int(huge[0])}) is beyond {MAX_ABS:.0e}: the networks train in float32 (rescale the series)")
         return values[order]
 
+    if isinstance(source, (pd.Series, pd.DataFrame)) and isinstance(source.index, pd.PeriodIndex):  # dated by each period's start
+        source = source.set_axis(source.index.to_timestamp(how="start"))
     if isinstance(source, (pd.Series, pd.DataFrame)) and not isinstance(source.index, pd.DatetimeIndex):
-        raise TypeError(f"a pandas {type(source).__name__} needs a DatetimeIndex (its dates)")
+        raise TypeError(f"a pandas {type(source).__name__} needs a DatetimeIndex or PeriodIndex (its dates)")
     if isinstance(source, (pd.Series, pd.DataFrame)):
         order, notes = _in_order(source.index, "the series" if isinstance(source, pd.Series) else "the DataFrame")
         dates = _dates(source.index)[order]

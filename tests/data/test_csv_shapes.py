@@ -180,6 +180,27 @@ def test_dates_with_offsets_keep_their_days_or_become_utc_hours_as_in_a_panel(tm
     assert list(load(h).dates) == list(hours.tz_convert("UTC").tz_localize(None))
 
 
+def test_daily_readings_at_one_local_hour_across_a_change_to_summer_time_keep_their_local_times(tmp_path):
+    """A reading at 09:00 Berlin time each day became 08:00 then 07:00 UTC at the change to
+    summer time: "dates of no regular frequency", and with --freq D "2020-03-29 where 2020-03-29
+    was due" (a probe). One time of day is daily data: kept as the local calendar has it."""
+    from lstmtune.auto.run import auto
+    from lstmtune.data import panel
+
+    days = pd.date_range("2020-03-01 09:00", periods=60, freq="D", tz="Europe/Berlin")
+    f = tmp_path / "tzdaily9.csv"
+    pd.DataFrame({"date": [t.isoformat() for t in days], "value": np.arange(1.0, 61.0)}).to_csv(f, index=False)
+    s = load(f)
+    assert list(s.dates) == list(days.tz_localize(None)) and infer_frequency(s.dates) == "D"
+    long = pd.DataFrame({"unique_id": "b", "ds": [t.isoformat() for t in days], "y": np.arange(1.0, 61.0)})
+    assert list(panel.to_dates(long["ds"])) == list(s.dates)
+    r = auto(pd.DataFrame({"unique_id": "b", "ds": s.dates, "y": s.values}), horizon=3, candidates="stats")
+    assert r.forecasts["ds"].tolist() == list(pd.date_range("2020-04-30 09:00", periods=3, freq="D"))
+    irregular = pd.DataFrame({"unique_id": "b", "ds": pd.to_datetime(["2020-03-28 08:00", "2020-03-29 07:00", "2020-03-30 07:00", "2020-03-31 07:00"]), "y": 1.0})
+    v = panel.triage(irregular.assign(y=[1.0, 2.0, 3.0, 4.0]), 1, freq="D")
+    assert "2020-03-28 08:00:00 where 2020-03-28 08:00:00 was due" not in v.reason and "2020-03-29 07:00:00 where 2020-03-29 08:00:00 was due" in v.reason, v.reason
+
+
 def test_rows_out_of_date_order_are_sorted_as_in_a_panel_and_lines_stay_the_files(tmp_path):
     """Before, a file listing the newest month first was refused ("dates are not in increasing
     order") where a panel sorted it. Now it is sorted and says so; a later message still names

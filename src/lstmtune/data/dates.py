@@ -62,9 +62,10 @@ def _python_date(cell, fmt: str) -> _dt.datetime | None:
 def without_zone(parsed: pd.Series) -> pd.Series:
     """Timestamps with a time zone or offset as timestamps without one; others as they are.
 
-    They keep their local date and time where every one is at midnight (daily data or
-    coarser: the local date is the period, which UTC would move to the day before); finer ones
-    become UTC times, so that a change to summer time repeats or skips no hour. ``parsed`` has
+    They keep their local date and time where every one is at the same time of day (midnight,
+    or a reading taken at 09:00 each day: daily data or coarser, whose local date is the period,
+    which UTC would move to the day before or, across a change to summer time, to another hour);
+    finer ones become UTC times, so that a change to summer time repeats or skips no hour. ``parsed`` has
     one zone (a zoned dtype) or, as objects, several offsets. The panel reader, the
     single-series loader and pandas histories share this rule.
     """
@@ -75,7 +76,7 @@ def without_zone(parsed: pd.Series) -> pd.Series:
     else:
         return parsed
     known = local.dropna()
-    if (known == known.dt.normalize()).all():
+    if (known - known.dt.normalize()).nunique() <= 1:  # one time of day: daily or coarser, kept as the local calendar has it
         return local
     return pd.to_datetime(parsed, utc=True, errors="coerce").dt.tz_localize(None)
 

@@ -348,9 +348,9 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         if absent and len(absent[1]) > len(ds):
             return Verdict("skip", f"dates of no regular frequency: on its {absent[0]} dates {len(absent[1])} would be absent, more than the {len(ds)} "
                                    "it has (a mistyped date?); give --freq to fill them anyway")
-        day = _fixed_day_of_month(ds)
-        if day is not None:
-            return Verdict("skip", f"monthly dates on day {day} of each month, which no pandas frequency (--freq) describes: "
+        on_day = _fixed_day_of_month(ds)
+        if on_day is not None:
+            return Verdict("skip", f"monthly dates on day {on_day} of each month, which no pandas frequency (--freq) describes: "
                                    "date each value the 1st of its month (MS) or its last day (ME)")
         return Verdict("skip", _absent(*absent) if absent else "dates of no regular frequency (mixed frequencies, or gaps: give --freq "
                                                                "if they are a regular series' dates with some absent)")
@@ -368,7 +368,7 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
             bad = int(np.flatnonzero(grid != ds)[0])
             own = infer_frequency(ds)
             hint = f" (they are regular at {own}: give --freq {own}, or leave --freq out)" if own else ""
-            return Verdict("skip", f"dates not regular at --freq {freq}: {pd.Timestamp(ds[bad]).date()} where {pd.Timestamp(grid[bad]).date()} was due{hint}")
+            return Verdict("skip", f"dates not regular at --freq {freq}: {day(ds[bad])} where {day(grid[bad])} was due{hint}")
     m = season if season is not None else (infer_period(ds) or 1)
     try:
         pd.date_range(pd.Timestamp(ds[-1]), periods=horizon + 1, freq=f)

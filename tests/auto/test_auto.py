@@ -1091,7 +1091,7 @@ def test_an_old_pandas_frequency_name_is_read_quietly_and_a_wrong_one_names_the_
 
     assert [current_alias(a) for a in ("M", "Q", "H", "MS", "W", "ME")] == ["ME", "QE-DEC", "h", "MS", "W", "ME"]
     r = auto(_monthly("a", 48, 0), 4, candidates=("stats",), freq="M")
-    assert "dates not regular at --freq ME: 2010-01-01 where 2010-01-31 was due (they are regular at MS: give --freq MS" in r.leaderboard["reason"].iloc[0]
+    assert "dates not regular at --freq ME: the first, 2010-01-01, is not a ME date (the next one is 2010-01-31) (they are regular at MS: give --freq MS" in r.leaderboard["reason"].iloc[0]
     from lstmtune.auto import plan as auto_plan
 
     assert auto_plan.plan(_monthly("a", 48, 0), 4, freq="M").skipped == 1  # plan reads it as auto does

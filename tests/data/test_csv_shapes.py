@@ -433,3 +433,17 @@ def test_a_panel_whose_every_row_ends_in_a_comma_is_one_line(tmp_path):
         res = CliRunner().invoke(app, argv)
         assert res.exit_code == 2 and "as every row has" in res.output and "Traceback" not in res.output, res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_freq_that_does_not_fit_the_dates_is_explained_by_the_dates_own_frequency():
+    """--freq D on monthly dates said "1383 dates absent from its D dates ... fill them", and
+    --freq BME on month ends "2010-01-31 where 2010-02-26 was due" (a probe)."""
+    from lstmtune.data import panel
+
+    months = pd.DataFrame({"ds": pd.date_range("2000-01-01", periods=48, freq="MS"), "y": np.arange(48.0)})
+    v = panel.triage(months, 6, freq="D")
+    assert v.status == "skip" and v.reason.startswith("dates regular at MS, not at --freq D (on which 1383 dates would be absent: 2000-01-02, ")
+    assert v.reason.endswith("): give --freq MS, or leave --freq out") and "--missing" not in v.reason
+    ends = pd.DataFrame({"ds": pd.date_range("2010-01-31", periods=48, freq="ME"), "y": np.arange(48.0)})
+    v = panel.triage(ends, 6, freq="BME")
+    assert v.reason == "dates not regular at --freq BME: the first, 2010-01-31, is not a BME date (the next one is 2010-02-26) (they are regular at ME: give --freq ME, or leave --freq out)"

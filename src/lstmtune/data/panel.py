@@ -362,12 +362,18 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         except ValueError:
             return Verdict("skip", f"--freq {freq!r} is not a pandas frequency")
         if not np.array_equal(grid, ds):
-            absent = absent_dates(ds, freq)
-            if absent:
-                return Verdict("skip", _absent(*absent))
-            bad = int(np.flatnonzero(grid != ds)[0])
             own = infer_frequency(ds)
             hint = f" (they are regular at {own}: give --freq {own}, or leave --freq out)" if own else ""
+            absent = absent_dates(ds, freq)
+            if absent and own:  # regular at another frequency: not dates to fill
+                return Verdict("skip", f"dates regular at {own}, not at --freq {freq} (on which {len(absent[1])} dates would be absent: "
+                                       f"{some_dates(absent[1])}): give --freq {own}, or leave --freq out")
+            if absent:
+                return Verdict("skip", _absent(*absent))
+            if grid[0] != ds[0]:  # pandas moved the start onto the frequency: the first date is not one of its dates
+                return Verdict("skip", f"dates not regular at --freq {freq}: the first, {day(ds[0])}, is not a {freq} date "
+                                       f"(the next one is {day(grid[0])}){hint}")
+            bad = int(np.flatnonzero(grid != ds)[0])
             return Verdict("skip", f"dates not regular at --freq {freq}: {day(ds[bad])} where {day(grid[bad])} was due{hint}")
     m = season if season is not None else (infer_period(ds) or 1)
     try:

@@ -91,6 +91,22 @@ def test_calendar_inputs_are_the_forecast_dates_sin_cos(tmp_path):
         problem.prepare(positional, fr, 1)
 
 
+def test_a_calendar_input_constant_on_the_series_dates_is_refused_naming_it():
+    """`calendar = ["dayofweek"]` on weekly dates (every one a Wednesday) was accepted: a
+    constant input (a probe)."""
+    from lstmtune.data.series import Series
+    from lstmtune.study.executor import prepare_checked
+    from lstmtune.study.spec import SpecError
+
+    weekly = Series(name="w", dates=pd.date_range("2020-01-01", periods=60, freq="W-WED").to_numpy(), values=np.arange(60.0), value_name="v")
+    with pytest.raises(SpecError, match=r"data.calendar = \['dayofweek'\]: 'dayofweek' is the same for every date of w \(every one a Wednesday\)"):
+        prepare_checked(weekly, problem.Framing(lags=1, timesteps=1, test_size=12, calendar=("dayofweek",)), 1)
+    yearly = Series(name="y", dates=pd.date_range("1950-01-01", periods=60, freq="YS").to_numpy(), values=np.arange(60.0), value_name="v")
+    with pytest.raises(SpecError, match=r"'month' is the same for every date of y \(every one in January\)"):
+        prepare_checked(yearly, problem.Framing(lags=1, timesteps=1, test_size=12, calendar=("month",)), 1)
+    assert prepare_checked(weekly, problem.Framing(lags=1, timesteps=1, test_size=12, calendar=("month",)), 1) is not None
+
+
 def test_several_features_match_keras(tmp_path):
     """The engine on covariate and calendar inputs (F = 5) against Keras 3, as tests/test_engine_keras.py does for F = 1."""
     from keras_reference import _check, compare

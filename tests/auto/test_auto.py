@@ -71,7 +71,7 @@ def test_forecasts_come_from_the_chosen_candidate(stats_result):
 @pytest.fixture(scope="module")
 def lstm_run(tmp_path_factory):
     data = _monthly("a", 60, 3, level=0.0)  # crosses zero: no log candidates here
-    r = auto(data, 4, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=3))
+    r = auto(data, 4, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=3, space="full"))
     out = tmp_path_factory.mktemp("auto") / "o"
     r.save(out)
     return r, out
@@ -91,8 +91,8 @@ def test_lstm_candidates_are_backtested_with_bands_calibrated_on_the_other_windo
     # Recompute window 1's 80% band from scratch: refit the ensemble at its cutoff, raw bands,
     # widened by the conformal quantile of window 2's pooled scores (never its own).
     data = _monthly("a", 60, 3, level=0.0)
-    config = {n: c for n, c, _, _ in lstm.space(data["y"].to_numpy(), 12, lstm.Settings(epochs=20, seeds=3))}[name]
-    settings = lstm.Settings(epochs=20, seeds=3)
+    config = {n: c for n, c, _, _ in lstm.space(data["y"].to_numpy(), 12, lstm.Settings(epochs=20, seeds=3, space="full"))}[name]
+    settings = lstm.Settings(epochs=20, seeds=3, space="full")
     models = []
     for c in cutoffs:
         past = data[data["ds"] <= c]
@@ -231,7 +231,7 @@ def test_a_series_whose_spread_grows_gets_log_candidates_back_in_its_units():
     y = (50 + 3 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12)) * np.exp(np.random.default_rng(5).normal(0, 0.02, 72))
     data = pd.DataFrame({"unique_id": "grow", "ds": pd.date_range("2000-01-01", periods=72, freq="MS"), "y": y})
     assert lstm.wants_log(y, 12) and not lstm.wants_log(np.linspace(-1, 1, 72), 12)
-    r = auto(data, 6, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=3))
+    r = auto(data, 6, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=3, space="full"))
     logs = [c for c in r.leaderboard["candidate"] if c.startswith("LSTM(boxcox")]
     assert len(logs) == 3  # differencing at 1 and at 12, and the calendar's network
     bt = r.backtests
@@ -308,7 +308,7 @@ def test_a_box_cox_network_chosen_before_a_last_zero_gives_way_to_the_next_and_n
     y = np.exp(3 + 0.03 * t + 0.5 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(22).normal(0, 0.05, 60))
     y[-1] = 0.0  # the last month sold nothing
     data = pd.DataFrame({"unique_id": "z", "ds": pd.date_range("2016-01-01", periods=60, freq="MS"), "y": y})
-    r = auto(data, 6, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=2))
+    r = auto(data, 6, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=2, space="full"))
     values = r.forecasts[["mean", "median", "lower_80", "upper_80", "lower_95", "upper_95"]].to_numpy()
     assert np.isfinite(values).all() and (values[:, 0] > 0).all()
     chosen = r.forecasts["model"].iloc[0]
@@ -356,7 +356,7 @@ def test_log_lstms_and_combinations_round_trip_through_their_directories(tmp_pat
 
     frame = _growing()
     y = frame["y"].to_numpy()
-    settings = lstm.Settings(epochs=20, seeds=3)
+    settings = lstm.Settings(epochs=20, seeds=3, space="full")
     cols = ["mean", "lower_80", "upper_80", "lower_95", "upper_95"]
     for bent in ("log", "boxcox"):  # the logarithm, and Box-Cox (the default) with its lambda saved
         space = lstm.space(y, 12, dataclasses.replace(settings, boxcox=bent == "boxcox"))
@@ -521,7 +521,7 @@ def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write
     from lstmtune.forecast import composite
 
     frame = _monthly("d", 60, 5, level=0.0)
-    settings = lstm.Settings(epochs=20, seeds=3)
+    settings = lstm.Settings(epochs=20, seeds=3, space="full")
     name, config, transform, _ = next(c for c in lstm.space(frame["y"].to_numpy(), 12, settings) if c[0].startswith("DirectLSTM("))
     table, model = lstm.forecast(frame, 5, name, config, settings, None, transform, 12)
     model.save(tmp_path / "direct")
@@ -641,7 +641,7 @@ def test_a_chosen_pool_forecasts_the_mean_of_its_members_and_is_saved(tmp_path):
     from lstmtune.forecast import composite
 
     frame = _monthly("a", 60, 62)
-    settings = lstm.Settings(epochs=10, seeds=2)
+    settings = lstm.Settings(epochs=10, seeds=2, space="full")
     v = panel.triage(frame, 4)
     plan = backtests.plan_series(frame, v, 4, auto_run.FAMILIES, settings, 2)
     sc = backtests.score_series("a", frame, v, 4, auto_run.FAMILIES, settings, plan, lambda stage: None)

@@ -77,7 +77,7 @@ def test_a_budget_the_full_settings_would_overrun_trains_fewer_epochs_and_says_s
 def test_a_budget_not_even_the_fewest_seeds_and_epochs_fit_trains_no_lstm_and_says_so(monkeypatch, no_arima):
     """Before, the full settings trained when no step of the ladder fitted: a 4 s budget ran
     20 s, as long as no budget (the deadline is looked at between trainings, not within one)."""
-    settings = lstm.Settings(epochs=30, seeds=3)
+    settings = lstm.Settings(epochs=30, seeds=3, space="full")
     data = pd.concat([_monthly("a", 60, 7), _monthly("b", 72, 8)])
     monkeypatch.setattr(cost, "SECONDS_PER_STEP", 1.0)  # every step down would take hours
     monkeypatch.setattr(together, "prefit", lambda *a, **k: pytest.fail("an LSTM backtest was trained"))
@@ -165,7 +165,7 @@ def test_once_the_budget_is_spent_no_network_is_trained_series_by_series(monkeyp
 
     monkeypatch.setattr(lstm_mod, "backtest", must_not_train)
     monkeypatch.setattr(auto_run, "BUDGET_SHARE", 1e9)
-    r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=lstm.Settings(epochs=20, seeds=2), time_budget=3600)
+    r = auto_run.auto(data, 6, candidates=("lstm", "stats"), settings=lstm.Settings(epochs=20, seeds=2, space="full"), time_budget=3600)
     board = r.leaderboard
     lstms = board.loc[board["family"] == "lstm", ["unique_id", "candidate"]]
     assert set(lstms["unique_id"]) == {"a", "b"}  # the networks trained beforehand are scored
@@ -196,7 +196,7 @@ def test_the_plan_counts_only_the_candidates_auto_can_train_before_the_first_cut
 
     s = load("shampoo")
     data = pd.DataFrame({"unique_id": "shampoo", "ds": s.dates, "y": s.values})
-    settings = lstm.Settings()
+    settings = lstm.Settings(space="full")  # the grid: candidates that do and do not fit before the first cutoff
     v, frame, plan, err = auto_run._prepare(data, 6, None, None, "error", ("lstm",), settings, 2)
     first = int((frame["ds"] <= plan.cutoffs[0]).sum())
     y = frame["y"].to_numpy()[:first]

@@ -97,7 +97,7 @@ def test_the_cores_are_those_this_process_may_use(monkeypatch):
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     p = auto_plan.plan(_monthly("a", 60, 1), 6, memory_bytes=2**36)
-    assert any("on 1 cores" in line for line in p.lines())
+    assert any("on 1 core (" in line for line in p.lines())
 
 
 def test_a_study_of_layers_wider_than_the_calibration_says_its_estimate_may_be_far_low(tmp_path):

@@ -68,6 +68,8 @@ def check_arguments(data, *, season_length, windows, time_budget, settings) -> N
             raise LstmtuneError(f"settings must be an lstmtune.auto.lstm.Settings, not a {type(settings).__name__}")
         for name, least in (("units", 1), ("epochs", 1), ("batch_size", 1), ("seeds", 1), ("seed", 0)):
             _whole(f"settings.{name}", getattr(settings, name), least)
+        if settings.space not in lstm.SPACES:
+            raise LstmtuneError(f"settings.space must be one of {', '.join(lstm.SPACES)}, got {settings.space!r}")
 
 
 def check_levels(levels) -> tuple[int, ...]:

@@ -30,6 +30,7 @@ def auto(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the LSTM ensembles.")] = 0,
     missing: Annotated[str, typer.Option("--missing", help="Missing values and dates absent from a series' regular dates: error (the series is skipped), interpolate, or zero (no row meant nothing, as in sales).")] = "error",
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds for the whole command: the LSTM candidates train fewer epochs, then fewer seeds, where the full settings are not expected to fit; once spent, those not yet trained are left out (both said per series).")] = None,
+    lstm_space: Annotated[str, typer.Option("--lstm-space", help="default: one LSTM network per series (the calendar network where the dates name the season, else LSTM(d=1)), which forecast best on the development sets; full: every configuration of the grid (differencing at 1 and m, Box-Cox, direct heads), chosen among on the backtests.")] = "default",
     global_lstm: Annotated[bool, typer.Option("--global-lstm", help="Also offer global LSTMs: one network over a panel's series of one frequency (each series' result then depends on the others).")] = False,
     executor: Annotated[str, typer.Option("--executor", help="Where chunks of series run: local (this process) or ray (each chunk a task on a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
@@ -54,6 +55,8 @@ def auto(
         raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
     if address is not None and executor != "ray":
         raise LstmtuneError("--address applies to --executor ray")
+    if lstm_space not in lstm.SPACES:
+        raise LstmtuneError(f"--lstm-space must be one of {', '.join(lstm.SPACES)}, got {lstm_space!r}")
     families = [c.strip() for c in candidates.split(",") if c.strip()]
     output._check_target(out, inputs=[data])  # refused before any training
     partial = output.checkpoint_for(out)  # each finished series, so that a killed run resumes
@@ -68,7 +71,7 @@ def auto(
         chunks = None
     def forecast_and_save():
         result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                           time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed), checkpoint=partial, levels=levels,
+                           time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed, space=lstm_space), checkpoint=partial, levels=levels,
                            global_lstm=global_lstm, executor=chunks)
         if result.exit_code != 2:  # no series forecast: nothing is written (the reasons are printed)
             result.save(out)

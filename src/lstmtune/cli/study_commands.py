@@ -401,6 +401,7 @@ def plan(
     date_format: Annotated[Optional[str], typer.Option("--date-format", help="With --horizon: auto's --date-format.")] = None,
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="With --horizon: auto's --time-budget (the LSTM settings it leads to are counted).")] = None,
     global_lstm: Annotated[bool, typer.Option("--global-lstm", help="With --horizon: auto's --global-lstm (the global networks are counted).")] = False,
+    lstm_space: Annotated[Optional[str], typer.Option("--lstm-space", help="With --horizon: auto's --lstm-space (default or full).")] = None,
 ) -> None:
     """Print a study's size (runs, populations, programs, memory, expected time) without running or writing anything.
 
@@ -411,7 +412,7 @@ def plan(
     started = time.perf_counter()  # a time budget counts from here, as auto's from its command's start
     given = [flag for flag, value in (("--missing", missing), ("--freq", freq), ("--season-length", season_length), ("--id-column", id_column),
                                       ("--date-column", date_column), ("--value-column", value_column), ("--date-format", date_format),
-                                      ("--time-budget", time_budget), ("--global-lstm", global_lstm or None),
+                                      ("--time-budget", time_budget), ("--global-lstm", global_lstm or None), ("--lstm-space", lstm_space),
                                       ("--candidates", None if candidates == AUTO_FAMILIES else candidates)) if value is not None]
     if horizon is None and given:
         raise LstmtuneError(f"{given[0]} applies with --horizon (planning lstmtune auto)")
@@ -435,8 +436,12 @@ def plan(
             raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
         data = panel.read(study_file, id_column=id_column, date_column=date_column, value_column=value_column, date_format=date_format,
                           missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # as auto reads it
+        from lstmtune.auto import lstm
+
+        if lstm_space is not None and lstm_space not in lstm.SPACES:
+            raise LstmtuneError(f"--lstm-space must be one of {', '.join(lstm.SPACES)}, got {lstm_space!r}")
         estimate = auto_plan.plan(data, horizon, candidates=families, missing=missing, freq=freq, season_length=season_length,
-                                  global_lstm=global_lstm, time_budget=time_budget, started=started)
+                                  global_lstm=global_lstm, time_budget=time_budget, started=started, settings=lstm.Settings(space=lstm_space or "default"))
         console.print(f"lstmtune auto {_n(study_file)} --horizon {horizon}:", highlight=False)
         for line in estimate.lines():
             console.print(f"  {line}", highlight=False)

@@ -2,6 +2,8 @@
 options (found by a probe of plan's claims: a panel auto reads with --id-column could not be
 planned, fallbacks were not named, options were ignored, cores were the machine's)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,3 +135,17 @@ def test_a_budget_counts_from_the_commands_start_as_autos_does():
         items.append((f, plan_series(f, v, 6, ("lstm",), lstm.Settings(), 2)))
     assert cost.seconds(items, 6, cost.cheapest(lstm.Settings()), 2) < 0.5 * 5.0  # the fewest seeds and epochs fit a 5 s budget
     assert p.networks > 0 and not any("left out" in line for line in p.lines()), p.lines()
+
+
+def test_a_statistical_only_plan_counts_the_memory_of_statistical_results_and_says_so():
+    """`plan --candidates stats` on 10,000 weekly series said "about 22.2 GiB (a stacked population
+    of 0 networks x 0 rows)" and refused a panel auto runs in about 2 GiB (a probe)."""
+    data = pd.concat([_monthly(f"s{i}", 60, i) for i in range(40)])
+    stats = auto_plan.plan(data, 6, candidates=("stats",), memory_bytes=2**36)
+    nets = auto_plan.plan(data, 6, candidates=("lstm", "stats"), memory_bytes=2**36)
+    assert stats.networks == 0 and stats.peak_bytes == auto_plan.BASE_BYTES + 40 * auto_plan.STATS_SERIES_BYTES
+    assert nets.peak_bytes > auto_plan.BASE_BYTES + 40 * auto_plan.SERIES_BYTES
+    assert not any("stacked population" in line for line in stats.lines())
+    small = dataclasses.replace(stats, memory_bytes=stats.peak_bytes)  # a machine with too little
+    with pytest.raises(Exception, match=r"its 40 series' results\), more than 90%"):
+        auto_plan.check(small)

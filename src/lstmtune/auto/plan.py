@@ -38,6 +38,10 @@ from lstmtune.errors import LstmtuneError
 START_SECONDS = 6.0  # process start, imports, compilation read back, outputs
 BASE_BYTES = 700 * 2**20  # a process with JAX, statsforecast and pandas loaded
 SERIES_BYTES = int(2.2 * 2**20)  # what auto holds per series until it writes (models, backtests, forecasts)
+STATS_SERIES_BYTES = int(0.25 * 2**20)
+"""Per series without networks (``--candidates stats``, or none trainable): a probe measured peaks
+of 458 MiB at 250 weekly series of 104 points and 583 MiB at 1,000 (0.17 MiB a series); the
+networks' share, fitted to LSTM runs, had planned 22 GiB for 10,000 such series and refused them."""
 MEMORY_SHARE = 0.9
 
 
@@ -59,6 +63,7 @@ class AutoPlan:
     skips: tuple = ()  # (unique_id, why) of each series skipped
     fallbacks: tuple = ()  # (unique_id, why) of each series on a fallback or constant forecast
     notes: tuple = ()  # what the options change: the global networks counted, the time budget's settings
+    series_bytes: int = SERIES_BYTES  # held per series until the outputs are written
 
     def lines(self) -> list[str]:
         from lstmtune.study.budget import _duration, _size
@@ -68,7 +73,7 @@ class AutoPlan:
             f"{self.networks} LSTM seed ensembles ({self.replicas} networks; backtests and one final fit per series), "
             f"{self.steps:.3g} minibatch steps",
             f"{self.stat_fits} statistical model fits (about {_duration(self.stat_seconds)} on one core)",
-            f"largest stacked population: {self.largest_population[0]} networks x {self.largest_population[1]} rows",
+            *([f"largest stacked population: {self.largest_population[0]} networks x {self.largest_population[1]} rows"] if self.networks else []),
             f"peak memory: about {_size(self.peak_bytes)} (available now: {_size(self.memory_bytes)})",
             f"expected time: about {_duration(self.seconds)} on {usable_cores()} core{'s' if usable_cores() > 1 else ''} (rough: constants measured on a 2-core machine)",
             *self.notes,
@@ -157,8 +162,9 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     cores = usable_cores()
     seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_seconds / cores + SERIES_SECONDS * len(frames)
     memory = memory_bytes if memory_bytes is not None else available_memory()
-    return AutoPlan(len(frames), good, fallback, skipped, networks, replicas, steps, stat_fits, stat_seconds, largest, BASE_BYTES + peak_data + SERIES_BYTES * len(frames),
-                    seconds, memory, tuple(skips), tuple(fallbacks), tuple(notes))
+    per_series = SERIES_BYTES if networks else STATS_SERIES_BYTES
+    return AutoPlan(len(frames), good, fallback, skipped, networks, replicas, steps, stat_fits, stat_seconds, largest, BASE_BYTES + peak_data + per_series * len(frames),
+                    seconds, memory, tuple(skips), tuple(fallbacks), tuple(notes), per_series)
 
 
 def _global(items, verdicts, horizon: int, settings: lstm.Settings) -> tuple[int, float, int]:
@@ -183,15 +189,18 @@ def check(p: AutoPlan) -> AutoPlan:
     from lstmtune.study.budget import _size
 
     if p.peak_bytes > p.memory_bytes * MEMORY_SHARE:
-        population = p.peak_bytes - BASE_BYTES - SERIES_BYTES * p.series
-        if population > SERIES_BYTES * p.series:
+        held = p.series_bytes * p.series
+        population = p.peak_bytes - BASE_BYTES - held
+        if population > held:
             advice = "lower LSTMTUNE_PREFIT_SERIES (fewer series trained together) or forecast the panel in parts"
-        elif SERIES_BYTES * p.series > BASE_BYTES:
+        elif held > BASE_BYTES:
             advice = "forecast the panel in parts"
         else:
             advice = f"the process alone needs about {_size(BASE_BYTES)}: free memory first"
-        raise LstmtuneError(f"this panel needs about {_size(p.peak_bytes)} at its peak (a stacked population of {p.largest_population[0]} networks x "
-                            f"{p.largest_population[1]} rows), more than {MEMORY_SHARE:.0%} of this machine's available {_size(p.memory_bytes)}; {advice}")
+        what = (f"a stacked population of {p.largest_population[0]} networks x {p.largest_population[1]} rows" if p.networks
+                else f"{_size(held)} held for its {p.series} series' results")
+        raise LstmtuneError(f"this panel needs about {_size(p.peak_bytes)} at its peak ({what}), more than {MEMORY_SHARE:.0%} of this machine's "
+                            f"available {_size(p.memory_bytes)}; {advice}")
     return p
 
 

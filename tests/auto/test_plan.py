@@ -32,6 +32,9 @@ def test_plan_reads_a_panel_with_autos_column_and_date_options(tmp_path):
     assert plain.exit_code == 0 and named.exit_code == 0, named.output
     counts = lambda out: [line for line in out.splitlines() if "series:" in line or "seed ensembles" in line]  # noqa: E731
     assert counts(named.output) == counts(plain.output) and "2 series: 2 with candidates" in named.output
+    # the header names the options planned with (it said "lstmtune auto p.csv --horizon 6:" whatever they were: a probe)
+    assert f"lstmtune auto {tmp_path / 'p.csv'} --horizon 6 --id-column store --date-column month --value-column sales --date-format %d/%m/%Y:" in " ".join(named.output.split())
+    assert f"lstmtune auto {tmp_path / 'q.csv'} --horizon 6:" in " ".join(plain.output.split())
 
 
 def test_plan_names_each_series_on_a_fallback_and_why(tmp_path):

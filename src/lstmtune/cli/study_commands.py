@@ -410,10 +410,11 @@ def plan(
     a panel whose memory estimate exceeds 90% of the memory available is refused (exit 2).
     """
     started = time.perf_counter()  # a time budget counts from here, as auto's from its command's start
-    given = [flag for flag, value in (("--missing", missing), ("--freq", freq), ("--season-length", season_length), ("--id-column", id_column),
-                                      ("--date-column", date_column), ("--value-column", value_column), ("--date-format", date_format),
-                                      ("--time-budget", time_budget), ("--global-lstm", global_lstm or None), ("--lstm-space", lstm_space),
-                                      ("--candidates", None if candidates == AUTO_FAMILIES else candidates)) if value is not None]
+    options = [(flag, value) for flag, value in (("--candidates", None if candidates == AUTO_FAMILIES else candidates), ("--missing", missing), ("--freq", freq),
+                                                  ("--season-length", season_length), ("--id-column", id_column), ("--date-column", date_column),
+                                                  ("--value-column", value_column), ("--date-format", date_format), ("--time-budget", time_budget),
+                                                  ("--global-lstm", global_lstm or None), ("--lstm-space", lstm_space)) if value is not None]
+    given = [flag for flag, _ in options]
     if horizon is None and given:
         raise LstmtuneError(f"{given[0]} applies with --horizon (planning lstmtune auto)")
     if horizon is not None and max_runs != DEFAULT_MAX_RUNS:
@@ -442,7 +443,10 @@ def plan(
             raise LstmtuneError(f"--lstm-space must be one of {', '.join(lstm.SPACES)}, got {lstm_space!r}")
         estimate = auto_plan.plan(data, horizon, candidates=families, missing=missing, freq=freq, season_length=season_length,
                                   global_lstm=global_lstm, time_budget=time_budget, started=started, settings=lstm.Settings(space=lstm_space or "default"))
-        console.print(f"lstmtune auto {_n(study_file)} --horizon {horizon}:", highlight=False)
+        import shlex
+
+        said = "".join(f" {flag}" if value is True else f" {flag} {shlex.quote(f'{value:g}' if isinstance(value, float) else str(value))}" for flag, value in options)
+        console.print(f"lstmtune auto {_n(study_file)} --horizon {horizon}{_u(said)}:", highlight=False)  # the options planned with, as auto takes them
         for line in estimate.lines():
             console.print(f"  {line}", highlight=False)
         for uid, why in estimate.skips[:SKIPS_SHOWN]:

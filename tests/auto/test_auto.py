@@ -886,14 +886,20 @@ def test_an_edited_statistical_model_directory_is_refused_in_one_line(tmp_path, 
     assert not (tmp_path / "f.csv").exists()
 
 
-def test_series_of_one_or_two_rows_are_named_as_too_short_for_a_frequency(tmp_path):
+def test_series_of_one_or_two_rows_are_named_as_too_short_for_a_frequency_unless_the_panel_names_it(tmp_path):
     ok = _monthly("ok", 30, 0)
     one, two = _monthly("one", 1, 1), _monthly("two", 2, 2)
-    f = _write(tmp_path / "p.csv", pd.concat([ok, one, two]))
+    f = _write(tmp_path / "p.csv", pd.concat([one, two]))
     res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
-    assert res.exit_code == 3
+    assert res.exit_code == 2
     assert "skipped: one: 1 observation: too few to infer the frequency (give --freq)" in res.output
     assert "skipped: two: 2 observations: too few to infer the frequency" in res.output
+    f = _write(tmp_path / "q.csv", pd.concat([ok, one, two]))  # the other series is monthly: they are read at MS
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "3", "--out", str(tmp_path / "o"), "--candidates", "stats", "-q"])
+    assert res.exit_code == 3 and "skipped" not in res.output
+    board = pd.read_csv(tmp_path / "o" / "leaderboard.csv").drop_duplicates("unique_id").set_index("unique_id")
+    assert board.loc["one", "status"] == "constant" and board.loc["two", "status"] == "fallback"
+    assert all("read at MS, the frequency of every other series" in board.loc[u, "reason"] for u in ("one", "two"))
 
 
 def test_names_in_a_script_the_font_lacks_draw_without_warnings(tmp_path, monkeypatch):

@@ -258,3 +258,29 @@ def test_only_a_forecast_table_is_taken_for_an_earlier_forecast(tmp_path):
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
     assert [n for n in cases if _forecast_file(tmp_path / n)] == ["single.csv", "panel.csv", "paths.csv"]  # a user's date,mean,median was replaced
+
+
+def test_a_product_of_one_or_two_dates_is_read_at_the_frequency_every_other_series_has():
+    """A new product of 1 or 2 rows was skipped ("too few to infer the frequency (give --freq)")
+    in a panel whose other series are all weekly, even with --missing zero; and with --freq its
+    reason said season 1 at 2 rows and 52 at 3 (a probe)."""
+    weeks = pd.date_range("2022-01-03", periods=60, freq="W-MON")
+    rng = np.random.default_rng(0)
+    old = [pd.DataFrame({"unique_id": f"p{k}", "ds": weeks, "y": rng.poisson(5, 60).astype(float)}) for k in range(3)]
+    new = [pd.DataFrame({"unique_id": f"new{n}", "ds": weeks[-n:], "y": np.arange(1.0, n + 1)}) for n in (1, 2, 3)]
+    data = pd.concat(old + new, ignore_index=True)
+    r = auto(data, 4, candidates=("stats",))
+    board = r.leaderboard.drop_duplicates("unique_id").set_index("unique_id")
+    assert board.loc["new1", "status"] == "constant"  # one value
+    for uid in ("new1", "new2", "new3"):
+        assert board.loc[uid, "status"] == "constant" or "season 52" in board.loc[uid, "reason"], board.loc[uid, "reason"]
+        got = r.forecasts.loc[r.forecasts["unique_id"] == uid, "ds"].tolist()
+        assert got == list(pd.date_range(weeks[-1], periods=5, freq="W-MON")[1:]), (uid, got)
+    assert "its dates read at W-MON, the frequency of every other series" in board.loc["new1", "reason"]
+    assert "read at" not in board.loc["new3", "reason"]  # three dates: its own
+    zero = auto(pd.concat(old + [new[1].assign(ds=weeks[-4:-2])], ignore_index=True), 4, candidates=("stats",), missing="zero")
+    filled = zero.leaderboard.drop_duplicates("unique_id").set_index("unique_id").loc["new2", "reason"]
+    assert "inserted and set to 0" in filled and "read at W-MON" in filled, filled  # filled on to the panel's last week
+    mixed = pd.concat(old + [pd.DataFrame({"unique_id": "m", "ds": pd.date_range("2020-01-01", periods=30, freq="MS"), "y": 1.0 + np.arange(30)})] + new[:1])
+    skipped = auto(mixed, 4, candidates=("stats",)).leaderboard.drop_duplicates("unique_id").set_index("unique_id")
+    assert skipped.loc["new1", "status"] == "skipped" and "too few to infer the frequency" in skipped.loc["new1", "reason"]  # the others disagree: none borrowed

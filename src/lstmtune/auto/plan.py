@@ -111,10 +111,11 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     populations: dict = {}  # input + output width -> [(replicas, rows)]
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     end = panel.common_ends(data, freq) if missing == "zero" else None  # as auto fills
+    shared = panel.shared_frequency(data) if freq is None else None  # as auto reads a series of one or two dates
     unreadable = panel.unreadable(data)
     skips, fallbacks, items, verdicts = [], [], [], []
     for uid, frame in frames:
-        v, frame, p, err = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
+        v, frame, p, err = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end, shared)
         if v.status == "skip":
             skipped += 1
             skips.append((str(uid), unreadable.get(uid) or v.reason))

@@ -164,14 +164,22 @@ def _prefit_series() -> int:
     return n
 
 
-def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, ends=None):
+def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, ends=None,
+             shared: str | None = None):
     """A series triaged (its gaps filled with ``--missing interpolate``) and, when it gets
     candidates, planned: ``(verdict, frame, plan or None, planning error or None)``. Shared by
-    :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way."""
+    :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way.
+    ``shared``: the frequency of the panel's other series (:func:`lstmtune.data.panel.shared_frequency`),
+    at which a series of fewer than three dates is read when no ``freq`` is given (said)."""
+    borrowed = freq is None and shared is not None and frame["ds"].notna().sum() < 3
+    if borrowed:
+        freq = shared
     inserted = ("", 0)
     if missing in panel.FILLS:  # dates absent from a regular series' dates are filled as missing values are
         frame, inserted = panel.fill_absent(frame, missing, freq, ends)
     v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing, inserted=inserted)
+    if borrowed:
+        v = dataclasses.replace(v, reason="; ".join(filter(None, [v.reason, f"its dates read at {shared}, the frequency of every other series (too few to infer its own)"])))
     if v.status == "skip":
         return v, frame, None, None
     if missing == "interpolate":
@@ -427,6 +435,9 @@ def auto(
     shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
                "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__}
     end = panel.common_ends(data, freq) if missing == "zero" else None  # zero: every series runs on to its frequency's last date
+    shared = panel.shared_frequency(data) if freq is None else None  # a series of one or two dates is read at it
+    if shared is not None:
+        shaping["shared_freq"] = shared
     pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1
     if pooling:  # a global network learns from every series: a series' result depends on the panel
         shaping["panel"] = ckpt.series_key(data[["unique_id", "ds", "y"]].astype({"unique_id": str}), {})
@@ -448,13 +459,13 @@ def auto(
         if stored is not None:
             slots[i], resumed = stored, resumed + 1
             if pooling:  # the global networks of the series still to compute learn from this one too, as in a whole run
-                v, frame, plan, _ = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
+                v, frame, plan, _ = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end, shared)
                 learn_from += [(uid, frame, v, plan)] if plan is not None else []
             continue
         if uid in unreadable:
             finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": unreadable[uid]}]), "verdict": f"skipped: {unreadable[uid]}"})
             continue
-        v, frame, plan, err = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end)
+        v, frame, plan, err = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end, shared)
         if v.status == "skip":
             finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]), "verdict": f"skipped: {v.reason}"})
         elif v.status in ("fallback", "constant"):

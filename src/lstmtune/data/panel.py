@@ -16,7 +16,7 @@ import pandas as pd
 
 from lstmtune.data.dates import check_format, has_offset, quarter_starts, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, show, some_dates
-from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns
+from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
 from lstmtune.errors import DataError, LstmtuneError
 
 ID, DATE, VALUE = "unique_id", "ds", "y"
@@ -375,7 +375,7 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
                                        f"(the next one is {day(grid[0])}){hint}")
             bad = int(np.flatnonzero(grid != ds)[0])
             return Verdict("skip", f"dates not regular at --freq {freq}: {day(ds[bad])} where {day(grid[bad])} was due{hint}")
-    m = season if season is not None else (infer_period(ds) or 1)
+    m = season if season is not None else (infer_period(ds) or (season_of(f) if len(ds) < 3 else None) or 1)  # two dates: the season of the frequency given
     try:
         pd.date_range(pd.Timestamp(ds[-1]), periods=horizon + 1, freq=f)
     except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
@@ -461,6 +461,20 @@ def _absent(freq: str, absent: np.ndarray) -> str:
     shown = some_dates(absent)
     return (f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {freq} dates ({shown}): add the rows, "
             "or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales)")
+
+
+def shared_frequency(panel: pd.DataFrame) -> str | None:
+    """The frequency every series of three dates or more has (its dates', or the grid they lie on
+    with some absent), where they all agree; else None. A series of one or two dates (a product
+    just launched) has too few for pandas to infer its own: it is read at this one."""
+    found = set()
+    for _, frame in series_frames(panel):
+        ds = frame[DATE].dropna().to_numpy(dtype="datetime64[ns]")
+        if len(ds) >= 3:
+            found.add(_grid(ds))
+            if len(found) > 1:
+                return None
+    return found.pop() if found else None
 
 
 def common_ends(panel: pd.DataFrame, freq: str | None = None) -> dict[str, pd.Timestamp]:

@@ -447,3 +447,24 @@ def test_a_freq_that_does_not_fit_the_dates_is_explained_by_the_dates_own_freque
     ends = pd.DataFrame({"ds": pd.date_range("2010-01-31", periods=48, freq="ME"), "y": np.arange(48.0)})
     v = panel.triage(ends, 6, freq="BME")
     assert v.reason == "dates not regular at --freq BME: the first, 2010-01-31, is not a BME date (the next one is 2010-02-26) (they are regular at ME: give --freq ME, or leave --freq out)"
+
+
+def test_dates_written_month_or_day_first_are_refused_with_the_date_format_that_reads_them(tmp_path):
+    """'06/26/2023 is not a date' gave no hint that --date-format reads it (a probe)."""
+    from lstmtune.data import panel
+    from lstmtune.data.dates import format_hint
+
+    assert format_hint("06/26/2023") == " (give --date-format %m/%d/%Y)"
+    assert format_hint("26.06.2023") == " (give --date-format %d.%m.%Y)"
+    assert format_hint("05/06/2023") == " (give --date-format %m/%d/%Y or %d/%m/%Y)"
+    assert format_hint("2023-06-26") == format_hint("soon") == ""
+    days = pd.date_range("2023-06-26", periods=30, freq="D")
+    f = tmp_path / "us.csv"
+    pd.DataFrame({"date": days.strftime("%m/%d/%Y"), "value": np.arange(30.0)}).to_csv(f, index=False)
+    with pytest.raises(DataError, match=r"give its format with --date-format \(e.g. %m/%d/%Y\)"):  # a single file: no column parses
+        load(f)
+    long = tmp_path / "us_panel.csv"
+    pd.DataFrame({"unique_id": "a", "ds": days.strftime("%m/%d/%Y"), "y": np.arange(30.0)}).to_csv(long, index=False)
+    why = panel.unreadable(panel.read(long))
+    assert "'06/26/2023' is not a date (give --date-format %m/%d/%Y)" in why["a"], why
+    assert len(load(f, date_format="%m/%d/%Y")) == 30

@@ -81,6 +81,25 @@ def without_zone(parsed: pd.Series) -> pd.Series:
     return pd.to_datetime(parsed, utc=True, errors="coerce").dt.tz_localize(None)
 
 
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:\s.*)?")
+
+
+def format_hint(cell: str) -> str:
+    """For a date written day and month first (``06/26/2023``, ``26.06.2023``), the
+    ``--date-format`` that reads it, in parentheses ('' for anything else): ISO 8601 is read
+    without one, these are not (which comes first is the writer's convention)."""
+    found = _DAY_MONTH_YEAR.fullmatch(str(cell).strip())
+    if found is None:
+        return ""
+    first, sep, second = int(found[1]), found[2], int(found[3])
+    month_first, day_first = f"%m{sep}%d{sep}%Y", f"%d{sep}%m{sep}%Y"
+    if first > 12 and second <= 12:
+        return f" (give --date-format {day_first})"
+    if second > 12 and first <= 12:
+        return f" (give --date-format {month_first})"
+    return f" (give --date-format {month_first} or {day_first})"
+
+
 _ISO_OFFSET = re.compile(r"\d:\d{2}(:\d{2}(\.\d*)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$")
 """An ISO 8601 time followed by an offset (``Z``, ``+01``, ``+0100``, ``+01:00``)."""
 
@@ -324,6 +343,6 @@ def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", da
             if change:
                 raise DataError(f"{path}: line {_line(row, path)}, column {show(name)}: {show(cell)} {change}; give every date an offset, or none")
         if not ok:
-            what = "is missing" if cell == "" else f"{show(cell)} is not a date"
+            what = "is missing" if cell == "" else f"{show(cell)} is not a date{format_hint(cell)}"
             raise DataError(f"{path}: line {_line(row, path)}, column {show(name)}: {what}")
     raise DataError(f"{path}: column {name!r} does not parse as dates")  # pragma: no cover - defensive

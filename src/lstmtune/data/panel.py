@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import check_format, has_offset, quarter_starts, without_zone
+from lstmtune.data.dates import check_format, format_hint, has_offset, quarter_starts, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
 from lstmtune.errors import DataError, LstmtuneError
@@ -106,7 +106,8 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
         raise DataError(f"{path}: column {show(uid)}: {clash}")
     dates = to_dates(frame[date_col], date_format, ids)
     values, bad_values = to_values(frame[value_col])
-    wrong = {int(r): f"column {show(date_col)}: {show(frame[date_col].iloc[int(r)].strip())} is not a date" for r in np.flatnonzero(dates.isna().to_numpy())}
+    wrong = {int(r): f"column {show(date_col)}: {show(frame[date_col].iloc[int(r)].strip())} is not a date{format_hint(frame[date_col].iloc[int(r)]) if date_format is None else ''}"
+             for r in np.flatnonzero(dates.isna().to_numpy())}
     if date_format is None:
         for r, what in _offsets_mixed(ids, frame[date_col]).items():
             wrong.setdefault(r, f"column {show(date_col)}: {show(frame[date_col].iloc[r].strip())} {what}")

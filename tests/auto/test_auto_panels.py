@@ -284,3 +284,24 @@ def test_a_product_of_one_or_two_dates_is_read_at_the_frequency_every_other_seri
     mixed = pd.concat(old + [pd.DataFrame({"unique_id": "m", "ds": pd.date_range("2020-01-01", periods=30, freq="MS"), "y": 1.0 + np.arange(30)})] + new[:1])
     skipped = auto(mixed, 4, candidates=("stats",)).leaderboard.drop_duplicates("unique_id").set_index("unique_id")
     assert skipped.loc["new1", "status"] == "skipped" and "too few to infer the frequency" in skipped.loc["new1", "reason"]  # the others disagree: none borrowed
+
+
+def test_global_networks_read_the_lags_the_series_autoregressions_ask_for_in_either_space():
+    """With one default network per series (no direct candidates left to read them from), the
+    global networks took lags = m: 1 on yearly series whatever their autoregression's order (a review)."""
+    from lstmtune.auto import backtests, globalnet
+    from lstmtune.data import panel
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for k in range(4):  # AR(5)-like yearly series
+        y = np.zeros(80)
+        for t in range(5, 80):
+            y[t] = 0.5 * y[t - 1] - 0.4 * y[t - 5] + rng.normal()
+        frames.append(pd.DataFrame({"unique_id": f"y{k}", "ds": pd.date_range("1900-01-01", periods=80, freq="YS"), "y": 100 + np.cumsum(y)}))
+    lags = {}
+    for space in ("default", "full"):
+        settings = lstm.Settings(space=space)
+        plans = [backtests.plan_series(f, panel.triage(f, 4), 4, ("lstm",), settings, 2) for f in frames]
+        lags[space] = globalnet._lags(plans, 1)
+    assert lags["default"] == lags["full"] > 1, lags

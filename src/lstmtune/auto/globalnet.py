@@ -54,6 +54,10 @@ def _lags(plans, m: int) -> int:
     the group's earliest cutoff (a shorter series' plan reads its data up to a later one)."""
     deepest = max((len(plan.cutoffs) for plan in plans), default=0)
     own = [c.lags for plan in plans if len(plan.cutoffs) == deepest for _, c, _, _ in plan.neural if isinstance(c, direct.Spec)]
+    if not own:  # the default space (one recursive network, and the hybrids): each series' L, at least m (a calendar network reads only p lags)
+        from lstmtune.forecast.batch import unwrapped
+
+        own = [max(unwrapped(c)[0].lags, m) for plan in plans if len(plan.cutoffs) == deepest for _, c, _, _ in plan.neural]
     return max(int(np.median(own)) if own else 1, m, 1)
 
 

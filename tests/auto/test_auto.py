@@ -1288,18 +1288,22 @@ def test_a_users_file_in_an_earlier_outputs_plots_or_models_is_refused_not_delet
     assert again().exit_code == 0
 
 
-def test_a_fallback_series_of_exactly_one_season_gets_the_seasonal_naive_its_reason_names(tmp_path):
+def test_a_fallback_series_of_exactly_one_season_gets_the_naive_forecast_its_reason_names(tmp_path):
     """12 monthly observations: the reason said "(seasonal naive)" but forecasts.csv held
-    "Naive (fallback)" and the last value repeated (a probe); seasonal naive needs only one season."""
+    "Naive (fallback)" (a probe). Seasonal naive on exactly one season has no residual to give
+    its bands a width (a review): naive, and the reason says so; 13 get the seasonal naive."""
     frame = pd.DataFrame({"unique_id": "m12", "ds": pd.date_range("2020-01-01", periods=12, freq="MS"), "y": np.arange(1.0, 13.0)})
     r = auto(frame, horizon=3, candidates="stats")
-    board = r.leaderboard
-    assert board["status"].item() == "fallback" and "(seasonal naive)" in board["reason"].item()
-    assert set(r.forecasts["model"]) == {"SeasonalNaive (fallback)"}
-    assert r.forecasts["mean"].tolist() == [1.0, 2.0, 3.0]  # last January, February, March
+    assert r.leaderboard["status"].item() == "fallback" and "(naive)" in r.leaderboard["reason"].item()
+    assert set(r.forecasts["model"]) == {"Naive (fallback)"} and r.forecasts["mean"].tolist() == [12.0] * 3
+    assert (r.forecasts["upper_80"] > r.forecasts["lower_80"]).all()
     r.save(tmp_path / "o")
     back = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models" / "m12")])
-    assert back.exit_code == 0 and "season length 12" in back.output, back.output
+    assert back.exit_code == 0 and "season length 1" in back.output, back.output
+    longer = pd.DataFrame({"unique_id": "m13", "ds": pd.date_range("2020-01-01", periods=13, freq="MS"), "y": np.arange(1.0, 14.0)})
+    r = auto(longer, horizon=3, candidates="stats")
+    assert "(seasonal naive)" in r.leaderboard["reason"].item() and set(r.forecasts["model"]) == {"SeasonalNaive (fallback)"}
+    assert r.forecasts["mean"].tolist() == [2.0, 3.0, 4.0] and (r.forecasts["upper_80"] > r.forecasts["lower_80"]).all()
 
 
 def test_a_chosen_box_cox_network_that_cannot_fit_a_zero_gives_way_to_the_best_that_can_and_the_verdict_says_so(monkeypatch):

@@ -223,7 +223,7 @@ def fallback(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon: int
         ds = future_dates(frame, horizon, freq)
         cols = {"c": np.full(horizon, value), **{f"c-{s}-{lv}": np.full(horizon, value) for s in ("lo", "hi") for lv in levels}}
         return forecast_table(uid, ds, "Constant (fallback)", cols, "c", levels)
-    m = verdict.season if len(frame) >= verdict.season else 1  # seasonal naive needs one whole season, as triage says
+    m = verdict.season if len(frame) > verdict.season else 1  # seasonal naive needs more than one season for its bands, as triage says
     t, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, levels=levels, names=("SeasonalNaive",))
     return forecast_table(uid, t["ds"], "SeasonalNaive (fallback)" if m > 1 else "Naive (fallback)", t, "SeasonalNaive", levels)
 

@@ -202,7 +202,7 @@ def _fallback_slot(uid: str, frame: pd.DataFrame, v: panel.Verdict, horizon: int
     except Exception as err:  # noqa: BLE001 - one series never stops the others
         reason = f"{why}; the fallback failed too ({type(err).__name__}: {err})"[:300]
         return {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": reason}]), "verdict": f"skipped: {why}; the fallback failed too"}
-    season = v.season if len(frame) >= v.season and status == "fallback" else 1
+    season = v.season if len(frame) > v.season and status == "fallback" else 1
     model = final.statmodel(uid, frame, "SeasonalNaive", season, v.freq, levels=levels)
     model = dataclasses.replace(model, info={**model.info, "label": str(fc["model"].iloc[0])})  # "Constant (fallback)", as forecasts.csv names it
     return {"forecast": _clip_nonnegative(fc, frame["y"].to_numpy()), "model": model,

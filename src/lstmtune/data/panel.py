@@ -408,7 +408,7 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("constant", "; ".join(["a constant series: the forecast is that constant", *notes]), f, m)
     n = len(y) - edges
     if n < horizon * (1 + min_windows) + max(m, 2):
-        fallback = "seasonal naive" if n >= m > 1 else "naive"
+        fallback = "seasonal naive" if n > m > 1 else "naive"  # one season exactly: statsforecast's bands would have no width (n - m residuals)
         return Verdict("fallback", "; ".join([f"{n} observations: too few for horizon {horizon} and season {m} ({fallback})", *notes]), f, m)
     return Verdict("ok", "; ".join(notes), f, m)
 

@@ -281,6 +281,11 @@ def test_a_product_of_one_or_two_dates_is_read_at_the_frequency_every_other_seri
     zero = auto(pd.concat(old + [new[1].assign(ds=weeks[-4:-2])], ignore_index=True), 4, candidates=("stats",), missing="zero")
     filled = zero.leaderboard.drop_duplicates("unique_id").set_index("unique_id").loc["new2", "reason"]
     assert "inserted and set to 0" in filled and "read at W-MON" in filled, filled  # filled on to the panel's last week
+    typo = pd.DataFrame({"unique_id": "typo", "ds": [weeks[-2], weeks[-2] + pd.Timedelta(weeks=520)], "y": [1.0, 2.0]})  # a mistyped year: not filled
+    off = pd.DataFrame({"unique_id": "off", "ds": [weeks[-1] + pd.Timedelta(days=1)], "y": [1.0]})  # a Tuesday
+    board = auto(pd.concat(old + [typo, off], ignore_index=True), 4, candidates=("stats",), missing="interpolate").leaderboard.drop_duplicates("unique_id").set_index("unique_id")
+    assert board.loc["typo", "status"] == "skipped" and "too few to infer the frequency" in board.loc["typo", "reason"]
+    assert board.loc["off", "status"] == "skipped" and "is not a W-MON date" in board.loc["off", "reason"] and "--freq" not in board.loc["off", "reason"]
     mixed = pd.concat(old + [pd.DataFrame({"unique_id": "m", "ds": pd.date_range("2020-01-01", periods=30, freq="MS"), "y": 1.0 + np.arange(30)})] + new[:1])
     skipped = auto(mixed, 4, candidates=("stats",)).leaderboard.drop_duplicates("unique_id").set_index("unique_id")
     assert skipped.loc["new1", "status"] == "skipped" and "too few to infer the frequency" in skipped.loc["new1", "reason"]  # the others disagree: none borrowed

@@ -164,6 +164,22 @@ def _prefit_series() -> int:
     return n
 
 
+def _borrows(frame: pd.DataFrame, freq, shared: str | None) -> bool:
+    """Whether a series is read at the panel's shared frequency: no ``freq`` given, one or two
+    dates (too few for pandas to infer one), and no more of that frequency's dates absent
+    between them than present (two dates ten years apart are a mistyped year, not a series to fill)."""
+    if freq is not None or shared is None:
+        return False
+    ds = frame["ds"].dropna().to_numpy(dtype="datetime64[ns]")
+    if not 0 < len(ds) < 3:
+        return False
+    try:
+        span = len(pd.date_range(pd.Timestamp(ds[0]), pd.Timestamp(ds[-1]), freq=shared))
+    except (ValueError, OverflowError):  # pandas' OutOfBoundsDatetime is a ValueError
+        return False
+    return span <= 2 * len(ds)
+
+
 def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, ends=None,
              shared: str | None = None):
     """A series triaged (its gaps filled with ``--missing interpolate``) and, when it gets
@@ -171,15 +187,16 @@ def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: st
     :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way.
     ``shared``: the frequency of the panel's other series (:func:`lstmtune.data.panel.shared_frequency`),
     at which a series of fewer than three dates is read when no ``freq`` is given (said)."""
-    borrowed = freq is None and shared is not None and frame["ds"].notna().sum() < 3
+    borrowed = _borrows(frame, freq, shared)
     if borrowed:
         freq = shared
     inserted = ("", 0)
     if missing in panel.FILLS:  # dates absent from a regular series' dates are filled as missing values are
         frame, inserted = panel.fill_absent(frame, missing, freq, ends)
     v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing, inserted=inserted)
-    if borrowed:
-        v = dataclasses.replace(v, reason="; ".join(filter(None, [v.reason, f"its dates read at {shared}, the frequency of every other series (too few to infer its own)"])))
+    if borrowed:  # (no --freq was given: its messages name the frequency, not the option)
+        v = dataclasses.replace(v, reason="; ".join(filter(None, [v.reason.replace(f"--freq {shared}", shared),
+                                                                 f"its dates read at {shared}, the frequency of every other series (too few to infer its own)"])))
     if v.status == "skip":
         return v, frame, None, None
     if missing == "interpolate":
@@ -436,8 +453,6 @@ def auto(
                "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__}
     end = panel.common_ends(data, freq) if missing == "zero" else None  # zero: every series runs on to its frequency's last date
     shared = panel.shared_frequency(data) if freq is None else None  # a series of one or two dates is read at it
-    if shared is not None:
-        shaping["shared_freq"] = shared
     pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1
     if pooling:  # a global network learns from every series: a series' result depends on the panel
         shaping["panel"] = ckpt.series_key(data[["unique_id", "ds", "y"]].astype({"unique_id": str}), {})
@@ -445,7 +460,9 @@ def auto(
     # whose filled data did not change when the panel's last dates moved is still read back
     # (and on what the filling says, which the leaderboard repeats: a row without a value and an absent date fill alike)
     keyed = [panel.fill_absent(frame, missing, freq, end) for _, frame in frames] if checkpoint is not None and end else [(frame, ("", 0)) for _, frame in frames]
-    keys = [ckpt.series_key(frame, {**shaping, "inserted": said[0]} if said[0] else shaping) for frame, said in keyed] if checkpoint is not None else []
+    keys = [ckpt.series_key(frame, {**shaping, **({"inserted": said[0]} if said[0] else {}),
+                                    **({"shared_freq": shared} if _borrows(given, freq, shared) else {})})  # only a series read at it depends on it
+            for (frame, said), (_, given) in zip(keyed, frames)] if checkpoint is not None else []
     resumed = 0
 
     def finished(i: int, slot: dict) -> None:

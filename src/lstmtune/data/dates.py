@@ -81,7 +81,7 @@ def without_zone(parsed: pd.Series) -> pd.Series:
     return pd.to_datetime(parsed, utc=True, errors="coerce").dt.tz_localize(None)
 
 
-_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:\s.*)?")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")  # a date alone: with a time, the format would need it too
 
 
 def format_hint(cell: str) -> str:
@@ -93,9 +93,11 @@ def format_hint(cell: str) -> str:
         return ""
     first, sep, second = int(found[1]), found[2], int(found[3])
     month_first, day_first = f"%m{sep}%d{sep}%Y", f"%d{sep}%m{sep}%Y"
-    if first > 12 and second <= 12:
+    if first > 12 and second > 12 or first > 31 or second > 31:  # neither order reads it
+        return ""
+    if first > 12:
         return f" (give --date-format {day_first})"
-    if second > 12 and first <= 12:
+    if second > 12:
         return f" (give --date-format {month_first})"
     return f" (give --date-format {month_first} or {day_first})"
 

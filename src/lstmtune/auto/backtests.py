@@ -117,7 +117,7 @@ def score_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon:
             lstm_names[name] = (config, transform)
             families_of[name] = family
     elif wanted and plan.neural:  # (a series without such candidates lost none to the budget)
-        notes.append(f"LSTM and hybrid candidates {score.BUDGET_NOTE}")
+        notes.append(score.LSTMS_SPENT)
     if "combo" in families and len(stats) > 1:
         combination.combine(bt, stats, combination.STATS_MEDIAN, "median", settings.levels)
         families_of[combination.STATS_MEDIAN] = "combo"

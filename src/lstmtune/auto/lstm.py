@@ -152,6 +152,12 @@ SPACES = ("default", "full")
 """The LSTM spaces of :attr:`Settings.space`."""
 
 
+def check_space(value, what: str = "settings.space") -> None:
+    """Refuse an LSTM space that is not one of :data:`SPACES`, naming ``what`` gave it."""
+    if value not in SPACES:
+        raise LstmtuneError(f"{what} must be one of {', '.join(SPACES)}, got {value!r}")
+
+
 def default_network(candidates: list) -> tuple:
     """The one LSTM candidate of the default space among :func:`space`'s full grid: the
     recursive network on the lag-1 differences that reads the calendar (``LSTM(d=1,lags=p,month)``)
@@ -317,4 +323,4 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
     return pd.DataFrame({"ds": pd.DatetimeIndex(table["date"]), **_columns(table, name, settings.levels)}), model
 
 
-__all__ = ["CALENDAR", "LOG_LAMBDA", "SPACES", "calendar_kind", "default_network", "Settings", "Transform", "backtest", "backtest_jobs", "forecast", "forecast_job", "pooled_calibration", "space", "wants_log"]
+__all__ = ["CALENDAR", "LOG_LAMBDA", "SPACES", "calendar_kind", "check_space", "default_network", "Settings", "Transform", "backtest", "backtest_jobs", "forecast", "forecast_job", "pooled_calibration", "space", "wants_log"]

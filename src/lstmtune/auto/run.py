@@ -68,8 +68,7 @@ def check_arguments(data, *, season_length, windows, time_budget, settings) -> N
             raise LstmtuneError(f"settings must be an lstmtune.auto.lstm.Settings, not a {type(settings).__name__}")
         for name, least in (("units", 1), ("epochs", 1), ("batch_size", 1), ("seeds", 1), ("seed", 0)):
             _whole(f"settings.{name}", getattr(settings, name), least)
-        if settings.space not in lstm.SPACES:
-            raise LstmtuneError(f"settings.space must be one of {', '.join(lstm.SPACES)}, got {settings.space!r}")
+        lstm.check_space(settings.space)
 
 
 def check_levels(levels) -> tuple[int, ...]:
@@ -332,7 +331,7 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
             if job.note and plan.neural:  # said where the series has LSTM or hybrid candidates
                 notes = scored[-1][2].notes
                 if not job.wanted:  # left out before any training: the budget's own note says why, once ("was spent" would contradict its seconds left)
-                    notes[:] = [n for n in notes if n != f"LSTM and hybrid candidates {score.BUDGET_NOTE}"]
+                    notes[:] = [n for n in notes if n != score.LSTMS_SPENT]
                 notes.append(job.note)
         except Exception as err:  # noqa: BLE001 - one series never stops the others: a fallback, named
             done(i, _fallback_slot(uid, frame, v, horizon, final.reason_of(err), "fallback", settings.levels))

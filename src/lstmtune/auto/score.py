@@ -175,6 +175,8 @@ def _gap(worse: float, best: float) -> str:
 
 
 BUDGET_NOTE = "left out: the time budget was spent"
+LSTMS_SPENT = f"LSTM and hybrid candidates {BUDGET_NOTE}"
+"""A series' note where the budget was spent before its LSTM and hybrid candidates trained."""
 BUDGET_UPFRONT = "time budget: LSTM candidates left out"
 """How a note begins where the time budget left the LSTMs out before any training (it goes on
 with the seconds expected and left)."""
@@ -203,4 +205,4 @@ def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame
     return {"status": status, "families": families.reset_index(drop=True), "worst": bad.reset_index(drop=True), "budget": budget.reset_index(drop=True)}
 
 
-__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict", "windows"]
+__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "LSTMS_SPENT", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict", "windows"]

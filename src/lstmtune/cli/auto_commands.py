@@ -55,8 +55,7 @@ def auto(
         raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
     if address is not None and executor != "ray":
         raise LstmtuneError("--address applies to --executor ray")
-    if lstm_space not in lstm.SPACES:
-        raise LstmtuneError(f"--lstm-space must be one of {', '.join(lstm.SPACES)}, got {lstm_space!r}")
+    lstm.check_space(lstm_space, "--lstm-space")
     families = [c.strip() for c in candidates.split(",") if c.strip()]
     output._check_target(out, inputs=[data])  # refused before any training
     partial = output.checkpoint_for(out)  # each finished series, so that a killed run resumes

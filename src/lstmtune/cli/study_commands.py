@@ -439,8 +439,7 @@ def plan(
                           missing="error" if missing == "error" else "drop", fills="interpolate or zero", keep_missing=True)  # as auto reads it
         from lstmtune.auto import lstm
 
-        if lstm_space is not None and lstm_space not in lstm.SPACES:
-            raise LstmtuneError(f"--lstm-space must be one of {', '.join(lstm.SPACES)}, got {lstm_space!r}")
+        lstm.check_space(lstm_space or "default", "--lstm-space")
         estimate = auto_plan.plan(data, horizon, candidates=families, missing=missing, freq=freq, season_length=season_length,
                                   global_lstm=global_lstm, time_budget=time_budget, started=started, settings=lstm.Settings(space=lstm_space or "default"))
         import shlex

@@ -117,6 +117,11 @@ class Problem:
 CALENDAR_PERIODS = {"month": 12, "quarter": 4, "dayofweek": 7}
 
 
+def calendar_phase(stamps: pd.DatetimeIndex, kind: str) -> np.ndarray:
+    """Each date's place in the cycle calendar input ``kind`` names: month 0-11, quarter 0-3, weekday 0-6."""
+    return np.asarray(stamps.month - 1 if kind == "month" else stamps.quarter - 1 if kind == "quarter" else stamps.day_of_week)
+
+
 def extra_inputs(series, framing: Framing, pairs: int) -> list[np.ndarray]:
     """Covariate and calendar input features, each ``(pairs, timesteps, k)``.
 
@@ -139,7 +144,7 @@ def extra_inputs(series, framing: Framing, pairs: int) -> list[np.ndarray]:
         stamps = pd.DatetimeIndex(np.asarray(series.dates)[j.ravel()])
         parts = []
         for kind in framing.calendar:
-            phase = np.asarray(stamps.month - 1 if kind == "month" else stamps.quarter - 1 if kind == "quarter" else stamps.day_of_week)
+            phase = calendar_phase(stamps, kind)
             angle = 2 * np.pi * phase / CALENDAR_PERIODS[kind]
             parts += [np.sin(angle), np.cos(angle)]
         out.append(np.stack(parts, axis=-1).reshape(pairs, framing.timesteps, len(parts)))

@@ -130,8 +130,7 @@ def load(directory) -> StatModel:
     if given is not None and frequency_offset(given) != frequency_offset(m["freq"]) and not _on_grid(dates, m["freq"]):
         # a format 1 manifest, edited: dates of another step (QS-FEB and QS-NOV, 7D and W-SUN, name the same dates)
         raise LstmtuneError(f"{directory / MANIFEST}: corrupted or edited: freq {m['freq']!r}, but its data's dates are of frequency {given}")
-    return StatModel(m["model"], int(m["season_length"]), m["freq"], m["series_name"],
-                     pd.DatetimeIndex(d["ds"]).to_numpy(dtype="datetime64[ns]"), np.asarray(d["y"], dtype=np.float64), dict(m.get("info", {})))
+    return StatModel(m["model"], int(m["season_length"]), m["freq"], m["series_name"], dates, np.asarray(d["y"], dtype=np.float64), dict(m.get("info", {})))
 
 
 def _on_grid(dates: np.ndarray, freq: str) -> bool:

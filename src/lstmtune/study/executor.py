@@ -23,7 +23,7 @@ from lstmtune.selection import metrics
 from lstmtune.data.series import Series
 from lstmtune.errors import LstmtuneError, SpecError
 from lstmtune.study.planner import Plan, Population, plan
-from lstmtune.data.problem import Framing, Problem, prepare
+from lstmtune.data.problem import Framing, Problem, calendar_phase, prepare
 from lstmtune.study.results import StudyResults, assemble
 from lstmtune.study.runner import STALE_S, _done_keys, _items, _wait_for_others, heartbeat, new_owner, open_study, release_dead
 from lstmtune.study.spec import NUMERIC, StudySpec
@@ -39,10 +39,9 @@ def prepare_checked(series: Series, framing: Framing, batch_size: int, holdout: 
         raise SpecError(f"{holdout} = {framing.test_size} must be smaller than the series length {len(series)}")
     if framing.calendar and getattr(series, "positional", False):  # the key at fault, not the framing's
         raise SpecError(f"data.calendar = {list(framing.calendar)}: calendar inputs need dates; {series.name} has no date column (it is indexed by position)")
-    for kind in framing.calendar if not getattr(series, "positional", False) else ():
-        stamps = pd.DatetimeIndex(np.asarray(series.dates))
-        phase = stamps.month if kind == "month" else stamps.quarter if kind == "quarter" else stamps.day_of_week
-        if len(set(phase)) == 1:  # a constant input: weekly dates read by their weekday, yearly ones by their month
+    stamps = pd.DatetimeIndex(np.asarray(series.dates)) if framing.calendar else None  # (a positional series was refused above)
+    for kind in framing.calendar:
+        if len(set(calendar_phase(stamps, kind))) == 1:  # a constant input: weekly dates read by their weekday, yearly ones by their month
             which = f"a {stamps[0].day_name()}" if kind == "dayofweek" else f"in {stamps[0].month_name()}" if kind == "month" else f"in quarter {stamps[0].quarter}"
             raise SpecError(f"data.calendar = {list(framing.calendar)}: {kind!r} is the same for every date of {series.name} (every one {which}): "
                             "it tells the network nothing; leave it out")

@@ -152,3 +152,20 @@ def test_a_statistical_only_plan_counts_the_memory_of_statistical_results_and_sa
     small = dataclasses.replace(stats, memory_bytes=stats.peak_bytes)  # a machine with too little
     with pytest.raises(Exception, match=r"its 40 series' results\), more than 90%"):
         auto_plan.check(small)
+
+
+def test_a_long_line_is_never_folded_when_output_is_not_a_terminal(tmp_path):
+    """Piped or logged, each of plan's lines stays one line whatever its length: a long file
+    path folded "skipped: d: FILE: line 154, column 'ds': duplicate date ..." in two, so a
+    grep for the series' reason missed it (a test failed or passed by its temporary folder's name)."""
+    deep = tmp_path / ("a_folder_whose_name_is_long_enough_to_push_a_line_past_120_columns" * 2)
+    deep.mkdir()
+    bad = _monthly("d", 40, 74)
+    bad.loc[5, "ds"] = bad.loc[4, "ds"]
+    pd.concat([_monthly("a", 60, 1), bad]).to_csv(deep / "p.csv", index=False)
+    said = CliRunner().invoke(app, ["plan", str(deep / "p.csv"), "--horizon", "4"])
+    assert said.exit_code == 0, said.output
+    (line,) = [line for line in said.output.splitlines() if "skipped: d: " in line]
+    assert len(line) > 120 and line.endswith("duplicate date 2010-05-01 (first at line 66)")
+    first = said.output.splitlines()[0]
+    assert first.startswith("lstmtune auto /") and first.endswith("--horizon 4:")

@@ -20,9 +20,11 @@ from typer.core import TyperGroup
 
 from lstmtune.errors import LstmtuneError
 
-# Tables need room: when output is not a terminal (pipes, CI logs) use 120 columns, not 80.
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+# Tables need room: when output is not a terminal (pipes, CI logs) use 120 columns, not 80; and
+# there a line is never folded (a long file path folded `plan`'s "skipped: ... duplicate date"
+# line in two, in a log).
+console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
 
 
 class _Commands(TyperGroup):

@@ -24,6 +24,36 @@ settings.register_profile("ci", derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+RENDERED = ("tests/report/", "tests/reliability/test_bad_inputs.py", "tests/reliability/test_diverged.py", "tests/workflow/test_reproduce.py",
+            "tests/data/test_data.py")
+"""Where every figure is rendered; elsewhere only in tests marked ``figures``."""
+
+
+def _unrendered_png(fig, path) -> None:
+    """A 1x1 PNG in place of the figure's rendering (see :func:`_figures_rendered_where_tested`)."""
+    from matplotlib import image
+
+    image.imsave(path, [[[1.0, 1.0, 1.0, 1.0]]], format="png")
+
+
+@pytest.fixture(autouse=True)
+def _figures_rendered_where_tested(request, monkeypatch):
+    """Rendering the figures (matplotlib laying out ticks and text and rasterising) was a fifth
+    of the test workers' time in a profile of the suite (2026-12-07), in tests about something
+    else: stores, resumes, searches, panels. Outside :data:`RENDERED` and tests marked
+    ``figures``, each figure is built as ever (every plotting call on the real data) and then
+    written as a 1x1 PNG instead of rendered. The figure tests, the unusual inputs and diverged
+    runs of the reliability suite, ``reproduce`` and one marked test per kind of study, search,
+    panel, covariates and ``auto`` render every figure."""
+    if request.node.nodeid.startswith(RENDERED) or request.node.get_closest_marker("figures"):
+        yield
+        return
+    from lstmtune.report import figures
+
+    monkeypatch.setattr(figures, "_write_tight_png", _unrendered_png)
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _lanes_as_in_a_fresh_process():
     """Each test places its populations on the CPU lanes as a fresh process would
@@ -38,21 +68,59 @@ def _lanes_as_in_a_fresh_process():
     yield
 
 
+RAY_FILES = ("tests/study/test_ray_executor.py", "tests/auto/test_auto_ray.py")
+"""The test files that start a Ray cluster: one worker runs them one after the other, on one
+cluster (:func:`pytest_xdist_make_scheduler`). Two clusters, one per file, each started a head,
+a worker node and their workers, which imported lstmtune again: about 7 s of a test worker's
+time each, and their processes about 70 s of the cores' in a profile of the suite (2026-12-07)."""
+_RAY: dict = {}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (the README's command) with :data:`RAY_FILES` as one unit of work."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class _OneRayCluster(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            scope = super()._split_scope(nodeid)
+            return "ray" if scope.replace("\\", "/").endswith(RAY_FILES) else scope
+
+    return _OneRayCluster(config, log)
+
+
 @pytest.fixture(scope="module")
 def ray_cluster(request):
     """A real local Ray cluster: a head and a worker node on loopback, one CPU each; the
-    requesting test module is pickled by value (the workers cannot import it)."""
+    requesting test module is pickled by value (the workers cannot import it). One cluster
+    serves every module of :data:`RAY_FILES` run in a row, shut down after the last."""
     ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'lstmtune[ray]'")
-    from ray.cluster_utils import Cluster
+    if "cluster" not in _RAY:
+        from ray.cluster_utils import Cluster
 
-    ray.shutdown()
-    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    c.add_node(num_cpus=1)  # a second node: its own raylet and workers
-    ray.init(address=c.address, log_to_driver=False)
+        ray.shutdown()
+        c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+        c.add_node(num_cpus=1)  # a second node: its own raylet and workers
+        ray.init(address=c.address, log_to_driver=False)
+        _RAY["cluster"] = c
     ray.cloudpickle.register_pickle_by_value(request.module)
-    yield c
-    ray.shutdown()
-    c.shutdown()
+    yield _RAY["cluster"]
+
+
+def _stop_ray() -> None:
+    c = _RAY.pop("cluster", None)
+    if c is not None:
+        import ray
+
+        ray.shutdown()
+        c.shutdown()
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """The cluster stops once the next test is not in :data:`RAY_FILES` (or there is none)."""
+    if "cluster" in _RAY and (nextitem is None or not nextitem.nodeid.split("::", 1)[0].endswith(RAY_FILES)):
+        _stop_ray()
 
 
 # --------------------------------------------------------------------------- reliability matrix
@@ -79,6 +147,7 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    _stop_ray()  # an interrupted run
     if not _outcomes or hasattr(session.config, "workerinput"):  # pytest-xdist: the controller writes, once
         return
     import json

@@ -432,6 +432,7 @@ def test_a_given_frequency_must_fit_the_dates():
 
 
 @pytest.mark.slow  # trains LSTM ensembles
+@pytest.mark.fresh_statistics  # bit-identity across runs: statsforecast asked twice too
 def test_same_data_and_seed_give_bit_identical_outputs_and_another_seed_other_lstms():
     data = _monthly("a", 60, 3, level=0.0)
     run = lambda seed: auto(data, 4, candidates=("lstm", "stats"), settings=lstm.Settings(epochs=20, seeds=2, seed=seed))  # noqa: E731
@@ -554,6 +555,7 @@ def test_a_direct_lstm_and_the_pair_are_saved_and_forecast_what_auto_would_write
     np.testing.assert_allclose(back["mean"].to_numpy(), t["mean"].to_numpy(), rtol=1e-6)
 
 
+@pytest.mark.figures
 def test_the_report_summarises_the_panel_and_says_when_the_budget_bound(tmp_path, no_arima):
     from lstmtune.auto import score
 

@@ -134,6 +134,7 @@ def _study(tmp_path, **data_extra):
     return file
 
 
+@pytest.mark.figures
 def test_a_study_with_covariates_runs_and_reports(tmp_path):
     file = _study(tmp_path)
     res = CliRunner().invoke(app, ["run", str(file), "--out", str(tmp_path / "run"), "-q"])

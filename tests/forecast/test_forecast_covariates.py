@@ -222,6 +222,7 @@ def _write_study(tmp_path, date_format: str | None = None) -> tuple:
 
 
 @pytest.mark.slow  # 3 s in the full run, end to end: kept out of the fast subset
+@pytest.mark.figures
 def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     file, frame = _write_study(tmp_path)
     runner = CliRunner()

@@ -278,6 +278,7 @@ def test_a_study_files_data_keys_apply_to_the_panel_it_runs_on(tmp_path):
     np.testing.assert_allclose(load_series(own).values[10], (y[9] + y[11]) / 2)  # interpolated
 
 
+@pytest.mark.figures
 def test_a_panel_run_prints_each_series_notes_as_a_single_study_does(tmp_path):
     """Absent dates in a series, and data changed since a rerun's stored runs: `run` says so for one
     series; `run --data` said nothing."""

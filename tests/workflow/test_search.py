@@ -36,6 +36,7 @@ SPACE = {
 }
 
 
+@pytest.mark.figures
 def test_tpe_search_completes_and_stores_its_best_trial(tmp_path):
     s = _spec({"sampler": "tpe", "trials": 6, "batch": 3, "space": SPACE})
     outcome, report = search.run(s, tmp_path / "out")

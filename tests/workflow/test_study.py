@@ -257,6 +257,7 @@ def test_failed_rerun_keeps_the_previous_outputs(tiny_spec, tmp_path, monkeypatc
 HONEST = {**{k: v for k, v in TINY.items() if k != "evaluation"}, "name": "honest", "transforms": {}}
 
 
+@pytest.mark.figures
 def test_honest_study_selects_on_validation_and_tests_once(tmp_path, monkeypatch):
     from lstmtune.report import figures
 

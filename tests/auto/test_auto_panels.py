@@ -289,6 +289,11 @@ def test_a_product_of_one_or_two_dates_is_read_at_the_frequency_every_other_seri
     mixed = pd.concat(old + [pd.DataFrame({"unique_id": "m", "ds": pd.date_range("2020-01-01", periods=30, freq="MS"), "y": 1.0 + np.arange(30)})] + new[:1])
     skipped = auto(mixed, 4, candidates=("stats",)).leaderboard.drop_duplicates("unique_id").set_index("unique_id")
     assert skipped.loc["new1", "status"] == "skipped" and "too few to infer the frequency" in skipped.loc["new1", "reason"]  # the others disagree: none borrowed
+    # a series without a frequency of its own (a duplicate week: skipped) has no say: it left every new product skipped too (a probe)
+    dup = pd.DataFrame({"unique_id": "dup", "ds": weeks[:10].append(weeks[9:10]), "y": 1.0 + np.arange(11.0)})
+    board = auto(pd.concat(old + [dup] + new[1:2], ignore_index=True), 4, candidates=("stats",)).leaderboard.drop_duplicates("unique_id").set_index("unique_id")
+    assert board.loc["dup", "status"] == "skipped" and "duplicate date" in board.loc["dup", "reason"], board.loc["dup", "reason"]
+    assert board.loc["new2", "status"] != "skipped" and "read at W-MON" in board.loc["new2", "reason"], board.loc["new2", "reason"]
 
 
 def test_global_networks_read_the_lags_the_series_autoregressions_ask_for_in_either_space():

@@ -467,12 +467,15 @@ def _absent(freq: str, absent: np.ndarray) -> str:
 def shared_frequency(panel: pd.DataFrame) -> str | None:
     """The frequency every series of three dates or more has (its dates', or the grid they lie on
     with some absent), where they all agree; else None. A series of one or two dates (a product
-    just launched) has too few for pandas to infer its own: it is read at this one."""
+    just launched) has too few for pandas to infer its own: it is read at this one. A series
+    with no frequency (irregular dates, a duplicate date: it is skipped) has no say: one such
+    series left every new product of the panel skipped (a probe)."""
     found = set()
     for _, frame in series_frames(panel):
         ds = frame[DATE].dropna().to_numpy(dtype="datetime64[ns]")
-        if len(ds) >= 3:
-            found.add(_grid(ds))
+        alias = _grid(ds) if len(ds) >= 3 else None
+        if alias is not None:
+            found.add(alias)
             if len(found) > 1:
                 return None
     return found.pop() if found else None

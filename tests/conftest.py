@@ -76,6 +76,7 @@ time each, and their processes about 70 s of the cores' in a profile of the suit
 _RAY: dict = {}
 
 
+@pytest.hookimpl(optionalhook=True)  # without pytest-xdist (-p no:xdist) the hook is unknown
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadfile`` (the README's command) with :data:`RAY_FILES` as one unit of work."""
     if config.getoption("dist") != "loadfile":
@@ -96,6 +97,8 @@ def ray_cluster(request):
     requesting test module is pickled by value (the workers cannot import it). One cluster
     serves every module of :data:`RAY_FILES` run in a row, shut down after the last."""
     ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'lstmtune[ray]'")
+    if not request.node.nodeid.replace("\\", "/").endswith(RAY_FILES):
+        raise RuntimeError(f"{request.node.nodeid}: a test file that uses ray_cluster belongs in tests/conftest.py's RAY_FILES")
     if "cluster" not in _RAY:
         from ray.cluster_utils import Cluster
 

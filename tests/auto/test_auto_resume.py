@@ -54,6 +54,21 @@ def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_change
     assert other.resumed == 0
 
 
+
+def test_a_checkpoint_written_under_other_reading_rules_is_computed_again(tmp_path, no_arima, monkeypatch):
+    """Minutes' season changed (60 -> a day's 1440); a checkpoint keyed on the data and options
+    alone would have given series read at the old season beside ones read at the new (a review)."""
+    from lstmtune.auto import checkpoint
+
+    frames = pd.concat([_monthly("a", 60, 21), _monthly("b", 66, 22, level=40.0)])
+    now = checkpoint.READING
+    monkeypatch.setattr(checkpoint, "READING", now - 1)
+    assert auto(frames, 4, candidates=("stats",), checkpoint=tmp_path / "ck").resumed == 0
+    monkeypatch.setattr(checkpoint, "READING", now)
+    assert auto(frames, 4, candidates=("stats",), checkpoint=tmp_path / "ck").resumed == 0
+    assert auto(frames, 4, candidates=("stats",), checkpoint=tmp_path / "ck").resumed == 2
+
+
 @pytest.mark.slow  # two processes of lstmtune auto
 def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path, monkeypatch):
     import os

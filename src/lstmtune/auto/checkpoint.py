@@ -20,6 +20,10 @@ import pandas as pd
 from lstmtune.errors import LstmtuneError
 
 TABLES = ("forecast", "board", "backtest")
+READING = 2
+"""The version of the rules that read a series (its frequency and season): part of every key, so
+that a checkpoint written under other rules is computed again. 2: minutes' season is a day's
+(half-hourly 48, was 2)."""
 
 
 def series_key(frame: pd.DataFrame, settings: dict) -> str:
@@ -69,4 +73,4 @@ def write(root, uid: str, key: str, slot: dict) -> None:
         (tmp / "slot.json").write_text(json.dumps({"unique_id": str(uid), "key": key, "verdict": slot.get("verdict", "")}))
 
 
-__all__ = ["read", "series_key", "write"]
+__all__ = ["READING", "read", "series_key", "write"]

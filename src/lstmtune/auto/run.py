@@ -195,7 +195,7 @@ def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: st
     v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing, inserted=inserted)
     if borrowed:  # (no --freq was given: its messages name the frequency, not the option)
         v = dataclasses.replace(v, reason="; ".join(filter(None, [v.reason.replace(f"--freq {shared}", shared),
-                                                                 f"its dates read at {shared}, the frequency of every other series (too few to infer its own)"])))
+                                                                 f"its dates read at {shared}, the frequency of every other series that has one (too few to infer its own)"])))
     if v.status == "skip":
         return v, frame, None, None
     if missing == "interpolate":
@@ -449,7 +449,7 @@ def auto(
     from lstmtune.auto import checkpoint as ckpt
 
     shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
-               "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__}
+               "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__, "reading": ckpt.READING}
     end = panel.common_ends(data, freq) if missing == "zero" else None  # zero: every series runs on to its frequency's last date
     shared = panel.shared_frequency(data) if freq is None else None  # a series of one or two dates is read at it
     pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1

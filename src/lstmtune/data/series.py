@@ -449,11 +449,9 @@ def _refuse_repeated_dates(path: Path, dates: np.ndarray, rows: np.ndarray, name
 
 
 # pandas frequency prefix -> seasonal period
-_PERIODS = {"min": 1440, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
-"""The season of each frequency (in steps of one unit): a day's minutes, a day's hours, a
-week's days or business days, a year's weeks, months or quarters. Minutes had an hour's 60:
-half-hourly meter readings got a season of 2 instead of the day's 48 (a probe); a day is
-GluonTS's season for minutes too (``gluonts.time_feature.get_seasonality``)."""
+_PERIODS = {"min": 60, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+"""The season of each frequency (in steps of one unit): an hour's minutes, a
+day's hours, a week's days or business days, a year's weeks, months or quarters."""
 _OLD_ALIASES = {"T": "min", "H": "h", "C": "B"}  # pandas' older spellings, custom business days
 
 
@@ -472,7 +470,7 @@ def frequency_parts(freq: str | None) -> tuple[int, str] | None:
 
 def season_of(freq: str | None) -> int | None:
     """The seasonal period of data at frequency ``freq``: :data:`_PERIODS` divided by its
-    multiple (``2MS`` 6, ``2W`` 26, ``30min`` 48, ``2h`` 12); None where it is 1, is not a whole
+    multiple (``2MS`` 6, ``2W`` 26, ``10min`` 6, ``2h`` 12); None where it is 1, is not a whole
     number of steps (``2D``) or the alias is unknown."""
     parts = frequency_parts(freq)
     if parts is None:

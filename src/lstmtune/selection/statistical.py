@@ -3,8 +3,8 @@ AutoETS, AutoARIMA, AutoTheta and SeasonalNaive, with their prediction intervals
 intermittent series (at least :data:`INTERMITTENT_ZEROS` of its values zero) also Croston
 (optimized) and TSB (smoothing 0.2 for demand and probability, statsforecast's example
 values: statsforecast fits no TSB parameters), whose intervals are statsforecast's conformal
-ones; for a series with a second season (daily data: weekly and yearly; hourly and minutes:
-daily and weekly) and two cycles of the longer one, MSTL (its trend by AutoETS without a season).
+ones; for a series with a second season (daily data: weekly and yearly; hourly: daily and
+weekly) and two cycles of the longer one, MSTL (its trend by AutoETS without a season).
 
 Both entry points take a long frame (``unique_id, ds, y``) and return statsforecast's own
 shapes: :func:`backtest` its ``cross_validation`` table (``unique_id, ds, cutoff, y`` and a
@@ -30,7 +30,7 @@ APPROXIMATE_ABOVE = 150
 of more observations than this, or with a season longer than 12: the default of R's
 ``auto.arima`` (Hyndman and Khandakar, 2008), which statsforecast leaves off. Measured (2-core
 machine, benchmarks/RESULTS.md): about 4x faster on long monthly series, the same accuracy."""
-SECOND_SEASON = {"D": 365, "h": 168, "H": 168, "min": 10080}
+SECOND_SEASON = {"D": 365, "h": 168, "H": 168}
 """The longer season of a frequency whose :func:`lstmtune.data.series.infer_period` season is the shorter one."""
 
 

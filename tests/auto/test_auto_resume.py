@@ -56,8 +56,9 @@ def test_a_checkpointed_run_reads_back_what_it_stored_and_recomputes_what_change
 
 
 def test_a_checkpoint_written_under_other_reading_rules_is_computed_again(tmp_path, no_arima, monkeypatch):
-    """Minutes' season changed (60 -> a day's 1440); a checkpoint keyed on the data and options
-    alone would have given series read at the old season beside ones read at the new (a review)."""
+    """Were the season of some frequency to change (minutes' was nearly made a day's), a
+    checkpoint keyed on the data and options alone would give series read at the old season
+    beside ones read at the new (a review)."""
     from lstmtune.auto import checkpoint
 
     frames = pd.concat([_monthly("a", 60, 21), _monthly("b", 66, 22, level=40.0)])

@@ -146,7 +146,7 @@ def test_no_recompilation_when_only_numbers_change(prob, monkeypatch, tmp_path, 
     arch = engine.Architecture(units=1, batch_size=4)
     sched = engine.Schedule.for_checkpoints([7])
     engine.train_population(prob, arch, sched, seeds=[1, 2, 3], learning_rate=1e-3)
-    _, jitted = engine.program(arch, sched)
+    _, jitted = engine.program(*engine.program_key(arch, sched))
 
     class _Count:
         def _cache_size(self):
@@ -164,6 +164,29 @@ def test_no_recompilation_when_only_numbers_change(prob, monkeypatch, tmp_path, 
     assert fn._cache_size() == before
     engine.train_population(prob, arch, sched, seeds=list(range(engine.PAD + 1)))
     assert fn._cache_size() == before + (2 if stored else 1)  # stored: start and advance, each its own program
+
+
+def test_epoch_counts_and_checkpoints_share_one_program(prob, monkeypatch, tmp_path):
+    """Epochs between scorings and the checkpoints' epochs are arguments of the compiled
+    program: other epoch counts of a shape compile nothing, and train what they trained
+    when they were constants (a checkpoint equals a run of that many epochs)."""
+    from lstmtune.engine import aot
+
+    monkeypatch.setattr(aot, "_folder", lambda: tmp_path)
+    monkeypatch.setattr(aot, "_memory", {})
+    arch = engine.Architecture(units=1, batch_size=4)
+    seven = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([7]), seeds=[1, 2])
+    programs = len(aot._memory)
+    assert programs == 2  # start and advance
+    nine = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([9]), seeds=[1, 2])
+    three = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([3]), seeds=[1, 2])
+    assert len(aot._memory) == programs
+    # two checkpoints keep two forecasts each: another carry, so another start and advance
+    both = engine.train_population(prob, arch, engine.Schedule((3, 9), eval_every=3), seeds=[1, 2])
+    assert len(aot._memory) == programs + 2
+    np.testing.assert_array_equal(both.test_pred[:, 0], three.test_pred[:, 0])
+    np.testing.assert_array_equal(both.test_pred[:, 1], nine.test_pred[:, 0])
+    assert not np.array_equal(seven.test_pred, nine.test_pred)
 
 
 def test_divergence_is_reported_per_replica(prob):

@@ -171,40 +171,45 @@ def checkpoint_slots(schedule) -> np.ndarray:
     return slots
 
 
-def start(arch, schedule, params, hyper, data):
-    """A replica's carry before its first epoch: ``(params, opt_state, diverged epoch, snapshots)``."""
+def start(arch, checkpoints: int, params, hyper, data):
+    """A replica's carry before its first epoch: ``(params, opt_state, diverged epoch, snapshots)``,
+    with room for the forecasts of ``checkpoints`` checkpoints."""
     opt_state = make_optimizer(arch, hyper).init(params)
-    n_ckpt = len(schedule.checkpoints)
     head = data.train_y.shape[1:]  # () one-step, (H,) a direct head
     snapshots = (
-        jnp.zeros((n_ckpt, data.train_x.shape[0]) + head, jnp.float32),
-        jnp.zeros((n_ckpt, data.test_x.shape[0]) + head, jnp.float32),
+        jnp.zeros((checkpoints, data.train_x.shape[0]) + head, jnp.float32),
+        jnp.zeros((checkpoints, data.test_x.shape[0]) + head, jnp.float32),
     )
     return params, opt_state, jnp.zeros([], jnp.int32), snapshots
 
 
-def advance(arch, schedule, carry, hyper, data, first_segment, skip_empty=False):
-    """Train ``schedule.chunk`` segments of ``eval_every`` epochs, scoring after each: ``(carry, scores (chunk, 2))``.
+def advance(arch, chunk: int, carry, hyper, data, first_segment, eval_every, slots, skip_empty=False):
+    """Train ``chunk`` segments of ``eval_every`` epochs, scoring after each: ``(carry, scores (chunk, 2))``.
 
+    ``eval_every`` and ``slots`` (per segment of this chunk, the checkpoint whose forecasts it
+    keeps, or -1: :func:`checkpoint_slots`) are arguments, not constants, so one compiled
+    program serves every epoch count and checkpoint list of a shape.
     ``skip_empty``: minibatches without a real row are no-ops (a stacked population, where
     every replica has its own data padded to the longest).
     """
     # Numeric hyperparameters are read from the optimizer state
     # (optax.inject_hyperparams), so this instance's own values are not used.
     optimizer = make_optimizer(arch, hyper)
-    slots = checkpoint_slots(schedule)
 
-    def epoch_body(carry, epoch):
-        params, opt_state, diverged = carry
-        params, opt_state, value = train_epoch(arch, optimizer, hyper, params, opt_state, data, epoch, skip_empty)
-        bad = ~(jnp.isfinite(value) & all_finite(params))
-        diverged = jnp.where((diverged == 0) & bad, epoch, diverged)
-        return (params, opt_state, diverged), None
-
-    def segment_body(carry, seg):
+    def segment_body(carry, segment):
         params, opt_state, diverged, snapshots = carry
-        first = seg * schedule.eval_every + 1
-        (params, opt_state, diverged), _ = jax.lax.scan(epoch_body, (params, opt_state, diverged), first + jnp.arange(schedule.eval_every))
+        seg, slot = segment
+        first = seg * eval_every + 1
+
+        def epoch_body(i, carry):
+            params, opt_state, diverged = carry
+            epoch = first + i
+            params, opt_state, value = train_epoch(arch, optimizer, hyper, params, opt_state, data, epoch, skip_empty)
+            bad = ~(jnp.isfinite(value) & all_finite(params))
+            diverged = jnp.where((diverged == 0) & bad, epoch, diverged)
+            return params, opt_state, diverged
+
+        params, opt_state, diverged = jax.lax.fori_loop(0, eval_every, epoch_body, (params, opt_state, diverged))
         train_pred, test_pred = predict(arch, params, data)
         scores = jnp.stack(
             [
@@ -212,7 +217,6 @@ def advance(arch, schedule, carry, hyper, data, first_segment, skip_empty=False)
                 rmse(test_pred, data, data.test_prev, data.test_actual, data.test_mask),
             ]
         )
-        slot = jnp.asarray(slots)[seg]
         keep = slot >= 0
         idx = jnp.maximum(slot, 0)
         snapshots = (
@@ -221,4 +225,4 @@ def advance(arch, schedule, carry, hyper, data, first_segment, skip_empty=False)
         )
         return (params, opt_state, diverged, snapshots), scores
 
-    return jax.lax.scan(segment_body, carry, first_segment + jnp.arange(schedule.chunk))
+    return jax.lax.scan(segment_body, carry, (first_segment + jnp.arange(chunk), slots))

@@ -2,15 +2,16 @@
 
 Read top to bottom:
 
-1. ``Architecture`` / ``Schedule`` are the static (shape-fixing) settings: they
-   decide what gets compiled. ``Hyper`` holds the numeric ones, one value per
+1. ``Architecture`` holds the static (shape-fixing) settings: it decides what gets
+   compiled; of a ``Schedule`` only its calls' length in segments and its number of
+   checkpoints do (its epoch counts are arguments). ``Hyper`` holds the numeric ones, one value per
    replica (learning rate, momentum, dropout rates, L1/L2, Huber delta, and the
    replica's PRNG key), so replicas with different values share a program.
 2. ``make_data`` / ``init_population``: a problem's arrays padded to whole
    minibatches; each seed's initial weights (NumPy).
 3. ``program``: the steps of :mod:`lstmtune.engine.steps` (loss, train step,
    minibatches, epoch, predict, score, ``start`` / ``advance``) under ``vmap``
-   over replicas and ``jit``, compiled once per (architecture, schedule, shapes).
+   over replicas and ``jit``, compiled once per (architecture, :func:`program_key`, shapes).
 4. ``train_population``: pads the population to a multiple of ``PAD`` (so a
    replica's bits do not depend on the others), splits it across CPU devices
    when it is large, and calls ``advance`` until the schedule is done, reporting
@@ -298,13 +299,16 @@ def replica_keys(seeds: Sequence[int]) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the program
 @functools.cache
-def program(arch: Architecture, schedule: Schedule, stacked: bool = False):
-    """The compiled ``(start, advance)`` pair for this architecture and schedule
-    (:func:`lstmtune.engine.steps.start` / :func:`lstmtune.engine.steps.advance` under ``vmap`` and ``jit``).
+def program(arch: Architecture, chunk: int, checkpoints: int, stacked: bool = False):
+    """The compiled ``(start, advance)`` pair for this architecture, ``chunk`` segments per call
+    and ``checkpoints`` kept forecasts (:func:`lstmtune.engine.steps.start` /
+    :func:`lstmtune.engine.steps.advance` under ``vmap`` and ``jit``; :func:`program_key` gives
+    a schedule's).
 
-    Data shapes (rows, timesteps, features) and the population size are
-    argument shapes: JAX compiles once per distinct combination, and changing
-    only numeric values (hyperparameters, data values, seeds) never recompiles.
+    Data shapes (rows, timesteps, features) and the population size are argument shapes, and
+    so are a schedule's epochs between scorings and its checkpoints' epochs: JAX compiles once
+    per distinct combination of shapes, ``chunk`` and ``checkpoints``, and changing only numbers
+    (hyperparameters, data values, seeds, epoch counts) never recompiles.
     ``stacked``: every replica has its own data (leading axis P), padded to the longest, and a
     minibatch with no real row is a no-op (:func:`train_stacked`).
     """
@@ -313,10 +317,15 @@ def program(arch: Architecture, schedule: Schedule, stacked: bool = False):
 
     from lstmtune.engine import steps
 
-    start = functools.partial(steps.start, arch, schedule)
-    advance = functools.partial(steps.advance, arch, schedule, skip_empty=stacked)
+    start = functools.partial(steps.start, arch, checkpoints)
+    advance = functools.partial(steps.advance, arch, chunk, skip_empty=stacked)
     d = 0 if stacked else None
-    return jax.jit(jax.vmap(start, in_axes=(0, 0, d))), jax.jit(jax.vmap(advance, in_axes=(0, 0, d, None)))
+    return jax.jit(jax.vmap(start, in_axes=(0, 0, d))), jax.jit(jax.vmap(advance, in_axes=(0, 0, d, None, None, None)))
+
+
+def program_key(arch: Architecture, schedule: Schedule, stacked: bool = False) -> tuple:
+    """:func:`program`'s arguments for a schedule: what of it fixes the compiled program."""
+    return arch, schedule.chunk, len(schedule.checkpoints), stacked
 
 
 PAD = 8
@@ -524,14 +533,16 @@ def _run(arch, schedule, params, hyper, data, p: int, n_train: int, n_test: int,
         data = jax.device_put(data, NamedSharding(mesh, PartitionSpec("replica") if stacked else PartitionSpec()))
     else:  # committed to the chosen device: the compiled program runs there
         params, hyper, data = jax.device_put((params, hyper, data), device)
-    from lstmtune.engine import aot
+    from lstmtune.engine import aot, steps
 
-    start, advance = program(arch, schedule, True) if stacked else program(arch, schedule)  # one cache key per program
-    static = (arch, schedule, stacked)
+    static = program_key(arch, schedule, stacked)
+    start, advance = program(*static)  # one cache key per program
     carry = aot.call("start", start, static, params, hyper, data, classes=(Data, Hyper))  # traced once per shape and machine, then read back
     chunks = []
+    slots = steps.checkpoint_slots(schedule)
     for first in range(0, schedule.segments, schedule.chunk):
-        carry, scores = aot.call("advance", advance, static, carry, hyper, data, first, classes=(Data, Hyper))
+        chunk_slots = slots[first:first + schedule.chunk]
+        carry, scores = aot.call("advance", advance, static, carry, hyper, data, first, np.int32(schedule.eval_every), chunk_slots, classes=(Data, Hyper))
         chunks.append(scores)
         if on_epochs is not None:
             jax.block_until_ready(scores)

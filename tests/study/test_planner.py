@@ -327,3 +327,19 @@ def test_the_dearest_populations_are_trained_first_and_the_results_keep_the_plan
     assert taken == [(3,), (2,), (1,)]
     keys = [c.key for c in p.configs]
     assert list(dict.fromkeys(r.runs["config"])) == keys  # units 1, 3, 2: as planned
+
+
+def test_other_epoch_counts_of_a_shape_share_its_program_and_its_lane(monkeypatch):
+    """Epoch counts are arguments of the compiled program, so populations of one shape and other
+    epochs run one program; it keeps one lane (another lane would compile it again there)."""
+    import dataclasses
+
+    s = spec.from_dict({"name": "lanes", "seed": 2, "model": {"batch_size": 4, "epochs": 10}, "runs": {"mode": "summary", "repeats": 2}})
+    p = planner.plan(s)
+    pop = p.populations[0]
+    problem = executor.validate(p, data.load("shampoo"))[executor.problem_key(pop)]
+    monkeypatch.setattr(executor, "_LANES", {})  # a fresh process
+    monkeypatch.setattr(executor, "_LOAD", {})
+    others = [dataclasses.replace(pop, schedule=engine.Schedule.for_checkpoints([e])) for e in (10, 20, 30, 40)]
+    assert len({engine.program_key(o.arch, o.schedule) for o in others}) == 1
+    assert len({executor._lane(o, problem, 2) for o in others}) == 1

@@ -1,7 +1,8 @@
 """The training program's steps, one replica at a time, as pure functions.
 
-Each takes the static settings first (``arch``: :class:`lstmtune.engine.trainer.Architecture`,
-``schedule``: :class:`lstmtune.engine.trainer.Schedule`) and then arrays; none keeps state.
+Each takes the static settings first (``arch``: :class:`lstmtune.engine.trainer.Architecture`;
+for :func:`start` the number of checkpoints, for :func:`advance` the segments per call) and then
+arrays, a schedule's epoch counts among them; none keeps state.
 :func:`lstmtune.engine.trainer.program` composes :func:`start` and :func:`advance` under
 ``vmap`` (over replicas) and ``jit``. Read top to bottom:
 

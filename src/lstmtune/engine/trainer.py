@@ -537,7 +537,8 @@ def _run(arch, schedule, params, hyper, data, p: int, n_train: int, n_test: int,
 
     static = program_key(arch, schedule, stacked)
     start, advance = program(*static)  # one cache key per program
-    carry = aot.call("start", start, static, params, hyper, data, classes=(Data, Hyper))  # traced once per shape and machine, then read back
+    # traced once per shape and machine, then read back; the start does not depend on the call's length
+    carry = aot.call("start", start, (arch, len(schedule.checkpoints), stacked), params, hyper, data, classes=(Data, Hyper))
     chunks = []
     slots = steps.checkpoint_slots(schedule)
     for first in range(0, schedule.segments, schedule.chunk):

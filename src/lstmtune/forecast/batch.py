@@ -1,7 +1,7 @@
 """Many seed ensembles fitted as few compiled programs: every job of one shape in one population.
 
 ``lstmtune auto`` fits each LSTM candidate of each series at each backtest origin: hundreds of
-small ensembles. :func:`fit_many` groups the jobs by what fixes a compiled program (the
+small ensembles. :func:`fit_many` groups the jobs by what one stacked population shares (the
 architecture, the epochs, the input and output widths) and trains each group as a few stacked
 populations (:func:`lstmtune.engine.trainer.train_stacked`: every replica its own series,
 padded and masked; series of very different lengths in separate populations, :func:`buckets`), then builds each job's forecaster as :func:`lstmtune.forecast.forecaster.fit`

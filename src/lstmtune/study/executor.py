@@ -161,7 +161,8 @@ class LocalExecutor:
 
 
 _LANES: dict = {}
-"""Program -> lane, for this process. A program is compiled for one device, and JAX's
+"""Program (:func:`~lstmtune.engine.trainer.program_key`, the padded population size and the
+data's shapes: populations of one shape and other epoch counts share it) -> lane, for this process. A program is compiled for one device, and JAX's
 compilation cache keys it by that device: a population sent to whichever lane was free
 first would land on the other lane in a later run whose timing differs (the first run
 compiles, the next does not), and be compiled again there. A program keeps the lane it
@@ -175,7 +176,7 @@ _LOAD: dict = {}
 
 def _lane(pop: Population, problem: Problem, count: int) -> int:
     """The lane (an index below ``count``) of the program that trains ``pop`` on ``problem``."""
-    key = (pop.arch, pop.schedule, -(-pop.size // engine.PAD), problem.train_x.shape, problem.test_x.shape, count)
+    key = (engine.program_key(pop.arch, pop.schedule), -(-pop.size // engine.PAD), problem.train_x.shape, problem.test_x.shape, count)
     if key not in _LANES:
         _LANES[key] = min(range(count), key=lambda i: (_LOAD.get((count, i), 0.0), i))
     lane = _LANES[key]

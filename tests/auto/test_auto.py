@@ -751,6 +751,21 @@ def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_pat
     r = auto(hourly, 6, candidates=("stats",))
     assert r.exit_code == 0
     assert r.forecasts["ds"].iloc[0] == hours[-1].tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=1)
+    # In a file, beside the monthly series: the hourly series' times are UTC, and its outputs say so (+00:00);
+    # before, they were written as bare times, one or two hours off for a reader in Paris.
+    both = tmp_path / "both.csv"
+    pd.concat([monthly.assign(ds=monthly["ds"].map(lambda t: t.isoformat())), hourly.assign(ds=hours.map(lambda t: t.isoformat()))]).to_csv(both, index=False)
+    assert panel.read(both).attrs[panel.UTC] == ["h"]
+    res = CliRunner().invoke(app, ["auto", str(both), "--horizon", "6", "--out", str(tmp_path / "b"), "--candidates", "stats"])
+    assert res.exit_code == 0, res.output
+    assert "note: h: times with UTC offsets read as UTC times" in " ".join(res.output.split())
+    text = pd.read_csv(tmp_path / "b" / "forecasts.csv", dtype=str)
+    h, m = text[text["unique_id"] == "h"], text[text["unique_id"] == "m"]
+    assert h["ds"].str.endswith("+00:00").all() and not m["ds"].str.contains(r"\+|:").any()
+    assert pd.to_datetime(h["ds"]).tolist() == list(pd.date_range(hours[-1].tz_convert("UTC") + pd.Timedelta(hours=1), periods=6, freq="h"))
+    tested = pd.read_csv(tmp_path / "b" / "backtests.csv", dtype=str)
+    assert tested.loc[tested["unique_id"] == "h", "cutoff"].str.endswith("+00:00").all()
+    assert "Times of h are UTC" in (tmp_path / "b" / "report.html").read_text()
 
 
 def test_text_cells_in_the_api_read_as_in_a_file(no_arima):

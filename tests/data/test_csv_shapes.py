@@ -180,6 +180,25 @@ def test_dates_with_offsets_keep_their_days_or_become_utc_hours_as_in_a_panel(tm
     assert list(load(h).dates) == list(hours.tz_convert("UTC").tz_localize(None))
 
 
+def test_which_dates_with_offsets_are_read_as_utc_times(tmp_path):
+    """Readings finer than daily with offsets become UTC times (data.dates.without_zone); the
+    loader notes it and the panel reader names the series, so that outputs can say so."""
+    from lstmtune.data import panel
+    from lstmtune.data.dates import UTC_NOTE, read_as_utc
+
+    assert read_as_utc(pd.Series(["2023-10-28T00:00:00+02:00", "2023-10-28T01:00+02:00"]))
+    assert not read_as_utc(pd.Series(["2023-10-28T00:00:00+02:00", "2023-11-28T00:00+01:00"]))  # one time of day, however written
+    assert not read_as_utc(pd.Series(["2023-10-28 00:00:00", "2023-10-28 01:00:00"]))  # no offsets: nothing converted
+    assert read_as_utc(pd.Series(["2023-10-28 00:00+0200", "2023-10-28 01:00+0200"]))  # %z's offsets too
+    hours = pd.date_range("2023-10-28", periods=72, freq="h", tz="Europe/Paris")
+    f = tmp_path / "hours.csv"
+    pd.DataFrame({"date": hours.map(lambda t: t.isoformat()), "v": np.arange(72.0)}).to_csv(f, index=False)
+    assert load(f).notes[0].startswith(UTC_NOTE) and panel.read(f).attrs[panel.UTC] == ["hours"]
+    days = tmp_path / "days.csv"
+    pd.DataFrame({"date": pd.date_range("2023-10-01", periods=60, freq="D", tz="Europe/Paris").map(lambda t: t.isoformat()), "v": np.arange(60.0)}).to_csv(days, index=False)
+    assert not any(n.startswith(UTC_NOTE) for n in load(days).notes) and panel.UTC not in panel.read(days).attrs
+
+
 def test_daily_readings_at_one_local_hour_across_a_change_to_summer_time_keep_their_local_times(tmp_path):
     """A reading at 09:00 Berlin time each day became 08:00 then 07:00 UTC at the change to
     summer time: "dates of no regular frequency", and with --freq D "2020-03-29 where 2020-03-29

@@ -150,9 +150,10 @@ def save(result, directory) -> Path:
 
     directory = _check_target(directory)
     with atomic_dir(directory) as tmp:
-        panel_csv(result.forecasts, tmp / "forecasts.csv")  # each series' dates as it alone would have them
+        utc = set(result.utc)  # times read from dates with offsets are UTC times, and say so
+        panel_csv(result.forecasts, tmp / "forecasts.csv", utc=utc)  # each series' dates as it alone would have them
         result.leaderboard.to_csv(tmp / "leaderboard.csv", index=False)
-        panel_csv(result.backtests, tmp / "backtests.csv")
+        panel_csv(result.backtests, tmp / "backtests.csv", utc=utc)
         (tmp / "report.html").write_text(render(result, _figures(result, tmp / "plots")), encoding="utf-8")
         _models(result.models, tmp / "models")
         (tmp / MARKER).write_text("lstmtune auto output\n")
@@ -239,6 +240,11 @@ def _summary(board: pd.DataFrame, n_series: int) -> list[str]:
     return parts
 
 
+def _names(uids) -> str:
+    uids = [str(u) for u in uids]
+    return ", ".join(uids[:5]) + (f" and {len(uids) - 5} more series" if len(uids) > 5 else "")
+
+
 def render(result, images: dict[str, str] | None = None) -> str:
     """The report: per series, the verdict in words, its figure, the leaderboard and the forecasts."""
     images = images or {}
@@ -249,6 +255,9 @@ def render(result, images: dict[str, str] | None = None) -> str:
         "rolling-origin backtests (each forecasting the horizon as the final forecast does); the lowest mean backtest MASE "
         "is chosen. The model confidence set (in_mcs) is reported beside the choice, not used for it.</p>",
     ]
+    if result.utc:
+        parts.append(f"<p>Times of {html.escape(_names(result.utc))} are UTC: their dates carried UTC offsets (readings finer than daily, read as UTC "
+                     "so that a change of offset repeats or skips no hour).</p>")
     board = result.leaderboard
     parts += _summary(board, len(result.verdicts))
     for uid, text in result.verdicts.items():

@@ -114,6 +114,7 @@ class AutoResult:
     history: pd.DataFrame | None = None  # the data given (unique_id, ds, y), for the report's figures
     models: dict = dataclasses.field(default_factory=dict)  # unique_id -> its forecaster (saved as a model directory)
     resumed: int = 0  # series read back from a checkpoint instead of computed
+    utc: tuple = ()  # series whose times are UTC times, read from dates with offsets (panel.UTC): written with +00:00
 
     @property
     def exit_code(self) -> int:

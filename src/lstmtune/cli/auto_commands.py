@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from lstmtune.cli.common import DateFormat, _handles_errors, _n, _u, app, console, err_console
+from lstmtune.data.dates import UTC_NOTE
 from lstmtune.cli.interrupts import _interruptible
 from lstmtune.errors import LstmtuneError
 
@@ -69,9 +70,11 @@ def auto(
     else:
         chunks = None
     def forecast_and_save():
+        utc = tuple(frame.attrs.get(panel.UTC, ()))  # read before auto's own frames replace this one
         result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
                            time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed, space=lstm_space), checkpoint=partial, levels=levels,
                            global_lstm=global_lstm, executor=chunks)
+        result.utc = utc
         if result.exit_code != 2:  # no series forecast: nothing is written (the reasons are printed)
             result.save(out)
         output.drop_checkpoint(partial)
@@ -97,6 +100,11 @@ def auto(
         for uid, text in result.verdicts.items():
             table.add_row(_n(uid), _u(chosen.get(uid, "—")), _u(text))
         console.print(table)
+        if result.utc:
+            from lstmtune.auto.output import _names
+
+            console.print(f"note: {_n(_names(result.utc))}: {UTC_NOTE} (readings finer than daily, so that a change of offset repeats or skips "
+                          "no hour); forecasts.csv and backtests.csv mark them +00:00", highlight=False, soft_wrap=True)
         again = f" ({result.resumed} series read back from the interrupted run's checkpoint)" if result.resumed else ""
         if result.exit_code != 2:
             console.print(f"{result.wall_s:.1f} s{again}. Forecasts, leaderboard, backtests and report in {_u(out)}")

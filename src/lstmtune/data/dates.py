@@ -113,6 +113,21 @@ def has_offset(cells: pd.Series) -> pd.Series:
     return cells.map(lambda c: bool(_ISO_OFFSET.search(c.strip())) if isinstance(c, str) and c.strip() else None).astype(object)
 
 
+_LOCAL_TIME = re.compile(r"[T ](\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?)\s*(Z|[+-]\d{2}(:?\d{2})?)$")
+
+UTC_NOTE = "times with UTC offsets read as UTC times"
+"""The start of a :class:`lstmtune.data.series.Series` note (and of what commands say) where
+:func:`without_zone` made a series' times UTC."""
+
+
+def read_as_utc(cells: pd.Series) -> bool:
+    """Whether :func:`without_zone` makes these ISO date cells UTC times: they carry offsets and
+    more than one local time of day (finer than daily), so their outputs give UTC times."""
+    times = {tuple(float(x) for x in m[1].split(":")) + (0.0,) * (2 - m[1].count(":")) for c in cells
+             if isinstance(c, str) and (m := _LOCAL_TIME.search(c.strip()))}
+    return len(times) > 1
+
+
 def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
     """``pd.to_datetime(text, format=fmt, errors="coerce")`` as pandas 3 gives it under pandas 2
     too, without a time zone (:func:`without_zone`, mixed offsets included).

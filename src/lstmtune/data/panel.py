@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import check_format, format_hint, has_offset, quarter_starts, without_zone
+from lstmtune.data.dates import UTC_NOTE, check_format, format_hint, has_offset, quarter_starts, read_as_utc, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
 from lstmtune.errors import DataError, LstmtuneError
@@ -74,7 +74,10 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
             raise
         if s.positional:  # its dates would be placeholders, and they would set a frequency and season
             raise DataError(f"{path}: no date column; forecasts need each value's date (add a column of dates)")
-        return pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
+        out = pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
+        if any(n.startswith(UTC_NOTE) for n in s.notes):
+            out.attrs[UTC] = [path.stem]
+        return out
     refuse_repeated_columns(path, header(path))
     date_col, value_col = date_column or DATE, value_column or VALUE
     said = {"--id-column": "--id-column", "--date-column": "--date-column", "--value-column": "--value-column", **(names or {})}
@@ -123,6 +126,10 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     out = pd.DataFrame({ID: ids, DATE: dates, VALUE: values})
     if why:
         out.attrs[UNREADABLE] = why
+    cells = frame[date_col]
+    utc = [u for u, rows in ids.groupby(ids, sort=False).indices.items() if read_as_utc(cells.iloc[rows])]
+    if utc:
+        out.attrs[UTC] = utc
     return out
 
 
@@ -157,6 +164,9 @@ def _repeated_dates(ids: pd.Series, dates: pd.Series) -> dict[int, int]:
 
 UNREADABLE = "lstmtune_unreadable"
 """The key, in a frame's ``attrs``, of the series :func:`read` found a cell in that does not parse (``unique_id -> why``)."""
+UTC = "lstmtune_utc"
+"""The key, in a frame's ``attrs``, of the series whose times :func:`read` made UTC times (dates with
+UTC offsets, finer than daily: :func:`lstmtune.data.dates.read_as_utc`), a list of ``unique_id``."""
 
 
 def unreadable(frame: pd.DataFrame) -> dict[str, str]:

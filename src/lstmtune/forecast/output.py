@@ -19,15 +19,19 @@ def date_text(dates) -> list | np.ndarray:
     return list(idx.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d"))
 
 
-def panel_csv(table: pd.DataFrame, path, columns=("ds", "cutoff")) -> None:
+def panel_csv(table: pd.DataFrame, path, columns=("ds", "cutoff"), utc=()) -> None:
     """A long table (``unique_id`` and date ``columns``) as CSV, each series' dates written as that
     series alone would have them: days as ``2020-01-31``, times as ``2020-01-31 06:00:00``
-    (pandas' own text; before, one hourly series gave every series of the panel times)."""
+    (pandas' own text; before, one hourly series gave every series of the panel times). The
+    series in ``utc`` (times read from dates with offsets, made UTC) have theirs marked
+    ``2020-01-31 06:00:00+00:00``."""
     out = table.copy()
+    marked = out["unique_id"].isin(list(utc)).to_numpy() if len(utc) else np.zeros(len(out), bool)
     for column in [c for c in columns if c in out.columns and pd.api.types.is_datetime64_any_dtype(out[c])]:
         stamps = out[column]
         timed = (stamps != stamps.dt.normalize()).groupby(out["unique_id"], sort=False).transform("any")
-        out[column] = np.where(timed, stamps.dt.strftime("%Y-%m-%d %H:%M:%S"), stamps.dt.strftime("%Y-%m-%d"))
+        text = np.where(timed, stamps.dt.strftime("%Y-%m-%d %H:%M:%S"), stamps.dt.strftime("%Y-%m-%d"))
+        out[column] = np.where(marked, stamps.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"), text)
         out.loc[stamps.isna(), column] = ""
     out.to_csv(path, index=False)
 

@@ -749,7 +749,7 @@ def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_pat
     hours = pd.date_range("2023-10-28", periods=96, freq="h", tz="Europe/Paris")
     hourly = pd.DataFrame({"unique_id": "h", "ds": hours, "y": 10 + np.sin(np.arange(96) * 2 * np.pi / 24)})
     r = auto(hourly, 6, candidates=("stats",))
-    assert r.exit_code == 0
+    assert r.exit_code == 0 and r.utc == ("h",)  # saved, its CSVs mark them (below)
     assert r.forecasts["ds"].iloc[0] == hours[-1].tz_convert("UTC").tz_localize(None) + pd.Timedelta(hours=1)
     # In a file, beside the monthly series: the hourly series' times are UTC, and its outputs say so (+00:00);
     # before, they were written as bare times, one or two hours off for a reader in Paris.

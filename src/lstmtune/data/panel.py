@@ -9,6 +9,7 @@ with it, so that one bad series never stops the others.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from pathlib import Path
 
 import numpy as np
@@ -314,7 +315,14 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
     if bad.size:
         row = int(bad[0])
         raise DataError(f"row {_label(data.index[row])!r}, column {VALUE!r}: {_label(data[VALUE].iloc[row])!r} is not a number")
-    return data.assign(**{ID: ids, DATE: dates.to_numpy(), VALUE: values.to_numpy()})
+    out = data.assign(**{ID: ids, DATE: dates.to_numpy(), VALUE: values.to_numpy()})
+    out.attrs = {k: v for k, v in data.attrs.items() if k != UTC}
+    if isinstance(given_dates.dtype, pd.DatetimeTZDtype) or given_dates.dtype == object:  # offsets possible: text or zoned stamps
+        text = given_dates.map(lambda c: c.isoformat() if isinstance(c, (pd.Timestamp, datetime.datetime)) and c.tzinfo is not None else c)
+        utc = [u for u, rows in ids.astype(str).groupby(ids.astype(str), sort=False).indices.items() if read_as_utc(text.iloc[rows])]
+        if utc:
+            out.attrs[UTC] = utc
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

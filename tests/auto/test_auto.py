@@ -766,6 +766,10 @@ def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_pat
     tested = pd.read_csv(tmp_path / "b" / "backtests.csv", dtype=str)
     assert tested.loc[tested["unique_id"] == "h", "cutoff"].str.endswith("+00:00").all()
     assert "Times of h are UTC" in (tmp_path / "b" / "report.html").read_text()
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "b" / "models"), "--horizon", "6", "--out", str(tmp_path / "again.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    again = pd.read_csv(tmp_path / "again.csv", dtype=str)
+    assert again.loc[again["unique_id"] == "h", "ds"].tolist() == h["ds"].tolist() and again.loc[again["unique_id"] == "m", "ds"].tolist() == m["ds"].tolist()
 
 
 def test_text_cells_in_the_api_read_as_in_a_file(no_arima):
@@ -1274,7 +1278,7 @@ def test_an_edited_models_index_that_names_another_series_or_model_is_refused_pe
     relabelled = forecast([["small", folder["small"], other], ["big", folder["big"], label["big"]]])
     assert relabelled.exit_code == 3 and f"model '{other}', but its folder holds '{label['small']}'" in " ".join(relabelled.output.split()), relabelled.output
     assert set(pd.read_csv(tmp_path / "f.csv")["unique_id"]) == {"big"}  # the other series forecast
-    kept = forecast(index.values.tolist())
+    kept = forecast(index[["unique_id", "folder", "model"]].values.tolist())  # an index without the times column (before they were marked) reads as ever
     assert kept.exit_code == 0, kept.output
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "f.csv"), pd.read_csv(tmp_path / "o" / "forecasts.csv"))
     for where, said in ((models, "not for a folder of model directories"), (models / folder["big"], "not for this model directory")):

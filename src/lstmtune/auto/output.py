@@ -155,7 +155,7 @@ def save(result, directory) -> Path:
         result.leaderboard.to_csv(tmp / "leaderboard.csv", index=False)
         panel_csv(result.backtests, tmp / "backtests.csv", utc=utc)
         (tmp / "report.html").write_text(render(result, _figures(result, tmp / "plots")), encoding="utf-8")
-        _models(result.models, tmp / "models")
+        _models(result.models, tmp / "models", utc)
         (tmp / MARKER).write_text("lstmtune auto output\n")
     return directory
 
@@ -171,8 +171,9 @@ def folder_name(uid: str, taken: set) -> str:
     return name
 
 
-def _models(models: dict, root: Path) -> None:
-    """``models/<folder>/`` per series and ``models/index.csv`` (``unique_id, folder, model``)."""
+def _models(models: dict, root: Path, utc=frozenset()) -> None:
+    """``models/<folder>/`` per series and ``models/index.csv`` (``unique_id, folder, model``, and
+    ``times``: ``UTC`` for a series whose times were made UTC, which ``lstmtune forecast`` marks)."""
     if not models:
         return
     root.mkdir()
@@ -180,7 +181,8 @@ def _models(models: dict, root: Path) -> None:
     for uid, model in models.items():
         folder = folder_name(uid, taken)
         model.save(root / folder)
-        rows.append({"unique_id": uid, "folder": folder, "model": model.info.get("label") or getattr(model, "model", None) or "LSTM"})
+        rows.append({"unique_id": uid, "folder": folder, "model": model.info.get("label") or getattr(model, "model", None) or "LSTM",
+                     "times": "UTC" if uid in utc else ""})
     pd.DataFrame(rows).to_csv(root / "index.csv", index=False)
 
 

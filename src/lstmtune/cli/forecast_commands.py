@@ -164,8 +164,10 @@ def forecast(
             err_console.print(f"[yellow]not forecast[/]: {_u(line)}", highlight=False, soft_wrap=True)
         if table.empty:
             raise LstmtuneError(f"{model_dir}: no series could be forecast" + (f" ({failures[0]})" if failures else ""))
-        with atomic_path(out) as tmp:  # dates written as auto writes forecasts.csv's, the same table
-            forecast_output.panel_csv(table, tmp)
+        index = panel_models.read_index(model_dir)
+        utc = set(index.loc[index["times"] == "UTC", "unique_id"]) if "times" in index.columns else set()
+        with atomic_path(out) as tmp:  # dates written as auto writes forecasts.csv's, the same table (UTC times marked)
+            forecast_output.panel_csv(table, tmp, utc=utc)
         console.print(f"wrote {_u(out)}: {table['unique_id'].nunique()} series x {horizon} steps" + (f"; {len(failures)} not forecast (named above)" if failures else ""), highlight=False)
         if failures:
             raise typer.Exit(code=3)

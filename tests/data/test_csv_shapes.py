@@ -182,21 +182,42 @@ def test_dates_with_offsets_keep_their_days_or_become_utc_hours_as_in_a_panel(tm
 
 def test_which_dates_with_offsets_are_read_as_utc_times(tmp_path):
     """Readings finer than daily with offsets become UTC times (data.dates.without_zone); the
-    loader notes it and the panel reader names the series, so that outputs can say so."""
+    loader notes it and the panel reader names the series, from what was done (a review found a
+    reading of the text alone missing compact formats such as %Y%m%dT%H%M%S%z, and naming a
+    skipped series)."""
     from lstmtune.data import panel
-    from lstmtune.data.dates import UTC_NOTE, read_as_utc
+    from lstmtune.data.dates import UTC_NOTE
 
-    assert read_as_utc(pd.Series(["2023-10-28T00:00:00+02:00", "2023-10-28T01:00+02:00"]))
-    assert not read_as_utc(pd.Series(["2023-10-28T00:00:00+02:00", "2023-11-28T00:00+01:00"]))  # one time of day, however written
-    assert not read_as_utc(pd.Series(["2023-10-28 00:00:00", "2023-10-28 01:00:00"]))  # no offsets: nothing converted
-    assert read_as_utc(pd.Series(["2023-10-28 00:00+0200", "2023-10-28 01:00+0200"]))  # %z's offsets too
+    def noted(path, **kw):
+        return any(n.startswith(UTC_NOTE) for n in load(path, **kw).notes)
+
     hours = pd.date_range("2023-10-28", periods=72, freq="h", tz="Europe/Paris")
-    f = tmp_path / "hours.csv"
-    pd.DataFrame({"date": hours.map(lambda t: t.isoformat()), "v": np.arange(72.0)}).to_csv(f, index=False)
-    assert load(f).notes[0].startswith(UTC_NOTE) and panel.read(f).attrs[panel.UTC] == ["hours"]
+    utc = list(hours.tz_convert("UTC").tz_localize(None))
+    for name, written, fmt in (("iso", hours.map(lambda t: t.isoformat()), None), ("compact", hours.strftime("%Y%m%dT%H%M%S%z"), "%Y%m%dT%H%M%S%z"),
+                               ("hours_only", hours.strftime("%Y-%m-%d %H%z"), "%Y-%m-%d %H%z")):
+        f = tmp_path / f"{name}.csv"
+        pd.DataFrame({"date": written, "v": np.arange(72.0)}).to_csv(f, index=False)
+        assert list(load(f, date_format=fmt).dates) == utc and noted(f, date_format=fmt), name
+        assert panel.read(f, date_format=fmt).attrs[panel.UTC] == [name]
     days = tmp_path / "days.csv"
     pd.DataFrame({"date": pd.date_range("2023-10-01", periods=60, freq="D", tz="Europe/Paris").map(lambda t: t.isoformat()), "v": np.arange(60.0)}).to_csv(days, index=False)
-    assert not any(n.startswith(UTC_NOTE) for n in load(days).notes) and panel.UTC not in panel.read(days).attrs
+    assert not noted(days) and panel.UTC not in panel.read(days).attrs
+    # a panel: the hourly series named, the daily one not; a skipped series (a cell that is no date) not
+    # named; a series without offsets after one with them keeps its times (pandas lent it the offset
+    # before it, moving it by two hours)
+    naive = pd.date_range("2023-10-28", periods=72, freq="h")
+    rows = [pd.DataFrame({"unique_id": "h", "ds": hours.map(lambda t: t.isoformat()), "y": 1.0}),
+            pd.DataFrame({"unique_id": "n", "ds": naive.strftime("%Y-%m-%d %H:%M:%S"), "y": 2.0}),
+            pd.DataFrame({"unique_id": "d", "ds": pd.read_csv(days)["date"], "y": 3.0}),
+            pd.DataFrame({"unique_id": "bad", "ds": [*hours.map(lambda t: t.isoformat())[:-1], "2023-10-32T05:00:00+02:00"], "y": 4.0})]
+    f = tmp_path / "panel.csv"
+    pd.concat(rows).to_csv(f, index=False)
+    read = panel.read(f)
+    assert read.attrs[panel.UTC] == ["h"] and "bad" in read.attrs[panel.UNREADABLE]
+    assert list(read.loc[read["unique_id"] == "n", "ds"]) == list(naive) and list(read.loc[read["unique_id"] == "h", "ds"]) == utc
+    given = pd.read_csv(f)
+    assert panel.from_frame(given[given["unique_id"] != "bad"]).attrs[panel.UTC] == ["h"]
+    assert panel.from_frame(read[read["unique_id"] != "bad"]).attrs[panel.UTC] == ["h"]  # a frame panel.read made UTC keeps saying so
 
 
 def test_daily_readings_at_one_local_hour_across_a_change_to_summer_time_keep_their_local_times(tmp_path):

@@ -444,7 +444,7 @@ def auto(
     settings = dataclasses.replace(settings or lstm.Settings(), levels=levels)
     unreadable = panel.unreadable(data)  # series with a cell that does not parse (panel.read): skipped, named
     data = panel.from_frame(data)  # read as the CLI reads a file
-    utc = tuple(data.attrs.get(panel.UTC, ()))  # series whose times were made UTC (dates with offsets, finer than daily)
+    utc = tuple(data.attrs.pop(panel.UTC, ()))  # series whose times were made UTC (dates with offsets, finer than daily); popped: frames made from this one copy their attrs
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
     slots: list[dict] = [{} for _ in frames]  # per series, in the input's order: forecast, board, backtest, verdict, model
     from lstmtune._version import __version__
@@ -548,7 +548,9 @@ def auto(
     fcs = pd.concat(forecasts, ignore_index=True)[columns] if forecasts else pd.DataFrame(columns=columns)
     bts = pd.concat(windows_of, ignore_index=True) if windows_of else pd.DataFrame(columns=["unique_id", "ds", "cutoff", "y"])
     bts = bts[["unique_id", "ds", "cutoff", "y", *[c for c in bts.columns if c not in ("unique_id", "ds", "cutoff", "y")]]]
-    return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models, resumed, utc)
+    forecast = set(fcs["unique_id"]) if not fcs.empty else set()
+    return AutoResult(fcs, board, bts, verdicts, time.perf_counter() - t0, data[["unique_id", "ds", "y"]].copy(), models, resumed,
+                      tuple(u for u in utc if u in forecast))  # a skipped series has nothing to mark
 
 
 __all__ = ["AutoResult", "COMBO", "FAMILIES", "LSTM_PAIR", "POOL", "POOL_LSTM", "STATS_MEDIAN", "auto", "check_levels", "forecast_columns"]

@@ -74,7 +74,8 @@ def auto(
         result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
                            time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed, space=lstm_space), checkpoint=partial, levels=levels,
                            global_lstm=global_lstm, executor=chunks)
-        result.utc = utc or result.utc
+        forecast = set(result.forecasts["unique_id"]) if not result.forecasts.empty else set()
+        result.utc = tuple(dict.fromkeys([*result.utc, *(u for u in utc if u in forecast)]))
         if result.exit_code != 2:  # no series forecast: nothing is written (the reasons are printed)
             result.save(out)
         output.drop_checkpoint(partial)

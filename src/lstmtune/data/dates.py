@@ -10,6 +10,8 @@ offsets into objects where pandas 3 parses the first at a coarser unit and refus
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as _dt
 import re
 import warnings
@@ -78,6 +80,9 @@ def without_zone(parsed: pd.Series) -> pd.Series:
     known = local.dropna()
     if (known - known.dt.normalize()).nunique() <= 1:  # one time of day: daily or coarser, kept as the local calendar has it
         return local
+    seen = _MADE_UTC.get()
+    if seen is not None and (isinstance(parsed.dtype, pd.DatetimeTZDtype) or any(getattr(t, "tzinfo", None) is not None for t in parsed)):
+        seen.append(True)  # zoned times made UTC (naive ones among objects stay as they are)
     return pd.to_datetime(parsed, utc=True, errors="coerce").dt.tz_localize(None)
 
 
@@ -113,19 +118,23 @@ def has_offset(cells: pd.Series) -> pd.Series:
     return cells.map(lambda c: bool(_ISO_OFFSET.search(c.strip())) if isinstance(c, str) and c.strip() else None).astype(object)
 
 
-_LOCAL_TIME = re.compile(r"[T ](\d{1,2}:\d{2}(:\d{2}(\.\d*)?)?)\s*(Z|[+-]\d{2}(:?\d{2})?)$")
-
 UTC_NOTE = "times with UTC offsets read as UTC times"
 """The start of a :class:`lstmtune.data.series.Series` note (and of what commands say) where
 :func:`without_zone` made a series' times UTC."""
 
+_MADE_UTC: contextvars.ContextVar = contextvars.ContextVar("lstmtune_made_utc", default=None)
 
-def read_as_utc(cells: pd.Series) -> bool:
-    """Whether :func:`without_zone` makes these ISO date cells UTC times: they carry offsets and
-    more than one local time of day (finer than daily), so their outputs give UTC times."""
-    times = {tuple(float(x) for x in m[1].split(":")) + (0.0,) * (2 - m[1].count(":")) for c in cells
-             if isinstance(c, str) and (m := _LOCAL_TIME.search(c.strip()))}
-    return len(times) > 1
+
+@contextlib.contextmanager
+def recording_utc():
+    """A list that gets ``True`` each time :func:`without_zone` makes zoned times UTC times while
+    the block runs (in this thread or task): what the readers say of a series' times."""
+    seen: list = []
+    token = _MADE_UTC.set(seen)
+    try:
+        yield seen
+    finally:
+        _MADE_UTC.reset(token)
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
@@ -313,11 +322,17 @@ def _date_fraction(column: pd.Series, name: str = "", date_format: str | None = 
     return float((tutorial | iso).mean()) if len(text) else 0.0
 
 
-def parse_column(path: Path, column: pd.Series, name: str, requested: bool = False, date_format: str | None = None) -> np.ndarray:
+def parse_column(path: Path, column: pd.Series, name: str, requested: bool = False, date_format: str | None = None, made_utc: list | None = None) -> np.ndarray:
     """A file's date column as ``datetime64[ns]``, however it is written (:func:`_date_kind`:
     ``date_format``, quarters, years, the tutorial's ``Y-MM``, ISO 8601); ``requested``: the
-    user named the column. Raises a DataError naming the line of the first cell that is not a date."""
-    return _parse_dates(path, column, name, _date_kind(column, name, requested, date_format), date_format)
+    user named the column; ``made_utc``: gets ``True`` where zoned times were made UTC times
+    (:func:`without_zone`). Raises a DataError naming the line of the first cell that is not a date."""
+    kind = _date_kind(column, name, requested, date_format)
+    with recording_utc() as seen:
+        dates = _parse_dates(path, column, name, kind, date_format)
+    if made_utc is not None and seen:
+        made_utc.append(True)
+    return dates
 
 
 def _parse_dates(path: Path, column: pd.Series, name: str, kind: str = "iso", date_format: str | None = None) -> np.ndarray:

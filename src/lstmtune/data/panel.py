@@ -9,13 +9,12 @@ with it, so that one bad series never stops the others.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import UTC_NOTE, check_format, format_hint, has_offset, quarter_starts, read_as_utc, without_zone
+from lstmtune.data.dates import UTC_NOTE, check_format, format_hint, has_offset, quarter_starts, recording_utc, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
 from lstmtune.errors import DataError, LstmtuneError
@@ -108,7 +107,8 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     clash = _clash(frame[uid].astype(str), ids)
     if clash:
         raise DataError(f"{path}: column {show(uid)}: {clash}")
-    dates = to_dates(frame[date_col], date_format, ids)
+    made_utc: list = []
+    dates = to_dates(frame[date_col], date_format, ids, made_utc)
     values, bad_values = to_values(frame[value_col])
     wrong = {int(r): f"column {show(date_col)}: {show(frame[date_col].iloc[int(r)].strip())} is not a date{format_hint(frame[date_col].iloc[int(r)]) if date_format is None else ''}"
              for r in np.flatnonzero(dates.isna().to_numpy())}
@@ -127,8 +127,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     out = pd.DataFrame({ID: ids, DATE: dates, VALUE: values})
     if why:
         out.attrs[UNREADABLE] = why
-    cells = frame[date_col]
-    utc = [u for u, rows in ids.groupby(ids, sort=False).indices.items() if read_as_utc(cells.iloc[rows])]
+    utc = [u for u in made_utc if u not in why]  # a skipped series has no outputs to mark
     if utc:
         out.attrs[UTC] = utc
     return out
@@ -190,7 +189,7 @@ def _clash(raw: pd.Series, ids: pd.Series) -> str | None:
     return f"{' and '.join(show(n) for n in first[:2])} are one series once the spaces around them are dropped: rename one"
 
 
-def to_dates(cells: pd.Series, date_format: str | None = None, ids: pd.Series | None = None) -> pd.Series:
+def to_dates(cells: pd.Series, date_format: str | None = None, ids: pd.Series | None = None, made_utc: list | None = None) -> pd.Series:
     """Dates of a panel's date column as ``datetime64[ns]`` without a time zone; NaT where a cell
     is missing or not a date (ISO 8601 text or quarter labels such as ``1959Q1`` unless
     ``date_format``; datetimes as they are).
@@ -199,10 +198,11 @@ def to_dates(cells: pd.Series, date_format: str | None = None, ids: pd.Series | 
     their calendar date where every one of their series (``ids``; else the whole column) is at
     midnight, else become UTC times (:func:`lstmtune.data.dates.without_zone`, the single-series
     loader's rule): a daily series keeps its dates beside an hourly one, as it does alone.
+    ``made_utc`` gets each series (``ids``; else ``True``) whose zoned times were made UTC times.
     """
     import warnings
 
-    def parse():
+    def parse(text):
         with warnings.catch_warnings():  # mixed offsets: pandas 2 warns and gives objects
             warnings.simplefilter("ignore")
             try:
@@ -214,7 +214,15 @@ def to_dates(cells: pd.Series, date_format: str | None = None, ids: pd.Series | 
         parsed = cells
     else:
         text = cells.map(lambda c: c.strip() if isinstance(c, str) else (c.isoformat() if hasattr(c, "isoformat") else c))
-        parsed = parse()
+        timed = date_format is None and text.map(lambda c: isinstance(c, str) and ":" in c).any()  # an offset follows a time
+        has = has_offset(text) if timed else None
+        if has is not None and has.eq(True).any() and has.eq(False).any():
+            # pandas lends a cell without an offset the offset of the cells before it, so that a
+            # series without offsets after one with them moved by hours: each kind parsed apart
+            zoned_rows = has.eq(True).to_numpy()
+            parsed = parse(text.where(zoned_rows)).astype(object).where(zoned_rows, parse(text.where(~zoned_rows)).astype(object))
+        else:
+            parsed = parse(text)
         if date_format is None:
             quarters = quarter_starts(text)
             labelled = (parsed.isna() & quarters.notna()).to_numpy()
@@ -223,11 +231,18 @@ def to_dates(cells: pd.Series, date_format: str | None = None, ids: pd.Series | 
                 if not any(getattr(t, "tzinfo", None) is not None for t in parsed.dropna()):
                     parsed = pd.to_datetime(parsed)
     zoned = isinstance(parsed.dtype, pd.DatetimeTZDtype) or parsed.dtype == object
+    made_utc = [] if made_utc is None else made_utc
     if ids is None or not zoned:
-        return _in_range(without_zone(parsed))
+        with recording_utc() as seen:
+            whole = _in_range(without_zone(parsed))
+        made_utc.extend([True] if seen else [])
+        return whole
     out = pd.Series(np.full(len(parsed), np.datetime64("NaT"), dtype="datetime64[ns]"), index=parsed.index)
-    for rows in pd.Series(np.asarray(ids)).groupby(np.asarray(ids), sort=False).indices.values():  # each series its own rule
-        out.iloc[rows] = _in_range(without_zone(parsed.iloc[rows])).to_numpy()
+    for uid, rows in pd.Series(np.asarray(ids)).groupby(np.asarray(ids), sort=False).indices.items():  # each series its own rule
+        with recording_utc() as seen:
+            out.iloc[rows] = _in_range(without_zone(parsed.iloc[rows])).to_numpy()
+        if seen:
+            made_utc.append(uid)
     return out
 
 
@@ -302,7 +317,8 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
     given_dates = data[DATE]
     if isinstance(given_dates.dtype, pd.PeriodDtype):  # pandas periods: each dated by its start, as "2000Q1" in a file is
         given_dates = given_dates.dt.to_timestamp(how="start")
-    dates = to_dates(given_dates, ids=ids.astype(str))
+    made_utc: list = []
+    dates = to_dates(given_dates, ids=ids.astype(str), made_utc=made_utc)
     bad = np.flatnonzero(dates.isna().to_numpy() & data[DATE].notna().to_numpy())
     if bad.size:
         row = int(bad[0])
@@ -317,11 +333,9 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
         raise DataError(f"row {_label(data.index[row])!r}, column {VALUE!r}: {_label(data[VALUE].iloc[row])!r} is not a number")
     out = data.assign(**{ID: ids, DATE: dates.to_numpy(), VALUE: values.to_numpy()})
     out.attrs = {k: v for k, v in data.attrs.items() if k != UTC}
-    if isinstance(given_dates.dtype, pd.DatetimeTZDtype) or given_dates.dtype == object:  # offsets possible: text or zoned stamps
-        text = given_dates.map(lambda c: c.isoformat() if isinstance(c, (pd.Timestamp, datetime.datetime)) and c.tzinfo is not None else c)
-        utc = [u for u, rows in ids.astype(str).groupby(ids.astype(str), sort=False).indices.items() if read_as_utc(text.iloc[rows])]
-        if utc:
-            out.attrs[UTC] = utc
+    utc = list(dict.fromkeys([*data.attrs.get(UTC, ()), *made_utc]))  # a frame panel.read made UTC, or times made UTC here
+    if utc:
+        out.attrs[UTC] = utc
     return out
 
 

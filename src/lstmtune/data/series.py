@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import UTC_NOTE, _choose_date_column, _try_dates, check_format, parse_column, read_as_utc
+from lstmtune.data.dates import UTC_NOTE, _choose_date_column, _try_dates, check_format, parse_column
 from lstmtune.data.messages import _columns, _line, csv_error, day, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError
 
@@ -196,9 +196,10 @@ def load_csv(
             raise
         raise DataError(f"{err}; its rows have more fields than its header (a number written with a ',' thousands separator, or an unquoted ','?)") from None
     value_col = _choose_value_column(path, frame, value_column, exclude=date_col, covariates=covariates)
-    dates = parse_column(path, frame[date_col], date_col, date_column is not None, date_format)
+    made_utc: list = []
+    dates = parse_column(path, frame[date_col], date_col, date_column is not None, date_format, made_utc)
     utc_note = (f"{UTC_NOTE} (column {show(date_col)}: readings finer than daily, so that a change of offset repeats "
-                "or skips no hour); every output gives UTC times",) if read_as_utc(frame[date_col]) else ()
+                "or skips no hour); every output gives UTC times",) if made_utc else ()
     frame, dates, sorted_note = _in_date_order(frame, dates, path)
     values, notes = _parse_values(path, frame[value_col], value_col, missing, dates, fills=fills, apart=apart)
     notes = [*utc_note, *sorted_note, *notes]

@@ -765,7 +765,8 @@ def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_pat
     assert pd.to_datetime(h["ds"]).tolist() == list(pd.date_range(hours[-1].tz_convert("UTC") + pd.Timedelta(hours=1), periods=6, freq="h"))
     tested = pd.read_csv(tmp_path / "b" / "backtests.csv", dtype=str)
     assert tested.loc[tested["unique_id"] == "h", "cutoff"].str.endswith("+00:00").all()
-    assert "Times of h are UTC" in (tmp_path / "b" / "report.html").read_text()
+    report = (tmp_path / "b" / "report.html").read_text()
+    assert "Times of h are UTC" in report and f"<td>{h['ds'].iloc[0]}</td>" in report  # the report's table marks them too
     res = CliRunner().invoke(app, ["forecast", str(tmp_path / "b" / "models"), "--horizon", "6", "--out", str(tmp_path / "again.csv"), "-q"])
     assert res.exit_code == 0, res.output
     again = pd.read_csv(tmp_path / "again.csv", dtype=str)

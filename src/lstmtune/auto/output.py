@@ -269,7 +269,7 @@ def render(result, images: dict[str, str] | None = None) -> str:
         rows = board[board["unique_id"] == uid].drop(columns=["unique_id"]) if not board.empty else board
         parts.append(_table(rows.dropna(axis=1, how="all")))
         fc = result.forecasts[result.forecasts["unique_id"] == uid].drop(columns=["unique_id"])
-        parts.append(_table(fc.assign(ds=fc["ds"].astype(str))))
+        parts.append(_table(fc.assign(ds=fc["ds"].astype(str) + ("+00:00" if uid in result.utc else ""))))  # UTC times marked, as in forecasts.csv
     if len(result.verdicts) > MAX_FIGURES:
         parts.append(f"<p>Figures drawn for the first {MAX_FIGURES} series; every series is in the CSVs.</p>")
     parts.append("</body></html>")

@@ -242,7 +242,8 @@ def _summary(board: pd.DataFrame, n_series: int) -> list[str]:
     return parts
 
 
-def _names(uids) -> str:
+def names(uids) -> str:
+    """Series names for a sentence: the first five, then how many more."""
     uids = [str(u) for u in uids]
     return ", ".join(uids[:5]) + (f" and {len(uids) - 5} more series" if len(uids) > 5 else "")
 
@@ -258,7 +259,7 @@ def render(result, images: dict[str, str] | None = None) -> str:
         "is chosen. The model confidence set (in_mcs) is reported beside the choice, not used for it.</p>",
     ]
     if result.utc:
-        parts.append(f"<p>Times of {html.escape(_names(result.utc))} are UTC: their dates carried UTC offsets (readings finer than daily, read as UTC "
+        parts.append(f"<p>Times of {html.escape(names(result.utc))} are UTC: their dates carried UTC offsets (readings finer than daily, read as UTC "
                      "so that a change of offset repeats or skips no hour).</p>")
     board = result.leaderboard
     parts += _summary(board, len(result.verdicts))
@@ -276,4 +277,4 @@ def render(result, images: dict[str, str] | None = None) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["FILES", "MARKER", "checkpoint_for", "drop_checkpoint", "render", "save"]
+__all__ = ["FILES", "MARKER", "checkpoint_for", "drop_checkpoint", "names", "render", "save"]

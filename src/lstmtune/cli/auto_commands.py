@@ -70,12 +70,9 @@ def auto(
     else:
         chunks = None
     def forecast_and_save():
-        utc = tuple(frame.attrs.get(panel.UTC, ()))  # read before auto's own frames replace this one
         result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
                            time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed, space=lstm_space), checkpoint=partial, levels=levels,
                            global_lstm=global_lstm, executor=chunks)
-        forecast = set(result.forecasts["unique_id"]) if not result.forecasts.empty else set()
-        result.utc = tuple(dict.fromkeys([*result.utc, *(u for u in utc if u in forecast)]))
         if result.exit_code != 2:  # no series forecast: nothing is written (the reasons are printed)
             result.save(out)
         output.drop_checkpoint(partial)
@@ -102,9 +99,9 @@ def auto(
             table.add_row(_n(uid), _u(chosen.get(uid, "—")), _u(text))
         console.print(table)
         if result.utc:
-            from lstmtune.auto.output import _names
+            from lstmtune.auto.output import names
 
-            console.print(f"note: {_n(_names(result.utc))}: {UTC_NOTE} (readings finer than daily, so that a change of offset repeats or skips "
+            console.print(f"note: {_n(names(result.utc))}: {UTC_NOTE} (readings finer than daily, so that a change of offset repeats or skips "
                           "no hour); forecasts.csv and backtests.csv mark them +00:00", highlight=False, soft_wrap=True)
         again = f" ({result.resumed} series read back from the interrupted run's checkpoint)" if result.resumed else ""
         if result.exit_code != 2:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import UTC_NOTE, check_format, format_hint, has_offset, quarter_starts, recording_utc, without_zone
+from lstmtune.data.dates import check_format, format_hint, has_offset, quarter_starts, recording_utc, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
 from lstmtune.errors import DataError, LstmtuneError
@@ -75,7 +75,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
         if s.positional:  # its dates would be placeholders, and they would set a frequency and season
             raise DataError(f"{path}: no date column; forecasts need each value's date (add a column of dates)")
         out = pd.DataFrame({ID: path.stem, DATE: s.dates, VALUE: s.values})
-        if any(n.startswith(UTC_NOTE) for n in s.notes):
+        if s.utc:
             out.attrs[UTC] = [path.stem]
         return out
     refuse_repeated_columns(path, header(path))
@@ -166,7 +166,7 @@ UNREADABLE = "lstmtune_unreadable"
 """The key, in a frame's ``attrs``, of the series :func:`read` found a cell in that does not parse (``unique_id -> why``)."""
 UTC = "lstmtune_utc"
 """The key, in a frame's ``attrs``, of the series whose times :func:`read` made UTC times (dates with
-UTC offsets, finer than daily: :func:`lstmtune.data.dates.read_as_utc`), a list of ``unique_id``."""
+UTC offsets, finer than daily: :func:`lstmtune.data.dates.without_zone`), a list of ``unique_id``."""
 
 
 def unreadable(frame: pd.DataFrame) -> dict[str, str]:
@@ -332,8 +332,7 @@ def from_frame(data: pd.DataFrame) -> pd.DataFrame:
         row = int(bad[0])
         raise DataError(f"row {_label(data.index[row])!r}, column {VALUE!r}: {_label(data[VALUE].iloc[row])!r} is not a number")
     out = data.assign(**{ID: ids, DATE: dates.to_numpy(), VALUE: values.to_numpy()})
-    out.attrs = {k: v for k, v in data.attrs.items() if k != UTC}
-    utc = list(dict.fromkeys([*data.attrs.get(UTC, ()), *made_utc]))  # a frame panel.read made UTC, or times made UTC here
+    utc = list(dict.fromkeys([*out.attrs.pop(UTC, ()), *made_utc]))  # a frame panel.read made UTC (assign kept its attrs), or times made UTC here
     if utc:
         out.attrs[UTC] = utc
     return out

@@ -55,6 +55,7 @@ class Series:
     notes: tuple[str, ...] = ()  # what loading did or noticed: interpolated or dropped rows, gaps in the dates
     positional: bool = False  # a values-only CSV: no dates, observations indexed by position (dates are placeholders)
     covariates: tuple[tuple[str, np.ndarray], ...] = ()  # (column, float64 values (n,)): extra input features
+    utc: bool = False  # its times were made UTC times (dates with UTC offsets, finer than daily: dates.without_zone)
 
     def head(self, n: int) -> "Series":
         """The first ``n`` observations (covariates included)."""
@@ -223,7 +224,8 @@ def load_csv(
             dates, values, rows = dates[keep], values[keep], rows[keep]
             extra = [(name, column[keep]) for name, column in extra]
     _refuse_repeated_dates(path, dates, rows, date_col)
-    return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra))
+    return Series(name=str(path), dates=dates, values=values, value_name=value_col, notes=tuple(notes) + gaps(dates), covariates=tuple(extra),
+                  utc=bool(made_utc))
 
 
 def header(path: str | Path) -> list[str]:

@@ -31,7 +31,7 @@ def panel_csv(table: pd.DataFrame, path, columns=("ds", "cutoff"), utc=()) -> No
         stamps = out[column]
         timed = (stamps != stamps.dt.normalize()).groupby(out["unique_id"], sort=False).transform("any")
         text = np.where(timed, stamps.dt.strftime("%Y-%m-%d %H:%M:%S"), stamps.dt.strftime("%Y-%m-%d"))
-        out[column] = np.where(marked, stamps.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"), text)
+        out[column] = np.where(marked, stamps.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"), text) if marked.any() else text
         out.loc[stamps.isna(), column] = ""
     out.to_csv(path, index=False)
 

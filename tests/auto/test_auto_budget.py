@@ -219,3 +219,65 @@ def test_the_plan_counts_only_the_candidates_auto_can_train_before_the_first_cut
     ensembles = sum(1 for _ in cost.networks(frame, plan, 6))
     assert ensembles == kept * len(plan.cutoffs) + 1
 
+
+
+def _half_hourly(uid="hh", n=300, seed=3):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 100 + 10 * np.sin(2 * np.pi * t / 48) + np.cumsum(rng.normal(0, 0.3, n)) + rng.normal(0, 1, n)
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-03-01", periods=n, freq="30min"), "y": y})
+
+
+def test_autoarimas_cost_grows_with_a_long_season_and_the_series():
+    """plan and --time-budget counted 0.5 s for every AutoARIMA fit, while with a season of 48 a
+    fit on 600 half-hourly readings took 13-165 s (a probe): the plan said seconds, auto ran minutes."""
+    assert cost.fit_seconds("AutoARIMA", 240, 12) == cost.FIT_SECONDS["AutoARIMA"]  # monthly: as measured, unchanged
+    assert cost.fit_seconds("AutoETS", 600, 48) == cost.FIT_SECONDS["AutoETS"]
+    assert cost.fit_seconds("AutoARIMA", 600, 48) > 10 * cost.FIT_SECONDS["AutoARIMA"]
+    assert cost.fit_seconds("AutoARIMA", 600, 48) > 3 * cost.fit_seconds("AutoARIMA", 300, 48) > cost.fit_seconds("AutoARIMA", 150, 48)
+    assert cost.fit_seconds("AutoARIMA", 1200, 24) < cost.fit_seconds("AutoARIMA", 600, 48)  # hourly grows slowly (measured)
+    settings = lstm.Settings()
+    v, frame, plan, err = auto_run._prepare(_half_hourly(n=600), 48, None, 48, "error", ("stats",), settings, 2)
+    assert err is None and "AutoARIMA" in plan.stats and plan.season == 48
+    ends = [int((frame["ds"] <= c).sum()) for c in plan.cutoffs]
+    assert cost.model_seconds("AutoARIMA", frame, plan) == pytest.approx(sum(cost.fit_seconds("AutoARIMA", k, 48) for k in [*ends, 600]))
+
+
+def test_a_budget_the_statistical_fits_alone_would_overrun_leaves_autoarima_out_where_it_costs_most():
+    settings = lstm.Settings()
+    items = []
+    for uid, n, m in (("long", 600, 48), ("short", 200, 48)):
+        v, frame, plan, err = auto_run._prepare(_half_hourly(uid, n), 48, None, m, "error", ("stats",), settings, 2)
+        items.append((frame, plan))
+    assert auto_run._stats_budget(items, None, 0.0) == [p for _, p in items]  # no budget: unchanged
+    import time
+
+    now = time.perf_counter()
+    assert auto_run._stats_budget(items, 1e6, now) == [p for _, p in items]  # ample: unchanged
+    total = cost.stat_seconds(items)
+    arima_long = cost.model_seconds("AutoARIMA", *items[0])
+    # a budget the fits fit once the long series' AutoARIMA is gone, not before
+    budget = (total - arima_long / 2) / auto_run.BUDGET_SHARE / __import__("lstmtune.engine.xla", fromlist=["x"]).usable_cores()
+    got = auto_run._stats_budget(items, budget, time.perf_counter())
+    assert "AutoARIMA" not in got[0].stats and "AutoARIMA" in got[1].stats
+    assert [n for n in items[0][1].stats if n != "AutoARIMA"] == list(got[0].stats)
+    assert got[0].notes and got[0].notes[0].startswith(score.STATS_UPFRONT) and "season 48" in got[0].notes[0] and not got[1].notes
+
+
+def test_auto_under_a_budget_its_autoarima_fits_would_overrun_leaves_it_out_and_says_so():
+    data = _half_hourly(n=300)
+    r = auto_run.auto(data, 48, season_length=48, candidates=("stats",), time_budget=5)
+    board = r.leaderboard
+    assert "AutoARIMA" not in set(board["candidate"]) and {"AutoETS", "SeasonalNaive"} <= set(board["candidate"])
+    assert board["reason"].str.contains(f"{score.STATS_UPFRONT} (expected about", regex=False).all()
+    assert list(score.panel_summary(board)["budget_stats"]["unique_id"]) == ["hh"]
+    from lstmtune.auto import output
+
+    assert any("AutoARIMA was left out for 1 series (hh)" in part for part in output._summary(board, 1))  # the report says it
+    assert set(r.forecasts["unique_id"]) == {"hh"}
+    from lstmtune.auto import plan as plan_mod
+
+    said = plan_mod.plan(data, 48, season_length=48, candidates=("stats",), time_budget=5).lines()
+    assert any(line.startswith(f"{score.STATS_UPFRONT} on 1 series") for line in said)
+    unbound = plan_mod.plan(data, 48, season_length=48, candidates=("stats",))
+    assert unbound.stat_seconds > 10 * cost.FIT_SECONDS["AutoARIMA"]  # 3 fits at 300 readings with season 48: not 1.5 s

@@ -35,6 +35,8 @@ class Plan:
     cutoffs: list
     stats: tuple  # statistical models ((): not wanted)
     neural: list  # (name, config, transform, family) of its LSTM and hybrid candidates ([]: not wanted)
+    season: int = 1  # the season the statistical models are fitted with (what their cost depends on)
+    notes: tuple = ()  # what planning left out, said on the series' leaderboard (the time budget's statistical models)
 
 
 def plan_series(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, families: Sequence[str], settings: lstm.Settings, windows: int) -> Plan:
@@ -47,7 +49,7 @@ def plan_series(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, famil
     stats = statistical.models_for(y, verdict.freq, verdict.season) if ("stats" in families or "combo" in families) else ()
     wanted = [f for f in combination.NEURAL if f in families]
     neural = [c for c in lstm.space(y, verdict.season, settings, verdict.freq) if c[3] in wanted] if wanted else []
-    return Plan(cutoffs, stats, neural)
+    return Plan(cutoffs, stats, neural, verdict.season)
 
 
 @dataclasses.dataclass
@@ -84,7 +86,7 @@ def score_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon:
 
     m, freq = verdict.season, verdict.freq
     cutoffs = plan.cutoffs
-    notes, stats = [], []
+    notes, stats = list(plan.notes), []
     if stats_done is not None:  # backtested with other series (together.stats_backtests)
         bt, names = stats_done
         stats = [n for n in names if n in bt.columns]

@@ -28,6 +28,18 @@ FIT_SECONDS = {"AutoARIMA": 0.5, "AutoETS": 0.1, "AutoTheta": 0.017, "MSTL": 0.2
 measured on the 20-series synthetic panel, 2026-12-05: AutoARIMA, approximating above 150
 points, 30.1 s for 60 fits; AutoETS 6.3 s; AutoTheta 1.0 s); models not named cost :data:`OTHER_FIT`."""
 OTHER_FIT = 0.01
+ARIMA_SEASON_24 = 0.2
+"""AutoARIMA's seconds per fit per 100 observations with a season of 13 to 24 (hourly data)."""
+ARIMA_LONG_SEASON = 0.45
+"""AutoARIMA's seconds per fit per (100 observations) squared with a season over 24.
+
+Seasonal ARIMA's state grows with the season and its search with the series, so these fits
+cost far more than :data:`FIT_SECONDS`' monthly 0.5 s. Measured on one core of the 2-core
+development machine (2026-12-07, approximating as ``auto`` does; sine seasons on random walks,
+2-3 seeds each): season 24, 0.2-0.7 s at 150 observations, 0.3-2.3 s at 600, 0.9-2.0 s at 1,200;
+season 48, 0.4-0.8 s at 150, 2.2-4.3 s at 300, 12.7-18.4 s at 600; season 96, 3.3-5.0 s at 300,
+4.0-6.2 s at 600; season 168, 2.8-4.1 s at 400, 25-26 s at 672. Half-hourly readings took 23-165 s
+at 600-700 (docs/AUTO.md). An order of magnitude: the search's path decides each fit."""
 SERIES_SECONDS = 0.05
 """Scoring, choosing and writing one series."""
 
@@ -77,14 +89,27 @@ def steps(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings: 
     return float(sum(settings.seeds * settings.epochs * math.ceil(r / settings.batch_size) for frame, plan in items for _, r in networks(frame, plan, horizon)))
 
 
-def fit_seconds(name: str) -> float:
-    return FIT_SECONDS.get(name, OTHER_FIT)
+def fit_seconds(name: str, n: int = 0, season: int = 1) -> float:
+    """One fit of the statistical model ``name`` on ``n`` observations with season ``season``."""
+    base = FIT_SECONDS.get(name, OTHER_FIT)
+    if name != "AutoARIMA" or season <= 12:
+        return base
+    grows = ARIMA_SEASON_24 * n / 100 if season <= 24 else ARIMA_LONG_SEASON * (n / 100) ** 2
+    return max(base, grows)
+
+
+def model_seconds(name: str, frame: pd.DataFrame, plan) -> float:
+    """One core's seconds for the fits of model ``name`` on one series: at each cutoff (on the
+    observations up to it) and once on every observation."""
+    n = len(frame)
+    ends = [int((frame["ds"] <= c).sum()) for c in plan.cutoffs] if name == "AutoARIMA" and plan.season > 12 else [n] * len(plan.cutoffs)
+    return sum(fit_seconds(name, k, plan.season) for k in [*ends, n])
 
 
 def stat_seconds(items: Sequence[tuple[pd.DataFrame, object]]) -> float:
     """One core's seconds for the statistical fits of the series ``items`` (each model at each
     cutoff and once on every observation)."""
-    return sum(fit_seconds(name) * (len(plan.cutoffs) + 1) for _, plan in items for name in plan.stats)
+    return sum(model_seconds(name, frame, plan) for frame, plan in items for name in plan.stats)
 
 
 def seconds(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings: lstm.Settings, cores: int) -> float:
@@ -114,4 +139,4 @@ def within(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings:
     return None
 
 
-__all__ = ["FIT_SECONDS", "LADDER", "OTHER_FIT", "SECONDS_PER_STEP", "cheapest", "networks", "trainable", "rows", "seconds", "stat_seconds", "steps", "within"]
+__all__ = ["FIT_SECONDS", "LADDER", "ARIMA_LONG_SEASON", "ARIMA_SEASON_24", "OTHER_FIT", "fit_seconds", "model_seconds", "SECONDS_PER_STEP", "cheapest", "networks", "trainable", "rows", "seconds", "stat_seconds", "steps", "within"]

@@ -235,10 +235,13 @@ def _summary(board: pd.DataFrame, n_series: int) -> list[str]:
                   "<p>Chosen forecasters by family (backtest MASE of the chosen candidates):</p>", _table(summary["families"]),
                   "<p>The series with the highest backtest MASE of their chosen candidate:</p>", _table(summary["worst"])]
     if not summary["budget"].empty:
-        names = ", ".join(html.escape(str(u)) for u in summary["budget"]["unique_id"].head(20))
+        listed = ", ".join(html.escape(str(u)) for u in summary["budget"]["unique_id"].head(20))
         more = f" and {len(summary['budget']) - 20} more" if len(summary["budget"]) > 20 else ""
-        parts.append(f"<p><b>The time budget bound:</b> LSTM and hybrid candidates were left out for {len(summary['budget'])} series ({names}{more}); "
+        parts.append(f"<p><b>The time budget bound:</b> LSTM and hybrid candidates were left out for {len(summary['budget'])} series ({listed}{more}); "
                      "their forecasts come from the statistical models only.</p>")
+    if not summary["budget_stats"].empty:
+        parts.append(f"<p><b>The time budget bound:</b> AutoARIMA was left out for {len(summary['budget_stats'])} series "
+                     f"({html.escape(names(summary['budget_stats']['unique_id']))}): its fits alone would have exceeded the budget.</p>")
     return parts
 
 

@@ -11,7 +11,8 @@ cutoffs, statistical models and LSTM candidates), without training anything. Fro
   are written, and a measured base for the process (peaks of 741-903 MiB at 20 series and
   1.4 GiB at 300 measured; the per-series share fitted to them);
 - **time**: :data:`lstmtune.auto.cost.SECONDS_PER_STEP` per minibatch step, the statistical
-  models' fits (:data:`lstmtune.auto.cost.FIT_SECONDS`, spread over the cores), and a fixed start. The two constants were
+  models' fits (:func:`lstmtune.auto.cost.fit_seconds`: AutoARIMA's grows with a season over 12
+  and the series' length; spread over the cores), and a fixed start. The two constants were
   fitted to two runs of benchmarks/panel_scale.py on the 2-core development machine (20
   series, ``--candidates lstm``: 38.2 s; all families: 74.7 s) and checked against larger
   runs (docs/AUTO.md): an order of magnitude to plan by, not a promise.
@@ -27,7 +28,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from lstmtune.auto import lstm
+from lstmtune.auto import lstm, score
 from lstmtune.auto.cost import SECONDS_PER_STEP, SERIES_SECONDS
 from lstmtune.auto.cost import networks as cost_networks
 from lstmtune.auto.cost import stat_seconds as cost_stat_seconds
@@ -127,9 +128,15 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         good += 1
         items.append((frame, p))
         verdicts.append(v)
+    notes = []
+    if time_budget is not None:  # as auto leaves AutoARIMA out where the statistical fits alone would not fit (auto_run._stats_budget)
+        items = list(zip([frame for frame, _ in items], auto_run._stats_budget(items, time_budget, started)))
+        dropped = sum(any(str(n).startswith(score.STATS_UPFRONT) for n in p.notes) for _, p in items)
+        if dropped:
+            notes.append(f"{score.STATS_UPFRONT} on {dropped} series: its fits alone would exceed the budget (not counted above)")
+    for frame, p in items:
         stat_fits += len(p.stats) * (len(p.cutoffs) + 1)
         stat_seconds += cost_stat_seconds([(frame, p)])
-    notes = []
     if time_budget is not None and any(p.neural for _, p in items):
         # as auto fits its settings, from what reading and planning took (auto_run._fit_budget)
         fitted, said = auto_run._fit_budget(items, horizon, settings, True, time_budget, started)

@@ -258,8 +258,8 @@ to all that was left, 3 seeds x 200 epochs and 50.9 s in all."""
 def _replan(plan: backtests.Plan, frame: pd.DataFrame, v: panel.Verdict, horizon: int, candidates, settings: lstm.Settings, windows: int) -> backtests.Plan:
     """The series planned again with ``settings`` (the same data: it planned before), or its
     first plan should that fail."""
-    try:
-        return backtests.plan_series(frame, v, horizon, candidates, settings, windows)
+    try:  # the statistical models the budget kept (:func:`_stats_budget`), and its notes
+        return dataclasses.replace(backtests.plan_series(frame, v, horizon, candidates, settings, windows), stats=plan.stats, notes=plan.notes)
     except Exception:  # noqa: BLE001 - one series never stops the others
         return plan
 
@@ -288,6 +288,38 @@ def _fit_budget(items, horizon: int, settings: lstm.Settings, wanted, time_budge
     expected = cost.seconds(items, horizon, settings, cores)
     return fitted, (f"time budget: LSTM candidates trained with {fitted.seeds} seeds x {fitted.epochs} epochs instead of {settings.seeds} x {settings.epochs} "
                     f"(expected about {expected:.0f} s against {left:.0f} s left of --time-budget {time_budget:g} s)")
+
+
+def _stats_budget(items, time_budget: float | None, t0: float) -> list:
+    """The plans of the series ``items`` (``(frame, plan)``), with AutoARIMA left out where the
+    statistical fits alone would not fit what is left of ``time_budget`` (:data:`BUDGET_SHARE`
+    of it, on every core): on the series where it costs most first (a long season, a long series:
+    :func:`lstmtune.auto.cost.fit_seconds`), each said so in its plan's notes, until they fit.
+    The LSTMs are fitted to what is left afterwards (:func:`_fit_budget`), as before; the other
+    statistical models cost little and stay (the seasonal naive is every series' fallback)."""
+    plans = [plan for _, plan in items]
+    if time_budget is None or not items:
+        return plans
+    from lstmtune.auto import cost
+    from lstmtune.engine.xla import usable_cores
+
+    left = time_budget - (time.perf_counter() - t0)
+    cores = usable_cores()
+    allowed = BUDGET_SHARE * max(left, 0.0) * cores  # one core's seconds
+    total = cost.stat_seconds(items)
+    if total <= allowed:
+        return plans
+    costly = sorted(((cost.model_seconds("AutoARIMA", frame, plan), k) for k, (frame, plan) in enumerate(items) if "AutoARIMA" in plan.stats),
+                    key=lambda x: (-x[0], x[1]))
+    for secs, k in costly:
+        if total <= allowed:
+            break
+        plan = plans[k]
+        note = (f"{score.STATS_UPFRONT} (expected about {secs:.0f} s for its {len(plan.cutoffs) + 1} fits at season {plan.season}, "
+                f"the statistical fits of every series about {total / cores:.0f} s on {cores} core{'s' if cores > 1 else ''}, against {max(left, 0):.0f} s left of --time-budget {time_budget:g} s)")
+        plans[k] = dataclasses.replace(plan, stats=tuple(n for n in plan.stats if n != "AutoARIMA"), notes=(*plan.notes, note))
+        total -= secs
+    return plans
 
 
 def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable | None = None, on_result: Callable | None = None) -> list[tuple[int, dict]]:
@@ -494,12 +526,14 @@ def auto(
             good.append((i, uid, frame, v, plan))
             learn_from.append((uid, frame, v, plan))
     wanted = [f for f in NEURAL if f in candidates]
+    planned = _stats_budget([(frame, plan) for _, _, frame, _, plan in good], time_budget, t0)
+    good = [(i, uid, frame, v, p) for (i, uid, frame, v, _), p in zip(good, planned)]
     fitted, budget_note = _fit_budget([(frame, plan) for _, _, frame, _, plan in good], horizon, settings, wanted, time_budget, t0)
     if fitted is None:  # not even the fewest seeds and epochs would fit: no LSTM is trained
         wanted, fitted = [], settings
     if fitted != settings:  # the candidates' configurations carry their epochs: planned again with the budget's
         settings = fitted
-        good = [(i, uid, frame, v, _replan(plan, frame, v, horizon, candidates, settings, windows)) for i, uid, frame, v, plan in good]
+        good = [(i, uid, frame, v, _replan(plan, frame, v, horizon, candidates, settings, windows)) for i, uid, frame, v, plan in good]  # its statistical models kept
         learn_from = [(uid, frame, v, _replan(plan, frame, v, horizon, candidates, settings, windows)) for uid, frame, v, plan in learn_from]
     pooled = ({}, {}, {})  # global candidates: uid -> their plan entries, (uid, name) -> backtest models, -> final model
     global_note = ""

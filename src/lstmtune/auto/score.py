@@ -180,6 +180,9 @@ LSTMS_SPENT = f"LSTM and hybrid candidates {BUDGET_NOTE}"
 BUDGET_UPFRONT = "time budget: LSTM candidates left out"
 """How a note begins where the time budget left the LSTMs out before any training (it goes on
 with the seconds expected and left)."""
+STATS_UPFRONT = "time budget: AutoARIMA left out"
+"""How a note begins where the time budget left AutoARIMA out of a series' statistical models
+(its fits alone would not have fitted the budget; it goes on with the seconds expected and left)."""
 
 
 def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame]:
@@ -189,11 +192,12 @@ def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame
     - ``families``: per family of the chosen candidates, the series it forecasts and the
       median and mean backtest MASE of those choices;
     - ``worst``: the ``worst`` series whose chosen candidate has the highest backtest MASE;
-    - ``budget``: the series whose LSTM candidates were left out because the time budget was spent.
+    - ``budget``: the series whose LSTM candidates were left out because the time budget was spent;
+    - ``budget_stats``: the series whose AutoARIMA the time budget left out.
     """
     if board.empty:
         empty = pd.DataFrame()
-        return {"status": empty, "families": empty, "worst": empty, "budget": empty}
+        return {"status": empty, "families": empty, "worst": empty, "budget": empty, "budget_stats": empty}
     per_series = board.drop_duplicates("unique_id")
     status = per_series["status"].value_counts().rename_axis("status").reset_index(name="series")
     chosen = board[(board["status"] == "ok") & (board["chosen"] == True)]  # noqa: E712 - a column of booleans (NaN where absent)
@@ -202,7 +206,9 @@ def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame
     bad = chosen.sort_values("mase", ascending=False).head(worst)[["unique_id", "candidate", "mase"]]
     reasons = per_series["reason"].fillna("").astype(str)
     budget = per_series.loc[reasons.str.contains(BUDGET_NOTE, regex=False) | reasons.str.contains(BUDGET_UPFRONT, regex=False), ["unique_id"]]
-    return {"status": status, "families": families.reset_index(drop=True), "worst": bad.reset_index(drop=True), "budget": budget.reset_index(drop=True)}
+    budget_stats = per_series.loc[reasons.str.contains(STATS_UPFRONT, regex=False), ["unique_id"]]
+    return {"status": status, "families": families.reset_index(drop=True), "worst": bad.reset_index(drop=True), "budget": budget.reset_index(drop=True),
+            "budget_stats": budget_stats.reset_index(drop=True)}
 
 
-__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "LSTMS_SPENT", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict", "windows"]
+__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "LSTMS_SPENT", "STATS_UPFRONT", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict", "windows"]

@@ -771,6 +771,15 @@ def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_pat
     assert res.exit_code == 0, res.output
     again = pd.read_csv(tmp_path / "again.csv", dtype=str)
     assert again.loc[again["unique_id"] == "h", "ds"].tolist() == h["ds"].tolist() and again.loc[again["unique_id"] == "m", "ds"].tolist() == m["ds"].tolist()
+    # one series' model directory alone: its forecast marks the times too (before, bare times), the monthly one's days stay days
+    index = pd.read_csv(tmp_path / "b" / "models" / "index.csv", dtype=str).set_index("unique_id")["folder"]
+    for uid, expected in (("h", h), ("m", m)):
+        res = CliRunner().invoke(app, ["forecast", str(tmp_path / "b" / "models" / index[uid]), "--horizon", "6", "--out", str(tmp_path / f"{uid}.csv"), "-q"])
+        assert res.exit_code == 0, res.output
+        dates = pd.read_csv(tmp_path / f"{uid}.csv", dtype=str)["date"]
+        assert pd.to_datetime(dates).tolist() == pd.to_datetime(expected["ds"]).tolist()
+        assert dates.str.endswith("+00:00").all() if uid == "h" else not dates.str.contains(r"\+|:").any()
+        assert ("times of h are UTC" in " ".join(res.output.split())) == (uid == "h")
 
 
 def test_text_cells_in_the_api_read_as_in_a_file(no_arima):
@@ -1380,3 +1389,19 @@ def test_a_frame_dated_by_pandas_periods_is_read_as_their_start_dates():
     a, b = auto(periods, horizon=4, candidates="stats"), auto(stamps, horizon=4, candidates="stats")
     pd.testing.assert_frame_equal(a.forecasts, b.forecasts)
     assert a.forecasts["ds"].iloc[0] == pd.Timestamp("2010-01-01")
+
+
+def test_the_reports_figure_of_a_series_whose_times_were_made_utc_says_so(tmp_path, monkeypatch):
+    import types
+
+    from lstmtune.auto import output
+    from lstmtune.report import drawing
+
+    drawn = []
+    monkeypatch.setattr(drawing, "draw_all", lambda jobs: drawn.extend(jobs))
+    hist = pd.concat([pd.DataFrame({"unique_id": u, "ds": pd.date_range("2024-01-01", periods=48, freq="h"), "y": np.arange(48.0)}) for u in ("h", "m")])
+    fc = pd.concat([pd.DataFrame({"unique_id": u, "ds": pd.date_range("2024-01-03", periods=3, freq="h"), "model": "AutoETS", "mean": 1.0}) for u in ("h", "m")])
+    output._figures(types.SimpleNamespace(history=hist, forecasts=fc, utc=("h",)), tmp_path / "plots")
+    titles = {job.kwargs["title"] for job in drawn}
+    assert titles == {"h (times UTC)", "m"}
+

@@ -201,6 +201,7 @@ def _figures(result, plots: Path) -> dict[str, str]:
         return {}
     plots.mkdir(exist_ok=True)
     jobs, names = [], {}
+    utc = {str(u) for u in getattr(result, "utc", ())}  # times made UTC: the figure's title says so, as the tables mark them
     history = {str(k): v for k, v in result.history.groupby("unique_id", sort=False)}
     for i, (uid, fc) in enumerate(result.forecasts.groupby("unique_id", sort=False)):
         uid = str(uid)
@@ -212,7 +213,7 @@ def _figures(result, plots: Path) -> dict[str, str]:
         name = f"series{i}.png"
         bands = {level: (fc[f"lower_{level}"].to_numpy(), fc[f"upper_{level}"].to_numpy()) for level in band_levels(fc)}
         jobs.append(drawing.Job(figures.forecast_plot, (h["ds"].to_numpy(), h["y"].to_numpy(), fc["ds"].to_numpy(), fc["mean"].to_numpy(), bands),
-                                plots / name, {"title": str(uid), "label": str(fc["model"].iloc[0])}))
+                                plots / name, {"title": str(uid) + (" (times UTC)" if uid in utc else ""), "label": str(fc["model"].iloc[0])}))
         names[uid] = name
     try:
         drawing.draw_all(jobs)  # on two cores when there are many

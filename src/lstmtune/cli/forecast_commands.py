@@ -180,12 +180,17 @@ def forecast(
         smodel = composite.load_any(model_dir)
         table = smodel.forecast(horizon)
         dates, values = (smodel.dates, smodel.values) if isinstance(smodel, statmodel.StatModel) else smodel.history
+        utc = panel_models.utc_times(model_dir)  # as auto marked it (its models/index.csv)
+        zone = " (times UTC)" if utc else ""
         png = out.with_suffix(".png")
         with atomic_paths([out, png]) as (csv_tmp, png_tmp):  # both written, then both moved into place
-            forecast_output.plot(dates, values, table, png_tmp, title=f"{smodel.series_name}: {horizon}-step forecast")
-            forecast_output.write_csv(table, csv_tmp)
+            forecast_output.plot(dates, values, table, png_tmp, title=f"{smodel.series_name}: {horizon}-step forecast{zone}")
+            forecast_output.write_csv(table, csv_tmp, utc=utc)
         if not quiet:
-            _print_forecast(table, title=f"{smodel.series_name}: {horizon}-step forecast ({smodel.info.get('label') or getattr(smodel, 'model', '')})")
+            _print_forecast(table, title=f"{smodel.series_name}: {horizon}-step forecast ({smodel.info.get('label') or getattr(smodel, 'model', '')}){zone}")
+        if utc:
+            err_console.print(f"[bold yellow]note:[/] times of {_u(smodel.series_name)} are UTC: its dates carried UTC offsets when `lstmtune auto` read them; "
+                              f"{_u(out)} marks them +00:00", highlight=False, soft_wrap=True)
         console.print(f"wrote {_u(out)}, {_u(png)}", highlight=False)
         return
     model = forecaster.load(model_dir)

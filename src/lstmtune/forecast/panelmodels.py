@@ -72,6 +72,23 @@ def read_index(folder) -> pd.DataFrame:
     return index
 
 
+def utc_times(model_dir) -> bool:
+    """Whether ``model_dir`` is one series' folder of auto's ``models/`` whose times were made UTC
+    (its row of the index beside it says ``times: UTC``); False where no readable index names it."""
+    model_dir = Path(model_dir)
+    parent = model_dir.resolve().parent
+    if not is_panel(parent):
+        return False
+    try:
+        index = read_index(parent)
+    except LstmtuneError:
+        return False
+    if "times" not in index.columns:
+        return False
+    row = index[index["folder"] == model_dir.resolve().name]
+    return bool(len(row)) and str(row["times"].iloc[0]) == "UTC"
+
+
 def _mismatch(model, uid: str, label: str) -> str | None:
     """How an index row disagrees with the model directory it names (the series the model was
     fitted on, the candidate it is), or None. An edited index gave a series another's forecasts,

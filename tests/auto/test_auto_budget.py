@@ -243,7 +243,20 @@ def test_autoarimas_cost_grows_with_a_long_season_and_the_series():
     assert cost.model_seconds("AutoARIMA", frame, plan) == pytest.approx(sum(cost.fit_seconds("AutoARIMA", k, 48) for k in [*ends, 600]))
 
 
-def test_a_budget_the_statistical_fits_alone_would_overrun_leaves_autoarima_out_where_it_costs_most():
+def test_one_series_statistical_fits_run_on_one_core():
+    """statsforecast spreads series over the cores, not one series' fits: a 700-point half-hourly
+    series at season 48 was counted at half its fits' time on 2 cores and overran a budget (a review)."""
+    settings = lstm.Settings()
+    v, frame, plan, err = auto_run._prepare(_half_hourly(n=600), 48, None, 48, "error", ("stats",), settings, 2)
+    one = cost.stat_seconds([(frame, plan)])
+    assert cost.stat_wall([(frame, plan)], 2) == cost.stat_wall([(frame, plan)], 16) == one
+    assert cost.spread([1.0, 1.0, 1.0, 1.0], 2) == 2.0 and cost.spread([6.0, 1.0, 1.0], 2) == 6.0 and cost.spread([], 2) == 0.0
+
+
+def test_a_budget_the_statistical_fits_together_would_overrun_leaves_autoarima_out_where_it_costs_most(monkeypatch):
+    from lstmtune.engine import xla
+
+    monkeypatch.setattr(xla, "usable_cores", lambda: 2)
     settings = lstm.Settings()
     items = []
     for uid, n, m in (("long", 600, 48), ("short", 200, 48)):
@@ -252,16 +265,17 @@ def test_a_budget_the_statistical_fits_alone_would_overrun_leaves_autoarima_out_
     assert auto_run._stats_budget(items, None, 0.0) == [p for _, p in items]  # no budget: unchanged
     import time
 
-    now = time.perf_counter()
-    assert auto_run._stats_budget(items, 1e6, now) == [p for _, p in items]  # ample: unchanged
-    total = cost.stat_seconds(items)
-    arima_long = cost.model_seconds("AutoARIMA", *items[0])
-    # a budget the fits fit once the long series' AutoARIMA is gone, not before
-    budget = (total - arima_long / 2) / auto_run.BUDGET_SHARE / __import__("lstmtune.engine.xla", fromlist=["x"]).usable_cores()
-    got = auto_run._stats_budget(items, budget, time.perf_counter())
+    assert auto_run._stats_budget(items, 1e6, time.perf_counter()) == [p for _, p in items]  # ample: unchanged
+    per = [cost.stat_seconds([item]) for item in items]
+    before = cost.spread(per, 2)
+    after = cost.spread([per[0] - cost.model_seconds("AutoARIMA", *items[0]), per[1]], 2)
+    assert after < before / 2
+    got = auto_run._stats_budget(items, (after + before) / 2 / auto_run.BUDGET_SHARE, time.perf_counter())  # fits once the long series' AutoARIMA is gone
     assert "AutoARIMA" not in got[0].stats and "AutoARIMA" in got[1].stats
     assert [n for n in items[0][1].stats if n != "AutoARIMA"] == list(got[0].stats)
     assert got[0].notes and got[0].notes[0].startswith(score.STATS_UPFRONT) and "season 48" in got[0].notes[0] and not got[1].notes
+    tight = auto_run._stats_budget(items, 1.0, time.perf_counter())  # nothing fits: both lose it, each note quoting the same total
+    assert all("AutoARIMA" not in p.stats for p in tight) and len({p.notes[0].split("fits at season 48, ")[1] for p in tight}) == 1
 
 
 def test_auto_under_a_budget_its_autoarima_fits_would_overrun_leaves_it_out_and_says_so():

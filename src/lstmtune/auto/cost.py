@@ -112,9 +112,22 @@ def stat_seconds(items: Sequence[tuple[pd.DataFrame, object]]) -> float:
     return sum(model_seconds(name, frame, plan) for frame, plan in items for name in plan.stats)
 
 
+def stat_wall(items: Sequence[tuple[pd.DataFrame, object]], cores: int) -> float:
+    """Expected wall seconds of the statistical fits of the series ``items``: statsforecast spreads
+    series over the cores, not one series' fits, so never less than the dearest series alone."""
+    return spread([stat_seconds([item]) for item in items], cores)
+
+
+def spread(per_series: Sequence[float], cores: int) -> float:
+    """Wall seconds of one core's ``per_series`` seconds spread over ``cores`` by series."""
+    if not per_series:
+        return 0.0
+    return max(sum(per_series) / max(1, min(cores, len(per_series))), max(per_series))
+
+
 def seconds(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings: lstm.Settings, cores: int) -> float:
     """Expected wall seconds to backtest, choose and fit the series ``items`` (no process start)."""
-    return SECONDS_PER_STEP * steps(items, horizon, settings) + stat_seconds(items) / max(cores, 1) + SERIES_SECONDS * len(items)
+    return SECONDS_PER_STEP * steps(items, horizon, settings) + stat_wall(items, cores) + SERIES_SECONDS * len(items)
 
 
 def _step(settings: lstm.Settings, seed_share: float, epoch_share: float) -> lstm.Settings:
@@ -139,4 +152,4 @@ def within(items: Sequence[tuple[pd.DataFrame, object]], horizon: int, settings:
     return None
 
 
-__all__ = ["FIT_SECONDS", "LADDER", "ARIMA_LONG_SEASON", "ARIMA_SEASON_24", "OTHER_FIT", "fit_seconds", "model_seconds", "SECONDS_PER_STEP", "cheapest", "networks", "trainable", "rows", "seconds", "stat_seconds", "steps", "within"]
+__all__ = ["FIT_SECONDS", "LADDER", "ARIMA_LONG_SEASON", "ARIMA_SEASON_24", "OTHER_FIT", "fit_seconds", "model_seconds", "SECONDS_PER_STEP", "cheapest", "networks", "trainable", "rows", "seconds", "spread", "stat_seconds", "stat_wall", "steps", "within"]

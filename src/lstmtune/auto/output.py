@@ -242,7 +242,7 @@ def _summary(board: pd.DataFrame, n_series: int) -> list[str]:
                      "their forecasts come from the statistical models only.</p>")
     if not summary["budget_stats"].empty:
         parts.append(f"<p><b>The time budget bound:</b> AutoARIMA was left out for {len(summary['budget_stats'])} series "
-                     f"({html.escape(names(summary['budget_stats']['unique_id']))}): its fits alone would have exceeded the budget.</p>")
+                     f"({html.escape(names(summary['budget_stats']['unique_id']))}): the statistical fits together would have exceeded the budget.</p>")
     return parts
 
 

@@ -32,6 +32,7 @@ from lstmtune.auto import lstm, score
 from lstmtune.auto.cost import SECONDS_PER_STEP, SERIES_SECONDS
 from lstmtune.auto.cost import networks as cost_networks
 from lstmtune.auto.cost import stat_seconds as cost_stat_seconds
+from lstmtune.auto.cost import stat_wall
 from lstmtune.auto.cost import steps as cost_steps
 from lstmtune.engine.xla import usable_cores
 from lstmtune.errors import LstmtuneError
@@ -133,7 +134,7 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         items = list(zip([frame for frame, _ in items], auto_run._stats_budget(items, time_budget, started)))
         dropped = sum(any(str(n).startswith(score.STATS_UPFRONT) for n in p.notes) for _, p in items)
         if dropped:
-            notes.append(f"{score.STATS_UPFRONT} on {dropped} series: its fits alone would exceed the budget (not counted above)")
+            notes.append(f"{score.STATS_UPFRONT} on {dropped} series: the statistical fits together would exceed the budget (not counted above)")
     for frame, p in items:
         stat_fits += len(p.stats) * (len(p.cutoffs) + 1)
         stat_seconds += cost_stat_seconds([(frame, p)])
@@ -168,7 +169,7 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         if need > peak_data:
             largest, peak_data = (reps, rows), need
     cores = usable_cores()
-    seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_seconds / cores + SERIES_SECONDS * len(frames)
+    seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_wall(items, cores) + SERIES_SECONDS * len(frames)
     memory = memory_bytes if memory_bytes is not None else available_memory()
     per_series = SERIES_BYTES if networks else STATS_SERIES_BYTES
     return AutoPlan(len(frames), good, fallback, skipped, networks, replicas, steps, stat_fits, stat_seconds, largest, BASE_BYTES + peak_data + per_series * len(frames),

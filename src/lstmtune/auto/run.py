@@ -292,10 +292,12 @@ def _fit_budget(items, horizon: int, settings: lstm.Settings, wanted, time_budge
 
 def _stats_budget(items, time_budget: float | None, t0: float) -> list:
     """The plans of the series ``items`` (``(frame, plan)``), with AutoARIMA left out where the
-    statistical fits alone would not fit what is left of ``time_budget`` (:data:`BUDGET_SHARE`
-    of it, on every core): on the series where it costs most first (a long season, a long series:
-    :func:`lstmtune.auto.cost.fit_seconds`), each said so in its plan's notes, until they fit.
-    The LSTMs are fitted to what is left afterwards (:func:`_fit_budget`), as before; the other
+    statistical fits together would not fit :data:`BUDGET_SHARE` of what is left of
+    ``time_budget`` (their wall time: :func:`lstmtune.auto.cost.stat_wall`, never less than the
+    dearest series alone, whose fits run on one core): on the series where it costs most first (a
+    long season, a long series: :func:`lstmtune.auto.cost.fit_seconds`; among equal costs, the
+    longer series, then the panel's order), each said so in its plan's notes, until they fit. The
+    LSTMs are fitted to what is left afterwards (:func:`_fit_budget`), as before; the other
     statistical models cost little and stay (the seasonal naive is every series' fallback)."""
     plans = [plan for _, plan in items]
     if time_budget is None or not items:
@@ -305,20 +307,21 @@ def _stats_budget(items, time_budget: float | None, t0: float) -> list:
 
     left = time_budget - (time.perf_counter() - t0)
     cores = usable_cores()
-    allowed = BUDGET_SHARE * max(left, 0.0) * cores  # one core's seconds
-    total = cost.stat_seconds(items)
-    if total <= allowed:
+    allowed = BUDGET_SHARE * max(left, 0.0)
+    per = [cost.stat_seconds([item]) for item in items]  # one core's seconds per series
+    expected = cost.spread(per, cores)
+    if expected <= allowed:
         return plans
-    costly = sorted(((cost.model_seconds("AutoARIMA", frame, plan), k) for k, (frame, plan) in enumerate(items) if "AutoARIMA" in plan.stats),
-                    key=lambda x: (-x[0], x[1]))
-    for secs, k in costly:
-        if total <= allowed:
+    costly = sorted(((cost.model_seconds("AutoARIMA", frame, plan), len(frame), k) for k, (frame, plan) in enumerate(items) if "AutoARIMA" in plan.stats),
+                    key=lambda x: (-x[0], -x[1], x[2]))
+    for secs, _, k in costly:
+        if cost.spread(per, cores) <= allowed:
             break
+        per[k] -= secs
         plan = plans[k]
         note = (f"{score.STATS_UPFRONT} (expected about {secs:.0f} s for its {len(plan.cutoffs) + 1} fits at season {plan.season}, "
-                f"the statistical fits of every series about {total / cores:.0f} s on {cores} core{'s' if cores > 1 else ''}, against {max(left, 0):.0f} s left of --time-budget {time_budget:g} s)")
+                f"the statistical fits together about {expected:.0f} s on {cores} core{'s' if cores > 1 else ''}, against {max(left, 0):.0f} s left of --time-budget {time_budget:g} s)")
         plans[k] = dataclasses.replace(plan, stats=tuple(n for n in plan.stats if n != "AutoARIMA"), notes=(*plan.notes, note))
-        total -= secs
     return plans
 
 

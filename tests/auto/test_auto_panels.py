@@ -234,6 +234,22 @@ def test_forecasting_auto_models_folder_forecasts_every_series_and_names_a_bad_o
     assert set(pd.read_csv(tmp_path / "g.csv")["unique_id"]) == {"a", "c"}
 
 
+def test_a_plain_lstm_chosen_on_a_series_below_zero_is_forecast_from_the_models_folder(tmp_path):
+    """On a series below zero a chosen recursive LSTM is saved bare (no clipping to wrap it), and
+    its directory named the series "series": `forecast DIR/models` refused it as edited (a probe)."""
+    neg = _monthly("neg", 48, 5).assign(y=lambda f: f["y"] - 200.0)
+    assert (neg["y"] < 0).all()
+    r = auto(neg, 3, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=2))
+    assert r.forecasts["model"].iloc[0].startswith("LSTM(")
+    r.save(tmp_path / "o")
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models"), "--horizon", "3", "--out", str(tmp_path / "f.csv")])
+    assert res.exit_code == 0, res.output
+    mine = pd.read_csv(tmp_path / "f.csv")
+    np.testing.assert_allclose(mine["mean"].to_numpy(), r.forecasts["mean"].to_numpy(), rtol=1e-9)
+    said = CliRunner().invoke(app, ["describe", str(tmp_path / "o" / "models" / "neg")])
+    assert said.exit_code == 0 and "neg" in said.output.split("data:")[1].splitlines()[0], said.output
+
+
 def test_every_chunk_after_the_first_starts_with_no_compiled_programs_held(monkeypatch):
     # A panel's chunks compile programs of their own sizes; holding every chunk's, a 300-series
     # run peaked at 2.7 GiB. Released between chunks, memory stays flat (benchmarks/RESULTS.md).

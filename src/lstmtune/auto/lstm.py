@@ -308,8 +308,8 @@ def forecast(frame: pd.DataFrame, horizon: int, name: str, config, settings: Set
     model = fitted if fitted is not None else _fit(pd.Series(tr.forward(frame["y"].to_numpy(dtype=np.float64)), index=pd.DatetimeIndex(frame["ds"])), horizon, name, config, settings)
     if isinstance(model, Exception):
         raise model
-    if isinstance(model, direct.DirectForecaster) and "unique_id" in frame:
-        model = dataclasses.replace(model, series_name=str(frame["unique_id"].iloc[0]))
+    if "unique_id" in frame and dataclasses.is_dataclass(model) and hasattr(model, "series_name"):  # its directory names the series
+        model = dataclasses.replace(model, series_name=str(frame["unique_id"].iloc[0]))  # (a recursive one said "series": models/ refused it)
     calibration = pooled_calibration(scores, horizon) if scores is not None else None
     if calibration is not None:
         windows = int(np.asarray(next(iter(scores.values()))).shape[0])

@@ -503,3 +503,61 @@ def test_status_counts_the_test_phase_of_a_test_all_study_against_its_plan(tmp_p
         assert ("selected only" in test.index[0]) is not test_all
         if test_all:
             assert tuple(test.iloc[0][["configs done", "configs", "runs done", "pending", "runs"]]) == (2, 2, 4, 0, 4)
+
+
+_WORKER_SIGNALS = """
+import signal, sys
+from pathlib import Path
+from lstmtune.cli import interrupts
+from lstmtune.selection import processes
+
+def child():
+    return [int(h) if isinstance(h, int) else getattr(h, "__name__", str(h)) for h in map(signal.getsignal, (signal.SIGINT, signal.SIGTERM))]
+
+def work():
+    with processes.Pool(1) as pool:
+        return pool.apply_async(child).get(60)
+
+print(interrupts._interruptible(work, Path(sys.argv[1])))
+"""
+
+
+def test_statistical_workers_forked_inside_a_command_end_on_ctrl_c_without_a_traceback(tmp_path):
+    # Ctrl-C reaches the whole process group: a worker with Python's handler printed a
+    # KeyboardInterrupt traceback under the command's one line (a probe). Now SIGINT ends it as
+    # SIGTERM does, by the system's default action.
+    script = tmp_path / "workers.py"
+    script.write_text(_WORKER_SIGNALS)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"[{int(signal.SIG_DFL)}, {int(signal.SIG_DFL)}]"
+
+
+def test_an_interrupted_command_ends_its_process_without_the_interpreters_finalization(monkeypatch):
+    """Interrupted while XLA compiled in a thread (a first run), a command aborted in the
+    interpreter's finalization after its one line ("pure virtual method called", status 134;
+    3 of 8 Ctrl-C's in a probe): an interrupted command's process now ends at once."""
+    import gc
+    import importlib
+
+    from lstmtune.report import drawing
+
+    app_mod = importlib.import_module("lstmtune.cli.app")  # the module (lstmtune.cli.app is also its Typer app's name)
+
+    ended, discarded = [], []
+
+    def exit_now(code):
+        ended.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(os, "_exit", exit_now)
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # main's, for a process about to end: not this one's
+    monkeypatch.setattr(gc, "set_threshold", lambda *a: None)
+    monkeypatch.setattr(drawing, "discard", lambda: discarded.append(1))
+    for code, expected in ((130, [130]), (143, [143]), (2, []), (0, [])):
+        ended.clear()
+        monkeypatch.setattr(app_mod, "app", lambda code=code: sys.exit(code))
+        with pytest.raises(SystemExit) as out:
+            app_mod.main()
+        assert out.value.code == code and ended == expected
+    assert len(discarded) == 2  # the figure helpers stopped by hand, as finalization would have

@@ -49,8 +49,51 @@ def main() -> None:
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
     try:
         app()
+    except SystemExit as done:
+        if done.code in INTERRUPTED:
+            _end_interrupted(done.code)
+        raise
     finally:
         gc.freeze()
+
+
+INTERRUPTED = (130, 143)
+"""Exit statuses of a command stopped by Ctrl-C or SIGTERM (it has said what it kept)."""
+
+
+def _end_interrupted(code: int) -> None:
+    """End an interrupted command's process now, without the interpreter's finalization.
+
+    A command interrupted while XLA compiled a program in one of its threads (a first run, with
+    nothing in the compilation cache) aborted at exit after its one line: "pure virtual method
+    called", "terminate called without an active exception" or an LLVM error, and exit status 134
+    instead of 130 (3 of 8 Ctrl-C's 4 s into a 5-series `auto` with an empty cache; a probe). The
+    finalization destroyed what the compiling thread still used. Everything the command keeps is
+    written and every partial output removed before its status is known here; what the
+    finalization would still do is stopped by hand: the figure helpers it started and a Ray
+    session it joined. Its other children die with it (the statistical workers ask to,
+    :mod:`lstmtune.selection.processes`)."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed pipe: nothing more to say
+            pass
+    drawing = sys.modules.get("lstmtune.report.drawing")
+    if drawing is not None:
+        try:
+            drawing.discard()
+        except Exception:  # noqa: BLE001
+            pass
+    ray = sys.modules.get("ray")
+    if ray is not None:
+        try:
+            if ray.is_initialized():
+                ray.shutdown()
+        except Exception:  # noqa: BLE001
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

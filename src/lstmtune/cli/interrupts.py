@@ -130,7 +130,7 @@ def _unblock_after_fork() -> None:
 
 def _default_handlers_in_child() -> None:
     """A process forked while a command runs (statsforecast's ``n_jobs`` pool, say) gets the
-    default handlers back and nothing pending: its parent ends it with SIGTERM (a pool's
+    system's default actions back (SIGTERM and SIGINT end it, with no traceback) and nothing pending: its parent ends it with SIGTERM (a pool's
     ``terminate()``), which must end it at once. With the command's handler inherited, a worker
     printed a traceback, or deferred the signal and never exited while the command waited on it.
     The signals are held back from the fork until the default handlers are in place (a pool that
@@ -142,9 +142,9 @@ def _default_handlers_in_child() -> None:
     _PENDING.update(error=None, retry=False, active=False, watcher=None)
     if signal.getsignal(signal.SIGTERM) is _on_signal:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if signal.getsignal(signal.SIGINT) is _on_signal:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    _unblock_after_fork()
+    if signal.getsignal(signal.SIGINT) is _on_signal:  # Ctrl-C reaches the whole process group: a worker ends at once,
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # silently (with Python's handler it printed a KeyboardInterrupt traceback
+    _unblock_after_fork()                              # under the command's one line, a probe), and the command says what it kept
 
 
 if hasattr(os, "register_at_fork"):

@@ -509,3 +509,29 @@ def test_dates_written_month_or_day_first_are_refused_with_the_date_format_that_
     why = panel.unreadable(panel.read(long))
     assert "'06/26/2023' is not a date (give --date-format %m/%d/%Y)" in why["a"], why
     assert len(load(f, date_format="%m/%d/%Y")) == 30
+
+
+@pytest.mark.parametrize("header, prefix", [("ds,y", ""), ("unique_id,ds,y", "a,")])
+def test_an_unclosed_quote_and_a_byte_not_utf8_are_named_at_their_lines(tmp_path, header, prefix):
+    """pandas said "EOF inside string starting at row 3" of a quote opened on line 4, and a byte
+    position ("position 1020") for a file saved as cp1252 (a probe)."""
+    from lstmtune.data import panel
+
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text(f'{header}\n{prefix}2020-01-01,1\n{prefix}2020-02-01,2\n{prefix}2020-03-01,"3\n{prefix}2020-04-01,4\n')
+    with pytest.raises(DataError, match=re.escape("line 4: a quoted field opens there and is never closed")):
+        panel.read(quoted)
+    rows = [f"{prefix}{2000 + i // 12}-{i % 12 + 1:02d}-01,{i}" for i in range(3000)]
+    rows[2500] += " caf\xe9"
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(("\n".join([header, *rows]) + "\n").encode("cp1252"))
+    with pytest.raises(DataError, match=re.escape("line 2502: byte b'\\xe9' is not UTF-8 text")):
+        panel.read(latin)
+
+
+def test_a_number_past_floats_range_in_a_panel_is_said_to_be_one():
+    from lstmtune.data import panel
+
+    values, bad = panel.to_values(pd.Series(["1", "1e309", "-2E400", "1e30x", "abc"]))
+    assert list(bad) == [3, 4] and np.isinf(values.iloc[1]) and values.iloc[2] == -np.inf
+    assert panel.out_of_range(values.to_numpy()) == {1: "is not a finite number", 2: "is not a finite number"}

@@ -24,6 +24,20 @@ def csv_error(err: Exception, path=None) -> str:
     if ragged:
         want, line, saw = ragged.groups()
         return f"line {_physical_line(path, int(line))} has {saw} fields, the lines before it {want}"
+    quote = re.search(r"EOF inside string starting at row (\d+)", str(err))
+    if quote:  # pandas counts rows from 0 at the header, quoted line breaks not counted: line row + 1
+        return f"line {_physical_line(path, int(quote.group(1)) + 1)}: a quoted field opens there and is never closed (an unmatched '\"')"
+    if isinstance(err, UnicodeDecodeError) and path is not None:  # pandas gives a byte position in the part it read: the line instead
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError as whole:
+            start = whole.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+            line, byte = raw[:start].count(b"\n") + 1, raw[start : start + 1]
+            return f"line {line}: byte {byte!r} is not UTF-8 text (save the file as UTF-8)"
+        except OSError:
+            pass
     return show(str(err).strip(), 200)
 
 

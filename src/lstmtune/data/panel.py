@@ -264,9 +264,20 @@ def to_values(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return pd.Series(cells.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan), index=cells.index), np.array([], dtype=int)
     text = cells.map(lambda c: c.strip() if isinstance(c, str) else c)
     missing = text.isna().to_numpy() | text.map(lambda c: isinstance(c, str) and c.lower() in MISSING_TEXT).to_numpy(dtype=bool)
-    values = pd.to_numeric(text.where(~missing), errors="coerce")
+    values = pd.to_numeric(text.where(~missing), errors="coerce").astype(np.float64)
     bad = np.flatnonzero(values.isna().to_numpy() & ~missing)
-    return values.astype(np.float64), bad
+    beyond = [r for r in bad if _overflows(text.iloc[r])]  # '1e309': a number past float's range, said so (out_of_range), not "not a number"
+    if beyond:
+        values.iloc[beyond] = [float(text.iloc[r]) for r in beyond]
+        bad = np.setdiff1d(bad, beyond)
+    return values, bad
+
+
+def _overflows(cell) -> bool:
+    """Whether the text ``cell`` is a finite decimal number past float64's range (``1e309``)."""
+    import re
+
+    return isinstance(cell, str) and bool(re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", cell)) and np.isinf(float(cell))
 
 
 def _offsets_mixed(ids: pd.Series, cells: pd.Series) -> dict[int, str]:

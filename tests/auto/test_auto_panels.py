@@ -250,6 +250,22 @@ def test_a_plain_lstm_chosen_on_a_series_below_zero_is_forecast_from_the_models_
     assert said.exit_code == 0 and "neg" in said.output.split("data:")[1].splitlines()[0], said.output
 
 
+def test_a_plain_lstms_folder_marks_utc_times_as_auto_did(tmp_path):
+    """A recursive LSTM saved bare (a series below zero) goes through forecast's own path, which
+    wrote its UTC times bare while forecasts.csv marked them (a review)."""
+    hours = pd.date_range("2023-10-28", periods=96, freq="h", tz="Europe/Paris")
+    frame = pd.DataFrame({"unique_id": "h", "ds": hours, "y": -50 + 5 * np.sin(np.arange(96) * 2 * np.pi / 24)})
+    r = auto(frame, 3, candidates=("lstm",), settings=lstm.Settings(epochs=20, seeds=2))
+    assert r.utc == ("h",) and r.forecasts["model"].iloc[0].startswith("LSTM(")
+    r.save(tmp_path / "o")
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "o" / "models" / "h"), "--horizon", "3", "--out", str(tmp_path / "f.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    dates = pd.read_csv(tmp_path / "f.csv", dtype=str)["date"]
+    assert dates.str.endswith("+00:00").all() and "times of h are UTC" in " ".join(res.output.split())
+    written = pd.read_csv(tmp_path / "o" / "forecasts.csv", dtype=str)["ds"]
+    assert pd.to_datetime(dates).tolist() == pd.to_datetime(written).tolist()
+
+
 def test_every_chunk_after_the_first_starts_with_no_compiled_programs_held(monkeypatch):
     # A panel's chunks compile programs of their own sizes; holding every chunk's, a 300-series
     # run peaked at 2.7 GiB. Released between chunks, memory stays flat (benchmarks/RESULTS.md).

@@ -527,11 +527,22 @@ def test_an_unclosed_quote_and_a_byte_not_utf8_are_named_at_their_lines(tmp_path
     latin.write_bytes(("\n".join([header, *rows]) + "\n").encode("cp1252"))
     with pytest.raises(DataError, match=re.escape("line 2502: byte b'\\xe9' is not UTF-8 text")):
         panel.read(latin)
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes(("\n".join([header, *rows[:5]]) + "\n").encode("utf-16"))
+    with pytest.raises(DataError, match="the file is UTF-16 text"):
+        panel.read(wide)
+    import gzip
+
+    packed = tmp_path / "latin.csv.gz"
+    packed.write_bytes(gzip.compress(latin.read_bytes()))
+    with pytest.raises(DataError) as err:  # pandas decompresses it: its raw bytes name no line
+        panel.read(packed)
+    assert "line 1:" not in str(err.value)
 
 
 def test_a_number_past_floats_range_in_a_panel_is_said_to_be_one():
     from lstmtune.data import panel
 
-    values, bad = panel.to_values(pd.Series(["1", "1e309", "-2E400", "1e30x", "abc"]))
-    assert list(bad) == [3, 4] and np.isinf(values.iloc[1]) and values.iloc[2] == -np.inf
-    assert panel.out_of_range(values.to_numpy()) == {1: "is not a finite number", 2: "is not a finite number"}
+    values, bad = panel.to_values(pd.Series(["1", "1e309", "-2E400", "1e30x", "abc", "9" * 400]))
+    assert list(bad) == [3, 4] and np.isinf(values.iloc[1]) and values.iloc[2] == -np.inf and np.isinf(values.iloc[5])
+    assert panel.out_of_range(values.to_numpy()) == {1: "is not a finite number", 2: "is not a finite number", 5: "is not a finite number"}

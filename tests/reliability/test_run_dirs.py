@@ -561,3 +561,63 @@ def test_an_interrupted_command_ends_its_process_without_the_interpreters_finali
             app_mod.main()
         assert out.value.code == code and ended == expected
     assert len(discarded) == 2  # the figure helpers stopped by hand, as finalization would have
+
+
+def test_a_second_signal_while_an_interrupted_command_stops_its_helpers_still_ends_the_process(monkeypatch):
+    import importlib
+
+    app_mod = importlib.import_module("lstmtune.cli.app")
+    handlers, ended = {}, []
+    monkeypatch.setattr(signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))
+    monkeypatch.setattr(os, "_exit", lambda code: ended.append(code))
+
+    def second_ctrl_c():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app_mod, "_stop_helpers", second_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):  # (os._exit ends a real process here)
+        app_mod._end_interrupted(130)
+    assert ended == [130] and handlers == {signal.SIGINT: signal.SIG_IGN, signal.SIGTERM: signal.SIG_IGN}
+
+
+_POOL_LEFT = """
+import os, sys, time
+from pathlib import Path
+from lstmtune.selection import processes
+
+def sleep_a_while(path):
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(20)
+    Path(path).write_text(f"{os.getpid()} done")
+
+pid_file = Path(sys.argv[1])
+try:
+    with processes.Pool(1) as pool:
+        pool.apply_async(sleep_a_while, (str(pid_file),))
+        while not (pid_file.exists() and pid_file.read_text()):
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+except KeyboardInterrupt:
+    pass
+print(pid_file.read_text())
+"""
+
+
+def test_statistical_workers_end_at_once_when_their_pool_is_left_by_an_interrupt(tmp_path):
+    """SIGTERM to the command alone: the pool's shutdown waited for the fits already running
+    (an 8 s fit, 8 s to stop; a container gives 10 s before SIGKILL). A review."""
+    script = tmp_path / "left.py"
+    script.write_text(_POOL_LEFT)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "pid")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "done" not in done.stdout  # the pool was left before the fit ended, not after
+    pid = int(done.stdout.strip())
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"worker {pid} still runs")
+

@@ -74,7 +74,21 @@ def _end_interrupted(code: int) -> None:
     session it joined. Its other children die with it (the statistical workers ask to,
     :mod:`lstmtune.selection.processes`)."""
     import os
+    import signal
 
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C while helpers stop: ignored, the process ends as below
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except (ValueError, OSError):  # not the main thread
+            pass
+    try:
+        _stop_helpers()
+    finally:
+        os._exit(code)
+
+
+def _stop_helpers() -> None:
+    """Flush the output, stop the figure helpers and leave a Ray session (see :func:`_end_interrupted`)."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -93,7 +107,6 @@ def _end_interrupted(code: int) -> None:
                 ray.shutdown()
         except Exception:  # noqa: BLE001
             pass
-    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -172,6 +172,7 @@ def forecast(
         if failures:
             raise typer.Exit(code=3)
         return
+    utc = panel_models.utc_times(model_dir)  # one series' folder of auto's models/ whose times were made UTC (its index.csv)
     if composite.is_auto_model(model_dir):  # from `lstmtune auto`
         for flag, given in (("--data", data), ("--future", future), ("--paths", paths or None)):
             if given is not None:
@@ -180,7 +181,6 @@ def forecast(
         smodel = composite.load_any(model_dir)
         table = smodel.forecast(horizon)
         dates, values = (smodel.dates, smodel.values) if isinstance(smodel, statmodel.StatModel) else smodel.history
-        utc = panel_models.utc_times(model_dir)  # as auto marked it (its models/index.csv)
         zone = " (times UTC)" if utc else ""
         png = out.with_suffix(".png")
         with atomic_paths([out, png]) as (csv_tmp, png_tmp):  # both written, then both moved into place
@@ -204,6 +204,9 @@ def forecast(
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
     known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
     table, each = model.forecast_with_paths(horizon, history, future=known)
+    if history is not None:  # a newer history's own dates decide
+        utc = bool(getattr(history, "utc", False))
+    zone = " (times UTC)" if utc else ""
     if history is not None:
         _note_other_units(history.values, model.tail_values, data)
     hx = model.tail_dates if history is None else history.dates
@@ -215,15 +218,18 @@ def forecast(
     png, stale = out.with_suffix(".png"), out.with_name(out.stem + "_paths.csv")
     written = [out, png, *([stale] if paths else [])]
     with atomic_paths(written) as tmps:  # all written, then all moved into place: never a new figure beside an old table
-        forecast_output.plot(hx, hy, table, tmps[1], title=f"{model.series_name}: {horizon}-step forecast")
-        forecast_output.write_csv(table, tmps[0])
+        forecast_output.plot(hx, hy, table, tmps[1], title=f"{model.series_name}: {horizon}-step forecast{zone}")
+        forecast_output.write_csv(table, tmps[0], utc=utc)
         if paths:
             forecast_output.write_table(forecast_output.paths_table(each, table["date"], model.seeds), tmps[2])
     if not paths and _paths_file(stale) and all(stale.resolve() != Path(x).resolve() for x in (data, future) if x is not None):  # an earlier forecast's: no longer OUT's
         stale.unlink()
         console.print(f"removed {_u(stale)}: the paths of the forecast {_u(out)} replaced (--paths writes them again)", highlight=False)
     if not quiet:
-        _print_forecast(table, title=f"{model.series_name}: {horizon}-step forecast ({len(model.seeds)} seeds)")
+        _print_forecast(table, title=f"{model.series_name}: {horizon}-step forecast ({len(model.seeds)} seeds){zone}")
+    if utc:
+        err_console.print(f"[bold yellow]note:[/] times of {_u(model.series_name)} are UTC: its dates carried UTC offsets when they were read; "
+                          f"{_u(out)} marks them +00:00", highlight=False, soft_wrap=True)
     console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
 
 

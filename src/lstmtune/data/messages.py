@@ -28,17 +28,36 @@ def csv_error(err: Exception, path=None) -> str:
     if quote:  # pandas counts rows from 0 at the header, quoted line breaks not counted: line row + 1
         return f"line {_physical_line(path, int(quote.group(1)) + 1)}: a quoted field opens there and is never closed (an unmatched '\"')"
     if isinstance(err, UnicodeDecodeError) and path is not None:  # pandas gives a byte position in the part it read: the line instead
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-            raw.decode("utf-8-sig")
-        except UnicodeDecodeError as whole:
-            start = whole.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
-            line, byte = raw[:start].count(b"\n") + 1, raw[start : start + 1]
-            return f"line {line}: byte {byte!r} is not UTF-8 text (save the file as UTF-8)"
-        except OSError:
-            pass
+        where = _not_utf8(path)
+        if where:
+            return where
     return show(str(err).strip(), 200)
+
+
+COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+
+
+def _not_utf8(path) -> str | None:
+    """Where the file ``path`` stops being UTF-8 text, for a message: a UTF-16 file said so, else
+    the first line with a byte that is not UTF-8 (read line by line); None for a compressed file
+    (pandas decompresses it: its raw bytes say nothing) or one that cannot be read."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() in COMPRESSED:
+        return None
+    try:
+        with open(path, "rb") as f:
+            for number, line in enumerate(f, start=1):
+                if number == 1 and line[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    return "the file is UTF-16 text (save it as UTF-8)"
+                try:
+                    line.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as bad:
+                    start = bad.start + (3 if number == 1 and line.startswith(b"\xef\xbb\xbf") else 0)
+                    return f"line {number}: byte {line[start:start + 1]!r} is not UTF-8 text (save the file as UTF-8)"
+    except OSError:
+        return None
+    return None
 
 
 def _columns(frame: pd.DataFrame, limit: int = 12) -> str:

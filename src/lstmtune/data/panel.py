@@ -274,10 +274,10 @@ def to_values(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _overflows(cell) -> bool:
-    """Whether the text ``cell`` is a finite decimal number past float64's range (``1e309``)."""
+    """Whether the text ``cell`` is a finite decimal number past float64's range (``1e309``, or 400 digits)."""
     import re
 
-    return isinstance(cell, str) and bool(re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", cell)) and np.isinf(float(cell))
+    return isinstance(cell, str) and bool(re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", cell)) and np.isinf(float(cell))
 
 
 def _offsets_mixed(ids: pd.Series, cells: pd.Series) -> dict[int, str]:

@@ -80,5 +80,11 @@ class Pool:
     def __enter__(self) -> Pool:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def __exit__(self, kind, *exc) -> None:
+        if kind is not None:  # Ctrl-C, SIGTERM or an error while fits run: the workers end now, not after their fits
+            for worker in list((getattr(self._executor, "_processes", None) or {}).values()):
+                try:
+                    worker.kill()
+                except (OSError, ValueError, AttributeError):
+                    pass
+        self._executor.shutdown(wait=kind is None, cancel_futures=True)

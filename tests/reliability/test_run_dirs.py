@@ -434,6 +434,7 @@ def test_a_run_directory_written_by_another_command_is_refused(tmp_path):
     with pytest.raises(fileio.LstmtuneError, match="not a panel's `lstmtune search --data`"):
         fileio.claim_run_dir(ran, name="x", kind="panel-search")
     assert fileio.claim_run_dir(marked("same", "study"), name="y", kind="study").is_dir()
+    assert fileio._marked(tmp_path / "same" / fileio.MARKER, "study") == "y"  # its outputs are y's now: the marker says so
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     (damaged / fileio.MARKER).write_text("not json")
@@ -621,3 +622,46 @@ def test_statistical_workers_end_at_once_when_their_pool_is_left_by_an_interrupt
     else:
         pytest.fail(f"worker {pid} still runs")
 
+
+
+def test_a_signal_during_an_import_waits_until_the_import_is_done(tmp_path, monkeypatch):
+    """A raise inside an import (JAX's, its extension initialising) ended `search` with a
+    segmentation fault, an abort or an ImportError traceback (7 of 20 signals at 1.5-1.9 s; a probe)."""
+    from lstmtune.cli import interrupts
+
+    (tmp_path / "being_imported.py").write_text("import sys\nfrom lstmtune.cli import interrupts\nDEFERRED = interrupts._must_defer(sys._getframe())\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import being_imported
+
+    assert being_imported.DEFERRED is True
+    assert interrupts._must_defer(sys._getframe()) is False  # here, after it: raised at once
+
+
+_TERM_IN_A_COMMAND = """
+import os, signal, time
+import typer
+from lstmtune.cli.common import _handles_errors
+
+signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as from a shell (a test runner's worker may ignore it, and children inherit that)
+
+@_handles_errors
+def command():
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)
+
+try:
+    command()
+except typer.Exit as done:
+    print("exit", done.exit_code, signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
+"""
+
+
+def test_sigterm_to_a_command_without_its_own_handler_says_so_and_exits_143(tmp_path):
+    # fit, forecast and report ended with 143 and nothing said, where Ctrl-C said that no output
+    # is left half-written (a probe)
+    script = tmp_path / "term.py"
+    script.write_text(_TERM_IN_A_COMMAND)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stdout.split() == ["exit", "143", "True"]  # the default handler back afterwards
+    assert "terminated: no output is left half-written" in " ".join(done.stderr.split())

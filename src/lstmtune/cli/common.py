@@ -101,6 +101,26 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so that claims are released and partial outputs
+    removed as on Ctrl-C."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated()
+
+
+def _terms_like_ctrl_c():
+    """SIGTERM handled as Ctrl-C for one command (where nothing else handles it): the handler it
+    replaced, or None where it installed none (not the main thread, or a handler already set)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def _handles_errors(fn):
     """Bad input and the environment's refusals become one line each and exit status 2.
 
@@ -113,11 +133,13 @@ def _handles_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        previous = _terms_like_ctrl_c()  # SIGTERM ended fit, forecast and report with 143 and nothing said (a probe)
         try:
             return fn(*args, **kwargs)
-        except KeyboardInterrupt:  # Ctrl-C where no long-running part says what it kept (reading, fitting, printing)
-            err_console.print("[yellow]interrupted[/]: no output is left half-written (each is moved into place only once complete)", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=130) from None
+        except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM where no long-running part says what it kept (reading, fitting, printing)
+            what = "terminated" if isinstance(err, _Terminated) else "interrupted"
+            err_console.print(f"[yellow]{what}[/]: no output is left half-written (each is moved into place only once complete)", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
         except LstmtuneError as err:
             raise _fail(_naming_the_study_file(err, kwargs.get("study_file"))) from None
         except OSError as err:  # the environment: permissions, a full disk, a directory for a file
@@ -133,6 +155,11 @@ def _handles_errors(fn):
                 raise  # a programming error (IntegrityError, ProgrammingError, ...): keep its traceback
             # the database refused (read-only, locked, disk full, corrupt): claims were released by the runner
             raise _fail(f"database: {err.orig}") from None
+        finally:
+            if previous is not None:
+                import signal
+
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 

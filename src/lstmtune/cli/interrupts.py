@@ -10,11 +10,7 @@ from pathlib import Path
 
 import typer
 
-from lstmtune.cli.common import _u, err_console
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so claims are released as on Ctrl-C."""
+from lstmtune.cli.common import _Terminated, _u, err_console
 
 
 _PENDING: dict = {"error": None, "active": False, "retry": False, "watcher": None}
@@ -33,13 +29,15 @@ def _check_term(*_args) -> None:
 
 # Code that a raise must not cut in half: a database transaction interrupted between its
 # BEGIN and its bookkeeping can keep the write lock, and the release of claims that follows
-# then waits on that lock until "database is locked".
-_DEFER_IN = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2", "lstmtune.store")
+# then waits on that lock until "database is locked". And an import: a raise inside one (JAX's,
+# whose extension was initialising) ended `search` with a segmentation fault, an abort or an
+# ImportError traceback in 7 of 20 signals 1.5-1.9 s after its start (a probe).
+_DEFER_IN = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2", "lstmtune.store", "importlib._bootstrap", "importlib._bootstrap_external")
 
 
 def _must_defer(frame) -> bool:
     """Whether a signal arrived where raising would leave things half done: inside a
-    garbage-collection callback (the raise is printed and dropped) or inside the store."""
+    garbage-collection callback (the raise is printed and dropped), inside the store or inside an import."""
     import gc
 
     callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}

@@ -146,11 +146,15 @@ KINDS = {"study": "`lstmtune run` (a study)", "search": "`lstmtune search`", "pa
 
 
 def kind_of(marker: Path) -> str | None:
+    return _marked(marker, "kind")
+
+
+def _marked(marker: Path, key: str) -> str | None:
     try:
-        kind = json.loads(marker.read_text()).get("kind")
-    except (OSError, ValueError, AttributeError):  # an older or damaged marker: no claim about its kind
+        value = json.loads(marker.read_text()).get(key)
+    except (OSError, ValueError, AttributeError):  # an older or damaged marker: no claim about it
         return None
-    return kind if isinstance(kind, str) else None
+    return value if isinstance(value, str) else None
 
 
 def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | str] = (), folders: tuple[str, ...] = ("plots",)) -> Path:
@@ -202,9 +206,12 @@ def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | st
         if was is not None and was != kind and not older_search:
             raise LstmtuneError(f"--out {out}: written by {KINDS.get(was, was)}, not {KINDS.get(kind, kind)}; "
                                 f"give another --out (their results would mix in one directory)")
+
     out.mkdir(parents=True, exist_ok=True)
     marker = out / MARKER
-    if not marker.is_file():
+    if not marker.is_file() or (kind_of(marker) == kind and _marked(marker, "study") not in (None, name)):
+        # new, or another study of this kind run into it: its outputs are this study's from now on
+        # (the other's runs stay in its study.db); the marker named the first study for ever (a probe)
         marker.write_text(json.dumps({"format": 1, "kind": kind, "study": name}) + "\n")
     return out
 

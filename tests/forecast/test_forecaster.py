@@ -309,6 +309,20 @@ def _resealed(path, section, key, value):
     path.write_text(json.dumps(m))
 
 
+def _resealed_all(path, section, key, value):
+    """Every entry of the list ``section.key`` set to ``value``, resealed."""
+    _resealed(path, section, key, [value] * len(json.loads(path.read_text())[section][key]))
+
+
+def _resealed_top(path, key, value):
+    from lstmtune.forecast import manifest as manifest_file
+
+    m = json.loads(path.read_text())
+    m[key] = value
+    m["checksum"] = manifest_file.content_hash(m)
+    path.write_text(json.dumps(m))
+
+
 @pytest.mark.parametrize(
     "name, edit, message",
     [
@@ -326,6 +340,12 @@ def _resealed(path, section, key, value):
         ("dates", lambda d: _resealed(d / "manifest.json", "series", "tail_dates", ["x"] * 4), "series.tail_dates"),
         ("no_values", lambda d: _resealed(d / "manifest.json", "series", "tail_values", []), "series.tail_values"),
         ("frequency", lambda d: _resealed(d / "manifest.json", "series", "frequency", "BOGUS"), "series.frequency 'BOGUS': not a pandas frequency"),
+        # values no fit writes, resealed: forecast inf, blank cells or other numbers with exit 0 (a probe)
+        ("scale_0", lambda d: _resealed_all(d / "manifest.json", "scaler", "scale", 0.0), "scaler.scale: not above 0"),
+        ("scale_nan", lambda d: _resealed_all(d / "manifest.json", "scaler", "scale", float("nan")), "scaler.scale: not finite"),
+        ("min_inf", lambda d: _resealed_all(d / "manifest.json", "scaler", "min", float("inf")), "scaler.min: not finite"),
+        ("tail_nan", lambda d: _resealed_all(d / "manifest.json", "series", "tail_values", float("nan")), "series.tail_values: not finite"),
+        ("next_rows", lambda d: _resealed_top(d / "manifest.json", "next_rows", -5), "next_rows -5: below 0"),
     ],
 )
 def test_damaged_model_directory_fails_with_one_line(cli_model, tmp_path, name, edit, message):

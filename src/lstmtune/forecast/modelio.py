@@ -294,6 +294,19 @@ def _inconsistent(m: _Manifest) -> str | None:
         return f"series.frequency {s.frequency!r}: not a pandas frequency"
     if len({len(sc.scale), len(sc.min), len(sc.data_min), len(sc.data_max)}) != 1:
         return "scaler: scale, min, data_min and data_max of different lengths"
+    # values no fit writes (a manifest edited with its checksum recomputed forecast inf, blank cells
+    # or other numbers, exit 0: a probe)
+    for name in ("scale", "min", "data_min", "data_max"):
+        if not np.all(np.isfinite(np.asarray(getattr(sc, name), dtype=np.float64))):
+            return f"scaler.{name}: not finite"
+    if not np.all(np.asarray(sc.scale, dtype=np.float64) > 0):
+        return "scaler.scale: not above 0"
+    if np.any(np.asarray(sc.data_max, dtype=np.float64) < np.asarray(sc.data_min, dtype=np.float64)):
+        return "scaler.data_max below scaler.data_min"
+    if not np.all(np.isfinite(np.asarray(s.tail_values, dtype=np.float64))):
+        return "series.tail_values: not finite"
+    if m.next_rows < 0:
+        return f"next_rows {m.next_rows}: below 0"
     if not m.seeds:
         return "seeds: none"
     lo, hi = m.framing.feature_range

@@ -270,6 +270,10 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     pd.DataFrame({"date": dates, "cpi": [115.0, "n/a", 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(bad, index=False)
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(bad), "--out", str(tmp_path / "bad_fc.csv")])
     assert res.exit_code != 0 and "bad.csv: line 3, column 'cpi'" in res.output and not (tmp_path / "bad_fc.csv").exists()
+    late = tmp_path / "late.csv"  # dated a year off: named by file and line, as its other errors are (it said "future: row 1")
+    pd.DataFrame({"date": pd.date_range("2004-01-01", periods=3, freq="MS").strftime("%Y-%m-%d"), "cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(late, index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(late), "--out", str(tmp_path / "late_fc.csv")])
+    assert res.exit_code == 2 and "late.csv: line 2 is dated 2004-01-01, expected forecast date 2005-01-01" in " ".join(res.output.split()), res.output
     # --date-format applies to the --future file too
     us = tmp_path / "us.csv"
     pd.DataFrame({"date": pd.to_datetime(dates).strftime("%m/%d/%Y"), "cpi": [115.0, 115.3, 115.6], "unemp": [5.1, 5.2, 5.3]}).to_csv(us, index=False)

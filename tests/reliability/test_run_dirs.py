@@ -665,3 +665,21 @@ def test_sigterm_to_a_command_without_its_own_handler_says_so_and_exits_143(tmp_
     assert done.returncode == 0, (done.returncode, done.stderr)
     assert done.stdout.split() == ["exit", "143", "True"]  # the default handler back afterwards
     assert "terminated: no output is left half-written" in " ".join(done.stderr.split())
+
+
+def test_a_command_stopped_before_its_output_exists_does_not_say_it_saved_there(tmp_path, monkeypatch):
+    import typer
+
+    from lstmtune.cli import interrupts
+
+    def stopped():
+        raise KeyboardInterrupt
+
+    said = []
+    monkeypatch.setattr(interrupts.err_console, "print", lambda text, **_: said.append(str(text)))
+    with pytest.raises(typer.Exit) as exit_:
+        interrupts._interruptible(stopped, tmp_path / "never")  # interrupted at 1 s said "finished populations are saved in never" (a probe)
+    assert exit_.value.exit_code == 130 and "stopped before anything was written" in said[0] and "saved" not in said[0]
+    with pytest.raises(typer.Exit):
+        interrupts._interruptible(stopped, tmp_path)  # it exists: what it keeps, as before
+    assert "finished populations are saved in" in said[1]

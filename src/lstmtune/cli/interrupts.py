@@ -171,6 +171,8 @@ def _interruptible(fn, out: Path, kept="finished populations are saved in {out};
         what = "terminated" if isinstance(err, _Terminated) else "interrupted"
         if done:  # the outputs were written before the signal was acted on: say so, not what an unfinished run keeps
             said = finished(result) if finished is not None else f"the command had finished: its outputs in {_u(str(out))} are complete"
+        elif not callable(kept) and not Path(out).exists():  # stopped before it was created: nothing kept there (it said "saved in OUT": a probe)
+            said = f"stopped before anything was written ({_u(str(out))} was not created)"
         else:
             said = (kept() if callable(kept) else kept).format(out=_u(str(out)))
         err_console.print(f"[yellow]{what}[/]: {said}", soft_wrap=True)

@@ -80,7 +80,8 @@ def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.n
         if len(bad):
             i = int(bad[0])
             _when = _dates_text(expected, future.index[:need])
-            raise LstmtuneError(f"future: row {i + 1} is dated {_when(future.index[i])}, expected forecast date {_when(expected[i])}")
+            where = f"{future.attrs['source']}: line {future.attrs['lines'][i]}" if future.attrs.get("source") else f"future: row {i + 1}"  # read_future's file and line
+            raise LstmtuneError(f"{where} is dated {_when(future.index[i])}, expected forecast date {_when(expected[i])}")
     out = np.empty((need, len(names)))
     for j, n in enumerate(names):
         try:

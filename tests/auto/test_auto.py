@@ -949,6 +949,23 @@ def test_names_in_a_script_the_font_lacks_draw_without_warnings(tmp_path, monkey
     assert not [w for w in caught if "missing from font" in str(w.message)]
 
 
+@pytest.mark.figures  # the glyph warnings come from the rendering
+def test_a_forecasts_figure_titled_in_a_script_the_font_lacks_draws_without_warnings(tmp_path):
+    """`lstmtune forecast` of a model from 東京.csv printed four matplotlib glyph warnings (a probe)."""
+    import warnings
+
+    from lstmtune.forecast import output as forecast_output
+
+    dates = pd.date_range("2020-01-01", periods=24, freq="MS")
+    table = pd.DataFrame({"date": pd.date_range("2022-01-01", periods=3, freq="MS"), "mean": 1.0, "median": 1.0,
+                          "lower_80": 0.5, "upper_80": 1.5, "lower_95": 0.2, "upper_95": 1.8})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecast_output.plot(dates, np.arange(24.0), table, tmp_path / "f.png", title="東京: 3-step forecast")
+    assert (tmp_path / "f.png").stat().st_size > 1000
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
 @pytest.mark.slow  # 2 s in the full run, end to end: kept out of the fast subset
 def test_weeks_without_a_row_are_named_or_filled_as_missing_says(tmp_path, no_arima):
     """Demand data: a week without a row sold nothing. --missing error names the absent dates,

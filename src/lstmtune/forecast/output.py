@@ -92,9 +92,14 @@ def plot(history_x, history_y, table: pd.DataFrame, path: Path, *, title: str, r
     ax.plot(fx, table["median"], color="tab:blue", lw=1, ls="--", label="ensemble median")
     ax.set_title(re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", title))  # a user's name: no control characters
     ax.legend(loc="upper left", fontsize=8)
+    import warnings
+
     fig.autofmt_xdate()
-    fig.tight_layout()
-    with atomic_path(Path(path)) as tmp:
+    with atomic_path(Path(path)) as tmp, warnings.catch_warnings():
+        # a name in a script the font lacks (CJK, say) is drawn as boxes, as in the report; matplotlib
+        # warned once per glyph on the terminal (a probe)
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        fig.tight_layout()
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
     return Path(path)

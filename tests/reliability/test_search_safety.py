@@ -161,6 +161,8 @@ def test_the_unpickling_scan_can_fail():
         ({"units": {"type": "categorical", "choices": [[2, 2]]}}, "search.space.units: choice [2, 2]: a search chooses among single values"),
         ({"units": {"type": "int", "low": 1, "high": 4, "step": 0.5}}, "search.space.units: int: an int range needs a whole-number step, got 0.5"),
         ({"units": {"type": "float", "low": 1, "high": 3}}, 'search.space.units: units takes whole numbers: give type = "int"'),
+        # a midpoint with a fraction: the fraction was refused, a value the user never wrote (a probe)
+        ({"epochs": {"type": "float", "low": 1, "high": 20}}, 'search.space.epochs: epochs takes whole numbers: give type = "int"'),
         ({"stateful": {"type": "int", "low": 0, "high": 1}}, "search.space.stateful: value 0: Input should be a valid boolean"),
         ({"cell": {"type": "int", "low": 1, "high": 2}}, "search.space.cell: value 1: Input should be 'lstm' or 'gru'"),
         ({"epochs": {"type": "int", "low": 1, "high": 1e300}}, "search.space.epochs: value 1e+300: Input should be less than or equal to 1000000"),

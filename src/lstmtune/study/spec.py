@@ -161,8 +161,16 @@ def _check_space(name: str, p: ParamSpace) -> None:
         return
     for v in (p.low, p.high):
         valid(int(v) if p.type == "int" else v)
-    if p.type == "float" and type(valid(p.low + (p.high - p.low) / 2)) is int:
-        raise ValueError(f'{name} takes whole numbers: give type = "int"')
+    if p.type == "float":
+        mid = p.low + (p.high - p.low) / 2
+        try:
+            whole = type(valid(mid)) is int
+        except ValueError:  # a fraction refused ("value 10.5: ... a valid integer", a value the user never wrote: a probe)
+            whole = type(valid(round(mid))) is int
+            if not whole:
+                raise
+        if whole:
+            raise ValueError(f'{name} takes whole numbers: give type = "int"')
 
 
 class SearchSpec(Section):

@@ -683,3 +683,41 @@ def test_a_command_stopped_before_its_output_exists_does_not_say_it_saved_there(
     with pytest.raises(typer.Exit):
         interrupts._interruptible(stopped, tmp_path)  # it exists: what it keeps, as before
     assert "finished populations are saved in" in said[1]
+
+
+_TERM_DURING_AN_IMPORT = """
+import os, signal, sys, time
+from pathlib import Path
+import typer
+from lstmtune.cli.common import _handles_errors
+
+signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as from a shell
+here = Path(sys.argv[1])
+(here / "slow_module.py").write_text(
+    "import os, signal, time\\n"
+    "from pathlib import Path\\n"
+    "os.kill(os.getpid(), signal.SIGTERM)\\n"
+    "time.sleep(0.3)\\n"
+    "Path(__file__).with_name('imported').write_text('whole')\\n")
+sys.path.insert(0, str(here))
+
+@_handles_errors
+def command():
+    import slow_module  # noqa: F401
+    time.sleep(10)
+
+try:
+    command()
+except typer.Exit as done:
+    print("exit", done.exit_code)
+"""
+
+
+def test_sigterm_during_a_commands_import_arrives_once_the_import_is_done(tmp_path):
+    # fit's SIGTERM raised inside JAX's import: a segmentation fault, or the signal swallowed by an
+    # XLA garbage-collection callback and the model written with exit 0 (a review)
+    script = tmp_path / "term_import.py"
+    script.write_text(_TERM_DURING_AN_IMPORT)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stdout.split() == ["exit", "143"] and (tmp_path / "imported").read_text() == "whole"

@@ -106,21 +106,6 @@ class _Terminated(KeyboardInterrupt):
     removed as on Ctrl-C."""
 
 
-def _raise_terminated(signum, frame) -> None:
-    raise _Terminated()
-
-
-def _terms_like_ctrl_c():
-    """SIGTERM handled as Ctrl-C for one command (where nothing else handles it): the handler it
-    replaced, or None where it installed none (not the main thread, or a handler already set)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return None
-    return signal.signal(signal.SIGTERM, _raise_terminated)
-
-
 def _handles_errors(fn):
     """Bad input and the environment's refusals become one line each and exit status 2.
 
@@ -133,9 +118,11 @@ def _handles_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        previous = _terms_like_ctrl_c()  # SIGTERM ended fit, forecast and report with 143 and nothing said (a probe)
+        from lstmtune.cli import interrupts  # (it imports this module)
+
         try:
-            return fn(*args, **kwargs)
+            with interrupts.handled(any_sigterm=False):  # SIGTERM ended fit, forecast and report with 143 and nothing said (a probe)
+                return fn(*args, **kwargs)
         except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM where no long-running part says what it kept (reading, fitting, printing)
             what = "terminated" if isinstance(err, _Terminated) else "interrupted"
             err_console.print(f"[yellow]{what}[/]: no output is left half-written (each is moved into place only once complete)", highlight=False, soft_wrap=True)
@@ -155,11 +142,6 @@ def _handles_errors(fn):
                 raise  # a programming error (IntegrityError, ProgrammingError, ...): keep its traceback
             # the database refused (read-only, locked, disk full, corrupt): claims were released by the runner
             raise _fail(f"database: {err.orig}") from None
-        finally:
-            if previous is not None:
-                import signal
-
-                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 

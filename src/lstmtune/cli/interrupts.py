@@ -4,6 +4,7 @@ left it, then raises)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -149,24 +150,61 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_block_for_fork, after_in_parent=_unblock_after_fork, after_in_child=_default_handlers_in_child)
 
 
+_DEPTH = [0]
+"""How many :func:`handled` contexts are open (a command's, and :func:`_interruptible`'s inside it)."""
+
+
+@contextlib.contextmanager
+def handled(any_sigterm: bool = True):
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt (SIGTERM its subclass ``_Terminated``) where the
+    process is, unless that is unsafe (inside the store, an import or a garbage-collection
+    callback: :func:`_must_defer`), then as soon as it has left it. Installed in the main thread
+    only, SIGINT not where Ctrl-C is ignored (nohup, &), SIGTERM over any handler (Ray's, say) or,
+    with ``any_sigterm`` False, only over the default one; the handlers before are put back on
+    leaving, and a signal still held back then is dropped (the command is over)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if _DEPTH[0] == 0:
+        _PENDING.update(error=None, retry=False)
+    _DEPTH[0] += 1
+    _PENDING["active"] = True
+    previous = {}
+    if any_sigterm or signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_signal)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
+    try:
+        yield
+    finally:
+        _DEPTH[0] -= 1
+        if _DEPTH[0] == 0:
+            _PENDING["active"] = False
+            if _PENDING["watcher"] is not None:
+                _PENDING["watcher"].join()
+                _PENDING["watcher"] = None
+            _settle()
+            _PENDING.update(error=None, retry=False)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _interruptible(fn, out: Path, kept="finished populations are saved in {out}; run the same command again to resume.", finished=None):
     """Run ``fn``; on Ctrl-C (exit 130) or SIGTERM (exit 143) say what was kept (``kept``, or
     what ``kept()`` returns then, ``{out}`` filled in). For a study: claims are
     released, finished populations are kept in the store. A signal held back until ``fn`` had
     returned (it arrived while the outputs were moved into place) says that the command had
     finished (``finished(result)``: what it wrote; default: its outputs in ``out``)."""
-    import signal
-
-    _PENDING.update(error=None, retry=False, active=True)
-    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_signal)}
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where Ctrl-C is ignored (nohup, &)
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_signal)
     done = False
     try:
-        result = fn()
-        done = True
-        _check_term()  # a signal deferred late (held while the outputs were moved into place): still report it
-        return result
+        with handled():
+            result = fn()
+            done = True
+            _check_term()  # a signal deferred late (held while the outputs were moved into place): still report it
+            return result
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, _Terminated) else "interrupted"
         if done:  # the outputs were written before the signal was acted on: say so, not what an unfinished run keeps
@@ -177,12 +215,3 @@ def _interruptible(fn, out: Path, kept="finished populations are saved in {out};
             said = (kept() if callable(kept) else kept).format(out=_u(str(out)))
         err_console.print(f"[yellow]{what}[/]: {said}", soft_wrap=True)
         raise typer.Exit(code=143 if isinstance(err, _Terminated) else 130) from None
-    finally:
-        _PENDING["active"] = False
-        if _PENDING["watcher"] is not None:
-            _PENDING["watcher"].join()
-            _PENDING["watcher"] = None
-        _settle()
-        _PENDING.update(error=None, retry=False)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
+from lstmtune.cli.signals import _Terminated, handled
 from lstmtune.errors import LstmtuneError
 
 # Tables need room: when output is not a terminal (pipes, CI logs) use 120 columns, not 80; and
@@ -101,11 +102,6 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so that claims are released and partial outputs
-    removed as on Ctrl-C."""
-
-
 def _handles_errors(fn):
     """Bad input and the environment's refusals become one line each and exit status 2.
 
@@ -118,10 +114,8 @@ def _handles_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from lstmtune.cli import interrupts  # (it imports this module)
-
         try:
-            with interrupts.handled(any_sigterm=False):  # SIGTERM ended fit, forecast and report with 143 and nothing said (a probe)
+            with handled(any_sigterm=False):  # SIGTERM ended fit, forecast and report with 143 and nothing said (a probe)
                 return fn(*args, **kwargs)
         except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM where no long-running part says what it kept (reading, fitting, printing)
             what = "terminated" if isinstance(err, _Terminated) else "interrupted"

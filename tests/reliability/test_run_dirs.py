@@ -704,7 +704,8 @@ sys.path.insert(0, str(here))
 @_handles_errors
 def command():
     import slow_module  # noqa: F401
-    time.sleep(10)
+    for _ in range(100):  # Python between the waits: the deferred signal is delivered here, within 0.1 s
+        time.sleep(0.1)
 
 try:
     command()

@@ -271,3 +271,21 @@ def test_a_search_whose_every_trial_diverges_exits_3_and_says_so(tmp_path):
 def test_a_search_with_a_completed_trial_has_no_failure_note(tmp_path):
     outcome, _ = search.run(_spec("random", trials=2), tmp_path / "o")
     assert search.failure_note(outcome) is None and outcome.failure is None
+
+
+def test_a_search_no_trial_of_which_fits_the_data_is_refused_before_anything_is_written(tmp_path):
+    """Batch sizes of 15 to 100 on the 24 months before shampoo's test set: `plan` said nothing,
+    and `search` failed every trial after writing its run directory (a probe)."""
+
+    def study(low, high):
+        f = tmp_path / f"s{low}.toml"
+        f.write_text(f'name = "s{low}"\n[model]\nepochs = 2\n[runs]\nrepeats = 1\n[search]\nsampler = "random"\ntrials = 1\nbatch = 1\n'
+                     f'[search.space.batch_size]\ntype = "int"\nlow = {low}\nhigh = {high}\n')
+        return f
+
+    for command in (["plan", str(study(15, 100))], ["search", str(study(15, 100)), "--out", str(tmp_path / "o"), "-q"]):
+        res = CliRunner().invoke(app, command)
+        assert res.exit_code == 2, res.output
+        assert "search.space: no trial can fit the data, not even its least demanding values (batch_size = 15)" in " ".join(res.output.split())
+    assert not (tmp_path / "o").exists()
+    assert CliRunner().invoke(app, ["plan", str(study(1, 100))]).exit_code == 0  # some trials fit: planned (those that do not fail, named)

@@ -474,6 +474,9 @@ def plan(
     check_scoreable(spec, series)  # what `lstmtune run` refuses before training, refused here too
     check_fits(spec, series, planner.plan(spec))
     if spec.search is not None:
+        from lstmtune.workflow.search import check_space_fits
+
+        check_space_fits(spec, series)  # as search refuses it
         estimates.append(("lstmtune search", budget.check_search(spec, len(series), max_runs=max_runs)))
     console.print(f"study {_u(spec.name)} on {_u(series.name)} ({len(series)} observations), selection on {spec.evaluation.selection}:", highlight=False)
     for command, est in estimates:

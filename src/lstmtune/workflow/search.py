@@ -87,6 +87,45 @@ def grid_space(search: SearchSpec) -> dict[str, list[Any]]:
     return out
 
 
+LENGTH_KEYS = ("batch_size", "interval", "lags", "timesteps", "trim")
+"""The parameters that set how long a series must be (:func:`lstmtune.data.problem.minimum_length`)."""
+
+
+def least_demanding(search: SearchSpec) -> dict[str, Any]:
+    """The space's values of :data:`LENGTH_KEYS` that need the shortest series: each range's low end,
+    each categorical's smallest number."""
+    out: dict[str, Any] = {}
+    for name, p in search.space.items():
+        if name not in LENGTH_KEYS:
+            continue
+        if p.type == "categorical":
+            numbers = [c for c in p.choices if isinstance(c, (int, float)) and not isinstance(c, bool)]
+            if numbers:
+                out[name] = min(numbers)
+        else:
+            out[name] = int(p.low) if p.type == "int" else p.low
+    return out
+
+
+def check_space_fits(spec: StudySpec, series: Series) -> None:
+    """Refuse a search none of whose trials could fit the data: even the space's least demanding
+    values (:func:`least_demanding`) too long for the series or a selection part (batch sizes of
+    15 to 100 on 36 months: `plan` said nothing, and `search` failed every trial; a probe).
+
+    Raises:
+      SpecError: naming the space's values and what they need.
+    """
+    least = least_demanding(spec.search) if spec.search is not None else {}
+    if not least:
+        return
+    point = GridPoint("search", "least", least, resolve({**base_params(spec), **least}, "search", "least"))
+    try:
+        study_mod.check_fits(spec, series, planner.plan(spec, [point]))
+    except SpecError as err:
+        shown = ", ".join(f"{k} = {v}" for k, v in least.items())
+        raise SpecError(f"search.space: no trial can fit the data, not even its least demanding values ({shown}): {err}") from None
+
+
 def suggest(trial, search: SearchSpec) -> dict[str, Any]:
     """Draw a trial's parameters from the space."""
     params = {}
@@ -560,6 +599,7 @@ def run(
     base = base_params(spec)
     probe = planner.plan(spec, [GridPoint("search", "base", {}, resolve(base, "search", "base"))])
     study_mod.check_fits(spec, series, probe)  # data and split fit the settings, in every selection phase too: fail before writing anything
+    check_space_fits(spec, series)
     study_mod.check_scoreable(spec, series)  # a constant holdout: skill undefined, said as `run` says it
     from lstmtune.study.budget import check_search
 

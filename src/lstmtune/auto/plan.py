@@ -131,8 +131,9 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         verdicts.append(v)
     notes = []
     if time_budget is not None:  # as auto leaves AutoARIMA out where the statistical fits alone would not fit (auto_run._stats_budget)
-        items = list(zip([frame for frame, _ in items], auto_run._stats_budget(items, time_budget, started)))
-        dropped = sum(any(str(n).startswith(score.STATS_UPFRONT) for n in p.notes) for _, p in items)
+        budgeted = auto_run._stats_budget(items, time_budget, started)
+        dropped = sum(p.stats != q.stats for (_, p), q in zip(items, budgeted))
+        items = [(frame, q) for (frame, _), q in zip(items, budgeted)]
         if dropped:
             notes.append(f"{score.STATS_UPFRONT} on {dropped} series: the statistical fits together would exceed the budget (not counted above)")
     for frame, p in items:

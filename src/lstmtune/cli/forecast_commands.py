@@ -165,7 +165,7 @@ def forecast(
         if table.empty:
             raise LstmtuneError(f"{model_dir}: no series could be forecast" + (f" ({failures[0]})" if failures else ""))
         index = panel_models.read_index(model_dir)
-        utc = set(index.loc[index["times"] == "UTC", "unique_id"]) if "times" in index.columns else set()
+        utc = set(index.loc[panel_models.utc_rows(index), "unique_id"])
         with atomic_path(out) as tmp:  # dates written as auto writes forecasts.csv's, the same table (UTC times marked)
             forecast_output.panel_csv(table, tmp, utc=utc)
         console.print(f"wrote {_u(out)}: {table['unique_id'].nunique()} series x {horizon} steps" + (f"; {len(failures)} not forecast (named above)" if failures else ""), highlight=False)
@@ -189,8 +189,7 @@ def forecast(
         if not quiet:
             _print_forecast(table, title=f"{smodel.series_name}: {horizon}-step forecast ({smodel.info.get('label') or getattr(smodel, 'model', '')}){zone}")
         if utc:
-            err_console.print(f"[bold yellow]note:[/] times of {_u(smodel.series_name)} are UTC: its dates carried UTC offsets when `lstmtune auto` read them; "
-                              f"{_u(out)} marks them +00:00", highlight=False, soft_wrap=True)
+            _note_utc(smodel.series_name, out)
         console.print(f"wrote {_u(out)}, {_u(png)}", highlight=False)
         return
     model = forecaster.load(model_dir)
@@ -228,9 +227,14 @@ def forecast(
     if not quiet:
         _print_forecast(table, title=f"{model.series_name}: {horizon}-step forecast ({len(model.seeds)} seeds){zone}")
     if utc:
-        err_console.print(f"[bold yellow]note:[/] times of {_u(model.series_name)} are UTC: its dates carried UTC offsets when they were read; "
-                          f"{_u(out)} marks them +00:00", highlight=False, soft_wrap=True)
+        _note_utc(model.series_name, out)
     console.print(f"wrote {', '.join(_u(w) for w in written)}", highlight=False)
+
+
+def _note_utc(series_name: str, out: Path) -> None:
+    """The note of a forecast whose times are UTC (its dates carried UTC offsets when they were read)."""
+    err_console.print(f"[bold yellow]note:[/] times of {_u(series_name)} are UTC: its dates carried UTC offsets when they were read; "
+                      f"{_u(out)} marks them +00:00", highlight=False, soft_wrap=True)
 
 
 def _panel_not_named(path, date_column: str | None, value_column: str | None) -> bool:

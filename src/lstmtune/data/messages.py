@@ -35,6 +35,7 @@ def csv_error(err: Exception, path=None) -> str:
 
 
 COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+"""Suffixes of files pandas decompresses: their raw bytes name no line."""
 
 
 def _not_utf8(path) -> str | None:
@@ -117,7 +118,7 @@ def _scan(path, _mtime_ns: int = 0, _size: int = 0) -> tuple[tuple[int, ...], di
     import io
     from pathlib import Path
 
-    if Path(path).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar"):
+    if Path(path).suffix.lower() in COMPRESSED:
         return None
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")

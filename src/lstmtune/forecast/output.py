@@ -40,9 +40,8 @@ def write_csv(table: pd.DataFrame, path: Path, utc: bool = False) -> Path:
     """``date, mean, median, lower_80, upper_80, lower_95, upper_95`` (dates as ISO text), atomically;
     ``utc``: times made UTC from dates with offsets, written so (``2024-04-05T15:00:00+00:00``)."""
     out = table.copy()
-    out["date"] = date_text(table["date"])
-    if utc and len(out) and not np.issubdtype(np.asarray(out["date"]).dtype, np.integer):
-        out["date"] = [pd.Timestamp(d).strftime("%Y-%m-%dT%H:%M:%S+00:00") for d in table["date"]]
+    dated = np.issubdtype(np.asarray(table["date"]).dtype, np.datetime64)  # not positions of a values-only series
+    out["date"] = list(pd.DatetimeIndex(table["date"]).strftime("%Y-%m-%dT%H:%M:%S+00:00")) if utc and dated else date_text(table["date"])
     with atomic_path(Path(path)) as tmp:
         out.to_csv(tmp, index=False)
     return Path(path)

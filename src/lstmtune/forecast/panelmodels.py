@@ -72,21 +72,22 @@ def read_index(folder) -> pd.DataFrame:
     return index
 
 
+def utc_rows(index: pd.DataFrame) -> pd.Series:
+    """Which rows of an index (:func:`read_index`) are series whose times were made UTC (``times: UTC``)."""
+    return index["times"] == "UTC" if "times" in index.columns else pd.Series(False, index=index.index)
+
+
 def utc_times(model_dir) -> bool:
     """Whether ``model_dir`` is one series' folder of auto's ``models/`` whose times were made UTC
-    (its row of the index beside it says ``times: UTC``); False where no readable index names it."""
-    model_dir = Path(model_dir)
-    parent = model_dir.resolve().parent
-    if not is_panel(parent):
+    (its row of the index beside it says so); False where no readable index names it."""
+    folder = Path(model_dir).resolve()
+    if not is_panel(folder.parent):
         return False
     try:
-        index = read_index(parent)
+        index = read_index(folder.parent)
     except LstmtuneError:
         return False
-    if "times" not in index.columns:
-        return False
-    row = index[index["folder"] == model_dir.resolve().name]
-    return bool(len(row)) and str(row["times"].iloc[0]) == "UTC"
+    return bool((utc_rows(index) & (index["folder"] == folder.name)).any())
 
 
 def _mismatch(model, uid: str, label: str) -> str | None:
@@ -140,4 +141,4 @@ def forecast_all(folder, horizon: int) -> tuple[pd.DataFrame, list[str]]:
     return out[["unique_id", "ds", "model", *[c for c in out.columns if c not in ("unique_id", "ds", "model")]]], failures
 
 
-__all__ = ["INDEX", "forecast_all", "is_panel", "read_index"]
+__all__ = ["utc_rows", "utc_times", "INDEX", "forecast_all", "is_panel", "read_index"]

@@ -206,7 +206,6 @@ def claim_run_dir(out: Path, *, name: str, kind: str, inputs: Iterable[Path | st
         if was is not None and was != kind and not older_search:
             raise LstmtuneError(f"--out {out}: written by {KINDS.get(was, was)}, not {KINDS.get(kind, kind)}; "
                                 f"give another --out (their results would mix in one directory)")
-
     out.mkdir(parents=True, exist_ok=True)
     marker = out / MARKER
     if not marker.is_file() or (kind_of(marker) == kind and _marked(marker, "study") not in (None, name)):

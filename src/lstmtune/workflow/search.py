@@ -35,6 +35,7 @@ import pandas as pd
 from lstmtune.study import evaluation
 from lstmtune.study import executor
 from lstmtune.study import planner
+from lstmtune.study.params import FRAMING, PARAMETERS
 from lstmtune.study.results import SearchOutcome
 from lstmtune.study.rungs import bracket, rungs
 from lstmtune.study.runner import new_owner
@@ -87,8 +88,9 @@ def grid_space(search: SearchSpec) -> dict[str, list[Any]]:
     return out
 
 
-LENGTH_KEYS = ("batch_size", "interval", "lags", "timesteps", "trim")
-"""The parameters that set how long a series must be (:func:`lstmtune.data.problem.minimum_length`)."""
+LENGTH_KEYS = ("batch_size", *(n for n, d in PARAMETERS.items() if d["kind"] == FRAMING))
+"""The parameters that set how long a series must be (:func:`lstmtune.data.problem.minimum_length`):
+the batch size and the framing's (interval, lags, timesteps, trim)."""
 
 
 def least_demanding(search: SearchSpec) -> dict[str, Any]:

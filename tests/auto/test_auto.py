@@ -780,6 +780,11 @@ def test_dates_across_a_clock_change_keep_their_days_or_become_utc_hours(tmp_pat
         assert pd.to_datetime(dates).tolist() == pd.to_datetime(expected["ds"]).tolist()
         assert dates.str.endswith("+00:00").all() if uid == "h" else not dates.str.contains(r"\+|:").any()
         assert ("times of h are UTC" in " ".join(res.output.split())) == (uid == "h")
+        import shutil  # moved out of models/ (no index beside it): the directory says so itself (bare times before)
+
+        shutil.copytree(tmp_path / "b" / "models" / index[uid], tmp_path / f"moved_{uid}")
+        res = CliRunner().invoke(app, ["forecast", str(tmp_path / f"moved_{uid}"), "--horizon", "6", "--out", str(tmp_path / f"moved_{uid}.csv"), "-q"])
+        assert res.exit_code == 0 and pd.read_csv(tmp_path / f"moved_{uid}.csv", dtype=str)["date"].tolist() == dates.tolist(), res.output
 
 
 def test_text_cells_in_the_api_read_as_in_a_file(no_arima):

@@ -264,6 +264,12 @@ def test_a_plain_lstms_folder_marks_utc_times_as_auto_did(tmp_path):
     assert dates.str.endswith("+00:00").all() and "times of h are UTC" in " ".join(res.output.split())
     written = pd.read_csv(tmp_path / "o" / "forecasts.csv", dtype=str)["ds"]
     assert pd.to_datetime(dates).tolist() == pd.to_datetime(written).tolist()
+    import shutil  # moved out of models/, no index beside it: the directory says so itself (wrote bare times before)
+
+    shutil.copytree(tmp_path / "o" / "models" / "h", tmp_path / "moved")
+    res = CliRunner().invoke(app, ["forecast", str(tmp_path / "moved"), "--horizon", "3", "--out", str(tmp_path / "g.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "g.csv", dtype=str)["date"].tolist() == dates.tolist()
 
 
 def test_every_chunk_after_the_first_starts_with_no_compiled_programs_held(monkeypatch):

@@ -546,3 +546,22 @@ def test_a_number_past_floats_range_in_a_panel_is_said_to_be_one():
     values, bad = panel.to_values(pd.Series(["1", "1e309", "-2E400", "1e30x", "abc", "9" * 400]))
     assert list(bad) == [3, 4] and np.isinf(values.iloc[1]) and values.iloc[2] == -np.inf and np.isinf(values.iloc[5])
     assert panel.out_of_range(values.to_numpy()) == {1: "is not a finite number", 2: "is not a finite number", 5: "is not a finite number"}
+
+
+@pytest.mark.parametrize("header, prefix", [("date,value", ""), ("unique_id,ds,y", "a,")])
+def test_a_nul_byte_in_a_cell_is_refused_at_its_line(tmp_path, header, prefix):
+    """pandas' reader ends a cell at a NUL byte without a word: ``12\\x003`` was read as 12 (a probe)."""
+    from lstmtune.data import panel
+
+    rows = [f"{prefix}{2000 + i // 12}-{i % 12 + 1:02d}-01,{i + 10}" for i in range(30)]
+    rows[4] = rows[4][:-1] + "\x00" + rows[4][-1:]
+    f = tmp_path / "nul.csv"
+    f.write_bytes(("\n".join([header, *rows]) + "\n").encode())
+    with pytest.raises(DataError, match=re.escape("line 6: a NUL byte (\\x00)")):
+        panel.read(f)
+    with pytest.raises(DataError, match=re.escape(f"{f}: not a readable CSV file (line 6: a NUL byte")):
+        load(f) if not prefix else panel.read(f)
+    wide = tmp_path / "wide.csv"  # UTF-16 without its byte-order mark: valid UTF-8, a NUL after every letter
+    wide.write_bytes(("\n".join([header, *rows[:5]]) + "\n").encode("utf-16-le"))
+    with pytest.raises(DataError, match=re.escape("line 1: a NUL byte")):
+        panel.read(wide)

@@ -652,3 +652,29 @@ def test_describe_names_an_mstl_models_two_seasons_and_the_times_of_sub_daily_da
     assert daily[0] == "statistical model: MSTL (statsforecast), season lengths 7 and 365, frequency D"
     minutes = StatModel("SeasonalNaive", 6, "10min", "t", pd.date_range("2024-01-01", periods=120, freq="10min").to_numpy(), y[:120]).describe()
     assert minutes[1] == "series: t, 120 observations 2024-01-01 00:00:00 to 2024-01-01 19:50:00"
+
+
+def test_a_model_fitted_on_times_made_utc_forecasts_utc_times_and_says_so(tmp_path):
+    """A study read hourly dates with UTC offsets as UTC times (its note says so), but the model
+    `lstmtune fit` made from its run directory forecast bare times (a probe's leftover): now its
+    forecasts' times carry +00:00, as auto's do, and `describe` says the times are UTC."""
+    from lstmtune.study import results_io
+
+    hours = pd.date_range("2024-03-29 00:00", periods=60, freq="h", tz="Europe/Paris")  # across the clock change
+    f = tmp_path / "hourly.csv"
+    pd.DataFrame({"date": hours.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True),
+                  "value": _sine_trend(60)}).to_csv(f, index=False)
+    spec = spec_mod.from_dict({"name": "zoned", "seed": 2, "data": {"source": str(f), "test_size": 6}, "model": {"epochs": 4, "batch_size": 4},
+                               "runs": {"mode": "summary", "repeats": 2}, "grid": {"units": [1]}})
+    lstmtune.run(spec, tmp_path / "run")
+    back = results_io.read_series(tmp_path / "run", "hourly")
+    assert back.utc and np.array_equal(back.dates, hours.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]"))
+    studyfit.fit_source(tmp_path / "run", repeats=2, horizon=3).save(tmp_path / "model")
+    runner = CliRunner()
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--out", str(tmp_path / "fc.csv")])
+    assert res.exit_code == 0, res.output
+    dates = pd.read_csv(tmp_path / "fc.csv", dtype=str)["date"]
+    assert dates.tolist() == ["2024-03-31T11:00:00+00:00", "2024-03-31T12:00:00+00:00", "2024-03-31T13:00:00+00:00"]
+    assert "times UTC" in " ".join(res.output.split())
+    res = runner.invoke(app, ["describe", str(tmp_path / "model")])
+    assert res.exit_code == 0 and "times UTC" in res.output, res.output

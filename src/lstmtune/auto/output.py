@@ -180,6 +180,8 @@ def _models(models: dict, root: Path, utc=frozenset()) -> None:
     taken, rows = set(), []
     for uid, model in models.items():
         folder = folder_name(uid, taken)
+        if uid in utc:  # the directory says so itself, wherever it is moved (index.csv says so for the folder)
+            model.info["times"] = "UTC"
         model.save(root / folder)
         rows.append({"unique_id": uid, "folder": folder, "model": model.info.get("label") or getattr(model, "model", None) or "LSTM",
                      "times": "UTC" if uid in utc else ""})

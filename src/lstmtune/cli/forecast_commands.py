@@ -179,6 +179,7 @@ def forecast(
                 why = "it writes the forecast and its bands, not seeds' paths" if flag == "--paths" else "it forecasts from the data it holds"
                 raise LstmtuneError(f"{flag}: not for this model directory ({model_dir}, written by `lstmtune auto`); {why}")
         smodel = composite.load_any(model_dir)
+        utc = utc or smodel.info.get("times") == "UTC"  # a directory moved out of auto's models/ says so itself
         table = smodel.forecast(horizon)
         dates, values = (smodel.dates, smodel.values) if isinstance(smodel, statmodel.StatModel) else smodel.history
         zone = " (times UTC)" if utc else ""
@@ -203,6 +204,7 @@ def forecast(
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
     known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
     table, each = model.forecast_with_paths(horizon, history, future=known)
+    utc = utc or model.info.get("times") == "UTC"  # fitted by `lstmtune fit` on times made UTC
     if history is not None:  # a newer history's own dates decide
         utc = bool(getattr(history, "utc", False))
     zone = " (times UTC)" if utc else ""

@@ -61,6 +61,25 @@ def _not_utf8(path) -> str | None:
     return None
 
 
+def nul_byte(path) -> str | None:
+    """Where the file ``path`` holds a NUL byte, for a message; None where it holds none, is
+    compressed (pandas decompresses it) or cannot be read. pandas' reader ends a cell at a NUL
+    byte without a word: ``12\\x003`` was read as 12 (a probe)."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() in COMPRESSED:
+        return None
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    at = data.find(b"\x00")
+    if at < 0:
+        return None
+    line = data.count(b"\n", 0, at) + 1
+    return f"line {line}: a NUL byte (\\x00) in the text (a binary file, or UTF-16 text without its mark? save it as UTF-8 text)"
+
+
 def _columns(frame: pd.DataFrame, limit: int = 12) -> str:
     """The frame's column names for a message (each shortened, at most ``limit`` of them)."""
     names = [show(str(c), 40) for c in frame.columns[:limit]]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import check_format, format_hint, has_offset, quarter_starts, recording_utc, without_zone
-from lstmtune.data.messages import _columns, _line, csv_error, day, show, some_dates
+from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
 from lstmtune.errors import DataError, LstmtuneError
 
@@ -93,6 +93,9 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:  # a row of more fields than the header, say
         raise DataError(f"{path}: not a readable CSV file ({csv_error(err, path)})") from None
+    nul = nul_byte(path)
+    if nul:
+        raise DataError(f"{path}: not a readable CSV file ({nul})")
     if not isinstance(frame.index, pd.RangeIndex):  # every row longer than the header: pandas made the first fields row names
         extra = frame.index.nlevels
         raise DataError(f"{path}: line {_line(0, path)} has {len(columns) + extra} fields, the header {len(columns)}, as every row has "

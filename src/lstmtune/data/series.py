@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.data.dates import UTC_NOTE, _choose_date_column, _try_dates, check_format, parse_column
-from lstmtune.data.messages import _columns, _line, csv_error, day, show  # noqa: F401  (show: re-exported)
+from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError
 
 MAX_ABS = 1e30
@@ -175,6 +175,9 @@ def load_csv(
         raise DataError(f"{path}: not a readable CSV file ({csv_error(err, path)})") from None
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
+    nul = nul_byte(path)
+    if nul:
+        raise DataError(f"{path}: not a readable CSV file ({nul})")
     if len(frame) == 0:
         raise DataError(f"{path}: the file has a header but no data rows")
     _refuse_other_separators(path, frame)

@@ -215,6 +215,8 @@ class Forecaster:
         data = f"data: {self.series_name} ({self.value_name}), {info.get('observations', last)} observations, {where}"
         if self.frequency:
             data += f", frequency {self.frequency}"
+        if info.get("times") == "UTC":
+            data += ", times UTC (read from dates with UTC offsets)"
         if info.get("date_format"):
             data += f", dates written {info['date_format']} (forecast reads --data and --future so unless --date-format)"
         lines.append(data + f"; {info.get('training_rows', '?')} training rows ({info.get('trimmed_rows', 0)} oldest trimmed)")

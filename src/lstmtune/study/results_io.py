@@ -128,7 +128,7 @@ def write_series(series: Series, directory: Path) -> None:
         return
     dates = pd.DatetimeIndex(series.dates)
     with_time = bool((dates != dates.normalize()).any())  # hourly data keeps its times
-    text = dates.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
+    text = dates.strftime("%Y-%m-%dT%H:%M:%S+00:00" if series.utc else "%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")  # UTC times say so
     cov = {name: column for name, column in series.covariates}
     pd.DataFrame({"date": text, series.value_name: series.values, **cov}).to_csv(Path(directory) / "series.csv", index=False)
 
@@ -139,13 +139,16 @@ def read_series(directory: Path, name: str) -> Series:
 
     frame = pd.read_csv(Path(directory) / "series.csv", float_precision="round_trip")
     positional = "position" in frame.columns
+    utc = not positional and frame["date"].astype(str).str.endswith("+00:00").all()  # times made UTC (written so)
     return Series(
         name=name,
-        dates=positions(len(frame)) if positional else pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
+        dates=positions(len(frame)) if positional else pd.to_datetime(frame["date"], utc=utc).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]") if utc
+        else pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
         values=frame.iloc[:, 1].to_numpy(dtype=float),
         value_name=frame.columns[1],
         positional=positional,
         covariates=tuple((str(c), frame[c].to_numpy(dtype=float)) for c in frame.columns[2:]),
+        utc=bool(utc),
     )
 
 

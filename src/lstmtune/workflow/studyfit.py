@@ -99,6 +99,8 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
     _check_ensemble(config, n, len(series))
     if spec.data.date_format:  # `lstmtune forecast` reads a --data or --future file's dates as the study read its own
         info = {**(info or {}), "date_format": spec.data.date_format}
+    if getattr(series, "utc", False):  # times made UTC from dates with offsets: its forecasts' times are UTC too, and say so
+        info = {**(info or {}), "times": "UTC"}
     return forecaster.fit(
         series,
         config,

@@ -457,9 +457,9 @@ def _refuse_repeated_dates(path: Path, dates: np.ndarray, rows: np.ndarray, name
 
 
 # pandas frequency prefix -> seasonal period
-_PERIODS = {"min": 60, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+_PERIODS = {"min": 60, "h": 24, "D": 7, "B": 5, "W": 52, "SMS": 24, "SME": 24, "SM": 24, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
 """The season of each frequency (in steps of one unit): an hour's minutes, a
-day's hours, a week's days or business days, a year's weeks, months or quarters."""
+day's hours, a week's days or business days, a year's weeks, half months, months or quarters."""
 _OLD_ALIASES = {"T": "min", "H": "h", "C": "B"}  # pandas' older spellings, custom business days
 
 
@@ -547,7 +547,27 @@ def infer_frequency(dates: np.ndarray) -> str | None:
             freq = pd.infer_freq(pd.DatetimeIndex(dates))
     except (TypeError, ValueError):
         return None
-    return getattr(freq, "freqstr", freq)
+    return getattr(freq, "freqstr", freq) if freq is not None else _semi_monthly(dates)
+
+
+def _semi_monthly(dates: np.ndarray) -> str | None:
+    """``SMS-d`` (the 1st and the d-th of every month) or ``SME-d`` (the d-th and the month's
+    end) where the dates are exactly that grid, else None: pandas' ``infer_freq`` finds neither
+    (a probe's semi-monthly series was skipped as of "no regular frequency")."""
+    idx = pd.DatetimeIndex(dates)
+    if len(idx) < 3 or (idx != idx.normalize()).any():
+        return None
+    tried = []
+    other = set(idx.day[idx.day != 1])
+    if len(other) == 1 and 2 <= min(other) <= 27:
+        tried.append(f"SMS-{min(other)}")
+    other = set(idx.day[~idx.is_month_end])
+    if len(other) == 1 and 1 <= min(other) <= 27:
+        tried.append(f"SME-{min(other)}")
+    for freq in tried:
+        if pd.date_range(idx[0], periods=len(idx), freq=freq).equals(idx):
+            return freq
+    return None
 
 
 def regular_frequency(dates: np.ndarray) -> str | None:

@@ -35,7 +35,9 @@ SECOND_SEASON = {"D": 365, "h": 168, "H": 168}
 
 
 def second_season(freq: str | None, season: int) -> int | None:
-    """The longer season beside ``season`` for data of frequency ``freq`` (None: none known)."""
+    """The longer season beside ``season`` for data of frequency ``freq`` (None: none known, or
+    ``season`` is not shorter than it: ``--season-length 168`` on hourly data gave MSTL the
+    seasons 168 and 168, a probe)."""
     from lstmtune.data.series import frequency_parts
 
     parts = frequency_parts(freq)
@@ -43,7 +45,7 @@ def second_season(freq: str | None, season: int) -> int | None:
         return None
     n, unit = parts
     longer = SECOND_SEASON.get(unit)
-    return longer // n if longer is not None and longer % n == 0 else None
+    return longer // n if longer is not None and longer % n == 0 and longer // n > season else None
 
 
 def models_for(y, freq: str | None = None, season: int = 1) -> tuple[str, ...]:

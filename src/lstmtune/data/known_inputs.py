@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lstmtune.data import numbers
 from lstmtune.data.messages import _line
 from lstmtune.data.series import Series, dates_after, positions
 from lstmtune.errors import LstmtuneError
@@ -130,7 +131,7 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
         raise LstmtuneError(f"{path}: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns: {', '.join(map(str, frame.columns))})")
     for n in names:
         text = frame[n].str.strip()
-        col = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=np.float64)
+        col = numbers.exact(text.where(text != ""))
         # an empty cell is left missing: refused only where the forecast reads it (future_covariates),
         # so a longer file with gaps past the horizon serves; a cell that is not a number is refused here
         bad = np.flatnonzero(~np.isfinite(col) & (text != "").to_numpy())

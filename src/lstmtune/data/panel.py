@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstmtune.data import numbers
 from lstmtune.data.dates import check_format, format_hint, has_offset, quarter_starts, recording_utc, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
@@ -267,7 +268,7 @@ def to_values(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return pd.Series(cells.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan), index=cells.index), np.array([], dtype=int)
     text = cells.map(lambda c: c.strip() if isinstance(c, str) else c)
     missing = text.isna().to_numpy() | text.map(lambda c: isinstance(c, str) and c.lower() in MISSING_TEXT).to_numpy(dtype=bool)
-    values = pd.to_numeric(text.where(~missing), errors="coerce").astype(np.float64)
+    values = pd.Series(numbers.exact(text.where(~missing)), index=cells.index)
     bad = np.flatnonzero(values.isna().to_numpy() & ~missing)
     beyond = [r for r in bad if _overflows(text.iloc[r])]  # '1e309': a number past float's range, said so (out_of_range), not "not a number"
     if beyond:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lstmtune.data import numbers
 from lstmtune.data.dates import UTC_NOTE, _choose_date_column, _try_dates, check_format, parse_column
 from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError
@@ -338,7 +339,7 @@ def _parse_values(
         return _line(int(column.index[row]) + line_offset, path)
 
     text = column.str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    values = numbers.exact(text)
     absent = _is_missing(column).to_numpy()
     huge = np.isfinite(values) & (np.abs(values) > MAX_ABS)
     bad = (~np.isfinite(values) | huge) & ~absent

@@ -28,7 +28,7 @@ _EXPORTS = {
     "report": ("lstmtune.workflow.study", "report"),
     "fit": ("lstmtune.workflow.studyfit", "fit"),
     "load_series": ("lstmtune.data.sources", "load_series"),
-    "load_model": ("lstmtune.forecast.forecaster", "load"),
+    "load_model": ("lstmtune.forecast.composite", "load_any"),  # any model directory, auto's of every kind too
 }
 
 

@@ -1427,3 +1427,58 @@ def test_the_reports_figure_of_a_series_whose_times_were_made_utc_says_so(tmp_pa
     titles = {job.kwargs["title"] for job in drawn}
     assert titles == {"h (times UTC)", "m"}
 
+
+
+def test_the_settings_levels_are_the_forecasts_levels_unless_given_otherwise(no_arima):
+    """``settings=Settings(levels=(90,))`` gave the 80% and 95% columns without a word (a probe)."""
+    from lstmtune.errors import LstmtuneError
+
+    frame = _monthly("a", 48, 0)
+    r = auto(frame, 3, candidates=("stats",), settings=lstm.Settings(levels=(90,)))
+    assert [c for c in r.forecasts.columns if c.startswith(("lower", "upper"))] == ["lower_90", "upper_90"]
+    assert [c for c in auto(frame, 3, candidates=("stats",), levels=(90,), settings=lstm.Settings(levels=(90,))).forecasts.columns if c.startswith("lower")] == ["lower_90"]
+    with pytest.raises(LstmtuneError, match=re.escape("levels [80] and settings.levels [90] disagree")):
+        auto(frame, 3, candidates=("stats",), levels=(80,), settings=lstm.Settings(levels=(90,)))
+
+
+def test_every_submodule_of_auto_is_reached_as_an_attribute_right_after_import():
+    """docs/AUTO.md's ``lstmtune.auto.lstm.Settings(space="full")`` raised AttributeError right
+    after ``import lstmtune`` (a probe)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import lstmtune.auto as package
+
+    files = sorted(p.stem for p in Path(package.__file__).parent.glob("*.py") if p.stem != "__init__")
+    assert sorted(package._SUBMODULES) == files
+    code = "import sys, lstmtune; print(lstmtune.auto.lstm.Settings(space='full').space, 'jax' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split() == ["full", "False"]
+
+
+def test_load_model_reads_autos_model_directories_of_every_kind(tmp_path, no_arima):
+    """``lstmtune.load_model`` on a series' folder of auto's models/ said "corrupted or edited:
+    lstmtune_version: Field required" (a probe), while ``lstmtune forecast`` read it."""
+    import lstmtune
+
+    r = auto(pd.concat([_monthly("a", 48, 0), _monthly("b", 60, 1)]), 3, candidates=("stats", "combo"))
+    r.save(tmp_path / "o")
+    index = pd.read_csv(tmp_path / "o" / "models" / "index.csv", dtype=str)
+    for uid, folder in zip(index["unique_id"], index["folder"]):
+        model = lstmtune.load_model(tmp_path / "o" / "models" / folder)
+        mine = r.forecasts[r.forecasts["unique_id"] == uid]
+        np.testing.assert_allclose(model.forecast(3)["mean"].to_numpy(), mine["mean"].to_numpy(), rtol=1e-9)
+        assert model.describe()
+
+
+def test_a_categorical_unique_id_reads_as_its_values_without_warnings(no_arima):
+    """pandas warned "The default of observed=False is deprecated" at each groupby of a
+    categorical ``unique_id`` (a probe)."""
+    import warnings
+
+    frame = pd.concat([_monthly("a", 48, 0), _monthly("b", 48, 1)])
+    plain = auto(frame, 3, candidates=("stats",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        coded = auto(frame.assign(unique_id=frame["unique_id"].astype("category")), 3, candidates=("stats",))
+    pd.testing.assert_frame_equal(coded.forecasts, plain.forecasts)

@@ -678,3 +678,33 @@ def test_a_model_fitted_on_times_made_utc_forecasts_utc_times_and_says_so(tmp_pa
     assert "times UTC" in " ".join(res.output.split())
     res = runner.invoke(app, ["describe", str(tmp_path / "model")])
     assert res.exit_code == 0 and "times UTC" in res.output, res.output
+
+
+def test_fit_refuses_a_constant_series():
+    """An undertrained network on a constant series forecast a drift (5.48, 5.98, 6.48 ... from
+    5s) with bands that excluded the constant (a probe); `run` refuses such a series, `auto` forecasts the constant."""
+    spec = spec_mod.from_dict({"name": "w", "model": {"epochs": 4, "batch_size": 4}, "runs": {"repeats": 2}, "grid": {"units": [1]}})
+    flat = _series(np.full(36, 5.0))
+    with pytest.raises(LstmtuneError, match="every value is 5: a constant series leaves a network nothing to learn"):
+        lstmtune.fit(flat, spec, repeats=2, horizon=3)
+    with pytest.raises(LstmtuneError, match="every value is 5"):
+        lstmtune.fit(flat, _config(epochs=4), repeats=2, horizon=3)
+
+
+def test_forecast_levels_and_horizons_are_refused_in_one_line_before_any_work(sine_model):
+    """levels=(80,) raised numpy's "Quantiles must be in the range [0, 1]", levels=(0.9,) a
+    KeyError, levels=90 a TypeError; forecast(10**7) ran for over ten minutes before a date
+    past 2262 refused it (a probe)."""
+    model, _ = sine_model
+    cases = {(80,): r"80 is not a fraction between 0 and 1 \(fractions: 0.8 for 80%\)", 90: "give a sequence of fractions", (): "at least one level",
+             (0.9,): r"calibrated at 0.8, 0.95; other levels are the ensemble's raw quantiles \(calibrated=False\)", (True,): "True is not a fraction",
+             (0.0,): "0.0 is not a fraction"}
+    for levels, said in cases.items():
+        with pytest.raises(LstmtuneError, match=said):
+            model.forecast(3, levels=levels)
+    raw = model.forecast(3, levels=(0.95, 0.5, 0.5), calibrated=False)
+    assert [c for c in raw.columns if c.startswith("lower")] == ["lower_50", "lower_95"]
+    pd.testing.assert_frame_equal(model.forecast(3, levels=(0.8, 0.95)), model.forecast(3))
+    for horizon, said in ((10**7, "at most 100,000 steps"), (5000, "2262")):  # refused before the rollout
+        with pytest.raises(LstmtuneError, match=said):
+            model.forecast(horizon)

@@ -22,4 +22,17 @@ class _CallableModule(_types.ModuleType):
         return auto(data, horizon, **options)
 
 
+_SUBMODULES = ("backtests", "checkpoint", "combination", "cost", "distributed", "final", "globalnet", "lstm", "output", "plan", "run", "score", "together")
+
+
+def __getattr__(name):
+    """``lstmtune.auto.lstm.Settings`` right after ``import lstmtune``, as docs/AUTO.md writes it
+    (an AttributeError before the first call imported the submodule: a probe)."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _sys.modules[__name__].__class__ = _CallableModule

@@ -402,7 +402,7 @@ def auto(
     settings: lstm.Settings | None = None,
     progress: Callable[[str, str, int, int], None] | None = None,
     checkpoint=None,
-    levels: Sequence[int] = (80, 95),
+    levels: Sequence[int] | None = None,
     global_lstm: bool = False,
     executor=None,
     started: float | None = None,
@@ -428,8 +428,9 @@ def auto(
         The results then depend on the machine's speed.
       settings: the LSTM candidates' training settings.
       progress: ``(series, stage, done, total)`` callback.
-      levels: interval levels in percent (whole numbers from 1 to 99; default 80 and 95):
-        the ``lower_<level>`` / ``upper_<level>`` columns and the leaderboard's ``coverage_<level>``.
+      levels: interval levels in percent (whole numbers from 1 to 99; default ``settings.levels``,
+        80 and 95): the ``lower_<level>`` / ``upper_<level>`` columns and the leaderboard's
+        ``coverage_<level>``; given with other ``settings.levels`` too, refused.
       checkpoint: a folder where each finished series is stored as its chunk ends, and read
         back instead of computed when its data and settings are the same
         (:mod:`lstmtune.auto.checkpoint`): an interrupted panel resumes where it stopped.
@@ -475,7 +476,13 @@ def auto(
     lacking = [c for c in ("ds", "y") if c not in data.columns]
     if lacking:
         raise LstmtuneError(f"the data lack the column {lacking[0]!r} (long format: unique_id, ds, y)")
+    if isinstance(data["unique_id"].dtype, pd.CategoricalDtype):  # its values, not its categories (pandas warned at every groupby: a probe)
+        data = data.assign(unique_id=data["unique_id"].astype(object))
+    if levels is None:  # settings' own (they were overwritten with 80 and 95 without a word: a probe)
+        levels = settings.levels if settings is not None else lstm.Settings().levels
     levels = check_levels(levels)
+    if settings is not None and settings.levels != lstm.Settings().levels and check_levels(settings.levels) != levels:
+        raise LstmtuneError(f"levels {list(levels)} and settings.levels {list(settings.levels)} disagree: give the levels once")
     settings = dataclasses.replace(settings or lstm.Settings(), levels=levels)
     unreadable = panel.unreadable(data)  # series with a cell that does not parse (panel.read): skipped, named
     data = panel.from_frame(data)  # read as the CLI reads a file

@@ -48,6 +48,10 @@ from lstmtune.study.spec import Config
 RECENT = 120  # observations kept with the model (at least those a forecast step needs)
 
 
+MAX_HORIZON = 100_000
+"""The longest forecast a model makes (``lstmtune auto``'s limit too)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Forecaster:
     """A fitted seed ensemble and what it needs to continue its series.
@@ -126,6 +130,8 @@ class Forecaster:
         """Each replica's recursive forecast ``(P, horizon)``, the last observed date, and the history's dates."""
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
             raise LstmtuneError(f"horizon must be a positive whole number of steps, got {horizon!r}")
+        if horizon > MAX_HORIZON:  # refused before the rollout (10**7 steps ran for over ten minutes: a probe)
+            raise LstmtuneError(f"horizon {horizon}: at most {MAX_HORIZON:,} steps")
         horizon = int(horizon)
         if history is None:
             dates, values, covariates = self.tail_dates, self.tail_values, self.tail_covariates
@@ -136,8 +142,8 @@ class Forecaster:
             dates, values, covariates = s.dates, s.values, known_inputs.covariate_matrix(s, self.framing.covariates)
             state, rows = rollout.stream_states(warmed, warmed.rows, self.net.batch_size), warmed.rows
         extras = None
+        ahead = self.future_dates(horizon, dates)  # dates past pandas' last refused here, before the rollout
         if known_inputs.has_extras(self.framing):
-            ahead = self.future_dates(horizon, dates)
             known = known_inputs.future_covariates(future, self.framing.covariates, horizon, None if self.positional else ahead)
             extras = [known_inputs.step_inputs(self.framing, dates, covariates, ahead, known, self.positional)]
         out = rollout.recursive(self.net, self.framing, self.scaler, [values], [state], [rows], horizon, extras)
@@ -190,7 +196,33 @@ class Forecaster:
 
     def summarize(self, paths: np.ndarray, dates, *, calibrated: bool = True, levels=None) -> pd.DataFrame:
         """Ensemble paths ``(P, H)`` -> the forecast table (:func:`lstmtune.forecast.intervals.summarize`)."""
-        return intervals.summarize(paths, dates, self.calibration if calibrated else None, levels)
+        return intervals.summarize(paths, dates, self.calibration if calibrated else None, self.check_levels(levels, calibrated))
+
+    def check_levels(self, levels, calibrated: bool = True) -> tuple[float, ...] | None:
+        """``levels`` as fractions, refused in one line where they are not: percentages, a single
+        number, outside (0, 1), or not among the calibrated levels with ``calibrated`` (numpy's
+        and a KeyError's tracebacks before: a probe).
+
+        Raises:
+          LstmtuneError: naming ``levels``.
+        """
+        if levels is None:
+            return None
+        if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
+            raise LstmtuneError(f"levels {levels!r}: give a sequence of fractions, e.g. levels=(0.8, 0.95)")
+        out = []
+        for level in levels:
+            if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) or not 0 < float(level) < 1:
+                hint = f" (fractions: {float(level) / 100:g} for {level}%)" if isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, bool) and 1 <= level < 100 else ""
+                raise LstmtuneError(f"levels: {level!r} is not a fraction between 0 and 1{hint}")
+            out.append(float(level))
+        if not out:
+            raise LstmtuneError("levels: give at least one level, e.g. levels=(0.8, 0.95)")
+        known = self.calibration.levels
+        if calibrated and any(level not in known for level in out):
+            raise LstmtuneError(f"levels {out}: this model's bands are calibrated at {', '.join(f'{k:g}' for k in known)}; "
+                                "other levels are the ensemble's raw quantiles (calibrated=False)")
+        return tuple(sorted(set(out)))
 
     def future_dates(self, horizon: int, history_dates: np.ndarray):
         """The ``horizon`` dates after the history's last: positions for a values-only series, else

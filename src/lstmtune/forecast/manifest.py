@@ -16,7 +16,7 @@ def kind_of(directory) -> str | None:
     """The ``kind`` its manifest names, or None (no readable manifest)."""
     try:
         return json.loads((Path(directory) / MANIFEST).read_text()).get("kind")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, TypeError):  # TypeError: not a path (None), refused by the loader
         return None
 
 

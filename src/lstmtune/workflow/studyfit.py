@@ -97,6 +97,7 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
     """Fit ``config`` with the study's seeds, feature range and horizon defaults."""
     n = spec.runs.repeats if repeats is None else repeats
     _check_ensemble(config, n, len(series))
+    _refuse_constant(series)
     if spec.data.date_format:  # `lstmtune forecast` reads a --data or --future file's dates as the study read its own
         info = {**(info or {}), "date_format": spec.data.date_format}
     if getattr(series, "utc", False):  # times made UTC from dates with offsets: its forecasts' times are UTC too, and say so
@@ -112,6 +113,24 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
         calendar=tuple(spec.data.calendar),
         value_column=spec.data.value_column,
     )
+
+
+def _refuse_constant(series) -> None:
+    """Refuse a series whose every value is the same: a network fitted to it has nothing to
+    learn, and an undertrained one forecast a drift away from the constant with bands that
+    excluded it (5.48, 5.98, 6.48 ... from 5s after 20 epochs; a probe). ``lstmtune run``
+    refuses such a series too (its persistence error is 0), and ``lstmtune auto`` forecasts the constant."""
+    import numpy as np
+
+    try:
+        values = np.asarray(getattr(series, "values", series), dtype=np.float64)
+    except (TypeError, ValueError):
+        return  # not numbers: refused, naming why, where the series is read
+    values = values[np.isfinite(values)]
+    if values.size >= 2 and values.min() == values.max():
+        name = getattr(series, "name", None) or "the series"
+        raise LstmtuneError(f"{name}: every value is {values[0]:g}: a constant series leaves a network nothing to learn "
+                            "(its forecast is that value; `lstmtune auto` forecasts it so)")
 
 
 MAX_REPEATS = 1_000_000

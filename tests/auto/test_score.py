@@ -60,7 +60,16 @@ def test_an_exactly_repeated_season_is_scaled_by_the_naive_error():
                                                                      " (the best's backtest MASE is 0: the gap is a difference of MASE, not a percentage)")
     # where no gap is stated, nothing is said of one
     assert score.verdict(board.assign(family=["stats", "stats"])) == "SeasonalNaive is best (no LSTM candidate was scored)"
-    assert score.verdict(board.assign(family=["lstm", "stats"], in_mcs=True)) == "the LSTM ensemble SeasonalNaive is best, but indistinguishable from Alpha on these backtests"
+    assert score.verdict(board.assign(family=["lstm", "combo"], in_mcs=True)) == "the LSTM ensemble SeasonalNaive is best, but indistinguishable from Alpha on these backtests"
+
+
+def test_an_lstms_verdict_names_the_best_statistical_model_not_a_combination_holding_it():
+    """"the LSTM ensemble L is best, but indistinguishable from Combo(LSTM,StatsMedian)" (a
+    combination holding L) said nothing of L against the statistical models (a review)."""
+    board = pd.DataFrame({"candidate": ["L", "Combo(LSTM,StatsMedian)", "AutoETS", "SeasonalNaive"], "family": ["lstm", "combo", "stats", "stats"],
+                          "mase": [0.647, 0.66, 0.785, 0.9], "in_mcs": [True, True, True, False]})
+    assert score.verdict(board) == "the LSTM ensemble L is best, but indistinguishable on these backtests from the best statistical model, AutoETS (21% higher MASE)"
+    assert score.verdict(board.assign(in_mcs=[True, True, False, False])) == "the LSTM ensemble L is best: the best statistical model, AutoETS, has 21% higher backtest MASE"
 
 
 def test_a_series_constant_up_to_every_cutoff_is_scored_unscaled():

@@ -145,10 +145,20 @@ def _verdict(board: pd.DataFrame, notes, member: str | None = None, pool: list[s
     if best["family"] in ("lstm", "hybrid"):
         if others.empty:
             return f"the LSTM ensemble {best['candidate']} is best", None
-        rival = others.iloc[0]
+        stats = others[others["family"] == "stats"]
+        if stats.empty:  # combinations alone beside the networks
+            rival = others.iloc[0]
+            if bool(rival["in_mcs"]):
+                return f"the LSTM ensemble {best['candidate']} is best, but indistinguishable from {rival['candidate']} on these backtests", None
+            return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {_gap(rival['mase'], best['mase'])} higher", best["mase"]
+        # against the best statistical model, the question the verdict answers (a combination
+        # holding the same network, the first other before, said nothing of it: a review)
+        rival = stats.iloc[0]
+        gap = _gap(rival["mase"], best["mase"])
         if bool(rival["in_mcs"]):
-            return f"the LSTM ensemble {best['candidate']} is best, but indistinguishable from {rival['candidate']} on these backtests", None
-        return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {_gap(rival['mase'], best['mase'])} higher", best["mase"]
+            return (f"the LSTM ensemble {best['candidate']} is best, but indistinguishable on these backtests from the best statistical "
+                    f"model, {rival['candidate']} ({gap} higher MASE)"), best["mase"]
+        return f"the LSTM ensemble {best['candidate']} is best: the best statistical model, {rival['candidate']}, has {gap} higher backtest MASE", best["mase"]
     gap = _gap(top_lstm["mase"], best["mase"])
     if best["family"] == "combo" and str(best["candidate"]).startswith("Combo("):
         alone = board[board["candidate"] == member].iloc[0] if member is not None and (board["candidate"] == member).any() else top_lstm

@@ -1482,3 +1482,23 @@ def test_a_categorical_unique_id_reads_as_its_values_without_warnings(no_arima):
         warnings.simplefilter("error", FutureWarning)
         coded = auto(frame.assign(unique_id=frame["unique_id"].astype("category")), 3, candidates=("stats",))
     pd.testing.assert_frame_equal(coded.forecasts, plain.forecasts)
+
+
+def test_messages_name_python_parameters_from_python_and_flags_on_the_command_line(tmp_path):
+    """From Python, ``lstmtune.auto(frame, 0)`` said "--horizon must be ...", ``levels=(0,)``
+    "--level 0" (a probe): the command line's flags, not the parameters the caller gave."""
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+    from lstmtune.errors import LstmtuneError
+
+    frame = _monthly("a", 48, 0)
+    for kwargs, said in (({"horizon": 0}, "horizon must be a positive whole number"), ({"horizon": 3, "levels": (0,)}, "levels 0: interval levels are whole percentages from 1 to 99 (e.g. levels=(80, 95))"),
+                         ({"horizon": 3, "candidates": "nets"}, "candidates: nets: choose among"), ({"horizon": 3, "missing": "drop"}, "missing must be error"),
+                         ({"horizon": 3, "freq": "fortnightly"}, "freq 'fortnightly' is not a pandas frequency")):
+        with pytest.raises(LstmtuneError) as err:
+            auto(frame, **kwargs)
+        assert str(err.value).startswith(said) and "--" not in str(err.value), str(err.value)
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    res = CliRunner().invoke(app, ["auto", str(tmp_path / "a.csv"), "--horizon", "3", "--level", "0", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--level 0: interval levels are whole percentages from 1 to 99 (e.g. --level 80 --level 95)" in " ".join(res.output.split()), res.output

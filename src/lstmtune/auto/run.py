@@ -25,7 +25,7 @@ from lstmtune.auto import backtests, final, globalnet, lstm, score, together
 from lstmtune.auto.combination import COMBO, LSTM_PAIR, NEURAL, POOL, POOL_LSTM, STATS_MEDIAN
 from lstmtune.data import panel
 from lstmtune.data.series import current_alias
-from lstmtune.errors import LstmtuneError
+from lstmtune.errors import LstmtuneError, cli_or_python, option
 from lstmtune.forecast.output import clip_nonnegative
 
 FAMILIES = ("lstm", "hybrid", "stats", "combo")
@@ -80,10 +80,10 @@ def check_levels(levels) -> tuple[int, ...]:
     out = set()
     for level in levels:
         if isinstance(level, bool) or not isinstance(level, (int, np.integer, float)) or float(level) != int(level) or not 1 <= level <= 99:
-            raise LstmtuneError(f"--level {level!r}: interval levels are whole percentages from 1 to 99 (e.g. --level 80 --level 95)")
+            raise LstmtuneError(f"{option('--level')} {level!r}: interval levels are whole percentages from 1 to 99 (e.g. {cli_or_python('--level 80 --level 95', 'levels=(80, 95)')})")
         out.add(int(level))
     if not out:
-        raise LstmtuneError("--level: give at least one interval level (e.g. --level 80 --level 95)")
+        raise LstmtuneError(f"{option('--level')}: give at least one interval level (e.g. {cli_or_python('--level 80 --level 95', 'levels=(80, 95)')})")
     return tuple(sorted(out))
 
 
@@ -143,7 +143,7 @@ MAX_HORIZON = 100_000
 def check_horizon(horizon: int) -> None:
     """Refuse a horizon over :data:`MAX_HORIZON` (``auto`` and its ``plan``)."""
     if horizon > MAX_HORIZON:
-        raise LstmtuneError(f"--horizon {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
+        raise LstmtuneError(f"{option('--horizon')} {horizon}: at most {MAX_HORIZON:,} steps (the backtests need about twice as many observations per series)")
 
 
 PREFIT_SERIES = 64
@@ -452,7 +452,7 @@ def auto(
     """
     t0 = time.perf_counter() if started is None else started
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise LstmtuneError(f"--horizon must be a positive whole number of steps, got {horizon!r}")
+        raise LstmtuneError(f"{option('--horizon')} must be a positive whole number of steps, got {horizon!r}")
     check_arguments(data, season_length=season_length, windows=windows, time_budget=time_budget, settings=settings)
     if isinstance(candidates, str):  # "stats" or "lstm,stats", as --candidates takes them
         candidates = tuple(c.strip() for c in candidates.split(",") if c.strip())
@@ -462,7 +462,7 @@ def auto(
         data = data.reset_index(drop=True)
     unknown = sorted(set(candidates) - set(FAMILIES))
     if unknown or not candidates:
-        raise LstmtuneError(f"--candidates: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
+        raise LstmtuneError(f"{option('--candidates')}: {', '.join(unknown) or 'none given'}: choose among {', '.join(FAMILIES)}")
     check_horizon(horizon)
     panel.check_missing(missing)
     panel.check_freq(freq)

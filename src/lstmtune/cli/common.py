@@ -19,7 +19,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from lstmtune.cli.signals import _Terminated, handled
-from lstmtune.errors import LstmtuneError
+from lstmtune.errors import LstmtuneError, on_the_command_line
 
 # Tables need room: when output is not a terminal (pipes, CI logs) use 120 columns, not 80; and
 # there a line is never folded (a long file path folded `plan`'s "skipped: ... duplicate date"
@@ -115,7 +115,7 @@ def _handles_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            with handled(any_sigterm=False):  # SIGTERM ended fit, forecast and report with 143 and nothing said (a probe)
+            with handled(any_sigterm=False), on_the_command_line():  # SIGTERM ended fit, forecast and report with 143 and nothing said (a probe)
                 return fn(*args, **kwargs)
         except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM where no long-running part says what it kept (reading, fitting, printing)
             what = "terminated" if isinstance(err, _Terminated) else "interrupted"

@@ -18,7 +18,7 @@ from lstmtune.data import numbers
 from lstmtune.data.dates import check_format, format_hint, has_offset, quarter_starts, recording_utc, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
-from lstmtune.errors import DataError, LstmtuneError
+from lstmtune.errors import DataError, LstmtuneError, option
 
 ID, DATE, VALUE = "unique_id", "ds", "y"
 
@@ -31,7 +31,7 @@ def is_panel_file(path: str | Path, id_column: str | None = None) -> bool:
     """
     names = header(path)
     if id_column is not None and id_column not in names:
-        raise DataError(f"--id-column {id_column}: no such column in {path}; columns are {', '.join(names[:10])}")
+        raise DataError(f"{option('--id-column')} {id_column}: no such column in {path}; columns are {', '.join(names[:10])}")
     return (id_column or ID) in names
 
 
@@ -477,9 +477,9 @@ def check_freq(freq: str | None) -> str | None:
         return None
     offset = frequency_offset(freq)
     if offset is None:
-        raise LstmtuneError(f"--freq {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
+        raise LstmtuneError(f"{option('--freq')} {freq!r} is not a pandas frequency (e.g. MS, W-SUN, D, h)")
     if offset.n <= 0:
-        raise LstmtuneError(f"--freq {freq!r}: a frequency's multiple must be positive (e.g. MS, 2MS, 15min)")
+        raise LstmtuneError(f"{option('--freq')} {freq!r}: a frequency's multiple must be positive (e.g. MS, 2MS, 15min)")
     return freq
 
 
@@ -490,7 +490,7 @@ def check_missing(missing: str) -> str:
       LstmtuneError: any other value, in one line.
     """
     if missing not in ("error", *FILLS):
-        raise LstmtuneError(f"--missing must be error, interpolate or zero, got {missing!r}")
+        raise LstmtuneError(f"{option('--missing')} must be error, interpolate or zero, got {missing!r}")
     return missing
 
 

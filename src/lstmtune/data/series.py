@@ -26,7 +26,7 @@ import pandas as pd
 from lstmtune.data import numbers
 from lstmtune.data.dates import UTC_NOTE, _choose_date_column, _try_dates, check_format, parse_column
 from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show  # noqa: F401  (show: re-exported)
-from lstmtune.errors import DataError
+from lstmtune.errors import DataError, option
 
 MAX_ABS = 1e30
 """Largest magnitude of a value (float32 reaches 3.4e38; training overflows long before); the same as :data:`lstmtune.data.panel.MAX_ABS`."""
@@ -159,7 +159,7 @@ def load_csv(
 ) -> Series:
     """Load a CSV file of (date, value) rows, and covariate columns. See :func:`load`."""
     if missing not in MISSING_POLICIES:
-        raise DataError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, got {show(missing)}")
+        raise DataError(f"{option('--missing')} must be one of {', '.join(MISSING_POLICIES)}, got {show(missing)}")
     check_format(date_format)
     if not path.exists():
         known = ", ".join(BUILTINS)
@@ -494,7 +494,7 @@ def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None =
     (else ``frequency``), or for irregular dates at their median step."""
     last = np.datetime64(history_dates[-1], "ns")
     freq = regular_frequency(history_dates) or frequency
-    beyond = DataError(f"the {horizon} dates after {day(last)} would pass {pd.Timestamp.max.date()}, the last date pandas can hold: give a shorter --horizon")
+    beyond = DataError(f"the {horizon} dates after {day(last)} would pass {pd.Timestamp.max.date()}, the last date pandas can hold: give a shorter {option('--horizon')}")
     if freq is not None:
         try:
             return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]

@@ -94,6 +94,16 @@ def test_a_rerun_of_the_same_study_reads_its_test_forecasts_back_and_a_changed_o
     study.run(spec_mod.from_dict({**raw, "seed": 7}), tmp_path / "run")  # another seed: other networks, computed afresh
     assert calls == [1]
     assert first.analysis is not None
+    # other repeats, whether more or fewer: the table holds the study's repeats now, as a fresh
+    # run's (a rerun kept the old table of 8 repeats' forecasts beside 10 runs; a probe)
+    for repeats in (3, 1):
+        changed = {**raw, "seed": 7, "runs": {"mode": "summary", "repeats": repeats}}
+        study.run(spec_mod.from_dict(changed), tmp_path / "run")
+        study.run(spec_mod.from_dict(changed), tmp_path / f"fresh{repeats}")
+        again = pd.read_csv(tmp_path / "run" / "test_forecasts.csv")
+        assert sorted(again["repeat"].unique()) == list(range(repeats))
+        pd.testing.assert_frame_equal(again, pd.read_csv(tmp_path / f"fresh{repeats}" / "test_forecasts.csv"), check_exact=True)
+    assert calls == [1] * 5  # each rerun with other repeats computed, as each fresh run
 
 
 @pytest.mark.parametrize("selection", ["validation", "test"])

@@ -207,7 +207,12 @@ def _test_paths(results: StudyResults, analysis: analysis_mod.Analysis, director
         try:
             table = pd.read_csv(saved, parse_dates=["date"], float_precision="round_trip")
             key = next(p.config.key for p in results.points if p.study == study and p.label == label)
-            if str(table["config"].iloc[0]) == key and str(table["study"].iloc[0]) == study:
+            runs = results.runs
+            tested = runs.loc[(runs["config"] == key) & runs["test_rmse"].notna(), "repeat"]
+            repeats = set(range(int(tested.max()) + 1)) if len(tested) else set()  # the repeats testpaths.compute forecasts
+            # the study's repeats now, not those of the run that wrote the table: a study rerun
+            # with other repeats kept the old table (8 repeats' forecasts beside 10 runs; a probe)
+            if str(table["config"].iloc[0]) == key and str(table["study"].iloc[0]) == study and set(table["repeat"].astype(int)) == repeats:
                 return testpaths.from_table(table, results.series, results.spec.data.test_size)
         except (LstmtuneError, KeyError, IndexError, ValueError):
             pass  # recomputed below

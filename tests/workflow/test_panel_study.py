@@ -319,3 +319,47 @@ def test_a_series_with_several_sub_studies_counts_one_choice_the_one_its_report_
     assert [panelstudy._selected(t)["config"] for t in (a, b, c)] == ["learning_rate=0.01", "units=1", "units=2"]
     wins = panelstudy.pooled_configs(pd.concat([a, b, c], ignore_index=True)).set_index("config")["wins"]
     assert wins.sum() == 3 and wins.to_dict() == {"units=1": 1, "units=2": 1, "learning_rate=0.001": 0, "learning_rate=0.01": 1}
+
+
+TINY_PANEL = """name = "tiny"
+seed = 1
+[data]
+test_size = 6
+[model]
+batch_size = 4
+epochs = 10
+[runs]
+mode = "summary"
+repeats = 2
+[grid]
+units = [1]
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "search"])
+def test_a_rerun_removes_the_results_of_series_no_longer_run_and_says_so(tmp_path, command):
+    """A series dropped from the panel, or failing now, kept its earlier run directory (and a
+    search its data copy) beside the panel's outputs, as if finished; the index page said "nan"
+    for a failed series' configuration, and a constant series was named twice (a probe)."""
+    s = load("shampoo")
+    ds = pd.DatetimeIndex(s.dates)
+    part = lambda uid, k: pd.DataFrame({"unique_id": uid, "ds": ds, "y": s.values * k})  # noqa: E731
+    study = TINY_PANEL + ("" if command == "run" else '[search]\nsampler = "random"\ntrials = 1\nbatch = 1\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n')
+    (tmp_path / "s.toml").write_text(study.replace("[grid]\nunits = [1]\n", "") if command == "search" else study)
+    pd.concat([part("a", 1.0), part("b", 2.0), part("c", 3.0)]).to_csv(tmp_path / "p1.csv", index=False)
+    flat = pd.DataFrame({"unique_id": "c", "ds": ds, "y": 5.0})  # c fails now (constant), b is gone, d is new
+    pd.concat([part("a", 1.0), flat, part("d", 4.0)]).to_csv(tmp_path / "p2.csv", index=False)
+    runner = CliRunner()
+    args = lambda data, out: [command, str(tmp_path / "s.toml"), "--data", str(tmp_path / data), "--out", str(tmp_path / out), "-q"]  # noqa: E731
+    assert runner.invoke(app, args("p1.csv", "o")).exit_code == 0
+    res = runner.invoke(app, args("p2.csv", "o"))
+    assert res.exit_code == 3, res.output
+    said = " ".join(res.output.split())
+    assert "removed an earlier run's results of 2 series not run now" in said, said
+    assert "series c not run: c:" not in said and "series c not searched: c:" not in said
+    assert runner.invoke(app, args("p2.csv", "fresh")).exit_code == 3
+    for folder in ("series", "data"):
+        mine, fresh = tmp_path / "o" / folder, tmp_path / "fresh" / folder
+        assert sorted(p.name for p in mine.iterdir()) == sorted(p.name for p in fresh.iterdir()) if fresh.exists() else not mine.exists()
+    assert ">nan<" not in (tmp_path / "o" / "index.html").read_text()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "o" / "panel_summary.csv"), pd.read_csv(tmp_path / "fresh" / "panel_summary.csv"))

@@ -314,10 +314,19 @@ def _run_panel(spec, frame, out: Path, quiet: bool, max_runs, inputs=()) -> None
     for uid, lines in outcome.notices.items():
         for line in lines:
             err_console.print(f"[bold yellow]note:[/] series {_n(uid)}: {_u(line)}", highlight=False, soft_wrap=True)
+    _said_removed(outcome)
     for uid, why in outcome.failures.items():
         err_console.print(f"[yellow]series {_n(uid)} not run[/]: {_u(why)}", highlight=False)
     if outcome.failures:
         raise typer.Exit(code=3)
+
+
+def _said_removed(outcome) -> None:
+    """Name the earlier run's series folders a panel run removed (:func:`lstmtune.workflow.panelstudy._remove_stale`)."""
+    if outcome.removed:
+        shown = ", ".join(outcome.removed[:5]) + (f" and {len(outcome.removed) - 5} more" if len(outcome.removed) > 5 else "")
+        err_console.print(f"[bold yellow]note:[/] removed an earlier run's results of {len(outcome.removed)} series not run now "
+                          f"(no longer in the panel, or failing now): {_u(shown)}", highlight=False, soft_wrap=True)
 
 
 def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, max_runs, inputs=()) -> None:
@@ -348,6 +357,7 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
             table.add_row(_u(str(r["unique_id"])), _u(str(r["config"])), f"{r['score']:.4g}", f"{r['test_rmse']:.4g}" if r.get("test_rmse") == r.get("test_rmse") and r.get("test_rmse") is not None else "")
     console.print(table)
     console.print(f"Per series: {_u(out / 'panel_summary.csv')}; report: {_u(out / 'index.html')}; fit them all: lstmtune fit {_u(out)} --out MODELS", highlight=False)
+    _said_removed(outcome)
     for uid, why in outcome.failures.items():
         err_console.print(f"[yellow]series {_n(uid)} not searched[/]: {_u(why)}", highlight=False)
     if outcome.failures:

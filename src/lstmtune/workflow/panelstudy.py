@@ -45,6 +45,7 @@ class PanelOutcome:
     configs: pd.DataFrame  # one row per configuration
     failures: dict  # unique_id -> why
     notices: dict = dataclasses.field(default_factory=dict)  # unique_id -> what its study said (gaps in its dates, data changed since a rerun's runs)
+    removed: list = dataclasses.field(default_factory=list)  # folders of an earlier run's series not run now (no longer in the panel, or failing now)
 
     @property
     def pooled(self) -> str | None:
@@ -125,8 +126,9 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
                 r = min(wrong)
                 raise LstmtuneError(f"the value {y[r]:.3g} at {day(frame['ds'].to_numpy()[r])} {wrong[r]}")
             row = {"unique_id": uid, "status": "ok", "reason": "", **work(uid, frame, where)}
-        except LstmtuneError as err:
-            row = {"unique_id": uid, "status": "failed", "reason": str(err), "report": ""}
+        except LstmtuneError as err:  # a study's message may name the series already ("CONST: the series is constant"): said once
+            why = str(err)
+            row = {"unique_id": uid, "status": "failed", "reason": why.removeprefix(f"{uid}: "), "report": ""}
         if row["status"] != "ok":
             failures[uid] = row["reason"]
         rows.append(row)
@@ -170,7 +172,7 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
     summary = pd.DataFrame(rows)
     results = pd.concat(tables, ignore_index=True)
     configs = pooled_configs(results)
-    outcome = PanelOutcome(out, summary, configs, failures, notices)
+    outcome = PanelOutcome(out, summary, configs, failures, notices, _remove_stale(out, rows))
     with atomic_outputs(out, writer="lstmtune run --data") as tmp:
         summary.to_csv(tmp / "panel_summary.csv", index=False)
         configs.to_csv(tmp / "panel_configs.csv", index=False)
@@ -219,11 +221,39 @@ def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_serie
     if len(failures) == len(rows):
         _undo(out, created)
         raise LstmtuneError("no series of the panel could be searched: " + _reasons(failures))
-    outcome = PanelOutcome(out, pd.DataFrame(rows), pd.DataFrame(columns=["config", "wins", "pooled_scaled_error", "series"]), failures)
+    outcome = PanelOutcome(out, pd.DataFrame(rows), pd.DataFrame(columns=["config", "wins", "pooled_scaled_error", "series"]), failures, removed=_remove_stale(out, rows))
     with atomic_outputs(out, writer="lstmtune search --data") as tmp:
         outcome.summary.to_csv(tmp / "panel_summary.csv", index=False)
         (tmp / "index.html").write_text(_page(spec.name, outcome))
     return outcome
+
+
+def _remove_stale(out: Path, rows: list[dict]) -> list[str]:
+    """Remove the series' folders (and a search's data copies) that this run did not write: an
+    earlier run's series no longer in the panel, or failing now. They stood beside the panel's
+    outputs as finished runs of data the panel no longer has (a probe); a fresh run has none.
+
+    Returns:
+      The folder names removed, sorted.
+    """
+    import shutil
+
+    kept = {folder_name(r["unique_id"]) for r in rows if r.get("report")}  # the folders this run wrote
+    removed = set()
+    for folder in (out / "series").iterdir() if (out / "series").is_dir() else ():
+        if folder.name not in kept and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+            removed.add(folder.name)
+    for copy in (out / "data").glob("*.csv") if (out / "data").is_dir() else ():
+        if copy.stem not in kept:
+            copy.unlink()
+            removed.add(copy.stem)
+    return sorted(removed)
+
+
+def _cell(value) -> str:
+    """A table cell of the index page: empty for a missing value (it said "nan": a probe)."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
 def _reasons(failures: dict) -> str:
@@ -375,8 +405,8 @@ def _page(name: str, outcome: PanelOutcome) -> str:
     rows = []
     for _, r in outcome.summary.iterrows():
         link = f'<a href="{e(r["report"])}">report</a>' if r.get("report") else ""
-        rows.append(f"<tr><td>{e(str(r['unique_id']))}</td><td>{e(str(r['status']))}</td><td>{e(str(r.get('config', '') or ''))}</td>"
-                    f"<td>{e(str(r.get('reason', '') or ''))}</td><td>{link}</td></tr>")
+        rows.append(f"<tr><td>{e(str(r['unique_id']))}</td><td>{e(str(r['status']))}</td><td>{e(_cell(r.get('config')))}</td>"
+                    f"<td>{e(_cell(r.get('reason')))}</td><td>{link}</td></tr>")
     series = "<table><tr><th>series</th><th>status</th><th>selected</th><th>reason</th><th></th></tr>" + "".join(rows) + "</table>"
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{e(name)}</title></head><body>{head}{words}{configs}<h2>Series</h2>{series}</body></html>"
 

@@ -66,6 +66,9 @@ def test_a_budget_the_full_settings_would_overrun_trains_fewer_epochs_and_says_s
     r = auto_run.auto(data, 6, candidates=("lstm",), settings=settings, time_budget=150 / auto_run.BUDGET_SHARE)  # fitted to 150 s
     board = r.leaderboard
     assert board["reason"].str.contains("trained with 3 seeds x 20 epochs instead of 3 x 30", regex=False).all()
+    # the allowance the estimate was set against, not all that was left ("expected about 27 s
+    # against 29 s left" read as if the full settings fitted: a probe)
+    assert board["reason"].str.contains(r"\(expected about 200 s against 1\d\d s, 80% of the 1\d\d s left of --time-budget 187.5 s\)").all(), board["reason"].iloc[0]
     assert (board["family"] == "lstm").any() and board["mase"].notna().all()  # trained, not left out
     unhurried = auto_run.auto(data, 6, candidates=("lstm",), settings=settings, time_budget=1000)
     assert (unhurried.leaderboard["family"] == "lstm").any()

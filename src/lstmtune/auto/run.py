@@ -255,6 +255,13 @@ rolled out either way). Measured on the 20-series synthetic panel, ``--time-budg
 to all that was left, 3 seeds x 200 epochs and 50.9 s in all."""
 
 
+def _allowance(left: float, time_budget: float) -> str:
+    """What an estimate is set against, in a series' reason: :data:`BUDGET_SHARE` of what is left
+    ("expected about 27 s against 29 s left" read as if the full settings fitted: a probe)."""
+    left = max(left, 0.0)
+    return f"{BUDGET_SHARE * left:.0f} s, {BUDGET_SHARE:.0%} of the {left:.0f} s left of --time-budget {time_budget:g} s"
+
+
 def _replan(plan: backtests.Plan, frame: pd.DataFrame, v: panel.Verdict, horizon: int, candidates, settings: lstm.Settings, windows: int) -> backtests.Plan:
     """The series planned again with ``settings`` (the same data: it planned before), or its
     first plan should that fail."""
@@ -282,12 +289,12 @@ def _fit_budget(items, horizon: int, settings: lstm.Settings, wanted, time_budge
     if fitted is None:
         least = cost.seconds(items, horizon, cost.cheapest(settings), cores)
         return None, (f"{score.BUDGET_UPFRONT} (expected about {least:.0f} s even with the fewest seeds and epochs, "
-                      f"against {max(left, 0):.0f} s left of --time-budget {time_budget:g} s)")
+                      f"against {_allowance(left, time_budget)})")
     if (fitted.seeds, fitted.epochs) == (settings.seeds, settings.epochs):
         return settings, ""
     expected = cost.seconds(items, horizon, settings, cores)
     return fitted, (f"time budget: LSTM candidates trained with {fitted.seeds} seeds x {fitted.epochs} epochs instead of {settings.seeds} x {settings.epochs} "
-                    f"(expected about {expected:.0f} s against {left:.0f} s left of --time-budget {time_budget:g} s)")
+                    f"(expected about {expected:.0f} s against {_allowance(left, time_budget)})")
 
 
 def _stats_budget(items, time_budget: float | None, t0: float) -> list:
@@ -320,7 +327,7 @@ def _stats_budget(items, time_budget: float | None, t0: float) -> list:
         per[k] -= secs
         plan = plans[k]
         note = (f"{score.STATS_UPFRONT} (expected about {secs:.0f} s for its {len(plan.cutoffs) + 1} fits at season {plan.season}, "
-                f"the statistical fits together about {expected:.0f} s on {cores} core{'s' if cores > 1 else ''}, against {max(left, 0):.0f} s left of --time-budget {time_budget:g} s)")
+                f"the statistical fits together about {expected:.0f} s on {cores} core{'s' if cores > 1 else ''}, against {_allowance(left, time_budget)})")
         plans[k] = dataclasses.replace(plan, stats=tuple(n for n in plan.stats if n != "AutoARIMA"), notes=(*plan.notes, note))
     return plans
 

@@ -494,7 +494,7 @@ def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None =
     (else ``frequency``), or for irregular dates at their median step."""
     last = np.datetime64(history_dates[-1], "ns")
     freq = regular_frequency(history_dates) or frequency
-    beyond = DataError(f"the {horizon} dates after {day(last)} would pass {pd.Timestamp.max.date()}, the last date pandas can hold: give a shorter {option('--horizon')}")
+    beyond = DataError(f"the {horizon} dates after {day(last)} would pass {pd.Timestamp.max.date()}, the last date pandas can hold: give a shorter horizon")
     if freq is not None:
         try:
             return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]

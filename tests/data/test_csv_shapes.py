@@ -79,7 +79,7 @@ def test_missing_values_interpolated_in_time(tmp_path):
     want = np.interp(t[5], t[[4, 6]], SHAMPOO[[4, 6]])  # months differ in length: interpolation is in time
     assert s.values[5] == pytest.approx(want, rel=1e-12) and len(s) == 36
     assert s.values[9] == pytest.approx(np.interp(t[9], t[[8, 10]], SHAMPOO[[8, 10]]), rel=1e-12)
-    assert "2 missing v values interpolated" in s.notes[0] and "lines 7, 11" in s.notes[0]
+    assert "2 missing values of column 'v' interpolated" in s.notes[0] and "lines 7, 11" in s.notes[0]
 
 
 def test_missing_values_dropped(tmp_path):
@@ -112,7 +112,7 @@ def test_study_file_keys_and_the_notes_reach_the_cli(tmp_path):
     f.write_text('name = "m"\n[data]\nsource = "m.csv"\nmissing = "interpolate"\n[model]\nepochs = 3\n[runs]\nrepeats = 2\nmode = "summary"\n')
     result = CliRunner().invoke(app, ["run", str(f), "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "2 missing v values interpolated" in result.output.replace("\n", " ")
+    assert "2 missing values of column 'v' interpolated" in result.output.replace("\n", " ")
     assert spec.load(f).data.missing == "interpolate"
     with pytest.raises(Exception, match="missing"):
         spec.from_dict({"data": {"missing": "guess"}})
@@ -587,3 +587,12 @@ def test_every_number_in_a_file_is_read_exactly_as_the_frame_it_was_written_from
     assert np.array_equal(known_inputs.read_future(future, ["x"], False, None)["x"].to_numpy(), y[:5])
     values, bad = panel.to_values(pd.Series(["55.640422650443284", "1_000", "NA", " 3 "]))
     assert values.iloc[0] == 55.640422650443284 and values.iloc[3] == 3.0 and list(bad) == [1]
+
+
+def test_one_missing_value_is_said_in_the_singular(tmp_path):
+    """"1 missing value values interpolated ... (lines 32)" and "1 rows with a missing value dropped" (a probe)."""
+    f = tmp_path / "one.csv"
+    rows = [f"{2000 + i // 12}-{i % 12 + 1:02d}-01,{'' if i == 5 else i + 1}" for i in range(36)]
+    f.write_text("date,value\n" + "\n".join(rows) + "\n")
+    assert "1 missing value of column 'value' interpolated linearly in time (line 7)" in load(f, missing="interpolate").notes[0]
+    assert any("1 row with a missing value dropped (line 7)" in n for n in load(f, missing="drop").notes)

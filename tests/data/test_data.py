@@ -464,3 +464,29 @@ def test_a_missing_cell_in_the_target_keeps_it_a_candidate_under_every_missing_p
             load(path, missing=missing)
     values = load(path, value_column="sales", missing="interpolate").values
     assert values[[0, 2, 3]].tolist() == [1.0, 3.0, 4.0] and 1.0 < values[1] < 3.0  # interpolated by date
+
+
+def test_a_dollar_in_a_name_is_drawn_as_written_and_dates_are_labelled_concisely(tmp_path, monkeypatch):
+    """'d$x^$.csv' or a column '$\\alpha^$' was parsed as a formula: matplotlib's parser error ended
+    `plot-series`, and `run` after its training with no outputs (a probe). Monthly tick labels
+    ran together ("2000-012000-04...")."""
+    from pathlib import Path
+
+    import pandas as pd
+    from matplotlib import dates
+
+    from lstmtune.report import figures
+
+    monkeypatch.chdir(tmp_path)
+    when = pd.date_range("2000-01-01", periods=30, freq="MS").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": when, "v": range(30)}).to_csv("d$x^$.csv", index=False)
+    pd.DataFrame({"date": when, "$\\alpha^$": range(30)}).to_csv("m.csv", index=False)
+    for name in ("d$x^$.csv", "m.csv"):
+        result = invoke("plot-series", name, "-o", f"{name}.png")
+        assert result.exit_code == 0 and (tmp_path / f"{name}.png").is_file(), err_text(result)
+    kept = []
+    monkeypatch.setattr(figures, "_write_tight_png", lambda fig, path: (kept.append(fig), Path(path).write_bytes(b"")))
+    figures.series_plot(pd.DatetimeIndex(when).to_numpy(), np.arange(30.0), tmp_path / "x.png", title="$\\alpha^$ (v)")
+    (fig,) = kept
+    assert isinstance(fig.axes[0].xaxis.get_major_formatter(), dates.ConciseDateFormatter)
+    assert fig.axes[0].get_title() == "$\\alpha^$ (v)"

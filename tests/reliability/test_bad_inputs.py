@@ -78,6 +78,7 @@ CASES = {
     "--out naming a file": (lambda d: (_write(d / "s.toml", TINY), _write(d / "f.txt", "x")), ["run", "s.toml", "--out", "f.txt"], ["is a file"]),
     "corrupt study.db": (lambda d: ((d / "r").mkdir(), _write(d / "r" / "study.db", os.urandom(4096))), ["status", "r"], ["file is not a database"]),
     "truncated study.db": (None, ["status", "trunc"], ["malformed"]),
+    "status DIR --storage URL": (lambda d: (d / "r").mkdir(), ["status", "r", "--storage", "sqlite:///x.db"], ["give a run directory or --storage, not both"]),  # DIR dropped without a word (a probe)
     "constant series": (lambda d: (_csv(d / "c.csv", values=[5.0] * 36), _write(d / "s.toml", TINY + '[data]\nsource = "c.csv"\n')), ["run", "s.toml"], ["constant", "RMSE 0"]),
     "constant series (baseline)": (lambda d: _csv(d / "c.csv", values=[5.0] * 36), ["baseline", "c.csv"], ["c.csv", "constant", "RMSE 0"]),
     "year 1600 (wrapped to 2184)": (lambda d: _write(d / "y.csv", "year,v\n" + "".join(f"{1600 + i},{i % 7}\n" for i in range(30))), ["baseline", "y.csv"], ["line 2", "'1600' is outside the supported dates"]),

@@ -80,6 +80,8 @@ def test_a_rerun_with_nothing_changed_prints_what_the_run_printed_and_writes_not
 
     body = first.stdout[: re.search(r"\n\d+ runs[;( ]", first.stdout).start() + 1]  # all but the line of timings
     assert second.stdout.startswith(body) and "Baselines on the same test split" in body
+    said = re.search(r"\n(\d+ runs( \([^)]*\))?)[;]", first.stdout).group(1)  # the run's count, refits included ("4 runs" of 8 before: a probe)
+    assert f"{said}, all stored" in _flat(second.stdout), (said, second.stdout)
     assert _files(tmp_path / "o") == files  # nothing written
     report = tmp_path / "o" / "report.html"
     os.utime(report, ns=(report.stat().st_atime_ns, report.stat().st_mtime_ns + 1_000_000))  # an output touched

@@ -62,7 +62,7 @@ def baseline(
         raise LstmtuneError(f"--lags must be 1 or more, got {lags}")
     least = baselines.ar_min_differences(lags) + 1  # training observations an AR(lags) fit needs
     if len(series) < least + 1:
-        raise LstmtuneError(f"{series.name}: {len(series)} observations are too few for the baselines: "
+        raise LstmtuneError(f"{series.name}: {len(series)} observation{'' if len(series) == 1 else 's'} {'is' if len(series) == 1 else 'are'} too few for the baselines: "
                             f"{least} to train on (--lags {lags}) and 1 to test, at least")
     if not 1 <= test_size <= len(series) - least:
         raise LstmtuneError(f"--test-size must be between 1 and {len(series) - least} for {len(series)} observations "

@@ -173,13 +173,19 @@ def _print_outcome(outcome) -> None:
         console.print(f"[yellow]{n_div} runs diverged[/] (NaN/inf); they are excluded from the statistics and counted in the report.")
 
 
-def _print_done(outcome) -> None:
+def _runs_counted(outcome) -> tuple[int, str]:
+    """The study's trainings, and how the command says them ("8 runs (4 to select, 4 refit to test)")."""
     r = outcome.results
-    trained = int(r.timings.get("runs_trained_now", r.timings.get("runs_trained", 0)))
     # an honest study refits its selected configuration for the test: trainings too (as `plan` counts them)
     refits = int(r.runs["tested"].sum()) if "tested" in r.runs and r.selection_metric != "test_rmse" and r.spec.evaluation.refit else 0
     total = len(r.runs) + refits
-    runs = f"{total} runs ({len(r.runs)} to select, {refits} refit to test)" if refits else f"{total} runs"
+    return total, (f"{total} runs ({len(r.runs)} to select, {refits} refit to test)" if refits else f"{total} runs")
+
+
+def _print_done(outcome) -> None:
+    r = outcome.results
+    trained = int(r.timings.get("runs_trained_now", r.timings.get("runs_trained", 0)))
+    total, runs = _runs_counted(outcome)
     reused = "" if trained >= total else f" ({trained} trained now, the rest already stored)"
     console.print(
         f"{runs}{reused}; {time.perf_counter() - _PROCESS_T0:.1f} s in all ({outcome.wall_s:.1f} s to the results, "
@@ -253,7 +259,7 @@ def run(
         sys.stdout.write(stored["text"])
         summary = stored["summary"]
         console.print(
-            f"{summary['runs']} runs, all stored; nothing changed since the run of {summary['finished']} (data, settings, lstmtune, outputs): "
+            f"{summary.get('runs_said') or str(summary['runs']) + ' runs'}, all stored; nothing changed since the run of {summary['finished']} (data, settings, lstmtune, outputs): "
             f"nothing trained, recomputed or redrawn ({time.perf_counter() - _PROCESS_T0:.1f} s). Report: {_u(out / 'report.html')}",
             highlight=False,
         )
@@ -279,7 +285,8 @@ def run(
     if storage is None:
         import datetime
 
-        finished.stamp(out, study_key, text, {"runs": len(outcome.results.runs), "finished": datetime.datetime.now().isoformat(timespec="seconds")})
+        total, said = _runs_counted(outcome)  # as the run said them (the selection's alone before: "4 runs" of 8; a probe)
+        finished.stamp(out, study_key, text, {"runs": total, "runs_said": said, "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
 
 def _read_panel(data: Path, id_column, spec):
@@ -594,6 +601,8 @@ def status(
     from lstmtune.study.progress import study_status
     from lstmtune.store import default_url, open_store
 
+    if storage is not None and run_dir is not None:  # the directory was dropped without a word (a probe)
+        raise LstmtuneError(f"give a run directory or --storage, not both ({run_dir} and a --storage URL)")
     if storage is None:
         if run_dir is None:
             raise LstmtuneError("give a run directory or --storage URL")

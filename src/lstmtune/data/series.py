@@ -353,13 +353,15 @@ def _parse_values(
         return values, []
     rows = np.flatnonzero(absent)
     lines = ", ".join(str(n) for n in sorted(file_line(int(r)) for r in rows)[:8]) + (" ..." if rows.size > 8 else "")
+    one = rows.size == 1  # "1 missing value values interpolated (lines 32)" before (a probe)
+    where = f"line{'' if one else 's'} {lines}"
     if missing == "drop":
-        return values, [f"{rows.size} rows with a missing {name} dropped (lines {lines})"]
+        return values, [f"{rows.size} row{'' if one else 's'} with a missing {name} dropped ({where})"]
     if absent[0] or absent[-1]:
         row = int(rows[0]) if absent[0] else int(rows[-1])
         raise DataError(f"{path}: line {file_line(row)}, column {show(name)}: a missing value at the start or end cannot be interpolated (use --missing drop)")
     x = (dates.astype("datetime64[ns]").astype(np.int64) if dates is not None else np.arange(values.size)).astype(np.float64)
-    return interpolated(values, absent, x, apart), [f"{rows.size} missing {name} values interpolated linearly in time (lines {lines})"]
+    return interpolated(values, absent, x, apart), [f"{rows.size} missing {'value' if one else 'values'} of column {show(name)} interpolated linearly in time ({where})"]
 
 
 def interpolated(values: np.ndarray, absent: np.ndarray, x: np.ndarray, apart: int = 0) -> np.ndarray:

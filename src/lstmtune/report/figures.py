@@ -24,6 +24,11 @@ def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
+    # Text is drawn as written: a '$' in a file's or column's name ("d$x^$.csv", a currency
+    # column) was parsed as a formula, and the parser's error ended `run` after its training,
+    # with no outputs written (a probe). No figure here uses mathtext (no log axes; tick
+    # formatters' offsets are plain text by default).
+    matplotlib.rcParams["text.parse_math"] = False
     from matplotlib import pyplot
 
     return pyplot
@@ -36,7 +41,19 @@ DPI = 110
 PAD_INCHES = 0.1  # savefig's pad around the drawn content
 
 
+def _concise_dates(fig) -> None:
+    """Date axes labelled by :class:`matplotlib.dates.ConciseDateFormatter` (years once, then
+    months or days): matplotlib's default labels every tick in full, and on 30 monthly points
+    they ran together ("2000-012000-04...", a probe)."""
+    from matplotlib import dates
+
+    for ax in fig.axes:
+        if isinstance(ax.xaxis.get_major_formatter(), dates.AutoDateFormatter):
+            ax.xaxis.set_major_formatter(dates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+
+
 def _save(fig, path: Path) -> None:
+    _concise_dates(fig)
     with atomic_path(Path(path)) as tmp, warnings.catch_warnings():
         # A name in a script the font lacks (CJK, say) is drawn as boxes; matplotlib's warning
         # about each glyph would reach a user's terminal through a quiet command.

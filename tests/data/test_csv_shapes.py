@@ -261,7 +261,7 @@ def test_rows_out_of_date_order_are_sorted_as_in_a_panel_and_lines_stay_the_file
     s = load(shuffled, missing="interpolate")
     assert 9.9 < s.values[10] < 10.1 and list(s.values[3:5]) == [3.0, 4.0]  # linear in time: months differ in length
     assert any("out of order (line 6: 2020-05-01 then 2020-04-01)" in n for n in s.notes)
-    assert any("lines 12" in n for n in s.notes)
+    assert any("(line 12)" in n for n in s.notes)
 
 
 def test_lines_are_the_files_when_pandas_reads_row_names(tmp_path):
@@ -383,7 +383,7 @@ def test_lines_are_the_files_after_blank_lines_and_quoted_line_breaks(tmp_path):
     with pytest.raises(DataError, match=r"line 5, column 'v': is missing"):  # the note's line break is line 3
         load(quoted, value_column="v")
     s = load(quoted, value_column="v", missing="interpolate")
-    assert any("lines 5" in n for n in s.notes)
+    assert any("(line 5)" in n for n in s.notes)
     ragged = tmp_path / "ragged.csv"
     ragged.write_text('date,v\n2020-01-01,"1\n"\n2020-02-01,2\n2020-03-01,3,4\n')
     with pytest.raises(DataError, match=r"line 5 has 3 fields, the lines before it 2"):

@@ -327,3 +327,53 @@ def test_forecast_reads_dates_as_the_fitted_study_wrote_them(tmp_path):
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(iso), "--date-format", "%Y-%m-%d", "--out", str(tmp_path / "iso_fc.csv")])
     assert res.exit_code == 0, res.output
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "iso_fc.csv"), fc)
+
+
+def test_future_covariates_are_checked_wherever_their_dates_are_given(fitted, tmp_path):
+    """A frame read by ``pd.read_csv`` (dates in a ``date`` column) or indexed by date text was
+    taken by position, wrongly dated ones too, where the CLI refused the same file; a dict of
+    text raised numpy's ValueError; a ``unique_id`` column's first series was read (a probe)."""
+    model, frame = fitted
+    good = _future(frame, 54, 4)
+    expected = model.forecast(4, future=good)
+    as_read = good.rename_axis("date").reset_index().assign(date=lambda f: f["date"].dt.strftime("%Y-%m-%d"))
+    pd.testing.assert_frame_equal(model.forecast(4, future=as_read), expected)
+    pd.testing.assert_frame_equal(model.forecast(4, future=good.set_axis(as_read["date"])), expected)
+    for wrong in (as_read.assign(date=lambda f: pd.to_datetime(f["date"]) - pd.DateOffset(years=1)), good.set_axis(as_read["date"].str.replace("2005", "2004"))):
+        with pytest.raises(LstmtuneError, match=r"future: row 1 is dated 2004-07-01, expected forecast date 2005-07-01"):
+            model.forecast(4, future=wrong)
+    with pytest.raises(LstmtuneError, match=r"future: column 'cpi' is not numeric"):
+        model.forecast(4, future={"cpi": ["a", "b", "c"], "unemp": [1.0, 2.0, 3.0]})
+    with pytest.raises(LstmtuneError, match=r"future: a unique_id column"):
+        model.forecast(4, future=as_read.assign(unique_id="a"))
+    from lstmtune.data import known_inputs
+
+    f = tmp_path / "two.csv"
+    pd.concat([as_read.assign(unique_id=u) for u in "ba"])[["unique_id", "date", *COVARIATES]].to_csv(f, index=False)
+    with pytest.raises(LstmtuneError, match=f"{f}: a unique_id column: a --future file holds one series' future covariates"):
+        known_inputs.read_future(f, COVARIATES)
+    few = tmp_path / "few.csv"
+    as_read.iloc[:2].to_csv(few, index=False)
+    with pytest.raises(LstmtuneError, match=f"{few}: 2 rows; a 4-step forecast needs"):
+        model.forecast(4, future=known_inputs.read_future(few, COVARIATES))
+
+
+def test_fit_refuses_a_calendar_input_the_same_for_every_date_as_run_does():
+    """200 hours all in January: `run` refused 'month', `fit` trained on it, and a forecast from
+    a February history fed the network a month it never saw (a probe)."""
+    hours = pd.Series(np.sin(np.arange(200) / 5) + 50, index=pd.date_range("2020-01-01", periods=200, freq="h"), name="load")
+    spec = spec_mod.from_dict({"name": "c", "data": {"calendar": ["month"], "test_size": 12}, "model": {"epochs": 2, "batch_size": 4}, "runs": {"repeats": 2}})
+    with pytest.raises(LstmtuneError, match=r"data.calendar = \['month'\]: 'month' is the same for every date of load \(every one in January\)"):
+        lstmtune.fit(hours, spec, repeats=2, horizon=3)
+
+
+def test_a_panel_study_with_covariates_is_refused_before_anything_is_written(tmp_path):
+    from lstmtune.workflow import panelstudy
+
+    frame = _frame()
+    panel = pd.DataFrame({"unique_id": "a", "ds": frame.index, "y": frame["sales"].to_numpy(), "cpi": frame["cpi"].to_numpy()})
+    spec = spec_mod.from_dict({"name": "p", "data": {"covariates": ["cpi"], "test_size": 6}, "model": {"epochs": 2}, "runs": {"repeats": 2}})
+    for call in (panelstudy.run, panelstudy.search):
+        with pytest.raises(LstmtuneError, match=r"\[data\] covariates = \['cpi'\]: not read from a long panel"):
+            call(spec, panel, tmp_path / "o")
+        assert not (tmp_path / "o").exists()

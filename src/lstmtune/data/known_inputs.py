@@ -43,6 +43,30 @@ def covariate_matrix(s: Series, names: Sequence[str]) -> np.ndarray | None:
     return np.stack([np.asarray(s.covariate(n), dtype=np.float64) for n in names], axis=1)
 
 
+def _dated(future: pd.DataFrame, dates) -> pd.DataFrame:
+    """``future`` indexed by its dates where it gives them: a ``date`` (or ``ds``) column, or an
+    index of date text, as a file's column is read; checked against the forecast dates like a
+    DatetimeIndex. A frame from ``pd.read_csv`` kept its dates in a column, and a string index
+    was ignored: wrongly dated covariates were forecast with, where the CLI refused the same
+    file (a probe). A ``unique_id`` column is refused: one series' covariates."""
+    if "unique_id" in future.columns:
+        raise LstmtuneError(f"{future.attrs.get('source') or 'future'}: a unique_id column: give one series' future covariates (a date column and a column per covariate)")
+    if dates is None or isinstance(future.index, pd.DatetimeIndex):
+        return future
+    column = next((c for c in ("date", "ds") if c in future.columns), None)
+    given = future[column] if column is not None else (future.index.to_series() if future.index.dtype == object else None)
+    if given is None:
+        return future  # by position
+    parsed = pd.to_datetime(given, errors="coerce", format="ISO8601") if not pd.api.types.is_datetime64_any_dtype(given) else given
+    if parsed.isna().any():
+        i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise LstmtuneError(f"future: row {i + 1}: {given.iloc[i]!r} is not a date (give the forecast dates, or index the frame by them)")
+    out = future.drop(columns=[column]) if column is not None else future.copy()
+    out.index = pd.DatetimeIndex(parsed.to_numpy()).tz_localize(None) if getattr(parsed.dt, "tz", None) is not None else pd.DatetimeIndex(parsed.to_numpy())
+    out.attrs = dict(future.attrs)
+    return out
+
+
 def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.ndarray:
     """The covariates' values at the first ``horizon - 1`` forecast dates, ``(horizon - 1, k)``.
 
@@ -66,14 +90,16 @@ def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.n
             f"give them as future= (Python) or --future FILE (CLI); a 1-step forecast needs none"
         )
     if isinstance(future, dict):
-        future = pd.DataFrame({k: pd.Series(np.asarray(v, dtype=float)) for k, v in future.items()})
+        future = pd.DataFrame({k: pd.Series(v) for k, v in future.items()})  # text refused below, naming its column (numpy's ValueError before: a probe)
     if not isinstance(future, pd.DataFrame):
         raise LstmtuneError(f"future: expected a DataFrame or a dict of columns, got {type(future).__name__}")
+    future = _dated(future, dates)
     lacking = [n for n in names if n not in future.columns]
     if lacking:
         raise LstmtuneError(f"future: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns given: {', '.join(map(str, future.columns))})")
     if len(future) < need:
-        raise LstmtuneError(f"future: {len(future)} rows; a {horizon}-step forecast needs the covariates at the first {need} forecast dates{when}")
+        where = future.attrs.get("source") or "future"  # read_future's file (a probe: the file was not named)
+        raise LstmtuneError(f"{where}: {len(future)} rows; a {horizon}-step forecast needs the covariates at the first {need} forecast dates{when}")
     future = future.iloc[:need]
     if isinstance(future.index, pd.DatetimeIndex) and dates is not None:
         expected = pd.DatetimeIndex(dates[:need])
@@ -125,6 +151,8 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
         raise LstmtuneError(f"--future {path}: not a readable CSV file ({csv_error(err, path)})") from None
     series_mod.refuse_repeated_columns(path, series_mod.header(path))  # pandas would read the second as NAME.1
     frame.columns = [str(c).strip() for c in frame.columns]
+    if "unique_id" in frame.columns:  # its first series' values were read, whatever the model's (a probe)
+        raise LstmtuneError(f"{path}: a unique_id column: a --future file holds one series' future covariates (a date column and a column per covariate)")
     lacking = [n for n in names if n not in frame.columns]
     if lacking:
         series_mod._refuse_other_separators(path, frame)  # a ';'-separated file: say so, not "no column"

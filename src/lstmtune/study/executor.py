@@ -32,6 +32,25 @@ from lstmtune.store import MemoryStore, Store
 METRICS = metrics.NAMES
 
 
+def refuse_constant_calendar(dates, calendar, name: str) -> None:
+    """Refuse a calendar input that is the same for every date (weekly dates read by their
+    weekday, yearly or hourly-within-a-month ones by their month): it tells the network nothing,
+    and a forecast whose dates take another value feeds it one it never saw (``fit`` trained
+    such a model, which ``run`` refused: a probe).
+
+    Raises:
+      SpecError: naming ``data.calendar`` and the input.
+    """
+    if not calendar:
+        return
+    stamps = pd.DatetimeIndex(np.asarray(dates))
+    for kind in calendar:
+        if len(set(calendar_phase(stamps, kind))) == 1:
+            which = f"a {stamps[0].day_name()}" if kind == "dayofweek" else f"in {stamps[0].month_name()}" if kind == "month" else f"in quarter {stamps[0].quarter}"
+            raise SpecError(f"data.calendar = {list(calendar)}: {kind!r} is the same for every date of {name} (every one {which}): "
+                            "it tells the network nothing; leave it out")
+
+
 def prepare_checked(series: Series, framing: Framing, batch_size: int, holdout: str = "data.test_size") -> Problem:
     """:func:`prepare`, with errors naming the study keys involved (``holdout``: the key that
     sets the scored part, ``evaluation.validation_size`` in a selection phase)."""
@@ -39,12 +58,7 @@ def prepare_checked(series: Series, framing: Framing, batch_size: int, holdout: 
         raise SpecError(f"{holdout} = {framing.test_size} must be smaller than the series length {len(series)}")
     if framing.calendar and getattr(series, "positional", False):  # the key at fault, not the framing's
         raise SpecError(f"data.calendar = {list(framing.calendar)}: calendar inputs need dates; {series.name} has no date column (it is indexed by position)")
-    stamps = pd.DatetimeIndex(np.asarray(series.dates)) if framing.calendar else None  # (a positional series was refused above)
-    for kind in framing.calendar:
-        if len(set(calendar_phase(stamps, kind))) == 1:  # a constant input: weekly dates read by their weekday, yearly ones by their month
-            which = f"a {stamps[0].day_name()}" if kind == "dayofweek" else f"in {stamps[0].month_name()}" if kind == "month" else f"in quarter {stamps[0].quarter}"
-            raise SpecError(f"data.calendar = {list(framing.calendar)}: {kind!r} is the same for every date of {series.name} (every one {which}): "
-                            "it tells the network nothing; leave it out")
+    refuse_constant_calendar(series.dates, framing.calendar, series.name)  # (a positional series was refused above)
     try:
         return prepare(series, framing, batch_size)
     except LstmtuneError as err:

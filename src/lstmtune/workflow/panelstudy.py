@@ -147,6 +147,7 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
     from lstmtune.store.fileio import atomic_outputs, claim_run_dir
     from lstmtune.workflow import study
 
+    _refuse_covariates(spec)
     created = not Path(out).exists()
     out = claim_run_dir(Path(out), name=spec.name, kind="panel", inputs=inputs, folders=PANEL_FOLDERS)
     tables, notices = [], {}
@@ -194,6 +195,7 @@ def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_serie
     from lstmtune.store.fileio import atomic_outputs, atomic_path, claim_run_dir
     from lstmtune.workflow import search as search_mod
 
+    _refuse_covariates(spec)
     created = not Path(out).exists()
     out = claim_run_dir(Path(out), name=spec.name, kind="panel-search", inputs=inputs, folders=PANEL_FOLDERS)
 
@@ -226,6 +228,15 @@ def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_serie
         outcome.summary.to_csv(tmp / "panel_summary.csv", index=False)
         (tmp / "index.html").write_text(_page(spec.name, outcome))
     return outcome
+
+
+def _refuse_covariates(spec) -> None:
+    """A panel's series are read as ``unique_id, ds, y``: covariate columns are not read from it.
+    Refused before anything is written (every series failed with "no covariate 'x' (loaded:
+    none); list it in [data] covariates", although the study listed it: a probe)."""
+    if spec.data.covariates:
+        raise LstmtuneError(f"[data] covariates = {list(spec.data.covariates)}: not read from a long panel (--data): its series are "
+                            "unique_id, ds, y; run the study on each series' own file (calendar inputs need no column and work on a panel)")
 
 
 def _remove_stale(out: Path, rows: list[dict]) -> list[str]:

@@ -98,6 +98,16 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
     n = spec.runs.repeats if repeats is None else repeats
     _check_ensemble(config, n, len(series))
     _refuse_constant(series)
+    if spec.data.calendar:  # as `run` refuses it
+        import pandas as pd
+
+        from lstmtune.study.executor import refuse_constant_calendar
+
+        dates = getattr(series, "dates", None)
+        if dates is None and isinstance(getattr(series, "index", None), pd.DatetimeIndex):
+            dates = series.index.to_numpy()
+        if dates is not None and not getattr(series, "positional", False):
+            refuse_constant_calendar(dates, tuple(spec.data.calendar), getattr(series, "name", None) or "the series")
     if spec.data.date_format:  # `lstmtune forecast` reads a --data or --future file's dates as the study read its own
         info = {**(info or {}), "date_format": spec.data.date_format}
     if getattr(series, "utc", False):  # times made UTC from dates with offsets: its forecasts' times are UTC too, and say so

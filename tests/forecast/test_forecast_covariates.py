@@ -263,6 +263,11 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "macro.csv"), "--future", str(future), "--out", str(tmp_path / "again.csv")])
     assert res.exit_code == 0, res.output
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), fc, rtol=1e-5)
+    # another numeric column beside them: the model's own target is read (it asked for --value-column: a probe)
+    pd.read_csv(tmp_path / "macro.csv").assign(extra=1.0).to_csv(tmp_path / "wider.csv", index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "wider.csv"), "--future", str(future), "--out", str(tmp_path / "wider_fc.csv")])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "wider_fc.csv"), pd.read_csv(tmp_path / "again.csv"))
 
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--out", str(tmp_path / "none.csv")])
     assert res.exit_code != 0 and "--future FILE" in res.output and not (tmp_path / "none.csv").exists()
@@ -322,6 +327,11 @@ def test_forecast_reads_dates_as_the_fitted_study_wrote_them(tmp_path):
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "macro.csv"), "--future", str(future), "--out", str(tmp_path / "again.csv")])
     assert res.exit_code == 0, res.output
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), fc, rtol=1e-5)
+    # another numeric column beside them: the model's own target is read (it asked for --value-column: a probe)
+    pd.read_csv(tmp_path / "macro.csv").assign(extra=1.0).to_csv(tmp_path / "wider.csv", index=False)
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--data", str(tmp_path / "wider.csv"), "--future", str(future), "--out", str(tmp_path / "wider_fc.csv")])
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "wider_fc.csv"), pd.read_csv(tmp_path / "again.csv"))
     iso = tmp_path / "iso.csv"
     pd.DataFrame({"date": ahead.strftime("%Y-%m-%d")} | values).to_csv(iso, index=False)
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(iso), "--date-format", "%Y-%m-%d", "--out", str(tmp_path / "iso_fc.csv")])

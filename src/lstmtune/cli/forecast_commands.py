@@ -201,6 +201,11 @@ def forecast(
         raise LstmtuneError(f"--future {future}: this model reads no covariates")
     if date_format is None:  # the dates as the study that fitted the model read its own (recorded by fit)
         date_format = model.info.get("date_format") or None
+    if data is not None and value_column is None:  # the model's own target where the file has it (an extra numeric column asked for --value-column: a probe)
+        from lstmtune.data.series import header
+
+        if model.value_name in header(data) and model.value_name not in covariates:
+            value_column = model.value_name
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
     known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
     table, each = model.forecast_with_paths(horizon, history, future=known)

@@ -722,3 +722,35 @@ def test_sigterm_during_a_commands_import_arrives_once_the_import_is_done(tmp_pa
     done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, (done.returncode, done.stderr)
     assert done.stdout.split() == ["exit", "143"] and (tmp_path / "imported").read_text() == "whole"
+
+
+def test_status_of_a_study_stopped_in_its_selection_shows_its_test_phase_not_started(tmp_path, monkeypatch):
+    """A study killed during its validation phase showed that phase alone: 12 runs where `plan`
+    counted 24 (a probe)."""
+    from lstmtune.study import executor
+    from lstmtune.study.progress import study_status
+    from lstmtune.store import default_url, open_store
+
+    text = STUDY.format(name="half", source="shampoo", epochs=2).replace('selection = "test"', 'selection = "validation"')
+    real = executor.execute
+    calls = []
+
+    def stop_before_the_test(spec, series, store, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:  # the selection phase ran; the test phase would be next
+            raise KeyboardInterrupt
+        return real(spec, series, store, *args, **kwargs)
+
+    for test_all, expected in ((True, (0, 2, 0, 4, 4)), (False, (0, "-", 0, "-", "-"))):
+        f = tmp_path / f"h{test_all}.toml"
+        f.write_text(text.replace("[evaluation]\n", f"[evaluation]\ntest_all = {str(test_all).lower()}\n"))
+        out = tmp_path / f"o{test_all}"
+        calls.clear()
+        monkeypatch.setattr(executor, "execute", stop_before_the_test)
+        _cli("run", f, "--out", out, "--quiet")
+        monkeypatch.setattr(executor, "execute", real)
+        with open_store(default_url(out), read_only=True) as store:
+            frame = study_status(store).set_index("study")
+        row = frame.loc["half (test phase: not started)"]
+        assert tuple(row[["configs done", "configs", "runs done", "pending", "runs"]]) == expected
+        assert len(frame) == 2

@@ -18,11 +18,13 @@ def study_status(store: Store) -> pd.DataFrame:
     Totals come from each study's stored spec (its grid expanded), so a study
     that was interrupted shows what is left to compute.
     """
-    rows = []
+    rows, phases, specs = [], {}, {}
     for study_id, stored in store.studies():
         base, phase, fp = identity.parse(stored)
         name = base if phase is None else f"{base} ({phase} phase, data {fp[:8]})"
         spec = spec_mod.from_dict(tomllib.loads(store.spec_toml(study_id)), f"study {base!r}")
+        phases.setdefault(base, set()).add(phase)
+        specs.setdefault(base, spec)
         if spec.search is not None or (phase == "test" and spec.evaluation.selection != "test" and not spec.evaluation.test_all):
             # A search, or the test phase of honest selection: what is tested depends on
             # what was selected, so only what is stored is counted (with test_all, every
@@ -52,7 +54,21 @@ def study_status(store: Store) -> pd.DataFrame:
                 "runs": len(wanted),
             }
         )
+    rows += [_not_started(base, specs[base]) for base, seen in phases.items() if "test" not in seen and seen - {None} and specs[base].search is None]
     return pd.DataFrame(rows)
+
+
+def _not_started(base: str, spec) -> dict:
+    """The test phase of a study interrupted during its selection: nothing stored yet, so the
+    listing left it out and its totals fell short of `plan`'s (a probe). With ``test_all`` every
+    configuration is tested (the plan's totals); otherwise what is tested depends on the choice."""
+    if spec.evaluation.test_all:
+        plan = planner.plan(spec)
+        n = len(plan.configs) * plan.repeats
+        counts = {"configs done": 0, "configs": len(plan.configs), "runs done": 0, "diverged": 0, "running": 0, "abandoned": 0, "pending": n, "runs": n}
+    else:
+        counts = {"configs done": 0, "configs": "-", "runs done": 0, "diverged": 0, "running": 0, "abandoned": 0, "pending": "-", "runs": "-"}
+    return {"study": f"{base} (test phase: not started)", **counts}
 
 
 def _abandoned(store: Store, study_id: int, running: int) -> int:

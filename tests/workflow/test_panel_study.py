@@ -71,12 +71,18 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
         own = spec_mod.load((out / summary.loc[uid, "report"]).with_name("study.toml"))  # names its own data: rerunnable alone
         np.testing.assert_allclose(load_series(own).values, load("shampoo").values * k)
     assert "series/" in (out / "index.html").read_text()
-    # a rerun resumes series by series: nothing retrained
+    # a rerun resumes series by series: nothing retrained; a finished series is read back, its files untouched
+    written = {uid: (out / summary.loc[uid, "report"]).with_name("environment.json").stat().st_mtime_ns for uid in ("a", "b")}
     again = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"])
     assert again.exit_code == 3
     for uid in ("a", "b"):
-        timings = json.loads((out / summary.loc[uid, "report"]).with_name("environment.json").read_text())["timings"]
-        assert timings["runs_trained_now"] == 0
+        assert (out / summary.loc[uid, "report"]).with_name("environment.json").stat().st_mtime_ns == written[uid]
+    import os
+
+    os.utime(out / summary.loc["a", "report"], ns=(0, 0))  # a file of a touched: its study runs again, from the store (nothing retrained)
+    assert CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"]).exit_code == 3
+    timings = json.loads((out / summary.loc["a", "report"]).with_name("environment.json").read_text())["timings"]
+    assert timings["runs_trained_now"] == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "panel_configs.csv"), configs)
 
     # fit every series (its selected configuration), then forecast them all from the models' folder;
@@ -363,3 +369,31 @@ def test_a_rerun_removes_the_results_of_series_no_longer_run_and_says_so(tmp_pat
         assert sorted(p.name for p in mine.iterdir()) == sorted(p.name for p in fresh.iterdir()) if fresh.exists() else not mine.exists()
     assert ">nan<" not in (tmp_path / "o" / "index.html").read_text()
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "o" / "panel_summary.csv"), pd.read_csv(tmp_path / "fresh" / "panel_summary.csv"))
+
+
+def test_a_finished_panel_rerun_reads_its_unchanged_series_back_and_runs_a_changed_one(tmp_path, monkeypatch):
+    """A finished panel's rerun rewrote every series' outputs (4-6 s for 4 series, a probe): now
+    a series whose data, settings, lstmtune and files are unchanged is read back, untouched."""
+    from lstmtune.workflow import panelstudy, study
+    from lstmtune.study import spec as spec_mod
+    import tomllib
+
+    s = load("shampoo")
+    ds = pd.DatetimeIndex(s.dates)
+    panel = pd.concat([pd.DataFrame({"unique_id": u, "ds": ds, "y": s.values * k}) for u, k in (("a", 1.0), ("b", 2.0))])
+    spec = spec_mod.from_dict(tomllib.loads(TINY_PANEL))
+    first = panelstudy.run(spec, panel, tmp_path / "o")
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "o" / "series").rglob("*") if p.is_file()}
+    real, ran = study.run, []
+    monkeypatch.setattr(study, "run", lambda *a, **k: ran.append(a[0].name) or real(*a, **k))
+    again = panelstudy.run(spec, panel, tmp_path / "o")
+    assert ran == []
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "o" / "series").rglob("*") if p.is_file()} == before  # nothing rewritten
+    pd.testing.assert_frame_equal(again.summary, first.summary)
+    pd.testing.assert_frame_equal(again.configs, first.configs)
+    changed = panel.assign(y=np.where((panel["unique_id"] == "b") & (panel["ds"] == ds[3]), 1.0, panel["y"]))
+    fresh = panelstudy.run(spec, changed, tmp_path / "fresh")
+    ran.clear()
+    redone = panelstudy.run(spec, changed, tmp_path / "o")
+    assert len(ran) == 1  # b alone
+    pd.testing.assert_frame_equal(redone.summary.drop(columns="report"), fresh.summary.drop(columns="report"))

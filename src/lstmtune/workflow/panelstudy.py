@@ -80,6 +80,17 @@ def folder_name(uid: str) -> str:
     return f"{clean}-{hashlib.sha256(str(uid).encode()).hexdigest()[:8]}"
 
 
+def _series_key(panel_key: str, where: Path, series) -> str:
+    """A panel series' stamp key (:mod:`lstmtune.workflow.finished`): the panel's (its study,
+    lstmtune's files, the libraries' versions), the series' folder and its data as trained on.
+    A finished panel's rerun rewrote every series' outputs (a probe: 4-6 s for 4 series)."""
+    import hashlib
+
+    from lstmtune.study import identity
+
+    return hashlib.sha256(f"{panel_key}|{Path(where).resolve()}|{identity.data_hash(series)}".encode()).hexdigest()
+
+
 def _series(uid: str, frame: pd.DataFrame):
     from lstmtune.data.sources import load_series
 
@@ -151,19 +162,34 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
     created = not Path(out).exists()
     out = claim_run_dir(Path(out), name=spec.name, kind="panel", inputs=inputs, folders=PANEL_FOLDERS)
     tables, notices = [], {}
+    from lstmtune.workflow import finished
+
+    panel_key = finished.key(spec.model_dump(mode="json"), {"command": "run --data", "max_runs": max_runs})  # lstmtune's files and versions too
 
     def work(uid, frame, where):
         # its study.toml names its own data (the run writes series.csv beside it): rerunnable alone
         own = spec.model_copy(update={"data": spec.data.model_copy(update={"source": str((where / "series.csv").resolve()), "date_column": None, "value_column": None,
                                                                            "date_format": None, "missing": "error"})})  # series.csv's own format: read back as written
-        outcome = study.run(own, where, series=_series(uid, frame), max_runs=max_runs, **study_kwargs)
+        series = _series(uid, frame)
+        key = _series_key(panel_key, where, series)
+        report = str(where.relative_to(out) / "report.html")
+        stored = finished.replay(where, key) if where.is_dir() else None
+        if stored is not None:  # finished, nothing changed since (data, settings, lstmtune, its files): read, not run again
+            if stored["summary"].get("notices"):
+                notices[uid] = list(stored["summary"]["notices"])
+            table = pd.read_csv(where / "summary.csv")
+            tables.append(table.assign(unique_id=uid))
+            return {**_selected(table), "report": report}
+        if where.is_dir():
+            finished.forget(where)
+        outcome = study.run(own, where, series=series, max_runs=max_runs, **study_kwargs)
         if outcome.results.notices:
             notices[uid] = list(outcome.results.notices)
-        report = str(where.relative_to(out) / "report.html")
         if outcome.analysis is None:
             return {"status": "failed", "reason": "every run diverged", "report": report}
         table = pd.read_csv(where / "summary.csv")
         tables.append(table.assign(unique_id=uid))
+        finished.stamp(where, key, "", {"notices": list(outcome.results.notices)})
         return {**_selected(table), "report": report}
 
     rows, failures = _each_series(panel, out, work, on_series, spec.data.missing, spec.data.test_size)

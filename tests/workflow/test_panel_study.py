@@ -248,7 +248,14 @@ def test_a_frame_given_from_python_names_a_missing_or_infinite_value_by_its_date
     rows, failures = _each_series(frame, tmp_path, lambda uid, f, where: ran.append(uid) or {"config": "x"})
     assert ran == ["a"]
     assert failures == {"b": "the value inf at 2010-05-01 is not a finite number",
-                        "c": "1 missing values, the first at 2010-03-01 (fill or drop them first, or set the study's [data] missing to interpolate or drop)"}
+                        "c": "1 missing value at 2010-03-01 (fill or drop them first, or set the study's [data] missing to interpolate or drop)"}
+    # read from a file: named at its line, as every other panel error is (by date before: a probe)
+    from lstmtune.data import panel as panel_mod
+
+    path = tmp_path / "p.csv"
+    frame.assign(y=frame["y"].replace(np.inf, 1.0)).loc[[0, 1, *range(24, 36), *range(2, 24)]].to_csv(path, index=False)  # c's rows before most of a's
+    rows, failures = _each_series(panel_mod.read(path), tmp_path, lambda uid, f, where: {"config": "x"})
+    assert failures == {"c": f"1 missing value at line 6 of {path} (fill or drop them first, or set the study's [data] missing to interpolate or drop)"}
 
 
 @pytest.mark.parametrize("command", ["run", "search"])

@@ -129,6 +129,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     for r in sorted(wrong):  # each series' first cell that does not parse: that series is skipped, the others read
         why.setdefault(ids.iloc[r], f"{path}: line {_line(r, path)}, {wrong[r]}")
     out = pd.DataFrame({ID: ids, DATE: dates, VALUE: values})
+    out.attrs[SOURCE] = str(path)  # row r of the frame is the file's data row r (messages name its line)
     if why:
         out.attrs[UNREADABLE] = why
     utc = [u for u in made_utc if u not in why]  # a skipped series has no outputs to mark
@@ -166,6 +167,8 @@ def _repeated_dates(ids: pd.Series, dates: pd.Series) -> dict[int, int]:
     return {int(r): int(first[r]) for r in once}
 
 
+SOURCE = "lstmtune_source"
+"""The file a frame was read from (:func:`read`), in its ``attrs``."""
 UNREADABLE = "lstmtune_unreadable"
 """The key, in a frame's ``attrs``, of the series :func:`read` found a cell in that does not parse (``unique_id -> why``)."""
 UTC = "lstmtune_utc"

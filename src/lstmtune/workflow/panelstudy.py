@@ -98,6 +98,22 @@ def _series(uid: str, frame: pd.DataFrame):
     return load_series(s)
 
 
+def _first_missing_lines(panel: pd.DataFrame) -> dict[str, str]:
+    """``unique_id -> "line N of FILE"`` of each series' first missing value, for a panel read
+    from a file (:func:`lstmtune.data.panel.read`; named by date before, where every other
+    panel error names its line: a probe); empty for a frame from Python."""
+    from lstmtune.data import panel as panel_mod
+    from lstmtune.data.messages import _line
+
+    source = panel.attrs.get(panel_mod.SOURCE)
+    if not source or not isinstance(panel.index, pd.RangeIndex):
+        return {}
+    out: dict[str, str] = {}
+    for r in np.flatnonzero(panel[panel_mod.VALUE].isna().to_numpy()):
+        out.setdefault(str(panel[panel_mod.ID].iloc[r]), f"line {_line(int(r), source)} of {source}")
+    return out
+
+
 def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error", test_size: int = 0) -> tuple[list[dict], dict]:
     """Call ``work(uid, frame, where)`` for every series of ``panel`` (``where``: its run
     directory); ``work`` returns the series' row of ``panel_summary.csv``. A series that
@@ -110,6 +126,7 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
     from lstmtune.engine import aot
 
     unreadable = panel_mod.unreadable(panel)  # series with a cell that does not parse (panel_mod.read): named, not run
+    first_missing = _first_missing_lines(panel)
     frames = list(panel_mod.series_frames(panel))
     if not frames:
         raise LstmtuneError("the panel has no series")
@@ -128,8 +145,9 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
             elif np.isnan(y).any() and missing == "drop":
                 frame = frame[~np.isnan(y)]
             elif np.isnan(y).any():
-                first = frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]]
-                raise LstmtuneError(f"{int(np.isnan(y).sum())} missing values, the first at {day(first)} "
+                n = int(np.isnan(y).sum())
+                first = first_missing.get(uid) or day(frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]])  # a file's line, else the date
+                raise LstmtuneError(f"{n} missing value{'s, the first' if n > 1 else ''} at {first} "
                                     "(fill or drop them first, or set the study's [data] missing to interpolate or drop)")
             y = frame["y"].to_numpy(dtype=np.float64)
             wrong = panel_mod.out_of_range(y)  # a frame given from Python (a file's are named at their line when read)

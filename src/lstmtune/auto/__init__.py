@@ -22,7 +22,9 @@ class _CallableModule(_types.ModuleType):
         return auto(data, horizon, **options)
 
 
-_SUBMODULES = ("backtests", "checkpoint", "combination", "cost", "distributed", "final", "globalnet", "lstm", "output", "plan", "run", "score", "together")
+import pkgutil as _pkgutil
+
+_SUBMODULES = frozenset(m.name for m in _pkgutil.iter_modules(__path__))
 
 
 def __getattr__(name):

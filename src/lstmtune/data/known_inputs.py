@@ -50,7 +50,7 @@ def _dated(future: pd.DataFrame, dates) -> pd.DataFrame:
     was ignored: wrongly dated covariates were forecast with, where the CLI refused the same
     file (a probe). A ``unique_id`` column is refused: one series' covariates."""
     if "unique_id" in future.columns:
-        raise LstmtuneError(f"{future.attrs.get('source') or 'future'}: a unique_id column: give one series' future covariates (a date column and a column per covariate)")
+        raise LstmtuneError("future: a unique_id column: give one series' future covariates (a date column and a column per covariate)")
     if dates is None or isinstance(future.index, pd.DatetimeIndex):
         return future
     column = next((c for c in ("date", "ds") if c in future.columns), None)

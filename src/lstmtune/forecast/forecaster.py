@@ -212,8 +212,9 @@ class Forecaster:
             raise LstmtuneError(f"levels {levels!r}: give a sequence of fractions, e.g. levels=(0.8, 0.95)")
         out = []
         for level in levels:
-            if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) or not 0 < float(level) < 1:
-                hint = f" (fractions: {float(level) / 100:g} for {level}%)" if isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, bool) and 1 <= level < 100 else ""
+            number = isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, bool)
+            if not number or not 0 < float(level) < 1:
+                hint = f" (fractions: {float(level) / 100:g} for {level}%)" if number and 1 <= level < 100 else ""
                 raise LstmtuneError(f"levels: {level!r} is not a fraction between 0 and 1{hint}")
             out.append(float(level))
         if not out:

@@ -133,6 +133,12 @@ def write_series(series: Series, directory: Path) -> None:
     pd.DataFrame({"date": text, series.value_name: series.values, **cov}).to_csv(Path(directory) / "series.csv", index=False)
 
 
+def _dates(text: pd.Series, utc: bool) -> np.ndarray:
+    """series.csv's dates; times written with ``+00:00`` read back as the UTC times they are."""
+    dates = pd.to_datetime(text, utc=True).dt.tz_localize(None) if utc else pd.to_datetime(text)
+    return dates.to_numpy(dtype="datetime64[ns]")
+
+
 def read_series(directory: Path, name: str) -> Series:
     """Read back :func:`write_series` (``name``: where the data first came from)."""
     from lstmtune.data.series import positions
@@ -142,8 +148,7 @@ def read_series(directory: Path, name: str) -> Series:
     utc = not positional and frame["date"].astype(str).str.endswith("+00:00").all()  # times made UTC (written so)
     return Series(
         name=name,
-        dates=positions(len(frame)) if positional else pd.to_datetime(frame["date"], utc=utc).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]") if utc
-        else pd.to_datetime(frame["date"]).to_numpy(dtype="datetime64[ns]"),
+        dates=positions(len(frame)) if positional else _dates(frame["date"], utc),
         values=frame.iloc[:, 1].to_numpy(dtype=float),
         value_name=frame.columns[1],
         positional=positional,

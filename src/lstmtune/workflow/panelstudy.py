@@ -109,8 +109,9 @@ def _first_missing_lines(panel: pd.DataFrame) -> dict[str, str]:
     if not source or not isinstance(panel.index, pd.RangeIndex):
         return {}
     out: dict[str, str] = {}
-    for r in np.flatnonzero(panel[panel_mod.VALUE].isna().to_numpy()):
-        out.setdefault(str(panel[panel_mod.ID].iloc[r]), f"line {_line(int(r), source)} of {source}")
+    missing = panel.loc[panel[panel_mod.VALUE].isna(), panel_mod.ID].astype(str)
+    for r, uid in missing[~missing.duplicated()].items():  # each series' first row in the file
+        out[uid] = f"line {_line(int(r), source)} of {source}"
     return out
 
 
@@ -174,14 +175,12 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
       LstmtuneError: ``out`` may not be written, or no series could run.
     """
     from lstmtune.store.fileio import atomic_outputs, claim_run_dir
-    from lstmtune.workflow import study
+    from lstmtune.workflow import finished, study
 
     _refuse_covariates(spec)
     created = not Path(out).exists()
     out = claim_run_dir(Path(out), name=spec.name, kind="panel", inputs=inputs, folders=PANEL_FOLDERS)
     tables, notices = [], {}
-    from lstmtune.workflow import finished
-
     panel_key = finished.key(spec.model_dump(mode="json"), {"command": "run --data", "max_runs": max_runs})  # lstmtune's files and versions too
 
     def work(uid, frame, where):
@@ -193,21 +192,20 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
         report = str(where.relative_to(out) / "report.html")
         stored = finished.replay(where, key) if where.is_dir() else None
         if stored is not None:  # finished, nothing changed since (data, settings, lstmtune, its files): read, not run again
-            if stored["summary"].get("notices"):
-                notices[uid] = list(stored["summary"]["notices"])
-            table = pd.read_csv(where / "summary.csv")
-            tables.append(table.assign(unique_id=uid))
-            return {**_selected(table), "report": report}
-        if where.is_dir():
-            finished.forget(where)
-        outcome = study.run(own, where, series=series, max_runs=max_runs, **study_kwargs)
-        if outcome.results.notices:
-            notices[uid] = list(outcome.results.notices)
-        if outcome.analysis is None:
+            said = list(stored["summary"].get("notices") or [])
+        else:
+            if where.is_dir():
+                finished.forget(where)
+            outcome = study.run(own, where, series=series, max_runs=max_runs, **study_kwargs)
+            said = list(outcome.results.notices)
+            if outcome.analysis is not None:
+                finished.stamp(where, key, "", {"notices": said})
+        if said:
+            notices[uid] = said
+        if stored is None and outcome.analysis is None:
             return {"status": "failed", "reason": "every run diverged", "report": report}
         table = pd.read_csv(where / "summary.csv")
         tables.append(table.assign(unique_id=uid))
-        finished.stamp(where, key, "", {"notices": list(outcome.results.notices)})
         return {**_selected(table), "report": report}
 
     rows, failures = _each_series(panel, out, work, on_series, spec.data.missing, spec.data.test_size)

@@ -189,6 +189,24 @@ def test_epoch_counts_and_checkpoints_share_one_program(prob, monkeypatch, tmp_p
     assert not np.array_equal(seven.test_pred, nine.test_pred)
 
 
+def test_diagnostic_runs_of_any_length_share_one_program(prob, monkeypatch, tmp_path):
+    """A diagnostic run's calls hold engine.CALL_SEGMENTS segments and run as many as the
+    call needs (a number, not a shape): 40, 60 and 997 epochs scored after each epoch compile
+    one program, and the last call of 997 (99 + 1 segments) runs a partial call."""
+    from lstmtune.engine import aot
+
+    monkeypatch.setattr(aot, "_folder", lambda: tmp_path)
+    monkeypatch.setattr(aot, "_memory", {})
+    arch = engine.Architecture(units=1, batch_size=4)
+    runs = {e: engine.train_population(prob, arch, engine.Schedule.for_checkpoints([e], diagnostic=True), seeds=[1, 2]) for e in (40, 60, 997)}
+    assert len(aot._memory) == 2  # start and advance
+    assert engine.Schedule.for_checkpoints([997], diagnostic=True).chunk == 99
+    assert runs[997].curves.shape == (2, 997, 2) and np.isfinite(runs[997].curves).all()
+    whole = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([997]), seeds=[1, 2])
+    np.testing.assert_array_equal(runs[997].test_pred, whole.test_pred)
+    np.testing.assert_array_equal(runs[997].curves[:, -1], whole.curves[:, -1])
+
+
 def test_divergence_is_reported_per_replica(prob):
     arch = engine.Architecture(units=1, batch_size=4)
     sched = engine.Schedule.for_checkpoints([10])

@@ -184,12 +184,15 @@ def start(arch, checkpoints: int, params, hyper, data):
     return params, opt_state, jnp.zeros([], jnp.int32), snapshots
 
 
-def advance(arch, chunk: int, carry, hyper, data, first_segment, eval_every, slots, skip_empty=False):
-    """Train ``chunk`` segments of ``eval_every`` epochs, scoring after each: ``(carry, scores (chunk, 2))``.
+def advance(arch, length: int, carry, hyper, data, first_segment, eval_every, slots, count, skip_empty=False):
+    """Train ``count`` segments of ``eval_every`` epochs, scoring after each: ``(carry, scores (length, 2))``.
 
-    ``eval_every`` and ``slots`` (per segment of this chunk, the checkpoint whose forecasts it
-    keeps, or -1: :func:`checkpoint_slots`) are arguments, not constants, so one compiled
-    program serves every epoch count and checkpoint list of a shape.
+    ``length``: the segments a call can hold (1, or :data:`lstmtune.engine.trainer.CALL_SEGMENTS`);
+    ``count`` (at most ``length``) of them run and score, the rest of ``scores`` is zeros.
+
+    ``eval_every``, ``count`` and ``slots`` (per segment of this call, the checkpoint whose
+    forecasts it keeps, or -1: :func:`checkpoint_slots`) are arguments, not constants, so one
+    compiled program serves every epoch count and checkpoint list of a shape.
     ``skip_empty``: minibatches without a real row are no-ops (a stacked population, where
     every replica has its own data padded to the longest).
     """
@@ -226,4 +229,12 @@ def advance(arch, chunk: int, carry, hyper, data, first_segment, eval_every, slo
         )
         return (params, opt_state, diverged, snapshots), scores
 
-    return jax.lax.scan(segment_body, carry, (first_segment + jnp.arange(chunk), slots))
+    if length == 1:  # one segment (a summary run's call): no loop around it
+        return jax.lax.scan(segment_body, carry, (first_segment + jnp.arange(1), slots))
+
+    def call_body(i, state):
+        carry, scores = state
+        carry, score = segment_body(carry, (first_segment + i, slots[i]))
+        return carry, scores.at[i].set(score)
+
+    return jax.lax.fori_loop(0, count, call_body, (carry, jnp.zeros((length, 2), jnp.float32)))

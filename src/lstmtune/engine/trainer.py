@@ -3,8 +3,8 @@
 Read top to bottom:
 
 1. ``Architecture`` holds the static (shape-fixing) settings: it decides what gets
-   compiled; of a ``Schedule`` only its calls' length in segments and its number of
-   checkpoints do (its epoch counts are arguments). ``Hyper`` holds the numeric ones, one value per
+   compiled; of a ``Schedule`` only whether its calls run one segment or several and its
+   number of checkpoints do (its epoch counts are arguments). ``Hyper`` holds the numeric ones, one value per
    replica (learning rate, momentum, dropout rates, L1/L2, Huber delta, and the
    replica's PRNG key), so replicas with different values share a program.
 2. ``make_data`` / ``init_population``: a problem's arrays padded to whole
@@ -121,6 +121,11 @@ class Architecture:
             raise ValueError(f"outputs must be 1, or several with stateful=False (a direct head), got {self.outputs} (stateful={self.stateful})")
 
 
+CALL_SEGMENTS = 100
+"""The segments a call of a compiled program can run (:attr:`Schedule.length`): a
+diagnostic run of 1000 epochs in 10 calls, of 6000 in 60."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Schedule:
     """Which epochs to train, score and keep.
@@ -146,11 +151,18 @@ class Schedule:
 
     @property
     def chunk(self) -> int:
-        """Segments per call of the compiled program: about a tenth of the run, so the
-        host can report progress between calls. Results do not depend on it (the same
-        operations run in the same order; tested bitwise)."""
-        target = max(1, self.segments // 10)
-        return max(d for d in range(1, target + 1) if self.segments % d == 0)
+        """Segments per call of the compiled program: about a tenth of the run (at most
+        :data:`CALL_SEGMENTS`), so the host can report progress between calls; the last call
+        may run fewer. Results do not depend on it (the same operations run in the same
+        order; tested bitwise)."""
+        return min(CALL_SEGMENTS, max(1, self.segments // 10))
+
+    @property
+    def length(self) -> int:
+        """The segments a call of its compiled program holds: 1 when every call runs one
+        segment, else :data:`CALL_SEGMENTS` (a call runs ``chunk`` of them), so runs of any
+        length share one program."""
+        return 1 if self.chunk == 1 else CALL_SEGMENTS
 
     @staticmethod
     def for_checkpoints(checkpoints: Sequence[int], *, diagnostic: bool = False) -> "Schedule":
@@ -299,16 +311,16 @@ def replica_keys(seeds: Sequence[int]) -> np.ndarray:
 
 # --------------------------------------------------------------------------- the program
 @functools.cache
-def program(arch: Architecture, chunk: int, checkpoints: int, stacked: bool = False):
-    """The compiled ``(start, advance)`` pair for this architecture, ``chunk`` segments per call
-    and ``checkpoints`` kept forecasts (:func:`lstmtune.engine.steps.start` /
+def program(arch: Architecture, length: int, checkpoints: int, stacked: bool = False):
+    """The compiled ``(start, advance)`` pair for this architecture, calls of ``length``
+    segments (:attr:`Schedule.length`) and ``checkpoints`` kept forecasts (:func:`lstmtune.engine.steps.start` /
     :func:`lstmtune.engine.steps.advance` under ``vmap`` and ``jit``; :func:`program_key` gives
     a schedule's).
 
     Data shapes (rows, timesteps, features) and the population size are argument shapes, and
     so are a schedule's epochs between scorings and its checkpoints' epochs: JAX compiles once
-    per distinct combination of shapes, ``chunk`` and ``checkpoints``, and changing only numbers
-    (hyperparameters, data values, seeds, epoch counts) never recompiles.
+    per distinct combination of shapes, ``length`` and ``checkpoints``, and changing only numbers
+    (hyperparameters, data values, seeds, epoch counts, the segments a call runs) never recompiles.
     ``stacked``: every replica has its own data (leading axis P), padded to the longest, and a
     minibatch with no real row is a no-op (:func:`train_stacked`).
     """
@@ -318,14 +330,14 @@ def program(arch: Architecture, chunk: int, checkpoints: int, stacked: bool = Fa
     from lstmtune.engine import steps
 
     start = functools.partial(steps.start, arch, checkpoints)
-    advance = functools.partial(steps.advance, arch, chunk, skip_empty=stacked)
+    advance = functools.partial(steps.advance, arch, length, skip_empty=stacked)
     d = 0 if stacked else None
-    return jax.jit(jax.vmap(start, in_axes=(0, 0, d))), jax.jit(jax.vmap(advance, in_axes=(0, 0, d, None, None, None)))
+    return jax.jit(jax.vmap(start, in_axes=(0, 0, d))), jax.jit(jax.vmap(advance, in_axes=(0, 0, d, None, None, None, None)))
 
 
 def program_key(arch: Architecture, schedule: Schedule, stacked: bool = False) -> tuple:
     """:func:`program`'s arguments for a schedule: what of it fixes the compiled program."""
-    return arch, schedule.chunk, len(schedule.checkpoints), stacked
+    return arch, schedule.length, len(schedule.checkpoints), stacked
 
 
 PAD = 8
@@ -541,15 +553,19 @@ def _run(arch, schedule, params, hyper, data, p: int, n_train: int, n_test: int,
     carry = aot.call("start", start, (arch, len(schedule.checkpoints), stacked), params, hyper, data, classes=(Data, Hyper))
     chunks = []
     slots = steps.checkpoint_slots(schedule)
+    length = schedule.length
     for first in range(0, schedule.segments, schedule.chunk):
-        chunk_slots = slots[first:first + schedule.chunk]
-        carry, scores = aot.call("advance", advance, static, carry, hyper, data, first, np.int32(schedule.eval_every), chunk_slots, classes=(Data, Hyper))
-        chunks.append(scores)
+        count = min(schedule.chunk, schedule.segments - first)
+        call_slots = np.full(length, -1, np.int32)
+        call_slots[:count] = slots[first:first + count]
+        carry, scores = aot.call("advance", advance, static, carry, hyper, data, first, np.int32(schedule.eval_every), call_slots, np.int32(count),
+                                 classes=(Data, Hyper))
+        chunks.append((scores, count))
         if on_epochs is not None:
             jax.block_until_ready(scores)
-            on_epochs((first + schedule.chunk) * schedule.eval_every, schedule.epochs)
+            on_epochs((first + count) * schedule.eval_every, schedule.epochs)
     final, _, diverged, (train_snap, test_snap) = carry
-    curves = np.concatenate([np.asarray(c)[:p] for c in chunks], axis=1)
+    curves = np.concatenate([np.asarray(c)[:p, :count] for c, count in chunks], axis=1)
     return PopulationResult(
         checkpoints=np.asarray(schedule.checkpoints),
         train_pred=np.asarray(train_snap)[:p, :, :n_train],

@@ -314,6 +314,22 @@ def _resealed_all(path, section, key, value):
     _resealed(path, section, key, [value] * len(json.loads(path.read_text())[section][key]))
 
 
+def _resealed_calibration(path, level, value=1.0, length=None):
+    """calibration.widen[level] set to ``value`` per horizon (``length`` of them), and exact to match, resealed."""
+    from lstmtune.forecast import manifest as manifest_file
+
+    m = json.loads(path.read_text())
+    cal = m["calibration"]
+    n = len(cal["origins"]) if length is None else length
+    cal["widen"][level], cal["exact"][level] = [value] * n, [True] * n
+    m["checksum"] = manifest_file.content_hash(m)
+    path.write_text(json.dumps(m))
+
+
+def _reversed_dates(d):
+    return json.loads((d / "manifest.json").read_text())["series"]["tail_dates"][::-1]
+
+
 def _resealed_top(path, key, value):
     from lstmtune.forecast import manifest as manifest_file
 
@@ -346,6 +362,14 @@ def _resealed_top(path, key, value):
         ("min_inf", lambda d: _resealed_all(d / "manifest.json", "scaler", "min", float("inf")), "scaler.min: not finite"),
         ("tail_nan", lambda d: _resealed_all(d / "manifest.json", "series", "tail_values", float("nan")), "series.tail_values: not finite"),
         ("next_rows", lambda d: _resealed_top(d / "manifest.json", "next_rows", -5), "next_rows -5: below 0"),
+        # more, resealed (a probe): tracebacks (broadcasting, float('abc')), or exit 0 with blank bands or dates running backwards
+        ("interval_40", lambda d: _resealed(d / "manifest.json", "framing", "interval", 40), "series.tail_values: 36 values, fewer than the 41 its framing reads"),
+        ("level_text", lambda d: _resealed_calibration(d / "manifest.json", "abc"), "calibration.widen: level 'abc' is not a fraction"),
+        ("widen_nan", lambda d: _resealed_calibration(d / "manifest.json", "0.8", float("nan")), "calibration.widen: not finite"),
+        ("widen_short", lambda d: _resealed_calibration(d / "manifest.json", "0.8", 1.0, 1), "1 values for 4 horizons"),
+        ("dates_backwards", lambda d: _resealed(d / "manifest.json", "series", "tail_dates", _reversed_dates(d)), "series.tail_dates: not in increasing order"),
+        ("version_true", lambda d: _resealed_top(d / "manifest.json", "format_version", True), "format_version: Input should be a valid integer"),
+        ("version_float", lambda d: _resealed_top(d / "manifest.json", "format_version", 1.0), "format_version: Input should be a valid integer"),
     ],
 )
 def test_damaged_model_directory_fails_with_one_line(cli_model, tmp_path, name, edit, message):
@@ -708,3 +732,17 @@ def test_forecast_levels_and_horizons_are_refused_in_one_line_before_any_work(si
     for horizon, said in ((10**7, "at most 100,000 steps"), (5000, "2262")):  # refused before the rollout
         with pytest.raises(LstmtuneError, match=said):
             model.forecast(horizon)
+
+
+def test_monthly_dates_on_a_fixed_day_continue_on_that_day():
+    """Monthly dates on the 15th have no pandas frequency: the forecast dates were the last
+    plus the median step (30.4 days), drifting to the 16th, the 17th, the 20th ..."""
+    from lstmtune.data.series import dates_after
+
+    fifteenths = (pd.date_range("2019-01-01", periods=30, freq="MS") + pd.Timedelta(days=14)).to_numpy()
+    ahead = dates_after(fifteenths, 14)
+    assert list(ahead.day) == [15] * 14 and ahead[0] == pd.Timestamp("2021-07-15") and ahead[-1] == pd.Timestamp("2022-08-15")
+    quarterly = np.array(["2019-03-10", "2019-06-10", "2019-09-10", "2019-12-10"], dtype="datetime64[ns]")
+    assert list(dates_after(quarterly, 3)) == [pd.Timestamp(d) for d in ("2020-03-10", "2020-06-10", "2020-09-10")]
+    with pytest.raises(LstmtuneError, match="would pass"):
+        dates_after(np.array(["2261-10-15", "2261-11-15", "2261-12-15"], dtype="datetime64[ns]"), 10)

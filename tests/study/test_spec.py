@@ -44,7 +44,7 @@ def _rich_spec():
             "data": {"source": "shampoo", "test_size": 10},
             "transforms": {"trim": 1, "feature_range": [0.0, 1.0]},
             "model": {"units": 3, "batch_size": 2, "epochs": 25, "learning_rate": 0.005},
-            "runs": {"mode": "summary", "repeats": 4, "diagnostic_repeats": 2, "seeding": "shared"},
+            "runs": {"mode": "both", "repeats": 4, "diagnostic_repeats": 2, "seeding": "shared"},
             "grids": {
                 "units": {"units": [1, 2, 3]},
                 "lr_act": {"learning_rate": [1e-3, 1e-2], "recurrent_activation": ["sigmoid", "hard_sigmoid"]},
@@ -337,3 +337,42 @@ def test_a_quoted_number_is_refused_in_one_line(tmp_path, text, where):
     names = spec.from_dict({"model": {"optimizer": "sgd"}, "grid": {"optimizer": ["adam", "sgd"]},
                             "search": {"space": {"loss": {"type": "categorical", "choices": ["mse", "mae"]}}}})
     assert names.model.optimizer == "sgd"  # names still load where names go
+
+
+def test_a_grid_value_given_twice_is_refused_in_one_line(tmp_path):
+    # [0.001, 1e-3] was one configuration, planned from a list of two, without a word.
+    for text, needle in (("units = [1, 1]", "grid.units: 1 is given twice"), ("learning_rate = [0.001, 1e-3]", "grid.learning_rate: 0.001 is given twice")):
+        path = tmp_path / "s.toml"
+        path.write_text(f'name = "x"\n[grid]\n{text}\n')
+        with pytest.raises(SpecError) as err:
+            spec.load(path)
+        assert "\n" not in str(err.value) and needle in str(err.value) and str(path) in str(err.value)
+    bools = spec.from_dict({"grid": {"stateful": [True, False]}, "model": {"batch_size": 1}})  # True == 1, but not a repeat
+    assert len(spec.expand(bools)) == 2
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ('[runs]\nmode = "summary"\ndiagnostic_repeats = 5', ["[runs] diagnostic_repeats"]),
+        ('[runs]\nmode = "diagnostic"\nrepeats = 5\ndiagnostic_repeats = 2', ["[runs] repeats"]),
+        ('[evaluation]\nselection = "test"\nrefit = false\ntest_all = true', ["[evaluation] refit", "[evaluation] test_all"]),
+        ('[runs]\nmode = "summary"\nrepeats = 2\n[evaluation]\nselection = "validation"\nrefit = false', []),
+    ],
+)
+def test_settings_the_mode_or_selection_does_not_use_are_named(tmp_path, text, named):
+    # They were dropped without a word; a study switched to summary keeps its diagnostic
+    # repeats for when it is switched back, so they are named (`lstmtune run` prints a note).
+    path = tmp_path / "s.toml"
+    path.write_text('name = "x"\n' + text + "\n")
+    unused = spec.unused_settings(spec.load(path))
+    assert [u.split(" (")[0] for u in unused] == named
+    assert spec.unused_settings(spec.default_study()) == []
+
+
+def test_cli_run_names_an_unused_setting_in_a_note(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('name = "x"\n[model]\nepochs = 2\n[runs]\nmode = "summary"\nrepeats = 1\ndiagnostic_repeats = 5\n[evaluation]\nselection = "test"\n')
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert f'note: {path}: [runs] diagnostic_repeats (mode = "summary" keeps no curves) is not used by this study' in " ".join(result.output.split())

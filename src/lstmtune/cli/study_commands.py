@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lstmtune.cli.common import (
@@ -230,6 +231,8 @@ def run(
     if spec.search is not None:  # read by `search` only: said, not silently passed over
         err_console.print(f"[yellow]note:[/] {_u(study_file)}'s \\[search] section is read by `lstmtune search`; `lstmtune run` runs the study's grid "
                           "(its base configuration where it has none)", highlight=False, soft_wrap=True)
+    for setting in spec_mod.unused_settings(spec):  # kept for a later switch of mode or selection: said, not refused
+        err_console.print(f"[yellow]note:[/] {_u(study_file)}: {escape(setting)} is not used by this study", highlight=False, soft_wrap=True)
     if horizon is not None:
         spec = spec.model_copy(update={"evaluation": spec.evaluation.model_copy(update={"horizon": horizon})})
     if data is not None:

@@ -17,7 +17,7 @@ import pandas as pd
 from lstmtune.data import numbers
 from lstmtune.data.dates import check_format, format_hint, has_offset, quarter_starts, recording_utc, without_zone
 from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show, some_dates
-from lstmtune.data.series import MAX_ABS, absent_dates, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
+from lstmtune.data.series import MAX_ABS, absent_dates, fixed_day_of_month, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
 from lstmtune.errors import DataError, LstmtuneError, option
 
 ID, DATE, VALUE = "unique_id", "ds", "y"
@@ -398,7 +398,7 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         if absent and len(absent[1]) > len(ds):
             return Verdict("skip", f"dates of no regular frequency: on its {absent[0]} dates {len(absent[1])} would be absent, more than the {len(ds)} "
                                    "it has (a mistyped date?); give --freq to fill them anyway")
-        on_day = _fixed_day_of_month(ds)
+        on_day = fixed_day_of_month(ds)
         if on_day is not None:
             return Verdict("skip", f"monthly dates on day {on_day} of each month, which no pandas frequency (--freq) describes: "
                                    "date each value the 1st of its month (MS) or its last day (ME)")
@@ -495,16 +495,6 @@ def check_missing(missing: str) -> str:
     if missing not in ("error", *FILLS):
         raise LstmtuneError(f"{option('--missing')} must be error, interpolate or zero, got {missing!r}")
     return missing
-
-
-def _fixed_day_of_month(ds: np.ndarray) -> int | None:
-    """The day of the month every date falls on (2-28, at midnight, no two in one month), else None."""
-    stamps = pd.DatetimeIndex(ds)
-    days = set(stamps.day)
-    if len(days) != 1 or not 2 <= next(iter(days)) <= 28 or (stamps != stamps.normalize()).any():
-        return None
-    months = stamps.year * 12 + stamps.month
-    return next(iter(days)) if len(set(months)) == len(months) else None
 
 
 def _absent(freq: str, absent: np.ndarray) -> str:

@@ -502,11 +502,30 @@ def dates_after(history_dates: np.ndarray, horizon: int, frequency: str | None =
             return pd.date_range(pd.Timestamp(last), periods=horizon + 1, freq=freq)[1:]
         except (pd.errors.OutOfBoundsDatetime, OverflowError):
             raise beyond from None
+    on_day = fixed_day_of_month(history_dates)
+    if on_day is not None:  # monthly on day 2-28 (no pandas frequency): the same day of the months after, not a drifting mean step
+        stamps = pd.DatetimeIndex(history_dates)
+        months = np.diff(stamps.year * 12 + stamps.month)
+        step = max(1, int(np.median(months)))
+        try:
+            return pd.DatetimeIndex([pd.Timestamp(last) + pd.DateOffset(months=step * k) for k in range(1, horizon + 1)])
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            raise beyond from None
     step = np.median(np.diff(np.asarray(history_dates, dtype="datetime64[ns]")))  # irregular dates: the typical step
     ahead = np.arange(1, horizon + 1)
     if horizon and (int(np.int64(pd.Timestamp.max.value)) - int(last.astype(np.int64))) // max(int(step.astype(np.int64)), 1) < horizon:
         raise beyond  # numpy's datetime64 arithmetic would wrap around, not fail
     return pd.DatetimeIndex(last + step * ahead)
+
+
+def fixed_day_of_month(ds) -> int | None:
+    """The day of the month every date falls on (2-28, at midnight, no two in one month), else None."""
+    stamps = pd.DatetimeIndex(ds)
+    days = set(stamps.day)
+    if len(stamps) < 2 or len(days) != 1 or not 2 <= next(iter(days)) <= 28 or (stamps != stamps.normalize()).any():
+        return None
+    months = stamps.year * 12 + stamps.month
+    return next(iter(days)) if len(set(months)) == len(months) else None
 
 
 def frequency_offset(alias):

@@ -87,7 +87,7 @@ class _Calib(_Strict):
 
 
 class _Manifest(_Strict):
-    format_version: int
+    format_version: pydantic.StrictInt  # true or 1.0 are no format
     lstmtune_version: str
     created: str
     config: dict[str, Any]
@@ -312,6 +312,36 @@ def _inconsistent(m: _Manifest) -> str | None:
     lo, hi = m.framing.feature_range
     if not lo < hi:
         return f"framing.feature_range {m.framing.feature_range}: the lower end must be below the upper"
+    fr = m.framing
+    need = fr.interval + fr.lags + fr.timesteps - 1
+    if len(s.tail_values) < need:
+        return f"series.tail_values: {len(s.tail_values)} values, fewer than the {need} its framing reads (interval + lags + timesteps - 1)"
+    if not s.positional and not pd.DatetimeIndex(pd.to_datetime(pd.Series(s.tail_dates))).is_monotonic_increasing:
+        return "series.tail_dates: not in increasing order"
+    return _inconsistent_calibration(m.calibration)
+
+
+def _inconsistent_calibration(cal: _Calib) -> str | None:
+    """What in the calibration no fit writes: levels that are not fractions, a level widened but
+    not marked (or the reverse), a list not one value per horizon, a value not finite."""
+    for level in cal.widen:
+        try:
+            ok = 0 < float(level) < 1
+        except ValueError:
+            ok = False
+        if not ok:
+            return f"calibration.widen: level {level!r} is not a fraction between 0 and 1"
+    if set(cal.widen) != set(cal.exact):
+        return "calibration: widen and exact name different levels"
+    steps = len(cal.origins)
+    for name, table in (("widen", cal.widen), ("exact", cal.exact)):
+        for level, values in table.items():
+            if len(values) != steps:
+                return f"calibration.{name}[{level!r}]: {len(values)} values for {steps} horizons (origins)"
+    if not all(np.all(np.isfinite(np.asarray(v, dtype=np.float64))) for v in cal.widen.values()):
+        return "calibration.widen: not finite"
+    if any(o < 0 for o in cal.origins):
+        return "calibration.origins: below 0"
     return None
 
 

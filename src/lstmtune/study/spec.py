@@ -251,6 +251,9 @@ class StudySpec(Section):
                     raise ValueError(f"{where}.{key}: unknown parameter; grid keys are {sorted(GRID_KEYS)}")
                 if not values:
                     raise ValueError(f"{where}.{key}: empty list of values")
+                for i, v in enumerate(values):  # [0.001, 1e-3] would be one configuration planned as two
+                    if any(v == w and isinstance(v, bool) == isinstance(w, bool) for w in values[:i]):
+                        raise ValueError(f"{where}.{key}: {brief(v)} is given twice; give each value once")
                 for v in values:
                     _check_value(f"{where}.{key}", key, v, self)
         expand(self)  # every combination must be consistent (e.g. shuffle needs stateful = false)
@@ -324,6 +327,21 @@ def load(path: str | Path) -> StudySpec:
         raise SpecError(f"{path}: the study file is empty; give at least a name (run `lstmtune run` without a file for the default study)")
     spec = from_dict(raw, str(path))
     return _resolve_source(spec, path)
+
+
+def unused_settings(spec: StudySpec) -> list[str]:
+    """The settings given (not defaulted) that the study's mode or selection does not use, as
+    ``[section] key`` phrases: a study switched to ``mode = "summary"`` keeps its
+    ``diagnostic_repeats`` for when it is switched back, so they are named, not refused."""
+    unused = []
+    if spec.runs.mode == "summary" and "diagnostic_repeats" in spec.runs.model_fields_set:
+        unused.append('[runs] diagnostic_repeats (mode = "summary" keeps no curves)')
+    if spec.runs.mode == "diagnostic" and "repeats" in spec.runs.model_fields_set:
+        unused.append('[runs] repeats (mode = "diagnostic" runs diagnostic_repeats)')
+    if spec.evaluation.selection == "test":
+        unused += [f'[evaluation] {k} (selection = "test" scores every configuration on the test set)'
+                   for k in ("refit", "test_all") if k in spec.evaluation.model_fields_set]
+    return unused
 
 
 def _resolve_source(spec: StudySpec, study_file: Path) -> StudySpec:

@@ -23,6 +23,9 @@ def test_a_search_runs_on_every_series_and_fit_takes_each_best_trial(tmp_path):
     assert res.exit_code == 3, res.output  # the short series is named, the others searched
     assert "series short not searched" in " ".join(res.output.split())
     out = tmp_path / "o"
+    # a first run removed nothing earlier (it said it removed the data copy it had just written for the failing series)
+    assert "removed an earlier run" not in res.output, res.output
+    assert sorted(p.stem.split("-")[0] for p in (out / "data").glob("*.csv")) == ["a", "b"]
     summary = pd.read_csv(out / "panel_summary.csv").set_index("unique_id")
     assert list(summary["status"]) == ["ok", "ok", "failed"]
     # each series' search is an ordinary search run directory on that series' own data

@@ -247,6 +247,22 @@ def test_a_search_run_directory_has_per_repeat_results(tmp_path):
         np.testing.assert_allclose(search.objective(mine["validation_rmse"].to_numpy(), s.search), t["value"], rtol=1e-12)
 
 
+def test_trials_that_drew_one_configuration_each_have_its_rows_in_results_csv(tmp_path):
+    """A small space makes TPE draw a configuration twice: results.csv credited the runs to the
+    last trial that drew it, so the best trial (the first) had no rows (a probe)."""
+    s = _spec({"sampler": "grid", "trials": 2, "batch": 2, "space": {"units": {"type": "categorical", "choices": [1, 2]}}})
+    tpe = s.model_copy(update={"search": s.search.model_copy(update={"sampler": "tpe", "trials": 4, "batch": 4})})
+    outcome, _ = search.run(tpe, tmp_path / "p")
+    runs, trials = pd.read_csv(tmp_path / "p" / "results.csv"), pd.read_csv(tmp_path / "p" / "trials.csv")
+    done = trials[trials["state"] == "COMPLETE"]
+    assert done["config"].duplicated().any()  # two trials drew one configuration
+    assert len(runs) == 3 * len(done) and sorted(set(runs["trial"])) == sorted(done["trial"])
+    for _, t in done.iterrows():
+        mine = runs[runs["trial"] == t["trial"]]
+        assert (mine["config"] == t["config"]).all()
+        np.testing.assert_allclose(search.objective(mine["validation_rmse"].to_numpy(), s.search), t["value"], rtol=1e-12)
+
+
 def test_fit_from_a_search_run_directory_takes_its_best_trial(tmp_path):
     from lstmtune.workflow import studyfit
 
@@ -293,6 +309,13 @@ def test_a_time_limit_spent_before_any_trial_is_a_failed_search_not_a_traceback(
                     '[search]\ntrials = 1\ntimeout_s = 0.001\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 3\n')
     result = CliRunner().invoke(app, ["search", str(path), "--out", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 3 and "no trial finished" in " ".join(result.output.split()), result.output
+    # its trials.csv was written empty, without a header, and `fit` on it raised pandas' EmptyDataError (exit 1)
+    assert pd.read_csv(tmp_path / "o" / "trials.csv").columns[:4].tolist() == ["trial", "state", "value", "epochs_measured"]
+    for trials_csv in ("as written", ""):
+        if not trials_csv:
+            (tmp_path / "o" / "trials.csv").write_text("")  # as searches before this wrote it
+        result = CliRunner().invoke(app, ["fit", str(tmp_path / "o"), "--out", str(tmp_path / "m")])
+        assert result.exit_code == 2 and "no trial of the search completed; nothing to fit" in result.output and not (tmp_path / "m").exists()
 
 
 @pytest.mark.parametrize("sampler, pruner, interrupt_at, running", [("grid", "none", 1, 2), ("tpe", "successive_halving", 4, 1)])
@@ -434,3 +457,64 @@ def test_settings_that_do_not_fit_a_backtest_fold_are_refused_before_anything_is
     with pytest.raises(SpecError, match="selection phase fold1"):
         search.run(s, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["rung", "ask"])
+def test_a_search_interrupted_mid_race_or_mid_ask_resumes_as_an_uninterrupted_one(tmp_path, monkeypatch, where):
+    """Two windows a probe found (kill -9 and a replay of each):
+    - ``rung``: killed after a round's first rung, its survivors were raced again from the first
+      rung on their own, so the cut kept ceil(2/3) = 1 of them where the uninterrupted race
+      kept both (a trial pruned at 10 epochs instead of 30);
+    - ``ask``: killed while a round's trials were asked, the rest were asked in the next round,
+      after the first part had finished, so TPE drew them from another history.
+    The round is now replayed whole (its pruned trials' runs read back) and finished being asked."""
+    import socket
+    import subprocess
+    import sys
+
+    from lstmtune.workflow import study as study_mod
+
+    space = {"units": {"type": "int", "low": 1, "high": 2}, "learning_rate": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}}
+    if where == "rung":
+        section = {"sampler": "random", "trials": 6, "batch": 6, "space": space, "pruner": "successive_halving", "min_epochs": 10, "reduction_factor": 3}
+        epochs = 90
+    else:
+        section = {"sampler": "tpe", "trials": 15, "batch": 6, "space": space}
+        epochs = 10
+    s = spec.from_dict({"name": "s", "seed": 5, "transforms": {"trim": 2}, "model": {"batch_size": 4, "epochs": epochs}, "runs": {"repeats": 2}, "search": section})
+    whole, _ = search.run(s, tmp_path / "whole")
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()  # a process that no longer exists: the interrupted one
+    monkeypatch.setattr(search, "new_owner", lambda: f"{socket.gethostname()}:{gone.pid}:0", raising=False)
+    calls = []
+    if where == "rung":  # the second rung's training (trials pruned at the first told already)
+        real = study_mod.run_selection
+
+        def interrupted(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(study_mod, "run_selection", interrupted)
+    else:  # the 12th trial not asked yet: the second round half asked (TPE's 10 random start-up trials not all asked)
+        real = optuna.study.Study.ask
+
+        def interrupted(self, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 12:
+                raise KeyboardInterrupt
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(optuna.study.Study, "ask", interrupted)
+    out = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        search.run(s, out)
+    left = optuna.load_study(study_name=whole.study.study_name, storage=f"sqlite:///{out / 'study.db'}").trials
+    states = [t.state.name for t in left]
+    assert states.count("RUNNING") == (2 if where == "rung" else 5) and len(left) == (6 if where == "rung" else 11)
+    monkeypatch.setattr(study_mod, "run_selection", study_mod.run_selection if where == "ask" else real)
+    monkeypatch.setattr(optuna.study.Study, "ask", real if where == "ask" else optuna.study.Study.ask)
+    resumed, _ = search.run(s, out)
+    pd.testing.assert_frame_equal(resumed.trials, whole.trials)

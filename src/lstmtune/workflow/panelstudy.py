@@ -250,6 +250,7 @@ def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_serie
         try:
             outcome, page = search_mod.run(own, where, max_runs=max_runs, on_round=on_round, on_epochs=on_epochs)
         except LstmtuneError as err:  # about the series, not the copy of it this search reads
+            data.unlink(missing_ok=True)  # this run's own copy, not an earlier run's results to report removed
             raise LstmtuneError(str(err).replace(f"{data.resolve()}: ", "").replace(f"{data}: ", "")) from None
         report = str(page.relative_to(out))
         note = outcome.failure

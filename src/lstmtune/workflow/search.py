@@ -248,13 +248,12 @@ def run_search(
     # A round an interrupted process left unfinished (its trials still RUNNING) is finished
     # first, with the same trials: their parameters were drawn for their numbers, so the search
     # goes on as an uninterrupted one would (runs already stored are read back).
-    stranded, reported = resume_round(study, search, base, unfit)
     n_rounds = max((t.user_attrs.get("round", -1) for t in study.trials), default=-1) + 1
-    if stranded:
-        n_rounds = stranded[0][0].user_attrs.get("round", n_rounds - 1)
-        schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, n_rounds))
-        trainings += race(study, search, stranded, schedule, evaluate, reported)
-        n_rounds += 1
+    for stranded in resume_rounds(study, search, base, unfit, owner):
+        round_number = stranded.round if stranded.round is not None else n_rounds - 1
+        schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, round_number))
+        trainings += race(study, search, stranded.points, schedule, evaluate, stranded.reported, stranded.finished)
+        n_rounds = max(n_rounds, round_number + 1)
 
     def finished() -> int:
         return sum(t.state.is_finished() for t in study.trials)
@@ -281,16 +280,18 @@ def run_search(
     return outcome
 
 
-def ask_round(study, search, base: dict, k: int, unfit=None, round_number: int = 0, owner: str | None = None) -> list[tuple]:
+def ask_round(study, search, base: dict, k: int, unfit=None, round_number: int = 0, owner: str | None = None, round_size: int | None = None) -> list[tuple]:
     """Ask Optuna for ``k`` trials: ``(trial, params, config)`` for each valid one; an
     inconsistent combination (e.g. momentum with adam), or one that does not fit the data
     (``unfit(config)``: why not, or None), is told as failed, with its reason. Each trial
-    records its round and its owner (this process: :func:`~lstmtune.study.runner.new_owner`),
-    so that a round an interrupted process left unfinished is found (:func:`resume_round`)."""
+    records its round, the round's size (``round_size``, default ``k``) and its owner (this
+    process: :func:`~lstmtune.study.runner.new_owner`), so that a round an interrupted process
+    left unfinished is found, and completed when it was left half asked (:func:`resume_rounds`)."""
     asked = []
     for _ in range(k):
         trial = study.ask()
         trial.set_user_attr("round", round_number)
+        trial.set_user_attr("round_size", round_size or k)
         trial.set_user_attr("owner", owner or new_owner())
         point = _checked(study, trial, search, base, unfit)
         if point is not None:
@@ -315,31 +316,69 @@ def _checked(study, trial, search, base: dict, unfit) -> tuple | None:
     return trial, params, config
 
 
-def resume_round(study, search, base: dict, unfit=None) -> tuple[list[tuple], dict[int, set]]:
-    """The trials of a round an interrupted process left unfinished, as :func:`ask_round` gives
-    them, and the epochs each already reported (``{trial number: {epochs}}``).
+DIVERGED = "every repeat diverged (NaN or infinite losses or weights)"
+"""The error a trial that raced and diverged is failed with (one that did not fit the data never raced)."""
+
+
+@dataclasses.dataclass
+class Stranded:
+    """A round an interrupted process left unfinished, as :func:`race` replays it: ``points``
+    (every trial of the round that raced, as :func:`ask_round` gives them), ``reported`` (the
+    epochs each already reported), ``finished`` (the numbers of those already told pruned,
+    failed or complete, which the replay does not tell again)."""
+
+    round: int | None
+    points: list
+    reported: dict
+    finished: set
+
+
+def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = None) -> list[Stranded]:
+    """The rounds an interrupted process left unfinished, each whole, oldest first.
 
     A trial is stranded when it is still RUNNING and its owner is a process of this host that
     no longer exists, or it records no owner (stores written before owners were recorded). A
-    RUNNING trial of a live process, or of another host, is left to it. Its parameters are drawn
-    again: those already drawn read back, the rest drawn as for its number (the samplers are
-    seeded per trial), so the round is the one an uninterrupted search would have finished.
+    RUNNING trial of a live process, or of another host, is left to it. A stranded trial's
+    parameters are drawn again: those already drawn read back, the rest drawn as for its number
+    (the samplers are seeded per trial). Its round is replayed whole: the trials already pruned
+    in it count in each rung's cut again (their runs are read back, not trained), so the same
+    trials go on as in an uninterrupted search; a round left half asked gets the rest of its
+    trials asked first (``owner``: this process), before any trial of the next round.
     """
     import optuna
 
     from lstmtune.study.runner import _is_dead
 
-    stranded, reported = [], {}
-    for frozen in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        owner = frozen.user_attrs.get("owner")
-        if owner is not None and not _is_dead(owner):
-            continue
-        trial = optuna.trial.Trial(study, frozen._trial_id)
-        reported[trial.number] = set(frozen.intermediate_values)
-        point = _checked(study, trial, search, base, unfit)
-        if point is not None:
-            stranded.append(point)
-    return stranded, reported
+    running = optuna.trial.TrialState.RUNNING
+    trials = study.get_trials(deepcopy=False)
+    groups: dict = {}
+    for frozen in trials:
+        if frozen.state == running and (frozen.user_attrs.get("owner") is None or _is_dead(frozen.user_attrs["owner"])):
+            groups.setdefault((frozen.user_attrs.get("owner"), frozen.user_attrs.get("round")), []).append(frozen)
+    out = []
+    for (was_owner, number), stranded in sorted(groups.items(), key=lambda kv: (kv[0][1] is None, kv[0][1] or 0)):
+        members = stranded
+        if number is not None and was_owner is not None:  # the whole round (one process asks a round)
+            members = [t for t in trials if t.user_attrs.get("round") == number and t.user_attrs.get("owner") == was_owner]
+        points, reported, finished = [], {}, set()
+        for frozen in members:
+            if frozen.state == running:
+                trial = optuna.trial.Trial(study, frozen._trial_id)
+                reported[trial.number] = set(frozen.intermediate_values)
+                point = _checked(study, trial, search, base, unfit)
+            elif frozen.state == optuna.trial.TrialState.FAIL and frozen.user_attrs.get("error") != DIVERGED:
+                point = None  # did not fit the data: never raced
+            else:  # pruned, diverged or complete in the round: raced, told already
+                point = (frozen, dict(frozen.params), resolve({**base, **frozen.params}, "search", f"trial {frozen.number}"))
+                finished.add(frozen.number)
+                reported[frozen.number] = set(frozen.intermediate_values)
+            if point is not None:
+                points.append(point)
+        size = members[0].user_attrs.get("round_size")
+        if size is not None and len(members) < size:  # interrupted while the round was asked: the rest of it now
+            points += ask_round(study, search, base, size - len(members), unfit=unfit, round_number=number, owner=owner, round_size=size)
+        out.append(Stranded(number, sorted(points, key=lambda p: p[0].number), reported, finished))
+    return out
 
 
 def _unfit(spec: StudySpec, series: Series, config) -> str | None:
@@ -357,7 +396,7 @@ def _unfit(spec: StudySpec, series: Series, config) -> str | None:
     return None
 
 
-def race(study, search, asked: list[tuple], schedule: list[int], evaluate, reported: dict[int, set] | None = None) -> int:
+def race(study, search, asked: list[tuple], schedule: list[int], evaluate, reported: dict[int, set] | None = None, finished: set | None = None) -> int:
     """Successive halving of a round's trials over the rungs ``schedule`` (epoch counts).
 
     At each rung every surviving trial is evaluated (``evaluate(points)``: a
@@ -365,8 +404,9 @@ def race(study, search, asked: list[tuple], schedule: list[int], evaluate, repor
     ``1 / reduction_factor`` go on; the others are told as pruned. At the last rung the
     survivors are told complete with their value. Without a pruner the schedule is one
     rung and each trial keeps its own epochs. ``reported``: epochs a resumed trial reported
-    before its process was interrupted (:func:`resume_round`), not reported again. Returns the
-    runs trained.
+    before its process was interrupted (:func:`resume_rounds`), not reported again; ``finished``:
+    the numbers of a replayed round's trials already told (pruned, failed or complete), which
+    count in each rung's cut but are not told again. Returns the runs trained.
     """
     import optuna
 
@@ -385,14 +425,17 @@ def race(study, search, asked: list[tuple], schedule: list[int], evaluate, repor
         values = [objective(sel.runs[sel.runs["config"] == p.config.key][sel.metric].to_numpy(), search) for p in points]
         if not last:
             for (trial, _, _), v in zip(alive, values):
-                if v is not None and epochs not in (reported or {}).get(trial.number, ()):
+                if v is not None and epochs not in (reported or {}).get(trial.number, ()) and trial.number not in (finished or ()):
                     trial.report(v, step=epochs)
         ranked = sorted(range(len(alive)), key=lambda j: (values[j] is None, values[j] if values[j] is not None else 0.0))
         keep = set(ranked[: max(1, math.ceil(len(alive) / search.reduction_factor))]) if not last else set(range(len(alive)))
         survivors = []
         for j, ((trial, params, c), v) in enumerate(zip(alive, values)):
+            told = trial.number in (finished or ())
+            if told and (v is None or last or j not in keep):
+                continue  # told when it was raced before the interruption
             if v is None:
-                trial.set_user_attr("error", "every repeat diverged (NaN or infinite losses or weights)")
+                trial.set_user_attr("error", DIVERGED)
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
             elif last:
                 trial.set_user_attr("config", points[j].config.key)
@@ -421,7 +464,7 @@ def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float
         # A pruned trial's value was measured at fewer epochs than a complete one's: say at how many.
         at = t.last_step if t.state == optuna.trial.TrialState.PRUNED else t.params.get("epochs", spec.model.epochs)
         rows.append({"trial": t.number, "state": t.state.name, "value": t.value, "epochs_measured": at, **t.params, "config": t.user_attrs.get("config")})
-    trials = pd.DataFrame(rows)
+    trials = pd.DataFrame(rows, columns=None if rows else ["trial", "state", "value", "epochs_measured", *spec.search.space, "config"])  # none: a header
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
     points = list({p.config.key: p for p in (_trial_point(spec, t) for t in complete)}.values())
@@ -443,12 +486,16 @@ def per_repeat(outcome: SearchOutcome) -> pd.DataFrame:
     """One row per (complete trial, repeat), as a study's ``results.csv``: the trial, its
     parameters, seed and selection metrics (joins ``trials.csv`` on ``trial``). The best trial's
     test score, scored once, is in ``search.html`` and the printed line, not here."""
-    runs = outcome.runs.copy()
-    if runs.empty or "config" not in runs:  # no trial completed: a header-only table
+    runs = outcome.runs
+    done = completed(outcome.trials) if not outcome.trials.empty else outcome.trials
+    if runs.empty or "config" not in runs or done.empty:  # no trial completed: a header-only table
         return pd.DataFrame(columns=["trial", "config", "repeat", "seed"])
-    trial = runs["config"].map(lambda k: int(outcome.labels[k].split()[-1]) if k in outcome.labels else -1)
-    runs.insert(0, "trial", trial)
-    return runs.sort_values(["trial", "repeat"], kind="stable").reset_index(drop=True)
+    # every complete trial its own rows: trials that drew one configuration share its runs (they
+    # were credited to the last of them, and the best trial could have none: a probe)
+    parts = [runs[runs["config"] == key].assign(trial=int(number)) for number, key in zip(done["trial"], done["config"])]
+    table = pd.concat(parts, ignore_index=True)
+    table = table[["trial", *[c for c in table.columns if c != "trial"]]]
+    return table.sort_values(["trial", "repeat"], kind="stable").reset_index(drop=True)
 
 
 def top_groups(outcome: SearchOutcome, k: int = 5) -> dict[str, np.ndarray]:
@@ -663,7 +710,10 @@ def read_run(directory: Path) -> tuple[StudySpec, Series, list[GridPoint], dict[
             raise LstmtuneError(f"{directory}: missing {name}; not a complete search run directory (rerun `lstmtune search`: stored trials are not retrained)")
     spec = spec_mod.load(directory / "study.toml")
     series = results_io.read_series(directory, str(spec.data.source))
-    trials = completed(pd.read_csv(directory / "trials.csv", float_precision="round_trip"))  # exact floats: the configuration keys must read back
+    try:
+        trials = completed(pd.read_csv(directory / "trials.csv", float_precision="round_trip"))  # exact floats: the configuration keys must read back
+    except pd.errors.EmptyDataError:  # written empty by a search none of whose trials finished (before it got its header)
+        trials = pd.DataFrame()
     if trials.empty:
         raise LstmtuneError(f"{directory}: no trial of the search completed; nothing to fit")
     points = trial_points(spec, trials)

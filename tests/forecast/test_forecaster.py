@@ -746,3 +746,17 @@ def test_monthly_dates_on_a_fixed_day_continue_on_that_day():
     assert list(dates_after(quarterly, 3)) == [pd.Timestamp(d) for d in ("2020-03-10", "2020-06-10", "2020-09-10")]
     with pytest.raises(LstmtuneError, match="would pass"):
         dates_after(np.array(["2261-10-15", "2261-11-15", "2261-12-15"], dtype="datetime64[ns]"), 10)
+
+
+def test_fit_refuses_an_out_inside_a_run_directory(tmp_path):
+    """A model saved in a run directory made the run's outputs differ from what it wrote: every
+    rerun of the finished study redrew its report instead of "nothing changed" (a probe)."""
+    from lstmtune.store.fileio import MARKER
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / MARKER).write_text("")
+    for out in (run / "models", run / "a" / "b"):
+        result = CliRunner().invoke(app, ["fit", str(tmp_path / "nope.toml"), "--out", str(out)])
+        assert result.exit_code == 2 and f"--out {out}: inside the run directory {run.resolve()}" in " ".join(result.output.split())
+        assert not out.exists()

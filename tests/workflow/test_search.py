@@ -518,3 +518,17 @@ def test_a_search_interrupted_mid_race_or_mid_ask_resumes_as_an_uninterrupted_on
     monkeypatch.setattr(optuna.study.Study, "ask", real if where == "ask" else optuna.study.Study.ask)
     resumed, _ = search.run(s, out)
     pd.testing.assert_frame_equal(resumed.trials, whole.trials)
+
+
+def test_a_grid_of_float_steps_lists_the_decimal_points_within_the_range():
+    """low + i * step in floats gave 0.30000000000000004 and, for high = 0.7, 0.7000000000000001:
+    written so in trials.csv and search.html, the last point outside the declared range (a probe)."""
+    s = spec.from_dict({"search": {"sampler": "grid", "space": {
+        "dropout": {"type": "float", "low": 0.1, "high": 0.7, "step": 0.2},
+        "learning_rate": {"type": "float", "low": 0.001, "high": 0.01, "step": 0.003},
+    }}})
+    grid = search.grid_space(s.search)
+    assert grid == {"dropout": [0.1, 0.3, 0.5, 0.7], "learning_rate": [0.001, 0.004, 0.007, 0.01]}
+    study = optuna.create_study(sampler=search.make_sampler(s.search, 0))
+    study.enqueue_trial({"dropout": 0.7, "learning_rate": 0.01})
+    assert search.suggest(study.ask(), s.search) == {"dropout": 0.7, "learning_rate": 0.01}  # Optuna takes the points as in its range

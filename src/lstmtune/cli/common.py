@@ -71,7 +71,7 @@ DataArg = Annotated[str, typer.Argument(help="Built-in dataset name (see `lstmtu
 DateCol = Annotated[Optional[str], typer.Option("--date-column", help="CSV column holding dates (detected if omitted).")]
 ValueCol = Annotated[Optional[str], typer.Option("--value-column", help="CSV column holding values (detected if omitted).")]
 DateFormat = Annotated[Optional[str], typer.Option("--date-format", help="strftime format of the dates, e.g. %m/%d/%Y (default: ISO, Y-MM, 1959Q1, years).")]
-Missing = Annotated[str, typer.Option("--missing", help="Missing values: error (default), interpolate or drop.")]
+Missing = Annotated[str, typer.Option("--missing", help="Missing values: error (default), interpolate or drop (a row dropped inside the series leaves its date absent, which forecast --data refuses: interpolate there).")]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

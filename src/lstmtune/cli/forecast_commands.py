@@ -40,7 +40,11 @@ def fit(
             raise typer.Exit(code=3)
         return
     from lstmtune.forecast import modelio
+    from lstmtune.store.fileio import MARKER
 
+    inside = next((d for d in Path(out).resolve().parents if (d / MARKER).is_file()), None)
+    if inside is not None:  # the run's outputs would stop matching what it wrote: every rerun redrew its report (a probe)
+        raise LstmtuneError(f"--out {out}: inside the run directory {inside}; give the model a folder of its own")
     modelio.check_replaceable(out)  # before training: a folder in the way is refused at once
     model = studyfit.fit_source(source, label=config, repeats=repeats, horizon=horizon)
     model.save(out)

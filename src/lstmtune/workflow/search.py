@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import decimal
 import itertools
 import math
 import time
@@ -83,8 +84,10 @@ def grid_space(search: SearchSpec) -> dict[str, list[Any]]:
             step = int(p.step or 1)
             out[name] = list(range(int(p.low), int(p.high) + 1, step))
         else:
-            n = int(math.floor((p.high - p.low) / p.step + 1e-9)) + 1
-            out[name] = [p.low + i * p.step for i in range(n)]
+            # in decimal arithmetic: low + 2 * 0.1 is 0.30000000000000004 in floats, and a last point
+            # could pass high (0.7000000000000001 for high = 0.7: a probe)
+            low, step = decimal.Decimal(repr(float(p.low))), decimal.Decimal(repr(float(p.step)))
+            out[name] = [min(float(low + i * step), float(p.high)) for i in range(p.n_values())]
     return out
 
 

@@ -532,3 +532,14 @@ def test_a_grid_of_float_steps_lists_the_decimal_points_within_the_range():
     study = optuna.create_study(sampler=search.make_sampler(s.search, 0))
     study.enqueue_trial({"dropout": 0.7, "learning_rate": 0.01})
     assert search.suggest(study.ask(), s.search) == {"dropout": 0.7, "learning_rate": 0.01}  # Optuna takes the points as in its range
+
+
+def test_a_finished_searchs_rerun_keeps_its_report(tmp_path):
+    """A rerun with nothing to train rewrote search.html with "0 trainings in 0.0 s" (a probe):
+    the report now gives the search's trainings so far, which only a run that trained adds to."""
+    s = _spec({"sampler": "random", "trials": 2, "batch": 2, "space": SPACE})
+    first, page = search.run(s, tmp_path / "p")
+    before = page.read_text()
+    assert f"{first.trainings} trainings in" in before and first.trainings > 0
+    again, page = search.run(s, tmp_path / "p")
+    assert again.trainings == 0 and page.read_text() == before

@@ -141,3 +141,5 @@ class SearchOutcome:
     test: dict | None = None  # the best trial's test RMSE per repeat, scored once (honest selection only)
     notices: list[str] = dataclasses.field(default_factory=list)  # e.g. trials of other data not reused
     failure: str | None = None  # why no trial completed, one line (set by lstmtune.workflow.search.run); None when one did
+    trainings_total: int | None = None  # runs trained by every finished `search` of this study (None: as trainings)
+    wall_total_s: float | None = None  # their time

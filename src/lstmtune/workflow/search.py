@@ -280,6 +280,14 @@ def run_search(
             break
     outcome = _outcome(spec, series, study, store, time.perf_counter() - t0, trainings)
     outcome.notices.extend(notices)
+    # the search's cost so far, for its report: a rerun with nothing to train kept rewriting
+    # search.html with "0 trainings in 0.0 s" (a probe); only a run that trained adds to it
+    total, total_s = int(study.user_attrs.get("trainings", 0)), float(study.user_attrs.get("wall_s", 0.0))
+    if trainings:
+        total, total_s = total + trainings, total_s + outcome.wall_s
+        study.set_user_attr("trainings", total)
+        study.set_user_attr("wall_s", total_s)
+    outcome.trainings_total, outcome.wall_total_s = (total, total_s) if total else (trainings, outcome.wall_s)
     return outcome
 
 
@@ -580,8 +588,8 @@ def write_report(
         curves_persistence=curves_persistence,
         metric_name=_metric_words(outcome),
         test=_test_summary(outcome, test_persistence),
-        wall_s=outcome.wall_s,
-        trainings=outcome.trainings,
+        wall_s=outcome.wall_s if outcome.wall_total_s is None else outcome.wall_total_s,
+        trainings=outcome.trainings if outcome.trainings_total is None else outcome.trainings_total,
         failure=outcome.failure,
     )
 

@@ -17,6 +17,11 @@ from lstmtune.cli.interrupts import _check_term, _interruptible
 from lstmtune.errors import LstmtuneError
 
 
+def _interval(low: float, high: float, digits: int) -> str:
+    """``low–high``, or ``—`` where there is none (one finite run)."""
+    return f"{low:.{digits}f}–{high:.{digits}f}" if low == low and high == high else "—"
+
+
 def _summary_tables(outcome) -> None:
     a = outcome.analysis
     for sub in a.substudies:
@@ -31,7 +36,7 @@ def _summary_tables(outcome) -> None:
             mark = " (best)" if label == sub.best_label else (" ≈" if label in sub.comparison.indistinguishable else "")
             p = "—" if c is None else ("<0.001" if c.p_adjusted < 0.001 else f"{c.p_adjusted:.3f}")
             table.add_row(
-                f"{_u(label)}{mark}", str(int(r["count"])), f"{r['mean']:.2f}", f"{r['mean_ci_low']:.1f}–{r['mean_ci_high']:.1f}",
+                f"{_u(label)}{mark}", str(int(r["count"])), f"{r['mean']:.2f}", _interval(r['mean_ci_low'], r['mean_ci_high'], 1),
                 f"{r['std']:.2f}", f"{r['min']:.2f}", f"{r['50%']:.2f}", f"{r['max']:.2f}", f"{r['skill_%']:+.1f}", p,
             )
         console.print(table)
@@ -130,7 +135,7 @@ def _print_selection(a, spec) -> None:
         console.print(
             f"Selected on {selection_name(spec)}: [bold]{_u(t.label)}[/] ({_u(t.study)}); "
             f"test RMSE of the selected configuration: {s['mean']:.2f} (scored once; mean 95% CI "
-            f"{s['mean_ci_low']:.2f}–{s['mean_ci_high']:.2f}) vs persistence {a.test_persistence_rmse:.3f} "
+            f"{_interval(s['mean_ci_low'], s['mean_ci_high'], 2)}) vs persistence {a.test_persistence_rmse:.3f} "
             f"({s['skill_%']:+.1f}% skill) and the baseline best on {'that holdout' if a.best_baseline_on == 'selection' else 'the test set'}, {_u(best_name)} {best_rmse:.3f} "
             + (f"({t.skill_vs_best_baseline:+.1f}%)." if t.skill_vs_best_baseline == t.skill_vs_best_baseline else
                "(exact on the test set: no skill is measurable against it)." if best_rmse == 0 else "(no finite test score: no skill is measurable against it)."),

@@ -1,14 +1,13 @@
 """Summary statistics and comparisons of repeated runs, apart from any plotting.
 
 A configuration trained with R different seeds gives R final test RMSEs. This
-module describes such samples, puts bootstrap confidence intervals on their
-mean and median, and asks which configurations cannot be told apart from the
-best one:
+module describes such samples, puts confidence intervals on their mean and
+median, and asks which configurations cannot be told apart from the best one:
 
 * :func:`describe` is ``pandas.Series.describe`` on the finite runs, counting
   the diverged (non-finite) ones it dropped.
-* :func:`bootstrap_ci` is the percentile bootstrap (Efron & Tibshirani 1993,
-  ch. 13) via :func:`scipy.stats.bootstrap`.
+* :func:`mean_ci` is Student's t interval of the mean, :func:`median_ci` the
+  order-statistic (binomial) interval of the median, both SciPy's.
 * :func:`compare_to_best` finds the configurations indistinguishable from the
   best: the model confidence set (:func:`best_set`, Hansen, Lunde & Nason 2011,
   with a studentized max-t statistic over pairwise differences, resampling
@@ -27,8 +26,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import warnings
 from collections.abc import Mapping, Sequence
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -48,7 +47,6 @@ SUMMARY_COLUMNS = (
     "skill_%",
 )
 
-_STATISTICS = {"mean": np.mean, "median": np.median}
 
 
 def _as_1d(values) -> np.ndarray:
@@ -86,48 +84,55 @@ def describe(values: np.ndarray) -> dict[str, float]:
     return out
 
 
-def bootstrap_ci(
-    values: np.ndarray,
-    statistic: Literal["mean", "median"],
-    *,
-    confidence: float = 0.95,
-    n_resamples: int = 2000,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval for the mean or median.
+def mean_ci(values: np.ndarray, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Student's t confidence interval of the mean, ``mean +- t(n - 1) * s / sqrt(n)``
+    (:meth:`scipy.stats.ttest_1samp`'s ``confidence_interval``).
 
-    Uses :func:`scipy.stats.bootstrap` with ``method="percentile"`` (Efron &
-    Tibshirani 1993, ch. 13): BCa fails on degenerate samples (all runs equal),
-    which a converged configuration can produce. The resampling generator is
-    ``np.random.default_rng(seed)``, so the result is deterministic for a seed.
+    Why not the percentile bootstrap used before: at the repeat counts studies use it covers
+    less than it says (a probe's simulation of normal samples: 84.6% at 5 repeats, 91.9% at
+    10, 93.7% at 30, against the t interval's 95.7%, 95.7% and 95.3%; tests/selection/test_stats.py
+    measures it again), and it drew 2000 resamples per configuration and statistic.
 
     Args:
       values: 1-D array of results; non-finite values are dropped.
-      statistic: ``"mean"`` or ``"median"``.
       confidence: the confidence level, in (0, 1).
-      n_resamples: number of bootstrap resamples.
-      seed: seed of the resampling generator.
 
     Returns:
-      ``(low, high)``; ``(nan, nan)`` when fewer than 2 finite values remain.
+      ``(low, high)``; ``(v, v)`` when every finite value is ``v``; ``(nan, nan)`` when fewer
+      than 2 finite values remain.
     """
-    if statistic not in _STATISTICS:
-        raise LstmtuneError(f"statistic must be 'mean' or 'median', got {statistic!r}")
-    if not 0.0 < confidence < 1.0:
-        raise LstmtuneError(f"confidence must be between 0 and 1, got {confidence}")
-    finite = _finite(values)
+    finite = _confidence_sample(values, confidence)
     if finite.size < 2:
         return (float("nan"), float("nan"))
-    result = scipy.stats.bootstrap(
-        (finite,),
-        _STATISTICS[statistic],
-        n_resamples=n_resamples,
-        confidence_level=confidence,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    ci = result.confidence_interval
+    if finite.min() == finite.max():
+        return (float(finite[0]), float(finite[0]))
+    with warnings.catch_warnings():  # nearly equal values: scipy warns of precision loss in its moments
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ci = scipy.stats.ttest_1samp(finite, 0.0).confidence_interval(confidence)
     return (float(ci.low), float(ci.high))
+
+
+def median_ci(values: np.ndarray, *, confidence: float = 0.95) -> tuple[float, float]:
+    """The distribution-free confidence interval of the median: the order statistics that
+    bracket it with at least ``confidence`` by the binomial distribution
+    (:func:`scipy.stats.quantile_test`'s ``confidence_interval``).
+
+    Returns:
+      ``(low, high)``; ``(nan, nan)`` when fewer than 2 finite values remain, or too few for the
+      level (at 95%: five or fewer, whose widest interval, the minimum to the maximum, covers
+      the median with 93.75% at five).
+    """
+    finite = _confidence_sample(values, confidence)
+    if finite.size < 2:
+        return (float("nan"), float("nan"))
+    ci = scipy.stats.quantile_test(finite, q=float(np.median(finite)), p=0.5).confidence_interval(confidence)
+    return (float(ci.low), float(ci.high))
+
+
+def _confidence_sample(values: np.ndarray, confidence: float) -> np.ndarray:
+    if not 0.0 < confidence < 1.0:
+        raise LstmtuneError(f"confidence must be between 0 and 1, got {confidence}")
+    return _finite(values)
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
@@ -526,29 +531,27 @@ def stream_seed(seed: int, label: str) -> int:
     return int(np.random.SeedSequence([seed, key]).generate_state(1)[0])
 
 
-def summary_table(groups: Mapping[str, np.ndarray], *, baseline_rmse: float, seed: int = 0) -> pd.DataFrame:
+def summary_table(groups: Mapping[str, np.ndarray], *, baseline_rmse: float) -> pd.DataFrame:
     """One row of summary statistics per configuration.
 
     Args:
       groups: label -> 1-D array of final test RMSE, one per repeat.
       baseline_rmse: the baseline's RMSE that ``skill_%`` is measured against.
-      seed: seed of the bootstrap resampling; each configuration resamples
-        with its own stream, ``bootstrap_ci(..., seed=stream_seed(seed, label))``.
 
     Returns:
       A DataFrame indexed by ``config`` (input order) with the :func:`describe`
-      columns (``count`` and ``n_missing`` as integers), the 95% percentile
-      bootstrap intervals ``mean_ci_low``, ``mean_ci_high``, ``median_ci_low``,
-      ``median_ci_high``, and ``skill_%`` of the mean against the baseline.
+      columns (``count`` and ``n_missing`` as integers), the 95% intervals of the mean
+      (:func:`mean_ci`: ``mean_ci_low``, ``mean_ci_high``) and the median (:func:`median_ci`:
+      ``median_ci_low``, ``median_ci_high``), and ``skill_%`` of the mean against the baseline.
+      The intervals are computed, not resampled: a configuration's do not depend on its label.
     """
     if not baseline_rmse > 0.0:
         raise LstmtuneError(f"baseline RMSE must be positive, got {baseline_rmse}")
     rows = []
     for label, values in groups.items():
         row = describe(values)
-        stream = stream_seed(seed, str(label))
-        row["mean_ci_low"], row["mean_ci_high"] = bootstrap_ci(values, "mean", seed=stream)
-        row["median_ci_low"], row["median_ci_high"] = bootstrap_ci(values, "median", seed=stream)
+        row["mean_ci_low"], row["mean_ci_high"] = mean_ci(values)
+        row["median_ci_low"], row["median_ci_high"] = median_ci(values)
         row["skill_%"] = skill(row["mean"], baseline_rmse)
         rows.append(row)
     table = pd.DataFrame(rows, index=pd.Index([str(label) for label in groups], name="config"), columns=list(SUMMARY_COLUMNS))

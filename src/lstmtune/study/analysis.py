@@ -128,7 +128,7 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
             continue  # every run of this sub-study diverged: nothing to compare (the report says so)
         varied = list(dict.fromkeys(k for p in results.points if p.study == name for k in p.varied))
         paired = is_paired(results, name)
-        table = stats.summary_table(groups, baseline_rmse=persistence, seed=seed)
+        table = stats.summary_table(groups, baseline_rmse=persistence)
         comparison = stats.compare_to_best(groups, paired=paired, alpha=alpha, seed=seed)
         subs.append(SubStudy(name, varied, list(groups), table, comparison, paired, results.selected.get(name, comparison.best)))
     if not subs:
@@ -143,7 +143,7 @@ def analyse(results: StudyResults, *, alpha: float = 0.05, seed: int = 0) -> Ana
             tested = {label: v for label, v in scores.items() if np.isfinite(v).any()}
             if not tested:
                 continue
-            table = stats.summary_table(tested, baseline_rmse=test_persistence, seed=seed)
+            table = stats.summary_table(tested, baseline_rmse=test_persistence)
             if len(tested) > 1:
                 test_tables[sub.name] = table
             if sub.best_label not in table.index:

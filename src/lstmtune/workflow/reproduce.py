@@ -3,7 +3,7 @@
 The study is package data (``reference/tutorial.toml``); the published numbers are
 transcribed in ``reference/tutorial_results.toml`` with the section each comes from.
 For each study we report our statistics next to the tutorial's, whether the
-tutorial's mean lies inside our 95% bootstrap interval, and whether the ranking
+tutorial's mean lies inside our 95% interval of the mean, and whether the ranking
 of configurations by mean agrees (Kendall's tau, and the best configuration).
 """
 

@@ -599,7 +599,7 @@ def _metric_words(outcome: SearchOutcome) -> str:
 
 
 def _test_summary(outcome: SearchOutcome, test_persistence: float | None) -> dict | None:
-    """The best trial's test RMSE (scored once), with its bootstrap interval."""
+    """The best trial's test RMSE (scored once), with the 95% interval of its mean."""
     from lstmtune.selection import stats
 
     if outcome.test is None or test_persistence is None:

@@ -516,6 +516,22 @@ def test_a_search_interrupted_mid_race_or_mid_ask_resumes_as_an_uninterrupted_on
     assert states.count("RUNNING") == (2 if where == "rung" else 5) and len(left) == (6 if where == "rung" else 11)
     monkeypatch.setattr(study_mod, "run_selection", study_mod.run_selection if where == "ask" else real)
     monkeypatch.setattr(optuna.study.Study, "ask", real if where == "ask" else optuna.study.Study.ask)
+    if where == "ask":  # the resuming process interrupted too, once it has asked the rest: a review found the
+        # round then split in two (the first process's trials and the second's), each topped up to the
+        # round's size again: 18 trials of a budget of 15
+        again = subprocess.Popen([sys.executable, "-c", ""])
+        again.wait()
+        monkeypatch.setattr(search, "new_owner", lambda: f"{socket.gethostname()}:{again.pid}:0", raising=False)
+        selection, tries = study_mod.run_selection, []
+
+        def stopped(*args, **kwargs):
+            tries.append(1)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(study_mod, "run_selection", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            search.run(s, out)
+        monkeypatch.setattr(study_mod, "run_selection", selection)
     resumed, _ = search.run(s, out)
     pd.testing.assert_frame_equal(resumed.trials, whole.trials)
 

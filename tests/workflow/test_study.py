@@ -350,6 +350,18 @@ def test_the_configuration_selected_is_the_one_the_summary_ranks_first_with_more
     assert summary.loc[summary["selected"], "config"].item() == summary.loc[summary["validation_rmse_mean"].idxmin(), "config"]
 
 
+def test_a_diagnostic_study_selects_on_the_repeats_its_summary_ranks(tmp_path):
+    """Under mode = "diagnostic" the summary ranks diagnostic_repeats runs, but the choice was
+    made on the first `repeats` of them (a setting that mode does not run): units=3 was tested
+    although the table ranked units=1 first (a review, seed 2)."""
+    s = spec.from_dict({"name": "dm", "seed": 2, "model": {"units": 1, "batch_size": 4, "epochs": 30},
+                        "runs": {"mode": "diagnostic", "repeats": 2, "diagnostic_repeats": 4}, "grid": {"units": [1, 2, 3]}})
+    study.run(s, tmp_path / "o")
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv")
+    assert (summary["validation_rmse_count"] == 4).all()
+    assert summary.loc[summary["selected"], "config"].item() == summary.loc[summary["validation_rmse_mean"].idxmin(), "config"] == "units=1"
+
+
 def test_the_curves_figures_draw_persistence_on_the_holdout_the_curves_score(tmp_path, monkeypatch):
     """Under backtest selection the per-epoch curves are one-step errors on the latest fold, but
     their figures drew persistence averaged over the folds (and at H steps with a horizon):

@@ -291,19 +291,24 @@ def run_search(
     return outcome
 
 
-def ask_round(study, search, base: dict, k: int, unfit=None, round_number: int = 0, owner: str | None = None, round_size: int | None = None) -> list[tuple]:
+def ask_round(study, search, base: dict, k: int, unfit=None, round_number: int = 0, owner: str | None = None, round_size: int | None = None,
+              round_id: str | None = None) -> list[tuple]:
     """Ask Optuna for ``k`` trials: ``(trial, params, config)`` for each valid one; an
     inconsistent combination (e.g. momentum with adam), or one that does not fit the data
     (``unfit(config)``: why not, or None), is told as failed, with its reason. Each trial
-    records its round, the round's size (``round_size``, default ``k``) and its owner (this
-    process: :func:`~lstmtune.study.runner.new_owner`), so that a round an interrupted process
-    left unfinished is found, and completed when it was left half asked (:func:`resume_rounds`)."""
+    records its owner (this process: :func:`~lstmtune.study.runner.new_owner`), its round, the
+    round's size (``round_size``, default ``k``) and identity (``round_id``, default the owner
+    and round: kept by the trials that complete it later), so that a round an interrupted
+    process left unfinished is found, and completed when it was left half asked
+    (:func:`resume_rounds`)."""
     asked = []
+    owner = owner or new_owner()
     for _ in range(k):
         trial = study.ask()
+        trial.set_user_attr("owner", owner)  # first: a trial with a round has an owner
         trial.set_user_attr("round", round_number)
         trial.set_user_attr("round_size", round_size or k)
-        trial.set_user_attr("owner", owner or new_owner())
+        trial.set_user_attr("round_id", round_id or f"{owner}|{round_number}")
         point = _checked(study, trial, search, base, unfit)
         if point is not None:
             asked.append(point)
@@ -362,19 +367,24 @@ def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = Non
 
     running = optuna.trial.TrialState.RUNNING
     trials = study.get_trials(deepcopy=False)
+
+    def identity(t):  # the round a trial belongs to: its round_id (stores before it: owner and round)
+        return t.user_attrs.get("round_id") or (t.user_attrs.get("owner"), t.user_attrs.get("round"))
+
     groups: dict = {}
     for frozen in trials:
         if frozen.state == running and (frozen.user_attrs.get("owner") is None or _is_dead(frozen.user_attrs["owner"])):
-            groups.setdefault((frozen.user_attrs.get("owner"), frozen.user_attrs.get("round")), []).append(frozen)
+            groups.setdefault(identity(frozen), []).append(frozen)
     out = []
-    for (was_owner, number), stranded in sorted(groups.items(), key=lambda kv: (kv[0][1] is None, kv[0][1] or 0)):
-        members = stranded
-        if number is not None and was_owner is not None:  # the whole round (one process asks a round)
-            members = [t for t in trials if t.user_attrs.get("round") == number and t.user_attrs.get("owner") == was_owner]
+    for key, stranded in sorted(groups.items(), key=lambda kv: (kv[1][0].user_attrs.get("round") is None, kv[1][0].user_attrs.get("round") or 0, kv[1][0].number)):
+        number = stranded[0].user_attrs.get("round")
+        whole = number is not None and stranded[0].user_attrs.get("owner") is not None
+        members = [t for t in trials if identity(t) == key] if whole else stranded  # the whole round
         points, reported, finished = [], {}, set()
         for frozen in members:
             if frozen.state == running:
                 trial = optuna.trial.Trial(study, frozen._trial_id)
+                trial.set_user_attr("owner", owner or new_owner())  # this process's now: another one leaves it alone
                 reported[trial.number] = set(frozen.intermediate_values)
                 point = _checked(study, trial, search, base, unfit)
             elif frozen.state == optuna.trial.TrialState.FAIL and frozen.user_attrs.get("error") != DIVERGED:
@@ -386,8 +396,10 @@ def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = Non
             if point is not None:
                 points.append(point)
         size = members[0].user_attrs.get("round_size")
-        if size is not None and len(members) < size:  # interrupted while the round was asked: the rest of it now
-            points += ask_round(study, search, base, size - len(members), unfit=unfit, round_number=number, owner=owner, round_size=size)
+        if whole and size is not None and len(members) < size:  # interrupted while the round was asked: the rest of it now
+            round_id = members[0].user_attrs.get("round_id")
+            points += ask_round(study, search, base, size - len(members), unfit=unfit, round_number=number, owner=owner, round_size=size,
+                                round_id=round_id if round_id is not None else f"{members[0].user_attrs['owner']}|{number}")
         out.append(Stranded(number, sorted(points, key=lambda p: p[0].number), reported, finished))
     return out
 

@@ -372,8 +372,11 @@ def _choose(spec: StudySpec, sel) -> dict:
     """The selection, on the summary's repeats only: with ``diagnostic_repeats`` above
     ``repeats`` every configuration trains more repeats (for the diagnostic curves), and the
     choice was made on their mean while the summary table, its ranking and the test score use
-    the first ``repeats`` (a configuration was tested that the table did not rank first)."""
-    return evaluation.select(sel.runs[sel.runs["repeat"] < spec.runs.repeats], sel.points, sel.metric)
+    the first ``repeats`` (a configuration was tested that the table did not rank first).
+    Under ``mode = "diagnostic"`` the summary's repeats are ``diagnostic_repeats`` (choosing on
+    ``repeats``, which that mode does not run, chose on fewer runs than the table ranked)."""
+    runs = spec.runs.diagnostic_repeats if spec.runs.mode == "diagnostic" else spec.runs.repeats
+    return evaluation.select(sel.runs[sel.runs["repeat"] < runs], sel.points, sel.metric)
 
 
 def execute(

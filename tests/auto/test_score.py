@@ -63,6 +63,16 @@ def test_an_exactly_repeated_season_is_scaled_by_the_naive_error():
     assert score.verdict(board.assign(family=["lstm", "combo"], in_mcs=True)) == "the LSTM ensemble SeasonalNaive is best, but indistinguishable from Alpha on these backtests"
 
 
+def test_a_gap_to_a_backtest_mase_of_about_zero_is_a_difference_not_a_percentage():
+    """A discontinued product's zeros forecast as 1e-24 made "AutoETS is better than the best
+    LSTM by 27850278417598446378680320%" (a probe)."""
+    board = pd.DataFrame({"candidate": ["AutoETS", "L"], "family": ["stats", "lstm"], "mase": [1.8485986678182594e-24, 0.515], "in_mcs": [True, False]})
+    said = score.verdict(board)
+    assert said == ("AutoETS is better than the best LSTM by 0.515: forecasts are AutoETS's (an LSTM is not worth it here)"
+                    " (the best's backtest MASE is about 0 (1.8e-24): the gap is a difference of MASE, not a percentage)")
+    assert "%" not in said and score.verdict(board.assign(mase=[0.5, 0.6])).startswith("AutoETS is better than the best LSTM by 20%")
+
+
 def test_an_lstms_verdict_names_the_best_statistical_model_not_a_combination_holding_it():
     """"the LSTM ensemble L is best, but indistinguishable from Combo(LSTM,StatsMedian)" (a
     combination holding L) said nothing of L against the statistical models (a review)."""

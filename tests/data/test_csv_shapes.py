@@ -596,3 +596,19 @@ def test_one_missing_value_is_said_in_the_singular(tmp_path):
     f.write_text("date,value\n" + "\n".join(rows) + "\n")
     assert "1 missing value of column 'value' interpolated linearly in time (line 7)" in load(f, missing="interpolate").notes[0]
     assert any("1 row with a missing value dropped (line 7)" in n for n in load(f, missing="drop").notes)
+
+
+@pytest.mark.parametrize("first, second", [(" A", "A"), ("A ", "A"), ('" A"', "A")])
+def test_a_panel_id_and_the_same_id_with_spaces_around_it_are_refused(tmp_path, first, second):
+    """An unquoted id with a space before it was read as the same id without (the file is read
+    with skipinitialspace), so two products became one series without a word (a probe)."""
+    from lstmtune.data import panel
+    from lstmtune.errors import DataError
+
+    path = tmp_path / "p.csv"
+    rows = [f"{first},2020-0{m}-01,{m}" for m in range(1, 4)] + [f"{second},2021-0{m}-01,{m}" for m in range(1, 4)]
+    path.write_text("unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="are one series once the spaces around them are dropped: rename one"):
+        panel.read(path)
+    path.write_text("unique_id, ds, y\n" + "\n".join(f'B, 2020-0{m}-01, "{m}"' for m in range(1, 4)) + "\n")  # spaces after commas, quoted cells
+    assert panel.read(path)["unique_id"].unique().tolist() == ["B"]

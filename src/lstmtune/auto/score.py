@@ -125,9 +125,16 @@ def verdict(board: pd.DataFrame, notes=(), member: str | None = None, pool: list
     network of a chosen ``Combo(LSTM,StatsMedian)``, compared with it; ``pool``: the members of
     a chosen ``Pool(top3)``, which may hold LSTMs)."""
     said, gap_of = _verdict(board, notes, member, pool)
-    if gap_of is not None and not gap_of > 0:  # a gap stated against a best of 0
-        said += " (the best's backtest MASE is 0: the gap is a difference of MASE, not a percentage)"
+    if gap_of is not None and not gap_of > NEGLIGIBLE:  # a gap stated against a best of (about) 0
+        about = "0" if not gap_of > 0 else f"about 0 ({gap_of:.2g})"
+        said += f" (the best's backtest MASE is {about}: the gap is a difference of MASE, not a percentage)"
     return said
+
+
+NEGLIGIBLE = 1e-6
+"""A backtest MASE below this is taken as no error when a gap to it is said: a ratio to it is
+no measure (a discontinued product's zeros forecast as 1e-24 made "better by
+27850278417598446378680320%": a probe)."""
 
 
 def _verdict(board: pd.DataFrame, notes, member: str | None = None, pool: list[str] | None = None) -> tuple[str, float | None]:
@@ -178,7 +185,7 @@ def _gap(worse: float, best: float) -> str:
     """How much higher ``worse`` is than ``best``: ``"18%"``, ``"1.5%"`` below 10% (not ``"0%"``
     for a gap of 0.4%), ``"less than 0.1%"``; against a best of 0 (no backtest error) no ratio
     exists: the difference itself (:func:`verdict` says so)."""
-    if not best > 0:
+    if not best > NEGLIGIBLE:
         return f"{worse - best:.3g}"
     pct = 100 * (worse / best - 1)
     return f"{pct:.0f}%" if pct >= 9.5 else f"{pct:.1f}%" if pct >= 0.05 else "less than 0.1%"

@@ -108,7 +108,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     bad = np.flatnonzero((ids == "").to_numpy())
     if bad.size:
         raise DataError(f"{path}: line {_line(int(bad[0]), path)}, column {show(uid)}: empty (every row names its series)")
-    clash = _clash(frame[uid].astype(str), ids)
+    clash = _clash(_raw_ids(path, uid, frame[uid].astype(str), ids), ids)
     if clash:
         raise DataError(f"{path}: column {show(uid)}: {clash}")
     made_utc: list = []
@@ -184,6 +184,21 @@ def unreadable(frame: pd.DataFrame) -> dict[str, str]:
 
 MISSING_TEXT = frozenset({"", "na", "nan", "null", "none"})
 """Value cells read as missing (any case, spaces around)."""
+
+
+def _raw_ids(path, uid: str, parsed: pd.Series, ids: pd.Series) -> pd.Series:
+    """The id cells as written, spaces after the separator included: the file is read with
+    ``skipinitialspace`` (so that ``a, "x,y"`` is two fields), which drops them, and
+    ``" A"`` and ``"A"`` were then one series without a word (a probe). Read once more without
+    it, for this column only; a row that parses otherwise there keeps its parsed cell."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=[uid])[uid].astype(str)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return parsed
+    if len(raw) != len(parsed):
+        return parsed
+    raw.index = parsed.index
+    return raw.where(raw.str.strip() == ids, parsed)
 
 
 def _clash(raw: pd.Series, ids: pd.Series) -> str | None:

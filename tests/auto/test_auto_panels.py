@@ -353,3 +353,21 @@ def test_global_networks_read_the_lags_the_series_autoregressions_ask_for_in_eit
         plans = [backtests.plan_series(f, panel.triage(f, 4), 4, ("lstm",), settings, 2) for f in frames]
         lags[space] = globalnet._lags(plans, 1)
     assert lags["default"] == lags["full"] > 1, lags
+
+
+def test_missing_zero_runs_every_series_on_to_the_latest_end_two_series_share():
+    """The end was the date most series end on: three discontinued products ending together set
+    it, so the active ones with no recent rows were forecast from their own last sale and the
+    discontinued ones from the past (a probe). Now the latest end two or more series share."""
+    from lstmtune.data import panel
+
+    months = pd.date_range("2020-01-01", periods=48, freq="MS")
+    frames = [pd.DataFrame({"unique_id": f"ref{k}", "ds": months, "y": 10.0 + k}) for k in range(2)]
+    frames += [pd.DataFrame({"unique_id": f"disc{k}", "ds": months[:30], "y": 5.0 + k}) for k in range(3)]
+    frames += [pd.DataFrame({"unique_id": "slow", "ds": months[:45], "y": 3.0})]
+    frames += [pd.DataFrame({"unique_id": "typo", "ds": months[:20].append(pd.DatetimeIndex(["2048-01-01"])), "y": 1.0})]
+    data = pd.concat(frames, ignore_index=True)
+    assert panel.common_ends(data, "MS") == {"MS": months[-1]}  # not the discontinued products' 2022-06, nor the typo's 2048
+    r = auto(data[data["unique_id"] != "typo"], 3, candidates=("stats",), missing="zero")
+    first = r.forecasts.groupby("unique_id")["ds"].min()
+    assert (first == months[-1] + pd.offsets.MonthBegin(1)).all(), first

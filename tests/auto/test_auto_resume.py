@@ -197,10 +197,14 @@ def test_with_missing_zero_a_series_whose_filled_data_did_not_change_is_read_bac
     base = [series("a", 40, 1), series("b", 40, 2), series("c", 34, 3)]  # c runs on to a's and b's last date with zeros
     run = lambda frames: auto(pd.concat(frames), 4, candidates=("stats",), missing="zero", checkpoint=tmp_path / "ck")  # noqa: E731
     first = run(base)
-    later = [series(u, 37, 4 + k) for k, u in enumerate("def")]  # most series now end 3 months earlier: c's filling changes
-    moved = run(base + later)
-    assert (first.resumed, moved.resumed) == (0, 2)  # a and b read back, c and the new ones computed
-    fresh = auto(pd.concat(base + later), 4, candidates=("stats",), missing="zero")
+    later = [series(u, 37, 4 + k) for k, u in enumerate("def")]  # most series now end 3 months earlier: the end stays a's and b's
+    same = run(base + later)
+    assert (first.resumed, same.resumed) == (0, 3)  # a, b and c read back (c filled as before), the new ones computed
+    months = pd.date_range("2014-01-01", periods=42, freq="MS")
+    extra = [series(u, 42, 9 + k) for k, u in enumerate("gh")]  # two series end 2 months later: the end moves
+    moved = run(base + later + extra)
+    assert moved.resumed == 0  # every earlier series now runs on with zeros to the new end: none is read back as it was
+    fresh = auto(pd.concat(base + later + extra), 4, candidates=("stats",), missing="zero")
     for name in ("forecasts", "leaderboard", "backtests"):
         pd.testing.assert_frame_equal(getattr(moved, name), getattr(fresh, name), check_exact=True)
 

@@ -536,9 +536,11 @@ def shared_frequency(panel: pd.DataFrame) -> str | None:
 
 
 def common_ends(panel: pd.DataFrame, freq: str | None = None) -> dict[str, pd.Timestamp]:
-    """Per frequency, the panel's last date for ``--missing zero``: the last date most series of
-    that frequency end on (the latest of those tied), where two or more do; not the latest of
-    all, which one mistyped date (2048 for 2018) would set. ``freq``: every series' (``--freq``)."""
+    """Per frequency, the panel's last date for ``--missing zero``: the latest date that two or
+    more series of that frequency end on; not the latest of all, which one mistyped date (2048
+    for 2018) would set, nor the one most series end on, which a group of discontinued products
+    set (their zeros since were not filled, and the others' forecast began in the past: a probe).
+    ``freq``: every series' (``--freq``)."""
     lasts: dict[str, list] = {}
     for _, frame in series_frames(panel):
         ds = frame[DATE].dropna().to_numpy(dtype="datetime64[ns]")
@@ -549,7 +551,7 @@ def common_ends(panel: pd.DataFrame, freq: str | None = None) -> dict[str, pd.Ti
     for alias, days in lasts.items():
         counts = pd.Series(days).value_counts()
         if counts.max() >= 2:
-            ends[alias] = pd.Timestamp(counts[counts == counts.max()].index.max())
+            ends[alias] = pd.Timestamp(counts[counts >= 2].index.max())
     return ends
 
 

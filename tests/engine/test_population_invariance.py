@@ -126,6 +126,19 @@ def test_a_bad_device_in_the_environment_is_refused_before_writing(tmp_path, mon
     res = CliRunner().invoke(app, ["search", str(study), "--out", str(tmp_path / "q")])
     assert res.exit_code == 2 and "got 'bogus'" in res.output, res.output
     assert not (tmp_path / "r").exists() and not (tmp_path / "q").exists()
+    # $LSTMTUNE_CPU_DEVICES likewise (it left .lstmtune-run and study.db; auto exited 0 with every
+    # LSTM unscored, said in leaderboard.csv alone: a probe); and a bad device on --executor ray
+    monkeypatch.delenv("LSTMTUNE_DEVICE")
+    monkeypatch.setenv("LSTMTUNE_CPU_DEVICES", "abc")
+    (tmp_path / "p.csv").write_text("unique_id,ds,y\n" + "".join(f"a,2020-{m:02d}-01,{m}\n" for m in range(1, 13)))
+    for argv in (["run", "--out", str(tmp_path / "c")], ["auto", str(tmp_path / "p.csv"), "--horizon", "2", "--out", str(tmp_path / "d")]):
+        res = CliRunner().invoke(app, argv)
+        assert res.exit_code == 2 and "LSTMTUNE_CPU_DEVICES must be a positive whole number, got 'abc'" in res.output, res.output
+    assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+    monkeypatch.delenv("LSTMTUNE_CPU_DEVICES")
+    monkeypatch.setenv("LSTMTUNE_DEVICE", "bogus")
+    res = CliRunner().invoke(app, ["run", "--out", str(tmp_path / "e"), "--executor", "ray"])
+    assert res.exit_code == 2 and "got 'bogus'" in res.output and not (tmp_path / "e").exists(), res.output
 
 
 def test_a_replica_in_a_stacked_population_trains_as_alone_whatever_the_others():

@@ -109,9 +109,43 @@ def test_the_device_choice_reaches_the_workers(ray_cluster):
     local = _results(None)
     remote = _results(ray_executor.RayExecutor(task=_checking_device("cpu"), device="cpu"))
     _same(local, remote)
-    # A GPU task asks Ray for one GPU (the driver itself need not have one); CPU tasks for none.
-    assert ray_executor.RayExecutor(device="gpu").options["num_gpus"] == 1
+    # GPU tasks on a cluster without a GPU waited for one for ever, printing nothing (a probe)
+    with pytest.raises(LstmtuneError, match="--device gpu: the Ray cluster at a new local instance has no GPU"):
+        ray_executor.RayExecutor(device="gpu")
+    import unittest.mock
+
+    with unittest.mock.patch.object(ray_executor, "_has_gpu", lambda address: None):  # a cluster with GPU nodes
+        # A GPU task asks Ray for one GPU (the driver itself need not have one); CPU tasks for none.
+        assert ray_executor.RayExecutor(device="gpu").options["num_gpus"] == 1
+        assert ray_executor.RayExecutor(device="gpu", num_gpus=0.5).options["num_gpus"] == 0.5
     assert ray_executor.RayExecutor(device="auto").options["num_gpus"] == 0
-    assert ray_executor.RayExecutor(device="gpu", num_gpus=0.5).options["num_gpus"] == 0.5
     with pytest.raises(LstmtuneError, match="the device must be one of auto, cpu, gpu"):
         ray_executor.RayExecutor(device="tpu")
+
+
+def test_a_failed_tasks_reason_is_the_workers_own_error_in_one_line():
+    """The message kept Ray's header line, "\\x1b[36mray::train_task()\\x1b[39m (pid=..., ip=...)",
+    in place of the worker's error (a probe)."""
+
+    class Header(Exception):
+        pass
+
+    err = ray.exceptions.RayTaskError("train_task", "Traceback ...", LstmtuneError("--device gpu: JAX sees no GPU here; install ..."))
+    assert ray_executor._reason(err) == "--device gpu: JAX sees no GPU here; install ..."
+    assert ray_executor._reason(ray.exceptions.RayError("\x1b[36mray::x()\x1b[39m (pid=1)\nmore")) == "ray::x() (pid=1)"
+
+
+def test_an_unreachable_ray_address_in_the_environment_is_one_line(monkeypatch):
+    """$RAY_ADDRESS, which Ray joins when no --address is given, was not checked: an unreachable
+    one retried for ever (a probe)."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens at
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{port}")
+    with pytest.raises(LstmtuneError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        ray_executor._reachable(None or os.environ.get("RAY_ADDRESS"))
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    with pytest.raises(LstmtuneError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
+        ray_executor.connect(None)

@@ -210,7 +210,7 @@ def run(
     max_runs: MaxRuns = DEFAULT_MAX_RUNS,
     executor: Annotated[str, typer.Option("--executor", help="Where populations train: local (this process) or ray (a Ray cluster).")] = "local",
     address: Annotated[Optional[str], typer.Option("--address", help="Ray cluster address (HOST:6379); omitted: a local Ray instance.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto. With --executor ray: on the workers (gpu: each task asks Ray for one GPU).")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto (GPU for large populations when present), cpu or gpu; default $LSTMTUNE_DEVICE or auto. With --executor ray: on the workers, the default too (gpu: each task asks Ray for one GPU; refused on a cluster without one).")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Run the default study on this CSV (date and value columns detected) instead of the built-in shampoo data. A long panel (unique_id, ds, y): the study (the default, or STUDY_FILE's) on every series, each into its own run directory.")] = None,
     id_column: Annotated[Optional[str], typer.Option("--id-column", help="With --data: the panel's series column (default: unique_id).")] = None,
     horizon: Annotated[Optional[int], typer.Option("--horizon", min=1, help="Score every holdout on H-step forecasts and choose on them (the study's \\[evaluation] horizon).")] = None,
@@ -384,10 +384,20 @@ def _refuse_bad_device(device: str | None, executor: str = "local") -> None:
     is written (the variable was read only once the run directory and its store existed)."""
     import os
 
-    if executor != "local" or (device is None and not os.environ.get("LSTMTUNE_DEVICE", "").strip()):
-        return
     from lstmtune.engine import trainer as engine
+    from lstmtune.engine import xla
 
+    try:
+        xla.cpu_devices()  # $LSTMTUNE_CPU_DEVICES: refused before the run directory exists (it was after)
+    except ValueError as err:
+        raise LstmtuneError(str(err)) from None
+    chosen = device if device is not None else os.environ.get("LSTMTUNE_DEVICE", "").strip() or None
+    if chosen is None:
+        return
+    if executor != "local":  # trained on the workers: the value checked here, the device there (RayExecutor)
+        if chosen.strip().lower() not in engine.DEVICES:
+            raise LstmtuneError(f"the device must be one of {', '.join(engine.DEVICES)}, got {chosen!r} (--device or LSTMTUNE_DEVICE)")
+        return
     engine.device_for(1, engine.Architecture(), device)
 
 
@@ -401,9 +411,14 @@ def _trainer(executor: str, address: str | None, device: str | None = None):
             raise LstmtuneError("--address applies to --executor ray")
         return None
     if executor == "ray":
+        import os
+
         from lstmtune.study.ray_executor import RayExecutor
 
-        return RayExecutor(address, device=None if device is None else device.strip().lower())
+        # the driver's $LSTMTUNE_DEVICE as --device's default, given to every task: a local
+        # instance's workers inherited it and a cluster's did not (a probe)
+        chosen = device if device is not None else os.environ.get("LSTMTUNE_DEVICE", "").strip() or None
+        return RayExecutor(address, device=None if chosen is None else chosen.strip().lower())
     raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
 
 

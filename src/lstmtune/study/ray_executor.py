@@ -74,6 +74,8 @@ class RayExecutor:
         if device is not None and device not in DEVICES:
             raise LstmtuneError(f"the device must be one of {', '.join(DEVICES)}, got {device!r}")
         connect(address, **init)
+        if device == "gpu":
+            _has_gpu(address)
         if num_gpus is None:
             num_gpus = 1 if device == "gpu" else 0
         self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus, "max_retries": max_retries}
@@ -126,6 +128,16 @@ def _reachable(address: str | None) -> None:
         raise LstmtuneError(f"cannot reach the Ray cluster at {address}: {err.strerror or type(err).__name__} (is its head node running there?)") from None
 
 
+def _has_gpu(address: str | None) -> None:
+    """Refuse GPU tasks on a cluster without a GPU: Ray queues them for ever (a probe waited on
+    "Pending Demands: GPU" with nothing printed)."""
+    import ray
+
+    if not ray.cluster_resources().get("GPU", 0) > 0:
+        raise LstmtuneError(f"--device gpu: the Ray cluster at {address or 'a new local instance'} has no GPU (its resources: "
+                            f"{', '.join(sorted(ray.cluster_resources())) or 'none'}); use --device cpu or a cluster with GPU nodes")
+
+
 def connect(address: str | None = None, **init) -> None:
     """Join the Ray cluster at ``address`` (None: start a local instance), unless this process already has.
 
@@ -136,7 +148,9 @@ def connect(address: str | None = None, **init) -> None:
         import ray
     except ImportError:
         raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
-    _reachable(address)
+    import os
+
+    _reachable(address or os.environ.get("RAY_ADDRESS", "").strip() or None)  # Ray joins $RAY_ADDRESS when no address is given
     if not ray.is_initialized():
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
@@ -163,11 +177,23 @@ def as_completed(submitted: Iterable[tuple[object, object]], name: Callable[[obj
             try:
                 result = ray.get(ready[0])
             except ray.exceptions.RayError as err:
-                raise LstmtuneError(f"{name(tag)} failed on the Ray cluster: {str(err).splitlines()[0]}") from None
+                raise LstmtuneError(f"{name(tag)} failed on the Ray cluster: {_reason(err)}") from None
             yield tag, result
     finally:
         for ref in pending:
             ray.cancel(ref, force=True)
+
+
+def _reason(err) -> str:
+    """A failed task's reason in one line: the worker's own error where Ray carries it (its
+    first line was Ray's header, ``ray::train_task() (pid=..., ip=...)`` in terminal colours:
+    a probe), else Ray's first line, without colour codes."""
+    import re
+
+    cause = getattr(err, "cause", None)
+    text = str(cause) if isinstance(cause, BaseException) and str(cause).strip() else str(err)
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
 
 
 __all__ = ["RayExecutor", "as_completed", "connect", "train_task"]

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from lstmtune.auto import lstm
 from lstmtune.auto.run import auto
 from lstmtune.cli.app import app
+from lstmtune.data import panel as panel_mod
 from test_auto import _monthly, _same_as_statsforecast
 
 
@@ -371,3 +372,27 @@ def test_missing_zero_runs_every_series_on_to_the_latest_end_two_series_share():
     r = auto(data[data["unique_id"] != "typo"], 3, candidates=("stats",), missing="zero")
     first = r.forecasts.groupby("unique_id")["ds"].min()
     assert (first == months[-1] + pd.offsets.MonthBegin(1)).all(), first
+
+
+def test_an_intermittent_series_whose_zero_rows_are_absent_is_filled_at_the_panels_frequency():
+    """Under --missing zero a product selling one month in four, its months without sales simply
+    absent, was skipped as "dates of no regular frequency" (pandas infers none from such dates):
+    the main use of --missing zero (a probe). It is read at the panel's frequency now, and
+    forecasts as the same series with its zeros written."""
+    months = pd.date_range("2020-01-01", periods=48, freq="MS")
+    rng = np.random.default_rng(3)
+    sales = np.where(rng.random(48) < 0.3, rng.integers(1, 6, 48), 0).astype(float)
+    sales[[0, -1]] = [2.0, 3.0]  # sold in the first and last month
+    ref = [pd.DataFrame({"unique_id": f"ref{k}", "ds": months, "y": 50.0 + k + np.arange(48.0)}) for k in range(2)]
+    written = pd.DataFrame({"unique_id": "sparse", "ds": months, "y": sales})
+    absent = written[written["y"] > 0]
+    assert panel_mod._grid(absent["ds"].to_numpy(dtype="datetime64[ns]")) is None  # no grid of its own
+    got = auto(pd.concat(ref + [absent], ignore_index=True), 6, candidates=("stats",), missing="zero")
+    full = auto(pd.concat(ref + [written], ignore_index=True), 6, candidates=("stats",), missing="zero")
+    board = got.leaderboard.drop_duplicates("unique_id").set_index("unique_id")
+    assert board.loc["sparse", "status"] != "skipped" and "read at MS" in board.loc["sparse", "reason"] and "too sparse" in board.loc["sparse", "reason"]
+    cols = ["unique_id", "ds", "model", "mean"]
+    pd.testing.assert_frame_equal(got.forecasts[cols], full.forecasts[cols], check_exact=True)
+    typo = absent.assign(ds=absent["ds"].where(absent["ds"] != absent["ds"].iloc[-1], pd.Timestamp("2098-01-01")))  # a mistyped year: spans far too much
+    board = auto(pd.concat(ref + [typo], ignore_index=True), 6, candidates=("stats",), missing="zero").leaderboard.drop_duplicates("unique_id").set_index("unique_id")
+    assert board.loc["sparse", "status"] == "skipped"

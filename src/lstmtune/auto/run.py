@@ -164,20 +164,32 @@ def _prefit_series() -> int:
     return n
 
 
-def _borrows(frame: pd.DataFrame, freq, shared: str | None) -> bool:
-    """Whether a series is read at the panel's shared frequency: no ``freq`` given, one or two
-    dates (too few for pandas to infer one), and no more of that frequency's dates absent
-    between them than present (two dates ten years apart are a mistyped year, not a series to fill)."""
+SPARSE_SPAN = 10
+"""A series of three dates or more with no grid of its own is read at the panel's frequency,
+under ``--missing zero`` or ``interpolate``, when its dates lie on that frequency's grid and
+span at most this many times as many of its dates as it has (a product selling one month in
+four, its months without sales absent; a mistyped year spans hundreds)."""
+
+
+def _borrows(frame: pd.DataFrame, freq, shared: str | None, missing: str = "error") -> bool:
+    """Whether a series is read at the panel's shared frequency: no ``freq`` given, and one or
+    two dates (too few for pandas to infer one) with no more of that frequency's dates absent
+    between them than present (two dates ten years apart are a mistyped year, not a series to
+    fill); or, where absent dates are filled (``missing``), a sparse series without a grid of its
+    own whose dates lie on the panel's (:data:`SPARSE_SPAN`: an intermittent product whose
+    zero rows are simply absent was skipped as of no regular frequency: a probe)."""
     if freq is not None or shared is None:
         return False
     ds = frame["ds"].dropna().to_numpy(dtype="datetime64[ns]")
-    if not 0 < len(ds) < 3:
+    if len(ds) == 0 or (len(ds) >= 3 and (missing not in panel.FILLS or len(ds) != len(np.unique(ds)) or panel._grid(ds) is not None)):
         return False
     try:
-        span = len(pd.date_range(pd.Timestamp(ds[0]), pd.Timestamp(ds[-1]), freq=shared))
+        grid = pd.date_range(pd.Timestamp(ds[0]), pd.Timestamp(ds[-1]), freq=shared)
     except (ValueError, OverflowError):  # pandas' OutOfBoundsDatetime is a ValueError
         return False
-    return span <= 2 * len(ds)
+    if len(ds) < 3:
+        return len(grid) <= 2 * len(ds)
+    return len(grid) <= SPARSE_SPAN * len(ds) and bool(np.isin(ds, grid.to_numpy(dtype="datetime64[ns]")).all())
 
 
 def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, ends=None,
@@ -187,7 +199,8 @@ def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: st
     :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way.
     ``shared``: the frequency of the panel's other series (:func:`lstmtune.data.panel.shared_frequency`),
     at which a series of fewer than three dates is read when no ``freq`` is given (said)."""
-    borrowed = _borrows(frame, freq, shared)
+    borrowed = _borrows(frame, freq, shared, missing)
+    few = len(frame["ds"].dropna()) < 3
     if borrowed:
         freq = shared
     inserted = ("", 0)
@@ -196,7 +209,8 @@ def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: st
     v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing, inserted=inserted)
     if borrowed:  # (no --freq was given: its messages name the frequency, not the option)
         v = dataclasses.replace(v, reason="; ".join(filter(None, [v.reason.replace(f"--freq {shared}", shared),
-                                                                 f"its dates read at {shared}, the frequency of every other series that has one (too few to infer its own)"])))
+                                                                 f"its dates read at {shared}, the frequency of every other series that has one "
+                                                                 f"({'too few to infer its own' if few else 'too sparse to infer its own'})"])))
     if v.status == "skip":
         return v, frame, None, None
     if missing == "interpolate":
@@ -511,7 +525,7 @@ def auto(
     # (and on what the filling says, which the leaderboard repeats: a row without a value and an absent date fill alike)
     keyed = [panel.fill_absent(frame, missing, freq, end) for _, frame in frames] if checkpoint is not None and end else [(frame, ("", 0)) for _, frame in frames]
     keys = [ckpt.series_key(frame, {**shaping, **({"inserted": said[0]} if said[0] else {}),
-                                    **({"shared_freq": shared} if _borrows(given, freq, shared) else {})})  # only a series read at it depends on it
+                                    **({"shared_freq": shared} if _borrows(given, freq, shared, missing) else {})})  # only a series read at it depends on it
             for (frame, said), (_, given) in zip(keyed, frames)] if checkpoint is not None else []
     resumed = 0
 

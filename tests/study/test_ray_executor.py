@@ -81,6 +81,9 @@ def test_cli_runs_a_study_on_the_cluster(ray_cluster, tmp_path):
         assert res.exit_code == 0, res.output
     a, b = (pd.read_csv(tmp_path / n / "results.csv") for n in ("local", "ray"))
     pd.testing.assert_frame_equal(a.drop(columns=["train_seconds"], errors="ignore"), b.drop(columns=["train_seconds"], errors="ignore"))
+    # the finished local study rerun on Ray: the same bits, so nothing to do (it started Ray and redrew: a probe)
+    res = runner.invoke(app, ["run", str(study), "--out", str(tmp_path / "local"), "-q", "--executor", "ray", "--address", "127.0.0.1:1"])
+    assert res.exit_code == 0 and "nothing trained, recomputed or redrawn" in " ".join(res.output.split()), res.output
 
 
 def test_bad_executor_settings_are_one_clear_error(tmp_path):

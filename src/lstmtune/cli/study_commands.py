@@ -259,7 +259,9 @@ def run(
     inputs = [study_file] if study_file else []
     from lstmtune.workflow import finished
 
-    study_key = finished.key(spec.model_dump(mode="json"), {"storage": storage, "executor": executor, "address": address, "max_runs": max_runs})
+    # not the executor or its address: the results are the same bits on either (a finished study
+    # rerun with --executor ray started Ray to redraw what was there: a probe)
+    study_key = finished.key(spec.model_dump(mode="json"), {"storage": storage, "max_runs": max_runs})
     stored = finished.replay(out, study_key) if storage is None else None  # a store elsewhere may change without this directory
     if stored is not None:  # finished, and nothing changed since: nothing to train, recompute or redraw
         import sys

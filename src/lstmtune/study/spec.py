@@ -251,9 +251,9 @@ class StudySpec(Section):
                     raise ValueError(f"{where}.{key}: unknown parameter; grid keys are {sorted(GRID_KEYS)}")
                 if not values:
                     raise ValueError(f"{where}.{key}: empty list of values")
-                for i, v in enumerate(values):  # [0.001, 1e-3] would be one configuration planned as two
-                    if any(v == w and isinstance(v, bool) == isinstance(w, bool) for w in values[:i]):
-                        raise ValueError(f"{where}.{key}: {brief(v)} is given twice; give each value once")
+                repeated = _repeated(values)  # [0.001, 1e-3] would be one configuration planned as two
+                if repeated is not None:
+                    raise ValueError(f"{where}.{key}: {brief(repeated)} is given twice; give each value once")
                 for v in values:
                     _check_value(f"{where}.{key}", key, v, self)
         expand(self)  # every combination must be consistent (e.g. shuffle needs stateful = false)
@@ -263,6 +263,24 @@ class StudySpec(Section):
         if self.grids is not None:
             return dict(self.grids)
         return {self.name: dict(self.grid or {})}
+
+
+def _repeated(values: list) -> Any:
+    """The first value of ``values`` equal to an earlier one (True is not 1 here), else None:
+    in one pass where they can be hashed (a grid may hold 100,000 values), pairwise where not."""
+    seen: set = set()
+    try:
+        for v in values:
+            mark = (isinstance(v, bool), v)
+            if mark in seen:
+                return v
+            seen.add(mark)
+        return None
+    except TypeError:  # lists (layers) cannot be hashed
+        for i, v in enumerate(values):
+            if any(v == w and isinstance(v, bool) == isinstance(w, bool) for w in values[:i]):
+                return v
+        return None
 
 
 def _is_union_tag(part: Any) -> bool:

@@ -381,3 +381,39 @@ def test_the_curves_figures_draw_persistence_on_the_holdout_the_curves_score(tmp
     one_step = float(np.sqrt(np.mean(np.diff(latest_fold) ** 2)))
     assert drawn["diagnostic_lines"] == drawn["diagnostic_band"] == drawn["median_curves"] == {round(one_step, 6)}
     assert drawn["box_plot"] == {round(outcome.analysis.persistence_rmse, 6)} != {round(one_step, 6)}  # the selection scores' own
+
+
+def test_sub_studies_whose_names_slug_alike_each_get_their_own_figures(tmp_path, monkeypatch):
+    """[grids."a<b"] and [grids."a>b"] shared box_a-b.png and median_a-b.png: one section showed
+    the other's runs, and `lstmtune report` drew the other one (a probe)."""
+    from lstmtune.report import figures, html
+
+    drawn = {}
+    real = figures.box_plot
+    monkeypatch.setattr(figures, "box_plot", lambda groups, path, **k: (drawn.__setitem__(path.name, k["title"]), real(groups, path, **k))[1])
+    raw = {**{k: v for k, v in TINY.items() if k != "grids"}, "name": "coll", "grids": {"a<b": {"units": [1, 2]}, "a>b": {"units": [1, 3]}}}
+    study.run(spec.from_dict(raw, "coll"), tmp_path / "o")
+    assert len(drawn) == 2 and sorted(t.split(":")[0] for t in drawn.values()) == ["a<b", "a>b"], drawn
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert all(html.pages.inline(tmp_path / "o" / "plots", name) in page for name in drawn)
+    assert html._slugs(["a<b", "a>b", "units"])["units"] == "units" and len(set(html._slugs(["small_units", "Small-Units"]).values())) == 2
+
+
+def test_scores_of_data_of_a_small_scale_are_printed_with_their_digits(tmp_path):
+    """Shampoo divided by 100,000: every score of the terminal's tables read 0.00 (CIs 0.0–0.0),
+    the baselines 0.001-0.003 and the figures' persistence 0.0 (a probe)."""
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+    from lstmtune.data import series as data
+    from lstmtune.report import pages
+
+    s = data.load("shampoo")
+    pd.DataFrame({"date": s.dates, "value": s.values / 100000}).to_csv(tmp_path / "tiny.csv", index=False)
+    (tmp_path / "s.toml").write_text('name = "t"\nseed = 1\n[data]\nsource = "tiny.csv"\n[model]\nepochs = 5\n[runs]\nrepeats = 3\ndiagnostic_repeats = 1\n')
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "persistence 0.001368" in text and " 0.00 " not in text and "0.0–0.0" not in text, text  # persistence 136.761 / 100,000
+    assert pages.short(0.00136761) == "0.00137" and pages.short(98.33) == "98.3" and pages.short(136.76) == "136.8"
+    assert pages.number(136.761, 136.761, 3) == "136.761" and pages.number(0.00136761, 0.00136761, 3) == "0.001368"

@@ -157,7 +157,11 @@ def baseline_table(baselines, title: str = "Baselines (walk-forward, one step ah
     table.add_column("baseline")
     for metric in ("RMSE", "MAE", "MAPE %", "sMAPE %", "MASE"):
         table.add_column(metric, justify="right")
+    from lstmtune.report.pages import number
+
+    scales = [b.scores["rmse"] for b in baselines if b.name == "persistence"] or [b.scores["rmse"] for b in baselines]
+    scale = scales[0] if scales else None  # the decimals of the data's scale (at least 3: shampoo's 136.761)
     for b in baselines:
         s = b.scores
-        table.add_row(b.name, f"{s['rmse']:.3f}", f"{s['mae']:.3f}", f"{s['mape']:.2f}", f"{s['smape']:.2f}", f"{s['mase']:.3f}")
+        table.add_row(b.name, number(s["rmse"], scale, 3), number(s["mae"], scale, 3), f"{s['mape']:.2f}", f"{s['smape']:.2f}", f"{s['mase']:.3f}")
     return table

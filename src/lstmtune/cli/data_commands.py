@@ -88,7 +88,10 @@ def baseline(
     for u in unavailable:
         console.print(f"not available: {_u(u.name)}: {_u(u.reason)}", highlight=False)
     best = baselines.best_baseline(results)
-    console.print(f"best baseline: {_u(best.name)} (RMSE {best.scores['rmse']:.3f}); {_u(best.description)}", highlight=False)
+    from lstmtune.report.pages import number
+
+    scale = next((r.scores["rmse"] for r in results if r.name == "persistence"), best.scores["rmse"])
+    console.print(f"best baseline: {_u(best.name)} (RMSE {number(best.scores['rmse'], scale, 3)}); {_u(best.description)}", highlight=False)
 
 
 @app.command("plot-series")

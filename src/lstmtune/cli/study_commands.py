@@ -17,13 +17,25 @@ from lstmtune.cli.interrupts import _check_term, _interruptible
 from lstmtune.errors import LstmtuneError
 
 
-def _interval(low: float, high: float, digits: int) -> str:
-    """``low–high``, or ``—`` where there is none (one finite run)."""
-    return f"{low:.{digits}f}–{high:.{digits}f}" if low == low and high == high else "—"
+def _interval(low: float, high: float, scale: float, least: int) -> str:
+    """``low–high`` with the decimals of the data's ``scale`` (at least ``least``), or ``—``
+    where there is none (one finite run)."""
+    from lstmtune.report.pages import number
+
+    return f"{number(low, scale, least)}–{number(high, scale, least)}" if low == low and high == high else "—"
+
+
+def _num(x: float, scale: float, least: int) -> str:
+    """A score with the decimals of the data's scale, at least ``least`` (data of a small scale
+    printed 0.00 for every score: a probe)."""
+    from lstmtune.report.pages import number
+
+    return number(x, scale, least)
 
 
 def _summary_tables(outcome) -> None:
     a = outcome.analysis
+    scale = a.persistence_rmse
     for sub in a.substudies:
         metric = "validation RMSE" if a.honest else "test RMSE"
         table = Table(title=f"Study {_u(sub.name)}: final {metric} over repeats")
@@ -36,8 +48,8 @@ def _summary_tables(outcome) -> None:
             mark = " (best)" if label == sub.best_label else (" ≈" if label in sub.comparison.indistinguishable else "")
             p = "—" if c is None else ("<0.001" if c.p_adjusted < 0.001 else f"{c.p_adjusted:.3f}")
             table.add_row(
-                f"{_u(label)}{mark}", str(int(r["count"])), f"{r['mean']:.2f}", _interval(r['mean_ci_low'], r['mean_ci_high'], 1),
-                f"{r['std']:.2f}", f"{r['min']:.2f}", f"{r['50%']:.2f}", f"{r['max']:.2f}", f"{r['skill_%']:+.1f}", p,
+                f"{_u(label)}{mark}", str(int(r["count"])), _num(r["mean"], scale, 2), _interval(r["mean_ci_low"], r["mean_ci_high"], scale, 1),
+                _num(r["std"], scale, 2), _num(r["min"], scale, 2), _num(r["50%"], scale, 2), _num(r["max"], scale, 2), f"{r['skill_%']:+.1f}", p,
             )
         console.print(table)
         groups = sub.comparison.groups()
@@ -122,29 +134,30 @@ def _print_selection(a, spec) -> None:
         study_name, label, mean = a.best_overall()
         persistence = a.persistence_rmse
         console.print(
-            f"Best configuration: [bold]{_u(label)}[/] ({_u(study_name)}), mean test RMSE {mean:.2f} "
-            f"vs persistence {persistence:.3f} ({100 * (1 - mean / persistence):+.1f}% skill). "
+            f"Best configuration: [bold]{_u(label)}[/] ({_u(study_name)}), mean test RMSE {_num(mean, persistence, 2)} "
+            f"vs persistence {_num(persistence, persistence, 3)} ({100 * (1 - mean / persistence):+.1f}% skill). "
             f"[yellow]Selected and scored on the same {spec.data.test_size} test observations (the tutorial's protocol): optimistic.[/]"
             + (f" Every score is of {spec.evaluation.horizon}-step forecasts from each origin with {spec.evaluation.horizon} observations after it." if spec.evaluation.horizon > 1 else ""),
             highlight=False,
         )
         return
     best_name, best_rmse = a.best_baseline
+    scale = a.test_persistence_rmse
     for t in a.tests:
         s = t.summary
         console.print(
             f"Selected on {selection_name(spec)}: [bold]{_u(t.label)}[/] ({_u(t.study)}); "
-            f"test RMSE of the selected configuration: {s['mean']:.2f} (scored once; mean 95% CI "
-            f"{_interval(s['mean_ci_low'], s['mean_ci_high'], 2)}) vs persistence {a.test_persistence_rmse:.3f} "
-            f"({s['skill_%']:+.1f}% skill) and the baseline best on {'that holdout' if a.best_baseline_on == 'selection' else 'the test set'}, {_u(best_name)} {best_rmse:.3f} "
+            f"test RMSE of the selected configuration: {_num(s['mean'], scale, 2)} (scored once; mean 95% CI "
+            f"{_interval(s['mean_ci_low'], s['mean_ci_high'], scale, 2)}) vs persistence {_num(a.test_persistence_rmse, scale, 3)} "
+            f"({s['skill_%']:+.1f}% skill) and the baseline best on {'that holdout' if a.best_baseline_on == 'selection' else 'the test set'}, {_u(best_name)} {_num(best_rmse, scale, 3)} "
             + (f"({t.skill_vs_best_baseline:+.1f}%)." if t.skill_vs_best_baseline == t.skill_vs_best_baseline else
                "(exact on the test set: no skill is measurable against it)." if best_rmse == 0 else "(no finite test score: no skill is measurable against it)."),
             highlight=False,
         )
-        if t.test_selected:
+        if t.test_selected and t.test_selected[0] != t.label:  # (the same configuration: nothing to say; a probe)
             console.print(
                 f"  Choosing on the test set would have picked {_u(t.test_selected[0])} (mean test RMSE "
-                f"{t.test_selected[1]:.2f}; optimism {t.optimism:.2f}), not used for selection.",
+                f"{_num(t.test_selected[1], scale, 2)}; optimism {_num(t.optimism, scale, 2)}), not used for selection.",
                 highlight=False,
             )
     if not a.tests:
@@ -595,7 +608,7 @@ def search(
     )
     if outcome.test is not None:
         v = outcome.test["test_rmse"]
-        score = f"{np.nanmean(v):.2f} over {int(np.isfinite(v).sum())} repeats" if np.isfinite(v).any() else "every repeat diverged"
+        score = f"{_num(float(np.nanmean(v)), float(np.nanmean(v)), 2)} over {int(np.isfinite(v).sum())} repeats" if np.isfinite(v).any() else "every repeat diverged"
         console.print(f"Test RMSE of the best trial (trial {outcome.test['trial']}), scored once: {score}; the search never saw the test set.", highlight=False)
     elif outcome.metric == "test_rmse":
         console.print("[yellow]Trials were judged on the test set (the tutorial's protocol): the best value is optimistic.[/]")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmtune.selection.quantiles import column_percentiles
+from lstmtune.report import pages
 from lstmtune.store.fileio import atomic_path
 
 TRAIN_COLOR = "tab:blue"
@@ -193,7 +194,7 @@ def diagnostic_lines(curves: np.ndarray, path: Path, *, title: str, baseline: fl
         ax.plot(epochs, curves[r, :, 0], color=TRAIN_COLOR, lw=0.8, alpha=0.8, label="train" if r == 0 else None)
         ax.plot(epochs, curves[r, :, 1], color=TEST_COLOR, lw=0.8, alpha=0.8, label=holdout if r == 0 else None)
     if baseline is not None:
-        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {pages.short(baseline)}")
     _finish_curve_axes(ax, title, curves, checkpoints)
     _save(fig, path)
 
@@ -210,7 +211,7 @@ def diagnostic_band(curves: np.ndarray, path: Path, *, title: str, baseline: flo
         ax.fill_between(epochs, q25, q75, color=color, alpha=0.25, lw=0)
         ax.plot(epochs, q50, color=color, lw=1.5, label=f"{name} median (IQR band)")
     if baseline is not None:
-        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {pages.short(baseline)}")
     _finish_curve_axes(ax, title, curves, checkpoints)
     _save(fig, path)
 
@@ -285,7 +286,7 @@ def box_plot(
             for tick in ax.get_xticklabels():
                 tick.set_horizontalalignment("right")
         if baseline is not None:
-            ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+            ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {pages.short(baseline)}")
             bottom, top = ax.get_ylim()
             ax.set_ylim(bottom, max(top, baseline * 1.06))  # keep the baseline and its label in view
             ax.legend(loc="best", frameon=True, framealpha=0.9, fontsize=8)
@@ -319,7 +320,7 @@ def median_curves(curves: Mapping[str, np.ndarray], path: Path, *, title: str, b
         all_medians.append(med)
         ax.plot(np.arange(1, len(med) + 1), med, color=cmap(i), lw=1.4, label=label)
     if baseline is not None:
-        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {pages.short(baseline)}")
     if all_medians:
         stacked = np.concatenate(all_medians)
         finite = stacked[np.isfinite(stacked)]
@@ -343,7 +344,7 @@ def search_history(numbers: np.ndarray, values: np.ndarray, path: Path, *, basel
     if len(values):
         ax.step(numbers, np.minimum.accumulate(values), where="post", color="tab:red", lw=1.5, label="best so far")
     if baseline is not None:
-        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {baseline:.1f}")
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label=f"persistence {pages.short(baseline)}")
     ax.set_xlabel("trial")
     ax.set_ylabel(f"objective ({metric} statistic)")
     ax.set_title("optimisation history")

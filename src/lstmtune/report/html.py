@@ -23,6 +23,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "default"
 
 
+def _slugs(texts) -> dict[str, str]:
+    """Each text's file-name slug, unique among ``texts``: names that slug alike (``a<b`` and
+    ``a>b``, ``small_units`` and ``Small-Units``) each get a digest of the name after it (they
+    shared one figure, so one sub-study's section showed the other's: a probe)."""
+    import hashlib
+
+    texts = list(dict.fromkeys(texts))
+    plain = {t: _slug(t) for t in texts}
+    counts: dict[str, int] = {}
+    for slug in plain.values():
+        counts[slug] = counts.get(slug, 0) + 1
+    return {t: s if counts[s] == 1 else f"{s}-{hashlib.sha256(t.encode()).hexdigest()[:8]}" for t, s in plain.items()}
+
+
 KEYS = ".keys.json"
 """In ``plots/``: each figure's name -> the fingerprint of what it was drawn from."""
 
@@ -139,8 +153,9 @@ def start_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse:
     s = results.series
     draw("series.png", figures.series_plot, s.axis, s.values, title=f"{s.name} ({s.value_name})", test_size=results.spec.data.test_size)
     out = {"series": "series.png", "substudies": {}, "test_paths": None}
+    names = _slugs(sub.name for sub in analysis.substudies)
     for sub in analysis.substudies:
-        name = _slug(sub.name)
+        name = names[sub.name]
         entry = {"box": f"box_{name}.png", "median": None, "diagnostics": []}
         groups = group_scores(results, sub.name)
         points = [p for p in results.points if p.study == sub.name]
@@ -153,14 +168,15 @@ def start_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse:
             if p.config.key in results.curves:
                 families.setdefault(p.config.family, []).append(p)
         curves = {}
+        labels = _slugs(max(members, key=lambda m: m.config.epochs).label for members in families.values())
         for members in families.values():
             p = max(members, key=lambda m: m.config.epochs)
             c = results.curves[p.config.key]
             curves[p.label] = c
             marks = sorted(m.config.epochs for m in members if m.config.epochs < p.config.epochs)
             label = p.label if not marks else f"{p.label} (checkpoints {', '.join(map(str, marks))})"
-            lines = f"diag_{name}_{_slug(p.label)}.png"
-            band = f"band_{name}_{_slug(p.label)}.png"
+            lines = f"diag_{name}_{labels[p.label]}.png"
+            band = f"band_{name}_{labels[p.label]}.png"
             draw(lines, figures.diagnostic_lines, c, title=f"{p.label}: {c.shape[0]} repeats", baseline=one_step, checkpoints=marks, holdout=holdout_name(analysis))
             draw(band, figures.diagnostic_band, c, title=f"{p.label}: median and IQR", baseline=one_step, checkpoints=marks, holdout=holdout_name(analysis))
             entry["diagnostics"].append({"label": label, "lines": lines, "band": band})

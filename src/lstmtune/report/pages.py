@@ -10,13 +10,23 @@ import jinja2
 import numpy as np
 
 
-def number(x, scale: float) -> str:
+def number(x, scale: float, least: int = 0) -> str:
     """``x`` with the decimals that give about 4 significant digits at the data's ``scale``
-    (e.g. the persistence RMSE): 84.72 at scale 83, 0.8123 at scale 0.8 (filter ``num``)."""
+    (e.g. the persistence RMSE), and at least ``least``: 84.72 at scale 83, 0.8123 at scale 0.8
+    (filter ``num``; ``least`` keeps a table's usual decimals, 136.761 for shampoo's
+    persistence, where data of a small scale get more: 0.001368, not 0.001)."""
     if x is None or not np.isfinite(x):
         return "—"
     decimals = 2 if not (scale and np.isfinite(scale) and scale > 0) else int(min(8, max(0, 3 - np.floor(np.log10(scale)))))
-    return f"{x:.{decimals}f}"
+    return f"{x:.{max(decimals, least)}f}"
+
+
+def short(x: float) -> str:
+    """``x`` to 3 significant digits with at least one decimal (a figure's legend): 98.3, 136.8,
+    0.00137 (``.1f`` wrote 0.0 for data of a small scale)."""
+    if not np.isfinite(x) or x == 0:
+        return f"{x:.1f}"
+    return f"{x:.{int(max(1, 2 - np.floor(np.log10(abs(x)))))}f}"
 
 
 def environment() -> jinja2.Environment:

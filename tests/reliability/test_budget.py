@@ -73,7 +73,7 @@ def test_plan_prints_the_estimate_and_writes_nothing(tmp_path, monkeypatch):
     text = result.output
     # the default study: 5 configurations x 30 repeats on validation, then every one tested (test_all)
     assert "configurations: 5" in text and "runs (trainings): 300" in text
-    assert "populations: 10 in 5 compiled programs" in text
+    assert "populations: 10 in 10 compiled programs (one per shape and phase" in text  # 5 shapes x (validation, test): the probe counted 10 written
     assert "peak memory" in text and "expected wall time" in text
     assert list(tmp_path.iterdir()) == []
 
@@ -268,3 +268,20 @@ def test_a_searchs_count_takes_in_its_races_test_and_diagnostic_reruns(tmp_path)
     finally:
         engine.dispose()
     assert stored == counted
+
+
+def test_sub_studies_selecting_one_configuration_make_the_counts_upper_bounds(tmp_path):
+    """Two sub-studies both selecting units=1 trained it once for the test: plan said "runs
+    (trainings): 50" and --max-runs 45 refused "plans 50 trainings" for a study of 40 (a probe)."""
+    from lstmtune.study import budget
+
+    s = spec.from_dict({"name": "subsame", "seed": 1, "model": {"epochs": 2}, "runs": {"mode": "summary", "repeats": 10},
+                            "grids": {"a": {"units": [1, 2]}, "b": {"units": [1, 3]}}})
+    est = budget.estimate(s, 36)
+    assert est.upper and "runs (trainings, at most): 50" in est.lines() and est.programs == 3 + 2
+    with pytest.raises(spec.SpecError, match="plans up to 50 trainings, more than --max-runs 45 .* plus the test phase \\(fewer where sub-studies select one configuration\\)"):
+        budget.check(s, 36, max_runs=45)
+    one = spec.from_dict({"name": "one", "model": {"epochs": 2}, "runs": {"mode": "summary", "repeats": 10}, "grid": {"units": [1, 2]}, "evaluation": {"selection": "test"}})
+    with pytest.raises(spec.SpecError) as err:
+        budget.check(one, 36, max_runs=5)
+    assert "up to" not in str(err.value) and "plus the test phase" not in str(err.value)  # no separate test phase under selection = "test"

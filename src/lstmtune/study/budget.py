@@ -156,6 +156,7 @@ class Estimate:
     search: bool = False  # configurations are trials, figures at the space's largest point
     trainings: int = 0  # networks trained (an epochs grid's values are checkpoints of one); 0: as runs
     widest: int = 0  # the most units of any layer planned
+    upper: bool = False  # runs and populations are at most these: sub-studies may select one configuration, tested once
 
     def lines(self) -> list[str]:
         """The estimate as ``key: value`` lines for a terminal."""
@@ -166,11 +167,13 @@ class Estimate:
                 f"rounds (populations): {self.populations:,}, compiled once per distinct shape",
             ]
         else:
+            most = ", at most" if self.upper else ""
             head = [
                 f"configurations: {self.configurations:,}",
-                f"runs (trainings): {self.runs:,}" if self.trainings in (0, self.runs) else
-                f"runs: {self.runs:,} ({self.trainings:,} trainings: configurations that differ only in epochs are checkpoints of one)",
-                f"populations: {self.populations:,} in {self.programs:,} compiled programs",
+                f"runs (trainings{most}): {self.runs:,}" if self.trainings in (0, self.runs) else
+                f"runs{' (at most)' if self.upper else ''}: {self.runs:,} ({self.trainings:,} trainings: configurations that differ only in epochs are checkpoints of one)",
+                f"populations{' (at most)' if self.upper else ''}: {self.populations:,} in {self.programs:,} compiled programs "
+                "(one per shape and phase: each phase's rows are its own)",
             ]
         return head + [
             f"peak memory of the largest population: {_size(self.peak_bytes)} (available now: {_size(self.memory_bytes)})",
@@ -210,13 +213,14 @@ def selection_phases(spec: StudySpec) -> int:
     return ev.folds if ev.selection == "backtest" else 1
 
 
-def _refuse_runs(spec: StudySpec, runs: int, configurations: int, max_runs: int, *, at_least: bool = False) -> None:
+def _refuse_runs(spec: StudySpec, runs: int, configurations: int, max_runs: int, *, at_least: bool = False, up_to: bool = False) -> None:
     grids_epochs = any("epochs" in g for g in spec.all_grids().values())
     once = " (an epochs grid's values counted once: checkpoints of one training)" if grids_epochs and checkpoints_of_one(spec) else ""
+    test = "" if spec.evaluation.selection == "test" else (", plus the test phase" + (" (fewer where sub-studies select one configuration)" if up_to else ""))
     raise SpecError(
-        f"study {spec.name!r} plans {'at least ' if at_least else ''}{runs:,} trainings, more than --max-runs {max_runs:,} "
+        f"study {spec.name!r} plans {'at least ' if at_least else 'up to ' if up_to else ''}{runs:,} trainings, more than --max-runs {max_runs:,} "
         f"({configurations:,} configurations{once} x {trainings_per_config(spec):,} repeats x {selection_phases(spec)} selection "
-        "phase(s), plus the test phase); raise --max-runs or shrink the study"
+        f"phase(s){test}); raise --max-runs or shrink the study"
     )
 
 
@@ -261,24 +265,27 @@ def estimate(spec: StudySpec, n_observations: int, plan=None) -> Estimate:
     seconds = COMPILE_S * len(programs) * phases + phases * train_s
     runs, populations = plan.runs * phases, len(plan.populations) * phases
     trainings = plan.trainings * phases
+    compiled = len(programs) * phases
     if ev.selection != "test":
         tested = 1.0 if ev.test_all else min(1.0, len(spec.all_grids()) / max(1, len(plan.configs)))
         runs += math.ceil(plan.runs * tested)
         trainings += plan.trainings if ev.test_all else min(plan.families, len(spec.all_grids())) * plan.repeats
         populations += len(plan.populations) if ev.test_all else min(len(plan.populations), len(spec.all_grids()))
+        compiled += len(programs) if ev.test_all else min(len(programs), len(spec.all_grids()))
         seconds += COMPILE_S * len(programs) * tested + tested * train_s
     curve_bytes = len(plan.configs) * plan.curve_repeats * max((c.epochs for c in plan.configs), default=0) * 2 * 4
     return Estimate(
         configurations=len(plan.configs),
         runs=runs,
         populations=populations,
-        programs=len(programs),
+        programs=compiled,
         peak_bytes=peak,
         curve_bytes=curve_bytes,
         seconds=seconds,
         memory_bytes=available_memory(),
         trainings=trainings,
         widest=max((max(p.arch.units) for p in plan.populations), default=0),
+        upper=ev.selection != "test" and not ev.test_all and len(spec.all_grids()) > 1,
     )
 
 
@@ -302,7 +309,7 @@ def check(spec: StudySpec, n_observations: int, *, max_runs: int | None = DEFAUL
     plan = planner.plan(spec)
     est = estimate(spec, n_observations, plan)
     if max_runs is not None and (est.trainings or est.runs) > max_runs:
-        _refuse_runs(spec, est.trainings or est.runs, plan.families, max_runs)
+        _refuse_runs(spec, est.trainings or est.runs, plan.families, max_runs, up_to=est.upper)
     memory = memory_bytes if memory_bytes is not None else est.memory_bytes
     for pop in plan.populations:
         one = (population_bytes(pop, n_observations) - population_bytes(dataclasses.replace(pop, replicas=()), n_observations))

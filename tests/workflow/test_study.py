@@ -417,3 +417,32 @@ def test_scores_of_data_of_a_small_scale_are_printed_with_their_digits(tmp_path)
     assert "persistence 0.001368" in text and " 0.00 " not in text and "0.0–0.0" not in text, text  # persistence 136.761 / 100,000
     assert pages.short(0.00136761) == "0.00137" and pages.short(98.33) == "98.3" and pages.short(136.76) == "136.8"
     assert pages.number(136.761, 136.761, 3) == "136.761" and pages.number(0.00136761, 0.00136761, 3) == "0.001368"
+
+
+def test_a_multi_step_studys_test_figure_does_not_call_its_one_step_forecasts_scored(tmp_path, monkeypatch):
+    """Under horizon = 3 the legend said "one-step walk-forward (as scored)" beside a test RMSE of
+    3-step forecasts (a report probe)."""
+    from matplotlib.axes import Axes
+
+    labels = []
+    real = Axes.plot
+    monkeypatch.setattr(Axes, "plot", lambda self, *a, **k: (labels.append(k.get("label")), real(self, *a, **k))[1])
+    from lstmtune.report import figures
+
+    t = np.arange(6.0)
+    dates = pd.date_range("2020-01-01", periods=6, freq="MS")
+    for horizon, expected in ((1, "one-step walk-forward (as scored)"), (3, "one-step walk-forward (the test RMSE scored 3-step forecasts)")):
+        labels.clear()
+        figures.test_forecasts(dates[:3], t[:3], dates[3:], t[3:], np.tile(t[3:], (4, 1)), np.tile(t[3:], (4, 1)), tmp_path / f"h{horizon}.png", label="x", horizon=horizon)
+        assert any(str(lab).startswith(expected + ":") for lab in labels), labels
+
+
+def test_report_on_an_auto_output_folder_says_what_it_is(tmp_path):
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / ".lstmtune-auto").write_text("")
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "a")])
+    assert res.exit_code == 2 and "lstmtune auto's output folder; its report is report.html" in " ".join(res.output.split()), res.output

@@ -678,6 +678,8 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written
     from lstmtune.store.fileio import MARKER, kind_of
 
     _refuse_panel_run(Path(run_dir), "report")
+    if (Path(run_dir) / ".lstmtune-auto").is_file():  # it said "missing study.toml; not a complete lstmtune run directory" (a probe)
+        raise LstmtuneError(f"{run_dir}: lstmtune auto's output folder; its report is report.html, written by `lstmtune auto` (rerun it to redraw)")
     if (Path(run_dir) / MARKER).is_file() and kind_of(Path(run_dir) / MARKER) == "search":
         raise LstmtuneError(f"{run_dir}: a search's run directory; its report is search.html, written by `lstmtune search` (rerun it to redraw: stored trials are not retrained)")
     path = study.report(run_dir)

@@ -151,12 +151,15 @@ def forecast_plot(history_dates, history_values, dates, mean, bands: Mapping[int
     _save(fig, path)
 
 
-def test_forecasts(history_dates, history_values, dates, actual, one_step, multi_step, path: Path, *, label: str, positional: bool = False) -> None:
+def test_forecasts(history_dates, history_values, dates, actual, one_step, multi_step, path: Path, *, label: str, positional: bool = False,
+                   horizon: int = 1) -> None:
     """History, the test's actual values, and the selected configuration's one-step and
     multi-step forecasts over the repeats (median line, 10-90% band across repeats).
 
     Args: the fields of a :class:`lstmtune.forecast.testpaths.TestPaths` (its arrays, so that
-    a drawing helper receives them without the forecaster), ``label`` its configuration's.
+    a drawing helper receives them without the forecaster), ``label`` its configuration's,
+    ``horizon`` the steps the test RMSE scored (the one-step forecasts are "as scored" at 1 only:
+    a probe found them so labelled at 3).
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.8))
@@ -165,7 +168,7 @@ def test_forecasts(history_dates, history_values, dates, actual, one_step, multi
     ax.plot(hist_x, history_values, color="black", lw=1.2, marker="o", ms=2.5, label="observed")
     ax.plot(x, actual, color="black", lw=1.4, marker="o", ms=3.5)
     for name, values, color, style in (
-        ("one-step walk-forward (as scored)", one_step, TEST_COLOR, "-"),
+        ("one-step walk-forward (as scored)" if horizon == 1 else f"one-step walk-forward (the test RMSE scored {horizon}-step forecasts)", one_step, TEST_COLOR, "-"),
         ("multi-step from the test's start", multi_step, "tab:purple", "--"),
     ):
         lo, mid, hi = np.percentile(values, [10, 50, 90], axis=0)

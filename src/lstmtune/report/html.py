@@ -123,8 +123,8 @@ class StartedFigures:
     """A report's figures being drawn (:func:`start_figures`); :meth:`finish` adds the test
     period's and returns once every figure is drawn."""
 
-    def __init__(self, draw: _Figures, out: dict, positional: bool):
-        self._draw, self._out, self._positional = draw, out, positional
+    def __init__(self, draw: _Figures, out: dict, positional: bool, horizon: int = 1):
+        self._draw, self._out, self._positional, self._horizon = draw, out, positional, horizon
 
     def finish(self, test_paths=None) -> dict:
         """Draw the test period's forecasts (:mod:`lstmtune.forecast.testpaths`; None: no such
@@ -132,7 +132,7 @@ class StartedFigures:
         if test_paths is not None:
             t = test_paths
             self._out["test_paths"] = self._draw("test_forecasts.png", figures.test_forecasts, t.history_dates, t.history_values, t.dates, t.actual,
-                                                 t.one_step, t.multi_step, label=t.label, positional=self._positional)
+                                                 t.one_step, t.multi_step, label=t.label, positional=self._positional, horizon=self._horizon)
         self._draw.close()
         return self._out
 
@@ -185,7 +185,7 @@ def start_figures(results: StudyResults, analysis: Analysis, plots: Path, reuse:
             draw(entry["median"], figures.median_curves, curves, title=f"{sub.name}: median {metric_name(analysis)} by epoch", baseline=one_step)
         out["substudies"][sub.name] = entry
     draw.send()
-    return StartedFigures(draw, out, results.series.positional)
+    return StartedFigures(draw, out, results.series.positional, results.spec.evaluation.horizon)
 
 
 def _facets(points, varied: list[str]) -> tuple[list | None, str]:

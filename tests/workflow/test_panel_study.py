@@ -68,6 +68,7 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
 
     for uid, k in (("a", 1.0), ("b", 3.0)):
         assert (out / summary.loc[uid, "report"]).is_file()
+        assert f"<h1>lstmtune report: units on {uid}</h1>" in (out / summary.loc[uid, "report"]).read_text()  # every series' report was titled alike (a probe)
         own = spec_mod.load((out / summary.loc[uid, "report"]).with_name("study.toml"))  # names its own data: rerunnable alone
         np.testing.assert_allclose(load_series(own).values, load("shampoo").values * k)
     assert "series/" in (out / "index.html").read_text()

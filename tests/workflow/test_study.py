@@ -446,3 +446,11 @@ def test_report_on_an_auto_output_folder_says_what_it_is(tmp_path):
     (tmp_path / "a" / ".lstmtune-auto").write_text("")
     res = CliRunner().invoke(app, ["report", str(tmp_path / "a")])
     assert res.exit_code == 2 and "lstmtune auto's output folder; its report is report.html" in " ".join(res.output.split()), res.output
+
+
+def test_the_test_forecasts_of_a_study_of_several_sub_studies_name_theirs(tmp_path):
+    """The section drew one sub-study's selection without saying which (a report probe)."""
+    raw = {**{k: v for k, v in TINY.items() if k not in ("evaluation",)}, "name": "two"}
+    study.run(spec.from_dict(raw, "two"), tmp_path / "o")
+    page = " ".join((tmp_path / "o" / "report.html").read_text().split())
+    assert "of sub-study <b>" in page and "of the 2 sub-studies' selections, the one of lowest selection score" in page

@@ -381,6 +381,8 @@ def test_the_curves_figures_draw_persistence_on_the_holdout_the_curves_score(tmp
     one_step = float(np.sqrt(np.mean(np.diff(latest_fold) ** 2)))
     assert drawn["diagnostic_lines"] == drawn["diagnostic_band"] == drawn["median_curves"] == {round(one_step, 6)}
     assert drawn["box_plot"] == {round(outcome.analysis.persistence_rmse, 6)} != {round(one_step, 6)}  # the selection scores' own
+    page = " ".join((tmp_path / "bt" / "report.html").read_text().split())  # and the captions say which fold (a report probe)
+    assert "on the latest of the 2 backtest folds, the one just before the test" in page and "(the latest backtest fold)" in page
 
 
 def test_sub_studies_whose_names_slug_alike_each_get_their_own_figures(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 pooled choice and the one selected most often; a series that cannot run is named."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -405,3 +406,14 @@ def test_a_finished_panel_rerun_reads_its_unchanged_series_back_and_runs_a_chang
     redone = panelstudy.run(spec, changed, tmp_path / "o")
     assert len(ran) == 1  # b alone
     pd.testing.assert_frame_equal(redone.summary.drop(columns="report"), fresh.summary.drop(columns="report"))
+
+
+def test_a_tie_for_the_configuration_selected_most_often_is_said():
+    """"selected most often: units=1" where units=1 and units=2 were selected once each (a probe)."""
+    from lstmtune.workflow.panelstudy import PanelOutcome
+
+    configs = pd.DataFrame({"config": ["units=2", "units=1", "units=3"], "wins": [1, 1, 0], "pooled_scaled_error": [0.8, 0.9, 1.0], "series": [2, 2, 2]})
+    tied = PanelOutcome(Path("o"), pd.DataFrame(), configs, {})
+    assert tied.most_wins == "units=2" and tied.wins_said == "units=2 (tied with 1 other at 1 series; the lower pooled error)"
+    alone = PanelOutcome(Path("o"), pd.DataFrame(), configs.assign(wins=[2, 0, 0]), {})
+    assert alone.wins_said == "units=2"

@@ -339,7 +339,7 @@ def _run_panel(spec, frame, out: Path, quiet: bool, max_runs, inputs=()) -> None
     for _, r in outcome.configs.iterrows():
         table.add_row(_u(str(r["config"])), str(int(r["wins"])), f"{r['pooled_scaled_error']:.3f}", str(int(r["series"])))
     console.print(table)
-    console.print(f"Pooled choice (lowest mean error relative to persistence): [bold]{_u(outcome.pooled)}[/]; selected most often: {_u(outcome.most_wins)}. "
+    console.print(f"Pooled choice (lowest mean error relative to persistence): [bold]{_u(outcome.pooled)}[/]; selected most often: {_u(outcome.wins_said)}. "
                   f"Per series: {_u(out / 'panel_summary.csv')}; report: {_u(out / 'index.html')}", highlight=False)
     for uid, lines in outcome.notices.items():
         for line in lines:

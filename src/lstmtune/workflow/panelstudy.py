@@ -57,6 +57,16 @@ class PanelOutcome:
             return None
         return str(self.configs.sort_values(["wins", "pooled_scaled_error"], ascending=[False, True]).iloc[0]["config"])
 
+    @property
+    def wins_said(self) -> str:
+        """The configuration selected most often, in words: a tie for the most is said (it named
+        one of two configurations selected once each as "selected most often": a probe)."""
+        if self.configs.empty:
+            return ""
+        top = self.configs["wins"].max()
+        tied = int((self.configs["wins"] == top).sum())
+        return self.most_wins if tied == 1 else f"{self.most_wins} (tied with {tied - 1} other{'s' if tied > 2 else ''} at {int(top)} series; the lower pooled error)"
+
 
 PANEL_FOLDERS = ("plots", "series", "data")
 """The folders a panel's run directory writes into (its series' run directories, a search's copies of their data)."""
@@ -454,7 +464,7 @@ def _page(name: str, outcome: PanelOutcome) -> str:
     else:
         head = f"<h1>{e(name)}: a study on every series of the panel</h1>"
         words = (f"<p>Pooled choice (lowest mean error relative to persistence across series): <b>{e(outcome.pooled or '')}</b>; "
-                 f"selected most often: <b>{e(outcome.most_wins or '')}</b>.</p>")
+                 f"selected most often: <b>{e(outcome.wins_said)}</b>.</p>")
         configs = "<h2>Configurations</h2>" + outcome.configs.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
     rows = []
     for _, r in outcome.summary.iterrows():

@@ -386,7 +386,7 @@ def test_an_intermittent_series_whose_zero_rows_are_absent_is_filled_at_the_pane
     ref = [pd.DataFrame({"unique_id": f"ref{k}", "ds": months, "y": 50.0 + k + np.arange(48.0)}) for k in range(2)]
     written = pd.DataFrame({"unique_id": "sparse", "ds": months, "y": sales})
     absent = written[written["y"] > 0]
-    assert panel_mod._grid(absent["ds"].to_numpy(dtype="datetime64[ns]")) is None  # no grid of its own
+    assert panel_mod.grid_frequency(absent["ds"].to_numpy(dtype="datetime64[ns]")) is None  # no grid of its own
     got = auto(pd.concat(ref + [absent], ignore_index=True), 6, candidates=("stats",), missing="zero")
     full = auto(pd.concat(ref + [written], ignore_index=True), 6, candidates=("stats",), missing="zero")
     board = got.leaderboard.drop_duplicates("unique_id").set_index("unique_id")

@@ -181,7 +181,7 @@ def _borrows(frame: pd.DataFrame, freq, shared: str | None, missing: str = "erro
     if freq is not None or shared is None:
         return False
     ds = frame["ds"].dropna().to_numpy(dtype="datetime64[ns]")
-    if len(ds) == 0 or (len(ds) >= 3 and (missing not in panel.FILLS or len(ds) != len(np.unique(ds)) or panel._grid(ds) is not None)):
+    if len(ds) == 0 or (len(ds) >= 3 and (missing not in panel.FILLS or len(ds) != len(np.unique(ds)) or panel.grid_frequency(ds) is not None)):
         return False
     try:
         grid = pd.date_range(pd.Timestamp(ds[0]), pd.Timestamp(ds[-1]), freq=shared)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lstmtune.cli.common import DateFormat, _handles_errors, _n, _u, app, console, err_console
+from lstmtune.cli.common import DateFormat, _handles_errors, check_cpu_devices, _n, _u, app, console, err_console
 from lstmtune.data.dates import UTC_NOTE
 from lstmtune.cli.interrupts import _interruptible
 from lstmtune.errors import LstmtuneError
@@ -52,12 +52,7 @@ def auto(
     from lstmtune.auto.run import check_levels
 
     levels = check_levels(level or [80, 95])  # checked before anything is read or trained
-    from lstmtune.engine import xla
-
-    try:
-        xla.cpu_devices()  # a bad $LSTMTUNE_CPU_DEVICES left every LSTM unscored, said in leaderboard.csv alone, exit 0 (a probe)
-    except ValueError as err:
-        raise LstmtuneError(str(err)) from None
+    check_cpu_devices()  # a bad one left every LSTM unscored, said in leaderboard.csv alone, exit 0 (a probe)
     if executor not in ("local", "ray"):
         raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
     if address is not None and executor != "ray":

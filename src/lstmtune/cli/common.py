@@ -152,6 +152,22 @@ def _naming_the_study_file(err: LstmtuneError, study_file) -> str:
     return text
 
 
+def check_cpu_devices() -> None:
+    """``$LSTMTUNE_CPU_DEVICES`` refused in one line before anything is written or trained."""
+    from lstmtune.engine import xla
+
+    try:
+        xla.cpu_devices()
+    except ValueError as err:
+        raise LstmtuneError(str(err)) from None
+
+
+def baseline_scale(baselines) -> float | None:
+    """The scale whose digits a table of baselines' errors shows: persistence's RMSE (else the first's)."""
+    scales = [b.scores["rmse"] for b in baselines if b.name == "persistence"] or [b.scores["rmse"] for b in baselines]
+    return scales[0] if scales else None
+
+
 def baseline_table(baselines, title: str = "Baselines (walk-forward, one step ahead)") -> Table:
     table = Table(title=title)
     table.add_column("baseline")
@@ -159,8 +175,7 @@ def baseline_table(baselines, title: str = "Baselines (walk-forward, one step ah
         table.add_column(metric, justify="right")
     from lstmtune.report.pages import number
 
-    scales = [b.scores["rmse"] for b in baselines if b.name == "persistence"] or [b.scores["rmse"] for b in baselines]
-    scale = scales[0] if scales else None  # the decimals of the data's scale (at least 3: shampoo's 136.761)
+    scale = baseline_scale(baselines)  # the decimals of the data's scale (at least 3: shampoo's 136.761)
     for b in baselines:
         s = b.scores
         table.add_row(b.name, number(s["rmse"], scale, 3), number(s["mae"], scale, 3), f"{s['mape']:.2f}", f"{s['smape']:.2f}", f"{s['mase']:.3f}")

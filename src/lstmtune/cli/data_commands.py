@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lstmtune.cli.common import (
-    app, console, err_console, _u, _handles_errors, baseline_table, DataArg, DateCol, ValueCol, DateFormat, Missing,
+    app, console, err_console, _u, _handles_errors, baseline_table, baseline_scale, DataArg, DateCol, ValueCol, DateFormat, Missing,
 )
 from lstmtune.errors import LstmtuneError
 
@@ -90,8 +90,7 @@ def baseline(
     best = baselines.best_baseline(results)
     from lstmtune.report.pages import number
 
-    scale = next((r.scores["rmse"] for r in results if r.name == "persistence"), best.scores["rmse"])
-    console.print(f"best baseline: {_u(best.name)} (RMSE {number(best.scores['rmse'], scale, 3)}); {_u(best.description)}", highlight=False)
+    console.print(f"best baseline: {_u(best.name)} (RMSE {number(best.scores['rmse'], baseline_scale(results), 3)}); {_u(best.description)}", highlight=False)
 
 
 @app.command("plot-series")

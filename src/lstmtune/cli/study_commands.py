@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lstmtune.cli.common import (
-    app, console, err_console, _n, _u, _handles_errors, baseline_table, DEFAULT_MAX_RUNS, MaxRuns, _PROCESS_T0,
+    app, console, err_console, _n, _u, _handles_errors, baseline_table, check_cpu_devices, DEFAULT_MAX_RUNS, MaxRuns, _PROCESS_T0,
 )
 from lstmtune.cli.interrupts import _check_term, _interruptible
 from lstmtune.errors import LstmtuneError
@@ -397,16 +397,10 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
 def _refuse_bad_device(device: str | None, executor: str = "local") -> None:
     """A bad or absent device, given as --device or ``$LSTMTUNE_DEVICE``: one line before anything
     is written (the variable was read only once the run directory and its store existed)."""
-    import os
-
     from lstmtune.engine import trainer as engine
-    from lstmtune.engine import xla
 
-    try:
-        xla.cpu_devices()  # $LSTMTUNE_CPU_DEVICES: refused before the run directory exists (it was after)
-    except ValueError as err:
-        raise LstmtuneError(str(err)) from None
-    chosen = device if device is not None else os.environ.get("LSTMTUNE_DEVICE", "").strip() or None
+    check_cpu_devices()  # refused before the run directory exists (it was after)
+    chosen = _device_choice(device)
     if chosen is None:
         return
     if executor != "local":  # trained on the workers: the value checked here, the device there (RayExecutor)
@@ -414,6 +408,13 @@ def _refuse_bad_device(device: str | None, executor: str = "local") -> None:
             raise LstmtuneError(f"the device must be one of {', '.join(engine.DEVICES)}, got {chosen!r} (--device or LSTMTUNE_DEVICE)")
         return
     engine.device_for(1, engine.Architecture(), device)
+
+
+def _device_choice(device: str | None) -> str | None:
+    """``--device``, else ``$LSTMTUNE_DEVICE`` (None: neither given)."""
+    import os
+
+    return device if device is not None else os.environ.get("LSTMTUNE_DEVICE", "").strip() or None
 
 
 def _trainer(executor: str, address: str | None, device: str | None = None):
@@ -426,13 +427,11 @@ def _trainer(executor: str, address: str | None, device: str | None = None):
             raise LstmtuneError("--address applies to --executor ray")
         return None
     if executor == "ray":
-        import os
-
         from lstmtune.study.ray_executor import RayExecutor
 
         # the driver's $LSTMTUNE_DEVICE as --device's default, given to every task: a local
         # instance's workers inherited it and a cluster's did not (a probe)
-        chosen = device if device is not None else os.environ.get("LSTMTUNE_DEVICE", "").strip() or None
+        chosen = _device_choice(device)
         return RayExecutor(address, device=None if chosen is None else chosen.strip().lower())
     raise LstmtuneError(f"--executor must be local or ray, got {executor!r}")
 

@@ -527,7 +527,7 @@ def shared_frequency(panel: pd.DataFrame) -> str | None:
     found = set()
     for _, frame in series_frames(panel):
         ds = frame[DATE].dropna().to_numpy(dtype="datetime64[ns]")
-        alias = _grid(ds) if len(ds) >= 3 else None
+        alias = grid_frequency(ds) if len(ds) >= 3 else None
         if alias is not None:
             found.add(alias)
             if len(found) > 1:
@@ -544,7 +544,7 @@ def common_ends(panel: pd.DataFrame, freq: str | None = None) -> dict[str, pd.Ti
     lasts: dict[str, list] = {}
     for _, frame in series_frames(panel):
         ds = frame[DATE].dropna().to_numpy(dtype="datetime64[ns]")
-        alias = freq or _grid(ds)
+        alias = freq or grid_frequency(ds)
         if alias is not None:
             lasts.setdefault(alias, []).append(ds[-1])
     ends = {}
@@ -555,7 +555,7 @@ def common_ends(panel: pd.DataFrame, freq: str | None = None) -> dict[str, pd.Ti
     return ends
 
 
-def _grid(ds: np.ndarray) -> str | None:
+def grid_frequency(ds: np.ndarray) -> str | None:
     """A series' frequency: its dates', else that of the grid they lie on with some absent (not
     where more would be absent than present); None."""
     if len(ds) < 2 or len(ds) != len(np.unique(ds)):
@@ -580,7 +580,7 @@ def fill_absent(frame: pd.DataFrame, missing: str, freq: str | None = None, ends
     ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
     if np.isnat(ds).any() or len(ds) != len(np.unique(ds)):  # triage names either
         return frame, ("", 0)
-    alias = freq or _grid(ds)
+    alias = freq or grid_frequency(ds)
     if alias is None:
         return frame, ("", 0)
     end = (ends or {}).get(alias)
@@ -638,4 +638,4 @@ def series_frames(panel: pd.DataFrame):
         yield str(uid), groups[uid].sort_values(DATE, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "from_frame", "interpolate", "out_of_range", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]
+__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "from_frame", "grid_frequency", "interpolate", "out_of_range", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]

@@ -122,8 +122,13 @@ def studies(results: StudyResults) -> list[str]:
     return list(dict.fromkeys(p.study for p in results.points))
 
 
+def summary_repeat_count(spec) -> int:
+    """The repeats a study's summary ranks: ``repeats``, or ``diagnostic_repeats`` under ``mode = "diagnostic"``."""
+    return spec.runs.repeats if spec.runs.mode != "diagnostic" else spec.runs.diagnostic_repeats
+
+
 def summary_repeats(results: StudyResults) -> Sequence[int]:
-    return range(results.spec.runs.repeats if results.spec.runs.mode != "diagnostic" else results.spec.runs.diagnostic_repeats)
+    return range(summary_repeat_count(results.spec))
 
 
 @dataclasses.dataclass

@@ -368,8 +368,8 @@ def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = Non
     running = optuna.trial.TrialState.RUNNING
     trials = study.get_trials(deepcopy=False)
 
-    def identity(t):  # the round a trial belongs to: its round_id (stores before it: owner and round)
-        return t.user_attrs.get("round_id") or (t.user_attrs.get("owner"), t.user_attrs.get("round"))
+    def identity(t):  # the round a trial belongs to: its round_id (stores before it: owner and round, as ask_round names it)
+        return t.user_attrs.get("round_id") or f"{t.user_attrs.get('owner')}|{t.user_attrs.get('round')}"
 
     groups: dict = {}
     for frozen in trials:
@@ -397,9 +397,7 @@ def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = Non
                 points.append(point)
         size = members[0].user_attrs.get("round_size")
         if whole and size is not None and len(members) < size:  # interrupted while the round was asked: the rest of it now
-            round_id = members[0].user_attrs.get("round_id")
-            points += ask_round(study, search, base, size - len(members), unfit=unfit, round_number=number, owner=owner, round_size=size,
-                                round_id=round_id if round_id is not None else f"{members[0].user_attrs['owner']}|{number}")
+            points += ask_round(study, search, base, size - len(members), unfit=unfit, round_number=number, owner=owner, round_size=size, round_id=key)
         out.append(Stranded(number, sorted(points, key=lambda p: p[0].number), reported, finished))
     return out
 
@@ -510,7 +508,7 @@ def per_repeat(outcome: SearchOutcome) -> pd.DataFrame:
     parameters, seed and selection metrics (joins ``trials.csv`` on ``trial``). The best trial's
     test score, scored once, is in ``search.html`` and the printed line, not here."""
     runs = outcome.runs
-    done = completed(outcome.trials) if not outcome.trials.empty else outcome.trials
+    done = completed(outcome.trials)
     if runs.empty or "config" not in runs or done.empty:  # no trial completed: a header-only table
         return pd.DataFrame(columns=["trial", "config", "repeat", "seed"])
     # every complete trial its own rows: trials that drew one configuration share its runs (they

@@ -23,7 +23,7 @@ from lstmtune.study import evaluation
 from lstmtune.study import executor
 from lstmtune.study import planner
 from lstmtune.study import results_io
-from lstmtune.study.results import StudyResults
+from lstmtune.study.results import StudyResults, summary_repeat_count
 from lstmtune.data.series import Series, load
 from lstmtune.errors import LstmtuneError, SpecError
 from lstmtune.store.fileio import atomic_outputs, check_plots, claim_run_dir
@@ -375,8 +375,7 @@ def _choose(spec: StudySpec, sel) -> dict:
     the first ``repeats`` (a configuration was tested that the table did not rank first).
     Under ``mode = "diagnostic"`` the summary's repeats are ``diagnostic_repeats`` (choosing on
     ``repeats``, which that mode does not run, chose on fewer runs than the table ranked)."""
-    runs = spec.runs.diagnostic_repeats if spec.runs.mode == "diagnostic" else spec.runs.repeats
-    return evaluation.select(sel.runs[sel.runs["repeat"] < runs], sel.points, sel.metric)
+    return evaluation.select(sel.runs[sel.runs["repeat"] < summary_repeat_count(spec)], sel.points, sel.metric)
 
 
 def execute(

@@ -417,3 +417,38 @@ def test_a_tie_for_the_configuration_selected_most_often_is_said():
     assert tied.most_wins == "units=2" and tied.wins_said == "units=2 (tied with 1 other at 1 series; the lower pooled error)"
     alone = PanelOutcome(Path("o"), pd.DataFrame(), configs.assign(wins=[2, 0, 0]), {})
     assert alone.wins_said == "units=2"
+
+
+@pytest.mark.parametrize("command", ["run", "search"])
+def test_a_moved_panel_run_directory_resumes_without_training_again(tmp_path, monkeypatch, command):
+    """Each series' study named its data by absolute path, and its stored runs were keyed by
+    that path: a panel's run directory moved elsewhere (copied from a cluster's scratch, say)
+    and rerun trained every series again (a probe). Now its finished series are read back, and
+    with their stamps gone (another lstmtune, say) their stored runs serve without training."""
+    from lstmtune.study import executor
+    from lstmtune.workflow import finished
+
+    s = load("shampoo")
+    ds = pd.DatetimeIndex(s.dates)
+    pd.concat([pd.DataFrame({"unique_id": u, "ds": ds, "y": s.values * k}) for u, k in (("a", 1.0), ("b", 2.0))]).to_csv(tmp_path / "p.csv", index=False)
+    study = TINY_PANEL if command == "run" else TINY_PANEL.replace("[grid]\nunits = [1]\n", "") + (
+        '[search]\nsampler = "random"\ntrials = 1\nbatch = 1\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 2\n')
+    (tmp_path / "s.toml").write_text(study)
+    args = lambda out: [command, str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"]  # noqa: E731
+    runner = CliRunner()
+    assert runner.invoke(app, args(tmp_path / "scratch" / "o")).exit_code == 0
+    first = pd.read_csv(tmp_path / "scratch" / "o" / "panel_summary.csv")
+    (tmp_path / "scratch" / "o").rename(tmp_path / "home")
+    trained = []
+    real = executor.LocalExecutor.run
+    monkeypatch.setattr(executor.LocalExecutor, "run", lambda self, pop, *a, **k: trained.append(pop.size) or real(self, pop, *a, **k))
+    res = runner.invoke(app, args(tmp_path / "home"))
+    assert res.exit_code == 0, res.output
+    assert trained == []
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "home" / "panel_summary.csv"), first)
+    for stamp in (tmp_path / "home").rglob(finished.STAMP):
+        stamp.unlink()
+    res = runner.invoke(app, args(tmp_path / "home"))
+    assert res.exit_code == 0, res.output
+    assert trained == []
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "home" / "panel_summary.csv"), first)

@@ -36,7 +36,7 @@ def settings(spec: StudySpec, *, score_last: int | None = None) -> dict[str, Any
     horizon = {"horizon": spec.evaluation.horizon} if spec.evaluation.horizon > 1 else {}
     return {
         "version": FINGERPRINT_VERSION,
-        "source": spec.data.source,
+        "source": _source(spec.data.source),
         "holdout": spec.data.test_size,
         "score_last": score_last,
         "feature_range": list(spec.transforms.feature_range),
@@ -44,6 +44,18 @@ def settings(spec: StudySpec, *, score_last: int | None = None) -> dict[str, Any
         "seeding": spec.runs.seeding,
         **horizon,
     }
+
+
+def _source(source: str) -> str:
+    """The data's source as its runs are keyed: a built-in name, or a file's name without its
+    folder. The runs depend on the data's content (:func:`data_hash`), not on where the file
+    lies: a run directory moved elsewhere (a panel's series name their data inside it) or a
+    study pointed at a copy of its data elsewhere keeps its stored runs."""
+    from pathlib import PurePath
+
+    from lstmtune.data.series import BUILTINS
+
+    return source if source in BUILTINS else PurePath(str(source)).name
 
 
 def data_hash(series: Series) -> str:

@@ -92,13 +92,14 @@ def folder_name(uid: str) -> str:
 
 def _series_key(panel_key: str, where: Path, series) -> str:
     """A panel series' stamp key (:mod:`lstmtune.workflow.finished`): the panel's (its study,
-    lstmtune's files, the libraries' versions), the series' folder and its data as trained on.
+    lstmtune's files, the libraries' versions), the series' folder's name (not where the panel's
+    run directory lies: moved, it still replays) and its data as trained on.
     A finished panel's rerun rewrote every series' outputs (a probe: 4-6 s for 4 series)."""
     import hashlib
 
     from lstmtune.study import identity
 
-    return hashlib.sha256(f"{panel_key}|{Path(where).resolve()}|{identity.data_hash(series)}".encode()).hexdigest()
+    return hashlib.sha256(f"{panel_key}|{Path(where).name}|{identity.data_hash(series)}".encode()).hexdigest()
 
 
 def _series(uid: str, frame: pd.DataFrame):

@@ -152,3 +152,28 @@ def test_an_unreachable_ray_address_in_the_environment_is_one_line(monkeypatch):
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     with pytest.raises(LstmtuneError, match=f"cannot reach the Ray cluster at 127.0.0.1:{port}"):
         ray_executor.connect(None)
+
+
+def test_an_address_where_something_else_listens_is_one_line(monkeypatch):
+    """A web server's port, the dashboard's or a port that accepts and says nothing held
+    ``ray.init`` for ever, printing a warning every few seconds (a probe: killed after 150 s).
+    A Ray head's GCS port (a gRPC server) passes: test_cli_runs_a_study_on_the_cluster."""
+    import http.server
+    import socket
+    import threading
+
+    web = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    monkeypatch.setattr(ray_executor, "REACH_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda *a, **k: pytest.fail("ray.init was reached"))
+    try:
+        for port in (web.server_address[1], silent.getsockname()[1]):
+            with pytest.raises(LstmtuneError, match=f"^127.0.0.1:{port} answers, but not as a Ray cluster's head: give its GCS address"):
+                ray_executor.connect(f"127.0.0.1:{port}")
+    finally:
+        web.shutdown()
+        silent.close()

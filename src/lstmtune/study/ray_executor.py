@@ -123,9 +123,40 @@ def _reachable(address: str | None) -> None:
     except ValueError:
         return
     try:
-        socket.create_connection((host.strip("[]"), port_number), timeout=REACH_TIMEOUT_S).close()
+        connection = socket.create_connection((host.strip("[]"), port_number), timeout=REACH_TIMEOUT_S)
     except OSError as err:
         raise LstmtuneError(f"cannot reach the Ray cluster at {address}: {err.strerror or type(err).__name__} (is its head node running there?)") from None
+    with connection:
+        if not _answers_grpc(connection):
+            raise LstmtuneError(f"{address} answers, but not as a Ray cluster's head: give its GCS address (HOST:6379 by default; "
+                                "the dashboard's 8265 is not it), or ray://HOST:10001 for Ray Client")
+
+
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+EMPTY_SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+"""An HTTP/2 client's first bytes: its preface and an empty SETTINGS frame (RFC 9113, 3.4 and 6.5)."""
+
+
+def _answers_grpc(connection) -> bool:
+    """Whether what listens on ``connection`` speaks HTTP/2, as a Ray head's GCS (a gRPC server)
+    does: it must answer the client preface with its own SETTINGS frame (frame type 4). Anything
+    else listening there (a web server, the dashboard, a silent port) held ``ray.init`` for ever,
+    printing a warning every few seconds (a probe). With TLS (``$RAY_USE_TLS``), left to Ray."""
+    import os
+
+    if os.environ.get("RAY_USE_TLS", "").strip().lower() in ("1", "true", "yes"):
+        return True
+    try:
+        connection.sendall(HTTP2_PREFACE + EMPTY_SETTINGS)
+        head = b""
+        while len(head) < 9:
+            part = connection.recv(9 - len(head))
+            if not part:
+                break
+            head += part
+    except OSError:
+        return False
+    return len(head) == 9 and head[3] == 0x04
 
 
 def _has_gpu(address: str | None) -> None:

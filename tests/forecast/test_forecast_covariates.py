@@ -157,6 +157,8 @@ def test_saved_model_with_covariates_forecasts_identically(fitted, tmp_path):
         (lambda m, f: m.forecast(4, future=f.iloc[:2]), r"future: 2 rows; a 4-step forecast needs the covariates at the first 3 forecast dates"),
         (lambda m, f: m.forecast(4, future=f.shift(1, freq="MS")), r"future: row 1 is dated 2005-08-01, expected forecast date 2005-07-01"),
         (lambda m, f: m.forecast(4, future=f.assign(cpi=[1.0, np.nan, 2.0, 3.0])), r"future: column 'cpi' row 2: missing or non-finite"),
+        # past float32: a RuntimeWarning and a forecast of garbage, while the history's reader refused it (a probe)
+        (lambda m, f: m.forecast(4, future=f.assign(unemp=[1.0, 2.0, 1e31, 3.0])), r"future: column 'unemp' row 3: 1e\+31 is beyond 1e\+30: the networks read float32"),
         (lambda m, f: m.forecast(2, pd.Series(f["cpi"])), r"reads covariates \(cpi, unemp\): give a DataFrame"),
         (lambda m, f: m.one_step(_frame()[["sales", "cpi"]]), r"no column 'unemp'"),
     ],
@@ -299,6 +301,11 @@ def test_cli_fits_a_covariate_study_and_forecasts_with_a_future_file(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "longer_fc.csv"), fc)
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "4", "--future", str(longer), "--out", str(tmp_path / "x.csv")])
     assert res.exit_code == 2 and "longer.csv: line 4, column 'cpi': is missing (the forecast reads it)" in res.output, res.output
+    huge = tmp_path / "huge.csv"
+    huge.write_text("date,cpi,unemp\n2005-01-01,1e39,5.1\n2005-02-01,115.3,5.2\n")
+    res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(huge), "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code == 2 and "huge.csv: line 2, column 'cpi': 1e+39 is beyond 1e+30" in " ".join(res.output.split()), res.output
+    assert "Warning" not in res.stderr
     repeated = tmp_path / "repeated.csv"
     repeated.write_text("date,cpi,cpi,unemp\n2005-01-01,1,2,3\n2005-02-01,1,2,3\n2005-03-01,1,2,3\n")
     res = runner.invoke(app, ["forecast", str(tmp_path / "model"), "--horizon", "3", "--future", str(repeated), "--out", str(tmp_path / "x.csv")])

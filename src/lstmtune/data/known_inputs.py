@@ -19,7 +19,7 @@ import pandas as pd
 
 from lstmtune.data import numbers
 from lstmtune.data.messages import _line
-from lstmtune.data.series import Series, dates_after, positions
+from lstmtune.data.series import MAX_ABS, Series, dates_after, positions
 from lstmtune.errors import LstmtuneError
 from lstmtune.data.problem import Framing
 
@@ -121,6 +121,11 @@ def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.n
             if future.attrs.get("source"):  # read by read_future: its file and line
                 raise LstmtuneError(f"{future.attrs['source']}: line {future.attrs['lines'][i]}, column {n!r}: is missing (the forecast reads it)")
             raise LstmtuneError(f"future: column {n!r} row {i + 1}: missing or non-finite value")
+        huge = np.flatnonzero(np.abs(col) > MAX_ABS)  # as the history's reader refuses them (past float32, a forecast of garbage and a RuntimeWarning: a probe)
+        if len(huge):
+            i = int(huge[0])
+            where = f"{future.attrs['source']}: line {future.attrs['lines'][i]}, column {n!r}" if future.attrs.get("source") else f"future: column {n!r} row {i + 1}"
+            raise LstmtuneError(f"{where}: {col[i]:.6g} is beyond {MAX_ABS:.0e}: the networks read float32 (rescale the covariate, as for training)")
         out[:, j] = col
     return out
 

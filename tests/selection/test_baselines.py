@@ -589,3 +589,29 @@ def test_mstl_gets_a_second_season_only_longer_than_the_first():
     assert statistical.second_season("h", 168) is None and statistical.second_season("D", 365) is None and statistical.second_season("h", 336) is None
     y = np.arange(2000.0)
     assert "MSTL" in statistical.models_for(y, "h", 24) and "MSTL" not in statistical.models_for(y, "h", 168)
+
+
+def test_baseline_fills_a_gap_before_the_test_split_from_the_training_side_as_a_study_does(tmp_path):
+    """``baseline --missing interpolate`` filled the last training month from the first test
+    value (a leak), so its table disagreed with `run`'s on the same file (a probe: persistence
+    137.204 against 138.471). A study fills its test split apart; so does ``baseline`` now."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from lstmtune.cli.app import app
+
+    s = load("shampoo")
+    values = s.values.astype(object)
+    values[23] = ""  # the last training month of a 12-month test split
+    path = tmp_path / "gap.csv"
+    pd.DataFrame({"date": pd.DatetimeIndex(s.dates).strftime("%Y-%m-%d"), "sales": values}).to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["baseline", str(path), "--missing", "interpolate"])
+    assert result.exit_code == 0, result.output
+    filled = s.values.copy()
+    filled[23] = filled[22]  # nothing after it but test values: held at the last training value, as the study's reader does
+    study = load(str(path), missing="interpolate", apart=12).values
+    np.testing.assert_array_equal(study, filled)
+    want = {b.name: b.scores["rmse"] for b in baselines.evaluate_all(filled, 12, 12, lags=1)}
+    got = dict(re.findall(r"│ (persistence|AR\(1\)) +│ +([0-9.]+) ", result.output))
+    assert got == {"persistence": f"{want['persistence']:.3f}", "AR(1)": f"{want['AR(1)']:.3f}"}, result.output

@@ -55,7 +55,9 @@ def baseline(
     from lstmtune.data.series import load
 
     _refuse_panel(data, "baseline scores one series")
-    series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing)
+    # the test split filled apart, as a study fills it (no training value interpolated from a
+    # test observation: the baselines here disagreed with `run`'s on the same data, a probe)
+    series = load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, apart=max(test_size, 0))
     for note in series.notes:
         err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
     if lags < 1:

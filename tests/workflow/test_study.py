@@ -456,3 +456,25 @@ def test_the_test_forecasts_of_a_study_of_several_sub_studies_name_theirs(tmp_pa
     study.run(spec.from_dict(raw, "two"), tmp_path / "o")
     page = " ".join((tmp_path / "o" / "report.html").read_text().split())
     assert "of sub-study <b>" in page and "of the 2 sub-studies' selections, the one of lowest selection score" in page
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_the_last_line_counts_every_phases_runs_as_plan_does(tmp_path, refit):
+    """Under backtests the last line counted the first fold's runs alone, and without refit it
+    left the test phase out ("6 runs" where `plan` said 18), so a resumed study's reuse went
+    unsaid (a probe)."""
+    s = spec.from_dict({"name": "folds", "seed": 2, "data": {"test_size": 6}, "model": {"batch_size": 2, "epochs": 6},
+                        "runs": {"mode": "summary", "repeats": 2},
+                        "evaluation": {"selection": "backtest", "validation_size": 4, "folds": 2, "refit": refit, "test_all": True},
+                        "grids": {"a": {"epochs": [3, 6]}, "b": {"units": [1, 2]}}})
+    f = _write(s, tmp_path)
+    runner = CliRunner()
+    planned_runs = int(re.search(r"runs: (\d+)", " ".join(runner.invoke(app, ["plan", str(f)]).output.split())).group(1))
+    res = runner.invoke(app, ["run", str(f), "--out", str(tmp_path / "a"), "--storage", f"sqlite:///{tmp_path / 'shared.db'}", "-q"])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    verb = "refit to test" if refit else "to test"
+    assert f"{planned_runs} runs ({2 * planned_runs // 3} to select over 2 folds, {planned_runs // 3} {verb});" in said, said
+    res = runner.invoke(app, ["run", str(f), "--out", str(tmp_path / "b"), "--storage", f"sqlite:///{tmp_path / 'shared.db'}", "-q"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 0 and f"{verb}) (0 trained now, the rest already stored);" in said, said

@@ -193,12 +193,23 @@ def _print_outcome(outcome) -> None:
 
 
 def _runs_counted(outcome) -> tuple[int, str]:
-    """The study's trainings, and how the command says them ("8 runs (4 to select, 4 refit to test)")."""
+    """The study's trainings, as `plan` counts them, and how the command says them ("18 runs (12 to
+    select over 2 folds, 6 refit to test)"): every selection phase's (each backtest fold's) and the
+    test phase's. Only the first phase's were counted under backtests, and no test phase without
+    refit (a probe: "6 runs" of 18)."""
     r = outcome.results
-    # an honest study refits its selected configuration for the test: trainings too (as `plan` counts them)
-    refits = int(r.runs["tested"].sum()) if "tested" in r.runs and r.selection_metric != "test_rmse" and r.spec.evaluation.refit else 0
-    total = len(r.runs) + refits
-    return total, (f"{total} runs ({len(r.runs)} to select, {refits} refit to test)" if refits else f"{total} runs")
+    t = r.timings
+    tested = r.selection_metric != "test_rmse"
+    if "runs_selecting" in t:
+        select, test, folds = int(t["runs_selecting"]), int(t["runs_testing"]), int(t.get("selection_phases", 1))
+    else:  # a run stored before they were counted
+        select, folds = len(r.runs), 1
+        test = int(r.runs["tested"].sum()) if "tested" in r.runs and tested and r.spec.evaluation.refit else 0
+    total = select + test
+    if not test:
+        return total, f"{total} runs"
+    over = f" over {folds} folds" if folds > 1 else ""
+    return total, f"{total} runs ({select} to select{over}, {test} {'refit to test' if r.spec.evaluation.refit else 'to test'})"
 
 
 def _print_done(outcome) -> None:

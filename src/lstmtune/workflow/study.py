@@ -437,6 +437,10 @@ def execute(
         timings={
             "train_s": time.perf_counter() - t0,
             "runs_trained": sum(r.timings.get("runs_trained", 0) for r in results),
+            # every phase's runs, as `plan` counts them (the command's last line said the selection's alone)
+            "runs_selecting": sum(len(r.runs) for ph, r in done if ph.role == "select"),
+            "runs_testing": sum(len(r.runs) for ph, r in done if ph.role == "test"),
+            "selection_phases": sum(ph.role == "select" for ph, _ in done),
             "populations_trained": sum(r.timings.get("populations_trained", 0) for r in results),
         },
         series=series,

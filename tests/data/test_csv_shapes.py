@@ -612,3 +612,23 @@ def test_a_panel_id_and_the_same_id_with_spaces_around_it_are_refused(tmp_path, 
         panel.read(path)
     path.write_text("unique_id, ds, y\n" + "\n".join(f'B, 2020-0{m}-01, "{m}"' for m in range(1, 4)) + "\n")  # spaces after commas, quoted cells
     assert panel.read(path)["unique_id"].unique().tolist() == ["B"]
+
+
+@pytest.mark.parametrize("freq", ["2B", "3B"])
+def test_every_kth_business_day_is_its_own_grid(tmp_path, freq):
+    """pandas infers ``B`` but no multiple of it: a series every second business day was read on
+    a ``2D`` grid whose weekends it lacked, so ``auto --missing zero`` inserted them as zeros and
+    forecast from a Saturday (a probe). Every k-th business day is now that grid, absent dates
+    are named on it, and the forecast continues it."""
+    from lstmtune.data import panel
+    from lstmtune.data.series import absent_dates, dates_after
+
+    days = pd.date_range("2019-01-07", periods=40, freq=freq)
+    assert infer_frequency(days.to_numpy()) == freq
+    assert infer_frequency(pd.date_range("2019-01-07 09:30", periods=40, freq=freq).to_numpy()) == freq  # a time of day kept
+    assert infer_frequency(pd.date_range("2019-01-07", periods=40, freq="2D").to_numpy()) == "2D"  # weekends included: calendar days
+    gaps = days.delete([5, 17]).to_numpy()
+    alias, absent = absent_dates(gaps)
+    assert alias == freq and list(absent) == list(days[[5, 17]].to_numpy())
+    assert panel.grid_frequency(gaps) == freq
+    assert list(dates_after(days.to_numpy(), 3)) == list(pd.date_range(days[-1], periods=4, freq=freq)[1:].to_numpy())

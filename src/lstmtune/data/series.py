@@ -569,7 +569,25 @@ def infer_frequency(dates: np.ndarray) -> str | None:
             freq = pd.infer_freq(pd.DatetimeIndex(dates))
     except (TypeError, ValueError):
         return None
-    return getattr(freq, "freqstr", freq) if freq is not None else _semi_monthly(dates)
+    return getattr(freq, "freqstr", freq) if freq is not None else (_semi_monthly(dates) or _business_multiple(dates))
+
+
+def _business_multiple(dates: np.ndarray) -> str | None:
+    """``kB`` (every k-th business day, k of 2 or more) where the dates are exactly that grid, else
+    None: pandas' ``infer_freq`` finds only ``B`` itself, so a series every second business day
+    was read on a ``2D`` grid with its weekends absent, and ``--missing zero`` inserted them (a probe)."""
+    idx = pd.DatetimeIndex(dates)
+    if len(idx) < 3 or idx.tz is not None:
+        return None
+    days = idx.normalize()
+    if ((idx - days) != (idx[0] - days[0])).any():  # one time of day
+        return None
+    d = days.to_numpy().astype("datetime64[D]")
+    if not np.is_busday(d).all():
+        return None
+    steps = np.busday_count(d[:-1], d[1:])
+    k = int(steps[0])
+    return f"{k}B" if k >= 2 and (steps == k).all() else None
 
 
 def _semi_monthly(dates: np.ndarray) -> str | None:

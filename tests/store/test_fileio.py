@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lstmtune.store.fileio import atomic_dir, atomic_path
 
 
@@ -130,3 +132,40 @@ def test_an_empty_or_unfinished_moving_marker_names_no_empty_command(tmp_path):
         assert "``" not in str(err) and "the command writing them" in str(err)
     else:
         raise AssertionError("refused nothing")
+
+
+def test_a_path_under_a_file_or_a_write_protected_target_is_named_as_asked(tmp_path, monkeypatch):
+    """``fit --out notes.txt/m`` said "notes.txt: File exists", ``fit --out ro/m`` (``ro`` read-only)
+    named the temporary folder beside ``m``, and a write-protected model directory, forecast or
+    figure was replaced by the rename, which needs only its folder writable (a probe; ``run`` and
+    ``report`` refuse a read-only run directory). The check is the permission bits as the
+    user's process sees them (``os.access``: root sees every file writable, hence the stand-in)."""
+    import errno as errno_mod
+
+    from lstmtune.store import fileio
+
+    (tmp_path / "notes.txt").write_text("x")
+    for writer in (fileio.atomic_path, fileio.atomic_dir):
+        with pytest.raises(NotADirectoryError) as err:
+            with writer(tmp_path / "notes.txt" / "m"):
+                pass
+        assert err.value.filename == str(tmp_path / "notes.txt" / "m")
+    (tmp_path / "model").mkdir()
+    (tmp_path / "f.csv").write_text("old")
+    protected = {str(tmp_path / "model"), str(tmp_path / "f.csv")}
+    real = os.access
+    monkeypatch.setattr(fileio.os, "access", lambda p, mode: False if str(p) in protected and mode == os.W_OK else real(p, mode))
+    for writer, target in ((fileio.atomic_dir, tmp_path / "model"), (fileio.atomic_path, tmp_path / "f.csv")):
+        with pytest.raises(PermissionError, match="write-protected: not replaced") as err:
+            with writer(target):
+                pytest.fail("nothing is written")
+        assert err.value.filename == str(target) and err.value.errno == errno_mod.EACCES
+    assert (tmp_path / "f.csv").read_text() == "old" and (tmp_path / "model").is_dir()
+    with fileio.atomic_path(tmp_path / "new.csv") as tmp:  # a new path: written as ever
+        tmp.write_text("new")
+    assert (tmp_path / "new.csv").read_text() == "new"
+    monkeypatch.setattr(fileio.tempfile, "mkdtemp", lambda **k: (_ for _ in ()).throw(PermissionError(errno_mod.EACCES, "Permission denied", str(tmp_path / ".m.tmp-x"))))
+    with pytest.raises(PermissionError) as err:
+        with fileio.atomic_dir(tmp_path / "m"):
+            pass
+    assert err.value.filename == str(tmp_path / "m")

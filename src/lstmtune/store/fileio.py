@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -64,11 +65,25 @@ def _sweep_beside(target: Path) -> None:
             left.unlink(missing_ok=True)
 
 
+def _ready_beside(target: Path) -> None:
+    """Make ``target``'s folder, refusing what would be replaced or written in a way the user did
+    not ask for, named by ``target`` (not by the temporary path beside it):
+    - a file where a folder above it goes (``notes.txt/model``: "File exists" before);
+    - a write-protected ``target``: a rename replaced it, as it only needs its folder writable,
+      while ``run`` and ``report`` refuse a read-only run directory (a probe)."""
+    blocked = file_in_the_way(target)
+    if blocked is not None:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not target.is_symlink() and not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "write-protected: not replaced (make it writable, or give another path)", str(target))
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it into place only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _ready_beside(target)
     _sweep_beside(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(target), suffix=target.suffix, dir=target.parent)
@@ -103,7 +118,7 @@ def atomic_paths(targets: Iterable[Path]) -> Iterator[list[Path]]:
 def atomic_dir(target: Path) -> Iterator[Path]:
     """Yield a temporary directory beside ``target``; it replaces ``target`` only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _ready_beside(target)
     _sweep_beside(target)
     old = target.with_name(f".{target.name}.old")
     if old.is_dir() and not old.is_symlink():  # a write killed between its two renames: the earlier folder is back
@@ -111,7 +126,10 @@ def atomic_dir(target: Path) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(old, target)
-    tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(target), dir=target.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(target), dir=target.parent))
+    except OSError as err:  # named by the path asked for, not the temporary one beside it
+        raise OSError(err.errno, err.strerror, str(target)) from None
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700

@@ -936,6 +936,8 @@ def test_series_of_one_or_two_rows_are_named_as_too_short_for_a_frequency_unless
     board = pd.read_csv(tmp_path / "o" / "leaderboard.csv").drop_duplicates("unique_id").set_index("unique_id")
     assert board.loc["one", "status"] == "constant" and board.loc["two", "status"] == "fallback"
     assert all("read at MS, the frequency of every other series that has one" in board.loc[u, "reason"] for u in ("one", "two"))
+    # one value is not "a constant series" (a probe): its bands have no width, and it says why
+    assert "a single observation: the forecast is that value, its bands of no width" in board.loc["one", "reason"]
 
 
 @pytest.mark.figures  # the glyph warnings come from the rendering

@@ -468,6 +468,8 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
     finite = y[np.isfinite(y)]
     if missing == "zero" and np.isnan(y).any():  # as filled: a product selling 1 in some months and nothing in the others is not constant
         finite = np.append(finite, 0.0)
+    if finite.size == 1:  # not "a constant series" (a probe): one value says nothing of its spread
+        return Verdict("constant", "; ".join(["a single observation: the forecast is that value, its bands of no width (one value says nothing of its spread)", *notes]), f, m)
     if finite.size and np.all(finite == finite[0]):
         return Verdict("constant", "; ".join(["a constant series: the forecast is that constant", *notes]), f, m)
     n = len(y) - edges

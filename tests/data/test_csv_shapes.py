@@ -632,3 +632,15 @@ def test_every_kth_business_day_is_its_own_grid(tmp_path, freq):
     assert alias == freq and list(absent) == list(days[[5, 17]].to_numpy())
     assert panel.grid_frequency(gaps) == freq
     assert list(dates_after(days.to_numpy(), 3)) == list(pd.date_range(days[-1], periods=4, freq=freq)[1:].to_numpy())
+
+
+def test_plan_notes_how_the_data_was_read_as_run_does(tmp_path):
+    """`run`, `baseline` and `plot-series` say that rows were sorted by date; `plan` and
+    `forecast --data` read the same file silently (a probe)."""
+    s = load("shampoo")
+    csv = tmp_path / "newest_first.csv"
+    pd.DataFrame({"date": pd.DatetimeIndex(s.dates).strftime("%Y-%m-%d"), "sales": s.values}).iloc[::-1].to_csv(csv, index=False)
+    (tmp_path / "s.toml").write_text(f'name = "n"\n[data]\nsource = "{csv.name}"\n[model]\nepochs = 5\n[runs]\nmode = "summary"\nrepeats = 2\n[grid]\nunits = [1]\n')
+    res = CliRunner().invoke(app, ["plan", str(tmp_path / "s.toml")])
+    assert res.exit_code == 0, res.output
+    assert "note: rows sorted by date: the file lists them newest first" in " ".join(res.output.split()), res.output

@@ -211,6 +211,8 @@ def forecast(
         if model.value_name in header(data) and model.value_name not in covariates:
             value_column = model.value_name
     history = None if data is None else load(data, date_column=date_column, value_column=value_column, date_format=date_format, missing=missing, covariates=covariates)
+    for note in [] if history is None else history.notes:  # rows sorted, values filled: said as `run` says them (a probe)
+        err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
     known = None if future is None else known_inputs.read_future(future, covariates, model.positional, date_format)
     table, each = model.forecast_with_paths(horizon, history, future=known)
     utc = utc or model.info.get("times") == "UTC"  # fitted by `lstmtune fit` on times made UTC

@@ -532,6 +532,8 @@ def plan(
     _refuse_bad_device(None)  # $LSTMTUNE_DEVICE, as run refuses it
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     series = load_series(spec)
+    for note in series.notes:  # what `run` notes about reading the data (rows sorted, values filled), said here too (a probe)
+        err_console.print(f"[yellow]note:[/] {_u(note)}", highlight=False)
     estimates = [("lstmtune run", budget.check(spec, len(series), max_runs=max_runs))]
     from lstmtune.study import planner
     from lstmtune.workflow.study import check_fits, check_scoreable

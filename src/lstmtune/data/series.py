@@ -389,7 +389,8 @@ def gaps(dates: np.ndarray) -> tuple[str, ...]:
         return ()
     freq, absent = found
     shown = ", ".join(str(pd.Timestamp(d).date()) for d in absent[:6]) + (" ..." if len(absent) > 6 else "")
-    return (f"the dates are {freq}-regular but {len(absent)} are missing ({shown}); the model treats the series as consecutive",)
+    many = len(absent) > 1
+    return (f"the dates are {freq}-regular but {len(absent)} {'are' if many else 'is'} missing ({shown}); the model treats the series as consecutive",)
 
 
 def absent_dates(dates: np.ndarray, freq: str | None = None) -> tuple[str, np.ndarray] | None:

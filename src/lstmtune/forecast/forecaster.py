@@ -236,7 +236,7 @@ class Forecaster:
     def describe(self) -> list[str]:
         """What this model is, in lines: where it came from, its configuration, data and calibration."""
         info, fr = self.info, self.framing
-        shown = {k: v for k, v in self.config._canonical().items()}  # extension settings at their defaults omitted
+        shown = {k: v for k, v in self.config._canonical().items() if v is not None}  # extension settings at their defaults omitted; trim=None (its default, said on the data line) too
         lines = []
         if info.get("source"):
             how = f" ({info['chosen']})" if info.get("chosen") else ""

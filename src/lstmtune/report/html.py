@@ -214,9 +214,11 @@ def metric_name(analysis: Analysis) -> str:
 def selection_name(spec) -> str:
     ev = spec.evaluation
     if ev.selection == "backtest":
-        words = f"backtests ({ev.folds} rolling origins of {ev.validation_size or spec.data.test_size} observations before the test set)"
+        v = ev.validation_size or spec.data.test_size
+        words = f"backtests ({ev.folds} rolling origins of {v} observation{'s' if v != 1 else ''} before the test set)"
     elif ev.selection == "validation":
-        words = f"validation (the {ev.validation_size or spec.data.test_size} observations before the test set)"
+        v = ev.validation_size or spec.data.test_size
+        words = f"validation (the {v} observations before the test set)" if v != 1 else "validation (the observation before the test set)"
     else:
         words = "the test set"
     if ev.horizon > 1:

@@ -394,3 +394,16 @@ def test_a_panel_study_with_covariates_is_refused_before_anything_is_written(tmp
         with pytest.raises(LstmtuneError, match=r"\[data\] covariates = \['cpi'\]: not read from a long panel"):
             call(spec, panel, tmp_path / "o")
         assert not (tmp_path / "o").exists()
+
+
+def test_a_future_file_that_is_empty_or_a_folder_is_worded_as_a_historys(tmp_path):
+    """``--future`` said "not a readable CSV file ('No columns to parse from file')" and "Is a
+    directory" where a history's file says "the file is empty" and "is a directory" (a probe)."""
+    from lstmtune.data import known_inputs
+
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(LstmtuneError, match=r"--future .*empty.csv: the file is empty$"):
+        known_inputs.read_future(tmp_path / "empty.csv", ["cpi"])
+    with pytest.raises(LstmtuneError, match=r"--future .*adir: is a directory, expected a CSV file$"):
+        known_inputs.read_future(tmp_path / "adir", ["cpi"])

@@ -63,6 +63,10 @@ CASES = {
     "int search step 0.5": (lambda d: _write(d / "s.toml", '[search]\n[search.space.units]\ntype = "int"\nlow = 1\nhigh = 4\nstep = 0.5\n'), ["search", "s.toml"], ["whole-number step"]),
     "date 0001-01-01": (lambda d: _csv(d / "old.csv", dates=[f"{1 + i // 12:04d}-{i % 12 + 1:02d}-01" for i in range(36)]), ["baseline", "old.csv"], ["line 2", "outside the supported dates"]),
     "a FIFO as data": (lambda d: os.mkfifo(d / "fifo.csv"), ["baseline", "fifo.csv"], ["not a regular file"]),
+    # worded as the single series' reader words them (a probe: "No columns to parse from file", "Is a directory")
+    "an empty file to auto": (lambda d: _write(d / "e.csv", ""), ["auto", "e.csv", "--horizon", "3", "--out", "o"], ["e.csv: the file is empty"]),
+    "an empty file to plan --horizon": (lambda d: _write(d / "e.csv", ""), ["plan", "e.csv", "--horizon", "3"], ["e.csv: the file is empty"]),
+    "a folder to auto": (lambda d: (d / "adir").mkdir(), ["auto", "adir", "--horizon", "3", "--out", "o"], ["adir: is a directory, expected a CSV file"]),
     "a 1 MB cell": (lambda d: _write(d / "big.csv", "date,v\n2020-01-01," + "x" * 1_000_000 + "\n"), ["baseline", "big.csv"], ["line 2", "1,000,000 chars"]),
     "--period 0": (None, ["baseline", "--period", "0"], ["--period must be between 1 and 23"]),
     "--period 1000": (None, ["baseline", "--period", "1000"], ["--period must be between 1 and 23"]),

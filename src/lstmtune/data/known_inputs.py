@@ -146,11 +146,15 @@ def read_future(path, names: Sequence[str], positional: bool = False, date_forma
     from lstmtune.data import series as series_mod
 
     path = Path(path)
+    if path.is_dir():  # worded as a history's file is (a probe: "Is a directory")
+        raise LstmtuneError(f"--future {path}: is a directory, expected a CSV file")
     try:
         frame = pd.read_csv(path, dtype=str).fillna("")  # cells as written; NA, NaN, empty: missing
     except FileNotFoundError:
         raise LstmtuneError(f"--future {path}: no such file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+    except pd.errors.EmptyDataError:
+        raise LstmtuneError(f"--future {path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
         from lstmtune.data.messages import csv_error
 
         raise LstmtuneError(f"--future {path}: not a readable CSV file ({csv_error(err, path)})") from None

@@ -56,10 +56,12 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
 
     path = Path(path)
     check_format(date_format)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular file")
+    if not path.is_file():  # worded as a single series' reader words them (a probe)
+        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: is a directory, expected a CSV file" if path.is_dir() else f"{path}: not a regular file")
     try:
         head = pd.read_csv(path, nrows=0)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DataError(f"{path}: not a readable CSV file ({csv_error(err, path)})") from None
     columns = [str(c).strip() for c in head.columns]

@@ -644,3 +644,14 @@ def test_plan_notes_how_the_data_was_read_as_run_does(tmp_path):
     res = CliRunner().invoke(app, ["plan", str(tmp_path / "s.toml")])
     assert res.exit_code == 0, res.output
     assert "note: rows sorted by date: the file lists them newest first" in " ".join(res.output.split()), res.output
+
+
+def test_business_hours_have_a_business_days_season():
+    """Hourly readings 09:00-16:00 on weekdays (pandas' ``bh``) were given no season (a probe):
+    a business day is 8 of them, a week 40 (MSTL's second season)."""
+    from lstmtune.data.series import season_of
+    from lstmtune.selection.statistical import second_season
+
+    hours = pd.date_range("2021-01-04 09:00", periods=80, freq="bh").to_numpy()
+    assert infer_frequency(hours) == "bh" and infer_period(hours) == 8
+    assert second_season("bh", 8) == 40 and season_of("2bh") == 4

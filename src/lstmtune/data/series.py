@@ -461,10 +461,11 @@ def _refuse_repeated_dates(path: Path, dates: np.ndarray, rows: np.ndarray, name
 
 
 # pandas frequency prefix -> seasonal period
-_PERIODS = {"min": 60, "h": 24, "D": 7, "B": 5, "W": 52, "SMS": 24, "SME": 24, "SM": 24, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+_PERIODS = {"min": 60, "h": 24, "bh": 8, "D": 7, "B": 5, "W": 52, "SMS": 24, "SME": 24, "SM": 24, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
 """The season of each frequency (in steps of one unit): an hour's minutes, a
-day's hours, a week's days or business days, a year's weeks, half months, months or quarters."""
-_OLD_ALIASES = {"T": "min", "H": "h", "C": "B"}  # pandas' older spellings, custom business days
+day's hours (a business day's 8 business hours, 09:00-17:00: pandas' ``bh``; it had none, a probe),
+a week's days or business days, a year's weeks, half months, months or quarters."""
+_OLD_ALIASES = {"T": "min", "H": "h", "C": "B", "BH": "bh"}  # pandas' older spellings, custom business days
 
 
 def frequency_parts(freq: str | None) -> tuple[int, str] | None:

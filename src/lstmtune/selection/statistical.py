@@ -30,7 +30,7 @@ APPROXIMATE_ABOVE = 150
 of more observations than this, or with a season longer than 12: the default of R's
 ``auto.arima`` (Hyndman and Khandakar, 2008), which statsforecast leaves off. Measured (2-core
 machine, benchmarks/RESULTS.md): about 4x faster on long monthly series, the same accuracy."""
-SECOND_SEASON = {"D": 365, "h": 168, "H": 168}
+SECOND_SEASON = {"D": 365, "h": 168, "H": 168, "bh": 40}  # business hours: a week's 5 x 8
 """The longer season of a frequency whose :func:`lstmtune.data.series.infer_period` season is the shorter one."""
 
 

@@ -1504,3 +1504,23 @@ def test_messages_name_python_parameters_from_python_and_flags_on_the_command_li
     frame.to_csv(tmp_path / "a.csv", index=False)
     res = CliRunner().invoke(app, ["auto", str(tmp_path / "a.csv"), "--horizon", "3", "--level", "0", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "--level 0: interval levels are whole percentages from 1 to 99 (e.g. --level 80 --level 95)" in " ".join(res.output.split()), res.output
+
+
+def test_a_forecast_clipped_wholly_to_zero_says_so(tmp_path):
+    """A strictly positive series declining towards 0: its chosen model's band fell wholly below
+    0, and clipping at 0 made the forecast and both bands 0, a band of no width, said nowhere
+    (a probe). The leaderboard's reason now says from which step."""
+    y = np.linspace(100, 4, 30) + np.tile([0.5, -0.5, 0.3, -0.3, 0.0], 6)
+    f = _write(tmp_path / "decl.csv", pd.DataFrame({"ds": pd.date_range("2016-01-01", periods=30, freq="MS"), "y": y}))
+    res = CliRunner().invoke(app, ["auto", str(f), "--horizon", "6", "--candidates", "stats", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0, res.output
+    fc = pd.read_csv(tmp_path / "o" / "forecasts.csv")
+    zero = np.flatnonzero((fc[["mean", "upper_95"]] == 0).all(axis=1).to_numpy())
+    assert zero.size  # the case itself
+    board = pd.read_csv(tmp_path / "o" / "leaderboard.csv")
+    reason = board.loc[board["chosen"] == True, "reason"].iloc[0]  # noqa: E712
+    assert f"fall below 0 from step {zero[0] + 1} of 6" in reason and "bands of no width" in reason
+    other = _write(tmp_path / "m.csv", _monthly("m", 60, 0).drop(columns="unique_id"))
+    res = CliRunner().invoke(app, ["auto", str(other), "--horizon", "6", "--candidates", "stats", "--out", str(tmp_path / "p"), "-q"])
+    board = pd.read_csv(tmp_path / "p" / "leaderboard.csv")
+    assert not board["reason"].fillna("").str.contains("below 0").any()

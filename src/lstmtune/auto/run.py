@@ -246,6 +246,23 @@ def _clip_nonnegative(table: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
     return clip_nonnegative(table) if np.nanmin(y) >= 0 else table
 
 
+def _clipped_note(table: pd.DataFrame, y: np.ndarray) -> str | None:
+    """What clipping at 0 did to the chosen forecast, where its band fell wholly below 0: there
+    the forecast and its bands are 0, a band of no width, which says nothing of the chance of
+    a positive value (a declining series, its trend extrapolated through 0: a probe). None where
+    no band was clipped away."""
+    if not np.nanmin(y) >= 0:
+        return None
+    from lstmtune.forecast.output import value_columns
+
+    highest = table[value_columns(table)].max(axis=1).to_numpy(dtype=np.float64)
+    below = np.flatnonzero(highest < 0)
+    if not below.size:
+        return None
+    return (f"the chosen model's forecast and bands fall below 0 from step {int(below[0]) + 1} of {len(table)} (its trend carried through 0): "
+            "clipped at 0, as for every series that never went below it, so there they are 0 and bands of no width")
+
+
 @dataclasses.dataclass(frozen=True)
 class _Chunk:
     """One chunk's work, plain values (sent whole to a Ray task): its good series
@@ -403,8 +420,9 @@ def run_chunk(job: _Chunk, budget_left: float | None = None, progress: Callable 
         except Exception as err:  # noqa: BLE001
             done(i, _fallback_slot(sc.uid, sc.frame, v, horizon, final.reason_of(err), "fallback", settings.levels))
             continue
+        clipped = _clipped_note(fc, sc.frame["y"].to_numpy())
         done(i, {"forecast": _clip_nonnegative(fc, sc.frame["y"].to_numpy()), "model": model, "verdict": text,
-                 "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes]))), "backtest": bt.assign(unique_id=sc.uid)})
+                 "board": board.assign(unique_id=sc.uid, status="ok", reason="; ".join(filter(None, [v.reason, *notes, clipped]))), "backtest": bt.assign(unique_id=sc.uid)})
         if progress:
             progress(sc.uid, "done", i, total)
     return out

@@ -655,3 +655,25 @@ def test_business_hours_have_a_business_days_season():
     hours = pd.date_range("2021-01-04 09:00", periods=80, freq="bh").to_numpy()
     assert infer_frequency(hours) == "bh" and infer_period(hours) == 8
     assert second_season("bh", 8) == 40 and season_of("2bh") == 4
+
+
+def test_an_hour_a_clock_change_skips_or_repeats_is_named_as_one(tmp_path):
+    """Hourly local times across a clock change: the spring hour the clock never showed was to be
+    "added", the autumn hour it showed twice a plain duplicate (a probe). Both now say what
+    they look like and what reads them (times with their UTC offsets); other gaps do not."""
+    from lstmtune.data.messages import CLOCK_CHANGE, clock_change
+
+    hours = pd.date_range("2021-03-27 00:00", "2021-03-29 00:00", freq="h")
+    spring = hours[hours != pd.Timestamp("2021-03-28 02:00")]
+    _write = lambda p, d: pd.DataFrame({"ds": d.strftime("%Y-%m-%d %H:%M:%S"), "y": np.arange(len(d)) % 24 + 1.0}).to_csv(p, index=False)  # noqa: E731
+    _write(tmp_path / "spring.csv", spring)
+    res = CliRunner().invoke(app, ["auto", str(tmp_path / "spring.csv"), "--horizon", "3", "--candidates", "stats", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 2 and "absent from its h dates (2021-03-28 02:00:00)" in " ".join(res.output.split())
+    assert " ".join(CLOCK_CHANGE.split()) in " ".join(res.output.split())
+    autumn = pd.DatetimeIndex(list(hours[:27]) + [hours[26]] + list(hours[27:])).shift(217, freq="D")  # 2021-10-31 02:00 twice
+    assert pd.Timestamp(autumn[27]) == pd.Timestamp("2021-10-31 02:00")
+    _write(tmp_path / "autumn.csv", autumn)
+    with pytest.raises(DataError, match="duplicate date 2021-10-31 02:00:00 .*local clock times\\?"):
+        load(str(tmp_path / "autumn.csv"))
+    assert clock_change([pd.Timestamp("2021-03-24 02:00")]) == ""  # a Wednesday: no clock change
+    assert clock_change([pd.Timestamp("2021-03-28")]) == ""  # a day, not a time

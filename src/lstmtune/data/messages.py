@@ -92,6 +92,21 @@ def day(when) -> str:
     return str(when.date() if when == when.normalize() else when)
 
 
+CLOCK_CHANGE = ("; local clock times? a clock change skips an hour in spring and repeats one in autumn: "
+                "give the times with their UTC offsets (2021-03-28T03:00:00+02:00, say), which are read as UTC")
+
+
+def clock_change(stamps) -> str:
+    """:data:`CLOCK_CHANGE` where times absent from a series or repeated in it all fall early on
+    a Sunday morning, as a local clock's change does (Europe's and North America's both); else
+    "". A probe's hourly series across a change was told to "add the rows" of an hour that its
+    clock never showed."""
+    when = pd.DatetimeIndex(pd.to_datetime(list(stamps)))
+    if len(when) == 0 or (when == when.normalize()).all():
+        return ""
+    return CLOCK_CHANGE if ((when.dayofweek == 6) & (when.hour < 4)).all() else ""
+
+
 def some_dates(dates) -> str:
     """The first three of ``dates`` (:func:`day`), and an ellipsis for more."""
     return ", ".join(day(d) for d in dates[:3]) + (", ..." if len(dates) > 3 else "")

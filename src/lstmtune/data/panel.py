@@ -16,7 +16,7 @@ import pandas as pd
 
 from lstmtune.data import numbers
 from lstmtune.data.dates import check_format, format_hint, has_offset, quarter_starts, recording_utc, without_zone
-from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show, some_dates
+from lstmtune.data.messages import _columns, _line, clock_change, csv_error, day, nul_byte, show, some_dates
 from lstmtune.data.series import MAX_ABS, absent_dates, fixed_day_of_month, header, infer_frequency, infer_period, refuse_repeated_columns, season_of
 from lstmtune.errors import DataError, LstmtuneError, option
 
@@ -126,7 +126,7 @@ def read(path: str | Path, *, id_column: str | None = None, date_column: str | N
     for r, what in out_of_range(values.to_numpy()).items():  # read as numbers, but none a network can train on
         wrong.setdefault(r, f"column {show(value_col)}: {show(frame[value_col].iloc[r].strip())} {what}")
     for r, first in _repeated_dates(ids, dates).items():  # named at the later line, as a single file's are
-        wrong.setdefault(r, f"column {show(date_col)}: duplicate date {day(dates.iloc[r])} (first at line {_line(first, path)})")
+        wrong.setdefault(r, f"column {show(date_col)}: duplicate date {day(dates.iloc[r])} (first at line {_line(first, path)}){clock_change([dates.iloc[r]])}")
     why: dict[str, str] = {}
     for r in sorted(wrong):  # each series' first cell that does not parse: that series is skipped, the others read
         why.setdefault(ids.iloc[r], f"{path}: line {_line(r, path)}, {wrong[r]}")
@@ -406,7 +406,7 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", f"{k} missing date{'s' if k > 1 else ''}")
     if len(ds) != len(np.unique(ds)):
         dup = pd.Series(ds)[pd.Series(ds).duplicated()].iloc[0]
-        return Verdict("skip", f"duplicate date {pd.Timestamp(dup).date()}")
+        return Verdict("skip", f"duplicate date {day(dup)}{clock_change([dup])}")
     f = freq or infer_frequency(ds)
     if f is None and len(ds) < 3:  # pandas infers a frequency from three dates or more
         return Verdict("skip", f"{len(ds)} observation{'s' if len(ds) > 1 else ''}: too few to infer the frequency (give --freq)")
@@ -519,7 +519,7 @@ def check_missing(missing: str) -> str:
 def _absent(freq: str, absent: np.ndarray) -> str:
     shown = some_dates(absent)
     return (f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {freq} dates ({shown}): add the rows, "
-            "or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales)")
+            f"or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales){clock_change(absent)}")
 
 
 def shared_frequency(panel: pd.DataFrame) -> str | None:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from lstmtune.data import numbers
 from lstmtune.data.dates import UTC_NOTE, _choose_date_column, _try_dates, check_format, parse_column
-from lstmtune.data.messages import _columns, _line, csv_error, day, nul_byte, show  # noqa: F401  (show: re-exported)
+from lstmtune.data.messages import _columns, _line, clock_change, csv_error, day, nul_byte, show  # noqa: F401  (show: re-exported)
 from lstmtune.errors import DataError, option
 
 MAX_ABS = 1e30
@@ -457,7 +457,7 @@ def _refuse_repeated_dates(path: Path, dates: np.ndarray, rows: np.ndarray, name
         first = int(rows[dates == dates[same[k]]].min())
         when = pd.Timestamp(dates[same[k]])
         raise DataError(f"{path}: line {_line(int(later[k]), path)}, column {name!r}: duplicate date {when.date() if when == when.normalize() else when} "
-                        f"(first at line {_line(first, path)})")
+                        f"(first at line {_line(first, path)}){clock_change([when])}")
 
 
 # pandas frequency prefix -> seasonal period

@@ -125,3 +125,47 @@ def test_a_pool_with_lstms_among_its_members_is_not_called_a_win_without_an_lstm
                     "the best LSTM candidate (LSTM(d=12,lags=12)) has 0.4% higher MASE")
     assert "not worth it" in score.verdict(board, pool=["AutoETS", "AutoARIMA", "AutoTheta"])  # a pool of statistical models only
     assert score._gap(1.18, 1.0) == "18%" and score._gap(1.004, 1.0) == "0.4%" and score._gap(1.0001, 1.0) == "less than 0.1%"
+
+
+def test_candidates_tied_on_mase_are_ranked_by_smape_kept_in_the_set_and_said():
+    """Five flat forecasts between an intermittent series' zeros and positives had the same MASE
+    (0.8739713774597495, AutoTheta's 2e-16 more): the name chose AutoARIMA, the verdict said
+    nothing of a tie, and "better than the best LSTM by 4.31e-15" was said of rounding, the
+    model confidence set dropping some of the tied and keeping others (a probe)."""
+    y = np.r_[np.tile([0.0, 5.0], 30)]
+    history, ds = _history(y)
+    actual = [y[49:55], y[54:60]]
+    flat = lambda v: [np.full(len(a), v) for a in actual]  # noqa: E731  every flat forecast in [0, 5] has the same absolute errors here
+    bt = _backtests(y, ds, [48, 53], 6, {"AutoARIMA": flat(2.0), "Croston": flat(3.0), "LSTM": [a + 4.0 for a in actual]})
+    board = score.leaderboard(bt, history, {"AutoARIMA": "stats", "Croston": "stats", "LSTM": "lstm"}, 12)
+    got = board.set_index("candidate")
+    assert got.loc["AutoARIMA", "mase"] == pytest.approx(got.loc["Croston", "mase"], rel=1e-12)
+    assert got.loc["Croston", "smape"] < got.loc["AutoARIMA", "smape"]
+    assert list(board["candidate"][:2]) == ["Croston", "AutoARIMA"] and board.iloc[0]["chosen"]  # by sMAPE, not by name
+    assert got.loc["AutoARIMA", "in_mcs"]
+    assert score.verdict(board).endswith("; it ties on backtest MASE with AutoARIMA, and has the lowest sMAPE of them")
+    rounding = pd.DataFrame({"candidate": ["AutoARIMA", "Hybrid"], "family": ["stats", "hybrid"], "mase": [0.0, 4.3e-15], "smape": [0.0, 6e-14], "in_mcs": [True, False]})
+    said = score.verdict(rounding)
+    assert "better than" not in said and "is indistinguishable from it on these backtests (no higher MASE)" in said, said
+
+
+def test_backtests_are_scored_as_the_forecast_is_delivered_clipped_at_zero():
+    """A series that never went below 0 is forecast clipped at 0, but its candidates' backtests
+    were scored unclipped: a network a little below 0 in an intermittent series' zeros scored
+    0.835 where it delivers 0.780, and lost the choice (a probe). Each window is clipped where
+    the data up to its cutoff never went below 0, as a forecast made then would be."""
+    from lstmtune.auto.backtests import as_delivered
+
+    y = np.r_[np.tile([0.0, 4.0, 0.0, 2.0], 13), [-1.0], np.tile([0.0, 4.0], 4)][:60]
+    history, ds = _history(y)
+    assert y[:49].min() >= 0 and y[:55].min() < 0  # the second window's history went below 0
+    actual = [y[49:55], y[55:60]]
+    bt = _backtests(y, ds, [48, 54], 6, {"L": [a - 0.5 for a in actual], "S": [np.full(len(a), 1.0) for a in actual]})
+    bt["L-lo-80"], bt["L-hi-80"] = bt["L"] - 1.0, bt["L"] + 1.0
+    got = as_delivered(bt, history)
+    first, second = got["cutoff"] == ds[48], got["cutoff"] == ds[54]
+    np.testing.assert_array_equal(got.loc[first, "L"], np.maximum(bt.loc[first, "L"], 0.0))
+    np.testing.assert_array_equal(got.loc[first, "L-lo-80"], np.maximum(bt.loc[first, "L-lo-80"], 0.0))
+    pd.testing.assert_frame_equal(got[second], bt[second])  # a forecast made after a value below 0 is not clipped
+    pd.testing.assert_series_equal(got["y"], bt["y"])
+    assert (bt.loc[first, "L"] < 0).any()  # the case itself

@@ -114,9 +114,26 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
     elif mcs and usable:
         in_set[usable[0]] = True
     table["in_mcs"] = table["candidate"].map(in_set)
-    table = table.sort_values(["mase", "candidate"], kind="stable").reset_index(drop=True)
+    tied = tied_with_best(table["mase"])
+    if mcs:  # the bootstrap kept some and dropped others of candidates equal to the best but for rounding (a probe)
+        table["in_mcs"] = table["in_mcs"] | tied
+    # tied first, by sMAPE (exact ties were broken by the name: five flat forecasts of an
+    # intermittent series' windows, a probe), then the others by MASE
+    table = table.assign(_rest=~tied, _key=np.where(tied, table["smape"], table["mase"]))
+    table = table.sort_values(["_rest", "_key", "candidate"], kind="stable").drop(columns=["_rest", "_key"]).reset_index(drop=True)
     table["chosen"] = table.index == 0
     return table
+
+
+TIE = 1e-9
+"""Backtest MASEs within this of the best's (relative, and absolute below 1) tie with it: their
+differences are rounding (``0.8739713774597495`` and ``...7497`` for one error, 0 and 4e-15)."""
+
+
+def tied_with_best(mase: pd.Series) -> pd.Series:
+    """Which candidates tie with the lowest backtest MASE (:data:`TIE`)."""
+    best = float(mase.min())
+    return mase <= best + TIE * max(1.0, abs(best))
 
 
 def verdict(board: pd.DataFrame, notes=(), member: str | None = None, pool: list[str] | None = None) -> str:
@@ -128,6 +145,13 @@ def verdict(board: pd.DataFrame, notes=(), member: str | None = None, pool: list
     if gap_of is not None and not gap_of > NEGLIGIBLE:  # a gap stated against a best of (about) 0
         about = "0" if not gap_of > 0 else f"about 0 ({gap_of:.2g})"
         said += f" (the best's backtest MASE is {about}: the gap is a difference of MASE, not a percentage)"
+    if not board.empty:
+        tied = board[tied_with_best(board["mase"])]
+        if len(tied) > 1:
+            same = tied["smape"].iloc[1:] <= tied["smape"].iloc[0] + TIE * max(1.0, abs(tied["smape"].iloc[0]))
+            said += f"; it ties on backtest MASE with {', '.join(map(str, tied['candidate'].iloc[1:]))}, " + (
+                f"and on sMAPE with {', '.join(map(str, tied['candidate'].iloc[1:][same]))} (chosen first by name)" if same.any()
+                else "and has the lowest sMAPE of them")
     return said
 
 
@@ -155,16 +179,16 @@ def _verdict(board: pd.DataFrame, notes, member: str | None = None, pool: list[s
         stats = others[others["family"] == "stats"]
         if stats.empty:  # combinations alone beside the networks
             rival = others.iloc[0]
-            if bool(rival["in_mcs"]):
+            if bool(rival["in_mcs"]) or _gap(rival["mase"], best["mase"]) == "no":
                 return f"the LSTM ensemble {best['candidate']} is best, but indistinguishable from {rival['candidate']} on these backtests", None
             return f"the LSTM ensemble {best['candidate']} is best: {rival['candidate']}'s backtest MASE is {_gap(rival['mase'], best['mase'])} higher", best["mase"]
         # against the best statistical model, the question the verdict answers (a combination
         # holding the same network, the first other before, said nothing of it: a review)
         rival = stats.iloc[0]
         gap = _gap(rival["mase"], best["mase"])
-        if bool(rival["in_mcs"]):
+        if bool(rival["in_mcs"]) or gap == "no":
             return (f"the LSTM ensemble {best['candidate']} is best, but indistinguishable on these backtests from the best statistical "
-                    f"model, {rival['candidate']} ({gap} higher MASE)"), best["mase"]
+                    f"model, {rival['candidate']} ({gap} higher MASE)"), None if gap == "no" else best["mase"]
         return f"the LSTM ensemble {best['candidate']} is best: the best statistical model, {rival['candidate']}, has {gap} higher backtest MASE", best["mase"]
     gap = _gap(top_lstm["mase"], best["mase"])
     if best["family"] == "combo" and str(best["candidate"]).startswith("Combo("):
@@ -176,8 +200,9 @@ def _verdict(board: pd.DataFrame, notes, member: str | None = None, pool: list[s
         some = f"{len(nets)} of them LSTM{'s' if len(nets) > 1 else ''}"
         return (f"the pool {best['candidate']} is best, the mean of {', '.join(pool)} ({some}); the best LSTM candidate "
                 f"({top_lstm['candidate']}) has {gap} higher MASE"), best["mase"]
-    if bool(top_lstm["in_mcs"]):
-        return f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap} higher MASE)", best["mase"]
+    if bool(top_lstm["in_mcs"]) or gap == "no":
+        return (f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap} higher MASE)",
+                None if gap == "no" else best["mase"])
     return f"{best['candidate']} is better than the best LSTM by {gap}: forecasts are {best['candidate']}'s (an LSTM is not worth it here)", best["mase"]
 
 
@@ -185,6 +210,8 @@ def _gap(worse: float, best: float) -> str:
     """How much higher ``worse`` is than ``best``: ``"18%"``, ``"1.5%"`` below 10% (not ``"0%"``
     for a gap of 0.4%), ``"less than 0.1%"``; against a best of 0 (no backtest error) no ratio
     exists: the difference itself (:func:`verdict` says so)."""
+    if worse <= best + TIE * max(1.0, abs(best)):  # a tie (:func:`tied_with_best`), not "4.31e-15 better": a probe
+        return "no"
     if not best > NEGLIGIBLE:
         return f"{worse - best:.3g}"
     pct = 100 * (worse / best - 1)
@@ -228,4 +255,4 @@ def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame
             "budget_stats": budget_stats.reset_index(drop=True)}
 
 
-__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "LSTMS_SPENT", "STATS_UPFRONT", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "verdict", "windows"]
+__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "LSTMS_SPENT", "STATS_UPFRONT", "TIE", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "tied_with_best", "verdict", "windows"]

@@ -27,6 +27,13 @@ def test_load_series_from_pandas_and_run(tmp_path):
     runs, summary = lstmtune.results(tmp_path / "out")
     assert len(runs) == 4 and summary["selected"].sum() == 1
     assert outcome.results.selected["api"] in set(summary["config"])
+    # after run and results imported the report package, lstmtune.report is still the function
+    # ("'module' object is not callable" in a notebook's next cell: a probe), and the package
+    (tmp_path / "out" / "report.html").unlink()
+    assert lstmtune.report(tmp_path / "out") == tmp_path / "out" / "report.html" and (tmp_path / "out" / "report.html").is_file()
+    from lstmtune.report import html
+
+    assert html.__name__ == "lstmtune.report.html" and lstmtune.report.html is html
     with pytest.raises(TypeError):
         lstmtune.load_series(pd.Series([1.0, 2.0]))
     with pytest.raises(AttributeError):

@@ -25,11 +25,30 @@ _EXPORTS = {
     "default_study": ("lstmtune.study.spec", "default_study"),
     "run": ("lstmtune.workflow.study", "run"),
     "search": ("lstmtune.workflow.search", "run"),
-    "report": ("lstmtune.workflow.study", "report"),
     "fit": ("lstmtune.workflow.studyfit", "fit"),
     "load_series": ("lstmtune.data.sources", "load_series"),
     "load_model": ("lstmtune.forecast.composite", "load_any"),  # any model directory, auto's of every kind too
 }
+
+
+import importlib as _importlib  # noqa: E402
+import types as _types  # noqa: E402
+
+
+class _Report(_types.ModuleType):
+    """The subpackage :mod:`lstmtune.report` (figures and HTML), callable as the API's
+    ``lstmtune.report(run_dir)`` (:func:`lstmtune.workflow.study.report`). The function was
+    exported under the package's name, and once anything imported the package (``run``,
+    ``results``, ``report`` itself) the name meant the package: ``'module' object is not
+    callable`` in a notebook's next cell (a probe)."""
+
+    def __call__(self, run_dir):
+        from lstmtune.workflow.study import report
+
+        return report(run_dir)
+
+
+_importlib.import_module("lstmtune.report").__class__ = _Report  # the package alone: its __init__ imports nothing
 
 
 def plan(spec, series) -> str:

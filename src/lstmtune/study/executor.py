@@ -180,10 +180,9 @@ data's shapes: populations of one shape and other epoch counts share it) -> lane
 compilation cache keys it by that device: a population sent to whichever lane was free
 first would land on the other lane in a later run whose timing differs (the first run
 compiles, the next does not), and be compiled again there. A program keeps the lane it
-first trained on; a new one takes the lane given the least work so far (in the plan's order,
-largest populations first; :func:`~lstmtune.engine.trainer.stacked_work`, which counts the
-units), as the first lane free would mostly be, so a command's second run uses the same lanes
-as its first."""
+first trained on; a new one takes the lane given the least work so far (in the order claimed,
+the dearest first; :func:`_cost`, in seconds), as the first lane free would mostly be, so a
+command's second run uses the same lanes as its first."""
 _LOAD: dict = {}
 """``(lanes, lane)`` -> the work given to that lane in this process."""
 
@@ -194,9 +193,7 @@ def _lane(pop: Population, problem: Problem, count: int) -> int:
     if key not in _LANES:
         _LANES[key] = min(range(count), key=lambda i: (_LOAD.get((count, i), 0.0), i))
     lane = _LANES[key]
-    rows, timesteps, features = problem.train_x.shape
-    cost = engine.stacked_work(pop.size, rows + len(problem.test_y), pop.schedule.epochs, pop.arch, timesteps, features)
-    _LOAD[(count, lane)] = _LOAD.get((count, lane), 0.0) + cost
+    _LOAD[(count, lane)] = _LOAD.get((count, lane), 0.0) + _cost(pop, problem)
     return lane
 
 
@@ -306,10 +303,25 @@ def _keep(job: Job, result, trained: dict, which) -> None:
                 trained.setdefault(config.key, {})[replica.repeat] = (weights, int(result.diverged_epoch[k]))
 
 
+JOB_S, STEP_S, WORK_S = 0.11, 7.1e-7, 3.9e-9
+""":func:`_cost`'s terms: seconds per population (its program read back, its data and results
+moved), per sequential step (a batch trained, a row scored) and per unit of
+:func:`~lstmtune.engine.trainer.stacked_work`, fitted to the 34 populations of two runs each of
+``reproduce`` and the default study on the 2-core development machine (correlation with their
+times 0.92; ``stacked_work`` alone 0.83: benchmarks/RESULTS.md, twenty-sixth session)."""
+
+
 def _cost(pop: Population, problem: Problem) -> float:
-    """What training ``pop`` on ``problem`` costs, roughly (:func:`lstmtune.engine.trainer.stacked_work`)."""
-    rows = len(problem.train_y) + len(problem.test_y)
-    return engine.stacked_work(pop.size, rows, pop.schedule.epochs, pop.arch, problem.train_x.shape[1], problem.train_x.shape[2])
+    """What training ``pop`` on ``problem`` takes, roughly, in seconds: the order populations are
+    claimed in (the dearest first) and the lane each is given (the least loaded). The arithmetic
+    alone (``stacked_work``) ranked the tutorial's 6000-epoch, one-unit population below a
+    1000-epoch, four-unit one it outlasts (its 30,000 steps of batch 4 and 6000 scorings), so
+    ``reproduce``'s two lanes ended 0.2-0.3 s apart."""
+    rows, timesteps, features = problem.train_x.shape
+    epochs, batch = pop.schedule.epochs, pop.arch.batch_size
+    steps = epochs * -(-rows // batch) + (epochs // pop.schedule.eval_every) * (rows + len(problem.test_y))
+    work = engine.stacked_work(pop.size, rows + len(problem.test_y), epochs, pop.arch, timesteps, features)
+    return JOB_S + STEP_S * steps + WORK_S * work
 
 
 def _claims(plan_, problems, store, study_id, owner, skipped: Callable[[Population], None]) -> Iterator[Job]:

@@ -61,3 +61,26 @@ def test_load_series_from_a_dataframe_with_covariates():
     gappy.iloc[3, 1] = np.nan
     with pytest.raises(ValueError, match="promo: missing or non-finite values"):
         lstmtune.load_series(gappy, value_column="sales", covariates=["promo"])
+
+
+def test_load_series_refuses_what_it_cannot_use_in_one_clear_error():
+    """A pandas Series ignored CSV options (``missing="interpolate"`` then refused the gaps it was
+    to fill), a list was opened as a file name ("File name too long"), an array was dumped whole
+    in the message, ``covariates="cpi"`` was read as its letters, and the target could be its own
+    covariate (a probe)."""
+    from lstmtune.errors import DataError
+
+    base = lstmtune.load_series("shampoo")
+    s = pd.Series(base.values, index=pd.DatetimeIndex(base.dates), name="sales")
+    with pytest.raises(TypeError, match=r"options for CSV files do not apply to a pandas Series: \['missing'\].*series.interpolate"):
+        lstmtune.load_series(s, missing="interpolate")
+    for given, kind in ((list(base.values), "list"), (base.values, "ndarray")):
+        with pytest.raises(TypeError, match=f"or a pandas Series or DataFrame indexed by dates; got a {kind}$"):
+            lstmtune.load_series(given)
+    frame = pd.DataFrame({"sales": base.values, "cpi": np.arange(36.0)}, index=s.index)
+    assert [name for name, _ in lstmtune.load_series(frame, value_column="sales", covariates="cpi").covariates] == ["cpi"]
+    with pytest.raises(DataError, match="no column 'nope'"):
+        lstmtune.load_series(frame, value_column="nope")
+    for covariates in (["sales"], ["cpi", "cpi"]):
+        with pytest.raises(DataError, match="is named twice"):
+            lstmtune.load_series(frame, value_column="sales", covariates=covariates)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -65,10 +67,14 @@ def load_series(source, **kwargs):
         dates = _dates(source.index)[order]
         notes += gaps(dates)  # as a file's: dates regular but for absent ones, said
     if isinstance(source, pd.Series):
+        if kwargs:  # they were ignored (missing="interpolate" then refused the gaps it was to fill: a probe)
+            raise TypeError(f"options for CSV files do not apply to a pandas Series: {sorted(kwargs)} (fill or drop missing values first: "
+                            "series.interpolate(method='time'), series.dropna())")
         values = column(source, "the series")
         return Series(name=str(source.name or "series"), dates=dates, values=values, value_name=str(source.name or "value"), notes=notes)
     if isinstance(source, pd.DataFrame):
-        covariates = list(kwargs.pop("covariates", ()))
+        covariates = kwargs.pop("covariates", ())
+        covariates = [covariates] if isinstance(covariates, str) else list(covariates)  # "cpi" was read as its letters (a probe)
         target = kwargs.pop("value_column", None)
         if kwargs:
             raise TypeError(f"options for CSV files do not apply to a DataFrame: {sorted(kwargs)}")
@@ -79,7 +85,10 @@ def load_series(source, **kwargs):
             target = rest[0]
         missing = [c for c in [target, *covariates] if c not in source.columns]
         if missing:
-            raise ValueError(f"no column {missing[0]!r} in the DataFrame; columns: {list(map(str, source.columns))}")
+            raise DataError(f"no column {missing[0]!r} in the DataFrame; columns: {list(map(str, source.columns))}")
+        again = [c for i, c in enumerate(covariates) if c == target or c in covariates[:i]]
+        if again:
+            raise DataError(f"column {again[0]!r} is named twice (the target and covariates are distinct columns)")
         return Series(
             name="dataframe",
             dates=dates,
@@ -88,4 +97,6 @@ def load_series(source, **kwargs):
             covariates=tuple((str(c), column(source[c], str(c))) for c in covariates),
             notes=notes,
         )
+    if not isinstance(source, (str, os.PathLike)):  # a list was opened as a file name ("File name too long"), an array dumped whole (a probe)
+        raise TypeError(f"expected a built-in name, a CSV path, or a pandas Series or DataFrame indexed by dates; got a {type(source).__name__}")
     return load(source, **kwargs)

@@ -84,3 +84,17 @@ def test_load_series_refuses_what_it_cannot_use_in_one_clear_error():
     for covariates in (["sales"], ["cpi", "cpi"]):
         with pytest.raises(DataError, match="is named twice"):
             lstmtune.load_series(frame, value_column="sales", covariates=covariates)
+
+
+def test_a_zoned_hourly_pandas_series_is_marked_utc_as_a_file_is():
+    """A tz-aware hourly pandas Series became UTC times with nothing said or marked (its model's
+    describe() neither), while the same data from a CSV or through auto is marked (a probe)."""
+    hours = pd.date_range("2020-03-07", periods=72, freq="h", tz="US/Eastern")  # across the change to summer time
+    x = pd.Series(np.sin(np.arange(72.0) / 3) * 10 + 50, index=hours, name="load")
+    s = lstmtune.load_series(x)
+    assert s.utc and any("read as UTC times" in n for n in s.notes)
+    assert pd.Timestamp(s.dates[0]) == hours[0].tz_convert("UTC").tz_localize(None)
+    days = pd.Series(np.arange(30.0) + 1, index=pd.date_range("2020-03-01", periods=30, freq="D", tz="US/Eastern"))
+    assert not lstmtune.load_series(days).utc  # daily dates keep their local calendar, as a file's do
+    model = lstmtune.fit(x, lstmtune.study_from_dict({"model": {"units": 1, "epochs": 3}}), repeats=2, horizon=2)
+    assert model.info.get("times") == "UTC" and any("times UTC" in line for line in model.describe())

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from lstmtune.data.dates import without_zone
+from lstmtune.data.dates import UTC_NOTE, without_zone
 from lstmtune.data.series import MAX_ABS, Series, gaps, load
 from lstmtune.errors import DataError
 
@@ -16,6 +16,14 @@ def _dates(index: pd.DatetimeIndex) -> np.ndarray:
     """An index's dates without a time zone, by the CSV readers' rule
     (:func:`lstmtune.data.dates.without_zone`: local dates at midnight, else UTC)."""
     return without_zone(pd.Series(index)).to_numpy(dtype="datetime64[ns]")
+
+
+def made_utc(index: pd.DatetimeIndex) -> bool:
+    """Whether :func:`_dates` made a zoned index's times UTC times (readings finer than daily)."""
+    if index.tz is None:
+        return False
+    local = index.tz_localize(None)
+    return (local - local.normalize()).nunique() > 1
 
 
 def _in_order(index: pd.DatetimeIndex, what: str) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -65,13 +73,16 @@ def load_series(source, **kwargs):
     if isinstance(source, (pd.Series, pd.DataFrame)):
         order, notes = _in_order(source.index, "the series" if isinstance(source, pd.Series) else "the DataFrame")
         dates = _dates(source.index)[order]
+        utc = made_utc(source.index)
+        if utc:  # said and marked as a file's are (a zoned index's hours became UTC hours unsaid: a probe)
+            notes = (f"{UTC_NOTE} (its index: readings finer than daily, so that a change of offset repeats or skips no hour); every output gives UTC times", *notes)
         notes += gaps(dates)  # as a file's: dates regular but for absent ones, said
     if isinstance(source, pd.Series):
         if kwargs:  # they were ignored (missing="interpolate" then refused the gaps it was to fill: a probe)
             raise TypeError(f"options for CSV files do not apply to a pandas Series: {sorted(kwargs)} (fill or drop missing values first: "
                             "series.interpolate(method='time'), series.dropna())")
         values = column(source, "the series")
-        return Series(name=str(source.name or "series"), dates=dates, values=values, value_name=str(source.name or "value"), notes=notes)
+        return Series(name=str(source.name or "series"), dates=dates, values=values, value_name=str(source.name or "value"), notes=notes, utc=utc)
     if isinstance(source, pd.DataFrame):
         covariates = kwargs.pop("covariates", ())
         covariates = [covariates] if isinstance(covariates, str) else list(covariates)  # "cpi" was read as its letters (a probe)
@@ -96,6 +107,7 @@ def load_series(source, **kwargs):
             value_name=str(target),
             covariates=tuple((str(c), column(source[c], str(c))) for c in covariates),
             notes=notes,
+            utc=utc,
         )
     if not isinstance(source, (str, os.PathLike)):  # a list was opened as a file name ("File name too long"), an array dumped whole (a probe)
         raise TypeError(f"expected a built-in name, a CSV path, or a pandas Series or DataFrame indexed by dates; got a {type(source).__name__}")

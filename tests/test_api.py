@@ -98,3 +98,28 @@ def test_a_zoned_hourly_pandas_series_is_marked_utc_as_a_file_is():
     assert not lstmtune.load_series(days).utc  # daily dates keep their local calendar, as a file's do
     model = lstmtune.fit(x, lstmtune.study_from_dict({"model": {"units": 1, "epochs": 3}}), repeats=2, horizon=2)
     assert model.info.get("times") == "UTC" and any("times UTC" in line for line in model.describe())
+
+
+def test_the_api_refuses_or_reads_what_it_is_given_instead_of_failing_inside(tmp_path):
+    """``plan(spec, "shampoo")`` planned a 7-observation series (the name's length), a dict as the
+    study failed on "'dict' object has no attribute 'model'", ``run(..., series=<pandas Series>)``
+    on "'Series' object has no attribute 'dates'", and ``fit(..., Config, repeats=0)`` trained 30
+    seeds (a probe)."""
+    from lstmtune.errors import LstmtuneError
+    from lstmtune.forecast.forecaster import Config
+
+    spec = lstmtune.default_study()
+    assert lstmtune.plan(spec, "shampoo") == lstmtune.plan(spec, lstmtune.load_series("shampoo"))
+    with pytest.raises(TypeError, match="expected a study .*got a dict"):
+        lstmtune.plan({"name": "x"}, "shampoo")
+    with pytest.raises(TypeError, match="expected a study .*got a dict"):
+        lstmtune.run({"name": "x"}, tmp_path / "x")
+    with pytest.raises(TypeError, match="got a list"):
+        lstmtune.plan(spec, [1.0, 2.0, 3.0])
+    sales = lstmtune.load_series("shampoo").to_pandas()
+    small = lstmtune.study_from_dict({"name": "p", "model": {"epochs": 3}, "runs": {"repeats": 2, "mode": "summary"}, "grid": {"units": [1]}})
+    outcome = lstmtune.run(small, tmp_path / "p", series=sales)
+    assert len(outcome.results.runs) == 2 and outcome.results.series.values.tolist() == sales.tolist()
+    config = Config(units=1, epochs=3, batch_size=4, learning_rate=0.001, recurrent_activation="sigmoid", interval=1, lags=1, timesteps=1, trim=None)
+    with pytest.raises(LstmtuneError, match="repeats must be a whole number, at least 1, got 0"):
+        lstmtune.fit(sales, config, repeats=0, horizon=2)

@@ -52,10 +52,13 @@ _importlib.import_module("lstmtune.report").__class__ = _Report  # the package a
 
 
 def plan(spec, series) -> str:
-    """The study's size on ``series`` (configurations, runs, memory, expected time), as text."""
+    """The study's size on ``series`` (configurations, runs, memory, expected time), as text.
+    ``series``: what :func:`load_series` reads (a built-in name, a CSV path, a pandas object) or
+    what it returned."""
     from lstmtune.study import budget
+    from lstmtune.workflow.study import as_series, as_spec
 
-    return "\n".join(budget.estimate(spec, len(series)).lines())
+    return "\n".join(budget.estimate(as_spec(spec), len(as_series(series))).lines())
 
 
 def results(run_dir):

@@ -74,6 +74,30 @@ def load_series(spec: StudySpec) -> Series:
         raise DataError(text) from None
 
 
+def as_spec(spec) -> StudySpec:
+    """``spec`` itself, or one clear error: a dict was refused as "'dict' object has no attribute
+    'model'" (a probe).
+
+    Raises:
+      TypeError: not a study.
+    """
+    if not isinstance(spec, StudySpec):
+        raise TypeError(f"expected a study (lstmtune.study_from_dict(d), lstmtune.load_study(path), lstmtune.default_study()); got a {type(spec).__name__}")
+    return spec
+
+
+def as_series(series) -> Series:
+    """``series`` as the study trains on it: a :class:`Series`, or what
+    :func:`lstmtune.data.sources.load_series` reads (a pandas object, a built-in name, a CSV
+    path). A path's length was taken as the series' (``plan(spec, "shampoo")`` planned 7
+    observations) and a pandas Series failed on ``.dates`` (a probe)."""
+    if isinstance(series, Series):
+        return series
+    from lstmtune.data.sources import load_series as read
+
+    return read(series)
+
+
 def run(
     spec: StudySpec,
     out: Path,
@@ -112,8 +136,9 @@ def run(
         :func:`lstmtune.store.fileio.claim_run_dir`), or the study does not fit its data.
     """
     t0 = started if started is not None else time.perf_counter()
+    spec = as_spec(spec)
     given = series is not None
-    series = series if given else load_series(spec)
+    series = as_series(series) if given else load_series(spec)
     budget.check(spec, len(series), max_runs=max_runs)  # size and memory: refused before anything is written
     check_scoreable(spec, series)
     plan = planner.plan(spec)

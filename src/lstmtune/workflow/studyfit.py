@@ -198,7 +198,7 @@ def fit(series, study: StudySpec | Config, *, label: str | None = None, repeats:
 
     if isinstance(study, Config):
         spec = spec_mod.from_dict({"name": "python"})
-        return fit_spec(series, spec, study, repeats=repeats or 30, horizon=horizon, info={"source": "python"})
+        return fit_spec(series, spec, study, repeats=30 if repeats is None else repeats, horizon=horizon, info={"source": "python"})  # 0 was taken as 30 (a probe)
     point, how = choose(expand(study), label, None, "study")
     info = {"source": "python", "study": study.name, "label": point.label, "chosen": how, "config_key": point.config.key}
     return fit_spec(series, study, point.config, repeats=repeats, horizon=horizon, info=info)

@@ -123,3 +123,24 @@ def test_the_api_refuses_or_reads_what_it_is_given_instead_of_failing_inside(tmp
     config = Config(units=1, epochs=3, batch_size=4, learning_rate=0.001, recurrent_activation="sigmoid", interval=1, lags=1, timesteps=1, trim=None)
     with pytest.raises(LstmtuneError, match="repeats must be a whole number, at least 1, got 0"):
         lstmtune.fit(sales, config, repeats=0, horizon=2)
+
+
+def test_small_api_wordings(tmp_path):
+    """A model's repr printed every weight array; a one-row ``future=`` said "1 rows"; a panel's
+    folder of model directories was "not an lstmtune model directory" to load_model (a probe)."""
+    from lstmtune.errors import LstmtuneError
+    from lstmtune.forecast.forecaster import Config
+
+    sales = lstmtune.load_series("shampoo").to_pandas()
+    config = Config(units=1, epochs=3, batch_size=4, learning_rate=0.001, recurrent_activation="sigmoid", interval=1, lags=1, timesteps=1, trim=None)
+    model = lstmtune.fit(sales, config, repeats=2, horizon=2)
+    assert repr(model) == "Forecaster('Sales': 2 seeds, units=1, epochs=3, frequency=MS, last date 1903-12-01 00:00:00)"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "index.csv").write_text("unique_id,folder\n")
+    with pytest.raises(LstmtuneError, match="a folder of model directories, one per series"):
+        lstmtune.load_model(tmp_path / "models")
+    from lstmtune.data import known_inputs
+
+    future = pd.DataFrame({"cpi": [1.0]}, index=pd.DatetimeIndex(["2004-01-01"]))
+    with pytest.raises(LstmtuneError, match=r"future: 1 row; a 3-step forecast"):
+        known_inputs.future_covariates(future, ["cpi"], 3, pd.date_range("2004-01-01", periods=3, freq="MS").to_numpy())

@@ -99,7 +99,7 @@ def future_covariates(future, names: Sequence[str], horizon: int, dates) -> np.n
         raise LstmtuneError(f"future: no column {lacking[0]!r}; the model reads covariates {', '.join(names)} (columns given: {', '.join(map(str, future.columns))})")
     if len(future) < need:
         where = future.attrs.get("source") or "future"  # read_future's file (a probe: the file was not named)
-        raise LstmtuneError(f"{where}: {len(future)} rows; a {horizon}-step forecast needs the covariates at the first {need} forecast dates{when}")
+        raise LstmtuneError(f"{where}: {len(future)} row{'' if len(future) == 1 else 's'}; a {horizon}-step forecast needs the covariates at the first {need} forecast dates{when}")
     future = future.iloc[:need]
     if isinstance(future.index, pd.DatetimeIndex) and dates is not None:
         expected = pd.DatetimeIndex(dates[:need])

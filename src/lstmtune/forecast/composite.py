@@ -150,9 +150,18 @@ def is_auto_model(directory) -> bool:
 
 
 def load_any(directory):
-    """The model in ``directory``, whatever its kind (each checks its own files)."""
+    """The model in ``directory``, whatever its kind (each checks its own files).
+
+    Raises:
+      LstmtuneError: a folder of model directories (a panel's: ``index.csv``) was said to be
+        "not an lstmtune model directory" (a probe); it names the series' directories instead.
+    """
+    from lstmtune.errors import LstmtuneError
     from lstmtune.forecast import forecaster
 
+    if (Path(directory) / "index.csv").is_file() and not (Path(directory) / MANIFEST).exists():  # panelmodels.INDEX (a module that imports this one)
+        raise LstmtuneError(f"{directory}: a folder of model directories, one per series (index.csv names them): "
+                            "load one of them, or forecast them all with `lstmtune forecast` on the folder")
     return _loaders().get(manifest_file.kind_of(directory), forecaster.load)(directory)
 
 

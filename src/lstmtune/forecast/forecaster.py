@@ -95,6 +95,13 @@ class Forecaster:
     info: dict = dataclasses.field(default_factory=dict)
     tail_covariates: np.ndarray | None = None  # (len(tail_values), covariates): the covariates' last observations
 
+    def __repr__(self) -> str:
+        """One line (a notebook cell showing a model printed every weight array: a probe)."""
+        last = "position" if self.positional else "date"
+        end = len(self.tail_values) - 1 if self.positional else str(pd.Timestamp(self.tail_dates[-1]))
+        return (f"Forecaster({self.series_name!r}: {len(self.seeds)} seeds, units={self.config.units}, epochs={self.config.epochs}, "
+                f"frequency={self.frequency}, last {last} {end})")
+
     # ------------------------------------------------------------------ forecasting
     def forecast(self, horizon: int, history: pd.Series | pd.DataFrame | Series | None = None, *, future=None, calibrated: bool = True, levels=None) -> pd.DataFrame:
         """Recursive multi-step forecasts for the ``horizon`` dates after the last observation.

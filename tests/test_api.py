@@ -144,3 +144,18 @@ def test_small_api_wordings(tmp_path):
     future = pd.DataFrame({"cpi": [1.0]}, index=pd.DatetimeIndex(["2004-01-01"]))
     with pytest.raises(LstmtuneError, match=r"future: 1 row; a 3-step forecast"):
         known_inputs.future_covariates(future, ["cpi"], 3, pd.date_range("2004-01-01", periods=3, freq="MS").to_numpy())
+
+
+def test_auto_refuses_a_file_as_its_checkpoint_and_columns_several_levels_deep(tmp_path):
+    """``checkpoint=`` a file raised NotADirectoryError from deep in the first write; a frame with
+    MultiIndex columns reached statsforecast, whose error became every series' reason (a probe)."""
+    from lstmtune.errors import LstmtuneError
+
+    frame = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2010-01-01", periods=30, freq="MS"), "y": np.arange(30.0)})
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(LstmtuneError, match="checkpoint .*file: exists and is not a folder"):
+        lstmtune.auto(frame, horizon=3, candidates="stats", checkpoint=tmp_path / "file")
+    deep = frame.copy()
+    deep.columns = pd.MultiIndex.from_tuples([("k", c) for c in frame.columns])
+    with pytest.raises(LstmtuneError, match="several levels deep"):
+        lstmtune.auto(deep, horizon=3, candidates="stats")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -505,6 +506,10 @@ def auto(
     check_horizon(horizon)
     panel.check_missing(missing)
     panel.check_freq(freq)
+    if checkpoint is not None and (Path(checkpoint).exists() or Path(checkpoint).is_symlink()) and not Path(checkpoint).is_dir():
+        raise LstmtuneError(f"checkpoint {checkpoint}: exists and is not a folder")  # NotADirectoryError deep in the first write (a probe)
+    if isinstance(data.columns, pd.MultiIndex):  # statsforecast's own error leaked into every series' reason (a probe)
+        raise LstmtuneError("the data's columns are several levels deep (a MultiIndex): give flat columns unique_id, ds, y")
     freq = current_alias(freq)  # M -> ME: pandas warns about the old names at every use
     if "unique_id" not in data.columns:
         others = [str(c) for c in data.columns if c not in ("ds", "y")]

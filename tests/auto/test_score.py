@@ -146,7 +146,7 @@ def test_candidates_tied_on_mase_are_ranked_by_smape_kept_in_the_set_and_said():
     assert score.verdict(board).endswith("; it ties on backtest MASE with AutoARIMA, and has the lowest sMAPE of them")
     rounding = pd.DataFrame({"candidate": ["AutoARIMA", "Hybrid"], "family": ["stats", "hybrid"], "mase": [0.0, 4.3e-15], "smape": [0.0, 6e-14], "in_mcs": [True, False]})
     said = score.verdict(rounding)
-    assert "better than" not in said and "is indistinguishable from it on these backtests (no higher MASE)" in said, said
+    assert "better than" not in said and "is indistinguishable from it on these backtests (the same MASE)" in said, said
 
 
 def test_backtests_are_scored_as_the_forecast_is_delivered_clipped_at_zero():
@@ -154,7 +154,7 @@ def test_backtests_are_scored_as_the_forecast_is_delivered_clipped_at_zero():
     were scored unclipped: a network a little below 0 in an intermittent series' zeros scored
     0.835 where it delivers 0.780, and lost the choice (a probe). Each window is clipped where
     the data up to its cutoff never went below 0, as a forecast made then would be."""
-    from lstmtune.auto.backtests import as_delivered
+    from lstmtune.auto.score import as_delivered
 
     y = np.r_[np.tile([0.0, 4.0, 0.0, 2.0], 13), [-1.0], np.tile([0.0, 4.0], 4)][:60]
     history, ds = _history(y)
@@ -169,3 +169,25 @@ def test_backtests_are_scored_as_the_forecast_is_delivered_clipped_at_zero():
     pd.testing.assert_frame_equal(got[second], bt[second])  # a forecast made after a value below 0 is not clipped
     pd.testing.assert_series_equal(got["y"], bt["y"])
     assert (bt.loc[first, "L"] < 0).any()  # the case itself
+
+
+def test_a_combination_picks_its_members_as_the_leaderboard_ranks_them_delivered():
+    """A combination's members were ranked on the unclipped backtests while the final forecast's
+    come from the leaderboard, which scores them as delivered (clipped at 0): the pool or pair
+    backtested could differ from the one delivered (a review)."""
+    from lstmtune.auto import combination
+
+    y = np.tile([0.0, 4.0], 30)
+    history, ds = _history(y)
+    actual = [y[49:55], y[54:60]]
+    # A: 1 below everywhere (clipped: no error in the zeros); B: 0.7 above everywhere
+    bt = _backtests(y, ds, [48, 53], 6, {"A": [a - 1.0 for a in actual], "B": [a + 0.7 for a in actual]})
+    board = score.leaderboard(score.as_delivered(bt, history), history, {"A": "stats", "B": "stats"}, 12)  # as score_series scores them
+    assert board.iloc[0]["candidate"] == "A"  # as delivered A errs 0.5 on average, B 0.7 (unclipped: 1.0 against 0.7)
+    assert combination.add_left_out(bt, history, {"A": "", "B": ""}, "Best", "mean", lambda ranked: [ranked[0][0]], 12, levels=())
+    np.testing.assert_array_equal(bt["Best"], bt["A"])  # the member the leaderboard would pick, in every window
+
+
+def test_ranked_puts_the_ties_with_the_best_first_by_smape():
+    assert score.ranked(["a", "b", "c", "d"], {"a": 1.0, "b": 1.0 + 1e-15, "c": 0.9, "d": np.nan}, {"a": 5.0, "b": 1.0, "c": 9.0, "d": 0.0}) == ["c", "a", "b", "d"]
+    assert score.ranked(["a", "b", "c"], {"a": 0.5, "b": 0.5, "c": 0.7}, {"a": 2.0, "b": 1.0, "c": 0.0}) == ["b", "a", "c"]

@@ -676,4 +676,6 @@ def test_an_hour_a_clock_change_skips_or_repeats_is_named_as_one(tmp_path):
     with pytest.raises(DataError, match="duplicate date 2021-10-31 02:00:00 .*local clock times\\?"):
         load(str(tmp_path / "autumn.csv"))
     assert clock_change([pd.Timestamp("2021-03-24 02:00")]) == ""  # a Wednesday: no clock change
+    assert clock_change([pd.Timestamp("2021-06-06 01:17")]) == ""  # a minute in June, a Sunday night's gap: no clock change (a review)
+    assert clock_change([pd.Timestamp("2021-06-06 02:00")]) == ""
     assert clock_change([pd.Timestamp("2021-03-28")]) == ""  # a day, not a time

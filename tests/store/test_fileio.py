@@ -164,6 +164,16 @@ def test_a_path_under_a_file_or_a_write_protected_target_is_named_as_asked(tmp_p
     with fileio.atomic_path(tmp_path / "new.csv") as tmp:  # a new path: written as ever
         tmp.write_text("new")
     assert (tmp_path / "new.csv").read_text() == "new"
+    monkeypatch.setattr(fileio.os, "access", real)
+    (tmp_path / "new.csv").chmod(0o444)  # `chmod a-w`: refused for root too, whom os.access lets write anything (a review)
+    with pytest.raises(PermissionError, match="write-protected"):
+        with fileio.atomic_path(tmp_path / "new.csv") as tmp:
+            tmp.write_text("newer")
+    assert (tmp_path / "new.csv").read_text() == "new"
+    (tmp_path / "new.csv").chmod(0o644)
+    with fileio.atomic_path(tmp_path / "new.csv") as tmp:  # writable again: replaced
+        tmp.write_text("newer")
+    assert (tmp_path / "new.csv").read_text() == "newer"
     monkeypatch.setattr(fileio.tempfile, "mkdtemp", lambda **k: (_ for _ in ()).throw(PermissionError(errno_mod.EACCES, "Permission denied", str(tmp_path / ".m.tmp-x"))))
     with pytest.raises(PermissionError) as err:
         with fileio.atomic_dir(tmp_path / "m"):

@@ -69,28 +69,6 @@ class Scored:
     m: int
 
 
-def as_delivered(bt: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """The backtests' forecasts and bounds as the final forecast delivers them: clipped at 0 in
-    each window whose data up to its cutoff never went below 0, after the combinations are
-    formed (a combination's mean is clipped, not its members: as :func:`final.fit_chosen`'s
-    tables and models). The final forecast of such a series is clipped, and its candidates were
-    scored unclipped: a network forecasting a little below 0 in the zeros of an intermittent
-    series scored worse than it would deliver, and lost the choice (a probe: 0.835 against
-    0.780 as delivered)."""
-    ds = frame["ds"].to_numpy(dtype="datetime64[ns]")
-    order = np.argsort(ds, kind="stable")
-    ds, y = ds[order], frame["y"].to_numpy(dtype=np.float64)[order]
-    lowest = np.fmin.accumulate(y)  # the lowest value up to each date
-    at = np.searchsorted(ds, bt["cutoff"].to_numpy(dtype="datetime64[ns]"), side="right") - 1
-    nonnegative = (at >= 0) & (lowest[np.clip(at, 0, None)] >= 0)
-    if not nonnegative.any():
-        return bt
-    out = bt.copy()
-    cols = [c for c in out.columns if c not in ("ds", "cutoff", "y", "unique_id")]
-    out.loc[nonnegative, cols] = out.loc[nonnegative, cols].clip(lower=0.0)
-    return out
-
-
 def base_backtests(frame: pd.DataFrame, cutoffs, horizon: int) -> pd.DataFrame:
     """``ds, cutoff, y`` of every backtest window (what statsforecast's cross-validation starts from)."""
     parts = [frame[frame["ds"] > c].head(horizon)[["ds", "y"]].assign(cutoff=c) for c in cutoffs]
@@ -158,7 +136,7 @@ def score_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon:
     for into, family, names in pools:
         if family in families and combination.add_pool(bt, frame, names, into, m, settings.levels):
             families_of[into] = family
-    bt = as_delivered(bt, frame)
+    bt = score.as_delivered(bt, frame)
     board = score.leaderboard(bt, frame, families_of, m, settings.levels)  # every candidate, the model confidence set once
     scaled = score.scale_note(bt, frame, m)
     if scaled and not board.empty:
@@ -172,4 +150,4 @@ def score_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon:
     return Scored(uid, frame, board, bt[keep], notes, str(board.iloc[0]["candidate"]), lstm_names, lstm_scores, stats, freq, m)
 
 
-__all__ = ["Plan", "Scored", "as_delivered", "base_backtests", "cutoffs_of", "plan_series", "score_series", "windows_for"]
+__all__ = ["Plan", "Scored", "base_backtests", "cutoffs_of", "plan_series", "score_series", "windows_for"]

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lstmtune.auto import score
+from lstmtune.selection import metrics
 
 STATS_MEDIAN = "StatsMedian"
 POOL = "Pool(top3)"  # the three single candidates of lowest backtest MASE, averaged (family combo)
@@ -94,11 +95,15 @@ def add_left_out(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, into: st
     names = [n for n in families if n in bt.columns and np.isfinite(bt[n].to_numpy(dtype=np.float64)).all()]
     if len(cutoffs) < 2 or not names:
         return False
-    by_window = score.windows(bt, frame, m)
-    per_window = {n: score.scaled_errors(bt, frame, n, m, by_window)[1] for n in names}
+    delivered = score.as_delivered(bt, frame)  # ranked as the leaderboard ranks them, which picks the final members
+    by_window = score.windows(delivered, frame, m)
+    per_window = {n: score.scaled_errors(delivered, frame, n, m, by_window)[1] for n in names}
+    y, at = delivered["y"].to_numpy(dtype=np.float64), delivered["cutoff"].to_numpy()
     parts = []
     for k, cutoff in enumerate(cutoffs):
-        ranked = sorted(names, key=lambda n: (_finite(np.mean(np.delete(per_window[n], k))), n))
+        others = at != cutoff
+        smape = {n: float(np.mean(metrics.smape(y[others], delivered[n].to_numpy(dtype=np.float64)[others]))) for n in names}
+        ranked = score.ranked(names, {n: np.mean(np.delete(per_window[n], k)) for n in names}, smape)
         members = pick([(n, families[n]) for n in ranked])
         if not members:
             return False
@@ -108,11 +113,6 @@ def add_left_out(bt: pd.DataFrame, frame: pd.DataFrame, families: dict, into: st
     for c in parts[0].columns:
         bt[c] = pd.concat(parts)[c]
     return True
-
-
-def _finite(x: float) -> float:
-    """A mean MASE as a sort key: NaN last, as the leaderboard puts it."""
-    return float(x) if np.isfinite(x) else np.inf
 
 
 def add_pool(bt: pd.DataFrame, frame: pd.DataFrame, names: Sequence[str], into: str, m: int, levels=(80, 95)) -> bool:

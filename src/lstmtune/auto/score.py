@@ -125,6 +125,29 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
     return table
 
 
+def as_delivered(bt: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """The backtests' forecasts and bounds as the final forecast delivers them: clipped at 0 in
+    each window whose data up to its cutoff never went below 0, after the combinations are
+    formed (a combination's mean is clipped, not its members: as
+    :func:`lstmtune.auto.final.fit_chosen`'s tables and models); its members are picked on the
+    values as delivered too (:func:`lstmtune.auto.combination.add_left_out`). The final forecast of such a series is clipped, and its candidates were
+    scored unclipped: a network forecasting a little below 0 in the zeros of an intermittent
+    series scored worse than it would deliver, and lost the choice (a probe: 0.835 against
+    0.780 as delivered)."""
+    ds = frame["ds"].to_numpy(dtype="datetime64[ns]")
+    order = np.argsort(ds, kind="stable")
+    ds, y = ds[order], frame["y"].to_numpy(dtype=np.float64)[order]
+    lowest = np.fmin.accumulate(y)  # the lowest value up to each date
+    at = np.searchsorted(ds, bt["cutoff"].to_numpy(dtype="datetime64[ns]"), side="right") - 1
+    nonnegative = (at >= 0) & (lowest[np.clip(at, 0, None)] >= 0)
+    if not nonnegative.any():
+        return bt
+    out = bt.copy()
+    cols = [c for c in out.columns if c not in ("ds", "cutoff", "y", "unique_id")]
+    out.loc[nonnegative, cols] = out.loc[nonnegative, cols].clip(lower=0.0)
+    return out
+
+
 TIE = 1e-9
 """Backtest MASEs within this of the best's (relative, and absolute below 1) tie with it: their
 differences are rounding (``0.8739713774597495`` and ``...7497`` for one error, 0 and 4e-15)."""
@@ -134,6 +157,14 @@ def tied_with_best(mase: pd.Series) -> pd.Series:
     """Which candidates tie with the lowest backtest MASE (:data:`TIE`)."""
     best = float(mase.min())
     return mase <= best + TIE * max(1.0, abs(best))
+
+
+def ranked(names, mase: dict, smape: dict) -> list:
+    """``names`` best first, as the leaderboard ranks them: those tied with the lowest MASE
+    (:func:`tied_with_best`) by sMAPE, then the others by MASE; the name last. NaN last."""
+    key = {n: float(mase[n]) if np.isfinite(mase[n]) else np.inf for n in names}
+    tied = tied_with_best(pd.Series(key)) if names else pd.Series(dtype=bool)
+    return sorted(names, key=lambda n: (not bool(tied[n]), smape[n] if tied[n] else key[n], n))
 
 
 def verdict(board: pd.DataFrame, notes=(), member: str | None = None, pool: list[str] | None = None) -> str:
@@ -150,7 +181,7 @@ def verdict(board: pd.DataFrame, notes=(), member: str | None = None, pool: list
         if len(tied) > 1:
             same = tied["smape"].iloc[1:] <= tied["smape"].iloc[0] + TIE * max(1.0, abs(tied["smape"].iloc[0]))
             said += f"; it ties on backtest MASE with {', '.join(map(str, tied['candidate'].iloc[1:]))}, " + (
-                f"and on sMAPE with {', '.join(map(str, tied['candidate'].iloc[1:][same]))} (chosen first by name)" if same.any()
+                f"and on sMAPE too with {', '.join(map(str, tied['candidate'].iloc[1:][same]))}: chosen by name" if same.any()
                 else "and has the lowest sMAPE of them")
     return said
 
@@ -188,22 +219,27 @@ def _verdict(board: pd.DataFrame, notes, member: str | None = None, pool: list[s
         gap = _gap(rival["mase"], best["mase"])
         if bool(rival["in_mcs"]) or gap == "no":
             return (f"the LSTM ensemble {best['candidate']} is best, but indistinguishable on these backtests from the best statistical "
-                    f"model, {rival['candidate']} ({gap} higher MASE)"), None if gap == "no" else best["mase"]
+                    f"model, {rival['candidate']} ({_higher(gap)})"), None if gap == "no" else best["mase"]
         return f"the LSTM ensemble {best['candidate']} is best: the best statistical model, {rival['candidate']}, has {gap} higher backtest MASE", best["mase"]
     gap = _gap(top_lstm["mase"], best["mase"])
     if best["family"] == "combo" and str(best["candidate"]).startswith("Combo("):
         alone = board[board["candidate"] == member].iloc[0] if member is not None and (board["candidate"] == member).any() else top_lstm
         return (f"the combination {best['candidate']} is best (an LSTM averaged with the statistical models' median); the LSTM alone "
-                f"({alone['candidate']}) has {_gap(alone['mase'], best['mase'])} higher MASE"), best["mase"]
+                f"({alone['candidate']}) has {_higher(_gap(alone['mase'], best['mase']))}"), best["mase"]
     nets = board[board["candidate"].isin(pool or ()) & board["family"].isin(("lstm", "hybrid"))]
     if best["family"] == "combo" and not nets.empty:  # a pool with LSTMs among its members: not "an LSTM is not worth it"
         some = f"{len(nets)} of them LSTM{'s' if len(nets) > 1 else ''}"
         return (f"the pool {best['candidate']} is best, the mean of {', '.join(pool)} ({some}); the best LSTM candidate "
-                f"({top_lstm['candidate']}) has {gap} higher MASE"), best["mase"]
+                f"({top_lstm['candidate']}) has {_higher(gap)}"), best["mase"]
     if bool(top_lstm["in_mcs"]) or gap == "no":
-        return (f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({gap} higher MASE)",
+        return (f"{best['candidate']} is best; the LSTM ({top_lstm['candidate']}) is indistinguishable from it on these backtests ({_higher(gap)})",
                 None if gap == "no" else best["mase"])
     return f"{best['candidate']} is better than the best LSTM by {gap}: forecasts are {best['candidate']}'s (an LSTM is not worth it here)", best["mase"]
+
+
+def _higher(gap: str) -> str:
+    """``"18% higher MASE"``, or ``"the same MASE"`` for a tie (:func:`_gap`'s ``"no"``)."""
+    return "the same MASE" if gap == "no" else f"{gap} higher MASE"
 
 
 def _gap(worse: float, best: float) -> str:
@@ -255,4 +291,4 @@ def panel_summary(board: pd.DataFrame, worst: int = 5) -> dict[str, pd.DataFrame
             "budget_stats": budget_stats.reset_index(drop=True)}
 
 
-__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "LSTMS_SPENT", "STATS_UPFRONT", "TIE", "panel_summary", "MCS_ALPHA", "leaderboard", "scaled_errors", "tied_with_best", "verdict", "windows"]
+__all__ = ["BUDGET_NOTE", "BUDGET_UPFRONT", "LSTMS_SPENT", "STATS_UPFRONT", "TIE", "panel_summary", "MCS_ALPHA", "leaderboard", "as_delivered", "ranked", "scaled_errors", "tied_with_best", "verdict", "windows"]

@@ -104,7 +104,9 @@ def clock_change(stamps) -> str:
     when = pd.DatetimeIndex(pd.to_datetime(list(stamps)))
     if len(when) == 0 or (when == when.normalize()).all():
         return ""
-    return CLOCK_CHANGE if ((when.dayofweek == 6) & (when.hour < 4)).all() else ""
+    hour = (when.minute == 0) & (when.second == 0)  # whole hours (a minute missing in June is not a clock's change: a review)
+    season = when.month.isin([3, 4, 9, 10, 11])  # the months clocks change in, north and south
+    return CLOCK_CHANGE if ((when.dayofweek == 6) & (when.hour < 4) & hour & season).all() else ""
 
 
 def some_dates(dates) -> str:

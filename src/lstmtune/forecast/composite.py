@@ -159,7 +159,7 @@ def load_any(directory):
     from lstmtune.errors import LstmtuneError
     from lstmtune.forecast import forecaster
 
-    if (Path(directory) / "index.csv").is_file() and not (Path(directory) / MANIFEST).exists():  # panelmodels.INDEX (a module that imports this one)
+    if isinstance(directory, (str, Path)) and (Path(directory) / "index.csv").is_file() and not (Path(directory) / MANIFEST).exists():  # panelmodels.INDEX (a module that imports this one)
         raise LstmtuneError(f"{directory}: a folder of model directories, one per series (index.csv names them): "
                             "load one of them, or forecast them all with `lstmtune forecast` on the folder")
     return _loaders().get(manifest_file.kind_of(directory), forecaster.load)(directory)

@@ -75,7 +75,8 @@ def _ready_beside(target: Path) -> None:
     if blocked is not None:
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and not target.is_symlink() and not os.access(target, os.W_OK):
+    # the permission bits too: root may write anything (os.access says yes), and a `chmod a-w` is still meant
+    if target.exists() and not target.is_symlink() and (not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222):
         raise PermissionError(errno.EACCES, "write-protected: not replaced (make it writable, or give another path)", str(target))
 
 

@@ -159,3 +159,25 @@ def test_auto_refuses_a_file_as_its_checkpoint_and_columns_several_levels_deep(t
     deep.columns = pd.MultiIndex.from_tuples([("k", c) for c in frame.columns])
     with pytest.raises(LstmtuneError, match="several levels deep"):
         lstmtune.auto(deep, horizon=3, candidates="stats")
+
+
+def test_fit_names_its_series_and_booleans_are_not_numbers():
+    """fit's errors said "history:" of the series it was given; load_series took True and False
+    as 1 and 0, where auto refuses them (a probe)."""
+    from lstmtune.errors import DataError, LstmtuneError
+    from lstmtune.forecast.forecaster import Config
+
+    config = Config(units=1, epochs=3, batch_size=4, learning_rate=0.001, recurrent_activation="sigmoid", interval=1, lags=1, timesteps=1, trim=None)
+    with pytest.raises(LstmtuneError, match="^series: a pandas Series needs a DatetimeIndex"):
+        lstmtune.fit(pd.Series(np.arange(10.0)), config, repeats=2, horizon=2)
+    sales = lstmtune.load_series("shampoo").to_pandas()
+    with pytest.raises(DataError, match="true/false values, not numbers"):
+        lstmtune.load_series(sales > 300)
+
+
+def test_a_study_dicts_source_may_be_a_path():
+    """``{"data": {"source": pathlib.Path(...)}}`` was refused as "Input should be a valid string"
+    (a probe); a path is a path."""
+    from pathlib import Path
+
+    assert lstmtune.study_from_dict({"data": {"source": Path("sales.csv")}}).data.source == "sales.csv"

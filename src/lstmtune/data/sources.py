@@ -55,6 +55,8 @@ def load_series(source, **kwargs):
         given out of date order are sorted (a note says so), as a file's rows are.
     """
     def column(frame_or_series, name):
+        if pd.api.types.is_bool_dtype(frame_or_series.dtype):  # read as 0 and 1 before, where auto refuses them (a probe)
+            raise DataError(f"{name}: true/false values, not numbers")
         try:
             values = frame_or_series.to_numpy(dtype=np.float64)
         except (TypeError, ValueError):

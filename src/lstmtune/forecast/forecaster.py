@@ -314,7 +314,7 @@ def _same_frequency(a: str, b: str) -> bool:
     return a == b if x is None or y is None else x == y
 
 
-def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] = (), positional: bool = False) -> Series:
+def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] = (), positional: bool = False, what: str = "history") -> Series:
     """A :class:`~lstmtune.data.series.Series` from a pandas Series or DataFrame (DatetimeIndex) or a Series.
 
     Args:
@@ -324,6 +324,8 @@ def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] 
       covariates: columns the model reads besides the target.
       positional: for a model fitted on values without dates: a pandas object whose index
         is not dates is read as values indexed by position.
+      what: the argument ``data`` was given as, which a message names (``series`` for
+        :func:`fit`, whose errors said "history:": a probe).
 
     Raises:
       LstmtuneError: not a series, no dates, a missing column or value.
@@ -352,7 +354,7 @@ def as_series(data, *, value_name: str | None = None, covariates: Sequence[str] 
         try:
             s = load_series(data, **kwargs)
         except (TypeError, ValueError) as err:
-            raise LstmtuneError(f"history: {err}") from None
+            raise LstmtuneError(f"{what}: {err}") from None
         return dataclasses.replace(s, positional=True) if by_position else s
     raise LstmtuneError(f"expected a pandas Series or DataFrame with a DatetimeIndex, got {type(data).__name__}")
 
@@ -482,7 +484,7 @@ def fit(
       LstmtuneError: the series is too short for the configuration, or the training diverged.
     """
     covariates, calendar = tuple(covariates), tuple(calendar)
-    s = as_series(series, value_name=value_column, covariates=covariates)
+    s = as_series(series, value_name=value_column, covariates=covariates, what="series")
     values = s.values
     if len(seeds) < 1:
         raise LstmtuneError("repeats must be >= 1")
@@ -508,7 +510,7 @@ def from_trained(series, config: Config, seeds: Sequence[int], params, diverged_
     ``problem`` (a study's, with the same seeds): the forecaster, or None when ``problem``'s
     training rows and scaler are not exactly those :func:`train` would use on ``series`` (the
     weights would then not be the ones :func:`fit` trains), and the caller trains instead."""
-    s = as_series(series, covariates=tuple(covariates))
+    s = as_series(series, covariates=tuple(covariates), what="series")
     framing, own = problem_for(s, config, feature_range, tuple(covariates), tuple(calendar))
     same = (own.counts.trimmed == problem.counts.trimmed and np.array_equal(own.train_x, problem.train_x) and np.array_equal(own.train_y, problem.train_y)
             and np.array_equal(own.scaler.min, problem.scaler.min) and np.array_equal(own.scaler.scale, problem.scaler.scale))

@@ -312,6 +312,11 @@ def format_errors(err: pydantic.ValidationError, source: str) -> str:
 
 def from_dict(raw: dict[str, Any], source: str = "study") -> StudySpec:
     """Validate a study given as a dict (e.g. parsed TOML)."""
+    import os
+
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("source"), os.PathLike):  # a pathlib.Path was "Input should be a valid string" (a probe)
+        raw = {**raw, "data": {**data, "source": os.fspath(data["source"])}}
     try:
         return StudySpec.model_validate(raw)
     except pydantic.ValidationError as err:

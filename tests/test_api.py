@@ -181,3 +181,11 @@ def test_a_study_dicts_source_may_be_a_path():
     from pathlib import Path
 
     assert lstmtune.study_from_dict({"data": {"source": Path("sales.csv")}}).data.source == "sales.csv"
+
+
+def test_auto_from_python_names_its_parameters_not_the_command_lines_options():
+    """``lstmtune.auto(frame, 3, freq="D")`` on monthly data was told to "give --freq MS, or leave
+    --freq out" (a probe): from Python the parameter is ``freq``."""
+    frame = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2010-01-01", periods=40, freq="MS"), "y": np.arange(40.0)})
+    reason = lstmtune.auto(frame, horizon=3, candidates="stats", freq="D").leaderboard["reason"].iloc[0]
+    assert "give freq MS, or leave freq out" in reason and "--freq" not in reason

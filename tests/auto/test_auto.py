@@ -427,7 +427,7 @@ def test_a_given_frequency_must_fit_the_dates():
     assert v.status == "skip" and v.reason.startswith("1 date absent from its MS dates (2010-11-01)"), v.reason
     off = a.assign(ds=a["ds"].where(a.index != 10, pd.Timestamp("2010-11-15")))
     v = panel.triage(off, 6, freq="MS")
-    assert v.status == "skip" and "not regular at --freq MS: 2010-11-15 where 2010-11-01 was due" in v.reason, v.reason
+    assert v.status == "skip" and "not regular at freq MS: 2010-11-15 where 2010-11-01 was due" in v.reason, v.reason
     assert panel.triage(a, 6, freq="fortnightly").status == "skip"
 
 
@@ -1153,7 +1153,7 @@ def test_an_old_pandas_frequency_name_is_read_quietly_and_a_wrong_one_names_the_
 
     assert [current_alias(a) for a in ("M", "Q", "H", "MS", "W", "ME")] == ["ME", "QE-DEC", "h", "MS", "W", "ME"]
     r = auto(_monthly("a", 48, 0), 4, candidates=("stats",), freq="M")
-    assert "dates not regular at --freq ME: the first, 2010-01-01, is not a ME date (the next one is 2010-01-31) (they are regular at MS: give --freq MS" in r.leaderboard["reason"].iloc[0]
+    assert "dates not regular at freq ME: the first, 2010-01-01, is not a ME date (the next one is 2010-01-31) (they are regular at MS: give freq MS" in r.leaderboard["reason"].iloc[0]
     from lstmtune.auto import plan as auto_plan
 
     assert auto_plan.plan(_monthly("a", 48, 0), 4, freq="M").skipped == 1  # plan reads it as auto does
@@ -1173,7 +1173,7 @@ def test_interpolate_fills_between_observations_and_leaves_rows_without_a_value_
     alone = auto(a.iloc[1:], 4, candidates=("stats",), missing="interpolate")  # the same as the rows between the ends
     pd.testing.assert_frame_equal(r.forecasts, alone.forecasts)
     skipped = auto(frame, 4, candidates=("stats",))
-    assert skipped.leaderboard["reason"].iloc[0] == "5 missing values (2010-01-01, 2010-11-01, 2014-01-01, ...): use --missing interpolate or --missing zero"
+    assert skipped.leaderboard["reason"].iloc[0] == "5 missing values (2010-01-01, 2010-11-01, 2014-01-01, ...): use missing interpolate or missing zero"  # named as Python names them
 
 
 def test_a_series_of_tiny_values_is_skipped_asking_to_rescale_it():

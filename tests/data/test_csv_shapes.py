@@ -451,7 +451,7 @@ def test_monthly_dates_on_a_fixed_day_are_skipped_with_what_to_do():
 
     mid = pd.date_range("2015-01-01", periods=48, freq="MS") + pd.Timedelta(days=14)
     v = panel.triage(pd.DataFrame({"ds": mid, "y": np.arange(48.0)}), 3)
-    assert v.status == "skip" and v.reason.startswith("monthly dates on day 15 of each month, which no pandas frequency (--freq) describes")
+    assert v.status == "skip" and v.reason.startswith("monthly dates on day 15 of each month, which no pandas frequency (freq) describes")
     odd = mid.to_numpy().copy()
     odd[5] = np.datetime64("2015-06-20")
     assert "day 15" not in panel.triage(pd.DataFrame({"ds": odd, "y": np.arange(48.0)}), 3).reason
@@ -482,11 +482,11 @@ def test_a_freq_that_does_not_fit_the_dates_is_explained_by_the_dates_own_freque
 
     months = pd.DataFrame({"ds": pd.date_range("2000-01-01", periods=48, freq="MS"), "y": np.arange(48.0)})
     v = panel.triage(months, 6, freq="D")
-    assert v.status == "skip" and v.reason.startswith("dates regular at MS, not at --freq D (on which 1383 dates would be absent: 2000-01-02, ")
-    assert v.reason.endswith("): give --freq MS, or leave --freq out") and "--missing" not in v.reason
+    assert v.status == "skip" and v.reason.startswith("dates regular at MS, not at freq D (on which 1383 dates would be absent: 2000-01-02, ")
+    assert v.reason.endswith("): give freq MS, or leave freq out") and "missing" not in v.reason  # from Python: its parameters
     ends = pd.DataFrame({"ds": pd.date_range("2010-01-31", periods=48, freq="ME"), "y": np.arange(48.0)})
     v = panel.triage(ends, 6, freq="BME")
-    assert v.reason == "dates not regular at --freq BME: the first, 2010-01-31, is not a BME date (the next one is 2010-02-26) (they are regular at ME: give --freq ME, or leave --freq out)"
+    assert v.reason == "dates not regular at freq BME: the first, 2010-01-31, is not a BME date (the next one is 2010-02-26) (they are regular at ME: give freq ME, or leave freq out)"
 
 
 def test_dates_written_month_or_day_first_are_refused_with_the_date_format_that_reads_them(tmp_path):

@@ -409,39 +409,39 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         return Verdict("skip", f"duplicate date {day(dup)}{clock_change([dup])}")
     f = freq or infer_frequency(ds)
     if f is None and len(ds) < 3:  # pandas infers a frequency from three dates or more
-        return Verdict("skip", f"{len(ds)} observation{'s' if len(ds) > 1 else ''}: too few to infer the frequency (give --freq)")
+        return Verdict("skip", f"{len(ds)} observation{'s' if len(ds) > 1 else ''}: too few to infer the frequency (give {_F()})")
     if f is None:
         absent = absent_dates(ds)
         if absent and len(absent[1]) > len(ds):
             return Verdict("skip", f"dates of no regular frequency: on its {absent[0]} dates {len(absent[1])} would be absent, more than the {len(ds)} "
-                                   "it has (a mistyped date?); give --freq to fill them anyway")
+                                   f"it has (a mistyped date?); give {_F()} to fill them anyway")
         on_day = fixed_day_of_month(ds)
         if on_day is not None:
-            return Verdict("skip", f"monthly dates on day {on_day} of each month, which no pandas frequency (--freq) describes: "
+            return Verdict("skip", f"monthly dates on day {on_day} of each month, which no pandas frequency ({_F()}) describes: "
                                    "date each value the 1st of its month (MS) or its last day (ME)")
-        return Verdict("skip", _absent(*absent) if absent else "dates of no regular frequency (mixed frequencies, or gaps: give --freq "
+        return Verdict("skip", _absent(*absent) if absent else f"dates of no regular frequency (mixed frequencies, or gaps: give {_F()} "
                                                                "if they are a regular series' dates with some absent)")
     if freq is not None:
         try:
             grid = pd.date_range(pd.Timestamp(ds[0]), periods=len(ds), freq=freq).to_numpy(dtype="datetime64[ns]")
         except (pd.errors.OutOfBoundsDatetime, OverflowError):
-            return Verdict("skip", f"its dates at --freq {freq} would pass {pd.Timestamp.max.date()}, the last date pandas can hold (is --freq right?)")
+            return Verdict("skip", f"its dates at {_F()} {freq} would pass {pd.Timestamp.max.date()}, the last date pandas can hold (is {_F()} right?)")
         except ValueError:
-            return Verdict("skip", f"--freq {freq!r} is not a pandas frequency")
+            return Verdict("skip", f"{_F()} {freq!r} is not a pandas frequency")
         if not np.array_equal(grid, ds):
             own = infer_frequency(ds)
-            hint = f" (they are regular at {own}: give --freq {own}, or leave --freq out)" if own else ""
+            hint = f" (they are regular at {own}: give {_F()} {own}, or leave {_F()} out)" if own else ""
             absent = absent_dates(ds, freq)
             if absent and own:  # regular at another frequency: not dates to fill
-                return Verdict("skip", f"dates regular at {own}, not at --freq {freq} (on which {len(absent[1])} dates would be absent: "
-                                       f"{some_dates(absent[1])}): give --freq {own}, or leave --freq out")
+                return Verdict("skip", f"dates regular at {own}, not at {_F()} {freq} (on which {len(absent[1])} dates would be absent: "
+                                       f"{some_dates(absent[1])}): give {_F()} {own}, or leave {_F()} out")
             if absent:
                 return Verdict("skip", _absent(*absent))
             if grid[0] != ds[0]:  # pandas moved the start onto the frequency: the first date is not one of its dates
-                return Verdict("skip", f"dates not regular at --freq {freq}: the first, {day(ds[0])}, is not a {freq} date "
+                return Verdict("skip", f"dates not regular at {_F()} {freq}: the first, {day(ds[0])}, is not a {freq} date "
                                        f"(the next one is {day(grid[0])}){hint}")
             bad = int(np.flatnonzero(grid != ds)[0])
-            return Verdict("skip", f"dates not regular at --freq {freq}: {day(ds[bad])} where {day(grid[bad])} was due{hint}")
+            return Verdict("skip", f"dates not regular at {_F()} {freq}: {day(ds[bad])} where {day(grid[bad])} was due{hint}")
     m = season if season is not None else (infer_period(ds) or (season_of(f) if len(ds) < 3 else None) or 1)  # two dates: the season of the frequency given
     try:
         pd.date_range(pd.Timestamp(ds[-1]), periods=horizon + 1, freq=f)
@@ -462,7 +462,7 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
     edges = _edges(y) if missing == "interpolate" else 0  # rows without a value before the first or after the last: left out, not invented
     if k > 0:
         if missing not in FILLS:
-            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} ({some_dates(ds[np.isnan(y)])}): use --missing interpolate or --missing zero", f, m)
+            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} ({some_dates(ds[np.isnan(y)])}): use {_M()} interpolate or {_M()} zero", f, m)
         if k > edges:
             notes.append(f"{k - edges} missing value{'s' if k - edges > 1 else ''} {FILLS[missing]}")
         if edges:
@@ -479,6 +479,15 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
         fallback = "seasonal naive" if n > m > 1 else "naive"  # one season exactly: statsforecast's bands would have no width (n - m residuals)
         return Verdict("fallback", "; ".join([f"{n} observations: too few for horizon {horizon} and season {m} ({fallback})", *notes]), f, m)
     return Verdict("ok", "; ".join(notes), f, m)
+
+
+def _F() -> str:
+    """``--freq`` on the command line, ``freq`` in Python (a probe: auto(freq="D") was told to "give --freq MS")."""
+    return option("--freq")
+
+
+def _M() -> str:
+    return option("--missing")
 
 
 FILLS = {"interpolate": "interpolated", "zero": "set to 0"}
@@ -519,7 +528,7 @@ def check_missing(missing: str) -> str:
 def _absent(freq: str, absent: np.ndarray) -> str:
     shown = some_dates(absent)
     return (f"{len(absent)} date{'s' if len(absent) > 1 else ''} absent from its {freq} dates ({shown}): add the rows, "
-            f"or fill them with --missing interpolate or --missing zero (zero: no row meant nothing, as in sales){clock_change(absent)}")
+            f"or fill them with {_M()} interpolate or {_M()} zero (zero: no row meant nothing, as in sales){clock_change(absent)}")
 
 
 def shared_frequency(panel: pd.DataFrame) -> str | None:

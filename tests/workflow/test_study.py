@@ -478,3 +478,22 @@ def test_the_last_line_counts_every_phases_runs_as_plan_does(tmp_path, refit):
     res = runner.invoke(app, ["run", str(f), "--out", str(tmp_path / "b"), "--storage", f"sqlite:///{tmp_path / 'shared.db'}", "-q"])
     said = " ".join(res.output.split())
     assert res.exit_code == 0 and f"{verb}) (0 trained now, the rest already stored);" in said, said
+
+
+def test_the_reports_lead_counts_every_phases_runs_and_a_shared_configuration_once(tmp_path):
+    """"16 runs of 5 configurations": two sub-studies sharing units=1 at 60 epochs counted it
+    twice, and the test phase's refits were left out (32 trained); with a horizon above 1 "which
+    end before the test set" followed the multi-step clause, as if said of the curves (a probe)."""
+    import html as html_mod
+
+    s = spec.from_dict({"name": "lead", "seed": 3, "data": {"test_size": 12}, "model": {"batch_size": 4, "epochs": 6},
+                        "runs": {"mode": "summary", "repeats": 2},
+                        "evaluation": {"selection": "validation", "validation_size": 6, "test_all": True, "horizon": 2},
+                        "grids": {"units": {"units": [1, 2]}, "epochs": {"epochs": [3, 6]}}})
+    res = CliRunner().invoke(app, ["run", str(_write(s, tmp_path)), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 0, res.output
+    runs = pd.read_csv(tmp_path / "o" / "results.csv")
+    assert runs["config"].nunique() == 3  # units 1 at 6 epochs is in both sub-studies
+    text = " ".join(html_mod.unescape(re.sub(r"<[^>]+>", " ", (tmp_path / "o" / "report.html").read_text())).split())
+    assert "12 runs (6 to select, 6 refit to test) of 3 configurations on" in text, text[:300]
+    assert "which end before the test set" not in text

@@ -193,23 +193,10 @@ def _print_outcome(outcome) -> None:
 
 
 def _runs_counted(outcome) -> tuple[int, str]:
-    """The study's trainings, as `plan` counts them, and how the command says them ("18 runs (12 to
-    select over 2 folds, 6 refit to test)"): every selection phase's (each backtest fold's) and the
-    test phase's. Only the first phase's were counted under backtests, and no test phase without
-    refit (a probe: "6 runs" of 18)."""
-    r = outcome.results
-    t = r.timings
-    tested = r.selection_metric != "test_rmse"
-    if "runs_selecting" in t:
-        select, test, folds = int(t["runs_selecting"]), int(t["runs_testing"]), int(t.get("selection_phases", 1))
-    else:  # a run stored before they were counted
-        select, folds = len(r.runs), 1
-        test = int(r.runs["tested"].sum()) if "tested" in r.runs and tested and r.spec.evaluation.refit else 0
-    total = select + test
-    if not test:
-        return total, f"{total} runs"
-    over = f" over {folds} folds" if folds > 1 else ""
-    return total, f"{total} runs ({select} to select{over}, {test} {'refit to test' if r.spec.evaluation.refit else 'to test'})"
+    """The study's trainings and how the command says them (:func:`lstmtune.study.results.runs_counted`)."""
+    from lstmtune.study.results import runs_counted
+
+    return runs_counted(outcome.results)
 
 
 def _print_done(outcome) -> None:

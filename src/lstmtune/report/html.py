@@ -15,7 +15,7 @@ import numpy as np
 
 from lstmtune.study.analysis import Analysis, combined_table
 from lstmtune.study.evaluation import curves_persistence
-from lstmtune.study.results import StudyResults, group_scores
+from lstmtune.study.results import StudyResults, group_scores, runs_counted
 from lstmtune.report import drawing, figures, pages
 
 
@@ -317,13 +317,13 @@ def render(
         test_persistence=analysis.test_persistence_rmse,
         best_baseline=analysis.best_baseline,
         best_baseline_on=analysis.best_baseline_on,
-        n_runs=len(results.runs),
+        runs_said=runs_counted(results)[1],  # every phase's, as the command says them ("16 runs of 5 configurations" said the selection's alone, a shared one twice: a probe)
         n_diverged=int(results.runs["diverged"].sum()),
         timings=results.timings,
         wall_s=wall_s,
         environment=environment or results_io.environment(),
         extra=extra or {},
-        n_configs=len(table),
+        n_configs=int(results.runs["config"].nunique()) if "config" in results.runs else len(table),
         scale=analysis.persistence_rmse,
     )
     path = directory / "report.html"

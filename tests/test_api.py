@@ -189,3 +189,10 @@ def test_auto_from_python_names_its_parameters_not_the_command_lines_options():
     frame = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2010-01-01", periods=40, freq="MS"), "y": np.arange(40.0)})
     reason = lstmtune.auto(frame, horizon=3, candidates="stats", freq="D").leaderboard["reason"].iloc[0]
     assert "give freq MS, or leave freq out" in reason and "--freq" not in reason
+
+
+def test_describe_says_a_feature_range_other_than_the_default():
+    """The manifest kept a feature range of [0, 1], describe() did not say it (a probe)."""
+    sales = lstmtune.load_series("shampoo").to_pandas()
+    model = lstmtune.fit(sales, lstmtune.study_from_dict({"model": {"units": 1, "epochs": 3}, "transforms": {"feature_range": [0.0, 1.0]}}), repeats=2, horizon=2)
+    assert "feature_range=[0.0, 1.0]" in model.describe()[1]

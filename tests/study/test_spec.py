@@ -376,3 +376,24 @@ def test_cli_run_names_an_unused_setting_in_a_note(tmp_path):
     result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out"), "-q"])
     assert result.exit_code == 0, result.output
     assert f'note: {path}: [runs] diagnostic_repeats (mode = "summary" keeps no curves) is not used by this study' in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("section, why", [
+    ({"model": {"l2": 1e300}}, r"model.l2: 1e\+300 is beyond float32's range"),
+    ({"model": {"learning_rate": 1e300}}, r"model.learning_rate: 1e\+300 is beyond float32's range"),
+    ({"model": {"loss": "huber", "huber_delta": 1e300}}, r"model.huber_delta: 1e\+300 is beyond float32's range"),
+    ({"grid": {"l1": [0.0, 1e39]}}, r"grid.l1: value 1e\+39: 1e\+39 is beyond float32's range"),
+    ({"transforms": {"feature_range": [-1e308, 1e308]}}, r"transforms.feature_range: -1e\+308 is beyond float32's range"),
+    ({"transforms": {"feature_range": [-1e30, 1e30]}}, r"transforms.feature_range: feature_range must lie within \[-1e6, 1e6\]"),
+    ({"transforms": {"feature_range": [0.5, 0.5000000001]}}, r"span at least a thousandth"),
+    ({"model": {"huber_delta": 0.5}}, r'model: huber_delta applies to loss = "huber", not mse'),
+    ({"model": {"loss": "mae"}, "grid": {"huber_delta": [0.5, 2.0]}}, r'grid \(huber_delta=0.5\): huber_delta applies to loss = "huber", not mae'),
+    ({"model": {"optimizer": "adam"}, "grid": {"momentum": [0.9]}}, r"grid \(momentum=0.9\): momentum applies to sgd and rmsprop"),
+])
+def test_settings_the_networks_cannot_use_are_refused_when_read(section, why):
+    """Values past float32 (l2 = 1e300 trained to "every run diverged" with numpy's overflow
+    warning), a feature range float32 cannot resolve (an RMSE of 2.7e12, or NaN data), and
+    huber_delta without the Huber loss (two identical models compared as two) were accepted; a
+    [grid]'s error named a "grids.NAME" the file does not have (a probe)."""
+    with pytest.raises(SpecError, match=why):
+        spec.expand(spec.from_dict({"name": "b", **section}))

@@ -244,6 +244,8 @@ class Forecaster:
         """What this model is, in lines: where it came from, its configuration, data and calibration."""
         info, fr = self.info, self.framing
         shown = {k: v for k, v in self.config._canonical().items() if v is not None}  # extension settings at their defaults omitted; trim=None (its default, said on the data line) too
+        if tuple(fr.feature_range) != (-1.0, 1.0):  # kept in the manifest, but not said (a probe)
+            shown["feature_range"] = [float(x) for x in fr.feature_range]
         lines = []
         if info.get("source"):
             how = f" ({info['chosen']})" if info.get("chosen") else ""

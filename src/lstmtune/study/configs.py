@@ -119,11 +119,12 @@ def expand(spec: StudySpec) -> list[GridPoint]:
         keys = list(grid)
         # each value checked once, not once per combination it appears in (10^5 configurations of
         # units x lags x epochs hold 210 values): the checks were most of a large grid's expansion
-        checked = {k: [_check_value(f"grids.{study}.{k}", k, v, spec) for v in grid[k]] for k in keys}
+        where = "grid" if spec.grid is not None else f"grids.{study}"  # the section the file has ("grids.NAME" for a [grid]: a probe)
+        checked = {k: [_check_value(f"{where}.{k}", k, v, spec) for v in grid[k]] for k in keys}
         for values in itertools.product(*(checked[k] for k in keys)) if keys else [()]:
             varied = dict(zip(keys, values))
             label = ", ".join(f"{k}={v}" for k, v in varied.items()) or "default"
-            points.append(GridPoint(study=study, label=label, varied=varied, config=resolve({**base, **varied}, study, label)))
+            points.append(GridPoint(study=study, label=label, varied=varied, config=resolve({**base, **varied}, study, label, where)))
     return points
 
 
@@ -166,12 +167,13 @@ def _check_model(model: dict[str, Any]) -> None:
         _VALIDATED[key] = None
 
 
-def resolve(params: dict[str, Any], study: str, label: str) -> Config:
-    """Check a combination's consistency and resolve defaults into a :class:`Config`."""
+def resolve(params: dict[str, Any], study: str, label: str, where: str | None = None) -> Config:
+    """Check a combination's consistency and resolve defaults into a :class:`Config`
+    (``where``: the study file's section that declared it, named in an error; default ``grids.STUDY``)."""
     try:
         _check_model({k: v for k, v in params.items() if k in _MODEL_KEYS})
     except pydantic.ValidationError as err:
-        raise ValueError(f"grids.{study} ({label}): {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+        raise ValueError(f"{where or f'grids.{study}'} ({label}): {err.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     params = dict(params)
     if isinstance(params["units"], list):
         params["units"] = params["units"][0] if len(params["units"]) == 1 else tuple(params["units"])

@@ -10,6 +10,7 @@ configuration's hash. :mod:`lstmtune.study.configs` builds configurations from t
 from __future__ import annotations
 
 import functools
+import math
 import typing
 from typing import Annotated, Any, Literal
 
@@ -76,6 +77,20 @@ class Section(BaseModel):
         return v
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def beyond_float32(value: Any) -> str | None:
+    """Why a number (or a list's) cannot be used: past float32's range, where the networks
+    compute (``l2 = 1e300`` trained to "every run diverged" with numpy's overflow warning: a
+    probe); None where it may."""
+    if isinstance(value, (list, tuple)):
+        return next((why for why in map(beyond_float32, value) if why), None)
+    if isinstance(value, float) and math.isfinite(value) and abs(value) > FLOAT32_MAX:  # inf and nan: pydantic's "finite number"
+        return f"{value:g} is beyond float32's range (3.4e+38), in which the networks compute"
+    return None
+
+
 MAX_CONFIGS = 100_000
 """Configurations one study file may declare (a search explores larger spaces)."""
 
@@ -127,7 +142,19 @@ class DataSpec(Section):
         return v
 
 
-class TransformSpec(Section):
+class _Float32(Section):
+    """A section whose numbers the networks compute with, in float32 (:func:`beyond_float32`)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _within_float32(cls, v):
+        why = beyond_float32(v)
+        if why:
+            raise ValueError(why)
+        return v
+
+
+class TransformSpec(_Float32):
     interval: int = _param(1, FRAMING, ge=1, le=100_000, description="differencing lag")
     lags: int = _param(1, FRAMING, ge=1, le=10_000)
     timesteps: int = _param(1, FRAMING, ge=1, le=10_000)
@@ -139,6 +166,11 @@ class TransformSpec(Section):
     def _ordered(cls, v):
         if not v[0] < v[1]:
             raise ValueError("feature_range must be [low, high] with low < high")
+        # float32 must resolve the scaled series: [0.5, 0.5000000001] reported an RMSE of 2.7e12,
+        # [-1e308, 1e308] trained on NaN (a probe)
+        if max(abs(v[0]), abs(v[1])) > 1e6 or v[1] - v[0] < 1e-3 * max(1.0, abs(v[0]), abs(v[1])):
+            raise ValueError("feature_range must lie within [-1e6, 1e6] and span at least a thousandth of its ends' size "
+                             "(the networks compute in float32); e.g. [-1, 1] or [0, 1]")
         return v
 
 
@@ -148,7 +180,7 @@ Units = Annotated[int, Field(ge=1, le=4096)]  # per layer; larger layers are ref
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 
 
-class ModelSpec(Section):
+class ModelSpec(_Float32):
     """Model and training settings (Keras names and defaults).
 
     Each field is the one declaration of a configuration parameter: its type,
@@ -203,6 +235,8 @@ class ModelSpec(Section):
             raise ValueError(f"momentum applies to sgd and rmsprop, not {self.optimizer}")
         if self.nesterov and self.optimizer != "sgd":
             raise ValueError(f"nesterov applies to sgd, not {self.optimizer}")
+        if self.huber_delta != engine_params.NUMERIC_DEFAULTS["huber_delta"] and self.loss != "huber":  # identical models compared as two (a probe)
+            raise ValueError(f'huber_delta applies to loss = "huber", not {self.loss}')
         return self
 
 
@@ -322,7 +356,7 @@ def _adapter(key: str) -> pydantic.TypeAdapter:
 def _check_value(path: str, key: str, value: Any, spec: Any = None) -> Any:
     """Validate one grid value against its field's type and bounds; return it coerced (1.0 -> 1)."""
     try:
-        why = stray_type(value, _field(key).annotation)
+        why = stray_type(value, _field(key).annotation) or (beyond_float32(value) if key in ModelSpec.model_fields or key in TransformSpec.model_fields else None)
         if why:
             raise ValueError(why)
         value = _adapter(key).validate_python(value)

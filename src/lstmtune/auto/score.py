@@ -114,13 +114,12 @@ def leaderboard(backtests: pd.DataFrame, history: pd.DataFrame, candidates: dict
     elif mcs and usable:
         in_set[usable[0]] = True
     table["in_mcs"] = table["candidate"].map(in_set)
-    tied = tied_with_best(table["mase"])
     if mcs:  # the bootstrap kept some and dropped others of candidates equal to the best but for rounding (a probe)
-        table["in_mcs"] = table["in_mcs"] | tied
+        table["in_mcs"] = table["in_mcs"] | tied_with_best(table["mase"])
     # tied first, by sMAPE (exact ties were broken by the name: five flat forecasts of an
     # intermittent series' windows, a probe), then the others by MASE
-    table = table.assign(_rest=~tied, _key=np.where(tied, table["smape"], table["mase"]))
-    table = table.sort_values(["_rest", "_key", "candidate"], kind="stable").drop(columns=["_rest", "_key"]).reset_index(drop=True)
+    order = ranked(names, dict(zip(names, table["mase"])), dict(zip(names, table["smape"])))
+    table = table.set_index("candidate", drop=False).loc[order].reset_index(drop=True)
     table["chosen"] = table.index == 0
     return table
 
@@ -153,17 +152,21 @@ TIE = 1e-9
 differences are rounding (``0.8739713774597495`` and ``...7497`` for one error, 0 and 4e-15)."""
 
 
+def _ties(value, best):
+    """Whether ``value`` ties with ``best`` (:data:`TIE`; NaN ties with nothing)."""
+    return value <= best + TIE * max(1.0, abs(best))
+
+
 def tied_with_best(mase: pd.Series) -> pd.Series:
     """Which candidates tie with the lowest backtest MASE (:data:`TIE`)."""
-    best = float(mase.min())
-    return mase <= best + TIE * max(1.0, abs(best))
+    return _ties(mase, float(mase.min()))
 
 
 def ranked(names, mase: dict, smape: dict) -> list:
     """``names`` best first, as the leaderboard ranks them: those tied with the lowest MASE
     (:func:`tied_with_best`) by sMAPE, then the others by MASE; the name last. NaN last."""
+    tied = tied_with_best(pd.Series({n: float(mase[n]) for n in names}, dtype=float))
     key = {n: float(mase[n]) if np.isfinite(mase[n]) else np.inf for n in names}
-    tied = tied_with_best(pd.Series(key)) if names else pd.Series(dtype=bool)
     return sorted(names, key=lambda n: (not bool(tied[n]), smape[n] if tied[n] else key[n], n))
 
 
@@ -179,7 +182,7 @@ def verdict(board: pd.DataFrame, notes=(), member: str | None = None, pool: list
     if not board.empty:
         tied = board[tied_with_best(board["mase"])]
         if len(tied) > 1:
-            same = tied["smape"].iloc[1:] <= tied["smape"].iloc[0] + TIE * max(1.0, abs(tied["smape"].iloc[0]))
+            same = _ties(tied["smape"].iloc[1:], tied["smape"].iloc[0])
             said += f"; it ties on backtest MASE with {', '.join(map(str, tied['candidate'].iloc[1:]))}, " + (
                 f"and on sMAPE too with {', '.join(map(str, tied['candidate'].iloc[1:][same]))}: chosen by name" if same.any()
                 else "and has the lowest sMAPE of them")
@@ -246,7 +249,7 @@ def _gap(worse: float, best: float) -> str:
     """How much higher ``worse`` is than ``best``: ``"18%"``, ``"1.5%"`` below 10% (not ``"0%"``
     for a gap of 0.4%), ``"less than 0.1%"``; against a best of 0 (no backtest error) no ratio
     exists: the difference itself (:func:`verdict` says so)."""
-    if worse <= best + TIE * max(1.0, abs(best)):  # a tie (:func:`tied_with_best`), not "4.31e-15 better": a probe
+    if _ties(worse, best):  # a tie (:func:`tied_with_best`), not "4.31e-15 better": a probe
         return "no"
     if not best > NEGLIGIBLE:
         return f"{worse - best:.3g}"

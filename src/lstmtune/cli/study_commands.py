@@ -192,17 +192,12 @@ def _print_outcome(outcome) -> None:
         console.print(f"[yellow]{n_div} runs diverged[/] (NaN/inf); they are excluded from the statistics and counted in the report.")
 
 
-def _runs_counted(outcome) -> tuple[int, str]:
-    """The study's trainings and how the command says them (:func:`lstmtune.study.results.runs_counted`)."""
-    from lstmtune.study.results import runs_counted
-
-    return runs_counted(outcome.results)
-
-
 def _print_done(outcome) -> None:
     r = outcome.results
     trained = int(r.timings.get("runs_trained_now", r.timings.get("runs_trained", 0)))
-    total, runs = _runs_counted(outcome)
+    from lstmtune.study.results import runs_counted
+
+    total, runs = runs_counted(outcome.results)
     reused = "" if trained >= total else f" ({trained} trained now, the rest already stored)"
     console.print(
         f"{runs}{reused}; {time.perf_counter() - _PROCESS_T0:.1f} s in all ({outcome.wall_s:.1f} s to the results, "
@@ -306,7 +301,9 @@ def run(
     if storage is None:
         import datetime
 
-        total, said = _runs_counted(outcome)  # as the run said them (the selection's alone before: "4 runs" of 8; a probe)
+        from lstmtune.study.results import runs_counted
+
+        total, said = runs_counted(outcome.results)  # as the run said them (the selection's alone before: "4 runs" of 8; a probe)
         finished.stamp(out, study_key, text, {"runs": total, "runs_said": said, "finished": datetime.datetime.now().isoformat(timespec="seconds")})
 
 

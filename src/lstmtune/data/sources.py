@@ -18,7 +18,7 @@ def _dates(index: pd.DatetimeIndex) -> np.ndarray:
     return without_zone(pd.Series(index)).to_numpy(dtype="datetime64[ns]")
 
 
-def made_utc(index: pd.DatetimeIndex) -> bool:
+def _made_utc(index: pd.DatetimeIndex) -> bool:
     """Whether :func:`_dates` made a zoned index's times UTC times (readings finer than daily)."""
     if index.tz is None:
         return False
@@ -75,7 +75,7 @@ def load_series(source, **kwargs):
     if isinstance(source, (pd.Series, pd.DataFrame)):
         order, notes = _in_order(source.index, "the series" if isinstance(source, pd.Series) else "the DataFrame")
         dates = _dates(source.index)[order]
-        utc = made_utc(source.index)
+        utc = _made_utc(source.index)
         if utc:  # said and marked as a file's are (a zoned index's hours became UTC hours unsaid: a probe)
             notes = (f"{UTC_NOTE} (its index: readings finer than daily, so that a change of offset repeats or skips no hour); every output gives UTC times", *notes)
         notes += gaps(dates)  # as a file's: dates regular but for absent ones, said

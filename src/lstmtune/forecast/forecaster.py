@@ -556,7 +556,8 @@ def assemble(s: Series, config: Config, seeds: Sequence[int], net: rollout.Netwo
         value_name=s.value_name,
         calibration=calibration,
         backtest=table,
-        info={**(info or {}), **details},
+        # times made UTC from dates with offsets (a file's, or a pandas object's zoned index): its forecasts' are too, and say so
+        info={**({"times": "UTC"} if s.utc else {}), **(info or {}), **details},
         tail_covariates=None if not covariates else known_inputs.covariate_matrix(s, covariates)[-keep:],
     )
 

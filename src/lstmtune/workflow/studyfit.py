@@ -98,9 +98,9 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
     n = spec.runs.repeats if repeats is None else repeats
     _check_ensemble(config, n, len(series))
     _refuse_constant(series)
-    import pandas as pd
-
     if spec.data.calendar:  # as `run` refuses it
+        import pandas as pd
+
         from lstmtune.study.executor import refuse_constant_calendar
 
         dates = getattr(series, "dates", None)
@@ -110,11 +110,6 @@ def fit_spec(series, spec: StudySpec, config: Config, *, repeats: int | None = N
             refuse_constant_calendar(dates, tuple(spec.data.calendar), getattr(series, "name", None) or "the series")
     if spec.data.date_format:  # `lstmtune forecast` reads a --data or --future file's dates as the study read its own
         info = {**(info or {}), "date_format": spec.data.date_format}
-    from lstmtune.data.sources import made_utc
-
-    # times made UTC from dates with offsets (a file's, or a pandas object's zoned index: unmarked before, a probe): its forecasts' times are UTC too, and say so
-    if getattr(series, "utc", False) or (isinstance(getattr(series, "index", None), pd.DatetimeIndex) and made_utc(series.index)):
-        info = {**(info or {}), "times": "UTC"}
     return forecaster.fit(
         series,
         config,

@@ -105,3 +105,42 @@ def test_released_programs_unmap_their_code_and_train_the_same_bits_again(folder
     assert not aot.release_if_crowded(0.0, 0.01) and aot.release_if_crowded(0.0, 0.0)
     for a, b in zip(before, _bits(_train(units=3, epochs=12))):  # read back from disk: the same bits
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+_ACROSS_LANES = r"""
+import json, sys
+import jax, jax.monitoring, numpy as np
+from lstmtune.data import series as data
+from lstmtune.data.problem import Framing, prepare
+from lstmtune.engine import trainer as engine
+compiled = []
+jax.monitoring.register_event_listener(
+    lambda event, **_: compiled.append(event) if event == "/jax/compilation_cache/cache_misses" else None)
+problem = prepare(data.load("shampoo"), Framing(1, 1, 1, test_size=12, trim=None, feature_range=(-1.0, 1.0)), 4)
+arch = engine.Architecture(units=(3,), batch_size=4)
+def train(device):
+    r = engine.train_population(problem, arch, engine.Schedule.for_checkpoints([7]), seeds=[1, 2], device=device)
+    return [np.asarray(x).tolist() for x in (r.test_pred, r.train_pred)]
+first = train(jax.devices("cpu")[0])
+before = len(compiled)
+second = train(jax.devices("cpu")[1])
+print(json.dumps({"first": before, "second": len(compiled) - before, "same": first == second}))
+"""
+
+
+@pytest.mark.slow
+def test_a_program_compiled_for_one_cpu_lane_is_read_back_for_the_other(tmp_path):
+    """A fresh compilation cache: the population's programs compile on lane 0; on lane 1 they are
+    read back from the persistent cache (no miss: no XLA compilation) and give the same bits."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LSTMTUNE_CACHE_DIR": str(tmp_path), "LSTMTUNE_CPU_DEVICES": "2"}
+    out = subprocess.run([sys.executable, "-c", _ACROSS_LANES], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    counts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert counts["same"]
+    assert counts["first"] >= 2  # start and advance, at least
+    assert counts["second"] == 0, counts

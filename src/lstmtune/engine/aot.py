@@ -10,7 +10,8 @@ A program is keyed by its name, its static settings, its arguments' tree, shapes
 the platform, the JAX version, the XLA flags and the engine's own source, and stored as
 ``<compilation cache>/lstmtune-programs/<key>.jax`` (written aside, moved into place).
 Anything unreadable, or a program whose tree cannot be serialised, is traced as usual. A
-population split across CPU devices is stored too, keyed by its arguments' shardings.
+population split across CPU devices is stored too, keyed by its arguments' shardings; a
+program on one device is stored once for every device of its platform.
 The numbers do not change: a program read back runs the same StableHLO (tested bitwise in
 tests/engine/test_aot.py). ``LSTMTUNE_AOT=0`` turns it off.
 """
@@ -84,11 +85,21 @@ def _key(name: str, static, leaves, tree, platform: str) -> str:
     import jaxlib
     import optax
 
-    sig = [(tuple(np.shape(x)), str(getattr(x, "dtype", type(x))), repr(getattr(x, "sharding", None))) for x in leaves]
+    sig = [(tuple(np.shape(x)), str(getattr(x, "dtype", type(x))), _placement(x)) for x in leaves]
     config = {k: getattr(jax.config, k, None) for k in ("jax_enable_x64", "jax_default_matmul_precision", "jax_threefry_partitionable")}
     text = repr((name, static, sig, str(tree), platform, jax.__version__, jaxlib.__version__, optax.__version__, sorted(config.items()),
                  os.environ.get("XLA_FLAGS", ""), _source_digest()))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _placement(x) -> str | None:
+    """An argument's sharding as far as it shapes the program: a split population's devices; one
+    device's program is the same on every device of the platform (and so is its executable:
+    :func:`lstmtune.engine.xla.share_single_device_programs`)."""
+    sharding = getattr(x, "sharding", None)
+    if sharding is not None and len(sharding.device_set) == 1:
+        return "one device"
+    return repr(sharding)
 
 
 def _platform(leaves) -> str | None:

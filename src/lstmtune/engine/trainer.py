@@ -47,7 +47,8 @@ def configure_jax(cache_dir: str | os.PathLike | None = None) -> None:
       YNNPACK, which is ~10x slower for this workload once replicas x batch
       reaches ~1024 (see ENGINE-NOTES).
     - The compilation cache lives in ``$LSTMTUNE_CACHE_DIR`` or the user's cache
-      directory, so a repeated study skips compiling.
+      directory, so a repeated study skips compiling; a program compiled for one CPU
+      device is read back for the others (:func:`lstmtune.engine.xla.share_single_device_programs`).
 
     Safe to call more than once; flags only take effect if JAX has not yet
     initialised its CPU backend.
@@ -65,6 +66,7 @@ def configure_jax(cache_dir: str | os.PathLike | None = None) -> None:
         jax.config.update("jax_compilation_cache_dir", str(cache_dir))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        _xla.share_single_device_programs()
 
 
 @functools.cache

@@ -51,3 +51,42 @@ def set_flags() -> None:
     missing = [f for f in flags() if f.split("=")[0] not in current]
     if missing:
         os.environ["XLA_FLAGS"] = " ".join([current, *missing]).strip()
+
+
+def share_single_device_programs() -> bool:
+    """Key JAX's persistent compilation cache for a one-device program without naming its
+    device, so that a program compiled for one CPU lane is read back for another instead of
+    compiled again (JAX does this for GPUs only: ``jax._src.cache_key``). The executable is
+    then loaded for the device it runs on, with the same bits (tested:
+    tests/engine/test_aot.py). A population split across devices keeps its devices in the key.
+
+    This reaches into a private JAX function; where it has changed shape, nothing is done (the
+    programs are then compiled once per lane, as JAX does by default). Returns whether it applies.
+    """
+    import inspect
+
+    try:
+        from jax._src import cache_key
+    except ImportError:
+        return False
+    original = getattr(cache_key, "_hash_serialized_compile_options", None)
+    if original is None or getattr(original, "_lstmtune_shared", False):
+        return original is not None
+    try:
+        if "strip_device_assignment" not in inspect.signature(original).parameters:
+            return False
+    except (TypeError, ValueError):
+        return False
+
+    def hash_options(hash_obj, compile_options_obj, strip_device_assignment=False):
+        if not strip_device_assignment:
+            try:
+                assignment = compile_options_obj.device_assignment
+                strip_device_assignment = assignment is not None and assignment.replica_count() * assignment.computation_count() == 1
+            except Exception:  # noqa: BLE001 - an options object of another shape: keyed as JAX keys it
+                strip_device_assignment = False
+        return original(hash_obj, compile_options_obj, strip_device_assignment=strip_device_assignment)
+
+    hash_options._lstmtune_shared = True
+    cache_key._hash_serialized_compile_options = hash_options
+    return True

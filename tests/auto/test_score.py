@@ -82,6 +82,20 @@ def test_an_lstms_verdict_names_the_best_statistical_model_not_a_combination_hol
     assert score.verdict(board.assign(in_mcs=[True, True, False, False])) == "the LSTM ensemble L is best: the best statistical model, AutoETS, has 21% higher backtest MASE"
 
 
+def test_a_season_repeated_exactly_in_decimals_is_scaled_by_the_naive_error_too():
+    """10 sin(2 pi t / 12) repeats exactly but for rounding (a seasonal naive error of 9.7e-15):
+    MASEs were ratios of rounding (an exact SeasonalNaive 1.8, a network 1.7e12; a probe)."""
+    y = 10 * np.sin(2 * np.pi * np.arange(60) / 12)
+    history, ds = _history(y)
+    assert 0 < _scale(y[:49], 12) < 1e-13
+    actual = [y[49:55], y[55:60]]
+    bt = _backtests(y, ds, [48, 54], 6, {"Alpha": [a + 0.5 for a in actual], "SeasonalNaive": [y[37:43], y[43:48]]})
+    board = score.leaderboard(bt, history, {"Alpha": "stats", "SeasonalNaive": "stats"}, 12).set_index("candidate")
+    assert board.loc["SeasonalNaive", "mase"] < 1e-13 and board.loc["SeasonalNaive", "chosen"]
+    assert board.loc["Alpha", "mase"] == pytest.approx((0.5 / _scale(y[:49], 1) + 0.5 / _scale(y[:55], 1)) / 2, rel=1e-12)
+    assert "2 of 2 backtest windows' MASE scaled by the naive error" in score.scale_note(bt, history, 12)
+
+
 def test_a_series_constant_up_to_every_cutoff_is_scored_unscaled():
     y = np.r_[np.full(55, 7.0), [9.0, 8.0, 7.0, 6.0, 5.0]]
     history, ds = _history(y)

@@ -177,6 +177,16 @@ def test_search_resumes_with_a_larger_budget(tmp_path, monkeypatch):
     after = _stored_runs(out)
     assert {k: after[k] for k in stored} == stored
     assert set(seeds) <= {row[0] for k, row in after.items() if k not in stored}
+    # The budget lowered again: the file's first 3 trials, as a search of 3 gave them, and said
+    # (a probe: the rerun reported all 5 stored trials, with another best and test score).
+    calls = _count_trainings(monkeypatch)
+    fewer, _ = search.run(s, out)
+    assert calls == [] and fewer.trainings == 0
+    pd.testing.assert_frame_equal(fewer.trials, first.trials)
+    assert fewer.test["trial"] == first.test["trial"]
+    np.testing.assert_array_equal(fewer.test["test_rmse"], first.test["test_rmse"])
+    assert any("2 more trials are stored than the study file's budget of 3: the first 3 are used" in n for n in fewer.notices)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "trials.csv"), pd.read_csv(out / "trials.csv").head(3))
 
 
 @pytest.mark.parametrize(
@@ -559,3 +569,39 @@ def test_a_finished_searchs_rerun_keeps_its_report(tmp_path):
     assert f"{first.trainings} trainings in" in before and first.trainings > 0
     again, page = search.run(s, tmp_path / "p")
     assert again.trainings == 0 and page.read_text() == before
+
+
+def test_outputs_are_written_from_the_trials_stored_when_this_process_writes(tmp_path, monkeypatch):
+    """Two searches on one --out: the one that finished its rounds first, while the other still
+    trained the last trials, moved its older view into place after the other's fuller one
+    (a probe: trials.csv listed 14 of 16 stored trials). Writers now take turns, each reading the
+    trials afresh: here the view run_search returned is made stale, and the files still hold
+    every stored trial."""
+    import dataclasses
+
+    s = _spec({"sampler": "random", "trials": 3, "batch": 3, "space": SPACE})
+    real = search.run_search
+
+    def stale(*args, **kwargs):  # as if another process finished two trials after this one's view was taken
+        outcome = real(*args, **kwargs)
+        return dataclasses.replace(outcome, trials=outcome.trials.head(1))
+
+    monkeypatch.setattr(search, "run_search", stale)
+    outcome, _ = search.run(s, tmp_path / "out")
+    assert len(outcome.trials) == 3
+    assert sorted(pd.read_csv(tmp_path / "out" / "trials.csv")["trial"]) == [0, 1, 2]
+
+
+def test_writers_of_one_directory_take_turns(tmp_path):
+    """While one process holds a directory's writing turn, another cannot take it."""
+    import subprocess
+    import sys
+
+    from lstmtune.store import fileio
+
+    probe = ("import fcntl, sys\n"
+             f"h = open({str(tmp_path / fileio.WRITING)!r}, 'a+b')\n"
+             "try:\n    fcntl.flock(h.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    sys.exit(3)\n")
+    with fileio.writers_in_turn(tmp_path):
+        assert subprocess.run([sys.executable, "-c", probe]).returncode == 3
+    assert subprocess.run([sys.executable, "-c", probe]).returncode == 0

@@ -102,3 +102,25 @@ def test_race_without_a_pruner_keeps_each_trials_epochs():
     assert len(calls) == 1 and trainings == 4 * REPEATS
     assert [e for _, e in calls[0]] == [params["epochs"] for _, params, _ in asked]
     assert {t.state.name for t in study.trials} == {"COMPLETE"}
+
+
+def test_a_trial_asked_beyond_the_budget_is_failed_untrained_and_no_more_are_asked():
+    """Two processes of one search each asked the budget's last trials at once (a probe: 19
+    trials trained for a budget of 16): Optuna numbers trials in the order asked, so the one
+    numbered at or above the budget is told failed, untrained, and the round stops there."""
+    s = _spec(LR, trials=4)
+    study = _study()
+    first = search.ask_round(study, s.search, spec.base_params(s), 3, budget=4)  # this process: trials 0-2
+    other = search.ask_round(study, s.search, spec.base_params(s), 2, budget=4)  # the other one, at the same time: 3, then 4
+    assert [t.number for t, _, _ in first] == [0, 1, 2]
+    assert [t.number for t, _, _ in other] == [3]
+    beyond = study.trials[4]
+    assert beyond.state.name == "FAIL" and "beyond the search's budget of 4 trials" in beyond.user_attrs["error"]
+    assert len(study.trials) == 5  # the round stopped at the first trial beyond
+
+
+def test_a_pruner_whose_first_rung_is_the_last_is_refused():
+    with pytest.raises(spec.SpecError, match=r"search.min_epochs: 27 is not below model.epochs \(27\)"):
+        _spec(LR, pruner="hyperband", min_epochs=27)
+    _spec(LR, pruner="hyperband", min_epochs=26)
+    _spec(LR, min_epochs=100)  # no pruner: min_epochs unused

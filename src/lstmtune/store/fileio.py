@@ -331,6 +331,35 @@ def check_plots(directory: Path, named: str, advice: str) -> None:
             raise LstmtuneError(f"{named}: plots/{other[0]} is not a figure lstmtune drew (plots/ is replaced whole by the figures); {advice}")
 
 
+WRITING = ".writing.lock"
+"""In a run directory: the file :func:`writers_in_turn` locks."""
+
+
+@contextlib.contextmanager
+def writers_in_turn(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory``'s :data:`WRITING` file (``flock``: released when
+    the process dies), so that processes sharing a run directory read their results and write
+    their outputs one after another: the last to write then read a store at least as full as
+    every earlier writer's, and its outputs are the ones left. Without ``fcntl`` (not a POSIX
+    system) or where the file cannot be opened, nothing is held."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        handle = open(Path(directory) / WRITING, "a+b")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 @contextlib.contextmanager
 def atomic_outputs(directory: Path, remove: Iterable[str] = (), writer: str = "lstmtune run") -> Iterator[Path]:
     """Yield a temporary folder inside ``directory``; on success move each entry into place.

@@ -257,6 +257,9 @@ class StudySpec(Section):
                 for v in values:
                     _check_value(f"{where}.{key}", key, v, self)
         expand(self)  # every combination must be consistent (e.g. shuffle needs stateful = false)
+        if self.search is not None and self.search.pruner != "none" and self.search.min_epochs >= self.model.epochs:
+            raise ValueError(f"search.min_epochs: {self.search.min_epochs} is not below model.epochs ({self.model.epochs}), the pruner's "
+                             "last rung: its first rung would be its last and nothing pruned (lower min_epochs, or pruner = \"none\")")
         return self
 
     def all_grids(self) -> dict[str, dict[str, list[Any]]]:

@@ -232,10 +232,9 @@ def run_search(
         direction="minimize",
         load_if_exists=True,
     )
-    budget = search.trials
+    budget = budget_of(search)
     if search.sampler == "grid":
         grid = grid_space(search)
-        budget = grid_size(search) if budget is None else min(budget, grid_size(search))
         # only the points this search will try are listed
         combos = [dict(zip(grid, values)) for values in itertools.islice(itertools.product(*grid.values()), budget)]
         tried = [t.params for t in study.trials]
@@ -270,7 +269,7 @@ def run_search(
         k = search.batch if budget is None else min(search.batch, budget - started())
         if k <= 0:  # the rest of the budget is being trained by another process of this search: it finishes them
             break
-        asked = ask_round(study, search, base, k, unfit=unfit, round_number=n_rounds, owner=owner)
+        asked = ask_round(study, search, base, k, unfit=unfit, round_number=n_rounds, owner=owner, budget=budget)
         schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, n_rounds))
         trainings += race(study, search, asked, schedule, evaluate)
         n_rounds += 1
@@ -278,7 +277,7 @@ def run_search(
             on_round(finished(), budget)
         if not asked and budget is None:
             break
-    outcome = _outcome(spec, series, study, store, time.perf_counter() - t0, trainings)
+    outcome = _outcome(spec, series, study, store, time.perf_counter() - t0, trainings, budget)
     outcome.notices.extend(notices)
     # the search's cost so far, for its report: a rerun with nothing to train kept rewriting
     # search.html with "0 trainings in 0.0 s" (a probe); only a run that trained adds to it
@@ -292,7 +291,7 @@ def run_search(
 
 
 def ask_round(study, search, base: dict, k: int, unfit=None, round_number: int = 0, owner: str | None = None, round_size: int | None = None,
-              round_id: str | None = None) -> list[tuple]:
+              round_id: str | None = None, budget: int | None = None) -> list[tuple]:
     """Ask Optuna for ``k`` trials: ``(trial, params, config)`` for each valid one; an
     inconsistent combination (e.g. momentum with adam), or one that does not fit the data
     (``unfit(config)``: why not, or None), is told as failed, with its reason. Each trial
@@ -300,11 +299,21 @@ def ask_round(study, search, base: dict, k: int, unfit=None, round_number: int =
     round's size (``round_size``, default ``k``) and identity (``round_id``, default the owner
     and round: kept by the trials that complete it later), so that a round an interrupted
     process left unfinished is found, and completed when it was left half asked
-    (:func:`resume_rounds`)."""
+    (:func:`resume_rounds`).
+
+    A trial numbered ``budget`` or above (two processes of one search asked the budget's last
+    trials at once: Optuna numbers trials in the order asked, across processes) is told failed
+    untrained, and no more are asked; :func:`_outcome` leaves such trials out."""
+    import optuna
+
     asked = []
     owner = owner or new_owner()
     for _ in range(k):
         trial = study.ask()
+        if budget is not None and trial.number >= budget:
+            trial.set_user_attr("error", f"beyond the search's budget of {budget} trials (asked by two processes at once): not trained")
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            break
         trial.set_user_attr("owner", owner)  # first: a trial with a round has an owner
         trial.set_user_attr("round", round_number)
         trial.set_user_attr("round_size", round_size or k)
@@ -474,19 +483,33 @@ def _trial_point(spec: StudySpec, trial) -> GridPoint:
     return GridPoint("search", f"trial {trial.number}", dict(trial.params), resolve({**base_params(spec), **trial.params}, "search", f"trial {trial.number}"))
 
 
-def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float, trainings: int) -> SearchOutcome:
-    """Collect the finished trials and their runs; score the best trial on the test set once."""
+def budget_of(search: SearchSpec) -> int | None:
+    """The trials a search may try: ``trials``, at most the grid's size (None: no count, a time limit)."""
+    if search.sampler == "grid":
+        return grid_size(search) if search.trials is None else min(search.trials, grid_size(search))
+    return search.trials
+
+
+def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float, trainings: int, budget: int | None = None) -> SearchOutcome:
+    """Collect the finished trials and their runs; score the best trial on the test set once.
+
+    Only the trials numbered below ``budget`` count: a study file whose ``trials`` was lowered
+    after more were stored gives the search that budget gives afresh (its first trials: the
+    samplers are seeded per trial), and says so."""
     import optuna
 
+    every = study.trials
+    beyond = [t for t in every if budget is not None and t.number >= budget and t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
+    trials_in = [t for t in every if budget is None or t.number < budget]
     rows = []
-    for t in study.trials:
+    for t in trials_in:
         if not t.state.is_finished():
             continue
         # A pruned trial's value was measured at fewer epochs than a complete one's: say at how many.
         at = t.last_step if t.state == optuna.trial.TrialState.PRUNED else t.params.get("epochs", spec.model.epochs)
         rows.append({"trial": t.number, "state": t.state.name, "value": t.value, "epochs_measured": at, **t.params, "config": t.user_attrs.get("config")})
     trials = pd.DataFrame(rows, columns=None if rows else ["trial", "state", "value", "epochs_measured", *spec.search.space, "config"])  # none: a header
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    complete = [t for t in trials_in if t.state == optuna.trial.TrialState.COMPLETE]
     summary_spec = spec.model_copy(update={"runs": spec.runs.model_copy(update={"mode": "summary"})})
     points = list({p.config.key: p for p in (_trial_point(spec, t) for t in complete)}.values())
     metric, runs, test = "test_rmse" if spec.evaluation.selection == "test" else "validation_rmse", pd.DataFrame(), None
@@ -500,7 +523,11 @@ def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float
             test_runs = tested[1].runs
             test = {"trial": best.number, "test_rmse": test_runs["test_rmse"].to_numpy(dtype=float)}
     labels = {row["config"]: f"trial {int(row['trial'])}" for _, row in trials.iterrows() if row["state"] == "COMPLETE"}
-    return SearchOutcome(spec, study, trials, runs, labels, wall_s, trainings, metric, test)
+    outcome = SearchOutcome(spec, study, trials, runs, labels, wall_s, trainings, metric, test)
+    if beyond:
+        outcome.notices.append(f"search {spec.name!r}: {len(beyond)} more trial{'s are' if len(beyond) > 1 else ' is'} stored than the study file's budget "
+                               f"of {budget}: the first {budget} are used, as a search of {budget} trials gives them (raise [search] trials to use them)")
+    return outcome
 
 
 def per_repeat(outcome: SearchOutcome) -> pd.DataFrame:
@@ -659,7 +686,7 @@ def run(
       The outcome and the report's path.
     """
     from lstmtune.selection import baselines
-    from lstmtune.store.fileio import atomic_outputs
+    from lstmtune.store.fileio import atomic_outputs, writers_in_turn
     from lstmtune.store import default_url
     from lstmtune.workflow.study import load_series
 
@@ -678,23 +705,36 @@ def run(
     with optuna_storage(storage or default_url(out)) as optuna_store:  # closed last: the report reads the trials
         with opened as store:
             outcome = run_search(spec, series, store, optuna_store, on_round=on_round, on_epochs=on_epochs)
-            outcome = dataclasses.replace(outcome, failure=failure_note(outcome))  # read while Optuna's storage is open
-            curves = diagnose_best(outcome, series, store)  # the diagnostic reruns are stored too: a rerun reads them back
-        # Trials are scored on the selection holdout: their skill is against persistence there
-        # (averaged over backtest folds); the best trial's test score is against the test split's.
-        phases = evaluation.selection_phases(spec, series, [])
-        horizon = spec.evaluation.horizon  # the trials' and the test's scores are of H-step forecasts: persistence's too
-        persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size, horizon) for ph in phases]))
-        test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size, horizon)
-        with atomic_outputs(out, writer="lstmtune search") as tmp:  # the curves are diagnose_best's, of the first selection phase
-            path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence,
-                                curves_persistence=evaluation.curves_persistence(spec, series))
-            from lstmtune.study import results_io
-            from lstmtune.study import spec as spec_mod
+            # Processes searching one directory write in turn, each reading the trials afresh once
+            # its turn comes: one that finished its rounds while another still trained the last
+            # trials would otherwise move its older view into place after the fuller one (a probe).
+            with writers_in_turn(out):
+                outcome = settled(outcome, series, store)
+                outcome = dataclasses.replace(outcome, failure=failure_note(outcome))  # read while Optuna's storage is open
+                curves = diagnose_best(outcome, series, store)  # the diagnostic reruns are stored too: a rerun reads them back
+                # Trials are scored on the selection holdout: their skill is against persistence there
+                # (averaged over backtest folds); the best trial's test score is against the test split's.
+                phases = evaluation.selection_phases(spec, series, [])
+                horizon = spec.evaluation.horizon  # the trials' and the test's scores are of H-step forecasts: persistence's too
+                persistence = float(np.mean([baselines.persistence_rmse(ph.series.values, ph.spec.data.test_size, horizon) for ph in phases]))
+                test_persistence = baselines.persistence_rmse(series.values, spec.data.test_size, horizon)
+                with atomic_outputs(out, writer="lstmtune search") as tmp:  # the curves are diagnose_best's, of the first selection phase
+                    path = write_report(outcome, tmp, persistence, curves, test_persistence=test_persistence,
+                                        curves_persistence=evaluation.curves_persistence(spec, series))
+                    from lstmtune.study import results_io
+                    from lstmtune.study import spec as spec_mod
 
-            (tmp / "study.toml").write_text(spec_mod.dumps(spec))  # with series.csv: `lstmtune fit` reads them
-            results_io.write_series(series, tmp)
+                    (tmp / "study.toml").write_text(spec_mod.dumps(spec))  # with series.csv: `lstmtune fit` reads them
+                    results_io.write_series(series, tmp)
     return outcome, out / path.name
+
+
+def settled(outcome: SearchOutcome, series: Series, store: Store) -> SearchOutcome:
+    """``outcome`` with its trials read afresh from Optuna's storage (another process of the
+    search may have finished some since), its counts and notices kept."""
+    fresh = _outcome(outcome.spec, series, outcome.study, store, outcome.wall_s, outcome.trainings, budget_of(outcome.spec.search))
+    notices = list(dict.fromkeys([*outcome.notices, *fresh.notices]))
+    return dataclasses.replace(fresh, notices=notices, trainings_total=outcome.trainings_total, wall_total_s=outcome.wall_total_s)
 
 
 def trial_points(spec: StudySpec, trials: pd.DataFrame) -> list[GridPoint]:

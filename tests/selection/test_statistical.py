@@ -209,3 +209,34 @@ def test_bands_hold_their_point_and_the_narrower_bands_and_are_statsforecasts_wh
         np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy())
     bt, _ = statistical.backtest(frame, 6, 2, "MS", 12, levels=(1, 80), names=("AutoTheta",))
     assert (bt["AutoTheta-lo-1"] <= bt["AutoTheta"]).all() and (bt["AutoTheta"] <= bt["AutoTheta-hi-1"]).all()
+
+
+def test_a_model_whose_band_has_no_width_and_misses_its_forecast_is_left_out():
+    """AutoTheta's bands are float32: at a level of 1e6 with a spread of 0.005 every bound was
+    1000000.0625, above its forecast; widened, the band delivered was one-sided and 0.013 wide
+    (a probe). Such a model is left out, named; a band of no width on its forecast is kept."""
+    table = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020-01-01", periods=3, freq="MS"),
+                          "AutoTheta": [1e6 + 0.01, 1e6 + 0.02, 1e6 + 0.03], "AutoTheta-lo-80": 1e6 + 0.0625, "AutoTheta-hi-80": 1e6 + 0.0625,
+                          "SeasonalNaive": [5.0, 6.0, 7.0], "SeasonalNaive-lo-80": [5.0, 6.0, 7.0], "SeasonalNaive-hi-80": [5.0, 6.0, 7.0]})
+    kept, why = statistical.without_collapsed_bands(table)
+    assert list(kept.columns) == ["unique_id", "ds", "SeasonalNaive", "SeasonalNaive-lo-80", "SeasonalNaive-hi-80"]
+    assert len(why) == 1 and why[0].startswith("AutoTheta: its bands have no width and miss its own forecasts")
+    same, none = statistical.without_collapsed_bands(table.drop(columns=["AutoTheta", "AutoTheta-lo-80", "AutoTheta-hi-80"]))
+    assert none == [] and same.equals(kept)
+
+
+@pytest.mark.slow
+def test_auto_on_a_high_level_with_a_small_spread_delivers_no_collapsed_band():
+    from lstmtune.auto.run import auto
+
+    r = np.random.default_rng(7)
+    t = np.arange(96)
+    y = 1e6 + 0.05 * np.sin(2 * np.pi * t / 12) + 0.0005 * t + r.normal(0, 0.005, 96)
+    frame = pd.DataFrame({"unique_id": "offset", "ds": pd.date_range("2015-01-01", periods=96, freq="MS"), "y": np.round(y, 6)})
+    result = auto(frame, 6, candidates=("stats",))
+    assert "AutoTheta" not in set(result.leaderboard["candidate"])
+    reason = result.leaderboard["reason"].iloc[0]
+    assert "AutoTheta: its bands have no width" in reason
+    assert "unscaled" not in reason  # a spread of 1e-8 of the level is error, not rounding (score.ROUNDING)
+    f = result.forecasts
+    assert ((f["lower_80"] < f["mean"]) & (f["mean"] < f["upper_80"]) & (f["upper_95"] - f["lower_95"] > 0.01)).all()

@@ -48,7 +48,7 @@ def scale_note(backtests: pd.DataFrame, history: pd.DataFrame, season: int) -> s
     return "; ".join(said) or None
 
 
-NEGLIGIBLE = 1e-9
+ROUNDING = 1e-9
 """A MASE scale at most this fraction of the series' own size (its naive error, else its mean
 magnitude) is rounding, not error: a season repeated exactly in decimals that binary floats
 cannot hold (10 sin(2 pi t / 12): 9.7e-15 against a naive error of 3.3) is scaled as one
@@ -56,7 +56,7 @@ repeated exactly in whole numbers is (a probe: MASEs of 1.7e12 chose among forec
 
 
 def _negligible(scale: float, size: float) -> bool:
-    return not scale > NEGLIGIBLE * size if size > 0 else not scale > 0
+    return not scale > ROUNDING * size if size > 0 else not scale > 0
 
 
 def _scales(backtests: pd.DataFrame, history: pd.DataFrame, season: int) -> tuple[list, list, list]:

@@ -58,13 +58,39 @@ def test_long_and_short_series_in_one_frame_get_what_statsforecast_gives_each_al
     got, failed = statistical.forecast(frame, 12, "MS", 12, names=names)
     assert failed == [] and list(got["unique_id"].unique()) == ["a_short", "z_long"]  # by series, as one call orders them
     for uid, approximation in (("z_long", True), ("a_short", False)):
-        alone = frame[frame["unique_id"] == uid]
+        alone, size = _sized(frame[frame["unique_id"] == uid])
         want = StatsForecast(models=[AutoARIMA(season_length=12, approximation=approximation)], freq="MS").forecast(df=alone, h=12, level=[80, 95])
         mine = got[got["unique_id"] == uid].reset_index(drop=True)
         for col in ("AutoARIMA", "AutoARIMA-lo-95", "AutoARIMA-hi-80"):
-            np.testing.assert_array_equal(mine[col].to_numpy(), want[col].to_numpy())
-    other = StatsForecast(models=[AutoARIMA(season_length=12, approximation=False)], freq="MS").forecast(df=frame[frame["unique_id"] == "z_long"], h=12)
-    assert not np.array_equal(got.loc[got["unique_id"] == "z_long", "AutoARIMA"].to_numpy(), other["AutoARIMA"].to_numpy())  # the setting matters here
+            np.testing.assert_array_equal(mine[col].to_numpy(), want[col].to_numpy() * size)
+    long, size = _sized(frame[frame["unique_id"] == "z_long"])
+    other = StatsForecast(models=[AutoARIMA(season_length=12, approximation=False)], freq="MS").forecast(df=long, h=12)
+    assert not np.array_equal(got.loc[got["unique_id"] == "z_long", "AutoARIMA"].to_numpy(), other["AutoARIMA"].to_numpy() * size)  # the setting matters here
+
+
+def _sized(frame):
+    """A series as the statistical models are fitted on it (statistical.sizes): divided by the
+    power of two nearest its mean magnitude over 1024; and that power."""
+    size = 2.0 ** np.round(np.log2(np.mean(np.abs(frame["y"].to_numpy())) / statistical.FITTED_SIZE))
+    assert statistical.sizes(frame).tolist() == [size]
+    return frame.assign(y=frame["y"] / size), size
+
+
+def test_the_statistical_models_give_the_same_forecasts_in_any_units():
+    """AutoARIMA's orders and AutoTheta's fit changed with the data's units (a monthly series of
+    values about 100 and the same times 1e-6 chose different orders; a probe). Fitted in units of
+    each series' size: the same series times 2**-20 forecasts exactly 2**-20 times as much; times
+    1e-6 (not a power of two) within a fraction of a percent."""
+    frame = _series("a", 96, 4)
+    names = ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive")
+    ref, failed = statistical.backtest(frame, 6, 2, "MS", 12, names=names)
+    assert failed == []
+    small, _ = statistical.backtest(frame.assign(y=frame["y"] * 2.0**-20), 6, 2, "MS", 12, names=names)
+    tiny, _ = statistical.backtest(frame.assign(y=frame["y"] * 1e-6), 6, 2, "MS", 12, names=names)
+    for col in [c for c in ref.columns if c.split("-")[0] in names]:
+        np.testing.assert_array_equal(small[col].to_numpy(), ref[col].to_numpy() * 2.0**-20)
+        np.testing.assert_allclose(tiny[col].to_numpy(), ref[col].to_numpy() * 1e-6, rtol=5e-3)
+    np.testing.assert_array_equal(ref["y"].to_numpy(), frame.set_index("ds").loc[ref["ds"], "y"].to_numpy())  # the observations, exactly
 
 
 def test_a_model_that_fails_on_one_group_is_left_out_of_both(monkeypatch):
@@ -203,10 +229,11 @@ def test_bands_hold_their_point_and_the_narrower_bands_and_are_statsforecasts_wh
     for level in (1, 80, 95):
         assert (got[f"AutoTheta-lo-{level}"] <= point).all() and (point <= got[f"AutoTheta-hi-{level}"]).all()
     assert (got["AutoTheta-lo-95"] <= got["AutoTheta-lo-80"]).all() and (got["AutoTheta-lo-80"] <= got["AutoTheta-lo-1"]).all()
-    want = StatsForecast(models=[AutoTheta(season_length=12)], freq="MS").forecast(df=frame, h=6, level=[1, 80, 95])
+    sized, size = _sized(frame)
+    want = StatsForecast(models=[AutoTheta(season_length=12)], freq="MS").forecast(df=sized, h=6, level=[1, 80, 95])
     assert (want["AutoTheta-lo-1"] > want["AutoTheta"]).any()  # the case: statsforecast's own bands miss the point
     for col in ("AutoTheta", "AutoTheta-lo-80", "AutoTheta-hi-80", "AutoTheta-lo-95", "AutoTheta-hi-95"):
-        np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy())
+        np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy() * size)
     bt, _ = statistical.backtest(frame, 6, 2, "MS", 12, levels=(1, 80), names=("AutoTheta",))
     assert (bt["AutoTheta-lo-1"] <= bt["AutoTheta"]).all() and (bt["AutoTheta"] <= bt["AutoTheta-hi-1"]).all()
 

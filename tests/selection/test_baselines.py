@@ -504,17 +504,21 @@ def test_cli_baseline_reports_unavailable_baselines_and_the_best(tmp_path):
 
 # --- [evaluation] baselines = "statsforecast" ---------------------------------------
 def _cross_validation(values, name, season, horizon, windows):
-    """statsforecast's own backtest with parameters fitted once, at the first cutoff (refit=False)."""
+    """statsforecast's own backtest with parameters fitted once, at the first cutoff (refit=False),
+    on the values in units of the training part's size (as ``auto`` fits them: the power of two
+    bringing its mean magnitude nearest 1024), given back in the data's units."""
     import os
 
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
     from statsforecast import StatsForecast
     from statsforecast import models as sf_models
 
-    df = pd.DataFrame({"unique_id": "s", "ds": np.arange(len(values)), "y": values})
+    train = values[: len(values) - windows - horizon + 1]
+    size = 2.0 ** np.round(np.log2(np.mean(np.abs(train)) / 1024))
+    df = pd.DataFrame({"unique_id": "s", "ds": np.arange(len(values)), "y": values / size})
     cv = StatsForecast(models=[getattr(sf_models, name)(season_length=season)], freq=1).cross_validation(
         df=df, h=horizon, n_windows=windows, step_size=1, refit=False)
-    return cv.sort_values(["cutoff", "ds"])[name].to_numpy()
+    return cv.sort_values(["cutoff", "ds"])[name].to_numpy() * size
 
 
 @pytest.mark.parametrize("horizon", [1, 3])
@@ -529,6 +533,16 @@ def test_statsforecast_baselines_are_statsforecasts_own_backtest_with_the_traini
         ref = _cross_validation(shampoo_values, name, 12, horizon, 12 - horizon + 1)
         np.testing.assert_array_equal(by_name[f"{name} (statsforecast)"].forecast, ref)  # exactly
         assert by_name[f"{name} (statsforecast)"].scores["rmse"] == pytest.approx(float(np.sqrt(np.mean((ref - actual) ** 2))), rel=1e-12)
+
+
+def test_statsforecast_baselines_do_not_depend_on_the_datas_units(shampoo_values):
+    """Fitted as auto fits its statistical models, in units of the training part's size: the same
+    series times 2**-20 is forecast exactly 2**-20 times as much (before, AutoARIMA at that size
+    searched another way)."""
+    got = {b.name: b.forecast for b in baselines.evaluate(shampoo_values, 12, 12, 1, horizon=3, models="statsforecast")[0]}
+    small = {b.name: b.forecast for b in baselines.evaluate(shampoo_values * 2.0**-20, 12, 12, 1, horizon=3, models="statsforecast")[0]}
+    for name in baselines.STATSFORECAST:
+        np.testing.assert_array_equal(small[f"{name} (statsforecast)"], got[f"{name} (statsforecast)"] * 2.0**-20)
 
 
 def test_a_study_can_ask_for_the_statsforecast_baselines_and_a_bad_choice_is_named():

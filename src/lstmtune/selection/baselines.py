@@ -473,10 +473,14 @@ def _add_statsforecast(values: np.ndarray, test_size: int, period: int | None, c
     then applied with those parameters to the series up to each origin (statsforecast's
     ``forward``), one step ahead through the test, or ``paths = (origins, horizon)`` steps from
     each origin: what statsforecast's own ``cross_validation(refit=False)`` gives (tested). The
-    models are built as ``auto`` builds them (:func:`lstmtune.selection.statistical.instances`)."""
+    models are built as ``auto`` builds them (:func:`lstmtune.selection.statistical.instances`),
+    and fitted as ``auto`` fits them, in units of the training part's size
+    (:func:`lstmtune.selection.statistical.size_of`), their forecasts given back in the data's units."""
     from lstmtune.selection import statistical
 
     n = len(values)
+    size = statistical.size_of(values[: n - test_size])
+    values = np.asarray(values, dtype=np.float64) / size
     season = period if period is not None and period > 1 else 1
     origins, horizon = paths if paths is not None else (list(range(n - test_size, n)), 1)
     for name, model in zip(STATSFORECAST, statistical.instances(STATSFORECAST, season, n - test_size)):
@@ -485,7 +489,7 @@ def _add_statsforecast(values: np.ndarray, test_size: int, period: int | None, c
             with warnings.catch_warnings(), np.errstate(divide="ignore", over="ignore", invalid="ignore"):
                 warnings.simplefilter("ignore")  # statsforecast's fits on short or flat series warn; the fit is still used
                 model = model.fit(np.asarray(values[: n - test_size]))
-                forecast = np.concatenate([np.asarray(model.forward(y=np.asarray(values[:o]), h=horizon)["mean"], dtype=np.float64) for o in origins])
+                forecast = np.concatenate([np.asarray(model.forward(y=np.asarray(values[:o]), h=horizon)["mean"], dtype=np.float64) for o in origins]) * size
         except Exception as err:  # noqa: BLE001 - statsforecast raises several kinds on unfittable data: the baseline is unavailable, said why
             unavailable.append(Unavailable(label, f"{type(err).__name__}: {err}"))
             continue

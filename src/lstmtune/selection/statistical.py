@@ -121,6 +121,12 @@ well as on the units given or better (AutoTheta 1.987 / 2.421 / 1.033 / 0.828 ag
 elsewhere; AutoETS the same to the last digit)."""
 
 
+def size_of(values) -> float:
+    """:func:`sizes` of one series' values (all of them)."""
+    frame = pd.DataFrame({"unique_id": 0, "y": np.asarray(values, dtype=np.float64)})
+    return float(sizes(frame).iloc[0]) if len(frame) else 1.0
+
+
 def sizes(frame: pd.DataFrame, held: int = 0) -> pd.Series:
     """Per series (``unique_id``), the power of two that brings its mean magnitude over the
     observations before the last ``held`` (its backtest windows: no window's scale depends on
@@ -300,4 +306,4 @@ def forecast(frame: pd.DataFrame, horizon: int, freq: str, season: int, levels=(
     return _run(frame, freq, season, lambda sf, df, _: sf.forecast(df=df, h=horizon, level=list(levels)), names, horizon, n_jobs)
 
 
-__all__ = ["APPROXIMATE_ABOVE", "INTERMITTENT", "INTERMITTENT_ZEROS", "MODELS", "MULTIPLE", "approximates", "backtest", "forecast", "models_for", "second_season"]
+__all__ = ["APPROXIMATE_ABOVE", "FITTED_SIZE", "INTERMITTENT", "INTERMITTENT_ZEROS", "MODELS", "MULTIPLE", "approximates", "backtest", "forecast", "models_for", "second_season", "size_of", "sizes", "without_collapsed_bands"]

@@ -96,6 +96,18 @@ def test_a_season_repeated_exactly_in_decimals_is_scaled_by_the_naive_error_too(
     assert "2 of 2 backtest windows' MASE scaled by the naive error" in score.scale_note(bt, history, 12)
 
 
+def test_real_variation_small_against_a_high_level_is_not_rounding():
+    """Steps of about 3 at a level of 1e10, noise of 0.003 at 1e7: errors, scaled as defined (a
+    first rounding rule, 1e-9 of the level, called them constant; a review)."""
+    rng = np.random.default_rng(0)
+    for y in (1e10 + np.cumsum(rng.normal(0, 3, 60)), 1e7 + 100 * np.sin(2 * np.pi * np.arange(60) / 12) + rng.normal(0, 0.003, 60)):
+        history, ds = _history(y)
+        bt = _backtests(y, ds, [48, 54], 5, {"Alpha": [y[49:54] + 1, y[55:60] + 1]})
+        _, scales, kinds = score._scales(bt, history, 12)
+        assert kinds == ["seasonal", "seasonal"] and scales == [_scale(y[:49], 12), _scale(y[:55], 12)]
+        assert score.scale_note(bt, history, 12) is None
+
+
 def test_a_series_constant_up_to_every_cutoff_is_scored_unscaled():
     y = np.r_[np.full(55, 7.0), [9.0, 8.0, 7.0, 6.0, 5.0]]
     history, ds = _history(y)

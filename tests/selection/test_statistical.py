@@ -267,3 +267,13 @@ def test_auto_on_a_high_level_with_a_small_spread_delivers_no_collapsed_band():
     assert "unscaled" not in reason  # a spread of 1e-8 of the level is error, not rounding (score.ROUNDING)
     f = result.forecasts
     assert ((f["lower_80"] < f["mean"]) & (f["mean"] < f["upper_80"]) & (f["upper_95"] - f["lower_95"] > 0.01)).all()
+
+
+def test_a_series_of_zeros_before_its_first_window_is_sized_on_the_whole_series():
+    """A product launched inside the backtest windows: zeros before the first cutoff gave a size
+    of 1, and its windows were fitted in the data's units again (AutoTheta 1.5% apart between
+    units; a probe)."""
+    y = np.r_[np.zeros(48), 100 + 5 * np.arange(12.0)]
+    frame = pd.DataFrame({"unique_id": "launch", "ds": pd.date_range("2015-01-01", periods=60, freq="MS"), "y": y})
+    assert statistical.sizes(frame, 12).tolist() == [2.0 ** np.round(np.log2(np.mean(np.abs(y)) / statistical.FITTED_SIZE))]
+    assert statistical.sizes(frame.assign(y=0.0), 12).tolist() == [1.0]

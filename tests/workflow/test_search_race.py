@@ -117,6 +117,12 @@ def test_a_trial_asked_beyond_the_budget_is_failed_untrained_and_no_more_are_ask
     beyond = study.trials[4]
     assert beyond.state.name == "FAIL" and "beyond the search's budget of 4 trials" in beyond.user_attrs["error"]
     assert len(study.trials) == 5  # the round stopped at the first trial beyond
+    assert beyond.user_attrs[search.BEYOND] and beyond.user_attrs["round_size"] == 2
+    # It counts in no budget: a search of 4 has trials 0-3; raised to 6, 0-3 and the next two asked.
+    assert [t.number for t in search.in_budget(study.trials, 4)] == [0, 1, 2, 3]
+    more = search.ask_round(study, s.search, spec.base_params(s), 3, budget=6)
+    assert [t.number for t, _, _ in more] == [5, 6] and study.trials[7].user_attrs.get(search.BEYOND)
+    assert [t.number for t in search.in_budget(study.trials, 6)] == [0, 1, 2, 3, 5, 6]
 
 
 def test_a_pruner_whose_first_rung_is_the_last_is_refused():
@@ -124,3 +130,21 @@ def test_a_pruner_whose_first_rung_is_the_last_is_refused():
         _spec(LR, pruner="hyperband", min_epochs=27)
     _spec(LR, pruner="hyperband", min_epochs=26)
     _spec(LR, min_epochs=100)  # no pruner: min_epochs unused
+
+
+def test_a_round_cut_at_the_budget_and_left_by_a_dead_process_resumes_without_more_trials():
+    """A round cut by the budget (trial 3 asked, trial 4 beyond it) whose process died: the
+    resumed round is trial 3 alone; before, the "missing" member was asked and trained (a review)."""
+    import socket
+
+    s = _spec(LR, trials=4)
+    study = _study()
+    base = spec.base_params(s)
+    first = search.ask_round(study, s.search, base, 3, owner=f"{socket.gethostname()}:999998:a", budget=4)
+    cut = search.ask_round(study, s.search, base, 2, owner=f"{socket.gethostname()}:999999:b", round_number=1, budget=4)
+    for trial, _, _ in first:
+        study.tell(trial, 1.0)
+    assert [t.number for t, _, _ in cut] == [3]
+    stranded = search.resume_rounds(study, s.search, base, owner="me", budget=4)
+    assert [[p[0].number for p in st.points] for st in stranded] == [[3]]
+    assert len(study.trials) == 5

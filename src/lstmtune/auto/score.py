@@ -48,11 +48,13 @@ def scale_note(backtests: pd.DataFrame, history: pd.DataFrame, season: int) -> s
     return "; ".join(said) or None
 
 
-ROUNDING = 1e-9
-"""A MASE scale at most this fraction of the series' own size (its naive error, else its mean
-magnitude) is rounding, not error: a season repeated exactly in decimals that binary floats
-cannot hold (10 sin(2 pi t / 12): 9.7e-15 against a naive error of 3.3) is scaled as one
-repeated exactly in whole numbers is (a probe: MASEs of 1.7e12 chose among forecasts exact to 7e-14)."""
+ROUNDING = 64 * np.finfo(np.float64).eps
+"""A MASE scale at most this fraction of the series' mean magnitude (64 units in the last place,
+about 1.4e-14) is rounding, not error: a season repeated exactly in decimals that binary floats
+cannot hold (10 sin(2 pi t / 12): a seasonal naive error of 9.7e-15, 1.5e-15 of its magnitude) is
+scaled as one repeated exactly in whole numbers is (a probe: MASEs of 1.7e12 chose among forecasts
+exact to 7e-14). Real variation, however small against the level (steps of 3 at 1e10, noise of
+0.003 at 1e7), is far above it."""
 
 
 def _negligible(scale: float, size: float) -> bool:
@@ -69,10 +71,10 @@ def _scales(backtests: pd.DataFrame, history: pd.DataFrame, season: int) -> tupl
         train = y[ds <= np.datetime64(cutoff)]
         m = season if len(train) > season else 1
         scale, kind = metrics.naive_scale(train, m), "seasonal"
-        naive = metrics.naive_scale(train, 1)
-        if m > 1 and _negligible(scale, max(naive, float(np.mean(np.abs(train))) if train.size else 0.0)):
-            scale, kind = naive, "naive"
-        if _negligible(scale, float(np.mean(np.abs(train))) if train.size else 0.0):
+        size = float(np.mean(np.abs(train))) if train.size else 0.0
+        if m > 1 and _negligible(scale, size):
+            scale, kind = metrics.naive_scale(train, 1), "naive"
+        if _negligible(scale, size):
             scale = np.float64(0.0)
         scales.append(scale)
         kinds.append(kind)

@@ -54,39 +54,54 @@ def set_flags() -> None:
 
 
 def share_single_device_programs() -> bool:
-    """Key JAX's persistent compilation cache for a one-device program without naming its
+    """Key JAX's persistent compilation cache for a one-device CPU program without naming its
     device, so that a program compiled for one CPU lane is read back for another instead of
-    compiled again (JAX does this for GPUs only: ``jax._src.cache_key``). The executable is
-    then loaded for the device it runs on, with the same bits (tested:
-    tests/engine/test_aot.py). A population split across devices keeps its devices in the key.
+    compiled again (JAX strips the device for GPUs only: ``jax._src.cache_key``). The executable
+    is then loaded for the device it runs on, with the same bits (tested:
+    tests/engine/test_aot.py). A population split across devices keeps its devices in the key,
+    and so does every program of another platform.
 
-    This reaches into a private JAX function; where it has changed shape, nothing is done (the
-    programs are then compiled once per lane, as JAX does by default). Returns whether it applies.
+    This reaches into two private JAX functions (``cache_key.get`` and the compile options'
+    hash); where either has changed shape, nothing is done (the programs are then compiled once
+    per lane, as JAX does by default). Returns whether it applies.
     """
+    import contextvars
     import inspect
 
     try:
         from jax._src import cache_key
     except ImportError:
         return False
-    original = getattr(cache_key, "_hash_serialized_compile_options", None)
-    if original is None or getattr(original, "_lstmtune_shared", False):
-        return original is not None
+    get, options = getattr(cache_key, "get", None), getattr(cache_key, "_hash_serialized_compile_options", None)
+    if get is None or options is None:
+        return False
+    if getattr(get, "_lstmtune_shared", False):
+        return True
     try:
-        if "strip_device_assignment" not in inspect.signature(original).parameters:
+        if "strip_device_assignment" not in inspect.signature(options).parameters or "backend" not in inspect.signature(get).parameters:
             return False
     except (TypeError, ValueError):
         return False
+    on_cpu = contextvars.ContextVar("lstmtune_cache_key_on_cpu", default=False)
+
+    def keyed(*args, **kwargs):  # the platform, for the options' hash below
+        bound = inspect.signature(get).bind(*args, **kwargs)
+        token = on_cpu.set(getattr(bound.arguments.get("backend"), "platform", None) == "cpu")
+        try:
+            return get(*args, **kwargs)
+        finally:
+            on_cpu.reset(token)
 
     def hash_options(hash_obj, compile_options_obj, strip_device_assignment=False):
-        if not strip_device_assignment:
+        if not strip_device_assignment and on_cpu.get():
             try:
                 assignment = compile_options_obj.device_assignment
                 strip_device_assignment = assignment is not None and assignment.replica_count() * assignment.computation_count() == 1
             except Exception:  # noqa: BLE001 - an options object of another shape: keyed as JAX keys it
                 strip_device_assignment = False
-        return original(hash_obj, compile_options_obj, strip_device_assignment=strip_device_assignment)
+        return options(hash_obj, compile_options_obj, strip_device_assignment=strip_device_assignment)
 
-    hash_options._lstmtune_shared = True
+    keyed._lstmtune_shared = True
     cache_key._hash_serialized_compile_options = hash_options
+    cache_key.get = keyed
     return True

@@ -130,7 +130,10 @@ def size_of(values) -> float:
 def sizes(frame: pd.DataFrame, held: int = 0) -> pd.Series:
     """Per series (``unique_id``), the power of two that brings its mean magnitude over the
     observations before the last ``held`` (its backtest windows: no window's scale depends on
-    what follows its first cutoff) nearest :data:`FITTED_SIZE`; 1 where that mean is 0 or not finite.
+    what follows its first cutoff) nearest :data:`FITTED_SIZE`; where those observations are all 0
+    (a product launched inside the backtest windows), its mean magnitude over all of them (the one
+    way the scale of a window depends on later data: a power of two, to which the models' fits are
+    all but indifferent); 1 where that too is 0 or not finite.
 
     statsforecast's models are fitted with fixed tolerances: AutoARIMA's orders and AutoTheta's
     fit changed with the data's units (a monthly series of values about 100 and the same divided
@@ -144,6 +147,8 @@ def sizes(frame: pd.DataFrame, held: int = 0) -> pd.Series:
     count = frame.groupby("unique_id", sort=False)["y"].transform("size").to_numpy()
     early = pd.Series(np.where(position < count - held, np.abs(y), np.nan), index=frame.index)
     mean = early.groupby(frame["unique_id"].to_numpy(), sort=False).mean()
+    whole = pd.Series(np.abs(y), index=frame.index).groupby(frame["unique_id"].to_numpy(), sort=False).mean()
+    mean = mean.where(mean > 0, whole)  # zeros before the first window (a product launched inside them): the whole series' size
     with np.errstate(divide="ignore", invalid="ignore"):
         power = np.round(np.log2(mean.to_numpy(dtype=np.float64) / FITTED_SIZE))
     ok = np.isfinite(power) & (np.abs(power) < 1000)

@@ -341,7 +341,8 @@ def writers_in_turn(directory: Path) -> Iterator[None]:
     the process dies), so that processes sharing a run directory read their results and write
     their outputs one after another: the last to write then read a store at least as full as
     every earlier writer's, and its outputs are the ones left. Without ``fcntl`` (not a POSIX
-    system) or where the file cannot be opened, nothing is held."""
+    system), where the file cannot be opened, or where the file system takes no locks (NFS
+    without a lock daemon: ENOLCK), nothing is held: the outputs are written as before."""
     try:
         import fcntl
     except ImportError:
@@ -353,7 +354,11 @@ def writers_in_turn(directory: Path) -> Iterator[None]:
         yield
         return
     with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        except OSError:
+            yield
+            return
         try:
             yield
         finally:

@@ -251,17 +251,17 @@ def run_search(
     # first, with the same trials: their parameters were drawn for their numbers, so the search
     # goes on as an uninterrupted one would (runs already stored are read back).
     n_rounds = max((t.user_attrs.get("round", -1) for t in study.trials), default=-1) + 1
-    for stranded in resume_rounds(study, search, base, unfit, owner):
+    for stranded in resume_rounds(study, search, base, unfit, owner, budget=budget):
         round_number = stranded.round if stranded.round is not None else n_rounds - 1
         schedule = rungs(search, spec.model.epochs, bracket(search, spec.model.epochs, round_number))
         trainings += race(study, search, stranded.points, schedule, evaluate, stranded.reported, stranded.finished)
         n_rounds = max(n_rounds, round_number + 1)
 
     def finished() -> int:
-        return sum(t.state.is_finished() for t in study.trials)
+        return sum(t.state.is_finished() for t in counted(study.trials))
 
     def started() -> int:  # finished or running, another live process's too: the budget is shared (not the queued grid points)
-        return sum(t.state != optuna.trial.TrialState.WAITING for t in study.trials)
+        return sum(t.state != optuna.trial.TrialState.WAITING for t in counted(study.trials))
 
     while budget is None or finished() < budget:
         if search.timeout_s is not None and time.perf_counter() - t0 >= search.timeout_s:
@@ -301,27 +301,46 @@ def ask_round(study, search, base: dict, k: int, unfit=None, round_number: int =
     process left unfinished is found, and completed when it was left half asked
     (:func:`resume_rounds`).
 
-    A trial numbered ``budget`` or above (two processes of one search asked the budget's last
-    trials at once: Optuna numbers trials in the order asked, across processes) is told failed
-    untrained, and no more are asked; :func:`_outcome` leaves such trials out."""
+    A trial with ``budget`` or more trials before it (two processes of one search asked the
+    budget's last trials at once: Optuna numbers trials in the order asked, across processes) is
+    told failed untrained, marked (:data:`BEYOND`), and no more are asked; marked trials count
+    nowhere (:func:`in_budget`)."""
     import optuna
 
     asked = []
     owner = owner or new_owner()
     for _ in range(k):
         trial = study.ask()
-        if budget is not None and trial.number >= budget:
-            trial.set_user_attr("error", f"beyond the search's budget of {budget} trials (asked by two processes at once): not trained")
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            break
         trial.set_user_attr("owner", owner)  # first: a trial with a round has an owner
         trial.set_user_attr("round", round_number)
         trial.set_user_attr("round_size", round_size or k)
         trial.set_user_attr("round_id", round_id or f"{owner}|{round_number}")
+        if budget is not None and sum(t.number < trial.number for t in counted(study.get_trials(deepcopy=False))) >= budget:
+            trial.set_user_attr(BEYOND, True)  # its round was cut here: a resumed round asks no more (resume_rounds)
+            trial.set_user_attr("error", f"beyond the search's budget of {budget} trials (asked by two processes at once): not trained")
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            break
         point = _checked(study, trial, search, base, unfit)
         if point is not None:
             asked.append(point)
     return asked
+
+
+BEYOND = "beyond_budget"
+"""A trial's user attribute: asked past the budget by a race between processes, told failed
+untrained (:func:`ask_round`); such a trial counts in no budget and is listed nowhere."""
+
+
+def counted(trials) -> list:
+    """``trials`` without those asked past the budget (:data:`BEYOND`)."""
+    return [t for t in trials if not t.user_attrs.get(BEYOND)]
+
+
+def in_budget(trials, budget: int | None) -> list:
+    """The trials a search of ``budget`` trials has: the first ``budget`` counted ones by number
+    (all where ``budget`` is None)."""
+    ordered = sorted(counted(trials), key=lambda t: t.number)
+    return ordered if budget is None else ordered[:budget]
 
 
 def _checked(study, trial, search, base: dict, unfit) -> tuple | None:
@@ -358,7 +377,7 @@ class Stranded:
     finished: set
 
 
-def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = None) -> list[Stranded]:
+def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = None, budget: int | None = None) -> list[Stranded]:
     """The rounds an interrupted process left unfinished, each whole, oldest first.
 
     A trial is stranded when it is still RUNNING and its owner is a process of this host that
@@ -405,8 +424,9 @@ def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = Non
             if point is not None:
                 points.append(point)
         size = members[0].user_attrs.get("round_size")
-        if whole and size is not None and len(members) < size:  # interrupted while the round was asked: the rest of it now
-            points += ask_round(study, search, base, size - len(members), unfit=unfit, round_number=number, owner=owner, round_size=size, round_id=key)
+        cut = any(t.user_attrs.get(BEYOND) for t in members)  # the round was cut at the budget: nothing is missing
+        if whole and size is not None and len(members) < size and not cut:  # interrupted while the round was asked: the rest of it now
+            points += ask_round(study, search, base, size - len(members), unfit=unfit, round_number=number, owner=owner, round_size=size, round_id=key, budget=budget)
         out.append(Stranded(number, sorted(points, key=lambda p: p[0].number), reported, finished))
     return out
 
@@ -499,8 +519,9 @@ def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float
     import optuna
 
     every = study.trials
-    beyond = [t for t in every if budget is not None and t.number >= budget and t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
-    trials_in = [t for t in every if budget is None or t.number < budget]
+    trials_in = in_budget(every, budget)
+    kept = {t.number for t in trials_in}
+    beyond = [t for t in counted(every) if t.number not in kept and t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)]
     rows = []
     for t in trials_in:
         if not t.state.is_finished():
@@ -525,8 +546,11 @@ def _outcome(spec: StudySpec, series: Series, study, store: Store, wall_s: float
     labels = {row["config"]: f"trial {int(row['trial'])}" for _, row in trials.iterrows() if row["state"] == "COMPLETE"}
     outcome = SearchOutcome(spec, study, trials, runs, labels, wall_s, trainings, metric, test)
     if beyond:
+        rounds = {t.user_attrs.get("round_id") for t in trials_in} & {t.user_attrs.get("round_id") for t in beyond}
+        how = ("as a search of {b} trials gives them" if not rounds or spec.search.pruner == "none" else
+               "though with the pruner their states were decided in rounds that held later trials too, so a search of {b} trials afresh may prune them otherwise")
         outcome.notices.append(f"search {spec.name!r}: {len(beyond)} more trial{'s are' if len(beyond) > 1 else ' is'} stored than the study file's budget "
-                               f"of {budget}: the first {budget} are used, as a search of {budget} trials gives them (raise [search] trials to use them)")
+                               f"of {budget}: the first {budget} are used, {how.format(b=budget)} (raise [search] trials to use them)")
     return outcome
 
 
@@ -572,12 +596,14 @@ def failure_note(outcome: SearchOutcome) -> str | None:
 
     if len(completed(outcome.trials)):
         return None
-    states = collections.Counter(t.state.name.lower() for t in outcome.study.trials if t.state.is_finished())
+    listed = set(outcome.trials["trial"]) if len(outcome.trials) else set()
+    trials = [t for t in outcome.study.trials if t.number in listed]  # the search's own (within its budget)
+    states = collections.Counter(t.state.name.lower() for t in trials if t.state.is_finished())
     if not states:
         return "no trial finished (the search's budget or timeout ended it first)"
     reasons = collections.Counter(
         re.sub(r"^grids\.search \(trial \d+\): (Value error, )?", "", t.user_attrs.get("error", "no reason recorded"))
-        for t in outcome.study.trials
+        for t in trials
         if t.state.name == "FAIL"
     )
     counts = ", ".join(f"{n} {dict(fail='failed').get(state, state)}" for state, n in sorted(states.items()))

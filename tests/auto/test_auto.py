@@ -1524,3 +1524,26 @@ def test_a_forecast_clipped_wholly_to_zero_says_so(tmp_path):
     res = CliRunner().invoke(app, ["auto", str(other), "--horizon", "6", "--candidates", "stats", "--out", str(tmp_path / "p"), "-q"])
     board = pd.read_csv(tmp_path / "p" / "leaderboard.csv")
     assert not board["reason"].fillna("").str.contains("below 0").any()
+
+
+def test_a_statistical_model_left_out_of_the_final_fit_gives_way_with_its_reason(monkeypatch, no_arima):
+    """A model whose final fit statsforecast leaves out (its bands collapsed on every observation,
+    say) gave way with a KeyError for a reason; the reason statistical gives is said now."""
+    from lstmtune.selection import statistical
+
+    data = _monthly("a", 40, 21)
+    plain = auto(data, 4, candidates=("stats",))
+    first, second = list(plain.leaderboard["candidate"])[:2]
+    real = statistical.forecast
+
+    def without_first(frame, horizon, freq, season, levels=(80, 95), names=statistical.MODELS, n_jobs=1):
+        table, failed = real(frame, horizon, freq, season, levels=levels, names=names, n_jobs=n_jobs)
+        if first in names:
+            table = table.drop(columns=[c for c in table.columns if c.split("-lo-")[0].split("-hi-")[0] == first])
+            failed = [*failed, f"{first}: its bands have no width and miss its own forecasts (a test)"]
+        return table, failed
+
+    monkeypatch.setattr(statistical, "forecast", without_first)
+    res = auto(data, 4, candidates=("stats",))
+    assert set(res.forecasts["model"]) == {second}
+    assert res.verdicts["a"].startswith(f"{first} had the lowest backtest MASE but could not be fitted on every observation ({first}: its bands have no width")

@@ -148,10 +148,14 @@ def fit_chosen(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, s
     y = frame["y"].to_numpy(dtype=np.float64)
     history = history_of(frame["ds"].to_numpy(), y)
 
-    def stats_table(names):
-        if (stats_tables or {}).get(tuple(names)) is not None:
-            return stats_tables[tuple(names)]
-        table, _ = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, levels=settings.levels, names=tuple(names))
+    def stats_table(names, every: bool = True):  # every: each of names is needed (the stats median takes those that fit)
+        given = (stats_tables or {}).get(tuple(names))
+        if given is not None and all(n in given.columns for n in names):
+            return given
+        table, failed = statistical.forecast(frame[["unique_id", "ds", "y"]], horizon, freq, m, levels=settings.levels, names=tuple(names))
+        missing = [n for n in names if n not in table.columns]
+        if missing and (every or len(missing) == len(names)):  # left out on every observation (a failed fit, collapsed bands): said as statistical said it
+            raise LstmtuneError("; ".join(w for w in failed if w.split(":", 1)[0] in missing) or f"{', '.join(missing)} could not be fitted")
         return table
 
     def lstm_table(name):
@@ -186,7 +190,7 @@ def fit_chosen(uid, frame, horizon, chosen, board, lstm_names, stats, freq, m, s
         combination.combine(t, members, chosen, "mean", settings.levels)
         model = Combination(tuple(models), "mean", uid, {"source": "lstmtune auto", "label": chosen, "members": members, "nonnegative": bool(np.nanmin(y) >= 0)}, history)
     else:
-        t = stats_table(stats)
+        t = stats_table(stats, every=False)
         fitted = [n for n in stats if n in t.columns]
         combination.combine(t, fitted, combination.STATS_MEDIAN, "median", settings.levels)
         model = statmodel(uid, frame, combination.STATS_MEDIAN, m, freq, members=fitted, levels=settings.levels)

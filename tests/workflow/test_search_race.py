@@ -148,3 +148,47 @@ def test_a_round_cut_at_the_budget_and_left_by_a_dead_process_resumes_without_mo
     stranded = search.resume_rounds(study, s.search, base, owner="me", budget=4)
     assert [[p[0].number for p in st.points] for st in stranded] == [[3]]
     assert len(study.trials) == 5
+
+
+def test_a_trial_just_asked_has_no_owner_yet_and_is_not_taken_as_stranded(monkeypatch):
+    """ask_round records the owner just after Optuna asks the trial; another process resuming
+    rounds in that instant took the live process's trial and both told it (a probe:
+    UpdateFinishedTrialError). An ownerless RUNNING trial is stranded only once it is old
+    (stores written before owners were recorded)."""
+    s = _spec(LR, trials=4)
+    study = _study()
+    study.ask()  # RUNNING, no owner yet
+    assert search.resume_rounds(study, s.search, spec.base_params(s), owner="me") == []
+    monkeypatch.setattr(search, "OWNERLESS_S", -1.0)  # as if it had started long ago
+    assert [[p[0].number for p in st.points] for st in search.resume_rounds(study, s.search, spec.base_params(s), owner="me")] == [[0]]
+
+
+def test_a_search_whose_other_trials_are_still_running_says_so():
+    s = _spec(LR, trials=3)
+    study = _study()
+    asked = search.ask_round(study, s.search, spec.base_params(s), 3, budget=3)
+    study.tell(asked[0][0], 1.0)
+    said = search._elsewhere(s, study, 3)
+    assert len(said) == 1 and "2 trials are still being trained by another process of this search" in said[0]
+    for trial, _, _ in asked[1:]:
+        study.tell(trial, 2.0)
+    assert search._elsewhere(s, study, 3) == []
+
+
+def test_a_store_created_by_another_process_at_the_same_moment_is_opened_again(tmp_path, monkeypatch):
+    """Two searches creating one store at once: one failed on alembic_version's unique
+    constraint (a probe); the store exists by then, and opening it again works."""
+    import sqlalchemy.exc
+
+    real, calls = optuna.storages.RDBStorage, []
+
+    def racing(url, *args, **kwargs):
+        calls.append(url)
+        if len(calls) == 1:
+            raise sqlalchemy.exc.IntegrityError("INSERT INTO alembic_version", {}, Exception("UNIQUE constraint failed: alembic_version.version_num"))
+        return real(url, *args, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    with search.optuna_storage(f"sqlite:///{tmp_path / 'study.db'}") as storage:
+        assert storage.get_all_studies() == []
+    assert len(calls) == 2

@@ -174,8 +174,16 @@ def optuna_storage(url: str):
     an engine of its own on each call and never closes it: a finished search's SQLite store kept
     its ``-wal`` and ``-shm`` files beside it."""
     import optuna
+    import sqlalchemy.exc
 
-    storage = optuna.storages.RDBStorage(url)
+    for attempt in range(5):
+        try:
+            storage = optuna.storages.RDBStorage(url)
+            break
+        except sqlalchemy.exc.IntegrityError:  # another process created the same store's tables at the same moment (a probe): it exists now
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     try:
         yield storage
     finally:
@@ -279,6 +287,7 @@ def run_search(
             break
     outcome = _outcome(spec, series, study, store, time.perf_counter() - t0, trainings, budget)
     outcome.notices.extend(notices)
+    outcome.notices.extend(_elsewhere(spec, study, budget))
     # the search's cost so far, for its report: a rerun with nothing to train kept rewriting
     # search.html with "0 trainings in 0.0 s" (a probe); only a run that trained adds to it
     total, total_s = int(study.user_attrs.get("trainings", 0)), float(study.user_attrs.get("wall_s", 0.0))
@@ -377,6 +386,22 @@ class Stranded:
     finished: set
 
 
+OWNERLESS_S = 60.0
+"""A RUNNING trial without an owner is stranded (a store written before owners were recorded)
+once it started this many seconds ago: :func:`ask_round` records the owner just after Optuna asks
+the trial, and another process resuming rounds in that instant took a live process's trial and
+both told it (a probe: UpdateFinishedTrialError)."""
+
+
+def _ownerless_and_old(frozen) -> bool:
+    import datetime
+
+    if frozen.user_attrs.get("owner") is not None:
+        return False
+    started = frozen.datetime_start
+    return started is None or (datetime.datetime.now() - started).total_seconds() > OWNERLESS_S
+
+
 def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = None, budget: int | None = None) -> list[Stranded]:
     """The rounds an interrupted process left unfinished, each whole, oldest first.
 
@@ -401,7 +426,7 @@ def resume_rounds(study, search, base: dict, unfit=None, owner: str | None = Non
 
     groups: dict = {}
     for frozen in trials:
-        if frozen.state == running and (frozen.user_attrs.get("owner") is None or _is_dead(frozen.user_attrs["owner"])):
+        if frozen.state == running and (_ownerless_and_old(frozen) or (frozen.user_attrs.get("owner") is not None and _is_dead(frozen.user_attrs["owner"]))):
             groups.setdefault(identity(frozen), []).append(frozen)
     out = []
     for key, stranded in sorted(groups.items(), key=lambda kv: (kv[1][0].user_attrs.get("round") is None, kv[1][0].user_attrs.get("round") or 0, kv[1][0].number)):
@@ -755,11 +780,29 @@ def run(
     return outcome, out / path.name
 
 
+ELSEWHERE = "still being trained by another process of this search"
+
+
+def _elsewhere(spec: StudySpec, study, budget: int | None) -> list[str]:
+    """A notice when trials of this search's budget are RUNNING in another live process: this
+    process's result is then of the trials finished so far (a probe: the process finishing first
+    printed another best trial and test score than the one finishing last)."""
+    import optuna
+
+    n = sum(t.state == optuna.trial.TrialState.RUNNING for t in in_budget(study.trials, budget))
+    if not n:
+        return []
+    return [f"search {spec.name!r}: {n} trial{'s are' if n > 1 else ' is'} {ELSEWHERE}; this result is of the trials finished now, "
+            "and the process that finishes last writes the search's outputs"]
+
+
 def settled(outcome: SearchOutcome, series: Series, store: Store) -> SearchOutcome:
     """``outcome`` with its trials read afresh from Optuna's storage (another process of the
     search may have finished some since), its counts and notices kept."""
-    fresh = _outcome(outcome.spec, series, outcome.study, store, outcome.wall_s, outcome.trainings, budget_of(outcome.spec.search))
-    notices = list(dict.fromkeys([*outcome.notices, *fresh.notices]))
+    budget = budget_of(outcome.spec.search)
+    fresh = _outcome(outcome.spec, series, outcome.study, store, outcome.wall_s, outcome.trainings, budget)
+    earlier = [n for n in outcome.notices if ELSEWHERE not in n]  # said afresh below
+    notices = list(dict.fromkeys([*earlier, *fresh.notices, *_elsewhere(outcome.spec, outcome.study, budget)]))
     return dataclasses.replace(fresh, notices=notices, trainings_total=outcome.trainings_total, wall_total_s=outcome.wall_total_s)
 
 

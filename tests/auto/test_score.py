@@ -217,3 +217,12 @@ def test_a_combination_picks_its_members_as_the_leaderboard_ranks_them_delivered
 def test_ranked_puts_the_ties_with_the_best_first_by_smape():
     assert score.ranked(["a", "b", "c", "d"], {"a": 1.0, "b": 1.0 + 1e-15, "c": 0.9, "d": np.nan}, {"a": 5.0, "b": 1.0, "c": 9.0, "d": 0.0}) == ["c", "a", "b", "d"]
     assert score.ranked(["a", "b", "c"], {"a": 0.5, "b": 0.5, "c": 0.7}, {"a": 2.0, "b": 1.0, "c": 0.0}) == ["b", "a", "c"]
+
+
+def test_backtests_columns_come_per_candidate_in_statsforecasts_order():
+    """Each model's bounds came in another order (AutoETS lo-95 first, AutoTheta lo-80 first;
+    a probe): per candidate now, the point, the lower bounds widest first, the upper narrowest first."""
+    from lstmtune.auto import backtests
+
+    given = ["B", "B-lo-80", "B-hi-80", "B-lo-95", "B-hi-95", "A", "A-lo-80", "A-lo-95", "A-hi-80", "A-hi-95"]
+    assert sorted(given, key=backtests._column_order(given)) == ["B", "B-lo-95", "B-lo-80", "B-hi-80", "B-hi-95", "A", "A-lo-95", "A-lo-80", "A-hi-80", "A-hi-95"]

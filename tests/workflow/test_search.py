@@ -575,18 +575,19 @@ def test_outputs_are_written_from_the_trials_stored_when_this_process_writes(tmp
     """Two searches on one --out: the one that finished its rounds first, while the other still
     trained the last trials, moved its older view into place after the other's fuller one
     (a probe: trials.csv listed 14 of 16 stored trials). Writers now take turns, each reading the
-    trials afresh: here the view run_search returned is made stale, and the files still hold
-    every stored trial."""
+    trials in its turn: here this process's rounds end with one trial and another process's two
+    more finish before it writes, and the files hold every stored trial."""
     import dataclasses
 
     s = _spec({"sampler": "random", "trials": 3, "batch": 3, "space": SPACE})
-    real = search.run_search
+    real = search.search_rounds
 
-    def stale(*args, **kwargs):  # as if another process finished two trials after this one's view was taken
-        outcome = real(*args, **kwargs)
-        return dataclasses.replace(outcome, trials=outcome.trials.head(1))
+    def then_another(spec, *args, **kwargs):
+        mine = real(spec.model_copy(update={"search": spec.search.model_copy(update={"trials": 1})}), *args, **kwargs)  # trial 0
+        real(spec, *args, **kwargs)  # another process of the search, meanwhile: trials 1 and 2
+        return dataclasses.replace(mine, spec=spec, budget=3)
 
-    monkeypatch.setattr(search, "run_search", stale)
+    monkeypatch.setattr(search, "search_rounds", then_another)
     outcome, _ = search.run(s, tmp_path / "out")
     assert len(outcome.trials) == 3
     assert sorted(pd.read_csv(tmp_path / "out" / "trials.csv")["trial"]) == [0, 1, 2]

@@ -146,7 +146,7 @@ def score_series(uid: str, frame: pd.DataFrame, verdict: panel.Verdict, horizon:
             why = " (a hybrid needs a season and three cycles of it)" if set(families) <= {"hybrid", "combo"} and "hybrid" in families else ""
             raise LstmtuneError(f"no candidate of --candidates {','.join(families)} applies to this series{why}")
         raise LstmtuneError("no candidate could be backtested: " + "; ".join(notes))
-    kept = [c for c in bt.columns if c.split("-lo-")[0].split("-hi-")[0] in families_of and not c.endswith("-median")]
+    kept = [c for c in bt.columns if statistical.model_of(c) in families_of and not c.endswith("-median")]
     keep = ["ds", "cutoff", "y", *sorted(kept, key=_column_order(kept))]
     return Scored(uid, frame, board, bt[keep], notes, str(board.iloc[0]["candidate"]), lstm_names, lstm_scores, stats, freq, m)
 
@@ -155,17 +155,15 @@ def _column_order(columns):
     """Each candidate's columns together, in the order they came, as statsforecast orders one
     model's: the point, the lower bounds widest first, the upper bounds narrowest first (a probe:
     each model's bounds came in another order)."""
+    from lstmtune.selection.statistical import model_of
+
     first: dict = {}
     for i, c in enumerate(columns):
-        first.setdefault(c.split("-lo-")[0].split("-hi-")[0], i)
+        first.setdefault(model_of(c), i)
 
     def key(c):
-        name = c.split("-lo-")[0].split("-hi-")[0]
-        if "-lo-" in c:
-            return first[name], 1, -int(c.rsplit("-lo-", 1)[1])
-        if "-hi-" in c:
-            return first[name], 2, int(c.rsplit("-hi-", 1)[1])
-        return first[name], 0, 0
+        side, _, level = c[len(model_of(c)):].partition("-")[2].partition("-")
+        return first[model_of(c)], {"": 0, "lo": 1, "hi": 2}[side], -int(level) if side == "lo" else int(level or 0)
     return key
 
 

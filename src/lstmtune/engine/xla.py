@@ -78,14 +78,15 @@ def share_single_device_programs() -> bool:
     if getattr(get, "_lstmtune_shared", False):
         return True
     try:
-        if "strip_device_assignment" not in inspect.signature(options).parameters or "backend" not in inspect.signature(get).parameters:
+        signature = inspect.signature(get)
+        if "strip_device_assignment" not in inspect.signature(options).parameters or "backend" not in signature.parameters:
             return False
     except (TypeError, ValueError):
         return False
     on_cpu = contextvars.ContextVar("lstmtune_cache_key_on_cpu", default=False)
 
     def keyed(*args, **kwargs):  # the platform, for the options' hash below
-        bound = inspect.signature(get).bind(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
         token = on_cpu.set(getattr(bound.arguments.get("backend"), "platform", None) == "cpu")
         try:
             return get(*args, **kwargs)

@@ -155,6 +155,16 @@ def sizes(frame: pd.DataFrame, held: int = 0) -> pd.Series:
     return pd.Series(np.where(ok, np.exp2(np.where(ok, power, 0.0)), 1.0), index=mean.index)
 
 
+def model_of(column: str) -> str:
+    """The model a column of statsforecast's tables belongs to: ``AutoETS-lo-80`` -> ``AutoETS``."""
+    return column.split("-lo-")[0].split("-hi-")[0]
+
+
+def without_models(table: pd.DataFrame, gone) -> pd.DataFrame:
+    """``table`` without the columns of the models ``gone``."""
+    return table.drop(columns=[c for c in table.columns if model_of(c) in gone])
+
+
 def without_collapsed_bands(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """``table`` without the models one of whose bands has no width and misses the model's own
     point forecast, and why each was left out.
@@ -178,7 +188,7 @@ def without_collapsed_bands(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str
         return table, []
     why = [f"{name}: its bands have no width and miss its own forecasts (computed in float32, which cannot resolve this series' spread at its level): left out"
            for name in gone]
-    return table.drop(columns=[c for c in table.columns if c in gone or c.split("-lo-")[0].split("-hi-")[0] in gone]), why
+    return without_models(table, gone), why
 
 
 def ordered_bands(table: pd.DataFrame) -> pd.DataFrame:
@@ -249,7 +259,7 @@ def _run_ordered(frame, freq, season, call, names, horizon, n_jobs, windows=None
         parts.append(part)
         failed += [w for w in why if w not in failed]
     gone = {w.split(":", 1)[0] for w in failed}  # a model that failed on any part is left out of all, as from one call
-    parts = [part.drop(columns=[c for c in part.columns if c in gone or c.split("-lo-")[0].split("-hi-")[0] in gone]) for part in parts]
+    parts = [without_models(part, gone) for part in parts]
     out = pd.concat(parts, ignore_index=True)  # in statsforecast's order, as one call would give: by series (by cutoff), then as it wrote them
     return out.sort_values(["unique_id", "cutoff"] if "cutoff" in out.columns else "unique_id", kind="stable", ignore_index=True), failed
 
@@ -311,4 +321,4 @@ def forecast(frame: pd.DataFrame, horizon: int, freq: str, season: int, levels=(
     return _run(frame, freq, season, lambda sf, df, _: sf.forecast(df=df, h=horizon, level=list(levels)), names, horizon, n_jobs)
 
 
-__all__ = ["APPROXIMATE_ABOVE", "FITTED_SIZE", "INTERMITTENT", "INTERMITTENT_ZEROS", "MODELS", "MULTIPLE", "approximates", "backtest", "forecast", "models_for", "second_season", "size_of", "sizes", "without_collapsed_bands"]
+__all__ = ["APPROXIMATE_ABOVE", "FITTED_SIZE", "INTERMITTENT", "INTERMITTENT_ZEROS", "MODELS", "MULTIPLE", "approximates", "backtest", "forecast", "models_for", "second_season", "model_of", "size_of", "sizes", "without_collapsed_bands", "without_models"]

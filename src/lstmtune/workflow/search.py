@@ -215,6 +215,35 @@ def run_search(
     on_epochs: Callable[[planner.Population, int, int], None] | None = None,
 ) -> SearchOutcome:
     """Run the search declared in ``spec.search``; results go to ``store`` and Optuna's storage.
+    :func:`search_rounds`, then :func:`outcome_of` (see them for the arguments)."""
+    return outcome_of(search_rounds(spec, series, store, storage_url, on_round=on_round, on_epochs=on_epochs), series, store)
+
+
+@dataclasses.dataclass(frozen=True)
+class Searched:
+    """What :func:`search_rounds` leaves for :func:`outcome_of`: the Optuna study, the budget,
+    this process's trainings and seconds, the notices so far, and the totals of every finished
+    ``search`` of the study (for its report)."""
+
+    spec: StudySpec
+    study: Any
+    budget: int | None
+    trainings: int
+    wall_s: float
+    notices: tuple
+    totals: tuple[int, float]
+
+
+def search_rounds(
+    spec: StudySpec,
+    series: Series,
+    store: Store,
+    storage_url,
+    *,
+    on_round: Callable[[int, int | None], None] | None = None,
+    on_epochs: Callable[[planner.Population, int, int], None] | None = None,
+) -> Searched:
+    """Train the search's rounds declared in ``spec.search``; results go to ``store`` and Optuna's storage.
 
     Args:
       spec: a study with a ``[search]`` section.
@@ -285,17 +314,26 @@ def run_search(
             on_round(finished(), budget)
         if not asked and budget is None:
             break
-    outcome = _outcome(spec, series, study, store, time.perf_counter() - t0, trainings, budget)
-    outcome.notices.extend(notices)
-    outcome.notices.extend(_elsewhere(spec, study, budget))
+    wall_s = time.perf_counter() - t0
     # the search's cost so far, for its report: a rerun with nothing to train kept rewriting
     # search.html with "0 trainings in 0.0 s" (a probe); only a run that trained adds to it
     total, total_s = int(study.user_attrs.get("trainings", 0)), float(study.user_attrs.get("wall_s", 0.0))
     if trainings:
-        total, total_s = total + trainings, total_s + outcome.wall_s
+        total, total_s = total + trainings, total_s + wall_s
         study.set_user_attr("trainings", total)
         study.set_user_attr("wall_s", total_s)
-    outcome.trainings_total, outcome.wall_total_s = (total, total_s) if total else (trainings, outcome.wall_s)
+    return Searched(spec, study, budget, trainings, wall_s, tuple(notices), (total, total_s) if total else (trainings, wall_s))
+
+
+def outcome_of(searched: Searched, series: Series, store: Store) -> SearchOutcome:
+    """The search's outcome as its trials stand in Optuna's storage now (another process of the
+    search may have finished some since this one's rounds ended): the trials within its budget
+    and their runs, the best one scored on the test set once (:func:`_outcome`), and what is
+    still being trained elsewhere (:func:`_elsewhere`)."""
+    outcome = _outcome(searched.spec, series, searched.study, store, searched.wall_s, searched.trainings, searched.budget)
+    outcome.notices.extend(searched.notices)
+    outcome.notices.extend(_elsewhere(searched.spec, searched.study, searched.budget))
+    outcome.trainings_total, outcome.wall_total_s = searched.totals
     return outcome
 
 
@@ -755,12 +793,12 @@ def run(
     out, opened = study_mod.claim_with_store(out, storage, name=spec.name, kind="search", inputs=[*inputs, *study_mod._data_inputs(spec)])
     with optuna_storage(storage or default_url(out)) as optuna_store:  # closed last: the report reads the trials
         with opened as store:
-            outcome = run_search(spec, series, store, optuna_store, on_round=on_round, on_epochs=on_epochs)
-            # Processes searching one directory write in turn, each reading the trials afresh once
-            # its turn comes: one that finished its rounds while another still trained the last
-            # trials would otherwise move its older view into place after the fuller one (a probe).
+            searched = search_rounds(spec, series, store, optuna_store, on_round=on_round, on_epochs=on_epochs)
+            # Processes searching one directory write in turn, each reading the trials once its turn
+            # comes: one that finished its rounds while another still trained the last trials would
+            # otherwise move its older view into place after the fuller one (a probe).
             with writers_in_turn(out):
-                outcome = settled(outcome, series, store)
+                outcome = outcome_of(searched, series, store)
                 outcome = dataclasses.replace(outcome, failure=failure_note(outcome))  # read while Optuna's storage is open
                 curves = diagnose_best(outcome, series, store)  # the diagnostic reruns are stored too: a rerun reads them back
                 # Trials are scored on the selection holdout: their skill is against persistence there
@@ -780,9 +818,6 @@ def run(
     return outcome, out / path.name
 
 
-ELSEWHERE = "still being trained by another process of this search"
-
-
 def _elsewhere(spec: StudySpec, study, budget: int | None) -> list[str]:
     """A notice when trials of this search's budget are RUNNING in another live process: this
     process's result is then of the trials finished so far (a probe: the process finishing first
@@ -792,18 +827,8 @@ def _elsewhere(spec: StudySpec, study, budget: int | None) -> list[str]:
     n = sum(t.state == optuna.trial.TrialState.RUNNING for t in in_budget(study.trials, budget))
     if not n:
         return []
-    return [f"search {spec.name!r}: {n} trial{'s are' if n > 1 else ' is'} {ELSEWHERE}; this result is of the trials finished now, "
+    return [f"search {spec.name!r}: {n} trial{'s are' if n > 1 else ' is'} still being trained by another process of this search; this result is of the trials finished now, "
             "and the process that finishes last writes the search's outputs"]
-
-
-def settled(outcome: SearchOutcome, series: Series, store: Store) -> SearchOutcome:
-    """``outcome`` with its trials read afresh from Optuna's storage (another process of the
-    search may have finished some since), its counts and notices kept."""
-    budget = budget_of(outcome.spec.search)
-    fresh = _outcome(outcome.spec, series, outcome.study, store, outcome.wall_s, outcome.trainings, budget)
-    earlier = [n for n in outcome.notices if ELSEWHERE not in n]  # said afresh below
-    notices = list(dict.fromkeys([*earlier, *fresh.notices, *_elsewhere(outcome.spec, outcome.study, budget)]))
-    return dataclasses.replace(fresh, notices=notices, trainings_total=outcome.trainings_total, wall_total_s=outcome.wall_total_s)
 
 
 def trial_points(spec: StudySpec, trials: pd.DataFrame) -> list[GridPoint]:

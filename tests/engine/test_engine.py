@@ -181,12 +181,37 @@ def test_epoch_counts_and_checkpoints_share_one_program(prob, monkeypatch, tmp_p
     nine = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([9]), seeds=[1, 2])
     three = engine.train_population(prob, arch, engine.Schedule.for_checkpoints([3]), seeds=[1, 2])
     assert len(aot._memory) == programs
-    # two checkpoints keep two forecasts each: another carry, so another start and advance
+    # two checkpoints keep two forecasts each: another carry, so another advance (the start
+    # does not depend on them)
     both = engine.train_population(prob, arch, engine.Schedule((3, 9), eval_every=3), seeds=[1, 2])
-    assert len(aot._memory) == programs + 2
+    assert len(aot._memory) == programs + 1
     np.testing.assert_array_equal(both.test_pred[:, 0], three.test_pred[:, 0])
     np.testing.assert_array_equal(both.test_pred[:, 1], nine.test_pred[:, 0])
     assert not np.array_equal(seven.test_pred, nine.test_pred)
+
+
+def test_data_shapes_and_checkpoints_share_one_start(monkeypatch, tmp_path):
+    """The start (weights and optimizer state before the first epoch) depends on the
+    architecture and the population only: other series lengths, test sizes and checkpoint
+    counts compile a new ``advance`` but no new start, and train the same bits as ever (a
+    checkpoint of a longer run equals a run of that many epochs; the lengths' results differ)."""
+    from lstmtune.engine import aot
+
+    monkeypatch.setattr(aot, "_folder", lambda: tmp_path)
+    monkeypatch.setattr(aot, "_memory", {})
+    names = []
+    real = aot.call
+    monkeypatch.setattr(aot, "call", lambda name, *a, **k: names.append(name) or real(name, *a, **k))
+    arch = engine.Architecture(units=1, batch_size=4)
+    series = data.load("shampoo")
+    long, short = (problem.prepare(series.head(n), problem.Framing(test_size=t), 4) for n, t in ((36, 12), (30, 8)))
+    a = engine.train_population(long, arch, engine.Schedule.for_checkpoints([5]), seeds=[1, 2])
+    b = engine.train_population(short, arch, engine.Schedule.for_checkpoints([5]), seeds=[1, 2])
+    c = engine.train_population(long, arch, engine.Schedule((2, 5), eval_every=1), seeds=[1, 2])
+    assert names.count("start") == 3
+    assert len(aot._memory) == 1 + 3  # one start; an advance for each data shape and carry
+    np.testing.assert_array_equal(c.test_pred[:, 1], a.test_pred[:, 0])
+    assert a.test_pred.shape[2] == 12 and b.test_pred.shape[2] == 8
 
 
 def test_diagnostic_runs_of_any_length_share_one_program(prob, monkeypatch, tmp_path):

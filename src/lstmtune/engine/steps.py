@@ -1,7 +1,7 @@
 """The training program's steps, one replica at a time, as pure functions.
 
 Each takes the static settings first (``arch``: :class:`lstmtune.engine.trainer.Architecture`;
-for :func:`start` the number of checkpoints, for :func:`advance` the segments per call) and then
+for :func:`advance` the segments per call) and then
 arrays, a schedule's epoch counts among them; none keeps state.
 :func:`lstmtune.engine.trainer.program` composes :func:`start` and :func:`advance` under
 ``vmap`` (over replicas) and ``jit``. Read top to bottom:
@@ -15,7 +15,7 @@ arrays, a schedule's epoch counts among them; none keeps state.
 5. :func:`predict`       walk-forward one-step forecasts of the training and
                          test rows (test stream j continues training stream j).
 6. :func:`rmse`          scaled forecasts back to original units, scored.
-7. :func:`start` / :func:`advance`  the carry before the first epoch; epochs in
+7. :func:`start` / :func:`advance`  the state before the first epoch; epochs in
                          segments, scored after each, checkpoint forecasts kept.
 """
 
@@ -172,16 +172,24 @@ def checkpoint_slots(schedule) -> np.ndarray:
     return slots
 
 
-def start(arch, checkpoints: int, params, hyper, data):
-    """A replica's carry before its first epoch: ``(params, opt_state, diverged epoch, snapshots)``,
-    with room for the forecasts of ``checkpoints`` checkpoints."""
-    opt_state = make_optimizer(arch, hyper).init(params)
-    head = data.train_y.shape[1:]  # () one-step, (H,) a direct head
-    snapshots = (
-        jnp.zeros((checkpoints, data.train_x.shape[0]) + head, jnp.float32),
-        jnp.zeros((checkpoints, data.test_x.shape[0]) + head, jnp.float32),
+def start(arch, params, hyper):
+    """A replica's training state before its first epoch: ``(params, opt_state, diverged epoch)``.
+    It depends on the architecture and the replica's settings only, not on the data, so one
+    compiled start serves every data shape of an architecture (the checkpoint forecasts' zeros,
+    which do, are made apart: :func:`snapshots`)."""
+    return params, make_optimizer(arch, hyper).init(params), jnp.zeros([], jnp.int32)
+
+
+def snapshots(checkpoints: int, data, stacked: bool = False):
+    """Zeros with room for the forecasts of ``checkpoints`` checkpoints, per replica:
+    ``(train (C, rows[, H]), test (C, test rows[, H]))`` (``stacked``: ``data`` has a leading
+    replica axis). NumPy, so no program is compiled for them."""
+    skip = 1 if stacked else 0
+    head = data.train_y.shape[1 + skip:]  # () one-step, (H,) a direct head
+    return (
+        np.zeros((checkpoints, data.train_x.shape[skip]) + head, np.float32),
+        np.zeros((checkpoints, data.test_x.shape[skip]) + head, np.float32),
     )
-    return params, opt_state, jnp.zeros([], jnp.int32), snapshots
 
 
 def advance(arch, length: int, carry, hyper, data, first_segment, eval_every, slots, count, skip_empty=False):

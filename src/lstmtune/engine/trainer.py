@@ -317,7 +317,8 @@ def program(arch: Architecture, length: int, checkpoints: int, stacked: bool = F
     """The compiled ``(start, advance)`` pair for this architecture, calls of ``length``
     segments (:attr:`Schedule.length`) and ``checkpoints`` kept forecasts (:func:`lstmtune.engine.steps.start` /
     :func:`lstmtune.engine.steps.advance` under ``vmap`` and ``jit``; :func:`program_key` gives
-    a schedule's).
+    a schedule's). The start reads the weights and settings only: one serves every data shape,
+    schedule and checkpoint count of an architecture and population size.
 
     Data shapes (rows, timesteps, features) and the population size are argument shapes, and
     so are a schedule's epochs between scorings and its checkpoints' epochs: JAX compiles once
@@ -331,10 +332,10 @@ def program(arch: Architecture, length: int, checkpoints: int, stacked: bool = F
 
     from lstmtune.engine import steps
 
-    start = functools.partial(steps.start, arch, checkpoints)
+    start = functools.partial(steps.start, arch)
     advance = functools.partial(steps.advance, arch, length, skip_empty=stacked)
     d = 0 if stacked else None
-    return jax.jit(jax.vmap(start, in_axes=(0, 0, d))), jax.jit(jax.vmap(advance, in_axes=(0, 0, d, None, None, None, None)))
+    return jax.jit(jax.vmap(start)), jax.jit(jax.vmap(advance, in_axes=(0, 0, d, None, None, None, None)))
 
 
 def program_key(arch: Architecture, schedule: Schedule, stacked: bool = False) -> tuple:
@@ -539,20 +540,24 @@ def _run(arch, schedule, params, hyper, data, p: int, n_train: int, n_test: int,
     """Place the padded population on its device(s), run the compiled program, return the first ``p`` replicas."""
     import jax
 
+    from lstmtune.engine import aot, steps
+
+    size = len(hyper.key)
+    snapshots = jax.tree_util.tree_map(lambda a: np.zeros((size,) + a.shape, a.dtype), steps.snapshots(len(schedule.checkpoints), data, stacked))
     if shards > 1:  # the replica axis split across CPU devices, one core each; data copied to each (or split, stacked)
         from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
         mesh = Mesh(np.array(jax.devices("cpu")[:shards]), ("replica",))
-        params, hyper = jax.device_put((params, hyper), NamedSharding(mesh, PartitionSpec("replica")))
+        params, hyper, snapshots = jax.device_put((params, hyper, snapshots), NamedSharding(mesh, PartitionSpec("replica")))
         data = jax.device_put(data, NamedSharding(mesh, PartitionSpec("replica") if stacked else PartitionSpec()))
     else:  # committed to the chosen device: the compiled program runs there
-        params, hyper, data = jax.device_put((params, hyper, data), device)
-    from lstmtune.engine import aot, steps
+        params, hyper, data, snapshots = jax.device_put((params, hyper, data, snapshots), device)
 
     static = program_key(arch, schedule, stacked)
     start, advance = program(*static)  # one cache key per program
-    # traced once per shape and machine, then read back; the start does not depend on the call's length
-    carry = aot.call("start", start, (arch, len(schedule.checkpoints), stacked), params, hyper, data, classes=(Data, Hyper))
+    # traced once per architecture, population and machine, then read back: the start depends
+    # neither on the data's shapes nor on the schedule
+    carry = (*aot.call("start", start, (arch,), params, hyper, classes=(Hyper,)), snapshots)
     chunks = []
     slots = steps.checkpoint_slots(schedule)
     length = schedule.length

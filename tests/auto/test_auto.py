@@ -1503,7 +1503,23 @@ def test_messages_name_python_parameters_from_python_and_flags_on_the_command_li
         assert str(err.value).startswith(said) and "--" not in str(err.value), str(err.value)
     frame.to_csv(tmp_path / "a.csv", index=False)
     res = CliRunner().invoke(app, ["auto", str(tmp_path / "a.csv"), "--horizon", "3", "--level", "0", "--out", str(tmp_path / "o")])
-    assert res.exit_code == 2 and "--level 0: interval levels are whole percentages from 1 to 99 (e.g. --level 80 --level 95)" in " ".join(res.output.split()), res.output
+    assert res.exit_code == 2 and "--level 0: interval levels are whole percentages from 1 to 99 (e.g. --level 80 95)" in " ".join(res.output.split()), res.output
+
+
+def test_level_takes_several_values_at_once(tmp_path):
+    """``--level 50 99`` is ``--level 50 --level 99`` (as the issue and statsforecast's ``level=[...]``
+    write it; Click alone took 99 for an extra argument): checked before anything is read, so a
+    bad second level names itself, whichever form."""
+    from lstmtune.cli.common import spread
+
+    assert spread(["a.csv", "--level", "50", "99", "--horizon", "3"], "--level") == ["a.csv", "--level", "50", "--level", "99", "--horizon", "3"]
+    assert spread(["--level=50", "99.5", "b.csv"], "--level") == ["--level=50", "--level", "99.5", "b.csv"]
+    assert spread(["--level", "50", "--", "99"], "--level") == ["--level", "50", "--", "99"]
+    assert spread(["--horizon", "50", "99"], "--level") == ["--horizon", "50", "99"]
+    for args in (["--level", "50", "100"], ["--level", "50", "--level", "100"], ["--level=50", "100"]):
+        res = CliRunner().invoke(app, ["auto", str(tmp_path / "absent.csv"), "--horizon", "3", *args, "--out", str(tmp_path / "o")])
+        assert res.exit_code == 2 and "--level 100: interval levels are whole percentages" in " ".join(res.output.split()), res.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_forecast_clipped_wholly_to_zero_says_so(tmp_path):

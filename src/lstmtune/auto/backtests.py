@@ -17,7 +17,9 @@ from lstmtune.errors import LstmtuneError
 
 
 def windows_for(n: int, horizon: int, season: int, wanted: int) -> int:
-    """Backtest windows that leave at least ``2 * season + horizon`` training observations."""
+    """Backtest windows (at most ``wanted``) that leave at least ``max(2 * season, horizon + 4)``
+    observations before the first cutoff; always at least one (a series too short for that, but
+    long enough for :func:`lstmtune.data.panel.triage`, trains on fewer before its one window)."""
     return int(max(1, min(wanted, (n - max(2 * season, horizon + 4)) // horizon)))
 
 

@@ -81,10 +81,10 @@ def check_levels(levels) -> tuple[int, ...]:
     out = set()
     for level in levels:
         if isinstance(level, bool) or not isinstance(level, (int, np.integer, float)) or float(level) != int(level) or not 1 <= level <= 99:
-            raise LstmtuneError(f"{option('--level')} {level!r}: interval levels are whole percentages from 1 to 99 (e.g. {cli_or_python('--level 80 --level 95', 'levels=(80, 95)')})")
+            raise LstmtuneError(f"{option('--level')} {level!r}: interval levels are whole percentages from 1 to 99 (e.g. {cli_or_python('--level 80 95', 'levels=(80, 95)')})")
         out.add(int(level))
     if not out:
-        raise LstmtuneError(f"{option('--level')}: give at least one interval level (e.g. {cli_or_python('--level 80 --level 95', 'levels=(80, 95)')})")
+        raise LstmtuneError(f"{option('--level')}: give at least one interval level (e.g. {cli_or_python('--level 80 95', 'levels=(80, 95)')})")
     return tuple(sorted(out))
 
 

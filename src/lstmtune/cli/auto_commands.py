@@ -8,13 +8,13 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lstmtune.cli.common import DateFormat, _handles_errors, check_cpu_devices, _n, _u, app, console, err_console
+from lstmtune.cli.common import DateFormat, Levels, _handles_errors, check_cpu_devices, _n, _u, app, console, err_console
 from lstmtune.data.dates import UTC_NOTE
 from lstmtune.cli.interrupts import _interruptible
 from lstmtune.errors import LstmtuneError
 
 
-@app.command()
+@app.command(cls=Levels)
 @_handles_errors
 def auto(
     data: Annotated[Path, typer.Argument(help="A CSV: one series (date, value) or a long panel (unique_id, ds, y).")],
@@ -26,7 +26,7 @@ def auto(
     date_format: DateFormat = None,
     freq: Annotated[Optional[str], typer.Option("--freq", help="Frequency alias (MS, QS, D, ...); default: inferred per series.")] = None,
     season_length: Annotated[Optional[int], typer.Option("--season-length", min=1, help="Season length; default: from the frequency (monthly 12, quarterly 4, ...).")] = None,
-    level: Annotated[Optional[list[int]], typer.Option("--level", help="Interval levels in percent, repeatable (default: --level 80 --level 95).")] = None,
+    level: Annotated[Optional[list[int]], typer.Option("--level", help="Interval levels in percent: --level 80 95, or repeated (default: 80 and 95).")] = None,
     candidates: Annotated[str, typer.Option("--candidates", help="Comma list of families: lstm, hybrid, stats, combo.")] = "lstm,hybrid,stats,combo",
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the LSTM ensembles.")] = 0,
     missing: Annotated[str, typer.Option("--missing", help="Missing values and dates absent from a series' regular dates: error (the series is skipped), interpolate, or zero (no row meant nothing, as in sales).")] = "error",

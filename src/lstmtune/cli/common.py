@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from lstmtune.cli.signals import _Terminated, handled
 from lstmtune.errors import LstmtuneError, on_the_command_line
@@ -61,6 +61,39 @@ def _usage_error(err) -> int:
     message = " ".join(err.format_message().split())  # one line, whatever Typer wrapped
     err_console.print(f"[bold red]error:[/] {_u(where + message + hint)}", highlight=False, soft_wrap=True)
     return err.exit_code
+
+
+_NUMBER = re.compile(r"\d+(\.\d*)?")
+
+
+def spread(args: list[str], flag: str) -> list[str]:
+    """``FLAG a b c`` as ``FLAG a FLAG b FLAG c``: the numbers after a repeatable option's value
+    (or after ``FLAG=a``) are its further values, as statsforecast's ``level=[80, 95]`` reads and
+    as users write it; what is not a plain number ends them, and ``--`` ends the options."""
+    out, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        out.append(arg)
+        i += 1
+        if arg == "--":
+            return out + list(args[i:])
+        if arg == flag and i < len(args):
+            out.append(args[i])
+            i += 1
+        elif not arg.startswith(flag + "="):
+            continue
+        while i < len(args) and _NUMBER.fullmatch(args[i]):
+            out += [flag, args[i]]
+            i += 1
+    return out
+
+
+class Levels(TyperCommand):
+    """A command whose ``--level`` takes several values at once: ``--level 80 95`` is ``--level
+    80 --level 95`` (:func:`spread`)."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, spread(list(args), "--level"))
 
 
 app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, help="Seed-aware tuning of LSTM forecasters.")

@@ -1516,6 +1516,7 @@ def test_level_takes_several_values_at_once(tmp_path):
     assert spread(["--level=50", "99.5", "b.csv"], "--level") == ["--level=50", "--level", "99.5", "b.csv"]
     assert spread(["--level", "50", "--", "99"], "--level") == ["--level", "50", "--", "99"]
     assert spread(["--horizon", "50", "99"], "--level") == ["--horizon", "50", "99"]
+    assert spread(["--level", "--horizon", "3"], "--level") == ["--level", "--horizon", "3"]
     for args in (["--level", "50", "100"], ["--level", "50", "--level", "100"], ["--level=50", "100"]):
         res = CliRunner().invoke(app, ["auto", str(tmp_path / "absent.csv"), "--horizon", "3", *args, "--out", str(tmp_path / "o")])
         assert res.exit_code == 2 and "--level 100: interval levels are whole percentages" in " ".join(res.output.split()), res.output

@@ -80,7 +80,12 @@ def spread(args: list[str], flag: str) -> list[str]:
         if arg == flag and i < len(args):
             out.append(args[i])
             i += 1
-        elif not arg.startswith(flag + "="):
+            value = args[i - 1]
+        elif arg.startswith(flag + "="):
+            value = arg[len(flag) + 1:]
+        else:
+            continue
+        if not _NUMBER.fullmatch(value):  # a bad first value is Click's to name, alone
             continue
         while i < len(args) and _NUMBER.fullmatch(args[i]):
             out += [flag, args[i]]

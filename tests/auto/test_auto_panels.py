@@ -134,6 +134,11 @@ def test_global_lstms_learn_from_every_series_before_each_ones_own_cutoffs(tmp_p
             assert [np.datetime64(m.dates[-1]) for m in got] == [np.datetime64(c) for c in plan.cutoffs]
             assert np.datetime64(finals[(uid, name)].dates[-1]) == np.datetime64(f["ds"].iloc[-1])
             assert finals[(uid, name)].info["pooled_series"] == 4
+    # the series' order in the file changes nothing (the networks see the series by unique_id)
+    _, _, again = globalnet.fit(items[::-1], 4, settings)
+    for key, model in finals.items():
+        for x, y in zip(_leaves(model.params), _leaves(again[key].params)):
+            np.testing.assert_array_equal(x, y)
     # the windows from the end share one network across series; the final one differs from them
     k = backtests[("a", names[0])][-1].params.dense.kernel
     np.testing.assert_array_equal(k, backtests[("c", names[0])][-1].params.dense.kernel)

@@ -86,9 +86,10 @@ def _past(frame: pd.DataFrame, drop: int = 0) -> pd.Series:
 def groups(items) -> dict:
     """``(frequency, season) -> [(key, frame, plan)]``: the series of ``items`` (``(key, frame,
     verdict, plan)``) with LSTM candidates, by frequency and season, where a group has at least
-    :data:`MIN_SERIES` of them (the series a global network is trained on)."""
+    :data:`MIN_SERIES` of them (the series a global network is trained on), in the order of their
+    ``unique_id`` written as text: the networks' minibatches do not depend on the file's order."""
     out: dict = {}
-    for key, frame, verdict, plan in items:
+    for key, frame, verdict, plan in sorted(items, key=lambda item: str(item[0])):
         if plan.neural:
             out.setdefault((verdict.freq, verdict.season), []).append((key, frame, plan))
     return {group: members for group, members in out.items() if len(members) >= MIN_SERIES}

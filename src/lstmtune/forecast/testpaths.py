@@ -2,7 +2,9 @@
 
 The study keeps scores, not forecasts. To draw forecast against actual, the
 selected configuration is retrained with the study's seeds on the observations
-before the test (what its test scores were computed from) and then:
+its test scores were computed from (those before the test; with ``[evaluation]
+refit = false``, those before the validation rows, which the model then walks
+through with observed inputs, as the study scored it) and then:
 
 - **one-step**: walk-forward through the test, each input observed, the state
   warmed through the training rows first: the forecasts the test RMSE scored;
@@ -125,8 +127,9 @@ def _from_study(results, config, seeds, before):
 
 
 def compute(results, study: str, label: str) -> TestPaths:
-    """Retrain ``label`` of sub-study ``study`` on the data before the test and forecast the test
-    (the weights the study trained there, when it kept them: the same bits without training again).
+    """Retrain ``label`` of sub-study ``study`` on the data its test scores came from (see the
+    module) and forecast the test (the weights the study trained there, when it kept them: the
+    same bits without training again).
 
     Args:
       results: the :class:`lstmtune.study.results.StudyResults`.
@@ -136,6 +139,7 @@ def compute(results, study: str, label: str) -> TestPaths:
       LstmtuneError: no such configuration, no repeat scored on the test, or the retraining diverged.
     """
     from lstmtune.forecast import forecaster
+    from lstmtune.study import evaluation
     from lstmtune.study.planner import seeds_for
 
     point = next((p for p in results.points if p.study == study and p.label == label), None)
@@ -150,10 +154,13 @@ def compute(results, study: str, label: str) -> TestPaths:
     before = series.head(len(series) - T)
     seeds = seeds_for(spec, point.config, int(tested["repeat"].max()) + 1)
     covariates = tuple(spec.data.covariates)
-    model = _from_study(results, point.config, seeds, before)
+    ev = spec.evaluation
+    # without refit the test scored the selection's model, trained before the validation rows
+    walked = 0 if ev.refit or ev.selection == "test" else evaluation.validation_size(spec)
+    model = _from_study(results, point.config, seeds, before) if not walked else None
     if model is None:  # weights not kept (runs read back from a store): trained again, the same seeds
         model = forecaster.fit(
-            before, point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False,
+            series.head(len(series) - T - walked), point.config, seeds=seeds, feature_range=tuple(spec.transforms.feature_range), calibrate=False,
             covariates=covariates, calendar=tuple(spec.data.calendar),
         )
     one = model.one_step(series, rows_as_steps=True).to_numpy().T[:, -T:]  # the study's own rows, as it scored them

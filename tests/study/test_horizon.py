@@ -143,3 +143,17 @@ def test_the_multistep_seasonal_naive_needs_one_season_before_the_first_origin()
     origins = range(5, 10)
     expected = np.concatenate([[values[o - 3], values[o - 2], values[o - 1], values[o - 3]] for o in origins])
     np.testing.assert_array_equal(base["seasonal naive (m=3)"].forecast, expected)
+
+
+def test_a_rerun_with_another_horizon_names_it_as_what_changed(shampoo):
+    """Runs stored under another horizon are not reused, and the note says why: the horizon, with
+    its old and new value (a probe: the note listed "data source, content, split, ..." and not the
+    horizon, the one setting changed); data changed under the same settings are named as such."""
+    small = {**BASE, "grid": {"units": [1]}, "model": {"batch_size": 4, "epochs": 3}}
+    store = MemoryStore()
+    for horizon in (3, 2):
+        done = study.execute(spec.from_dict({**small, "evaluation": {"horizon": horizon}}, "h"), shampoo, store)
+    said = " ".join(done.notices)
+    assert "the settings changed since results were stored (evaluation.horizon 3 -> 2)" in said, said
+    again = study.execute(spec.from_dict({**small, "evaluation": {"horizon": 2}}, "h"), shampoo.head(34), store)
+    assert "the data changed since results were stored" in " ".join(again.notices), again.notices

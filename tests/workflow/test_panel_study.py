@@ -314,7 +314,7 @@ def test_a_panel_run_prints_each_series_notes_as_a_single_study_does(tmp_path):
     frame.loc[0, "y"] = 5.5
     frame.to_csv(tmp_path / "p.csv", index=False)
     said = " ".join(CliRunner().invoke(app, argv).output.split())
-    assert "note: series A: study 'q' (validation phase): the data or settings changed since results were stored" in said
+    assert "note: series A: study 'q' (validation phase): the data changed since results were stored" in said
 
 
 def test_a_series_with_several_sub_studies_counts_one_choice_the_one_its_report_names():

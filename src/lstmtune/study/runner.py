@@ -97,14 +97,42 @@ def open_study(store: Store, plan_: Plan, series: Series) -> tuple[int, list[str
     existing = dict((n, i) for i, n in store.studies())
     if name not in existing:
         stale = [n for n in existing if identity.parse(n)[:2] in ((plan_.spec.name, plan_.phase), (plan_.spec.name, None))]
-        if any(not store.runs(existing[n]).empty for n in stale):
-            notices.append(
-                f"study {plan_.spec.name!r} ({plan_.phase} phase): the data or settings changed since results were stored "
-                f"(data source, content, split, feature range, seed, seeding or curves kept); those runs are kept but not reused: computing afresh"
-            )
+        stored = [existing[n] for n in stale if not store.runs(existing[n]).empty]
+        if stored:
+            changes = _changed(store.spec_toml(max(stored)), spec_mod.dumps(plan_.spec))
+            what = (f"the settings changed since results were stored ({changes})" if changes else
+                    "the data changed since results were stored (their content or source, or the curves kept)")
+            notices.append(f"study {plan_.spec.name!r} ({plan_.phase} phase): {what}; those runs are kept but not reused: computing afresh")
     study_id = store.open_study(name, spec_mod.dumps(plan_.spec))
     store.add_configs(study_id, [(c.key, c.params()) for c in plan_.configs])
     return study_id, notices
+
+
+def _changed(before: str, now: str, most: int = 4) -> str:
+    """The settings two resolved study files (TOML) set differently, as ``key old -> new`` ("" when
+    none: the data changed, or what the files do not hold)."""
+    import tomllib
+
+    def flat(text: str) -> dict:
+        out: dict = {}
+
+        def walk(prefix: str, node) -> None:
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    walk(f"{prefix}{k}.", v)
+            else:
+                out[prefix[:-1]] = node
+
+        try:
+            walk("", tomllib.loads(text))
+        except (tomllib.TOMLDecodeError, TypeError):
+            return {}
+        return out
+
+    a, b = flat(before), flat(now)
+    keys = [k for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k) and k != "name"]
+    said = [f"{k} {a.get(k, '(unset)')!r} -> {b.get(k, '(unset)')!r}" for k in keys[:most]]
+    return ", ".join(said) + (f" and {len(keys) - most} more" if len(keys) > most else "")
 
 
 def _items(pop: Population) -> list[tuple[str, int, int, str]]:

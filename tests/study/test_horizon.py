@@ -157,3 +157,15 @@ def test_a_rerun_with_another_horizon_names_it_as_what_changed(shampoo):
     assert "the settings changed since results were stored (evaluation.horizon 3 -> 2)" in said, said
     again = study.execute(spec.from_dict({**small, "evaluation": {"horizon": 2}}, "h"), shampoo.head(34), store)
     assert "the data changed since results were stored" in " ".join(again.notices), again.notices
+
+
+def test_a_model_fitted_from_a_multi_step_study_says_what_it_was_chosen_for(tmp_path):
+    """``lstmtune fit`` from a study selected on 3-step forecasts: ``describe`` and the manifest
+    say so (a probe: nothing a fitted model carried named the selection's horizon)."""
+    from lstmtune.workflow import studyfit
+
+    small = {**BASE, "grid": {"units": [1, 2]}, "model": {"batch_size": 4, "epochs": 3}}
+    study.run(spec.from_dict({**small, "evaluation": {"horizon": 3}}, "h"), tmp_path / "run")
+    model = studyfit.fit_source(tmp_path / "run", repeats=2)
+    assert "(selected on its 3-step forecasts)" in model.describe()[0], model.describe()
+    assert model.info["selection_horizon"] == 3

@@ -89,7 +89,10 @@ def fit_source(source: str | Path, *, label: str | None = None, repeats: int | N
         point, how = choose(expand(spec), label, None, str(source))
     else:
         raise LstmtuneError(f"{source}: no such run directory or study file")
-    info = {"source": str(source), "study": spec.name, "label": point.label, "sub_study": point.study, "chosen": how, "config_key": point.config.key}
+    if how == "selected" and spec.evaluation.horizon > 1:  # what it was chosen for, said by describe (a probe)
+        how = f"selected on its {spec.evaluation.horizon}-step forecasts"
+    info = {"source": str(source), "study": spec.name, "label": point.label, "sub_study": point.study, "chosen": how, "config_key": point.config.key,
+            "selection_horizon": spec.evaluation.horizon}
     return fit_spec(series, spec, point.config, repeats=repeats, horizon=horizon, info=info)
 
 

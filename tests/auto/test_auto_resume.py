@@ -102,9 +102,46 @@ def test_kill_9_mid_panel_then_rerun_gives_the_uninterrupted_outputs(tmp_path, m
     again = subprocess.run(cmd[:-1] + ["--out", str(tmp_path / "killed")], env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert f"{len(stored)} series read back" in again.stdout
-    assert not partial.exists()  # a finished run leaves no checkpoint
+    assert not partial.exists()  # a finished run leaves no checkpoint beside its output (it keeps its series inside)
     for name in ("forecasts.csv", "leaderboard.csv", "backtests.csv", "models/index.csv"):
         assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_a_rerun_into_a_finished_output_recomputes_only_what_changed(tmp_path, no_arima, monkeypatch):
+    """A finished run keeps its series in its output (``.lstmtune-series``): the same command again
+    reads every one back (the outputs byte for byte the same), a changed series alone is computed
+    (the outputs those of a fresh run), a series left out of the panel leaves the store, and series
+    stored by other code are computed again (a probe: a finished panel's rerun recomputed all)."""
+    from typer.testing import CliRunner
+
+    from lstmtune.auto import checkpoint
+    from lstmtune.cli.app import app
+
+    frames = [_monthly(f"s{k}", 40 + 4 * k, 50 + k) for k in range(3)]
+    pd.concat(frames).to_csv(tmp_path / "p.csv", index=False)
+    out, store = tmp_path / "out", tmp_path / "out" / ".lstmtune-series"
+
+    def run(target=out):
+        res = CliRunner().invoke(app, ["auto", str(tmp_path / "p.csv"), "--horizon", "4", "--candidates", "stats", "--out", str(target)])
+        assert res.exit_code == 0, res.output
+        return " ".join(res.output.split())
+
+    files = ("forecasts.csv", "leaderboard.csv", "backtests.csv", "models/index.csv")
+    assert "read back" not in run() and len(list(store.glob("*/slot.json"))) == 3
+    first = {name: (out / name).read_bytes() for name in files}
+    assert "3 series read back from the earlier run into" in run()
+    assert {name: (out / name).read_bytes() for name in files} == first
+    assert not (tmp_path / ".out.lstmtune-auto-partial").exists()
+    frames[1] = frames[1].assign(y=frames[1]["y"] + 1.0)
+    pd.concat(frames).to_csv(tmp_path / "p.csv", index=False)
+    assert "2 series read back" in run()
+    run(tmp_path / "fresh")
+    for name in files:
+        assert (out / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+    pd.concat(frames[:2]).to_csv(tmp_path / "p.csv", index=False)
+    assert "2 series read back" in run() and len(list(store.glob("*/slot.json"))) == 2
+    monkeypatch.setattr(checkpoint, "code_digest", lambda: "other code")
+    assert "read back" not in run()
 
 
 @pytest.mark.skipif(__import__("sys").platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")

@@ -3,7 +3,9 @@
 Each finished series (forecast, skipped or on a fallback) is written to its own folder as
 soon as its chunk is done: its forecast, leaderboard rows and backtests (parquet: exact
 floats and types), its verdict, its model directory, and the key it was computed under (a
-SHA-256 of the series' dates and values and every setting that shapes its result). A rerun
+SHA-256 of the series' dates and values, every setting that shapes its result and lstmtune's
+source). The command keeps a finished run's checkpoint in its output directory
+(:data:`lstmtune.auto.output.STORE`), so a later run into it recomputes only what changed. A rerun
 with the same data and settings reads a series back instead of computing it when its key
 matches; any other key is computed afresh. Folders are written aside and moved into place
 whole, so a kill leaves no half-written series.
@@ -11,6 +13,7 @@ whole, so a kill leaves no half-written series.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -33,8 +36,25 @@ def series_key(frame: pd.DataFrame, settings: dict) -> str:
     return h.hexdigest()
 
 
+def folder_name(uid: str) -> str:
+    """The name of series ``uid``'s folder in a checkpoint."""
+    return hashlib.sha256(str(uid).encode()).hexdigest()[:24]
+
+
 def _folder(root: Path, uid: str) -> Path:
-    return root / hashlib.sha256(str(uid).encode()).hexdigest()[:24]
+    return root / folder_name(uid)
+
+
+@functools.cache
+def code_digest() -> str:
+    """The SHA-256 of lstmtune's own source: part of every key, so that a series stored by other
+    code (an output directory kept across an upgrade) is computed again."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def read(root, uid: str, key: str) -> dict | None:
@@ -72,4 +92,4 @@ def write(root, uid: str, key: str, slot: dict) -> None:
         (tmp / "slot.json").write_text(json.dumps({"unique_id": str(uid), "key": key, "verdict": slot.get("verdict", "")}))
 
 
-__all__ = ["READING", "read", "series_key", "write"]
+__all__ = ["READING", "code_digest", "folder_name", "read", "series_key", "write"]

@@ -19,7 +19,11 @@ from lstmtune.errors import LstmtuneError
 MARKER = ".lstmtune-auto"
 MAX_FIGURES = 50
 """Series drawn in the report (a large panel's pages would be mostly pictures); the CSVs hold every series."""
-FILES = ("forecasts.csv", "leaderboard.csv", "backtests.csv", "report.html", "plots", "models", MARKER)
+STORE = ".lstmtune-series"
+"""The folder of an ``auto`` output directory where its series stay stored (the checkpoint of the
+run that wrote it): a later run into the same directory reads back every series whose data and
+settings did not change (:func:`seed_checkpoint`, :func:`keep_checkpoint`)."""
+FILES = ("forecasts.csv", "leaderboard.csv", "backtests.csv", "report.html", "plots", "models", MARKER, STORE)
 
 
 def _check_target(directory: Path, inputs=()) -> Path:
@@ -129,10 +133,60 @@ def checkpoint_for(directory: Path) -> Path:
 
 
 def drop_checkpoint(path: Path) -> None:
-    """Remove a finished run's checkpoint."""
+    """Remove a run's checkpoint."""
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
+
+
+def seed_checkpoint(path: Path, directory: Path) -> bool:
+    """Before a run writing ``directory``: where no interrupted run left a checkpoint at ``path``,
+    the series the run that wrote ``directory`` stored (``directory/STORE``) become it, linked, not
+    copied, where the file system allows (the checkpoint's folders are replaced whole, never
+    edited, so a link is never written through). Whether it did."""
+    import os
+    import shutil
+
+    store = Path(directory) / STORE
+    if path.exists() or path.is_symlink() or store.is_symlink() or not store.is_dir():
+        return False
+
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    try:
+        shutil.copytree(store, path, copy_function=link, symlinks=True)
+    except (OSError, shutil.Error):
+        shutil.rmtree(path, ignore_errors=True)
+        return False
+    return True
+
+
+def keep_checkpoint(path: Path, directory: Path, uids) -> None:
+    """After a run wrote ``directory``: its checkpoint, less the series not in this run, becomes
+    ``directory/STORE`` (moved: both are in ``directory``'s folder). Where it cannot be moved, it
+    is removed, as before this store existed: the next run computes every series."""
+    import os
+    import shutil
+
+    from lstmtune.auto import checkpoint
+
+    if not path.is_dir() or path.is_symlink():
+        return
+    wanted = {checkpoint.folder_name(uid) for uid in uids}
+    try:
+        for child in path.iterdir():
+            if child.name not in wanted:
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        target = Path(directory) / STORE
+        if target.exists() or target.is_symlink():
+            shutil.rmtree(target) if target.is_dir() and not target.is_symlink() else target.unlink()
+        os.replace(path, target)
+    except OSError:
+        drop_checkpoint(path)
 
 
 def save(result, directory) -> Path:
@@ -283,4 +337,4 @@ def render(result, images: dict[str, str] | None = None) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["FILES", "MARKER", "checkpoint_for", "drop_checkpoint", "names", "render", "save"]
+__all__ = ["FILES", "MARKER", "STORE", "checkpoint_for", "drop_checkpoint", "keep_checkpoint", "names", "render", "save", "seed_checkpoint"]

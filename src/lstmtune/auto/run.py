@@ -537,7 +537,8 @@ def auto(
     from lstmtune.auto import checkpoint as ckpt
 
     shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
-               "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__, "reading": ckpt.READING}
+               "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__, "reading": ckpt.READING,
+               "code": ckpt.code_digest() if checkpoint is not None else ""}
     end = panel.common_ends(data, freq) if missing == "zero" else None  # zero: every series runs on to its frequency's last date
     shared = panel.shared_frequency(data) if freq is None else None  # a series of one or two dates is read at it
     pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1

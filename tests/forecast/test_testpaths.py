@@ -175,3 +175,19 @@ def test_without_refit_the_forecasts_are_those_of_the_model_the_test_scored(tmp_
     np.testing.assert_allclose(paths.rmse(), scored, rtol=1e-5)
     table = pd.read_csv(tmp_path / "run" / "test_forecasts.csv")
     np.testing.assert_allclose(np.sqrt(((table["one_step"] - table["actual"]) ** 2).groupby(table["repeat"]).mean()).to_numpy(), scored, rtol=1e-5)
+
+
+def test_a_saved_table_the_scores_did_not_come_from_is_drawn_again(finished, monkeypatch, tmp_path):
+    """A ``test_forecasts.csv`` whose one-step forecasts are not those the test scored (written
+    before ``refit = false`` drew the scored model) is computed again, not read back."""
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(finished.directory, out)
+    table = pd.read_csv(out / "test_forecasts.csv")
+    good = table.copy()
+    table["one_step"] = table["one_step"] + 5.0
+    table.to_csv(out / "test_forecasts.csv", index=False)
+    study.report(out)
+    again = pd.read_csv(out / "test_forecasts.csv")
+    np.testing.assert_allclose(again["one_step"], good["one_step"], rtol=1e-9)

@@ -216,6 +216,20 @@ def _stamp_key(directory: Path, key: str) -> None:
     env.write_text(json.dumps(meta, indent=2))
 
 
+def _scored_as_drawn(paths, runs, horizon: int, rtol: float = 1e-4) -> bool:
+    """Whether saved one-step forecasts of the test are those its scores came from (each scored
+    repeat's RMSE within ``rtol``); a table written otherwise (before ``refit = false`` drew the
+    model the test scored) is computed again. Multi-step scores (``horizon`` > 1) are not one-step
+    RMSEs: not compared."""
+    import numpy as np
+
+    if horizon != 1:
+        return True
+    drawn = paths.rmse()
+    scored = runs.dropna(subset=["test_rmse"])
+    return all(0 <= int(r) < len(drawn) and np.isclose(drawn[int(r)], v, rtol=rtol, atol=0) for r, v in zip(scored["repeat"], scored["test_rmse"]))
+
+
 def _test_paths(results: StudyResults, analysis: analysis_mod.Analysis, directory: Path | None = None):
     """The best configuration's forecasts of the test period (:mod:`lstmtune.forecast.testpaths`), or None.
 
@@ -238,7 +252,9 @@ def _test_paths(results: StudyResults, analysis: analysis_mod.Analysis, director
             # the study's repeats now, not those of the run that wrote the table: a study rerun
             # with other repeats kept the old table (8 repeats' forecasts beside 10 runs; a probe)
             if str(table["config"].iloc[0]) == key and str(table["study"].iloc[0]) == study and set(table["repeat"].astype(int)) == repeats:
-                return testpaths.from_table(table, results.series, results.spec.data.test_size)
+                paths = testpaths.from_table(table, results.series, results.spec.data.test_size)
+                if _scored_as_drawn(paths, runs[runs["config"] == key], results.spec.evaluation.horizon):
+                    return paths
         except (LstmtuneError, KeyError, IndexError, ValueError):
             pass  # recomputed below
     try:

@@ -144,6 +144,46 @@ def test_a_rerun_into_a_finished_output_recomputes_only_what_changed(tmp_path, n
     assert "read back" not in run()
 
 
+def test_what_a_finished_output_keeps_is_never_read_back_wrongly(tmp_path, no_arima):
+    """A review of the kept series: a cell that no longer parses is NaN as an empty one was, so its
+    series is skipped, not read back; a global network's panel key names the series (a renamed
+    series changes the order they are seen in); a user's file among the stored series is refused,
+    as in plots/; bad input found after the store was linked leaves nothing beside --out."""
+    from typer.testing import CliRunner
+
+    from lstmtune.auto import checkpoint
+    from lstmtune.cli.app import app
+
+    frames = [_monthly(f"s{k}", 40 + 4 * k, 60 + k) for k in range(2)]
+    panel = pd.concat(frames, ignore_index=True)
+    panel["y"] = panel["y"].astype(object)
+    panel.loc[5, "y"] = ""
+    panel.to_csv(tmp_path / "p.csv", index=False)
+    out = tmp_path / "out"
+
+    def run(*extra):
+        res = CliRunner().invoke(app, ["auto", str(tmp_path / "p.csv"), "--horizon", "4", "--candidates", "stats", "--missing", "interpolate",
+                                       "--out", str(out), *extra])
+        return res.exit_code, " ".join(res.output.split())
+
+    code, said = run()
+    assert code == 0, said
+    panel.loc[5, "y"] = "abc"
+    panel.to_csv(tmp_path / "p.csv", index=False)
+    code, said = run()
+    assert code == 3 and "1 series read back" in said and "'abc' is not a number" in said, said
+    # bad input found after the store was linked in: nothing left beside --out, the store kept
+    code, said = run("--candidates", "stats,foo")
+    assert code == 2 and not (tmp_path / ".out.lstmtune-auto-partial").exists(), said
+    assert "read back from the earlier run" in run()[1]
+    note = out / ".lstmtune-series" / "my-notes.txt"
+    note.write_text("mine")
+    code, said = run()
+    assert code == 2 and "holds '.lstmtune-series/my-notes.txt', which `lstmtune auto` did not write" in said and note.read_text() == "mine", said
+    renamed = pd.concat(frames).replace({"unique_id": {"s1": "a1"}})
+    assert checkpoint.panel_key(pd.concat(frames)) != checkpoint.panel_key(renamed)
+
+
 @pytest.mark.skipif(__import__("sys").platform == "win32", reason="SIGTERM sent to itself ends the process on Windows")
 @pytest.mark.parametrize("sig, code, word", [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted")])
 def test_ctrl_c_or_sigterm_mid_panel_exits_with_one_line_and_keeps_the_checkpoint(tmp_path, monkeypatch, sig, code, word):

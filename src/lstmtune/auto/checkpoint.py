@@ -3,8 +3,8 @@
 Each finished series (forecast, skipped or on a fallback) is written to its own folder as
 soon as its chunk is done: its forecast, leaderboard rows and backtests (parquet: exact
 floats and types), its verdict, its model directory, and the key it was computed under (a
-SHA-256 of the series' dates and values, every setting that shapes its result and lstmtune's
-source). The command keeps a finished run's checkpoint in its output directory
+SHA-256 of the series' dates and values, every setting that shapes its result, lstmtune's
+source and its libraries' versions). The command keeps a finished run's checkpoint in its output directory
 (:data:`lstmtune.auto.output.STORE`), so a later run into it recomputes only what changed. A rerun
 with the same data and settings reads a series back instead of computing it when its key
 matches; any other key is computed afresh. Folders are written aside and moved into place
@@ -34,6 +34,31 @@ def series_key(frame: pd.DataFrame, settings: dict) -> str:
     h.update(pd.util.hash_pandas_object(frame[["ds", "y"]].reset_index(drop=True), index=False).to_numpy().tobytes())
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     return h.hexdigest()
+
+
+def panel_key(panel: pd.DataFrame) -> str:
+    """The SHA-256 of a whole panel (``unique_id``, ``ds``, ``y``, in its rows' order): what a series'
+    result depends on when global networks learn from every series (renaming a series changes
+    the order they see them in)."""
+    h = hashlib.sha256()
+    frame = panel[["unique_id", "ds", "y"]].astype({"unique_id": str}).reset_index(drop=True)
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+@functools.cache
+def library_versions() -> dict:
+    """The versions of the libraries a series' result comes from (no import needed): part of
+    every key, so that a store kept across an upgrade of one of them is computed again."""
+    from importlib import metadata
+
+    out = {}
+    for name in ("jax", "jaxlib", "optax", "numpy", "pandas", "scipy", "statsmodels", "statsforecast"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
 
 
 def folder_name(uid: str) -> str:
@@ -92,4 +117,4 @@ def write(root, uid: str, key: str, slot: dict) -> None:
         (tmp / "slot.json").write_text(json.dumps({"unique_id": str(uid), "key": key, "verdict": slot.get("verdict", "")}))
 
 
-__all__ = ["READING", "code_digest", "folder_name", "read", "series_key", "write"]
+__all__ = ["READING", "code_digest", "folder_name", "library_versions", "panel_key", "read", "series_key", "write"]

@@ -57,9 +57,10 @@ def _check_target(directory: Path, inputs=()) -> Path:
 
 
 def _foreign_inside(directory: Path) -> list[str]:
-    """What ``plots/`` and ``models/`` of an earlier output hold that auto does not write there (a
-    user's file in them was deleted with the folder): plots named ``series<k>.png``; ``index.csv``
-    and the model folders it names, holding only what a model directory holds."""
+    """What ``plots/``, ``models/`` and the stored series (:data:`STORE`) of an earlier output hold
+    that auto does not write there (a user's file in them was deleted with the folder): plots named
+    ``series<k>.png``; ``index.csv`` and the model folders it names, holding only what a model
+    directory holds; a folder per series holding a slot's files."""
     out = []
     plots, models = directory / "plots", directory / "models"
     if plots.is_dir():
@@ -77,7 +78,19 @@ def _foreign_inside(directory: Path) -> list[str]:
             out += _foreign_in_model(p, f"models/{p.name}") if p.name in named and p.is_dir() and not p.is_symlink() else [f"models/{p.name}"]
     elif models.exists():
         out.append("models")
+    store = directory / STORE
+    if store.is_dir() and not store.is_symlink():  # a stored series' folder: slot.json, its tables, its model
+        for p in store.iterdir():
+            if not (p.is_dir() and not p.is_symlink() and re.fullmatch(r"[0-9a-f]{24}", p.name)):
+                out.append(f"{STORE}/{p.name}")
+                continue
+            out += [f"{STORE}/{p.name}/{q.name}" for q in p.iterdir() if q.name not in _SLOT_FILES]
+    elif store.exists() or store.is_symlink():
+        out.append(STORE)
     return sorted(out)
+
+
+_SLOT_FILES = frozenset({"slot.json", "forecast.parquet", "board.parquet", "backtest.parquet", "model"})
 
 
 def _foreign_in_model(folder: Path, shown: str) -> list[str]:

@@ -538,12 +538,12 @@ def auto(
 
     shaping = {"horizon": int(horizon), "candidates": sorted(candidates), "windows": windows, "freq": freq, "season_length": season_length, "missing": missing,
                "time_budget": time_budget, "settings": dataclasses.asdict(settings), "lstmtune": __version__, "reading": ckpt.READING,
-               "code": ckpt.code_digest() if checkpoint is not None else ""}
+               "code": ckpt.code_digest() if checkpoint is not None else "", "libraries": ckpt.library_versions() if checkpoint is not None else {}}
     end = panel.common_ends(data, freq) if missing == "zero" else None  # zero: every series runs on to its frequency's last date
     shared = panel.shared_frequency(data) if freq is None else None  # a series of one or two dates is read at it
     pooling = bool(global_lstm) and "lstm" in candidates and len(frames) > 1
     if pooling:  # a global network learns from every series: a series' result depends on the panel
-        shaping["panel"] = ckpt.series_key(data[["unique_id", "ds", "y"]].astype({"unique_id": str}), {})
+        shaping["panel"] = ckpt.panel_key(data[["unique_id", "ds", "y"]])
     # zero: keyed on the series as filled (it depends on the panel's last dates), so that a series
     # whose filled data did not change when the panel's last dates moved is still read back
     # (and on what the filling says, which the leaderboard repeats: a row without a value and an absent date fill alike)
@@ -560,7 +560,8 @@ def auto(
 
     good, learn_from = [], []  # learn_from: every good series, read back or not (the global networks learn from all)
     for i, (uid, frame) in enumerate(frames):
-        stored = ckpt.read(checkpoint, uid, keys[i]) if checkpoint is not None else None
+        # a cell that does not parse is NaN, as an empty one: never read back (its key cannot tell them apart)
+        stored = ckpt.read(checkpoint, uid, keys[i]) if checkpoint is not None and uid not in unreadable else None
         if stored is not None:
             slots[i], resumed = stored, resumed + 1
             if pooling:  # the global networks of the series still to compute learn from this one too, as in a whole run

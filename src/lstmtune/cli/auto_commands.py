@@ -74,9 +74,14 @@ def auto(
 
     def forecast_and_save():
         earlier.append(output.seed_checkpoint(partial, out))
-        result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
-                           time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed, space=lstm_space), checkpoint=partial, levels=levels,
-                           global_lstm=global_lstm, executor=chunks)
+        try:
+            result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
+                               time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed, space=lstm_space), checkpoint=partial,
+                               levels=levels, global_lstm=global_lstm, executor=chunks)
+        except LstmtuneError:  # bad input found after the store was linked in: nothing is left beside --out
+            if earlier[0]:
+                output.drop_checkpoint(partial)
+            raise
         if result.exit_code != 2:  # no series forecast: nothing is written (the reasons are printed)
             result.save(out)
             output.keep_checkpoint(partial, out, result.verdicts)  # a later run into --out recomputes only what changed

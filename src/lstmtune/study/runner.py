@@ -99,40 +99,37 @@ def open_study(store: Store, plan_: Plan, series: Series) -> tuple[int, list[str
         stale = [n for n in existing if identity.parse(n)[:2] in ((plan_.spec.name, plan_.phase), (plan_.spec.name, None))]
         stored = [existing[n] for n in stale if not store.runs(existing[n]).empty]
         if stored:
-            changes = _changed(store.spec_toml(max(stored)), spec_mod.dumps(plan_.spec))
+            changes = _changed(store.spec_toml(max(stored)), plan_.spec, plan_.score_last)
             what = (f"the settings changed since results were stored ({changes})" if changes else
-                    "the data changed since results were stored (their content or source, or the curves kept)")
+                    "the data changed since results were stored (their content, or the per-epoch curves kept)")
             notices.append(f"study {plan_.spec.name!r} ({plan_.phase} phase): {what}; those runs are kept but not reused: computing afresh")
     study_id = store.open_study(name, spec_mod.dumps(plan_.spec))
     store.add_configs(study_id, [(c.key, c.params()) for c in plan_.configs])
     return study_id, notices
 
 
-def _changed(before: str, now: str, most: int = 4) -> str:
-    """The settings two resolved study files (TOML) set differently, as ``key old -> new`` ("" when
-    none: the data changed, or what the files do not hold)."""
+_KEYED = {"source": "data.source", "holdout": "data.test_size", "feature_range": "transforms.feature_range", "seed": "seed",
+          "seeding": "runs.seeding", "horizon": "evaluation.horizon", "covariates": "data.covariates", "calendar": "data.calendar"}
+"""What of a study's settings keys its stored runs (:func:`lstmtune.study.identity.fingerprint`), as the study file names it."""
+
+
+def _changed(before: str, now: spec_mod.StudySpec, score_last: int | None) -> str:
+    """The settings that key stored runs (:data:`_KEYED`) and that the stored study (its resolved
+    file, ``before``) set otherwise than ``now``, as ``key old -> new`` ("" when none: the data
+    changed, or the curves kept)."""
     import tomllib
 
-    def flat(text: str) -> dict:
-        out: dict = {}
-
-        def walk(prefix: str, node) -> None:
-            if isinstance(node, dict):
-                for k, v in node.items():
-                    walk(f"{prefix}{k}.", v)
-            else:
-                out[prefix[:-1]] = node
-
-        try:
-            walk("", tomllib.loads(text))
-        except (tomllib.TOMLDecodeError, TypeError):
-            return {}
+    def keyed(spec) -> dict:
+        out = {**identity.settings(spec, score_last=score_last), "covariates": list(spec.data.covariates), "calendar": list(spec.data.calendar)}
+        out.setdefault("horizon", 1)
         return out
 
-    a, b = flat(before), flat(now)
-    keys = [k for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k) and k != "name"]
-    said = [f"{k} {a.get(k, '(unset)')!r} -> {b.get(k, '(unset)')!r}" for k in keys[:most]]
-    return ", ".join(said) + (f" and {len(keys) - most} more" if len(keys) > most else "")
+    try:
+        old = keyed(spec_mod.from_dict(tomllib.loads(before), "the stored study"))
+    except Exception:  # noqa: BLE001 - a study stored by another version: what changed is not said
+        return ""
+    new = keyed(now)
+    return ", ".join(f"{name} {old.get(k)!r} -> {new.get(k)!r}" for k, name in _KEYED.items() if old.get(k) != new.get(k))
 
 
 def _items(pop: Population) -> list[tuple[str, int, int, str]]:

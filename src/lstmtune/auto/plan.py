@@ -37,7 +37,11 @@ from lstmtune.auto.cost import steps as cost_steps
 from lstmtune.engine.xla import usable_cores
 from lstmtune.errors import LstmtuneError
 
-START_SECONDS = 6.0  # process start, imports, compilation read back, outputs
+START_SECONDS = 2.0  # process start, imports, outputs
+NETWORK_START_SECONDS = 4.0
+"""More for a run that trains networks: JAX imported, its programs read back or compiled. (One
+constant of 6 s for every run had planned 6 s for five series on a fallback, which took 2.1 s,
+and 8 s for one series' statistical models, which took 3.0 s; 2-core machine, 2026-12-08.)"""
 BASE_BYTES = 700 * 2**20  # a process with JAX, statsforecast and pandas loaded
 SERIES_BYTES = int(2.2 * 2**20)  # what auto holds per series until it writes (models, backtests, forecasts)
 STATS_SERIES_BYTES = int(0.25 * 2**20)
@@ -170,7 +174,7 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
         if need > peak_data:
             largest, peak_data = (reps, rows), need
     cores = usable_cores()
-    seconds = START_SECONDS + SECONDS_PER_STEP * steps + stat_wall(items, cores) + SERIES_SECONDS * len(frames)
+    seconds = START_SECONDS + (NETWORK_START_SECONDS if networks else 0.0) + SECONDS_PER_STEP * steps + stat_wall(items, cores) + SERIES_SECONDS * len(frames)
     memory = memory_bytes if memory_bytes is not None else available_memory()
     per_series = SERIES_BYTES if networks else STATS_SERIES_BYTES
     return AutoPlan(len(frames), good, fallback, skipped, networks, replicas, steps, stat_fits, stat_seconds, largest, BASE_BYTES + peak_data + per_series * len(frames),

@@ -170,10 +170,12 @@ def seed_checkpoint(path: Path, directory: Path) -> bool:
         except OSError:
             shutil.copy2(src, dst)
 
-    try:
-        shutil.copytree(store, path, copy_function=link, symlinks=True)
+    aside = path.with_name(f"{path.name}.seed-{os.getpid()}")  # linked aside, then moved into place whole: a
+    try:  # second run into the same --out never reads a half-linked series
+        shutil.copytree(store, aside, copy_function=link, symlinks=True)
+        os.rename(aside, path)
     except (OSError, shutil.Error):
-        shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
         return False
     return True
 

@@ -68,3 +68,10 @@ def test_an_output_path_under_a_file_names_that_file(tmp_path):
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {tmp_path / 'notadir' / 'sub'}: {tmp_path / 'notadir'} is a file, not a directory", result.output
     assert (tmp_path / "notadir").read_text() == "mine"
+
+
+def test_a_name_holding_colons_is_printed_as_written(tmp_path):
+    """Rich read ``:smile:`` in a path as an emoji code (``x😄y.csv: no such file``; a probe)."""
+    res = CliRunner().invoke(app, ["auto", str(tmp_path / "x:smile:y.csv"), "--horizon", "3", "--out", str(tmp_path / "o")])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "x:smile:y.csv" in said and "\U0001f604" not in said, said

@@ -177,3 +177,29 @@ def test_an_address_where_something_else_listens_is_one_line(monkeypatch):
     finally:
         web.shutdown()
         silent.close()
+
+
+def test_without_an_address_a_new_local_instance_is_started_and_failures_say_what_to_check(monkeypatch):
+    """No --address and no $RAY_ADDRESS: a new local instance, as documented (Ray alone joined a
+    cluster ``ray start`` left on the machine: a probe); $RAY_ADDRESS is Ray's to join; a port that
+    is not a number is one line; a head that refuses the connection names what to check."""
+    calls = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda *a, **k: calls.append(k["address"]))
+    monkeypatch.setattr(ray_executor, "_reachable", lambda address: None)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    ray_executor.connect(None)
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    ray_executor.connect(None)
+    ray_executor.connect("10.0.0.6:6379")
+    assert calls == ["local", None, "10.0.0.6:6379"]
+
+    def refused(*a, **k):
+        raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.6:6379")
+
+    monkeypatch.setattr(ray, "init", refused)
+    with pytest.raises(LstmtuneError, match="10.0.0.6:6379: Failed to connect .* set RAY_AUTH_MODE=token here too"):
+        ray_executor.connect("10.0.0.6:6379")
+    monkeypatch.undo()
+    with pytest.raises(LstmtuneError, match=r"^--address 127.0.0.1:abc: the port 'abc' is not a number"):
+        ray_executor.connect("127.0.0.1:abc")

@@ -24,8 +24,9 @@ from lstmtune.errors import LstmtuneError, on_the_command_line
 # Tables need room: when output is not a terminal (pipes, CI logs) use 120 columns, not 80; and
 # there a line is never folded (a long file path folded `plan`'s "skipped: ... duplicate date"
 # line in two, in a log).
-console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty())
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty())
+# emoji=False: a path or address holding ":smile:" or ":abc" is printed as written, not as an emoji (a probe)
+console = Console(width=None if sys.stdout.isatty() else 120, soft_wrap=not sys.stdout.isatty(), emoji=False)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120, soft_wrap=not sys.stderr.isatty(), emoji=False)
 
 
 class _Commands(TyperGroup):

@@ -121,7 +121,7 @@ def _reachable(address: str | None) -> None:
     try:
         port_number = int(port)
     except ValueError:
-        return
+        raise LstmtuneError(f"--address {address}: the port {port!r} is not a number (HOST:PORT, e.g. 10.0.0.5:6379)") from None
     try:
         connection = socket.create_connection((host.strip("[]"), port_number), timeout=REACH_TIMEOUT_S)
     except OSError as err:
@@ -181,12 +181,20 @@ def connect(address: str | None = None, **init) -> None:
         raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
     import os
 
-    _reachable(address or os.environ.get("RAY_ADDRESS", "").strip() or None)  # Ray joins $RAY_ADDRESS when no address is given
+    import logging
+
+    joined = address or os.environ.get("RAY_ADDRESS", "").strip() or None  # Ray joins $RAY_ADDRESS when no address is given
+    _reachable(joined)
     if not ray.is_initialized():
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, **init)
+            # no address: a new local instance, as documented (Ray alone would join a cluster that
+            # `ray start` left running on this machine: a probe's run landed on a shared one)
+            ray.init(address=address or ("local" if joined is None else None), include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.WARNING, **init)
         except (ConnectionError, RuntimeError, ValueError) as err:
-            raise LstmtuneError(f"cannot reach the Ray cluster at {address or 'a new local instance'}: {err}") from None
+            hint = (" (give the head's GCS address, HOST:6379 by default; where the cluster was started with token authentication, "
+                    "set RAY_AUTH_MODE=token here too)") if joined and isinstance(err, ConnectionError) else ""
+            raise LstmtuneError(f"cannot reach the Ray cluster at {joined or 'a new local instance'}: {err}{hint}") from None
 
 
 def as_completed(submitted: Iterable[tuple[object, object]], name: Callable[[object], str]) -> Iterator[tuple[object, object]]:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MATRIX = [
     ("Kill -9 mid-study, then resume: nothing finished recomputed, results bit-identical", ["tests/workflow/test_resume.py::test_killed_study_resumes"]),
-    ("Kill -9 mid-panel (lstmtune auto), rerun: finished series read back, outputs byte-identical; changed series recomputed", ["tests/auto/test_auto_resume.py::test_kill_9", "tests/auto/test_auto_resume.py::test_a_checkpointed", "tests/auto/test_auto_resume.py::test_with_global_lstms"]),
+    ("Kill -9 mid-panel (lstmtune auto), rerun: finished series read back, outputs byte-identical; changed series recomputed; a finished output's rerun recomputes only what changed", ["tests/auto/test_auto_resume.py::test_kill_9", "tests/auto/test_auto_resume.py::test_a_checkpointed", "tests/auto/test_auto_resume.py::test_with_global_lstms", "tests/auto/test_auto_resume.py::test_a_rerun_into_a_finished", "tests/auto/test_auto_resume.py::test_what_a_finished"]),
     ("A panel's series get bit for bit what each gets alone (stacked populations, statsforecast over the panel)", ["tests/auto/test_auto_panels.py::test_a_panel_gives"]),
     ("Concurrent workers share one study: every run exactly once, no lock errors", ["tests/workflow/test_resume.py::test_two_processes"]),
     ("One storage contract, one conformance suite (SQLite; PostgreSQL in CI)", ["tests/store/test_store.py"]),

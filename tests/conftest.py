@@ -130,7 +130,8 @@ def pytest_runtest_teardown(item, nextitem):
 # Outcomes of the reliability suite (and the fault-tolerance tests elsewhere) are kept in
 # .reliability/last_run.json, from which tools/reliability_report.py writes docs/RELIABILITY.md.
 _RELIABILITY_FILES = ("tests/reliability/", "tests/workflow/test_resume.py", "tests/store/test_store.py", "tests/study/test_evaluation.py",
-                      "tests/auto/test_auto_resume.py::test_kill_9", "tests/auto/test_auto_resume.py::test_a_checkpointed", "tests/auto/test_auto_panels.py::test_a_panel_gives", "tests/auto/test_auto_resume.py::test_with_global_lstms")
+                      "tests/auto/test_auto_resume.py::test_kill_9", "tests/auto/test_auto_resume.py::test_a_checkpointed", "tests/auto/test_auto_panels.py::test_a_panel_gives", "tests/auto/test_auto_resume.py::test_with_global_lstms",
+                      "tests/auto/test_auto_resume.py::test_a_rerun_into_a_finished", "tests/auto/test_auto_resume.py::test_what_a_finished")
 _outcomes: dict[str, dict] = {}
 
 

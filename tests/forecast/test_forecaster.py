@@ -75,6 +75,14 @@ def test_saved_model_forecasts_bit_identically(sine_model, tmp_path):
     for k in range(8):
         model.save(tmp_path / f"again{k}")
         assert (tmp_path / f"again{k}" / "weights.safetensors").read_bytes() == (tmp_path / "m" / "weights.safetensors").read_bytes()
+    # a model read back and written again: every file byte for byte, its creation time kept (an
+    # auto rerun reading a series back rewrote its networks' manifests with a new time: a probe)
+    import time
+
+    time.sleep(1.1)
+    loaded.save(tmp_path / "copy")
+    for name in ("manifest.json", "weights.safetensors", "backtest.csv"):
+        assert (tmp_path / "copy" / name).read_bytes() == (tmp_path / "m" / name).read_bytes(), name
 
 
 def test_history_conditioning_without_retraining(sine_model):
@@ -760,3 +768,14 @@ def test_fit_refuses_an_out_inside_a_run_directory(tmp_path):
         result = CliRunner().invoke(app, ["fit", str(tmp_path / "nope.toml"), "--out", str(out)])
         assert result.exit_code == 2 and f"--out {out}: inside the run directory {run.resolve()}" in " ".join(result.output.split())
         assert not out.exists()
+
+
+def test_a_constant_series_model_describes_itself_as_constant():
+    """auto keeps a constant series' forecast as statsforecast's seasonal naive of season 1;
+    ``describe`` called it a seasonal model (a probe)."""
+    from lstmtune.forecast.statmodel import StatModel
+
+    dates = pd.date_range("2020-01-01", periods=24, freq="MS").to_numpy()
+    model = StatModel("SeasonalNaive", 1, "MS", "c", dates, np.full(24, 5.0), info={"label": "Constant (fallback)"})
+    assert model.describe()[0].startswith("a constant forecast: the series' last value, repeated")
+    assert StatModel("SeasonalNaive", 12, "MS", "s", dates, np.arange(24.0)).describe()[0].startswith("statistical model: SeasonalNaive")

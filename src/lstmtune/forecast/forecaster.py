@@ -94,6 +94,7 @@ class Forecaster:
     backtest: pd.DataFrame | None = None
     info: dict = dataclasses.field(default_factory=dict)
     tail_covariates: np.ndarray | None = None  # (len(tail_values), covariates): the covariates' last observations
+    created: str | None = dataclasses.field(default=None, compare=False)  # when it was first written: kept when a model read back is written again
 
     def __repr__(self) -> str:
         """One line (a notebook cell showing a model printed every weight array: a probe)."""

@@ -125,7 +125,7 @@ def manifest(f: Forecaster, weights_sha256: str) -> dict:
     m = {
         "format_version": format_version(f),
         "lstmtune_version": __version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": f.created or datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config": f.config.params(),
         "framing": {
             "interval": f.framing.interval,
@@ -428,6 +428,7 @@ def read(directory: str | Path) -> dict:
         backtest=backtest,
         info=m.info,
         tail_covariates=np.stack([np.asarray(s.tail_covariates[c], dtype=np.float64) for c in framing.covariates], axis=1) if framing.covariates else None,
+        created=m.created,
     )
 
 

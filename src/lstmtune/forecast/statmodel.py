@@ -78,8 +78,11 @@ class StatModel:
         seasons = f"season lengths {self.season_length} and {longer}" if longer else f"season length {self.season_length}"
         ends = pd.DatetimeIndex([self.dates[0], self.dates[-1]])
         first, last = (day(d) for d in ends) if (ends == ends.normalize()).all() else (str(d) for d in ends)  # sub-daily: both with their times
+        head = f"statistical model: {self.model} (statsforecast), {seasons}, frequency {self.freq}"
+        if str(self.info.get("label", "")).startswith("Constant"):  # a constant series' (a probe: read as a seasonal model)
+            head = f"a constant forecast: the series' last value, repeated (statsforecast's {self.model}, {seasons}), frequency {self.freq}"
         return [
-            f"statistical model: {self.model} (statsforecast), {seasons}, frequency {self.freq}",
+            head,
             f"series: {self.series_name}, {len(self.values)} observations {first} to {last}",
             "refitted on these observations at each forecast (deterministic)",
             *[f"{k}: {v}" for k, v in self.info.items()],

@@ -185,7 +185,6 @@ def keep_checkpoint(path: Path, directory: Path, uids) -> None:
     ``directory/STORE`` (moved: both are in ``directory``'s folder). Where it cannot be moved, it
     is removed, as before this store existed: the next run computes every series."""
     import os
-    import shutil
 
     from lstmtune.auto import checkpoint
 
@@ -195,13 +194,20 @@ def keep_checkpoint(path: Path, directory: Path, uids) -> None:
     try:
         for child in path.iterdir():
             if child.name not in wanted:
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+                _remove(child)
         target = Path(directory) / STORE
         if target.exists() or target.is_symlink():
-            shutil.rmtree(target) if target.is_dir() and not target.is_symlink() else target.unlink()
+            _remove(target)
         os.replace(path, target)
     except OSError:
         drop_checkpoint(path)
+
+
+def _remove(path: Path) -> None:
+    """A folder with what it holds, or a file or link (a link's target untouched)."""
+    import shutil
+
+    shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
 def save(result, directory) -> Path:

@@ -70,16 +70,17 @@ def auto(
         chunks = RayChunks(address)
     else:
         chunks = None
-    earlier = []  # whether the series a finished run into --out kept were read back (not an interrupted run's)
+    seeded = False  # whether the series a finished run into --out kept became the checkpoint (not an interrupted run's)
 
     def forecast_and_save():
-        earlier.append(output.seed_checkpoint(partial, out))
+        nonlocal seeded
+        seeded = output.seed_checkpoint(partial, out)
         try:
             result = _forecast(frame, horizon, quiet, freq=freq, season_length=season_length, candidates=families, missing=missing,
                                time_budget=time_budget, started=started, settings=lstm.Settings(seed=seed, space=lstm_space), checkpoint=partial,
                                levels=levels, global_lstm=global_lstm, executor=chunks)
         except LstmtuneError:  # bad input found after the store was linked in: nothing is left beside --out
-            if earlier[0]:
+            if seeded:
                 output.drop_checkpoint(partial)
             raise
         if result.exit_code != 2:  # no series forecast: nothing is written (the reasons are printed)
@@ -113,7 +114,7 @@ def auto(
 
             console.print(f"note: {_n(names(result.utc))}: {UTC_NOTE} (readings finer than daily, so that a change of offset repeats or skips "
                           "no hour); forecasts.csv and backtests.csv mark them +00:00", highlight=False, soft_wrap=True)
-        source = f"the earlier run into {_u(out)}" if earlier and earlier[0] else "the interrupted run's checkpoint"
+        source = f"the earlier run into {_u(out)}" if seeded else "the interrupted run's checkpoint"
         again = f" ({result.resumed} series read back from {source}: their data and settings unchanged)" if result.resumed else ""
         if result.exit_code != 2:
             console.print(f"{result.wall_s:.1f} s{again}. Forecasts, leaderboard, backtests and report in {_u(out)}")

@@ -179,9 +179,8 @@ def connect(address: str | None = None, **init) -> None:
         import ray
     except ImportError:
         raise LstmtuneError("--executor ray needs Ray: pip install 'lstmtune[ray]'") from None
-    import os
-
     import logging
+    import os
 
     joined = address or os.environ.get("RAY_ADDRESS", "").strip() or None  # Ray joins $RAY_ADDRESS when no address is given
     _reachable(joined)

@@ -194,3 +194,33 @@ def test_a_read_only_store_reads_what_another_process_writes_meanwhile_and_leave
     assert len(keys) == len(set(keys)) == 22000
     reader.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == listing  # no study.db-wal / -shm left behind
+
+
+def test_switching_to_the_write_ahead_log_tries_again_while_another_opener_holds_it():
+    """Two processes opening a new SQLite store at once: SQLite answers one "database is locked"
+    at once, without waiting on the busy timeout (CI: test_two_processes_share_one_study failed so,
+    with a traceback). The switch is tried again within the timeout; past it, the error stands."""
+    import sqlite3
+
+    from lstmtune.store.sql import _write_ahead_log
+
+    tries, closed = [], []
+
+    class Raw:
+        def cursor(self):
+            return self
+
+        def execute(self, sql):
+            tries.append(sql)
+            if len(tries) < 3:
+                raise sqlite3.OperationalError("database is locked")
+
+        def close(self):
+            closed.append(1)
+
+    _write_ahead_log(Raw, within_s=5, pause_s=0)
+    assert tries == ["PRAGMA journal_mode=WAL"] * 3 and len(closed) >= 3
+    tries.clear()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _write_ahead_log(Raw, within_s=0, pause_s=0)
+    assert len(tries) == 1

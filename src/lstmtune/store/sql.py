@@ -39,6 +39,29 @@ def default_url(run_dir: Path | str) -> str:
     return f"sqlite:///{(Path(run_dir) / 'study.db').as_posix()}"
 
 
+def _write_ahead_log(connect, within_s: float, pause_s: float = 0.05) -> None:
+    """Switch a SQLite file to write-ahead logging (``connect()``: a new driver connection).
+
+    Two processes opening a new store at once can both hold a read lock while each asks for the
+    write lock the switch needs; SQLite then answers one "database is locked" at once, without
+    waiting on the busy timeout (it would deadlock). That one tries again, for up to ``within_s``
+    seconds (CI: two processes sharing one study failed here, with a traceback)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        raw = connect()
+        try:
+            cur = raw.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+            return
+        except Exception as err:  # noqa: BLE001 - the driver's OperationalError
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise
+        finally:
+            raw.close()
+        time.sleep(pause_s)
+
+
 class SQLStore(Store):
     """A store in the database at a SQLAlchemy URL.
 
@@ -128,13 +151,10 @@ class SQLStore(Store):
             return
         if self._sqlite_file:
             # Persistent in the file; a no-op once set. Outside any transaction.
-            raw = self._engine.raw_connection()
             try:
-                cur = raw.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.close()
-            finally:
-                raw.close()
+                _write_ahead_log(self._engine.raw_connection, _BUSY_TIMEOUT_S)
+            except Exception as err:  # noqa: BLE001 - the driver's own error, raised past SQLAlchemy: one line
+                raise LstmtuneError(f"cannot open database {self.url}: {' '.join(str(err).split())}") from None
         if present:
             return
         with self._writer.begin() as conn:

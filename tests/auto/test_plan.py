@@ -169,3 +169,19 @@ def test_a_long_line_is_never_folded_when_output_is_not_a_terminal(tmp_path):
     assert len(line) > 120 and line.endswith("duplicate date 2010-05-01 (first at line 66)")
     first = said.output.splitlines()[0]
     assert first.startswith("lstmtune auto /") and first.endswith("--horizon 4:")
+
+
+def test_a_missing_value_is_named_by_its_line_in_the_file_by_plan_and_auto(tmp_path):
+    # named by date only before, where every other bad cell of a file is named by its line (a probe)
+    b = _monthly("b", 40, 3)
+    b.loc[[5, 9], "y"] = np.nan  # the file's lines 2-15 hold "short"; b's row 5 is line 21
+    pd.concat([_monthly("short", 14, 2), b]).to_csv(tmp_path / "p.csv", index=False)
+    path = tmp_path / "p.csv"
+    assert path.read_text().splitlines()[20].startswith("b,2010-06-01,")  # line 21 (the header is line 1)
+    said = f"2 missing values (2010-06-01, 2010-10-01; the first at line 21 of {path}): use --missing interpolate or --missing zero"
+    planned = CliRunner().invoke(app, ["plan", str(path), "--horizon", "6"])
+    assert said in " ".join(planned.output.split()), planned.output
+    res = CliRunner().invoke(app, ["auto", str(path), "--horizon", "6", "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 3, res.output
+    board = pd.read_csv(tmp_path / "o" / "leaderboard.csv")
+    assert board.set_index("unique_id").loc["b", "reason"] == said

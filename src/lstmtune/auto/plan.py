@@ -119,9 +119,10 @@ def plan(data: pd.DataFrame, horizon: int, *, freq: str | None = None, season_le
     end = panel.common_ends(data, freq) if missing == "zero" else None  # as auto fills
     shared = panel.shared_frequency(data) if freq is None else None  # as auto reads a series of one or two dates
     unreadable = panel.unreadable(data)
+    lines = panel.first_missing_lines(data)  # as auto names them
     skips, fallbacks, items, verdicts = [], [], [], []
     for uid, frame in frames:
-        v, frame, p, err = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end, shared)
+        v, frame, p, err = auto_run._prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end, shared, lines.get(uid, ""))
         if v.status == "skip":
             skipped += 1
             skips.append((str(uid), unreadable.get(uid) or v.reason))

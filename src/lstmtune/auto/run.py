@@ -194,12 +194,13 @@ def _borrows(frame: pd.DataFrame, freq, shared: str | None, missing: str = "erro
 
 
 def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: str, candidates, settings: lstm.Settings, windows: int, ends=None,
-             shared: str | None = None):
+             shared: str | None = None, first_missing: str = ""):
     """A series triaged (its gaps filled with ``--missing interpolate``) and, when it gets
     candidates, planned: ``(verdict, frame, plan or None, planning error or None)``. Shared by
     :func:`auto` and :mod:`lstmtune.auto.plan`, so both see the same series the same way.
     ``shared``: the frequency of the panel's other series (:func:`lstmtune.data.panel.shared_frequency`),
-    at which a series of fewer than three dates is read when no ``freq`` is given (said)."""
+    at which a series of fewer than three dates is read when no ``freq`` is given (said).
+    ``first_missing``: the file's line of its first missing value (:func:`lstmtune.data.panel.first_missing_lines`)."""
     borrowed = _borrows(frame, freq, shared, missing)
     few = len(frame["ds"].dropna()) < 3
     if borrowed:
@@ -207,7 +208,7 @@ def _prepare(frame: pd.DataFrame, horizon: int, freq, season_length, missing: st
     inserted = ("", 0)
     if missing in panel.FILLS:  # dates absent from a regular series' dates are filled as missing values are
         frame, inserted = panel.fill_absent(frame, missing, freq, ends)
-    v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing, inserted=inserted)
+    v = panel.triage(frame, horizon, freq=freq, season=season_length, missing=missing, inserted=inserted, first_missing=first_missing)
     if borrowed:  # (no --freq was given: its messages name the frequency, not the option)
         v = dataclasses.replace(v, reason="; ".join(filter(None, [v.reason.replace(f"--freq {shared}", shared),
                                                                  f"its dates read at {shared}, the frequency of every other series that has one "
@@ -529,6 +530,7 @@ def auto(
         raise LstmtuneError(f"levels {list(levels)} and settings.levels {list(settings.levels)} disagree: give the levels once")
     settings = dataclasses.replace(settings or lstm.Settings(), levels=levels)
     unreadable = panel.unreadable(data)  # series with a cell that does not parse (panel.read): skipped, named
+    lines = panel.first_missing_lines(data)  # a file's: its missing values named by line too
     data = panel.from_frame(data)  # read as the CLI reads a file
     utc = tuple(data.attrs.pop(panel.UTC, ()))  # series whose times were made UTC (dates with offsets, finer than daily); popped: frames made from this one copy their attrs
     frames = list(panel.series_frames(data[["unique_id", "ds", "y"]]))
@@ -571,7 +573,7 @@ def auto(
         if uid in unreadable:
             finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": unreadable[uid]}]), "verdict": f"skipped: {unreadable[uid]}"})
             continue
-        v, frame, plan, err = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end, shared)
+        v, frame, plan, err = _prepare(frame, horizon, freq, season_length, missing, candidates, settings, windows, end, shared, lines.get(uid, ""))
         if v.status == "skip":
             finished(i, {"board": pd.DataFrame([{"unique_id": uid, "status": "skipped", "reason": v.reason}]), "verdict": f"skipped: {v.reason}"})
         elif v.status in ("fallback", "constant"):

@@ -391,14 +391,15 @@ class Verdict:
 
 
 def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season: int | None = None, missing: str = "error", min_windows: int = 1,
-           inserted: tuple[str, int] = ("", 0)) -> Verdict:
+           inserted: tuple[str, int] = ("", 0), first_missing: str = "") -> Verdict:
     """Check one series (``ds``, ``y`` of one ``unique_id``, sorted by date).
 
     Skipped: duplicate dates, dates of no regular frequency, or missing values (unless
     ``missing="interpolate"``: then noted, and the caller interpolates). A series with fewer
     than ``2 * horizon + season`` observations gets a fallback; a constant one a constant
     forecast. ``inserted``: :func:`fill_absent`'s note and how many of the missing values are the
-    dates it inserted (said once, not counted again as missing values).
+    dates it inserted (said once, not counted again as missing values). ``first_missing``: where
+    the first missing value is in the file (:func:`first_missing_lines`), said beside its date.
     """
     ds = frame[DATE].to_numpy(dtype="datetime64[ns]")
     if np.isnat(ds).any():
@@ -462,7 +463,8 @@ def triage(frame: pd.DataFrame, horizon: int, *, freq: str | None = None, season
     edges = _edges(y) if missing == "interpolate" else 0  # rows without a value before the first or after the last: left out, not invented
     if k > 0:
         if missing not in FILLS:
-            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} ({some_dates(ds[np.isnan(y)])}): use {_M()} interpolate or {_M()} zero", f, m)
+            at = f"; {'the first at ' if k > 1 else ''}{first_missing}" if first_missing else ""
+            return Verdict("skip", f"{k} missing value{'s' if k > 1 else ''} ({some_dates(ds[np.isnan(y)])}{at}): use {_M()} interpolate or {_M()} zero", f, m)
         if k > edges:
             notes.append(f"{k - edges} missing value{'s' if k - edges > 1 else ''} {FILLS[missing]}")
         if edges:
@@ -643,6 +645,17 @@ def zero_fill(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{VALUE: frame[VALUE].fillna(0.0).to_numpy(dtype=np.float64)})
 
 
+def first_missing_lines(panel: pd.DataFrame) -> dict[str, str]:
+    """``unique_id -> "line N of FILE"`` of each series' first missing value, for a panel read
+    from a file (:func:`read`: row r of the frame is the file's data row r), where every other
+    error names its line (a probe); empty for a frame from Python (its messages name dates)."""
+    source = panel.attrs.get(SOURCE)
+    if not source or not isinstance(panel.index, pd.RangeIndex):
+        return {}
+    missing = panel.loc[panel[VALUE].isna(), ID].astype(str)
+    return {uid: f"line {_line(int(r), source)} of {source}" for r, uid in missing[~missing.duplicated()].items()}  # each series' first row in the file
+
+
 def series_frames(panel: pd.DataFrame):
     """``(unique_id, frame)`` per series, in order of first appearance, each sorted by date."""
     order = dict.fromkeys(panel[ID])
@@ -651,4 +664,4 @@ def series_frames(panel: pd.DataFrame):
         yield str(uid), groups[uid].sort_values(DATE, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "from_frame", "grid_frequency", "interpolate", "out_of_range", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]
+__all__ = ["DATE", "ID", "MAX_ABS", "MISSING_TEXT", "VALUE", "Verdict", "first_missing_lines", "from_frame", "grid_frequency", "interpolate", "out_of_range", "read", "series_frames", "to_dates", "to_values", "triage", "unreadable"]

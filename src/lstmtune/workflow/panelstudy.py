@@ -109,23 +109,6 @@ def _series(uid: str, frame: pd.DataFrame):
     return load_series(s)
 
 
-def _first_missing_lines(panel: pd.DataFrame) -> dict[str, str]:
-    """``unique_id -> "line N of FILE"`` of each series' first missing value, for a panel read
-    from a file (:func:`lstmtune.data.panel.read`; named by date before, where every other
-    panel error names its line: a probe); empty for a frame from Python."""
-    from lstmtune.data import panel as panel_mod
-    from lstmtune.data.messages import _line
-
-    source = panel.attrs.get(panel_mod.SOURCE)
-    if not source or not isinstance(panel.index, pd.RangeIndex):
-        return {}
-    out: dict[str, str] = {}
-    missing = panel.loc[panel[panel_mod.VALUE].isna(), panel_mod.ID].astype(str)
-    for r, uid in missing[~missing.duplicated()].items():  # each series' first row in the file
-        out[uid] = f"line {_line(int(r), source)} of {source}"
-    return out
-
-
 def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error", test_size: int = 0) -> tuple[list[dict], dict]:
     """Call ``work(uid, frame, where)`` for every series of ``panel`` (``where``: its run
     directory); ``work`` returns the series' row of ``panel_summary.csv``. A series that
@@ -138,7 +121,7 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
     from lstmtune.engine import aot
 
     unreadable = panel_mod.unreadable(panel)  # series with a cell that does not parse (panel_mod.read): named, not run
-    first_missing = _first_missing_lines(panel)
+    first_missing = panel_mod.first_missing_lines(panel)
     frames = list(panel_mod.series_frames(panel))
     if not frames:
         raise LstmtuneError("the panel has no series")

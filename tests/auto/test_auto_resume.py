@@ -142,6 +142,9 @@ def test_a_rerun_into_a_finished_output_recomputes_only_what_changed(tmp_path, n
     assert "2 series read back" in run() and len(list(store.glob("*/slot.json"))) == 2
     monkeypatch.setattr(checkpoint, "code_digest", lambda: "other code")
     assert "read back" not in run()
+    monkeypatch.setenv("JAX_PLATFORMS", "cuda")  # another machine: a GPU's networks give other bits (keyed alike before)
+    assert "read back" not in run()
+    assert "2 series read back" in run()
 
 
 def test_what_a_finished_output_keeps_is_never_read_back_wrongly(tmp_path, no_arima):

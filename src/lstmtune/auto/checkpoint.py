@@ -46,18 +46,32 @@ def panel_key(panel: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-@functools.cache
+#: JAX's accelerator plugins: installed, they move the networks onto a GPU (other bits than a CPU's)
+PLUGINS = ("jax-cuda12-plugin", "jax-cuda13-plugin", "jax-rocm60-plugin", "jax-rocm7-plugin", "libtpu")
+
+
 def library_versions() -> dict:
-    """The versions of the libraries a series' result comes from (no import needed): part of
-    every key, so that a store kept across an upgrade of one of them is computed again."""
+    """The versions of the libraries a series' result comes from, and what decides the machine
+    its networks run on (the processor's architecture, JAX's accelerator plugins and
+    ``$JAX_PLATFORMS``; no import needed): part of every key, so that a store kept across an
+    upgrade of one of them, or moved between a GPU machine and a CPU one, is computed again."""
+    import os
+
+    return {**_installed(), "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "")}
+
+
+@functools.cache
+def _installed() -> dict:
+    import platform
     from importlib import metadata
 
     out = {}
-    for name in ("jax", "jaxlib", "optax", "numpy", "pandas", "scipy", "statsmodels", "statsforecast"):
+    for name in ("jax", "jaxlib", "optax", "numpy", "pandas", "scipy", "statsmodels", "statsforecast", *PLUGINS):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
+    out["machine"] = platform.machine()
     return out
 
 

@@ -28,11 +28,13 @@ the seasonal-short set reported apart:
   names gain `seq,`, which also gives them other seeds (a name seeds its ensemble).
 
 Usage: python benchmarks/lstm_variants.py   (each variant in a fresh process; writes
-lstm_variants_results.json; --only NAME runs one and prints it)
+lstm_variants_results.json; --only NAME runs one and prints it; --every-family scores `auto`
+with every family instead of `--candidates lstm`)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -44,7 +46,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 from panel import _mase, dev_panel, seasonal_short_panel, short_panel  # noqa: E402
 
 SEASON = {"MS": 12, "QS": 4, "YS": 1}
-SETS = {"dev": dev_panel, "short": short_panel, "seasonal-short": seasonal_short_panel}
+
+
+def synthetic_set() -> list:
+    """``benchmarks/panel_scale.py``'s monthly panel, seed 0, 30 series (a development set since the
+    twentieth session), each series as the others are given: ``(uid, frame, h, freq)``."""
+    from panel_scale import synthetic_panel
+
+    return [(u, f.drop(columns="unique_id").reset_index(drop=True), 12, "MS") for u, f in synthetic_panel(30, seed=0).groupby("unique_id")]
+
+
+EVERY_FAMILY = False
+SETS = {"dev": dev_panel, "short": short_panel, "seasonal-short": seasonal_short_panel, "synthetic": synthetic_set}
 VARIANTS = {
     "default": {},
     "seeds 10": {"seeds": 10},
@@ -66,6 +79,16 @@ VARIANTS = {
     "second differences in place where KPSS asks": "d2kpss-replace",
     "recursive steps clipped to the training range": "clip",
     "linear highway (LSTNet's autoregressive component)": "highway",
+    "calendar as three harmonics": "harmonics",
+    "calendar as two harmonics": "harmonics2",
+    "calendar as every harmonic": "harmonics-all",
+    "seed 1": {"seed": 1},
+    "quarter as both harmonics": "harmonics-quarter",
+    "quarter as both harmonics, seed 1": ("harmonics-quarter", {"seed": 1}),
+    "calendar as every harmonic, seed 1": ("harmonics-all", {"seed": 1}),
+    "calendar as three harmonics, seed 1": ("harmonics", {"seed": 1}),
+    "calendar harmonics chosen by AICc": "harmonics-aicc",
+    "calendar harmonics chosen by AICc, seed 1": ("harmonics-aicc", {"seed": 1}),
 }
 
 
@@ -73,9 +96,9 @@ def _sequence_space(space):
     """``lstm.space`` with its plain recursive candidates reading their lags as a sequence."""
     from lstmtune.study import spec as spec_mod
 
-    def seq(y, season, settings, freq=None):
+    def seq(y, season, settings, freq=None, **given):
         out = []
-        for name, config, transform, family in space(y, season, settings, freq):
+        for name, config, transform, family in space(y, season, settings, freq, **given):
             if name.startswith("LSTM(") and "," not in name.split("lags=")[1].rstrip(")"):
                 raw = {"name": "auto", "seed": settings.seed,
                        "model": {"units": settings.units, "epochs": settings.epochs, "batch_size": settings.batch_size, "stateful": False, "shuffle": True},
@@ -97,9 +120,9 @@ def _with_loss(space, loss: str):
     architecture = direct.architecture
     direct.architecture = lambda spec: dataclasses.replace(architecture(spec), loss=loss)
 
-    def swapped(y, season, settings, freq=None):
+    def swapped(y, season, settings, freq=None, **given):
         out = []
-        for name, config, transform, family in space(y, season, settings, freq):
+        for name, config, transform, family in space(y, season, settings, freq, **given):
             if isinstance(config, Calendared):
                 config = Calendared(dataclasses.replace(config.config, loss=loss), config.calendar)
             elif not isinstance(config, direct.Spec):
@@ -171,8 +194,8 @@ def _with_second_differences(space, mode: str):
         except Exception:  # noqa: BLE001
             return False
 
-    def spaced(y, season, settings, freq=None):
-        out = space(y, season, settings, freq)
+    def spaced(y, season, settings, freq=None, **given):
+        out = space(y, season, settings, freq, **given)
         if not wants(y):
             return out
         extra = []
@@ -220,6 +243,118 @@ def _with_highway():
     network.init, network.forward = init_h, forward_h
 
 
+HARMONICS = {"month": (1, 2, 3, 4, 5, 6), "quarter": (1, 2), "dayofweek": (1, 2, 3)}
+"""The harmonics of each calendar input's cycle in the ``harmonics`` variants (the first 2, 3 or
+all of them; a sine that is 0 at every phase, k = period / 2, left out): with three, month and
+weekday 6 features, quarter 3; with all, month 11."""
+
+
+def _with_harmonics(count: int = 3, kinds=tuple(HARMONICS)):
+    """The calendar networks read their date's month (quarter, weekday) as several harmonics of
+    its cycle (Fourier terms, as TBATS and Prophet model a season), not one sin/cos pair: a
+    seasonal profile of the differences is then a linear map of the inputs. An experiment from
+    outside: ``Framing.features`` and the calendar's framing are replaced in this process."""
+    from lstmtune.data import problem
+
+    def parts(phase, kind):
+        period, out = problem.CALENDAR_PERIODS[kind], []
+        for k in HARMONICS[kind][:count] if kind in kinds else HARMONICS[kind][:1]:
+            angle = 2 * np.pi * k * phase / period
+            out += ([np.sin(angle)] if 2 * k != period else []) + [np.cos(angle)]
+        return out
+
+    width = {kind: len(parts(np.arange(problem.CALENDAR_PERIODS[kind]), kind)) for kind in HARMONICS}
+    problem.Framing.features = property(lambda self: self.lags * (1 + len(self.covariates)) + sum(width[problem.calendar_parts(k)[0]] for k in self.calendar))
+    plain = problem.extra_inputs
+
+    def extra_inputs(series, framing, pairs):
+        if not framing.calendar:
+            return plain(series, framing, pairs)
+        out = plain(series, dataclasses.replace(framing, calendar=()), pairs)
+        import pandas as pd
+
+        j = np.arange(pairs)[:, None] + np.arange(framing.timesteps)[None, :] + framing.lags + framing.interval
+        stamps = pd.DatetimeIndex(np.asarray(series.dates)[j.ravel()])
+        names = [problem.calendar_parts(kind)[0] for kind in framing.calendar]  # (the cycle: the harmonics are this experiment's)
+        cols = [c for kind in names for c in parts(problem.calendar_phase(stamps, kind), kind)]
+        out.append(np.stack(cols, axis=-1).reshape(pairs, framing.timesteps, len(cols)))
+        return out
+
+    problem.extra_inputs = extra_inputs
+
+
+def _aicc_harmonics(values: np.ndarray, phase: np.ndarray, period: int) -> int:
+    """The number of harmonics K (1 to period // 2) whose Fourier terms, regressed by least
+    squares with an intercept on the lag-1 differences, give the lowest AICc (as a dynamic
+    harmonic regression chooses K: Hyndman and Athanasopoulos, FPP3 10.5)."""
+    d = np.diff(values)
+    ph = phase[1:]
+    ok = np.isfinite(d)
+    d, ph = d[ok], ph[ok]
+    best, best_k = np.inf, 1
+    for k in range(1, period // 2 + 1):
+        cols = [np.ones_like(d)]
+        for j in range(1, k + 1):
+            angle = 2 * np.pi * j * ph / period
+            cols += ([np.sin(angle)] if 2 * j != period else []) + [np.cos(angle)]
+        x = np.stack(cols, axis=1)
+        n, q = x.shape
+        if n - q - 2 <= 0:
+            break
+        resid = d - x @ np.linalg.lstsq(x, d, rcond=None)[0]
+        sse = float(resid @ resid)
+        aicc = n * np.log(max(sse, 1e-300) / n) + 2 * (q + 1) + 2 * (q + 1) * (q + 2) / (n - q - 2)
+        if aicc < best:
+            best, best_k = aicc, k
+    return best_k
+
+
+CHOSEN: dict = {}
+"""The harmonics of the series being run (``harmonics-aicc``), per calendar kind."""
+
+
+def _choose_harmonics(train, h: int) -> None:
+    """Set :data:`CHOSEN` from a series' observations before its first backtest origin (two
+    windows of ``h``, as ``auto`` backtests by default): no later value shapes it."""
+    import pandas as pd
+
+    from lstmtune.data import problem
+
+    before = train.iloc[: max(len(train) - 2 * h, 3)]
+    dates = pd.DatetimeIndex(before["ds"])
+    CHOSEN.clear()
+    for kind, period in problem.CALENDAR_PERIODS.items():
+        CHOSEN[kind] = _aicc_harmonics(before["y"].to_numpy(dtype=np.float64), np.asarray(problem.calendar_phase(dates, kind)), period)
+
+
+def _with_chosen_harmonics():
+    """Each series' calendar network reads as many harmonics of its cycle as a dynamic harmonic
+    regression of its differences before the first backtest origin chooses by AICc
+    (:func:`_choose_harmonics`, set before each series is run). An experiment from outside."""
+    import pandas as pd
+
+    from lstmtune.data import problem
+
+    plain = problem.extra_inputs
+
+    def extra_inputs(series, framing, pairs):
+        if not framing.calendar:
+            return plain(series, framing, pairs)
+        out = plain(series, dataclasses.replace(framing, calendar=()), pairs)
+        j = np.arange(pairs)[:, None] + np.arange(framing.timesteps)[None, :] + framing.lags + framing.interval
+        stamps = pd.DatetimeIndex(np.asarray(series.dates)[j.ravel()])
+        cols = []
+        for kind in (problem.calendar_parts(k)[0] for k in framing.calendar):
+            period, phase = problem.CALENDAR_PERIODS[kind], problem.calendar_phase(stamps, kind)
+            for k in range(1, CHOSEN[kind] + 1):
+                angle = 2 * np.pi * k * phase / period
+                cols += ([np.sin(angle)] if 2 * k != period else []) + [np.cos(angle)]
+        out.append(np.stack(cols, axis=-1).reshape(pairs, framing.timesteps, len(cols)))
+        return out
+
+    problem.extra_inputs = extra_inputs
+
+
 def _centred_scaler(kind: str):
     """A replacement for ``transforms.fit_scaler``: the same affine form (``x * scale + min``),
     centred on each column's mean."""
@@ -260,6 +395,10 @@ def run(variant) -> dict:
     from lstmtune.auto import lstm
     from lstmtune.auto.run import auto
 
+    if isinstance(variant, tuple):  # an experiment and its settings
+        variant, given = variant
+    else:
+        given = variant if isinstance(variant, dict) else {}
     if variant == "seq":
         lstm.space = _sequence_space(lstm.space)
     if variant == "pool":
@@ -296,11 +435,17 @@ def run(variant) -> dict:
         rollout.unscale_target = lambda scaled, scaler: unscale(np.clip(np.asarray(scaled, dtype=np.float64), -1.0, 1.0), scaler)
     if variant == "highway":
         _with_highway()
+    if variant in ("harmonics", "harmonics2", "harmonics-all"):
+        _with_harmonics({"harmonics": 3, "harmonics2": 2, "harmonics-all": 6}[variant])
+    if variant == "harmonics-aicc":
+        _with_chosen_harmonics()
+    if variant == "harmonics-quarter":
+        _with_harmonics(2, kinds=("quarter",))
     if variant in ("maxabs", "std"):
         from lstmtune.data import transforms
 
         transforms.fit_scaler = _centred_scaler(variant)
-    settings = lstm.Settings(**variant) if isinstance(variant, dict) else lstm.Settings()
+    settings = lstm.Settings(**given)
     out = {}
     for set_name, panel_of in SETS.items():
         t0, scores, series = time.perf_counter(), [], {}
@@ -310,7 +455,11 @@ def run(variant) -> dict:
                 mean = _mean_of_all(train, h, settings)
             else:
                 kwargs = {"windows": 1} if variant == "windows" else {}
-                mean = auto(train, h, candidates=("lstm",), settings=settings, **kwargs).forecasts["mean"].to_numpy()
+                if variant == "harmonics-aicc":
+                    _choose_harmonics(train, h)
+                    print(uid, CHOSEN, file=sys.stderr, flush=True)
+                families = {} if EVERY_FAMILY else {"candidates": ("lstm",)}
+                mean = auto(train, h, settings=settings, **families, **kwargs).forecasts["mean"].to_numpy()
             scores.append(_mase(test["y"].to_numpy(), mean, train["y"].to_numpy(), SEASON[freq]))
             series[uid] = round(float(scores[-1]), 4)
         out[set_name] = {"mean_mase": round(float(np.mean(scores)), 3), "wall_s": round(time.perf_counter() - t0, 1), "series": dict(series)}
@@ -322,6 +471,7 @@ if __name__ == "__main__":
     # of memory for XLA's compiled code (LLVM "Unable to allocate section memory")
     import subprocess
 
+    EVERY_FAMILY = "--every-family" in sys.argv  # `auto` with every family, not `--candidates lstm`
     if "--only" in sys.argv:
         name = sys.argv[sys.argv.index("--only") + 1]
         print(json.dumps({name: run(VARIANTS[name])}), flush=True)

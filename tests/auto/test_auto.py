@@ -1564,3 +1564,36 @@ def test_a_statistical_model_left_out_of_the_final_fit_gives_way_with_its_reason
     res = auto(data, 4, candidates=("stats",))
     assert set(res.forecasts["model"]) == {second}
     assert res.verdicts["a"].startswith(f"{first} had the lowest backtest MASE but could not be fitted on every observation ({first}: its bands have no width")
+
+
+def test_the_calendar_harmonics_are_those_of_the_lowest_aicc_harmonic_regression():
+    """`harmonics_for` against a NumPy least-squares fit of every K with AICc (FPP3 10.5): a
+    smooth yearly wave keeps one pair; a season with a one-month spike gets more; the space's
+    calendar network reads what it chose, named as before (the name seeds the ensemble)."""
+    rng = np.random.default_rng(4)
+    t = np.arange(120)
+    dates = pd.date_range("2000-01-01", periods=120, freq="MS")
+
+    def by_hand(y):
+        d, ph = np.diff(y), (dates.month.to_numpy() - 1)[1:]
+        scores = []
+        for k in range(1, 7):
+            cols = [np.ones_like(d)]
+            for j in range(1, k + 1):
+                a = 2 * np.pi * j * ph / 12
+                cols += ([np.sin(a)] if 2 * j != 12 else []) + [np.cos(a)]
+            x = np.column_stack(cols)
+            n, q = x.shape
+            sse = float(np.sum((d - x @ np.linalg.lstsq(x, d, rcond=None)[0]) ** 2))
+            scores.append(n * np.log(sse / n) + 2 * (q + 1) + 2 * (q + 1) * (q + 2) / (n - q - 2))
+        return int(np.argmin(scores)) + 1
+
+    smooth = 100 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 120)
+    spike = 100 + 0.5 * t + 30 * ((t % 12) == 11) + rng.normal(0, 1, 120)
+    for y in (smooth, spike, 100 + rng.normal(0, 1, 120).cumsum()):
+        assert lstm.harmonics_for(y, dates, "month") == by_hand(y)
+    assert lstm.harmonics_for(smooth, dates, "month") == 1 and lstm.harmonics_for(spike, dates, "month") > 2
+    settings = lstm.Settings(epochs=20, seeds=2)
+    (name, config, _, _), *_ = lstm.space(spike, 12, settings, "MS", dates=dates.to_numpy())
+    assert name.endswith(",month)") and config.calendar == (f"month:{lstm.harmonics_for(spike, dates, 'month')}",)
+    assert lstm.space(spike, 12, settings, "MS")[0][1].calendar == ("month",)  # no dates given: the one pair

@@ -187,3 +187,27 @@ def test_dropping_rows_that_miss_a_covariate_names_the_column_that_left_none(tmp
     assert len(load(path, value_column="y", missing="drop", covariates=["x"])) == 12
     with pytest.raises(DataError, match=r"h.csv: dropping the rows that miss a value \(missing: drop\) left none: column 'empty' has no value"):
         load(path, value_column="y", missing="drop", covariates=["x", "empty"])
+
+
+def test_calendar_harmonics_are_fourier_terms_and_one_harmonic_is_the_sin_cos_pair_bit_for_bit():
+    """``month:K`` reads the first K harmonics of the cycle (twenty-ninth session); ``month`` is
+    the one pair it always was, to the bit (saved models and studies unchanged)."""
+    phase = np.arange(12)
+    one = problem.calendar_features(phase, "month")
+    angle = 2 * np.pi * phase / 12  # the formula before harmonics
+    np.testing.assert_array_equal(np.stack(one), np.stack([np.sin(angle), np.cos(angle)]))
+    three = problem.calendar_features(phase, "month:3")
+    want = [f(2 * np.pi * k * phase / 12) for k in (1, 2, 3) for f in (np.sin, np.cos)]
+    np.testing.assert_allclose(np.stack(three), np.stack(want), atol=1e-15)
+    # a quarter's full basis: harmonic 2's sine is 0 at every quarter, so left out (no constant input)
+    q = problem.calendar_features(np.arange(4), "quarter:2")
+    np.testing.assert_allclose(q[2], [1, -1, 1, -1], atol=1e-15)
+    assert len(q) == problem.calendar_width("quarter:2") == 3 and problem.calendar_width("month:6") == 11 and problem.calendar_width("dayofweek") == 2
+    # twelve months, eleven features and a constant: the full basis (any monthly profile is linear in it)
+    basis = np.column_stack([np.ones(12), *problem.calendar_features(phase, "month:6")])
+    assert np.linalg.matrix_rank(basis) == 12
+    assert problem.Framing(lags=2, calendar=("month:3", "quarter")).features == 2 + 6 + 2
+    for bad in ("month:0", "month:7", "quarter:3", "week", "month:", "month:x"):
+        with pytest.raises(ValueError, match="is no calendar input"):
+            problem.calendar_parts(bad)
+    assert problem.calendar_label("month:3") == "month (3 harmonics)" and problem.calendar_label("month") == "month"

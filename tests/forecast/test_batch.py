@@ -130,3 +130,25 @@ def test_series_of_very_different_lengths_train_in_buckets_as_they_would_togethe
     assert len(calls) == 1
     for x, y in zip(bucketed, together):
         pd.testing.assert_frame_equal(x.forecast(4, calibrated=False), y.forecast(4, calibrated=False), check_exact=True)
+
+
+def test_a_network_reading_calendar_harmonics_saves_loads_and_says_so(tmp_path):
+    import json
+
+    a = _series(60, 0)
+    cal = batch.Calendared(_config(2), ("month:3",))
+    (model,) = batch.fit_many([batch.Job(a, cal, (1, 2))])
+    alone = forecaster.fit(a, cal.config, seeds=[1, 2], calibrate=False, calendar=("month:3",))
+    pd.testing.assert_frame_equal(model.forecast(6, calibrated=False), alone.forecast(6, calibrated=False), check_exact=True)
+    path = model.save(tmp_path / "m")
+    again = forecaster.load(path)
+    pd.testing.assert_frame_equal(again.forecast(6, calibrated=False), model.forecast(6, calibrated=False), check_exact=True)
+    assert "calendar month (3 harmonics)" in "\n".join(again.describe())
+    from lstmtune.forecast import manifest as manifest_file
+
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["framing"]["calendar"] = ["month:9"]
+    manifest["checksum"] = manifest_file.content_hash(manifest)  # a deliberate edit, resealed
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(LstmtuneError, match=r"manifest.json: corrupted or edited: framing.calendar: 'month:9' is no calendar input"):
+        forecaster.load(path)

@@ -47,10 +47,11 @@ def plan_series(frame: pd.DataFrame, verdict: panel.Verdict, horizon: int, famil
     from lstmtune.selection import statistical
 
     cutoffs = cutoffs_of(frame, horizon, windows_for(len(frame), horizon, verdict.season, windows))
-    y = frame.loc[frame["ds"] <= cutoffs[0], "y"].to_numpy(dtype=np.float64)
+    before = frame[frame["ds"] <= cutoffs[0]]
+    y = before["y"].to_numpy(dtype=np.float64)
     stats = statistical.models_for(y, verdict.freq, verdict.season) if ("stats" in families or "combo" in families) else ()
     wanted = [f for f in combination.NEURAL if f in families]
-    neural = [c for c in lstm.space(y, verdict.season, settings, verdict.freq) if c[3] in wanted] if wanted else []
+    neural = [c for c in lstm.space(y, verdict.season, settings, verdict.freq, dates=before["ds"].to_numpy()) if c[3] in wanted] if wanted else []
     return Plan(cutoffs, stats, neural, verdict.season)
 
 

@@ -34,10 +34,11 @@ class Framing:
         (``interval``) and framed like the target (the same lags and timesteps).
       calendar: known-future inputs of each input step's next date (the date a
         step forecasts; for the last step, the target's): ``month``, ``quarter``,
-        ``dayofweek``, each as a (sin, cos) pair.
+        ``dayofweek``, each as a (sin, cos) pair; ``month:K`` as the first ``K``
+        harmonics of its cycle (:func:`calendar_features`).
 
     Input features per timestep: the target's ``lags`` differences, then each
-    covariate's ``lags``, then the calendar pairs.
+    covariate's ``lags``, then the calendar features.
     """
 
     interval: int = 1
@@ -52,7 +53,7 @@ class Framing:
     @property
     def features(self) -> int:
         """Input features per timestep."""
-        return self.lags * (1 + len(self.covariates)) + 2 * len(self.calendar)
+        return self.lags * (1 + len(self.covariates)) + sum(calendar_width(kind) for kind in self.calendar)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +123,46 @@ def calendar_phase(stamps: pd.DatetimeIndex, kind: str) -> np.ndarray:
     return np.asarray(stamps.month - 1 if kind == "month" else stamps.quarter - 1 if kind == "quarter" else stamps.day_of_week)
 
 
+def calendar_parts(kind: str) -> tuple[str, int]:
+    """``(cycle, harmonics)`` of a calendar input: ``month`` is ``("month", 1)``, ``month:3``
+    ``("month", 3)``; harmonics from 1 to half the cycle's period.
+
+    Raises:
+      ValueError: no such cycle, or harmonics out of that range (the message names ``kind``).
+    """
+    name, colon, k = str(kind).partition(":")
+    period = CALENDAR_PERIODS.get(name)
+    count = int(k) if colon and k.isdigit() else (1 if not colon else 0)
+    if period is None or not 1 <= count <= period // 2:
+        raise ValueError(f"{kind!r} is no calendar input: {', '.join(CALENDAR_PERIODS)}, each alone or as NAME:K with K harmonics, 1 to half its period")
+    return name, count
+
+
+def calendar_width(kind: str) -> int:
+    """The input features of calendar input ``kind`` (:func:`calendar_features`)."""
+    name, count = calendar_parts(kind)
+    return 2 * count - (1 if 2 * count == CALENDAR_PERIODS[name] else 0)
+
+
+def calendar_label(kind: str) -> str:
+    """``kind`` in words: ``month``, ``month (3 harmonics)``."""
+    name, count = calendar_parts(kind)
+    return name if count == 1 else f"{name} ({count} harmonics)"
+
+
+def calendar_features(phase: np.ndarray, kind: str) -> list[np.ndarray]:
+    """The features of calendar input ``kind`` at each phase (:func:`calendar_phase`): for each
+    harmonic k of its cycle (period P), sin and cos of ``2 pi k phase / P``, as Fourier terms
+    model a season (dynamic harmonic regression; TBATS): one harmonic is one (sin, cos) pair;
+    the sine of harmonic P / 2, 0 at every phase, is left out."""
+    name, count = calendar_parts(kind)
+    period, out = CALENDAR_PERIODS[name], []
+    for k in range(1, count + 1):
+        angle = 2 * np.pi * k * phase / period
+        out += ([np.sin(angle)] if 2 * k != period else []) + [np.cos(angle)]
+    return out
+
+
 def extra_inputs(series, framing: Framing, pairs: int) -> list[np.ndarray]:
     """Covariate and calendar input features, each ``(pairs, timesteps, k)``.
 
@@ -142,11 +183,7 @@ def extra_inputs(series, framing: Framing, pairs: int) -> list[np.ndarray]:
         # that of observation j + lags + k + interval: the date the step forecasts.
         j = np.arange(pairs)[:, None] + np.arange(framing.timesteps)[None, :] + framing.lags + framing.interval
         stamps = pd.DatetimeIndex(np.asarray(series.dates)[j.ravel()])
-        parts = []
-        for kind in framing.calendar:
-            phase = calendar_phase(stamps, kind)
-            angle = 2 * np.pi * phase / CALENDAR_PERIODS[kind]
-            parts += [np.sin(angle), np.cos(angle)]
+        parts = [f for kind in framing.calendar for f in calendar_features(calendar_phase(stamps, calendar_parts(kind)[0]), kind)]
         out.append(np.stack(parts, axis=-1).reshape(pairs, framing.timesteps, len(parts)))
     return out
 

@@ -42,7 +42,7 @@ from lstmtune.data import transforms
 from lstmtune.data.messages import day, some_dates
 from lstmtune.data.series import Series, absent_dates, dates_after, frequency_offset, infer_frequency, positions, regular_frequency
 from lstmtune.errors import LstmtuneError
-from lstmtune.data.problem import Framing, minimum_length, prepare
+from lstmtune.data.problem import Framing, calendar_label, minimum_length, prepare
 from lstmtune.study.spec import Config
 
 RECENT = 120  # observations kept with the model (at least those a forecast step needs)
@@ -267,7 +267,7 @@ class Forecaster:
         if fr.covariates:
             inputs += f"; covariates {', '.join(fr.covariates)} (a forecast needs their future values)"
         if fr.calendar:
-            inputs += f"; calendar {', '.join(fr.calendar)}"
+            inputs += f"; calendar {', '.join(calendar_label(k) for k in fr.calendar)}"
         lines.append(inputs)
         held = info.get("calibration_held_back", 0)
         if held and self.calibration.origins:

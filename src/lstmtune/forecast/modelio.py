@@ -386,6 +386,13 @@ def read(directory: str | Path) -> dict:
         raise LstmtuneError(f"{directory / MANIFEST}: config: {err}") from None
     B, P = config.batch_size, len(m.seeds)
     fr, s = m.framing, m.series
+    from lstmtune.data.problem import calendar_parts
+
+    for kind in fr.calendar:
+        try:
+            calendar_parts(kind)
+        except ValueError as err:
+            raise LstmtuneError(f"{directory / MANIFEST}: corrupted or edited: framing.calendar: {err}") from None
     framing = Framing(
         fr.interval, fr.lags, fr.timesteps, test_size=0, trim=fr.trim, feature_range=tuple(fr.feature_range),
         covariates=tuple(fr.covariates), calendar=tuple(fr.calendar),

@@ -290,7 +290,13 @@ def test_a_study_files_data_keys_apply_to_the_panel_it_runs_on(tmp_path):
     from lstmtune.study import spec as spec_mod
 
     own = spec_mod.load((tmp_path / "o" / summary.loc["b", "report"]).with_name("study.toml"))
-    np.testing.assert_allclose(load_series(own).values[10], (y[9] + y[11]) / 2)  # interpolated
+    # interpolated linearly in time, as a single file's are (by position before: a probe): 31 of 61 days
+    np.testing.assert_allclose(load_series(own).values[10], y[9] + (y[11] - y[9]) * 31 / 61, rtol=1e-12)
+    alone = frame[frame["unique_id"] == "b"].drop(columns="unique_id")
+    alone.to_csv(tmp_path / "b.csv", index=False)
+    from lstmtune.data.series import load
+
+    np.testing.assert_array_equal(load_series(own).values, load(tmp_path / "b.csv", date_format="%d/%m/%Y", value_column="sales", missing="interpolate").values)
 
 
 @pytest.mark.figures

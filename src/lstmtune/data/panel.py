@@ -637,7 +637,8 @@ def interpolate(frame: pd.DataFrame, apart: int = 0) -> pd.DataFrame:
 
     frame = frame.iloc[_observed(frame[VALUE].to_numpy())]
     y = frame[VALUE].to_numpy(dtype=np.float64)
-    return frame.assign(**{VALUE: interpolated(y, np.isnan(y), np.arange(y.size, dtype=np.float64), apart)})  # by position, as pandas' linear
+    x = frame[DATE].to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)  # in time, as a single file's (by position before: a probe)
+    return frame.assign(**{VALUE: interpolated(y, np.isnan(y), x, apart)})
 
 
 def zero_fill(frame: pd.DataFrame) -> pd.DataFrame:

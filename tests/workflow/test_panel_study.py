@@ -270,7 +270,7 @@ def test_a_panel_whose_every_series_fails_leaves_no_run_directory_and_names_each
     res = CliRunner().invoke(app, [command, str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
     text = " ".join(res.output.split())
     assert res.exit_code == 2 and "no series of the panel could" in text, res.output
-    assert "D: the series is constant" in text and "D: D:" not in text and str(tmp_path / "o") not in text
+    assert "every series (2): the series is constant" in text and "D: D:" not in text and str(tmp_path / "o") not in text  # one reason, said once
     assert not (tmp_path / "o").exists()
 
 
@@ -458,3 +458,23 @@ def test_a_moved_panel_run_directory_resumes_without_training_again(tmp_path, mo
     assert res.exit_code == 0, res.output
     assert trained == []
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "home" / "panel_summary.csv"), first)
+
+
+def test_a_panel_whose_every_series_diverges_keeps_its_runs_as_a_single_study_does(tmp_path):
+    # the whole run directory was deleted, every series' training and report with it (a probe)
+    s = load("shampoo")
+    pd.concat([pd.DataFrame({"unique_id": uid, "ds": pd.DatetimeIndex(s.dates), "y": s.values * k}) for uid, k in (("a", 1.0), ("b", 2.0))]).to_csv(tmp_path / "p.csv", index=False)
+    (tmp_path / "s.toml").write_text(SMALL_STUDY.replace("[model]\n", '[model]\noptimizer = "sgd"\nlearning_rate = 100000.0\n'))
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 3, res.output
+    summary = pd.read_csv(tmp_path / "o" / "panel_summary.csv")
+    assert list(summary["status"]) == ["failed", "failed"] and set(summary["reason"]) == {"every run diverged"}
+    assert all((tmp_path / "o" / r).is_file() for r in summary["report"]) and (tmp_path / "o" / "index.html").is_file()
+
+
+def test_a_setting_every_series_refuses_is_said_once_and_a_fourth_series_is_counted():
+    from lstmtune.workflow.panelstudy import _reasons
+
+    same = {u: f"{u}: evaluation: horizon 7 exceeds data.test_size 6" for u in "ABCD"}
+    assert _reasons(same) == "every series (4): evaluation: horizon 7 exceeds data.test_size 6"
+    assert _reasons({"A": "x", "B": "y", "C": "z", "D": "w"}) == "A: x; B: y; C: z; and 1 more"

@@ -197,18 +197,20 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
         if said:
             notices[uid] = said
         if stored is None and outcome.analysis is None:
-            return {"status": "failed", "reason": "every run diverged", "report": report}
+            return {"status": "failed", "reason": DIVERGED, "report": report}
         table = pd.read_csv(where / "summary.csv")
         tables.append(table.assign(unique_id=uid))
         return {**_selected(table), "report": report}
 
     rows, failures = _each_series(panel, out, work, on_series, spec.data.missing, spec.data.test_size)
-    if not tables:
+    if not tables and DIVERGED not in failures.values():  # nothing trained: nothing worth keeping
         _undo(out, created)
         raise LstmtuneError("no series of the panel could run: " + _reasons(failures))
     summary = pd.DataFrame(rows)
-    results = pd.concat(tables, ignore_index=True)
-    configs = pooled_configs(results)
+    # every series diverged: their runs and reports are results, kept as a single study keeps
+    # them (the panel's folder was deleted: a probe)
+    results = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({"unique_id": []})
+    configs = pooled_configs(results) if tables else pd.DataFrame()
     outcome = PanelOutcome(out, summary, configs, failures, notices, _remove_stale(out, rows))
     with atomic_outputs(out, writer="lstmtune run --data") as tmp:
         summary.to_csv(tmp / "panel_summary.csv", index=False)
@@ -304,9 +306,19 @@ def _cell(value) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
+DIVERGED = "every run diverged"
+"""A series' reason when it trained and every run diverged: a result, kept."""
+
+
 def _reasons(failures: dict) -> str:
-    """The first three failures, each once prefixed by its series (a reason may name it already)."""
-    return "; ".join(w if str(w).startswith(f"{u}: ") else f"{u}: {w}" for u, w in list(failures.items())[:3])
+    """The first three failures, each once prefixed by its series (a reason may name it already),
+    and how many more; one reason every series shares (a setting, not the data) said once (it
+    was repeated for each series, and a fourth series left unnamed: a probe)."""
+    said = [str(w).removeprefix(f"{u}: ") for u, w in failures.items()]
+    if len(failures) > 1 and len(set(said)) == 1:
+        return f"every series ({len(failures)}): {said[0]}"
+    first = "; ".join(w if str(w).startswith(f"{u}: ") else f"{u}: {w}" for u, w in list(failures.items())[:3])
+    return first + (f"; and {len(failures) - 3} more" if len(failures) > 3 else "")
 
 
 def _undo(out: Path, created: bool) -> None:

@@ -478,3 +478,13 @@ def test_a_setting_every_series_refuses_is_said_once_and_a_fourth_series_is_coun
     same = {u: f"{u}: evaluation: horizon 7 exceeds data.test_size 6" for u in "ABCD"}
     assert _reasons(same) == "every series (4): evaluation: horizon 7 exceeds data.test_size 6"
     assert _reasons({"A": "x", "B": "y", "C": "z", "D": "w"}) == "A: x; B: y; C: z; and 1 more"
+
+
+def test_a_panel_whose_series_column_has_another_name_is_pointed_to_id_column(tmp_path):
+    # the message sent users to the study file's [data] source, never naming --id-column (a probe)
+    _panel(tmp_path / "p.csv")
+    text = (tmp_path / "p.csv").read_text().replace("unique_id", "item", 1)
+    (tmp_path / "q.csv").write_text(text)
+    (tmp_path / "s.toml").write_text(SMALL_STUDY)
+    res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "q.csv"), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 2 and "give it with --id-column" in " ".join(res.output.split()), res.output

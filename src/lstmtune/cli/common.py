@@ -105,7 +105,7 @@ class Levels(TyperCommand):
 app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, help="Seed-aware tuning of LSTM forecasters.")
 
 DEFAULT_MAX_RUNS = 1_000_000  # lstmtune.study.budget.DEFAULT_MAX_RUNS (not imported: keeps --help fast)
-MaxRuns = Annotated[int, typer.Option("--max-runs", min=1, help="Refuse a study that plans more trainings than this.")]
+MaxRuns = Annotated[int, typer.Option("--max-runs", min=1, help="Refuse a study that plans more trainings than this (with --data PANEL.csv: each series's study, not the panel's total).")]
 DataArg = Annotated[str, typer.Argument(help="Built-in dataset name (see `lstmtune datasets`) or a CSV path.")]
 DateCol = Annotated[Optional[str], typer.Option("--date-column", help="CSV column holding dates (detected if omitted).")]
 ValueCol = Annotated[Optional[str], typer.Option("--value-column", help="CSV column holding values (detected if omitted).")]

@@ -236,7 +236,8 @@ def run(
     if data is not None:
         from lstmtune.data import panel as panel_mod
     if data is not None and study_file is not None and not (data.is_file() and panel_mod.is_panel_file(data, id_column)):  # a panel: the study on every series
-        raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (with a study file, --data takes a long panel only: unique_id, ds, y)")
+        raise LstmtuneError(f"--data {data}: give the data in {study_file}'s [data] source (with a study file, --data takes a long panel only: "
+                            f"{id_column or 'unique_id'}, ds, y{'' if id_column else '; a panel whose series column has another name: give it with --id-column'})")
     _refuse_bad_device(device, executor)
     spec = spec_mod.load(study_file) if study_file else spec_mod.default_study()
     if spec.search is not None:  # read by `search` only: said, not silently passed over
@@ -362,7 +363,8 @@ def _search_panel(spec, data: Path, id_column, out: Path, storage, quiet: bool, 
     if not data.is_file():
         raise LstmtuneError(f"--data {data}: no such file" if not data.exists() else f"--data {data}: not a regular file")
     if not panel_mod.is_panel_file(data, id_column):
-        raise LstmtuneError(f"--data {data}: not a long panel (no {id_column or 'unique_id'!r} column); a single series goes in the study file's [data] source")
+        raise LstmtuneError(f"--data {data}: not a long panel (no {id_column or 'unique_id'!r} column{'' if id_column else ': another series column is named with --id-column'}); "
+                            "a single series goes in the study file's [data] source")
     if storage is not None:
         raise LstmtuneError("--storage: not for a panel (each series' search keeps its own store in its run directory)")
     frame = _read_panel(data, id_column, spec)

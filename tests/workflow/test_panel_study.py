@@ -488,3 +488,11 @@ def test_a_panel_whose_series_column_has_another_name_is_pointed_to_id_column(tm
     (tmp_path / "s.toml").write_text(SMALL_STUDY)
     res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "q.csv"), "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 2 and "give it with --id-column" in " ".join(res.output.split()), res.output
+
+
+def test_the_panel_summarys_columns_keep_one_order_whichever_series_fails():
+    from lstmtune.workflow.panelstudy import _tidy
+
+    failed = {"unique_id": "a", "status": "failed", "reason": "x", "report": ""}
+    ok = {"unique_id": "b", "status": "ok", "reason": "", "config": "units=1", "metric": 1.0, "report": "b/report.html"}
+    assert list(_tidy([failed, ok]).columns) == list(_tidy([ok, failed]).columns) == ["unique_id", "status", "reason", "config", "metric", "report"]

@@ -206,7 +206,7 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
     if not tables and DIVERGED not in failures.values():  # nothing trained: nothing worth keeping
         _undo(out, created)
         raise LstmtuneError("no series of the panel could run: " + _reasons(failures))
-    summary = pd.DataFrame(rows)
+    summary = _tidy(rows)
     # every series diverged: their runs and reports are results, kept as a single study keeps
     # them (the panel's folder was deleted: a probe)
     results = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame({"unique_id": []})
@@ -262,7 +262,7 @@ def search(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_serie
     if len(failures) == len(rows):
         _undo(out, created)
         raise LstmtuneError("no series of the panel could be searched: " + _reasons(failures))
-    outcome = PanelOutcome(out, pd.DataFrame(rows), pd.DataFrame(columns=["config", "wins", "pooled_scaled_error", "series"]), failures, removed=_remove_stale(out, rows))
+    outcome = PanelOutcome(out, _tidy(rows), pd.DataFrame(columns=["config", "wins", "pooled_scaled_error", "series"]), failures, removed=_remove_stale(out, rows))
     with atomic_outputs(out, writer="lstmtune search --data") as tmp:
         outcome.summary.to_csv(tmp / "panel_summary.csv", index=False)
         (tmp / "index.html").write_text(_page(spec.name, outcome))
@@ -304,6 +304,15 @@ def _remove_stale(out: Path, rows: list[dict]) -> list[str]:
 def _cell(value) -> str:
     """A table cell of the index page: empty for a missing value (it said "nan": a probe)."""
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _tidy(rows: list[dict]) -> pd.DataFrame:
+    """``panel_summary.csv``'s rows in one column order whichever series came first (a failed
+    first series put ``report`` fourth: a probe): the series, its status and reason, what it
+    selected, then its report."""
+    table = pd.DataFrame(rows)
+    head = [c for c in ("unique_id", "status", "reason") if c in table.columns]
+    return table[head + [c for c in table.columns if c not in head and c != "report"] + (["report"] if "report" in table.columns else [])]
 
 
 DIVERGED = "every run diverged"

@@ -284,6 +284,8 @@ def test_a_study_files_data_keys_apply_to_the_panel_it_runs_on(tmp_path):
     (tmp_path / "s.toml").write_text(SMALL_STUDY.replace("[data]\n", '[data]\ndate_format = "%d/%m/%Y"\ndate_column = "when"\nvalue_column = "sales"\nmissing = "interpolate"\n'))
     res = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 0, res.output
+    # said, as a single file's interpolation is (nothing was said: a probe)
+    assert f"series b: 1 missing value interpolated linearly in time (at line 42 of {tmp_path / 'p.csv'})" in " ".join(res.output.split()), res.output
     summary = pd.read_csv(tmp_path / "o" / "panel_summary.csv").set_index("unique_id")
     assert list(summary["status"]) == ["ok", "ok"]
     from lstmtune.workflow.study import load_series

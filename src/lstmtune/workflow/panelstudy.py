@@ -109,10 +109,12 @@ def _series(uid: str, frame: pd.DataFrame):
     return load_series(s)
 
 
-def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error", test_size: int = 0) -> tuple[list[dict], dict]:
+def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: str = "error", test_size: int = 0, filled: dict | None = None) -> tuple[list[dict], dict]:
     """Call ``work(uid, frame, where)`` for every series of ``panel`` (``where``: its run
     directory); ``work`` returns the series' row of ``panel_summary.csv``. A series that
     cannot run (``LstmtuneError``) is named in its row and in the failures; the others still run.
+    ``filled``: given, ``unique_id -> note`` of the missing values interpolated or dropped, as a
+    single file's notes say them (said by no one before: a probe).
 
     Returns:
       ``(rows, failures)``: one row per series, and ``unique_id -> why`` for those that failed.
@@ -135,6 +137,10 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
             if uid in unreadable:
                 raise LstmtuneError(unreadable[uid])
             y = frame["y"].to_numpy(dtype=np.float64)
+            if np.isnan(y).any() and missing in ("interpolate", "drop") and filled is not None:
+                n, first = int(np.isnan(y).sum()), first_missing.get(uid) or day(frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]])
+                filled[uid] = (f"{n} missing value{'s' if n > 1 else ''} {'interpolated linearly in time' if missing == 'interpolate' else 'dropped'} "
+                               f"({'the first ' if n > 1 else ''}at {first})")
             if np.isnan(y).any() and missing == "interpolate":  # the study's [data] missing, as a single series' file has it applied
                 frame = panel_mod.interpolate(frame, apart=test_size)  # the test split filled apart: no selection reads a test observation
             elif np.isnan(y).any() and missing == "drop":
@@ -202,7 +208,10 @@ def run(spec, panel: pd.DataFrame, out, *, inputs=(), max_runs=None, on_series=N
         tables.append(table.assign(unique_id=uid))
         return {**_selected(table), "report": report}
 
-    rows, failures = _each_series(panel, out, work, on_series, spec.data.missing, spec.data.test_size)
+    filled: dict = {}
+    rows, failures = _each_series(panel, out, work, on_series, spec.data.missing, spec.data.test_size, filled)
+    for uid, note in filled.items():  # said first, as a single file's notes are
+        notices[uid] = [note, *notices.get(uid, [])]
     if not tables and DIVERGED not in failures.values():  # nothing trained: nothing worth keeping
         _undo(out, created)
         raise LstmtuneError("no series of the panel could run: " + _reasons(failures))

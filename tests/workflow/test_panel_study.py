@@ -72,7 +72,10 @@ def test_a_panel_runs_the_study_per_series_and_pools_the_choice(tmp_path):
         assert f"<h1>lstmtune report: units on {uid}</h1>" in (out / summary.loc[uid, "report"]).read_text()  # every series' report was titled alike (a probe)
         own = spec_mod.load((out / summary.loc[uid, "report"]).with_name("study.toml"))  # names its own data: rerunnable alone
         np.testing.assert_allclose(load_series(own).values, load("shampoo").values * k)
-    assert "series/" in (out / "index.html").read_text()
+    page = (out / "index.html").read_text()
+    assert "series/" in page and "<p>2 of 3 series ran; the pooled choice is over those.</p>" in page
+    # each series' scores beside its choice (the page named the choice only: a probe)
+    assert "<th>selection score</th>" in page and f"<td>{summary.loc['b', 'score']:.4g}</td>" in page and f"<td>{summary.loc['a', 'skill_%']:.4g}</td>" in page
     # a rerun resumes series by series: nothing retrained; a finished series is read back, its files untouched
     written = {uid: (out / summary.loc[uid, "report"]).with_name("environment.json").stat().st_mtime_ns for uid in ("a", "b")}
     again = CliRunner().invoke(app, ["run", str(tmp_path / "s.toml"), "--data", str(tmp_path / "p.csv"), "--out", str(out), "-q"])

@@ -481,12 +481,25 @@ def _page(name: str, outcome: PanelOutcome) -> str:
                  f"selected most often: <b>{e(outcome.wins_said)}</b>.</p>")
         configs = "<h2>Configurations</h2>" + outcome.configs.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0)
     rows = []
+    # each series' scores beside its choice (the page named the choice only: a probe)
+    scores = [c for c in SCORE_COLUMNS if c in outcome.summary.columns]
+
+    def number(value) -> str:
+        return "" if value is None or value == "" or (isinstance(value, float) and value != value) else f"{float(value):.4g}"
+
     for _, r in outcome.summary.iterrows():
         link = f'<a href="{e(r["report"])}">report</a>' if r.get("report") else ""
         rows.append(f"<tr><td>{e(str(r['unique_id']))}</td><td>{e(str(r['status']))}</td><td>{e(_cell(r.get('config')))}</td>"
-                    f"<td>{e(_cell(r.get('reason')))}</td><td>{link}</td></tr>")
-    series = "<table><tr><th>series</th><th>status</th><th>selected</th><th>reason</th><th></th></tr>" + "".join(rows) + "</table>"
+                    + "".join(f"<td>{e(number(r.get(c)))}</td>" for c in scores) + f"<td>{e(_cell(r.get('reason')))}</td><td>{link}</td></tr>")
+    ran = int((outcome.summary["status"] == "ok").sum()) if len(outcome.summary) else 0
+    series = (f"<p>{ran} of {len(outcome.summary)} series ran{'; the pooled choice is over those' if ran < len(outcome.summary) and not outcome.configs.empty else ''}.</p>"
+              "<table><tr><th>series</th><th>status</th><th>selected</th>" + "".join(f"<th>{e(SCORE_COLUMNS[c])}</th>" for c in scores)
+              + "<th>reason</th><th></th></tr>" + "".join(rows) + "</table>")
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{e(name)}</title></head><body>{head}{words}{configs}<h2>Series</h2>{series}</body></html>"
+
+
+SCORE_COLUMNS = {"score": "selection score", "skill_%": "skill vs persistence (%)", "test_rmse": "test RMSE", "test_skill_%": "test skill (%)"}
+"""``panel_summary.csv``'s score columns the index page shows, with their headings."""
 
 
 __all__ = ["OUTPUTS", "PanelOutcome", "fit_all", "folder_name", "is_panel_run", "pooled_configs", "run", "search"]

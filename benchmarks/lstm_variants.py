@@ -89,6 +89,9 @@ VARIANTS = {
     "calendar as three harmonics, seed 1": ("harmonics", {"seed": 1}),
     "calendar harmonics chosen by AICc": "harmonics-aicc",
     "calendar harmonics chosen by AICc, seed 1": ("harmonics-aicc", {"seed": 1}),
+    "one calendar pair (before the harmonics)": "one-pair",
+    "one calendar pair, epochs 150": ("one-pair", {"epochs": 150}),
+    "epochs 150 (harmonics by AICc)": {"epochs": 150},
 }
 
 
@@ -437,6 +440,10 @@ def run(variant) -> dict:
         _with_highway()
     if variant in ("harmonics", "harmonics2", "harmonics-all"):
         _with_harmonics({"harmonics": 3, "harmonics2": 2, "harmonics-all": 6}[variant])
+    if variant == "one-pair":  # the calendar network as before the twenty-ninth session
+        lstm.harmonics_for = lambda y, dates, kind: 1
+    if variant == "one-pair":  # the calendar network as before the twenty-ninth session
+        lstm.harmonics_for = lambda y, dates, kind: 1
     if variant == "harmonics-aicc":
         _with_chosen_harmonics()
     if variant == "harmonics-quarter":

@@ -87,8 +87,6 @@ VARIANTS = {
     "quarter as both harmonics, seed 1": ("harmonics-quarter", {"seed": 1}),
     "calendar as every harmonic, seed 1": ("harmonics-all", {"seed": 1}),
     "calendar as three harmonics, seed 1": ("harmonics", {"seed": 1}),
-    "calendar harmonics chosen by AICc": "harmonics-aicc",
-    "calendar harmonics chosen by AICc, seed 1": ("harmonics-aicc", {"seed": 1}),
     "one calendar pair (before the harmonics)": "one-pair",
     "one calendar pair, epochs 150": ("one-pair", {"epochs": 150}),
     "epochs 150 (harmonics by AICc)": {"epochs": 150},
@@ -246,114 +244,20 @@ def _with_highway():
     network.init, network.forward = init_h, forward_h
 
 
-HARMONICS = {"month": (1, 2, 3, 4, 5, 6), "quarter": (1, 2), "dayofweek": (1, 2, 3)}
-"""The harmonics of each calendar input's cycle in the ``harmonics`` variants (the first 2, 3 or
-all of them; a sine that is 0 at every phase, k = period / 2, left out): with three, month and
-weekday 6 features, quarter 3; with all, month 11."""
-
-
-def _with_harmonics(count: int = 3, kinds=tuple(HARMONICS)):
-    """The calendar networks read their date's month (quarter, weekday) as several harmonics of
-    its cycle (Fourier terms, as TBATS and Prophet model a season), not one sin/cos pair: a
-    seasonal profile of the differences is then a linear map of the inputs. An experiment from
-    outside: ``Framing.features`` and the calendar's framing are replaced in this process."""
-    from lstmtune.data import problem
-
-    def parts(phase, kind):
-        period, out = problem.CALENDAR_PERIODS[kind], []
-        for k in HARMONICS[kind][:count] if kind in kinds else HARMONICS[kind][:1]:
-            angle = 2 * np.pi * k * phase / period
-            out += ([np.sin(angle)] if 2 * k != period else []) + [np.cos(angle)]
-        return out
-
-    width = {kind: len(parts(np.arange(problem.CALENDAR_PERIODS[kind]), kind)) for kind in HARMONICS}
-    problem.Framing.features = property(lambda self: self.lags * (1 + len(self.covariates)) + sum(width[problem.calendar_parts(k)[0]] for k in self.calendar))
-    plain = problem.extra_inputs
-
-    def extra_inputs(series, framing, pairs):
-        if not framing.calendar:
-            return plain(series, framing, pairs)
-        out = plain(series, dataclasses.replace(framing, calendar=()), pairs)
-        import pandas as pd
-
-        j = np.arange(pairs)[:, None] + np.arange(framing.timesteps)[None, :] + framing.lags + framing.interval
-        stamps = pd.DatetimeIndex(np.asarray(series.dates)[j.ravel()])
-        names = [problem.calendar_parts(kind)[0] for kind in framing.calendar]  # (the cycle: the harmonics are this experiment's)
-        cols = [c for kind in names for c in parts(problem.calendar_phase(stamps, kind), kind)]
-        out.append(np.stack(cols, axis=-1).reshape(pairs, framing.timesteps, len(cols)))
-        return out
-
-    problem.extra_inputs = extra_inputs
-
-
-def _aicc_harmonics(values: np.ndarray, phase: np.ndarray, period: int) -> int:
-    """The number of harmonics K (1 to period // 2) whose Fourier terms, regressed by least
-    squares with an intercept on the lag-1 differences, give the lowest AICc (as a dynamic
-    harmonic regression chooses K: Hyndman and Athanasopoulos, FPP3 10.5)."""
-    d = np.diff(values)
-    ph = phase[1:]
-    ok = np.isfinite(d)
-    d, ph = d[ok], ph[ok]
-    best, best_k = np.inf, 1
-    for k in range(1, period // 2 + 1):
-        cols = [np.ones_like(d)]
-        for j in range(1, k + 1):
-            angle = 2 * np.pi * j * ph / period
-            cols += ([np.sin(angle)] if 2 * j != period else []) + [np.cos(angle)]
-        x = np.stack(cols, axis=1)
-        n, q = x.shape
-        if n - q - 2 <= 0:
-            break
-        resid = d - x @ np.linalg.lstsq(x, d, rcond=None)[0]
-        sse = float(resid @ resid)
-        aicc = n * np.log(max(sse, 1e-300) / n) + 2 * (q + 1) + 2 * (q + 1) * (q + 2) / (n - q - 2)
-        if aicc < best:
-            best, best_k = aicc, k
-    return best_k
-
-
-CHOSEN: dict = {}
-"""The harmonics of the series being run (``harmonics-aicc``), per calendar kind."""
-
-
-def _choose_harmonics(train, h: int) -> None:
-    """Set :data:`CHOSEN` from a series' observations before its first backtest origin (two
-    windows of ``h``, as ``auto`` backtests by default): no later value shapes it."""
-    import pandas as pd
-
-    from lstmtune.data import problem
-
-    before = train.iloc[: max(len(train) - 2 * h, 3)]
-    dates = pd.DatetimeIndex(before["ds"])
-    CHOSEN.clear()
-    for kind, period in problem.CALENDAR_PERIODS.items():
-        CHOSEN[kind] = _aicc_harmonics(before["y"].to_numpy(dtype=np.float64), np.asarray(problem.calendar_phase(dates, kind)), period)
-
-
-def _with_chosen_harmonics():
-    """Each series' calendar network reads as many harmonics of its cycle as a dynamic harmonic
-    regression of its differences before the first backtest origin chooses by AICc
-    (:func:`_choose_harmonics`, set before each series is run). An experiment from outside."""
-    import pandas as pd
-
+def _with_harmonics(count: int, cycles=("month", "quarter", "dayofweek")):
+    """Every calendar network reads the first ``count`` harmonics of each cycle in ``cycles`` (at
+    most half its period: all of them with 6), one (sin, cos) pair of the others, whatever AICc
+    chose (Fourier terms, :func:`lstmtune.data.problem.calendar_features`). The experiments
+    before AICc's choice became the default (twenty-ninth session; ``one-pair`` gives the networks
+    before it). An experiment from outside: the calendar's framing is replaced in this process."""
     from lstmtune.data import problem
 
     plain = problem.extra_inputs
 
     def extra_inputs(series, framing, pairs):
-        if not framing.calendar:
-            return plain(series, framing, pairs)
-        out = plain(series, dataclasses.replace(framing, calendar=()), pairs)
-        j = np.arange(pairs)[:, None] + np.arange(framing.timesteps)[None, :] + framing.lags + framing.interval
-        stamps = pd.DatetimeIndex(np.asarray(series.dates)[j.ravel()])
-        cols = []
-        for kind in (problem.calendar_parts(k)[0] for k in framing.calendar):
-            period, phase = problem.CALENDAR_PERIODS[kind], problem.calendar_phase(stamps, kind)
-            for k in range(1, CHOSEN[kind] + 1):
-                angle = 2 * np.pi * k * phase / period
-                cols += ([np.sin(angle)] if 2 * k != period else []) + [np.cos(angle)]
-        out.append(np.stack(cols, axis=-1).reshape(pairs, framing.timesteps, len(cols)))
-        return out
+        names = [problem.calendar_parts(kind)[0] for kind in framing.calendar]
+        kinds = tuple(problem.calendar_input(n, min(count, problem.CALENDAR_PERIODS[n] // 2) if n in cycles else 1) for n in names)
+        return plain(series, dataclasses.replace(framing, calendar=kinds), pairs)
 
     problem.extra_inputs = extra_inputs
 
@@ -442,12 +346,8 @@ def run(variant) -> dict:
         _with_harmonics({"harmonics": 3, "harmonics2": 2, "harmonics-all": 6}[variant])
     if variant == "one-pair":  # the calendar network as before the twenty-ninth session
         lstm.harmonics_for = lambda y, dates, kind: 1
-    if variant == "one-pair":  # the calendar network as before the twenty-ninth session
-        lstm.harmonics_for = lambda y, dates, kind: 1
-    if variant == "harmonics-aicc":
-        _with_chosen_harmonics()
     if variant == "harmonics-quarter":
-        _with_harmonics(2, kinds=("quarter",))
+        _with_harmonics(2, cycles=("quarter",))
     if variant in ("maxabs", "std"):
         from lstmtune.data import transforms
 
@@ -462,9 +362,6 @@ def run(variant) -> dict:
                 mean = _mean_of_all(train, h, settings)
             else:
                 kwargs = {"windows": 1} if variant == "windows" else {}
-                if variant == "harmonics-aicc":
-                    _choose_harmonics(train, h)
-                    print(uid, CHOSEN, file=sys.stderr, flush=True)
                 families = {} if EVERY_FAMILY else {"candidates": ("lstm",)}
                 mean = auto(train, h, settings=settings, **families, **kwargs).forecasts["mean"].to_numpy()
             scores.append(_mase(test["y"].to_numpy(), mean, train["y"].to_numpy(), SEASON[freq]))

@@ -102,7 +102,7 @@ def harmonics_for(y: np.ndarray, dates, kind: str) -> int:
     import statsmodels.api as sm
     from statsmodels.tools.eval_measures import aicc
 
-    from lstmtune.data.problem import CALENDAR_PERIODS, calendar_features, calendar_phase
+    from lstmtune.data.problem import CALENDAR_PERIODS, calendar_features, calendar_input, calendar_phase
 
     period = CALENDAR_PERIODS[kind]
     d = np.diff(np.asarray(y, dtype=np.float64))
@@ -111,7 +111,7 @@ def harmonics_for(y: np.ndarray, dates, kind: str) -> int:
     d, phase = d[finite], phase[finite]
     best, chosen = np.inf, 1
     for count in range(1, period // 2 + 1):
-        x = np.column_stack([np.ones_like(d), *calendar_features(phase, kind if count == 1 else f"{kind}:{count}")])
+        x = np.column_stack([np.ones_like(d), *calendar_features(phase, calendar_input(kind, count))])
         if len(d) - x.shape[1] - 2 <= 0:
             break
         score = aicc(sm.OLS(d, x).fit().llf, len(d), x.shape[1] + 1)  # the regressors and the variance
@@ -136,6 +136,7 @@ def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = Non
 
     With ``settings.space == "default"`` (the default) only :func:`default_network` and the
     hybrids are returned; ``"full"`` returns the whole grid."""
+    from lstmtune.data.problem import calendar_input
     from lstmtune.forecast.batch import Calendared
     from lstmtune.selection.baselines import ar_order
     from lstmtune.study import spec as spec_mod
@@ -176,8 +177,7 @@ def space(y: np.ndarray, season: int, settings: Settings, freq: str | None = Non
         out.append((name, recursive(interval, lags), transform, family))
     kind = calendar_kind(freq, m) if settings.calendar else None
     if kind is not None:
-        count = harmonics_for(y, dates, kind) if dates is not None else 1
-        reads = kind if count == 1 else f"{kind}:{count}"
+        reads = calendar_input(kind, harmonics_for(y, dates, kind) if dates is not None else 1)
         for transform in (None, bent) if log else (None,):  # (the name, which seeds the ensemble, names the cycle, not the harmonics)
             out.append((f"LSTM({prefix(transform)}d=1,lags={max(p, 1)},{kind})", Calendared(recursive(1, max(p, 1)), (reads,)), transform, "lstm"))
     if settings.space == "default":

@@ -138,6 +138,12 @@ def calendar_parts(kind: str) -> tuple[str, int]:
     return name, count
 
 
+def calendar_input(name: str, harmonics: int = 1) -> str:
+    """The calendar input reading ``harmonics`` harmonics of cycle ``name`` (:func:`calendar_parts`'
+    inverse): ``month`` for one, as models saved before harmonics name it; ``month:3``."""
+    return name if harmonics == 1 else f"{name}:{harmonics}"
+
+
 def calendar_width(kind: str) -> int:
     """The input features of calendar input ``kind`` (:func:`calendar_features`)."""
     name, count = calendar_parts(kind)

@@ -136,20 +136,18 @@ def _each_series(panel: pd.DataFrame, out: Path, work, on_series=None, missing: 
         try:
             if uid in unreadable:
                 raise LstmtuneError(unreadable[uid])
-            y = frame["y"].to_numpy(dtype=np.float64)
-            if np.isnan(y).any() and missing in ("interpolate", "drop") and filled is not None:
-                n, first = int(np.isnan(y).sum()), first_missing.get(uid) or day(frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]])
-                filled[uid] = (f"{n} missing value{'s' if n > 1 else ''} {'interpolated linearly in time' if missing == 'interpolate' else 'dropped'} "
-                               f"({'the first ' if n > 1 else ''}at {first})")
-            if np.isnan(y).any() and missing == "interpolate":  # the study's [data] missing, as a single series' file has it applied
-                frame = panel_mod.interpolate(frame, apart=test_size)  # the test split filled apart: no selection reads a test observation
-            elif np.isnan(y).any() and missing == "drop":
-                frame = frame[~np.isnan(y)]
-            elif np.isnan(y).any():
-                n = int(np.isnan(y).sum())
-                first = first_missing.get(uid) or day(frame["ds"].to_numpy()[np.flatnonzero(np.isnan(y))[0]])  # a file's line, else the date
-                raise LstmtuneError(f"{n} missing value{'s, the first' if n > 1 else ''} at {first} "
-                                    "(fill or drop them first, or set the study's [data] missing to interpolate or drop)")
+            absent = np.isnan(frame["y"].to_numpy(dtype=np.float64))
+            if absent.any():  # the study's [data] missing, as a single series' file has it applied
+                n = int(absent.sum())
+                first = first_missing.get(uid) or day(frame["ds"].to_numpy()[np.flatnonzero(absent)[0]])  # a file's line, else the date
+                if missing not in ("interpolate", "drop"):
+                    raise LstmtuneError(f"{n} missing value{'s, the first' if n > 1 else ''} at {first} "
+                                        "(fill or drop them first, or set the study's [data] missing to interpolate or drop)")
+                # the test split filled apart: no selection reads a test observation
+                frame = panel_mod.interpolate(frame, apart=test_size) if missing == "interpolate" else frame[~absent]
+                if filled is not None:
+                    filled[uid] = (f"{n} missing value{'s' if n > 1 else ''} {'interpolated linearly in time' if missing == 'interpolate' else 'dropped'} "
+                                   f"({'the first ' if n > 1 else ''}at {first})")
             y = frame["y"].to_numpy(dtype=np.float64)
             wrong = panel_mod.out_of_range(y)  # a frame given from Python (a file's are named at their line when read)
             if wrong:
